@@ -1,0 +1,109 @@
+"""Errors the user can act on, and how they are shown.
+
+`MetricsmithError` and its subclasses are the user's mistakes (bad definitions, bad queries, bad
+data); anything else escaping the engine is a bug in metricsmith.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from attrs import frozen
+
+from metricsmith.model.span import Span
+
+
+@frozen(kw_only=True)
+class Diagnostic:
+    """One problem found in a project, pointing at the text that caused it."""
+
+    code: str  # a short stable identifier, e.g. "unknown-name"
+    message: str
+    span: Span | None = None
+    hint: str | None = None
+    severity: str = "error"
+
+    def render(self) -> str:
+        """`file:line:col: error[code]: message`, the source line, a caret, and a hint."""
+        if self.span is None or self.span.line == 0:
+            head = f"{self.severity}[{self.code}]: {self.message}"
+            return head + (f"\n  = help: {self.hint}" if self.hint else "")
+        span = self.span
+        text = span.line_text.rstrip("\n")
+        gutter = str(span.line)
+        pad = " " * len(gutter)
+        width = span.end_column - span.column if span.end_line == span.line else len(text) - span.column + 1
+        caret = " " * (span.column - 1) + "^" * max(1, width)
+        lines = [
+            f"{span}: {self.severity}[{self.code}]: {self.message}",
+            f"{pad} |",
+            f"{gutter} | {text}",
+            f"{pad} | {caret}",
+        ]
+        if self.hint:
+            lines.append(f"{pad} = help: {self.hint}")
+        return "\n".join(lines)
+
+
+def render_all(diagnostics: Iterable[Diagnostic]) -> str:
+    diagnostics = list(diagnostics)
+    body = "\n\n".join(d.render() for d in diagnostics)
+    errors = sum(1 for d in diagnostics if d.severity == "error")
+    return f"{body}\n\n{errors} error{'s' if errors != 1 else ''} found"
+
+
+class MetricsmithError(Exception):
+    """Base class of every error caused by the user's definitions, query or data."""
+
+
+class ProjectError(MetricsmithError):
+    """The project's definition files have problems; `diagnostics` lists all of them."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]):
+        self.diagnostics = tuple(diagnostics)
+        super().__init__(render_all(self.diagnostics))
+
+
+class QueryError(MetricsmithError):
+    """A query asks for something the project cannot answer (unknown metric, bad range...)."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        self.hint = hint
+        super().__init__(message + (f"\n  = help: {hint}" if hint else ""))
+
+
+class DataError(MetricsmithError):
+    """Data read from a source is missing or malformed; names the source, column and row."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str,
+        column: str | None = None,
+        row: int | None = None,
+        location: str | None = None,
+        hint: str | None = None,
+    ):
+        self.source = source
+        self.column = column
+        self.row = row
+        self.location = location
+        self.hint = hint
+        where = [f"source `{source}`"]
+        if location:
+            where.append(location)
+        if column is not None:
+            where.append(f"column `{column}`")
+        if row is not None:
+            where.append(f"row {row}")
+        text = f"data error in {', '.join(where)}: {message}"
+        super().__init__(text + (f"\n  = help: {hint}" if hint else ""))
+
+
+class PluginError(MetricsmithError):
+    """A plugin failed to load or misbehaved; names the plugin and the hook."""
+
+
+class InternalError(Exception):
+    """A bug in metricsmith itself, not a problem with the user's input."""

@@ -1,0 +1,143 @@
+"""Resolved, typed expressions: what the checker produces and the planner consumes.
+
+Names are resolved (a column of a source reached through entity links, or another metric),
+derived columns are inlined, and every node knows its type. Spans do not take part in equality,
+so two aggregates written identically in different places are the same aggregate and are
+computed once.
+"""
+
+from __future__ import annotations
+
+from typing import Union
+
+from attrs import field, frozen
+
+from metricsmith.model.span import Span
+from metricsmith.model.types import Type
+
+_span = field(eq=False, repr=False)
+
+
+@frozen(kw_only=True)
+class BLiteral:
+    value: object
+    type: Type
+    span: Span = _span
+
+
+@frozen(kw_only=True)
+class BColumn:
+    """A physical column. `path` is the chain of link columns followed from the aggregate's
+    root source to reach `source` (empty when the column belongs to the root itself)."""
+
+    source: str
+    path: tuple[str, ...]
+    column: str
+    type: Type
+    span: Span = _span
+
+
+@frozen(kw_only=True)
+class BUnary:
+    op: str
+    operand: BExpr
+    type: Type
+    span: Span = _span
+
+
+@frozen(kw_only=True)
+class BBinary:
+    op: str
+    left: BExpr
+    right: BExpr
+    type: Type
+    span: Span = _span
+
+
+@frozen(kw_only=True)
+class BIsNull:
+    operand: BExpr
+    negated: bool
+    type: Type = Type.BOOLEAN
+    span: Span = _span
+
+
+@frozen(kw_only=True)
+class BInList:
+    operand: BExpr
+    items: tuple[BExpr, ...]
+    negated: bool
+    type: Type = Type.BOOLEAN
+    span: Span = _span
+
+
+@frozen(kw_only=True)
+class BCase:
+    whens: tuple[tuple[BExpr, BExpr], ...]
+    default: BExpr | None
+    type: Type
+    span: Span = _span
+
+
+@frozen(kw_only=True)
+class BCall:
+    """A scalar function call, by registered function name."""
+
+    function: str
+    args: tuple[BExpr, ...]
+    type: Type
+    span: Span = _span
+
+
+@frozen(kw_only=True)
+class BAggregate:
+    """An aggregate over the rows of `source` (the root). `arg` is the row expression to
+    aggregate (None for `count(source)`), `params` constant extra arguments such as a
+    percentile's fraction, and `where` the row filter."""
+
+    function: str
+    source: str
+    arg: BExpr | None
+    params: tuple[float, ...]
+    where: BExpr | None
+    type: Type
+    span: Span = _span
+
+
+@frozen(kw_only=True)
+class BMetric:
+    """A reference to another metric, expanded by the planner."""
+
+    name: str
+    type: Type
+    span: Span = _span
+
+
+BExpr = Union[  # noqa: UP007
+    BLiteral, BColumn, BUnary, BBinary, BIsNull, BInList, BCase, BCall, BAggregate, BMetric
+]
+
+
+def bchildren(node: BExpr) -> tuple[BExpr, ...]:
+    match node:
+        case BUnary(operand=o) | BIsNull(operand=o):
+            return (o,)
+        case BBinary(left=left, right=right):
+            return (left, right)
+        case BInList(operand=o, items=items):
+            return (o, *items)
+        case BCase(whens=whens, default=default):
+            flat = [e for pair in whens for e in pair]
+            return (*flat, default) if default is not None else tuple(flat)
+        case BCall(args=args):
+            return args
+        case BAggregate(arg=arg, where=where):
+            return tuple(e for e in (arg, where) if e is not None)
+        case _:
+            return ()
+
+
+def bwalk(node: BExpr):
+    yield node
+    for child in bchildren(node):
+        yield from bwalk(child)

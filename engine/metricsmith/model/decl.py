@@ -1,0 +1,126 @@
+"""Declarations: what a `.metrics` file defines."""
+
+from __future__ import annotations
+
+from typing import Union
+
+from attrs import frozen
+
+from metricsmith.model.expr import Expr, Literal
+from metricsmith.model.span import Span
+from metricsmith.model.types import Type
+
+
+@frozen(kw_only=True)
+class Ident:
+    """A name together with where it was written."""
+
+    name: str
+    span: Span
+
+
+@frozen(kw_only=True)
+class CalendarDecl:
+    timezone: str
+    week_start: str  # "monday" .. "sunday"
+    span: Span
+
+
+@frozen(kw_only=True)
+class ConnectorCall:
+    """`csv("data/x.csv", delimiter=";")`: which connector reads a source, with its arguments."""
+
+    name: Ident
+    args: tuple[Literal, ...]
+    options: tuple[tuple[str, Literal], ...]
+    span: Span
+
+
+@frozen(kw_only=True)
+class EntityLink:
+    """`entity account_id -> accounts`: each row's `column` names one row of `target`."""
+
+    column: Ident
+    target: Ident
+    span: Span
+
+
+@frozen(kw_only=True)
+class Validity:
+    """`valid from a to b`: a state source whose rows are in force over [a, b)."""
+
+    start: Ident
+    end: Ident
+    span: Span
+
+
+@frozen(kw_only=True)
+class ColumnDecl:
+    """`column name: type` declares a column's type; `column name = expr` derives one."""
+
+    name: Ident
+    type: Type | None
+    expr: Expr | None
+    span: Span
+
+
+@frozen(kw_only=True)
+class SourceDecl:
+    name: Ident
+    connector: ConnectorCall
+    key: Ident | None
+    time: Ident | None
+    links: tuple[EntityLink, ...]
+    validity: Validity | None
+    columns: tuple[ColumnDecl, ...]
+    span: Span
+
+    @property
+    def base_dir(self) -> str:
+        """The folder relative data paths resolve against: the defining file's folder."""
+        import os
+
+        return os.path.dirname(os.path.abspath(self.span.path))
+
+
+@frozen(kw_only=True)
+class Target:
+    """`target >= 40`: the value a metric should reach, compared with `op`."""
+
+    op: str  # ">=", "<=", ">", "<", "=="
+    value: float
+    span: Span
+
+
+@frozen(kw_only=True)
+class MetricDecl:
+    name: Ident
+    label: str | None
+    formula: Expr
+    description: str | None
+    unit: str | None
+    format: str | None
+    direction: str | None  # "higher" or "lower"
+    target: Target | None
+    span: Span
+
+
+@frozen(kw_only=True)
+class DimensionDecl:
+    """`dimension size_band = case ... end`: a named row-level expression to slice by."""
+
+    name: Ident
+    label: str | None
+    expr: Expr
+    span: Span
+
+
+Decl = Union[CalendarDecl, SourceDecl, MetricDecl, DimensionDecl]  # noqa: UP007
+
+
+@frozen(kw_only=True)
+class Module:
+    """One parsed `.metrics` file."""
+
+    path: str
+    decls: tuple[Decl, ...]

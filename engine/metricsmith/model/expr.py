@@ -1,0 +1,143 @@
+"""Expression nodes as written by the metric author (names not yet resolved).
+
+Every node is frozen and carries the span of the text it came from, so later stages can point
+at the exact place a problem is.
+"""
+
+from __future__ import annotations
+
+from typing import Union
+
+from attrs import frozen
+
+from metricsmith.model.span import Span
+from metricsmith.model.types import Type
+
+
+@frozen(kw_only=True)
+class Literal:
+    """A constant: number, string, boolean, null, date, timestamp or duration."""
+
+    value: object
+    type: Type
+    span: Span
+
+
+@frozen(kw_only=True)
+class Name:
+    """A possibly dotted name: a metric, a column, `source.column` or a source itself."""
+
+    parts: tuple[str, ...]
+    span: Span
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.parts)
+
+
+@frozen(kw_only=True)
+class Unary:
+    op: str  # "-" or "not"
+    operand: Expr
+    span: Span
+
+
+@frozen(kw_only=True)
+class Binary:
+    op: str  # + - * / == != < <= > >= and or
+    left: Expr
+    right: Expr
+    span: Span
+
+
+@frozen(kw_only=True)
+class IsNull:
+    operand: Expr
+    negated: bool
+    span: Span
+
+
+@frozen(kw_only=True)
+class InList:
+    operand: Expr
+    items: tuple[Expr, ...]
+    negated: bool
+    span: Span
+
+
+@frozen(kw_only=True)
+class Case:
+    whens: tuple[tuple[Expr, Expr], ...]
+    default: Expr | None
+    span: Span
+
+
+@frozen(kw_only=True)
+class Call:
+    """A function call. Whether it is a scalar function or an aggregate is decided by the
+    function registry, not by the grammar, so plugins can add either kind."""
+
+    name: str
+    args: tuple[Expr, ...]
+    where: Expr | None
+    per: Per | None
+    span: Span
+    name_span: Span
+
+
+@frozen(kw_only=True)
+class Per:
+    """`per <entity or sub-period> [: expr]` inside an aggregate call."""
+
+    target: str
+    body: Expr | None
+    span: Span
+
+
+@frozen(kw_only=True)
+class Offset:
+    """`expr[-k]`: the value k periods earlier at the query grain."""
+
+    operand: Expr
+    periods: int
+    span: Span
+
+
+@frozen(kw_only=True)
+class Window:
+    """`expr over last N unit`, `expr over month to date`, `expr over all time`."""
+
+    operand: Expr
+    kind: str  # "last", "to_date" or "all_time"
+    count: int | None
+    unit: str | None  # day/week/month/quarter/year
+    span: Span
+
+
+Expr = Union[Literal, Name, Unary, Binary, IsNull, InList, Case, Call, Offset, Window]  # noqa: UP007
+
+
+def children(node: Expr) -> tuple[Expr, ...]:
+    """The direct sub-expressions of a node, in source order."""
+    match node:
+        case Unary(operand=o) | IsNull(operand=o) | Offset(operand=o) | Window(operand=o):
+            return (o,)
+        case Binary(left=left, right=right):
+            return (left, right)
+        case InList(operand=o, items=items):
+            return (o, *items)
+        case Case(whens=whens, default=default):
+            flat = [e for pair in whens for e in pair]
+            return (*flat, default) if default is not None else tuple(flat)
+        case Call(args=args, where=where, per=per):
+            extra = [e for e in (per.body if per else None, where) if e is not None]
+            return (*args, *extra)
+        case _:
+            return ()
+
+
+def walk(node: Expr):
+    """Every node of the tree, parents before children."""
+    yield node
+    for child in children(node):
+        yield from walk(child)

@@ -1,0 +1,52 @@
+"""Scalar and aggregate functions available in formulas, as plugins register them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pyarrow as pa
+from attrs import frozen
+
+from metricsmith.model.types import Type
+
+#: Given the argument types, the result type, or a message saying why the call is wrong.
+Signature = Callable[[Sequence[Type]], "Type | str"]
+
+
+@frozen
+class ScalarFunction:
+    """A row-level function. `arrow` receives evaluated arguments (Arrow arrays or scalars of
+    equal length) and returns an Arrow array."""
+
+    name: str
+    min_args: int
+    max_args: int | None
+    signature: Signature
+    arrow: Callable[..., pa.Array | pa.ChunkedArray | pa.Scalar]
+    doc: str
+    example: str
+
+
+#: A grouped implementation: (values, group ids 0..n-1 as int64, n groups, params) -> n results.
+GroupedImpl = Callable[[pa.Array, np.ndarray, int, Sequence[float]], pa.Array]
+
+
+@frozen
+class AggregateFunction:
+    """An aggregate over rows. `hash_name` names a pyarrow hash aggregation (fused into the
+    single grouped pass per source); otherwise `grouped` computes it from sorted group ids."""
+
+    name: str
+    #: The result type given the argument's type (None for `count(source)`), or a message.
+    signature: Callable[[Type | None], "Type | str"]
+    doc: str
+    example: str
+    #: Number of constant parameters after the value (percentile's fraction).
+    params: int = 0
+    #: Whether `f(source)` without a column is meaningful (count).
+    counts_rows: bool = False
+    #: Value for a group with no rows: 0 for count/sum, None for the others.
+    empty: object = None
+    hash_name: str | None = None
+    grouped: GroupedImpl | None = None
