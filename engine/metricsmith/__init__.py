@@ -1,7 +1,13 @@
 """metricsmith: customer-success metrics as short formulas, computed on Arrow tables."""
 
-from metricsmith.api import Project, load_project
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from metricsmith.errors import DataError, Diagnostic, MetricsmithError, ProjectError, QueryError
+
+if TYPE_CHECKING:
+    from metricsmith.api import Project, load_project
 
 __all__ = [
     "DataError",
@@ -13,3 +19,13 @@ __all__ = [
     "load_project",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # The API pulls in the whole engine; importing it lazily keeps `import metricsmith.errors`
+    # (and the CLI's start-up) light.
+    if name in ("Project", "load_project"):
+        from metricsmith import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'metricsmith' has no attribute {name!r}")

@@ -1,0 +1,1 @@
+"""The checker: resolves names, types formulas and collects every diagnostic in a project."""

@@ -1,0 +1,91 @@
+"""What the checker hands to the planner: a project whose formulas are resolved and typed."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from attrs import frozen
+
+from metricsmith.model.bound import BExpr
+from metricsmith.model.decl import DimensionDecl, MetricDecl, SourceDecl
+from metricsmith.model.types import Type
+from metricsmith.plugins.connector import SourceReader
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@frozen(kw_only=True)
+class Calendar:
+    timezone: str = "UTC"
+    week_start: str = "monday"
+
+    @property
+    def week_start_index(self) -> int:
+        """0 for Monday ... 6 for Sunday, as `datetime.weekday()` counts."""
+        return WEEKDAYS.index(self.week_start)
+
+
+@frozen(kw_only=True)
+class SourceInfo:
+    """A declared source with its opened reader and its columns' types.
+
+    `physical` maps the reader's columns to their language types after any `column x: type`
+    declaration (the executor casts those columns when it reads them); `declared` holds just
+    the declared ones. `derived` lists derived columns (their bound formulas are inlined
+    wherever they are used). `links` maps a link column to the source it points at."""
+
+    decl: SourceDecl
+    reader: SourceReader
+    schema: pa.Schema
+    physical: dict[str, Type]
+    declared: dict[str, Type]
+    derived: dict[str, BExpr]
+    links: dict[str, str]
+
+    @property
+    def name(self) -> str:
+        return self.decl.name.name
+
+    @property
+    def key(self) -> str | None:
+        return self.decl.key.name if self.decl.key else None
+
+    @property
+    def time(self) -> str | None:
+        return self.decl.time.name if self.decl.time else None
+
+    @property
+    def validity(self) -> tuple[str, str] | None:
+        v = self.decl.validity
+        return (v.start.name, v.end.name) if v else None
+
+
+@frozen(kw_only=True)
+class MetricInfo:
+    decl: MetricDecl
+    formula: BExpr
+    type: Type
+
+    @property
+    def name(self) -> str:
+        return self.decl.name.name
+
+
+@frozen(kw_only=True)
+class DimensionInfo:
+    """A named dimension; `source` is the source its formula reads (its root)."""
+
+    decl: DimensionDecl
+    source: str
+    type: Type
+
+    @property
+    def name(self) -> str:
+        return self.decl.name.name
+
+
+@frozen(kw_only=True)
+class CheckedProject:
+    calendar: Calendar
+    sources: dict[str, SourceInfo]
+    metrics: dict[str, MetricInfo]
+    dimensions: dict[str, DimensionInfo]

@@ -1,0 +1,360 @@
+"""Lowering: lark parse tree → model nodes with spans. The only place that sees lark trees."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+
+from lark import Token, Transformer, v_args
+from lark.tree import Meta
+
+from metricsmith.errors import Diagnostic
+from metricsmith.model import decl as d
+from metricsmith.model import expr as e
+from metricsmith.model.span import SourceFile, Span
+from metricsmith.model.types import TYPE_NAMES, Type
+
+DURATION_UNITS: dict[str, dt.timedelta] = {
+    "second": dt.timedelta(seconds=1),
+    "minute": dt.timedelta(minutes=1),
+    "hour": dt.timedelta(hours=1),
+    "day": dt.timedelta(days=1),
+    "week": dt.timedelta(weeks=1),
+}
+WINDOW_UNITS = ("day", "week", "month", "quarter", "year")
+
+
+def singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") else word
+
+
+@v_args(meta=True)
+class Lower(Transformer):
+    """Builds model nodes bottom-up; problems that only lowering can see (an impossible date,
+    an unknown duration unit) are collected in `diagnostics` instead of raised."""
+
+    def __init__(self, source: SourceFile):
+        super().__init__()
+        self.file = source
+        self.diagnostics: list[Diagnostic] = []
+
+    # ---- positions --------------------------------------------------------------------
+    def span(self, meta: Meta) -> Span:
+        return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def tspan(self, token: Token) -> Span:
+        return Span(self.file, token.line, token.column, token.end_line, token.end_column)
+
+    def ident(self, token: Token) -> d.Ident:
+        return d.Ident(name=str(token), span=self.tspan(token))
+
+    def problem(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code=code, message=message, span=span, hint=hint))
+
+    # ---- file and declarations --------------------------------------------------------
+    def start(self, meta, children):
+        return tuple(children)
+
+    def calendar(self, meta, items):
+        settings = dict(items)
+        return d.CalendarDecl(
+            timezone=settings.get("timezone", "UTC"),
+            week_start=settings.get("week_start", "monday"),
+            span=self.span(meta),
+        )
+
+    def cal_timezone(self, meta, children):
+        return ("timezone", ast.literal_eval(children[0]))
+
+    def cal_week_start(self, meta, children):
+        return ("week_start", str(children[0]).lower())
+
+    def source(self, meta, children):
+        name, connector, *items = children
+        fields: dict[str, object] = {"key": None, "time": None, "validity": None}
+        links, columns = [], []
+        for kind, value, span in items:
+            if kind == "link":
+                links.append(value)
+            elif kind == "column":
+                columns.append(value)
+            elif fields[kind] is not None:
+                self.problem(
+                    "duplicate-clause",
+                    f"source `{name}` declares `{kind}` twice",
+                    span,
+                    "keep one of them",
+                )
+            else:
+                fields[kind] = value
+        return d.SourceDecl(
+            name=self.ident(name),
+            connector=connector,
+            key=fields["key"],
+            time=fields["time"],
+            validity=fields["validity"],
+            links=tuple(links),
+            columns=tuple(columns),
+            span=self.span(meta),
+        )
+
+    def connector_call(self, meta, children):
+        name, *args = children
+        positional = tuple(a for a in args if isinstance(a, e.Literal))
+        options = tuple(a for a in args if isinstance(a, tuple))
+        return d.ConnectorCall(
+            name=self.ident(name), args=positional, options=options, span=self.span(meta)
+        )
+
+    def conn_positional(self, meta, children):
+        return children[0]
+
+    def conn_option(self, meta, children):
+        return (str(children[0]), children[1])
+
+    def src_key(self, meta, children):
+        return ("key", self.ident(children[0]), self.span(meta))
+
+    def src_time(self, meta, children):
+        return ("time", self.ident(children[0]), self.span(meta))
+
+    def src_link(self, meta, children):
+        column, target = children
+        link = d.EntityLink(column=self.ident(column), target=self.ident(target), span=self.span(meta))
+        return ("link", link, self.span(meta))
+
+    def src_valid(self, meta, children):
+        start, end = children
+        validity = d.Validity(start=self.ident(start), end=self.ident(end), span=self.span(meta))
+        return ("validity", validity, self.span(meta))
+
+    def src_column(self, meta, children):
+        name, type_name, formula = children
+        declared = None
+        if type_name is not None:
+            declared = TYPE_NAMES.get(str(type_name).lower())
+            if declared is None:
+                self.problem(
+                    "unknown-type",
+                    f"unknown column type `{type_name}`",
+                    self.tspan(type_name),
+                    "use one of: " + ", ".join(sorted(TYPE_NAMES)),
+                )
+        column = d.ColumnDecl(
+            name=self.ident(name), type=declared, expr=formula, span=self.span(meta)
+        )
+        return ("column", column, self.span(meta))
+
+    def metric(self, meta, children):
+        name, label, formula, *items = children
+        fields: dict[str, object] = {}
+        for key, value, span in items:
+            if key in fields:
+                self.problem(
+                    "duplicate-clause", f"metric `{name}` sets `{key}` twice", span, "keep one"
+                )
+            fields[key] = value
+        if label is not None and "label" in fields:
+            self.problem(
+                "duplicate-clause",
+                f"metric `{name}` has a label after its name and a `label` clause",
+                self.span(meta),
+                "keep one of them",
+            )
+        return d.MetricDecl(
+            name=self.ident(name),
+            label=ast.literal_eval(label) if label is not None else fields.get("label"),
+            formula=formula,
+            description=fields.get("description"),
+            unit=fields.get("unit"),
+            format=fields.get("format"),
+            direction=fields.get("direction"),
+            target=fields.get("target"),
+            span=self.span(meta),
+        )
+
+    def m_description(self, meta, children):
+        return ("description", ast.literal_eval(children[0]), self.span(meta))
+
+    def m_label(self, meta, children):
+        return ("label", ast.literal_eval(children[0]), self.span(meta))
+
+    def m_unit(self, meta, children):
+        return ("unit", ast.literal_eval(children[0]), self.span(meta))
+
+    def m_format(self, meta, children):
+        return ("format", str(children[0]).lower(), self.span(meta))
+
+    def m_direction(self, meta, children):
+        return ("direction", str(children[0]), self.span(meta))
+
+    def m_target(self, meta, children):
+        op, value = children
+        target = d.Target(op=str(op) if op is not None else "", value=value, span=self.span(meta))
+        return ("target", target, self.span(meta))
+
+    def signed_number(self, meta, children):
+        return float(children[0])
+
+    def negative_number(self, meta, children):
+        return -float(children[0])
+
+    def dimension(self, meta, children):
+        name, label, formula = children
+        return d.DimensionDecl(
+            name=self.ident(name),
+            label=ast.literal_eval(label) if label is not None else None,
+            expr=formula,
+            span=self.span(meta),
+        )
+
+    # ---- expressions ------------------------------------------------------------------
+    def or_(self, meta, children):
+        return e.Binary(op="or", left=children[0], right=children[1], span=self.span(meta))
+
+    def and_(self, meta, children):
+        return e.Binary(op="and", left=children[0], right=children[1], span=self.span(meta))
+
+    def not_(self, meta, children):
+        return e.Unary(op="not", operand=children[0], span=self.span(meta))
+
+    def compare(self, meta, children):
+        left, op, right = children
+        return e.Binary(op=str(op), left=left, right=right, span=self.span(meta))
+
+    arith = compare
+
+    def neg(self, meta, children):
+        (operand,) = children
+        if isinstance(operand, e.Literal) and operand.type in (Type.INTEGER, Type.FLOAT):
+            return e.Literal(value=-operand.value, type=operand.type, span=self.span(meta))
+        return e.Unary(op="-", operand=operand, span=self.span(meta))
+
+    def is_null(self, meta, children):
+        return e.IsNull(operand=children[0], negated=False, span=self.span(meta))
+
+    def is_not_null(self, meta, children):
+        return e.IsNull(operand=children[0], negated=True, span=self.span(meta))
+
+    def in_list(self, meta, children):
+        return e.InList(operand=children[0], items=children[1], negated=False, span=self.span(meta))
+
+    def not_in_list(self, meta, children):
+        return e.InList(operand=children[0], items=children[1], negated=True, span=self.span(meta))
+
+    def expr_list(self, meta, children):
+        return tuple(children)
+
+    def offset(self, meta, children):
+        operand, k = children
+        return e.Offset(operand=operand, periods=int(k), span=self.span(meta))
+
+    def window(self, meta, children):
+        operand, (kind, count, unit) = children
+        return e.Window(operand=operand, kind=kind, count=count, unit=unit, span=self.span(meta))
+
+    def w_last(self, meta, children):
+        count, unit = children
+        return ("last", int(count), self.window_unit(unit))
+
+    def w_to_date(self, meta, children):
+        return ("to_date", None, self.window_unit(children[0]))
+
+    def w_all_time(self, meta, children):
+        return ("all_time", None, None)
+
+    def window_unit(self, token: Token) -> str:
+        unit = singular(str(token).lower())
+        if unit not in WINDOW_UNITS:
+            self.problem(
+                "unknown-unit",
+                f"unknown period `{token}` in a window",
+                self.tspan(token),
+                "use days, weeks, months, quarters or years",
+            )
+        return unit
+
+    def name(self, meta, children):
+        return e.Name(parts=tuple(str(c) for c in children), span=self.span(meta))
+
+    def call(self, meta, children):
+        name, body = children
+        args, where, per = body if body is not None else ((), None, None)
+        return e.Call(
+            name=str(name).lower(),
+            args=args,
+            where=where,
+            per=per,
+            span=self.span(meta),
+            name_span=self.tspan(name),
+        )
+
+    def call_args(self, meta, children):
+        args, where = children
+        return (args, where, None)
+
+    def call_per(self, meta, children):
+        target, body, where = children
+        per = e.Per(target=str(target), body=body, span=self.span(meta))
+        return ((), where, per)
+
+    def case(self, meta, children):
+        *whens, default = children
+        return e.Case(whens=tuple(whens), default=default, span=self.span(meta))
+
+    def when(self, meta, children):
+        return (children[0], children[1])
+
+    # ---- literals ---------------------------------------------------------------------
+    def literal_node(self, meta, value: object, type_: Type) -> e.Literal:
+        return e.Literal(value=value, type=type_, span=self.span(meta))
+
+    def number(self, meta, children):
+        text = str(children[0])
+        if any(c in text for c in ".eE"):
+            return self.literal_node(meta, float(text), Type.FLOAT)
+        return self.literal_node(meta, int(text), Type.INTEGER)
+
+    def duration(self, meta, children):
+        amount, unit_token = children
+        unit = singular(str(unit_token).lower())
+        if unit not in DURATION_UNITS:
+            hint = "use seconds, minutes, hours, days or weeks"
+            if unit in ("month", "quarter", "year"):
+                hint += f" ({unit}s vary in length; use days_between or a window instead)"
+            self.problem(
+                "unknown-unit", f"unknown duration unit `{unit_token}`", self.tspan(unit_token), hint
+            )
+            return self.literal_node(meta, None, Type.DURATION)
+        return self.literal_node(meta, float(amount) * DURATION_UNITS[unit], Type.DURATION)
+
+    def string(self, meta, children):
+        return self.literal_node(meta, ast.literal_eval(children[0]), Type.STRING)
+
+    def true(self, meta, children):
+        return self.literal_node(meta, True, Type.BOOLEAN)
+
+    def false(self, meta, children):
+        return self.literal_node(meta, False, Type.BOOLEAN)
+
+    def null(self, meta, children):
+        return self.literal_node(meta, None, Type.NULL)
+
+    def date(self, meta, children):
+        text = str(children[0])[1:]
+        try:
+            return self.literal_node(meta, dt.date.fromisoformat(text), Type.DATE)
+        except ValueError:
+            self.problem("bad-literal", f"`@{text}` is not a valid date", self.span(meta),
+                         "write dates as @YYYY-MM-DD")
+            return self.literal_node(meta, None, Type.DATE)
+
+    def timestamp(self, meta, children):
+        text = str(children[0])[1:]
+        try:
+            value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return self.literal_node(meta, value, Type.TIMESTAMP)
+        except ValueError:
+            self.problem("bad-literal", f"`@{text}` is not a valid timestamp", self.span(meta),
+                         "write timestamps as @YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]")
+            return self.literal_node(meta, None, Type.TIMESTAMP)
