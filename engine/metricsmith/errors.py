@@ -32,7 +32,11 @@ class Diagnostic:
         text = span.line_text.rstrip("\n")
         gutter = str(span.line)
         pad = " " * len(gutter)
-        width = span.end_column - span.column if span.end_line == span.line else len(text) - span.column + 1
+        width = (
+            span.end_column - span.column
+            if span.end_line == span.line
+            else len(text) - span.column + 1
+        )
         caret = " " * (span.column - 1) + "^" * max(1, width)
         lines = [
             f"{span}: {self.severity}[{self.code}]: {self.message}",

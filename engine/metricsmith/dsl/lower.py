@@ -120,7 +120,9 @@ class Lower(Transformer):
 
     def src_link(self, meta, children):
         column, target = children
-        link = d.EntityLink(column=self.ident(column), target=self.ident(target), span=self.span(meta))
+        link = d.EntityLink(
+            column=self.ident(column), target=self.ident(target), span=self.span(meta)
+        )
         return ("link", link, self.span(meta))
 
     def src_valid(self, meta, children):
@@ -186,7 +188,13 @@ class Lower(Transformer):
         return ("format", str(children[0]).lower(), self.span(meta))
 
     def m_direction(self, meta, children):
-        return ("direction", str(children[0]), self.span(meta))
+        return ("direction", children[0], self.span(meta))
+
+    def direction(self, meta, children):
+        return str(children[0])
+
+    def duration_unit(self, meta, children):
+        return str(children[0])
 
     def m_target(self, meta, children):
         op, value = children
@@ -316,17 +324,10 @@ class Lower(Transformer):
         return self.literal_node(meta, int(text), Type.INTEGER)
 
     def duration(self, meta, children):
-        amount, unit_token = children
-        unit = singular(str(unit_token).lower())
-        if unit not in DURATION_UNITS:
-            hint = "use seconds, minutes, hours, days or weeks"
-            if unit in ("month", "quarter", "year"):
-                hint += f" ({unit}s vary in length; use days_between or a window instead)"
-            self.problem(
-                "unknown-unit", f"unknown duration unit `{unit_token}`", self.tspan(unit_token), hint
-            )
-            return self.literal_node(meta, None, Type.DURATION)
-        return self.literal_node(meta, float(amount) * DURATION_UNITS[unit], Type.DURATION)
+        amount, unit = children
+        return self.literal_node(
+            meta, float(amount) * DURATION_UNITS[singular(unit)], Type.DURATION
+        )
 
     def string(self, meta, children):
         return self.literal_node(meta, ast.literal_eval(children[0]), Type.STRING)
@@ -345,8 +346,12 @@ class Lower(Transformer):
         try:
             return self.literal_node(meta, dt.date.fromisoformat(text), Type.DATE)
         except ValueError:
-            self.problem("bad-literal", f"`@{text}` is not a valid date", self.span(meta),
-                         "write dates as @YYYY-MM-DD")
+            self.problem(
+                "bad-literal",
+                f"`@{text}` is not a valid date",
+                self.span(meta),
+                "write dates as @YYYY-MM-DD",
+            )
             return self.literal_node(meta, None, Type.DATE)
 
     def timestamp(self, meta, children):
@@ -355,6 +360,10 @@ class Lower(Transformer):
             value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
             return self.literal_node(meta, value, Type.TIMESTAMP)
         except ValueError:
-            self.problem("bad-literal", f"`@{text}` is not a valid timestamp", self.span(meta),
-                         "write timestamps as @YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]")
+            self.problem(
+                "bad-literal",
+                f"`@{text}` is not a valid timestamp",
+                self.span(meta),
+                "write timestamps as @YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]",
+            )
             return self.literal_node(meta, None, Type.TIMESTAMP)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from importlib.resources import files
 from pathlib import Path
 
@@ -23,17 +24,24 @@ TERMINAL_WORDS = {
     "STRING": 'a "string"',
     "DATE": "a date such as @2024-01-31",
     "TIMESTAMP": "a timestamp such as @2024-01-31T09:00:00Z",
-    "DIRECTION": "`higher is better` or `lower is better`",
     "$END": "the end of the file",
 }
 # Families of terminals that are named once, as a family, when the parser would take any of them.
 FAMILIES = (
     ("a value", {"NAME", "NUMBER", "STRING", "DATE", "TIMESTAMP", "TRUE", "FALSE", "NULL", "CASE"}),
     ("an operator", {"COMP_OP", "ADD_OP", "MUL_OP", "AND", "OR", "IS", "IN"}),
-    ("a metric clause (description, label, unit, format, higher/lower is better, target)",
-     {"DESCRIPTION", "LABEL", "UNIT", "FORMAT", "DIRECTION", "TARGET"}),
-    ("a new declaration (calendar, source, metric, dimension)",
-     {"CALENDAR", "SOURCE", "METRIC", "DIMENSION"}),
+    (
+        "a metric clause (description, label, unit, format, higher/lower is better, target)",
+        {"DESCRIPTION", "LABEL", "UNIT", "FORMAT", "HIGHER", "LOWER", "TARGET"},
+    ),
+    (
+        "a duration unit (seconds, minutes, hours, days, weeks)",
+        {"SECOND", "SECONDS", "MINUTE", "MINUTES", "HOUR", "HOURS", "DAY", "DAYS", "WEEK", "WEEKS"},
+    ),
+    (
+        "a new declaration (calendar, source, metric, dimension)",
+        {"CALENDAR", "SOURCE", "METRIC", "DIMENSION"},
+    ),
 )
 
 
@@ -120,6 +128,16 @@ def _hint(err: UnexpectedInput, text: str, expected: set[str]) -> str | None:
         return "to compare two values write `==`; a single `=` only follows a name being defined"
     if rest.startswith("&&") or rest.startswith("||"):
         return "write `and` / `or`"
+    word = re.match(r"[A-Za-z]+", rest)
+    if (
+        word
+        and word.group().rstrip("s") in ("month", "quarter", "year")
+        and re.search(r"\d\s*$", text[:position])
+    ):
+        return (
+            "durations are written in seconds, minutes, hours, days or weeks; months vary in "
+            "length: use days_between() or a window (`over last 3 months`)"
+        )
     return None
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Union
 
 from attrs import field, frozen
-
 from metricsmith.model.span import Span
 from metricsmith.model.types import Type
 
@@ -141,3 +140,33 @@ def bwalk(node: BExpr):
     yield node
     for child in bchildren(node):
         yield from bwalk(child)
+
+
+def bmap(node: BExpr, fn) -> BExpr:
+    """Rebuild a tree bottom-up, replacing each node by `fn(node with mapped children)`."""
+    import attrs
+
+    changes = {}
+    for f in attrs.fields(type(node)):
+        value = getattr(node, f.name)
+        if isinstance(value, _NODE_TYPES):
+            changes[f.name] = bmap(value, fn)
+        elif isinstance(value, tuple) and value and isinstance(value[0], tuple):
+            changes[f.name] = tuple(tuple(bmap(v, fn) for v in pair) for pair in value)
+        elif isinstance(value, tuple) and value and isinstance(value[0], _NODE_TYPES):
+            changes[f.name] = tuple(bmap(v, fn) for v in value)
+    return fn(attrs.evolve(node, **changes) if changes else node)
+
+
+_NODE_TYPES = (
+    BLiteral,
+    BColumn,
+    BUnary,
+    BBinary,
+    BIsNull,
+    BInList,
+    BCase,
+    BCall,
+    BAggregate,
+    BMetric,
+)

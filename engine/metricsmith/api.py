@@ -1,0 +1,211 @@
+"""The Python API: load a project, query it, get Arrow tables back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pyarrow as pa
+
+from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
+from metricsmith.check.project import check_project
+from metricsmith.check.suggest import did_you_mean
+from metricsmith.dsl.parser import parse_expression, parse_file
+from metricsmith.errors import Diagnostic, ProjectError, QueryError
+from metricsmith.model import expr as e
+from metricsmith.plugins.manager import get_registry
+
+GRAINS = ("day", "week", "month", "quarter", "year")
+DateLike = str | dt.date | dt.datetime | None
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
+
+
+def discover(path: Path) -> list[Path]:
+    """The `.metrics` files of a project: the file itself, or every one below a folder."""
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*.metrics") if p.is_file())
+
+
+def load_project(path: str | Path, tables: Mapping[str, pa.Table] | None = None) -> Project:
+    """Parse and check a project (a `.metrics` file or a folder of them).
+
+    `tables` binds sources to in-memory Arrow tables instead of their connectors. Raises
+    ProjectError carrying every diagnostic when the definitions have problems."""
+    root = Path(path)
+    if not root.exists():
+        raise ProjectError(
+            [
+                Diagnostic(
+                    code="no-project",
+                    message=f"`{root}` does not exist",
+                    hint="pass a .metrics file or a folder containing them",
+                )
+            ]
+        )
+    files = discover(root)
+    if not files:
+        raise ProjectError(
+            [
+                Diagnostic(
+                    code="no-project",
+                    message=f"no .metrics files in `{root}`",
+                    hint="definition files end in .metrics",
+                )
+            ]
+        )
+    modules, found = [], []
+    for file in files:
+        module, problems = parse_file(file)
+        found += problems
+        if module is not None:
+            modules.append(module)
+    if found:
+        # Names defined in a file that did not parse are unknown; checking the rest would
+        # only bury the real problem under "unknown name" errors.
+        raise ProjectError(found)
+    checked = check_project(modules, get_registry(), tables)
+    return Project(root, checked, files)
+
+
+class Project:
+    """A checked project, ready to answer queries."""
+
+    def __init__(self, path: Path, checked: CheckedProject, files: Sequence[Path]):
+        self.path = path
+        self.checked = checked
+        self.files = tuple(files)
+        self.warnings: tuple[Diagnostic, ...] = ()
+
+    @property
+    def metrics(self) -> dict[str, MetricInfo]:
+        return self.checked.metrics
+
+    @property
+    def sources(self) -> dict[str, SourceInfo]:
+        return self.checked.sources
+
+    @property
+    def dimensions(self) -> dict[str, DimensionInfo]:
+        return self.checked.dimensions
+
+    def query(
+        self,
+        metrics: Sequence[str],
+        *,
+        by: Sequence[str] = (),
+        grain: str | None = None,
+        start: DateLike = None,
+        end: DateLike = None,
+        where: Sequence[str] = (),
+    ) -> pa.Table:
+        """Compute `metrics` per period of `grain` in [start, end), sliced by `by`."""
+        from metricsmith.execute.arrow import execute_plan
+        from metricsmith.plan import plan_query
+
+        query = self.build_query(metrics, by=by, grain=grain, start=start, end=end, where=where)
+        return execute_plan(plan_query(self.checked, query), self.checked)
+
+    def explain(
+        self,
+        metrics: Sequence[str],
+        *,
+        by: Sequence[str] = (),
+        grain: str | None = None,
+        start: DateLike = None,
+        end: DateLike = None,
+        where: Sequence[str] = (),
+    ) -> str:
+        """The plan for a query, as text: scans, fused aggregates, joins, pushdown."""
+        from metricsmith.plan import explain, plan_query
+
+        query = self.build_query(metrics, by=by, grain=grain, start=start, end=end, where=where)
+        return explain(plan_query(self.checked, query))
+
+    def build_query(
+        self,
+        metrics: Sequence[str],
+        *,
+        by: Sequence[str],
+        grain: str | None,
+        start: DateLike,
+        end: DateLike,
+        where: Sequence[str],
+    ):
+        from metricsmith.plan import Query
+
+        if isinstance(metrics, str):
+            metrics = [metrics]
+        if not metrics:
+            raise QueryError("no metrics requested", hint="name at least one metric")
+        for name in metrics:
+            if name not in self.metrics:
+                hint = did_you_mean(name, self.metrics) or "`metricsmith list` shows them"
+                raise QueryError(f"unknown metric `{name}`", hint=hint)
+        dimensions = []
+        for item in by:
+            if item in GRAINS:
+                if grain not in (None, item):
+                    raise QueryError(f"two grains requested: `{grain}` and `{item}`")
+                grain = item
+            else:
+                dimensions.append((item, self._dimension_formula(item)))
+        if grain is not None and grain not in GRAINS:
+            hint = did_you_mean(grain, GRAINS) or "use " + ", ".join(GRAINS)
+            raise QueryError(f"unknown grain `{grain}`", hint=hint)
+        tz = zoneinfo.ZoneInfo(self.checked.calendar.timezone)
+        start_at = parse_instant(start, tz, "start")
+        end_at = parse_instant(end, tz, "end")
+        if start_at is not None and end_at is not None and start_at >= end_at:
+            raise QueryError(
+                f"empty range: start {start_at:%Y-%m-%d} is not before end {end_at:%Y-%m-%d}",
+                hint="the range is [start, end): end is the first moment not included",
+            )
+        filters = tuple(parse_expression(text, origin="--where") for text in where)
+        return Query(
+            metrics=tuple(metrics),
+            by=tuple(dimensions),
+            grain=grain,
+            start=start_at,
+            end=end_at,
+            filters=filters,
+        )
+
+    def _dimension_formula(self, item: str) -> e.Expr:
+        if item in self.dimensions:
+            return self.dimensions[item].decl.expr
+        formula = parse_expression(item, origin="--by")
+        if isinstance(formula, e.Name) and len(formula.parts) == 1:
+            hint = did_you_mean(item, [*self.dimensions, *GRAINS]) or (
+                "slice by a named dimension, a grain, or `source.column`"
+            )
+            raise QueryError(f"unknown dimension `{item}`", hint=hint)
+        return formula
+
+
+def parse_instant(value: DateLike, tz: zoneinfo.ZoneInfo, which: str) -> dt.datetime | None:
+    """A range bound as an aware datetime in the calendar's zone.
+
+    Accepts `2024`, `2024-03`, `2024-03-15`, ISO timestamps, dates and datetimes; naive
+    values are wall-clock time in the calendar's zone."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=tz) if value.tzinfo is None else value.astimezone(tz)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=tz)
+    text = str(value).strip()
+    match = _PARTIAL_DATE.match(text)
+    try:
+        if match:
+            year, month, day = (int(g) if g else 1 for g in match.groups())
+            return dt.datetime(year, month, day, tzinfo=tz)
+        return parse_instant(dt.datetime.fromisoformat(text.replace("Z", "+00:00")), tz, which)
+    except ValueError:
+        raise QueryError(
+            f"cannot read the {which} of the range: `{text}`",
+            hint="write 2024, 2024-03, 2024-03-15 or 2024-03-15T08:00",
+        ) from None

@@ -1,0 +1,516 @@
+"""Name resolution and typing: formulas as written → bound, typed formulas.
+
+Two scopes (DESIGN §4.9). At *metric level* a bare name is another metric and aggregates open
+a row scope. In a *row scope* over a root source, a bare name is a column of the root (or a
+named dimension), and `other.column` is a column of a source reached from the root through
+many-to-one entity links. Derived columns are inlined where they are used.
+
+The binder never raises for a problem in the user's text: it records a diagnostic and returns a
+node of type UNKNOWN, so one run reports every problem and an error is not reported twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+import attrs
+
+from metricsmith.check import typing_rules
+from metricsmith.check.checked import CheckedProject, MetricInfo
+from metricsmith.check.links import LinkGraph
+from metricsmith.check.suggest import did_you_mean
+from metricsmith.errors import Diagnostic, QueryError
+from metricsmith.model import bound as b
+from metricsmith.model import expr as e
+from metricsmith.model.decl import DimensionDecl
+from metricsmith.model.span import Span
+from metricsmith.model.types import Type
+from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
+
+UNKNOWN = Type.UNKNOWN
+
+
+class MetricLookup(Protocol):
+    """The metrics a formula may refer to, and their types."""
+
+    def type_of(self, name: str) -> Type | None: ...
+
+    def names(self) -> list[str]: ...
+
+
+class SourceShape(Protocol):
+    """What the binder needs to know about a source."""
+
+    @property
+    def name(self) -> str: ...
+
+    physical: dict[str, Type]
+
+
+def _first_source_name(node: e.Expr, sources: Mapping[str, object]) -> str | None:
+    """The source a row formula reads: the head of its first qualified name."""
+    for sub in e.walk(node):
+        if isinstance(sub, e.Name) and len(sub.parts) >= 2 and sub.parts[0] in sources:
+            return sub.parts[0]
+    return None
+
+
+def root_of_row_formula(node: e.Expr, sources: Mapping[str, object]) -> str | None:
+    return _first_source_name(node, sources)
+
+
+@attrs.define
+class Binder:
+    """Binds formulas of one project; collects diagnostics in `diagnostics`."""
+
+    sources: Mapping[str, SourceShape]
+    derived_decls: Mapping[str, Mapping[str, e.Expr]]
+    graph: LinkGraph
+    metrics: MetricLookup
+    dimensions: Mapping[str, DimensionDecl]
+    scalars: Mapping[str, ScalarFunction]
+    aggregates: Mapping[str, AggregateFunction]
+    diagnostics: list[Diagnostic] = attrs.field(factory=list)
+    _derived: dict[tuple[str, str], b.BExpr] = attrs.field(factory=dict)
+    _deriving: set[tuple[str, str]] = attrs.field(factory=set)
+
+    # ---- reporting --------------------------------------------------------------------
+    def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code=code, message=message, span=span, hint=hint))
+
+    def unknown(self, node: e.Expr) -> b.BLiteral:
+        return b.BLiteral(value=None, type=UNKNOWN, span=node.span)
+
+    # ---- metric level -----------------------------------------------------------------
+    def bind_metric(self, node: e.Expr) -> b.BExpr:
+        return self._bind(node, None)
+
+    def bind_row(self, node: e.Expr, root: str) -> b.BExpr:
+        return self._bind(node, root)
+
+    def _bind(self, node: e.Expr, root: str | None) -> b.BExpr:
+        match node:
+            case e.Literal(value=value, type=type_):
+                return b.BLiteral(value=value, type=type_, span=node.span)
+            case e.Name():
+                return self._name(node, root)
+            case e.Unary(op=op, operand=operand):
+                return self._unary(node, op, self._bind(operand, root))
+            case e.Binary(op=op, left=left, right=right):
+                return self._binary(node, op, self._bind(left, root), self._bind(right, root))
+            case e.IsNull(operand=operand, negated=negated):
+                return b.BIsNull(operand=self._bind(operand, root), negated=negated, span=node.span)
+            case e.InList():
+                return self._in_list(node, root)
+            case e.Case():
+                return self._case(node, root)
+            case e.Call():
+                return self._call(node, root)
+            case e.Offset() | e.Window():
+                what = "offsets like `m[-1]`" if isinstance(node, e.Offset) else "windows (`over`)"
+                self.error(
+                    "unsupported",
+                    f"{what} need time intelligence, which this version does not support yet",
+                    node.span,
+                    "compute the value for each period and compare periods in the output",
+                )
+                return self.unknown(node)
+        raise TypeError(f"unexpected node {node!r}")  # pragma: no cover - grammar guarantees
+
+    # ---- names ------------------------------------------------------------------------
+    def _name(self, node: e.Name, root: str | None) -> b.BExpr:
+        if root is None:
+            return self._metric_name(node)
+        if len(node.parts) == 1:
+            return self._bare_column(node, root)
+        if len(node.parts) == 2:
+            return self._qualified_column(node, root, node.parts[0], node.parts[1])
+        self.error(
+            "unknown-name",
+            f"`{node.dotted}` has too many parts",
+            node.span,
+            "write `column` or `source.column`",
+        )
+        return self.unknown(node)
+
+    def _metric_name(self, node: e.Name) -> b.BExpr:
+        name = node.dotted
+        metric_type = self.metrics.type_of(name) if len(node.parts) == 1 else None
+        if metric_type is not None:
+            return b.BMetric(name=name, type=metric_type, span=node.span)
+        if len(node.parts) == 1 and name in self.sources:
+            self.error(
+                "not-a-value",
+                f"`{name}` is a source, not a value",
+                node.span,
+                f"to count its rows write `count({name})`",
+            )
+        elif self._is_column_reference(node):
+            self.error(
+                "row-outside-aggregate",
+                f"`{name}` is a row-level column, but a metric needs one value per period",
+                node.span,
+                f"aggregate it, e.g. `sum({self._qualified(node)})` or "
+                f"`avg({self._qualified(node)})`",
+            )
+        else:
+            names = [n for n in self.sources]
+            hint = did_you_mean(name, self.metrics.names()) or did_you_mean(name, names)
+            self.error("unknown-name", f"unknown metric `{name}`", node.span, hint)
+        return self.unknown(node)
+
+    def _is_column_reference(self, node: e.Name) -> bool:
+        if len(node.parts) == 2:
+            source = self.sources.get(node.parts[0])
+            return source is not None and self._has_column(node.parts[0], node.parts[1])
+        return any(self._has_column(s, node.parts[0]) for s in self.sources)
+
+    def _qualified(self, node: e.Name) -> str:
+        if len(node.parts) == 2:
+            return node.dotted
+        owners = [s for s in self.sources if self._has_column(s, node.parts[0])]
+        return f"{owners[0]}.{node.parts[0]}" if owners else node.dotted
+
+    def _has_column(self, source: str, column: str) -> bool:
+        shape = self.sources[source]
+        return column in shape.physical or column in self.derived_decls.get(source, {})
+
+    def _bare_column(self, node: e.Name, root: str) -> b.BExpr:
+        column = node.parts[0]
+        if self._has_column(root, column):
+            return self._column(root, (), column, node.span)
+        if column in self.dimensions:
+            return self._dimension(node, root, self.dimensions[column])
+        candidates = [*self.sources[root].physical, *self.derived_decls.get(root, {})]
+        hint = did_you_mean(column, candidates)
+        if hint is None and self.metrics.type_of(column) is not None:
+            hint = (
+                f"`{column}` is a metric; inside an aggregate over `{root}`, names are columns "
+                f"of `{root}`"
+            )
+        self.error("unknown-name", f"`{root}` has no column `{column}`", node.span, hint)
+        return self.unknown(node)
+
+    def _qualified_column(self, node: e.Name, root: str, source: str, column: str) -> b.BExpr:
+        if source not in self.sources:
+            hint = did_you_mean(source, self.sources)
+            self.error("unknown-name", f"unknown source `{source}`", node.span, hint)
+            return self.unknown(node)
+        path = self.graph.path(root, source)
+        if path is None:
+            fan_out = self.graph.fan_out_message(root, source)
+            if fan_out:
+                self.error(
+                    "fan-out",
+                    fan_out,
+                    node.span,
+                    f"aggregate over `{source}` instead, or slice `{source}` by `{root}`",
+                )
+            else:
+                self.error(
+                    "no-link",
+                    f"`{source}` cannot be reached from rows of `{root}`",
+                    node.span,
+                    f"declare an entity link in `{root}`, e.g. `entity {source}_id -> {source}`",
+                )
+            return self.unknown(node)
+        if not self._has_column(source, column):
+            candidates = [*self.sources[source].physical, *self.derived_decls.get(source, {})]
+            hint = did_you_mean(column, candidates)
+            self.error("unknown-name", f"`{source}` has no column `{column}`", node.span, hint)
+            return self.unknown(node)
+        return self._column(source, path, column, node.span)
+
+    def _column(self, source: str, path: tuple[str, ...], column: str, span: Span) -> b.BExpr:
+        shape = self.sources[source]
+        if column in shape.physical:
+            return b.BColumn(
+                source=source, path=path, column=column, type=shape.physical[column], span=span
+            )
+        derived = self._derived_column(source, column)
+        return rebase(derived, path)
+
+    def _derived_column(self, source: str, column: str) -> b.BExpr:
+        key = (source, column)
+        if key in self._derived:
+            return self._derived[key]
+        formula = self.derived_decls[source][column]
+        if key in self._deriving:
+            self.error(
+                "cycle",
+                f"derived column `{source}.{column}` is defined in terms of itself",
+                formula.span,
+            )
+            return self.unknown(formula)
+        self._deriving.add(key)
+        result = self.bind_row(formula, source)
+        self._deriving.discard(key)
+        self._derived[key] = result
+        return result
+
+    def _dimension(self, node: e.Name, root: str, decl: DimensionDecl) -> b.BExpr:
+        return self.bind_row(decl.expr, root)
+
+    # ---- operators --------------------------------------------------------------------
+    def _check(self, node: e.Expr, result: Type | str) -> Type:
+        if isinstance(result, str):
+            self.error("type", f"{result} in `{source_text(node.span)}`", node.span)
+            return UNKNOWN
+        return result
+
+    def _unary(self, node: e.Unary, op: str, operand: b.BExpr) -> b.BExpr:
+        if op == "not":
+            result = typing_rules.logical("not", operand.type, Type.BOOLEAN)
+        elif operand.type.is_numeric or operand.type in (Type.DURATION, *typing_rules.LENIENT):
+            result = operand.type
+        else:
+            result = f"cannot negate {operand.type}"
+        return b.BUnary(op=op, operand=operand, type=self._check(node, result), span=node.span)
+
+    def _binary(self, node: e.Binary, op: str, left: b.BExpr, right: b.BExpr) -> b.BExpr:
+        if op in ("and", "or"):
+            result = typing_rules.logical(op, left.type, right.type)
+        elif op in ("==", "!=", "<", "<=", ">", ">="):
+            result = typing_rules.comparison(op, left.type, right.type)
+        else:
+            result = typing_rules.arithmetic(op, left.type, right.type)
+        return b.BBinary(
+            op=op, left=left, right=right, type=self._check(node, result), span=node.span
+        )
+
+    def _in_list(self, node: e.InList, root: str | None) -> b.BExpr:
+        operand = self._bind(node.operand, root)
+        items = tuple(self._bind(item, root) for item in node.items)
+        for item in items:
+            if not typing_rules.comparable(operand.type, item.type):
+                self._check(item, f"cannot compare {operand.type} with {item.type}")
+        return b.BInList(operand=operand, items=items, negated=node.negated, span=node.span)
+
+    def _case(self, node: e.Case, root: str | None) -> b.BExpr:
+        whens = []
+        for condition, value in node.whens:
+            bound_condition = self._condition(condition, root)
+            whens.append((bound_condition, self._bind(value, root)))
+        default = self._bind(node.default, root) if node.default is not None else None
+        branch_types = [v.type for _, v in whens] + ([default.type] if default else [])
+        result = self._check(node, typing_rules.unify(branch_types))
+        return b.BCase(whens=tuple(whens), default=default, type=result, span=node.span)
+
+    def _condition(self, node: e.Expr, root: str | None) -> b.BExpr:
+        bound = self._bind(node, root)
+        if bound.type not in (Type.BOOLEAN, *typing_rules.LENIENT):
+            self.error(
+                "type",
+                f"a condition must be true/false, but `{source_text(node.span)}` is {bound.type}",
+                node.span,
+                "compare it, e.g. `x > 0` or `x is not null`",
+            )
+        return bound
+
+    # ---- calls ------------------------------------------------------------------------
+    def _call(self, node: e.Call, root: str | None) -> b.BExpr:
+        if node.name in self.aggregates:
+            if root is not None:
+                self.error(
+                    "nested-aggregate",
+                    f"`{node.name}` is an aggregate, but this is a row formula "
+                    f"over `{root}` (one value per row)",
+                    node.span,
+                    "aggregates cannot be nested; define the inner aggregate as its own metric",
+                )
+                return self.unknown(node)
+            return self._aggregate(node, self.aggregates[node.name])
+        if node.name in self.scalars:
+            return self._scalar(node, self.scalars[node.name], root)
+        hint = did_you_mean(node.name, [*self.scalars, *self.aggregates])
+        self.error("unknown-function", f"unknown function `{node.name}`", node.name_span, hint)
+        return self.unknown(node)
+
+    def _scalar(self, node: e.Call, fn: ScalarFunction, root: str | None) -> b.BExpr:
+        if node.where is not None or node.per is not None:
+            self.error(
+                "bad-call",
+                f"`where` and `per` belong to aggregates; `{fn.name}` is a row function",
+                node.span,
+            )
+        args = tuple(self._bind(arg, root) for arg in node.args)
+        count_ok = len(args) >= fn.min_args and (fn.max_args is None or len(args) <= fn.max_args)
+        if not count_ok:
+            self.error(
+                "bad-call",
+                f"`{fn.name}` takes {_arity(fn)}, not {len(args)}",
+                node.span,
+                f"for example: {fn.example}",
+            )
+            return self.unknown(node)
+        if any(a.type == UNKNOWN for a in args):
+            result: Type | str = UNKNOWN
+        else:
+            result = fn.signature([a.type for a in args])
+        return b.BCall(function=fn.name, args=args, type=self._check(node, result), span=node.span)
+
+    def _aggregate(self, node: e.Call, fn: AggregateFunction) -> b.BExpr:
+        if node.per is not None:
+            self.error(
+                "unsupported",
+                "per-entity iteration (`per ...`) needs time intelligence, which this version "
+                "does not support yet",
+                node.per.span,
+            )
+            return self.unknown(node)
+        if not node.args:
+            self.error(
+                "bad-call",
+                f"`{fn.name}` needs something to aggregate",
+                node.span,
+                f"for example: {fn.example}",
+            )
+            return self.unknown(node)
+        first, *params = node.args
+        if len(params) != fn.params:
+            self.error(
+                "bad-call",
+                f"`{fn.name}` takes {1 + fn.params} argument{'s' if fn.params else ''}, "
+                f"not {len(node.args)}",
+                node.span,
+                f"for example: {fn.example}",
+            )
+            return self.unknown(node)
+        values = []
+        for param in params:
+            if isinstance(param, e.Literal) and param.type in (Type.INTEGER, Type.FLOAT):
+                values.append(float(param.value))
+            else:
+                self.error("bad-call", f"`{fn.name}` needs a constant number here", param.span)
+                return self.unknown(node)
+        root, counts_rows = self._aggregate_root(node, first, fn)
+        if root is None:
+            return self.unknown(node)
+        arg = None if counts_rows else self.bind_row(first, root)
+        where = self._condition(node.where, root) if node.where is not None else None
+        if arg is not None and arg.type == UNKNOWN:
+            result: Type | str = UNKNOWN
+        else:
+            result = fn.signature(arg.type if arg is not None else None)
+        if isinstance(result, str):
+            what = source_text(first.span)
+            self.error("type", f"{result} in `{fn.name}({what})`", first.span)
+            result = UNKNOWN
+        return b.BAggregate(
+            function=fn.name,
+            source=root,
+            arg=arg,
+            params=tuple(values),
+            where=where,
+            type=result,
+            span=node.span,
+        )
+
+    def _aggregate_root(
+        self, node: e.Call, first: e.Expr, fn: AggregateFunction
+    ) -> tuple[str | None, bool]:
+        """Which source an aggregate reads, and whether it counts that source's rows."""
+        if isinstance(first, e.Name) and len(first.parts) == 1 and first.parts[0] in self.sources:
+            if fn.counts_rows:
+                return first.parts[0], True
+            self.error(
+                "bad-call",
+                f"`{fn.name}` needs a column of `{first.parts[0]}`, not the whole source",
+                first.span,
+                f"for example: {fn.name}({first.parts[0]}.<column>)",
+            )
+            return None, False
+        root = _first_source_name(first, self.sources)
+        if root is not None:
+            return root, False
+        if isinstance(first, e.Name) and len(first.parts) == 1:
+            owners = sorted(s for s in self.sources if self._has_column(s, first.parts[0]))
+            if owners:
+                hint = "write " + " or ".join(f"`{fn.name}({s}.{first.parts[0]})`" for s in owners)
+                message = f"say which source `{first.parts[0]}` is read from"
+                self.error("no-source", message, first.span, hint)
+                return None, False
+            hint = did_you_mean(first.parts[0], self.sources)
+            self.error("unknown-name", f"unknown source `{first.parts[0]}`", first.span, hint)
+            return None, False
+        self.error(
+            "no-source",
+            f"cannot tell which source `{fn.name}` reads",
+            first.span,
+            f"name a column with its source, e.g. `{fn.name}(tickets.contacts)`",
+        )
+        return None, False
+
+
+def rebase(node: b.BExpr, path: tuple[str, ...]) -> b.BExpr:
+    """A row formula bound at the end of `path`, re-rooted at the start of the path."""
+    if not path:
+        return node
+
+    def prefix(sub: b.BExpr) -> b.BExpr:
+        if isinstance(sub, b.BColumn):
+            return attrs.evolve(sub, path=(*path, *sub.path))
+        return sub
+
+    return b.bmap(node, prefix)
+
+
+def source_text(span: Span) -> str:
+    """The text a span covers (single line; longer spans are cut)."""
+    if span.line == 0:
+        return ""
+    if span.end_line == span.line:
+        return span.line_text[span.column - 1 : span.end_column - 1]
+    return span.line_text[span.column - 1 :].rstrip() + " …"
+
+
+def _arity(fn: ScalarFunction) -> str:
+    if fn.max_args == fn.min_args:
+        return f"{fn.min_args} argument{'s' if fn.min_args != 1 else ''}"
+    if fn.max_args is None:
+        return f"at least {fn.min_args} arguments"
+    return f"{fn.min_args} to {fn.max_args} arguments"
+
+
+@attrs.frozen
+class CheckedMetrics:
+    """MetricLookup over the metrics of a checked project."""
+
+    infos: Mapping[str, MetricInfo]
+
+    def type_of(self, name: str) -> Type | None:
+        info = self.infos.get(name)
+        return info.type if info is not None else None
+
+    def names(self) -> list[str]:
+        return list(self.infos)
+
+
+def bind_row(expr: e.Expr, root: str, project: CheckedProject) -> b.BExpr:
+    """Bind a query-level row formula (a `--by` dimension or `--where` filter) against the
+    rows of `root` in a checked project; raises QueryError listing every problem."""
+    binder = binder_for(project)
+    bound = binder.bind_row(expr, root)
+    if binder.diagnostics:
+        raise QueryError("\n\n".join(d.render() for d in binder.diagnostics))
+    return bound
+
+
+def binder_for(project: CheckedProject) -> Binder:
+    """A binder over a CheckedProject (see check/checked.py)."""
+    from metricsmith.plugins.manager import get_registry
+
+    registry = get_registry()
+    return Binder(
+        sources=project.sources,
+        derived_decls={
+            name: {c.name.name: c.expr for c in info.decl.columns if c.expr is not None}
+            for name, info in project.sources.items()
+        },
+        graph=LinkGraph({name: info.links for name, info in project.sources.items()}),
+        metrics=CheckedMetrics(project.metrics),
+        dimensions={name: info.decl for name, info in project.dimensions.items()},
+        scalars=registry.scalar_functions,
+        aggregates=registry.aggregate_functions,
+    )

@@ -1,0 +1,192 @@
+"""Checking a whole project: every rule, every formula, all diagnostics in one run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import attrs
+import pyarrow as pa
+
+from metricsmith.check.bind import Binder, root_of_row_formula
+from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
+from metricsmith.check.links import LinkGraph
+from metricsmith.check.rules.calendar import check_calendar
+from metricsmith.check.rules.cycles import metric_cycles
+from metricsmith.check.rules.duplicates import duplicate_names
+from metricsmith.check.rules.metric_clauses import check_metric_clauses
+from metricsmith.check.sources import check_structure, column_types, open_reader
+from metricsmith.check.suggest import did_you_mean
+from metricsmith.errors import Diagnostic, ProjectError
+from metricsmith.model import decl as d
+from metricsmith.model.bound import BExpr
+from metricsmith.model.types import Type
+from metricsmith.plugins.manager import Registry
+
+
+@attrs.define
+class LazyMetrics:
+    """Binds metric formulas on first use, so a metric's type is known wherever it is
+    referenced, whatever the order of the files. A metric met again while it is being bound
+    is part of a cycle: its type is unknown here and the cycle rule reports it."""
+
+    decls: Mapping[str, d.MetricDecl]
+    binder: Binder | None = None
+    formulas: dict[str, BExpr] = attrs.field(factory=dict)
+    _binding: set[str] = attrs.field(factory=set)
+
+    def type_of(self, name: str) -> Type | None:
+        if name not in self.decls:
+            return None
+        if name in self._binding:
+            return Type.UNKNOWN
+        return self.formula(name).type
+
+    def names(self) -> list[str]:
+        return list(self.decls)
+
+    def formula(self, name: str) -> BExpr:
+        if name not in self.formulas:
+            assert self.binder is not None
+            self._binding.add(name)
+            self.formulas[name] = self.binder.bind_metric(self.decls[name].formula)
+            self._binding.discard(name)
+        return self.formulas[name]
+
+
+def check_project(
+    modules: Sequence[d.Module],
+    registry: Registry,
+    tables: Mapping[str, pa.Table] | None = None,
+) -> CheckedProject:
+    """Resolve and type every declaration; raise ProjectError listing every problem."""
+    tables = dict(tables or {})
+    decls = [decl for module in modules for decl in module.decls]
+    found: list[Diagnostic] = duplicate_names(decls)
+
+    calendar, problems = check_calendar([x for x in decls if isinstance(x, d.CalendarDecl)])
+    found += problems
+
+    source_decls = _first_of_each([x for x in decls if isinstance(x, d.SourceDecl)])
+    metric_decls = _first_of_each([x for x in decls if isinstance(x, d.MetricDecl)])
+    dimension_decls = {
+        name: x
+        for name, x in _first_of_each([x for x in decls if isinstance(x, d.DimensionDecl)]).items()
+        if name not in metric_decls
+    }
+    found += _unknown_tables(tables, source_decls)
+
+    opened = {}
+    for name, decl in source_decls.items():
+        reader, problems = open_reader(decl, registry.connectors, tables)
+        found += problems
+        schema = reader.schema() if reader is not None else None
+        physical, declared, problems = column_types(decl, schema)
+        found += problems
+        opened[name] = (decl, reader, schema, physical, declared)
+
+    keys = {name: (decl.key.name if decl.key else None) for name, decl in source_decls.items()}
+    links = {}
+    for name, (decl, _, _, physical, _) in opened.items():
+        derived_names = [c.name.name for c in decl.columns if c.expr is not None]
+        links[name], problems = check_structure(decl, physical, derived_names, keys)
+        found += problems
+
+    shapes = {name: _Shape(name, physical) for name, (_, _, _, physical, _) in opened.items()}
+    derived_decls = {
+        name: {c.name.name: c.expr for c in decl.columns if c.expr is not None}
+        for name, decl in source_decls.items()
+    }
+    metrics = LazyMetrics(metric_decls)
+    binder = Binder(
+        sources=shapes,
+        derived_decls=derived_decls,
+        graph=LinkGraph(links),
+        metrics=metrics,
+        dimensions=dimension_decls,
+        scalars=registry.scalar_functions,
+        aggregates=registry.aggregate_functions,
+    )
+    metrics.binder = binder
+
+    derived: dict[str, dict[str, BExpr]] = {}
+    for name, columns in derived_decls.items():
+        derived[name] = {col: binder.bind_row(formula, name) for col, formula in columns.items()}
+
+    metric_infos = {}
+    for name, decl in metric_decls.items():
+        formula = metrics.formula(name)
+        metric_infos[name] = MetricInfo(decl=decl, formula=formula, type=formula.type)
+        found += check_metric_clauses(decl)
+    found += metric_cycles(metrics.formulas)
+
+    dimension_infos = {}
+    for name, decl in dimension_decls.items():
+        root = root_of_row_formula(decl.expr, shapes)
+        if root is None:
+            found.append(
+                Diagnostic(
+                    code="no-source",
+                    message=f"dimension `{name}` does not say which source it reads",
+                    span=decl.expr.span,
+                    hint="name columns with their source, e.g. `accounts.employees`",
+                )
+            )
+            continue
+        bound = binder.bind_row(decl.expr, root)
+        dimension_infos[name] = DimensionInfo(decl=decl, source=root, type=bound.type)
+
+    found += binder.diagnostics
+    errors = [x for x in found if x.severity == "error"]
+    if errors:
+        raise ProjectError(_in_source_order(found))
+
+    sources = {
+        name: SourceInfo(
+            decl=decl,
+            reader=reader,
+            schema=schema,
+            physical=physical,
+            declared=declared,
+            derived=derived[name],
+            links=links[name],
+        )
+        for name, (decl, reader, schema, physical, declared) in opened.items()
+    }
+    return CheckedProject(
+        calendar=calendar, sources=sources, metrics=metric_infos, dimensions=dimension_infos
+    )
+
+
+@attrs.frozen
+class _Shape:
+    name: str
+    physical: dict[str, Type]
+
+
+def _first_of_each(decls):
+    """Declarations by name, keeping the first of duplicates (the duplicates rule reports)."""
+    by_name = {}
+    for decl in decls:
+        by_name.setdefault(decl.name.name, decl)
+    return by_name
+
+
+def _unknown_tables(tables: Mapping[str, pa.Table], sources: Mapping[str, object]):
+    return [
+        Diagnostic(
+            code="unknown-name",
+            message=f"a table was given for `{name}`, but the project has no such source",
+            hint=did_you_mean(name, sources) or "declare the source in a .metrics file",
+        )
+        for name in tables
+        if name not in sources
+    ]
+
+
+def _in_source_order(found: list[Diagnostic]) -> list[Diagnostic]:
+    def key(diag: Diagnostic):
+        span = diag.span
+        return (span.path, span.line, span.column) if span else ("", 0, 0)
+
+    unique = list(dict.fromkeys(found))
+    return sorted(unique, key=key)

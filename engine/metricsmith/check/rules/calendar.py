@@ -1,0 +1,51 @@
+"""Rule: at most one calendar, with a real time zone and week start."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Sequence
+
+from metricsmith.check.checked import WEEKDAYS, Calendar
+from metricsmith.check.suggest import did_you_mean
+from metricsmith.errors import Diagnostic
+from metricsmith.model.decl import CalendarDecl
+
+
+def check_calendar(decls: Sequence[CalendarDecl]) -> tuple[Calendar, list[Diagnostic]]:
+    found = [
+        Diagnostic(
+            code="duplicate-calendar",
+            message=f"a second calendar; the first is at {decls[0].span}",
+            span=extra.span,
+            hint="a project has one calendar; remove one of them",
+        )
+        for extra in decls[1:]
+    ]
+    if not decls:
+        return Calendar(), found
+    decl = decls[0]
+    timezone, week_start = decl.timezone, decl.week_start
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        hint = did_you_mean(timezone, zoneinfo.available_timezones())
+        found.append(
+            Diagnostic(
+                code="bad-calendar",
+                message=f"unknown time zone `{timezone}`",
+                span=decl.span,
+                hint=hint or 'use an IANA name such as "Europe/Berlin" or "UTC"',
+            )
+        )
+        timezone = "UTC"
+    if week_start not in WEEKDAYS:
+        found.append(
+            Diagnostic(
+                code="bad-calendar",
+                message=f"`{week_start}` is not a day of the week",
+                span=decl.span,
+                hint=did_you_mean(week_start, WEEKDAYS) or "use monday ... sunday",
+            )
+        )
+        week_start = "monday"
+    return Calendar(timezone=timezone, week_start=week_start), found

@@ -1,0 +1,36 @@
+"""Rule: a name is defined once per kind (metrics and dimensions share one namespace)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from metricsmith.errors import Diagnostic
+from metricsmith.model.decl import Decl, DimensionDecl, MetricDecl, SourceDecl
+
+KIND = {SourceDecl: "source", MetricDecl: "metric", DimensionDecl: "dimension"}
+NAMESPACE = {SourceDecl: "sources", MetricDecl: "values", DimensionDecl: "values"}
+
+
+def duplicate_names(decls: Sequence[Decl]) -> list[Diagnostic]:
+    first: dict[tuple[str, str], Decl] = {}
+    found = []
+    for decl in decls:
+        if type(decl) not in KIND:
+            continue
+        key = (NAMESPACE[type(decl)], decl.name.name)
+        if key not in first:
+            first[key] = decl
+            continue
+        earlier = first[key]
+        found.append(
+            Diagnostic(
+                code="duplicate-name",
+                message=(
+                    f"{KIND[type(decl)]} `{decl.name.name}` is already defined as a "
+                    f"{KIND[type(earlier)]} at {earlier.name.span}"
+                ),
+                span=decl.name.span,
+                hint="names are global across the project's files; rename one of them",
+            )
+        )
+    return found

@@ -1,0 +1,159 @@
+"""Opening sources at check time: connectors, schemas, keys, time columns and entity links."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pyarrow as pa
+
+from metricsmith.check.suggest import did_you_mean
+from metricsmith.errors import Diagnostic, MetricsmithError
+from metricsmith.model.decl import Ident, SourceDecl
+from metricsmith.model.types import Type, type_of_arrow
+from metricsmith.plugins.builtin.connectors import InMemoryReader
+from metricsmith.plugins.connector import SourceReader
+
+
+class UnreadableColumns(dict):
+    """The columns of a source whose schema could not be read: every name is accepted with an
+    unknown type, so one unreadable source yields one diagnostic, not one per formula."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __missing__(self, key: str) -> Type:
+        return Type.UNKNOWN
+
+
+def open_reader(
+    decl: SourceDecl, connectors: Mapping[str, object], tables: Mapping[str, pa.Table]
+) -> tuple[SourceReader | None, list[Diagnostic]]:
+    name = decl.name.name
+    if name in tables:
+        return InMemoryReader(tables[name], location=f"in-memory table for `{name}`"), []
+    call = decl.connector
+    connector = connectors.get(call.name.name)
+    if connector is None:
+        hint = did_you_mean(call.name.name, connectors) or (
+            "available connectors: " + ", ".join(sorted(connectors))
+        )
+        return None, [
+            Diagnostic(
+                code="unknown-connector",
+                message=f"unknown connector `{call.name.name}` for source `{name}`",
+                span=call.name.span,
+                hint=hint,
+            )
+        ]
+    try:
+        reader = connector.open(
+            [a.value for a in call.args],
+            {key: lit.value for key, lit in call.options},
+            base_dir=decl.base_dir,
+            source_name=name,
+        )
+        reader.schema()
+    except MetricsmithError as err:
+        return None, [_connector_problem(decl, str(err))]
+    except Exception as err:  # a plugin's bug must not take the checker down
+        message = f"connector `{call.name.name}` failed: {type(err).__name__}: {err}"
+        return None, [_connector_problem(decl, message)]
+    return reader, []
+
+
+def _connector_problem(decl: SourceDecl, message: str) -> Diagnostic:
+    return Diagnostic(
+        code="source-unreadable",
+        message=message,
+        span=decl.connector.span,
+        hint="check the path and arguments; relative paths resolve against this file's folder",
+    )
+
+
+def column_types(
+    decl: SourceDecl, schema: pa.Schema | None
+) -> tuple[dict[str, Type], dict[str, Type], list[Diagnostic]]:
+    """The physical columns' types with declarations applied, the declared ones alone, and
+    problems with the declarations."""
+    if schema is None:
+        return UnreadableColumns(), {}, []
+    physical = {field.name: type_of_arrow(field.type) for field in schema}
+    declared: dict[str, Type] = {}
+    found = []
+    for column in decl.columns:
+        if column.expr is not None or column.type is None:
+            continue
+        if column.name.name not in physical:
+            found.append(_missing_column(decl, column.name, physical))
+            continue
+        physical[column.name.name] = column.type
+        declared[column.name.name] = column.type
+    return physical, declared, found
+
+
+def _missing_column(decl: SourceDecl, ident: Ident, physical: Sequence[str]) -> Diagnostic:
+    return Diagnostic(
+        code="unknown-name",
+        message=f"`{decl.name.name}` has no column `{ident.name}`",
+        span=ident.span,
+        hint=did_you_mean(ident.name, physical) or "columns: " + ", ".join(sorted(physical)),
+    )
+
+
+def check_structure(
+    decl: SourceDecl,
+    physical: Mapping[str, Type],
+    derived: Sequence[str],
+    keys: Mapping[str, str | None],
+) -> tuple[dict[str, str], list[Diagnostic]]:
+    """Key, time, validity and link columns exist and fit; returns the usable links."""
+    found = []
+    known = {**{c: physical[c] for c in physical}, **dict.fromkeys(derived, Type.UNKNOWN)}
+    named = [decl.key, decl.time]
+    if decl.validity is not None:
+        named += [decl.validity.start, decl.validity.end]
+    for ident in (i for i in named if i is not None):
+        if ident.name not in known and ident.name not in physical:
+            found.append(_missing_column(decl, ident, list(known)))
+    for ident in (i for i in named[1:] if i is not None):
+        kind = physical.get(ident.name, Type.UNKNOWN)
+        if kind not in (Type.DATE, Type.TIMESTAMP, Type.UNKNOWN):
+            found.append(
+                Diagnostic(
+                    code="type",
+                    message=f"time column `{decl.name.name}.{ident.name}` is {kind}, "
+                    "not a date or timestamp",
+                    span=ident.span,
+                    hint=f"declare its type: `column {ident.name}: timestamp`",
+                )
+            )
+    links: dict[str, str] = {}
+    for link in decl.links:
+        column, target = link.column, link.target
+        if column.name not in physical:
+            found.append(_missing_column(decl, column, list(known)))
+            continue
+        if target.name not in keys:
+            hint = did_you_mean(target.name, keys)
+            found.append(
+                Diagnostic(
+                    code="unknown-name",
+                    message=f"entity link to unknown source `{target.name}`",
+                    span=target.span,
+                    hint=hint,
+                )
+            )
+            continue
+        if keys[target.name] is None:
+            found.append(
+                Diagnostic(
+                    code="no-key",
+                    message=f"`{decl.name.name}.{column.name}` links to `{target.name}`, "
+                    f"which has no key",
+                    span=link.span,
+                    hint=f"declare the key of `{target.name}`: `key <column>`",
+                )
+            )
+            continue
+        links[column.name] = target.name
+    return links, found
