@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from metricsmith.dsl.parser import parse_expression, parse_source
 from metricsmith.errors import QueryError
 from metricsmith.model import decl as d
@@ -114,7 +113,7 @@ def test_literals():
     assert formula("true").value is True and formula("null").type == Type.NULL
     assert formula("@2024-02-29").value == dt.date(2024, 2, 29)
     stamp = formula("@2024-03-01T10:30:00Z").value
-    assert stamp == dt.datetime(2024, 3, 1, 10, 30, tzinfo=dt.timezone.utc)
+    assert stamp == dt.datetime(2024, 3, 1, 10, 30, tzinfo=dt.UTC)
     assert formula("36 hours").value == dt.timedelta(hours=36)
     assert formula("2 weeks").type == Type.DURATION
 
