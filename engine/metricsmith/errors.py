@@ -102,6 +102,7 @@ class DataError(MetricsmithError):
         if row is not None:
             where.append(f"row {row}")
         text = f"data error in {', '.join(where)}: {message}"
+        self.message = text
         super().__init__(text + (f"\n  = help: {hint}" if hint else ""))
 
 

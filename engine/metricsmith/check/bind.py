@@ -155,8 +155,9 @@ class Binder:
                 f"`avg({self._qualified(node)})`",
             )
         else:
-            names = [n for n in self.sources]
-            hint = did_you_mean(name, self.metrics.names()) or did_you_mean(name, names)
+            hint = did_you_mean(name, [*self.metrics.names(), *self.sources])
+            for source in self.sources:
+                hint = hint and hint.replace(f"`{source}`", f"`count({source})`")
             self.error("unknown-name", f"unknown metric `{name}`", node.span, hint)
         return self.unknown(node)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 import pyarrow as pa
@@ -20,7 +21,9 @@ from metricsmith.errors import Diagnostic, ProjectError
 from metricsmith.model import decl as d
 from metricsmith.model.bound import BExpr
 from metricsmith.model.types import Type
-from metricsmith.plugins.manager import Registry
+
+if TYPE_CHECKING:
+    from metricsmith.plugins.manager import Registry
 
 
 @attrs.define
@@ -117,7 +120,7 @@ def check_project(
         formula = metrics.formula(name)
         metric_infos[name] = MetricInfo(decl=decl, formula=formula, type=formula.type)
         found += check_metric_clauses(decl)
-    found += metric_cycles(metrics.formulas)
+    found += metric_cycles({name: metrics.formula(name) for name in metric_decls})
 
     dimension_infos = {}
     for name, decl in dimension_decls.items():

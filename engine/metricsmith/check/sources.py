@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import pyarrow as pa
 
 from metricsmith.check.suggest import did_you_mean
-from metricsmith.errors import Diagnostic, MetricsmithError
+from metricsmith.errors import DataError, Diagnostic, MetricsmithError
 from metricsmith.model.decl import Ident, SourceDecl
 from metricsmith.model.types import Type, type_of_arrow
 from metricsmith.plugins.builtin.connectors import InMemoryReader
@@ -53,6 +53,8 @@ def open_reader(
             source_name=name,
         )
         reader.schema()
+    except DataError as err:
+        return None, [_connector_problem(decl, err.message, err.hint)]
     except MetricsmithError as err:
         return None, [_connector_problem(decl, str(err))]
     except Exception as err:  # a plugin's bug must not take the checker down
@@ -61,12 +63,12 @@ def open_reader(
     return reader, []
 
 
-def _connector_problem(decl: SourceDecl, message: str) -> Diagnostic:
+def _connector_problem(decl: SourceDecl, message: str, hint: str | None = None) -> Diagnostic:
     return Diagnostic(
         code="source-unreadable",
         message=message,
         span=decl.connector.span,
-        hint="check the path and arguments; relative paths resolve against this file's folder",
+        hint=hint or "check the connector's arguments",
     )
 
 
