@@ -39,7 +39,7 @@ class AggregateFunction:
 
     name: str
     #: The result type given the argument's type (None for `count(source)`), or a message.
-    signature: Callable[[Type | None], "Type | str"]
+    signature: Callable[[Type | None], Type | str]
     doc: str
     example: str
     #: Number of constant parameters after the value (percentile's fraction).

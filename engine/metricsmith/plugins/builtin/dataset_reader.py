@@ -1,0 +1,202 @@
+"""A `SourceReader` over a pyarrow dataset: files on disk, or an Arrow table held in memory.
+
+Reading goes through `pyarrow.dataset`, so the engine's column list becomes a projection and
+its time range a dataset filter, which Parquet uses to skip row groups and files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Mapping, Sequence
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+
+from metricsmith.errors import DataError
+from metricsmith.plugins.builtin.read_errors import (
+    Explainer,
+    explain_generic,
+    file_named_in,
+)
+from metricsmith.plugins.connector import TimeRange
+
+_DAY = dt.timedelta(days=1)
+# Casting a bound to a column of whole seconds truncates it; moving it a second outwards first
+# keeps every row of the range.
+_SECOND = dt.timedelta(seconds=1)
+# The instants a timestamp[ns] column can hold (int64 nanoseconds around 1970).
+_NANOSECOND_RANGE = (
+    dt.datetime(1677, 9, 22, tzinfo=dt.UTC),
+    dt.datetime(2262, 4, 11, tzinfo=dt.UTC),
+)
+
+#: What pyarrow raises for unreadable data (ArrowException) or files (OSError).
+READ_FAILURES = (pa.ArrowException, OSError)
+
+
+class DatasetReader:
+    """Reads a pyarrow dataset. `retyped` gives columns whose type the dataset infers wrongly
+    the type they should have (cast after reading), and `explain` turns pyarrow's error
+    messages for this file format into data errors."""
+
+    def __init__(
+        self,
+        dataset: ds.Dataset,
+        *,
+        source_name: str,
+        location: str,
+        retyped: Mapping[str, pa.DataType] | None = None,
+        explain: Explainer = explain_generic,
+    ):
+        self.dataset = dataset
+        self.source_name = source_name
+        self.location = location
+        self._retyped = dict(retyped or {})
+        self._explain = explain
+
+    def schema(self) -> pa.Schema:
+        schema = self.dataset.schema
+        for name, dtype in self._retyped.items():
+            schema = schema.set(schema.get_field_index(name), pa.field(name, dtype))
+        return schema
+
+    def read(
+        self, columns: Sequence[str] | None = None, time_range: TimeRange | None = None
+    ) -> pa.Table:
+        wanted = list(dict.fromkeys(columns)) if columns is not None else None
+        self._require([*(wanted or ()), *([time_range.column] if time_range else ())])
+        row_filter = None
+        if time_range is not None:
+            row_filter = time_filter(self.dataset.schema.field(time_range.column), time_range)
+        try:
+            table = self.dataset.to_table(columns=wanted, filter=row_filter)
+        except READ_FAILURES as failure:
+            raise read_failure(
+                failure,
+                source_name=self.source_name,
+                location=self._failing_file(failure) or self.location,
+                schema=self.dataset.schema,
+                explain=self._explain,
+            ) from failure
+        return self._retype(table)
+
+    def _retype(self, table: pa.Table) -> pa.Table:
+        for name, dtype in self._retyped.items():
+            if name not in table.column_names:
+                continue
+            read = table[name]
+            converted = read.cast(dtype, safe=False)
+            # Only a column retyped to dates can lose anything: a time of day.
+            if not converted.cast(read.type).equals(read):
+                raise DataError(
+                    "the column holds dates in some rows and timestamps in others",
+                    source=self.source_name,
+                    location=self.location,
+                    column=name,
+                    hint="write every value of the column the same way",
+                )
+            table = table.set_column(table.schema.get_field_index(name), name, converted)
+        return table
+
+    def _require(self, columns: Sequence[str]) -> None:
+        available = self.schema().names
+        for column in columns:
+            if column not in available:
+                close = difflib.get_close_matches(column, available, n=1)
+                suggestion = f"did you mean `{close[0]}`? " if close else ""
+                raise DataError(
+                    f"the source has no column `{column}`",
+                    source=self.source_name,
+                    location=self.location,
+                    column=column,
+                    hint=f"{suggestion}available columns: {', '.join(available)}",
+                )
+
+    def _failing_file(self, failure: Exception) -> str | None:
+        """The file a read failure comes from: named in the message, the only file, or found
+        by reading the files one by one (only ever done on this error path)."""
+        files = getattr(self.dataset, "files", [])
+        if named := file_named_in(str(failure)):
+            return named
+        if len(files) <= 1:
+            return files[0] if files else None
+        for fragment in self.dataset.get_fragments():
+            try:
+                fragment.to_table(schema=self.dataset.schema)
+            except READ_FAILURES:
+                return fragment.path
+        return None
+
+
+def read_failure(
+    failure: Exception,
+    *,
+    source_name: str,
+    location: str,
+    schema: pa.Schema | None,
+    explain: Explainer,
+) -> DataError:
+    """The data error for a pyarrow failure while reading the file at `location`."""
+    detail = explain(str(failure), location, schema)
+    return DataError(
+        detail.message,
+        source=source_name,
+        location=location,
+        column=detail.column,
+        row=detail.row,
+        hint=detail.hint,
+    )
+
+
+class InMemoryReader(DatasetReader):
+    """A source bound to an Arrow table the caller already holds."""
+
+    def __init__(self, table: pa.Table, location: str, *, source_name: str | None = None):
+        super().__init__(ds.dataset(table), source_name=source_name or location, location=location)
+
+
+def time_filter(field: pa.Field, time_range: TimeRange) -> ds.Expression | None:
+    """A dataset filter keeping at least the rows of `time_range`, or None when the column's
+    type cannot be compared with the bounds.
+
+    The bounds are UTC instants. A zoned timestamp column compares instants exactly. A naive
+    timestamp or a date is wall-clock time in the project's calendar zone, which the engine
+    applies later, so its bounds are widened by a day each way (more than any zone offset).
+    Rows whose time is null are kept: whether they count is the engine's decision."""
+    if not (pa.types.is_timestamp(field.type) or pa.types.is_date(field.type)):
+        return None
+    column = ds.field(field.name)
+    conditions = []
+    for bound, outwards, compare in (
+        (time_range.start, -1, column.__ge__),
+        (time_range.end, 1, column.__lt__),
+    ):
+        scalar = None if bound is None else _bound_scalar(bound, outwards, field.type)
+        if scalar is not None:
+            conditions.append(compare(scalar))
+    if not conditions:
+        return None
+    in_range = conditions[0] if len(conditions) == 1 else conditions[0] & conditions[1]
+    return in_range | column.is_null()
+
+
+def _bound_scalar(bound: dt.datetime, outwards: int, dtype: pa.DataType) -> pa.Scalar | None:
+    """The bound moved outwards and expressed in the column's type; None when it lies beyond
+    what the column can hold, so that no value of the column is on its far side."""
+    instant = bound.replace(tzinfo=dt.UTC) if bound.tzinfo is None else bound.astimezone(dt.UTC)
+    try:
+        zoned = instant + outwards * _SECOND
+        wall_clock = instant.replace(tzinfo=None) + outwards * _DAY
+    except OverflowError:  # within a day of year 1 or 9999
+        return None
+    if pa.types.is_date(dtype):
+        return pa.scalar(wall_clock.date(), dtype)
+    target = zoned if dtype.tz is not None else wall_clock.replace(tzinfo=dt.UTC)
+    if dtype.unit == "ns" and not _NANOSECOND_RANGE[0] < target < _NANOSECOND_RANGE[1]:
+        return None
+    # Whole-unit columns truncate the bound; it was moved outwards first, so nothing is lost.
+    exact = pa.scalar(target, pa.timestamp("us", tz="UTC")).cast(
+        pa.timestamp(dtype.unit, tz="UTC"), safe=False
+    )
+    return exact.cast(dtype)

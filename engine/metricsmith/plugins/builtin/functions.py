@@ -1,0 +1,638 @@
+"""The built-in functions of the formula language, registered through the same hooks as a
+third-party plugin's.
+
+Row functions receive Arrow arrays (or scalars) and return Arrow data. Timestamps reach them
+already converted to the calendar's time zone, so `month(ts)` or `date(ts)` give local values;
+the few functions that need more of the calendar (the week start, a date's local midnight) read
+`CALENDAR`, which the executor sets for the duration of a query.
+
+Aggregates either name a pyarrow hash aggregation (fused into the executor's single grouped
+pass) or compute all groups at once with numpy from the group id of every row; none of them
+loops over rows or groups in Python.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
+
+import numpy as np
+import pluggy
+import pyarrow as pa
+import pyarrow.compute as pc
+from attrs import frozen
+
+from metricsmith.check.typing_rules import unify
+from metricsmith.errors import QueryError
+from metricsmith.model.types import Type
+from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
+
+hookimpl = pluggy.HookimplMarker("metricsmith")
+
+Datum = pa.Array | pa.ChunkedArray | pa.Scalar
+T = Type
+
+
+# ---- the calendar functions evaluate in --------------------------------------------------
+@frozen
+class EvaluationCalendar:
+    timezone: str = "UTC"
+    week_start: int = 0  # 0 = Monday ... 6 = Sunday
+
+
+# EvaluationCalendar is frozen, so one shared default instance is safe.
+CALENDAR: ContextVar[EvaluationCalendar] = ContextVar(
+    "metricsmith_calendar",
+    default=EvaluationCalendar(),  # noqa: B039
+)
+
+
+@contextlib.contextmanager
+def calendar_scope(timezone: str, week_start: int) -> Iterator[None]:
+    """Evaluate functions in this calendar (the executor wraps each query in it)."""
+    token = CALENDAR.set(EvaluationCalendar(timezone, week_start))
+    try:
+        yield
+    finally:
+        CALENDAR.reset(token)
+
+
+def local_timestamps(values: Datum) -> Datum:
+    """Dates become the instant of their local midnight; timestamps are returned as they are."""
+    if not pa.types.is_date(values.type):
+        return values
+    timezone = CALENDAR.get().timezone
+    naive = pc.cast(pc.cast(values, pa.date32()), pa.timestamp("us"))
+    return pc.assume_timezone(naive, timezone, ambiguous="earliest", nonexistent="latest")
+
+
+def local_dates(values: Datum) -> Datum:
+    """The local calendar date of timestamps (already in the calendar's zone) or dates."""
+    return pc.cast(values, pa.date32())
+
+
+def align_temporal(values: Sequence[Datum]) -> list[Datum]:
+    """When dates and timestamps meet (in `if`, `coalesce`...), the dates become timestamps."""
+    if any(pa.types.is_timestamp(v.type) for v in values):
+        return [local_timestamps(v) for v in values]
+    return list(values)
+
+
+# ---- signatures ----------------------------------------------------------------------------
+def _known(types: Sequence[Type]) -> bool:
+    return T.UNKNOWN not in types
+
+
+def _accepts(name: str, allowed: set[Type], result: Type | None = None):
+    """A one-argument signature: the argument must be one of `allowed`; the result is `result`
+    (or the argument's own type when None)."""
+
+    def signature(types: Sequence[Type]) -> Type | str:
+        (arg,) = types
+        if arg in (T.NULL, T.UNKNOWN) or arg in allowed:
+            return result or arg
+        wanted = " or ".join(sorted(str(t) for t in allowed))
+        return f"`{name}` needs a {wanted}, not a {arg}"
+
+    return signature
+
+
+def _same_kind_temporal(name: str, result_for_dates: Type, result_for_timestamps: Type):
+    def signature(types: Sequence[Type]) -> Type | str:
+        kinds = {t for t in types if t != T.NULL}
+        if kinds == {T.DATE}:
+            return result_for_dates
+        if kinds <= {T.TIMESTAMP}:
+            return result_for_timestamps
+        if kinds <= {T.DATE, T.TIMESTAMP}:
+            return (
+                f"`{name}` needs two dates or two timestamps, not {types[0]} and {types[1]}; "
+                "use date(...) to turn a timestamp into a date"
+            )
+        return f"`{name}` needs dates or timestamps, not {types[0]} and {types[1]}"
+
+    return signature
+
+
+def _if_signature(types: Sequence[Type]) -> Type | str:
+    condition, *branches = types
+    if condition not in (T.BOOLEAN, T.NULL, T.UNKNOWN):
+        return f"the condition of `if` must be true/false, not {condition}"
+    return unify(list(branches))
+
+
+def _coalesce_signature(types: Sequence[Type]) -> Type | str:
+    return unify(list(types))
+
+
+def _strings(name: str, result: Type):
+    def signature(types: Sequence[Type]) -> Type | str:
+        bad = [t for t in types if t not in (T.STRING, T.NULL, T.UNKNOWN)]
+        if bad:
+            listed = " and ".join(str(t) for t in types)
+            return f"`{name}` needs strings, not {listed}"
+        return result
+
+    return signature
+
+
+def _round_signature(types: Sequence[Type]) -> Type | str:
+    value, *digits = types
+    if digits and digits[0] not in (T.INTEGER, T.NULL, T.UNKNOWN):
+        return f"the digits of `round` must be an integer, not {digits[0]}"
+    return _accepts("round", {T.INTEGER, T.FLOAT, T.DECIMAL})([value])
+
+
+def _date_trunc_signature(types: Sequence[Type]) -> Type | str:
+    unit, value = types
+    if unit not in (T.STRING, T.UNKNOWN):
+        return f'the unit of `date_trunc` must be a string such as "month", not {unit}'
+    return _accepts("date_trunc", {T.DATE, T.TIMESTAMP}, T.DATE)([value])
+
+
+# ---- scalar implementations ---------------------------------------------------------------
+def _constant(value: Datum, function: str, what: str) -> object:
+    if isinstance(value, pa.Scalar) and value.is_valid:
+        return value.as_py()
+    raise QueryError(f"`{function}` needs a constant {what}, not a column or null")
+
+
+def _if(condition: Datum, when_true: Datum, when_false: Datum) -> Datum:
+    # A null condition chooses the second branch, as SQL's CASE does.
+    when_true, when_false = align_temporal([when_true, when_false])
+    return pc.if_else(pc.fill_null(condition, False), when_true, when_false)
+
+
+def _coalesce(*values: Datum) -> Datum:
+    return pc.coalesce(*align_temporal(values))
+
+
+def _contains(text: Datum, part: Datum) -> Datum:
+    return pc.match_substring(text, pattern=_constant(part, "contains", "string to look for"))
+
+
+def _starts_with(text: Datum, prefix: Datum) -> Datum:
+    return pc.starts_with(text, pattern=_constant(prefix, "starts_with", "prefix"))
+
+
+def _round(value: Datum, digits: Datum | None = None) -> Datum:
+    places = 0 if digits is None else _constant(digits, "round", "number of digits")
+    # Halves round away from zero, as in SQL.
+    return pc.round(value, ndigits=int(places), round_mode="half_towards_infinity")
+
+
+_MICROS_PER_HOUR = 3_600_000_000
+
+
+def _hours_between(start: Datum, end: Datum) -> Datum:
+    if pa.types.is_date(start.type):
+        days = _days_between(start, end)
+        return pc.multiply(pc.cast(days, pa.float64()), 24.0)
+    elapsed = pc.subtract(end, start)
+    micros = pc.cast(pc.cast(elapsed, pa.duration("us")), pa.int64())
+    return pc.divide(pc.cast(micros, pa.float64()), float(_MICROS_PER_HOUR))
+
+
+def _days_between(start: Datum, end: Datum) -> Datum:
+    if pa.types.is_date(start.type):
+        days = pc.subtract(pc.cast(end, pa.int32()), pc.cast(start, pa.int32()))
+        return pc.cast(days, pa.int64())
+    return pc.divide(_hours_between(start, end), 24.0)
+
+
+def truncate_dates(days: Datum, unit: str) -> Datum:
+    """Local dates truncated to the first day of their day/week/month/quarter/year."""
+    if unit == "day":
+        return days
+    if unit == "week":
+        # Floor to a Monday after shifting by the calendar's week start, then shift back.
+        shift = CALENDAR.get().week_start
+        shifted = pc.cast(pc.subtract(pc.cast(days, pa.int32()), shift), pa.date32())
+        monday = pc.floor_temporal(shifted, unit="week", week_starts_monday=True)
+        return pc.cast(pc.add(pc.cast(monday, pa.int32()), shift), pa.date32())
+    if unit in ("month", "quarter", "year"):
+        return pc.floor_temporal(days, unit=unit)
+    raise QueryError(
+        f"`date_trunc` does not know the unit {unit!r}",
+        hint='use "day", "week", "month", "quarter" or "year"',
+    )
+
+
+def _date_trunc(unit: Datum, value: Datum) -> Datum:
+    return truncate_dates(local_dates(value), str(_constant(unit, "date_trunc", "unit")))
+
+
+def _weekday(value: Datum) -> Datum:
+    return pc.day_of_week(value, count_from_zero=False, week_start=1)
+
+
+def _field(extract):
+    def implementation(value: Datum) -> Datum:
+        return pc.cast(extract(value), pa.int64())
+
+    return implementation
+
+
+NUMBERS = {T.INTEGER, T.FLOAT, T.DECIMAL}
+TEMPORAL = {T.DATE, T.TIMESTAMP}
+
+
+def _scalar(name, min_args, max_args, signature, arrow, doc, example) -> ScalarFunction:
+    return ScalarFunction(name, min_args, max_args, signature, arrow, doc, example)
+
+
+SCALAR_FUNCTIONS: tuple[ScalarFunction, ...] = (
+    _scalar(
+        "if",
+        3,
+        3,
+        _if_signature,
+        _if,
+        "The second argument where the condition is true, otherwise the third (also when the "
+        "condition is null).",
+        'if(contacts == 1, "first contact", "follow-up")',
+    ),
+    _scalar(
+        "coalesce",
+        2,
+        None,
+        _coalesce_signature,
+        _coalesce,
+        "The first of its arguments that is not null.",
+        'coalesce(region, "unknown")',
+    ),
+    _scalar(
+        "lower",
+        1,
+        1,
+        _strings("lower", T.STRING),
+        pc.utf8_lower,
+        "The text in lower case.",
+        "lower(plan)",
+    ),
+    _scalar(
+        "upper",
+        1,
+        1,
+        _strings("upper", T.STRING),
+        pc.utf8_upper,
+        "The text in upper case.",
+        "upper(country_code)",
+    ),
+    _scalar(
+        "contains",
+        2,
+        2,
+        _strings("contains", T.BOOLEAN),
+        _contains,
+        "Whether the text contains a constant piece of text (case-sensitive).",
+        'contains(subject, "refund")',
+    ),
+    _scalar(
+        "starts_with",
+        2,
+        2,
+        _strings("starts_with", T.BOOLEAN),
+        _starts_with,
+        "Whether the text starts with a constant prefix (case-sensitive).",
+        'starts_with(email, "admin@")',
+    ),
+    _scalar(
+        "abs",
+        1,
+        1,
+        _accepts("abs", {*NUMBERS, T.DURATION}),
+        pc.abs_checked,
+        "The absolute value.",
+        "abs(balance)",
+    ),
+    _scalar(
+        "round",
+        1,
+        2,
+        _round_signature,
+        _round,
+        "Rounds to a constant number of decimal digits (0 when omitted; negative rounds to "
+        "tens, hundreds...); halves round away from zero. The type stays the same.",
+        "round(avg_score, 1)",
+    ),
+    _scalar(
+        "hours_between",
+        2,
+        2,
+        _same_kind_temporal("hours_between", T.FLOAT, T.FLOAT),
+        _hours_between,
+        "The time from the first argument to the second in hours, as a float (negative when "
+        "the second is earlier). Two dates are whole days of 24 hours apart.",
+        "hours_between(opened_at, resolved_at)",
+    ),
+    _scalar(
+        "days_between",
+        2,
+        2,
+        _same_kind_temporal("days_between", T.INTEGER, T.FLOAT),
+        _days_between,
+        "The time from the first argument to the second in days: an integer for two dates, "
+        "a float (hours / 24) for two timestamps.",
+        "days_between(signed_up_at, first_value_at)",
+    ),
+    _scalar(
+        "date_trunc",
+        2,
+        2,
+        _date_trunc_signature,
+        _date_trunc,
+        'The first local day of the "day", "week", "month", "quarter" or "year" containing '
+        "the value, as a date; weeks start on the calendar's week_start.",
+        'date_trunc("month", signed_up_at)',
+    ),
+    _scalar(
+        "year",
+        1,
+        1,
+        _accepts("year", TEMPORAL, T.INTEGER),
+        _field(pc.year),
+        "The local calendar year.",
+        "year(signed_up_at)",
+    ),
+    _scalar(
+        "month",
+        1,
+        1,
+        _accepts("month", TEMPORAL, T.INTEGER),
+        _field(pc.month),
+        "The local month, 1 to 12.",
+        "month(signed_up_at)",
+    ),
+    _scalar(
+        "day",
+        1,
+        1,
+        _accepts("day", TEMPORAL, T.INTEGER),
+        _field(pc.day),
+        "The local day of the month, 1 to 31.",
+        "day(signed_up_at)",
+    ),
+    _scalar(
+        "weekday",
+        1,
+        1,
+        _accepts("weekday", TEMPORAL, T.INTEGER),
+        _field(_weekday),
+        "The local day of the week as in ISO 8601: 1 for Monday to 7 for Sunday.",
+        "weekday(opened_at)",
+    ),
+    _scalar(
+        "hour",
+        1,
+        1,
+        _accepts("hour", {T.TIMESTAMP}, T.INTEGER),
+        _field(pc.hour),
+        "The local hour of the day, 0 to 23.",
+        "hour(opened_at)",
+    ),
+    _scalar(
+        "date",
+        1,
+        1,
+        _accepts("date", TEMPORAL, T.DATE),
+        local_dates,
+        "The local calendar date of a timestamp.",
+        "date(opened_at)",
+    ),
+)
+
+
+# ---- aggregate signatures -----------------------------------------------------------------
+def _aggregate_signature(name: str, allowed: set[Type] | None, result):
+    """`allowed` None accepts any type; `result` maps the argument type to the result type."""
+
+    def signature(arg: Type | None) -> Type | str:
+        if arg is None:
+            return f"`{name}` needs a column to aggregate, e.g. `{name}(tickets.contacts)`"
+        if arg in (T.UNKNOWN, T.NULL) or allowed is None or arg in allowed:
+            return result(arg)
+        wanted = " or ".join(sorted(str(t) for t in allowed))
+        return f"`{name}` needs a {wanted}, not a {arg}"
+
+    return signature
+
+
+def _count_signature(arg: Type | None) -> Type | str:
+    return T.INTEGER
+
+
+def _sum_type(arg: Type) -> Type:
+    return T.INTEGER if arg == T.NULL else arg
+
+
+ORDERED = {*NUMBERS, T.STRING, T.DATE, T.TIMESTAMP, T.DURATION, T.BOOLEAN}
+
+
+# ---- grouped implementations (numpy, all groups at once) ----------------------------------
+def _float_values(values: pa.Array, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The non-null values as float64 with their group ids."""
+    valid = _valid_mask(values)
+    floats = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+    return floats[valid], groups[valid]
+
+
+def _valid_mask(values: pa.Array) -> np.ndarray:
+    if values.null_count == 0:
+        return np.ones(len(values), dtype=bool)
+    return pc.is_valid(values).to_numpy(zero_copy_only=False)
+
+
+def _float_result(numbers: np.ndarray, present: np.ndarray) -> pa.Array:
+    return pa.array(numbers, type=pa.float64(), mask=~present)
+
+
+def _avg(values: pa.Array, groups: np.ndarray, n: int, params: Sequence[float]) -> pa.Array:
+    floats, groups = _float_values(values, groups)
+    counts = np.bincount(groups, minlength=n)
+    sums = np.bincount(groups, weights=floats, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _float_result(sums / counts, counts > 0)
+
+
+def _stddev(values: pa.Array, groups: np.ndarray, n: int, params: Sequence[float]) -> pa.Array:
+    floats, groups = _float_values(values, groups)
+    counts = np.bincount(groups, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.bincount(groups, weights=floats, minlength=n) / counts
+        # Two passes (deviations from the group mean) keep the variance accurate.
+        deviations = floats - means[groups]
+        squares = np.bincount(groups, weights=deviations * deviations, minlength=n)
+        return _float_result(np.sqrt(squares / (counts - 1)), counts > 1)
+
+
+def _quantile(values: pa.Array, groups: np.ndarray, n: int, fraction: float) -> pa.Array:
+    """Exact quantiles with linear interpolation between the two nearest ranks."""
+    floats, groups = _float_values(values, groups)
+    order = np.lexsort((floats, groups))
+    floats = floats[order]
+    counts = np.bincount(groups, minlength=n)
+    present = counts > 0
+    starts = np.cumsum(counts) - counts
+    rank = (counts - 1) * fraction
+    below = np.floor(rank).astype(np.int64)
+    above = np.ceil(rank).astype(np.int64)
+    if len(floats) == 0:
+        return _float_result(np.zeros(n), present)
+    low = floats[np.where(present, starts + below, 0)]
+    high = floats[np.where(present, starts + above, 0)]
+    return _float_result(low + (rank - below) * (high - low), present)
+
+
+def _median(values: pa.Array, groups: np.ndarray, n: int, params: Sequence[float]) -> pa.Array:
+    return _quantile(values, groups, n, 0.5)
+
+
+def _percentile(values: pa.Array, groups: np.ndarray, n: int, params: Sequence[float]) -> pa.Array:
+    (fraction,) = params
+    if not 0.0 <= fraction <= 1.0:
+        raise QueryError(
+            f"`percentile` needs a fraction between 0 and 1, not {fraction:g}",
+            hint="for the 90th percentile write percentile(x, 0.9)",
+        )
+    return _quantile(values, groups, n, fraction)
+
+
+# A bitmap of (group, value) pairs is the fastest way to count distinct values while it fits.
+_BITMAP_LIMIT = 1 << 27
+
+
+def _value_codes(values: pa.Array) -> tuple[np.ndarray, int]:
+    """Small non-negative integers standing for the values (equal values, equal codes) and how
+    many codes there can be. Integer-like values use their offset from the minimum when the
+    range is compact; anything else is dictionary-encoded."""
+    dtype = values.type
+    if len(values) and (
+        pa.types.is_integer(dtype) or pa.types.is_temporal(dtype) or pa.types.is_boolean(dtype)
+    ):
+        numbers = _as_int64(values)
+        low, high = (s.as_py() for s in pc.min_max(numbers).values())
+        if high - low < max(4 * len(values), 1 << 20):
+            return numbers.to_numpy(zero_copy_only=False) - low, high - low + 1
+    encoded = pc.dictionary_encode(values)
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), len(encoded.dictionary)
+
+
+def _as_int64(values: pa.Array) -> pa.Array:
+    if pa.types.is_date32(values.type):
+        values = pc.cast(values, pa.int32())
+    return pc.cast(values, pa.int64())
+
+
+def _count_distinct(
+    values: pa.Array, groups: np.ndarray, n: int, params: Sequence[float]
+) -> pa.Array:
+    valid = _valid_mask(values)
+    if not valid.all():
+        values = pc.drop_null(values)
+        groups = groups[valid]
+    if len(values) == 0:
+        return pa.array(np.zeros(n, dtype=np.int64))
+    codes, cardinality = _value_codes(values)
+    pairs = groups * cardinality + codes
+    if n * cardinality <= _BITMAP_LIMIT:
+        seen = np.zeros(n * cardinality, dtype=bool)
+        seen[pairs] = True
+        return pa.array(seen.reshape(n, cardinality).sum(axis=1, dtype=np.int64))
+    pairs.sort()
+    first = np.ones(len(pairs), dtype=bool)
+    first[1:] = pairs[1:] != pairs[:-1]
+    return pa.array(np.bincount(pairs[first] // cardinality, minlength=n).astype(np.int64))
+
+
+def _aggregate(name, signature, doc, example, **options) -> AggregateFunction:
+    return AggregateFunction(name=name, signature=signature, doc=doc, example=example, **options)
+
+
+AGGREGATE_FUNCTIONS: tuple[AggregateFunction, ...] = (
+    _aggregate(
+        "count",
+        _count_signature,
+        "`count(source)` counts rows; `count(column)` counts rows where the column is not "
+        "null. 0 when there are none.",
+        "count(tickets where contacts == 1)",
+        counts_rows=True,
+        empty=0,
+        hash_name="count",
+    ),
+    _aggregate(
+        "count_distinct",
+        _aggregate_signature("count_distinct", None, lambda t: T.INTEGER),
+        "The number of different non-null values. 0 when there are none.",
+        "count_distinct(events.user_id)",
+        empty=0,
+        grouped=_count_distinct,
+    ),
+    _aggregate(
+        "sum",
+        _aggregate_signature("sum", NUMBERS, _sum_type),
+        "The total of the non-null values: an integer for integers, an exact decimal for "
+        "decimals, a float for floats. 0 when there are none.",
+        "sum(subscriptions.mrr)",
+        empty=0,
+        hash_name="sum",
+    ),
+    _aggregate(
+        "avg",
+        _aggregate_signature("avg", NUMBERS, lambda t: T.FLOAT),
+        "The mean of the non-null values, as a float (also for decimals); null when there "
+        "are none.",
+        "avg(csat_responses.score)",
+        grouped=_avg,
+    ),
+    _aggregate(
+        "min",
+        _aggregate_signature("min", ORDERED, lambda t: t),
+        "The smallest non-null value; null when there are none.",
+        "min(accounts.signed_up_at)",
+        hash_name="min",
+    ),
+    _aggregate(
+        "max",
+        _aggregate_signature("max", ORDERED, lambda t: t),
+        "The largest non-null value; null when there are none.",
+        "max(events.occurred_at)",
+        hash_name="max",
+    ),
+    _aggregate(
+        "median",
+        _aggregate_signature("median", NUMBERS, lambda t: T.FLOAT),
+        "The exact median of the non-null values (the mean of the two middle values when "
+        "their number is even), as a float.",
+        "median(tickets.resolution_hours)",
+        grouped=_median,
+    ),
+    _aggregate(
+        "percentile",
+        _aggregate_signature("percentile", NUMBERS, lambda t: T.FLOAT),
+        "The exact percentile at a constant fraction between 0 and 1, interpolating linearly "
+        "between the two nearest values (like DuckDB's quantile_cont), as a float.",
+        "percentile(tickets.resolution_hours, 0.9)",
+        params=1,
+        grouped=_percentile,
+    ),
+    _aggregate(
+        "stddev",
+        _aggregate_signature("stddev", NUMBERS, lambda t: T.FLOAT),
+        "The sample standard deviation of the non-null values, as a float; null with fewer "
+        "than two values.",
+        "stddev(orders.amount)",
+        grouped=_stddev,
+    ),
+)
+
+
+@hookimpl
+def metricsmith_scalar_functions() -> list[ScalarFunction]:
+    return list(SCALAR_FUNCTIONS)
+
+
+@hookimpl
+def metricsmith_aggregate_functions() -> list[AggregateFunction]:
+    return list(AGGREGATE_FUNCTIONS)

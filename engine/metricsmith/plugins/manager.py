@@ -1,0 +1,262 @@
+"""Loading plugins and collecting what they register.
+
+The built-in plugins are registered first, then every installed distribution publishing a
+`metricsmith` entry point (limited by METRICSMITH_PLUGINS). Each plugin's hooks are called one
+plugin at a time, so a plugin that fails to import, whose hook raises or returns nonsense, or
+that reuses a taken name is written down in `Registry.problems` and skipped; the rest of the
+engine keeps working.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+import os
+import types
+from collections.abc import Iterator, Sequence
+
+import pluggy
+from attrs import frozen
+
+from metricsmith.plugins import hookspecs
+from metricsmith.plugins.builtin import connectors, formats, functions
+from metricsmith.plugins.connector import Connector
+from metricsmith.plugins.formats import OutputFormat
+from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
+
+#: Built-in features are plugins like any other, registered before the installed ones.
+BUILTIN_PLUGINS: tuple[types.ModuleType, ...] = (connectors, formats, functions)
+#: Comma-separated entry-point or distribution names to load; unset loads all, "" none.
+SELECTION_VARIABLE = "METRICSMITH_PLUGINS"
+
+
+@frozen
+class PluginInfo:
+    """A loaded plugin, as `metricsmith plugins` lists it."""
+
+    name: str
+    #: Where it comes from: "builtin"; "<distribution> <version> (<module file>)" for an
+    #: installed plugin; "registered directly (<module file>)" for one handed to
+    #: `build_registry`.
+    location: str
+    #: The file of the plugin's module, when it has one.
+    module_file: str | None
+    #: The hooks it implements.
+    hooks: tuple[str, ...]
+
+
+@frozen(eq=False)
+class Registry:
+    """Everything the loaded plugins provide, by name."""
+
+    connectors: dict[str, Connector]
+    scalar_functions: dict[str, ScalarFunction]
+    aggregate_functions: dict[str, AggregateFunction]
+    #: Folders of `.metrics` files shipped by packages.
+    libraries: list[str]
+    formats: dict[str, OutputFormat]
+    plugins: list[PluginInfo]
+    #: One message per plugin failure, naming the plugin and the hook.
+    problems: list[str]
+
+
+@frozen
+class _NamedHook:
+    """A hook returning named things; names are unique within `namespace`."""
+
+    hook: str
+    noun: str
+    expected: type
+    namespace: str
+
+
+_NAMED_HOOKS = (
+    _NamedHook("metricsmith_connectors", "connector", Connector, "connector"),
+    _NamedHook("metricsmith_scalar_functions", "scalar function", ScalarFunction, "function"),
+    _NamedHook(
+        "metricsmith_aggregate_functions", "aggregate function", AggregateFunction, "function"
+    ),
+    _NamedHook("metricsmith_output_formats", "output format", OutputFormat, "format"),
+)
+_LIBRARIES_HOOK = "metricsmith_metric_libraries"
+
+_cached: Registry | None = None
+
+
+def get_registry(refresh: bool = False) -> Registry:
+    """The registry of all loaded plugins, built on first use; `refresh` rebuilds it (after
+    installing a plugin or changing METRICSMITH_PLUGINS)."""
+    global _cached
+    if refresh or _cached is None:
+        _cached = build_registry()
+    return _cached
+
+
+def build_registry(extra_plugins: Sequence[object] = ()) -> Registry:
+    """A fresh registry: built-in plugins, installed plugins, then `extra_plugins` (modules or
+    objects with hook implementations, registered directly, as an embedder or a test would)."""
+    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    manager.add_hookspecs(hookspecs)
+    problems: list[str] = []
+    plugins: list[PluginInfo] = []
+
+    def register(plugin: object, name: str, origin: str) -> None:
+        try:
+            manager.register(plugin, name=name)
+        except (ValueError, pluggy.PluginValidationError) as failure:
+            problems.append(f"plugin `{name}` ({origin}) was not registered: {failure}")
+            return
+        callers = manager.get_hookcallers(plugin) or []
+        for unknown in sorted(c.name for c in callers if c.spec is None):
+            problems.append(
+                f"plugin `{name}` ({origin}) implements `{unknown}`, which is not a metricsmith "
+                f"hook; it is ignored (the hooks are {', '.join(_hook_names())})"
+            )
+        hooks = tuple(sorted(c.name for c in callers if c.spec is not None))
+        module_file = _module_file(plugin)
+        location = origin if origin == "builtin" or not module_file else f"{origin} ({module_file})"
+        plugins.append(PluginInfo(name, location, module_file, hooks))
+
+    for module in BUILTIN_PLUGINS:
+        register(module, module.__name__.removeprefix("metricsmith.plugins."), "builtin")
+    for entry_point in _selected_entry_points(problems):
+        origin = _distribution_label(entry_point)
+        try:
+            plugin = entry_point.load()
+        except Exception as failure:  # a broken plugin must not take the engine down
+            problems.append(
+                f"plugin `{entry_point.name}` ({origin}) failed to import: "
+                f"{type(failure).__name__}: {failure}"
+            )
+            continue
+        register(plugin, entry_point.name, origin)
+    for plugin in extra_plugins:
+        name = getattr(plugin, "__name__", None) or type(plugin).__name__
+        register(plugin, name, "registered directly")
+
+    order = [info.name for info in plugins]
+    named = {spec.hook: {} for spec in _NAMED_HOOKS}
+    owners: dict[tuple[str, str], tuple[str, str]] = {}
+    for spec in _NAMED_HOOKS:
+        for plugin_name, item in _items(manager, spec.hook, spec.expected, order, problems):
+            key = (spec.namespace, item.name)
+            if key in owners:
+                first_plugin, first_noun = owners[key]
+                problems.append(
+                    f"plugin `{plugin_name}` (hook {spec.hook}): {spec.noun} `{item.name}` is "
+                    f"ignored because plugin `{first_plugin}` already registered a {first_noun} "
+                    "of that name"
+                )
+                continue
+            owners[key] = (plugin_name, spec.noun)
+            named[spec.hook][item.name] = item
+    return Registry(
+        connectors=named["metricsmith_connectors"],
+        scalar_functions=named["metricsmith_scalar_functions"],
+        aggregate_functions=named["metricsmith_aggregate_functions"],
+        libraries=_libraries(manager, order, problems),
+        formats=named["metricsmith_output_formats"],
+        plugins=plugins,
+        problems=problems,
+    )
+
+
+def _items(
+    manager: pluggy.PluginManager,
+    hook: str,
+    expected: type | tuple[type, ...],
+    order: Sequence[str],
+    problems: list[str],
+) -> Iterator[tuple[str, object]]:
+    """(plugin name, item) for every item the plugins' implementations of `hook` return,
+    calling one plugin at a time in registration order."""
+    implementations = {
+        impl.plugin_name: impl for impl in getattr(manager.hook, hook).get_hookimpls()
+    }
+    for plugin_name in order:
+        if plugin_name not in implementations:
+            continue
+        try:
+            result = implementations[plugin_name].function()
+        except Exception as failure:  # one plugin's bug must not hide the others' features
+            problems.append(
+                f"plugin `{plugin_name}` (hook {hook}) raised {type(failure).__name__}: {failure}"
+            )
+            continue
+        if result is None:  # pluggy's convention for "nothing to add"
+            continue
+        if not isinstance(result, list | tuple):
+            problems.append(
+                f"plugin `{plugin_name}` (hook {hook}) returned {type(result).__name__}, not a list"
+            )
+            continue
+        for item in result:
+            if isinstance(item, expected):
+                yield plugin_name, item
+            else:
+                problems.append(
+                    f"plugin `{plugin_name}` (hook {hook}) returned {item!r}, which is not "
+                    f"a {_type_names(expected)}; it is ignored"
+                )
+
+
+def _libraries(
+    manager: pluggy.PluginManager, order: Sequence[str], problems: list[str]
+) -> list[str]:
+    folders: list[str] = []
+    for plugin_name, item in _items(manager, _LIBRARIES_HOOK, (str, os.PathLike), order, problems):
+        folder = os.fspath(item)
+        if not (os.path.isabs(folder) and os.path.isdir(folder)):
+            problems.append(
+                f"plugin `{plugin_name}` (hook {_LIBRARIES_HOOK}): `{folder}` is not an "
+                "existing folder given by an absolute path; it is ignored"
+            )
+        elif folder not in folders:
+            folders.append(folder)
+    return folders
+
+
+def _selected_entry_points(problems: list[str]) -> list[importlib.metadata.EntryPoint]:
+    """The installed entry points METRICSMITH_PLUGINS asks for (all when it is unset)."""
+    installed = list(importlib.metadata.entry_points(group=hookspecs.ENTRY_POINT_GROUP))
+    selection = os.environ.get(SELECTION_VARIABLE)
+    if selection is None:
+        return installed
+    wanted = {_normalized(name) for name in selection.split(",") if name.strip()}
+
+    def names(entry_point: importlib.metadata.EntryPoint) -> set[str]:
+        distribution = entry_point.dist.name if entry_point.dist else entry_point.name
+        return {_normalized(entry_point.name), _normalized(distribution)}
+
+    known = set().union(*(names(entry_point) for entry_point in installed))
+    for name in sorted(wanted - known):
+        problems.append(
+            f"{SELECTION_VARIABLE} names `{name}`, but no installed plugin is called that "
+            f"(installed: {', '.join(sorted(known)) or 'none'})"
+        )
+    return [entry_point for entry_point in installed if names(entry_point) & wanted]
+
+
+def _normalized(name: str) -> str:
+    """Distribution names compare case-insensitively, with `-`, `_` and `.` alike."""
+    return name.strip().lower().replace("_", "-").replace(".", "-")
+
+
+def _distribution_label(entry_point: importlib.metadata.EntryPoint) -> str:
+    if entry_point.dist is None:
+        return "unknown distribution"
+    return f"{entry_point.dist.name} {entry_point.dist.version}"
+
+
+def _module_file(plugin: object) -> str | None:
+    module = plugin if isinstance(plugin, types.ModuleType) else inspect.getmodule(type(plugin))
+    return getattr(module, "__file__", None)
+
+
+def _hook_names() -> list[str]:
+    return [name for name in dir(hookspecs) if name.startswith("metricsmith_")]
+
+
+def _type_names(expected: type | tuple[type, ...]) -> str:
+    kinds = expected if isinstance(expected, tuple) else (expected,)
+    return " or ".join(kind.__name__ for kind in kinds)
