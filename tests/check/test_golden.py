@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from metricsmith import ProjectError, load_project
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -50,6 +49,9 @@ def test_every_diagnostic_points_at_a_line(tmp_path: Path, monkeypatch: pytest.M
         load_project(".")
     diagnostics = caught.value.diagnostics
     assert len(diagnostics) >= 10
-    assert {d.span.path for d in diagnostics} == {"unknown_names.metrics", "types.metrics",
-                                                  "cycle.metrics"}
+    assert {d.span.path for d in diagnostics} == {
+        "unknown_names.metrics",
+        "types.metrics",
+        "cycle.metrics",
+    }
     assert all(d.span.line > 0 and d.span.column > 0 for d in diagnostics)

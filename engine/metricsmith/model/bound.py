@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Union
 
 from attrs import field, frozen
-from metricsmith.model.span import Span
+from metricsmith.model.span import NO_SPAN, Span
 from metricsmith.model.types import Type
 
-_span = field(eq=False, repr=False)
+_span = field(eq=False, repr=False, default=NO_SPAN)
 
 
 @frozen(kw_only=True)
