@@ -182,8 +182,9 @@ def _csv_format(settings: Mapping[str, object]) -> ds.FileFormat:
     return ds.CsvFileFormat(
         parse_options=pa_csv.ParseOptions(delimiter=delimiter),
         read_options=pa_csv.ReadOptions(autogenerate_column_names=not settings.get("header", True)),
-        # An empty cell is a missing value, in text columns too.
-        convert_options=pa_csv.ConvertOptions(strings_can_be_null=True),
+        # An empty cell is a missing value, in text columns too; nothing else is (pyarrow's
+        # default list would also turn a region code "NA" or a name "NULL" into a null).
+        convert_options=pa_csv.ConvertOptions(strings_can_be_null=True, null_values=[""]),
     )
 
 
