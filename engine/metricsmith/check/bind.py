@@ -11,24 +11,30 @@ node of type UNKNOWN, so one run reports every problem and an error is not repor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 import attrs
 
 from metricsmith.check import typing_rules
 from metricsmith.check.checked import CheckedProject, MetricInfo
+from metricsmith.check.entities import EntityCatalog
 from metricsmith.check.links import LinkGraph
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import Diagnostic, QueryError
 from metricsmith.model import bound as b
 from metricsmith.model import expr as e
-from metricsmith.model.decl import DimensionDecl
+from metricsmith.model.decl import DimensionDecl, SourceDecl
 from metricsmith.model.span import Span
 from metricsmith.model.types import Type
 from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
 
 UNKNOWN = Type.UNKNOWN
+GRAIN_NAMES = ("day", "week", "month", "quarter", "year")
+#: Scalar functions whose grain argument may be written as a bare name.
+GRAIN_ARGUMENT_FUNCTIONS = frozenset({"cohort", "date_trunc"})
+#: Period comparisons, expanded into offsets.
+METRIC_MACROS = frozenset({"growth", "change", "previous", "same_period_last_year"})
 
 
 class MetricLookup(Protocol):
@@ -71,6 +77,9 @@ class Binder:
     dimensions: Mapping[str, DimensionDecl]
     scalars: Mapping[str, ScalarFunction]
     aggregates: Mapping[str, AggregateFunction]
+    entities: EntityCatalog
+    #: Sources whose rows are states in force over an interval (`valid from ... to ...`).
+    state_sources: frozenset[str] = frozenset()
     diagnostics: list[Diagnostic] = attrs.field(factory=list)
     _derived: dict[tuple[str, str], b.BExpr] = attrs.field(factory=dict)
     _deriving: set[tuple[str, str]] = attrs.field(factory=set)
@@ -107,15 +116,10 @@ class Binder:
                 return self._case(node, root)
             case e.Call():
                 return self._call(node, root)
-            case e.Offset() | e.Window():
-                what = "offsets like `m[-1]`" if isinstance(node, e.Offset) else "windows (`over`)"
-                self.error(
-                    "unsupported",
-                    f"{what} need time intelligence, which this version does not support yet",
-                    node.span,
-                    "compute the value for each period and compare periods in the output",
-                )
-                return self.unknown(node)
+            case e.Offset():
+                return self._offset(node, root)
+            case e.Window():
+                return self._window(node, root)
         raise TypeError(f"unexpected node {node!r}")  # pragma: no cover - grammar guarantees
 
     # ---- names ------------------------------------------------------------------------
@@ -309,8 +313,154 @@ class Binder:
             )
         return bound
 
+    # ---- time intelligence ------------------------------------------------------------
+    def _offset(self, node: e.Offset, root: str | None) -> b.BExpr:
+        if root is not None:
+            self.error(
+                "bad-offset",
+                "offsets apply to metrics and aggregates, not to values of single rows",
+                node.span,
+                f"inside an aggregate over `{root}`, compare columns of the row instead",
+            )
+            return self.unknown(node)
+        if node.periods >= 0:
+            self.error(
+                "bad-offset",
+                f"offsets look back: `[{node.periods}]` would be the same or a future period",
+                node.span,
+                "write `m[-1]` for the previous period",
+            )
+            return self.unknown(node)
+        operand = self._bind(node.operand, None)
+        return b.BOffset(operand=operand, periods=-node.periods, type=operand.type, span=node.span)
+
+    def _window(self, node: e.Window, root: str | None) -> b.BExpr:
+        operand = self._bind(node.operand, root)
+        if operand.type == UNKNOWN:
+            return operand
+        if not isinstance(operand, b.BAggregate):
+            self.error(
+                "bad-window",
+                "a window applies to an aggregate, e.g. `count(events) over last 7 days`",
+                node.span,
+                "put the window right after the aggregate's closing parenthesis",
+            )
+            return self.unknown(node)
+        if operand.source in self.state_sources:
+            self.error(
+                "bad-window",
+                f"`{operand.source}` is a state source, read as of each period's end; a window "
+                "over it has no meaning",
+                node.span,
+                "windows apply to sources of events (with a `time` column)",
+            )
+            return self.unknown(node)
+        if node.kind == "to_date" and node.unit == "day":
+            self.error(
+                "bad-window",
+                "`day to date` is the day itself",
+                node.span,
+                "use week, month, quarter or year to date",
+            )
+            return self.unknown(node)
+        return b.BWindow(
+            operand=operand,
+            kind=node.kind,
+            count=node.count,
+            unit=node.unit,
+            type=operand.type,
+            span=node.span,
+        )
+
+    def _per(self, node: e.Call, fn: AggregateFunction) -> b.BExpr:
+        per = node.per
+        assert per is not None
+        entity = self.entities.resolve(per.target)
+        if entity is None:
+            hint = did_you_mean(per.target, self.entities.names()) or (
+                "iterate over a source with a key (`per account` for `accounts`), an "
+                "identifier declared `entity user_id as user`, or `per day` / `per week`"
+            )
+            self.error("unknown-name", f"unknown entity `{per.target}`", per.span, hint)
+            return self.unknown(node)
+        if node.args:
+            self.error(
+                "bad-call",
+                "`per` takes the place of the aggregate's argument",
+                node.span,
+                f"write `{fn.name}(per {per.target}: <formula>)`",
+            )
+            return self.unknown(node)
+        body = self._bind(per.body, None) if per.body is not None else None
+        where = self._condition(node.where, None) if node.where is not None else None
+        if body is None and not fn.counts_rows:
+            self.error(
+                "bad-call",
+                f"`{fn.name}(per {per.target})` needs a formula to {fn.name}",
+                node.span,
+                f"for example: `{fn.name}(per {per.target}: mrr)`",
+            )
+            return self.unknown(node)
+        if body is not None and body.type == UNKNOWN:
+            result: Type | str = UNKNOWN
+        else:
+            result = fn.signature(body.type if body is not None else None)
+        if isinstance(result, str):
+            self.error("type", f"{result} in `{source_text(node.span)}`", node.span)
+            result = UNKNOWN
+        return b.BPer(
+            function=fn.name,
+            entity=entity,
+            body=body,
+            where=where,
+            params=(),
+            type=result,
+            span=node.span,
+        )
+
+    def _macro(self, node: e.Call) -> b.BExpr:
+        """growth(m), change(m), previous(m), same_period_last_year(m)."""
+        if len(node.args) != 1 or node.where is not None or node.per is not None:
+            self.error(
+                "bad-call",
+                f"`{node.name}` takes one metric formula",
+                node.span,
+                f"for example: `{node.name}(mrr)`",
+            )
+            return self.unknown(node)
+        operand = self._bind(node.args[0], None)
+        if operand.type not in (UNKNOWN, *typing_rules.LENIENT) and not (
+            operand.type.is_numeric or node.name in ("previous", "same_period_last_year")
+        ):
+            self._check(node, f"`{node.name}` needs a number, not {operand.type}")
+            return self.unknown(node)
+        if node.name == "same_period_last_year":
+            return b.BOffset(
+                operand=operand, periods=1, unit="year", type=operand.type, span=node.span
+            )
+        before = b.BOffset(operand=operand, periods=1, type=operand.type, span=node.span)
+        if node.name == "previous":
+            return before
+        if node.name == "change":
+            kind = typing_rules.arithmetic("-", operand.type, operand.type)
+            return b.BBinary(
+                op="-", left=operand, right=before, type=self._check(node, kind), span=node.span
+            )
+        ratio = b.BBinary(op="/", left=operand, right=before, type=Type.FLOAT, span=node.span)
+        one = b.BLiteral(value=1, type=Type.INTEGER, span=node.span)
+        return b.BBinary(op="-", left=ratio, right=one, type=Type.FLOAT, span=node.span)
+
     # ---- calls ------------------------------------------------------------------------
     def _call(self, node: e.Call, root: str | None) -> b.BExpr:
+        if node.name in METRIC_MACROS and node.name not in self.scalars:
+            if root is not None:
+                self.error(
+                    "bad-call",
+                    f"`{node.name}` compares periods of a metric; it cannot be used on single rows",
+                    node.span,
+                )
+                return self.unknown(node)
+            return self._macro(node)
         if node.name in self.aggregates:
             if root is not None:
                 self.error(
@@ -335,7 +485,7 @@ class Binder:
                 f"`where` and `per` belong to aggregates; `{fn.name}` is a row function",
                 node.span,
             )
-        args = tuple(self._bind(arg, root) for arg in node.args)
+        args = tuple(self._scalar_argument(fn, arg, root) for arg in node.args)
         count_ok = len(args) >= fn.min_args and (fn.max_args is None or len(args) <= fn.max_args)
         if not count_ok:
             self.error(
@@ -351,15 +501,22 @@ class Binder:
             result = fn.signature([a.type for a in args])
         return b.BCall(function=fn.name, args=args, type=self._check(node, result), span=node.span)
 
+    def _scalar_argument(self, fn: ScalarFunction, arg: e.Expr, root: str | None) -> b.BExpr:
+        # `cohort(accounts.signed_up_at, month)`: a bare grain name is the grain, unless the
+        # row has a column of that name.
+        if (
+            fn.name in GRAIN_ARGUMENT_FUNCTIONS
+            and isinstance(arg, e.Name)
+            and len(arg.parts) == 1
+            and arg.parts[0] in GRAIN_NAMES
+            and not (root is not None and self._has_column(root, arg.parts[0]))
+        ):
+            return b.BLiteral(value=arg.parts[0], type=Type.STRING, span=arg.span)
+        return self._bind(arg, root)
+
     def _aggregate(self, node: e.Call, fn: AggregateFunction) -> b.BExpr:
         if node.per is not None:
-            self.error(
-                "unsupported",
-                "per-entity iteration (`per ...`) needs time intelligence, which this version "
-                "does not support yet",
-                node.per.span,
-            )
-            return self.unknown(node)
+            return self._per(node, fn)
         if not node.args:
             self.error(
                 "bad-call",
@@ -503,15 +660,39 @@ def binder_for(project: CheckedProject) -> Binder:
     from metricsmith.plugins.manager import get_registry
 
     registry = get_registry()
+    graph = LinkGraph({name: info.links for name, info in project.sources.items()})
     return Binder(
         sources=project.sources,
         derived_decls={
             name: {c.name.name: c.expr for c in info.decl.columns if c.expr is not None}
             for name, info in project.sources.items()
         },
-        graph=LinkGraph({name: info.links for name, info in project.sources.items()}),
+        graph=graph,
         metrics=CheckedMetrics(project.metrics),
         dimensions={name: info.decl for name, info in project.dimensions.items()},
         scalars=registry.scalar_functions,
         aggregates=registry.aggregate_functions,
+        entities=entity_catalog(
+            {name: info.decl for name, info in project.sources.items()},
+            lambda source, column: project.sources[source].physical.get(column, UNKNOWN),
+            graph,
+        ),
+        state_sources=frozenset(n for n, info in project.sources.items() if info.validity),
+    )
+
+
+def entity_catalog(
+    sources: Mapping[str, SourceDecl],
+    column_type: Callable[[str, str], Type],
+    graph: LinkGraph,
+) -> EntityCatalog:
+    identities: dict[str, dict[str, str]] = {}
+    for name, decl in sources.items():
+        for identity in decl.identities:
+            identities.setdefault(identity.entity.name, {})[name] = identity.column.name
+    return EntityCatalog(
+        keys={name: decl.key.name for name, decl in sources.items() if decl.key},
+        identities=identities,
+        graph=graph,
+        column_type=column_type,
     )

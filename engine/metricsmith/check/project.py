@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 import attrs
 import pyarrow as pa
 
-from metricsmith.check.bind import Binder, root_of_row_formula
+from metricsmith.check.bind import Binder, entity_catalog, root_of_row_formula
 from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
 from metricsmith.check.links import LinkGraph
 from metricsmith.check.rules.calendar import check_calendar
 from metricsmith.check.rules.cycles import metric_cycles
 from metricsmith.check.rules.duplicates import duplicate_names
 from metricsmith.check.rules.metric_clauses import check_metric_clauses
+from metricsmith.check.rules.per_entity import unattributable_aggregates
 from metricsmith.check.sources import check_structure, column_types, open_reader
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import Diagnostic, ProjectError
@@ -100,14 +101,19 @@ def check_project(
         for name, decl in source_decls.items()
     }
     metrics = LazyMetrics(metric_decls)
+    graph = LinkGraph(links)
     binder = Binder(
         sources=shapes,
         derived_decls=derived_decls,
-        graph=LinkGraph(links),
+        graph=graph,
         metrics=metrics,
         dimensions=dimension_decls,
         scalars=registry.scalar_functions,
         aggregates=registry.aggregate_functions,
+        entities=entity_catalog(
+            source_decls, lambda source, column: shapes[source].physical[column], graph
+        ),
+        state_sources=frozenset(n for n, x in source_decls.items() if x.validity is not None),
     )
     metrics.binder = binder
 
@@ -120,7 +126,9 @@ def check_project(
         formula = metrics.formula(name)
         metric_infos[name] = MetricInfo(decl=decl, formula=formula, type=formula.type)
         found += check_metric_clauses(decl)
-    found += metric_cycles({name: metrics.formula(name) for name in metric_decls})
+    formulas = {name: metrics.formula(name) for name in metric_decls}
+    found += metric_cycles(formulas)
+    found += unattributable_aggregates(formulas, metrics.formula, binder.entities)
 
     dimension_infos = {}
     for name, decl in dimension_decls.items():

@@ -119,7 +119,7 @@ def check_structure(
             found.append(_missing_column(decl, ident, list(known)))
     for ident in (i for i in named[1:] if i is not None):
         kind = physical.get(ident.name, Type.UNKNOWN)
-        if kind not in (Type.DATE, Type.TIMESTAMP, Type.UNKNOWN):
+        if kind not in (Type.DATE, Type.TIMESTAMP, Type.UNKNOWN, Type.NULL):
             found.append(
                 Diagnostic(
                     code="type",
@@ -129,6 +129,9 @@ def check_structure(
                     hint=f"declare its type: `column {ident.name}: timestamp`",
                 )
             )
+    for identity in decl.identities:
+        if identity.column.name not in known:
+            found.append(_missing_column(decl, identity.column, list(known)))
     links: dict[str, str] = {}
     for link in decl.links:
         column, target = link.column, link.target

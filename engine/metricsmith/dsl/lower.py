@@ -72,10 +72,12 @@ class Lower(Transformer):
     def source(self, meta, children):
         name, connector, *items = children
         fields: dict[str, object] = {"key": None, "time": None, "validity": None}
-        links, columns = [], []
+        links, identities, columns = [], [], []
         for kind, value, span in items:
             if kind == "link":
                 links.append(value)
+            elif kind == "identity":
+                identities.append(value)
             elif kind == "column":
                 columns.append(value)
             elif fields[kind] is not None:
@@ -94,6 +96,7 @@ class Lower(Transformer):
             time=fields["time"],
             validity=fields["validity"],
             links=tuple(links),
+            identities=tuple(identities),
             columns=tuple(columns),
             span=self.span(meta),
         )
@@ -124,6 +127,13 @@ class Lower(Transformer):
             column=self.ident(column), target=self.ident(target), span=self.span(meta)
         )
         return ("link", link, self.span(meta))
+
+    def src_identity(self, meta, children):
+        column, entity = children
+        identity = d.EntityIdentity(
+            column=self.ident(column), entity=self.ident(entity), span=self.span(meta)
+        )
+        return ("identity", identity, self.span(meta))
 
     def src_valid(self, meta, children):
         start, end = children

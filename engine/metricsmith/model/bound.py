@@ -112,15 +112,83 @@ class BMetric:
     span: Span = _span
 
 
+@frozen
+class Entity:
+    """What a `per` iterates over.
+
+    `kind` is "key" (the rows of `source`, identified by its key `column`), "identifier" (the
+    distinct values of columns declared `entity <column> as <name>`), or "period" (the days or
+    weeks inside the current period; `name` is the grain)."""
+
+    name: str
+    kind: str
+    source: str | None = None
+    column: str | None = None
+
+
+@frozen(kw_only=True)
+class BOffset:
+    """`operand[-periods]`: the operand's value `periods` grains earlier, all else equal.
+    With a `unit` ("year"), the offset is that many calendar units whatever the grain."""
+
+    operand: BExpr
+    periods: int
+    type: Type
+    unit: str | None = None
+    span: Span = _span
+
+
+@frozen(kw_only=True)
+class BWindow:
+    """An aggregate read over a window ending at each period's end instead of the period:
+    `last` N units, `to_date` (from the start of the calendar `unit`), or `all_time`."""
+
+    operand: BAggregate
+    kind: str
+    count: int | None
+    unit: str | None
+    type: Type
+    span: Span = _span
+
+
+@frozen(kw_only=True)
+class BPer:
+    """`function(per entity [: body] [where condition])`: `body` and `where` are metric-level
+    formulas evaluated once per entity value (their aggregates restricted to that entity),
+    then combined with the aggregate `function`. No body means count the entities."""
+
+    function: str
+    entity: Entity
+    body: BExpr | None
+    where: BExpr | None
+    params: tuple[float, ...]
+    type: Type
+    span: Span = _span
+
+
 BExpr = Union[  # noqa: UP007
-    BLiteral, BColumn, BUnary, BBinary, BIsNull, BInList, BCase, BCall, BAggregate, BMetric
+    BLiteral,
+    BColumn,
+    BUnary,
+    BBinary,
+    BIsNull,
+    BInList,
+    BCase,
+    BCall,
+    BAggregate,
+    BMetric,
+    BOffset,
+    BWindow,
+    BPer,
 ]
 
 
 def bchildren(node: BExpr) -> tuple[BExpr, ...]:
     match node:
-        case BUnary(operand=o) | BIsNull(operand=o):
+        case BUnary(operand=o) | BIsNull(operand=o) | BOffset(operand=o) | BWindow(operand=o):
             return (o,)
+        case BPer(body=body, where=where):
+            return tuple(e for e in (body, where) if e is not None)
         case BBinary(left=left, right=right):
             return (left, right)
         case BInList(operand=o, items=items):

@@ -45,6 +45,16 @@ class EntityLink:
 
 
 @frozen(kw_only=True)
+class EntityIdentity:
+    """`entity user_id as user`: the column identifies an entity that has no source of its
+    own; every source declaring the same entity name can be iterated `per user` together."""
+
+    column: Ident
+    entity: Ident
+    span: Span
+
+
+@frozen(kw_only=True)
 class Validity:
     """`valid from a to b`: a state source whose rows are in force over [a, b)."""
 
@@ -70,6 +80,7 @@ class SourceDecl:
     key: Ident | None
     time: Ident | None
     links: tuple[EntityLink, ...]
+    identities: tuple[EntityIdentity, ...] = ()
     validity: Validity | None
     columns: tuple[ColumnDecl, ...]
     span: Span
