@@ -16,6 +16,7 @@ from metricsmith.check.suggest import did_you_mean
 from metricsmith.dsl.parser import parse_expression, parse_file
 from metricsmith.errors import Diagnostic, ProjectError, QueryError
 from metricsmith.model import expr as e
+from metricsmith.model.decl import IncludeDecl, Module
 from metricsmith.plugins.manager import get_registry
 
 GRAINS = ("day", "week", "month", "quarter", "year")
@@ -57,18 +58,58 @@ def load_project(path: str | Path, tables: Mapping[str, pa.Table] | None = None)
                 )
             ]
         )
-    modules, found = [], []
-    for file in files:
-        module, problems = parse_file(file)
-        found += problems
-        if module is not None:
-            modules.append(module)
+    registry = get_registry()
+    modules, found = read_modules(files, registry.libraries)
     if found:
         # Names defined in a file that did not parse are unknown; checking the rest would
         # only bury the real problem under "unknown name" errors.
         raise ProjectError(found)
-    checked = check_project(modules, get_registry(), tables)
-    return Project(root, checked, files)
+    checked = check_project(modules, registry, tables)
+    return Project(root, checked, [Path(m.path) for m in modules])
+
+
+def read_modules(
+    files: Sequence[Path], libraries: Sequence[str]
+) -> tuple[list[Module], list[Diagnostic]]:
+    """Parse the project's files and, transitively, every file they include (once each)."""
+    by_name = {Path(folder).name: Path(folder) for folder in libraries}
+    pending = list(files)
+    seen: set[Path] = set()
+    modules, found = [], []
+    while pending:
+        file = pending.pop(0)
+        if file.resolve() in seen:
+            continue
+        seen.add(file.resolve())
+        module, problems = parse_file(file)
+        found += problems
+        if module is None:
+            continue
+        modules.append(module)
+        for include in (x for x in module.decls if isinstance(x, IncludeDecl)):
+            target = _include_target(include, file, by_name)
+            if target is None:
+                hint = "a path relative to this file, or a library: " + (
+                    ", ".join(sorted(by_name)) or "(no plugin ships one)"
+                )
+                found.append(
+                    Diagnostic(
+                        code="bad-include",
+                        message=f"nothing to include at `{include.target}`",
+                        span=include.span,
+                        hint=hint,
+                    )
+                )
+                continue
+            pending += discover(target)
+    return modules, found
+
+
+def _include_target(include: IncludeDecl, file: Path, libraries: Mapping[str, Path]) -> Path | None:
+    local = file.parent / include.target
+    if local.exists():
+        return local
+    return libraries.get(include.target)
 
 
 class Project:

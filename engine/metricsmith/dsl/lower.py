@@ -63,6 +63,9 @@ class Lower(Transformer):
             span=self.span(meta),
         )
 
+    def include(self, meta, children):
+        return d.IncludeDecl(target=ast.literal_eval(children[0]), span=self.span(meta))
+
     def cal_timezone(self, meta, children):
         return ("timezone", ast.literal_eval(children[0]))
 

@@ -125,7 +125,16 @@ class DimensionDecl:
     span: Span
 
 
-Decl = Union[CalendarDecl, SourceDecl, MetricDecl, DimensionDecl]  # noqa: UP007
+@frozen(kw_only=True)
+class IncludeDecl:
+    """`include "../library"`: more definition files (a path relative to this file, or the
+    name of a metric library a plugin ships)."""
+
+    target: str
+    span: Span
+
+
+Decl = Union[CalendarDecl, SourceDecl, MetricDecl, DimensionDecl, IncludeDecl]  # noqa: UP007
 
 
 @frozen(kw_only=True)

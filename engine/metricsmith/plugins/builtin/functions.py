@@ -208,15 +208,19 @@ def truncate_dates(days: Datum, unit: str) -> Datum:
     if unit == "week":
         # Floor to a Monday after shifting by the calendar's week start, then shift back.
         shift = CALENDAR.get().week_start
-        shifted = pc.cast(pc.subtract(pc.cast(days, pa.int32()), shift), pa.date32())
-        monday = pc.floor_temporal(shifted, unit="week", week_starts_monday=True)
-        return pc.cast(pc.add(pc.cast(monday, pa.int32()), shift), pa.date32())
+        monday = pc.floor_temporal(_shift_days(days, -shift), unit="week", week_starts_monday=True)
+        return _shift_days(monday, shift)
     if unit in ("month", "quarter", "year"):
         return pc.floor_temporal(days, unit=unit)
     raise QueryError(
         f"`date_trunc` does not know the unit {unit!r}",
         hint='use "day", "week", "month", "quarter" or "year"',
     )
+
+
+def _shift_days(days: Datum, count: int) -> Datum:
+    number = pc.add(pc.cast(days, pa.int32()), pa.scalar(count, pa.int32()))
+    return pc.cast(number, pa.date32())
 
 
 def _date_trunc(unit: Datum, value: Datum) -> Datum:

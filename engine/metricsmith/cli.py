@@ -1,0 +1,411 @@
+"""The `metricsmith` command: argument parsing and presentation only.
+
+Exit codes: 0 success, 1 a problem in the user's definitions, query or data (the message says
+what and where), 2 a malformed command line, 3 a bug in metricsmith.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+
+from metricsmith import __version__
+from metricsmith.api import GRAINS, load_project
+from metricsmith.errors import Diagnostic, MetricsmithError, ProjectError
+from metricsmith.plugins.formats import OutputFormat
+from metricsmith.plugins.manager import get_registry
+from metricsmith.present.tables import (
+    dimensions_table,
+    listing,
+    metrics_table,
+    result_table,
+    sources_table,
+)
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+TABLE = "table"  # the terminal rendering; every other format comes from the plugin registry
+TRACEBACK_VARIABLE = "METRICSMITH_TRACEBACK"
+
+
+class UsageError(Exception):
+    """Options that parse but contradict each other (exit code 2, like argparse's errors)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # argparse exits for --help, --version and malformed usage
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
+    try:
+        return args.run(args)
+    except UsageError as problem:
+        _say(sys.stderr, f"metricsmith {args.command}: error: {problem}")
+        return EXIT_USAGE
+    except ProjectError as problem:
+        _say(sys.stderr, str(problem))
+        return EXIT_ERROR
+    except MetricsmithError as problem:
+        _say(sys.stderr, f"error: {problem}")
+        return EXIT_ERROR
+    except BrokenPipeError:  # the reader of our output went away (`| head`): not a failure
+        _discard_stdout()
+        return EXIT_OK
+    except OSError as problem:  # an unreadable path or an unwritable --output
+        where = f": {problem.filename}" if problem.filename else ""
+        _say(sys.stderr, f"error: {problem.strerror or problem}{where}")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _say(sys.stderr, "interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as bug:
+        _report_bug(bug)
+        return EXIT_INTERNAL
+
+
+# ---- the command line --------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="metricsmith",
+        description="Define customer-success metrics as formulas and compute them on your data.",
+        epilog="Run `metricsmith COMMAND --help` for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"metricsmith {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    check = commands.add_parser(
+        "check",
+        help="check a project's definitions and report every problem",
+        description="Load a project, check every definition and report all problems at once.",
+    )
+    _add_project_argument(check)
+    check.set_defaults(run=_check)
+
+    query = commands.add_parser(
+        "query",
+        help="compute metrics",
+        description="Compute metrics by period and dimension.",
+        epilog="example: metricsmith query metric_defs/sample nps csat --grain month "
+        "--from 2024-01 --to 2025-01 --by accounts.segment",
+    )
+    _add_query_arguments(query)
+    query.add_argument(
+        "--format",
+        metavar="NAME",
+        help="table (the default), or an output format: csv, json, parquet, or one a plugin "
+        "adds (see `metricsmith plugins`); with --output the file's suffix picks it",
+    )
+    query.add_argument(
+        "--output", "-o", metavar="FILE", type=Path, help="write to FILE (atomically)"
+    )
+    query.set_defaults(run=_query)
+
+    explain = commands.add_parser(
+        "explain",
+        help="show how a query would be computed",
+        description="Show the plan for a query: which sources are scanned, which aggregates "
+        "are fused into each scan, which links are joined.",
+    )
+    _add_query_arguments(explain)
+    explain.set_defaults(run=_explain)
+
+    list_ = commands.add_parser(
+        "list",
+        help="list a project's metrics, sources and dimensions",
+        description="List a project's metrics (with labels, units, directions and targets), "
+        "its sources and its dimensions.",
+    )
+    _add_project_argument(list_)
+    list_.set_defaults(run=_list)
+
+    plugins = commands.add_parser(
+        "plugins",
+        help="show loaded plugins and what they provide",
+        description="Show the loaded plugins, where they come from and which hooks they "
+        "implement, then the connectors, functions and output formats they provide. Exits 1 "
+        "when a plugin failed to load.",
+    )
+    plugins.set_defaults(run=_plugins)
+    return parser
+
+
+def _add_project_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "path", metavar="PATH", help="a folder of .metrics files, or a single .metrics file"
+    )
+
+
+def _add_query_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_project_argument(parser)
+    parser.add_argument("metrics", metavar="METRIC", nargs="+", help="metric names")
+    parser.add_argument(
+        "--by",
+        action="append",
+        metavar="DIMENSION",
+        help="slice by a named dimension or a source.column (repeatable); a grain name "
+        "(--by month) is the same as --grain",
+    )
+    parser.add_argument("--grain", choices=GRAINS, help="split the range into periods")
+    parser.add_argument(
+        "--from",
+        dest="start",
+        metavar="DATE",
+        help="first day of the range, inclusive: 2024, 2024-03 or 2024-03-15",
+    )
+    parser.add_argument(
+        "--to", dest="end", metavar="DATE", help="end of the range, exclusive (same forms)"
+    )
+    parser.add_argument(
+        "--where",
+        action="append",
+        metavar="EXPR",
+        help="a row filter such as 'accounts.region == \"EMEA\"' (repeatable; all must hold)",
+    )
+
+
+# ---- commands ----------------------------------------------------------------------------
+
+
+def _check(args: argparse.Namespace) -> int:
+    project = load_project(args.path)
+    problems = get_registry().problems
+    _print_warnings(project.warnings)
+    for problem in problems:
+        _say(sys.stderr, f"warning[plugin]: {problem}")
+    counts = ", ".join(
+        [
+            _count(len(project.files), "file"),
+            _count(len(project.sources), "source"),
+            _count(len(project.metrics), "metric"),
+            _count(len(project.dimensions), "dimension"),
+        ]
+    )
+    warnings = len(project.warnings) + len(problems)
+    verdict = _count(warnings, "warning") if warnings else "no problems found"
+    _say(sys.stdout, f"{args.path}: {counts}; {verdict}")
+    return EXIT_OK
+
+
+def _query(args: argparse.Namespace) -> int:
+    request = _query_request(args)
+    output_format = _output_format(args.format, args.output)
+    with _progress("loading project") as progress:
+        project = load_project(args.path)
+        progress(f"computing {', '.join(args.metrics)}")
+        table = project.query(args.metrics, **request)
+    _print_warnings(project.warnings)
+    if output_format is None:
+        metrics = [project.metrics[name] for name in args.metrics]
+        _console(sys.stdout).print(result_table(table, metrics, project.dimensions))
+    elif args.output is not None:
+        output_format.write(table, str(args.output))
+        _say(sys.stderr, f"wrote {_count(table.num_rows, 'row')} to {args.output}")
+    else:
+        data = output_format.render(table)
+        if not _is_text(data):
+            raise UsageError(
+                f"{output_format.name} is a binary format; write it to a file with --output FILE"
+            )
+        _write_bytes(data)
+    return EXIT_OK
+
+
+def _explain(args: argparse.Namespace) -> int:
+    request = _query_request(args)
+    project = load_project(args.path)
+    _say(sys.stdout, project.explain(args.metrics, **request).rstrip("\n"))
+    return EXIT_OK
+
+
+def _list(args: argparse.Namespace) -> int:
+    project = load_project(args.path)
+    _print_sections(
+        [
+            ("Metrics", len(project.metrics), metrics_table(project.metrics)),
+            ("Sources", len(project.sources), sources_table(project.sources)),
+            ("Dimensions", len(project.dimensions), dimensions_table(project.dimensions)),
+        ]
+    )
+    _print_warnings(project.warnings)
+    return EXIT_OK
+
+
+def _plugins(args: argparse.Namespace) -> int:
+    registry = get_registry()
+    functions = [
+        *((name, "scalar", f.example) for name, f in sorted(registry.scalar_functions.items())),
+        *(
+            (name, "aggregate", f.example)
+            for name, f in sorted(registry.aggregate_functions.items())
+        ),
+    ]
+    sections = [
+        (
+            "Plugins",
+            ("plugin", "from", "hooks"),
+            [(p.name, p.location, ", ".join(p.hooks)) for p in registry.plugins],
+        ),
+        (
+            "Connectors",
+            ("connector", "description"),
+            [(name, c.description) for name, c in sorted(registry.connectors.items())],
+        ),
+        ("Functions", ("function", "kind", "example"), functions),
+        (
+            "Output formats",
+            ("format", "description"),
+            [(name, f.description) for name, f in sorted(registry.formats.items())],
+        ),
+    ]
+    _print_sections(
+        [(title, len(rows), listing(headers, rows)) for title, headers, rows in sections]
+    )
+    for problem in registry.problems:
+        _say(sys.stderr, f"error[plugin]: {problem}")
+    return EXIT_ERROR if registry.problems else EXIT_OK
+
+
+# ---- helpers -----------------------------------------------------------------------------
+
+
+def _query_request(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of `Project.query` and `Project.explain`."""
+    return {
+        "by": tuple(args.by or ()),
+        "grain": args.grain,
+        "start": args.start,
+        "end": args.end,
+        "where": tuple(args.where or ()),
+    }
+
+
+def _output_format(name: str | None, output: Path | None) -> OutputFormat | None:
+    """The registry's output format to write, or None for the terminal table. Checked before
+    the query runs, so a typo costs nothing."""
+    formats = get_registry().formats
+    if name is None and output is not None:
+        suffix = output.suffix.lstrip(".").lower()
+        by_extension = {f.extension: f for f in formats.values()}
+        if suffix not in by_extension:
+            raise UsageError(
+                f"cannot tell the format of {output} from its suffix; add --format "
+                f"({_choices(formats)})"
+            )
+        return by_extension[suffix]
+    if name in (None, TABLE):
+        if output is not None:
+            raise UsageError(
+                f"the table is for the terminal; to write {output} choose --format "
+                f"({_choices(formats)})"
+            )
+        return None
+    if name not in formats:
+        raise UsageError(f"unknown format {name!r}; choose {TABLE}, {_choices(formats)}")
+    return formats[name]
+
+
+def _choices(formats: Iterable[str]) -> str:
+    return ", ".join(sorted(formats))
+
+
+def _is_text(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@contextmanager
+def _progress(message: str) -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr while something slow runs, only when a person is watching."""
+    console = _console(sys.stderr)
+    if not console.is_terminal:
+        yield lambda _message: None
+        return
+    with console.status(message) as status:
+        yield status.update
+
+
+def _console(stream: TextIO) -> Console:
+    """Rich output with colour only on a terminal. Off a terminal (a pipe, a file, a test)
+    lines are not wrapped to a guessed width: tables keep their natural width."""
+    interactive = stream.isatty()
+    return Console(
+        file=stream,
+        width=None if interactive else 10_000,
+        markup=False,
+        emoji=False,
+        highlight=False,
+    )
+
+
+def _print_sections(sections: Sequence[tuple[str, int, Table]]) -> None:
+    """Titled tables one after the other; an empty one shows just its title and count."""
+    console = _console(sys.stdout)
+    for index, (title, count, table) in enumerate(sections):
+        if index:
+            console.print()
+        console.print(f"{title} ({count})", style="bold")
+        if count:
+            console.print(table)
+
+
+def _print_warnings(warnings: Sequence[Diagnostic]) -> None:
+    for warning in warnings:
+        _say(sys.stderr, warning.render())
+
+
+def _write_bytes(data: bytes) -> None:
+    sys.stdout.flush()
+    binary = getattr(sys.stdout, "buffer", None)
+    if binary is None:  # a text-only stream stands in for stdout (an embedding host)
+        sys.stdout.write(data.decode("utf-8"))
+    else:
+        binary.write(data)
+        binary.flush()
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device so the interpreter's final flush of what is still
+    buffered does not raise a second broken pipe."""
+    with suppress(OSError, ValueError):  # stdout without a file descriptor (captured, embedded)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _report_bug(bug: Exception) -> None:
+    full = bool(os.environ.get(TRACEBACK_VARIABLE))
+    if full:
+        traceback.print_exception(bug, file=sys.stderr)
+    where = traceback.extract_tb(bug.__traceback__)[-1]
+    _say(
+        sys.stderr,
+        f"metricsmith: internal error: {type(bug).__name__}: {bug}\n"
+        f"  raised at {where.filename}:{where.lineno} in {where.name}\n"
+        "This is a bug in metricsmith, not a problem with your definitions or data. Please "
+        "report it with the command you ran"
+        + (
+            " and the traceback above."
+            if full
+            else f"; set {TRACEBACK_VARIABLE}=1 to see the full traceback."
+        ),
+    )
+
+
+def _say(stream: TextIO, text: str) -> None:
+    print(text, file=stream)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

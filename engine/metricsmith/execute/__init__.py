@@ -1,0 +1,1 @@
+"""Backends that run a logical plan; `arrow` is the embedded default."""

@@ -1,0 +1,93 @@
+"""Evaluating bound formulas over Arrow data, each distinct sub-formula once.
+
+Bound nodes compare equal regardless of where they were written, so the cache keyed by node
+computes a sub-formula shared by several aggregates (or metrics) a single time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from metricsmith.errors import DataError, InternalError
+from metricsmith.execute.arrow import operators
+from metricsmith.execute.arrow.values import Datum, arrow_type, literal
+from metricsmith.model import bound as b
+from metricsmith.model.types import Type
+from metricsmith.plan.formatting import format_expr
+from metricsmith.plugins.builtin.functions import align_temporal
+from metricsmith.plugins.functions import ScalarFunction
+
+
+class Evaluator:
+    """Evaluates formulas; subclasses say what a column or an aggregate stands for."""
+
+    def __init__(self, functions: Mapping[str, ScalarFunction], timezone: str, origin: str):
+        self.functions = functions
+        self.timezone = timezone
+        #: Named as the source of data errors raised while evaluating.
+        self.origin = origin
+        self._cache: dict[b.BExpr, Datum] = {}
+
+    def evaluate(self, node: b.BExpr) -> Datum:
+        cached = self._cache.get(node)
+        if cached is None:
+            try:
+                cached = self._compute(node)
+            except pa.ArrowException as error:
+                raise DataError(
+                    f"cannot compute `{format_expr(node)}`: {error}", source=self.origin
+                ) from error
+            self._cache[node] = cached
+        return cached
+
+    def leaf(self, node: b.BColumn | b.BAggregate) -> Datum:
+        raise InternalError(f"{type(self).__name__} cannot evaluate {node!r}")
+
+    def _compute(self, node: b.BExpr) -> Datum:
+        match node:
+            case b.BLiteral():
+                return literal(node, self.timezone)
+            case b.BColumn() | b.BAggregate():
+                return self.leaf(node)
+            case b.BUnary(op="not", operand=operand):
+                return pc.invert(self.evaluate(operand))
+            case b.BUnary(operand=operand):
+                return operators.negate(self.evaluate(operand))
+            case b.BBinary(op=op, left=left, right=right):
+                return operators.binary(op, self.evaluate(left), self.evaluate(right))
+            case b.BIsNull(operand=operand, negated=negated):
+                value = self.evaluate(operand)
+                return pc.is_valid(value) if negated else pc.is_null(value)
+            case b.BInList():
+                return self._in_list(node)
+            case b.BCase():
+                return self._case(node)
+            case b.BCall(function=function, args=args):
+                return self.functions[function].arrow(*(self.evaluate(a) for a in args))
+        raise InternalError(f"cannot evaluate {node!r}")
+
+    def _in_list(self, node: b.BInList) -> Datum:
+        # An equality per item joined by `or` gives SQL's answer with nulls for free:
+        # `null in (1)` and `2 in (1, null)` are both unknown.
+        operand = self.evaluate(node.operand)
+        result = None
+        for item in node.items:
+            equal = operators.binary("==", operand, self.evaluate(item))
+            result = equal if result is None else pc.or_kleene(result, equal)
+        return pc.invert(result) if node.negated else result
+
+    def _case(self, node: b.BCase) -> Datum:
+        branches = [self.evaluate(value) for _, value in node.whens]
+        default = self.evaluate(node.default) if node.default is not None else pa.scalar(None)
+        *branches, default = align_temporal([*branches, default])
+        result = default
+        # A condition that is null does not choose its branch.
+        for (condition, _), value in zip(reversed(node.whens), reversed(branches), strict=True):
+            result = pc.if_else(pc.fill_null(self.evaluate(condition), False), value, result)
+        target = arrow_type(node.type, self.timezone)
+        if target is not None and node.type != Type.DECIMAL and result.type != target:
+            result = pc.cast(result, target)
+        return result

@@ -1,0 +1,162 @@
+"""Rows of one source, with the sources its entity links reach.
+
+A formula whose columns all live behind the same link (`accounts.segment == "enterprise"` over
+tickets) is evaluated on the linked source's rows — usually far fewer — and the answers are
+then fetched for each row through the link's row indices. Every linked source gets one extra
+all-null row that unmatched link values point at, so a formula over a missing row gives what a
+SQL left join would (`coalesce(accounts.segment, "none")` is "none", not null).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from metricsmith.check.checked import CheckedProject
+from metricsmith.errors import DataError
+from metricsmith.execute.arrow.evaluate import Evaluator
+from metricsmith.execute.arrow.values import Datum, as_array, int64_numpy
+from metricsmith.model import bound as b
+from metricsmith.plugins.functions import ScalarFunction
+
+
+class Sources:
+    """The tables read for a query, and the frames of linked sources built from them (shared
+    by every scan of the query)."""
+
+    def __init__(
+        self,
+        project: CheckedProject,
+        tables: Mapping[str, pa.Table],
+        functions: Mapping[str, ScalarFunction],
+        timezone: str,
+    ):
+        self.project = project
+        self.tables = tables
+        self.functions = functions
+        self.timezone = timezone
+        self._linked: dict[str, RowFrame] = {}
+
+    def frame(self, source: str, table: pa.Table) -> RowFrame:
+        return RowFrame(source, table, self)
+
+    def linked(self, source: str) -> RowFrame:
+        """The frame link lookups land in: every row of `source` plus one all-null row."""
+        if source not in self._linked:
+            table = self.tables[source]
+            _require_unique_key(source, table, self.project.sources[source].key)
+            empty = pa.table({f.name: pa.nulls(1, f.type) for f in table.schema})
+            self._linked[source] = RowFrame(source, pa.concat_tables([table, empty]), self)
+        return self._linked[source]
+
+    def row_indices(self, source: str, link: str, values: pa.ChunkedArray | pa.Array) -> pa.Array:
+        """For each link value, the row of the linked source holding that key (the null row
+        when there is none)."""
+        target = self.project.sources[source].links[link]
+        keys = self.tables[target][self.project.sources[target].key].combine_chunks()
+        if values.type != keys.type:
+            values = _cast_link(values, keys.type, source, link)
+        found = pc.index_in(values, value_set=keys)
+        return pc.fill_null(found, len(keys)) if found.null_count else found
+
+
+def _cast_link(values, key_type: pa.DataType, source: str, link: str):
+    try:
+        return pc.cast(values, key_type)
+    except pa.ArrowException as error:
+        raise DataError(
+            f"link values cannot be compared with the linked key ({key_type}): {error}",
+            source=source,
+            column=link,
+        ) from error
+
+
+def _require_unique_key(source: str, table: pa.Table, key: str) -> None:
+    """A key that repeats would silently pick one of its rows; name the first repeat."""
+    column = table[key]
+    if pc.count_distinct(column).as_py() == len(column) - column.null_count:
+        return
+    codes = int64_numpy(pc.dictionary_encode(column.combine_chunks()).indices, null_as=-1)
+    order = np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    repeated = (ordered[1:] == ordered[:-1]) & (ordered[1:] >= 0)
+    row = int(order[1:][repeated].min())
+    first = int(np.flatnonzero(codes == codes[row])[0])
+    raise DataError(
+        f"key value {column[row].as_py()!r} appears more than once (first at row "
+        f"{first + 1}); a key must name one row",
+        source=source,
+        column=key,
+        row=row + 1,
+    )
+
+
+class RowFrame(Evaluator):
+    """Evaluates row formulas over the rows of `table`, which belong to `source`."""
+
+    def __init__(self, source: str, table: pa.Table, sources: Sources):
+        super().__init__(sources.functions, sources.timezone, origin=source)
+        self.source = source
+        self.table = table
+        self.sources = sources
+        self._links: dict[str, tuple[RowFrame, pa.Array]] = {}
+        self._codes: dict[b.BExpr, tuple[np.ndarray, pa.Array]] = {}
+
+    @property
+    def num_rows(self) -> int:
+        return self.table.num_rows
+
+    def leaf(self, node: b.BColumn | b.BAggregate) -> Datum:
+        if isinstance(node, b.BColumn) and not node.path:
+            return self.table[node.column]
+        return super().leaf(node)
+
+    def _compute(self, node: b.BExpr) -> Datum:
+        link = _shared_link(node)
+        if link is None:
+            return super()._compute(node)
+        target, indices = self._follow(link)
+        value = target.evaluate(_past_link(node))
+        return value if isinstance(value, pa.Scalar) else pc.take(value, indices)
+
+    def _follow(self, link: str) -> tuple[RowFrame, pa.Array]:
+        if link not in self._links:
+            target = self.sources.project.sources[self.source].links[link]
+            indices = self.sources.row_indices(self.source, link, self.table[link])
+            self._links[link] = (self.sources.linked(target), indices)
+        return self._links[link]
+
+    def codes(self, node: b.BExpr) -> tuple[np.ndarray, pa.Array]:
+        """Integer codes for the formula's values (equal values, equal codes; null gets
+        `len(dictionary)`) and the dictionary of distinct non-null values."""
+        if node not in self._codes:
+            link = _shared_link(node)
+            if link is not None:
+                target, indices = self._follow(link)
+                codes, dictionary = target.codes(_past_link(node))
+                result = codes[int64_numpy(indices)], dictionary
+            else:
+                encoded = pc.dictionary_encode(as_array(self.evaluate(node), self.num_rows))
+                dictionary = encoded.dictionary
+                result = int64_numpy(encoded.indices, null_as=len(dictionary)), dictionary
+            self._codes[node] = result
+        return self._codes[node]
+
+
+def _shared_link(node: b.BExpr) -> str | None:
+    """The first link every column of the formula lies behind, if they all share one."""
+    links = {c.path[0] if c.path else None for c in b.bwalk(node) if isinstance(c, b.BColumn)}
+    return links.pop() if len(links) == 1 else None
+
+
+def _past_link(node: b.BExpr) -> b.BExpr:
+    """The formula as seen from the linked source (every column's path one link shorter)."""
+
+    def shorten(sub: b.BExpr) -> b.BExpr:
+        return attrs.evolve(sub, path=sub.path[1:]) if isinstance(sub, b.BColumn) else sub
+
+    return b.bmap(node, shorten)

@@ -1,0 +1,144 @@
+"""Reading each source once and giving its columns the types the engine computes with.
+
+- Columns with a declared type (`column score: integer`) are cast to it; a value that does not
+  convert is a data error naming the column, the value and (when the whole source was read)
+  its row.
+- Timestamps are put in the calendar's time zone (the instants are unchanged); timestamps
+  without a zone are wall-clock times in the calendar's zone.
+- Dictionary-encoded columns are decoded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from metricsmith.check.checked import SourceInfo
+from metricsmith.errors import DataError
+from metricsmith.execute.arrow.values import arrow_type
+from metricsmith.model.types import Type
+from metricsmith.plan.nodes import SourceRead
+
+Cast = Callable[[pa.Array], pa.Array]
+
+
+def read_source(read: SourceRead, info: SourceInfo, timezone: str) -> pa.Table:
+    try:
+        table = info.reader.read(list(read.columns), read.time_range)
+    except (pa.ArrowException, OSError) as error:
+        raise DataError(
+            f"could not read the data: {error}", source=read.source, location=info.reader.location
+        ) from error
+    missing = [c for c in read.columns if c not in table.column_names]
+    if missing:
+        raise DataError(
+            "the connector returned no such column",
+            source=read.source,
+            column=missing[0],
+            location=info.reader.location,
+        )
+    table = table.select(list(read.columns))
+    for index, name in enumerate(read.columns):
+        values = _normalise(table[name], name, read, info, timezone)
+        if values is not table[name]:
+            table = table.set_column(index, name, values)
+    return table
+
+
+def _normalise(
+    values: pa.ChunkedArray, name: str, read: SourceRead, info: SourceInfo, timezone: str
+) -> pa.ChunkedArray:
+    if pa.types.is_dictionary(values.type):
+        values = pc.cast(values, values.type.value_type)
+    declared = info.declared.get(name)
+    if declared is not None:
+        values = _cast_declared(values, declared, name, read, info, timezone)
+    if pa.types.is_timestamp(values.type):
+        values = _in_zone(values, timezone)
+    elif pa.types.is_date64(values.type):
+        values = pc.cast(values, pa.date32())
+    return values
+
+
+def _in_zone(values: pa.ChunkedArray, timezone: str) -> pa.ChunkedArray:
+    if values.type.unit != "us":
+        # Sub-microsecond digits are dropped; seconds and milliseconds widen exactly.
+        values = pc.cast(values, pa.timestamp("us", tz=values.type.tz), safe=False)
+    if values.type.tz is None:
+        return pc.assume_timezone(values, timezone, ambiguous="earliest", nonexistent="latest")
+    return pc.cast(values, pa.timestamp("us", tz=timezone))
+
+
+def _cast_declared(
+    values: pa.ChunkedArray,
+    declared: Type,
+    name: str,
+    read: SourceRead,
+    info: SourceInfo,
+    timezone: str,
+) -> pa.ChunkedArray:
+    target = arrow_type(declared, timezone)
+    if target is None or values.type == target:
+        return values
+    cast = _timestamp_cast(values, timezone) if declared == Type.TIMESTAMP else _plain_cast(target)
+    try:
+        return pa.chunked_array([cast(chunk) for chunk in values.chunks], type=None)
+    except pa.ArrowException:
+        pass
+    column = values.combine_chunks()
+    row = _first_failure(column, cast)
+    error_text = _failure_text(column.slice(row, 1), cast)
+    raise DataError(
+        f"cannot read {column[row].as_py()!r} as {declared}: {error_text}",
+        source=read.source,
+        column=name,
+        # Row numbers mean something only when every row was read.
+        row=row + 1 if read.time_range is None else None,
+        location=info.reader.location,
+        hint=f"fix the value, or change the declared type of `{name}`",
+    )
+
+
+def _plain_cast(target: pa.DataType) -> Cast:
+    return lambda chunk: pc.cast(chunk, target)
+
+
+def _timestamp_cast(values: pa.ChunkedArray, timezone: str) -> Cast:
+    """Text with a zone offset gives instants; text without one is local wall-clock time. The
+    first value decides which of the two the column holds."""
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return _plain_cast(pa.timestamp("us", tz="UTC"))
+    sample = pc.drop_null(values).slice(0, 1)
+    try:
+        pc.cast(sample, pa.timestamp("us", tz="UTC"))
+    except pa.ArrowException:
+        return lambda chunk: pc.assume_timezone(
+            pc.cast(chunk, pa.timestamp("us")),
+            timezone,
+            ambiguous="earliest",
+            nonexistent="latest",
+        )
+    return _plain_cast(pa.timestamp("us", tz="UTC"))
+
+
+def _first_failure(column: pa.Array, cast: Cast) -> int:
+    """The first row whose value does not convert, by bisection (each step casts a slice)."""
+    low, high = 0, len(column)  # the first failure lies in [low, high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        try:
+            cast(column.slice(low, middle - low))
+            low = middle
+        except pa.ArrowException:
+            high = middle
+    return low
+
+
+def _failure_text(value: pa.Array, cast: Cast) -> str:
+    try:
+        cast(value)
+    except pa.ArrowException as error:
+        return str(error)
+    return "the value does not convert"

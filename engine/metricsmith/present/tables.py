@@ -1,0 +1,156 @@
+"""Rich tables for the terminal: query results with targets marked, and project listings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+
+import pyarrow as pa
+from rich.table import Table
+from rich.text import Text
+
+from metricsmith.api import GRAINS
+from metricsmith.check.checked import DimensionInfo, MetricInfo, SourceInfo
+from metricsmith.model.decl import MetricDecl
+from metricsmith.present.values import (
+    MISSING,
+    describe_target,
+    format_cell,
+    format_metric_value,
+    format_period,
+    meets_target,
+)
+
+ON_TARGET = ("✓", "green")
+OFF_TARGET = ("✗", "red")
+
+
+def result_table(
+    table: pa.Table,
+    metrics: Sequence[MetricInfo],
+    dimensions: Mapping[str, DimensionInfo] | None = None,
+) -> Table:
+    """A query result as the API returns it (the period column named after its grain, the
+    `by` columns, then one column per metric) with periods named, values in each metric's
+    format and targets marked. Columns of named `dimensions` are headed by their labels."""
+    n_keys = table.num_columns - len(metrics)
+    if n_keys < 0:
+        raise ValueError(
+            f"a result with {table.num_columns} columns cannot hold {len(metrics)} metrics"
+        )
+    out = Table(show_edge=False, header_style="bold")
+    columns: list[list[Text | str]] = []
+    dimensions = dimensions or {}
+    for index, name in enumerate(table.column_names[:n_keys]):
+        dimension = dimensions.get(name)
+        out.add_column((dimension.decl.label or name) if dimension else name)
+        values = table.column(index).to_pylist()
+        if index == 0 and name in GRAINS:
+            columns.append([format_period(v, name) for v in values])
+        else:
+            columns.append([format_cell(v) for v in values])
+    for index, metric in enumerate(metrics, start=n_keys):
+        out.add_column(_metric_header(metric.decl), justify="right")
+        values = table.column(index).to_pylist()
+        columns.append([_metric_cell(v, metric.decl) for v in values])
+    for row in zip(*columns, strict=True):
+        out.add_row(*row)
+    return out
+
+
+def _metric_header(metric: MetricDecl) -> Text:
+    """The label, and under it the unit and the target: `CSAT` / `points (1-5), target ≥ 4`."""
+    header = Text(metric.label or metric.name.name)
+    unit = metric.unit if metric.format != "percent" else None
+    target = describe_target(metric)
+    details = ", ".join(part for part in (unit, target and f"target {target}") if part)
+    if details:
+        header.append(f"\n{details}", style="dim")
+    return header
+
+
+def _metric_cell(value: object, metric: MetricDecl) -> Text | str:
+    shown = format_metric_value(value, metric)
+    verdict = meets_target(value, metric)
+    if verdict is None:
+        # keep dashes in line with the marked values of a column that has a target
+        return f"{shown}  " if metric.target is not None else shown
+    glyph, colour = ON_TARGET if verdict else OFF_TARGET
+    return Text(f"{shown} {glyph}", style=colour)
+
+
+def metrics_table(metrics: Mapping[str, MetricInfo]) -> Table:
+    return listing(
+        ("metric", "label", "type", "unit", "better", "target", "description"),
+        (
+            (
+                name,
+                _or_dash(info.decl.label),
+                info.decl.format or str(info.type),
+                _or_dash(info.decl.unit),
+                _or_dash(info.decl.direction),
+                _or_dash(describe_target(info.decl)),
+                _or_dash(info.decl.description),
+            )
+            for name, info in sorted(metrics.items())
+        ),
+    )
+
+
+def sources_table(sources: Mapping[str, SourceInfo]) -> Table:
+    return listing(
+        ("source", "reads", "key", "time", "links", "columns"),
+        (
+            (
+                name,
+                f"{info.decl.connector.name.name}: {_short_location(info.reader.location)}",
+                _or_dash(info.key),
+                _time_of(info),
+                _or_dash(", ".join(f"{col} → {to}" for col, to in sorted(info.links.items()))),
+                str(len(info.physical) + len(info.derived)),
+            )
+            for name, info in sorted(sources.items())
+        ),
+    )
+
+
+def dimensions_table(dimensions: Mapping[str, DimensionInfo]) -> Table:
+    return listing(
+        ("dimension", "label", "source", "type"),
+        (
+            (name, _or_dash(info.decl.label), info.source, str(info.type))
+            for name, info in sorted(dimensions.items())
+        ),
+    )
+
+
+def listing(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> Table:
+    """A borderless listing whose last column wraps (descriptions, hook lists)."""
+    out = Table(show_edge=False, header_style="bold", box=None, pad_edge=False)
+    for header in headers[:-1]:
+        out.add_column(header, no_wrap=True)
+    out.add_column(headers[-1], overflow="fold")
+    for row in rows:
+        out.add_row(*row)
+    return out
+
+
+def _time_of(source: SourceInfo) -> str:
+    if source.validity:
+        return "valid {} to {}".format(*source.validity)
+    return _or_dash(source.time)
+
+
+def _short_location(location: str) -> str:
+    """A file below the working folder by its relative path; anything else as it is."""
+    if not os.path.isabs(location):
+        return location
+    try:
+        relative = os.path.relpath(location)
+    except ValueError:  # on another drive (Windows)
+        return location
+    return location if relative.startswith(os.pardir) else relative
+
+
+def _or_dash(text: str | None) -> str:
+    return text if text else MISSING

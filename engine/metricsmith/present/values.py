@@ -1,0 +1,138 @@
+"""How single values read in a terminal: numbers by metric format, periods by grain, targets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+
+from metricsmith.model.decl import MetricDecl
+
+MISSING = "–"  # an en dash: a null value, which is not the same as zero
+
+_SECONDS_PER_UNIT = {
+    "second": 1,
+    "seconds": 1,
+    "minute": 60,
+    "minutes": 60,
+    "hour": 3600,
+    "hours": 3600,
+    "day": 86400,
+    "days": 86400,
+}
+
+
+def format_metric_value(value: object, metric: MetricDecl) -> str:
+    """A metric's value as its `format` asks: `percent` treats the value as a fraction
+    (0.724 → 72.4%), `currency` shows cents, `integer` rounds, `duration` reads as 2d 4h (for
+    durations, and for numbers whose unit is seconds ... days); whole numbers stay whole."""
+    if _is_missing(value):
+        return MISSING
+    if isinstance(value, dt.timedelta):
+        return format_duration(value.total_seconds())
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return str(value)
+    number = float(value)
+    match metric.format:
+        case "percent":
+            return f"{number * 100:,.1f}%"
+        case "currency":
+            return f"{number:,.2f}"
+        case "integer":
+            return f"{round(number):,}"
+        case "duration" if (metric.unit or "").lower() in _SECONDS_PER_UNIT:
+            return format_duration(number * _SECONDS_PER_UNIT[metric.unit.lower()])
+    if isinstance(value, int):
+        return f"{value:,}"
+    return format_number(number)
+
+
+def format_number(number: float) -> str:
+    """Two decimals from 1 up; below 1, three significant digits so 0.0042 does not read 0.00."""
+    if number == 0 or abs(number) >= 1:
+        return f"{number:,.2f}"
+    decimals = 2 - math.floor(math.log10(abs(number)))
+    return f"{number:.{decimals}f}"
+
+
+def format_duration(seconds: float) -> str:
+    """The two largest units: `2d 4h`, `3h 20m`, `45m 10s`, `12s`."""
+    sign = "-" if seconds < 0 else ""
+    remaining = round(abs(seconds))
+    parts: list[str] = []
+    for suffix, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        amount, remaining = divmod(remaining, size)
+        if amount or parts:
+            parts.append(f"{amount}{suffix}")
+        if len(parts) == 2:
+            break
+    parts = [p for p in parts if not p.startswith("0")] or ["0s"]
+    return sign + " ".join(parts)
+
+
+def format_cell(value: object) -> str:
+    """A dimension value: text as is, numbers as numbers, null as a dash."""
+    if _is_missing(value):
+        return MISSING
+    if isinstance(value, float | Decimal):
+        return format_number(float(value))
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def format_period(start: dt.date | None, grain: str) -> str:
+    """A period by its first day, written the way people name it: 2024-03, 2024 Q1, 2024."""
+    if start is None:
+        return MISSING
+    match grain:
+        case "month":
+            return f"{start:%Y-%m}"
+        case "quarter":
+            return f"{start.year} Q{(start.month - 1) // 3 + 1}"
+        case "year":
+            return str(start.year)
+        case _:
+            return start.isoformat()
+
+
+def target_goal(metric: MetricDecl) -> tuple[str, float] | None:
+    """The comparison and value a target asks for; a bare `target 40` follows the metric's
+    direction (at most 40 when lower is better, at least 40 otherwise)."""
+    target = metric.target
+    if target is None:
+        return None
+    if target.op:
+        return target.op, target.value
+    return ("<=" if metric.direction == "lower" else ">="), target.value
+
+
+def meets_target(value: object, metric: MetricDecl) -> bool | None:
+    """Whether a value reaches the metric's target; None when there is no target or no value."""
+    goal = target_goal(metric)
+    if goal is None or _is_missing(value) or not isinstance(value, int | float | Decimal):
+        return None
+    op, threshold = goal
+    number = float(value)
+    return {
+        ">=": number >= threshold,
+        ">": number > threshold,
+        "<=": number <= threshold,
+        "<": number < threshold,
+        "==": math.isclose(number, threshold),
+    }[op]
+
+
+def describe_target(metric: MetricDecl) -> str | None:
+    """`≥ 40`, `≥ 70.0%`: the target written in the metric's own format."""
+    goal = target_goal(metric)
+    if goal is None:
+        return None
+    op, threshold = goal
+    symbol = {">=": "≥", "<=": "≤", "==": "="}.get(op, op)
+    shown: float | int = int(threshold) if float(threshold).is_integer() else threshold
+    return f"{symbol} {format_metric_value(shown, metric)}"
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))

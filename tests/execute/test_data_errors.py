@@ -1,0 +1,86 @@
+"""Bad data is reported as a DataError naming the source, column, value and row."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+from execute_helpers import rows, stamps, utc
+from metricsmith.errors import DataError
+from metricsmith.execute.arrow.timeline import instants
+
+DEFINITIONS = """
+calendar { timezone "Europe/Berlin" week_start monday }
+source t from csv("t.csv") {
+  time at
+  column score: integer
+  column closed: timestamp
+}
+metric n = count(t)
+metric total = sum(t.score)
+metric closed_count = count(t.closed)
+metric huge = sum(t.score * 9223372036854775807)
+"""
+
+
+def table(scores, closed=("2024-01-01T10:00:00Z",) * 4, times=None):
+    times = times or stamps(*(utc(2024, 1, day) for day in range(1, len(scores) + 1)))
+    return pa.table({"at": times, "score": pa.array(scores), "closed": pa.array(closed)})
+
+
+def test_a_value_that_does_not_fit_the_declared_type(define):
+    project = define(DEFINITIONS, t=table(["1", "2", "x", "4"]))
+    with pytest.raises(DataError) as caught:
+        project.query(["total"])
+    error = caught.value
+    assert (error.source, error.column, error.row) == ("t", "score", 3)
+    assert "cannot read 'x' as integer" in str(error)
+    assert "change the declared type" in str(error)
+
+
+def test_row_numbers_are_left_out_when_only_part_of_the_source_was_read(define):
+    project = define(DEFINITIONS, t=table(["1", "2", "x", "4"]))
+    with pytest.raises(DataError) as caught:
+        project.query(["total"], start="2024-01-02", end="2024-02-01")
+    assert caught.value.column == "score" and caught.value.row is None
+
+
+def test_timestamps_as_text_with_and_without_offsets(define):
+    with_offsets = ["2024-01-01T10:00:00Z", "2024-01-01T10:00:00+05:00", None, "2024-01-02T00:00Z"]
+    project = define(DEFINITIONS, t=table(["1"] * 4, closed=with_offsets))
+    assert rows(project.query(["closed_count"])) == [(3,)]
+    # Text without an offset is wall-clock time in the calendar's zone.
+    naive = ["2024-01-01 10:00:00"] * 4
+    project = define(DEFINITIONS, t=table(["1"] * 4, closed=naive))
+    info = project.checked.sources["t"]
+    assert info.declared["closed"].value == "timestamp"
+    assert rows(project.query(["closed_count"])) == [(4,)]
+
+
+def test_mixing_text_with_and_without_offsets_is_a_data_error(define):
+    mixed = ["2024-01-01T10:00:00Z", "2024-01-01T10:00:00Z", "2024-01-01 10:00:00", None]
+    project = define(DEFINITIONS, t=table(["1"] * 4, closed=mixed))
+    with pytest.raises(DataError) as caught:
+        project.query(["closed_count"])
+    assert (caught.value.column, caught.value.row) == ("closed", 3)
+
+
+def test_integer_overflow_names_the_formula(define):
+    project = define(DEFINITIONS, t=table(["1", "2", "3", "4"]))
+    with pytest.raises(DataError, match=r"cannot compute `score \* 9223372036854775807`"):
+        project.query(["huge"])
+
+
+def test_a_time_column_that_is_not_a_time():
+    # The checker rejects such a column; a reader whose data drifted from its schema lands here.
+    with pytest.raises(DataError) as caught:
+        instants(pa.table({"at": ["2024-01-01", "soon"]}), "at", "t", "UTC")
+    assert (caught.value.source, caught.value.column) == ("t", "at")
+    assert "column at: timestamp" in str(caught.value)
+
+
+def test_dates_as_time_column_are_fine(define):
+    text = 'source t from csv("t.csv") { time at }\nmetric n = count(t)'
+    project = define(text, t=pa.table({"at": [dt.date(2024, 1, 1), dt.date(2024, 2, 1)]}))
+    assert rows(project.query(["n"], grain="year")) == [(dt.date(2024, 1, 1), 2)]

@@ -1,0 +1,130 @@
+"""Each source is read once per query, with only the columns needed (DESIGN §5)."""
+
+from __future__ import annotations
+
+import attrs
+import pyarrow as pa
+import pytest
+from execute_helpers import stamps, utc
+from metricsmith.execute.arrow import ExecutionStats, execute_plan
+from metricsmith.plan import plan_query
+
+DEFINITIONS = """
+source accounts from csv("accounts.csv") {
+  key account_id
+  time signed_up_at
+}
+source tickets from csv("tickets.csv") {
+  entity account_id -> accounts
+  time opened_at
+}
+source events from csv("events.csv") {
+  entity account_id -> accounts
+  time at
+}
+metric tickets_opened = count(tickets)
+metric urgent_share = count(tickets where priority == "urgent") / tickets_opened
+metric contacts = avg(tickets.contacts)
+metric active_users = count_distinct(events.user_id)
+metric event_count = count(events)
+metric per_user = event_count / active_users
+metric signups = count(accounts)
+"""
+SIX = ["tickets_opened", "urgent_share", "contacts", "active_users", "event_count", "per_user"]
+
+
+class CountingReader:
+    """Wraps a reader and records every read."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.location = inner.location
+        self.calls: list[tuple[tuple[str, ...], object]] = []
+
+    def schema(self) -> pa.Schema:
+        return self.inner.schema()
+
+    def read(self, columns=None, time_range=None) -> pa.Table:
+        self.calls.append((tuple(columns), time_range))
+        return self.inner.read(columns, time_range)
+
+
+@pytest.fixture
+def project(define):
+    return define(
+        DEFINITIONS,
+        accounts=pa.table(
+            {
+                "account_id": [1, 2],
+                "segment": ["smb", "ent"],
+                "unused": ["x", "y"],
+                "signed_up_at": stamps(utc(2024, 1, 1), utc(2024, 2, 1)),
+            }
+        ),
+        tickets=pa.table(
+            {
+                "account_id": [1, 2, 2],
+                "priority": ["urgent", "low", "low"],
+                "contacts": [1, 2, 3],
+                "unused": ["x", "y", "z"],
+                "opened_at": stamps(utc(2024, 1, 3), utc(2024, 2, 3), utc(2024, 2, 4)),
+            }
+        ),
+        events=pa.table(
+            {
+                "account_id": [1, 1, 2],
+                "user_id": [10, 10, 20],
+                "at": stamps(utc(2024, 1, 3), utc(2024, 1, 4), utc(2024, 2, 5)),
+            }
+        ),
+    )
+
+
+def counting(project):
+    """The project's checked form with every reader wrapped in a CountingReader."""
+    checked = project.checked
+    sources = {
+        name: attrs.evolve(info, reader=CountingReader(info.reader))
+        for name, info in checked.sources.items()
+    }
+    return attrs.evolve(checked, sources=sources), {n: s.reader for n, s in sources.items()}
+
+
+def test_six_metrics_over_two_sources_read_each_source_once(project):
+    checked, readers = counting(project)
+    query = project.build_query(
+        SIX, by=(), grain="month", start="2024-01", end="2024-03", where=()
+    )
+    table = execute_plan(plan_query(checked, query), checked)
+    assert table.num_rows == 2
+    assert {name: len(r.calls) for name, r in readers.items()} == {
+        "accounts": 0,
+        "tickets": 1,
+        "events": 1,
+    }
+    columns, time_range = readers["tickets"].calls[0]
+    assert set(columns) == {"opened_at", "priority", "contacts"}
+    assert time_range.column == "opened_at"
+    assert time_range.start == utc(2024, 1, 1) and time_range.end == utc(2024, 3, 1)
+
+
+def test_a_source_that_is_a_root_and_a_join_target_is_read_once_in_full(project):
+    checked, readers = counting(project)
+    query = project.build_query(
+        [*SIX, "signups"], by=["accounts.segment"], grain="month", start="2024-01",
+        end="2024-03", where=['accounts.segment != "gov"'],
+    )
+    execute_plan(plan_query(checked, query), checked)
+    assert [len(r.calls) for r in readers.values()] == [1, 1, 1]
+    columns, time_range = readers["accounts"].calls[0]
+    assert set(columns) == {"account_id", "segment", "signed_up_at"}
+    assert time_range is None  # any account may be linked to, whenever it signed up
+
+
+def test_execution_stats_record_the_reads(project):
+    query = project.build_query(SIX, by=(), grain="month", start=None, end=None, where=())
+    stats = ExecutionStats()
+    execute_plan(plan_query(project.checked, query), project.checked, stats)
+    assert sorted(read.source for read in stats.reads) == ["events", "tickets"]
+    assert stats.read_count("tickets") == 1
+    assert stats.rows_read == {"tickets": 3, "events": 3}
