@@ -34,7 +34,7 @@ GRAIN_NAMES = ("day", "week", "month", "quarter", "year")
 #: Scalar functions whose grain argument may be written as a bare name.
 GRAIN_ARGUMENT_FUNCTIONS = frozenset({"cohort", "date_trunc"})
 #: Period comparisons, expanded into offsets.
-METRIC_MACROS = frozenset({"growth", "change", "previous", "same_period_last_year"})
+METRIC_MACROS = frozenset({"growth", "change", "previous", "same_period_last_year", "cohort_start"})
 
 
 class MetricLookup(Protocol):
@@ -419,7 +419,7 @@ class Binder:
         )
 
     def _macro(self, node: e.Call) -> b.BExpr:
-        """growth(m), change(m), previous(m), same_period_last_year(m)."""
+        """growth(m), change(m), previous(m), same_period_last_year(m), cohort_start(m)."""
         if len(node.args) != 1 or node.where is not None or node.per is not None:
             self.error(
                 "bad-call",
@@ -430,13 +430,15 @@ class Binder:
             return self.unknown(node)
         operand = self._bind(node.args[0], None)
         if operand.type not in (UNKNOWN, *typing_rules.LENIENT) and not (
-            operand.type.is_numeric or node.name in ("previous", "same_period_last_year")
+            operand.type.is_numeric
+            or node.name in ("previous", "same_period_last_year", "cohort_start")
         ):
             self._check(node, f"`{node.name}` needs a number, not {operand.type}")
             return self.unknown(node)
-        if node.name == "same_period_last_year":
+        if node.name in ("same_period_last_year", "cohort_start"):
+            unit = "year" if node.name == "same_period_last_year" else "cohort"
             return b.BOffset(
-                operand=operand, periods=1, unit="year", type=operand.type, span=node.span
+                operand=operand, periods=1, unit=unit, type=operand.type, span=node.span
             )
         before = b.BOffset(operand=operand, periods=1, type=operand.type, span=node.span)
         if node.name == "previous":

@@ -72,11 +72,18 @@ class MetricInfo:
 
 @frozen(kw_only=True)
 class DimensionInfo:
-    """A named dimension; `source` is the source its formula reads (its root)."""
+    """A named dimension. A row dimension reads the rows of `source` (its root); an entity
+    dimension (`source` None) is a metric-level `formula` evaluated for each entity of a
+    per-entity aggregate, e.g. a health band computed from a per-account score."""
 
     decl: DimensionDecl
-    source: str
+    source: str | None
     type: Type
+    formula: BExpr | None = None
+
+    @property
+    def per_entity(self) -> bool:
+        return self.source is None
 
     @property
     def name(self) -> str:

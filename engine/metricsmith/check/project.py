@@ -20,7 +20,7 @@ from metricsmith.check.sources import check_structure, column_types, open_reader
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import Diagnostic, ProjectError
 from metricsmith.model import decl as d
-from metricsmith.model.bound import BExpr
+from metricsmith.model.bound import BAggregate, BExpr, BMetric, BPer, bwalk
 from metricsmith.model.types import Type
 
 if TYPE_CHECKING:
@@ -133,18 +133,25 @@ def check_project(
     dimension_infos = {}
     for name, decl in dimension_decls.items():
         root = root_of_row_formula(decl.expr, shapes)
-        if root is None:
+        if root is not None:
+            bound = binder.bind_row(decl.expr, root)
+            dimension_infos[name] = DimensionInfo(decl=decl, source=root, type=bound.type)
+            continue
+        # No source named: a metric-level formula, evaluated per entity.
+        formula = binder.bind_metric(decl.expr)
+        if not any(isinstance(n, BMetric | BAggregate | BPer) for n in bwalk(formula)):
             found.append(
                 Diagnostic(
                     code="no-source",
-                    message=f"dimension `{name}` does not say which source it reads",
+                    message=f"dimension `{name}` reads neither a source nor a metric",
                     span=decl.expr.span,
                     hint="name columns with their source, e.g. `accounts.employees`",
                 )
             )
             continue
-        bound = binder.bind_row(decl.expr, root)
-        dimension_infos[name] = DimensionInfo(decl=decl, source=root, type=bound.type)
+        dimension_infos[name] = DimensionInfo(
+            decl=decl, source=None, type=formula.type, formula=formula
+        )
 
     found += binder.diagnostics
     errors = [x for x in found if x.severity == "error"]

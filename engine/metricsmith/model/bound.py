@@ -129,7 +129,8 @@ class Entity:
 @frozen(kw_only=True)
 class BOffset:
     """`operand[-periods]`: the operand's value `periods` grains earlier, all else equal.
-    With a `unit` ("year"), the offset is that many calendar units whatever the grain."""
+    With `unit` "year", the offset is that many calendar years whatever the grain; with
+    `unit` "cohort", the value at age 0 of the cell's cohort (`periods` is then unused)."""
 
     operand: BExpr
     periods: int
