@@ -212,12 +212,7 @@ def _query(args: argparse.Namespace) -> int:
         output_format.write(table, str(args.output))
         _say(sys.stderr, f"wrote {_count(table.num_rows, 'row')} to {args.output}")
     else:
-        data = output_format.render(table)
-        if not _is_text(data):
-            raise UsageError(
-                f"{output_format.name} is a binary format; write it to a file with --output FILE"
-            )
-        _write_bytes(data)
+        _write_bytes(output_format.render(table))
     return EXIT_OK
 
 
@@ -312,19 +307,13 @@ def _output_format(name: str | None, output: Path | None) -> OutputFormat | None
         return None
     if name not in formats:
         raise UsageError(f"unknown format {name!r}; choose {TABLE}, {_choices(formats)}")
+    if formats[name].binary and output is None:
+        raise UsageError(f"{name} is a binary format; write it to a file with --output FILE")
     return formats[name]
 
 
 def _choices(formats: Iterable[str]) -> str:
     return ", ".join(sorted(formats))
-
-
-def _is_text(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 @contextmanager

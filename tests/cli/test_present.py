@@ -9,10 +9,11 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 from metricsmith.check.checked import MetricInfo
+from metricsmith.dsl.parser import parse_source
 from metricsmith.model.bound import BLiteral
 from metricsmith.model.decl import Ident, MetricDecl, Target
 from metricsmith.model.expr import Literal
-from metricsmith.model.span import NO_SPAN
+from metricsmith.model.span import NO_SPAN, SourceFile
 from metricsmith.model.types import Type
 from metricsmith.present.tables import result_table
 from metricsmith.present.values import (
@@ -105,14 +106,20 @@ def test_dimension_cells():
     assert format_cell(dt.date(2024, 1, 2)) == "2024-01-02"
 
 
+def parsed_metric(clauses: str):
+    module, problems = parse_source(SourceFile("t.metrics", f"metric m = 1 {clauses}"))
+    assert not problems
+    return module.decls[0]
+
+
 @pytest.mark.parametrize(
     ("decl", "value", "verdict"),
     [
         (metric(target=(">=", 40)), 40, True),
         (metric(target=(">=", 40)), 39.9, False),
         (metric(target=("<", 24)), 24, False),
-        (metric(direction="lower", target=("", 24)), 20, True),  # a bare target follows the
-        (metric(direction="higher", target=("", 24)), 20, False),  # metric's direction
+        (parsed_metric("lower is better target 24"), 20, True),  # a bare target follows
+        (parsed_metric("higher is better target 24"), 20, False),  # the metric's direction
         (metric(target=(">=", 40)), None, None),
         (metric(), 12, None),
     ],
@@ -123,7 +130,7 @@ def test_values_are_judged_against_the_target(decl, value, verdict):
 
 def test_targets_read_in_the_metric_format():
     assert describe_target(metric(format="percent", target=(">=", 0.7))) == "≥ 70.0%"
-    assert describe_target(metric(direction="lower", target=("", 24))) == "≤ 24"
+    assert describe_target(parsed_metric("lower is better target 24")) == "≤ 24"
     assert describe_target(metric()) is None
 
 

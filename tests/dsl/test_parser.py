@@ -78,7 +78,11 @@ def test_metric_with_clauses():
 
 def test_target_without_operator_and_negative():
     (metric,) = parse("metric m = 1 lower is better target -2.5")
-    assert (metric.target.op, metric.target.value) == ("", -2.5)
+    assert (metric.target.op, metric.target.value) == ("<=", -2.5)
+    (metric,) = parse("metric m = 1 target 40 higher is better")
+    assert (metric.target.op, metric.target.value) == (">=", 40)
+    (metric,) = parse("metric m = 1 target 40")
+    assert metric.target.op == ""  # no direction: the checker reports it
 
 
 def test_dimension():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 
+import attrs
 from lark import Token, Transformer, v_args
 from lark.tree import Meta
 
@@ -176,6 +177,11 @@ class Lower(Transformer):
                 self.span(meta),
                 "keep one of them",
             )
+        target = fields.get("target")
+        direction = fields.get("direction")
+        if target is not None and not target.op and direction is not None:
+            # A bare `target 40` means "at least" or "at most" by the metric's direction.
+            target = attrs.evolve(target, op="<=" if direction == "lower" else ">=")
         return d.MetricDecl(
             name=self.ident(name),
             label=ast.literal_eval(label) if label is not None else fields.get("label"),
@@ -183,8 +189,8 @@ class Lower(Transformer):
             description=fields.get("description"),
             unit=fields.get("unit"),
             format=fields.get("format"),
-            direction=fields.get("direction"),
-            target=fields.get("target"),
+            direction=direction,
+            target=target,
             span=self.span(meta),
         )
 

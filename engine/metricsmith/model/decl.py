@@ -95,9 +95,11 @@ class SourceDecl:
 
 @frozen(kw_only=True)
 class Target:
-    """`target >= 40`: the value a metric should reach, compared with `op`."""
+    """`target >= 40`: the value a metric should reach, compared with `op`. A bare
+    `target 40` takes its comparison from the metric's direction (`>=` when higher is better,
+    `<=` when lower); without a direction `op` stays empty and the checker reports it."""
 
-    op: str  # ">=", "<=", ">", "<", "=="
+    op: str  # ">=", "<=", ">", "<", "==" or ""
     value: float
     span: Span
 

@@ -30,6 +30,8 @@ class OutputFormat:
     write: Callable[[pa.Table, str], None]
     #: The table as the bytes of a file in this format, for printing to stdout.
     render: Callable[[pa.Table], bytes]
+    #: A binary format is only written to files, never printed to a terminal.
+    binary: bool = False
 
 
 @contextlib.contextmanager

@@ -97,14 +97,12 @@ def format_period(start: dt.date | None, grain: str) -> str:
 
 
 def target_goal(metric: MetricDecl) -> tuple[str, float] | None:
-    """The comparison and value a target asks for; a bare `target 40` follows the metric's
-    direction (at most 40 when lower is better, at least 40 otherwise)."""
+    """The comparison and value a target asks for (a bare `target 40` already has the
+    metric's direction as its comparison)."""
     target = metric.target
-    if target is None:
+    if target is None or not target.op:
         return None
-    if target.op:
-        return target.op, target.value
-    return ("<=" if metric.direction == "lower" else ">="), target.value
+    return target.op, target.value
 
 
 def meets_target(value: object, metric: MetricDecl) -> bool | None:

@@ -27,7 +27,7 @@ StreamWriter = Callable[[pa.Table, pa.NativeFile], None]
 
 
 def format_from_stream_writer(
-    name: str, description: str, extension: str, write_to: StreamWriter
+    name: str, description: str, extension: str, write_to: StreamWriter, *, binary: bool = False
 ) -> OutputFormat:
     """An `OutputFormat` whose file and stdout forms come from one stream writer."""
 
@@ -40,7 +40,7 @@ def format_from_stream_writer(
         write_to(table, sink)
         return sink.getvalue().to_pybytes()
 
-    return OutputFormat(name, description, extension, write, render)
+    return OutputFormat(name, description, extension, write, render, binary)
 
 
 def _write_csv(table: pa.Table, sink: pa.NativeFile) -> None:
@@ -97,7 +97,7 @@ JSON = format_from_stream_writer(
     _write_json,
 )
 PARQUET = format_from_stream_writer(
-    "parquet", "Apache Parquet, keeping every Arrow type", "parquet", _write_parquet
+    "parquet", "Apache Parquet, keeping every Arrow type", "parquet", _write_parquet, binary=True
 )
 
 
