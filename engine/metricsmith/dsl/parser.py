@@ -69,6 +69,7 @@ def _parser() -> Lark:
         propagate_positions=True,
         maybe_placeholders=True,
         postlex=_WholeWords(),
+        cache=True,  # a parse table built once per grammar version, not per process
     )
 
 
