@@ -34,8 +34,18 @@ metric median_y = median(events.y)
 metric share = big / n
 metric ratio = total / count(events where y > 0.5)
 """
-METRICS = ["n", "big", "total", "total_big", "mean_y", "distinct_x", "max_y", "median_y",
-           "share", "ratio"]
+METRICS = [
+    "n",
+    "big",
+    "total",
+    "total_big",
+    "mean_y",
+    "distinct_x",
+    "max_y",
+    "median_y",
+    "share",
+    "ratio",
+]
 AGGREGATES_SQL = """
     count(*) AS n,
     count(*) FILTER (WHERE x > 2) AS big,
@@ -123,9 +133,7 @@ def local_bounds(query) -> tuple[dt.datetime, dt.datetime] | None:
 def period_sql(query) -> str:
     local = f"timezone('{query['timezone']}', {{}})"
     if query["grain"] == "week" and query["week_start"] == "sunday":
-        return (
-            f"CAST(date_trunc('week', {local} + INTERVAL 1 DAY) - INTERVAL 1 DAY AS DATE)"
-        )
+        return f"CAST(date_trunc('week', {local} + INTERVAL 1 DAY) - INTERVAL 1 DAY AS DATE)"
     return f"CAST(date_trunc('{query['grain']}', {local}) AS DATE)"
 
 
@@ -151,8 +159,9 @@ def duckdb_answer(events: pa.Table, query) -> tuple[dict, set, set]:
         {"GROUP BY " + ", ".join(keys) if keys else ""}
     """
     result = connection.sql(sql, params=params).fetchall()
-    cells = {tuple(row[: len(keys)]): dict(zip(METRICS, row[len(keys) :], strict=True))
-             for row in result}
+    cells = {
+        tuple(row[: len(keys)]): dict(zip(METRICS, row[len(keys) :], strict=True)) for row in result
+    }
     if not keys:
         cells = {(): cells[()]} if cells else {}
     combinations = {key[1:] if period else key for key in cells}
@@ -216,13 +225,14 @@ def test_matches_duckdb(data, query):
     for row in ours.to_pylist():
         values = list(row.values())
         got[tuple(values[: width + len(query["by"])])] = row
-    if query["by"]:
-        # Every period of the spine for every combination seen (none seen: no rows).
-        assert {key[width:] for key in got} == combinations
-        assert len(got) == len(spine) * len(combinations)
-    else:
-        assert len(got) == len(spine)
-    assert {key[0] for key in got} == (spine if got and query["grain"] else {key[0] for key in got})
+    # Every period of the spine for every combination seen (with no dimensions, the one
+    # empty combination; with dimensions but no rows, none).
+    expected_combinations = combinations if query["by"] else {()}
+    assert len(got) == len(spine) * len(expected_combinations)
+    if got:
+        assert {key[width:] for key in got} == expected_combinations
+    if query["grain"] and got:
+        assert {key[0] for key in got} == spine
     for key, row in got.items():
         expected = cells.get(key, {m: EMPTY.get(m) for m in METRICS})
         for metric in METRICS:

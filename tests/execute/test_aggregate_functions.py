@@ -88,10 +88,25 @@ def test_avg_of_integers_and_decimals_is_a_float():
         pa.array([3, 10**15, 3, None, 10**15, -(10**15)], pa.int64()),  # sparse: encoded
         pa.array(["b", "a", "b", None, "a", "c"]),
         pa.array([1.5, 0.5, 1.5, None, 0.5, 2.5]),
-        stamps(utc(2024, 1, 2), utc(2024, 1, 1), utc(2024, 1, 2), None, utc(2024, 1, 1),
-               utc(2024, 1, 3)),
-        pa.array([dt.date(2024, 1, 2), dt.date(2024, 1, 1), dt.date(2024, 1, 2), None,
-                  dt.date(2024, 1, 1), dt.date(2024, 1, 3)], pa.date32()),
+        stamps(
+            utc(2024, 1, 2),
+            utc(2024, 1, 1),
+            utc(2024, 1, 2),
+            None,
+            utc(2024, 1, 1),
+            utc(2024, 1, 3),
+        ),
+        pa.array(
+            [
+                dt.date(2024, 1, 2),
+                dt.date(2024, 1, 1),
+                dt.date(2024, 1, 2),
+                None,
+                dt.date(2024, 1, 1),
+                dt.date(2024, 1, 3),
+            ],
+            pa.date32(),
+        ),
     ],
 )
 def test_count_distinct_per_group(values):
@@ -153,8 +168,28 @@ def test_min_max_of_strings_and_timestamps_in_a_query(define):
         ),
     )
     table = project.query(["first_name", "last_seen", "p50", "spread"])
-    (first, last, median, spread), = rows(table)
+    ((first, last, median, spread),) = rows(table)
     assert first == "a"
     assert last == utc(2024, 1, 3)
     assert median == 2.0
     assert spread == pytest.approx(np.std([1, 2, 10], ddof=1))
+
+
+def test_aggregates_of_durations(define):
+    project = define(
+        """
+        source t from csv("t.csv") { time opened_at }
+        metric longest = max(t.resolved_at - t.opened_at)
+        metric shortest = min(t.resolved_at - t.opened_at)
+        metric answered = count(t.resolved_at - t.opened_at)
+        """,
+        t=pa.table(
+            {
+                "opened_at": stamps(utc(2024, 1, 1), utc(2024, 1, 2), utc(2024, 1, 3)),
+                "resolved_at": stamps(utc(2024, 1, 1, 5), utc(2024, 1, 4), None),
+            }
+        ),
+    )
+    assert rows(project.query(["longest", "shortest", "answered"])) == [
+        (dt.timedelta(days=2), dt.timedelta(hours=5), 2)
+    ]

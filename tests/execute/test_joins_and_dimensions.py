@@ -93,8 +93,11 @@ def test_combinations_come_from_every_scan_and_missing_cells_get_empty_values(pr
 
 def test_several_dimensions_sort_in_order(project):
     table = project.query(
-        ["tickets_opened"], by=["accounts.region", "tickets.priority"], grain="month",
-        start="2024-01", end="2024-02",
+        ["tickets_opened"],
+        by=["accounts.region", "tickets.priority"],
+        grain="month",
+        start="2024-01",
+        end="2024-02",
     )
     assert rows(table) == [
         (dt.date(2024, 1, 1), "EMEA", "low", 2),
@@ -131,3 +134,47 @@ def test_a_repeated_key_is_a_data_error(define):
     assert caught.value.column == "account_id"
     assert caught.value.row == 4
     assert "'a2' appears more than once (first at row 2)" in str(caught.value)
+
+
+def test_many_key_combinations_are_renumbered_with_the_same_answer(define, monkeypatch):
+    from metricsmith.execute.arrow import grouping
+
+    letters = ["a", "b", "c", None]
+    table = pa.table(
+        {
+            "at": stamps(*(utc(2024, 1 + i % 12, 1 + i % 27) for i in range(60))),
+            "p": [letters[i % 4] for i in range(60)],
+            "q": [letters[(i // 4) % 4] for i in range(60)],
+            "r": [letters[(i // 16) % 4] for i in range(60)],
+            "x": list(range(60)),
+        }
+    )
+    project = define(
+        """
+        source t from csv("t.csv") { time at }
+        metric n = count(t)
+        metric spread = count_distinct(t.x)
+        metric middle = median(t.x)
+        """,
+        t=table,
+    )
+    query = {"by": ["t.p", "t.q", "t.r"], "grain": "month", "start": "2024-01", "end": "2025-01"}
+    plain = project.query(["n", "spread", "middle"], **query)
+    monkeypatch.setattr(grouping, "_DENSE_GROUPS", 1)
+    renumbered = project.query(["n", "spread", "middle"], **query)
+    assert renumbered.equals(plain)
+    assert sum(plain.column("n").to_pylist()) == 60
+
+
+def test_dimensions_of_other_types(project):
+    table = project.query(
+        ["tickets_opened"],
+        by=["tickets.ticket_id > 2", "date(tickets.opened_at)"],
+        start="2024-01-01",
+        end="2024-01-04",
+    )
+    assert rows(table) == [
+        (False, dt.date(2024, 1, 1), 1),
+        (False, dt.date(2024, 1, 2), 1),
+        (True, dt.date(2024, 1, 3), 1),
+    ]

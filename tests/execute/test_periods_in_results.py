@@ -158,8 +158,9 @@ def test_no_data_and_no_range_gives_no_periods(define):
 
 
 def test_naive_timestamps_are_wall_clock_time_in_the_calendar_zone(define):
-    naive = pa.array([dt.datetime(2024, 3, 31, 0, 30), dt.datetime(2024, 3, 30, 23, 30)],
-                     pa.timestamp("us"))
+    naive = pa.array(
+        [dt.datetime(2024, 3, 31, 0, 30), dt.datetime(2024, 3, 30, 23, 30)], pa.timestamp("us")
+    )
     project = events_project(define, "Europe/Berlin", naive)
     table = project.query(["n"], grain="day", start="2024-03-30", end="2024-04-01")
     assert rows(table) == [(D(2024, 3, 30), 1), (D(2024, 3, 31), 1)]
@@ -177,3 +178,10 @@ def test_timestamps_in_other_units_and_zones(define):
     project = events_project(define, "Europe/Berlin", seconds)
     table = project.query(["n"], grain="month", start="2024-01", end="2024-03")
     assert rows(table) == [(D(2024, 1, 1), 0), (D(2024, 2, 1), 1)]
+
+
+def test_berlin_weeks_across_the_spring_change(define):
+    times = stamps(utc(2024, 3, 31, 21, 59), utc(2024, 3, 31, 22, 0))  # Sun 23:59, Mon 00:00
+    project = events_project(define, "Europe/Berlin", times)
+    weeks = project.query(["n"], grain="week", start="2024-03-25", end="2024-04-08")
+    assert rows(weeks) == [(D(2024, 3, 25), 1), (D(2024, 4, 1), 1)]

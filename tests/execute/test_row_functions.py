@@ -125,7 +125,14 @@ def test_date_parts_are_local_to_the_calendar(define):
     )
     table = project.query(
         ["n"],
-        by=["year(t.at)", "month(t.at)", "day(t.at)", "hour(t.at)", "weekday(t.at)",
-            "date(t.at)", 'date_trunc("week", t.at)'],
+        by=[
+            "year(t.at)",
+            "month(t.at)",
+            "day(t.at)",
+            "hour(t.at)",
+            "weekday(t.at)",
+            "date(t.at)",
+            'date_trunc("week", t.at)',
+        ],
     )
     assert rows(table) == [(2023, 12, 31, 21, 7, D(2023, 12, 31), D(2023, 12, 31), 1)]

@@ -8,6 +8,7 @@ import pytest
 from execute_helpers import stamps, utc
 from metricsmith.execute.arrow import ExecutionStats, execute_plan
 from metricsmith.plan import plan_query
+from metricsmith.plugins.manager import get_registry
 
 DEFINITIONS = """
 source accounts from csv("accounts.csv") {
@@ -92,9 +93,7 @@ def counting(project):
 
 def test_six_metrics_over_two_sources_read_each_source_once(project):
     checked, readers = counting(project)
-    query = project.build_query(
-        SIX, by=(), grain="month", start="2024-01", end="2024-03", where=()
-    )
+    query = project.build_query(SIX, by=(), grain="month", start="2024-01", end="2024-03", where=())
     table = execute_plan(plan_query(checked, query), checked)
     assert table.num_rows == 2
     assert {name: len(r.calls) for name, r in readers.items()} == {
@@ -111,8 +110,12 @@ def test_six_metrics_over_two_sources_read_each_source_once(project):
 def test_a_source_that_is_a_root_and_a_join_target_is_read_once_in_full(project):
     checked, readers = counting(project)
     query = project.build_query(
-        [*SIX, "signups"], by=["accounts.segment"], grain="month", start="2024-01",
-        end="2024-03", where=['accounts.segment != "gov"'],
+        [*SIX, "signups"],
+        by=["accounts.segment"],
+        grain="month",
+        start="2024-01",
+        end="2024-03",
+        where=['accounts.segment != "gov"'],
     )
     execute_plan(plan_query(checked, query), checked)
     assert [len(r.calls) for r in readers.values()] == [1, 1, 1]
@@ -128,3 +131,32 @@ def test_execution_stats_record_the_reads(project):
     assert sorted(read.source for read in stats.reads) == ["events", "tickets"]
     assert stats.read_count("tickets") == 1
     assert stats.rows_read == {"tickets": 3, "events": 3}
+
+
+def test_a_row_formula_shared_by_aggregates_is_computed_once(define, monkeypatch):
+    functions = get_registry().scalar_functions
+    original = functions["hours_between"]
+    calls = []
+
+    def counted(*args):
+        calls.append(args)
+        return original.arrow(*args)
+
+    monkeypatch.setitem(functions, "hours_between", attrs.evolve(original, arrow=counted))
+    project = define(
+        """
+        source t from csv("t.csv") { time opened_at }
+        metric mean = avg(hours_between(t.opened_at, t.resolved_at))
+        metric slow = count(t where hours_between(opened_at, resolved_at) > 24)
+        metric longest = max(hours_between(t.opened_at, t.resolved_at))
+        """,
+        t=pa.table(
+            {
+                "opened_at": stamps(utc(2024, 1, 1), utc(2024, 1, 2)),
+                "resolved_at": stamps(utc(2024, 1, 3), utc(2024, 1, 2, 1)),
+            }
+        ),
+    )
+    table = project.query(["mean", "slow", "longest"])
+    assert table.to_pylist() == [{"mean": 24.5, "slow": 1, "longest": 48.0}]
+    assert len(calls) == 1

@@ -40,6 +40,7 @@ metric mean_resolution = avg(tickets.resolution_hours)
 metric csat = avg(csat.score)
 metric signups = count(accounts)
 metric plan_count = count(plans)
+metric ticket_growth = tickets_opened - tickets_opened[-1]
 
 dimension size = if(accounts.employees < 50, "small", "large")
 dimension tier = plans.tier

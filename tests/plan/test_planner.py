@@ -50,9 +50,7 @@ def test_one_read_per_source_with_the_needed_columns(project):
     result = plan(project, [*TICKET_METRICS, "csat"], by=["accounts.segment"])
     reads = {read.source: read for read in result.reads}
     assert set(reads) == {"tickets", "accounts", "csat"}
-    assert set(reads["tickets"].columns) == {
-        "opened_at", "resolved_at", "account_id", "ticket_id"
-    }
+    assert set(reads["tickets"].columns) == {"opened_at", "resolved_at", "account_id", "ticket_id"}
     assert set(reads["accounts"].columns) == {"account_id", "segment"}
     assert set(reads["csat"].columns) == {"answered_at", "ticket_id", "score"}
 
@@ -84,8 +82,10 @@ def test_join_targets_are_read_without_a_time_range(project):
 def test_a_named_dimension_is_reached_from_each_root(project):
     result = plan(project, ["tickets_opened", "signups"], by=["size"])
     tickets, accounts = result.scans
-    paths = {s.source: {c.path for c in b.bwalk(s.dimensions[0]) if isinstance(c, b.BColumn)}
-             for s in (tickets, accounts)}
+    paths = {
+        s.source: {c.path for c in b.bwalk(s.dimensions[0]) if isinstance(c, b.BColumn)}
+        for s in (tickets, accounts)
+    }
     assert paths == {"tickets": {("account_id",)}, "accounts": {()}}
 
 
@@ -151,3 +151,8 @@ def test_a_source_without_time_cannot_be_split_by_period(project):
 def test_each_output_column_once(project):
     with pytest.raises(QueryError, match=r"two columns named `accounts\.segment`"):
         plan(project, ["signups"], by=["accounts.segment", "accounts.segment"])
+
+
+def test_formulas_the_executors_cannot_compute_yet_are_refused(project):
+    with pytest.raises(QueryError, match=r"`tickets_opened\[-1\]`, which this version cannot"):
+        plan(project, ["ticket_growth"], grain="month")

@@ -29,9 +29,7 @@ from metricsmith.plan.periods import GRAINS
 from metricsmith.plugins.connector import TimeRange
 
 
-def plan_query(
-    project: CheckedProject, query: Query, *, as_of: dt.datetime | None = None
-) -> Plan:
+def plan_query(project: CheckedProject, query: Query, *, as_of: dt.datetime | None = None) -> Plan:
     """The plan answering `query`; raises QueryError when the project cannot answer it.
     `as_of` is "now" for state sources when the range has no end (default: the current time)."""
     _check_query(project, query)
@@ -114,7 +112,14 @@ class _MetricExpander:
 
 # What the planner and executors handle; the language may bind more than they compute.
 _COMPUTABLE = (
-    b.BLiteral, b.BColumn, b.BUnary, b.BBinary, b.BIsNull, b.BInList, b.BCase, b.BCall,
+    b.BLiteral,
+    b.BColumn,
+    b.BUnary,
+    b.BBinary,
+    b.BIsNull,
+    b.BInList,
+    b.BCase,
+    b.BCall,
     b.BAggregate,
 )
 
@@ -183,37 +188,36 @@ class _ScanContext:
         )
 
     def dimension(self, label: str, formula: Expr) -> b.BExpr:
+        what = f"sliced by `{label}`"
         named = self.project.dimensions.get(label)
-        try:
-            if named is None:
-                return bind_row(formula, self.root, self.project)
-            # A named dimension reads its own source: bind it there, then reach that source
-            # from the root through entity links.
-            path = self.graph.path(self.root, named.source)
-            if path is None:
-                detail = self.graph.fan_out_message(self.root, named.source) or (
-                    f"dimension `{label}` reads `{named.source}`, which no entity link leads "
-                    f"to from `{self.root}`"
-                )
-                raise self._cannot(f"sliced by `{label}`", detail)
-            return rebase(bind_row(named.decl.expr, named.source, self.project), path)
-        except QueryError as error:
-            if error.args[0].startswith(f"metric `{self.metric}`"):
-                raise
-            raise self._cannot(f"sliced by `{label}`", str(error)) from error
+        if named is None:
+            return self._bind(formula, self.root, what)
+        # A named dimension reads its own source: bind it there, then reach that source from
+        # the root through entity links.
+        path = self.graph.path(self.root, named.source)
+        if path is None:
+            detail = self.graph.fan_out_message(self.root, named.source) or (
+                f"dimension `{label}` reads `{named.source}`, which no entity link leads to "
+                f"from `{self.root}`"
+            )
+            raise self._cannot(what, detail)
+        return rebase(self._bind(named.decl.expr, named.source, what), path)
 
     def filter(self, formula: Expr) -> b.BExpr:
         text = source_text(formula.span) or "the filter"
-        try:
-            bound = bind_row(formula, self.root, self.project)
-        except QueryError as error:
-            raise self._cannot(f"filtered by `{text}`", str(error)) from error
+        bound = self._bind(formula, self.root, f"filtered by `{text}`")
         if bound.type not in (Type.BOOLEAN, Type.NULL):
             raise QueryError(
                 f"the filter `{text}` is {bound.type}, not true/false",
-                hint="compare it, e.g. `region == \"EMEA\"`",
+                hint='compare it, e.g. `region == "EMEA"`',
             )
         return bound
+
+    def _bind(self, formula: Expr, root: str, what: str) -> b.BExpr:
+        try:
+            return bind_row(formula, root, self.project)
+        except QueryError as error:
+            raise self._cannot(what, str(error)) from error
 
     def time_axis(self, query: Query) -> EventTime | StateTime | None:
         info = self.project.sources[self.root]
@@ -221,21 +225,18 @@ class _ScanContext:
             return StateTime(*info.validity)
         if info.time is not None:
             return EventTime(info.time)
-        needs = (
-            f"split by {query.grain}"
-            if query.grain
-            else "limited to a range"
-            if query.start or query.end
-            else None
+        if query.grain:
+            needs = f"split by {query.grain}"
+        elif query.start or query.end:
+            needs = "limited to a range"
+        else:
+            return None
+        raise QueryError(
+            f"metric `{self.metric}` aggregates rows of `{self.root}`, which has no time "
+            f"column, so they cannot be {needs}",
+            hint=f"declare `time <column>` in source `{self.root}`, or query "
+            f"`{self.metric}` without a grain and range",
         )
-        if needs:
-            raise QueryError(
-                f"metric `{self.metric}` aggregates rows of `{self.root}`, which has no time "
-                f"column, so they cannot be {needs}",
-                hint=f"declare `time <column>` in source `{self.root}`, or query "
-                f"`{self.metric}` without a grain and range",
-            )
-        return None
 
 
 def _columns(nodes: Iterable[b.BExpr]) -> list[b.BColumn]:

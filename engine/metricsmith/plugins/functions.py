@@ -28,14 +28,15 @@ class ScalarFunction:
     example: str
 
 
-#: A grouped implementation: (values, group ids 0..n-1 as int64, n groups, params) -> n results.
+#: A grouped implementation: (values, each row's group id in 0..n-1 as int64, in row order, n
+#: groups, params) -> n results, one per group id.
 GroupedImpl = Callable[[pa.Array, np.ndarray, int, Sequence[float]], pa.Array]
 
 
 @frozen
 class AggregateFunction:
     """An aggregate over rows. `hash_name` names a pyarrow hash aggregation (fused into the
-    single grouped pass per source); otherwise `grouped` computes it from sorted group ids."""
+    single grouped pass per source); otherwise `grouped` computes it from the rows' group ids."""
 
     name: str
     #: The result type given the argument's type (None for `count(source)`), or a message.

@@ -65,9 +65,7 @@ def _combinations(
         return (), [np.zeros(len(scan.periods), dtype=np.int64) for scan in scans]
     if not scans:
         return tuple(pa.array([], pa.null()) for _ in range(dimension_count)), []
-    columns = [
-        _concatenate([scan.dimensions[i] for scan in scans]) for i in range(dimension_count)
-    ]
+    columns = [_concatenate([scan.dimensions[i] for scan in scans]) for i in range(dimension_count)]
     composite = np.zeros(len(columns[0]), dtype=np.int64)
     for column in columns:
         encoded = pc.dictionary_encode(column)

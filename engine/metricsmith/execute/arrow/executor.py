@@ -54,8 +54,7 @@ def execute_plan(
         sources = Sources(project, tables, registry.scalar_functions, calendar.timezone)
         timeline = _timeline(plan, tables)
         scans = [
-            _run_scan(scan, sources, timeline, registry.aggregate_functions)
-            for scan in plan.scans
+            _run_scan(scan, sources, timeline, registry.aggregate_functions) for scan in plan.scans
         ]
         empty = {
             f.name: registry.aggregate_functions[f.aggregate.function].empty

@@ -15,6 +15,7 @@ import attrs
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from attrs import frozen
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import DataError
@@ -60,7 +61,10 @@ class Sources:
         keys = self.tables[target][self.project.sources[target].key].combine_chunks()
         if values.type != keys.type:
             values = _cast_link(values, keys.type, source, link)
-        found = pc.index_in(values, value_set=keys)
+        # A null link reaches nothing, even if some key is (wrongly) null.
+        found = pc.index_in(values, value_set=keys, skip_nulls=True)
+        if isinstance(found, pa.ChunkedArray):
+            found = found.combine_chunks()
         return pc.fill_null(found, len(keys)) if found.null_count else found
 
 
@@ -95,6 +99,16 @@ def _require_unique_key(source: str, table: pa.Table, key: str) -> None:
     )
 
 
+@frozen
+class _Link:
+    """Where a link leads: the linked source's frame and, for each row, its row there (as
+    Arrow indices and as numpy positions)."""
+
+    frame: RowFrame
+    rows: pa.Array
+    positions: np.ndarray
+
+
 class RowFrame(Evaluator):
     """Evaluates row formulas over the rows of `table`, which belong to `source`."""
 
@@ -103,7 +117,7 @@ class RowFrame(Evaluator):
         self.source = source
         self.table = table
         self.sources = sources
-        self._links: dict[str, tuple[RowFrame, pa.Array]] = {}
+        self._links: dict[str, _Link] = {}
         self._codes: dict[b.BExpr, tuple[np.ndarray, pa.Array]] = {}
 
     @property
@@ -119,15 +133,15 @@ class RowFrame(Evaluator):
         link = _shared_link(node)
         if link is None:
             return super()._compute(node)
-        target, indices = self._follow(link)
-        value = target.evaluate(_past_link(node))
-        return value if isinstance(value, pa.Scalar) else pc.take(value, indices)
+        followed = self._follow(link)
+        value = followed.frame.evaluate(_past_link(node))
+        return value if isinstance(value, pa.Scalar) else pc.take(value, followed.rows)
 
-    def _follow(self, link: str) -> tuple[RowFrame, pa.Array]:
+    def _follow(self, link: str) -> _Link:
         if link not in self._links:
             target = self.sources.project.sources[self.source].links[link]
-            indices = self.sources.row_indices(self.source, link, self.table[link])
-            self._links[link] = (self.sources.linked(target), indices)
+            rows = self.sources.row_indices(self.source, link, self.table[link])
+            self._links[link] = _Link(self.sources.linked(target), rows, rows.to_numpy())
         return self._links[link]
 
     def codes(self, node: b.BExpr) -> tuple[np.ndarray, pa.Array]:
@@ -136,13 +150,14 @@ class RowFrame(Evaluator):
         if node not in self._codes:
             link = _shared_link(node)
             if link is not None:
-                target, indices = self._follow(link)
-                codes, dictionary = target.codes(_past_link(node))
-                result = codes[int64_numpy(indices)], dictionary
+                followed = self._follow(link)
+                codes, dictionary = followed.frame.codes(_past_link(node))
+                result = codes[followed.positions], dictionary
             else:
                 encoded = pc.dictionary_encode(as_array(self.evaluate(node), self.num_rows))
                 dictionary = encoded.dictionary
-                result = int64_numpy(encoded.indices, null_as=len(dictionary)), dictionary
+                indices = pc.fill_null(encoded.indices, len(dictionary))
+                result = indices.to_numpy(zero_copy_only=False), dictionary
             self._codes[node] = result
         return self._codes[node]
 

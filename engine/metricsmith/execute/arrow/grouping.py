@@ -9,22 +9,29 @@ input is its value where the condition holds and null elsewhere.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from attrs import frozen
 
+from metricsmith.errors import DataError
 from metricsmith.execute.arrow.frame import RowFrame
 from metricsmith.execute.arrow.values import as_array, true_array
 from metricsmith.model.bound import BAggregate
+from metricsmith.plan.formatting import format_expr
 from metricsmith.plan.nodes import SourceScan
 from metricsmith.plugins.functions import AggregateFunction
 
 # Group ids stay a plain combination of the key codes while the number of possible groups is
 # at most this (or a few times the number of rows); beyond it they are renumbered densely.
 _DENSE_GROUPS = 1 << 22
+
+
+# Hash kernels whose result has the type of their input.
+_SAME_TYPE_KERNELS = frozenset({"min", "max", "sum", "first", "last"})
 
 
 @frozen
@@ -63,10 +70,13 @@ def group_scan(
         values = _input(frame, fused.aggregate)
         if function.hash_name is not None:
             hashed[fused.name] = (values, function.hash_name)
-        else:
+            continue
+        with _naming_failures(scan.source, [fused.aggregate]):
             result = function.grouped(values, groups, group_count, fused.aggregate.params)
-            aggregates[fused.name] = result.take(pa.array(present))
-    aggregates.update(_hash_aggregates(hashed, groups, group_count, present))
+        aggregates[fused.name] = result.take(pa.array(present))
+    hashed_nodes = [f.aggregate for f in scan.aggregates if f.name in hashed]
+    with _naming_failures(scan.source, hashed_nodes):
+        aggregates.update(_hash_aggregates(hashed, groups, group_count, present))
     dimensions = tuple(
         _decode(codes[rows], dictionary)
         for (codes, _), dictionary in zip(keys[1:], dictionaries, strict=True)
@@ -74,16 +84,27 @@ def group_scan(
     return ScanCells(periods=periods[rows], dimensions=dimensions, aggregates=aggregates)
 
 
+@contextlib.contextmanager
+def _naming_failures(source: str, aggregates: list[BAggregate]) -> Iterator[None]:
+    """Arrow refusing an aggregate's data becomes a data error naming the aggregate."""
+    try:
+        yield
+    except pa.ArrowException as error:
+        names = ", ".join(f"`{format_expr(node)}`" for node in aggregates)
+        raise DataError(f"cannot compute {names}: {error}", source=source) from error
+
+
 def _group_ids(keys: list[tuple[np.ndarray, int]], row_count: int) -> tuple[np.ndarray, int]:
     """One id per row from several integer keys (each with its number of possible codes),
     and how many ids there can be."""
     limit = max(_DENSE_GROUPS, 4 * row_count)
-    groups = np.zeros(row_count, dtype=np.int64)
-    count = 1
-    for codes, cardinality in keys:
+    (groups, count), *rest = keys
+    groups = groups.astype(np.int64)  # a copy: updated in place below
+    for codes, cardinality in rest:
         if count * cardinality > limit:
             groups, count = _renumber(groups)
-        groups = groups * cardinality + codes
+        groups *= cardinality
+        groups += codes
         count *= cardinality
     if count > limit:
         groups, count = _renumber(groups)
@@ -116,15 +137,27 @@ def _hash_aggregates(
 ) -> dict[str, pa.Array]:
     if not hashed:
         return {}
-    columns = {"__group": pa.array(groups), **{name: v for name, (v, _) in hashed.items()}}
-    grouped = pa.table(columns).group_by("__group").aggregate(
-        [(name, kind) for name, (_, kind) in hashed.items()]
+    # pyarrow's hash kernels do not take durations: aggregate their microseconds instead.
+    columns = {
+        name: pc.cast(values, pa.int64()) if pa.types.is_duration(values.type) else values
+        for name, (values, _) in hashed.items()
+    }
+    grouped = (
+        pa.table({"__group": pa.array(groups), **columns})
+        .group_by("__group")
+        .aggregate([(name, kind) for name, (_, kind) in hashed.items()])
     )
     # Put the results in the order of `present`.
     position = np.empty(group_count, dtype=np.int64)
     position[grouped["__group"].to_numpy()] = np.arange(grouped.num_rows)
     order = pa.array(position[present])
-    return {name: grouped[f"{name}_{kind}"].take(order) for name, (_, kind) in hashed.items()}
+    results = {}
+    for name, (values, kind) in hashed.items():
+        result = grouped[f"{name}_{kind}"].take(order)
+        if columns[name] is not values and kind in _SAME_TYPE_KERNELS:
+            result = pc.cast(result, values.type)
+        results[name] = result
+    return results
 
 
 def _decode(codes: np.ndarray, dictionary: pa.Array) -> pa.Array:

@@ -59,9 +59,7 @@ def instants(
     values = table[column]
     if pa.types.is_date(values.type):
         midnights = pc.cast(pc.cast(values, pa.date32()), pa.timestamp("us"))
-        values = pc.assume_timezone(
-            midnights, timezone, ambiguous="earliest", nonexistent="latest"
-        )
+        values = pc.assume_timezone(midnights, timezone, ambiguous="earliest", nonexistent="latest")
     elif not pa.types.is_timestamp(values.type):
         raise DataError(
             f"a time column must hold timestamps or dates, not {values.type}",
@@ -154,9 +152,7 @@ def _place_states(
 ) -> Placement:
     """A state row is in force at the end e of a period when start < e <= end (or the end is
     null); it is repeated once for each such period."""
-    period_ends = (
-        np.array([timeline.as_of]) if timeline.bounds is None else timeline.bounds[1:]
-    )
+    period_ends = np.array([timeline.as_of]) if timeline.bounds is None else timeline.bounds[1:]
     (start, has_start), (end, has_end) = starts, ends
     first = np.searchsorted(period_ends, start, side="right")
     last = np.where(

@@ -64,7 +64,3 @@ def valid_numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     if values.null_count == 0:
         return np.ones(len(values), dtype=bool)
     return pc.is_valid(values).to_numpy(zero_copy_only=False)
-
-
-def with_nulls(values: np.ndarray, valid: np.ndarray, dtype: pa.DataType) -> pa.Array:
-    return pa.array(values, type=dtype, mask=~valid)

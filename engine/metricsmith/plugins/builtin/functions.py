@@ -80,10 +80,6 @@ def align_temporal(values: Sequence[Datum]) -> list[Datum]:
 
 
 # ---- signatures ----------------------------------------------------------------------------
-def _known(types: Sequence[Type]) -> bool:
-    return T.UNKNOWN not in types
-
-
 def _accepts(name: str, allowed: set[Type], result: Type | None = None):
     """A one-argument signature: the argument must be one of `allowed`; the result is `result`
     (or the argument's own type when None)."""
@@ -201,7 +197,7 @@ def _days_between(start: Datum, end: Datum) -> Datum:
     return pc.divide(_hours_between(start, end), 24.0)
 
 
-def truncate_dates(days: Datum, unit: str) -> Datum:
+def _truncate_dates(days: Datum, unit: str) -> Datum:
     """Local dates truncated to the first day of their day/week/month/quarter/year."""
     if unit == "day":
         return days
@@ -224,7 +220,7 @@ def _shift_days(days: Datum, count: int) -> Datum:
 
 
 def _date_trunc(unit: Datum, value: Datum) -> Datum:
-    return truncate_dates(local_dates(value), str(_constant(unit, "date_trunc", "unit")))
+    return _truncate_dates(local_dates(value), str(_constant(unit, "date_trunc", "unit")))
 
 
 def _weekday(value: Datum) -> Datum:
