@@ -78,8 +78,6 @@ class Binder:
     scalars: Mapping[str, ScalarFunction]
     aggregates: Mapping[str, AggregateFunction]
     entities: EntityCatalog
-    #: Sources whose rows are states in force over an interval (`valid from ... to ...`).
-    state_sources: frozenset[str] = frozenset()
     diagnostics: list[Diagnostic] = attrs.field(factory=list)
     _derived: dict[tuple[str, str], b.BExpr] = attrs.field(factory=dict)
     _deriving: set[tuple[str, str]] = attrs.field(factory=set)
@@ -344,15 +342,6 @@ class Binder:
                 "a window applies to an aggregate, e.g. `count(events) over last 7 days`",
                 node.span,
                 "put the window right after the aggregate's closing parenthesis",
-            )
-            return self.unknown(node)
-        if operand.source in self.state_sources:
-            self.error(
-                "bad-window",
-                f"`{operand.source}` is a state source, read as of each period's end; a window "
-                "over it has no meaning",
-                node.span,
-                "windows apply to sources of events (with a `time` column)",
             )
             return self.unknown(node)
         if node.kind == "to_date" and node.unit == "day":
@@ -679,7 +668,6 @@ def binder_for(project: CheckedProject) -> Binder:
             lambda source, column: project.sources[source].physical.get(column, UNKNOWN),
             graph,
         ),
-        state_sources=frozenset(n for n, info in project.sources.items() if info.validity),
     )
 
 

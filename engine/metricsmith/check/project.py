@@ -113,7 +113,6 @@ def check_project(
         entities=entity_catalog(
             source_decls, lambda source, column: shapes[source].physical[column], graph
         ),
-        state_sources=frozenset(n for n, x in source_decls.items() if x.validity is not None),
     )
     metrics.binder = binder
 
@@ -139,7 +138,9 @@ def check_project(
             continue
         # No source named: a metric-level formula, evaluated per entity.
         formula = binder.bind_metric(decl.expr)
-        if not any(isinstance(n, BMetric | BAggregate | BPer) for n in bwalk(formula)):
+        if formula.type != Type.UNKNOWN and not any(
+            isinstance(n, BMetric | BAggregate | BPer) for n in bwalk(formula)
+        ):
             found.append(
                 Diagnostic(
                     code="no-source",
