@@ -142,13 +142,18 @@ class Project:
         start: DateLike = None,
         end: DateLike = None,
         where: Sequence[str] = (),
+        engine: str | None = None,
+        spark_session: object | None = None,
     ) -> pa.Table:
-        """Compute `metrics` per period of `grain` in [start, end), sliced by `by`."""
-        from metricsmith.execute.arrow import execute_plan
+        """Compute `metrics` per period of `grain` in [start, end), sliced by `by`, on
+        `engine` ("arrow", "duckdb" or "spark"; default: the project's metricsmith.toml, else
+        "arrow"). `spark_session` runs Spark queries in the caller's own session."""
+        from metricsmith.execute.sql.engines import execute, load_settings
         from metricsmith.plan import plan_query
 
         query = self.build_query(metrics, by=by, grain=grain, start=start, end=end, where=where)
-        return execute_plan(plan_query(self.checked, query), self.checked)
+        settings = load_settings(self.path).choose(engine, spark_session)
+        return execute(plan_query(self.checked, query), self.checked, settings)
 
     def explain(
         self,
@@ -159,12 +164,21 @@ class Project:
         start: DateLike = None,
         end: DateLike = None,
         where: Sequence[str] = (),
+        engine: str | None = None,
+        sql: bool = False,
+        dialect: str | None = None,
     ) -> str:
-        """The plan for a query, as text: scans, fused aggregates, joins, pushdown."""
+        """The plan for a query, as text: scans, fused aggregates, joins, pushdown. With `sql`
+        (or a `dialect`), the SQL the plan compiles to instead, formatted."""
+        from metricsmith.execute.sql.engines import explain_sql, load_settings
         from metricsmith.plan import explain, plan_query
 
         query = self.build_query(metrics, by=by, grain=grain, start=start, end=end, where=where)
-        return explain(plan_query(self.checked, query))
+        plan = plan_query(self.checked, query)
+        if not (sql or dialect):
+            return explain(plan)
+        settings = load_settings(self.path).choose(engine)
+        return explain_sql(plan, self.checked, settings, dialect)
 
     def build_query(
         self,
@@ -216,9 +230,14 @@ class Project:
         )
 
     def _dimension_formula(self, item: str) -> e.Expr:
+        from metricsmith.plan import AGE
+
         if item in self.dimensions:
             return self.dimensions[item].decl.expr
         formula = parse_expression(item, origin="--by")
+        if item == AGE:
+            # Not a column: the planner gives each cohort's ages instead of calendar periods.
+            return formula
         if isinstance(formula, e.Name) and len(formula.parts) == 1:
             hint = did_you_mean(item, [*self.dimensions, *GRAINS]) or (
                 "slice by a named dimension, a grain, or `source.column`"

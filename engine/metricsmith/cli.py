@@ -21,6 +21,7 @@ from rich.table import Table
 from metricsmith import __version__
 from metricsmith.api import GRAINS, load_project
 from metricsmith.errors import Diagnostic, MetricsmithError, ProjectError
+from metricsmith.execute.sql.names import DIALECT_NAMES, ENGINES
 from metricsmith.plugins.formats import OutputFormat
 from metricsmith.plugins.manager import get_registry
 from metricsmith.present.tables import (
@@ -118,6 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
         "are fused into each scan, which links are joined.",
     )
     _add_query_arguments(explain)
+    explain.add_argument(
+        "--sql", action="store_true", help="print the SQL the query compiles to, formatted"
+    )
+    explain.add_argument(
+        "--dialect",
+        choices=DIALECT_NAMES,
+        help="the SQL dialect to print (implies --sql; default: the engine's, else duckdb)",
+    )
     explain.set_defaults(run=_explain)
 
     list_ = commands.add_parser(
@@ -172,6 +181,12 @@ def _add_query_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="EXPR",
         help="a row filter such as 'accounts.region == \"EMEA\"' (repeatable; all must hold)",
     )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="where to compute: arrow (embedded), duckdb or spark (default: the project's "
+        "metricsmith.toml, else arrow)",
+    )
 
 
 # ---- commands ----------------------------------------------------------------------------
@@ -219,7 +234,8 @@ def _query(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     request = _query_request(args)
     project = load_project(args.path)
-    _say(sys.stdout, project.explain(args.metrics, **request).rstrip("\n"))
+    text = project.explain(args.metrics, **request, sql=args.sql, dialect=args.dialect)
+    _say(sys.stdout, text.rstrip("\n"))
     return EXIT_OK
 
 
@@ -282,6 +298,7 @@ def _query_request(args: argparse.Namespace) -> dict[str, Any]:
         "start": args.start,
         "end": args.end,
         "where": tuple(args.where or ()),
+        "engine": args.engine,
     }
 
 

@@ -12,7 +12,12 @@ the clock, and rows are written in a fixed order, so two runs produce byte-ident
 The story: a B2B SaaS product with about 200 customer accounts signing up between December 2023
 and January 2025. Each account has users who log in, view reports, hold meetings and export;
 accounts open support tickets, answer a quarterly NPS survey, and rate resolved tickets (CSAT).
-Timestamps are UTC with a trailing `Z`; an empty field is a missing value.
+For the customer-success library, accounts also subscribe and change their subscriptions
+(subscriptions, renewals, payments), reach onboarding milestones, refer other companies, and
+rate the effort of resolved tickets (CES); logins open sessions; the company records its costs.
+Those eight files draw from the same generator after the first six, which therefore stayed
+byte-identical when they were added. Timestamps are UTC with a trailing `Z`; an empty field is
+a missing value.
 """
 
 from __future__ import annotations
@@ -277,6 +282,339 @@ def make_csat(rng: random.Random, tickets: Sequence[dict]) -> list[dict[str, obj
     return responses
 
 
+# ---- revenue: subscriptions, renewals, payments, costs --------------------------------------
+# Every account starts a subscription at sign-up (a tenth start billing on the 1st of the next
+# month, exactly on a period boundary) on the plan it signed up on, then changes it over time:
+# upgrades, downgrades (to a free plan too), cancellations, returns after a gap, an add-on
+# alongside the main plan, paid stints that begin and end inside one month, and quarterly or
+# annual contracts that come up for renewal (mostly renewed at the same price). A change ends
+# one row and starts the next at the same instant; 3 in 10 changes land on midnight of the 1st.
+
+PRICES = {"free": 0, "starter": 49, "growth": 199, "enterprise": 899, "analytics": 99}
+TIERS = ("free", "starter", "growth", "enterprise")
+TERM_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+#: A term is billed up front: a quarter at three months' price, a year at ten (two months free).
+TERM_PRICE_MONTHS = {"month": 1, "quarter": 3, "year": 10}
+DAY = dt.timedelta(days=1)
+
+
+def add_months(moment: dt.datetime, months: int) -> dt.datetime:
+    """The same time of day `months` calendar months later (days past the 28th become the 28th)."""
+    index = moment.year * 12 + moment.month - 1 + months
+    return moment.replace(year=index // 12, month=index % 12 + 1, day=min(moment.day, 28))
+
+
+def next_month_start(moment: dt.datetime) -> dt.datetime:
+    return add_months(moment.replace(day=1, hour=0, minute=0, second=0), 1)
+
+
+def days_after(start: dt.datetime, days: float) -> dt.datetime:
+    return minutes_after(start, days * 24 * 60)
+
+
+class SubscriptionStory:
+    """One account's subscription rows and renewals, decided in time order."""
+
+    def __init__(self, rng: random.Random, account: dict[str, object]):
+        self.rng = rng
+        self.account_id = str(account["account_id"])
+        self.rows: list[dict[str, object]] = []
+        self.renewals: list[dict[str, object]] = []
+        self.add_on: dict[str, object] | None = None
+
+    def open(self, plan: str, billing: str, start: dt.datetime) -> dict[str, object]:
+        row = {
+            "subscription_id": f"sub_{self.account_id[4:]}_{len(self.rows) + 1}",
+            "account_id": self.account_id,
+            "plan": plan,
+            "billing_period": billing,
+            "amount": PRICES[plan] * TERM_PRICE_MONTHS[billing],
+            "started_at": start,
+            "ended_at": None,
+        }
+        self.rows.append(row)
+        return row
+
+    def close(self, row: dict[str, object], moment: dt.datetime) -> None:
+        row["ended_at"] = moment
+
+    def tell(self, plan: str, start: dt.datetime) -> None:
+        billing = self.first_billing(plan)
+        row = self.open(plan, billing, start)
+        while row is not None:
+            row = self.after_term(row) if billing != "month" else self.after_month_row(row)
+            billing = "" if row is None else str(row["billing_period"])
+
+    def first_billing(self, plan: str) -> str:
+        if plan == "free":
+            return "month"
+        weights = (4, 1, 5) if plan == "enterprise" else (12, 3, 5)
+        return self.rng.choices(("month", "quarter", "year"), weights)[0]
+
+    def after_term(self, row: dict[str, object]) -> dict[str, object] | None:
+        """A quarterly or annual contract runs its term, then comes up for renewal."""
+        plan, billing = str(row["plan"]), str(row["billing_period"])
+        due = add_months(row["started_at"], TERM_MONTHS[billing])
+        if due >= DATA_END:
+            return None
+        outcome = self.rng.choices(("same", "up", "down", "cancel"), (70, 12, 6, 12))[0]
+        tier = TIERS.index(plan)
+        next_plan = {
+            "same": plan,
+            "up": TIERS[min(tier + 1, len(TIERS) - 1)],
+            "down": TIERS[max(tier - 1, 1)],
+            "cancel": None,
+        }[outcome]
+        amount = int(row["amount"])
+        next_amount = 0 if next_plan is None else PRICES[next_plan] * TERM_PRICE_MONTHS[billing]
+        self.renewals.append(
+            {
+                "account_id": self.account_id,
+                "subscription_id": row["subscription_id"],
+                "due_at": due,
+                "up_for_renewal": amount,
+                "renewed_amount": min(amount, next_amount),
+                "expansion_amount": max(0, next_amount - amount),
+            }
+        )
+        self.close(row, due)
+        if next_plan is None:
+            return self.cancel(due)
+        return self.open(next_plan, billing, due)
+
+    def after_month_row(self, row: dict[str, object]) -> dict[str, object] | None:
+        """A monthly (or free) row runs until the next decision that changes it."""
+        plan = str(row["plan"])
+        moment = row["started_at"]
+        while True:
+            moment = days_after(moment, self.rng.expovariate(1 / (20 if plan == "free" else 120)))
+            if self.rng.random() < 0.3:
+                moment = next_month_start(moment)
+            if moment >= DATA_END:
+                return None
+            action = self.choose_action(plan, moment)
+            if action == "wait":
+                continue
+            if action == "add_on":
+                self.start_add_on(moment)
+                continue
+            self.close(row, moment)
+            if action == "cancel":
+                return self.cancel(moment)
+            if action == "stint":
+                return self.paid_stint(moment)
+            return self.change_plan(plan, action, moment)
+
+    def choose_action(self, plan: str, moment: dt.datetime) -> str:
+        if plan == "free":
+            return self.rng.choices(("upgrade", "stint", "cancel", "wait"), (45, 15, 10, 30))[0]
+        add_on_weight = 15 if self.add_on is None or self.add_on["ended_at"] is not None else 0
+        upgrade_weight = 25 if plan != "enterprise" else 0
+        return self.rng.choices(
+            ("upgrade", "downgrade", "cancel", "add_on", "annual"),
+            (upgrade_weight, 20, 15, add_on_weight, 15),
+        )[0]
+
+    def change_plan(self, plan: str, action: str, moment: dt.datetime) -> dict[str, object]:
+        tier = TIERS.index(plan)
+        if action == "annual":
+            return self.open(plan, "year", moment)
+        if action == "downgrade":
+            return self.open(TIERS[tier - 1], "month", moment)
+        if plan == "free":
+            next_plan = self.rng.choices(("starter", "growth"), (7, 3))[0]
+            return self.open(next_plan, self.rng.choices(("month", "year"), (4, 1))[0], moment)
+        return self.open(TIERS[tier + 1], "month", moment)
+
+    def start_add_on(self, moment: dt.datetime) -> None:
+        self.add_on = self.open("analytics", "month", moment)
+        end = days_after(moment, self.rng.expovariate(1 / 100))
+        if end < DATA_END:
+            self.close(self.add_on, end)
+
+    def paid_stint(self, moment: dt.datetime) -> dict[str, object]:
+        """A free account tries a paid plan for a few days, inside one calendar month."""
+        end = min(days_after(moment, self.rng.uniform(2, 10)), next_month_start(moment) - DAY / 24)
+        if end <= moment:
+            return self.open("free", "month", moment)
+        self.close(self.open("growth", "month", moment), end)
+        return self.open("free", "month", end)
+
+    def cancel(self, moment: dt.datetime) -> dict[str, object] | None:
+        """Everything ends; a third of the cancelled accounts come back after a gap."""
+        if self.add_on is not None and (
+            self.add_on["ended_at"] is None or self.add_on["ended_at"] > moment
+        ):
+            self.close(self.add_on, moment)
+        if self.rng.random() >= 0.35:
+            return None
+        back = days_after(moment, 30 + self.rng.expovariate(1 / 90))
+        if back >= DATA_END:
+            return None
+        return self.open(self.rng.choice(("starter", "growth")), "month", back)
+
+
+def make_subscriptions(
+    rng: random.Random, accounts: Sequence[dict]
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    subscriptions, renewals = [], []
+    for account in accounts:
+        story = SubscriptionStory(rng, account)
+        start = account["signed_up_at"]
+        if rng.random() < 0.1:
+            start = next_month_start(start)
+        if start < DATA_END:
+            story.tell(str(account["plan"]), start)
+        subscriptions += story.rows
+        renewals += story.renewals
+    subscriptions.sort(key=lambda row: (row["started_at"], row["subscription_id"]))
+    renewals.sort(key=lambda row: (row["due_at"], row["subscription_id"]))
+    for number, renewal in enumerate(renewals, start=1):
+        renewal["renewal_id"] = f"R{number:04d}"
+    return subscriptions, renewals
+
+
+def make_payments(subscriptions: Sequence[dict]) -> list[dict[str, object]]:
+    """Each paid row is billed at its start and then every term while it is in force."""
+    payments = []
+    for row in subscriptions:
+        if row["amount"] == 0:
+            continue
+        end = row["ended_at"] or DATA_END
+        cycle = 0
+        moment = row["started_at"]
+        while moment < end:
+            payments.append(
+                {
+                    "account_id": row["account_id"],
+                    "subscription_id": row["subscription_id"],
+                    "paid_at": moment,
+                    "amount": row["amount"],
+                }
+            )
+            cycle += TERM_MONTHS[str(row["billing_period"])]
+            moment = add_months(row["started_at"], cycle)
+    payments.sort(key=lambda row: (row["paid_at"], row["subscription_id"]))
+    for number, payment in enumerate(payments, start=1):
+        payment["payment_id"] = f"P{number:05d}"
+    return payments
+
+
+def make_costs(rng: random.Random) -> list[dict[str, object]]:
+    """Each month: four marketing campaigns, the sales team, and hosting (cost of revenue)."""
+    costs = []
+    month = FIRST_SIGNUP
+    while month < DATA_END:
+        following = next_month_start(month)
+        for _ in range(4):
+            costs.append(("marketing", moment_between(rng, month, following), 1500, 4000))
+        costs.append(("sales", month, 6000, 9000))
+        costs.append(("cost_of_revenue", month, 2500, 4500))
+        month = following
+    rows = [
+        {"category": category, "incurred_at": moment, "amount": f"{rng.uniform(low, high):.2f}"}
+        for category, moment, low, high in costs
+    ]
+    rows.sort(key=lambda row: (row["incurred_at"], row["category"]))
+    for number, row in enumerate(rows, start=1):
+        row["cost_id"] = number
+    return rows
+
+
+# ---- onboarding, referrals, sessions, CES ----------------------------------------------------
+
+MILESTONES = (("onboarded", 0.85, 12), ("activated", 0.7, 6), ("first_value", 0.75, 9))
+
+
+def make_milestones(rng: random.Random, accounts: Sequence[dict]) -> list[dict[str, object]]:
+    """The first time each account reached a milestone (some never do)."""
+    reached = []
+    for account in accounts:
+        for milestone, chance, mean_days in MILESTONES:
+            if rng.random() >= chance:
+                continue
+            moment = days_after(account["signed_up_at"], rng.expovariate(1 / mean_days))
+            if moment < DATA_END:
+                reached.append(
+                    {
+                        "account_id": account["account_id"],
+                        "milestone": milestone,
+                        "reached_at": moment,
+                    }
+                )
+    reached.sort(key=lambda row: (row["reached_at"], row["account_id"]))
+    return reached
+
+
+def make_referrals(rng: random.Random, accounts: Sequence[dict]) -> list[dict[str, object]]:
+    """About one sign-up in seven was invited by an earlier account; accounts also send
+    invitations that nobody accepts. `referred_account_id` is empty until one is accepted."""
+    referrals = []
+    for index, account in enumerate(accounts):
+        signed_up = account["signed_up_at"]
+        earlier = [a for a in accounts[:index] if a["signed_up_at"] <= signed_up - 14 * DAY]
+        if earlier and rng.random() < 0.15:
+            referrer = rng.choice(earlier)
+            sent = moment_between(
+                rng, max(referrer["signed_up_at"], signed_up - 21 * DAY), signed_up
+            )
+            referrals.append((referrer["account_id"], account["account_id"], sent))
+    for account in accounts:
+        for _ in range(rng.choice((0, 0, 0, 1, 1, 2))):
+            sent = moment_between(rng, account["signed_up_at"], DATA_END)
+            referrals.append((account["account_id"], None, sent))
+    rows = [
+        {"referrer_account_id": referrer, "referred_account_id": referred, "sent_at": sent}
+        for referrer, referred, sent in sorted(referrals, key=lambda r: (r[2], r[0]))
+    ]
+    for number, row in enumerate(rows, start=1):
+        row["referral_id"] = f"F{number:04d}"
+    return rows
+
+
+def make_sessions(rng: random.Random, events: Sequence[dict]) -> list[dict[str, object]]:
+    """Every login opens a session of a few minutes to an hour or so."""
+    sessions = []
+    for event in events:
+        if event["name"] != "login":
+            continue
+        ended = minutes_after(event["occurred_at"], rng.lognormvariate(2.8, 0.8))
+        sessions.append(
+            {
+                "session_id": len(sessions) + 1,
+                "user_id": event["user_id"],
+                "account_id": event["account_id"],
+                "started_at": event["occurred_at"],
+                "ended_at": min(ended, DATA_END - dt.timedelta(seconds=1)),
+            }
+        )
+    return sessions
+
+
+def make_ces(rng: random.Random, tickets: Sequence[dict]) -> list[dict[str, object]]:
+    """About a third of the resolved tickets get a 1-7 effort rating within a day."""
+    responses = []
+    for ticket in tickets:
+        if ticket["resolved_at"] is None or rng.random() >= 0.3:
+            continue
+        responded = minutes_after(ticket["resolved_at"], rng.uniform(5, 24 * 60))
+        if responded >= DATA_END:
+            continue
+        weights = (1, 1, 1, 2, 4, 6, 5) if ticket["contacts"] == 1 else (2, 3, 4, 4, 4, 2, 1)
+        responses.append(
+            {
+                "ticket_id": ticket["ticket_id"],
+                "account_id": ticket["account_id"],
+                "responded_at": responded,
+                "score": None if rng.random() < 0.05 else rng.choices(range(1, 8), weights)[0],
+            }
+        )
+    responses.sort(key=lambda row: (row["responded_at"], row["ticket_id"]))
+    for number, response in enumerate(responses, start=1):
+        response["response_id"] = number
+    return responses
+
+
 def write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, object]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
@@ -330,6 +668,72 @@ def generate(out_dir: Path) -> None:
         out_dir / "csat_responses.csv",
         ("response_id", "ticket_id", "account_id", "responded_at", "score"),
         csat,
+    )
+    write_revenue_and_more(out_dir, rng, accounts, events, tickets)
+
+
+def write_revenue_and_more(
+    out_dir: Path,
+    rng: random.Random,
+    accounts: Sequence[dict],
+    events: Sequence[dict],
+    tickets: Sequence[dict],
+) -> None:
+    """The files the customer-success library needs beyond the first six (drawn after them)."""
+    subscriptions, renewals = make_subscriptions(rng, accounts)
+    write_csv(
+        out_dir / "subscriptions.csv",
+        (
+            "subscription_id",
+            "account_id",
+            "plan",
+            "billing_period",
+            "amount",
+            "started_at",
+            "ended_at",
+        ),
+        subscriptions,
+    )
+    write_csv(
+        out_dir / "renewals.csv",
+        (
+            "renewal_id",
+            "account_id",
+            "subscription_id",
+            "due_at",
+            "up_for_renewal",
+            "renewed_amount",
+            "expansion_amount",
+        ),
+        renewals,
+    )
+    write_csv(
+        out_dir / "payments.csv",
+        ("payment_id", "account_id", "subscription_id", "paid_at", "amount"),
+        make_payments(subscriptions),
+    )
+    write_csv(
+        out_dir / "costs.csv", ("cost_id", "category", "incurred_at", "amount"), make_costs(rng)
+    )
+    write_csv(
+        out_dir / "milestones.csv",
+        ("account_id", "milestone", "reached_at"),
+        make_milestones(rng, accounts),
+    )
+    write_csv(
+        out_dir / "referrals.csv",
+        ("referral_id", "referrer_account_id", "referred_account_id", "sent_at"),
+        make_referrals(rng, accounts),
+    )
+    write_csv(
+        out_dir / "sessions.csv",
+        ("session_id", "user_id", "account_id", "started_at", "ended_at"),
+        make_sessions(rng, events),
+    )
+    write_csv(
+        out_dir / "ces_responses.csv",
+        ("response_id", "ticket_id", "account_id", "responded_at", "score"),
+        make_ces(rng, tickets),
     )
 
 

@@ -160,3 +160,50 @@ def test_a_row_formula_shared_by_aggregates_is_computed_once(define, monkeypatch
     table = project.query(["mean", "slow", "longest"])
     assert table.to_pylist() == [{"mean": 24.5, "slow": 1, "longest": 48.0}]
     assert len(calls) == 1
+
+
+def test_levels_offsets_and_windows_still_read_each_source_once(define):
+    text = (
+        DEFINITIONS
+        + """
+    metric weekly = count(events) over last 7 days
+    metric growth_of_tickets = change(tickets_opened)
+    metric busy = count(per account where count(tickets) > count(tickets)[-1] and weekly > 0)
+    metric daily = avg(per day: count(events))
+    """
+    )
+    project = define(
+        text,
+        accounts=pa.table({"account_id": [1], "signed_up_at": stamps(utc(2024, 1, 1))}),
+        tickets=pa.table(
+            {
+                "account_id": [1],
+                "priority": ["low"],
+                "contacts": [1],
+                "opened_at": stamps(utc(2024, 2, 3)),
+            }
+        ),
+        events=pa.table({"account_id": [1], "user_id": [1], "at": stamps(utc(2024, 1, 30))}),
+    )
+    checked, readers = counting(project)
+    metrics = ["weekly", "growth_of_tickets", "busy", "daily", "signups"]
+    query = project.build_query(
+        metrics, by=(), grain="month", start="2024-02", end="2024-03", where=()
+    )
+    table = execute_plan(plan_query(checked, query), checked)
+    assert table.to_pylist()[0] | {"month": None} == {
+        "month": None,
+        "weekly": 0,
+        "growth_of_tickets": 1,
+        "busy": 0,  # no event in the 7 days before March
+        "daily": 0.0,
+        "signups": 0,
+    }
+    assert {name: len(r.calls) for name, r in readers.items()} == {
+        "accounts": 1,
+        "tickets": 1,
+        "events": 1,
+    }
+    # Tickets from January (the offset) on; every account that exists by the range's end.
+    assert readers["tickets"].calls[0][1].start == utc(2024, 1, 1)
+    assert readers["accounts"].calls[0][1].start is None

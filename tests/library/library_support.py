@@ -115,3 +115,37 @@ def one_row(project: metricsmith.Project, metrics: Sequence[str], **query) -> di
     rows = by_period(project, metrics, **query)
     assert len(rows) == 1, rows
     return rows[0]
+
+
+def account(account_id: str, signed_up_at: dt.datetime, **columns: object) -> dict[str, object]:
+    return {"account_id": account_id, "signed_up_at": signed_up_at, **columns}
+
+
+def subscription(
+    account_id: str,
+    amount: float,
+    started_at: dt.datetime,
+    ended_at: dt.datetime | None = None,
+    **columns: object,
+) -> dict[str, object]:
+    """A subscription row, billed monthly unless `billing_period` says otherwise."""
+    return {
+        "account_id": account_id,
+        "amount": amount,
+        "started_at": started_at,
+        "ended_at": ended_at,
+        "plan": "starter",
+        **columns,
+    }
+
+
+def months(first: dt.date, count: int) -> list[dt.date]:
+    """The first days of `count` consecutive months from `first`."""
+    return [
+        dt.date(first.year + (first.month - 1 + n) // 12, (first.month - 1 + n) % 12 + 1, 1)
+        for n in range(count)
+    ]
+
+
+def column(rows: Sequence[Mapping[str, object]], name: str) -> list[object]:
+    return [row[name] for row in rows]

@@ -41,6 +41,13 @@ metric csat = avg(csat.score)
 metric signups = count(accounts)
 metric plan_count = count(plans)
 metric ticket_growth = tickets_opened - tickets_opened[-1]
+metric tickets_last_year = same_period_last_year(tickets_opened)
+metric tickets_7d = count(tickets) over last 7 days
+metric resolved_7d = count(tickets where resolved_at is not null) over last 7 days
+metric tickets_ever = count(tickets) over all time
+metric busy_accounts = count(per account where count(tickets) > 2)
+metric mean_tickets = avg(per account: count(tickets) - count(tickets)[-1])
+metric daily_tickets = avg(per day: count(tickets))
 
 dimension size = if(accounts.employees < 50, "small", "large")
 dimension tier = plans.tier

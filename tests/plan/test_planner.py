@@ -151,8 +151,3 @@ def test_a_source_without_time_cannot_be_split_by_period(project):
 def test_each_output_column_once(project):
     with pytest.raises(QueryError, match=r"two columns named `accounts\.segment`"):
         plan(project, ["signups"], by=["accounts.segment", "accounts.segment"])
-
-
-def test_formulas_the_executors_cannot_compute_yet_are_refused(project):
-    with pytest.raises(QueryError, match=r"`tickets_opened\[-1\]`, which this version cannot"):
-        plan(project, ["ticket_growth"], grain="month")

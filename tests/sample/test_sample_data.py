@@ -26,12 +26,39 @@ from sample_oracle import (
 CSV_NAMES = ("accounts", "users", "events", "tickets", "nps_responses", "csat_responses")
 
 
-def defined_metric_names() -> set[str]:
-    """Metric names declared in the sample's .metrics files, read with a plain regex."""
+LIBRARY_DIR = SAMPLE_DIR.parent / "customer_success"
+#: Metrics the sample once defined itself and now takes from the customer-success library it
+#: includes; the library's formulas are the same, so are the pinned values.
+FROM_LIBRARY = (
+    "nps_responses",
+    "promoters",
+    "passives",
+    "detractors",
+    "nps",
+    "promoter_share",
+    "detractor_share",
+    "avg_nps_score",
+    "csat",
+    "csat_responses",
+    "csat_pct",
+    "tickets_opened",
+    "tickets_resolved",
+    "first_contact_resolution",
+    "avg_resolution_hours",
+    "median_resolution_hours",
+    "avg_first_response_hours",
+    "active_users",
+    "active_accounts",
+    "signups",
+)
+
+
+def defined_metric_names(folder: Path) -> set[str]:
+    """Metric names declared in a folder's .metrics files, read with a plain regex."""
     declaration = re.compile(r"^metric\s+([A-Za-z_]\w*)", re.MULTILINE)
     return {
         name
-        for path in SAMPLE_DIR.glob("*.metrics")
+        for path in folder.glob("*.metrics")
         for name in declaration.findall(path.read_text(encoding="utf-8"))
     }
 
@@ -93,7 +120,11 @@ def test_csat_account_column_matches_the_ticket_it_rates() -> None:
 
 
 def test_every_sample_metric_has_an_oracle_and_a_pin() -> None:
-    assert defined_metric_names() == set(METRICS)
+    own, library = defined_metric_names(SAMPLE_DIR), defined_metric_names(LIBRARY_DIR)
+    assert 'include "../customer_success"' in (SAMPLE_DIR / "sources.metrics").read_text()
+    assert set(FROM_LIBRARY) <= library
+    assert own.isdisjoint(library), "the sample redefines a library metric"
+    assert own | set(FROM_LIBRARY) == set(METRICS)
     assert set(PINNED) == set(METRICS)
 
 

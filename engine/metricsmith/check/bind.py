@@ -27,7 +27,7 @@ from metricsmith.model import expr as e
 from metricsmith.model.decl import DimensionDecl, SourceDecl
 from metricsmith.model.span import Span
 from metricsmith.model.types import Type
-from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
+from metricsmith.plugins.functions import NOT_CONSTANT, AggregateFunction, ScalarFunction
 
 UNKNOWN = Type.UNKNOWN
 GRAIN_NAMES = ("day", "week", "month", "quarter", "year")
@@ -490,6 +490,11 @@ class Binder:
             result: Type | str = UNKNOWN
         else:
             result = fn.signature([a.type for a in args])
+        if fn.constants is not None and result != UNKNOWN and not isinstance(result, str):
+            problem = fn.constants([_constant_value(a) for a in args])
+            if problem is not None:
+                self.error("bad-call", problem, node.span, f"for example: {fn.example}")
+                result = UNKNOWN
         return b.BCall(function=fn.name, args=args, type=self._check(node, result), span=node.span)
 
     def _scalar_argument(self, fn: ScalarFunction, arg: e.Expr, root: str | None) -> b.BExpr:
@@ -603,6 +608,17 @@ def rebase(node: b.BExpr, path: tuple[str, ...]) -> b.BExpr:
         return sub
 
     return b.bmap(node, prefix)
+
+
+def _constant_value(node: b.BExpr) -> object:
+    """The value of an argument written as a constant (a negative number too)."""
+    if isinstance(node, b.BLiteral):
+        return node.value
+    if isinstance(node, b.BUnary) and node.op == "-" and isinstance(node.operand, b.BLiteral):
+        value = node.operand.value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return -value
+    return NOT_CONSTANT
 
 
 def source_text(span: Span) -> str:

@@ -238,4 +238,7 @@ _NODE_TYPES = (
     BCall,
     BAggregate,
     BMetric,
+    BOffset,
+    BWindow,
+    BPer,
 )

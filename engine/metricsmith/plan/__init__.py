@@ -3,30 +3,43 @@ links are joined, and the metric arithmetic on top."""
 
 from metricsmith.plan.explain import explain
 from metricsmith.plan.nodes import (
+    CohortAxis,
+    EntityMembers,
     EventTime,
     FusedAggregate,
     Join,
+    Level,
     MetricOutput,
+    PerAggregate,
+    PerLevel,
     Plan,
     Query,
     SourceRead,
     SourceScan,
     StateTime,
+    WindowSpec,
 )
 from metricsmith.plan.periods import GRAINS
-from metricsmith.plan.planner import plan_query
+from metricsmith.plan.planner import AGE, plan_query
 
 __all__ = [
+    "AGE",
     "GRAINS",
+    "CohortAxis",
+    "EntityMembers",
     "EventTime",
     "FusedAggregate",
     "Join",
+    "Level",
     "MetricOutput",
+    "PerAggregate",
+    "PerLevel",
     "Plan",
     "Query",
     "SourceRead",
     "SourceScan",
     "StateTime",
+    "WindowSpec",
     "explain",
     "plan_query",
 ]

@@ -1,22 +1,31 @@
-"""`explain`: a plan as readable text — what is read, what each grouped pass computes, how the
-metrics are assembled."""
+"""`explain`: a plan as readable text — what is read, what each grouped pass computes, which
+`per` iterations run below the query's cells, how the metrics are assembled."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from metricsmith.plan.formatting import format_expr
-from metricsmith.plan.nodes import EventTime, Plan, SourceRead, SourceScan, StateTime
+from metricsmith.plan.nodes import (
+    EventTime,
+    Level,
+    PerLevel,
+    Plan,
+    SourceRead,
+    SourceScan,
+    StateTime,
+)
 from metricsmith.plugins.connector import TimeRange
+
+_INDENT = "  "
 
 
 def explain(plan: Plan) -> str:
-    names = plan.aggregate_columns()
-    targets = {join.source for scan in plan.scans for join in scan.joins}
+    targets = {join.source for level in plan.top.walk() for s in level.scans for join in s.joins}
     lines = [_headline(plan), "", f"reads ({len(plan.reads)}, each source once):"]
     lines += [f"  {_read(read, read.source in targets)}" for read in plan.reads]
-    for scan in plan.scans:
-        lines += ["", *_scan(scan, plan)]
+    lines += _level_body(plan.top, "")
+    names = plan.top.leaf_columns()
     lines += ["", "metrics (per cell, from the aggregates above):"]
     lines += [f"  {m.name} = {format_expr(m.formula, names)}" for m in plan.metrics]
     return "\n".join(lines)
@@ -24,10 +33,25 @@ def explain(plan: Plan) -> str:
 
 def _headline(plan: Plan) -> str:
     calendar = plan.calendar
-    by = f" by {', '.join(plan.dimensions)}" if plan.dimensions else ""
+    dimensions = list(plan.dimensions)
+    if plan.cohort_axis is not None:
+        dimensions.insert(plan.cohort_axis.age, "age")
+    by = f" by {', '.join(dimensions)}" if dimensions else ""
     grain = f" per {plan.grain}" if plan.grain else ""
     zone = f"calendar {calendar.timezone}, weeks start {calendar.week_start}"
-    return f"query {', '.join(m.name for m in plan.metrics)}{grain}{by}\n  {_range(plan)}; {zone}"
+    lines = [f"query {', '.join(m.name for m in plan.metrics)}{grain}{by}"]
+    lines.append(f"  {_range(plan)}; {zone}")
+    if plan.top.extension:
+        lines.append(
+            f"  also computes the {_periods(plan.top.extension, plan.grain)} before the range, "
+            "which offsets read"
+        )
+    if plan.cohort_axis is not None:
+        lines.append(
+            "  one row per cohort and age (periods since the cohort's own), for the cohorts "
+            "whose period is in the range; ages beyond the range are null"
+        )
+    return "\n".join(lines)
 
 
 def _range(plan: Plan) -> str:
@@ -40,6 +64,10 @@ def _range(plan: Plan) -> str:
 
 def _instant(value: dt.datetime) -> str:
     return value.isoformat(sep=" ", timespec="seconds")
+
+
+def _periods(count: int, grain: str | None) -> str:
+    return f"{count} {grain}{'' if count == 1 else 's'}"
 
 
 def _read(read: SourceRead, join_target: bool) -> str:
@@ -61,15 +89,50 @@ def _pushdown(time_range: TimeRange | None) -> str:
     return f"rows with {time_range.column} < {utc[1]} pushed down"
 
 
-def _scan(scan: SourceScan, plan: Plan) -> list[str]:
-    match scan.time:
-        case EventTime(column=column):
-            placed = f"rows placed in periods by {column}"
-        case StateTime(start=start, end=end):
-            placed = f"state rows in force over [{start}, {end}), read as of each period end"
-        case _:
-            placed = "no time column"
-    lines = [f"scan {scan.source} ({placed}):"]
+def _level_body(level: Level, indent: str) -> list[str]:
+    # Over a source with a key, each entity's dimensions are its own row's, not the scans'.
+    labels = level.labels if level.members is None else ()
+    blocks = [_scan(scan, labels) for scan in level.scans]
+    blocks += [_child(child) for child in level.children]
+    return [indent + line if line else line for block in blocks for line in ["", *block]]
+
+
+def _child(child: PerLevel) -> list[str]:
+    level = child.level
+    lines = [_iteration(child) + ":"]
+    if level.extension:
+        lines.append(
+            f"  also computes the {_periods(level.extension, level.grain)} before the first, "
+            "which offsets read"
+        )
+    members = level.members
+    if members is not None:
+        for label, dimension in zip(level.labels, members.dimensions, strict=True):
+            lines.append(f"  dimension {label} = {format_expr(dimension)}")
+        lines += [f"  filter {format_expr(condition)}" for condition in members.filters]
+    lines += _level_body(level, _INDENT)
+    names = level.leaf_columns()
+    for label, formula in child.entity_dimensions:
+        lines.append(f"  dimension {label} = {format_expr(formula, names)}, for each entity")
+    lines += [f"  {a.name} = {format_expr(a.per, names)}" for a in child.aggregates]
+    return lines
+
+
+def _iteration(child: PerLevel) -> str:
+    level = child.level
+    if child.over_periods:
+        return f"per {level.grain} (every {level.grain} of each period, empty ones included)"
+    entity = level.entity
+    assert entity is not None
+    members = level.members
+    if members is None:
+        return f"per {entity.name} (the {entity.name} values the rows read below name)"
+    existing = f", each from its {members.time} on" if members.time else ""
+    return f"per {entity.name} (the rows of {members.source}, key {members.key}{existing})"
+
+
+def _scan(scan: SourceScan, labels: tuple[str, ...]) -> list[str]:
+    lines = [f"scan {scan.source} ({_placed(scan)}):"]
     reached = {(): scan.source, **{join.path: join.source for join in scan.joins}}
     for join in scan.joins:
         origin = reached[join.path[:-1]]
@@ -77,11 +140,33 @@ def _scan(scan: SourceScan, plan: Plan) -> list[str]:
             f"  join {join.source} on {origin}.{join.path[-1]} = {join.source}.{join.key} "
             "(many-to-one)"
         )
-    for label, dimension in zip(plan.dimensions, scan.dimensions, strict=True):
+    for label, dimension in zip(labels, scan.dimensions, strict=True):
         lines.append(f"  dimension {label} = {format_expr(dimension)}")
+    if scan.entity is not None:
+        lines.append(f"  entity {format_expr(scan.entity)}")
     for condition in scan.filters:
         lines.append(f"  filter {format_expr(condition)}")
     count = len(scan.aggregates)
     lines.append(f"  one grouped pass, {count} fused aggregate{'s' if count != 1 else ''}:")
     lines += [f"    {f.name} = {format_expr(f.aggregate)}" for f in scan.aggregates]
     return lines
+
+
+def _placed(scan: SourceScan) -> str:
+    window = scan.window
+    match scan.time:
+        case EventTime(column=column) if window is not None:
+            return (
+                f"rows counted at each period end e when {column} is in the window "
+                f"({window.describe()} up to e)"
+            )
+        case EventTime(column=column):
+            return f"rows placed in periods by {column}"
+        case StateTime(start=start, end=end) if window is not None:
+            return (
+                f"state rows in force over [{start}, {end}), counted at each period end e when in "
+                f"force at some period end in the window ({window.describe()} up to e)"
+            )
+        case StateTime(start=start, end=end):
+            return f"state rows in force over [{start}, {end}), read as of each period end"
+    return "no time column"

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type
+from metricsmith.plan.nodes import WindowSpec
 
 # Binding strength of each operator; a child that binds more loosely gets parentheses.
 _PRECEDENCE = {
@@ -28,13 +29,14 @@ _PRECEDENCE = {
 _ATOM = 8
 
 
-def format_expr(node: b.BExpr, names: Mapping[b.BAggregate, str] | None = None) -> str:
-    """The formula in the language's syntax; aggregates listed in `names` appear by name."""
+def format_expr(node: b.BExpr, names: Mapping[b.BExpr, str] | None = None) -> str:
+    """The formula in the language's syntax; leaves listed in `names` (aggregates, windowed
+    aggregates, `per` aggregates) appear by name."""
     return _Formatter(names or {}).text(node)
 
 
 class _Formatter:
-    def __init__(self, names: Mapping[b.BAggregate, str]):
+    def __init__(self, names: Mapping[b.BExpr, str]):
         self.names = names
 
     def text(self, node: b.BExpr) -> str:
@@ -45,6 +47,8 @@ class _Formatter:
         return f"({text})" if strength < minimum else text
 
     def _format(self, node: b.BExpr) -> tuple[str, int]:
+        if node in self.names:
+            return self.names[node], _ATOM
         match node:
             case b.BLiteral(value=value, type=type_):
                 return _literal(value, type_), _ATOM
@@ -80,10 +84,23 @@ class _Formatter:
             case b.BCall(function=function, args=args):
                 return f"{function}({', '.join(self.text(a) for a in args)})", _ATOM
             case b.BAggregate():
-                if node in self.names:
-                    return self.names[node], _ATOM
                 return self._aggregate(node), _ATOM
+            case b.BOffset(unit="cohort", operand=operand):
+                return f"cohort_start({self.text(operand)})", _ATOM
+            case b.BOffset(unit="year", operand=operand):
+                return f"same_period_last_year({self.text(operand)})", _ATOM
+            case b.BOffset(operand=operand, periods=periods):
+                return f"{self._wrapped(operand, _ATOM)}[-{periods}]", _ATOM
+            case b.BWindow():
+                return f"{self.text(node.operand)} over {WindowSpec.of(node).describe()}", 7
+            case b.BPer():
+                return self._per(node), _ATOM
         raise TypeError(f"cannot format {node!r}")
+
+    def _per(self, node: b.BPer) -> str:
+        body = f": {self.text(node.body)}" if node.body is not None else ""
+        where = f" where {self.text(node.where)}" if node.where is not None else ""
+        return f"{node.function}(per {node.entity.name}{body}{where})"
 
     def _aggregate(self, node: b.BAggregate) -> str:
         inner = node.source if node.arg is None else self._qualified(node.arg, node.source)

@@ -1,19 +1,23 @@
 """The logical plan: what a query reads, how each source's rows are grouped, what is computed.
 
 A plan is backend-neutral data. Each source is read once (`SourceRead`: projection and
-time-range pushdown); every source that metrics aggregate over gets one `SourceScan` that places
-its rows in periods, joins its links, filters, and computes all of its aggregates in a single
-grouped pass; the metric formulas then combine the aggregates cell by cell.
+time-range pushdown). Formulas are evaluated at *levels* (`Level`): the query's own cells, and
+below them the cells of every `per` (one value per entity, or per day inside a month). At each
+level every source gets one `SourceScan` per window that places its rows in the level's periods,
+joins its links, filters, and computes all of its aggregates in a single grouped pass; the
+formulas then combine the aggregates cell by cell, and a child level's `per` aggregates are
+combined into one value per parent cell.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 from attrs import frozen
 
 from metricsmith.check.checked import Calendar
-from metricsmith.model.bound import BAggregate, BExpr
+from metricsmith.model.bound import BAggregate, BExpr, BPer, BWindow, Entity
 from metricsmith.model.expr import Expr
 from metricsmith.model.types import Type
 from metricsmith.plugins.connector import TimeRange
@@ -24,7 +28,8 @@ class Query:
     """What the user asks for.
 
     `by` pairs each label as written (`accounts.segment`, `size_band`) with its formula as
-    written: a `source.column` name, or the formula of the named dimension the label names.
+    written: a `source.column` name, or the formula of the named dimension the label names
+    (the label `age` with the bare name `age` asks for ages of a cohort, see `CohortAxis`).
     `start`/`end` bound the half-open range `[start, end)`; they are timezone-aware (the API
     parses the user's strings in the calendar's zone). `filters` are row formulas."""
 
@@ -65,18 +70,45 @@ class Join:
 @frozen
 class FusedAggregate:
     """One aggregate computed in a scan's grouped pass; `name` is the column holding its
-    value per cell."""
+    value per cell, `leaf` the node formulas refer to it by (the aggregate, or the window
+    around it in a windowed scan)."""
 
     name: str
     aggregate: BAggregate
+    leaf: BAggregate | BWindow
+
+
+@frozen
+class WindowSpec:
+    """Which rows an aggregate reads at each period end `e` instead of the period's own:
+    `last` `count` units (`[e - count units, e)`), `to_date` (from the start of the calendar
+    `unit` containing the period's last instant), or `all_time`."""
+
+    kind: str
+    count: int | None = None
+    unit: str | None = None
+
+    @classmethod
+    def of(cls, node: BWindow) -> WindowSpec:
+        return cls(node.kind, node.count, node.unit)
+
+    def describe(self) -> str:
+        if self.kind == "last":
+            plural = "" if self.count == 1 else "s"
+            return f"last {self.count} {self.unit}{plural}"
+        if self.kind == "to_date":
+            return f"{self.unit} to date"
+        return "all time"
 
 
 @frozen(kw_only=True)
 class SourceScan:
-    """All aggregates over one root source, computed in one grouped pass over its rows.
+    """All aggregates over one root source with the same window, computed in one grouped pass
+    over its rows at one level.
 
-    `dimensions` (one per query dimension, in order) and `filters` are row formulas bound
-    against the root; `joins` lists every link path they or the aggregates follow."""
+    `dimensions` (the level's row dimensions, in order) and `filters` are row formulas bound
+    against the root; `entity` (per-entity levels) names each row's entity and is grouped on
+    after them; `joins` lists every link path they or the aggregates follow."""
 
     source: str
     time: EventTime | StateTime | None
@@ -84,6 +116,85 @@ class SourceScan:
     filters: tuple[BExpr, ...]
     joins: tuple[Join, ...]
     aggregates: tuple[FusedAggregate, ...]
+    entity: BExpr | None = None
+    window: WindowSpec | None = None
+
+
+@frozen(kw_only=True)
+class EntityMembers:
+    """The entities a `per` over a source with a key iterates over: that source's rows, each
+    existing from its `time` on (from the start when it has none), with the level's row
+    dimensions and the query's filters bound against it."""
+
+    source: str
+    key: str
+    time: str | None
+    dimensions: tuple[BExpr, ...]
+    filters: tuple[BExpr, ...]
+    joins: tuple[Join, ...]
+
+
+@frozen(kw_only=True)
+class PerAggregate:
+    """One `agg(per ...)` of a parent level: its body and condition are evaluated in the child
+    level, then combined into one value per parent cell; `name` is the parent's column."""
+
+    name: str
+    per: BPer
+
+
+@frozen(kw_only=True)
+class PerLevel:
+    """A child level and every `per` aggregate of the parent it serves (those iterating over
+    the same entity or sub-period share it). `reach` is how many of the parent's periods
+    before its first cell the parent reads these aggregates at (offsets above them): the
+    child iterates from there. `entity_dimensions` are the query's per-entity dimensions
+    (label, formula), evaluated in the child for each entity and grouped on when combining."""
+
+    level: Level
+    reach: int
+    aggregates: tuple[PerAggregate, ...]
+    entity_dimensions: tuple[tuple[str, BExpr], ...] = ()
+
+    @property
+    def over_periods(self) -> bool:
+        """Whether the child iterates over sub-periods (`per day`) rather than entities."""
+        return self.aggregates[0].per.entity.kind == "period"
+
+
+@frozen(kw_only=True)
+class Level:
+    """Where formulas are evaluated: one value per (period, unit).
+
+    At the query's own level and in sub-period levels (`per day`) the units are the
+    combinations of the query's dimensions; in a per-entity level they are the entities (with
+    the row dimensions they belong to). `grain` is the level's period length; `extension` the
+    number of periods computed before the first period its parent reads it at (before the
+    range at the top), because offsets in the level's formulas read them. `labels` names the
+    level's dimensions (the row dimensions at a per-entity level, all query dimensions
+    otherwise)."""
+
+    grain: str | None
+    extension: int
+    entity: Entity | None
+    members: EntityMembers | None
+    labels: tuple[str, ...]
+    scans: tuple[SourceScan, ...]
+    children: tuple[PerLevel, ...]
+
+    def leaf_columns(self) -> dict[BExpr, str]:
+        """Which column holds each leaf of the level's formulas: an aggregate, a windowed
+        aggregate, or a `per` aggregate."""
+        columns: dict[BExpr, str] = {f.leaf: f.name for s in self.scans for f in s.aggregates}
+        for child in self.children:
+            columns.update((a.per, a.name) for a in child.aggregates)
+        return columns
+
+    def walk(self) -> Iterator[Level]:
+        """This level and every level below it."""
+        yield self
+        for child in self.children:
+            yield from child.level.walk()
 
 
 @frozen(kw_only=True)
@@ -107,6 +218,16 @@ class MetricOutput:
 
 
 @frozen(kw_only=True)
+class CohortAxis:
+    """`by` a cohort and `age`: the result has a row per (cohort, age) instead of one per
+    calendar period. `cohort` is the position of the cohort dimension among the plan's
+    dimensions, `age` the position the age column takes among them in the result."""
+
+    cohort: int
+    age: int
+
+
+@frozen(kw_only=True)
 class Plan:
     calendar: Calendar
     grain: str | None
@@ -114,11 +235,21 @@ class Plan:
     end: dt.datetime | None
     #: The instant "now" for state sources when the range has no end.
     as_of: dt.datetime
+    #: The query's dimensions (labels as written, without `age`), in order.
     dimensions: tuple[str, ...]
+    #: Which of them is `cohort(...)` (its position), if any: what `cohort_start` reads.
+    cohort_dimension: int | None
+    #: Set when the query asks for `age`.
+    cohort_axis: CohortAxis | None
     reads: tuple[SourceRead, ...]
-    scans: tuple[SourceScan, ...]
+    top: Level
     metrics: tuple[MetricOutput, ...]
 
-    def aggregate_columns(self) -> dict[BAggregate, str]:
-        """Which cell column holds each aggregate."""
-        return {f.aggregate: f.name for scan in self.scans for f in scan.aggregates}
+    @property
+    def scans(self) -> tuple[SourceScan, ...]:
+        """The grouped passes of the query's own level."""
+        return self.top.scans
+
+    def aggregate_columns(self) -> dict[BExpr, str]:
+        """Which cell column holds each leaf of the metric formulas."""
+        return self.top.leaf_columns()

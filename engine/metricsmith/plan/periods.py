@@ -11,6 +11,9 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 GRAINS = ("day", "week", "month", "quarter", "year")
+#: How many periods of a grain make a calendar year; days and weeks do not divide years.
+PERIODS_PER_YEAR = {"month": 12, "quarter": 4, "year": 1}
+_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
@@ -33,13 +36,25 @@ def floor_to_period(day: dt.date, grain: str, week_start: int) -> dt.date:
 
 def next_period(start: dt.date, grain: str) -> dt.date:
     """The first day of the period after the one starting on `start`."""
+    return _step(start, grain, 1)
+
+
+def previous_period(start: dt.date, grain: str) -> dt.date:
+    """The first day of the period before the one starting on `start`."""
+    return _step(start, grain, -1)
+
+
+def _step(start: dt.date, grain: str, count: int) -> dt.date:
     if grain == "day":
-        return start + dt.timedelta(days=1)
+        return start + dt.timedelta(days=count)
     if grain == "week":
-        return start + dt.timedelta(days=7)
-    months = {"month": 1, "quarter": 3, "year": 12}[grain]
-    index = start.year * 12 + start.month - 1 + months
+        return start + dt.timedelta(days=7 * count)
+    index = start.year * 12 + start.month - 1 + _MONTHS[grain] * count
     return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def is_finer_or_equal(grain: str, than: str) -> bool:
+    return GRAINS.index(grain) <= GRAINS.index(than)
 
 
 def local_midnight(day: dt.date, timezone: str) -> dt.datetime:
@@ -86,3 +101,61 @@ def widen_to_periods(
     start_day = floor_to_period(local_date(first, timezone), grain, week_start)
     end_day = next_period(floor_to_period(local_date(last, timezone), grain, week_start), grain)
     return local_midnight(start_day, timezone), local_midnight(end_day, timezone)
+
+
+def starts_before(
+    boundary: dt.datetime, grain: str, count: int, timezone: str, week_start: int
+) -> list[dt.date]:
+    """The first local days of the `count` periods that end at `boundary`, oldest first. When
+    `boundary` is not a period boundary the last of them is cut short there."""
+    if count <= 0:
+        return []
+    last = floor_to_period(local_date(boundary - _MICROSECOND, timezone), grain, week_start)
+    days = [last]
+    for _ in range(count - 1):
+        days.append(previous_period(days[-1], grain))
+    return days[::-1]
+
+
+def extended_start(
+    boundary: dt.datetime, grain: str, count: int, timezone: str, week_start: int
+) -> dt.datetime:
+    """The instant `count` periods before `boundary` (see `starts_before`)."""
+    days = starts_before(boundary, grain, count, timezone, week_start)
+    return local_midnight(days[0], timezone) if days else boundary
+
+
+def window_start(
+    end: dt.datetime,
+    kind: str,
+    count: int | None,
+    unit: str | None,
+    timezone: str,
+    week_start: int,
+) -> dt.datetime | None:
+    """Where a window ending at `end` starts (None: at the beginning of time). `last N` units
+    go back N local calendar units (days keep the wall-clock time across daylight-saving
+    changes; months that lack the day end on their last day); `to date` starts at the first
+    local day of the calendar unit containing the window's last instant."""
+    if kind == "all_time":
+        return None
+    assert unit is not None
+    if kind == "to_date":
+        last_day = local_date(end - _MICROSECOND, timezone)
+        return local_midnight(floor_to_period(last_day, unit, week_start), timezone)
+    assert count is not None
+    zone = ZoneInfo(timezone)
+    wall = end.astimezone(zone).replace(tzinfo=None)
+    if unit in ("day", "week"):
+        wall -= dt.timedelta(days=count * (7 if unit == "week" else 1))
+    else:
+        wall = _months_back(wall, count * _MONTHS[unit])
+    return wall.replace(tzinfo=zone).astimezone(dt.UTC)
+
+
+def _months_back(wall: dt.datetime, months: int) -> dt.datetime:
+    index = wall.year * 12 + wall.month - 1 - months
+    year, month = index // 12, index % 12 + 1
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    last_day = (following - dt.timedelta(days=1)).day
+    return wall.replace(year=year, month=month, day=min(wall.day, last_day))

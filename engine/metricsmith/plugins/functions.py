@@ -13,11 +13,16 @@ from metricsmith.model.types import Type
 #: Given the argument types, the result type, or a message saying why the call is wrong.
 Signature = Callable[[Sequence[Type]], "Type | str"]
 
+#: Stands, in the arguments handed to `ScalarFunction.constants`, for one that is not a constant.
+NOT_CONSTANT = object()
+
 
 @frozen
 class ScalarFunction:
     """A row-level function. `arrow` receives evaluated arguments (Arrow arrays or scalars of
-    equal length) and returns an Arrow array."""
+    equal length) and returns an Arrow array. `constants`, when given, checks a well-typed call
+    before any data is read: it receives each argument's value where the argument is written as
+    a constant (`NOT_CONSTANT` elsewhere) and returns what is wrong, or None."""
 
     name: str
     min_args: int
@@ -26,6 +31,7 @@ class ScalarFunction:
     arrow: Callable[..., pa.Array | pa.ChunkedArray | pa.Scalar]
     doc: str
     example: str
+    constants: Callable[[Sequence[object]], str | None] | None = None
 
 
 #: A grouped implementation: (values, each row's group id in 0..n-1 as int64, in row order, n

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 import pluggy
 from attrs import frozen
 
+from metricsmith.execute.sql import spark_table
 from metricsmith.plugins import hookspecs
 from metricsmith.plugins.builtin import connectors, formats, functions
 from metricsmith.plugins.connector import Connector
@@ -25,7 +26,7 @@ from metricsmith.plugins.formats import OutputFormat
 from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
 
 #: Built-in features are plugins like any other, registered before the installed ones.
-BUILTIN_PLUGINS: tuple[types.ModuleType, ...] = (connectors, formats, functions)
+BUILTIN_PLUGINS: tuple[types.ModuleType, ...] = (connectors, formats, functions, spark_table)
 #: Comma-separated entry-point or distribution names to load; unset loads all, "" none.
 SELECTION_VARIABLE = "METRICSMITH_PLUGINS"
 

@@ -1,8 +1,9 @@
-"""The result grid: every period of the range × every dimension combination any scan saw.
+"""The cells of a level: every period × every combination of key values any grouped pass saw.
 
-Each scan's groups land in their cells; a cell a scan has no rows for gets the aggregate's
+Each pass's groups land in their cells; a cell a pass has no rows for gets the aggregate's
 value for nothing (0 for counts and sums, null otherwise). Combinations are sorted by their
-values (nulls last) and periods are in time order, so the grid comes out sorted.
+values (nulls last) and periods are in time order, so the cells come out sorted. Cells are laid
+out period-major: cell `period * units + unit`.
 """
 
 from __future__ import annotations
@@ -21,51 +22,52 @@ from metricsmith.execute.arrow.values import int64_numpy
 
 @frozen
 class Grid:
-    periods: np.ndarray  # the period index of each cell
-    dimensions: tuple[pa.Array, ...]
-    aggregates: dict[str, pa.Array]
+    """`units` holds one array per key (one value per combination); `columns` one value per
+    cell; `present` marks the cells the passes listed in `build_grid(presence=...)` had rows
+    for."""
 
-    @property
-    def size(self) -> int:
-        return len(self.periods)
+    units: tuple[pa.Array, ...]
+    unit_count: int
+    columns: dict[str, pa.Array]
+    present: np.ndarray
 
 
 def build_grid(
-    scans: Sequence[ScanCells],
+    passes: Sequence[ScanCells],
     period_count: int,
-    dimension_count: int,
+    key_count: int,
     empty_values: Mapping[str, object],
+    presence: int = 0,
 ) -> Grid:
-    """`empty_values` gives, for each aggregate column, its value over no rows."""
-    combinations, scan_combination = _combinations(scans, dimension_count)
-    width = len(combinations[0]) if dimension_count else 1
+    """`empty_values` gives, for each column, its value over no rows; `presence` says how
+    many of the first passes mark cells present."""
+    combinations, pass_combination = _combinations(passes, key_count)
+    width = len(combinations[0]) if key_count else 1
     size = period_count * width
-    aggregates: dict[str, pa.Array] = {}
-    for scan, combination in zip(scans, scan_combination, strict=True):
-        cell = scan.periods * width + combination
+    columns: dict[str, pa.Array] = {}
+    present = np.zeros(size, dtype=bool)
+    for number, (cells, combination) in enumerate(zip(passes, pass_combination, strict=True)):
+        cell = cells.periods * width + combination
+        if number < presence:
+            present[cell] = True
         position = np.full(size, -1, dtype=np.int64)
         position[cell] = np.arange(len(cell))
         indices = pa.array(position, mask=position < 0)
-        for name, values in scan.aggregates.items():
-            aggregates[name] = _fill_empty(values.take(indices), empty_values[name])
-    tiled = np.tile(np.arange(width), period_count)
-    return Grid(
-        periods=np.repeat(np.arange(period_count), width),
-        dimensions=tuple(values.take(pa.array(tiled)) for values in combinations),
-        aggregates=aggregates,
-    )
+        for name, values in cells.aggregates.items():
+            columns[name] = fill_empty(values.take(indices), empty_values[name])
+    return Grid(units=combinations, unit_count=width, columns=columns, present=present)
 
 
 def _combinations(
-    scans: Sequence[ScanCells], dimension_count: int
+    passes: Sequence[ScanCells], key_count: int
 ) -> tuple[tuple[pa.Array, ...], list[np.ndarray]]:
-    """The distinct dimension combinations over all scans, sorted (one array per dimension),
-    and for each scan the combination number of each of its groups."""
-    if dimension_count == 0:
-        return (), [np.zeros(len(scan.periods), dtype=np.int64) for scan in scans]
-    if not scans:
-        return tuple(pa.array([], pa.null()) for _ in range(dimension_count)), []
-    columns = [_concatenate([scan.dimensions[i] for scan in scans]) for i in range(dimension_count)]
+    """The distinct key combinations over all passes, sorted (one array per key), and for
+    each pass the combination number of each of its groups."""
+    if key_count == 0:
+        return (), [np.zeros(len(cells.periods), dtype=np.int64) for cells in passes]
+    if not passes:
+        return tuple(pa.array([], pa.null()) for _ in range(key_count)), []
+    columns = [concatenate([cells.dimensions[i] for cells in passes]) for i in range(key_count)]
     composite = np.zeros(len(columns[0]), dtype=np.int64)
     for column in columns:
         encoded = pc.dictionary_encode(column)
@@ -78,20 +80,20 @@ def _combinations(
     rank[order.to_numpy()] = np.arange(len(distinct))
     ordered = table.take(order)
     sorted_columns = tuple(ordered.column(i).combine_chunks() for i in range(len(columns)))
-    numbers = rank[number]
-    bounds = np.cumsum([0, *(len(scan.periods) for scan in scans)])
+    numbers = rank[number.ravel()]
+    bounds = np.cumsum([0, *(len(cells.periods) for cells in passes)])
     return sorted_columns, [numbers[a:b] for a, b in itertools.pairwise(bounds)]
 
 
-def _concatenate(arrays: list[pa.Array]) -> pa.Array:
-    """One array from per-scan values of a dimension, which may differ in Arrow type (an
-    all-null dimension, integers of different widths)."""
+def concatenate(arrays: Sequence[pa.Array]) -> pa.Array:
+    """One array from values that may differ in Arrow type (an all-null key, integers of
+    different widths)."""
     typed = [a.type for a in arrays if not pa.types.is_null(a.type)]
     target = typed[0] if typed else pa.null()
     return pa.concat_arrays([a if a.type == target else pc.cast(a, target) for a in arrays])
 
 
-def _fill_empty(values: pa.Array, empty: object) -> pa.Array:
+def fill_empty(values: pa.Array, empty: object) -> pa.Array:
     if empty is None or values.null_count == 0:
         return values
     return pc.fill_null(values, pa.scalar(empty).cast(values.type))

@@ -1,5 +1,5 @@
-"""Runs a plan on pyarrow: read each source once, one grouped pass per scan, then the metric
-arithmetic over the cells."""
+"""Runs a plan on pyarrow: read each source once, run the level tree (one grouped pass per
+source and window at each level), then evaluate the metrics over the query's cells."""
 
 from __future__ import annotations
 
@@ -7,21 +7,19 @@ from collections.abc import Mapping
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from attrs import define, field
 
 from metricsmith.check.checked import CheckedProject
-from metricsmith.execute.arrow.cells import Grid, build_grid
-from metricsmith.execute.arrow.evaluate import Evaluator
-from metricsmith.execute.arrow.frame import RowFrame, Sources
-from metricsmith.execute.arrow.grouping import ScanCells, group_scan
+from metricsmith.execute.arrow.frame import Sources
+from metricsmith.execute.arrow.levels import LevelGrid, LevelRunner, cohort_periods
 from metricsmith.execute.arrow.reading import read_source
-from metricsmith.execute.arrow.timeline import Timeline, build_timeline, extent, place
-from metricsmith.execute.arrow.values import Datum, arrow_type, as_array
-from metricsmith.model import bound as b
-from metricsmith.plan.nodes import Plan, SourceRead, SourceScan
+from metricsmith.execute.arrow.timeline import Timeline, build_timeline, extend, extent
+from metricsmith.execute.arrow.values import arrow_type, as_array
+from metricsmith.plan.nodes import EventTime, Plan, SourceRead
 from metricsmith.plan.periods import epoch_micros
+from metricsmith.plan.planner import AGE
 from metricsmith.plugins.builtin.functions import calendar_scope
-from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
 
 
 @define
@@ -39,7 +37,8 @@ def execute_plan(
     plan: Plan, project: CheckedProject, stats: ExecutionStats | None = None
 ) -> pa.Table:
     """The query's answer: a column named after the grain (each period's first day), one per
-    dimension, one per metric; a row per cell, sorted by period and then dimensions."""
+    dimension, one per metric; a row per cell, sorted by period and then dimensions. With
+    `age`, a row per (cohort, age) and no period column."""
     from metricsmith.plugins.manager import get_registry
 
     registry = get_registry()
@@ -52,93 +51,82 @@ def execute_plan(
                 stats.reads.append(read)
                 stats.rows_read[read.source] = tables[read.source].num_rows
         sources = Sources(project, tables, registry.scalar_functions, calendar.timezone)
-        timeline = _timeline(plan, tables)
-        scans = [
-            _run_scan(scan, sources, timeline, registry.aggregate_functions) for scan in plan.scans
-        ]
-        empty = {
-            f.name: registry.aggregate_functions[f.aggregate.function].empty
-            for scan in plan.scans
-            for f in scan.aggregates
-        }
-        grid = build_grid(scans, timeline.count, len(plan.dimensions), empty)
-        return _result(plan, grid, timeline, registry.scalar_functions)
+        output = _timeline(plan, tables)
+        timeline = extend(output, plan.top.extension, calendar)
+        cohort = None if plan.cohort_dimension is None else plan.dimensions[plan.cohort_dimension]
+        runner = LevelRunner(
+            sources, calendar, registry.scalar_functions, registry.aggregate_functions, cohort
+        )
+        grid = runner.run(plan.top, timeline)
+        cells = runner.cells(grid)
+        values = {}
+        for metric in plan.metrics:
+            result = as_array(cells.evaluate(metric.formula), grid.size)
+            target = arrow_type(metric.type, calendar.timezone)
+            if target is not None and not pa.types.is_decimal(target) and result.type != target:
+                result = result.cast(target)
+            values[metric.name] = result
+        skipped = timeline.count - output.count
+        if plan.cohort_axis is not None:
+            return _by_age(plan, grid, output.count, skipped, values)
+        return _by_period(plan, grid, output, skipped, values)
 
 
 def _timeline(plan: Plan, tables: Mapping[str, pa.Table]) -> Timeline:
+    """The periods of the range; without a range, of the data every level reads."""
     extents = []
     if plan.start is None or plan.end is None:
         as_of = epoch_micros(plan.as_of)
-        for scan in plan.scans:
-            found = extent(scan, tables[scan.source], plan.calendar.timezone, as_of)
-            if found is not None:
-                extents.append(found)
+        timezone = plan.calendar.timezone
+        for level in plan.top.walk():
+            axes = [(scan.source, scan.time) for scan in level.scans]
+            if level.members is not None and level.members.time is not None:
+                axes.append((level.members.source, EventTime(level.members.time)))
+            for source, time in axes:
+                found = extent(time, tables[source], source, timezone, as_of)
+                if found is not None:
+                    extents.append(found)
     return build_timeline(plan, extents)
 
 
-def _run_scan(
-    scan: SourceScan,
-    sources: Sources,
-    timeline: Timeline,
-    functions: Mapping[str, AggregateFunction],
-) -> ScanCells:
-    table = sources.tables[scan.source]
-    placement = place(scan, table, timeline, sources.timezone)
-    periods = placement.periods
-    if placement.rows is not None:
-        table = table.take(pa.array(placement.rows))
-    frame = sources.frame(scan.source, table)
-    if scan.filters:
-        keep = _all_true(frame, scan.filters)
-        if not keep.all():
-            frame = sources.frame(scan.source, table.filter(pa.array(keep)))
-            periods = periods[keep]
-    return group_scan(scan, frame, periods, timeline.count, functions)
-
-
-def _all_true(frame: RowFrame, conditions: tuple[b.BExpr, ...]) -> np.ndarray:
-    """Rows where every condition is true (null counts as false)."""
-    keep = np.ones(frame.num_rows, dtype=bool)
-    for condition in conditions:
-        values = as_array(frame.evaluate(condition), frame.num_rows)
-        keep &= values.fill_null(False).to_numpy(zero_copy_only=False)
-    return keep
-
-
-class _Cells(Evaluator):
-    """Evaluates metric formulas over the grid: an aggregate is its column of cells."""
-
-    def __init__(self, grid: Grid, columns: dict[b.BAggregate, str], **options):
-        super().__init__(**options)
-        self.grid = grid
-        self.columns = columns
-
-    def leaf(self, node: b.BColumn | b.BAggregate) -> Datum:
-        if isinstance(node, b.BAggregate):
-            return self.grid.aggregates[self.columns[node]]
-        return super().leaf(node)
-
-
-def _result(
-    plan: Plan, grid: Grid, timeline: Timeline, functions: Mapping[str, ScalarFunction]
+def _by_period(
+    plan: Plan, grid: LevelGrid, output: Timeline, skipped: int, values: dict[str, pa.Array]
 ) -> pa.Table:
-    timezone = plan.calendar.timezone
-    cells = _Cells(
-        grid,
-        plan.aggregate_columns(),
-        functions=functions,
-        timezone=timezone,
-        origin=", ".join(scan.source for scan in plan.scans) or "the query",
-    )
+    units = grid.unit_count
     columns: dict[str, pa.Array] = {}
     if plan.grain is not None:
-        labels = pa.array(timeline.labels or [], type=pa.date32())
-        columns[plan.grain] = labels.take(pa.array(grid.periods))
-    columns.update(zip(plan.dimensions, grid.dimensions, strict=True))
-    for metric in plan.metrics:
-        values = as_array(cells.evaluate(metric.formula), grid.size)
-        target = arrow_type(metric.type, timezone)
-        if target is not None and not pa.types.is_decimal(target) and values.type != target:
-            values = values.cast(target)
-        columns[metric.name] = values
+        labels = pa.array(output.labels or [], type=pa.date32())
+        columns[plan.grain] = labels.take(pa.array(np.repeat(np.arange(output.count), units)))
+    tiled = pa.array(np.tile(np.arange(units), output.count))
+    for label, unit in zip(plan.dimensions, grid.units, strict=True):
+        columns[label] = unit.take(tiled)
+    first = skipped * units
+    columns.update((name, value.slice(first)) for name, value in values.items())
     return pa.table(columns)
+
+
+def _by_age(
+    plan: Plan, grid: LevelGrid, periods: int, skipped: int, values: dict[str, pa.Array]
+) -> pa.Table:
+    """A row per (cohort, age 0..periods-1) for every cohort whose own period is in the range;
+    a cell whose period lies beyond the range is null (the cohort is too young)."""
+    axis = plan.cohort_axis
+    assert axis is not None
+    units = grid.unit_count
+    cohort = cohort_periods(grid, plan.dimensions[axis.cohort], plan.calendar.timezone)
+    cohort = np.where(cohort >= skipped, cohort, -1)
+    kept = np.flatnonzero(cohort >= 0)
+    unit = np.repeat(kept, periods)
+    age = np.tile(np.arange(periods, dtype=np.int64), len(kept))
+    period = cohort[unit] + age
+    reached = period < skipped + periods
+    cell = pa.array(np.where(reached, period, 0) * units + unit, mask=~reached)
+    dimensions = [
+        (label, grid.units[i].take(pa.array(unit))) for i, label in enumerate(plan.dimensions)
+    ]
+    dimensions.insert(axis.age, (AGE, pa.array(age)))
+    table = pa.table({**dict(dimensions), **{n: v.take(cell) for n, v in values.items()}})
+    if axis.age == len(plan.dimensions):
+        return table
+    order = pc.sort_indices(table, sort_keys=[(label, "ascending") for label, _ in dimensions])
+    return table.take(order)

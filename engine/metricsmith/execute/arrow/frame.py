@@ -9,7 +9,7 @@ SQL left join would (`coalesce(accounts.segment, "none")` is "none", not null).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import attrs
 import numpy as np
@@ -40,16 +40,21 @@ class Sources:
         self.tables = tables
         self.functions = functions
         self.timezone = timezone
+        self._frames: dict[str, RowFrame] = {}
         self._linked: dict[str, RowFrame] = {}
 
-    def frame(self, source: str, table: pa.Table) -> RowFrame:
-        return RowFrame(source, table, self)
+    def frame(self, source: str) -> RowFrame:
+        """Every row read of `source` (one frame per query, so what a formula evaluates to
+        is shared by every grouped pass over the source)."""
+        if source not in self._frames:
+            self._frames[source] = RowFrame(source, self.tables[source], self)
+        return self._frames[source]
 
     def linked(self, source: str) -> RowFrame:
         """The frame link lookups land in: every row of `source` plus one all-null row."""
         if source not in self._linked:
             table = self.tables[source]
-            _require_unique_key(source, table, self.project.sources[source].key)
+            require_unique_key(source, table, self.project.sources[source].key)
             empty = pa.table({f.name: pa.nulls(1, f.type) for f in table.schema})
             self._linked[source] = RowFrame(source, pa.concat_tables([table, empty]), self)
         return self._linked[source]
@@ -59,27 +64,38 @@ class Sources:
         when there is none)."""
         target = self.project.sources[source].links[link]
         keys = self.tables[target][self.project.sources[target].key].combine_chunks()
-        if values.type != keys.type:
-            values = _cast_link(values, keys.type, source, link)
-        # A null link reaches nothing, even if some key is (wrongly) null.
-        found = pc.index_in(values, value_set=keys, skip_nulls=True)
-        if isinstance(found, pa.ChunkedArray):
-            found = found.combine_chunks()
+        found = positions_of(values, keys, source, link)
         return pc.fill_null(found, len(keys)) if found.null_count else found
 
 
-def _cast_link(values, key_type: pa.DataType, source: str, link: str):
-    try:
-        return pc.cast(values, key_type)
-    except pa.ArrowException as error:
-        raise DataError(
-            f"link values cannot be compared with the linked key ({key_type}): {error}",
-            source=source,
-            column=link,
-        ) from error
+def all_true(frame: RowFrame, conditions: Sequence[b.BExpr]) -> np.ndarray:
+    """Rows where every condition is true (null counts as false)."""
+    keep = np.ones(frame.num_rows, dtype=bool)
+    for condition in conditions:
+        values = as_array(frame.evaluate(condition), frame.num_rows)
+        keep &= values.fill_null(False).to_numpy(zero_copy_only=False)
+    return keep
 
 
-def _require_unique_key(source: str, table: pa.Table, key: str) -> None:
+def positions_of(
+    values: pa.Array | pa.ChunkedArray, keys: pa.Array, source: str, column: str
+) -> pa.Array:
+    """For each value (of `source.column`), the position of the equal key (null: none)."""
+    if values.type != keys.type:
+        try:
+            values = pc.cast(values, keys.type)
+        except pa.ArrowException as error:
+            raise DataError(
+                f"the values cannot be compared with the key they name ({keys.type}): {error}",
+                source=source,
+                column=column,
+            ) from error
+    # A null value names nothing, even if some key is (wrongly) null.
+    found = pc.index_in(values, value_set=keys, skip_nulls=True)
+    return found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
+
+
+def require_unique_key(source: str, table: pa.Table, key: str) -> None:
     """A key that repeats would silently pick one of its rows; name the first repeat."""
     column = table[key]
     if pc.count_distinct(column).as_py() == len(column) - column.null_count:

@@ -1,27 +1,38 @@
-"""The grouped pass of one scan: every aggregate over a source, in one go.
+"""The grouped pass of one scan: every aggregate over a source (and window) in one go.
 
-Rows are grouped by (period, dimension values). Each key becomes small integer codes and the
-codes combine into one int64 group id per row, so grouping never hashes strings more than once.
-Aggregates with a pyarrow hash kernel run together in a single `group_by`; the others get the
-group ids and compute every group at once. A `where` does not split the pass: an aggregate's
-input is its value where the condition holds and null elsewhere.
+Rows are grouped by (period, key values). Each key becomes small integer codes (computed once
+over the source's rows, then read through the placement) and the codes combine into one int64
+group id per placed row, so grouping never hashes strings more than once. A `where` does not
+split the pass: an aggregate's input is its value where the condition holds and null
+elsewhere.
+
+At a per-entity level over a source with a key, the key is the entity itself: each row's
+entity is looked up among the entities once, and the group id is `period * entities + entity`,
+which lays the results out densely, one value per (period, entity).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
+import attrs
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from attrs import frozen
 
-from metricsmith.errors import DataError
+from metricsmith.execute.arrow.aggregation import (
+    EXACT_FLOAT_INTEGERS,
+    Input,
+    Request,
+    aggregate_groups,
+    where_true,
+)
 from metricsmith.execute.arrow.frame import RowFrame
+from metricsmith.execute.arrow.placement import Ranges
 from metricsmith.execute.arrow.values import as_array, true_array
 from metricsmith.model.bound import BAggregate
-from metricsmith.plan.formatting import format_expr
+from metricsmith.model.types import Type
 from metricsmith.plan.nodes import SourceScan
 from metricsmith.plugins.functions import AggregateFunction
 
@@ -30,71 +41,157 @@ from metricsmith.plugins.functions import AggregateFunction
 _DENSE_GROUPS = 1 << 22
 
 
-# Hash kernels whose result has the type of their input.
-_SAME_TYPE_KERNELS = frozenset({"min", "max", "sum", "first", "last"})
-
-
 @frozen
 class ScanCells:
-    """One scan's result: a row per group that has rows."""
+    """Groups with rows: each one's period, key values (one array per key) and aggregates."""
 
     periods: np.ndarray
     dimensions: tuple[pa.Array, ...]
     aggregates: dict[str, pa.Array]
 
 
-def group_scan(
+@frozen
+class PlacedRows:
+    """The rows a grouped pass reads: `frame` holds the source's rows, `rows` the source row of
+    each placed row (None: each row once, in order) and `periods` its period."""
+
+    frame: RowFrame
+    rows: np.ndarray | None
+    periods: np.ndarray
+
+    def keep(self, mask: np.ndarray) -> PlacedRows:
+        """Only the placed rows whose source row is marked in `mask`."""
+        if mask.all():
+            return self
+        kept = mask if self.rows is None else mask[self.rows]
+        rows = np.flatnonzero(kept) if self.rows is None else self.rows[kept]
+        return attrs.evolve(self, rows=rows, periods=self.periods[kept])
+
+    def read(self, per_source_row: np.ndarray) -> np.ndarray:
+        """Per-source-row values for each placed row."""
+        return per_source_row if self.rows is None else per_source_row[self.rows]
+
+
+def group_cells(
     scan: SourceScan,
-    frame: RowFrame,
-    periods: np.ndarray,
+    placed: PlacedRows,
     period_count: int,
     functions: Mapping[str, AggregateFunction],
 ) -> ScanCells:
-    keys = [(periods, period_count)]
-    dictionaries = []
-    for dimension in scan.dimensions:
-        codes, dictionary = frame.codes(dimension)
-        keys.append((codes, len(dictionary) + 1))
-        dictionaries.append(dictionary)
-    groups, group_count = _group_ids(keys, frame.num_rows)
+    """Group by period, the scan's dimensions and (at an identifier level) its entity; one
+    result per group that has rows."""
+    frame = placed.frame
+    nodes = [*scan.dimensions, *([scan.entity] if scan.entity is not None else [])]
+    encoded = [frame.codes(node) for node in nodes]
+    if scan.entity is not None:
+        # A row naming no entity belongs to none.
+        codes, dictionary = encoded[-1]
+        placed = placed.keep(codes < len(dictionary))
+    keys = [(placed.periods, period_count)]
+    keys += [(placed.read(codes), len(dictionary) + 1) for codes, dictionary in encoded]
+    groups, group_count = group_ids(keys, len(placed.periods))
     present = np.flatnonzero(np.bincount(groups, minlength=group_count))
     # Any row of a group shows the group's key codes.
     representative = np.empty(group_count, dtype=np.int64)
     representative[groups] = np.arange(len(groups))
     rows = representative[present]
-
-    aggregates: dict[str, pa.Array] = {}
-    hashed: dict[str, tuple[pa.Array, str]] = {}
-    for fused in scan.aggregates:
-        function = functions[fused.aggregate.function]
-        values = _input(frame, fused.aggregate)
-        if function.hash_name is not None:
-            hashed[fused.name] = (values, function.hash_name)
-            continue
-        with _naming_failures(scan.source, [fused.aggregate]):
-            result = function.grouped(values, groups, group_count, fused.aggregate.params)
-        aggregates[fused.name] = result.take(pa.array(present))
-    hashed_nodes = [f.aggregate for f in scan.aggregates if f.name in hashed]
-    with _naming_failures(scan.source, hashed_nodes):
-        aggregates.update(_hash_aggregates(hashed, groups, group_count, present))
-    dimensions = tuple(
-        _decode(codes[rows], dictionary)
-        for (codes, _), dictionary in zip(keys[1:], dictionaries, strict=True)
+    results = aggregate_groups(_requests(scan, placed, functions), groups, group_count, scan.source)
+    taken = pa.array(present)
+    return ScanCells(
+        periods=placed.periods[rows],
+        dimensions=tuple(
+            decode(codes[rows], dictionary)
+            for (codes, _), (_, dictionary) in zip(keys[1:], encoded, strict=True)
+        ),
+        aggregates={name: values.take(taken) for name, values in results.items()},
     )
-    return ScanCells(periods=periods[rows], dimensions=dimensions, aggregates=aggregates)
 
 
-@contextlib.contextmanager
-def _naming_failures(source: str, aggregates: list[BAggregate]) -> Iterator[None]:
-    """Arrow refusing an aggregate's data becomes a data error naming the aggregate."""
-    try:
-        yield
-    except pa.ArrowException as error:
-        names = ", ".join(f"`{format_expr(node)}`" for node in aggregates)
-        raise DataError(f"cannot compute {names}: {error}", source=source) from error
+def group_members(
+    scan: SourceScan,
+    placed: PlacedRows,
+    member_of_row: np.ndarray,
+    period_count: int,
+    member_count: int,
+    functions: Mapping[str, AggregateFunction],
+) -> dict[str, pa.Array]:
+    """Group by (period, entity) where `member_of_row` gives each source row's entity (-1:
+    none); one result per (period, entity), null where the entity has no values."""
+    placed = placed.keep(member_of_row >= 0)
+    groups = placed.periods * member_count + placed.read(member_of_row)
+    requests = _requests(scan, placed, functions)
+    return aggregate_groups(requests, groups, period_count * member_count, scan.source)
 
 
-def _group_ids(keys: list[tuple[np.ndarray, int]], row_count: int) -> tuple[np.ndarray, int]:
+def range_totals(
+    scan: SourceScan,
+    frame: RowFrame,
+    ranges: Ranges,
+    keep: np.ndarray,
+    member_of_row: np.ndarray,
+    period_count: int,
+    member_count: int,
+    functions: Mapping[str, AggregateFunction],
+) -> dict[str, pa.Array] | None:
+    """The scan's counts and integer sums per (period, entity) straight from each row's
+    period range — its value added where the range starts and taken away after it ends, then
+    running totals along the periods — so no row is repeated (a row in force for years adds
+    two numbers, not one per period). None when an aggregate of the scan is of another kind,
+    or its totals could exceed the integers float64 holds exactly."""
+    kinds = [functions[f.aggregate.function].hash_name for f in scan.aggregates]
+    additive = all(
+        kind == "count" or (kind == "sum" and fused.aggregate.type == Type.INTEGER)
+        for kind, fused in zip(kinds, scan.aggregates, strict=True)
+    )
+    if not additive:
+        return None
+    placed = keep & (member_of_row >= 0) & (ranges.last >= ranges.first)
+    members = member_of_row[placed]
+    cells = (period_count + 1) * member_count
+    starts = ranges.first[placed] * member_count + members
+    stops = (ranges.last[placed] + 1) * member_count + members
+    totals = {}
+    for kind, fused in zip(kinds, scan.aggregates, strict=True):
+        values = Input(_values(frame, fused.aggregate), None)
+        weights = (values.valid() if kind == "count" else values.numbers())[placed]
+        if np.abs(weights).sum(dtype=np.float64) >= EXACT_FLOAT_INTEGERS:
+            return None
+        change = np.bincount(starts, weights, cells) - np.bincount(stops, weights, cells)
+        running = np.cumsum(change.reshape(period_count + 1, member_count), axis=0)
+        totals[fused.name] = pa.array(np.rint(running[:period_count].ravel()).astype(np.int64))
+    return totals
+
+
+def _requests(
+    scan: SourceScan, placed: PlacedRows, functions: Mapping[str, AggregateFunction]
+) -> list[Request]:
+    return [
+        Request(
+            name=fused.name,
+            function=functions[fused.aggregate.function],
+            input=Input(_values(placed.frame, fused.aggregate), placed.rows),
+            params=fused.aggregate.params,
+            node=fused.aggregate,
+        )
+        for fused in scan.aggregates
+    ]
+
+
+def _values(frame: RowFrame, aggregate: BAggregate) -> pa.Array:
+    """The values an aggregate reads from each source row."""
+    count = frame.num_rows
+    values = (
+        true_array(count)
+        if aggregate.arg is None
+        else as_array(frame.evaluate(aggregate.arg), count)
+    )
+    condition = (
+        None if aggregate.where is None else as_array(frame.evaluate(aggregate.where), count)
+    )
+    return where_true(values, condition)
+
+
+def group_ids(keys: list[tuple[np.ndarray, int]], row_count: int) -> tuple[np.ndarray, int]:
     """One id per row from several integer keys (each with its number of possible codes),
     and how many ids there can be."""
     limit = max(_DENSE_GROUPS, 4 * row_count)
@@ -116,51 +213,7 @@ def _renumber(groups: np.ndarray) -> tuple[np.ndarray, int]:
     return encoded.indices.to_numpy().astype(np.int64), len(encoded.dictionary)
 
 
-def _input(frame: RowFrame, aggregate: BAggregate) -> pa.Array:
-    """The values an aggregate reads: null wherever its condition is not true (a null
-    condition drops the row)."""
-    if aggregate.arg is None:
-        values = true_array(frame.num_rows)
-    else:
-        values = as_array(frame.evaluate(aggregate.arg), frame.num_rows)
-    if aggregate.where is None:
-        return values
-    condition = as_array(frame.evaluate(aggregate.where), frame.num_rows)
-    return pc.if_else(pc.fill_null(condition, False), values, pa.scalar(None, values.type))
-
-
-def _hash_aggregates(
-    hashed: dict[str, tuple[pa.Array, str]],
-    groups: np.ndarray,
-    group_count: int,
-    present: np.ndarray,
-) -> dict[str, pa.Array]:
-    if not hashed:
-        return {}
-    # pyarrow's hash kernels do not take durations: aggregate their microseconds instead.
-    columns = {
-        name: pc.cast(values, pa.int64()) if pa.types.is_duration(values.type) else values
-        for name, (values, _) in hashed.items()
-    }
-    grouped = (
-        pa.table({"__group": pa.array(groups), **columns})
-        .group_by("__group")
-        .aggregate([(name, kind) for name, (_, kind) in hashed.items()])
-    )
-    # Put the results in the order of `present`.
-    position = np.empty(group_count, dtype=np.int64)
-    position[grouped["__group"].to_numpy()] = np.arange(grouped.num_rows)
-    order = pa.array(position[present])
-    results = {}
-    for name, (values, kind) in hashed.items():
-        result = grouped[f"{name}_{kind}"].take(order)
-        if columns[name] is not values and kind in _SAME_TYPE_KERNELS:
-            result = pc.cast(result, values.type)
-        results[name] = result
-    return results
-
-
-def _decode(codes: np.ndarray, dictionary: pa.Array) -> pa.Array:
+def decode(codes: np.ndarray, dictionary: pa.Array) -> pa.Array:
     """Values from codes; the code one past the dictionary is null."""
     is_null = codes == len(dictionary)
     indices = pa.array(np.where(is_null, 0, codes), mask=is_null)

@@ -1,8 +1,12 @@
-"""Placing rows in periods.
+"""The periods of each level of a query.
 
 The periods' boundaries are computed once per query in Python (local midnights in the
-calendar's zone, so daylight-saving changes are exact); each row then finds its period with
-one vectorised binary search over int64 microseconds since the epoch.
+calendar's zone, so daylight-saving changes are exact); rows then find their periods with
+vectorised binary searches over int64 microseconds since the epoch (see placement.py).
+
+The query's own timeline spans its range (or the data); offsets prepend the periods they read
+(`extend`); a sub-period level (`per day`) splits its parent's periods into finer ones
+(`subdivide`), cut at the parent's boundaries so each falls in exactly one parent period.
 """
 
 from __future__ import annotations
@@ -12,27 +16,31 @@ import datetime as dt
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from attrs import frozen
+from attrs import evolve, frozen
 
+from metricsmith.check.checked import Calendar
 from metricsmith.errors import DataError
 from metricsmith.execute.arrow.values import int64_numpy, valid_numpy
-from metricsmith.plan.nodes import EventTime, Plan, SourceScan, StateTime
+from metricsmith.plan.nodes import EventTime, Plan, StateTime
 from metricsmith.plan.periods import (
     epoch_micros,
     from_epoch_micros,
     local_midnight,
     period_starts,
+    starts_before,
     widen_to_periods,
 )
 
 
 @frozen
 class Timeline:
-    """The periods of a query. `bounds` holds the n+1 instants (µs) delimiting n periods —
-    the first and last are the range's own ends — or is None when the query has neither grain
-    nor range (one period, every row). `labels` are the periods' first local days (None
-    without a grain). `as_of` is the instant state sources are read at in an unbounded query."""
+    """The periods of a level. `bounds` holds the n+1 instants (µs) delimiting n periods — the
+    first and last are the range's own ends — or is None when the query has neither grain nor
+    range (one period, every row). `labels` are the periods' first local days at the query's
+    own level (None without a grain and below the top). `as_of` is the instant state sources
+    are read at in an unbounded query."""
 
+    grain: str | None
     labels: tuple[dt.date, ...] | None
     bounds: np.ndarray | None
     as_of: int
@@ -41,14 +49,10 @@ class Timeline:
     def count(self) -> int:
         return 1 if self.bounds is None else len(self.bounds) - 1
 
-
-@frozen
-class Placement:
-    """Which rows of a scan's table are in the query (`rows`, in table order, repeated for a
-    state row in force in several periods; None: all rows once) and each one's period."""
-
-    rows: np.ndarray | None
-    periods: np.ndarray
+    @property
+    def ends(self) -> np.ndarray:
+        """The instant each period ends at: where state sources are read."""
+        return np.array([self.as_of]) if self.bounds is None else self.bounds[1:]
 
 
 def instants(
@@ -58,8 +62,7 @@ def instants(
     of the non-null values."""
     values = table[column]
     if pa.types.is_date(values.type):
-        midnights = pc.cast(pc.cast(values, pa.date32()), pa.timestamp("us"))
-        values = pc.assume_timezone(midnights, timezone, ambiguous="earliest", nonexistent="latest")
+        values = date_instants(values, timezone)
     elif not pa.types.is_timestamp(values.type):
         raise DataError(
             f"a time column must hold timestamps or dates, not {values.type}",
@@ -70,17 +73,29 @@ def instants(
     return int64_numpy(values), valid_numpy(values)
 
 
-def extent(scan: SourceScan, table: pa.Table, timezone: str, as_of: int) -> tuple[int, int] | None:
-    """The first and last instant of a scan's rows (None when it has none). A state row counts
-    from its start; its end counts too unless it lies after `as_of` (an open-ended far-future
-    end would otherwise stretch the periods to it)."""
-    match scan.time:
+def date_instants(values: pa.Array | pa.ChunkedArray, timezone: str) -> pa.Array:
+    """The instant each local date begins."""
+    midnights = pc.cast(pc.cast(values, pa.date32()), pa.timestamp("us"))
+    return pc.assume_timezone(midnights, timezone, ambiguous="earliest", nonexistent="latest")
+
+
+def extent(
+    scan_time: EventTime | StateTime | None,
+    table: pa.Table,
+    source: str,
+    timezone: str,
+    as_of: int,
+) -> tuple[int, int] | None:
+    """The first and last instant of a source's rows on a time axis (None when it has none). A
+    state row counts from its start; its end counts too unless it lies after `as_of` (an
+    open-ended far-future end would otherwise stretch the periods to it)."""
+    match scan_time:
         case EventTime(column=column):
-            times, valid = instants(table, column, scan.source, timezone)
+            times, valid = instants(table, column, source, timezone)
             times = times[valid]
         case StateTime(start=start, end=end):
-            starts, valid_starts = instants(table, start, scan.source, timezone)
-            ends, valid_ends = instants(table, end, scan.source, timezone)
+            starts, valid_starts = instants(table, start, source, timezone)
+            ends, valid_ends = instants(table, end, source, timezone)
             ends = ends[valid_ends & (ends <= as_of)]
             times = np.concatenate([starts[valid_starts], ends])
         case _:
@@ -90,7 +105,7 @@ def extent(scan: SourceScan, table: pa.Table, timezone: str, as_of: int) -> tupl
 
 def build_timeline(plan: Plan, extents: list[tuple[int, int]]) -> Timeline:
     """The periods of the query's range; a missing end of the range is taken from the data
-    (`extents` of every scan), widened to whole periods."""
+    (`extents` of every source read on a time axis), widened to whole periods."""
     calendar = plan.calendar
     as_of = epoch_micros(plan.as_of)
     first = min((e[0] for e in extents), default=None)
@@ -98,13 +113,15 @@ def build_timeline(plan: Plan, extents: list[tuple[int, int]]) -> Timeline:
     start, end = plan.start, plan.end
     if plan.grain is None:
         if start is None and end is None:
-            return Timeline(labels=None, bounds=None, as_of=as_of)
+            return Timeline(grain=None, labels=None, bounds=None, as_of=as_of)
         low = epoch_micros(start) if start else (first if first is not None else as_of)
         high = epoch_micros(end) if end else (last + 1 if last is not None else low)
-        return Timeline(labels=None, bounds=np.array([low, max(low, high)]), as_of=as_of)
+        return Timeline(
+            grain=None, labels=None, bounds=np.array([low, max(low, high)]), as_of=as_of
+        )
     if start is None or end is None:
         if first is None:
-            return _no_periods(as_of)
+            return _no_periods(plan.grain, as_of)
         widened = widen_to_periods(
             from_epoch_micros(first),
             from_epoch_micros(last),
@@ -114,51 +131,76 @@ def build_timeline(plan: Plan, extents: list[tuple[int, int]]) -> Timeline:
         )
         start, end = start or widened[0], end or widened[1]
     if epoch_micros(start) >= epoch_micros(end):
-        return _no_periods(as_of)
+        return _no_periods(plan.grain, as_of)
     labels = period_starts(start, end, plan.grain, calendar.timezone, calendar.week_start_index)
     inner = [epoch_micros(local_midnight(day, calendar.timezone)) for day in labels[1:]]
     bounds = np.array([epoch_micros(start), *inner, epoch_micros(end)], dtype=np.int64)
-    return Timeline(labels=tuple(labels), bounds=bounds, as_of=as_of)
+    return Timeline(grain=plan.grain, labels=tuple(labels), bounds=bounds, as_of=as_of)
 
 
-def _no_periods(as_of: int) -> Timeline:
-    return Timeline(labels=(), bounds=np.zeros(1, dtype=np.int64), as_of=as_of)
+def _no_periods(grain: str, as_of: int) -> Timeline:
+    return Timeline(grain=grain, labels=(), bounds=np.zeros(1, dtype=np.int64), as_of=as_of)
 
 
-def place(scan: SourceScan, table: pa.Table, timeline: Timeline, timezone: str) -> Placement:
-    match scan.time:
-        case EventTime(column=column) if timeline.bounds is not None:
-            times, valid = instants(table, column, scan.source, timezone)
-            return _place_events(times, valid, timeline.bounds)
-        case StateTime(start=start, end=end):
-            return _place_states(
-                instants(table, start, scan.source, timezone),
-                instants(table, end, scan.source, timezone),
-                timeline,
-            )
-    return Placement(rows=None, periods=np.zeros(table.num_rows, dtype=np.int64))
+def extend(timeline: Timeline, count: int, calendar: Calendar) -> Timeline:
+    """The timeline with `count` more periods before its first (whole periods of its grain,
+    the last of them cut short where the timeline starts if that is not a boundary)."""
+    if count == 0 or timeline.bounds is None or timeline.count == 0:
+        return timeline
+    assert timeline.grain is not None
+    first = from_epoch_micros(int(timeline.bounds[0]))
+    days = starts_before(first, timeline.grain, count, calendar.timezone, calendar.week_start_index)
+    before = [epoch_micros(local_midnight(day, calendar.timezone)) for day in days]
+    labels = None if timeline.labels is None else (*days, *timeline.labels)
+    bounds = np.concatenate([np.array(before, dtype=np.int64), timeline.bounds])
+    return evolve(timeline, labels=labels, bounds=bounds)
 
 
-def _place_events(times: np.ndarray, valid: np.ndarray, bounds: np.ndarray) -> Placement:
-    periods = np.searchsorted(bounds, times, side="right") - 1
-    keep = valid & (periods >= 0) & (periods < len(bounds) - 1)
-    if keep.all():
-        return Placement(rows=None, periods=periods)
-    return Placement(rows=np.flatnonzero(keep), periods=periods[keep])
+def drop_first(timeline: Timeline, count: int) -> Timeline:
+    """The timeline without its first `count` periods."""
+    if count <= 0 or timeline.bounds is None or timeline.count == 0:
+        return timeline
+    labels = None if timeline.labels is None else timeline.labels[count:]
+    return evolve(timeline, labels=labels, bounds=timeline.bounds[count:])
 
 
-def _place_states(
-    starts: tuple[np.ndarray, np.ndarray], ends: tuple[np.ndarray, np.ndarray], timeline: Timeline
-) -> Placement:
-    """A state row is in force at the end e of a period when start < e <= end (or the end is
-    null); it is repeated once for each such period."""
-    period_ends = np.array([timeline.as_of]) if timeline.bounds is None else timeline.bounds[1:]
-    (start, has_start), (end, has_end) = starts, ends
-    first = np.searchsorted(period_ends, start, side="right")
-    last = np.where(
-        has_end, np.searchsorted(period_ends, end, side="right") - 1, len(period_ends) - 1
+def subdivide(timeline: Timeline, grain: str, calendar: Calendar) -> Timeline:
+    """The periods of `grain` inside the timeline's, cut at its boundaries."""
+    assert timeline.bounds is not None, "the planner requires a range for sub-periods"
+    if timeline.count == 0:
+        return Timeline(grain=grain, labels=None, bounds=timeline.bounds, as_of=timeline.as_of)
+    start = from_epoch_micros(int(timeline.bounds[0]))
+    end = from_epoch_micros(int(timeline.bounds[-1]))
+    days = period_starts(start, end, grain, calendar.timezone, calendar.week_start_index)
+    inner = [epoch_micros(local_midnight(day, calendar.timezone)) for day in days[1:]]
+    bounds = np.union1d(timeline.bounds, np.array(inner, dtype=np.int64))
+    return Timeline(grain=grain, labels=None, bounds=bounds, as_of=timeline.as_of)
+
+
+def parent_periods(child: Timeline, parent: Timeline) -> np.ndarray:
+    """For each period of a child level, the parent period containing it (-1: before the
+    parent's first, computed only for the child's offsets)."""
+    if child.bounds is None or parent.bounds is None:
+        return np.zeros(child.count, dtype=np.int64)
+    found = np.searchsorted(parent.bounds, child.bounds[:-1], side="right") - 1
+    return np.where(found < parent.count, found, -1)
+
+
+def grain_boundaries_before(timeline: Timeline, earliest: int, calendar: Calendar) -> np.ndarray:
+    """The ends of the periods of the timeline's grain from the one containing `earliest` up
+    to the timeline's start (the last is the timeline's start itself); empty when `earliest` is
+    not before it or the timeline has no grain."""
+    if timeline.bounds is None or timeline.grain is None or timeline.count == 0:
+        return np.zeros(0, dtype=np.int64)
+    first = int(timeline.bounds[0])
+    if earliest >= first:
+        return np.zeros(0, dtype=np.int64)
+    days = period_starts(
+        from_epoch_micros(earliest),
+        from_epoch_micros(first),
+        timeline.grain,
+        calendar.timezone,
+        calendar.week_start_index,
     )
-    counts = np.where(has_start, np.maximum(last - first + 1, 0), 0)
-    rows = np.repeat(np.arange(len(counts)), counts)
-    offsets = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
-    return Placement(rows=rows, periods=np.repeat(first, counts) + offsets)
+    ends = [epoch_micros(local_midnight(day, calendar.timezone)) for day in days[1:]]
+    return np.array([*ends, first], dtype=np.int64)

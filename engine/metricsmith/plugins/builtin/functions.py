@@ -14,6 +14,7 @@ loops over rows or groups in Python.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 
@@ -26,7 +27,8 @@ from attrs import frozen
 from metricsmith.check.typing_rules import unify
 from metricsmith.errors import QueryError
 from metricsmith.model.types import Type
-from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
+from metricsmith.plan.periods import GRAINS
+from metricsmith.plugins.functions import NOT_CONSTANT, AggregateFunction, ScalarFunction
 
 hookimpl = pluggy.HookimplMarker("metricsmith")
 
@@ -223,6 +225,65 @@ def _date_trunc(unit: Datum, value: Datum) -> Datum:
     return _truncate_dates(local_dates(value), str(_constant(unit, "date_trunc", "unit")))
 
 
+def _cohort_signature(types: Sequence[Type]) -> Type | str:
+    value, grain = types
+    if grain not in (T.STRING, T.UNKNOWN):
+        return f"the grain of `cohort` must be day, week, month, quarter or year, not {grain}"
+    return _accepts("cohort", {T.DATE, T.TIMESTAMP}, T.DATE)([value])
+
+
+def _cohort(value: Datum, grain: Datum) -> Datum:
+    unit = str(_constant(grain, "cohort", "grain"))
+    if unit not in GRAINS:
+        raise QueryError(
+            f"`cohort` does not know the grain {unit!r}",
+            hint="use day, week, month, quarter or year, e.g. cohort(signed_up_at, month)",
+        )
+    return _truncate_dates(local_dates(value), unit)
+
+
+def _bucket_signature(types: Sequence[Type]) -> Type | str:
+    value, *bands = types
+    if len(bands) % 2 == 0:
+        return (
+            "`bucket` takes a value, then threshold and label pairs, then the label of "
+            "values at or above the last threshold"
+        )
+    if value not in (*NUMBERS, T.NULL, T.UNKNOWN):
+        return f"`bucket` sorts numbers into bands, not {value}"
+    thresholds, labels = bands[0:-1:2], [*bands[1:-1:2], bands[-1]]
+    if any(t not in (*NUMBERS, T.UNKNOWN) for t in thresholds):
+        return "the thresholds of `bucket` must be numbers"
+    if any(label not in (T.STRING, T.UNKNOWN) for label in labels):
+        return "the labels of `bucket` must be strings"
+    return T.STRING
+
+
+def _bucket_constants(arguments: Sequence[object]) -> str | None:
+    thresholds = arguments[1:-1:2]
+    labels = [*arguments[2:-1:2], arguments[-1]]
+    if any(t is NOT_CONSTANT or t is None for t in thresholds):
+        return "the thresholds of `bucket` must be written as numbers"
+    if any(label is NOT_CONSTANT or label is None for label in labels):
+        return "the labels of `bucket` must be written as strings"
+    if not all(a < b for a, b in itertools.pairwise(thresholds)):
+        listed = ", ".join(f"{t:g}" for t in thresholds)
+        return f"the thresholds of `bucket` must increase, but they are {listed}"
+    return None
+
+
+def _bucket(value: Datum, *bands: Datum) -> Datum:
+    # The checker has made sure thresholds and labels are constants (_bucket_constants).
+    thresholds = [band.as_py() for band in bands[0:-1:2]]
+    labels = [band.as_py() for band in (*bands[1:-1:2], bands[-1])]
+    values = pa.repeat(value, 1) if isinstance(value, pa.Scalar) else value
+    numbers = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+    band = np.searchsorted(np.array(thresholds, dtype=np.float64), numbers, side="right")
+    missing = pc.is_null(values).to_numpy(zero_copy_only=False)
+    banded = pa.array(labels, pa.string()).take(pa.array(band, mask=missing))
+    return banded[0] if isinstance(value, pa.Scalar) else banded
+
+
 def _weekday(value: Datum) -> Datum:
     return pc.day_of_week(value, count_from_zero=False, week_start=1)
 
@@ -238,8 +299,10 @@ NUMBERS = {T.INTEGER, T.FLOAT, T.DECIMAL}
 TEMPORAL = {T.DATE, T.TIMESTAMP}
 
 
-def _scalar(name, min_args, max_args, signature, arrow, doc, example) -> ScalarFunction:
-    return ScalarFunction(name, min_args, max_args, signature, arrow, doc, example)
+def _scalar(
+    name, min_args, max_args, signature, arrow, doc, example, constants=None
+) -> ScalarFunction:
+    return ScalarFunction(name, min_args, max_args, signature, arrow, doc, example, constants)
 
 
 SCALAR_FUNCTIONS: tuple[ScalarFunction, ...] = (
@@ -346,6 +409,29 @@ SCALAR_FUNCTIONS: tuple[ScalarFunction, ...] = (
         'The first local day of the "day", "week", "month", "quarter" or "year" containing '
         "the value, as a date; weeks start on the calendar's week_start.",
         'date_trunc("month", signed_up_at)',
+    ),
+    _scalar(
+        "cohort",
+        2,
+        2,
+        _cohort_signature,
+        _cohort,
+        "The first local day of the period (day, week, month, quarter or year) containing the "
+        "value: the cohort an entity belongs to by its own time. Slice by it, and by `age`, for "
+        "retention triangles.",
+        "cohort(accounts.signed_up_at, month)",
+    ),
+    _scalar(
+        "bucket",
+        4,
+        None,
+        _bucket_signature,
+        _bucket,
+        "The label of the band a number falls in: below the first threshold the first label, "
+        "from each threshold on the label after it, from the last threshold on the last "
+        "label; null stays null. Thresholds must be constants and increase.",
+        'bucket(health_score, 40, "Poor", 70, "Average", "Good")',
+        _bucket_constants,
     ),
     _scalar(
         "year",

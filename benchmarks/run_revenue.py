@@ -1,0 +1,138 @@
+"""Time the revenue scorecard in metricsmith and in hand-written DuckDB SQL.
+
+Both compute MRR, its movements (new, reactivation, expansion, contraction, churned), paying
+customers at the start, churned customers, churn rate and net dollar retention, monthly over
+February 2022 to December 2024 (optionally by account segment), from the same Parquet files
+(revenue.metrics, revenue.sql), in the same process, end to end. As in run_scorecard.py, one
+warm-up run per engine provides the answers compared, then the engines take turns for
+--repeats rounds and the best wall time of each counts.
+
+A third engine, `reference`, computes the same in plain Python straight from the definitions;
+it checks the other two at smoke sizes and is far too slow for the full size.
+
+    python benchmarks/run_revenue.py                       # 200,000 accounts, by segment
+    python benchmarks/run_revenue.py --accounts 2000 --engines duckdb,reference
+    python benchmarks/run_revenue.py --total --json revenue.json
+
+Every answer must also satisfy the MRR bridge in every cell:
+mrr = starting_mrr + new + reactivation + expansion - contraction - churned (to the cent).
+
+Exit status: 0 when every engine gave the same answer, 1 when answers differ or an answer
+breaks the bridge, 2 when an engine failed to run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import sys
+from pathlib import Path
+
+import attrs
+import pyarrow as pa
+import pyarrow.parquet as pq
+from datasets import add_spec_arguments, spec_from_arguments
+from duckdb_runner import run_sql_file
+from generate_revenue import DATA_DIR, RevenueSpec, ensure_revenue_data
+from harness import CENTS, EXACT, RELATIVE, AnswerShape, add_run_arguments, run_and_report
+from revenue_reference import revenue_scorecard
+from rich.console import Console
+
+SCORECARD = Path(__file__).resolve().parent / "revenue.metrics"
+MONEY = (
+    "mrr",
+    "starting_mrr",
+    "new_mrr",
+    "reactivation_mrr",
+    "expansion_mrr",
+    "contraction_mrr",
+    "churned_mrr",
+)
+METRICS = {
+    **dict.fromkeys(MONEY, CENTS),
+    "customers_at_start": EXACT,
+    "churned_customers": EXACT,
+    "churn_rate": RELATIVE,
+    "ndr": RELATIVE,
+}
+SEGMENT = "accounts.segment"
+RANGE_START = dt.datetime(2022, 2, 1, tzinfo=dt.UTC)
+RANGE_END = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+# Movements that add to, and that take from, the starting MRR.
+GAINS = ("new_mrr", "reactivation_mrr", "expansion_mrr")
+LOSSES = ("contraction_mrr", "churned_mrr")
+
+
+def run_metricsmith(by_segment: bool) -> pa.Table:
+    # Imported here so the hand-written engines can be timed without the package installed.
+    import metricsmith
+
+    project = metricsmith.load_project(str(SCORECARD))
+    return project.query(
+        list(METRICS),
+        by=[SEGMENT] if by_segment else [],
+        grain="month",
+        start=RANGE_START.date().isoformat(),
+        end=RANGE_END.date().isoformat(),
+    )
+
+
+def run_duckdb(by_segment: bool) -> pa.Table:
+    params = {"range_start": RANGE_START, "range_end": RANGE_END, "by_segment": by_segment}
+    table = run_sql_file("revenue.sql", params)
+    return table if by_segment else table.drop_columns([SEGMENT])
+
+
+def run_reference(by_segment: bool) -> pa.Table:
+    return revenue_scorecard(DATA_DIR, RANGE_START, RANGE_END, by_segment)
+
+
+ENGINES = {"metricsmith": run_metricsmith, "duckdb": run_duckdb, "reference": run_reference}
+DEFAULT_ENGINES = ("metricsmith", "duckdb")
+
+
+def bridge_breaks(engine: str, answer: pa.Table) -> list[str]:
+    """The cells whose ending MRR is not the starting MRR plus the movements."""
+    problems = []
+    for row in answer.to_pylist():
+        moved = row["starting_mrr"] + sum(row[g] for g in GAINS) - sum(row[x] for x in LOSSES)
+        if not CENTS.same(moved, row["mrr"]):
+            cell = {k: v for k, v in row.items() if k in ("month", SEGMENT)}
+            problems.append(f"{engine}: bridge broken at {cell}: mrr={row['mrr']!r}, {moved=!r}")
+    return problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_spec_arguments(parser, RevenueSpec)
+    add_run_arguments(parser, list(ENGINES), default=DEFAULT_ENGINES)
+    parser.add_argument(
+        "--total", action="store_true", help="one cell per month instead of one per segment"
+    )
+    args = parser.parse_args()
+    console = Console()
+
+    spec = spec_from_arguments(RevenueSpec, args)
+    if ensure_revenue_data(spec):
+        console.print(f"generated data for {spec}")
+    by_segment = not args.total
+    rows = pq.read_metadata(DATA_DIR / "subscriptions.parquet").num_rows
+    slicing = "by segment" if by_segment else "in total"
+    return run_and_report(
+        console,
+        title=f"Revenue: {spec.accounts:,} accounts, {rows:,} subscriptions, {slicing}, "
+        f"best of {args.repeats}",
+        shape=AnswerShape(keys=("month", SEGMENT) if by_segment else ("month",), metrics=METRICS),
+        runners={e: functools.partial(ENGINES[e], by_segment) for e in args.engines},
+        repeats=args.repeats,
+        data={**attrs.asdict(spec), "subscriptions": rows, "by_segment": by_segment},
+        json_path=args.json,
+        checks=(bridge_breaks,),
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""Aggregating values by group id, every group at once.
+
+An aggregate's values are evaluated once over the source's rows; a grouped pass reads them
+through `rows` (a row placed in several periods is read several times), so placed rows are
+never materialised as a table. Counts and sums of integers and floats are numpy bincounts;
+aggregates with a pyarrow hash kernel (min, max, exact decimal sums...) run together in one
+`group_by`; the others compute every group from the group ids (AggregateFunction.grouped).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from attrs import frozen
+
+from metricsmith.errors import DataError
+from metricsmith.model.bound import BExpr
+from metricsmith.plan.formatting import format_expr
+from metricsmith.plugins.functions import AggregateFunction
+
+# Hash kernels whose result has the type of their input.
+_SAME_TYPE_KERNELS = frozenset({"min", "max", "sum", "first", "last"})
+# Float64 adds integers exactly while every partial sum stays below this.
+EXACT_FLOAT_INTEGERS = 2**53
+
+
+@frozen
+class Input:
+    """The values an aggregate reads at the rows of a grouped pass: `values` holds one value
+    per source row, `rows` the source row of each placed row (None: each row once, in order)."""
+
+    values: pa.Array
+    rows: np.ndarray | None
+
+    def gathered(self) -> pa.Array:
+        if self.rows is None:
+            return self.values
+        return self.values.take(pa.array(self.rows))
+
+    def valid(self) -> np.ndarray:
+        if self.values.null_count == 0:
+            return np.ones(len(self), dtype=bool)
+        return self._numpy(pc.is_valid)
+
+    def numbers(self) -> np.ndarray:
+        """The values as a numpy array (int64 or float64), nulls as 0."""
+        return self._numpy(lambda values: pc.fill_null(values, pa.scalar(0, values.type)))
+
+    def _numpy(self, convert) -> np.ndarray:
+        """`convert` of the values read, as numpy: gathered first when fewer rows are read
+        than there are values, converted first when rows are read repeatedly."""
+        if self.rows is not None and len(self.rows) < len(self.values):
+            return convert(self.gathered()).to_numpy(zero_copy_only=False)
+        converted = convert(self.values).to_numpy(zero_copy_only=False)
+        return converted if self.rows is None else converted[self.rows]
+
+    def __len__(self) -> int:
+        return len(self.values) if self.rows is None else len(self.rows)
+
+
+@frozen
+class Request:
+    """One aggregate to compute in a grouped pass; `node` names it in error messages."""
+
+    name: str
+    function: AggregateFunction
+    input: Input
+    params: tuple[float, ...]
+    node: BExpr
+
+
+def aggregate_groups(
+    requests: Sequence[Request], groups: np.ndarray, group_count: int, origin: str
+) -> dict[str, pa.Array]:
+    """For each request, one value per group id 0..group_count-1 (null for a group without
+    values, but 0 for a count)."""
+    results: dict[str, pa.Array] = {}
+    hashed: list[Request] = []
+    for request in requests:
+        with naming_failures(origin, [request.node]):
+            result = _numpy_aggregate(request, groups, group_count)
+            if result is None and request.function.hash_name is None:
+                assert request.function.grouped is not None
+                values = request.input.gathered()
+                result = request.function.grouped(values, groups, group_count, request.params)
+        if result is None:
+            hashed.append(request)
+        else:
+            results[request.name] = result
+    with naming_failures(origin, [r.node for r in hashed]):
+        results.update(_hash_aggregates(hashed, groups, group_count))
+    return results
+
+
+def where_true(values: pa.Array, condition: pa.Array | None) -> pa.Array:
+    """The values where the condition is true, null elsewhere (a null condition drops the
+    value): how an aggregate with a `where` reads its input without splitting its pass."""
+    if condition is None:
+        return values
+    return pc.if_else(pc.fill_null(condition, False), values, pa.scalar(None, values.type))
+
+
+@contextlib.contextmanager
+def naming_failures(origin: str, nodes: list[BExpr]) -> Iterator[None]:
+    """Arrow refusing an aggregate's data becomes a data error naming the aggregate."""
+    try:
+        yield
+    except pa.ArrowException as error:
+        names = ", ".join(f"`{format_expr(node)}`" for node in nodes)
+        raise DataError(f"cannot compute {names}: {error}", source=origin) from error
+
+
+def _numpy_aggregate(request: Request, groups: np.ndarray, n: int) -> pa.Array | None:
+    kind = request.function.hash_name
+    dtype = request.input.values.type
+    if kind == "count":
+        valid = request.input.valid()
+        return pa.array(np.bincount(groups[valid], minlength=n).astype(np.int64))
+    numeric = pa.types.is_integer(dtype) or pa.types.is_floating(dtype)
+    if kind != "sum" or not numeric:
+        return None
+    numbers = request.input.numbers()
+    integers = pa.types.is_integer(dtype)
+    if integers and np.abs(numbers).sum(dtype=np.float64) >= EXACT_FLOAT_INTEGERS:
+        return None
+    counts = np.bincount(groups[request.input.valid()], minlength=n)
+    sums = np.bincount(groups, weights=numbers, minlength=n)
+    return pa.array(sums.astype(np.int64) if integers else sums, mask=counts == 0)
+
+
+def _hash_aggregates(
+    requests: list[Request], groups: np.ndarray, group_count: int
+) -> dict[str, pa.Array]:
+    if not requests:
+        return {}
+    columns = {}
+    for request in requests:
+        values = request.input.gathered()
+        # pyarrow's hash kernels do not take durations: aggregate their microseconds instead.
+        columns[request.name] = (
+            pc.cast(values, pa.int64()) if pa.types.is_duration(values.type) else values
+        )
+    grouped = (
+        pa.table({"__group": pa.array(groups), **columns})
+        .group_by("__group")
+        .aggregate([(r.name, r.function.hash_name) for r in requests])
+    )
+    # Scatter the groups' results to their ids; ids without rows get null.
+    position = np.full(group_count, -1, dtype=np.int64)
+    position[grouped["__group"].to_numpy()] = np.arange(grouped.num_rows)
+    order = pa.array(position, mask=position < 0)
+    results = {}
+    for request in requests:
+        kind = request.function.hash_name
+        result = grouped[f"{request.name}_{kind}"].combine_chunks().take(order)
+        original = request.input.values.type
+        if pa.types.is_duration(original) and kind in _SAME_TYPE_KERNELS:
+            result = pc.cast(result, original)
+        results[request.name] = result
+    return results

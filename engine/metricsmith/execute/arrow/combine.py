@@ -1,0 +1,114 @@
+"""Combining a child level's values into its parent's cells: `agg(per ...)`.
+
+Each child cell that belongs to a parent cell's iteration — its period lies in a parent period
+and, when iterating over entities, its entity is in the entity set — belongs to the parent cell
+named by its period, the parent's keys of its unit (the row dimensions; an entity is not one of
+the parent's keys) and the per-entity dimensions evaluated for it (a health band). The groups
+are worked out once for every `per` aggregate the child serves; each aggregate then reads only
+the cells its `where` selects. As in a grouped pass over rows, a `where` does not take cells
+away from the iteration: a parent cell with cells but none selected gets the aggregate's value
+over nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from metricsmith.execute.arrow.aggregation import Input, Request, aggregate_groups
+from metricsmith.execute.arrow.grouping import ScanCells, group_ids
+from metricsmith.execute.arrow.values import as_array, int64_numpy, true_array
+from metricsmith.model.bound import BPer
+from metricsmith.plan.nodes import PerLevel
+from metricsmith.plugins.functions import AggregateFunction
+
+if TYPE_CHECKING:
+    from metricsmith.execute.arrow.levels import LevelCells, LevelGrid
+
+
+def combine(
+    child: PerLevel,
+    grid: LevelGrid,
+    cells: LevelCells,
+    to_parent: np.ndarray,
+    parent_count: int,
+    parent_keys: tuple[str, ...],
+    functions: Mapping[str, AggregateFunction],
+) -> ScanCells:
+    """The child's `per` aggregates, one value per parent cell it has cells for, keyed like
+    the parent's units."""
+    units = grid.unit_count
+    cell_period = np.repeat(to_parent, units)
+    eligible = cell_period >= 0
+    # Below an entity, sub-periods keep the parent's entity: its set was applied there.
+    if grid.in_set is not None and not child.over_periods:
+        eligible &= grid.in_set
+    kept = [grid.keys.index(key) for key in parent_keys if key in grid.keys]
+    unit_code, unit_cardinality = _unit_codes([grid.units[i] for i in kept], units)
+    keys = [
+        (np.maximum(cell_period, 0), parent_count),
+        (np.tile(unit_code, grid.timeline.count), unit_cardinality),
+    ]
+    evaluated = {}
+    for label, formula in child.entity_dimensions:
+        evaluated[label] = as_array(cells.evaluate(formula), grid.size)
+        codes = pc.dictionary_encode(evaluated[label])
+        cardinality = len(codes.dictionary) + 1
+        keys.append((int64_numpy(codes.indices, null_as=cardinality - 1), cardinality))
+    groups, group_count = group_ids(keys, grid.size)
+    # Cells outside every iteration go to one more group, which has no result.
+    groups[~eligible] = group_count
+    results = {}
+    for aggregate in child.aggregates:
+        per = aggregate.per
+        rows = np.flatnonzero(_selected(per, cells, eligible, grid.size))
+        values = true_array(grid.size) if per.body is None else cells.evaluate(per.body)
+        request = Request(
+            name=aggregate.name,
+            function=functions[per.function],
+            input=Input(as_array(values, grid.size), rows),
+            params=per.params,
+            node=per,
+        )
+        results.update(aggregate_groups([request], groups[rows], group_count, "the cells"))
+    present = np.flatnonzero(np.bincount(groups, minlength=group_count + 1)[:group_count])
+    representative = np.empty(group_count + 1, dtype=np.int64)
+    representative[groups] = np.arange(grid.size)
+    cell = representative[present]
+    taken, unit_taken = pa.array(cell), pa.array(cell % units)
+    return ScanCells(
+        periods=cell_period[cell],
+        dimensions=tuple(
+            evaluated[key].take(taken)
+            if key in evaluated
+            else grid.units[grid.keys.index(key)].take(unit_taken)
+            for key in parent_keys
+        ),
+        aggregates={name: values.take(pa.array(present)) for name, values in results.items()},
+    )
+
+
+def _selected(per: BPer, cells: LevelCells, eligible: np.ndarray, size: int) -> np.ndarray:
+    """The cells a `per` aggregate reads: those in the iteration where its condition holds."""
+    if per.where is None:
+        return eligible
+    condition = as_array(cells.evaluate(per.where), size).fill_null(False)
+    return eligible & condition.to_numpy(zero_copy_only=False)
+
+
+def _unit_codes(columns: list[pa.Array], units: int) -> tuple[np.ndarray, int]:
+    """One code per unit for the combination of its values in `columns` (equal values, equal
+    codes), and how many codes there are."""
+    if not columns:
+        return np.zeros(units, dtype=np.int64), 1
+    composite = np.zeros(units, dtype=np.int64)
+    for column in columns:
+        encoded = pc.dictionary_encode(column)
+        size = len(encoded.dictionary) + 1
+        composite = composite * size + int64_numpy(encoded.indices, null_as=size - 1)
+    distinct, codes = np.unique(composite, return_inverse=True)
+    return codes.ravel().astype(np.int64), len(distinct)

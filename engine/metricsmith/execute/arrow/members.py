@@ -1,0 +1,68 @@
+"""The entities of a `per` over a source with a key: that source's rows (DESIGN §4.5).
+
+An entity is in the entity set of a cell when it matches the query's filters and — if the
+source has a time column — exists by the end of the cell's period (`time < e`). Existence only
+grows with time, so each entity has a first period it exists in, and the set of a (period,
+entity) cell is one comparison.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from attrs import frozen
+
+from metricsmith.execute.arrow.frame import Sources, all_true, positions_of, require_unique_key
+from metricsmith.execute.arrow.placement import TimeColumns
+from metricsmith.execute.arrow.timeline import Timeline
+from metricsmith.execute.arrow.values import as_array
+from metricsmith.plan.nodes import EntityMembers
+
+
+@frozen
+class Members:
+    """`keys` identify the entities; `dimensions` hold each one's row-dimension values;
+    `exists_from` the first period each exists in (the period count: never)."""
+
+    source: str
+    key: str
+    keys: pa.Array
+    dimensions: tuple[pa.Array, ...]
+    exists_from: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return len(self.keys)
+
+    def in_set(self, period_count: int) -> np.ndarray:
+        """Whether each (period, entity) cell, period-major, holds an entity of the set."""
+        periods = np.arange(period_count)[:, None]
+        return (periods >= self.exists_from[None, :]).ravel()
+
+    def positions(self, values: pa.Array | pa.ChunkedArray, source: str, column: str):
+        """The entity each value names (-1: none)."""
+        found = positions_of(values, self.keys, source, column)
+        return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def load_members(
+    spec: EntityMembers, sources: Sources, times: TimeColumns, timeline: Timeline
+) -> Members:
+    frame = sources.frame(spec.source)
+    table = frame.table
+    require_unique_key(spec.source, table, spec.key)
+    count = table.num_rows
+    exists_from = np.zeros(count, dtype=np.int64)
+    if spec.time is not None:
+        instants, valid = times(spec.source, spec.time)
+        exists_from = np.searchsorted(timeline.ends, instants, side="right")
+        # An entity without a time never exists by a period end.
+        exists_from[~valid] = timeline.count
+    exists_from[~all_true(frame, spec.filters)] = timeline.count
+    return Members(
+        source=spec.source,
+        key=spec.key,
+        keys=table[spec.key].combine_chunks(),
+        dimensions=tuple(as_array(frame.evaluate(d), count) for d in spec.dimensions),
+        exists_from=exists_from,
+    )

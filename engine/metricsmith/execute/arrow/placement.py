@@ -1,0 +1,182 @@
+"""Placing a source's rows in the periods of a level.
+
+Every placement gives each row a contiguous range of period indices `[first, last]` — found
+with binary searches over the periods' boundaries (`Ranges`) — and repeats the row once per
+period in it (numpy repeat and cumulative sums, no loop over rows or periods):
+
+- an event counts in the period containing its time;
+- a state row (DESIGN §4.2) counts in every period whose end it is in force at;
+- with a window, an event counts at every period end whose window holds its time, and a state
+  row at every period end whose window holds one of the period ends it is in force at.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from attrs import frozen
+
+from metricsmith.check.checked import Calendar
+from metricsmith.execute.arrow.timeline import Timeline, grain_boundaries_before, instants
+from metricsmith.plan.nodes import EventTime, SourceScan, StateTime, WindowSpec
+from metricsmith.plan.periods import epoch_micros, from_epoch_micros, window_start
+
+_BEGINNING = np.iinfo(np.int64).min
+
+
+@frozen
+class Ranges:
+    """For each source row, the periods `[first, last]` it counts in (none when last < first);
+    `first` is never negative."""
+
+    first: np.ndarray
+    last: np.ndarray
+
+
+@frozen
+class Placement:
+    """Which rows of a source are in the level (`rows`, in table order, repeated for a row in
+    several periods; None: all rows once) and each one's period."""
+
+    rows: np.ndarray | None
+    periods: np.ndarray
+
+
+class Placer:
+    """Places the rows of scans in one timeline; window starts are worked out once per window."""
+
+    def __init__(self, timeline: Timeline, calendar: Calendar, times: TimeColumns):
+        self.timeline = timeline
+        self.calendar = calendar
+        self.times = times
+        self._window_starts: dict[WindowSpec, np.ndarray] = {}
+
+    def place(self, scan: SourceScan, row_count: int) -> Placement:
+        """Each placed row: its source row and its period."""
+        ranges = self.ranges(scan)
+        if ranges is None:
+            return Placement(rows=None, periods=np.zeros(row_count, dtype=np.int64))
+        if isinstance(scan.time, EventTime) and scan.window is None:
+            # Each event lands in at most one period: no need to spread its range.
+            kept = ranges.last >= 0
+            if kept.all():
+                return Placement(rows=None, periods=ranges.first)
+            return Placement(rows=np.flatnonzero(kept), periods=ranges.first[kept])
+        return spread(ranges)
+
+    def ranges(self, scan: SourceScan) -> Ranges | None:
+        """The periods each row counts in; None when every row counts once, in the only
+        period (no time axis, or an event source in a query without grain or range)."""
+        timeline = self.timeline
+        match scan.time:
+            case EventTime(column=column):
+                times, valid = self.times(scan.source, column)
+                if scan.window is not None:
+                    starts = self.window_starts(scan.window)
+                    return _windowed_events(times, valid, timeline.ends, starts)
+                if timeline.bounds is not None:
+                    return _events(times, valid, timeline.bounds)
+            case StateTime(start=start, end=end):
+                starts = self.times(scan.source, start)
+                ends = self.times(scan.source, end)
+                if scan.window is not None:
+                    return self._windowed_states(starts, ends, scan.window)
+                return _states(starts, ends, timeline.ends)
+        return None
+
+    def window_starts(self, window: WindowSpec) -> np.ndarray:
+        """Where the window ending at each period end starts (µs; the beginning of time for
+        all-time windows)."""
+        if window not in self._window_starts:
+            calendar = self.calendar
+            starts = []
+            for end in self.timeline.ends:
+                start = window_start(
+                    from_epoch_micros(int(end)),
+                    window.kind,
+                    window.count,
+                    window.unit,
+                    calendar.timezone,
+                    calendar.week_start_index,
+                )
+                starts.append(_BEGINNING if start is None else epoch_micros(start))
+            self._window_starts[window] = np.array(starts, dtype=np.int64)
+        return self._window_starts[window]
+
+    def _windowed_states(
+        self,
+        starts: tuple[np.ndarray, np.ndarray],
+        ends: tuple[np.ndarray, np.ndarray],
+        window: WindowSpec,
+    ) -> Ranges:
+        """A state row counts at period end e when it is in force at some period end (of the
+        level's grain) in (window start, e]. The period ends it is in force at are a range
+        [f, l] of an axis reaching back to the first window (to the first row for all-time
+        windows); the windows of periods p hold the ends [lo_p, p], and lo grows with p."""
+        (start, has_start), (end, has_end) = starts, ends
+        window_starts = self.window_starts(window)
+        earliest = int(window_starts[0])
+        if earliest == _BEGINNING:
+            earliest = int(start[has_start].min()) if has_start.any() else 0
+        before = grain_boundaries_before(self.timeline, earliest, self.calendar)
+        axis = np.concatenate([before, self.timeline.ends])
+        first = np.searchsorted(axis, start, side="right")
+        last = np.where(has_end, np.searchsorted(axis, end, side="right") - 1, len(axis) - 1)
+        in_force = has_start & (first <= last)
+        window_first = np.searchsorted(axis, window_starts, side="right")
+        period_first = np.maximum(first - len(before), 0)
+        period_last = np.searchsorted(window_first, last, side="right") - 1
+        return Ranges(period_first, np.where(in_force, period_last, -1))
+
+
+def _events(times: np.ndarray, valid: np.ndarray, bounds: np.ndarray) -> Ranges:
+    periods = np.searchsorted(bounds, times, side="right") - 1
+    keep = valid & (periods >= 0) & (periods < len(bounds) - 1)
+    return Ranges(np.where(keep, periods, 0), np.where(keep, periods, -1))
+
+
+def _windowed_events(
+    times: np.ndarray, valid: np.ndarray, ends: np.ndarray, window_starts: np.ndarray
+) -> Ranges:
+    """An event at t counts at each period end e with window start <= t < e: from the first
+    period ending after t to the last whose window starts at or before t."""
+    first = np.searchsorted(ends, times, side="right")
+    last = np.searchsorted(window_starts, times, side="right") - 1
+    return Ranges(first, np.where(valid, last, -1))
+
+
+def _states(
+    starts: tuple[np.ndarray, np.ndarray], ends: tuple[np.ndarray, np.ndarray], period_ends
+) -> Ranges:
+    """A state row is in force at the end e of a period when start < e <= end (or the end is
+    null)."""
+    (start, has_start), (end, has_end) = starts, ends
+    first = np.searchsorted(period_ends, start, side="right")
+    last = np.where(
+        has_end, np.searchsorted(period_ends, end, side="right") - 1, len(period_ends) - 1
+    )
+    return Ranges(first, np.where(has_start, last, -1))
+
+
+def spread(ranges: Ranges) -> Placement:
+    """Row i repeated for each period in [first[i], last[i]]."""
+    first = ranges.first
+    counts = np.maximum(ranges.last - first + 1, 0)
+    rows = np.repeat(np.arange(len(counts)), counts)
+    offsets = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return Placement(rows=rows, periods=np.repeat(first, counts) + offsets)
+
+
+class TimeColumns:
+    """The instants of the time columns of the tables read (each converted once per query)."""
+
+    def __init__(self, tables: dict[str, pa.Table], timezone: str):
+        self.tables = tables
+        self.timezone = timezone
+        self._instants: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+
+    def __call__(self, source: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+        key = (source, column)
+        if key not in self._instants:
+            self._instants[key] = instants(self.tables[source], column, source, self.timezone)
+        return self._instants[key]

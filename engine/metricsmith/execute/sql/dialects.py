@@ -1,0 +1,419 @@
+"""What differs between SQL dialects, as sqlglot expression builders.
+
+The compiler builds every query from sqlglot expressions and asks a `SqlDialect` only for the
+few constructs whose spelling or meaning differs between engines: time zones, epoch
+arithmetic, exact quantiles, week days. Where sqlglot's own transpilation of a construct is
+right for every dialect the compiler uses it directly; the builders here exist where it is
+not (or where the dialect has no such construct, which raises `UnsupportedConstruct`).
+
+Conventions every dialect follows:
+
+* An *instant* (the language's timestamp) is the dialect's zoned timestamp type; a *local*
+  date-time (wall-clock time in the calendar's zone) is its naive timestamp type.
+* A duration is a BIGINT number of microseconds, which every engine adds and compares exactly.
+* The runners open sessions in UTC (DuckDB `TimeZone`, Spark `spark.sql.session.timeZone`);
+  SQL rendered for other engines assumes the same of the session that runs it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from sqlglot import exp
+
+from metricsmith.execute.sql.errors import UnsupportedConstruct
+from metricsmith.execute.sql.names import DIALECT_NAMES
+
+#: Names of the value kinds the compiler casts to (see `SqlDialect.type`).
+KINDS = ("bigint", "double", "decimal", "text", "boolean", "date", "instant", "local")
+_MICROS_PER_SECOND = 1_000_000
+
+
+def call(name: str, *args: exp.Expression) -> exp.Expression:
+    """A function call sqlglot passes through unchanged in every dialect."""
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def string(value: str) -> exp.Literal:
+    return exp.Literal.string(value)
+
+
+def number(value: int | float) -> exp.Literal:
+    return exp.Literal.number(value)
+
+
+class SqlDialect:
+    """The common behaviour; subclasses override what their engine spells differently."""
+
+    #: The name users write (`--dialect duckdb`), also sqlglot's name for the dialect.
+    name: str = ""
+    #: Whether metricsmith runs this dialect itself (the others are rendered only).
+    runnable: bool = False
+    #: Whether aggregates take `FILTER (WHERE ...)`; otherwise masks are CASE expressions.
+    filter_clause: bool = True
+    _types: ClassVar[dict[str, str]] = {
+        "bigint": "BIGINT",
+        "double": "DOUBLE",
+        "decimal": "DECIMAL(38, 9)",
+        "text": "VARCHAR",
+        "boolean": "BOOLEAN",
+        "date": "DATE",
+        "instant": "TIMESTAMPTZ",
+        "local": "TIMESTAMP",
+    }
+
+    def sql(self, expression: exp.Expression, *, pretty: bool = False) -> str:
+        return expression.sql(dialect=self.name, pretty=pretty)
+
+    def unsupported(self, construct: str, reason: str) -> UnsupportedConstruct:
+        return UnsupportedConstruct(construct, self.name, reason)
+
+    # ---- types and literals ---------------------------------------------------------------
+    def type(self, kind: str, scale: int | None = None) -> exp.DataType:
+        if kind == "decimal" and scale is not None:
+            return exp.DataType.build(f"DECIMAL(38, {scale})", dialect=self.name)
+        return exp.DataType.build(self._types[kind], dialect=self.name)
+
+    def cast(self, value: exp.Expression, kind: str, scale: int | None = None) -> exp.Expression:
+        return exp.Cast(this=value, to=self.type(kind, scale))
+
+    def instant_literal(self, instant: dt.datetime) -> exp.Expression:
+        utc = instant.astimezone(dt.UTC)
+        return self.cast(string(utc.isoformat(sep=" ")), "instant")
+
+    def date_literal(self, day: dt.date) -> exp.Expression:
+        return self.cast(string(day.isoformat()), "date")
+
+    def instant_from_text(self, text: exp.Expression) -> exp.Expression:
+        """An instant from ISO text that carries a zone offset."""
+        return self.cast(text, "instant")
+
+    # ---- time zones -----------------------------------------------------------------------
+    def local_datetime(self, instant: exp.Expression, timezone: str) -> exp.Expression:
+        """The wall-clock time of an instant in `timezone`."""
+        return self.cast(exp.AtTimeZone(this=instant, zone=string(timezone)), "local")
+
+    def instant_from_local(self, local: exp.Expression, timezone: str) -> exp.Expression:
+        """The instant at which the wall clock in `timezone` shows `local`."""
+        return exp.AtTimeZone(this=local, zone=string(timezone))
+
+    def local_date(self, instant: exp.Expression, timezone: str) -> exp.Expression:
+        return self.cast(self.local_datetime(instant, timezone), "date")
+
+    def midnight(self, day: exp.Expression, timezone: str) -> exp.Expression:
+        """The instant a local day begins."""
+        return self.instant_from_local(self.cast(day, "local"), timezone)
+
+    # ---- epoch arithmetic -----------------------------------------------------------------
+    def epoch_micros(self, instant: exp.Expression) -> exp.Expression:
+        return exp.UnixMicros(this=instant)
+
+    def instant_from_micros(self, micros: exp.Expression) -> exp.Expression:
+        return exp.UnixToTime(this=micros, scale=exp.UnixToTime.MICROS)
+
+    def add_micros(self, instant: exp.Expression, micros: exp.Expression) -> exp.Expression:
+        return self.instant_from_micros(exp.Add(this=self.epoch_micros(instant), expression=micros))
+
+    # ---- calendar dates -------------------------------------------------------------------
+    def days_between(self, start: exp.Expression, end: exp.Expression) -> exp.Expression:
+        """Whole days from the date `start` to the date `end`, as BIGINT."""
+        return self.cast(exp.DateDiff(this=end, expression=start, unit=exp.var("DAY")), "bigint")
+
+    def add_days(self, day: exp.Expression, count: exp.Expression) -> exp.Expression:
+        return self.cast(exp.DateAdd(this=day, expression=count, unit=exp.var("DAY")), "date")
+
+    def truncate_date(self, unit: str, day: exp.Expression) -> exp.Expression:
+        """The first day of the month, quarter or year containing a date."""
+        return self.cast(exp.DateTrunc(this=day, unit=exp.var(unit.upper())), "date")
+
+    def iso_weekday(self, value: exp.Expression) -> exp.Expression:
+        """1 for Monday ... 7 for Sunday, of a date or local date-time."""
+        return exp.DayOfWeekIso(this=value)
+
+    def extract(self, field: str, value: exp.Expression) -> exp.Expression:
+        return self.cast(exp.Extract(this=exp.var(field.upper()), expression=value), "bigint")
+
+    # ---- functions ------------------------------------------------------------------------
+    def quantile(self, value: exp.Expression, fraction: float) -> exp.Expression:
+        """The exact quantile with linear interpolation (DuckDB's quantile_cont)."""
+        order = exp.Order(expressions=[exp.Ordered(this=value)])
+        continuous = exp.PercentileCont(this=number(fraction))
+        return exp.WithinGroup(this=continuous, expression=order)
+
+    def contains(self, text: exp.Expression, part: exp.Expression) -> exp.Expression:
+        position = exp.StrPosition(this=text, substr=part)
+        return exp.GT(this=position, expression=number(0))
+
+    def round(self, value: exp.Expression, digits: int) -> exp.Expression:
+        """Rounds half away from zero."""
+        return exp.Round(this=value, decimals=number(digits))
+
+    def round_even(self, value: exp.Expression) -> exp.Expression:
+        """Rounds to a whole number, halves to even (how durations are scaled). Dialects
+        without such a rounding round halves away from zero: a difference of a microsecond
+        at exact halves."""
+        return exp.Round(this=value)
+
+    def decimal_divide(self, dividend: exp.Expression, divisor: exp.Expression) -> exp.Expression:
+        """Exact division of two decimals, null where the divisor is 0."""
+        guarded = exp.Nullif(this=divisor, expression=number(0))
+        return exp.Div(this=exp.Paren(this=dividend), expression=guarded, typed=False, safe=False)
+
+
+class DuckDB(SqlDialect):
+    name = "duckdb"
+    runnable = True
+    _types: ClassVar[dict[str, str]] = {**SqlDialect._types, "text": "VARCHAR"}
+
+    def local_datetime(self, instant: exp.Expression, timezone: str) -> exp.Expression:
+        if timezone == "UTC":  # the session is in UTC: a plain cast, much cheaper than ICU
+            return self.cast(instant, "local")
+        return call("timezone", string(timezone), instant)
+
+    def instant_from_local(self, local: exp.Expression, timezone: str) -> exp.Expression:
+        if timezone == "UTC":
+            return self.cast(local, "instant")
+        return call("timezone", string(timezone), local)
+
+    def epoch_micros(self, instant: exp.Expression) -> exp.Expression:
+        return call("epoch_us", instant)
+
+    def instant_from_micros(self, micros: exp.Expression) -> exp.Expression:
+        return self.cast(call("make_timestamp", micros), "instant")
+
+    def add_micros(self, instant: exp.Expression, micros: exp.Expression) -> exp.Expression:
+        return exp.Add(this=instant, expression=call("to_microseconds", micros))
+
+    def add_days(self, day: exp.Expression, count: exp.Expression) -> exp.Expression:
+        # DATE + INTEGER is a date; there is no DATE + BIGINT.
+        return exp.Add(this=day, expression=exp.Cast(this=count, to=exp.DataType.build("INT")))
+
+    def iso_weekday(self, value: exp.Expression) -> exp.Expression:
+        return call("isodow", value)
+
+    def quantile(self, value: exp.Expression, fraction: float) -> exp.Expression:
+        return call("quantile_cont", value, number(fraction))
+
+    def contains(self, text: exp.Expression, part: exp.Expression) -> exp.Expression:
+        return call("contains", text, part)
+
+    def round_even(self, value: exp.Expression) -> exp.Expression:
+        return call("round_even", value, number(0))
+
+    def decimal_divide(self, dividend: exp.Expression, divisor: exp.Expression) -> exp.Expression:
+        # DuckDB divides decimals as doubles; the quotient keeps 18 digits after the point,
+        # as the Arrow engine's does.
+        as_double = super().decimal_divide(
+            self.cast(dividend, "double"), self.cast(divisor, "double")
+        )
+        return self.cast(as_double, "decimal", scale=18)
+
+
+class Spark(SqlDialect):
+    """Spark SQL. Its TIMESTAMP is an instant shown in the session's zone (UTC); a local
+    date-time is kept as a TIMESTAMP whose UTC wall clock is the local one, the convention of
+    `from_utc_timestamp`, so Spark's date functions read the local calendar from it."""
+
+    name = "spark"
+    runnable = True
+    _types: ClassVar[dict[str, str]] = {
+        **SqlDialect._types,
+        "text": "STRING",
+        "instant": "TIMESTAMP",
+        "local": "TIMESTAMP",
+    }
+
+    def instant_from_text(self, text: exp.Expression) -> exp.Expression:
+        # Spark reads a zone offset only after the seconds: 10:00Z becomes 10:00:00Z.
+        with_seconds = call(
+            "regexp_replace",
+            text,
+            string(r"^([0-9-]+[T ][0-9]{2}:[0-9]{2})([Z+-])"),
+            string("$1:00$2"),
+        )
+        return self.cast(with_seconds, "instant")
+
+    def local_datetime(self, instant: exp.Expression, timezone: str) -> exp.Expression:
+        if timezone == "UTC":
+            return instant
+        return call("from_utc_timestamp", instant, string(timezone))
+
+    def instant_from_local(self, local: exp.Expression, timezone: str) -> exp.Expression:
+        if timezone == "UTC":
+            return self.cast(local, "instant")
+        return call("to_utc_timestamp", self.cast(local, "instant"), string(timezone))
+
+    def epoch_micros(self, instant: exp.Expression) -> exp.Expression:
+        return call("unix_micros", instant)
+
+    def instant_from_micros(self, micros: exp.Expression) -> exp.Expression:
+        return call("timestamp_micros", micros)
+
+    def add_days(self, day: exp.Expression, count: exp.Expression) -> exp.Expression:
+        return call("date_add", day, exp.Cast(this=count, to=exp.DataType.build("INT")))
+
+    def iso_weekday(self, value: exp.Expression) -> exp.Expression:
+        # weekday() counts from 0 for Monday.
+        return exp.Add(this=call("weekday", value), expression=number(1))
+
+    def quantile(self, value: exp.Expression, fraction: float) -> exp.Expression:
+        return call("percentile", value, number(fraction))
+
+    def contains(self, text: exp.Expression, part: exp.Expression) -> exp.Expression:
+        return exp.GT(this=call("instr", text, part), expression=number(0))
+
+    def round_even(self, value: exp.Expression) -> exp.Expression:
+        return call("bround", value)
+
+
+class Postgres(SqlDialect):
+    name = "postgres"
+    _types: ClassVar[dict[str, str]] = {**SqlDialect._types, "double": "DOUBLE PRECISION"}
+
+    def epoch_micros(self, instant: exp.Expression) -> exp.Expression:
+        seconds = exp.Extract(this=exp.var("EPOCH"), expression=instant)
+        return self.cast(exp.Mul(this=seconds, expression=number(_MICROS_PER_SECOND)), "bigint")
+
+    def instant_from_micros(self, micros: exp.Expression) -> exp.Expression:
+        epoch = self.cast(string("1970-01-01 00:00:00+00"), "instant")
+        step = exp.Mul(
+            this=micros, expression=exp.Interval(this=string("1"), unit=exp.var("MICROSECOND"))
+        )
+        return exp.Add(this=epoch, expression=exp.Paren(this=step))
+
+    def days_between(self, start: exp.Expression, end: exp.Expression) -> exp.Expression:
+        return self.cast(exp.Sub(this=end, expression=start), "bigint")
+
+    def add_days(self, day: exp.Expression, count: exp.Expression) -> exp.Expression:
+        # DATE + INTEGER is a date; there is no DATE + BIGINT.
+        return exp.Add(this=day, expression=exp.Cast(this=count, to=exp.DataType.build("INT")))
+
+    def iso_weekday(self, value: exp.Expression) -> exp.Expression:
+        return self.extract("ISODOW", value)
+
+    def round(self, value: exp.Expression, digits: int) -> exp.Expression:
+        # round() of a double rounds halves to even; numeric rounds them away from zero.
+        exact = exp.Round(
+            this=exp.Cast(this=value, to=exp.DataType.build("NUMERIC")), decimals=number(digits)
+        )
+        return self.cast(exact, "double")
+
+
+class Trino(SqlDialect):
+    name = "trino"
+    _types: ClassVar[dict[str, str]] = {
+        **SqlDialect._types,
+        "instant": "TIMESTAMP(6) WITH TIME ZONE",
+        "local": "TIMESTAMP(6)",
+    }
+
+    def instant_literal(self, instant: dt.datetime) -> exp.Expression:
+        utc = instant.astimezone(dt.UTC).replace(tzinfo=None)
+        return self.cast(
+            string(f"{utc.isoformat(sep=' ', timespec='microseconds')} UTC"), "instant"
+        )
+
+    def local_datetime(self, instant: exp.Expression, timezone: str) -> exp.Expression:
+        return self.cast(call("at_timezone", instant, string(timezone)), "local")
+
+    def instant_from_local(self, local: exp.Expression, timezone: str) -> exp.Expression:
+        return call("with_timezone", local, string(timezone))
+
+    def epoch_micros(self, instant: exp.Expression) -> exp.Expression:
+        # to_unixtime is a double; its error (< 0.2 µs for years up to 2200) rounds away.
+        micros = exp.Mul(this=call("to_unixtime", instant), expression=number(_MICROS_PER_SECOND))
+        return self.cast(exp.Round(this=micros), "bigint")
+
+    def instant_from_micros(self, micros: exp.Expression) -> exp.Expression:
+        return call("from_unixtime_nanos", exp.Mul(this=micros, expression=number(1000)))
+
+    def add_days(self, day: exp.Expression, count: exp.Expression) -> exp.Expression:
+        return call("date_add", string("day"), count, day)
+
+    def iso_weekday(self, value: exp.Expression) -> exp.Expression:
+        return call("day_of_week", value)
+
+    def decimal_divide(self, dividend: exp.Expression, divisor: exp.Expression) -> exp.Expression:
+        # Trino gives a quotient the larger of the operands' scales; widen the dividend's so
+        # the quotient keeps 18 digits after the point.
+        return super().decimal_divide(self.cast(dividend, "decimal", scale=18), divisor)
+
+    def quantile(self, value: exp.Expression, fraction: float) -> exp.Expression:
+        raise self.unsupported(
+            "an exact median or percentile", "Trino only has approximate percentiles"
+        )
+
+
+class BigQuery(SqlDialect):
+    name = "bigquery"
+    filter_clause = False
+    _types: ClassVar[dict[str, str]] = {
+        **SqlDialect._types,
+        "local": "DATETIME",
+        "instant": "TIMESTAMP",
+    }
+
+    def local_datetime(self, instant: exp.Expression, timezone: str) -> exp.Expression:
+        return call("DATETIME", instant, string(timezone))
+
+    def instant_from_local(self, local: exp.Expression, timezone: str) -> exp.Expression:
+        return call("TIMESTAMP", local, string(timezone))
+
+    def add_days(self, day: exp.Expression, count: exp.Expression) -> exp.Expression:
+        return exp.DateAdd(this=day, expression=count, unit=exp.var("DAY"))
+
+    def iso_weekday(self, value: exp.Expression) -> exp.Expression:
+        # DAYOFWEEK counts from 1 for Sunday.
+        sunday_first = exp.Extract(this=exp.var("DAYOFWEEK"), expression=value)
+        shifted = exp.Mod(
+            this=exp.Add(this=sunday_first, expression=number(5)), expression=number(7)
+        )
+        return exp.Add(this=shifted, expression=number(1))
+
+    def quantile(self, value: exp.Expression, fraction: float) -> exp.Expression:
+        raise self.unsupported(
+            "an exact median or percentile",
+            "BigQuery's PERCENTILE_CONT is an analytic function, not an aggregate",
+        )
+
+
+class Snowflake(SqlDialect):
+    name = "snowflake"
+    filter_clause = False
+    _types: ClassVar[dict[str, str]] = {
+        **SqlDialect._types,
+        "instant": "TIMESTAMPTZ",
+        "local": "TIMESTAMPNTZ",
+    }
+
+    def local_datetime(self, instant: exp.Expression, timezone: str) -> exp.Expression:
+        return self.cast(call("CONVERT_TIMEZONE", string(timezone), instant), "local")
+
+    def instant_from_local(self, local: exp.Expression, timezone: str) -> exp.Expression:
+        utc_wall_clock = call("CONVERT_TIMEZONE", string(timezone), string("UTC"), local)
+        return self.cast(utc_wall_clock, "instant")
+
+    def epoch_micros(self, instant: exp.Expression) -> exp.Expression:
+        return call("DATE_PART", exp.var("EPOCH_MICROSECOND"), instant)
+
+    def instant_from_micros(self, micros: exp.Expression) -> exp.Expression:
+        return call("TO_TIMESTAMP_TZ", micros, number(6))
+
+    def add_days(self, day: exp.Expression, count: exp.Expression) -> exp.Expression:
+        return call("DATEADD", exp.var("DAY"), count, day)
+
+    def iso_weekday(self, value: exp.Expression) -> exp.Expression:
+        return call("DAYOFWEEKISO", value)
+
+    def contains(self, text: exp.Expression, part: exp.Expression) -> exp.Expression:
+        return call("CONTAINS", text, part)
+
+    def round_even(self, value: exp.Expression) -> exp.Expression:
+        return call("ROUND", value, number(0), string("HALF_TO_EVEN"))
+
+
+DIALECTS: dict[str, SqlDialect] = {
+    d.name: d for d in (DuckDB(), Spark(), Postgres(), Trino(), BigQuery(), Snowflake())
+}
+assert tuple(DIALECTS) == DIALECT_NAMES

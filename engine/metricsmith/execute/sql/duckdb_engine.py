@@ -1,0 +1,121 @@
+"""Running plans on DuckDB, in-process.
+
+DuckDB reads the Parquet and CSV files behind the built-in connectors itself (`read_parquet`,
+`read_csv` with the connector's column types, so both engines see the same types); any other
+source is read through its connector (column projection and time-range pushdown included)
+and registered with DuckDB as an Arrow table, without a copy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Iterator, Mapping
+
+import pyarrow as pa
+from sqlglot import exp
+
+from metricsmith.check.checked import CheckedProject
+from metricsmith.errors import DataError, InternalError
+from metricsmith.execute.arrow.timeline import Timeline
+from metricsmith.execute.sql.dialects import DIALECTS, string
+from metricsmith.execute.sql.kinds import duckdb_type_name
+from metricsmith.execute.sql.native import NativeFiles, native_files
+from metricsmith.execute.sql.runner import plan_timeline, run_plan
+from metricsmith.execute.sql.sources import Relation, table_relation
+from metricsmith.plan.nodes import Plan
+
+_names = itertools.count()
+
+
+def execute_plan_duckdb(plan: Plan, project: CheckedProject, *, connection=None) -> pa.Table:
+    """The plan's answer computed by DuckDB: the same table the Arrow executor returns.
+    `connection` is a DuckDB connection to use (default: a fresh in-memory database)."""
+    with _engine(connection) as engine:
+        return run_plan(plan, project, engine)
+
+
+def duckdb_timeline(plan: Plan, project: CheckedProject) -> Timeline:
+    """The plan's periods as DuckDB finds them in the data."""
+    with _engine(None) as engine:
+        return plan_timeline(plan, project, engine)
+
+
+@contextlib.contextmanager
+def _engine(connection) -> Iterator[DuckDBEngine]:
+    import duckdb
+
+    own = connection is None
+    connection = duckdb.connect() if own else connection
+    try:
+        yield DuckDBEngine(connection)
+    finally:
+        if own:
+            connection.close()
+
+
+class DuckDBEngine:
+    dialect = DIALECTS["duckdb"]
+
+    def __init__(self, connection):
+        self.connection = connection
+        # The SQL reads instants as UTC (see dialects.py).
+        connection.execute("SET TimeZone = 'UTC'")
+
+    def relations(self, plan: Plan, project: CheckedProject) -> Mapping[str, Relation]:
+        relations = {}
+        for read in plan.reads:
+            info = project.sources[read.source]
+            files = native_files(info)
+            if files is not None:
+                relations[read.source] = Relation(duckdb_reader(files), info.schema)
+                continue
+            table = info.reader.read(list(read.columns), read.time_range)
+            name = f"metricsmith_{read.source}_{next(_names)}"
+            self.connection.register(name, table)
+            relations[read.source] = table_relation(name, table.schema)
+        return relations
+
+    def fetch(self, query: exp.Expression, sources: str) -> pa.Table:
+        import duckdb
+
+        sql = self.dialect.sql(query)
+        try:
+            result = self.connection.sql(sql)
+            return result.to_arrow_table() if hasattr(result, "to_arrow_table") else result.arrow()
+        except (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.IOException) as e:
+            raise DataError(f"DuckDB could not read the data: {e}", source=sources) from e
+        except duckdb.OutOfRangeException as error:
+            raise DataError(f"a value is out of range: {error}", source=sources) from error
+        except duckdb.Error as error:
+            raise InternalError(f"DuckDB rejected the generated SQL: {error}\n{sql}") from error
+
+
+def duckdb_reader(files: NativeFiles) -> exp.Expression:
+    """`read_parquet([...])` or `read_csv([...], ...)` with the connector's column types."""
+    paths = exp.Array(expressions=[string(path) for path in files.files])
+    options: list[tuple[str, exp.Expression]] = []
+    if len(files.partitions):
+        options.append(("hive_partitioning", exp.true()))
+        options.append(("hive_types", _type_struct(files.partitions)))
+    if files.format == "csv":
+        options += [
+            ("header", exp.Boolean(this=files.header)),
+            ("delim", string(files.delimiter)),
+            ("columns", _type_struct(files.file_schema)),
+            ("auto_detect", exp.false()),
+        ]
+    arguments = [paths, *(exp.EQ(this=exp.column(k), expression=v) for k, v in options)]
+    return exp.Anonymous(this=f"read_{files.format}", expressions=arguments)
+
+
+def _type_struct(schema: pa.Schema) -> exp.Expression:
+    fields = []
+    for field in schema:
+        name = duckdb_type_name(field.type)
+        if name is None:
+            raise InternalError(f"no DuckDB type for column {field.name} ({field.type})")
+        fields.append(
+            exp.PropertyEQ(this=exp.to_identifier(field.name, quoted=True), expression=string(name))
+        )
+    return exp.Struct(expressions=fields)

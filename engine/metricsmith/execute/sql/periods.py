@@ -1,0 +1,85 @@
+"""The periods of a query on a SQL engine.
+
+Period boundaries are computed in Python, exactly as the Arrow engine computes them
+(`build_timeline`), and inlined in the SQL. When the query's range is open on one side the
+missing end comes from the data: a small query asks the engine for the first and last instant
+of every scan's rows first (`extents_query`), the same instants the Arrow engine takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlglot import exp
+
+from metricsmith.execute.arrow.timeline import Timeline, build_timeline
+from metricsmith.execute.sql.compiler import Compilation, source_ctes
+from metricsmith.execute.sql.names import source_cte
+from metricsmith.execute.sql.scans import ScanCompiler
+from metricsmith.plan.nodes import EventTime, Plan, StateTime
+
+FIRST, LAST = "first_instant", "last_instant"
+
+
+def needs_extents(plan: Plan) -> bool:
+    """Whether the periods depend on the data (an open end of the range)."""
+    if plan.grain is None:
+        return (plan.start is None) != (plan.end is None)
+    return plan.start is None or plan.end is None
+
+
+def extents_query(plan: Plan, compilation: Compilation) -> exp.Select | None:
+    """First and last instant (µs since the epoch) of the rows of each part of each scan
+    (event times; state starts, and state ends not after the plan's "now"), one row per
+    part; None when no scan has a time axis."""
+    reads = {read.source: read for read in plan.reads}
+    parts: list[exp.Select] = []
+    for scan in plan.scans:
+        scanner = ScanCompiler(plan, scan, reads, compilation)
+        dialect = compilation.dialect
+        match scan.time:
+            case EventTime(column=column):
+                times = [(scanner.time_value(column), None)]
+            case StateTime(start=start, end=end):
+                # An end after "now" would stretch the periods to a far-future date.
+                ends = scanner.time_value(end)
+                as_of = dialect.instant_literal(plan.as_of)
+                times = [
+                    (scanner.time_value(start), None),
+                    (ends, exp.LTE(this=ends, expression=as_of)),
+                ]
+            case _:
+                continue
+        root = exp.alias_(
+            exp.to_table(source_cte(scan.source)),
+            exp.to_identifier(scan.source, quoted=True),
+            table=True,
+        )
+        for time, condition in times:
+            part = exp.select(
+                exp.alias_(dialect.epoch_micros(exp.Min(this=time)), FIRST),
+                exp.alias_(dialect.epoch_micros(exp.Max(this=time)), LAST),
+            ).from_(root)
+            conditions = [*scanner.pushdown(), *([condition] if condition is not None else [])]
+            parts.append(part.where(exp.and_(*conditions)) if conditions else part)
+    if not parts:
+        return None
+    query = parts[0] if len(parts) == 1 else exp.union(*parts, distinct=False)
+    query = exp.select(FIRST, LAST).from_(
+        exp.Subquery(this=query, alias=exp.to_identifier("parts"))
+    )
+    roots = {scan.source for scan in plan.scans}
+    for name, body in source_ctes(plan, compilation, roots):
+        query = query.with_(name, as_=body)
+    return query
+
+
+def timeline_from_extents(plan: Plan, rows: Iterable[tuple[int | None, int | None]]) -> Timeline:
+    """The query's periods, given the rows of `extents_query` (empty when not needed)."""
+    firsts, lasts = [], []
+    for first, last in rows:
+        if first is not None:
+            firsts.append(int(first))
+            lasts.append(int(last))
+    extents = [(min(firsts), max(lasts))] if firsts else []
+    return build_timeline(plan, extents)

@@ -1,0 +1,136 @@
+"""Running a plan on a SQL engine: the steps every engine shares.
+
+An engine (DuckDB, Spark) says how it reaches each source and how it runs a query; the runner
+compiles the plan, checks that linked keys are unique (a repeated key would fan rows out and
+inflate sums), finds the periods (asking the engine for the data's extent when the range is
+open), runs the query and gives the answer the Arrow executor's column types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+import pyarrow as pa
+from sqlglot import exp
+
+from metricsmith.check.checked import CheckedProject
+from metricsmith.errors import DataError
+from metricsmith.execute.arrow.timeline import Timeline
+from metricsmith.execute.sql.compiler import Compilation, compile_plan, source_ctes
+from metricsmith.execute.sql.dialects import SqlDialect, number
+from metricsmith.execute.sql.names import source_cte
+from metricsmith.execute.sql.periods import extents_query, needs_extents, timeline_from_extents
+from metricsmith.execute.sql.results import conform
+from metricsmith.execute.sql.sources import Relation, text_timestamps, zoned_text
+from metricsmith.plan.nodes import Plan, SourceRead
+
+
+class SqlEngine(Protocol):
+    dialect: SqlDialect
+
+    def relations(self, plan: Plan, project: CheckedProject) -> Mapping[str, Relation]:
+        """How the engine reads each source the plan reads."""
+        ...
+
+    def fetch(self, query: exp.Expression, sources: str) -> pa.Table:
+        """Run a query; `sources` names the sources it reads, for data errors."""
+        ...
+
+
+def compilation_for(
+    engine_dialect: SqlDialect, project: CheckedProject, relations: Mapping[str, Relation]
+) -> Compilation:
+    from metricsmith.plugins.manager import get_registry
+
+    registry = get_registry()
+    return Compilation(
+        project=project,
+        dialect=engine_dialect,
+        relations=relations,
+        scalar_functions=registry.scalar_functions,
+        aggregate_functions=registry.aggregate_functions,
+    )
+
+
+def run_plan(plan: Plan, project: CheckedProject, engine: SqlEngine) -> pa.Table:
+    compilation = compilation_for(engine.dialect, project, engine.relations(plan, project))
+    for source, key in _linked_keys(plan).items():
+        _require_unique_key(source, key, plan, compilation, engine)
+    for read in plan.reads:
+        _require_one_kind_of_text_timestamp(read, compilation, engine)
+    timeline = find_timeline(plan, compilation, engine)
+    answer = engine.fetch(compile_plan(plan, timeline, compilation), _sources(plan))
+    return conform(answer, plan, project)
+
+
+def plan_timeline(plan: Plan, project: CheckedProject, engine: SqlEngine) -> Timeline:
+    """The query's periods on an engine, without running the query."""
+    compilation = compilation_for(engine.dialect, project, engine.relations(plan, project))
+    return find_timeline(plan, compilation, engine)
+
+
+def find_timeline(plan: Plan, compilation: Compilation, engine: SqlEngine) -> Timeline:
+    rows: list[tuple] = []
+    query = extents_query(plan, compilation) if needs_extents(plan) else None
+    if query is not None:
+        rows = [tuple(row.values()) for row in engine.fetch(query, _sources(plan)).to_pylist()]
+    return timeline_from_extents(plan, rows)
+
+
+def _sources(plan: Plan) -> str:
+    return ", ".join(read.source for read in plan.reads) or "(none)"
+
+
+def _linked_keys(plan: Plan) -> dict[str, str]:
+    return {join.source: join.key for scan in plan.scans for join in scan.joins}
+
+
+def _require_unique_key(
+    source: str, key: str, plan: Plan, compilation: Compilation, engine: SqlEngine
+) -> None:
+    """The first key value that names more than one row, as a data error."""
+    column = exp.column(key, quoted=True)
+    query = (
+        exp.select(exp.alias_(column, "repeated"))
+        .from_(source_cte(source))
+        .where(exp.Not(this=exp.Is(this=column, expression=exp.Null())))
+        .group_by(column)
+        .having(exp.GT(this=exp.Count(this=exp.Star()), expression=number(1)))
+        .limit(1)
+    )
+    for name, body in source_ctes(plan, compilation, {source}):
+        query = query.with_(name, as_=body)
+    repeated = engine.fetch(query, source)
+    if repeated.num_rows:
+        value = repeated.column(0)[0].as_py()
+        raise DataError(
+            f"key value {value!r} appears more than once; a key must name one row",
+            source=source,
+            column=key,
+        )
+
+
+def _require_one_kind_of_text_timestamp(
+    read: SourceRead, compilation: Compilation, engine: SqlEngine
+) -> None:
+    """Text read as timestamps must all carry a zone offset or all be local times, as the
+    Arrow engine requires: a column mixing both is a data error."""
+    info = compilation.project.sources[read.source]
+    relation = compilation.relations[read.source]
+    for name in text_timestamps(info, relation, read.columns):
+        column = exp.column(name, quoted=True)
+        zoned = zoned_text(column)
+        query = exp.select(
+            exp.alias_(exp.Count(this=exp.Case().when(zoned, number(1))), "zoned"),
+            exp.alias_(exp.Count(this=exp.Case().when(exp.Not(this=zoned), number(1))), "local"),
+        ).from_(relation.table)
+        counts = engine.fetch(query, read.source).to_pylist()[0]
+        if counts["zoned"] and counts["local"]:
+            raise DataError(
+                f"the column holds {counts['zoned']} times with a zone offset and "
+                f"{counts['local']} without",
+                source=read.source,
+                column=name,
+                hint="write every value of the column the same way",
+            )

@@ -1,0 +1,247 @@
+"""One grouped pass per scan: the source's rows placed in periods by joining the spine,
+entity links LEFT JOINed, query filters applied, every fused aggregate in one GROUP BY.
+
+Placement follows the Arrow executor's (execute/arrow/placement.py): an event counts in the
+period with `start <= time < end`; a state row at each period end it is in force at
+(`from < end and (to is null or to >= end)`); with a window, an event counts at each period end
+whose window `[window start, end)` holds its time, and a state row at each period end whose
+window holds a period end (of the query's grain) it is in force at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from metricsmith.check.checked import CheckedProject
+from metricsmith.execute.arrow.timeline import Timeline
+from metricsmith.execute.sql.aggregates import AggregateCompiler
+from metricsmith.execute.sql.expressions import ExpressionCompiler
+from metricsmith.execute.sql.kinds import kind_of
+from metricsmith.execute.sql.names import dimension_column, source_cte
+from metricsmith.execute.sql.scalar_functions import truncate_to
+from metricsmith.execute.sql.spine import PERIOD, PERIOD_END, PERIOD_START, SPINE, window_column
+from metricsmith.model import bound as b
+from metricsmith.model.types import Type
+from metricsmith.plan.nodes import (
+    EventTime,
+    Join,
+    Plan,
+    SourceRead,
+    SourceScan,
+    StateTime,
+    WindowSpec,
+)
+from metricsmith.plan.periods import from_epoch_micros
+
+if TYPE_CHECKING:
+    from metricsmith.execute.sql.compiler import Compilation
+
+
+class ScanCompiler:
+    """The grouped pass of one scan: rows placed in periods, links joined, filters applied,
+    every aggregate of the scan in one GROUP BY."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        scan: SourceScan,
+        reads: Mapping[str, SourceRead],
+        compilation: Compilation,
+        timeline: Timeline | None = None,
+        windows: Sequence[WindowSpec] = (),
+    ):
+        """`timeline` and `windows` (the spine's, in its column order) are needed to place
+        rows; extents queries read time columns only."""
+        self.plan = plan
+        self.timeline = timeline
+        self.windows = list(windows)
+        self.scan = scan
+        self.read = reads[scan.source]
+        self.compilation = compilation
+        self.dialect = compilation.dialect
+        self.aliases = _aliases(scan)
+        self.rows = ExpressionCompiler(
+            self.dialect,
+            plan.calendar.timezone,
+            plan.calendar.week_start_index,
+            self.column,
+            compilation.functions,
+        )
+
+    def column(self, node: b.BExpr) -> exp.Expression:
+        if not isinstance(node, b.BColumn):
+            raise TypeError(f"a row formula cannot hold {node!r}")
+        return exp.column(node.column, table=self.aliases[node.path], quoted=True)
+
+    def select(self) -> exp.Select:
+        scan = self.scan
+        period = exp.column(PERIOD, table=SPINE)
+        dimensions = [self.rows.compile(d) for d in scan.dimensions]
+        aggregates = AggregateCompiler(self.dialect, self.compilation.aggregate_functions)
+        outputs = [exp.alias_(period, PERIOD)]
+        outputs += [exp.alias_(d, dimension_column(i)) for i, d in enumerate(dimensions)]
+        for fused in scan.aggregates:
+            node = fused.aggregate
+            value = self.rows.compile(node.arg) if node.arg is not None else None
+            condition = self.rows.compile(node.where) if node.where is not None else None
+            outputs.append(exp.alias_(aggregates.compile(node, value, condition), fused.name))
+        root = _aliased(source_cte(scan.source), self.aliases[()])
+        # Periods first: engines keep a LEFT JOIN where it is written, and placing the rows
+        # before following links lets the range filter shrink them first (DuckDB: 1.35x).
+        query = self.placed(exp.select(*outputs).from_(root))
+        for join in scan.joins:
+            query = query.join(self.joined(join), on=self.join_condition(join), join_type="left")
+        conditions = [*self.pushdown(), *(self.rows.compile(f) for f in scan.filters)]
+        if conditions:
+            query = query.where(exp.and_(*conditions))
+        return query.group_by(period, *dimensions)
+
+    # ---- joins ----
+    def joined(self, join: Join) -> exp.Expression:
+        return _aliased(source_cte(join.source), self.aliases[join.path])
+
+    def join_condition(self, join: Join) -> exp.Expression:
+        project = self.compilation.project
+        origin = _source_at(project, self.scan.source, join.path[:-1])
+        link = join.path[-1]
+        link_value: exp.Expression = exp.column(
+            link, table=self.aliases[join.path[:-1]], quoted=True
+        )
+        key_type = project.sources[join.source].physical[join.key]
+        if project.sources[origin].physical[link] != key_type and kind_of(key_type):
+            # Arrow casts link values to the key's type; so does the SQL.
+            link_value = self.dialect.cast(link_value, kind_of(key_type))
+        key = exp.column(join.key, table=self.aliases[join.path], quoted=True)
+        return exp.EQ(this=link_value, expression=key)
+
+    # ---- time ----
+    def time_value(self, column: str) -> exp.Expression:
+        """A time column of the root as an instant (a date is its local midnight)."""
+        info = self.compilation.project.sources[self.scan.source]
+        value = exp.column(column, table=self.aliases[()], quoted=True)
+        if info.physical.get(column) == Type.DATE:
+            return self.dialect.midnight(value, self.plan.calendar.timezone)
+        return value
+
+    def placed(self, query: exp.Select) -> exp.Select:
+        """The rows joined to the periods they count in."""
+        scan = self.scan
+        match scan.time:
+            case EventTime(column=column) if scan.window is not None:
+                condition = self.in_window(self.time_value(column))
+            case EventTime(column=column) if self.plan.grain or self.plan.start or self.plan.end:
+                time = self.time_value(column)
+                start = exp.column(PERIOD_START, table=SPINE)
+                condition = exp.and_(
+                    exp.GTE(this=time, expression=start), exp.LT(this=time, expression=_end())
+                )
+            case StateTime(start=valid_from, end=valid_to) if scan.window and self.plan.grain:
+                condition = self.in_force_in_window(valid_from, valid_to)
+            case StateTime(start=valid_from, end=valid_to):
+                condition = exp.and_(
+                    exp.LT(this=self.time_value(valid_from), expression=_end()),
+                    _open_or_from(self.time_value(valid_to), _end()),
+                )
+            case _:
+                return query.join(exp.to_table(SPINE), join_type="cross")
+        return query.join(exp.to_table(SPINE), on=condition)
+
+    def window_start(self) -> exp.Expression:
+        assert self.scan.window is not None
+        index = self.windows.index(self.scan.window)
+        return exp.column(window_column(index), table=SPINE)
+
+    def in_window(self, time: exp.Expression) -> exp.Expression:
+        """`window start <= time < end` (an all-time window has no start)."""
+        begins = self.window_start()
+        after_start = exp.or_(
+            exp.Is(this=begins, expression=exp.Null()), exp.GTE(this=time, expression=begins)
+        )
+        return exp.and_(exp.LT(this=time, expression=_end()), exp.Paren(this=after_start))
+
+    def in_force_in_window(self, valid_from: str, valid_to: str) -> exp.Expression:
+        """In force at some period end in `(window start, end]`: in force at the end itself,
+        or ended earlier but after both its start and the window's start were passed by a
+        period end — the last period end at or before its end, `last_end_by(to)`."""
+        start, stop = self.time_value(valid_from), self.time_value(valid_to)
+        begins = self.window_start()
+        last = self.last_end_by(stop)
+        after_window_start = exp.or_(
+            exp.Is(this=begins, expression=exp.Null()), exp.GT(this=last, expression=begins)
+        )
+        ended_inside = exp.and_(
+            exp.GT(this=last, expression=start), exp.Paren(this=after_window_start)
+        )
+        in_force = exp.or_(_open_or_from(stop, _end()), exp.Paren(this=ended_inside))
+        return exp.and_(exp.LT(this=start, expression=_end()), exp.Paren(this=in_force))
+
+    def last_end_by(self, instant: exp.Expression) -> exp.Expression:
+        """The last period end (a boundary of the query's grain, or the query's first
+        boundary) at or before an instant."""
+        plan, dialect = self.plan, self.dialect
+        timezone = plan.calendar.timezone
+        local_day = dialect.local_date(instant, timezone)
+        boundary = dialect.midnight(truncate_to(self.rows, plan.grain, local_day), timezone)
+        assert self.timeline is not None and self.timeline.bounds is not None
+        first = dialect.instant_literal(from_epoch_micros(int(self.timeline.bounds[0])))
+        # The first boundary of the query can lie inside a period of its grain.
+        use_first = exp.and_(
+            exp.GTE(this=instant, expression=first), exp.LT(this=boundary, expression=first)
+        )
+        return exp.Case().when(use_first, first).else_(boundary)
+
+    def pushdown(self) -> list[exp.Expression]:
+        """The read's time range as a plain filter on the root, so the engine can skip files
+        and row groups (the spine join decides which rows count)."""
+        time_range = self.read.time_range
+        if time_range is None:
+            return []
+        time = self.time_value(time_range.column)
+        conditions = []
+        if time_range.start is not None:
+            literal = self.dialect.instant_literal(time_range.start)
+            conditions.append(exp.GTE(this=time, expression=literal))
+        if time_range.end is not None:
+            literal = self.dialect.instant_literal(time_range.end)
+            conditions.append(exp.LT(this=time, expression=literal))
+        return conditions
+
+
+def _end() -> exp.Expression:
+    return exp.column(PERIOD_END, table=SPINE)
+
+
+def _open_or_from(stop: exp.Expression, end: exp.Expression) -> exp.Expression:
+    """Still in force at `end`: no end, or an end at or after it."""
+    return exp.Paren(
+        this=exp.or_(exp.Is(this=stop, expression=exp.Null()), exp.GTE(this=stop, expression=end))
+    )
+
+
+def _aliased(table: str, alias: str) -> exp.Expression:
+    return exp.alias_(exp.to_table(table), exp.to_identifier(alias, quoted=True), table=True)
+
+
+def _aliases(scan: SourceScan) -> dict[tuple[str, ...], str]:
+    """A table alias for the root and for each join: the source's name, numbered when a
+    source is reached twice."""
+    aliases = {(): scan.source}
+    taken = {scan.source}
+    for join in scan.joins:
+        alias, counter = join.source, 1
+        while alias in taken:
+            counter += 1
+            alias = f"{join.source}_{counter}"
+        taken.add(alias)
+        aliases[join.path] = alias
+    return aliases
+
+
+def _source_at(project: CheckedProject, root: str, path: Sequence[str]) -> str:
+    source = root
+    for link in path:
+        source = project.sources[source].links[link]
+    return source

@@ -1,0 +1,392 @@
+"""The levels of a query: its own cells, and below them the cells every `per` iterates over.
+
+A level's formulas are split into leaves computed by grouped passes over sources (aggregates
+and windowed aggregates, fused per source and window) and `per` aggregates, whose bodies form
+a child level (every `per` over the same entity or sub-period shares one). Each level knows how
+many periods before its first one its offsets read, so the executor computes them from data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterator, Sequence
+
+from attrs import frozen
+
+from metricsmith.check.bind import entity_catalog
+from metricsmith.check.checked import CheckedProject
+from metricsmith.check.links import LinkGraph
+from metricsmith.errors import QueryError
+from metricsmith.model import bound as b
+from metricsmith.model.expr import Expr
+from metricsmith.model.types import Type
+from metricsmith.plan.binding import RowBinding, joins_for
+from metricsmith.plan.nodes import (
+    EntityMembers,
+    EventTime,
+    FusedAggregate,
+    Level,
+    PerAggregate,
+    PerLevel,
+    Query,
+    SourceScan,
+    StateTime,
+    WindowSpec,
+)
+from metricsmith.plan.offsets import node_text, reach
+from metricsmith.plan.periods import extended_start, is_finer_or_equal, window_start
+from metricsmith.plugins.connector import TimeRange
+
+#: A formula and what it belongs to as messages name it: "metric `mrr`", "dimension `band`".
+Formula = tuple[str, b.BExpr]
+
+
+@frozen(kw_only=True)
+class QueryShape:
+    """What every level needs to know about the query. `row_dimensions` are bound against
+    rows; `entity_dimensions` (label, metric-level formula) are evaluated per entity; `labels`
+    lists all of them in the query's order; `cohort_label` names the one cohort dimension."""
+
+    project: CheckedProject
+    query: Query
+    row_dimensions: tuple[tuple[str, Expr], ...]
+    entity_dimensions: tuple[tuple[str, b.BExpr], ...]
+    labels: tuple[str, ...]
+    cohort_label: str | None
+
+
+class LevelPlanner:
+    """Plans the level tree of one query, numbering aggregates `a0, a1, ...` and `per`
+    aggregates `p0, p1, ...` across levels, and collecting the time range each grouped pass
+    needs of its source (`time_needs`, for pushdown)."""
+
+    def __init__(self, shape: QueryShape):
+        self.shape = shape
+        self.project = shape.project
+        self.query = shape.query
+        self.calendar = shape.project.calendar
+        sources = shape.project.sources
+        self.catalog = entity_catalog(
+            {name: info.decl for name, info in sources.items()},
+            lambda source, column: sources[source].physical.get(column, Type.UNKNOWN),
+            LinkGraph({name: info.links for name, info in sources.items()}),
+        )
+        self._aggregate_names = (f"a{i}" for i in itertools.count())
+        self._per_names = (f"p{i}" for i in itertools.count())
+        self.time_needs: list[tuple[str, TimeRange | None]] = []
+
+    def top(self, formulas: Sequence[Formula]) -> Level:
+        return self._level(formulas, self.query.grain, None, self.query.start, "")
+
+    # ---- one level ----------------------------------------------------------------------
+    def _level(
+        self,
+        formulas: Sequence[Formula],
+        grain: str | None,
+        entity: b.Entity | None,
+        boundary: dt.datetime | None,
+        who: str,
+    ) -> Level:
+        """`boundary`: where the first period the parent reads starts (the range's start at
+        the top), None when unbounded; `who` names what iterates, in messages."""
+        leaves: dict[b.BExpr, str] = {}
+        pers: dict[b.BPer, str] = {}
+        reaches: dict[b.BExpr, int] = {}
+        for owner, formula in formulas:
+            reach(formula, grain, owner, reaches)
+            for node in _level_nodes(formula):
+                if isinstance(node, b.BPer):
+                    pers.setdefault(node, owner)
+                elif isinstance(node, b.BAggregate | b.BWindow):
+                    leaves.setdefault(node, owner)
+                elif isinstance(node, b.BOffset) and node.unit == "cohort":
+                    self._require_cohort(node, owner)
+        periods = _Periods(self, grain, boundary, reaches)
+        if entity is not None and entity.kind == "identifier" and not leaves:
+            raise QueryError(
+                f"`per {entity.name}` finds its {entity.name} values in the rows the formula "
+                "reads, but this one reads no source",
+                hint=f"compare something per {entity.name}, e.g. "
+                f"`count(per {entity.name} where count(events) > 0)`",
+            )
+        members = None
+        if entity is not None and entity.kind == "key":
+            members = self._members(entity, who)
+        return Level(
+            grain=grain,
+            extension=max(reaches.values(), default=0),
+            entity=entity,
+            members=members,
+            labels=self.shape.labels if entity is None else self._row_labels(),
+            scans=self._scans(leaves, grain, entity, periods),
+            children=self._children(pers, grain, entity, periods),
+        )
+
+    def _row_labels(self) -> tuple[str, ...]:
+        return tuple(label for label, _ in self.shape.row_dimensions)
+
+    def _require_cohort(self, node: b.BOffset, who: str) -> None:
+        if self.shape.cohort_label is None:
+            raise QueryError(
+                f"{who} uses `{node_text(node)}`, the value of each cohort at age 0, "
+                "but the query is not sliced by one cohort",
+                hint='slice by a cohort, e.g. `--by "cohort(accounts.signed_up_at, month)"`',
+            )
+
+    # ---- per aggregates -----------------------------------------------------------------
+    def _children(
+        self, pers: dict[b.BPer, str], grain: str | None, entity: b.Entity | None, periods: _Periods
+    ) -> tuple[PerLevel, ...]:
+        groups: dict[b.Entity, list[b.BPer]] = {}
+        for per in pers:
+            groups.setdefault(per.entity, []).append(per)
+        children = []
+        for target, group in groups.items():
+            who = pers[group[0]]
+            if target.kind == "period":
+                self._check_sub_periods(target.name, grain, entity, who)
+                child_grain, child_entity, dimensions = target.name, entity, ()
+            else:
+                if entity is not None:
+                    raise QueryError(
+                        f"{who} iterates `per {target.name}` inside "
+                        f"`per {entity.name}`; one per-entity iteration inside another is not "
+                        "supported",
+                        hint=f"define the inner value per {target.name} as its own metric and "
+                        f"aggregate it per {entity.name} with a window or a condition instead",
+                    )
+                child_grain, child_entity = grain, target
+                dimensions = self.shape.entity_dimensions
+            formulas = [
+                (pers[per], formula)
+                for per in group
+                for formula in (per.body, per.where)
+                if formula is not None
+            ]
+            formulas += [(f"dimension `{label}`", formula) for label, formula in dimensions]
+            back = periods.back(group)
+            start = periods.start(back)
+            level = self._level(formulas, child_grain, child_entity, start, who)
+            children.append(
+                PerLevel(
+                    level=level,
+                    reach=back,
+                    aggregates=tuple(
+                        PerAggregate(name=next(self._per_names), per=per) for per in group
+                    ),
+                    entity_dimensions=dimensions,
+                )
+            )
+        return tuple(children)
+
+    def _check_sub_periods(
+        self, sub: str, grain: str | None, entity: b.Entity | None, who: str
+    ) -> None:
+        if grain is not None and not is_finer_or_equal(sub, grain):
+            raise QueryError(
+                f"{who} iterates `per {sub}` inside each {grain}, but a {sub} is "
+                f"longer than a {grain}",
+                hint=f"query with a grain of at least a {sub}",
+            )
+        if grain is None and (self.query.start is None or self.query.end is None):
+            raise QueryError(
+                f"{who} iterates `per {sub}` over the query's range, but the range "
+                "has no start or no end",
+                hint="give the query a range or a grain",
+            )
+        if entity is not None and entity.kind == "identifier":
+            raise QueryError(
+                f"{who} iterates `per {sub}` inside `per {entity.name}`, whose "
+                f"{entity.name} values come from the rows read; that is not supported",
+                hint=f"iterate `per {entity.name}` inside `per {sub}` instead",
+            )
+
+    # ---- grouped passes -----------------------------------------------------------------
+    def _scans(
+        self,
+        leaves: dict[b.BExpr, str],
+        grain: str | None,
+        entity: b.Entity | None,
+        periods: _Periods,
+    ) -> tuple[SourceScan, ...]:
+        groups: dict[tuple[str, WindowSpec | None], list[b.BAggregate | b.BWindow]] = {}
+        for leaf in leaves:
+            aggregate = leaf.operand if isinstance(leaf, b.BWindow) else leaf
+            window = WindowSpec.of(leaf) if isinstance(leaf, b.BWindow) else None
+            groups.setdefault((aggregate.source, window), []).append(leaf)
+        scans = []
+        for (root, window), group in groups.items():
+            who = leaves[group[0]]
+            binding = RowBinding(self.project, root, f"{who} aggregates rows of `{root}`", who)
+            if entity is None and self.shape.entity_dimensions:
+                raise self._not_per_entity(who, group[0])
+            entity_column = None if entity is None else self._entity_column(entity, root, who)
+            keyed_by_member = entity is not None and entity.kind == "key"
+            dimensions = () if keyed_by_member else self._bind_dimensions(binding)
+            filters = tuple(binding.filter(formula) for formula in self.query.filters)
+            aggregates = tuple(
+                FusedAggregate(
+                    name=next(self._aggregate_names),
+                    aggregate=leaf.operand if isinstance(leaf, b.BWindow) else leaf,
+                    leaf=leaf,
+                )
+                for leaf in group
+            )
+            time = self._time_axis(root, who, grain, window)
+            keys = [*dimensions, *filters, *([entity_column] if entity_column else [])]
+            scans.append(
+                SourceScan(
+                    source=root,
+                    time=time,
+                    dimensions=dimensions,
+                    filters=filters,
+                    joins=joins_for(
+                        self.project, root, [*keys, *(f.aggregate for f in aggregates)]
+                    ),
+                    aggregates=aggregates,
+                    entity=entity_column,
+                    window=window,
+                )
+            )
+            start = periods.start(periods.back(group))
+            self.time_needs.append((root, self._scan_range(time, window, start)))
+        return tuple(scans)
+
+    def _bind_dimensions(self, binding: RowBinding) -> tuple[b.BExpr, ...]:
+        return tuple(binding.dimension(label, f) for label, f in self.shape.row_dimensions)
+
+    def _not_per_entity(self, who: str, leaf: b.BExpr) -> QueryError:
+        label = self.shape.entity_dimensions[0][0]
+        return QueryError(
+            f"{who} cannot be sliced by `{label}`: `{label}` is worked out for each "
+            f"entity of a per-entity aggregate such as `count(per account)`, and "
+            f"`{node_text(leaf)}` is not one",
+            hint=f"slice by `{label}` only metrics made of `per` aggregates",
+        )
+
+    def _entity_column(self, entity: b.Entity, root: str, who: str) -> b.BExpr:
+        column = self.catalog.value(entity, root)
+        if column is None:
+            raise QueryError(
+                f"{who} reads `{root}` for each `{entity.name}`, but rows of "
+                f"`{root}` do not say which `{entity.name}` they belong to",
+                hint=f"link `{root}` to the entity, or declare `entity <column> as "
+                f"{entity.name}` in `{root}`",
+            )
+        return column
+
+    def _time_axis(
+        self, root: str, who: str, grain: str | None, window: WindowSpec | None
+    ) -> EventTime | StateTime | None:
+        info = self.project.sources[root]
+        if info.validity is not None:
+            return StateTime(*info.validity)
+        if info.time is not None:
+            return EventTime(info.time)
+        if window is not None:
+            needs = f"read over {window.describe()}"
+        elif grain:
+            needs = f"split by {grain}"
+        elif self.query.start or self.query.end:
+            needs = "limited to a range"
+        else:
+            return None
+        raise QueryError(
+            f"{who} aggregates rows of `{root}`, which has no time column, so "
+            f"they cannot be {needs}",
+            hint=f"declare `time <column>` in source `{root}`, or query "
+            f"{who} without a grain and range",
+        )
+
+    def _scan_range(
+        self,
+        time: EventTime | StateTime | None,
+        window: WindowSpec | None,
+        start: dt.datetime | None,
+    ) -> TimeRange | None:
+        end = _utc(self.query.end)
+        match time:
+            case EventTime(column=column):
+                low = start
+                if start is not None and window is not None:
+                    calendar = self.calendar
+                    low = window_start(
+                        start,
+                        window.kind,
+                        window.count,
+                        window.unit,
+                        calendar.timezone,
+                        calendar.week_start_index,
+                    )
+                return TimeRange(column, _utc(low), end) if low or end else None
+            case StateTime(start=valid_from) if end is not None:
+                # Rows in force at some period end e <= end started before e.
+                return TimeRange(valid_from, None, end)
+        return None
+
+    # ---- the entities of a key source ---------------------------------------------------
+    def _members(self, entity: b.Entity, who: str) -> EntityMembers:
+        assert entity.source is not None and entity.column is not None
+        source = entity.source
+        binding = RowBinding(
+            self.project,
+            source,
+            f"{who} iterates over the rows of `{source}` (`per {entity.name}`)",
+            who,
+        )
+        dimensions = self._bind_dimensions(binding)
+        filters = tuple(binding.filter(formula) for formula in self.query.filters)
+        time = self.project.sources[source].time
+        end = _utc(self.query.end)
+        self.time_needs.append((source, TimeRange(time, None, end) if time and end else None))
+        return EntityMembers(
+            source=source,
+            key=entity.column,
+            time=time,
+            dimensions=dimensions,
+            filters=filters,
+            joins=joins_for(self.project, source, [*dimensions, *filters]),
+        )
+
+
+class _Periods:
+    """Where the periods a level's leaves are read at start: `back` periods of its grain before
+    `boundary` (the start of the periods its parent needs)."""
+
+    def __init__(
+        self,
+        planner: LevelPlanner,
+        grain: str | None,
+        boundary: dt.datetime | None,
+        reaches: dict[b.BExpr, int],
+    ):
+        self.calendar = planner.calendar
+        self.grain = grain
+        self.boundary = boundary
+        self.reaches = reaches
+
+    def back(self, leaves: Sequence[b.BExpr]) -> int:
+        return max(self.reaches.get(leaf, 0) for leaf in leaves)
+
+    def start(self, back: int) -> dt.datetime | None:
+        if self.boundary is None or self.grain is None:
+            return self.boundary
+        calendar = self.calendar
+        return extended_start(
+            self.boundary, self.grain, back, calendar.timezone, calendar.week_start_index
+        )
+
+
+def _level_nodes(node: b.BExpr) -> Iterator[b.BExpr]:
+    """The nodes of a formula evaluated at its own level: not inside a `per` aggregate's body
+    (another level) nor inside a leaf."""
+    yield node
+    if isinstance(node, b.BPer | b.BAggregate | b.BWindow):
+        return
+    for child in b.bchildren(node):
+        yield from _level_nodes(child)
+
+
+def _utc(instant: dt.datetime | None) -> dt.datetime | None:
+    return instant.astimezone(dt.UTC) if instant is not None else None

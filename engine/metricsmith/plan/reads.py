@@ -1,0 +1,77 @@
+"""One read per source: the columns every grouped pass, join and entity set needs, and the
+time range the reader may restrict rows to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from metricsmith.check.checked import CheckedProject
+from metricsmith.model import bound as b
+from metricsmith.plan.binding import columns_of
+from metricsmith.plan.nodes import EventTime, Join, Level, SourceRead, StateTime
+from metricsmith.plugins.connector import TimeRange
+
+
+def plan_reads(
+    project: CheckedProject, top: Level, needs: Sequence[tuple[str, TimeRange | None]]
+) -> tuple[SourceRead, ...]:
+    """`needs` lists, for each grouped pass and entity set, the rows of its source it reads
+    (None: all of them)."""
+    columns: dict[str, dict[str, None]] = {}
+    join_targets: set[str] = set()
+
+    def need(source: str, *names: str) -> None:
+        columns.setdefault(source, {}).update(dict.fromkeys(names))
+
+    def follow(root: str, joins: tuple[Join, ...], nodes: list[b.BExpr]) -> None:
+        targets = {(): root, **{j.path: j.source for j in joins}}
+        for join in joins:
+            join_targets.add(join.source)
+            need(targets[join.path[:-1]], join.path[-1])
+            need(join.source, join.key)
+        for column in columns_of(nodes):
+            need(targets[column.path], column.column)
+
+    for level in top.walk():
+        for scan in level.scans:
+            need(scan.source, *time_columns(scan.time))
+            keys = [*scan.dimensions, *scan.filters, *([scan.entity] if scan.entity else [])]
+            follow(scan.source, scan.joins, [*keys, *(f.aggregate for f in scan.aggregates)])
+        members = level.members
+        if members is not None:
+            need(members.source, members.key, *([members.time] if members.time else []))
+            follow(members.source, members.joins, [*members.dimensions, *members.filters])
+    by_source: dict[str, list[TimeRange | None]] = {}
+    for source, time_range in needs:
+        by_source.setdefault(source, []).append(time_range)
+    return tuple(
+        SourceRead(
+            source=source,
+            columns=tuple(names),
+            # A join target needs every row (any of them may be linked to).
+            time_range=None if source in join_targets else _union(by_source.get(source, [None])),
+        )
+        for source, names in columns.items()
+    )
+
+
+def time_columns(time: EventTime | StateTime | None) -> tuple[str, ...]:
+    match time:
+        case EventTime(column=column):
+            return (column,)
+        case StateTime(start=start, end=end):
+            return (start, end)
+    return ()
+
+
+def _union(ranges: list[TimeRange | None]) -> TimeRange | None:
+    """The smallest range holding every range (None: every row)."""
+    if any(r is None for r in ranges) or len({r.column for r in ranges}) != 1:
+        return None
+    starts = [r.start for r in ranges]
+    ends = [r.end for r in ranges]
+    start = None if None in starts else min(starts)
+    end = None if None in ends else max(ends)
+    if start is None and end is None:
+        return None
+    return TimeRange(ranges[0].column, start, end)

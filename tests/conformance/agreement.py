@@ -1,0 +1,60 @@
+"""When two engines' answers are the same answer.
+
+The same columns in the same order with the same types (a decimal may differ in scale), the
+same rows in the same order, and every value equal: integers, strings, dates and booleans
+exactly, decimals to the cent, floats to 1e-9 relative, nulls where the other has nulls.
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+
+import pyarrow as pa
+
+RELATIVE_TOLERANCE = 1e-9
+CENT = decimal.Decimal("0.01")
+
+
+def same_value(left: object, right: object) -> bool:
+    if left is None or right is None:
+        return left is None and right is None
+    if isinstance(left, decimal.Decimal) or isinstance(right, decimal.Decimal):
+        return _cents(left) == _cents(right)
+    if isinstance(left, float) or isinstance(right, float):
+        if math.isnan(left) or math.isnan(right):
+            return math.isnan(left) and math.isnan(right)
+        return math.isclose(left, right, rel_tol=RELATIVE_TOLERANCE, abs_tol=1e-12)
+    return left == right
+
+
+def _cents(value: object) -> decimal.Decimal:
+    return decimal.Decimal(str(value)).quantize(CENT, rounding=decimal.ROUND_HALF_EVEN)
+
+
+def _same_type(left: pa.DataType, right: pa.DataType) -> bool:
+    if pa.types.is_decimal(left) and pa.types.is_decimal(right):
+        return True
+    return left == right
+
+
+def differences(reference: pa.Table, other: pa.Table, limit: int = 5) -> list[str]:
+    """How `other` differs from `reference`, as readable lines (empty: the same answer)."""
+    if reference.column_names != other.column_names:
+        return [f"columns {reference.column_names} != {other.column_names}"]
+    found = []
+    for name in reference.column_names:
+        left, right = reference[name].type, other[name].type
+        if not _same_type(left, right):
+            found.append(f"column {name!r}: type {left} != {right}")
+    if reference.num_rows != other.num_rows:
+        found.append(f"{reference.num_rows} rows != {other.num_rows} rows")
+        return found
+    for name in reference.column_names:
+        pairs = zip(reference[name].to_pylist(), other[name].to_pylist(), strict=True)
+        for row, (left, right) in enumerate(pairs):
+            if not same_value(left, right):
+                found.append(f"column {name!r}, row {row}: {left!r} != {right!r}")
+                if len(found) >= limit:
+                    return found
+    return found

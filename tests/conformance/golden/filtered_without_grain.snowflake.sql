@@ -1,0 +1,103 @@
+WITH spine AS (
+  SELECT
+    period,
+    period_start,
+    period_end
+  FROM (VALUES
+    (
+      0,
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
+    )) AS spine(period, period_start, period_end)
+), src_tickets AS (
+  SELECT
+    "opened_at",
+    "account_id",
+    "contacts",
+    "resolved_at"
+  FROM tickets
+), src_accounts AS (
+  SELECT
+    "account_id",
+    "segment"
+  FROM accounts
+), src_subscriptions AS (
+  SELECT
+    "started_at",
+    "ended_at",
+    "account_id",
+    "mrr"
+  FROM subscriptions
+), scan_0 AS (
+  SELECT
+    spine.period AS period,
+    COUNT(
+      CASE
+        WHEN (
+          "tickets"."contacts" = 1
+        )
+        AND (
+          NOT (
+            "tickets"."resolved_at" IS NULL
+          )
+        )
+        THEN 1
+      END
+    ) AS a0,
+    COUNT(CASE WHEN NOT (
+      "tickets"."resolved_at" IS NULL
+    ) THEN 1 END) AS a1
+  FROM src_tickets AS "tickets"
+  JOIN spine
+    ON "tickets"."opened_at" >= spine.period_start
+    AND "tickets"."opened_at" < spine.period_end
+  LEFT JOIN src_accounts AS "accounts"
+    ON "tickets"."account_id" = "accounts"."account_id"
+  WHERE
+    "tickets"."opened_at" >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+    AND "tickets"."opened_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
+    AND "accounts"."segment" IN ('smb', 'mid')
+  GROUP BY
+    spine.period
+), scan_1 AS (
+  SELECT
+    spine.period AS period,
+    CAST(SUM("subscriptions"."mrr") AS DOUBLE) AS a2
+  FROM src_subscriptions AS "subscriptions"
+  JOIN spine
+    ON "subscriptions"."started_at" < spine.period_end
+    AND (
+      "subscriptions"."ended_at" IS NULL
+      OR "subscriptions"."ended_at" >= spine.period_end
+    )
+  LEFT JOIN src_accounts AS "accounts"
+    ON "subscriptions"."account_id" = "accounts"."account_id"
+  WHERE
+    "subscriptions"."started_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
+    AND "accounts"."segment" IN ('smb', 'mid')
+  GROUP BY
+    spine.period
+), cells AS (
+  SELECT
+    spine.period,
+    COALESCE(scan_0.a0, 0) AS a0,
+    COALESCE(scan_0.a1, 0) AS a1,
+    COALESCE(scan_1.a2, 0) AS a2
+  FROM spine
+  LEFT JOIN scan_0
+    ON scan_0.period = spine.period
+  LEFT JOIN scan_1
+    ON scan_1.period = spine.period
+), results AS (
+  SELECT
+    cells.period,
+    CAST(CAST(cells.a0 AS DOUBLE) / NULLIF(CAST(cells.a1 AS DOUBLE), 0) AS DOUBLE) AS m0,
+    CAST(cells.a2 AS DOUBLE) AS m1
+  FROM cells
+)
+SELECT
+  results.m0 AS "fcr",
+  results.m1 AS "mrr"
+FROM results
+ORDER BY
+  results.period

@@ -1,0 +1,114 @@
+WITH spine AS (
+  SELECT
+    period,
+    label,
+    period_start,
+    period_end
+  FROM (VALUES
+    (
+      0,
+      CAST('2024-01-01' AS DATE),
+      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+    ),
+    (
+      1,
+      CAST('2024-04-01' AS DATE),
+      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-06-30 22:00:00+00:00' AS TIMESTAMPTZ)
+    ),
+    (
+      2,
+      CAST('2024-07-01' AS DATE),
+      CAST('2024-06-30 22:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-09-30 22:00:00+00:00' AS TIMESTAMPTZ)
+    ),
+    (
+      3,
+      CAST('2024-10-01' AS DATE),
+      CAST('2024-09-30 22:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
+    )) AS spine(period, label, period_start, period_end)
+), src_subscriptions AS (
+  SELECT
+    "started_at",
+    "ended_at",
+    "account_id",
+    "mrr"
+  FROM subscriptions
+), src_accounts AS (
+  SELECT
+    "account_id",
+    "employees"
+  FROM accounts
+), scan_0 AS (
+  SELECT
+    spine.period AS period,
+    CASE
+      WHEN CAST("accounts"."employees" AS DOUBLE) IS NULL
+      THEN NULL
+      WHEN CAST("accounts"."employees" AS DOUBLE) < 50.0
+      THEN 'SMB'
+      WHEN CAST("accounts"."employees" AS DOUBLE) < 500.0
+      THEN 'Mid-market'
+      ELSE 'Enterprise'
+    END AS d0,
+    CAST(SUM("subscriptions"."mrr") AS DOUBLE) AS a0,
+    COUNT(
+      DISTINCT CASE WHEN "subscriptions"."mrr" > 0 THEN "subscriptions"."account_id" END
+    ) AS a1
+  FROM src_subscriptions AS "subscriptions"
+  JOIN spine
+    ON "subscriptions"."started_at" < spine.period_end
+    AND (
+      "subscriptions"."ended_at" IS NULL
+      OR "subscriptions"."ended_at" >= spine.period_end
+    )
+  LEFT JOIN src_accounts AS "accounts"
+    ON "subscriptions"."account_id" = "accounts"."account_id"
+  WHERE
+    "subscriptions"."started_at" < CAST('2024-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
+  GROUP BY
+    spine.period,
+    CASE
+      WHEN CAST("accounts"."employees" AS DOUBLE) IS NULL
+      THEN NULL
+      WHEN CAST("accounts"."employees" AS DOUBLE) < 50.0
+      THEN 'SMB'
+      WHEN CAST("accounts"."employees" AS DOUBLE) < 500.0
+      THEN 'Mid-market'
+      ELSE 'Enterprise'
+    END
+), combos AS (
+  SELECT DISTINCT
+    d0
+  FROM scan_0
+), cells AS (
+  SELECT
+    spine.period,
+    spine.label,
+    combos.d0,
+    COALESCE(scan_0.a0, 0) AS a0,
+    COALESCE(scan_0.a1, 0) AS a1
+  FROM spine
+  CROSS JOIN combos
+  LEFT JOIN scan_0
+    ON scan_0.period = spine.period AND scan_0.d0 IS NOT DISTINCT FROM combos.d0
+), results AS (
+  SELECT
+    cells.period,
+    cells.label,
+    cells.d0,
+    CAST(cells.a0 AS DOUBLE) AS m0,
+    CAST(CAST(cells.a0 AS DOUBLE) / NULLIF(CAST(cells.a1 AS DOUBLE), 0) AS DOUBLE) AS m1
+  FROM cells
+)
+SELECT
+  results.label AS "quarter",
+  results.d0 AS "size",
+  results.m0 AS "mrr",
+  results.m1 AS "arpa"
+FROM results
+ORDER BY
+  results.period,
+  results.d0

@@ -1,0 +1,171 @@
+"""Random metric formulas over random tables: the Arrow executor and DuckDB agree.
+
+Formulas combine aggregates (each with an optional condition), row arithmetic, functions,
+comparisons with nulls, and metric arithmetic including division by zero; queries vary the
+time zone, week start, grain, range, dimensions and filters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import metricsmith
+import pyarrow as pa
+from agreement import differences
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+INSTANT = pa.timestamp("us", tz="UTC")
+START = dt.datetime(2024, 3, 20, tzinfo=dt.UTC)  # the European spring change is inside
+SPAN_SECONDS = 30 * 24 * 3600
+
+columns = st.sampled_from(["x", "y"])
+comparisons = st.sampled_from(["==", "!=", "<", "<=", ">", ">="])
+
+
+@st.composite
+def conditions(draw, depth: int = 0) -> str:
+    combined = ["and", "or", "not"] if depth < 2 else []
+    kind = draw(st.sampled_from(["compare", "null", "in", "text", *combined]))
+    if kind == "compare":
+        return f"{draw(columns)} {draw(comparisons)} {draw(st.integers(-3, 6))}"
+    if kind == "null":
+        column = draw(st.sampled_from(["x", "y", "seg"]))
+        return f"{column} is {draw(st.sampled_from(['', 'not ']))}null"
+    if kind == "in":
+        item = draw(st.sampled_from(['"b"', "null"]))
+        return f'seg in ("a", {item})'
+    if kind == "text":
+        prefix = draw(st.sampled_from(["a", "b", ""]))
+        return f'starts_with(lower(seg), "{prefix}")'
+    if kind == "not":
+        return f"not ({draw(conditions(depth + 1))})"
+    return f"({draw(conditions(depth + 1))}) {kind} ({draw(conditions(depth + 1))})"
+
+
+@st.composite
+def row_values(draw) -> str:
+    return draw(
+        st.sampled_from(
+            [
+                "events.x",
+                "events.y",
+                "events.x + events.y",
+                "events.x * 2 - events.y",
+                "abs(events.x)",
+                "round(events.y, 1)",
+                "coalesce(events.x, 0)",
+                "events.x / events.y",
+                "if(events.x > 2, events.x, events.y)",
+                "hours_between(events.at, events.at + 90 minutes)",
+                "case when events.x > 3 then events.y when events.x < 0 then 0 end",
+                "day(events.at)",
+                "weekday(events.at)",
+            ]
+        )
+    )
+
+
+@st.composite
+def aggregates(draw) -> str:
+    where = f" where {draw(conditions())}" if draw(st.booleans()) else ""
+    function = draw(
+        st.sampled_from(
+            [
+                "count",
+                "count_rows",
+                "sum",
+                "avg",
+                "min",
+                "max",
+                "count_distinct",
+                "median",
+                "stddev",
+                "percentile",
+            ]
+        )
+    )
+    if function == "count_rows":
+        return f"count(events{where})"
+    value = draw(row_values())
+    if function == "percentile":
+        return f"percentile({value}, {draw(st.sampled_from([0.1, 0.5, 0.9]))}{where})"
+    return f"{function}({value}{where})"
+
+
+@st.composite
+def formulas(draw) -> str:
+    left, right = draw(aggregates()), draw(aggregates())
+    shape = draw(
+        st.sampled_from(["{a}", "{a} + {b}", "{a} / {b}", "100 * ({a} - {b}) / {b}", "{a} * 2.5"])
+    )
+    return shape.format(a=left, b=right)
+
+
+rows = st.lists(
+    st.fixed_dictionaries(
+        {
+            "at": st.one_of(st.none(), st.integers(0, SPAN_SECONDS)),
+            "seg": st.sampled_from(["a", "b", "ab", None]),
+            "x": st.one_of(st.none(), st.integers(-3, 6)),
+            "y": st.one_of(st.none(), st.sampled_from([0.0, 0.5, 1.25, -2.0, 3.0])),
+        }
+    ),
+    max_size=25,
+)
+queries = st.fixed_dictionaries(
+    {
+        "timezone": st.sampled_from(["UTC", "Europe/Berlin", "America/New_York"]),
+        "week_start": st.sampled_from(["monday", "sunday"]),
+        "grain": st.sampled_from([None, "day", "week", "month"]),
+        "range": st.sampled_from([None, ("2024-03-25", "2024-04-05"), ("2024-03", None)]),
+        "by": st.sampled_from([[], ["events.seg"]]),
+        "where": st.sampled_from([[], ["events.x >= 0"]]),
+    }
+)
+
+
+def _table(data: list[dict]) -> pa.Table:
+    return pa.table(
+        {
+            "at": pa.array(
+                [
+                    START + dt.timedelta(seconds=r["at"]) if r["at"] is not None else None
+                    for r in data
+                ],
+                INSTANT,
+            ),
+            "seg": pa.array([r["seg"] for r in data], pa.string()),
+            "x": pa.array([r["x"] for r in data], pa.int64()),
+            "y": pa.array([r["y"] for r in data], pa.float64()),
+        }
+    )
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=rows, formulas=st.lists(formulas(), min_size=1, max_size=3), query=queries)
+def test_random_formulas_agree(data, formulas, query):
+    names = [f"m{i}" for i in range(len(formulas))]
+    text = (
+        f'calendar {{ timezone "{query["timezone"]}" week_start {query["week_start"]} }}\n'
+        'source events from csv("events.csv") { time at }\n'
+        + "\n".join(f"metric {n} = {f}" for n, f in zip(names, formulas, strict=True))
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "random.metrics"
+        path.write_text(text)
+        project = metricsmith.load_project(path, tables={"events": _table(data)})
+        start, end = query["range"] or (None, None)
+        options = {
+            "by": query["by"],
+            "grain": query["grain"],
+            "start": start,
+            "end": end,
+            "where": query["where"],
+        }
+        reference = project.query(names, engine="arrow", **options)
+        answer = project.query(names, engine="duckdb", **options)
+    problems = differences(reference, answer)
+    assert not problems, text + "\n" + "\n".join(problems)

@@ -1,0 +1,151 @@
+"""Every dialect renders SQL that sqlglot parses back; what a dialect cannot express fails at
+compile time naming the construct and the dialect."""
+
+from __future__ import annotations
+
+import attrs
+import pyarrow as pa
+import pytest
+import sqlglot
+from metricsmith.errors import QueryError
+from metricsmith.execute.sql import DIALECTS, UnsupportedConstruct
+from metricsmith.plugins import manager
+from metricsmith.plugins.functions import ScalarFunction
+from sql_helpers import stamps, utc
+from sqlglot import exp
+
+PROJECT = """
+calendar { timezone "Europe/Berlin" week_start sunday }
+source accounts from csv("a.csv") { key account_id  time signed_up_at }
+source tickets from csv("t.csv") {
+  entity account_id -> accounts
+  time opened_at
+  column resolution_hours = hours_between(opened_at, resolved_at)
+}
+source subscriptions from csv("s.csv") {
+  entity account_id -> accounts
+  valid from started_at to ended_at
+}
+dimension size = if(accounts.employees < 50, "small", "large")
+metric opened = count(tickets)
+metric fcr = count(tickets where contacts == 1 and resolved_at is not null)
+    / count(tickets where resolved_at is not null)
+metric hours = avg(tickets.resolution_hours)
+metric weekend = count_distinct(tickets.account_id where weekday(opened_at) >= 6)
+metric monthly = count(tickets where date_trunc("month", opened_at) == cohort(opened_at, month))
+metric labelled =
+    count(tickets where contains(lower(channel), "mail") and channel in ("email", "x"))
+metric mrr = sum(subscriptions.mrr)
+metric arpa = mrr / count_distinct(subscriptions.account_id)
+metric median_hours = median(tickets.resolution_hours)
+metric banded = count(tickets where bucket(contacts, 2, "one", "more") == "one")
+"""
+PORTABLE = ["opened", "fcr", "hours", "weekend", "monthly", "labelled", "mrr", "arpa", "banded"]
+
+
+@pytest.fixture
+def project(define):
+    tickets = pa.table(
+        {
+            "opened_at": stamps(utc(2024, 1, 1)),
+            "resolved_at": stamps(utc(2024, 1, 2)),
+            "account_id": [1],
+            "contacts": [1],
+            "channel": ["email"],
+        }
+    )
+    accounts = pa.table(
+        {"account_id": [1], "signed_up_at": stamps(utc(2023, 1, 1)), "employees": [10]}
+    )
+    subscriptions = pa.table(
+        {
+            "account_id": [1],
+            "mrr": [10.0],
+            "started_at": stamps(utc(2023, 1, 1)),
+            "ended_at": stamps(None),
+        }
+    )
+    return define(PROJECT, tickets=tickets, accounts=accounts, subscriptions=subscriptions)
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+def test_each_dialect_parses_back(project, dialect):
+    sql = project.explain(
+        PORTABLE, by=["size"], grain="week", start="2024-01", end="2024-03", dialect=dialect
+    )
+    parsed = sqlglot.parse_one(sql, read=dialect)
+    assert isinstance(parsed, exp.Select)
+    assert parsed.find(exp.Values) or dialect == "bigquery"  # the spine
+
+
+@pytest.mark.parametrize(
+    ("dialect", "reason"), [("trino", "approximate"), ("bigquery", "analytic")]
+)
+def test_an_exact_median_is_refused_where_there_is_none(project, dialect, reason):
+    with pytest.raises(UnsupportedConstruct) as refused:
+        project.explain(["median_hours"], dialect=dialect)
+    message = str(refused.value)
+    assert f"to {dialect} SQL" in message and "exact median or percentile" in message
+    assert reason in message
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "spark", "postgres", "snowflake"])
+def test_an_exact_median_where_there_is_one(project, dialect):
+    sql = project.explain(["median_hours"], dialect=dialect)
+    assert any(name in sql.upper() for name in ("QUANTILE_CONT", "PERCENTILE"))
+
+
+def test_an_open_range_needs_a_sql_engine_to_find_its_end(project):
+    with pytest.raises(QueryError, match="takes the ends of its range from the data"):
+        project.explain(["opened"], grain="month", start="2024-01", dialect="postgres")
+    sql = project.explain(["opened"], grain="month", start="2024-01", engine="duckdb", sql=True)
+    assert "2024-01-01" in sql
+
+
+# ---- plugin functions -----------------------------------------------------------------------
+@attrs.frozen
+class SqlScalar(ScalarFunction):
+    """A plugin function carrying a SQL implementation."""
+
+    sql: object = None
+
+
+def _twice_arrow(value):
+    return pa.compute.multiply(value, 2)
+
+
+def _twice_sql(dialect: str, value: exp.Expression) -> exp.Expression:
+    if dialect == "snowflake":
+        raise NotImplementedError("this plugin does not support Snowflake")
+    return exp.Mul(this=value, expression=exp.Literal.number(2))
+
+
+class _Plugin:
+    """Registers `twice` (with SQL) and `thrice` (without)."""
+
+    @manager.hookspecs.hookimpl
+    def metricsmith_scalar_functions(self):
+        signature = lambda types: types[0]  # noqa: E731
+        return [
+            SqlScalar("twice", 1, 1, signature, _twice_arrow, "x*2", "twice(x)", sql=_twice_sql),
+            ScalarFunction("thrice", 1, 1, signature, _twice_arrow, "x*3", "thrice(x)"),
+        ]
+
+
+@pytest.fixture
+def with_plugin(monkeypatch):
+    monkeypatch.setattr(manager, "_cached", manager.build_registry([_Plugin()]))
+
+
+def test_plugin_functions_compile_through_their_sql(with_plugin, define):
+    table = pa.table({"x": [1, 2, 3]})
+    project = define(
+        'source rows from csv("r.csv") {}\n'
+        "metric doubled = sum(twice(rows.x))\nmetric tripled = sum(thrice(rows.x))\n",
+        rows=table,
+    )
+    assert project.query(["doubled"], engine="duckdb").to_pylist() == [{"doubled": 12}]
+    with pytest.raises(UnsupportedConstruct, match=r"function `thrice`.*no SQL implementation"):
+        project.query(["tripled"], engine="duckdb")
+    with pytest.raises(UnsupportedConstruct, match="does not support Snowflake"):
+        project.explain(["doubled"], dialect="snowflake")

@@ -1,0 +1,97 @@
+"""DuckDB reads the files of the built-in csv and parquet connectors itself, with the
+connector's column types; other sources reach it as Arrow tables read by their connector."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import metricsmith
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.feather as feather
+import pyarrow.parquet as pq
+import pytest
+from metricsmith.execute.sql.native import native_files
+from sql_helpers import on_both, rows, stamps, utc
+
+EVENTS = pa.table(
+    {
+        "at": stamps(utc(2024, 1, 3, 9), utc(2024, 1, 9), utc(2024, 2, 1, 12), utc(2024, 2, 2)),
+        "user": pa.array(["a", "b", "a", None]),
+        "score": pa.array([3, None, 5, 1]),
+    }
+)
+METRICS = """
+metric n = count(events)
+metric users = count_distinct(events.user)
+metric total = sum(events.score)
+"""
+
+
+def _project(folder: Path, connector: str) -> metricsmith.Project:
+    (folder / "p.metrics").write_text(f"source events from {connector} {{ time at }}\n" + METRICS)
+    return metricsmith.load_project(folder / "p.metrics")
+
+
+def _check(project: metricsmith.Project, native: bool) -> None:
+    info = project.sources["events"]
+    assert (native_files(info) is not None) is native
+    table = on_both(project, ["n", "users", "total"], grain="month", start="2024-01", end="2024-03")
+    assert rows(table) == [(dt.date(2024, 1, 1), 2, 2, 3), (dt.date(2024, 2, 1), 2, 1, 6)]
+    if native:
+        sql = project.explain(["n"], grain="month", start="2024-01", end="2024-03", sql=True)
+        assert "READ_" in sql
+
+
+def test_parquet_files_are_read_by_duckdb(tmp_path):
+    pq.write_table(EVENTS, tmp_path / "events.parquet")
+    _check(_project(tmp_path, 'parquet("events.parquet")'), native=True)
+
+
+def test_hive_partitioned_parquet_folders(tmp_path):
+    for month in (1, 2):
+        folder = tmp_path / "events" / f"month={month}"
+        folder.mkdir(parents=True)
+        part = EVENTS.filter(pa.compute.equal(pa.compute.month(EVENTS["at"]), month))
+        pq.write_table(part, folder / "part.parquet")
+    project = _project(tmp_path, 'parquet("events")')
+    assert native_files(project.sources["events"]).partitions.names == ["month"]
+    _check(project, native=True)
+    by_partition = on_both(project, ["n"], by=["events.month"])
+    assert rows(by_partition) == [(1, 2), (2, 2)]
+
+
+def test_csv_with_a_delimiter_and_no_header(tmp_path):
+    text = "2024-01-03T09:00:00Z;a;3\n2024-01-09T00:00:00Z;b;\n"
+    text += "2024-02-01T12:00:00Z;a;5\n2024-02-02T00:00:00Z;;1\n"
+    (tmp_path / "events.csv").write_text(text)
+    (tmp_path / "p.metrics").write_text(
+        'source events from csv("events.csv", delimiter=";", header=false) { time f0 }\n'
+        "metric n = count(events)\nmetric users = count_distinct(events.f1)\n"
+        "metric total = sum(events.f2)\n"
+    )
+    project = metricsmith.load_project(tmp_path / "p.metrics")
+    assert native_files(project.sources["events"]).header is False
+    table = on_both(project, ["n", "users", "total"], grain="month", start="2024-01", end="2024-03")
+    assert rows(table) == [(dt.date(2024, 1, 1), 2, 2, 3), (dt.date(2024, 2, 1), 2, 1, 6)]
+
+
+def test_csv_columns_keep_the_connectors_types(tmp_path):
+    pa_csv.write_csv(EVENTS, tmp_path / "events.csv")
+    _check(_project(tmp_path, 'csv("events.csv")'), native=True)
+
+
+@pytest.mark.parametrize("connector", ["arrow", "jsonl"])
+def test_other_formats_are_read_by_their_connector(tmp_path, connector):
+    if connector == "arrow":
+        feather.write_feather(EVENTS, tmp_path / "events.arrow")
+    else:
+        lines = [
+            '{"at": "2024-01-03T09:00:00Z", "user": "a", "score": 3}',
+            '{"at": "2024-01-09T00:00:00Z", "user": "b", "score": null}',
+            '{"at": "2024-02-01T12:00:00Z", "user": "a", "score": 5}',
+            '{"at": "2024-02-02T00:00:00Z", "user": null, "score": 1}',
+        ]
+        (tmp_path / "events.arrow").write_text("\n".join(lines) + "\n")
+    _check(_project(tmp_path, f'{connector}("events.arrow")'), native=False)
