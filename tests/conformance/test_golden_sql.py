@@ -60,6 +60,12 @@ QUERIES = {
         "start": "2024-01",
         "end": "2025-01",
     },
+    "offsets_and_windows_weekly": {
+        "metrics": ["mrr_change", "recent_tickets", "paid_ever"],
+        "grain": "week",
+        "start": "2024-03-04",
+        "end": "2024-04-01",
+    },
     "filtered_without_grain": {
         "metrics": ["fcr", "mrr"],
         "start": "2024-03-01",
