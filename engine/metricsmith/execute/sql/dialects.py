@@ -107,7 +107,7 @@ class SqlDialect:
 
     # ---- epoch arithmetic -----------------------------------------------------------------
     def epoch_micros(self, instant: exp.Expression) -> exp.Expression:
-        return exp.UnixMicros(this=instant)
+        return call("UNIX_MICROS", instant)
 
     def instant_from_micros(self, micros: exp.Expression) -> exp.Expression:
         return exp.UnixToTime(this=micros, scale=exp.UnixToTime.MICROS)
@@ -129,7 +129,7 @@ class SqlDialect:
 
     def iso_weekday(self, value: exp.Expression) -> exp.Expression:
         """1 for Monday ... 7 for Sunday, of a date or local date-time."""
-        return exp.DayOfWeekIso(this=value)
+        return self.extract("ISODOW", value)
 
     def extract(self, field: str, value: exp.Expression) -> exp.Expression:
         return self.cast(exp.Extract(this=exp.var(field.upper()), expression=value), "bigint")
@@ -288,9 +288,6 @@ class Postgres(SqlDialect):
     def add_days(self, day: exp.Expression, count: exp.Expression) -> exp.Expression:
         # DATE + INTEGER is a date; there is no DATE + BIGINT.
         return exp.Add(this=day, expression=exp.Cast(this=count, to=exp.DataType.build("INT")))
-
-    def iso_weekday(self, value: exp.Expression) -> exp.Expression:
-        return self.extract("ISODOW", value)
 
     def round(self, value: exp.Expression, digits: int) -> exp.Expression:
         # round() of a double rounds halves to even; numeric rounds them away from zero.

@@ -12,6 +12,8 @@ results   the metric formulas per cell; an offset `m[-k]` is LAG(m, k) over the 
 
 from __future__ import annotations
 
+import functools
+
 from sqlglot import exp
 
 from metricsmith.execute.sql.dialects import SqlDialect, number
@@ -23,6 +25,11 @@ from metricsmith.plan.nodes import Plan
 from metricsmith.plan.offsets import offset_shift
 
 COMBOS, CELLS, RESULTS = "combos", "cells", "results"
+
+
+def union(selects: list[exp.Select], *, distinct: bool) -> exp.Expression:
+    """The selects' rows together (sqlglot before 26 unions two expressions at a time)."""
+    return functools.reduce(lambda left, right: exp.union(left, right, distinct=distinct), selects)
 
 
 def _dimensions(plan: Plan) -> list[str]:
@@ -37,7 +44,7 @@ def combinations(plan: Plan) -> exp.Expression:
         return exp.select(*nulls).where(exp.false())
     if len(selects) == 1:
         return selects[0].distinct()
-    return exp.union(*selects, distinct=True)
+    return union(selects, distinct=True)
 
 
 def cells(plan: Plan, empty_values: dict[str, object]) -> exp.Select:

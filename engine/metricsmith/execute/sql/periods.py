@@ -14,6 +14,7 @@ from sqlglot import exp
 
 from metricsmith.execute.arrow.timeline import Timeline, build_timeline
 from metricsmith.execute.sql.compiler import Compilation, source_ctes
+from metricsmith.execute.sql.grid import union
 from metricsmith.execute.sql.names import source_cte
 from metricsmith.execute.sql.scans import ScanCompiler
 from metricsmith.plan.nodes import EventTime, Plan, StateTime
@@ -64,7 +65,7 @@ def extents_query(plan: Plan, compilation: Compilation) -> exp.Select | None:
             parts.append(part.where(exp.and_(*conditions)) if conditions else part)
     if not parts:
         return None
-    query = parts[0] if len(parts) == 1 else exp.union(*parts, distinct=False)
+    query = union(parts, distinct=False)
     query = exp.select(FIRST, LAST).from_(
         exp.Subquery(this=query, alias=exp.to_identifier("parts"))
     )
