@@ -1,8 +1,9 @@
 """Random metric formulas over random tables: the Arrow executor and DuckDB agree.
 
 Formulas combine aggregates (each with an optional condition), row arithmetic, functions,
-comparisons with nulls, and metric arithmetic including division by zero; queries vary the
-time zone, week start, grain, range, dimensions and filters.
+comparisons with nulls, metric arithmetic including division by zero, windows, offsets (nested
+too), and iteration per user (an identifier entity) and per day, with offsets inside; queries
+vary the time zone, week start, grain, range, dimensions and filters.
 """
 
 from __future__ import annotations
@@ -95,13 +96,32 @@ def aggregates(draw) -> str:
     return f"{function}({value}{where})"
 
 
+SHAPES = ["{a}", "{a} + {b}", "{a} / {b}", "100 * ({a} - {b}) / {b}", "{a} * 2.5"]
+# Shapes iterating per user or reading windows, at any grain.
+PER_ENTITY_SHAPES = [
+    "count(per user where {a} > 1)",
+    "sum(per user: {a})",
+    "avg(per user: {a} / {b} where {b} > 0)",
+    "max(per user: {a})",
+    "count(events) over last 7 days + {a}",
+]
+# Shapes that compare periods or divide them into days: they need a grain.
+OFFSET_SHAPES = [
+    "{a} - {a}[-1]",
+    "({a} - {a}[-1]) - ({a} - {a}[-1])[-1]",
+    "growth({a})",
+    "sum(per user: {a} - {a}[-1] where {a}[-1] > 0)",
+    "count(per user where {a} > 0 and {b}[-2] is null)",
+    "sum(per day: {a})",
+    "max(per day: {a}) - max(per day: {a})[-1]",
+]
+
+
 @st.composite
-def formulas(draw) -> str:
+def formulas(draw, grain: str | None) -> str:
     left, right = draw(aggregates()), draw(aggregates())
-    shape = draw(
-        st.sampled_from(["{a}", "{a} + {b}", "{a} / {b}", "100 * ({a} - {b}) / {b}", "{a} * 2.5"])
-    )
-    return shape.format(a=left, b=right)
+    shapes = [*SHAPES, *PER_ENTITY_SHAPES, *(OFFSET_SHAPES if grain else [])]
+    return draw(st.sampled_from(shapes)).format(a=left, b=right)
 
 
 rows = st.lists(
@@ -109,6 +129,7 @@ rows = st.lists(
         {
             "at": st.one_of(st.none(), st.integers(0, SPAN_SECONDS)),
             "seg": st.sampled_from(["a", "b", "ab", None]),
+            "user": st.sampled_from(["u1", "u2", "u3", None]),
             "x": st.one_of(st.none(), st.integers(-3, 6)),
             "y": st.one_of(st.none(), st.sampled_from([0.0, 0.5, 1.25, -2.0, 3.0])),
         }
@@ -138,19 +159,27 @@ def _table(data: list[dict]) -> pa.Table:
                 INSTANT,
             ),
             "seg": pa.array([r["seg"] for r in data], pa.string()),
+            "user": pa.array([r["user"] for r in data], pa.string()),
             "x": pa.array([r["x"] for r in data], pa.int64()),
             "y": pa.array([r["y"] for r in data], pa.float64()),
         }
     )
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=rows, formulas=st.lists(formulas(), min_size=1, max_size=3), query=queries)
-def test_random_formulas_agree(data, formulas, query):
+@st.composite
+def cases(draw) -> tuple[dict, list[str]]:
+    query = draw(queries)
+    return query, draw(st.lists(formulas(query["grain"]), min_size=1, max_size=3))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=rows, case=cases())
+def test_random_formulas_agree(data, case):
+    query, formulas = case
     names = [f"m{i}" for i in range(len(formulas))]
     text = (
         f'calendar {{ timezone "{query["timezone"]}" week_start {query["week_start"]} }}\n'
-        'source events from csv("events.csv") { time at }\n'
+        'source events from csv("events.csv") {\n  time at\n  entity user as user\n}\n'
         + "\n".join(f"metric {n} = {f}" for n, f in zip(names, formulas, strict=True))
     )
     with tempfile.TemporaryDirectory() as folder:

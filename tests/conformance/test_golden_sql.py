@@ -74,6 +74,26 @@ QUERIES = {
         "end": "2024-03-15",
         "where": ['accounts.segment in ("smb", "mid")'],
     },
+    "per_account_and_per_day_monthly": {
+        "metrics": ["customers", "expansion_mrr", "busiest_day_tickets", "growth_change"],
+        "grain": "month",
+        "start": "2024-01",
+        "end": "2024-04",
+    },
+    "customers_by_mrr_band": {
+        "metrics": ["customers"],
+        "by": ["mrr_band"],
+        "grain": "month",
+        "start": "2024-01",
+        "end": "2024-04",
+    },
+    "cohorts_by_age": {
+        "metrics": ["cohort_retention"],
+        "by": ["cohort(accounts.signed_up_at, month)", "age"],
+        "grain": "month",
+        "start": "2024-01",
+        "end": "2024-04",
+    },
 }
 
 

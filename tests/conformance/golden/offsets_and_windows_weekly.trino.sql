@@ -188,14 +188,19 @@ WITH spine AS (
     ON scan_1.period = spine.period
   LEFT JOIN scan_2
     ON scan_2.period = spine.period
+), offsets_1 AS (
+  SELECT
+    cells.*,
+    LAG(cells.a0, 1) OVER (ORDER BY cells.period) AS o0
+  FROM cells
 ), results AS (
   SELECT
-    cells.period,
-    cells.label,
-    CAST(CAST(cells.a0 AS DOUBLE) - CAST(LAG(cells.a0, 1) OVER (ORDER BY cells.period) AS DOUBLE) AS DOUBLE) AS m0,
-    CAST(cells.a1 AS BIGINT) AS m1,
-    CAST(cells.a2 AS BIGINT) AS m2
-  FROM cells
+    offsets_1.period,
+    offsets_1.label,
+    CAST(CAST(offsets_1.a0 AS DOUBLE) - CAST(offsets_1.o0 AS DOUBLE) AS DOUBLE) AS m0,
+    CAST(offsets_1.a1 AS BIGINT) AS m1,
+    CAST(offsets_1.a2 AS BIGINT) AS m2
+  FROM offsets_1
 )
 SELECT
   results.label AS "week",

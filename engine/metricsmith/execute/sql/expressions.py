@@ -80,7 +80,7 @@ class ExpressionCompiler:
         match node:
             case b.BLiteral():
                 return self.literal(node)
-            case b.BColumn() | b.BAggregate() | b.BWindow():
+            case b.BColumn() | b.BAggregate() | b.BWindow() | b.BPer():
                 return self.leaf(node)
             case b.BOffset() if self.offset is not None:
                 return self.offset(node)

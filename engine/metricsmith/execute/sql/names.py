@@ -1,9 +1,19 @@
 """The engines and SQL dialects by name, importable without loading sqlglot or any engine
-(the command line builds its options from them)."""
+(the command line builds its options from them), and the names of the generated query's
+common table expressions and columns."""
+
+from __future__ import annotations
 
 ENGINES = ("arrow", "duckdb", "spark")
 #: Dialects metricsmith runs itself, then those it only renders.
 DIALECT_NAMES = ("duckdb", "spark", "postgres", "trino", "bigquery", "snowflake")
+
+#: The column holding each cell's entity at a per-entity level.
+ENTITY = "entity"
+#: Whether a cell's entity belongs to the cell's entity set (per-entity levels).
+IN_SET = "in_set"
+#: The period (of the level) each cell's cohort falls in.
+COHORT_PERIOD = "cohort_period"
 
 
 def source_cte(source: str) -> str:
@@ -11,9 +21,45 @@ def source_cte(source: str) -> str:
     return f"src_{source}"
 
 
-def scan_cte(index: int) -> str:
-    return f"scan_{index}"
-
-
 def dimension_column(index: int) -> str:
     return f"d{index}"
+
+
+class LevelNames:
+    """The common table expressions of one level: the query's own level has plain names
+    (`spine`, `scan_0`, `cells`, `results`), the levels below it numbered prefixes."""
+
+    def __init__(self, number: int):
+        self.prefix = f"l{number}_" if number else ""
+
+    @property
+    def spine(self) -> str:
+        return f"{self.prefix}spine"
+
+    def scan(self, index: int) -> str:
+        return f"{self.prefix}scan_{index}"
+
+    @property
+    def members(self) -> str:
+        return f"{self.prefix}members"
+
+    @property
+    def combos(self) -> str:
+        return f"{self.prefix}combos"
+
+    @property
+    def cells(self) -> str:
+        return f"{self.prefix}cells"
+
+    def stage(self, depth: int) -> str:
+        """The cells with the offsets nested `depth` deep computed."""
+        return f"{self.prefix}offsets_{depth}"
+
+    @property
+    def results(self) -> str:
+        return f"{self.prefix}results"
+
+    @property
+    def per(self) -> str:
+        """This level's values combined into its parent's cells."""
+        return f"{self.prefix}per"

@@ -14,10 +14,10 @@ from sqlglot import exp
 
 from metricsmith.execute.arrow.timeline import Timeline, build_timeline
 from metricsmith.execute.sql.compiler import Compilation, source_ctes
-from metricsmith.execute.sql.grid import union
 from metricsmith.execute.sql.names import source_cte
 from metricsmith.execute.sql.scans import ScanCompiler
-from metricsmith.plan.nodes import EventTime, Plan, StateTime
+from metricsmith.execute.sql.unions import union
+from metricsmith.plan.nodes import EventTime, Plan, SourceScan, StateTime
 
 FIRST, LAST = "first_instant", "last_instant"
 
@@ -30,12 +30,13 @@ def needs_extents(plan: Plan) -> bool:
 
 
 def extents_query(plan: Plan, compilation: Compilation) -> exp.Select | None:
-    """First and last instant (µs since the epoch) of the rows of each part of each scan
-    (event times; state starts, and state ends not after the plan's "now"), one row per
-    part; None when no scan has a time axis."""
+    """First and last instant (µs since the epoch) of the rows of each part of each scan of
+    every level (event times; state starts, and state ends not after the plan's "now") and of
+    the entities iterated over (their times), one row per part; None when nothing read has a
+    time axis."""
     reads = {read.source: read for read in plan.reads}
     parts: list[exp.Select] = []
-    for scan in plan.scans:
+    for scan in _timed_scans(plan):
         scanner = ScanCompiler(plan, scan, reads, compilation)
         dialect = compilation.dialect
         match scan.time:
@@ -69,10 +70,34 @@ def extents_query(plan: Plan, compilation: Compilation) -> exp.Select | None:
     query = exp.select(FIRST, LAST).from_(
         exp.Subquery(this=query, alias=exp.to_identifier("parts"))
     )
-    roots = {scan.source for scan in plan.scans}
+    roots = {scan.source for scan in _timed_scans(plan)}
     for name, body in source_ctes(plan, compilation, roots):
         query = query.with_(name, as_=body)
     return query
+
+
+def _timed_scans(plan: Plan) -> list[SourceScan]:
+    """Every distinct (source, time axis) the levels read, as scans to take extents of (the
+    entities of a `per` over a source with a time column count as events at that time)."""
+    scans = {}
+    for level in plan.top.walk():
+        for scan in level.scans:
+            scans.setdefault((scan.source, scan.time), scan)
+        members = level.members
+        if members is not None and members.time is not None:
+            time = EventTime(members.time)
+            scans.setdefault(
+                (members.source, time),
+                SourceScan(
+                    source=members.source,
+                    time=time,
+                    dimensions=(),
+                    filters=(),
+                    joins=(),
+                    aggregates=(),
+                ),
+            )
+    return list(scans.values())
 
 
 def timeline_from_extents(plan: Plan, rows: Iterable[tuple[int | None, int | None]]) -> Timeline:

@@ -20,20 +20,37 @@ from metricsmith.plan.nodes import Plan
 def conform(table: pa.Table, plan: Plan, project: CheckedProject) -> pa.Table:
     timezone = plan.calendar.timezone
     wanted: list[pa.DataType | None] = []
-    if plan.grain is not None:
+    if plan.grain is not None and plan.cohort_axis is None:
         wanted.append(pa.date32())
-    first_scan = plan.scans[0] if plan.scans else None
-    for index in range(len(plan.dimensions)):
-        node = first_scan.dimensions[index] if first_scan else None
-        wanted.append(
-            _dimension_type(node, first_scan.source if first_scan else "", project, timezone)
-        )
+    for label in plan.dimensions:
+        node, root = _dimension_formula(plan, label)
+        wanted.append(_dimension_type(node, root, project, timezone))
+    if plan.cohort_axis is not None:
+        wanted.insert(plan.cohort_axis.age, pa.int64())
     for metric in plan.metrics:
         wanted.append(None if metric.type == Type.DECIMAL else arrow_type(metric.type, timezone))
     columns = {}
     for name, column, target in zip(table.column_names, table.columns, wanted, strict=True):
         columns[name] = _cast(column.combine_chunks(), target)
     return pa.table(columns)
+
+
+def _dimension_formula(plan: Plan, label: str) -> tuple[b.BExpr | None, str]:
+    """A dimension's formula as some level evaluates it, and the source it is bound against
+    (empty for a per-entity dimension, evaluated over cells)."""
+    for level in plan.top.walk():
+        for child in level.children:
+            for name, formula in child.entity_dimensions:
+                if name == label:
+                    return formula, ""
+        if label not in level.labels:
+            continue
+        index = level.labels.index(label)
+        if level.members is not None:
+            return level.members.dimensions[index], level.members.source
+        if level.scans:
+            return level.scans[0].dimensions[index], level.scans[0].source
+    return None, ""
 
 
 def _cast(values: pa.Array, target: pa.DataType | None) -> pa.Array:

@@ -83,7 +83,16 @@ def _sources(plan: Plan) -> str:
 
 
 def _linked_keys(plan: Plan) -> dict[str, str]:
-    return {join.source: join.key for scan in plan.scans for join in scan.joins}
+    """The key of every source reached by a link, and of every source whose rows a `per`
+    iterates over: each must name one row."""
+    keys = {}
+    for level in plan.top.walk():
+        for scan in level.scans:
+            keys.update((join.source, join.key) for join in scan.joins)
+        if level.members is not None:
+            keys[level.members.source] = level.members.key
+            keys.update((join.source, join.key) for join in level.members.joins)
+    return keys
 
 
 def _require_unique_key(

@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from metricsmith.check.checked import CheckedProject
-from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.sql.aggregates import AggregateCompiler
 from metricsmith.execute.sql.expressions import ExpressionCompiler
 from metricsmith.execute.sql.kinds import kind_of
-from metricsmith.execute.sql.names import dimension_column, source_cte
+from metricsmith.execute.sql.names import ENTITY, dimension_column, source_cte
 from metricsmith.execute.sql.scalar_functions import truncate_to
-from metricsmith.execute.sql.spine import PERIOD, PERIOD_END, PERIOD_START, SPINE, window_column
+from metricsmith.execute.sql.spine import PERIOD, PERIOD_END, PERIOD_START, LevelSpine
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type
 from metricsmith.plan.nodes import (
@@ -32,7 +31,6 @@ from metricsmith.plan.nodes import (
     SourceRead,
     SourceScan,
     StateTime,
-    WindowSpec,
 )
 from metricsmith.plan.periods import from_epoch_micros
 
@@ -50,14 +48,15 @@ class ScanCompiler:
         scan: SourceScan,
         reads: Mapping[str, SourceRead],
         compilation: Compilation,
-        timeline: Timeline | None = None,
-        windows: Sequence[WindowSpec] = (),
+        spine: LevelSpine | None = None,
+        entity_kind: str | None = None,
     ):
-        """`timeline` and `windows` (the spine's, in its column order) are needed to place
-        rows; extents queries read time columns only."""
+        """`spine` (the level's periods) is needed to place rows; extents queries read time
+        columns only. `entity_kind` is the kind of the key a per-entity level's entities
+        have: the scan's entity values are cast to it when they differ."""
         self.plan = plan
-        self.timeline = timeline
-        self.windows = list(windows)
+        self.spine = spine
+        self.entity_kind = entity_kind
         self.scan = scan
         self.read = reads[scan.source]
         self.compilation = compilation
@@ -78,28 +77,48 @@ class ScanCompiler:
 
     def select(self) -> exp.Select:
         scan = self.scan
-        period = exp.column(PERIOD, table=SPINE)
+        period = self._spine(PERIOD)
         dimensions = [self.rows.compile(d) for d in scan.dimensions]
+        if scan.entity is not None:
+            dimensions.append(self.entity_value(scan.entity))
         aggregates = AggregateCompiler(self.dialect, self.compilation.aggregate_functions)
+        names = [dimension_column(i) for i in range(len(scan.dimensions))]
+        names += [ENTITY] if scan.entity is not None else []
         outputs = [exp.alias_(period, PERIOD)]
-        outputs += [exp.alias_(d, dimension_column(i)) for i, d in enumerate(dimensions)]
+        outputs += [exp.alias_(d, name) for d, name in zip(dimensions, names, strict=True)]
         for fused in scan.aggregates:
             node = fused.aggregate
             value = self.rows.compile(node.arg) if node.arg is not None else None
             condition = self.rows.compile(node.where) if node.where is not None else None
             outputs.append(exp.alias_(aggregates.compile(node, value, condition), fused.name))
-        root = _aliased(source_cte(scan.source), self.aliases[()])
+        root = self.root()
         # Periods first: engines keep a LEFT JOIN where it is written, and placing the rows
         # before following links lets the range filter shrink them first (DuckDB: 1.35x).
         query = self.placed(exp.select(*outputs).from_(root))
         for join in scan.joins:
             query = query.join(self.joined(join), on=self.join_condition(join), join_type="left")
         conditions = [*self.pushdown(), *(self.rows.compile(f) for f in scan.filters)]
+        if scan.entity is not None:  # a row naming no entity belongs to none
+            conditions.append(exp.Not(this=exp.Is(this=dimensions[-1], expression=exp.Null())))
         if conditions:
             query = query.where(exp.and_(*conditions))
         return query.group_by(period, *dimensions)
 
+    def entity_value(self, node: b.BExpr) -> exp.Expression:
+        """Which entity a row belongs to, as the level's entities are typed."""
+        value = self.rows.compile(node)
+        if self.entity_kind is not None and kind_of(node.type) != self.entity_kind:
+            return self.dialect.cast(value, self.entity_kind)
+        return value
+
+    def _spine(self, column: str) -> exp.Column:
+        assert self.spine is not None, "placing rows needs the level's periods"
+        return self.spine.column(column)
+
     # ---- joins ----
+    def root(self) -> exp.Expression:
+        return _aliased(source_cte(self.scan.source), self.aliases[()])
+
     def joined(self, join: Join) -> exp.Expression:
         return _aliased(source_cte(join.source), self.aliases[join.path])
 
@@ -129,30 +148,32 @@ class ScanCompiler:
     def placed(self, query: exp.Select) -> exp.Select:
         """The rows joined to the periods they count in."""
         scan = self.scan
+        assert self.spine is not None, "placing rows needs the level's periods"
+        end = self._spine(PERIOD_END)
+        periods = self.spine.timeline.bounds is not None
         match scan.time:
             case EventTime(column=column) if scan.window is not None:
                 condition = self.in_window(self.time_value(column))
-            case EventTime(column=column) if self.plan.grain or self.plan.start or self.plan.end:
+            case EventTime(column=column) if periods:
                 time = self.time_value(column)
-                start = exp.column(PERIOD_START, table=SPINE)
+                start = self._spine(PERIOD_START)
                 condition = exp.and_(
-                    exp.GTE(this=time, expression=start), exp.LT(this=time, expression=_end())
+                    exp.GTE(this=time, expression=start), exp.LT(this=time, expression=end)
                 )
-            case StateTime(start=valid_from, end=valid_to) if scan.window and self.plan.grain:
+            case StateTime(start=valid_from, end=valid_to) if scan.window and self.spine.grain:
                 condition = self.in_force_in_window(valid_from, valid_to)
             case StateTime(start=valid_from, end=valid_to):
                 condition = exp.and_(
-                    exp.LT(this=self.time_value(valid_from), expression=_end()),
-                    _open_or_from(self.time_value(valid_to), _end()),
+                    exp.LT(this=self.time_value(valid_from), expression=end),
+                    _open_or_from(self.time_value(valid_to), end),
                 )
             case _:
-                return query.join(exp.to_table(SPINE), join_type="cross")
-        return query.join(exp.to_table(SPINE), on=condition)
+                return query.join(exp.to_table(self.spine.name), join_type="cross")
+        return query.join(exp.to_table(self.spine.name), on=condition)
 
     def window_start(self) -> exp.Expression:
-        assert self.scan.window is not None
-        index = self.windows.index(self.scan.window)
-        return exp.column(window_column(index), table=SPINE)
+        assert self.scan.window is not None and self.spine is not None
+        return self.spine.window_start(self.scan.window)
 
     def in_window(self, time: exp.Expression) -> exp.Expression:
         """`window start <= time < end` (an all-time window has no start)."""
@@ -160,7 +181,8 @@ class ScanCompiler:
         after_start = exp.or_(
             exp.Is(this=begins, expression=exp.Null()), exp.GTE(this=time, expression=begins)
         )
-        return exp.and_(exp.LT(this=time, expression=_end()), exp.Paren(this=after_start))
+        end = self._spine(PERIOD_END)
+        return exp.and_(exp.LT(this=time, expression=end), exp.Paren(this=after_start))
 
     def in_force_in_window(self, valid_from: str, valid_to: str) -> exp.Expression:
         """In force at some period end in `(window start, end]`: in force at the end itself,
@@ -175,19 +197,20 @@ class ScanCompiler:
         ended_inside = exp.and_(
             exp.GT(this=last, expression=start), exp.Paren(this=after_window_start)
         )
-        in_force = exp.or_(_open_or_from(stop, _end()), exp.Paren(this=ended_inside))
-        return exp.and_(exp.LT(this=start, expression=_end()), exp.Paren(this=in_force))
+        end = self._spine(PERIOD_END)
+        in_force = exp.or_(_open_or_from(stop, end), exp.Paren(this=ended_inside))
+        return exp.and_(exp.LT(this=start, expression=end), exp.Paren(this=in_force))
 
     def last_end_by(self, instant: exp.Expression) -> exp.Expression:
-        """The last period end (a boundary of the query's grain, or the query's first
+        """The last period end (a boundary of the level's grain, or the level's first
         boundary) at or before an instant."""
-        plan, dialect = self.plan, self.dialect
-        timezone = plan.calendar.timezone
+        dialect, spine = self.dialect, self.spine
+        assert spine is not None and spine.timeline.bounds is not None
+        timezone = self.plan.calendar.timezone
         local_day = dialect.local_date(instant, timezone)
-        boundary = dialect.midnight(truncate_to(self.rows, plan.grain, local_day), timezone)
-        assert self.timeline is not None and self.timeline.bounds is not None
-        first = dialect.instant_literal(from_epoch_micros(int(self.timeline.bounds[0])))
-        # The first boundary of the query can lie inside a period of its grain.
+        boundary = dialect.midnight(truncate_to(self.rows, spine.grain, local_day), timezone)
+        first = dialect.instant_literal(from_epoch_micros(int(spine.timeline.bounds[0])))
+        # The first boundary of the level can lie inside a period of its grain.
         use_first = exp.and_(
             exp.GTE(this=instant, expression=first), exp.LT(this=boundary, expression=first)
         )
@@ -208,10 +231,6 @@ class ScanCompiler:
             literal = self.dialect.instant_literal(time_range.end)
             conditions.append(exp.LT(this=time, expression=literal))
         return conditions
-
-
-def _end() -> exp.Expression:
-    return exp.column(PERIOD_END, table=SPINE)
 
 
 def _open_or_from(stop: exp.Expression, end: exp.Expression) -> exp.Expression:

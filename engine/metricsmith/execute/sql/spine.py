@@ -1,73 +1,102 @@
-"""The spine: one row per period of the query, computed in Python and inlined as VALUES.
+"""A level's spine: one row per period it computes, computed in Python and inlined as VALUES.
 
-Each row holds the period's number, its label (first local day, with a grain), its
-`[start, end)` as UTC instants, and where each window of the query starts at its end. The
-boundaries come from zoneinfo (`plan/periods.py`), so they are DST-correct in every dialect.
-Without a grain or range there is one period with no start whose end is the plan's "now".
+Each row holds the period's number, its label (first local day, at the query's own level with
+a grain), its `[start, end)` as UTC instants, where each window of the level starts at its end,
+and below the top the number of the parent period containing it (null for the periods a child
+computes only for its own offsets). The boundaries come from zoneinfo (`plan/periods.py`), so
+they are DST-correct in every dialect. Without a grain or range there is one period with no
+start whose end is the plan's "now".
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+from attrs import frozen
 from sqlglot import exp
 
+from metricsmith.check.checked import Calendar
 from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.sql.dialects import SqlDialect, number
-from metricsmith.plan.nodes import Plan, WindowSpec
+from metricsmith.plan.nodes import WindowSpec
 from metricsmith.plan.periods import from_epoch_micros, window_start
 
 SPINE = "spine"
 PERIOD, LABEL, PERIOD_START, PERIOD_END = "period", "label", "period_start", "period_end"
+PARENT_PERIOD = "parent_period"
 
 
 def window_column(index: int) -> str:
     return f"window_{index}_start"
 
 
-def spine(
-    plan: Plan, timeline: Timeline, windows: Sequence[WindowSpec], dialect: SqlDialect
-) -> exp.Select:
-    columns = [PERIOD, *([LABEL] if plan.grain else []), PERIOD_START, PERIOD_END]
-    columns += [window_column(i) for i in range(len(windows))]
-    rows = [_row(period, plan, timeline, windows, dialect) for period in range(timeline.count)]
+@frozen
+class LevelSpine:
+    """The periods of one level: `name` is its CTE, `windows` the windows its scans read
+    (in the order of their columns), `labels` whether rows carry a label, `parents` the
+    parent period of each period (None at the top)."""
+
+    name: str
+    timeline: Timeline
+    windows: tuple[WindowSpec, ...]
+    labels: bool
+    parents: np.ndarray | None = None
+
+    @property
+    def grain(self) -> str | None:
+        return self.timeline.grain
+
+    def column(self, name: str) -> exp.Column:
+        return exp.column(name, table=self.name)
+
+    def window_start(self, window: WindowSpec) -> exp.Column:
+        return self.column(window_column(self.windows.index(window)))
+
+
+def spine(level: LevelSpine, calendar: Calendar, dialect: SqlDialect) -> exp.Select:
+    columns = [PERIOD, *([LABEL] if level.labels else []), PERIOD_START, PERIOD_END]
+    columns += [window_column(i) for i in range(len(level.windows))]
+    if level.parents is not None:
+        columns.append(PARENT_PERIOD)
+    count = level.timeline.count
+    rows = [_row(period, level, calendar, dialect) for period in range(count)]
     empty = not rows
     if empty:  # VALUES needs a row: take a typed one and keep none of it
-        rows = [_row(None, plan, timeline, windows, dialect)]
-    values = exp.values(rows, alias=SPINE, columns=columns)
+        rows = [_row(None, level, calendar, dialect)]
+    values = exp.values(rows, alias=level.name, columns=columns)
     query = exp.select(*columns).from_(values)
     return query.where(exp.false()) if empty else query
 
 
 def _row(
-    period: int | None,
-    plan: Plan,
-    timeline: Timeline,
-    windows: Sequence[WindowSpec],
-    dialect: SqlDialect,
+    period: int | None, level: LevelSpine, calendar: Calendar, dialect: SqlDialect
 ) -> tuple[exp.Expression, ...]:
+    timeline = level.timeline
+
     def instant(micros: int | None) -> exp.Expression:
         if micros is None:
             return dialect.cast(exp.Null(), "instant")
         return dialect.instant_literal(from_epoch_micros(int(micros)))
 
+    def parent() -> list[exp.Expression]:
+        if level.parents is None:
+            return []
+        found = None if period is None else int(level.parents[period])
+        if found is None or found < 0:
+            return [dialect.cast(exp.Null(), "bigint")]
+        return [number(found)]
+
     if period is None:
-        label = dialect.cast(exp.Null(), "date")
-        start = end = instant(None)
-        starts = [instant(None) for _ in windows]
-        return (
-            dialect.cast(exp.Null(), "bigint"),
-            *([label] if plan.grain else []),
-            start,
-            end,
-            *starts,
-        )
-    label = dialect.date_literal(timeline.labels[period]) if timeline.labels else None
+        label = [dialect.cast(exp.Null(), "date")] if level.labels else []
+        starts = [instant(None) for _ in level.windows]
+        null = dialect.cast(exp.Null(), "bigint")
+        return (null, *label, instant(None), instant(None), *starts, *parent())
+    label = [dialect.date_literal(timeline.labels[period])] if level.labels else []
     start = instant(None if timeline.bounds is None else timeline.bounds[period])
     end_micros = int(timeline.ends[period])
-    calendar = plan.calendar
     starts = []
-    for window in windows:
+    for window in level.windows:
         begins = window_start(
             from_epoch_micros(end_micros),
             window.kind,
@@ -77,4 +106,9 @@ def _row(
             calendar.week_start_index,
         )
         starts.append(dialect.instant_literal(begins) if begins else instant(None))
-    return (number(period), *([label] if plan.grain else []), start, instant(end_micros), *starts)
+    return (number(period), *label, start, instant(end_micros), *starts, *parent())
+
+
+def windows_of(scans: Sequence) -> tuple[WindowSpec, ...]:
+    """The distinct windows of a level's scans, in order."""
+    return tuple(dict.fromkeys(scan.window for scan in scans if scan.window is not None))

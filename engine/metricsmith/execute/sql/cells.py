@@ -1,0 +1,154 @@
+"""A level's cells: every period of its spine × every unit, with each grouped part's values.
+
+The units are the entities of a `per` over a source with a key (its members), or else every
+combination of key values some part saw (`combos`: the level's dimensions, and the entity at
+a per-entity level whose entities are identifiers). The parts are the level's scans and its
+children's combined `per` aggregates; each is LEFT JOINed on (period, keys) with null-safe
+equality, and a cell a part has no group for gets the aggregate's value over nothing (0 for
+counts and sums, null otherwise). At a per-entity level each cell also says whether its entity
+is in the cell's entity set (`in_set`), and a level reading values at a cohort's start says
+which of its periods each cell's cohort falls in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from attrs import frozen
+from sqlglot import exp
+
+from metricsmith.execute.sql.dialects import SqlDialect, number
+from metricsmith.execute.sql.members import in_set
+from metricsmith.execute.sql.names import COHORT_PERIOD, ENTITY, IN_SET, LevelNames
+from metricsmith.execute.sql.names import dimension_column as dimension
+from metricsmith.execute.sql.spine import (
+    LABEL,
+    PARENT_PERIOD,
+    PERIOD,
+    PERIOD_END,
+    PERIOD_START,
+    LevelSpine,
+)
+from metricsmith.execute.sql.unions import union
+from metricsmith.plan.nodes import Level
+
+
+@frozen
+class Part:
+    """A grouped CTE joined to the cells: `table`, and its value columns with each one's
+    value over nothing (None: null). `present` parts mark the cells whose entity they saw."""
+
+    table: str
+    values: tuple[tuple[str, object], ...]
+    present: bool = False
+
+
+def key_columns(level: Level) -> list[str]:
+    """The columns naming a level's units: its dimensions, then the entity if it has one."""
+    names = [dimension(i) for i in range(len(level.labels))]
+    return [*names, ENTITY] if level.entity is not None else names
+
+
+def combinations(level: Level, parts: Sequence[Part]) -> exp.Expression:
+    keys = key_columns(level)
+    selects = [exp.select(*keys).from_(part.table) for part in parts]
+    if not selects:  # no part, no combination
+        return exp.select(*[exp.alias_(exp.Null(), key) for key in keys]).where(exp.false())
+    if len(selects) == 1:
+        return selects[0].distinct()
+    return union(selects, distinct=True)
+
+
+@frozen
+class CohortPeriod:
+    """Where a level reads cohorts: the dimension column holding each unit's cohort (a
+    date), and how a date becomes an instant in the calendar's zone."""
+
+    column: str
+    dialect: SqlDialect
+    timezone: str
+
+
+def cells(
+    level: Level,
+    names: LevelNames,
+    spine: LevelSpine,
+    parts: Sequence[Part],
+    cohort: CohortPeriod | None,
+) -> exp.Select:
+    keys = key_columns(level)
+    units = names.members if level.members is not None else names.combos
+    outputs: list[exp.Expression] = [spine.column(PERIOD)]
+    if spine.labels:
+        outputs.append(spine.column(LABEL))
+    if spine.parents is not None:
+        outputs.append(spine.column(PARENT_PERIOD))
+    outputs += [exp.column(key, table=units) for key in keys]
+    if level.members is not None:
+        outputs.append(exp.alias_(in_set(level.members, units, spine), IN_SET))
+    elif level.entity is not None:
+        seen = [
+            exp.Not(this=exp.Is(this=exp.column(PERIOD, table=p.table), expression=exp.Null()))
+            for p in parts
+            if p.present
+        ]
+        outputs.append(exp.alias_(exp.or_(*seen) if seen else exp.false(), IN_SET))
+    if cohort is not None:
+        outputs.append(exp.alias_(_cohort_period(cohort, units, spine), COHORT_PERIOD))
+    query_joins = [
+        (exp.to_table(part.table), _same_cell(part.table, units, spine, level)) for part in parts
+    ]
+    if cohort is not None and spine.timeline.bounds is not None:
+        query_joins.append(_cohort_join(cohort, units, spine))
+    for part in parts:
+        for name, empty in part.values:
+            value: exp.Expression = exp.column(name, table=part.table)
+            if empty is not None:
+                value = exp.Coalesce(this=value, expressions=[number(empty)])
+            outputs.append(exp.alias_(value, name))
+    query = exp.select(*outputs).from_(spine.name)
+    if keys:
+        query = query.join(units, join_type="cross")
+    for table, condition in query_joins:
+        query = query.join(table, on=condition, join_type="left")
+    return query
+
+
+def _same_cell(table: str, units: str, spine: LevelSpine, level: Level) -> exp.Expression:
+    period = exp.EQ(this=exp.column(PERIOD, table=table), expression=spine.column(PERIOD))
+    if level.members is not None:
+        # Every part of a level over members is grouped by entity alone.
+        entity = exp.EQ(
+            this=exp.column(ENTITY, table=table), expression=exp.column(ENTITY, table=units)
+        )
+        return exp.and_(period, entity)
+    same = [
+        exp.NullSafeEQ(this=exp.column(key, table=table), expression=exp.column(key, table=units))
+        for key in key_columns(level)
+    ]
+    return exp.and_(period, *same)
+
+
+COHORT_SPINE = "cohort_spine"
+
+
+def _cohort_period(cohort: CohortPeriod, units: str, spine: LevelSpine) -> exp.Expression:
+    """The number of the spine's period holding the start of each unit's cohort (null when
+    no period of the level does)."""
+    date = exp.column(cohort.column, table=units)
+    if spine.timeline.bounds is None:  # one period, every row: every cohort is in it
+        return exp.Case().when(exp.Not(this=exp.Is(this=date, expression=exp.Null())), number(0))
+    return exp.column(PERIOD, table=COHORT_SPINE)
+
+
+def _cohort_join(
+    cohort: CohortPeriod, units: str, spine: LevelSpine
+) -> tuple[exp.Expression, exp.Expression]:
+    """The spine again, joined to each unit at the period its cohort starts in."""
+    start = cohort.dialect.midnight(exp.column(cohort.column, table=units), cohort.timezone)
+    inside = exp.and_(
+        exp.LTE(this=exp.column(PERIOD_START, table=COHORT_SPINE), expression=start),
+        exp.GT(this=exp.column(PERIOD_END, table=COHORT_SPINE), expression=start),
+    )
+    table = exp.alias_(exp.to_table(spine.name), COHORT_SPINE, table=True)
+    return table, inside

@@ -1,0 +1,83 @@
+"""A child level's values combined into its parent's cells: `agg(per ...)` as SQL.
+
+The child's cells that belong to a parent cell's iteration — their period lies in one of the
+parent's (`parent_period`) and, when iterating over entities, their entity is in the cell's
+entity set — are grouped by that parent period, the parent's keys they carry (the row
+dimensions; at a parent over entities, the entity) and the per-entity dimensions evaluated for
+them (a health band). Every `per` aggregate the child serves is one aggregate of that GROUP BY,
+its `where` a filter on the cells it reads: as in the Arrow executor, a `where` does not take
+cells out of the iteration, so a group with cells but none selected gets the value over
+nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlglot import exp
+
+from metricsmith.errors import InternalError
+from metricsmith.execute.sql.aggregates import AggregateCompiler
+from metricsmith.execute.sql.names import ENTITY, IN_SET, LevelNames, dimension_column
+from metricsmith.execute.sql.spine import PARENT_PERIOD, PERIOD
+from metricsmith.plan.nodes import Level, PerLevel
+from metricsmith.plugins.functions import AggregateFunction
+
+
+def body_column(name: str) -> str:
+    """The child's column holding the body of the `per` aggregate `name`."""
+    return f"{name}_body"
+
+
+def where_column(name: str) -> str:
+    """The child's column holding the condition of the `per` aggregate `name`."""
+    return f"{name}_where"
+
+
+def entity_dimension_column(index: int) -> str:
+    """The child's column holding its `index`-th per-entity dimension."""
+    return f"entity_d{index}"
+
+
+def per_select(
+    child: PerLevel, names: LevelNames, parent: Level, aggregates: AggregateCompiler
+) -> exp.Select:
+    """The `per` aggregates of `child` (whose CTEs `names` names), one row per parent cell."""
+    results = names.results
+    evaluated = {label: i for i, (label, _) in enumerate(child.entity_dimensions)}
+    keys: list[exp.Expression] = []
+    for label in parent.labels:
+        if label in child.level.labels:
+            column = dimension_column(child.level.labels.index(label))
+        elif label in evaluated:
+            column = entity_dimension_column(evaluated[label])
+        else:
+            raise InternalError(f"the child level of {names.prefix} does not know `{label}`")
+        keys.append(exp.column(column, table=results))
+    if parent.entity is not None:
+        keys.append(exp.column(ENTITY, table=results))
+    period = exp.column(PARENT_PERIOD, table=results)
+    outputs = [exp.alias_(period, PERIOD)]
+    parent_names = [dimension_column(i) for i in range(len(parent.labels))]
+    parent_names += [ENTITY] if parent.entity is not None else []
+    outputs += [exp.alias_(key, name) for key, name in zip(keys, parent_names, strict=True)]
+    for aggregate in child.aggregates:
+        per = aggregate.per
+        value = None if per.body is None else exp.column(body_column(aggregate.name))
+        condition = None if per.where is None else exp.column(where_column(aggregate.name))
+        outputs.append(exp.alias_(aggregates.compile(per, value, condition), aggregate.name))
+    conditions = [exp.Not(this=exp.Is(this=period, expression=exp.Null()))]
+    # Below an entity, sub-periods keep the parent's entity: its set was applied there.
+    if child.level.entity is not None and not child.over_periods:
+        conditions.append(exp.column(IN_SET, table=results))
+    query = exp.select(*outputs).from_(results).where(exp.and_(*conditions))
+    return query.group_by(period, *keys)
+
+
+def per_values(
+    child: PerLevel, functions: Mapping[str, AggregateFunction]
+) -> tuple[tuple[str, object], ...]:
+    """The child's `per` aggregate columns with each one's value over nothing."""
+    return tuple(
+        (aggregate.name, functions[aggregate.per.function].empty) for aggregate in child.aggregates
+    )

@@ -1,0 +1,178 @@
+"""A plan's level tree as common table expressions, level by level, as the Arrow executor
+runs it (execute/arrow/levels.py).
+
+For each level, children first (their results are combined into this level's cells):
+
+    <l>spine        the level's periods (spine.py)
+    <l>members      the entities of a `per` over a source with a key (members.py)
+    <l>scan_<i>     one grouped pass per scan (scans.py)
+    <l>combos       the units of a level without members (cells.py)
+    <l>cells        periods x units, every part's values (cells.py)
+    <l>offsets_<k>  offsets nested k deep (formulas.py)
+    <l>results      the level's formulas per cell (formulas.py)
+    <l>per          a child level's `per` aggregates per parent cell (combine.py)
+
+The query's own level has no prefix; the levels below it are numbered `l1_`, `l2_`, ...
+Each child computes the periods its parent reads it at, sub-periods for `per day`, and the
+earlier periods its own offsets read, exactly as the Arrow executor's timelines.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from metricsmith.execute.arrow.timeline import (
+    Timeline,
+    drop_first,
+    extend,
+    parent_periods,
+    subdivide,
+)
+from metricsmith.execute.sql.aggregates import AggregateCompiler
+from metricsmith.execute.sql.cells import CohortPeriod, Part, cells, combinations, key_columns
+from metricsmith.execute.sql.combine import (
+    body_column,
+    entity_dimension_column,
+    per_select,
+    per_values,
+    where_column,
+)
+from metricsmith.execute.sql.formulas import (
+    Formula,
+    FormulaContext,
+    formula_ctes,
+    uses_cohort_start,
+)
+from metricsmith.execute.sql.kinds import kind_of
+from metricsmith.execute.sql.members import members_select
+from metricsmith.execute.sql.names import COHORT_PERIOD, IN_SET, LevelNames, dimension_column
+from metricsmith.execute.sql.scans import ScanCompiler
+from metricsmith.execute.sql.spine import (
+    LABEL,
+    PARENT_PERIOD,
+    PERIOD,
+    LevelSpine,
+    spine,
+    windows_of,
+)
+from metricsmith.plan.nodes import Level, PerLevel, Plan
+
+if TYPE_CHECKING:
+    from metricsmith.execute.sql.compiler import Compilation
+
+
+class LevelCompiler:
+    """Collects the CTEs of every level of one plan, in an order each can read the ones
+    before it."""
+
+    def __init__(self, plan: Plan, compilation: Compilation):
+        self.plan = plan
+        self.compilation = compilation
+        self.reads = {read.source: read for read in plan.reads}
+        self.ctes: list[tuple[str, exp.Expression]] = []
+        self._numbers = itertools.count(1)
+        self.cohort_label = (
+            None if plan.cohort_dimension is None else plan.dimensions[plan.cohort_dimension]
+        )
+
+    def level(
+        self,
+        level: Level,
+        level_spine: LevelSpine,
+        names: LevelNames,
+        formulas: Sequence[Formula],
+        cohort_period: bool = False,
+    ) -> None:
+        """Adds the level's CTEs, ending with `names.results`: the period (with its label at
+        the top, the parent period below it), the keys, the entity set and cohort period
+        where the level has them, and a column per formula. `cohort_period` asks for the
+        cohort period even when no formula reads a cohort's start (ages do)."""
+        compilation = self.compilation
+        plan = self.plan
+        dialect = compilation.dialect
+        self.ctes.append((names.spine, spine(level_spine, plan.calendar, dialect)))
+        functions = compilation.aggregate_functions
+        parts = [self._child(child, level, level_spine.timeline) for child in level.children]
+        if level.members is not None:
+            body = members_select(plan, level.members, self.reads, compilation)
+            self.ctes.append((names.members, body))
+        scan_parts = []
+        entity_kind = self._entity_kind(level)
+        for index, scan in enumerate(level.scans):
+            scanner = ScanCompiler(plan, scan, self.reads, compilation, level_spine, entity_kind)
+            self.ctes.append((names.scan(index), scanner.select()))
+            values = tuple((f.name, functions[f.aggregate.function].empty) for f in scan.aggregates)
+            scan_parts.append(Part(names.scan(index), values, present=True))
+        parts = [*scan_parts, *parts]
+        keys = key_columns(level)
+        if level.members is None and keys:
+            self.ctes.append((names.combos, combinations(level, parts)))
+        cohort = None
+        if cohort_period or uses_cohort_start(formulas):
+            assert self.cohort_label is not None, "the planner requires a cohort"
+            column = dimension_column(level.labels.index(self.cohort_label))
+            cohort = CohortPeriod(column, dialect, plan.calendar.timezone)
+        self.ctes.append((names.cells, cells(level, names, level_spine, parts, cohort)))
+        carried = [PERIOD, *([LABEL] if level_spine.labels else [])]
+        carried += [PARENT_PERIOD] if level_spine.parents is not None else []
+        carried += [*keys, *([IN_SET] if level.entity is not None else [])]
+        carried += [COHORT_PERIOD] if cohort is not None else []
+        context = FormulaContext(
+            carried=tuple(carried),
+            keys=tuple(keys),
+            leaves=level.leaf_columns(),
+            grain=level_spine.grain,
+            dialect=dialect,
+            timezone=plan.calendar.timezone,
+            week_start=plan.calendar.week_start_index,
+            functions=compilation.functions,
+        )
+        self.ctes += formula_ctes(names, formulas, context)
+
+    def _child(self, child: PerLevel, parent: Level, parent_timeline: Timeline) -> Part:
+        """Compiles a child level and the combination of its `per` aggregates, as a part of
+        the parent's cells."""
+        calendar = self.plan.calendar
+        level = child.level
+        timeline = drop_first(parent_timeline, parent.extension - child.reach)
+        if child.over_periods:
+            timeline = subdivide(timeline, level.grain, calendar)
+        timeline = extend(timeline, level.extension, calendar)
+        names = LevelNames(next(self._numbers))
+        child_spine = LevelSpine(
+            name=names.spine,
+            timeline=timeline,
+            windows=windows_of(level.scans),
+            labels=False,
+            parents=parent_periods(timeline, parent_timeline),
+        )
+        formulas = []
+        for aggregate in child.aggregates:
+            per = aggregate.per
+            if per.body is not None:
+                formulas.append(Formula(body_column(aggregate.name), per.body, per.body.type))
+            if per.where is not None:
+                formulas.append(Formula(where_column(aggregate.name), per.where, per.where.type))
+        for index, (_, formula) in enumerate(child.entity_dimensions):
+            formulas.append(Formula(entity_dimension_column(index), formula, formula.type))
+        self.level(level, child_spine, names, formulas)
+        compilation = self.compilation
+        aggregates = AggregateCompiler(compilation.dialect, compilation.aggregate_functions)
+        self.ctes.append((names.per, per_select(child, names, parent, aggregates)))
+        return Part(names.per, per_values(child, compilation.aggregate_functions))
+
+    def _entity_kind(self, level: Level) -> str | None:
+        """The SQL kind of the keys of a level's members: scans' entity values are cast to
+        it, as the Arrow executor looks them up among the keys."""
+        members = level.members
+        if members is None:
+            return None
+        return kind_of_column(self.compilation, members.source, members.key)
+
+
+def kind_of_column(compilation: Compilation, source: str, column: str) -> str | None:
+    return kind_of(compilation.project.sources[source].physical[column])

@@ -1,0 +1,194 @@
+WITH spine AS (
+  SELECT
+    period,
+    label,
+    period_start,
+    period_end
+  FROM (VALUES
+    (
+      0,
+      CAST('2024-01-01' AS DATE),
+      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
+    ),
+    (
+      1,
+      CAST('2024-02-01' AS DATE),
+      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+    ),
+    (
+      2,
+      CAST('2024-03-01' AS DATE),
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+    )) AS spine(period, label, period_start, period_end)
+), src_subscriptions AS (
+  SELECT
+    "started_at",
+    "ended_at",
+    "account_id",
+    "mrr"
+  FROM subscriptions
+), src_accounts AS (
+  SELECT
+    "account_id",
+    "signed_up_at"
+  FROM accounts
+), l1_spine AS (
+  SELECT
+    period,
+    period_start,
+    period_end,
+    parent_period
+  FROM (VALUES
+    (
+      0,
+      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ),
+      0
+    ),
+    (
+      1,
+      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ),
+      1
+    ),
+    (
+      2,
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    )) AS l1_spine(period, period_start, period_end, parent_period)
+), l1_members AS (
+  SELECT
+    "accounts"."account_id" AS entity,
+    CAST(DATE_TRUNC(
+      'MONTH',
+      CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "accounts"."signed_up_at") AS TIMESTAMPNTZ) AS DATE)
+    ) AS DATE) AS d0,
+    "accounts"."signed_up_at" AS member_since,
+    COALESCE(NOT "accounts"."signed_up_at" IS NULL, FALSE) AS member_passes
+  FROM src_accounts AS "accounts"
+), l1_scan_0 AS (
+  SELECT
+    l1_spine.period AS period,
+    "subscriptions"."account_id" AS entity,
+    CAST(SUM("subscriptions"."mrr") AS DOUBLE) AS a0
+  FROM src_subscriptions AS "subscriptions"
+  JOIN l1_spine
+    ON "subscriptions"."started_at" < l1_spine.period_end
+    AND (
+      "subscriptions"."ended_at" IS NULL
+      OR "subscriptions"."ended_at" >= l1_spine.period_end
+    )
+  WHERE
+    "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+  GROUP BY
+    l1_spine.period,
+    "subscriptions"."account_id"
+), l1_cells AS (
+  SELECT
+    l1_spine.period,
+    l1_spine.parent_period,
+    l1_members.d0,
+    l1_members.entity,
+    l1_members.member_passes AND l1_members.member_since < l1_spine.period_end AS in_set,
+    cohort_spine.period AS cohort_period,
+    COALESCE(l1_scan_0.a0, 0) AS a0
+  FROM l1_spine
+  CROSS JOIN l1_members
+  LEFT JOIN l1_scan_0
+    ON l1_scan_0.period = l1_spine.period AND l1_scan_0.entity = l1_members.entity
+  LEFT JOIN l1_spine AS cohort_spine
+    ON cohort_spine.period_start <= CAST(CONVERT_TIMEZONE('Europe/Berlin', 'UTC', CAST(l1_members.d0 AS TIMESTAMPNTZ)) AS TIMESTAMPTZ)
+    AND cohort_spine.period_end > CAST(CONVERT_TIMEZONE('Europe/Berlin', 'UTC', CAST(l1_members.d0 AS TIMESTAMPNTZ)) AS TIMESTAMPTZ)
+), l1_offsets_1 AS (
+  SELECT
+    l1_cells.*,
+    MAX(CASE WHEN l1_cells.period = l1_cells.cohort_period THEN l1_cells.a0 END) OVER (PARTITION BY l1_cells.d0, l1_cells.entity) AS o0
+  FROM l1_cells
+), l1_results AS (
+  SELECT
+    l1_offsets_1.period,
+    l1_offsets_1.parent_period,
+    l1_offsets_1.d0,
+    l1_offsets_1.entity,
+    l1_offsets_1.in_set,
+    l1_offsets_1.cohort_period,
+    CAST((
+      l1_offsets_1.a0 > 0
+    ) AND (
+      l1_offsets_1.o0 > 0
+    ) AS BOOLEAN) AS p0_where,
+    CAST(l1_offsets_1.o0 > 0 AS BOOLEAN) AS p1_where
+  FROM l1_offsets_1
+), l1_per AS (
+  SELECT
+    l1_results.parent_period AS period,
+    l1_results.d0 AS d0,
+    COUNT(CASE WHEN p0_where THEN 1 END) AS p0,
+    COUNT(CASE WHEN p1_where THEN 1 END) AS p1
+  FROM l1_results
+  WHERE
+    NOT l1_results.parent_period IS NULL AND l1_results.in_set
+  GROUP BY
+    l1_results.parent_period,
+    l1_results.d0
+), combos AS (
+  SELECT DISTINCT
+    d0
+  FROM l1_per
+), cells AS (
+  SELECT
+    spine.period,
+    spine.label,
+    combos.d0,
+    cohort_spine.period AS cohort_period,
+    COALESCE(l1_per.p0, 0) AS p0,
+    COALESCE(l1_per.p1, 0) AS p1
+  FROM spine
+  CROSS JOIN combos
+  LEFT JOIN l1_per
+    ON l1_per.period = spine.period AND l1_per.d0 IS NOT DISTINCT FROM combos.d0
+  LEFT JOIN spine AS cohort_spine
+    ON cohort_spine.period_start <= CAST(CONVERT_TIMEZONE('Europe/Berlin', 'UTC', CAST(combos.d0 AS TIMESTAMPNTZ)) AS TIMESTAMPTZ)
+    AND cohort_spine.period_end > CAST(CONVERT_TIMEZONE('Europe/Berlin', 'UTC', CAST(combos.d0 AS TIMESTAMPNTZ)) AS TIMESTAMPTZ)
+), results AS (
+  SELECT
+    cells.period,
+    cells.label,
+    cells.d0,
+    cells.cohort_period,
+    CAST(CAST(cells.p0 AS DOUBLE) / NULLIF(CAST(cells.p1 AS DOUBLE), 0) AS DOUBLE) AS m0
+  FROM cells
+), cohorts AS (
+  SELECT DISTINCT
+    d0,
+    cohort_period
+  FROM results
+  WHERE
+    cohort_period >= 0
+), ages AS (
+  SELECT
+    0 AS age
+  UNION ALL
+  SELECT
+    1 AS age
+  UNION ALL
+  SELECT
+    2 AS age
+)
+SELECT
+  cohorts.d0 AS "cohort(accounts.signed_up_at, month)",
+  ages.age AS "age",
+  results.m0 AS "cohort_retention"
+FROM cohorts
+CROSS JOIN ages
+LEFT JOIN results
+  ON results.period = cohorts.cohort_period + ages.age
+  AND cohorts.cohort_period + ages.age < 3
+  AND cohorts.d0 IS NOT DISTINCT FROM results.d0
+ORDER BY
+  cohorts.d0,
+  ages.age

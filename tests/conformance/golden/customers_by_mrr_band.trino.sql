@@ -1,0 +1,155 @@
+WITH spine AS (
+  SELECT
+    period,
+    label,
+    period_start,
+    period_end
+  FROM (VALUES
+    (
+      0,
+      CAST('2024-01-01' AS DATE),
+      CAST('2023-12-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
+      CAST('2024-01-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+    ),
+    (
+      1,
+      CAST('2024-02-01' AS DATE),
+      CAST('2024-01-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
+      CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+    ),
+    (
+      2,
+      CAST('2024-03-01' AS DATE),
+      CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
+      CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+    )) AS spine(period, label, period_start, period_end)
+), src_subscriptions AS (
+  SELECT
+    "started_at",
+    "ended_at",
+    "account_id",
+    "mrr"
+  FROM subscriptions
+), src_accounts AS (
+  SELECT
+    "account_id",
+    "signed_up_at"
+  FROM accounts
+), l1_spine AS (
+  SELECT
+    period,
+    period_start,
+    period_end,
+    parent_period
+  FROM (VALUES
+    (
+      0,
+      CAST('2023-12-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
+      CAST('2024-01-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
+      0
+    ),
+    (
+      1,
+      CAST('2024-01-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
+      CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
+      1
+    ),
+    (
+      2,
+      CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
+      CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
+      2
+    )) AS l1_spine(period, period_start, period_end, parent_period)
+), l1_members AS (
+  SELECT
+    "accounts"."account_id" AS entity,
+    "accounts"."signed_up_at" AS member_since,
+    COALESCE(NOT "accounts"."signed_up_at" IS NULL, FALSE) AS member_passes
+  FROM src_accounts AS "accounts"
+), l1_scan_0 AS (
+  SELECT
+    l1_spine.period AS period,
+    "subscriptions"."account_id" AS entity,
+    CAST(SUM("subscriptions"."mrr") AS DOUBLE) AS a0
+  FROM src_subscriptions AS "subscriptions"
+  JOIN l1_spine
+    ON "subscriptions"."started_at" < l1_spine.period_end
+    AND (
+      "subscriptions"."ended_at" IS NULL
+      OR "subscriptions"."ended_at" >= l1_spine.period_end
+    )
+  WHERE
+    "subscriptions"."started_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+  GROUP BY
+    l1_spine.period,
+    "subscriptions"."account_id"
+), l1_cells AS (
+  SELECT
+    l1_spine.period,
+    l1_spine.parent_period,
+    l1_members.entity,
+    l1_members.member_passes AND l1_members.member_since < l1_spine.period_end AS in_set,
+    COALESCE(l1_scan_0.a0, 0) AS a0
+  FROM l1_spine
+  CROSS JOIN l1_members
+  LEFT JOIN l1_scan_0
+    ON l1_scan_0.period = l1_spine.period AND l1_scan_0.entity = l1_members.entity
+), l1_results AS (
+  SELECT
+    l1_cells.period,
+    l1_cells.parent_period,
+    l1_cells.entity,
+    l1_cells.in_set,
+    CAST(l1_cells.a0 > 0 AS BOOLEAN) AS p0_where,
+    CAST(CASE
+      WHEN CAST(l1_cells.a0 AS DOUBLE) IS NULL
+      THEN NULL
+      WHEN CAST(l1_cells.a0 AS DOUBLE) < 100.0
+      THEN 'Low'
+      WHEN CAST(l1_cells.a0 AS DOUBLE) < 1000.0
+      THEN 'Mid'
+      ELSE 'High'
+    END AS VARCHAR) AS entity_d0
+  FROM l1_cells
+), l1_per AS (
+  SELECT
+    l1_results.parent_period AS period,
+    l1_results.entity_d0 AS d0,
+    COUNT(*) FILTER(WHERE
+      p0_where) AS p0
+  FROM l1_results
+  WHERE
+    NOT l1_results.parent_period IS NULL AND l1_results.in_set
+  GROUP BY
+    l1_results.parent_period,
+    l1_results.entity_d0
+), combos AS (
+  SELECT DISTINCT
+    d0
+  FROM l1_per
+), cells AS (
+  SELECT
+    spine.period,
+    spine.label,
+    combos.d0,
+    COALESCE(l1_per.p0, 0) AS p0
+  FROM spine
+  CROSS JOIN combos
+  LEFT JOIN l1_per
+    ON l1_per.period = spine.period AND l1_per.d0 IS NOT DISTINCT FROM combos.d0
+), results AS (
+  SELECT
+    cells.period,
+    cells.label,
+    cells.d0,
+    CAST(cells.p0 AS BIGINT) AS m0
+  FROM cells
+)
+SELECT
+  results.label AS "month",
+  results.d0 AS "mrr_band",
+  results.m0 AS "customers"
+FROM results
+ORDER BY
+  results.period,
+  results.d0

@@ -1,0 +1,803 @@
+WITH spine AS (
+  SELECT
+    period,
+    label,
+    period_start,
+    period_end
+  FROM UNNEST([
+    STRUCT(
+      0 AS period,
+      CAST('2023-11-01' AS DATE) AS label,
+      CAST('2023-10-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMP) AS period_end
+    ),
+    STRUCT(
+      1 AS period,
+      CAST('2023-12-01' AS DATE) AS label,
+      CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP) AS period_end
+    ),
+    STRUCT(
+      2 AS period,
+      CAST('2024-01-01' AS DATE) AS label,
+      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS period_end
+    ),
+    STRUCT(
+      3 AS period,
+      CAST('2024-02-01' AS DATE) AS label,
+      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_end
+    ),
+    STRUCT(
+      4 AS period,
+      CAST('2024-03-01' AS DATE) AS label,
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP) AS period_end
+    )
+  ]) AS spine
+), src_subscriptions AS (
+  SELECT
+    `started_at`,
+    `ended_at`,
+    `mrr`,
+    `account_id`
+  FROM subscriptions
+), src_accounts AS (
+  SELECT
+    `account_id`,
+    `signed_up_at`
+  FROM accounts
+), src_tickets AS (
+  SELECT
+    `opened_at`
+  FROM tickets
+), l1_spine AS (
+  SELECT
+    period,
+    period_start,
+    period_end,
+    parent_period
+  FROM UNNEST([
+    STRUCT(
+      0 AS period,
+      CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1 AS parent_period
+    ),
+    STRUCT(
+      1 AS period,
+      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      2 AS period,
+      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      3 AS period,
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    )
+  ]) AS l1_spine
+), l1_members AS (
+  SELECT
+    `accounts`.`account_id` AS entity,
+    `accounts`.`signed_up_at` AS member_since,
+    COALESCE(NOT `accounts`.`signed_up_at` IS NULL, FALSE) AS member_passes
+  FROM src_accounts AS `accounts`
+), l1_scan_0 AS (
+  SELECT
+    l1_spine.period AS period,
+    `subscriptions`.`account_id` AS entity,
+    CAST(SUM(`subscriptions`.`mrr`) AS FLOAT64) AS a1
+  FROM src_subscriptions AS `subscriptions`
+  JOIN l1_spine
+    ON `subscriptions`.`started_at` < l1_spine.period_end
+    AND (
+      `subscriptions`.`ended_at` IS NULL
+      OR `subscriptions`.`ended_at` >= l1_spine.period_end
+    )
+  WHERE
+    `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+  GROUP BY
+    l1_spine.period,
+    `subscriptions`.`account_id`
+), l1_cells AS (
+  SELECT
+    l1_spine.period,
+    l1_spine.parent_period,
+    l1_members.entity,
+    l1_members.member_passes AND l1_members.member_since < l1_spine.period_end AS in_set,
+    COALESCE(l1_scan_0.a1, 0) AS a1
+  FROM l1_spine
+  CROSS JOIN l1_members
+  LEFT JOIN l1_scan_0
+    ON l1_scan_0.period = l1_spine.period AND l1_scan_0.entity = l1_members.entity
+), l1_offsets_1 AS (
+  SELECT
+    l1_cells.*,
+    LAG(l1_cells.a1, 1) OVER (PARTITION BY l1_cells.entity ORDER BY l1_cells.period NULLS LAST) AS o0
+  FROM l1_cells
+), l1_results AS (
+  SELECT
+    l1_offsets_1.period,
+    l1_offsets_1.parent_period,
+    l1_offsets_1.entity,
+    l1_offsets_1.in_set,
+    CAST(l1_offsets_1.a1 > 0 AS BOOL) AS p0_where,
+    CAST(CAST(l1_offsets_1.a1 AS FLOAT64) - CAST(l1_offsets_1.o0 AS FLOAT64) AS FLOAT64) AS p1_body,
+    CAST((
+      l1_offsets_1.o0 > 0
+    ) AND (
+      l1_offsets_1.a1 > l1_offsets_1.o0
+    ) AS BOOL) AS p1_where
+  FROM l1_offsets_1
+), l1_per AS (
+  SELECT
+    l1_results.parent_period AS period,
+    COUNT(CASE WHEN p0_where THEN 1 END) AS p0,
+    CAST(SUM(CASE WHEN p1_where THEN p1_body END) AS FLOAT64) AS p1
+  FROM l1_results
+  WHERE
+    NOT l1_results.parent_period IS NULL AND l1_results.in_set
+  GROUP BY
+    l1_results.parent_period
+), l2_spine AS (
+  SELECT
+    period,
+    period_start,
+    period_end,
+    parent_period
+  FROM UNNEST([
+    STRUCT(
+      0 AS period,
+      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-01 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      1 AS period,
+      CAST('2024-01-01 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-02 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      2 AS period,
+      CAST('2024-01-02 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-03 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      3 AS period,
+      CAST('2024-01-03 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-04 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      4 AS period,
+      CAST('2024-01-04 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-05 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      5 AS period,
+      CAST('2024-01-05 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-06 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      6 AS period,
+      CAST('2024-01-06 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-07 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      7 AS period,
+      CAST('2024-01-07 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-08 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      8 AS period,
+      CAST('2024-01-08 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-09 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      9 AS period,
+      CAST('2024-01-09 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-10 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      10 AS period,
+      CAST('2024-01-10 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-11 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      11 AS period,
+      CAST('2024-01-11 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-12 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      12 AS period,
+      CAST('2024-01-12 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-13 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      13 AS period,
+      CAST('2024-01-13 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-14 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      14 AS period,
+      CAST('2024-01-14 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-15 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      15 AS period,
+      CAST('2024-01-15 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-16 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      16 AS period,
+      CAST('2024-01-16 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-17 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      17 AS period,
+      CAST('2024-01-17 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-18 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      18 AS period,
+      CAST('2024-01-18 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-19 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      19 AS period,
+      CAST('2024-01-19 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-20 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      20 AS period,
+      CAST('2024-01-20 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-21 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      21 AS period,
+      CAST('2024-01-21 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-22 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      22 AS period,
+      CAST('2024-01-22 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-23 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      23 AS period,
+      CAST('2024-01-23 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-24 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      24 AS period,
+      CAST('2024-01-24 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-25 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      25 AS period,
+      CAST('2024-01-25 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-26 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      26 AS period,
+      CAST('2024-01-26 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-27 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      27 AS period,
+      CAST('2024-01-27 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-28 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      28 AS period,
+      CAST('2024-01-28 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-29 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      29 AS period,
+      CAST('2024-01-29 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-30 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      30 AS period,
+      CAST('2024-01-30 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      2 AS parent_period
+    ),
+    STRUCT(
+      31 AS period,
+      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-01 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      32 AS period,
+      CAST('2024-02-01 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-02 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      33 AS period,
+      CAST('2024-02-02 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-03 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      34 AS period,
+      CAST('2024-02-03 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-04 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      35 AS period,
+      CAST('2024-02-04 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-05 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      36 AS period,
+      CAST('2024-02-05 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-06 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      37 AS period,
+      CAST('2024-02-06 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-07 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      38 AS period,
+      CAST('2024-02-07 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-08 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      39 AS period,
+      CAST('2024-02-08 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-09 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      40 AS period,
+      CAST('2024-02-09 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-10 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      41 AS period,
+      CAST('2024-02-10 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-11 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      42 AS period,
+      CAST('2024-02-11 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-12 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      43 AS period,
+      CAST('2024-02-12 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-13 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      44 AS period,
+      CAST('2024-02-13 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-14 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      45 AS period,
+      CAST('2024-02-14 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-15 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      46 AS period,
+      CAST('2024-02-15 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-16 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      47 AS period,
+      CAST('2024-02-16 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-17 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      48 AS period,
+      CAST('2024-02-17 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-18 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      49 AS period,
+      CAST('2024-02-18 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-19 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      50 AS period,
+      CAST('2024-02-19 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-20 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      51 AS period,
+      CAST('2024-02-20 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-21 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      52 AS period,
+      CAST('2024-02-21 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-22 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      53 AS period,
+      CAST('2024-02-22 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-23 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      54 AS period,
+      CAST('2024-02-23 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-24 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      55 AS period,
+      CAST('2024-02-24 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      56 AS period,
+      CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-26 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      57 AS period,
+      CAST('2024-02-26 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-27 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      58 AS period,
+      CAST('2024-02-27 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-28 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      59 AS period,
+      CAST('2024-02-28 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      3 AS parent_period
+    ),
+    STRUCT(
+      60 AS period,
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-01 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      61 AS period,
+      CAST('2024-03-01 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-02 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      62 AS period,
+      CAST('2024-03-02 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      63 AS period,
+      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-04 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      64 AS period,
+      CAST('2024-03-04 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-05 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      65 AS period,
+      CAST('2024-03-05 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-06 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      66 AS period,
+      CAST('2024-03-06 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-07 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      67 AS period,
+      CAST('2024-03-07 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-08 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      68 AS period,
+      CAST('2024-03-08 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-09 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      69 AS period,
+      CAST('2024-03-09 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      70 AS period,
+      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-11 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      71 AS period,
+      CAST('2024-03-11 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-12 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      72 AS period,
+      CAST('2024-03-12 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-13 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      73 AS period,
+      CAST('2024-03-13 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      74 AS period,
+      CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-15 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      75 AS period,
+      CAST('2024-03-15 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-16 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      76 AS period,
+      CAST('2024-03-16 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      77 AS period,
+      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-18 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      78 AS period,
+      CAST('2024-03-18 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-19 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      79 AS period,
+      CAST('2024-03-19 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-20 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      80 AS period,
+      CAST('2024-03-20 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-21 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      81 AS period,
+      CAST('2024-03-21 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-22 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      82 AS period,
+      CAST('2024-03-22 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-23 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      83 AS period,
+      CAST('2024-03-23 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      84 AS period,
+      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-25 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      85 AS period,
+      CAST('2024-03-25 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-26 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      86 AS period,
+      CAST('2024-03-26 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-27 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      87 AS period,
+      CAST('2024-03-27 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-28 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      88 AS period,
+      CAST('2024-03-28 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-29 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      89 AS period,
+      CAST('2024-03-29 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-30 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    ),
+    STRUCT(
+      90 AS period,
+      CAST('2024-03-30 23:00:00+00:00' AS TIMESTAMP) AS period_start,
+      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP) AS period_end,
+      4 AS parent_period
+    )
+  ]) AS l2_spine
+), l2_scan_0 AS (
+  SELECT
+    l2_spine.period AS period,
+    COUNT(*) AS a2
+  FROM src_tickets AS `tickets`
+  JOIN l2_spine
+    ON `tickets`.`opened_at` >= l2_spine.period_start
+    AND `tickets`.`opened_at` < l2_spine.period_end
+  WHERE
+    `tickets`.`opened_at` >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP)
+    AND `tickets`.`opened_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+  GROUP BY
+    l2_spine.period
+), l2_cells AS (
+  SELECT
+    l2_spine.period,
+    l2_spine.parent_period,
+    COALESCE(l2_scan_0.a2, 0) AS a2
+  FROM l2_spine
+  LEFT JOIN l2_scan_0
+    ON l2_scan_0.period = l2_spine.period
+), l2_results AS (
+  SELECT
+    l2_cells.period,
+    l2_cells.parent_period,
+    CAST(l2_cells.a2 AS INT64) AS p2_body
+  FROM l2_cells
+), l2_per AS (
+  SELECT
+    l2_results.parent_period AS period,
+    MAX(p2_body) AS p2
+  FROM l2_results
+  WHERE
+    NOT l2_results.parent_period IS NULL
+  GROUP BY
+    l2_results.parent_period
+), scan_0 AS (
+  SELECT
+    spine.period AS period,
+    CAST(SUM(`subscriptions`.`mrr`) AS FLOAT64) AS a0
+  FROM src_subscriptions AS `subscriptions`
+  JOIN spine
+    ON `subscriptions`.`started_at` < spine.period_end
+    AND (
+      `subscriptions`.`ended_at` IS NULL
+      OR `subscriptions`.`ended_at` >= spine.period_end
+    )
+  WHERE
+    `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+  GROUP BY
+    spine.period
+), cells AS (
+  SELECT
+    spine.period,
+    spine.label,
+    COALESCE(scan_0.a0, 0) AS a0,
+    COALESCE(l1_per.p0, 0) AS p0,
+    COALESCE(l1_per.p1, 0) AS p1,
+    l2_per.p2 AS p2
+  FROM spine
+  LEFT JOIN scan_0
+    ON scan_0.period = spine.period
+  LEFT JOIN l1_per
+    ON l1_per.period = spine.period
+  LEFT JOIN l2_per
+    ON l2_per.period = spine.period
+), offsets_1 AS (
+  SELECT
+    cells.*,
+    LAG(cells.a0, 1) OVER (ORDER BY cells.period NULLS LAST) AS o0
+  FROM cells
+), offsets_2 AS (
+  SELECT
+    offsets_1.*,
+    LAG(
+      CAST(CAST(offsets_1.a0 AS FLOAT64) / NULLIF(CAST(offsets_1.o0 AS FLOAT64), 0) AS FLOAT64) - CAST(1 AS FLOAT64),
+      1
+    ) OVER (ORDER BY offsets_1.period NULLS LAST) AS o1
+  FROM offsets_1
+), results AS (
+  SELECT
+    offsets_2.period,
+    offsets_2.label,
+    CAST(offsets_2.p0 AS INT64) AS m0,
+    CAST(offsets_2.p1 AS FLOAT64) AS m1,
+    CAST(offsets_2.p2 AS INT64) AS m2,
+    CAST(CAST(CAST(CAST(offsets_2.a0 AS FLOAT64) / NULLIF(CAST(offsets_2.o0 AS FLOAT64), 0) AS FLOAT64) - CAST(1 AS FLOAT64) AS FLOAT64) - CAST(offsets_2.o1 AS FLOAT64) AS FLOAT64) AS m3
+  FROM offsets_2
+)
+SELECT
+  results.label AS `month`,
+  results.m0 AS `customers`,
+  results.m1 AS `expansion_mrr`,
+  results.m2 AS `busiest_day_tickets`,
+  results.m3 AS `growth_change`
+FROM results
+WHERE
+  results.period >= 2
+ORDER BY
+  results.period NULLS LAST

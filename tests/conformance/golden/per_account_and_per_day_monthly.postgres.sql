@@ -1,0 +1,802 @@
+WITH spine AS (
+  SELECT
+    period,
+    label,
+    period_start,
+    period_end
+  FROM (VALUES
+    (
+      0,
+      CAST('2023-11-01' AS DATE),
+      CAST('2023-10-31 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMPTZ)
+    ),
+    (
+      1,
+      CAST('2023-12-01' AS DATE),
+      CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
+    ),
+    (
+      2,
+      CAST('2024-01-01' AS DATE),
+      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
+    ),
+    (
+      3,
+      CAST('2024-02-01' AS DATE),
+      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+    ),
+    (
+      4,
+      CAST('2024-03-01' AS DATE),
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+    )) AS spine(period, label, period_start, period_end)
+), src_subscriptions AS (
+  SELECT
+    "started_at",
+    "ended_at",
+    "mrr",
+    "account_id"
+  FROM subscriptions
+), src_accounts AS (
+  SELECT
+    "account_id",
+    "signed_up_at"
+  FROM accounts
+), src_tickets AS (
+  SELECT
+    "opened_at"
+  FROM tickets
+), l1_spine AS (
+  SELECT
+    period,
+    period_start,
+    period_end,
+    parent_period
+  FROM (VALUES
+    (
+      0,
+      CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ),
+      1
+    ),
+    (
+      1,
+      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      2,
+      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      3,
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    )) AS l1_spine(period, period_start, period_end, parent_period)
+), l1_members AS (
+  SELECT
+    "accounts"."account_id" AS entity,
+    "accounts"."signed_up_at" AS member_since,
+    COALESCE(NOT "accounts"."signed_up_at" IS NULL, FALSE) AS member_passes
+  FROM src_accounts AS "accounts"
+), l1_scan_0 AS (
+  SELECT
+    l1_spine.period AS period,
+    "subscriptions"."account_id" AS entity,
+    CAST(SUM("subscriptions"."mrr") AS DOUBLE PRECISION) AS a1
+  FROM src_subscriptions AS "subscriptions"
+  JOIN l1_spine
+    ON "subscriptions"."started_at" < l1_spine.period_end
+    AND (
+      "subscriptions"."ended_at" IS NULL
+      OR "subscriptions"."ended_at" >= l1_spine.period_end
+    )
+  WHERE
+    "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+  GROUP BY
+    l1_spine.period,
+    "subscriptions"."account_id"
+), l1_cells AS (
+  SELECT
+    l1_spine.period,
+    l1_spine.parent_period,
+    l1_members.entity,
+    l1_members.member_passes AND l1_members.member_since < l1_spine.period_end AS in_set,
+    COALESCE(l1_scan_0.a1, 0) AS a1
+  FROM l1_spine
+  CROSS JOIN l1_members
+  LEFT JOIN l1_scan_0
+    ON l1_scan_0.period = l1_spine.period AND l1_scan_0.entity = l1_members.entity
+), l1_offsets_1 AS (
+  SELECT
+    l1_cells.*,
+    LAG(l1_cells.a1, 1) OVER (PARTITION BY l1_cells.entity ORDER BY l1_cells.period) AS o0
+  FROM l1_cells
+), l1_results AS (
+  SELECT
+    l1_offsets_1.period,
+    l1_offsets_1.parent_period,
+    l1_offsets_1.entity,
+    l1_offsets_1.in_set,
+    CAST(l1_offsets_1.a1 > 0 AS BOOLEAN) AS p0_where,
+    CAST(CAST(l1_offsets_1.a1 AS DOUBLE PRECISION) - CAST(l1_offsets_1.o0 AS DOUBLE PRECISION) AS DOUBLE PRECISION) AS p1_body,
+    CAST((
+      l1_offsets_1.o0 > 0
+    ) AND (
+      l1_offsets_1.a1 > l1_offsets_1.o0
+    ) AS BOOLEAN) AS p1_where
+  FROM l1_offsets_1
+), l1_per AS (
+  SELECT
+    l1_results.parent_period AS period,
+    COUNT(*) FILTER(WHERE
+      p0_where) AS p0,
+    CAST(SUM(p1_body) FILTER(WHERE
+      p1_where) AS DOUBLE PRECISION) AS p1
+  FROM l1_results
+  WHERE
+    NOT l1_results.parent_period IS NULL AND l1_results.in_set
+  GROUP BY
+    l1_results.parent_period
+), l2_spine AS (
+  SELECT
+    period,
+    period_start,
+    period_end,
+    parent_period
+  FROM (VALUES
+    (
+      0,
+      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-01 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      1,
+      CAST('2024-01-01 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-02 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      2,
+      CAST('2024-01-02 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-03 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      3,
+      CAST('2024-01-03 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-04 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      4,
+      CAST('2024-01-04 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-05 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      5,
+      CAST('2024-01-05 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-06 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      6,
+      CAST('2024-01-06 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-07 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      7,
+      CAST('2024-01-07 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-08 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      8,
+      CAST('2024-01-08 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-09 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      9,
+      CAST('2024-01-09 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-10 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      10,
+      CAST('2024-01-10 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-11 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      11,
+      CAST('2024-01-11 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-12 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      12,
+      CAST('2024-01-12 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-13 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      13,
+      CAST('2024-01-13 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-14 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      14,
+      CAST('2024-01-14 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-15 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      15,
+      CAST('2024-01-15 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-16 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      16,
+      CAST('2024-01-16 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-17 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      17,
+      CAST('2024-01-17 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-18 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      18,
+      CAST('2024-01-18 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-19 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      19,
+      CAST('2024-01-19 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-20 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      20,
+      CAST('2024-01-20 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-21 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      21,
+      CAST('2024-01-21 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-22 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      22,
+      CAST('2024-01-22 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-23 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      23,
+      CAST('2024-01-23 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-24 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      24,
+      CAST('2024-01-24 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-25 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      25,
+      CAST('2024-01-25 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-26 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      26,
+      CAST('2024-01-26 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-27 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      27,
+      CAST('2024-01-27 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-28 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      28,
+      CAST('2024-01-28 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-29 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      29,
+      CAST('2024-01-29 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-30 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      30,
+      CAST('2024-01-30 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      31,
+      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-01 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      32,
+      CAST('2024-02-01 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-02 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      33,
+      CAST('2024-02-02 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-03 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      34,
+      CAST('2024-02-03 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-04 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      35,
+      CAST('2024-02-04 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-05 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      36,
+      CAST('2024-02-05 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-06 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      37,
+      CAST('2024-02-06 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-07 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      38,
+      CAST('2024-02-07 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-08 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      39,
+      CAST('2024-02-08 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-09 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      40,
+      CAST('2024-02-09 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-10 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      41,
+      CAST('2024-02-10 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-11 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      42,
+      CAST('2024-02-11 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-12 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      43,
+      CAST('2024-02-12 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-13 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      44,
+      CAST('2024-02-13 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-14 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      45,
+      CAST('2024-02-14 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-15 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      46,
+      CAST('2024-02-15 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-16 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      47,
+      CAST('2024-02-16 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-17 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      48,
+      CAST('2024-02-17 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-18 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      49,
+      CAST('2024-02-18 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-19 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      50,
+      CAST('2024-02-19 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-20 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      51,
+      CAST('2024-02-20 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-21 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      52,
+      CAST('2024-02-21 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-22 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      53,
+      CAST('2024-02-22 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-23 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      54,
+      CAST('2024-02-23 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-24 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      55,
+      CAST('2024-02-24 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      56,
+      CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-26 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      57,
+      CAST('2024-02-26 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-27 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      58,
+      CAST('2024-02-27 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-28 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      59,
+      CAST('2024-02-28 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      60,
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-01 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      61,
+      CAST('2024-03-01 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-02 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      62,
+      CAST('2024-03-02 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      63,
+      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-04 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      64,
+      CAST('2024-03-04 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-05 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      65,
+      CAST('2024-03-05 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-06 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      66,
+      CAST('2024-03-06 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-07 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      67,
+      CAST('2024-03-07 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-08 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      68,
+      CAST('2024-03-08 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-09 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      69,
+      CAST('2024-03-09 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      70,
+      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-11 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      71,
+      CAST('2024-03-11 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-12 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      72,
+      CAST('2024-03-12 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-13 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      73,
+      CAST('2024-03-13 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      74,
+      CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-15 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      75,
+      CAST('2024-03-15 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-16 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      76,
+      CAST('2024-03-16 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      77,
+      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-18 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      78,
+      CAST('2024-03-18 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-19 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      79,
+      CAST('2024-03-19 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-20 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      80,
+      CAST('2024-03-20 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-21 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      81,
+      CAST('2024-03-21 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-22 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      82,
+      CAST('2024-03-22 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-23 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      83,
+      CAST('2024-03-23 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      84,
+      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-25 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      85,
+      CAST('2024-03-25 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-26 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      86,
+      CAST('2024-03-26 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-27 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      87,
+      CAST('2024-03-27 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-28 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      88,
+      CAST('2024-03-28 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-29 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      89,
+      CAST('2024-03-29 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-30 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      90,
+      CAST('2024-03-30 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    )) AS l2_spine(period, period_start, period_end, parent_period)
+), l2_scan_0 AS (
+  SELECT
+    l2_spine.period AS period,
+    COUNT(*) AS a2
+  FROM src_tickets AS "tickets"
+  JOIN l2_spine
+    ON "tickets"."opened_at" >= l2_spine.period_start
+    AND "tickets"."opened_at" < l2_spine.period_end
+  WHERE
+    "tickets"."opened_at" >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
+    AND "tickets"."opened_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+  GROUP BY
+    l2_spine.period
+), l2_cells AS (
+  SELECT
+    l2_spine.period,
+    l2_spine.parent_period,
+    COALESCE(l2_scan_0.a2, 0) AS a2
+  FROM l2_spine
+  LEFT JOIN l2_scan_0
+    ON l2_scan_0.period = l2_spine.period
+), l2_results AS (
+  SELECT
+    l2_cells.period,
+    l2_cells.parent_period,
+    CAST(l2_cells.a2 AS BIGINT) AS p2_body
+  FROM l2_cells
+), l2_per AS (
+  SELECT
+    l2_results.parent_period AS period,
+    MAX(p2_body) AS p2
+  FROM l2_results
+  WHERE
+    NOT l2_results.parent_period IS NULL
+  GROUP BY
+    l2_results.parent_period
+), scan_0 AS (
+  SELECT
+    spine.period AS period,
+    CAST(SUM("subscriptions"."mrr") AS DOUBLE PRECISION) AS a0
+  FROM src_subscriptions AS "subscriptions"
+  JOIN spine
+    ON "subscriptions"."started_at" < spine.period_end
+    AND (
+      "subscriptions"."ended_at" IS NULL
+      OR "subscriptions"."ended_at" >= spine.period_end
+    )
+  WHERE
+    "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+  GROUP BY
+    spine.period
+), cells AS (
+  SELECT
+    spine.period,
+    spine.label,
+    COALESCE(scan_0.a0, 0) AS a0,
+    COALESCE(l1_per.p0, 0) AS p0,
+    COALESCE(l1_per.p1, 0) AS p1,
+    l2_per.p2 AS p2
+  FROM spine
+  LEFT JOIN scan_0
+    ON scan_0.period = spine.period
+  LEFT JOIN l1_per
+    ON l1_per.period = spine.period
+  LEFT JOIN l2_per
+    ON l2_per.period = spine.period
+), offsets_1 AS (
+  SELECT
+    cells.*,
+    LAG(cells.a0, 1) OVER (ORDER BY cells.period) AS o0
+  FROM cells
+), offsets_2 AS (
+  SELECT
+    offsets_1.*,
+    LAG(
+      CAST(CAST(offsets_1.a0 AS DOUBLE PRECISION) / NULLIF(CAST(offsets_1.o0 AS DOUBLE PRECISION), 0) AS DOUBLE PRECISION) - CAST(1 AS DOUBLE PRECISION),
+      1
+    ) OVER (ORDER BY offsets_1.period) AS o1
+  FROM offsets_1
+), results AS (
+  SELECT
+    offsets_2.period,
+    offsets_2.label,
+    CAST(offsets_2.p0 AS BIGINT) AS m0,
+    CAST(offsets_2.p1 AS DOUBLE PRECISION) AS m1,
+    CAST(offsets_2.p2 AS BIGINT) AS m2,
+    CAST(CAST(CAST(CAST(offsets_2.a0 AS DOUBLE PRECISION) / NULLIF(CAST(offsets_2.o0 AS DOUBLE PRECISION), 0) AS DOUBLE PRECISION) - CAST(1 AS DOUBLE PRECISION) AS DOUBLE PRECISION) - CAST(offsets_2.o1 AS DOUBLE PRECISION) AS DOUBLE PRECISION) AS m3
+  FROM offsets_2
+)
+SELECT
+  results.label AS "month",
+  results.m0 AS "customers",
+  results.m1 AS "expansion_mrr",
+  results.m2 AS "busiest_day_tickets",
+  results.m3 AS "growth_change"
+FROM results
+WHERE
+  results.period >= 2
+ORDER BY
+  results.period
