@@ -11,6 +11,7 @@ A third engine, `reference`, computes the same in plain Python straight from the
 it checks the other two at smoke sizes and is far too slow for the full size.
 
     python benchmarks/run_revenue.py                       # 200,000 accounts, by segment
+    python benchmarks/run_revenue.py --engines metricsmith-spark,duckdb
     python benchmarks/run_revenue.py --accounts 2000 --engines duckdb,reference
     python benchmarks/run_revenue.py --total --json revenue.json
 
@@ -64,7 +65,9 @@ GAINS = ("new_mrr", "reactivation_mrr", "expansion_mrr")
 LOSSES = ("contraction_mrr", "churned_mrr")
 
 
-def run_metricsmith(by_segment: bool) -> pa.Table:
+def run_metricsmith(by_segment: bool, engine: str = "arrow") -> pa.Table:
+    """The scorecard through metricsmith on one of its engines: the embedded Arrow executor,
+    or the SQL it compiles to, run by DuckDB or by a local Spark session."""
     # Imported here so the hand-written engines can be timed without the package installed.
     import metricsmith
 
@@ -75,6 +78,7 @@ def run_metricsmith(by_segment: bool) -> pa.Table:
         grain="month",
         start=RANGE_START.date().isoformat(),
         end=RANGE_END.date().isoformat(),
+        engine=engine,
     )
 
 
@@ -88,8 +92,14 @@ def run_reference(by_segment: bool) -> pa.Table:
     return revenue_scorecard(DATA_DIR, RANGE_START, RANGE_END, by_segment)
 
 
-ENGINES = {"metricsmith": run_metricsmith, "duckdb": run_duckdb, "reference": run_reference}
-DEFAULT_ENGINES = ("metricsmith", "duckdb")
+ENGINES = {
+    "metricsmith": run_metricsmith,
+    "metricsmith-duckdb": functools.partial(run_metricsmith, engine="duckdb"),
+    "metricsmith-spark": functools.partial(run_metricsmith, engine="spark"),
+    "duckdb": run_duckdb,
+    "reference": run_reference,
+}
+DEFAULT_ENGINES = ("metricsmith", "metricsmith-duckdb", "duckdb")
 
 
 def bridge_breaks(engine: str, answer: pa.Table) -> list[str]:

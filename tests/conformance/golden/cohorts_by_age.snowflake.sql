@@ -84,6 +84,7 @@ WITH spine AS (
     )
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+    AND NOT "subscriptions"."account_id" IS NULL
   GROUP BY
     l1_spine.period,
     "subscriptions"."account_id"

@@ -80,6 +80,7 @@ WITH spine AS (
     )
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+    AND NOT "subscriptions"."account_id" IS NULL
   GROUP BY
     l1_spine.period,
     "subscriptions"."account_id"
