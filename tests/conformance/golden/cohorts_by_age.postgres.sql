@@ -107,7 +107,7 @@ WITH spine AS (
 ), l1_offsets_1 AS (
   SELECT
     l1_cells.*,
-    MAX(CASE WHEN l1_cells.period = l1_cells.cohort_period THEN l1_cells.a0 END) OVER (PARTITION BY l1_cells.d0, l1_cells.entity) AS o0
+    MAX(CASE WHEN l1_cells.period = l1_cells.cohort_period THEN l1_cells.a0 END) OVER (PARTITION BY l1_cells.entity) AS o0
   FROM l1_cells
 ), l1_results AS (
   SELECT

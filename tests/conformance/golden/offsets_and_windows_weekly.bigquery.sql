@@ -92,7 +92,39 @@ WITH spine AS (
   SELECT
     spine.period AS period,
     COUNT(CASE WHEN `subscriptions`.`mrr` > 0 THEN 1 END) AS a2
-  FROM src_subscriptions AS `subscriptions`
+  FROM (
+    SELECT
+      `subscriptions`.*,
+      CASE
+        WHEN `subscriptions`.`ended_at` >= CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
+        AND TIMESTAMP(
+          CAST(DATE_ADD(CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE), INTERVAL -(
+            MOD(
+              MOD(
+                EXTRACT(DAYOFWEEK FROM CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE)) + 5,
+                7
+              ) + 1 - 1 + 7,
+              7
+            )
+          ) DAY) AS DATETIME),
+          'Europe/Berlin'
+        ) < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
+        THEN CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
+        ELSE TIMESTAMP(
+          CAST(DATE_ADD(CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE), INTERVAL -(
+            MOD(
+              MOD(
+                EXTRACT(DAYOFWEEK FROM CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE)) + 5,
+                7
+              ) + 1 - 1 + 7,
+              7
+            )
+          ) DAY) AS DATETIME),
+          'Europe/Berlin'
+        )
+      END AS `metricsmith_last_end`
+    FROM src_subscriptions AS `subscriptions`
+  ) AS `subscriptions`
   JOIN spine
     ON `subscriptions`.`started_at` < spine.period_end
     AND (
@@ -101,64 +133,10 @@ WITH spine AS (
         OR `subscriptions`.`ended_at` >= spine.period_end
       )
       OR (
-        CASE
-          WHEN `subscriptions`.`ended_at` >= CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
-          AND TIMESTAMP(
-            CAST(DATE_ADD(CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE), INTERVAL -(
-              MOD(
-                MOD(
-                  EXTRACT(DAYOFWEEK FROM CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE)) + 5,
-                  7
-                ) + 1 - 1 + 7,
-                7
-              )
-            ) DAY) AS DATETIME),
-            'Europe/Berlin'
-          ) < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
-          THEN CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
-          ELSE TIMESTAMP(
-            CAST(DATE_ADD(CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE), INTERVAL -(
-              MOD(
-                MOD(
-                  EXTRACT(DAYOFWEEK FROM CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE)) + 5,
-                  7
-                ) + 1 - 1 + 7,
-                7
-              )
-            ) DAY) AS DATETIME),
-            'Europe/Berlin'
-          )
-        END > `subscriptions`.`started_at`
+        `subscriptions`.`metricsmith_last_end` > `subscriptions`.`started_at`
         AND (
           spine.window_1_start IS NULL
-          OR CASE
-            WHEN `subscriptions`.`ended_at` >= CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
-            AND TIMESTAMP(
-              CAST(DATE_ADD(CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE), INTERVAL -(
-                MOD(
-                  MOD(
-                    EXTRACT(DAYOFWEEK FROM CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE)) + 5,
-                    7
-                  ) + 1 - 1 + 7,
-                  7
-                )
-              ) DAY) AS DATETIME),
-              'Europe/Berlin'
-            ) < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
-            THEN CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
-            ELSE TIMESTAMP(
-              CAST(DATE_ADD(CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE), INTERVAL -(
-                MOD(
-                  MOD(
-                    EXTRACT(DAYOFWEEK FROM CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE)) + 5,
-                    7
-                  ) + 1 - 1 + 7,
-                  7
-                )
-              ) DAY) AS DATETIME),
-              'Europe/Berlin'
-            )
-          END > spine.window_1_start
+          OR `subscriptions`.`metricsmith_last_end` > spine.window_1_start
         )
       )
     )

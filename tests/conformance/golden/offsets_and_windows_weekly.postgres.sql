@@ -92,7 +92,25 @@ WITH spine AS (
     spine.period AS period,
     COUNT(*) FILTER(WHERE
       "subscriptions"."mrr" > 0) AS a2
-  FROM src_subscriptions AS "subscriptions"
+  FROM (
+    SELECT
+      "subscriptions".*,
+      CASE
+        WHEN "subscriptions"."ended_at" >= CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
+        AND CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) + CAST(-(
+          (
+            CAST(EXTRACT(ISODOW FROM CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE)) AS BIGINT) - 1 + 7
+          ) % 7
+        ) AS INT) AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin' < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
+        ELSE CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) + CAST(-(
+          (
+            CAST(EXTRACT(ISODOW FROM CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE)) AS BIGINT) - 1 + 7
+          ) % 7
+        ) AS INT) AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin'
+      END AS "metricsmith_last_end"
+    FROM src_subscriptions AS "subscriptions"
+  ) AS "subscriptions"
   JOIN spine
     ON "subscriptions"."started_at" < spine.period_end
     AND (
@@ -101,36 +119,10 @@ WITH spine AS (
         OR "subscriptions"."ended_at" >= spine.period_end
       )
       OR (
-        CASE
-          WHEN "subscriptions"."ended_at" >= CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-          AND CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) + CAST(-(
-            (
-              CAST(EXTRACT(ISODOW FROM CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE)) AS BIGINT) - 1 + 7
-            ) % 7
-          ) AS INT) AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin' < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-          ELSE CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) + CAST(-(
-            (
-              CAST(EXTRACT(ISODOW FROM CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE)) AS BIGINT) - 1 + 7
-            ) % 7
-          ) AS INT) AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin'
-        END > "subscriptions"."started_at"
+        "subscriptions"."metricsmith_last_end" > "subscriptions"."started_at"
         AND (
           spine.window_1_start IS NULL
-          OR CASE
-            WHEN "subscriptions"."ended_at" >= CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-            AND CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) + CAST(-(
-              (
-                CAST(EXTRACT(ISODOW FROM CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE)) AS BIGINT) - 1 + 7
-              ) % 7
-            ) AS INT) AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin' < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-            THEN CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-            ELSE CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) + CAST(-(
-              (
-                CAST(EXTRACT(ISODOW FROM CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE)) AS BIGINT) - 1 + 7
-              ) % 7
-            ) AS INT) AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin'
-          END > spine.window_1_start
+          OR "subscriptions"."metricsmith_last_end" > spine.window_1_start
         )
       )
     )

