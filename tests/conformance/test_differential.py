@@ -104,6 +104,11 @@ PER_ENTITY_SHAPES = [
     "avg(per user: {a} / {b} where {b} > 0)",
     "max(per user: {a})",
     "count(events) over last 7 days + {a}",
+    "count(events where x > 0) over month to date - {a}",
+    "sum(events.x) over all time",
+    "sum(events.x where y > 0) over last 2 weeks",
+    "count_distinct(events.user) over last 10 days",
+    "sum(per user: count(events) over all time)",
 ]
 # Shapes that compare periods or divide them into days: they need a grain.
 OFFSET_SHAPES = [

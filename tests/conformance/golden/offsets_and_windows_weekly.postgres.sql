@@ -72,26 +72,126 @@ WITH spine AS (
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
   GROUP BY
     spine.period
-), scan_1 AS (
+), ends_lookup AS (
   SELECT
-    spine.period AS period,
-    COUNT(*) AS a1
+    lo,
+    hi,
+    position
+  FROM (VALUES
+    (
+      CAST('0001-01-02 00:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ),
+      0
+    ),
+    (
+      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ),
+      1
+    ),
+    (
+      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('9999-12-30 00:00:00+00:00' AS TIMESTAMPTZ),
+      5
+    )) AS lookup(lo, hi, position)
+), window_0_lookup AS (
+  SELECT
+    lo,
+    hi,
+    position
+  FROM (VALUES
+    (
+      CAST('0001-01-02 00:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ),
+      0
+    ),
+    (
+      CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ),
+      1
+    ),
+    (
+      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    ),
+    (
+      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ),
+      4
+    ),
+    (
+      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('9999-12-30 00:00:00+00:00' AS TIMESTAMPTZ),
+      5
+    )) AS lookup(lo, hi, position)
+), scan_1_rows AS (
+  SELECT
+    range_first.position AS first_period,
+    range_last.position - 1 AS last_period,
+    1 AS a1
   FROM src_tickets AS "tickets"
-  JOIN spine
-    ON "tickets"."opened_at" < spine.period_end
-    AND (
-      spine.window_0_start IS NULL OR "tickets"."opened_at" >= spine.window_0_start
-    )
+  INNER JOIN ends_lookup AS range_first
+    ON range_first.lo <= "tickets"."opened_at"
+    AND range_first.hi > "tickets"."opened_at"
+  INNER JOIN window_0_lookup AS range_last
+    ON range_last.lo <= "tickets"."opened_at" AND range_last.hi > "tickets"."opened_at"
   WHERE
     "tickets"."opened_at" >= CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
     AND "tickets"."opened_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-  GROUP BY
-    spine.period
-), scan_2 AS (
+), scan_1 AS (
   SELECT
-    spine.period AS period,
-    COUNT(*) FILTER(WHERE
-      "subscriptions"."mrr" > 0) AS a2
+    period,
+    CAST(SUM(a1) AS BIGINT) AS a1
+  FROM (
+    SELECT
+      first_period AS period,
+      a1
+    FROM scan_1_rows
+    WHERE
+      first_period <= last_period
+    UNION ALL
+    SELECT
+      last_period + 1 AS period,
+      -a1 AS a1
+    FROM scan_1_rows
+    WHERE
+      first_period <= last_period AND last_period + 1 < 5
+  ) AS changes
+  GROUP BY
+    period
+), scan_2_rows AS (
+  SELECT
+    range_first.position AS first_period,
+    CASE
+      WHEN "subscriptions"."ended_at" IS NULL
+      OR "subscriptions"."metricsmith_last_end" > "subscriptions"."started_at"
+      OR range_last.lo > "subscriptions"."started_at"
+      THEN 4
+      ELSE -1
+    END AS last_period,
+    CASE WHEN (
+      "subscriptions"."mrr" > 0
+    ) THEN 1 ELSE 0 END AS a2
   FROM (
     SELECT
       "subscriptions".*,
@@ -111,32 +211,42 @@ WITH spine AS (
       END AS "metricsmith_last_end"
     FROM src_subscriptions AS "subscriptions"
   ) AS "subscriptions"
-  JOIN spine
-    ON "subscriptions"."started_at" < spine.period_end
-    AND (
-      (
-        "subscriptions"."ended_at" IS NULL
-        OR "subscriptions"."ended_at" >= spine.period_end
-      )
-      OR (
-        "subscriptions"."metricsmith_last_end" > "subscriptions"."started_at"
-        AND (
-          spine.window_1_start IS NULL
-          OR "subscriptions"."metricsmith_last_end" > spine.window_1_start
-        )
-      )
-    )
+  INNER JOIN ends_lookup AS range_first
+    ON range_first.lo <= "subscriptions"."started_at"
+    AND range_first.hi > "subscriptions"."started_at"
+  LEFT JOIN ends_lookup AS range_last
+    ON range_last.lo <= "subscriptions"."ended_at"
+    AND range_last.hi > "subscriptions"."ended_at"
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+), scan_2 AS (
+  SELECT
+    period,
+    CAST(SUM(a2) AS BIGINT) AS a2
+  FROM (
+    SELECT
+      first_period AS period,
+      a2
+    FROM scan_2_rows
+    WHERE
+      first_period <= last_period
+    UNION ALL
+    SELECT
+      last_period + 1 AS period,
+      -a2 AS a2
+    FROM scan_2_rows
+    WHERE
+      first_period <= last_period AND last_period + 1 < 5
+  ) AS changes
   GROUP BY
-    spine.period
+    period
 ), cells AS (
   SELECT
     spine.period,
     spine.label,
     COALESCE(scan_0.a0, 0) AS a0,
-    COALESCE(scan_1.a1, 0) AS a1,
-    COALESCE(scan_2.a2, 0) AS a2
+    scan_1.a1 AS a1,
+    scan_2.a2 AS a2
   FROM spine
   LEFT JOIN scan_0
     ON scan_0.period = spine.period
@@ -147,15 +257,23 @@ WITH spine AS (
 ), offsets_1 AS (
   SELECT
     cells.*,
-    LAG(cells.a0, 1) OVER (ORDER BY cells.period) AS o0
+    LAG(cells.a0, 1) OVER (ORDER BY cells.period) AS o0,
+    CAST(COALESCE(
+      SUM(cells.a1) OVER (ORDER BY cells.period ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+      0
+    ) AS BIGINT) AS o1,
+    CAST(COALESCE(
+      SUM(cells.a2) OVER (ORDER BY cells.period ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+      0
+    ) AS BIGINT) AS o2
   FROM cells
 ), results AS (
   SELECT
     offsets_1.period,
     offsets_1.label,
     CAST(CAST(offsets_1.a0 AS DOUBLE PRECISION) - CAST(offsets_1.o0 AS DOUBLE PRECISION) AS DOUBLE PRECISION) AS m0,
-    CAST(offsets_1.a1 AS BIGINT) AS m1,
-    CAST(offsets_1.a2 AS BIGINT) AS m2
+    CAST(offsets_1.o1 AS BIGINT) AS m1,
+    CAST(offsets_1.o2 AS BIGINT) AS m2
   FROM offsets_1
 )
 SELECT

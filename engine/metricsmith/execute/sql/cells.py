@@ -36,11 +36,14 @@ from metricsmith.plan.nodes import Level
 @frozen
 class Part:
     """A grouped CTE joined to the cells: `table`, and its value columns with each one's
-    value over nothing (None: null). `present` parts mark the cells whose entity they saw."""
+    value over nothing (None: null). `present` parts mark the cells whose entity they saw;
+    `running` parts hold changes, whose running totals along the periods are the values
+    (ranges.py)."""
 
     table: str
     values: tuple[tuple[str, object], ...]
     present: bool = False
+    running: bool = False
 
 
 def key_columns(level: Level) -> list[str]:

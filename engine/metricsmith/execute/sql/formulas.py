@@ -1,11 +1,13 @@
 """A level's formulas over its cells.
 
-A leaf (an aggregate, a windowed aggregate, a `per` aggregate) is its cell column. An offset
-`m[-k]` is LAG(m, k) over the cells of the same unit in period order (the cells are dense, so
-k rows back is k periods back); `cohort_start(m)` is the value of the unit's cell in its
-cohort's period. Both are window functions, and SQL does not nest window functions: an offset
-of a formula that holds offsets itself (`growth(m)[-1]`) is computed one stage later, each
-stage a CTE over the previous one.
+A leaf (an aggregate, a windowed aggregate, a `per` aggregate) is its cell column, except a
+leaf computed from ranges (ranges.py), whose column holds changes: its value is their running
+total along the unit's periods. An offset `m[-k]` is LAG(m, k) over the cells of the same unit
+in period order (the cells are dense, so k rows back is k periods back) — of a running total,
+the total up to k periods back; `cohort_start(m)` is the value of the unit's cell in its
+cohort's period. All are window functions, and SQL does not nest window functions: an offset
+of a formula that holds window functions itself (`growth(m)[-1]`) is computed one stage
+later, each stage a CTE over the previous one.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class FormulaContext:
     leaf, the level's grain, and how calls and literals compile."""
 
     carried: tuple[str, ...]
+    #: The leaf columns holding changes whose running totals are the values.
+    running: frozenset[str]
     keys: tuple[str, ...]
     leaves: dict[b.BExpr, str]
     grain: str | None
@@ -52,9 +56,9 @@ class FormulaContext:
 def formula_ctes(
     names: LevelNames, formulas: Sequence[Formula], context: FormulaContext
 ) -> list[tuple[str, exp.Select]]:
-    """The stages computing the formulas' offsets, then the results (named `names.results`):
-    the carried columns and one column per formula."""
-    offsets = _offset_depths(formulas)
+    """The stages computing the formulas' window functions, then the results (named
+    `names.results`): the carried columns and one column per formula."""
+    offsets = _window_depths(formulas, context)
     columns = {node: f"o{i}" for i, node in enumerate(offsets)}
     ctes = []
     source = names.cells
@@ -78,13 +82,13 @@ def formula_ctes(
 
 
 def _compiler(
-    context: FormulaContext, columns: dict[b.BOffset, str], table: str
+    context: FormulaContext, columns: dict[b.BExpr, str], table: str
 ) -> ExpressionCompiler:
-    """Compiles over `table` (the cells, or the last stage), where the offsets of earlier
-    stages are columns."""
+    """Compiles over `table` (the cells, or the last stage), where the window functions of
+    earlier stages are columns."""
 
     def leaf(node: b.BExpr) -> exp.Expression:
-        return exp.column(context.leaves[node], table=table)
+        return exp.column(columns.get(node) or context.leaves[node], table=table)
 
     def offset(node: b.BOffset) -> exp.Expression:
         return exp.column(columns[node], table=table)
@@ -100,11 +104,17 @@ def _compiler(
 
 
 def _window(
-    node: b.BOffset, compiler: ExpressionCompiler, context: FormulaContext, table: str
+    node: b.BExpr, compiler: ExpressionCompiler, context: FormulaContext, table: str
 ) -> exp.Expression:
-    value = compiler.compile(node.operand)
     partition = [exp.column(key, table=table) for key in context.keys]
     period = exp.column(PERIOD, table=table)
+    if not isinstance(node, b.BOffset):  # a running total
+        return _running(node, 0, partition, period, context, table)
+    if _is_running(node.operand, context) and node.unit != "cohort":
+        shift = offset_shift(node, context.grain, "")
+        total = _running(node.operand, shift, partition, period, context, table)
+        return exp.Case().when(exp.GTE(this=period, expression=number(shift)), total)
+    value = compiler.compile(node.operand)
     if node.unit == "cohort":
         at_start = exp.EQ(this=period, expression=exp.column(COHORT_PERIOD, table=table))
         spread = exp.Max(this=exp.Case().when(at_start, value))
@@ -115,12 +125,42 @@ def _window(
     return exp.Window(this=lag, partition_by=partition, order=order)
 
 
-def _offset_depths(formulas: Sequence[Formula]) -> dict[b.BOffset, int]:
-    """Every offset of the formulas at this level, with how deeply offsets nest in it (1:
-    no offset inside), in the order met."""
-    depths: dict[b.BOffset, int] = {}
+def _running(
+    leaf: b.BExpr,
+    back: int,
+    partition: list[exp.Expression],
+    period: exp.Expression,
+    context: FormulaContext,
+    table: str,
+) -> exp.Expression:
+    """The running total of a leaf's changes up to `back` periods before each cell."""
+    end = {"end": "CURRENT ROW"} if back == 0 else {"end": number(back), "end_side": "PRECEDING"}
+    frame = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", **end)
+    changes = exp.Sum(this=exp.column(context.leaves[leaf], table=table))
+    order = exp.Order(expressions=[exp.Ordered(this=period)])
+    total = exp.Window(this=changes, partition_by=partition, order=order, spec=frame)
+    return context.dialect.cast(exp.Coalesce(this=total, expressions=[number(0)]), "bigint")
+
+
+def _is_running(node: b.BExpr, context: FormulaContext) -> bool:
+    column = context.leaves.get(node)
+    return column is not None and column in context.running
+
+
+def _window_depths(formulas: Sequence[Formula], context: FormulaContext) -> dict[b.BExpr, int]:
+    """Every window function of the formulas at this level — offsets and running totals —
+    with how deeply they nest (1: none inside; an offset of a running total is one window
+    function), in the order met."""
+    depths: dict[b.BExpr, int] = {}
 
     def depth(node: b.BExpr) -> int:
+        if _is_running(node, context) or (
+            isinstance(node, b.BOffset)
+            and node.unit != "cohort"
+            and _is_running(node.operand, context)
+        ):
+            depths[node] = 1
+            return 1
         deepest = max((depth(child) for child in _level_children(node)), default=0)
         if isinstance(node, b.BOffset):
             depths[node] = max(depths.get(node, 0), deepest + 1)
@@ -140,6 +180,9 @@ def _level_children(node: b.BExpr) -> Iterator[b.BExpr]:
 
 
 def uses_cohort_start(formulas: Sequence[Formula]) -> bool:
-    return any(
-        node.unit == "cohort" for node in _offset_depths(formulas) if isinstance(node, b.BOffset)
-    )
+    def found(node: b.BExpr) -> bool:
+        if isinstance(node, b.BOffset) and node.unit == "cohort":
+            return True
+        return any(found(child) for child in _level_children(node))
+
+    return any(found(formula.node) for formula in formulas)

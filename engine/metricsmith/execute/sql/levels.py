@@ -32,6 +32,7 @@ from metricsmith.execute.arrow.timeline import (
     parent_periods,
     subdivide,
 )
+from metricsmith.execute.sql import ranges
 from metricsmith.execute.sql.aggregates import AggregateCompiler
 from metricsmith.execute.sql.cells import CohortPeriod, Part, cells, combinations, key_columns
 from metricsmith.execute.sql.combine import (
@@ -81,6 +82,8 @@ class LevelCompiler:
         self.reads = {read.source: read for read in plan.reads}
         self.ctes: list[tuple[str, exp.Expression]] = []
         self._numbers = itertools.count(1)
+        #: The lookups already among the CTEs.
+        self._defined: set[str] = set()
         self.cohort_label = (
             None if plan.cohort_dimension is None else plan.dimensions[plan.cohort_dimension]
         )
@@ -108,8 +111,14 @@ class LevelCompiler:
             self.ctes.append((names.members, body))
         scan_parts = []
         entity_kind = self._entity_kind(level)
+        identifiers = level.entity is not None and level.members is None
         for index, scan in enumerate(level.scans):
             scanner = ScanCompiler(plan, scan, self.reads, compilation, level_spine, entity_kind)
+            if ranges.can_range(scan, level_spine, identifiers):
+                self.ctes += self._ranged(scanner, index, names, level_spine)
+                values = tuple((f.name, None) for f in scan.aggregates)
+                scan_parts.append(Part(names.scan(index), values, present=True, running=True))
+                continue
             self.ctes.append((names.scan(index), scanner.select()))
             values = tuple((f.name, functions[f.aggregate.function].empty) for f in scan.aggregates)
             scan_parts.append(Part(names.scan(index), values, present=True))
@@ -127,8 +136,10 @@ class LevelCompiler:
         carried += [PARENT_PERIOD] if level_spine.parents is not None else []
         carried += [*keys, *([IN_SET] if level.entity is not None else [])]
         carried += [COHORT_PERIOD] if cohort is not None else []
+        running = {name for part in parts if part.running for name, _ in part.values}
         context = FormulaContext(
             carried=tuple(carried),
+            running=frozenset(running),
             # A member's dimensions follow from the member: its cells are told apart by it.
             keys=tuple(keys) if level.members is None else (ENTITY,),
             leaves=level.leaf_columns(),
@@ -139,6 +150,34 @@ class LevelCompiler:
             functions=compilation.functions,
         )
         self.ctes += formula_ctes(names, formulas, context)
+
+    def _ranged(
+        self, scanner: ScanCompiler, index: int, names: LevelNames, level_spine: LevelSpine
+    ) -> list[tuple[str, exp.Expression]]:
+        """A windowed pass from its rows' ranges: the lookups it needs (once per level), its
+        rows, and its changes per period."""
+        dialect = self.compilation.dialect
+        window = scanner.scan.window
+        assert window is not None
+        ctes = []
+        if names.ends_lookup not in self._defined:
+            ctes.append((names.ends_lookup, ranges.ends_lookup(level_spine, dialect)))
+        starts = None
+        if window.kind != "all_time":
+            starts = names.window_lookup(level_spine.windows.index(window))
+            if starts not in self._defined:
+                lookup = ranges.window_starts_lookup(
+                    level_spine, window, self.plan.calendar, dialect
+                )
+                ctes.append((starts, lookup))
+        self._defined.update(name for name, _ in ctes)
+        periods = level_spine.timeline.count
+        rows = names.scan_rows(index)
+        ctes.append((rows, scanner.ranged_rows(names.ends_lookup, starts, periods)))
+        keys = [name for name, _ in scanner.grouping_keys()]
+        weights = [fused.name for fused in scanner.scan.aggregates]
+        ctes.append((names.scan(index), ranges.deltas(rows, keys, weights, periods, dialect)))
+        return ctes
 
     def _child(self, child: PerLevel, parent: Level, parent_timeline: Timeline) -> Part:
         """Compiles a child level and the combination of its `per` aggregates, as a part of

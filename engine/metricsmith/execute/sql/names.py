@@ -39,6 +39,17 @@ class LevelNames:
     def scan(self, index: int) -> str:
         return f"{self.prefix}scan_{index}"
 
+    def scan_rows(self, index: int) -> str:
+        """A pass's rows with the range of periods each counts in (ranges.py)."""
+        return f"{self.prefix}scan_{index}_rows"
+
+    @property
+    def ends_lookup(self) -> str:
+        return f"{self.prefix}ends_lookup"
+
+    def window_lookup(self, index: int) -> str:
+        return f"{self.prefix}window_{index}_lookup"
+
     @property
     def members(self) -> str:
         return f"{self.prefix}members"

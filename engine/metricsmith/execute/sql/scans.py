@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from metricsmith.check.checked import CheckedProject
+from metricsmith.execute.sql import ranges
 from metricsmith.execute.sql.aggregates import AggregateCompiler
-from metricsmith.execute.sql.expressions import ExpressionCompiler
+from metricsmith.execute.sql.dialects import number
+from metricsmith.execute.sql.expressions import ExpressionCompiler, paren
 from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.names import ENTITY, dimension_column, source_cte
 from metricsmith.execute.sql.scalar_functions import truncate_to
@@ -78,14 +80,9 @@ class ScanCompiler:
     def select(self) -> exp.Select:
         scan = self.scan
         period = self._spine(PERIOD)
-        dimensions = [self.rows.compile(d) for d in scan.dimensions]
-        if scan.entity is not None:
-            dimensions.append(self.entity_value(scan.entity))
+        keys = self.grouping_keys()
         aggregates = AggregateCompiler(self.dialect, self.compilation.aggregate_functions)
-        names = [dimension_column(i) for i in range(len(scan.dimensions))]
-        names += [ENTITY] if scan.entity is not None else []
-        outputs = [exp.alias_(period, PERIOD)]
-        outputs += [exp.alias_(d, name) for d, name in zip(dimensions, names, strict=True)]
+        outputs = [exp.alias_(period, PERIOD), *(exp.alias_(k, n) for n, k in keys)]
         for fused in scan.aggregates:
             node = fused.aggregate
             value = self.rows.compile(node.arg) if node.arg is not None else None
@@ -94,15 +91,88 @@ class ScanCompiler:
         root = self.root_with_last_end() if self._reads_state_in_window() else self.root()
         # Periods first: engines keep a LEFT JOIN where it is written, and placing the rows
         # before following links lets the range filter shrink them first (DuckDB: 1.35x).
-        query = self.placed(exp.select(*outputs).from_(root))
-        for join in scan.joins:
+        query = self._linked_and_filtered(self.placed(exp.select(*outputs).from_(root)), keys)
+        return query.group_by(period, *(k for _, k in keys))
+
+    def ranged_rows(self, ends: str, starts: str | None, periods: int) -> exp.Select:
+        """Each row with the range of the level's periods it counts in (ranges.py) and, for
+        each aggregate, what it adds to a period's total. `ends` and `starts` name the
+        lookups of the level's period ends and of the window's starts (None for an all-time
+        window)."""
+        scan = self.scan
+        keys = self.grouping_keys()
+        alias = self.aliases[()]
+        # Each lookup: (table, alias, instant looked up, join).
+        lookups = []
+        first = exp.column(ranges.POSITION, table=ranges.FIRST_LOOKUP)
+        match scan.time:
+            case EventTime(column=column):
+                time = self.time_value(column)
+                root = self.root()
+                lookups.append((ends, ranges.FIRST_LOOKUP, time, "inner"))
+                last: exp.Expression = number(periods - 1)
+                if starts is not None:
+                    lookups.append((starts, ranges.LAST_LOOKUP, time, "inner"))
+                    position = exp.column(ranges.POSITION, table=ranges.LAST_LOOKUP)
+                    last = exp.Sub(this=position, expression=number(1))
+            case StateTime(start=valid_from, end=valid_to):
+                start, stop = self.time_value(valid_from), self.time_value(valid_to)
+                root = self.root_with_last_end()
+                lookups.append((ends, ranges.FIRST_LOOKUP, start, "inner"))
+                lookups.append((ends, ranges.LAST_LOOKUP, stop, "left"))
+                # In force at some period end: still in force, or ended after a period end
+                # (of the grain, or of the level) that came after its start.
+                ever = exp.or_(
+                    exp.Is(this=stop, expression=exp.Null()),
+                    exp.GT(this=exp.column(LAST_END, table=alias, quoted=True), expression=start),
+                    exp.GT(this=exp.column(ranges.LO, table=ranges.LAST_LOOKUP), expression=start),
+                )
+                last = exp.Case().when(ever, number(periods - 1)).else_(number(-1))
+            case _:
+                raise TypeError(f"no ranges for a scan without time: {scan!r}")
+        outputs = [exp.alias_(first, ranges.FIRST), exp.alias_(last, ranges.LAST)]
+        outputs += [exp.alias_(k, n) for n, k in keys]
+        outputs += [exp.alias_(self._weight(f.aggregate), f.name) for f in scan.aggregates]
+        query = exp.select(*outputs).from_(root)
+        for table, name, instant, kind in lookups:
+            lookup = exp.alias_(exp.to_table(table), name, table=True)
+            query = query.join(lookup, on=ranges.contains(name, instant), join_type=kind)
+        return self._linked_and_filtered(query, keys)
+
+    def _weight(self, node: b.BAggregate) -> exp.Expression:
+        """What one row adds to an additive aggregate: 1 or 0 for a count, its value for a sum
+        (null where the condition does not hold)."""
+        tests = [] if node.where is None else [exp.Paren(this=self.rows.compile(node.where))]
+        if node.function == "sum":
+            value = self.rows.compile(node.arg)
+            return exp.Case().when(exp.and_(*tests), value) if tests else value
+        if node.arg is not None:
+            value = self.rows.compile(node.arg)
+            tests.append(exp.Not(this=exp.Is(this=paren(value), expression=exp.Null())))
+        if not tests:
+            return number(1)
+        return exp.Case().when(exp.and_(*tests), number(1)).else_(number(0))
+
+    def grouping_keys(self) -> list[tuple[str, exp.Expression]]:
+        """The columns a pass groups on: the dimensions, then the entity."""
+        scan = self.scan
+        keys = [(dimension_column(i), self.rows.compile(d)) for i, d in enumerate(scan.dimensions)]
+        if scan.entity is not None:
+            keys.append((ENTITY, self.entity_value(scan.entity)))
+        return keys
+
+    def _linked_and_filtered(
+        self, query: exp.Select, keys: list[tuple[str, exp.Expression]]
+    ) -> exp.Select:
+        """The rows with their links joined, the read's time range and the query's filters
+        applied, and rows naming no entity dropped."""
+        for join in self.scan.joins:
             query = query.join(self.joined(join), on=self.join_condition(join), join_type="left")
-        conditions = [*self.pushdown(), *(self.rows.compile(f) for f in scan.filters)]
-        if scan.entity is not None:  # a row naming no entity belongs to none
-            conditions.append(exp.Not(this=exp.Is(this=dimensions[-1], expression=exp.Null())))
-        if conditions:
-            query = query.where(exp.and_(*conditions))
-        return query.group_by(period, *dimensions)
+        conditions = [*self.pushdown(), *(self.rows.compile(f) for f in self.scan.filters)]
+        if self.scan.entity is not None:  # a row naming no entity belongs to none
+            entity = keys[-1][1]
+            conditions.append(exp.Not(this=exp.Is(this=entity, expression=exp.Null())))
+        return query.where(exp.and_(*conditions)) if conditions else query
 
     def entity_value(self, node: b.BExpr) -> exp.Expression:
         """Which entity a row belongs to, as the level's entities are typed."""

@@ -1,0 +1,146 @@
+"""Windowed grouped passes from each row's range of periods, as the Arrow executor computes
+them (execute/arrow/placement.py, `range_totals`).
+
+Placing a windowed row in every period whose window holds it repeats it once per period: a
+subscription in force for three years counts at 36 month ends of an all-time window, an event
+at 7 day ends of a 7-day window. When every aggregate of the pass is additive (a count, an
+integer sum), each row instead gives the range `[first, last]` of periods it counts in, its
+value is added where the range starts and taken away after it ends (`<scan>_rows`, then the
+pass's deltas per period), and the level's formulas read the running total along the periods
+(formulas.py). Two rows per source row, whatever the window's length.
+
+The ranges come from lookups of each row's instants among the level's period ends and window
+starts, small VALUES tables of half-open intervals `[lo, hi)` numbered as `searchsorted(...,
+side="right")` numbers them:
+
+- an event at t counts at the period ends e with window start <= t < e: from the first end
+  after t to the last period whose window starts at or before t (the last period for an
+  all-time window);
+- a state row counts at an all-time window's period end e when it was in force at some period
+  end up to e: from the first period ending after its start on, provided it was in force at a
+  period end at all — still in force, or ended after a period end (of the grain, or of the
+  level) that came after its start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+
+from sqlglot import exp
+
+from metricsmith.check.checked import Calendar
+from metricsmith.execute.sql.dialects import SqlDialect, number
+from metricsmith.execute.sql.spine import PERIOD, LevelSpine
+from metricsmith.model.types import Type
+from metricsmith.plan.nodes import EventTime, FusedAggregate, SourceScan, StateTime, WindowSpec
+from metricsmith.plan.periods import epoch_micros, from_epoch_micros, window_start
+
+LO, HI, POSITION = "lo", "hi", "position"
+FIRST, LAST = "first_period", "last_period"
+#: The lookups' aliases in a pass: where a row's range starts, and where it ends.
+FIRST_LOOKUP, LAST_LOOKUP = "range_first", "range_last"
+#: Stand for instants before and after any data in the lookups' open-ended intervals.
+_EARLIEST = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
+_LATEST = dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
+
+
+def is_additive(fused: FusedAggregate) -> bool:
+    """Whether the aggregate over a range of periods is a running total: a count, or a sum of
+    integers (float sums would lose their last bits to the subtractions)."""
+    aggregate = fused.aggregate
+    return aggregate.function == "count" or (
+        aggregate.function == "sum" and aggregate.type == Type.INTEGER
+    )
+
+
+def can_range(scan: SourceScan, spine: LevelSpine, identifiers: bool) -> bool:
+    """Whether a scan is computed from ranges: windowed, every aggregate additive, at a level
+    with periods whose cells do not depend on which rows each period saw (`identifiers`: a
+    per-entity level whose entities are the identifiers the rows name)."""
+    window = scan.window
+    if window is None or identifiers or spine.timeline.bounds is None or not spine.grain:
+        return False
+    if isinstance(scan.time, StateTime) and window.kind != "all_time":
+        return False
+    return isinstance(scan.time, EventTime | StateTime) and all(
+        is_additive(fused) for fused in scan.aggregates
+    )
+
+
+def lookup(boundaries: Sequence[int], dialect: SqlDialect) -> exp.Select:
+    """`searchsorted(boundaries, x, side="right")` as intervals: x in [lo, hi) has that
+    position (boundaries in µs, non-decreasing; equal ones give empty intervals)."""
+    edges = [epoch_micros(_EARLIEST), *map(int, boundaries), epoch_micros(_LATEST)]
+    rows = [
+        (
+            dialect.instant_literal(from_epoch_micros(low)),
+            dialect.instant_literal(from_epoch_micros(high)),
+            number(position),
+        )
+        for position, (low, high) in enumerate(itertools.pairwise(edges))
+    ]
+    values = exp.values(rows, alias="lookup", columns=[LO, HI, POSITION])
+    return exp.select(LO, HI, POSITION).from_(values)
+
+
+def ends_lookup(spine: LevelSpine, dialect: SqlDialect) -> exp.Select:
+    return lookup(spine.timeline.ends, dialect)
+
+
+def window_starts_lookup(
+    spine: LevelSpine, window: WindowSpec, calendar: Calendar, dialect: SqlDialect
+) -> exp.Select:
+    """The lookup of where a window (not an all-time one) starts at each period end."""
+    starts = []
+    for end in spine.timeline.ends:
+        begins = window_start(
+            from_epoch_micros(int(end)),
+            window.kind,
+            window.count,
+            window.unit,
+            calendar.timezone,
+            calendar.week_start_index,
+        )
+        assert begins is not None, "all-time windows need no lookup"
+        starts.append(epoch_micros(begins))
+    return lookup(starts, dialect)
+
+
+def contains(table: str, instant: exp.Expression) -> exp.Expression:
+    """The lookup row whose interval holds the instant."""
+    return exp.and_(
+        exp.LTE(this=exp.column(LO, table=table), expression=instant),
+        exp.GT(this=exp.column(HI, table=table), expression=instant),
+    )
+
+
+def deltas(
+    rows: str, keys: Sequence[str], weights: Sequence[str], periods: int, dialect: SqlDialect
+) -> exp.Select:
+    """Each weight added in the period a row's range starts and taken away in the period
+    after it ends (when that is still a period of the level), summed per (period, keys)."""
+    valid = exp.LTE(this=exp.column(FIRST), expression=exp.column(LAST))
+    after = exp.Add(this=exp.column(LAST), expression=number(1))
+    starts = (
+        exp.select(exp.alias_(exp.column(FIRST), PERIOD), *keys, *weights).from_(rows).where(valid)
+    )
+    stops = (
+        exp.select(
+            exp.alias_(after, PERIOD),
+            *keys,
+            *(exp.alias_(exp.Neg(this=exp.column(w)), w) for w in weights),
+        )
+        .from_(rows)
+        .where(exp.and_(valid, exp.LT(this=after.copy(), expression=number(periods))))
+    )
+    changes = exp.Subquery(
+        this=exp.union(starts, stops, distinct=False), alias=exp.TableAlias(this="changes")
+    )
+    totals = [exp.alias_(dialect.cast(exp.Sum(this=exp.column(w)), "bigint"), w) for w in weights]
+    return (
+        exp.select(PERIOD, *keys, *totals)
+        .from_(changes)
+        .group_by(exp.column(PERIOD), *map(exp.column, keys))
+    )
