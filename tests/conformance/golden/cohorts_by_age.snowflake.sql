@@ -60,6 +60,32 @@ WITH spine AS (
       CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ),
       2
     )) AS l1_spine(period, period_start, period_end, parent_period)
+), l1_ends_lookup AS (
+  SELECT
+    lo,
+    hi,
+    position
+  FROM (VALUES
+    (
+      CAST('0001-01-02 00:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ),
+      0
+    ),
+    (
+      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ),
+      1
+    ),
+    (
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ),
+      2
+    ),
+    (
+      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ),
+      CAST('9999-12-30 00:00:00+00:00' AS TIMESTAMPTZ),
+      3
+    )) AS lookup(lo, hi, position)
 ), l1_members AS (
   SELECT
     "accounts"."account_id" AS entity,
@@ -67,9 +93,15 @@ WITH spine AS (
       'MONTH',
       CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "accounts"."signed_up_at") AS TIMESTAMPNTZ) AS DATE)
     ) AS DATE) AS d0,
-    "accounts"."signed_up_at" AS member_since,
-    COALESCE(NOT "accounts"."signed_up_at" IS NULL, FALSE) AS member_passes
+    CASE
+      WHEN COALESCE(NOT "accounts"."signed_up_at" IS NULL, FALSE)
+      THEN member_since.position
+      ELSE 3
+    END AS exists_from
   FROM src_accounts AS "accounts"
+  LEFT JOIN l1_ends_lookup AS member_since
+    ON member_since.lo <= "accounts"."signed_up_at"
+    AND member_since.hi > "accounts"."signed_up_at"
 ), l1_scan_0 AS (
   SELECT
     l1_spine.period AS period,
@@ -94,7 +126,7 @@ WITH spine AS (
     l1_spine.parent_period,
     l1_members.d0,
     l1_members.entity,
-    l1_members.member_passes AND l1_members.member_since < l1_spine.period_end AS in_set,
+    l1_spine.period >= l1_members.exists_from AS in_set,
     cohort_spine.period AS cohort_period,
     COALESCE(l1_scan_0.a0, 0) AS a0
   FROM l1_spine

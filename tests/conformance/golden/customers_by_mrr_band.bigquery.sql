@@ -62,12 +62,45 @@ WITH spine AS (
       2 AS parent_period
     )
   ]) AS l1_spine
+), l1_ends_lookup AS (
+  SELECT
+    lo,
+    hi,
+    position
+  FROM UNNEST([
+    STRUCT(
+      CAST('0001-01-02 00:00:00+00:00' AS TIMESTAMP) AS lo,
+      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS hi,
+      0 AS position
+    ),
+    STRUCT(
+      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS lo,
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS hi,
+      1 AS position
+    ),
+    STRUCT(
+      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS lo,
+      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP) AS hi,
+      2 AS position
+    ),
+    STRUCT(
+      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP) AS lo,
+      CAST('9999-12-30 00:00:00+00:00' AS TIMESTAMP) AS hi,
+      3 AS position
+    )
+  ]) AS `lookup`
 ), l1_members AS (
   SELECT
     `accounts`.`account_id` AS entity,
-    `accounts`.`signed_up_at` AS member_since,
-    COALESCE(NOT `accounts`.`signed_up_at` IS NULL, FALSE) AS member_passes
+    CASE
+      WHEN COALESCE(NOT `accounts`.`signed_up_at` IS NULL, FALSE)
+      THEN member_since.position
+      ELSE 3
+    END AS exists_from
   FROM src_accounts AS `accounts`
+  LEFT JOIN l1_ends_lookup AS member_since
+    ON member_since.lo <= `accounts`.`signed_up_at`
+    AND member_since.hi > `accounts`.`signed_up_at`
 ), l1_scan_0 AS (
   SELECT
     l1_spine.period AS period,
@@ -91,12 +124,14 @@ WITH spine AS (
     l1_spine.period,
     l1_spine.parent_period,
     l1_members.entity,
-    l1_members.member_passes AND l1_members.member_since < l1_spine.period_end AS in_set,
+    l1_spine.period >= l1_members.exists_from AS in_set,
     COALESCE(l1_scan_0.a0, 0) AS a0
   FROM l1_spine
   CROSS JOIN l1_members
   LEFT JOIN l1_scan_0
     ON l1_scan_0.period = l1_spine.period AND l1_scan_0.entity = l1_members.entity
+  WHERE
+    l1_spine.period >= l1_members.exists_from - 0
 ), l1_results AS (
   SELECT
     l1_cells.period,

@@ -199,32 +199,35 @@ WITH spine AS (
     SELECT
       `subscriptions`.*,
       CASE
-        WHEN `subscriptions`.`ended_at` >= CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
-        AND TIMESTAMP(
-          CAST(DATE_ADD(CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE), INTERVAL -(
-            MOD(
+        WHEN `subscriptions`.`started_at` < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`ended_at` >= CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
+          AND TIMESTAMP(
+            CAST(DATE_ADD(CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE), INTERVAL -(
               MOD(
-                EXTRACT(DAYOFWEEK FROM CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE)) + 5,
+                MOD(
+                  EXTRACT(DAYOFWEEK FROM CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE)) + 5,
+                  7
+                ) + 1 - 1 + 7,
                 7
-              ) + 1 - 1 + 7,
-              7
-            )
-          ) DAY) AS DATETIME),
-          'Europe/Berlin'
-        ) < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
-        THEN CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
-        ELSE TIMESTAMP(
-          CAST(DATE_ADD(CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE), INTERVAL -(
-            MOD(
+              )
+            ) DAY) AS DATETIME),
+            'Europe/Berlin'
+          ) < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
+          THEN CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
+          ELSE TIMESTAMP(
+            CAST(DATE_ADD(CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE), INTERVAL -(
               MOD(
-                EXTRACT(DAYOFWEEK FROM CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE)) + 5,
+                MOD(
+                  EXTRACT(DAYOFWEEK FROM CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE)) + 5,
+                  7
+                ) + 1 - 1 + 7,
                 7
-              ) + 1 - 1 + 7,
-              7
-            )
-          ) DAY) AS DATETIME),
-          'Europe/Berlin'
-        )
+              )
+            ) DAY) AS DATETIME),
+            'Europe/Berlin'
+          )
+        END
       END AS `metricsmith_last_end`
     FROM src_subscriptions AS `subscriptions`
   ) AS `subscriptions`

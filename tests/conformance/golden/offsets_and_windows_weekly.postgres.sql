@@ -196,18 +196,21 @@ WITH spine AS (
     SELECT
       "subscriptions".*,
       CASE
-        WHEN "subscriptions"."ended_at" >= CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-        AND CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) + CAST(-(
-          (
-            CAST(EXTRACT(ISODOW FROM CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE)) AS BIGINT) - 1 + 7
-          ) % 7
-        ) AS INT) AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin' < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-        ELSE CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) + CAST(-(
-          (
-            CAST(EXTRACT(ISODOW FROM CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE)) AS BIGINT) - 1 + 7
-          ) % 7
-        ) AS INT) AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin'
+        WHEN "subscriptions"."started_at" < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "subscriptions"."ended_at" >= CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
+          AND CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) + CAST(-(
+            (
+              CAST(EXTRACT(ISODOW FROM CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE)) AS BIGINT) - 1 + 7
+            ) % 7
+          ) AS INT) AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin' < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
+          ELSE CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) + CAST(-(
+            (
+              CAST(EXTRACT(ISODOW FROM CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE)) AS BIGINT) - 1 + 7
+            ) % 7
+          ) AS INT) AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin'
+        END
       END AS "metricsmith_last_end"
     FROM src_subscriptions AS "subscriptions"
   ) AS "subscriptions"

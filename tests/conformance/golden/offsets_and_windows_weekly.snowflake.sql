@@ -196,38 +196,41 @@ WITH spine AS (
     SELECT
       "subscriptions".*,
       CASE
-        WHEN "subscriptions"."ended_at" >= CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-        AND CAST(CONVERT_TIMEZONE(
-          'Europe/Berlin',
-          'UTC',
-          CAST(DATEADD(
-            DAY,
-            -(
-              (
-                DAYOFWEEKISO(
-                  CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
-                ) - 1 + 7
-              ) % 7
-            ),
-            CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
-          ) AS TIMESTAMPNTZ)
-        ) AS TIMESTAMPTZ) < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-        ELSE CAST(CONVERT_TIMEZONE(
-          'Europe/Berlin',
-          'UTC',
-          CAST(DATEADD(
-            DAY,
-            -(
-              (
-                DAYOFWEEKISO(
-                  CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
-                ) - 1 + 7
-              ) % 7
-            ),
-            CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
-          ) AS TIMESTAMPNTZ)
-        ) AS TIMESTAMPTZ)
+        WHEN "subscriptions"."started_at" < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "subscriptions"."ended_at" >= CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
+          AND CAST(CONVERT_TIMEZONE(
+            'Europe/Berlin',
+            'UTC',
+            CAST(DATEADD(
+              DAY,
+              -(
+                (
+                  DAYOFWEEKISO(
+                    CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
+                  ) - 1 + 7
+                ) % 7
+              ),
+              CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
+            ) AS TIMESTAMPNTZ)
+          ) AS TIMESTAMPTZ) < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
+          ELSE CAST(CONVERT_TIMEZONE(
+            'Europe/Berlin',
+            'UTC',
+            CAST(DATEADD(
+              DAY,
+              -(
+                (
+                  DAYOFWEEKISO(
+                    CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
+                  ) - 1 + 7
+                ) % 7
+              ),
+              CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
+            ) AS TIMESTAMPNTZ)
+          ) AS TIMESTAMPTZ)
+        END
       END AS "metricsmith_last_end"
     FROM src_subscriptions AS "subscriptions"
   ) AS "subscriptions"

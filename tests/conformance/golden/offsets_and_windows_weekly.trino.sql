@@ -196,36 +196,39 @@ WITH spine AS (
     SELECT
       "subscriptions".*,
       CASE
-        WHEN "subscriptions"."ended_at" >= CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-        AND WITH_TIMEZONE(
-          CAST(DATE_ADD(
-            'day',
-            -(
-              (
-                DAY_OF_WEEK(
-                  CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-                ) - 1 + 7
-              ) % 7
-            ),
-            CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-          ) AS TIMESTAMP(6)),
-          'Europe/Berlin'
-        ) < CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-        THEN CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-        ELSE WITH_TIMEZONE(
-          CAST(DATE_ADD(
-            'day',
-            -(
-              (
-                DAY_OF_WEEK(
-                  CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-                ) - 1 + 7
-              ) % 7
-            ),
-            CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-          ) AS TIMESTAMP(6)),
-          'Europe/Berlin'
-        )
+        WHEN "subscriptions"."started_at" < CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        THEN CASE
+          WHEN "subscriptions"."ended_at" >= CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+          AND WITH_TIMEZONE(
+            CAST(DATE_ADD(
+              'day',
+              -(
+                (
+                  DAY_OF_WEEK(
+                    CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
+                  ) - 1 + 7
+                ) % 7
+              ),
+              CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
+            ) AS TIMESTAMP(6)),
+            'Europe/Berlin'
+          ) < CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+          THEN CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+          ELSE WITH_TIMEZONE(
+            CAST(DATE_ADD(
+              'day',
+              -(
+                (
+                  DAY_OF_WEEK(
+                    CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
+                  ) - 1 + 7
+                ) % 7
+              ),
+              CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
+            ) AS TIMESTAMP(6)),
+            'Europe/Berlin'
+          )
+        END
       END AS "metricsmith_last_end"
     FROM src_subscriptions AS "subscriptions"
   ) AS "subscriptions"

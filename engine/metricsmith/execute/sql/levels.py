@@ -34,7 +34,15 @@ from metricsmith.execute.arrow.timeline import (
 )
 from metricsmith.execute.sql import ranges
 from metricsmith.execute.sql.aggregates import AggregateCompiler
-from metricsmith.execute.sql.cells import CohortPeriod, Part, cells, combinations, key_columns
+from metricsmith.execute.sql.cells import (
+    CohortPeriod,
+    Part,
+    Pruning,
+    cells,
+    combinations,
+    first_changes,
+    key_columns,
+)
 from metricsmith.execute.sql.combine import (
     body_column,
     entity_dimension_column,
@@ -107,7 +115,11 @@ class LevelCompiler:
         functions = compilation.aggregate_functions
         parts = [self._child(child, level, level_spine.timeline) for child in level.children]
         if level.members is not None:
-            body = members_select(plan, level.members, self.reads, compilation)
+            self._define(names.ends_lookup, ranges.ends_lookup(level_spine, dialect))
+            periods = level_spine.timeline.count
+            body = members_select(
+                plan, level.members, self.reads, compilation, names.ends_lookup, periods
+            )
             self.ctes.append((names.members, body))
         scan_parts = []
         entity_kind = self._entity_kind(level)
@@ -131,7 +143,16 @@ class LevelCompiler:
             assert self.cohort_label is not None, "the planner requires a cohort"
             column = dimension_column(level.labels.index(self.cohort_label))
             cohort = CohortPeriod(column, dialect, plan.calendar.timezone)
-        self.ctes.append((names.cells, cells(level, names, level_spine, parts, cohort)))
+        pruning = None
+        # A cohort's start can lie before a member exists: keep every cell to read it.
+        if level.members is not None and cohort is None:
+            first = None
+            if any(part.running for part in parts):
+                first = names.first_changes
+                self.ctes.append((first, first_changes(parts)))
+            pruning = Pruning(reach=level.extension, first_changes=first)
+        body = cells(level, names, level_spine, parts, cohort, pruning)
+        self.ctes.append((names.cells, body))
         carried = [PERIOD, *([LABEL] if level_spine.labels else [])]
         carried += [PARENT_PERIOD] if level_spine.parents is not None else []
         carried += [*keys, *([IN_SET] if level.entity is not None else [])]
@@ -159,18 +180,15 @@ class LevelCompiler:
         dialect = self.compilation.dialect
         window = scanner.scan.window
         assert window is not None
-        ctes = []
-        if names.ends_lookup not in self._defined:
-            ctes.append((names.ends_lookup, ranges.ends_lookup(level_spine, dialect)))
+        self._define(names.ends_lookup, ranges.ends_lookup(level_spine, dialect))
         starts = None
         if window.kind != "all_time":
             starts = names.window_lookup(level_spine.windows.index(window))
-            if starts not in self._defined:
-                lookup = ranges.window_starts_lookup(
-                    level_spine, window, self.plan.calendar, dialect
-                )
-                ctes.append((starts, lookup))
-        self._defined.update(name for name, _ in ctes)
+            calendar = self.plan.calendar
+            self._define(
+                starts, ranges.window_starts_lookup(level_spine, window, calendar, dialect)
+            )
+        ctes = []
         periods = level_spine.timeline.count
         rows = names.scan_rows(index)
         ctes.append((rows, scanner.ranged_rows(names.ends_lookup, starts, periods)))
@@ -178,6 +196,12 @@ class LevelCompiler:
         weights = [fused.name for fused in scanner.scan.aggregates]
         ctes.append((names.scan(index), ranges.deltas(rows, keys, weights, periods, dialect)))
         return ctes
+
+    def _define(self, name: str, body: exp.Expression) -> None:
+        """Adds a lookup the first time a pass of the level needs it."""
+        if name not in self._defined:
+            self._defined.add(name)
+            self.ctes.append((name, body))
 
     def _child(self, child: PerLevel, parent: Level, parent_timeline: Timeline) -> Part:
         """Compiles a child level and the combination of its `per` aggregates, as a part of

@@ -1,10 +1,11 @@
 """The entities of a `per` over a source with a key (DESIGN §4.5), as SQL.
 
-One row per row of the source: its key as the entity, its row-dimension values, whether it
-passes the query's filters, and — when the source has a time column — the instant it exists
-from. An entity is in a cell's entity set when it passes the filters and exists by the end of
-the cell's period (`time < end`; an entity without a time never does), as in the Arrow
-executor (execute/arrow/members.py).
+One row per row of the source: its key as the entity, its row-dimension values, and the first
+of the level's periods it exists in. An entity is in a cell's entity set when it passes the
+query's filters and exists by the end of the cell's period (`time < end`; an entity without a
+time never does), as in the Arrow executor (execute/arrow/members.py): that first period is
+where the level's period ends pass its time (a lookup, ranges.py), or never (the number of
+periods) when it fails the filters.
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from metricsmith.execute.sql import ranges
+from metricsmith.execute.sql.dialects import number
 from metricsmith.execute.sql.names import ENTITY, dimension_column
 from metricsmith.execute.sql.scans import ScanCompiler
-from metricsmith.execute.sql.spine import PERIOD_END, LevelSpine
 from metricsmith.plan.nodes import EntityMembers, Plan, SourceRead, SourceScan
 
 if TYPE_CHECKING:
     from metricsmith.execute.sql.compiler import Compilation
 
-PASSES, SINCE = "member_passes", "member_since"
+EXISTS_FROM = "exists_from"
+_SINCE = "member_since"
 
 
 def members_select(
@@ -30,7 +33,10 @@ def members_select(
     members: EntityMembers,
     reads: Mapping[str, SourceRead],
     compilation: Compilation,
+    ends_lookup: str,
+    periods: int,
 ) -> exp.Select:
+    """`ends_lookup` names the lookup of the level's period ends, `periods` counts them."""
     # The members' rows are read like a scan's: the same aliases, links and row formulas.
     rows = SourceScan(
         source=members.source,
@@ -48,22 +54,19 @@ def members_select(
         for i, d in enumerate(members.dimensions)
     ]
     passes = [scanner.rows.compile(f) for f in members.filters]
+    first: exp.Expression = number(0)
     if members.time is not None:
         since = scanner.time_value(members.time)
-        outputs.append(exp.alias_(since, SINCE))
         passes.append(exp.Not(this=exp.Is(this=since, expression=exp.Null())))
-    condition = exp.and_(*passes) if passes else exp.true()
-    outputs.append(exp.alias_(exp.Coalesce(this=condition, expressions=[exp.false()]), PASSES))
+        first = exp.column(ranges.POSITION, table=_SINCE)
+    if passes:
+        condition = exp.Coalesce(this=exp.and_(*passes), expressions=[exp.false()])
+        first = exp.Case().when(condition, first).else_(number(periods))
+    outputs.append(exp.alias_(first, EXISTS_FROM))
     query = exp.select(*outputs).from_(scanner.root())
+    if members.time is not None:
+        lookup = exp.alias_(exp.to_table(ends_lookup), _SINCE, table=True)
+        query = query.join(lookup, on=ranges.contains(_SINCE, since), join_type="left")
     for join in members.joins:
         query = query.join(scanner.joined(join), on=scanner.join_condition(join), join_type="left")
     return query
-
-
-def in_set(members: EntityMembers, table: str, spine: LevelSpine) -> exp.Expression:
-    """Whether the entity of a cell (members in `table`, periods in `spine`) is in its set."""
-    passes = exp.column(PASSES, table=table)
-    if members.time is None:
-        return passes
-    since = exp.column(SINCE, table=table)
-    return exp.and_(passes, exp.LT(this=since, expression=spine.column(PERIOD_END)))

@@ -55,6 +55,11 @@ class LevelNames:
         return f"{self.prefix}members"
 
     @property
+    def first_changes(self) -> str:
+        """Where each member's running totals first change."""
+        return f"{self.prefix}first_changes"
+
+    @property
     def combos(self) -> str:
         return f"{self.prefix}combos"
 

@@ -117,11 +117,11 @@ class ScanCompiler:
                     last = exp.Sub(this=position, expression=number(1))
             case StateTime(start=valid_from, end=valid_to):
                 start, stop = self.time_value(valid_from), self.time_value(valid_to)
-                root = self.root_with_last_end()
+                root = self.root_with_last_end(before_first=True)
                 lookups.append((ends, ranges.FIRST_LOOKUP, start, "inner"))
                 lookups.append((ends, ranges.LAST_LOOKUP, stop, "left"))
                 # In force at some period end: still in force, or ended after a period end
-                # (of the grain, or of the level) that came after its start.
+                # (of the level, or of the grain before the level's first) after its start.
                 ever = exp.or_(
                     exp.Is(this=stop, expression=exp.Null()),
                     exp.GT(this=exp.column(LAST_END, table=alias, quoted=True), expression=start),
@@ -280,13 +280,19 @@ class ScanCompiler:
             and spine.grain is not None
         )
 
-    def root_with_last_end(self) -> exp.Expression:
+    def root_with_last_end(self, before_first: bool = False) -> exp.Expression:
         """The root's rows, each with the last period end at or before its end: worked out
         once per row rather than once per row and period (DuckDB: 1.7x on the revenue
-        benchmark)."""
-        assert isinstance(self.scan.time, StateTime)
+        benchmark). `before_first`: only for rows starting before the level's first period,
+        the others get null (ranges.py needs no more)."""
+        assert isinstance(self.scan.time, StateTime) and self.spine is not None
         alias = self.aliases[()]
         last = self.last_end_by(self.time_value(self.scan.time.end))
+        if before_first:
+            first = from_epoch_micros(int(self.spine.timeline.bounds[0]))
+            start = self.time_value(self.scan.time.start)
+            early = exp.LT(this=start, expression=self.dialect.instant_literal(first))
+            last = exp.Case().when(early, last)
         rows = exp.select(
             exp.Column(this=exp.Star(), table=exp.to_identifier(alias, quoted=True)),
             exp.alias_(last, LAST_END, quoted=True),
