@@ -60,6 +60,24 @@ WITH spine AS (
       CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
       2
     )) AS l1_spine(period, period_start, period_end, parent_period)
+), l1_scan_0 AS (
+  SELECT
+    l1_spine.period AS period,
+    "subscriptions"."account_id" AS entity,
+    CAST(SUM("subscriptions"."mrr") AS DOUBLE) AS a0
+  FROM src_subscriptions AS "subscriptions"
+  JOIN l1_spine
+    ON "subscriptions"."started_at" < l1_spine.period_end
+    AND (
+      "subscriptions"."ended_at" IS NULL
+      OR "subscriptions"."ended_at" >= l1_spine.period_end
+    )
+  WHERE
+    "subscriptions"."started_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+    AND NOT "subscriptions"."account_id" IS NULL
+  GROUP BY
+    l1_spine.period,
+    "subscriptions"."account_id"
 ), l1_ends_lookup AS (
   SELECT
     lo,
@@ -102,24 +120,6 @@ WITH spine AS (
   LEFT JOIN l1_ends_lookup AS member_since
     ON member_since.lo <= "accounts"."signed_up_at"
     AND member_since.hi > "accounts"."signed_up_at"
-), l1_scan_0 AS (
-  SELECT
-    l1_spine.period AS period,
-    "subscriptions"."account_id" AS entity,
-    CAST(SUM("subscriptions"."mrr") AS DOUBLE) AS a0
-  FROM src_subscriptions AS "subscriptions"
-  JOIN l1_spine
-    ON "subscriptions"."started_at" < l1_spine.period_end
-    AND (
-      "subscriptions"."ended_at" IS NULL
-      OR "subscriptions"."ended_at" >= l1_spine.period_end
-    )
-  WHERE
-    "subscriptions"."started_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-    AND NOT "subscriptions"."account_id" IS NULL
-  GROUP BY
-    l1_spine.period,
-    "subscriptions"."account_id"
 ), l1_cells AS (
   SELECT
     l1_spine.period,

@@ -62,6 +62,24 @@ WITH spine AS (
       2 AS parent_period
     )
   ]) AS l1_spine
+), l1_scan_0 AS (
+  SELECT
+    l1_spine.period AS period,
+    `subscriptions`.`account_id` AS entity,
+    CAST(SUM(`subscriptions`.`mrr`) AS FLOAT64) AS a0
+  FROM src_subscriptions AS `subscriptions`
+  JOIN l1_spine
+    ON `subscriptions`.`started_at` < l1_spine.period_end
+    AND (
+      `subscriptions`.`ended_at` IS NULL
+      OR `subscriptions`.`ended_at` >= l1_spine.period_end
+    )
+  WHERE
+    `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+    AND NOT `subscriptions`.`account_id` IS NULL
+  GROUP BY
+    l1_spine.period,
+    `subscriptions`.`account_id`
 ), l1_ends_lookup AS (
   SELECT
     lo,
@@ -96,29 +114,16 @@ WITH spine AS (
       WHEN COALESCE(NOT `accounts`.`signed_up_at` IS NULL, FALSE)
       THEN member_since.position
       ELSE 3
-    END AS exists_from
+    END AS exists_from,
+    CASE
+      WHEN COALESCE(NOT `accounts`.`signed_up_at` IS NULL, FALSE)
+      THEN member_since.position
+      ELSE 3
+    END - 0 AS keep_from
   FROM src_accounts AS `accounts`
   LEFT JOIN l1_ends_lookup AS member_since
     ON member_since.lo <= `accounts`.`signed_up_at`
     AND member_since.hi > `accounts`.`signed_up_at`
-), l1_scan_0 AS (
-  SELECT
-    l1_spine.period AS period,
-    `subscriptions`.`account_id` AS entity,
-    CAST(SUM(`subscriptions`.`mrr`) AS FLOAT64) AS a0
-  FROM src_subscriptions AS `subscriptions`
-  JOIN l1_spine
-    ON `subscriptions`.`started_at` < l1_spine.period_end
-    AND (
-      `subscriptions`.`ended_at` IS NULL
-      OR `subscriptions`.`ended_at` >= l1_spine.period_end
-    )
-  WHERE
-    `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
-    AND NOT `subscriptions`.`account_id` IS NULL
-  GROUP BY
-    l1_spine.period,
-    `subscriptions`.`account_id`
 ), l1_cells AS (
   SELECT
     l1_spine.period,
@@ -127,11 +132,10 @@ WITH spine AS (
     l1_spine.period >= l1_members.exists_from AS in_set,
     COALESCE(l1_scan_0.a0, 0) AS a0
   FROM l1_spine
-  CROSS JOIN l1_members
+  JOIN l1_members
+    ON l1_spine.period >= l1_members.keep_from
   LEFT JOIN l1_scan_0
     ON l1_scan_0.period = l1_spine.period AND l1_scan_0.entity = l1_members.entity
-  WHERE
-    l1_spine.period >= l1_members.exists_from - 0
 ), l1_results AS (
   SELECT
     l1_cells.period,

@@ -82,6 +82,24 @@ WITH spine AS (
       CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ),
       4
     )) AS l1_spine(period, period_start, period_end, parent_period)
+), l1_scan_0 AS (
+  SELECT
+    l1_spine.period AS period,
+    "subscriptions"."account_id" AS entity,
+    CAST(SUM("subscriptions"."mrr") AS DOUBLE PRECISION) AS a1
+  FROM src_subscriptions AS "subscriptions"
+  JOIN l1_spine
+    ON "subscriptions"."started_at" < l1_spine.period_end
+    AND (
+      "subscriptions"."ended_at" IS NULL
+      OR "subscriptions"."ended_at" >= l1_spine.period_end
+    )
+  WHERE
+    "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+    AND NOT "subscriptions"."account_id" IS NULL
+  GROUP BY
+    l1_spine.period,
+    "subscriptions"."account_id"
 ), l1_ends_lookup AS (
   SELECT
     lo,
@@ -120,29 +138,16 @@ WITH spine AS (
       WHEN COALESCE(NOT "accounts"."signed_up_at" IS NULL, FALSE)
       THEN member_since.position
       ELSE 4
-    END AS exists_from
+    END AS exists_from,
+    CASE
+      WHEN COALESCE(NOT "accounts"."signed_up_at" IS NULL, FALSE)
+      THEN member_since.position
+      ELSE 4
+    END - 1 AS keep_from
   FROM src_accounts AS "accounts"
   LEFT JOIN l1_ends_lookup AS member_since
     ON member_since.lo <= "accounts"."signed_up_at"
     AND member_since.hi > "accounts"."signed_up_at"
-), l1_scan_0 AS (
-  SELECT
-    l1_spine.period AS period,
-    "subscriptions"."account_id" AS entity,
-    CAST(SUM("subscriptions"."mrr") AS DOUBLE PRECISION) AS a1
-  FROM src_subscriptions AS "subscriptions"
-  JOIN l1_spine
-    ON "subscriptions"."started_at" < l1_spine.period_end
-    AND (
-      "subscriptions"."ended_at" IS NULL
-      OR "subscriptions"."ended_at" >= l1_spine.period_end
-    )
-  WHERE
-    "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-    AND NOT "subscriptions"."account_id" IS NULL
-  GROUP BY
-    l1_spine.period,
-    "subscriptions"."account_id"
 ), l1_cells AS (
   SELECT
     l1_spine.period,
@@ -151,11 +156,10 @@ WITH spine AS (
     l1_spine.period >= l1_members.exists_from AS in_set,
     COALESCE(l1_scan_0.a1, 0) AS a1
   FROM l1_spine
-  CROSS JOIN l1_members
+  JOIN l1_members
+    ON l1_spine.period >= l1_members.keep_from
   LEFT JOIN l1_scan_0
     ON l1_scan_0.period = l1_spine.period AND l1_scan_0.entity = l1_members.entity
-  WHERE
-    l1_spine.period >= l1_members.exists_from - 1
 ), l1_offsets_1 AS (
   SELECT
     l1_cells.*,

@@ -18,7 +18,7 @@ from attrs import frozen
 from sqlglot import exp
 
 from metricsmith.execute.sql.dialects import SqlDialect, number
-from metricsmith.execute.sql.members import EXISTS_FROM
+from metricsmith.execute.sql.members import EXISTS_FROM, KEEP_FROM
 from metricsmith.execute.sql.names import COHORT_PERIOD, ENTITY, IN_SET, LevelNames
 from metricsmith.execute.sql.names import dimension_column as dimension
 from metricsmith.execute.sql.spine import (
@@ -72,39 +72,17 @@ class CohortPeriod:
     timezone: str
 
 
-@frozen
-class Pruning:
-    """Which cells of a level over members can matter: those from `reach` periods before
-    the member exists on (what offsets of cells in its entity set read), and from the first
-    change of a running total on (`first_changes`: the CTE holding each member's first)."""
-
-    reach: int
-    first_changes: str | None
-
-
-FIRST_CHANGE = "first_change"
-
-
-def first_changes(parts: Sequence[Part]) -> exp.Select:
-    """The first period each member's running totals change in."""
-    selects = [exp.select(ENTITY, PERIOD).from_(part.table) for part in parts if part.running]
-    changes = exp.Subquery(
-        this=union(selects, distinct=False), alias=exp.TableAlias(this="changes")
-    )
-    first = exp.alias_(exp.Min(this=exp.column(PERIOD)), FIRST_CHANGE)
-    return exp.select(ENTITY, first).from_(changes).group_by(exp.column(ENTITY))
-
-
 def cells(
     level: Level,
     names: LevelNames,
     spine: LevelSpine,
     parts: Sequence[Part],
     cohort: CohortPeriod | None,
-    pruning: Pruning | None = None,
+    pruned: bool = False,
 ) -> exp.Select:
-    """`pruning` (levels over members only) leaves out the cells that cannot matter: they
-    are neither in an entity set nor read by an offset or a running total of one that is."""
+    """`pruned` (levels over members only) leaves out the cells that cannot matter, before
+    anything is joined to them: those before the period each member keeps cells from
+    (members.py)."""
     keys = key_columns(level)
     units = names.members if level.members is not None else names.combos
     outputs: list[exp.Expression] = [spine.column(PERIOD)]
@@ -137,29 +115,11 @@ def cells(
                 value = exp.Coalesce(this=value, expressions=[number(empty)])
             outputs.append(exp.alias_(value, name))
     query = exp.select(*outputs).from_(spine.name)
-    if keys:
+    if pruned:
+        kept = exp.GTE(this=spine.column(PERIOD), expression=exp.column(KEEP_FROM, table=units))
+        query = query.join(units, on=kept)
+    elif keys:
         query = query.join(units, join_type="cross")
-    if pruning is not None:
-        exists = exp.column(EXISTS_FROM, table=units)
-        kept = [
-            exp.GTE(
-                this=spine.column(PERIOD),
-                expression=exp.Sub(this=exists, expression=number(pruning.reach)),
-            )
-        ]
-        if pruning.first_changes is not None:
-            kept.append(
-                exp.GTE(
-                    this=spine.column(PERIOD),
-                    expression=exp.column(FIRST_CHANGE, table=pruning.first_changes),
-                )
-            )
-            same = exp.EQ(
-                this=exp.column(ENTITY, table=pruning.first_changes),
-                expression=exp.column(ENTITY, table=units),
-            )
-            query_joins.append((exp.to_table(pruning.first_changes), same))
-        query = query.where(exp.or_(*kept))
     for table, condition in query_joins:
         query = query.join(table, on=condition, join_type="left")
     return query

@@ -34,15 +34,7 @@ from metricsmith.execute.arrow.timeline import (
 )
 from metricsmith.execute.sql import ranges
 from metricsmith.execute.sql.aggregates import AggregateCompiler
-from metricsmith.execute.sql.cells import (
-    CohortPeriod,
-    Part,
-    Pruning,
-    cells,
-    combinations,
-    first_changes,
-    key_columns,
-)
+from metricsmith.execute.sql.cells import CohortPeriod, Part, cells, combinations, key_columns
 from metricsmith.execute.sql.combine import (
     body_column,
     entity_dimension_column,
@@ -57,7 +49,7 @@ from metricsmith.execute.sql.formulas import (
     uses_cohort_start,
 )
 from metricsmith.execute.sql.kinds import kind_of
-from metricsmith.execute.sql.members import members_select
+from metricsmith.execute.sql.members import Pruning, first_changes, members_select
 from metricsmith.execute.sql.names import (
     COHORT_PERIOD,
     ENTITY,
@@ -114,13 +106,6 @@ class LevelCompiler:
         self.ctes.append((names.spine, spine(level_spine, plan.calendar, dialect)))
         functions = compilation.aggregate_functions
         parts = [self._child(child, level, level_spine.timeline) for child in level.children]
-        if level.members is not None:
-            self._define(names.ends_lookup, ranges.ends_lookup(level_spine, dialect))
-            periods = level_spine.timeline.count
-            body = members_select(
-                plan, level.members, self.reads, compilation, names.ends_lookup, periods
-            )
-            self.ctes.append((names.members, body))
         scan_parts = []
         entity_kind = self._entity_kind(level)
         identifiers = level.entity is not None and level.members is None
@@ -144,14 +129,21 @@ class LevelCompiler:
             column = dimension_column(level.labels.index(self.cohort_label))
             cohort = CohortPeriod(column, dialect, plan.calendar.timezone)
         pruning = None
-        # A cohort's start can lie before a member exists: keep every cell to read it.
-        if level.members is not None and cohort is None:
-            first = None
-            if any(part.running for part in parts):
-                first = names.first_changes
-                self.ctes.append((first, first_changes(parts)))
-            pruning = Pruning(reach=level.extension, first_changes=first)
-        body = cells(level, names, level_spine, parts, cohort, pruning)
+        if level.members is not None:
+            # A cohort's start can lie before a member exists: keep every cell to read it.
+            if cohort is None:
+                first = None
+                if any(part.running for part in parts):
+                    first = names.first_changes
+                    self.ctes.append((first, first_changes(parts)))
+                pruning = Pruning(reach=level.extension, first_changes=first)
+            self._define(names.ends_lookup, ranges.ends_lookup(level_spine, dialect))
+            periods = level_spine.timeline.count
+            body = members_select(
+                plan, level.members, self.reads, compilation, names.ends_lookup, periods, pruning
+            )
+            self.ctes.append((names.members, body))
+        body = cells(level, names, level_spine, parts, cohort, pruned=pruning is not None)
         self.ctes.append((names.cells, body))
         carried = [PERIOD, *([LABEL] if level_spine.labels else [])]
         carried += [PARENT_PERIOD] if level_spine.parents is not None else []

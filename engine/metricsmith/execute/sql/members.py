@@ -10,21 +10,25 @@ periods) when it fails the filters.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from attrs import frozen
 from sqlglot import exp
 
 from metricsmith.execute.sql import ranges
 from metricsmith.execute.sql.dialects import number
 from metricsmith.execute.sql.names import ENTITY, dimension_column
 from metricsmith.execute.sql.scans import ScanCompiler
+from metricsmith.execute.sql.spine import PERIOD
+from metricsmith.execute.sql.unions import union
 from metricsmith.plan.nodes import EntityMembers, Plan, SourceRead, SourceScan
 
 if TYPE_CHECKING:
+    from metricsmith.execute.sql.cells import Part
     from metricsmith.execute.sql.compiler import Compilation
 
-EXISTS_FROM = "exists_from"
+EXISTS_FROM, KEEP_FROM = "exists_from", "keep_from"
 _SINCE = "member_since"
 
 
@@ -35,8 +39,10 @@ def members_select(
     compilation: Compilation,
     ends_lookup: str,
     periods: int,
+    pruning: Pruning | None,
 ) -> exp.Select:
-    """`ends_lookup` names the lookup of the level's period ends, `periods` counts them."""
+    """`ends_lookup` names the lookup of the level's period ends, `periods` counts them.
+    With `pruning`, each member also says from which period on its cells can matter."""
     # The members' rows are read like a scan's: the same aliases, links and row formulas.
     rows = SourceScan(
         source=members.source,
@@ -63,10 +69,48 @@ def members_select(
         condition = exp.Coalesce(this=exp.and_(*passes), expressions=[exp.false()])
         first = exp.Case().when(condition, first).else_(number(periods))
     outputs.append(exp.alias_(first, EXISTS_FROM))
+    if pruning is not None:
+        outputs.append(exp.alias_(_keep_from(first, pruning, periods), KEEP_FROM))
     query = exp.select(*outputs).from_(scanner.root())
     if members.time is not None:
         lookup = exp.alias_(exp.to_table(ends_lookup), _SINCE, table=True)
         query = query.join(lookup, on=ranges.contains(_SINCE, since), join_type="left")
+    if pruning is not None and pruning.first_changes is not None:
+        table = pruning.first_changes
+        same = exp.EQ(this=exp.column(ENTITY, table=table), expression=key.copy())
+        query = query.join(table, on=same, join_type="left")
     for join in members.joins:
         query = query.join(scanner.joined(join), on=scanner.join_condition(join), join_type="left")
     return query
+
+
+@frozen
+class Pruning:
+    """Which cells of a level over members can matter: those from `reach` periods before
+    the member exists on (what offsets of cells in its entity set read), and from the first
+    change of a running total on (`first_changes`: the CTE holding each member's first)."""
+
+    reach: int
+    first_changes: str | None
+
+
+FIRST_CHANGE = "first_change"
+
+
+def _keep_from(exists_from: exp.Expression, pruning: Pruning, periods: int) -> exp.Expression:
+    earliest = exp.Sub(this=exists_from.copy(), expression=number(pruning.reach))
+    if pruning.first_changes is None:
+        return earliest
+    first = exp.column(FIRST_CHANGE, table=pruning.first_changes)
+    changed = exp.Coalesce(this=first, expressions=[number(periods)])
+    return exp.Least(this=earliest, expressions=[changed])
+
+
+def first_changes(parts: Sequence[Part]) -> exp.Select:
+    """The first period each member's running totals change in."""
+    selects = [exp.select(ENTITY, PERIOD).from_(part.table) for part in parts if part.running]
+    changes = exp.Subquery(
+        this=union(selects, distinct=False), alias=exp.TableAlias(this="changes")
+    )
+    first = exp.alias_(exp.Min(this=exp.column(PERIOD)), FIRST_CHANGE)
+    return exp.select(ENTITY, first).from_(changes).group_by(exp.column(ENTITY))
