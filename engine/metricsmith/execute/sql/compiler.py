@@ -71,7 +71,7 @@ def compile_plan(plan: Plan, timeline: Timeline, compilation: Compilation) -> ex
     else:
         query = final.by_period(plan, skipped)
     for name, body in ctes:
-        query = query.with_(name, as_=body)
+        query = query.with_(name, as_=body, copy=False)
     return query
 
 

@@ -72,7 +72,7 @@ def extents_query(plan: Plan, compilation: Compilation) -> exp.Select | None:
     )
     roots = {scan.source for scan in _timed_scans(plan)}
     for name, body in source_ctes(plan, compilation, roots):
-        query = query.with_(name, as_=body)
+        query = query.with_(name, as_=body, copy=False)
     return query
 
 

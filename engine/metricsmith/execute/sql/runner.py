@@ -109,7 +109,7 @@ def _require_unique_key(
         .limit(1)
     )
     for name, body in source_ctes(plan, compilation, {source}):
-        query = query.with_(name, as_=body)
+        query = query.with_(name, as_=body, copy=False)
     repeated = engine.fetch(query, source)
     if repeated.num_rows:
         value = repeated.column(0)[0].as_py()
