@@ -20,13 +20,22 @@ import pytest
 TESTS = Path(__file__).resolve().parents[1]
 SUITES = ["execute", "cases", "sample", "library"]
 # Spark answers each query in about half a second: the published cases and the executor's
-# semantic tests (time zones, state sources, joins, nulls, data errors) on it; every built-in
-# function runs on Spark in test_spark_engine.py.
+# semantic tests (time zones, state sources, joins, nulls, data errors, per-entity levels,
+# cohorts, MRR movements) on it; every built-in function runs on Spark in
+# test_spark_engine.py.
 SPARK_SUITES = [
     "cases",
     *(
         f"execute/test_{name}.py"
-        for name in ("periods_in_results", "state_sources", "joins_and_dimensions", "data_errors")
+        for name in (
+            "periods_in_results",
+            "state_sources",
+            "joins_and_dimensions",
+            "data_errors",
+            "per_entity",
+            "cohorts",
+            "mrr_movements",
+        )
     ),
 ]
 # Hypothesis tests that compare with hand-written DuckDB SQL: hundreds of random queries each,
