@@ -185,3 +185,27 @@ def test_berlin_weeks_across_the_spring_change(define):
     project = events_project(define, "Europe/Berlin", times)
     weeks = project.query(["n"], grain="week", start="2024-03-25", end="2024-04-08")
     assert rows(weeks) == [(D(2024, 3, 25), 1), (D(2024, 4, 1), 1)]
+
+
+@pytest.mark.parametrize("declared", [False, True])
+def test_times_without_a_zone_are_wall_clock_times_declared_or_not(define, declared):
+    # 23:30 on March 31 in Berlin is in March, whatever the column's declaration says; a
+    # date declared a timestamp is its local midnight.
+    text = f"""
+    calendar {{ timezone "Europe/Berlin" week_start monday }}
+    source events from csv("events.csv") {{
+      time at
+      {"column at: timestamp" if declared else ""}
+    }}
+    source visits from csv("visits.csv") {{
+      time day
+      {"column day: timestamp" if declared else ""}
+    }}
+    metric n = count(events)
+    metric visits = count(visits)
+    """
+    naive = pa.array([dt.datetime(2024, 3, 31, 23, 30)], pa.timestamp("us"))
+    days = pa.array([D(2024, 4, 1)], pa.date32())
+    project = define(text, events=pa.table({"at": naive}), visits=pa.table({"day": days}))
+    table = project.query(["n", "visits"], grain="month", start="2024-03", end="2024-05")
+    assert rows(table) == [(D(2024, 3, 1), 1, 0), (D(2024, 4, 1), 0, 1)]

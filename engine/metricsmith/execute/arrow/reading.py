@@ -106,21 +106,29 @@ def _plain_cast(target: pa.DataType) -> Cast:
 
 
 def _timestamp_cast(values: pa.ChunkedArray, timezone: str) -> Cast:
-    """Text with a zone offset gives instants; text without one is local wall-clock time. The
-    first value decides which of the two the column holds."""
+    """Text with a zone offset gives instants; text without one is local wall-clock time (the
+    first value decides which of the two the column holds). Timestamps without a zone are
+    wall-clock times and dates local midnights, as when the column is not declared."""
+    if pa.types.is_timestamp(values.type) or pa.types.is_date(values.type):
+        return _local(timezone)
     if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
         return _plain_cast(pa.timestamp("us", tz="UTC"))
     sample = pc.drop_null(values).slice(0, 1)
     try:
         pc.cast(sample, pa.timestamp("us", tz="UTC"))
     except pa.ArrowException:
-        return lambda chunk: pc.assume_timezone(
-            pc.cast(chunk, pa.timestamp("us")),
-            timezone,
-            ambiguous="earliest",
-            nonexistent="latest",
-        )
+        return _local(timezone)
     return _plain_cast(pa.timestamp("us", tz="UTC"))
+
+
+def _local(timezone: str) -> Cast:
+    """Wall-clock times (or dates, at midnight) in the calendar's zone, as instants."""
+    return lambda chunk: pc.assume_timezone(
+        pc.cast(chunk, pa.timestamp("us")),
+        timezone,
+        ambiguous="earliest",
+        nonexistent="latest",
+    )
 
 
 def _first_failure(column: pa.Array, cast: Cast) -> int:

@@ -124,5 +124,8 @@ def _declared_timestamp(
         return exp.Case().when(zoned, dialect.instant_from_text(column)).else_(local)
     if pa.types.is_integer(dtype):  # microseconds since the epoch
         return dialect.instant_from_micros(column)
-    # Naive timestamps and dates read as UTC, as Arrow's cast to a zoned timestamp does.
+    if pa.types.is_date(dtype):  # its local midnight, as when the column is not declared
+        return dialect.midnight(column, timezone)
+    if is_naive_timestamp(dtype):  # wall-clock time in the calendar's zone
+        return dialect.instant_from_local(column, timezone)
     return dialect.cast(column, "instant")
