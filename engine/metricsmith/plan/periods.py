@@ -8,6 +8,7 @@ and zoneinfo; executors turn the resulting instants into arrays once per query.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 GRAINS = ("day", "week", "month", "quarter", "year")
@@ -151,6 +152,23 @@ def window_start(
     else:
         wall = _months_back(wall, count * _MONTHS[unit])
     return wall.replace(tzinfo=zone).astimezone(dt.UTC)
+
+
+def window_starts_at(
+    ends: Iterable[int],
+    kind: str,
+    count: int | None,
+    unit: str | None,
+    timezone: str,
+    week_start: int,
+) -> list[int | None]:
+    """Where the window ending at each of `ends` (µs since the epoch) starts, in µs (None: at
+    the beginning of time)."""
+    starts: list[int | None] = []
+    for end in ends:
+        start = window_start(from_epoch_micros(int(end)), kind, count, unit, timezone, week_start)
+        starts.append(None if start is None else epoch_micros(start))
+    return starts
 
 
 def _months_back(wall: dt.datetime, months: int) -> dt.datetime:

@@ -19,7 +19,7 @@ from attrs import frozen
 from metricsmith.check.checked import Calendar
 from metricsmith.execute.arrow.timeline import Timeline, grain_boundaries_before, instants
 from metricsmith.plan.nodes import EventTime, SourceScan, StateTime, WindowSpec
-from metricsmith.plan.periods import epoch_micros, from_epoch_micros, window_start
+from metricsmith.plan.periods import window_starts_at
 
 _BEGINNING = np.iinfo(np.int64).min
 
@@ -89,18 +89,17 @@ class Placer:
         all-time windows)."""
         if window not in self._window_starts:
             calendar = self.calendar
-            starts = []
-            for end in self.timeline.ends:
-                start = window_start(
-                    from_epoch_micros(int(end)),
-                    window.kind,
-                    window.count,
-                    window.unit,
-                    calendar.timezone,
-                    calendar.week_start_index,
-                )
-                starts.append(_BEGINNING if start is None else epoch_micros(start))
-            self._window_starts[window] = np.array(starts, dtype=np.int64)
+            starts = window_starts_at(
+                self.timeline.ends,
+                window.kind,
+                window.count,
+                window.unit,
+                calendar.timezone,
+                calendar.week_start_index,
+            )
+            self._window_starts[window] = np.array(
+                [_BEGINNING if start is None else start for start in starts], dtype=np.int64
+            )
         return self._window_starts[window]
 
     def _windowed_states(

@@ -35,7 +35,7 @@ from metricsmith.execute.sql.dialects import SqlDialect, number
 from metricsmith.execute.sql.spine import PERIOD, LevelSpine
 from metricsmith.model.types import Type
 from metricsmith.plan.nodes import EventTime, FusedAggregate, SourceScan, StateTime, WindowSpec
-from metricsmith.plan.periods import epoch_micros, from_epoch_micros, window_start
+from metricsmith.plan.periods import epoch_micros, from_epoch_micros, window_starts_at
 
 LO, HI, POSITION = "lo", "hi", "position"
 FIRST, LAST = "first_period", "last_period"
@@ -93,18 +93,15 @@ def window_starts_lookup(
     spine: LevelSpine, window: WindowSpec, calendar: Calendar, dialect: SqlDialect
 ) -> exp.Select:
     """The lookup of where a window (not an all-time one) starts at each period end."""
-    starts = []
-    for end in spine.timeline.ends:
-        begins = window_start(
-            from_epoch_micros(int(end)),
-            window.kind,
-            window.count,
-            window.unit,
-            calendar.timezone,
-            calendar.week_start_index,
-        )
-        assert begins is not None, "all-time windows need no lookup"
-        starts.append(epoch_micros(begins))
+    starts = window_starts_at(
+        spine.timeline.ends,
+        window.kind,
+        window.count,
+        window.unit,
+        calendar.timezone,
+        calendar.week_start_index,
+    )
+    assert None not in starts, "all-time windows need no lookup"
     return lookup(starts, dialect)
 
 

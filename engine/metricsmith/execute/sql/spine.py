@@ -20,7 +20,7 @@ from metricsmith.check.checked import Calendar
 from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.sql.dialects import SqlDialect, number
 from metricsmith.plan.nodes import WindowSpec
-from metricsmith.plan.periods import from_epoch_micros, window_start
+from metricsmith.plan.periods import from_epoch_micros, window_starts_at
 
 SPINE = "spine"
 PERIOD, LABEL, PERIOD_START, PERIOD_END = "period", "label", "period_start", "period_end"
@@ -60,18 +60,33 @@ def spine(level: LevelSpine, calendar: Calendar, dialect: SqlDialect) -> exp.Sel
     if level.parents is not None:
         columns.append(PARENT_PERIOD)
     count = level.timeline.count
-    rows = [_row(period, level, calendar, dialect) for period in range(count)]
+    starts = [
+        window_starts_at(
+            level.timeline.ends,
+            window.kind,
+            window.count,
+            window.unit,
+            calendar.timezone,
+            calendar.week_start_index,
+        )
+        for window in level.windows
+    ]
+    rows = [_row(period, level, starts, dialect) for period in range(count)]
     empty = not rows
     if empty:  # VALUES needs a row: take a typed one and keep none of it
-        rows = [_row(None, level, calendar, dialect)]
+        rows = [_row(None, level, starts, dialect)]
     values = exp.values(rows, alias=level.name, columns=columns)
     query = exp.select(*columns).from_(values)
     return query.where(exp.false()) if empty else query
 
 
 def _row(
-    period: int | None, level: LevelSpine, calendar: Calendar, dialect: SqlDialect
+    period: int | None,
+    level: LevelSpine,
+    window_starts: list[list[int | None]],
+    dialect: SqlDialect,
 ) -> tuple[exp.Expression, ...]:
+    """`window_starts`: for each window of the level, where it starts at each period end."""
     timeline = level.timeline
 
     def instant(micros: int | None) -> exp.Expression:
@@ -95,17 +110,7 @@ def _row(
     label = [dialect.date_literal(timeline.labels[period])] if level.labels else []
     start = instant(None if timeline.bounds is None else timeline.bounds[period])
     end_micros = int(timeline.ends[period])
-    starts = []
-    for window in level.windows:
-        begins = window_start(
-            from_epoch_micros(end_micros),
-            window.kind,
-            window.count,
-            window.unit,
-            calendar.timezone,
-            calendar.week_start_index,
-        )
-        starts.append(dialect.instant_literal(begins) if begins else instant(None))
+    starts = [instant(window[period]) for window in window_starts]
     return (number(period), *label, start, instant(end_micros), *starts, *parent())
 
 
