@@ -3,14 +3,17 @@ runs it (execute/arrow/levels.py).
 
 For each level, children first (their results are combined into this level's cells):
 
-    <l>spine        the level's periods (spine.py)
-    <l>members      the entities of a `per` over a source with a key (members.py)
-    <l>scan_<i>     one grouped pass per scan (scans.py)
-    <l>combos       the units of a level without members (cells.py)
-    <l>cells        periods x units, every part's values (cells.py)
-    <l>offsets_<k>  offsets nested k deep (formulas.py)
-    <l>results      the level's formulas per cell (formulas.py)
-    <l>per          a child level's `per` aggregates per parent cell (combine.py)
+    <l>spine            the level's periods (spine.py)
+    <l>scan_<i>         one grouped pass per scan (scans.py); a windowed pass of counts and
+                        integer sums reads <l>scan_<i>_rows and the lookups
+                        <l>ends_lookup, <l>window_<j>_lookup instead (ranges.py)
+    <l>first_changes    where each member's running totals first change (members.py)
+    <l>members          the entities of a `per` over a source with a key (members.py)
+    <l>combos           the units of a level without members (cells.py)
+    <l>cells            periods x units, every part's values (cells.py)
+    <l>offsets_<k>      window functions nested k deep (formulas.py)
+    <l>results          the level's formulas per cell (formulas.py)
+    <l>per              a child level's `per` aggregates per parent cell (combine.py)
 
 The query's own level has no prefix; the levels below it are numbered `l1_`, `l2_`, ...
 Each child computes the periods its parent reads it at, sub-periods for `per day`, and the
