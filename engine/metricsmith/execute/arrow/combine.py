@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from metricsmith.execute.arrow.aggregation import Input, Request, aggregate_groups
 from metricsmith.execute.arrow.grouping import ScanCells, group_ids
+from metricsmith.execute.arrow.subset import CellSubset
 from metricsmith.execute.arrow.values import as_array, int64_numpy, true_array
 from metricsmith.model.bound import BPer
 from metricsmith.plan.nodes import PerLevel
@@ -40,46 +41,45 @@ def combine(
     functions: Mapping[str, AggregateFunction],
 ) -> ScanCells:
     """The child's `per` aggregates, one value per parent cell it has cells for, keyed like
-    the parent's units."""
+    the parent's units. The child's formulas are evaluated at the cells in an iteration only."""
     units = grid.unit_count
     cell_period = np.repeat(to_parent, units)
     eligible = cell_period >= 0
     # Below an entity, sub-periods keep the parent's entity: its set was applied there.
     if grid.in_set is not None and not child.over_periods:
         eligible &= grid.in_set
+    rows = np.flatnonzero(eligible)
+    count = len(rows)
+    at_rows = CellSubset(cells, rows)
     kept = [grid.keys.index(key) for key in parent_keys if key in grid.keys]
     unit_code, unit_cardinality = _unit_codes([grid.units[i] for i in kept], units)
-    keys = [
-        (np.maximum(cell_period, 0), parent_count),
-        (np.tile(unit_code, grid.timeline.count), unit_cardinality),
-    ]
+    keys = [(cell_period[rows], parent_count), (unit_code[rows % units], unit_cardinality)]
     evaluated = {}
     for label, formula in child.entity_dimensions:
-        evaluated[label] = as_array(cells.evaluate(formula), grid.size)
+        evaluated[label] = as_array(at_rows.evaluate(formula), count)
         codes = pc.dictionary_encode(evaluated[label])
         cardinality = len(codes.dictionary) + 1
         keys.append((int64_numpy(codes.indices, null_as=cardinality - 1), cardinality))
-    groups, group_count = group_ids(keys, grid.size)
-    # Cells outside every iteration go to one more group, which has no result.
-    groups[~eligible] = group_count
+    groups, group_count = group_ids(keys, count)
     results = {}
     for aggregate in child.aggregates:
         per = aggregate.per
-        rows = np.flatnonzero(_selected(per, cells, eligible, grid.size))
-        values = true_array(grid.size) if per.body is None else cells.evaluate(per.body)
+        selected = _selected(per, at_rows, count)
+        values = true_array(count) if per.body is None else at_rows.evaluate(per.body)
         request = Request(
             name=aggregate.name,
             function=functions[per.function],
-            input=Input(as_array(values, grid.size), rows),
+            input=Input(as_array(values, count), selected),
             params=per.params,
             node=per,
         )
-        results.update(aggregate_groups([request], groups[rows], group_count, "the cells"))
-    present = np.flatnonzero(np.bincount(groups, minlength=group_count + 1)[:group_count])
-    representative = np.empty(group_count + 1, dtype=np.int64)
-    representative[groups] = np.arange(grid.size)
-    cell = representative[present]
-    taken, unit_taken = pa.array(cell), pa.array(cell % units)
+        results.update(aggregate_groups([request], groups[selected], group_count, "the cells"))
+    present = np.flatnonzero(np.bincount(groups, minlength=group_count))
+    representative = np.empty(group_count, dtype=np.int64)
+    representative[groups] = np.arange(count)
+    first = representative[present]
+    cell = rows[first]
+    taken, unit_taken = pa.array(first), pa.array(cell % units)
     return ScanCells(
         periods=cell_period[cell],
         dimensions=tuple(
@@ -92,12 +92,13 @@ def combine(
     )
 
 
-def _selected(per: BPer, cells: LevelCells, eligible: np.ndarray, size: int) -> np.ndarray:
-    """The cells a `per` aggregate reads: those in the iteration where its condition holds."""
+def _selected(per: BPer, cells: CellSubset, count: int) -> np.ndarray:
+    """Which of the cells in the iteration a `per` aggregate reads: where its condition
+    holds."""
     if per.where is None:
-        return eligible
-    condition = as_array(cells.evaluate(per.where), size).fill_null(False)
-    return eligible & condition.to_numpy(zero_copy_only=False)
+        return np.arange(count)
+    condition = as_array(cells.evaluate(per.where), count).fill_null(False)
+    return np.flatnonzero(condition.to_numpy(zero_copy_only=False))
 
 
 def _unit_codes(columns: list[pa.Array], units: int) -> tuple[np.ndarray, int]:
