@@ -8,6 +8,7 @@ computed once.
 
 from __future__ import annotations
 
+import typing
 from typing import Union
 
 from attrs import field, frozen
@@ -227,18 +228,4 @@ def bmap(node: BExpr, fn) -> BExpr:
     return fn(attrs.evolve(node, **changes) if changes else node)
 
 
-_NODE_TYPES = (
-    BLiteral,
-    BColumn,
-    BUnary,
-    BBinary,
-    BIsNull,
-    BInList,
-    BCase,
-    BCall,
-    BAggregate,
-    BMetric,
-    BOffset,
-    BWindow,
-    BPer,
-)
+_NODE_TYPES = typing.get_args(BExpr)

@@ -133,6 +133,18 @@ class EntityMembers:
     filters: tuple[BExpr, ...]
     joins: tuple[Join, ...]
 
+    def as_scan(self) -> SourceScan:
+        """The members' rows as a pass without aggregates: the same source, links, row
+        dimensions and filters, each member existing from its `time` (an event time)."""
+        return SourceScan(
+            source=self.source,
+            time=None if self.time is None else EventTime(self.time),
+            dimensions=self.dimensions,
+            filters=self.filters,
+            joins=self.joins,
+            aggregates=(),
+        )
+
 
 @frozen(kw_only=True)
 class PerAggregate:

@@ -16,7 +16,7 @@ from metricsmith.execute.arrow.levels import LevelGrid, LevelRunner, cohort_peri
 from metricsmith.execute.arrow.reading import read_source
 from metricsmith.execute.arrow.timeline import Timeline, build_timeline, extend, extent
 from metricsmith.execute.arrow.values import arrow_type, as_array
-from metricsmith.plan.nodes import EventTime, Plan, SourceRead
+from metricsmith.plan.nodes import Plan, SourceRead
 from metricsmith.plan.periods import epoch_micros
 from metricsmith.plan.planner import AGE
 from metricsmith.plugins.builtin.functions import calendar_scope
@@ -79,10 +79,10 @@ def _timeline(plan: Plan, tables: Mapping[str, pa.Table]) -> Timeline:
         as_of = epoch_micros(plan.as_of)
         timezone = plan.calendar.timezone
         for level in plan.top.walk():
-            axes = [(scan.source, scan.time) for scan in level.scans]
-            if level.members is not None and level.members.time is not None:
-                axes.append((level.members.source, EventTime(level.members.time)))
-            for source, time in axes:
+            scans = list(level.scans)
+            if level.members is not None:
+                scans.append(level.members.as_scan())
+            for source, time in ((scan.source, scan.time) for scan in scans):
                 found = extent(time, tables[source], source, timezone, as_of)
                 if found is not None:
                     extents.append(found)

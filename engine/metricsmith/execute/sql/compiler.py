@@ -49,10 +49,11 @@ def compile_plan(plan: Plan, timeline: Timeline, compilation: Compilation) -> ex
     those before them that offsets read are added here)."""
     computed = extend(timeline, plan.top.extension, plan.calendar)
     names = LevelNames(0)
-    top_spine = LevelSpine(
-        name=names.spine,
-        timeline=computed,
-        windows=windows_of(plan.top.scans),
+    top_spine = LevelSpine.of(
+        names.spine,
+        computed,
+        windows_of(plan.top.scans),
+        plan.calendar,
         labels=plan.grain is not None,
     )
     formulas = [

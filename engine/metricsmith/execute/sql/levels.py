@@ -106,7 +106,7 @@ class LevelCompiler:
         compilation = self.compilation
         plan = self.plan
         dialect = compilation.dialect
-        self.ctes.append((names.spine, spine(level_spine, plan.calendar, dialect)))
+        self.ctes.append((names.spine, spine(level_spine, dialect)))
         functions = compilation.aggregate_functions
         parts = [self._child(child, level, level_spine.timeline) for child in level.children]
         scan_parts = []
@@ -179,15 +179,12 @@ class LevelCompiler:
         starts = None
         if window.kind != "all_time":
             starts = names.window_lookup(level_spine.windows.index(window))
-            calendar = self.plan.calendar
-            self._define(
-                starts, ranges.window_starts_lookup(level_spine, window, calendar, dialect)
-            )
+            self._define(starts, ranges.window_starts_lookup(level_spine, window, dialect))
         ctes = []
         periods = level_spine.timeline.count
         rows = names.scan_rows(index)
         ctes.append((rows, scanner.ranged_rows(names.ends_lookup, starts, periods)))
-        keys = [name for name, _ in scanner.grouping_keys()]
+        keys = scanner.key_names()
         weights = [fused.name for fused in scanner.scan.aggregates]
         ctes.append((names.scan(index), ranges.deltas(rows, keys, weights, periods, dialect)))
         return ctes
@@ -208,10 +205,11 @@ class LevelCompiler:
             timeline = subdivide(timeline, level.grain, calendar)
         timeline = extend(timeline, level.extension, calendar)
         names = LevelNames(next(self._numbers))
-        child_spine = LevelSpine(
-            name=names.spine,
-            timeline=timeline,
-            windows=windows_of(level.scans),
+        child_spine = LevelSpine.of(
+            names.spine,
+            timeline,
+            windows_of(level.scans),
+            calendar,
             labels=False,
             parents=parent_periods(timeline, parent_timeline),
         )

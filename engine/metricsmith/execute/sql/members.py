@@ -22,7 +22,7 @@ from metricsmith.execute.sql.names import ENTITY, dimension_column
 from metricsmith.execute.sql.scans import ScanCompiler
 from metricsmith.execute.sql.spine import PERIOD
 from metricsmith.execute.sql.unions import union
-from metricsmith.plan.nodes import EntityMembers, Plan, SourceRead, SourceScan
+from metricsmith.plan.nodes import EntityMembers, Plan, SourceRead
 
 if TYPE_CHECKING:
     from metricsmith.execute.sql.cells import Part
@@ -44,15 +44,7 @@ def members_select(
     """`ends_lookup` names the lookup of the level's period ends, `periods` counts them.
     With `pruning`, each member also says from which period on its cells can matter."""
     # The members' rows are read like a scan's: the same aliases, links and row formulas.
-    rows = SourceScan(
-        source=members.source,
-        time=None,
-        dimensions=members.dimensions,
-        filters=members.filters,
-        joins=members.joins,
-        aggregates=(),
-    )
-    scanner = ScanCompiler(plan, rows, reads, compilation)
+    scanner = ScanCompiler(plan, members.as_scan(), reads, compilation)
     key = exp.column(members.key, table=members.source, quoted=True)
     outputs = [exp.alias_(key, ENTITY)]
     outputs += [

@@ -85,18 +85,8 @@ def _timed_scans(plan: Plan) -> list[SourceScan]:
             scans.setdefault((scan.source, scan.time), scan)
         members = level.members
         if members is not None and members.time is not None:
-            time = EventTime(members.time)
-            scans.setdefault(
-                (members.source, time),
-                SourceScan(
-                    source=members.source,
-                    time=time,
-                    dimensions=(),
-                    filters=(),
-                    joins=(),
-                    aggregates=(),
-                ),
-            )
+            scan = members.as_scan()
+            scans.setdefault((scan.source, scan.time), scan)
     return list(scans.values())
 
 

@@ -30,12 +30,11 @@ from collections.abc import Sequence
 
 from sqlglot import exp
 
-from metricsmith.check.checked import Calendar
 from metricsmith.execute.sql.dialects import SqlDialect, number
 from metricsmith.execute.sql.spine import PERIOD, LevelSpine
 from metricsmith.model.types import Type
 from metricsmith.plan.nodes import EventTime, FusedAggregate, SourceScan, StateTime, WindowSpec
-from metricsmith.plan.periods import epoch_micros, from_epoch_micros, window_starts_at
+from metricsmith.plan.periods import epoch_micros, from_epoch_micros
 
 LO, HI, POSITION = "lo", "hi", "position"
 FIRST, LAST = "first_period", "last_period"
@@ -89,18 +88,9 @@ def ends_lookup(spine: LevelSpine, dialect: SqlDialect) -> exp.Select:
     return lookup(spine.timeline.ends, dialect)
 
 
-def window_starts_lookup(
-    spine: LevelSpine, window: WindowSpec, calendar: Calendar, dialect: SqlDialect
-) -> exp.Select:
+def window_starts_lookup(spine: LevelSpine, window: WindowSpec, dialect: SqlDialect) -> exp.Select:
     """The lookup of where a window (not an all-time one) starts at each period end."""
-    starts = window_starts_at(
-        spine.timeline.ends,
-        window.kind,
-        window.count,
-        window.unit,
-        calendar.timezone,
-        calendar.week_start_index,
-    )
+    starts = spine.window_starts[spine.windows.index(window)]
     assert None not in starts, "all-time windows need no lookup"
     return lookup(starts, dialect)
 

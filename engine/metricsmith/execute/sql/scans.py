@@ -153,13 +153,18 @@ class ScanCompiler:
             return number(1)
         return exp.Case().when(exp.and_(*tests), number(1)).else_(number(0))
 
+    def key_names(self) -> list[str]:
+        """The names of the columns a pass groups on: the dimensions, then the entity."""
+        names = [dimension_column(i) for i in range(len(self.scan.dimensions))]
+        return [*names, ENTITY] if self.scan.entity is not None else names
+
     def grouping_keys(self) -> list[tuple[str, exp.Expression]]:
-        """The columns a pass groups on: the dimensions, then the entity."""
+        """The columns a pass groups on, named, with their values."""
         scan = self.scan
-        keys = [(dimension_column(i), self.rows.compile(d)) for i, d in enumerate(scan.dimensions)]
+        values = [self.rows.compile(d) for d in scan.dimensions]
         if scan.entity is not None:
-            keys.append((ENTITY, self.entity_value(scan.entity)))
-        return keys
+            values.append(self.entity_value(scan.entity))
+        return list(zip(self.key_names(), values, strict=True))
 
     def _linked_and_filtered(
         self, query: exp.Select, keys: list[tuple[str, exp.Expression]]

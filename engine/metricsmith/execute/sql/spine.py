@@ -34,14 +34,42 @@ def window_column(index: int) -> str:
 @frozen
 class LevelSpine:
     """The periods of one level: `name` is its CTE, `windows` the windows its scans read
-    (in the order of their columns), `labels` whether rows carry a label, `parents` the
-    parent period of each period (None at the top)."""
+    (in the order of their columns) with `window_starts`, where each starts at each period
+    end (µs; None: at the beginning of time), `labels` whether rows carry a label, `parents`
+    the parent period of each period (None at the top)."""
 
     name: str
     timeline: Timeline
     windows: tuple[WindowSpec, ...]
+    window_starts: tuple[tuple[int | None, ...], ...]
     labels: bool
     parents: np.ndarray | None = None
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        timeline: Timeline,
+        windows: tuple[WindowSpec, ...],
+        calendar: Calendar,
+        *,
+        labels: bool,
+        parents: np.ndarray | None = None,
+    ) -> LevelSpine:
+        starts = tuple(
+            tuple(
+                window_starts_at(
+                    timeline.ends,
+                    window.kind,
+                    window.count,
+                    window.unit,
+                    calendar.timezone,
+                    calendar.week_start_index,
+                )
+            )
+            for window in windows
+        )
+        return cls(name, timeline, windows, starts, labels, parents)
 
     @property
     def grain(self) -> str | None:
@@ -54,39 +82,22 @@ class LevelSpine:
         return self.column(window_column(self.windows.index(window)))
 
 
-def spine(level: LevelSpine, calendar: Calendar, dialect: SqlDialect) -> exp.Select:
+def spine(level: LevelSpine, dialect: SqlDialect) -> exp.Select:
     columns = [PERIOD, *([LABEL] if level.labels else []), PERIOD_START, PERIOD_END]
     columns += [window_column(i) for i in range(len(level.windows))]
     if level.parents is not None:
         columns.append(PARENT_PERIOD)
     count = level.timeline.count
-    starts = [
-        window_starts_at(
-            level.timeline.ends,
-            window.kind,
-            window.count,
-            window.unit,
-            calendar.timezone,
-            calendar.week_start_index,
-        )
-        for window in level.windows
-    ]
-    rows = [_row(period, level, starts, dialect) for period in range(count)]
+    rows = [_row(period, level, dialect) for period in range(count)]
     empty = not rows
     if empty:  # VALUES needs a row: take a typed one and keep none of it
-        rows = [_row(None, level, starts, dialect)]
+        rows = [_row(None, level, dialect)]
     values = exp.values(rows, alias=level.name, columns=columns)
     query = exp.select(*columns).from_(values)
     return query.where(exp.false()) if empty else query
 
 
-def _row(
-    period: int | None,
-    level: LevelSpine,
-    window_starts: list[list[int | None]],
-    dialect: SqlDialect,
-) -> tuple[exp.Expression, ...]:
-    """`window_starts`: for each window of the level, where it starts at each period end."""
+def _row(period: int | None, level: LevelSpine, dialect: SqlDialect) -> tuple[exp.Expression, ...]:
     timeline = level.timeline
 
     def instant(micros: int | None) -> exp.Expression:
@@ -110,7 +121,7 @@ def _row(
     label = [dialect.date_literal(timeline.labels[period])] if level.labels else []
     start = instant(None if timeline.bounds is None else timeline.bounds[period])
     end_micros = int(timeline.ends[period])
-    starts = [instant(window[period]) for window in window_starts]
+    starts = [instant(window[period]) for window in level.window_starts]
     return (number(period), *label, start, instant(end_micros), *starts, *parent())
 
 
