@@ -80,46 +80,29 @@ WITH spine AS (
   GROUP BY
     l1_spine.period,
     `subscriptions`.`account_id`
-), l1_ends_lookup AS (
-  SELECT
-    lo,
-    hi,
-    position
-  FROM UNNEST([
-    STRUCT(
-      CAST('0001-01-02 00:00:00+00:00' AS TIMESTAMP) AS lo,
-      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS hi,
-      0 AS position
-    ),
-    STRUCT(
-      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS lo,
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS hi,
-      1 AS position
-    ),
-    STRUCT(
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS lo,
-      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP) AS hi,
-      2 AS position
-    ),
-    STRUCT(
-      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP) AS lo,
-      CAST('9999-12-30 00:00:00+00:00' AS TIMESTAMP) AS hi,
-      3 AS position
-    )
-  ]) AS `lookup`
 ), l1_members AS (
   SELECT
     `accounts`.`account_id` AS entity,
     CAST(DATE_TRUNC(CAST(DATETIME(`accounts`.`signed_up_at`, 'Europe/Berlin') AS DATE), MONTH) AS DATE) AS d0,
     CASE
       WHEN COALESCE(NOT `accounts`.`signed_up_at` IS NULL, FALSE)
-      THEN member_since.position
+      THEN CASE
+        WHEN `accounts`.`signed_up_at` < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `accounts`.`signed_up_at` < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP)
+          THEN 0
+          ELSE 1
+        END
+        WHEN `accounts`.`signed_up_at` >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `accounts`.`signed_up_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+          THEN 2
+          ELSE 3
+        END
+      END
       ELSE 3
     END AS exists_from
   FROM src_accounts AS `accounts`
-  LEFT JOIN l1_ends_lookup AS member_since
-    ON member_since.lo <= `accounts`.`signed_up_at`
-    AND member_since.hi > `accounts`.`signed_up_at`
 ), l1_cells AS (
   SELECT
     l1_spine.period,

@@ -78,49 +78,46 @@ WITH spine AS (
   GROUP BY
     l1_spine.period,
     "subscriptions"."account_id"
-), l1_ends_lookup AS (
-  SELECT
-    lo,
-    hi,
-    position
-  FROM (VALUES
-    (
-      CAST('0001-01-02 00:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-01-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      0
-    ),
-    (
-      CAST('2024-01-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      1
-    ),
-    (
-      CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      2
-    ),
-    (
-      CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('9999-12-30 00:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      3
-    )) AS lookup(lo, hi, position)
 ), l1_members AS (
   SELECT
     "accounts"."account_id" AS entity,
     CASE
       WHEN COALESCE(NOT "accounts"."signed_up_at" IS NULL, FALSE)
-      THEN member_since.position
+      THEN CASE
+        WHEN "accounts"."signed_up_at" < CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        THEN CASE
+          WHEN "accounts"."signed_up_at" < CAST('2024-01-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+          THEN 0
+          ELSE 1
+        END
+        WHEN "accounts"."signed_up_at" >= CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        THEN CASE
+          WHEN "accounts"."signed_up_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+          THEN 2
+          ELSE 3
+        END
+      END
       ELSE 3
     END AS exists_from,
     CASE
       WHEN COALESCE(NOT "accounts"."signed_up_at" IS NULL, FALSE)
-      THEN member_since.position
+      THEN CASE
+        WHEN "accounts"."signed_up_at" < CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        THEN CASE
+          WHEN "accounts"."signed_up_at" < CAST('2024-01-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+          THEN 0
+          ELSE 1
+        END
+        WHEN "accounts"."signed_up_at" >= CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        THEN CASE
+          WHEN "accounts"."signed_up_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+          THEN 2
+          ELSE 3
+        END
+      END
       ELSE 3
     END - 0 AS keep_from
   FROM src_accounts AS "accounts"
-  LEFT JOIN l1_ends_lookup AS member_since
-    ON member_since.lo <= "accounts"."signed_up_at"
-    AND member_since.hi > "accounts"."signed_up_at"
 ), l1_cells AS (
   SELECT
     l1_spine.period,

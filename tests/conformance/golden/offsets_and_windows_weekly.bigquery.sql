@@ -73,91 +73,54 @@ WITH spine AS (
     `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
   GROUP BY
     spine.period
-), ends_lookup AS (
-  SELECT
-    lo,
-    hi,
-    position
-  FROM UNNEST([
-    STRUCT(
-      CAST('0001-01-02 00:00:00+00:00' AS TIMESTAMP) AS lo,
-      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP) AS hi,
-      0 AS position
-    ),
-    STRUCT(
-      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP) AS lo,
-      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP) AS hi,
-      1 AS position
-    ),
-    STRUCT(
-      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP) AS lo,
-      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP) AS hi,
-      2 AS position
-    ),
-    STRUCT(
-      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP) AS lo,
-      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP) AS hi,
-      3 AS position
-    ),
-    STRUCT(
-      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP) AS lo,
-      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP) AS hi,
-      4 AS position
-    ),
-    STRUCT(
-      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP) AS lo,
-      CAST('9999-12-30 00:00:00+00:00' AS TIMESTAMP) AS hi,
-      5 AS position
-    )
-  ]) AS `lookup`
-), window_0_lookup AS (
-  SELECT
-    lo,
-    hi,
-    position
-  FROM UNNEST([
-    STRUCT(
-      CAST('0001-01-02 00:00:00+00:00' AS TIMESTAMP) AS lo,
-      CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP) AS hi,
-      0 AS position
-    ),
-    STRUCT(
-      CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP) AS lo,
-      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP) AS hi,
-      1 AS position
-    ),
-    STRUCT(
-      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP) AS lo,
-      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP) AS hi,
-      2 AS position
-    ),
-    STRUCT(
-      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP) AS lo,
-      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP) AS hi,
-      3 AS position
-    ),
-    STRUCT(
-      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP) AS lo,
-      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP) AS hi,
-      4 AS position
-    ),
-    STRUCT(
-      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP) AS lo,
-      CAST('9999-12-30 00:00:00+00:00' AS TIMESTAMP) AS hi,
-      5 AS position
-    )
-  ]) AS `lookup`
 ), scan_1_rows AS (
   SELECT
-    range_first.position AS first_period,
-    range_last.position - 1 AS last_period,
+    CASE
+      WHEN `tickets`.`opened_at` < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN `tickets`.`opened_at` < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `tickets`.`opened_at` < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP)
+          THEN 0
+          ELSE 1
+        END
+        ELSE 2
+      END
+      WHEN `tickets`.`opened_at` >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN `tickets`.`opened_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `tickets`.`opened_at` < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP)
+          THEN 3
+          ELSE 4
+        END
+        ELSE 5
+      END
+    END AS first_period,
+    CASE
+      WHEN `tickets`.`opened_at` < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN `tickets`.`opened_at` < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `tickets`.`opened_at` < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
+          THEN 0
+          ELSE 1
+        END
+        ELSE 2
+      END
+      WHEN `tickets`.`opened_at` >= CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN `tickets`.`opened_at` < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `tickets`.`opened_at` < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+          THEN 3
+          ELSE 4
+        END
+        ELSE 5
+      END
+    END - 1 AS last_period,
     1 AS a1
   FROM src_tickets AS `tickets`
-  INNER JOIN ends_lookup AS range_first
-    ON range_first.lo <= `tickets`.`opened_at`
-    AND range_first.hi > `tickets`.`opened_at`
-  INNER JOIN window_0_lookup AS range_last
-    ON range_last.lo <= `tickets`.`opened_at` AND range_last.hi > `tickets`.`opened_at`
   WHERE
     `tickets`.`opened_at` >= CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
     AND `tickets`.`opened_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
@@ -184,11 +147,74 @@ WITH spine AS (
     period
 ), scan_2_rows AS (
   SELECT
-    range_first.position AS first_period,
+    CASE
+      WHEN `subscriptions`.`started_at` < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN `subscriptions`.`started_at` < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`started_at` < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP)
+          THEN 0
+          ELSE 1
+        END
+        ELSE 2
+      END
+      WHEN `subscriptions`.`started_at` >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`started_at` < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP)
+          THEN 3
+          ELSE 4
+        END
+        ELSE 5
+      END
+    END AS first_period,
     CASE
       WHEN `subscriptions`.`ended_at` IS NULL
       OR `subscriptions`.`metricsmith_last_end` > `subscriptions`.`started_at`
-      OR range_last.lo > `subscriptions`.`started_at`
+      OR CASE
+        WHEN `subscriptions`.`ended_at` < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`ended_at` < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP)
+          THEN CASE
+            WHEN `subscriptions`.`ended_at` < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP)
+            THEN 0
+            ELSE 1
+          END
+          ELSE 2
+        END
+        WHEN `subscriptions`.`ended_at` >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`ended_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+          THEN CASE
+            WHEN `subscriptions`.`ended_at` < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP)
+            THEN 3
+            ELSE 4
+          END
+          ELSE 5
+        END
+      END > CASE
+        WHEN `subscriptions`.`started_at` < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`started_at` < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP)
+          THEN CASE
+            WHEN `subscriptions`.`started_at` < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP)
+            THEN 0
+            ELSE 1
+          END
+          ELSE 2
+        END
+        WHEN `subscriptions`.`started_at` >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+          THEN CASE
+            WHEN `subscriptions`.`started_at` < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP)
+            THEN 3
+            ELSE 4
+          END
+          ELSE 5
+        END
+      END
       THEN 4
       ELSE -1
     END AS last_period,
@@ -231,12 +257,6 @@ WITH spine AS (
       END AS `metricsmith_last_end`
     FROM src_subscriptions AS `subscriptions`
   ) AS `subscriptions`
-  INNER JOIN ends_lookup AS range_first
-    ON range_first.lo <= `subscriptions`.`started_at`
-    AND range_first.hi > `subscriptions`.`started_at`
-  LEFT JOIN ends_lookup AS range_last
-    ON range_last.lo <= `subscriptions`.`ended_at`
-    AND range_last.hi > `subscriptions`.`ended_at`
   WHERE
     `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
 ), scan_2 AS (

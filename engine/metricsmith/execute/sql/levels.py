@@ -5,8 +5,7 @@ For each level, children first (their results are combined into this level's cel
 
     <l>spine            the level's periods (spine.py)
     <l>scan_<i>         one grouped pass per scan (scans.py); a windowed pass of counts and
-                        integer sums reads <l>scan_<i>_rows and the lookups
-                        <l>ends_lookup, <l>window_<j>_lookup instead (ranges.py)
+                        integer sums sums the changes of <l>scan_<i>_rows instead (ranges.py)
     <l>first_changes    where each member's running totals first change (members.py)
     <l>members          the entities of a `per` over a source with a key (members.py)
     <l>combos           the units of a level without members (cells.py)
@@ -85,8 +84,6 @@ class LevelCompiler:
         self.reads = {read.source: read for read in plan.reads}
         self.ctes: list[tuple[str, exp.Expression]] = []
         self._numbers = itertools.count(1)
-        #: The lookups already among the CTEs.
-        self._defined: set[str] = set()
         self.cohort_label = (
             None if plan.cohort_dimension is None else plan.dimensions[plan.cohort_dimension]
         )
@@ -140,10 +137,8 @@ class LevelCompiler:
                     first = names.first_changes
                     self.ctes.append((first, first_changes(parts)))
                 pruning = Pruning(reach=level.extension, first_changes=first)
-            self._define(names.ends_lookup, ranges.ends_lookup(level_spine, dialect))
-            periods = level_spine.timeline.count
             body = members_select(
-                plan, level.members, self.reads, compilation, names.ends_lookup, periods, pruning
+                plan, level.members, self.reads, compilation, level_spine, pruning
             )
             self.ctes.append((names.members, body))
         body = cells(level, names, level_spine, parts, cohort, pruned=pruning is not None)
@@ -170,30 +165,13 @@ class LevelCompiler:
     def _ranged(
         self, scanner: ScanCompiler, index: int, names: LevelNames, level_spine: LevelSpine
     ) -> list[tuple[str, exp.Expression]]:
-        """A windowed pass from its rows' ranges: the lookups it needs (once per level), its
-        rows, and its changes per period."""
-        dialect = self.compilation.dialect
-        window = scanner.scan.window
-        assert window is not None
-        self._define(names.ends_lookup, ranges.ends_lookup(level_spine, dialect))
-        starts = None
-        if window.kind != "all_time":
-            starts = names.window_lookup(level_spine.windows.index(window))
-            self._define(starts, ranges.window_starts_lookup(level_spine, window, dialect))
-        ctes = []
+        """A windowed pass from its rows' ranges: its rows, and its changes per period."""
         periods = level_spine.timeline.count
         rows = names.scan_rows(index)
-        ctes.append((rows, scanner.ranged_rows(names.ends_lookup, starts, periods)))
         keys = scanner.key_names()
         weights = [fused.name for fused in scanner.scan.aggregates]
-        ctes.append((names.scan(index), ranges.deltas(rows, keys, weights, periods, dialect)))
-        return ctes
-
-    def _define(self, name: str, body: exp.Expression) -> None:
-        """Adds a lookup the first time a pass of the level needs it."""
-        if name not in self._defined:
-            self._defined.add(name)
-            self.ctes.append((name, body))
+        changes = ranges.deltas(rows, keys, weights, periods, self.compilation.dialect)
+        return [(rows, scanner.ranged_rows(periods)), (names.scan(index), changes)]
 
     def _child(self, child: PerLevel, parent: Level, parent_timeline: Timeline) -> Part:
         """Compiles a child level and the combination of its `per` aggregates, as a part of

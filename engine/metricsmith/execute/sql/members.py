@@ -4,7 +4,7 @@ One row per row of the source: its key as the entity, its row-dimension values, 
 of the level's periods it exists in. An entity is in a cell's entity set when it passes the
 query's filters and exists by the end of the cell's period (`time < end`; an entity without a
 time never does), as in the Arrow executor (execute/arrow/members.py): that first period is
-where the level's period ends pass its time (a lookup, ranges.py), or never (the number of
+where the level's period ends pass its time (`ranges.position`), or never (the number of
 periods) when it fails the filters.
 """
 
@@ -20,7 +20,7 @@ from metricsmith.execute.sql import ranges
 from metricsmith.execute.sql.dialects import number
 from metricsmith.execute.sql.names import ENTITY, dimension_column
 from metricsmith.execute.sql.scans import ScanCompiler
-from metricsmith.execute.sql.spine import PERIOD
+from metricsmith.execute.sql.spine import PERIOD, LevelSpine
 from metricsmith.execute.sql.unions import union
 from metricsmith.plan.nodes import EntityMembers, Plan, SourceRead
 
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from metricsmith.execute.sql.compiler import Compilation
 
 EXISTS_FROM, KEEP_FROM = "exists_from", "keep_from"
-_SINCE = "member_since"
 
 
 def members_select(
@@ -37,12 +36,11 @@ def members_select(
     members: EntityMembers,
     reads: Mapping[str, SourceRead],
     compilation: Compilation,
-    ends_lookup: str,
-    periods: int,
+    spine: LevelSpine,
     pruning: Pruning | None,
 ) -> exp.Select:
-    """`ends_lookup` names the lookup of the level's period ends, `periods` counts them.
-    With `pruning`, each member also says from which period on its cells can matter."""
+    """The members of a level with periods `spine`. With `pruning`, each member also says
+    from which period on its cells can matter."""
     # The members' rows are read like a scan's: the same aliases, links and row formulas.
     scanner = ScanCompiler(plan, members.as_scan(), reads, compilation)
     key = exp.column(members.key, table=members.source, quoted=True)
@@ -56,7 +54,8 @@ def members_select(
     if members.time is not None:
         since = scanner.time_value(members.time)
         passes.append(exp.Not(this=exp.Is(this=since, expression=exp.Null())))
-        first = exp.column(ranges.POSITION, table=_SINCE)
+        first = ranges.position(since, spine.timeline.ends, compilation.dialect)
+    periods = spine.timeline.count
     if passes:
         condition = exp.Coalesce(this=exp.and_(*passes), expressions=[exp.false()])
         first = exp.Case().when(condition, first).else_(number(periods))
@@ -64,9 +63,6 @@ def members_select(
     if pruning is not None:
         outputs.append(exp.alias_(_keep_from(first, pruning, periods), KEEP_FROM))
     query = exp.select(*outputs).from_(scanner.root())
-    if members.time is not None:
-        lookup = exp.alias_(exp.to_table(ends_lookup), _SINCE, table=True)
-        query = query.join(lookup, on=ranges.contains(_SINCE, since), join_type="left")
     if pruning is not None and pruning.first_changes is not None:
         table = pruning.first_changes
         same = exp.EQ(this=exp.column(ENTITY, table=table), expression=key.copy())

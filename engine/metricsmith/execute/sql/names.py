@@ -44,13 +44,6 @@ class LevelNames:
         return f"{self.prefix}scan_{index}_rows"
 
     @property
-    def ends_lookup(self) -> str:
-        return f"{self.prefix}ends_lookup"
-
-    def window_lookup(self, index: int) -> str:
-        return f"{self.prefix}window_{index}_lookup"
-
-    @property
     def members(self) -> str:
         return f"{self.prefix}members"
 

@@ -94,38 +94,36 @@ class ScanCompiler:
         query = self._linked_and_filtered(self.placed(exp.select(*outputs).from_(root)), keys)
         return query.group_by(period, *(k for _, k in keys))
 
-    def ranged_rows(self, ends: str, starts: str | None, periods: int) -> exp.Select:
-        """Each row with the range of the level's periods it counts in (ranges.py) and, for
-        each aggregate, what it adds to a period's total. `ends` and `starts` name the
-        lookups of the level's period ends and of the window's starts (None for an all-time
-        window)."""
-        scan = self.scan
+    def ranged_rows(self, periods: int) -> exp.Select:
+        """Each row with the range of the level's `periods` it counts in (ranges.py) and, for
+        each aggregate, what it adds to a period's total."""
+        scan, spine = self.scan, self.spine
+        assert spine is not None and scan.window is not None
+        dialect = self.dialect
         keys = self.grouping_keys()
-        alias = self.aliases[()]
-        # Each lookup: (table, alias, instant looked up, join).
-        lookups = []
-        first = exp.column(ranges.POSITION, table=ranges.FIRST_LOOKUP)
+        ends = spine.timeline.ends
         match scan.time:
             case EventTime(column=column):
                 time = self.time_value(column)
                 root = self.root()
-                lookups.append((ends, ranges.FIRST_LOOKUP, time, "inner"))
+                first = ranges.position(time, ends, dialect)
                 last: exp.Expression = number(periods - 1)
-                if starts is not None:
-                    lookups.append((starts, ranges.LAST_LOOKUP, time, "inner"))
-                    position = exp.column(ranges.POSITION, table=ranges.LAST_LOOKUP)
-                    last = exp.Sub(this=position, expression=number(1))
+                if scan.window.kind != "all_time":
+                    starts = spine.window_starts[spine.windows.index(scan.window)]
+                    last = exp.Sub(
+                        this=ranges.position(time, starts, dialect), expression=number(1)
+                    )
             case StateTime(start=valid_from, end=valid_to):
                 start, stop = self.time_value(valid_from), self.time_value(valid_to)
                 root = self.root_with_last_end(before_first=True)
-                lookups.append((ends, ranges.FIRST_LOOKUP, start, "inner"))
-                lookups.append((ends, ranges.LAST_LOOKUP, stop, "left"))
+                first = ranges.position(start, ends, dialect)
+                last_end = exp.column(LAST_END, table=self.aliases[()], quoted=True)
                 # In force at some period end: still in force, or ended after a period end
                 # (of the level, or of the grain before the level's first) after its start.
                 ever = exp.or_(
                     exp.Is(this=stop, expression=exp.Null()),
-                    exp.GT(this=exp.column(LAST_END, table=alias, quoted=True), expression=start),
-                    exp.GT(this=exp.column(ranges.LO, table=ranges.LAST_LOOKUP), expression=start),
+                    exp.GT(this=last_end, expression=start),
+                    exp.GT(this=ranges.position(stop, ends, dialect), expression=first.copy()),
                 )
                 last = exp.Case().when(ever, number(periods - 1)).else_(number(-1))
             case _:
@@ -133,11 +131,7 @@ class ScanCompiler:
         outputs = [exp.alias_(first, ranges.FIRST), exp.alias_(last, ranges.LAST)]
         outputs += [exp.alias_(k, n) for n, k in keys]
         outputs += [exp.alias_(self._weight(f.aggregate), f.name) for f in scan.aggregates]
-        query = exp.select(*outputs).from_(root)
-        for table, name, instant, kind in lookups:
-            lookup = exp.alias_(exp.to_table(table), name, table=True)
-            query = query.join(lookup, on=ranges.contains(name, instant), join_type=kind)
-        return self._linked_and_filtered(query, keys)
+        return self._linked_and_filtered(exp.select(*outputs).from_(root), keys)
 
     def _weight(self, node: b.BAggregate) -> exp.Expression:
         """What one row adds to an additive aggregate: 1 or 0 for a count, its value for a sum

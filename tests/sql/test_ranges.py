@@ -1,0 +1,80 @@
+"""`ranges.position` places instants among period boundaries exactly as
+`numpy.searchsorted(..., side="right")` does, on DuckDB and in every dialect's SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import numpy as np
+import pytest
+import sqlglot
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from metricsmith.execute.sql import DIALECTS
+from metricsmith.execute.sql.ranges import position
+from metricsmith.plan.periods import epoch_micros, from_epoch_micros
+from sqlglot import exp
+
+_DAY = 86_400_000_000
+_BASE = epoch_micros(dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+
+
+def _positions(boundaries: list[int], instants: list[int | None]) -> list[int | None]:
+    """The positions DuckDB computes for the instants (µs), one query for all of them."""
+    dialect = DIALECTS["duckdb"]
+    column = exp.column("t")
+    rows = [
+        (dialect.instant_literal(from_epoch_micros(t)) if t is not None else exp.Null(),)
+        for t in instants
+    ] or [(exp.Null(),)]
+    values = exp.values(rows, alias="instants", columns=["t"])
+    query = exp.select(exp.alias_(position(column, boundaries, dialect), "p")).from_(values)
+    with duckdb.connect() as connection:
+        connection.execute("SET TimeZone = 'UTC'")
+        found = [row[0] for row in connection.sql(dialect.sql(query)).fetchall()]
+    return found if instants else []
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(0, 60), max_size=40).map(sorted),
+    st.lists(st.one_of(st.none(), st.integers(-5, 65)), max_size=30),
+)
+def test_position_is_searchsorted_right(days: list[int], probes: list[int | None]) -> None:
+    boundaries = [_BASE + d * _DAY for d in days]
+    # Probe on and next to every boundary, where an off-by-one would show.
+    instants = [None if p is None else _BASE + p * _DAY for p in probes]
+    instants += [b + shift for b in boundaries for shift in (-1, 0, 1)]
+    ends = np.array(boundaries, dtype=np.int64)
+    expected = [None if t is None else int(np.searchsorted(ends, t, "right")) for t in instants]
+    assert _positions(boundaries, instants) == expected
+
+
+def test_equal_boundaries_give_empty_intervals() -> None:
+    day = _BASE + 10 * _DAY
+    assert _positions([day, day, day], [day - 1, day, day + 1]) == [0, 3, 3]
+
+
+def test_no_boundaries_places_everything_first_and_null_nowhere() -> None:
+    assert _positions([], [_BASE, None]) == [0, None]
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+def test_position_renders_in_every_dialect(dialect: str) -> None:
+    boundaries = [_BASE + d * _DAY for d in range(100)]
+    expression = position(exp.column("t"), boundaries, DIALECTS[dialect])
+    sql = DIALECTS[dialect].sql(exp.select(expression))
+    parsed = sqlglot.parse_one(sql, read=DIALECTS[dialect].name)
+    cases = list(parsed.find_all(exp.Case))
+    # One comparison per boundary, nested as a balanced tree: 7 deep for 100, not 100.
+    depth = max(1 + sum(1 for _ in _case_ancestors(case)) for case in cases)
+    assert len(cases) == 100 and depth == 7
+
+
+def _case_ancestors(node: exp.Expression):
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, exp.Case):
+            yield parent
+        parent = parent.parent
