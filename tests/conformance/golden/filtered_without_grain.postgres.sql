@@ -30,7 +30,7 @@ WITH spine AS (
   FROM subscriptions
 ), scan_0 AS (
   SELECT
-    spine.period AS period,
+    CASE WHEN NOT "tickets"."opened_at" IS NULL THEN 0 END AS period,
     COUNT(*) FILTER(WHERE
       (
         "tickets"."contacts" = 1
@@ -45,9 +45,6 @@ WITH spine AS (
         "tickets"."resolved_at" IS NULL
       )) AS a1
   FROM src_tickets AS "tickets"
-  JOIN spine
-    ON "tickets"."opened_at" >= spine.period_start
-    AND "tickets"."opened_at" < spine.period_end
   LEFT JOIN src_accounts AS "accounts"
     ON "tickets"."account_id" = "accounts"."account_id"
   WHERE
@@ -55,7 +52,7 @@ WITH spine AS (
     AND "tickets"."opened_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
     AND "accounts"."segment" IN ('smb', 'mid')
   GROUP BY
-    spine.period
+    CASE WHEN NOT "tickets"."opened_at" IS NULL THEN 0 END
 ), scan_1 AS (
   SELECT
     spine.period AS period,

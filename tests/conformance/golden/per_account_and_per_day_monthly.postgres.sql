@@ -746,17 +746,736 @@ WITH spine AS (
     )) AS l2_spine(period, period_start, period_end, parent_period)
 ), l2_scan_0 AS (
   SELECT
-    l2_spine.period AS period,
+    CASE
+      WHEN "tickets"."opened_at" < CAST('2024-02-15 23:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CASE
+        WHEN "tickets"."opened_at" < CAST('2024-01-23 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "tickets"."opened_at" < CAST('2024-01-12 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "tickets"."opened_at" < CAST('2024-01-06 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "tickets"."opened_at" < CAST('2024-01-03 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-02 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-01-01 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 0
+                  ELSE 1
+                END
+                ELSE 2
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-05 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-01-04 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 3
+                  ELSE 4
+                END
+                ELSE 5
+              END
+            END
+            ELSE CASE
+              WHEN "tickets"."opened_at" < CAST('2024-01-09 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-08 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-01-07 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 6
+                  ELSE 7
+                END
+                ELSE 8
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-11 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-01-10 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 9
+                  ELSE 10
+                END
+                ELSE 11
+              END
+            END
+          END
+          ELSE CASE
+            WHEN "tickets"."opened_at" < CAST('2024-01-18 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "tickets"."opened_at" < CAST('2024-01-15 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-14 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-01-13 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 12
+                  ELSE 13
+                END
+                ELSE 14
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-17 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-01-16 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 15
+                  ELSE 16
+                END
+                ELSE 17
+              END
+            END
+            ELSE CASE
+              WHEN "tickets"."opened_at" < CAST('2024-01-21 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-20 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-01-19 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 18
+                  ELSE 19
+                END
+                ELSE 20
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-22 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN 21
+                ELSE 22
+              END
+            END
+          END
+        END
+        ELSE CASE
+          WHEN "tickets"."opened_at" < CAST('2024-02-04 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "tickets"."opened_at" < CAST('2024-01-29 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "tickets"."opened_at" < CAST('2024-01-26 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-25 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-01-24 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 23
+                  ELSE 24
+                END
+                ELSE 25
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-28 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-01-27 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 26
+                  ELSE 27
+                END
+                ELSE 28
+              END
+            END
+            ELSE CASE
+              WHEN "tickets"."opened_at" < CAST('2024-02-01 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-01-30 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 29
+                  ELSE 30
+                END
+                ELSE 31
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-02-03 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-02-02 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 32
+                  ELSE 33
+                END
+                ELSE 34
+              END
+            END
+          END
+          ELSE CASE
+            WHEN "tickets"."opened_at" < CAST('2024-02-10 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "tickets"."opened_at" < CAST('2024-02-07 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-02-06 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-02-05 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 35
+                  ELSE 36
+                END
+                ELSE 37
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-02-09 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-02-08 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 38
+                  ELSE 39
+                END
+                ELSE 40
+              END
+            END
+            ELSE CASE
+              WHEN "tickets"."opened_at" < CAST('2024-02-13 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-02-12 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-02-11 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 41
+                  ELSE 42
+                END
+                ELSE 43
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-02-14 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN 44
+                ELSE 45
+              END
+            END
+          END
+        END
+      END
+      WHEN "tickets"."opened_at" >= CAST('2024-02-15 23:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CASE
+        WHEN "tickets"."opened_at" < CAST('2024-03-09 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "tickets"."opened_at" < CAST('2024-02-27 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "tickets"."opened_at" < CAST('2024-02-21 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "tickets"."opened_at" < CAST('2024-02-18 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-02-17 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-02-16 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 46
+                  ELSE 47
+                END
+                ELSE 48
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-02-20 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-02-19 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 49
+                  ELSE 50
+                END
+                ELSE 51
+              END
+            END
+            ELSE CASE
+              WHEN "tickets"."opened_at" < CAST('2024-02-24 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-02-23 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-02-22 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 52
+                  ELSE 53
+                END
+                ELSE 54
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-02-26 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 55
+                  ELSE 56
+                END
+                ELSE 57
+              END
+            END
+          END
+          ELSE CASE
+            WHEN "tickets"."opened_at" < CAST('2024-03-04 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "tickets"."opened_at" < CAST('2024-03-01 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-02-28 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 58
+                  ELSE 59
+                END
+                ELSE 60
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-03-02 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 61
+                  ELSE 62
+                END
+                ELSE 63
+              END
+            END
+            ELSE CASE
+              WHEN "tickets"."opened_at" < CAST('2024-03-07 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-06 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-03-05 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 64
+                  ELSE 65
+                END
+                ELSE 66
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-08 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN 67
+                ELSE 68
+              END
+            END
+          END
+        END
+        ELSE CASE
+          WHEN "tickets"."opened_at" < CAST('2024-03-20 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "tickets"."opened_at" < CAST('2024-03-15 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "tickets"."opened_at" < CAST('2024-03-12 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-11 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 69
+                  ELSE 70
+                END
+                ELSE 71
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-03-13 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 72
+                  ELSE 73
+                END
+                ELSE 74
+              END
+            END
+            ELSE CASE
+              WHEN "tickets"."opened_at" < CAST('2024-03-18 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-03-16 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 75
+                  ELSE 76
+                END
+                ELSE 77
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-19 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN 78
+                ELSE 79
+              END
+            END
+          END
+          ELSE CASE
+            WHEN "tickets"."opened_at" < CAST('2024-03-26 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "tickets"."opened_at" < CAST('2024-03-23 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-22 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-03-21 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 80
+                  ELSE 81
+                END
+                ELSE 82
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-25 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 83
+                  ELSE 84
+                END
+                ELSE 85
+              END
+            END
+            ELSE CASE
+              WHEN "tickets"."opened_at" < CAST('2024-03-29 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-28 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-03-27 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 86
+                  ELSE 87
+                END
+                ELSE 88
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-30 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN 89
+                ELSE 90
+              END
+            END
+          END
+        END
+      END
+    END AS period,
     COUNT(*) AS a2
   FROM src_tickets AS "tickets"
-  JOIN l2_spine
-    ON "tickets"."opened_at" >= l2_spine.period_start
-    AND "tickets"."opened_at" < l2_spine.period_end
   WHERE
     "tickets"."opened_at" >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
     AND "tickets"."opened_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
   GROUP BY
-    l2_spine.period
+    CASE
+      WHEN "tickets"."opened_at" < CAST('2024-02-15 23:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CASE
+        WHEN "tickets"."opened_at" < CAST('2024-01-23 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "tickets"."opened_at" < CAST('2024-01-12 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "tickets"."opened_at" < CAST('2024-01-06 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "tickets"."opened_at" < CAST('2024-01-03 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-02 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-01-01 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 0
+                  ELSE 1
+                END
+                ELSE 2
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-05 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-01-04 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 3
+                  ELSE 4
+                END
+                ELSE 5
+              END
+            END
+            ELSE CASE
+              WHEN "tickets"."opened_at" < CAST('2024-01-09 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-08 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-01-07 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 6
+                  ELSE 7
+                END
+                ELSE 8
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-11 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-01-10 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 9
+                  ELSE 10
+                END
+                ELSE 11
+              END
+            END
+          END
+          ELSE CASE
+            WHEN "tickets"."opened_at" < CAST('2024-01-18 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "tickets"."opened_at" < CAST('2024-01-15 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-14 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-01-13 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 12
+                  ELSE 13
+                END
+                ELSE 14
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-17 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-01-16 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 15
+                  ELSE 16
+                END
+                ELSE 17
+              END
+            END
+            ELSE CASE
+              WHEN "tickets"."opened_at" < CAST('2024-01-21 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-20 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-01-19 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 18
+                  ELSE 19
+                END
+                ELSE 20
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-22 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN 21
+                ELSE 22
+              END
+            END
+          END
+        END
+        ELSE CASE
+          WHEN "tickets"."opened_at" < CAST('2024-02-04 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "tickets"."opened_at" < CAST('2024-01-29 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "tickets"."opened_at" < CAST('2024-01-26 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-25 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-01-24 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 23
+                  ELSE 24
+                END
+                ELSE 25
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-28 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-01-27 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 26
+                  ELSE 27
+                END
+                ELSE 28
+              END
+            END
+            ELSE CASE
+              WHEN "tickets"."opened_at" < CAST('2024-02-01 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-01-30 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 29
+                  ELSE 30
+                END
+                ELSE 31
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-02-03 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-02-02 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 32
+                  ELSE 33
+                END
+                ELSE 34
+              END
+            END
+          END
+          ELSE CASE
+            WHEN "tickets"."opened_at" < CAST('2024-02-10 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "tickets"."opened_at" < CAST('2024-02-07 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-02-06 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-02-05 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 35
+                  ELSE 36
+                END
+                ELSE 37
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-02-09 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-02-08 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 38
+                  ELSE 39
+                END
+                ELSE 40
+              END
+            END
+            ELSE CASE
+              WHEN "tickets"."opened_at" < CAST('2024-02-13 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-02-12 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-02-11 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 41
+                  ELSE 42
+                END
+                ELSE 43
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-02-14 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN 44
+                ELSE 45
+              END
+            END
+          END
+        END
+      END
+      WHEN "tickets"."opened_at" >= CAST('2024-02-15 23:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CASE
+        WHEN "tickets"."opened_at" < CAST('2024-03-09 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "tickets"."opened_at" < CAST('2024-02-27 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "tickets"."opened_at" < CAST('2024-02-21 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "tickets"."opened_at" < CAST('2024-02-18 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-02-17 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-02-16 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 46
+                  ELSE 47
+                END
+                ELSE 48
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-02-20 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-02-19 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 49
+                  ELSE 50
+                END
+                ELSE 51
+              END
+            END
+            ELSE CASE
+              WHEN "tickets"."opened_at" < CAST('2024-02-24 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-02-23 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-02-22 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 52
+                  ELSE 53
+                END
+                ELSE 54
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-02-26 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 55
+                  ELSE 56
+                END
+                ELSE 57
+              END
+            END
+          END
+          ELSE CASE
+            WHEN "tickets"."opened_at" < CAST('2024-03-04 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "tickets"."opened_at" < CAST('2024-03-01 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-02-28 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 58
+                  ELSE 59
+                END
+                ELSE 60
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-03-02 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 61
+                  ELSE 62
+                END
+                ELSE 63
+              END
+            END
+            ELSE CASE
+              WHEN "tickets"."opened_at" < CAST('2024-03-07 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-06 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-03-05 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 64
+                  ELSE 65
+                END
+                ELSE 66
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-08 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN 67
+                ELSE 68
+              END
+            END
+          END
+        END
+        ELSE CASE
+          WHEN "tickets"."opened_at" < CAST('2024-03-20 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "tickets"."opened_at" < CAST('2024-03-15 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "tickets"."opened_at" < CAST('2024-03-12 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-11 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 69
+                  ELSE 70
+                END
+                ELSE 71
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-03-13 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 72
+                  ELSE 73
+                END
+                ELSE 74
+              END
+            END
+            ELSE CASE
+              WHEN "tickets"."opened_at" < CAST('2024-03-18 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-03-16 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 75
+                  ELSE 76
+                END
+                ELSE 77
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-19 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN 78
+                ELSE 79
+              END
+            END
+          END
+          ELSE CASE
+            WHEN "tickets"."opened_at" < CAST('2024-03-26 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "tickets"."opened_at" < CAST('2024-03-23 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-22 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-03-21 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 80
+                  ELSE 81
+                END
+                ELSE 82
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-25 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 83
+                  ELSE 84
+                END
+                ELSE 85
+              END
+            END
+            ELSE CASE
+              WHEN "tickets"."opened_at" < CAST('2024-03-29 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-28 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN CASE
+                  WHEN "tickets"."opened_at" < CAST('2024-03-27 23:00:00+00:00' AS TIMESTAMPTZ)
+                  THEN 86
+                  ELSE 87
+                END
+                ELSE 88
+              END
+              ELSE CASE
+                WHEN "tickets"."opened_at" < CAST('2024-03-30 23:00:00+00:00' AS TIMESTAMPTZ)
+                THEN 89
+                ELSE 90
+              END
+            END
+          END
+        END
+      END
+    END
 ), l2_cells AS (
   SELECT
     l2_spine.period,

@@ -39,7 +39,16 @@ WITH spine AS (
   FROM accounts
 ), scan_0 AS (
   SELECT
-    spine.period AS period,
+    CASE
+      WHEN `tickets`.`opened_at` < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN `tickets`.`opened_at` < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP)
+        THEN 0
+        ELSE 1
+      END
+      WHEN `tickets`.`opened_at` >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+      THEN 2
+    END AS period,
     `accounts`.`segment` AS d0,
     COUNT(CASE WHEN `tickets`.`nps_score` >= 9 THEN 1 END) AS a0,
     COUNT(CASE WHEN `tickets`.`nps_score` <= 6 THEN 1 END) AS a1,
@@ -72,16 +81,22 @@ WITH spine AS (
       END
     ) AS a6
   FROM src_tickets AS `tickets`
-  JOIN spine
-    ON `tickets`.`opened_at` >= spine.period_start
-    AND `tickets`.`opened_at` < spine.period_end
   LEFT JOIN src_accounts AS `accounts`
     ON `tickets`.`account_id` = `accounts`.`account_id`
   WHERE
     `tickets`.`opened_at` >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP)
     AND `tickets`.`opened_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
   GROUP BY
-    spine.period,
+    CASE
+      WHEN `tickets`.`opened_at` < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN `tickets`.`opened_at` < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP)
+        THEN 0
+        ELSE 1
+      END
+      WHEN `tickets`.`opened_at` >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+      THEN 2
+    END,
     `accounts`.`segment`
 ), combos AS (
   SELECT DISTINCT

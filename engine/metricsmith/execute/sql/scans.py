@@ -10,6 +10,7 @@ window holds a period end (of the query's grain) it is in force at.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ from metricsmith.execute.sql.expressions import ExpressionCompiler, paren
 from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.names import ENTITY, dimension_column, source_cte
 from metricsmith.execute.sql.scalar_functions import truncate_to
-from metricsmith.execute.sql.spine import PERIOD, PERIOD_END, PERIOD_START, LevelSpine
+from metricsmith.execute.sql.spine import PERIOD, PERIOD_END, LevelSpine
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type
 from metricsmith.plan.nodes import (
@@ -79,7 +80,7 @@ class ScanCompiler:
 
     def select(self) -> exp.Select:
         scan = self.scan
-        period = self._spine(PERIOD)
+        period = self.period()
         keys = self.grouping_keys()
         aggregates = AggregateCompiler(self.dialect, self.compilation.aggregate_functions)
         outputs = [exp.alias_(period, PERIOD), *(exp.alias_(k, n) for n, k in keys)]
@@ -92,7 +93,7 @@ class ScanCompiler:
         # Periods first: engines keep a LEFT JOIN where it is written, and placing the rows
         # before following links lets the range filter shrink them first (DuckDB: 1.35x).
         query = self._linked_and_filtered(self.placed(exp.select(*outputs).from_(root)), keys)
-        return query.group_by(period, *(k for _, k in keys))
+        return query.group_by(period.copy(), *(k.copy() for _, k in keys))
 
     def ranged_rows(self, periods: int) -> exp.Select:
         """Each row with the range of the level's `periods` it counts in (ranges.py) and, for
@@ -214,21 +215,39 @@ class ScanCompiler:
             return self.dialect.midnight(value, self.plan.calendar.timezone)
         return value
 
+    def _counts_once(self) -> bool:
+        """Whether each row counts in at most one period: an event without a window, in a
+        level with periods."""
+        assert self.spine is not None, "placing rows needs the level's periods"
+        timeline = self.spine.timeline
+        return (
+            isinstance(self.scan.time, EventTime)
+            and self.scan.window is None
+            and timeline.bounds is not None
+        )
+
+    def period(self) -> exp.Expression:
+        """The period a row counts in: the spine's, or for an event counting in one period
+        its position among the periods' inner boundaries (ranges.py), computed per row
+        rather than found by a range join to the spine (DuckDB: 5x faster for up to a few
+        hundred periods)."""
+        if not self._counts_once():
+            return self._spine(PERIOD)
+        assert isinstance(self.scan.time, EventTime) and self.spine is not None
+        inner = self.spine.timeline.bounds[1:-1]
+        return ranges.position(self.time_value(self.scan.time.column), inner, self.dialect)
+
     def placed(self, query: exp.Select) -> exp.Select:
-        """The rows joined to the periods they count in."""
+        """The rows joined to the periods they count in (an event counting in one period
+        needs only the range's bounds, among the filters)."""
         scan = self.scan
         assert self.spine is not None, "placing rows needs the level's periods"
         end = self._spine(PERIOD_END)
-        periods = self.spine.timeline.bounds is not None
         match scan.time:
+            case EventTime() if self._counts_once():
+                return query  # the range's bounds are among the filters (`pushdown`)
             case EventTime(column=column) if scan.window is not None:
                 condition = self.in_window(self.time_value(column))
-            case EventTime(column=column) if periods:
-                time = self.time_value(column)
-                start = self._spine(PERIOD_START)
-                condition = exp.and_(
-                    exp.GTE(this=time, expression=start), exp.LT(this=time, expression=end)
-                )
             case StateTime(start=valid_from, end=valid_to) if scan.window and self.spine.grain:
                 condition = self.in_force_in_window(valid_from, valid_to)
             case StateTime(start=valid_from, end=valid_to):
@@ -317,18 +336,32 @@ class ScanCompiler:
 
     def pushdown(self) -> list[exp.Expression]:
         """The read's time range as a plain filter on the root, so the engine can skip files
-        and row groups (the spine join decides which rows count)."""
-        time_range = self.read.time_range
-        if time_range is None:
-            return []
-        time = self.time_value(time_range.column)
+        and row groups (the spine join decides which rows count), and the level's range
+        for events placed without a join."""
         conditions = []
-        if time_range.start is not None:
-            literal = self.dialect.instant_literal(time_range.start)
-            conditions.append(exp.GTE(this=time, expression=literal))
-        if time_range.end is not None:
-            literal = self.dialect.instant_literal(time_range.end)
-            conditions.append(exp.LT(this=time, expression=literal))
+        time_range = self.read.time_range
+        if time_range is not None:
+            time = self.time_value(time_range.column)
+            conditions += self._within(time, time_range.start, time_range.end)
+        if self.spine is not None and self._counts_once():
+            assert isinstance(self.scan.time, EventTime)
+            bounds = self.spine.timeline.bounds
+            assert bounds is not None
+            first, last = (from_epoch_micros(int(b)) for b in (bounds[0], bounds[-1]))
+            conditions += self._within(self.time_value(self.scan.time.column), first, last)
+        return list(dict.fromkeys(conditions))  # the read's range is often the level's
+
+    def _within(
+        self, time: exp.Expression, start: dt.datetime | None, end: dt.datetime | None
+    ) -> list[exp.Expression]:
+        """`start <= time < end`, as separate conditions (either bound may be open)."""
+        conditions: list[exp.Expression] = []
+        if start is not None:
+            literal = self.dialect.instant_literal(start)
+            conditions.append(exp.GTE(this=time.copy(), expression=literal))
+        if end is not None:
+            literal = self.dialect.instant_literal(end)
+            conditions.append(exp.LT(this=time.copy(), expression=literal))
         return conditions
 
 
