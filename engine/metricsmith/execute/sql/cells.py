@@ -117,11 +117,11 @@ def cells(
     query = exp.select(*outputs).from_(spine.name)
     if pruned:
         kept = exp.GTE(this=spine.column(PERIOD), expression=exp.column(KEEP_FROM, table=units))
-        query = query.join(units, on=kept)
+        query = query.join(units, on=kept, copy=False)
     elif keys:
-        query = query.join(units, join_type="cross")
+        query = query.join(units, join_type="cross", copy=False)
     for table, condition in query_joins:
-        query = query.join(table, on=condition, join_type="left")
+        query = query.join(table, on=condition, join_type="left", copy=False)
     return query
 
 

@@ -4,6 +4,8 @@ runs it (execute/arrow/levels.py).
 For each level, children first (their results are combined into this level's cells):
 
     <l>spine            the level's periods (spine.py)
+    <l>spine_ends       the level's period ends as a lookup table, when there are too many
+    <l>spine_window_<j>_starts  for a CASE tree (positions.py); the same for window starts
     <l>scan_<i>         one grouped pass per scan (scans.py); a windowed pass of counts and
                         integer sums sums the changes of <l>scan_<i>_rows instead (ranges.py)
     <l>first_changes    where each member's running totals first change (members.py)
@@ -59,6 +61,7 @@ from metricsmith.execute.sql.names import (
     LevelNames,
     dimension_column,
 )
+from metricsmith.execute.sql.positions import Boundaries
 from metricsmith.execute.sql.scans import ScanCompiler
 from metricsmith.execute.sql.spine import (
     LABEL,
@@ -84,6 +87,8 @@ class LevelCompiler:
         self.reads = {read.source: read for read in plan.reads}
         self.ctes: list[tuple[str, exp.Expression]] = []
         self._numbers = itertools.count(1)
+        #: The lookup tables already among the CTEs.
+        self._lookups: set[str] = set()
         self.cohort_label = (
             None if plan.cohort_dimension is None else plan.dimensions[plan.cohort_dimension]
         )
@@ -137,6 +142,7 @@ class LevelCompiler:
                     first = names.first_changes
                     self.ctes.append((first, first_changes(parts)))
                 pruning = Pruning(reach=level.extension, first_changes=first)
+            self._lookup(level_spine.ends())
             body = members_select(
                 plan, level.members, self.reads, compilation, level_spine, pruning
             )
@@ -166,12 +172,23 @@ class LevelCompiler:
         self, scanner: ScanCompiler, index: int, names: LevelNames, level_spine: LevelSpine
     ) -> list[tuple[str, exp.Expression]]:
         """A windowed pass from its rows' ranges: its rows, and its changes per period."""
+        window = scanner.scan.window
+        assert window is not None
+        self._lookup(level_spine.ends())
+        if window.kind != "all_time":
+            self._lookup(level_spine.starts(window))
         periods = level_spine.timeline.count
         rows = names.scan_rows(index)
         keys = scanner.key_names()
         weights = [fused.name for fused in scanner.scan.aggregates]
         changes = ranges.deltas(rows, keys, weights, periods, self.compilation.dialect)
         return [(rows, scanner.ranged_rows(periods)), (names.scan(index), changes)]
+
+    def _lookup(self, boundaries: Boundaries) -> None:
+        """Adds the lookup table of boundaries too many for a CASE tree, once per level."""
+        if boundaries.joined and boundaries.lookup not in self._lookups:
+            self._lookups.add(boundaries.lookup)
+            self.ctes.append((boundaries.lookup, boundaries.table(self.compilation.dialect)))
 
     def _child(self, child: PerLevel, parent: Level, parent_timeline: Timeline) -> Part:
         """Compiles a child level and the combination of its `per` aggregates, as a part of

@@ -4,7 +4,7 @@ One row per row of the source: its key as the entity, its row-dimension values, 
 of the level's periods it exists in. An entity is in a cell's entity set when it passes the
 query's filters and exists by the end of the cell's period (`time < end`; an entity without a
 time never does), as in the Arrow executor (execute/arrow/members.py): that first period is
-where the level's period ends pass its time (`ranges.position`), or never (the number of
+where the level's period ends pass its time (positions.py), or never (the number of
 periods) when it fails the filters.
 """
 
@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 from attrs import frozen
 from sqlglot import exp
 
-from metricsmith.execute.sql import ranges
 from metricsmith.execute.sql.dialects import number
 from metricsmith.execute.sql.names import ENTITY, dimension_column
+from metricsmith.execute.sql.positions import locate
 from metricsmith.execute.sql.scans import ScanCompiler
 from metricsmith.execute.sql.spine import PERIOD, LevelSpine
 from metricsmith.execute.sql.unions import union
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from metricsmith.execute.sql.compiler import Compilation
 
 EXISTS_FROM, KEEP_FROM = "exists_from", "keep_from"
+_SINCE = "member_since"
 
 
 def members_select(
@@ -43,6 +44,7 @@ def members_select(
     from which period on its cells can matter."""
     # The members' rows are read like a scan's: the same aliases, links and row formulas.
     scanner = ScanCompiler(plan, members.as_scan(), reads, compilation)
+    query = exp.select().from_(scanner.root())
     key = exp.column(members.key, table=members.source, quoted=True)
     outputs = [exp.alias_(key, ENTITY)]
     outputs += [
@@ -54,7 +56,7 @@ def members_select(
     if members.time is not None:
         since = scanner.time_value(members.time)
         passes.append(exp.Not(this=exp.Is(this=since, expression=exp.Null())))
-        first = ranges.position(since, spine.timeline.ends, compilation.dialect)
+        query, first = locate(query, since, spine.ends(), _SINCE, compilation.dialect)
     periods = spine.timeline.count
     if passes:
         condition = exp.Coalesce(this=exp.and_(*passes), expressions=[exp.false()])
@@ -62,13 +64,14 @@ def members_select(
     outputs.append(exp.alias_(first, EXISTS_FROM))
     if pruning is not None:
         outputs.append(exp.alias_(_keep_from(first, pruning, periods), KEEP_FROM))
-    query = exp.select(*outputs).from_(scanner.root())
+    query = query.select(*outputs, copy=False)
     if pruning is not None and pruning.first_changes is not None:
         table = pruning.first_changes
         same = exp.EQ(this=exp.column(ENTITY, table=table), expression=key.copy())
-        query = query.join(table, on=same, join_type="left")
+        query = query.join(table, on=same, join_type="left", copy=False)
     for join in members.joins:
-        query = query.join(scanner.joined(join), on=scanner.join_condition(join), join_type="left")
+        joined, on = scanner.joined(join), scanner.join_condition(join)
+        query = query.join(joined, on=on, join_type="left", copy=False)
     return query
 
 

@@ -10,7 +10,7 @@ pass's deltas per period), and the level's formulas read the running total along
 (formulas.py). Two rows per source row, whatever the window's length.
 
 The ranges come from each row's instants placed among the level's period ends and window
-starts, numbered as `searchsorted(..., side="right")` numbers them (`position`):
+starts, numbered as `searchsorted(..., side="right")` numbers them (positions.py):
 
 - an event at t counts at the period ends e with window start <= t < e: from the first end
   after t to the last period whose window starts at or before t (the last period for an
@@ -31,7 +31,6 @@ from metricsmith.execute.sql.dialects import SqlDialect, number
 from metricsmith.execute.sql.spine import PERIOD, LevelSpine
 from metricsmith.model.types import Type
 from metricsmith.plan.nodes import EventTime, FusedAggregate, SourceScan, StateTime
-from metricsmith.plan.periods import from_epoch_micros
 
 FIRST, LAST = "first_period", "last_period"
 
@@ -57,35 +56,6 @@ def can_range(scan: SourceScan, spine: LevelSpine, identifiers: bool) -> bool:
     return isinstance(scan.time, EventTime | StateTime) and all(
         is_additive(fused) for fused in scan.aggregates
     )
-
-
-def position(
-    instant: exp.Expression, boundaries: Sequence[int], dialect: SqlDialect
-) -> exp.Expression:
-    """`searchsorted(boundaries, instant, side="right")`: how many boundaries (µs,
-    non-decreasing) lie at or before the instant, null for a null instant.
-
-    A balanced CASE: log2(n) comparisons per row and no join. A lookup table joined on
-    `lo <= t < hi` made DuckDB sort every row against it (a range join), which took more
-    than half the revenue benchmark's time."""
-
-    def literal(index: int) -> exp.Expression:
-        return dialect.instant_literal(from_epoch_micros(int(boundaries[index])))
-
-    def count(low: int, high: int) -> exp.Expression:
-        if low == high:
-            return number(low)
-        middle = (low + high) // 2
-        before = exp.LT(this=instant.copy(), expression=literal(middle))
-        return exp.Case().when(before, count(low, middle)).else_(count(middle + 1, high))
-
-    if not len(boundaries):
-        return exp.Case().when(exp.Not(this=exp.Is(this=instant, expression=exp.Null())), number(0))
-    middle, high = len(boundaries) // 2, len(boundaries)
-    # Spelled out at the root only, so a null instant matches neither branch.
-    before = exp.LT(this=instant.copy(), expression=literal(middle))
-    after = exp.GTE(this=instant.copy(), expression=literal(middle))
-    return exp.Case().when(before, count(0, middle)).when(after, count(middle + 1, high))
 
 
 def deltas(

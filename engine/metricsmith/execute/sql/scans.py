@@ -23,8 +23,9 @@ from metricsmith.execute.sql.dialects import number
 from metricsmith.execute.sql.expressions import ExpressionCompiler, paren
 from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.names import ENTITY, dimension_column, source_cte
+from metricsmith.execute.sql.positions import TREE_LIMIT, locate, position
 from metricsmith.execute.sql.scalar_functions import truncate_to
-from metricsmith.execute.sql.spine import PERIOD, PERIOD_END, LevelSpine
+from metricsmith.execute.sql.spine import PERIOD, PERIOD_END, PERIOD_START, LevelSpine
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type
 from metricsmith.plan.nodes import (
@@ -93,7 +94,7 @@ class ScanCompiler:
         # Periods first: engines keep a LEFT JOIN where it is written, and placing the rows
         # before following links lets the range filter shrink them first (DuckDB: 1.35x).
         query = self._linked_and_filtered(self.placed(exp.select(*outputs).from_(root)), keys)
-        return query.group_by(period.copy(), *(k.copy() for _, k in keys))
+        return query.group_by(period.copy(), *(k.copy() for _, k in keys), copy=False)
 
     def ranged_rows(self, periods: int) -> exp.Select:
         """Each row with the range of the level's `periods` it counts in (ranges.py) and, for
@@ -102,29 +103,27 @@ class ScanCompiler:
         assert spine is not None and scan.window is not None
         dialect = self.dialect
         keys = self.grouping_keys()
-        ends = spine.timeline.ends
         match scan.time:
             case EventTime(column=column):
                 time = self.time_value(column)
-                root = self.root()
-                first = ranges.position(time, ends, dialect)
+                query = exp.select().from_(self.root())
+                query, first = locate(query, time, spine.ends(), _FIRST, dialect)
                 last: exp.Expression = number(periods - 1)
                 if scan.window.kind != "all_time":
-                    starts = spine.window_starts[spine.windows.index(scan.window)]
-                    last = exp.Sub(
-                        this=ranges.position(time, starts, dialect), expression=number(1)
-                    )
+                    query, start = locate(query, time, spine.starts(scan.window), _LAST, dialect)
+                    last = exp.Sub(this=start, expression=number(1))
             case StateTime(start=valid_from, end=valid_to):
                 start, stop = self.time_value(valid_from), self.time_value(valid_to)
-                root = self.root_with_last_end(before_first=True)
-                first = ranges.position(start, ends, dialect)
+                query = exp.select().from_(self.root_with_last_end(before_first=True))
+                query, first = locate(query, start, spine.ends(), _FIRST, dialect)
+                query, after = locate(query, stop, spine.ends(), _LAST, dialect)
                 last_end = exp.column(LAST_END, table=self.aliases[()], quoted=True)
                 # In force at some period end: still in force, or ended after a period end
                 # (of the level, or of the grain before the level's first) after its start.
                 ever = exp.or_(
                     exp.Is(this=stop, expression=exp.Null()),
                     exp.GT(this=last_end, expression=start),
-                    exp.GT(this=ranges.position(stop, ends, dialect), expression=first.copy()),
+                    exp.GT(this=after, expression=first.copy()),
                 )
                 last = exp.Case().when(ever, number(periods - 1)).else_(number(-1))
             case _:
@@ -132,7 +131,7 @@ class ScanCompiler:
         outputs = [exp.alias_(first, ranges.FIRST), exp.alias_(last, ranges.LAST)]
         outputs += [exp.alias_(k, n) for n, k in keys]
         outputs += [exp.alias_(self._weight(f.aggregate), f.name) for f in scan.aggregates]
-        return self._linked_and_filtered(exp.select(*outputs).from_(root), keys)
+        return self._linked_and_filtered(query.select(*outputs, copy=False), keys)
 
     def _weight(self, node: b.BAggregate) -> exp.Expression:
         """What one row adds to an additive aggregate: 1 or 0 for a count, its value for a sum
@@ -167,12 +166,14 @@ class ScanCompiler:
         """The rows with their links joined, the read's time range and the query's filters
         applied, and rows naming no entity dropped."""
         for join in self.scan.joins:
-            query = query.join(self.joined(join), on=self.join_condition(join), join_type="left")
+            query = query.join(
+                self.joined(join), on=self.join_condition(join), join_type="left", copy=False
+            )
         conditions = [*self.pushdown(), *(self.rows.compile(f) for f in self.scan.filters)]
         if self.scan.entity is not None:  # a row naming no entity belongs to none
             entity = keys[-1][1]
             conditions.append(exp.Not(this=exp.Is(this=entity, expression=exp.Null())))
-        return query.where(exp.and_(*conditions)) if conditions else query
+        return query.where(exp.and_(*conditions), copy=False) if conditions else query
 
     def entity_value(self, node: b.BExpr) -> exp.Expression:
         """Which entity a row belongs to, as the level's entities are typed."""
@@ -216,26 +217,26 @@ class ScanCompiler:
         return value
 
     def _counts_once(self) -> bool:
-        """Whether each row counts in at most one period: an event without a window, in a
-        level with periods."""
+        """Whether each row counts in at most one period, found without a join: an event
+        without a window, in a level with periods few enough for a CASE tree."""
         assert self.spine is not None, "placing rows needs the level's periods"
         timeline = self.spine.timeline
         return (
             isinstance(self.scan.time, EventTime)
             and self.scan.window is None
             and timeline.bounds is not None
+            and len(timeline.bounds) - 2 <= TREE_LIMIT
         )
 
     def period(self) -> exp.Expression:
         """The period a row counts in: the spine's, or for an event counting in one period
         its position among the periods' inner boundaries (ranges.py), computed per row
-        rather than found by a range join to the spine (DuckDB: 5x faster for up to a few
-        hundred periods)."""
+        rather than found by a range join to the spine (DuckDB: 5x faster)."""
         if not self._counts_once():
             return self._spine(PERIOD)
         assert isinstance(self.scan.time, EventTime) and self.spine is not None
         inner = self.spine.timeline.bounds[1:-1]
-        return ranges.position(self.time_value(self.scan.time.column), inner, self.dialect)
+        return position(self.time_value(self.scan.time.column), inner, self.dialect)
 
     def placed(self, query: exp.Select) -> exp.Select:
         """The rows joined to the periods they count in (an event counting in one period
@@ -248,6 +249,12 @@ class ScanCompiler:
                 return query  # the range's bounds are among the filters (`pushdown`)
             case EventTime(column=column) if scan.window is not None:
                 condition = self.in_window(self.time_value(column))
+            case EventTime(column=column) if self.spine.timeline.bounds is not None:
+                time = self.time_value(column)
+                condition = exp.and_(
+                    exp.GTE(this=time, expression=self._spine(PERIOD_START)),
+                    exp.LT(this=time.copy(), expression=end),
+                )
             case StateTime(start=valid_from, end=valid_to) if scan.window and self.spine.grain:
                 condition = self.in_force_in_window(valid_from, valid_to)
             case StateTime(start=valid_from, end=valid_to):
@@ -256,8 +263,8 @@ class ScanCompiler:
                     _open_or_from(self.time_value(valid_to), end),
                 )
             case _:
-                return query.join(exp.to_table(self.spine.name), join_type="cross")
-        return query.join(exp.to_table(self.spine.name), on=condition)
+                return query.join(exp.to_table(self.spine.name), join_type="cross", copy=False)
+        return query.join(exp.to_table(self.spine.name), on=condition, copy=False)
 
     def window_start(self) -> exp.Expression:
         assert self.scan.window is not None and self.spine is not None
@@ -365,6 +372,8 @@ class ScanCompiler:
         return conditions
 
 
+#: The aliases of a ranged row's lookups (positions.py): where its range starts and ends.
+_FIRST, _LAST = "range_first", "range_last"
 #: The column a state row's last period end (at or before its end) is computed in.
 LAST_END = "metricsmith_last_end"
 

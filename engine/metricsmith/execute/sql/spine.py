@@ -19,6 +19,7 @@ from sqlglot import exp
 from metricsmith.check.checked import Calendar
 from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.sql.dialects import SqlDialect, number
+from metricsmith.execute.sql.positions import Boundaries
 from metricsmith.plan.nodes import WindowSpec
 from metricsmith.plan.periods import from_epoch_micros, window_starts_at
 
@@ -80,6 +81,17 @@ class LevelSpine:
 
     def window_start(self, window: WindowSpec) -> exp.Column:
         return self.column(window_column(self.windows.index(window)))
+
+    def ends(self) -> Boundaries:
+        """The period ends, for placing rows among them (positions.py)."""
+        return Boundaries(tuple(int(end) for end in self.timeline.ends), f"{self.name}_ends")
+
+    def starts(self, window: WindowSpec) -> Boundaries:
+        """Where a window (not an all-time one) starts at each period end."""
+        index = self.windows.index(window)
+        starts = self.window_starts[index]
+        assert None not in starts, "an all-time window has no starts"
+        return Boundaries(tuple(int(s) for s in starts), f"{self.name}_{window_column(index)}s")
 
 
 def spine(level: LevelSpine, dialect: SqlDialect) -> exp.Select:

@@ -1,5 +1,6 @@
-"""`ranges.position` places instants among period boundaries exactly as
-`numpy.searchsorted(..., side="right")` does, on DuckDB and in every dialect's SQL."""
+"""Positions among period boundaries (positions.py) are `numpy.searchsorted(...,
+side="right")`, as a CASE tree for a few boundaries and as a lookup join for many, on DuckDB
+and in every dialect's SQL."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sqlglot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from metricsmith.execute.sql import DIALECTS
-from metricsmith.execute.sql.ranges import position
+from metricsmith.execute.sql.positions import TREE_LIMIT, Boundaries, locate, position
 from metricsmith.plan.periods import epoch_micros, from_epoch_micros
 from sqlglot import exp
 
@@ -23,17 +24,20 @@ _BASE = epoch_micros(dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
 def _positions(boundaries: list[int], instants: list[int | None]) -> list[int | None]:
     """The positions DuckDB computes for the instants (µs), one query for all of them."""
     dialect = DIALECTS["duckdb"]
-    column = exp.column("t")
     rows = [
         (dialect.instant_literal(from_epoch_micros(t)) if t is not None else exp.Null(),)
         for t in instants
     ] or [(exp.Null(),)]
-    values = exp.values(rows, alias="instants", columns=["t"])
-    query = exp.select(exp.alias_(position(column, boundaries, dialect), "p")).from_(values)
+    found = exp.select().from_(exp.values(rows, alias="instants", columns=["t"]))
+    ends = Boundaries(tuple(boundaries), "ends")
+    found, place = locate(found, exp.column("t", table="instants"), ends, "placed", dialect)
+    query = found.select(exp.alias_(place, "p")).order_by(exp.column("t", table="instants"))
+    if ends.joined:
+        query = query.with_("ends", as_=ends.table(dialect))
     with duckdb.connect() as connection:
         connection.execute("SET TimeZone = 'UTC'")
-        found = [row[0] for row in connection.sql(dialect.sql(query)).fetchall()]
-    return found if instants else []
+        answer = [row[0] for row in connection.sql(dialect.sql(query)).fetchall()]
+    return answer if instants else []
 
 
 @settings(max_examples=40, deadline=None)
@@ -48,7 +52,15 @@ def test_position_is_searchsorted_right(days: list[int], probes: list[int | None
     instants += [b + shift for b in boundaries for shift in (-1, 0, 1)]
     ends = np.array(boundaries, dtype=np.int64)
     expected = [None if t is None else int(np.searchsorted(ends, t, "right")) for t in instants]
-    assert _positions(boundaries, instants) == expected
+    order = sorted(range(len(instants)), key=lambda i: (instants[i] is None, instants[i] or 0))
+    assert _positions(boundaries, instants) == [expected[i] for i in order]
+
+
+def test_many_boundaries_are_a_lookup_join_with_the_same_positions() -> None:
+    boundaries = [_BASE + d * _DAY for d in range(TREE_LIMIT + 10)]
+    assert Boundaries(tuple(boundaries), "ends").joined
+    instants = [_BASE - 1, _BASE, _BASE + 5 * _DAY + 1, boundaries[-1], boundaries[-1] + 1]
+    assert _positions(boundaries, instants) == [0, 1, 6, len(boundaries), len(boundaries)]
 
 
 def test_equal_boundaries_give_empty_intervals() -> None:
