@@ -67,10 +67,36 @@ WITH spine AS (
     CAST(SUM("subscriptions"."mrr") AS DOUBLE) AS a0
   FROM src_subscriptions AS "subscriptions"
   JOIN l1_spine
-    ON "subscriptions"."started_at" < l1_spine.period_end
-    AND (
-      "subscriptions"."ended_at" IS NULL
-      OR "subscriptions"."ended_at" >= l1_spine.period_end
+    ON l1_spine.period >= CASE
+      WHEN "subscriptions"."started_at" < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CASE
+        WHEN "subscriptions"."started_at" < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN 0
+        ELSE 1
+      END
+      WHEN "subscriptions"."started_at" >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CASE
+        WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+        THEN 2
+        ELSE 3
+      END
+    END
+    AND l1_spine.period <= COALESCE(
+      CASE
+        WHEN "subscriptions"."ended_at" < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "subscriptions"."ended_at" < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN 0
+          ELSE 1
+        END
+        WHEN "subscriptions"."ended_at" >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "subscriptions"."ended_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+          THEN 2
+          ELSE 3
+        END
+      END - 1,
+      2
     )
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)

@@ -62,10 +62,20 @@ WITH spine AS (
     CAST(SUM("subscriptions"."mrr") AS DOUBLE) AS a2
   FROM src_subscriptions AS "subscriptions"
   JOIN spine
-    ON "subscriptions"."started_at" < spine.period_end
-    AND (
-      "subscriptions"."ended_at" IS NULL
-      OR "subscriptions"."ended_at" >= spine.period_end
+    ON spine.period >= CASE
+      WHEN "subscriptions"."started_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
+      THEN 0
+      WHEN "subscriptions"."started_at" >= CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
+      THEN 1
+    END
+    AND spine.period <= COALESCE(
+      CASE
+        WHEN "subscriptions"."ended_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN 0
+        WHEN "subscriptions"."ended_at" >= CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN 1
+      END - 1,
+      0
     )
   LEFT JOIN src_accounts AS "accounts"
     ON "subscriptions"."account_id" = "accounts"."account_id"

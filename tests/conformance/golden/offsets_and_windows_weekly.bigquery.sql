@@ -64,10 +64,52 @@ WITH spine AS (
     CAST(SUM(`subscriptions`.`mrr`) AS FLOAT64) AS a0
   FROM src_subscriptions AS `subscriptions`
   JOIN spine
-    ON `subscriptions`.`started_at` < spine.period_end
-    AND (
-      `subscriptions`.`ended_at` IS NULL
-      OR `subscriptions`.`ended_at` >= spine.period_end
+    ON spine.period >= CASE
+      WHEN `subscriptions`.`started_at` < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN `subscriptions`.`started_at` < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`started_at` < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP)
+          THEN 0
+          ELSE 1
+        END
+        ELSE 2
+      END
+      WHEN `subscriptions`.`started_at` >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`started_at` < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP)
+          THEN 3
+          ELSE 4
+        END
+        ELSE 5
+      END
+    END
+    AND spine.period <= COALESCE(
+      CASE
+        WHEN `subscriptions`.`ended_at` < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`ended_at` < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP)
+          THEN CASE
+            WHEN `subscriptions`.`ended_at` < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP)
+            THEN 0
+            ELSE 1
+          END
+          ELSE 2
+        END
+        WHEN `subscriptions`.`ended_at` >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`ended_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+          THEN CASE
+            WHEN `subscriptions`.`ended_at` < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP)
+            THEN 3
+            ELSE 4
+          END
+          ELSE 5
+        END
+      END - 1,
+      4
     )
   WHERE
     `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)

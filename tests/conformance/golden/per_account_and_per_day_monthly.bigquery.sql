@@ -91,10 +91,44 @@ WITH spine AS (
     CAST(SUM(`subscriptions`.`mrr`) AS FLOAT64) AS a1
   FROM src_subscriptions AS `subscriptions`
   JOIN l1_spine
-    ON `subscriptions`.`started_at` < l1_spine.period_end
-    AND (
-      `subscriptions`.`ended_at` IS NULL
-      OR `subscriptions`.`ended_at` >= l1_spine.period_end
+    ON l1_spine.period >= CASE
+      WHEN `subscriptions`.`started_at` < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN `subscriptions`.`started_at` < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`started_at` < CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP)
+          THEN 0
+          ELSE 1
+        END
+        ELSE 2
+      END
+      WHEN `subscriptions`.`started_at` >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+        THEN 3
+        ELSE 4
+      END
+    END
+    AND l1_spine.period <= COALESCE(
+      CASE
+        WHEN `subscriptions`.`ended_at` < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`ended_at` < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP)
+          THEN CASE
+            WHEN `subscriptions`.`ended_at` < CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP)
+            THEN 0
+            ELSE 1
+          END
+          ELSE 2
+        END
+        WHEN `subscriptions`.`ended_at` >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`ended_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+          THEN 3
+          ELSE 4
+        END
+      END - 1,
+      3
     )
   WHERE
     `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
@@ -787,10 +821,52 @@ WITH spine AS (
     CAST(SUM(`subscriptions`.`mrr`) AS FLOAT64) AS a0
   FROM src_subscriptions AS `subscriptions`
   JOIN spine
-    ON `subscriptions`.`started_at` < spine.period_end
-    AND (
-      `subscriptions`.`ended_at` IS NULL
-      OR `subscriptions`.`ended_at` >= spine.period_end
+    ON spine.period >= CASE
+      WHEN `subscriptions`.`started_at` < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN `subscriptions`.`started_at` < CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`started_at` < CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMP)
+          THEN 0
+          ELSE 1
+        END
+        ELSE 2
+      END
+      WHEN `subscriptions`.`started_at` >= CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`started_at` < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+          THEN 3
+          ELSE 4
+        END
+        ELSE 5
+      END
+    END
+    AND spine.period <= COALESCE(
+      CASE
+        WHEN `subscriptions`.`ended_at` < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`ended_at` < CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP)
+          THEN CASE
+            WHEN `subscriptions`.`ended_at` < CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMP)
+            THEN 0
+            ELSE 1
+          END
+          ELSE 2
+        END
+        WHEN `subscriptions`.`ended_at` >= CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`ended_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+          THEN CASE
+            WHEN `subscriptions`.`ended_at` < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+            THEN 3
+            ELSE 4
+          END
+          ELSE 5
+        END
+      END - 1,
+      4
     )
   WHERE
     `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)

@@ -59,10 +59,44 @@ WITH spine AS (
     ) AS a1
   FROM src_subscriptions AS "subscriptions"
   JOIN spine
-    ON "subscriptions"."started_at" < spine.period_end
-    AND (
-      "subscriptions"."ended_at" IS NULL
-      OR "subscriptions"."ended_at" >= spine.period_end
+    ON spine.period >= CASE
+      WHEN "subscriptions"."started_at" < CAST('2024-09-30 22:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CASE
+        WHEN "subscriptions"."started_at" < CAST('2024-06-30 22:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+          THEN 0
+          ELSE 1
+        END
+        ELSE 2
+      END
+      WHEN "subscriptions"."started_at" >= CAST('2024-09-30 22:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CASE
+        WHEN "subscriptions"."started_at" < CAST('2024-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN 3
+        ELSE 4
+      END
+    END
+    AND spine.period <= COALESCE(
+      CASE
+        WHEN "subscriptions"."ended_at" < CAST('2024-09-30 22:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "subscriptions"."ended_at" < CAST('2024-06-30 22:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "subscriptions"."ended_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+            THEN 0
+            ELSE 1
+          END
+          ELSE 2
+        END
+        WHEN "subscriptions"."ended_at" >= CAST('2024-09-30 22:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "subscriptions"."ended_at" < CAST('2024-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN 3
+          ELSE 4
+        END
+      END - 1,
+      3
     )
   LEFT JOIN src_accounts AS "accounts"
     ON "subscriptions"."account_id" = "accounts"."account_id"
