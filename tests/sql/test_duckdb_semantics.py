@@ -335,3 +335,19 @@ def test_windows_look_back_from_each_period_end(windows):
         (1, 7, 3, 1),  # the subscription of 10-20 February is in force at no month end
         (0, 4, 4, 1),
     ]
+
+
+def test_a_callers_connection_keeps_its_settings(tickets):
+    import duckdb
+    from metricsmith.execute.sql.duckdb_engine import execute_plan_duckdb
+    from metricsmith.plan.planner import plan_query
+
+    options = {"by": (), "where": (), "grain": "month", "start": "2024-01", "end": "2024-04"}
+    query = tickets.build_query(["opened"], **options)
+    plan = plan_query(tickets.checked, query)
+    with duckdb.connect() as connection:
+        connection.execute("SET nested_loop_join_threshold = 7")
+        answer = execute_plan_duckdb(plan, tickets.checked, connection=connection)
+        setting = "SELECT current_setting('nested_loop_join_threshold')"
+        assert connection.execute(setting).fetchone()[0] == 7
+    assert answer.column("opened").to_pylist() == [2, 0, 2]
