@@ -133,12 +133,21 @@ def _running(
     context: FormulaContext,
     table: str,
 ) -> exp.Expression:
-    """The running total of a leaf's changes up to `back` periods before each cell."""
-    end = {"end": "CURRENT ROW"} if back == 0 else {"end": number(back), "end_side": "PRECEDING"}
+    """The running total of a leaf's changes up to `back` periods before each cell. One
+    period back is the total up to the cell less the cell's own change: a frame ending at
+    the current row is one streaming pass, one ending a row earlier is not (DuckDB: 0.2 s of
+    the revenue benchmark's 2.4 s on one thread)."""
+    column = exp.column(context.leaves[leaf], table=table)
+    upto = "CURRENT ROW" if back <= 1 else number(back)
+    end = {"end": upto} if back <= 1 else {"end": upto, "end_side": "PRECEDING"}
     frame = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", **end)
-    changes = exp.Sum(this=exp.column(context.leaves[leaf], table=table))
     order = exp.Order(expressions=[exp.Ordered(this=period)])
-    total = exp.Window(this=changes, partition_by=partition, order=order, spec=frame)
+    total: exp.Expression = exp.Window(
+        this=exp.Sum(this=column), partition_by=partition, order=order, spec=frame
+    )
+    if back == 1:
+        own = exp.Coalesce(this=column.copy(), expressions=[number(0)])
+        total = exp.Sub(this=total, expression=own)
     return context.dialect.cast(exp.Coalesce(this=total, expressions=[number(0)]), "bigint")
 
 
