@@ -16,13 +16,9 @@ def test_ruff_is_clean():
     ruff = shutil.which("ruff")
     if ruff is None:
         pytest.fail("ruff is part of the test extras: pip install -e '.[test]'")
-    result = subprocess.run(
-        [ruff, "check", "--output-format", "concise", "."],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    for command in (["check", "--output-format", "concise", "."], ["format", "--check", "."]):
+        result = subprocess.run([ruff, *command], cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_importing_the_package_is_light():
