@@ -230,7 +230,7 @@ class ScanCompiler:
 
     def period(self) -> exp.Expression:
         """The period a row counts in: the spine's, or for an event counting in one period
-        its position among the periods' inner boundaries (ranges.py), computed per row
+        its position among the periods' inner boundaries (positions.py), computed per row
         rather than found by a range join to the spine (DuckDB: 5x faster)."""
         if not self._counts_once():
             return self._spine(PERIOD)
