@@ -315,13 +315,6 @@ WITH spine AS (
     FROM scan_2_rows
     WHERE
       first_period <= last_period
-    UNION ALL
-    SELECT
-      last_period + 1 AS period,
-      -a2 AS a2
-    FROM scan_2_rows
-    WHERE
-      first_period <= last_period AND last_period + 1 < 5
   ) AS changes
   GROUP BY
     period

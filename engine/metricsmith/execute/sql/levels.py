@@ -181,7 +181,9 @@ class LevelCompiler:
         rows = names.scan_rows(index)
         keys = scanner.key_names()
         weights = [fused.name for fused in scanner.scan.aggregates]
-        changes = ranges.deltas(rows, keys, weights, periods, self.compilation.dialect)
+        dialect = self.compilation.dialect
+        ends_early = window.kind != "all_time"
+        changes = ranges.deltas(rows, keys, weights, periods, dialect, stops=ends_early)
         return [(rows, scanner.ranged_rows(periods)), (names.scan(index), changes)]
 
     def _lookup(self, boundaries: Boundaries) -> None:

@@ -59,30 +59,38 @@ def can_range(scan: SourceScan, spine: LevelSpine, identifiers: bool) -> bool:
 
 
 def deltas(
-    rows: str, keys: Sequence[str], weights: Sequence[str], periods: int, dialect: SqlDialect
+    rows: str,
+    keys: Sequence[str],
+    weights: Sequence[str],
+    periods: int,
+    dialect: SqlDialect,
+    *,
+    stops: bool,
 ) -> exp.Select:
     """Each weight added in the period a row's range starts and taken away in the period
-    after it ends (when that is still a period of the level), summed per (period, keys)."""
+    after it ends (when that is still a period of the level), summed per (period, keys).
+    `stops`: whether a range can end before the last period. An all-time window's cannot,
+    and leaving its empty half out lets the engine read the rows once."""
     valid = exp.LTE(this=exp.column(FIRST), expression=exp.column(LAST))
     after = exp.Add(this=exp.column(LAST), expression=number(1))
-    starts = (
+    changes: exp.Expression = (
         exp.select(exp.alias_(exp.column(FIRST), PERIOD), *keys, *weights).from_(rows).where(valid)
     )
-    stops = (
-        exp.select(
-            exp.alias_(after, PERIOD),
-            *keys,
-            *(exp.alias_(exp.Neg(this=exp.column(w)), w) for w in weights),
+    if stops:
+        taken = (
+            exp.select(
+                exp.alias_(after, PERIOD),
+                *keys,
+                *(exp.alias_(exp.Neg(this=exp.column(w)), w) for w in weights),
+            )
+            .from_(rows)
+            .where(exp.and_(valid, exp.LT(this=after.copy(), expression=number(periods))))
         )
-        .from_(rows)
-        .where(exp.and_(valid, exp.LT(this=after.copy(), expression=number(periods))))
-    )
-    changes = exp.Subquery(
-        this=exp.union(starts, stops, distinct=False), alias=exp.TableAlias(this="changes")
-    )
+        changes = exp.union(changes, taken, distinct=False)
+    source = exp.Subquery(this=changes, alias=exp.TableAlias(this="changes"))
     totals = [exp.alias_(dialect.cast(exp.Sum(this=exp.column(w)), "bigint"), w) for w in weights]
     return (
         exp.select(PERIOD, *keys, *totals)
-        .from_(changes)
+        .from_(source)
         .group_by(exp.column(PERIOD), *map(exp.column, keys))
     )

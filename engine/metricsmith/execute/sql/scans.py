@@ -23,7 +23,7 @@ from metricsmith.execute.sql.dialects import number
 from metricsmith.execute.sql.expressions import ExpressionCompiler, paren
 from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.names import ENTITY, dimension_column, source_cte
-from metricsmith.execute.sql.positions import TREE_LIMIT, locate, position
+from metricsmith.execute.sql.positions import locate, position
 from metricsmith.execute.sql.scalar_functions import truncate_to
 from metricsmith.execute.sql.spine import PERIOD, PERIOD_END, PERIOD_START, LevelSpine
 from metricsmith.model import bound as b
@@ -225,7 +225,7 @@ class ScanCompiler:
             isinstance(self.scan.time, EventTime)
             and self.scan.window is None
             and timeline.bounds is not None
-            and len(timeline.bounds) - 2 <= TREE_LIMIT
+            and not self.spine.inner().joined
         )
 
     def period(self) -> exp.Expression:
@@ -235,7 +235,7 @@ class ScanCompiler:
         if not self._counts_once():
             return self._spine(PERIOD)
         assert isinstance(self.scan.time, EventTime) and self.spine is not None
-        inner = self.spine.timeline.bounds[1:-1]
+        inner = self.spine.inner().instants
         return position(self.time_value(self.scan.time.column), inner, self.dialect)
 
     def placed(self, query: exp.Select) -> exp.Select:

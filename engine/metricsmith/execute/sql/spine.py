@@ -82,6 +82,12 @@ class LevelSpine:
     def window_start(self, window: WindowSpec) -> exp.Column:
         return self.column(window_column(self.windows.index(window)))
 
+    def inner(self) -> Boundaries:
+        """The boundaries between periods, for finding the one period an instant is in."""
+        assert self.timeline.bounds is not None, "a level without periods has no boundaries"
+        inner = tuple(int(bound) for bound in self.timeline.bounds[1:-1])
+        return Boundaries(inner, f"{self.name}_inner")
+
     def ends(self) -> Boundaries:
         """The period ends, for placing rows among them (positions.py)."""
         return Boundaries(tuple(int(end) for end in self.timeline.ends), f"{self.name}_ends")
