@@ -75,7 +75,13 @@ QUERIES = {
         "where": ['accounts.segment in ("smb", "mid")'],
     },
     "per_account_and_per_day_monthly": {
-        "metrics": ["customers", "expansion_mrr", "busiest_day_tickets", "growth_change"],
+        "metrics": [
+            "customers",
+            "expansion_mrr",
+            "returning_customers",
+            "busiest_day_tickets",
+            "growth_change",
+        ],
         "grain": "month",
         "start": "2024-01",
         "end": "2024-04",

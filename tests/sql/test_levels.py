@@ -90,3 +90,61 @@ def test_by_a_member_dimension(project):
         (dt.date(2024, 2, 1), "EU", 0),
         (dt.date(2024, 2, 1), "US", 9),
     ]
+
+
+def test_an_all_time_count_remembers_rows_that_ended_before_the_first_period(define):
+    # The per-account pass places each subscription at the month ends it is in force at and
+    # counts it once, in the first of them; a subscription that ended before the first month
+    # the level computes still counts. b1 paid in mid-2023 and returns in March 2024; b2's
+    # November subscription never reached a month end, so its February return is its first;
+    # b3 paid through December 2023 and returns in April; b4's earlier subscription was free.
+    signed_up = utc(2023, 1, 1)
+    accounts = pa.table(
+        {
+            "account_id": ["b1", "b2", "b3", "b4"],
+            "region": ["EU", "EU", "US", "US"],
+            "signed_up_at": stamps(signed_up, signed_up, signed_up, signed_up),
+        }
+    )
+    subscriptions = pa.table(
+        {
+            "account_id": ["b1", "b1", "b2", "b2", "b3", "b3", "b4", "b4"],
+            "mrr": [8, 6, 4, 4, 5, 5, 0, 3],
+            "started_at": stamps(
+                utc(2023, 5, 10),
+                utc(2024, 3, 5),
+                utc(2023, 11, 10),
+                utc(2024, 2, 10),
+                utc(2023, 12, 15),
+                utc(2024, 4, 2),
+                utc(2023, 5, 20),
+                utc(2024, 5, 3),
+            ),
+            "ended_at": stamps(
+                utc(2023, 9, 20),
+                None,
+                utc(2023, 11, 20),
+                None,
+                utc(2024, 1, 10),
+                None,
+                utc(2023, 7, 15),
+                None,
+            ),
+        }
+    )
+    text = TEXT + (
+        "metric first_time = count(per account where mrr > 0 and mrr[-1] == 0"
+        " and paid_to_date[-1] == 0)\n"
+    )
+    project = define(text, accounts=accounts, subscriptions=subscriptions)
+    table = on_both(project, ["returning", "first_time"], **MONTHS)
+    assert _values(table) == [(0, 0), (0, 1), (1, 0), (1, 0), (0, 1)]
+    # Day ends, more than a CASE tree places rows among (they are looked up): b2's November
+    # subscription was in force at some, so its return in February is not its first.
+    days = on_both(
+        project, ["returning", "first_time"], grain="day", start="2024-01-01", end="2024-06-01"
+    )
+    returns = [day for day, returning, _ in rows(days) if returning]
+    firsts = [day for day, _, first in rows(days) if first]
+    assert returns == [dt.date(2024, 2, 10), dt.date(2024, 3, 5), dt.date(2024, 4, 2)]
+    assert firsts == [dt.date(2024, 5, 3)]

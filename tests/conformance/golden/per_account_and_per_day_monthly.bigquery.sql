@@ -57,30 +57,35 @@ WITH spine AS (
     period,
     period_start,
     period_end,
+    window_0_start,
     parent_period
   FROM UNNEST([
     STRUCT(
       0 AS period,
       CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMP) AS period_start,
       CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      CAST(NULL AS TIMESTAMP) AS window_0_start,
       1 AS parent_period
     ),
     STRUCT(
       1 AS period,
       CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
       CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      CAST(NULL AS TIMESTAMP) AS window_0_start,
       2 AS parent_period
     ),
     STRUCT(
       2 AS period,
       CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
       CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      CAST(NULL AS TIMESTAMP) AS window_0_start,
       3 AS parent_period
     ),
     STRUCT(
       3 AS period,
       CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_start,
       CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP) AS period_end,
+      CAST(NULL AS TIMESTAMP) AS window_0_start,
       4 AS parent_period
     )
   ]) AS l1_spine
@@ -88,7 +93,15 @@ WITH spine AS (
   SELECT
     l1_spine.period AS period,
     `subscriptions`.`account_id` AS entity,
-    CAST(SUM(`subscriptions`.`mrr`) AS FLOAT64) AS a1
+    CAST(SUM(`subscriptions`.`mrr`) AS FLOAT64) AS a1,
+    CAST(SUM(
+      CASE
+        WHEN l1_spine.period = 0 OR `subscriptions`.`started_at` >= l1_spine.period_start
+        THEN CASE WHEN (
+          `subscriptions`.`mrr` > 0
+        ) THEN 1 ELSE 0 END
+      END
+    ) AS INT64) AS a2
   FROM src_subscriptions AS `subscriptions`
   JOIN l1_spine
     ON l1_spine.period >= CASE
@@ -136,6 +149,53 @@ WITH spine AS (
   GROUP BY
     l1_spine.period,
     `subscriptions`.`account_id`
+), l1_scan_0_openings AS (
+  SELECT
+    `subscriptions`.`account_id` AS entity,
+    CAST(SUM(CASE WHEN (
+      `subscriptions`.`mrr` > 0
+    ) THEN 1 ELSE 0 END) AS INT64) AS a2
+  FROM src_subscriptions AS `subscriptions`
+  WHERE
+    (
+      `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+      AND NOT `subscriptions`.`account_id` IS NULL
+    )
+    AND (
+      `subscriptions`.`started_at` < CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMP)
+      AND `subscriptions`.`ended_at` < CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP)
+      AND CASE
+        WHEN `subscriptions`.`ended_at` >= CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMP)
+        AND TIMESTAMP(
+          CAST(CAST(DATE_TRUNC(CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE), MONTH) AS DATE) AS DATETIME),
+          'Europe/Berlin'
+        ) < CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMP)
+        THEN CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMP)
+        ELSE TIMESTAMP(
+          CAST(CAST(DATE_TRUNC(CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE), MONTH) AS DATE) AS DATETIME),
+          'Europe/Berlin'
+        )
+      END > `subscriptions`.`started_at`
+    )
+  GROUP BY
+    `subscriptions`.`account_id`
+), l1_first_changes AS (
+  SELECT
+    entity,
+    MIN(period) AS first_change
+  FROM (
+    SELECT
+      entity,
+      period
+    FROM l1_scan_0
+    UNION ALL
+    SELECT
+      entity,
+      0 AS period
+    FROM l1_scan_0_openings
+  ) AS changes
+  GROUP BY
+    entity
 ), l1_members AS (
   SELECT
     `accounts`.`account_id` AS entity,
@@ -161,36 +221,45 @@ WITH spine AS (
       END
       ELSE 4
     END AS exists_from,
-    CASE
-      WHEN COALESCE(NOT `accounts`.`signed_up_at` IS NULL, FALSE)
-      THEN CASE
-        WHEN `accounts`.`signed_up_at` < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+    LEAST(
+      CASE
+        WHEN COALESCE(NOT `accounts`.`signed_up_at` IS NULL, FALSE)
         THEN CASE
-          WHEN `accounts`.`signed_up_at` < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP)
+          WHEN `accounts`.`signed_up_at` < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
           THEN CASE
-            WHEN `accounts`.`signed_up_at` < CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP)
-            THEN 0
-            ELSE 1
+            WHEN `accounts`.`signed_up_at` < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP)
+            THEN CASE
+              WHEN `accounts`.`signed_up_at` < CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP)
+              THEN 0
+              ELSE 1
+            END
+            ELSE 2
           END
-          ELSE 2
+          WHEN `accounts`.`signed_up_at` >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+          THEN CASE
+            WHEN `accounts`.`signed_up_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+            THEN 3
+            ELSE 4
+          END
         END
-        WHEN `accounts`.`signed_up_at` >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
-        THEN CASE
-          WHEN `accounts`.`signed_up_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
-          THEN 3
-          ELSE 4
-        END
-      END
-      ELSE 4
-    END - 1 AS keep_from
+        ELSE 4
+      END - 1,
+      COALESCE(l1_first_changes.first_change, 4)
+    ) AS keep_from,
+    COALESCE(l1_scan_0_openings.a2, 0) AS opening_a2
   FROM src_accounts AS `accounts`
+  LEFT JOIN l1_scan_0_openings
+    ON l1_scan_0_openings.entity = `accounts`.`account_id`
+  LEFT JOIN l1_first_changes
+    ON l1_first_changes.entity = `accounts`.`account_id`
 ), l1_cells AS (
   SELECT
     l1_spine.period,
     l1_spine.parent_period,
     l1_members.entity,
     l1_spine.period >= l1_members.exists_from AS in_set,
-    COALESCE(l1_scan_0.a1, 0) AS a1
+    COALESCE(l1_scan_0.a1, 0) AS a1,
+    COALESCE(l1_scan_0.a2, 0) + CASE WHEN l1_spine.period = 0 THEN l1_members.opening_a2 ELSE 0 END AS a2
   FROM l1_spine
   JOIN l1_members
     ON l1_spine.period >= l1_members.keep_from
@@ -199,7 +268,18 @@ WITH spine AS (
 ), l1_offsets_1 AS (
   SELECT
     l1_cells.*,
-    LAG(l1_cells.a1, 1) OVER (PARTITION BY l1_cells.entity ORDER BY l1_cells.period NULLS LAST) AS o0
+    LAG(l1_cells.a1, 1) OVER (PARTITION BY l1_cells.entity ORDER BY l1_cells.period NULLS LAST) AS o0,
+    CASE
+      WHEN l1_cells.period >= 1
+      THEN CAST(COALESCE(
+        SUM(l1_cells.a2) OVER (
+          PARTITION BY l1_cells.entity
+          ORDER BY l1_cells.period
+          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        ) - COALESCE(l1_cells.a2, 0),
+        0
+      ) AS INT64)
+    END AS o1
   FROM l1_cells
 ), l1_results AS (
   SELECT
@@ -213,13 +293,24 @@ WITH spine AS (
       l1_offsets_1.o0 > 0
     ) AND (
       l1_offsets_1.a1 > l1_offsets_1.o0
-    ) AS BOOL) AS p1_where
+    ) AS BOOL) AS p1_where,
+    CAST((
+      (
+        l1_offsets_1.a1 > 0
+      ) AND (
+        l1_offsets_1.o0 = 0
+      )
+    )
+    AND (
+      l1_offsets_1.o1 > 0
+    ) AS BOOL) AS p2_where
   FROM l1_offsets_1
 ), l1_per AS (
   SELECT
     l1_results.parent_period AS period,
     COUNT(CASE WHEN p0_where THEN 1 END) AS p0,
-    CAST(SUM(CASE WHEN p1_where THEN p1_body END) AS FLOAT64) AS p1
+    CAST(SUM(CASE WHEN p1_where THEN p1_body END) AS FLOAT64) AS p1,
+    COUNT(CASE WHEN p2_where THEN 1 END) AS p2
   FROM l1_results
   WHERE
     NOT l1_results.parent_period IS NULL AND l1_results.in_set
@@ -782,7 +873,7 @@ WITH spine AS (
 ), l2_scan_0 AS (
   SELECT
     l2_spine.period AS period,
-    COUNT(*) AS a2
+    COUNT(*) AS a3
   FROM src_tickets AS `tickets`
   JOIN l2_spine
     ON `tickets`.`opened_at` >= l2_spine.period_start
@@ -796,7 +887,7 @@ WITH spine AS (
   SELECT
     l2_spine.period,
     l2_spine.parent_period,
-    COALESCE(l2_scan_0.a2, 0) AS a2
+    COALESCE(l2_scan_0.a3, 0) AS a3
   FROM l2_spine
   LEFT JOIN l2_scan_0
     ON l2_scan_0.period = l2_spine.period
@@ -804,12 +895,12 @@ WITH spine AS (
   SELECT
     l2_cells.period,
     l2_cells.parent_period,
-    CAST(l2_cells.a2 AS INT64) AS p2_body
+    CAST(l2_cells.a3 AS INT64) AS p3_body
   FROM l2_cells
 ), l2_per AS (
   SELECT
     l2_results.parent_period AS period,
-    MAX(p2_body) AS p2
+    MAX(p3_body) AS p3
   FROM l2_results
   WHERE
     NOT l2_results.parent_period IS NULL
@@ -879,7 +970,8 @@ WITH spine AS (
     COALESCE(scan_0.a0, 0) AS a0,
     COALESCE(l1_per.p0, 0) AS p0,
     COALESCE(l1_per.p1, 0) AS p1,
-    l2_per.p2 AS p2
+    COALESCE(l1_per.p2, 0) AS p2,
+    l2_per.p3 AS p3
   FROM spine
   LEFT JOIN scan_0
     ON scan_0.period = spine.period
@@ -907,15 +999,17 @@ WITH spine AS (
     CAST(offsets_2.p0 AS INT64) AS m0,
     CAST(offsets_2.p1 AS FLOAT64) AS m1,
     CAST(offsets_2.p2 AS INT64) AS m2,
-    CAST(CAST(CAST(CAST(offsets_2.a0 AS FLOAT64) / NULLIF(CAST(offsets_2.o0 AS FLOAT64), 0) AS FLOAT64) - CAST(1 AS FLOAT64) AS FLOAT64) - CAST(offsets_2.o1 AS FLOAT64) AS FLOAT64) AS m3
+    CAST(offsets_2.p3 AS INT64) AS m3,
+    CAST(CAST(CAST(CAST(offsets_2.a0 AS FLOAT64) / NULLIF(CAST(offsets_2.o0 AS FLOAT64), 0) AS FLOAT64) - CAST(1 AS FLOAT64) AS FLOAT64) - CAST(offsets_2.o1 AS FLOAT64) AS FLOAT64) AS m4
   FROM offsets_2
 )
 SELECT
   results.label AS `month`,
   results.m0 AS `customers`,
   results.m1 AS `expansion_mrr`,
-  results.m2 AS `busiest_day_tickets`,
-  results.m3 AS `growth_change`
+  results.m2 AS `returning_customers`,
+  results.m3 AS `busiest_day_tickets`,
+  results.m4 AS `growth_change`
 FROM results
 WHERE
   results.period >= 2

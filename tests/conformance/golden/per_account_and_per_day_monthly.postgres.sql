@@ -56,37 +56,50 @@ WITH spine AS (
     period,
     period_start,
     period_end,
+    window_0_start,
     parent_period
   FROM (VALUES
     (
       0,
       CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMPTZ),
       CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST(NULL AS TIMESTAMPTZ),
       1
     ),
     (
       1,
       CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ),
       CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST(NULL AS TIMESTAMPTZ),
       2
     ),
     (
       2,
       CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ),
       CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ),
+      CAST(NULL AS TIMESTAMPTZ),
       3
     ),
     (
       3,
       CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ),
       CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ),
+      CAST(NULL AS TIMESTAMPTZ),
       4
-    )) AS l1_spine(period, period_start, period_end, parent_period)
+    )) AS l1_spine(period, period_start, period_end, window_0_start, parent_period)
 ), l1_scan_0 AS (
   SELECT
     l1_spine.period AS period,
     "subscriptions"."account_id" AS entity,
-    CAST(SUM("subscriptions"."mrr") AS DOUBLE PRECISION) AS a1
+    CAST(SUM("subscriptions"."mrr") AS DOUBLE PRECISION) AS a1,
+    CAST(SUM(
+      CASE
+        WHEN l1_spine.period = 0 OR "subscriptions"."started_at" >= l1_spine.period_start
+        THEN CASE WHEN (
+          "subscriptions"."mrr" > 0
+        ) THEN 1 ELSE 0 END
+      END
+    ) AS BIGINT) AS a2
   FROM src_subscriptions AS "subscriptions"
   JOIN l1_spine
     ON l1_spine.period >= CASE
@@ -134,6 +147,53 @@ WITH spine AS (
   GROUP BY
     l1_spine.period,
     "subscriptions"."account_id"
+), l1_scan_0_openings AS (
+  SELECT
+    "subscriptions"."account_id" AS entity,
+    CAST(SUM(CASE WHEN (
+      "subscriptions"."mrr" > 0
+    ) THEN 1 ELSE 0 END) AS BIGINT) AS a2
+  FROM src_subscriptions AS "subscriptions"
+  WHERE
+    (
+      "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+      AND NOT "subscriptions"."account_id" IS NULL
+    )
+    AND (
+      "subscriptions"."started_at" < CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMPTZ)
+      AND "subscriptions"."ended_at" < CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
+      AND CASE
+        WHEN "subscriptions"."ended_at" >= CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMPTZ)
+        AND CAST(CAST(DATE_TRUNC(
+          'MONTH',
+          CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE)
+        ) AS DATE) AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin' < CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMPTZ)
+        ELSE CAST(CAST(DATE_TRUNC(
+          'MONTH',
+          CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE)
+        ) AS DATE) AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin'
+      END > "subscriptions"."started_at"
+    )
+  GROUP BY
+    "subscriptions"."account_id"
+), l1_first_changes AS (
+  SELECT
+    entity,
+    MIN(period) AS first_change
+  FROM (
+    SELECT
+      entity,
+      period
+    FROM l1_scan_0
+    UNION ALL
+    SELECT
+      entity,
+      0 AS period
+    FROM l1_scan_0_openings
+  ) AS changes
+  GROUP BY
+    entity
 ), l1_members AS (
   SELECT
     "accounts"."account_id" AS entity,
@@ -159,36 +219,45 @@ WITH spine AS (
       END
       ELSE 4
     END AS exists_from,
-    CASE
-      WHEN COALESCE(NOT "accounts"."signed_up_at" IS NULL, FALSE)
-      THEN CASE
-        WHEN "accounts"."signed_up_at" < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+    LEAST(
+      CASE
+        WHEN COALESCE(NOT "accounts"."signed_up_at" IS NULL, FALSE)
         THEN CASE
-          WHEN "accounts"."signed_up_at" < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
+          WHEN "accounts"."signed_up_at" < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
           THEN CASE
-            WHEN "accounts"."signed_up_at" < CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
-            THEN 0
-            ELSE 1
+            WHEN "accounts"."signed_up_at" < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "accounts"."signed_up_at" < CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN 0
+              ELSE 1
+            END
+            ELSE 2
           END
-          ELSE 2
+          WHEN "accounts"."signed_up_at" >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "accounts"."signed_up_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+            THEN 3
+            ELSE 4
+          END
         END
-        WHEN "accounts"."signed_up_at" >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "accounts"."signed_up_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 3
-          ELSE 4
-        END
-      END
-      ELSE 4
-    END - 1 AS keep_from
+        ELSE 4
+      END - 1,
+      COALESCE(l1_first_changes.first_change, 4)
+    ) AS keep_from,
+    COALESCE(l1_scan_0_openings.a2, 0) AS opening_a2
   FROM src_accounts AS "accounts"
+  LEFT JOIN l1_scan_0_openings
+    ON l1_scan_0_openings.entity = "accounts"."account_id"
+  LEFT JOIN l1_first_changes
+    ON l1_first_changes.entity = "accounts"."account_id"
 ), l1_cells AS (
   SELECT
     l1_spine.period,
     l1_spine.parent_period,
     l1_members.entity,
     l1_spine.period >= l1_members.exists_from AS in_set,
-    COALESCE(l1_scan_0.a1, 0) AS a1
+    COALESCE(l1_scan_0.a1, 0) AS a1,
+    COALESCE(l1_scan_0.a2, 0) + CASE WHEN l1_spine.period = 0 THEN l1_members.opening_a2 ELSE 0 END AS a2
   FROM l1_spine
   JOIN l1_members
     ON l1_spine.period >= l1_members.keep_from
@@ -197,7 +266,18 @@ WITH spine AS (
 ), l1_offsets_1 AS (
   SELECT
     l1_cells.*,
-    LAG(l1_cells.a1, 1) OVER (PARTITION BY l1_cells.entity ORDER BY l1_cells.period) AS o0
+    LAG(l1_cells.a1, 1) OVER (PARTITION BY l1_cells.entity ORDER BY l1_cells.period) AS o0,
+    CASE
+      WHEN l1_cells.period >= 1
+      THEN CAST(COALESCE(
+        SUM(l1_cells.a2) OVER (
+          PARTITION BY l1_cells.entity
+          ORDER BY l1_cells.period
+          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        ) - COALESCE(l1_cells.a2, 0),
+        0
+      ) AS BIGINT)
+    END AS o1
   FROM l1_cells
 ), l1_results AS (
   SELECT
@@ -211,7 +291,17 @@ WITH spine AS (
       l1_offsets_1.o0 > 0
     ) AND (
       l1_offsets_1.a1 > l1_offsets_1.o0
-    ) AS BOOLEAN) AS p1_where
+    ) AS BOOLEAN) AS p1_where,
+    CAST((
+      (
+        l1_offsets_1.a1 > 0
+      ) AND (
+        l1_offsets_1.o0 = 0
+      )
+    )
+    AND (
+      l1_offsets_1.o1 > 0
+    ) AS BOOLEAN) AS p2_where
   FROM l1_offsets_1
 ), l1_per AS (
   SELECT
@@ -219,7 +309,9 @@ WITH spine AS (
     COUNT(*) FILTER(WHERE
       p0_where) AS p0,
     CAST(SUM(p1_body) FILTER(WHERE
-      p1_where) AS DOUBLE PRECISION) AS p1
+      p1_where) AS DOUBLE PRECISION) AS p1,
+    COUNT(*) FILTER(WHERE
+      p2_where) AS p2
   FROM l1_results
   WHERE
     NOT l1_results.parent_period IS NULL AND l1_results.in_set
@@ -781,7 +873,7 @@ WITH spine AS (
 ), l2_scan_0 AS (
   SELECT
     l2_spine.period AS period,
-    COUNT(*) AS a2
+    COUNT(*) AS a3
   FROM src_tickets AS "tickets"
   JOIN l2_spine
     ON "tickets"."opened_at" >= l2_spine.period_start
@@ -795,7 +887,7 @@ WITH spine AS (
   SELECT
     l2_spine.period,
     l2_spine.parent_period,
-    COALESCE(l2_scan_0.a2, 0) AS a2
+    COALESCE(l2_scan_0.a3, 0) AS a3
   FROM l2_spine
   LEFT JOIN l2_scan_0
     ON l2_scan_0.period = l2_spine.period
@@ -803,12 +895,12 @@ WITH spine AS (
   SELECT
     l2_cells.period,
     l2_cells.parent_period,
-    CAST(l2_cells.a2 AS BIGINT) AS p2_body
+    CAST(l2_cells.a3 AS BIGINT) AS p3_body
   FROM l2_cells
 ), l2_per AS (
   SELECT
     l2_results.parent_period AS period,
-    MAX(p2_body) AS p2
+    MAX(p3_body) AS p3
   FROM l2_results
   WHERE
     NOT l2_results.parent_period IS NULL
@@ -878,7 +970,8 @@ WITH spine AS (
     COALESCE(scan_0.a0, 0) AS a0,
     COALESCE(l1_per.p0, 0) AS p0,
     COALESCE(l1_per.p1, 0) AS p1,
-    l2_per.p2 AS p2
+    COALESCE(l1_per.p2, 0) AS p2,
+    l2_per.p3 AS p3
   FROM spine
   LEFT JOIN scan_0
     ON scan_0.period = spine.period
@@ -906,15 +999,17 @@ WITH spine AS (
     CAST(offsets_2.p0 AS BIGINT) AS m0,
     CAST(offsets_2.p1 AS DOUBLE PRECISION) AS m1,
     CAST(offsets_2.p2 AS BIGINT) AS m2,
-    CAST(CAST(CAST(CAST(offsets_2.a0 AS DOUBLE PRECISION) / NULLIF(CAST(offsets_2.o0 AS DOUBLE PRECISION), 0) AS DOUBLE PRECISION) - CAST(1 AS DOUBLE PRECISION) AS DOUBLE PRECISION) - CAST(offsets_2.o1 AS DOUBLE PRECISION) AS DOUBLE PRECISION) AS m3
+    CAST(offsets_2.p3 AS BIGINT) AS m3,
+    CAST(CAST(CAST(CAST(offsets_2.a0 AS DOUBLE PRECISION) / NULLIF(CAST(offsets_2.o0 AS DOUBLE PRECISION), 0) AS DOUBLE PRECISION) - CAST(1 AS DOUBLE PRECISION) AS DOUBLE PRECISION) - CAST(offsets_2.o1 AS DOUBLE PRECISION) AS DOUBLE PRECISION) AS m4
   FROM offsets_2
 )
 SELECT
   results.label AS "month",
   results.m0 AS "customers",
   results.m1 AS "expansion_mrr",
-  results.m2 AS "busiest_day_tickets",
-  results.m3 AS "growth_change"
+  results.m2 AS "returning_customers",
+  results.m3 AS "busiest_day_tickets",
+  results.m4 AS "growth_change"
 FROM results
 WHERE
   results.period >= 2

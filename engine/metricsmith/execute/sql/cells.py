@@ -18,7 +18,7 @@ from attrs import frozen
 from sqlglot import exp
 
 from metricsmith.execute.sql.dialects import SqlDialect, number
-from metricsmith.execute.sql.members import EXISTS_FROM, KEEP_FROM
+from metricsmith.execute.sql.members import EXISTS_FROM, KEEP_FROM, opening_column
 from metricsmith.execute.sql.names import COHORT_PERIOD, ENTITY, IN_SET, LevelNames
 from metricsmith.execute.sql.names import dimension_column as dimension
 from metricsmith.execute.sql.spine import (
@@ -37,13 +37,16 @@ from metricsmith.plan.nodes import Level
 class Part:
     """A grouped CTE joined to the cells: `table`, and its value columns with each one's
     value over nothing (None: null). `present` parts mark the cells whose entity they saw;
-    `running` parts hold changes, whose running totals along the periods are the values
-    (ranges.py)."""
+    the `running` columns hold changes, whose running totals along the periods are the
+    values (ranges.py). `openings` (levels over members) is the CTE of what each member's
+    running columns add in the level's first period besides the part's own changes: the
+    members' columns `opening_<name>` (members.py)."""
 
     table: str
     values: tuple[tuple[str, object], ...]
     present: bool = False
-    running: bool = False
+    running: tuple[str, ...] = ()
+    openings: str | None = None
 
 
 def key_columns(level: Level) -> list[str]:
@@ -113,6 +116,8 @@ def cells(
             value: exp.Expression = exp.column(name, table=part.table)
             if empty is not None:
                 value = exp.Coalesce(this=value, expressions=[number(empty)])
+            if part.openings is not None and name in part.running:
+                value = _with_opening(value, name, units, spine)
             outputs.append(exp.alias_(value, name))
     query = exp.select(*outputs).from_(spine.name)
     if pruned:
@@ -123,6 +128,16 @@ def cells(
     for table, condition in query_joins:
         query = query.join(table, on=condition, join_type="left", copy=False)
     return query
+
+
+def _with_opening(
+    changes: exp.Expression, name: str, units: str, spine: LevelSpine
+) -> exp.Expression:
+    """A running column's changes with the member's opening added in the first period."""
+    first = exp.EQ(this=spine.column(PERIOD), expression=number(0))
+    opening = exp.column(opening_column(name), table=units)
+    added = exp.Case().when(first, opening).else_(number(0))
+    return exp.Add(this=exp.Coalesce(this=changes, expressions=[number(0)]), expression=added)
 
 
 def _same_cell(table: str, units: str, spine: LevelSpine, level: Level) -> exp.Expression:

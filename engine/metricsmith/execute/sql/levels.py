@@ -8,6 +8,8 @@ For each level, children first (their results are combined into this level's cel
     <l>spine_window_<j>_starts  for a CASE tree (positions.py); the same for window starts
     <l>scan_<i>         one grouped pass per scan (scans.py); a windowed pass of counts and
                         integer sums sums the changes of <l>scan_<i>_rows instead (ranges.py)
+    <l>scan_<i>_openings what an all-time window's counts shared with <l>scan_<i> add in the
+                        first period, per member (ranges.py, scans.py)
     <l>first_changes    where each member's running totals first change (members.py)
     <l>members          the entities of a `per` over a source with a key (members.py)
     <l>combos           the units of a level without members (cells.py)
@@ -27,6 +29,7 @@ import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import attrs
 from sqlglot import exp
 
 from metricsmith.execute.arrow.timeline import (
@@ -71,7 +74,7 @@ from metricsmith.execute.sql.spine import (
     spine,
     windows_of,
 )
-from metricsmith.plan.nodes import Level, PerLevel, Plan
+from metricsmith.plan.nodes import Level, PerLevel, Plan, SourceScan
 
 if TYPE_CHECKING:
     from metricsmith.execute.sql.compiler import Compilation
@@ -114,12 +117,22 @@ class LevelCompiler:
         scan_parts = []
         entity_kind = self._entity_kind(level)
         identifiers = level.entity is not None and level.members is None
+        shared = ranges.shared_passes(level.scans, level_spine) if level.members else {}
+        counted_in = {sibling: counted for counted, sibling in shared.items()}
         for index, scan in enumerate(level.scans):
+            if index in shared:
+                continue  # counted in its sibling's pass
+            if index in counted_in:
+                counted = level.scans[counted_in[index]]
+                part = self._shared(scan, counted, index, names, level_spine, entity_kind)
+                scan_parts.append(part)
+                continue
             scanner = ScanCompiler(plan, scan, self.reads, compilation, level_spine, entity_kind)
             if ranges.can_range(scan, level_spine, identifiers):
                 self.ctes += self._ranged(scanner, index, names, level_spine)
                 values = tuple((f.name, None) for f in scan.aggregates)
-                scan_parts.append(Part(names.scan(index), values, present=True, running=True))
+                running = tuple(name for name, _ in values)
+                scan_parts.append(Part(names.scan(index), values, present=True, running=running))
                 continue
             self.ctes.append((names.scan(index), scanner.select()))
             values = tuple((f.name, functions[f.aggregate.function].empty) for f in scan.aggregates)
@@ -144,7 +157,7 @@ class LevelCompiler:
                 pruning = Pruning(reach=level.extension, first_changes=first)
             self._lookup(level_spine.ends())
             body = members_select(
-                plan, level.members, self.reads, compilation, level_spine, pruning
+                plan, level.members, self.reads, compilation, level_spine, pruning, parts
             )
             self.ctes.append((names.members, body))
         body = cells(level, names, level_spine, parts, cohort, pruned=pruning is not None)
@@ -153,7 +166,7 @@ class LevelCompiler:
         carried += [PARENT_PERIOD] if level_spine.parents is not None else []
         carried += [*keys, *([IN_SET] if level.entity is not None else [])]
         carried += [COHORT_PERIOD] if cohort is not None else []
-        running = {name for part in parts if part.running for name, _ in part.values}
+        running = {name for part in parts for name in part.running}
         context = FormulaContext(
             carried=tuple(carried),
             running=frozenset(running),
@@ -185,6 +198,35 @@ class LevelCompiler:
         ends_early = window.kind != "all_time"
         changes = ranges.deltas(rows, keys, weights, periods, dialect, stops=ends_early)
         return [(rows, scanner.ranged_rows(periods)), (names.scan(index), changes)]
+
+    def _shared(
+        self,
+        scan: SourceScan,
+        counted: SourceScan,
+        index: int,
+        names: LevelNames,
+        level_spine: LevelSpine,
+        entity_kind: str | None,
+    ) -> Part:
+        """A state scan's pass that also gives the changes of an all-time window's counts
+        over the same rows (`counted`; ranges.py), with the members' openings."""
+        joins = scan.joins + tuple(j for j in counted.joins if j not in scan.joins)
+        scanner = ScanCompiler(
+            self.plan,
+            attrs.evolve(scan, joins=joins),
+            self.reads,
+            self.compilation,
+            level_spine,
+            entity_kind,
+        )
+        table, openings = names.scan(index), names.openings(index)
+        self.ctes.append((table, scanner.select(firsts=counted.aggregates)))
+        self.ctes.append((openings, scanner.openings(counted.aggregates)))
+        functions = self.compilation.aggregate_functions
+        values = [(f.name, functions[f.aggregate.function].empty) for f in scan.aggregates]
+        running = tuple(fused.name for fused in counted.aggregates)
+        values += [(name, None) for name in running]
+        return Part(table, tuple(values), present=True, running=running, openings=openings)
 
     def _lookup(self, boundaries: Boundaries) -> None:
         """Adds the lookup table of boundaries too many for a CASE tree, once per level."""

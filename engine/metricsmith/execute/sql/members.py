@@ -39,9 +39,11 @@ def members_select(
     compilation: Compilation,
     spine: LevelSpine,
     pruning: Pruning | None,
+    parts: Sequence[Part] = (),
 ) -> exp.Select:
     """The members of a level with periods `spine`. With `pruning`, each member also says
-    from which period on its cells can matter."""
+    from which period on its cells can matter. Each of the `parts` with openings adds the
+    member's openings (0 without a row)."""
     # The members' rows are read like a scan's: the same aliases, links and row formulas.
     scanner = ScanCompiler(plan, members.as_scan(), reads, compilation)
     query = exp.select().from_(scanner.root())
@@ -64,9 +66,19 @@ def members_select(
     outputs.append(exp.alias_(first, EXISTS_FROM))
     if pruning is not None:
         outputs.append(exp.alias_(_keep_from(first, pruning, periods), KEEP_FROM))
+    for part in parts:
+        if part.openings is None:
+            continue
+        for name in part.running:
+            opening = exp.Coalesce(
+                this=exp.column(name, table=part.openings), expressions=[number(0)]
+            )
+            outputs.append(exp.alias_(opening, opening_column(name)))
     query = query.select(*outputs, copy=False)
+    tables = [part.openings for part in parts if part.openings is not None]
     if pruning is not None and pruning.first_changes is not None:
-        table = pruning.first_changes
+        tables.append(pruning.first_changes)
+    for table in tables:
         same = exp.EQ(this=exp.column(ENTITY, table=table), expression=key.copy())
         query = query.join(table, on=same, join_type="left", copy=False)
     for join in members.joins:
@@ -97,9 +109,19 @@ def _keep_from(exists_from: exp.Expression, pruning: Pruning, periods: int) -> e
     return exp.Least(this=earliest, expressions=[changed])
 
 
+def opening_column(name: str) -> str:
+    """The members' column holding a running column's opening."""
+    return f"opening_{name}"
+
+
 def first_changes(parts: Sequence[Part]) -> exp.Select:
-    """The first period each member's running totals change in."""
+    """The first period each member's running totals change in (an opening: the first)."""
     selects = [exp.select(ENTITY, PERIOD).from_(part.table) for part in parts if part.running]
+    selects += [
+        exp.select(ENTITY, exp.alias_(number(0), PERIOD)).from_(part.openings)
+        for part in parts
+        if part.openings is not None
+    ]
     changes = exp.Subquery(
         this=union(selects, distinct=False), alias=exp.TableAlias(this="changes")
     )

@@ -43,6 +43,10 @@ class LevelNames:
         """A pass's rows with the range of periods each counts in (ranges.py)."""
         return f"{self.prefix}scan_{index}_rows"
 
+    def openings(self, index: int) -> str:
+        """Per member, what a pass's running columns add in the level's first period."""
+        return f"{self.prefix}scan_{index}_openings"
+
     @property
     def members(self) -> str:
         return f"{self.prefix}members"

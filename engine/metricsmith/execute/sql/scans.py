@@ -30,6 +30,7 @@ from metricsmith.model import bound as b
 from metricsmith.model.types import Type
 from metricsmith.plan.nodes import (
     EventTime,
+    FusedAggregate,
     Join,
     Plan,
     SourceRead,
@@ -79,7 +80,10 @@ class ScanCompiler:
             raise TypeError(f"a row formula cannot hold {node!r}")
         return exp.column(node.column, table=self.aliases[node.path], quoted=True)
 
-    def select(self) -> exp.Select:
+    def select(self, firsts: Sequence[FusedAggregate] = ()) -> exp.Select:
+        """The pass. `firsts`: additive aggregates of an all-time window over the same rows
+        (a state scan's), each given as its changes: a row's value in the first period it
+        is in force at (ranges.py)."""
         scan = self.scan
         period = self.period()
         keys = self.grouping_keys()
@@ -90,6 +94,8 @@ class ScanCompiler:
             value = self.rows.compile(node.arg) if node.arg is not None else None
             condition = self.rows.compile(node.where) if node.where is not None else None
             outputs.append(exp.alias_(aggregates.compile(node, value, condition), fused.name))
+        for fused in firsts:
+            outputs.append(exp.alias_(self._at_first(fused.aggregate), fused.name))
         root = self.root_with_last_end() if self._reads_state_in_window() else self.root()
         # Periods first: engines keep a LEFT JOIN where it is written, and placing the rows
         # before following links lets the range filter shrink them first (DuckDB: 1.35x).
@@ -132,6 +138,46 @@ class ScanCompiler:
         outputs += [exp.alias_(k, n) for n, k in keys]
         outputs += [exp.alias_(self._weight(f.aggregate), f.name) for f in scan.aggregates]
         return self._linked_and_filtered(query.select(*outputs, copy=False), keys)
+
+    def _at_first(self, node: b.BAggregate) -> exp.Expression:
+        """A row's weight in the first period it is in force at: the level's first period,
+        or the one it started in (at or after the period's start)."""
+        assert isinstance(self.scan.time, StateTime)
+        start = self.time_value(self.scan.time.start)
+        first = exp.or_(
+            exp.EQ(this=self._spine(PERIOD), expression=number(0)),
+            exp.GTE(this=start, expression=self._spine(PERIOD_START)),
+        )
+        weight = exp.Case().when(first, self._weight(node))
+        return self.dialect.cast(exp.Sum(this=weight), "bigint")
+
+    def openings(self, counted: Sequence[FusedAggregate]) -> exp.Select:
+        """What the rows an all-time window counts before the level's first period end, but
+        which are not in force at it, add to each of `counted` (ranges.py): those that
+        started before the level's first period and were in force at an earlier period end
+        of its grain. The pass of `select(firsts=counted)` does not see them."""
+        spine, time = self.spine, self.scan.time
+        assert spine is not None and spine.timeline.bounds is not None
+        assert isinstance(time, StateTime)
+        start, stop = self.time_value(time.start), self.time_value(time.end)
+        bounds = spine.timeline.bounds
+        first_start, first_end = (
+            self.dialect.instant_literal(from_epoch_micros(int(b))) for b in bounds[:2]
+        )
+        earlier = [
+            exp.LT(this=start, expression=first_start),
+            exp.LT(this=stop, expression=first_end),
+            exp.GT(this=self.last_end_by(stop.copy()), expression=start.copy()),
+        ]
+        keys = self.grouping_keys()
+        outputs = [exp.alias_(k, n) for n, k in keys]
+        outputs += [
+            exp.alias_(self.dialect.cast(exp.Sum(this=self._weight(f.aggregate)), "bigint"), f.name)
+            for f in counted
+        ]
+        query = self._linked_and_filtered(exp.select(*outputs).from_(self.root()), keys)
+        query = query.where(exp.and_(*earlier), copy=False)
+        return query.group_by(*(k.copy() for _, k in keys), copy=False)
 
     def _weight(self, node: b.BAggregate) -> exp.Expression:
         """What one row adds to an additive aggregate: 1 or 0 for a count, its value for a sum
