@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from typing import ClassVar
 
 from sqlglot import exp
@@ -48,6 +49,19 @@ def number(value: int | float) -> exp.Expression:
     return exp.Literal.number(value)
 
 
+def values(
+    rows: Sequence[Sequence[exp.Expression]], alias: str, columns: Sequence[str]
+) -> exp.Values:
+    """A `VALUES` table of built rows, taken as they are (sqlglot's `values` copies every
+    cell: half the compile time of a query with two spines of three years of months)."""
+    return exp.Values(
+        expressions=[exp.Tuple(expressions=list(row)) for row in rows],
+        alias=exp.TableAlias(
+            this=exp.to_identifier(alias), columns=[exp.to_identifier(c) for c in columns]
+        ),
+    )
+
+
 class SqlDialect:
     """The common behaviour; subclasses override what their engine spells differently."""
 
@@ -68,8 +82,10 @@ class SqlDialect:
         "local": "TIMESTAMP",
     }
 
-    def sql(self, expression: exp.Expression, *, pretty: bool = False) -> str:
-        return expression.sql(dialect=self.name, pretty=pretty)
+    def sql(self, expression: exp.Expression, *, pretty: bool = False, copy: bool = True) -> str:
+        """The expression as this dialect's SQL. `copy=False` lets sqlglot's rewrites for the
+        dialect change the expression in place: for a query compiled to be rendered once."""
+        return expression.sql(dialect=self.name, pretty=pretty, copy=copy)
 
     def unsupported(self, construct: str, reason: str) -> UnsupportedConstruct:
         return UnsupportedConstruct(construct, self.name, reason)

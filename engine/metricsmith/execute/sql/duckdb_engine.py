@@ -94,7 +94,7 @@ class DuckDBEngine:
     def fetch(self, query: exp.Expression, sources: str) -> pa.Table:
         import duckdb
 
-        sql = self.dialect.sql(query)
+        sql = self.dialect.sql(query, copy=False)
         try:
             with _setting(self.connection, "nested_loop_join_threshold", _NESTED_LOOP_ROWS):
                 result = self.connection.sql(sql)

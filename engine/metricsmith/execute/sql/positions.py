@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from attrs import frozen
 from sqlglot import exp
 
-from metricsmith.execute.sql.dialects import SqlDialect, number
+from metricsmith.execute.sql.dialects import SqlDialect, number, values
 from metricsmith.plan.periods import epoch_micros, from_epoch_micros
 
 TREE_LIMIT = 64
@@ -52,8 +52,8 @@ class Boundaries:
             )
             for position, (low, high) in enumerate(itertools.pairwise(edges))
         ]
-        values = exp.values(rows, alias="lookup", columns=[LO, HI, POSITION])
-        return exp.select(LO, HI, POSITION).from_(values)
+        table = values(rows, "lookup", [LO, HI, POSITION])
+        return exp.select(LO, HI, POSITION).from_(table)
 
 
 def locate(

@@ -46,7 +46,7 @@ def render_sql(
             )
         timeline = timeline_from_extents(plan, [])
     compilation = compilation_for(target, project, reading_relations(plan, project, target))
-    return target.sql(compile_plan(plan, timeline, compilation), pretty=True)
+    return target.sql(compile_plan(plan, timeline, compilation), pretty=True, copy=False)
 
 
 def reading_relations(

@@ -159,7 +159,7 @@ class SparkEngine:
     def fetch(self, query: exp.Expression, sources: str) -> pa.Table:
         from pyspark.errors import AnalysisException, PySparkException
 
-        sql = self.dialect.sql(query)
+        sql = self.dialect.sql(query, copy=False)
         try:
             frame = self.session.sql(sql)
             return frame.toArrow() if hasattr(frame, "toArrow") else frame._collect_as_arrow()

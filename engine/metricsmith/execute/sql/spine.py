@@ -18,7 +18,7 @@ from sqlglot import exp
 
 from metricsmith.check.checked import Calendar
 from metricsmith.execute.arrow.timeline import Timeline
-from metricsmith.execute.sql.dialects import SqlDialect, number
+from metricsmith.execute.sql.dialects import SqlDialect, number, values
 from metricsmith.execute.sql.positions import Boundaries
 from metricsmith.plan.nodes import WindowSpec
 from metricsmith.plan.periods import from_epoch_micros, window_starts_at
@@ -110,8 +110,8 @@ def spine(level: LevelSpine, dialect: SqlDialect) -> exp.Select:
     empty = not rows
     if empty:  # VALUES needs a row: take a typed one and keep none of it
         rows = [_row(None, level, dialect)]
-    values = exp.values(rows, alias=level.name, columns=columns)
-    query = exp.select(*columns).from_(values)
+    table = values(rows, level.name, columns)
+    query = exp.select(*columns).from_(table)
     return query.where(exp.false()) if empty else query
 
 
