@@ -58,3 +58,23 @@ def differences(reference: pa.Table, other: pa.Table, limit: int = 5) -> list[st
                 if len(found) >= limit:
                     return found
     return found
+
+
+def arrow_and_duckdb_differences(
+    text: str, tables: dict[str, pa.Table], metrics: list[str], **query: object
+) -> list[str]:
+    """The differences between the Arrow executor's and DuckDB's answers to a query of a
+    project written out in a scratch folder: `text` its definitions, `tables` its sources'
+    rows (the differential tests' random projects)."""
+    import tempfile
+    from pathlib import Path
+
+    import metricsmith
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "random.metrics"
+        path.write_text(text)
+        project = metricsmith.load_project(path, tables=tables)
+        reference = project.query(metrics, engine="arrow", **query)
+        answer = project.query(metrics, engine="duckdb", **query)
+    return differences(reference, answer)

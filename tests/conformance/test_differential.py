@@ -9,12 +9,9 @@ vary the time zone, week start, grain, range, dimensions and filters.
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
 
-import metricsmith
 import pyarrow as pa
-from agreement import differences
+from agreement import arrow_and_duckdb_differences
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -187,19 +184,15 @@ def test_random_formulas_agree(data, case):
         'source events from csv("events.csv") {\n  time at\n  entity user as user\n}\n'
         + "\n".join(f"metric {n} = {f}" for n, f in zip(names, formulas, strict=True))
     )
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "random.metrics"
-        path.write_text(text)
-        project = metricsmith.load_project(path, tables={"events": _table(data)})
-        start, end = query["range"] or (None, None)
-        options = {
-            "by": query["by"],
-            "grain": query["grain"],
-            "start": start,
-            "end": end,
-            "where": query["where"],
-        }
-        reference = project.query(names, engine="arrow", **options)
-        answer = project.query(names, engine="duckdb", **options)
-    problems = differences(reference, answer)
+    start, end = query["range"] or (None, None)
+    problems = arrow_and_duckdb_differences(
+        text,
+        {"events": _table(data)},
+        names,
+        by=query["by"],
+        grain=query["grain"],
+        start=start,
+        end=end,
+        where=query["where"],
+    )
     assert not problems, text + "\n" + "\n".join(problems)
