@@ -15,6 +15,7 @@ import json
 import math
 import os
 import platform
+import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
@@ -69,6 +70,12 @@ class EngineResult:
     @property
     def best(self) -> float:
         return min(self.runs)
+
+    @property
+    def median(self) -> float:
+        """The middle run (the mean of the middle two): on a shared machine the best run
+        can be a lucky one, the median is steadier."""
+        return statistics.median(self.runs)
 
 
 class EngineFailed(Exception):
@@ -143,15 +150,16 @@ def all_differences(shape: AnswerShape, answers: Mapping[str, pa.Table]) -> list
     ]
 
 
-def ratios(results: Sequence[EngineResult]) -> dict[str, float]:
+def ratios(results: Sequence[EngineResult], *, medians: bool = False) -> dict[str, float]:
     """The best time of metricsmith (on each of its engines: `metricsmith`,
-    `metricsmith-duckdb`...) over each hand-written engine's."""
-    best = {r.engine: r.best for r in results}
-    ours = [engine for engine in best if engine.startswith("metricsmith")]
+    `metricsmith-duckdb`...) over each hand-written engine's; with `medians`, the median
+    times' ratio instead."""
+    times = {r.engine: r.median if medians else r.best for r in results}
+    ours = [engine for engine in times if engine.startswith("metricsmith")]
     return {
-        f"{mine}/{engine}": best[mine] / seconds
+        f"{mine}/{engine}": times[mine] / seconds
         for mine in ours
-        for engine, seconds in best.items()
+        for engine, seconds in times.items()
         if not engine.startswith("metricsmith")
     }
 
@@ -188,10 +196,16 @@ def record(
         "data": dict(data),
         "repeats": repeats,
         "engines": {
-            r.engine: {"best_seconds": r.best, "first_run_seconds": r.first_run, "runs": r.runs}
+            r.engine: {
+                "best_seconds": r.best,
+                "median_seconds": r.median,
+                "first_run_seconds": r.first_run,
+                "runs": r.runs,
+            }
             for r in results
         },
         "ratios": ratios(results),
+        "median_ratios": ratios(results, medians=True),
         "answers_match": not problems,
         "differences": list(problems),
     }
@@ -207,14 +221,17 @@ def results_table(title: str, results: Sequence[EngineResult]) -> Table:
     load = _load()
     table = Table(
         title=title,
-        caption="wall times in seconds; first = the untimed warm-up run"
+        caption="wall times in seconds; first = the untimed warm-up run; ratios of the best"
+        " times, of the medians in brackets"
         + ("" if load is None else f"; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"),
     )
     table.add_column("engine")
     table.add_column("best", justify="right")
+    table.add_column("median", justify="right")
     table.add_column("runs", justify="right")
     table.add_column("first", justify="right")
     by_engine = ratios(results)
+    by_median = ratios(results, medians=True)
     ours = [r.engine for r in results if r.engine.startswith("metricsmith")] if by_engine else []
     for mine in ours:
         table.add_column(f"{mine} ÷ this", justify="right")
@@ -222,12 +239,14 @@ def results_table(title: str, results: Sequence[EngineResult]) -> Table:
         row = [
             r.engine,
             f"{r.best:.3f}",
+            f"{r.median:.3f}",
             " ".join(f"{s:.3f}" for s in r.runs),
             f"{r.first_run:.3f}",
         ]
         for mine in ours:
-            ratio = by_engine.get(f"{mine}/{r.engine}")
-            row.append("—" if ratio is None else f"{ratio:.2f}×")
+            pair = f"{mine}/{r.engine}"
+            ratio = by_engine.get(pair)
+            row.append("—" if ratio is None else f"{ratio:.2f}× ({by_median[pair]:.2f}×)")
         table.add_row(*row)
     return table
 
