@@ -82,8 +82,8 @@ def _timeline(plan: Plan, tables: Mapping[str, pa.Table]) -> Timeline:
             scans = list(level.scans)
             if level.members is not None:
                 scans.append(level.members.as_scan())
-            for source, time in ((scan.source, scan.time) for scan in scans):
-                found = extent(time, tables[source], source, timezone, as_of)
+            for scan in scans:
+                found = extent(scan.time, tables[scan.source], scan.source, timezone, as_of)
                 if found is not None:
                     extents.append(found)
     return build_timeline(plan, extents)

@@ -39,7 +39,7 @@ def members_select(
     compilation: Compilation,
     spine: LevelSpine,
     pruning: Pruning | None,
-    parts: Sequence[Part] = (),
+    parts: Sequence[Part],
 ) -> exp.Select:
     """The members of a level with periods `spine`. With `pruning`, each member also says
     from which period on its cells can matter. Each of the `parts` with openings adds the
