@@ -15,11 +15,13 @@ from metricsmith.check.rules.calendar import check_calendar
 from metricsmith.check.rules.cycles import metric_cycles
 from metricsmith.check.rules.duplicates import duplicate_names
 from metricsmith.check.rules.metric_clauses import check_metric_clauses
+from metricsmith.check.rules.nesting import too_deep
 from metricsmith.check.rules.per_entity import unattributable_aggregates
 from metricsmith.check.sources import check_structure, column_types, open_reader
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import Diagnostic, ProjectError
 from metricsmith.model import decl as d
+from metricsmith.model import expr as e
 from metricsmith.model.bound import BAggregate, BExpr, BMetric, BPer, bwalk
 from metricsmith.model.types import Type
 
@@ -100,6 +102,10 @@ def check_project(
         name: {c.name.name: c.expr for c in decl.columns if c.expr is not None}
         for name, decl in source_decls.items()
     }
+    problems, metric_decls, dimension_decls, derived_decls = _within_nesting(
+        metric_decls, dimension_decls, derived_decls
+    )
+    found += problems
     metrics = LazyMetrics(metric_decls)
     graph = LinkGraph(links)
     binder = Binder(
@@ -110,9 +116,7 @@ def check_project(
         dimensions=dimension_decls,
         scalars=registry.scalar_functions,
         aggregates=registry.aggregate_functions,
-        entities=entity_catalog(
-            source_decls, lambda source, column: shapes[source].physical[column], graph
-        ),
+        entities=entity_catalog(source_decls, _column_type(shapes), graph),
     )
     metrics.binder = binder
 
@@ -180,6 +184,39 @@ def check_project(
 class _Shape:
     name: str
     physical: dict[str, Type]
+
+
+def _column_type(shapes: Mapping[str, _Shape]):
+    """A column's type for the entity catalog; a key naming no column (already reported by
+    `check_structure`) is of unknown type, so `per` over its source raises nothing more."""
+    return lambda source, column: shapes[source].physical.get(column, Type.UNKNOWN)
+
+
+def _within_nesting(metrics, dimensions, derived):
+    """The formulas, with those nesting too deep for the engines (counting the formulas they
+    name) replaced by a placeholder of unknown type so that checking goes on, and the
+    problems."""
+    formulas: dict[str, e.Expr] = {name: x.formula for name, x in metrics.items()}
+    formulas |= {name: x.expr for name, x in dimensions.items()}
+    for source, columns in derived.items():
+        formulas |= {f"{source}.{column}": f for column, f in columns.items()}
+    found, over = too_deep(formulas)
+    if not over:
+        return found, metrics, dimensions, derived
+
+    def cut(key: str) -> e.Expr:
+        formula = formulas[key]
+        if key not in over:
+            return formula
+        return e.Literal(value=None, type=Type.UNKNOWN, span=formula.span)
+
+    metrics = {name: attrs.evolve(x, formula=cut(name)) for name, x in metrics.items()}
+    dimensions = {name: attrs.evolve(x, expr=cut(name)) for name, x in dimensions.items()}
+    derived = {
+        source: {column: cut(f"{source}.{column}") for column in columns}
+        for source, columns in derived.items()
+    }
+    return found, metrics, dimensions, derived
 
 
 def _first_of_each(decls):

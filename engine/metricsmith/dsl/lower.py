@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import warnings
 
 import attrs
-from lark import Token, Transformer, v_args
+from lark import Token, v_args
 from lark.tree import Meta
+from lark.visitors import Transformer_NonRecursive
 
 from metricsmith.errors import Diagnostic
 from metricsmith.model import decl as d
@@ -24,15 +26,25 @@ DURATION_UNITS: dict[str, dt.timedelta] = {
 }
 WINDOW_UNITS = ("day", "week", "month", "quarter", "year")
 
+# Limits, documented in docs/language.md ("Limits"), with `e.MAX_NESTING`. Beyond them an
+# engine fails (dates end at year 9999), so they are refused here, where a position is known.
+MAX_YEARS = 1_000  # the longest duration or window
+MAX_DURATION = dt.timedelta(days=366 * MAX_YEARS)
+MAX_WINDOW = {"day": 366 * MAX_YEARS, "week": 53 * MAX_YEARS, "month": 12 * MAX_YEARS}
+MAX_WINDOW |= {"quarter": 4 * MAX_YEARS, "year": MAX_YEARS}
+MAX_OFFSET = 10_000  # periods
+STRING_ESCAPES = r"escapes are \" \\ \n \t \xHH \uHHHH and \UHHHHHHHH"
+
 
 def singular(word: str) -> str:
     return word[:-1] if word.endswith("s") else word
 
 
 @v_args(meta=True)
-class Lower(Transformer):
+class Lower(Transformer_NonRecursive):
     """Builds model nodes bottom-up; problems that only lowering can see (an impossible date,
-    an unknown duration unit) are collected in `diagnostics` instead of raised."""
+    an unknown duration unit) are collected in `diagnostics` instead of raised. Without
+    recursion, so a deep formula is measured and refused, not a RecursionError."""
 
     def __init__(self, source: SourceFile):
         super().__init__()
@@ -52,6 +64,48 @@ class Lower(Transformer):
     def problem(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code=code, message=message, span=span, hint=hint))
 
+    def text(self, token: Token) -> str:
+        """A string literal's value. Characters no engine stores in text (NUL, halves of a
+        surrogate pair) and escapes Python cannot read are problems."""
+        with warnings.catch_warnings():  # an unknown escape such as \d stays as written
+            warnings.simplefilter("ignore")
+            try:
+                value = ast.literal_eval(token)
+            except (SyntaxError, ValueError):
+                value = None
+        if value is None:
+            self.problem(
+                "bad-literal",
+                f"{token} has an incomplete or unknown escape",
+                self.tspan(token),
+                STRING_ESCAPES,
+            )
+            return ""
+        for char in value:
+            if char == "\0" or "\ud800" <= char <= "\udfff":
+                self.problem(
+                    "bad-literal",
+                    f"a string cannot hold the character U+{ord(char):04X}",
+                    self.tspan(token),
+                    "no engine stores it in text; remove it",
+                )
+                return ""
+        return value
+
+    def formula(self, node: e.Expr) -> e.Expr:
+        """`node`, or, when it nests deeper than the engines can follow, a placeholder of
+        unknown type (so checking goes on without it) and a problem."""
+        deep = e.deeper_than(node, e.MAX_NESTING)
+        if deep is None:
+            return node
+        self.problem(
+            "too-deep",
+            f"this formula nests more than {e.MAX_NESTING} levels deep",
+            deep.span,
+            "split it into named metrics or columns; each counts its references' levels too",
+        )
+        return e.Literal(value=None, type=Type.UNKNOWN, span=node.span)
+
     # ---- file and declarations --------------------------------------------------------
     def start(self, meta, children):
         return tuple(children)
@@ -65,10 +119,10 @@ class Lower(Transformer):
         )
 
     def include(self, meta, children):
-        return d.IncludeDecl(target=ast.literal_eval(children[0]), span=self.span(meta))
+        return d.IncludeDecl(target=self.text(children[0]), span=self.span(meta))
 
     def cal_timezone(self, meta, children):
-        return ("timezone", ast.literal_eval(children[0]))
+        return ("timezone", self.text(children[0]))
 
     def cal_week_start(self, meta, children):
         return ("week_start", str(children[0]).lower())
@@ -156,6 +210,8 @@ class Lower(Transformer):
                     self.tspan(type_name),
                     "use one of: " + ", ".join(sorted(TYPE_NAMES)),
                 )
+        if formula is not None:
+            formula = self.formula(formula)
         column = d.ColumnDecl(
             name=self.ident(name), type=declared, expr=formula, span=self.span(meta)
         )
@@ -184,8 +240,8 @@ class Lower(Transformer):
             target = attrs.evolve(target, op="<=" if direction == "lower" else ">=")
         return d.MetricDecl(
             name=self.ident(name),
-            label=ast.literal_eval(label) if label is not None else fields.get("label"),
-            formula=formula,
+            label=self.text(label) if label is not None else fields.get("label"),
+            formula=self.formula(formula),
             description=fields.get("description"),
             unit=fields.get("unit"),
             format=fields.get("format"),
@@ -195,13 +251,13 @@ class Lower(Transformer):
         )
 
     def m_description(self, meta, children):
-        return ("description", ast.literal_eval(children[0]), self.span(meta))
+        return ("description", self.text(children[0]), self.span(meta))
 
     def m_label(self, meta, children):
-        return ("label", ast.literal_eval(children[0]), self.span(meta))
+        return ("label", self.text(children[0]), self.span(meta))
 
     def m_unit(self, meta, children):
-        return ("unit", ast.literal_eval(children[0]), self.span(meta))
+        return ("unit", self.text(children[0]), self.span(meta))
 
     def m_format(self, meta, children):
         return ("format", str(children[0]).lower(), self.span(meta))
@@ -230,8 +286,8 @@ class Lower(Transformer):
         name, label, formula = children
         return d.DimensionDecl(
             name=self.ident(name),
-            label=ast.literal_eval(label) if label is not None else None,
-            expr=formula,
+            label=self.text(label) if label is not None else None,
+            expr=self.formula(formula),
             span=self.span(meta),
         )
 
@@ -274,6 +330,14 @@ class Lower(Transformer):
 
     def offset(self, meta, children):
         operand, k = children
+        if abs(int(k)) > MAX_OFFSET:
+            self.problem(
+                "out-of-range",
+                f"an offset of {int(k)} periods; offsets reach at most {MAX_OFFSET:,} periods",
+                self.tspan(k),
+                "compare with a period that near, or use a window (`over all time`)",
+            )
+            k = 0
         return e.Offset(operand=operand, periods=int(k), span=self.span(meta))
 
     def window(self, meta, children):
@@ -282,7 +346,18 @@ class Lower(Transformer):
 
     def w_last(self, meta, children):
         count, unit = children
-        return ("last", int(count), self.window_unit(unit))
+        unit_name = self.window_unit(unit)
+        longest = MAX_WINDOW.get(unit_name)
+        if longest is not None and int(count) > longest:
+            self.problem(
+                "out-of-range",
+                f"a window of {int(count)} {unit_name}s; windows span at most {MAX_YEARS:,} "
+                f"years ({longest:,} {unit_name}s)",
+                self.tspan(count),
+                "for everything up to each period, write `over all time`",
+            )
+            count = 1
+        return ("last", int(count), unit_name)
 
     def w_to_date(self, meta, children):
         return ("to_date", None, self.window_unit(children[0]))
@@ -344,12 +419,19 @@ class Lower(Transformer):
 
     def duration(self, meta, children):
         amount, unit = children
-        return self.literal_node(
-            meta, float(amount) * DURATION_UNITS[singular(unit)], Type.DURATION
-        )
+        length = DURATION_UNITS[singular(unit)]
+        if float(amount) * (length / MAX_DURATION) > 1:
+            self.problem(
+                "out-of-range",
+                f"`{amount} {unit}` is longer than {MAX_YEARS:,} years, the longest duration",
+                self.span(meta),
+                "no engine can add it to a date; compare with a shorter duration",
+            )
+            return self.literal_node(meta, None, Type.DURATION)
+        return self.literal_node(meta, float(amount) * length, Type.DURATION)
 
     def string(self, meta, children):
-        return self.literal_node(meta, ast.literal_eval(children[0]), Type.STRING)
+        return self.literal_node(meta, self.text(children[0]), Type.STRING)
 
     def true(self, meta, children):
         return self.literal_node(meta, True, Type.BOOLEAN)

@@ -15,6 +15,13 @@ from metricsmith.model.decl import Module
 from metricsmith.model.expr import Expr
 from metricsmith.model.span import SourceFile, Span
 
+UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+SAVE_AS_UTF8 = (
+    "definition files are UTF-8 text; save the file as UTF-8 (a byte order mark is fine), "
+    "or move it out of the project if it is not a definition file"
+)
+
 # How each named terminal is described in "expected ..." messages.
 TERMINAL_WORDS = {
     "NAME": "a name",
@@ -108,7 +115,8 @@ def _found(err: UnexpectedInput, text: str) -> tuple[str, int]:
             return "end of input", 1
         return f"`{token}`", max(1, len(str(token)))
     if isinstance(err, UnexpectedCharacters):
-        return f"`{text[err.pos_in_stream]}`", 1
+        char = text[err.pos_in_stream]
+        return (f"`{char}`" if char.isprintable() else f"character U+{ord(char):04X}"), 1
     return "end of input", 1
 
 
@@ -167,8 +175,40 @@ def parse_source(source: SourceFile) -> tuple[Module | None, list[Diagnostic]]:
 
 
 def parse_file(path: str | Path) -> tuple[Module | None, list[Diagnostic]]:
-    text = Path(path).read_text(encoding="utf-8")
-    return parse_source(SourceFile(str(path), text))
+    source, problem = decode_source(str(path), Path(path).read_bytes())
+    if problem is not None:
+        return None, [problem]
+    return parse_source(source)
+
+
+def decode_source(path: str, data: bytes) -> tuple[SourceFile, Diagnostic | None]:
+    """A definition file's text: UTF-8, with or without a byte order mark. Otherwise a
+    diagnostic at the first byte that is not text, naming its byte offset."""
+    body = data.removeprefix(UTF8_BOM)  # some editors write one; it is not part of the text
+    skipped = len(data) - len(body)
+    if body.startswith(UTF16_BOMS):
+        shown = SourceFile(path, "\ufffd")
+        message = "the file is UTF-16 text (it starts with a UTF-16 byte order mark)"
+        return shown, Diagnostic(
+            code="encoding", message=message, span=Span(shown, 1, 1, 1, 2), hint=SAVE_AS_UTF8
+        )
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        bad = err.start
+        what = f"byte 0x{body[bad]:02x} at byte offset {bad + skipped} is not UTF-8"
+    else:
+        bad = text.find("\0")
+        if bad < 0:
+            return SourceFile(path, text), None
+        bad = len(text[:bad].encode("utf-8"))
+        what = f"a NUL byte at byte offset {bad + skipped}: this is not a text file"
+    before = body[:bad].decode("utf-8")
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + 1
+    shown = SourceFile(path, before + "\ufffd")
+    span = Span(shown, line, column, line, column + 1)
+    return shown, Diagnostic(code="encoding", message=what, span=span, hint=SAVE_AS_UTF8)
 
 
 def parse_expression(text: str, origin: str = "<query>") -> Expr:
@@ -179,7 +219,7 @@ def parse_expression(text: str, origin: str = "<query>") -> Expr:
     except UnexpectedInput as err:
         raise QueryError(syntax_diagnostic(err, source).render()) from None
     lower = Lower(source)
-    node = lower.transform(tree)
+    node = lower.formula(lower.transform(tree))
     if lower.diagnostics:
         raise QueryError("\n".join(diag.render() for diag in lower.diagnostics))
     return node
