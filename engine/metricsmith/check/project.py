@@ -63,27 +63,40 @@ def check_project(
     modules: Sequence[d.Module],
     registry: Registry,
     tables: Mapping[str, pa.Table] | None = None,
+    read_problems: Sequence[Diagnostic] = (),
 ) -> CheckedProject:
-    """Resolve and type every declaration; raise ProjectError listing every problem."""
+    """Resolve and type every declaration; raise ProjectError listing every problem, with
+    `read_problems` (syntax errors and the like, found reading the files)."""
     tables = dict(tables or {})
     decls = [decl for module in modules for decl in module.decls]
-    found: list[Diagnostic] = duplicate_names(decls)
+    found: list[Diagnostic] = [*read_problems, *duplicate_names(decls)]
 
     calendar, problems = check_calendar([x for x in decls if isinstance(x, d.CalendarDecl)])
     found += problems
 
-    source_decls = _first_of_each([x for x in decls if isinstance(x, d.SourceDecl)])
+    # Declarations that did not parse stand in for themselves, unless a real one has the name.
+    stand_ins = _stand_ins([x for x in decls if isinstance(x, d.UnparsedDecl)])
+    source_decls = stand_ins["source"] | _first_of_each(
+        [x for x in decls if isinstance(x, d.SourceDecl)]
+    )
     metric_decls = _first_of_each([x for x in decls if isinstance(x, d.MetricDecl)])
+    dimension_decls = _first_of_each([x for x in decls if isinstance(x, d.DimensionDecl)])
+    metric_decls = {
+        name: x for name, x in stand_ins["metric"].items() if name not in dimension_decls
+    } | metric_decls
     dimension_decls = {
         name: x
-        for name, x in _first_of_each([x for x in decls if isinstance(x, d.DimensionDecl)]).items()
+        for name, x in (stand_ins["dimension"] | dimension_decls).items()
         if name not in metric_decls
     }
     found += _unknown_tables(tables, source_decls)
 
     opened = {}
     for name, decl in source_decls.items():
-        reader, problems = open_reader(decl, registry.connectors, tables)
+        if decl is stand_ins["source"].get(name):
+            reader, problems = None, []  # every column exists, of unknown type
+        else:
+            reader, problems = open_reader(decl, registry.connectors, tables)
         found += problems
         schema = reader.schema() if reader is not None else None
         physical, declared, problems = column_types(decl, schema)
@@ -190,6 +203,44 @@ def _column_type(shapes: Mapping[str, _Shape]):
     """A column's type for the entity catalog; a key naming no column (already reported by
     `check_structure`) is of unknown type, so `per` over its source raises nothing more."""
     return lambda source, column: shapes[source].physical.get(column, Type.UNKNOWN)
+
+
+def _stand_ins(unparsed: Sequence[d.UnparsedDecl]) -> dict[str, dict[str, d.Decl]]:
+    """For each declaration that did not parse, one of its kind whose formula is of unknown
+    type and whose source has every column and a key, so that nothing using its name is
+    reported: the syntax error is the problem, and its follow-on errors would bury it."""
+    found: dict[str, dict[str, d.Decl]] = {"source": {}, "metric": {}, "dimension": {}}
+    for u in unparsed:
+        unknown = e.Literal(value=None, type=Type.UNKNOWN, span=u.span)
+        if u.kind == "metric":
+            decl: d.Decl = d.MetricDecl(
+                name=u.name,
+                label=None,
+                formula=unknown,
+                description=None,
+                unit=None,
+                format=None,
+                direction=None,
+                target=None,
+                span=u.span,
+            )
+        elif u.kind == "dimension":
+            decl = d.DimensionDecl(name=u.name, label=None, expr=unknown, span=u.span)
+        else:
+            connector = d.ConnectorCall(name=u.name, args=(), options=(), span=u.span)
+            key = d.Ident(name="", span=u.span)
+            decl = d.SourceDecl(
+                name=u.name,
+                connector=connector,
+                key=key,
+                time=None,
+                links=(),
+                validity=None,
+                columns=(),
+                span=u.span,
+            )
+        found[u.kind].setdefault(u.name.name, decl)
+    return found
 
 
 def _within_nesting(metrics, dimensions, derived):

@@ -136,7 +136,18 @@ class IncludeDecl:
     span: Span
 
 
-Decl = Union[CalendarDecl, SourceDecl, MetricDecl, DimensionDecl, IncludeDecl]  # noqa: UP007
+@frozen(kw_only=True)
+class UnparsedDecl:
+    """A declaration whose text did not parse (the syntax error is reported): its kind and
+    name, read from its first two words, so that the rest of the project is checked knowing the
+    name exists instead of reporting every use of it as unknown."""
+
+    kind: str  # "source", "metric" or "dimension"
+    name: Ident
+    span: Span
+
+
+Decl = Union[CalendarDecl, SourceDecl, MetricDecl, DimensionDecl, IncludeDecl, UnparsedDecl]  # noqa: UP007
 
 
 @frozen(kw_only=True)

@@ -27,6 +27,7 @@ from metricsmith.plan.periods import (
     from_epoch_micros,
     local_midnight,
     period_starts,
+    require_at_most,
     starts_before,
     widen_to_periods,
 )
@@ -132,6 +133,8 @@ def build_timeline(plan: Plan, extents: list[tuple[int, int]]) -> Timeline:
         start, end = start or widened[0], end or widened[1]
     if epoch_micros(start) >= epoch_micros(end):
         return _no_periods(plan.grain, as_of)
+    zone, week_start = calendar.timezone, calendar.week_start_index
+    require_at_most(plan.max_periods, start, end, plan.grain, zone, week_start)
     labels = period_starts(start, end, plan.grain, calendar.timezone, calendar.week_start_index)
     inner = [epoch_micros(local_midnight(day, calendar.timezone)) for day in labels[1:]]
     bounds = np.array([epoch_micros(start), *inner, epoch_micros(end)], dtype=np.int64)
