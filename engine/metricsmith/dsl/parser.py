@@ -259,16 +259,16 @@ def decode_source(path: str, data: bytes) -> tuple[SourceFile, Diagnostic | None
         return shown, Diagnostic(
             code="encoding", message=message, span=Span(shown, 1, 1, 1, 2), hint=SAVE_AS_UTF8
         )
+    nul = body.find(b"\0")
     try:
-        text = body.decode("utf-8")
+        text = body[: nul if nul >= 0 else None].decode("utf-8")
     except UnicodeDecodeError as err:
         bad = err.start
         what = f"byte 0x{body[bad]:02x} at byte offset {bad + skipped} is not UTF-8"
     else:
-        bad = text.find("\0")
-        if bad < 0:
+        if nul < 0:
             return SourceFile(path, text), None
-        bad = len(text[:bad].encode("utf-8"))
+        bad = nul
         what = f"a NUL byte at byte offset {bad + skipped}; text holds none"
     before = body[:bad].decode("utf-8")
     line = before.count("\n") + 1
