@@ -106,6 +106,12 @@ def test_a_string_in_a_label_is_checked_too():
     assert only(r'metric a "x\0" = 1').code == "bad-literal"
 
 
+def test_an_unreadable_include_includes_nothing():
+    module, (problem,) = parse_source(SourceFile("t.metrics", 'include "\\x"\nmetric a = 1'))
+    assert problem.code == "bad-literal"
+    assert [type(x).__name__ for x in module.decls] == ["MetricDecl"]
+
+
 @pytest.mark.parametrize("duration", ["99999999999 weeks", "1e400 seconds", "366001 days"])
 def test_durations_longer_than_the_limit(duration):
     problem = only(f"metric a = count(t where x > {duration})")

@@ -108,7 +108,7 @@ class Lower(Transformer_NonRecursive):
 
     # ---- file and declarations --------------------------------------------------------
     def start(self, meta, children):
-        return tuple(children)
+        return tuple(child for child in children if child is not None)
 
     def calendar(self, meta, items):
         settings = dict(items)
@@ -119,7 +119,11 @@ class Lower(Transformer_NonRecursive):
         )
 
     def include(self, meta, children):
-        return d.IncludeDecl(target=self.text(children[0]), span=self.span(meta))
+        reported = len(self.diagnostics)
+        target = self.text(children[0])
+        if len(self.diagnostics) > reported:  # its "" would include this file's own folder
+            return None
+        return d.IncludeDecl(target=target, span=self.span(meta))
 
     def cal_timezone(self, meta, children):
         return ("timezone", self.text(children[0]))

@@ -10,7 +10,7 @@ from pathlib import Path
 from lark import Lark, Token, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from metricsmith.dsl.lower import Lower
-from metricsmith.dsl.resync import broken_region, declaration_starts, unparsed
+from metricsmith.dsl.resync import broken_region, declaration_starts, start_pattern, unparsed
 from metricsmith.errors import Diagnostic, QueryError
 from metricsmith.model import decl as d
 from metricsmith.model.decl import Module
@@ -24,7 +24,6 @@ SAVE_AS_UTF8 = (
     "or move it out of the project if it is not a definition file"
 )
 
-DECLARATION_KEYWORD = re.compile(r"(calendar|source|metric|dimension|include)\b")
 LINE_START = re.compile(r"(^|\n)[ \t]*\Z")
 MAX_SYNTAX_ERRORS = 20  # per file; the rest of a file beyond them is only read for its names
 
@@ -84,6 +83,17 @@ def _parser() -> Lark:
         postlex=_WholeWords(),
         cache=True,  # a parse table built once per grammar version, not per process
     )
+
+
+@functools.cache
+def _declarations() -> frozenset[str]:
+    """The keywords that start a declaration: each is the name of its rule (`metric`, ...)."""
+    return frozenset(r.expansion[0].name for r in _parser().rules if r.origin.name == "_decl")
+
+
+@functools.cache
+def _declaration_start() -> re.Pattern[str]:
+    return start_pattern(_declarations())
 
 
 def _describe(terminal: str) -> str:
@@ -150,9 +160,9 @@ def _hint(err: UnexpectedInput, text: str, position: int, expected: set[str]) ->
         return "to compare two values write `==`; a single `=` only follows a name being defined"
     if rest.startswith("&&") or rest.startswith("||"):
         return "write `and` / `or`"
-    if DECLARATION_KEYWORD.match(rest) and LINE_START.search(text, 0, position):
-        return "the declaration before this one is unfinished; is a bracket unclosed?"
     word = re.match(r"[A-Za-z]+", rest)
+    if word and word.group() in _declarations() and LINE_START.search(text, 0, position):
+        return "the declaration before this one is unfinished; is a bracket unclosed?"
     if (
         word
         and word.group().rstrip("s") in ("month", "quarter", "year")
@@ -187,7 +197,7 @@ def parse_source(source: SourceFile) -> tuple[Module, list[Diagnostic]]:
     (up to MAX_SYNTAX_ERRORS) and every other one is checked; a broken one becomes an
     `UnparsedDecl` naming what it defines."""
     text = source.text
-    starts = declaration_starts(text)
+    starts = declaration_starts(text, _declaration_start())
     decls: list[d.Decl] = []
     found: list[Diagnostic] = []
     begin: int | None = 0
@@ -202,7 +212,8 @@ def parse_source(source: SourceFile) -> tuple[Module, list[Diagnostic]]:
             if len(found) >= MAX_SYNTAX_ERRORS:
                 resume = None
             decls += _lower_if_parses(source, begin, broken, found)
-            decls += unparsed(source, broken, len(text) if resume is None else resume)
+            end = len(text) if resume is None else resume
+            decls += unparsed(source, broken, end, _declaration_start())
             begin = resume
             continue
         decls += _lower(source, tree, found)
@@ -233,7 +244,7 @@ def _lower_if_parses(
     try:
         tree = _parse_from(source.text, begin, end)
     except UnexpectedInput:
-        return list(unparsed(source, begin, end))
+        return unparsed(source, begin, end, _declaration_start())
     return list(_lower(source, tree, found))
 
 
@@ -244,7 +255,7 @@ def parse_file(path: str | Path) -> tuple[Module, list[Diagnostic]]:
         return parse_source(source)
     # Its names are read from what can be read, so other files' uses of them are not errors.
     readable = SourceFile(str(path), data.decode("utf-8", errors="replace"))
-    decls = tuple(unparsed(readable, 0, len(readable.text)))
+    decls = tuple(unparsed(readable, 0, len(readable.text), _declaration_start()))
     return Module(path=str(path), decls=decls), [problem]
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable
 
 from attrs import frozen
 
 from metricsmith.model.decl import Ident, UnparsedDecl
 from metricsmith.model.span import SourceFile, Span
 
-_START = re.compile(r"^[ \t]*(calendar|source|metric|dimension|include)\b", re.MULTILINE)
 _NAMED = re.compile(r"(source|metric|dimension)\s+([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -26,8 +26,14 @@ class Start:
     keyword: int  # offset of its keyword
 
 
-def declaration_starts(text: str) -> list[Start]:
-    return [Start(m.start(), m.start(1)) for m in _START.finditer(text)]
+def start_pattern(keywords: Iterable[str]) -> re.Pattern[str]:
+    """Matches a line starting with one of the declaration `keywords`."""
+    words = "|".join(sorted(keywords))
+    return re.compile(rf"^[ \t]*({words})\b", re.MULTILINE)
+
+
+def declaration_starts(text: str, pattern: re.Pattern[str]) -> list[Start]:
+    return [Start(m.start(), m.start(1)) for m in pattern.finditer(text)]
 
 
 def broken_region(starts: list[Start], begin: int, failed_at: int) -> tuple[int, int | None]:
@@ -47,11 +53,13 @@ def broken_region(starts: list[Start], begin: int, failed_at: int) -> tuple[int,
     return start, resume.line_start if resume else None
 
 
-def unparsed(source: SourceFile, begin: int, end: int) -> list[UnparsedDecl]:
+def unparsed(
+    source: SourceFile, begin: int, end: int, pattern: re.Pattern[str]
+) -> list[UnparsedDecl]:
     """The names declared in `source.text[begin:end]`, text that did not parse."""
     text = source.text
     found = []
-    for start in declaration_starts(text[begin:end]):
+    for start in declaration_starts(text[begin:end], pattern):
         match = _NAMED.match(text, begin + start.keyword)
         if match is None:
             continue
