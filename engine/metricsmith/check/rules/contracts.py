@@ -113,7 +113,7 @@ class _Resolver:
             return None
         if formula.type not in _LENIENT:
             self._problem(
-                "contract",
+                "type",
                 f"`expect` needs a condition that is true or false, not {formula.type}",
                 expectation.condition.span,
                 "compare the value, e.g. `expect mrr >= 0`, or `expect mrr is not null`",
