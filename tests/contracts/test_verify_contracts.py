@@ -127,3 +127,29 @@ def test_contracts_of_one_source_only(define):
     project = define(SUBSCRIPTIONS)
     assert {r.contract.source for r in project.test(["accounts"])} == {"accounts"}
     assert [c.kind for c in project.contracts(["accounts"])] == [ContractKind.KEY]
+
+
+def test_conditions_that_are_null_pass_and_an_empty_source_holds(define):
+    text = (
+        SOURCES
+        + """
+source subscriptions from csv("subscriptions.csv") {
+  expect null
+  expect amount > null
+  expect if(amount > 100, true, null)
+  expect case when amount == 10 then false end
+  expect unique sub_id
+}
+"""
+    )
+    found = verdicts(define(text).test(["subscriptions"]))
+    assert found == {
+        "expect null": (0, [], None),
+        "expect amount > null": (0, [], None),
+        "expect if(amount > 100, true, null)": (0, [], None),
+        "expect case when amount == 10 then false end": (1, [1], None),
+        "expect unique sub_id": (0, [], None),
+    }
+    header_only = "sub_id,account_id,amount,billing,started_at,ended_at\n"
+    results = define(text, subscriptions=header_only).test(["subscriptions"])
+    assert all(r.passed and r.rows_checked == 0 for r in results)

@@ -96,6 +96,8 @@ def _failing(contract: Contract, frame: RowFrame, sources: Sources) -> np.ndarra
             assert contract.condition is not None
             holds = _values(frame, contract.condition)
             # Null passes, as in a SQL CHECK: only a row that makes the condition false fails.
+            if pa.types.is_null(holds.type):
+                return np.zeros(frame.num_rows, dtype=bool)
             return ~_numpy(pc.fill_null(holds, True))
         case ContractKind.IN:
             assert contract.target is not None
