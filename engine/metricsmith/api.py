@@ -320,9 +320,10 @@ def contract_policy(project_path: Path) -> str:
 
 def contract_warning(result: ContractResult) -> Diagnostic:
     contract = result.contract
+    verdict = "cannot be checked against" if result.error else "breaks"
     return Diagnostic(
         code="contract",
-        message=f"the data of `{contract.source}` breaks `{contract.text}`: {result.summary()}",
+        message=f"the data of `{contract.source}` {verdict} `{contract.text}`: {result.summary()}",
         span=contract.span,
         hint="the numbers are computed as the data is; `metricsmith test` shows the rows",
         severity="warning",
@@ -332,8 +333,9 @@ def contract_warning(result: ContractResult) -> Diagnostic:
 def contract_error(result: ContractResult) -> DataError:
     contract = result.contract
     first = result.examples[0] if result.examples else None
+    verdict = "cannot be checked against" if result.error else "breaks"
     return DataError(
-        f"the data breaks the contract `{contract.text}` ({contract.span}): {result.summary()}",
+        f"the data {verdict} the contract `{contract.text}` ({contract.span}): {result.summary()}",
         source=contract.source,
         row=first.row if first else None,
         hint='fix the data, or set `on_violation = "warn"` under [contracts] in '
