@@ -86,7 +86,7 @@ def test_every_broken_contract_is_reported_with_its_position(define):
         ("type", 11, 10),  # integer amounts are never string keys
         ("type", 12, 10),  # not a condition
         ("type", 13, 10),  # integer >= string
-        ("nested-aggregate", 14, 10),
+        ("aggregate-in-contract", 14, 10),
         ("unknown-name", 15, 24),  # signed_upat
     ]
     text = str(caught.value)
@@ -94,6 +94,7 @@ def test_every_broken_contract_is_reported_with_its_position(define):
     assert "did you mean `accounts`?" in text
     assert "did you mean `signed_up_at`?" in text
     assert "`expect` needs a condition that is true or false, not integer" in text
+    assert "`count` is an aggregate, but a contract holds for each row" in text
 
 
 def test_a_derived_column_can_be_expected_unique_and_tested(define):

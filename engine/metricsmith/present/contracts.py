@@ -49,7 +49,7 @@ def _verdict(result: ContractResult) -> Text:
 
 def _example(example: Example) -> str:
     values = ", ".join(f"{label} = {format_cell(value)}" for label, value in example.values)
-    return f"  row {example.row}: {values}"
+    return f"  row {example.row}: {values}" if values else f"  row {example.row}"
 
 
 def summary(results: Sequence[ContractResult]) -> str:

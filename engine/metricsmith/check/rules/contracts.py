@@ -74,6 +74,8 @@ class _Resolver:
 
     def membership(self, expectation: d.ExpectIn) -> Contract | None:
         target = expectation.target
+        if self._aggregates_in(expectation.value):
+            return None
         bound = self._bind_all([expectation.value])
         if target.name not in self.key_types:
             self._problem(
@@ -107,6 +109,8 @@ class _Resolver:
         return self._contract(expectation, ContractKind.IN, bound, target=target.name)
 
     def condition(self, expectation: d.ExpectCondition) -> Contract | None:
+        if self._aggregates_in(expectation.condition):
+            return None
         before = len(self.binder.diagnostics)
         formula = self.binder.bind_row(expectation.condition, self.source)
         if len(self.binder.diagnostics) > before:
@@ -122,6 +126,24 @@ class _Resolver:
         names = {name.dotted: name for name in _names(expectation.condition)}
         shown = self._bind_all(list(names.values())) or ()
         return self._contract(expectation, ContractKind.CONDITION, shown, condition=formula)
+
+    def _aggregates_in(self, formula: e.Expr) -> bool:
+        """Report the aggregates of a formula: a contract is about each row, one at a time."""
+        calls = [
+            node
+            for node in e.walk(formula)
+            if isinstance(node, e.Call) and (node.name in self.binder.aggregates or node.per)
+        ]
+        for call in calls:
+            self._problem(
+                "aggregate-in-contract",
+                f"`{call.name}` is an aggregate, but a contract holds for each row of "
+                f"`{self.source}`",
+                call.span,
+                "write the condition over the row's columns; a promise about totals is a "
+                "metric with a target",
+            )
+        return bool(calls)
 
     def _bind_all(self, formulas: list[e.Expr]) -> tuple[tuple[str, BExpr], ...] | None:
         """Each formula bound with its text as label; None when any does not bind."""
