@@ -5,6 +5,7 @@ key whose values `x` can equal. The contracts come out bound, ready to verify ag
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import assert_never
 
 from metricsmith.check.bind import Binder
 from metricsmith.check.suggest import did_you_mean
@@ -55,6 +56,8 @@ class _Resolver:
                 return self.membership(expectation)
             case d.ExpectCondition():
                 return self.condition(expectation)
+            case _:
+                assert_never(expectation)
 
     def key(self, ident: d.Ident) -> Contract:
         value = self.binder.bind_row(_name(ident.name, ident.span), self.source)

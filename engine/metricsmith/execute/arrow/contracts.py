@@ -8,6 +8,7 @@ and its row numbers (1-based data rows of the whole source) are the same.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import assert_never
 
 import numpy as np
 import pyarrow as pa
@@ -109,6 +110,8 @@ def _failing(contract: Contract, frame: RowFrame, sources: Sources) -> np.ndarra
             return _numpy(pc.and_(pc.is_valid(values), pc.is_null(found)))
         case ContractKind.KEY | ContractKind.UNIQUE:
             return _repeated(frame, [formula for _, formula in contract.values])
+        case _:
+            assert_never(contract.kind)
 
 
 def _repeated(frame: RowFrame, formulas: Sequence[b.BExpr]) -> np.ndarray:
