@@ -127,7 +127,7 @@ def check_project(
     }
     contracts = {}
     for name, decl in source_decls.items():
-        columns = {**shapes[name].physical, **derived[name]}
+        columns = {*shapes[name].physical, *derived[name]}
         contracts[name], problems = source_contracts(decl, binder, key_types, columns)
         found += problems
 

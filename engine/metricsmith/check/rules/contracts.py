@@ -4,7 +4,7 @@ key whose values `x` can equal. The contracts come out bound, ready to verify ag
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import assert_never
 
 from metricsmith.check.bind import Binder
@@ -25,7 +25,7 @@ def source_contracts(
     decl: d.SourceDecl,
     binder: Binder,
     key_types: Mapping[str, Type | None],
-    columns: Mapping[str, Type],
+    columns: Collection[str],
 ) -> tuple[tuple[Contract, ...], list[Diagnostic]]:
     """The contracts of one source: its key's uniqueness (when the key is a known column) and
     each `expect`. `key_types` maps every source to the type of its key (None: no key);
