@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SOURCES
+from contract_helpers import SOURCES
 from metricsmith.dsl.parser import parse_source
 from metricsmith.errors import ProjectError
 from metricsmith.model import decl as d

@@ -5,7 +5,7 @@ never change: they are computed from the data as it is, on every engine."""
 from __future__ import annotations
 
 import pytest
-from conftest import SOURCES
+from contract_helpers import SOURCES
 from metricsmith.errors import DataError, QueryError
 
 TEXT = (

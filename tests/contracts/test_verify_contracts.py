@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conftest import ACCOUNTS, SOURCES
+from contract_helpers import ACCOUNTS, SOURCES
 from metricsmith.model.contracts import ContractKind
 
 SUBSCRIPTIONS = (
