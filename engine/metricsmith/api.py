@@ -201,8 +201,10 @@ class Project:
             return
         contracts = [c for s in dict.fromkeys(sources) for c in self.sources[s].contracts]
         broken = [r for r in self._verify([c for c in contracts if c.declared]) if not r.passed]
-        if broken and policy == "error":
-            raise contract_error(broken[0])
+        violated = [r for r in broken if r.error is None]
+        if violated and policy == "error":
+            raise contract_error(violated[0])
+        # A contract that could not be checked is not known to be broken: it warns.
         new = [contract_warning(r) for r in broken]
         self.warnings = (*self.warnings, *(w for w in new if w not in self.warnings))
 
@@ -333,9 +335,8 @@ def contract_warning(result: ContractResult) -> Diagnostic:
 def contract_error(result: ContractResult) -> DataError:
     contract = result.contract
     first = result.examples[0] if result.examples else None
-    verdict = "cannot be checked against" if result.error else "breaks"
     return DataError(
-        f"the data {verdict} the contract `{contract.text}` ({contract.span}): {result.summary()}",
+        f"the data breaks the contract `{contract.text}` ({contract.span}): {result.summary()}",
         source=contract.source,
         row=first.row if first else None,
         hint='fix the data, or set `on_violation = "warn"` under [contracts] in '

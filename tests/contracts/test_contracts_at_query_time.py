@@ -5,7 +5,7 @@ never change: they are computed from the data as it is, on every engine."""
 from __future__ import annotations
 
 import pytest
-from contract_helpers import SOURCES
+from contract_helpers import ACCOUNTS, SOURCES
 from metricsmith.errors import DataError, QueryError
 
 TEXT = (
@@ -79,3 +79,17 @@ def test_an_unknown_policy_is_refused(define, tmp_path):
 def test_an_unknown_source_to_test(define):
     with pytest.raises(QueryError, match="did you mean `subscriptions`"):
         define(TEXT).test(["subscription"])
+
+
+def test_a_contract_that_cannot_be_checked_only_warns(define, tmp_path):
+    settings(tmp_path, '[contracts]\non_violation = "error"\n')
+    text = TEXT.replace("  expect amount >= 0\n", '  expect accounts.plan != "gold"\n')
+    repeated = ACCOUNTS + "a1,2024-01-02T00:00:00Z,pro\n"
+    project = define(text, accounts=repeated)
+    with pytest.raises(DataError, match="expect account_id in accounts"):
+        project.query(["total"])
+    text = text.replace("  expect account_id in accounts\n", "")
+    project = define(text, accounts=repeated)
+    assert project.query(["total"]).to_pylist() == [{"total": 175}]
+    (warning,) = project.warnings
+    assert 'cannot be checked against `expect accounts.plan != "gold"`' in warning.message
