@@ -311,7 +311,9 @@ def contract_policy(project_path: Path) -> str:
         table = tomllib.loads(path.read_text(encoding="utf-8")).get("contracts", {})
     except tomllib.TOMLDecodeError as error:
         raise QueryError(f"{path}: {error}", hint="fix the TOML syntax") from None
-    policy = table.get("on_violation", "warn") if isinstance(table, dict) else table
+    if not isinstance(table, dict):
+        raise QueryError(f"{path}: `contracts` must be a table ([contracts])")
+    policy = table.get("on_violation", "warn")
     if policy not in CONTRACT_POLICIES:
         raise QueryError(
             f"{path}: [contracts] on_violation is {policy!r}",

@@ -93,3 +93,9 @@ def test_a_contract_that_cannot_be_checked_only_warns(define, tmp_path):
     assert project.query(["total"]).to_pylist() == [{"total": 175}]
     (warning,) = project.warnings
     assert 'cannot be checked against `expect accounts.plan != "gold"`' in warning.message
+
+
+def test_contracts_must_be_a_table(define, tmp_path):
+    settings(tmp_path, 'contracts = "warn"\n')
+    with pytest.raises(QueryError, match=r"`contracts` must be a table \(\[contracts\]\)"):
+        define(TEXT).query(["total"])
