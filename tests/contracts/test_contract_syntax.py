@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from contract_helpers import SOURCES
 from metricsmith.dsl.parser import parse_source
@@ -110,3 +113,16 @@ source subscriptions from csv("subscriptions.csv") {
     )
     kinds = [c.kind for c in project.contracts(["subscriptions"])]
     assert kinds == [ContractKind.UNIQUE, ContractKind.CONDITION]
+
+
+@pytest.mark.parametrize("page", ["language.md", "contracts.md"])
+def test_the_documented_source_block_parses(page):
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    found = re.findall(r"```\n(source subscriptions .*?)```", (docs / page).read_text(), re.S)
+    blocks = [block for block in found if "expect" in block]
+    assert blocks, f"docs/{page} shows a source with contracts"
+    for block in blocks:
+        module, problems = parse_source(SourceFile(page, block))
+        assert not problems and module is not None
+        (source,) = module.decls
+        assert len(source.expectations) >= 5
