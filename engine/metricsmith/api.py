@@ -179,11 +179,10 @@ class Project:
         of the data; one result per contract, with failing-row counts and up to 5 examples."""
         return self._verify(self.contracts(sources))
 
-    def verification(self, contracts: Sequence[Contract] | None = None) -> Verification:
-        """Which contracts hold on the data (verifying those not verified yet): what a plan
-        may rely on. A contract that was not asked about, or fails, does not hold."""
-        self._verify(self.contracts() if contracts is None else list(contracts))
-        return Verification.of(self._verdicts.values())
+    def verification(self) -> Verification:
+        """What a plan may rely on: asked about a fact (`unique`, `link_complete`, `holds`),
+        it verifies the contracts stating it against the data first (once per project)."""
+        return Verification(tuple(self.contracts()), self._verify)
 
     def _verify(self, contracts: Sequence[Contract]) -> list[ContractResult]:
         from metricsmith.execute.arrow.contracts import verify_contracts

@@ -153,3 +153,13 @@ source subscriptions from csv("subscriptions.csv") {
     header_only = "sub_id,account_id,amount,billing,started_at,ended_at\n"
     results = define(text, subscriptions=header_only).test(["subscriptions"])
     assert all(r.passed and r.rows_checked == 0 for r in results)
+
+
+def test_a_fact_is_verified_when_asked_and_only_its_contracts_are_read(define, tmp_path):
+    project = define(SUBSCRIPTIONS)
+    verification = project.verification()
+    (tmp_path / "accounts.csv").unlink()  # a fact about subscriptions alone never reads it
+    assert verification.unique("subscriptions", ["sub_id"])
+    assert not verification.unique("subscriptions", ["amount"])  # no contract states it
+    # A fact whose contract cannot be checked does not hold.
+    assert not verification.link_complete("subscriptions", "account_id", "accounts")

@@ -9,7 +9,7 @@ consumer such as the planner can ask whether a fact it would rely on has been ve
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from attrs import field, frozen
 from metricsmith.model.bound import BBinary, BColumn, BExpr, BIsNull
@@ -89,50 +89,51 @@ class ContractResult:
 
 @frozen
 class Verification:
-    """The contracts verified against the data and found to hold. A consumer that would rely
-    on a fact asks `holds`; a contract that was not verified, or failed, does not hold."""
+    """What a consumer such as the planner may rely on: it asks about a fact, and the
+    contracts that state it are verified against the data first (`verify` checks them, once
+    each). A fact holds only when a contract stating it was verified and passed; a fact no
+    contract states, or one whose contract fails or cannot be checked, does not hold."""
 
-    held: frozenset[Contract] = frozenset()
-
-    @classmethod
-    def of(cls, results: Iterable[ContractResult]) -> Verification:
-        return cls(frozenset(r.contract for r in results if r.passed))
+    contracts: tuple[Contract, ...]
+    verify: Callable[[Sequence[Contract]], Sequence[ContractResult]] = field(eq=False)
 
     def holds(self, contract: Contract) -> bool:
-        return contract in self.held
+        return contract in self.contracts and self.verify([contract])[0].passed
 
     def unique(self, source: str, columns: Iterable[str]) -> bool:
-        """Whether the rows of `source` are verified unique on exactly these columns."""
+        """Whether the rows of `source` are unique on exactly these columns."""
         wanted = tuple(columns)
-        return any(
-            c.source == source
+        return self._any(
+            c
+            for c in self.contracts
+            if c.source == source
             and c.kind in (ContractKind.KEY, ContractKind.UNIQUE)
             and tuple(label for label, _ in c.values) == wanted
-            for c in self.held
         )
 
     def link_complete(self, source: str, column: str, target: str) -> bool:
         """Whether every row of `source` names an existing row of `target` through `column`:
-        the values are verified to be keys of `target` and to be present (no nulls). This is
-        what lets a join along the link drop unmatched rows without changing any answer."""
-        return self._in(source, column, target) and self._not_null(source, column)
-
-    def _in(self, source: str, column: str, target: str) -> bool:
-        return any(
-            c.source == source
+        the values are keys of `target` and are present (no nulls). This is what lets a join
+        along the link drop unmatched rows without changing any answer."""
+        member = (
+            c
+            for c in self.contracts
+            if c.source == source
             and c.kind is ContractKind.IN
             and c.target == target
             and c.values[0][0] == column
-            for c in self.held
         )
-
-    def _not_null(self, source: str, column: str) -> bool:
-        return any(
-            c.source == source
+        present = (
+            c
+            for c in self.contracts
+            if c.source == source
             and c.condition is not None
             and any(_requires(part, column) for part in _conjuncts(c.condition))
-            for c in self.held
         )
+        return self._any(member) and self._any(present)
+
+    def _any(self, candidates: Iterable[Contract]) -> bool:
+        return any(self.holds(c) for c in candidates)
 
 
 def _conjuncts(condition: BExpr) -> list[BExpr]:
