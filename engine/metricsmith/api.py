@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tomllib
 import zoneinfo
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,12 +15,16 @@ from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo,
 from metricsmith.check.project import check_project
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.dsl.parser import parse_expression, parse_file
-from metricsmith.errors import Diagnostic, ProjectError, QueryError
+from metricsmith.errors import DataError, Diagnostic, ProjectError, QueryError
 from metricsmith.model import expr as e
+from metricsmith.model.contracts import Contract, ContractResult, Verification
 from metricsmith.model.decl import IncludeDecl, Module
 from metricsmith.plugins.manager import get_registry
 
 GRAINS = ("day", "week", "month", "quarter", "year")
+#: What a query does when the data breaks a contract of a source it reads
+#: (`[contracts] on_violation` in metricsmith.toml).
+CONTRACT_POLICIES = ("warn", "error", "off")
 DateLike = str | dt.date | dt.datetime | None
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
 
@@ -120,6 +125,8 @@ class Project:
         self.checked = checked
         self.files = tuple(files)
         self.warnings: tuple[Diagnostic, ...] = ()
+        # Verdicts on the data as loaded: each contract is checked at most once per project.
+        self._verdicts: dict[Contract, ContractResult] = {}
 
     @property
     def metrics(self) -> dict[str, MetricInfo]:
@@ -153,7 +160,52 @@ class Project:
 
         query = self.build_query(metrics, by=by, grain=grain, start=start, end=end, where=where)
         settings = load_settings(self.path).choose(engine, spark_session)
-        return execute(plan_query(self.checked, query), self.checked, settings)
+        plan = plan_query(self.checked, query)
+        self._enforce_contracts(read.source for read in plan.reads)
+        return execute(plan, self.checked, settings)
+
+    def contracts(self, sources: Sequence[str] | None = None) -> list[Contract]:
+        """The data contracts of the project (or of `sources`), in declaration order: each
+        source's key uniqueness and its `expect` items."""
+        names = list(self.sources) if sources is None else list(sources)
+        for name in names:
+            if name not in self.sources:
+                hint = did_you_mean(name, self.sources) or "`metricsmith list` shows the sources"
+                raise QueryError(f"unknown source `{name}`", hint=hint)
+        return [c for name in names for c in self.sources[name].contracts]
+
+    def test(self, sources: Sequence[str] | None = None) -> list[ContractResult]:
+        """Check the data contracts (of every source, or of `sources`) against all the rows
+        of the data; one result per contract, with failing-row counts and up to 5 examples."""
+        return self._verify(self.contracts(sources))
+
+    def verification(self) -> Verification:
+        """What a plan may rely on: asked about a fact (`unique`, `link_complete`, `holds`),
+        it verifies the contracts stating it against the data first (once per project)."""
+        return Verification(tuple(self.contracts()), self._verify)
+
+    def _verify(self, contracts: Sequence[Contract]) -> list[ContractResult]:
+        from metricsmith.execute.arrow.contracts import verify_contracts
+
+        pending = [c for c in dict.fromkeys(contracts) if c not in self._verdicts]
+        if pending:
+            self._verdicts.update((r.contract, r) for r in verify_contracts(self.checked, pending))
+        return [self._verdicts[c] for c in contracts]
+
+    def _enforce_contracts(self, sources: Iterable[str]) -> None:
+        """Check the written contracts of the sources a query reads, as the project's
+        `[contracts] on_violation` asks: warn (the default), fail the query, or not at all."""
+        policy = contract_policy(self.path)
+        if policy == "off":
+            return
+        contracts = [c for s in dict.fromkeys(sources) for c in self.sources[s].contracts]
+        broken = [r for r in self._verify([c for c in contracts if c.declared]) if not r.passed]
+        violated = [r for r in broken if r.error is None]
+        if violated and policy == "error":
+            raise contract_error(violated[0])
+        # A contract that could not be checked is not known to be broken: it warns.
+        new = [contract_warning(r) for r in broken]
+        self.warnings = (*self.warnings, *(w for w in new if w not in self.warnings))
 
     def explain(
         self,
@@ -244,6 +296,53 @@ class Project:
             )
             raise QueryError(f"unknown dimension `{item}`", hint=hint)
         return formula
+
+
+def contract_policy(project_path: Path) -> str:
+    """`[contracts] on_violation` from the project's metricsmith.toml ("warn" without one)."""
+    from metricsmith.execute.sql.engines import SETTINGS_FILE
+
+    folder = project_path if project_path.is_dir() else project_path.parent
+    path = folder / SETTINGS_FILE
+    if not path.is_file():
+        return "warn"
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("contracts", {})
+    except tomllib.TOMLDecodeError as error:
+        raise QueryError(f"{path}: {error}", hint="fix the TOML syntax") from None
+    if not isinstance(table, dict):
+        raise QueryError(f"{path}: `contracts` must be a table ([contracts])")
+    policy = table.get("on_violation", "warn")
+    if policy not in CONTRACT_POLICIES:
+        raise QueryError(
+            f"{path}: [contracts] on_violation is {policy!r}",
+            hint="use " + ", ".join(f'"{p}"' for p in CONTRACT_POLICIES),
+        )
+    return str(policy)
+
+
+def contract_warning(result: ContractResult) -> Diagnostic:
+    contract = result.contract
+    verdict = "cannot be checked against" if result.error else "breaks"
+    return Diagnostic(
+        code="contract",
+        message=f"the data of `{contract.source}` {verdict} `{contract.text}`: {result.summary()}",
+        span=contract.span,
+        hint="the numbers are computed as the data is; `metricsmith test` shows the rows",
+        severity="warning",
+    )
+
+
+def contract_error(result: ContractResult) -> DataError:
+    contract = result.contract
+    first = result.examples[0] if result.examples else None
+    return DataError(
+        f"the data breaks the contract `{contract.text}` ({contract.span}): {result.summary()}",
+        source=contract.source,
+        row=first.row if first else None,
+        hint='fix the data, or set `on_violation = "warn"` under [contracts] in '
+        "metricsmith.toml; `metricsmith test` shows the rows",
+    )
 
 
 def parse_instant(value: DateLike, tz: zoneinfo.ZoneInfo, which: str) -> dt.datetime | None:

@@ -24,6 +24,8 @@ from metricsmith.errors import Diagnostic, MetricsmithError, ProjectError
 from metricsmith.execute.sql.names import DIALECT_NAMES, ENGINES
 from metricsmith.plugins.formats import OutputFormat
 from metricsmith.plugins.manager import get_registry
+from metricsmith.present.contracts import contracts_table
+from metricsmith.present.contracts import summary as contracts_summary
 from metricsmith.present.tables import (
     dimensions_table,
     listing,
@@ -138,6 +140,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_project_argument(list_)
     list_.set_defaults(run=_list)
 
+    test = commands.add_parser(
+        "test",
+        help="check the data against the sources' contracts",
+        description="Check every data contract (each `expect` of a source, and the "
+        "uniqueness of each key) against all the rows of the data. Shows each contract's "
+        "verdict with up to 5 failing rows; exits 1 when a contract is broken or could not be "
+        "checked.",
+        epilog="example: metricsmith test metric_defs/sample --source subscriptions",
+    )
+    _add_project_argument(test)
+    test.add_argument(
+        "--source",
+        action="append",
+        metavar="NAME",
+        help="only the contracts of this source (repeatable)",
+    )
+    test.set_defaults(run=_test)
+
     plugins = commands.add_parser(
         "plugins",
         help="show loaded plugins and what they provide",
@@ -250,6 +270,18 @@ def _list(args: argparse.Namespace) -> int:
     )
     _print_warnings(project.warnings)
     return EXIT_OK
+
+
+def _test(args: argparse.Namespace) -> int:
+    with _progress("loading project") as progress:
+        project = load_project(args.path)
+        progress("checking the data")
+        results = project.test(args.source)
+    _print_warnings(project.warnings)
+    if results:
+        _console(sys.stdout).print(contracts_table(results))
+    _say(sys.stdout, f"{args.path}: {contracts_summary(results)}")
+    return EXIT_OK if all(r.passed for r in results) else EXIT_ERROR
 
 
 def _plugins(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ from metricsmith.check.bind import Binder, entity_catalog, root_of_row_formula
 from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
 from metricsmith.check.links import LinkGraph
 from metricsmith.check.rules.calendar import check_calendar
+from metricsmith.check.rules.contracts import source_contracts
 from metricsmith.check.rules.cycles import metric_cycles
 from metricsmith.check.rules.duplicates import duplicate_names
 from metricsmith.check.rules.metric_clauses import check_metric_clauses
@@ -120,6 +121,16 @@ def check_project(
     for name, columns in derived_decls.items():
         derived[name] = {col: binder.bind_row(formula, name) for col, formula in columns.items()}
 
+    key_types = {
+        name: shapes[name].physical.get(key, Type.UNKNOWN) if key else None
+        for name, key in keys.items()
+    }
+    contracts = {}
+    for name, decl in source_decls.items():
+        columns = {*shapes[name].physical, *derived[name]}
+        contracts[name], problems = source_contracts(decl, binder, key_types, columns)
+        found += problems
+
     metric_infos = {}
     for name, decl in metric_decls.items():
         formula = metrics.formula(name)
@@ -168,6 +179,7 @@ def check_project(
             declared=declared,
             derived=derived[name],
             links=links[name],
+            contracts=contracts[name],
         )
         for name, (decl, reader, schema, physical, declared) in opened.items()
     }

@@ -76,9 +76,11 @@ class Lower(Transformer):
     def source(self, meta, children):
         name, connector, *items = children
         fields: dict[str, object] = {"key": None, "time": None, "validity": None}
-        links, identities, columns = [], [], []
+        links, identities, columns, expectations = [], [], [], []
         for kind, value, span in items:
-            if kind == "link":
+            if kind == "expect":
+                expectations.append(value)
+            elif kind == "link":
                 links.append(value)
             elif kind == "identity":
                 identities.append(value)
@@ -102,6 +104,7 @@ class Lower(Transformer):
             links=tuple(links),
             identities=tuple(identities),
             columns=tuple(columns),
+            expectations=tuple(expectations),
             span=self.span(meta),
         )
 
@@ -160,6 +163,19 @@ class Lower(Transformer):
             name=self.ident(name), type=declared, expr=formula, span=self.span(meta)
         )
         return ("column", column, self.span(meta))
+
+    def src_expect_unique(self, meta, children):
+        columns = tuple(self.ident(c) for c in children)
+        return ("expect", d.ExpectUnique(columns=columns, span=self.span(meta)), self.span(meta))
+
+    def src_expect_in(self, meta, children):
+        value, target = children
+        expectation = d.ExpectIn(value=value, target=self.ident(target), span=self.span(meta))
+        return ("expect", expectation, self.span(meta))
+
+    def src_expect(self, meta, children):
+        expectation = d.ExpectCondition(condition=children[0], span=self.span(meta))
+        return ("expect", expectation, self.span(meta))
 
     def metric(self, meta, children):
         name, label, formula, *items = children

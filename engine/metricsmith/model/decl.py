@@ -74,6 +74,37 @@ class ColumnDecl:
 
 
 @frozen(kw_only=True)
+class ExpectUnique:
+    """`expect unique a, b`: no two rows share the same values of these columns (rows with a
+    null among them are not compared, as SQL's UNIQUE)."""
+
+    columns: tuple[Ident, ...]
+    span: Span
+
+
+@frozen(kw_only=True)
+class ExpectIn:
+    """`expect account_id in accounts`: every non-null value of the row formula is a key of
+    `target` (link integrity, as a foreign key)."""
+
+    value: Expr
+    target: Ident
+    span: Span
+
+
+@frozen(kw_only=True)
+class ExpectCondition:
+    """`expect mrr >= 0`: a row condition no row may make false (null passes, as a SQL
+    CHECK; `expect x is not null` is how a column is required)."""
+
+    condition: Expr
+    span: Span
+
+
+Expectation = Union[ExpectUnique, ExpectIn, ExpectCondition]  # noqa: UP007
+
+
+@frozen(kw_only=True)
 class SourceDecl:
     name: Ident
     connector: ConnectorCall
@@ -83,6 +114,7 @@ class SourceDecl:
     identities: tuple[EntityIdentity, ...] = ()
     validity: Validity | None
     columns: tuple[ColumnDecl, ...]
+    expectations: tuple[Expectation, ...] = ()
     span: Span
 
     @property
