@@ -269,11 +269,11 @@ class Project:
         """Compute `metrics` per period of `grain` in [start, end), sliced by `by`, on
         `engine` ("arrow", "duckdb" or "spark"; default: the project's metricsmith.toml, else
         "arrow"). `spark_session` runs Spark queries in the caller's own session."""
-        from metricsmith.execute.sql.engines import execute, load_settings
+        from metricsmith.execute.sql.engines import execute
         from metricsmith.plan import plan_query
 
         query = self.build_query(metrics, by=by, grain=grain, start=start, end=end, where=where)
-        settings = load_settings(self.path).choose(engine, spark_session)
+        settings = self._engine_settings().choose(engine, spark_session)
         return execute(plan_query(self.checked, query), self.checked, settings)
 
     def explain(
@@ -291,15 +291,23 @@ class Project:
     ) -> str:
         """The plan for a query, as text: scans, fused aggregates, joins, pushdown. With `sql`
         (or a `dialect`), the SQL the plan compiles to instead, formatted."""
-        from metricsmith.execute.sql.engines import explain_sql, load_settings
+        from metricsmith.execute.sql.engines import explain_sql
         from metricsmith.plan import explain, plan_query
 
         query = self.build_query(metrics, by=by, grain=grain, start=start, end=end, where=where)
         plan = plan_query(self.checked, query)
         if not (sql or dialect):
             return explain(plan)
-        settings = load_settings(self.path).choose(engine)
+        settings = self._engine_settings().choose(engine)
         return explain_sql(plan, self.checked, settings, dialect)
+
+    def _engine_settings(self):
+        """The project's metricsmith.toml, unless the definitions are untrusted: their
+        authors do not choose where queries run (a Spark Connect `remote` would receive the
+        data)."""
+        from metricsmith.execute.sql.engines import EngineSettings, load_settings
+
+        return load_settings(self.path) if self.paths.trusted else EngineSettings()
 
     def build_query(
         self,
