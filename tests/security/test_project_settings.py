@@ -11,7 +11,10 @@ import pytest
 from metricsmith.api import load_project
 from metricsmith.check.paths import CONFINE_VARIABLE, DATA_ROOTS_VARIABLE
 from metricsmith.cli import main
+from metricsmith.dsl.parser import parse_source
 from metricsmith.errors import Diagnostic, ProjectError
+from metricsmith.model import decl as d
+from metricsmith.model.span import SourceFile
 from security_helpers import write
 
 OUTSIDE_ROWS = 'source s from csv("../outside/rows.csv") { }\nmetric n = count(s)\n'
@@ -106,3 +109,20 @@ def test_the_command_line_options(project: Path, outside: Path, capsys) -> None:
     assert main(["query", str(project), "n", "--confine"]) == 1
     assert main(["check", "--data-root", str(project / "nowhere"), str(project)]) == 1
     assert "error[bad-data-root]" in capsys.readouterr().err
+
+
+def test_the_project_block_parses_with_positions_and_reserves_no_name() -> None:
+    text = (
+        'project {\n  confine paths\n  data_roots "data", "/srv/lake"\n}\n'
+        'source project from csv("x.csv") { column paths }\n'
+        "metric confine = count(project where project.paths > 0)\n"
+    )
+    module, found = parse_source(SourceFile("t.metrics", text))
+    assert found == []
+    settings, source, metric = module.decls
+    assert isinstance(settings, d.ProjectDecl) and settings.confine
+    assert [(r.value, r.span.line, r.span.column) for r in settings.data_roots] == [
+        ("data", 3, 14),
+        ("/srv/lake", 3, 22),
+    ]
+    assert (source.name.name, metric.name.name) == ("project", "confine")
