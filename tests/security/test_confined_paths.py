@@ -19,7 +19,7 @@ from metricsmith.errors import Diagnostic, ProjectError
 from metricsmith.plugins.builtin.connectors import CSV
 from metricsmith.plugins.connector import SourceReader
 from metricsmith.plugins.hookspecs import hookimpl
-from metricsmith.plugins.manager import build_registry
+from metricsmith.plugins.manager import SELECTION_VARIABLE, build_registry
 from security_helpers import write
 
 
@@ -198,11 +198,14 @@ def test_a_connector_declaring_no_paths_cannot_be_confined(project: Path, spies)
     assert spies["undeclared"].opened == ["data/rows.csv"]
 
 
-def test_the_sqlite_plugin_is_confined(project: Path, outside: Path) -> None:
+def test_the_sqlite_plugin_is_confined(project: Path, outside: Path, monkeypatch) -> None:
     try:
         importlib.metadata.distribution("metricsmith-sqlite")
     except importlib.metadata.PackageNotFoundError:
         pytest.skip("metricsmith-sqlite is not installed")
+    monkeypatch.delenv(SELECTION_VARIABLE, raising=False)
+    registry = build_registry()  # not the cached one, which other tests replace
+    monkeypatch.setattr("metricsmith.api.get_registry", lambda: registry)
     for folder in (project, outside):
         with sqlite3.connect(folder / "shop.db") as connection:
             connection.execute("CREATE TABLE t (id INTEGER)")
