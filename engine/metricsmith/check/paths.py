@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 from attrs import evolve, frozen
 
@@ -73,12 +73,12 @@ def caller_policy(
     confine: bool,
     trusted: bool,
     data_roots: Sequence[str | os.PathLike[str]],
-    environ: Mapping[str, str] = os.environ,
 ) -> tuple[PathPolicy, list[Diagnostic]]:
     """The policy the caller sets: its switches and the environment's, and its data roots
     (relative ones against the working directory); problems with those roots."""
-    untrusted = not trusted or environ.get(CONFINE_VARIABLE, "").strip().lower() not in _OFF
-    listed = environ.get(DATA_ROOTS_VARIABLE, "").split(os.pathsep)
+    setting = os.environ.get(CONFINE_VARIABLE, "").strip().lower()
+    untrusted = not trusted or setting not in _OFF
+    listed = os.environ.get(DATA_ROOTS_VARIABLE, "").split(os.pathsep)
     roots = [os.fspath(root) for root in data_roots] + [root for root in listed if root]
     found = [_not_a_folder(root, None) for root in roots if not os.path.isdir(root)]
     policy = PathPolicy(
