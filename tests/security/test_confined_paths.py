@@ -214,3 +214,14 @@ def test_the_sqlite_plugin_is_confined(project: Path, outside: Path, monkeypatch
     assert only_problem(project, confine=True).code == "path-outside-project"
     write(project, 'source s from sqlite("shop.db", table="t") { }\n')
     assert "s" in load_project(project, confine=True).sources
+
+
+def test_a_nul_character_in_a_path_is_a_positioned_problem(project: Path) -> None:
+    write(project, 'source s from csv("data/rows\\x00.csv") { }\n')
+    problem = only_problem(project, confine=True)
+    assert (problem.code, problem.span.column) == ("bad-path", 19)
+    write(project, 'include "defs\\x00.metrics"\n')
+    assert only_problem(project).code == "bad-path"
+    write(project, 'project { confine paths  data_roots "da\\x00ta" }\n')
+    assert only_problem(project).code == "bad-data-root"
+    assert only_problem(project, trusted=False).code == "bad-path"

@@ -81,9 +81,10 @@ def caller_policy(
     listed = os.environ.get(DATA_ROOTS_VARIABLE, "").split(os.pathsep)
     roots = [os.fspath(root) for root in data_roots] + [root for root in listed if root]
     found = [_not_a_folder(root, None) for root in roots if not os.path.isdir(root)]
+    folders = [resolve(root) for root in roots if os.path.isdir(root)]
     policy = PathPolicy(
         confined=confine or untrusted,
-        roots=tuple(dict.fromkeys([resolve(project_dir), *(resolve(r) for r in roots)])),
+        roots=tuple(dict.fromkeys([resolve(project_dir), *folders])),
         trusted=not untrusted,
     )
     return policy, found
@@ -111,9 +112,11 @@ def with_project_settings(
     for literal in decl.data_roots:
         written = str(literal.value)
         if policy.trusted:
-            if not os.path.isdir(resolve(written, base_dir)):
+            folder = os.path.join(base_dir, os.path.expanduser(written))
+            if os.path.isdir(folder):
+                roots.append(resolve(written, base_dir))
+            else:
                 found.append(_not_a_folder(written, literal.span))
-            roots.append(resolve(written, base_dir))
             continue
         refusal = check_path(written, base_dir, literal.span, policy)
         if refusal is not None:
@@ -135,6 +138,13 @@ def _not_a_folder(written: str, span: Span | None) -> Diagnostic:
 def check_path(written: str, base_dir: str, span: Span, policy: PathPolicy) -> Diagnostic | None:
     """Why a path named in a definition may not be read, or None when it may. A folder is
     admitted when everything below it is; a glob when its fixed part and every match are."""
+    if "\0" in written:
+        return Diagnostic(
+            code="bad-path",
+            message="the path contains a NUL character, which no file name can",
+            span=span,
+            hint="remove the `\\x00` from the path",
+        )
     if not policy.confined:
         return None
     check = _PathCheck(written, base_dir, span, policy)
