@@ -225,3 +225,10 @@ def test_a_nul_character_in_a_path_is_a_positioned_problem(project: Path) -> Non
     write(project, 'project { confine paths  data_roots "da\\x00ta" }\n')
     assert only_problem(project).code == "bad-data-root"
     assert only_problem(project, trusted=False).code == "bad-path"
+
+
+def test_a_single_file_project_is_confined_to_its_folder(project: Path) -> None:
+    defs = write(project, source("data/rows.csv"))
+    assert load_project(defs, confine=True).paths.roots == (str(project.resolve()),)
+    write(project, source("../outside/rows.csv"))
+    assert only_problem(defs, confine=True).code == "path-outside-project"
