@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from attrs import define, field
 from metricsmith.api import load_project
+from metricsmith.cli import main
 from metricsmith.errors import Diagnostic, ProjectError
 from metricsmith.plugins.builtin.connectors import CSV
 from metricsmith.plugins.connector import SourceReader
@@ -232,3 +233,13 @@ def test_a_single_file_project_is_confined_to_its_folder(project: Path) -> None:
     assert load_project(defs, confine=True).paths.roots == (str(project.resolve()),)
     write(project, source("../outside/rows.csv"))
     assert only_problem(defs, confine=True).code == "path-outside-project"
+
+
+def test_the_repro_on_the_command_line_shows_nothing_of_the_file(project: Path, capsys) -> None:
+    write(project, 'source pw from csv("/etc/passwd", delimiter=":", header=false) { }\n')
+    write(project, "metric users = count(pw)\n", "metrics.metrics")
+    assert main(["query", "--confine", str(project), "users"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "error[path-outside-project]" in err
+    assert "root:" not in err
