@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import tomllib
 import zoneinfo
@@ -12,13 +13,22 @@ from pathlib import Path
 import pyarrow as pa
 
 from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
+from metricsmith.check.paths import (
+    UNCONFINED,
+    PathPolicy,
+    caller_policy,
+    check_path,
+    is_definition_file,
+    resolve,
+    with_project_settings,
+)
 from metricsmith.check.project import check_project
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.dsl.parser import parse_expression, parse_file
 from metricsmith.errors import DataError, Diagnostic, ProjectError, QueryError
 from metricsmith.model import expr as e
 from metricsmith.model.contracts import Contract, ContractResult, Verification
-from metricsmith.model.decl import IncludeDecl, Module
+from metricsmith.model.decl import IncludeDecl, Module, ProjectDecl
 from metricsmith.plugins.manager import get_registry
 
 GRAINS = ("day", "week", "month", "quarter", "year")
@@ -32,15 +42,29 @@ _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
 def discover(path: Path) -> list[Path]:
     """The `.metrics` files of a project: the file itself, or every one below a folder."""
     if path.is_file():
-        return [path]
-    return sorted(p for p in path.rglob("*.metrics") if p.is_file())
+        return [path] if is_definition_file(path) else []
+    return sorted(p for p in path.rglob("*.metrics") if is_definition_file(p))
 
 
-def load_project(path: str | Path, tables: Mapping[str, pa.Table] | None = None) -> Project:
+def load_project(
+    path: str | Path,
+    tables: Mapping[str, pa.Table] | None = None,
+    *,
+    confine: bool = False,
+    data_roots: Sequence[str | os.PathLike[str]] = (),
+    trusted: bool = True,
+) -> Project:
     """Parse and check a project (a `.metrics` file or a folder of them).
 
     `tables` binds sources to in-memory Arrow tables instead of their connectors. Raises
-    ProjectError carrying every diagnostic when the definitions have problems."""
+    ProjectError carrying every diagnostic when the definitions have problems.
+
+    `confine=True` limits every path the definitions name (data files, includes) to the
+    project's folder and `data_roots` (docs/security.md). `trusted=False` says the definitions
+    come from someone who should not read every file this process can (the users of a server):
+    their paths are confined, and data roots they declare cannot widen what the caller allows.
+    A `metricsmith serve` is to load with `trusted=False`; METRICSMITH_CONFINE in the
+    environment makes every load untrusted."""
     root = Path(path)
     if not root.exists():
         raise ProjectError(
@@ -58,56 +82,145 @@ def load_project(path: str | Path, tables: Mapping[str, pa.Table] | None = None)
             [
                 Diagnostic(
                     code="no-project",
-                    message=f"no .metrics files in `{root}`",
-                    hint="definition files end in .metrics",
+                    message=(
+                        f"`{root}` is not a .metrics file"
+                        if root.is_file()
+                        else f"no .metrics files in `{root}`"
+                    ),
+                    hint="definition files end in .metrics; no other file is read as one",
                 )
             ]
         )
+    policy, found = caller_policy(
+        str(root if root.is_dir() else root.parent),
+        confine=confine,
+        trusted=trusted,
+        data_roots=data_roots,
+    )
     registry = get_registry()
-    modules, found = read_modules(files, registry.libraries)
+    modules, problems, policy = read_modules(files, registry.libraries, policy)
+    found += problems
     if found:
         # Names defined in a file that did not parse are unknown; checking the rest would
         # only bury the real problem under "unknown name" errors.
         raise ProjectError(found)
-    checked = check_project(modules, registry, tables)
-    return Project(root, checked, [Path(m.path) for m in modules])
+    checked = check_project(modules, registry, tables, paths=policy)
+    return Project(root, checked, [Path(m.path) for m in modules], paths=policy)
 
 
 def read_modules(
-    files: Sequence[Path], libraries: Sequence[str]
-) -> tuple[list[Module], list[Diagnostic]]:
-    """Parse the project's files and, transitively, every file they include (once each)."""
+    files: Sequence[Path], libraries: Sequence[str], policy: PathPolicy = UNCONFINED
+) -> tuple[list[Module], list[Diagnostic], PathPolicy]:
+    """Parse the project's files and, transitively, every file they include (once each).
+
+    The project's own files come first: a `project` declaration among them completes the
+    path policy, which every include must then satisfy. Returns the policy too."""
     by_name = {Path(folder).name: Path(folder) for folder in libraries}
-    pending = list(files)
     seen: set[Path] = set()
-    modules, found = [], []
+    files, found = _within(files, policy)
+    modules, problems = _parse_new(files, seen)
+    found += problems
+    settings = [x for module in modules for x in module.decls if isinstance(x, ProjectDecl)]
+    policy, problems = with_project_settings(policy, settings)
+    found += problems
+    # A project confining itself holds its own files to it too.
+    kept, problems = _within([Path(m.path) for m in modules], policy)
+    found += problems
+    modules = [m for m in modules if Path(m.path) in kept]
+    may_include = policy.widened(libraries)
+    pending = [(include, module) for module in modules for include in _includes(module)]
     while pending:
-        file = pending.pop(0)
+        include, module = pending.pop(0)
+        targets, problems = _include_files(include, Path(module.path), by_name, may_include)
+        found += problems
+        included, problems = _parse_new(targets, seen)
+        found += problems + [_included_project(x) for m in included for x in _settings(m)]
+        modules += included
+        pending += [(x, m) for m in included for x in _includes(m)]
+    return modules, found, policy
+
+
+def _parse_new(files: Sequence[Path], seen: set[Path]) -> tuple[list[Module], list[Diagnostic]]:
+    """Parse the files not parsed yet."""
+    modules, found = [], []
+    for file in files:
         if file.resolve() in seen:
             continue
         seen.add(file.resolve())
         module, problems = parse_file(file)
         found += problems
-        if module is None:
-            continue
-        modules.append(module)
-        for include in (x for x in module.decls if isinstance(x, IncludeDecl)):
-            target = _include_target(include, file, by_name)
-            if target is None:
-                hint = "a path relative to this file, or a library: " + (
-                    ", ".join(sorted(by_name)) or "(no plugin ships one)"
-                )
-                found.append(
-                    Diagnostic(
-                        code="bad-include",
-                        message=f"nothing to include at `{include.target}`",
-                        span=include.span,
-                        hint=hint,
-                    )
-                )
-                continue
-            pending += discover(target)
+        if module is not None:
+            modules.append(module)
     return modules, found
+
+
+def _includes(module: Module) -> list[IncludeDecl]:
+    return [x for x in module.decls if isinstance(x, IncludeDecl)]
+
+
+def _settings(module: Module) -> list[ProjectDecl]:
+    return [x for x in module.decls if isinstance(x, ProjectDecl)]
+
+
+def _within(files: Sequence[Path], policy: PathPolicy) -> tuple[list[Path], list[Diagnostic]]:
+    """The project's own files that the policy admits, and a problem for each other one (a
+    link leading out of the project)."""
+    kept = [file for file in files if policy.admits(resolve(str(file)))]
+    return kept, [
+        Diagnostic(
+            code="path-outside-project",
+            message=f"`{file}` is a link leading outside the folders this project may read",
+            hint=f"paths are confined to {', '.join(policy.roots)}; copy the file into the "
+            "project instead",
+        )
+        for file in files
+        if file not in kept
+    ]
+
+
+def _included_project(decl: ProjectDecl) -> Diagnostic:
+    return Diagnostic(
+        code="included-project",
+        message="a `project` block in an included file has no effect",
+        span=decl.span,
+        hint="declare the project in its own files, not in a file they include",
+    )
+
+
+def _include_files(
+    include: IncludeDecl, file: Path, libraries: Mapping[str, Path], policy: PathPolicy
+) -> tuple[list[Path], list[Diagnostic]]:
+    """The definition files an include brings in, or why it brings none. The path is checked
+    before the target is looked at, so nothing outside a confined project is read or probed."""
+    refused = check_path(include.target, str(file.parent), include.target_span, policy)
+    if refused is not None:
+        return [], [refused]
+    target = _include_target(include, file, libraries)
+    if target is None:
+        hint = "a path relative to this file, or a library: " + (
+            ", ".join(sorted(libraries)) or "(no plugin ships one)"
+        )
+        return [], [
+            Diagnostic(
+                code="bad-include",
+                message=f"nothing to include at `{include.target}`",
+                span=include.span,
+                hint=hint,
+            )
+        ]
+    if target.is_dir():
+        return discover(target), []
+    if not is_definition_file(target):
+        return [], [
+            Diagnostic(
+                code="include-not-metrics",
+                message=f"`{include.target}` is not a .metrics file",
+                span=include.target_span,
+                hint="include a .metrics file, a folder of them or a library by name; no "
+                "other file is read as definitions",
+            )
+        ]
+    return [target], []
 
 
 def _include_target(include: IncludeDecl, file: Path, libraries: Mapping[str, Path]) -> Path | None:
@@ -120,10 +233,18 @@ def _include_target(include: IncludeDecl, file: Path, libraries: Mapping[str, Pa
 class Project:
     """A checked project, ready to answer queries."""
 
-    def __init__(self, path: Path, checked: CheckedProject, files: Sequence[Path]):
+    def __init__(
+        self,
+        path: Path,
+        checked: CheckedProject,
+        files: Sequence[Path],
+        paths: PathPolicy = UNCONFINED,
+    ):
         self.path = path
         self.checked = checked
         self.files = tuple(files)
+        #: Where the project may read (confined or not, and to which folders).
+        self.paths = paths
         self.warnings: tuple[Diagnostic, ...] = ()
         # Verdicts on the data as loaded: each contract is checked at most once per project.
         self._verdicts: dict[Contract, ContractResult] = {}
@@ -155,11 +276,11 @@ class Project:
         """Compute `metrics` per period of `grain` in [start, end), sliced by `by`, on
         `engine` ("arrow", "duckdb" or "spark"; default: the project's metricsmith.toml, else
         "arrow"). `spark_session` runs Spark queries in the caller's own session."""
-        from metricsmith.execute.sql.engines import execute, load_settings
+        from metricsmith.execute.sql.engines import execute
         from metricsmith.plan import plan_query
 
         query = self.build_query(metrics, by=by, grain=grain, start=start, end=end, where=where)
-        settings = load_settings(self.path).choose(engine, spark_session)
+        settings = self._engine_settings().choose(engine, spark_session)
         plan = plan_query(self.checked, query)
         self._enforce_contracts(read.source for read in plan.reads)
         return execute(plan, self.checked, settings)
@@ -195,7 +316,8 @@ class Project:
     def _enforce_contracts(self, sources: Iterable[str]) -> None:
         """Check the written contracts of the sources a query reads, as the project's
         `[contracts] on_violation` asks: warn (the default), fail the query, or not at all."""
-        policy = contract_policy(self.path)
+        # Untrusted definitions do not get to turn their own contracts off.
+        policy = contract_policy(self.path) if self.paths.trusted else "warn"
         if policy == "off":
             return
         contracts = [c for s in dict.fromkeys(sources) for c in self.sources[s].contracts]
@@ -222,15 +344,23 @@ class Project:
     ) -> str:
         """The plan for a query, as text: scans, fused aggregates, joins, pushdown. With `sql`
         (or a `dialect`), the SQL the plan compiles to instead, formatted."""
-        from metricsmith.execute.sql.engines import explain_sql, load_settings
+        from metricsmith.execute.sql.engines import explain_sql
         from metricsmith.plan import explain, plan_query
 
         query = self.build_query(metrics, by=by, grain=grain, start=start, end=end, where=where)
         plan = plan_query(self.checked, query)
         if not (sql or dialect):
             return explain(plan)
-        settings = load_settings(self.path).choose(engine)
+        settings = self._engine_settings().choose(engine)
         return explain_sql(plan, self.checked, settings, dialect)
+
+    def _engine_settings(self):
+        """The project's metricsmith.toml, unless the definitions are untrusted: their
+        authors do not choose where queries run (a Spark Connect `remote` would receive the
+        data)."""
+        from metricsmith.execute.sql.engines import EngineSettings, load_settings
+
+        return load_settings(self.path) if self.paths.trusted else EngineSettings()
 
     def build_query(
         self,

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from metricsmith import __version__
-from metricsmith.api import GRAINS, load_project
+from metricsmith.api import GRAINS, Project, load_project
 from metricsmith.errors import Diagnostic, MetricsmithError, ProjectError
 from metricsmith.execute.sql.names import DIALECT_NAMES, ENGINES
 from metricsmith.plugins.formats import OutputFormat
@@ -173,6 +173,24 @@ def _add_project_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "path", metavar="PATH", help="a folder of .metrics files, or a single .metrics file"
     )
+    parser.add_argument(
+        "--confine",
+        action="store_true",
+        help="let the definitions name only files inside the project's folder and its data "
+        "roots (on whenever METRICSMITH_CONFINE is set; see docs/security.md)",
+    )
+    parser.add_argument(
+        "--data-root",
+        action="append",
+        dest="data_roots",
+        metavar="FOLDER",
+        help="a folder a confined project may read besides its own (repeatable)",
+    )
+
+
+def _load(args: argparse.Namespace) -> Project:
+    """The project named on the command line, with its path options."""
+    return load_project(args.path, confine=args.confine, data_roots=args.data_roots or ())
 
 
 def _add_query_arguments(parser: argparse.ArgumentParser) -> None:
@@ -213,7 +231,7 @@ def _add_query_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    project = load_project(args.path)
+    project = _load(args)
     problems = get_registry().problems
     _print_warnings(project.warnings)
     for problem in problems:
@@ -236,7 +254,7 @@ def _query(args: argparse.Namespace) -> int:
     request = _query_request(args)
     output_format = _output_format(args.format, args.output)
     with _progress("loading project") as progress:
-        project = load_project(args.path)
+        project = _load(args)
         progress(f"computing {', '.join(args.metrics)}")
         table = project.query(args.metrics, **request)
     _print_warnings(project.warnings)
@@ -253,14 +271,14 @@ def _query(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace) -> int:
     request = _query_request(args)
-    project = load_project(args.path)
+    project = _load(args)
     text = project.explain(args.metrics, **request, sql=args.sql, dialect=args.dialect)
     _say(sys.stdout, text.rstrip("\n"))
     return EXIT_OK
 
 
 def _list(args: argparse.Namespace) -> int:
-    project = load_project(args.path)
+    project = _load(args)
     _print_sections(
         [
             ("Metrics", len(project.metrics), metrics_table(project.metrics)),

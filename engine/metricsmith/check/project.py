@@ -11,6 +11,7 @@ import pyarrow as pa
 from metricsmith.check.bind import Binder, entity_catalog, root_of_row_formula
 from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
 from metricsmith.check.links import LinkGraph
+from metricsmith.check.paths import UNCONFINED, PathPolicy
 from metricsmith.check.rules.calendar import check_calendar
 from metricsmith.check.rules.contracts import source_contracts
 from metricsmith.check.rules.cycles import metric_cycles
@@ -62,8 +63,10 @@ def check_project(
     modules: Sequence[d.Module],
     registry: Registry,
     tables: Mapping[str, pa.Table] | None = None,
+    paths: PathPolicy = UNCONFINED,
 ) -> CheckedProject:
-    """Resolve and type every declaration; raise ProjectError listing every problem."""
+    """Resolve and type every declaration; raise ProjectError listing every problem. Sources
+    name only the files `paths` admits."""
     tables = dict(tables or {})
     decls = [decl for module in modules for decl in module.decls]
     found: list[Diagnostic] = duplicate_names(decls)
@@ -82,7 +85,7 @@ def check_project(
 
     opened = {}
     for name, decl in source_decls.items():
-        reader, problems = open_reader(decl, registry.connectors, tables)
+        reader, problems = open_reader(decl, registry.connectors, tables, paths)
         found += problems
         schema = reader.schema() if reader is not None else None
         physical, declared, problems = column_types(decl, schema)

@@ -65,7 +65,29 @@ class Lower(Transformer):
         )
 
     def include(self, meta, children):
-        return d.IncludeDecl(target=ast.literal_eval(children[0]), span=self.span(meta))
+        return d.IncludeDecl(
+            target=ast.literal_eval(children[0]),
+            span=self.span(meta),
+            target_span=self.tspan(children[0]),
+        )
+
+    def project(self, meta, items):
+        roots = tuple(root for kind, value in items if kind == "data_roots" for root in value)
+        return d.ProjectDecl(
+            confine=any(kind == "confine" for kind, _ in items),
+            data_roots=roots,
+            span=self.span(meta),
+        )
+
+    def prj_confine(self, meta, children):
+        return ("confine", True)
+
+    def prj_data_roots(self, meta, children):
+        roots = tuple(
+            e.Literal(value=ast.literal_eval(token), type=Type.STRING, span=self.tspan(token))
+            for token in children
+        )
+        return ("data_roots", roots)
 
     def cal_timezone(self, meta, children):
         return ("timezone", ast.literal_eval(children[0]))

@@ -166,9 +166,23 @@ class IncludeDecl:
 
     target: str
     span: Span
+    #: Where the quoted target is written, for problems with the path itself.
+    target_span: Span
 
 
-Decl = Union[CalendarDecl, SourceDecl, MetricDecl, DimensionDecl, IncludeDecl]  # noqa: UP007
+@frozen(kw_only=True)
+class ProjectDecl:
+    """`project { confine paths  data_roots "data", "/srv/lake" }`: where the project may read
+    (docs/security.md). Data roots are string literals, relative to this file's folder."""
+
+    confine: bool
+    data_roots: tuple[Literal, ...]
+    span: Span
+
+
+Decl = Union[  # noqa: UP007
+    CalendarDecl, SourceDecl, MetricDecl, DimensionDecl, IncludeDecl, ProjectDecl
+]
 
 
 @frozen(kw_only=True)

@@ -48,7 +48,12 @@ class SourceReader(Protocol):
 
 @runtime_checkable
 class Connector(Protocol):
-    """A named way of reading data, registered through `metricsmith_connectors`."""
+    """A named way of reading data, registered through `metricsmith_connectors`.
+
+    A connector may also have `path_arguments`: a tuple of the positions (0-based) and option
+    names of the arguments that are file paths, `(0,)` for `csv("data/x.csv")`, `()` for one
+    reading no files. A confined project (docs/security.md) uses a connector only when it has
+    them; the engine checks those paths before `open` is called."""
 
     #: The name used in definition files: `source x from <name>(...)`.
     name: str
