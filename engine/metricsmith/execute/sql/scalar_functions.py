@@ -24,6 +24,7 @@ from metricsmith.execute.sql.expressions import ExpressionCompiler, paren
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type
 from metricsmith.plan.periods import GRAINS
+from metricsmith.plugins.provenance import calling_plugin
 
 Builder = Callable[[ExpressionCompiler, b.BCall, list[exp.Expression]], exp.Expression]
 _MICROS_PER_HOUR = 3_600_000_000.0
@@ -218,13 +219,15 @@ class ScalarFunctions:
         self, compiler: ExpressionCompiler, node: b.BCall, args: Sequence[exp.Expression]
     ) -> exp.Expression:
         dialect = compiler.dialect.name
-        sql = getattr(self.registered.get(node.function), "sql", None)
+        function = self.registered.get(node.function)
+        sql = getattr(function, "sql", None)
         construct = f"the function `{node.function}`"
         if sql is None:
             raise UnsupportedConstruct(construct, dialect, "it has no SQL implementation")
-        try:
-            return sql(dialect, *args)
-        except NotImplementedError as refusal:
-            raise UnsupportedConstruct(
-                construct, dialect, str(refusal) or "not implemented"
-            ) from None
+        with calling_plugin(getattr(function, "provenance", None), f"compiling to {dialect}"):
+            try:
+                return sql(dialect, *args)
+            except NotImplementedError as refusal:
+                raise UnsupportedConstruct(
+                    construct, dialect, str(refusal) or "not implemented"
+                ) from None
