@@ -60,7 +60,7 @@ class AggregateCompiler:
         dialect = self.dialect.name
         if sql is None:
             raise UnsupportedConstruct(construct, dialect, "it has no SQL implementation")
-        with calling_plugin(getattr(function, "provenance", None), f"compiling to {dialect}"):
+        with calling_plugin(getattr(function, "provenance", None), f"while compiling to {dialect}"):
             try:
                 return sql(dialect, _masked(value, condition), *map(number, node.params))
             except NotImplementedError as refusal:

@@ -224,7 +224,7 @@ class ScalarFunctions:
         construct = f"the function `{node.function}`"
         if sql is None:
             raise UnsupportedConstruct(construct, dialect, "it has no SQL implementation")
-        with calling_plugin(getattr(function, "provenance", None), f"compiling to {dialect}"):
+        with calling_plugin(getattr(function, "provenance", None), f"while compiling to {dialect}"):
             try:
                 return sql(dialect, *args)
             except NotImplementedError as refusal:
