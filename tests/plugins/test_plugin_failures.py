@@ -195,7 +195,7 @@ def test_an_aggregate_that_raises(acme, tmp_path, capsys) -> None:
 def test_an_aggregate_returning_the_wrong_number_of_values(acme, tmp_path, capsys) -> None:
     err = failure(capsys, query(tmp_path, "shortened", "--grain", "month"))
     assert "the aggregate function `short`" in err
-    assert "returned 1 values where 2 were expected" in err
+    assert "returned 1 value where 2 were expected" in err
 
 
 def test_a_scalar_function_that_raises(acme, tmp_path, capsys) -> None:
@@ -208,7 +208,7 @@ def test_a_scalar_function_that_raises(acme, tmp_path, capsys) -> None:
     ("metric", "problem"),
     [
         ("texts", "returned string values where its signature promised float"),
-        ("short_rows", "returned 1 values where 3 were expected"),
+        ("short_rows", "returned 1 value where 3 were expected"),
         ("listed", "returned list, not an Arrow array or scalar"),
     ],
 )

@@ -94,13 +94,20 @@ def checked_values(
         wanted = "an Arrow array or scalar" if scalar_allowed else "an Arrow array"
         raise provenance.failure(f"returned {type(result).__name__}, not {wanted}")
     if length is not None and not isinstance(result, pa.Scalar) and len(result) != length:
-        raise provenance.failure(f"returned {len(result)} values where {length} were expected")
+        raise provenance.failure(
+            f"returned {_values(len(result))} where {length} {'was' if length == 1 else 'were'} "
+            "expected (one per row, or per group for an aggregate)"
+        )
     actual = type_of_arrow(result.type)
     if not _compatible(actual, declared):
         raise provenance.failure(
             f"returned {result.type} values where its signature promised {declared}"
         )
     return result
+
+
+def _values(count: int) -> str:
+    return f"{count} value" + ("" if count == 1 else "s")
 
 
 def _compatible(actual: Type, declared: Type) -> bool:
