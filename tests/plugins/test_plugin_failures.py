@@ -243,6 +243,7 @@ def test_a_connector_failing_to_open_is_a_check_error_naming_the_plugin(
     assert "error[source-unreadable]" in err
     assert "the connector `vendor_open` from metricsmith-acme 1.2.0" in err
     assert "raised KeyError while opening source `s`" in err
+    assert err.count("= help:") == 1 and "= help: this is a bug in the plugin" in err
 
 
 def test_an_output_format_whose_write_raises(acme, tmp_path, capsys) -> None:

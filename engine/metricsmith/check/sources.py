@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import pyarrow as pa
 
 from metricsmith.check.suggest import did_you_mean
-from metricsmith.errors import DataError, Diagnostic, MetricsmithError
+from metricsmith.errors import DataError, Diagnostic, MetricsmithError, PluginFailure
 from metricsmith.model.decl import Ident, SourceDecl
 from metricsmith.model.types import Type, type_of_arrow
 from metricsmith.plugins.builtin.connectors import InMemoryReader
@@ -53,7 +53,7 @@ def open_reader(
             source_name=name,
         )
         reader.schema()
-    except DataError as err:
+    except (DataError, PluginFailure) as err:
         return None, [_connector_problem(decl, err.message, err.hint)]
     except MetricsmithError as err:
         return None, [_connector_problem(decl, str(err))]
