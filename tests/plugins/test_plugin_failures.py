@@ -83,6 +83,8 @@ def metricsmith_scalar_functions():
                        "one value for every row", "too_short(x)"),
         ScalarFunction("as_list", 1, 1, numbers, lambda x: [1.0] * len(x),
                        "a Python list", "as_list(x)"),
+        ScalarFunction("unsure", 1, 1, lambda types: {}["type"], lambda x: x,
+                       "its signature raises", "unsure(x)"),
         SqlScalar("bad_sql", 1, 1, numbers, lambda x: x, "its SQL fails", "bad_sql(x)",
                   sql=lambda dialect, x: 1 / 0),
     ]
@@ -94,6 +96,8 @@ def metricsmith_aggregate_functions():
         AggregateFunction("p90", numbers, "fails", "p90(s.x)", grouped=lambda *a: boom()),
         AggregateFunction("short", numbers, "one value too few", "short(s.x)",
                           grouped=lambda values, groups, n, params: pa.array([1.0] * (n - 1))),
+        AggregateFunction("vague", lambda t: 42, "its signature returns a number",
+                          "vague(s.x)", hash_name="sum"),
         AggregateFunction("no_impl", numbers, "neither hash_name nor grouped", "no_impl(s.x)"),
         AggregateFunction("bad_hash", numbers, "an unknown kernel", "bad_hash(s.x)",
                           hash_name="no_such_kernel"),
@@ -244,6 +248,23 @@ def test_a_connector_failing_to_open_is_a_check_error_naming_the_plugin(
     assert "the connector `vendor_open` from metricsmith-acme 1.2.0" in err
     assert "raised KeyError while opening source `s`" in err
     assert err.count("= help:") == 1 and "= help: this is a bug in the plugin" in err
+
+
+def test_signatures_that_fail_are_check_errors_naming_the_plugin(acme, tmp_path, capsys) -> None:
+    folder = Path(project(tmp_path))
+    (folder / "defs.metrics").write_text(
+        'source s from csv("s.csv") {\n  time at\n}\n'
+        "metric a = sum(unsure(s.x))\nmetric b = vague(s.x)\n"
+    )
+    assert main(["check", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "defs.metrics:4:16: error[plugin-failure]: plugin failure: the scalar function " in err
+    assert "raised KeyError while checking a call: 'type'" in err
+    assert (
+        "defs.metrics:5:18: error[plugin-failure]: plugin failure: the aggregate function " in err
+    )
+    assert "returned int from `signature`, not Type or str" in err
+    assert "2 errors found" in err
 
 
 def test_an_output_format_whose_write_raises(acme, tmp_path, capsys) -> None:

@@ -52,6 +52,12 @@ class Provenance:
         return PluginFailure(self.culprit, problem, authors=self.origin)
 
 
+def from_a_plugin(provenance: Provenance | None) -> bool:
+    """Whether an item is a plugin's: not built in, and registered (items made directly, as
+    in a test, carry no provenance)."""
+    return provenance is not None and not provenance.builtin
+
+
 @contextlib.contextmanager
 def calling_plugin(provenance: Provenance | None, doing: str = "") -> Iterator[None]:
     """Run code a plugin supplied: an exception escaping it becomes a `PluginFailure`
@@ -59,7 +65,7 @@ def calling_plugin(provenance: Provenance | None, doing: str = "") -> Iterator[N
 
     Errors a user can act on pass unchanged: metricsmith's own errors (a plugin reporting bad
     data raises `DataError`) and operating-system errors (a full disk, a missing file)."""
-    if provenance is None or provenance.builtin:
+    if not from_a_plugin(provenance):
         yield
         return
     try:
@@ -85,7 +91,7 @@ def checked_values(
     """`result`, if it is what a function promised: Arrow values (`length` of them, when
     given), of a type compatible with the `declared` result type. A built-in's result is
     trusted."""
-    if provenance is None or provenance.builtin:
+    if not from_a_plugin(provenance):
         return result  # type: ignore[return-value]
     kinds = (
         (pa.Array, pa.ChunkedArray, pa.Scalar) if scalar_allowed else (pa.Array, pa.ChunkedArray)

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 import pyarrow as pa
 
 from metricsmith.plugins.formats import OutputFormat
-from metricsmith.plugins.provenance import calling_plugin
+from metricsmith.plugins.provenance import calling_plugin, from_a_plugin
 
 #: `--output -` writes to standard output.
 STDOUT = "-"
@@ -82,7 +82,7 @@ def write_stdout(data: bytes) -> None:
 def _rendered(output_format: OutputFormat, table: pa.Table) -> bytes:
     with calling_plugin(output_format.provenance, "while rendering the result"):
         data = output_format.render(table)
-    if not isinstance(data, bytes | bytearray) and output_format.provenance is not None:
+    if not isinstance(data, bytes | bytearray) and from_a_plugin(output_format.provenance):
         raise output_format.provenance.failure(
             f"returned {type(data).__name__} from `render`, not bytes"
         )
