@@ -85,6 +85,8 @@ def metricsmith_scalar_functions():
                        "a Python list", "as_list(x)"),
         ScalarFunction("unsure", 1, 1, lambda types: {}["type"], lambda x: x,
                        "its signature raises", "unsure(x)"),
+        SqlScalar("text_sql", 1, 1, numbers, lambda x: x, "SQL as text", "text_sql(x)",
+                  sql=lambda dialect, x: "x * 2"),
         SqlScalar("bad_sql", 1, 1, numbers, lambda x: x, "its SQL fails", "bad_sql(x)",
                   sql=lambda dialect, x: 1 / 0),
     ]
@@ -125,6 +127,7 @@ metric texts = sum(as_text(s.x))
 metric short_rows = sum(too_short(s.x))
 metric listed = sum(as_list(s.x))
 metric compiled = sum(bad_sql(s.x))
+metric texted = sum(text_sql(s.x))
 metric slow = p90(s.x)
 metric shortened = short(s.x)
 """
@@ -227,6 +230,12 @@ def test_a_plugin_functions_sql_that_raises(acme, tmp_path, capsys) -> None:
 
 
 @pytest.mark.parametrize("engine", ["arrow", "duckdb"])
+def test_a_plugin_functions_sql_that_is_not_an_expression(acme, tmp_path, capsys) -> None:
+    err = failure(capsys, query(tmp_path, "texted", "--engine", "duckdb"))
+    assert "the scalar function `text_sql`" in err
+    assert "returned str from `sql`, not a sqlglot expression" in err
+
+
 def test_a_connector_whose_read_raises(acme, tmp_path, capsys, engine) -> None:
     argv = query(tmp_path, "total", "--engine", engine, connector="vendor_raise")
     err = failure(capsys, argv)
