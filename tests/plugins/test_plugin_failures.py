@@ -229,13 +229,13 @@ def test_a_plugin_functions_sql_that_raises(acme, tmp_path, capsys) -> None:
     assert "raised ZeroDivisionError while compiling to duckdb" in err
 
 
-@pytest.mark.parametrize("engine", ["arrow", "duckdb"])
 def test_a_plugin_functions_sql_that_is_not_an_expression(acme, tmp_path, capsys) -> None:
     err = failure(capsys, query(tmp_path, "texted", "--engine", "duckdb"))
     assert "the scalar function `text_sql`" in err
     assert "returned str from `sql`, not a sqlglot expression" in err
 
 
+@pytest.mark.parametrize("engine", ["arrow", "duckdb"])
 def test_a_connector_whose_read_raises(acme, tmp_path, capsys, engine) -> None:
     argv = query(tmp_path, "total", "--engine", engine, connector="vendor_raise")
     err = failure(capsys, argv)
