@@ -45,8 +45,8 @@ class UsageError(Exception):
 
 
 class Terminated(BaseException):
-    """SIGTERM arrived. Raised in the main thread so that everything unwinds as for Ctrl-C:
-    an output file being written is not left behind as a temporary file."""
+    """SIGTERM arrived while an output file was being written. Raised in the main thread so
+    that the write unwinds as for Ctrl-C and leaves no temporary file behind."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,8 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as stop:  # argparse exits for --help, --version and malformed usage
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     try:
-        with _terminate_by_unwinding():
-            return args.run(args)
+        return args.run(args)
     except UsageError as problem:
         _say(sys.stderr, f"metricsmith {args.command}: error: {problem}")
         return EXIT_USAGE
@@ -241,7 +240,8 @@ def _query(args: argparse.Namespace) -> int:
         metrics = [project.metrics[name] for name in args.metrics]
         _console(sys.stdout).print(result_table(table, metrics, project.dimensions))
     elif args.output is not None:
-        write_output(output_format, table, args.output)
+        with _terminate_by_unwinding():
+            write_output(output_format, table, args.output)
         if args.output != STDOUT:
             _say(sys.stderr, f"wrote {_count(table.num_rows, 'row')} to {args.output}")
     else:
@@ -360,8 +360,10 @@ def _choices(formats: Iterable[str]) -> str:
 
 @contextmanager
 def _terminate_by_unwinding() -> Iterator[None]:
-    """While a command runs, SIGTERM raises `Terminated` instead of killing the process on the
-    spot (only the main thread can install signal handlers; elsewhere nothing changes)."""
+    """While an output is written, SIGTERM raises `Terminated` instead of killing the process
+    on the spot. Only then: a query computing in native code (DuckDB, Arrow kernels) would not
+    see the exception until it finished, so the rest of the time SIGTERM stops it at once.
+    Only the main thread can install signal handlers; elsewhere nothing changes."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return

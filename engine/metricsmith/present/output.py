@@ -46,10 +46,12 @@ def own_descriptor(path: str) -> int | None:
     """The descriptor of this process that `path` names, directly or through symlinks
     (`/dev/stdout` → `/proc/self/fd/1` is 1; `/dev/fd/3` is 3), or None. Such a file is
     written through the descriptor already open, never reopened or replaced."""
-    own = os.path.realpath(f"/proc/{os.getpid()}/fd")
+    # Linux lists a process's descriptors in /proc/<pid>/fd (/dev/fd links there); the BSDs
+    # and macOS have a real /dev/fd.
+    own = {os.path.realpath(f"/proc/{os.getpid()}/fd"), "/dev/fd"}
     for hop in _link_chain(path):
         folder, name = os.path.split(os.path.abspath(hop))
-        if name.isdigit() and os.path.realpath(folder) == own:
+        if name.isdigit() and os.path.realpath(folder) in own:
             return int(name)
     return None
 
