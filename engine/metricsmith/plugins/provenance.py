@@ -39,7 +39,8 @@ class Provenance:
 
     @property
     def origin(self) -> str:
-        """ "metricsmith-acme 1.2.0", or "plugin `acme`" when no distribution is known."""
+        """The distribution and its version (metricsmith-acme 1.2.0), or the plugin's name
+        when it comes from no known distribution (plugin `acme`)."""
         if self.distribution is not None:
             return f"{self.distribution} {self.version}"
         return f"plugin `{self.plugin}`"
@@ -77,9 +78,6 @@ def calling_plugin(provenance: Provenance | None, doing: str = "") -> Iterator[N
         raise provenance.failure(f"raised {type(failure).__name__}{where}: {failure}") from failure
 
 
-Returned = pa.Array | pa.ChunkedArray | pa.Scalar
-
-
 def checked_values(
     provenance: Provenance | None,
     result: object,
@@ -87,7 +85,7 @@ def checked_values(
     length: int | None,
     declared: Type,
     scalar_allowed: bool = False,
-) -> Returned:
+) -> pa.Array | pa.ChunkedArray | pa.Scalar:
     """`result`, if it is what a function promised: Arrow values (`length` of them, when
     given), of a type compatible with the `declared` result type. A built-in's result is
     trusted."""
