@@ -24,6 +24,7 @@ import pytest
 from metricsmith.cli import EXIT_TERMINATED, main
 from metricsmith.plugins import formats
 from metricsmith.plugins.builtin.formats import CSV
+from metricsmith.present.output import own_descriptor
 
 METRICS = ["tickets_opened", "first_contact_resolution"]
 RANGE = ["--grain", "month", "--from", "2024-01", "--to", "2024-04"]
@@ -172,10 +173,27 @@ def test_a_fifo_is_streamed_to_and_stays_a_fifo(project, tmp_path):
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
-@pytest.mark.parametrize("target", ["-", "/dev/stdout"])
-def test_standard_output(project, capsys, target):
-    assert main(query(project, "--format", "csv", "-o", target)) == 0
+def test_dash_is_standard_output(project, capsys):
+    assert main(query(project, "--format", "csv", "-o", "-")) == 0
     assert capsys.readouterr().out.splitlines()[0] == CSV_HEAD
+
+
+def test_standard_streams_are_known_by_name_and_through_links(tmp_path):
+    """Nothing is written to /dev/stdout itself: as root a mistake would replace it."""
+    assert own_descriptor("/dev/stdout") == 1
+    assert own_descriptor("/dev/stderr") == 2
+    link = tmp_path / "out"
+    link.symlink_to("/dev/fd/1")
+    assert own_descriptor(str(link)) == 1
+    assert own_descriptor(str(tmp_path / "result.csv")) is None
+
+
+def test_a_link_to_standard_output_writes_to_it(project, tmp_path, capsys):
+    link = tmp_path / "stdout"
+    link.symlink_to(f"/proc/{os.getpid()}/fd/1")
+    assert main(query(project, "--format", "csv", "-o", str(link))) == 0
+    assert capsys.readouterr().out.splitlines()[0] == CSV_HEAD
+    assert link.is_symlink()
 
 
 def test_an_open_descriptor_is_written_through(project):

@@ -24,13 +24,14 @@ from metricsmith.plugins.provenance import calling_plugin, from_a_plugin
 #: `--output -` writes to standard output.
 STDOUT = "-"
 _STDOUT_DESCRIPTOR = 1
+_STANDARD = {STDOUT: _STDOUT_DESCRIPTOR, "/dev/stdout": _STDOUT_DESCRIPTOR, "/dev/stderr": 2}
 #: Symlinks followed at most, as the kernel does (ELOOP beyond).
 _MAX_LINKS = 40
 
 
 def write_output(output_format: OutputFormat, table: pa.Table, path: str) -> None:
     """Write `table` in `output_format` to `path` (see the module's docstring)."""
-    descriptor = _STDOUT_DESCRIPTOR if path == STDOUT else own_descriptor(path)
+    descriptor = own_descriptor(path)
     if descriptor == _STDOUT_DESCRIPTOR:
         write_stdout(_rendered(output_format, table))
     elif descriptor is not None:
@@ -46,6 +47,8 @@ def own_descriptor(path: str) -> int | None:
     """The descriptor of this process that `path` names, directly or through symlinks
     (`/dev/stdout` → `/proc/self/fd/1` is 1; `/dev/fd/3` is 3), or None. Such a file is
     written through the descriptor already open, never reopened or replaced."""
+    if path in _STANDARD:  # by name: right even where /dev/stdout is missing or broken
+        return _STANDARD[path]
     # Linux lists a process's descriptors in /proc/<pid>/fd (/dev/fd links there); the BSDs
     # and macOS have a real /dev/fd.
     own = {os.path.realpath(f"/proc/{os.getpid()}/fd"), "/dev/fd"}
