@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from pathlib import Path
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -20,12 +21,13 @@ from rich.table import Table
 
 from metricsmith import __version__
 from metricsmith.api import GRAINS, Project, load_project
-from metricsmith.errors import Diagnostic, MetricsmithError, ProjectError
+from metricsmith.errors import Diagnostic, MetricsmithError, PluginFailure, ProjectError
 from metricsmith.execute.sql.names import DIALECT_NAMES, ENGINES
 from metricsmith.plugins.formats import OutputFormat
 from metricsmith.plugins.manager import get_registry
 from metricsmith.present.contracts import contracts_table
 from metricsmith.present.contracts import summary as contracts_summary
+from metricsmith.present.output import STDOUT, suffix_of, write_output
 from metricsmith.present.tables import (
     dimensions_table,
     listing,
@@ -35,12 +37,18 @@ from metricsmith.present.tables import (
 )
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_TERMINATED = 128 + signal.SIGTERM
 TABLE = "table"  # the terminal rendering; every other format comes from the plugin registry
 TRACEBACK_VARIABLE = "METRICSMITH_TRACEBACK"
 
 
 class UsageError(Exception):
     """Options that parse but contradict each other (exit code 2, like argparse's errors)."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived while an output file was being written. Raised in the main thread so
+    that the write unwinds as for Ctrl-C and leaves no temporary file behind."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(sys.stderr, str(problem))
         return EXIT_ERROR
     except MetricsmithError as problem:
+        if isinstance(problem, PluginFailure) and os.environ.get(TRACEBACK_VARIABLE):
+            traceback.print_exception(problem.__cause__ or problem, file=sys.stderr)
         _say(sys.stderr, f"error: {problem}")
         return EXIT_ERROR
     except BrokenPipeError:  # the reader of our output went away (`| head`): not a failure
@@ -70,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say(sys.stderr, "interrupted")
         return EXIT_INTERRUPTED
+    except Terminated:
+        _say(sys.stderr, "terminated")
+        return EXIT_TERMINATED
     except Exception as bug:
         _report_bug(bug)
         return EXIT_INTERNAL
@@ -110,7 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
         "adds (see `metricsmith plugins`); with --output the file's suffix picks it",
     )
     query.add_argument(
-        "--output", "-o", metavar="FILE", type=Path, help="write to FILE (atomically)"
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="write to FILE: a file atomically, a device or FIFO as a stream, - to stdout",
     )
     query.set_defaults(run=_query)
 
@@ -262,10 +278,12 @@ def _query(args: argparse.Namespace) -> int:
         metrics = [project.metrics[name] for name in args.metrics]
         _console(sys.stdout).print(result_table(table, metrics, project.dimensions))
     elif args.output is not None:
-        output_format.write(table, str(args.output))
-        _say(sys.stderr, f"wrote {_count(table.num_rows, 'row')} to {args.output}")
+        with _terminate_by_unwinding():
+            write_output(output_format, table, args.output)
+        if args.output != STDOUT:
+            _say(sys.stderr, f"wrote {_count(table.num_rows, 'row')} to {args.output}")
     else:
-        _write_bytes(output_format.render(table))
+        write_output(output_format, table, STDOUT)
     return EXIT_OK
 
 
@@ -352,13 +370,13 @@ def _query_request(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _output_format(name: str | None, output: Path | None) -> OutputFormat | None:
+def _output_format(name: str | None, output: str | None) -> OutputFormat | None:
     """The registry's output format to write, or None for the terminal table. Checked before
     the query runs, so a typo costs nothing."""
     formats = get_registry().formats
+    by_extension = {f.extension: f for f in formats.values()}
+    suffix = suffix_of(output) if output not in (None, STDOUT) else ""
     if name is None and output is not None:
-        suffix = output.suffix.lstrip(".").lower()
-        by_extension = {f.extension: f for f in formats.values()}
         if suffix not in by_extension:
             raise UsageError(
                 f"cannot tell the format of {output} from its suffix; add --format "
@@ -374,13 +392,40 @@ def _output_format(name: str | None, output: Path | None) -> OutputFormat | None
         return None
     if name not in formats:
         raise UsageError(f"unknown format {name!r}; choose {TABLE}, {_choices(formats)}")
-    if formats[name].binary and output is None:
+    if suffix in by_extension and by_extension[suffix].name != name:
+        extension = formats[name].extension
+        renamed = f"{os.path.splitext(output)[0]}.{extension}"
+        raise UsageError(
+            f"{output} ends in .{suffix} but --format {name} writes .{extension} files; "
+            f"write to {renamed}, or use --format {by_extension[suffix].name}"
+        )
+    if formats[name].binary and (output is None or (output == STDOUT and sys.stdout.isatty())):
         raise UsageError(f"{name} is a binary format; write it to a file with --output FILE")
     return formats[name]
 
 
 def _choices(formats: Iterable[str]) -> str:
     return ", ".join(sorted(formats))
+
+
+@contextmanager
+def _terminate_by_unwinding() -> Iterator[None]:
+    """While an output is written, SIGTERM raises `Terminated` instead of killing the process
+    on the spot. Only then: a query computing in native code (DuckDB, Arrow kernels) would not
+    see the exception until it finished, so the rest of the time SIGTERM stops it at once.
+    Only the main thread can install signal handlers; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(_signal: int, _frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 @contextmanager
@@ -421,16 +466,6 @@ def _print_sections(sections: Sequence[tuple[str, int, Table]]) -> None:
 def _print_warnings(warnings: Sequence[Diagnostic]) -> None:
     for warning in warnings:
         _say(sys.stderr, warning.render())
-
-
-def _write_bytes(data: bytes) -> None:
-    sys.stdout.flush()
-    binary = getattr(sys.stdout, "buffer", None)
-    if binary is None:  # a text-only stream stands in for stdout (an embedding host)
-        sys.stdout.write(data.decode("utf-8"))
-    else:
-        binary.write(data)
-        binary.flush()
 
 
 def _discard_stdout() -> None:

@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from metricsmith.check.paths import PathPolicy, check_connector_paths
 from metricsmith.check.suggest import did_you_mean
-from metricsmith.errors import DataError, Diagnostic, MetricsmithError
+from metricsmith.errors import DataError, Diagnostic, MetricsmithError, PluginFailure
 from metricsmith.model.decl import Ident, SourceDecl
 from metricsmith.model.types import Type, type_of_arrow
 from metricsmith.plugins.builtin.connectors import InMemoryReader
@@ -60,7 +60,7 @@ def open_reader(
             source_name=name,
         )
         reader.schema()
-    except DataError as err:
+    except (DataError, PluginFailure) as err:
         return None, [_connector_problem(decl, err.message, err.hint)]
     except MetricsmithError as err:
         return None, [_connector_problem(decl, str(err))]
