@@ -3,24 +3,39 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import tomllib
 import zoneinfo
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pyarrow as pa
 
 from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
+from metricsmith.check.paths import (
+    UNCONFINED,
+    PathPolicy,
+    caller_policy,
+    check_path,
+    is_definition_file,
+    resolve,
+    with_project_settings,
+)
 from metricsmith.check.project import check_project
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.dsl.parser import parse_expression, parse_file
-from metricsmith.errors import Diagnostic, ProjectError, QueryError
+from metricsmith.errors import DataError, Diagnostic, ProjectError, QueryError
 from metricsmith.model import expr as e
-from metricsmith.model.decl import IncludeDecl, Module
+from metricsmith.model.contracts import Contract, ContractResult, Verification
+from metricsmith.model.decl import IncludeDecl, Module, ProjectDecl
 from metricsmith.plan.periods import DEFAULT_MAX_PERIODS
 from metricsmith.plugins.manager import get_registry
 
 GRAINS = ("day", "week", "month", "quarter", "year")
+#: What a query does when the data breaks a contract of a source it reads
+#: (`[contracts] on_violation` in metricsmith.toml).
+CONTRACT_POLICIES = ("warn", "error", "off")
 DateLike = str | dt.date | dt.datetime | None
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
 
@@ -28,15 +43,29 @@ _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
 def discover(path: Path) -> list[Path]:
     """The `.metrics` files of a project: the file itself, or every one below a folder."""
     if path.is_file():
-        return [path]
-    return sorted(p for p in path.rglob("*.metrics") if p.is_file())
+        return [path] if is_definition_file(path) else []
+    return sorted(p for p in path.rglob("*.metrics") if is_definition_file(p))
 
 
-def load_project(path: str | Path, tables: Mapping[str, pa.Table] | None = None) -> Project:
+def load_project(
+    path: str | Path,
+    tables: Mapping[str, pa.Table] | None = None,
+    *,
+    confine: bool = False,
+    data_roots: Sequence[str | os.PathLike[str]] = (),
+    trusted: bool = True,
+) -> Project:
     """Parse and check a project (a `.metrics` file or a folder of them).
 
     `tables` binds sources to in-memory Arrow tables instead of their connectors. Raises
-    ProjectError carrying every diagnostic when the definitions have problems."""
+    ProjectError carrying every diagnostic when the definitions have problems.
+
+    `confine=True` limits every path the definitions name (data files, includes) to the
+    project's folder and `data_roots` (docs/security.md). `trusted=False` says the definitions
+    come from someone who should not read every file this process can (the users of a server):
+    their paths are confined, and data roots they declare cannot widen what the caller allows.
+    A `metricsmith serve` is to load with `trusted=False`; METRICSMITH_CONFINE in the
+    environment makes every load untrusted."""
     root = Path(path)
     if not root.exists():
         raise ProjectError(
@@ -54,28 +83,65 @@ def load_project(path: str | Path, tables: Mapping[str, pa.Table] | None = None)
             [
                 Diagnostic(
                     code="no-project",
-                    message=f"no .metrics files in `{root}`",
-                    hint="definition files end in .metrics",
+                    message=(
+                        f"`{root}` is not a .metrics file"
+                        if root.is_file()
+                        else f"no .metrics files in `{root}`"
+                    ),
+                    hint="definition files end in .metrics; no other file is read as one",
                 )
             ]
         )
+    policy, found = caller_policy(
+        str(root if root.is_dir() else root.parent),
+        confine=confine,
+        trusted=trusted,
+        data_roots=data_roots,
+    )
     registry = get_registry()
+    modules, problems, policy = read_modules(files, registry.libraries, policy)
+    found += problems
     # Syntax errors do not stop the checking of what parsed: one run shows every problem.
-    modules, found = read_modules(files, registry.libraries)
-    checked = check_project(modules, registry, tables, read_problems=found)
-    return Project(root, checked, [Path(m.path) for m in modules])
+    checked = check_project(modules, registry, tables, paths=policy, read_problems=found)
+    return Project(root, checked, [Path(m.path) for m in modules], paths=policy)
 
 
 def read_modules(
-    files: Sequence[Path], libraries: Sequence[str]
-) -> tuple[list[Module], list[Diagnostic]]:
-    """Parse the project's files and, transitively, every file they include (once each)."""
+    files: Sequence[Path], libraries: Sequence[str], policy: PathPolicy = UNCONFINED
+) -> tuple[list[Module], list[Diagnostic], PathPolicy]:
+    """Parse the project's files and, transitively, every file they include (once each).
+
+    The project's own files come first: a `project` declaration among them completes the
+    path policy, which every include must then satisfy. Returns the policy too."""
     by_name = {Path(folder).name: Path(folder) for folder in libraries}
-    pending = list(files)
     seen: set[Path] = set()
-    modules, found = [], []
+    files, found = _within(files, policy)
+    modules, problems = _parse_new(files, seen)
+    found += problems
+    settings = [x for module in modules for x in module.decls if isinstance(x, ProjectDecl)]
+    policy, problems = with_project_settings(policy, settings)
+    found += problems
+    # A project confining itself holds its own files to it too.
+    kept, problems = _within([Path(m.path) for m in modules], policy)
+    found += problems
+    modules = [m for m in modules if Path(m.path) in kept]
+    may_include = policy.widened(libraries)
+    pending = [(include, module) for module in modules for include in _includes(module)]
     while pending:
-        file = pending.pop(0)
+        include, module = pending.pop(0)
+        targets, problems = _include_files(include, Path(module.path), by_name, may_include)
+        found += problems
+        included, problems = _parse_new(targets, seen)
+        found += problems + [_included_project(x) for m in included for x in _settings(m)]
+        modules += included
+        pending += [(x, m) for m in included for x in _includes(m)]
+    return modules, found, policy
+
+
+def _parse_new(files: Sequence[Path], seen: set[Path]) -> tuple[list[Module], list[Diagnostic]]:
+    """Parse the files not parsed yet."""
+    modules, found = [], []
+    for file in files:
         if file.resolve() in seen:
             continue
         seen.add(file.resolve())
@@ -92,23 +158,76 @@ def read_modules(
             continue
         found += problems
         modules.append(module)
-        for include in (x for x in module.decls if isinstance(x, IncludeDecl)):
-            target = _include_target(include, file, by_name)
-            if target is None:
-                hint = "a path relative to this file, or a library: " + (
-                    ", ".join(sorted(by_name)) or "(no plugin ships one)"
-                )
-                found.append(
-                    Diagnostic(
-                        code="bad-include",
-                        message=f"nothing to include at `{include.target}`",
-                        span=include.span,
-                        hint=hint,
-                    )
-                )
-                continue
-            pending += discover(target)
     return modules, found
+
+
+def _includes(module: Module) -> list[IncludeDecl]:
+    return [x for x in module.decls if isinstance(x, IncludeDecl)]
+
+
+def _settings(module: Module) -> list[ProjectDecl]:
+    return [x for x in module.decls if isinstance(x, ProjectDecl)]
+
+
+def _within(files: Sequence[Path], policy: PathPolicy) -> tuple[list[Path], list[Diagnostic]]:
+    """The project's own files that the policy admits, and a problem for each other one (a
+    link leading out of the project)."""
+    kept = [file for file in files if policy.admits(resolve(str(file)))]
+    return kept, [
+        Diagnostic(
+            code="path-outside-project",
+            message=f"`{file}` is a link leading outside the folders this project may read",
+            hint=f"paths are confined to {', '.join(policy.roots)}; copy the file into the "
+            "project instead",
+        )
+        for file in files
+        if file not in kept
+    ]
+
+
+def _included_project(decl: ProjectDecl) -> Diagnostic:
+    return Diagnostic(
+        code="included-project",
+        message="a `project` block in an included file has no effect",
+        span=decl.span,
+        hint="declare the project in its own files, not in a file they include",
+    )
+
+
+def _include_files(
+    include: IncludeDecl, file: Path, libraries: Mapping[str, Path], policy: PathPolicy
+) -> tuple[list[Path], list[Diagnostic]]:
+    """The definition files an include brings in, or why it brings none. The path is checked
+    before the target is looked at, so nothing outside a confined project is read or probed."""
+    refused = check_path(include.target, str(file.parent), include.target_span, policy)
+    if refused is not None:
+        return [], [refused]
+    target = _include_target(include, file, libraries)
+    if target is None:
+        hint = "a path relative to this file, or a library: " + (
+            ", ".join(sorted(libraries)) or "(no plugin ships one)"
+        )
+        return [], [
+            Diagnostic(
+                code="bad-include",
+                message=f"nothing to include at `{include.target}`",
+                span=include.span,
+                hint=hint,
+            )
+        ]
+    if target.is_dir():
+        return discover(target), []
+    if not is_definition_file(target):
+        return [], [
+            Diagnostic(
+                code="include-not-metrics",
+                message=f"`{include.target}` is not a .metrics file",
+                span=include.target_span,
+                hint="include a .metrics file, a folder of them or a library by name; no "
+                "other file is read as definitions",
+            )
+        ]
+    return [target], []
 
 
 def _include_target(include: IncludeDecl, file: Path, libraries: Mapping[str, Path]) -> Path | None:
@@ -124,11 +243,21 @@ def _include_target(include: IncludeDecl, file: Path, libraries: Mapping[str, Pa
 class Project:
     """A checked project, ready to answer queries."""
 
-    def __init__(self, path: Path, checked: CheckedProject, files: Sequence[Path]):
+    def __init__(
+        self,
+        path: Path,
+        checked: CheckedProject,
+        files: Sequence[Path],
+        paths: PathPolicy = UNCONFINED,
+    ):
         self.path = path
         self.checked = checked
         self.files = tuple(files)
+        #: Where the project may read (confined or not, and to which folders).
+        self.paths = paths
         self.warnings: tuple[Diagnostic, ...] = ()
+        # Verdicts on the data as loaded: each contract is checked at most once per project.
+        self._verdicts: dict[Contract, ContractResult] = {}
 
     @property
     def metrics(self) -> dict[str, MetricInfo]:
@@ -160,7 +289,7 @@ class Project:
         "arrow"). `spark_session` runs Spark queries in the caller's own session. A range of
         more than `max_periods` periods is refused (QueryError) before any is computed; None
         lifts the limit."""
-        from metricsmith.execute.sql.engines import execute, load_settings
+        from metricsmith.execute.sql.engines import execute
         from metricsmith.plan import plan_query
 
         query = self.build_query(
@@ -172,8 +301,54 @@ class Project:
             where=where,
             max_periods=max_periods,
         )
-        settings = load_settings(self.path).choose(engine, spark_session)
-        return execute(plan_query(self.checked, query), self.checked, settings)
+        settings = self._engine_settings().choose(engine, spark_session)
+        plan = plan_query(self.checked, query)
+        self._enforce_contracts(read.source for read in plan.reads)
+        return execute(plan, self.checked, settings)
+
+    def contracts(self, sources: Sequence[str] | None = None) -> list[Contract]:
+        """The data contracts of the project (or of `sources`), in declaration order: each
+        source's key uniqueness and its `expect` items."""
+        names = list(self.sources) if sources is None else list(sources)
+        for name in names:
+            if name not in self.sources:
+                hint = did_you_mean(name, self.sources) or "`metricsmith list` shows the sources"
+                raise QueryError(f"unknown source `{name}`", hint=hint)
+        return [c for name in names for c in self.sources[name].contracts]
+
+    def test(self, sources: Sequence[str] | None = None) -> list[ContractResult]:
+        """Check the data contracts (of every source, or of `sources`) against all the rows
+        of the data; one result per contract, with failing-row counts and up to 5 examples."""
+        return self._verify(self.contracts(sources))
+
+    def verification(self) -> Verification:
+        """What a plan may rely on: asked about a fact (`unique`, `link_complete`, `holds`),
+        it verifies the contracts stating it against the data first (once per project)."""
+        return Verification(tuple(self.contracts()), self._verify)
+
+    def _verify(self, contracts: Sequence[Contract]) -> list[ContractResult]:
+        from metricsmith.execute.arrow.contracts import verify_contracts
+
+        pending = [c for c in dict.fromkeys(contracts) if c not in self._verdicts]
+        if pending:
+            self._verdicts.update((r.contract, r) for r in verify_contracts(self.checked, pending))
+        return [self._verdicts[c] for c in contracts]
+
+    def _enforce_contracts(self, sources: Iterable[str]) -> None:
+        """Check the written contracts of the sources a query reads, as the project's
+        `[contracts] on_violation` asks: warn (the default), fail the query, or not at all."""
+        # Untrusted definitions do not get to turn their own contracts off.
+        policy = contract_policy(self.path) if self.paths.trusted else "warn"
+        if policy == "off":
+            return
+        contracts = [c for s in dict.fromkeys(sources) for c in self.sources[s].contracts]
+        broken = [r for r in self._verify([c for c in contracts if c.declared]) if not r.passed]
+        violated = [r for r in broken if r.error is None]
+        if violated and policy == "error":
+            raise contract_error(violated[0])
+        # A contract that could not be checked is not known to be broken: it warns.
+        new = [contract_warning(r) for r in broken]
+        self.warnings = (*self.warnings, *(w for w in new if w not in self.warnings))
 
     def explain(
         self,
@@ -191,7 +366,7 @@ class Project:
     ) -> str:
         """The plan for a query, as text: scans, fused aggregates, joins, pushdown. With `sql`
         (or a `dialect`), the SQL the plan compiles to instead, formatted."""
-        from metricsmith.execute.sql.engines import explain_sql, load_settings
+        from metricsmith.execute.sql.engines import explain_sql
         from metricsmith.plan import explain, plan_query
 
         query = self.build_query(
@@ -206,8 +381,16 @@ class Project:
         plan = plan_query(self.checked, query)
         if not (sql or dialect):
             return explain(plan)
-        settings = load_settings(self.path).choose(engine)
+        settings = self._engine_settings().choose(engine)
         return explain_sql(plan, self.checked, settings, dialect)
+
+    def _engine_settings(self):
+        """The project's metricsmith.toml, unless the definitions are untrusted: their
+        authors do not choose where queries run (a Spark Connect `remote` would receive the
+        data)."""
+        from metricsmith.execute.sql.engines import EngineSettings, load_settings
+
+        return load_settings(self.path) if self.paths.trusted else EngineSettings()
 
     def build_query(
         self,
@@ -275,6 +458,53 @@ class Project:
             )
             raise QueryError(f"unknown dimension `{item}`", hint=hint)
         return formula
+
+
+def contract_policy(project_path: Path) -> str:
+    """`[contracts] on_violation` from the project's metricsmith.toml ("warn" without one)."""
+    from metricsmith.execute.sql.engines import SETTINGS_FILE
+
+    folder = project_path if project_path.is_dir() else project_path.parent
+    path = folder / SETTINGS_FILE
+    if not path.is_file():
+        return "warn"
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("contracts", {})
+    except tomllib.TOMLDecodeError as error:
+        raise QueryError(f"{path}: {error}", hint="fix the TOML syntax") from None
+    if not isinstance(table, dict):
+        raise QueryError(f"{path}: `contracts` must be a table ([contracts])")
+    policy = table.get("on_violation", "warn")
+    if policy not in CONTRACT_POLICIES:
+        raise QueryError(
+            f"{path}: [contracts] on_violation is {policy!r}",
+            hint="use " + ", ".join(f'"{p}"' for p in CONTRACT_POLICIES),
+        )
+    return str(policy)
+
+
+def contract_warning(result: ContractResult) -> Diagnostic:
+    contract = result.contract
+    verdict = "cannot be checked against" if result.error else "breaks"
+    return Diagnostic(
+        code="contract",
+        message=f"the data of `{contract.source}` {verdict} `{contract.text}`: {result.summary()}",
+        span=contract.span,
+        hint="the numbers are computed as the data is; `metricsmith test` shows the rows",
+        severity="warning",
+    )
+
+
+def contract_error(result: ContractResult) -> DataError:
+    contract = result.contract
+    first = result.examples[0] if result.examples else None
+    return DataError(
+        f"the data breaks the contract `{contract.text}` ({contract.span}): {result.summary()}",
+        source=contract.source,
+        row=first.row if first else None,
+        hint='fix the data, or set `on_violation = "warn"` under [contracts] in '
+        "metricsmith.toml; `metricsmith test` shows the rows",
+    )
 
 
 def parse_instant(value: DateLike, tz: zoneinfo.ZoneInfo, which: str) -> dt.datetime | None:

@@ -8,23 +8,27 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from pathlib import Path
 from typing import Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
 
 from metricsmith import __version__
-from metricsmith.api import GRAINS, load_project
-from metricsmith.errors import Diagnostic, MetricsmithError, ProjectError
+from metricsmith.api import GRAINS, Project, load_project
+from metricsmith.errors import Diagnostic, MetricsmithError, PluginFailure, ProjectError
 from metricsmith.execute.sql.names import DIALECT_NAMES, ENGINES
 from metricsmith.plan.periods import DEFAULT_MAX_PERIODS
 from metricsmith.plugins.formats import OutputFormat
 from metricsmith.plugins.manager import get_registry
+from metricsmith.present.contracts import contracts_table
+from metricsmith.present.contracts import summary as contracts_summary
+from metricsmith.present.output import STDOUT, suffix_of, write_output
 from metricsmith.present.tables import (
     dimensions_table,
     listing,
@@ -34,12 +38,18 @@ from metricsmith.present.tables import (
 )
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_TERMINATED = 128 + signal.SIGTERM
 TABLE = "table"  # the terminal rendering; every other format comes from the plugin registry
 TRACEBACK_VARIABLE = "METRICSMITH_TRACEBACK"
 
 
 class UsageError(Exception):
     """Options that parse but contradict each other (exit code 2, like argparse's errors)."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived while an output file was being written. Raised in the main thread so
+    that the write unwinds as for Ctrl-C and leaves no temporary file behind."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(sys.stderr, str(problem))
         return EXIT_ERROR
     except MetricsmithError as problem:
+        if isinstance(problem, PluginFailure) and os.environ.get(TRACEBACK_VARIABLE):
+            traceback.print_exception(problem.__cause__ or problem, file=sys.stderr)
         _say(sys.stderr, f"error: {problem}")
         return EXIT_ERROR
     except BrokenPipeError:  # the reader of our output went away (`| head`): not a failure
@@ -69,6 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say(sys.stderr, "interrupted")
         return EXIT_INTERRUPTED
+    except Terminated:
+        _say(sys.stderr, "terminated")
+        return EXIT_TERMINATED
     except Exception as bug:
         _report_bug(bug)
         return EXIT_INTERNAL
@@ -109,7 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
         "adds (see `metricsmith plugins`); with --output the file's suffix picks it",
     )
     query.add_argument(
-        "--output", "-o", metavar="FILE", type=Path, help="write to FILE (atomically)"
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="write to FILE: a file atomically, a device or FIFO as a stream, - to stdout",
     )
     query.set_defaults(run=_query)
 
@@ -139,6 +157,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_project_argument(list_)
     list_.set_defaults(run=_list)
 
+    test = commands.add_parser(
+        "test",
+        help="check the data against the sources' contracts",
+        description="Check every data contract (each `expect` of a source, and the "
+        "uniqueness of each key) against all the rows of the data. Shows each contract's "
+        "verdict with up to 5 failing rows; exits 1 when a contract is broken or could not be "
+        "checked.",
+        epilog="example: metricsmith test metric_defs/sample --source subscriptions",
+    )
+    _add_project_argument(test)
+    test.add_argument(
+        "--source",
+        action="append",
+        metavar="NAME",
+        help="only the contracts of this source (repeatable)",
+    )
+    test.set_defaults(run=_test)
+
     plugins = commands.add_parser(
         "plugins",
         help="show loaded plugins and what they provide",
@@ -154,6 +190,24 @@ def _add_project_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "path", metavar="PATH", help="a folder of .metrics files, or a single .metrics file"
     )
+    parser.add_argument(
+        "--confine",
+        action="store_true",
+        help="let the definitions name only files inside the project's folder and its data "
+        "roots (on whenever METRICSMITH_CONFINE is set; see docs/security.md)",
+    )
+    parser.add_argument(
+        "--data-root",
+        action="append",
+        dest="data_roots",
+        metavar="FOLDER",
+        help="a folder a confined project may read besides its own (repeatable)",
+    )
+
+
+def _load(args: argparse.Namespace) -> Project:
+    """The project named on the command line, with its path options."""
+    return load_project(args.path, confine=args.confine, data_roots=args.data_roots or ())
 
 
 def _add_query_arguments(parser: argparse.ArgumentParser) -> None:
@@ -201,7 +255,7 @@ def _add_query_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    project = load_project(args.path)
+    project = _load(args)
     problems = get_registry().problems
     _print_warnings(project.warnings)
     for problem in problems:
@@ -224,7 +278,7 @@ def _query(args: argparse.Namespace) -> int:
     request = _query_request(args)
     output_format = _output_format(args.format, args.output)
     with _progress("loading project") as progress:
-        project = load_project(args.path)
+        project = _load(args)
         progress(f"computing {', '.join(args.metrics)}")
         table = project.query(args.metrics, **request)
     _print_warnings(project.warnings)
@@ -232,23 +286,25 @@ def _query(args: argparse.Namespace) -> int:
         metrics = [project.metrics[name] for name in args.metrics]
         _console(sys.stdout).print(result_table(table, metrics, project.dimensions))
     elif args.output is not None:
-        output_format.write(table, str(args.output))
-        _say(sys.stderr, f"wrote {_count(table.num_rows, 'row')} to {args.output}")
+        with _terminate_by_unwinding():
+            write_output(output_format, table, args.output)
+        if args.output != STDOUT:
+            _say(sys.stderr, f"wrote {_count(table.num_rows, 'row')} to {args.output}")
     else:
-        _write_bytes(output_format.render(table))
+        write_output(output_format, table, STDOUT)
     return EXIT_OK
 
 
 def _explain(args: argparse.Namespace) -> int:
     request = _query_request(args)
-    project = load_project(args.path)
+    project = _load(args)
     text = project.explain(args.metrics, **request, sql=args.sql, dialect=args.dialect)
     _say(sys.stdout, text.rstrip("\n"))
     return EXIT_OK
 
 
 def _list(args: argparse.Namespace) -> int:
-    project = load_project(args.path)
+    project = _load(args)
     _print_sections(
         [
             ("Metrics", len(project.metrics), metrics_table(project.metrics)),
@@ -258,6 +314,18 @@ def _list(args: argparse.Namespace) -> int:
     )
     _print_warnings(project.warnings)
     return EXIT_OK
+
+
+def _test(args: argparse.Namespace) -> int:
+    with _progress("loading project") as progress:
+        project = load_project(args.path)
+        progress("checking the data")
+        results = project.test(args.source)
+    _print_warnings(project.warnings)
+    if results:
+        _console(sys.stdout).print(contracts_table(results))
+    _say(sys.stdout, f"{args.path}: {contracts_summary(results)}")
+    return EXIT_OK if all(r.passed for r in results) else EXIT_ERROR
 
 
 def _plugins(args: argparse.Namespace) -> int:
@@ -317,13 +385,13 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
-def _output_format(name: str | None, output: Path | None) -> OutputFormat | None:
+def _output_format(name: str | None, output: str | None) -> OutputFormat | None:
     """The registry's output format to write, or None for the terminal table. Checked before
     the query runs, so a typo costs nothing."""
     formats = get_registry().formats
+    by_extension = {f.extension: f for f in formats.values()}
+    suffix = suffix_of(output) if output not in (None, STDOUT) else ""
     if name is None and output is not None:
-        suffix = output.suffix.lstrip(".").lower()
-        by_extension = {f.extension: f for f in formats.values()}
         if suffix not in by_extension:
             raise UsageError(
                 f"cannot tell the format of {output} from its suffix; add --format "
@@ -339,13 +407,40 @@ def _output_format(name: str | None, output: Path | None) -> OutputFormat | None
         return None
     if name not in formats:
         raise UsageError(f"unknown format {name!r}; choose {TABLE}, {_choices(formats)}")
-    if formats[name].binary and output is None:
+    if suffix in by_extension and by_extension[suffix].name != name:
+        extension = formats[name].extension
+        renamed = f"{os.path.splitext(output)[0]}.{extension}"
+        raise UsageError(
+            f"{output} ends in .{suffix} but --format {name} writes .{extension} files; "
+            f"write to {renamed}, or use --format {by_extension[suffix].name}"
+        )
+    if formats[name].binary and (output is None or (output == STDOUT and sys.stdout.isatty())):
         raise UsageError(f"{name} is a binary format; write it to a file with --output FILE")
     return formats[name]
 
 
 def _choices(formats: Iterable[str]) -> str:
     return ", ".join(sorted(formats))
+
+
+@contextmanager
+def _terminate_by_unwinding() -> Iterator[None]:
+    """While an output is written, SIGTERM raises `Terminated` instead of killing the process
+    on the spot. Only then: a query computing in native code (DuckDB, Arrow kernels) would not
+    see the exception until it finished, so the rest of the time SIGTERM stops it at once.
+    Only the main thread can install signal handlers; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(_signal: int, _frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 @contextmanager
@@ -386,16 +481,6 @@ def _print_sections(sections: Sequence[tuple[str, int, Table]]) -> None:
 def _print_warnings(warnings: Sequence[Diagnostic]) -> None:
     for warning in warnings:
         _say(sys.stderr, warning.render())
-
-
-def _write_bytes(data: bytes) -> None:
-    sys.stdout.flush()
-    binary = getattr(sys.stdout, "buffer", None)
-    if binary is None:  # a text-only stream stands in for stdout (an embedding host)
-        sys.stdout.write(data.decode("utf-8"))
-    else:
-        binary.write(data)
-        binary.flush()
 
 
 def _discard_stdout() -> None:

@@ -110,5 +110,23 @@ class PluginError(MetricsmithError):
     """A plugin failed to load or misbehaved; names the plugin and the hook."""
 
 
+class PluginFailure(PluginError):
+    """Code a plugin registered failed while it ran, or returned something its contract
+    forbids. `culprit` names the item, its plugin (distribution and version when installed)
+    and the hook, e.g. "the aggregate function `p90` from metricsmith-acme 1.2.0 (hook
+    metricsmith_aggregate_functions)"; `problem` says what went wrong; `authors` whom to tell."""
+
+    def __init__(self, culprit: str, problem: str, *, authors: str):
+        self.culprit = culprit
+        self.problem = problem
+        self.hint = (
+            "this is a bug in the plugin, not in your definitions, your data or metricsmith; "
+            f"please report it to the authors of {authors} (set METRICSMITH_TRACEBACK=1 to "
+            "see where it was raised)"
+        )
+        self.message = f"plugin failure: {culprit} {problem}"
+        super().__init__(f"{self.message}\n  = help: {self.hint}")
+
+
 class InternalError(Exception):
     """A bug in metricsmith itself, not a problem with the user's input."""

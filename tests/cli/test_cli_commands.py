@@ -146,7 +146,7 @@ def test_help_exits_0(capsys):
 
 
 def failing_load(error: BaseException):
-    def load_project(path, tables=None):
+    def load_project(path, tables=None, **path_options):
         raise error
 
     return load_project

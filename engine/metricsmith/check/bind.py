@@ -21,13 +21,14 @@ from metricsmith.check.checked import CheckedProject, MetricInfo
 from metricsmith.check.entities import EntityCatalog
 from metricsmith.check.links import LinkGraph
 from metricsmith.check.suggest import did_you_mean
-from metricsmith.errors import Diagnostic, QueryError
+from metricsmith.errors import Diagnostic, PluginFailure, QueryError
 from metricsmith.model import bound as b
 from metricsmith.model import expr as e
 from metricsmith.model.decl import DimensionDecl, SourceDecl
 from metricsmith.model.span import Span
 from metricsmith.model.types import Type
 from metricsmith.plugins.functions import NOT_CONSTANT, AggregateFunction, ScalarFunction
+from metricsmith.plugins.provenance import calling_plugin, from_a_plugin
 
 UNKNOWN = Type.UNKNOWN
 GRAIN_NAMES = ("day", "week", "month", "quarter", "year")
@@ -88,6 +89,37 @@ class Binder:
 
     def unknown(self, node: e.Expr) -> b.BLiteral:
         return b.BLiteral(value=None, type=UNKNOWN, span=node.span)
+
+    # ---- functions a plugin may supply ------------------------------------------------
+    def _signature(
+        self, fn: ScalarFunction | AggregateFunction, span: Span, types: object
+    ) -> Type | str:
+        return self._ask(fn, span, "signature", types, (Type, str), UNKNOWN)
+
+    def _ask(
+        self,
+        fn: ScalarFunction | AggregateFunction,
+        span: Span,
+        method: str,
+        argument: object,
+        returns: tuple[type, ...],
+        default: object,
+    ):
+        """`fn.<method>(argument)`: a function's `signature` or `constants`. When a plugin's
+        code raises or returns something other than `returns`, a diagnostic at the call names
+        the plugin, and `default` stands for the answer."""
+        try:
+            with calling_plugin(fn.provenance, "while checking a call"):
+                answer = getattr(fn, method)(argument)
+            if not isinstance(answer, returns) and from_a_plugin(fn.provenance):
+                kinds = " or ".join(kind.__name__ for kind in returns)
+                raise fn.provenance.failure(
+                    f"returned {type(answer).__name__} from `{method}`, not {kinds}"
+                )
+        except PluginFailure as failure:
+            self.error("plugin-failure", failure.message, span, failure.hint)
+            return default
+        return answer
 
     # ---- metric level -----------------------------------------------------------------
     def bind_metric(self, node: e.Expr) -> b.BExpr:
@@ -393,7 +425,7 @@ class Binder:
         if body is not None and body.type == UNKNOWN:
             result: Type | str = UNKNOWN
         else:
-            result = fn.signature(body.type if body is not None else None)
+            result = self._signature(fn, node.span, body.type if body is not None else None)
         if isinstance(result, str):
             self.error("type", f"{result} in `{source_text(node.span)}`", node.span)
             result = UNKNOWN
@@ -489,9 +521,10 @@ class Binder:
         if any(a.type == UNKNOWN for a in args):
             result: Type | str = UNKNOWN
         else:
-            result = fn.signature([a.type for a in args])
+            result = self._signature(fn, node.span, [a.type for a in args])
         if fn.constants is not None and result != UNKNOWN and not isinstance(result, str):
-            problem = fn.constants([_constant_value(a) for a in args])
+            constants = [_constant_value(a) for a in args]
+            problem = self._ask(fn, node.span, "constants", constants, (str, type(None)), None)
             if problem is not None:
                 self.error("bad-call", problem, node.span, f"for example: {fn.example}")
                 result = UNKNOWN
@@ -546,7 +579,7 @@ class Binder:
         if arg is not None and arg.type == UNKNOWN:
             result: Type | str = UNKNOWN
         else:
-            result = fn.signature(arg.type if arg is not None else None)
+            result = self._signature(fn, first.span, arg.type if arg is not None else None)
         if isinstance(result, str):
             what = source_text(first.span)
             self.error("type", f"{result} in `{fn.name}({what})`", first.span)

@@ -6,6 +6,7 @@ import pyarrow as pa
 from attrs import frozen
 
 from metricsmith.model.bound import BExpr
+from metricsmith.model.contracts import Contract
 from metricsmith.model.decl import DimensionDecl, MetricDecl, SourceDecl
 from metricsmith.model.types import Type
 from metricsmith.plugins.connector import SourceReader
@@ -31,7 +32,8 @@ class SourceInfo:
     `physical` maps the reader's columns to their language types after any `column x: type`
     declaration (the executor casts those columns when it reads them); `declared` holds just
     the declared ones. `derived` lists derived columns (their bound formulas are inlined
-    wherever they are used). `links` maps a link column to the source it points at."""
+    wherever they are used). `links` maps a link column to the source it points at.
+    `contracts` are the promises about its data (`expect ...` and its key's uniqueness)."""
 
     decl: SourceDecl
     reader: SourceReader
@@ -40,6 +42,7 @@ class SourceInfo:
     declared: dict[str, Type]
     derived: dict[str, BExpr]
     links: dict[str, str]
+    contracts: tuple[Contract, ...] = ()
 
     @property
     def name(self) -> str:

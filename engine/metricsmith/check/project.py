@@ -11,7 +11,9 @@ import pyarrow as pa
 from metricsmith.check.bind import Binder, entity_catalog, root_of_row_formula
 from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
 from metricsmith.check.links import LinkGraph
+from metricsmith.check.paths import UNCONFINED, PathPolicy
 from metricsmith.check.rules.calendar import check_calendar
+from metricsmith.check.rules.contracts import source_contracts
 from metricsmith.check.rules.cycles import metric_cycles
 from metricsmith.check.rules.duplicates import duplicate_names
 from metricsmith.check.rules.metric_clauses import check_metric_clauses
@@ -63,10 +65,12 @@ def check_project(
     modules: Sequence[d.Module],
     registry: Registry,
     tables: Mapping[str, pa.Table] | None = None,
+    paths: PathPolicy = UNCONFINED,
     read_problems: Sequence[Diagnostic] = (),
 ) -> CheckedProject:
     """Resolve and type every declaration; raise ProjectError listing every problem, with
-    `read_problems` (syntax errors and the like, found reading the files)."""
+    `read_problems` (syntax errors and the like, found reading the files). Sources name only
+    the files `paths` admits."""
     tables = dict(tables or {})
     decls = [decl for module in modules for decl in module.decls]
     found: list[Diagnostic] = [*read_problems, *duplicate_names(decls)]
@@ -96,7 +100,7 @@ def check_project(
         if decl is stand_ins["source"].get(name):
             reader, problems = None, []  # every column exists, of unknown type
         else:
-            reader, problems = open_reader(decl, registry.connectors, tables)
+            reader, problems = open_reader(decl, registry.connectors, tables, paths)
         found += problems
         schema = reader.schema() if reader is not None else None
         physical, declared, problems = column_types(decl, schema)
@@ -136,6 +140,16 @@ def check_project(
     derived: dict[str, dict[str, BExpr]] = {}
     for name, columns in derived_decls.items():
         derived[name] = {col: binder.bind_row(formula, name) for col, formula in columns.items()}
+
+    key_types = {
+        name: shapes[name].physical.get(key, Type.UNKNOWN) if key else None
+        for name, key in keys.items()
+    }
+    contracts = {}
+    for name, decl in source_decls.items():
+        columns = {*shapes[name].physical, *derived[name]}
+        contracts[name], problems = source_contracts(decl, binder, key_types, columns)
+        found += problems
 
     metric_infos = {}
     for name, decl in metric_decls.items():
@@ -185,6 +199,7 @@ def check_project(
             declared=declared,
             derived=derived[name],
             links=links[name],
+            contracts=contracts[name],
         )
         for name, (decl, reader, schema, physical, declared) in opened.items()
     }

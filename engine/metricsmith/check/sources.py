@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 
+from metricsmith.check.paths import PathPolicy, check_connector_paths
 from metricsmith.check.suggest import did_you_mean
-from metricsmith.errors import DataError, Diagnostic, MetricsmithError
+from metricsmith.errors import DataError, Diagnostic, MetricsmithError, PluginFailure
 from metricsmith.model.decl import Ident, SourceDecl
 from metricsmith.model.types import Type, type_of_arrow
 from metricsmith.plugins.builtin.connectors import InMemoryReader
@@ -26,7 +27,10 @@ class UnreadableColumns(dict):
 
 
 def open_reader(
-    decl: SourceDecl, connectors: Mapping[str, object], tables: Mapping[str, pa.Table]
+    decl: SourceDecl,
+    connectors: Mapping[str, object],
+    tables: Mapping[str, pa.Table],
+    paths: PathPolicy,
 ) -> tuple[SourceReader | None, list[Diagnostic]]:
     name = decl.name.name
     if name in tables:
@@ -45,6 +49,9 @@ def open_reader(
                 hint=hint,
             )
         ]
+    refused = check_connector_paths(call, connector, decl.base_dir, paths)
+    if refused:
+        return None, refused
     try:
         reader = connector.open(
             [a.value for a in call.args],
@@ -53,7 +60,7 @@ def open_reader(
             source_name=name,
         )
         reader.schema()
-    except DataError as err:
+    except (DataError, PluginFailure) as err:
         return None, [_connector_problem(decl, err.message, err.hint)]
     except MetricsmithError as err:
         return None, [_connector_problem(decl, str(err))]

@@ -123,7 +123,27 @@ class Lower(Transformer_NonRecursive):
         target = self.text(children[0])
         if len(self.diagnostics) > reported:  # its "" would include this file's own folder
             return None
-        return d.IncludeDecl(target=target, span=self.span(meta))
+        return d.IncludeDecl(
+            target=target, span=self.span(meta), target_span=self.tspan(children[0])
+        )
+
+    def project(self, meta, items):
+        roots = tuple(root for kind, value in items if kind == "data_roots" for root in value)
+        return d.ProjectDecl(
+            confine=any(kind == "confine" for kind, _ in items),
+            data_roots=roots,
+            span=self.span(meta),
+        )
+
+    def prj_confine(self, meta, children):
+        return ("confine", True)
+
+    def prj_data_roots(self, meta, children):
+        roots = tuple(
+            e.Literal(value=self.text(token), type=Type.STRING, span=self.tspan(token))
+            for token in children
+        )
+        return ("data_roots", roots)
 
     def cal_timezone(self, meta, children):
         return ("timezone", self.text(children[0]))
@@ -134,9 +154,11 @@ class Lower(Transformer_NonRecursive):
     def source(self, meta, children):
         name, connector, *items = children
         fields: dict[str, object] = {"key": None, "time": None, "validity": None}
-        links, identities, columns = [], [], []
+        links, identities, columns, expectations = [], [], [], []
         for kind, value, span in items:
-            if kind == "link":
+            if kind == "expect":
+                expectations.append(value)
+            elif kind == "link":
                 links.append(value)
             elif kind == "identity":
                 identities.append(value)
@@ -160,6 +182,7 @@ class Lower(Transformer_NonRecursive):
             links=tuple(links),
             identities=tuple(identities),
             columns=tuple(columns),
+            expectations=tuple(expectations),
             span=self.span(meta),
         )
 
@@ -220,6 +243,19 @@ class Lower(Transformer_NonRecursive):
             name=self.ident(name), type=declared, expr=formula, span=self.span(meta)
         )
         return ("column", column, self.span(meta))
+
+    def src_expect_unique(self, meta, children):
+        columns = tuple(self.ident(c) for c in children)
+        return ("expect", d.ExpectUnique(columns=columns, span=self.span(meta)), self.span(meta))
+
+    def src_expect_in(self, meta, children):
+        value, target = children
+        expectation = d.ExpectIn(value=value, target=self.ident(target), span=self.span(meta))
+        return ("expect", expectation, self.span(meta))
+
+    def src_expect(self, meta, children):
+        expectation = d.ExpectCondition(condition=children[0], span=self.span(meta))
+        return ("expect", expectation, self.span(meta))
 
     def metric(self, meta, children):
         name, label, formula, *items = children

@@ -52,7 +52,7 @@ FAMILIES = (
     ),
     (
         "a new declaration (calendar, source, metric, dimension)",
-        {"CALENDAR", "SOURCE", "METRIC", "DIMENSION"},
+        {"CALENDAR", "SOURCE", "METRIC", "DIMENSION", "PROJECT"},
     ),
 )
 

@@ -74,6 +74,37 @@ class ColumnDecl:
 
 
 @frozen(kw_only=True)
+class ExpectUnique:
+    """`expect unique a, b`: no two rows share the same values of these columns (rows with a
+    null among them are not compared, as SQL's UNIQUE)."""
+
+    columns: tuple[Ident, ...]
+    span: Span
+
+
+@frozen(kw_only=True)
+class ExpectIn:
+    """`expect account_id in accounts`: every non-null value of the row formula is a key of
+    `target` (link integrity, as a foreign key)."""
+
+    value: Expr
+    target: Ident
+    span: Span
+
+
+@frozen(kw_only=True)
+class ExpectCondition:
+    """`expect mrr >= 0`: a row condition no row may make false (null passes, as a SQL
+    CHECK; `expect x is not null` is how a column is required)."""
+
+    condition: Expr
+    span: Span
+
+
+Expectation = Union[ExpectUnique, ExpectIn, ExpectCondition]  # noqa: UP007
+
+
+@frozen(kw_only=True)
 class SourceDecl:
     name: Ident
     connector: ConnectorCall
@@ -83,6 +114,7 @@ class SourceDecl:
     identities: tuple[EntityIdentity, ...] = ()
     validity: Validity | None
     columns: tuple[ColumnDecl, ...]
+    expectations: tuple[Expectation, ...] = ()
     span: Span
 
     @property
@@ -134,6 +166,18 @@ class IncludeDecl:
 
     target: str
     span: Span
+    #: Where the quoted target is written, for problems with the path itself.
+    target_span: Span
+
+
+@frozen(kw_only=True)
+class ProjectDecl:
+    """`project { confine paths  data_roots "data", "/srv/lake" }`: where the project may read
+    (docs/security.md). Data roots are string literals, relative to this file's folder."""
+
+    confine: bool
+    data_roots: tuple[Literal, ...]
+    span: Span
 
 
 @frozen(kw_only=True)
@@ -147,7 +191,9 @@ class UnparsedDecl:
     span: Span
 
 
-Decl = Union[CalendarDecl, SourceDecl, MetricDecl, DimensionDecl, IncludeDecl, UnparsedDecl]  # noqa: UP007
+Decl = Union[  # noqa: UP007
+    CalendarDecl, SourceDecl, MetricDecl, DimensionDecl, IncludeDecl, ProjectDecl, UnparsedDecl
+]
 
 
 @frozen(kw_only=True)

@@ -15,6 +15,8 @@ from typing import Protocol, runtime_checkable
 import pyarrow as pa
 from attrs import frozen
 
+from metricsmith.plugins.provenance import Provenance, calling_plugin
+
 
 @frozen
 class TimeRange:
@@ -48,7 +50,12 @@ class SourceReader(Protocol):
 
 @runtime_checkable
 class Connector(Protocol):
-    """A named way of reading data, registered through `metricsmith_connectors`."""
+    """A named way of reading data, registered through `metricsmith_connectors`.
+
+    A connector may also have `path_arguments`: a tuple of the positions (0-based) and option
+    names of the arguments that are file paths, `(0,)` for `csv("data/x.csv")`, `()` for one
+    reading no files. A confined project (docs/security.md) uses a connector only when it has
+    them; the engine checks those paths before `open` is called."""
 
     #: The name used in definition files: `source x from <name>(...)`.
     name: str
@@ -66,3 +73,73 @@ class Connector(Protocol):
         """Open a source. `args`/`options` are the literal arguments of the call; `base_dir`
         is the folder of the definition file, against which relative paths resolve."""
         ...
+
+
+@frozen
+class PluginConnector:
+    """A plugin's connector as the registry hands it out: `open` and the reader it returns run
+    the plugin's code through `calling_plugin`, so a failure at check or query time names the
+    plugin, and what the plugin returns is checked against the contract."""
+
+    connector: Connector
+    provenance: Provenance
+
+    @property
+    def name(self) -> str:
+        return self.connector.name
+
+    @property
+    def description(self) -> str:
+        return self.connector.description
+
+    def open(
+        self,
+        args: Sequence[object],
+        options: Mapping[str, object],
+        *,
+        base_dir: str,
+        source_name: str,
+    ) -> SourceReader:
+        with calling_plugin(self.provenance, f"while opening source `{source_name}`"):
+            reader = self.connector.open(args, options, base_dir=base_dir, source_name=source_name)
+        if not isinstance(reader, SourceReader):
+            raise self.provenance.failure(
+                f"returned {type(reader).__name__} from `open`, not a SourceReader"
+            )
+        return PluginReader(reader, self.provenance, source_name)
+
+
+@frozen
+class PluginReader:
+    """A reader a plugin's connector opened, checked the same way (see `PluginConnector`)."""
+
+    reader: SourceReader
+    provenance: Provenance
+    source_name: str
+
+    @property
+    def location(self) -> str:
+        return self.reader.location
+
+    def schema(self) -> pa.Schema:
+        with calling_plugin(self.provenance, self._doing("the schema")):
+            schema = self.reader.schema()
+        return self._checked(schema, pa.Schema, "schema")
+
+    def read(
+        self, columns: Sequence[str] | None = None, time_range: TimeRange | None = None
+    ) -> pa.Table:
+        with calling_plugin(self.provenance, self._doing("the rows")):
+            table = self.reader.read(columns, time_range)
+        return self._checked(table, pa.Table, "read")
+
+    def _doing(self, what: str) -> str:
+        return f"while reading {what} of source `{self.source_name}`"
+
+    def _checked(self, value: object, expected: type, method: str):
+        if not isinstance(value, expected):
+            raise self.provenance.failure(
+                f"returned {type(value).__name__} from `{method}` of source "
+                f"`{self.source_name}`, not a pyarrow.{expected.__name__}"
+            )
+        return value

@@ -7,13 +7,32 @@ half-written file behind, so formats write through `atomic_output`.
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import os
+import re
 import secrets
 import shutil
+import socket
+import stat
+import time
 from collections.abc import Callable, Iterator
 
 import pyarrow as pa
-from attrs import frozen
+from attrs import field, frozen
+
+from metricsmith.plugins.provenance import Provenance
+
+#: A temporary file is named `.<target>.<host>.<pid>.<random>.metricsmith.tmp` in the target's
+#: folder, so that a later write can recognise one a killed process left behind.
+_TEMPORARY = re.compile(
+    r"^\.(?P<base>.*)\.(?P<host>[0-9a-f]{6})\.(?P<pid>\d+)\.[0-9a-f]{12}\.metricsmith\.tmp$"
+)
+#: A temporary file unchanged for this long is stale even when its process cannot be checked
+#: (it was written from another machine sharing the folder).
+STALE_AFTER_SECONDS = 24 * 3600
+#: How much of the target's name a temporary name repeats (names are limited to 255 bytes).
+_BASE_CHARACTERS = 100
 
 
 @frozen
@@ -32,26 +51,122 @@ class OutputFormat:
     render: Callable[[pa.Table], bytes]
     #: A binary format is only written to files, never printed to a terminal.
     binary: bool = False
+    #: Set by the registry: the plugin that registered the format, named when it fails.
+    provenance: Provenance | None = field(default=None, eq=False, kw_only=True)
 
 
 @contextlib.contextmanager
 def atomic_output(path: str) -> Iterator[str]:
-    """Yield a temporary path next to `path`; on success move it over `path`, on failure
-    remove it.
+    """Yield a temporary path next to the file `path` names; on success move it over that
+    file, on failure remove it.
 
-    The temporary file lives in the destination folder so the final `os.replace` is a rename
-    within one file system, which is atomic."""
-    folder, base = os.path.split(os.path.abspath(path))
-    temporary = os.path.join(folder, f".{base}.{secrets.token_hex(6)}.tmp")
-    # A plain exclusive open gives the file the mode the user's umask asks for.
-    with open(temporary, "xb"):
-        pass
+    A symlink is followed: the file it points at is replaced and the link kept. The temporary
+    file lives in the destination folder so the final `os.replace` is a rename within one file
+    system, which is atomic. Only a regular file (or a missing one) is replaced: a device, a
+    FIFO or a folder is refused, since replacing it would destroy it. Errors name `path`, not
+    the temporary file; temporary files that killed writers left in the folder are removed."""
+    target = os.path.realpath(path)
+    _require_replaceable(target, path)
+    folder, base = os.path.split(target)
+    remove_stale_temporaries(folder)
+    temporary = os.path.join(folder, _temporary_name(base))
+    try:
+        # A plain exclusive open gives the file the mode the user's umask asks for.
+        with open(temporary, "xb"):
+            pass
+    except OSError as error:
+        raise _naming(error, path, temporary) from error
     try:
         yield temporary
         with contextlib.suppress(FileNotFoundError):
-            shutil.copymode(path, temporary)
-        os.replace(temporary, path)
-    except BaseException:
+            shutil.copymode(target, temporary)
+        os.replace(temporary, target)
+    except BaseException as failure:
         with contextlib.suppress(FileNotFoundError):
             os.remove(temporary)
+        if isinstance(failure, OSError):
+            raise _naming(failure, path, temporary) from failure
         raise
+
+
+def remove_stale_temporaries(folder: str) -> None:
+    """Remove the temporary files of writes that never finished (a process killed with
+    SIGKILL): those whose process no longer runs on this machine, and any unchanged for
+    `STALE_AFTER_SECONDS`."""
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            found = _TEMPORARY.match(entry.name)
+            if found is not None and _is_stale(entry, found):
+                with contextlib.suppress(OSError):
+                    os.remove(entry.path)
+
+
+def _temporary_name(base: str) -> str:
+    return (
+        f".{base[:_BASE_CHARACTERS]}.{_host_tag()}.{os.getpid()}.{secrets.token_hex(6)}"
+        ".metricsmith.tmp"
+    )
+
+
+def _host_tag() -> str:
+    """Six hex digits standing for this machine, so process ids are only checked here."""
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
+
+
+def _is_stale(entry: os.DirEntry, found: re.Match) -> bool:
+    try:
+        changed = entry.stat(follow_symlinks=False).st_mtime
+    except OSError:
+        return False
+    if time.time() - changed > STALE_AFTER_SECONDS:
+        return True
+    pid = int(found["pid"])
+    return found["host"] == _host_tag() and pid != os.getpid() and not _process_runs(pid)
+
+
+def _process_runs(pid: int) -> bool:
+    if os.name == "nt":  # os.kill would terminate the process; the age rule alone applies
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0 checks that the process exists without disturbing it
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but belongs to someone else, or we cannot tell
+        return True
+    return True
+
+
+def _require_replaceable(target: str, path: str) -> None:
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", path)
+    if not stat.S_ISREG(mode):
+        raise OSError(
+            errno.EINVAL,
+            f"is {file_kind(mode)}, not a regular file, so it cannot be replaced",
+            path,
+        )
+
+
+def file_kind(mode: int) -> str:
+    """What a file is, from its `st_mode`, for messages."""
+    kinds = (
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a folder"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def _naming(error: OSError, path: str, temporary: str) -> OSError:
+    """The same error, naming the user's `path` instead of the hidden temporary file (Arrow's
+    errors carry no file name and spell the temporary path in their message)."""
+    reason = error.strerror or str(error)
+    if error.errno is not None and (not error.strerror or "Detail:" in reason):
+        reason = os.strerror(error.errno)
+    return OSError(error.errno, reason.replace(temporary, path), path)

@@ -6,9 +6,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyarrow as pa
-from attrs import frozen
+from attrs import field, frozen
 
 from metricsmith.model.types import Type
+from metricsmith.plugins.provenance import Provenance
 
 #: Given the argument types, the result type, or a message saying why the call is wrong.
 Signature = Callable[[Sequence[Type]], "Type | str"]
@@ -32,6 +33,8 @@ class ScalarFunction:
     doc: str
     example: str
     constants: Callable[[Sequence[object]], str | None] | None = None
+    #: Set by the registry: the plugin that registered the function, named when it fails.
+    provenance: Provenance | None = field(default=None, eq=False, kw_only=True)
 
 
 #: A grouped implementation: (values, each row's group id in 0..n-1 as int64, in row order, n
@@ -57,3 +60,5 @@ class AggregateFunction:
     empty: object = None
     hash_name: str | None = None
     grouped: GroupedImpl | None = None
+    #: Set by the registry: the plugin that registered the function, named when it fails.
+    provenance: Provenance | None = field(default=None, eq=False, kw_only=True)

@@ -53,4 +53,6 @@ def metricsmith_metric_libraries() -> list[str]:
 def metricsmith_output_formats() -> list[OutputFormat]:
     """Output formats this plugin provides, usable as `--format <name>`.
 
-    `write` must be atomic; use `metricsmith.plugins.formats.atomic_output`."""
+    `write` must be atomic; use `metricsmith.plugins.formats.atomic_output`. It is only given
+    the path of a regular file, or of one that does not exist yet: a device, a FIFO and stdout
+    receive the bytes `render` returns."""

@@ -15,20 +15,26 @@ import os
 import types
 from collections.abc import Iterator, Sequence
 
+import attrs
 import pluggy
+import pyarrow as pa
+import pyarrow.compute as pc
 from attrs import frozen
 
 from metricsmith.execute.sql import spark_table
 from metricsmith.plugins import hookspecs
 from metricsmith.plugins.builtin import connectors, formats, functions
-from metricsmith.plugins.connector import Connector
+from metricsmith.plugins.connector import Connector, PluginConnector
 from metricsmith.plugins.formats import OutputFormat
 from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
+from metricsmith.plugins.provenance import Provenance
 
 #: Built-in features are plugins like any other, registered before the installed ones.
 BUILTIN_PLUGINS: tuple[types.ModuleType, ...] = (connectors, formats, functions, spark_table)
 #: Comma-separated entry-point or distribution names to load; unset loads all, "" none.
 SELECTION_VARIABLE = "METRICSMITH_PLUGINS"
+#: The origin of the built-in plugins.
+BUILTIN = "builtin"
 
 
 @frozen
@@ -44,6 +50,21 @@ class PluginInfo:
     module_file: str | None
     #: The hooks it implements.
     hooks: tuple[str, ...]
+    #: The installed distribution it comes from, and its version (None when unknown).
+    distribution: str | None = None
+    version: str | None = None
+
+    def provenance(self, kind: str, name: str, hook: str) -> Provenance:
+        """Where an item this plugin registered comes from."""
+        return Provenance(
+            kind,
+            name,
+            self.name,
+            hook,
+            self.distribution,
+            self.version,
+            builtin=self.location == BUILTIN,
+        )
 
 
 @frozen(eq=False)
@@ -101,7 +122,12 @@ def build_registry(extra_plugins: Sequence[object] = ()) -> Registry:
     problems: list[str] = []
     plugins: list[PluginInfo] = []
 
-    def register(plugin: object, name: str, origin: str) -> None:
+    def register(
+        plugin: object,
+        name: str,
+        origin: str,
+        distribution: importlib.metadata.Distribution | None = None,
+    ) -> None:
         try:
             manager.register(plugin, name=name)
         except (ValueError, pluggy.PluginValidationError) as failure:
@@ -115,11 +141,20 @@ def build_registry(extra_plugins: Sequence[object] = ()) -> Registry:
             )
         hooks = tuple(sorted(c.name for c in callers if c.spec is not None))
         module_file = _module_file(plugin)
-        location = origin if origin == "builtin" or not module_file else f"{origin} ({module_file})"
-        plugins.append(PluginInfo(name, location, module_file, hooks))
+        location = origin if origin == BUILTIN or not module_file else f"{origin} ({module_file})"
+        plugins.append(
+            PluginInfo(
+                name,
+                location,
+                module_file,
+                hooks,
+                distribution.name if distribution else None,
+                distribution.version if distribution else None,
+            )
+        )
 
     for module in BUILTIN_PLUGINS:
-        register(module, module.__name__.removeprefix("metricsmith.plugins."), "builtin")
+        register(module, module.__name__.removeprefix("metricsmith.plugins."), BUILTIN)
     for entry_point in _selected_entry_points(problems):
         origin = _distribution_label(entry_point)
         try:
@@ -130,17 +165,25 @@ def build_registry(extra_plugins: Sequence[object] = ()) -> Registry:
                 f"{type(failure).__name__}: {failure}"
             )
             continue
-        register(plugin, entry_point.name, origin)
+        register(plugin, entry_point.name, origin, entry_point.dist)
     for plugin in extra_plugins:
         name = getattr(plugin, "__name__", None) or type(plugin).__name__
         register(plugin, name, "registered directly")
 
     order = [info.name for info in plugins]
+    by_name = {info.name: info for info in plugins}
     named = {spec.hook: {} for spec in _NAMED_HOOKS}
     owners: dict[tuple[str, str], tuple[str, str]] = {}
     for spec in _NAMED_HOOKS:
         for plugin_name, item in _items(manager, spec.hook, spec.expected, order, problems):
             key = (spec.namespace, item.name)
+            broken = _broken_contract(item)
+            if broken is not None:
+                problems.append(
+                    f"plugin `{plugin_name}` (hook {spec.hook}): {spec.noun} `{item.name}` is "
+                    f"ignored because {broken}"
+                )
+                continue
             if key in owners:
                 first_plugin, first_noun = owners[key]
                 problems.append(
@@ -150,7 +193,8 @@ def build_registry(extra_plugins: Sequence[object] = ()) -> Registry:
                 )
                 continue
             owners[key] = (plugin_name, spec.noun)
-            named[spec.hook][item.name] = item
+            provenance = by_name[plugin_name].provenance(spec.noun, item.name, spec.hook)
+            named[spec.hook][item.name] = _with_provenance(item, provenance)
     return Registry(
         connectors=named["metricsmith_connectors"],
         scalar_functions=named["metricsmith_scalar_functions"],
@@ -160,6 +204,29 @@ def build_registry(extra_plugins: Sequence[object] = ()) -> Registry:
         plugins=plugins,
         problems=problems,
     )
+
+
+def _broken_contract(item: object) -> str | None:
+    """What makes an item unusable, found before it is ever called: an aggregate must name a
+    pyarrow hash aggregation that exists, or compute its groups itself."""
+    if not isinstance(item, AggregateFunction):
+        return None
+    if item.hash_name is None:
+        return None if item.grouped is not None else "it has neither `hash_name` nor `grouped`"
+    try:
+        pc.get_function(f"hash_{item.hash_name}")
+    except (KeyError, pa.ArrowException):
+        return f"pyarrow has no hash aggregation `{item.hash_name}` (its `hash_name`)"
+    return None
+
+
+def _with_provenance(item: object, provenance: Provenance) -> object:
+    """The item as the registry hands it out, carrying where it comes from: functions and
+    formats in their `provenance` field; a plugin's connector wrapped so that its failures
+    name it (the built-in connectors are handed out as they are)."""
+    if isinstance(item, Connector):
+        return item if provenance.builtin else PluginConnector(item, provenance)
+    return attrs.evolve(item, provenance=provenance)
 
 
 def _items(

@@ -32,6 +32,9 @@ _USAGE = 'write sqlite("file.db", table="name") or sqlite("file.db", query="sele
 class SqliteConnector:
     name: str = "sqlite"
     description: str = "A table or a query of a SQLite database (options: table or query)"
+    #: The database file is the first argument: a confined project may name only files
+    #: inside its folders (docs/security.md).
+    path_arguments: tuple[int | str, ...] = (0,)
 
     def open(
         self,

@@ -21,6 +21,7 @@ from metricsmith.errors import DataError
 from metricsmith.model.bound import BExpr
 from metricsmith.plan.formatting import format_expr
 from metricsmith.plugins.functions import AggregateFunction
+from metricsmith.plugins.provenance import calling_plugin, checked_values
 
 # Hash kernels whose result has the type of their input.
 _SAME_TYPE_KERNELS = frozenset({"min", "max", "sum", "first", "last"})
@@ -84,9 +85,7 @@ def aggregate_groups(
         with naming_failures(origin, [request.node]):
             result = _numpy_aggregate(request, groups, group_count)
             if result is None and request.function.hash_name is None:
-                assert request.function.grouped is not None
-                values = request.input.gathered()
-                result = request.function.grouped(values, groups, group_count, request.params)
+                result = _grouped(request, groups, group_count)
         if result is None:
             hashed.append(request)
         else:
@@ -112,6 +111,19 @@ def naming_failures(origin: str, nodes: list[BExpr]) -> Iterator[None]:
     except pa.ArrowException as error:
         names = ", ".join(f"`{format_expr(node)}`" for node in nodes)
         raise DataError(f"cannot compute {names}: {error}", source=origin) from error
+
+
+def _grouped(request: Request, groups: np.ndarray, group_count: int) -> pa.Array:
+    """An aggregate computed by its function's `grouped`, from the rows' group ids."""
+    function = request.function
+    assert function.grouped is not None
+    values = request.input.gathered()
+    with calling_plugin(function.provenance):
+        result = function.grouped(values, groups, group_count, request.params)
+    result = checked_values(
+        function.provenance, result, length=group_count, declared=request.node.type
+    )
+    return result.combine_chunks() if isinstance(result, pa.ChunkedArray) else result
 
 
 def _numpy_aggregate(request: Request, groups: np.ndarray, n: int) -> pa.Array | None:

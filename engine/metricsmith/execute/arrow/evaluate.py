@@ -19,6 +19,7 @@ from metricsmith.model.types import Type
 from metricsmith.plan.formatting import format_expr
 from metricsmith.plugins.builtin.functions import align_temporal
 from metricsmith.plugins.functions import ScalarFunction
+from metricsmith.plugins.provenance import calling_plugin, checked_values
 
 
 class Evaluator:
@@ -65,9 +66,23 @@ class Evaluator:
                 return self._in_list(node)
             case b.BCase():
                 return self._case(node)
-            case b.BCall(function=function, args=args):
-                return self.functions[function].arrow(*(self.evaluate(a) for a in args))
+            case b.BCall():
+                return self._call(node)
         raise InternalError(f"cannot evaluate {node!r}")
+
+    def _call(self, node: b.BCall) -> Datum:
+        function = self.functions[node.function]
+        args = [self.evaluate(arg) for arg in node.args]
+        with calling_plugin(function.provenance):
+            result = function.arrow(*args)
+        rows = [len(arg) for arg in args if not isinstance(arg, pa.Scalar)]
+        return checked_values(
+            function.provenance,
+            result,
+            length=rows[0] if rows else None,
+            declared=node.type,
+            scalar_allowed=True,
+        )
 
     def _in_list(self, node: b.BInList) -> Datum:
         # An equality per item joined by `or` gives SQL's answer with nulls for free:

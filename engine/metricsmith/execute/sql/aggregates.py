@@ -14,8 +14,8 @@ from sqlglot import exp
 
 from metricsmith.errors import QueryError
 from metricsmith.execute.sql.dialects import SqlDialect, number
-from metricsmith.execute.sql.errors import UnsupportedConstruct
 from metricsmith.execute.sql.kinds import kind_of
+from metricsmith.execute.sql.plugin_sql import plugin_sql
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type
 
@@ -53,15 +53,13 @@ class AggregateCompiler:
         builder = self._builders.get(node.function)
         if builder is not None:
             return builder(node, value, condition)
-        sql = getattr(self.registered.get(node.function), "sql", None)
-        construct = f"the aggregate `{node.function}`"
-        if sql is None:
-            raise UnsupportedConstruct(construct, self.dialect.name, "it has no SQL implementation")
-        try:
-            return sql(self.dialect.name, _masked(value, condition), *map(number, node.params))
-        except NotImplementedError as refusal:
-            reason = str(refusal) or "not implemented"
-            raise UnsupportedConstruct(construct, self.dialect.name, reason) from None
+        return plugin_sql(
+            self.registered.get(node.function),
+            f"the aggregate `{node.function}`",
+            self.dialect.name,
+            _masked(value, condition),
+            *map(number, node.params),
+        )
 
     def _filtered(
         self, aggregate: exp.Expression, value: exp.Expression, condition: exp.Expression | None

@@ -4,23 +4,21 @@ Each built-in has a builder taking the compiler, the call and its compiled argum
 functions read the local calendar: a timestamp is first turned into the wall-clock time of the
 calendar's zone, exactly as the Arrow engine puts timestamps in that zone before computing.
 
-A plugin function compiles when its registration carries a `sql` attribute: a callable
-`sql(dialect_name, *args)` taking and returning sqlglot expressions (raising
-NotImplementedError for a dialect it does not support). Without one, the query fails at
-compile time naming the function and the dialect.
+A plugin function compiles through the `sql` attribute of its registration (see
+`plugin_sql.py`).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 
 from sqlglot import exp
 
 from metricsmith.errors import QueryError
 from metricsmith.execute.sql.dialects import number, string
-from metricsmith.execute.sql.errors import UnsupportedConstruct
 from metricsmith.execute.sql.expressions import ExpressionCompiler, paren
+from metricsmith.execute.sql.plugin_sql import plugin_sql
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type
 from metricsmith.plan.periods import GRAINS
@@ -212,19 +210,9 @@ class ScalarFunctions:
         builder = self.builtins.get(node.function)
         if builder is not None:
             return builder(compiler, node, args)
-        return self._plugin(compiler, node, args)
-
-    def _plugin(
-        self, compiler: ExpressionCompiler, node: b.BCall, args: Sequence[exp.Expression]
-    ) -> exp.Expression:
-        dialect = compiler.dialect.name
-        sql = getattr(self.registered.get(node.function), "sql", None)
-        construct = f"the function `{node.function}`"
-        if sql is None:
-            raise UnsupportedConstruct(construct, dialect, "it has no SQL implementation")
-        try:
-            return sql(dialect, *args)
-        except NotImplementedError as refusal:
-            raise UnsupportedConstruct(
-                construct, dialect, str(refusal) or "not implemented"
-            ) from None
+        return plugin_sql(
+            self.registered.get(node.function),
+            f"the function `{node.function}`",
+            compiler.dialect.name,
+            *args,
+        )

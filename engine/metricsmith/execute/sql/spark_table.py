@@ -71,6 +71,8 @@ class SparkTableReader:
 class SparkTableConnector:
     name: str = "spark_table"
     description: str = 'A table of the Spark catalog, read by the spark engine: spark_table("db.t")'
+    #: A catalog name, no file: nothing to confine.
+    path_arguments: tuple[int | str, ...] = ()
 
     def open(
         self,

@@ -55,6 +55,8 @@ class FileConnector:
     explain: Explainer = explain_generic
     #: Columns whose inferred type is wrong for this format, with the type they should have.
     retype: Callable[[ds.Dataset], Mapping[str, pa.DataType]] | None = None
+    #: The path argument, for confined projects (see `Connector`).
+    path_arguments: tuple[int | str, ...] = (0,)
 
     def open(
         self,

@@ -1,0 +1,35 @@
+"""How a plugin's function reaches SQL: through the `sql` attribute of its registration.
+
+`sql(dialect_name, *args)` takes and returns sqlglot expressions, and raises
+NotImplementedError for a dialect it does not support. Without it, or when it refuses, the
+query fails at compile time naming the function and the dialect; when it raises anything else
+or returns something other than an expression, the failure names the plugin.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from metricsmith.execute.sql.errors import UnsupportedConstruct
+from metricsmith.plugins.provenance import calling_plugin, from_a_plugin
+
+
+def plugin_sql(
+    function: object, construct: str, dialect: str, *args: exp.Expression
+) -> exp.Expression:
+    """The SQL of a call of a plugin's `function` (`construct` names it in refusals)."""
+    sql = getattr(function, "sql", None)
+    if sql is None:
+        raise UnsupportedConstruct(construct, dialect, "it has no SQL implementation")
+    provenance = getattr(function, "provenance", None)
+    with calling_plugin(provenance, f"while compiling to {dialect}"):
+        try:
+            compiled = sql(dialect, *args)
+        except NotImplementedError as refusal:
+            reason = str(refusal) or "not implemented"
+            raise UnsupportedConstruct(construct, dialect, reason) from None
+    if not isinstance(compiled, exp.Expression) and from_a_plugin(provenance):
+        raise provenance.failure(
+            f"returned {type(compiled).__name__} from `sql`, not a sqlglot expression"
+        )
+    return compiled
