@@ -92,6 +92,11 @@ class PluginConnector:
     def description(self) -> str:
         return self.connector.description
 
+    @property
+    def path_arguments(self) -> tuple[int | str, ...] | None:
+        # Confinement checks the declared paths before `open`, so they must show through.
+        return getattr(self.connector, "path_arguments", None)
+
     def open(
         self,
         args: Sequence[object],
