@@ -3,6 +3,7 @@ found UnicodeDecodeError, RecursionError, OverflowError and lark's VisitError he
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,37 @@ def test_a_file_of_errors_reports_a_bounded_number():
     module, found = parse_source(SourceFile("t.metrics", "metric a = = 1\n" * 1000))
     assert len(found) == MAX_SYNTAX_ERRORS
     assert len(module.decls) == 1000
+
+
+# ---- any text at all ----------------------------------------------------------------------
+
+SAMPLE = Path(__file__).parents[2] / "metric_defs" / "sample"
+PIECES = ["(", ")", "{", "}", "=", "==", "metric ", "source ", "\n", '"', "@2024-13-40", "per ",
+          "over last 3 days", "[-1]", "case when ", " end", "key ", "9" * 40, "\x00", "\ufeff",
+          "include ", "dimension ", "#"]  # fmt: skip
+
+
+def mutations(seed: int) -> str:
+    rng = random.Random(seed)
+    text = rng.choice(sorted(SAMPLE.glob("*.metrics"))).read_text(encoding="utf-8")
+    for _ in range(rng.randint(1, 6)):
+        at = rng.randrange(len(text) + 1)
+        if rng.random() < 0.6:
+            text = text[:at] + rng.choice(PIECES) + text[at:]
+        else:
+            text = text[:at] + text[at + rng.randint(1, 30) :]
+    return text
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_mutated_files_give_diagnostics_not_exceptions(seed):
+    """Whatever the text, parsing ends with declarations and positioned problems: the
+    recovery after a syntax error always moves forward and never raises."""
+    text = mutations(seed)
+    module, found = parse_source(SourceFile("t.metrics", text))
+    lines = text.count("\n") + 1
+    assert all(1 <= p.span.line <= lines and p.span.column >= 1 for p in found)
+    assert sum(p.code == "syntax" for p in found) <= MAX_SYNTAX_ERRORS
+    for problem in found:
+        problem.render()
+    assert all(x.span.path == "t.metrics" for x in module.decls)
