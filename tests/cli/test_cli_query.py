@@ -245,3 +245,12 @@ def test_a_range_from_the_data_counts_too(project, capsys, engine):
 def test_max_periods_is_a_positive_whole_number(project, capsys, value):
     assert main(["query", str(project), "tickets_opened", "--max-periods", value]) == 2
     assert "--max-periods" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("engine", ["arrow", "duckdb"])
+def test_the_days_a_per_day_iterates_count_too(project, capsys, engine):
+    (project / "daily.metrics").write_text("metric daily = sum(per day: count(tickets))\n")
+    args = ["query", str(project), "daily", "--grain", "year", "--engine", engine]
+    assert main([*args, "--from", "2000", "--to", "2025", "--max-periods", "9000"]) == 1
+    assert "9,132 days; a query computes at most 9,000 periods" in capsys.readouterr().err
+    assert main([*args, "--from", "2000", "--to", "2025", "--max-periods", "9132"]) == 0
