@@ -138,8 +138,17 @@ def test_the_issues_window():
 
 def test_offsets_up_to_the_limit():
     assert problems(f"metric a = count(t)[-{MAX_OFFSET}]") == []
+    assert problems(f"metric a = count(t)[-000{MAX_OFFSET}]") == []
     assert only(f"metric a = count(t)[-{MAX_OFFSET + 1}]").code == "out-of-range"
     assert only("metric a = count(t)[-999999999999999999999999]").code == "out-of-range"
+
+
+def test_counts_of_thousands_of_digits():
+    """Python refuses to convert more than 4,300 digits to an int; the limit comes first."""
+    many = "9" * 5000
+    assert only(f"metric a = count(t)[-{many}]").code == "out-of-range"
+    assert only(f"metric a = count(t) over last {many} days").code == "out-of-range"
+    assert only(f"metric a = count(t where x > {many} days)").code == "out-of-range"
 
 
 # ---- nesting ------------------------------------------------------------------------------

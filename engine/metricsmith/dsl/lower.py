@@ -36,6 +36,16 @@ MAX_OFFSET = 10_000  # periods
 STRING_ESCAPES = r"escapes are \" \\ \n \t \xHH \uHHHH and \UHHHHHHHH"
 
 
+def bounded_int(token: Token, limit: int) -> int | None:
+    """The whole number `token` spells, or None beyond ±`limit`. The digits are counted first:
+    Python refuses to convert a number of more than 4,300 digits."""
+    digits = str(token).lstrip("+-").lstrip("0")
+    if len(digits) > len(str(limit)):
+        return None
+    value = int(str(token))
+    return value if abs(value) <= limit else None
+
+
 def singular(word: str) -> str:
     return word[:-1] if word.endswith("s") else word
 
@@ -370,15 +380,15 @@ class Lower(Transformer_NonRecursive):
 
     def offset(self, meta, children):
         operand, k = children
-        if abs(int(k)) > MAX_OFFSET:
+        periods = bounded_int(k, MAX_OFFSET)
+        if periods is None:
             self.problem(
                 "out-of-range",
-                f"an offset of {int(k)} periods; offsets reach at most {MAX_OFFSET:,} periods",
+                f"an offset of {k} periods; offsets reach at most {MAX_OFFSET:,} periods",
                 self.tspan(k),
                 "compare with a period that near, or use a window (`over all time`)",
             )
-            k = 0
-        return e.Offset(operand=operand, periods=int(k), span=self.span(meta))
+        return e.Offset(operand=operand, periods=periods or 0, span=self.span(meta))
 
     def window(self, meta, children):
         operand, (kind, count, unit) = children
@@ -387,17 +397,17 @@ class Lower(Transformer_NonRecursive):
     def w_last(self, meta, children):
         count, unit = children
         unit_name = self.window_unit(unit)
-        longest = MAX_WINDOW.get(unit_name)
-        if longest is not None and int(count) > longest:
+        longest = MAX_WINDOW.get(unit_name, MAX_YEARS)
+        length = bounded_int(count, longest)
+        if length is None:
             self.problem(
                 "out-of-range",
-                f"a window of {int(count)} {unit_name}s; windows span at most {MAX_YEARS:,} "
+                f"a window of {count} {unit_name}s; windows span at most {MAX_YEARS:,} "
                 f"years ({longest:,} {unit_name}s)",
                 self.tspan(count),
                 "for everything up to each period, write `over all time`",
             )
-            count = 1
-        return ("last", int(count), unit_name)
+        return ("last", 1 if length is None else length, unit_name)
 
     def w_to_date(self, meta, children):
         return ("to_date", None, self.window_unit(children[0]))
