@@ -29,6 +29,7 @@ from metricsmith.errors import DataError, Diagnostic, ProjectError, QueryError
 from metricsmith.model import expr as e
 from metricsmith.model.contracts import Contract, ContractResult, Verification
 from metricsmith.model.decl import IncludeDecl, Module, ProjectDecl
+from metricsmith.plan.periods import DEFAULT_MAX_PERIODS
 from metricsmith.plugins.manager import get_registry
 
 GRAINS = ("day", "week", "month", "quarter", "year")
@@ -100,11 +101,8 @@ def load_project(
     registry = get_registry()
     modules, problems, policy = read_modules(files, registry.libraries, policy)
     found += problems
-    if found:
-        # Names defined in a file that did not parse are unknown; checking the rest would
-        # only bury the real problem under "unknown name" errors.
-        raise ProjectError(found)
-    checked = check_project(modules, registry, tables, paths=policy)
+    # Syntax errors do not stop the checking of what parsed: one run shows every problem.
+    checked = check_project(modules, registry, tables, paths=policy, read_problems=found)
     return Project(root, checked, [Path(m.path) for m in modules], paths=policy)
 
 
@@ -147,10 +145,19 @@ def _parse_new(files: Sequence[Path], seen: set[Path]) -> tuple[list[Module], li
         if file.resolve() in seen:
             continue
         seen.add(file.resolve())
-        module, problems = parse_file(file)
+        try:
+            module, problems = parse_file(file)
+        except OSError as err:  # unreadable: permissions, a folder named *.metrics, ...
+            found.append(
+                Diagnostic(
+                    code="unreadable-file",
+                    message=f"cannot read `{file}`: {err.strerror or err}",
+                    hint="check that it is a readable file",
+                )
+            )
+            continue
         found += problems
-        if module is not None:
-            modules.append(module)
+        modules.append(module)
     return modules, found
 
 
@@ -225,8 +232,11 @@ def _include_files(
 
 def _include_target(include: IncludeDecl, file: Path, libraries: Mapping[str, Path]) -> Path | None:
     local = file.parent / include.target
-    if local.exists():
-        return local
+    try:
+        if local.exists():
+            return local
+    except OSError:  # a name the file system refuses, e.g. too long: nothing is there
+        pass
     return libraries.get(include.target)
 
 
@@ -272,14 +282,25 @@ class Project:
         where: Sequence[str] = (),
         engine: str | None = None,
         spark_session: object | None = None,
+        max_periods: int | None = DEFAULT_MAX_PERIODS,
     ) -> pa.Table:
         """Compute `metrics` per period of `grain` in [start, end), sliced by `by`, on
         `engine` ("arrow", "duckdb" or "spark"; default: the project's metricsmith.toml, else
-        "arrow"). `spark_session` runs Spark queries in the caller's own session."""
+        "arrow"). `spark_session` runs Spark queries in the caller's own session. A range of
+        more than `max_periods` periods is refused (QueryError) before any is computed; None
+        lifts the limit."""
         from metricsmith.execute.sql.engines import execute
         from metricsmith.plan import plan_query
 
-        query = self.build_query(metrics, by=by, grain=grain, start=start, end=end, where=where)
+        query = self.build_query(
+            metrics,
+            by=by,
+            grain=grain,
+            start=start,
+            end=end,
+            where=where,
+            max_periods=max_periods,
+        )
         settings = self._engine_settings().choose(engine, spark_session)
         plan = plan_query(self.checked, query)
         self._enforce_contracts(read.source for read in plan.reads)
@@ -341,13 +362,22 @@ class Project:
         engine: str | None = None,
         sql: bool = False,
         dialect: str | None = None,
+        max_periods: int | None = DEFAULT_MAX_PERIODS,
     ) -> str:
         """The plan for a query, as text: scans, fused aggregates, joins, pushdown. With `sql`
         (or a `dialect`), the SQL the plan compiles to instead, formatted."""
         from metricsmith.execute.sql.engines import explain_sql
         from metricsmith.plan import explain, plan_query
 
-        query = self.build_query(metrics, by=by, grain=grain, start=start, end=end, where=where)
+        query = self.build_query(
+            metrics,
+            by=by,
+            grain=grain,
+            start=start,
+            end=end,
+            where=where,
+            max_periods=max_periods,
+        )
         plan = plan_query(self.checked, query)
         if not (sql or dialect):
             return explain(plan)
@@ -371,6 +401,7 @@ class Project:
         start: DateLike,
         end: DateLike,
         where: Sequence[str],
+        max_periods: int | None = DEFAULT_MAX_PERIODS,
     ):
         from metricsmith.plan import Query
 
@@ -409,6 +440,7 @@ class Project:
             start=start_at,
             end=end_at,
             filters=filters,
+            max_periods=max_periods,
         )
 
     def _dimension_formula(self, item: str) -> e.Expr:

@@ -23,6 +23,7 @@ from metricsmith import __version__
 from metricsmith.api import GRAINS, Project, load_project
 from metricsmith.errors import Diagnostic, MetricsmithError, PluginFailure, ProjectError
 from metricsmith.execute.sql.names import DIALECT_NAMES, ENGINES
+from metricsmith.plan.periods import DEFAULT_MAX_PERIODS
 from metricsmith.plugins.formats import OutputFormat
 from metricsmith.plugins.manager import get_registry
 from metricsmith.present.contracts import contracts_table
@@ -241,6 +242,13 @@ def _add_query_arguments(parser: argparse.ArgumentParser) -> None:
         help="where to compute: arrow (embedded), duckdb or spark (default: the project's "
         "metricsmith.toml, else arrow)",
     )
+    parser.add_argument(
+        "--max-periods",
+        type=_positive_int,
+        default=DEFAULT_MAX_PERIODS,
+        metavar="N",
+        help=f"refuse a range of more than N periods (default: {DEFAULT_MAX_PERIODS:,})",
+    )
 
 
 # ---- commands ----------------------------------------------------------------------------
@@ -367,7 +375,14 @@ def _query_request(args: argparse.Namespace) -> dict[str, Any]:
         "end": args.end,
         "where": tuple(args.where or ()),
         "engine": args.engine,
+        "max_periods": args.max_periods,
     }
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of periods, not {text!r}")
+    return int(text)
 
 
 def _output_format(name: str | None, output: str | None) -> OutputFormat | None:

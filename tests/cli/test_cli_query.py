@@ -221,3 +221,36 @@ def test_bad_date(project, capsys):
 def test_unknown_dimension(project, capsys):
     assert main(["query", str(project), "tickets_opened", "--by", "accounts.segmnt"]) == 1
     assert "segmnt" in capsys.readouterr().err
+
+
+def test_a_range_of_too_many_periods_is_refused_unless_asked(project, capsys):
+    args = ["query", str(project), "tickets_opened", "--grain", "day"]
+    assert main([*args, "--from", "0001-01", "--to", "9999-12"]) == 1
+    err = capsys.readouterr().err
+    assert "3,652,028 days" in err and "at most 10,000 periods" in err
+    assert "--max-periods 3652028" in err
+    assert main([*args, "--from", "2024-01", "--to", "2024-03", "--max-periods", "59"]) == 1
+    assert "60 days" in capsys.readouterr().err
+    assert main([*args, "--from", "2024-01", "--to", "2024-03", "--max-periods", "60"]) == 0
+
+
+@pytest.mark.parametrize("engine", ["arrow", "duckdb"])
+def test_a_range_from_the_data_counts_too(project, capsys, engine):
+    args = ["--grain", "week", "--max-periods", "3", "--engine", engine]
+    assert main(["query", str(project), "tickets_opened", *args]) == 1
+    assert "7 weeks; a query computes at most 3 periods" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "many"])
+def test_max_periods_is_a_positive_whole_number(project, capsys, value):
+    assert main(["query", str(project), "tickets_opened", "--max-periods", value]) == 2
+    assert "--max-periods" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("engine", ["arrow", "duckdb"])
+def test_the_days_a_per_day_iterates_count_too(project, capsys, engine):
+    (project / "daily.metrics").write_text("metric daily = sum(per day: count(tickets))\n")
+    args = ["query", str(project), "daily", "--grain", "year", "--engine", engine]
+    assert main([*args, "--from", "2000", "--to", "2025", "--max-periods", "9000"]) == 1
+    assert "9,132 days; a query computes at most 9,000 periods" in capsys.readouterr().err
+    assert main([*args, "--from", "2000", "--to", "2025", "--max-periods", "9132"]) == 0

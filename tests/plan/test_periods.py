@@ -6,14 +6,20 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from metricsmith.errors import QueryError
 from metricsmith.plan.periods import (
+    DEFAULT_MAX_PERIODS,
+    count_periods,
     epoch_micros,
     floor_to_period,
     from_epoch_micros,
     local_midnight,
     next_period,
     period_starts,
+    require_at_most,
+    starts_before,
     widen_to_periods,
+    window_start,
 )
 
 BERLIN = "Europe/Berlin"
@@ -128,3 +134,45 @@ def test_epoch_micros_round_trip_exactly():
     assert from_epoch_micros(epoch_micros(instant)) == instant
     assert epoch_micros(dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) == 0
     assert epoch_micros(dt.datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=dt.UTC)) == -1
+
+
+# ---- the limit on periods and the ends of the calendar ------------------------------------
+
+
+@pytest.mark.parametrize("grain", ["day", "week", "month", "quarter", "year"])
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ((2024, 1, 1), (2024, 1, 2)),
+        ((2023, 12, 31, 23), (2025, 3, 4, 1)),  # neither end on a boundary
+        ((2024, 3, 30), (2024, 11, 3)),  # across both daylight-saving changes
+        ((1999, 7, 15), (2003, 2, 1)),
+    ],
+)
+def test_counting_periods_agrees_with_listing_them(grain, start, end):
+    first, last = local(BERLIN, *start), local(BERLIN, *end)
+    listed = period_starts(first, last, grain, BERLIN, SUNDAY)
+    assert count_periods(first, last, grain, BERLIN, SUNDAY) == len(listed)
+
+
+def test_a_range_of_too_many_periods_is_refused_before_listing_them():
+    first, last = local("UTC", 1, 1, 1), local("UTC", 9999, 12, 1)
+    with pytest.raises(QueryError) as caught:
+        require_at_most(DEFAULT_MAX_PERIODS, first, last, "day", "UTC", MONDAY)
+    message = str(caught.value)
+    assert "3,652,028 days" in message and f"at most {DEFAULT_MAX_PERIODS:,}" in message
+    assert "--max-periods 3652028" in message and "max_periods=3652028" in message
+    require_at_most(None, first, last, "day", "UTC", MONDAY)  # no limit
+    require_at_most(DEFAULT_MAX_PERIODS, first, last, "year", "UTC", MONDAY)  # 9,999 years
+
+
+def test_offsets_past_the_first_year_are_query_errors():
+    with pytest.raises(QueryError, match="4,999 years before 2024-01-01 is outside the calendar"):
+        starts_before(local("UTC", 2025, 1, 1), "year", 5000, "UTC", MONDAY)
+
+
+def test_windows_past_the_first_year_are_query_errors():
+    with pytest.raises(QueryError, match="outside the calendar"):
+        window_start(local("UTC", 500, 1, 1), "last", 1000, "year", "UTC", MONDAY)
+    with pytest.raises(QueryError, match="outside the calendar"):
+        window_start(local("UTC", 500, 1, 1), "last", 366_000, "day", "UTC", MONDAY)

@@ -17,11 +17,13 @@ from metricsmith.check.rules.contracts import source_contracts
 from metricsmith.check.rules.cycles import metric_cycles
 from metricsmith.check.rules.duplicates import duplicate_names
 from metricsmith.check.rules.metric_clauses import check_metric_clauses
+from metricsmith.check.rules.nesting import too_deep
 from metricsmith.check.rules.per_entity import unattributable_aggregates
 from metricsmith.check.sources import check_structure, column_types, open_reader
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import Diagnostic, ProjectError
 from metricsmith.model import decl as d
+from metricsmith.model import expr as e
 from metricsmith.model.bound import BAggregate, BExpr, BMetric, BPer, bwalk
 from metricsmith.model.types import Type
 
@@ -64,28 +66,41 @@ def check_project(
     registry: Registry,
     tables: Mapping[str, pa.Table] | None = None,
     paths: PathPolicy = UNCONFINED,
+    read_problems: Sequence[Diagnostic] = (),
 ) -> CheckedProject:
-    """Resolve and type every declaration; raise ProjectError listing every problem. Sources
-    name only the files `paths` admits."""
+    """Resolve and type every declaration; raise ProjectError listing every problem, with
+    `read_problems` (syntax errors and the like, found reading the files). Sources name only
+    the files `paths` admits."""
     tables = dict(tables or {})
     decls = [decl for module in modules for decl in module.decls]
-    found: list[Diagnostic] = duplicate_names(decls)
+    found: list[Diagnostic] = [*read_problems, *duplicate_names(decls)]
 
     calendar, problems = check_calendar([x for x in decls if isinstance(x, d.CalendarDecl)])
     found += problems
 
-    source_decls = _first_of_each([x for x in decls if isinstance(x, d.SourceDecl)])
+    # Declarations that did not parse stand in for themselves, unless a real one has the name.
+    stand_ins = _stand_ins([x for x in decls if isinstance(x, d.UnparsedDecl)])
+    source_decls = stand_ins["source"] | _first_of_each(
+        [x for x in decls if isinstance(x, d.SourceDecl)]
+    )
     metric_decls = _first_of_each([x for x in decls if isinstance(x, d.MetricDecl)])
+    dimension_decls = _first_of_each([x for x in decls if isinstance(x, d.DimensionDecl)])
+    metric_decls = {
+        name: x for name, x in stand_ins["metric"].items() if name not in dimension_decls
+    } | metric_decls
     dimension_decls = {
         name: x
-        for name, x in _first_of_each([x for x in decls if isinstance(x, d.DimensionDecl)]).items()
+        for name, x in (stand_ins["dimension"] | dimension_decls).items()
         if name not in metric_decls
     }
     found += _unknown_tables(tables, source_decls)
 
     opened = {}
     for name, decl in source_decls.items():
-        reader, problems = open_reader(decl, registry.connectors, tables, paths)
+        if decl is stand_ins["source"].get(name):
+            reader, problems = None, []  # every column exists, of unknown type
+        else:
+            reader, problems = open_reader(decl, registry.connectors, tables, paths)
         found += problems
         schema = reader.schema() if reader is not None else None
         physical, declared, problems = column_types(decl, schema)
@@ -104,6 +119,10 @@ def check_project(
         name: {c.name.name: c.expr for c in decl.columns if c.expr is not None}
         for name, decl in source_decls.items()
     }
+    problems, metric_decls, dimension_decls, derived_decls = _within_nesting(
+        metric_decls, dimension_decls, derived_decls
+    )
+    found += problems
     metrics = LazyMetrics(metric_decls)
     graph = LinkGraph(links)
     binder = Binder(
@@ -114,9 +133,7 @@ def check_project(
         dimensions=dimension_decls,
         scalars=registry.scalar_functions,
         aggregates=registry.aggregate_functions,
-        entities=entity_catalog(
-            source_decls, lambda source, column: shapes[source].physical[column], graph
-        ),
+        entities=entity_catalog(source_decls, _column_type(shapes), graph),
     )
     metrics.binder = binder
 
@@ -195,6 +212,77 @@ def check_project(
 class _Shape:
     name: str
     physical: dict[str, Type]
+
+
+def _column_type(shapes: Mapping[str, _Shape]):
+    """A column's type for the entity catalog; a key naming no column (already reported by
+    `check_structure`) is of unknown type, so `per` over its source raises nothing more."""
+    return lambda source, column: shapes[source].physical.get(column, Type.UNKNOWN)
+
+
+def _stand_ins(unparsed: Sequence[d.UnparsedDecl]) -> dict[str, dict[str, d.Decl]]:
+    """For each declaration that did not parse, one of its kind whose formula is of unknown
+    type and whose source has every column and a key, so that nothing using its name is
+    reported: the syntax error is the problem, and its follow-on errors would bury it."""
+    found: dict[str, dict[str, d.Decl]] = {"source": {}, "metric": {}, "dimension": {}}
+    for u in unparsed:
+        unknown = e.Literal(value=None, type=Type.UNKNOWN, span=u.span)
+        if u.kind == "metric":
+            decl: d.Decl = d.MetricDecl(
+                name=u.name,
+                label=None,
+                formula=unknown,
+                description=None,
+                unit=None,
+                format=None,
+                direction=None,
+                target=None,
+                span=u.span,
+            )
+        elif u.kind == "dimension":
+            decl = d.DimensionDecl(name=u.name, label=None, expr=unknown, span=u.span)
+        else:
+            connector = d.ConnectorCall(name=u.name, args=(), options=(), span=u.span)
+            key = d.Ident(name="", span=u.span)
+            decl = d.SourceDecl(
+                name=u.name,
+                connector=connector,
+                key=key,
+                time=None,
+                links=(),
+                validity=None,
+                columns=(),
+                span=u.span,
+            )
+        found[u.kind].setdefault(u.name.name, decl)
+    return found
+
+
+def _within_nesting(metrics, dimensions, derived):
+    """The formulas, with those nesting too deep for the engines (counting the formulas they
+    name) replaced by a placeholder of unknown type so that checking goes on, and the
+    problems."""
+    formulas: dict[str, e.Expr] = {name: x.formula for name, x in metrics.items()}
+    formulas |= {name: x.expr for name, x in dimensions.items()}
+    for source, columns in derived.items():
+        formulas |= {f"{source}.{column}": f for column, f in columns.items()}
+    found, over = too_deep(formulas)
+    if not over:
+        return found, metrics, dimensions, derived
+
+    def cut(key: str) -> e.Expr:
+        formula = formulas[key]
+        if key not in over:
+            return formula
+        return e.Literal(value=None, type=Type.UNKNOWN, span=formula.span)
+
+    metrics = {name: attrs.evolve(x, formula=cut(name)) for name, x in metrics.items()}
+    dimensions = {name: attrs.evolve(x, expr=cut(name)) for name, x in dimensions.items()}
+    derived = {
+        source: {column: cut(f"{source}.{column}") for column in columns}
+        for source, columns in derived.items()
+    }
+    return found, metrics, dimensions, derived
 
 
 def _first_of_each(decls):

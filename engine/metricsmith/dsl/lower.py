@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import warnings
 
 import attrs
-from lark import Token, Transformer, v_args
+from lark import Token, v_args
 from lark.tree import Meta
+from lark.visitors import Transformer_NonRecursive
 
 from metricsmith.errors import Diagnostic
 from metricsmith.model import decl as d
@@ -24,15 +26,35 @@ DURATION_UNITS: dict[str, dt.timedelta] = {
 }
 WINDOW_UNITS = ("day", "week", "month", "quarter", "year")
 
+# Limits, documented in docs/language.md ("Limits"), with `e.MAX_NESTING`. Beyond them an
+# engine fails (dates end at year 9999), so they are refused here, where a position is known.
+MAX_YEARS = 1_000  # the longest duration or window
+MAX_DURATION = dt.timedelta(days=366 * MAX_YEARS)
+MAX_WINDOW = {"day": 366 * MAX_YEARS, "week": 53 * MAX_YEARS, "month": 12 * MAX_YEARS}
+MAX_WINDOW |= {"quarter": 4 * MAX_YEARS, "year": MAX_YEARS}
+MAX_OFFSET = 10_000  # periods
+STRING_ESCAPES = r"escapes are \" \\ \n \t \xHH \uHHHH and \UHHHHHHHH"
+
+
+def bounded_int(token: Token, limit: int) -> int | None:
+    """The whole number `token` spells, or None beyond ±`limit`. The digits are counted first:
+    Python refuses to convert a number of more than 4,300 digits."""
+    digits = str(token).lstrip("+-").lstrip("0")
+    if len(digits) > len(str(limit)):
+        return None
+    value = int(str(token))
+    return value if abs(value) <= limit else None
+
 
 def singular(word: str) -> str:
     return word[:-1] if word.endswith("s") else word
 
 
 @v_args(meta=True)
-class Lower(Transformer):
+class Lower(Transformer_NonRecursive):
     """Builds model nodes bottom-up; problems that only lowering can see (an impossible date,
-    an unknown duration unit) are collected in `diagnostics` instead of raised."""
+    an unknown duration unit) are collected in `diagnostics` instead of raised. Without
+    recursion, so a deep formula is measured and refused, not a RecursionError."""
 
     def __init__(self, source: SourceFile):
         super().__init__()
@@ -52,9 +74,51 @@ class Lower(Transformer):
     def problem(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code=code, message=message, span=span, hint=hint))
 
+    def text(self, token: Token) -> str:
+        """A string literal's value. Characters no engine stores in text (NUL, halves of a
+        surrogate pair) and escapes Python cannot read are problems."""
+        with warnings.catch_warnings():  # an unknown escape such as \d stays as written
+            warnings.simplefilter("ignore")
+            try:
+                value = ast.literal_eval(token)
+            except (SyntaxError, ValueError):
+                value = None
+        if value is None:
+            self.problem(
+                "bad-literal",
+                f"{token} has an incomplete or unknown escape",
+                self.tspan(token),
+                STRING_ESCAPES,
+            )
+            return ""
+        for char in value:
+            if char == "\0" or "\ud800" <= char <= "\udfff":
+                self.problem(
+                    "bad-literal",
+                    f"a string cannot hold the character U+{ord(char):04X}",
+                    self.tspan(token),
+                    "no engine stores it in text; remove it",
+                )
+                return ""
+        return value
+
+    def formula(self, node: e.Expr) -> e.Expr:
+        """`node`, or, when it nests deeper than the engines can follow, a placeholder of
+        unknown type (so checking goes on without it) and a problem."""
+        deep = e.deeper_than(node, e.MAX_NESTING)
+        if deep is None:
+            return node
+        self.problem(
+            "too-deep",
+            f"this formula nests more than {e.MAX_NESTING} levels deep",
+            deep.span,
+            "split it into named metrics or columns; each counts its references' levels too",
+        )
+        return e.Literal(value=None, type=Type.UNKNOWN, span=node.span)
+
     # ---- file and declarations --------------------------------------------------------
     def start(self, meta, children):
-        return tuple(children)
+        return tuple(child for child in children if child is not None)
 
     def calendar(self, meta, items):
         settings = dict(items)
@@ -65,10 +129,12 @@ class Lower(Transformer):
         )
 
     def include(self, meta, children):
+        reported = len(self.diagnostics)
+        target = self.text(children[0])
+        if len(self.diagnostics) > reported:  # its "" would include this file's own folder
+            return None
         return d.IncludeDecl(
-            target=ast.literal_eval(children[0]),
-            span=self.span(meta),
-            target_span=self.tspan(children[0]),
+            target=target, span=self.span(meta), target_span=self.tspan(children[0])
         )
 
     def project(self, meta, items):
@@ -84,13 +150,13 @@ class Lower(Transformer):
 
     def prj_data_roots(self, meta, children):
         roots = tuple(
-            e.Literal(value=ast.literal_eval(token), type=Type.STRING, span=self.tspan(token))
+            e.Literal(value=self.text(token), type=Type.STRING, span=self.tspan(token))
             for token in children
         )
         return ("data_roots", roots)
 
     def cal_timezone(self, meta, children):
-        return ("timezone", ast.literal_eval(children[0]))
+        return ("timezone", self.text(children[0]))
 
     def cal_week_start(self, meta, children):
         return ("week_start", str(children[0]).lower())
@@ -181,6 +247,8 @@ class Lower(Transformer):
                     self.tspan(type_name),
                     "use one of: " + ", ".join(sorted(TYPE_NAMES)),
                 )
+        if formula is not None:
+            formula = self.formula(formula)
         column = d.ColumnDecl(
             name=self.ident(name), type=declared, expr=formula, span=self.span(meta)
         )
@@ -222,8 +290,8 @@ class Lower(Transformer):
             target = attrs.evolve(target, op="<=" if direction == "lower" else ">=")
         return d.MetricDecl(
             name=self.ident(name),
-            label=ast.literal_eval(label) if label is not None else fields.get("label"),
-            formula=formula,
+            label=self.text(label) if label is not None else fields.get("label"),
+            formula=self.formula(formula),
             description=fields.get("description"),
             unit=fields.get("unit"),
             format=fields.get("format"),
@@ -233,13 +301,13 @@ class Lower(Transformer):
         )
 
     def m_description(self, meta, children):
-        return ("description", ast.literal_eval(children[0]), self.span(meta))
+        return ("description", self.text(children[0]), self.span(meta))
 
     def m_label(self, meta, children):
-        return ("label", ast.literal_eval(children[0]), self.span(meta))
+        return ("label", self.text(children[0]), self.span(meta))
 
     def m_unit(self, meta, children):
-        return ("unit", ast.literal_eval(children[0]), self.span(meta))
+        return ("unit", self.text(children[0]), self.span(meta))
 
     def m_format(self, meta, children):
         return ("format", str(children[0]).lower(), self.span(meta))
@@ -268,8 +336,8 @@ class Lower(Transformer):
         name, label, formula = children
         return d.DimensionDecl(
             name=self.ident(name),
-            label=ast.literal_eval(label) if label is not None else None,
-            expr=formula,
+            label=self.text(label) if label is not None else None,
+            expr=self.formula(formula),
             span=self.span(meta),
         )
 
@@ -312,7 +380,15 @@ class Lower(Transformer):
 
     def offset(self, meta, children):
         operand, k = children
-        return e.Offset(operand=operand, periods=int(k), span=self.span(meta))
+        periods = bounded_int(k, MAX_OFFSET)
+        if periods is None:
+            self.problem(
+                "out-of-range",
+                f"an offset of {k} periods; offsets reach at most {MAX_OFFSET:,} periods",
+                self.tspan(k),
+                "compare with a period that near, or use a window (`over all time`)",
+            )
+        return e.Offset(operand=operand, periods=periods or 0, span=self.span(meta))
 
     def window(self, meta, children):
         operand, (kind, count, unit) = children
@@ -320,7 +396,18 @@ class Lower(Transformer):
 
     def w_last(self, meta, children):
         count, unit = children
-        return ("last", int(count), self.window_unit(unit))
+        unit_name = self.window_unit(unit)
+        longest = MAX_WINDOW.get(unit_name, MAX_YEARS)
+        length = bounded_int(count, longest)
+        if length is None:
+            self.problem(
+                "out-of-range",
+                f"a window of {count} {unit_name}s; windows span at most {MAX_YEARS:,} "
+                f"years ({longest:,} {unit_name}s)",
+                self.tspan(count),
+                "for everything up to each period, write `over all time`",
+            )
+        return ("last", 1 if length is None else length, unit_name)
 
     def w_to_date(self, meta, children):
         return ("to_date", None, self.window_unit(children[0]))
@@ -382,12 +469,19 @@ class Lower(Transformer):
 
     def duration(self, meta, children):
         amount, unit = children
-        return self.literal_node(
-            meta, float(amount) * DURATION_UNITS[singular(unit)], Type.DURATION
-        )
+        length = DURATION_UNITS[singular(unit)]
+        if float(amount) * (length / MAX_DURATION) > 1:
+            self.problem(
+                "out-of-range",
+                f"`{amount} {unit}` is longer than {MAX_YEARS:,} years, the longest duration",
+                self.span(meta),
+                "no engine can add it to a date; compare with a shorter duration",
+            )
+            return self.literal_node(meta, None, Type.DURATION)
+        return self.literal_node(meta, float(amount) * length, Type.DURATION)
 
     def string(self, meta, children):
-        return self.literal_node(meta, ast.literal_eval(children[0]), Type.STRING)
+        return self.literal_node(meta, self.text(children[0]), Type.STRING)
 
     def true(self, meta, children):
         return self.literal_node(meta, True, Type.BOOLEAN)

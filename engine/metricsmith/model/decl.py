@@ -180,8 +180,19 @@ class ProjectDecl:
     span: Span
 
 
+@frozen(kw_only=True)
+class UnparsedDecl:
+    """A declaration whose text did not parse (the syntax error is reported): its kind and
+    name, read from its first two words, so that the rest of the project is checked knowing the
+    name exists instead of reporting every use of it as unknown."""
+
+    kind: str  # "source", "metric" or "dimension"
+    name: Ident
+    span: Span
+
+
 Decl = Union[  # noqa: UP007
-    CalendarDecl, SourceDecl, MetricDecl, DimensionDecl, IncludeDecl, ProjectDecl
+    CalendarDecl, SourceDecl, MetricDecl, DimensionDecl, IncludeDecl, ProjectDecl, UnparsedDecl
 ]
 
 

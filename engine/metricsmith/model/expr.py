@@ -135,6 +135,24 @@ def children(node: Expr) -> tuple[Expr, ...]:
             return ()
 
 
+#: How deeply formulas may nest, counting every operator, call and `case` and the levels of the
+#: formulas they name (docs/language.md, "Limits"): the engines recurse over formulas and SQL
+#: generation runs out of Python's stack a little beyond 150 levels.
+MAX_NESTING = 100
+
+
+def deeper_than(node: Expr, limit: int) -> Expr | None:
+    """A node nested more than `limit` levels deep (`node` itself is level 1), or None.
+    Iterative, so a tree of any depth is measured without recursion."""
+    stack = [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        if level > limit:
+            return current
+        stack += [(child, level + 1) for child in children(current)]
+    return None
+
+
 def walk(node: Expr):
     """Every node of the tree, parents before children."""
     yield node

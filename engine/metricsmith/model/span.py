@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from attrs import field, frozen
 
+# C0 controls and DEL, except tab (shown as whitespace); line breaks never reach a line.
+_UNPRINTABLE = {code: "\ufffd" for code in [*range(0x09), *range(0x0A, 0x20), 0x7F]}
+
 
 @frozen
 class SourceFile:
@@ -13,8 +16,11 @@ class SourceFile:
     text: str = field(eq=False, repr=False)
 
     def line(self, number: int) -> str:
+        """Line `number` as shown under a message: control characters (which a terminal would
+        obey, not print) appear as U+FFFD, one for one, so columns still line up."""
         lines = self.text.splitlines()
-        return lines[number - 1] if 0 < number <= len(lines) else ""
+        text = lines[number - 1] if 0 < number <= len(lines) else ""
+        return text.translate(_UNPRINTABLE)
 
 
 @frozen

@@ -20,6 +20,7 @@ from metricsmith.check.checked import Calendar
 from metricsmith.model.bound import BAggregate, BExpr, BPer, BWindow, Entity
 from metricsmith.model.expr import Expr
 from metricsmith.model.types import Type
+from metricsmith.plan.periods import DEFAULT_MAX_PERIODS
 from metricsmith.plugins.connector import TimeRange
 
 
@@ -39,6 +40,8 @@ class Query:
     start: dt.datetime | None = None
     end: dt.datetime | None = None
     filters: tuple[Expr, ...] = ()
+    #: A range of more periods is refused before any is computed (None: no limit).
+    max_periods: int | None = DEFAULT_MAX_PERIODS
 
 
 @frozen
@@ -256,6 +259,8 @@ class Plan:
     reads: tuple[SourceRead, ...]
     top: Level
     metrics: tuple[MetricOutput, ...]
+    #: The most periods the executors may lay out (None: no limit), see `Query.max_periods`.
+    max_periods: int | None = DEFAULT_MAX_PERIODS
 
     @property
     def scans(self) -> tuple[SourceScan, ...]:

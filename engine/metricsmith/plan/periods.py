@@ -11,10 +11,17 @@ import datetime as dt
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
+from metricsmith.errors import QueryError
+
 GRAINS = ("day", "week", "month", "quarter", "year")
 #: How many periods of a grain make a calendar year; days and weeks do not divide years.
 PERIODS_PER_YEAR = {"month": 12, "quarter": 4, "year": 1}
 _MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+#: How many periods a query computes unless asked for more (`--max-periods`, `max_periods=`):
+#: 27 years of days. Measured on the sample: 9,862 days take 2.6 s on Arrow and 12 s on DuckDB;
+#: 100,000 days take 93 s and 3 GB on DuckDB.
+DEFAULT_MAX_PERIODS = 10_000
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
@@ -46,12 +53,26 @@ def previous_period(start: dt.date, grain: str) -> dt.date:
 
 
 def _step(start: dt.date, grain: str, count: int) -> dt.date:
-    if grain == "day":
-        return start + dt.timedelta(days=count)
-    if grain == "week":
-        return start + dt.timedelta(days=7 * count)
-    index = start.year * 12 + start.month - 1 + _MONTHS[grain] * count
-    return dt.date(index // 12, index % 12 + 1, 1)
+    try:
+        if grain == "day":
+            return start + dt.timedelta(days=count)
+        if grain == "week":
+            return start + dt.timedelta(days=7 * count)
+        index = start.year * 12 + start.month - 1 + _MONTHS[grain] * count
+        return dt.date(index // 12, index % 12 + 1, 1)
+    except (OverflowError, ValueError):
+        way = "before" if count < 0 else "after"
+        what = f"{abs(count):,} {grain}{'s' if abs(count) != 1 else ''} {way} {start}"
+        raise _outside_calendar(what) from None
+
+
+def _outside_calendar(what: str) -> QueryError:
+    """Offsets and windows reaching past the years 1 to 9999 (the limits of check time keep
+    them within 1,000 years, so only a range near the ends of the calendar meets this)."""
+    return QueryError(
+        f"{what} is outside the calendar (the years 1 to 9999)",
+        hint="query a range further from the calendar's ends, or shorten the offset or window",
+    )
 
 
 def is_finer_or_equal(grain: str, than: str) -> bool:
@@ -95,6 +116,41 @@ def period_starts(
     return days
 
 
+def count_periods(
+    start: dt.datetime, end: dt.datetime, grain: str, timezone: str, week_start: int
+) -> int:
+    """How many periods `period_starts` would list, by arithmetic instead of by listing."""
+    if start >= end:
+        return 0
+    first = floor_to_period(local_date(start, timezone), grain, week_start)
+    last = floor_to_period(local_date(end - _MICROSECOND, timezone), grain, week_start)
+    if grain in ("day", "week"):
+        return (last - first).days // (7 if grain == "week" else 1) + 1
+    months = (last.year - first.year) * 12 + last.month - first.month
+    return months // _MONTHS[grain] + 1
+
+
+def require_at_most(
+    limit: int | None,
+    start: dt.datetime,
+    end: dt.datetime,
+    grain: str,
+    timezone: str,
+    week_start: int,
+) -> None:
+    """Refuse a range of more than `limit` periods (None: no limit) before listing them."""
+    if limit is None:
+        return
+    count = count_periods(start, end, grain, timezone, week_start)
+    if count > limit:
+        raise QueryError(
+            f"the range from {local_date(start, timezone)} up to {local_date(end, timezone)} has "
+            f"{count:,} {grain}s; a query computes at most {limit:,} periods unless asked",
+            hint=f"choose a coarser grain or a shorter range, or raise the limit: "
+            f"--max-periods {count} (Python: max_periods={count})",
+        )
+
+
 def widen_to_periods(
     first: dt.datetime, last: dt.datetime, grain: str, timezone: str, week_start: int
 ) -> tuple[dt.datetime, dt.datetime]:
@@ -112,10 +168,7 @@ def starts_before(
     if count <= 0:
         return []
     last = floor_to_period(local_date(boundary - _MICROSECOND, timezone), grain, week_start)
-    days = [last]
-    for _ in range(count - 1):
-        days.append(previous_period(days[-1], grain))
-    return days[::-1]
+    return [_step(last, grain, -back) for back in range(count - 1, -1, -1)]
 
 
 def extended_start(
@@ -147,11 +200,15 @@ def window_start(
     assert count is not None
     zone = ZoneInfo(timezone)
     wall = end.astimezone(zone).replace(tzinfo=None)
-    if unit in ("day", "week"):
-        wall -= dt.timedelta(days=count * (7 if unit == "week" else 1))
-    else:
-        wall = _months_back(wall, count * _MONTHS[unit])
-    return wall.replace(tzinfo=zone).astimezone(dt.UTC)
+    try:
+        if unit in ("day", "week"):
+            wall -= dt.timedelta(days=count * (7 if unit == "week" else 1))
+        else:
+            wall = _months_back(wall, count * _MONTHS[unit])
+        return wall.replace(tzinfo=zone).astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        what = f"the start of `last {count} {unit}s` before {wall:%Y-%m-%d}"
+        raise _outside_calendar(what) from None
 
 
 def window_starts_at(

@@ -46,6 +46,7 @@ def plan_query(project: CheckedProject, query: Query, *, as_of: dt.datetime | No
         reads=plan_reads(project, top, planner.time_needs),
         top=top,
         metrics=metrics,
+        max_periods=query.max_periods,
     )
 
 

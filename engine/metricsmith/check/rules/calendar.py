@@ -25,9 +25,10 @@ def check_calendar(decls: Sequence[CalendarDecl]) -> tuple[Calendar, list[Diagno
         return Calendar(), found
     decl = decls[0]
     timezone, week_start = decl.timezone, decl.week_start
+    # OSError: zoneinfo looks the name up as a file, and a long one is "file name too long".
     try:
         zoneinfo.ZoneInfo(timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         hint = did_you_mean(timezone, zoneinfo.available_timezones())
         found.append(
             Diagnostic(

@@ -27,6 +27,7 @@ from metricsmith.plan.periods import (
     from_epoch_micros,
     local_midnight,
     period_starts,
+    require_at_most,
     starts_before,
     widen_to_periods,
 )
@@ -38,12 +39,14 @@ class Timeline:
     first and last are the range's own ends — or is None when the query has neither grain nor
     range (one period, every row). `labels` are the periods' first local days at the query's
     own level (None without a grain and below the top). `as_of` is the instant state sources
-    are read at in an unbounded query."""
+    are read at in an unbounded query. `max_periods` bounds the periods of its finer levels
+    (`subdivide`) as the plan bounds the query's own (None: no limit)."""
 
     grain: str | None
     labels: tuple[dt.date, ...] | None
     bounds: np.ndarray | None
     as_of: int
+    max_periods: int | None = None
 
     @property
     def count(self) -> int:
@@ -132,10 +135,18 @@ def build_timeline(plan: Plan, extents: list[tuple[int, int]]) -> Timeline:
         start, end = start or widened[0], end or widened[1]
     if epoch_micros(start) >= epoch_micros(end):
         return _no_periods(plan.grain, as_of)
+    zone, week_start = calendar.timezone, calendar.week_start_index
+    require_at_most(plan.max_periods, start, end, plan.grain, zone, week_start)
     labels = period_starts(start, end, plan.grain, calendar.timezone, calendar.week_start_index)
     inner = [epoch_micros(local_midnight(day, calendar.timezone)) for day in labels[1:]]
     bounds = np.array([epoch_micros(start), *inner, epoch_micros(end)], dtype=np.int64)
-    return Timeline(grain=plan.grain, labels=tuple(labels), bounds=bounds, as_of=as_of)
+    return Timeline(
+        grain=plan.grain,
+        labels=tuple(labels),
+        bounds=bounds,
+        as_of=as_of,
+        max_periods=plan.max_periods,
+    )
 
 
 def _no_periods(grain: str, as_of: int) -> Timeline:
@@ -168,13 +179,21 @@ def subdivide(timeline: Timeline, grain: str, calendar: Calendar) -> Timeline:
     """The periods of `grain` inside the timeline's, cut at its boundaries."""
     assert timeline.bounds is not None, "the planner requires a range for sub-periods"
     if timeline.count == 0:
-        return Timeline(grain=grain, labels=None, bounds=timeline.bounds, as_of=timeline.as_of)
+        return evolve(timeline, grain=grain, labels=None)
     start = from_epoch_micros(int(timeline.bounds[0]))
     end = from_epoch_micros(int(timeline.bounds[-1]))
-    days = period_starts(start, end, grain, calendar.timezone, calendar.week_start_index)
+    zone, week_start = calendar.timezone, calendar.week_start_index
+    require_at_most(timeline.max_periods, start, end, grain, zone, week_start)
+    days = period_starts(start, end, grain, zone, week_start)
     inner = [epoch_micros(local_midnight(day, calendar.timezone)) for day in days[1:]]
     bounds = np.union1d(timeline.bounds, np.array(inner, dtype=np.int64))
-    return Timeline(grain=grain, labels=None, bounds=bounds, as_of=timeline.as_of)
+    return Timeline(
+        grain=grain,
+        labels=None,
+        bounds=bounds,
+        as_of=timeline.as_of,
+        max_periods=timeline.max_periods,
+    )
 
 
 def parent_periods(child: Timeline, parent: Timeline) -> np.ndarray:
