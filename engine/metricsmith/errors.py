@@ -6,7 +6,7 @@ data); anything else escaping the engine is a bug in metricsmith.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from attrs import frozen
 
@@ -104,6 +104,24 @@ class DataError(MetricsmithError):
         text = f"data error in {', '.join(where)}: {message}"
         self.message = text
         super().__init__(text + (f"\n  = help: {hint}" if hint else ""))
+
+
+class ArithmeticOverflow(DataError):
+    """A value computed for a metric does not fit its type, on whichever engine ran it: an
+    integer beyond 64 bits or a decimal beyond 29 digits before the point. Engines never wrap
+    around or return null instead. The SQL engines compute every metric of a query together and
+    cannot tell which overflowed, so with several they are all named."""
+
+    def __init__(self, metrics: Sequence[str], *, sources: Sequence[str]):
+        self.metrics = tuple(metrics)
+        names = ", ".join(f"`{name}`" for name in metrics)
+        which = f"metric {names}" if len(metrics) == 1 else f"one of the metrics {names}"
+        super().__init__(
+            f"arithmetic overflow computing {which}: a value exceeds the range of its type "
+            "(integers are 64-bit, decimals have 29 digits before the point)",
+            source=", ".join(sources) or "(none)",
+            hint="compute in floating point (multiply by 1.0) or look for outliers in the data",
+        )
 
 
 class PluginError(MetricsmithError):

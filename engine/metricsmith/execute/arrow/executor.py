@@ -11,11 +11,14 @@ import pyarrow.compute as pc
 from attrs import define, field
 
 from metricsmith.check.checked import CheckedProject
+from metricsmith.errors import ArithmeticOverflow, DataError
 from metricsmith.execute.arrow.frame import Sources
+from metricsmith.execute.arrow.operators import is_overflow, language_decimal
 from metricsmith.execute.arrow.levels import LevelGrid, LevelRunner, cohort_periods
 from metricsmith.execute.arrow.reading import read_source
 from metricsmith.execute.arrow.timeline import Timeline, build_timeline, extend, extent
 from metricsmith.execute.arrow.values import arrow_type, as_array
+from metricsmith.model.types import Type
 from metricsmith.plan.nodes import Plan, SourceRead
 from metricsmith.plan.periods import epoch_micros
 from metricsmith.plan.planner import AGE
@@ -61,15 +64,27 @@ def execute_plan(
         cells = runner.cells(grid)
         values = {}
         for metric in plan.metrics:
-            result = as_array(cells.evaluate(metric.formula), grid.size)
-            target = arrow_type(metric.type, calendar.timezone)
-            if target is not None and not pa.types.is_decimal(target) and result.type != target:
-                result = result.cast(target)
-            values[metric.name] = result
+            try:
+                result = as_array(cells.evaluate(metric.formula), grid.size)
+                values[metric.name] = _typed(result, metric.type, calendar.timezone)
+            except (DataError, pa.ArrowInvalid) as error:
+                cause = error.__cause__ if isinstance(error, DataError) else error
+                if not is_overflow(cause):
+                    raise
+                read = [r.source for r in plan.reads]
+                raise ArithmeticOverflow([metric.name], sources=read) from error
         skipped = timeline.count - output.count
         if plan.cohort_axis is not None:
             return _by_age(plan, grid, output.count, skipped, values)
         return _by_period(plan, grid, output, skipped, values)
+
+
+def _typed(result: pa.Array, type_: Type, timezone: str) -> pa.Array:
+    """A metric's values as its language type (decimals rounded to the language's places)."""
+    if type_ == Type.DECIMAL and pa.types.is_decimal(result.type):
+        return language_decimal(result)
+    target = arrow_type(type_, timezone)
+    return result if target is None or result.type == target else result.cast(target)
 
 
 def _timeline(plan: Plan, tables: Mapping[str, pa.Table]) -> Timeline:

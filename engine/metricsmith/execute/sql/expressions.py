@@ -3,7 +3,8 @@
 The same rules as the Arrow executor's operators (execute/arrow/operators.py):
 
 - `x / 0` is null: every divisor goes through NULLIF; integers divide as doubles.
-- Decimals stay exact where both sides are decimal; a float operand makes the result a double.
+- Decimals stay decimals where both sides are exact (see `SqlDialect.decimal_arithmetic`); a
+  float operand makes the result a double.
 - Comparisons and `and`/`or`/`not` are SQL's three-valued logic already.
 - A date meets a timestamp as the instant of its local midnight.
 - Durations are BIGINT microseconds.
@@ -164,12 +165,12 @@ class ExpressionCompiler:
     ) -> exp.Expression:
         sql_left, sql_right = self.compile(left), self.compile(right)
         exact = Type.FLOAT not in kinds and (op != "/" or kinds == (Type.DECIMAL, Type.DECIMAL))
+        if exact and Type.DECIMAL in kinds:
+            return self.dialect.decimal_arithmetic(op, sql_left, sql_right)
         if not exact:
             sql_left = self.dialect.cast(sql_left, "double")
             sql_right = self.dialect.cast(sql_right, "double")
         if op == "/":
-            if exact:
-                return self.dialect.decimal_divide(sql_left, sql_right)
             return divide(sql_left, sql_right)
         return _ARITHMETIC[op](this=paren(sql_left), expression=paren(sql_right))
 
@@ -238,9 +239,9 @@ class ExpressionCompiler:
         return [self.instant(sql, node.type) for sql, node in zip(compiled, nodes, strict=True)]
 
     def typed(self, value: exp.Expression, type_: Type) -> exp.Expression:
-        """The value cast to the language type's kind (decimals keep their own scale)."""
+        """The value cast to the language type's kind (a decimal to the language's scale)."""
         kind = kind_of(type_)
-        if kind is None or type_ == Type.DECIMAL:
+        if kind is None:
             return value
         return self.dialect.cast(value, kind)
 
