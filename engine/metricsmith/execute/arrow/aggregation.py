@@ -141,9 +141,13 @@ def _hash_aggregates(
     for request in requests:
         values = request.input.gathered()
         # pyarrow's hash kernels do not take durations: aggregate their microseconds instead.
-        columns[request.name] = (
-            pc.cast(values, pa.int64()) if pa.types.is_duration(values.type) else values
-        )
+        if pa.types.is_duration(values.type):
+            values = pc.cast(values, pa.int64())
+        # Its integer sums wrap around past 64 bits: large ones (the others are numpy's) are
+        # summed as 38-digit decimals, and cast back with a check below.
+        if request.function.hash_name == "sum" and pa.types.is_integer(values.type):
+            values = pc.cast(values, pa.decimal128(38, 0))
+        columns[request.name] = values
     grouped = (
         pa.table({"__group": pa.array(groups), **columns})
         .group_by("__group")
@@ -158,7 +162,7 @@ def _hash_aggregates(
         kind = request.function.hash_name
         result = grouped[f"{request.name}_{kind}"].combine_chunks().take(order)
         original = request.input.values.type
-        if pa.types.is_duration(original) and kind in _SAME_TYPE_KERNELS:
-            result = pc.cast(result, original)
+        if kind in _SAME_TYPE_KERNELS and result.type != original:
+            result = pc.cast(result, original)  # fails on an integer sum beyond 64 bits
         results[request.name] = result
     return results

@@ -31,6 +31,14 @@ COMPARISONS = {
 }
 _CHECKED = {"+": pc.add_checked, "-": pc.subtract_checked, "*": pc.multiply_checked}
 _MICROS_PER_DAY = 86_400_000_000
+# How Arrow words a value not fitting its type: checked integer arithmetic, a decimal beyond
+# 38 digits, a 38-digit integer sum cast back to 64 bits.
+_OVERFLOW_SIGNS = (
+    "overflow",
+    "does not fit in precision",
+    "precision out of range",
+    "Integer value",
+)
 
 
 def binary(op: str, left: Datum, right: Datum) -> Datum:
@@ -51,7 +59,7 @@ def is_overflow(error: BaseException | None) -> bool:
     if not isinstance(error, pa.ArrowInvalid):
         return False
     text = str(error)
-    return "overflow" in text or "does not fit in precision" in text or "precision out of" in text
+    return any(sign in text for sign in _OVERFLOW_SIGNS)
 
 
 def negate(value: Datum) -> Datum:
