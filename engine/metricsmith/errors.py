@@ -109,16 +109,23 @@ class DataError(MetricsmithError):
 class ArithmeticOverflow(DataError):
     """A value computed for a metric does not fit its type, on whichever engine ran it: an
     integer beyond 64 bits or a decimal beyond 29 digits before the point. Engines never wrap
-    around or return null instead. The SQL engines compute every metric of a query together and
-    cannot tell which overflowed, so with several they are all named."""
+    around or return null instead. The Arrow engine also names the formula that overflowed;
+    the SQL engines compute every metric of a query in one statement and cannot tell which
+    overflowed, so with several they name them all."""
 
-    def __init__(self, metrics: Sequence[str], *, sources: Sequence[str]):
+    def __init__(
+        self, metrics: Sequence[str], *, sources: Sequence[str], expression: str | None = None
+    ):
         self.metrics = tuple(metrics)
+        self.sources = tuple(sources)
+        self.expression = expression
         names = ", ".join(f"`{name}`" for name in metrics)
-        which = f"metric {names}" if len(metrics) == 1 else f"one of the metrics {names}"
+        subject = f"metric {names}" if len(metrics) == 1 else f"one of the metrics {names}"
+        if expression is not None:
+            subject = f"`{expression}`" + (f" of {subject}" if metrics else "")
         super().__init__(
-            f"arithmetic overflow computing {which}: a value exceeds the range of its type "
-            "(integers are 64-bit, decimals have 29 digits before the point)",
+            f"cannot compute {subject}: arithmetic overflow, a value exceeds the range of its "
+            "type (integers are 64-bit, decimals have 29 digits before the point)",
             source=", ".join(sources) or "(none)",
             hint="compute in floating point (multiply by 1.0) or look for outliers in the data",
         )

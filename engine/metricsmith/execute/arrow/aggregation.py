@@ -17,7 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from attrs import frozen
 
-from metricsmith.errors import DataError
+from metricsmith.errors import ArithmeticOverflow, DataError
+from metricsmith.execute.arrow.operators import is_overflow
 from metricsmith.model.bound import BExpr
 from metricsmith.plan.formatting import format_expr
 from metricsmith.plugins.functions import AggregateFunction
@@ -111,6 +112,9 @@ def naming_failures(origin: str, nodes: list[BExpr]) -> Iterator[None]:
         yield
     except pa.ArrowException as error:
         names = ", ".join(f"`{format_expr(node)}`" for node in nodes)
+        if is_overflow(error):
+            expression = ", ".join(format_expr(node) for node in nodes)
+            raise ArithmeticOverflow((), sources=[origin], expression=expression) from error
         raise DataError(f"cannot compute {names}: {error}", source=origin) from error
 
 

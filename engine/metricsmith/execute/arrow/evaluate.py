@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from metricsmith.errors import DataError, InternalError
+from metricsmith.errors import ArithmeticOverflow, DataError, InternalError
 from metricsmith.execute.arrow import operators
 from metricsmith.execute.arrow.values import Datum, arrow_type, literal
 from metricsmith.model import bound as b
@@ -37,6 +37,11 @@ class Evaluator:
             try:
                 cached = self._compute(node)
             except pa.ArrowException as error:
+                if operators.is_overflow(error):
+                    expression = format_expr(node)
+                    raise ArithmeticOverflow(
+                        (), sources=[self.origin], expression=expression
+                    ) from error
                 raise DataError(
                     f"cannot compute `{format_expr(node)}`: {error}", source=self.origin
                 ) from error

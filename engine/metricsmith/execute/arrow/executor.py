@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 from attrs import define, field
 
 from metricsmith.check.checked import CheckedProject
-from metricsmith.errors import ArithmeticOverflow, DataError
+from metricsmith.errors import ArithmeticOverflow
 from metricsmith.execute.arrow.frame import Sources
 from metricsmith.execute.arrow.levels import LevelGrid, LevelRunner, cohort_periods
 from metricsmith.execute.arrow.operators import is_overflow, language_decimal
@@ -78,14 +78,16 @@ def execute_plan(
 @contextlib.contextmanager
 def _overflow_named(plan: Plan, metrics: Sequence[MetricOutput]) -> Iterator[None]:
     """A value overflowing its type becomes the error naming the metrics it was computed for."""
+    names = [metric.name for metric in metrics]
+    sources = [read.source for read in plan.reads]
     try:
         yield
-    except (DataError, pa.ArrowInvalid) as error:
-        cause = error.__cause__ if isinstance(error, DataError) else error
-        if not is_overflow(cause):
+    except ArithmeticOverflow as error:
+        raise ArithmeticOverflow(names, sources=sources, expression=error.expression) from error
+    except pa.ArrowInvalid as error:  # rounding a metric's decimals
+        if not is_overflow(error):
             raise
-        names = [metric.name for metric in metrics]
-        raise ArithmeticOverflow(names, sources=[r.source for r in plan.reads]) from error
+        raise ArithmeticOverflow(names, sources=sources) from error
 
 
 def _typed(result: pa.Array, type_: Type, timezone: str) -> pa.Array:
