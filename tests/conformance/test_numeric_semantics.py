@@ -93,6 +93,15 @@ def test_an_integer_sum_beyond_64_bits_is_an_error_not_a_wrapped_total(engine, t
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_a_decimal_sum_beyond_38_digits_is_an_error_not_a_wrapped_total(engine, tmp_path, request):
+    text = 'source s from csv("big.csv") { time day\n column a: decimal }\nmetric total = sum(s.a)'
+    rows = "day,a\n" + "2024-01-01,90000000000000000000000000000.5\n" * 2
+    project = _project(tmp_path, text, {"big.csv": rows})
+    with pytest.raises(ArithmeticOverflow, match="metric `total`: arithmetic overflow"):
+        _query(project, ["total"], engine, request)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_a_count_reading_no_column_of_a_source_without_time(engine, tmp_path, request):
     text = 'source u from csv("u.csv") {}\nmetric rows = count(u)\n'
     project = _project(tmp_path, text, {"u.csv": "x\n5\n7\n"})

@@ -143,15 +143,7 @@ def _hash_aggregates(
         return {}
     columns = {}
     for request in requests:
-        values = request.input.gathered()
-        # pyarrow's hash kernels do not take durations: aggregate their microseconds instead.
-        if pa.types.is_duration(values.type):
-            values = pc.cast(values, pa.int64())
-        # Its integer sums wrap around past 64 bits: large ones (the others are numpy's) are
-        # summed as 38-digit decimals, and cast back with a check below.
-        if request.function.hash_name == "sum" and pa.types.is_integer(values.type):
-            values = pc.cast(values, pa.decimal128(38, 0))
-        columns[request.name] = values
+        columns[request.name] = _hashable(request.input.gathered(), request.function.hash_name)
     grouped = (
         pa.table({"__group": pa.array(groups), **columns})
         .group_by("__group")
@@ -165,8 +157,33 @@ def _hash_aggregates(
     for request in requests:
         kind = request.function.hash_name
         result = grouped[f"{request.name}_{kind}"].combine_chunks().take(order)
-        original = request.input.values.type
-        if kind in _SAME_TYPE_KERNELS and result.type != original:
-            result = pc.cast(result, original)  # fails on an integer sum beyond 64 bits
+        target = _result_type(request.input.values.type, kind)
+        if target is not None and result.type != target:
+            if pa.types.is_duration(target):
+                result = pc.cast(result, pa.int64())
+            result = pc.cast(result, target)  # checked: fails on a sum beyond its type
         results[request.name] = result
     return results
+
+
+def _hashable(values: pa.Array, kind: str | None) -> pa.Array:
+    """Values as pyarrow's hash kernels take them. They do not take durations: their
+    microseconds are aggregated instead. Their sums wrap around silently, of integers past 64
+    bits and of 128-bit decimals past 38 digits: sums (of integers, only the large ones: the
+    others are numpy's) are computed in wider decimals and cast back with a check."""
+    if pa.types.is_duration(values.type):
+        values = pc.cast(values, pa.int64())
+    if kind == "sum" and pa.types.is_integer(values.type):
+        return pc.cast(values, pa.decimal128(38, 0))
+    if kind == "sum" and pa.types.is_decimal(values.type):
+        return pc.cast(values, pa.decimal256(76, values.type.scale))
+    return values
+
+
+def _result_type(original: pa.DataType, kind: str | None) -> pa.DataType | None:
+    """The type of a hash kernel's result for values of type `original` (None: as it is)."""
+    if kind not in _SAME_TYPE_KERNELS:
+        return None
+    if kind == "sum" and pa.types.is_decimal(original):
+        return pa.decimal128(38, original.scale)
+    return original
