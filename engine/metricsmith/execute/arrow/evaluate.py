@@ -92,7 +92,9 @@ class Evaluator:
         # A condition that is null does not choose its branch.
         for (condition, _), value in zip(reversed(node.whens), reversed(branches), strict=True):
             result = pc.if_else(pc.fill_null(self.evaluate(condition), False), value, result)
+        if node.type == Type.DECIMAL and pa.types.is_decimal(result.type):
+            return operators.language_decimal(result)  # as the SQL engines' CASE
         target = arrow_type(node.type, self.timezone)
-        if target is not None and node.type != Type.DECIMAL and result.type != target:
+        if target is not None and result.type != target:
             result = pc.cast(result, target)
         return result

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections.abc import Sequence
 from typing import ClassVar
 
 from sqlglot import exp
 
+from metricsmith.errors import InternalError
 from metricsmith.execute.sql.errors import UnsupportedConstruct
 from metricsmith.execute.sql.names import DIALECT_NAMES
 from metricsmith.model.types import DECIMAL_DIGITS, DECIMAL_PLACES
@@ -43,6 +45,10 @@ def string(value: str) -> exp.Literal:
 
 
 def number(value: int | float) -> exp.Expression:
+    if isinstance(value, float) and not math.isfinite(value):
+        # SQL has no literal for it: `inf` would be read as a column name. `check` refuses
+        # such literals (check/literals.py); nothing else may build one.
+        raise InternalError(f"no SQL literal for the float {value}")
     if type(value) is int and value >= 0:
         # The common case, built directly: sqlglot's `Literal.number` converts the text back
         # to check its sign, a tenth of the compile time of a large query.
@@ -306,8 +312,9 @@ class Spark(SqlDialect):
         # quotients are computed in double; sums of operands narrowed to 37 digits keep 9.
         if op in "*/":
             return self._in_double(op, left, right)
-        narrow = exp.DataType.build(f"DECIMAL(37, {DECIMAL_PLACES})", dialect=self.name)
-        left, right = exp.Cast(this=left, to=narrow), exp.Cast(this=right, to=narrow.copy())
+        narrow = f"DECIMAL({DECIMAL_DIGITS - 1}, {DECIMAL_PLACES})"
+        left = exp.Cast(this=left, to=_built(narrow, self.name).copy())
+        right = exp.Cast(this=right, to=_built(narrow, self.name).copy())
         return super().decimal_arithmetic(op, left, right)
 
 
