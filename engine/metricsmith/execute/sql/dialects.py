@@ -56,6 +56,14 @@ def number(value: int | float) -> exp.Expression:
     return exp.Literal.number(value)
 
 
+def paren(node: exp.Expression) -> exp.Expression:
+    """Operands are parenthesised unless they are atoms, so precedence never depends on how
+    a dialect prints an operator."""
+    # sqlglot's AND and OR are also functions: test for operators, not for atoms.
+    operator = (exp.Binary, exp.Connector, exp.Predicate, exp.Not, exp.Neg)
+    return exp.Paren(this=node) if isinstance(node, operator) else node
+
+
 def values(
     rows: Sequence[Sequence[exp.Expression]], alias: str, columns: Sequence[str]
 ) -> exp.Values:
@@ -470,7 +478,7 @@ def _arithmetic(op: str, left: exp.Expression, right: exp.Expression) -> exp.Exp
     if op == "/":
         right = exp.Nullif(this=right, expression=number(0))
     operator = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul, "/": exp.Div}[op]
-    node = operator(this=exp.Paren(this=left), expression=exp.Paren(this=right))
+    node = operator(this=paren(left), expression=paren(right))
     if op == "/":
         node.set("typed", False)
         node.set("safe", False)

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlglot import exp
 
 from metricsmith.errors import InternalError
-from metricsmith.execute.sql.dialects import SqlDialect, number, string
+from metricsmith.execute.sql.dialects import SqlDialect, number, paren, string
 from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type
@@ -45,14 +45,6 @@ _NUMERIC = (Type.INTEGER, Type.FLOAT, Type.DECIMAL)
 Leaf = Callable[[b.BExpr], exp.Expression]
 #: An offset of a cell formula (`m[-k]`), as SQL.
 Offset = Callable[[b.BOffset], exp.Expression]
-
-
-def paren(node: exp.Expression) -> exp.Expression:
-    """Operands are parenthesised unless they are atoms, so precedence never depends on how
-    a dialect prints an operator."""
-    # sqlglot's AND and OR are also functions: test for operators, not for atoms.
-    operator = (exp.Binary, exp.Connector, exp.Predicate, exp.Not, exp.Neg)
-    return exp.Paren(this=node) if isinstance(node, operator) else node
 
 
 class ExpressionCompiler:
@@ -243,7 +235,10 @@ class ExpressionCompiler:
         kind = kind_of(type_)
         if kind is None:
             return value
-        return self.dialect.cast(value, kind)
+        cast = self.dialect.cast(value, kind)
+        if isinstance(value, exp.Cast) and value.to == cast.to:
+            return value  # a decimal operator's result is cast already
+        return cast
 
 
 def divide(dividend: exp.Expression, divisor: exp.Expression) -> exp.Expression:

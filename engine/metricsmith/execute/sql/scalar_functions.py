@@ -18,9 +18,9 @@ from collections.abc import Callable, Mapping, Sequence
 from sqlglot import exp
 
 from metricsmith.errors import QueryError
-from metricsmith.execute.sql.dialects import number, string
+from metricsmith.execute.sql.dialects import number, paren, string
 from metricsmith.execute.sql.errors import UnsupportedConstruct
-from metricsmith.execute.sql.expressions import ExpressionCompiler, paren
+from metricsmith.execute.sql.expressions import ExpressionCompiler
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type
 from metricsmith.plan.periods import GRAINS
