@@ -21,8 +21,9 @@ class UnsupportedConstruct(QueryError):
 
 # How the engines report a value not fitting its type while computing: DuckDB's
 # OutOfRangeException ("Overflow in addition of INT64") and the conversion of a 128-bit sum or
-# a double back to BIGINT or DECIMAL; Spark's error conditions (ANSI mode, its default).
-_DUCKDB_OVERFLOW = ("Overflow in", "out of range for the destination type", "to DECIMAL")
+# a double back to BIGINT or DECIMAL (not "Could not convert string", a value read from a
+# file); Spark's error conditions (ANSI mode, its default).
+_DUCKDB_OVERFLOW = ("Overflow in", "out of range for the destination type", "Could not cast value")
 _SPARK_OVERFLOW = frozenset(
     {"ARITHMETIC_OVERFLOW", "NUMERIC_VALUE_OUT_OF_RANGE", "CAST_OVERFLOW", "DECIMAL_PRECISION"}
 )
