@@ -6,7 +6,7 @@ data); anything else escaping the engine is a bug in metricsmith.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from attrs import frozen
 
@@ -104,6 +104,31 @@ class DataError(MetricsmithError):
         text = f"data error in {', '.join(where)}: {message}"
         self.message = text
         super().__init__(text + (f"\n  = help: {hint}" if hint else ""))
+
+
+class ArithmeticOverflow(DataError):
+    """A value computed for a metric does not fit its type, on whichever engine ran it: an
+    integer beyond 64 bits or a decimal beyond 29 digits before the point. Engines never wrap
+    around or return null instead. The Arrow engine also names the formula that overflowed;
+    the SQL engines compute every metric of a query in one statement and cannot tell which
+    overflowed, so with several they name them all."""
+
+    def __init__(
+        self, metrics: Sequence[str], *, sources: Sequence[str], expression: str | None = None
+    ):
+        self.metrics = tuple(metrics)
+        self.sources = tuple(sources)
+        self.expression = expression
+        names = ", ".join(f"`{name}`" for name in metrics)
+        subject = f"metric {names}" if len(metrics) == 1 else f"one of the metrics {names}"
+        if expression is not None:
+            subject = f"`{expression}`" + (f" of {subject}" if metrics else "")
+        super().__init__(
+            f"cannot compute {subject}: arithmetic overflow, a value exceeds the range of its "
+            "type (integers are 64-bit, decimals have 29 digits before the point)",
+            source=", ".join(sources) or "(none)",
+            hint="compute in floating point (multiply by 1.0) or look for outliers in the data",
+        )
 
 
 class PluginError(MetricsmithError):

@@ -3,6 +3,8 @@ compile time naming the construct and the dialect."""
 
 from __future__ import annotations
 
+import re
+
 import attrs
 import pyarrow as pa
 import pytest
@@ -93,6 +95,29 @@ def test_an_exact_median_is_refused_where_there_is_none(project, dialect, reason
 def test_an_exact_median_where_there_is_one(project, dialect):
     sql = project.explain(["median_hours"], dialect=dialect)
     assert any(name in sql.upper() for name in ("QUANTILE_CONT", "PERCENTILE"))
+
+
+DECIMALS = """
+source s from csv("s.csv") { time day  column a: decimal  column b: decimal }
+metric ratio = sum(s.a) / sum(s.b)
+metric total = sum(s.a) + sum(s.b)
+"""
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+def test_every_dialect_gives_decimal_arithmetic_the_languages_type(define, dialect):
+    table = pa.table({"day": stamps(utc(2024, 1, 1)), "a": [1], "b": [2]})
+    project = define(DECIMALS, s=table)
+    sql = project.explain(["ratio", "total"], dialect=dialect)
+    assert isinstance(sqlglot.parse_one(sql, read=dialect), exp.Select)
+    flat = re.sub(r"\s+", " ", sql).replace("( ", "(").replace(" )", ")")
+    decimal = "NUMERIC" if dialect == "bigquery" else "DECIMAL(38, 9)"  # BigQuery's is (38, 9)
+    assert flat.count(f"AS {decimal}) AS m") == 2
+    assert f"AS {decimal}) AS {decimal})" not in flat  # each cast once
+    if dialect in ("duckdb", "spark"):  # their exact quotients keep too few places
+        assert "AS DOUBLE) / NULLIF(CAST(" in flat
+    if dialect == "spark":  # its exact sums of two DECIMAL(38, 9) keep 8 places
+        assert flat.count("AS DECIMAL(37, 9))") == 2
 
 
 def test_an_open_range_needs_a_sql_engine_to_find_its_end(project):

@@ -20,6 +20,7 @@ from metricsmith.check import typing_rules
 from metricsmith.check.checked import CheckedProject, MetricInfo
 from metricsmith.check.entities import EntityCatalog
 from metricsmith.check.links import LinkGraph
+from metricsmith.check.literals import literal_problem
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import Diagnostic, PluginFailure, QueryError
 from metricsmith.model import bound as b
@@ -131,7 +132,7 @@ class Binder:
     def _bind(self, node: e.Expr, root: str | None) -> b.BExpr:
         match node:
             case e.Literal(value=value, type=type_):
-                return b.BLiteral(value=value, type=type_, span=node.span)
+                return self._literal(node, value, type_)
             case e.Name():
                 return self._name(node, root)
             case e.Unary(op=op, operand=operand):
@@ -151,6 +152,14 @@ class Binder:
             case e.Window():
                 return self._window(node, root)
         raise TypeError(f"unexpected node {node!r}")  # pragma: no cover - grammar guarantees
+
+    def _literal(self, node: e.Literal, value: object, type_: Type) -> b.BExpr:
+        problem = literal_problem(value, type_, node.span)
+        if problem is not None:
+            message, hint = problem
+            self.error("number-range", message, node.span, hint=hint)
+            return self.unknown(node)
+        return b.BLiteral(value=value, type=type_, span=node.span)
 
     # ---- names ------------------------------------------------------------------------
     def _name(self, node: e.Name, root: str | None) -> b.BExpr:

@@ -17,6 +17,8 @@ from metricsmith.model import expr as e
 from metricsmith.model.span import SourceFile, Span
 from metricsmith.model.types import TYPE_NAMES, Type
 
+_MAX_INTEGER_DIGITS = 4300
+
 DURATION_UNITS: dict[str, dt.timedelta] = {
     "second": dt.timedelta(seconds=1),
     "minute": dt.timedelta(minutes=1),
@@ -465,7 +467,10 @@ class Lower(Transformer_NonRecursive):
         text = str(children[0])
         if any(c in text for c in ".eE"):
             return self.literal_node(meta, float(text), Type.FLOAT)
-        return self.literal_node(meta, int(text), Type.INTEGER)
+        # Python converts at most 4,300 digits; an integer that long is far out of range,
+        # which the checker reports (check/literals.py).
+        value = int(text) if len(text) <= _MAX_INTEGER_DIGITS else float(text)
+        return self.literal_node(meta, value, Type.INTEGER)
 
     def duration(self, meta, children):
         amount, unit = children

@@ -49,10 +49,19 @@ TYPE_NAMES: dict[str, Type] = {
     "duration": Type.DURATION,
 }
 
+#: Every decimal the language computes (an operator's result, a metric's value) has 38 digits,
+#: 9 of them after the point, on every engine: exact for money, and a precision each engine
+#: keeps (Spark and DuckDB would otherwise choose their own scale per operation).
+DECIMAL_DIGITS = 38
+DECIMAL_PLACES = 9
+#: The integers the language computes with: 64-bit; larger literals are refused by `check`
+#: and overflow at query time is an error on every engine.
+INTEGER_RANGE = range(-(2**63), 2**63)
+
 ARROW_FOR_TYPE: dict[Type, pa.DataType] = {
     Type.INTEGER: pa.int64(),
     Type.FLOAT: pa.float64(),
-    Type.DECIMAL: pa.decimal128(38, 9),
+    Type.DECIMAL: pa.decimal128(DECIMAL_DIGITS, DECIMAL_PLACES),
     Type.STRING: pa.string(),
     Type.BOOLEAN: pa.bool_(),
     Type.DATE: pa.date32(),

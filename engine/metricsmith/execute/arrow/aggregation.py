@@ -17,7 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from attrs import frozen
 
-from metricsmith.errors import DataError
+from metricsmith.errors import ArithmeticOverflow, DataError
+from metricsmith.execute.arrow.operators import is_overflow
 from metricsmith.model.bound import BExpr
 from metricsmith.plan.formatting import format_expr
 from metricsmith.plugins.functions import AggregateFunction
@@ -110,6 +111,9 @@ def naming_failures(origin: str, nodes: list[BExpr]) -> Iterator[None]:
         yield
     except pa.ArrowException as error:
         names = ", ".join(f"`{format_expr(node)}`" for node in nodes)
+        if is_overflow(error):
+            expression = ", ".join(format_expr(node) for node in nodes)
+            raise ArithmeticOverflow((), sources=[origin], expression=expression) from error
         raise DataError(f"cannot compute {names}: {error}", source=origin) from error
 
 
@@ -151,11 +155,7 @@ def _hash_aggregates(
         return {}
     columns = {}
     for request in requests:
-        values = request.input.gathered()
-        # pyarrow's hash kernels do not take durations: aggregate their microseconds instead.
-        columns[request.name] = (
-            pc.cast(values, pa.int64()) if pa.types.is_duration(values.type) else values
-        )
+        columns[request.name] = _hashable(request.input.gathered(), request.function.hash_name)
     grouped = (
         pa.table({"__group": pa.array(groups), **columns})
         .group_by("__group")
@@ -169,8 +169,33 @@ def _hash_aggregates(
     for request in requests:
         kind = request.function.hash_name
         result = grouped[f"{request.name}_{kind}"].combine_chunks().take(order)
-        original = request.input.values.type
-        if pa.types.is_duration(original) and kind in _SAME_TYPE_KERNELS:
-            result = pc.cast(result, original)
+        target = _result_type(request.input.values.type, kind)
+        if target is not None and result.type != target:
+            if pa.types.is_duration(target):
+                result = pc.cast(result, pa.int64())
+            result = pc.cast(result, target)  # checked: fails on a sum beyond its type
         results[request.name] = result
     return results
+
+
+def _hashable(values: pa.Array, kind: str | None) -> pa.Array:
+    """Values as pyarrow's hash kernels take them. They do not take durations: their
+    microseconds are aggregated instead. Their sums wrap around silently, of integers past 64
+    bits and of 128-bit decimals past 38 digits: sums (of integers, only the large ones: the
+    others are numpy's) are computed in wider decimals and cast back with a check."""
+    if pa.types.is_duration(values.type):
+        values = pc.cast(values, pa.int64())
+    if kind == "sum" and pa.types.is_integer(values.type):
+        return pc.cast(values, pa.decimal128(38, 0))
+    if kind == "sum" and pa.types.is_decimal(values.type):
+        return pc.cast(values, pa.decimal256(76, values.type.scale))
+    return values
+
+
+def _result_type(original: pa.DataType, kind: str | None) -> pa.DataType | None:
+    """The type of a hash kernel's result for values of type `original` (None: as it is)."""
+    if kind not in _SAME_TYPE_KERNELS:
+        return None
+    if kind == "sum" and pa.types.is_decimal(original):
+        return pa.decimal128(38, original.scale)
+    return original

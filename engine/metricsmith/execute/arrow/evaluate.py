@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from metricsmith.errors import DataError, InternalError
+from metricsmith.errors import ArithmeticOverflow, DataError, InternalError
 from metricsmith.execute.arrow import operators
 from metricsmith.execute.arrow.values import Datum, arrow_type, literal
 from metricsmith.model import bound as b
@@ -38,6 +38,11 @@ class Evaluator:
             try:
                 cached = self._compute(node)
             except pa.ArrowException as error:
+                if operators.is_overflow(error):
+                    expression = format_expr(node)
+                    raise ArithmeticOverflow(
+                        (), sources=[self.origin], expression=expression
+                    ) from error
                 raise DataError(
                     f"cannot compute `{format_expr(node)}`: {error}", source=self.origin
                 ) from error
@@ -102,7 +107,9 @@ class Evaluator:
         # A condition that is null does not choose its branch.
         for (condition, _), value in zip(reversed(node.whens), reversed(branches), strict=True):
             result = pc.if_else(pc.fill_null(self.evaluate(condition), False), value, result)
+        if node.type == Type.DECIMAL and pa.types.is_decimal(result.type):
+            return operators.language_decimal(result)  # as the SQL engines' CASE
         target = arrow_type(node.type, self.timezone)
-        if target is not None and node.type != Type.DECIMAL and result.type != target:
+        if target is not None and result.type != target:
             result = pc.cast(result, target)
         return result

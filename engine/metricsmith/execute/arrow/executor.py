@@ -3,7 +3,8 @@ source and window at each level), then evaluate the metrics over the query's cel
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -11,12 +12,15 @@ import pyarrow.compute as pc
 from attrs import define, field
 
 from metricsmith.check.checked import CheckedProject
+from metricsmith.errors import ArithmeticOverflow
 from metricsmith.execute.arrow.frame import Sources
 from metricsmith.execute.arrow.levels import LevelGrid, LevelRunner, cohort_periods
+from metricsmith.execute.arrow.operators import is_overflow, language_decimal
 from metricsmith.execute.arrow.reading import read_source
 from metricsmith.execute.arrow.timeline import Timeline, build_timeline, extend, extent
 from metricsmith.execute.arrow.values import arrow_type, as_array
-from metricsmith.plan.nodes import Plan, SourceRead
+from metricsmith.model.types import Type
+from metricsmith.plan.nodes import MetricOutput, Plan, SourceRead
 from metricsmith.plan.periods import epoch_micros
 from metricsmith.plan.planner import AGE
 from metricsmith.plugins.builtin.functions import calendar_scope
@@ -57,19 +61,41 @@ def execute_plan(
         runner = LevelRunner(
             sources, calendar, registry.scalar_functions, registry.aggregate_functions, cohort
         )
-        grid = runner.run(plan.top, timeline)
+        with _overflow_named(plan, plan.metrics):  # an aggregate's, for all its metrics
+            grid = runner.run(plan.top, timeline)
         cells = runner.cells(grid)
         values = {}
         for metric in plan.metrics:
-            result = as_array(cells.evaluate(metric.formula), grid.size)
-            target = arrow_type(metric.type, calendar.timezone)
-            if target is not None and not pa.types.is_decimal(target) and result.type != target:
-                result = result.cast(target)
-            values[metric.name] = result
+            with _overflow_named(plan, [metric]):
+                result = as_array(cells.evaluate(metric.formula), grid.size)
+                values[metric.name] = _typed(result, metric.type, calendar.timezone)
         skipped = timeline.count - output.count
         if plan.cohort_axis is not None:
             return _by_age(plan, grid, output.count, skipped, values)
         return _by_period(plan, grid, output, skipped, values)
+
+
+@contextlib.contextmanager
+def _overflow_named(plan: Plan, metrics: Sequence[MetricOutput]) -> Iterator[None]:
+    """A value overflowing its type becomes the error naming the metrics it was computed for."""
+    names = [metric.name for metric in metrics]
+    sources = [read.source for read in plan.reads]
+    try:
+        yield
+    except ArithmeticOverflow as error:
+        raise ArithmeticOverflow(names, sources=sources, expression=error.expression) from error
+    except pa.ArrowInvalid as error:  # rounding a metric's decimals
+        if not is_overflow(error):
+            raise
+        raise ArithmeticOverflow(names, sources=sources) from error
+
+
+def _typed(result: pa.Array, type_: Type, timezone: str) -> pa.Array:
+    """A metric's values as its language type (decimals rounded to the language's places)."""
+    if type_ == Type.DECIMAL and pa.types.is_decimal(result.type):
+        return language_decimal(result)
+    target = arrow_type(type_, timezone)
+    return result if target is None or result.type == target else result.cast(target)
 
 
 def _timeline(plan: Plan, tables: Mapping[str, pa.Table]) -> Timeline:

@@ -4,8 +4,8 @@
 - Decimals stay exact decimals when both sides are decimal (an integer joins a decimal as an
   exact decimal; a float makes the result a float). Arrow widens decimal precision with every
   operation and fails beyond 38 digits, so operands are first narrowed to the digits their
-  values actually use and computed as 256-bit decimals; results come back as 128-bit decimals
-  with at most 18 digits after the point (division rounds there, half away from zero).
+  values actually use and computed as 256-bit decimals; every result is the language's decimal
+  (`types.DECIMAL_PLACES` after the point, rounded half away from zero), as on the SQL engines.
 - Comparisons and `and`/`or`/`not` follow three-valued logic: null is "unknown".
 - Dates meet timestamps as the instant of their local midnight.
 """
@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from metricsmith.errors import InternalError
+from metricsmith.model.types import ARROW_FOR_TYPE, DECIMAL_PLACES, Type
 from metricsmith.plugins.builtin.functions import local_timestamps
 
 Datum = pa.Array | pa.ChunkedArray | pa.Scalar
@@ -29,8 +30,15 @@ COMPARISONS = {
     ">=": pc.greater_equal,
 }
 _CHECKED = {"+": pc.add_checked, "-": pc.subtract_checked, "*": pc.multiply_checked}
-_MAX_SCALE = 18
 _MICROS_PER_DAY = 86_400_000_000
+# How Arrow words a value not fitting its type: checked integer arithmetic, a decimal beyond
+# 38 digits, a 38-digit integer sum cast back to 64 bits.
+_OVERFLOW_SIGNS = (
+    "overflow",
+    "does not fit in precision",
+    "precision out of range",
+    "Integer value",
+)
 
 
 def binary(op: str, left: Datum, right: Datum) -> Datum:
@@ -43,6 +51,15 @@ def binary(op: str, left: Datum, right: Datum) -> Datum:
         left, right = _comparable(left, right)
         return COMPARISONS[op](left, right)
     return _arithmetic(op, left, right)
+
+
+def is_overflow(error: BaseException | None) -> bool:
+    """Whether Arrow failed because a value does not fit its type (checked integer arithmetic,
+    a decimal beyond 38 digits)."""
+    if not isinstance(error, pa.ArrowInvalid):
+        return False
+    text = str(error)
+    return any(sign in text for sign in _OVERFLOW_SIGNS)
 
 
 def negate(value: Datum) -> Datum:
@@ -118,12 +135,12 @@ def _decimal(op: str, left: Datum, right: Datum) -> Datum:
         right = _nonzero(right)
         # Give the dividend enough digits that the quotient has more than we keep.
         natural_scale = left.type.scale + right.type.precision - right.type.scale + 1
-        extra = max(0, _MAX_SCALE + 1 - natural_scale)
+        extra = max(0, DECIMAL_PLACES + 1 - natural_scale)
         left = pc.cast(left, pa.decimal256(left.type.precision + extra, left.type.scale + extra))
         result = pc.divide(left, right)
     else:
         result = _CHECKED[op](left, right)
-    return _to_decimal128(result)
+    return language_decimal(result)
 
 
 def _narrowest(value: Datum) -> Datum:
@@ -138,11 +155,11 @@ def _narrowest(value: Datum) -> Datum:
     return pc.cast(value, pa.decimal256(max(1, whole_digits + scale), scale))
 
 
-def _to_decimal128(value: Datum) -> Datum:
-    scale = min(value.type.scale, _MAX_SCALE)
-    if scale < value.type.scale:
-        value = pc.round(value, ndigits=scale, round_mode="half_towards_infinity")
-    return pc.cast(value, pa.decimal128(38, scale))
+def language_decimal(value: Datum) -> Datum:
+    """A decimal as the language's decimal type, rounded half away from zero."""
+    if value.type.scale > DECIMAL_PLACES:
+        value = pc.round(value, ndigits=DECIMAL_PLACES, round_mode="half_towards_infinity")
+    return pc.cast(value, ARROW_FOR_TYPE[Type.DECIMAL])
 
 
 # ---- dates, timestamps, durations ---------------------------------------------------------

@@ -28,6 +28,10 @@ from metricsmith.execute.sql.sources import Relation, normalised
 from metricsmith.execute.sql.spine import LevelSpine, windows_of
 from metricsmith.plan.nodes import Plan
 
+#: What the read of a source selects when the query needs none of its columns (`count(s)` of
+#: a source without a time column): SQL has no empty select list.
+NO_COLUMN = "no_column"
+
 
 @frozen
 class Compilation:
@@ -80,18 +84,19 @@ def source_ctes(
     plan: Plan, compilation: Compilation, sources: set[str]
 ) -> list[tuple[str, exp.Select]]:
     """The normalised read of each of `sources`, named for the queries' WITH clauses."""
-    return [
-        (
-            source_cte(read.source),
-            normalised(
-                read.source,
-                compilation.project.sources[read.source],
-                compilation.relations[read.source],
-                read.columns,
-                compilation.dialect,
-                plan.calendar.timezone,
-            ),
+    ctes = []
+    for read in plan.reads:
+        if read.source not in sources:
+            continue
+        select = normalised(
+            read.source,
+            compilation.project.sources[read.source],
+            compilation.relations[read.source],
+            read.columns,
+            compilation.dialect,
+            plan.calendar.timezone,
         )
-        for read in plan.reads
-        if read.source in sources
-    ]
+        if not read.columns:  # `count(s)` of a source without a time column reads no column
+            select = select.select(exp.alias_(exp.true(), NO_COLUMN), copy=False)
+        ctes.append((source_cte(read.source), select))
+    return ctes

@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections.abc import Sequence
 from typing import ClassVar
 
 from sqlglot import exp
 
+from metricsmith.errors import InternalError
 from metricsmith.execute.sql.errors import UnsupportedConstruct
 from metricsmith.execute.sql.names import DIALECT_NAMES
+from metricsmith.model.types import DECIMAL_DIGITS, DECIMAL_PLACES
 
 #: Names of the value kinds the compiler casts to (see `SqlDialect.type`).
 KINDS = ("bigint", "double", "decimal", "text", "boolean", "date", "instant", "local")
@@ -42,11 +45,23 @@ def string(value: str) -> exp.Literal:
 
 
 def number(value: int | float) -> exp.Expression:
+    if isinstance(value, float) and not math.isfinite(value):
+        # SQL has no literal for it: `inf` would be read as a column name. `check` refuses
+        # such literals (check/literals.py); nothing else may build one.
+        raise InternalError(f"no SQL literal for the float {value}")
     if type(value) is int and value >= 0:
         # The common case, built directly: sqlglot's `Literal.number` converts the text back
         # to check its sign, a tenth of the compile time of a large query.
         return exp.Literal(this=str(value), is_string=False)
     return exp.Literal.number(value)
+
+
+def paren(node: exp.Expression) -> exp.Expression:
+    """Operands are parenthesised unless they are atoms, so precedence never depends on how
+    a dialect prints an operator."""
+    # sqlglot's AND and OR are also functions: test for operators, not for atoms.
+    operator = (exp.Binary, exp.Connector, exp.Predicate, exp.Not, exp.Neg)
+    return exp.Paren(this=node) if isinstance(node, operator) else node
 
 
 def values(
@@ -74,7 +89,7 @@ class SqlDialect:
     _types: ClassVar[dict[str, str]] = {
         "bigint": "BIGINT",
         "double": "DOUBLE",
-        "decimal": "DECIMAL(38, 9)",
+        "decimal": f"DECIMAL({DECIMAL_DIGITS}, {DECIMAL_PLACES})",
         "text": "VARCHAR",
         "boolean": "BOOLEAN",
         "date": "DATE",
@@ -93,7 +108,7 @@ class SqlDialect:
     # ---- types and literals ---------------------------------------------------------------
     def type(self, kind: str, scale: int | None = None) -> exp.DataType:
         if kind == "decimal" and scale is not None:
-            return _built(f"DECIMAL(38, {scale})", self.name).copy()
+            return _built(f"DECIMAL({DECIMAL_DIGITS}, {scale})", self.name).copy()
         return _built(self._types[kind], self.name).copy()
 
     def cast(self, value: exp.Expression, kind: str, scale: int | None = None) -> exp.Expression:
@@ -176,10 +191,19 @@ class SqlDialect:
         at exact halves."""
         return exp.Round(this=value)
 
-    def decimal_divide(self, dividend: exp.Expression, divisor: exp.Expression) -> exp.Expression:
-        """Exact division of two decimals, null where the divisor is 0."""
-        guarded = exp.Nullif(this=divisor, expression=number(0))
-        return exp.Div(this=exp.Paren(this=dividend), expression=guarded, typed=False, safe=False)
+    def decimal_arithmetic(
+        self, op: str, left: exp.Expression, right: exp.Expression
+    ) -> exp.Expression:
+        """`left op right` of two exact numbers, at least one of them a decimal, as the
+        language's decimal (`kind` "decimal": 9 digits after the point), null where a divisor
+        is 0. Exact here; dialects whose decimal arithmetic loses digits override it."""
+        return self.cast(_arithmetic(op, left, right), "decimal")
+
+    def _in_double(self, op: str, left: exp.Expression, right: exp.Expression) -> exp.Expression:
+        """`left op right` computed in double precision, as the language's decimal: 15 to 17
+        significant digits, where an engine's exact decimals would keep fewer."""
+        as_double = _arithmetic(op, self.cast(left, "double"), self.cast(right, "double"))
+        return self.cast(as_double, "decimal")
 
 
 class DuckDB(SqlDialect):
@@ -222,13 +246,14 @@ class DuckDB(SqlDialect):
     def round_even(self, value: exp.Expression) -> exp.Expression:
         return call("round_even", value, number(0))
 
-    def decimal_divide(self, dividend: exp.Expression, divisor: exp.Expression) -> exp.Expression:
-        # DuckDB divides decimals as doubles; the quotient keeps 18 digits after the point,
-        # as the Arrow engine's does.
-        as_double = super().decimal_divide(
-            self.cast(dividend, "double"), self.cast(divisor, "double")
-        )
-        return self.cast(as_double, "decimal", scale=18)
+    def decimal_arithmetic(
+        self, op: str, left: exp.Expression, right: exp.Expression
+    ) -> exp.Expression:
+        # DuckDB divides decimals as doubles, and its exact product of two DECIMAL(38, 9)
+        # has 18 places, so only 20 digits before the point: both computed in double.
+        if op in "*/":
+            return self._in_double(op, left, right)
+        return super().decimal_arithmetic(op, left, right)
 
 
 class Spark(SqlDialect):
@@ -286,6 +311,19 @@ class Spark(SqlDialect):
 
     def round_even(self, value: exp.Expression) -> exp.Expression:
         return call("bround", value)
+
+    def decimal_arithmetic(
+        self, op: str, left: exp.Expression, right: exp.Expression
+    ) -> exp.Expression:
+        # Spark cuts the scale of a result that could exceed 38 digits, down to 6 places: the
+        # quotient and product of two DECIMAL(38, 9) keep 6, their sum 8. Products and
+        # quotients are computed in double; sums of operands narrowed to 37 digits keep 9.
+        if op in "*/":
+            return self._in_double(op, left, right)
+        narrow = f"DECIMAL({DECIMAL_DIGITS - 1}, {DECIMAL_PLACES})"
+        left = exp.Cast(this=left, to=_built(narrow, self.name).copy())
+        right = exp.Cast(this=right, to=_built(narrow, self.name).copy())
+        return super().decimal_arithmetic(op, left, right)
 
 
 class Postgres(SqlDialect):
@@ -352,10 +390,14 @@ class Trino(SqlDialect):
     def iso_weekday(self, value: exp.Expression) -> exp.Expression:
         return call("day_of_week", value)
 
-    def decimal_divide(self, dividend: exp.Expression, divisor: exp.Expression) -> exp.Expression:
+    def decimal_arithmetic(
+        self, op: str, left: exp.Expression, right: exp.Expression
+    ) -> exp.Expression:
         # Trino gives a quotient the larger of the operands' scales; widen the dividend's so
-        # the quotient keeps 18 digits after the point.
-        return super().decimal_divide(self.cast(dividend, "decimal", scale=18), divisor)
+        # the quotient has more places than the language keeps.
+        if op == "/":
+            left = self.cast(left, "decimal", scale=DECIMAL_PLACES + 9)
+        return super().decimal_arithmetic(op, left, right)
 
     def quantile(self, value: exp.Expression, fraction: float) -> exp.Expression:
         raise self.unsupported(
@@ -429,6 +471,18 @@ class Snowflake(SqlDialect):
 
     def round_even(self, value: exp.Expression) -> exp.Expression:
         return call("ROUND", value, number(0), string("HALF_TO_EVEN"))
+
+
+def _arithmetic(op: str, left: exp.Expression, right: exp.Expression) -> exp.Expression:
+    """`left op right` with both sides parenthesised; a divisor of 0 gives null."""
+    if op == "/":
+        right = exp.Nullif(this=right, expression=number(0))
+    operator = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul, "/": exp.Div}[op]
+    node = operator(this=paren(left), expression=paren(right))
+    if op == "/":
+        node.set("typed", False)
+        node.set("safe", False)
+    return node
 
 
 DIALECTS: dict[str, SqlDialect] = {

@@ -3,7 +3,8 @@
 The same rules as the Arrow executor's operators (execute/arrow/operators.py):
 
 - `x / 0` is null: every divisor goes through NULLIF; integers divide as doubles.
-- Decimals stay exact where both sides are decimal; a float operand makes the result a double.
+- Decimals stay decimals where both sides are exact (see `SqlDialect.decimal_arithmetic`); a
+  float operand makes the result a double.
 - Comparisons and `and`/`or`/`not` are SQL's three-valued logic already.
 - A date meets a timestamp as the instant of its local midnight.
 - Durations are BIGINT microseconds.
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlglot import exp
 
 from metricsmith.errors import InternalError
-from metricsmith.execute.sql.dialects import SqlDialect, number, string
+from metricsmith.execute.sql.dialects import SqlDialect, number, paren, string
 from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type
@@ -44,14 +45,6 @@ _NUMERIC = (Type.INTEGER, Type.FLOAT, Type.DECIMAL)
 Leaf = Callable[[b.BExpr], exp.Expression]
 #: An offset of a cell formula (`m[-k]`), as SQL.
 Offset = Callable[[b.BOffset], exp.Expression]
-
-
-def paren(node: exp.Expression) -> exp.Expression:
-    """Operands are parenthesised unless they are atoms, so precedence never depends on how
-    a dialect prints an operator."""
-    # sqlglot's AND and OR are also functions: test for operators, not for atoms.
-    operator = (exp.Binary, exp.Connector, exp.Predicate, exp.Not, exp.Neg)
-    return exp.Paren(this=node) if isinstance(node, operator) else node
 
 
 class ExpressionCompiler:
@@ -164,12 +157,12 @@ class ExpressionCompiler:
     ) -> exp.Expression:
         sql_left, sql_right = self.compile(left), self.compile(right)
         exact = Type.FLOAT not in kinds and (op != "/" or kinds == (Type.DECIMAL, Type.DECIMAL))
+        if exact and Type.DECIMAL in kinds:
+            return self.dialect.decimal_arithmetic(op, sql_left, sql_right)
         if not exact:
             sql_left = self.dialect.cast(sql_left, "double")
             sql_right = self.dialect.cast(sql_right, "double")
         if op == "/":
-            if exact:
-                return self.dialect.decimal_divide(sql_left, sql_right)
             return divide(sql_left, sql_right)
         return _ARITHMETIC[op](this=paren(sql_left), expression=paren(sql_right))
 
@@ -238,11 +231,14 @@ class ExpressionCompiler:
         return [self.instant(sql, node.type) for sql, node in zip(compiled, nodes, strict=True)]
 
     def typed(self, value: exp.Expression, type_: Type) -> exp.Expression:
-        """The value cast to the language type's kind (decimals keep their own scale)."""
+        """The value cast to the language type's kind (a decimal to the language's scale)."""
         kind = kind_of(type_)
-        if kind is None or type_ == Type.DECIMAL:
+        if kind is None:
             return value
-        return self.dialect.cast(value, kind)
+        cast = self.dialect.cast(value, kind)
+        if isinstance(value, exp.Cast) and value.to == cast.to:
+            return value  # a decimal operator's result is cast already
+        return cast
 
 
 def divide(dividend: exp.Expression, divisor: exp.Expression) -> exp.Expression:

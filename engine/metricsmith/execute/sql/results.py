@@ -3,7 +3,8 @@
 Engines return their own types (DuckDB timestamps in UTC, Spark's non-nullable fields,
 durations as microseconds); the answer is cast column by column to what the Arrow executor
 returns for the same plan: dates for periods, the calendar's zone on timestamps, the
-language type of each metric (decimals keep the engine's scale).
+language type of each metric (a decimal with the language's 38 digits and 9 places, which the
+SQL has already rounded to).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def conform(table: pa.Table, plan: Plan, project: CheckedProject) -> pa.Table:
     if plan.cohort_axis is not None:
         wanted.insert(plan.cohort_axis.age, pa.int64())
     for metric in plan.metrics:
-        wanted.append(None if metric.type == Type.DECIMAL else arrow_type(metric.type, timezone))
+        wanted.append(arrow_type(metric.type, timezone))
     columns = {}
     for name, column, target in zip(table.column_names, table.columns, wanted, strict=True):
         columns[name] = _cast(column.combine_chunks(), target)

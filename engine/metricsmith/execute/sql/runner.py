@@ -15,10 +15,11 @@ import pyarrow as pa
 from sqlglot import exp
 
 from metricsmith.check.checked import CheckedProject
-from metricsmith.errors import DataError
+from metricsmith.errors import ArithmeticOverflow, DataError
 from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.sql.compiler import Compilation, compile_plan, source_ctes
 from metricsmith.execute.sql.dialects import SqlDialect, number
+from metricsmith.execute.sql.errors import is_overflow
 from metricsmith.execute.sql.names import source_cte
 from metricsmith.execute.sql.periods import extents_query, needs_extents, timeline_from_extents
 from metricsmith.execute.sql.results import conform
@@ -60,7 +61,15 @@ def run_plan(plan: Plan, project: CheckedProject, engine: SqlEngine) -> pa.Table
     for read in plan.reads:
         _require_one_kind_of_text_timestamp(read, compilation, engine)
     timeline = find_timeline(plan, compilation, engine)
-    answer = engine.fetch(compile_plan(plan, timeline, compilation), _sources(plan))
+    try:
+        answer = engine.fetch(compile_plan(plan, timeline, compilation), _sources(plan))
+    except DataError as error:
+        if not is_overflow(error.__cause__):
+            raise
+        # One query computes every metric: the engine cannot say which one overflowed.
+        metrics = [metric.name for metric in plan.metrics]
+        sources = [read.source for read in plan.reads]
+        raise ArithmeticOverflow(metrics, sources=sources) from error
     return conform(answer, plan, project)
 
 

@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping
 from sqlglot import exp
 
 from metricsmith.errors import QueryError
-from metricsmith.execute.sql.dialects import number, string
-from metricsmith.execute.sql.expressions import ExpressionCompiler, paren
+from metricsmith.execute.sql.dialects import number, paren, string
+from metricsmith.execute.sql.expressions import ExpressionCompiler
 from metricsmith.execute.sql.plugin_sql import plugin_sql
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type

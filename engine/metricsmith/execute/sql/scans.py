@@ -19,8 +19,8 @@ from sqlglot import exp
 from metricsmith.check.checked import CheckedProject
 from metricsmith.execute.sql import ranges
 from metricsmith.execute.sql.aggregates import AggregateCompiler
-from metricsmith.execute.sql.dialects import number
-from metricsmith.execute.sql.expressions import ExpressionCompiler, paren
+from metricsmith.execute.sql.dialects import number, paren
+from metricsmith.execute.sql.expressions import ExpressionCompiler
 from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.names import ENTITY, dimension_column, source_cte
 from metricsmith.execute.sql.positions import locate, position
