@@ -19,6 +19,7 @@ from metricsmith.errors import DataError
 from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.sql.compiler import Compilation, compile_plan, source_ctes
 from metricsmith.execute.sql.dialects import SqlDialect, number
+from metricsmith.execute.sql.diagnosis import arrow_diagnosis
 from metricsmith.execute.sql.names import source_cte
 from metricsmith.execute.sql.periods import extents_query, needs_extents, timeline_from_extents
 from metricsmith.execute.sql.results import conform
@@ -54,6 +55,13 @@ def compilation_for(
 
 
 def run_plan(plan: Plan, project: CheckedProject, engine: SqlEngine) -> pa.Table:
+    try:
+        return _run_plan(plan, project, engine)
+    except DataError as error:
+        raise (arrow_diagnosis(plan, project) or error) from error
+
+
+def _run_plan(plan: Plan, project: CheckedProject, engine: SqlEngine) -> pa.Table:
     compilation = compilation_for(engine.dialect, project, engine.relations(plan, project))
     for source, key in _linked_keys(plan).items():
         _require_unique_key(source, key, plan, compilation, engine)
