@@ -229,3 +229,21 @@ def test_spark_reads_declared_strings_and_edge_files_as_the_other_engines(tmp_pa
         "metric n = count(t)\nmetric ratio = sum(t.score) / count(t)\n",
     )
     assert rows(project.query(["n", "ratio"], grain=None, engine="spark")) == [(0, None)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_json_text_that_is_not_utf8_is_the_same_error(tmp_path, engine):
+    # pyarrow's JSON reader does not check the encoding of strings; the connector does.
+    project = _write(
+        tmp_path,
+        {
+            "t.jsonl": b'{"at": "2024-01-01", "name": "Ada"}\n'
+            b'{"at": "2024-01-02", "name": "Bj\xf6rn"}\n'
+        },
+        'source t from jsonl("t.jsonl") { time at }\nmetric users = count_distinct(t.name)\n',
+    )
+    with pytest.raises(DataError) as caught:
+        project.query(["users"], by=["t.name"], grain=None, engine=engine)
+    error = caught.value
+    assert (error.source, error.column, error.row) == ("t", "name", 2)
+    assert "byte 0xf6 at position 3" in str(error)

@@ -18,8 +18,8 @@ from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import DataError
 from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.sql.compiler import Compilation, compile_plan, source_ctes
-from metricsmith.execute.sql.dialects import SqlDialect, number
 from metricsmith.execute.sql.diagnosis import arrow_diagnosis
+from metricsmith.execute.sql.dialects import SqlDialect, number
 from metricsmith.execute.sql.names import source_cte
 from metricsmith.execute.sql.periods import extents_query, needs_extents, timeline_from_extents
 from metricsmith.execute.sql.results import conform

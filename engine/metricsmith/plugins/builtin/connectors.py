@@ -121,9 +121,7 @@ class _Opening:
     location: str
     source: str | list[str]
 
-    def dataset(
-        self, types: Mapping[str, pa.DataType], inferred: ds.Dataset | None
-    ) -> ds.Dataset:
+    def dataset(self, types: Mapping[str, pa.DataType], inferred: ds.Dataset | None) -> ds.Dataset:
         """The files as a dataset; with `types`, those columns of the `inferred` dataset are
         given to the parser (and the schema is fixed, so nothing is read to infer it)."""
         single_file = isinstance(self.source, str) and os.path.isfile(self.source)
@@ -251,9 +249,7 @@ def _fixed_prefix(pattern: str) -> str:
     return os.sep.join(parts[:first_pattern]) or os.sep
 
 
-def _csv_format(
-    settings: Mapping[str, object], types: Mapping[str, pa.DataType]
-) -> ds.FileFormat:
+def _csv_format(settings: Mapping[str, object], types: Mapping[str, pa.DataType]) -> ds.FileFormat:
     delimiter = settings.get("delimiter", ",")
     if len(str(delimiter)) != 1:
         raise ValueError(f"option `delimiter` must be one character, got {delimiter!r}")
@@ -268,9 +264,7 @@ def _csv_format(
     )
 
 
-def _json_format(
-    settings: Mapping[str, object], types: Mapping[str, pa.DataType]
-) -> ds.FileFormat:
+def _json_format(settings: Mapping[str, object], types: Mapping[str, pa.DataType]) -> ds.FileFormat:
     schema = pa.schema(list(types.items())) if types else None
     return ds.JsonFileFormat(
         parse_options=pa_json.ParseOptions(

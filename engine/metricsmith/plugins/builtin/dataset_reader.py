@@ -18,6 +18,7 @@ from metricsmith.plugins.builtin.read_errors import (
     Explainer,
     explain_generic,
     file_named_in,
+    undecodable_in,
     undecodable_text,
 )
 from metricsmith.plugins.connector import TimeRange
@@ -95,7 +96,25 @@ class DatasetReader:
                 explain=self._explain,
                 declared=self.parsed,
             ) from failure
+        if isinstance(getattr(self.dataset, "format", None), ds.JsonFileFormat):
+            self._require_valid_json_text(table, filtered=row_filter is not None)
         return self._retype(table)
+
+    def _require_valid_json_text(self, table: pa.Table, *, filtered: bool) -> None:
+        """pyarrow's JSON reader does not check that strings are UTF-8 (its CSV reader does)."""
+        try:
+            table.validate(full=True)
+        except pa.ArrowInvalid:
+            files = getattr(self.dataset, "files", [])
+            problem = undecodable_in(
+                table,
+                self.source_name,
+                location=files[0] if len(files) == 1 else self.location,
+                rows=len(files) == 1 and not filtered,
+            )
+            if problem is not None:
+                raise problem from None
+            raise
 
     def _retype(self, table: pa.Table) -> pa.Table:
         for name, dtype in self._retyped.items():
@@ -160,7 +179,9 @@ class DatasetReader:
 
 
 def _text_columns(schema: pa.Schema) -> list[str]:
-    return [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    return [
+        f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
 
 
 def read_failure(

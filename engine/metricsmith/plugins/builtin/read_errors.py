@@ -104,9 +104,6 @@ _TYPE_WORDS = (
 )
 
 
-
-
-
 def explain_json(message: str, file: str | None, schema: pa.Schema | None) -> ErrorDetail:
     """JSON messages count rows within a block of the file, so the line is found again by
     parsing ever shorter prefixes of the file."""
@@ -178,22 +175,34 @@ def undecodable_text(
     as_bytes = pa.schema([(column, pa.binary()) for column in columns])
     for fragment in dataset.get_fragments():
         table = fragment.to_table(columns=list(columns), schema=as_bytes)
-        for column in columns:
-            values = table[column].to_pylist()
-            for index, value in enumerate(values):
-                if value is None:
-                    continue
-                try:
+        problem = undecodable_in(table, source_name, location=fragment.path, rows=True)
+        if problem is not None:
+            return problem
+    return None
+
+
+def undecodable_in(
+    table: pa.Table, source_name: str, *, location: str, rows: bool
+) -> DataError | None:
+    """The error for the first text or bytes value of `table` that is not UTF-8 (columns in
+    order, then rows); its row only when `rows` (the table holds every row of one file)."""
+    for column in table.column_names:
+        values = table[column]
+        if not (pa.types.is_string(values.type) or pa.types.is_binary(values.type)):
+            continue
+        for index, value in enumerate(values.cast(pa.binary()).to_pylist()):
+            try:
+                if value is not None:
                     value.decode("utf-8")
-                except UnicodeDecodeError as problem:
-                    return DataError(
-                        f"the value {value!r} is not UTF-8 text: {_bad_byte(value, problem)}",
-                        source=source_name,
-                        location=fragment.path,
-                        column=column,
-                        row=index + 1,
-                        hint=UTF8_HINT,
-                    )
+            except UnicodeDecodeError as problem:
+                return DataError(
+                    f"the value {value!r} is not UTF-8 text: {_bad_byte(value, problem)}",
+                    source=source_name,
+                    location=location,
+                    column=column,
+                    row=index + 1 if rows else None,
+                    hint=UTF8_HINT,
+                )
     return None
 
 
