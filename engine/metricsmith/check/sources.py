@@ -11,7 +11,7 @@ from metricsmith.errors import DataError, Diagnostic, MetricsmithError
 from metricsmith.model.decl import Ident, SourceDecl
 from metricsmith.model.types import ARROW_FOR_TYPE, Type, type_of_arrow
 from metricsmith.plugins.builtin.connectors import InMemoryReader
-from metricsmith.plugins.connector import SourceReader
+from metricsmith.plugins.connector import SourceReader, TypedSourceReader
 
 
 class UnreadableColumns(dict):
@@ -68,15 +68,14 @@ def _with_declared_types(reader: SourceReader, decl: SourceDecl) -> SourceReader
     """The reader parsing declared columns as their types, when it can (a CSV column declared
     `string` then keeps the text `00001`, which inferring a number and casting back would
     turn into `1`). Other declared columns are cast after reading, on every engine."""
-    with_column_types = getattr(reader, "with_column_types", None)
-    if with_column_types is None:
+    if not isinstance(reader, TypedSourceReader):
         return reader
     types = {
         column.name.name: ARROW_FOR_TYPE[column.type]
         for column in decl.columns
         if column.expr is None and column.type in ARROW_FOR_TYPE
     }
-    return with_column_types(types) if types else reader
+    return reader.with_column_types(types) if types else reader
 
 
 def _connector_problem(decl: SourceDecl, message: str, hint: str | None = None) -> Diagnostic:

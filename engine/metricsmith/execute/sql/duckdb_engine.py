@@ -1,7 +1,8 @@
 """Running plans on DuckDB, in-process.
 
 DuckDB reads the Parquet and CSV files behind the built-in connectors itself (`read_parquet`,
-`read_csv` with the connector's column types, so both engines see the same types); any other
+`read_csv` with the connector's column types, declared ones included, so both engines see the
+same types); any other
 source is read through its connector (column projection and time-range pushdown included)
 and registered with DuckDB as an Arrow table, without a copy.
 """
