@@ -153,7 +153,10 @@ def test_a_header_that_is_not_utf8_is_a_data_problem_not_a_crash(tmp_path):
         )
     (problem,) = caught.value.diagnostics
     assert problem.code == "source-unreadable"
-    assert "t.csv: the header is not UTF-8 text: byte 0xef at position 6" in problem.message
+    assert (
+        "t.csv: the column names are not UTF-8 text: byte 0xef at position 6 of the first line"
+        in problem.message
+    )
 
 
 def _bad_late_timestamp(folder: Path) -> metricsmith.Project:
@@ -229,6 +232,16 @@ def test_spark_reads_declared_strings_and_edge_files_as_the_other_engines(tmp_pa
         "metric n = count(t)\nmetric ratio = sum(t.score) / count(t)\n",
     )
     assert rows(project.query(["n", "ratio"], grain=None, engine="spark")) == [(0, None)]
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    project = _write(
+        bad,
+        {"t.csv": "id,opens,score\n00001,10:00:00,1\n00002,11:00:00,x\n"},
+        'source t from csv("t.csv") { column score: integer }\nmetric total = sum(t.score)\n',
+    )
+    with pytest.raises(DataError) as caught:
+        project.query(["total"], grain=None, engine="spark")
+    assert (caught.value.column, caught.value.row) == ("score", 2)
 
 
 @pytest.mark.parametrize("engine", ENGINES)

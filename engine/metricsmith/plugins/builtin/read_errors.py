@@ -149,7 +149,8 @@ def first_bad_json_line(path: str, schema: pa.Schema | None) -> int | None:
 
 
 def undecodable_header(files: Sequence[str], source_name: str, location: str) -> DataError:
-    """The error for column names that are not UTF-8, naming the file and the byte."""
+    """The error for column names that are not UTF-8 (a CSV header, the keys of the first
+    JSON object), naming the file and the byte."""
     for path in files:
         with open(path, "rb") as handle:
             first_line = handle.readline()
@@ -157,7 +158,8 @@ def undecodable_header(files: Sequence[str], source_name: str, location: str) ->
             first_line.decode("utf-8")
         except UnicodeDecodeError as problem:
             return DataError(
-                f"the header is not UTF-8 text: {_bad_byte(first_line, problem)}",
+                f"the column names are not UTF-8 text: {_bad_byte(first_line, problem)} "
+                "of the first line",
                 source=source_name,
                 location=path,
                 hint=UTF8_HINT,
