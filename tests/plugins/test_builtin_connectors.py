@@ -15,7 +15,7 @@ import pytest
 from metricsmith.errors import DataError
 from metricsmith.plugins.builtin import connectors
 from metricsmith.plugins.builtin.dataset_reader import time_filter
-from metricsmith.plugins.connector import SourceReader, TimeRange
+from metricsmith.plugins.connector import SourceReader, TimeRange, TypedSourceReader
 
 UTC = dt.UTC
 
@@ -406,3 +406,36 @@ def test_jsonl_column_mixing_dates_and_timestamps_is_a_data_error(tmp_path: Path
     reader = open_source(connectors.JSONL, "e.jsonl", tmp_path)
     with pytest.raises(DataError, match="dates in some rows and timestamps in others"):
         reader.read()
+
+
+def test_declared_types_are_parsed_by_the_csv_reader(tmp_path: Path) -> None:
+    write(tmp_path / "e.csv", "00001,1.10,2024-03-01\n00002,2.25,2024-03-02\n")
+    reader = connectors.CSV.open(
+        ["e.csv"], {"header": False}, base_dir=str(tmp_path), source_name="e"
+    )
+    assert isinstance(reader, TypedSourceReader)
+    typed = reader.with_column_types(
+        {"f0": pa.string(), "f1": pa.decimal128(38, 9), "nope": pa.string()}
+    )
+    assert typed.schema().field("f0").type == pa.string()
+    table = typed.read(["f0", "f1"])
+    assert table["f0"].to_pylist() == ["00001", "00002"]
+    assert [str(value) for value in table["f1"].to_pylist()] == ["1.100000000", "2.250000000"]
+
+
+def test_a_declared_value_that_does_not_parse_names_the_declaration(tmp_path: Path) -> None:
+    write(tmp_path / "e.csv", "x\n1.5\n2.1234567891\n")
+    reader = open_source(connectors.CSV, "e.csv", tmp_path)
+    with pytest.raises(DataError) as caught:
+        reader.with_column_types({"x": pa.decimal128(38, 9)}).read()
+    error = caught.value
+    assert (error.column, error.row) == ("x", 2)
+    assert "more decimal places than a decimal keeps (9)" in str(error)
+    assert error.hint == "fix the value, or change the declared type of `x`"
+
+
+def test_readers_of_stored_types_keep_them(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"id": [1, 2]}), tmp_path / "e.parquet")
+    reader = open_source(connectors.PARQUET, "e.parquet", tmp_path)
+    # A Parquet column is cast after reading, by the engine: the reader keeps its type.
+    assert reader.with_column_types({"id": pa.string()}).schema().field("id").type == pa.int64()

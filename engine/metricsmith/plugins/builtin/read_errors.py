@@ -80,7 +80,16 @@ def explain_csv(
             row=row,
             hint=_TYPE_HINT.format(column=column or "name"),
         )
-    return ErrorDetail(text, row=row, hint="check the delimiter and the quoting of that row")
+    if "Rescaling Decimal" in text:
+        return ErrorDetail(
+            "a value has more decimal places than a decimal keeps (9)",
+            column=column,
+            row=row,
+            hint="round the values to 9 decimal places, or declare the column `float`",
+        )
+    return ErrorDetail(
+        text, column=column, row=row, hint="check the delimiter and the quoting of that row"
+    )
 
 
 def type_word(arrow_type: str) -> str:
