@@ -69,8 +69,34 @@ def test_rows_without_a_key_and_reversed_validity_are_counted(project, engine):
         1,
         2,
     )
-    assert "1 row has ended before it started" in str(reversed_)
-    assert "fix or swap its dates" in reversed_.hint
+    assert "1 row has `ends` before `starts` (the first is row 2:" in str(reversed_)
+    assert reversed_.hint.startswith("such a row is in force in no period")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_negative_difference_of_two_times_is_counted(tmp_path, engine):
+    (tmp_path / "tickets.csv").write_text(
+        "opened,resolved\n2024-01-02T10:00:00Z,2024-01-02T12:00:00Z\n"
+        "2024-01-03T10:00:00Z,2024-01-03T09:00:00Z\n2024-01-04T10:00:00Z,\n"
+    )
+    (tmp_path / "p.metrics").write_text(
+        'source tickets from csv("tickets.csv") { time opened }\n'
+        "metric hours = avg(hours_between(tickets.opened, tickets.resolved))\n"
+        "metric late = count(tickets where tickets.resolved - tickets.opened > 1 hours)\n"
+        "metric opened = count(tickets)\n"
+    )
+    project = metricsmith.load_project(tmp_path / "p.metrics")
+    with pytest.warns(DataWarning) as recorded:
+        project.query(["hours", "late"], grain=None, engine=engine)
+    (warning,) = [w.message for w in recorded]  # one per pair of columns
+    assert (warning.column, warning.count, warning.row) == ("resolved", 1, 2)
+    assert "1 row has `resolved` before `opened` (the first is row 2:" in str(warning)
+    assert warning.hint.startswith(
+        "`hours_between(opened, resolved)` and `resolved - opened` are negative for such a row"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        project.query(["opened"], grain=None, engine=engine)  # reads no difference
 
 
 def test_clean_data_and_unread_columns_warn_about_nothing(project, tmp_path):
