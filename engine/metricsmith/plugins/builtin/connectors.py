@@ -273,13 +273,6 @@ def _json_format(settings: Mapping[str, object], types: Mapping[str, pa.DataType
     )
 
 
-def _csv_parses(dtype: pa.DataType) -> bool:
-    """CSV holds only text, so every declared type but a timestamp is parsed as declared
-    (the text `00001` of a string column stays `00001`). Timestamps are inferred: the engine
-    decides how text with and without a zone offset is read (see execute/arrow/reading.py)."""
-    return not (pa.types.is_timestamp(dtype) or pa.types.is_duration(dtype))
-
-
 def _json_parses(dtype: pa.DataType) -> bool:
     """JSON numbers are parsed as a declared float or decimal (exactly, from their digits);
     other declared types are cast after reading, because a JSON reader refuses a number
@@ -327,7 +320,8 @@ CSV = FileConnector(
     _csv_format,
     options={"delimiter": str, "header": bool},
     explain=explain_csv,
-    parses=_csv_parses,
+    # CSV holds only text: every declared type is parsed as declared (`00001` stays `00001`).
+    parses=lambda dtype: True,
 )
 PARQUET = FileConnector(
     "parquet",

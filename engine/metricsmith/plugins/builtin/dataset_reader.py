@@ -136,8 +136,8 @@ class DatasetReader:
 
     def require(self, columns: Sequence[str]) -> None:
         """Raise the data error an engine would meet reading `columns`: a column the source
-        lacks, or text that is not UTF-8. A CSV file is decoded as a whole by every engine
-        (DuckDB and Spark check each line), so a CSV value that is not UTF-8 is an error
+        lacks, or text that is not UTF-8. DuckDB decodes every line of a CSV file, whichever
+        columns it needs, so on every engine a CSV value that is not UTF-8 is an error
         whichever columns are read."""
         if isinstance(getattr(self.dataset, "format", None), ds.CsvFileFormat):
             undecoded = [f.name for f in self.dataset.schema if pa.types.is_binary(f.type)]
