@@ -260,3 +260,24 @@ def test_json_text_that_is_not_utf8_is_the_same_error(tmp_path, engine):
     error = caught.value
     assert (error.source, error.column, error.row) == ("t", "name", 2)
     assert "byte 0xf6 at position 3" in str(error)
+
+
+@pytest.mark.parametrize("subscriptions", ["", "1,2024-01-01,,5\n"])
+def test_an_empty_linked_source_names_nothing(tmp_path, subscriptions):
+    project = _write(
+        tmp_path,
+        {"a.csv": "id,segment\n", "s.csv": "id,valid_from,valid_to,mrr\n" + subscriptions},
+        'source a from csv("a.csv") { key id }\n'
+        'source s from csv("s.csv") {\n valid from valid_from to valid_to\n entity id -> a\n}\n'
+        "metric subs = count(s)\nmetric average = sum(s.mrr) / count(s)\n",
+    )
+    table = on_both(
+        project,
+        ["subs", "average"],
+        by=["a.segment"],
+        grain="month",
+        start="2024-01",
+        end="2024-03",
+    )
+    expected = [(dt.date(2024, month, 1), None, 1, 5.0) for month in (1, 2)]
+    assert rows(table) == (expected if subscriptions else [])
