@@ -281,3 +281,20 @@ def test_an_empty_linked_source_names_nothing(tmp_path, subscriptions):
     )
     expected = [(dt.date(2024, month, 1), None, 1, 5.0) for month in (1, 2)]
     assert rows(table) == (expected if subscriptions else [])
+
+
+def test_a_local_time_after_the_first_megabyte_of_zoned_times(tmp_path):
+    # Arrow only: DuckDB and Spark read such a value as UTC (see engines.md, Known gaps).
+    lines = ["at"] + [f"2024-01-{1 + i % 28:02d}T10:00:00Z" for i in range(60_000)]
+    lines.insert(55_000, "2024-01-05 10:00:00")  # data row 55,000
+    project = _write(
+        tmp_path,
+        {"t.csv": "\n".join(lines) + "\n"},
+        'source t from csv("t.csv") { time at }\nmetric n = count(t)\n',
+    )
+    with pytest.raises(DataError) as caught:
+        project.query(["n"], grain=None, engine="arrow")
+    error = caught.value
+    assert (error.source, error.column, error.row) == ("t", "at", 55_000)
+    assert "'2024-01-05 10:00:00' as timestamp: it has no zone offset" in str(error)
+    assert "all with a zone offset" in error.hint

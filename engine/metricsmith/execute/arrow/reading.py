@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import pyarrow as pa
@@ -21,10 +20,9 @@ from metricsmith.errors import DataError
 from metricsmith.execute.arrow.values import arrow_type
 from metricsmith.model.types import Type
 from metricsmith.plan.nodes import SourceRead
+from metricsmith.plugins.builtin.read_errors import MIXED_ZONES_HINT, ZONE_OFFSET
 
 Cast = Callable[[pa.Array], pa.Array]
-# A text timestamp that ends in a zone offset (Z, +02:00, -0500) names an instant.
-_ZONE_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 
 
 def read_source(read: SourceRead, info: SourceInfo, timezone: str) -> pa.Table:
@@ -113,14 +111,13 @@ def _why_not(value: object, first: pa.Array, declared: Type) -> tuple[str, str |
     first_value = first[0].as_py()
     if not isinstance(first_value, str):
         return "", None
-    zoned, first_zoned = bool(_ZONE_OFFSET.search(value)), bool(_ZONE_OFFSET.search(first_value))
+    zoned, first_zoned = bool(ZONE_OFFSET.search(value)), bool(ZONE_OFFSET.search(first_value))
     if zoned == first_zoned:
         return "", "write times as 2024-03-01 10:00:00 (local) or 2024-03-01T10:00:00Z"
     has, first_has = ("has a", "none") if zoned else ("has no", "one")
     return (
         f": it {has} zone offset and the column's first time, {first_value!r}, has {first_has}",
-        "write every time of the column the same way: all with a zone offset (Z, +02:00) "
-        "or all without (local times in the calendar's zone)",
+        MIXED_ZONES_HINT,
     )
 
 

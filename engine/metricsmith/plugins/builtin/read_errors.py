@@ -37,6 +37,12 @@ _TYPE_HINT = (
     "fix the value; a column's type is inferred from the first rows of the file unless the "
     "source declares it (`column {column}: string`)"
 )
+MIXED_ZONES_HINT = (
+    "write every time of the column the same way: all with a zone offset (Z, +02:00) or all "
+    "without (local times in the calendar's zone)"
+)
+# A text timestamp that ends in a zone offset (Z, +02:00, -0500) names an instant.
+ZONE_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 UTF8_HINT = "save the file as UTF-8 text; metricsmith reads CSV and JSON files as UTF-8"
 
 
@@ -72,10 +78,20 @@ def explain_csv(
     row = int(line.group(1)) - header if line else None
     if "invalid UTF8 data" in text:
         return ErrorDetail("the value is not UTF-8 text", column=column, row=row, hint=UTF8_HINT)
-    conversion = re.search(r"conversion error to (.+): invalid value (.*)$", text)
-    if conversion:
+    missing_zone = re.search(r"conversion error to .+: expected a zone offset in '(.*)'\.", text)
+    conversion = re.search(r"conversion error to (.+): invalid value '(.*)'$", text)
+    if missing_zone or conversion:
+        target, value = conversion.groups() if conversion else ("tz=", missing_zone.group(1))
+        if "tz=" in target and not ZONE_OFFSET.search(value):
+            return ErrorDetail(
+                f"cannot read {value!r} as timestamp: it has no zone offset and the "
+                "column's first times have one",
+                column=column,
+                row=row,
+                hint=MIXED_ZONES_HINT,
+            )
         return ErrorDetail(
-            f"cannot read {conversion.group(2)} as {type_word(conversion.group(1))}",
+            f"cannot read {value!r} as {type_word(target)}",
             column=column,
             row=row,
             hint=_TYPE_HINT.format(column=column or "name"),
