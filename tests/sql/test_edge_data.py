@@ -284,7 +284,8 @@ def test_an_empty_linked_source_names_nothing(tmp_path, subscriptions):
 
 
 def test_a_local_time_after_the_first_megabyte_of_zoned_times(tmp_path):
-    # Arrow only: DuckDB and Spark read such a value as UTC (see engines.md, Known gaps).
+    # Undeclared, only the Arrow engine notices: DuckDB and Spark read such a value as UTC
+    # (see engines.md, Known gaps).
     lines = ["at"] + [f"2024-01-{1 + i % 28:02d}T10:00:00Z" for i in range(60_000)]
     lines.insert(55_000, "2024-01-05 10:00:00")  # data row 55,000
     project = _write(
@@ -298,3 +299,14 @@ def test_a_local_time_after_the_first_megabyte_of_zoned_times(tmp_path):
     assert (error.source, error.column, error.row) == ("t", "at", 55_000)
     assert "'2024-01-05 10:00:00' as timestamp: it has no zone offset" in str(error)
     assert "all with a zone offset" in error.hint
+    # Declared, the column is read as text and every engine refuses the mix the same way.
+    (tmp_path / "p.metrics").write_text(
+        'source t from csv("t.csv") {\n time at\n column at: timestamp\n}\nmetric n = count(t)\n'
+    )
+    declared = metricsmith.load_project(tmp_path / "p.metrics")
+    for engine in ENGINES:
+        with pytest.raises(DataError) as caught:
+            declared.query(["n"], grain=None, engine=engine)
+        error = caught.value
+        assert (error.source, error.column, error.row) == ("t", "at", 55_000)
+        assert "it has no zone offset and the column's first time" in str(error)

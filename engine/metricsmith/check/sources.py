@@ -67,17 +67,18 @@ def open_reader(
 def _with_declared_types(reader: SourceReader, decl: SourceDecl) -> SourceReader:
     """The reader parsing declared columns as their types, when it can (a CSV column declared
     `string` then keeps the text `00001`, which inferring a number and casting back would
-    turn into `1`). Other declared columns are cast after reading, on every engine, and so
-    are timestamps and durations: whether text without a zone offset is local time is the
-    engine's decision (execute/arrow/reading.py), not a parser's."""
+    turn into `1`). A declared timestamp is asked for as text: whether text without a zone
+    offset is local time is the engine's decision (execute/arrow/reading.py), made the same
+    way on every engine, and a column mixing both is refused on every engine. Other declared
+    columns (and durations) are cast after reading."""
     if not isinstance(reader, TypedSourceReader):
         return reader
     types = {
-        column.name.name: ARROW_FOR_TYPE[column.type]
+        column.name.name: pa.string()
+        if column.type == Type.TIMESTAMP
+        else ARROW_FOR_TYPE[column.type]
         for column in decl.columns
-        if column.expr is None
-        and column.type in ARROW_FOR_TYPE
-        and column.type not in (Type.TIMESTAMP, Type.DURATION)
+        if column.expr is None and column.type in ARROW_FOR_TYPE and column.type != Type.DURATION
     }
     return reader.with_column_types(types) if types else reader
 

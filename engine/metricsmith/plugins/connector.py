@@ -52,7 +52,8 @@ class TypedSourceReader(SourceReader, Protocol):
 
     Formats holding text need it: a CSV column declared `string` must keep `00001`, which
     inferring a number and casting afterwards loses. `types` maps column names to the Arrow
-    types of their declarations (timestamps and durations excluded); the checker calls it
+    types of their declarations (a timestamp as text, `pa.string()`: the engine decides what
+    text without a zone means; durations excluded); the checker calls it
     once, before `schema()`. Readers without it get declared columns cast after reading."""
 
     def with_column_types(self, types: Mapping[str, pa.DataType]) -> SourceReader: ...
