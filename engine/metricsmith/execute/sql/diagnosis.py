@@ -10,17 +10,23 @@ row of the file) and value on every engine. This happens only on the error path.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import attrs
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import DataError
+from metricsmith.execute.arrow.frame import require_unique_key
 from metricsmith.execute.arrow.reading import read_source
 from metricsmith.execute.sql.spark_table import SparkTableReader
 from metricsmith.plan.nodes import Plan
 
 
-def arrow_diagnosis(plan: Plan, project: CheckedProject) -> DataError | None:
-    """The first data error reading the plan's sources finds, or None."""
+def arrow_diagnosis(
+    plan: Plan, project: CheckedProject, keys: Mapping[str, str]
+) -> DataError | None:
+    """The first data error reading the plan's sources finds, or that a repeated value of
+    one of the `keys` (source: key column) is, as the Arrow engine words it; or None."""
     for read in plan.reads:
         info = project.sources[read.source]
         if isinstance(info.reader, SparkTableReader):  # only Spark reads it
@@ -28,7 +34,9 @@ def arrow_diagnosis(plan: Plan, project: CheckedProject) -> DataError | None:
         # Every row is read (as the engines parse every row of a file), so rows are counted.
         whole = attrs.evolve(read, time_range=None)
         try:
-            read_source(whole, info, plan.calendar.timezone)
+            table = read_source(whole, info, plan.calendar.timezone)
+            if read.source in keys:
+                require_unique_key(read.source, table, keys[read.source])
         except DataError as problem:
             return problem
     return None

@@ -58,7 +58,7 @@ def run_plan(plan: Plan, project: CheckedProject, engine: SqlEngine) -> pa.Table
     try:
         return _run_plan(plan, project, engine)
     except DataError as error:
-        raise (arrow_diagnosis(plan, project) or error) from error
+        raise (arrow_diagnosis(plan, project, _linked_keys(plan)) or error) from error
 
 
 def _run_plan(plan: Plan, project: CheckedProject, engine: SqlEngine) -> pa.Table:
