@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from metricsmith.errors import DataError, Diagnostic, MetricsmithError, ProjectError, QueryError
+from metricsmith.errors import (
+    DataError,
+    DataWarning,
+    Diagnostic,
+    MetricsmithError,
+    ProjectError,
+    QueryError,
+)
 
 if TYPE_CHECKING:
     from metricsmith.api import Project, load_project
 
 __all__ = [
     "DataError",
+    "DataWarning",
     "Diagnostic",
     "MetricsmithError",
     "Project",

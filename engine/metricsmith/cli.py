@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 import traceback
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, TextIO
@@ -21,7 +22,13 @@ from rich.table import Table
 
 from metricsmith import __version__
 from metricsmith.api import GRAINS, Project, load_project
-from metricsmith.errors import Diagnostic, MetricsmithError, PluginFailure, ProjectError
+from metricsmith.errors import (
+    DataWarning,
+    Diagnostic,
+    MetricsmithError,
+    PluginFailure,
+    ProjectError,
+)
 from metricsmith.execute.sql.names import DIALECT_NAMES, ENGINES
 from metricsmith.plan.periods import DEFAULT_MAX_PERIODS
 from metricsmith.plugins.formats import OutputFormat
@@ -280,8 +287,11 @@ def _query(args: argparse.Namespace) -> int:
     with _progress("loading project") as progress:
         project = _load(args)
         progress(f"computing {', '.join(args.metrics)}")
-        table = project.query(args.metrics, **request)
+        with warnings.catch_warnings(record=True) as data_warnings:
+            warnings.simplefilter("always", DataWarning)
+            table = project.query(args.metrics, **request)
     _print_warnings(project.warnings)
+    _print_data_warnings(data_warnings)
     if output_format is None:
         metrics = [project.metrics[name] for name in args.metrics]
         _console(sys.stdout).print(result_table(table, metrics, project.dimensions))
@@ -481,6 +491,17 @@ def _print_sections(sections: Sequence[tuple[str, int, Table]]) -> None:
 def _print_warnings(warnings: Sequence[Diagnostic]) -> None:
     for warning in warnings:
         _say(sys.stderr, warning.render())
+
+
+def _print_data_warnings(recorded: Sequence[warnings.WarningMessage]) -> None:
+    """Data warnings on stderr in the CLI's style; any other warning as Python shows it."""
+    for warning in recorded:
+        if issubclass(warning.category, DataWarning):
+            _say(sys.stderr, str(warning.message))
+        else:
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
 
 
 def _discard_stdout() -> None:

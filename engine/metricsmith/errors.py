@@ -131,6 +131,34 @@ class ArithmeticOverflow(DataError):
         )
 
 
+class DataWarning(UserWarning):
+    """Data a query read that is usable but suspect (a row without a key, a validity range
+    that ends before it starts): how many rows, and the first of them (its 1-based row in the
+    order the source's rows are read). Issued through Python's `warnings` module; the CLI
+    prints them on stderr."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str,
+        column: str,
+        count: int,
+        row: int | None = None,
+        location: str | None = None,
+        hint: str | None = None,
+    ):
+        self.source = source
+        self.column = column
+        self.count = count
+        self.row = row
+        self.location = location
+        self.hint = hint
+        where = [f"source `{source}`", *([location] if location else []), f"column `{column}`"]
+        self.message = f"data warning in {', '.join(where)}: {message}"
+        super().__init__(self.message + (f"\n  = help: {hint}" if hint else ""))
+
+
 class PluginError(MetricsmithError):
     """A plugin failed to load or misbehaved; names the plugin and the hook."""
 

@@ -15,7 +15,7 @@ import pytest
 from metricsmith.errors import DataError
 from metricsmith.plugins.builtin import connectors
 from metricsmith.plugins.builtin.dataset_reader import time_filter
-from metricsmith.plugins.connector import SourceReader, TimeRange
+from metricsmith.plugins.connector import SourceReader, TimeRange, TypedSourceReader
 
 UTC = dt.UTC
 
@@ -119,16 +119,17 @@ def test_glob_matching_nothing_is_a_data_error(tmp_path: Path) -> None:
 
 
 def test_csv_unparsable_value_names_file_column_and_row(tmp_path: Path) -> None:
-    # The type comes from the first file; the second one breaks it on its third line.
+    # The type comes from the first file; the second one breaks it in its second data row
+    # (rows are data rows, the header not counted, as on every engine).
     write(tmp_path / "data" / "a.csv", "id,amount\n1,10\n2,20\n")
     bad = write(tmp_path / "data" / "b.csv", "id,amount\n3,30\n4,lots\n")
     reader = open_source(connectors.CSV, "data/*.csv", tmp_path)
     with pytest.raises(DataError) as caught:
         reader.read()
     error = caught.value
-    assert (error.source, error.column, error.row) == ("events", "amount", 3)
+    assert (error.source, error.column, error.row) == ("events", "amount", 2)
     assert error.location == str(bad)
-    assert "invalid value 'lots'" in str(error)
+    assert "cannot read 'lots' as integer" in str(error)
     assert "Traceback" not in str(error)
 
 
@@ -136,7 +137,7 @@ def test_csv_row_with_wrong_number_of_fields_names_the_row(tmp_path: Path) -> No
     write(tmp_path / "e.csv", "a,b\n1,2\n3\n")
     with pytest.raises(DataError) as caught:
         open_source(connectors.CSV, "e.csv", tmp_path).read()
-    assert caught.value.row == 3
+    assert caught.value.row == 2
     assert "Expected 2 columns, got 1" in str(caught.value)
 
 
@@ -405,3 +406,36 @@ def test_jsonl_column_mixing_dates_and_timestamps_is_a_data_error(tmp_path: Path
     reader = open_source(connectors.JSONL, "e.jsonl", tmp_path)
     with pytest.raises(DataError, match="dates in some rows and timestamps in others"):
         reader.read()
+
+
+def test_declared_types_are_parsed_by_the_csv_reader(tmp_path: Path) -> None:
+    write(tmp_path / "e.csv", "00001,1.10,2024-03-01\n00002,2.25,2024-03-02\n")
+    reader = connectors.CSV.open(
+        ["e.csv"], {"header": False}, base_dir=str(tmp_path), source_name="e"
+    )
+    assert isinstance(reader, TypedSourceReader)
+    typed = reader.with_column_types(
+        {"f0": pa.string(), "f1": pa.decimal128(38, 9), "nope": pa.string()}
+    )
+    assert typed.schema().field("f0").type == pa.string()
+    table = typed.read(["f0", "f1"])
+    assert table["f0"].to_pylist() == ["00001", "00002"]
+    assert [str(value) for value in table["f1"].to_pylist()] == ["1.100000000", "2.250000000"]
+
+
+def test_a_declared_value_that_does_not_parse_names_the_declaration(tmp_path: Path) -> None:
+    write(tmp_path / "e.csv", "x\n1.5\n2.1234567891\n")
+    reader = open_source(connectors.CSV, "e.csv", tmp_path)
+    with pytest.raises(DataError) as caught:
+        reader.with_column_types({"x": pa.decimal128(38, 9)}).read()
+    error = caught.value
+    assert (error.column, error.row) == ("x", 2)
+    assert "more decimal places than a decimal keeps (9)" in str(error)
+    assert error.hint == "fix the value, or change the declared type of `x`"
+
+
+def test_readers_of_stored_types_keep_them(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"id": [1, 2]}), tmp_path / "e.parquet")
+    reader = open_source(connectors.PARQUET, "e.parquet", tmp_path)
+    # A Parquet column is cast after reading, by the engine: the reader keeps its type.
+    assert reader.with_column_types({"id": pa.string()}).schema().field("id").type == pa.int64()

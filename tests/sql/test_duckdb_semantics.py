@@ -131,6 +131,9 @@ def test_a_repeated_key_is_a_data_error_on_duckdb(define):
     with pytest.raises(DataError, match="key value 1 appears more than once") as raised:
         project.query(["opened"], by=["accounts.segment"], engine="duckdb")
     assert raised.value.source == "accounts"
+    # Worded as the Arrow engine words it, with the column and the row of the repeat.
+    assert (raised.value.column, raised.value.row) == ("account_id", 2)
+    assert "(first at row 1)" in str(raised.value)
 
 
 # ---- time zones ---------------------------------------------------------------------------

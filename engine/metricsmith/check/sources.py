@@ -10,9 +10,9 @@ from metricsmith.check.paths import PathPolicy, check_connector_paths
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import DataError, Diagnostic, MetricsmithError, PluginFailure
 from metricsmith.model.decl import Ident, SourceDecl
-from metricsmith.model.types import Type, type_of_arrow
+from metricsmith.model.types import ARROW_FOR_TYPE, Type, type_of_arrow
 from metricsmith.plugins.builtin.connectors import InMemoryReader
-from metricsmith.plugins.connector import SourceReader
+from metricsmith.plugins.connector import SourceReader, TypedSourceReader
 
 
 class UnreadableColumns(dict):
@@ -59,6 +59,7 @@ def open_reader(
             base_dir=decl.base_dir,
             source_name=name,
         )
+        reader = _with_declared_types(reader, decl)
         reader.schema()
     except (DataError, PluginFailure) as err:
         return None, [_connector_problem(decl, err.message, err.hint)]
@@ -68,6 +69,25 @@ def open_reader(
         message = f"connector `{call.name.name}` failed: {type(err).__name__}: {err}"
         return None, [_connector_problem(decl, message)]
     return reader, []
+
+
+def _with_declared_types(reader: SourceReader, decl: SourceDecl) -> SourceReader:
+    """The reader parsing declared columns as their types, when it can (a CSV column declared
+    `string` then keeps the text `00001`, which inferring a number and casting back would
+    turn into `1`). A declared timestamp is asked for as text: whether text without a zone
+    offset is local time is the engine's decision (execute/arrow/reading.py), made the same
+    way on every engine, and a column mixing both is refused on every engine. Other declared
+    columns (and durations) are cast after reading."""
+    if not isinstance(reader, TypedSourceReader):
+        return reader
+    types = {
+        column.name.name: pa.string()
+        if column.type == Type.TIMESTAMP
+        else ARROW_FOR_TYPE[column.type]
+        for column in decl.columns
+        if column.expr is None and column.type in ARROW_FOR_TYPE and column.type != Type.DURATION
+    }
+    return reader.with_column_types(types) if types else reader
 
 
 def _connector_problem(decl: SourceDecl, message: str, hint: str | None = None) -> Diagnostic:
@@ -87,7 +107,12 @@ def column_types(
     if schema is None:
         return UnreadableColumns(), {}, []
     physical = {field.name: type_of_arrow(field.type) for field in schema}
-    declared: dict[str, Type] = {}
+    declared: dict[str, Type] = {
+        # A time column without a value to infer a type from (an empty file) holds no times.
+        column: Type.TIMESTAMP
+        for column in _time_columns(decl)
+        if physical.get(column) == Type.NULL
+    }
     found = []
     for column in decl.columns:
         if column.expr is not None or column.type is None:
@@ -98,6 +123,11 @@ def column_types(
         physical[column.name.name] = column.type
         declared[column.name.name] = column.type
     return physical, declared, found
+
+
+def _time_columns(decl: SourceDecl) -> list[str]:
+    named = [decl.time, *((decl.validity.start, decl.validity.end) if decl.validity else ())]
+    return [ident.name for ident in named if ident is not None]
 
 
 def _missing_column(decl: SourceDecl, ident: Ident, physical: Sequence[str]) -> Diagnostic:

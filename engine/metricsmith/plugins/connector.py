@@ -49,6 +49,19 @@ class SourceReader(Protocol):
 
 
 @runtime_checkable
+class TypedSourceReader(SourceReader, Protocol):
+    """A reader that can parse declared columns as their types itself (optional).
+
+    Formats holding text need it: a CSV column declared `string` must keep `00001`, which
+    inferring a number and casting afterwards loses. `types` maps column names to the Arrow
+    types of their declarations (a timestamp as text, `pa.string()`: the engine decides what
+    text without a zone means; durations excluded); the checker calls it
+    once, before `schema()`. Readers without it get declared columns cast after reading."""
+
+    def with_column_types(self, types: Mapping[str, pa.DataType]) -> SourceReader: ...
+
+
+@runtime_checkable
 class Connector(Protocol):
     """A named way of reading data, registered through `metricsmith_connectors`.
 

@@ -81,6 +81,8 @@ def positions_of(
     values: pa.Array | pa.ChunkedArray, keys: pa.Array, source: str, column: str
 ) -> pa.Array:
     """For each value (of `source.column`), the position of the equal key (null: none)."""
+    if pa.types.is_null(keys.type):  # no key at all (an empty file): nothing is named
+        return pa.nulls(len(values), pa.int32())
     if values.type != keys.type:
         try:
             values = pc.cast(values, keys.type)
@@ -98,6 +100,8 @@ def positions_of(
 def require_unique_key(source: str, table: pa.Table, key: str) -> None:
     """A key that repeats would silently pick one of its rows; name the first repeat."""
     column = table[key]
+    if column.null_count == len(column):  # no key at all (an empty file has a null-typed key)
+        return
     if pc.count_distinct(column).as_py() == len(column) - column.null_count:
         return
     codes = int64_numpy(pc.dictionary_encode(column.combine_chunks()).indices, null_as=-1)

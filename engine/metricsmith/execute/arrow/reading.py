@@ -20,6 +20,7 @@ from metricsmith.errors import DataError
 from metricsmith.execute.arrow.values import arrow_type
 from metricsmith.model.types import Type
 from metricsmith.plan.nodes import SourceRead
+from metricsmith.plugins.builtin.read_errors import MIXED_ZONES_HINT, ZONE_OFFSET
 
 Cast = Callable[[pa.Array], pa.Array]
 
@@ -89,15 +90,34 @@ def _cast_declared(
         pass
     column = values.combine_chunks()
     row = _first_failure(column, cast)
-    error_text = _failure_text(column.slice(row, 1), cast)
+    value = column[row].as_py()
+    reason, hint = _why_not(value, pc.drop_null(column).slice(0, 1), declared)
     raise DataError(
-        f"cannot read {column[row].as_py()!r} as {declared}: {error_text}",
+        f"cannot read {value!r} as {declared}{reason}",
         source=read.source,
         column=name,
         # Row numbers mean something only when every row was read.
         row=row + 1 if read.time_range is None else None,
         location=info.reader.location,
-        hint=f"fix the value, or change the declared type of `{name}`",
+        hint=hint or f"fix the value, or change the declared type of `{name}`",
+    )
+
+
+def _why_not(value: object, first: pa.Array, declared: Type) -> tuple[str, str | None]:
+    """Why a value does not convert, when its type alone does not say (text timestamps: the
+    first value decides whether the column holds instants or local times)."""
+    if declared != Type.TIMESTAMP or not isinstance(value, str) or not len(first):
+        return "", None
+    first_value = first[0].as_py()
+    if not isinstance(first_value, str):
+        return "", None
+    zoned, first_zoned = bool(ZONE_OFFSET.search(value)), bool(ZONE_OFFSET.search(first_value))
+    if zoned == first_zoned:
+        return "", "write times as 2024-03-01 10:00:00 (local) or 2024-03-01T10:00:00Z"
+    has, first_has = ("has a", "none") if zoned else ("has no", "one")
+    return (
+        f": it {has} zone offset and the column's first time, {first_value!r}, has {first_has}",
+        MIXED_ZONES_HINT,
     )
 
 
@@ -142,11 +162,3 @@ def _first_failure(column: pa.Array, cast: Cast) -> int:
         except pa.ArrowException:
             high = middle
     return low
-
-
-def _failure_text(value: pa.Array, cast: Cast) -> str:
-    try:
-        cast(value)
-    except pa.ArrowException as error:
-        return str(error)
-    return "the value does not convert"

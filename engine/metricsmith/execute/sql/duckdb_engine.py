@@ -1,7 +1,8 @@
 """Running plans on DuckDB, in-process.
 
 DuckDB reads the Parquet and CSV files behind the built-in connectors itself (`read_parquet`,
-`read_csv` with the connector's column types, so both engines see the same types); any other
+`read_csv` with the connector's column types, declared ones included, so both engines see the
+same types); any other
 source is read through its connector (column projection and time-range pushdown included)
 and registered with DuckDB as an Arrow table, without a copy.
 """
@@ -83,6 +84,7 @@ class DuckDBEngine:
             info = project.sources[read.source]
             files = native_files(info)
             if files is not None:
+                info.reader.require(read.columns)
                 relations[read.source] = Relation(duckdb_reader(files), info.schema)
                 continue
             table = info.reader.read(list(read.columns), read.time_range)
@@ -130,9 +132,9 @@ def duckdb_reader(files: NativeFiles) -> exp.Expression:
 def _type_struct(schema: pa.Schema) -> exp.Expression:
     fields = []
     for field in schema:
-        name = duckdb_type_name(field.type)
-        if name is None:
-            raise InternalError(f"no DuckDB type for column {field.name} ({field.type})")
+        # A column without a DuckDB type of its own (a time of day) is read as text: a query
+        # reading it is refused when its SQL is built, and one that does not works.
+        name = duckdb_type_name(field.type) or "VARCHAR"
         fields.append(
             exp.PropertyEQ(this=exp.to_identifier(field.name, quoted=True), expression=string(name))
         )

@@ -83,7 +83,15 @@ def _table(data: Mapping[str, object], name: str, path: Path) -> Mapping[str, ob
 
 
 def execute(plan: Plan, project: CheckedProject, settings: EngineSettings) -> pa.Table:
-    """The plan's answer on the chosen engine."""
+    """The plan's answer on the chosen engine, after warning about suspect data it reads."""
+    from metricsmith.execute.data_warnings import warn_about_data
+
+    answer = _execute(plan, project, settings)
+    warn_about_data(plan, project)
+    return answer
+
+
+def _execute(plan: Plan, project: CheckedProject, settings: EngineSettings) -> pa.Table:
     if settings.engine == "arrow":
         from metricsmith.execute.arrow import execute_plan
 

@@ -18,6 +18,7 @@ from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import ArithmeticOverflow, DataError
 from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.sql.compiler import Compilation, compile_plan, source_ctes
+from metricsmith.execute.sql.diagnosis import arrow_diagnosis
 from metricsmith.execute.sql.dialects import SqlDialect, number
 from metricsmith.execute.sql.errors import is_overflow
 from metricsmith.execute.sql.names import source_cte
@@ -55,6 +56,13 @@ def compilation_for(
 
 
 def run_plan(plan: Plan, project: CheckedProject, engine: SqlEngine) -> pa.Table:
+    try:
+        return _run_plan(plan, project, engine)
+    except DataError as error:
+        raise (arrow_diagnosis(plan, project, _linked_keys(plan)) or error) from error
+
+
+def _run_plan(plan: Plan, project: CheckedProject, engine: SqlEngine) -> pa.Table:
     compilation = compilation_for(engine.dialect, project, engine.relations(plan, project))
     for source, key in _linked_keys(plan).items():
         _require_unique_key(source, key, plan, compilation, engine)

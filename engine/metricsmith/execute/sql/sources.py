@@ -78,6 +78,9 @@ def _column_value(
     if pa.types.is_dictionary(dtype):
         dtype = dtype.value_type
     physical = type_of_arrow(dtype)
+    if physical == Type.NULL and declared is None:
+        # No value to infer a type from (an empty file): every engine reads nulls.
+        return exp.Null()
     if physical == Type.DURATION or (physical == Type.UNKNOWN and declared is None):
         raise UnsupportedConstruct(
             f"a column of Arrow type {dtype}", dialect.name, "no SQL type holds it the same way"

@@ -120,7 +120,10 @@ class SparkEngine:
             if isinstance(info.reader, SparkTableReader):
                 relations[read.source] = table_relation(info.reader.table, info.schema)
                 continue
-            frame, schema = self._native(native_files(info)) or self._from_arrow(info, read)
+            files = native_files(info)
+            if files is not None:
+                info.reader.require(read.columns)
+            frame, schema = self._native(files) or self._from_arrow(info, read)
             name = f"metricsmith_{read.source}_{next(_names)}"
             frame.createOrReplaceTempView(name)
             self._views.append(name)

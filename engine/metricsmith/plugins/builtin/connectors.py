@@ -8,6 +8,7 @@ partitions) or a glob such as `data/events/*.parquet`. All are read through `pya
 
 from __future__ import annotations
 
+import functools
 import glob
 import json
 import os
@@ -17,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.dataset as ds
+import pyarrow.json as pa_json
 from attrs import field, frozen
 
 from metricsmith.errors import DataError
@@ -32,6 +34,7 @@ from metricsmith.plugins.builtin.read_errors import (
     explain_generic,
     explain_json,
     file_named_in,
+    undecodable_header,
 )
 from metricsmith.plugins.connector import Connector, SourceReader
 from metricsmith.plugins.hookspecs import hookimpl
@@ -48,8 +51,9 @@ class FileConnector:
 
     name: str
     description: str
-    #: The pyarrow file format for the validated options; raises ValueError for a bad value.
-    file_format: Callable[[Mapping[str, object]], ds.FileFormat]
+    #: The pyarrow file format for the validated options and the column types the reader must
+    #: parse with (see `parses`); raises ValueError for a bad option value.
+    file_format: Callable[[Mapping[str, object], Mapping[str, pa.DataType]], ds.FileFormat]
     #: Options this format accepts besides `partitioning`, with the Python type of each.
     options: Mapping[str, type] = field(factory=dict)
     explain: Explainer = explain_generic
@@ -57,6 +61,9 @@ class FileConnector:
     retype: Callable[[ds.Dataset], Mapping[str, pa.DataType]] | None = None
     #: The path argument, for confined projects (see `Connector`).
     path_arguments: tuple[int | str, ...] = (0,)
+    #: Whether the format's parser reads text as a given type itself (declared types are then
+    #: parsed, not inferred and cast afterwards); formats that store types parse none.
+    parses: Callable[[pa.DataType], bool] = lambda dtype: False
 
     def open(
         self,
@@ -70,43 +77,12 @@ class FileConnector:
             raise self._usage_error(f"takes one path argument, got {len(args)}", source_name)
         settings = self._settings(options, source_name)
         try:
-            file_format = self.file_format(settings)
+            self.file_format(settings, {})
         except ValueError as problem:
             raise self._usage_error(str(problem), source_name) from None
         location, source = _locate(args[0], base_dir, source_name)
-        single_file = isinstance(source, str) and os.path.isfile(source)
-        hive = not single_file and settings.get("partitioning", "hive") == "hive"
-        try:
-            dataset = ds.dataset(
-                source,
-                format=file_format,
-                partitioning="hive" if hive else None,
-                partition_base_dir=(
-                    _fixed_prefix(location) if hive and isinstance(source, list) else None
-                ),
-            )
-        except READ_FAILURES as failure:
-            raise read_failure(
-                failure,
-                source_name=source_name,
-                location=file_named_in(str(failure)) or location,
-                schema=None,
-                explain=self.explain,
-            ) from failure
-        if not dataset.files:
-            raise DataError(
-                "the folder holds no data files",
-                source=source_name,
-                location=location,
-                hint="files whose names start with `.` or `_` are skipped",
-            )
-        return DatasetReader(
-            dataset,
-            source_name=source_name,
-            location=location,
-            retyped=self.retype(dataset) if self.retype else None,
-            explain=self.explain,
-        )
+        opening = _Opening(self, settings, source_name, location, source)
+        return opening.reader(opening.dataset({}, None), {})
 
     def _settings(self, options: Mapping[str, object], source_name: str) -> dict[str, object]:
         accepted = {"partitioning": str, **self.options}
@@ -135,6 +111,104 @@ class FileConnector:
 
     def _options_example(self) -> str:
         return "".join(f", {name}=..." for name in self.options)
+
+
+@frozen
+class _Opening:
+    """One source's files, opened with inferred column types and again with declared ones."""
+
+    connector: FileConnector
+    settings: Mapping[str, object]
+    source_name: str
+    location: str
+    source: str | list[str]
+
+    def dataset(self, types: Mapping[str, pa.DataType], inferred: ds.Dataset | None) -> ds.Dataset:
+        """The files as a dataset; with `types`, those columns of the `inferred` dataset are
+        given to the parser (and the schema is fixed, so nothing is read to infer it)."""
+        single_file = isinstance(self.source, str) and os.path.isfile(self.source)
+        hive = not single_file and self.settings.get("partitioning", "hive") == "hive"
+        partitioning: object = "hive" if hive else None
+        schema = None
+        if inferred is not None:
+            schema = _with_types(inferred.schema, types)
+            if isinstance(inferred.partitioning, ds.HivePartitioning):
+                partition_fields = _with_types(inferred.partitioning.schema, types)
+                partitioning = ds.partitioning(partition_fields, flavor="hive")
+        partitions = _partition_names(inferred) if inferred is not None else []
+        in_files = {name: dtype for name, dtype in types.items() if name not in partitions}
+        try:
+            file_format = self.connector.file_format(self.settings, in_files)
+            dataset = ds.dataset(
+                self.source,
+                format=file_format,
+                schema=schema,
+                partitioning=partitioning,
+                partition_base_dir=(
+                    _fixed_prefix(self.location) if hive and isinstance(self.source, list) else None
+                ),
+            )
+        except READ_FAILURES as failure:
+            raise read_failure(
+                failure,
+                source_name=self.source_name,
+                location=file_named_in(str(failure)) or self.location,
+                schema=None,
+                explain=self.explain,
+            ) from failure
+        try:
+            dataset.schema.names  # noqa: B018 (column names that are not UTF-8 fail here)
+        except UnicodeDecodeError:
+            raise undecodable_header(dataset.files, self.source_name, self.location) from None
+        return dataset
+
+    @property
+    def explain(self) -> Explainer:
+        """The format's explainer; one for a format with header lines counts rows after it."""
+        if "header" not in self.connector.options:
+            return self.connector.explain
+        return functools.partial(self.connector.explain, header=self.settings.get("header", True))
+
+    def reader(self, dataset: ds.Dataset, types: Mapping[str, pa.DataType]) -> DatasetReader:
+        if not dataset.files:
+            raise DataError(
+                "the folder holds no data files",
+                source=self.source_name,
+                location=self.location,
+                hint="files whose names start with `.` or `_` are skipped",
+            )
+        retype = self.connector.retype
+        return DatasetReader(
+            dataset,
+            source_name=self.source_name,
+            location=self.location,
+            retyped=retype(dataset) if retype else None,
+            explain=self.explain,
+            parsed=types,
+            reopen=self._reopen,
+        )
+
+    def _reopen(self, inferred: ds.Dataset, types: Mapping[str, pa.DataType]) -> DatasetReader:
+        partitions = _partition_names(inferred)
+        parsed = {
+            name: dtype
+            for name, dtype in types.items()
+            if name in inferred.schema.names
+            and (name in partitions or self.connector.parses(dtype))
+        }
+        if not parsed:
+            return self.reader(inferred, {})
+        return self.reader(self.dataset(parsed, inferred), parsed)
+
+
+def _partition_names(dataset: ds.Dataset) -> list[str]:
+    """The columns taken from `key=value` folder names (text, whatever the file format)."""
+    partitioning = dataset.partitioning
+    return partitioning.schema.names if isinstance(partitioning, ds.HivePartitioning) else []
+
+
+def _with_types(schema: pa.Schema, types: Mapping[str, pa.DataType]) -> pa.Schema:
+    return pa.schema([pa.field(f.name, types.get(f.name, f.type)) for f in schema])
 
 
 def _locate(path: str, base_dir: str, source_name: str) -> tuple[str, str | list[str]]:
@@ -177,7 +251,7 @@ def _fixed_prefix(pattern: str) -> str:
     return os.sep.join(parts[:first_pattern]) or os.sep
 
 
-def _csv_format(settings: Mapping[str, object]) -> ds.FileFormat:
+def _csv_format(settings: Mapping[str, object], types: Mapping[str, pa.DataType]) -> ds.FileFormat:
     delimiter = settings.get("delimiter", ",")
     if len(str(delimiter)) != 1:
         raise ValueError(f"option `delimiter` must be one character, got {delimiter!r}")
@@ -186,8 +260,26 @@ def _csv_format(settings: Mapping[str, object]) -> ds.FileFormat:
         read_options=pa_csv.ReadOptions(autogenerate_column_names=not settings.get("header", True)),
         # An empty cell is a missing value, in text columns too; nothing else is (pyarrow's
         # default list would also turn a region code "NA" or a name "NULL" into a null).
-        convert_options=pa_csv.ConvertOptions(strings_can_be_null=True, null_values=[""]),
+        convert_options=pa_csv.ConvertOptions(
+            strings_can_be_null=True, null_values=[""], column_types=dict(types)
+        ),
     )
+
+
+def _json_format(settings: Mapping[str, object], types: Mapping[str, pa.DataType]) -> ds.FileFormat:
+    schema = pa.schema(list(types.items())) if types else None
+    return ds.JsonFileFormat(
+        parse_options=pa_json.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="infer"
+        )
+    )
+
+
+def _json_parses(dtype: pa.DataType) -> bool:
+    """JSON numbers are parsed as a declared float or decimal (exactly, from their digits);
+    other declared types are cast after reading, because a JSON reader refuses a number
+    where its schema says text."""
+    return pa.types.is_floating(dtype) or pa.types.is_decimal(dtype)
 
 
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -230,23 +322,26 @@ CSV = FileConnector(
     _csv_format,
     options={"delimiter": str, "header": bool},
     explain=explain_csv,
+    # CSV holds only text: every declared type is parsed as declared (`00001` stays `00001`).
+    parses=lambda dtype: True,
 )
 PARQUET = FileConnector(
     "parquet",
     "Parquet files, with column projection and time-range pushdown",
-    lambda settings: ds.ParquetFileFormat(),
+    lambda settings, types: ds.ParquetFileFormat(),
 )
 JSONL = FileConnector(
     "jsonl",
     "Newline-delimited JSON files, one object per line",
-    lambda settings: ds.JsonFileFormat(),
+    _json_format,
     explain=explain_json,
     retype=_json_time_types,
+    parses=_json_parses,
 )
 ARROW = FileConnector(
     "arrow",
     "Arrow IPC files (Feather v2)",
-    lambda settings: ds.IpcFileFormat(),
+    lambda settings, types: ds.IpcFileFormat(),
 )
 
 

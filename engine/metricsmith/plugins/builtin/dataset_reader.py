@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -18,6 +18,8 @@ from metricsmith.plugins.builtin.read_errors import (
     Explainer,
     explain_generic,
     file_named_in,
+    undecodable_in,
+    undecodable_text,
 )
 from metricsmith.plugins.connector import TimeRange
 
@@ -38,7 +40,8 @@ READ_FAILURES = (pa.ArrowException, OSError)
 class DatasetReader:
     """Reads a pyarrow dataset. `retyped` gives columns whose type the dataset infers wrongly
     the type they should have (cast after reading), and `explain` turns pyarrow's error
-    messages for this file format into data errors."""
+    messages for this file format into data errors. `reopen` opens the files again with
+    declared column types (see `with_column_types`); `parsed` are the types it was given."""
 
     def __init__(
         self,
@@ -48,12 +51,23 @@ class DatasetReader:
         location: str,
         retyped: Mapping[str, pa.DataType] | None = None,
         explain: Explainer = explain_generic,
+        parsed: Mapping[str, pa.DataType] | None = None,
+        reopen: Callable[[ds.Dataset, Mapping[str, pa.DataType]], DatasetReader] | None = None,
     ):
         self.dataset = dataset
         self.source_name = source_name
         self.location = location
         self._retyped = dict(retyped or {})
         self._explain = explain
+        self.parsed = dict(parsed or {})
+        self._reopen = reopen
+
+    def with_column_types(self, types: Mapping[str, pa.DataType]) -> DatasetReader:
+        """This source read with the declared column `types` where the file format parses
+        them itself (CSV text as a string stays `00001`); other columns keep their types."""
+        if self._reopen is None:
+            return self
+        return self._reopen(self.dataset, types)
 
     def schema(self) -> pa.Schema:
         schema = self.dataset.schema
@@ -65,21 +79,42 @@ class DatasetReader:
         self, columns: Sequence[str] | None = None, time_range: TimeRange | None = None
     ) -> pa.Table:
         wanted = list(dict.fromkeys(columns)) if columns is not None else None
-        self._require([*(wanted or ()), *([time_range.column] if time_range else ())])
+        self.require([*(wanted or ()), *([time_range.column] if time_range else ())])
         row_filter = None
         if time_range is not None:
             row_filter = time_filter(self.dataset.schema.field(time_range.column), time_range)
         try:
             table = self.dataset.to_table(columns=wanted, filter=row_filter)
         except READ_FAILURES as failure:
+            if "invalid UTF8" in str(failure):
+                self._require_utf8(_text_columns(self.dataset.schema))
             raise read_failure(
                 failure,
                 source_name=self.source_name,
                 location=self._failing_file(failure) or self.location,
                 schema=self.dataset.schema,
                 explain=self._explain,
+                declared=self.parsed,
             ) from failure
+        if isinstance(getattr(self.dataset, "format", None), ds.JsonFileFormat):
+            self._require_valid_json_text(table, filtered=row_filter is not None)
         return self._retype(table)
+
+    def _require_valid_json_text(self, table: pa.Table, *, filtered: bool) -> None:
+        """pyarrow's JSON reader does not check that strings are UTF-8 (its CSV reader does)."""
+        try:
+            table.validate(full=True)
+        except pa.ArrowInvalid:
+            files = getattr(self.dataset, "files", [])
+            problem = undecodable_in(
+                table,
+                self.source_name,
+                location=files[0] if len(files) == 1 else self.location,
+                rows=len(files) == 1 and not filtered,
+            )
+            if problem is not None:
+                raise problem from None
+            raise
 
     def _retype(self, table: pa.Table) -> pa.Table:
         for name, dtype in self._retyped.items():
@@ -99,7 +134,14 @@ class DatasetReader:
             table = table.set_column(table.schema.get_field_index(name), name, converted)
         return table
 
-    def _require(self, columns: Sequence[str]) -> None:
+    def require(self, columns: Sequence[str]) -> None:
+        """Raise the data error an engine would meet reading `columns`: a column the source
+        lacks, or text that is not UTF-8. DuckDB decodes every line of a CSV file, whichever
+        columns it needs, so on every engine a CSV value that is not UTF-8 is an error
+        whichever columns are read."""
+        if isinstance(getattr(self.dataset, "format", None), ds.CsvFileFormat):
+            undecoded = [f.name for f in self.dataset.schema if pa.types.is_binary(f.type)]
+            self._require_utf8(undecoded)
         available = self.schema().names
         for column in columns:
             if column not in available:
@@ -112,6 +154,13 @@ class DatasetReader:
                     column=column,
                     hint=f"{suggestion}available columns: {', '.join(available)}",
                 )
+
+    def _require_utf8(self, columns: Sequence[str]) -> None:
+        if not columns or not isinstance(self.dataset, ds.FileSystemDataset):
+            return
+        problem = undecodable_text(self.dataset, columns, self.source_name)
+        if problem is not None:
+            raise problem
 
     def _failing_file(self, failure: Exception) -> str | None:
         """The file a read failure comes from: named in the message, the only file, or found
@@ -129,6 +178,12 @@ class DatasetReader:
         return None
 
 
+def _text_columns(schema: pa.Schema) -> list[str]:
+    return [
+        f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
+
+
 def read_failure(
     failure: Exception,
     *,
@@ -136,16 +191,21 @@ def read_failure(
     location: str,
     schema: pa.Schema | None,
     explain: Explainer,
+    declared: Mapping[str, pa.DataType] | None = None,
 ) -> DataError:
-    """The data error for a pyarrow failure while reading the file at `location`."""
+    """The data error for a pyarrow failure while reading the file at `location`; a value
+    of a `declared` column that does not parse is the declaration's problem or the value's."""
     detail = explain(str(failure), location, schema)
+    hint = detail.hint
+    if detail.column is not None and detail.column in (declared or {}):
+        hint = f"fix the value, or change the declared type of `{detail.column}`"
     return DataError(
         detail.message,
         source=source_name,
         location=location,
         column=detail.column,
         row=detail.row,
-        hint=detail.hint,
+        hint=hint,
     )
 
 

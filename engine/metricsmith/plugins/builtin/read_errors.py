@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.json as pa_json
 from attrs import frozen
+
+from metricsmith.errors import DataError
 
 
 @frozen
@@ -31,9 +34,16 @@ class ErrorDetail:
 Explainer = Callable[[str, "str | None", "pa.Schema | None"], ErrorDetail]
 
 _TYPE_HINT = (
-    "the column's type was inferred from the first rows of the file; fix the value or make "
-    "the column hold one kind of value"
+    "fix the value; a column's type is inferred from the first rows of the file unless the "
+    "source declares it (`column {column}: string`)"
 )
+MIXED_ZONES_HINT = (
+    "write every time of the column the same way: all with a zone offset (Z, +02:00) or all "
+    "without (local times in the calendar's zone)"
+)
+# A text timestamp that ends in a zone offset (Z, +02:00, -0500) names an instant.
+ZONE_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+UTF8_HINT = "save the file as UTF-8 text; metricsmith reads CSV and JSON files as UTF-8"
 
 
 def file_named_in(message: str) -> str | None:
@@ -52,23 +62,71 @@ def explain_generic(message: str, file: str | None, schema: pa.Schema | None) ->
     return ErrorDetail(core_message(message))
 
 
-def explain_csv(message: str, file: str | None, schema: pa.Schema | None) -> ErrorDetail:
-    """CSV messages carry the row ("Row #7", counting the header as row 1) and, for values
-    that do not convert, the column index ("In CSV column #1")."""
+def explain_csv(
+    message: str, file: str | None, schema: pa.Schema | None, *, header: bool = True
+) -> ErrorDetail:
+    """CSV messages carry the line ("Row #7", the header being line 1), which becomes the
+    data row (the header not counted, as every engine counts), and, for values that do not
+    convert, the column index ("In CSV column #1")."""
     core = core_message(message)
-    row = re.search(r"Row #(\d+): ", core)
+    line = re.search(r"Row #(\d+): ", core)
     column_index = re.search(r"In CSV column #(\d+): ", core)
     column = None
     if column_index and schema is not None and int(column_index.group(1)) < len(schema):
         column = schema.names[int(column_index.group(1))]
-    text = core[row.end() :] if row else core
-    is_conversion = "conversion error" in text
+    text = core[line.end() :] if line else core
+    row = int(line.group(1)) - header if line else None
+    if "invalid UTF8 data" in text:
+        return ErrorDetail("the value is not UTF-8 text", column=column, row=row, hint=UTF8_HINT)
+    missing_zone = re.search(r"conversion error to .+: expected a zone offset in '(.*)'\.", text)
+    conversion = re.search(r"conversion error to (.+): invalid value '(.*)'$", text)
+    if missing_zone or conversion:
+        target, value = conversion.groups() if conversion else ("tz=", missing_zone.group(1))
+        if "tz=" in target and not ZONE_OFFSET.search(value):
+            return ErrorDetail(
+                f"cannot read {value!r} as timestamp: it has no zone offset and the "
+                "column's first times have one",
+                column=column,
+                row=row,
+                hint=MIXED_ZONES_HINT,
+            )
+        return ErrorDetail(
+            f"cannot read {value!r} as {type_word(target)}",
+            column=column,
+            row=row,
+            hint=_TYPE_HINT.format(column=column or "name"),
+        )
+    if "Rescaling Decimal" in text:
+        return ErrorDetail(
+            "a value has more decimal places than a decimal keeps (9)",
+            column=column,
+            row=row,
+            hint="round the values to 9 decimal places, or declare the column `float`",
+        )
     return ErrorDetail(
-        text,
-        column=column,
-        row=int(row.group(1)) if row else None,
-        hint=_TYPE_HINT if is_conversion else "check the delimiter and the quoting of that row",
+        text, column=column, row=row, hint="check the delimiter and the quoting of that row"
     )
+
+
+def type_word(arrow_type: str) -> str:
+    """The language's word for an Arrow type named in a message (int64: integer)."""
+    for prefix, word in _TYPE_WORDS:
+        if arrow_type.startswith(prefix):
+            return word
+    return arrow_type
+
+
+_TYPE_WORDS = (
+    ("int", "integer"),
+    ("uint", "integer"),
+    ("double", "float"),
+    ("float", "float"),
+    ("decimal", "decimal"),
+    ("bool", "boolean"),
+    ("date", "date"),
+    ("timestamp", "timestamp"),
+    ("string", "string"),
+)
 
 
 def explain_json(message: str, file: str | None, schema: pa.Schema | None) -> ErrorDetail:
@@ -82,7 +140,11 @@ def explain_json(message: str, file: str | None, schema: pa.Schema | None) -> Er
         text,
         column=column.group(1) if column else None,
         row=first_bad_json_line(file, schema) if file else None,
-        hint=_TYPE_HINT if column else "each line must be one complete JSON object",
+        hint=(
+            _TYPE_HINT.format(column=column.group(1))
+            if column
+            else "each line must be one complete JSON object"
+        ),
     )
 
 
@@ -109,3 +171,67 @@ def first_bad_json_line(path: str, schema: pa.Schema | None) -> int | None:
         middle = (good + bad) // 2
         good, bad = (good, middle) if fails(middle) else (middle, bad)
     return bad
+
+
+def undecodable_header(files: Sequence[str], source_name: str, location: str) -> DataError:
+    """The error for column names that are not UTF-8 (a CSV header, the keys of the first
+    JSON object), naming the file and the byte."""
+    for path in files:
+        with open(path, "rb") as handle:
+            first_line = handle.readline()
+        try:
+            first_line.decode("utf-8")
+        except UnicodeDecodeError as problem:
+            return DataError(
+                f"the column names are not UTF-8 text: {_bad_byte(first_line, problem)} "
+                "of the first line",
+                source=source_name,
+                location=path,
+                hint=UTF8_HINT,
+            )
+    return DataError(
+        "the column names are not UTF-8 text", source=source_name, location=location, hint=UTF8_HINT
+    )
+
+
+def undecodable_text(
+    dataset: ds.FileSystemDataset, columns: Sequence[str], source_name: str
+) -> DataError | None:
+    """The error for the first value of the text `columns` of a CSV dataset that is not
+    UTF-8 (read as bytes to find it), naming the file, column, data row and byte."""
+    as_bytes = pa.schema([(column, pa.binary()) for column in columns])
+    for fragment in dataset.get_fragments():
+        table = fragment.to_table(columns=list(columns), schema=as_bytes)
+        problem = undecodable_in(table, source_name, location=fragment.path, rows=True)
+        if problem is not None:
+            return problem
+    return None
+
+
+def undecodable_in(
+    table: pa.Table, source_name: str, *, location: str, rows: bool
+) -> DataError | None:
+    """The error for the first text or bytes value of `table` that is not UTF-8 (columns in
+    order, then rows); its row only when `rows` (the table holds every row of one file)."""
+    for column in table.column_names:
+        values = table[column]
+        if not (pa.types.is_string(values.type) or pa.types.is_binary(values.type)):
+            continue
+        for index, value in enumerate(values.cast(pa.binary()).to_pylist()):
+            try:
+                if value is not None:
+                    value.decode("utf-8")
+            except UnicodeDecodeError as problem:
+                return DataError(
+                    f"the value {value!r} is not UTF-8 text: {_bad_byte(value, problem)}",
+                    source=source_name,
+                    location=location,
+                    column=column,
+                    row=index + 1 if rows else None,
+                    hint=UTF8_HINT,
+                )
+    return None
+
+
+def _bad_byte(text: bytes, problem: UnicodeDecodeError) -> str:
+    return f"byte 0x{text[problem.start]:02x} at position {problem.start + 1}"

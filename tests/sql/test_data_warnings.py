@@ -1,0 +1,120 @@
+"""Suspect data is accepted and reported: rows without a key and validity ranges that end
+before they start become `DataWarning`s, with the same counts and first row on every engine,
+issued through Python's `warnings` and printed on stderr by the CLI."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import metricsmith
+import pytest
+from metricsmith.cli import main
+from metricsmith.errors import DataWarning
+
+ENGINES = ("arrow", "duckdb")
+
+DEFINITIONS = """
+source accounts from csv("accounts.csv") { key id }
+source subscriptions from csv("subscriptions.csv") {
+  valid from starts to ends
+  entity account -> accounts
+}
+source events from csv("events.csv") {
+  time at
+  entity account -> accounts
+}
+metric revenue = sum(events.amount)
+metric subscribed = count(subscriptions)
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    files = {
+        "accounts.csv": "id,segment\n1,a\n,b\n3,a\n,a\n",
+        "subscriptions.csv": "account,starts,ends\n1,2024-01-01,2024-03-01\n"
+        "3,2024-03-01,2024-02-01\n3,2024-04-01,\n",
+        "events.csv": "at,account,amount\n2024-01-05,1,5\n2024-02-05,3,6\n",
+        "p.metrics": DEFINITIONS,
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    return tmp_path / "p.metrics"
+
+
+def _query(path: Path, engine: str) -> list[DataWarning]:
+    project = metricsmith.load_project(path)
+    with warnings.catch_warnings(record=True) as recorded:
+        warnings.simplefilter("always")
+        project.query(
+            ["revenue", "subscribed"],
+            by=["accounts.segment"],
+            grain="month",
+            start="2024-01",
+            end="2024-04",
+            engine=engine,
+        )
+    return [w.message for w in recorded if issubclass(w.category, DataWarning)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_rows_without_a_key_and_reversed_validity_are_counted(project, engine):
+    no_key, reversed_ = sorted(_query(project, engine), key=lambda w: w.source)
+    assert (no_key.source, no_key.column, no_key.count, no_key.row) == ("accounts", "id", 2, 2)
+    assert "2 rows have no key (the first is row 2)" in str(no_key)
+    assert (reversed_.source, reversed_.column, reversed_.count, reversed_.row) == (
+        "subscriptions",
+        "ends",
+        1,
+        2,
+    )
+    assert "1 row has `ends` before `starts` (the first is row 2:" in str(reversed_)
+    assert reversed_.hint.startswith("such a row is in force in no period")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_negative_difference_of_two_times_is_counted(tmp_path, engine):
+    (tmp_path / "tickets.csv").write_text(
+        "opened,resolved\n2024-01-02T10:00:00Z,2024-01-02T12:00:00Z\n"
+        "2024-01-03T10:00:00Z,2024-01-03T09:00:00Z\n2024-01-04T10:00:00Z,\n"
+    )
+    (tmp_path / "p.metrics").write_text(
+        'source tickets from csv("tickets.csv") { time opened }\n'
+        "metric hours = avg(hours_between(tickets.opened, tickets.resolved))\n"
+        "metric late = count(tickets where tickets.resolved - tickets.opened > 1 hours)\n"
+        "metric opened = count(tickets)\n"
+    )
+    project = metricsmith.load_project(tmp_path / "p.metrics")
+    with pytest.warns(DataWarning) as recorded:
+        project.query(["hours", "late"], grain=None, engine=engine)
+    (warning,) = [w.message for w in recorded]  # one per pair of columns
+    assert (warning.column, warning.count, warning.row) == ("resolved", 1, 2)
+    assert "1 row has `resolved` before `opened` (the first is row 2:" in str(warning)
+    assert warning.hint.startswith(
+        "`hours_between(opened, resolved)` and `resolved - opened` are negative for such a row"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        project.query(["opened"], grain=None, engine=engine)  # reads no difference
+
+
+def test_clean_data_and_unread_columns_warn_about_nothing(project, tmp_path):
+    (tmp_path / "accounts.csv").write_text("id,segment\n1,a\n3,a\n")
+    (tmp_path / "subscriptions.csv").write_text("account,starts,ends\n1,2024-01-01,\n")
+    assert _query(project, "arrow") == []
+    # A query that reads neither the key nor the validity does not look at them.
+    (tmp_path / "accounts.csv").write_text("id,segment\n,a\n")
+    plain = metricsmith.load_project(project)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        plain.query(["revenue"], grain=None)
+
+
+def test_the_cli_prints_data_warnings_on_stderr(project, capsys):
+    arguments = ["query", str(project), "revenue", "--by", "accounts.segment"]
+    assert main([*arguments, "--from", "2024-01", "--to", "2024-03"]) == 0
+    out, err = capsys.readouterr()
+    assert "data warning in source `accounts`" in err
+    assert "2 rows have no key" in err
+    assert "data warning" not in out
