@@ -194,7 +194,8 @@ def _hashable(values: pa.Array, kind: str | None) -> pa.Array:
 
 def _result_type(original: pa.DataType, kind: str | None) -> pa.DataType | None:
     """The type of a hash kernel's result for values of type `original` (None: as it is)."""
-    if kind not in _SAME_TYPE_KERNELS:
+    # A column of an empty file has no type (null): the kernel's own result type stands.
+    if kind not in _SAME_TYPE_KERNELS or pa.types.is_null(original):
         return None
     if kind == "sum" and pa.types.is_decimal(original):
         return pa.decimal128(38, original.scale)
