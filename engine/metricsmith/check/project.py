@@ -16,7 +16,12 @@ from metricsmith.check.rules.cycles import metric_cycles
 from metricsmith.check.rules.duplicates import duplicate_names
 from metricsmith.check.rules.metric_clauses import check_metric_clauses
 from metricsmith.check.rules.per_entity import unattributable_aggregates
-from metricsmith.check.sources import check_structure, column_types, open_reader
+from metricsmith.check.sources import (
+    check_derived_roles,
+    check_structure,
+    column_types,
+    open_reader,
+)
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import Diagnostic, ProjectError
 from metricsmith.model import decl as d
@@ -110,8 +115,9 @@ def check_project(
         dimensions=dimension_decls,
         scalars=registry.scalar_functions,
         aggregates=registry.aggregate_functions,
+        # Derived keys and identifiers are bound by the binder itself, when first needed.
         entities=entity_catalog(
-            source_decls, lambda source, column: shapes[source].physical[column], graph
+            source_decls, lambda source, column: binder.column_value(source, column), graph
         ),
     )
     metrics.binder = binder
@@ -119,6 +125,7 @@ def check_project(
     derived: dict[str, dict[str, BExpr]] = {}
     for name, columns in derived_decls.items():
         derived[name] = {col: binder.bind_row(formula, name) for col, formula in columns.items()}
+        found += check_derived_roles(source_decls[name], shapes[name].physical, derived[name])
 
     metric_infos = {}
     for name, decl in metric_decls.items():

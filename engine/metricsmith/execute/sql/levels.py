@@ -277,4 +277,4 @@ class LevelCompiler:
 
 
 def kind_of_column(compilation: Compilation, source: str, column: str) -> str | None:
-    return kind_of(compilation.project.sources[source].physical[column])
+    return kind_of(compilation.project.sources[source].value_of(column).type)

@@ -28,6 +28,7 @@ from metricsmith.execute.sql.scalar_functions import truncate_to
 from metricsmith.execute.sql.spine import PERIOD, PERIOD_END, PERIOD_START, LevelSpine
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type
+from metricsmith.plan.binding import columns_of
 from metricsmith.plan.nodes import (
     EventTime,
     FusedAggregate,
@@ -38,6 +39,7 @@ from metricsmith.plan.nodes import (
     StateTime,
 )
 from metricsmith.plan.periods import from_epoch_micros
+from metricsmith.plan.reads import time_values
 
 if TYPE_CHECKING:
     from metricsmith.execute.sql.compiler import Compilation
@@ -242,23 +244,31 @@ class ScanCompiler:
     def join_condition(self, join: Join) -> exp.Expression:
         project = self.compilation.project
         origin = _source_at(project, self.scan.source, join.path[:-1])
-        link = join.path[-1]
-        link_value: exp.Expression = exp.column(
-            link, table=self.aliases[join.path[:-1]], quoted=True
-        )
-        key_type = project.sources[join.source].physical[join.key]
-        if project.sources[origin].physical[link] != key_type and kind_of(key_type):
+        link = project.sources[origin].value_of(join.path[-1])
+        key = project.sources[join.source].value_of(join.key)
+        link_value = self.rows.compile(b.rebase(link, join.path[:-1]))
+        if link.type != key.type and kind_of(key.type):
             # Arrow casts link values to the key's type; so does the SQL.
-            link_value = self.dialect.cast(link_value, kind_of(key_type))
-        key = exp.column(join.key, table=self.aliases[join.path], quoted=True)
-        return exp.EQ(this=link_value, expression=key)
+            link_value = self.dialect.cast(link_value, kind_of(key.type))
+        key_value = self.rows.compile(b.rebase(key, join.path))
+        return exp.EQ(this=link_value, expression=key_value)
+
+    def time_joins(self) -> list[Join]:
+        """The joins a derived time reads through (`column signup_at = accounts.signed_up_at`),
+        in order."""
+        project = self.compilation.project
+        times = time_values(project, self.scan.source, self.scan.time)
+        paths = {c.path[:depth] for c in columns_of(times) for depth in range(1, len(c.path) + 1)}
+        return [join for join in self.scan.joins if join.path in paths]
 
     # ---- time ----
     def time_value(self, column: str) -> exp.Expression:
-        """A time column of the root as an instant (a date is its local midnight)."""
+        """A time column of the root, read or derived, as an instant (a date is its local
+        midnight)."""
         info = self.compilation.project.sources[self.scan.source]
-        value = exp.column(column, table=self.aliases[()], quoted=True)
-        if info.physical.get(column) == Type.DATE:
+        formula = info.value_of(column)
+        value = self.rows.compile(formula)
+        if formula.type == Type.DATE:
             return self.dialect.midnight(value, self.plan.calendar.timezone)
         return value
 
