@@ -103,17 +103,10 @@ class LevelPlanner:
                 elif isinstance(node, b.BOffset) and node.unit == "cohort":
                     self._require_cohort(node, owner)
         periods = _Periods(self, grain, boundary, reaches)
-        if entity is not None and entity.kind == "identifier" and not leaves:
-            raise QueryError(
-                f"`per {entity.name}` finds its {entity.name} values in the rows the formula "
-                "reads, but this one reads no source",
-                hint=f"compare something per {entity.name}, e.g. "
-                f"`count(per {entity.name} where count(events) > 0)`",
-            )
         members = None
         if entity is not None and entity.kind == "key":
             members = self._members(entity, who)
-        return Level(
+        level = Level(
             grain=grain,
             extension=max(reaches.values(), default=0),
             entity=entity,
@@ -122,6 +115,16 @@ class LevelPlanner:
             scans=self._scans(leaves, grain, entity, periods),
             children=self._children(pers, grain, entity, periods),
         )
+        if entity is not None and entity.kind == "identifier":
+            # Identifier values come from the rows read in the cell, here or in sub-periods.
+            if not any(inner.scans for inner in level.walk()):
+                raise QueryError(
+                    f"`per {entity.name}` finds its {entity.name} values in the rows the "
+                    "formula reads, but this one reads no source",
+                    hint=f"compare something per {entity.name}, e.g. "
+                    f"`count(per {entity.name} where count(events) > 0)`",
+                )
+        return level
 
     def _row_labels(self) -> tuple[str, ...]:
         return tuple(label for label, _ in self.shape.row_dimensions)
@@ -145,7 +148,7 @@ class LevelPlanner:
         for target, group in groups.items():
             who = pers[group[0]]
             if target.kind == "period":
-                self._check_sub_periods(target.name, grain, entity, who)
+                self._check_sub_periods(target.name, grain, who)
                 child_grain, child_entity, dimensions = target.name, entity, ()
             else:
                 if entity is not None:
@@ -180,9 +183,7 @@ class LevelPlanner:
             )
         return tuple(children)
 
-    def _check_sub_periods(
-        self, sub: str, grain: str | None, entity: b.Entity | None, who: str
-    ) -> None:
+    def _check_sub_periods(self, sub: str, grain: str | None, who: str) -> None:
         if grain is not None and not is_finer_or_equal(sub, grain):
             raise QueryError(
                 f"{who} iterates `per {sub}` inside each {grain}, but a {sub} is "
@@ -194,12 +195,6 @@ class LevelPlanner:
                 f"{who} iterates `per {sub}` over the query's range, but the range "
                 "has no start or no end",
                 hint="give the query a range or a grain",
-            )
-        if entity is not None and entity.kind == "identifier":
-            raise QueryError(
-                f"{who} iterates `per {sub}` inside `per {entity.name}`, whose "
-                f"{entity.name} values come from the rows read; that is not supported",
-                hint=f"iterate `per {entity.name}` inside `per {sub}` instead",
             )
 
     # ---- grouped passes -----------------------------------------------------------------

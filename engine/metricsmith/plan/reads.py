@@ -37,9 +37,13 @@ def plan_reads(
         for column in columns_of(nodes):
             need(targets[column.path], column.column)
 
+    def need_own(source: str, nodes: list[b.BExpr]) -> None:
+        need(source, *(c.column for c in columns_of(nodes) if not c.path))
+
     for level in top.walk():
         for scan in level.scans:
             times = time_values(project, scan.source, scan.time)
+            need_own(scan.source, times)
             keys = [*scan.dimensions, *scan.filters, *([scan.entity] if scan.entity else [])]
             aggregates = [f.aggregate for f in scan.aggregates]
             follow(scan.source, scan.joins, [*times, *keys, *aggregates])
@@ -47,6 +51,7 @@ def plan_reads(
         if members is not None:
             need_value(members.source, members.key)
             times = time_values(project, members.source, members.as_scan().time)
+            need_own(members.source, times)
             follow(members.source, members.joins, [*times, *members.dimensions, *members.filters])
     by_source: dict[str, list[TimeRange | None]] = {}
     for source, time_range in needs:

@@ -80,6 +80,12 @@ def combine(
     first = representative[present]
     cell = rows[first]
     taken, unit_taken = pa.array(first), pa.array(cell % units)
+    seen = None
+    if child.over_periods and grid.in_set is not None and grid.level.members is None:
+        # Sub-periods below an identifier entity: the parent's entity set is the entities
+        # their rows named in its period (`sum(per user: max(per day: ...))`).
+        seen = np.bincount(groups, weights=grid.in_set[rows], minlength=group_count) > 0
+        seen = seen[present]
     return ScanCells(
         periods=cell_period[cell],
         dimensions=tuple(
@@ -89,6 +95,7 @@ def combine(
             for key in parent_keys
         ),
         aggregates={name: values.take(pa.array(present)) for name, values in results.items()},
+        seen=seen,
     )
 
 

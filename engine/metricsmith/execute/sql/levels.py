@@ -47,6 +47,7 @@ from metricsmith.execute.sql.combine import (
     entity_dimension_column,
     per_select,
     per_values,
+    sees_entities,
     where_column,
 )
 from metricsmith.execute.sql.formulas import (
@@ -61,6 +62,7 @@ from metricsmith.execute.sql.names import (
     COHORT_PERIOD,
     ENTITY,
     IN_SET,
+    SEEN,
     LevelNames,
     dimension_column,
 )
@@ -265,7 +267,8 @@ class LevelCompiler:
         compilation = self.compilation
         aggregates = AggregateCompiler(compilation.dialect, compilation.aggregate_functions)
         self.ctes.append((names.per, per_select(child, names, parent, aggregates)))
-        return Part(names.per, per_values(child, compilation.aggregate_functions))
+        seen = SEEN if sees_entities(child) else None
+        return Part(names.per, per_values(child, compilation.aggregate_functions), seen=seen)
 
     def _entity_kind(self, level: Level) -> str | None:
         """The SQL kind of the keys of a level's members: scans' entity values are cast to
