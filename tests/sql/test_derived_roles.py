@@ -142,3 +142,58 @@ def test_a_derived_key_must_name_one_row(define):
         with pytest.raises(DataError, match="appears more than once") as caught:
             project.query(["accounts_total"], engine=engine, **MONTHS)
         assert (caught.value.source, caught.value.column) == ("accounts", "id")
+
+
+def test_windows_and_states_over_times_read_through_a_link(define):
+    text = (
+        EVENTS_BY_SIGN_UP
+        + """
+source states from csv("events.csv") {
+  entity account_id -> accounts
+  column since = accounts.signed_up_at
+  valid from since to t
+}
+metric recent = count(events) over last 30 days
+metric in_force = count(states)
+metric ever = count(states) over all time
+metric recent_accounts = count(per account where count(events) over last 30 days > 0)
+"""
+    )
+    project = define(text, accounts=ACCOUNTS, events=EVENTS, states=EVENTS)
+    names = ["recent", "in_force", "ever", "recent_accounts"]
+    # States run from the account's sign-up to the event: account 1's two from January 10,
+    # account 2's from February 5, all ended by March 3 (account 1's after midnight March 1).
+    assert [row[1:] for row in rows(on_both(project, names, **MONTHS))] == [
+        (2, 2, 2, 1),
+        (2, 4, 4, 1),
+        (0, 0, 4, 0),
+        (0, 0, 4, 0),
+    ]
+    days = on_both(
+        project, ["recent", "in_force"], grain="day", start="2024-02-04", end="2024-03-04"
+    )
+    assert rows(days)[:2] == [(D(2024, 2, 4), 2, 2), (D(2024, 2, 5), 4, 4)]
+    assert rows(days)[-3:] == [(D(2024, 3, 1), 2, 3), (D(2024, 3, 2), 2, 2), (D(2024, 3, 3), 2, 0)]
+
+
+def test_entities_exist_from_a_time_read_through_a_link(define):
+    text = """
+source regions from csv("regions.csv") { key region_id }
+source accounts from csv("accounts.csv") {
+  key account_id
+  entity region_id -> regions
+  column opened = regions.opened_at
+  time opened
+}
+source events from csv("events.csv") { time t  entity account_id -> accounts }
+metric total = count(per account)
+metric active = count(per account where count(events) > 0)
+"""
+    regions = pa.table(
+        {"region_id": ["r1", "r2"], "opened_at": stamps(utc(2024, 2, 10), utc(2024, 1, 1))}
+    )
+    accounts = pa.table({"account_id": [1, 2, 3], "region_id": ["r1", "r2", "r9"]})
+    project = define(text, regions=regions, accounts=accounts, events=EVENTS)
+    # Account 3's region is unknown: it has no time, so it never exists.
+    table = on_both(project, ["total", "active"], **MONTHS)
+    assert [row[1:] for row in rows(table)] == [(1, 0), (2, 0), (2, 2), (2, 0)]

@@ -115,15 +115,15 @@ class LevelPlanner:
             scans=self._scans(leaves, grain, entity, periods),
             children=self._children(pers, grain, entity, periods),
         )
-        if entity is not None and entity.kind == "identifier":
-            # Identifier values come from the rows read in the cell, here or in sub-periods.
-            if not any(inner.scans for inner in level.walk()):
-                raise QueryError(
-                    f"`per {entity.name}` finds its {entity.name} values in the rows the "
-                    "formula reads, but this one reads no source",
-                    hint=f"compare something per {entity.name}, e.g. "
-                    f"`count(per {entity.name} where count(events) > 0)`",
-                )
+        # Identifier values come from the rows read in the cell, here or in sub-periods.
+        reads = any(inner.scans for inner in level.walk())
+        if entity is not None and entity.kind == "identifier" and not reads:
+            raise QueryError(
+                f"`per {entity.name}` finds its {entity.name} values in the rows the "
+                "formula reads, but this one reads no source",
+                hint=f"compare something per {entity.name}, e.g. "
+                f"`count(per {entity.name} where count(events) > 0)`",
+            )
         return level
 
     def _row_labels(self) -> tuple[str, ...]:

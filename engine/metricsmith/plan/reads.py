@@ -67,19 +67,22 @@ def plan_reads(
     )
 
 
+def time_names(time: EventTime | StateTime | None) -> list[str]:
+    """The columns of a time axis."""
+    match time:
+        case EventTime(column=column):
+            return [column]
+        case StateTime(start=start, end=end):
+            return [start, end]
+    return []
+
+
 def time_values(
     project: CheckedProject, source: str, time: EventTime | StateTime | None
 ) -> list[b.BExpr]:
     """The values of a time axis's columns as row formulas over `source` (a derived time may
     read linked sources, so the links it follows are joined like any formula's)."""
-    match time:
-        case EventTime(column=column):
-            names = [column]
-        case StateTime(start=start, end=end):
-            names = [start, end]
-        case _:
-            names = []
-    return [project.sources[source].value_of(name) for name in names]
+    return [project.sources[source].value_of(name) for name in time_names(time)]
 
 
 def _union(ranges: list[TimeRange | None]) -> TimeRange | None:

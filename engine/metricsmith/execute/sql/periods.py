@@ -56,9 +56,6 @@ def extents_query(plan: Plan, compilation: Compilation) -> exp.Select | None:
                 exp.alias_(dialect.epoch_micros(exp.Min(this=time)), FIRST),
                 exp.alias_(dialect.epoch_micros(exp.Max(this=time)), LAST),
             ).from_(scanner.root())
-            for join in scanner.time_joins():
-                on = scanner.join_condition(join)
-                part = part.join(scanner.joined(join), on=on, join_type="left", copy=False)
             conditions = [*scanner.pushdown(), *([condition] if condition is not None else [])]
             parts.append(part.where(exp.and_(*conditions)) if conditions else part)
     if not parts:
@@ -67,6 +64,7 @@ def extents_query(plan: Plan, compilation: Compilation) -> exp.Select | None:
     query = exp.select(FIRST, LAST).from_(
         exp.Subquery(this=query, alias=exp.to_identifier("parts"))
     )
+    # A time read through links reads the linked sources too (ScanCompiler.root).
     read = {scan.source for scan in _timed_scans(plan)}
     read |= {join.source for scan in _timed_scans(plan) for join in scan.joins}
     for name, body in source_ctes(plan, compilation, read):
