@@ -68,3 +68,16 @@ def test_days_inside_each_account_agree(define):
     table = on_both(project, ["account_peaks"], **MONTHS)
     # March: account 1 buys once a day, account 2 twice on the 3rd; April: account 2 once.
     assert [value for _, value in rows(table)] == [0, 1 + 2, 1]
+
+
+def test_the_days_of_an_account_include_those_before_it_signed_up(define):
+    text = DEFINITIONS.replace(
+        'source accounts from csv("accounts.csv") { key account_id }',
+        'source accounts from csv("accounts.csv") { key account_id  time signed_up_at }',
+    )
+    accounts = ACCOUNTS.append_column("signed_up_at", stamps(utc(2024, 3, 2, 12), utc(2024, 3, 20)))
+    project = define(text, accounts=accounts, buys=BUYS)
+    # Both accounts exist at the end of March; the days iterated are all of March's, the
+    # 1st (account 1's buy, before it signed up) and the 3rd (account 2's two) included.
+    table = on_both(project, ["account_peaks"], **MONTHS)
+    assert [value for _, value in rows(table)] == [0, 1 + 2, 1]
