@@ -81,9 +81,8 @@ def combine(
     cell = rows[first]
     taken, unit_taken = pa.array(first), pa.array(cell % units)
     seen = None
-    if child.over_periods and grid.in_set is not None and grid.level.members is None:
-        # Sub-periods below an identifier entity: the parent's entity set is the entities
-        # their rows named in its period (`sum(per user: max(per day: ...))`).
+    if child.finds_entities:
+        assert grid.in_set is not None, "a level over identifiers has an entity set"
         seen = np.bincount(groups, weights=grid.in_set[rows], minlength=group_count) > 0
         seen = seen[present]
     return ScanCells(

@@ -67,9 +67,7 @@ def per_select(
         value = None if per.body is None else exp.column(body_column(aggregate.name))
         condition = None if per.where is None else exp.column(where_column(aggregate.name))
         outputs.append(exp.alias_(aggregates.compile(per, value, condition), aggregate.name))
-    if sees_entities(child):
-        # Sub-periods below an identifier entity: the parent's entity set is the entities
-        # their rows named in its period (`sum(per user: max(per day: ...))`).
+    if child.finds_entities:
         in_set = exp.Case().when(exp.column(IN_SET, table=results), number(1)).else_(number(0))
         outputs.append(exp.alias_(exp.Max(this=in_set), SEEN))
     conditions = [exp.Not(this=exp.Is(this=period, expression=exp.Null()))]
@@ -78,12 +76,6 @@ def per_select(
         conditions.append(exp.column(IN_SET, table=results))
     query = exp.select(*outputs).from_(results).where(exp.and_(*conditions))
     return query.group_by(period, *keys)
-
-
-def sees_entities(child: PerLevel) -> bool:
-    """Whether a child's groups say which identifier entities its rows named (`SEEN`)."""
-    level = child.level
-    return child.over_periods and level.entity is not None and level.members is None
 
 
 def per_values(

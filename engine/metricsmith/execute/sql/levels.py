@@ -47,7 +47,6 @@ from metricsmith.execute.sql.combine import (
     entity_dimension_column,
     per_select,
     per_values,
-    sees_entities,
     where_column,
 )
 from metricsmith.execute.sql.formulas import (
@@ -270,7 +269,7 @@ class LevelCompiler:
         compilation = self.compilation
         aggregates = AggregateCompiler(compilation.dialect, compilation.aggregate_functions)
         self.ctes.append((names.per, per_select(child, names, parent, aggregates)))
-        seen = SEEN if sees_entities(child) else None
+        seen = SEEN if child.finds_entities else None
         return Part(names.per, per_values(child, compilation.aggregate_functions), seen=seen)
 
     def _entity_kind(self, level: Level) -> str | None:
