@@ -78,3 +78,18 @@ def test_roles_no_engine_could_compute_are_refused_with_a_position(
     assert diagnostic.code == code
     assert (diagnostic.span.line, diagnostic.span.column) == where
     assert message in diagnostic.message
+
+
+@pytest.mark.parametrize(
+    ("name", "meaning"),
+    [("account", "the rows of source `accounts`"), ("week", "the weeks of each period")],
+)
+def test_an_identifier_that_per_could_never_reach_is_refused(tmp_path, name, meaning):
+    # `per account` means the keyed source: the identifier was silently never used.
+    text = f'source events from csv("e.csv") {{\n  entity user as {name}\n}}\n'
+    with pytest.raises(ProjectError) as caught:
+        load(tmp_path, text)
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.code == "shadowed-entity"
+    assert (diagnostic.span.line, diagnostic.span.column) == (3, 18)
+    assert meaning in diagnostic.message

@@ -31,9 +31,9 @@ class EntityCatalog:
     def resolve(self, name: str) -> Entity | None:
         if name in SUB_PERIODS:
             return Entity(name=name, kind="period")
-        for source in (name, f"{name}s", f"{name}es"):
-            if source in self.keys:
-                return Entity(name=name, kind="key", source=source, column=self.keys[source])
+        source = key_source(name, self.keys)
+        if source is not None:
+            return Entity(name=name, kind="key", source=source, column=self.keys[source])
         if name in self.identities:
             return Entity(name=name, kind="identifier")
         return None
@@ -70,3 +70,12 @@ class EntityCatalog:
 
     def _column(self, source: str, path: tuple[str, ...], column: str) -> BExpr:
         return rebase(self.column_value(source, column), path)
+
+
+def key_source(name: str, keys: Mapping[str, object]) -> str | None:
+    """The source with a key that `per <name>` iterates over (`account` or `accounts` for
+    `accounts`), if any: it comes before an identifier of the same name."""
+    for source in (name, f"{name}s", f"{name}es"):
+        if source in keys:
+            return source
+    return None

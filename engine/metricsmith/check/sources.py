@@ -6,10 +6,11 @@ from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 
+from metricsmith.check.entities import SUB_PERIODS, key_source
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import DataError, Diagnostic, MetricsmithError
 from metricsmith.model.bound import BColumn, BExpr, bwalk
-from metricsmith.model.decl import Ident, SourceDecl
+from metricsmith.model.decl import EntityIdentity, Ident, SourceDecl
 from metricsmith.model.types import Type, type_of_arrow
 from metricsmith.plugins.builtin.connectors import InMemoryReader
 from metricsmith.plugins.connector import SourceReader
@@ -123,6 +124,7 @@ def check_structure(
     for identity in decl.identities:
         if identity.column.name not in known:
             found.append(_missing_column(decl, identity.column, list(known)))
+        found += _shadowed(identity, {s: k for s, k in keys.items() if k is not None})
     links: dict[str, str] = {}
     for link in decl.links:
         column, target = link.column, link.target
@@ -153,6 +155,28 @@ def check_structure(
             continue
         links[column.name] = target.name
     return links, found
+
+
+def _shadowed(identity: EntityIdentity, keys: Mapping[str, str]) -> list[Diagnostic]:
+    """An identifier that `per <name>` would never reach: a sub-period or a keyed source has
+    that name, and `per` means them first."""
+    name = identity.entity.name
+    source = key_source(name, keys)
+    if name in SUB_PERIODS:
+        meaning = f"`per {name}` iterates over the {name}s of each period"
+    elif source is not None:
+        meaning = f"`per {name}` iterates over the rows of source `{source}`"
+    else:
+        return []
+    return [
+        Diagnostic(
+            code="shadowed-entity",
+            message=f"{meaning}, so the identifier `{name}` could never be iterated over",
+            span=identity.entity.span,
+            hint=f"give the identifier another name, e.g. `entity {identity.column.name} as "
+            f"{name}_id`",
+        )
+    ]
 
 
 def _not_a_time(
