@@ -26,7 +26,7 @@ from metricsmith.errors import Diagnostic, PluginFailure, QueryError
 from metricsmith.model import bound as b
 from metricsmith.model import expr as e
 from metricsmith.model.decl import DimensionDecl, SourceDecl
-from metricsmith.model.span import Span
+from metricsmith.model.span import NO_SPAN, Span
 from metricsmith.model.types import Type
 from metricsmith.plugins.functions import NOT_CONSTANT, AggregateFunction, ScalarFunction
 from metricsmith.plugins.provenance import calling_plugin, from_a_plugin
@@ -273,7 +273,14 @@ class Binder:
                 source=source, path=path, column=column, type=shape.physical[column], span=span
             )
         derived = self._derived_column(source, column)
-        return rebase(derived, path)
+        return b.rebase(derived, path)
+
+    def column_value(self, source: str, column: str) -> b.BExpr:
+        """A column of `source`'s rows as a row formula: the column, or a derived column's
+        formula (an unknown column, already reported where it is named, is unknown)."""
+        if not self._has_column(source, column):
+            return b.BLiteral(value=None, type=UNKNOWN)
+        return self._column(source, (), column, NO_SPAN)
 
     def _derived_column(self, source: str, column: str) -> b.BExpr:
         key = (source, column)
@@ -639,19 +646,6 @@ class Binder:
         return None, False
 
 
-def rebase(node: b.BExpr, path: tuple[str, ...]) -> b.BExpr:
-    """A row formula bound at the end of `path`, re-rooted at the start of the path."""
-    if not path:
-        return node
-
-    def prefix(sub: b.BExpr) -> b.BExpr:
-        if isinstance(sub, b.BColumn):
-            return attrs.evolve(sub, path=(*path, *sub.path))
-        return sub
-
-    return b.bmap(node, prefix)
-
-
 def _constant_value(node: b.BExpr) -> object:
     """The value of an argument written as a constant (a negative number too)."""
     if isinstance(node, b.BLiteral):
@@ -723,7 +717,7 @@ def binder_for(project: CheckedProject) -> Binder:
         aggregates=registry.aggregate_functions,
         entities=entity_catalog(
             {name: info.decl for name, info in project.sources.items()},
-            lambda source, column: project.sources[source].physical.get(column, UNKNOWN),
+            lambda source, column: project.sources[source].value_of(column),
             graph,
         ),
     )
@@ -731,7 +725,7 @@ def binder_for(project: CheckedProject) -> Binder:
 
 def entity_catalog(
     sources: Mapping[str, SourceDecl],
-    column_type: Callable[[str, str], Type],
+    column_value: Callable[[str, str], b.BExpr],
     graph: LinkGraph,
 ) -> EntityCatalog:
     identities: dict[str, dict[str, str]] = {}
@@ -742,5 +736,5 @@ def entity_catalog(
         keys={name: decl.key.name for name, decl in sources.items() if decl.key},
         identities=identities,
         graph=graph,
-        column_type=column_type,
+        column_value=column_value,
     )

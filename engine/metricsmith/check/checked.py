@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 from attrs import frozen
 
-from metricsmith.model.bound import BExpr
+from metricsmith.model.bound import BColumn, BExpr
 from metricsmith.model.contracts import Contract
 from metricsmith.model.decl import DimensionDecl, MetricDecl, SourceDecl
 from metricsmith.model.types import Type
@@ -60,6 +60,14 @@ class SourceInfo:
     def validity(self) -> tuple[str, str] | None:
         v = self.decl.validity
         return (v.start.name, v.end.name) if v else None
+
+    def value_of(self, column: str) -> BExpr:
+        """A column of the source's rows as a row formula: the column itself, or a derived
+        column's formula. This is how a key, time, validity or link column that is derived
+        (`column opened = opened_at` + `time opened`) is read."""
+        if column in self.physical:
+            return BColumn(source=self.name, path=(), column=column, type=self.physical[column])
+        return self.derived[column]
 
 
 @frozen(kw_only=True)

@@ -12,8 +12,7 @@ from collections.abc import Callable, Mapping
 from attrs import frozen
 
 from metricsmith.check.links import LinkGraph
-from metricsmith.model.bound import BColumn, Entity
-from metricsmith.model.types import Type
+from metricsmith.model.bound import BExpr, Entity, rebase
 
 SUB_PERIODS = ("day", "week", "month", "quarter")
 
@@ -25,14 +24,16 @@ class EntityCatalog:
     #: entity name → {source: identifier column}
     identities: Mapping[str, Mapping[str, str]]
     graph: LinkGraph
-    column_type: Callable[[str, str], Type]
+    #: (source, column) → the column's value for each row of the source: the column itself,
+    #: or a derived column's formula (a key or identifier may be derived)
+    column_value: Callable[[str, str], BExpr]
 
     def resolve(self, name: str) -> Entity | None:
         if name in SUB_PERIODS:
             return Entity(name=name, kind="period")
-        for source in (name, f"{name}s", f"{name}es"):
-            if source in self.keys:
-                return Entity(name=name, kind="key", source=source, column=self.keys[source])
+        source = key_source(name, self.keys)
+        if source is not None:
+            return Entity(name=name, kind="key", source=source, column=self.keys[source])
         if name in self.identities:
             return Entity(name=name, kind="identifier")
         return None
@@ -40,8 +41,8 @@ class EntityCatalog:
     def names(self) -> list[str]:
         return [*self.keys, *self.identities, *SUB_PERIODS]
 
-    def value(self, entity: Entity, root: str) -> BColumn | None:
-        """The column naming, for each row of `root`, the entity the row belongs to; None
+    def value(self, entity: Entity, root: str) -> BExpr | None:
+        """The row formula naming, for each row of `root`, the entity the row belongs to; None
         when rows of `root` cannot be attributed to the entity."""
         if entity.kind == "key":
             assert entity.source is not None and entity.column is not None
@@ -67,7 +68,14 @@ class EntityCatalog:
             here = self.graph.links[here][column]
         return here
 
-    def _column(self, source: str, path: tuple[str, ...], column: str) -> BColumn:
-        return BColumn(
-            source=source, path=path, column=column, type=self.column_type(source, column)
-        )
+    def _column(self, source: str, path: tuple[str, ...], column: str) -> BExpr:
+        return rebase(self.column_value(source, column), path)
+
+
+def key_source(name: str, keys: Mapping[str, object]) -> str | None:
+    """The source with a key that `per <name>` iterates over (`account` or `accounts` for
+    `accounts`), if any: it comes before an identifier of the same name."""
+    for source in (name, f"{name}s", f"{name}es"):
+        if source in keys:
+            return source
+    return None

@@ -19,7 +19,12 @@ from metricsmith.check.rules.duplicates import duplicate_names
 from metricsmith.check.rules.metric_clauses import check_metric_clauses
 from metricsmith.check.rules.nesting import too_deep
 from metricsmith.check.rules.per_entity import unattributable_aggregates
-from metricsmith.check.sources import check_structure, column_types, open_reader
+from metricsmith.check.sources import (
+    check_derived_roles,
+    check_structure,
+    column_types,
+    open_reader,
+)
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import Diagnostic, ProjectError
 from metricsmith.model import decl as d
@@ -133,13 +138,17 @@ def check_project(
         dimensions=dimension_decls,
         scalars=registry.scalar_functions,
         aggregates=registry.aggregate_functions,
-        entities=entity_catalog(source_decls, _column_type(shapes), graph),
+        # Derived keys and identifiers are bound by the binder itself, when first needed.
+        entities=entity_catalog(
+            source_decls, lambda source, column: binder.column_value(source, column), graph
+        ),
     )
     metrics.binder = binder
 
     derived: dict[str, dict[str, BExpr]] = {}
     for name, columns in derived_decls.items():
         derived[name] = {col: binder.bind_row(formula, name) for col, formula in columns.items()}
+        found += check_derived_roles(source_decls[name], shapes[name].physical, derived[name])
 
     key_types = {
         name: shapes[name].physical.get(key, Type.UNKNOWN) if key else None
@@ -212,12 +221,6 @@ def check_project(
 class _Shape:
     name: str
     physical: dict[str, Type]
-
-
-def _column_type(shapes: Mapping[str, _Shape]):
-    """A column's type for the entity catalog; a key naming no column (already reported by
-    `check_structure`) is of unknown type, so `per` over its source raises nothing more."""
-    return lambda source, column: shapes[source].physical.get(column, Type.UNKNOWN)
 
 
 def _stand_ins(unparsed: Sequence[d.UnparsedDecl]) -> dict[str, dict[str, d.Decl]]:

@@ -6,10 +6,12 @@ from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 
+from metricsmith.check.entities import SUB_PERIODS, key_source
 from metricsmith.check.paths import PathPolicy, check_connector_paths
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import DataError, Diagnostic, MetricsmithError, PluginFailure
-from metricsmith.model.decl import Ident, SourceDecl
+from metricsmith.model.bound import BColumn, BExpr, bwalk
+from metricsmith.model.decl import EntityIdentity, Ident, SourceDecl
 from metricsmith.model.types import ARROW_FOR_TYPE, Type, type_of_arrow
 from metricsmith.plugins.builtin.connectors import InMemoryReader
 from metricsmith.plugins.connector import SourceReader, TypedSourceReader
@@ -155,24 +157,15 @@ def check_structure(
         if ident.name not in known and ident.name not in physical:
             found.append(_missing_column(decl, ident, list(known)))
     for ident in (i for i in named[1:] if i is not None):
-        kind = physical.get(ident.name, Type.UNKNOWN)
-        if kind not in (Type.DATE, Type.TIMESTAMP, Type.UNKNOWN, Type.NULL):
-            found.append(
-                Diagnostic(
-                    code="type",
-                    message=f"time column `{decl.name.name}.{ident.name}` is {kind}, "
-                    "not a date or timestamp",
-                    span=ident.span,
-                    hint=f"declare its type: `column {ident.name}: timestamp`",
-                )
-            )
+        found += _not_a_time(decl, ident, physical.get(ident.name, Type.UNKNOWN))
     for identity in decl.identities:
         if identity.column.name not in known:
             found.append(_missing_column(decl, identity.column, list(known)))
+        found += _shadowed(identity, {s: k for s, k in keys.items() if k is not None})
     links: dict[str, str] = {}
     for link in decl.links:
         column, target = link.column, link.target
-        if column.name not in physical:
+        if column.name not in known:
             found.append(_missing_column(decl, column, list(known)))
             continue
         if target.name not in keys:
@@ -199,3 +192,82 @@ def check_structure(
             continue
         links[column.name] = target.name
     return links, found
+
+
+def _shadowed(identity: EntityIdentity, keys: Mapping[str, str]) -> list[Diagnostic]:
+    """An identifier that `per <name>` would never reach: a sub-period or a keyed source has
+    that name, and `per` means them first."""
+    name = identity.entity.name
+    source = key_source(name, keys)
+    if name in SUB_PERIODS:
+        meaning = f"`per {name}` iterates over the {name}s of each period"
+    elif source is not None:
+        meaning = f"`per {name}` iterates over the rows of source `{source}`"
+    else:
+        return []
+    return [
+        Diagnostic(
+            code="shadowed-entity",
+            message=f"{meaning}, so the identifier `{name}` could never be iterated over",
+            span=identity.entity.span,
+            hint=f"give the identifier another name, e.g. `entity {identity.column.name} as "
+            f"{name}_id`",
+        )
+    ]
+
+
+def _not_a_time(
+    decl: SourceDecl, ident: Ident, kind: Type, *, derived: bool = False
+) -> list[Diagnostic]:
+    if kind in (Type.DATE, Type.TIMESTAMP, Type.UNKNOWN, Type.NULL):
+        return []
+    if derived:
+        hint = f"derive `{ident.name}` as a date or timestamp, e.g. with `date(...)`"
+    else:
+        hint = f"declare its type: `column {ident.name}: timestamp`"
+    return [
+        Diagnostic(
+            code="type",
+            message=f"time column `{decl.name.name}.{ident.name}` is {kind}, "
+            "not a date or timestamp",
+            span=ident.span,
+            hint=hint,
+        )
+    ]
+
+
+def check_derived_roles(
+    decl: SourceDecl, physical: Mapping[str, Type], derived: Mapping[str, BExpr]
+) -> list[Diagnostic]:
+    """Derived columns given a role: a time or validity must be a date or timestamp (it may
+    read linked sources: an event placed by its account's sign-up); a key or link column must
+    be computed from the source's own columns, because it is what links are followed by."""
+    found = []
+
+    def formula(ident: Ident | None) -> BExpr | None:
+        if ident is None or ident.name in physical:
+            return None
+        return derived.get(ident.name)
+
+    times = [decl.time, *((decl.validity.start, decl.validity.end) if decl.validity else ())]
+    for ident in times:
+        value = formula(ident)
+        if value is not None:
+            found += _not_a_time(decl, ident, value.type, derived=True)
+    roles = [("key", decl.key), *(("link", link.column) for link in decl.links)]
+    for role, ident in roles:
+        value = formula(ident)
+        linked = [c for c in bwalk(value) if isinstance(c, BColumn) and c.path] if value else []
+        if linked:
+            found.append(
+                Diagnostic(
+                    code="derived-role",
+                    message=f"{role} column `{decl.name.name}.{ident.name}` is derived from "
+                    f"`{linked[0].source}.{linked[0].column}`, a column of another source",
+                    span=ident.span,
+                    hint=f"a key or link column is computed from the columns of "
+                    f"`{decl.name.name}` itself; link to `{linked[0].source}` and read the "
+                    "column through it instead",
+                )
+            )
+    return found

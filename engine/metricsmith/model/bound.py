@@ -11,7 +11,7 @@ from __future__ import annotations
 import typing
 from typing import Union
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 from metricsmith.model.span import NO_SPAN, Span
 from metricsmith.model.types import Type
 
@@ -229,3 +229,16 @@ def bmap(node: BExpr, fn) -> BExpr:
 
 
 _NODE_TYPES = typing.get_args(BExpr)
+
+
+def rebase(node: BExpr, path: tuple[str, ...]) -> BExpr:
+    """A row formula bound at the end of `path`, re-rooted at the start of the path."""
+    if not path:
+        return node
+
+    def prefix(sub: BExpr) -> BExpr:
+        if isinstance(sub, BColumn):
+            return evolve(sub, path=(*path, *sub.path))
+        return sub
+
+    return bmap(node, prefix)

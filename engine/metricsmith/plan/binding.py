@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from metricsmith.check.bind import bind_row, rebase, source_text
+from metricsmith.check.bind import bind_row, source_text
 from metricsmith.check.checked import CheckedProject
 from metricsmith.check.links import LinkGraph
 from metricsmith.errors import QueryError
@@ -49,7 +49,7 @@ class RowBinding:
                 f"from `{self.root}`"
             )
             raise self._cannot(what, detail)
-        return rebase(self._bind(named.decl.expr, named.source, what), path)
+        return b.rebase(self._bind(named.decl.expr, named.source, what), path)
 
     def filter(self, formula: Expr) -> b.BExpr:
         text = source_text(formula.span) or "the filter"

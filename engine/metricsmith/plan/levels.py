@@ -20,7 +20,6 @@ from metricsmith.check.links import LinkGraph
 from metricsmith.errors import QueryError
 from metricsmith.model import bound as b
 from metricsmith.model.expr import Expr
-from metricsmith.model.types import Type
 from metricsmith.plan.binding import RowBinding, joins_for
 from metricsmith.plan.nodes import (
     EntityMembers,
@@ -36,6 +35,7 @@ from metricsmith.plan.nodes import (
 )
 from metricsmith.plan.offsets import node_text, reach
 from metricsmith.plan.periods import extended_start, is_finer_or_equal, window_start
+from metricsmith.plan.reads import time_values
 from metricsmith.plugins.connector import TimeRange
 
 #: A formula and what it belongs to as messages name it: "metric `mrr`", "dimension `band`".
@@ -69,7 +69,7 @@ class LevelPlanner:
         sources = shape.project.sources
         self.catalog = entity_catalog(
             {name: info.decl for name, info in sources.items()},
-            lambda source, column: sources[source].physical.get(column, Type.UNKNOWN),
+            lambda source, column: sources[source].value_of(column),
             LinkGraph({name: info.links for name, info in sources.items()}),
         )
         self._aggregate_names = (f"a{i}" for i in itertools.count())
@@ -103,17 +103,10 @@ class LevelPlanner:
                 elif isinstance(node, b.BOffset) and node.unit == "cohort":
                     self._require_cohort(node, owner)
         periods = _Periods(self, grain, boundary, reaches)
-        if entity is not None and entity.kind == "identifier" and not leaves:
-            raise QueryError(
-                f"`per {entity.name}` finds its {entity.name} values in the rows the formula "
-                "reads, but this one reads no source",
-                hint=f"compare something per {entity.name}, e.g. "
-                f"`count(per {entity.name} where count(events) > 0)`",
-            )
         members = None
         if entity is not None and entity.kind == "key":
             members = self._members(entity, who)
-        return Level(
+        level = Level(
             grain=grain,
             extension=max(reaches.values(), default=0),
             entity=entity,
@@ -122,6 +115,16 @@ class LevelPlanner:
             scans=self._scans(leaves, grain, entity, periods),
             children=self._children(pers, grain, entity, periods),
         )
+        # Identifier values come from the rows read in the cell, here or in sub-periods.
+        reads = any(inner.scans for inner in level.walk())
+        if entity is not None and entity.kind == "identifier" and not reads:
+            raise QueryError(
+                f"`per {entity.name}` finds its {entity.name} values in the rows the "
+                "formula reads, but this one reads no source",
+                hint=f"compare something per {entity.name}, e.g. "
+                f"`count(per {entity.name} where count(events) > 0)`",
+            )
+        return level
 
     def _row_labels(self) -> tuple[str, ...]:
         return tuple(label for label, _ in self.shape.row_dimensions)
@@ -145,7 +148,7 @@ class LevelPlanner:
         for target, group in groups.items():
             who = pers[group[0]]
             if target.kind == "period":
-                self._check_sub_periods(target.name, grain, entity, who)
+                self._check_sub_periods(target.name, grain, who)
                 child_grain, child_entity, dimensions = target.name, entity, ()
             else:
                 if entity is not None:
@@ -180,9 +183,7 @@ class LevelPlanner:
             )
         return tuple(children)
 
-    def _check_sub_periods(
-        self, sub: str, grain: str | None, entity: b.Entity | None, who: str
-    ) -> None:
+    def _check_sub_periods(self, sub: str, grain: str | None, who: str) -> None:
         if grain is not None and not is_finer_or_equal(sub, grain):
             raise QueryError(
                 f"{who} iterates `per {sub}` inside each {grain}, but a {sub} is "
@@ -194,12 +195,6 @@ class LevelPlanner:
                 f"{who} iterates `per {sub}` over the query's range, but the range "
                 "has no start or no end",
                 hint="give the query a range or a grain",
-            )
-        if entity is not None and entity.kind == "identifier":
-            raise QueryError(
-                f"{who} iterates `per {sub}` inside `per {entity.name}`, whose "
-                f"{entity.name} values come from the rows read; that is not supported",
-                hint=f"iterate `per {entity.name}` inside `per {sub}` instead",
             )
 
     # ---- grouped passes -----------------------------------------------------------------
@@ -235,6 +230,7 @@ class LevelPlanner:
             )
             time = self._time_axis(root, who, grain, window)
             keys = [*dimensions, *filters, *([entity_column] if entity_column else [])]
+            keys += time_values(self.project, root, time)
             scans.append(
                 SourceScan(
                     source=root,
@@ -250,7 +246,7 @@ class LevelPlanner:
                 )
             )
             start = periods.start(periods.back(group))
-            self.time_needs.append((root, self._scan_range(time, window, start)))
+            self.time_needs.append((root, self._scan_range(root, time, window, start)))
         return tuple(scans)
 
     def _bind_dimensions(self, binding: RowBinding) -> tuple[b.BExpr, ...]:
@@ -301,13 +297,17 @@ class LevelPlanner:
 
     def _scan_range(
         self,
+        root: str,
         time: EventTime | StateTime | None,
         window: WindowSpec | None,
         start: dt.datetime | None,
     ) -> TimeRange | None:
+        """The rows of `root` a pass needs, as a range of a column the reader can filter
+        (a physical one: a derived time is computed after reading)."""
         end = _utc(self.query.end)
         match time:
             case EventTime(column=column):
+                readable = _physical(self.project, root, column)
                 low = start
                 if start is not None and window is not None:
                     calendar = self.calendar
@@ -319,10 +319,13 @@ class LevelPlanner:
                         calendar.timezone,
                         calendar.week_start_index,
                     )
-                return TimeRange(column, _utc(low), end) if low or end else None
+                if readable is None or not (low or end):
+                    return None
+                return TimeRange(readable, _utc(low), end)
             case StateTime(start=valid_from) if end is not None:
                 # Rows in force at some period end e <= end started before e.
-                return TimeRange(valid_from, None, end)
+                readable = _physical(self.project, root, valid_from)
+                return None if readable is None else TimeRange(readable, None, end)
         return None
 
     # ---- the entities of a key source ---------------------------------------------------
@@ -339,14 +342,16 @@ class LevelPlanner:
         filters = tuple(binding.filter(formula) for formula in self.query.filters)
         time = self.project.sources[source].time
         end = _utc(self.query.end)
-        self.time_needs.append((source, TimeRange(time, None, end) if time and end else None))
+        column = _physical(self.project, source, time) if time else None
+        self.time_needs.append((source, TimeRange(column, None, end) if column and end else None))
+        times = time_values(self.project, source, EventTime(time) if time else None)
         return EntityMembers(
             source=source,
             key=entity.column,
             time=time,
             dimensions=dimensions,
             filters=filters,
-            joins=joins_for(self.project, source, [*dimensions, *filters]),
+            joins=joins_for(self.project, source, [*dimensions, *filters, *times]),
         )
 
 
@@ -386,6 +391,15 @@ def _level_nodes(node: b.BExpr) -> Iterator[b.BExpr]:
         return
     for child in b.bchildren(node):
         yield from _level_nodes(child)
+
+
+def _physical(project: CheckedProject, source: str, column: str) -> str | None:
+    """The column a reader can filter for `column`: itself, the column a derived one merely
+    renames (`column opened = opened_at`), else None."""
+    value = project.sources[source].value_of(column)
+    if isinstance(value, b.BColumn) and not value.path:
+        return value.column
+    return None
 
 
 def _utc(instant: dt.datetime | None) -> dt.datetime | None:

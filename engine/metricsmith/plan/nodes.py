@@ -46,7 +46,11 @@ class Query:
 
 @frozen
 class EventTime:
-    """Each row happens at an instant: it belongs to the period containing `column`."""
+    """Each row happens at an instant: it belongs to the period containing `column`.
+
+    Here and wherever the plan names a source's key, time, validity or link column, the
+    column may be derived: engines read its value as `SourceInfo.value_of(column)`, and the
+    scan's joins include the links a derived time reads through."""
 
     column: str
 
@@ -175,6 +179,14 @@ class PerLevel:
     def over_periods(self) -> bool:
         """Whether the child iterates over sub-periods (`per day`) rather than entities."""
         return self.aggregates[0].per.entity.kind == "period"
+
+    @property
+    def finds_entities(self) -> bool:
+        """Whether the child's cells say which entities its parent iterates: sub-periods
+        below an identifier entity, whose values are those the rows read in the parent's
+        period name, the days' rows included (`avg(per user: max(per day: ...))`)."""
+        entity = self.level.entity
+        return self.over_periods and entity is not None and entity.kind == "identifier"
 
 
 @frozen(kw_only=True)

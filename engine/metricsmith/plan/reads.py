@@ -23,24 +23,36 @@ def plan_reads(
     def need(source: str, *names: str) -> None:
         columns.setdefault(source, {}).update(dict.fromkeys(names))
 
+    def need_value(source: str, column: str) -> None:
+        # A derived key or link column reads the source's own columns (the checker says so).
+        value = project.sources[source].value_of(column)
+        need(source, *(c.column for c in columns_of([value])))
+
     def follow(root: str, joins: tuple[Join, ...], nodes: list[b.BExpr]) -> None:
         targets = {(): root, **{j.path: j.source for j in joins}}
         for join in joins:
             join_targets.add(join.source)
-            need(targets[join.path[:-1]], join.path[-1])
-            need(join.source, join.key)
+            need_value(targets[join.path[:-1]], join.path[-1])
+            need_value(join.source, join.key)
         for column in columns_of(nodes):
             need(targets[column.path], column.column)
 
+    def need_own(source: str, nodes: list[b.BExpr]) -> None:
+        need(source, *(c.column for c in columns_of(nodes) if not c.path))
+
     for level in top.walk():
         for scan in level.scans:
-            need(scan.source, *time_columns(scan.time))
+            times = time_values(project, scan.source, scan.time)
+            need_own(scan.source, times)
             keys = [*scan.dimensions, *scan.filters, *([scan.entity] if scan.entity else [])]
-            follow(scan.source, scan.joins, [*keys, *(f.aggregate for f in scan.aggregates)])
+            aggregates = [f.aggregate for f in scan.aggregates]
+            follow(scan.source, scan.joins, [*times, *keys, *aggregates])
         members = level.members
         if members is not None:
-            need(members.source, members.key, *([members.time] if members.time else []))
-            follow(members.source, members.joins, [*members.dimensions, *members.filters])
+            need_value(members.source, members.key)
+            times = time_values(project, members.source, members.as_scan().time)
+            need_own(members.source, times)
+            follow(members.source, members.joins, [*times, *members.dimensions, *members.filters])
     by_source: dict[str, list[TimeRange | None]] = {}
     for source, time_range in needs:
         by_source.setdefault(source, []).append(time_range)
@@ -55,13 +67,22 @@ def plan_reads(
     )
 
 
-def time_columns(time: EventTime | StateTime | None) -> tuple[str, ...]:
+def time_names(time: EventTime | StateTime | None) -> list[str]:
+    """The columns of a time axis."""
     match time:
         case EventTime(column=column):
-            return (column,)
+            return [column]
         case StateTime(start=start, end=end):
-            return (start, end)
-    return ()
+            return [start, end]
+    return []
+
+
+def time_values(
+    project: CheckedProject, source: str, time: EventTime | StateTime | None
+) -> list[b.BExpr]:
+    """The values of a time axis's columns as row formulas over `source` (a derived time may
+    read linked sources, so the links it follows are joined like any formula's)."""
+    return [project.sources[source].value_of(name) for name in time_names(time)]
 
 
 def _union(ranges: list[TimeRange | None]) -> TimeRange | None:

@@ -24,7 +24,7 @@ from metricsmith.execute.arrow.values import int64_numpy
 class Grid:
     """`units` holds one array per key (one value per combination); `columns` one value per
     cell; `present` marks the cells the passes listed in `build_grid(presence=...)` had rows
-    for."""
+    for, and those a pass says it saw (`ScanCells.seen`)."""
 
     units: tuple[pa.Array, ...]
     unit_count: int
@@ -50,6 +50,8 @@ def build_grid(
         cell = cells.periods * width + combination
         if number < presence:
             present[cell] = True
+        elif cells.seen is not None:
+            present[cell[cells.seen]] = True
         position = np.full(size, -1, dtype=np.int64)
         position[cell] = np.arange(len(cell))
         indices = pa.array(position, mask=position < 0)

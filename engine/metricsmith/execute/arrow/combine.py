@@ -80,6 +80,11 @@ def combine(
     first = representative[present]
     cell = rows[first]
     taken, unit_taken = pa.array(first), pa.array(cell % units)
+    seen = None
+    if child.finds_entities:
+        assert grid.in_set is not None, "a level over identifiers has an entity set"
+        seen = np.bincount(groups, weights=grid.in_set[rows], minlength=group_count) > 0
+        seen = seen[present]
     return ScanCells(
         periods=cell_period[cell],
         dimensions=tuple(
@@ -89,6 +94,7 @@ def combine(
             for key in parent_keys
         ),
         aggregates={name: values.take(pa.array(present)) for name, values in results.items()},
+        seen=seen,
     )
 
 

@@ -4,7 +4,8 @@ source and window at each level), then evaluate the metrics over the query's cel
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
+from functools import partial
 
 import numpy as np
 import pyarrow as pa
@@ -16,6 +17,7 @@ from metricsmith.errors import ArithmeticOverflow
 from metricsmith.execute.arrow.frame import Sources
 from metricsmith.execute.arrow.levels import LevelGrid, LevelRunner, cohort_periods
 from metricsmith.execute.arrow.operators import is_overflow, language_decimal
+from metricsmith.execute.arrow.placement import TimeColumns
 from metricsmith.execute.arrow.reading import read_source
 from metricsmith.execute.arrow.timeline import Timeline, build_timeline, extend, extent
 from metricsmith.execute.arrow.values import arrow_type, as_array
@@ -55,12 +57,12 @@ def execute_plan(
                 stats.reads.append(read)
                 stats.rows_read[read.source] = tables[read.source].num_rows
         sources = Sources(project, tables, registry.scalar_functions, calendar.timezone)
-        output = _timeline(plan, tables)
-        timeline = extend(output, plan.top.extension, calendar)
         cohort = None if plan.cohort_dimension is None else plan.dimensions[plan.cohort_dimension]
         runner = LevelRunner(
             sources, calendar, registry.scalar_functions, registry.aggregate_functions, cohort
         )
+        output = _timeline(plan, runner.times)
+        timeline = extend(output, plan.top.extension, calendar)
         with _overflow_named(plan, plan.metrics):  # an aggregate's, for all its metrics
             grid = runner.run(plan.top, timeline)
         cells = runner.cells(grid)
@@ -98,18 +100,17 @@ def _typed(result: pa.Array, type_: Type, timezone: str) -> pa.Array:
     return result if target is None or result.type == target else result.cast(target)
 
 
-def _timeline(plan: Plan, tables: Mapping[str, pa.Table]) -> Timeline:
+def _timeline(plan: Plan, times: TimeColumns) -> Timeline:
     """The periods of the range; without a range, of the data every level reads."""
     extents = []
     if plan.start is None or plan.end is None:
         as_of = epoch_micros(plan.as_of)
-        timezone = plan.calendar.timezone
         for level in plan.top.walk():
             scans = list(level.scans)
             if level.members is not None:
                 scans.append(level.members.as_scan())
             for scan in scans:
-                found = extent(scan.time, tables[scan.source], scan.source, timezone, as_of)
+                found = extent(scan.time, partial(times, scan.source), as_of)
                 if found is not None:
                     extents.append(found)
     return build_timeline(plan, extents)

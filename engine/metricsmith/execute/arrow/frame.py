@@ -53,17 +53,21 @@ class Sources:
     def linked(self, source: str) -> RowFrame:
         """The frame link lookups land in: every row of `source` plus one all-null row."""
         if source not in self._linked:
+            key = self.project.sources[source].key
+            assert key is not None, "the checker only accepts links to sources with a key"
+            require_unique_key(source, self.frame(source).named(key), key)
             table = self.tables[source]
-            require_unique_key(source, table, self.project.sources[source].key)
             empty = pa.table({f.name: pa.nulls(1, f.type) for f in table.schema})
             self._linked[source] = RowFrame(source, pa.concat_tables([table, empty]), self)
         return self._linked[source]
 
-    def row_indices(self, source: str, link: str, values: pa.ChunkedArray | pa.Array) -> pa.Array:
+    def row_indices(self, source: str, link: str, values: pa.Array) -> pa.Array:
         """For each link value, the row of the linked source holding that key (the null row
         when there is none)."""
         target = self.project.sources[source].links[link]
-        keys = self.tables[target][self.project.sources[target].key].combine_chunks()
+        key = self.project.sources[target].key
+        assert key is not None, "the checker only accepts links to sources with a key"
+        keys = self.frame(target).named(key)
         found = positions_of(values, keys, source, link)
         return pc.fill_null(found, len(keys)) if found.null_count else found
 
@@ -97,14 +101,14 @@ def positions_of(
     return found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
 
 
-def require_unique_key(source: str, table: pa.Table, key: str) -> None:
-    """A key that repeats would silently pick one of its rows; name the first repeat."""
-    column = table[key]
+def require_unique_key(source: str, column: pa.Array, key: str) -> None:
+    """A key (the values of `column`, named `key`) that repeats would silently pick one of its
+    rows; name the first repeat."""
     if column.null_count == len(column):  # no key at all (an empty file has a null-typed key)
         return
     if pc.count_distinct(column).as_py() == len(column) - column.null_count:
         return
-    codes = int64_numpy(pc.dictionary_encode(column.combine_chunks()).indices, null_as=-1)
+    codes = int64_numpy(pc.dictionary_encode(column).indices, null_as=-1)
     order = np.argsort(codes, kind="stable")
     ordered = codes[order]
     repeated = (ordered[1:] == ordered[:-1]) & (ordered[1:] >= 0)
@@ -149,6 +153,12 @@ class RowFrame(Evaluator):
             return self.table[node.column]
         return super().leaf(node)
 
+    def named(self, column: str) -> pa.Array:
+        """The values of a column named as a key, time or link column: read, or derived (its
+        formula evaluated here, once per frame)."""
+        value = self.evaluate(self.sources.project.sources[self.source].value_of(column))
+        return as_array(value, self.num_rows)
+
     def _compute(self, node: b.BExpr) -> Datum:
         link = _shared_link(node)
         if link is None:
@@ -160,7 +170,7 @@ class RowFrame(Evaluator):
     def _follow(self, link: str) -> _Link:
         if link not in self._links:
             target = self.sources.project.sources[self.source].links[link]
-            rows = self.sources.row_indices(self.source, link, self.table[link])
+            rows = self.sources.row_indices(self.source, link, self.named(link))
             self._links[link] = _Link(self.sources.linked(target), rows, rows.to_numpy())
         return self._links[link]
 

@@ -43,11 +43,14 @@ _DENSE_GROUPS = 1 << 22
 
 @frozen
 class ScanCells:
-    """Groups with rows: each one's period, key values (one array per key) and aggregates."""
+    """Groups with rows: each one's period, key values (one array per key) and aggregates.
+    `seen` (combined sub-periods below identifier entities) marks the groups whose entity
+    the sub-periods' rows named: they put the entity in the parent cell's entity set."""
 
     periods: np.ndarray
     dimensions: tuple[pa.Array, ...]
     aggregates: dict[str, pa.Array]
+    seen: np.ndarray | None = None
 
 
 @frozen

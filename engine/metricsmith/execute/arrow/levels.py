@@ -87,7 +87,7 @@ class LevelRunner:
         self.scalars = scalars
         self.aggregates = aggregates
         self.cohort_label = cohort_label
-        self.times = TimeColumns(sources.tables, calendar.timezone)
+        self.times = TimeColumns(sources, calendar.timezone)
         self._member_rows: dict[tuple[str, b.BExpr, str], np.ndarray] = {}
 
     def run(self, level: Level, timeline: Timeline) -> LevelGrid:

@@ -49,9 +49,9 @@ def load_members(
     spec: EntityMembers, sources: Sources, times: TimeColumns, timeline: Timeline
 ) -> Members:
     frame = sources.frame(spec.source)
-    table = frame.table
-    require_unique_key(spec.source, table, spec.key)
-    count = table.num_rows
+    keys = frame.named(spec.key)
+    require_unique_key(spec.source, keys, spec.key)
+    count = frame.num_rows
     exists_from = np.zeros(count, dtype=np.int64)
     if spec.time is not None:
         instants, valid = times(spec.source, spec.time)
@@ -62,7 +62,7 @@ def load_members(
     return Members(
         source=spec.source,
         key=spec.key,
-        keys=table[spec.key].combine_chunks(),
+        keys=keys,
         dimensions=tuple(as_array(frame.evaluate(d), count) for d in spec.dimensions),
         exists_from=exists_from,
     )

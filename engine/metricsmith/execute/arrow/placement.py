@@ -17,6 +17,7 @@ import pyarrow as pa
 from attrs import frozen
 
 from metricsmith.check.checked import Calendar
+from metricsmith.execute.arrow.frame import Sources
 from metricsmith.execute.arrow.timeline import Timeline, grain_boundaries_before, instants
 from metricsmith.plan.nodes import EventTime, SourceScan, StateTime, WindowSpec
 from metricsmith.plan.periods import window_starts_at
@@ -167,15 +168,17 @@ def spread(ranges: Ranges) -> Placement:
 
 
 class TimeColumns:
-    """The instants of the time columns of the tables read (each converted once per query)."""
+    """The instants of the time columns of the sources read, read or derived (each converted
+    once per query)."""
 
-    def __init__(self, tables: dict[str, pa.Table], timezone: str):
-        self.tables = tables
+    def __init__(self, sources: Sources, timezone: str):
+        self.sources = sources
         self.timezone = timezone
         self._instants: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
 
     def __call__(self, source: str, column: str) -> tuple[np.ndarray, np.ndarray]:
         key = (source, column)
         if key not in self._instants:
-            self._instants[key] = instants(self.tables[source], column, source, self.timezone)
+            values = pa.table({column: self.sources.frame(source).named(column)})
+            self._instants[key] = instants(values, column, source, self.timezone)
         return self._instants[key]

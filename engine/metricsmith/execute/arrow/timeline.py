@@ -12,6 +12,7 @@ The query's own timeline spans its range (or the data); offsets prepend the peri
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -84,21 +85,20 @@ def date_instants(values: pa.Array | pa.ChunkedArray, timezone: str) -> pa.Array
 
 def extent(
     scan_time: EventTime | StateTime | None,
-    table: pa.Table,
-    source: str,
-    timezone: str,
+    times_of: Callable[[str], tuple[np.ndarray, np.ndarray]],
     as_of: int,
 ) -> tuple[int, int] | None:
-    """The first and last instant of a source's rows on a time axis (None when it has none). A
-    state row counts from its start; its end counts too unless it lies after `as_of` (an
-    open-ended far-future end would otherwise stretch the periods to it)."""
+    """The first and last instant of a source's rows on a time axis (None when it has none),
+    given the instants of each of its time columns (`times_of`, see `instants`). A state row
+    counts from its start; its end counts too unless it lies after `as_of` (an open-ended
+    far-future end would otherwise stretch the periods to it)."""
     match scan_time:
         case EventTime(column=column):
-            times, valid = instants(table, column, source, timezone)
+            times, valid = times_of(column)
             times = times[valid]
         case StateTime(start=start, end=end):
-            starts, valid_starts = instants(table, start, source, timezone)
-            ends, valid_ends = instants(table, end, source, timezone)
+            starts, valid_starts = times_of(start)
+            ends, valid_ends = times_of(end)
             ends = ends[valid_ends & (ends <= as_of)]
             times = np.concatenate([starts[valid_starts], ends])
         case _:

@@ -36,7 +36,8 @@ from metricsmith.plan.nodes import Level
 @frozen
 class Part:
     """A grouped CTE joined to the cells: `table`, and its value columns with each one's
-    value over nothing (None: null). `present` parts mark the cells whose entity they saw;
+    value over nothing (None: null). `present` parts mark the cells whose entity they saw,
+    and parts with a `seen` column the cells where it says so (sub-periods, combine.py);
     the `running` columns hold changes, whose running totals along the periods are the
     values (ranges.py). `openings` (levels over members) is the CTE of what each member's
     running columns add in the level's first period besides the part's own changes: the
@@ -45,6 +46,7 @@ class Part:
     table: str
     values: tuple[tuple[str, object], ...]
     present: bool = False
+    seen: str | None = None
     running: tuple[str, ...] = ()
     openings: str | None = None
 
@@ -102,6 +104,11 @@ def cells(
             exp.Not(this=exp.Is(this=exp.column(PERIOD, table=p.table), expression=exp.Null()))
             for p in parts
             if p.present
+        ]
+        seen += [
+            exp.EQ(this=exp.column(p.seen, table=p.table), expression=number(1))
+            for p in parts
+            if p.seen is not None
         ]
         outputs.append(exp.alias_(exp.or_(*seen) if seen else exp.false(), IN_SET))
     if cohort is not None:

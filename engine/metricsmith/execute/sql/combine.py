@@ -18,7 +18,8 @@ from sqlglot import exp
 
 from metricsmith.errors import InternalError
 from metricsmith.execute.sql.aggregates import AggregateCompiler
-from metricsmith.execute.sql.names import ENTITY, IN_SET, LevelNames, dimension_column
+from metricsmith.execute.sql.dialects import number
+from metricsmith.execute.sql.names import ENTITY, IN_SET, SEEN, LevelNames, dimension_column
 from metricsmith.execute.sql.spine import PARENT_PERIOD, PERIOD
 from metricsmith.plan.nodes import Level, PerLevel
 from metricsmith.plugins.functions import AggregateFunction
@@ -66,6 +67,9 @@ def per_select(
         value = None if per.body is None else exp.column(body_column(aggregate.name))
         condition = None if per.where is None else exp.column(where_column(aggregate.name))
         outputs.append(exp.alias_(aggregates.compile(per, value, condition), aggregate.name))
+    if child.finds_entities:
+        in_set = exp.Case().when(exp.column(IN_SET, table=results), number(1)).else_(number(0))
+        outputs.append(exp.alias_(exp.Max(this=in_set), SEEN))
     conditions = [exp.Not(this=exp.Is(this=period, expression=exp.Null()))]
     # Below an entity, sub-periods keep the parent's entity: its set was applied there.
     if child.level.entity is not None and not child.over_periods:

@@ -61,6 +61,7 @@ from metricsmith.execute.sql.names import (
     COHORT_PERIOD,
     ENTITY,
     IN_SET,
+    SEEN,
     LevelNames,
     dimension_column,
 )
@@ -103,11 +104,14 @@ class LevelCompiler:
         names: LevelNames,
         formulas: Sequence[Formula],
         cohort_period: bool = False,
+        in_set_only: bool = True,
     ) -> None:
         """Adds the level's CTEs, ending with `names.results`: the period (with its label at
         the top, the parent period below it), the keys, the entity set and cohort period
         where the level has them, and a column per formula. `cohort_period` asks for the
-        cohort period even when no formula reads a cohort's start (ages do)."""
+        cohort period even when no formula reads a cohort's start (ages do). `in_set_only`:
+        whether only the cells of entities in their set are read (not so for the days
+        inside each account: a day before the account exists is one of its month's)."""
         compilation = self.compilation
         plan = self.plan
         dialect = compilation.dialect
@@ -149,7 +153,7 @@ class LevelCompiler:
         pruning = None
         if level.members is not None:
             # A cohort's start can lie before a member exists: keep every cell to read it.
-            if cohort is None:
+            if cohort is None and in_set_only:
                 first = None
                 if any(part.running for part in parts):
                     first = names.first_changes
@@ -261,11 +265,12 @@ class LevelCompiler:
                 formulas.append(Formula(where_column(aggregate.name), per.where, per.where.type))
         for index, (_, formula) in enumerate(child.entity_dimensions):
             formulas.append(Formula(entity_dimension_column(index), formula, formula.type))
-        self.level(level, child_spine, names, formulas)
+        self.level(level, child_spine, names, formulas, in_set_only=not child.over_periods)
         compilation = self.compilation
         aggregates = AggregateCompiler(compilation.dialect, compilation.aggregate_functions)
         self.ctes.append((names.per, per_select(child, names, parent, aggregates)))
-        return Part(names.per, per_values(child, compilation.aggregate_functions))
+        seen = SEEN if child.finds_entities else None
+        return Part(names.per, per_values(child, compilation.aggregate_functions), seen=seen)
 
     def _entity_kind(self, level: Level) -> str | None:
         """The SQL kind of the keys of a level's members: scans' entity values are cast to
@@ -277,4 +282,4 @@ class LevelCompiler:
 
 
 def kind_of_column(compilation: Compilation, source: str, column: str) -> str | None:
-    return kind_of(compilation.project.sources[source].physical[column])
+    return kind_of(compilation.project.sources[source].value_of(column).type)

@@ -47,7 +47,7 @@ def members_select(
     # The members' rows are read like a scan's: the same aliases, links and row formulas.
     scanner = ScanCompiler(plan, members.as_scan(), reads, compilation)
     query = exp.select().from_(scanner.root())
-    key = exp.column(members.key, table=members.source, quoted=True)
+    key = scanner.rows.compile(compilation.project.sources[members.source].value_of(members.key))
     outputs = [exp.alias_(key, ENTITY)]
     outputs += [
         exp.alias_(scanner.rows.compile(d), dimension_column(i))

@@ -12,6 +12,8 @@ DIALECT_NAMES = ("duckdb", "spark", "postgres", "trino", "bigquery", "snowflake"
 ENTITY = "entity"
 #: Whether a cell's entity belongs to the cell's entity set (per-entity levels).
 IN_SET = "in_set"
+#: Whether a combined sub-period group saw its entity (an identifier) in its rows.
+SEEN = "seen"
 #: The period (of the level) each cell's cohort falls in.
 COHORT_PERIOD = "cohort_period"
 

@@ -14,7 +14,6 @@ from sqlglot import exp
 
 from metricsmith.execute.arrow.timeline import Timeline, build_timeline
 from metricsmith.execute.sql.compiler import Compilation, source_ctes
-from metricsmith.execute.sql.names import source_cte
 from metricsmith.execute.sql.scans import ScanCompiler
 from metricsmith.execute.sql.unions import union
 from metricsmith.plan.nodes import EventTime, Plan, SourceScan, StateTime
@@ -52,16 +51,11 @@ def extents_query(plan: Plan, compilation: Compilation) -> exp.Select | None:
                 ]
             case _:
                 continue
-        root = exp.alias_(
-            exp.to_table(source_cte(scan.source)),
-            exp.to_identifier(scan.source, quoted=True),
-            table=True,
-        )
         for time, condition in times:
             part = exp.select(
                 exp.alias_(dialect.epoch_micros(exp.Min(this=time)), FIRST),
                 exp.alias_(dialect.epoch_micros(exp.Max(this=time)), LAST),
-            ).from_(root)
+            ).from_(scanner.root())
             conditions = [*scanner.pushdown(), *([condition] if condition is not None else [])]
             parts.append(part.where(exp.and_(*conditions)) if conditions else part)
     if not parts:
@@ -70,8 +64,10 @@ def extents_query(plan: Plan, compilation: Compilation) -> exp.Select | None:
     query = exp.select(FIRST, LAST).from_(
         exp.Subquery(this=query, alias=exp.to_identifier("parts"))
     )
-    roots = {scan.source for scan in _timed_scans(plan)}
-    for name, body in source_ctes(plan, compilation, roots):
+    # A time read through links reads the linked sources too (ScanCompiler.root).
+    read = {scan.source for scan in _timed_scans(plan)}
+    read |= {join.source for scan in _timed_scans(plan) for join in scan.joins}
+    for name, body in source_ctes(plan, compilation, read):
         query = query.with_(name, as_=body, copy=False)
     return query
 

@@ -21,6 +21,7 @@ from metricsmith.execute.sql.compiler import Compilation, compile_plan, source_c
 from metricsmith.execute.sql.diagnosis import arrow_diagnosis
 from metricsmith.execute.sql.dialects import SqlDialect, number
 from metricsmith.execute.sql.errors import is_overflow
+from metricsmith.execute.sql.expressions import ExpressionCompiler
 from metricsmith.execute.sql.names import source_cte
 from metricsmith.execute.sql.periods import extents_query, needs_extents, timeline_from_extents
 from metricsmith.execute.sql.results import conform
@@ -115,13 +116,20 @@ def _linked_keys(plan: Plan) -> dict[str, str]:
 def _require_unique_key(
     source: str, key: str, plan: Plan, compilation: Compilation, engine: SqlEngine
 ) -> None:
-    """The first key value that names more than one row, as a data error."""
-    column = exp.column(key, quoted=True)
+    """The first key value (read or derived) that names more than one row, as a data error."""
+    rows = ExpressionCompiler(
+        compilation.dialect,
+        plan.calendar.timezone,
+        plan.calendar.week_start_index,
+        lambda node: exp.column(node.column, quoted=True),
+        compilation.functions,
+    )
+    column = rows.compile(compilation.project.sources[source].value_of(key))
     query = (
         exp.select(exp.alias_(column, "repeated"))
         .from_(source_cte(source))
-        .where(exp.Not(this=exp.Is(this=column, expression=exp.Null())))
-        .group_by(column)
+        .where(exp.Not(this=exp.Is(this=column.copy(), expression=exp.Null())))
+        .group_by(column.copy())
         .having(exp.GT(this=exp.Count(this=exp.Star()), expression=number(1)))
         .limit(1)
     )

@@ -11,7 +11,7 @@ window holds a period end (of the query's grain) it is in force at.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -28,6 +28,7 @@ from metricsmith.execute.sql.scalar_functions import truncate_to
 from metricsmith.execute.sql.spine import PERIOD, PERIOD_END, PERIOD_START, LevelSpine
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type
+from metricsmith.plan.binding import columns_of
 from metricsmith.plan.nodes import (
     EventTime,
     FusedAggregate,
@@ -38,6 +39,7 @@ from metricsmith.plan.nodes import (
     StateTime,
 )
 from metricsmith.plan.periods import from_epoch_micros
+from metricsmith.plan.reads import time_names
 
 if TYPE_CHECKING:
     from metricsmith.execute.sql.compiler import Compilation
@@ -234,7 +236,27 @@ class ScanCompiler:
 
     # ---- joins ----
     def root(self) -> exp.Expression:
-        return _aliased(source_cte(self.scan.source), self.aliases[()])
+        """The root's rows. A time read through links (`column signup_at =
+        accounts.signed_up_at`) is computed here, with the links it reads joined: rows are
+        placed by their time before the scan's own links are joined (see `select`)."""
+        alias = self.aliases[()]
+        table = _aliased(source_cte(self.scan.source), alias)
+        linked = self._linked_times()
+        if not linked:
+            return table
+        rows = exp.select(
+            exp.Column(this=exp.Star(), table=exp.to_identifier(alias, quoted=True)),
+            *(
+                exp.alias_(self.rows.compile(formula), _time_column(name), quoted=True)
+                for name, formula in linked.items()
+            ),
+        ).from_(table)
+        for join in self._time_joins(linked.values()):
+            on = self.join_condition(join)
+            rows = rows.join(self.joined(join), on=on, join_type="left", copy=False)
+        return exp.Subquery(
+            this=rows, alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True))
+        )
 
     def joined(self, join: Join) -> exp.Expression:
         return _aliased(source_cte(join.source), self.aliases[join.path])
@@ -242,23 +264,44 @@ class ScanCompiler:
     def join_condition(self, join: Join) -> exp.Expression:
         project = self.compilation.project
         origin = _source_at(project, self.scan.source, join.path[:-1])
-        link = join.path[-1]
-        link_value: exp.Expression = exp.column(
-            link, table=self.aliases[join.path[:-1]], quoted=True
-        )
-        key_type = project.sources[join.source].physical[join.key]
-        if project.sources[origin].physical[link] != key_type and kind_of(key_type):
+        link = project.sources[origin].value_of(join.path[-1])
+        key = project.sources[join.source].value_of(join.key)
+        link_value = self.rows.compile(b.rebase(link, join.path[:-1]))
+        if link.type != key.type and kind_of(key.type):
             # Arrow casts link values to the key's type; so does the SQL.
-            link_value = self.dialect.cast(link_value, kind_of(key_type))
-        key = exp.column(join.key, table=self.aliases[join.path], quoted=True)
-        return exp.EQ(this=link_value, expression=key)
+            link_value = self.dialect.cast(link_value, kind_of(key.type))
+        key_value = self.rows.compile(b.rebase(key, join.path))
+        return exp.EQ(this=link_value, expression=key_value)
+
+    def _linked_times(self) -> dict[str, b.BExpr]:
+        """The root's time columns that are derived from linked sources, with their formulas."""
+        info = self.compilation.project.sources[self.scan.source]
+        formulas = {name: info.value_of(name) for name in time_names(self.scan.time)}
+        return {
+            name: formula
+            for name, formula in formulas.items()
+            if any(column.path for column in columns_of([formula]))
+        }
+
+    def _time_joins(self, formulas: Iterable[b.BExpr]) -> list[Join]:
+        """The scan's joins that derived times read through, in order."""
+        columns = columns_of(formulas)
+        paths = {c.path[:depth] for c in columns for depth in range(1, len(c.path) + 1)}
+        return [join for join in self.scan.joins if join.path in paths]
 
     # ---- time ----
     def time_value(self, column: str) -> exp.Expression:
-        """A time column of the root as an instant (a date is its local midnight)."""
+        """A time column of the root, read or derived, as an instant (a date is its local
+        midnight)."""
         info = self.compilation.project.sources[self.scan.source]
-        value = exp.column(column, table=self.aliases[()], quoted=True)
-        if info.physical.get(column) == Type.DATE:
+        formula = info.value_of(column)
+        if column in self._linked_times():  # computed with the root's rows (`root`)
+            value: exp.Expression = exp.column(
+                _time_column(column), table=self.aliases[()], quoted=True
+            )
+        else:
+            value = self.rows.compile(formula)
+        if formula.type == Type.DATE:
             return self.dialect.midnight(value, self.plan.calendar.timezone)
         return value
 
@@ -440,6 +483,11 @@ class ScanCompiler:
 _FIRST, _LAST = "range_first", "range_last"
 #: The column a state row's last period end (at or before its end) is computed in.
 LAST_END = "metricsmith_last_end"
+
+
+def _time_column(name: str) -> str:
+    """The column a root's time read through links is computed in."""
+    return f"metricsmith_time_{name}"
 
 
 def _open_or_from(stop: exp.Expression, end: exp.Expression) -> exp.Expression:
