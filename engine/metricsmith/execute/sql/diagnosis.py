@@ -35,8 +35,10 @@ def arrow_diagnosis(
         whole = attrs.evolve(read, time_range=None)
         try:
             table = read_source(whole, info, plan.calendar.timezone)
-            if read.source in keys:
-                require_unique_key(read.source, table, keys[read.source])
+            key = keys.get(read.source)
+            # A derived key is not in the table read; the SQL engine's own message names it.
+            if key in table.column_names:
+                require_unique_key(read.source, table[key].combine_chunks(), key)
         except DataError as problem:
             return problem
     return None
