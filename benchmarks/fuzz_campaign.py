@@ -288,7 +288,8 @@ def run_project(project: Path, rng: random.Random, prefer: str, queryable: dict)
         chosen = rng.sample(preferred, min(3, len(preferred)))
         grain = rng.choice([None, "month", "week", "quarter"])
         window = rng.choice([("2024-01", "2024-07"), ("2024-03-10", "2024-05-20"), (None, None)])
-        query = {"grain": grain, "start": window[0], "end": window[1]}
+        by = rng.choice([[], [], ["accounts.segment"]])
+        query = {"grain": grain, "start": window[0], "end": window[1], "by": by}
         reference = loaded.query(chosen, engine="arrow", **query)
         answer = loaded.query(chosen, engine="duckdb", **query)
     except RecursionError as error:  # keep the message short: the traceback is huge
@@ -417,10 +418,10 @@ def _save_examples(results: list[Case], folder: Path, per_class: int) -> None:
         if case.outcome.kind not in FAILURES or seen[key] >= per_class:
             continue
         seen[key] += 1
-        target = folder / f"{case.number:05d}-{case.outcome.kind}" / case.file
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(case.content)
-        (target.parent.parent / "outcome.txt").write_text(
+        home = folder / f"{case.number:05d}-{case.outcome.kind}"
+        (home / case.file).parent.mkdir(parents=True, exist_ok=True)
+        (home / case.file).write_bytes(case.content)
+        (home / "outcome.txt").write_text(
             f"{case.file} ({case.mutation})\n{case.outcome.site}\n{case.outcome.detail}\n"
         )
 

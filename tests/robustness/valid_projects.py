@@ -41,6 +41,7 @@ KNOWN_BROKEN = {
     "and refuses or fails, DuckDB as text and fails (all_empty_*.toml)",
 }
 
+FORMATS = {"csv": "csv", "parquet": "parquet"}  # connector: file extension
 ORIGIN = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 DAY = 24 * 3600
 TIMEZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Auckland"]
@@ -349,7 +350,7 @@ def metric_sets(draw, query: QueryShape) -> dict[str, str]:
 # ---- the project's text ------------------------------------------------------------------
 
 SOURCES = """\
-source accounts from csv("accounts.csv") {{
+source accounts from {connector}("accounts.{extension}") {{
   key account_id
   time signed_up_at
   column signed_up_at: timestamp
@@ -359,7 +360,7 @@ source accounts from csv("accounts.csv") {{
   column big = employees >= 50
   column seg_label = coalesce(upper(segment), "NONE")
 }}
-source events from csv("events.csv") {{
+source events from {connector}("events.{extension}") {{
   time at
   entity account_id -> accounts
   entity user_id as user
@@ -371,7 +372,7 @@ source events from csv("events.csv") {{
   column late = hour(at) >= 12
   column acct_size = accounts.employees
 }}
-source subscriptions from csv("subscriptions.csv") {{
+source subscriptions from {connector}("subscriptions.{extension}") {{
   entity account_id -> accounts
   valid from started_at to ended_at{account}
   column started_at: timestamp
@@ -383,14 +384,23 @@ dimension size = case when accounts.employees < 50 then "small" else "large" end
 """
 
 
-def project_text(query: QueryShape, metrics: dict[str, str], money: str) -> str:
+def project_text(
+    query: QueryShape, metrics: dict[str, str], money: str, connector: str = "csv"
+) -> str:
     code = "\n  column code: string" if "leading_zero_strings" not in KNOWN_BROKEN else ""
     # declared, an empty column is a column of nulls of its type
     account = "\n  column account_id: string" if "all_empty_columns" in KNOWN_BROKEN else ""
     identifiers = account + ("\n  column user_id: string" if account else "")
     return (
         f'calendar {{ timezone "{query.timezone}" week_start {query.week_start} }}\n'
-        + SOURCES.format(code=code, money=money, account=account, identifiers=identifiers)
+        + SOURCES.format(
+            code=code,
+            money=money,
+            account=account,
+            identifiers=identifiers,
+            connector=connector,
+            extension=FORMATS[connector],
+        )
         + "".join(f"metric {name} = {formula}\n" for name, formula in metrics.items())
     )
 
@@ -505,11 +515,18 @@ class Case:
     query: QueryShape
     metrics: dict[str, str]
     text: str
-    data: dict[str, str]
+    data: dict[str, str]  # CSV text by file name
+    connector: str = "csv"
 
     def write(self, folder: Path) -> Path:
         for name, content in self.data.items():
             (folder / name).write_text(content)
+            if self.connector == "parquet":  # the CSV as pyarrow reads it, types inferred
+                import pyarrow.csv
+                import pyarrow.parquet
+
+                table = pyarrow.csv.read_csv(folder / name)
+                pyarrow.parquet.write_table(table, (folder / name).with_suffix(".parquet"))
         (folder / "project.metrics").write_text(self.text)
         return folder / "project.metrics"
 
@@ -519,7 +536,9 @@ class Case:
 
     def describe(self) -> str:
         files = "\n".join(f"--- {n}\n{c}" for n, c in self.data.items())
-        return f"--- project.metrics\n{self.text}{files}--- query {self.query_arguments()}"
+        written = " (each CSV written as Parquet)" if self.connector == "parquet" else ""
+        query = f"--- query {self.query_arguments()}{written}"
+        return f"--- project.metrics\n{self.text}{files}{query}"
 
 
 @st.composite
@@ -527,5 +546,6 @@ def cases(draw) -> Case:
     query = draw(query_shapes())
     metrics = draw(metric_sets(query))
     money = draw(st.sampled_from(["int", "decimal"]))
-    text = project_text(query, metrics, money)
-    return Case(query, metrics, text, draw(data_sets(query.timezone)))
+    connector = draw(st.sampled_from(list(FORMATS)))
+    text = project_text(query, metrics, money, connector)
+    return Case(query, metrics, text, draw(data_sets(query.timezone)), connector)
