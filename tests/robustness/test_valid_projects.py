@@ -42,7 +42,7 @@ def _check_agreement(case: Case, folder, **other: object) -> None:
     assert not found, "\n".join(found)
 
 
-@settings(max_examples=80, **SETTINGS)
+@settings(max_examples=150, **SETTINGS)
 @given(case=cases())
 def test_accepted_projects_agree_on_arrow_and_duckdb(case, tmp_path_factory):
     _check_agreement(case, tmp_path_factory.mktemp("case"), engine="duckdb")
