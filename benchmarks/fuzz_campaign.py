@@ -49,6 +49,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "metric_defs" / "sample"
 LIBRARY = ROOT / "metric_defs" / "customer_success"
 ROWS_PER_FILE = 150
+AGREEMENT = ROOT / "tests" / "conformance"  # agreement.py: when two answers are the same
+if str(AGREEMENT) not in sys.path:
+    sys.path.insert(0, str(AGREEMENT))
 OUTCOMES = ("accepted", "diagnostic", "data-error", "disagreement", "internal", "hang")
 FAILURES = ("disagreement", "internal", "hang")
 
@@ -276,8 +279,6 @@ def run_project(project: Path, rng: random.Random, prefer: str, queryable: dict)
     """Check the project and, if it is accepted, query up to three of its metrics on Arrow
     and on DuckDB: those defined in the file named `prefer`, or reading it if it is data."""
     import metricsmith
-
-    sys.path.insert(0, str(ROOT / "tests" / "conformance"))
     from agreement import differences
 
     try:
