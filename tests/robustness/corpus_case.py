@@ -11,6 +11,7 @@ engines = ["arrow", "duckdb"]                     # the default; "spark" marks t
 "data.csv" = "…"
 "deep.metrics" = { parts = [["metric m = ", 1], ["1 + ", 500], ["1", 1]] }
 "latin1.metrics" = { hex = "6d6574726963…" }
+"link.csv" = { symlink = "data/out.csv" }
 
 [query]                       # Project.query's arguments
 metrics = ["n"]
@@ -24,6 +25,8 @@ timeout = 30
 [expect]
 outcome = "table"             # or project-error, query-error, data-error, consistent
 table = { month = [2024-01-01], n = [2] }
+still_symlinks = ["link.csv"]  # after a command line
+warnings_contain = ["account_id"]  # in Project.warnings after the queries
 ```
 
 `consistent` is the rule of issue 10 where the right answer is the fixer's choice: a
@@ -76,6 +79,9 @@ class CorpusCase:
     def write(self, folder: Path) -> Path:
         for name, spec in self.spec["files"].items():
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(spec, dict) and "symlink" in spec:
+                (folder / name).symlink_to(spec["symlink"])
+                continue
             (folder / name).write_bytes(file_bytes(spec))
         return folder / self.spec.get("project", "")
 
@@ -96,6 +102,9 @@ class CorpusCase:
             except MetricsmithError as problem:
                 answers[engine] = problem
         self._answers(answers)
+        warned = "\n".join(f"{w.message} {w.hint or ''}" for w in project.warnings)
+        for piece in self.expect.get("warnings_contain", []):
+            assert piece in warned, f"no warning mentions {piece!r}: {warned!r}"
 
     def _project_error(self, problem: ProjectError) -> None:
         expected = self.expect["outcome"]
@@ -156,6 +165,8 @@ class CorpusCase:
         shown = result.stderr.decode(errors="replace")
         assert result.returncode == cli["exit"], f"exit {result.returncode}:\n{shown}"
         self._message(shown)
+        for name in self.expect.get("still_symlinks", []):
+            assert (project / name).is_symlink(), f"{name} was replaced by a regular file"
 
 
 def _kind(answer: pa.Table | MetricsmithError) -> str:
