@@ -30,7 +30,8 @@ from attrs import frozen
 from hypothesis import strategies as st
 
 KNOWN_BROKEN = {
-    "empty_files": "a header-only CSV fails on DuckDB (branch data-read)",
+    "empty_files": "a header-only CSV fails on DuckDB (branch data-read); an empty state source "
+    "under a window fails on Arrow (found here: empty_state_source_window.toml)",
     "leading_zero_strings": "declared strings lose leading zeros (branch data-read)",
     "derived_time": "a derived column as time, validity, key or entity (branch derived-keys)",
     "nested_per_inside_entity": "`per user: … per day: …` finds no source (branch derived-keys)",
@@ -264,7 +265,10 @@ class Scope:
     the sources it reads), whether it is inside an iteration, and over which entity."""
 
     earlier: dict[str, frozenset[str]]  # metric name: the sources it reads, "per" if it iterates
-    entity: str | None = None  # "account", "user", or a sub-period grain
+    entity: str | None = None  # "account" or "user" inside an iteration over one
+    period: bool = (
+        False  # inside an iteration over sub-periods  # "account", "user", or a sub-period grain
+    )
     depth: int = 0
 
     def sources(self) -> list[str]:
@@ -273,14 +277,17 @@ class Scope:
         return ["events", "accounts", "subscriptions"]
 
     def metrics(self) -> list[str]:
-        allowed = set(self.sources()) | ({"per"} if self.entity is None else set())
+        outside = self.entity is None and not self.period
+        allowed = set(self.sources()) | ({"per"} if outside else set())
         return sorted(n for n, read in self.earlier.items() if read <= allowed)
 
     def inside(self, entity: str) -> Scope:
-        return Scope(self.earlier, entity, self.depth + 1)
+        if entity in ("account", "user"):
+            return Scope(self.earlier, entity, self.period, self.depth + 1)
+        return Scope(self.earlier, self.entity, True, self.depth + 1)
 
     def deeper(self) -> Scope:
-        return Scope(self.earlier, self.entity, self.depth + 1)
+        return Scope(self.earlier, self.entity, self.period, self.depth + 1)
 
 
 @st.composite
@@ -293,11 +300,13 @@ def formulas(draw, query: QueryShape, scope: Scope) -> str:
             kinds += ["metric", "metric"]
             if query.offsets:
                 kinds += ["offset", "comparison"]
-            if query.cohort and scope.entity is None:
+            if query.cohort and scope.entity is None and not scope.period:
                 kinds += ["cohort_start"]
-        if scope.entity is None and scope.depth < 2:
-            kinds += ["per_account", "per_user"]
-            if query.sub_periods:
+        if scope.depth < 2:
+            if scope.entity is None:  # also inside a sub-period: `per day: … per user …`
+                kinds += ["per_account", "per_user"]
+            nested = scope.entity is not None and "nested_per_inside_entity" in KNOWN_BROKEN
+            if query.sub_periods and not scope.period and not nested:
                 kinds += ["per_period"]
     kind = draw(st.sampled_from(kinds))
     deeper = scope.deeper()
@@ -373,7 +382,7 @@ source accounts from {connector}("accounts.{extension}") {{
   column seg_label = coalesce(upper(segment), "NONE")
 }}
 source events from {connector}("events.{extension}") {{
-  time at
+  {time}
   entity account_id -> accounts
   entity user_id as user
   column at: timestamp{identifiers}
@@ -411,6 +420,9 @@ def project_text(
             account=account,
             identifiers=identifiers,
             connector=connector,
+            time="time at"
+            if "derived_time" in KNOWN_BROKEN
+            else "column happened = at  time happened",
             extension=FORMATS[connector],
         )
         + "".join(f"metric {name} = {formula}\n" for name, formula in metrics.items())
@@ -494,9 +506,10 @@ def data_sets(draw, timezone: str) -> dict[str, str]:
     accounts = draw(accounts_rows)
     events = draw(event_rows)
     subscriptions = draw(subscription_rows)
-    if "empty_files" in KNOWN_BROKEN:
-        events = events or [(0, "a0", "u1", 1, 1.0, "1.00")]
-        subscriptions = subscriptions or [("a0", 10, 1, 0, None)]
+    if "empty_files" not in KNOWN_BROKEN and draw(st.integers(0, 5)) == 0:
+        events = []  # a header and no rows
+    if "empty_files" not in KNOWN_BROKEN and draw(st.integers(0, 5)) == 0:
+        subscriptions = []
     with_code = "leading_zero_strings" not in KNOWN_BROKEN
     account_header = ["account_id", "segment", "employees", "revenue", "signed_up_at"]
     account_lines = [
