@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import decimal
 import math
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    import metricsmith
 
 RELATIVE_TOLERANCE = 1e-9
 
@@ -68,6 +72,17 @@ def arrow_and_duckdb_differences(
         path = Path(folder) / "random.metrics"
         path.write_text(text)
         project = metricsmith.load_project(path, tables=tables)
-        reference = project.query(metrics, engine="arrow", **query)
-        answer = project.query(metrics, engine="duckdb", **query)
-    return differences(reference, answer)
+        return engine_differences(project, metrics, "duckdb", **query)
+
+
+def engine_differences(
+    project: metricsmith.Project, metrics: list[str], engine: str, **query: object
+) -> list[str]:
+    """How `engine`'s answer to a query differs from the Arrow executor's (pass
+    `spark_session=` for Spark)."""
+    reference = project.query(metrics, engine="arrow", **_without_session(query))
+    return differences(reference, project.query(metrics, engine=engine, **query))
+
+
+def _without_session(query: dict[str, object]) -> dict[str, object]:
+    return {name: value for name, value in query.items() if name != "spark_session"}
