@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import re
 import tomllib
+import warnings
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -25,7 +26,7 @@ from metricsmith.check.paths import (
 from metricsmith.check.project import check_project
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.dsl.parser import parse_expression, parse_file
-from metricsmith.errors import DataError, Diagnostic, ProjectError, QueryError
+from metricsmith.errors import DataError, DataWarning, Diagnostic, ProjectError, QueryError
 from metricsmith.model import expr as e
 from metricsmith.model.contracts import Contract, ContractResult, Verification
 from metricsmith.model.decl import IncludeDecl, Module, ProjectDecl
@@ -255,7 +256,9 @@ class Project:
         self.files = tuple(files)
         #: Where the project may read (confined or not, and to which folders).
         self.paths = paths
-        self.warnings: tuple[Diagnostic, ...] = ()
+        #: What loading and the queries so far warned about: definitions and contracts
+        #: (positioned diagnostics) and the data (`DataWarning`s); each has `render()`.
+        self.warnings: tuple[Diagnostic | DataWarning, ...] = ()
         # Verdicts on the data as loaded: each contract is checked at most once per project.
         self._verdicts: dict[Contract, ContractResult] = {}
 
@@ -304,7 +307,18 @@ class Project:
         settings = self._engine_settings().choose(engine, spark_session)
         plan = plan_query(self.checked, query)
         self._enforce_contracts(read.source for read in plan.reads)
-        return execute(plan, self.checked, settings)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            answer = execute(plan, self.checked, settings)
+        # Data warnings join the definitions' and contracts' in `warnings`, one place to read
+        # them, and are issued again under the caller's filters (`-W error` rejects the data).
+        data = [w.message for w in caught if isinstance(w.message, DataWarning)]
+        self.warnings = (*self.warnings, *(w for w in data if w not in self.warnings))
+        for warning in caught:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+        return answer
 
     def contracts(self, sources: Sequence[str] | None = None) -> list[Contract]:
         """The data contracts of the project (or of `sources`), in declaration order: each

@@ -287,11 +287,11 @@ def _query(args: argparse.Namespace) -> int:
     with _progress("loading project") as progress:
         project = _load(args)
         progress(f"computing {', '.join(args.metrics)}")
-        with warnings.catch_warnings(record=True) as data_warnings:
+        with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
             table = project.query(args.metrics, **request)
-    _print_warnings(project.warnings)
-    _print_data_warnings(data_warnings)
+    _print_warnings(project.warnings)  # data warnings among them
+    _show_other_warnings(caught)
     if output_format is None:
         metrics = [project.metrics[name] for name in args.metrics]
         _console(sys.stdout).print(result_table(table, metrics, project.dimensions))
@@ -488,17 +488,16 @@ def _print_sections(sections: Sequence[tuple[str, int, Table]]) -> None:
             console.print(table)
 
 
-def _print_warnings(warnings: Sequence[Diagnostic]) -> None:
-    for warning in warnings:
+def _print_warnings(found: Sequence[Diagnostic | DataWarning]) -> None:
+    for warning in found:
         _say(sys.stderr, warning.render())
 
 
-def _print_data_warnings(recorded: Sequence[warnings.WarningMessage]) -> None:
-    """Data warnings on stderr in the CLI's style; any other warning as Python shows it."""
+def _show_other_warnings(recorded: Sequence[warnings.WarningMessage]) -> None:
+    """Python warnings other than data warnings (printed with the project's), as Python
+    shows them."""
     for warning in recorded:
-        if issubclass(warning.category, DataWarning):
-            _say(sys.stderr, str(warning.message))
-        else:
+        if not issubclass(warning.category, DataWarning):
             warnings.showwarning(
                 warning.message, warning.category, warning.filename, warning.lineno
             )

@@ -158,6 +158,17 @@ class DataWarning(UserWarning):
         self.message = f"data warning in {', '.join(where)}: {message}"
         super().__init__(self.message + (f"\n  = help: {hint}" if hint else ""))
 
+    def render(self) -> str:
+        """The warning as the command line prints it (as `Diagnostic.render` does)."""
+        return str(self)
+
+    def __eq__(self, other: object) -> bool:
+        # The same problem found by two queries is one warning.
+        return isinstance(other, DataWarning) and str(other) == str(self)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
 
 class PluginError(MetricsmithError):
     """A plugin failed to load or misbehaved; names the plugin and the hook."""

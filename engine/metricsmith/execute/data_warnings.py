@@ -55,7 +55,10 @@ def data_warnings(plan: Plan, project: CheckedProject) -> list[DataWarning]:
         if isinstance(info.reader, SparkTableReader):  # only Spark reads it
             continue
         key = info.decl.key.name if info.decl.key is not None else None
-        key = key if key in read.columns else None
+        # Every read of a keyed source checks its key, whether or not the query reads it: a
+        # row without one is counted but no link or `per` reaches it. (A derived key is not
+        # read from the data.)
+        key = key if key in info.physical else None
         orders = _orders(plan, read, info)
         columns = [*([key] if key else []), *(c for o in orders for c in (o.earlier, o.later))]
         if not columns:
