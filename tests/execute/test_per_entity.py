@@ -9,7 +9,7 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 from execute_helpers import rows, stamps, utc
-from metricsmith.errors import QueryError
+from metricsmith.errors import ProjectError, QueryError
 
 D = dt.date
 
@@ -170,13 +170,23 @@ def test_without_a_grain_the_entities_at_the_end_of_the_range(project):
         ),
         ("metric m = sum(per month: count(events))", {"grain": "week"}, "a month is longer"),
         ("metric m = sum(per day: count(events))", {}, "the range has no start or no end"),
-        ("metric m = count(per user)", MONTHS, "reads no source"),
     ],
 )
 def test_iterations_that_cannot_be_computed(define, text, query, message):
     project = define(DEFINITIONS + text, accounts=ACCOUNTS, events=EVENTS)
     with pytest.raises(QueryError, match=message):
         project.query(["m"], **query)
+
+
+@pytest.mark.parametrize("formula", ["count(per user)", "sum(per user: 1)"])
+def test_an_identifier_with_nothing_to_find_it_in_is_refused_by_check(define, formula):
+    """A user exists in a cell when a row the formula reads names it; with no row read,
+    there is nothing to iterate over: `check` says so at the `per`, not every query."""
+    with pytest.raises(ProjectError) as caught:
+        define(DEFINITIONS + f"metric m = {formula}", accounts=ACCOUNTS, events=EVENTS)
+    (problem,) = [d for d in caught.value.diagnostics if "reads no source" in d.message]
+    assert problem.code == "bad-call"
+    assert problem.span.column == len("metric m = ") + 1
 
 
 def test_days_inside_each_user(define):

@@ -15,8 +15,7 @@ The data is written as CSV text, so the readers are exercised too: empty cells, 
 timestamps with `Z`, with offsets, without a zone (wall-clock in the calendar's zone) or as
 bare dates, links to accounts that do not exist.
 
-`KNOWN_BROKEN` lists the features known to be broken on this branch (issue 10's list, fixed
-on other branches, and what this generator found since); they are left out of the generated
+`KNOWN_BROKEN` lists the features known to be broken; they are left out of the generated
 projects until fixed. Each has a reproduction in tests/robustness/corpus/ marked
 `xfail(strict=True)`, which fails once the fix lands: then delete the feature here too.
 """
@@ -30,16 +29,10 @@ from attrs import frozen
 from hypothesis import strategies as st
 
 KNOWN_BROKEN = {
-    "empty_files": "a header-only CSV fails on DuckDB (branch data-read); an empty state source "
-    "under a window fails on Arrow (found here: empty_state_source_window.toml)",
-    "leading_zero_strings": "declared strings lose leading zeros (branch data-read)",
-    "derived_time": "a derived column as time, validity, key or entity (branch derived-keys)",
-    "nested_per_inside_entity": "`per user: … per day: …` finds no source (branch derived-keys)",
-    # found by this generator, not fixed on any branch yet (see the corpus cases named)
-    "declared_timestamps_with_zones": "a column declared `timestamp` holding `Z` or `+02:00`: "
-    "Arrow reads its UTC wall-clock as local time (declared_timestamp_with_zone.toml)",
+    "empty_files": "an empty state source under a window fails on Arrow "
+    "(empty_state_source_window.toml)",
     "all_empty_columns": "a column empty in every row, not declared: Arrow reads it as null "
-    "and refuses or fails, DuckDB as text and fails (all_empty_*.toml)",
+    "and refuses or fails, DuckDB as text (all_empty_string_column.toml)",
 }
 
 FORMATS = {"csv": "csv", "parquet": "parquet"}  # connector: file extension

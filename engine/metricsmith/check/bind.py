@@ -438,6 +438,19 @@ class Binder:
                 f"for example: `{fn.name}(per {per.target}: mrr)`",
             )
             return self.unknown(node)
+        if entity.kind == "identifier" and not _may_read_a_source(body, where):
+            # An identifier's values are found in the rows the formula reads: with none, the
+            # query would have nothing to iterate over.
+            self.error(
+                "bad-call",
+                f"`per {per.target}` finds its {per.target} values in the rows its formula "
+                "reads, but this formula reads no source",
+                node.span,
+                f"compare something per {per.target}, e.g. "
+                f"`{fn.name}(per {per.target} where count(events) > 0)`, or count the values "
+                "with `count_distinct(events.<column>)`",
+            )
+            return self.unknown(node)
         if body is not None and body.type == UNKNOWN:
             result: Type | str = UNKNOWN
         else:
@@ -737,4 +750,15 @@ def entity_catalog(
         identities=identities,
         graph=graph,
         column_value=column_value,
+    )
+
+
+def _may_read_a_source(*formulas: b.BExpr | None) -> bool:
+    """Whether the formulas read rows: an aggregate over a source, or a metric (whose own
+    formula may; the planner refuses one that does not)."""
+    return any(
+        isinstance(node, b.BAggregate | b.BMetric)
+        for formula in formulas
+        if formula is not None
+        for node in b.bwalk(formula)
     )

@@ -127,8 +127,12 @@ def _plain_cast(target: pa.DataType) -> Cast:
 
 def _timestamp_cast(values: pa.ChunkedArray, timezone: str) -> Cast:
     """Text with a zone offset gives instants; text without one is local wall-clock time (the
-    first value decides which of the two the column holds). Timestamps without a zone are
-    wall-clock times and dates local midnights, as when the column is not declared."""
+    first value decides which of the two the column holds). Timestamps with a zone are the
+    instants they say; without one they are wall-clock times, and dates local midnights, as
+    when the column is not declared."""
+    if pa.types.is_timestamp(values.type) and values.type.tz is not None:
+        # Already instants (a Parquet or Arrow column with a zone): only the unit changes.
+        return _plain_cast(pa.timestamp("us", tz=values.type.tz))
     if pa.types.is_timestamp(values.type) or pa.types.is_date(values.type):
         return _local(timezone)
     if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
