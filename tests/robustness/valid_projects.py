@@ -31,8 +31,6 @@ from hypothesis import strategies as st
 KNOWN_BROKEN = {
     "empty_files": "an empty state source under a window fails on Arrow "
     "(empty_state_source_window.toml)",
-    "all_empty_columns": "a column empty in every row, not declared: Arrow reads it as null "
-    "and refuses or fails, DuckDB as text (all_empty_string_column.toml)",
 }
 
 FORMATS = {"csv": "csv", "parquet": "parquet"}  # connector: file extension
@@ -378,7 +376,7 @@ source events from {connector}("events.{extension}") {{
   {time}
   entity account_id -> accounts
   entity user_id as user
-  column at: timestamp{identifiers}
+  column at: timestamp
   column x: int
   column y: float
   column amount: decimal
@@ -388,7 +386,7 @@ source events from {connector}("events.{extension}") {{
 }}
 source subscriptions from {connector}("subscriptions.{extension}") {{
   entity account_id -> accounts
-  valid from started_at to ended_at{account}
+  valid from started_at to ended_at
   column started_at: timestamp
   column ended_at: timestamp
   column mrr: {money}
@@ -402,16 +400,11 @@ def project_text(
     query: QueryShape, metrics: dict[str, str], money: str, connector: str = "csv"
 ) -> str:
     code = "\n  column code: string" if "leading_zero_strings" not in KNOWN_BROKEN else ""
-    # declared, an empty column is a column of nulls of its type
-    account = "\n  column account_id: string" if "all_empty_columns" in KNOWN_BROKEN else ""
-    identifiers = account + ("\n  column user_id: string" if account else "")
     return (
         f'calendar {{ timezone "{query.timezone}" week_start {query.week_start} }}\n'
         + SOURCES.format(
             code=code,
             money=money,
-            account=account,
-            identifiers=identifiers,
             connector=connector,
             time="time at"
             if "derived_time" in KNOWN_BROKEN

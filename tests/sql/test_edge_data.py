@@ -118,6 +118,36 @@ def test_a_header_only_file_counts_nothing_on_every_engine(tmp_path):
     assert rows(by_month) == [(dt.date(2024, 1, 1), 0, None), (dt.date(2024, 2, 1), 0, None)]
 
 
+def test_a_column_without_a_value_is_null_of_the_type_each_use_needs(tmp_path):
+    # pyarrow reads a column empty in every row as type null, which no kernel takes; DuckDB
+    # has no date_trunc for an untyped NULL. Every function but `if` and `coalesce` gives
+    # null for a null argument, so the engines answer that without calling it.
+    project = _write(
+        tmp_path,
+        {"t.csv": "at,user,signed,score\n2024-01-02T00:00:00Z,,,\n2024-02-03T00:00:00Z,,,\n"},
+        'source t from csv("t.csv") { time at }\n'
+        'metric u = count(t where starts_with(lower(t.user), "u"))\n'
+        'metric unknown = count(t where coalesce(upper(t.user), "none") == "none")\n'
+        "metric timeless = count(t where month(t.signed) is null and not t.score)\n"
+        "metric total = sum(t.score)\n",
+    )
+    metrics = ["u", "unknown", "timeless", "total"]
+    assert rows(on_both(project, metrics, grain=None)) == [(0, 2, 0, 0)]
+    cohort = {"by": ["cohort(t.signed, month)"], "start": "2024-01", "end": "2024-03"}
+    by_cohort = on_both(project, ["unknown"], grain="month", **cohort)
+    assert rows(by_cohort) == [(dt.date(2024, 1, 1), None, 1), (dt.date(2024, 2, 1), None, 1)]
+
+
+def test_the_literal_null_in_a_function_is_null_on_every_engine(tmp_path):
+    project = _write(
+        tmp_path,
+        {"t.csv": "at,x\n2024-01-02T00:00:00Z,1\n"},
+        'source t from csv("t.csv") { time at }\n'
+        "metric n = count(t where lower(null) is null and if(null, false, true))\n",
+    )
+    assert rows(on_both(project, ["n"], grain=None)) == [(1,)]
+
+
 def test_an_unused_time_of_day_column_does_not_break_a_query(tmp_path):
     project = _write(
         tmp_path,

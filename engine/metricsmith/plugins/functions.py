@@ -33,6 +33,11 @@ class ScalarFunction:
     doc: str
     example: str
     constants: Callable[[Sequence[object]], str | None] | None = None
+    #: Whether a null argument makes the result null (true of every function but those that
+    #: choose among values, like `coalesce`). Then an argument without a type (the literal
+    #: `null`, a column without a single value) gives null of the call's type on every engine,
+    #: without the function being called: what type its nulls would have is unknown.
+    propagates_nulls: bool = True
     #: Set by the registry: the plugin that registered the function, named when it fails.
     provenance: Provenance | None = field(default=None, eq=False, kw_only=True)
 

@@ -21,6 +21,7 @@ from metricsmith.errors import ArithmeticOverflow, DataError
 from metricsmith.execute.arrow.operators import is_overflow
 from metricsmith.model.bound import BExpr
 from metricsmith.plan.formatting import format_expr
+from metricsmith.plugins.builtin.functions import holds
 from metricsmith.plugins.functions import AggregateFunction
 from metricsmith.plugins.provenance import calling_plugin, checked_values
 
@@ -101,7 +102,7 @@ def where_true(values: pa.Array, condition: pa.Array | None) -> pa.Array:
     value): how an aggregate with a `where` reads its input without splitting its pass."""
     if condition is None:
         return values
-    return pc.if_else(pc.fill_null(condition, False), values, pa.scalar(None, values.type))
+    return pc.if_else(holds(condition), values, pa.scalar(None, values.type))
 
 
 @contextlib.contextmanager

@@ -25,6 +25,7 @@ from metricsmith.execute.arrow.subset import CellSubset
 from metricsmith.execute.arrow.values import as_array, int64_numpy, true_array
 from metricsmith.model.bound import BPer
 from metricsmith.plan.nodes import PerLevel
+from metricsmith.plugins.builtin.functions import holds
 from metricsmith.plugins.functions import AggregateFunction
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def _selected(per: BPer, cells: CellSubset, count: int) -> np.ndarray:
     holds."""
     if per.where is None:
         return np.arange(count)
-    condition = as_array(cells.evaluate(per.where), count).fill_null(False)
+    condition = holds(as_array(cells.evaluate(per.where), count))
     return np.flatnonzero(condition.to_numpy(zero_copy_only=False))
 
 

@@ -17,7 +17,7 @@ from metricsmith.execute.arrow.values import Datum, arrow_type, literal
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type
 from metricsmith.plan.formatting import format_expr
-from metricsmith.plugins.builtin.functions import align_temporal
+from metricsmith.plugins.builtin.functions import align_temporal, holds
 from metricsmith.plugins.functions import ScalarFunction
 from metricsmith.plugins.provenance import calling_plugin, checked_values
 
@@ -59,7 +59,8 @@ class Evaluator:
             case b.BColumn() | b.BAggregate():
                 return self.leaf(node)
             case b.BUnary(op="not", operand=operand):
-                return pc.invert(self.evaluate(operand))
+                value = self.evaluate(operand)
+                return pc.invert(value.cast(pa.bool_()) if pa.types.is_null(value.type) else value)
             case b.BUnary(operand=operand):
                 return operators.negate(self.evaluate(operand))
             case b.BBinary(op=op, left=left, right=right):
@@ -78,9 +79,13 @@ class Evaluator:
     def _call(self, node: b.BCall) -> Datum:
         function = self.functions[node.function]
         args = [self.evaluate(arg) for arg in node.args]
+        rows = [len(arg) for arg in args if not isinstance(arg, pa.Scalar)]
+        if function.propagates_nulls and any(pa.types.is_null(arg.type) for arg in args):
+            # No kernel takes an argument without a type; the answer is known anyway.
+            dtype = arrow_type(node.type, self.timezone) or pa.null()
+            return pa.nulls(rows[0], dtype) if rows else pa.scalar(None, dtype)
         with calling_plugin(function.provenance):
             result = function.arrow(*args)
-        rows = [len(arg) for arg in args if not isinstance(arg, pa.Scalar)]
         return checked_values(
             function.provenance,
             result,
@@ -106,7 +111,7 @@ class Evaluator:
         result = default
         # A condition that is null does not choose its branch.
         for (condition, _), value in zip(reversed(node.whens), reversed(branches), strict=True):
-            result = pc.if_else(pc.fill_null(self.evaluate(condition), False), value, result)
+            result = pc.if_else(holds(self.evaluate(condition)), value, result)
         if node.type == Type.DECIMAL and pa.types.is_decimal(result.type):
             return operators.language_decimal(result)  # as the SQL engines' CASE
         target = arrow_type(node.type, self.timezone)

@@ -22,6 +22,7 @@ from metricsmith.errors import DataError
 from metricsmith.execute.arrow.evaluate import Evaluator
 from metricsmith.execute.arrow.values import Datum, as_array, int64_numpy
 from metricsmith.model import bound as b
+from metricsmith.plugins.builtin.functions import holds
 from metricsmith.plugins.functions import ScalarFunction
 
 
@@ -77,7 +78,7 @@ def all_true(frame: RowFrame, conditions: Sequence[b.BExpr]) -> np.ndarray:
     keep = np.ones(frame.num_rows, dtype=bool)
     for condition in conditions:
         values = as_array(frame.evaluate(condition), frame.num_rows)
-        keep &= values.fill_null(False).to_numpy(zero_copy_only=False)
+        keep &= holds(values).to_numpy(zero_copy_only=False)
     return keep
 
 

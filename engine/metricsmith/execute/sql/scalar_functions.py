@@ -18,6 +18,7 @@ from sqlglot import exp
 from metricsmith.errors import QueryError
 from metricsmith.execute.sql.dialects import number, paren, string
 from metricsmith.execute.sql.expressions import ExpressionCompiler
+from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.plugin_sql import plugin_sql
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type
@@ -206,6 +207,14 @@ class ScalarFunctions:
         self.builtins = builtins
 
     def compile(self, compiler: ExpressionCompiler, node: b.BCall) -> exp.Expression:
+        function = self.registered.get(node.function)
+        if getattr(function, "propagates_nulls", False) and any(
+            arg.type == Type.NULL for arg in node.args
+        ):
+            # As the Arrow engine: a null of the call's type, whatever the function's SQL
+            # (DuckDB's date_trunc, for one, has no form taking an untyped NULL).
+            kind = kind_of(node.type)
+            return compiler.dialect.cast(exp.Null(), kind) if kind else exp.Null()
         args = [compiler.compile(arg) for arg in node.args]
         builder = self.builtins.get(node.function)
         if builder is not None:

@@ -75,10 +75,14 @@ def local_dates(values: Datum) -> Datum:
 
 
 def align_temporal(values: Sequence[Datum]) -> list[Datum]:
-    """When dates and timestamps meet (in `if`, `coalesce`...), the dates become timestamps."""
+    """When dates and timestamps meet (in `if`, `coalesce`...), the dates become timestamps;
+    values without a type (the literal `null`, a column without a value) take the others'."""
     if any(pa.types.is_timestamp(v.type) for v in values):
-        return [local_timestamps(v) for v in values]
-    return list(values)
+        values = [local_timestamps(v) for v in values]
+    target = next((v.type for v in values if not pa.types.is_null(v.type)), None)
+    if target is None:
+        return list(values)
+    return [v.cast(target) if pa.types.is_null(v.type) else v for v in values]
 
 
 # ---- signatures ----------------------------------------------------------------------------
@@ -156,10 +160,17 @@ def _constant(value: Datum, function: str, what: str) -> object:
     raise QueryError(f"`{function}` needs a constant {what}, not a column or null")
 
 
+def holds(condition: Datum) -> Datum:
+    """Where a condition is true: a null condition (one without a type too) is not, as in
+    SQL's CASE."""
+    if pa.types.is_null(condition.type):
+        condition = condition.cast(pa.bool_())
+    return pc.fill_null(condition, False)
+
+
 def _if(condition: Datum, when_true: Datum, when_false: Datum) -> Datum:
-    # A null condition chooses the second branch, as SQL's CASE does.
     when_true, when_false = align_temporal([when_true, when_false])
-    return pc.if_else(pc.fill_null(condition, False), when_true, when_false)
+    return pc.if_else(holds(condition), when_true, when_false)
 
 
 def _coalesce(*values: Datum) -> Datum:
@@ -300,9 +311,11 @@ TEMPORAL = {T.DATE, T.TIMESTAMP}
 
 
 def _scalar(
-    name, min_args, max_args, signature, arrow, doc, example, constants=None
+    name, min_args, max_args, signature, arrow, doc, example, constants=None, **options
 ) -> ScalarFunction:
-    return ScalarFunction(name, min_args, max_args, signature, arrow, doc, example, constants)
+    return ScalarFunction(
+        name, min_args, max_args, signature, arrow, doc, example, constants, **options
+    )
 
 
 SCALAR_FUNCTIONS: tuple[ScalarFunction, ...] = (
@@ -315,6 +328,7 @@ SCALAR_FUNCTIONS: tuple[ScalarFunction, ...] = (
         "The second argument where the condition is true, otherwise the third (also when the "
         "condition is null).",
         'if(contacts == 1, "first contact", "follow-up")',
+        propagates_nulls=False,
     ),
     _scalar(
         "coalesce",
@@ -324,6 +338,7 @@ SCALAR_FUNCTIONS: tuple[ScalarFunction, ...] = (
         _coalesce,
         "The first of its arguments that is not null.",
         'coalesce(region, "unknown")',
+        propagates_nulls=False,
     ),
     _scalar(
         "lower",
