@@ -313,6 +313,37 @@ def test_an_empty_linked_source_names_nothing(tmp_path, subscriptions):
     assert rows(table) == (expected if subscriptions else [])
 
 
+STATES = """
+source s from csv("s.csv") {
+  valid from started_at to ended_at
+  column started_at: timestamp
+  column ended_at: timestamp
+}
+metric ever = count(s) over all time
+metric week = count(s) over last 7 days
+metric to_date = count(s) over month to date
+metric ratio = (count(s) over all time) / count(s)
+"""
+WINDOWED = ["ever", "week", "to_date", "ratio"]
+
+
+@pytest.mark.parametrize("query", [{"end": "2024-03"}, {"start": "2024-01"}, {}])
+def test_windows_over_a_header_only_state_source_with_an_open_range(tmp_path, query):
+    # No rows to take the open end from: no periods (the Arrow engine raised IndexError).
+    project = _write(tmp_path, {"s.csv": "started_at,ended_at\n"}, STATES)
+    assert rows(on_both(project, WINDOWED, grain="month", **query)) == []
+    closed = on_both(project, WINDOWED, grain="month", start="2024-01", end="2024-03")
+    assert rows(closed) == [(dt.date(2024, m, 1), 0, 0, 0, None) for m in (1, 2)]
+    assert rows(on_both(project, WINDOWED, **query)) == [(0, 0, 0, None)]
+
+
+@pytest.mark.parametrize("query", [{"start": "2025-01"}, {"end": "2023-01"}])
+def test_windows_over_state_rows_outside_a_half_open_range_give_no_periods(tmp_path, query):
+    data = "started_at,ended_at\n2023-01-05T00:00:00,2023-02-10T00:00:00\n2023-01-07T00:00:00,\n"
+    project = _write(tmp_path, {"s.csv": data}, STATES)
+    assert rows(on_both(project, WINDOWED, grain="month", **query)) == []
+
+
 def test_a_local_time_after_the_first_megabyte_of_zoned_times(tmp_path):
     # Undeclared, only the Arrow engine notices: DuckDB and Spark read such a value as UTC
     # (see engines.md, Known gaps).

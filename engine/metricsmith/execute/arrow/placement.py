@@ -115,6 +115,10 @@ class Placer:
         windows); the windows of periods p hold the ends [lo_p, p], and lo grows with p."""
         (start, has_start), (end, has_end) = starts, ends
         window_starts = self.window_starts(window)
+        if not len(window_starts):
+            # No periods (a range taken from data that has none, or that lies outside the
+            # range's given end): no window to hold a row.
+            return Ranges(np.zeros(len(start), dtype=np.int64), np.full(len(start), -1))
         earliest = int(window_starts[0])
         if earliest == _BEGINNING:
             earliest = int(start[has_start].min()) if has_start.any() else 0
