@@ -15,9 +15,9 @@ The data is written as CSV text, so the readers are exercised too: empty cells, 
 timestamps with `Z`, with offsets, without a zone (wall-clock in the calendar's zone) or as
 bare dates, links to accounts that do not exist.
 
-`KNOWN_BROKEN` lists the features known to be broken; they are left out of the generated
-projects until fixed. Each has a reproduction in tests/robustness/corpus/ marked
-`xfail(strict=True)`, which fails once the fix lands: then delete the feature here too.
+A feature found broken is left out of generation only while its fix is open: its
+reproduction goes to tests/robustness/corpus/ as a strict xfail, and generation takes it back
+with the fix (issue 10's are all generated again).
 """
 
 from __future__ import annotations
@@ -27,11 +27,6 @@ from pathlib import Path
 
 from attrs import frozen
 from hypothesis import strategies as st
-
-KNOWN_BROKEN = {
-    "empty_files": "an empty state source under a window fails on Arrow "
-    "(empty_state_source_window.toml)",
-}
 
 FORMATS = {"csv": "csv", "parquet": "parquet"}  # connector: file extension
 # Hypothesis favours small numbers: 0 is a month's first midnight inside most queried ranges.
@@ -296,8 +291,7 @@ def formulas(draw, query: QueryShape, scope: Scope) -> str:
         if scope.depth < 2:
             if scope.entity is None:  # also inside a sub-period: `per day: … per user …`
                 kinds += ["per_account", "per_user"]
-            nested = scope.entity is not None and "nested_per_inside_entity" in KNOWN_BROKEN
-            if query.sub_periods and not scope.period and not nested:
+            if query.sub_periods and not scope.period:
                 kinds += ["per_period"]
     kind = draw(st.sampled_from(kinds))
     deeper = scope.deeper()
@@ -399,16 +393,14 @@ dimension size = case when accounts.employees < 50 then "small" else "large" end
 def project_text(
     query: QueryShape, metrics: dict[str, str], money: str, connector: str = "csv"
 ) -> str:
-    code = "\n  column code: string" if "leading_zero_strings" not in KNOWN_BROKEN else ""
     return (
         f'calendar {{ timezone "{query.timezone}" week_start {query.week_start} }}\n'
         + SOURCES.format(
-            code=code,
+            code="\n  column code: string",
             money=money,
             connector=connector,
-            time="time at"
-            if "derived_time" in KNOWN_BROKEN
-            else "column happened = at  time happened",
+            # Parquet events are placed by their column, CSV ones by a derived alias of it.
+            time="time at" if connector == "parquet" else "column happened = at  time happened",
             extension=FORMATS[connector],
         )
         + "".join(f"metric {name} = {formula}\n" for name, formula in metrics.items())
@@ -483,24 +475,19 @@ subscription_rows = st.lists(
 
 
 @st.composite
-def data_sets(draw, timezone: str) -> dict[str, str]:
+def data_sets(draw) -> dict[str, str]:
     """CSV text for the three sources, their times written in one of the ZONE_STYLES."""
-    styles = ZONE_STYLES
-    if "declared_timestamps_with_zones" in KNOWN_BROKEN:
-        styles = ["utc", "naive", "date"] if timezone == "UTC" else ["naive", "date"]
-    style = draw(st.sampled_from(styles))
+    style = draw(st.sampled_from(ZONE_STYLES))
     accounts = draw(accounts_rows)
     events = draw(event_rows)
     subscriptions = draw(subscription_rows)
-    if "empty_files" not in KNOWN_BROKEN and draw(st.integers(0, 5)) == 0:
+    if draw(st.integers(0, 5)) == 0:
         events = []  # a header and no rows
-    if "empty_files" not in KNOWN_BROKEN and draw(st.integers(0, 5)) == 0:
+    if draw(st.integers(0, 5)) == 0:
         subscriptions = []
-    with_code = "leading_zero_strings" not in KNOWN_BROKEN
     account_header = ["account_id", "segment", "employees", "revenue", "signed_up_at"]
     account_lines = [
-        [f"a{i}", seg, emp, rev, None if t is None else _instant(t, style, i)]
-        + ([code] if with_code else [])
+        [f"a{i}", seg, emp, rev, None if t is None else _instant(t, style, i), code]
         for i, (seg, emp, rev, t, code) in enumerate(accounts)
     ]
     event_lines = [
@@ -518,7 +505,7 @@ def data_sets(draw, timezone: str) -> dict[str, str]:
         for i, (acct, mrr, seats, start, length) in enumerate(subscriptions)
     ]
     return {
-        "accounts.csv": _csv(account_header + (["code"] if with_code else []), account_lines),
+        "accounts.csv": _csv([*account_header, "code"], account_lines),
         "events.csv": _csv(["at", "account_id", "user_id", "x", "y", "amount"], event_lines),
         "subscriptions.csv": _csv(
             ["account_id", "mrr", "seats", "started_at", "ended_at"], subscription_lines
@@ -564,4 +551,4 @@ def cases(draw) -> Case:
     money = draw(st.sampled_from(["int", "decimal"]))
     connector = draw(st.sampled_from(list(FORMATS)))
     text = project_text(query, metrics, money, connector)
-    return Case(query, metrics, text, draw(data_sets(query.timezone)), connector)
+    return Case(query, metrics, text, draw(data_sets()), connector)
