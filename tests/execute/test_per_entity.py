@@ -203,3 +203,30 @@ def test_entities_can_only_be_sliced_by_their_own_attributes(project):
     message = str(caught.value)
     assert "iterates over the rows of `accounts` (`per account`)" in message
     assert "sliced by `events.user_id`" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "at"),
+    [
+        ("metric m = sum(per day: same_period_last_year(count(events)))", "same_period"),
+        (
+            "metric base = same_period_last_year(count(events))\nmetric m = sum(per week: base)",
+            "base)",
+        ),
+    ],
+)
+def test_a_year_back_inside_days_or_weeks_is_refused_by_check(define, text, at):
+    """No day or week a year back lines up with this one (a year is not a whole number of
+    them): `check` says so where the offset is written or named, not every query."""
+    with pytest.raises(ProjectError) as caught:
+        define(DEFINITIONS + text, accounts=ACCOUNTS, events=EVENTS)
+    (problem,) = [d for d in caught.value.diagnostics if "a year is not" in d.message]
+    assert problem.code == "bad-offset"
+    line = (DEFINITIONS + text).splitlines()[problem.span.line - 1]
+    assert line[problem.span.column - 1 :].startswith(at)
+
+
+def test_a_year_back_inside_months_is_accepted(define):
+    text = "metric m = sum(per month: same_period_last_year(count(events)))"
+    project = define(DEFINITIONS + text, accounts=ACCOUNTS, events=EVENTS)
+    assert "m" in project.metrics

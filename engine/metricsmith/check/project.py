@@ -19,6 +19,7 @@ from metricsmith.check.rules.duplicates import duplicate_names
 from metricsmith.check.rules.metric_clauses import check_metric_clauses
 from metricsmith.check.rules.nesting import too_deep
 from metricsmith.check.rules.per_entity import unattributable_aggregates
+from metricsmith.check.rules.year_back import year_offsets_in_short_periods
 from metricsmith.check.sources import (
     check_derived_roles,
     check_structure,
@@ -168,6 +169,7 @@ def check_project(
     formulas = {name: metrics.formula(name) for name in metric_decls}
     found += metric_cycles(formulas)
     found += unattributable_aggregates(formulas, metrics.formula, binder.entities)
+    found += year_offsets_in_short_periods(formulas, metrics.formula)
 
     dimension_infos = {}
     for name, decl in dimension_decls.items():
