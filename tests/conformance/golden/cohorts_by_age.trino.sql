@@ -28,7 +28,7 @@ WITH spine AS (
     "started_at",
     "ended_at",
     "account_id",
-    "mrr"
+    IF(IS_NAN("mrr"), NULL, "mrr") AS "mrr"
   FROM subscriptions
 ), src_accounts AS (
   SELECT

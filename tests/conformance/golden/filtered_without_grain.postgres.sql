@@ -26,7 +26,7 @@ WITH spine AS (
     "started_at",
     "ended_at",
     "account_id",
-    "mrr"
+    NULLIF("mrr", CAST('NaN' AS DOUBLE PRECISION)) AS "mrr"
   FROM subscriptions
 ), scan_0 AS (
   SELECT

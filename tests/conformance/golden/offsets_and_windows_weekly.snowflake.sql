@@ -51,7 +51,7 @@ WITH spine AS (
   SELECT
     "started_at",
     "ended_at",
-    "mrr"
+    NULLIF("mrr", CAST('NaN' AS DOUBLE)) AS "mrr"
   FROM subscriptions
 ), src_tickets AS (
   SELECT

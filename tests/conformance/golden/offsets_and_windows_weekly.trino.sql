@@ -51,7 +51,7 @@ WITH spine AS (
   SELECT
     "started_at",
     "ended_at",
-    "mrr"
+    IF(IS_NAN("mrr"), NULL, "mrr") AS "mrr"
   FROM subscriptions
 ), src_tickets AS (
   SELECT

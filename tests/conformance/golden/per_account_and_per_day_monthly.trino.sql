@@ -39,7 +39,7 @@ WITH spine AS (
   SELECT
     "started_at",
     "ended_at",
-    "mrr",
+    IF(IS_NAN("mrr"), NULL, "mrr") AS "mrr",
     "account_id"
   FROM subscriptions
 ), src_accounts AS (

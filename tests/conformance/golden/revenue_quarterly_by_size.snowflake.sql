@@ -34,7 +34,7 @@ WITH spine AS (
     "started_at",
     "ended_at",
     "account_id",
-    "mrr"
+    NULLIF("mrr", CAST('NaN' AS DOUBLE)) AS "mrr"
   FROM subscriptions
 ), src_accounts AS (
   SELECT

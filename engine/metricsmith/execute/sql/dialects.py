@@ -114,6 +114,12 @@ class SqlDialect:
     def cast(self, value: exp.Expression, kind: str, scale: int | None = None) -> exp.Expression:
         return exp.Cast(this=value, to=self.type(kind, scale))
 
+    def not_a_number_as_null(self, value: exp.Expression) -> exp.Expression:
+        """A float read from data with NaN as null, as the Arrow engine reads it (engines
+        order NaN differently: DuckDB above every number, IEEE comparisons never true).
+        Here NaN equals itself, as in DuckDB, Spark, PostgreSQL and Snowflake."""
+        return exp.Nullif(this=value, expression=self.cast(string("NaN"), "double"))
+
     def instant_literal(self, instant: dt.datetime) -> exp.Expression:
         utc = instant.astimezone(dt.UTC)
         return self.cast(string(utc.isoformat(sep=" ")), "instant")
@@ -364,6 +370,10 @@ class Trino(SqlDialect):
         "local": "TIMESTAMP(6)",
     }
 
+    def not_a_number_as_null(self, value: exp.Expression) -> exp.Expression:
+        # NaN equals nothing here, itself included: ask for it by name.
+        return exp.If(this=call("is_nan", value), true=exp.Null(), false=value.copy())
+
     def instant_literal(self, instant: dt.datetime) -> exp.Expression:
         utc = instant.astimezone(dt.UTC).replace(tzinfo=None)
         return self.cast(
@@ -413,6 +423,10 @@ class BigQuery(SqlDialect):
         "local": "DATETIME",
         "instant": "TIMESTAMP",
     }
+
+    def not_a_number_as_null(self, value: exp.Expression) -> exp.Expression:
+        # NaN equals nothing here, itself included: ask for it by name.
+        return exp.If(this=call("IS_NAN", value), true=exp.Null(), false=value.copy())
 
     def local_datetime(self, instant: exp.Expression, timezone: str) -> exp.Expression:
         return call("DATETIME", instant, string(timezone))

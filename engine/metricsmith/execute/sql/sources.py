@@ -58,9 +58,10 @@ def normalised(
                 "the engine's view of the source has no such column",
             )
         dtype = relation.schema.field(name).type
-        value = _column_value(
-            exp.column(name, quoted=True), dtype, info.declared.get(name), dialect, timezone
-        )
+        declared = info.declared.get(name)
+        value = _column_value(exp.column(name, quoted=True), dtype, declared, dialect, timezone)
+        if (declared or type_of_arrow(dtype)) == Type.FLOAT:
+            value = dialect.not_a_number_as_null(value)
         if isinstance(value, exp.Column):
             projections.append(value)
         else:
