@@ -23,6 +23,7 @@ with the fix (issue 10's are all generated again).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 from attrs import frozen
@@ -327,8 +328,18 @@ def iterations(draw, query: QueryShape, scope: Scope, entity: str) -> str:
     inner = draw(formulas(query, scope))
     where = f" where {inner} > {draw(st.integers(0, 2))}" if draw(st.booleans()) else ""
     if combine == "count" and (where or entity != "user"):
-        return f"count(per {entity}{where})"
-    return f"{combine}(per {entity}: {draw(formulas(query, scope))}{where})"
+        body = ""
+    else:
+        body = f": {draw(formulas(query, scope))}"
+    if entity == "user" and not _reads_rows(body + where):
+        # Users are found in the rows the formula reads; with none, check refuses it.
+        where = " where count(events) > 0"
+    return f"{combine}(per {entity}{body}{where})"
+
+
+def _reads_rows(formula: str) -> bool:
+    """Whether a formula reads a source or names a metric (which may)."""
+    return bool(reads(formula) - {"per"}) or re.search(r"\b(m\d+|whole)\b", formula) is not None
 
 
 def reads(formula: str) -> frozenset[str]:
