@@ -388,3 +388,36 @@ def test_nan_in_a_float_column_is_a_missing_value_on_every_engine(tmp_path, decl
     )
     table = on_both(project, ["positive", "total", "mean", "known", "missing"], grain=None)
     assert rows(table) == [(2, 4.0, 2.0, 2, 2)]
+
+
+def test_a_zero_byte_csv_names_the_missing_header(tmp_path):
+    """Tried as a new user would: an empty file saved before any export ran. A positioned
+    error that says what is missing, not a parse error about delimiters."""
+    (tmp_path / "empty.csv").write_bytes(b"")
+    (tmp_path / "p.metrics").write_text('source s from csv("empty.csv") { }\n')
+    with pytest.raises(ProjectError) as caught:
+        metricsmith.load_project(tmp_path / "p.metrics")
+    (problem,) = caught.value.diagnostics
+    assert problem.code == "source-unreadable"
+    assert (problem.span.line, problem.span.column) == (1, 15)
+    assert "no header line" in problem.message
+    assert "delimiter" not in (problem.hint or "")
+
+
+def test_a_stranger_scorecard_agrees_on_every_engine(tmp_path):
+    """A first project as a new user writes it: a string key with leading zeros, a derived
+    flag, a ratio of a filtered count; the same numbers on Arrow and DuckDB."""
+    project = _write(
+        tmp_path,
+        {
+            "pay.csv": "id,plan,amount,at\n001,pro,10.5,2024-01-03\n002,free,,2024-01-20\n"
+            "003,pro,7,2024-02-02\n"
+        },
+        'source pay from csv("pay.csv") {\n  key id\n  time at\n  column id: string\n'
+        "  column paid = amount > 0\n}\n"
+        "metric revenue = sum(pay.amount)\nmetric paying = count(pay where paid)\n"
+        "metric share = paying / count(pay)\n",
+    )
+    table = on_both(project, ["revenue", "paying", "share"], grain="month",
+                    start="2024-01", end="2024-03")  # fmt: skip
+    assert rows(table) == [(dt.date(2024, 1, 1), 10.5, 1, 0.5), (dt.date(2024, 2, 1), 7.0, 1, 1.0)]

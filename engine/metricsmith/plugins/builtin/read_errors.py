@@ -96,6 +96,12 @@ def explain_csv(
             row=row,
             hint=_TYPE_HINT.format(column=column or "name"),
         )
+    if "Empty CSV file" in text:
+        return ErrorDetail(
+            "the file is empty: it has no header line naming the columns",
+            hint="write the header line even when there are no rows yet "
+            "(a header and no rows is an empty source)",
+        )
     if "Rescaling Decimal" in text:
         return ErrorDetail(
             "a value has more decimal places than a decimal keeps (9)",
