@@ -56,9 +56,11 @@ def _normalise(
     declared = info.declared.get(name)
     if declared is not None:
         values = _cast_declared(values, declared, name, read, info, timezone)
-    if pa.types.is_floating(values.type) and pc.any(pc.is_nan(values)).as_py():
+    if pa.types.is_floating(values.type):
         # NaN in data is a missing value (docs/language.md), as on the SQL engines.
-        values = pc.if_else(pc.is_nan(values), pa.scalar(None, values.type), values)
+        nan = pc.is_nan(values)
+        if pc.any(nan).as_py():
+            values = pc.if_else(nan, pa.scalar(None, values.type), values)
     if pa.types.is_timestamp(values.type):
         values = _in_zone(values, timezone)
     elif pa.types.is_date64(values.type):
