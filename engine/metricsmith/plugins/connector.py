@@ -34,8 +34,11 @@ class TimeRange:
 class SourceReader(Protocol):
     """An opened source."""
 
-    #: Where the data comes from, for messages (a path, a table name...).
-    location: str
+    @property
+    def location(self) -> str:
+        """Where the data comes from, for messages (a path, a table name...). A plain
+        attribute does; read-only, as the checks wrapping a plugin's reader forward it."""
+        ...
 
     def schema(self) -> pa.Schema:
         """The columns the source offers, without reading all of its rows."""
