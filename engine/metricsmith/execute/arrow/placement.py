@@ -78,11 +78,11 @@ class Placer:
                 if timeline.bounds is not None:
                     return _events(times, valid, timeline.bounds)
             case StateTime(start=start, end=end):
-                starts = self.times(scan.source, start)
-                ends = self.times(scan.source, end)
+                start_times = self.times(scan.source, start)
+                end_times = self.times(scan.source, end)
                 if scan.window is not None:
-                    return self._windowed_states(starts, ends, scan.window)
-                return _states(starts, ends, timeline.ends)
+                    return self._windowed_states(start_times, end_times, scan.window)
+                return _states(start_times, end_times, timeline.ends)
         return None
 
     def window_starts(self, window: WindowSpec) -> np.ndarray:
