@@ -73,10 +73,15 @@ class Connector(Protocol):
     reading no files. A confined project (docs/security.md) uses a connector only when it has
     them; the engine checks those paths before `open` is called."""
 
-    #: The name used in definition files: `source x from <name>(...)`.
-    name: str
-    #: One line for `metricsmith plugins`.
-    description: str
+    @property
+    def name(self) -> str:
+        """The name used in definition files: `source x from <name>(...)`."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """One line for `metricsmith plugins`."""
+        ...
 
     def open(
         self,
