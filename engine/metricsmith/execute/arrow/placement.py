@@ -5,7 +5,8 @@ with binary searches over the periods' boundaries (`Ranges`) — and repeats the
 period in it (numpy repeat and cumulative sums, no loop over rows or periods):
 
 - an event counts in the period containing its time;
-- a state row (DESIGN §4.2) counts in every period whose end it is in force at;
+- a state row (docs/time-intelligence.md, "State sources") counts in every period whose end
+  it is in force at;
 - with a window, an event counts at every period end whose window holds its time, and a state
   row at every period end whose window holds one of the period ends it is in force at.
 """
