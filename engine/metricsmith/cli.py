@@ -347,7 +347,7 @@ def _plugins(args: argparse.Namespace) -> int:
             for name, f in sorted(registry.aggregate_functions.items())
         ),
     ]
-    sections = [
+    sections: list[tuple[str, tuple[str, ...], Sequence[Sequence[str]]]] = [
         (
             "Plugins",
             ("plugin", "from", "hooks"),
@@ -417,7 +417,7 @@ def _output_format(name: str | None, output: str | None) -> OutputFormat | None:
         return None
     if name not in formats:
         raise UsageError(f"unknown format {name!r}; choose {TABLE}, {_choices(formats)}")
-    if suffix in by_extension and by_extension[suffix].name != name:
+    if output is not None and suffix in by_extension and by_extension[suffix].name != name:
         extension = formats[name].extension
         renamed = f"{os.path.splitext(output)[0]}.{extension}"
         raise UsageError(

@@ -11,8 +11,9 @@ import pytest
 import sqlglot
 from metricsmith.errors import QueryError
 from metricsmith.execute.sql import DIALECTS, UnsupportedConstruct
+from metricsmith.model.types import Type
 from metricsmith.plugins import manager
-from metricsmith.plugins.functions import ScalarFunction
+from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
 from sql_helpers import stamps, utc
 from sqlglot import exp
 
@@ -156,6 +157,32 @@ class _Plugin:
             ScalarFunction("thrice", 1, 1, signature, _twice_arrow, "x*3", "thrice(x)"),
         ]
 
+    @manager.hookspecs.hookimpl
+    def metricsmith_aggregate_functions(self):
+        def tally_sql(dialect: str, value: exp.Expression | None) -> exp.Expression:
+            return exp.Count(this=exp.Star() if value is None else value)
+
+        signature = lambda argument: Type.INTEGER  # noqa: E731
+        return [
+            SqlAggregate(
+                "tally",
+                signature,
+                "rows",
+                "tally(s)",
+                counts_rows=True,
+                hash_name="count",
+                empty=0,
+                sql=tally_sql,
+            )
+        ]
+
+
+@attrs.frozen
+class SqlAggregate(AggregateFunction):
+    """A plugin aggregate carrying a SQL implementation."""
+
+    sql: object = None
+
 
 @pytest.fixture
 def with_plugin(monkeypatch):
@@ -174,3 +201,16 @@ def test_plugin_functions_compile_through_their_sql(with_plugin, define):
         project.query(["tripled"], engine="duckdb")
     with pytest.raises(UnsupportedConstruct, match="does not support Snowflake"):
         project.explain(["doubled"], dialect="snowflake")
+
+
+def test_a_plugin_aggregate_counting_rows_where_a_condition_holds(with_plugin, define):
+    """Its SQL gets a value that is 1 where the condition holds (it was a sqlglot error)."""
+    table = pa.table({"x": [1, 2, 3]})
+    project = define(
+        'source rows from csv("r.csv") {}\n'
+        "metric all_rows = tally(rows)\nmetric big = tally(rows where x > 1)\n",
+        rows=table,
+    )
+    for engine in ("arrow", "duckdb"):
+        rows = project.query(["all_rows", "big"], engine=engine).to_pylist()
+        assert rows == [{"all_rows": 3, "big": 2}], engine

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 import pyarrow as pa
@@ -35,6 +35,8 @@ from metricsmith.model.types import Type
 
 if TYPE_CHECKING:
     from metricsmith.plugins.manager import Registry
+
+_Named = TypeVar("_Named", d.SourceDecl, d.MetricDecl, d.DimensionDecl)
 
 
 @attrs.define
@@ -86,24 +88,24 @@ def check_project(
 
     # Declarations that did not parse stand in for themselves, unless a real one has the name.
     stand_ins = _stand_ins([x for x in decls if isinstance(x, d.UnparsedDecl)])
-    source_decls = stand_ins["source"] | _first_of_each(
+    source_decls = stand_ins.sources | _first_of_each(
         [x for x in decls if isinstance(x, d.SourceDecl)]
     )
     metric_decls = _first_of_each([x for x in decls if isinstance(x, d.MetricDecl)])
     dimension_decls = _first_of_each([x for x in decls if isinstance(x, d.DimensionDecl)])
     metric_decls = {
-        name: x for name, x in stand_ins["metric"].items() if name not in dimension_decls
+        name: x for name, x in stand_ins.metrics.items() if name not in dimension_decls
     } | metric_decls
     dimension_decls = {
         name: x
-        for name, x in (stand_ins["dimension"] | dimension_decls).items()
+        for name, x in (stand_ins.dimensions | dimension_decls).items()
         if name not in metric_decls
     }
     found += _unknown_tables(tables, source_decls)
 
     opened = {}
     for name, decl in source_decls.items():
-        if decl is stand_ins["source"].get(name):
+        if decl is stand_ins.sources.get(name):
             reader, problems = None, []  # every column exists, of unknown type
         else:
             reader, problems = open_reader(decl, registry.connectors, tables, paths)
@@ -201,8 +203,12 @@ def check_project(
     if errors:
         raise ProjectError(_in_source_order(found))
 
-    sources = {
-        name: SourceInfo(
+    sources = {}
+    for name, (decl, reader, schema, physical, declared) in opened.items():
+        # Without errors every source opened: a stand-in or a source that failed to open
+        # reported one.
+        assert reader is not None
+        sources[name] = SourceInfo(
             decl=decl,
             reader=reader,
             schema=schema,
@@ -212,8 +218,6 @@ def check_project(
             links=links[name],
             contracts=contracts[name],
         )
-        for name, (decl, reader, schema, physical, declared) in opened.items()
-    }
     return CheckedProject(
         calendar=calendar, sources=sources, metrics=metric_infos, dimensions=dimension_infos
     )
@@ -225,15 +229,24 @@ class _Shape:
     physical: dict[str, Type]
 
 
-def _stand_ins(unparsed: Sequence[d.UnparsedDecl]) -> dict[str, dict[str, d.Decl]]:
+@attrs.frozen
+class _StandIns:
+    """Declarations standing in for those that did not parse, by kind and name."""
+
+    sources: dict[str, d.SourceDecl] = attrs.field(factory=dict)
+    metrics: dict[str, d.MetricDecl] = attrs.field(factory=dict)
+    dimensions: dict[str, d.DimensionDecl] = attrs.field(factory=dict)
+
+
+def _stand_ins(unparsed: Sequence[d.UnparsedDecl]) -> _StandIns:
     """For each declaration that did not parse, one of its kind whose formula is of unknown
     type and whose source has every column and a key, so that nothing using its name is
     reported: the syntax error is the problem, and its follow-on errors would bury it."""
-    found: dict[str, dict[str, d.Decl]] = {"source": {}, "metric": {}, "dimension": {}}
+    found = _StandIns()
     for u in unparsed:
         unknown = e.Literal(value=None, type=Type.UNKNOWN, span=u.span)
         if u.kind == "metric":
-            decl: d.Decl = d.MetricDecl(
+            metric = d.MetricDecl(
                 name=u.name,
                 label=None,
                 formula=unknown,
@@ -244,12 +257,14 @@ def _stand_ins(unparsed: Sequence[d.UnparsedDecl]) -> dict[str, dict[str, d.Decl
                 target=None,
                 span=u.span,
             )
+            found.metrics.setdefault(u.name.name, metric)
         elif u.kind == "dimension":
-            decl = d.DimensionDecl(name=u.name, label=None, expr=unknown, span=u.span)
+            dimension = d.DimensionDecl(name=u.name, label=None, expr=unknown, span=u.span)
+            found.dimensions.setdefault(u.name.name, dimension)
         else:
             connector = d.ConnectorCall(name=u.name, args=(), options=(), span=u.span)
             key = d.Ident(name="", span=u.span)
-            decl = d.SourceDecl(
+            source = d.SourceDecl(
                 name=u.name,
                 connector=connector,
                 key=key,
@@ -259,7 +274,7 @@ def _stand_ins(unparsed: Sequence[d.UnparsedDecl]) -> dict[str, dict[str, d.Decl
                 columns=(),
                 span=u.span,
             )
-        found[u.kind].setdefault(u.name.name, decl)
+            found.sources.setdefault(u.name.name, source)
     return found
 
 
@@ -290,9 +305,9 @@ def _within_nesting(metrics, dimensions, derived):
     return found, metrics, dimensions, derived
 
 
-def _first_of_each(decls):
+def _first_of_each(decls: Sequence[_Named]) -> dict[str, _Named]:
     """Declarations by name, keeping the first of duplicates (the duplicates rule reports)."""
-    by_name = {}
+    by_name: dict[str, _Named] = {}
     for decl in decls:
         by_name.setdefault(decl.name.name, decl)
     return by_name

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import pyarrow as pa
 
@@ -14,7 +14,7 @@ from metricsmith.model.bound import BColumn, BExpr, bwalk
 from metricsmith.model.decl import EntityIdentity, Ident, SourceDecl
 from metricsmith.model.types import ARROW_FOR_TYPE, Type, type_of_arrow
 from metricsmith.plugins.builtin.connectors import InMemoryReader
-from metricsmith.plugins.connector import SourceReader, TypedSourceReader
+from metricsmith.plugins.connector import Connector, SourceReader, TypedSourceReader
 
 
 class UnreadableColumns(dict):
@@ -30,7 +30,7 @@ class UnreadableColumns(dict):
 
 def open_reader(
     decl: SourceDecl,
-    connectors: Mapping[str, object],
+    connectors: Mapping[str, Connector],
     tables: Mapping[str, pa.Table],
     paths: PathPolicy,
 ) -> tuple[SourceReader | None, list[Diagnostic]]:
@@ -132,7 +132,7 @@ def _time_columns(decl: SourceDecl) -> list[str]:
     return [ident.name for ident in named if ident is not None]
 
 
-def _missing_column(decl: SourceDecl, ident: Ident, physical: Sequence[str]) -> Diagnostic:
+def _missing_column(decl: SourceDecl, ident: Ident, physical: Collection[str]) -> Diagnostic:
     return Diagnostic(
         code="unknown-name",
         message=f"`{decl.name.name}` has no column `{ident.name}`",
@@ -256,6 +256,8 @@ def check_derived_roles(
             found += _not_a_time(decl, ident, value.type, derived=True)
     roles = [("key", decl.key), *(("link", link.column) for link in decl.links)]
     for role, ident in roles:
+        if ident is None:
+            continue
         value = formula(ident)
         linked = [c for c in bwalk(value) if isinstance(c, BColumn) and c.path] if value else []
         if linked:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import warnings
+from typing import Any
 
 import attrs
 from lark import Token, v_args
@@ -68,6 +69,10 @@ class Lower(Transformer_NonRecursive):
         return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
 
     def tspan(self, token: Token) -> Span:
+        # Every token the lexer hands over carries its position; lark types them Optional
+        # only for tokens built by hand.
+        assert token.line is not None and token.column is not None
+        assert token.end_line is not None and token.end_column is not None
         return Span(self.file, token.line, token.column, token.end_line, token.end_column)
 
     def ident(self, token: Token) -> d.Ident:
@@ -165,7 +170,8 @@ class Lower(Transformer_NonRecursive):
 
     def source(self, meta, children):
         name, connector, *items = children
-        fields: dict[str, object] = {"key": None, "time": None, "validity": None}
+        # One value type per clause (lark's children are untyped); see the src_* methods.
+        fields: dict[str, Any] = {"key": None, "time": None, "validity": None}
         links, identities, columns, expectations = [], [], [], []
         for kind, value, span in items:
             if kind == "expect":
@@ -271,7 +277,8 @@ class Lower(Transformer_NonRecursive):
 
     def metric(self, meta, children):
         name, label, formula, *items = children
-        fields: dict[str, object] = {}
+        # One value type per clause (lark's children are untyped); see the m_* methods.
+        fields: dict[str, Any] = {}
         for key, value, span in items:
             if key in fields:
                 self.problem(
@@ -361,7 +368,11 @@ class Lower(Transformer_NonRecursive):
 
     def neg(self, meta, children):
         (operand,) = children
-        if isinstance(operand, e.Literal) and operand.type in (Type.INTEGER, Type.FLOAT):
+        if (
+            isinstance(operand, e.Literal)
+            and operand.type in (Type.INTEGER, Type.FLOAT)
+            and isinstance(operand.value, int | float)
+        ):
             return e.Literal(value=-operand.value, type=operand.type, span=self.span(meta))
         return e.Unary(op="-", operand=operand, span=self.span(meta))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
 
@@ -235,7 +236,7 @@ def _lower(source: SourceFile, tree, found: list[Diagnostic]) -> tuple[d.Decl, .
 
 def _lower_if_parses(
     source: SourceFile, begin: int, end: int, found: list[Diagnostic]
-) -> list[d.Decl]:
+) -> Sequence[d.Decl]:
     """The declarations of `text[begin:end]`, the text before a broken declaration. It parsed
     as far as the error; if a line that only looked like a declaration's start makes it fail
     now, its names are still read."""

@@ -58,7 +58,7 @@ class EventTime:
 @frozen
 class StateTime:
     """Each row is in force over `[start, end)` (`end` null: still in force); it counts in
-    every period whose end it is in force at (DESIGN §4.2)."""
+    every period whose end it is in force at (docs/time-intelligence.md, "State sources")."""
 
     start: str
     end: str

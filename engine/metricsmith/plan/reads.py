@@ -87,12 +87,13 @@ def time_values(
 
 def _union(ranges: list[TimeRange | None]) -> TimeRange | None:
     """The smallest range holding every range (None: every row)."""
-    if any(r is None for r in ranges) or len({r.column for r in ranges}) != 1:
+    known = [r for r in ranges if r is not None]
+    if len(known) != len(ranges) or len({r.column for r in known}) != 1:
         return None
-    starts = [r.start for r in ranges]
-    ends = [r.end for r in ranges]
-    start = None if None in starts else min(starts)
-    end = None if None in ends else max(ends)
+    starts = [r.start for r in known if r.start is not None]
+    ends = [r.end for r in known if r.end is not None]
+    start = min(starts) if len(starts) == len(known) else None
+    end = max(ends) if len(ends) == len(known) else None
     if start is None and end is None:
         return None
-    return TimeRange(ranges[0].column, start, end)
+    return TimeRange(known[0].column, start, end)

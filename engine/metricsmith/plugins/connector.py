@@ -34,8 +34,11 @@ class TimeRange:
 class SourceReader(Protocol):
     """An opened source."""
 
-    #: Where the data comes from, for messages (a path, a table name...).
-    location: str
+    @property
+    def location(self) -> str:
+        """Where the data comes from, for messages (a path, a table name...). A plain
+        attribute does; read-only, as the checks wrapping a plugin's reader forward it."""
+        ...
 
     def schema(self) -> pa.Schema:
         """The columns the source offers, without reading all of its rows."""
@@ -70,10 +73,15 @@ class Connector(Protocol):
     reading no files. A confined project (docs/security.md) uses a connector only when it has
     them; the engine checks those paths before `open` is called."""
 
-    #: The name used in definition files: `source x from <name>(...)`.
-    name: str
-    #: One line for `metricsmith plugins`.
-    description: str
+    @property
+    def name(self) -> str:
+        """The name used in definition files: `source x from <name>(...)`."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """One line for `metricsmith plugins`."""
+        ...
 
     def open(
         self,

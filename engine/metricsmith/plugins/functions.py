@@ -62,7 +62,7 @@ class AggregateFunction:
     #: Whether `f(source)` without a column is meaningful (count).
     counts_rows: bool = False
     #: Value for a group with no rows: 0 for count/sum, None for the others.
-    empty: object = None
+    empty: int | float | None = None
     hash_name: str | None = None
     grouped: GroupedImpl | None = None
     #: Set by the registry: the plugin that registered the function, named when it fails.

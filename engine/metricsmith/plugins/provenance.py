@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import TypeGuard
 
 import pyarrow as pa
 from attrs import frozen
@@ -53,7 +54,7 @@ class Provenance:
         return PluginFailure(self.culprit, problem, authors=self.origin)
 
 
-def from_a_plugin(provenance: Provenance | None) -> bool:
+def from_a_plugin(provenance: Provenance | None) -> TypeGuard[Provenance]:
     """Whether an item is a plugin's: not built in, and registered (items made directly, as
     in a test, carry no provenance)."""
     return provenance is not None and not provenance.builtin
@@ -90,7 +91,7 @@ def checked_values(
     given), of a type compatible with the `declared` result type. A built-in's result is
     trusted."""
     if not from_a_plugin(provenance):
-        return result  # type: ignore[return-value]
+        return result
     kinds = (
         (pa.Array, pa.ChunkedArray, pa.Scalar) if scalar_allowed else (pa.Array, pa.ChunkedArray)
     )

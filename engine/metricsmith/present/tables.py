@@ -124,8 +124,9 @@ def dimensions_table(dimensions: Mapping[str, DimensionInfo]) -> Table:
     )
 
 
-def listing(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> Table:
-    """A borderless listing whose last column wraps (descriptions, hook lists)."""
+def listing(headers: Sequence[str], rows: Iterable[Sequence[str | None]]) -> Table:
+    """A borderless listing whose last column wraps (descriptions, hook lists); a None cell
+    is left blank."""
     out = Table(show_edge=False, header_style="bold", box=None, pad_edge=False)
     for header in headers[:-1]:
         out.add_column(header, no_wrap=True)

@@ -40,8 +40,8 @@ def format_metric_value(value: object, metric: MetricDecl) -> str:
             return f"{number:,.2f}"
         case "integer":
             return f"{round(number):,}"
-        case "duration" if (metric.unit or "").lower() in _SECONDS_PER_UNIT:
-            return format_duration(number * _SECONDS_PER_UNIT[metric.unit.lower()])
+        case "duration" if (unit := (metric.unit or "").lower()) in _SECONDS_PER_UNIT:
+            return format_duration(number * _SECONDS_PER_UNIT[unit])
     if isinstance(value, int):
         return f"{value:,}"
     return format_number(number)

@@ -7,15 +7,16 @@ from collections.abc import Sequence
 from metricsmith.errors import Diagnostic
 from metricsmith.model.decl import Decl, DimensionDecl, MetricDecl, SourceDecl
 
+Named = SourceDecl | MetricDecl | DimensionDecl
 KIND = {SourceDecl: "source", MetricDecl: "metric", DimensionDecl: "dimension"}
 NAMESPACE = {SourceDecl: "sources", MetricDecl: "values", DimensionDecl: "values"}
 
 
 def duplicate_names(decls: Sequence[Decl]) -> list[Diagnostic]:
-    first: dict[tuple[str, str], Decl] = {}
+    first: dict[tuple[str, str], Named] = {}
     found = []
     for decl in decls:
-        if type(decl) not in KIND:
+        if not isinstance(decl, Named):
             continue
         key = (NAMESPACE[type(decl)], decl.name.name)
         if key not in first:

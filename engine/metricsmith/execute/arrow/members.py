@@ -1,4 +1,5 @@
-"""The entities of a `per` over a source with a key: that source's rows (DESIGN §4.5).
+"""The entities of a `per` over a source with a key: that source's rows (the entity set of
+docs/time-intelligence.md, "Per-entity iteration").
 
 An entity is in the entity set of a cell when it matches the query's filters and — if the
 source has a time column — exists by the end of the cell's period (`time < e`). Existence only

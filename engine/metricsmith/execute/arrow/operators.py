@@ -16,10 +16,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from metricsmith.errors import InternalError
+from metricsmith.execute.arrow.values import Datum
 from metricsmith.model.types import ARROW_FOR_TYPE, DECIMAL_PLACES, Type
 from metricsmith.plugins.builtin.functions import local_timestamps
-
-Datum = pa.Array | pa.ChunkedArray | pa.Scalar
 
 COMPARISONS = {
     "==": pc.equal,

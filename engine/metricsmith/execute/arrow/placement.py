@@ -5,7 +5,8 @@ with binary searches over the periods' boundaries (`Ranges`) — and repeats the
 period in it (numpy repeat and cumulative sums, no loop over rows or periods):
 
 - an event counts in the period containing its time;
-- a state row (DESIGN §4.2) counts in every period whose end it is in force at;
+- a state row (docs/time-intelligence.md, "State sources") counts in every period whose end
+  it is in force at;
 - with a window, an event counts at every period end whose window holds its time, and a state
   row at every period end whose window holds one of the period ends it is in force at.
 """
@@ -78,11 +79,11 @@ class Placer:
                 if timeline.bounds is not None:
                     return _events(times, valid, timeline.bounds)
             case StateTime(start=start, end=end):
-                starts = self.times(scan.source, start)
-                ends = self.times(scan.source, end)
+                start_times = self.times(scan.source, start)
+                end_times = self.times(scan.source, end)
                 if scan.window is not None:
-                    return self._windowed_states(starts, ends, scan.window)
-                return _states(starts, ends, timeline.ends)
+                    return self._windowed_states(start_times, end_times, scan.window)
+                return _states(start_times, end_times, timeline.ends)
         return None
 
     def window_starts(self, window: WindowSpec) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypeAlias
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -12,7 +13,7 @@ import pyarrow.compute as pc
 from metricsmith.model.bound import BLiteral
 from metricsmith.model.types import ARROW_FOR_TYPE, Type
 
-Datum = pa.Array | pa.ChunkedArray | pa.Scalar
+Datum: TypeAlias = pa.Array | pa.ChunkedArray | pa.Scalar
 
 
 def arrow_type(type_: Type, timezone: str) -> pa.DataType | None:

@@ -46,18 +46,21 @@ class AggregateCompiler:
 
     def compile(
         self,
-        node: b.BAggregate,
+        node: b.BAggregate | b.BPer,
         value: exp.Expression | None,
         condition: exp.Expression | None,
     ) -> exp.Expression:
         builder = self._builders.get(node.function)
         if builder is not None:
             return builder(node, value, condition)
+        if value is None and condition is not None:
+            # A row count (`f(source where ...)`) reads 1 for each row it counts, as `count`.
+            value = number(1)
         return plugin_sql(
             self.registered.get(node.function),
             f"the aggregate `{node.function}`",
             self.dialect.name,
-            _masked(value, condition),
+            None if value is None else _masked(value, condition),
             *map(number, node.params),
         )
 
@@ -97,7 +100,7 @@ class AggregateCompiler:
         return self.dialect.cast(self._filtered(exp.Avg(this=value), value, condition), "double")
 
     def _extreme(self, node, value, condition):
-        function = exp.Min if node.function == "min" else exp.Max
+        function: type[exp.Expression] = exp.Min if node.function == "min" else exp.Max
         if node.type == Type.BOOLEAN and self.dialect.name == "postgres":
             # Postgres orders booleans but has no min/max for them.
             function = exp.LogicalAnd if node.function == "min" else exp.LogicalOr

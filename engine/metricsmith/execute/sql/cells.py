@@ -44,7 +44,7 @@ class Part:
     members' columns `opening_<name>` (members.py)."""
 
     table: str
-    values: tuple[tuple[str, object], ...]
+    values: tuple[tuple[str, int | float | None], ...]
     present: bool = False
     seen: str | None = None
     running: tuple[str, ...] = ()
@@ -90,7 +90,7 @@ def cells(
     (members.py)."""
     keys = key_columns(level)
     units = names.members if level.members is not None else names.combos
-    outputs: list[exp.Expression] = [spine.column(PERIOD)]
+    outputs: list[exp.Expr] = [spine.column(PERIOD)]
     if spine.labels:
         outputs.append(spine.column(LABEL))
     if spine.parents is not None:
@@ -100,7 +100,7 @@ def cells(
         exists = exp.GTE(this=spine.column(PERIOD), expression=exp.column(EXISTS_FROM, table=units))
         outputs.append(exp.alias_(exists, IN_SET))
     elif level.entity is not None:
-        seen = [
+        seen: list[exp.Expr] = [
             exp.Not(this=exp.Is(this=exp.column(PERIOD, table=p.table), expression=exp.Null()))
             for p in parts
             if p.present
@@ -113,14 +113,14 @@ def cells(
         outputs.append(exp.alias_(exp.or_(*seen) if seen else exp.false(), IN_SET))
     if cohort is not None:
         outputs.append(exp.alias_(_cohort_period(cohort, units, spine), COHORT_PERIOD))
-    query_joins = [
+    query_joins: list[tuple[exp.Expr, exp.Expr]] = [
         (exp.to_table(part.table), _same_cell(part.table, units, spine, level)) for part in parts
     ]
     if cohort is not None and spine.timeline.bounds is not None:
         query_joins.append(_cohort_join(cohort, units, spine))
     for part in parts:
         for name, empty in part.values:
-            value: exp.Expression = exp.column(name, table=part.table)
+            value: exp.Expr = exp.column(name, table=part.table)
             if empty is not None:
                 value = exp.Coalesce(this=value, expressions=[number(empty)])
             if part.openings is not None and name in part.running:
@@ -137,9 +137,7 @@ def cells(
     return query
 
 
-def _with_opening(
-    changes: exp.Expression, name: str, units: str, spine: LevelSpine
-) -> exp.Expression:
+def _with_opening(changes: exp.Expr, name: str, units: str, spine: LevelSpine) -> exp.Expression:
     """A running column's changes with the member's opening added in the first period."""
     first = exp.EQ(this=spine.column(PERIOD), expression=number(0))
     opening = exp.column(opening_column(name), table=units)
@@ -147,7 +145,7 @@ def _with_opening(
     return exp.Add(this=exp.Coalesce(this=changes, expressions=[number(0)]), expression=added)
 
 
-def _same_cell(table: str, units: str, spine: LevelSpine, level: Level) -> exp.Expression:
+def _same_cell(table: str, units: str, spine: LevelSpine, level: Level) -> exp.Expr:
     period = exp.EQ(this=exp.column(PERIOD, table=table), expression=spine.column(PERIOD))
     if level.members is not None:
         # Every part of a level over members is grouped by entity alone.
@@ -165,7 +163,7 @@ def _same_cell(table: str, units: str, spine: LevelSpine, level: Level) -> exp.E
 COHORT_SPINE = "cohort_spine"
 
 
-def _cohort_period(cohort: CohortPeriod, units: str, spine: LevelSpine) -> exp.Expression:
+def _cohort_period(cohort: CohortPeriod, units: str, spine: LevelSpine) -> exp.Expr:
     """The number of the spine's period holding the start of each unit's cohort (null when
     no period of the level does)."""
     date = exp.column(cohort.column, table=units)
@@ -174,9 +172,7 @@ def _cohort_period(cohort: CohortPeriod, units: str, spine: LevelSpine) -> exp.E
     return exp.column(PERIOD, table=COHORT_SPINE)
 
 
-def _cohort_join(
-    cohort: CohortPeriod, units: str, spine: LevelSpine
-) -> tuple[exp.Expression, exp.Expression]:
+def _cohort_join(cohort: CohortPeriod, units: str, spine: LevelSpine) -> tuple[exp.Expr, exp.Expr]:
     """The spine again, joined to each unit at the period its cohort starts in."""
     start = cohort.dialect.midnight(exp.column(cohort.column, table=units), cohort.timezone)
     inside = exp.and_(

@@ -70,7 +70,7 @@ def per_select(
     if child.finds_entities:
         in_set = exp.Case().when(exp.column(IN_SET, table=results), number(1)).else_(number(0))
         outputs.append(exp.alias_(exp.Max(this=in_set), SEEN))
-    conditions = [exp.Not(this=exp.Is(this=period, expression=exp.Null()))]
+    conditions: list[exp.Expr] = [exp.Not(this=exp.Is(this=period, expression=exp.Null()))]
     # Below an entity, sub-periods keep the parent's entity: its set was applied there.
     if child.level.entity is not None and not child.over_periods:
         conditions.append(exp.column(IN_SET, table=results))
@@ -80,7 +80,7 @@ def per_select(
 
 def per_values(
     child: PerLevel, functions: Mapping[str, AggregateFunction]
-) -> tuple[tuple[str, object], ...]:
+) -> tuple[tuple[str, int | float | None], ...]:
     """The child's `per` aggregate columns with each one's value over nothing."""
     return tuple(
         (aggregate.name, functions[aggregate.per.function].empty) for aggregate in child.aggregates

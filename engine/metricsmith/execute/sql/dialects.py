@@ -111,7 +111,7 @@ class SqlDialect:
             return _built(f"DECIMAL({DECIMAL_DIGITS}, {scale})", self.name).copy()
         return _built(self._types[kind], self.name).copy()
 
-    def cast(self, value: exp.Expression, kind: str, scale: int | None = None) -> exp.Expression:
+    def cast(self, value: exp.Expr, kind: str, scale: int | None = None) -> exp.Cast:
         return exp.Cast(this=value, to=self.type(kind, scale))
 
     def not_a_number_as_null(self, value: exp.Expression) -> exp.Expression:
@@ -487,7 +487,7 @@ class Snowflake(SqlDialect):
         return call("ROUND", value, number(0), string("HALF_TO_EVEN"))
 
 
-def _arithmetic(op: str, left: exp.Expression, right: exp.Expression) -> exp.Expression:
+def _arithmetic(op: str, left: exp.Expression, right: exp.Expression) -> exp.Expr:
     """`left op right` with both sides parenthesised; a divisor of 0 gives null."""
     if op == "/":
         right = exp.Nullif(this=right, expression=number(0))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlglot import exp
@@ -84,7 +85,9 @@ class ExpressionCompiler:
             case b.BBinary():
                 return self.binary(node)
             case b.BIsNull(operand=operand, negated=negated):
-                test = exp.Is(this=paren(self.compile(operand)), expression=exp.Null())
+                test: exp.Expression = exp.Is(
+                    this=paren(self.compile(operand)), expression=exp.Null()
+                )
                 return exp.Not(this=exp.Paren(this=test)) if negated else test
             case b.BInList(operand=operand, items=items, negated=negated):
                 values = [self.compile(item) for item in items]
@@ -98,7 +101,9 @@ class ExpressionCompiler:
 
     # ---- literals -------------------------------------------------------------------------
     def literal(self, node: b.BLiteral) -> exp.Expression:
-        value, dialect = node.value, self.dialect
+        # The value's Python type follows `node.type` (the checker makes them agree).
+        value: Any = node.value
+        dialect = self.dialect
         if value is None:
             kind = kind_of(node.type)
             return dialect.cast(exp.Null(), kind) if kind else exp.Null()

@@ -60,7 +60,10 @@ def by_age(
     ages = [exp.select(exp.alias_(number(age), AGE)) for age in range(periods)]
     if not ages:
         ages = [exp.select(exp.alias_(number(0), AGE)).where(exp.false())]
-    ctes = [(COHORTS, cohorts), (AGES, union(ages, distinct=False))]
+    ctes: list[tuple[str, exp.Expression]] = [
+        (COHORTS, cohorts),
+        (AGES, union(ages, distinct=False)),
+    ]
     period = exp.Add(
         this=exp.column(COHORT_PERIOD, table=COHORTS), expression=exp.column(AGE, table=AGES)
     )
@@ -92,7 +95,7 @@ def by_age(
     return ctes, query
 
 
-def _metrics(plan: Plan, table: str) -> list[exp.Expression]:
+def _metrics(plan: Plan, table: str) -> list[exp.Expr]:
     return [
         exp.alias_(exp.column(metric_column(i), table=table), metric.name, quoted=True)
         for i, metric in enumerate(plan.metrics)

@@ -73,7 +73,7 @@ def formula_ctes(
         ctes.append((names.stage(depth), exp.select(every, *computed).from_(source)))
         source = names.stage(depth)
     compiler = _compiler(context, columns, source)
-    outputs = [exp.column(name, table=source) for name in context.carried]
+    outputs: list[exp.Expr] = [exp.column(name, table=source) for name in context.carried]
     for formula in formulas:
         value = compiler.typed(compiler.compile(formula.node), formula.type)
         outputs.append(exp.alias_(value, formula.column))
@@ -128,7 +128,7 @@ def _window(
 def _running(
     leaf: b.BExpr,
     back: int,
-    partition: list[exp.Expression],
+    partition: Sequence[exp.Expression],
     period: exp.Expression,
     context: FormulaContext,
     table: str,

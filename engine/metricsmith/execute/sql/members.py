@@ -1,4 +1,5 @@
-"""The entities of a `per` over a source with a key (DESIGN §4.5), as SQL.
+"""The entities of a `per` over a source with a key (docs/time-intelligence.md, "Per-entity
+iteration"), as SQL.
 
 One row per row of the source: its key as the entity, its row-dimension values, and the first
 of the level's periods it exists in. An entity is in a cell's entity set when it passes the

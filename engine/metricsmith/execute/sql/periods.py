@@ -40,7 +40,9 @@ def extents_query(plan: Plan, compilation: Compilation) -> exp.Select | None:
         dialect = compilation.dialect
         match scan.time:
             case EventTime(column=column):
-                times = [(scanner.time_value(column), None)]
+                times: list[tuple[exp.Expression, exp.Expr | None]] = [
+                    (scanner.time_value(column), None)
+                ]
             case StateTime(start=start, end=end):
                 # An end after "now" would stretch the periods to a far-future date.
                 ends = scanner.time_value(end)
@@ -75,7 +77,7 @@ def extents_query(plan: Plan, compilation: Compilation) -> exp.Select | None:
 def _timed_scans(plan: Plan) -> list[SourceScan]:
     """Every distinct (source, time axis) the levels read, as scans to take extents of (the
     entities of a `per` over a source with a time column count as events at that time)."""
-    scans = {}
+    scans: dict[tuple[str, EventTime | StateTime | None], SourceScan] = {}
     for level in plan.top.walk():
         for scan in level.scans:
             scans.setdefault((scan.source, scan.time), scan)
@@ -90,7 +92,7 @@ def timeline_from_extents(plan: Plan, rows: Iterable[tuple[int | None, int | Non
     """The query's periods, given the rows of `extents_query` (empty when not needed)."""
     firsts, lasts = [], []
     for first, last in rows:
-        if first is not None:
+        if first is not None and last is not None:  # both null together: no rows
             firsts.append(int(first))
             lasts.append(int(last))
     extents = [(min(firsts), max(lasts))] if firsts else []

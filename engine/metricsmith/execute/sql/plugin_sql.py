@@ -15,9 +15,10 @@ from metricsmith.plugins.provenance import calling_plugin, from_a_plugin
 
 
 def plugin_sql(
-    function: object, construct: str, dialect: str, *args: exp.Expression
+    function: object, construct: str, dialect: str, *args: exp.Expression | None
 ) -> exp.Expression:
-    """The SQL of a call of a plugin's `function` (`construct` names it in refusals)."""
+    """The SQL of a call of a plugin's `function` (`construct` names it in refusals). An
+    aggregate counting rows (`f(source)`) gets None for its value."""
     sql = getattr(function, "sql", None)
     if sql is None:
         raise UnsupportedConstruct(construct, dialect, "it has no SQL implementation")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from sqlglot import exp
 
@@ -28,9 +29,9 @@ Builder = Callable[[ExpressionCompiler, b.BCall, list[exp.Expression]], exp.Expr
 _MICROS_PER_HOUR = 3_600_000_000.0
 
 
-def _constant(node: b.BCall, index: int, what: str) -> object:
+def _constant(node: b.BCall, index: int, what: str) -> Any:
     """A literal argument the function needs as a constant (the Arrow engine requires the
-    same)."""
+    same), of the type its signature checked."""
     arg = node.args[index]
     if isinstance(arg, b.BLiteral) and arg.value is not None:
         return arg.value

@@ -181,11 +181,14 @@ class ScanCompiler:
         query = query.where(exp.and_(*earlier), copy=False)
         return query.group_by(*(k.copy() for _, k in keys), copy=False)
 
-    def _weight(self, node: b.BAggregate) -> exp.Expression:
+    def _weight(self, node: b.BAggregate) -> exp.Expr:
         """What one row adds to an additive aggregate: 1 or 0 for a count, its value for a sum
         (null where the condition does not hold)."""
-        tests = [] if node.where is None else [exp.Paren(this=self.rows.compile(node.where))]
+        tests: list[exp.Expr] = (
+            [] if node.where is None else [exp.Paren(this=self.rows.compile(node.where))]
+        )
         if node.function == "sum":
+            assert node.arg is not None  # a sum always has an argument
             value = self.rows.compile(node.arg)
             return exp.Case().when(exp.and_(*tests), value) if tests else value
         if node.arg is not None:
@@ -235,7 +238,7 @@ class ScanCompiler:
         return self.spine.column(column)
 
     # ---- joins ----
-    def root(self) -> exp.Expression:
+    def root(self) -> exp.Expr:
         """The root's rows. A time read through links (`column signup_at =
         accounts.signed_up_at`) is computed here, with the links it reads joined: rows are
         placed by their time before the scan's own links are joined (see `select`)."""
@@ -258,7 +261,7 @@ class ScanCompiler:
             this=rows, alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True))
         )
 
-    def joined(self, join: Join) -> exp.Expression:
+    def joined(self, join: Join) -> exp.Expr:
         return _aliased(source_cte(join.source), self.aliases[join.path])
 
     def join_condition(self, join: Join) -> exp.Expression:
@@ -267,9 +270,9 @@ class ScanCompiler:
         link = project.sources[origin].value_of(join.path[-1])
         key = project.sources[join.source].value_of(join.key)
         link_value = self.rows.compile(b.rebase(link, join.path[:-1]))
-        if link.type != key.type and kind_of(key.type):
+        if link.type != key.type and (key_kind := kind_of(key.type)):
             # Arrow casts link values to the key's type; so does the SQL.
-            link_value = self.dialect.cast(link_value, kind_of(key.type))
+            link_value = self.dialect.cast(link_value, key_kind)
         key_value = self.rows.compile(b.rebase(key, join.path))
         return exp.EQ(this=link_value, expression=key_value)
 
@@ -357,7 +360,7 @@ class ScanCompiler:
                 return query.join(exp.to_table(self.spine.name), join_type="cross", copy=False)
         return query.join(exp.to_table(self.spine.name), on=condition, copy=False)
 
-    def in_force_at_positions(self, valid_from: str, valid_to: str) -> exp.Expression:
+    def in_force_at_positions(self, valid_from: str, valid_to: str) -> exp.Expr:
         """In force at a period end: after the ends before its start (`start < end`) and at
         most up to the last end at or before its end (`to is null or to >= end`), as period
         numbers (positions.py). Comparing numbers the row works out once, rather than two
@@ -377,7 +380,7 @@ class ScanCompiler:
         assert self.scan.window is not None and self.spine is not None
         return self.spine.window_start(self.scan.window)
 
-    def in_window(self, time: exp.Expression) -> exp.Expression:
+    def in_window(self, time: exp.Expression) -> exp.Expr:
         """`window start <= time < end` (an all-time window has no start)."""
         begins = self.window_start()
         after_start = exp.or_(
@@ -386,7 +389,7 @@ class ScanCompiler:
         end = self._spine(PERIOD_END)
         return exp.and_(exp.LT(this=time, expression=end), exp.Paren(this=after_start))
 
-    def in_force_in_window(self, valid_from: str, valid_to: str) -> exp.Expression:
+    def in_force_in_window(self, valid_from: str, valid_to: str) -> exp.Expr:
         """In force at some period end in `(window start, end]`: in force at the end itself,
         or ended earlier but after both its start and the window's start were passed by a
         period end — the last period end at or before its end, `last_end_by(to)`."""
@@ -421,6 +424,7 @@ class ScanCompiler:
         alias = self.aliases[()]
         last = self.last_end_by(self.time_value(self.scan.time.end))
         if before_first:
+            assert self.spine.timeline.bounds is not None  # a level of periods has bounds
             first = from_epoch_micros(int(self.spine.timeline.bounds[0]))
             start = self.time_value(self.scan.time.start)
             early = exp.LT(this=start, expression=self.dialect.instant_literal(first))
@@ -438,6 +442,7 @@ class ScanCompiler:
         boundary) at or before an instant."""
         dialect, spine = self.dialect, self.spine
         assert spine is not None and spine.timeline.bounds is not None
+        assert spine.grain is not None  # only passes over periods of a grain ask (can_range)
         timezone = self.plan.calendar.timezone
         local_day = dialect.local_date(instant, timezone)
         boundary = dialect.midnight(truncate_to(self.rows, spine.grain, local_day), timezone)
@@ -497,14 +502,14 @@ def _open_or_from(stop: exp.Expression, end: exp.Expression) -> exp.Expression:
     )
 
 
-def _aliased(table: str, alias: str) -> exp.Expression:
+def _aliased(table: str, alias: str) -> exp.Expr:
     return exp.alias_(exp.to_table(table), exp.to_identifier(alias, quoted=True), table=True)
 
 
 def _aliases(scan: SourceScan) -> dict[tuple[str, ...], str]:
     """A table alias for the root and for each join: the source's name, numbered when a
     source is reached twice."""
-    aliases = {(): scan.source}
+    aliases: dict[tuple[str, ...], str] = {(): scan.source}
     taken = {scan.source}
     for join in scan.joins:
         alias, counter = join.source, 1

@@ -17,7 +17,11 @@ from sqlglot import exp
 from metricsmith.check.checked import SourceInfo
 from metricsmith.execute.sql.dialects import SqlDialect, string
 from metricsmith.execute.sql.errors import UnsupportedConstruct
-from metricsmith.execute.sql.kinds import is_naive_timestamp, is_zoned_timestamp, kind_of
+from metricsmith.execute.sql.kinds import (
+    KIND_OF_TYPE,
+    is_naive_timestamp,
+    is_zoned_timestamp,
+)
 from metricsmith.model.types import ARROW_FOR_TYPE, Type, type_of_arrow
 
 # A text timestamp that ends in a zone offset (Z, +02:00, -0500) names an instant.
@@ -49,7 +53,7 @@ def normalised(
     timezone: str,
 ) -> exp.Select:
     """SELECT of the `columns` a query needs from a source, each with its language type."""
-    projections = []
+    projections: list[exp.Expr] = []
     for name in columns:
         if name not in relation.schema.names:
             raise UnsupportedConstruct(
@@ -93,7 +97,7 @@ def _column_value(
             raise UnsupportedConstruct(
                 "a column declared duration", dialect.name, "no SQL type holds it the same way"
             )
-        return dialect.cast(column, kind_of(declared))
+        return dialect.cast(column, KIND_OF_TYPE[declared])  # every declarable type has one
     if is_naive_timestamp(dtype):
         return dialect.instant_from_local(column, timezone)
     return column

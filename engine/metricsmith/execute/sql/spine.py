@@ -95,8 +95,9 @@ class LevelSpine:
     def starts(self, window: WindowSpec) -> Boundaries:
         """Where a window (not an all-time one) starts at each period end."""
         index = self.windows.index(window)
-        starts = self.window_starts[index]
-        assert None not in starts, "an all-time window has no starts"
+        window_starts = self.window_starts[index]
+        starts = [s for s in window_starts if s is not None]
+        assert len(starts) == len(window_starts), "an all-time window has no starts"
         return Boundaries(tuple(int(s) for s in starts), f"{self.name}_{window_column(index)}s")
 
 
@@ -132,11 +133,14 @@ def _row(period: int | None, level: LevelSpine, dialect: SqlDialect) -> tuple[ex
         return [number(found)]
 
     if period is None:
-        label = [dialect.cast(exp.Null(), "date")] if level.labels else []
+        label: list[exp.Expression] = [dialect.cast(exp.Null(), "date")] if level.labels else []
         starts = [instant(None) for _ in level.windows]
         null = dialect.cast(exp.Null(), "bigint")
         return (null, *label, instant(None), instant(None), *starts, *parent())
-    label = [dialect.date_literal(timeline.labels[period])] if level.labels else []
+    label = []
+    if level.labels:
+        assert timeline.labels is not None, "rows carry labels only where periods have them"
+        label = [dialect.date_literal(timeline.labels[period])]
     start = instant(None if timeline.bounds is None else timeline.bounds[period])
     end_micros = int(timeline.ends[period])
     starts = [instant(window[period]) for window in level.window_starts]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Sequence
 
 from sqlglot import exp
 
 
-def union(selects: list[exp.Select], *, distinct: bool) -> exp.Expression:
+def union(selects: Sequence[exp.Select], *, distinct: bool) -> exp.Select | exp.Union:
     """The selects' rows together (sqlglot before 26 unions two expressions at a time)."""
-    return functools.reduce(lambda left, right: exp.union(left, right, distinct=distinct), selects)
+    result: exp.Select | exp.Union = selects[0]
+    for select in selects[1:]:
+        result = exp.union(result, select, distinct=distinct)
+    return result

@@ -17,6 +17,7 @@ import contextlib
 import itertools
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
+from typing import Any, TypeAlias, cast
 
 import numpy as np
 import pluggy
@@ -32,7 +33,7 @@ from metricsmith.plugins.functions import NOT_CONSTANT, AggregateFunction, Scala
 
 hookimpl = pluggy.HookimplMarker("metricsmith")
 
-Datum = pa.Array | pa.ChunkedArray | pa.Scalar
+Datum: TypeAlias = pa.Array | pa.ChunkedArray | pa.Scalar
 T = Type
 
 
@@ -154,7 +155,8 @@ def _date_trunc_signature(types: Sequence[Type]) -> Type | str:
 
 
 # ---- scalar implementations ---------------------------------------------------------------
-def _constant(value: Datum, function: str, what: str) -> object:
+def _constant(value: Datum, function: str, what: str) -> Any:
+    """The Python value of a constant argument, of the type its signature checked."""
     if isinstance(value, pa.Scalar) and value.is_valid:
         return value.as_py()
     raise QueryError(f"`{function}` needs a constant {what}, not a column or null")
@@ -277,7 +279,9 @@ def _bucket_constants(arguments: Sequence[object]) -> str | None:
         return "the thresholds of `bucket` must be written as numbers"
     if any(label is NOT_CONSTANT or label is None for label in labels):
         return "the labels of `bucket` must be written as strings"
-    if not all(a < b for a, b in itertools.pairwise(thresholds)):
+    # Numbers by now: the signature (`_bucket_signature`) admitted numeric thresholds only.
+    numbers = cast("list[float]", thresholds)
+    if not all(a < b for a, b in itertools.pairwise(numbers)):
         listed = ", ".join(f"{t:g}" for t in thresholds)
         return f"the thresholds of `bucket` must increase, but they are {listed}"
     return None

@@ -78,10 +78,9 @@ def explain_csv(
     row = int(line.group(1)) - header if line else None
     if "invalid UTF8 data" in text:
         return ErrorDetail("the value is not UTF-8 text", column=column, row=row, hint=UTF8_HINT)
-    missing_zone = re.search(r"conversion error to .+: expected a zone offset in '(.*)'\.", text)
-    conversion = re.search(r"conversion error to (.+): invalid value '(.*)'$", text)
-    if missing_zone or conversion:
-        target, value = conversion.groups() if conversion else ("tz=", missing_zone.group(1))
+    failed = _failed_conversion(text)
+    if failed is not None:
+        target, value = failed
         if "tz=" in target and not ZONE_OFFSET.search(value):
             return ErrorDetail(
                 f"cannot read {value!r} as timestamp: it has no zone offset and the "
@@ -112,6 +111,18 @@ def explain_csv(
     return ErrorDetail(
         text, column=column, row=row, hint="check the delimiter and the quoting of that row"
     )
+
+
+def _failed_conversion(text: str) -> tuple[str, str] | None:
+    """The target type (`tz=` in it for a zoned timestamp) and the value of a CSV value that
+    failed to convert, or None for another error."""
+    conversion = re.search(r"conversion error to (.+): invalid value '(.*)'$", text)
+    if conversion:
+        return conversion.group(1), conversion.group(2)
+    missing_zone = re.search(r"conversion error to .+: expected a zone offset in '(.*)'\.", text)
+    if missing_zone:
+        return "tz=", missing_zone.group(1)
+    return None
 
 
 def type_word(arrow_type: str) -> str:
