@@ -316,7 +316,9 @@ def formulas(draw, query: QueryShape, scope: Scope) -> str:
         return f"{name}[-{draw(st.integers(1, 3))}]"
     if kind == "comparison":
         functions = ["previous", "change", "growth"]
-        functions += ["same_period_last_year"] if query.yearly else []
+        # A year is no whole number of days or weeks: check refuses a year back inside one
+        # (check/rules/year_back.py); the scope does not say which sub-period it is in.
+        functions += ["same_period_last_year"] if query.yearly and not scope.period else []
         return f"{draw(st.sampled_from(functions))}({name})"
     assert kind == "cohort_start"
     return f"{name} / cohort_start({name})"
