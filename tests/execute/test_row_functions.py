@@ -10,7 +10,7 @@ from execute_helpers import rows, stamps, utc
 from metricsmith.errors import QueryError
 from metricsmith.model.types import Type
 from metricsmith.plugins.builtin.functions import calendar_scope
-from metricsmith.plugins.manager import get_registry
+from metricsmith.registry import get_registry
 
 FUNCTIONS = get_registry().scalar_functions
 D = dt.date

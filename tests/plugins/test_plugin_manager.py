@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from metricsmith import registry as manager
 from metricsmith.model.types import Type
-from metricsmith.plugins import manager
 from metricsmith.plugins.builtin import connectors
 from metricsmith.plugins.formats import OutputFormat
 from metricsmith.plugins.functions import AggregateFunction, ScalarFunction

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from metricsmith.errors import InternalError
 from metricsmith.model.types import ARROW_FOR_TYPE, DECIMAL_PLACES, Type
-from metricsmith.plugins.builtin.functions import local_timestamps
+from metricsmith.plugins.values import local_timestamps
 
 Datum = pa.Array | pa.ChunkedArray | pa.Scalar
 
