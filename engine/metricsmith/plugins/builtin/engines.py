@@ -1,14 +1,14 @@
 """The built-in engines, registered through the same hook as a third-party plugin's engine.
 
 `arrow` runs plans in this process with pyarrow (always available); `duckdb` and `spark`
-compile them to SQL (execute/sql) and need their packages installed. Each engine's code is
-imported when a query first runs on it, so loading the registry (which the command line does
-on every start) loads neither sqlglot nor an engine's package.
+compile them to SQL (execute/sql) and need their packages installed. The SQL engines' code is
+imported when a query first runs on them (the imports inside their methods), so loading the
+registry, which the command line does on every start, loads neither sqlglot nor their
+packages.
 """
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from attrs import frozen
 
 from metricsmith.errors import QueryError
+from metricsmith.execute.arrow.executor import execute_plan
 from metricsmith.execute.spark_session import SparkOptions
 from metricsmith.plugins.engine import Engine
 from metricsmith.plugins.hookspecs import hookimpl
@@ -37,7 +38,7 @@ class ArrowEngine:
     def execute(
         self, plan: Plan, project: CheckedProject, options: Mapping[str, object]
     ) -> pa.Table:
-        return _module("metricsmith.execute.arrow").execute_plan(plan, project)
+        return execute_plan(plan, project)
 
 
 @frozen
@@ -50,10 +51,16 @@ class DuckDBEngine:
     def execute(
         self, plan: Plan, project: CheckedProject, options: Mapping[str, object]
     ) -> pa.Table:
-        return _sql_engine("duckdb", "duckdb_engine").execute_plan_duckdb(plan, project)
+        _require_installed(self.name, "duckdb")
+        from metricsmith.execute.sql import duckdb_engine
+
+        return duckdb_engine.execute_plan_duckdb(plan, project)
 
     def periods(self, plan: Plan, project: CheckedProject, options: Mapping[str, object]):
-        return _sql_engine("duckdb", "duckdb_engine").duckdb_timeline(plan, project)
+        _require_installed(self.name, "duckdb")
+        from metricsmith.execute.sql import duckdb_engine
+
+        return duckdb_engine.duckdb_timeline(plan, project)
 
 
 @frozen
@@ -66,12 +73,16 @@ class SparkEngine:
     def execute(
         self, plan: Plan, project: CheckedProject, options: Mapping[str, object]
     ) -> pa.Table:
-        spark = _sql_engine("pyspark", "spark_engine")
-        return spark.execute_plan_spark(plan, project, spark_options(options))
+        _require_installed(self.name, "pyspark")
+        from metricsmith.execute.sql import spark_engine
+
+        return spark_engine.execute_plan_spark(plan, project, spark_options(options))
 
     def periods(self, plan: Plan, project: CheckedProject, options: Mapping[str, object]):
-        spark = _sql_engine("pyspark", "spark_engine")
-        return spark.spark_timeline(plan, project, spark_options(options))
+        _require_installed(self.name, "pyspark")
+        from metricsmith.execute.sql import spark_engine
+
+        return spark_engine.spark_timeline(plan, project, spark_options(options))
 
 
 def spark_options(options: Mapping[str, object]) -> SparkOptions:
@@ -84,21 +95,14 @@ def spark_options(options: Mapping[str, object]) -> SparkOptions:
     )
 
 
-def _sql_engine(package: str, module: str):
-    """An engine module of execute/sql, once the package it runs on is known to be there."""
+def _require_installed(engine: str, package: str) -> None:
+    """A QueryError saying what to install when the engine's package is missing (the extra
+    of metricsmith's own package is named after the engine)."""
     if importlib.util.find_spec(package) is None:
-        extra = {"pyspark": "spark"}.get(package, package)
-        engine = module.removesuffix("_engine")
         raise QueryError(
             f"the {engine} engine needs the `{package}` package, which is not installed",
-            hint=f"pip install 'metricsmith[{extra}]'",
+            hint=f"pip install 'metricsmith[{engine}]'",
         )
-    return _module(f"metricsmith.execute.sql.{module}")
-
-
-def _module(name: str):
-    # Imported on first use: sqlglot, duckdb and pyspark load only for a query that needs them.
-    return importlib.import_module(name)
 
 
 BUILTIN_ENGINES: tuple[Engine, ...] = (ArrowEngine(), DuckDBEngine(), SparkEngine())
