@@ -317,8 +317,8 @@ class Project:
         max_periods: int | None = DEFAULT_MAX_PERIODS,
     ) -> pa.Table:
         """Compute `metrics` per period of `grain` in [start, end), sliced by `by`, on
-        `engine` ("arrow", "duckdb" or "spark"; default: the project's metricsmith.toml, else
-        "arrow"). `spark_session` runs Spark queries in the caller's own session. A range of
+        `engine` ("arrow", "duckdb", "spark" or one in `self.engines` that a plugin adds;
+        default: the project's metricsmith.toml, else "arrow"). `spark_session` runs Spark queries in the caller's own session. A range of
         more than `max_periods` periods is refused (QueryError) before any is computed; None
         lifts the limit."""
         from metricsmith.execute.engines import execute
