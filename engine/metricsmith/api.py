@@ -318,9 +318,9 @@ class Project:
     ) -> pa.Table:
         """Compute `metrics` per period of `grain` in [start, end), sliced by `by`, on
         `engine` ("arrow", "duckdb", "spark" or one in `self.engines` that a plugin adds;
-        default: the project's metricsmith.toml, else "arrow"). `spark_session` runs Spark queries in the caller's own session. A range of
-        more than `max_periods` periods is refused (QueryError) before any is computed; None
-        lifts the limit."""
+        default: the project's metricsmith.toml, else "arrow"). `spark_session` runs Spark
+        queries in the caller's own session. A range of more than `max_periods` periods is
+        refused (QueryError) before any is computed; None lifts the limit."""
         from metricsmith.execute.engines import execute
         from metricsmith.plan import plan_query
 
