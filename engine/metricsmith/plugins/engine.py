@@ -26,16 +26,29 @@ if TYPE_CHECKING:
 
 @runtime_checkable
 class Engine(Protocol):
-    """A named way of computing a plan's answer."""
+    """A named way of computing a plan's answer. The four descriptive members may be plain
+    attributes."""
 
-    #: The name for `--engine` and `engine=`.
-    name: str
-    #: One line for `metricsmith plugins`.
-    description: str
-    #: The SQL dialect it runs (`explain --sql` shows the SQL in it), None if it runs no SQL.
-    dialect: str | None
-    #: The settings its table in metricsmith.toml may hold (`[spark] remote`, `master`).
-    settings: tuple[str, ...]
+    @property
+    def name(self) -> str:
+        """The name for `--engine` and `engine=`."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """One line for `metricsmith plugins`."""
+        ...
+
+    @property
+    def dialect(self) -> str | None:
+        """The SQL dialect it runs (`explain --sql` shows the SQL in it), None if it runs no
+        SQL."""
+        ...
+
+    @property
+    def settings(self) -> tuple[str, ...]:
+        """The settings its table in metricsmith.toml may hold (`[spark] remote`, `master`)."""
+        ...
 
     def execute(
         self, plan: Plan, project: CheckedProject, options: Mapping[str, object]

@@ -23,10 +23,9 @@ def plugin_sql(
     *args: exp.Expression,
 ) -> exp.Expression:
     """The SQL of a call of a plugin's `function` (`construct` names it in refusals)."""
-    sql = function.sql if function is not None else None
-    if sql is None:
+    if function is None or function.sql is None:
         raise UnsupportedConstruct(construct, dialect, "it has no SQL implementation")
-    provenance = function.provenance
+    sql, provenance = function.sql, function.provenance
     with calling_plugin(provenance, f"while compiling to {dialect}"):
         try:
             compiled = sql(dialect, *args)
