@@ -199,3 +199,30 @@ def test_a_plugin_readers_optional_methods_show_through(tmp_path) -> None:
     project = metricsmith.load_project(tmp_path, plugins=[plugin])
     assert asked == [{"id": pa.string()}]
     assert project.query(["n"]).to_pylist() == [{"n": 2}]
+
+
+class FilesReader(TypedReader):
+    """A plugin's reader whose files DuckDB may read itself (the CSV reader's)."""
+
+    def native_files(self, columns):
+        return self.inner.native_files(columns)
+
+
+def test_duckdb_reads_the_files_a_plugin_reader_offers(tmp_path) -> None:
+    class Connector:
+        name, description, path_arguments = "vendor_csv", "CSV, read by the engine", (0,)
+
+        def open(self, args, options, *, base_dir, source_name):
+            inner = CSV.open(args, options, base_dir=base_dir, source_name=source_name)
+            return FilesReader(inner, [])
+
+    (tmp_path / "p.metrics").write_text(
+        'source s from vendor_csv("s.csv") { time at }\nmetric n = count(s)\n'
+    )
+    (tmp_path / "s.csv").write_text("at\n2024-01-02T00:00:00Z\n2024-01-03T00:00:00Z\n")
+    plugin = _plugin(metricsmith_connectors=lambda: [Connector()])
+    project = metricsmith.load_project(tmp_path, plugins=[plugin])
+    query = {"grain": "month", "start": "2024-01", "end": "2024-02"}
+    assert "READ_CSV" in project.explain(["n"], sql=True, **query)
+    answer = project.query(["n"], engine="duckdb", **query)
+    assert answer.column("n").to_pylist() == [2]
