@@ -31,7 +31,9 @@ from metricsmith.model import expr as e
 from metricsmith.model.contracts import Contract, ContractResult, Verification
 from metricsmith.model.decl import IncludeDecl, Module, ProjectDecl
 from metricsmith.plan.periods import DEFAULT_MAX_PERIODS
-from metricsmith.plugins.manager import get_registry
+from metricsmith.plugins.builtin.connectors import InMemoryReader
+from metricsmith.plugins.engine import Engine
+from metricsmith.registry import build_registry, get_registry
 
 GRAINS = ("day", "week", "month", "quarter", "year")
 #: What a query does when the data breaks a contract of a source it reads
@@ -52,6 +54,7 @@ def load_project(
     path: str | Path,
     tables: Mapping[str, pa.Table] | None = None,
     *,
+    plugins: Sequence[object] = (),
     confine: bool = False,
     data_roots: Sequence[str | os.PathLike[str]] = (),
     trusted: bool = True,
@@ -60,6 +63,11 @@ def load_project(
 
     `tables` binds sources to in-memory Arrow tables instead of their connectors. Raises
     ProjectError carrying every diagnostic when the definitions have problems.
+
+    `plugins` are modules or objects with hook implementations (docs/plugins.md), registered
+    for this project after the built-in and installed plugins; one that cannot be registered
+    (a hook that raises, a name already taken...) raises PluginError. The project is checked,
+    planned and run with the functions, connectors and engines they all provide.
 
     `confine=True` limits every path the definitions name (data files, includes) to the
     project's folder and `data_roots` (docs/security.md). `trusted=False` says the definitions
@@ -99,12 +107,29 @@ def load_project(
         trusted=trusted,
         data_roots=data_roots,
     )
-    registry = get_registry()
+    registry = build_registry(plugins, strict=True) if plugins else get_registry()
     modules, problems, policy = read_modules(files, registry.libraries, policy)
     found += problems
     # Syntax errors do not stop the checking of what parsed: one run shows every problem.
-    checked = check_project(modules, registry, tables, paths=policy, read_problems=found)
-    return Project(root, checked, [Path(m.path) for m in modules], paths=policy)
+    checked = check_project(
+        modules,
+        connectors=registry.connectors,
+        functions=registry.functions,
+        tables=_in_memory(tables or {}),
+        paths=policy,
+        read_problems=found,
+    )
+    return Project(
+        root, checked, [Path(m.path) for m in modules], paths=policy, engines=registry.engines
+    )
+
+
+def _in_memory(tables: Mapping[str, pa.Table]) -> dict[str, InMemoryReader]:
+    """Readers of the tables bound to sources by name."""
+    return {
+        name: InMemoryReader(table, location=f"in-memory table for `{name}`")
+        for name, table in tables.items()
+    }
 
 
 def read_modules(
@@ -249,6 +274,8 @@ class Project:
         path: Path,
         checked: CheckedProject,
         files: Sequence[Path],
+        *,
+        engines: Mapping[str, Engine],
         paths: PathPolicy = UNCONFINED,
     ):
         self.path = path
@@ -256,6 +283,8 @@ class Project:
         self.files = tuple(files)
         #: Where the project may read (confined or not, and to which folders).
         self.paths = paths
+        #: The engines its queries may run on, by name (those of the plugins it was loaded with).
+        self.engines = dict(engines)
         #: What loading and the queries so far warned about: definitions and contracts
         #: (positioned diagnostics) and the data (`DataWarning`s); each has `render()`.
         self.warnings: tuple[Diagnostic | DataWarning, ...] = ()
@@ -288,11 +317,11 @@ class Project:
         max_periods: int | None = DEFAULT_MAX_PERIODS,
     ) -> pa.Table:
         """Compute `metrics` per period of `grain` in [start, end), sliced by `by`, on
-        `engine` ("arrow", "duckdb" or "spark"; default: the project's metricsmith.toml, else
-        "arrow"). `spark_session` runs Spark queries in the caller's own session. A range of
-        more than `max_periods` periods is refused (QueryError) before any is computed; None
-        lifts the limit."""
-        from metricsmith.execute.sql.engines import execute
+        `engine` ("arrow", "duckdb", "spark" or one in `self.engines` that a plugin adds;
+        default: the project's metricsmith.toml, else "arrow"). `spark_session` runs Spark
+        queries in the caller's own session. A range of more than `max_periods` periods is
+        refused (QueryError) before any is computed; None lifts the limit."""
+        from metricsmith.execute.engines import execute
         from metricsmith.plan import plan_query
 
         query = self.build_query(
@@ -304,12 +333,13 @@ class Project:
             where=where,
             max_periods=max_periods,
         )
-        settings = self._engine_settings().choose(engine, spark_session)
+        call = {"spark": {"session": spark_session}} if spark_session is not None else {}
+        settings = self._engine_settings().choose(self.engines, engine, call)
         plan = plan_query(self.checked, query)
         self._enforce_contracts(read.source for read in plan.reads)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
-            answer = execute(plan, self.checked, settings)
+            answer = execute(plan, self.checked, settings, self.engines)
         # Data warnings join the definitions' and contracts' in `warnings`, one place to read
         # them, and are issued again under the caller's filters (`-W error` rejects the data).
         data = [w.message for w in caught if isinstance(w.message, DataWarning)]
@@ -380,7 +410,7 @@ class Project:
     ) -> str:
         """The plan for a query, as text: scans, fused aggregates, joins, pushdown. With `sql`
         (or a `dialect`), the SQL the plan compiles to instead, formatted."""
-        from metricsmith.execute.sql.engines import explain_sql
+        from metricsmith.execute.engines import explain_sql
         from metricsmith.plan import explain, plan_query
 
         query = self.build_query(
@@ -395,16 +425,18 @@ class Project:
         plan = plan_query(self.checked, query)
         if not (sql or dialect):
             return explain(plan)
-        settings = self._engine_settings().choose(engine)
-        return explain_sql(plan, self.checked, settings, dialect)
+        settings = self._engine_settings().choose(self.engines, engine)
+        return explain_sql(plan, self.checked, settings, self.engines, dialect)
 
     def _engine_settings(self):
         """The project's metricsmith.toml, unless the definitions are untrusted: their
         authors do not choose where queries run (a Spark Connect `remote` would receive the
         data)."""
-        from metricsmith.execute.sql.engines import EngineSettings, load_settings
+        from metricsmith.execute.engines import EngineSettings, load_settings
 
-        return load_settings(self.path) if self.paths.trusted else EngineSettings()
+        if not self.paths.trusted:
+            return EngineSettings()
+        return load_settings(self.path, self.engines)
 
     def build_query(
         self,
@@ -476,7 +508,7 @@ class Project:
 
 def contract_policy(project_path: Path) -> str:
     """`[contracts] on_violation` from the project's metricsmith.toml ("warn" without one)."""
-    from metricsmith.execute.sql.engines import SETTINGS_FILE
+    from metricsmith.execute.engines import SETTINGS_FILE
 
     folder = project_path if project_path.is_dir() else project_path.parent
     path = folder / SETTINGS_FILE

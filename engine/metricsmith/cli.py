@@ -29,10 +29,9 @@ from metricsmith.errors import (
     PluginFailure,
     ProjectError,
 )
-from metricsmith.execute.sql.names import DIALECT_NAMES, ENGINES
+from metricsmith.execute.sql.names import DIALECT_NAMES
 from metricsmith.plan.periods import DEFAULT_MAX_PERIODS
 from metricsmith.plugins.formats import OutputFormat
-from metricsmith.plugins.manager import get_registry
 from metricsmith.present.contracts import contracts_table
 from metricsmith.present.contracts import summary as contracts_summary
 from metricsmith.present.output import STDOUT, suffix_of, write_output
@@ -43,6 +42,7 @@ from metricsmith.present.tables import (
     result_table,
     sources_table,
 )
+from metricsmith.registry import get_registry
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_TERMINATED = 128 + signal.SIGTERM
@@ -245,9 +245,8 @@ def _add_query_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--engine",
-        choices=ENGINES,
-        help="where to compute: arrow (embedded), duckdb or spark (default: the project's "
-        "metricsmith.toml, else arrow)",
+        help="where to compute: arrow (embedded), duckdb, spark or an engine a plugin adds "
+        "(default: the project's metricsmith.toml, else arrow)",
     )
     parser.add_argument(
         "--max-periods",
@@ -360,6 +359,11 @@ def _plugins(args: argparse.Namespace) -> int:
         ),
         ("Functions", ("function", "kind", "example"), functions),
         (
+            "Engines",
+            ("engine", "description"),
+            [(name, e.description) for name, e in sorted(registry.engines.items())],
+        ),
+        (
             "Output formats",
             ("format", "description"),
             [(name, f.description) for name, f in sorted(registry.formats.items())],
@@ -378,6 +382,9 @@ def _plugins(args: argparse.Namespace) -> int:
 
 def _query_request(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments of `Project.query` and `Project.explain`."""
+    engines = get_registry().engines
+    if args.engine is not None and args.engine not in engines:
+        raise UsageError(f"unknown engine {args.engine!r}; choose {_choices(engines)}")
     return {
         "by": tuple(args.by or ()),
         "grain": args.grain,
@@ -429,8 +436,8 @@ def _output_format(name: str | None, output: str | None) -> OutputFormat | None:
     return formats[name]
 
 
-def _choices(formats: Iterable[str]) -> str:
-    return ", ".join(sorted(formats))
+def _choices(names: Iterable[str]) -> str:
+    return ", ".join(sorted(names))
 
 
 @contextmanager

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import types
-
 import metricsmith
 import metricsmith.cli as cli
 import pytest
 from metricsmith.cli import main
 from metricsmith.errors import DataError
-from metricsmith.plugins.manager import get_registry
+from metricsmith.registry import SELECTION_VARIABLE, get_registry
 
 # ---- check -------------------------------------------------------------------------------
 
@@ -113,18 +111,28 @@ def test_plugins_lists_what_is_loaded(capsys):
         assert text in out, text
 
 
-def test_plugins_reports_a_broken_plugin(monkeypatch, capsys):
-    broken = types.SimpleNamespace(
-        plugins=[],
-        connectors={},
-        scalar_functions={},
-        aggregate_functions={},
-        formats={},
-        problems=["plugin `acme` failed in hook `metricsmith_connectors`: boom"],
-    )
-    monkeypatch.setattr(cli, "get_registry", lambda: broken)
+BROKEN_PLUGIN = """
+from metricsmith.plugins.hookspecs import hookimpl
+
+
+@hookimpl
+def metricsmith_connectors():
+    raise RuntimeError("boom")
+"""
+
+
+def test_plugins_reports_a_broken_plugin(monkeypatch, tmp_path, capsys):
+    """An installed plugin (`acme`, from the distribution metricsmith-acme) whose hook raises."""
+    (tmp_path / "acme_broken.py").write_text(BROKEN_PLUGIN)
+    info = tmp_path / "metricsmith_acme-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: metricsmith-acme\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[metricsmith]\nacme = acme_broken\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv(SELECTION_VARIABLE, "metricsmith-acme")
     assert main(["plugins"]) == 1
-    assert "plugin `acme` failed in hook `metricsmith_connectors`" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "plugin `acme` (hook metricsmith_connectors) raised RuntimeError: boom" in err
 
 
 def test_version(capsys):

@@ -237,8 +237,8 @@ def test_stale_temporaries_are_removed_by_the_next_write(project, tmp_path):
 SLOW_WRITE = """
 import sys, time
 from metricsmith import cli
-from metricsmith.plugins import manager
 from metricsmith.plugins.formats import atomic_output
+from metricsmith.registry import get_registry
 
 def write(table, path):
     with atomic_output(path) as temporary:
@@ -246,7 +246,7 @@ def write(table, path):
         print("writing", flush=True)
         time.sleep(60)
 
-registry = manager.get_registry()
+registry = get_registry()
 registry.formats["csv"] = registry.formats["csv"].__class__(
     "csv", "slow", "csv", write, registry.formats["csv"].render
 )

@@ -7,7 +7,7 @@ them) and share one local SparkSession for the whole test run.
 from __future__ import annotations
 
 import pytest
-from metricsmith.execute.sql.options import SparkOptions
+from metricsmith.execute.spark_session import SparkOptions
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -19,7 +19,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def spark() -> SparkOptions:
     """Options running queries on the test run's single local Spark session."""
-    from metricsmith.execute.sql.spark_engine import spark_session
+    from metricsmith.execute.spark_session import spark_session
 
     options = SparkOptions(master="local[2]")
     return SparkOptions(session=spark_session(options))

@@ -11,7 +11,7 @@ import pytest
 from execute_helpers import rows, stamps, utc
 from metricsmith.errors import QueryError
 from metricsmith.model.types import Type
-from metricsmith.plugins.manager import get_registry
+from metricsmith.registry import get_registry
 
 AGGREGATES = get_registry().aggregate_functions
 

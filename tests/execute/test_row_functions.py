@@ -9,8 +9,8 @@ import pytest
 from execute_helpers import rows, stamps, utc
 from metricsmith.errors import QueryError
 from metricsmith.model.types import Type
-from metricsmith.plugins.builtin.functions import calendar_scope
-from metricsmith.plugins.manager import get_registry
+from metricsmith.plugins.values import calendar_scope
+from metricsmith.registry import get_registry
 
 FUNCTIONS = get_registry().scalar_functions
 D = dt.date

@@ -8,7 +8,7 @@ import pytest
 from execute_helpers import stamps, utc
 from metricsmith.execute.arrow import ExecutionStats, execute_plan
 from metricsmith.plan import plan_query
-from metricsmith.plugins.manager import get_registry
+from metricsmith.registry import get_registry
 
 DEFINITIONS = """
 source accounts from csv("accounts.csv") {

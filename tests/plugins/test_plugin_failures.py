@@ -8,9 +8,10 @@ from pathlib import Path
 
 import attrs
 import pytest
+from metricsmith import registry as plugin_registry
 from metricsmith.cli import main
 from metricsmith.errors import PluginFailure
-from metricsmith.plugins import manager
+from metricsmith.plugins.builtin import functions as builtin_functions
 
 #: An installed plugin: a distribution `metricsmith-acme` 1.2.0 with the entry point `acme`.
 #: Every item misbehaves in one way; the project below uses the ones a test names.
@@ -62,11 +63,6 @@ def numbers(types):
     return Type.FLOAT
 
 
-@attrs.frozen
-class SqlScalar(ScalarFunction):
-    sql: object = None
-
-
 @hookimpl
 def metricsmith_connectors():
     return [Connector(name, name.removeprefix("vendor_"))
@@ -85,10 +81,10 @@ def metricsmith_scalar_functions():
                        "a Python list", "as_list(x)"),
         ScalarFunction("unsure", 1, 1, lambda types: {}["type"], lambda x: x,
                        "its signature raises", "unsure(x)"),
-        SqlScalar("text_sql", 1, 1, numbers, lambda x: x, "SQL as text", "text_sql(x)",
-                  sql=lambda dialect, x: "x * 2"),
-        SqlScalar("bad_sql", 1, 1, numbers, lambda x: x, "its SQL fails", "bad_sql(x)",
-                  sql=lambda dialect, x: 1 / 0),
+        ScalarFunction("text_sql", 1, 1, numbers, lambda x: x, "SQL as text", "text_sql(x)",
+                       sql=lambda dialect, x: "x * 2"),
+        ScalarFunction("bad_sql", 1, 1, numbers, lambda x: x, "its SQL fails", "bad_sql(x)",
+                       sql=lambda dialect, x: 1 / 0),
     ]
 
 
@@ -151,9 +147,9 @@ def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     )
     (info / "entry_points.txt").write_text("[metricsmith]\nacme = acme_plugin\n")
     monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setenv(manager.SELECTION_VARIABLE, "metricsmith-acme")
-    monkeypatch.setattr(manager, "_cached", manager.build_registry())
-    return manager.get_registry()
+    # The registry is built again for a new selection: every command now loads the plugin.
+    monkeypatch.setenv(plugin_registry.SELECTION_VARIABLE, "metricsmith-acme")
+    return plugin_registry.get_registry()
 
 
 def project(tmp_path: Path, connector: str = "vendor_ok") -> str:
@@ -307,17 +303,29 @@ def test_the_api_raises_a_plugin_failure(acme, tmp_path) -> None:
     assert isinstance(raised.value.__cause__, ValueError)
 
 
-def test_a_builtin_failure_stays_an_internal_error(monkeypatch, tmp_path, capsys) -> None:
-    """The built-in plugins are metricsmith's own code: their bugs are metricsmith's."""
-    registry = manager.build_registry()
-    builtin_abs = registry.scalar_functions["abs"]
+@pytest.fixture
+def broken_abs(monkeypatch: pytest.MonkeyPatch):
+    """The built-in `abs` with a bug, in the registry every command loads (rebuilt without it
+    afterwards)."""
+    builtin_abs = plugin_registry.build_registry().scalar_functions["abs"]
     assert builtin_abs.provenance.builtin
 
     def broken(*args):
         raise ValueError("a bug")
 
-    functions = {**registry.scalar_functions, "abs": attrs.evolve(builtin_abs, arrow=broken)}
-    monkeypatch.setattr(manager, "_cached", attrs.evolve(registry, scalar_functions=functions))
+    functions = tuple(
+        attrs.evolve(f, arrow=broken) if f.name == "abs" else f
+        for f in builtin_functions.SCALAR_FUNCTIONS
+    )
+    monkeypatch.setattr(builtin_functions, "SCALAR_FUNCTIONS", functions)
+    plugin_registry.get_registry(refresh=True)
+    yield
+    monkeypatch.undo()
+    plugin_registry.get_registry(refresh=True)
+
+
+def test_a_builtin_failure_stays_an_internal_error(broken_abs, tmp_path, capsys) -> None:
+    """The built-in plugins are metricsmith's own code: their bugs are metricsmith's."""
     folder = tmp_path / "builtin"
     folder.mkdir()
     (folder / "defs.metrics").write_text(

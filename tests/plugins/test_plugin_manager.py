@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from metricsmith import registry as manager
 from metricsmith.model.types import Type
-from metricsmith.plugins import manager
 from metricsmith.plugins.builtin import connectors
 from metricsmith.plugins.formats import OutputFormat
 from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
@@ -228,7 +228,19 @@ def test_unknown_hook_names_are_reported(entry_points) -> None:
     assert "implements `metricsmith_conectors`, which is not a metricsmith hook" in problem
 
 
-def test_get_registry_is_cached_until_refreshed(entry_points) -> None:
+def test_get_registry_is_cached_until_refreshed(entry_points, monkeypatch) -> None:
     first = manager.get_registry(refresh=True)
     assert manager.get_registry() is first
     assert manager.get_registry(refresh=True) is not first
+    # The cache now holds the fake entry points: rebuild it from the installed ones.
+    monkeypatch.undo()
+    manager.get_registry(refresh=True)
+
+
+def test_get_registry_is_built_again_for_another_selection(entry_points, monkeypatch) -> None:
+    everything = manager.get_registry(refresh=True)
+    assert "tsv" in everything.connectors
+    monkeypatch.setenv(manager.SELECTION_VARIABLE, "")
+    assert "tsv" not in manager.get_registry().connectors
+    monkeypatch.undo()
+    manager.get_registry(refresh=True)

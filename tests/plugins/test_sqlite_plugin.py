@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 from metricsmith.errors import DataError
 from metricsmith.plugins.connector import Connector, SourceReader
-from metricsmith.plugins.manager import SELECTION_VARIABLE, Registry, build_registry
+from metricsmith.registry import SELECTION_VARIABLE, Registry, build_registry
 
 try:
     importlib.metadata.distribution("metricsmith-sqlite")

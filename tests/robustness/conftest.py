@@ -17,7 +17,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 @pytest.fixture(scope="session")
 def spark_session() -> object:
     """The test run's single local Spark session."""
-    from metricsmith.execute.sql.options import SparkOptions
-    from metricsmith.execute.sql.spark_engine import spark_session
+    from metricsmith.execute.spark_session import SparkOptions, spark_session
 
     return spark_session(SparkOptions(master="local[2]"))

@@ -20,7 +20,7 @@ from metricsmith.errors import Diagnostic, ProjectError
 from metricsmith.plugins.builtin.connectors import CSV
 from metricsmith.plugins.connector import SourceReader
 from metricsmith.plugins.hookspecs import hookimpl
-from metricsmith.plugins.manager import SELECTION_VARIABLE, build_registry
+from metricsmith.registry import SELECTION_VARIABLE, build_registry
 from security_helpers import write
 
 
@@ -163,8 +163,19 @@ class DeclaredConnector(UndeclaredConnector):
     path_arguments = ("file",)
 
 
+@define
+class Spies:
+    """The spying connectors, and the plugin registering them."""
+
+    connectors: dict[str, UndeclaredConnector]
+    plugin: object
+
+    def __getitem__(self, name: str) -> UndeclaredConnector:
+        return self.connectors[name]
+
+
 @pytest.fixture
-def spies(monkeypatch: pytest.MonkeyPatch) -> dict[str, UndeclaredConnector]:
+def spies() -> Spies:
     connectors = {
         "by_option": DeclaredConnector("by_option"),
         "undeclared": UndeclaredConnector("undeclared"),
@@ -174,28 +185,27 @@ def spies(monkeypatch: pytest.MonkeyPatch) -> dict[str, UndeclaredConnector]:
     )
     registry = build_registry([plugin])
     assert set(connectors) <= set(registry.connectors), registry.problems
-    monkeypatch.setattr("metricsmith.api.get_registry", lambda: registry)
-    return connectors
+    return Spies(connectors, plugin)
 
 
 def test_a_plugin_connector_is_checked_before_it_is_opened(project: Path, spies) -> None:
     write(project, 'source s from by_option(file="../outside/rows.csv") { }\n')
-    problem = only_problem(project, confine=True)
+    problem = only_problem(project, confine=True, plugins=[spies.plugin])
     assert problem.code == "path-outside-project"
     assert (problem.span.line, problem.span.column) == (1, 30)
     assert spies["by_option"].opened == []
     write(project, 'source s from by_option(file="data/rows.csv") { }\n')
-    load_project(project, confine=True)
+    load_project(project, confine=True, plugins=[spies.plugin])
     assert spies["by_option"].opened == ["data/rows.csv"]
 
 
 def test_a_connector_declaring_no_paths_cannot_be_confined(project: Path, spies) -> None:
     write(project, 'source s from undeclared("data/rows.csv") { }\n')
-    problem = only_problem(project, confine=True)
+    problem = only_problem(project, confine=True, plugins=[spies.plugin])
     assert problem.code == "unconfinable-connector"
     assert "path_arguments" in problem.hint
     assert spies["undeclared"].opened == []
-    load_project(project)  # trusted and unconfined: usable
+    load_project(project, plugins=[spies.plugin])  # trusted and unconfined: usable
     assert spies["undeclared"].opened == ["data/rows.csv"]
 
 
@@ -205,8 +215,6 @@ def test_the_sqlite_plugin_is_confined(project: Path, outside: Path, monkeypatch
     except importlib.metadata.PackageNotFoundError:
         pytest.skip("metricsmith-sqlite is not installed")
     monkeypatch.delenv(SELECTION_VARIABLE, raising=False)
-    registry = build_registry()  # not the cached one, which other tests replace
-    monkeypatch.setattr("metricsmith.api.get_registry", lambda: registry)
     for folder in (project, outside):
         with sqlite3.connect(folder / "shop.db") as connection:
             connection.execute("CREATE TABLE t (id INTEGER)")

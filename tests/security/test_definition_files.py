@@ -10,7 +10,6 @@ import pytest
 from metricsmith.api import load_project
 from metricsmith.cli import main
 from metricsmith.errors import Diagnostic, ProjectError
-from metricsmith.plugins.manager import build_registry
 from security_helpers import SECRET, write
 
 
@@ -85,7 +84,7 @@ def test_an_included_folder_with_a_link_out_is_refused(project: Path, outside: P
     assert {p.code for p in problems(project, confine=True)} == {"path-outside-project"}
 
 
-def test_libraries_shipped_by_plugins_may_be_included(project: Path, outside, monkeypatch):
+def test_libraries_shipped_by_plugins_may_be_included(project: Path, outside):
     import types
 
     from metricsmith.plugins.hookspecs import hookimpl
@@ -93,7 +92,5 @@ def test_libraries_shipped_by_plugins_may_be_included(project: Path, outside, mo
     plugin = types.SimpleNamespace(
         __name__="kpis", metricsmith_metric_libraries=hookimpl(lambda: [str(outside)])
     )
-    registry = build_registry([plugin])
-    monkeypatch.setattr("metricsmith.api.get_registry", lambda: registry)
     write(project, 'include "outside"\n')
-    assert "outside_metric" in load_project(project, confine=True).metrics
+    assert "outside_metric" in load_project(project, confine=True, plugins=[plugin]).metrics

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import re
 
-import attrs
+import metricsmith
 import pyarrow as pa
 import pytest
 import sqlglot
 from metricsmith.errors import QueryError
 from metricsmith.execute.sql import DIALECTS, UnsupportedConstruct
 from metricsmith.model.types import Type
-from metricsmith.plugins import manager
 from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
+from metricsmith.plugins.hookspecs import hookimpl
 from sql_helpers import stamps, utc
 from sqlglot import exp
 
@@ -129,13 +129,6 @@ def test_an_open_range_needs_a_sql_engine_to_find_its_end(project):
 
 
 # ---- plugin functions -----------------------------------------------------------------------
-@attrs.frozen
-class SqlScalar(ScalarFunction):
-    """A plugin function carrying a SQL implementation."""
-
-    sql: object = None
-
-
 def _twice_arrow(value):
     return pa.compute.multiply(value, 2)
 
@@ -149,22 +142,24 @@ def _twice_sql(dialect: str, value: exp.Expression) -> exp.Expression:
 class _Plugin:
     """Registers `twice` (with SQL) and `thrice` (without)."""
 
-    @manager.hookspecs.hookimpl
+    @hookimpl
     def metricsmith_scalar_functions(self):
         signature = lambda types: types[0]  # noqa: E731
         return [
-            SqlScalar("twice", 1, 1, signature, _twice_arrow, "x*2", "twice(x)", sql=_twice_sql),
+            ScalarFunction(
+                "twice", 1, 1, signature, _twice_arrow, "x*2", "twice(x)", sql=_twice_sql
+            ),
             ScalarFunction("thrice", 1, 1, signature, _twice_arrow, "x*3", "thrice(x)"),
         ]
 
-    @manager.hookspecs.hookimpl
+    @hookimpl
     def metricsmith_aggregate_functions(self):
         def tally_sql(dialect: str, value: exp.Expression | None) -> exp.Expression:
             return exp.Count(this=exp.Star() if value is None else value)
 
         signature = lambda argument: Type.INTEGER  # noqa: E731
         return [
-            SqlAggregate(
+            AggregateFunction(
                 "tally",
                 signature,
                 "rows",
@@ -177,25 +172,13 @@ class _Plugin:
         ]
 
 
-@attrs.frozen
-class SqlAggregate(AggregateFunction):
-    """A plugin aggregate carrying a SQL implementation."""
-
-    sql: object = None
-
-
-@pytest.fixture
-def with_plugin(monkeypatch):
-    monkeypatch.setattr(manager, "_cached", manager.build_registry([_Plugin()]))
-
-
-def test_plugin_functions_compile_through_their_sql(with_plugin, define):
+def test_plugin_functions_compile_through_their_sql(tmp_path):
     table = pa.table({"x": [1, 2, 3]})
-    project = define(
+    (tmp_path / "p.metrics").write_text(
         'source rows from csv("r.csv") {}\n'
-        "metric doubled = sum(twice(rows.x))\nmetric tripled = sum(thrice(rows.x))\n",
-        rows=table,
+        "metric doubled = sum(twice(rows.x))\nmetric tripled = sum(thrice(rows.x))\n"
     )
+    project = metricsmith.load_project(tmp_path, tables={"rows": table}, plugins=[_Plugin()])
     assert project.query(["doubled"], engine="duckdb").to_pylist() == [{"doubled": 12}]
     with pytest.raises(UnsupportedConstruct, match=r"function `thrice`.*no SQL implementation"):
         project.query(["tripled"], engine="duckdb")
@@ -203,14 +186,14 @@ def test_plugin_functions_compile_through_their_sql(with_plugin, define):
         project.explain(["doubled"], dialect="snowflake")
 
 
-def test_a_plugin_aggregate_counting_rows_where_a_condition_holds(with_plugin, define):
+def test_a_plugin_aggregate_counting_rows_where_a_condition_holds(tmp_path):
     """Its SQL gets a value that is 1 where the condition holds (it was a sqlglot error)."""
     table = pa.table({"x": [1, 2, 3]})
-    project = define(
+    (tmp_path / "p.metrics").write_text(
         'source rows from csv("r.csv") {}\n'
-        "metric all_rows = tally(rows)\nmetric big = tally(rows where x > 1)\n",
-        rows=table,
+        "metric all_rows = tally(rows)\nmetric big = tally(rows where x > 1)\n"
     )
+    project = metricsmith.load_project(tmp_path, tables={"rows": table}, plugins=[_Plugin()])
     for engine in ("arrow", "duckdb"):
         rows = project.query(["all_rows", "big"], engine=engine).to_pylist()
         assert rows == [{"all_rows": 3, "big": 2}], engine

@@ -10,8 +10,10 @@ import metricsmith
 import pytest
 from metricsmith.cli import main
 from metricsmith.errors import QueryError
+from metricsmith.execute.engines import load_settings
 from metricsmith.execute.sql import duckdb_engine
-from metricsmith.execute.sql.engines import load_settings
+from metricsmith.plugins.builtin.engines import spark_options
+from metricsmith.registry import get_registry
 
 DEFINITIONS = """
 source tickets from csv("tickets.csv") { time opened_at }
@@ -86,10 +88,11 @@ def test_spark_settings(folder):
     (folder / "metricsmith.toml").write_text(
         '[engine]\ndefault = "spark"\n[spark]\nremote = "sc://spark.example:15002"\n'
     )
-    settings = load_settings(folder)
+    settings = load_settings(folder, get_registry().engines)
     assert settings.engine == "spark"
-    assert settings.spark.remote == "sc://spark.example:15002"
-    assert settings.spark.master == "local[*]"
+    spark = spark_options(settings.options_of("spark"))
+    assert spark.remote == "sc://spark.example:15002"
+    assert spark.master == "local[*]"
 
 
 @pytest.mark.parametrize(
@@ -104,7 +107,7 @@ def test_spark_settings(folder):
 def test_bad_settings_are_explained(folder, text, message):
     (folder / "metricsmith.toml").write_text(text)
     with pytest.raises(QueryError, match=message):
-        load_settings(folder)
+        load_settings(folder, get_registry().engines)
 
 
 def test_a_missing_engine_package_says_what_to_install(folder, monkeypatch):

@@ -12,7 +12,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
-from metricsmith.execute.sql.native import native_files
+from metricsmith.plugins.connector import native_files
 from sql_helpers import on_both, rows, stamps, utc
 
 EVENTS = pa.table(
@@ -36,7 +36,7 @@ def _project(folder: Path, connector: str) -> metricsmith.Project:
 
 def _check(project: metricsmith.Project, native: bool) -> None:
     info = project.sources["events"]
-    assert (native_files(info) is not None) is native
+    assert (native_files(info.reader, None) is not None) is native
     table = on_both(project, ["n", "users", "total"], grain="month", start="2024-01", end="2024-03")
     assert rows(table) == [(dt.date(2024, 1, 1), 2, 2, 3), (dt.date(2024, 2, 1), 2, 1, 6)]
     if native:
@@ -56,7 +56,7 @@ def test_hive_partitioned_parquet_folders(tmp_path):
         part = EVENTS.filter(pa.compute.equal(pa.compute.month(EVENTS["at"]), month))
         pq.write_table(part, folder / "part.parquet")
     project = _project(tmp_path, 'parquet("events")')
-    assert native_files(project.sources["events"]).partitions.names == ["month"]
+    assert native_files(project.sources["events"].reader, None).partitions.names == ["month"]
     _check(project, native=True)
     by_partition = on_both(project, ["n"], by=["events.month"])
     assert rows(by_partition) == [(1, 2), (2, 2)]
@@ -72,7 +72,7 @@ def test_csv_with_a_delimiter_and_no_header(tmp_path):
         "metric total = sum(events.f2)\n"
     )
     project = metricsmith.load_project(tmp_path / "p.metrics")
-    assert native_files(project.sources["events"]).header is False
+    assert native_files(project.sources["events"].reader, None).header is False
     table = on_both(project, ["n", "users", "total"], grain="month", start="2024-01", end="2024-03")
     assert rows(table) == [(dt.date(2024, 1, 1), 2, 2, 3), (dt.date(2024, 2, 1), 2, 1, 6)]
 

@@ -712,10 +712,8 @@ def bind_row(expr: e.Expr, root: str, project: CheckedProject) -> b.BExpr:
 
 
 def binder_for(project: CheckedProject) -> Binder:
-    """A binder over a CheckedProject (see check/checked.py)."""
-    from metricsmith.plugins.manager import get_registry
-
-    registry = get_registry()
+    """A binder over a CheckedProject (see check/checked.py), with the functions the project
+    was checked with."""
     graph = LinkGraph({name: info.links for name, info in project.sources.items()})
     return Binder(
         sources=project.sources,
@@ -726,8 +724,8 @@ def binder_for(project: CheckedProject) -> Binder:
         graph=graph,
         metrics=CheckedMetrics(project.metrics),
         dimensions={name: info.decl for name, info in project.dimensions.items()},
-        scalars=registry.scalar_functions,
-        aggregates=registry.aggregate_functions,
+        scalars=project.functions.scalars,
+        aggregates=project.functions.aggregates,
         entities=entity_catalog(
             {name: info.decl for name, info in project.sources.items()},
             lambda source, column: project.sources[source].value_of(column),

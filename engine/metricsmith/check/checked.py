@@ -10,6 +10,7 @@ from metricsmith.model.contracts import Contract
 from metricsmith.model.decl import DimensionDecl, MetricDecl, SourceDecl
 from metricsmith.model.types import Type
 from metricsmith.plugins.connector import SourceReader
+from metricsmith.plugins.functions import FunctionTable
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -107,3 +108,6 @@ class CheckedProject:
     sources: dict[str, SourceInfo]
     metrics: dict[str, MetricInfo]
     dimensions: dict[str, DimensionInfo]
+    #: The functions the formulas were typed with; planning and every engine use these, never
+    #: a registry of their own.
+    functions: FunctionTable

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import attrs
-import pyarrow as pa
 
 from metricsmith.check.bind import Binder, entity_catalog, root_of_row_formula
 from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
@@ -32,9 +31,8 @@ from metricsmith.model import decl as d
 from metricsmith.model import expr as e
 from metricsmith.model.bound import BAggregate, BExpr, BMetric, BPer, bwalk
 from metricsmith.model.types import Type
-
-if TYPE_CHECKING:
-    from metricsmith.plugins.manager import Registry
+from metricsmith.plugins.connector import Connector, SourceReader
+from metricsmith.plugins.functions import FunctionTable
 
 _Named = TypeVar("_Named", d.SourceDecl, d.MetricDecl, d.DimensionDecl)
 
@@ -71,14 +69,18 @@ class LazyMetrics:
 
 def check_project(
     modules: Sequence[d.Module],
-    registry: Registry,
-    tables: Mapping[str, pa.Table] | None = None,
+    *,
+    connectors: Mapping[str, Connector],
+    functions: FunctionTable,
+    tables: Mapping[str, SourceReader] | None = None,
     paths: PathPolicy = UNCONFINED,
     read_problems: Sequence[Diagnostic] = (),
 ) -> CheckedProject:
-    """Resolve and type every declaration; raise ProjectError listing every problem, with
-    `read_problems` (syntax errors and the like, found reading the files). Sources name only
-    the files `paths` admits."""
+    """Resolve and type every declaration with the `connectors` and `functions` the plugins
+    provide; raise ProjectError listing every problem, with `read_problems` (syntax errors and
+    the like, found reading the files). `tables` are readers bound to sources by name in place
+    of their connectors (the API's in-memory tables). Sources name only the files `paths`
+    admits."""
     tables = dict(tables or {})
     decls = [decl for module in modules for decl in module.decls]
     found: list[Diagnostic] = [*read_problems, *duplicate_names(decls)]
@@ -108,7 +110,7 @@ def check_project(
         if decl is stand_ins.sources.get(name):
             reader, problems = None, []  # every column exists, of unknown type
         else:
-            reader, problems = open_reader(decl, registry.connectors, tables, paths)
+            reader, problems = open_reader(decl, connectors, tables, paths)
         found += problems
         schema = reader.schema() if reader is not None else None
         physical, declared, problems = column_types(decl, schema)
@@ -139,8 +141,8 @@ def check_project(
         graph=graph,
         metrics=metrics,
         dimensions=dimension_decls,
-        scalars=registry.scalar_functions,
-        aggregates=registry.aggregate_functions,
+        scalars=functions.scalars,
+        aggregates=functions.aggregates,
         # Derived keys and identifiers are bound by the binder itself, when first needed.
         entities=entity_catalog(
             source_decls, lambda source, column: binder.column_value(source, column), graph
@@ -219,7 +221,11 @@ def check_project(
             contracts=contracts[name],
         )
     return CheckedProject(
-        calendar=calendar, sources=sources, metrics=metric_infos, dimensions=dimension_infos
+        calendar=calendar,
+        sources=sources,
+        metrics=metric_infos,
+        dimensions=dimension_infos,
+        functions=functions,
     )
 
 
@@ -313,7 +319,7 @@ def _first_of_each(decls: Sequence[_Named]) -> dict[str, _Named]:
     return by_name
 
 
-def _unknown_tables(tables: Mapping[str, pa.Table], sources: Mapping[str, object]):
+def _unknown_tables(tables: Mapping[str, SourceReader], sources: Mapping[str, object]):
     return [
         Diagnostic(
             code="unknown-name",

@@ -13,7 +13,6 @@ from metricsmith.errors import DataError, Diagnostic, MetricsmithError, PluginFa
 from metricsmith.model.bound import BColumn, BExpr, bwalk
 from metricsmith.model.decl import EntityIdentity, Ident, SourceDecl
 from metricsmith.model.types import ARROW_FOR_TYPE, Type, type_of_arrow
-from metricsmith.plugins.builtin.connectors import InMemoryReader
 from metricsmith.plugins.connector import Connector, SourceReader, TypedSourceReader
 
 
@@ -31,12 +30,14 @@ class UnreadableColumns(dict):
 def open_reader(
     decl: SourceDecl,
     connectors: Mapping[str, Connector],
-    tables: Mapping[str, pa.Table],
+    tables: Mapping[str, SourceReader],
     paths: PathPolicy,
 ) -> tuple[SourceReader | None, list[Diagnostic]]:
+    """The reader of a declared source: the one bound to it by name in `tables`, or the one its
+    connector opens with the declared column types; or the problems opening it."""
     name = decl.name.name
     if name in tables:
-        return InMemoryReader(tables[name], location=f"in-memory table for `{name}`"), []
+        return tables[name], []
     call = decl.connector
     connector = connectors.get(call.name.name)
     if connector is None:

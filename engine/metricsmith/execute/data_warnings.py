@@ -7,7 +7,7 @@ them stops a query, and none should pass unnoticed: each becomes one `DataWarnin
 and column, with the number of rows and the first of them. The rows are read the way the
 Arrow engine reads them (only the columns concerned, every row, no time range), so the counts
 and the row do not depend on the engine that computes the answer. Sources only a SQL engine
-can read (Spark catalog tables) are not checked.
+can read (a reader's `read_by_engines_only`, as of Spark catalog tables) are not checked.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from attrs import frozen
 from metricsmith.check.checked import CheckedProject, SourceInfo
 from metricsmith.errors import DataWarning
 from metricsmith.execute.arrow.reading import read_source
-from metricsmith.execute.sql.spark_table import SparkTableReader
 from metricsmith.model.bound import BBinary, BCall, BColumn, BExpr, bwalk
 from metricsmith.model.types import Type
 from metricsmith.plan.nodes import Plan, SourceRead
+from metricsmith.plugins.connector import read_by_engines_only
 
 _TIMES = (Type.TIMESTAMP, Type.DATE)
 _BETWEEN = ("hours_between", "days_between")
@@ -52,7 +52,7 @@ def data_warnings(plan: Plan, project: CheckedProject) -> list[DataWarning]:
     found = []
     for read in plan.reads:
         info = project.sources[read.source]
-        if isinstance(info.reader, SparkTableReader):  # only Spark reads it
+        if read_by_engines_only(info.reader):  # only the engine reads it
             continue
         key = info.decl.key.name if info.decl.key is not None else None
         # Every read of a keyed source checks its key, whether or not the query reads it: a

@@ -4,16 +4,21 @@ A connector turns the arguments written in a `source ... from name(args)` declar
 `SourceReader`. The engine asks a reader for its schema at check time and for data at query
 time, naming only the columns it needs and the time range it will look at, so a reader that
 can push those down (Parquet, a database) reads less.
+
+A reader may offer more, each an optional method that an engine asks for through the function
+of the same name below (`native_files`, `engine_table`, `read_by_engines_only`): files a SQL
+engine reads itself, or a table it reads in place. Engines never test for a reader's class.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
-from attrs import frozen
+from attrs import evolve, frozen
 
 from metricsmith.plugins.provenance import Provenance, calling_plugin
 
@@ -28,6 +33,18 @@ class TimeRange:
     column: str
     start: dt.datetime | None
     end: dt.datetime | None
+
+
+# Text read as a declared timestamp: the engine decides what it means, and a reader parsing
+# such text itself words its refusals the same way (see `TypedSourceReader`).
+#: A text timestamp that ends in a zone offset (Z, +02:00, -0500) names an instant; one without
+#: is a wall-clock time in the calendar's zone.
+ZONE_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+#: The hint of the data error for a column mixing both.
+MIXED_ZONES_HINT = (
+    "write every time of the column the same way: all with a zone offset (Z, +02:00) or all "
+    "without (local times in the calendar's zone)"
+)
 
 
 @runtime_checkable
@@ -62,6 +79,66 @@ class TypedSourceReader(SourceReader, Protocol):
     once, before `schema()`. Readers without it get declared columns cast after reading."""
 
     def with_column_types(self, types: Mapping[str, pa.DataType]) -> SourceReader: ...
+
+
+@frozen
+class NativeFiles:
+    """Files a SQL engine can read itself (see `NativeFilesReader`), with how to read them."""
+
+    format: str  # "csv" or "parquet"
+    files: tuple[str, ...]
+    #: The columns stored in the files, in file order, with the connector's types.
+    file_schema: pa.Schema
+    #: Columns taken from `key=value` folder names, with the connector's types.
+    partitions: pa.Schema
+    delimiter: str = ","
+    header: bool = True
+
+
+@runtime_checkable
+class NativeFilesReader(SourceReader, Protocol):
+    """A reader of files that a SQL engine may read itself (optional).
+
+    `native_files(columns)` describes the files when the engine's own reader gives exactly
+    this reader's schema (the built-in `csv` and `parquet` readers do), and None otherwise.
+    Given `columns` (the engine is about to read them), it first raises the `DataError` that
+    `read(columns)` would meet in the files; given None (the SQL is only shown), it reads
+    nothing. DuckDB and Spark then read the files in place, without the rows passing through
+    Python."""
+
+    def native_files(self, columns: Sequence[str] | None) -> NativeFiles | None: ...
+
+
+@runtime_checkable
+class EngineTableReader(SourceReader, Protocol):
+    """A reader of a table that an engine reads where it is (optional).
+
+    `engine_table(engine)` is the (possibly qualified) name under which the engine called
+    `engine` reaches the rows, or None for an engine that cannot; the built-in `spark_table`
+    connector names its catalog table for `spark`. `read_by_engines_only()` is true when
+    `read` refuses (the rows are only in the engine's catalog): the checks metricsmith makes
+    on rows it reads itself (data warnings, the wording of a data error) then skip the
+    source."""
+
+    def engine_table(self, engine: str) -> str | None: ...
+
+    def read_by_engines_only(self) -> bool: ...
+
+
+def native_files(reader: SourceReader, columns: Sequence[str] | None) -> NativeFiles | None:
+    """The files behind `reader` that a SQL engine may read itself, or None (see
+    `NativeFilesReader`)."""
+    return reader.native_files(columns) if isinstance(reader, NativeFilesReader) else None
+
+
+def engine_table(reader: SourceReader, engine: str) -> str | None:
+    """The table through which `engine` reaches the reader's rows in place, or None."""
+    return reader.engine_table(engine) if isinstance(reader, EngineTableReader) else None
+
+
+def read_by_engines_only(reader: SourceReader) -> bool:
+    """Whether only an engine reading a table in place reaches the reader's rows."""
+    return isinstance(reader, EngineTableReader) and reader.read_by_engines_only()
 
 
 @runtime_checkable
@@ -159,13 +236,37 @@ class PluginReader:
             table = self.reader.read(columns, time_range)
         return self._checked(table, pa.Table, "read")
 
+    # The optional methods, run as the plugin's code when its reader has them: a reader a
+    # plugin returns is wrapped, so what it offers must show through.
+    def with_column_types(self, types: Mapping[str, pa.DataType]) -> SourceReader:
+        if not isinstance(self.reader, TypedSourceReader):
+            return self
+        with calling_plugin(self.provenance, self._doing("the declared column types")):
+            typed = self.reader.with_column_types(types)
+        return evolve(self, reader=self._checked(typed, SourceReader, "with_column_types"))
+
+    def native_files(self, columns: Sequence[str] | None) -> NativeFiles | None:
+        with calling_plugin(self.provenance, self._doing("the files")):
+            files = native_files(self.reader, columns)
+        return None if files is None else self._checked(files, NativeFiles, "native_files")
+
+    def engine_table(self, engine: str) -> str | None:
+        with calling_plugin(self.provenance, self._doing(f"the table {engine} reads")):
+            table = engine_table(self.reader, engine)
+        return None if table is None else self._checked(table, str, "engine_table")
+
+    def read_by_engines_only(self) -> bool:
+        with calling_plugin(self.provenance, self._doing("where the rows are")):
+            return bool(read_by_engines_only(self.reader))
+
     def _doing(self, what: str) -> str:
         return f"while reading {what} of source `{self.source_name}`"
 
     def _checked(self, value: object, expected: type, method: str):
         if not isinstance(value, expected):
+            module = "pyarrow." if expected.__module__.startswith("pyarrow") else ""
             raise self.provenance.failure(
                 f"returned {type(value).__name__} from `{method}` of source "
-                f"`{self.source_name}`, not a pyarrow.{expected.__name__}"
+                f"`{self.source_name}`, not a {module}{expected.__name__}"
             )
         return value

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -11,11 +12,19 @@ from attrs import field, frozen
 from metricsmith.model.types import Type
 from metricsmith.plugins.provenance import Provenance
 
+if TYPE_CHECKING:
+    from sqlglot import exp
+
 #: Given the argument types, the result type, or a message saying why the call is wrong.
 Signature = Callable[[Sequence[Type]], "Type | str"]
 
 #: Stands, in the arguments handed to `ScalarFunction.constants`, for one that is not a constant.
 NOT_CONSTANT = object()
+
+#: A function's SQL: (the dialect's name, the arguments as sqlglot expressions) -> a sqlglot
+#: expression. It raises NotImplementedError (its message saying why) for a dialect it does
+#: not support; the SQL engines then refuse the query naming the function and the dialect.
+SqlForm = Callable[..., "exp.Expression"]
 
 
 @frozen
@@ -38,6 +47,9 @@ class ScalarFunction:
     #: `null`, a column without a single value) gives null of the call's type on every engine,
     #: without the function being called: what type its nulls would have is unknown.
     propagates_nulls: bool = True
+    #: How the SQL engines compile a call: `sql(dialect, *args)` (see `SqlForm`). Without it,
+    #: a query calling the function runs on the Arrow engine only.
+    sql: SqlForm | None = field(default=None, kw_only=True)
     #: Set by the registry: the plugin that registered the function, named when it fails.
     provenance: Provenance | None = field(default=None, eq=False, kw_only=True)
 
@@ -65,5 +77,17 @@ class AggregateFunction:
     empty: int | float | None = None
     hash_name: str | None = None
     grouped: GroupedImpl | None = None
+    #: How the SQL engines compile a call: `sql(dialect, value, *params)`, the value already
+    #: null where the aggregate's `where` does not hold (see `SqlForm`).
+    sql: SqlForm | None = field(default=None, kw_only=True)
     #: Set by the registry: the plugin that registered the function, named when it fails.
     provenance: Provenance | None = field(default=None, eq=False, kw_only=True)
+
+
+@frozen
+class FunctionTable:
+    """The functions a project is checked with, by name; the checked project carries them to
+    planning and execution, so a query runs with the functions its formulas were typed by."""
+
+    scalars: Mapping[str, ScalarFunction]
+    aggregates: Mapping[str, AggregateFunction]

@@ -9,6 +9,7 @@ plugin whose hook raises is reported and skipped without affecting the others.
 import pluggy
 
 from metricsmith.plugins.connector import Connector
+from metricsmith.plugins.engine import Engine
 from metricsmith.plugins.formats import OutputFormat
 from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
 
@@ -56,3 +57,12 @@ def metricsmith_output_formats() -> list[OutputFormat]:
     `write` must be atomic; use `metricsmith.plugins.formats.atomic_output`. It is only given
     the path of a regular file, or of one that does not exist yet: a device, a FIFO and stdout
     receive the bytes `render` returns."""
+
+
+@hookspec
+def metricsmith_engines() -> list[Engine]:
+    """Engines this plugin provides, usable as `--engine <name>` and `engine="<name>"`.
+
+    An engine is given the plan, the checked project and its options, and returns the answer
+    as an Arrow table (docs/architecture.md, "How to add an engine"). Its `name` must be
+    unique across all plugins."""

@@ -21,9 +21,9 @@ from metricsmith.errors import ArithmeticOverflow, DataError
 from metricsmith.execute.arrow.operators import is_overflow
 from metricsmith.model.bound import BExpr
 from metricsmith.plan.formatting import format_expr
-from metricsmith.plugins.builtin.functions import holds
 from metricsmith.plugins.functions import AggregateFunction
 from metricsmith.plugins.provenance import calling_plugin, checked_values
+from metricsmith.plugins.values import holds
 
 # Hash kernels whose result has the type of their input.
 _SAME_TYPE_KERNELS = frozenset({"min", "max", "sum", "first", "last"})

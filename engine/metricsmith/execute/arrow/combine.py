@@ -25,8 +25,8 @@ from metricsmith.execute.arrow.subset import CellSubset
 from metricsmith.execute.arrow.values import as_array, int64_numpy, true_array
 from metricsmith.model.bound import BPer
 from metricsmith.plan.nodes import PerLevel
-from metricsmith.plugins.builtin.functions import holds
 from metricsmith.plugins.functions import AggregateFunction
+from metricsmith.plugins.values import holds
 
 if TYPE_CHECKING:
     from metricsmith.execute.arrow.levels import LevelCells, LevelGrid

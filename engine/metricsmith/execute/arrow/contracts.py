@@ -28,20 +28,17 @@ from metricsmith.model.contracts import (
     Example,
 )
 from metricsmith.plan.nodes import SourceRead
-from metricsmith.plugins.builtin.functions import calendar_scope
+from metricsmith.plugins.values import calendar_scope
 
 
 def verify_contracts(
     project: CheckedProject, contracts: Sequence[Contract]
 ) -> list[ContractResult]:
     """Each contract checked against all the rows of its source, in the order given."""
-    from metricsmith.plugins.manager import get_registry
-
     calendar = project.calendar
     with calendar_scope(calendar.timezone, calendar.week_start_index):
         tables, unreadable = _read(project, _columns_needed(project, contracts))
-        functions = get_registry().scalar_functions
-        sources = Sources(project, tables, functions, calendar.timezone)
+        sources = Sources(project, tables, project.functions.scalars, calendar.timezone)
         results = []
         for contract in contracts:
             problems = [unreadable[s] for s in _sources_of(project, contract) if s in unreadable]

@@ -17,9 +17,9 @@ from metricsmith.execute.arrow.values import Datum, arrow_type, literal
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type
 from metricsmith.plan.formatting import format_expr
-from metricsmith.plugins.builtin.functions import align_temporal, holds
 from metricsmith.plugins.functions import ScalarFunction
 from metricsmith.plugins.provenance import calling_plugin, checked_values
+from metricsmith.plugins.values import align_temporal, holds
 
 
 class Evaluator:

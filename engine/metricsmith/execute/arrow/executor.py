@@ -25,7 +25,7 @@ from metricsmith.model.types import Type
 from metricsmith.plan.nodes import MetricOutput, Plan, SourceRead
 from metricsmith.plan.periods import epoch_micros
 from metricsmith.plan.planner import AGE
-from metricsmith.plugins.builtin.functions import calendar_scope
+from metricsmith.plugins.values import calendar_scope
 
 
 @define
@@ -45,9 +45,7 @@ def execute_plan(
     """The query's answer: a column named after the grain (each period's first day), one per
     dimension, one per metric; a row per cell, sorted by period and then dimensions. With
     `age`, a row per (cohort, age) and no period column."""
-    from metricsmith.plugins.manager import get_registry
-
-    registry = get_registry()
+    functions = project.functions
     calendar = plan.calendar
     with calendar_scope(calendar.timezone, calendar.week_start_index):
         tables = {}
@@ -56,11 +54,9 @@ def execute_plan(
             if stats is not None:
                 stats.reads.append(read)
                 stats.rows_read[read.source] = tables[read.source].num_rows
-        sources = Sources(project, tables, registry.scalar_functions, calendar.timezone)
+        sources = Sources(project, tables, functions.scalars, calendar.timezone)
         cohort = None if plan.cohort_dimension is None else plan.dimensions[plan.cohort_dimension]
-        runner = LevelRunner(
-            sources, calendar, registry.scalar_functions, registry.aggregate_functions, cohort
-        )
+        runner = LevelRunner(sources, calendar, functions.scalars, functions.aggregates, cohort)
         output = _timeline(plan, runner.times)
         timeline = extend(output, plan.top.extension, calendar)
         with _overflow_named(plan, plan.metrics):  # an aggregate's, for all its metrics

@@ -22,8 +22,8 @@ from metricsmith.errors import DataError
 from metricsmith.execute.arrow.evaluate import Evaluator
 from metricsmith.execute.arrow.values import Datum, as_array, int64_numpy
 from metricsmith.model import bound as b
-from metricsmith.plugins.builtin.functions import holds
 from metricsmith.plugins.functions import ScalarFunction
+from metricsmith.plugins.values import holds
 
 
 class Sources:

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from metricsmith.errors import InternalError
 from metricsmith.execute.arrow.values import Datum
 from metricsmith.model.types import ARROW_FOR_TYPE, DECIMAL_PLACES, Type
-from metricsmith.plugins.builtin.functions import local_timestamps
+from metricsmith.plugins.values import local_timestamps
 
 COMPARISONS = {
     "==": pc.equal,

@@ -20,7 +20,7 @@ from metricsmith.errors import DataError
 from metricsmith.execute.arrow.values import arrow_type
 from metricsmith.model.types import Type
 from metricsmith.plan.nodes import SourceRead
-from metricsmith.plugins.builtin.read_errors import MIXED_ZONES_HINT, ZONE_OFFSET
+from metricsmith.plugins.connector import MIXED_ZONES_HINT, ZONE_OFFSET
 
 Cast = Callable[[pa.Array], pa.Array]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TypeAlias
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -12,8 +11,7 @@ import pyarrow.compute as pc
 
 from metricsmith.model.bound import BLiteral
 from metricsmith.model.types import ARROW_FOR_TYPE, Type
-
-Datum: TypeAlias = pa.Array | pa.ChunkedArray | pa.Scalar
+from metricsmith.plugins.values import Datum
 
 
 def arrow_type(type_: Type, timezone: str) -> pa.DataType | None:

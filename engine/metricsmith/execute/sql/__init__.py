@@ -18,7 +18,7 @@ _EXPORTS = {
     "UnsupportedConstruct": "metricsmith.execute.sql.errors",
     "execute_plan_duckdb": "metricsmith.execute.sql.duckdb_engine",
     "execute_plan_spark": "metricsmith.execute.sql.spark_engine",
-    "SparkOptions": "metricsmith.execute.sql.spark_engine",
+    "SparkOptions": "metricsmith.execute.spark_session",
     "render_sql": "metricsmith.execute.sql.render",
 }
 __all__ = sorted(_EXPORTS)

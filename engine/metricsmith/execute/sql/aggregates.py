@@ -18,6 +18,7 @@ from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.plugin_sql import plugin_sql
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type
+from metricsmith.plugins.functions import AggregateFunction
 
 
 def _masked(value: exp.Expression, condition: exp.Expression | None) -> exp.Expression:
@@ -29,7 +30,7 @@ def _masked(value: exp.Expression, condition: exp.Expression | None) -> exp.Expr
 class AggregateCompiler:
     """Compiles one `BAggregate` given its compiled argument and condition."""
 
-    def __init__(self, dialect: SqlDialect, registered: Mapping[str, object]):
+    def __init__(self, dialect: SqlDialect, registered: Mapping[str, AggregateFunction]):
         self.dialect = dialect
         self.registered = registered
         self._builders: dict[str, Callable[..., exp.Expression]] = {

@@ -27,6 +27,7 @@ from metricsmith.execute.sql.scalar_functions import ScalarFunctions
 from metricsmith.execute.sql.sources import Relation, normalised
 from metricsmith.execute.sql.spine import LevelSpine, windows_of
 from metricsmith.plan.nodes import Plan
+from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
 
 #: What the read of a source selects when the query needs none of its columns (`count(s)` of
 #: a source without a time column): SQL has no empty select list.
@@ -40,8 +41,8 @@ class Compilation:
     project: CheckedProject
     dialect: SqlDialect
     relations: Mapping[str, Relation]
-    scalar_functions: Mapping[str, object]
-    aggregate_functions: Mapping[str, object]
+    scalar_functions: Mapping[str, ScalarFunction]
+    aggregate_functions: Mapping[str, AggregateFunction]
 
     @property
     def functions(self) -> ScalarFunctions:

@@ -18,8 +18,8 @@ from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import DataError
 from metricsmith.execute.arrow.frame import require_unique_key
 from metricsmith.execute.arrow.reading import read_source
-from metricsmith.execute.sql.spark_table import SparkTableReader
 from metricsmith.plan.nodes import Plan
+from metricsmith.plugins.connector import read_by_engines_only
 
 
 def arrow_diagnosis(
@@ -29,7 +29,7 @@ def arrow_diagnosis(
     one of the `keys` (source: key column) is, as the Arrow engine words it; or None."""
     for read in plan.reads:
         info = project.sources[read.source]
-        if isinstance(info.reader, SparkTableReader):  # only Spark reads it
+        if read_by_engines_only(info.reader):  # only the engine reads it
             continue
         # Every row is read (as the engines parse every row of a file), so rows are counted.
         whole = attrs.evolve(read, time_range=None)

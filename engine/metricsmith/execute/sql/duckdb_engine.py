@@ -21,10 +21,10 @@ from metricsmith.errors import DataError, InternalError
 from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.sql.dialects import DIALECTS, string
 from metricsmith.execute.sql.kinds import duckdb_type_name
-from metricsmith.execute.sql.native import NativeFiles, native_files
 from metricsmith.execute.sql.runner import plan_timeline, run_plan
 from metricsmith.execute.sql.sources import Relation, table_relation
 from metricsmith.plan.nodes import Plan
+from metricsmith.plugins.connector import NativeFiles, engine_table, native_files
 
 _names = itertools.count()
 #: DuckDB joins on inequalities by sorting (a merge join) unless a side has fewer rows than
@@ -82,9 +82,12 @@ class DuckDBEngine:
         relations = {}
         for read in plan.reads:
             info = project.sources[read.source]
-            files = native_files(info)
+            table_name = engine_table(info.reader, "duckdb")
+            if table_name is not None:
+                relations[read.source] = table_relation(table_name, info.schema)
+                continue
+            files = native_files(info.reader, read.columns)
             if files is not None:
-                info.reader.require(read.columns)
                 relations[read.source] = Relation(duckdb_reader(files), info.schema)
                 continue
             table = info.reader.read(list(read.columns), read.time_range)

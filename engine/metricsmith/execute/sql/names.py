@@ -1,10 +1,9 @@
-"""The engines and SQL dialects by name, importable without loading sqlglot or any engine
-(the command line builds its options from them), and the names of the generated query's
-common table expressions and columns."""
+"""The SQL dialects by name, importable without loading sqlglot or any engine (the command
+line builds its options from them), and the names of the generated query's common table
+expressions and columns."""
 
 from __future__ import annotations
 
-ENGINES = ("arrow", "duckdb", "spark")
 #: Dialects metricsmith runs itself, then those it only renders.
 DIALECT_NAMES = ("duckdb", "spark", "postgres", "trino", "bigquery", "snowflake")
 

@@ -1,8 +1,10 @@
 """SQL for reading, not running: `metricsmith explain --sql --dialect D`.
 
-Each source is named as the runner would reach it: DuckDB reads the built-in connectors' files
-itself (`read_parquet`/`read_csv`); a `spark_table` source is its catalog table; any other
-source is a table named after the source, which the user maps onto their own warehouse.
+Each source is named as the runner would reach it: DuckDB reads the files a reader offers
+(`native_files`, the built-in csv and parquet connectors: `read_parquet`/`read_csv`) itself; a
+source whose reader names a table for the dialect's engine (`engine_table`, the catalog table
+of a `spark_table` source on Spark) is that table; any other source is a table named after
+the source, which the user maps onto their own warehouse.
 """
 
 from __future__ import annotations
@@ -15,12 +17,11 @@ from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.sql.compiler import compile_plan
 from metricsmith.execute.sql.dialects import DIALECTS, SqlDialect
 from metricsmith.execute.sql.duckdb_engine import duckdb_reader
-from metricsmith.execute.sql.native import native_files
 from metricsmith.execute.sql.periods import needs_extents, timeline_from_extents
 from metricsmith.execute.sql.runner import compilation_for
 from metricsmith.execute.sql.sources import Relation, table_relation
-from metricsmith.execute.sql.spark_table import SparkTableReader
 from metricsmith.plan.nodes import Plan
+from metricsmith.plugins.connector import engine_table, native_files
 
 
 def dialect_named(name: str) -> SqlDialect:
@@ -55,11 +56,12 @@ def reading_relations(
     relations = {}
     for read in plan.reads:
         info = project.sources[read.source]
-        files = native_files(info) if dialect.name == "duckdb" else None
+        files = native_files(info.reader, None) if dialect.name == "duckdb" else None
+        table = engine_table(info.reader, dialect.name)
         if files is not None:
             relations[read.source] = Relation(duckdb_reader(files), info.schema)
-        elif isinstance(info.reader, SparkTableReader):
-            relations[read.source] = table_relation(info.reader.table, info.schema)
+        elif table is not None:
+            relations[read.source] = table_relation(table, info.schema)
         else:
             relations[read.source] = table_relation(read.source, info.schema)
     return relations

@@ -44,15 +44,12 @@ class SqlEngine(Protocol):
 def compilation_for(
     engine_dialect: SqlDialect, project: CheckedProject, relations: Mapping[str, Relation]
 ) -> Compilation:
-    from metricsmith.plugins.manager import get_registry
-
-    registry = get_registry()
     return Compilation(
         project=project,
         dialect=engine_dialect,
         relations=relations,
-        scalar_functions=registry.scalar_functions,
-        aggregate_functions=registry.aggregate_functions,
+        scalar_functions=project.functions.scalars,
+        aggregate_functions=project.functions.aggregates,
     )
 
 

@@ -24,6 +24,7 @@ from metricsmith.execute.sql.plugin_sql import plugin_sql
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type
 from metricsmith.plan.periods import GRAINS
+from metricsmith.plugins.functions import ScalarFunction
 
 Builder = Callable[[ExpressionCompiler, b.BCall, list[exp.Expression]], exp.Expression]
 _MICROS_PER_HOUR = 3_600_000_000.0
@@ -202,15 +203,17 @@ class ScalarFunctions:
     """Compiles calls: built-ins from BUILTINS, plugin functions through their `sql`."""
 
     def __init__(
-        self, registered: Mapping[str, object], builtins: Mapping[str, Builder] = BUILTINS
+        self, registered: Mapping[str, ScalarFunction], builtins: Mapping[str, Builder] = BUILTINS
     ):
         self.registered = registered
         self.builtins = builtins
 
     def compile(self, compiler: ExpressionCompiler, node: b.BCall) -> exp.Expression:
         function = self.registered.get(node.function)
-        if getattr(function, "propagates_nulls", False) and any(
-            arg.type == Type.NULL for arg in node.args
+        if (
+            function is not None
+            and function.propagates_nulls
+            and any(arg.type == Type.NULL for arg in node.args)
         ):
             # As the Arrow engine: a null of the call's type, whatever the function's SQL
             # (DuckDB's date_trunc, for one, has no form taking an untyped NULL).

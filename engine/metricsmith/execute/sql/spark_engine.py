@@ -1,13 +1,12 @@
 """Running plans on Apache Spark.
 
-The session is, in order of preference: the one the caller passes; a Spark Connect session
-for a `remote` URL (`sc://host:15002`); the session already active in this process (a
-notebook's); a local one (`local[*]` by default) created once and kept for later queries.
+The session is the one the caller passes, or else the process's (execute/spark_session.py).
 
 Parquet and CSV files behind the built-in connectors are read by Spark itself (CSV with the
-connector's column types); `spark_table("db.table")` sources are read from the session's
-catalog; anything else is read through its connector and sent to Spark as Arrow data. Each
-query runs with the session's time zone set to UTC (the SQL's convention), then restored.
+connector's column types); a source whose reader names a table for Spark (`engine_table`, as
+`spark_table("db.table")` does) is read from the session's catalog; anything else is read
+through its connector and sent to Spark as Arrow data. Each query runs with the session's
+time zone set to UTC (the SQL's convention), then restored.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import threading
 from collections.abc import Iterator, Mapping
 
 import pyarrow as pa
@@ -24,47 +22,16 @@ from sqlglot import exp
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import DataError, InternalError
 from metricsmith.execute.arrow.timeline import Timeline
+from metricsmith.execute.spark_session import DEFAULT_SPARK, SparkOptions, spark_session
 from metricsmith.execute.sql.dialects import DIALECTS
 from metricsmith.execute.sql.kinds import spark_type_name
-from metricsmith.execute.sql.native import NativeFiles, native_files
-from metricsmith.execute.sql.options import DEFAULT_SPARK, SparkOptions
 from metricsmith.execute.sql.runner import plan_timeline, run_plan
 from metricsmith.execute.sql.sources import Relation, table_relation
-from metricsmith.execute.sql.spark_table import SparkTableReader
 from metricsmith.plan.nodes import Plan
+from metricsmith.plugins.connector import NativeFiles, engine_table, native_files
 
 _TIMEZONE_KEY = "spark.sql.session.timeZone"
-# Small local queries drown in Spark's default 200 shuffle partitions.
-_LOCAL_CONFIG = {
-    "spark.sql.shuffle.partitions": "4",
-    "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
-    "spark.sql.session.timeZone": "UTC",
-}
 _names = itertools.count()
-_local_lock = threading.Lock()
-
-
-def spark_session(options: SparkOptions = DEFAULT_SPARK):
-    """The SparkSession queries run in (see the module's docstring for the order)."""
-    from pyspark.sql import SparkSession
-
-    if options.session is not None:
-        return options.session
-    remote = options.remote or os.environ.get("METRICSMITH_SPARK_REMOTE")
-    if remote:
-        return SparkSession.builder.remote(remote).getOrCreate()
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        return active
-    with _local_lock:
-        builder = SparkSession.builder.master(options.master).appName("metricsmith")
-        for key, value in _LOCAL_CONFIG.items():
-            builder = builder.config(key, value)
-        session = builder.getOrCreate()
-        # Failures reach the caller as exceptions; the JVM's log would repeat them at length.
-        session.sparkContext.setLogLevel("OFF")
-        return session
 
 
 def execute_plan_spark(
@@ -117,12 +84,11 @@ class SparkEngine:
         relations = {}
         for read in plan.reads:
             info = project.sources[read.source]
-            if isinstance(info.reader, SparkTableReader):
-                relations[read.source] = table_relation(info.reader.table, info.schema)
+            table_name = engine_table(info.reader, "spark")
+            if table_name is not None:
+                relations[read.source] = table_relation(table_name, info.schema)
                 continue
-            files = native_files(info)
-            if files is not None:
-                info.reader.require(read.columns)
+            files = native_files(info.reader, read.columns)
             frame, schema = self._native(files) or self._from_arrow(info, read)
             name = f"metricsmith_{read.source}_{next(_names)}"
             frame.createOrReplaceTempView(name)

@@ -21,7 +21,7 @@ from metricsmith.plugins.builtin.read_errors import (
     undecodable_in,
     undecodable_text,
 )
-from metricsmith.plugins.connector import TimeRange
+from metricsmith.plugins.connector import NativeFiles, TimeRange
 
 _DAY = dt.timedelta(days=1)
 # Casting a bound to a column of whole seconds truncates it; moving it a second outwards first
@@ -155,6 +155,35 @@ class DatasetReader:
                     hint=f"{suggestion}available columns: {', '.join(available)}",
                 )
 
+    def native_files(self, columns: Sequence[str] | None) -> NativeFiles | None:
+        """The files, when a SQL engine reading them itself gets this reader's schema: CSV
+        and Parquet files whose types need no retyping after reading (JSON's do)."""
+        if columns is not None:
+            self.require(columns)
+        dataset = self.dataset
+        if not isinstance(dataset, ds.FileSystemDataset) or self.schema() != dataset.schema:
+            return None
+        partitioning = dataset.partitioning
+        partitions = (
+            partitioning.schema if isinstance(partitioning, ds.HivePartitioning) else pa.schema([])
+        )
+        file_schema = pa.schema([f for f in dataset.schema if f.name not in partitions.names])
+        files = tuple(dataset.files)
+        file_format = dataset.format
+        if isinstance(file_format, ds.ParquetFileFormat):
+            return NativeFiles("parquet", files, file_schema, partitions)
+        if isinstance(file_format, ds.CsvFileFormat):
+            read_options = file_format.default_fragment_scan_options.read_options
+            return NativeFiles(
+                "csv",
+                files,
+                file_schema,
+                partitions,
+                delimiter=file_format.parse_options.delimiter,
+                header=not read_options.autogenerate_column_names,
+            )
+        return None
+
     def _require_utf8(self, columns: Sequence[str]) -> None:
         if not columns or not isinstance(self.dataset, ds.FileSystemDataset):
             return
@@ -214,6 +243,9 @@ class InMemoryReader(DatasetReader):
 
     def __init__(self, table: pa.Table, location: str, *, source_name: str | None = None):
         super().__init__(ds.dataset(table), source_name=source_name or location, location=location)
+
+    def native_files(self, columns: Sequence[str] | None) -> NativeFiles | None:
+        return None  # the rows are in this process: an engine is handed them as Arrow data
 
 
 def time_filter(field: pa.Field, time_range: TimeRange) -> ds.Expression | None:

@@ -4,7 +4,7 @@ third-party plugin's.
 Row functions receive Arrow arrays (or scalars) and return Arrow data. Timestamps reach them
 already converted to the calendar's time zone, so `month(ts)` or `date(ts)` give local values;
 the few functions that need more of the calendar (the week start, a date's local midnight) read
-`CALENDAR`, which the executor sets for the duration of a query.
+`CALENDAR` (plugins/values.py), which the executor sets for the duration of a query.
 
 Aggregates either name a pyarrow hash aggregation (fused into the executor's single grouped
 pass) or compute all groups at once with numpy from the group id of every row; none of them
@@ -13,77 +13,25 @@ loops over rows or groups in Python.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-from collections.abc import Iterator, Sequence
-from contextvars import ContextVar
-from typing import Any, TypeAlias, cast
+from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 import pluggy
 import pyarrow as pa
 import pyarrow.compute as pc
-from attrs import frozen
 
 from metricsmith.check.typing_rules import unify
 from metricsmith.errors import QueryError
 from metricsmith.model.types import Type
 from metricsmith.plan.periods import GRAINS
 from metricsmith.plugins.functions import NOT_CONSTANT, AggregateFunction, ScalarFunction
+from metricsmith.plugins.values import CALENDAR, Datum, align_temporal, holds, local_dates
 
 hookimpl = pluggy.HookimplMarker("metricsmith")
 
-Datum: TypeAlias = pa.Array | pa.ChunkedArray | pa.Scalar
 T = Type
-
-
-# ---- the calendar functions evaluate in --------------------------------------------------
-@frozen
-class EvaluationCalendar:
-    timezone: str = "UTC"
-    week_start: int = 0  # 0 = Monday ... 6 = Sunday
-
-
-# EvaluationCalendar is frozen, so one shared default instance is safe.
-CALENDAR: ContextVar[EvaluationCalendar] = ContextVar(
-    "metricsmith_calendar",
-    default=EvaluationCalendar(),  # noqa: B039
-)
-
-
-@contextlib.contextmanager
-def calendar_scope(timezone: str, week_start: int) -> Iterator[None]:
-    """Evaluate functions in this calendar (the executor wraps each query in it)."""
-    token = CALENDAR.set(EvaluationCalendar(timezone, week_start))
-    try:
-        yield
-    finally:
-        CALENDAR.reset(token)
-
-
-def local_timestamps(values: Datum) -> Datum:
-    """Dates become the instant of their local midnight; timestamps are returned as they are."""
-    if not pa.types.is_date(values.type):
-        return values
-    timezone = CALENDAR.get().timezone
-    naive = pc.cast(pc.cast(values, pa.date32()), pa.timestamp("us"))
-    return pc.assume_timezone(naive, timezone, ambiguous="earliest", nonexistent="latest")
-
-
-def local_dates(values: Datum) -> Datum:
-    """The local calendar date of timestamps (already in the calendar's zone) or dates."""
-    return pc.cast(values, pa.date32())
-
-
-def align_temporal(values: Sequence[Datum]) -> list[Datum]:
-    """When dates and timestamps meet (in `if`, `coalesce`...), the dates become timestamps;
-    values without a type (the literal `null`, a column without a value) take the others'."""
-    if any(pa.types.is_timestamp(v.type) for v in values):
-        values = [local_timestamps(v) for v in values]
-    target = next((v.type for v in values if not pa.types.is_null(v.type)), None)
-    if target is None:
-        return list(values)
-    return [v.cast(target) if pa.types.is_null(v.type) else v for v in values]
 
 
 # ---- signatures ----------------------------------------------------------------------------
@@ -160,14 +108,6 @@ def _constant(value: Datum, function: str, what: str) -> Any:
     if isinstance(value, pa.Scalar) and value.is_valid:
         return value.as_py()
     raise QueryError(f"`{function}` needs a constant {what}, not a column or null")
-
-
-def holds(condition: Datum) -> Datum:
-    """Where a condition is true: a null condition (one without a type too) is not, as in
-    SQL's CASE."""
-    if pa.types.is_null(condition.type):
-        condition = condition.cast(pa.bool_())
-    return pc.fill_null(condition, False)
 
 
 def _if(condition: Datum, when_true: Datum, when_false: Datum) -> Datum:

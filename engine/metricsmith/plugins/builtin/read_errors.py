@@ -18,6 +18,7 @@ import pyarrow.json as pa_json
 from attrs import frozen
 
 from metricsmith.errors import DataError
+from metricsmith.plugins.connector import MIXED_ZONES_HINT, ZONE_OFFSET
 
 
 @frozen
@@ -37,12 +38,6 @@ _TYPE_HINT = (
     "fix the value; a column's type is inferred from the first rows of the file unless the "
     "source declares it (`column {column}: string`)"
 )
-MIXED_ZONES_HINT = (
-    "write every time of the column the same way: all with a zone offset (Z, +02:00) or all "
-    "without (local times in the calendar's zone)"
-)
-# A text timestamp that ends in a zone offset (Z, +02:00, -0500) names an instant.
-ZONE_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 UTF8_HINT = "save the file as UTF-8 text; metricsmith reads CSV and JSON files as UTF-8"
 
 

@@ -1,9 +1,11 @@
 """The `spark_table("db.table")` connector: a table (or view) of the Spark catalog.
 
 Registered through the same hook as every connector. Only the Spark engine reads such a
-source — it stays in the cluster and the SQL names it directly; the other engines refuse it
-with a message saying so. Its schema is read from the catalog when the project is checked,
-which starts (or joins) the Spark session.
+source: its reader names the table for the engine `spark` (`engine_table`, see
+plugins/connector.py), so the data stays in the cluster and the SQL names the table directly;
+its `read` refuses, with a message saying so, on every other engine. Its schema is read from
+the catalog when the project is checked, in the process's Spark session
+(execute/spark_session.py), which that starts or joins; no engine is imported.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pyarrow as pa
 from attrs import frozen
 
 from metricsmith.errors import DataError
+from metricsmith.execute.spark_session import spark_session
 from metricsmith.plugins.connector import Connector, SourceReader, TimeRange
 from metricsmith.plugins.hookspecs import hookimpl
 
@@ -25,6 +28,9 @@ _INSTALL_HINT = "install Spark support: pip install 'metricsmith[spark]'"
 class SparkTableReader:
     """A catalog table; `table` is its (possibly qualified) name."""
 
+    #: The engine that reads it in place.
+    ENGINE = "spark"
+
     def __init__(self, table: str, source_name: str):
         self.table = table
         self.source_name = source_name
@@ -34,7 +40,6 @@ class SparkTableReader:
         try:
             from pyspark.sql.pandas.types import to_arrow_schema
 
-            from metricsmith.execute.sql.spark_engine import spark_session
         except ImportError as missing:
             raise DataError(
                 f"reading a Spark table needs pyspark ({missing})",
@@ -55,6 +60,12 @@ class SparkTableReader:
             return to_arrow_schema(spark_schema, timezone="UTC")
         except TypeError:  # Spark before 4.0 takes no time zone and always uses UTC
             return to_arrow_schema(spark_schema)
+
+    def engine_table(self, engine: str) -> str | None:
+        return self.table if engine == self.ENGINE else None
+
+    def read_by_engines_only(self) -> bool:
+        return True
 
     def read(
         self, columns: Sequence[str] | None = None, time_range: TimeRange | None = None

@@ -1,10 +1,16 @@
-"""Loading plugins and collecting what they register.
+"""Loading plugins and collecting what they register: the registry.
 
 The built-in plugins are registered first, then every installed distribution publishing a
-`metricsmith` entry point (limited by METRICSMITH_PLUGINS). Each plugin's hooks are called one
-plugin at a time, so a plugin that fails to import, whose hook raises or returns nonsense, or
-that reuses a taken name is written down in `Registry.problems` and skipped; the rest of the
-engine keeps working.
+`metricsmith` entry point (limited by METRICSMITH_PLUGINS), then the plugins the caller hands
+over (`load_project(..., plugins=[...])`). Each plugin's hooks are called one plugin at a time,
+so a plugin that fails to import, whose hook raises or returns nonsense, or that reuses a taken
+name is written down in `Registry.problems` and skipped; the rest of the engine keeps working.
+A plugin the caller handed over is the exception: its problems raise `PluginError`, because
+the caller is there to hear about them.
+
+The registry sits above everything it collects (the contracts, the built-in plugins) and next
+to the API: only the entry points (api.py, cli.py) build it; the pipeline is handed what it
+needs (the checked project carries its functions, the engine is looked up here).
 """
 
 from __future__ import annotations
@@ -21,16 +27,23 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from attrs import frozen
 
-from metricsmith.execute.sql import spark_table
+from metricsmith.errors import PluginError
 from metricsmith.plugins import hookspecs
-from metricsmith.plugins.builtin import connectors, formats, functions
+from metricsmith.plugins.builtin import connectors, engines, formats, functions, spark_table
 from metricsmith.plugins.connector import Connector, PluginConnector
+from metricsmith.plugins.engine import Engine, PluginEngine
 from metricsmith.plugins.formats import OutputFormat
-from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
+from metricsmith.plugins.functions import AggregateFunction, FunctionTable, ScalarFunction
 from metricsmith.plugins.provenance import Provenance
 
 #: Built-in features are plugins like any other, registered before the installed ones.
-BUILTIN_PLUGINS: tuple[types.ModuleType, ...] = (connectors, formats, functions, spark_table)
+BUILTIN_PLUGINS: tuple[types.ModuleType, ...] = (
+    connectors,
+    formats,
+    functions,
+    spark_table,
+    engines,
+)
 #: Comma-separated entry-point or distribution names to load; unset loads all, "" none.
 SELECTION_VARIABLE = "METRICSMITH_PLUGINS"
 #: The origin of the built-in plugins.
@@ -80,6 +93,13 @@ class Registry:
     plugins: list[PluginInfo]
     #: One message per plugin failure, naming the plugin and the hook.
     problems: list[str]
+    #: The engines queries run on, by name.
+    engines: dict[str, Engine] = attrs.field(factory=dict)
+
+    @property
+    def functions(self) -> FunctionTable:
+        """The functions formulas may call, as a project is checked with them."""
+        return FunctionTable(self.scalar_functions, self.aggregate_functions)
 
 
 @frozen
@@ -99,27 +119,33 @@ _NAMED_HOOKS = (
         "metricsmith_aggregate_functions", "aggregate function", AggregateFunction, "function"
     ),
     _NamedHook("metricsmith_output_formats", "output format", OutputFormat, "format"),
+    _NamedHook("metricsmith_engines", "engine", Engine, "engine"),
 )
 _LIBRARIES_HOOK = "metricsmith_metric_libraries"
 
-_cached: Registry | None = None
+# The registry last built, and the METRICSMITH_PLUGINS it was built for.
+_cached: tuple[str | None, Registry] | None = None
 
 
 def get_registry(refresh: bool = False) -> Registry:
-    """The registry of all loaded plugins, built on first use; `refresh` rebuilds it (after
-    installing a plugin or changing METRICSMITH_PLUGINS)."""
+    """The registry of the built-in and installed plugins, built on first use and again when
+    METRICSMITH_PLUGINS has changed since; `refresh` rebuilds it (after installing a plugin).
+    Only the entry points call it (api.py, cli.py)."""
     global _cached
-    if refresh or _cached is None:
-        _cached = build_registry()
-    return _cached
+    selection = os.environ.get(SELECTION_VARIABLE)
+    if refresh or _cached is None or _cached[0] != selection:
+        _cached = (selection, build_registry())
+    return _cached[1]
 
 
-def build_registry(extra_plugins: Sequence[object] = ()) -> Registry:
+def build_registry(extra_plugins: Sequence[object] = (), *, strict: bool = False) -> Registry:
     """A fresh registry: built-in plugins, installed plugins, then `extra_plugins` (modules or
-    objects with hook implementations, registered directly, as an embedder or a test would)."""
+    objects with hook implementations, registered directly, as an embedder or a test would).
+    With `strict`, a problem of one of the `extra_plugins` raises PluginError instead of being
+    recorded (`load_project(..., plugins=[...])` builds it so)."""
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
-    problems: list[str] = []
+    problems = _Problems()
     plugins: list[PluginInfo] = []
 
     def register(
@@ -131,13 +157,14 @@ def build_registry(extra_plugins: Sequence[object] = ()) -> Registry:
         try:
             manager.register(plugin, name=name)
         except (ValueError, pluggy.PluginValidationError) as failure:
-            problems.append(f"plugin `{name}` ({origin}) was not registered: {failure}")
+            problems.add(name, f"plugin `{name}` ({origin}) was not registered: {failure}")
             return
         callers = manager.get_hookcallers(plugin) or []
         for unknown in sorted(c.name for c in callers if c.spec is None):
-            problems.append(
+            problems.add(
+                name,
                 f"plugin `{name}` ({origin}) implements `{unknown}`, which is not a metricsmith "
-                f"hook; it is ignored (the hooks are {', '.join(_hook_names())})"
+                f"hook; it is ignored (the hooks are {', '.join(_hook_names())})",
             )
         hooks = tuple(sorted(c.name for c in callers if c.spec is not None))
         module_file = _module_file(plugin)
@@ -160,15 +187,18 @@ def build_registry(extra_plugins: Sequence[object] = ()) -> Registry:
         try:
             plugin = entry_point.load()
         except Exception as failure:  # a broken plugin must not take the engine down
-            problems.append(
+            problems.add(
+                entry_point.name,
                 f"plugin `{entry_point.name}` ({origin}) failed to import: "
-                f"{type(failure).__name__}: {failure}"
+                f"{type(failure).__name__}: {failure}",
             )
             continue
         register(plugin, entry_point.name, origin, entry_point.dist)
+    direct = []
     for plugin in extra_plugins:
         name = getattr(plugin, "__name__", None) or type(plugin).__name__
         register(plugin, name, "registered directly")
+        direct.append(name)
 
     order = [info.name for info in plugins]
     by_name = {info.name: info for info in plugins}
@@ -179,31 +209,56 @@ def build_registry(extra_plugins: Sequence[object] = ()) -> Registry:
             key = (spec.namespace, item.name)
             broken = _broken_contract(item)
             if broken is not None:
-                problems.append(
+                problems.add(
+                    plugin_name,
                     f"plugin `{plugin_name}` (hook {spec.hook}): {spec.noun} `{item.name}` is "
-                    f"ignored because {broken}"
+                    f"ignored because {broken}",
                 )
                 continue
             if key in owners:
                 first_plugin, first_noun = owners[key]
-                problems.append(
+                problems.add(
+                    plugin_name,
                     f"plugin `{plugin_name}` (hook {spec.hook}): {spec.noun} `{item.name}` is "
                     f"ignored because plugin `{first_plugin}` already registered a {first_noun} "
-                    "of that name"
+                    "of that name",
                 )
                 continue
             owners[key] = (plugin_name, spec.noun)
             provenance = by_name[plugin_name].provenance(spec.noun, item.name, spec.hook)
             named[spec.hook][item.name] = _with_provenance(item, provenance)
+    libraries = _libraries(manager, order, problems)
+    failed = [message for name in direct for message in problems.of(name)]
+    if strict and failed:
+        raise PluginError("\n".join(failed))
     return Registry(
         connectors=named["metricsmith_connectors"],
         scalar_functions=named["metricsmith_scalar_functions"],
         aggregate_functions=named["metricsmith_aggregate_functions"],
-        libraries=_libraries(manager, order, problems),
+        libraries=libraries,
         formats=named["metricsmith_output_formats"],
         plugins=plugins,
-        problems=problems,
+        problems=problems.messages,
+        engines=named["metricsmith_engines"],
     )
+
+
+@attrs.define
+class _Problems:
+    """The problems met while building a registry, in order, each with the plugin it concerns
+    (None for the selection in METRICSMITH_PLUGINS)."""
+
+    found: list[tuple[str | None, str]] = attrs.field(factory=list)
+
+    def add(self, plugin: str | None, message: str) -> None:
+        self.found.append((plugin, message))
+
+    def of(self, plugin: str) -> list[str]:
+        return [message for name, message in self.found if name == plugin]
+
+    @property
+    def messages(self) -> list[str]:
+        return [message for _, message in self.found]
 
 
 def _broken_contract(item: object) -> str | None:
@@ -222,10 +277,12 @@ def _broken_contract(item: object) -> str | None:
 
 def _with_provenance(item: object, provenance: Provenance) -> object:
     """The item as the registry hands it out, carrying where it comes from: functions and
-    formats in their `provenance` field; a plugin's connector wrapped so that its failures
-    name it (the built-in connectors are handed out as they are)."""
+    formats in their `provenance` field; a plugin's connector or engine wrapped so that its
+    failures name it (the built-in ones are handed out as they are)."""
     if isinstance(item, Connector):
         return item if provenance.builtin else PluginConnector(item, provenance)
+    if isinstance(item, Engine):
+        return item if provenance.builtin else PluginEngine(item, provenance)
     return attrs.evolve(item, provenance=provenance)
 
 
@@ -234,7 +291,7 @@ def _items(
     hook: str,
     expected: type | tuple[type, ...],
     order: Sequence[str],
-    problems: list[str],
+    problems: _Problems,
 ) -> Iterator[tuple[str, object]]:
     """(plugin name, item) for every item the plugins' implementations of `hook` return,
     calling one plugin at a time in registration order."""
@@ -247,44 +304,49 @@ def _items(
         try:
             result = implementations[plugin_name].function()
         except Exception as failure:  # one plugin's bug must not hide the others' features
-            problems.append(
-                f"plugin `{plugin_name}` (hook {hook}) raised {type(failure).__name__}: {failure}"
+            problems.add(
+                plugin_name,
+                f"plugin `{plugin_name}` (hook {hook}) raised {type(failure).__name__}: {failure}",
             )
             continue
         if result is None:  # pluggy's convention for "nothing to add"
             continue
         if not isinstance(result, list | tuple):
-            problems.append(
-                f"plugin `{plugin_name}` (hook {hook}) returned {type(result).__name__}, not a list"
+            problems.add(
+                plugin_name,
+                f"plugin `{plugin_name}` (hook {hook}) returned {type(result).__name__}, "
+                "not a list",
             )
             continue
         for item in result:
             if isinstance(item, expected):
                 yield plugin_name, item
             else:
-                problems.append(
+                problems.add(
+                    plugin_name,
                     f"plugin `{plugin_name}` (hook {hook}) returned {item!r}, which is not "
-                    f"a {_type_names(expected)}; it is ignored"
+                    f"a {_type_names(expected)}; it is ignored",
                 )
 
 
 def _libraries(
-    manager: pluggy.PluginManager, order: Sequence[str], problems: list[str]
+    manager: pluggy.PluginManager, order: Sequence[str], problems: _Problems
 ) -> list[str]:
     folders: list[str] = []
     for plugin_name, item in _items(manager, _LIBRARIES_HOOK, (str, os.PathLike), order, problems):
         folder = os.fspath(item)
         if not (os.path.isabs(folder) and os.path.isdir(folder)):
-            problems.append(
+            problems.add(
+                plugin_name,
                 f"plugin `{plugin_name}` (hook {_LIBRARIES_HOOK}): `{folder}` is not an "
-                "existing folder given by an absolute path; it is ignored"
+                "existing folder given by an absolute path; it is ignored",
             )
         elif folder not in folders:
             folders.append(folder)
     return folders
 
 
-def _selected_entry_points(problems: list[str]) -> list[importlib.metadata.EntryPoint]:
+def _selected_entry_points(problems: _Problems) -> list[importlib.metadata.EntryPoint]:
     """The installed entry points METRICSMITH_PLUGINS asks for (all when it is unset)."""
     installed = list(importlib.metadata.entry_points(group=hookspecs.ENTRY_POINT_GROUP))
     selection = os.environ.get(SELECTION_VARIABLE)
@@ -298,9 +360,10 @@ def _selected_entry_points(problems: list[str]) -> list[importlib.metadata.Entry
 
     known = set().union(*(names(entry_point) for entry_point in installed))
     for name in sorted(wanted - known):
-        problems.append(
+        problems.add(
+            None,
             f"{SELECTION_VARIABLE} names `{name}`, but no installed plugin is called that "
-            f"(installed: {', '.join(sorted(known)) or 'none'})"
+            f"(installed: {', '.join(sorted(known)) or 'none'})",
         )
     return [entry_point for entry_point in installed if names(entry_point) & wanted]
 

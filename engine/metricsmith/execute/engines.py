@@ -1,0 +1,128 @@
+"""Choosing the engine a query runs on, by name, among those the registry provides: `arrow`
+(embedded, the default), `duckdb`, `spark`, or one a plugin registers (plugins/engine.py).
+
+The choice comes, first to last, from the call (`--engine`, `engine=`), the project's
+`metricsmith.toml`, and the default; an engine's own table in that file holds its settings:
+
+    # metricsmith.toml, next to the .metrics files
+    [engine]
+    default = "duckdb"            # arrow | duckdb | spark | an engine a plugin adds
+
+    [spark]
+    remote = "sc://spark.internal:15002"    # Spark Connect; omit for a local session
+    master = "local[4]"                     # a local session's master (default local[*])
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+import pyarrow as pa
+from attrs import evolve, field, frozen
+
+from metricsmith.check.checked import CheckedProject
+from metricsmith.errors import QueryError
+from metricsmith.execute.arrow.timeline import Timeline
+from metricsmith.execute.data_warnings import warn_about_data
+from metricsmith.execute.sql.periods import needs_extents
+from metricsmith.execute.sql.render import render_sql
+from metricsmith.plan.nodes import Plan
+from metricsmith.plugins.engine import Engine, PeriodFinder
+
+SETTINGS_FILE = "metricsmith.toml"
+DEFAULT_ENGINE = "arrow"
+#: The dialect `explain --sql` shows for an engine that runs no SQL.
+DEFAULT_DIALECT = "duckdb"
+
+
+@frozen(kw_only=True)
+class EngineSettings:
+    """The engine chosen, and the options of every engine (its metricsmith.toml table, with
+    the call's own applied)."""
+
+    engine: str = DEFAULT_ENGINE
+    options: Mapping[str, Mapping[str, object]] = field(factory=dict)
+
+    def choose(
+        self,
+        engines: Mapping[str, Engine],
+        engine: str | None = None,
+        options: Mapping[str, Mapping[str, object]] | None = None,
+    ) -> EngineSettings:
+        """These settings with a call's own choices applied: an engine name, and options by
+        engine (`{"spark": {"session": ...}}`)."""
+        merged = dict(self.options)
+        for name, given in (options or {}).items():
+            merged[name] = {**merged.get(name, {}), **given}
+        return evolve(self, engine=require_engine(engine or self.engine, engines), options=merged)
+
+    def options_of(self, engine: str) -> Mapping[str, object]:
+        return self.options.get(engine, {})
+
+
+def require_engine(name: str, engines: Mapping[str, Engine]) -> str:
+    if name not in engines:
+        raise QueryError(f"unknown engine `{name}`", hint=f"use one of {', '.join(engines)}")
+    return name
+
+
+def load_settings(project_path: str | Path, engines: Mapping[str, Engine]) -> EngineSettings:
+    """The settings in the project's metricsmith.toml (defaults when there is none)."""
+    root = Path(project_path)
+    folder = root if root.is_dir() else root.parent
+    path = folder / SETTINGS_FILE
+    if not path.is_file():
+        return EngineSettings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise QueryError(f"{path}: {error}", hint="fix the TOML syntax") from None
+    engine = _table(data, "engine", path).get("default", DEFAULT_ENGINE)
+    options = {}
+    for name, known in engines.items():
+        table = _table(data, name, path) if known.settings else {}
+        unknown = sorted(set(table) - set(known.settings))
+        if unknown:
+            raise QueryError(
+                f"{path}: [{name}] has no setting `{unknown[0]}`",
+                hint=f"it accepts {' and '.join(known.settings)}",
+            )
+        options[name] = table
+    return EngineSettings(engine=require_engine(str(engine), engines), options=options)
+
+
+def _table(data: Mapping[str, object], name: str, path: Path) -> Mapping[str, object]:
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise QueryError(f"{path}: `{name}` must be a table ([{name}])")
+    return table
+
+
+def execute(
+    plan: Plan, project: CheckedProject, settings: EngineSettings, engines: Mapping[str, Engine]
+) -> pa.Table:
+    """The plan's answer on the chosen engine, after warning about suspect data it reads."""
+    engine = engines[settings.engine]
+    answer = engine.execute(plan, project, settings.options_of(settings.engine))
+    warn_about_data(plan, project)
+    return answer
+
+
+def explain_sql(
+    plan: Plan,
+    project: CheckedProject,
+    settings: EngineSettings,
+    engines: Mapping[str, Engine],
+    dialect: str | None,
+) -> str:
+    """The plan's SQL, formatted, in `dialect` (default: the chosen engine's, or DuckDB's for
+    an engine that runs no SQL). An open range is resolved on the chosen engine first, when it
+    can find periods (`PeriodFinder`)."""
+    engine = engines[settings.engine]
+    target = dialect or engine.dialect or DEFAULT_DIALECT
+    timeline: Timeline | None = None
+    if needs_extents(plan) and isinstance(engine, PeriodFinder):
+        timeline = engine.periods(plan, project, settings.options_of(settings.engine))
+    return render_sql(plan, project, target, timeline)

@@ -1,0 +1,77 @@
+"""Arrow values as functions receive them, and the conventions every implementation shares.
+
+Engines and functions (built-in or a plugin's) meet here: the calendar a query evaluates in
+(`CALENDAR`, set by the engine for the duration of a query through `calendar_scope`), and the
+language's rules for Arrow values that both apply the same way: a null condition does not hold,
+and dates meeting timestamps become the instant of their local midnight (docs/plugins.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
+from typing import TypeAlias
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from attrs import frozen
+
+#: What a function receives and returns: an array, a chunked array or a scalar.
+Datum: TypeAlias = pa.Array | pa.ChunkedArray | pa.Scalar
+
+
+@frozen
+class EvaluationCalendar:
+    timezone: str = "UTC"
+    week_start: int = 0  # 0 = Monday ... 6 = Sunday
+
+
+# EvaluationCalendar is frozen, so one shared default instance is safe.
+CALENDAR: ContextVar[EvaluationCalendar] = ContextVar(
+    "metricsmith_calendar",
+    default=EvaluationCalendar(),  # noqa: B039
+)
+
+
+@contextlib.contextmanager
+def calendar_scope(timezone: str, week_start: int) -> Iterator[None]:
+    """Evaluate functions in this calendar (the executor wraps each query in it)."""
+    token = CALENDAR.set(EvaluationCalendar(timezone, week_start))
+    try:
+        yield
+    finally:
+        CALENDAR.reset(token)
+
+
+def local_timestamps(values: Datum) -> Datum:
+    """Dates become the instant of their local midnight; timestamps are returned as they are."""
+    if not pa.types.is_date(values.type):
+        return values
+    timezone = CALENDAR.get().timezone
+    naive = pc.cast(pc.cast(values, pa.date32()), pa.timestamp("us"))
+    return pc.assume_timezone(naive, timezone, ambiguous="earliest", nonexistent="latest")
+
+
+def local_dates(values: Datum) -> Datum:
+    """The local calendar date of timestamps (already in the calendar's zone) or dates."""
+    return pc.cast(values, pa.date32())
+
+
+def align_temporal(values: Sequence[Datum]) -> list[Datum]:
+    """When dates and timestamps meet (in `if`, `coalesce`...), the dates become timestamps;
+    values without a type (the literal `null`, a column without a value) take the others'."""
+    if any(pa.types.is_timestamp(v.type) for v in values):
+        values = [local_timestamps(v) for v in values]
+    target = next((v.type for v in values if not pa.types.is_null(v.type)), None)
+    if target is None:
+        return list(values)
+    return [v.cast(target) if pa.types.is_null(v.type) else v for v in values]
+
+
+def holds(condition: Datum) -> Datum:
+    """Where a condition is true: a null condition (one without a type too) is not, as in
+    SQL's CASE."""
+    if pa.types.is_null(condition.type):
+        condition = condition.cast(pa.bool_())
+    return pc.fill_null(condition, False)
