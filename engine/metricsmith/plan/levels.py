@@ -77,7 +77,8 @@ class LevelPlanner:
         self.time_needs: list[tuple[str, TimeRange | None]] = []
 
     def top(self, formulas: Sequence[Formula]) -> Level:
-        return self._level(formulas, self.query.grain, None, self.query.start, "")
+        query = self.query
+        return self._level(formulas, query.grain, None, self.shape.labels, query.start, "")
 
     # ---- one level ----------------------------------------------------------------------
     def _level(
@@ -85,6 +86,7 @@ class LevelPlanner:
         formulas: Sequence[Formula],
         grain: str | None,
         entity: b.Entity | None,
+        labels: tuple[str, ...],
         boundary: dt.datetime | None,
         who: str,
     ) -> Level:
@@ -111,23 +113,11 @@ class LevelPlanner:
             extension=max(reaches.values(), default=0),
             entity=entity,
             members=members,
-            labels=self.shape.labels if entity is None else self._row_labels(),
+            labels=labels,
             scans=self._scans(leaves, grain, entity, periods),
-            children=self._children(pers, grain, entity, periods),
+            children=self._children(pers, grain, entity, labels, periods),
         )
-        # Identifier values come from the rows read in the cell, here or in sub-periods.
-        reads = any(inner.scans for inner in level.walk())
-        if entity is not None and entity.kind == "identifier" and not reads:
-            raise QueryError(
-                f"`per {entity.name}` finds its {entity.name} values in the rows the "
-                "formula reads, but this one reads no source",
-                hint=f"compare something per {entity.name}, e.g. "
-                f"`count(per {entity.name} where count(events) > 0)`",
-            )
         return level
-
-    def _row_labels(self) -> tuple[str, ...]:
-        return tuple(label for label, _ in self.shape.row_dimensions)
 
     def _require_cohort(self, node: b.BOffset, who: str) -> None:
         if self.shape.cohort_label is None:
@@ -139,7 +129,12 @@ class LevelPlanner:
 
     # ---- per aggregates -----------------------------------------------------------------
     def _children(
-        self, pers: dict[b.BPer, str], grain: str | None, entity: b.Entity | None, periods: _Periods
+        self,
+        pers: dict[b.BPer, str],
+        grain: str | None,
+        entity: b.Entity | None,
+        labels: tuple[str, ...],
+        periods: _Periods,
     ) -> tuple[PerLevel, ...]:
         groups: dict[b.Entity, list[b.BPer]] = {}
         for per in pers:
@@ -147,9 +142,21 @@ class LevelPlanner:
         children = []
         for target, group in groups.items():
             who = pers[group[0]]
+            formulas = [
+                (pers[per], formula)
+                for per in group
+                for formula in (per.body, per.where)
+                if formula is not None
+            ]
             if target.kind == "period":
                 self._check_sub_periods(target.name, grain, who)
-                child_grain, child_entity, dimensions = target.name, entity, ()
+                child_grain, child_entity, child_labels = target.name, entity, labels
+                if entity is not None and entity.kind == "identifier" and not _reads(formulas):
+                    # The identifiers are found in rows, and these sub-periods read none: their
+                    # values are the same for every entity, computed once per sub-period and
+                    # read by each of the parent's units (docs/time-intelligence.md, Nesting).
+                    child_entity, child_labels = None, ()
+                dimensions: tuple[tuple[str, b.BExpr], ...] = ()
             else:
                 if entity is not None:
                     raise QueryError(
@@ -160,17 +167,14 @@ class LevelPlanner:
                         f"aggregate it per {entity.name} with a window or a condition instead",
                     )
                 child_grain, child_entity = grain, target
+                child_labels = tuple(label for label, _ in self.shape.row_dimensions)
                 dimensions = self.shape.entity_dimensions
-            formulas = [
-                (pers[per], formula)
-                for per in group
-                for formula in (per.body, per.where)
-                if formula is not None
-            ]
             formulas += [(f"dimension `{label}`", formula) for label, formula in dimensions]
             back = periods.back(group)
             start = periods.start(back)
-            level = self._level(formulas, child_grain, child_entity, start, who)
+            level = self._level(formulas, child_grain, child_entity, child_labels, start, who)
+            if target.kind == "identifier":
+                _require_reads(level, target)
             children.append(
                 PerLevel(
                     level=level,
@@ -381,6 +385,26 @@ class _Periods:
         return extended_start(
             self.boundary, self.grain, back, calendar.timezone, calendar.week_start_index
         )
+
+
+def _require_reads(level: Level, entity: b.Entity) -> None:
+    """Identifier values come from the rows read in the cell of the level that introduces the
+    identifier, at that level or in its sub-periods (which inherit the identifier and are not
+    held to this rule themselves)."""
+    if not any(inner.scans for inner in level.walk()):
+        raise QueryError(
+            f"`per {entity.name}` finds its {entity.name} values in the rows the "
+            "formula reads, but this one reads no source",
+            hint=f"compare something per {entity.name}, e.g. "
+            f"`count(per {entity.name} where count(events) > 0)`",
+        )
+
+
+def _reads(formulas: Sequence[Formula]) -> bool:
+    """Whether formulas read rows: aggregate some source, at any depth."""
+    return any(
+        isinstance(node, b.BAggregate) for _, formula in formulas for node in b.bwalk(formula)
+    )
 
 
 def _level_nodes(node: b.BExpr) -> Iterator[b.BExpr]:
