@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from metricsmith import QueryError, load_project
-from metricsmith.check.bind import bind_row
+from metricsmith.check.query import Query, check_query
 from metricsmith.dsl.parser import parse_expression
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type
@@ -74,8 +74,15 @@ def test_derived_columns_of_linked_sources_follow_the_link(project):
     assert (column.source, column.path, column.column) == ("accounts", ("account_id",), "employees")
 
 
+def _sliced(project, label, formula):
+    """The query's row dimension `label`, bound against every source."""
+    query = Query(metrics=("opened",), by=((label, formula),))
+    (row,) = check_query(project.checked, query).row_dimensions
+    return row
+
+
 def test_query_dimensions_bind_through_chains(project):
-    bound = bind_row(parse_expression("regions.name"), "tickets", project.checked)
+    bound = _sliced(project, "regions.name", parse_expression("regions.name")).bound["tickets"]
     assert bound == b.BColumn(
         source="regions", path=("account_id", "region_id"), column="name", type=Type.STRING
     )
@@ -83,13 +90,14 @@ def test_query_dimensions_bind_through_chains(project):
 
 def test_named_dimension_binds_per_root(project):
     assert project.dimensions["size"].source == "accounts"
-    bound = bind_row(project.dimensions["size"].decl.expr, "tickets", project.checked)
-    assert bound.type == Type.STRING
+    row = _sliced(project, "size", project.dimensions["size"].decl.expr)
+    assert row.bound["tickets"].type == Type.STRING
 
 
 def test_query_dimension_that_fans_out_is_refused(project):
+    row = _sliced(project, "tickets.account_id", parse_expression("tickets.account_id"))
     with pytest.raises(QueryError, match="would fan out"):
-        bind_row(parse_expression("tickets.account_id"), "accounts", project.checked)
+        row.at("accounts", "metric `opened` aggregates rows of `accounts`", "metric `opened`")
 
 
 def test_identical_aggregates_are_equal_wherever_written(project):

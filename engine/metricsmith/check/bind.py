@@ -22,7 +22,7 @@ from metricsmith.check.entities import EntityCatalog
 from metricsmith.check.links import LinkGraph
 from metricsmith.check.literals import literal_problem
 from metricsmith.check.suggest import did_you_mean
-from metricsmith.errors import Diagnostic, PluginFailure, QueryError
+from metricsmith.errors import Diagnostic, PluginFailure
 from metricsmith.model import bound as b
 from metricsmith.model import expr as e
 from metricsmith.model.decl import DimensionDecl, SourceDecl
@@ -699,16 +699,6 @@ class CheckedMetrics:
 
     def names(self) -> list[str]:
         return list(self.infos)
-
-
-def bind_row(expr: e.Expr, root: str, project: CheckedProject) -> b.BExpr:
-    """Bind a query-level row formula (a `--by` dimension or `--where` filter) against the
-    rows of `root` in a checked project; raises QueryError listing every problem."""
-    binder = binder_for(project)
-    bound = binder.bind_row(expr, root)
-    if binder.diagnostics:
-        raise QueryError("\n\n".join(d.render() for d in binder.diagnostics))
-    return bound
 
 
 def binder_for(project: CheckedProject) -> Binder:

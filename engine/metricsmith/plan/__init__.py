@@ -9,21 +9,18 @@ from metricsmith.plan.nodes import (
     FusedAggregate,
     Join,
     Level,
-    MetricOutput,
     PerAggregate,
     PerLevel,
     Plan,
-    Query,
     SourceRead,
     SourceScan,
     StateTime,
     WindowSpec,
 )
 from metricsmith.plan.periods import GRAINS
-from metricsmith.plan.planner import AGE, plan_query
+from metricsmith.plan.planner import plan_query
 
 __all__ = [
-    "AGE",
     "GRAINS",
     "CohortAxis",
     "EntityMembers",
@@ -31,11 +28,9 @@ __all__ = [
     "FusedAggregate",
     "Join",
     "Level",
-    "MetricOutput",
     "PerAggregate",
     "PerLevel",
     "Plan",
-    "Query",
     "SourceRead",
     "SourceScan",
     "StateTime",

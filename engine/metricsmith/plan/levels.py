@@ -12,15 +12,11 @@ import datetime as dt
 import itertools
 from collections.abc import Iterator, Sequence
 
-from attrs import frozen
-
-from metricsmith.check.bind import entity_catalog
 from metricsmith.check.checked import CheckedProject
-from metricsmith.check.links import LinkGraph
+from metricsmith.check.query import CheckedQuery
 from metricsmith.errors import QueryError
 from metricsmith.model import bound as b
-from metricsmith.model.expr import Expr
-from metricsmith.plan.binding import RowBinding, joins_for
+from metricsmith.plan.binding import joins_for
 from metricsmith.plan.nodes import (
     EntityMembers,
     EventTime,
@@ -28,7 +24,6 @@ from metricsmith.plan.nodes import (
     Level,
     PerAggregate,
     PerLevel,
-    Query,
     SourceScan,
     StateTime,
     WindowSpec,
@@ -42,43 +37,22 @@ from metricsmith.plugins.connector import TimeRange
 Formula = tuple[str, b.BExpr]
 
 
-@frozen(kw_only=True)
-class QueryShape:
-    """What every level needs to know about the query. `row_dimensions` are bound against
-    rows; `entity_dimensions` (label, metric-level formula) are evaluated per entity; `labels`
-    lists all of them in the query's order; `cohort_label` names the one cohort dimension."""
-
-    project: CheckedProject
-    query: Query
-    row_dimensions: tuple[tuple[str, Expr], ...]
-    entity_dimensions: tuple[tuple[str, b.BExpr], ...]
-    labels: tuple[str, ...]
-    cohort_label: str | None
-
-
 class LevelPlanner:
     """Plans the level tree of one query, numbering aggregates `a0, a1, ...` and `per`
     aggregates `p0, p1, ...` across levels, and collecting the time range each grouped pass
     needs of its source (`time_needs`, for pushdown)."""
 
-    def __init__(self, shape: QueryShape):
-        self.shape = shape
-        self.project = shape.project
-        self.query = shape.query
-        self.calendar = shape.project.calendar
-        sources = shape.project.sources
-        self.catalog = entity_catalog(
-            {name: info.decl for name, info in sources.items()},
-            lambda source, column: sources[source].value_of(column),
-            LinkGraph({name: info.links for name, info in sources.items()}),
-        )
+    def __init__(self, project: CheckedProject, query: CheckedQuery):
+        self.project = project
+        self.query = query
+        self.calendar = project.calendar
         self._aggregate_names = (f"a{i}" for i in itertools.count())
         self._per_names = (f"p{i}" for i in itertools.count())
         self.time_needs: list[tuple[str, TimeRange | None]] = []
 
     def top(self, formulas: Sequence[Formula]) -> Level:
         query = self.query
-        return self._level(formulas, query.grain, None, self.shape.labels, query.start, "")
+        return self._level(formulas, query.grain, None, query.labels, query.start, "")
 
     # ---- one level ----------------------------------------------------------------------
     def _level(
@@ -120,7 +94,7 @@ class LevelPlanner:
         return level
 
     def _require_cohort(self, node: b.BOffset, who: str) -> None:
-        if self.shape.cohort_label is None:
+        if self.query.cohort_label is None:
             raise QueryError(
                 f"{who} uses `{node_text(node)}`, the value of each cohort at age 0, "
                 "but the query is not sliced by one cohort",
@@ -167,8 +141,8 @@ class LevelPlanner:
                         f"aggregate it per {entity.name} with a window or a condition instead",
                     )
                 child_grain, child_entity = grain, target
-                child_labels = tuple(label for label, _ in self.shape.row_dimensions)
-                dimensions = self.shape.entity_dimensions
+                child_labels = tuple(row.label for row in self.query.row_dimensions)
+                dimensions = self.query.entity_dimensions
             formulas += [(f"dimension `{label}`", formula) for label, formula in dimensions]
             back = periods.back(group)
             start = periods.start(back)
@@ -217,13 +191,13 @@ class LevelPlanner:
         scans = []
         for (root, window), group in groups.items():
             who = leaves[group[0]]
-            binding = RowBinding(self.project, root, f"{who} aggregates rows of `{root}`", who)
-            if entity is None and self.shape.entity_dimensions:
+            subject = f"{who} aggregates rows of `{root}`"
+            if entity is None and self.query.entity_dimensions:
                 raise self._not_per_entity(who, group[0])
             entity_column = None if entity is None else self._entity_column(entity, root, who)
             keyed_by_member = entity is not None and entity.kind == "key"
-            dimensions = () if keyed_by_member else self._bind_dimensions(binding)
-            filters = tuple(binding.filter(formula) for formula in self.query.filters)
+            dimensions = () if keyed_by_member else self._dimensions(root, subject, who)
+            filters = self._filters(root, subject, who)
             aggregates = tuple(
                 FusedAggregate(
                     name=next(self._aggregate_names),
@@ -253,11 +227,14 @@ class LevelPlanner:
             self.time_needs.append((root, self._scan_range(root, time, window, start)))
         return tuple(scans)
 
-    def _bind_dimensions(self, binding: RowBinding) -> tuple[b.BExpr, ...]:
-        return tuple(binding.dimension(label, f) for label, f in self.shape.row_dimensions)
+    def _dimensions(self, root: str, subject: str, who: str) -> tuple[b.BExpr, ...]:
+        return tuple(row.at(root, subject, who) for row in self.query.row_dimensions)
+
+    def _filters(self, root: str, subject: str, who: str) -> tuple[b.BExpr, ...]:
+        return tuple(row.at(root, subject, who) for row in self.query.filters)
 
     def _not_per_entity(self, who: str, leaf: b.BExpr) -> QueryError:
-        label = self.shape.entity_dimensions[0][0]
+        label = self.query.entity_dimensions[0][0]
         return QueryError(
             f"{who} cannot be sliced by `{label}`: `{label}` is worked out for each "
             f"entity of a per-entity aggregate such as `count(per account)`, and "
@@ -266,7 +243,7 @@ class LevelPlanner:
         )
 
     def _entity_column(self, entity: b.Entity, root: str, who: str) -> b.BExpr:
-        column = self.catalog.value(entity, root)
+        column = self.query.entities.value(entity, root)
         if column is None:
             raise QueryError(
                 f"{who} reads `{root}` for each `{entity.name}`, but rows of "
@@ -336,14 +313,9 @@ class LevelPlanner:
     def _members(self, entity: b.Entity, who: str) -> EntityMembers:
         assert entity.source is not None and entity.column is not None
         source = entity.source
-        binding = RowBinding(
-            self.project,
-            source,
-            f"{who} iterates over the rows of `{source}` (`per {entity.name}`)",
-            who,
-        )
-        dimensions = self._bind_dimensions(binding)
-        filters = tuple(binding.filter(formula) for formula in self.query.filters)
+        subject = f"{who} iterates over the rows of `{source}` (`per {entity.name}`)"
+        dimensions = self._dimensions(source, subject, who)
+        filters = self._filters(source, subject, who)
         time = self.project.sources[source].time
         end = _utc(self.query.end)
         column = _physical(self.project, source, time) if time else None

@@ -17,31 +17,9 @@ from collections.abc import Iterator
 from attrs import frozen
 
 from metricsmith.check.checked import Calendar
+from metricsmith.check.query import DEFAULT_MAX_PERIODS, BoundMetric
 from metricsmith.model.bound import BAggregate, BExpr, BPer, BWindow, Entity
-from metricsmith.model.expr import Expr
-from metricsmith.model.types import Type
-from metricsmith.plan.periods import DEFAULT_MAX_PERIODS
 from metricsmith.plugins.connector import TimeRange
-
-
-@frozen(kw_only=True)
-class Query:
-    """What the user asks for.
-
-    `by` pairs each label as written (`accounts.segment`, `size_band`) with its formula as
-    written: a `source.column` name, or the formula of the named dimension the label names
-    (the label `age` with the bare name `age` asks for ages of a cohort, see `CohortAxis`).
-    `start`/`end` bound the half-open range `[start, end)`; they are timezone-aware (the API
-    parses the user's strings in the calendar's zone). `filters` are row formulas."""
-
-    metrics: tuple[str, ...]
-    by: tuple[tuple[str, Expr], ...] = ()
-    grain: str | None = None
-    start: dt.datetime | None = None
-    end: dt.datetime | None = None
-    filters: tuple[Expr, ...] = ()
-    #: A range of more periods is refused before any is computed (None: no limit).
-    max_periods: int | None = DEFAULT_MAX_PERIODS
 
 
 @frozen
@@ -235,16 +213,6 @@ class SourceRead:
 
 
 @frozen(kw_only=True)
-class MetricOutput:
-    """A requested metric: its formula with references to other metrics expanded, over the
-    aggregates of the scans."""
-
-    name: str
-    formula: BExpr
-    type: Type
-
-
-@frozen(kw_only=True)
 class CohortAxis:
     """`by` a cohort and `age`: the result has a row per (cohort, age) instead of one per
     calendar period. `cohort` is the position of the cohort dimension among the plan's
@@ -270,7 +238,7 @@ class Plan:
     cohort_axis: CohortAxis | None
     reads: tuple[SourceRead, ...]
     top: Level
-    metrics: tuple[MetricOutput, ...]
+    metrics: tuple[BoundMetric, ...]
     #: The most periods the executors may lay out (None: no limit), see `Query.max_periods`.
     max_periods: int | None = DEFAULT_MAX_PERIODS
 
