@@ -24,13 +24,14 @@ from metricsmith.check.paths import (
     with_project_settings,
 )
 from metricsmith.check.project import check_project
-from metricsmith.check.query import DEFAULT_MAX_PERIODS, GRAINS, CheckedQuery, Query, check_query
+from metricsmith.check.query import DEFAULT_MAX_PERIODS, CheckedQuery, Query, check_query
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.dsl.parser import parse_expression, parse_file
 from metricsmith.errors import DataError, DataWarning, Diagnostic, ProjectError, QueryError
 from metricsmith.model import expr as e
 from metricsmith.model.contracts import Contract, ContractResult, Verification
 from metricsmith.model.decl import IncludeDecl, Module, ProjectDecl
+from metricsmith.model.time import GRAINS
 from metricsmith.plugins.manager import get_registry
 
 #: What a query does when the data breaks a contract of a source it reads

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from metricsmith import __version__
-from metricsmith.api import GRAINS, Project, load_project
+from metricsmith.api import Project, load_project
 from metricsmith.check.query import DEFAULT_MAX_PERIODS
 from metricsmith.errors import (
     DataWarning,
@@ -31,6 +31,7 @@ from metricsmith.errors import (
     ProjectError,
 )
 from metricsmith.execute.sql.names import DIALECT_NAMES, ENGINES
+from metricsmith.model.time import GRAINS
 from metricsmith.plugins.formats import OutputFormat
 from metricsmith.plugins.manager import get_registry
 from metricsmith.present.contracts import contracts_table

@@ -12,7 +12,7 @@ node of type UNKNOWN, so one run reports every problem and an error is not repor
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Protocol
+from typing import Protocol, assert_never
 
 import attrs
 
@@ -27,12 +27,12 @@ from metricsmith.model import bound as b
 from metricsmith.model import expr as e
 from metricsmith.model.decl import DimensionDecl, SourceDecl
 from metricsmith.model.span import NO_SPAN, Span
+from metricsmith.model.time import GRAINS, Grain, WindowKind
 from metricsmith.model.types import Type
 from metricsmith.plugins.functions import NOT_CONSTANT, AggregateFunction, ScalarFunction
 from metricsmith.plugins.provenance import calling_plugin, from_a_plugin
 
 UNKNOWN = Type.UNKNOWN
-GRAIN_NAMES = ("day", "week", "month", "quarter", "year")
 #: Scalar functions whose grain argument may be written as a bare name.
 GRAIN_ARGUMENT_FUNCTIONS = frozenset({"cohort", "date_trunc"})
 #: Period comparisons, expanded into offsets.
@@ -151,7 +151,8 @@ class Binder:
                 return self._offset(node, root)
             case e.Window():
                 return self._window(node, root)
-        raise TypeError(f"unexpected node {node!r}")  # pragma: no cover - grammar guarantees
+            case _:
+                assert_never(node)
 
     def _literal(self, node: e.Literal, value: object, type_: Type) -> b.BExpr:
         problem = literal_problem(value, type_, node.span)
@@ -392,7 +393,7 @@ class Binder:
                 "put the window right after the aggregate's closing parenthesis",
             )
             return self.unknown(node)
-        if node.kind == "to_date" and node.unit == "day":
+        if node.kind is WindowKind.TO_DATE and node.unit is Grain.DAY:
             self.error(
                 "bad-window",
                 "`day to date` is the day itself",
@@ -486,7 +487,8 @@ class Binder:
             self._check(node, f"`{node.name}` needs a number, not {operand.type}")
             return self.unknown(node)
         if node.name in ("same_period_last_year", "cohort_start"):
-            unit = "year" if node.name == "same_period_last_year" else "cohort"
+            yearly = node.name == "same_period_last_year"
+            unit = b.OffsetUnit.YEAR if yearly else b.OffsetUnit.COHORT
             return b.BOffset(
                 operand=operand, periods=1, unit=unit, type=operand.type, span=node.span
             )
@@ -566,7 +568,7 @@ class Binder:
             fn.name in GRAIN_ARGUMENT_FUNCTIONS
             and isinstance(arg, e.Name)
             and len(arg.parts) == 1
-            and arg.parts[0] in GRAIN_NAMES
+            and arg.parts[0] in GRAINS
             and not (root is not None and self._has_column(root, arg.parts[0]))
         ):
             return b.BLiteral(value=arg.parts[0], type=Type.STRING, span=arg.span)

@@ -23,11 +23,11 @@ from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import InternalError, QueryError
 from metricsmith.model import bound as b
 from metricsmith.model import expr as e
+from metricsmith.model.time import GRAINS, Grain
 from metricsmith.model.types import Type
 
 #: The dimension label asking for each cohort's age instead of calendar periods.
 AGE = "age"
-GRAINS = ("day", "week", "month", "quarter", "year")
 #: How many periods a query computes unless asked for more (`--max-periods`, `max_periods=`):
 #: 27 years of days. Measured on the sample: 9,862 days take 2.6 s on Arrow and 12 s on DuckDB;
 #: 100,000 days take 93 s and 3 GB on DuckDB.
@@ -105,7 +105,7 @@ class CheckedQuery:
     cohort_label: str | None
     age: int | None
     filters: tuple[RowFormula, ...]
-    grain: str | None
+    grain: Grain | None
     start: dt.datetime | None
     end: dt.datetime | None
     max_periods: int | None
@@ -154,7 +154,7 @@ def check_query(project: CheckedProject, query: Query) -> CheckedQuery:
         cohort_label=cohort_label,
         age=age,
         filters=tuple(_filter(binder, project, formula) for formula in query.filters),
-        grain=query.grain,
+        grain=None if query.grain is None else Grain(query.grain),
         start=query.start,
         end=query.end,
         max_periods=query.max_periods,

@@ -17,11 +17,9 @@ from metricsmith.plan.nodes import (
     StateTime,
     WindowSpec,
 )
-from metricsmith.plan.periods import GRAINS
 from metricsmith.plan.planner import plan_query
 
 __all__ = [
-    "GRAINS",
     "CohortAxis",
     "EntityMembers",
     "EventTime",

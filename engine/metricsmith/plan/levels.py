@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterator, Sequence
+from typing import assert_never
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.check.query import CheckedQuery
 from metricsmith.errors import QueryError
 from metricsmith.model import bound as b
+from metricsmith.model.time import Grain
 from metricsmith.plan.binding import joins_for
 from metricsmith.plan.nodes import (
     EntityMembers,
@@ -26,10 +28,11 @@ from metricsmith.plan.nodes import (
     PerLevel,
     SourceScan,
     StateTime,
+    TimeAxis,
     WindowSpec,
 )
 from metricsmith.plan.offsets import node_text, reach
-from metricsmith.plan.periods import extended_start, is_finer_or_equal, window_start
+from metricsmith.plan.periods import extended_start, window_start
 from metricsmith.plan.reads import time_values
 from metricsmith.plugins.connector import TimeRange
 
@@ -58,7 +61,7 @@ class LevelPlanner:
     def _level(
         self,
         formulas: Sequence[Formula],
-        grain: str | None,
+        grain: Grain | None,
         entity: b.Entity | None,
         labels: tuple[str, ...],
         boundary: dt.datetime | None,
@@ -76,11 +79,11 @@ class LevelPlanner:
                     pers.setdefault(node, owner)
                 elif isinstance(node, b.BAggregate | b.BWindow):
                     leaves.setdefault(node, owner)
-                elif isinstance(node, b.BOffset) and node.unit == "cohort":
+                elif isinstance(node, b.BOffset) and node.unit is b.OffsetUnit.COHORT:
                     self._require_cohort(node, owner)
         periods = _Periods(self, grain, boundary, reaches)
         members = None
-        if entity is not None and entity.kind == "key":
+        if entity is not None and entity.kind is b.EntityKind.KEY:
             members = self._members(entity, who)
         level = Level(
             grain=grain,
@@ -105,7 +108,7 @@ class LevelPlanner:
     def _children(
         self,
         pers: dict[b.BPer, str],
-        grain: str | None,
+        grain: Grain | None,
         entity: b.Entity | None,
         labels: tuple[str, ...],
         periods: _Periods,
@@ -122,10 +125,16 @@ class LevelPlanner:
                 for formula in (per.body, per.where)
                 if formula is not None
             ]
-            if target.kind == "period":
-                self._check_sub_periods(target.name, grain, who)
-                child_grain, child_entity, child_labels = target.name, entity, labels
-                if entity is not None and entity.kind == "identifier" and not _reads(formulas):
+            child_grain: Grain | None
+            if target.kind is b.EntityKind.PERIOD:
+                sub = Grain(target.name)
+                self._check_sub_periods(sub, grain, who)
+                child_grain, child_entity, child_labels = sub, entity, labels
+                if (
+                    entity is not None
+                    and entity.kind is b.EntityKind.IDENTIFIER
+                    and not _reads(formulas)
+                ):
                     # The identifiers are found in rows, and these sub-periods read none: their
                     # values are the same for every entity, computed once per sub-period and
                     # read by each of the parent's units (docs/time-intelligence.md, Nesting).
@@ -147,7 +156,7 @@ class LevelPlanner:
             back = periods.back(group)
             start = periods.start(back)
             level = self._level(formulas, child_grain, child_entity, child_labels, start, who)
-            if target.kind == "identifier":
+            if target.kind is b.EntityKind.IDENTIFIER:
                 _require_reads(level, target)
             children.append(
                 PerLevel(
@@ -161,8 +170,8 @@ class LevelPlanner:
             )
         return tuple(children)
 
-    def _check_sub_periods(self, sub: str, grain: str | None, who: str) -> None:
-        if grain is not None and not is_finer_or_equal(sub, grain):
+    def _check_sub_periods(self, sub: Grain, grain: Grain | None, who: str) -> None:
+        if grain is not None and not sub.finer_or_equal(grain):
             raise QueryError(
                 f"{who} iterates `per {sub}` inside each {grain}, but a {sub} is "
                 f"longer than a {grain}",
@@ -179,7 +188,7 @@ class LevelPlanner:
     def _scans(
         self,
         leaves: dict[b.BExpr, str],
-        grain: str | None,
+        grain: Grain | None,
         entity: b.Entity | None,
         periods: _Periods,
     ) -> tuple[SourceScan, ...]:
@@ -195,7 +204,7 @@ class LevelPlanner:
             if entity is None and self.query.entity_dimensions:
                 raise self._not_per_entity(who, group[0])
             entity_column = None if entity is None else self._entity_column(entity, root, who)
-            keyed_by_member = entity is not None and entity.kind == "key"
+            keyed_by_member = entity is not None and entity.kind is b.EntityKind.KEY
             dimensions = () if keyed_by_member else self._dimensions(root, subject, who)
             filters = self._filters(root, subject, who)
             aggregates = tuple(
@@ -254,8 +263,8 @@ class LevelPlanner:
         return column
 
     def _time_axis(
-        self, root: str, who: str, grain: str | None, window: WindowSpec | None
-    ) -> EventTime | StateTime | None:
+        self, root: str, who: str, grain: Grain | None, window: WindowSpec | None
+    ) -> TimeAxis | None:
         info = self.project.sources[root]
         if info.validity is not None:
             return StateTime(*info.validity)
@@ -279,7 +288,7 @@ class LevelPlanner:
     def _scan_range(
         self,
         root: str,
-        time: EventTime | StateTime | None,
+        time: TimeAxis | None,
         window: WindowSpec | None,
         start: dt.datetime | None,
     ) -> TimeRange | None:
@@ -303,11 +312,16 @@ class LevelPlanner:
                 if readable is None or not (low or end):
                     return None
                 return TimeRange(readable, _utc(low), end)
-            case StateTime(start=valid_from) if end is not None:
+            case StateTime(start=valid_from):
+                if end is None:
+                    return None
                 # Rows in force at some period end e <= end started before e.
                 readable = _physical(self.project, root, valid_from)
                 return None if readable is None else TimeRange(readable, None, end)
-        return None
+            case None:
+                return None
+            case _:
+                assert_never(time)
 
     # ---- the entities of a key source ---------------------------------------------------
     def _members(self, entity: b.Entity, who: str) -> EntityMembers:
@@ -338,7 +352,7 @@ class _Periods:
     def __init__(
         self,
         planner: LevelPlanner,
-        grain: str | None,
+        grain: Grain | None,
         boundary: dt.datetime | None,
         reaches: dict[b.BExpr, int],
     ):

@@ -18,7 +18,8 @@ from attrs import frozen
 
 from metricsmith.check.checked import Calendar
 from metricsmith.check.query import DEFAULT_MAX_PERIODS, BoundMetric
-from metricsmith.model.bound import BAggregate, BExpr, BPer, BWindow, Entity
+from metricsmith.model.bound import BAggregate, BExpr, BPer, BWindow, Entity, EntityKind
+from metricsmith.model.time import Grain, WindowKind
 from metricsmith.plugins.connector import TimeRange
 
 
@@ -40,6 +41,11 @@ class StateTime:
 
     start: str
     end: str
+
+
+#: How a scan's rows are placed in periods: the closed union every engine dispatches over
+#: (None: the source has no time, its rows belong to every period).
+TimeAxis = EventTime | StateTime
 
 
 @frozen
@@ -69,19 +75,19 @@ class WindowSpec:
     `last` `count` units (`[e - count units, e)`), `to_date` (from the start of the calendar
     `unit` containing the period's last instant), or `all_time`."""
 
-    kind: str
+    kind: WindowKind
     count: int | None = None
-    unit: str | None = None
+    unit: Grain | None = None
 
     @classmethod
     def of(cls, node: BWindow) -> WindowSpec:
         return cls(node.kind, node.count, node.unit)
 
     def describe(self) -> str:
-        if self.kind == "last":
+        if self.kind is WindowKind.LAST:
             plural = "" if self.count == 1 else "s"
             return f"last {self.count} {self.unit}{plural}"
-        if self.kind == "to_date":
+        if self.kind is WindowKind.TO_DATE:
             return f"{self.unit} to date"
         return "all time"
 
@@ -96,7 +102,7 @@ class SourceScan:
     after them; `joins` lists every link path they or the aggregates follow."""
 
     source: str
-    time: EventTime | StateTime | None
+    time: TimeAxis | None
     dimensions: tuple[BExpr, ...]
     filters: tuple[BExpr, ...]
     joins: tuple[Join, ...]
@@ -156,7 +162,7 @@ class PerLevel:
     @property
     def over_periods(self) -> bool:
         """Whether the child iterates over sub-periods (`per day`) rather than entities."""
-        return self.aggregates[0].per.entity.kind == "period"
+        return self.aggregates[0].per.entity.kind is EntityKind.PERIOD
 
     @property
     def finds_entities(self) -> bool:
@@ -164,7 +170,7 @@ class PerLevel:
         below an identifier entity, whose values are those the rows read in the parent's
         period name, the days' rows included (`avg(per user: max(per day: ...))`)."""
         entity = self.level.entity
-        return self.over_periods and entity is not None and entity.kind == "identifier"
+        return self.over_periods and entity is not None and entity.kind is EntityKind.IDENTIFIER
 
 
 @frozen(kw_only=True)
@@ -179,7 +185,7 @@ class Level:
     level's dimensions (the row dimensions at a per-entity level, all query dimensions
     otherwise)."""
 
-    grain: str | None
+    grain: Grain | None
     extension: int
     entity: Entity | None
     members: EntityMembers | None
@@ -225,7 +231,7 @@ class CohortAxis:
 @frozen(kw_only=True)
 class Plan:
     calendar: Calendar
-    grain: str | None
+    grain: Grain | None
     start: dt.datetime | None
     end: dt.datetime | None
     #: The instant "now" for state sources when the range has no end.

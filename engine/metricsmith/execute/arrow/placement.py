@@ -12,6 +12,8 @@ period in it (numpy repeat and cumulative sums, no loop over rows or periods):
 
 from __future__ import annotations
 
+from typing import assert_never
+
 import numpy as np
 import pyarrow as pa
 from attrs import frozen
@@ -83,6 +85,10 @@ class Placer:
                 if scan.window is not None:
                     return self._windowed_states(starts, ends, scan.window)
                 return _states(starts, ends, timeline.ends)
+            case None:
+                return None
+            case _:
+                assert_never(scan.time)
         return None
 
     def window_starts(self, window: WindowSpec) -> np.ndarray:

@@ -21,8 +21,8 @@ from metricsmith.execute.sql.expressions import ExpressionCompiler
 from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.plugin_sql import plugin_sql
 from metricsmith.model import bound as b
+from metricsmith.model.time import GRAINS
 from metricsmith.model.types import Type
-from metricsmith.plan.periods import GRAINS
 
 Builder = Callable[[ExpressionCompiler, b.BCall, list[exp.Expression]], exp.Expression]
 _MICROS_PER_HOUR = 3_600_000_000.0

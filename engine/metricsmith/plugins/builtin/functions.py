@@ -26,8 +26,8 @@ from attrs import frozen
 
 from metricsmith.check.typing_rules import unify
 from metricsmith.errors import QueryError
+from metricsmith.model.time import GRAINS
 from metricsmith.model.types import Type
-from metricsmith.plan.periods import GRAINS
 from metricsmith.plugins.functions import NOT_CONSTANT, AggregateFunction, ScalarFunction
 
 hookimpl = pluggy.HookimplMarker("metricsmith")
