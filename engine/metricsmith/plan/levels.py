@@ -387,9 +387,13 @@ def _require_reads(level: Level, entity: b.Entity) -> None:
 
 
 def _reads(formulas: Sequence[Formula]) -> bool:
-    """Whether formulas read rows: aggregate some source, at any depth."""
+    """Whether formulas may differ from one unit of their level to another: they aggregate
+    some source at any depth, or read each cohort's start (by the unit's cohort)."""
     return any(
-        isinstance(node, b.BAggregate) for _, formula in formulas for node in b.bwalk(formula)
+        isinstance(node, b.BAggregate)
+        or (isinstance(node, b.BOffset) and node.unit is b.OffsetUnit.COHORT)
+        for _, formula in formulas
+        for node in b.bwalk(formula)
     )
 
 
