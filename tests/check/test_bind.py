@@ -11,6 +11,7 @@ from metricsmith import QueryError, load_project
 from metricsmith.check.query import Query, check_query
 from metricsmith.dsl.parser import parse_expression
 from metricsmith.model import bound as b
+from metricsmith.model.time import Grain
 from metricsmith.model.types import Type
 
 DEFS = """
@@ -98,6 +99,31 @@ def test_query_dimension_that_fans_out_is_refused(project):
     row = _sliced(project, "tickets.account_id", parse_expression("tickets.account_id"))
     with pytest.raises(QueryError, match="would fan out"):
         row.at("accounts", "metric `opened` aggregates rows of `accounts`", "metric `opened`")
+
+
+def test_a_query_is_checked_once_and_comes_out_bound(project):
+    query = Query(
+        metrics=("slow_share",),
+        by=(("size", project.dimensions["size"].decl.expr),),
+        grain="month",
+        filters=(parse_expression("tickets.hours > 1"),),
+    )
+    checked = check_query(project.checked, query)
+    assert checked.grain is Grain.MONTH
+    (metric,) = checked.metrics
+    assert not any(isinstance(n, b.BMetric) for n in b.bwalk(metric.formula))
+    (condition,) = checked.filters
+    assert condition.bound["tickets"].type == Type.BOOLEAN
+    # The filter names tickets' columns: read at accounts, it says why not, when needed.
+    with pytest.raises(QueryError, match=r"filtered by `tickets.hours > 1`"):
+        condition.at("accounts", "metric `x` aggregates rows of `accounts`", "metric `x`")
+
+
+def test_a_bare_name_that_is_no_dimension_is_refused(project):
+    query = Query(metrics=("opened",), by=(("sise", parse_expression("sise")),))
+    with pytest.raises(QueryError, match="unknown dimension `sise`") as caught:
+        check_query(project.checked, query)
+    assert caught.value.hint == "did you mean `size`?"
 
 
 def test_identical_aggregates_are_equal_wherever_written(project):
