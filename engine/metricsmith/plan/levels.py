@@ -85,7 +85,7 @@ class LevelPlanner:
         members = None
         if entity is not None and entity.kind is b.EntityKind.KEY:
             members = self._members(entity, who)
-        level = Level(
+        return Level(
             grain=grain,
             extension=max(reaches.values(), default=0),
             entity=entity,
@@ -94,7 +94,6 @@ class LevelPlanner:
             scans=self._scans(leaves, grain, entity, periods),
             children=self._children(pers, grain, entity, labels, periods),
         )
-        return level
 
     def _require_cohort(self, node: b.BOffset, who: str) -> None:
         if self.query.cohort_label is None:
