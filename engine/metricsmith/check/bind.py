@@ -307,7 +307,7 @@ class Binder:
     # ---- operators --------------------------------------------------------------------
     def _check(self, node: e.Expr, result: Type | str) -> Type:
         if isinstance(result, str):
-            self.error("type", f"{result} in `{source_text(node.span)}`", node.span)
+            self.error("type", f"{result} in `{node.span.text}`", node.span)
             return UNKNOWN
         return result
 
@@ -354,7 +354,7 @@ class Binder:
         if bound.type not in (Type.BOOLEAN, *typing_rules.LENIENT):
             self.error(
                 "type",
-                f"a condition must be true/false, but `{source_text(node.span)}` is {bound.type}",
+                f"a condition must be true/false, but `{node.span.text}` is {bound.type}",
                 node.span,
                 "compare it, e.g. `x > 0` or `x is not null`",
             )
@@ -457,7 +457,7 @@ class Binder:
         else:
             result = self._signature(fn, node.span, body.type if body is not None else None)
         if isinstance(result, str):
-            self.error("type", f"{result} in `{source_text(node.span)}`", node.span)
+            self.error("type", f"{result} in `{node.span.text}`", node.span)
             result = UNKNOWN
         return b.BPer(
             function=fn.name,
@@ -612,7 +612,7 @@ class Binder:
         else:
             result = self._signature(fn, first.span, arg.type if arg is not None else None)
         if isinstance(result, str):
-            what = source_text(first.span)
+            what = first.span.text
             self.error("type", f"{result} in `{fn.name}({what})`", first.span)
             result = UNKNOWN
         return b.BAggregate(
@@ -670,15 +670,6 @@ def _constant_value(node: b.BExpr) -> object:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return -value
     return NOT_CONSTANT
-
-
-def source_text(span: Span) -> str:
-    """The text a span covers (single line; longer spans are cut)."""
-    if span.line == 0:
-        return ""
-    if span.end_line == span.line:
-        return span.line_text[span.column - 1 : span.end_column - 1]
-    return span.line_text[span.column - 1 :].rstrip() + " …"
 
 
 def _arity(fn: ScalarFunction) -> str:

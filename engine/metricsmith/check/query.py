@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from attrs import frozen
 
-from metricsmith.check.bind import Binder, binder_for, source_text
+from metricsmith.check.bind import Binder, binder_for
 from metricsmith.check.checked import CheckedProject
 from metricsmith.check.entities import EntityCatalog
 from metricsmith.check.suggest import did_you_mean
@@ -268,7 +268,7 @@ def _row_dimension(
 
 
 def _filter(binder: Binder, project: CheckedProject, formula: e.Expr) -> RowFormula:
-    text = source_text(formula.span) or "the filter"
+    text = formula.span.text or "the filter"
     found = _everywhere(binder, project, text, f"filtered by `{text}`", formula)
     bound = dict(found.bound)
     problems = dict(found.problems)

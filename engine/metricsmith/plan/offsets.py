@@ -3,7 +3,6 @@ reach before its first period."""
 
 from __future__ import annotations
 
-from metricsmith.check.bind import source_text
 from metricsmith.errors import QueryError
 from metricsmith.model import bound as b
 from metricsmith.model.time import Grain
@@ -52,4 +51,4 @@ def reach(
 
 
 def node_text(node: b.BExpr) -> str:
-    return source_text(node.span) or format_expr(node)
+    return node.span.text or format_expr(node)
