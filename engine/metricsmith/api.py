@@ -24,18 +24,18 @@ from metricsmith.check.paths import (
     with_project_settings,
 )
 from metricsmith.check.project import check_project
+from metricsmith.check.query import DEFAULT_MAX_PERIODS, CheckedQuery, Query, check_query
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.dsl.parser import parse_expression, parse_file
 from metricsmith.errors import DataError, DataWarning, Diagnostic, ProjectError, QueryError
 from metricsmith.model import expr as e
 from metricsmith.model.contracts import Contract, ContractResult, Verification
 from metricsmith.model.decl import IncludeDecl, Module, ProjectDecl
-from metricsmith.plan.periods import DEFAULT_MAX_PERIODS
+from metricsmith.model.time import GRAINS
 from metricsmith.plugins.builtin.connectors import InMemoryReader
 from metricsmith.plugins.engine import Engine
 from metricsmith.registry import build_registry, get_registry
 
-GRAINS = ("day", "week", "month", "quarter", "year")
 #: What a query does when the data breaks a contract of a source it reads
 #: (`[contracts] on_violation` in metricsmith.toml).
 CONTRACT_POLICIES = ("warn", "error", "off")
@@ -448,17 +448,11 @@ class Project:
         end: DateLike,
         where: Sequence[str],
         max_periods: int | None = DEFAULT_MAX_PERIODS,
-    ):
-        from metricsmith.plan import Query
-
+    ) -> CheckedQuery:
+        """The query the strings ask for (a grain among `by` is the grain), checked against
+        the project (check/query.py)."""
         if isinstance(metrics, str):
             metrics = [metrics]
-        if not metrics:
-            raise QueryError("no metrics requested", hint="name at least one metric")
-        for name in metrics:
-            if name not in self.metrics:
-                hint = did_you_mean(name, self.metrics) or "`metricsmith list` shows them"
-                raise QueryError(f"unknown metric `{name}`", hint=hint)
         dimensions = []
         for item in by:
             if item in GRAINS:
@@ -467,43 +461,22 @@ class Project:
                 grain = item
             else:
                 dimensions.append((item, self._dimension_formula(item)))
-        if grain is not None and grain not in GRAINS:
-            hint = did_you_mean(grain, GRAINS) or "use " + ", ".join(GRAINS)
-            raise QueryError(f"unknown grain `{grain}`", hint=hint)
         tz = zoneinfo.ZoneInfo(self.checked.calendar.timezone)
-        start_at = parse_instant(start, tz, "start")
-        end_at = parse_instant(end, tz, "end")
-        if start_at is not None and end_at is not None and start_at >= end_at:
-            raise QueryError(
-                f"empty range: start {start_at:%Y-%m-%d} is not before end {end_at:%Y-%m-%d}",
-                hint="the range is [start, end): end is the first moment not included",
-            )
-        filters = tuple(parse_expression(text, origin="--where") for text in where)
-        return Query(
+        query = Query(
             metrics=tuple(metrics),
             by=tuple(dimensions),
             grain=grain,
-            start=start_at,
-            end=end_at,
-            filters=filters,
+            start=parse_instant(start, tz, "start"),
+            end=parse_instant(end, tz, "end"),
+            filters=tuple(parse_expression(text, origin="--where") for text in where),
             max_periods=max_periods,
         )
+        return check_query(self.checked, query)
 
     def _dimension_formula(self, item: str) -> e.Expr:
-        from metricsmith.plan import AGE
-
         if item in self.dimensions:
             return self.dimensions[item].decl.expr
-        formula = parse_expression(item, origin="--by")
-        if item == AGE:
-            # Not a column: the planner gives each cohort's ages instead of calendar periods.
-            return formula
-        if isinstance(formula, e.Name) and len(formula.parts) == 1:
-            hint = did_you_mean(item, [*self.dimensions, *GRAINS]) or (
-                "slice by a named dimension, a grain, or `source.column`"
-            )
-            raise QueryError(f"unknown dimension `{item}`", hint=hint)
-        return formula
+        return parse_expression(item, origin="--by")
 
 
 def contract_policy(project_path: Path) -> str:

@@ -21,7 +21,8 @@ from rich.console import Console
 from rich.table import Table
 
 from metricsmith import __version__
-from metricsmith.api import GRAINS, Project, load_project
+from metricsmith.api import Project, load_project
+from metricsmith.check.query import DEFAULT_MAX_PERIODS
 from metricsmith.errors import (
     DataWarning,
     Diagnostic,
@@ -30,7 +31,7 @@ from metricsmith.errors import (
     ProjectError,
 )
 from metricsmith.execute.sql.names import DIALECT_NAMES
-from metricsmith.plan.periods import DEFAULT_MAX_PERIODS
+from metricsmith.model.time import GRAINS
 from metricsmith.plugins.formats import OutputFormat
 from metricsmith.present.contracts import contracts_table
 from metricsmith.present.contracts import summary as contracts_summary

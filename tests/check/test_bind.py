@@ -8,9 +8,10 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from metricsmith import QueryError, load_project
-from metricsmith.check.bind import bind_row
+from metricsmith.check.query import Query, check_query
 from metricsmith.dsl.parser import parse_expression
 from metricsmith.model import bound as b
+from metricsmith.model.time import Grain
 from metricsmith.model.types import Type
 
 DEFS = """
@@ -74,8 +75,15 @@ def test_derived_columns_of_linked_sources_follow_the_link(project):
     assert (column.source, column.path, column.column) == ("accounts", ("account_id",), "employees")
 
 
+def _sliced(project, label, formula):
+    """The query's row dimension `label`, bound against every source."""
+    query = Query(metrics=("opened",), by=((label, formula),))
+    (row,) = check_query(project.checked, query).row_dimensions
+    return row
+
+
 def test_query_dimensions_bind_through_chains(project):
-    bound = bind_row(parse_expression("regions.name"), "tickets", project.checked)
+    bound = _sliced(project, "regions.name", parse_expression("regions.name")).bound["tickets"]
     assert bound == b.BColumn(
         source="regions", path=("account_id", "region_id"), column="name", type=Type.STRING
     )
@@ -83,13 +91,39 @@ def test_query_dimensions_bind_through_chains(project):
 
 def test_named_dimension_binds_per_root(project):
     assert project.dimensions["size"].source == "accounts"
-    bound = bind_row(project.dimensions["size"].decl.expr, "tickets", project.checked)
-    assert bound.type == Type.STRING
+    row = _sliced(project, "size", project.dimensions["size"].decl.expr)
+    assert row.bound["tickets"].type == Type.STRING
 
 
 def test_query_dimension_that_fans_out_is_refused(project):
+    row = _sliced(project, "tickets.account_id", parse_expression("tickets.account_id"))
     with pytest.raises(QueryError, match="would fan out"):
-        bind_row(parse_expression("tickets.account_id"), "accounts", project.checked)
+        row.at("accounts", "metric `opened` aggregates rows of `accounts`", "metric `opened`")
+
+
+def test_a_query_is_checked_once_and_comes_out_bound(project):
+    query = Query(
+        metrics=("slow_share",),
+        by=(("size", project.dimensions["size"].decl.expr),),
+        grain="month",
+        filters=(parse_expression("tickets.hours > 1"),),
+    )
+    checked = check_query(project.checked, query)
+    assert checked.grain is Grain.MONTH
+    (metric,) = checked.metrics
+    assert not any(isinstance(n, b.BMetric) for n in b.bwalk(metric.formula))
+    (condition,) = checked.filters
+    assert condition.bound["tickets"].type == Type.BOOLEAN
+    # The filter names tickets' columns: read at accounts, it says why not, when needed.
+    with pytest.raises(QueryError, match=r"filtered by `tickets.hours > 1`"):
+        condition.at("accounts", "metric `x` aggregates rows of `accounts`", "metric `x`")
+
+
+def test_a_bare_name_that_is_no_dimension_is_refused(project):
+    query = Query(metrics=("opened",), by=(("sise", parse_expression("sise")),))
+    with pytest.raises(QueryError, match="unknown dimension `sise`") as caught:
+        check_query(project.checked, query)
+    assert caught.value.hint == "did you mean `size`?"
 
 
 def test_identical_aggregates_are_equal_wherever_written(project):

@@ -14,6 +14,7 @@ from metricsmith.model.bound import BLiteral
 from metricsmith.model.decl import Ident, MetricDecl, Target
 from metricsmith.model.expr import Literal
 from metricsmith.model.span import NO_SPAN, SourceFile
+from metricsmith.model.time import Grain
 from metricsmith.model.types import Type
 from metricsmith.present.tables import result_table
 from metricsmith.present.values import (
@@ -97,7 +98,7 @@ def test_durations_show_their_two_largest_units(seconds, shown):
     ],
 )
 def test_periods_are_named_by_grain(grain, shown):
-    assert format_period(dt.date(2024, 4, 1), grain) == shown
+    assert format_period(dt.date(2024, 4, 1), Grain(grain)) == shown
 
 
 def test_dimension_cells():

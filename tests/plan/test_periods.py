@@ -6,9 +6,9 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from metricsmith.check.query import DEFAULT_MAX_PERIODS
 from metricsmith.errors import QueryError
 from metricsmith.plan.periods import (
-    DEFAULT_MAX_PERIODS,
     count_periods,
     epoch_micros,
     floor_to_period,

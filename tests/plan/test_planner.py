@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from metricsmith.check.query import Query, check_query
 from metricsmith.errors import QueryError
 from metricsmith.model import bound as b
-from metricsmith.plan import EventTime, Join, Query, plan_query
+from metricsmith.plan import EventTime, Join, plan_query
 
 TICKET_METRICS = ["tickets_opened", "resolved", "resolution_share", "slow_share", "mean_resolution"]
 
@@ -91,7 +92,7 @@ def test_a_named_dimension_is_reached_from_each_root(project):
 
 def test_unknown_metric_suggests_a_name(project):
     with pytest.raises(QueryError, match="tickets_opened"):
-        plan_query(project.checked, Query(metrics=("tickets_openned",)))
+        check_query(project.checked, Query(metrics=("tickets_openned",)))
 
 
 @pytest.mark.parametrize(
@@ -111,7 +112,7 @@ def test_unknown_metric_suggests_a_name(project):
 )
 def test_malformed_queries(project, query, message):
     with pytest.raises(QueryError, match=message):
-        plan_query(project.checked, query)
+        check_query(project.checked, query)
 
 
 def test_a_dimension_that_would_fan_out_names_metric_source_and_dimension(project):

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from metricsmith.errors import QueryError
 from metricsmith.model import bound as b
+from metricsmith.model.time import Grain, WindowKind
 from metricsmith.plan import WindowSpec, explain, plan_query
 
 MARCH_APRIL = {"grain": "month", "start": "2024-03-01", "end": "2024-05-01"}
@@ -46,8 +47,8 @@ def test_one_grouped_pass_per_source_and_window(project):
     windows = [(scan.window, len(scan.aggregates)) for scan in result.scans]
     assert windows == [
         (None, 1),
-        (WindowSpec("last", 7, "day"), 2),
-        (WindowSpec("all_time"), 1),
+        (WindowSpec(WindowKind.LAST, 7, Grain.DAY), 2),
+        (WindowSpec(WindowKind.ALL_TIME), 1),
     ]
     # An all-time window reads every row before the range's end.
     time_range = read_of(result, "tickets").time_range

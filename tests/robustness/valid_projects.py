@@ -333,10 +333,8 @@ def iterations(draw, query: QueryShape, scope: Scope, entity: str) -> str:
         body = ""
     else:
         body = f": {draw(formulas(query, scope))}"
-    if scope.entity == "user" and not _reads_rows(body + where):
-        # Users are found in the rows the formula reads; with none, check refuses it. A
-        # sub-period inside `per user` that reads nothing is left out while it is broken
-        # (corpus: sub_period_inside_identifier_reads_nothing.toml).
+    if entity == "user" and not _reads_rows(body + where):
+        # Users are found in the rows the formula reads; with none, the query is refused.
         where = " where count(events) > 0"
     return f"{combine}(per {entity}{body}{where})"
 

@@ -7,8 +7,9 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
+from metricsmith.check.query import Query, check_query
 from metricsmith.errors import DataError
-from metricsmith.plan import Query, plan_query
+from metricsmith.plan import plan_query
 from sql_helpers import on_both, rows, stamps, utc
 
 D = dt.date
@@ -72,7 +73,8 @@ metric o = count(opens)
     table = on_both(project, ["o"], **MONTHS)
     assert [value for _, value in rows(table)] == [2, 2, 0, 0]
     query = Query(metrics=("n", "o"), grain="month", start=utc(2024, 1, 1), end=utc(2024, 5, 1))
-    reads = {read.source: read for read in plan_query(project.checked, query).reads}
+    plan = plan_query(project.checked, check_query(project.checked, query))
+    reads = {read.source: read for read in plan.reads}
     # A computed time is known only after reading: no rows are left out by the reader.
     assert reads["events"].time_range is None
     assert reads["events"].columns == ("account_id",)

@@ -12,7 +12,7 @@ node of type UNKNOWN, so one run reports every problem and an error is not repor
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Protocol
+from typing import Protocol, assert_never
 
 import attrs
 
@@ -22,17 +22,17 @@ from metricsmith.check.entities import EntityCatalog
 from metricsmith.check.links import LinkGraph
 from metricsmith.check.literals import literal_problem
 from metricsmith.check.suggest import did_you_mean
-from metricsmith.errors import Diagnostic, PluginFailure, QueryError
+from metricsmith.errors import Diagnostic, PluginFailure
 from metricsmith.model import bound as b
 from metricsmith.model import expr as e
 from metricsmith.model.decl import DimensionDecl, SourceDecl
 from metricsmith.model.span import NO_SPAN, Span
+from metricsmith.model.time import GRAINS, Grain, WindowKind
 from metricsmith.model.types import Type
 from metricsmith.plugins.functions import NOT_CONSTANT, AggregateFunction, ScalarFunction
 from metricsmith.plugins.provenance import calling_plugin, from_a_plugin
 
 UNKNOWN = Type.UNKNOWN
-GRAIN_NAMES = ("day", "week", "month", "quarter", "year")
 #: Scalar functions whose grain argument may be written as a bare name.
 GRAIN_ARGUMENT_FUNCTIONS = frozenset({"cohort", "date_trunc"})
 #: Period comparisons, expanded into offsets.
@@ -151,7 +151,8 @@ class Binder:
                 return self._offset(node, root)
             case e.Window():
                 return self._window(node, root)
-        raise TypeError(f"unexpected node {node!r}")  # pragma: no cover - grammar guarantees
+            case _:
+                assert_never(node)
 
     def _literal(self, node: e.Literal, value: object, type_: Type) -> b.BExpr:
         problem = literal_problem(value, type_, node.span)
@@ -306,7 +307,7 @@ class Binder:
     # ---- operators --------------------------------------------------------------------
     def _check(self, node: e.Expr, result: Type | str) -> Type:
         if isinstance(result, str):
-            self.error("type", f"{result} in `{source_text(node.span)}`", node.span)
+            self.error("type", f"{result} in `{node.span.text}`", node.span)
             return UNKNOWN
         return result
 
@@ -353,7 +354,7 @@ class Binder:
         if bound.type not in (Type.BOOLEAN, *typing_rules.LENIENT):
             self.error(
                 "type",
-                f"a condition must be true/false, but `{source_text(node.span)}` is {bound.type}",
+                f"a condition must be true/false, but `{node.span.text}` is {bound.type}",
                 node.span,
                 "compare it, e.g. `x > 0` or `x is not null`",
             )
@@ -392,7 +393,7 @@ class Binder:
                 "put the window right after the aggregate's closing parenthesis",
             )
             return self.unknown(node)
-        if node.kind == "to_date" and node.unit == "day":
+        if node.kind is WindowKind.TO_DATE and node.unit is Grain.DAY:
             self.error(
                 "bad-window",
                 "`day to date` is the day itself",
@@ -456,7 +457,7 @@ class Binder:
         else:
             result = self._signature(fn, node.span, body.type if body is not None else None)
         if isinstance(result, str):
-            self.error("type", f"{result} in `{source_text(node.span)}`", node.span)
+            self.error("type", f"{result} in `{node.span.text}`", node.span)
             result = UNKNOWN
         return b.BPer(
             function=fn.name,
@@ -486,7 +487,8 @@ class Binder:
             self._check(node, f"`{node.name}` needs a number, not {operand.type}")
             return self.unknown(node)
         if node.name in ("same_period_last_year", "cohort_start"):
-            unit = "year" if node.name == "same_period_last_year" else "cohort"
+            yearly = node.name == "same_period_last_year"
+            unit = b.OffsetUnit.YEAR if yearly else b.OffsetUnit.COHORT
             return b.BOffset(
                 operand=operand, periods=1, unit=unit, type=operand.type, span=node.span
             )
@@ -566,7 +568,7 @@ class Binder:
             fn.name in GRAIN_ARGUMENT_FUNCTIONS
             and isinstance(arg, e.Name)
             and len(arg.parts) == 1
-            and arg.parts[0] in GRAIN_NAMES
+            and arg.parts[0] in GRAINS
             and not (root is not None and self._has_column(root, arg.parts[0]))
         ):
             return b.BLiteral(value=arg.parts[0], type=Type.STRING, span=arg.span)
@@ -610,7 +612,7 @@ class Binder:
         else:
             result = self._signature(fn, first.span, arg.type if arg is not None else None)
         if isinstance(result, str):
-            what = source_text(first.span)
+            what = first.span.text
             self.error("type", f"{result} in `{fn.name}({what})`", first.span)
             result = UNKNOWN
         return b.BAggregate(
@@ -670,15 +672,6 @@ def _constant_value(node: b.BExpr) -> object:
     return NOT_CONSTANT
 
 
-def source_text(span: Span) -> str:
-    """The text a span covers (single line; longer spans are cut)."""
-    if span.line == 0:
-        return ""
-    if span.end_line == span.line:
-        return span.line_text[span.column - 1 : span.end_column - 1]
-    return span.line_text[span.column - 1 :].rstrip() + " …"
-
-
 def _arity(fn: ScalarFunction) -> str:
     if fn.max_args == fn.min_args:
         return f"{fn.min_args} argument{'s' if fn.min_args != 1 else ''}"
@@ -699,16 +692,6 @@ class CheckedMetrics:
 
     def names(self) -> list[str]:
         return list(self.infos)
-
-
-def bind_row(expr: e.Expr, root: str, project: CheckedProject) -> b.BExpr:
-    """Bind a query-level row formula (a `--by` dimension or `--where` filter) against the
-    rows of `root` in a checked project; raises QueryError listing every problem."""
-    binder = binder_for(project)
-    bound = binder.bind_row(expr, root)
-    if binder.diagnostics:
-        raise QueryError("\n\n".join(d.render() for d in binder.diagnostics))
-    return bound
 
 
 def binder_for(project: CheckedProject) -> Binder:

@@ -12,9 +12,8 @@ from collections.abc import Callable, Mapping
 from attrs import frozen
 
 from metricsmith.check.links import LinkGraph
-from metricsmith.model.bound import BExpr, Entity, rebase
-
-SUB_PERIODS = ("day", "week", "month", "quarter")
+from metricsmith.model.bound import BExpr, Entity, EntityKind, rebase
+from metricsmith.model.time import SUB_PERIODS
 
 
 @frozen
@@ -30,12 +29,12 @@ class EntityCatalog:
 
     def resolve(self, name: str) -> Entity | None:
         if name in SUB_PERIODS:
-            return Entity(name=name, kind="period")
+            return Entity(name=name, kind=EntityKind.PERIOD)
         source = key_source(name, self.keys)
         if source is not None:
-            return Entity(name=name, kind="key", source=source, column=self.keys[source])
+            return Entity(name=name, kind=EntityKind.KEY, source=source, column=self.keys[source])
         if name in self.identities:
-            return Entity(name=name, kind="identifier")
+            return Entity(name=name, kind=EntityKind.IDENTIFIER)
         return None
 
     def names(self) -> list[str]:
@@ -44,7 +43,7 @@ class EntityCatalog:
     def value(self, entity: Entity, root: str) -> BExpr | None:
         """The row formula naming, for each row of `root`, the entity the row belongs to; None
         when rows of `root` cannot be attributed to the entity."""
-        if entity.kind == "key":
+        if entity.kind is EntityKind.KEY:
             assert entity.source is not None and entity.column is not None
             path = self.graph.path(root, entity.source)
             if path is None:
@@ -54,7 +53,7 @@ class EntityCatalog:
             # The last link column already holds the key; no need to join the key source.
             before = self._walk(root, path[:-1])
             return self._column(before, path[:-1], path[-1])
-        if entity.kind == "identifier":
+        if entity.kind is EntityKind.IDENTIFIER:
             owners = self.identities[entity.name]
             for source, column in owners.items():
                 path = self.graph.path(root, source)

@@ -6,12 +6,13 @@ from collections.abc import Collection, Mapping, Sequence
 
 import pyarrow as pa
 
-from metricsmith.check.entities import SUB_PERIODS, key_source
+from metricsmith.check.entities import key_source
 from metricsmith.check.paths import PathPolicy, check_connector_paths
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import DataError, Diagnostic, MetricsmithError, PluginFailure
 from metricsmith.model.bound import BColumn, BExpr, bwalk
 from metricsmith.model.decl import EntityIdentity, Ident, SourceDecl
+from metricsmith.model.time import SUB_PERIODS
 from metricsmith.model.types import ARROW_FOR_TYPE, Type, type_of_arrow
 from metricsmith.plugins.connector import Connector, SourceReader, TypedSourceReader
 

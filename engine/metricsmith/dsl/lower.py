@@ -16,6 +16,7 @@ from metricsmith.errors import Diagnostic
 from metricsmith.model import decl as d
 from metricsmith.model import expr as e
 from metricsmith.model.span import SourceFile, Span
+from metricsmith.model.time import GRAINS, Grain, WindowKind
 from metricsmith.model.types import TYPE_NAMES, Type
 
 _MAX_INTEGER_DIGITS = 4300
@@ -27,7 +28,6 @@ DURATION_UNITS: dict[str, dt.timedelta] = {
     "day": dt.timedelta(days=1),
     "week": dt.timedelta(weeks=1),
 }
-WINDOW_UNITS = ("day", "week", "month", "quarter", "year")
 
 # Limits, documented in docs/language.md ("Limits"), with `e.MAX_NESTING`. Beyond them an
 # engine fails (dates end at year 9999), so they are refused here, where a position is known.
@@ -408,36 +408,39 @@ class Lower(Transformer_NonRecursive):
         return e.Window(operand=operand, kind=kind, count=count, unit=unit, span=self.span(meta))
 
     def w_last(self, meta, children):
-        count, unit = children
-        unit_name = self.window_unit(unit)
-        longest = MAX_WINDOW.get(unit_name, MAX_YEARS)
+        count, token = children
+        unit = self.window_unit(token)
+        longest = MAX_WINDOW.get(unit, MAX_YEARS) if unit else MAX_YEARS
         length = bounded_int(count, longest)
         if length is None:
+            name = unit or singular(str(token).lower())
             self.problem(
                 "out-of-range",
-                f"a window of {count} {unit_name}s; windows span at most {MAX_YEARS:,} "
-                f"years ({longest:,} {unit_name}s)",
+                f"a window of {count} {name}s; windows span at most {MAX_YEARS:,} "
+                f"years ({longest:,} {name}s)",
                 self.tspan(count),
                 "for everything up to each period, write `over all time`",
             )
-        return ("last", 1 if length is None else length, unit_name)
+        return (WindowKind.LAST, 1 if length is None else length, unit)
 
     def w_to_date(self, meta, children):
-        return ("to_date", None, self.window_unit(children[0]))
+        return (WindowKind.TO_DATE, None, self.window_unit(children[0]))
 
     def w_all_time(self, meta, children):
-        return ("all_time", None, None)
+        return (WindowKind.ALL_TIME, None, None)
 
-    def window_unit(self, token: Token) -> str:
+    def window_unit(self, token: Token) -> Grain | None:
+        """The grain a window counts in; None (after a problem) when it is not one."""
         unit = singular(str(token).lower())
-        if unit not in WINDOW_UNITS:
+        if unit not in GRAINS:
             self.problem(
                 "unknown-unit",
                 f"unknown period `{token}` in a window",
                 self.tspan(token),
                 "use days, weeks, months, quarters or years",
             )
-        return unit
+            return None
+        return Grain(unit)
 
     def name(self, meta, children):
         return e.Name(parts=tuple(str(c) for c in children), span=self.span(meta))

@@ -9,10 +9,12 @@ computed once.
 from __future__ import annotations
 
 import typing
-from typing import Union
+from enum import StrEnum
+from typing import Union, assert_never
 
 from attrs import evolve, field, frozen
 from metricsmith.model.span import NO_SPAN, Span
+from metricsmith.model.time import Grain, WindowKind
 from metricsmith.model.types import Type
 
 _span = field(eq=False, repr=False, default=NO_SPAN)
@@ -113,30 +115,45 @@ class BMetric:
     span: Span = _span
 
 
+class EntityKind(StrEnum):
+    """What kind of thing a `per` iterates over: the rows of a source with a key (`KEY`), the
+    distinct values of columns declared `entity <column> as <name>` (`IDENTIFIER`), or the
+    finer periods inside the current one (`PERIOD`)."""
+
+    KEY = "key"
+    IDENTIFIER = "identifier"
+    PERIOD = "period"
+
+
 @frozen
 class Entity:
-    """What a `per` iterates over.
-
-    `kind` is "key" (the rows of `source`, identified by its key `column`), "identifier" (the
-    distinct values of columns declared `entity <column> as <name>`), or "period" (the days or
-    weeks inside the current period; `name` is the grain)."""
+    """What a `per` iterates over: for a `KEY`, the rows of `source` identified by its key
+    `column`; for a `PERIOD`, `name` is the grain."""
 
     name: str
-    kind: str
+    kind: EntityKind
     source: str | None = None
     column: str | None = None
+
+
+class OffsetUnit(StrEnum):
+    """What an offset counts other than the grain's periods: calendar years, whatever the
+    grain (`same_period_last_year`), or the way back to the cell's cohort (`cohort_start`)."""
+
+    YEAR = "year"
+    COHORT = "cohort"
 
 
 @frozen(kw_only=True)
 class BOffset:
     """`operand[-periods]`: the operand's value `periods` grains earlier, all else equal.
-    With `unit` "year", the offset is that many calendar years whatever the grain; with
-    `unit` "cohort", the value at age 0 of the cell's cohort (`periods` is then unused)."""
+    With `unit` YEAR, the offset is that many calendar years whatever the grain; with `unit`
+    COHORT, the value at age 0 of the cell's cohort (`periods` is then unused)."""
 
     operand: BExpr
     periods: int
     type: Type
-    unit: str | None = None
+    unit: OffsetUnit | None = None
     span: Span = _span
 
 
@@ -146,9 +163,9 @@ class BWindow:
     `last` N units, `to_date` (from the start of the calendar `unit`), or `all_time`."""
 
     operand: BAggregate
-    kind: str
+    kind: WindowKind
     count: int | None
-    unit: str | None
+    unit: Grain | None
     type: Type
     span: Span = _span
 
@@ -202,8 +219,10 @@ def bchildren(node: BExpr) -> tuple[BExpr, ...]:
             return args
         case BAggregate(arg=arg, where=where):
             return tuple(e for e in (arg, where) if e is not None)
-        case _:
+        case BLiteral() | BColumn() | BMetric():
             return ()
+        case _:
+            assert_never(node)
 
 
 def bwalk(node: BExpr):

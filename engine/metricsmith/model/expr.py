@@ -6,10 +6,11 @@ at the exact place a problem is.
 
 from __future__ import annotations
 
-from typing import Union
+from typing import Union, assert_never
 
 from attrs import frozen
 from metricsmith.model.span import Span
+from metricsmith.model.time import Grain, WindowKind
 from metricsmith.model.types import Type
 
 
@@ -107,9 +108,9 @@ class Window:
     """`expr over last N unit`, `expr over month to date`, `expr over all time`."""
 
     operand: Expr
-    kind: str  # "last", "to_date" or "all_time"
+    kind: WindowKind
     count: int | None
-    unit: str | None  # day/week/month/quarter/year
+    unit: Grain | None
     span: Span
 
 
@@ -131,8 +132,10 @@ def children(node: Expr) -> tuple[Expr, ...]:
         case Call(args=args, where=where, per=per):
             extra = [e for e in (per.body if per else None, where) if e is not None]
             return (*args, *extra)
-        case _:
+        case Literal() | Name():
             return ()
+        case _:
+            assert_never(node)
 
 
 #: How deeply formulas may nest, counting every operator, call and `case` and the levels of the

@@ -41,6 +41,15 @@ class Span:
     def line_text(self) -> str:
         return self.source.line(self.line)
 
+    @property
+    def text(self) -> str:
+        """The text the span covers, as messages quote it (one line: longer spans are cut)."""
+        if self.line == 0:
+            return ""
+        if self.end_line == self.line:
+            return self.line_text[self.column - 1 : self.end_column - 1]
+        return self.line_text[self.column - 1 :].rstrip() + " …"
+
     def __str__(self) -> str:
         return f"{self.source.path}:{self.line}:{self.column}"
 

@@ -9,33 +9,26 @@ from metricsmith.plan.nodes import (
     FusedAggregate,
     Join,
     Level,
-    MetricOutput,
     PerAggregate,
     PerLevel,
     Plan,
-    Query,
     SourceRead,
     SourceScan,
     StateTime,
     WindowSpec,
 )
-from metricsmith.plan.periods import GRAINS
-from metricsmith.plan.planner import AGE, plan_query
+from metricsmith.plan.planner import plan_query
 
 __all__ = [
-    "AGE",
-    "GRAINS",
     "CohortAxis",
     "EntityMembers",
     "EventTime",
     "FusedAggregate",
     "Join",
     "Level",
-    "MetricOutput",
     "PerAggregate",
     "PerLevel",
     "Plan",
-    "Query",
     "SourceRead",
     "SourceScan",
     "StateTime",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import assert_never
 
 from metricsmith.plan.formatting import format_expr
 from metricsmith.plan.nodes import (
@@ -169,4 +170,7 @@ def _placed(scan: SourceScan) -> str:
             )
         case StateTime(start=start, end=end):
             return f"state rows in force over [{start}, {end}), read as of each period end"
-    return "no time column"
+        case None:
+            return "no time column"
+        case _:
+            assert_never(scan.time)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
+from typing import assert_never
 
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type
@@ -85,9 +86,9 @@ class _Formatter:
                 return f"{function}({', '.join(self.text(a) for a in args)})", _ATOM
             case b.BAggregate():
                 return self._aggregate(node), _ATOM
-            case b.BOffset(unit="cohort", operand=operand):
+            case b.BOffset(unit=b.OffsetUnit.COHORT, operand=operand):
                 return f"cohort_start({self.text(operand)})", _ATOM
-            case b.BOffset(unit="year", operand=operand):
+            case b.BOffset(unit=b.OffsetUnit.YEAR, operand=operand):
                 return f"same_period_last_year({self.text(operand)})", _ATOM
             case b.BOffset(operand=operand, periods=periods):
                 return f"{self._wrapped(operand, _ATOM)}[-{periods}]", _ATOM
@@ -95,7 +96,8 @@ class _Formatter:
                 return f"{self.text(node.operand)} over {WindowSpec.of(node).describe()}", 7
             case b.BPer():
                 return self._per(node), _ATOM
-        raise TypeError(f"cannot format {node!r}")
+            case _:
+                assert_never(node)
 
     def _per(self, node: b.BPer) -> str:
         body = f": {self.text(node.body)}" if node.body is not None else ""

@@ -11,16 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterator, Sequence
+from typing import assert_never
 
-from attrs import frozen
-
-from metricsmith.check.bind import entity_catalog
 from metricsmith.check.checked import CheckedProject
-from metricsmith.check.links import LinkGraph
+from metricsmith.check.query import CheckedQuery
 from metricsmith.errors import QueryError
 from metricsmith.model import bound as b
-from metricsmith.model.expr import Expr
-from metricsmith.plan.binding import RowBinding, joins_for
+from metricsmith.model.time import Grain
+from metricsmith.plan.binding import joins_for
 from metricsmith.plan.nodes import (
     EntityMembers,
     EventTime,
@@ -28,13 +26,13 @@ from metricsmith.plan.nodes import (
     Level,
     PerAggregate,
     PerLevel,
-    Query,
     SourceScan,
     StateTime,
+    TimeAxis,
     WindowSpec,
 )
 from metricsmith.plan.offsets import node_text, reach
-from metricsmith.plan.periods import extended_start, is_finer_or_equal, window_start
+from metricsmith.plan.periods import extended_start, window_start
 from metricsmith.plan.reads import time_values
 from metricsmith.plugins.connector import TimeRange
 
@@ -42,49 +40,30 @@ from metricsmith.plugins.connector import TimeRange
 Formula = tuple[str, b.BExpr]
 
 
-@frozen(kw_only=True)
-class QueryShape:
-    """What every level needs to know about the query. `row_dimensions` are bound against
-    rows; `entity_dimensions` (label, metric-level formula) are evaluated per entity; `labels`
-    lists all of them in the query's order; `cohort_label` names the one cohort dimension."""
-
-    project: CheckedProject
-    query: Query
-    row_dimensions: tuple[tuple[str, Expr], ...]
-    entity_dimensions: tuple[tuple[str, b.BExpr], ...]
-    labels: tuple[str, ...]
-    cohort_label: str | None
-
-
 class LevelPlanner:
     """Plans the level tree of one query, numbering aggregates `a0, a1, ...` and `per`
     aggregates `p0, p1, ...` across levels, and collecting the time range each grouped pass
     needs of its source (`time_needs`, for pushdown)."""
 
-    def __init__(self, shape: QueryShape):
-        self.shape = shape
-        self.project = shape.project
-        self.query = shape.query
-        self.calendar = shape.project.calendar
-        sources = shape.project.sources
-        self.catalog = entity_catalog(
-            {name: info.decl for name, info in sources.items()},
-            lambda source, column: sources[source].value_of(column),
-            LinkGraph({name: info.links for name, info in sources.items()}),
-        )
+    def __init__(self, project: CheckedProject, query: CheckedQuery):
+        self.project = project
+        self.query = query
+        self.calendar = project.calendar
         self._aggregate_names = (f"a{i}" for i in itertools.count())
         self._per_names = (f"p{i}" for i in itertools.count())
         self.time_needs: list[tuple[str, TimeRange | None]] = []
 
     def top(self, formulas: Sequence[Formula]) -> Level:
-        return self._level(formulas, self.query.grain, None, self.query.start, "")
+        query = self.query
+        return self._level(formulas, query.grain, None, query.labels, query.start, "")
 
     # ---- one level ----------------------------------------------------------------------
     def _level(
         self,
         formulas: Sequence[Formula],
-        grain: str | None,
+        grain: Grain | None,
         entity: b.Entity | None,
+        labels: tuple[str, ...],
         boundary: dt.datetime | None,
         who: str,
     ) -> Level:
@@ -100,37 +79,24 @@ class LevelPlanner:
                     pers.setdefault(node, owner)
                 elif isinstance(node, b.BAggregate | b.BWindow):
                     leaves.setdefault(node, owner)
-                elif isinstance(node, b.BOffset) and node.unit == "cohort":
+                elif isinstance(node, b.BOffset) and node.unit is b.OffsetUnit.COHORT:
                     self._require_cohort(node, owner)
         periods = _Periods(self, grain, boundary, reaches)
         members = None
-        if entity is not None and entity.kind == "key":
+        if entity is not None and entity.kind is b.EntityKind.KEY:
             members = self._members(entity, who)
-        level = Level(
+        return Level(
             grain=grain,
             extension=max(reaches.values(), default=0),
             entity=entity,
             members=members,
-            labels=self.shape.labels if entity is None else self._row_labels(),
+            labels=labels,
             scans=self._scans(leaves, grain, entity, periods),
-            children=self._children(pers, grain, entity, periods),
+            children=self._children(pers, grain, entity, labels, periods),
         )
-        # Identifier values come from the rows read in the cell, here or in sub-periods.
-        reads = any(inner.scans for inner in level.walk())
-        if entity is not None and entity.kind == "identifier" and not reads:
-            raise QueryError(
-                f"`per {entity.name}` finds its {entity.name} values in the rows the "
-                "formula reads, but this one reads no source",
-                hint=f"compare something per {entity.name}, e.g. "
-                f"`count(per {entity.name} where count(events) > 0)`",
-            )
-        return level
-
-    def _row_labels(self) -> tuple[str, ...]:
-        return tuple(label for label, _ in self.shape.row_dimensions)
 
     def _require_cohort(self, node: b.BOffset, who: str) -> None:
-        if self.shape.cohort_label is None:
+        if self.query.cohort_label is None:
             raise QueryError(
                 f"{who} uses `{node_text(node)}`, the value of each cohort at age 0, "
                 "but the query is not sliced by one cohort",
@@ -139,7 +105,12 @@ class LevelPlanner:
 
     # ---- per aggregates -----------------------------------------------------------------
     def _children(
-        self, pers: dict[b.BPer, str], grain: str | None, entity: b.Entity | None, periods: _Periods
+        self,
+        pers: dict[b.BPer, str],
+        grain: Grain | None,
+        entity: b.Entity | None,
+        labels: tuple[str, ...],
+        periods: _Periods,
     ) -> tuple[PerLevel, ...]:
         groups: dict[b.Entity, list[b.BPer]] = {}
         for per in pers:
@@ -147,9 +118,27 @@ class LevelPlanner:
         children = []
         for target, group in groups.items():
             who = pers[group[0]]
-            if target.kind == "period":
-                self._check_sub_periods(target.name, grain, who)
-                child_grain, child_entity, dimensions = target.name, entity, ()
+            formulas = [
+                (pers[per], formula)
+                for per in group
+                for formula in (per.body, per.where)
+                if formula is not None
+            ]
+            child_grain: Grain | None
+            if target.kind is b.EntityKind.PERIOD:
+                sub = Grain(target.name)
+                self._check_sub_periods(sub, grain, who)
+                child_grain, child_entity, child_labels = sub, entity, labels
+                if (
+                    entity is not None
+                    and entity.kind is b.EntityKind.IDENTIFIER
+                    and not _reads(formulas)
+                ):
+                    # The identifiers are found in rows, and these sub-periods read none: their
+                    # values are the same for every entity, computed once per sub-period and
+                    # read by each of the parent's units (docs/time-intelligence.md, Nesting).
+                    child_entity, child_labels = None, ()
+                dimensions: tuple[tuple[str, b.BExpr], ...] = ()
             else:
                 if entity is not None:
                     raise QueryError(
@@ -160,17 +149,14 @@ class LevelPlanner:
                         f"aggregate it per {entity.name} with a window or a condition instead",
                     )
                 child_grain, child_entity = grain, target
-                dimensions = self.shape.entity_dimensions
-            formulas = [
-                (pers[per], formula)
-                for per in group
-                for formula in (per.body, per.where)
-                if formula is not None
-            ]
+                child_labels = tuple(row.label for row in self.query.row_dimensions)
+                dimensions = self.query.entity_dimensions
             formulas += [(f"dimension `{label}`", formula) for label, formula in dimensions]
             back = periods.back(group)
             start = periods.start(back)
-            level = self._level(formulas, child_grain, child_entity, start, who)
+            level = self._level(formulas, child_grain, child_entity, child_labels, start, who)
+            if target.kind is b.EntityKind.IDENTIFIER:
+                _require_reads(level, target)
             children.append(
                 PerLevel(
                     level=level,
@@ -183,8 +169,8 @@ class LevelPlanner:
             )
         return tuple(children)
 
-    def _check_sub_periods(self, sub: str, grain: str | None, who: str) -> None:
-        if grain is not None and not is_finer_or_equal(sub, grain):
+    def _check_sub_periods(self, sub: Grain, grain: Grain | None, who: str) -> None:
+        if grain is not None and not sub.finer_or_equal(grain):
             raise QueryError(
                 f"{who} iterates `per {sub}` inside each {grain}, but a {sub} is "
                 f"longer than a {grain}",
@@ -201,7 +187,7 @@ class LevelPlanner:
     def _scans(
         self,
         leaves: dict[b.BExpr, str],
-        grain: str | None,
+        grain: Grain | None,
         entity: b.Entity | None,
         periods: _Periods,
     ) -> tuple[SourceScan, ...]:
@@ -213,13 +199,13 @@ class LevelPlanner:
         scans = []
         for (root, window), group in groups.items():
             who = leaves[group[0]]
-            binding = RowBinding(self.project, root, f"{who} aggregates rows of `{root}`", who)
-            if entity is None and self.shape.entity_dimensions:
+            subject = f"{who} aggregates rows of `{root}`"
+            if entity is None and self.query.entity_dimensions:
                 raise self._not_per_entity(who, group[0])
             entity_column = None if entity is None else self._entity_column(entity, root, who)
-            keyed_by_member = entity is not None and entity.kind == "key"
-            dimensions = () if keyed_by_member else self._bind_dimensions(binding)
-            filters = tuple(binding.filter(formula) for formula in self.query.filters)
+            keyed_by_member = entity is not None and entity.kind is b.EntityKind.KEY
+            dimensions = () if keyed_by_member else self._dimensions(root, subject, who)
+            filters = self._filters(root, subject, who)
             aggregates = tuple(
                 FusedAggregate(
                     name=next(self._aggregate_names),
@@ -249,11 +235,14 @@ class LevelPlanner:
             self.time_needs.append((root, self._scan_range(root, time, window, start)))
         return tuple(scans)
 
-    def _bind_dimensions(self, binding: RowBinding) -> tuple[b.BExpr, ...]:
-        return tuple(binding.dimension(label, f) for label, f in self.shape.row_dimensions)
+    def _dimensions(self, root: str, subject: str, who: str) -> tuple[b.BExpr, ...]:
+        return tuple(row.at(root, subject, who) for row in self.query.row_dimensions)
+
+    def _filters(self, root: str, subject: str, who: str) -> tuple[b.BExpr, ...]:
+        return tuple(row.at(root, subject, who) for row in self.query.filters)
 
     def _not_per_entity(self, who: str, leaf: b.BExpr) -> QueryError:
-        label = self.shape.entity_dimensions[0][0]
+        label = self.query.entity_dimensions[0][0]
         return QueryError(
             f"{who} cannot be sliced by `{label}`: `{label}` is worked out for each "
             f"entity of a per-entity aggregate such as `count(per account)`, and "
@@ -262,7 +251,7 @@ class LevelPlanner:
         )
 
     def _entity_column(self, entity: b.Entity, root: str, who: str) -> b.BExpr:
-        column = self.catalog.value(entity, root)
+        column = self.query.entities.value(entity, root)
         if column is None:
             raise QueryError(
                 f"{who} reads `{root}` for each `{entity.name}`, but rows of "
@@ -273,8 +262,8 @@ class LevelPlanner:
         return column
 
     def _time_axis(
-        self, root: str, who: str, grain: str | None, window: WindowSpec | None
-    ) -> EventTime | StateTime | None:
+        self, root: str, who: str, grain: Grain | None, window: WindowSpec | None
+    ) -> TimeAxis | None:
         info = self.project.sources[root]
         if info.validity is not None:
             return StateTime(*info.validity)
@@ -298,7 +287,7 @@ class LevelPlanner:
     def _scan_range(
         self,
         root: str,
-        time: EventTime | StateTime | None,
+        time: TimeAxis | None,
         window: WindowSpec | None,
         start: dt.datetime | None,
     ) -> TimeRange | None:
@@ -322,24 +311,24 @@ class LevelPlanner:
                 if readable is None or not (low or end):
                     return None
                 return TimeRange(readable, _utc(low), end)
-            case StateTime(start=valid_from) if end is not None:
+            case StateTime(start=valid_from):
+                if end is None:
+                    return None
                 # Rows in force at some period end e <= end started before e.
                 readable = _physical(self.project, root, valid_from)
                 return None if readable is None else TimeRange(readable, None, end)
-        return None
+            case None:
+                return None
+            case _:
+                assert_never(time)
 
     # ---- the entities of a key source ---------------------------------------------------
     def _members(self, entity: b.Entity, who: str) -> EntityMembers:
         assert entity.source is not None and entity.column is not None
         source = entity.source
-        binding = RowBinding(
-            self.project,
-            source,
-            f"{who} iterates over the rows of `{source}` (`per {entity.name}`)",
-            who,
-        )
-        dimensions = self._bind_dimensions(binding)
-        filters = tuple(binding.filter(formula) for formula in self.query.filters)
+        subject = f"{who} iterates over the rows of `{source}` (`per {entity.name}`)"
+        dimensions = self._dimensions(source, subject, who)
+        filters = self._filters(source, subject, who)
         time = self.project.sources[source].time
         end = _utc(self.query.end)
         column = _physical(self.project, source, time) if time else None
@@ -362,7 +351,7 @@ class _Periods:
     def __init__(
         self,
         planner: LevelPlanner,
-        grain: str | None,
+        grain: Grain | None,
         boundary: dt.datetime | None,
         reaches: dict[b.BExpr, int],
     ):
@@ -381,6 +370,30 @@ class _Periods:
         return extended_start(
             self.boundary, self.grain, back, calendar.timezone, calendar.week_start_index
         )
+
+
+def _require_reads(level: Level, entity: b.Entity) -> None:
+    """Identifier values come from the rows read in the cell of the level that introduces the
+    identifier, at that level or in its sub-periods (which inherit the identifier and are not
+    held to this rule themselves)."""
+    if not any(inner.scans for inner in level.walk()):
+        raise QueryError(
+            f"`per {entity.name}` finds its {entity.name} values in the rows the "
+            "formula reads, but this one reads no source",
+            hint=f"compare something per {entity.name}, e.g. "
+            f"`count(per {entity.name} where count(events) > 0)`",
+        )
+
+
+def _reads(formulas: Sequence[Formula]) -> bool:
+    """Whether formulas may differ from one unit of their level to another: they aggregate
+    some source at any depth, or read each cohort's start (by the unit's cohort)."""
+    return any(
+        isinstance(node, b.BAggregate)
+        or (isinstance(node, b.BOffset) and node.unit is b.OffsetUnit.COHORT)
+        for _, formula in formulas
+        for node in b.bwalk(formula)
+    )
 
 
 def _level_nodes(node: b.BExpr) -> Iterator[b.BExpr]:

@@ -17,31 +17,10 @@ from collections.abc import Iterator
 from attrs import frozen
 
 from metricsmith.check.checked import Calendar
-from metricsmith.model.bound import BAggregate, BExpr, BPer, BWindow, Entity
-from metricsmith.model.expr import Expr
-from metricsmith.model.types import Type
-from metricsmith.plan.periods import DEFAULT_MAX_PERIODS
+from metricsmith.check.query import DEFAULT_MAX_PERIODS, BoundMetric
+from metricsmith.model.bound import BAggregate, BExpr, BPer, BWindow, Entity, EntityKind
+from metricsmith.model.time import Grain, WindowKind
 from metricsmith.plugins.connector import TimeRange
-
-
-@frozen(kw_only=True)
-class Query:
-    """What the user asks for.
-
-    `by` pairs each label as written (`accounts.segment`, `size_band`) with its formula as
-    written: a `source.column` name, or the formula of the named dimension the label names
-    (the label `age` with the bare name `age` asks for ages of a cohort, see `CohortAxis`).
-    `start`/`end` bound the half-open range `[start, end)`; they are timezone-aware (the API
-    parses the user's strings in the calendar's zone). `filters` are row formulas."""
-
-    metrics: tuple[str, ...]
-    by: tuple[tuple[str, Expr], ...] = ()
-    grain: str | None = None
-    start: dt.datetime | None = None
-    end: dt.datetime | None = None
-    filters: tuple[Expr, ...] = ()
-    #: A range of more periods is refused before any is computed (None: no limit).
-    max_periods: int | None = DEFAULT_MAX_PERIODS
 
 
 @frozen
@@ -62,6 +41,11 @@ class StateTime:
 
     start: str
     end: str
+
+
+#: How a scan's rows are placed in periods: the closed union every engine dispatches over
+#: (None: the source has no time, its rows belong to every period).
+TimeAxis = EventTime | StateTime
 
 
 @frozen
@@ -91,19 +75,19 @@ class WindowSpec:
     `last` `count` units (`[e - count units, e)`), `to_date` (from the start of the calendar
     `unit` containing the period's last instant), or `all_time`."""
 
-    kind: str
+    kind: WindowKind
     count: int | None = None
-    unit: str | None = None
+    unit: Grain | None = None
 
     @classmethod
     def of(cls, node: BWindow) -> WindowSpec:
         return cls(node.kind, node.count, node.unit)
 
     def describe(self) -> str:
-        if self.kind == "last":
+        if self.kind is WindowKind.LAST:
             plural = "" if self.count == 1 else "s"
             return f"last {self.count} {self.unit}{plural}"
-        if self.kind == "to_date":
+        if self.kind is WindowKind.TO_DATE:
             return f"{self.unit} to date"
         return "all time"
 
@@ -118,7 +102,7 @@ class SourceScan:
     after them; `joins` lists every link path they or the aggregates follow."""
 
     source: str
-    time: EventTime | StateTime | None
+    time: TimeAxis | None
     dimensions: tuple[BExpr, ...]
     filters: tuple[BExpr, ...]
     joins: tuple[Join, ...]
@@ -178,7 +162,7 @@ class PerLevel:
     @property
     def over_periods(self) -> bool:
         """Whether the child iterates over sub-periods (`per day`) rather than entities."""
-        return self.aggregates[0].per.entity.kind == "period"
+        return self.aggregates[0].per.entity.kind is EntityKind.PERIOD
 
     @property
     def finds_entities(self) -> bool:
@@ -186,7 +170,7 @@ class PerLevel:
         below an identifier entity, whose values are those the rows read in the parent's
         period name, the days' rows included (`avg(per user: max(per day: ...))`)."""
         entity = self.level.entity
-        return self.over_periods and entity is not None and entity.kind == "identifier"
+        return self.over_periods and entity is not None and entity.kind is EntityKind.IDENTIFIER
 
 
 @frozen(kw_only=True)
@@ -201,7 +185,7 @@ class Level:
     level's dimensions (the row dimensions at a per-entity level, all query dimensions
     otherwise)."""
 
-    grain: str | None
+    grain: Grain | None
     extension: int
     entity: Entity | None
     members: EntityMembers | None
@@ -235,16 +219,6 @@ class SourceRead:
 
 
 @frozen(kw_only=True)
-class MetricOutput:
-    """A requested metric: its formula with references to other metrics expanded, over the
-    aggregates of the scans."""
-
-    name: str
-    formula: BExpr
-    type: Type
-
-
-@frozen(kw_only=True)
 class CohortAxis:
     """`by` a cohort and `age`: the result has a row per (cohort, age) instead of one per
     calendar period. `cohort` is the position of the cohort dimension among the plan's
@@ -257,7 +231,7 @@ class CohortAxis:
 @frozen(kw_only=True)
 class Plan:
     calendar: Calendar
-    grain: str | None
+    grain: Grain | None
     start: dt.datetime | None
     end: dt.datetime | None
     #: The instant "now" for state sources when the range has no end.
@@ -270,7 +244,7 @@ class Plan:
     cohort_axis: CohortAxis | None
     reads: tuple[SourceRead, ...]
     top: Level
-    metrics: tuple[MetricOutput, ...]
+    metrics: tuple[BoundMetric, ...]
     #: The most periods the executors may lay out (None: no limit), see `Query.max_periods`.
     max_periods: int | None = DEFAULT_MAX_PERIODS
 

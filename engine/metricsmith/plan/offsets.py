@@ -3,17 +3,17 @@ reach before its first period."""
 
 from __future__ import annotations
 
-from metricsmith.check.bind import source_text
 from metricsmith.errors import QueryError
 from metricsmith.model import bound as b
+from metricsmith.model.time import Grain
 from metricsmith.plan.formatting import format_expr
 from metricsmith.plan.periods import PERIODS_PER_YEAR
 
 
-def offset_shift(node: b.BOffset, grain: str | None, who: str) -> int:
+def offset_shift(node: b.BOffset, grain: Grain | None, who: str) -> int:
     """The number of periods of `grain` the offset looks back (0 for `cohort_start`, which
     reads each cohort's own period instead)."""
-    if node.unit == "cohort":
+    if node.unit is b.OffsetUnit.COHORT:
         return 0
     text = node_text(node)
     if grain is None:
@@ -22,7 +22,7 @@ def offset_shift(node: b.BOffset, grain: str | None, who: str) -> int:
             "query has no grain to count periods in",
             hint="query with a grain, e.g. `--grain month`",
         )
-    if node.unit != "year":
+    if node.unit is not b.OffsetUnit.YEAR:
         return node.periods
     if grain not in PERIODS_PER_YEAR:
         raise QueryError(
@@ -30,13 +30,13 @@ def offset_shift(node: b.BOffset, grain: str | None, who: str) -> int:
             f"exist at {grain} grain: a year is not a whole number of {grain}s, so no {grain} "
             "a year back lines up with this one",
             hint=f"query by month, quarter or year, or compare a fixed number of {grain}s "
-            f"back, e.g. `m[-{52 if grain == 'week' else 364}]`",
+            f"back, e.g. `m[-{52 if grain == Grain.WEEK else 364}]`",
         )
     return node.periods * PERIODS_PER_YEAR[grain]
 
 
 def reach(
-    node: b.BExpr, grain: str | None, who: str, found: dict[b.BExpr, int], back: int = 0
+    node: b.BExpr, grain: Grain | None, who: str, found: dict[b.BExpr, int], back: int = 0
 ) -> None:
     """Record in `found`, for each leaf of the formula at its own level (aggregates, windowed
     aggregates, `per` aggregates, whose bodies belong to another level), how many periods
@@ -51,4 +51,4 @@ def reach(
 
 
 def node_text(node: b.BExpr) -> str:
-    return source_text(node.span) or format_expr(node)
+    return node.span.text or format_expr(node)

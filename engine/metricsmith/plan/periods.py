@@ -13,15 +13,9 @@ from zoneinfo import ZoneInfo
 
 from metricsmith.errors import QueryError
 
-GRAINS = ("day", "week", "month", "quarter", "year")
 #: How many periods of a grain make a calendar year; days and weeks do not divide years.
 PERIODS_PER_YEAR = {"month": 12, "quarter": 4, "year": 1}
 _MONTHS = {"month": 1, "quarter": 3, "year": 12}
-
-#: How many periods a query computes unless asked for more (`--max-periods`, `max_periods=`):
-#: 27 years of days. Measured on the sample: 9,862 days take 2.6 s on Arrow and 12 s on DuckDB;
-#: 100,000 days take 93 s and 3 GB on DuckDB.
-DEFAULT_MAX_PERIODS = 10_000
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
@@ -73,10 +67,6 @@ def _outside_calendar(what: str) -> QueryError:
         f"{what} is outside the calendar (the years 1 to 9999)",
         hint="query a range further from the calendar's ends, or shorten the offset or window",
     )
-
-
-def is_finer_or_equal(grain: str, than: str) -> bool:
-    return GRAINS.index(grain) <= GRAINS.index(than)
 
 
 def local_midnight(day: dt.date, timezone: str) -> dt.datetime:

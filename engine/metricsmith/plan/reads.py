@@ -4,11 +4,12 @@ time range the reader may restrict rows to."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import assert_never
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.model import bound as b
 from metricsmith.plan.binding import columns_of
-from metricsmith.plan.nodes import EventTime, Join, Level, SourceRead, StateTime
+from metricsmith.plan.nodes import EventTime, Join, Level, SourceRead, StateTime, TimeAxis
 from metricsmith.plugins.connector import TimeRange
 
 
@@ -67,19 +68,20 @@ def plan_reads(
     )
 
 
-def time_names(time: EventTime | StateTime | None) -> list[str]:
+def time_names(time: TimeAxis | None) -> list[str]:
     """The columns of a time axis."""
     match time:
         case EventTime(column=column):
             return [column]
         case StateTime(start=start, end=end):
             return [start, end]
-    return []
+        case None:
+            return []
+        case _:
+            assert_never(time)
 
 
-def time_values(
-    project: CheckedProject, source: str, time: EventTime | StateTime | None
-) -> list[b.BExpr]:
+def time_values(project: CheckedProject, source: str, time: TimeAxis | None) -> list[b.BExpr]:
     """The values of a time axis's columns as row formulas over `source` (a derived time may
     read linked sources, so the links it follows are joined like any formula's)."""
     return [project.sources[source].value_of(name) for name in time_names(time)]

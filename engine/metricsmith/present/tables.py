@@ -9,9 +9,9 @@ import pyarrow as pa
 from rich.table import Table
 from rich.text import Text
 
-from metricsmith.api import GRAINS
 from metricsmith.check.checked import DimensionInfo, MetricInfo, SourceInfo
 from metricsmith.model.decl import MetricDecl
+from metricsmith.model.time import GRAINS, Grain
 from metricsmith.present.values import (
     MISSING,
     describe_target,
@@ -46,7 +46,7 @@ def result_table(
         out.add_column((dimension.decl.label or name) if dimension else name)
         values = table.column(index).to_pylist()
         if index == 0 and name in GRAINS:
-            columns.append([format_period(v, name) for v in values])
+            columns.append([format_period(v, Grain(name)) for v in values])
         else:
             columns.append([format_cell(v) for v in values])
     for index, metric in enumerate(metrics, start=n_keys):

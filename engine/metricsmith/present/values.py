@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 from decimal import Decimal
+from typing import assert_never
 
 from metricsmith.model.decl import MetricDecl
+from metricsmith.model.time import Grain
 
 MISSING = "–"  # an en dash: a null value, which is not the same as zero
 
@@ -81,19 +83,21 @@ def format_cell(value: object) -> str:
     return str(value)
 
 
-def format_period(start: dt.date | None, grain: str) -> str:
+def format_period(start: dt.date | None, grain: Grain) -> str:
     """A period by its first day, written the way people name it: 2024-03, 2024 Q1, 2024."""
     if start is None:
         return MISSING
     match grain:
-        case "month":
+        case Grain.DAY | Grain.WEEK:
+            return start.isoformat()
+        case Grain.MONTH:
             return f"{start:%Y-%m}"
-        case "quarter":
+        case Grain.QUARTER:
             return f"{start.year} Q{(start.month - 1) // 3 + 1}"
-        case "year":
+        case Grain.YEAR:
             return str(start.year)
         case _:
-            return start.isoformat()
+            assert_never(grain)
 
 
 def target_goal(metric: MetricDecl) -> tuple[str, float] | None:

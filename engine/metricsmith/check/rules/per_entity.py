@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 
 from metricsmith.check.entities import EntityCatalog
 from metricsmith.errors import Diagnostic
-from metricsmith.model.bound import BAggregate, BExpr, BMetric, BPer, bchildren, bwalk
+from metricsmith.model.bound import BAggregate, BExpr, BMetric, BPer, EntityKind, bchildren, bwalk
 
 
 def unattributable_aggregates(
@@ -15,7 +15,7 @@ def unattributable_aggregates(
     found = []
     for formula in formulas.values():
         for per in (n for n in bwalk(formula) if isinstance(n, BPer)):
-            if per.entity.kind == "period":
+            if per.entity.kind is EntityKind.PERIOD:
                 continue
             for aggregate in _aggregates_inside(per, formula_of):
                 if catalog.value(per.entity, aggregate.source) is None:
@@ -44,7 +44,7 @@ def _aggregates_inside(per: BPer, formula_of: Callable[[str], BExpr]) -> list[BA
 def _problem(per: BPer, aggregate: BAggregate) -> Diagnostic:
     entity = per.entity.name
     source = aggregate.source
-    if per.entity.kind == "key":
+    if per.entity.kind is EntityKind.KEY:
         hint = f"link `{source}` to `{per.entity.source}`: `entity <column> -> {per.entity.source}`"
     else:
         hint = f"declare the identifier in `{source}`: `entity <column> as {entity}`"

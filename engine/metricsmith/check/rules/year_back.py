@@ -10,10 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from metricsmith.errors import Diagnostic
-from metricsmith.model.bound import BExpr, BMetric, BOffset, BPer, bchildren, bwalk
+from metricsmith.model.bound import (
+    BExpr,
+    BMetric,
+    BOffset,
+    BPer,
+    EntityKind,
+    OffsetUnit,
+    bchildren,
+    bwalk,
+)
+from metricsmith.model.time import Grain
 
 #: The sub-periods a year does not divide into (the planner's PERIODS_PER_YEAR has the rest).
-_NOT_IN_A_YEAR = ("day", "week")
+_NOT_IN_A_YEAR = (Grain.DAY, Grain.WEEK)
 
 
 def year_offsets_in_short_periods(
@@ -22,7 +32,7 @@ def year_offsets_in_short_periods(
     found = []
     for formula in formulas.values():
         for per in (n for n in bwalk(formula) if isinstance(n, BPer)):
-            if per.entity.kind != "period" or per.entity.name not in _NOT_IN_A_YEAR:
+            if per.entity.kind is not EntityKind.PERIOD or per.entity.name not in _NOT_IN_A_YEAR:
                 continue
             for offset, via in _year_offsets_inside(per, formula_of):
                 found.append(_problem(per, offset, via))
@@ -39,7 +49,7 @@ def _year_offsets_inside(
     stack: list[tuple[BExpr, BMetric | None]] = [(child, None) for child in bchildren(per)]
     while stack:
         node, via = stack.pop()
-        if isinstance(node, BOffset) and node.unit == "year":
+        if isinstance(node, BOffset) and node.unit is OffsetUnit.YEAR:
             found.append((node, via))
         if isinstance(node, BMetric):
             if node.name not in seen:

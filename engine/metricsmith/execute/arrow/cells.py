@@ -40,20 +40,28 @@ def build_grid(
     presence: int = 0,
 ) -> Grid:
     """`empty_values` gives, for each column, its value over no rows; `presence` says how
-    many of the first passes mark cells present."""
-    combinations, pass_combination = _combinations(passes, key_count)
+    many of the first passes mark cells present. A pass without keys (when there are keys)
+    holds one value per period for every unit."""
+    keyed = [cells for cells in passes if len(cells.dimensions) == key_count]
+    combinations, pass_combination = _combinations(keyed, key_count)
     width = len(combinations[0]) if key_count else 1
     size = period_count * width
     columns: dict[str, pa.Array] = {}
     present = np.zeros(size, dtype=bool)
-    for number, (cells, combination) in enumerate(zip(passes, pass_combination, strict=True)):
-        cell = cells.periods * width + combination
+    combination_of = iter(pass_combination)
+    for number, cells in enumerate(passes):
+        if len(cells.dimensions) == key_count:
+            cell = cells.periods * width + next(combination_of)
+            rows = np.arange(len(cell))
+        else:
+            cell = (cells.periods[:, None] * width + np.arange(width)).ravel()
+            rows = np.repeat(np.arange(len(cells.periods)), width)
         if number < presence:
             present[cell] = True
         elif cells.seen is not None:
-            present[cell[cells.seen]] = True
+            present[cell[cells.seen[rows]]] = True
         position = np.full(size, -1, dtype=np.int64)
-        position[cell] = np.arange(len(cell))
+        position[cell] = rows
         indices = pa.array(position, mask=position < 0)
         for name, values in cells.aggregates.items():
             columns[name] = fill_empty(values.take(indices), empty_values[name])

@@ -88,11 +88,14 @@ def combine(
         seen = seen[present]
     return ScanCells(
         periods=cell_period[cell],
+        # A child without the parent's keys (sub-periods that read nothing below an
+        # identifier) has the same values for every unit of the parent.
         dimensions=tuple(
             evaluated[key].take(taken)
             if key in evaluated
             else grid.units[grid.keys.index(key)].take(unit_taken)
             for key in parent_keys
+            if key in evaluated or key in grid.keys
         ),
         aggregates={name: values.take(pa.array(present)) for name, values in results.items()},
         seen=seen,

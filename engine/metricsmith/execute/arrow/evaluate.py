@@ -7,6 +7,7 @@ computes a sub-formula shared by several aggregates (or metrics) a single time.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import assert_never
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -74,7 +75,11 @@ class Evaluator:
                 return self._case(node)
             case b.BCall():
                 return self._call(node)
-        raise InternalError(f"cannot evaluate {node!r}")
+            case b.BOffset() | b.BWindow() | b.BPer() | b.BMetric():
+                # Read at a level's cells (levels.py); metrics are expanded by check.
+                raise InternalError(f"cannot evaluate {node!r} here")
+            case _:
+                assert_never(node)
 
     def _call(self, node: b.BCall) -> Datum:
         function = self.functions[node.function]

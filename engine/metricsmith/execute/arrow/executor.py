@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 from attrs import define, field
 
 from metricsmith.check.checked import CheckedProject
+from metricsmith.check.query import AGE, BoundMetric
 from metricsmith.errors import ArithmeticOverflow
 from metricsmith.execute.arrow.frame import Sources
 from metricsmith.execute.arrow.levels import LevelGrid, LevelRunner, cohort_periods
@@ -22,9 +23,8 @@ from metricsmith.execute.arrow.reading import read_source
 from metricsmith.execute.arrow.timeline import Timeline, build_timeline, extend, extent
 from metricsmith.execute.arrow.values import arrow_type, as_array
 from metricsmith.model.types import Type
-from metricsmith.plan.nodes import MetricOutput, Plan, SourceRead
+from metricsmith.plan.nodes import Plan, SourceRead
 from metricsmith.plan.periods import epoch_micros
-from metricsmith.plan.planner import AGE
 from metricsmith.plugins.values import calendar_scope
 
 
@@ -74,7 +74,7 @@ def execute_plan(
 
 
 @contextlib.contextmanager
-def _overflow_named(plan: Plan, metrics: Sequence[MetricOutput]) -> Iterator[None]:
+def _overflow_named(plan: Plan, metrics: Sequence[BoundMetric]) -> Iterator[None]:
     """A value overflowing its type becomes the error naming the metrics it was computed for."""
     names = [metric.name for metric in metrics]
     sources = [read.source for read in plan.reads]

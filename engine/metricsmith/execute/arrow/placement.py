@@ -13,6 +13,8 @@ period in it (numpy repeat and cumulative sums, no loop over rows or periods):
 
 from __future__ import annotations
 
+from typing import assert_never
+
 import numpy as np
 import pyarrow as pa
 from attrs import frozen
@@ -84,6 +86,10 @@ class Placer:
                 if scan.window is not None:
                     return self._windowed_states(start_times, end_times, scan.window)
                 return _states(start_times, end_times, timeline.ends)
+            case None:
+                return None
+            case _:
+                assert_never(scan.time)
         return None
 
     def window_starts(self, window: WindowSpec) -> np.ndarray:

@@ -22,6 +22,7 @@ from attrs import evolve, frozen
 from metricsmith.check.checked import Calendar
 from metricsmith.errors import DataError
 from metricsmith.execute.arrow.values import int64_numpy, valid_numpy
+from metricsmith.model.time import Grain
 from metricsmith.plan.nodes import EventTime, Plan, StateTime
 from metricsmith.plan.periods import (
     epoch_micros,
@@ -43,7 +44,7 @@ class Timeline:
     are read at in an unbounded query. `max_periods` bounds the periods of its finer levels
     (`subdivide`) as the plan bounds the query's own (None: no limit)."""
 
-    grain: str | None
+    grain: Grain | None
     labels: tuple[dt.date, ...] | None
     bounds: np.ndarray | None
     as_of: int
@@ -149,7 +150,7 @@ def build_timeline(plan: Plan, extents: list[tuple[int, int]]) -> Timeline:
     )
 
 
-def _no_periods(grain: str, as_of: int) -> Timeline:
+def _no_periods(grain: Grain, as_of: int) -> Timeline:
     return Timeline(grain=grain, labels=(), bounds=np.zeros(1, dtype=np.int64), as_of=as_of)
 
 
@@ -175,7 +176,7 @@ def drop_first(timeline: Timeline, count: int) -> Timeline:
     return evolve(timeline, labels=labels, bounds=timeline.bounds[count:])
 
 
-def subdivide(timeline: Timeline, grain: str, calendar: Calendar) -> Timeline:
+def subdivide(timeline: Timeline, grain: Grain, calendar: Calendar) -> Timeline:
     """The periods of `grain` inside the timeline's, cut at its boundaries."""
     assert timeline.bounds is not None, "the planner requires a range for sub-periods"
     if timeline.count == 0:

@@ -49,6 +49,8 @@ class Part:
     seen: str | None = None
     running: tuple[str, ...] = ()
     openings: str | None = None
+    #: False for a part with one row per period for every unit (combine.shared_by_units).
+    keyed: bool = True
 
 
 def key_columns(level: Level) -> list[str]:
@@ -59,7 +61,7 @@ def key_columns(level: Level) -> list[str]:
 
 def combinations(level: Level, parts: Sequence[Part]) -> exp.Expression:
     keys = key_columns(level)
-    selects = [exp.select(*keys).from_(part.table) for part in parts]
+    selects = [exp.select(*keys).from_(part.table) for part in parts if part.keyed]
     if not selects:  # no part, no combination
         return exp.select(*[exp.alias_(exp.Null(), key) for key in keys]).where(exp.false())
     if len(selects) == 1:
@@ -114,7 +116,7 @@ def cells(
     if cohort is not None:
         outputs.append(exp.alias_(_cohort_period(cohort, units, spine), COHORT_PERIOD))
     query_joins: list[tuple[exp.Expr, exp.Expr]] = [
-        (exp.to_table(part.table), _same_cell(part.table, units, spine, level)) for part in parts
+        (exp.to_table(part.table), _same_cell(part, units, spine, level)) for part in parts
     ]
     if cohort is not None and spine.timeline.bounds is not None:
         query_joins.append(_cohort_join(cohort, units, spine))
@@ -145,8 +147,11 @@ def _with_opening(changes: exp.Expr, name: str, units: str, spine: LevelSpine) -
     return exp.Add(this=exp.Coalesce(this=changes, expressions=[number(0)]), expression=added)
 
 
-def _same_cell(table: str, units: str, spine: LevelSpine, level: Level) -> exp.Expr:
+def _same_cell(part: Part, units: str, spine: LevelSpine, level: Level) -> exp.Expr:
+    table = part.table
     period = exp.EQ(this=exp.column(PERIOD, table=table), expression=spine.column(PERIOD))
+    if not part.keyed:
+        return period
     if level.members is not None:
         # Every part of a level over members is grouped by entity alone.
         entity = exp.EQ(

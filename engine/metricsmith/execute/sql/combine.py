@@ -43,11 +43,13 @@ def entity_dimension_column(index: int) -> str:
 def per_select(
     child: PerLevel, names: LevelNames, parent: Level, aggregates: AggregateCompiler
 ) -> exp.Select:
-    """The `per` aggregates of `child` (whose CTEs `names` names), one row per parent cell."""
+    """The `per` aggregates of `child` (whose CTEs `names` names), one row per parent cell,
+    or one per parent period when the child has none of the parent's keys (`shared_by_units`)."""
     results = names.results
     evaluated = {label: i for i, (label, _) in enumerate(child.entity_dimensions)}
     keys: list[exp.Expression] = []
-    for label in parent.labels:
+    shared = shared_by_units(child, parent)
+    for label in () if shared else parent.labels:
         if label in child.level.labels:
             column = dimension_column(child.level.labels.index(label))
         elif label in evaluated:
@@ -55,12 +57,12 @@ def per_select(
         else:
             raise InternalError(f"the child level of {names.prefix} does not know `{label}`")
         keys.append(exp.column(column, table=results))
-    if parent.entity is not None:
+    if parent.entity is not None and not shared:
         keys.append(exp.column(ENTITY, table=results))
     period = exp.column(PARENT_PERIOD, table=results)
     outputs = [exp.alias_(period, PERIOD)]
-    parent_names = [dimension_column(i) for i in range(len(parent.labels))]
-    parent_names += [ENTITY] if parent.entity is not None else []
+    parent_names = [] if shared else [dimension_column(i) for i in range(len(parent.labels))]
+    parent_names += [ENTITY] if parent.entity is not None and not shared else []
     outputs += [exp.alias_(key, name) for key, name in zip(keys, parent_names, strict=True)]
     for aggregate in child.aggregates:
         per = aggregate.per
@@ -76,6 +78,12 @@ def per_select(
         conditions.append(exp.column(IN_SET, table=results))
     query = exp.select(*outputs).from_(results).where(exp.and_(*conditions))
     return query.group_by(period, *keys)
+
+
+def shared_by_units(child: PerLevel, parent: Level) -> bool:
+    """Whether a child's values are the same for every unit of its parent: sub-periods that
+    read nothing below an identifier are planned without the parent's keys (plan/levels.py)."""
+    return parent.entity is not None and child.level.entity is None
 
 
 def per_values(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, assert_never
 from zoneinfo import ZoneInfo
 
 from sqlglot import exp
@@ -97,7 +97,11 @@ class ExpressionCompiler:
                 return self.case(node)
             case b.BCall():
                 return self.functions.compile(self, node)
-        raise InternalError(f"the SQL compiler cannot compile {node!r}")
+            case b.BOffset() | b.BMetric():
+                # Offsets compile where a level's formulas do; metrics are expanded by check.
+                raise InternalError(f"the SQL compiler cannot compile {node!r} here")
+            case _:
+                assert_never(node)
 
     # ---- literals -------------------------------------------------------------------------
     def literal(self, node: b.BLiteral) -> exp.Expression:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from metricsmith.check.query import AGE
 from metricsmith.execute.sql.dialects import number
 from metricsmith.execute.sql.names import COHORT_PERIOD, dimension_column
 from metricsmith.execute.sql.spine import LABEL, PERIOD
 from metricsmith.execute.sql.unions import union
 from metricsmith.plan.nodes import Plan
-from metricsmith.plan.planner import AGE
 
 RESULTS = "results"
 COHORTS, AGES = "cohorts", "ages"

@@ -22,6 +22,7 @@ from metricsmith.execute.sql.expressions import ExpressionCompiler
 from metricsmith.execute.sql.names import COHORT_PERIOD, LevelNames
 from metricsmith.execute.sql.spine import PERIOD
 from metricsmith.model import bound as b
+from metricsmith.model.time import Grain
 from metricsmith.model.types import Type
 from metricsmith.plan.offsets import offset_shift
 
@@ -46,7 +47,7 @@ class FormulaContext:
     running: frozenset[str]
     keys: tuple[str, ...]
     leaves: dict[b.BExpr, str]
-    grain: str | None
+    grain: Grain | None
     dialect: SqlDialect
     timezone: str
     week_start: int

@@ -47,6 +47,7 @@ from metricsmith.execute.sql.combine import (
     entity_dimension_column,
     per_select,
     per_values,
+    shared_by_units,
     where_column,
 )
 from metricsmith.execute.sql.formulas import (
@@ -270,7 +271,8 @@ class LevelCompiler:
         aggregates = AggregateCompiler(compilation.dialect, compilation.aggregate_functions)
         self.ctes.append((names.per, per_select(child, names, parent, aggregates)))
         seen = SEEN if child.finds_entities else None
-        return Part(names.per, per_values(child, compilation.aggregate_functions), seen=seen)
+        values = per_values(child, compilation.aggregate_functions)
+        return Part(names.per, values, seen=seen, keyed=not shared_by_units(child, parent))
 
     def _entity_kind(self, level: Level) -> str | None:
         """The SQL kind of the keys of a level's members: scans' entity values are cast to

@@ -9,6 +9,7 @@ of every scan's rows first (`extents_query`), the same instants the Arrow engine
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import assert_never
 
 from sqlglot import exp
 
@@ -51,8 +52,10 @@ def extents_query(plan: Plan, compilation: Compilation) -> exp.Select | None:
                     (scanner.time_value(start), None),
                     (ends, exp.LTE(this=ends, expression=as_of)),
                 ]
-            case _:
+            case None:
                 continue
+            case _:
+                assert_never(scan.time)
         for time, condition in times:
             part = exp.select(
                 exp.alias_(dialect.epoch_micros(exp.Min(this=time)), FIRST),

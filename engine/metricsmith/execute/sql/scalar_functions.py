@@ -22,8 +22,8 @@ from metricsmith.execute.sql.expressions import ExpressionCompiler
 from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.plugin_sql import plugin_sql
 from metricsmith.model import bound as b
+from metricsmith.model.time import GRAINS
 from metricsmith.model.types import Type
-from metricsmith.plan.periods import GRAINS
 from metricsmith.plugins.functions import ScalarFunction
 
 Builder = Callable[[ExpressionCompiler, b.BCall, list[exp.Expression]], exp.Expression]

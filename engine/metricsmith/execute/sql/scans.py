@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, assert_never
 
 from sqlglot import exp
 
@@ -356,8 +356,10 @@ class ScanCompiler:
                     exp.LT(this=self.time_value(valid_from), expression=end),
                     _open_or_from(self.time_value(valid_to), end),
                 )
-            case _:
+            case EventTime() | None:  # one period, every row
                 return query.join(exp.to_table(self.spine.name), join_type="cross", copy=False)
+            case _:
+                assert_never(scan.time)
         return query.join(exp.to_table(self.spine.name), on=condition, copy=False)
 
     def in_force_at_positions(self, valid_from: str, valid_to: str) -> exp.Expr:

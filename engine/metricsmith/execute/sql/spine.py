@@ -20,6 +20,7 @@ from metricsmith.check.checked import Calendar
 from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.sql.dialects import SqlDialect, number, values
 from metricsmith.execute.sql.positions import Boundaries
+from metricsmith.model.time import Grain
 from metricsmith.plan.nodes import WindowSpec
 from metricsmith.plan.periods import from_epoch_micros, window_starts_at
 
@@ -73,7 +74,7 @@ class LevelSpine:
         return cls(name, timeline, windows, starts, labels, parents)
 
     @property
-    def grain(self) -> str | None:
+    def grain(self) -> Grain | None:
         return self.timeline.grain
 
     def column(self, name: str) -> exp.Column:

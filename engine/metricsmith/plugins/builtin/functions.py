@@ -24,8 +24,8 @@ import pyarrow.compute as pc
 
 from metricsmith.check.typing_rules import unify
 from metricsmith.errors import QueryError
+from metricsmith.model.time import GRAINS
 from metricsmith.model.types import Type
-from metricsmith.plan.periods import GRAINS
 from metricsmith.plugins.functions import NOT_CONSTANT, AggregateFunction, ScalarFunction
 from metricsmith.plugins.values import CALENDAR, Datum, align_temporal, holds, local_dates
 
