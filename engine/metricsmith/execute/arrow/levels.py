@@ -26,21 +26,15 @@ from metricsmith.execute.arrow.grouping import (
     group_members,
     range_totals,
 )
+from metricsmith.execute.arrow.instants import date_instants
 from metricsmith.execute.arrow.members import Members, load_members
 from metricsmith.execute.arrow.placement import Placer, TimeColumns
-from metricsmith.execute.arrow.timeline import (
-    Timeline,
-    date_instants,
-    drop_first,
-    extend,
-    parent_periods,
-    subdivide,
-)
 from metricsmith.execute.arrow.values import Datum, as_array, int64_numpy, valid_numpy
 from metricsmith.model import bound as b
 from metricsmith.plan.formatting import format_expr
 from metricsmith.plan.nodes import Level, PerLevel, SourceScan
 from metricsmith.plan.offsets import offset_shift
+from metricsmith.plan.timeline import LevelTimeline, Timeline
 from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
 
 #: Stands for the entity among the keys of a per-entity level's units (never a label).
@@ -90,10 +84,14 @@ class LevelRunner:
         self.times = TimeColumns(sources, calendar.timezone)
         self._member_rows: dict[tuple[str, b.BExpr, str], np.ndarray] = {}
 
-    def run(self, level: Level, timeline: Timeline) -> LevelGrid:
-        placer = Placer(timeline, self.calendar, self.times)
+    def run(self, resolved: LevelTimeline) -> LevelGrid:
+        level, timeline = resolved.level, resolved.timeline
+        placer = Placer(resolved, self.calendar, self.times)
         keys = key_labels(level)
-        children = [self._child(child, keys, timeline, level.extension) for child in level.children]
+        children = [
+            self._child(child, keys, resolved.timeline, periods)
+            for child, periods in zip(level.children, resolved.children, strict=True)
+        ]
         empty = self._empty_values(level)
         if level.members is not None:
             members = load_members(level.members, self.sources, self.times, timeline)
@@ -126,21 +124,19 @@ class LevelRunner:
 
     # ---- child levels -------------------------------------------------------------------
     def _child(
-        self, child: PerLevel, parent_keys: tuple[str, ...], parent: Timeline, extension: int
+        self,
+        child: PerLevel,
+        parent_keys: tuple[str, ...],
+        parent: Timeline,
+        resolved: LevelTimeline,
     ) -> ScanCells:
-        """`extension`: how many periods before the ones its parent needs the parent computes;
-        the child starts where the parent reads it (`child.reach` periods back)."""
-        level = child.level
-        timeline = drop_first(parent, extension - child.reach)
-        if child.over_periods:
-            timeline = subdivide(timeline, level.grain, self.calendar)
-        timeline = extend(timeline, level.extension, self.calendar)
-        grid = self.run(level, timeline)
+        grid = self.run(resolved)
+        assert resolved.parents is not None, "a child level has parent periods"
         return combine(
             child,
             grid,
             self.cells(grid),
-            parent_periods(timeline, parent),
+            resolved.parents,
             parent.count,
             parent_keys,
             self.aggregates,

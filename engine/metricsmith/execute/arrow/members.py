@@ -14,9 +14,9 @@ from attrs import frozen
 
 from metricsmith.execute.arrow.frame import Sources, all_true, positions_of, require_unique_key
 from metricsmith.execute.arrow.placement import TimeColumns
-from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.arrow.values import as_array
 from metricsmith.plan.nodes import EntityMembers
+from metricsmith.plan.timeline import Timeline
 
 
 @frozen

@@ -18,13 +18,13 @@ from sqlglot import exp
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import DataError, InternalError
-from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.sql.dialects import DIALECTS, string
 from metricsmith.execute.sql.kinds import duckdb_type_name
 from metricsmith.execute.sql.native import NativeFiles, native_files
-from metricsmith.execute.sql.runner import plan_timeline, run_plan
+from metricsmith.execute.sql.runner import plan_timelines, run_plan
 from metricsmith.execute.sql.sources import Relation, table_relation
 from metricsmith.plan.nodes import Plan
+from metricsmith.plan.timeline import Timelines
 
 _names = itertools.count()
 #: DuckDB joins on inequalities by sorting (a merge join) unless a side has fewer rows than
@@ -40,10 +40,10 @@ def execute_plan_duckdb(plan: Plan, project: CheckedProject, *, connection=None)
         return run_plan(plan, project, engine)
 
 
-def duckdb_timeline(plan: Plan, project: CheckedProject) -> Timeline:
+def duckdb_timelines(plan: Plan, project: CheckedProject) -> Timelines:
     """The plan's periods as DuckDB finds them in the data."""
     with _engine(None) as engine:
-        return plan_timeline(plan, project, engine)
+        return plan_timelines(plan, project, engine)
 
 
 @contextlib.contextmanager

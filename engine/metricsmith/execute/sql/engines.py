@@ -23,10 +23,10 @@ from attrs import evolve, field, frozen
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import QueryError
-from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.sql.names import ENGINES
 from metricsmith.execute.sql.options import SparkOptions
 from metricsmith.plan.nodes import Plan
+from metricsmith.plan.timeline import Timelines, needs_extents
 
 SETTINGS_FILE = "metricsmith.toml"
 _INSTALL = {"duckdb": "duckdb", "spark": "pyspark"}
@@ -106,17 +106,17 @@ def _execute(plan: Plan, project: CheckedProject, settings: EngineSettings) -> p
     return execute_plan_spark(plan, project, settings.spark)
 
 
-def engine_timeline(plan: Plan, project: CheckedProject, settings: EngineSettings) -> Timeline:
+def engine_timelines(plan: Plan, project: CheckedProject, settings: EngineSettings) -> Timelines:
     """The query's periods as the chosen SQL engine finds them (asking it for the data's
     extent when the range is open)."""
     _require_installed(settings.engine)
     if settings.engine == "duckdb":
-        from metricsmith.execute.sql.duckdb_engine import duckdb_timeline
+        from metricsmith.execute.sql.duckdb_engine import duckdb_timelines
 
-        return duckdb_timeline(plan, project)
-    from metricsmith.execute.sql.spark_engine import spark_timeline
+        return duckdb_timelines(plan, project)
+    from metricsmith.execute.sql.spark_engine import spark_timelines
 
-    return spark_timeline(plan, project, settings.spark)
+    return spark_timelines(plan, project, settings.spark)
 
 
 def _require_installed(engine: str) -> None:
@@ -135,11 +135,10 @@ def explain_sql(
 ) -> str:
     """The plan's SQL, formatted, in `dialect` (default: the chosen engine's, or DuckDB's for
     the Arrow engine). An open range is resolved on the chosen SQL engine first."""
-    from metricsmith.execute.sql.periods import needs_extents
     from metricsmith.execute.sql.render import render_sql
 
     target = dialect or (settings.engine if settings.engine != "arrow" else "duckdb")
-    timeline = None
+    timelines = None
     if needs_extents(plan) and settings.engine != "arrow":
-        timeline = engine_timeline(plan, project, settings)
-    return render_sql(plan, project, target, timeline)
+        timelines = engine_timelines(plan, project, settings)
+    return render_sql(plan, project, target, timelines)

@@ -1,5 +1,4 @@
-"""A plan's level tree as common table expressions, level by level, as the Arrow executor
-runs it (execute/arrow/levels.py).
+"""A plan's level tree as common table expressions, level by level (plan/nodes.py `Level`).
 
 For each level, children first (their results are combined into this level's cells):
 
@@ -19,8 +18,9 @@ For each level, children first (their results are combined into this level's cel
     <l>per              a child level's `per` aggregates per parent cell (combine.py)
 
 The query's own level has no prefix; the levels below it are numbered `l1_`, `l2_`, ...
-Each child computes the periods its parent reads it at, sub-periods for `per day`, and the
-earlier periods its own offsets read, exactly as the Arrow executor's timelines.
+Each level computes the periods the plan resolved for it (plan/timeline.py): a child those
+its parent reads it at, sub-periods for `per day`, and the earlier periods its own offsets
+read.
 """
 
 from __future__ import annotations
@@ -32,13 +32,6 @@ from typing import TYPE_CHECKING
 import attrs
 from sqlglot import exp
 
-from metricsmith.execute.arrow.timeline import (
-    Timeline,
-    drop_first,
-    extend,
-    parent_periods,
-    subdivide,
-)
 from metricsmith.execute.sql import ranges
 from metricsmith.execute.sql.aggregates import AggregateCompiler
 from metricsmith.execute.sql.cells import CohortPeriod, Part, cells, combinations, key_columns
@@ -67,15 +60,9 @@ from metricsmith.execute.sql.names import (
 )
 from metricsmith.execute.sql.positions import Boundaries
 from metricsmith.execute.sql.scans import ScanCompiler
-from metricsmith.execute.sql.spine import (
-    LABEL,
-    PARENT_PERIOD,
-    PERIOD,
-    LevelSpine,
-    spine,
-    windows_of,
-)
+from metricsmith.execute.sql.spine import LABEL, PARENT_PERIOD, PERIOD, LevelSpine, spine
 from metricsmith.plan.nodes import Level, PerLevel, Plan, SourceScan
+from metricsmith.plan.timeline import LevelTimeline
 
 if TYPE_CHECKING:
     from metricsmith.execute.sql.compiler import Compilation
@@ -117,7 +104,10 @@ class LevelCompiler:
         dialect = compilation.dialect
         self.ctes.append((names.spine, spine(level_spine, dialect)))
         functions = compilation.aggregate_functions
-        parts = [self._child(child, level, level_spine.timeline) for child in level.children]
+        parts = [
+            self._child(child, level, resolved)
+            for child, resolved in zip(level.children, level_spine.resolved.children, strict=True)
+        ]
         scan_parts = []
         entity_kind = self._entity_kind(level)
         identifiers = level.entity is not None and level.members is None
@@ -238,24 +228,12 @@ class LevelCompiler:
             self._lookups.add(boundaries.lookup)
             self.ctes.append((boundaries.lookup, boundaries.table(self.compilation.dialect)))
 
-    def _child(self, child: PerLevel, parent: Level, parent_timeline: Timeline) -> Part:
+    def _child(self, child: PerLevel, parent: Level, resolved: LevelTimeline) -> Part:
         """Compiles a child level and the combination of its `per` aggregates, as a part of
         the parent's cells."""
-        calendar = self.plan.calendar
         level = child.level
-        timeline = drop_first(parent_timeline, parent.extension - child.reach)
-        if child.over_periods:
-            timeline = subdivide(timeline, level.grain, calendar)
-        timeline = extend(timeline, level.extension, calendar)
         names = LevelNames(next(self._numbers))
-        child_spine = LevelSpine.of(
-            names.spine,
-            timeline,
-            windows_of(level.scans),
-            calendar,
-            labels=False,
-            parents=parent_periods(timeline, parent_timeline),
-        )
+        child_spine = LevelSpine(names.spine, resolved, labels=False)
         formulas = []
         for aggregate in child.aggregates:
             per = aggregate.per

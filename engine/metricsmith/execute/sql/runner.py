@@ -16,17 +16,17 @@ from sqlglot import exp
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import ArithmeticOverflow, DataError
-from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.sql.compiler import Compilation, compile_plan, source_ctes
 from metricsmith.execute.sql.diagnosis import arrow_diagnosis
 from metricsmith.execute.sql.dialects import SqlDialect, number
 from metricsmith.execute.sql.errors import is_overflow
 from metricsmith.execute.sql.expressions import ExpressionCompiler
 from metricsmith.execute.sql.names import source_cte
-from metricsmith.execute.sql.periods import extents_query, needs_extents, timeline_from_extents
+from metricsmith.execute.sql.periods import extents_query, timelines_from_extents
 from metricsmith.execute.sql.results import conform
 from metricsmith.execute.sql.sources import Relation, text_timestamps, zoned_text
 from metricsmith.plan.nodes import Plan, SourceRead
+from metricsmith.plan.timeline import Timelines, needs_extents
 
 
 class SqlEngine(Protocol):
@@ -69,9 +69,9 @@ def _run_plan(plan: Plan, project: CheckedProject, engine: SqlEngine) -> pa.Tabl
         _require_unique_key(source, key, plan, compilation, engine)
     for read in plan.reads:
         _require_one_kind_of_text_timestamp(read, compilation, engine)
-    timeline = find_timeline(plan, compilation, engine)
+    timelines = find_timelines(plan, compilation, engine)
     try:
-        answer = engine.fetch(compile_plan(plan, timeline, compilation), _sources(plan))
+        answer = engine.fetch(compile_plan(plan, timelines, compilation), _sources(plan))
     except DataError as error:
         if not is_overflow(error.__cause__):
             raise
@@ -82,18 +82,18 @@ def _run_plan(plan: Plan, project: CheckedProject, engine: SqlEngine) -> pa.Tabl
     return conform(answer, plan, project)
 
 
-def plan_timeline(plan: Plan, project: CheckedProject, engine: SqlEngine) -> Timeline:
-    """The query's periods on an engine, without running the query."""
+def plan_timelines(plan: Plan, project: CheckedProject, engine: SqlEngine) -> Timelines:
+    """The periods of every level of the query on an engine, without running the query."""
     compilation = compilation_for(engine.dialect, project, engine.relations(plan, project))
-    return find_timeline(plan, compilation, engine)
+    return find_timelines(plan, compilation, engine)
 
 
-def find_timeline(plan: Plan, compilation: Compilation, engine: SqlEngine) -> Timeline:
+def find_timelines(plan: Plan, compilation: Compilation, engine: SqlEngine) -> Timelines:
     rows: list[tuple] = []
     query = extents_query(plan, compilation) if needs_extents(plan) else None
     if query is not None:
         rows = [tuple(row.values()) for row in engine.fetch(query, _sources(plan)).to_pylist()]
-    return timeline_from_extents(plan, rows)
+    return timelines_from_extents(plan, rows)
 
 
 def _sources(plan: Plan) -> str:

@@ -23,15 +23,15 @@ from sqlglot import exp
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import DataError, InternalError
-from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.sql.dialects import DIALECTS
 from metricsmith.execute.sql.kinds import spark_type_name
 from metricsmith.execute.sql.native import NativeFiles, native_files
 from metricsmith.execute.sql.options import DEFAULT_SPARK, SparkOptions
-from metricsmith.execute.sql.runner import plan_timeline, run_plan
+from metricsmith.execute.sql.runner import plan_timelines, run_plan
 from metricsmith.execute.sql.sources import Relation, table_relation
 from metricsmith.execute.sql.spark_table import SparkTableReader
 from metricsmith.plan.nodes import Plan
+from metricsmith.plan.timeline import Timelines
 
 _TIMEZONE_KEY = "spark.sql.session.timeZone"
 # Small local queries drown in Spark's default 200 shuffle partitions.
@@ -77,14 +77,14 @@ def execute_plan_spark(
         return run_plan(plan, project, engine)
 
 
-def spark_timeline(
+def spark_timelines(
     plan: Plan, project: CheckedProject, options: SparkOptions = DEFAULT_SPARK
-) -> Timeline:
+) -> Timelines:
     """The plan's periods as Spark finds them in the data."""
     session = spark_session(options)
     engine = SparkEngine(session)
     with _utc_session(session), engine.views():
-        return plan_timeline(plan, project, engine)
+        return plan_timelines(plan, project, engine)
 
 
 @contextlib.contextmanager
