@@ -22,7 +22,8 @@ import pyarrow.compute as pc
 from metricsmith.execute.arrow.aggregation import Input, Request, aggregate_groups
 from metricsmith.execute.arrow.grouping import ScanCells, group_ids
 from metricsmith.execute.arrow.subset import CellSubset
-from metricsmith.execute.arrow.values import as_array, int64_numpy, true_array
+from metricsmith.execute.arrow.values import as_array, true_array
+from metricsmith.execute.data.arrays import int64_numpy
 from metricsmith.model.bound import BPer
 from metricsmith.plan.nodes import PerLevel
 from metricsmith.plugins.builtin.functions import holds

@@ -19,8 +19,9 @@ from metricsmith.execute.arrow.instants import extent
 from metricsmith.execute.arrow.levels import LevelGrid, LevelRunner, cohort_periods
 from metricsmith.execute.arrow.operators import is_overflow, language_decimal
 from metricsmith.execute.arrow.placement import TimeColumns
-from metricsmith.execute.arrow.reading import read_source
-from metricsmith.execute.arrow.values import arrow_type, as_array
+from metricsmith.execute.arrow.values import as_array
+from metricsmith.execute.data.reading import read_source
+from metricsmith.execute.data.types import arrow_type
 from metricsmith.model.types import Type
 from metricsmith.plan.nodes import MetricOutput, Plan, SourceRead
 from metricsmith.plan.periods import epoch_micros

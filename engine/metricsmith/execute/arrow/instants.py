@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from metricsmith.errors import DataError
-from metricsmith.execute.arrow.values import int64_numpy, valid_numpy
+from metricsmith.execute.data.arrays import int64_numpy, valid_numpy
 from metricsmith.plan.nodes import EventTime, StateTime
 
 

@@ -29,7 +29,8 @@ from metricsmith.execute.arrow.grouping import (
 from metricsmith.execute.arrow.instants import date_instants
 from metricsmith.execute.arrow.members import Members, load_members
 from metricsmith.execute.arrow.placement import Placer, TimeColumns
-from metricsmith.execute.arrow.values import Datum, as_array, int64_numpy, valid_numpy
+from metricsmith.execute.arrow.values import Datum, as_array
+from metricsmith.execute.data.arrays import int64_numpy, valid_numpy
 from metricsmith.model import bound as b
 from metricsmith.plan.formatting import format_expr
 from metricsmith.plan.nodes import Level, PerLevel, SourceScan

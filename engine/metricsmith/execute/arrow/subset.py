@@ -15,7 +15,8 @@ import numpy as np
 import pyarrow as pa
 
 from metricsmith.execute.arrow.evaluate import Evaluator
-from metricsmith.execute.arrow.values import Datum, int64_numpy
+from metricsmith.execute.arrow.values import Datum
+from metricsmith.execute.data.arrays import int64_numpy
 from metricsmith.model import bound as b
 from metricsmith.plan.offsets import offset_shift
 

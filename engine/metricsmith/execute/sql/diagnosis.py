@@ -16,8 +16,8 @@ import attrs
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import DataError
-from metricsmith.execute.arrow.frame import require_unique_key
-from metricsmith.execute.arrow.reading import read_source
+from metricsmith.execute.data.keys import require_unique_key
+from metricsmith.execute.data.reading import read_source
 from metricsmith.execute.sql.spark_table import SparkTableReader
 from metricsmith.plan.nodes import Plan
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from metricsmith.check.checked import CheckedProject
-from metricsmith.execute.arrow.values import arrow_type
+from metricsmith.execute.data.types import arrow_type
 from metricsmith.model import bound as b
 from metricsmith.model.types import ARROW_FOR_TYPE, Type
 from metricsmith.plan.nodes import Plan

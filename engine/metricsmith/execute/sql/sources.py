@@ -1,5 +1,5 @@
 """Where a query's SQL reads each source from, and the projection that gives its columns the
-types the engine computes with — the SQL twin of execute/arrow/reading.py:
+types the engine computes with — the SQL twin of execute/data/reading.py:
 
 - a declared column type (`column score: int`) is a CAST;
 - a timestamp without a zone is wall-clock time in the calendar's zone, turned into an
