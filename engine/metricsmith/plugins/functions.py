@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from enum import StrEnum
 
 import numpy as np
 import pyarrow as pa
@@ -42,6 +43,17 @@ class ScalarFunction:
     provenance: Provenance | None = field(default=None, eq=False, kw_only=True)
 
 
+class Additive(StrEnum):
+    """What each row adds to an additive aggregate: the aggregate over rows is the total of
+    their weights, so a pass can add a row's weight where its range of periods starts and take
+    it away after it ends instead of repeating the row in every period (plan/physical.py)."""
+
+    #: 1 for a row whose value is not null (and that meets the condition).
+    COUNT = "count"
+    #: The row's value.
+    VALUE = "value"
+
+
 #: A grouped implementation: (values, each row's group id in 0..n-1 as int64, in row order, n
 #: groups, params) -> n results, one per group id.
 GroupedImpl = Callable[[pa.Array, np.ndarray, int, Sequence[float]], pa.Array]
@@ -65,5 +77,8 @@ class AggregateFunction:
     empty: object = None
     hash_name: str | None = None
     grouped: GroupedImpl | None = None
+    #: Whether the aggregate is the total of each row's weight, and which weight (None: it is
+    #: not, e.g. an average or a maximum). Engines add only integer totals so.
+    additive: Additive | None = None
     #: Set by the registry: the plugin that registered the function, named when it fails.
     provenance: Provenance | None = field(default=None, eq=False, kw_only=True)

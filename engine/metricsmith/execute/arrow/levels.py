@@ -35,6 +35,7 @@ from metricsmith.model import bound as b
 from metricsmith.plan.formatting import format_expr
 from metricsmith.plan.nodes import Level, PerLevel, SourceScan
 from metricsmith.plan.offsets import offset_shift
+from metricsmith.plan.physical import ScanPhysical, level_physical
 from metricsmith.plan.timeline import LevelTimeline, Timeline
 from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
 
@@ -155,8 +156,9 @@ class LevelRunner:
     ) -> LevelGrid:
         periods, count = timeline.count, members.count
         columns: dict[str, pa.Array] = {}
-        for scan in level.scans:
-            results = self._member_scan(scan, placer, members, periods)
+        physical = level_physical(level, self.aggregates)
+        for scan, scan_physical in zip(level.scans, physical, strict=True):
+            results = self._member_scan(scan, scan_physical, placer, members, periods)
             columns.update((name, fill_empty(v, empty[name])) for name, v in results.items())
         for cells in children:
             # A sub-period level below keeps the entities: its groups name theirs.
@@ -178,17 +180,25 @@ class LevelRunner:
         )
 
     def _member_scan(
-        self, scan: SourceScan, placer: Placer, members: Members, periods: int
+        self,
+        scan: SourceScan,
+        physical: ScanPhysical,
+        placer: Placer,
+        members: Members,
+        periods: int,
     ) -> dict[str, pa.Array]:
         """A scan's aggregates per (period, entity): from each row's range of periods when
-        they are counts and integer sums, else over the rows repeated in their periods."""
+        they are additive (the plan's `weights`, plan/physical.py; the dense period x member
+        cells make that cheap for every pass with periods, windowed or not), else over the
+        rows repeated in their periods."""
         rows = self._members_of_rows(scan, members)
         frame = self.sources.frame(scan.source)
-        ranges = placer.ranges(scan)
+        ranges = placer.ranges(scan) if physical.weights is not None else None
         count, functions = members.count, self.aggregates
         if ranges is not None:
+            assert physical.weights is not None
             keep = all_true(frame, scan.filters)
-            totals = range_totals(scan, frame, ranges, keep, rows, periods, count, functions)
+            totals = range_totals(scan, physical.weights, frame, ranges, keep, rows, periods, count)
             if totals is not None:
                 return totals
         return group_members(scan, self._placed(scan, placer), rows, periods, count, functions)

@@ -62,6 +62,7 @@ from metricsmith.execute.sql.positions import Boundaries
 from metricsmith.execute.sql.scans import ScanCompiler
 from metricsmith.execute.sql.spine import LABEL, PARENT_PERIOD, PERIOD, LevelSpine, spine
 from metricsmith.plan.nodes import Level, PerLevel, Plan, SourceScan
+from metricsmith.plan.physical import Pass, level_physical
 from metricsmith.plan.timeline import LevelTimeline
 
 if TYPE_CHECKING:
@@ -110,19 +111,17 @@ class LevelCompiler:
         ]
         scan_parts = []
         entity_kind = self._entity_kind(level)
-        identifiers = level.entity is not None and level.members is None
-        shared = ranges.shared_passes(level.scans, level_spine) if level.members else {}
-        counted_in = {sibling: counted for counted, sibling in shared.items()}
-        for index, scan in enumerate(level.scans):
-            if index in shared:
+        physicals = level_physical(level, functions)
+        for index, (scan, physical) in enumerate(zip(level.scans, physicals, strict=True)):
+            if physical.pass_ == Pass.COUNTED:
                 continue  # counted in its sibling's pass
-            if index in counted_in:
-                counted = level.scans[counted_in[index]]
+            if physical.counts is not None:
+                counted = level.scans[physical.counts]
                 part = self._shared(scan, counted, index, names, level_spine, entity_kind)
                 scan_parts.append(part)
                 continue
             scanner = ScanCompiler(plan, scan, self.reads, compilation, level_spine, entity_kind)
-            if ranges.can_range(scan, level_spine, identifiers):
+            if physical.pass_ == Pass.RANGED:
                 self.ctes += self._ranged(scanner, index, names, level_spine)
                 values = tuple((f.name, None) for f in scan.aggregates)
                 running = tuple(name for name, _ in values)

@@ -39,7 +39,9 @@ from metricsmith.plan.nodes import (
     StateTime,
 )
 from metricsmith.plan.periods import from_epoch_micros
+from metricsmith.plan.physical import weight
 from metricsmith.plan.reads import time_names
+from metricsmith.plugins.functions import Additive
 
 if TYPE_CHECKING:
     from metricsmith.execute.sql.compiler import Compilation
@@ -185,7 +187,7 @@ class ScanCompiler:
         """What one row adds to an additive aggregate: 1 or 0 for a count, its value for a sum
         (null where the condition does not hold)."""
         tests = [] if node.where is None else [exp.Paren(this=self.rows.compile(node.where))]
-        if node.function == "sum":
+        if weight(node, self.compilation.aggregate_functions) == Additive.VALUE:
             value = self.rows.compile(node.arg)
             return exp.Case().when(exp.and_(*tests), value) if tests else value
         if node.arg is not None:

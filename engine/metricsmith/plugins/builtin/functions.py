@@ -28,7 +28,12 @@ from metricsmith.check.typing_rules import unify
 from metricsmith.errors import QueryError
 from metricsmith.model.types import Type
 from metricsmith.plan.periods import GRAINS
-from metricsmith.plugins.functions import NOT_CONSTANT, AggregateFunction, ScalarFunction
+from metricsmith.plugins.functions import (
+    NOT_CONSTANT,
+    Additive,
+    AggregateFunction,
+    ScalarFunction,
+)
 
 hookimpl = pluggy.HookimplMarker("metricsmith")
 
@@ -661,6 +666,7 @@ AGGREGATE_FUNCTIONS: tuple[AggregateFunction, ...] = (
         counts_rows=True,
         empty=0,
         hash_name="count",
+        additive=Additive.COUNT,
     ),
     _aggregate(
         "count_distinct",
@@ -678,6 +684,7 @@ AGGREGATE_FUNCTIONS: tuple[AggregateFunction, ...] = (
         "sum(subscriptions.mrr)",
         empty=0,
         hash_name="sum",
+        additive=Additive.VALUE,
     ),
     _aggregate(
         "avg",
