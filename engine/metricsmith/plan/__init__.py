@@ -3,6 +3,7 @@ links are joined, and the metric arithmetic on top."""
 
 from metricsmith.plan.explain import explain
 from metricsmith.plan.nodes import (
+    AGE,
     CohortAxis,
     EntityMembers,
     EventTime,
@@ -20,7 +21,7 @@ from metricsmith.plan.nodes import (
     WindowSpec,
 )
 from metricsmith.plan.periods import GRAINS
-from metricsmith.plan.planner import AGE, plan_query
+from metricsmith.plan.planner import plan_query
 
 __all__ = [
     "AGE",

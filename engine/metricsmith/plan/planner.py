@@ -12,12 +12,10 @@ from metricsmith.errors import InternalError, QueryError
 from metricsmith.model import bound as b
 from metricsmith.model import expr as e
 from metricsmith.plan.levels import LevelPlanner, QueryShape
-from metricsmith.plan.nodes import CohortAxis, MetricOutput, Plan, Query
+from metricsmith.plan.nodes import AGE, CohortAxis, MetricOutput, Plan, Query
 from metricsmith.plan.periods import GRAINS
 from metricsmith.plan.reads import plan_reads
-
-#: The dimension label asking for each cohort's age instead of calendar periods.
-AGE = "age"
+from metricsmith.plan.schema import dimension_types
 
 
 def plan_query(project: CheckedProject, query: Query, *, as_of: dt.datetime | None = None) -> Plan:
@@ -47,6 +45,7 @@ def plan_query(project: CheckedProject, query: Query, *, as_of: dt.datetime | No
         top=top,
         metrics=metrics,
         max_periods=query.max_periods,
+        dimension_types=dimension_types(project, top, shape.labels),
     )
 
 

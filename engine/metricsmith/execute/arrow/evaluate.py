@@ -14,9 +14,8 @@ import pyarrow.compute as pc
 from metricsmith.errors import ArithmeticOverflow, DataError, InternalError
 from metricsmith.execute.arrow import operators
 from metricsmith.execute.arrow.values import Datum, literal
-from metricsmith.execute.data.types import arrow_type
 from metricsmith.model import bound as b
-from metricsmith.model.types import Type
+from metricsmith.model.types import Type, arrow_type
 from metricsmith.plan.formatting import format_expr
 from metricsmith.plugins.builtin.functions import align_temporal, holds
 from metricsmith.plugins.functions import ScalarFunction

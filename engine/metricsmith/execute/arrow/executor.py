@@ -20,12 +20,11 @@ from metricsmith.execute.arrow.levels import LevelGrid, LevelRunner, cohort_peri
 from metricsmith.execute.arrow.operators import is_overflow, language_decimal
 from metricsmith.execute.arrow.placement import TimeColumns
 from metricsmith.execute.arrow.values import as_array
+from metricsmith.execute.data.conform import conform
 from metricsmith.execute.data.reading import read_source
-from metricsmith.execute.data.types import arrow_type
-from metricsmith.model.types import Type
-from metricsmith.plan.nodes import MetricOutput, Plan, SourceRead
+from metricsmith.model.types import Type, arrow_type
+from metricsmith.plan.nodes import AGE, MetricOutput, Plan, SourceRead
 from metricsmith.plan.periods import epoch_micros
-from metricsmith.plan.planner import AGE
 from metricsmith.plan.timeline import (
     Timeline,
     Timelines,
@@ -81,8 +80,8 @@ def execute_plan(
                 values[metric.name] = _typed(result, metric.type, calendar.timezone)
         skipped = timelines.skipped
         if plan.cohort_axis is not None:
-            return _by_age(plan, grid, output.count, skipped, values)
-        return _by_period(plan, grid, output, skipped, values)
+            return conform(_by_age(plan, grid, output.count, skipped, values), plan)
+        return conform(_by_period(plan, grid, output, skipped, values), plan)
 
 
 @contextlib.contextmanager

@@ -8,9 +8,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pyarrow as pa
 
-from metricsmith.execute.data.types import arrow_type
 from metricsmith.model.bound import BLiteral
-from metricsmith.model.types import Type
+from metricsmith.model.types import Type, arrow_type
 
 Datum = pa.Array | pa.ChunkedArray | pa.Scalar
 

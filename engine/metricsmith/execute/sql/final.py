@@ -11,8 +11,7 @@ from metricsmith.execute.sql.dialects import number
 from metricsmith.execute.sql.names import COHORT_PERIOD, dimension_column
 from metricsmith.execute.sql.spine import LABEL, PERIOD
 from metricsmith.execute.sql.unions import union
-from metricsmith.plan.nodes import Plan
-from metricsmith.plan.planner import AGE
+from metricsmith.plan.nodes import AGE, Plan
 
 RESULTS = "results"
 COHORTS, AGES = "cohorts", "ages"

@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import ArithmeticOverflow, DataError
+from metricsmith.execute.data.conform import conform
 from metricsmith.execute.sql.compiler import Compilation, compile_plan, source_ctes
 from metricsmith.execute.sql.diagnosis import arrow_diagnosis
 from metricsmith.execute.sql.dialects import SqlDialect, number
@@ -23,7 +24,6 @@ from metricsmith.execute.sql.errors import is_overflow
 from metricsmith.execute.sql.expressions import ExpressionCompiler
 from metricsmith.execute.sql.names import source_cte
 from metricsmith.execute.sql.periods import extents_query, timelines_from_extents
-from metricsmith.execute.sql.results import conform
 from metricsmith.execute.sql.sources import Relation, text_timestamps, zoned_text
 from metricsmith.plan.nodes import Plan, SourceRead
 from metricsmith.plan.timeline import Timelines, needs_extents
@@ -79,7 +79,7 @@ def _run_plan(plan: Plan, project: CheckedProject, engine: SqlEngine) -> pa.Tabl
         metrics = [metric.name for metric in plan.metrics]
         sources = [read.source for read in plan.reads]
         raise ArithmeticOverflow(metrics, sources=sources) from error
-    return conform(answer, plan, project)
+    return conform(answer, plan)
 
 
 def plan_timelines(plan: Plan, project: CheckedProject, engine: SqlEngine) -> Timelines:
