@@ -34,7 +34,7 @@ _NESTED_LOOP_ROWS = 64
 
 
 def execute_plan_duckdb(plan: Plan, project: CheckedProject, *, connection=None) -> pa.Table:
-    """The plan's answer computed by DuckDB: the same table the Arrow executor returns.
+    """The plan's answer computed by DuckDB, in the plan's result schema (`Plan.result_schema`).
     `connection` is a DuckDB connection to use (default: a fresh in-memory database)."""
     with _engine(connection) as engine:
         return run_plan(plan, project, engine)

@@ -251,7 +251,7 @@ class LevelCompiler:
 
     def _entity_kind(self, level: Level) -> str | None:
         """The SQL kind of the keys of a level's members: scans' entity values are cast to
-        it, as the Arrow executor looks them up among the keys."""
+        it to be looked up among the keys."""
         members = level.members
         if members is None:
             return None

@@ -3,7 +3,7 @@
 An engine (DuckDB, Spark) says how it reaches each source and how it runs a query; the runner
 compiles the plan, checks that linked keys are unique (a repeated key would fan rows out and
 inflate sums), finds the periods (asking the engine for the data's extent when the range is
-open), runs the query and gives the answer the Arrow executor's column types.
+open), runs the query and gives the answer the plan's result schema (`Plan.result_schema`).
 """
 
 from __future__ import annotations
@@ -148,8 +148,8 @@ def _require_unique_key(
 def _require_one_kind_of_text_timestamp(
     read: SourceRead, compilation: Compilation, engine: SqlEngine
 ) -> None:
-    """Text read as timestamps must all carry a zone offset or all be local times, as the
-    Arrow engine requires: a column mixing both is a data error."""
+    """Text read as timestamps must all carry a zone offset or all be local times, as on every
+    engine (execute/data/reading.py): a column mixing both is a data error."""
     info = compilation.project.sources[read.source]
     relation = compilation.relations[read.source]
     for name in text_timestamps(info, relation, read.columns):

@@ -1,7 +1,8 @@
 """One grouped pass per scan: the source's rows placed in periods by joining the spine,
 entity links LEFT JOINed, query filters applied, every fused aggregate in one GROUP BY.
 
-Placement follows the Arrow executor's (execute/arrow/placement.py): an event counts in the
+Placement follows the plan's rules (`EventTime`, `StateTime`, `WindowSpec` in plan/nodes.py;
+docs/time-intelligence.md): an event counts in the
 period with `start <= time < end`; a state row at each period end it is in force at
 (`from < end and (to is null or to >= end)`); with a window, an event counts at each period end
 whose window `[window start, end)` holds its time, and a state row at each period end whose

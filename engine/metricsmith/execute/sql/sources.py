@@ -120,8 +120,8 @@ def text_timestamps(info: SourceInfo, relation: Relation, columns: tuple[str, ..
 def _declared_timestamp(
     column: exp.Column, dtype: pa.DataType, dialect: SqlDialect, timezone: str
 ) -> exp.Expression:
-    """A column declared `timestamp` that does not hold instants, read as the Arrow engine
-    casts it."""
+    """A column declared `timestamp` that does not hold instants, read as every engine casts
+    it (execute/data/reading.py)."""
     if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
         zoned = zoned_text(column)
         local = dialect.instant_from_local(dialect.cast(column, "local"), timezone)

@@ -70,7 +70,8 @@ def spark_session(options: SparkOptions = DEFAULT_SPARK):
 def execute_plan_spark(
     plan: Plan, project: CheckedProject, options: SparkOptions = DEFAULT_SPARK
 ) -> pa.Table:
-    """The plan's answer computed by Spark: the same table the Arrow executor returns."""
+    """The plan's answer computed by Spark, in the plan's result schema
+    (`Plan.result_schema`)."""
     session = spark_session(options)
     engine = SparkEngine(session)
     with _utc_session(session), engine.views():
