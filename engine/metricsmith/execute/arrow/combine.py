@@ -13,13 +13,13 @@ over nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from metricsmith.execute.arrow.aggregation import Input, Request, aggregate_groups
+from metricsmith.execute.arrow.grid import LevelCells, LevelGrid
 from metricsmith.execute.arrow.grouping import ScanCells, group_ids
 from metricsmith.execute.arrow.subset import CellSubset
 from metricsmith.execute.arrow.values import as_array, true_array
@@ -28,9 +28,6 @@ from metricsmith.model.bound import BPer
 from metricsmith.plan.nodes import PerLevel
 from metricsmith.plugins.builtin.functions import holds
 from metricsmith.plugins.functions import AggregateFunction
-
-if TYPE_CHECKING:
-    from metricsmith.execute.arrow.levels import LevelCells, LevelGrid
 
 
 def combine(

@@ -15,8 +15,9 @@ from attrs import define, field
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import ArithmeticOverflow
 from metricsmith.execute.arrow.frame import Sources
+from metricsmith.execute.arrow.grid import LevelGrid, cohort_periods
 from metricsmith.execute.arrow.instants import extent
-from metricsmith.execute.arrow.levels import LevelGrid, LevelRunner, cohort_periods
+from metricsmith.execute.arrow.levels import LevelRunner
 from metricsmith.execute.arrow.operators import is_overflow, language_decimal
 from metricsmith.execute.arrow.placement import TimeColumns
 from metricsmith.execute.arrow.values import as_array
