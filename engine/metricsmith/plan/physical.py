@@ -17,6 +17,10 @@ counts whose rows another scan already places at the period ends they are in for
 counted in that scan's pass: a row in force at some period end of the level is in force at
 the first one after its start, so its change is its weight there (DuckDB: 1.4x on the
 revenue benchmark).
+
+A child level over members is *pruned* (`prunes_cells`): it computes only the cells that can
+matter to its parent, those from `reach` periods before each member exists (what offsets of
+cells in its entity set read) and from the first change of a running total on.
 """
 
 from __future__ import annotations
@@ -26,9 +30,10 @@ from enum import StrEnum
 
 from attrs import frozen
 
+from metricsmith.model import bound as b
 from metricsmith.model.bound import BAggregate
 from metricsmith.model.types import Type
-from metricsmith.plan.nodes import EventTime, Level, SourceScan, StateTime
+from metricsmith.plan.nodes import EventTime, Level, PerLevel, SourceScan, StateTime
 from metricsmith.plugins.functions import Additive, AggregateFunction
 
 
@@ -123,3 +128,24 @@ def _same_rows(scan: SourceScan, other: SourceScan) -> bool:
         and scan.filters == other.filters
         and scan.entity == other.entity
     )
+
+
+def prunes_cells(child: PerLevel) -> bool:
+    """Whether a child level over members computes only the cells that can matter (see the
+    module): not when its formulas read a cohort's start, which can lie before a member
+    exists, nor over sub-periods (a day before the account exists is one of its month's)."""
+    if child.level.members is None or child.over_periods:
+        return False
+    formulas = [f for a in child.aggregates for f in (a.per.body, a.per.where) if f is not None]
+    formulas += [formula for _, formula in child.entity_dimensions]
+    return not any(reads_cohort_start(formula) for formula in formulas)
+
+
+def reads_cohort_start(node: b.BExpr) -> bool:
+    """Whether a formula reads `cohort_start(...)` at its own level (not inside a leaf or a
+    `per` body, which are evaluated elsewhere)."""
+    if isinstance(node, b.BOffset) and node.unit == "cohort":
+        return True
+    if isinstance(node, b.BPer | b.BAggregate | b.BWindow):
+        return False
+    return any(reads_cohort_start(child) for child in b.bchildren(node))

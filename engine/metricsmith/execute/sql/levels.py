@@ -62,7 +62,7 @@ from metricsmith.execute.sql.positions import Boundaries
 from metricsmith.execute.sql.scans import ScanCompiler
 from metricsmith.execute.sql.spine import LABEL, PARENT_PERIOD, PERIOD, LevelSpine, spine
 from metricsmith.plan.nodes import Level, PerLevel, Plan, SourceScan
-from metricsmith.plan.physical import Pass, level_physical
+from metricsmith.plan.physical import Pass, level_physical, prunes_cells
 from metricsmith.plan.timeline import LevelTimeline
 
 if TYPE_CHECKING:
@@ -92,14 +92,13 @@ class LevelCompiler:
         names: LevelNames,
         formulas: Sequence[Formula],
         cohort_period: bool = False,
-        in_set_only: bool = True,
+        pruned: bool = False,
     ) -> None:
         """Adds the level's CTEs, ending with `names.results`: the period (with its label at
         the top, the parent period below it), the keys, the entity set and cohort period
         where the level has them, and a column per formula. `cohort_period` asks for the
-        cohort period even when no formula reads a cohort's start (ages do). `in_set_only`:
-        whether only the cells of entities in their set are read (not so for the days
-        inside each account: a day before the account exists is one of its month's)."""
+        cohort period even when no formula reads a cohort's start (ages do). `pruned`: whether
+        a level over members computes only the cells that can matter (plan/physical.py)."""
         compilation = self.compilation
         plan = self.plan
         dialect = compilation.dialect
@@ -141,8 +140,7 @@ class LevelCompiler:
             cohort = CohortPeriod(column, dialect, plan.calendar.timezone)
         pruning = None
         if level.members is not None:
-            # A cohort's start can lie before a member exists: keep every cell to read it.
-            if cohort is None and in_set_only:
+            if pruned:
                 first = None
                 if any(part.running for part in parts):
                     first = names.first_changes
@@ -242,7 +240,7 @@ class LevelCompiler:
                 formulas.append(Formula(where_column(aggregate.name), per.where, per.where.type))
         for index, (_, formula) in enumerate(child.entity_dimensions):
             formulas.append(Formula(entity_dimension_column(index), formula, formula.type))
-        self.level(level, child_spine, names, formulas, in_set_only=not child.over_periods)
+        self.level(level, child_spine, names, formulas, pruned=prunes_cells(child))
         compilation = self.compilation
         aggregates = AggregateCompiler(compilation.dialect, compilation.aggregate_functions)
         self.ctes.append((names.per, per_select(child, names, parent, aggregates)))
