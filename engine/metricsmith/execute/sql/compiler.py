@@ -27,6 +27,7 @@ from metricsmith.execute.sql.sources import Relation, normalised
 from metricsmith.execute.sql.spine import LevelSpine
 from metricsmith.plan.nodes import Plan
 from metricsmith.plan.timeline import Timelines
+from metricsmith.plugins.functions import AggregateFunction
 
 #: What the read of a source selects when the query needs none of its columns (`count(s)` of
 #: a source without a time column): SQL has no empty select list.
@@ -41,7 +42,7 @@ class Compilation:
     dialect: SqlDialect
     relations: Mapping[str, Relation]
     scalar_functions: Mapping[str, object]
-    aggregate_functions: Mapping[str, object]
+    aggregate_functions: Mapping[str, AggregateFunction]
 
     @property
     def functions(self) -> ScalarFunctions:
