@@ -172,7 +172,9 @@ class PerLevel:
     the same entity or sub-period share it). `reach` is how many of the parent's periods
     before its first cell the parent reads these aggregates at (offsets above them): the
     child iterates from there. `entity_dimensions` are the query's per-entity dimensions
-    (label, formula), evaluated in the child for each entity and grouped on when combining."""
+    (label, formula), evaluated in the child for each entity and grouped on when combining.
+    The child level's periods derive from its parent's by these fields alone
+    (plan/timeline.py `child_timeline`)."""
 
     level: Level
     reach: int
