@@ -161,15 +161,15 @@ class LevelRunner:
         rows repeated in their periods."""
         rows = self._members_of_rows(scan, members)
         frame = self.sources.frame(scan.source)
-        ranges = placer.ranges(scan) if physical.weights is not None else None
-        count, functions = members.count, self.aggregates
-        if ranges is not None:
-            assert physical.weights is not None
+        count, weights = members.count, physical.weights
+        ranges = None if weights is None else placer.ranges(scan)
+        if weights is not None and ranges is not None:
             keep = all_true(frame, scan.filters)
-            totals = range_totals(scan, physical.weights, frame, ranges, keep, rows, periods, count)
+            totals = range_totals(scan, weights, frame, ranges, keep, rows, periods, count)
             if totals is not None:
                 return totals
-        return group_members(scan, self._placed(scan, placer), rows, periods, count, functions)
+        placed = self._placed(scan, placer)
+        return group_members(scan, placed, rows, periods, count, self.aggregates)
 
     def _members_of_rows(self, scan: SourceScan, members: Members) -> np.ndarray:
         assert scan.entity is not None
