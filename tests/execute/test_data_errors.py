@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 from execute_helpers import rows, stamps, utc
 from metricsmith.errors import DataError
-from metricsmith.execute.arrow.timeline import instants
+from metricsmith.execute.arrow.instants import instants
 
 DEFINITIONS = """
 calendar { timezone "Europe/Berlin" week_start monday }

@@ -79,7 +79,7 @@ def _with_declared_types(reader: SourceReader, decl: SourceDecl) -> SourceReader
     """The reader parsing declared columns as their types, when it can (a CSV column declared
     `string` then keeps the text `00001`, which inferring a number and casting back would
     turn into `1`). A declared timestamp is asked for as text: whether text without a zone
-    offset is local time is the engine's decision (execute/arrow/reading.py), made the same
+    offset is local time is the engine's decision (execute/data/reading.py), made the same
     way on every engine, and a column mixing both is refused on every engine. Other declared
     columns (and durations) are cast after reading."""
     if not isinstance(reader, TypedSourceReader):

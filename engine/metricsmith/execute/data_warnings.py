@@ -22,7 +22,7 @@ from attrs import frozen
 
 from metricsmith.check.checked import CheckedProject, SourceInfo
 from metricsmith.errors import DataWarning
-from metricsmith.execute.arrow.reading import read_source
+from metricsmith.execute.data.reading import read_source
 from metricsmith.model.bound import BBinary, BCall, BColumn, BExpr, bwalk
 from metricsmith.model.types import Type
 from metricsmith.plan.nodes import Plan, SourceRead

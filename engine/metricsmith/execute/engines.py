@@ -24,11 +24,10 @@ from attrs import evolve, field, frozen
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import QueryError
-from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.data_warnings import warn_about_data
-from metricsmith.execute.sql.periods import needs_extents
 from metricsmith.execute.sql.render import render_sql
 from metricsmith.plan.nodes import Plan
+from metricsmith.plan.timeline import Timelines, needs_extents
 from metricsmith.plugins.engine import Engine, PeriodFinder
 
 SETTINGS_FILE = "metricsmith.toml"
@@ -122,7 +121,7 @@ def explain_sql(
     can find periods (`PeriodFinder`)."""
     engine = engines[settings.engine]
     target = dialect or engine.dialect or DEFAULT_DIALECT
-    timeline: Timeline | None = None
+    timelines: Timelines | None = None
     if needs_extents(plan) and isinstance(engine, PeriodFinder):
-        timeline = engine.periods(plan, project, settings.options_of(settings.engine))
-    return render_sql(plan, project, target, timeline)
+        timelines = engine.periods(plan, project, settings.options_of(settings.engine))
+    return render_sql(plan, project, target, timelines)

@@ -70,6 +70,14 @@ ARROW_FOR_TYPE: dict[Type, pa.DataType] = {
 }
 
 
+def arrow_type(type_: Type, timezone: str) -> pa.DataType | None:
+    """The Arrow type values of a language type have on every engine (timestamps carry the
+    calendar's zone); None for types without one (null, unknown)."""
+    if type_ == Type.TIMESTAMP:
+        return pa.timestamp("us", tz=timezone)
+    return ARROW_FOR_TYPE.get(type_)
+
+
 def type_of_arrow(dtype: pa.DataType) -> Type:
     """The language type of an Arrow column type."""
     if pa.types.is_integer(dtype):

@@ -14,13 +14,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+import pyarrow as pa
 from attrs import frozen
 
 from metricsmith.check.checked import Calendar
-from metricsmith.check.query import DEFAULT_MAX_PERIODS, BoundMetric
+from metricsmith.check.query import AGE, DEFAULT_MAX_PERIODS, BoundMetric
 from metricsmith.model.bound import BAggregate, BExpr, BPer, BWindow, Entity, EntityKind
 from metricsmith.model.time import Grain, WindowKind
+from metricsmith.model.types import arrow_type
 from metricsmith.plugins.connector import TimeRange
+
+#: The dimension label asking for each cohort's age instead of calendar periods.
 
 
 @frozen
@@ -152,7 +156,9 @@ class PerLevel:
     the same entity or sub-period share it). `reach` is how many of the parent's periods
     before its first cell the parent reads these aggregates at (offsets above them): the
     child iterates from there. `entity_dimensions` are the query's per-entity dimensions
-    (label, formula), evaluated in the child for each entity and grouped on when combining."""
+    (label, formula), evaluated in the child for each entity and grouped on when combining.
+    The child level's periods derive from its parent's by these fields alone
+    (plan/timeline.py `child_timeline`)."""
 
     level: Level
     reach: int
@@ -247,6 +253,8 @@ class Plan:
     metrics: tuple[BoundMetric, ...]
     #: The most periods the executors may lay out (None: no limit), see `Query.max_periods`.
     max_periods: int | None = DEFAULT_MAX_PERIODS
+    #: The Arrow type of each of `dimensions` in the answer (plan/schema.py).
+    dimension_types: tuple[pa.DataType, ...] = ()
 
     @property
     def scans(self) -> tuple[SourceScan, ...]:
@@ -256,3 +264,23 @@ class Plan:
     def aggregate_columns(self) -> dict[BExpr, str]:
         """Which cell column holds each leaf of the metric formulas."""
         return self.top.leaf_columns()
+
+    def result_schema(self) -> pa.Schema:
+        """The columns of the answer every engine returns, exactly: the period (named after
+        the grain, each period's first day) unless the query asks for ages, the dimensions as
+        written (with `age`, an integer, where the query asks for it), then the metrics, each
+        of its language type (timestamps in the calendar's zone)."""
+        fields = []
+        if self.grain is not None and self.cohort_axis is None:
+            fields.append(pa.field(self.grain, pa.date32()))
+        dimensions = [
+            pa.field(label, type_)
+            for label, type_ in zip(self.dimensions, self.dimension_types, strict=True)
+        ]
+        if self.cohort_axis is not None:
+            dimensions.insert(self.cohort_axis.age, pa.field(AGE, pa.int64()))
+        fields += dimensions
+        timezone = self.calendar.timezone
+        for metric in self.metrics:
+            fields.append(pa.field(metric.name, arrow_type(metric.type, timezone) or pa.null()))
+        return pa.schema(fields)

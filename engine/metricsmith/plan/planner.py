@@ -10,6 +10,7 @@ from metricsmith.check.query import CheckedQuery
 from metricsmith.plan.levels import LevelPlanner
 from metricsmith.plan.nodes import CohortAxis, Plan
 from metricsmith.plan.reads import plan_reads
+from metricsmith.plan.schema import dimension_types
 
 
 def plan_query(
@@ -38,4 +39,5 @@ def plan_query(
         top=top,
         metrics=query.metrics,
         max_periods=query.max_periods,
+        dimension_types=dimension_types(project, top, query.labels),
     )

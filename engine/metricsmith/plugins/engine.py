@@ -20,8 +20,8 @@ from metricsmith.plugins.provenance import Provenance, calling_plugin
 
 if TYPE_CHECKING:
     from metricsmith.check.checked import CheckedProject
-    from metricsmith.execute.arrow.timeline import Timeline
     from metricsmith.plan.nodes import Plan
+    from metricsmith.plan.timeline import Timelines
 
 
 @runtime_checkable
@@ -67,7 +67,7 @@ class PeriodFinder(Protocol):
 
     def periods(
         self, plan: Plan, project: CheckedProject, options: Mapping[str, object]
-    ) -> Timeline: ...
+    ) -> Timelines: ...
 
 
 @frozen
@@ -108,7 +108,7 @@ class PluginEngine:
 
     def periods(
         self, plan: Plan, project: CheckedProject, options: Mapping[str, object]
-    ) -> Timeline | None:
+    ) -> Timelines | None:
         """The plugin engine's periods, or None when it cannot find them."""
         if not isinstance(self.engine, PeriodFinder):
             return None

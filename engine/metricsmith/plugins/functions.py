@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -54,6 +55,17 @@ class ScalarFunction:
     provenance: Provenance | None = field(default=None, eq=False, kw_only=True)
 
 
+class Additive(StrEnum):
+    """What each row adds to an additive aggregate: the aggregate over rows is the total of
+    their weights, so a pass can add a row's weight where its range of periods starts and take
+    it away after it ends instead of repeating the row in every period (plan/physical.py)."""
+
+    #: 1 for a row whose value is not null (and that meets the condition).
+    COUNT = "count"
+    #: The row's value.
+    VALUE = "value"
+
+
 #: A grouped implementation: (values, each row's group id in 0..n-1 as int64, in row order, n
 #: groups, params) -> n results, one per group id.
 GroupedImpl = Callable[[pa.Array, np.ndarray, int, Sequence[float]], pa.Array]
@@ -80,6 +92,9 @@ class AggregateFunction:
     #: How the SQL engines compile a call: `sql(dialect, value, *params)`, the value already
     #: null where the aggregate's `where` does not hold (see `SqlForm`).
     sql: SqlForm | None = field(default=None, kw_only=True)
+    #: Whether the aggregate is the total of each row's weight, and which weight (None: it is
+    #: not, e.g. an average or a maximum). Engines add only integer totals so.
+    additive: Additive | None = field(default=None, kw_only=True)
     #: Set by the registry: the plugin that registered the function, named when it fails.
     provenance: Provenance | None = field(default=None, eq=False, kw_only=True)
 

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from attrs import frozen
 
 from metricsmith.execute.arrow.grouping import ScanCells
-from metricsmith.execute.arrow.values import int64_numpy
+from metricsmith.execute.data.arrays import int64_numpy
 
 
 @frozen

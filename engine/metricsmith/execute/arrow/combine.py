@@ -13,23 +13,21 @@ over nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from metricsmith.execute.arrow.aggregation import Input, Request, aggregate_groups
+from metricsmith.execute.arrow.grid import LevelCells, LevelGrid
 from metricsmith.execute.arrow.grouping import ScanCells, group_ids
 from metricsmith.execute.arrow.subset import CellSubset
-from metricsmith.execute.arrow.values import as_array, int64_numpy, true_array
+from metricsmith.execute.arrow.values import as_array, true_array
+from metricsmith.execute.data.arrays import int64_numpy
 from metricsmith.model.bound import BPer
 from metricsmith.plan.nodes import PerLevel
 from metricsmith.plugins.functions import AggregateFunction
 from metricsmith.plugins.values import holds
-
-if TYPE_CHECKING:
-    from metricsmith.execute.arrow.levels import LevelCells, LevelGrid
 
 
 def combine(

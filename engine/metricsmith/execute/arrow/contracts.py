@@ -17,8 +17,8 @@ import pyarrow.compute as pc
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import DataError
 from metricsmith.execute.arrow.frame import RowFrame, Sources, positions_of
-from metricsmith.execute.arrow.reading import read_source
 from metricsmith.execute.arrow.values import as_array
+from metricsmith.execute.data.reading import read_source
 from metricsmith.model import bound as b
 from metricsmith.model.contracts import (
     EXAMPLE_ROWS,

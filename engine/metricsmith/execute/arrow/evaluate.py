@@ -14,9 +14,9 @@ import pyarrow.compute as pc
 
 from metricsmith.errors import ArithmeticOverflow, DataError, InternalError
 from metricsmith.execute.arrow import operators
-from metricsmith.execute.arrow.values import Datum, arrow_type, literal
+from metricsmith.execute.arrow.values import Datum, literal
 from metricsmith.model import bound as b
-from metricsmith.model.types import Type
+from metricsmith.model.types import Type, arrow_type
 from metricsmith.plan.formatting import format_expr
 from metricsmith.plugins.functions import ScalarFunction
 from metricsmith.plugins.provenance import calling_plugin, checked_values

@@ -16,15 +16,24 @@ from metricsmith.check.checked import CheckedProject
 from metricsmith.check.query import AGE, BoundMetric
 from metricsmith.errors import ArithmeticOverflow
 from metricsmith.execute.arrow.frame import Sources
-from metricsmith.execute.arrow.levels import LevelGrid, LevelRunner, cohort_periods
+from metricsmith.execute.arrow.grid import LevelGrid, cohort_periods
+from metricsmith.execute.arrow.instants import extent
+from metricsmith.execute.arrow.levels import LevelRunner
 from metricsmith.execute.arrow.operators import is_overflow, language_decimal
 from metricsmith.execute.arrow.placement import TimeColumns
-from metricsmith.execute.arrow.reading import read_source
-from metricsmith.execute.arrow.timeline import Timeline, build_timeline, extend, extent
-from metricsmith.execute.arrow.values import arrow_type, as_array
-from metricsmith.model.types import Type
+from metricsmith.execute.arrow.values import as_array
+from metricsmith.execute.data.conform import conform
+from metricsmith.execute.data.reading import read_source
+from metricsmith.model.types import Type, arrow_type
 from metricsmith.plan.nodes import Plan, SourceRead
 from metricsmith.plan.periods import epoch_micros
+from metricsmith.plan.timeline import (
+    Timeline,
+    Timelines,
+    needs_extents,
+    resolve_timelines,
+    timed_scans,
+)
 from metricsmith.plugins.values import calendar_scope
 
 
@@ -57,20 +66,20 @@ def execute_plan(
         sources = Sources(project, tables, functions.scalars, calendar.timezone)
         cohort = None if plan.cohort_dimension is None else plan.dimensions[plan.cohort_dimension]
         runner = LevelRunner(sources, calendar, functions.scalars, functions.aggregates, cohort)
-        output = _timeline(plan, runner.times)
-        timeline = extend(output, plan.top.extension, calendar)
+        timelines = _timelines(plan, runner.times)
+        output = timelines.output
         with _overflow_named(plan, plan.metrics):  # an aggregate's, for all its metrics
-            grid = runner.run(plan.top, timeline)
+            grid = runner.run(timelines.top)
         cells = runner.cells(grid)
         values = {}
         for metric in plan.metrics:
             with _overflow_named(plan, [metric]):
                 result = as_array(cells.evaluate(metric.formula), grid.size)
                 values[metric.name] = _typed(result, metric.type, calendar.timezone)
-        skipped = timeline.count - output.count
+        skipped = timelines.skipped
         if plan.cohort_axis is not None:
-            return _by_age(plan, grid, output.count, skipped, values)
-        return _by_period(plan, grid, output, skipped, values)
+            return conform(_by_age(plan, grid, output.count, skipped, values), plan)
+        return conform(_by_period(plan, grid, output, skipped, values), plan)
 
 
 @contextlib.contextmanager
@@ -96,20 +105,17 @@ def _typed(result: pa.Array, type_: Type, timezone: str) -> pa.Array:
     return result if target is None or result.type == target else result.cast(target)
 
 
-def _timeline(plan: Plan, times: TimeColumns) -> Timeline:
-    """The periods of the range; without a range, of the data every level reads."""
+def _timelines(plan: Plan, times: TimeColumns) -> Timelines:
+    """The periods of every level: of the range; without a range, of the data every level
+    reads."""
     extents = []
-    if plan.start is None or plan.end is None:
+    if needs_extents(plan):
         as_of = epoch_micros(plan.as_of)
-        for level in plan.top.walk():
-            scans = list(level.scans)
-            if level.members is not None:
-                scans.append(level.members.as_scan())
-            for scan in scans:
-                found = extent(scan.time, partial(times, scan.source), as_of)
-                if found is not None:
-                    extents.append(found)
-    return build_timeline(plan, extents)
+        for scan in timed_scans(plan):
+            found = extent(scan.time, partial(times, scan.source), as_of)
+            if found is not None:
+                extents.append(found)
+    return resolve_timelines(plan, extents)
 
 
 def _by_period(

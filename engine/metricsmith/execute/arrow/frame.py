@@ -20,7 +20,8 @@ from attrs import frozen
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import DataError
 from metricsmith.execute.arrow.evaluate import Evaluator
-from metricsmith.execute.arrow.values import Datum, as_array, int64_numpy
+from metricsmith.execute.arrow.values import Datum, as_array
+from metricsmith.execute.data.keys import require_unique_key
 from metricsmith.model import bound as b
 from metricsmith.plugins.functions import ScalarFunction
 from metricsmith.plugins.values import holds
@@ -100,28 +101,6 @@ def positions_of(
     # A null value names nothing, even if some key is (wrongly) null.
     found = pc.index_in(values, value_set=keys, skip_nulls=True)
     return found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
-
-
-def require_unique_key(source: str, column: pa.Array, key: str) -> None:
-    """A key (the values of `column`, named `key`) that repeats would silently pick one of its
-    rows; name the first repeat."""
-    if column.null_count == len(column):  # no key at all (an empty file has a null-typed key)
-        return
-    if pc.count_distinct(column).as_py() == len(column) - column.null_count:
-        return
-    codes = int64_numpy(pc.dictionary_encode(column).indices, null_as=-1)
-    order = np.argsort(codes, kind="stable")
-    ordered = codes[order]
-    repeated = (ordered[1:] == ordered[:-1]) & (ordered[1:] >= 0)
-    row = int(order[1:][repeated].min())
-    first = int(np.flatnonzero(codes == codes[row])[0])
-    raise DataError(
-        f"key value {column[row].as_py()!r} appears more than once (first at row "
-        f"{first + 1}); a key must name one row",
-        source=source,
-        column=key,
-        row=row + 1,
-    )
 
 
 @frozen

@@ -13,7 +13,7 @@ which lays the results out densely, one value per (period, entity).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import attrs
 import numpy as np
@@ -32,9 +32,8 @@ from metricsmith.execute.arrow.frame import RowFrame
 from metricsmith.execute.arrow.placement import Ranges
 from metricsmith.execute.arrow.values import as_array, true_array
 from metricsmith.model.bound import BAggregate
-from metricsmith.model.types import Type
 from metricsmith.plan.nodes import SourceScan
-from metricsmith.plugins.functions import AggregateFunction
+from metricsmith.plugins.functions import Additive, AggregateFunction
 
 # Group ids stay a plain combination of the key codes while the number of possible groups is
 # at most this (or a few times the number of rows); beyond it they are renumbered densely.
@@ -128,38 +127,31 @@ def group_members(
 
 def range_totals(
     scan: SourceScan,
+    weights: Sequence[Additive],
     frame: RowFrame,
     ranges: Ranges,
     keep: np.ndarray,
     member_of_row: np.ndarray,
     period_count: int,
     member_count: int,
-    functions: Mapping[str, AggregateFunction],
 ) -> dict[str, pa.Array] | None:
-    """The scan's counts and integer sums per (period, entity) straight from each row's
-    period range — its value added where the range starts and taken away after it ends, then
-    running totals along the periods — so no row is repeated (a row in force for years adds
-    two numbers, not one per period). None when an aggregate of the scan is of another kind,
-    or its totals could exceed the integers float64 holds exactly."""
-    kinds = [functions[f.aggregate.function].hash_name for f in scan.aggregates]
-    additive = all(
-        kind == "count" or (kind == "sum" and fused.aggregate.type == Type.INTEGER)
-        for kind, fused in zip(kinds, scan.aggregates, strict=True)
-    )
-    if not additive:
-        return None
+    """The scan's additive aggregates (`weights`, plan/physical.py) per (period, entity)
+    straight from each row's period range — its weight added where the range starts and taken
+    away after it ends, then running totals along the periods — so no row is repeated (a row
+    in force for years adds two numbers, not one per period). None when its totals could
+    exceed the integers float64 holds exactly."""
     placed = keep & (member_of_row >= 0) & (ranges.last >= ranges.first)
     members = member_of_row[placed]
     cells = (period_count + 1) * member_count
     starts = ranges.first[placed] * member_count + members
     stops = (ranges.last[placed] + 1) * member_count + members
     totals = {}
-    for kind, fused in zip(kinds, scan.aggregates, strict=True):
+    for kind, fused in zip(weights, scan.aggregates, strict=True):
         values = Input(_values(frame, fused.aggregate), None)
-        weights = (values.valid() if kind == "count" else values.numbers())[placed]
-        if np.abs(weights).sum(dtype=np.float64) >= EXACT_FLOAT_INTEGERS:
+        weight = (values.valid() if kind == Additive.COUNT else values.numbers())[placed]
+        if np.abs(weight).sum(dtype=np.float64) >= EXACT_FLOAT_INTEGERS:
             return None
-        change = np.bincount(starts, weights, cells) - np.bincount(stops, weights, cells)
+        change = np.bincount(starts, weight, cells) - np.bincount(stops, weight, cells)
         running = np.cumsum(change.reshape(period_count + 1, member_count), axis=0)
         totals[fused.name] = pa.array(np.rint(running[:period_count].ravel()).astype(np.int64))
     return totals

@@ -12,13 +12,12 @@ from collections.abc import Mapping
 
 import numpy as np
 import pyarrow as pa
-from attrs import frozen
 
 from metricsmith.check.checked import Calendar
 from metricsmith.execute.arrow.cells import build_grid, fill_empty
 from metricsmith.execute.arrow.combine import combine
-from metricsmith.execute.arrow.evaluate import Evaluator
 from metricsmith.execute.arrow.frame import Sources, all_true
+from metricsmith.execute.arrow.grid import LevelCells, LevelGrid, key_labels
 from metricsmith.execute.arrow.grouping import (
     PlacedRows,
     ScanCells,
@@ -28,47 +27,12 @@ from metricsmith.execute.arrow.grouping import (
 )
 from metricsmith.execute.arrow.members import Members, load_members
 from metricsmith.execute.arrow.placement import Placer, TimeColumns
-from metricsmith.execute.arrow.timeline import (
-    Timeline,
-    date_instants,
-    drop_first,
-    extend,
-    parent_periods,
-    subdivide,
-)
-from metricsmith.execute.arrow.values import Datum, as_array, int64_numpy, valid_numpy
 from metricsmith.model import bound as b
 from metricsmith.plan.formatting import format_expr
 from metricsmith.plan.nodes import Level, PerLevel, SourceScan
-from metricsmith.plan.offsets import offset_shift
+from metricsmith.plan.physical import ScanPhysical, level_physical
+from metricsmith.plan.timeline import LevelTimeline, Timeline
 from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
-
-#: Stands for the entity among the keys of a per-entity level's units (never a label).
-ENTITY_KEY = "\0entity"
-
-
-@frozen
-class LevelGrid:
-    """A level's cells: `units` holds one array per key named in `keys` (one value per
-    unit), `columns` one value per cell for each leaf column, `in_set` whether each cell's
-    entity belongs to the cell's entity set (None: every cell counts)."""
-
-    level: Level
-    timeline: Timeline
-    keys: tuple[str, ...]
-    units: tuple[pa.Array, ...]
-    unit_count: int
-    columns: dict[str, pa.Array]
-    in_set: np.ndarray | None
-
-    @property
-    def size(self) -> int:
-        return self.timeline.count * self.unit_count
-
-
-def key_labels(level: Level) -> tuple[str, ...]:
-    """The keys of a level's units: its dimensions, then the entity at a per-entity level."""
-    return level.labels if level.entity is None else (*level.labels, ENTITY_KEY)
 
 
 class LevelRunner:
@@ -90,10 +54,14 @@ class LevelRunner:
         self.times = TimeColumns(sources, calendar.timezone)
         self._member_rows: dict[tuple[str, b.BExpr, str], np.ndarray] = {}
 
-    def run(self, level: Level, timeline: Timeline) -> LevelGrid:
-        placer = Placer(timeline, self.calendar, self.times)
+    def run(self, resolved: LevelTimeline) -> LevelGrid:
+        level, timeline = resolved.level, resolved.timeline
+        placer = Placer(resolved, self.calendar, self.times)
         keys = key_labels(level)
-        children = [self._child(child, keys, timeline, level.extension) for child in level.children]
+        children = [
+            self._child(child, keys, resolved.timeline, periods)
+            for child, periods in zip(level.children, resolved.children, strict=True)
+        ]
         empty = self._empty_values(level)
         if level.members is not None:
             members = load_members(level.members, self.sources, self.times, timeline)
@@ -126,21 +94,19 @@ class LevelRunner:
 
     # ---- child levels -------------------------------------------------------------------
     def _child(
-        self, child: PerLevel, parent_keys: tuple[str, ...], parent: Timeline, extension: int
+        self,
+        child: PerLevel,
+        parent_keys: tuple[str, ...],
+        parent: Timeline,
+        resolved: LevelTimeline,
     ) -> ScanCells:
-        """`extension`: how many periods before the ones its parent needs the parent computes;
-        the child starts where the parent reads it (`child.reach` periods back)."""
-        level = child.level
-        timeline = drop_first(parent, extension - child.reach)
-        if child.over_periods:
-            timeline = subdivide(timeline, level.grain, self.calendar)
-        timeline = extend(timeline, level.extension, self.calendar)
-        grid = self.run(level, timeline)
+        grid = self.run(resolved)
+        assert resolved.parents is not None, "a child level has parent periods"
         return combine(
             child,
             grid,
             self.cells(grid),
-            parent_periods(timeline, parent),
+            resolved.parents,
             parent.count,
             parent_keys,
             self.aggregates,
@@ -158,8 +124,9 @@ class LevelRunner:
     ) -> LevelGrid:
         periods, count = timeline.count, members.count
         columns: dict[str, pa.Array] = {}
-        for scan in level.scans:
-            results = self._member_scan(scan, placer, members, periods)
+        physical = level_physical(level, self.aggregates)
+        for scan, scan_physical in zip(level.scans, physical, strict=True):
+            results = self._member_scan(scan, scan_physical, placer, members, periods)
             columns.update((name, fill_empty(v, empty[name])) for name, v in results.items())
         for cells in children:
             # A sub-period level below keeps the entities: its groups name theirs.
@@ -181,20 +148,28 @@ class LevelRunner:
         )
 
     def _member_scan(
-        self, scan: SourceScan, placer: Placer, members: Members, periods: int
+        self,
+        scan: SourceScan,
+        physical: ScanPhysical,
+        placer: Placer,
+        members: Members,
+        periods: int,
     ) -> dict[str, pa.Array]:
         """A scan's aggregates per (period, entity): from each row's range of periods when
-        they are counts and integer sums, else over the rows repeated in their periods."""
+        they are additive (the plan's `weights`, plan/physical.py; the dense period x member
+        cells make that cheap for every pass with periods, windowed or not), else over the
+        rows repeated in their periods."""
         rows = self._members_of_rows(scan, members)
         frame = self.sources.frame(scan.source)
-        ranges = placer.ranges(scan)
-        count, functions = members.count, self.aggregates
-        if ranges is not None:
+        count, weights = members.count, physical.weights
+        ranges = None if weights is None else placer.ranges(scan)
+        if weights is not None and ranges is not None:
             keep = all_true(frame, scan.filters)
-            totals = range_totals(scan, frame, ranges, keep, rows, periods, count, functions)
+            totals = range_totals(scan, weights, frame, ranges, keep, rows, periods, count)
             if totals is not None:
                 return totals
-        return group_members(scan, self._placed(scan, placer), rows, periods, count, functions)
+        placed = self._placed(scan, placer)
+        return group_members(scan, placed, rows, periods, count, self.aggregates)
 
     def _members_of_rows(self, scan: SourceScan, members: Members) -> np.ndarray:
         assert scan.entity is not None
@@ -222,75 +197,3 @@ class LevelRunner:
         for child in level.children:
             empty.update((a.name, self.aggregates[a.per.function].empty) for a in child.aggregates)
         return empty
-
-
-class LevelCells(Evaluator):
-    """Evaluates a level's formulas over its cells: a leaf is its column; `m[-k]` is the
-    column shifted by k periods; `cohort_start(m)` reads each unit's cohort period."""
-
-    def __init__(
-        self,
-        grid: LevelGrid,
-        columns: dict[b.BExpr, str],
-        cohort_label: str | None,
-        **options,
-    ):
-        super().__init__(**options)
-        self.grid = grid
-        self.columns = columns
-        self.cohort_label = cohort_label
-        self._cohort_cells: pa.Array | None = None
-
-    def leaf(self, node: b.BExpr) -> Datum:
-        name = self.columns.get(node)
-        if name is None:
-            return super().leaf(node)
-        return self.grid.columns[name]
-
-    def _compute(self, node: b.BExpr) -> Datum:
-        match node:
-            case b.BOffset():
-                return self._offset(node)
-            case b.BWindow() | b.BPer():
-                return self.leaf(node)
-        return super()._compute(node)
-
-    def _offset(self, node: b.BOffset) -> Datum:
-        value = self.evaluate(node.operand)
-        if isinstance(value, pa.Scalar):
-            return value
-        size = self.grid.size
-        value = as_array(value, size)
-        if node.unit == "cohort":
-            return value.take(self.cohort_cells())
-        # The planner has checked the offset against the level's grain.
-        shift = offset_shift(node, self.grid.timeline.grain, "") * self.grid.unit_count
-        if shift >= size:
-            return pa.nulls(size, value.type)
-        return pa.concat_arrays([pa.nulls(shift, value.type), value.slice(0, size - shift)])
-
-    def cohort_cells(self) -> pa.Array:
-        """For each cell, the cell of the same unit in its cohort's period (null when that
-        period is not computed)."""
-        if self._cohort_cells is None:
-            grid = self.grid
-            assert self.cohort_label is not None, "the planner requires a cohort"
-            first = cohort_periods(grid, self.cohort_label, self.timezone)
-            count = grid.timeline.count
-            units = np.arange(grid.unit_count)
-            known = np.tile(first >= 0, count)
-            cells = np.tile(np.maximum(first, 0) * grid.unit_count + units, count)
-            self._cohort_cells = pa.array(cells, mask=~known)
-        return self._cohort_cells
-
-
-def cohort_periods(grid: LevelGrid, label: str, timezone: str) -> np.ndarray:
-    """For each unit, the period its cohort (a date) falls in (-1: none computed)."""
-    dates = grid.units[grid.keys.index(label)]
-    timeline = grid.timeline
-    if timeline.bounds is None:
-        return np.where(valid_numpy(dates), 0, -1)
-    starts = date_instants(dates, timezone)
-    found = np.searchsorted(timeline.bounds, int64_numpy(starts), side="right") - 1
-    inside = valid_numpy(dates) & (found >= 0) & (found < timeline.count)
-    return np.where(inside, found, -1)

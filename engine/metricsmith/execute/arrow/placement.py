@@ -21,9 +21,9 @@ from attrs import frozen
 
 from metricsmith.check.checked import Calendar
 from metricsmith.execute.arrow.frame import Sources
-from metricsmith.execute.arrow.timeline import Timeline, grain_boundaries_before, instants
+from metricsmith.execute.arrow.instants import instants
 from metricsmith.plan.nodes import EventTime, SourceScan, StateTime, WindowSpec
-from metricsmith.plan.periods import window_starts_at
+from metricsmith.plan.timeline import LevelTimeline, grain_boundaries_before
 
 _BEGINNING = np.iinfo(np.int64).min
 
@@ -47,10 +47,12 @@ class Placement:
 
 
 class Placer:
-    """Places the rows of scans in one timeline; window starts are worked out once per window."""
+    """Places the rows of scans in one level's periods; window starts are made arrays once per
+    window."""
 
-    def __init__(self, timeline: Timeline, calendar: Calendar, times: TimeColumns):
-        self.timeline = timeline
+    def __init__(self, resolved: LevelTimeline, calendar: Calendar, times: TimeColumns):
+        self.resolved = resolved
+        self.timeline = resolved.timeline
         self.calendar = calendar
         self.times = times
         self._window_starts: dict[WindowSpec, np.ndarray] = {}
@@ -96,15 +98,7 @@ class Placer:
         """Where the window ending at each period end starts (µs; the beginning of time for
         all-time windows)."""
         if window not in self._window_starts:
-            calendar = self.calendar
-            starts = window_starts_at(
-                self.timeline.ends,
-                window.kind,
-                window.count,
-                window.unit,
-                calendar.timezone,
-                calendar.week_start_index,
-            )
+            starts = self.resolved.starts_of(window)
             self._window_starts[window] = np.array(
                 [_BEGINNING if start is None else start for start in starts], dtype=np.int64
             )

@@ -9,18 +9,15 @@ at its cohort's start.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pyarrow as pa
 
 from metricsmith.execute.arrow.evaluate import Evaluator
-from metricsmith.execute.arrow.values import Datum, int64_numpy
+from metricsmith.execute.arrow.grid import LevelCells
+from metricsmith.execute.arrow.values import Datum
+from metricsmith.execute.data.arrays import int64_numpy
 from metricsmith.model import bound as b
 from metricsmith.plan.offsets import offset_shift
-
-if TYPE_CHECKING:
-    from metricsmith.execute.arrow.levels import LevelCells
 
 
 class CellSubset(Evaluator):

@@ -1,9 +1,10 @@
 """The built-in aggregates in SQL, each fused into its scan's single GROUP BY.
 
-An aggregate's `where` is a mask, not a separate scan: `FILTER (WHERE ...)` where the dialect
-has it, otherwise the value is `CASE WHEN condition THEN value END` (a null condition drops
-the row either way). Results are cast to the types the Arrow engine gives: BIGINT counts and
-integer sums (DuckDB would widen sums to HUGEINT), DOUBLE averages and quantiles.
+An aggregate's `where` is a mask, not a separate scan: `FILTER (WHERE ...)` where the dialect has
+it, otherwise the value is `CASE WHEN condition THEN value END` (a null condition drops the row
+either way). Results are cast to the language's types (docs/language.md, "Aggregates";
+`Plan.result_schema`): BIGINT counts and integer sums (DuckDB would widen sums to HUGEINT), DOUBLE
+averages and quantiles.
 """
 
 from __future__ import annotations

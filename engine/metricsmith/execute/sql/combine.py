@@ -5,9 +5,9 @@ parent's (`parent_period`) and, when iterating over entities, their entity is in
 entity set — are grouped by that parent period, the parent's keys they carry (the row
 dimensions; at a parent over entities, the entity) and the per-entity dimensions evaluated for
 them (a health band). Every `per` aggregate the child serves is one aggregate of that GROUP BY,
-its `where` a filter on the cells it reads: as in the Arrow executor, a `where` does not take
-cells out of the iteration, so a group with cells but none selected gets the value over
-nothing.
+its `where` a filter on the cells it reads: a `where` does not take cells out of the iteration
+(docs/time-intelligence.md, "Per-entity iteration"), so a group with cells but none selected
+gets the value over nothing.
 """
 
 from __future__ import annotations

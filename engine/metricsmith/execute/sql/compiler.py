@@ -1,7 +1,7 @@
 """A logical plan as one SQL query (a sqlglot expression tree), for any dialect.
 
-The query follows the Arrow executor's work step by step, each step a common table
-expression:
+The query computes the plan (plan/nodes.py) over the periods resolved for it
+(plan/timeline.py) step by step, each step a common table expression:
 
     src_<s>     each source read once, its columns normalised (sources.py)
     ...         the level tree, each level's periods, grouped passes, cells and formulas
@@ -17,7 +17,6 @@ from attrs import frozen
 from sqlglot import exp
 
 from metricsmith.check.checked import CheckedProject
-from metricsmith.execute.arrow.timeline import Timeline, extend
 from metricsmith.execute.sql import final
 from metricsmith.execute.sql.dialects import SqlDialect
 from metricsmith.execute.sql.formulas import Formula
@@ -25,8 +24,9 @@ from metricsmith.execute.sql.levels import LevelCompiler
 from metricsmith.execute.sql.names import LevelNames, source_cte
 from metricsmith.execute.sql.scalar_functions import ScalarFunctions
 from metricsmith.execute.sql.sources import Relation, normalised
-from metricsmith.execute.sql.spine import LevelSpine, windows_of
+from metricsmith.execute.sql.spine import LevelSpine
 from metricsmith.plan.nodes import Plan
+from metricsmith.plan.timeline import Timelines
 from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
 
 #: What the read of a source selects when the query needs none of its columns (`count(s)` of
@@ -49,18 +49,10 @@ class Compilation:
         return ScalarFunctions(self.scalar_functions)
 
 
-def compile_plan(plan: Plan, timeline: Timeline, compilation: Compilation) -> exp.Select:
-    """The query answering `plan` over the periods of `timeline` (the query's own periods;
-    those before them that offsets read are added here)."""
-    computed = extend(timeline, plan.top.extension, plan.calendar)
+def compile_plan(plan: Plan, timelines: Timelines, compilation: Compilation) -> exp.Select:
+    """The query answering `plan` over the periods resolved for its levels."""
     names = LevelNames(0)
-    top_spine = LevelSpine.of(
-        names.spine,
-        computed,
-        windows_of(plan.top.scans),
-        plan.calendar,
-        labels=plan.grain is not None,
-    )
+    top_spine = LevelSpine(names.spine, timelines.top, labels=plan.grain is not None)
     formulas = [
         Formula(final.metric_column(index), metric.formula, metric.type)
         for index, metric in enumerate(plan.metrics)
@@ -70,9 +62,9 @@ def compile_plan(plan: Plan, timeline: Timeline, compilation: Compilation) -> ex
     # The query's periods first, then the sources, then the levels.
     sources = source_ctes(plan, compilation, {read.source for read in plan.reads})
     ctes = [levels.ctes[0], *sources, *levels.ctes[1:]]
-    skipped = computed.count - timeline.count
+    skipped = timelines.skipped
     if plan.cohort_axis is not None:
-        age_ctes, query = final.by_age(plan, skipped, timeline.count)
+        age_ctes, query = final.by_age(plan, skipped, timelines.output.count)
         ctes += age_ctes
     else:
         query = final.by_period(plan, skipped)

@@ -115,7 +115,7 @@ class SqlDialect:
         return exp.Cast(this=value, to=self.type(kind, scale))
 
     def not_a_number_as_null(self, value: exp.Expression) -> exp.Expression:
-        """A float read from data with NaN as null, as the Arrow engine reads it (engines
+        """A float read from data with NaN as null, as every engine reads it (engines
         order NaN differently: DuckDB above every number, IEEE comparisons never true).
         Here NaN equals itself, as in DuckDB, Spark, PostgreSQL and Snowflake."""
         return exp.Nullif(this=value, expression=self.cast(string("NaN"), "double"))

@@ -18,12 +18,12 @@ from sqlglot import exp
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import DataError, InternalError
-from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.sql.dialects import DIALECTS, string
 from metricsmith.execute.sql.kinds import duckdb_type_name
-from metricsmith.execute.sql.runner import plan_timeline, run_plan
+from metricsmith.execute.sql.runner import plan_timelines, run_plan
 from metricsmith.execute.sql.sources import Relation, table_relation
 from metricsmith.plan.nodes import Plan
+from metricsmith.plan.timeline import Timelines
 from metricsmith.plugins.connector import NativeFiles, engine_table, native_files
 
 _names = itertools.count()
@@ -34,16 +34,16 @@ _NESTED_LOOP_ROWS = 64
 
 
 def execute_plan_duckdb(plan: Plan, project: CheckedProject, *, connection=None) -> pa.Table:
-    """The plan's answer computed by DuckDB: the same table the Arrow executor returns.
+    """The plan's answer computed by DuckDB, in the plan's result schema (`Plan.result_schema`).
     `connection` is a DuckDB connection to use (default: a fresh in-memory database)."""
     with _engine(connection) as engine:
         return run_plan(plan, project, engine)
 
 
-def duckdb_timeline(plan: Plan, project: CheckedProject) -> Timeline:
+def duckdb_timelines(plan: Plan, project: CheckedProject) -> Timelines:
     """The plan's periods as DuckDB finds them in the data."""
     with _engine(None) as engine:
-        return plan_timeline(plan, project, engine)
+        return plan_timelines(plan, project, engine)
 
 
 @contextlib.contextmanager

@@ -1,6 +1,7 @@
 """Bound formulas as sqlglot expressions, with the language's semantics rather than SQL's.
 
-The same rules as the Arrow executor's operators (execute/arrow/operators.py):
+The language's rules (docs/language.md, "Operators and precedence", "Numbers: decimals and
+overflow", "Nulls"):
 
 - `x / 0` is null: every divisor goes through NULLIF; integers divide as doubles.
 - Decimals stay decimals where both sides are exact (see `SqlDialect.decimal_arithmetic`); a

@@ -25,6 +25,7 @@ from metricsmith.model import bound as b
 from metricsmith.model.time import Grain
 from metricsmith.model.types import Type
 from metricsmith.plan.offsets import offset_shift
+from metricsmith.plan.physical import reads_cohort_start
 
 
 @frozen
@@ -190,9 +191,4 @@ def _level_children(node: b.BExpr) -> Iterator[b.BExpr]:
 
 
 def uses_cohort_start(formulas: Sequence[Formula]) -> bool:
-    def found(node: b.BExpr) -> bool:
-        if isinstance(node, b.BOffset) and node.unit == "cohort":
-            return True
-        return any(found(child) for child in _level_children(node))
-
-    return any(found(formula.node) for formula in formulas)
+    return any(reads_cohort_start(formula.node) for formula in formulas)

@@ -1,5 +1,4 @@
-"""A plan's level tree as common table expressions, level by level, as the Arrow executor
-runs it (execute/arrow/levels.py).
+"""A plan's level tree as common table expressions, level by level (plan/nodes.py `Level`).
 
 For each level, children first (their results are combined into this level's cells):
 
@@ -19,8 +18,9 @@ For each level, children first (their results are combined into this level's cel
     <l>per              a child level's `per` aggregates per parent cell (combine.py)
 
 The query's own level has no prefix; the levels below it are numbered `l1_`, `l2_`, ...
-Each child computes the periods its parent reads it at, sub-periods for `per day`, and the
-earlier periods its own offsets read, exactly as the Arrow executor's timelines.
+Each level computes the periods the plan resolved for it (plan/timeline.py): a child those
+its parent reads it at, sub-periods for `per day`, and the earlier periods its own offsets
+read.
 """
 
 from __future__ import annotations
@@ -32,13 +32,6 @@ from typing import TYPE_CHECKING
 import attrs
 from sqlglot import exp
 
-from metricsmith.execute.arrow.timeline import (
-    Timeline,
-    drop_first,
-    extend,
-    parent_periods,
-    subdivide,
-)
 from metricsmith.execute.sql import ranges
 from metricsmith.execute.sql.aggregates import AggregateCompiler
 from metricsmith.execute.sql.cells import CohortPeriod, Part, cells, combinations, key_columns
@@ -68,15 +61,10 @@ from metricsmith.execute.sql.names import (
 )
 from metricsmith.execute.sql.positions import Boundaries
 from metricsmith.execute.sql.scans import ScanCompiler
-from metricsmith.execute.sql.spine import (
-    LABEL,
-    PARENT_PERIOD,
-    PERIOD,
-    LevelSpine,
-    spine,
-    windows_of,
-)
+from metricsmith.execute.sql.spine import LABEL, PARENT_PERIOD, PERIOD, LevelSpine, spine
 from metricsmith.plan.nodes import Level, PerLevel, Plan, SourceScan
+from metricsmith.plan.physical import Pass, level_physical, prunes_cells
+from metricsmith.plan.timeline import LevelTimeline
 
 if TYPE_CHECKING:
     from metricsmith.execute.sql.compiler import Compilation
@@ -105,35 +93,35 @@ class LevelCompiler:
         names: LevelNames,
         formulas: Sequence[Formula],
         cohort_period: bool = False,
-        in_set_only: bool = True,
+        pruned: bool = False,
     ) -> None:
         """Adds the level's CTEs, ending with `names.results`: the period (with its label at
         the top, the parent period below it), the keys, the entity set and cohort period
         where the level has them, and a column per formula. `cohort_period` asks for the
-        cohort period even when no formula reads a cohort's start (ages do). `in_set_only`:
-        whether only the cells of entities in their set are read (not so for the days
-        inside each account: a day before the account exists is one of its month's)."""
+        cohort period even when no formula reads a cohort's start (ages do). `pruned`: whether
+        a level over members computes only the cells that can matter (plan/physical.py)."""
         compilation = self.compilation
         plan = self.plan
         dialect = compilation.dialect
         self.ctes.append((names.spine, spine(level_spine, dialect)))
         functions = compilation.aggregate_functions
-        parts = [self._child(child, level, level_spine.timeline) for child in level.children]
+        parts = [
+            self._child(child, level, resolved)
+            for child, resolved in zip(level.children, level_spine.resolved.children, strict=True)
+        ]
         scan_parts = []
         entity_kind = self._entity_kind(level)
-        identifiers = level.entity is not None and level.members is None
-        shared = ranges.shared_passes(level.scans, level_spine) if level.members else {}
-        counted_in = {sibling: counted for counted, sibling in shared.items()}
-        for index, scan in enumerate(level.scans):
-            if index in shared:
+        physicals = level_physical(level, functions)
+        for index, (scan, physical) in enumerate(zip(level.scans, physicals, strict=True)):
+            if physical.pass_ == Pass.COUNTED:
                 continue  # counted in its sibling's pass
-            if index in counted_in:
-                counted = level.scans[counted_in[index]]
+            if physical.counts is not None:
+                counted = level.scans[physical.counts]
                 part = self._shared(scan, counted, index, names, level_spine, entity_kind)
                 scan_parts.append(part)
                 continue
             scanner = ScanCompiler(plan, scan, self.reads, compilation, level_spine, entity_kind)
-            if ranges.can_range(scan, level_spine, identifiers):
+            if physical.pass_ == Pass.RANGED:
                 self.ctes += self._ranged(scanner, index, names, level_spine)
                 values = tuple((f.name, None) for f in scan.aggregates)
                 running = tuple(name for name, _ in values)
@@ -153,8 +141,7 @@ class LevelCompiler:
             cohort = CohortPeriod(column, dialect, plan.calendar.timezone)
         pruning = None
         if level.members is not None:
-            # A cohort's start can lie before a member exists: keep every cell to read it.
-            if cohort is None and in_set_only:
+            if pruned:
                 first = None
                 if any(part.running for part in parts):
                     first = names.first_changes
@@ -239,24 +226,12 @@ class LevelCompiler:
             self._lookups.add(boundaries.lookup)
             self.ctes.append((boundaries.lookup, boundaries.table(self.compilation.dialect)))
 
-    def _child(self, child: PerLevel, parent: Level, parent_timeline: Timeline) -> Part:
+    def _child(self, child: PerLevel, parent: Level, resolved: LevelTimeline) -> Part:
         """Compiles a child level and the combination of its `per` aggregates, as a part of
         the parent's cells."""
-        calendar = self.plan.calendar
         level = child.level
-        timeline = drop_first(parent_timeline, parent.extension - child.reach)
-        if child.over_periods:
-            timeline = subdivide(timeline, level.grain, calendar)
-        timeline = extend(timeline, level.extension, calendar)
         names = LevelNames(next(self._numbers))
-        child_spine = LevelSpine.of(
-            names.spine,
-            timeline,
-            windows_of(level.scans),
-            calendar,
-            labels=False,
-            parents=parent_periods(timeline, parent_timeline),
-        )
+        child_spine = LevelSpine(names.spine, resolved, labels=False)
         formulas = []
         for aggregate in child.aggregates:
             per = aggregate.per
@@ -266,7 +241,7 @@ class LevelCompiler:
                 formulas.append(Formula(where_column(aggregate.name), per.where, per.where.type))
         for index, (_, formula) in enumerate(child.entity_dimensions):
             formulas.append(Formula(entity_dimension_column(index), formula, formula.type))
-        self.level(level, child_spine, names, formulas, in_set_only=not child.over_periods)
+        self.level(level, child_spine, names, formulas, pruned=prunes_cells(child))
         compilation = self.compilation
         aggregates = AggregateCompiler(compilation.dialect, compilation.aggregate_functions)
         self.ctes.append((names.per, per_select(child, names, parent, aggregates)))
@@ -276,7 +251,7 @@ class LevelCompiler:
 
     def _entity_kind(self, level: Level) -> str | None:
         """The SQL kind of the keys of a level's members: scans' entity values are cast to
-        it, as the Arrow executor looks them up among the keys."""
+        it to be looked up among the keys."""
         members = level.members
         if members is None:
             return None

@@ -4,7 +4,7 @@ iteration"), as SQL.
 One row per row of the source: its key as the entity, its row-dimension values, and the first
 of the level's periods it exists in. An entity is in a cell's entity set when it passes the
 query's filters and exists by the end of the cell's period (`time < end`; an entity without a
-time never does), as in the Arrow executor (execute/arrow/members.py): that first period is
+time never does; docs/time-intelligence.md, "Per-entity iteration"): that first period is
 where the level's period ends pass its time (positions.py), or never (the number of
 periods) when it fails the filters.
 """

@@ -1,9 +1,9 @@
 """The periods of a query on a SQL engine.
 
-Period boundaries are computed in Python, exactly as the Arrow engine computes them
-(`build_timeline`), and inlined in the SQL. When the query's range is open on one side the
-missing end comes from the data: a small query asks the engine for the first and last instant
-of every scan's rows first (`extents_query`), the same instants the Arrow engine takes.
+Period boundaries are the plan's (`plan/timeline.py`), inlined in the SQL. When the query's
+range is open on one side the missing end comes from the data: a small query asks the engine
+for the first and last instant of the rows of the plan's `timed_scans` first
+(`extents_query`).
 """
 
 from __future__ import annotations
@@ -13,20 +13,13 @@ from typing import assert_never
 
 from sqlglot import exp
 
-from metricsmith.execute.arrow.timeline import Timeline, build_timeline
 from metricsmith.execute.sql.compiler import Compilation, source_ctes
 from metricsmith.execute.sql.scans import ScanCompiler
 from metricsmith.execute.sql.unions import union
-from metricsmith.plan.nodes import EventTime, Plan, SourceScan, StateTime
+from metricsmith.plan.nodes import EventTime, Plan, StateTime
+from metricsmith.plan.timeline import Timelines, resolve_timelines, timed_scans
 
 FIRST, LAST = "first_instant", "last_instant"
-
-
-def needs_extents(plan: Plan) -> bool:
-    """Whether the periods depend on the data (an open end of the range)."""
-    if plan.grain is None:
-        return (plan.start is None) != (plan.end is None)
-    return plan.start is None or plan.end is None
 
 
 def extents_query(plan: Plan, compilation: Compilation) -> exp.Select | None:
@@ -36,7 +29,7 @@ def extents_query(plan: Plan, compilation: Compilation) -> exp.Select | None:
     time axis."""
     reads = {read.source: read for read in plan.reads}
     parts: list[exp.Select] = []
-    for scan in _timed_scans(plan):
+    for scan in timed_scans(plan):
         scanner = ScanCompiler(plan, scan, reads, compilation)
         dialect = compilation.dialect
         match scan.time:
@@ -70,33 +63,19 @@ def extents_query(plan: Plan, compilation: Compilation) -> exp.Select | None:
         exp.Subquery(this=query, alias=exp.to_identifier("parts"))
     )
     # A time read through links reads the linked sources too (ScanCompiler.root).
-    read = {scan.source for scan in _timed_scans(plan)}
-    read |= {join.source for scan in _timed_scans(plan) for join in scan.joins}
+    read = {scan.source for scan in timed_scans(plan)}
+    read |= {join.source for scan in timed_scans(plan) for join in scan.joins}
     for name, body in source_ctes(plan, compilation, read):
         query = query.with_(name, as_=body, copy=False)
     return query
 
 
-def _timed_scans(plan: Plan) -> list[SourceScan]:
-    """Every distinct (source, time axis) the levels read, as scans to take extents of (the
-    entities of a `per` over a source with a time column count as events at that time)."""
-    scans: dict[tuple[str, EventTime | StateTime | None], SourceScan] = {}
-    for level in plan.top.walk():
-        for scan in level.scans:
-            scans.setdefault((scan.source, scan.time), scan)
-        members = level.members
-        if members is not None and members.time is not None:
-            scan = members.as_scan()
-            scans.setdefault((scan.source, scan.time), scan)
-    return list(scans.values())
-
-
-def timeline_from_extents(plan: Plan, rows: Iterable[tuple[int | None, int | None]]) -> Timeline:
-    """The query's periods, given the rows of `extents_query` (empty when not needed)."""
+def timelines_from_extents(plan: Plan, rows: Iterable[tuple[int | None, int | None]]) -> Timelines:
+    """The periods of every level, given the rows of `extents_query` (empty when not needed)."""
     firsts, lasts = [], []
     for first, last in rows:
         if first is not None and last is not None:  # both null together: no rows
             firsts.append(int(first))
             lasts.append(int(last))
     extents = [(min(firsts), max(lasts))] if firsts else []
-    return build_timeline(plan, extents)
+    return resolve_timelines(plan, extents)

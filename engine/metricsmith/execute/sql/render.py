@@ -13,14 +13,14 @@ from collections.abc import Mapping
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import QueryError
-from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.sql.compiler import compile_plan
 from metricsmith.execute.sql.dialects import DIALECTS, SqlDialect
 from metricsmith.execute.sql.duckdb_engine import duckdb_reader
-from metricsmith.execute.sql.periods import needs_extents, timeline_from_extents
+from metricsmith.execute.sql.periods import timelines_from_extents
 from metricsmith.execute.sql.runner import compilation_for
 from metricsmith.execute.sql.sources import Relation, table_relation
 from metricsmith.plan.nodes import Plan
+from metricsmith.plan.timeline import Timelines, needs_extents
 from metricsmith.plugins.connector import engine_table, native_files
 
 
@@ -33,21 +33,21 @@ def dialect_named(name: str) -> SqlDialect:
 
 
 def render_sql(
-    plan: Plan, project: CheckedProject, dialect: str, timeline: Timeline | None = None
+    plan: Plan, project: CheckedProject, dialect: str, timelines: Timelines | None = None
 ) -> str:
-    """The plan's query in `dialect`, formatted. `timeline` gives the periods when the range
+    """The plan's query in `dialect`, formatted. `timelines` gives the periods when the range
     is open (they come from the data); a closed range needs none."""
     target = dialect_named(dialect)
-    if timeline is None:
+    if timelines is None:
         if needs_extents(plan):
             raise QueryError(
                 "this query takes the ends of its range from the data, and the SQL spells the "
                 "periods out",
                 hint="give the range with --from and --to (or start= and end=)",
             )
-        timeline = timeline_from_extents(plan, [])
+        timelines = timelines_from_extents(plan, [])
     compilation = compilation_for(target, project, reading_relations(plan, project, target))
-    return target.sql(compile_plan(plan, timeline, compilation), pretty=True, copy=False)
+    return target.sql(compile_plan(plan, timelines, compilation), pretty=True, copy=False)
 
 
 def reading_relations(

@@ -3,7 +3,7 @@
 An engine (DuckDB, Spark) says how it reaches each source and how it runs a query; the runner
 compiles the plan, checks that linked keys are unique (a repeated key would fan rows out and
 inflate sums), finds the periods (asking the engine for the data's extent when the range is
-open), runs the query and gives the answer the Arrow executor's column types.
+open), runs the query and gives the answer the plan's result schema (`Plan.result_schema`).
 """
 
 from __future__ import annotations
@@ -16,17 +16,17 @@ from sqlglot import exp
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import ArithmeticOverflow, DataError
-from metricsmith.execute.arrow.timeline import Timeline
+from metricsmith.execute.data.conform import conform
 from metricsmith.execute.sql.compiler import Compilation, compile_plan, source_ctes
 from metricsmith.execute.sql.diagnosis import arrow_diagnosis
 from metricsmith.execute.sql.dialects import SqlDialect, number
 from metricsmith.execute.sql.errors import is_overflow
 from metricsmith.execute.sql.expressions import ExpressionCompiler
 from metricsmith.execute.sql.names import source_cte
-from metricsmith.execute.sql.periods import extents_query, needs_extents, timeline_from_extents
-from metricsmith.execute.sql.results import conform
+from metricsmith.execute.sql.periods import extents_query, timelines_from_extents
 from metricsmith.execute.sql.sources import Relation, text_timestamps, zoned_text
 from metricsmith.plan.nodes import Plan, SourceRead
+from metricsmith.plan.timeline import Timelines, needs_extents
 
 
 class SqlEngine(Protocol):
@@ -66,9 +66,9 @@ def _run_plan(plan: Plan, project: CheckedProject, engine: SqlEngine) -> pa.Tabl
         _require_unique_key(source, key, plan, compilation, engine)
     for read in plan.reads:
         _require_one_kind_of_text_timestamp(read, compilation, engine)
-    timeline = find_timeline(plan, compilation, engine)
+    timelines = find_timelines(plan, compilation, engine)
     try:
-        answer = engine.fetch(compile_plan(plan, timeline, compilation), _sources(plan))
+        answer = engine.fetch(compile_plan(plan, timelines, compilation), _sources(plan))
     except DataError as error:
         if not is_overflow(error.__cause__):
             raise
@@ -76,21 +76,21 @@ def _run_plan(plan: Plan, project: CheckedProject, engine: SqlEngine) -> pa.Tabl
         metrics = [metric.name for metric in plan.metrics]
         sources = [read.source for read in plan.reads]
         raise ArithmeticOverflow(metrics, sources=sources) from error
-    return conform(answer, plan, project)
+    return conform(answer, plan)
 
 
-def plan_timeline(plan: Plan, project: CheckedProject, engine: SqlEngine) -> Timeline:
-    """The query's periods on an engine, without running the query."""
+def plan_timelines(plan: Plan, project: CheckedProject, engine: SqlEngine) -> Timelines:
+    """The periods of every level of the query on an engine, without running the query."""
     compilation = compilation_for(engine.dialect, project, engine.relations(plan, project))
-    return find_timeline(plan, compilation, engine)
+    return find_timelines(plan, compilation, engine)
 
 
-def find_timeline(plan: Plan, compilation: Compilation, engine: SqlEngine) -> Timeline:
+def find_timelines(plan: Plan, compilation: Compilation, engine: SqlEngine) -> Timelines:
     rows: list[tuple] = []
     query = extents_query(plan, compilation) if needs_extents(plan) else None
     if query is not None:
         rows = [tuple(row.values()) for row in engine.fetch(query, _sources(plan)).to_pylist()]
-    return timeline_from_extents(plan, rows)
+    return timelines_from_extents(plan, rows)
 
 
 def _sources(plan: Plan) -> str:
@@ -145,8 +145,8 @@ def _require_unique_key(
 def _require_one_kind_of_text_timestamp(
     read: SourceRead, compilation: Compilation, engine: SqlEngine
 ) -> None:
-    """Text read as timestamps must all carry a zone offset or all be local times, as the
-    Arrow engine requires: a column mixing both is a data error."""
+    """Text read as timestamps must all carry a zone offset or all be local times, as on every
+    engine (execute/data/reading.py): a column mixing both is a data error."""
     info = compilation.project.sources[read.source]
     relation = compilation.relations[read.source]
     for name in text_timestamps(info, relation, read.columns):

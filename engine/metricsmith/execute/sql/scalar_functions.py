@@ -2,7 +2,7 @@
 
 Each built-in has a builder taking the compiler, the call and its compiled arguments. Time
 functions read the local calendar: a timestamp is first turned into the wall-clock time of the
-calendar's zone, exactly as the Arrow engine puts timestamps in that zone before computing.
+calendar's zone, as every engine reads timestamps in that zone (execute/data/reading.py).
 
 A plugin function compiles through the `sql` attribute of its registration (see
 `plugin_sql.py`).
@@ -31,8 +31,9 @@ _MICROS_PER_HOUR = 3_600_000_000.0
 
 
 def _constant(node: b.BCall, index: int, what: str) -> Any:
-    """A literal argument the function needs as a constant (the Arrow engine requires the
-    same), of the type its signature checked."""
+    """A literal argument the function needs as a constant (the function's contract in
+    docs/language.md, "Scalar functions"; a column or null is a query error on every
+    engine)."""
     arg = node.args[index]
     if isinstance(arg, b.BLiteral) and arg.value is not None:
         return arg.value
@@ -215,7 +216,7 @@ class ScalarFunctions:
             and function.propagates_nulls
             and any(arg.type == Type.NULL for arg in node.args)
         ):
-            # As the Arrow engine: a null of the call's type, whatever the function's SQL
+            # `propagates_nulls` (docs/plugins.md): a null of the call's type, whatever the SQL
             # (DuckDB's date_trunc, for one, has no form taking an untyped NULL).
             kind = kind_of(node.type)
             return compiler.dialect.cast(exp.Null(), kind) if kind else exp.Null()

@@ -1,7 +1,8 @@
 """One grouped pass per scan: the source's rows placed in periods by joining the spine,
 entity links LEFT JOINed, query filters applied, every fused aggregate in one GROUP BY.
 
-Placement follows the Arrow executor's (execute/arrow/placement.py): an event counts in the
+Placement follows the plan's rules (`EventTime`, `StateTime`, `WindowSpec` in plan/nodes.py;
+docs/time-intelligence.md): an event counts in the
 period with `start <= time < end`; a state row at each period end it is in force at
 (`from < end and (to is null or to >= end)`); with a window, an event counts at each period end
 whose window `[window start, end)` holds its time, and a state row at each period end whose
@@ -39,7 +40,9 @@ from metricsmith.plan.nodes import (
     StateTime,
 )
 from metricsmith.plan.periods import from_epoch_micros
+from metricsmith.plan.physical import weight
 from metricsmith.plan.reads import time_names
+from metricsmith.plugins.functions import Additive
 
 if TYPE_CHECKING:
     from metricsmith.execute.sql.compiler import Compilation
@@ -187,8 +190,7 @@ class ScanCompiler:
         tests: list[exp.Expr] = (
             [] if node.where is None else [exp.Paren(this=self.rows.compile(node.where))]
         )
-        if node.function == "sum":
-            assert node.arg is not None  # a sum always has an argument
+        if weight(node, self.compilation.aggregate_functions) == Additive.VALUE:
             value = self.rows.compile(node.arg)
             return exp.Case().when(exp.and_(*tests), value) if tests else value
         if node.arg is not None:

@@ -1,5 +1,5 @@
 """Where a query's SQL reads each source from, and the projection that gives its columns the
-types the engine computes with — the SQL twin of execute/arrow/reading.py:
+types the engine computes with — the SQL twin of execute/data/reading.py:
 
 - a declared column type (`column score: int`) is a CAST;
 - a timestamp without a zone is wall-clock time in the calendar's zone, turned into an
@@ -124,8 +124,8 @@ def text_timestamps(info: SourceInfo, relation: Relation, columns: tuple[str, ..
 def _declared_timestamp(
     column: exp.Column, dtype: pa.DataType, dialect: SqlDialect, timezone: str
 ) -> exp.Expression:
-    """A column declared `timestamp` that does not hold instants, read as the Arrow engine
-    casts it."""
+    """A column declared `timestamp` that does not hold instants, read as every engine casts
+    it (execute/data/reading.py)."""
     if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
         zoned = zoned_text(column)
         local = dialect.instant_from_local(dialect.cast(column, "local"), timezone)

@@ -21,13 +21,13 @@ from sqlglot import exp
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import DataError, InternalError
-from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.spark_session import DEFAULT_SPARK, SparkOptions, spark_session
 from metricsmith.execute.sql.dialects import DIALECTS
 from metricsmith.execute.sql.kinds import spark_type_name
-from metricsmith.execute.sql.runner import plan_timeline, run_plan
+from metricsmith.execute.sql.runner import plan_timelines, run_plan
 from metricsmith.execute.sql.sources import Relation, table_relation
 from metricsmith.plan.nodes import Plan
+from metricsmith.plan.timeline import Timelines
 from metricsmith.plugins.connector import NativeFiles, engine_table, native_files
 
 _TIMEZONE_KEY = "spark.sql.session.timeZone"
@@ -37,21 +37,22 @@ _names = itertools.count()
 def execute_plan_spark(
     plan: Plan, project: CheckedProject, options: SparkOptions = DEFAULT_SPARK
 ) -> pa.Table:
-    """The plan's answer computed by Spark: the same table the Arrow executor returns."""
+    """The plan's answer computed by Spark, in the plan's result schema
+    (`Plan.result_schema`)."""
     session = spark_session(options)
     engine = SparkEngine(session)
     with _utc_session(session), engine.views():
         return run_plan(plan, project, engine)
 
 
-def spark_timeline(
+def spark_timelines(
     plan: Plan, project: CheckedProject, options: SparkOptions = DEFAULT_SPARK
-) -> Timeline:
+) -> Timelines:
     """The plan's periods as Spark finds them in the data."""
     session = spark_session(options)
     engine = SparkEngine(session)
     with _utc_session(session), engine.views():
-        return plan_timeline(plan, project, engine)
+        return plan_timelines(plan, project, engine)
 
 
 @contextlib.contextmanager

@@ -10,19 +10,16 @@ start whose end is the plan's "now".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 from attrs import frozen
 from sqlglot import exp
 
-from metricsmith.check.checked import Calendar
-from metricsmith.execute.arrow.timeline import Timeline
 from metricsmith.execute.sql.dialects import SqlDialect, number, values
 from metricsmith.execute.sql.positions import Boundaries
 from metricsmith.model.time import Grain
 from metricsmith.plan.nodes import WindowSpec
-from metricsmith.plan.periods import from_epoch_micros, window_starts_at
+from metricsmith.plan.periods import from_epoch_micros
+from metricsmith.plan.timeline import LevelTimeline, Timeline
 
 SPINE = "spine"
 PERIOD, LABEL, PERIOD_START, PERIOD_END = "period", "label", "period_start", "period_end"
@@ -35,43 +32,30 @@ def window_column(index: int) -> str:
 
 @frozen
 class LevelSpine:
-    """The periods of one level: `name` is its CTE, `windows` the windows its scans read
-    (in the order of their columns) with `window_starts`, where each starts at each period
-    end (µs; None: at the beginning of time), `labels` whether rows carry a label, `parents`
-    the parent period of each period (None at the top)."""
+    """The periods of one level as the plan resolved them (`resolved`): `name` is its CTE,
+    `labels` whether rows carry a label. A column per window of the level's scans (in the
+    order of `resolved.windows`) holds where it starts at each period end, and below the top
+    a column the parent period of each period."""
 
     name: str
-    timeline: Timeline
-    windows: tuple[WindowSpec, ...]
-    window_starts: tuple[tuple[int | None, ...], ...]
+    resolved: LevelTimeline
     labels: bool
-    parents: np.ndarray | None = None
 
-    @classmethod
-    def of(
-        cls,
-        name: str,
-        timeline: Timeline,
-        windows: tuple[WindowSpec, ...],
-        calendar: Calendar,
-        *,
-        labels: bool,
-        parents: np.ndarray | None = None,
-    ) -> LevelSpine:
-        starts = tuple(
-            tuple(
-                window_starts_at(
-                    timeline.ends,
-                    window.kind,
-                    window.count,
-                    window.unit,
-                    calendar.timezone,
-                    calendar.week_start_index,
-                )
-            )
-            for window in windows
-        )
-        return cls(name, timeline, windows, starts, labels, parents)
+    @property
+    def timeline(self) -> Timeline:
+        return self.resolved.timeline
+
+    @property
+    def windows(self) -> tuple[WindowSpec, ...]:
+        return self.resolved.windows
+
+    @property
+    def window_starts(self) -> tuple[tuple[int | None, ...], ...]:
+        return self.resolved.window_starts
+
+    @property
+    def parents(self) -> np.ndarray | None:
+        return self.resolved.parents
 
     @property
     def grain(self) -> Grain | None:
@@ -146,8 +130,3 @@ def _row(period: int | None, level: LevelSpine, dialect: SqlDialect) -> tuple[ex
     end_micros = int(timeline.ends[period])
     starts = [instant(window[period]) for window in level.window_starts]
     return (number(period), *label, start, instant(end_micros), *starts, *parent())
-
-
-def windows_of(scans: Sequence) -> tuple[WindowSpec, ...]:
-    """The distinct windows of a level's scans, in order."""
-    return tuple(dict.fromkeys(scan.window for scan in scans if scan.window is not None))

@@ -60,7 +60,7 @@ class DuckDBEngine:
         _require_installed(self.name, "duckdb")
         from metricsmith.execute.sql import duckdb_engine
 
-        return duckdb_engine.duckdb_timeline(plan, project)
+        return duckdb_engine.duckdb_timelines(plan, project)
 
 
 @frozen
@@ -82,7 +82,7 @@ class SparkEngine:
         _require_installed(self.name, "pyspark")
         from metricsmith.execute.sql import spark_engine
 
-        return spark_engine.spark_timeline(plan, project, spark_options(options))
+        return spark_engine.spark_timelines(plan, project, spark_options(options))
 
 
 def spark_options(options: Mapping[str, object]) -> SparkOptions:

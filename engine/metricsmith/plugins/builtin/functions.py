@@ -26,7 +26,12 @@ from metricsmith.check.typing_rules import unify
 from metricsmith.errors import QueryError
 from metricsmith.model.time import GRAINS
 from metricsmith.model.types import Type
-from metricsmith.plugins.functions import NOT_CONSTANT, AggregateFunction, ScalarFunction
+from metricsmith.plugins.functions import (
+    NOT_CONSTANT,
+    Additive,
+    AggregateFunction,
+    ScalarFunction,
+)
 from metricsmith.plugins.values import CALENDAR, Datum, align_temporal, holds, local_dates
 
 hookimpl = pluggy.HookimplMarker("metricsmith")
@@ -605,6 +610,7 @@ AGGREGATE_FUNCTIONS: tuple[AggregateFunction, ...] = (
         counts_rows=True,
         empty=0,
         hash_name="count",
+        additive=Additive.COUNT,
     ),
     _aggregate(
         "count_distinct",
@@ -622,6 +628,7 @@ AGGREGATE_FUNCTIONS: tuple[AggregateFunction, ...] = (
         "sum(subscriptions.mrr)",
         empty=0,
         hash_name="sum",
+        additive=Additive.VALUE,
     ),
     _aggregate(
         "avg",

@@ -1,29 +1,28 @@
-"""The periods of each level of a query.
+"""The periods of each level of a query: the timelines every engine computes over.
 
 The periods' boundaries are computed once per query in Python (local midnights in the
-calendar's zone, so daylight-saving changes are exact); rows then find their periods with
-vectorised binary searches over int64 microseconds since the epoch (see placement.py).
+calendar's zone, so daylight-saving changes are exact), as int64 microseconds since the epoch;
+engines place rows among them (binary searches on Arrow, CASE trees or lookup joins in SQL).
 
-The query's own timeline spans its range (or the data); offsets prepend the periods they read
-(`extend`); a sub-period level (`per day`) splits its parent's periods into finer ones
-(`subdivide`), cut at the parent's boundaries so each falls in exactly one parent period.
+The query's own timeline spans its range (or the data: each engine finds the `extents` of the
+rows `timed_scans` reads its own way); offsets prepend the periods they read (`extend`); a
+child level starts at the periods its parent reads it at (`drop_first`) and a sub-period level
+(`per day`) splits them into finer ones (`subdivide`), cut at the parent's boundaries so each
+falls in exactly one parent period (`child_timeline`). `resolve_timelines` does all of it
+once per query and gives every level its periods, parent periods and window starts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Iterable
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from attrs import evolve, frozen
 
 from metricsmith.check.checked import Calendar
-from metricsmith.errors import DataError
-from metricsmith.execute.arrow.values import int64_numpy, valid_numpy
 from metricsmith.model.time import Grain
-from metricsmith.plan.nodes import EventTime, Plan, StateTime
+from metricsmith.plan.nodes import Level, PerLevel, Plan, SourceScan, WindowSpec
 from metricsmith.plan.periods import (
     epoch_micros,
     from_epoch_micros,
@@ -32,6 +31,7 @@ from metricsmith.plan.periods import (
     require_at_most,
     starts_before,
     widen_to_periods,
+    window_starts_at,
 )
 
 
@@ -60,58 +60,37 @@ class Timeline:
         return np.array([self.as_of]) if self.bounds is None else self.bounds[1:]
 
 
-def instants(
-    table: pa.Table, column: str, source: str, timezone: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Microseconds since the epoch of a time column (a date is its local midnight) and a mask
-    of the non-null values."""
-    values = table[column]
-    if pa.types.is_date(values.type):
-        values = date_instants(values, timezone)
-    elif not pa.types.is_timestamp(values.type):
-        raise DataError(
-            f"a time column must hold timestamps or dates, not {values.type}",
-            source=source,
-            column=column,
-            hint=f"declare its type in the source: `column {column}: timestamp`",
-        )
-    return int64_numpy(values), valid_numpy(values)
+def needs_extents(plan: Plan) -> bool:
+    """Whether the query's periods depend on the data (an open end of the range)."""
+    if plan.grain is None:
+        return (plan.start is None) != (plan.end is None)
+    return plan.start is None or plan.end is None
 
 
-def date_instants(values: pa.Array | pa.ChunkedArray, timezone: str) -> pa.Array:
-    """The instant each local date begins."""
-    midnights = pc.cast(pc.cast(values, pa.date32()), pa.timestamp("us"))
-    return pc.assume_timezone(midnights, timezone, ambiguous="earliest", nonexistent="latest")
+def timed_scans(plan: Plan) -> list[SourceScan]:
+    """Every distinct (source, time axis) the levels read, as scans whose rows' extents an
+    open range is taken from: the first and last event time; state starts, and state ends not
+    after the plan's "now" (an open-ended far-future end would otherwise stretch the periods to
+    it); the entities of a `per` over a source with a time column count as events at that
+    time."""
+    scans: dict[tuple, SourceScan] = {}
+    for level in plan.top.walk():
+        for scan in level.scans:
+            if scan.time is not None:
+                scans.setdefault((scan.source, scan.time), scan)
+        members = level.members
+        if members is not None and members.time is not None:
+            scan = members.as_scan()
+            scans.setdefault((scan.source, scan.time), scan)
+    return list(scans.values())
 
 
-def extent(
-    scan_time: EventTime | StateTime | None,
-    times_of: Callable[[str], tuple[np.ndarray, np.ndarray]],
-    as_of: int,
-) -> tuple[int, int] | None:
-    """The first and last instant of a source's rows on a time axis (None when it has none),
-    given the instants of each of its time columns (`times_of`, see `instants`). A state row
-    counts from its start; its end counts too unless it lies after `as_of` (an open-ended
-    far-future end would otherwise stretch the periods to it)."""
-    match scan_time:
-        case EventTime(column=column):
-            times, valid = times_of(column)
-            times = times[valid]
-        case StateTime(start=start, end=end):
-            starts, valid_starts = times_of(start)
-            ends, valid_ends = times_of(end)
-            ends = ends[valid_ends & (ends <= as_of)]
-            times = np.concatenate([starts[valid_starts], ends])
-        case _:
-            return None
-    return (int(times.min()), int(times.max())) if len(times) else None
-
-
-def build_timeline(plan: Plan, extents: list[tuple[int, int]]) -> Timeline:
+def build_timeline(plan: Plan, extents: Iterable[tuple[int, int]]) -> Timeline:
     """The periods of the query's range; a missing end of the range is taken from the data
     (`extents` of every source read on a time axis), widened to whole periods."""
     calendar = plan.calendar
     as_of = epoch_micros(plan.as_of)
+    extents = list(extents)
     first = min((e[0] for e in extents), default=None)
     last = max((e[1] for e in extents), default=None)
     start, end = plan.start, plan.end
@@ -224,3 +203,83 @@ def grain_boundaries_before(timeline: Timeline, earliest: int, calendar: Calenda
     )
     ends = [epoch_micros(local_midnight(day, calendar.timezone)) for day in days[1:]]
     return np.array([*ends, first], dtype=np.int64)
+
+
+def child_timeline(
+    parent_level: Level, child: PerLevel, parent: Timeline, calendar: Calendar
+) -> Timeline:
+    """The periods a child level computes, from those its parent computes (`parent`): the
+    parent computes `parent_level.extension` periods before the ones its own parent needs,
+    the child starts where the parent reads it (`child.reach` periods back), splits them into
+    sub-periods for `per day`, and adds the periods its own offsets read before them."""
+    level = child.level
+    timeline = drop_first(parent, parent_level.extension - child.reach)
+    if child.over_periods:
+        timeline = subdivide(timeline, level.grain, calendar)
+    return extend(timeline, level.extension, calendar)
+
+
+@frozen(eq=False)
+class LevelTimeline:
+    """The resolved periods of one level of a plan: `timeline` the periods it computes (those
+    its offsets read included), `parents` the parent period containing each (-1: before the
+    parent's first; None at the top), `windows` the distinct windows of its scans in order and
+    `window_starts` where each starts at each period end (µs; None: at the beginning of time),
+    `children` the resolved levels of `level.children`, in order."""
+
+    level: Level
+    timeline: Timeline
+    parents: np.ndarray | None
+    windows: tuple[WindowSpec, ...]
+    window_starts: tuple[tuple[int | None, ...], ...]
+    children: tuple[LevelTimeline, ...]
+
+    def starts_of(self, window: WindowSpec) -> tuple[int | None, ...]:
+        return self.window_starts[self.windows.index(window)]
+
+
+@frozen(eq=False)
+class Timelines:
+    """The periods of every level of a query, resolved once from the data's extents: `output`
+    the query's own periods, `top` the query's level (its periods start `skipped` periods
+    earlier, for its offsets)."""
+
+    output: Timeline
+    top: LevelTimeline
+
+    @property
+    def skipped(self) -> int:
+        return self.top.timeline.count - self.output.count
+
+
+def resolve_timelines(plan: Plan, extents: Iterable[tuple[int, int]]) -> Timelines:
+    """Every level's periods: the query's own from its range, or the `extents` (first and last
+    instant, µs) of the rows of `timed_scans` where the range is open (see `build_timeline`),
+    and each child's from its parent's (`child_timeline`)."""
+    output = build_timeline(plan, extents)
+    top = extend(output, plan.top.extension, plan.calendar)
+    return Timelines(output=output, top=_resolve(plan.top, top, None, plan.calendar))
+
+
+def _resolve(
+    level: Level, timeline: Timeline, parents: np.ndarray | None, calendar: Calendar
+) -> LevelTimeline:
+    children = []
+    for child in level.children:
+        periods = child_timeline(level, child, timeline, calendar)
+        children.append(_resolve(child.level, periods, parent_periods(periods, timeline), calendar))
+    windows = tuple(dict.fromkeys(s.window for s in level.scans if s.window is not None))
+    starts = tuple(
+        tuple(
+            window_starts_at(
+                timeline.ends,
+                window.kind,
+                window.count,
+                window.unit,
+                calendar.timezone,
+                calendar.week_start_index,
+            )
+        )
+        for window in windows
+    )
+    return LevelTimeline(level, timeline, parents, windows, starts, tuple(children))

@@ -17,8 +17,7 @@ import pyarrow.compute as pc
 
 from metricsmith.check.checked import SourceInfo
 from metricsmith.errors import DataError
-from metricsmith.execute.arrow.values import arrow_type
-from metricsmith.model.types import Type
+from metricsmith.model.types import Type, arrow_type
 from metricsmith.plan.nodes import SourceRead
 from metricsmith.plugins.connector import MIXED_ZONES_HINT, ZONE_OFFSET
 
