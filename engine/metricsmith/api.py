@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from metricsmith.builtin.connectors import InMemoryReader
 from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
 from metricsmith.check.paths import (
     UNCONFINED,
@@ -32,7 +33,6 @@ from metricsmith.model import expr as e
 from metricsmith.model.contracts import Contract, ContractResult, Verification
 from metricsmith.model.decl import IncludeDecl, Module, ProjectDecl
 from metricsmith.model.time import GRAINS
-from metricsmith.plugins.builtin.connectors import InMemoryReader
 from metricsmith.plugins.engine import Engine
 from metricsmith.registry import build_registry, get_registry
 

@@ -27,9 +27,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from attrs import frozen
 
+from metricsmith.builtin import connectors, engines, formats, functions, spark_table
 from metricsmith.errors import PluginError
 from metricsmith.plugins import hookspecs
-from metricsmith.plugins.builtin import connectors, engines, formats, functions, spark_table
 from metricsmith.plugins.connector import Connector, PluginConnector
 from metricsmith.plugins.engine import Engine, PluginEngine
 from metricsmith.plugins.formats import OutputFormat

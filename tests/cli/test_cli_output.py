@@ -21,9 +21,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from metricsmith.builtin.formats import CSV
 from metricsmith.cli import EXIT_TERMINATED, main
 from metricsmith.plugins import formats
-from metricsmith.plugins.builtin.formats import CSV
 from metricsmith.present.output import own_descriptor
 
 METRICS = ["tickets_opened", "first_contact_resolution"]

@@ -114,7 +114,7 @@ def test_count_distinct_per_group(values):
 
 
 def test_count_distinct_when_the_bitmap_would_be_too_large(monkeypatch):
-    from metricsmith.plugins.builtin import functions
+    from metricsmith.builtin import functions
 
     monkeypatch.setattr(functions, "_BITMAP_LIMIT", 4)
     values = pa.array([5, 6, 5, 7, 5])

@@ -12,9 +12,9 @@ import pyarrow.dataset as ds
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
+from metricsmith.builtin import connectors
+from metricsmith.builtin.dataset_reader import time_filter
 from metricsmith.errors import DataError
-from metricsmith.plugins.builtin import connectors
-from metricsmith.plugins.builtin.dataset_reader import time_filter
 from metricsmith.plugins.connector import SourceReader, TimeRange, TypedSourceReader
 
 UTC = dt.UTC

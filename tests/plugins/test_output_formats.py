@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
-from metricsmith.plugins.builtin.formats import CSV, JSON, PARQUET, metricsmith_output_formats
+from metricsmith.builtin.formats import CSV, JSON, PARQUET, metricsmith_output_formats
 from metricsmith.plugins.formats import OutputFormat, atomic_output
 
 RESULT = pa.table(

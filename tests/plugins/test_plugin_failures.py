@@ -9,9 +9,9 @@ from pathlib import Path
 import attrs
 import pytest
 from metricsmith import registry as plugin_registry
+from metricsmith.builtin import functions as builtin_functions
 from metricsmith.cli import main
 from metricsmith.errors import PluginFailure
-from metricsmith.plugins.builtin import functions as builtin_functions
 
 #: An installed plugin: a distribution `metricsmith-acme` 1.2.0 with the entry point `acme`.
 #: Every item misbehaves in one way; the project below uses the ones a test names.
@@ -21,7 +21,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from metricsmith.model.types import Type
-from metricsmith.plugins.builtin.connectors import CSV
+from metricsmith.builtin.connectors import CSV
 from metricsmith.plugins.formats import OutputFormat
 from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
 from metricsmith.plugins.hookspecs import hookimpl

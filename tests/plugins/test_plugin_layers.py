@@ -12,16 +12,16 @@ import metricsmith
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from metricsmith.builtin.connectors import CSV
 from metricsmith.errors import PluginError, PluginFailure, ProjectError, QueryError
 from metricsmith.model.types import Type
-from metricsmith.plugins.builtin.connectors import CSV
 from metricsmith.plugins.functions import ScalarFunction
 from metricsmith.plugins.hookspecs import hookimpl
 
 ENGINE = Path(metricsmith.__file__).parent
 CONTRACTS = ("connector", "engine", "formats", "functions", "hookspecs", "provenance", "values")
 PIPELINE = ("metricsmith.dsl", "metricsmith.check", "metricsmith.plan", "metricsmith.execute")
-ABOVE_THE_PIPELINE = ("metricsmith.plugins.builtin", "metricsmith.registry", "metricsmith.api")
+ABOVE_THE_PIPELINE = ("metricsmith.builtin", "metricsmith.registry", "metricsmith.api")
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def test_the_contracts_depend_only_on_the_model_and_each_other(graph) -> None:
         module = f"metricsmith.plugins.{contract}"
         imported = graph.find_modules_directly_imported_by(module)
         outside = {m for m in imported if not m.startswith(allowed)}
-        outside |= {m for m in imported if m.startswith("metricsmith.plugins.builtin")}
+        outside |= {m for m in imported if m.startswith("metricsmith.builtin")}
         assert not outside, f"{module} imports {sorted(outside)}"
 
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 from metricsmith import registry as manager
+from metricsmith.builtin import connectors
 from metricsmith.model.types import Type
-from metricsmith.plugins.builtin import connectors
 from metricsmith.plugins.formats import OutputFormat
 from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
 from metricsmith.plugins.hookspecs import hookimpl
 
 FAKE_PLUGIN = """
-from metricsmith.plugins.builtin.connectors import CSV
+from metricsmith.builtin.connectors import CSV
 from metricsmith.plugins.hookspecs import hookimpl
 
 

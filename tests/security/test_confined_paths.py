@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from attrs import define, field
 from metricsmith.api import load_project
+from metricsmith.builtin.connectors import CSV
 from metricsmith.cli import main
 from metricsmith.errors import Diagnostic, ProjectError
-from metricsmith.plugins.builtin.connectors import CSV
 from metricsmith.plugins.connector import SourceReader
 from metricsmith.plugins.hookspecs import hookimpl
 from metricsmith.registry import SELECTION_VARIABLE, build_registry

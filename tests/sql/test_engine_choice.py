@@ -8,11 +8,11 @@ from pathlib import Path
 
 import metricsmith
 import pytest
+from metricsmith.builtin.engines import spark_options
 from metricsmith.cli import main
 from metricsmith.errors import QueryError
 from metricsmith.execute.engines import load_settings
 from metricsmith.execute.sql import duckdb_engine
-from metricsmith.plugins.builtin.engines import spark_options
 from metricsmith.registry import get_registry
 
 DEFINITIONS = """

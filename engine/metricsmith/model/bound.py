@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Union, assert_never
 
 from attrs import evolve, field, frozen
+
 from metricsmith.model.span import NO_SPAN, Span
 from metricsmith.model.time import Grain, WindowKind
 from metricsmith.model.types import Type

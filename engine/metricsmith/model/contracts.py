@@ -12,6 +12,7 @@ import enum
 from collections.abc import Callable, Iterable, Sequence
 
 from attrs import field, frozen
+
 from metricsmith.model.bound import BBinary, BColumn, BExpr, BIsNull
 from metricsmith.model.span import NO_SPAN, Span
 

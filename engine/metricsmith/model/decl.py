@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Union
 
 from attrs import frozen
+
 from metricsmith.model.expr import Expr, Literal
 from metricsmith.model.span import Span
 from metricsmith.model.types import Type

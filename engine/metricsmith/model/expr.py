@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Union, assert_never
 
 from attrs import frozen
+
 from metricsmith.model.span import Span
 from metricsmith.model.time import Grain, WindowKind
 from metricsmith.model.types import Type

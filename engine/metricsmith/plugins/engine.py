@@ -1,7 +1,7 @@
 """What an engine is: the contract between metricsmith and whatever computes a plan's answer.
 
 An engine is registered through the `metricsmith_engines` hook, as the built-in `arrow`,
-`duckdb` and `spark` are (plugins/builtin/engines.py), and chosen by name (`--engine`,
+`duckdb` and `spark` are (builtin/engines.py), and chosen by name (`--engine`,
 `engine=`, `[engine] default` in metricsmith.toml; execute/engines.py). It is given the plan,
 the checked project (its sources' readers, declared types and the functions the project was
 checked with) and its options, and returns the answer as an Arrow table with exactly the

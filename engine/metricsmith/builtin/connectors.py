@@ -21,14 +21,13 @@ import pyarrow.dataset as ds
 import pyarrow.json as pa_json
 from attrs import field, frozen
 
-from metricsmith.errors import DataError
-from metricsmith.plugins.builtin.dataset_reader import (
+from metricsmith.builtin.dataset_reader import (
     READ_FAILURES,
     DatasetReader,
     InMemoryReader,
     read_failure,
 )
-from metricsmith.plugins.builtin.read_errors import (
+from metricsmith.builtin.read_errors import (
     Explainer,
     explain_csv,
     explain_generic,
@@ -36,6 +35,7 @@ from metricsmith.plugins.builtin.read_errors import (
     file_named_in,
     undecodable_header,
 )
+from metricsmith.errors import DataError
 from metricsmith.plugins.connector import Connector, SourceReader
 from metricsmith.plugins.hookspecs import hookimpl
 

@@ -13,14 +13,14 @@ from collections.abc import Callable, Mapping, Sequence
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from metricsmith.errors import DataError
-from metricsmith.plugins.builtin.read_errors import (
+from metricsmith.builtin.read_errors import (
     Explainer,
     explain_generic,
     file_named_in,
     undecodable_in,
     undecodable_text,
 )
+from metricsmith.errors import DataError
 from metricsmith.plugins.connector import NativeFiles, TimeRange
 
 _DAY = dt.timedelta(days=1)
