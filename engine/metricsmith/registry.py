@@ -181,7 +181,7 @@ def build_registry(extra_plugins: Sequence[object] = (), *, strict: bool = False
         )
 
     for module in BUILTIN_PLUGINS:
-        register(module, module.__name__.removeprefix("metricsmith.plugins."), BUILTIN)
+        register(module, module.__name__.removeprefix("metricsmith."), BUILTIN)
     for entry_point in _selected_entry_points(problems):
         origin = _distribution_label(entry_point)
         try:
