@@ -19,7 +19,8 @@ import importlib.metadata
 import inspect
 import os
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Generic, Protocol, TypeVar
 
 import attrs
 import pluggy
@@ -102,26 +103,71 @@ class Registry:
         return FunctionTable(self.scalar_functions, self.aggregate_functions)
 
 
+class _Named(Protocol):
+    """What a named hook returns: things with a name."""
+
+    @property
+    def name(self) -> str: ...
+
+
+_T = TypeVar("_T")
+_Item = TypeVar("_Item", bound=_Named)
+_Described = TypeVar("_Described", ScalarFunction, AggregateFunction, OutputFormat)
+
+
 @frozen
-class _NamedHook:
-    """A hook returning named things; names are unique within `namespace`."""
+class _NamedHook(Generic[_Item]):
+    """A hook returning named things; names are unique within `namespace`. `handed_out` is
+    an item as the registry hands it out, carrying where it comes from."""
 
     hook: str
     noun: str
-    expected: type
+    # A tuple: a Protocol class may be given (mypy takes `type[X]` alone as a concrete class).
+    expected: tuple[type[_Item], ...]
     namespace: str
+    handed_out: Callable[[_Item, Provenance], _Item]
 
 
-_NAMED_HOOKS = (
-    _NamedHook("metricsmith_connectors", "connector", Connector, "connector"),
-    _NamedHook("metricsmith_scalar_functions", "scalar function", ScalarFunction, "function"),
-    _NamedHook(
-        "metricsmith_aggregate_functions", "aggregate function", AggregateFunction, "function"
-    ),
-    _NamedHook("metricsmith_output_formats", "output format", OutputFormat, "format"),
-    _NamedHook("metricsmith_engines", "engine", Engine, "engine"),
+def _connector_handed_out(connector: Connector, provenance: Provenance) -> Connector:
+    """A plugin's connector is wrapped so that its failures name it (the built-in ones are
+    handed out as they are)."""
+    return connector if provenance.builtin else PluginConnector(connector, provenance)
+
+
+def _engine_handed_out(engine: Engine, provenance: Provenance) -> Engine:
+    """As `_connector_handed_out`, for engines."""
+    return engine if provenance.builtin else PluginEngine(engine, provenance)
+
+
+def _with_provenance(item: _Described, provenance: Provenance) -> _Described:
+    """Functions and formats carry where they come from in their `provenance` field."""
+    return attrs.evolve(item, provenance=provenance)
+
+
+_CONNECTORS = _NamedHook(
+    "metricsmith_connectors", "connector", (Connector,), "connector", _connector_handed_out
 )
+_SCALARS = _NamedHook(
+    "metricsmith_scalar_functions",
+    "scalar function",
+    (ScalarFunction,),
+    "function",
+    _with_provenance,
+)
+_AGGREGATES = _NamedHook(
+    "metricsmith_aggregate_functions",
+    "aggregate function",
+    (AggregateFunction,),
+    "function",
+    _with_provenance,
+)
+_FORMATS = _NamedHook(
+    "metricsmith_output_formats", "output format", (OutputFormat,), "format", _with_provenance
+)
+_ENGINES = _NamedHook("metricsmith_engines", "engine", (Engine,), "engine", _engine_handed_out)
 _LIBRARIES_HOOK = "metricsmith_metric_libraries"
+#: What the libraries hook's items may be: a folder's path.
+_FOLDER_TYPES: tuple[type[str | os.PathLike[str]], ...] = (str, os.PathLike)
 
 # The registry last built, and the METRICSMITH_PLUGINS it was built for.
 _cached: tuple[str | None, Registry] | None = None
@@ -200,12 +246,47 @@ def build_registry(extra_plugins: Sequence[object] = (), *, strict: bool = False
         register(plugin, name, "registered directly")
         direct.append(name)
 
-    order = [info.name for info in plugins]
     by_name = {info.name: info for info in plugins}
-    named = {spec.hook: {} for spec in _NAMED_HOOKS}
-    owners: dict[tuple[str, str], tuple[str, str]] = {}
-    for spec in _NAMED_HOOKS:
-        for plugin_name, item in _items(manager, spec.hook, spec.expected, order, problems):
+    named = _NamedItems(manager, [info.name for info in plugins], by_name, problems)
+    found_connectors = named.collect(_CONNECTORS)
+    found_scalars = named.collect(_SCALARS)
+    found_aggregates = named.collect(_AGGREGATES)
+    found_formats = named.collect(_FORMATS)
+    found_engines = named.collect(_ENGINES)
+    libraries = _libraries(manager, named.order, problems)
+    failed = [message for name in direct for message in problems.of(name)]
+    if strict and failed:
+        raise PluginError("\n".join(failed))
+    return Registry(
+        connectors=found_connectors,
+        scalar_functions=found_scalars,
+        aggregate_functions=found_aggregates,
+        libraries=libraries,
+        formats=found_formats,
+        plugins=plugins,
+        problems=problems.messages,
+        engines=found_engines,
+    )
+
+
+@attrs.define
+class _NamedItems:
+    """Collects what the named hooks return, hook by hook, plugin by plugin in `order`; a
+    name already taken in its namespace (by any hook) is reported and skipped."""
+
+    manager: pluggy.PluginManager
+    order: list[str]
+    by_name: Mapping[str, PluginInfo]
+    problems: _Problems
+    #: (namespace, name) -> (the plugin that registered it, what it registered).
+    owners: dict[tuple[str, str], tuple[str, str]] = attrs.field(factory=dict)
+
+    def collect(self, spec: _NamedHook[_Item]) -> dict[str, _Item]:
+        problems, owners = self.problems, self.owners
+        found: dict[str, _Item] = {}
+        for plugin_name, item in _items(
+            self.manager, spec.hook, spec.expected, self.order, problems
+        ):
             key = (spec.namespace, item.name)
             broken = _broken_contract(item)
             if broken is not None:
@@ -225,22 +306,9 @@ def build_registry(extra_plugins: Sequence[object] = (), *, strict: bool = False
                 )
                 continue
             owners[key] = (plugin_name, spec.noun)
-            provenance = by_name[plugin_name].provenance(spec.noun, item.name, spec.hook)
-            named[spec.hook][item.name] = _with_provenance(item, provenance)
-    libraries = _libraries(manager, order, problems)
-    failed = [message for name in direct for message in problems.of(name)]
-    if strict and failed:
-        raise PluginError("\n".join(failed))
-    return Registry(
-        connectors=named["metricsmith_connectors"],
-        scalar_functions=named["metricsmith_scalar_functions"],
-        aggregate_functions=named["metricsmith_aggregate_functions"],
-        libraries=libraries,
-        formats=named["metricsmith_output_formats"],
-        plugins=plugins,
-        problems=problems.messages,
-        engines=named["metricsmith_engines"],
-    )
+            provenance = self.by_name[plugin_name].provenance(spec.noun, item.name, spec.hook)
+            found[item.name] = spec.handed_out(item, provenance)
+        return found
 
 
 @attrs.define
@@ -275,24 +343,13 @@ def _broken_contract(item: object) -> str | None:
     return None
 
 
-def _with_provenance(item: object, provenance: Provenance) -> object:
-    """The item as the registry hands it out, carrying where it comes from: functions and
-    formats in their `provenance` field; a plugin's connector or engine wrapped so that its
-    failures name it (the built-in ones are handed out as they are)."""
-    if isinstance(item, Connector):
-        return item if provenance.builtin else PluginConnector(item, provenance)
-    if isinstance(item, Engine):
-        return item if provenance.builtin else PluginEngine(item, provenance)
-    return attrs.evolve(item, provenance=provenance)
-
-
 def _items(
     manager: pluggy.PluginManager,
     hook: str,
-    expected: type | tuple[type, ...],
+    expected: tuple[type[_T], ...],
     order: Sequence[str],
     problems: _Problems,
-) -> Iterator[tuple[str, object]]:
+) -> Iterator[tuple[str, _T]]:
     """(plugin name, item) for every item the plugins' implementations of `hook` return,
     calling one plugin at a time in registration order."""
     implementations = {
@@ -333,7 +390,7 @@ def _libraries(
     manager: pluggy.PluginManager, order: Sequence[str], problems: _Problems
 ) -> list[str]:
     folders: list[str] = []
-    for plugin_name, item in _items(manager, _LIBRARIES_HOOK, (str, os.PathLike), order, problems):
+    for plugin_name, item in _items(manager, _LIBRARIES_HOOK, _FOLDER_TYPES, order, problems):
         folder = os.fspath(item)
         if not (os.path.isabs(folder) and os.path.isdir(folder)):
             problems.add(
@@ -388,6 +445,5 @@ def _hook_names() -> list[str]:
     return [name for name in dir(hookspecs) if name.startswith("metricsmith_")]
 
 
-def _type_names(expected: type | tuple[type, ...]) -> str:
-    kinds = expected if isinstance(expected, tuple) else (expected,)
-    return " or ".join(kind.__name__ for kind in kinds)
+def _type_names(expected: tuple[type, ...]) -> str:
+    return " or ".join(kind.__name__ for kind in expected)

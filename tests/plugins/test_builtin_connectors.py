@@ -434,6 +434,18 @@ def test_a_declared_value_that_does_not_parse_names_the_declaration(tmp_path: Pa
     assert error.hint == "fix the value, or change the declared type of `x`"
 
 
+def test_a_bad_value_of_a_headerless_csv_file_is_on_the_line_it_is_on(tmp_path: Path) -> None:
+    # With a header the second data row is on line 3; without one, line 2 is the second row.
+    write(tmp_path / "e.csv", "1\nabc\n")
+    reader = connectors.CSV.open(
+        ["e.csv"], {"header": False}, base_dir=str(tmp_path), source_name="e"
+    )
+    assert isinstance(reader, TypedSourceReader)
+    with pytest.raises(DataError) as caught:
+        reader.with_column_types({"f0": pa.int64()}).read()
+    assert (caught.value.column, caught.value.row) == ("f0", 2)
+
+
 def test_readers_of_stored_types_keep_them(tmp_path: Path) -> None:
     pq.write_table(pa.table({"id": [1, 2]}), tmp_path / "e.parquet")
     reader = open_source(connectors.PARQUET, "e.parquet", tmp_path)

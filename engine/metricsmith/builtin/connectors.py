@@ -56,7 +56,9 @@ class FileConnector:
     file_format: Callable[[Mapping[str, object], Mapping[str, pa.DataType]], ds.FileFormat]
     #: Options this format accepts besides `partitioning`, with the Python type of each.
     options: Mapping[str, type] = field(factory=dict)
-    explain: Explainer = explain_generic
+    #: The explainer of the format's read errors for a source's options (a CSV file's line
+    #: numbers count its header line, when it has one).
+    explain: Callable[[Mapping[str, object]], Explainer] = lambda settings: explain_generic
     #: Columns whose inferred type is wrong for this format, with the type they should have.
     retype: Callable[[ds.Dataset], Mapping[str, pa.DataType]] | None = None
     #: The path argument, for confined projects (see `Connector`).
@@ -164,10 +166,8 @@ class _Opening:
 
     @property
     def explain(self) -> Explainer:
-        """The format's explainer; one for a format with header lines counts rows after it."""
-        if "header" not in self.connector.options:
-            return self.connector.explain
-        return functools.partial(self.connector.explain, header=self.settings.get("header", True))
+        """The format's explainer for this source's options."""
+        return self.connector.explain(self.settings)
 
     def reader(self, dataset: ds.Dataset, types: Mapping[str, pa.DataType]) -> DatasetReader:
         if not dataset.files:
@@ -266,6 +266,10 @@ def _csv_format(settings: Mapping[str, object], types: Mapping[str, pa.DataType]
     )
 
 
+def _csv_explainer(settings: Mapping[str, object]) -> Explainer:
+    return functools.partial(explain_csv, header=bool(settings.get("header", True)))
+
+
 def _json_format(settings: Mapping[str, object], types: Mapping[str, pa.DataType]) -> ds.FileFormat:
     schema = pa.schema(list(types.items())) if types else None
     return ds.JsonFileFormat(
@@ -321,7 +325,7 @@ CSV = FileConnector(
     "CSV files (options: delimiter, header, partitioning)",
     _csv_format,
     options={"delimiter": str, "header": bool},
-    explain=explain_csv,
+    explain=_csv_explainer,
     # CSV holds only text: every declared type is parsed as declared (`00001` stays `00001`).
     parses=lambda dtype: True,
 )
@@ -334,7 +338,7 @@ JSONL = FileConnector(
     "jsonl",
     "Newline-delimited JSON files, one object per line",
     _json_format,
-    explain=explain_json,
+    explain=lambda settings: explain_json,
     retype=_json_time_types,
     parses=_json_parses,
 )

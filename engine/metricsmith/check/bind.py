@@ -53,7 +53,8 @@ class SourceShape(Protocol):
     @property
     def name(self) -> str: ...
 
-    physical: dict[str, Type]
+    @property
+    def physical(self) -> Mapping[str, Type]: ...
 
 
 def _first_source_name(node: e.Expr, sources: Mapping[str, object]) -> str | None:
@@ -305,7 +306,7 @@ class Binder:
         return self.bind_row(decl.expr, root)
 
     # ---- operators --------------------------------------------------------------------
-    def _check(self, node: e.Expr, result: Type | str) -> Type:
+    def _check(self, node: e.Expr | b.BExpr, result: Type | str) -> Type:
         if isinstance(result, str):
             self.error("type", f"{result} in `{node.span.text}`", node.span)
             return UNKNOWN
@@ -597,7 +598,11 @@ class Binder:
             return self.unknown(node)
         values = []
         for param in params:
-            if isinstance(param, e.Literal) and param.type in (Type.INTEGER, Type.FLOAT):
+            if (
+                isinstance(param, e.Literal)
+                and param.type in (Type.INTEGER, Type.FLOAT)
+                and isinstance(param.value, int | float)
+            ):
                 values.append(float(param.value))
             else:
                 self.error("bad-call", f"`{fn.name}` needs a constant number here", param.span)
@@ -649,8 +654,8 @@ class Binder:
                 message = f"say which source `{first.parts[0]}` is read from"
                 self.error("no-source", message, first.span, hint)
                 return None, False
-            hint = did_you_mean(first.parts[0], self.sources)
-            self.error("unknown-name", f"unknown source `{first.parts[0]}`", first.span, hint)
+            suggestion = did_you_mean(first.parts[0], self.sources)
+            self.error("unknown-name", f"unknown source `{first.parts[0]}`", first.span, suggestion)
             return None, False
         self.error(
             "no-source",

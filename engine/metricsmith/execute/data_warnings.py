@@ -87,9 +87,9 @@ def _orders(plan: Plan, read: SourceRead, info: SourceInfo) -> list[_Order]:
         formulas.setdefault((start, end), [])
         if written not in formulas[(start, end)]:
             formulas[(start, end)].append(written)
-    for (start, end), written in formulas.items():
-        negative = " and ".join(f"`{w}`" for w in written)
-        verb = "is" if len(written) == 1 else "are"
+    for (start, end), writings in formulas.items():
+        negative = " and ".join(f"`{w}`" for w in writings)
+        verb = "is" if len(writings) == 1 else "are"
         orders.append(_Order(start, end, f"{negative} {verb} negative for such a row"))
     unique = {(o.earlier, o.later): o for o in reversed(orders)}  # the validity's order first
     return [o for o in unique.values() if {o.earlier, o.later} <= set(read.columns)]
@@ -107,22 +107,20 @@ def _time_differences(plan: Plan, source: str) -> Iterator[tuple[str, str, str]]
                 formulas += [e for e in (fused.aggregate.arg, fused.aggregate.where) if e]
             for node in (n for formula in formulas for n in bwalk(formula)):
                 match node:
-                    case BBinary(op="-", left=end, right=start) if _own_times(source, start, end):
+                    case BBinary(op="-", left=BColumn() as end, right=BColumn() as start) if (
+                        _own_times(source, start, end)
+                    ):
                         yield start.column, end.column, f"{end.column} - {start.column}"
-                    case BCall(function=name, args=(start, end)) if name in _BETWEEN and _own_times(
-                        source, start, end
+                    case BCall(function=name, args=(BColumn() as start, BColumn() as end)) if (
+                        name in _BETWEEN and _own_times(source, start, end)
                     ):
                         yield start.column, end.column, f"{name}({start.column}, {end.column})"
 
 
-def _own_times(source: str, *nodes: BExpr) -> bool:
-    """Whether every node is a time column of the source itself (not a linked one)."""
+def _own_times(source: str, *columns: BColumn) -> bool:
+    """Whether every column is a time column of the source itself (not a linked one)."""
     return all(
-        isinstance(node, BColumn)
-        and node.source == source
-        and not node.path
-        and node.type in _TIMES
-        for node in nodes
+        column.source == source and not column.path and column.type in _TIMES for column in columns
     )
 
 

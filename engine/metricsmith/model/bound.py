@@ -9,10 +9,11 @@ computed once.
 from __future__ import annotations
 
 import typing
+from collections.abc import Callable, Iterator
 from enum import StrEnum
-from typing import Union, assert_never
+from typing import Any, Union, assert_never
 
-from attrs import evolve, field, frozen
+from attrs import evolve, field, fields, frozen
 
 from metricsmith.model.span import NO_SPAN, Span
 from metricsmith.model.time import Grain, WindowKind
@@ -226,18 +227,17 @@ def bchildren(node: BExpr) -> tuple[BExpr, ...]:
             assert_never(node)
 
 
-def bwalk(node: BExpr):
+def bwalk(node: BExpr) -> Iterator[BExpr]:
     yield node
     for child in bchildren(node):
         yield from bwalk(child)
 
 
-def bmap(node: BExpr, fn) -> BExpr:
+def bmap(node: BExpr, fn: Callable[[BExpr], BExpr]) -> BExpr:
     """Rebuild a tree bottom-up, replacing each node by `fn(node with mapped children)`."""
-    import attrs
-
-    changes = {}
-    for f in attrs.fields(type(node)):
+    # Any: the fields rebuilt differ in type (a node, a tuple of nodes, a tuple of pairs).
+    changes: dict[str, Any] = {}
+    for f in fields(type(node)):
         value = getattr(node, f.name)
         if isinstance(value, _NODE_TYPES):
             changes[f.name] = bmap(value, fn)
@@ -245,7 +245,7 @@ def bmap(node: BExpr, fn) -> BExpr:
             changes[f.name] = tuple(tuple(bmap(v, fn) for v in pair) for pair in value)
         elif isinstance(value, tuple) and value and isinstance(value[0], _NODE_TYPES):
             changes[f.name] = tuple(bmap(v, fn) for v in value)
-    return fn(attrs.evolve(node, **changes) if changes else node)
+    return fn(evolve(node, **changes) if changes else node)
 
 
 _NODE_TYPES = typing.get_args(BExpr)

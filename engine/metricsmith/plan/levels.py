@@ -69,7 +69,7 @@ class LevelPlanner:
     ) -> Level:
         """`boundary`: where the first period the parent reads starts (the range's start at
         the top), None when unbounded; `who` names what iterates, in messages."""
-        leaves: dict[b.BExpr, str] = {}
+        leaves: dict[b.BAggregate | b.BWindow, str] = {}
         pers: dict[b.BPer, str] = {}
         reaches: dict[b.BExpr, int] = {}
         for owner, formula in formulas:
@@ -186,7 +186,7 @@ class LevelPlanner:
     # ---- grouped passes -----------------------------------------------------------------
     def _scans(
         self,
-        leaves: dict[b.BExpr, str],
+        leaves: dict[b.BAggregate | b.BWindow, str],
         grain: Grain | None,
         entity: b.Entity | None,
         periods: _Periods,

@@ -103,7 +103,7 @@ def build_timeline(plan: Plan, extents: Iterable[tuple[int, int]]) -> Timeline:
             grain=None, labels=None, bounds=np.array([low, max(low, high)]), as_of=as_of
         )
     if start is None or end is None:
-        if first is None:
+        if first is None or last is None:
             return _no_periods(plan.grain, as_of)
         widened = widen_to_periods(
             from_epoch_micros(first),
@@ -215,6 +215,7 @@ def child_timeline(
     level = child.level
     timeline = drop_first(parent, parent_level.extension - child.reach)
     if child.over_periods:
+        assert level.grain is not None, "a sub-period level has the grain it iterates"
         timeline = subdivide(timeline, level.grain, calendar)
     return extend(timeline, level.extension, calendar)
 

@@ -22,6 +22,10 @@ from metricsmith.plugins.functions import ScalarFunction
 from metricsmith.plugins.provenance import calling_plugin, checked_values
 from metricsmith.plugins.values import align_temporal, holds
 
+#: The nodes an evaluator reads from what it evaluates over rather than computes: columns and
+#: aggregates, and at a level the windows and `per` aggregates computed for its cells.
+Leaf = b.BColumn | b.BAggregate | b.BWindow | b.BPer
+
 
 class Evaluator:
     """Evaluates formulas; subclasses say what a column or an aggregate stands for."""
@@ -50,7 +54,7 @@ class Evaluator:
             self._cache[node] = cached
         return cached
 
-    def leaf(self, node: b.BColumn | b.BAggregate) -> Datum:
+    def leaf(self, node: Leaf) -> Datum:
         raise InternalError(f"{type(self).__name__} cannot evaluate {node!r}")
 
     def _compute(self, node: b.BExpr) -> Datum:

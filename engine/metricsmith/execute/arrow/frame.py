@@ -19,7 +19,7 @@ from attrs import frozen
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import DataError
-from metricsmith.execute.arrow.evaluate import Evaluator
+from metricsmith.execute.arrow.evaluate import Evaluator, Leaf
 from metricsmith.execute.arrow.values import Datum, as_array
 from metricsmith.execute.data.keys import require_unique_key
 from metricsmith.model import bound as b
@@ -128,7 +128,7 @@ class RowFrame(Evaluator):
     def num_rows(self) -> int:
         return self.table.num_rows
 
-    def leaf(self, node: b.BColumn | b.BAggregate) -> Datum:
+    def leaf(self, node: Leaf) -> Datum:
         if isinstance(node, b.BColumn) and not node.path:
             return self.table[node.column]
         return super().leaf(node)

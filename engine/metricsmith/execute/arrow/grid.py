@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 from attrs import frozen
 
-from metricsmith.execute.arrow.evaluate import Evaluator
+from metricsmith.execute.arrow.evaluate import Evaluator, Leaf
 from metricsmith.execute.arrow.instants import date_instants
 from metricsmith.execute.arrow.values import Datum, as_array
 from metricsmith.execute.data.arrays import int64_numpy, valid_numpy
@@ -66,7 +66,7 @@ class LevelCells(Evaluator):
         self.cohort_label = cohort_label
         self._cohort_cells: pa.Array | None = None
 
-    def leaf(self, node: b.BExpr) -> Datum:
+    def leaf(self, node: Leaf) -> Datum:
         name = self.columns.get(node)
         if name is None:
             return super().leaf(node)

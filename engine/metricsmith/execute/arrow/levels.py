@@ -120,7 +120,7 @@ class LevelRunner:
         placer: Placer,
         members: Members,
         children: list[ScanCells],
-        empty: dict[str, object],
+        empty: dict[str, int | float | None],
     ) -> LevelGrid:
         periods, count = timeline.count, members.count
         columns: dict[str, pa.Array] = {}
@@ -188,7 +188,7 @@ class LevelRunner:
         placed = PlacedRows(frame, placement.rows, placement.periods)
         return placed.keep(all_true(frame, scan.filters)) if scan.filters else placed
 
-    def _empty_values(self, level: Level) -> dict[str, object]:
+    def _empty_values(self, level: Level) -> dict[str, int | float | None]:
         empty = {
             f.name: self.aggregates[f.aggregate.function].empty
             for scan in level.scans

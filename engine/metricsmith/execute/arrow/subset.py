@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from metricsmith.execute.arrow.evaluate import Evaluator
+from metricsmith.execute.arrow.evaluate import Evaluator, Leaf
 from metricsmith.execute.arrow.grid import LevelCells
 from metricsmith.execute.arrow.values import Datum
 from metricsmith.execute.data.arrays import int64_numpy
@@ -30,7 +30,7 @@ class CellSubset(Evaluator):
         self._indices = pa.array(cells, mask=cells < 0)
         self._shifted: dict[b.BOffset, CellSubset] = {}
 
-    def leaf(self, node: b.BExpr) -> Datum:
+    def leaf(self, node: Leaf) -> Datum:
         value = self.level.leaf(node)
         if isinstance(value, pa.Scalar):
             return value

@@ -38,7 +38,7 @@ def arrow_diagnosis(
             table = read_source(whole, info, plan.calendar.timezone)
             key = keys.get(read.source)
             # A derived key is not in the table read; the SQL engine's own message names it.
-            if key in table.column_names:
+            if key is not None and key in table.column_names:
                 require_unique_key(read.source, table[key].combine_chunks(), key)
         except DataError as problem:
             return problem

@@ -128,8 +128,8 @@ class LevelCompiler:
                 scan_parts.append(Part(names.scan(index), values, present=True, running=running))
                 continue
             self.ctes.append((names.scan(index), scanner.select()))
-            values = tuple((f.name, functions[f.aggregate.function].empty) for f in scan.aggregates)
-            scan_parts.append(Part(names.scan(index), values, present=True))
+            empty = tuple((f.name, functions[f.aggregate.function].empty) for f in scan.aggregates)
+            scan_parts.append(Part(names.scan(index), empty, present=True))
         parts = [*scan_parts, *parts]
         keys = key_columns(level)
         if level.members is None and keys:
@@ -158,10 +158,9 @@ class LevelCompiler:
         carried += [PARENT_PERIOD] if level_spine.parents is not None else []
         carried += [*keys, *([IN_SET] if level.entity is not None else [])]
         carried += [COHORT_PERIOD] if cohort is not None else []
-        running = {name for part in parts for name in part.running}
         context = FormulaContext(
             carried=tuple(carried),
-            running=frozenset(running),
+            running=frozenset(name for part in parts for name in part.running),
             # A member's dimensions follow from the member: its cells are told apart by it.
             keys=tuple(keys) if level.members is None else (ENTITY,),
             leaves=level.leaf_columns(),

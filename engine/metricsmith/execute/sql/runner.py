@@ -25,6 +25,7 @@ from metricsmith.execute.sql.expressions import ExpressionCompiler
 from metricsmith.execute.sql.names import source_cte
 from metricsmith.execute.sql.periods import extents_query, timelines_from_extents
 from metricsmith.execute.sql.sources import Relation, text_timestamps, zoned_text
+from metricsmith.model.bound import BColumn, BExpr
 from metricsmith.plan.nodes import Plan, SourceRead
 from metricsmith.plan.timeline import Timelines, needs_extents
 
@@ -100,7 +101,7 @@ def _sources(plan: Plan) -> str:
 def _linked_keys(plan: Plan) -> dict[str, str]:
     """The key of every source reached by a link, and of every source whose rows a `per`
     iterates over: each must name one row."""
-    keys = {}
+    keys: dict[str, str] = {}
     for level in plan.top.walk():
         for scan in level.scans:
             keys.update((join.source, join.key) for join in scan.joins)
@@ -118,7 +119,7 @@ def _require_unique_key(
         compilation.dialect,
         plan.calendar.timezone,
         plan.calendar.week_start_index,
-        lambda node: exp.column(node.column, quoted=True),
+        _own_column,
         compilation.functions,
     )
     column = rows.compile(compilation.project.sources[source].value_of(key))
@@ -140,6 +141,13 @@ def _require_unique_key(
             source=source,
             column=key,
         )
+
+
+def _own_column(node: BExpr) -> exp.Expression:
+    """A column of a key formula: the source's own, read from the source's CTE alone."""
+    if not isinstance(node, BColumn):
+        raise TypeError(f"a row formula cannot hold {node!r}")
+    return exp.column(node.column, quoted=True)
 
 
 def _require_one_kind_of_text_timestamp(

@@ -191,6 +191,7 @@ class ScanCompiler:
             [] if node.where is None else [exp.Paren(this=self.rows.compile(node.where))]
         )
         if weight(node, self.compilation.aggregate_functions) == Additive.VALUE:
+            assert node.arg is not None, "an aggregate adding its values has an argument"
             value = self.rows.compile(node.arg)
             return exp.Case().when(exp.and_(*tests), value) if tests else value
         if node.arg is not None:
