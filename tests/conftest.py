@@ -48,7 +48,7 @@ def _selected(config: pytest.Config) -> list[str]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "engine" not in metafunc.fixturenames:
+    if "engine" not in metafunc.fixturenames or _parametrizes_engine(metafunc.definition):
         return
     chosen = metafunc.definition.get_closest_marker("engines")
     names = chosen.args if chosen else DEFAULT_ENGINES
@@ -63,6 +63,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # Module scope: a module's tests run engine by engine, and a module-scoped fixture may
     # query on `engine` once for all the module's tests on that engine.
     metafunc.parametrize("engine", params, indirect=True, scope="module")
+
+
+def _parametrizes_engine(definition: pytest.Function) -> bool:
+    """Whether the test lists its engines itself with `@pytest.mark.parametrize("engine",
+    ...)` (the CLI and SQL suites do, for tests that are not about the answers)."""
+    for mark in definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        if "engine" in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
+            return True
+    return False
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -24,13 +24,13 @@ def growth_project(**tables: pa.Table):
 
 
 @pytest.mark.parametrize(("upgraded", "rate"), [(30, 0.30), (60, 0.60)])
-def test_free_to_paid_conversion(upgraded: int, rate: float, engine) -> None:
+def test_free_to_paid_conversion(upgraded: int, rate: float, engine: str) -> None:
     trials = pa.table({"started_at": stamps(100), "converted": [n < upgraded for n in range(100)]})
     row = whole_table(growth_project(trials=trials), ["free_to_paid_conversion"], engine=engine)
     assert row["free_to_paid_conversion"] == pytest.approx(rate)
 
 
-def test_repeat_purchase_rate(engine) -> None:
+def test_repeat_purchase_rate(engine: str) -> None:
     # Ten customers; c1..c4 come back (c1 three times), the other six buy once.
     purchases = {f"c{n}": (3 if n == 1 else 2 if n <= 4 else 1) for n in range(1, 11)}
     customers, numbers = [], []
@@ -53,7 +53,7 @@ def test_repeat_purchase_rate(engine) -> None:
     assert row["repeat_purchase_rate"] == pytest.approx(0.4)
 
 
-def test_stickiness_from_daily_and_monthly_active_users(engine) -> None:
+def test_stickiness_from_daily_and_monthly_active_users(engine: str) -> None:
     """Average DAU over the month's days (quiet days count as 0) divided by MAU.
 
     April 2024 (30 days, starting on a Monday): u1 is active every weekday, twice a day;

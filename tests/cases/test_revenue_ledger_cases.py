@@ -56,7 +56,7 @@ def ledger_project(mrr_movements: pa.Table, renewal_table: pa.Table | None = Non
     )
 
 
-def test_published_quick_ratios_and_a_zero_denominator(engine) -> None:
+def test_published_quick_ratios_and_a_zero_denominator(engine: str) -> None:
     table = ledger_project(movements()).query(
         ["quick_ratio", "new_mrr", "churned_mrr"],
         grain="month",
@@ -75,7 +75,7 @@ def test_published_quick_ratios_and_a_zero_denominator(engine) -> None:
     assert table.column("churned_mrr").to_pylist()[3:] == [0, 0]
 
 
-def test_decimal_amounts_stay_exact(engine) -> None:
+def test_decimal_amounts_stay_exact(engine: str) -> None:
     """Ten movements of 0.10 sum to exactly 1.00 when the amounts are decimal."""
     dimes = pa.table(
         {
@@ -89,7 +89,7 @@ def test_decimal_amounts_stay_exact(engine) -> None:
     assert table.column("new_mrr")[0].as_py() == Decimal("1")
 
 
-def test_net_renewal_rate(engine) -> None:
+def test_net_renewal_rate(engine: str) -> None:
     """($500 renewed + $200 expansion) / $1,000 up for renewal = 70%."""
     up_for_renewal = renewals(up=[600.0, 400.0], renewed=[500.0, 0.0], expansion=[200.0, 0.0])
     table = ledger_project(movements(), up_for_renewal).query(["net_renewal_rate"], engine=engine)

@@ -25,7 +25,7 @@ def tickets(contacts: list[int], resolved: list[bool]) -> pa.Table:
     )
 
 
-def test_first_contact_resolution(engine) -> None:
+def test_first_contact_resolution(engine: str) -> None:
     # 6 resolved in one contact, 2 resolved after more, 2 still open (one after a single contact).
     table = tickets(
         contacts=[1, 1, 1, 1, 1, 1, 2, 3, 1, 2],
@@ -37,7 +37,7 @@ def test_first_contact_resolution(engine) -> None:
     assert row["first_contact_resolution_pct"] == pytest.approx(60.0)  # of all cases, x 100
 
 
-def test_first_contact_resolution_without_resolved_tickets_is_null(engine) -> None:
+def test_first_contact_resolution_without_resolved_tickets_is_null(engine: str) -> None:
     table = tickets(contacts=[1, 2], resolved=[False, False])
     row = whole_table(load_case("support.metrics", tickets=table), FCR_METRICS, engine=engine)
     assert row["resolved_in_one_contact"] == 0

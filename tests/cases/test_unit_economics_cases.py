@@ -22,7 +22,7 @@ def costs(**amounts: float):
     )
 
 
-def test_ltv_is_arpa_over_churn(engine) -> None:
+def test_ltv_is_arpa_over_churn(engine: str) -> None:
     """ARPA $100 at 5% monthly churn: $2,000 (20 customers at $100, one leaves)."""
     project = book(group("stay", 19, 100), group("lost", 1, 100, ended_at=MID_JANUARY))
     row = january(project, "arpa", "paid_customer_churn_rate", "ltv", engine=engine)
@@ -31,7 +31,7 @@ def test_ltv_is_arpa_over_churn(engine) -> None:
     assert row["ltv"] == pytest.approx(2_000)
 
 
-def test_ltv_with_gross_margin(engine) -> None:
+def test_ltv_with_gross_margin(engine: str) -> None:
     """ARPU $20, gross margin 90%, churn 15%: $120. Twenty customers at $20, three leave; the
     cost of revenue is a tenth of January's $340."""
     project = book(
@@ -52,7 +52,7 @@ def test_ltv_with_gross_margin(engine) -> None:
     assert row["ltv_gross_margin"] == pytest.approx(120)
 
 
-def test_clv_as_purchase_value_frequency_and_lifespan(engine) -> None:
+def test_clv_as_purchase_value_frequency_and_lifespan(engine: str) -> None:
     """$100 a purchase, one purchase a month, 24 months: $2,400. 24 customers each pay $100 in
     January and one of them leaves (1/24 monthly churn: a 24-month lifespan)."""
     members = group("stay", 23, 100) + group("lost", 1, 100, ended_at=MID_JANUARY)
@@ -76,7 +76,7 @@ def test_clv_as_purchase_value_frequency_and_lifespan(engine) -> None:
     assert row["clv_purchase"] == pytest.approx(2_400)
 
 
-def test_ltv_to_cac(engine) -> None:
+def test_ltv_to_cac(engine: str) -> None:
     """LTV $2,000 (ARPA $100, 5% churn) over CAC $500 ($1,000 of sales and marketing for two
     new paying customers): 4."""
     project = book(
@@ -101,7 +101,7 @@ def test_ltv_to_cac(engine) -> None:
 
 
 @pytest.mark.parametrize(("upgraded", "rate"), [(30, 0.30), (60, 0.60)])
-def test_free_to_paid_conversion(upgraded: int, rate: float, engine) -> None:
+def test_free_to_paid_conversion(upgraded: int, rate: float, engine: str) -> None:
     """100 free sign-ups on January 2nd; `upgraded` of them pay from January 10th."""
     signed_up, paid_from = utc(2024, 1, 2), utc(2024, 1, 10)
     accounts, subscriptions = [], []
@@ -128,7 +128,7 @@ def test_free_to_paid_conversion(upgraded: int, rate: float, engine) -> None:
     assert row["free_to_paid_rate_30d"] == pytest.approx(rate)
 
 
-def test_viral_coefficient_above_one_compounds(engine) -> None:
+def test_viral_coefficient_above_one_compounds(engine: str) -> None:
     """50 customers at the start bring in 60 new accounts in January: 1.2."""
     referred = group("invited", 60, 100, started_at=utc(2024, 1, 20))
     referrals = table(
@@ -148,7 +148,7 @@ def test_viral_coefficient_above_one_compounds(engine) -> None:
     assert row["viral_coefficient"] == pytest.approx(1.2)
 
 
-def test_first_contact_resolution_of_all_cases(engine) -> None:
+def test_first_contact_resolution_of_all_cases(engine: str) -> None:
     """Cases closed in the first interaction over all cases: 6 of 10, i.e. 60%."""
     tickets = table(
         "tickets",

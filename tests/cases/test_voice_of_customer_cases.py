@@ -33,7 +33,7 @@ def nps_scores(promoters: int, passives: int, detractors: int) -> list[int]:
     ],
 )
 def test_published_nps_table(
-    promoters: int, passives: int, detractors: int, nps: int, engine
+    promoters: int, passives: int, detractors: int, nps: int, engine: str
 ) -> None:
     project = load_case(
         "nps.metrics", nps_survey=survey(nps_scores(promoters, passives, detractors))
@@ -51,9 +51,11 @@ def test_published_nps_table(
 
 @settings(max_examples=40, deadline=None)
 @given(
-    st.lists(st.one_of(st.none(), st.integers(min_value=0, max_value=10)), min_size=1, max_size=60)
+    scores=st.lists(
+        st.one_of(st.none(), st.integers(min_value=0, max_value=10)), min_size=1, max_size=60
+    )
 )
-def test_nps_is_the_mean_of_plus_100_zero_minus_100(scores: list[int | None], engine) -> None:
+def test_nps_is_the_mean_of_plus_100_zero_minus_100(scores: list[int | None], engine: str) -> None:
     """Scoring respondents +100 / 0 / -100 and averaging equals %promoters - %detractors."""
     row = whole_table(
         load_case("nps.metrics", nps_survey=survey(scores)), NPS_METRICS, engine=engine
@@ -68,7 +70,7 @@ def test_nps_is_the_mean_of_plus_100_zero_minus_100(scores: list[int | None], en
     assert -100 <= row["nps"] <= 100
 
 
-def test_null_scores_are_not_responses(engine) -> None:
+def test_null_scores_are_not_responses(engine: str) -> None:
     row = whole_table(
         load_case("nps.metrics", nps_survey=survey([10, 9, None, 7, 3, None])),
         NPS_METRICS,
@@ -80,7 +82,7 @@ def test_null_scores_are_not_responses(engine) -> None:
     assert row["nps_from_points"] == pytest.approx(25.0)
 
 
-def test_mean_score_is_not_nps(engine) -> None:
+def test_mean_score_is_not_nps(engine: str) -> None:
     """The published pitfall: a dashboard showed the mean answer, 9.07, for an NPS of 63."""
     scores = [10] * 51 + [9] * 19 + [8] * 23 + [6] * 7
     row = whole_table(
@@ -90,7 +92,7 @@ def test_mean_score_is_not_nps(engine) -> None:
     assert row["nps"] == pytest.approx(63.0)
 
 
-def test_a_survey_with_no_scores_has_no_nps(engine) -> None:
+def test_a_survey_with_no_scores_has_no_nps(engine: str) -> None:
     row = whole_table(
         load_case("nps.metrics", nps_survey=survey([None, None])), NPS_METRICS, engine=engine
     )
@@ -102,7 +104,7 @@ def csat_ces_project(csat: list[int | None], ces: list[int | None]):
     return load_case("csat_ces.metrics", csat_survey=survey(csat), ces_survey=survey(ces))
 
 
-def test_csat_is_the_mean_over_respondents_ignoring_nulls(engine) -> None:
+def test_csat_is_the_mean_over_respondents_ignoring_nulls(engine: str) -> None:
     project = csat_ces_project(csat=[5, 4, None, 3, 5], ces=[4])
     row = whole_table(
         project, ["csat", "csat_by_sum", "csat_respondents", "csat_pct"], engine=engine
@@ -113,14 +115,14 @@ def test_csat_is_the_mean_over_respondents_ignoring_nulls(engine) -> None:
     assert row["csat_pct"] == pytest.approx(3 / 4)
 
 
-def test_ces_is_the_mean_on_its_own_scale_ignoring_nulls(engine) -> None:
+def test_ces_is_the_mean_on_its_own_scale_ignoring_nulls(engine: str) -> None:
     row = whole_table(
         csat_ces_project(csat=[5], ces=[7, 6, None, 2, 5, None]), ["ces"], engine=engine
     )
     assert row["ces"] == pytest.approx(20 / 4)
 
 
-def test_csat_of_only_skipped_ratings_is_null(engine) -> None:
+def test_csat_of_only_skipped_ratings_is_null(engine: str) -> None:
     row = whole_table(
         csat_ces_project(csat=[None, None], ces=[3]),
         ["csat", "csat_by_sum", "csat_pct"],

@@ -45,7 +45,10 @@ def test_row_numbers_are_left_out_when_only_part_of_the_source_was_read(define, 
     project = define(DEFINITIONS, t=table(["1", "2", "x", "4"]))
     with pytest.raises(DataError) as caught:
         project.query(["total"], start="2024-01-02", end="2024-02-01", engine=engine)
-    assert caught.value.column == "score" and caught.value.row is None
+    # The Arrow executor reads only the range, so it cannot number the row; the SQL engines
+    # read the whole table before cutting it to the range, and number it.
+    assert caught.value.column == "score"
+    assert caught.value.row == (None if engine == "arrow" else 3)
 
 
 def test_timestamps_as_text_with_and_without_offsets(define, engine):
@@ -68,10 +71,14 @@ def test_mixing_text_with_and_without_offsets_is_a_data_error(define, engine):
     assert (caught.value.column, caught.value.row) == ("closed", 3)
 
 
-def test_integer_overflow_names_the_formula(define, engine):
+def test_integer_overflow_names_the_metric_and_on_arrow_the_formula(define, engine):
     project = define(DEFINITIONS, t=table(["1", "2", "3", "4"]))
-    with pytest.raises(DataError, match=r"cannot compute `score \* 9223372036854775807`"):
+    with pytest.raises(DataError, match="metric `huge`: arithmetic overflow") as caught:
         project.query(["huge"], engine=engine)
+    assert str(caught.value).startswith("data error in source `t`: cannot compute ")
+    # DuckDB and Spark compute the metric in one statement: only Arrow can name the formula.
+    if engine == "arrow":
+        assert "cannot compute `score * 9223372036854775807`" in str(caught.value)
 
 
 def test_a_time_column_that_is_not_a_time():

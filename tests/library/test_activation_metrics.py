@@ -55,7 +55,7 @@ def project():
     )
 
 
-def test_free_to_paid_conversion_is_judged_at_the_period_end(project, engine) -> None:
+def test_free_to_paid_conversion_is_judged_at_the_period_end(project, engine: str) -> None:
     metrics = ["signups", "free_signups", "free_to_paid_conversions_30d", "free_to_paid_rate_30d"]
     jan, feb = by_period(
         project, metrics, grain="month", start="2024-01", end="2024-03", engine=engine
@@ -73,7 +73,7 @@ def test_free_to_paid_conversion_is_judged_at_the_period_end(project, engine) ->
     assert quarter["free_to_paid_rate_30d"] == pytest.approx(2 / 5)
 
 
-def test_activation_within_14_days(project, engine) -> None:
+def test_activation_within_14_days(project, engine: str) -> None:
     metrics = ["activated_signups_14d", "activation_rate"]
     jan, feb = by_period(
         project, metrics, grain="month", start="2024-01", end="2024-03", engine=engine
@@ -84,7 +84,7 @@ def test_activation_within_14_days(project, engine) -> None:
     assert (feb["activated_signups_14d"], feb["activation_rate"]) == (0, 0)
 
 
-def test_time_to_first_value_and_onboarding(project, engine) -> None:
+def test_time_to_first_value_and_onboarding(project, engine: str) -> None:
     metrics = [
         "time_to_first_value_days",
         "avg_time_to_first_value_days",
@@ -101,7 +101,7 @@ def test_time_to_first_value_and_onboarding(project, engine) -> None:
     assert (jan["onboarding_days"], feb["onboarding_days"]) == (18, 26)
 
 
-def test_time_to_first_value_by_signup_cohort(project, engine) -> None:
+def test_time_to_first_value_by_signup_cohort(project, engine: str) -> None:
     cohort = "cohort(accounts.signed_up_at, month)"
     rows = by_period(project, ["time_to_first_value_days"], by=[cohort], engine=engine)
     medians = {row[cohort]: row["time_to_first_value_days"] for row in rows}

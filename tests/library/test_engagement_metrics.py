@@ -63,7 +63,7 @@ def project():
     )
 
 
-def test_monthly_activity_and_stickiness(project, engine) -> None:
+def test_monthly_activity_and_stickiness(project, engine: str) -> None:
     metrics = ["active_users", "active_accounts", "dau", "mau", "stickiness"]
     row = one_row(project, metrics, grain="month", **APRIL, engine=engine)
     assert (row["active_users"], row["active_accounts"], row["mau"]) == (4, 2, 4)
@@ -71,7 +71,7 @@ def test_monthly_activity_and_stickiness(project, engine) -> None:
     assert row["stickiness"] == pytest.approx(41 / 120)
 
 
-def test_daily_values(project, engine) -> None:
+def test_daily_values(project, engine: str) -> None:
     rows = by_period(project, ["active_users", "dau", "mau"], grain="day", **APRIL, engine=engine)
     assert len(rows) == 30
     assert [rows[d - 1]["active_users"] for d in (1, 21, 30)] == [3, 0, 2]
@@ -81,7 +81,7 @@ def test_daily_values(project, engine) -> None:
     assert rows[29]["mau"] == 4
 
 
-def test_weekly_active_users(project, engine) -> None:
+def test_weekly_active_users(project, engine: str) -> None:
     rows = by_period(
         project, ["wau"], grain="week", start="2024-04-01", end="2024-05-06", engine=engine
     )
@@ -90,7 +90,7 @@ def test_weekly_active_users(project, engine) -> None:
     assert column(rows, "wau") == [3, 3, 3, 1, 2]
 
 
-def test_engaged_users_need_two_key_actions_in_seven_days(project, engine) -> None:
+def test_engaged_users_need_two_key_actions_in_seven_days(project, engine: str) -> None:
     # April's last 7 days (24-30): u1 has key actions on the 24th-26th, 29th and 30th; u2's
     # stopped on the 15th; u3 and u4 have none.
     row = one_row(
@@ -108,7 +108,7 @@ def test_engaged_users_need_two_key_actions_in_seven_days(project, engine) -> No
     assert (days[14]["engaged_users_7d"], days[20]["engaged_users_7d"]) == (2, 1)
 
 
-def test_feature_adoption(project, engine) -> None:
+def test_feature_adoption(project, engine: str) -> None:
     row = one_row(
         project, ["feature_users", "feature_adoption_rate"], grain="month", **APRIL, engine=engine
     )
@@ -116,7 +116,7 @@ def test_feature_adoption(project, engine) -> None:
     assert row["feature_adoption_rate"] == pytest.approx(1 / 4)
 
 
-def test_time_in_app(project, engine) -> None:
+def test_time_in_app(project, engine: str) -> None:
     row = one_row(
         project,
         ["time_in_app_minutes", "avg_session_minutes"],

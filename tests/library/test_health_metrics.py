@@ -57,7 +57,7 @@ def project():
     )
 
 
-def test_components_and_score_per_account(project, engine) -> None:
+def test_components_and_score_per_account(project, engine: str) -> None:
     metrics = [
         "health_usage",
         "health_sentiment",
@@ -78,7 +78,7 @@ def test_components_and_score_per_account(project, engine) -> None:
         assert per_account[name]["health_score"] == pytest.approx(SCORES[name]), name
 
 
-def test_average_health_and_shares(project, engine) -> None:
+def test_average_health_and_shares(project, engine: str) -> None:
     metrics = [
         "customer_accounts",
         "avg_health_score",
@@ -93,7 +93,7 @@ def test_average_health_and_shares(project, engine) -> None:
     assert shares == pytest.approx((1 / 3, 1 / 3, 1 / 3))
 
 
-def test_health_mix_by_band(project, engine) -> None:
+def test_health_mix_by_band(project, engine: str) -> None:
     rows = by_period(project, ["customer_accounts"], by=["health_band"], **MARCH, engine=engine)
     mix = {row["health_band"]: row["customer_accounts"] for row in rows}
     # h4 lands in a band too (score 45: no usage, neutral sentiment, no tickets, steady

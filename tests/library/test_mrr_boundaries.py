@@ -47,7 +47,7 @@ def daily(project, start: str, end: str, metrics=MOVEMENTS, *, engine: str) -> l
     return by_period(project, metrics, grain="day", start=start, end=end, engine=engine)
 
 
-def test_a_subscription_ending_at_midnight_on_the_first(engine) -> None:
+def test_a_subscription_ending_at_midnight_on_the_first(engine: str) -> None:
     """Ends 2024-02-01T00:00: still in force at January's end; the loss is February's."""
     project = project_with(
         utc(2023, 12, 1), subscription("A", 100, utc(2023, 12, 15), utc(2024, 2, 1))
@@ -60,7 +60,7 @@ def test_a_subscription_ending_at_midnight_on_the_first(engine) -> None:
     assert column(days, "churned_mrr") == [0, 100]  # lost on February 1st
 
 
-def test_a_subscription_starting_at_midnight_on_the_first(engine) -> None:
+def test_a_subscription_starting_at_midnight_on_the_first(engine: str) -> None:
     """Starts 2024-02-01T00:00 (the account signs up at that instant too): not in force at
     January's end, in force at February's; new business in February."""
     start = utc(2024, 2, 1)
@@ -77,7 +77,9 @@ def test_a_subscription_starting_at_midnight_on_the_first(engine) -> None:
     [utc(2024, 2, 1), utc(2024, 1, 15, 9, 30)],
     ids=["on-the-boundary", "mid-month"],
 )
-def test_a_renewal_row_with_the_same_mrr_moves_nothing(renewed_at: dt.datetime, engine) -> None:
+def test_a_renewal_row_with_the_same_mrr_moves_nothing(
+    renewed_at: dt.datetime, engine: str
+) -> None:
     """An annual contract (1,200 a year: MRR 100) replaced by its renewal at the same price."""
     project = project_with(
         utc(2023, 12, 1),
@@ -91,7 +93,7 @@ def test_a_renewal_row_with_the_same_mrr_moves_nothing(renewed_at: dt.datetime, 
         assert (row["customers"], row["paying_customers"]) == (1, 1)
 
 
-def test_a_downgrade_to_a_free_plan_is_churned_mrr_but_still_a_customer(engine) -> None:
+def test_a_downgrade_to_a_free_plan_is_churned_mrr_but_still_a_customer(engine: str) -> None:
     """Paid 100 until Feb 10, then free; back to a paid 100 on Apr 5: a reactivation."""
     project = project_with(
         utc(2023, 12, 1),
@@ -114,7 +116,7 @@ def test_a_downgrade_to_a_free_plan_is_churned_mrr_but_still_a_customer(engine) 
     assert (apr["reactivation_mrr"], apr["new_mrr"], apr["acquired_customers"]) == (100, 0, 0)
 
 
-def test_a_paid_stint_inside_one_month_is_invisible_to_month_snapshots(engine) -> None:
+def test_a_paid_stint_inside_one_month_is_invisible_to_month_snapshots(engine: str) -> None:
     """Paid 100 from Jan 5 to Jan 25, nothing at any month end; paying from Mar 10 is then new
     business at month grain. Day snapshots see the stint: at day grain the return is a
     reactivation."""
@@ -141,7 +143,7 @@ def test_a_paid_stint_inside_one_month_is_invisible_to_month_snapshots(engine) -
     assert (march_10[0]["new_mrr"], march_10[0]["reactivation_mrr"]) == (0, 100)
 
 
-def test_a_return_after_a_gap_is_a_reactivation(engine) -> None:
+def test_a_return_after_a_gap_is_a_reactivation(engine: str) -> None:
     """Paid 100 until Feb 15, nothing in March and April, back at 120 on May 3."""
     project = project_with(
         utc(2023, 12, 1),

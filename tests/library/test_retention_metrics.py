@@ -24,7 +24,7 @@ def story():
     return story_project()
 
 
-def test_customer_counts(story, engine) -> None:
+def test_customer_counts(story, engine: str) -> None:
     metrics = [
         "customers",
         "paying_customers",
@@ -45,7 +45,7 @@ def test_customer_counts(story, engine) -> None:
     assert column(rows, "churned_paying_customers") == [0, 1, 0]
 
 
-def test_churn_and_retention_rates(story, engine) -> None:
+def test_churn_and_retention_rates(story, engine: str) -> None:
     metrics = [
         "customer_churn_rate",
         "customer_churn_rate_with_new",
@@ -63,7 +63,7 @@ def test_churn_and_retention_rates(story, engine) -> None:
     assert column(rows, "retention_rate") == pytest.approx([1, 4 / 5, 1])
 
 
-def test_dollar_retention(story, engine) -> None:
+def test_dollar_retention(story, engine: str) -> None:
     rows = by_period(story, ["ndr", "grr"], **JAN_TO_MAR, engine=engine)
     # Jan: (350 + 0 - 80 - 0) / 350; Feb: (350 + 50 - 0 - 50) / 350; Mar: (350 + 30) / 350.
     # E's reactivation is not part of March's NDR: it did not pay at the start.
@@ -71,7 +71,7 @@ def test_dollar_retention(story, engine) -> None:
     assert column(rows, "grr") == pytest.approx([270 / 350, 300 / 350, 1])
 
 
-def test_daily_summed_churn_rate(story, engine) -> None:
+def test_daily_summed_churn_rate(story, engine: str) -> None:
     # February's only lost customer is C, on Feb 10: that day's rate is 1 / 5 and every other
     # day's is 0 (the base is the customers at the end of the day before).
     row = one_row(
@@ -85,7 +85,7 @@ def test_daily_summed_churn_rate(story, engine) -> None:
     assert row["customer_churn_rate_daily_summed"] == pytest.approx(1 / 5)
 
 
-def test_twelve_month_dollar_retention(engine) -> None:
+def test_twelve_month_dollar_retention(engine: str) -> None:
     """Accounts paying in January 2024, and what they pay in January 2025.
 
     X 100 -> 150 (expansion), Y 200 -> 120 (contraction), Z 50 -> cancelled in June, and W
@@ -114,7 +114,7 @@ def test_twelve_month_dollar_retention(engine) -> None:
     assert row["grr_trailing_12m"] == pytest.approx((100 + 120 + 0) / 350)
 
 
-def test_renewals(engine) -> None:
+def test_renewals(engine: str) -> None:
     """Four contracts due in March: two renewed (one with 200 of expansion, one at a lower
     400 of 500), one lost, one still open; plus one due in April."""
     renewals = table(
@@ -167,7 +167,7 @@ def test_renewals(engine) -> None:
 COHORT = "cohort(accounts.signed_up_at, month)"
 
 
-def test_cohort_retention_triangle(engine) -> None:
+def test_cohort_retention_triangle(engine: str) -> None:
     """January sign-ups J1 (100), J2 (50, leaves Feb 20) and J3 (30, starts paying on Feb 1,
     after its first month: not part of the cohort's base); February sign-ups F1 (200) and F2
     (80, leaves Mar 15). Customers and retention at the ends of January to March 2024:

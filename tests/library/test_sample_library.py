@@ -264,7 +264,7 @@ def sample() -> metricsmith.Project:
 
 
 @pytest.fixture(scope="module")
-def monthly_scorecard(sample, engine) -> list[dict]:
+def monthly_scorecard(sample, engine: str) -> list[dict]:
     table = sample.query(
         list(SCORECARD), grain="month", start="2023-12", end="2025-02", engine=engine
     )
@@ -285,7 +285,7 @@ def test_the_mrr_bridge_holds_in_every_month(monthly_scorecard) -> None:
         assert row["mrr"] == pytest.approx(bridged, rel=1e-9, abs=1e-6), row["month"]
 
 
-def test_the_mrr_bridge_holds_in_every_segment(sample, engine) -> None:
+def test_the_mrr_bridge_holds_in_every_segment(sample, engine: str) -> None:
     metrics = ["mrr", "starting_mrr", *MOVEMENTS]
     table = sample.query(
         metrics,
@@ -310,7 +310,7 @@ def test_every_month_of_the_scorecard_equals_the_oracle(monthly_scorecard) -> No
 
 
 @pytest.mark.parametrize("month", sorted(PINNED))
-def test_the_pinned_scorecard(sample, month: dt.date, engine) -> None:
+def test_the_pinned_scorecard(sample, month: dt.date, engine: str) -> None:
     following = months(month, 2)[1]
     table = sample.query(list(SCORECARD), grain="month", start=month, end=following, engine=engine)
     row = table.to_pylist()[0]

@@ -63,14 +63,14 @@ def project():
     )
 
 
-def test_revenue_per_customer(project, engine) -> None:
+def test_revenue_per_customer(project, engine: str) -> None:
     row = one_row(project, ["arpa", "arpu", "recurring_revenue"], **JANUARY, engine=engine)
     assert row["arpa"] == pytest.approx(600 / 4)
     assert row["arpu"] == pytest.approx(600 / 3)
     assert row["recurring_revenue"] == pytest.approx(600)
 
 
-def test_recurring_revenue_adds_the_month_ends_of_a_quarter(project, engine) -> None:
+def test_recurring_revenue_adds_the_month_ends_of_a_quarter(project, engine: str) -> None:
     row = one_row(
         project,
         ["recurring_revenue"],
@@ -82,7 +82,7 @@ def test_recurring_revenue_adds_the_month_ends_of_a_quarter(project, engine) -> 
     assert row["recurring_revenue"] == pytest.approx(3 * 600)
 
 
-def test_margin_and_lifetime_value(project, engine) -> None:
+def test_margin_and_lifetime_value(project, engine: str) -> None:
     metrics = ["cost_of_revenue", "gross_margin", "ltv", "ltv_gross_margin", "customer_lifespan"]
     row = one_row(project, metrics, **JANUARY, engine=engine)
     assert row["cost_of_revenue"] == pytest.approx(120)
@@ -92,7 +92,7 @@ def test_margin_and_lifetime_value(project, engine) -> None:
     assert row["ltv_gross_margin"] == pytest.approx(150 * 0.8 / 0.25)
 
 
-def test_lifetime_value_in_the_purchase_form(project, engine) -> None:
+def test_lifetime_value_in_the_purchase_form(project, engine: str) -> None:
     metrics = ["avg_purchase_value", "purchase_frequency", "clv_purchase"]
     row = one_row(project, metrics, **JANUARY, engine=engine)
     assert row["avg_purchase_value"] == pytest.approx(1050 / 6)
@@ -100,7 +100,7 @@ def test_lifetime_value_in_the_purchase_form(project, engine) -> None:
     assert row["clv_purchase"] == pytest.approx(1050 / 6 * 6 / 5 * 4)
 
 
-def test_acquisition_cost(project, engine) -> None:
+def test_acquisition_cost(project, engine: str) -> None:
     metrics = [
         "acquisition_spend",
         "new_paying_customers",
@@ -117,7 +117,7 @@ def test_acquisition_cost(project, engine) -> None:
     assert row["cac_payback_months"] == pytest.approx(500 / (150 * 0.8))
 
 
-def test_without_churn_lifetime_value_is_null(engine) -> None:
+def test_without_churn_lifetime_value_is_null(engine: str) -> None:
     project = library_project(
         accounts=table("accounts", [account("a1", utc(2023, 12, 1))]),
         subscriptions=table("subscriptions", [subscription("a1", 100, utc(2023, 12, 1))]),

@@ -27,7 +27,7 @@ def answers(source: str, scores_by_month: dict[int, list[int | None]]):
     return table(source, rows)
 
 
-def test_nps_and_its_parts(engine) -> None:
+def test_nps_and_its_parts(engine: str) -> None:
     # January: 10 9 9 10 promoters, 8 7 passives, 6 3 0 detractors, one blank (not a
     # response); February: 9 and 2; March: no survey at all.
     survey = answers("nps_survey", {1: [10, 9, 9, 8, 7, 6, 3, 0, None, 10], 2: [9, 2]})
@@ -52,7 +52,7 @@ def test_nps_and_its_parts(engine) -> None:
     assert column(rows, "avg_nps_score") == pytest.approx([62 / 9, 11 / 2, None])
 
 
-def test_csat_and_ces_ignore_skipped_answers(engine) -> None:
+def test_csat_and_ces_ignore_skipped_answers(engine: str) -> None:
     csat = answers("csat_survey", {1: [5, 4, 3, None, 1]})
     ces = answers("ces_survey", {1: [7, 6, 2, None, 5], 2: [None]})
     metrics = ["csat", "csat_responses", "csat_pct", "ces", "ces_responses", "ces_easy_share"]
@@ -87,7 +87,7 @@ def referral_project():
     )
 
 
-def test_referrals(engine) -> None:
+def test_referrals(engine: str) -> None:
     metrics = ["referrals_sent", "referred_signups", "referral_rate", "referred_signup_share"]
     row = one_row(
         referral_project(), metrics, grain="month", start="2024-01", end="2024-02", engine=engine
@@ -97,7 +97,7 @@ def test_referrals(engine) -> None:
     assert row["referred_signup_share"] == pytest.approx(1 / 1)  # E is January's only sign-up
 
 
-def test_viral_coefficient(engine) -> None:
+def test_viral_coefficient(engine: str) -> None:
     # One referred sign-up over the 4 customers at the start of January.
     row = one_row(
         referral_project(),

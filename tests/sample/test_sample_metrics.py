@@ -89,7 +89,7 @@ def assert_table_matches_oracle(
 
 
 @pytest.mark.parametrize("metric", ALL_METRICS)
-def test_metric_by_month_in_2024(project: metricsmith.Project, metric: str, engine) -> None:
+def test_metric_by_month_in_2024(project: metricsmith.Project, metric: str, engine: str) -> None:
     table = project.query(
         [metric], grain="month", start="2024-01-01", end="2025-01-01", engine=engine
     )
@@ -100,7 +100,9 @@ def test_metric_by_month_in_2024(project: metricsmith.Project, metric: str, engi
 
 
 @pytest.mark.parametrize("metric", ALL_METRICS)
-def test_metric_by_month_and_segment(project: metricsmith.Project, metric: str, engine) -> None:
+def test_metric_by_month_and_segment(
+    project: metricsmith.Project, metric: str, engine: str
+) -> None:
     by = "accounts.segment"
     table = project.query(
         [metric], by=[by], grain="month", start="2024-01-01", end="2025-01-01", engine=engine
@@ -123,7 +125,7 @@ def test_metric_by_month_and_segment(project: metricsmith.Project, metric: str, 
 # ---- all metrics together, no grain ---------------------------------------------------------
 
 
-def test_all_metrics_for_the_whole_of_2024(project: metricsmith.Project, engine) -> None:
+def test_all_metrics_for_the_whole_of_2024(project: metricsmith.Project, engine: str) -> None:
     table = project.query(
         ALL_METRICS, grain=None, start="2024-01-01", end="2025-01-01", engine=engine
     )
@@ -136,7 +138,7 @@ def test_all_metrics_for_the_whole_of_2024(project: metricsmith.Project, engine)
 
 @pytest.mark.parametrize("by", ["company_size", "plan_type", "accounts.region"])
 def test_all_metrics_for_2024_by_account_attribute(
-    project: metricsmith.Project, by: str, engine
+    project: metricsmith.Project, by: str, engine: str
 ) -> None:
     table = project.query(
         ALL_METRICS, by=[by], grain=None, start="2024-01-01", end="2025-01-01", engine=engine
@@ -157,7 +159,7 @@ def test_all_metrics_for_2024_by_account_attribute(
 
 
 @pytest.mark.parametrize("cell_name", list(PINNED_CELLS))
-def test_pinned_values(project: metricsmith.Project, cell_name: str, engine) -> None:
+def test_pinned_values(project: metricsmith.Project, cell_name: str, engine: str) -> None:
     table = project.query(ALL_METRICS, **PINNED_QUERIES[cell_name], engine=engine)
     assert table.num_rows == 1
     row = table.to_pylist()[0]
@@ -167,7 +169,9 @@ def test_pinned_values(project: metricsmith.Project, cell_name: str, engine) -> 
         assert_matches(row[metric], pinned(metric, cell_name), f"{metric} in {cell_name}")
 
 
-def test_pinned_enterprise_values_through_a_dimension(project: metricsmith.Project, engine) -> None:
+def test_pinned_enterprise_values_through_a_dimension(
+    project: metricsmith.Project, engine: str
+) -> None:
     """`by accounts.segment` and `where accounts.segment == ...` give the same Enterprise cell."""
     table = project.query(
         ALL_METRICS,
@@ -185,7 +189,7 @@ def test_pinned_enterprise_values_through_a_dimension(project: metricsmith.Proje
 # ---- grains and ranges ----------------------------------------------------------------------
 
 
-def test_signups_across_the_whole_data_range(project: metricsmith.Project, engine) -> None:
+def test_signups_across_the_whole_data_range(project: metricsmith.Project, engine: str) -> None:
     """December 2023 and January 2025 hold data too; a range covering them includes them."""
     table = project.query(
         ["signups"], grain="month", start="2023-12-01", end="2025-02-01", engine=engine
@@ -198,7 +202,7 @@ def test_signups_across_the_whole_data_range(project: metricsmith.Project, engin
     )
 
 
-def test_daily_active_users_in_january_2024(project: metricsmith.Project, engine) -> None:
+def test_daily_active_users_in_january_2024(project: metricsmith.Project, engine: str) -> None:
     """At day grain `active_users` is DAU; days without events are 0, not missing."""
     table = project.query(
         ["active_users"], grain="day", start="2024-01-01", end="2024-02-01", engine=engine
@@ -211,7 +215,7 @@ def test_daily_active_users_in_january_2024(project: metricsmith.Project, engine
         assert value == expected("active_users", period_cell(day, day + dt.timedelta(days=1), None))
 
 
-def test_weeks_start_on_monday(project: metricsmith.Project, engine) -> None:
+def test_weeks_start_on_monday(project: metricsmith.Project, engine: str) -> None:
     metrics = ["tickets_opened", "active_users", "nps"]
     table = project.query(
         metrics, grain="week", start="2024-01-01", end="2024-03-04", engine=engine
@@ -222,7 +226,7 @@ def test_weeks_start_on_monday(project: metricsmith.Project, engine) -> None:
     assert_table_matches_oracle(table, metrics, "week", lambda w: w + dt.timedelta(weeks=1))
 
 
-def test_quarters_and_a_year_agree_with_months(project: metricsmith.Project, engine) -> None:
+def test_quarters_and_a_year_agree_with_months(project: metricsmith.Project, engine: str) -> None:
     metrics = ["tickets_opened", "nps", "median_resolution_hours"]
     quarters = project.query(
         metrics, grain="quarter", start="2024-01-01", end="2025-01-01", engine=engine
@@ -235,7 +239,7 @@ def test_quarters_and_a_year_agree_with_months(project: metricsmith.Project, eng
 
 
 def test_empty_months_give_zero_counts_and_null_ratios(
-    project: metricsmith.Project, engine
+    project: metricsmith.Project, engine: str
 ) -> None:
     """No NPS survey runs in January, February, May, August or November 2024."""
     table = project.query(
@@ -250,7 +254,7 @@ def test_empty_months_give_zero_counts_and_null_ratios(
     assert january["nps"] is None and january["avg_nps_score"] is None
 
 
-def test_csat_sliced_by_the_ticket_it_rates(project: metricsmith.Project, engine) -> None:
+def test_csat_sliced_by_the_ticket_it_rates(project: metricsmith.Project, engine: str) -> None:
     """csat_survey links to tickets, so CSAT slices by a ticket column as well."""
     table = project.query(
         ["csat", "csat_responses"],
