@@ -67,7 +67,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def _parametrizes_engine(definition: pytest.Function) -> bool:
     """Whether the test lists its engines itself with `@pytest.mark.parametrize("engine",
-    ...)` (the CLI and SQL suites do, for tests that are not about the answers)."""
+    ...)`, as some CLI, SQL and plugin tests do: the fixture then stays out of its way."""
     for mark in definition.iter_markers("parametrize"):
         names = mark.args[0]
         if "engine" in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
