@@ -33,8 +33,10 @@ def load_case(defs_file: str, **tables: pa.Table) -> metricsmith.Project:
     return metricsmith.load_project(DEFS_DIR / defs_file, tables=tables)
 
 
-def whole_table(project: metricsmith.Project, metrics: Sequence[str]) -> dict[str, object]:
+def whole_table(
+    project: metricsmith.Project, metrics: Sequence[str], engine: str
+) -> dict[str, object]:
     """The metrics over every row of the tables: no grain, no range, so exactly one row."""
-    table = project.query(list(metrics))
+    table = project.query(list(metrics), engine=engine)
     assert table.num_rows == 1
     return table.to_pylist()[0]

@@ -55,5 +55,5 @@ def book(*groups: Iterable[tuple[dict, dict]], **tables: pa.Table) -> metricsmit
     )
 
 
-def january(project: metricsmith.Project, *metrics: str) -> dict:
-    return one_row(project, list(metrics), **JANUARY)
+def january(project: metricsmith.Project, *metrics: str, engine: str) -> dict:
+    return one_row(project, list(metrics), **JANUARY, engine=engine)

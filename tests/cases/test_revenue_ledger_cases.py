@@ -9,6 +9,8 @@ import pyarrow as pa
 import pytest
 from case_support import TIMESTAMP, at, load_case, stamps
 
+pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
+
 # One published row per month; April has growth but nothing lost, May has no movements at all.
 MOVEMENTS_BY_MONTH = {
     1: {"new": 20_000, "expansion": 8_000, "churn": 5_000, "contraction": 3_000},
@@ -54,9 +56,13 @@ def ledger_project(mrr_movements: pa.Table, renewal_table: pa.Table | None = Non
     )
 
 
-def test_published_quick_ratios_and_a_zero_denominator() -> None:
+def test_published_quick_ratios_and_a_zero_denominator(engine: str) -> None:
     table = ledger_project(movements()).query(
-        ["quick_ratio", "new_mrr", "churned_mrr"], grain="month", start="2024-01", end="2024-06"
+        ["quick_ratio", "new_mrr", "churned_mrr"],
+        grain="month",
+        start="2024-01",
+        end="2024-06",
+        engine=engine,
     )
     assert table.column("month").to_pylist() == [dt.date(2024, m, 1) for m in range(1, 6)]
     ratios = table.column("quick_ratio").to_pylist()
@@ -69,7 +75,7 @@ def test_published_quick_ratios_and_a_zero_denominator() -> None:
     assert table.column("churned_mrr").to_pylist()[3:] == [0, 0]
 
 
-def test_decimal_amounts_stay_exact() -> None:
+def test_decimal_amounts_stay_exact(engine: str) -> None:
     """Ten movements of 0.10 sum to exactly 1.00 when the amounts are decimal."""
     dimes = pa.table(
         {
@@ -78,13 +84,13 @@ def test_decimal_amounts_stay_exact() -> None:
             "amount": pa.array([Decimal("0.10")] * 10, pa.decimal128(12, 2)),
         }
     )
-    table = ledger_project(dimes).query(["new_mrr"])
+    table = ledger_project(dimes).query(["new_mrr"], engine=engine)
     assert pa.types.is_decimal(table.schema.field("new_mrr").type)
     assert table.column("new_mrr")[0].as_py() == Decimal("1")
 
 
-def test_net_renewal_rate() -> None:
+def test_net_renewal_rate(engine: str) -> None:
     """($500 renewed + $200 expansion) / $1,000 up for renewal = 70%."""
     up_for_renewal = renewals(up=[600.0, 400.0], renewed=[500.0, 0.0], expansion=[200.0, 0.0])
-    table = ledger_project(movements(), up_for_renewal).query(["net_renewal_rate"])
+    table = ledger_project(movements(), up_for_renewal).query(["net_renewal_rate"], engine=engine)
     assert table.column("net_renewal_rate")[0].as_py() == pytest.approx(0.7)

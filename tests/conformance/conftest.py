@@ -1,7 +1,7 @@
 """The conformance suite: the same plans on every engine must give the same answers.
 
 Tests that need Spark carry the `spark` marker (deselect locally with `-m "not spark"`; CI runs
-them) and share one local SparkSession for the whole test run.
+them) and share the test run's one local Spark session (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -10,16 +10,7 @@ import pytest
 from metricsmith.execute.spark_session import SparkOptions
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "spark: runs on a local Spark session (needs pyspark and Java 17)"
-    )
-
-
 @pytest.fixture(scope="session")
-def spark() -> SparkOptions:
-    """Options running queries on the test run's single local Spark session."""
-    from metricsmith.execute.spark_session import spark_session
-
-    options = SparkOptions(master="local[2]")
-    return SparkOptions(session=spark_session(options))
+def spark(spark_session: object) -> SparkOptions:
+    """Options running plans on the test run's Spark session (for `execute_plan_spark`)."""
+    return SparkOptions(session=spark_session)

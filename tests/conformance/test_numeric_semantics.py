@@ -13,7 +13,7 @@ import pytest
 from agreement import differences
 from metricsmith.errors import ArithmeticOverflow
 
-ENGINES = ["arrow", "duckdb", pytest.param("spark", marks=pytest.mark.spark)]
+pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
 D = decimal.Decimal
 LANGUAGE_DECIMAL = pa.decimal128(38, 9)
 
@@ -42,13 +42,6 @@ EXPECTED = {
 }
 
 
-def _query(project: metricsmith.Project, names: list[str], engine: str, request) -> pa.Table:
-    if engine == "spark":
-        session = request.getfixturevalue("spark").session
-        return project.query(names, engine=engine, spark_session=session)
-    return project.query(names, engine=engine)
-
-
 def _project(tmp_path: Path, text: str, files: dict[str, str]) -> metricsmith.Project:
     for name, content in files.items():
         (tmp_path / name).write_text(content)
@@ -56,10 +49,9 @@ def _project(tmp_path: Path, text: str, files: dict[str, str]) -> metricsmith.Pr
     return metricsmith.load_project(tmp_path / "p.metrics")
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_decimal_arithmetic_has_one_result_type_and_value(engine, tmp_path, request):
+def test_decimal_arithmetic_has_one_result_type_and_value(engine, tmp_path):
     project = _project(tmp_path, DECIMALS, {"amounts.csv": AMOUNTS})
-    answer = _query(project, list(EXPECTED), engine, request)
+    answer = project.query(list(EXPECTED), engine=engine)
     for name in EXPECTED:
         assert answer.schema.field(name).type == LANGUAGE_DECIMAL, name
     assert answer.to_pylist() == [EXPECTED]
@@ -74,35 +66,31 @@ metric total = sum(s.x)
 """
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_integer_overflow_is_the_same_error_naming_the_metric(engine, tmp_path, request):
+def test_integer_overflow_is_the_same_error_naming_the_metric(engine, tmp_path):
     project = _project(tmp_path, OVERFLOW, {"counts.csv": "day,x\n2024-01-01,5\n"})
     with pytest.raises(ArithmeticOverflow) as caught:
-        _query(project, ["shifted"], engine, request)
+        project.query(["shifted"], engine=engine)
     # Arrow also names the formula: "cannot compute `sum(s.x) + 9223372036854775807` of metric".
     assert str(caught.value).startswith("data error in source `s`: cannot compute ")
     assert "metric `shifted`: arithmetic overflow, a value exceeds the range" in str(caught.value)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_an_integer_sum_beyond_64_bits_is_an_error_not_a_wrapped_total(engine, tmp_path, request):
+def test_an_integer_sum_beyond_64_bits_is_an_error_not_a_wrapped_total(engine, tmp_path):
     rows = "day,x\n2024-01-01,9223372036854775807\n2024-01-02,1\n"
     project = _project(tmp_path, OVERFLOW, {"counts.csv": rows})
     with pytest.raises(ArithmeticOverflow, match="metric `total`: arithmetic overflow"):
-        _query(project, ["total"], engine, request)
+        project.query(["total"], engine=engine)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_a_decimal_sum_beyond_38_digits_is_an_error_not_a_wrapped_total(engine, tmp_path, request):
+def test_a_decimal_sum_beyond_38_digits_is_an_error_not_a_wrapped_total(engine, tmp_path):
     text = 'source s from csv("big.csv") { time day\n column a: decimal }\nmetric total = sum(s.a)'
     rows = "day,a\n" + "2024-01-01,90000000000000000000000000000.5\n" * 2
     project = _project(tmp_path, text, {"big.csv": rows})
     with pytest.raises(ArithmeticOverflow, match="metric `total`: arithmetic overflow"):
-        _query(project, ["total"], engine, request)
+        project.query(["total"], engine=engine)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_a_count_reading_no_column_of_a_source_without_time(engine, tmp_path, request):
+def test_a_count_reading_no_column_of_a_source_without_time(engine, tmp_path):
     text = 'source u from csv("u.csv") {}\nmetric rows = count(u)\n'
     project = _project(tmp_path, text, {"u.csv": "x\n5\n7\n"})
-    assert _query(project, ["rows"], engine, request).to_pylist() == [{"rows": 2}]
+    assert project.query(["rows"], engine=engine).to_pylist() == [{"rows": 2}]

@@ -1,6 +1,8 @@
 """Random data, random queries: the Arrow executor agrees with the same query written in
 DuckDB SQL (nulls, empty groups, filters, links, grains in several time zones)."""
 
+# Arrow only: the oracle is DuckDB SQL written by hand; test_differential.py compares engines.
+
 from __future__ import annotations
 
 import datetime as dt

@@ -150,7 +150,7 @@ def test_numbers_only(name):
     assert isinstance(message, str) and "string" in message
 
 
-def test_min_max_of_strings_and_timestamps_in_a_query(define):
+def test_min_max_of_strings_and_timestamps_in_a_query(define, engine):
     project = define(
         """
         source t from csv("t.csv") { time at }
@@ -167,7 +167,7 @@ def test_min_max_of_strings_and_timestamps_in_a_query(define):
             }
         ),
     )
-    table = project.query(["first_name", "last_seen", "p50", "spread"])
+    table = project.query(["first_name", "last_seen", "p50", "spread"], engine=engine)
     ((first, last, median, spread),) = rows(table)
     assert first == "a"
     assert last == utc(2024, 1, 3)
@@ -175,7 +175,7 @@ def test_min_max_of_strings_and_timestamps_in_a_query(define):
     assert spread == pytest.approx(np.std([1, 2, 10], ddof=1))
 
 
-def test_aggregates_of_durations(define):
+def test_aggregates_of_durations(define, engine):
     project = define(
         """
         source t from csv("t.csv") { time opened_at }
@@ -190,6 +190,6 @@ def test_aggregates_of_durations(define):
             }
         ),
     )
-    assert rows(project.query(["longest", "shortest", "answered"])) == [
+    assert rows(project.query(["longest", "shortest", "answered"], engine=engine)) == [
         (dt.timedelta(days=2), dt.timedelta(hours=5), 2)
     ]

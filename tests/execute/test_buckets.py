@@ -53,13 +53,15 @@ def project(define):
     return define(DEFINITIONS, accounts=ACCOUNTS, events=EVENTS)
 
 
-def test_bands_from_each_threshold_on_and_null_stays_null(project):
-    table = project.query(["accounts_total"], by=["size"], start="2024", end="2025")
+def test_bands_from_each_threshold_on_and_null_stays_null(project, engine):
+    table = project.query(["accounts_total"], by=["size"], start="2024", end="2025", engine=engine)
     assert rows(table) == [("large", 1), ("mid", 1), ("small", 1), (None, 1)]
 
 
-def test_a_health_mix_counts_entities_by_their_band(project):
-    table = project.query(["accounts_total", "mean_activity"], by=["activity_band"], **MONTHS)
+def test_a_health_mix_counts_entities_by_their_band(project, engine):
+    table = project.query(
+        ["accounts_total", "mean_activity"], by=["activity_band"], **MONTHS, engine=engine
+    )
     # January: account 1 has 3 events (busy), 2 has 2 (some), 3 has 1 (some).
     # February: only account 4's event; accounts 1-3 are idle.
     # Every band seen appears in every period.
@@ -73,13 +75,14 @@ def test_a_health_mix_counts_entities_by_their_band(project):
     ]
 
 
-def test_a_band_with_a_row_dimension(project):
+def test_a_band_with_a_row_dimension(project, engine):
     table = project.query(
         ["accounts_total"],
         by=["accounts.region", "activity_band"],
         grain="month",
         start="2024-01",
         end="2024-02",
+        engine=engine,
     )
     assert rows(table) == [
         (D(2024, 1, 1), "EMEA", "busy", 1),
@@ -88,9 +91,9 @@ def test_a_band_with_a_row_dimension(project):
     ]
 
 
-def test_a_metric_without_a_per_entity_aggregate_cannot_be_banded(project):
+def test_a_metric_without_a_per_entity_aggregate_cannot_be_banded(project, engine):
     with pytest.raises(QueryError) as caught:
-        project.query(["events_total"], by=["activity_band"], **MONTHS)
+        project.query(["events_total"], by=["activity_band"], **MONTHS, engine=engine)
     message = str(caught.value)
     assert "metric `events_total` cannot be sliced by `activity_band`" in message
     assert "`count(events)` is not one" in message
@@ -110,21 +113,22 @@ def test_bands_are_checked_before_any_data_is_read(define, arguments, message):
         define(text, accounts=ACCOUNTS, events=EVENTS)
 
 
-def test_bands_of_a_query_formula_are_checked_too(project):
+def test_bands_of_a_query_formula_are_checked_too(project, engine):
     with pytest.raises(QueryError, match="must increase"):
         project.query(
             ["accounts_total"],
             by=['bucket(accounts.employees, 9, "a", -1, "b", "c")'],
             start="2024",
             end="2025",
+            engine=engine,
         )
 
 
-def test_a_band_reads_only_what_names_the_entity(project):
+def test_a_band_reads_only_what_names_the_entity(project, engine):
     with pytest.raises(
         QueryError, match="dimension `signup_band` reads `accounts` for each `payer`"
     ):
-        project.query(["payers"], by=["signup_band"], **MONTHS)
+        project.query(["payers"], by=["signup_band"], **MONTHS, engine=engine)
 
 
 def test_bands_need_a_label_for_every_threshold(define):

@@ -10,6 +10,8 @@ import pytest
 from execute_helpers import rows, stamps, utc
 from metricsmith.errors import QueryError
 
+pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
+
 D = dt.date
 COHORT = "cohort(accounts.signed_up_at, month)"
 
@@ -56,8 +58,10 @@ def project(define):
     return define(DEFINITIONS, accounts=ACCOUNTS, subscriptions=SUBSCRIPTIONS)
 
 
-def test_a_retention_triangle_leaves_too_young_cells_null(project):
-    table = project.query(["accounts_total", "customers", "retention"], by=[COHORT, "age"], **Q1)
+def test_a_retention_triangle_leaves_too_young_cells_null(project, engine):
+    table = project.query(
+        ["accounts_total", "customers", "retention"], by=[COHORT, "age"], **Q1, engine=engine
+    )
     assert table.column_names == [COHORT, "age", "accounts_total", "customers", "retention"]
     assert rows(table) == [
         (D(2024, 1, 1), 0, 2, 2, 1.0),
@@ -73,14 +77,14 @@ def test_a_retention_triangle_leaves_too_young_cells_null(project):
     ]
 
 
-def test_revenue_retention_per_account(project):
-    table = project.query(["revenue_retention"], by=["signup_month", "age"], **Q1)
+def test_revenue_retention_per_account(project, engine):
+    table = project.query(["revenue_retention"], by=["signup_month", "age"], **Q1, engine=engine)
     # The March cohort pays nothing at age 0: its retention is 0 / 0, null.
     assert [value for _, _, value in rows(table)] == [1.0, 2 / 3, 2 / 3, 1.0, 1.0, *[None] * 4]
 
 
-def test_ages_first_sorts_by_age(project):
-    table = project.query(["customers"], by=["age", "signup_month"], **Q1)
+def test_ages_first_sorts_by_age(project, engine):
+    table = project.query(["customers"], by=["age", "signup_month"], **Q1, engine=engine)
     assert [(age, cohort.month) for age, cohort, _ in rows(table)] == [
         (0, 1),
         (0, 2),
@@ -91,8 +95,8 @@ def test_ages_first_sorts_by_age(project):
     ]
 
 
-def test_cohort_start_by_calendar_period(project):
-    table = project.query(["customers", "retention"], by=["signup_month"], **Q1)
+def test_cohort_start_by_calendar_period(project, engine):
+    table = project.query(["customers", "retention"], by=["signup_month"], **Q1, engine=engine)
     # The December cohort's own period is before the range: not computed, so null.
     assert rows(table) == [
         (D(2024, 1, 1), D(2023, 12, 1), 1, None),
@@ -107,9 +111,13 @@ def test_cohort_start_by_calendar_period(project):
     ]
 
 
-def test_the_cohort_function_uses_the_calendar(project):
+def test_the_cohort_function_uses_the_calendar(project, engine):
     table = project.query(
-        ["accounts_total"], by=["cohort(accounts.signed_up_at, week)"], start="2024", end="2025"
+        ["accounts_total"],
+        by=["cohort(accounts.signed_up_at, week)"],
+        start="2024",
+        end="2025",
+        engine=engine,
     )
     # Weeks start on Sunday in this calendar: January 5, 2024 was a Friday.
     assert rows(table) == [
@@ -129,11 +137,11 @@ def test_the_cohort_function_uses_the_calendar(project):
         ([COHORT, "signup_month", "age"], Q1, "2 cohort dimensions"),
     ],
 )
-def test_ages_need_a_grain_and_one_cohort(project, by, query, message):
+def test_ages_need_a_grain_and_one_cohort(project, by, query, message, engine):
     with pytest.raises(QueryError, match=message):
-        project.query(["customers"], by=by, **query)
+        project.query(["customers"], by=by, **query, engine=engine)
 
 
-def test_cohort_start_needs_a_cohort(project):
+def test_cohort_start_needs_a_cohort(project, engine):
     with pytest.raises(QueryError, match=r"`retention` uses `cohort_start\(customers\)`"):
-        project.query(["retention"], **Q1)
+        project.query(["retention"], **Q1, engine=engine)

@@ -10,6 +10,8 @@ import pyarrow as pa
 import pytest
 from execute_helpers import stamps, utc
 
+pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
+
 DEFINITIONS = """
 source accounts from csv("accounts.csv") {
   key account_id
@@ -49,8 +51,8 @@ def project_for(define, *subscriptions: tuple[float, dt.datetime, dt.datetime | 
     return define(DEFINITIONS, accounts=accounts, subscriptions=table)
 
 
-def monthly(project) -> dict[str, list]:
-    table = project.query(METRICS, **JANUARY_TO_APRIL)
+def monthly(project, engine: str) -> dict[str, list]:
+    table = project.query(METRICS, **JANUARY_TO_APRIL, engine=engine)
     return {name: table[name].to_pylist() for name in METRICS}
 
 
@@ -63,9 +65,9 @@ def assert_bridge(values: dict[str, list]) -> None:
         assert values["mrr"][month] == pytest.approx(start + gained - lost), month
 
 
-def test_ending_exactly_at_midnight_on_the_first_counts_in_the_month_before(define):
+def test_ending_exactly_at_midnight_on_the_first_counts_in_the_month_before(define, engine):
     # In force at the end of January (Feb 1 00:00); the loss belongs to February.
-    values = monthly(project_for(define, (100, utc(2023, 12, 15), utc(2024, 2, 1))))
+    values = monthly(project_for(define, (100, utc(2023, 12, 15), utc(2024, 2, 1))), engine=engine)
     assert values["mrr"] == [100, 0, 0, 0]
     assert values["starting_mrr"] == [100, 100, 0, 0]  # December's end, before the range
     assert values["churned"] == [0, 100, 0, 0]
@@ -74,14 +76,14 @@ def test_ending_exactly_at_midnight_on_the_first_counts_in_the_month_before(defi
     assert_bridge(values)
 
 
-def test_starting_exactly_at_midnight_on_the_first_counts_from_that_month(define):
-    values = monthly(project_for(define, (100, utc(2024, 2, 1), None)))
+def test_starting_exactly_at_midnight_on_the_first_counts_from_that_month(define, engine):
+    values = monthly(project_for(define, (100, utc(2024, 2, 1), None)), engine=engine)
     assert values["mrr"] == [0, 100, 100, 100]
     assert values["new"] == [0, 100, 0, 0]
     assert_bridge(values)
 
 
-def test_a_renewal_with_the_same_mrr_is_no_movement(define):
+def test_a_renewal_with_the_same_mrr_is_no_movement(define, engine):
     values = monthly(
         project_for(
             define,
@@ -89,7 +91,8 @@ def test_a_renewal_with_the_same_mrr_is_no_movement(define):
             (100, utc(2024, 2, 15), utc(2024, 3, 1)),
             # Renewed exactly at a period end: the old row is in force then, the new not yet.
             (100, utc(2024, 3, 1), None),
-        )
+        ),
+        engine=engine,
     )
     assert values["mrr"] == [100, 100, 100, 100]
     for movement in MOVEMENTS:
@@ -97,13 +100,14 @@ def test_a_renewal_with_the_same_mrr_is_no_movement(define):
     assert_bridge(values)
 
 
-def test_a_downgrade_to_a_free_plan_is_churned_mrr_but_still_a_customer(define):
+def test_a_downgrade_to_a_free_plan_is_churned_mrr_but_still_a_customer(define, engine):
     values = monthly(
         project_for(
             define,
             (100, utc(2023, 12, 1), utc(2024, 2, 10)),
             (0, utc(2024, 2, 10), None),
-        )
+        ),
+        engine=engine,
     )
     assert values["mrr"] == [100, 0, 0, 0]
     assert values["churned"] == [0, 100, 0, 0]
@@ -112,19 +116,20 @@ def test_a_downgrade_to_a_free_plan_is_churned_mrr_but_still_a_customer(define):
     assert_bridge(values)
 
 
-def test_a_paid_stint_inside_one_month_is_invisible_to_snapshots(define):
-    values = monthly(project_for(define, (100, utc(2024, 2, 5), utc(2024, 2, 20))))
+def test_a_paid_stint_inside_one_month_is_invisible_to_snapshots(define, engine):
+    values = monthly(project_for(define, (100, utc(2024, 2, 5), utc(2024, 2, 20))), engine=engine)
     for name in METRICS:
         assert values[name] == [0, 0, 0, 0], name
 
 
-def test_a_return_after_a_gap_is_reactivation(define):
+def test_a_return_after_a_gap_is_reactivation(define, engine):
     values = monthly(
         project_for(
             define,
             (100, utc(2024, 1, 3), utc(2024, 2, 10)),
             (80, utc(2024, 4, 5), None),
-        )
+        ),
+        engine=engine,
     )
     assert values["mrr"] == [100, 0, 0, 80]
     assert values["new"] == [100, 0, 0, 0]
@@ -133,19 +138,20 @@ def test_a_return_after_a_gap_is_reactivation(define):
     assert_bridge(values)
 
 
-def test_a_paid_stint_unseen_by_snapshots_does_not_make_a_return_a_reactivation(define):
+def test_a_paid_stint_unseen_by_snapshots_does_not_make_a_return_a_reactivation(define, engine):
     values = monthly(
         project_for(
             define,
             (100, utc(2024, 1, 3), utc(2024, 1, 20)),
             (80, utc(2024, 3, 5), None),
-        )
+        ),
+        engine=engine,
     )
     assert values["new"] == [0, 0, 80, 0]
     assert values["reactivation"] == [0, 0, 0, 0]
 
 
-def test_expansion_and_contraction_of_a_paying_account(define):
+def test_expansion_and_contraction_of_a_paying_account(define, engine):
     values = monthly(
         project_for(
             define,
@@ -153,7 +159,8 @@ def test_expansion_and_contraction_of_a_paying_account(define):
             (150, utc(2024, 2, 10), utc(2024, 3, 10)),
             (120, utc(2024, 3, 10), None),
             (30, utc(2024, 4, 1), None),  # a second subscription, from April's start
-        )
+        ),
+        engine=engine,
     )
     assert values["mrr"] == [100, 150, 120, 150]
     assert values["expansion"] == [0, 50, 0, 30]
@@ -161,7 +168,7 @@ def test_expansion_and_contraction_of_a_paying_account(define):
     assert_bridge(values)
 
 
-def test_accounts_exist_from_their_sign_up(define):
+def test_accounts_exist_from_their_sign_up(define, engine):
     """`count(per account)` counts the accounts existing at each period end; an account has no
     movements before it exists, and its first MRR is new."""
     text = DEFINITIONS + "metric accounts_total = count(per account)\n"
@@ -177,12 +184,12 @@ def test_accounts_exist_from_their_sign_up(define):
         }
     )
     project = define(text, accounts=accounts, subscriptions=subscriptions)
-    table = project.query(["accounts_total", "new", "mrr"], **JANUARY_TO_APRIL)
+    table = project.query(["accounts_total", "new", "mrr"], **JANUARY_TO_APRIL, engine=engine)
     assert table["accounts_total"].to_pylist() == [1, 1, 2, 2]
     assert table["new"].to_pylist() == [0, 0, 40, 0]
 
 
-def test_movements_by_an_account_attribute(define):
+def test_movements_by_an_account_attribute(define, engine):
     text = DEFINITIONS.replace("time signed_up_at", "time signed_up_at\n  column plan: string")
     accounts = pa.table(
         {
@@ -200,7 +207,9 @@ def test_movements_by_an_account_attribute(define):
         }
     )
     project = define(text, accounts=accounts, subscriptions=subscriptions)
-    table = project.query(["mrr", "expansion", "churned"], by=["accounts.plan"], **JANUARY_TO_APRIL)
+    table = project.query(
+        ["mrr", "expansion", "churned"], by=["accounts.plan"], **JANUARY_TO_APRIL, engine=engine
+    )
     cells = {(row["month"].month, row["accounts.plan"]): row for row in table.to_pylist()}
     assert cells[(2, "basic")]["expansion"] == 20
     assert cells[(3, "pro")]["churned"] == 100
@@ -208,11 +217,13 @@ def test_movements_by_an_account_attribute(define):
     assert len(cells) == 8
 
 
-def test_a_range_starting_inside_a_month_starts_from_the_state_at_its_start(define):
+def test_a_range_starting_inside_a_month_starts_from_the_state_at_its_start(define, engine):
     # The period before [Jan 15, Feb 1) is what is left of January before it: [Jan 1, Jan 15),
     # so the starting MRR is the state on January 15 and the bridge holds.
     project = project_for(define, (100, utc(2024, 1, 10), None))
-    table = project.query(METRICS, grain="month", start="2024-01-15", end="2024-03-01")
+    table = project.query(
+        METRICS, grain="month", start="2024-01-15", end="2024-03-01", engine=engine
+    )
     values = {name: table[name].to_pylist() for name in METRICS}
     assert values["starting_mrr"] == [100, 100]
     assert values["new"] == [0, 0]

@@ -41,12 +41,13 @@ def project(define):
     return define(DEFINITIONS, events=table)
 
 
-def test_offsets_before_the_range_are_computed_from_data(project):
+def test_offsets_before_the_range_are_computed_from_data(project, engine):
     table = project.query(
         ["n", "previous_n", "two_before", "three_before"],
         grain="month",
         start="2024-03",
         end="2024-06",
+        engine=engine,
     )
     assert rows(table) == [
         (D(2024, 3, 1), 2, 1, 1, 1),
@@ -55,12 +56,13 @@ def test_offsets_before_the_range_are_computed_from_data(project):
     ]
 
 
-def test_period_comparisons(project):
+def test_period_comparisons(project, engine):
     table = project.query(
         ["before", "changed", "grown", "last_year", "yearly_growth"],
         grain="month",
         start="2024-03",
         end="2024-05",
+        engine=engine,
     )
     assert rows(table) == [
         (D(2024, 3, 1), 1, 1, 1.0, 1, 1.0),
@@ -72,18 +74,20 @@ def test_period_comparisons(project):
     ("grain", "start", "expected"),
     [("quarter", "2024-01", [(D(2024, 1, 1), 3), (D(2024, 4, 1), 3)]), ("year", "2024", None)],
 )
-def test_same_period_last_year_at_quarter_and_year_grain(project, grain, start, expected):
-    table = project.query(["last_year"], grain=grain, start=start, end="2024-07")
+def test_same_period_last_year_at_quarter_and_year_grain(project, grain, start, expected, engine):
+    table = project.query(["last_year"], grain=grain, start=start, end="2024-07", engine=engine)
     assert rows(table) == (expected or [(D(2024, 1, 1), 12)])
 
 
-def test_growth_of_nothing_is_null(project):
-    table = project.query(["grown"], grain="month", start="2023-01", end="2023-02")
+def test_growth_of_nothing_is_null(project, engine):
+    table = project.query(["grown"], grain="month", start="2023-01", end="2023-02", engine=engine)
     assert rows(table) == [(D(2023, 1, 1), None)]
 
 
-def test_an_offset_of_a_windowed_metric_reaches_further_back(project):
-    table = project.query(["weekly_before"], grain="day", start="2024-03-16", end="2024-03-18")
+def test_an_offset_of_a_windowed_metric_reaches_further_back(project, engine):
+    table = project.query(
+        ["weekly_before"], grain="day", start="2024-03-16", end="2024-03-18", engine=engine
+    )
     # March 16 reads the week ending March 15 00:00: the event of March 10.
     assert rows(table) == [(D(2024, 3, 16), 1), (D(2024, 3, 17), 1)]
     text = project.explain(["weekly_before"], grain="day", start="2024-03-16", end="2024-03-18")
@@ -91,9 +95,14 @@ def test_an_offset_of_a_windowed_metric_reaches_further_back(project):
     assert "rows with at in [2024-03-08 00:00:00+00:00, 2024-03-18 00:00:00+00:00)" in text
 
 
-def test_offsets_keep_the_other_coordinates(project):
+def test_offsets_keep_the_other_coordinates(project, engine):
     table = project.query(
-        ["n", "previous_n"], by=["events.segment"], grain="month", start="2024-03", end="2024-05"
+        ["n", "previous_n"],
+        by=["events.segment"],
+        grain="month",
+        start="2024-03",
+        end="2024-05",
+        engine=engine,
     )
     assert rows(table) == [
         (D(2024, 3, 1), "a", 2, 0),
@@ -103,12 +112,12 @@ def test_offsets_keep_the_other_coordinates(project):
     ]
 
 
-def test_an_offset_needs_a_grain(project):
+def test_an_offset_needs_a_grain(project, engine):
     with pytest.raises(QueryError, match=r"`previous_n` uses `n\[-1\]`.*no grain"):
-        project.query(["previous_n"], start="2024-01", end="2024-02")
+        project.query(["previous_n"], start="2024-01", end="2024-02", engine=engine)
 
 
 @pytest.mark.parametrize("grain", ["day", "week"])
-def test_same_period_last_year_needs_months_quarters_or_years(project, grain):
+def test_same_period_last_year_needs_months_quarters_or_years(project, grain, engine):
     with pytest.raises(QueryError, match=f"a year is not a whole number of {grain}s"):
-        project.query(["last_year"], grain=grain, start="2024-01", end="2024-02")
+        project.query(["last_year"], grain=grain, start="2024-01", end="2024-02", engine=engine)

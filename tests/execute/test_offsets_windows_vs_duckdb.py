@@ -2,6 +2,8 @@
 hand in DuckDB SQL (correlated subqueries per period, `lag` for offsets), in several time
 zones and both week starts."""
 
+# Arrow only: the oracle is DuckDB SQL written by hand; test_differential.py compares engines.
+
 from __future__ import annotations
 
 import datetime as dt

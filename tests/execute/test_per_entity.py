@@ -11,6 +11,8 @@ import pytest
 from execute_helpers import rows, stamps, utc
 from metricsmith.errors import ProjectError, QueryError
 
+pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
+
 D = dt.date
 
 DEFINITIONS = """
@@ -72,8 +74,8 @@ def project(define):
     return define(DEFINITIONS, accounts=ACCOUNTS, events=EVENTS)
 
 
-def test_the_entity_set_is_the_key_sources_rows_existing_at_the_period_end(project):
-    table = project.query(["signups", "accounts_total", "active_accounts"], **MONTHS)
+def test_the_entity_set_is_the_key_sources_rows_existing_at_the_period_end(project, engine):
+    table = project.query(["signups", "accounts_total", "active_accounts"], **MONTHS, engine=engine)
     # The event of unknown account 99 counts for no account.
     assert rows(table) == [
         (D(2024, 1, 1), 2, 2, 2),
@@ -82,8 +84,8 @@ def test_the_entity_set_is_the_key_sources_rows_existing_at_the_period_end(proje
     ]
 
 
-def test_an_inner_aggregate_without_rows_is_empty(project):
-    table = project.query(["mean_x", "accounts_with_x", "mean_events"], **MONTHS)
+def test_an_inner_aggregate_without_rows_is_empty(project, engine):
+    table = project.query(["mean_x", "accounts_with_x", "mean_events"], **MONTHS, engine=engine)
     # January: account 1 has x 1 and 3 (mean 2), account 2 only a null x: avg is null for it.
     assert rows(table) == [
         (D(2024, 1, 1), 2.0, 1, 1.5),
@@ -92,13 +94,15 @@ def test_an_inner_aggregate_without_rows_is_empty(project):
     ]
 
 
-def test_offsets_inside_shift_within_the_entity(project):
-    table = project.query(["quiet_again"], **MONTHS)
+def test_offsets_inside_shift_within_the_entity(project, engine):
+    table = project.query(["quiet_again"], **MONTHS, engine=engine)
     assert rows(table) == [(D(2024, 1, 1), 0), (D(2024, 2, 1), 0), (D(2024, 3, 1), 2)]
 
 
-def test_entities_are_sliced_by_their_own_attributes_and_filtered(project):
-    table = project.query(["accounts_total", "active_accounts"], by=["accounts.region"], **MONTHS)
+def test_entities_are_sliced_by_their_own_attributes_and_filtered(project, engine):
+    table = project.query(
+        ["accounts_total", "active_accounts"], by=["accounts.region"], **MONTHS, engine=engine
+    )
     assert rows(table) == [
         (D(2024, 1, 1), "EMEA", 1, 1),
         (D(2024, 1, 1), "NA", 1, 1),
@@ -107,56 +111,62 @@ def test_entities_are_sliced_by_their_own_attributes_and_filtered(project):
         (D(2024, 3, 1), "EMEA", 2, 1),
         (D(2024, 3, 1), "NA", 1, 0),
     ]
-    filtered = project.query(["accounts_total"], where=['accounts.region == "NA"'], **MONTHS)
+    filtered = project.query(
+        ["accounts_total"], where=['accounts.region == "NA"'], **MONTHS, engine=engine
+    )
     assert [value for _, value in rows(filtered)] == [1, 1, 1]
 
 
-def test_identifier_entities_come_from_the_rows_read_windows_included(project):
+def test_identifier_entities_come_from_the_rows_read_windows_included(project, engine):
     # u1's two events of January 6 are in the 7-day windows of January 6 to 12.
     table = project.query(
-        ["engaged_users", "users"], grain="day", start="2024-01-12", end="2024-01-14"
+        ["engaged_users", "users"], grain="day", start="2024-01-12", end="2024-01-14", engine=engine
     )
     assert rows(table) == [(D(2024, 1, 12), 1, 0), (D(2024, 1, 13), 0, 0)]
     # u9's account is unknown, which does not matter to users; an event without a user
     # belongs to none.
-    table = project.query(["users"], **MONTHS)
+    table = project.query(["users"], **MONTHS, engine=engine)
     assert rows(table) == [(D(2024, 1, 1), 2), (D(2024, 2, 1), 3), (D(2024, 3, 1), 0)]
 
 
-def test_sub_periods_include_the_empty_ones(project):
-    table = project.query(["daily_users", "busiest_day"], **MONTHS)
+def test_sub_periods_include_the_empty_ones(project, engine):
+    table = project.query(["daily_users", "busiest_day"], **MONTHS, engine=engine)
     assert rows(table) == [
         (D(2024, 1, 1), 2 / 31, 2),
         (D(2024, 2, 1), 3 / 29, 2),
         (D(2024, 3, 1), 0 / 31, 1),
     ]
-    by_day = project.query(["daily_users"], grain="day", start="2024-01-06", end="2024-01-08")
+    by_day = project.query(
+        ["daily_users"], grain="day", start="2024-01-06", end="2024-01-08", engine=engine
+    )
     assert rows(by_day) == [(D(2024, 1, 6), 1.0), (D(2024, 1, 7), 0.0)]
 
 
-def test_weeks_inside_a_month_are_cut_at_its_boundaries(project):
-    table = project.query(["weekly_events"], **MONTHS)
+def test_weeks_inside_a_month_are_cut_at_its_boundaries(project, engine):
+    table = project.query(["weekly_events"], **MONTHS, engine=engine)
     assert rows(table) == [(D(2024, 1, 1), 3), (D(2024, 2, 1), 3), (D(2024, 3, 1), 1)]
 
 
-def test_an_entity_iteration_inside_each_day(project):
-    table = project.query(["account_days"], **MONTHS)
+def test_an_entity_iteration_inside_each_day(project, engine):
+    table = project.query(["account_days"], **MONTHS, engine=engine)
     # Account-days with events: Jan 6 (1), Jan 25 (2); Feb 1 (2), Feb 3 (1); Mar 5 (3).
     assert rows(table) == [(D(2024, 1, 1), 2), (D(2024, 2, 1), 2), (D(2024, 3, 1), 1)]
 
 
-def test_days_inside_each_account(project):
-    table = project.query(["active_days"], **MONTHS)
+def test_days_inside_each_account(project, engine):
+    table = project.query(["active_days"], **MONTHS, engine=engine)
     assert rows(table) == [(D(2024, 1, 1), 1.0), (D(2024, 2, 1), 2 / 3), (D(2024, 3, 1), 1 / 3)]
 
 
-def test_a_condition_filters_values_not_cells(project):
-    table = project.query(["hyperactive"], by=["accounts.region"], **MONTHS)
+def test_a_condition_filters_values_not_cells(project, engine):
+    table = project.query(["hyperactive"], by=["accounts.region"], **MONTHS, engine=engine)
     assert [value for *_, value in rows(table)] == [0] * 6
 
 
-def test_without_a_grain_the_entities_at_the_end_of_the_range(project):
-    table = project.query(["accounts_total", "active_accounts"], start="2024-01", end="2024-02-01")
+def test_without_a_grain_the_entities_at_the_end_of_the_range(project, engine):
+    table = project.query(
+        ["accounts_total", "active_accounts"], start="2024-01", end="2024-02-01", engine=engine
+    )
     assert rows(table) == [(2, 2)]
 
 
@@ -172,10 +182,10 @@ def test_without_a_grain_the_entities_at_the_end_of_the_range(project):
         ("metric m = sum(per day: count(events))", {}, "the range has no start or no end"),
     ],
 )
-def test_iterations_that_cannot_be_computed(define, text, query, message):
+def test_iterations_that_cannot_be_computed(define, text, query, message, engine):
     project = define(DEFINITIONS + text, accounts=ACCOUNTS, events=EVENTS)
     with pytest.raises(QueryError, match=message):
-        project.query(["m"], **query)
+        project.query(["m"], **query, engine=engine)
 
 
 @pytest.mark.parametrize("formula", ["count(per user)", "sum(per user: 1)"])
@@ -189,17 +199,17 @@ def test_an_identifier_with_nothing_to_find_it_in_is_refused_by_check(define, fo
     assert problem.span.column == len("metric m = ") + 1
 
 
-def test_days_inside_each_user(define):
+def test_days_inside_each_user(define, engine):
     # Once refused; now the users of a month are those its rows (and its days' rows) name.
     text = "metric m = count(per user where count(events) > 0 and max(per day: n_events) > 1)"
     project = define(DEFINITIONS + text, accounts=ACCOUNTS, events=EVENTS)
     # January: u1 has two events on the 6th, u2 one; February: one a day per user.
-    assert [value for _, value in rows(project.query(["m"], **MONTHS))] == [1, 0, 0]
+    assert [value for _, value in rows(project.query(["m"], **MONTHS, engine=engine))] == [1, 0, 0]
 
 
-def test_entities_can_only_be_sliced_by_their_own_attributes(project):
+def test_entities_can_only_be_sliced_by_their_own_attributes(project, engine):
     with pytest.raises(QueryError) as caught:
-        project.query(["accounts_total"], by=["events.user_id"], **MONTHS)
+        project.query(["accounts_total"], by=["events.user_id"], **MONTHS, engine=engine)
     message = str(caught.value)
     assert "iterates over the rows of `accounts` (`per account`)" in message
     assert "sliced by `events.user_id`" in message

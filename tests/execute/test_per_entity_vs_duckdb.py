@@ -2,6 +2,8 @@
 existing at each period end, identifier users found in windows), offsets inside it, and
 per-day averages agree with the same metrics written by hand in DuckDB SQL."""
 
+# Arrow only: the oracle is DuckDB SQL written by hand; test_differential.py compares engines.
+
 from __future__ import annotations
 
 import datetime as dt

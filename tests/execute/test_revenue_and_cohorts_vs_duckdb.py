@@ -2,6 +2,8 @@
 ends, offsets, an all-time window over it, per-account iteration) and retention triangles
 (cohorts and ages) agree with the same metrics written by hand in DuckDB SQL."""
 
+# Arrow only: the oracle is DuckDB SQL written by hand; test_differential.py compares engines.
+
 from __future__ import annotations
 
 import datetime as dt

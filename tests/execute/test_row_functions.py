@@ -113,7 +113,7 @@ def test_every_function_is_documented_with_an_example():
         assert function.doc and function.example.startswith(function.name + "(")
 
 
-def test_date_parts_are_local_to_the_calendar(define):
+def test_date_parts_are_local_to_the_calendar(define, engine):
     project = define(
         """
         calendar { timezone "America/New_York" week_start sunday }
@@ -134,5 +134,6 @@ def test_date_parts_are_local_to_the_calendar(define):
             "date(t.at)",
             'date_trunc("week", t.at)',
         ],
+        engine=engine,
     )
     assert rows(table) == [(2023, 12, 31, 21, 7, D(2023, 12, 31), D(2023, 12, 31), 1)]

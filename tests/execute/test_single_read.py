@@ -1,5 +1,7 @@
 """Each source is read once per query, with only the columns needed (DESIGN §5)."""
 
+# Arrow only: these tests count the Arrow executor's reads and function calls.
+
 from __future__ import annotations
 
 import attrs

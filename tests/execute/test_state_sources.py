@@ -8,6 +8,8 @@ import pyarrow as pa
 import pytest
 from execute_helpers import rows, stamps, utc
 
+pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
+
 D = dt.date
 
 DEFINITIONS = """
@@ -33,8 +35,10 @@ def project(define):
     return define(DEFINITIONS, subscriptions=SUBSCRIPTIONS)
 
 
-def test_each_month_sees_the_rows_in_force_at_its_end(project):
-    table = project.query(["mrr", "paying"], grain="month", start="2024-01", end="2024-05")
+def test_each_month_sees_the_rows_in_force_at_its_end(project, engine):
+    table = project.query(
+        ["mrr", "paying"], grain="month", start="2024-01", end="2024-05", engine=engine
+    )
     assert rows(table) == [
         (D(2024, 1, 1), 150, 2),
         (D(2024, 2, 1), 150, 2),  # ended exactly at the period end: still counted
@@ -43,8 +47,8 @@ def test_each_month_sees_the_rows_in_force_at_its_end(project):
     ]
 
 
-def test_days_see_short_lived_rows(project):
-    table = project.query(["mrr"], grain="day", start="2024-02-09", end="2024-02-22")
+def test_days_see_short_lived_rows(project, engine):
+    table = project.query(["mrr"], grain="day", start="2024-02-09", end="2024-02-22", engine=engine)
     values = dict(rows(table))
     assert values[D(2024, 2, 9)] == 150
     assert values[D(2024, 2, 10)] == 180
@@ -52,16 +56,18 @@ def test_days_see_short_lived_rows(project):
     assert values[D(2024, 2, 20)] == 150
 
 
-def test_without_a_grain_the_state_at_the_end_of_the_range(project):
-    assert rows(project.query(["mrr"], start="2024-01-01", end="2024-03-15")) == [(120,)]
+def test_without_a_grain_the_state_at_the_end_of_the_range(project, engine):
+    assert rows(project.query(["mrr"], start="2024-01-01", end="2024-03-15", engine=engine)) == [
+        (120,)
+    ]
 
 
-def test_without_a_range_the_current_state(project):
-    assert rows(project.query(["mrr"])) == [(100,)]
+def test_without_a_range_the_current_state(project, engine):
+    assert rows(project.query(["mrr"], engine=engine)) == [(100,)]
 
 
-def test_without_a_range_periods_span_the_starts_and_past_ends(project):
-    table = project.query(["mrr"], grain="month")
+def test_without_a_range_periods_span_the_starts_and_past_ends(project, engine):
+    table = project.query(["mrr"], grain="month", engine=engine)
     assert [month for month, _ in rows(table)] == [D(2024, m, 1) for m in (1, 2, 3, 4)]
 
 

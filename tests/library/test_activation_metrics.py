@@ -55,36 +55,44 @@ def project():
     )
 
 
-def test_free_to_paid_conversion_is_judged_at_the_period_end(project) -> None:
+def test_free_to_paid_conversion_is_judged_at_the_period_end(project, engine: str) -> None:
     metrics = ["signups", "free_signups", "free_to_paid_conversions_30d", "free_to_paid_rate_30d"]
-    jan, feb = by_period(project, metrics, grain="month", start="2024-01", end="2024-03")
+    jan, feb = by_period(
+        project, metrics, grain="month", start="2024-01", end="2024-03", engine=engine
+    )
     # January's free sign-ups: a1, a2, a3, a5. By January's end only a1 pays (within 30
     # days); a3 pays on Feb 10, after that end; a2 pays after 36 days.
     assert (jan["signups"], jan["free_signups"], jan["free_to_paid_conversions_30d"]) == (5, 4, 1)
     assert jan["free_to_paid_rate_30d"] == pytest.approx(1 / 4)
     assert (feb["free_signups"], feb["free_to_paid_conversions_30d"]) == (1, 0)
     # Read at the end of the first quarter, a3's conversion is in: a1 and a3 of five.
-    quarter = one_row(project, metrics, grain="quarter", start="2024-01", end="2024-04")
+    quarter = one_row(
+        project, metrics, grain="quarter", start="2024-01", end="2024-04", engine=engine
+    )
     assert (quarter["free_signups"], quarter["free_to_paid_conversions_30d"]) == (5, 2)
     assert quarter["free_to_paid_rate_30d"] == pytest.approx(2 / 5)
 
 
-def test_activation_within_14_days(project) -> None:
+def test_activation_within_14_days(project, engine: str) -> None:
     metrics = ["activated_signups_14d", "activation_rate"]
-    jan, feb = by_period(project, metrics, grain="month", start="2024-01", end="2024-03")
+    jan, feb = by_period(
+        project, metrics, grain="month", start="2024-01", end="2024-03", engine=engine
+    )
     # a1 (day 7), a3 (day 5, Jan 30) and a4 (day 8) of January's five sign-ups; a2 took 22.
     assert jan["activated_signups_14d"] == 3
     assert jan["activation_rate"] == pytest.approx(3 / 5)
     assert (feb["activated_signups_14d"], feb["activation_rate"]) == (0, 0)
 
 
-def test_time_to_first_value_and_onboarding(project) -> None:
+def test_time_to_first_value_and_onboarding(project, engine: str) -> None:
     metrics = [
         "time_to_first_value_days",
         "avg_time_to_first_value_days",
         "onboarding_days",
     ]
-    jan, feb = by_period(project, metrics, grain="month", start="2024-01", end="2024-03")
+    jan, feb = by_period(
+        project, metrics, grain="month", start="2024-01", end="2024-03", engine=engine
+    )
     # Reached in January: a1 (5), a4 (2), a2 (20, on Jan 30); in February: a3 (9), a6 (10).
     assert jan["time_to_first_value_days"] == pytest.approx(5)
     assert jan["avg_time_to_first_value_days"] == pytest.approx(27 / 3)
@@ -93,9 +101,9 @@ def test_time_to_first_value_and_onboarding(project) -> None:
     assert (jan["onboarding_days"], feb["onboarding_days"]) == (18, 26)
 
 
-def test_time_to_first_value_by_signup_cohort(project) -> None:
+def test_time_to_first_value_by_signup_cohort(project, engine: str) -> None:
     cohort = "cohort(accounts.signed_up_at, month)"
-    rows = by_period(project, ["time_to_first_value_days"], by=[cohort])
+    rows = by_period(project, ["time_to_first_value_days"], by=[cohort], engine=engine)
     medians = {row[cohort]: row["time_to_first_value_days"] for row in rows}
     # January's sign-ups took 5, 20, 9 and 2 days (a5 never got there); February's a6 took 10.
     assert medians == {

@@ -63,16 +63,16 @@ def project():
     )
 
 
-def test_monthly_activity_and_stickiness(project) -> None:
+def test_monthly_activity_and_stickiness(project, engine: str) -> None:
     metrics = ["active_users", "active_accounts", "dau", "mau", "stickiness"]
-    row = one_row(project, metrics, grain="month", **APRIL)
+    row = one_row(project, metrics, grain="month", **APRIL, engine=engine)
     assert (row["active_users"], row["active_accounts"], row["mau"]) == (4, 2, 4)
     assert row["dau"] == pytest.approx(41 / 30)  # quiet days count as 0
     assert row["stickiness"] == pytest.approx(41 / 120)
 
 
-def test_daily_values(project) -> None:
-    rows = by_period(project, ["active_users", "dau", "mau"], grain="day", **APRIL)
+def test_daily_values(project, engine: str) -> None:
+    rows = by_period(project, ["active_users", "dau", "mau"], grain="day", **APRIL, engine=engine)
     assert len(rows) == 30
     assert [rows[d - 1]["active_users"] for d in (1, 21, 30)] == [3, 0, 2]
     assert column(rows, "dau") == column(rows, "active_users")
@@ -81,34 +81,48 @@ def test_daily_values(project) -> None:
     assert rows[29]["mau"] == 4
 
 
-def test_weekly_active_users(project) -> None:
-    rows = by_period(project, ["wau"], grain="week", start="2024-04-01", end="2024-05-06")
+def test_weekly_active_users(project, engine: str) -> None:
+    rows = by_period(
+        project, ["wau"], grain="week", start="2024-04-01", end="2024-05-06", engine=engine
+    )
     # Weeks from Monday: 1-7 (u1 u2 u3), 8-14 (u1 u2 u3), 15-21 (u1 u2 u3), 22-28 (u1),
     # 29 April - 5 May (u1 u4).
     assert column(rows, "wau") == [3, 3, 3, 1, 2]
 
 
-def test_engaged_users_need_two_key_actions_in_seven_days(project) -> None:
+def test_engaged_users_need_two_key_actions_in_seven_days(project, engine: str) -> None:
     # April's last 7 days (24-30): u1 has key actions on the 24th-26th, 29th and 30th; u2's
     # stopped on the 15th; u3 and u4 have none.
     row = one_row(
-        project, ["engaged_users_7d", "wau", "engaged_user_share_7d"], grain="month", **APRIL
+        project,
+        ["engaged_users_7d", "wau", "engaged_user_share_7d"],
+        grain="month",
+        **APRIL,
+        engine=engine,
     )
     assert row["engaged_users_7d"] == 1
     assert row["engaged_user_share_7d"] == pytest.approx(1 / row["wau"])
-    days = by_period(project, ["engaged_users_7d"], grain="day", **APRIL)
+    days = by_period(project, ["engaged_users_7d"], grain="day", **APRIL, engine=engine)
     # April 15th: the window 9-15 holds u1 (five weekdays) and u2 (seven days).
     # April 21st: the window 15-21 holds u1, and only one day (the 15th) of u2.
     assert (days[14]["engaged_users_7d"], days[20]["engaged_users_7d"]) == (2, 1)
 
 
-def test_feature_adoption(project) -> None:
-    row = one_row(project, ["feature_users", "feature_adoption_rate"], grain="month", **APRIL)
+def test_feature_adoption(project, engine: str) -> None:
+    row = one_row(
+        project, ["feature_users", "feature_adoption_rate"], grain="month", **APRIL, engine=engine
+    )
     assert row["feature_users"] == 1
     assert row["feature_adoption_rate"] == pytest.approx(1 / 4)
 
 
-def test_time_in_app(project) -> None:
-    row = one_row(project, ["time_in_app_minutes", "avg_session_minutes"], grain="month", **APRIL)
+def test_time_in_app(project, engine: str) -> None:
+    row = one_row(
+        project,
+        ["time_in_app_minutes", "avg_session_minutes"],
+        grain="month",
+        **APRIL,
+        engine=engine,
+    )
     assert row["time_in_app_minutes"] == pytest.approx((30 + 60 + 15) / 2)  # u1 and u2
     assert row["avg_session_minutes"] == pytest.approx(105 / 3)

@@ -57,7 +57,7 @@ def project():
     )
 
 
-def test_components_and_score_per_account(project) -> None:
+def test_components_and_score_per_account(project, engine: str) -> None:
     metrics = [
         "health_usage",
         "health_sentiment",
@@ -65,7 +65,7 @@ def test_components_and_score_per_account(project) -> None:
         "health_revenue",
         "health_score",
     ]
-    rows = by_period(project, metrics, by=["accounts.account_id"], **MARCH)
+    rows = by_period(project, metrics, by=["accounts.account_id"], **MARCH, engine=engine)
     per_account = {row["accounts.account_id"]: row for row in rows}
     expected = {
         "h1": (1.0, 0.9, 1.0, 1),
@@ -78,7 +78,7 @@ def test_components_and_score_per_account(project) -> None:
         assert per_account[name]["health_score"] == pytest.approx(SCORES[name]), name
 
 
-def test_average_health_and_shares(project) -> None:
+def test_average_health_and_shares(project, engine: str) -> None:
     metrics = [
         "customer_accounts",
         "avg_health_score",
@@ -86,15 +86,15 @@ def test_average_health_and_shares(project) -> None:
         "average_health_share",
         "poor_health_share",
     ]
-    row = one_row(project, metrics, **MARCH)
+    row = one_row(project, metrics, **MARCH, engine=engine)
     assert row["customer_accounts"] == 3  # h4 has no subscription
     assert row["avg_health_score"] == pytest.approx(sum(SCORES.values()) / 3)
     shares = (row["good_health_share"], row["average_health_share"], row["poor_health_share"])
     assert shares == pytest.approx((1 / 3, 1 / 3, 1 / 3))
 
 
-def test_health_mix_by_band(project) -> None:
-    rows = by_period(project, ["customer_accounts"], by=["health_band"], **MARCH)
+def test_health_mix_by_band(project, engine: str) -> None:
+    rows = by_period(project, ["customer_accounts"], by=["health_band"], **MARCH, engine=engine)
     mix = {row["health_band"]: row["customer_accounts"] for row in rows}
     # h4 lands in a band too (score 45: no usage, neutral sentiment, no tickets, steady
     # revenue), but it is not a customer, so it adds nothing to its band's count.

@@ -24,7 +24,7 @@ def story():
     return story_project()
 
 
-def test_customer_counts(story) -> None:
+def test_customer_counts(story, engine: str) -> None:
     metrics = [
         "customers",
         "paying_customers",
@@ -33,7 +33,7 @@ def test_customer_counts(story) -> None:
         "retained_customers",
         "churned_paying_customers",
     ]
-    rows = by_period(story, metrics, **JAN_TO_MAR)
+    rows = by_period(story, metrics, **JAN_TO_MAR, engine=engine)
     # Customers at the month ends: Jan A B C D F, Feb A B D F, Mar A B D E F; the free F is a
     # customer but never a paying one. D joins in January, C leaves in February, E returns in
     # March.
@@ -45,7 +45,7 @@ def test_customer_counts(story) -> None:
     assert column(rows, "churned_paying_customers") == [0, 1, 0]
 
 
-def test_churn_and_retention_rates(story) -> None:
+def test_churn_and_retention_rates(story, engine: str) -> None:
     metrics = [
         "customer_churn_rate",
         "customer_churn_rate_with_new",
@@ -53,7 +53,7 @@ def test_churn_and_retention_rates(story) -> None:
         "logo_retention",
         "retention_rate",
     ]
-    rows = by_period(story, metrics, **JAN_TO_MAR)
+    rows = by_period(story, metrics, **JAN_TO_MAR, engine=engine)
     # Bases at the starts: customers 4, 5, 4; paying 3, 4, 3; acquired 1, 0, 1.
     assert column(rows, "customer_churn_rate") == pytest.approx([0, 1 / 5, 0])
     assert column(rows, "customer_churn_rate_with_new") == pytest.approx([0, 1 / 5, 0])
@@ -63,24 +63,29 @@ def test_churn_and_retention_rates(story) -> None:
     assert column(rows, "retention_rate") == pytest.approx([1, 4 / 5, 1])
 
 
-def test_dollar_retention(story) -> None:
-    rows = by_period(story, ["ndr", "grr"], **JAN_TO_MAR)
+def test_dollar_retention(story, engine: str) -> None:
+    rows = by_period(story, ["ndr", "grr"], **JAN_TO_MAR, engine=engine)
     # Jan: (350 + 0 - 80 - 0) / 350; Feb: (350 + 50 - 0 - 50) / 350; Mar: (350 + 30) / 350.
     # E's reactivation is not part of March's NDR: it did not pay at the start.
     assert column(rows, "ndr") == pytest.approx([270 / 350, 1, 380 / 350])
     assert column(rows, "grr") == pytest.approx([270 / 350, 300 / 350, 1])
 
 
-def test_daily_summed_churn_rate(story) -> None:
+def test_daily_summed_churn_rate(story, engine: str) -> None:
     # February's only lost customer is C, on Feb 10: that day's rate is 1 / 5 and every other
     # day's is 0 (the base is the customers at the end of the day before).
     row = one_row(
-        story, ["customer_churn_rate_daily_summed"], grain="month", start="2024-02", end="2024-03"
+        story,
+        ["customer_churn_rate_daily_summed"],
+        grain="month",
+        start="2024-02",
+        end="2024-03",
+        engine=engine,
     )
     assert row["customer_churn_rate_daily_summed"] == pytest.approx(1 / 5)
 
 
-def test_twelve_month_dollar_retention() -> None:
+def test_twelve_month_dollar_retention(engine: str) -> None:
     """Accounts paying in January 2024, and what they pay in January 2025.
 
     X 100 -> 150 (expansion), Y 200 -> 120 (contraction), Z 50 -> cancelled in June, and W
@@ -103,12 +108,13 @@ def test_twelve_month_dollar_retention() -> None:
         grain="month",
         start="2025-01",
         end="2025-02",
+        engine=engine,
     )
     assert row["ndr_trailing_12m"] == pytest.approx((150 + 120 + 0) / 350)
     assert row["grr_trailing_12m"] == pytest.approx((100 + 120 + 0) / 350)
 
 
-def test_renewals() -> None:
+def test_renewals(engine: str) -> None:
     """Four contracts due in March: two renewed (one with 200 of expansion, one at a lower
     400 of 500), one lost, one still open; plus one due in April."""
     renewals = table(
@@ -143,7 +149,12 @@ def test_renewals() -> None:
     )
     metrics = ["renewals_due", "renewal_rate", "gross_renewal_rate", "net_renewal_rate"]
     rows = by_period(
-        library_project(renewals=renewals), metrics, grain="month", start="2024-03", end="2024-05"
+        library_project(renewals=renewals),
+        metrics,
+        grain="month",
+        start="2024-03",
+        end="2024-05",
+        engine=engine,
     )
     march, april = rows
     assert march["renewals_due"] == 4
@@ -156,7 +167,7 @@ def test_renewals() -> None:
 COHORT = "cohort(accounts.signed_up_at, month)"
 
 
-def test_cohort_retention_triangle() -> None:
+def test_cohort_retention_triangle(engine: str) -> None:
     """January sign-ups J1 (100), J2 (50, leaves Feb 20) and J3 (30, starts paying on Feb 1,
     after its first month: not part of the cohort's base); February sign-ups F1 (200) and F2
     (80, leaves Mar 15). Customers and retention at the ends of January to March 2024:
@@ -189,6 +200,7 @@ def test_cohort_retention_triangle() -> None:
         grain="month",
         start="2024-01",
         end="2024-04",
+        engine=engine,
     )
     cells = {(row[COHORT], row["age"]): row for row in result}
     jan, feb = dt.date(2024, 1, 1), dt.date(2024, 2, 1)

@@ -264,8 +264,10 @@ def sample() -> metricsmith.Project:
 
 
 @pytest.fixture(scope="module")
-def monthly_scorecard(sample) -> list[dict]:
-    table = sample.query(list(SCORECARD), grain="month", start="2023-12", end="2025-02")
+def monthly_scorecard(sample, engine: str) -> list[dict]:
+    table = sample.query(
+        list(SCORECARD), grain="month", start="2023-12", end="2025-02", engine=engine
+    )
     return table.to_pylist()
 
 
@@ -283,10 +285,15 @@ def test_the_mrr_bridge_holds_in_every_month(monthly_scorecard) -> None:
         assert row["mrr"] == pytest.approx(bridged, rel=1e-9, abs=1e-6), row["month"]
 
 
-def test_the_mrr_bridge_holds_in_every_segment(sample) -> None:
+def test_the_mrr_bridge_holds_in_every_segment(sample, engine: str) -> None:
     metrics = ["mrr", "starting_mrr", *MOVEMENTS]
     table = sample.query(
-        metrics, by=["accounts.segment"], grain="month", start="2023-12", end="2025-02"
+        metrics,
+        by=["accounts.segment"],
+        grain="month",
+        start="2023-12",
+        end="2025-02",
+        engine=engine,
     )
     for row in table.to_pylist():
         gained = row["new_mrr"] + row["reactivation_mrr"] + row["expansion_mrr"]
@@ -303,9 +310,9 @@ def test_every_month_of_the_scorecard_equals_the_oracle(monthly_scorecard) -> No
 
 
 @pytest.mark.parametrize("month", sorted(PINNED))
-def test_the_pinned_scorecard(sample, month: dt.date) -> None:
+def test_the_pinned_scorecard(sample, month: dt.date, engine: str) -> None:
     following = months(month, 2)[1]
-    table = sample.query(list(SCORECARD), grain="month", start=month, end=following)
+    table = sample.query(list(SCORECARD), grain="month", start=month, end=following, engine=engine)
     row = table.to_pylist()[0]
     for name in SCORECARD:
         assert_close(row[name], PINNED[month][name], f"{name} in {month}")

@@ -36,7 +36,7 @@ METRICS = [
 
 
 @pytest.fixture(scope="module")
-def months():
+def months(engine):
     tickets = table(
         "tickets",
         [
@@ -54,7 +54,7 @@ def months():
         "subscriptions", [subscription(name, 100, utc(2023, 12, 1)) for name in "AB"]
     )
     project = library_project(tickets=tickets, subscriptions=subscriptions)
-    return by_period(project, METRICS, grain="month", start="2024-01", end="2024-03")
+    return by_period(project, METRICS, grain="month", start="2024-01", end="2024-03", engine=engine)
 
 
 def test_volumes(months) -> None:

@@ -63,21 +63,28 @@ def project():
     )
 
 
-def test_revenue_per_customer(project) -> None:
-    row = one_row(project, ["arpa", "arpu", "recurring_revenue"], **JANUARY)
+def test_revenue_per_customer(project, engine: str) -> None:
+    row = one_row(project, ["arpa", "arpu", "recurring_revenue"], **JANUARY, engine=engine)
     assert row["arpa"] == pytest.approx(600 / 4)
     assert row["arpu"] == pytest.approx(600 / 3)
     assert row["recurring_revenue"] == pytest.approx(600)
 
 
-def test_recurring_revenue_adds_the_month_ends_of_a_quarter(project) -> None:
-    row = one_row(project, ["recurring_revenue"], grain="quarter", start="2024-01", end="2024-04")
+def test_recurring_revenue_adds_the_month_ends_of_a_quarter(project, engine: str) -> None:
+    row = one_row(
+        project,
+        ["recurring_revenue"],
+        grain="quarter",
+        start="2024-01",
+        end="2024-04",
+        engine=engine,
+    )
     assert row["recurring_revenue"] == pytest.approx(3 * 600)
 
 
-def test_margin_and_lifetime_value(project) -> None:
+def test_margin_and_lifetime_value(project, engine: str) -> None:
     metrics = ["cost_of_revenue", "gross_margin", "ltv", "ltv_gross_margin", "customer_lifespan"]
-    row = one_row(project, metrics, **JANUARY)
+    row = one_row(project, metrics, **JANUARY, engine=engine)
     assert row["cost_of_revenue"] == pytest.approx(120)
     assert row["gross_margin"] == pytest.approx(1 - 120 / 600)
     assert row["customer_lifespan"] == pytest.approx(1 / 0.25)
@@ -85,15 +92,15 @@ def test_margin_and_lifetime_value(project) -> None:
     assert row["ltv_gross_margin"] == pytest.approx(150 * 0.8 / 0.25)
 
 
-def test_lifetime_value_in_the_purchase_form(project) -> None:
+def test_lifetime_value_in_the_purchase_form(project, engine: str) -> None:
     metrics = ["avg_purchase_value", "purchase_frequency", "clv_purchase"]
-    row = one_row(project, metrics, **JANUARY)
+    row = one_row(project, metrics, **JANUARY, engine=engine)
     assert row["avg_purchase_value"] == pytest.approx(1050 / 6)
     assert row["purchase_frequency"] == pytest.approx(6 / 5)
     assert row["clv_purchase"] == pytest.approx(1050 / 6 * 6 / 5 * 4)
 
 
-def test_acquisition_cost(project) -> None:
+def test_acquisition_cost(project, engine: str) -> None:
     metrics = [
         "acquisition_spend",
         "new_paying_customers",
@@ -102,7 +109,7 @@ def test_acquisition_cost(project) -> None:
         "ltv_to_cac",
         "cac_payback_months",
     ]
-    row = one_row(project, metrics, **JANUARY)
+    row = one_row(project, metrics, **JANUARY, engine=engine)
     assert (row["acquisition_spend"], row["new_paying_customers"]) == (500, 1)
     assert row["cac"] == pytest.approx(500)
     assert row["cac_marketing_only"] == pytest.approx(300)
@@ -110,12 +117,12 @@ def test_acquisition_cost(project) -> None:
     assert row["cac_payback_months"] == pytest.approx(500 / (150 * 0.8))
 
 
-def test_without_churn_lifetime_value_is_null() -> None:
+def test_without_churn_lifetime_value_is_null(engine: str) -> None:
     project = library_project(
         accounts=table("accounts", [account("a1", utc(2023, 12, 1))]),
         subscriptions=table("subscriptions", [subscription("a1", 100, utc(2023, 12, 1))]),
     )
-    rows = by_period(project, ["ltv", "customer_lifespan", "cac"], **JANUARY)
+    rows = by_period(project, ["ltv", "customer_lifespan", "cac"], **JANUARY, engine=engine)
     assert rows == [
         {"month": rows[0]["month"], "ltv": None, "customer_lifespan": None, "cac": None}
     ]

@@ -27,7 +27,7 @@ def answers(source: str, scores_by_month: dict[int, list[int | None]]):
     return table(source, rows)
 
 
-def test_nps_and_its_parts() -> None:
+def test_nps_and_its_parts(engine: str) -> None:
     # January: 10 9 9 10 promoters, 8 7 passives, 6 3 0 detractors, one blank (not a
     # response); February: 9 and 2; March: no survey at all.
     survey = answers("nps_survey", {1: [10, 9, 9, 8, 7, 6, 3, 0, None, 10], 2: [9, 2]})
@@ -41,7 +41,7 @@ def test_nps_and_its_parts() -> None:
         "detractor_share",
         "avg_nps_score",
     ]
-    rows = by_period(library_project(nps_survey=survey), metrics, **Q1)
+    rows = by_period(library_project(nps_survey=survey), metrics, **Q1, engine=engine)
     assert column(rows, "nps_responses") == [9, 2, 0]
     assert column(rows, "promoters") == [4, 1, 0]
     assert column(rows, "passives") == [2, 0, 0]
@@ -52,11 +52,13 @@ def test_nps_and_its_parts() -> None:
     assert column(rows, "avg_nps_score") == pytest.approx([62 / 9, 11 / 2, None])
 
 
-def test_csat_and_ces_ignore_skipped_answers() -> None:
+def test_csat_and_ces_ignore_skipped_answers(engine: str) -> None:
     csat = answers("csat_survey", {1: [5, 4, 3, None, 1]})
     ces = answers("ces_survey", {1: [7, 6, 2, None, 5], 2: [None]})
     metrics = ["csat", "csat_responses", "csat_pct", "ces", "ces_responses", "ces_easy_share"]
-    jan, feb, _ = by_period(library_project(csat_survey=csat, ces_survey=ces), metrics, **Q1)
+    jan, feb, _ = by_period(
+        library_project(csat_survey=csat, ces_survey=ces), metrics, **Q1, engine=engine
+    )
     assert jan["csat_responses"] == 4
     assert jan["csat"] == pytest.approx(13 / 4)
     assert jan["csat_pct"] == pytest.approx(2 / 4)  # the 5 and the 4
@@ -85,17 +87,24 @@ def referral_project():
     )
 
 
-def test_referrals() -> None:
+def test_referrals(engine: str) -> None:
     metrics = ["referrals_sent", "referred_signups", "referral_rate", "referred_signup_share"]
-    row = one_row(referral_project(), metrics, grain="month", start="2024-01", end="2024-02")
+    row = one_row(
+        referral_project(), metrics, grain="month", start="2024-01", end="2024-02", engine=engine
+    )
     assert (row["referrals_sent"], row["referred_signups"]) == (3, 1)
     assert row["referral_rate"] == pytest.approx(2 / 5)  # A and B of the 5 customers
     assert row["referred_signup_share"] == pytest.approx(1 / 1)  # E is January's only sign-up
 
 
-def test_viral_coefficient() -> None:
+def test_viral_coefficient(engine: str) -> None:
     # One referred sign-up over the 4 customers at the start of January.
     row = one_row(
-        referral_project(), ["viral_coefficient"], grain="month", start="2024-01", end="2024-02"
+        referral_project(),
+        ["viral_coefficient"],
+        grain="month",
+        start="2024-01",
+        end="2024-02",
+        engine=engine,
     )
     assert row["viral_coefficient"] == pytest.approx(1 / 4)

@@ -89,8 +89,10 @@ def assert_table_matches_oracle(
 
 
 @pytest.mark.parametrize("metric", ALL_METRICS)
-def test_metric_by_month_in_2024(project: metricsmith.Project, metric: str) -> None:
-    table = project.query([metric], grain="month", start="2024-01-01", end="2025-01-01")
+def test_metric_by_month_in_2024(project: metricsmith.Project, metric: str, engine: str) -> None:
+    table = project.query(
+        [metric], grain="month", start="2024-01-01", end="2025-01-01", engine=engine
+    )
     assert table.column_names == ["month", metric]
     # The time spine: every month is present, with or without data.
     assert table.column("month").to_pylist() == MONTHS_2024
@@ -98,9 +100,13 @@ def test_metric_by_month_in_2024(project: metricsmith.Project, metric: str) -> N
 
 
 @pytest.mark.parametrize("metric", ALL_METRICS)
-def test_metric_by_month_and_segment(project: metricsmith.Project, metric: str) -> None:
+def test_metric_by_month_and_segment(
+    project: metricsmith.Project, metric: str, engine: str
+) -> None:
     by = "accounts.segment"
-    table = project.query([metric], by=[by], grain="month", start="2024-01-01", end="2025-01-01")
+    table = project.query(
+        [metric], by=[by], grain="month", start="2024-01-01", end="2025-01-01", engine=engine
+    )
     assert table.column_names == ["month", by, metric]
     rows = table.to_pylist()
     keys = [(row["month"], row[by]) for row in rows]
@@ -119,8 +125,10 @@ def test_metric_by_month_and_segment(project: metricsmith.Project, metric: str) 
 # ---- all metrics together, no grain ---------------------------------------------------------
 
 
-def test_all_metrics_for_the_whole_of_2024(project: metricsmith.Project) -> None:
-    table = project.query(ALL_METRICS, grain=None, start="2024-01-01", end="2025-01-01")
+def test_all_metrics_for_the_whole_of_2024(project: metricsmith.Project, engine: str) -> None:
+    table = project.query(
+        ALL_METRICS, grain=None, start="2024-01-01", end="2025-01-01", engine=engine
+    )
     assert table.num_rows == 1
     assert set(ALL_METRICS) <= set(table.column_names)
     assert_table_matches_oracle(
@@ -129,8 +137,12 @@ def test_all_metrics_for_the_whole_of_2024(project: metricsmith.Project) -> None
 
 
 @pytest.mark.parametrize("by", ["company_size", "plan_type", "accounts.region"])
-def test_all_metrics_for_2024_by_account_attribute(project: metricsmith.Project, by: str) -> None:
-    table = project.query(ALL_METRICS, by=[by], grain=None, start="2024-01-01", end="2025-01-01")
+def test_all_metrics_for_2024_by_account_attribute(
+    project: metricsmith.Project, by: str, engine: str
+) -> None:
+    table = project.query(
+        ALL_METRICS, by=[by], grain=None, start="2024-01-01", end="2025-01-01", engine=engine
+    )
     values = table.column(by).to_pylist()
     assert values == sorted(values) and len(set(values)) == len(values)
     assert_table_matches_oracle(
@@ -147,8 +159,8 @@ def test_all_metrics_for_2024_by_account_attribute(project: metricsmith.Project,
 
 
 @pytest.mark.parametrize("cell_name", list(PINNED_CELLS))
-def test_pinned_values(project: metricsmith.Project, cell_name: str) -> None:
-    table = project.query(ALL_METRICS, **PINNED_QUERIES[cell_name])
+def test_pinned_values(project: metricsmith.Project, cell_name: str, engine: str) -> None:
+    table = project.query(ALL_METRICS, **PINNED_QUERIES[cell_name], engine=engine)
     assert table.num_rows == 1
     row = table.to_pylist()[0]
     if cell_name == "2024-03":
@@ -157,10 +169,17 @@ def test_pinned_values(project: metricsmith.Project, cell_name: str) -> None:
         assert_matches(row[metric], pinned(metric, cell_name), f"{metric} in {cell_name}")
 
 
-def test_pinned_enterprise_values_through_a_dimension(project: metricsmith.Project) -> None:
+def test_pinned_enterprise_values_through_a_dimension(
+    project: metricsmith.Project, engine: str
+) -> None:
     """`by accounts.segment` and `where accounts.segment == ...` give the same Enterprise cell."""
     table = project.query(
-        ALL_METRICS, by=["accounts.segment"], grain=None, start="2024-01-01", end="2025-01-01"
+        ALL_METRICS,
+        by=["accounts.segment"],
+        grain=None,
+        start="2024-01-01",
+        end="2025-01-01",
+        engine=engine,
     )
     rows = {row["accounts.segment"]: row for row in table.to_pylist()}
     for metric in ALL_METRICS:
@@ -170,9 +189,11 @@ def test_pinned_enterprise_values_through_a_dimension(project: metricsmith.Proje
 # ---- grains and ranges ----------------------------------------------------------------------
 
 
-def test_signups_across_the_whole_data_range(project: metricsmith.Project) -> None:
+def test_signups_across_the_whole_data_range(project: metricsmith.Project, engine: str) -> None:
     """December 2023 and January 2025 hold data too; a range covering them includes them."""
-    table = project.query(["signups"], grain="month", start="2023-12-01", end="2025-02-01")
+    table = project.query(
+        ["signups"], grain="month", start="2023-12-01", end="2025-02-01", engine=engine
+    )
     months = [m.date() for m in month_starts(utc(2023, 12), utc(2025, 2))]
     assert table.column("month").to_pylist() == months
     assert sum(table.column("signups").to_pylist()) == 200
@@ -181,9 +202,11 @@ def test_signups_across_the_whole_data_range(project: metricsmith.Project) -> No
     )
 
 
-def test_daily_active_users_in_january_2024(project: metricsmith.Project) -> None:
+def test_daily_active_users_in_january_2024(project: metricsmith.Project, engine: str) -> None:
     """At day grain `active_users` is DAU; days without events are 0, not missing."""
-    table = project.query(["active_users"], grain="day", start="2024-01-01", end="2024-02-01")
+    table = project.query(
+        ["active_users"], grain="day", start="2024-01-01", end="2024-02-01", engine=engine
+    )
     days = [dt.date(2024, 1, 1) + dt.timedelta(days=n) for n in range(31)]
     assert table.column("day").to_pylist() == days
     daily = table.column("active_users").to_pylist()
@@ -192,39 +215,46 @@ def test_daily_active_users_in_january_2024(project: metricsmith.Project) -> Non
         assert value == expected("active_users", period_cell(day, day + dt.timedelta(days=1), None))
 
 
-def test_weeks_start_on_monday(project: metricsmith.Project) -> None:
+def test_weeks_start_on_monday(project: metricsmith.Project, engine: str) -> None:
     metrics = ["tickets_opened", "active_users", "nps"]
-    table = project.query(metrics, grain="week", start="2024-01-01", end="2024-03-04")
+    table = project.query(
+        metrics, grain="week", start="2024-01-01", end="2024-03-04", engine=engine
+    )
     weeks = [dt.date(2024, 1, 1) + dt.timedelta(weeks=n) for n in range(9)]
     assert table.column("week").to_pylist() == weeks
     assert all(week.weekday() == 0 for week in weeks)
     assert_table_matches_oracle(table, metrics, "week", lambda w: w + dt.timedelta(weeks=1))
 
 
-def test_quarters_and_a_year_agree_with_months(project: metricsmith.Project) -> None:
+def test_quarters_and_a_year_agree_with_months(project: metricsmith.Project, engine: str) -> None:
     metrics = ["tickets_opened", "nps", "median_resolution_hours"]
-    quarters = project.query(metrics, grain="quarter", start="2024-01-01", end="2025-01-01")
+    quarters = project.query(
+        metrics, grain="quarter", start="2024-01-01", end="2025-01-01", engine=engine
+    )
     assert quarters.column("quarter").to_pylist() == [dt.date(2024, m, 1) for m in (1, 4, 7, 10)]
     assert_table_matches_oracle(quarters, metrics, "quarter", lambda q: add_months(q, 3))
-    year = project.query(metrics, grain="year", start="2024-01-01", end="2025-01-01")
+    year = project.query(metrics, grain="year", start="2024-01-01", end="2025-01-01", engine=engine)
     assert year.column("year").to_pylist() == [dt.date(2024, 1, 1)]
     assert_table_matches_oracle(year, metrics, "year", lambda y: add_months(y, 12))
 
 
-def test_empty_months_give_zero_counts_and_null_ratios(project: metricsmith.Project) -> None:
+def test_empty_months_give_zero_counts_and_null_ratios(
+    project: metricsmith.Project, engine: str
+) -> None:
     """No NPS survey runs in January, February, May, August or November 2024."""
     table = project.query(
         ["nps_responses", "promoters", "nps", "avg_nps_score"],
         grain="month",
         start="2024-01-01",
         end="2025-01-01",
+        engine=engine,
     )
     january = table.to_pylist()[0]
     assert january["nps_responses"] == 0 and january["promoters"] == 0
     assert january["nps"] is None and january["avg_nps_score"] is None
 
 
-def test_csat_sliced_by_the_ticket_it_rates(project: metricsmith.Project) -> None:
+def test_csat_sliced_by_the_ticket_it_rates(project: metricsmith.Project, engine: str) -> None:
     """csat_survey links to tickets, so CSAT slices by a ticket column as well."""
     table = project.query(
         ["csat", "csat_responses"],
@@ -232,6 +262,7 @@ def test_csat_sliced_by_the_ticket_it_rates(project: metricsmith.Project) -> Non
         grain=None,
         start="2024-01-01",
         end="2025-01-01",
+        engine=engine,
     )
     by_channel = {row["tickets.channel"]: row for row in table.to_pylist()}
     assert sorted(by_channel) == ["chat", "email", "phone", "portal"]
