@@ -1,9 +1,10 @@
 """Name resolution and typing: formulas as written → bound, typed formulas.
 
-Two scopes (DESIGN §4.9). At *metric level* a bare name is another metric and aggregates open
-a row scope. In a *row scope* over a root source, a bare name is a column of the root (or a
-named dimension), and `other.column` is a column of a source reached from the root through
-many-to-one entity links. Derived columns are inlined where they are used.
+Two scopes (docs/language.md, "Names: what a name refers to"). At *metric level* a bare name
+is another metric and aggregates open a row scope. In a *row scope* over a root source, a bare
+name is a column of the root (or a named dimension), and `other.column` is a column of a source
+reached from the root through many-to-one entity links. Derived columns are inlined where they
+are used.
 
 The binder never raises for a problem in the user's text: it records a diagnostic and returns a
 node of type UNKNOWN, so one run reports every problem and an error is not reported twice.
