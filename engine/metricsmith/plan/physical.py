@@ -52,17 +52,14 @@ def annotate(
 ) -> Level:
     """The level and every level below it with their physical choices recorded; `formulas`
     are those evaluated at the level (the metrics' at the top)."""
-    children = tuple(
-        attrs.evolve(
-            child,
-            level=annotate(child.level, _child_formulas(child), functions),
-            prunes=_prunes_cells(child),
-        )
-        for child in level.children
-    )
+    children = []
+    for child in level.children:
+        below = annotate(child.level, _child_formulas(child), functions)
+        annotated = attrs.evolve(child, level=below)
+        children.append(attrs.evolve(annotated, prunes=_prunes_cells(annotated)))
     return attrs.evolve(
         level,
-        children=children,
+        children=tuple(children),
         physical=_level_physical(level, functions),
         reads_cohort_start=any(_reads_cohort_start(formula) for formula in formulas),
     )
@@ -146,12 +143,12 @@ def _same_rows(scan: SourceScan, other: SourceScan) -> bool:
 
 
 def _prunes_cells(child: PerLevel) -> bool:
-    """Whether a child level over members computes only the cells that can matter (see the
-    module): not when its formulas read a cohort's start, which can lie before a member
-    exists, nor over sub-periods (a day before the account exists is one of its month's)."""
-    if child.level.members is None or child.over_periods:
-        return False
-    return not any(_reads_cohort_start(formula) for formula in _child_formulas(child))
+    """Whether a child level over members (annotated) computes only the cells that can
+    matter (see the module): not when its formulas read a cohort's start, which can lie
+    before a member exists, nor over sub-periods (a day before the account exists is one of
+    its month's)."""
+    level = child.level
+    return level.members is not None and not child.over_periods and not level.reads_cohort_start
 
 
 def _reads_cohort_start(node: b.BExpr) -> bool:
