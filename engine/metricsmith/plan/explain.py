@@ -10,6 +10,7 @@ from metricsmith.plan.formatting import format_expr
 from metricsmith.plan.nodes import (
     EventTime,
     Level,
+    Pass,
     PerLevel,
     Plan,
     SourceRead,
@@ -93,7 +94,7 @@ def _pushdown(time_range: TimeRange | None) -> str:
 def _level_body(level: Level, indent: str) -> list[str]:
     # Over a source with a key, each entity's dimensions are its own row's, not the scans'.
     labels = level.labels if level.members is None else ()
-    blocks = [_scan(scan, labels) for scan in level.scans]
+    blocks = [_scan(scan, _pass(level, index), labels) for index, scan in enumerate(level.scans)]
     blocks += [_child(child) for child in level.children]
     return [indent + line if line else line for block in blocks for line in ["", *block]]
 
@@ -132,7 +133,7 @@ def _iteration(child: PerLevel) -> str:
     return f"per {entity.name} (the rows of {members.source}, key {members.key}{existing})"
 
 
-def _scan(scan: SourceScan, labels: tuple[str, ...]) -> list[str]:
+def _scan(scan: SourceScan, how: str, labels: tuple[str, ...]) -> list[str]:
     lines = [f"scan {scan.source} ({_placed(scan)}):"]
     reached = {(): scan.source, **{join.path: join.source for join in scan.joins}}
     for join in scan.joins:
@@ -148,9 +149,34 @@ def _scan(scan: SourceScan, labels: tuple[str, ...]) -> list[str]:
     for condition in scan.filters:
         lines.append(f"  filter {format_expr(condition)}")
     count = len(scan.aggregates)
-    lines.append(f"  one grouped pass, {count} fused aggregate{'s' if count != 1 else ''}:")
+    fused = f"{count} fused aggregate{'s' if count != 1 else ''}"
+    lines.append(f"  {how}, {fused}:")
     lines += [f"    {f.name} = {format_expr(f.aggregate)}" for f in scan.aggregates]
     return lines
+
+
+def _pass(level: Level, index: int) -> str:
+    """How the engines compute the level's scan `index` (plan/physical.py), in a few words;
+    a counted scan names an aggregate of the pass counting it, and that pass names its
+    counted aggregates."""
+    physical = level.physical[index]
+    match physical.pass_:
+        case Pass.PLAIN if physical.counts is not None:
+            counted = ", ".join(f.name for f in level.scans[physical.counts].aggregates)
+            return f"one grouped pass (also giving the all-time {counted})"
+        case Pass.PLAIN:
+            return "one grouped pass"
+        case Pass.RANGED:
+            return "one ranged pass (each row added over its range of periods)"
+        case Pass.COUNTED:
+            (counting,) = (
+                scan
+                for scan, other in zip(level.scans, level.physical, strict=True)
+                if other.counts == index
+            )
+            return f"no pass of its own (counted in the pass giving {counting.aggregates[0].name})"
+        case _:
+            assert_never(physical.pass_)
 
 
 def _placed(scan: SourceScan) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from enum import StrEnum
 
 import pyarrow as pa
 from attrs import frozen
@@ -23,6 +24,7 @@ from metricsmith.model.bound import BAggregate, BExpr, BPer, BWindow, Entity, En
 from metricsmith.model.time import Grain, WindowKind
 from metricsmith.model.types import arrow_type
 from metricsmith.plugins.connector import TimeRange
+from metricsmith.plugins.functions import Additive
 
 #: The dimension label asking for each cohort's age instead of calendar periods.
 
@@ -141,6 +143,34 @@ class EntityMembers:
         )
 
 
+class Pass(StrEnum):
+    """How a scan's grouped pass is computed (plan/physical.py decides)."""
+
+    #: Each row placed in every period it counts in, then grouped.
+    PLAIN = "plain"
+    #: From each row's range of periods: its weight added where the range starts and taken
+    #: away after it ends, a period's value the running total.
+    RANGED = "ranged"
+    #: Counted in the pass of the scan whose `counts` names it (no pass of its own).
+    COUNTED = "counted"
+
+
+@frozen
+class ScanPhysical:
+    """How one scan of a level is computed: `weights` what each row adds to each of its
+    aggregates (in order) when every one is additive (None otherwise), `pass_` its pass, and
+    `counts` the index of the sibling scan (an all-time window's additive state counts over
+    the same rows) whose changes this scan's pass also gives."""
+
+    weights: tuple[Additive, ...] | None
+    pass_: Pass
+    counts: int | None = None
+
+    @property
+    def additive(self) -> bool:
+        return self.weights is not None
+
+
 @frozen(kw_only=True)
 class PerAggregate:
     """One `agg(per ...)` of a parent level: its body and condition are evaluated in the child
@@ -164,6 +194,9 @@ class PerLevel:
     reach: int
     aggregates: tuple[PerAggregate, ...]
     entity_dimensions: tuple[tuple[str, BExpr], ...] = ()
+    #: Whether the child, a level over members, computes only the cells that can matter to
+    #: its parent (plan/physical.py).
+    prunes: bool = False
 
     @property
     def over_periods(self) -> bool:
@@ -198,6 +231,11 @@ class Level:
     labels: tuple[str, ...]
     scans: tuple[SourceScan, ...]
     children: tuple[PerLevel, ...]
+    #: How each of `scans` is computed, in order (plan/physical.py `annotate` sets it).
+    physical: tuple[ScanPhysical, ...] = ()
+    #: Whether a formula evaluated at this level reads `cohort_start(...)`, so its cells
+    #: need each unit's cohort period.
+    reads_cohort_start: bool = False
 
     def leaf_columns(self) -> dict[BExpr, str]:
         """Which column holds each leaf of the level's formulas: an aggregate, a windowed

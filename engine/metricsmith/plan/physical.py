@@ -18,55 +18,67 @@ counted in that scan's pass: a row in force at some period end of the level is i
 the first one after its start, so its change is its weight there (DuckDB: 1.4x on the
 revenue benchmark).
 
-A child level over members is *pruned* (`prunes_cells`): it computes only the cells that can
+The planner records these choices in the plan once (`annotate`: `Level.physical`,
+`PerLevel.prunes`, `Level.reads_cohort_start`); the engines read them there and decide none.
+
+A child level over members is *pruned* (`PerLevel.prunes`): it computes only the cells that can
 matter to its parent, those from `reach` periods before each member exists (what offsets of
 cells in its entity set read) and from the first change of a running total on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from enum import StrEnum
+from collections.abc import Mapping, Sequence
 
-from attrs import frozen
+import attrs
 
 from metricsmith.model import bound as b
 from metricsmith.model.bound import BAggregate
 from metricsmith.model.types import Type
-from metricsmith.plan.nodes import EventTime, Level, PerLevel, SourceScan, StateTime
+from metricsmith.plan.nodes import (
+    EventTime,
+    Level,
+    Pass,
+    PerLevel,
+    ScanPhysical,
+    SourceScan,
+    StateTime,
+)
 from metricsmith.plugins.functions import Additive, AggregateFunction
 
 
-class Pass(StrEnum):
-    PLAIN = "plain"
-    RANGED = "ranged"
-    #: Counted in the pass of the scan whose `counts` names it (no pass of its own).
-    COUNTED = "counted"
+def annotate(
+    level: Level, formulas: Sequence[b.BExpr], functions: Mapping[str, AggregateFunction]
+) -> Level:
+    """The level and every level below it with their physical choices recorded; `formulas`
+    are those evaluated at the level (the metrics' at the top)."""
+    children = []
+    for child in level.children:
+        below = annotate(child.level, _child_formulas(child), functions)
+        annotated = attrs.evolve(child, level=below)
+        children.append(attrs.evolve(annotated, prunes=_prunes_cells(annotated)))
+    return attrs.evolve(
+        level,
+        children=tuple(children),
+        physical=_level_physical(level, functions),
+        reads_cohort_start=any(_reads_cohort_start(formula) for formula in formulas),
+    )
 
 
-@frozen
-class ScanPhysical:
-    """How one scan of a level is computed: `weights` what each row adds to each of its
-    aggregates when every one is additive (None otherwise), `pass_` its pass, and `counts`
-    the index of the sibling scan (an all-time window's additive state counts over the same
-    rows) whose changes this scan's pass also gives."""
-
-    weights: tuple[Additive, ...] | None
-    pass_: Pass
-    counts: int | None = None
-
-    @property
-    def additive(self) -> bool:
-        return self.weights is not None
+def _child_formulas(child: PerLevel) -> list[b.BExpr]:
+    """The formulas a child level evaluates: its `per` bodies and conditions, and the
+    query's per-entity dimensions."""
+    formulas = [f for a in child.aggregates for f in (a.per.body, a.per.where) if f is not None]
+    return formulas + [formula for _, formula in child.entity_dimensions]
 
 
-def weight(aggregate: BAggregate, functions: Mapping[str, AggregateFunction]) -> Additive | None:
+def _weight(aggregate: BAggregate, functions: Mapping[str, AggregateFunction]) -> Additive | None:
     """What one row adds to the aggregate, when it is additive (see the module)."""
     declared = functions[aggregate.function].additive
     return declared if aggregate.type == Type.INTEGER else None
 
 
-def level_physical(
+def _level_physical(
     level: Level, functions: Mapping[str, AggregateFunction]
 ) -> tuple[ScanPhysical, ...]:
     """How each of the level's scans is computed, in order."""
@@ -103,7 +115,7 @@ def level_physical(
 def _weights(
     scan: SourceScan, functions: Mapping[str, AggregateFunction]
 ) -> tuple[Additive, ...] | None:
-    weights = tuple(weight(fused.aggregate, functions) for fused in scan.aggregates)
+    weights = tuple(_weight(fused.aggregate, functions) for fused in scan.aggregates)
     return None if None in weights else weights  # type: ignore[return-value]
 
 
@@ -130,22 +142,20 @@ def _same_rows(scan: SourceScan, other: SourceScan) -> bool:
     )
 
 
-def prunes_cells(child: PerLevel) -> bool:
-    """Whether a child level over members computes only the cells that can matter (see the
-    module): not when its formulas read a cohort's start, which can lie before a member
-    exists, nor over sub-periods (a day before the account exists is one of its month's)."""
-    if child.level.members is None or child.over_periods:
-        return False
-    formulas = [f for a in child.aggregates for f in (a.per.body, a.per.where) if f is not None]
-    formulas += [formula for _, formula in child.entity_dimensions]
-    return not any(reads_cohort_start(formula) for formula in formulas)
+def _prunes_cells(child: PerLevel) -> bool:
+    """Whether a child level over members (annotated) computes only the cells that can
+    matter (see the module): not when its formulas read a cohort's start, which can lie
+    before a member exists, nor over sub-periods (a day before the account exists is one of
+    its month's)."""
+    level = child.level
+    return level.members is not None and not child.over_periods and not level.reads_cohort_start
 
 
-def reads_cohort_start(node: b.BExpr) -> bool:
+def _reads_cohort_start(node: b.BExpr) -> bool:
     """Whether a formula reads `cohort_start(...)` at its own level (not inside a leaf or a
     `per` body, which are evaluated elsewhere)."""
     if isinstance(node, b.BOffset) and node.unit == "cohort":
         return True
     if isinstance(node, b.BPer | b.BAggregate | b.BWindow):
         return False
-    return any(reads_cohort_start(child) for child in b.bchildren(node))
+    return any(_reads_cohort_start(child) for child in b.bchildren(node))

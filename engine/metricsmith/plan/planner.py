@@ -1,5 +1,6 @@
-"""From a checked query to a plan: build the level tree with its fused grouped passes, then
-work out projections and time-range pushdown."""
+"""From a checked query to a plan: build the level tree with its fused grouped passes, record
+how each pass is computed (plan/physical.py), then work out projections and time-range
+pushdown."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from metricsmith.check.checked import CheckedProject
 from metricsmith.check.query import CheckedQuery
 from metricsmith.plan.levels import LevelPlanner
 from metricsmith.plan.nodes import CohortAxis, Plan
+from metricsmith.plan.physical import annotate
 from metricsmith.plan.reads import plan_reads
 from metricsmith.plan.schema import dimension_types
 
@@ -21,6 +23,8 @@ def plan_query(
     range has no end (default: the current time)."""
     planner = LevelPlanner(project, query)
     top = planner.top([(f"metric `{metric.name}`", metric.formula) for metric in query.metrics])
+    formulas = [metric.formula for metric in query.metrics]
+    top = annotate(top, formulas, project.functions.aggregates)
     cohort = None if query.cohort_label is None else query.labels.index(query.cohort_label)
     return Plan(
         calendar=project.calendar,

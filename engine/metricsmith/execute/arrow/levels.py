@@ -29,8 +29,7 @@ from metricsmith.execute.arrow.members import Members, load_members
 from metricsmith.execute.arrow.placement import Placer, TimeColumns
 from metricsmith.model import bound as b
 from metricsmith.plan.formatting import format_expr
-from metricsmith.plan.nodes import Level, PerLevel, SourceScan
-from metricsmith.plan.physical import ScanPhysical, level_physical
+from metricsmith.plan.nodes import Level, PerLevel, ScanPhysical, SourceScan
 from metricsmith.plan.timeline import LevelTimeline, Timeline
 from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
 
@@ -124,8 +123,7 @@ class LevelRunner:
     ) -> LevelGrid:
         periods, count = timeline.count, members.count
         columns: dict[str, pa.Array] = {}
-        physical = level_physical(level, self.aggregates)
-        for scan, scan_physical in zip(level.scans, physical, strict=True):
+        for scan, scan_physical in zip(level.scans, level.physical, strict=True):
             results = self._member_scan(scan, scan_physical, placer, members, periods)
             columns.update((name, fill_empty(v, empty[name])) for name, v in results.items())
         for cells in children:
@@ -156,7 +154,7 @@ class LevelRunner:
         periods: int,
     ) -> dict[str, pa.Array]:
         """A scan's aggregates per (period, entity): from each row's range of periods when
-        they are additive (the plan's `weights`, plan/physical.py; the dense period x member
+        they are additive (the plan's `ScanPhysical.weights`; the dense period x member
         cells make that cheap for every pass with periods, windowed or not), else over the
         rows repeated in their periods."""
         rows = self._members_of_rows(scan, members)

@@ -25,7 +25,6 @@ from metricsmith.model import bound as b
 from metricsmith.model.time import Grain
 from metricsmith.model.types import Type
 from metricsmith.plan.offsets import offset_shift
-from metricsmith.plan.physical import reads_cohort_start
 
 
 @frozen
@@ -188,7 +187,3 @@ def _level_children(node: b.BExpr) -> Iterator[b.BExpr]:
     if isinstance(node, b.BPer | b.BAggregate | b.BWindow):
         return iter(())
     return iter(b.bchildren(node))
-
-
-def uses_cohort_start(formulas: Sequence[Formula]) -> bool:
-    return any(reads_cohort_start(formula.node) for formula in formulas)

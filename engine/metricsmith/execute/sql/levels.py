@@ -43,12 +43,7 @@ from metricsmith.execute.sql.combine import (
     shared_by_units,
     where_column,
 )
-from metricsmith.execute.sql.formulas import (
-    Formula,
-    FormulaContext,
-    formula_ctes,
-    uses_cohort_start,
-)
+from metricsmith.execute.sql.formulas import Formula, FormulaContext, formula_ctes
 from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.members import Pruning, first_changes, members_select
 from metricsmith.execute.sql.names import (
@@ -62,9 +57,9 @@ from metricsmith.execute.sql.names import (
 from metricsmith.execute.sql.positions import Boundaries
 from metricsmith.execute.sql.scans import ScanCompiler
 from metricsmith.execute.sql.spine import LABEL, PARENT_PERIOD, PERIOD, LevelSpine, spine
-from metricsmith.plan.nodes import Level, PerLevel, Plan, SourceScan
-from metricsmith.plan.physical import Pass, level_physical, prunes_cells
+from metricsmith.plan.nodes import Level, Pass, PerLevel, Plan, ScanPhysical, SourceScan
 from metricsmith.plan.timeline import LevelTimeline
+from metricsmith.plugins.functions import Additive
 
 if TYPE_CHECKING:
     from metricsmith.execute.sql.compiler import Compilation
@@ -99,7 +94,7 @@ class LevelCompiler:
         the top, the parent period below it), the keys, the entity set and cohort period
         where the level has them, and a column per formula. `cohort_period` asks for the
         cohort period even when no formula reads a cohort's start (ages do). `pruned`: whether
-        a level over members computes only the cells that can matter (plan/physical.py)."""
+        a level over members computes only the cells that can matter (`PerLevel.prunes`)."""
         compilation = self.compilation
         plan = self.plan
         dialect = compilation.dialect
@@ -111,18 +106,18 @@ class LevelCompiler:
         ]
         scan_parts = []
         entity_kind = self._entity_kind(level)
-        physicals = level_physical(level, functions)
-        for index, (scan, physical) in enumerate(zip(level.scans, physicals, strict=True)):
+        for index, (scan, physical) in enumerate(zip(level.scans, level.physical, strict=True)):
             if physical.pass_ == Pass.COUNTED:
                 continue  # counted in its sibling's pass
             if physical.counts is not None:
-                counted = level.scans[physical.counts]
+                counted = level.scans[physical.counts], level.physical[physical.counts]
                 part = self._shared(scan, counted, index, names, level_spine, entity_kind)
                 scan_parts.append(part)
                 continue
             scanner = ScanCompiler(plan, scan, self.reads, compilation, level_spine, entity_kind)
             if physical.pass_ == Pass.RANGED:
-                self.ctes += self._ranged(scanner, index, names, level_spine)
+                assert physical.weights is not None, "a ranged pass is additive"
+                self.ctes += self._ranged(scanner, physical.weights, index, names, level_spine)
                 values = tuple((f.name, None) for f in scan.aggregates)
                 running = tuple(name for name, _ in values)
                 scan_parts.append(Part(names.scan(index), values, present=True, running=running))
@@ -135,7 +130,7 @@ class LevelCompiler:
         if level.members is None and keys:
             self.ctes.append((names.combos, combinations(level, parts)))
         cohort = None
-        if cohort_period or uses_cohort_start(formulas):
+        if cohort_period or level.reads_cohort_start:
             assert self.cohort_label is not None, "the planner requires a cohort"
             column = dimension_column(level.labels.index(self.cohort_label))
             cohort = CohortPeriod(column, dialect, plan.calendar.timezone)
@@ -173,9 +168,15 @@ class LevelCompiler:
         self.ctes += formula_ctes(names, formulas, context)
 
     def _ranged(
-        self, scanner: ScanCompiler, index: int, names: LevelNames, level_spine: LevelSpine
+        self,
+        scanner: ScanCompiler,
+        additive: tuple[Additive, ...],
+        index: int,
+        names: LevelNames,
+        level_spine: LevelSpine,
     ) -> list[tuple[str, exp.Expression]]:
-        """A windowed pass from its rows' ranges: its rows, and its changes per period."""
+        """A windowed pass from its rows' ranges (`additive`: what each row adds to each
+        aggregate): its rows, and its changes per period."""
         window = scanner.scan.window
         assert window is not None
         self._lookup(level_spine.ends())
@@ -188,20 +189,24 @@ class LevelCompiler:
         dialect = self.compilation.dialect
         ends_early = window.kind != "all_time"
         changes = ranges.deltas(rows, keys, weights, periods, dialect, stops=ends_early)
-        return [(rows, scanner.ranged_rows(periods)), (names.scan(index), changes)]
+        return [(rows, scanner.ranged_rows(periods, additive)), (names.scan(index), changes)]
 
     def _shared(
         self,
         scan: SourceScan,
-        counted: SourceScan,
+        counted: tuple[SourceScan, ScanPhysical],
         index: int,
         names: LevelNames,
         level_spine: LevelSpine,
         entity_kind: str | None,
     ) -> Part:
         """A state scan's pass that also gives the changes of an all-time window's counts
-        over the same rows (`counted`; ranges.py), with the members' openings."""
-        joins = scan.joins + tuple(j for j in counted.joins if j not in scan.joins)
+        over the same rows (`counted`, with how it is computed; ranges.py), with the
+        members' openings."""
+        counted_scan, counted_physical = counted
+        assert counted_physical.weights is not None, "a counted pass is additive"
+        firsts = tuple(zip(counted_scan.aggregates, counted_physical.weights, strict=True))
+        joins = scan.joins + tuple(j for j in counted_scan.joins if j not in scan.joins)
         scanner = ScanCompiler(
             self.plan,
             attrs.evolve(scan, joins=joins),
@@ -211,11 +216,11 @@ class LevelCompiler:
             entity_kind,
         )
         table, openings = names.scan(index), names.openings(index)
-        self.ctes.append((table, scanner.select(firsts=counted.aggregates)))
-        self.ctes.append((openings, scanner.openings(counted.aggregates)))
+        self.ctes.append((table, scanner.select(firsts=firsts)))
+        self.ctes.append((openings, scanner.openings(firsts)))
         functions = self.compilation.aggregate_functions
         values = [(f.name, functions[f.aggregate.function].empty) for f in scan.aggregates]
-        running = tuple(fused.name for fused in counted.aggregates)
+        running = tuple(fused.name for fused in counted_scan.aggregates)
         values += [(name, None) for name in running]
         return Part(table, tuple(values), present=True, running=running, openings=openings)
 
@@ -240,7 +245,7 @@ class LevelCompiler:
                 formulas.append(Formula(where_column(aggregate.name), per.where, per.where.type))
         for index, (_, formula) in enumerate(child.entity_dimensions):
             formulas.append(Formula(entity_dimension_column(index), formula, formula.type))
-        self.level(level, child_spine, names, formulas, pruned=prunes_cells(child))
+        self.level(level, child_spine, names, formulas, pruned=child.prunes)
         compilation = self.compilation
         aggregates = AggregateCompiler(compilation.dialect, compilation.aggregate_functions)
         self.ctes.append((names.per, per_select(child, names, parent, aggregates)))

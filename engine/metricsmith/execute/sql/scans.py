@@ -40,7 +40,6 @@ from metricsmith.plan.nodes import (
     StateTime,
 )
 from metricsmith.plan.periods import from_epoch_micros
-from metricsmith.plan.physical import weight
 from metricsmith.plan.reads import time_names
 from metricsmith.plugins.functions import Additive
 
@@ -85,10 +84,10 @@ class ScanCompiler:
             raise TypeError(f"a row formula cannot hold {node!r}")
         return exp.column(node.column, table=self.aliases[node.path], quoted=True)
 
-    def select(self, firsts: Sequence[FusedAggregate] = ()) -> exp.Select:
+    def select(self, firsts: Sequence[tuple[FusedAggregate, Additive]] = ()) -> exp.Select:
         """The pass. `firsts`: additive aggregates of an all-time window over the same rows
-        (a state scan's), each given as its changes: a row's value in the first period it
-        is in force at (ranges.py)."""
+        (a state scan's) with their weights, each given as its changes: a row's weight in
+        the first period it is in force at (ranges.py)."""
         scan = self.scan
         period = self.period()
         keys = self.grouping_keys()
@@ -99,17 +98,17 @@ class ScanCompiler:
             value = self.rows.compile(node.arg) if node.arg is not None else None
             condition = self.rows.compile(node.where) if node.where is not None else None
             outputs.append(exp.alias_(aggregates.compile(node, value, condition), fused.name))
-        for fused in firsts:
-            outputs.append(exp.alias_(self._at_first(fused.aggregate), fused.name))
+        for fused, kind in firsts:
+            outputs.append(exp.alias_(self._at_first(fused.aggregate, kind), fused.name))
         root = self.root_with_last_end() if self._reads_state_in_window() else self.root()
         # Periods first: engines keep a LEFT JOIN where it is written, and placing the rows
         # before following links lets the range filter shrink them first (DuckDB: 1.35x).
         query = self._linked_and_filtered(self.placed(exp.select(*outputs).from_(root)), keys)
         return query.group_by(period.copy(), *(k.copy() for _, k in keys), copy=False)
 
-    def ranged_rows(self, periods: int) -> exp.Select:
+    def ranged_rows(self, periods: int, weights: Sequence[Additive]) -> exp.Select:
         """Each row with the range of the level's `periods` it counts in (ranges.py) and, for
-        each aggregate, what it adds to a period's total."""
+        each aggregate, what it adds to a period's total (its `weights`, in order)."""
         scan, spine = self.scan, self.spine
         assert spine is not None and scan.window is not None
         dialect = self.dialect
@@ -141,10 +140,13 @@ class ScanCompiler:
                 raise TypeError(f"no ranges for a scan without time: {scan!r}")
         outputs = [exp.alias_(first, ranges.FIRST), exp.alias_(last, ranges.LAST)]
         outputs += [exp.alias_(k, n) for n, k in keys]
-        outputs += [exp.alias_(self._weight(f.aggregate), f.name) for f in scan.aggregates]
+        outputs += [
+            exp.alias_(self._weight(f.aggregate, kind), f.name)
+            for f, kind in zip(scan.aggregates, weights, strict=True)
+        ]
         return self._linked_and_filtered(query.select(*outputs, copy=False), keys)
 
-    def _at_first(self, node: b.BAggregate) -> exp.Expression:
+    def _at_first(self, node: b.BAggregate, kind: Additive) -> exp.Expression:
         """A row's weight in the first period it is in force at: the level's first period,
         or the one it started in (at or after the period's start)."""
         assert isinstance(self.scan.time, StateTime)
@@ -153,10 +155,10 @@ class ScanCompiler:
             exp.EQ(this=self._spine(PERIOD), expression=number(0)),
             exp.GTE(this=start, expression=self._spine(PERIOD_START)),
         )
-        weight = exp.Case().when(first, self._weight(node))
+        weight = exp.Case().when(first, self._weight(node, kind))
         return self.dialect.cast(exp.Sum(this=weight), "bigint")
 
-    def openings(self, counted: Sequence[FusedAggregate]) -> exp.Select:
+    def openings(self, counted: Sequence[tuple[FusedAggregate, Additive]]) -> exp.Select:
         """What the rows an all-time window counts before the level's first period end, but
         which are not in force at it, add to each of `counted` (ranges.py): those that
         started before the level's first period and were in force at an earlier period end
@@ -177,20 +179,22 @@ class ScanCompiler:
         keys = self.grouping_keys()
         outputs = [exp.alias_(k, n) for n, k in keys]
         outputs += [
-            exp.alias_(self.dialect.cast(exp.Sum(this=self._weight(f.aggregate)), "bigint"), f.name)
-            for f in counted
+            exp.alias_(
+                self.dialect.cast(exp.Sum(this=self._weight(f.aggregate, kind)), "bigint"), f.name
+            )
+            for f, kind in counted
         ]
         query = self._linked_and_filtered(exp.select(*outputs).from_(self.root()), keys)
         query = query.where(exp.and_(*earlier), copy=False)
         return query.group_by(*(k.copy() for _, k in keys), copy=False)
 
-    def _weight(self, node: b.BAggregate) -> exp.Expr:
-        """What one row adds to an additive aggregate: 1 or 0 for a count, its value for a sum
-        (null where the condition does not hold)."""
+    def _weight(self, node: b.BAggregate, kind: Additive) -> exp.Expr:
+        """What one row adds to an additive aggregate of weight `kind`: 1 or 0 for a count,
+        its value for a sum (null where the condition does not hold)."""
         tests: list[exp.Expr] = (
             [] if node.where is None else [exp.Paren(this=self.rows.compile(node.where))]
         )
-        if weight(node, self.compilation.aggregate_functions) == Additive.VALUE:
+        if kind == Additive.VALUE:
             assert node.arg is not None, "an aggregate adding its values has an argument"
             value = self.rows.compile(node.arg)
             return exp.Case().when(exp.and_(*tests), value) if tests else value
