@@ -51,6 +51,9 @@ class Part:
     openings: str | None = None
     #: False for a part with one row per period for every unit (combine.shared_by_units).
     keyed: bool = True
+    #: The CTE (one row per period) whose values a cell this part has no row for takes: a
+    #: child's `without_rows` (plan/nodes.py `PerLevel`).
+    without_rows: str | None = None
 
 
 def key_columns(level: Level) -> list[str]:
@@ -118,11 +121,20 @@ def cells(
     query_joins: list[tuple[exp.Expr, exp.Expr]] = [
         (exp.to_table(part.table), _same_cell(part, units, spine, level)) for part in parts
     ]
+    query_joins += [
+        (exp.to_table(part.without_rows), _same_period(part.without_rows, spine))
+        for part in parts
+        if part.without_rows is not None
+    ]
     if cohort is not None and spine.timeline.bounds is not None:
         query_joins.append(_cohort_join(cohort, units, spine))
     for part in parts:
         for name, empty in part.values:
             value: exp.Expr = exp.column(name, table=part.table)
+            if part.without_rows is not None:
+                missing = exp.Is(this=exp.column(PERIOD, table=part.table), expression=exp.Null())
+                fallback = exp.column(name, table=part.without_rows)
+                value = exp.Case().when(missing, fallback).else_(value)
             if empty is not None:
                 value = exp.Coalesce(this=value, expressions=[number(empty)])
             if part.openings is not None and name in part.running:
@@ -147,11 +159,15 @@ def _with_opening(changes: exp.Expr, name: str, units: str, spine: LevelSpine) -
     return exp.Add(this=exp.Coalesce(this=changes, expressions=[number(0)]), expression=added)
 
 
+def _same_period(table: str, spine: LevelSpine) -> exp.Expr:
+    return exp.EQ(this=exp.column(PERIOD, table=table), expression=spine.column(PERIOD))
+
+
 def _same_cell(part: Part, units: str, spine: LevelSpine, level: Level) -> exp.Expr:
-    table = part.table
-    period = exp.EQ(this=exp.column(PERIOD, table=table), expression=spine.column(PERIOD))
+    period = _same_period(part.table, spine)
     if not part.keyed:
         return period
+    table = part.table
     if level.members is not None:
         # Every part of a level over members is grouped by entity alone.
         entity = exp.EQ(
