@@ -20,10 +20,14 @@ def without_rows(per: b.BPer, functions: Mapping[str, AggregateFunction]) -> b.B
     """`per` with its body and condition as a unit without rows evaluates them."""
 
     def empty(node: b.BExpr) -> b.BExpr:
-        if isinstance(node, b.BAggregate | b.BWindow):
-            aggregate = node.operand if isinstance(node, b.BWindow) else node
-            value = functions[aggregate.function].empty
+        # Bottom-up: a window's aggregate is already its value over no rows, the window's.
+        if isinstance(node, b.BAggregate):
+            value = functions[node.function].empty
             return b.BLiteral(value=value, type=node.type, span=node.span)
+        if isinstance(node, b.BWindow):
+            operand: b.BExpr = node.operand
+            assert isinstance(operand, b.BLiteral), "replaced before the window"
+            return b.BLiteral(value=operand.value, type=node.type, span=node.span)
         if isinstance(node, b.BOffset) and _constant(node.operand):
             # The same value in every period, those before the computed ones included.
             return node.operand
