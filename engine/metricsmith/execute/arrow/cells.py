@@ -1,9 +1,10 @@
 """The cells of a level: every period × every combination of key values any grouped pass saw.
 
 Each pass's groups land in their cells; a cell a pass has no rows for gets the aggregate's
-value for nothing (0 for counts and sums, null otherwise). Combinations are sorted by their
-values (nulls last) and periods are in time order, so the cells come out sorted. Cells are laid
-out period-major: cell `period * units + unit`.
+value for nothing (0 for counts and sums, null otherwise), or where a child level's units leave
+out some of its parent's (`PerLevel.without_rows`) the value of a unit without rows.
+Combinations are sorted by their values (nulls last) and periods are in time order, so the
+cells come out sorted. Cells are laid out period-major: cell `period * units + unit`.
 """
 
 from __future__ import annotations

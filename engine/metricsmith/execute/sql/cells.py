@@ -1,13 +1,14 @@
 """A level's cells: every period of its spine × every unit, with each grouped part's values.
 
 The units are the entities of a `per` over a source with a key (its members), or else every
-combination of key values some part saw (`combos`: the level's dimensions, and the entity at
-a per-entity level whose entities are identifiers). The parts are the level's scans and its
+combination of key values some part saw (`combos`: the level's dimensions, and the entity at a
+per-entity level whose entities are identifiers). The parts are the level's scans and its
 children's combined `per` aggregates; each is LEFT JOINed on (period, keys) with null-safe
 equality, and a cell a part has no group for gets the aggregate's value over nothing (0 for
-counts and sums, null otherwise). At a per-entity level each cell also says whether its entity
-is in the cell's entity set (`in_set`), and a level reading values at a cohort's start says
-which of its periods each cell's cohort falls in.
+counts and sums, null otherwise), or for a child with `without_rows` (plan/nodes.py `PerLevel`)
+that level's value in the cell's period. At a per-entity level each cell also says whether its
+entity is in the cell's entity set (`in_set`), and a level reading values at a cohort's start
+says which of its periods each cell's cohort falls in.
 """
 
 from __future__ import annotations
