@@ -169,11 +169,15 @@ class LevelPlanner:
             children.append(child)
         return tuple(children)
 
-    def _without_rows(self, child: PerLevel, start: dt.datetime | None, who: str) -> PerLevel:
+    def _without_rows(
+        self, child: PerLevel, start: dt.datetime | None, who: str
+    ) -> PerLevel | None:
         """Sub-periods below an identifier iterate over every unit of the parent's cell, those
         their own rows do not name included (docs/time-intelligence.md, Nesting): the child as
         such a unit evaluates it, reading nothing, so with one value per period for every unit
-        (plan/no_rows.py). Its aggregates fill the parent's columns where the child has none."""
+        (plan/no_rows.py). Its aggregates fill the parent's columns where the child has none.
+        None when that value still differs from unit to unit (it reads the start of each
+        unit's cohort of a level below): such a unit still takes the value over nothing."""
         functions = self.project.functions.aggregates
         aggregates = tuple(
             PerAggregate(name=a.name, per=without_rows(a.per, functions)) for a in child.aggregates
@@ -184,6 +188,8 @@ class LevelPlanner:
             for formula in (a.per.body, a.per.where)
             if formula is not None
         ]
+        if _reads(formulas):
+            return None
         level = self._level(formulas, child.level.grain, None, (), start, who)
         return PerLevel(level=level, reach=child.reach, aggregates=aggregates)
 
