@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from attrs import evolve
+
 from metricsmith.model import bound as b
 from metricsmith.plugins.functions import AggregateFunction
 
@@ -35,15 +37,7 @@ def without_rows(per: b.BPer, functions: Mapping[str, AggregateFunction]) -> b.B
 
     body = None if per.body is None else b.bmap(per.body, empty)
     where = None if per.where is None else b.bmap(per.where, empty)
-    return b.BPer(
-        function=per.function,
-        entity=per.entity,
-        body=body,
-        where=where,
-        params=per.params,
-        type=per.type,
-        span=per.span,
-    )
+    return evolve(per, body=body, where=where)
 
 
 def _constant(node: b.BExpr) -> bool:
