@@ -117,6 +117,11 @@ def _child(child: PerLevel) -> list[str]:
     for label, formula in child.entity_dimensions:
         lines.append(f"  dimension {label} = {format_expr(formula, names)}, for each entity")
     lines += [f"  {a.name} = {format_expr(a.per, names)}" for a in child.aggregates]
+    if child.without_rows is not None:
+        entity = level.entity
+        assert entity is not None, "sub-periods below an identifier"
+        lines.append(f"  for a {entity.name} no row of these {level.grain}s names, over no rows:")
+        lines += [f"  {line}" if line else line for line in _child(child.without_rows)[1:]]
     return lines
 
 

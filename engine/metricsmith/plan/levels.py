@@ -13,12 +13,15 @@ import itertools
 from collections.abc import Iterator, Sequence
 from typing import assert_never
 
+from attrs import evolve
+
 from metricsmith.check.checked import CheckedProject
 from metricsmith.check.query import CheckedQuery
 from metricsmith.errors import QueryError
 from metricsmith.model import bound as b
 from metricsmith.model.time import Grain
 from metricsmith.plan.binding import joins_for
+from metricsmith.plan.no_rows import without_rows
 from metricsmith.plan.nodes import (
     EntityMembers,
     EventTime,
@@ -157,17 +160,38 @@ class LevelPlanner:
             level = self._level(formulas, child_grain, child_entity, child_labels, start, who)
             if target.kind is b.EntityKind.IDENTIFIER:
                 _require_reads(level, target)
-            children.append(
-                PerLevel(
-                    level=level,
-                    reach=back,
-                    aggregates=tuple(
-                        PerAggregate(name=next(self._per_names), per=per) for per in group
-                    ),
-                    entity_dimensions=dimensions,
-                )
+            aggregates = tuple(PerAggregate(name=next(self._per_names), per=per) for per in group)
+            child = PerLevel(
+                level=level, reach=back, aggregates=aggregates, entity_dimensions=dimensions
             )
+            if child.finds_entities:
+                child = evolve(child, without_rows=self._without_rows(child, start, who))
+            children.append(child)
         return tuple(children)
+
+    def _without_rows(
+        self, child: PerLevel, start: dt.datetime | None, who: str
+    ) -> PerLevel | None:
+        """Sub-periods below an identifier iterate over every unit of the parent's cell, those
+        their own rows do not name included (docs/time-intelligence.md, Nesting): the child as
+        such a unit evaluates it, reading nothing, so with one value per period for every unit
+        (plan/no_rows.py). Its aggregates fill the parent's columns where the child has none.
+        None when that value still differs from unit to unit (it reads the start of each
+        unit's cohort of a level below): such a unit still takes the value over nothing."""
+        functions = self.project.functions.aggregates
+        aggregates = tuple(
+            PerAggregate(name=a.name, per=without_rows(a.per, functions)) for a in child.aggregates
+        )
+        formulas = [
+            (who, formula)
+            for a in aggregates
+            for formula in (a.per.body, a.per.where)
+            if formula is not None
+        ]
+        if _reads(formulas):
+            return None
+        level = self._level(formulas, child.level.grain, None, (), start, who)
+        return PerLevel(level=level, reach=child.reach, aggregates=aggregates)
 
     def _check_sub_periods(self, sub: Grain, grain: Grain | None, who: str) -> None:
         if grain is not None and not sub.finer_or_equal(grain):

@@ -188,12 +188,19 @@ class PerLevel:
     child iterates from there. `entity_dimensions` are the query's per-entity dimensions
     (label, formula), evaluated in the child for each entity and grouped on when combining.
     The child level's periods derive from its parent's by these fields alone
-    (plan/timeline.py `child_timeline`)."""
+    (plan/timeline.py `child_timeline`).
+
+    `without_rows` (sub-periods that find entities) is the child as a unit its rows do not
+    name evaluates it: every aggregate its value over no rows (plan/no_rows.py), planned
+    without the parent's keys, its aggregates named like the child's. Such a unit of the
+    parent is iterated over every sub-period all the same (docs/time-intelligence.md,
+    Nesting), so a parent cell the child has no value for takes this one's in its period."""
 
     level: Level
     reach: int
     aggregates: tuple[PerAggregate, ...]
     entity_dimensions: tuple[tuple[str, BExpr], ...] = ()
+    without_rows: PerLevel | None = None
     #: Whether the child, a level over members, computes only the cells that can matter to
     #: its parent (plan/physical.py).
     prunes: bool = False

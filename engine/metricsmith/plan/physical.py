@@ -52,17 +52,23 @@ def annotate(
 ) -> Level:
     """The level and every level below it with their physical choices recorded; `formulas`
     are those evaluated at the level (the metrics' at the top)."""
-    children = []
-    for child in level.children:
-        below = annotate(child.level, _child_formulas(child), functions)
-        annotated = attrs.evolve(child, level=below)
-        children.append(attrs.evolve(annotated, prunes=_prunes_cells(annotated)))
     return attrs.evolve(
         level,
-        children=tuple(children),
+        children=tuple(_annotate_child(child, functions) for child in level.children),
         physical=_level_physical(level, functions),
         reads_cohort_start=any(_reads_cohort_start(formula) for formula in formulas),
     )
+
+
+def _annotate_child(child: PerLevel, functions: Mapping[str, AggregateFunction]) -> PerLevel:
+    """A child level annotated, and its stand-in for units without rows (which reads nothing,
+    but is a level like any other to the engines)."""
+    below = annotate(child.level, _child_formulas(child), functions)
+    without_rows = child.without_rows
+    if without_rows is not None:
+        without_rows = _annotate_child(without_rows, functions)
+    annotated = attrs.evolve(child, level=below, without_rows=without_rows)
+    return attrs.evolve(annotated, prunes=_prunes_cells(annotated))
 
 
 def _child_formulas(child: PerLevel) -> list[b.BExpr]:

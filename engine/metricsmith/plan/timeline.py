@@ -226,7 +226,8 @@ class LevelTimeline:
     its offsets read included), `parents` the parent period containing each (-1: before the
     parent's first; None at the top), `windows` the distinct windows of its scans in order and
     `window_starts` where each starts at each period end (µs; None: at the beginning of time),
-    `children` the resolved levels of `level.children`, in order."""
+    `children` the resolved levels of `level.children`, in order, and `without_rows` that of
+    the child's `PerLevel.without_rows` when this is a child level that has one."""
 
     level: Level
     timeline: Timeline
@@ -234,6 +235,7 @@ class LevelTimeline:
     windows: tuple[WindowSpec, ...]
     window_starts: tuple[tuple[int | None, ...], ...]
     children: tuple[LevelTimeline, ...]
+    without_rows: LevelTimeline | None = None
 
     def starts_of(self, window: WindowSpec) -> tuple[int | None, ...]:
         return self.window_starts[self.windows.index(window)]
@@ -262,13 +264,23 @@ def resolve_timelines(plan: Plan, extents: Iterable[tuple[int, int]]) -> Timelin
     return Timelines(output=output, top=_resolve(plan.top, top, None, plan.calendar))
 
 
+def _resolve_child(
+    parent: Level, child: PerLevel, timeline: Timeline, calendar: Calendar
+) -> LevelTimeline:
+    periods = child_timeline(parent, child, timeline, calendar)
+    return _resolve(child.level, periods, parent_periods(periods, timeline), calendar)
+
+
 def _resolve(
     level: Level, timeline: Timeline, parents: np.ndarray | None, calendar: Calendar
 ) -> LevelTimeline:
     children = []
     for child in level.children:
-        periods = child_timeline(level, child, timeline, calendar)
-        children.append(_resolve(child.level, periods, parent_periods(periods, timeline), calendar))
+        resolved = _resolve_child(level, child, timeline, calendar)
+        if child.without_rows is not None:
+            twin = _resolve_child(level, child.without_rows, timeline, calendar)
+            resolved = evolve(resolved, without_rows=twin)
+        children.append(resolved)
     windows = tuple(dict.fromkeys(s.window for s in level.scans if s.window is not None))
     starts = tuple(
         tuple(

@@ -1,9 +1,10 @@
 """The cells of a level: every period × every combination of key values any grouped pass saw.
 
 Each pass's groups land in their cells; a cell a pass has no rows for gets the aggregate's
-value for nothing (0 for counts and sums, null otherwise). Combinations are sorted by their
-values (nulls last) and periods are in time order, so the cells come out sorted. Cells are laid
-out period-major: cell `period * units + unit`.
+value for nothing (0 for counts and sums, null otherwise), or where a child level's units leave
+out some of its parent's (`PerLevel.without_rows`) the value of a unit without rows.
+Combinations are sorted by their values (nulls last) and periods are in time order, so the
+cells come out sorted. Cells are laid out period-major: cell `period * units + unit`.
 """
 
 from __future__ import annotations
@@ -38,10 +39,13 @@ def build_grid(
     key_count: int,
     empty_values: Mapping[str, object],
     presence: int = 0,
+    without_rows: Mapping[int, ScanCells] | None = None,
 ) -> Grid:
     """`empty_values` gives, for each column, its value over no rows; `presence` says how
     many of the first passes mark cells present. A pass without keys (when there are keys)
-    holds one value per period for every unit."""
+    holds one value per period for every unit. `without_rows` gives, for some passes (by
+    position), a pass without keys whose values a cell that pass has no group for takes in
+    its period (`PerLevel.without_rows`)."""
     keyed = [cells for cells in passes if len(cells.dimensions) == key_count]
     combinations, pass_combination = _combinations(keyed, key_count)
     width = len(combinations[0]) if key_count else 1
@@ -63,9 +67,28 @@ def build_grid(
         position = np.full(size, -1, dtype=np.int64)
         position[cell] = rows
         indices = pa.array(position, mask=position < 0)
-        for name, values in cells.aggregates.items():
-            columns[name] = fill_empty(values.take(indices), empty_values[name])
+        taken = {name: values.take(indices) for name, values in cells.aggregates.items()}
+        twin = (without_rows or {}).get(number)
+        if twin is not None:
+            missing = pa.array(position < 0)
+            by_period = _period_values(twin, period_count, width)
+            for name, values in taken.items():
+                fallback = by_period[name]
+                if fallback.type != values.type:
+                    fallback = pc.cast(fallback, values.type)
+                taken[name] = pc.if_else(missing, fallback, values)
+        for name, values in taken.items():
+            columns[name] = fill_empty(values, empty_values[name])
     return Grid(units=combinations, unit_count=width, columns=columns, present=present)
+
+
+def _period_values(cells: ScanCells, period_count: int, width: int) -> dict[str, pa.Array]:
+    """A pass without keys as one value per cell: its value in the cell's period for every
+    unit (null in a period it has none for)."""
+    position = np.full(period_count, -1, dtype=np.int64)
+    position[cells.periods] = np.arange(len(cells.periods))
+    indices = pa.array(np.repeat(position, width), mask=np.repeat(position < 0, width))
+    return {name: values.take(indices) for name, values in cells.aggregates.items()}
 
 
 def _combinations(

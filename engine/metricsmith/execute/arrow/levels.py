@@ -57,19 +57,26 @@ class LevelRunner:
         level, timeline = resolved.level, resolved.timeline
         placer = Placer(resolved, self.calendar, self.times)
         keys = key_labels(level)
-        children = [
-            self._child(child, keys, resolved.timeline, periods)
-            for child, periods in zip(level.children, resolved.children, strict=True)
-        ]
+        children: list[ScanCells] = []
+        without_rows: dict[int, ScanCells] = {}
+        for child, periods in zip(level.children, resolved.children, strict=True):
+            if child.without_rows is not None:
+                assert periods.without_rows is not None, "resolved with the child"
+                twin = self._child(child.without_rows, keys, timeline, periods.without_rows)
+                without_rows[len(level.scans) + len(children)] = twin
+            children.append(self._child(child, keys, timeline, periods))
         empty = self._empty_values(level)
         if level.members is not None:
+            assert not without_rows, "a level over members has a cell for every member"
             members = load_members(level.members, self.sources, self.times, timeline)
             return self._member_grid(level, timeline, placer, members, children, empty)
         scans = [
             group_cells(scan, self._placed(scan, placer), timeline.count, self.aggregates)
             for scan in level.scans
         ]
-        grid = build_grid([*scans, *children], timeline.count, len(keys), empty, len(scans))
+        grid = build_grid(
+            [*scans, *children], timeline.count, len(keys), empty, len(scans), without_rows
+        )
         return LevelGrid(
             level=level,
             timeline=timeline,

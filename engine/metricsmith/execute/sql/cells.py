@@ -1,13 +1,14 @@
 """A level's cells: every period of its spine × every unit, with each grouped part's values.
 
 The units are the entities of a `per` over a source with a key (its members), or else every
-combination of key values some part saw (`combos`: the level's dimensions, and the entity at
-a per-entity level whose entities are identifiers). The parts are the level's scans and its
+combination of key values some part saw (`combos`: the level's dimensions, and the entity at a
+per-entity level whose entities are identifiers). The parts are the level's scans and its
 children's combined `per` aggregates; each is LEFT JOINed on (period, keys) with null-safe
 equality, and a cell a part has no group for gets the aggregate's value over nothing (0 for
-counts and sums, null otherwise). At a per-entity level each cell also says whether its entity
-is in the cell's entity set (`in_set`), and a level reading values at a cohort's start says
-which of its periods each cell's cohort falls in.
+counts and sums, null otherwise), or for a child with `without_rows` (plan/nodes.py `PerLevel`)
+that level's value in the cell's period. At a per-entity level each cell also says whether its
+entity is in the cell's entity set (`in_set`), and a level reading values at a cohort's start
+says which of its periods each cell's cohort falls in.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ class Part:
     openings: str | None = None
     #: False for a part with one row per period for every unit (combine.shared_by_units).
     keyed: bool = True
+    #: The CTE (one row per period) whose values a cell this part has no row for takes: a
+    #: child's `without_rows` (plan/nodes.py `PerLevel`).
+    without_rows: str | None = None
 
 
 def key_columns(level: Level) -> list[str]:
@@ -118,11 +122,20 @@ def cells(
     query_joins: list[tuple[exp.Expr, exp.Expr]] = [
         (exp.to_table(part.table), _same_cell(part, units, spine, level)) for part in parts
     ]
+    query_joins += [
+        (exp.to_table(part.without_rows), _same_period(part.without_rows, spine))
+        for part in parts
+        if part.without_rows is not None
+    ]
     if cohort is not None and spine.timeline.bounds is not None:
         query_joins.append(_cohort_join(cohort, units, spine))
     for part in parts:
         for name, empty in part.values:
             value: exp.Expr = exp.column(name, table=part.table)
+            if part.without_rows is not None:
+                missing = exp.Is(this=exp.column(PERIOD, table=part.table), expression=exp.Null())
+                fallback = exp.column(name, table=part.without_rows)
+                value = exp.Case().when(missing, fallback).else_(value)
             if empty is not None:
                 value = exp.Coalesce(this=value, expressions=[number(empty)])
             if part.openings is not None and name in part.running:
@@ -147,11 +160,15 @@ def _with_opening(changes: exp.Expr, name: str, units: str, spine: LevelSpine) -
     return exp.Add(this=exp.Coalesce(this=changes, expressions=[number(0)]), expression=added)
 
 
+def _same_period(table: str, spine: LevelSpine) -> exp.Expr:
+    return exp.EQ(this=exp.column(PERIOD, table=table), expression=spine.column(PERIOD))
+
+
 def _same_cell(part: Part, units: str, spine: LevelSpine, level: Level) -> exp.Expr:
-    table = part.table
-    period = exp.EQ(this=exp.column(PERIOD, table=table), expression=spine.column(PERIOD))
+    period = _same_period(part.table, spine)
     if not part.keyed:
         return period
+    table = part.table
     if level.members is not None:
         # Every part of a level over members is grouped by entity alone.
         entity = exp.EQ(

@@ -251,7 +251,17 @@ class LevelCompiler:
         self.ctes.append((names.per, per_select(child, names, parent, aggregates)))
         seen = SEEN if child.finds_entities else None
         values = per_values(child, compilation.aggregate_functions)
-        return Part(names.per, values, seen=seen, keyed=not shared_by_units(child, parent))
+        without_rows = None
+        if child.without_rows is not None:
+            assert resolved.without_rows is not None, "resolved with the child"
+            without_rows = self._child(child.without_rows, parent, resolved.without_rows).table
+        return Part(
+            names.per,
+            values,
+            seen=seen,
+            keyed=not shared_by_units(child, parent),
+            without_rows=without_rows,
+        )
 
     def _entity_kind(self, level: Level) -> str | None:
         """The SQL kind of the keys of a level's members: scans' entity values are cast to

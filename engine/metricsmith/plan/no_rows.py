@@ -1,0 +1,46 @@
+"""A formula's value for a unit no row names: what a sub-period level below an identifier gives
+each of its parent's units its own rows do not name (plan/levels.py, `PerLevel.without_rows`).
+
+Such a unit is still iterated over every sub-period (docs/time-intelligence.md, Nesting), and
+in each every aggregate it reads is the aggregate's value over no rows (0 for counts and sums,
+null otherwise). So its formulas are the level's with each aggregate, windowed or not and at
+any depth, replaced by that value; they read nothing, so the planner computes them once per
+sub-period for every such unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from attrs import evolve
+
+from metricsmith.model import bound as b
+from metricsmith.plugins.functions import AggregateFunction
+
+
+def without_rows(per: b.BPer, functions: Mapping[str, AggregateFunction]) -> b.BPer:
+    """`per` with its body and condition as a unit without rows evaluates them."""
+
+    def empty(node: b.BExpr) -> b.BExpr:
+        # Bottom-up: a window's aggregate is already its value over no rows, the window's.
+        if isinstance(node, b.BAggregate):
+            value = functions[node.function].empty
+            return b.BLiteral(value=value, type=node.type, span=node.span)
+        if isinstance(node, b.BWindow):
+            operand: b.BExpr = node.operand
+            assert isinstance(operand, b.BLiteral), "replaced before the window"
+            return b.BLiteral(value=operand.value, type=node.type, span=node.span)
+        if isinstance(node, b.BOffset) and _constant(node.operand):
+            # The same value in every period, those before the computed ones included.
+            return node.operand
+        return node
+
+    body = None if per.body is None else b.bmap(per.body, empty)
+    where = None if per.where is None else b.bmap(per.where, empty)
+    return evolve(per, body=body, where=where)
+
+
+def _constant(node: b.BExpr) -> bool:
+    """Whether a formula has one value in every period: it reads no level below (once its
+    aggregates are values) and no earlier period."""
+    return not any(isinstance(inner, b.BPer | b.BOffset) for inner in b.bwalk(node))
