@@ -41,14 +41,14 @@ def test_a_value_that_does_not_fit_the_declared_type(define, engine):
     assert "change the declared type" in str(error)
 
 
-def test_row_numbers_are_left_out_when_only_part_of_the_source_was_read(define, engine):
+def test_a_bad_row_is_numbered_in_the_whole_source_when_only_a_range_was_read(define, engine):
     project = define(DEFINITIONS, t=table(["1", "2", "x", "4"]))
     with pytest.raises(DataError) as caught:
         project.query(["total"], start="2024-01-02", end="2024-02-01", engine=engine)
-    # The Arrow executor reads only the range, so it cannot number the row; the SQL engines
-    # read the whole table before cutting it to the range, and number it.
+    # The Arrow executor reads only the range and numbers the row in the whole source, as the
+    # SQL engines (which read every row before cutting to the range) do.
     assert caught.value.column == "score"
-    assert caught.value.row == (None if engine == "arrow" else 3)
+    assert caught.value.row == 3
 
 
 def test_timestamps_as_text_with_and_without_offsets(define, engine):

@@ -1,8 +1,8 @@
 """Reading each source once and giving its columns the types the engine computes with.
 
 - Columns with a declared type (`column score: integer`) are cast to it; a value that does not
-  convert is a data error naming the column, the value and (when the whole source was read)
-  its row.
+  convert is a data error naming the column, the value and its row in the source (counted
+  as every engine counts it, also when only a range was read).
 - Timestamps are put in the calendar's time zone (the instants are unchanged); timestamps
   without a zone are wall-clock times in the calendar's zone.
 - Dictionary-encoded columns are decoded.
@@ -93,6 +93,13 @@ def _cast_declared(
     except pa.ArrowException:
         pass
     column = values.combine_chunks()
+    if read.time_range is not None:
+        # The read was cut to the range, so its positions are not the source's rows: number
+        # the row in the whole source, the first there that does not convert, as the SQL
+        # engines do (they read every row before cutting). Only a failing query pays for it.
+        column = info.reader.read([name], None)[name].combine_chunks()
+        if pa.types.is_dictionary(column.type):
+            column = pc.cast(column, column.type.value_type)
     row = _first_failure(column, cast)
     value = column[row].as_py()
     reason, hint = _why_not(value, pc.drop_null(column).slice(0, 1), declared)
@@ -100,8 +107,7 @@ def _cast_declared(
         f"cannot read {value!r} as {declared}{reason}",
         source=read.source,
         column=name,
-        # Row numbers mean something only when every row was read.
-        row=row + 1 if read.time_range is None else None,
+        row=row + 1,
         location=info.reader.location,
         hint=hint or f"fix the value, or change the declared type of `{name}`",
     )
