@@ -12,6 +12,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
+from metricsmith.errors import DataError
 from metricsmith.plugins.connector import native_files
 from sql_helpers import on_both, rows, stamps, utc
 
@@ -95,3 +96,50 @@ def test_other_formats_are_read_by_their_connector(tmp_path, connector):
         ]
         (tmp_path / "events.arrow").write_text("\n".join(lines) + "\n")
     _check(_project(tmp_path, f'{connector}("events.arrow")'), native=False)
+
+
+@pytest.mark.parametrize(
+    ("score", "flag", "column", "value"),
+    [
+        ("1.5", "true", "score", "'1.5' as integer"),  # DuckDB's own reading gave 2
+        ("1.0", "true", "score", "'1.0' as integer"),
+        ("2", "yes", "flag", "'yes' as boolean"),  # DuckDB's own reading gave true
+    ],
+)
+@pytest.mark.parametrize(
+    "engine", ["arrow", "duckdb", pytest.param("spark", marks=pytest.mark.spark)]
+)
+def test_a_csv_value_the_declared_type_does_not_spell_is_refused(
+    request, tmp_path, engine, score, flag, column, value
+):
+    """DuckDB's CSV reading accepts more than the Arrow reader: integers and booleans of a
+    native read are converted as Arrow converts them, so every engine refuses the same row.
+    (Spark's native read fails in the JVM, which was a raw Py4JJavaError.)"""
+    if engine == "spark":
+        request.getfixturevalue("spark_session")
+    (tmp_path / "t.csv").write_text(
+        f"at,score,flag\n2024-01-01,1,false\n2024-01-02,{score},{flag}\n"
+    )
+    (tmp_path / "p.metrics").write_text(
+        'source t from csv("t.csv") {\n  time at\n  column score: integer\n'
+        "  column flag: boolean\n}\nmetric total = sum(t.score)\n"
+        "metric flagged = count(t where flag)\n"
+    )
+    project = metricsmith.load_project(tmp_path)
+    with pytest.raises(DataError) as caught:
+        project.query(["total", "flagged"], engine=engine)
+    assert (caught.value.column, caught.value.row) == (column, 2)
+    assert value in str(caught.value)
+
+
+def test_integers_and_booleans_of_a_native_csv_read_convert_as_on_arrow(tmp_path):
+    (tmp_path / "t.csv").write_text(
+        "at,score,flag\n2024-01-01,-3,TRUE\n2024-01-02,,0\n2024-01-03,7,\n"
+    )
+    (tmp_path / "p.metrics").write_text(
+        'source t from csv("t.csv") {\n  time at\n  column score: integer\n'
+        "  column flag: boolean\n}\nmetric total = sum(t.score)\n"
+        "metric flagged = count(t where flag)\nmetric scored = count(t.score)\n"
+    )
+    table = on_both(metricsmith.load_project(tmp_path), ["total", "flagged", "scored"])
+    assert rows(table) == [(4, 1, 2)]

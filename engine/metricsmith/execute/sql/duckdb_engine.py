@@ -121,15 +121,63 @@ def duckdb_reader(files: NativeFiles) -> exp.Expression:
     if len(files.partitions):
         options.append(("hive_partitioning", exp.true()))
         options.append(("hive_types", _type_struct(files.partitions)))
+    strict = {}
     if files.format == "csv":
+        strict = {f.name: f.type for f in files.file_schema if _parsed_strictly(f.type)}
+        text = pa.schema(
+            [pa.field(f.name, pa.string()) if f.name in strict else f for f in files.file_schema]
+        )
         options += [
             ("header", exp.Boolean(this=files.header)),
             ("delim", string(files.delimiter)),
-            ("columns", _type_struct(files.file_schema)),
+            ("columns", _type_struct(text)),
             ("auto_detect", exp.false()),
         ]
     arguments = [paths, *(exp.EQ(this=exp.column(k), expression=v) for k, v in options)]
-    return exp.Anonymous(this=f"read_{files.format}", expressions=arguments)
+    read = exp.Anonymous(this=f"read_{files.format}", expressions=arguments)
+    if not strict:
+        return read
+    names = [*files.file_schema.names, *files.partitions.names]
+    columns = [
+        _strictly(name, strict[name]) if name in strict else exp.column(name, quoted=True)
+        for name in names
+    ]
+    return exp.select(*columns).from_(read).subquery()
+
+
+def _parsed_strictly(dtype: pa.DataType) -> bool:
+    """Whether DuckDB's own reading of CSV text as this type accepts more than the Arrow
+    reader does (it reads '1.5' as the integer 2, 'yes' as true): such columns are read as
+    text and converted by `_strictly`."""
+    return pa.types.is_integer(dtype) or pa.types.is_boolean(dtype)
+
+
+#: The CSV spellings the Arrow reader accepts (pyarrow's defaults; an empty field is null).
+_INTEGER = "-?[0-9]+"
+_TRUE, _FALSE = ("1", "True", "TRUE", "true"), ("0", "False", "FALSE", "false")
+
+
+def _strictly(name: str, dtype: pa.DataType) -> exp.Expr:
+    """Column `name` of CSV text converted to `dtype` as the Arrow reader converts it; any
+    other text fails the query (and the engine's diagnosis names its row)."""
+    text = exp.column(name, quoted=True)
+    failure = exp.Anonymous(
+        this="error",
+        expressions=[
+            exp.DPipe(
+                this=string(f"column `{name}`: cannot read "),
+                expression=exp.DPipe(this=text.copy(), expression=string(f" as {dtype}")),
+            )
+        ],
+    )
+    case = exp.Case().when(exp.or_(text.is_(exp.null()), text.eq(string(""))), exp.null())
+    if pa.types.is_boolean(dtype):
+        case = case.when(text.isin(*map(string, _TRUE)), exp.true())
+        case = case.when(text.isin(*map(string, _FALSE)), exp.false())
+    else:
+        matches = exp.Anonymous(this="regexp_full_match", expressions=[text, string(_INTEGER)])
+        case = case.when(matches, exp.cast(text, duckdb_type_name(dtype) or "BIGINT"))
+    return exp.alias_(case.else_(failure), name, quoted=True)
 
 
 def _type_struct(schema: pa.Schema) -> exp.Expression:

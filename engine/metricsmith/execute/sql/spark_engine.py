@@ -127,6 +127,7 @@ class SparkEngine:
         return self.session.createDataFrame(table), table.schema
 
     def fetch(self, query: exp.Expression, sources: str) -> pa.Table:
+        from py4j.protocol import Py4JJavaError
         from pyspark.errors import AnalysisException, PySparkException
 
         sql = self.dialect.sql(query, copy=False)
@@ -136,11 +137,13 @@ class SparkEngine:
         except AnalysisException as error:
             first_line = str(error).splitlines()[0]
             raise InternalError(f"Spark rejected the generated SQL: {first_line}\n{sql}") from error
-        except (
-            PySparkException
-        ) as error:  # a job failing on the data (a value that does not convert)
+        except (PySparkException, Py4JJavaError) as error:
+            # A job failing on the data: a value that does not convert (a native CSV read in
+            # FAILFAST mode fails in the JVM, uncaptured by pyspark); the runner's diagnosis
+            # then names the source, column and row.
+            first_line = str(error).strip().splitlines()[0]
             raise DataError(
-                f"Spark could not compute the query: {error}", source=sources
+                f"Spark could not compute the query: {first_line}", source=sources
             ) from error
 
 
