@@ -159,3 +159,17 @@ def test_formulas_at_the_limit_run_on_arrow_and_duckdb(tmp_path, shape):
 def test_formulas_one_level_deeper_are_refused(tmp_path, shape):
     folder = project(tmp_path, m=f"metric a = abs({at_limit(shape)})\n")
     assert problems(folder) == [("too-deep", "m.metrics", 1)]
+
+
+def test_an_empty_file_is_one_problem_not_one_per_column_it_names(tmp_path):
+    """A zero-byte CSV has no columns to check: its `entity` and link columns were reported
+    missing after the problem itself ("columns: " listing none)."""
+    (tmp_path / "events.csv").write_bytes(b"")
+    (tmp_path / "accounts.csv").write_text("account_id\na1\n")
+    (tmp_path / "p.metrics").write_text(
+        'source accounts from csv("accounts.csv") { key account_id }\n'
+        'source events from csv("events.csv") {\n'
+        "  time at\n  entity user as user\n  entity account_id -> accounts\n}\n"
+        "metric n = count(events)\n"
+    )
+    assert problems(tmp_path) == [("source-unreadable", "p.metrics", 2)]

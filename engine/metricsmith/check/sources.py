@@ -152,23 +152,29 @@ def check_structure(
     """Key, time, validity and link columns exist and fit; returns the usable links."""
     found = []
     known = {**{c: physical[c] for c in physical}, **dict.fromkeys(derived, Type.UNKNOWN)}
+
+    def missing(ident: Ident) -> list[Diagnostic]:
+        # `physical` accepts every name when the source could not be read (UnreadableColumns):
+        # its one diagnostic says so, and no column of it is reported missing after it.
+        if ident.name in known or ident.name in physical:
+            return []
+        return [_missing_column(decl, ident, list(known))]
+
     named = [decl.key, decl.time]
     if decl.validity is not None:
         named += [decl.validity.start, decl.validity.end]
     for ident in (i for i in named if i is not None):
-        if ident.name not in known and ident.name not in physical:
-            found.append(_missing_column(decl, ident, list(known)))
+        found += missing(ident)
     for ident in (i for i in named[1:] if i is not None):
         found += _not_a_time(decl, ident, physical.get(ident.name, Type.UNKNOWN))
     for identity in decl.identities:
-        if identity.column.name not in known:
-            found.append(_missing_column(decl, identity.column, list(known)))
+        found += missing(identity.column)
         found += _shadowed(identity, {s: k for s, k in keys.items() if k is not None})
     links: dict[str, str] = {}
     for link in decl.links:
         column, target = link.column, link.target
-        if column.name not in known:
-            found.append(_missing_column(decl, column, list(known)))
+        if problem := missing(column):
+            found += problem
             continue
         if target.name not in keys:
             hint = did_you_mean(target.name, keys)
