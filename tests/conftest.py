@@ -15,7 +15,17 @@ day the gap is closed the test fails until the mark is removed.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+
 import pytest
+from postgres_server import (
+    INSTALL_HINT,
+    PostgresServer,
+    server_programs,
+    start_server,
+    stop_server,
+)
 
 ENGINES = ("arrow", "duckdb", "spark")
 #: The engines a test taking `engine` runs on unless an `engines` mark says otherwise.
@@ -104,3 +114,23 @@ def spark_session() -> object:
     from metricsmith.execute.spark_session import SparkOptions, spark_session
 
     return spark_session(SparkOptions(master="local[2]"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """The test run's one throwaway PostgreSQL server (tests/postgres_server.py), with libpq's
+    environment pointing at it for the whole run."""
+    programs = server_programs()
+    if programs is None:
+        if os.environ.get("CI"):
+            pytest.fail(INSTALL_HINT)
+        pytest.skip(INSTALL_HINT)
+    server = start_server(programs)
+    patch = pytest.MonkeyPatch()
+    for name, value in server.environment.items():
+        patch.setenv(name, value)
+    try:
+        yield server
+    finally:
+        patch.undo()
+        stop_server(programs, server)

@@ -33,6 +33,7 @@ from metricsmith.model import expr as e
 from metricsmith.model.contracts import Contract, ContractResult, Verification
 from metricsmith.model.decl import IncludeDecl, Module, ProjectDecl
 from metricsmith.model.time import GRAINS
+from metricsmith.plugins.connections import load_connections
 from metricsmith.plugins.engine import Engine
 from metricsmith.registry import build_registry, get_registry
 
@@ -117,6 +118,9 @@ def load_project(
         functions=registry.functions,
         tables=_in_memory(tables or {}),
         paths=policy,
+        connections=load_connections(
+            root if root.is_dir() else root.parent, trusted=policy.trusted
+        ),
         read_problems=found,
     )
     return Project(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pyarrow as pa
-from attrs import frozen
+from attrs import field, frozen
 
 from metricsmith.model.bound import BColumn, BExpr
 from metricsmith.model.contracts import Contract
 from metricsmith.model.decl import DimensionDecl, MetricDecl, SourceDecl
 from metricsmith.model.types import Type
+from metricsmith.plugins.connections import Connection
 from metricsmith.plugins.connector import SourceReader
 from metricsmith.plugins.functions import FunctionTable
 
@@ -111,3 +114,5 @@ class CheckedProject:
     #: The functions the formulas were typed with; planning and every engine use these, never
     #: a registry of their own.
     functions: FunctionTable
+    #: The named connections the project's sources and engines may use (plugins/connections.py).
+    connections: Mapping[str, Connection] = field(factory=dict)

@@ -31,6 +31,7 @@ from metricsmith.model import decl as d
 from metricsmith.model import expr as e
 from metricsmith.model.bound import BAggregate, BExpr, BMetric, BPer, bwalk
 from metricsmith.model.types import Type
+from metricsmith.plugins.connections import Connection
 from metricsmith.plugins.connector import Connector, SourceReader
 from metricsmith.plugins.functions import FunctionTable
 
@@ -74,14 +75,16 @@ def check_project(
     functions: FunctionTable,
     tables: Mapping[str, SourceReader] | None = None,
     paths: PathPolicy = UNCONFINED,
+    connections: Mapping[str, Connection] | None = None,
     read_problems: Sequence[Diagnostic] = (),
 ) -> CheckedProject:
     """Resolve and type every declaration with the `connectors` and `functions` the plugins
     provide; raise ProjectError listing every problem, with `read_problems` (syntax errors and
     the like, found reading the files). `tables` are readers bound to sources by name in place
     of their connectors (the API's in-memory tables). Sources name only the files `paths`
-    admits."""
+    admits, and `connections` are those their connectors may name (plugins/connections.py)."""
     tables = dict(tables or {})
+    connections = dict(connections or {})
     decls = [decl for module in modules for decl in module.decls]
     found: list[Diagnostic] = [*read_problems, *duplicate_names(decls)]
 
@@ -110,7 +113,7 @@ def check_project(
         if decl is stand_ins.sources.get(name):
             reader, problems = None, []  # every column exists, of unknown type
         else:
-            reader, problems = open_reader(decl, connectors, tables, paths)
+            reader, problems = open_reader(decl, connectors, tables, paths, connections)
         found += problems
         schema = reader.schema() if reader is not None else None
         physical, declared, problems = column_types(decl, schema)
@@ -226,6 +229,7 @@ def check_project(
         metrics=metric_infos,
         dimensions=dimension_infos,
         functions=functions,
+        connections=connections,
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 
 import pyarrow as pa
 
+from metricsmith.check.connections import connection_for
 from metricsmith.check.entities import key_source
 from metricsmith.check.paths import PathPolicy, check_connector_paths
 from metricsmith.check.suggest import did_you_mean
@@ -14,6 +15,7 @@ from metricsmith.model.bound import BColumn, BExpr, bwalk
 from metricsmith.model.decl import EntityIdentity, Ident, SourceDecl
 from metricsmith.model.time import SUB_PERIODS
 from metricsmith.model.types import ARROW_FOR_TYPE, Type, type_of_arrow
+from metricsmith.plugins.connections import Connection
 from metricsmith.plugins.connector import Connector, SourceReader, TypedSourceReader
 
 
@@ -33,6 +35,7 @@ def open_reader(
     connectors: Mapping[str, Connector],
     tables: Mapping[str, SourceReader],
     paths: PathPolicy,
+    connections: Mapping[str, Connection],
 ) -> tuple[SourceReader | None, list[Diagnostic]]:
     """The reader of a declared source: the one bound to it by name in `tables`, or the one its
     connector opens with the declared column types; or the problems opening it."""
@@ -56,12 +59,16 @@ def open_reader(
     refused = check_connector_paths(call, connector, decl.base_dir, paths)
     if refused:
         return None, refused
+    connection, unknown = connection_for(call, connector, connections)
+    if unknown:
+        return None, unknown
     try:
         reader = connector.open(
             [a.value for a in call.args],
             {key: lit.value for key, lit in call.options},
             base_dir=decl.base_dir,
             source_name=name,
+            **connection,
         )
         reader = _with_declared_types(reader, decl)
         reader.schema()

@@ -20,6 +20,7 @@ from typing import Protocol, runtime_checkable
 import pyarrow as pa
 from attrs import evolve, frozen
 
+from metricsmith.plugins.connections import Connection
 from metricsmith.plugins.provenance import Provenance, calling_plugin
 
 
@@ -148,7 +149,15 @@ class Connector(Protocol):
     A connector may also have `path_arguments`: a tuple of the positions (0-based) and option
     names of the arguments that are file paths, `(0,)` for `csv("data/x.csv")`, `()` for one
     reading no files. A confined project (docs/security.md) uses a connector only when it has
-    them; the engine checks those paths before `open` is called."""
+    them; the engine checks those paths before `open` is called.
+
+    A connector reading from a named connection (a database: plugins/connections.py) has
+    `connection_argument`, the position or option name of the argument naming it
+    (`postgres("warehouse", ...)`: 0). The checker resolves the name among the project's
+    connections and passes `open` the `Connection` as the keyword `connection` (None when the
+    call names none), so an unknown name is reported at its position. Such a connector may
+    also have `test_connection(connection) -> str`: it connects, and returns one line saying
+    what it reached (`metricsmith connections --test`), or raises a DataError."""
 
     @property
     def name(self) -> str:
@@ -195,6 +204,20 @@ class PluginConnector:
         # Confinement checks the declared paths before `open`, so they must show through.
         return getattr(self.connector, "path_arguments", None)
 
+    @property
+    def connection_argument(self) -> int | str | None:
+        # The checker resolves the connection it names before `open`: it must show through.
+        return getattr(self.connector, "connection_argument", None)
+
+    def test_connection(self, connection: Connection) -> str | None:
+        """The plugin's one-line account of reaching `connection`, or None when its connector
+        cannot test one."""
+        test = getattr(self.connector, "test_connection", None)
+        if test is None:
+            return None
+        with calling_plugin(self.provenance, f"while testing connection `{connection.name}`"):
+            return str(test(connection))
+
     def open(
         self,
         args: Sequence[object],
@@ -202,9 +225,12 @@ class PluginConnector:
         *,
         base_dir: str,
         source_name: str,
+        **connection: Connection | None,
     ) -> SourceReader:
         with calling_plugin(self.provenance, f"while opening source `{source_name}`"):
-            reader = self.connector.open(args, options, base_dir=base_dir, source_name=source_name)
+            reader = self.connector.open(
+                args, options, base_dir=base_dir, source_name=source_name, **connection
+            )
         if not isinstance(reader, SourceReader):
             raise self.provenance.failure(
                 f"returned {type(reader).__name__} from `open`, not a SourceReader"

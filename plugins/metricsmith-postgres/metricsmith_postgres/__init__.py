@@ -1,0 +1,1 @@
+"""PostgreSQL for metricsmith: the `postgres` engine and the `postgres(...)` connector."""

@@ -1,0 +1,144 @@
+"""Reaching a PostgreSQL server: from a named connection to an ADBC connection, and from a
+driver's error to one line naming the connection.
+
+Settings of a `type = "postgres"` connection (docs/connectors.md): host, port, database, user,
+sslmode, application_name, statement_timeout (PostgreSQL's units: `30s`, `10min`; default 10
+minutes), and the secret `password` (`password_env` or `password_file`). A source or engine that
+names no connection uses libpq's environment (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD),
+as psql does.
+
+Every session is in UTC (the SQL reads instants as UTC, docs/engines.md) and read-only: the
+engine may first create temporary tables for data that is not in the database, then the
+session turns read-only before any query runs (`read_only`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import urllib.parse
+from collections.abc import Iterator
+
+from metricsmith.errors import DataError, QueryError
+from metricsmith.plugins.connections import Connection
+
+DEFAULT_STATEMENT_TIMEOUT = "10min"
+_SETTINGS = ("host", "port", "database", "user", "sslmode", "application_name", "statement_timeout")
+#: SQLSTATE classes and codes worth their own sentence.
+_AUTHENTICATION = ("28P01", "28000")
+_UNDEFINED_TABLE = "42P01"
+_CANCELLED = ("57014",)
+
+
+def connection_label(connection: Connection | None) -> str:
+    """How messages name the connection."""
+    return (
+        f"connection `{connection.name}`"
+        if connection is not None
+        else "the PostgreSQL server of the environment (PGHOST, PGPORT, ...)"
+    )
+
+
+def uri(connection: Connection | None) -> str:
+    """The libpq URI of the connection (the password included: never show it)."""
+    if connection is None:
+        return "postgresql://"
+    unknown = sorted(set(connection.settings) - set(_SETTINGS))
+    if unknown:
+        raise QueryError(
+            f"{connection_label(connection)} has no setting `{unknown[0]}`",
+            hint=f"a postgres connection accepts {', '.join(_SETTINGS)}, and password_env or "
+            "password_file",
+        )
+    quote = urllib.parse.quote
+    user = connection.setting("user")
+    password = connection.secret("password")
+    login = ""
+    if user is not None:
+        login = quote(str(user), safe="")
+        if password is not None:
+            login += ":" + quote(password.reveal(), safe="")
+        login += "@"
+    host = quote(str(connection.setting("host", "")), safe="")
+    port = connection.setting("port")
+    where = host + (f":{port}" if port is not None else "")
+    database = quote(str(connection.setting("database", "")), safe="")
+    query = {
+        key: str(connection.setting(key))
+        for key in ("sslmode", "application_name")
+        if connection.setting(key) is not None
+    }
+    if password is not None and user is None:
+        query["password"] = password.reveal()
+    tail = "?" + urllib.parse.urlencode(query) if query else ""
+    return f"postgresql://{login}{where}/{database}{tail}"
+
+
+@contextlib.contextmanager
+def session(connection: Connection | None, *, purpose: str) -> Iterator[object]:
+    """An ADBC connection to the server, in UTC, with the statement timeout set; closed after.
+    `purpose` says what it is for, in messages ("reading source `events`")."""
+    import adbc_driver_postgresql.dbapi as dbapi
+
+    try:
+        conn = dbapi.connect(uri(connection), autocommit=True)
+    except dbapi.Error as error:
+        raise connection_error(error, connection, purpose) from None
+    try:
+        timeout = DEFAULT_STATEMENT_TIMEOUT
+        if connection is not None:
+            timeout = str(connection.setting("statement_timeout", timeout))
+        with conn.cursor() as cursor:
+            cursor.execute("SET TIME ZONE 'UTC'")
+            cursor.execute(f"SET statement_timeout = {_quoted(timeout)}")
+        yield conn
+    finally:
+        conn.close()
+
+
+def read_only(conn) -> None:
+    """Make every later transaction of the session read-only."""
+    with conn.cursor() as cursor:
+        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+
+
+def connection_error(error: Exception, connection: Connection | None, purpose: str) -> DataError:
+    """The driver's error as one line naming the connection, its secrets redacted."""
+    text = str(error).strip()
+    if connection is not None:
+        text = connection.redact(text)
+    state = getattr(error, "sqlstate", None) or ""
+    label = connection_label(connection)
+    if state in _AUTHENTICATION or "password authentication failed" in text:
+        return DataError(
+            f"{label} refused the login while {purpose}",
+            hint="check the user and the password's variable or file (`metricsmith "
+            "connections --test` tries it)",
+        )
+    if state in _CANCELLED:
+        return DataError(
+            f"{label}: the statement was cancelled while {purpose} (statement_timeout or Ctrl-C)",
+            hint="raise `statement_timeout` in the connection's settings for longer queries",
+        )
+    if (
+        "could not connect" in text
+        or "Connection refused" in text
+        or "connection to server" in text
+    ):
+        return DataError(
+            f"cannot reach {label} while {purpose}: {_first_line(text)}",
+            hint="check host and port, and that the server accepts connections from here",
+        )
+    return DataError(f"{label} failed while {purpose}: {_first_line(text)}")
+
+
+def is_undefined_table(error: Exception) -> bool:
+    return getattr(error, "sqlstate", None) == _UNDEFINED_TABLE
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else "(no message)"
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,138 @@
+"""A throwaway PostgreSQL server for the tests: a cluster made by initdb in a temporary folder,
+listening on a free loopback port, stopped and deleted when the run ends.
+
+The server's programs come from the system's PostgreSQL packages (`.ci/run` installs them on
+Debian: `apt-get install postgresql`). Without them the tests that need a server skip locally,
+saying how to get one, and fail in CI (CI set in the environment), where every test must run.
+initdb refuses to run as root, so as root the cluster belongs to the `postgres` user the
+packages create.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+from attrs import frozen
+
+USER = "metricsmith"
+DATABASE = "postgres"
+INSTALL_HINT = (
+    "the PostgreSQL tests need the server's programs (initdb, pg_ctl): on Debian or Ubuntu "
+    "`apt-get install postgresql`, on macOS `brew install postgresql`"
+)
+
+
+@frozen
+class PostgresServer:
+    folder: Path
+    port: int
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """libpq's variables reaching the server (the postgres engine's default connection)."""
+        return {
+            "PGHOST": "127.0.0.1",
+            "PGPORT": str(self.port),
+            "PGUSER": USER,
+            "PGDATABASE": DATABASE,
+        }
+
+    @property
+    def uri(self) -> str:
+        return f"postgresql://{USER}@127.0.0.1:{self.port}/{DATABASE}"
+
+
+def server_programs() -> Path | None:
+    """The folder holding initdb and pg_ctl: on PATH, or in Debian's versioned folder."""
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    folders = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version)
+    return Path(folders[-1]) if folders else None
+
+
+def _version(folder: str) -> int:
+    name = Path(folder).parent.name
+    return int(name) if name.isdigit() else 0
+
+
+def start_server(programs: Path) -> PostgresServer:
+    folder = Path(tempfile.mkdtemp(prefix="metricsmith-pg-"))
+    as_owner = _as_owner(folder)
+    data = folder / "data"
+    subprocess.run(
+        [
+            *as_owner,
+            str(programs / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            USER,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    port = _free_port()
+    options = (
+        f"-p {port} -c listen_addresses=127.0.0.1 -k {folder} -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=40"
+    )
+    subprocess.run(
+        [
+            *as_owner,
+            str(programs / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(folder / "server.log"),
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return PostgresServer(folder=folder, port=port)
+
+
+def stop_server(programs: Path, server: PostgresServer) -> None:
+    subprocess.run(
+        [
+            *_as_owner(server.folder),
+            str(programs / "pg_ctl"),
+            "-D",
+            str(server.folder / "data"),
+            "-m",
+            "immediate",
+            "stop",
+        ],
+        check=False,
+        capture_output=True,
+    )
+    shutil.rmtree(server.folder, ignore_errors=True)
+
+
+def _as_owner(folder: Path) -> list[str]:
+    """The command prefix running the server's programs as a user initdb accepts."""
+    if os.geteuid() != 0:
+        return []
+    shutil.chown(folder, user="postgres")
+    return ["runuser", "-u", "postgres", "--"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
