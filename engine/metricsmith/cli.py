@@ -33,6 +33,7 @@ from metricsmith.errors import (
 from metricsmith.execute.sql.names import DIALECT_NAMES
 from metricsmith.model.time import GRAINS
 from metricsmith.plugins.formats import OutputFormat
+from metricsmith.plugins.provenance import Provenance
 from metricsmith.present.contracts import contracts_table
 from metricsmith.present.contracts import summary as contracts_summary
 from metricsmith.present.output import STDOUT, suffix_of, write_output
@@ -355,14 +356,14 @@ def _plugins(args: argparse.Namespace) -> int:
         ),
         (
             "Connectors",
-            ("connector", "description"),
-            [(name, c.description) for name, c in sorted(registry.connectors.items())],
+            ("connector", "from", "description"),
+            [(n, _origin(c), c.description) for n, c in sorted(registry.connectors.items())],
         ),
         ("Functions", ("function", "kind", "example"), functions),
         (
             "Engines",
-            ("engine", "description"),
-            [(name, e.description) for name, e in sorted(registry.engines.items())],
+            ("engine", "from", "description"),
+            [(n, _origin(e), e.description) for n, e in sorted(registry.engines.items())],
         ),
         (
             "Output formats",
@@ -379,6 +380,15 @@ def _plugins(args: argparse.Namespace) -> int:
 
 
 # ---- helpers -----------------------------------------------------------------------------
+
+
+def _origin(item: object) -> str:
+    """The distribution and version a connector or engine comes from: a plugin's are handed
+    out with their provenance, the built-in ones are metricsmith's own."""
+    provenance = getattr(item, "provenance", None)
+    if isinstance(provenance, Provenance):
+        return provenance.origin
+    return f"metricsmith {__version__}"
 
 
 def _query_request(args: argparse.Namespace) -> dict[str, Any]:

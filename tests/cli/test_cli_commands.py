@@ -111,6 +111,20 @@ def test_plugins_lists_what_is_loaded(capsys):
         assert text in out, text
 
 
+def test_plugins_names_the_distribution_of_each_connector_and_engine(capsys):
+    from metricsmith import __version__
+
+    main(["plugins"])
+    lines = capsys.readouterr().out.splitlines()
+    csv = next(line for line in lines if line.startswith("csv "))
+    duckdb = next(line for line in lines if line.startswith("duckdb "))
+    assert f"metricsmith {__version__}" in csv
+    assert f"metricsmith {__version__}" in duckdb
+    sqlite = next((line for line in lines if line.startswith("sqlite ")), None)
+    if sqlite is not None:  # the first-party plugin, when installed
+        assert "metricsmith-sqlite 0.1.0" in sqlite
+
+
 BROKEN_PLUGIN = """
 from metricsmith.plugins.hookspecs import hookimpl
 

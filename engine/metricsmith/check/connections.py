@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import Diagnostic
 from metricsmith.model.decl import ConnectorCall
-from metricsmith.plugins.connections import Connection, profiles_path
+from metricsmith.plugins.connections import PROFILES_HINT, Connection
 
 
 def connection_for(
@@ -46,8 +46,8 @@ def connection_for(
     found = connections.get(name)
     if found is None:
         hint = did_you_mean(name, connections) or (
-            f"declare [connections.{name}] in metricsmith.toml or in {profiles_path()}; "
-            "`metricsmith connections` lists those declared"
+            f"declare [connections.{name}] in metricsmith.toml or in the profiles file "
+            f"({PROFILES_HINT}); `metricsmith connections` lists those declared"
         )
         return {}, [
             Diagnostic(

@@ -33,6 +33,8 @@ from attrs import field, frozen
 from metricsmith.errors import QueryError
 
 PROFILES_VARIABLE = "METRICSMITH_PROFILES"
+#: Where the profiles file is, for messages (`profiles_path` finds it).
+PROFILES_HINT = f"${PROFILES_VARIABLE}, default ~/.config/metricsmith/profiles.toml"
 SETTINGS_FILE = "metricsmith.toml"
 #: Settings that hold a secret: written literally they are refused, as `<name>_env` or
 #: `<name>_file` they are read from there.
