@@ -18,11 +18,14 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 from metricsmith.errors import DataError, QueryError
 from metricsmith.plugins.connections import Connection
-from metricsmith.plugins.sql_source import Fetch
+
+if TYPE_CHECKING:
+    from metricsmith.plugins.sql_source import Fetch
 
 DEFAULT_STATEMENT_TIMEOUT = 600
 SETTINGS = ("project_id", "dataset", "location", "statement_timeout", "maximum_bytes_billed")
