@@ -118,7 +118,9 @@ def table_relation(
             hint="write table, schema.table or database.schema.table; quote a part to keep its "
             'case or spaces (table=\'analytics.public."Events"\'); use query="..." for SQL',
         )
-    parts = normalize_identifiers(exp.Table(**_table_args(parts)), dialect=dialect).parts
+    identifiers = [part for part in parts if isinstance(part, exp.Identifier)]
+    normalised = normalize_identifiers(exp.Table(**_table_args(identifiers)), dialect=dialect)
+    parts = normalised.parts
     missing = 3 - len(parts) if default_parts else 0
     if missing > len(default_parts):
         raise DataError(
@@ -171,7 +173,8 @@ def read_sql(
     elif columns:
         selected = [exp.column(name, quoted=True) for name in dict.fromkeys(columns)]
     else:
-        selected = [exp.Count(this=exp.Star()).as_(QUERY_ALIAS + "_rows", quoted=True)]
+        rows = exp.to_identifier(QUERY_ALIAS + "_rows", quoted=True)
+        selected = [exp.Alias(this=exp.Count(this=exp.Star()), alias=rows)]
     query = exp.select(*selected).from_(relation.expression.copy())
     condition = None if time_range is None else time_condition(schema, time_range)
     if condition is not None:
@@ -179,7 +182,7 @@ def read_sql(
     return relation.sql(query)
 
 
-def time_condition(schema: pa.Schema, time_range: TimeRange) -> exp.Expression | None:
+def time_condition(schema: pa.Schema, time_range: TimeRange) -> exp.Condition | None:
     """`start <= column < end OR column IS NULL` with the bounds typed as the column is, or None
     when the column is no timestamp or date (text parsed by the engine: nothing to push)."""
     index = schema.get_field_index(time_range.column)
