@@ -220,6 +220,22 @@ def test_a_credentials_file_is_read_whole(bigquery, lake, tmp_path: Path, monkey
     assert lake.connects[0]["adbc.bigquery.sql.auth_credentials"] == KEY_FILE
 
 
+def test_the_real_driver_accepts_every_option_built() -> None:
+    """The driver's database object parses the options without connecting (no network)."""
+    import adbc_driver_bigquery
+    from metricsmith_bigquery.connect import driver_options
+
+    for given in (
+        connection(dataset="analytics", location="EU"),
+        Connection(name="lake", type="bigquery", settings={"project_id": "acme-data"}),
+    ):
+        database = adbc_driver_bigquery.connect(db_kwargs=driver_options(given))
+        try:
+            assert database.get_option("adbc.bigquery.sql.project_id") == "acme-data"
+        finally:
+            database.close()
+
+
 # ---- its errors ----------------------------------------------------------------------------
 
 

@@ -261,6 +261,31 @@ def test_a_key_pair_logs_in_with_the_whole_key(snowflake, warehouse, tmp_path: P
     assert "password" not in options
 
 
+def test_the_real_driver_accepts_every_option_built() -> None:
+    """The driver's database object parses the options without connecting (no network): a
+    misspelt option would be refused here, or be sent to Snowflake as a session parameter."""
+    import adbc_driver_snowflake
+    from metricsmith_snowflake.connect import driver_options
+
+    for given in (
+        connection(role="R", database="D", schema="S"),
+        connection(authenticator="oauth"),
+    ):
+        options = driver_options(
+            Connection(
+                name=given.name,
+                type=given.type,
+                settings=given.settings,
+                secrets={**given.secrets, "token": Secret("t", "environment variable T")},
+            )
+        )
+        database = adbc_driver_snowflake.connect(db_kwargs=options)
+        try:
+            assert database.get_option("STATEMENT_TIMEOUT_IN_SECONDS") == "600"
+        finally:
+            database.close()
+
+
 # ---- its errors ----------------------------------------------------------------------------
 
 
