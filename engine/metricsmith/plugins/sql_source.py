@@ -105,20 +105,15 @@ def table_relation(
     except SqlglotError:
         parsed = None
     parts = [] if parsed is None else parsed.parts
+    identifiers = [part for part in parts if isinstance(part, exp.Identifier)]
     extra = [] if parsed is None else [k for k, v in parsed.args.items() if v and k not in _PARTS]
-    if (
-        not parts
-        or len(parts) > 3
-        or extra
-        or not all(isinstance(p, exp.Identifier) for p in parts)
-    ):
+    if not identifiers or len(identifiers) != len(parts) or len(parts) > 3 or extra:
         raise DataError(
             f"`{name}` is not a table name",
             source=source_name,
             hint="write table, schema.table or database.schema.table; quote a part to keep its "
             'case or spaces (table=\'analytics.public."Events"\'); use query="..." for SQL',
         )
-    identifiers = [part for part in parts if isinstance(part, exp.Identifier)]
     normalised = normalize_identifiers(exp.Table(**_table_args(identifiers)), dialect=dialect)
     parts = normalised.parts
     missing = 3 - len(parts) if default_parts else 0
