@@ -13,7 +13,8 @@ company keeps what differs between people and machines:
     password_env = "WAREHOUSE_PASSWORD"  # or password_file = "~/.secrets/warehouse"
 
 A secret is never written in a settings file: `<name>_env` names the environment variable
-holding it and `<name>_file` a file holding it (its first line). Its value is a `Secret`,
+holding it and `<name>_file` a file holding it (its text without the final line break: a
+password, or a whole key or credentials file of several lines). Its value is a `Secret`,
 which prints as `***`, so a connection can be shown, logged or put in an error safely.
 A profiles file's connection replaces the project's of the same name (a person points the
 project's `warehouse` at their own replica). Untrusted definitions (docs/security.md) see only
@@ -196,7 +197,7 @@ def _read_secret(from_env: bool, where: str, folder: Path) -> tuple[str | None, 
         return os.environ.get(where), f"environment variable {where}"
     path = folder / Path(where).expanduser()
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
     except OSError:
         return None, f"file {where}"
-    return (lines[0] if lines else ""), f"file {where}"
+    return text.rstrip("\r\n"), f"file {where}"
