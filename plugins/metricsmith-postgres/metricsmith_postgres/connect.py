@@ -101,34 +101,53 @@ def read_only(conn) -> None:
         cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
 
 
-def connection_error(error: Exception, connection: Connection | None, purpose: str) -> DataError:
-    """The driver's error as one line naming the connection, its secrets redacted."""
+def connection_error(
+    error: Exception,
+    connection: Connection | None,
+    purpose: str,
+    *,
+    source: str = "",
+    location: str | None = None,
+) -> DataError:
+    """The driver's error as one line naming the connection, its secrets redacted. `source`
+    names the source (or the sources of an engine's query) being read, `location` where."""
     text = str(error).strip()
     if connection is not None:
         text = connection.redact(text)
     state = getattr(error, "sqlstate", None) or ""
     label = connection_label(connection)
+
+    def error_line(message: str, hint: str | None = None) -> DataError:
+        return DataError(message, source=source, location=location, hint=hint)
+
     if state in _AUTHENTICATION or "password authentication failed" in text:
-        return DataError(
+        return error_line(
             f"{label} refused the login while {purpose}",
             hint="check the user and the password's variable or file (`metricsmith "
             "connections --test` tries it)",
         )
     if state in _CANCELLED:
-        return DataError(
-            f"{label}: the statement was cancelled while {purpose} (statement_timeout or Ctrl-C)",
+        why = "a cancel request"
+        if "statement timeout" in text:
+            timeout = DEFAULT_STATEMENT_TIMEOUT
+            if connection is not None:
+                timeout = str(connection.setting("statement_timeout", timeout))
+            why = f"its statement_timeout ({timeout})"
+        return error_line(
+            f"{label}: the statement was cancelled by {why} while {purpose}",
             hint="raise `statement_timeout` in the connection's settings for longer queries",
         )
     if (
         "could not connect" in text
         or "Connection refused" in text
         or "connection to server" in text
+        or "could not translate host name" in text
     ):
-        return DataError(
+        return error_line(
             f"cannot reach {label} while {purpose}: {_first_line(text)}",
             hint="check host and port, and that the server accepts connections from here",
         )
-    return DataError(f"{label} failed while {purpose}: {_first_line(text)}")
+    return error_line(f"{label} failed while {purpose}: {_first_line(text)}")
 
 
 def is_undefined_table(error: Exception) -> bool:
