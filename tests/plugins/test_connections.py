@@ -226,7 +226,8 @@ def test_a_call_naming_no_connection_gets_none(project):
 
 def test_an_unknown_connection_is_reported_at_its_name_with_a_suggestion(project):
     problem = _problem(project, 'fakedb("warehose", table="t")')
-    assert (problem.code, problem.message) == ("unknown-connection", "unknown connection `warehose`")
+    assert problem.code == "unknown-connection"
+    assert problem.message == "unknown connection `warehose`"
     assert (problem.span.line, problem.span.column) == (1, 25)
     assert "warehouse" in problem.hint
 

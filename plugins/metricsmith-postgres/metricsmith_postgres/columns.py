@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from metricsmith.model.types import DECIMAL_DIGITS, DECIMAL_PLACES
+from metricsmith.model.types import DECIMAL_DIGITS, DECIMAL_PLACES, type_of_arrow
 
 #: The field metadata where ADBC's driver says a column's PostgreSQL type and modifier.
 _TYPE, _TYPMOD = b"POSTGRESQL:type", b"POSTGRESQL:typmod"
@@ -80,8 +80,7 @@ def converted(values: pa.ChunkedArray, name: str, target: pa.DataType) -> pa.Chu
     if values.type == target:
         return values
     chunks = [
-        chunk.storage if isinstance(chunk, pa.ExtensionArray) else chunk
-        for chunk in values.chunks
+        chunk.storage if isinstance(chunk, pa.ExtensionArray) else chunk for chunk in values.chunks
     ]
     text = pa.chunked_array(chunks, type=chunks[0].type if chunks else pa.string())
     try:
@@ -93,7 +92,7 @@ def converted(values: pa.ChunkedArray, name: str, target: pa.DataType) -> pa.Chu
             try:
                 pc.cast(pa.array([value], chunk.type), target)
             except pa.ArrowInvalid:
-                raise ValueMismatch(name, f"{value!r} is not a {target} value") from None
+                raise ValueMismatch(name, f"{value!r} is not a {type_of_arrow(target)}") from None
     raise ValueMismatch(name, f"cannot convert the column to {target}")
 
 

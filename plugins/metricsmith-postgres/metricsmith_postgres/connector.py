@@ -249,15 +249,16 @@ def reading(
     import adbc_driver_postgresql.dbapi as dbapi
 
     doing = f"{purpose} of source `{source_name}`" if source_name else purpose
+    where = location or None
     try:
-        with session(connection, purpose=doing) as conn:
+        with session(connection, purpose=doing, source=source_name, location=where) as conn:
             read_only(conn)
             yield conn
     except dbapi.Error as error:
         if _interrupted(error):
             raise KeyboardInterrupt from None
         raise connection_error(
-            error, connection, doing, source=source_name or "", location=location or None
+            error, connection, doing, source=source_name, location=where
         ) from None
 
 
@@ -280,9 +281,7 @@ def _interrupted(error: Exception) -> bool:
     return getattr(error, "sqlstate", None) == "57014" and "user request" in str(error)
 
 
-def _resolved(
-    conn, table: str, connection: Connection | None, source_name: str
-) -> tuple[str, str]:
+def _resolved(conn, table: str, connection: Connection | None, source_name: str) -> tuple[str, str]:
     """The schema and name of `table` (`schema.table`, or a table of the search path), as
     the catalog spells them; a DataError listing the schema's tables when there is none."""
     schema_name, _, name = table.rpartition(".")
