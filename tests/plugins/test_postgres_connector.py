@@ -130,13 +130,8 @@ def server(postgres_server):
         cursor.execute(f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}'")
         cursor.execute(f"GRANT USAGE ON SCHEMA crm TO {ROLE}")
         cursor.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA crm TO {ROLE}")
-        # The server trusts every login on loopback; this role alone must give its password.
-        hba = postgres_server.folder / "data" / "pg_hba.conf"
-        rule = f"host all {ROLE} 127.0.0.1/32 scram-sha-256\n"
-        text = hba.read_text()
-        if rule not in text:
-            hba.write_text(rule + text)
-        cursor.execute("SELECT pg_reload_conf()")
+    # The server trusts every login on loopback; this role alone must give its password.
+    postgres_server.require_password(ROLE)
     return postgres_server
 
 
