@@ -382,7 +382,8 @@ def test_a_wrong_password(server):
     with pytest.raises(DataError) as caught:
         _open(wrong, table="crm.tickets")
     assert _line(caught.value) == (
-        "data error in source `tickets`: connection `secured` refused the login while reading the schema of source `tickets`"
+        "data error in source `tickets`: connection `secured` refused the login while "
+        "reading the schema of source `tickets`"
     )
     right = _connection(
         server, "secured", user=ROLE, secrets={"password": Secret(PASSWORD, "variable X")}
@@ -395,7 +396,8 @@ def test_an_unreachable_server(server):
     with pytest.raises(DataError) as caught:
         _open(closed, table="crm.tickets")
     assert _line(caught.value).startswith(
-        "data error in source `tickets`: cannot reach connection `down` while reading the schema of source `tickets`: "
+        "data error in source `tickets`: cannot reach connection `down` while reading the "
+        "schema of source `tickets`: "
     )
     assert "Connection refused" in _line(caught.value)
 
