@@ -171,7 +171,7 @@ def project(server, tmp_path, monkeypatch) -> Path:
 # ---- metrics from PostgreSQL tables ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("engine", ["arrow", "duckdb"])
+@pytest.mark.engines("arrow", "duckdb", "spark")  # Spark through the generic path: Arrow
 def test_monthly_metrics_from_postgres_tables(project, engine):
     loaded = metricsmith.load_project(project)
     table = loaded.query(
