@@ -99,8 +99,10 @@ class PostgresConnector:
                 relation = f"{quoted(schema_name)}.{quoted(name)}"
                 where = f"table {schema_name}.{name}"
             else:
-                relation = f"({str(options['query']).strip().rstrip(';')}) AS {_SUBQUERY}"
-                where, name = "query", None
+                # On a line of its own, the closing parenthesis survives a trailing comment.
+                query = str(options["query"]).strip().rstrip(";")
+                relation = f"({query}\n) AS {_SUBQUERY}"
+                where = "query"
             described = _fetch(conn, f"SELECT * FROM {relation} LIMIT 0", ()).schema
         return PostgresReader(
             connection=connection,
