@@ -126,6 +126,9 @@ def server(postgres_server):
         cursor.execute("CREATE TABLE crm.visits (visited_at timestamp, day date)")
         cursor.execute("CREATE VIEW crm.big_tickets AS SELECT * FROM crm.tickets WHERE amount > 5")
         cursor.execute("CREATE SEQUENCE crm.counter")
+        # In the search path (public), under a name no other test's table has.
+        cursor.execute("DROP TABLE IF EXISTS public.pgconnector_probe")
+        cursor.execute("CREATE TABLE public.pgconnector_probe (n int)")
         cursor.execute(f"DROP ROLE IF EXISTS {ROLE}")
         cursor.execute(f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}'")
         cursor.execute(f"GRANT USAGE ON SCHEMA crm TO {ROLE}")
@@ -412,9 +415,13 @@ def test_a_missing_table_suggests_the_near_one(server):
     assert "crm.accounts" in str(caught.value)  # the schema's tables
 
 
-def test_a_missing_table_in_the_search_path(server):
-    with pytest.raises(DataError, match="tables in the search path: none"):
-        _open(_connection(server), table="tickets")
+def test_a_table_without_a_schema_is_found_in_the_search_path(server):
+    reader = _open(_connection(server), table="pgconnector_probe")
+    assert engine_table(reader, "postgres:warehouse") == '"public"."pgconnector_probe"'
+    with pytest.raises(DataError) as caught:
+        _open(_connection(server), table="pgconnector_prob")
+    assert "did you mean `public.pgconnector_probe`?" in str(caught.value)
+    assert "tables in the search path: " in str(caught.value)
 
 
 @pytest.mark.parametrize("engine", ["arrow", "duckdb"])
