@@ -309,7 +309,8 @@ def test_a_time_column_postgres_cannot_compare_is_filtered_by_the_engine(server)
 def test_a_query_source(server):
     reader = _open(
         _connection(server),
-        query="select account_id, count(*) as tickets from crm.tickets group by 1 order by 1 -- per account",
+        query="select account_id, count(*) as tickets from crm.tickets group by 1 order by 1 "
+        "-- a comment ends it",
     )
     assert reader.schema() == pa.schema([("account_id", pa.string()), ("tickets", pa.int64())])
     assert reader.read().to_pylist() == [
