@@ -10,6 +10,7 @@ import metricsmith
 import pyarrow as pa
 import pytest
 from metricsmith.builtin.connectors import InMemoryReader
+from metricsmith.cli import main
 from metricsmith.errors import ProjectError, QueryError
 from metricsmith.plugins.connections import (
     PROFILES_VARIABLE,
@@ -252,3 +253,26 @@ def test_a_name_that_is_not_text_is_refused(project):
 def test_untrusted_definitions_cannot_name_the_projects_connections(project):
     problem = _problem(project, 'fakedb("warehouse", table="t")', trusted=False)
     assert problem.message == "unknown connection `warehouse`"
+
+
+# ---- metricsmith connections ----------------------------------------------------------------
+
+
+def test_metricsmith_connections_lists_without_connecting(project, capsys):
+    assert main(["connections", str(project)]) == 0
+    out = capsys.readouterr().out
+    assert "Connections (3)" in out
+    assert "password from environment variable CONNECTIONS_TEST_PASSWORD (missing)" in out
+    assert "token from file secrets/token.txt" in out and "tok-123" not in out
+
+
+def test_metricsmith_connections_of_an_untrusted_project_reads_only_the_profiles(
+    project, no_profiles, monkeypatch, capsys
+):
+    no_profiles.parent.mkdir()
+    no_profiles.write_text('[connections.mine]\ntype = "fakedb"\n', encoding="utf-8")
+    monkeypatch.setenv("METRICSMITH_CONFINE", "1")
+    assert main(["connections", str(project), "--test"]) == 1  # no fakedb connector installed
+    out = capsys.readouterr().out
+    assert "Connections (1)" in out and "warehouse" not in out
+    assert "mine: error: no connector `fakedb` is installed" in out
