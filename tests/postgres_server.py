@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from attrs import frozen
@@ -46,6 +47,29 @@ class PostgresServer:
     @property
     def uri(self) -> str:
         return f"postgresql://{USER}@127.0.0.1:{self.port}/{DATABASE}"
+
+    def require_password(self, role: str) -> None:
+        """Make `role` (which exists) log in with its password (SCRAM); every other login
+        stays trusted. The rule goes first in pg_hba.conf, where the first matching line
+        decides."""
+        import adbc_driver_postgresql.dbapi as dbapi
+
+        hba = self.folder / "data" / "pg_hba.conf"
+        rule = f"host all {role} 127.0.0.1/32 scram-sha-256\n"
+        text = hba.read_text(encoding="utf-8")
+        if rule not in text:
+            hba.write_text(rule + text, encoding="utf-8")
+        with dbapi.connect(self.uri, autocommit=True) as conn, conn.cursor() as cursor:
+            cursor.execute("SELECT pg_reload_conf()")
+        # The server rereads the file after the call returns: wait until the role is refused
+        # without its password.
+        for _ in range(100):
+            try:
+                dbapi.connect(f"postgresql://{role}@127.0.0.1:{self.port}/{DATABASE}").close()
+            except dbapi.Error:
+                return
+            time.sleep(0.02)
+        raise RuntimeError(f"the server still lets {role} in without a password")
 
 
 def server_programs() -> Path | None:

@@ -33,7 +33,7 @@ from metricsmith.model import expr as e
 from metricsmith.model.contracts import Contract, ContractResult, Verification
 from metricsmith.model.decl import IncludeDecl, Module, ProjectDecl
 from metricsmith.model.time import GRAINS
-from metricsmith.plugins.connections import load_connections
+from metricsmith.plugins.connections import Connection, load_connections
 from metricsmith.plugins.engine import Engine
 from metricsmith.registry import build_registry, get_registry
 
@@ -126,6 +126,17 @@ def load_project(
     return Project(
         root, checked, [Path(m.path) for m in modules], paths=policy, engines=registry.engines
     )
+
+
+def project_connections(path: str | Path, *, trusted: bool = True) -> dict[str, Connection]:
+    """The connections a project's sources may name (plugins/connections.py), read without
+    loading its definitions, so that they can be listed and tested while a database is down:
+    the project's metricsmith.toml's, unless the definitions are untrusted (`trusted=False`,
+    or METRICSMITH_CONFINE in the environment), with the profiles file's over them."""
+    root = Path(path)
+    folder = root if root.is_dir() else root.parent
+    policy, _ = caller_policy(str(folder), confine=False, trusted=trusted, data_roots=())
+    return load_connections(folder, trusted=policy.trusted)
 
 
 def _in_memory(tables: Mapping[str, pa.Table]) -> dict[str, InMemoryReader]:

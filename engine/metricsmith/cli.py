@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from metricsmith import __version__
-from metricsmith.api import Project, load_project
+from metricsmith.api import Project, load_project, project_connections
 from metricsmith.check.query import DEFAULT_MAX_PERIODS
 from metricsmith.errors import (
     DataWarning,
@@ -32,6 +32,7 @@ from metricsmith.errors import (
 )
 from metricsmith.execute.sql.names import DIALECT_NAMES
 from metricsmith.model.time import GRAINS
+from metricsmith.plugins.connections import Connection
 from metricsmith.plugins.formats import OutputFormat
 from metricsmith.plugins.provenance import Provenance
 from metricsmith.present.contracts import contracts_table
@@ -183,6 +184,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="only the contracts of this source (repeatable)",
     )
     test.set_defaults(run=_test)
+
+    connections = commands.add_parser(
+        "connections",
+        help="list the connections a project's sources may name, and test them",
+        description="List the named connections a project's sources may use (from its "
+        "metricsmith.toml and the profiles file; docs/connectors.md): each one's type, where "
+        "it is declared and its settings, secrets shown only by where they are read from. "
+        "With --test, connect to each and print one line per connection; exits 1 when one "
+        "fails.",
+        epilog="example: metricsmith connections metric_defs/sample --test",
+    )
+    connections.add_argument(
+        "path", metavar="PATH", help="a folder of .metrics files, or a single .metrics file"
+    )
+    connections.add_argument(
+        "--test", action="store_true", help="connect to each connection and say what it reached"
+    )
+    connections.set_defaults(run=_connections)
 
     plugins = commands.add_parser(
         "plugins",
@@ -337,6 +356,41 @@ def _test(args: argparse.Namespace) -> int:
         _console(sys.stdout).print(contracts_table(results))
     _say(sys.stdout, f"{args.path}: {contracts_summary(results)}")
     return EXIT_OK if all(r.passed for r in results) else EXIT_ERROR
+
+
+def _connections(args: argparse.Namespace) -> int:
+    found = project_connections(args.path)
+    rows = [(c.name, c.origin, c.describe()) for c in found.values()]
+    _print_sections(
+        [("Connections", len(rows), listing(("connection", "declared in", "settings"), rows))]
+    )
+    if not args.test:
+        return EXIT_OK
+    _say(sys.stdout, "")
+    results = [_tested(connection) for connection in found.values()]
+    for _, line in results:
+        _say(sys.stdout, line)
+    return EXIT_OK if all(ok for ok, _ in results) else EXIT_ERROR
+
+
+def _tested(connection: Connection) -> tuple[bool, str]:
+    """Whether the connection works, and one line saying what it reached or why not."""
+    connector = get_registry().connectors.get(connection.type)
+    if connector is None:
+        return False, (
+            f"{connection.name}: error: no connector `{connection.type}` is installed "
+            "(`metricsmith plugins` lists those that are)"
+        )
+    test = getattr(connector, "test_connection", None)
+    try:
+        reached = test(connection) if test is not None else None
+    except MetricsmithError as problem:
+        # One line; a message quoting a driver's text may quote a secret: never print it.
+        first = str(problem).splitlines()[0]
+        return False, f"{connection.name}: error: {connection.redact(first)}"
+    if reached is None:
+        return True, f"{connection.name}: not tested (the {connection.type} connector cannot)"
+    return True, f"{connection.name}: ok, {connection.redact(reached)}"
 
 
 def _plugins(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ session turns read-only before any query runs (`read_only`).
 from __future__ import annotations
 
 import contextlib
+import re
 import urllib.parse
 from collections.abc import Iterator
 
@@ -27,6 +28,8 @@ _SETTINGS = ("host", "port", "database", "user", "sslmode", "application_name", 
 _AUTHENTICATION = ("28P01", "28000")
 _UNDEFINED_TABLE = "42P01"
 _CANCELLED = ("57014",)
+#: How ADBC begins a message: its status code and the library (`IO: [libpq] `).
+_DRIVER_PREFIX = re.compile(r"^[A-Z_]+: (\[libpq\] )?")
 
 
 def connection_label(connection: Connection | None) -> str:
@@ -74,15 +77,24 @@ def uri(connection: Connection | None) -> str:
 
 
 @contextlib.contextmanager
-def session(connection: Connection | None, *, purpose: str) -> Iterator[object]:
+def session(
+    connection: Connection | None,
+    *,
+    purpose: str,
+    source: str | None = None,
+    location: str | None = None,
+) -> Iterator[object]:
     """An ADBC connection to the server, in UTC, with the statement timeout set; closed after.
-    `purpose` says what it is for, in messages ("reading source `events`")."""
+    `purpose` says what it is for, in messages ("reading source `events`"); a failure to
+    connect names `source` and `location` when given (see `connection_error`)."""
     import adbc_driver_postgresql.dbapi as dbapi
 
     try:
         conn = dbapi.connect(uri(connection), autocommit=True)
     except dbapi.Error as error:
-        raise connection_error(error, connection, purpose) from None
+        raise connection_error(
+            error, connection, purpose, source=source, location=location
+        ) from None
     try:
         timeout = DEFAULT_STATEMENT_TIMEOUT
         if connection is not None:
@@ -101,34 +113,63 @@ def read_only(conn) -> None:
         cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
 
 
-def connection_error(error: Exception, connection: Connection | None, purpose: str) -> DataError:
-    """The driver's error as one line naming the connection, its secrets redacted."""
-    text = str(error).strip()
+def connection_error(
+    error: Exception,
+    connection: Connection | None,
+    purpose: str,
+    *,
+    source: str | None = None,
+    location: str | None = None,
+) -> DataError | QueryError:
+    """The driver's error as one line naming the connection, its secrets redacted: a
+    DataError naming `source` (a source, or the sources of an engine's query) and `location`
+    when given, else (testing a connection) a QueryError."""
+    text = _DRIVER_PREFIX.sub("", str(error).strip())
     if connection is not None:
-        text = connection.redact(text)
+        text = _redacted(text, connection)
     state = getattr(error, "sqlstate", None) or ""
     label = connection_label(connection)
+
+    def error_line(message: str, hint: str | None = None) -> DataError | QueryError:
+        if source is None:
+            return QueryError(message, hint=hint)
+        return DataError(message, source=source, location=location, hint=hint)
+
     if state in _AUTHENTICATION or "password authentication failed" in text:
-        return DataError(
+        return error_line(
             f"{label} refused the login while {purpose}",
             hint="check the user and the password's variable or file (`metricsmith "
             "connections --test` tries it)",
         )
     if state in _CANCELLED:
-        return DataError(
-            f"{label}: the statement was cancelled while {purpose} (statement_timeout or Ctrl-C)",
+        why = "a cancel request"
+        if "statement timeout" in text:
+            timeout = DEFAULT_STATEMENT_TIMEOUT
+            if connection is not None:
+                timeout = str(connection.setting("statement_timeout", timeout))
+            why = f"its statement_timeout ({timeout})"
+        return error_line(
+            f"{label}: the statement was cancelled by {why} while {purpose}",
             hint="raise `statement_timeout` in the connection's settings for longer queries",
         )
     if (
         "could not connect" in text
         or "Connection refused" in text
         or "connection to server" in text
+        or "could not translate host name" in text
     ):
-        return DataError(
+        return error_line(
             f"cannot reach {label} while {purpose}: {_first_line(text)}",
             hint="check host and port, and that the server accepts connections from here",
         )
-    return DataError(f"{label} failed while {purpose}: {_first_line(text)}")
+    return error_line(f"{label} failed while {purpose}: {_first_line(text)}")
+
+
+def _redacted(text: str, connection: Connection) -> str:
+    """`text` without the connection's secrets, also as they are spelled in a URI."""
+    for secret in connection.secrets.values():
+        text = text.replace(urllib.parse.quote(secret.reveal(), safe=""), "***")
+    return connection.redact(text)
 
 
 def is_undefined_table(error: Exception) -> bool:
