@@ -71,9 +71,10 @@ def test_connections_come_from_the_project_settings(project, monkeypatch):
     assert warehouse.secret("token") is None  # none declared
 
 
-def test_a_secret_file_gives_its_first_line_relative_to_the_settings_file(project):
+def test_a_secret_file_gives_its_whole_text_relative_to_the_settings_file(project):
+    # Whole, without the final line break: a PEM key or a JSON key file spans lines.
     token = load_connections(project)["files"].secret("token")
-    assert token.reveal() == "tok-123"
+    assert token.reveal() == "tok-123\nsecond line"
     assert token.origin == "file secrets/token.txt"
 
 
