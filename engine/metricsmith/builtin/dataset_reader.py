@@ -6,7 +6,6 @@ its time range a dataset filter, which Parquet uses to skip row groups and files
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping, Sequence
 
 import pyarrow as pa
@@ -20,7 +19,7 @@ from metricsmith.builtin.read_errors import (
     undecodable_text,
 )
 from metricsmith.errors import DataError
-from metricsmith.plugins.connector import NativeFiles, TimeRange, time_filter
+from metricsmith.plugins.connector import NativeFiles, TimeRange, require_columns, time_filter
 
 #: What pyarrow raises for unreadable data (ArrowException) or files (OSError).
 READ_FAILURES = (pa.ArrowException, OSError)
@@ -131,18 +130,9 @@ class DatasetReader:
         if isinstance(getattr(self.dataset, "format", None), ds.CsvFileFormat):
             undecoded = [f.name for f in self.dataset.schema if pa.types.is_binary(f.type)]
             self._require_utf8(undecoded)
-        available = self.schema().names
-        for column in columns:
-            if column not in available:
-                close = difflib.get_close_matches(column, available, n=1)
-                suggestion = f"did you mean `{close[0]}`? " if close else ""
-                raise DataError(
-                    f"the source has no column `{column}`",
-                    source=self.source_name,
-                    location=self.location,
-                    column=column,
-                    hint=f"{suggestion}available columns: {', '.join(available)}",
-                )
+        require_columns(
+            self.schema(), columns, source_name=self.source_name, location=self.location
+        )
 
     def native_files(self, columns: Sequence[str] | None) -> NativeFiles | None:
         """The files, when a SQL engine reading them itself gets this reader's schema: CSV

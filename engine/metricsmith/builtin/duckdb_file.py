@@ -25,6 +25,7 @@ from metricsmith.plugins.connector import (
     DatabaseTable,
     SourceReader,
     TimeRange,
+    require_columns,
     time_bounds,
 )
 from metricsmith.plugins.hookspecs import hookimpl
@@ -165,16 +166,7 @@ class DuckDBFileReader:
         return exp.table_(self.table_name, db=self.schema_name, quoted=True)
 
     def _require(self, columns: Sequence[str], schema: pa.Schema) -> None:
-        for column in columns:
-            if column not in schema.names:
-                raise DataError(
-                    f"the table has no column `{column}`",
-                    source=self.source_name,
-                    location=self.location,
-                    column=column,
-                    hint=did_you_mean(column, schema.names)
-                    or f"its columns: {', '.join(schema.names)}",
-                )
+        require_columns(schema, columns, source_name=self.source_name, location=self.location)
 
     def _arrow(self, connection, query: exp.Expression, parameters: Sequence[object] = ()):
         import duckdb

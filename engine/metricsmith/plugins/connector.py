@@ -16,6 +16,7 @@ attaches, or a table it reads in place. Engines never test for a reader's class.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
@@ -24,6 +25,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 from attrs import evolve, frozen
 
+from metricsmith.errors import DataError
 from metricsmith.plugins.provenance import Provenance, calling_plugin
 
 
@@ -108,6 +110,25 @@ def _bound_scalar(bound: dt.datetime, outwards: int, dtype: pa.DataType) -> pa.S
         pa.timestamp(dtype.unit, tz="UTC"), safe=False
     )
     return exact.cast(dtype)
+
+
+def require_columns(
+    schema: pa.Schema, columns: Sequence[str], *, source_name: str, location: str
+) -> None:
+    """The data error for the first of `columns` that `schema` lacks, naming the closest
+    column and listing the others, as every reader words it."""
+    available = schema.names
+    for column in columns:
+        if column not in available:
+            close = difflib.get_close_matches(column, available, n=1)
+            suggestion = f"did you mean `{close[0]}`? " if close else ""
+            raise DataError(
+                f"the source has no column `{column}`",
+                source=source_name,
+                location=location,
+                column=column,
+                hint=f"{suggestion}available columns: {', '.join(available)}",
+            )
 
 
 # Text read as a declared timestamp: the engine decides what it means, and a reader parsing
