@@ -1,0 +1,132 @@
+"""The `iceberg` connector: `iceberg("shop.events", catalog="lake")` for a table of a configured
+catalog, or `iceberg("warehouse/shop/events")` for the folder of a table.
+
+The table's current snapshot when the project is loaded is the one every read sees. A read is
+one pyiceberg scan: the engine's columns become `selected_fields` and its time range the
+`row_filter`, which pyiceberg projects onto the partition spec (a table partitioned by
+`month(occurred_at)` or `day(...)`) and the data files' column statistics, so only files that
+can hold rows of the range are read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+import pyarrow as pa
+from attrs import frozen
+from metricsmith.errors import DataError
+from metricsmith.plugins.connector import TimeRange, require_columns, time_bounds
+
+from metricsmith_iceberg.tables import from_catalog, from_folder
+
+_USAGE = 'write iceberg("namespace.table", catalog="name") or iceberg("path/to/table")'
+
+
+@frozen
+class IcebergConnector:
+    name: str = "iceberg"
+    description: str = (
+        "An Apache Iceberg table, with partition, file-statistics and time-range pruning "
+        '(option: catalog): iceberg("db.t", catalog="name") or iceberg("path/to/table")'
+    )
+    #: Without `catalog=`, the first argument is the table's folder: a confined project may
+    #: name only folders inside its own (docs/security.md). A catalog is configured outside
+    #: the project, like a Spark session's.
+    path_arguments: tuple[int | str, ...] = (0,)
+
+    def open(
+        self,
+        args: Sequence[object],
+        options: Mapping[str, object],
+        *,
+        base_dir: str,
+        source_name: str,
+    ) -> IcebergReader:
+        def usage_error(message: str) -> DataError:
+            return DataError(f"iceberg() {message}", source=source_name, hint=_USAGE)
+
+        if len(args) != 1 or not isinstance(args[0], str):
+            raise usage_error(f"takes one argument, the table or its folder, got {len(args)}")
+        unknown = sorted(set(options) - {"catalog"})
+        if unknown:
+            raise usage_error(f"has no option `{unknown[0]}`; it accepts catalog")
+        catalog = options.get("catalog")
+        if catalog is not None and not isinstance(catalog, str):
+            raise usage_error("option `catalog` must be a catalog's name")
+        name = args[0]
+        try:
+            import pyiceberg  # noqa: F401
+        except ImportError as missing:
+            raise DataError(
+                f"reading Iceberg tables needs pyiceberg ({missing})",
+                source=source_name,
+                hint="pip install 'metricsmith[iceberg]'",
+            ) from None
+        if catalog is not None:
+            table = from_catalog(name, catalog, source_name)
+            location = f"Iceberg catalog {catalog}, table {name}"
+        else:
+            location = os.path.normpath(os.path.join(base_dir, os.path.expanduser(name)))
+            table = from_folder(location, name, source_name)
+        return IcebergReader(table, source_name, location)
+
+
+class IcebergReader:
+    """One snapshot of an Iceberg table (a pyiceberg `Table`)."""
+
+    def __init__(self, table, source_name: str, location: str):
+        self.table = table
+        self.source_name = source_name
+        self.location = location
+
+    def schema(self) -> pa.Schema:
+        return self.table.schema().as_arrow()
+
+    def read(
+        self, columns: Sequence[str] | None = None, time_range: TimeRange | None = None
+    ) -> pa.Table:
+        schema = self.schema()
+        wanted = schema.names if columns is None else list(dict.fromkeys(columns))
+        needed = [*wanted, *([time_range.column] if time_range else [])]
+        require_columns(schema, needed, source_name=self.source_name, location=self.location)
+        # A scan of no column yields no rows: read one, to count them, and drop it.
+        fields = wanted or needed[:1] or schema.names[:1]
+        scan = self.table.scan(
+            row_filter=_row_filter(schema, time_range), selected_fields=tuple(fields)
+        )
+        try:
+            return scan.to_arrow().select(wanted)
+        except (pa.ArrowException, OSError) as failure:
+            raise DataError(
+                f"the table's files could not be read: {failure}",
+                source=self.source_name,
+                location=self.location,
+                hint="check the table with pyiceberg, e.g. table.scan().to_arrow()",
+            ) from failure
+
+
+def _row_filter(schema: pa.Schema, time_range: TimeRange | None):
+    """The scan's filter keeping at least the rows of the range and those without a time."""
+    from pyiceberg.expressions import (
+        AlwaysTrue,
+        And,
+        GreaterThanOrEqual,
+        IsNull,
+        LessThan,
+        Or,
+    )
+
+    if time_range is None:
+        return AlwaysTrue()
+    column = time_range.column
+    bounds = time_bounds(schema.field(column).type, time_range) or (None, None)
+    conditions = [
+        compare(column, bound.as_py().isoformat())
+        for bound, compare in zip(bounds, (GreaterThanOrEqual, LessThan), strict=True)
+        if bound is not None
+    ]
+    if not conditions:
+        return AlwaysTrue()
+    in_range = conditions[0] if len(conditions) == 1 else And(*conditions)
+    return Or(in_range, IsNull(column))
