@@ -2,10 +2,10 @@
 catalog, or `iceberg("warehouse/shop/events")` for the folder of a table.
 
 The table's current snapshot when the project is loaded is the one every read sees. A read is
-one pyiceberg scan: the engine's columns become `selected_fields` and its time range the
+a pyiceberg scan: the engine's columns become `selected_fields` and its time range the
 `row_filter`, which pyiceberg projects onto the partition spec (a table partitioned by
 `month(occurred_at)` or `day(...)`) and the data files' column statistics, so only files that
-can hold rows of the range are read.
+can hold rows of the range are read (a second scan reads the rows without a time).
 """
 
 from __future__ import annotations
@@ -91,12 +91,12 @@ class IcebergReader:
         needed = [*wanted, *([time_range.column] if time_range else [])]
         require_columns(schema, needed, source_name=self.source_name, location=self.location)
         # A scan of no column yields no rows: read one, to count them, and drop it.
-        fields = wanted or needed[:1] or schema.names[:1]
-        scan = self.table.scan(
-            row_filter=_row_filter(schema, time_range), selected_fields=tuple(fields)
-        )
+        fields = tuple(wanted or needed[:1] or schema.names[:1])
         try:
-            return scan.to_arrow().select(wanted)
+            parts = [
+                self.table.scan(row_filter=row_filter, selected_fields=fields).to_arrow()
+                for row_filter in _row_filters(schema, time_range)
+            ]
         except (pa.ArrowException, OSError) as failure:
             raise DataError(
                 f"the table's files could not be read: {failure}",
@@ -104,21 +104,18 @@ class IcebergReader:
                 location=self.location,
                 hint="check the table with pyiceberg, e.g. table.scan().to_arrow()",
             ) from failure
+        return pa.concat_tables(parts).select(wanted)
 
 
-def _row_filter(schema: pa.Schema, time_range: TimeRange | None):
-    """The scan's filter keeping at least the rows of the range and those without a time."""
-    from pyiceberg.expressions import (
-        AlwaysTrue,
-        And,
-        GreaterThanOrEqual,
-        IsNull,
-        LessThan,
-        Or,
-    )
+def _row_filters(schema: pa.Schema, time_range: TimeRange | None) -> list:
+    """The filters of the scans that together read at least the rows of the range, and those
+    without a time. Two scans, not one filter `in range or is null`: pyiceberg (0.12) cannot
+    plan that one for a partition of rows without a time (it compares the null partition
+    value with the bound and raises TypeError)."""
+    from pyiceberg.expressions import AlwaysTrue, And, GreaterThanOrEqual, IsNull, LessThan
 
     if time_range is None:
-        return AlwaysTrue()
+        return [AlwaysTrue()]
     column = time_range.column
     bounds = time_bounds(schema.field(column).type, time_range) or (None, None)
     conditions = [
@@ -127,6 +124,6 @@ def _row_filter(schema: pa.Schema, time_range: TimeRange | None):
         if bound is not None
     ]
     if not conditions:
-        return AlwaysTrue()
+        return [AlwaysTrue()]
     in_range = conditions[0] if len(conditions) == 1 else And(*conditions)
-    return Or(in_range, IsNull(column))
+    return [in_range, IsNull(column)]
