@@ -179,6 +179,18 @@ def test_a_source_that_cannot_be_opened_is_one_line_naming_it(
     assert hint in (problem.hint or "")
 
 
+def test_a_file_open_for_writing_says_what_to_close(folder: Path) -> None:
+    writer = duckdb.connect(str(folder / "warehouse.duckdb"))
+    try:
+        with pytest.raises(ProjectError) as raised:
+            load(folder, 'source orders from duckdb("warehouse.duckdb", "crm.orders") { }')
+    finally:
+        writer.close()
+    [problem] = raised.value.diagnostics
+    assert "DuckDB could not open the database file" in problem.message
+    assert "close the connections that have it open for writing" in (problem.hint or "")
+
+
 def test_a_declared_column_of_another_type_names_source_column_and_row(
     folder: Path, engine: str
 ) -> None:

@@ -199,7 +199,8 @@ class DuckDBFileReader:
                 f"DuckDB could not open the database file: {error}",
                 source=self.source_name,
                 location=self.path,
-                hint="name a DuckDB database file that no other process is writing to",
+                hint="name a DuckDB database file, and close the connections that have it "
+                "open for writing, in this process or another",
             ) from error
         try:
             # Instants come out as UTC timestamps, as the engines compute with them.
