@@ -10,7 +10,9 @@ of the same name below (`native_files`, `database_table`, `engine_table`,
 `read_by_engines_only`): files a SQL engine reads itself, a table of a database file it
 attaches, or a table it reads in place. Engines never test for a reader's class.
 
-`time_bounds` and `time_filter` turn a `TimeRange` into bounds for a reader's own filter.
+Helpers give every reader the same behaviour: `time_bounds` and `time_filter` turn a
+`TimeRange` into bounds or a dataset filter that keep every row of it, and `require_columns`
+words a missing column.
 """
 
 from __future__ import annotations
