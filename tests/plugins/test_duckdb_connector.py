@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -79,6 +80,45 @@ def test_a_view_named_by_option_in_a_calendar_zone(folder: Path, engine: str) ->
     assert by_month(project, ["revenue", "orders_placed"], engine) == [
         (dt.date(2024, 1, 1), 120.0, 2),
         (dt.date(2024, 2, 1), 0.0, 0),
+    ]
+
+
+def test_duckdb_types_answer_alike_on_every_engine(tmp_path: Path, engine: str) -> None:
+    connection = duckdb.connect(str(tmp_path / "types.duckdb"))
+    connection.execute(
+        """
+        CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+        CREATE TABLE t (id UUID, seen TIMESTAMP, price DECIMAL(10, 2), big HUGEINT, m mood,
+                        ok BOOLEAN, small TINYINT);
+        INSERT INTO t VALUES
+            (uuid(), '2024-01-05 10:00', 1.25, 10, 'ok', true, 3),
+            (uuid(), '2024-01-31 23:30', 2.50, 20, 'happy', false, 4);
+        """
+    )
+    connection.close()
+    project = load(
+        tmp_path,
+        # 23:30 on 31 January in Berlin is still January: a naive TIMESTAMP is wall-clock time.
+        'calendar { timezone "Europe/Berlin" week_start monday }\n'
+        'source t from duckdb("types.duckdb", "t") { time seen }',
+        """
+        metric price = sum(t.price)
+        metric big = sum(t.big)
+        metric happy = count(t where m == "happy")
+        metric oks = count(t where ok)
+        metric ids = count_distinct(t.id)
+        metric small = sum(t.small)
+        """,
+    )
+    table = project.query(
+        ["price", "big", "happy", "oks", "ids", "small"],
+        grain="month",
+        start="2024-01",
+        end="2024-02",
+        engine=engine,
+    )
+    assert [tuple(row.values())[1:] for row in table.to_pylist()] == [
+        (Decimal("3.75"), Decimal(30), 1, 1, 2, 7)
     ]
 
 
