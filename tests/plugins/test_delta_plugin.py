@@ -180,3 +180,14 @@ def test_a_declared_column_of_another_type(folder: Path, engine: str) -> None:
         project.query(["regions"], grain="month", start="2024-01", end="2024-02", engine=engine)
     assert (raised.value.source, raised.value.column) == ("orders", "region")
     assert "cannot read 'eu' as integer" in str(raised.value)
+
+
+def test_a_confined_project_names_only_tables_inside_it(folder: Path, tmp_path_factory) -> None:
+    outside = tmp_path_factory.mktemp("outside") / "orders"
+    write_deltalake(outside, ORDERS)
+    (folder / "defs.metrics").write_text(f'source orders from delta("{outside}") {{ }}\n')
+    with pytest.raises(ProjectError) as raised:
+        metricsmith.load_project(folder / "defs.metrics", confine=True)
+    assert [p.code for p in raised.value.diagnostics] == ["path-outside-project"]
+    (folder / "defs.metrics").write_text('source orders from delta("lake/orders") { }\n')
+    assert "orders" in metricsmith.load_project(folder / "defs.metrics", confine=True).sources

@@ -189,3 +189,16 @@ def test_a_catalog_password_is_never_shown(folder: Path, monkeypatch) -> None:
     with pytest.raises(ProjectError) as raised:
         load(folder, 'source orders from iceberg("shop.orders", catalog="broken") { }', "")
     assert "planted-secret-4711" not in str(raised.value)
+
+
+def test_a_confined_project_names_only_table_folders_inside_it(
+    folder: Path, tmp_path_factory
+) -> None:
+    outside = tmp_path_factory.mktemp("outside")
+    (folder / "defs.metrics").write_text(f'source orders from iceberg("{outside}") {{ }}\n')
+    with pytest.raises(ProjectError) as raised:
+        metricsmith.load_project(folder / "defs.metrics", confine=True)
+    assert [p.code for p in raised.value.diagnostics] == ["path-outside-project"]
+    # A catalog is configured outside the project, as a Spark session is.
+    (folder / "defs.metrics").write_text(SOURCE + "\n")
+    assert "orders" in metricsmith.load_project(folder / "defs.metrics", confine=True).sources
