@@ -27,8 +27,8 @@ _USAGE = 'write iceberg("namespace.table", catalog="name") or iceberg("path/to/t
 class IcebergConnector:
     name: str = "iceberg"
     description: str = (
-        "An Apache Iceberg table, with partition, file-statistics and time-range pruning "
-        '(option: catalog): iceberg("db.t", catalog="name") or iceberg("path/to/table")'
+        "An Apache Iceberg table of a catalog or a folder, with partition, file-statistics "
+        "and time-range pruning (option: catalog)"
     )
     #: Without `catalog=`, the first argument is the table's folder: a confined project may
     #: name only folders inside its own (docs/security.md). A catalog is configured outside
