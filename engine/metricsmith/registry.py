@@ -28,7 +28,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from attrs import frozen
 
-from metricsmith.builtin import connectors, engines, formats, functions, spark_table
+from metricsmith.builtin import (
+    connectors,
+    duckdb_file,
+    engines,
+    formats,
+    functions,
+    spark_table,
+)
 from metricsmith.errors import PluginError
 from metricsmith.plugins import hookspecs
 from metricsmith.plugins.connector import Connector, PluginConnector
@@ -43,6 +50,7 @@ BUILTIN_PLUGINS: tuple[types.ModuleType, ...] = (
     formats,
     functions,
     spark_table,
+    duckdb_file,
     engines,
 )
 #: Comma-separated entry-point or distribution names to load; unset loads all, "" none.

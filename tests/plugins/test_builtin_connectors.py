@@ -13,9 +13,13 @@ import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
 from metricsmith.builtin import connectors
-from metricsmith.builtin.dataset_reader import time_filter
 from metricsmith.errors import DataError
-from metricsmith.plugins.connector import SourceReader, TimeRange, TypedSourceReader
+from metricsmith.plugins.connector import (
+    SourceReader,
+    TimeRange,
+    TypedSourceReader,
+    time_filter,
+)
 
 UTC = dt.UTC
 

@@ -6,8 +6,6 @@ its time range a dataset filter, which Parquet uses to skip row groups and files
 
 from __future__ import annotations
 
-import datetime as dt
-import difflib
 from collections.abc import Callable, Mapping, Sequence
 
 import pyarrow as pa
@@ -21,17 +19,7 @@ from metricsmith.builtin.read_errors import (
     undecodable_text,
 )
 from metricsmith.errors import DataError
-from metricsmith.plugins.connector import NativeFiles, TimeRange
-
-_DAY = dt.timedelta(days=1)
-# Casting a bound to a column of whole seconds truncates it; moving it a second outwards first
-# keeps every row of the range.
-_SECOND = dt.timedelta(seconds=1)
-# The instants a timestamp[ns] column can hold (int64 nanoseconds around 1970).
-_NANOSECOND_RANGE = (
-    dt.datetime(1677, 9, 22, tzinfo=dt.UTC),
-    dt.datetime(2262, 4, 11, tzinfo=dt.UTC),
-)
+from metricsmith.plugins.connector import NativeFiles, TimeRange, require_columns, time_filter
 
 #: What pyarrow raises for unreadable data (ArrowException) or files (OSError).
 READ_FAILURES = (pa.ArrowException, OSError)
@@ -142,18 +130,9 @@ class DatasetReader:
         if isinstance(getattr(self.dataset, "format", None), ds.CsvFileFormat):
             undecoded = [f.name for f in self.dataset.schema if pa.types.is_binary(f.type)]
             self._require_utf8(undecoded)
-        available = self.schema().names
-        for column in columns:
-            if column not in available:
-                close = difflib.get_close_matches(column, available, n=1)
-                suggestion = f"did you mean `{close[0]}`? " if close else ""
-                raise DataError(
-                    f"the source has no column `{column}`",
-                    source=self.source_name,
-                    location=self.location,
-                    column=column,
-                    hint=f"{suggestion}available columns: {', '.join(available)}",
-                )
+        require_columns(
+            self.schema(), columns, source_name=self.source_name, location=self.location
+        )
 
     def native_files(self, columns: Sequence[str] | None) -> NativeFiles | None:
         """The files, when a SQL engine reading them itself gets this reader's schema: CSV
@@ -246,49 +225,3 @@ class InMemoryReader(DatasetReader):
 
     def native_files(self, columns: Sequence[str] | None) -> NativeFiles | None:
         return None  # the rows are in this process: an engine is handed them as Arrow data
-
-
-def time_filter(field: pa.Field, time_range: TimeRange) -> ds.Expression | None:
-    """A dataset filter keeping at least the rows of `time_range`, or None when the column's
-    type cannot be compared with the bounds.
-
-    The bounds are UTC instants. A zoned timestamp column compares instants exactly. A naive
-    timestamp or a date is wall-clock time in the project's calendar zone, which the engine
-    applies later, so its bounds are widened by a day each way (more than any zone offset).
-    Rows whose time is null are kept: whether they count is the engine's decision."""
-    if not (pa.types.is_timestamp(field.type) or pa.types.is_date(field.type)):
-        return None
-    column = ds.field(field.name)
-    conditions = []
-    for bound, outwards, compare in (
-        (time_range.start, -1, column.__ge__),
-        (time_range.end, 1, column.__lt__),
-    ):
-        scalar = None if bound is None else _bound_scalar(bound, outwards, field.type)
-        if scalar is not None:
-            conditions.append(compare(scalar))
-    if not conditions:
-        return None
-    in_range = conditions[0] if len(conditions) == 1 else conditions[0] & conditions[1]
-    return in_range | column.is_null()
-
-
-def _bound_scalar(bound: dt.datetime, outwards: int, dtype: pa.DataType) -> pa.Scalar | None:
-    """The bound moved outwards and expressed in the column's type; None when it lies beyond
-    what the column can hold, so that no value of the column is on its far side."""
-    instant = bound.replace(tzinfo=dt.UTC) if bound.tzinfo is None else bound.astimezone(dt.UTC)
-    try:
-        zoned = instant + outwards * _SECOND
-        wall_clock = instant.replace(tzinfo=None) + outwards * _DAY
-    except OverflowError:  # within a day of year 1 or 9999
-        return None
-    if pa.types.is_date(dtype):
-        return pa.scalar(wall_clock.date(), dtype)
-    target = zoned if dtype.tz is not None else wall_clock.replace(tzinfo=dt.UTC)
-    if dtype.unit == "ns" and not _NANOSECOND_RANGE[0] < target < _NANOSECOND_RANGE[1]:
-        return None
-    # Whole-unit columns truncate the bound; it was moved outwards first, so nothing is lost.
-    exact = pa.scalar(target, pa.timestamp("us", tz="UTC")).cast(
-        pa.timestamp(dtype.unit, tz="UTC"), safe=False
-    )
-    return exact.cast(dtype)

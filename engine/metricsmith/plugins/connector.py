@@ -6,20 +6,28 @@ time, naming only the columns it needs and the time range it will look at, so a 
 can push those down (Parquet, a database) reads less.
 
 A reader may offer more, each an optional method that an engine asks for through the function
-of the same name below (`native_files`, `engine_table`, `read_by_engines_only`): files a SQL
-engine reads itself, or a table it reads in place. Engines never test for a reader's class.
+of the same name below (`native_files`, `database_table`, `engine_table`,
+`read_by_engines_only`): files a SQL engine reads itself, a table of a database file it
+attaches, or a table it reads in place. Engines never test for a reader's class.
+
+Helpers give every reader the same behaviour: `time_bounds` and `time_filter` turn a
+`TimeRange` into bounds or a dataset filter that keep every row of it, and `require_columns`
+words a missing column.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 from attrs import evolve, frozen
 
+from metricsmith.errors import DataError
 from metricsmith.plugins.connections import Connection
 from metricsmith.plugins.provenance import Provenance, calling_plugin
 
@@ -34,6 +42,96 @@ class TimeRange:
     column: str
     start: dt.datetime | None
     end: dt.datetime | None
+
+
+_DAY = dt.timedelta(days=1)
+# Casting a bound to a column of whole seconds truncates it; moving it a second outwards first
+# keeps every row of the range.
+_SECOND = dt.timedelta(seconds=1)
+# The instants a timestamp[ns] column can hold (int64 nanoseconds around 1970).
+_NANOSECOND_RANGE = (
+    dt.datetime(1677, 9, 22, tzinfo=dt.UTC),
+    dt.datetime(2262, 4, 11, tzinfo=dt.UTC),
+)
+
+
+def time_bounds(
+    dtype: pa.DataType, time_range: TimeRange
+) -> tuple[pa.Scalar | None, pa.Scalar | None] | None:
+    """The range's bounds as values of a time column of type `dtype`, such that
+    `low <= column < high` keeps every row of the range (a bound is None when the range has
+    none, or when it lies beyond what the column can hold); None when the column is not a date
+    or a timestamp, so it cannot be compared with them.
+
+    A zoned timestamp column compares instants exactly (bounds moved out by a second, so
+    whole-second columns lose nothing). A naive timestamp or a date is wall-clock time in the
+    project's calendar zone, which the engine applies later, so its bounds are widened by a day
+    each way (more than any zone offset). Rows whose time is null are for the engine to judge:
+    a filter built from these bounds must keep them."""
+    if not (pa.types.is_timestamp(dtype) or pa.types.is_date(dtype)):
+        return None
+    start, end = time_range.start, time_range.end
+    return (
+        None if start is None else _bound_scalar(start, -1, dtype),
+        None if end is None else _bound_scalar(end, 1, dtype),
+    )
+
+
+def time_filter(field: pa.Field, time_range: TimeRange) -> ds.Expression | None:
+    """A `pyarrow.dataset` filter keeping at least the rows of `time_range` (and those whose
+    time is null), from `time_bounds`; None when the column cannot be compared with them."""
+    bounds = time_bounds(field.type, time_range)
+    if bounds is None or bounds == (None, None):
+        return None
+    column = ds.field(field.name)
+    low, high = bounds
+    conditions = [
+        compare(bound)
+        for bound, compare in ((low, column.__ge__), (high, column.__lt__))
+        if bound is not None
+    ]
+    in_range = conditions[0] if len(conditions) == 1 else conditions[0] & conditions[1]
+    return in_range | column.is_null()
+
+
+def _bound_scalar(bound: dt.datetime, outwards: int, dtype: pa.DataType) -> pa.Scalar | None:
+    """The bound moved outwards and expressed in the column's type; None when it lies beyond
+    what the column can hold, so that no value of the column is on its far side."""
+    instant = bound.replace(tzinfo=dt.UTC) if bound.tzinfo is None else bound.astimezone(dt.UTC)
+    try:
+        zoned = instant + outwards * _SECOND
+        wall_clock = instant.replace(tzinfo=None) + outwards * _DAY
+    except OverflowError:  # within a day of year 1 or 9999
+        return None
+    if pa.types.is_date(dtype):
+        return pa.scalar(wall_clock.date(), dtype)
+    target = zoned if dtype.tz is not None else wall_clock.replace(tzinfo=dt.UTC)
+    if dtype.unit == "ns" and not _NANOSECOND_RANGE[0] < target < _NANOSECOND_RANGE[1]:
+        return None
+    # Whole-unit columns truncate the bound; it was moved outwards first, so nothing is lost.
+    exact = pa.scalar(target, pa.timestamp("us", tz="UTC")).cast(
+        pa.timestamp(dtype.unit, tz="UTC"), safe=False
+    )
+    return exact.cast(dtype)
+
+
+def require_columns(
+    schema: pa.Schema, columns: Sequence[str], *, source_name: str, location: str
+) -> None:
+    """The data error for the first of `columns` that `schema` lacks, naming the closest
+    column and listing the others, as every reader words it."""
+    available = schema.names
+    for column in columns:
+        if column not in available:
+            close = difflib.get_close_matches(column, available, n=1)
+            suggestion = f"did you mean `{close[0]}`? " if close else ""
+            raise DataError(
+                f"the source has no column `{column}`",
+                source=source_name,
+                location=location,
+                column=column,
+                hint=f"{suggestion}available columns: {', '.join(available)}",
+            )
 
 
 # Text read as a declared timestamp: the engine decides what it means, and a reader parsing
@@ -110,6 +208,29 @@ class NativeFilesReader(SourceReader, Protocol):
     def native_files(self, columns: Sequence[str] | None) -> NativeFiles | None: ...
 
 
+@frozen
+class DatabaseTable:
+    """A table (or view) of a database file that a SQL engine can attach, read-only, and read
+    in place (see `DatabaseTableReader`)."""
+
+    format: str  # the database's file format: "duckdb"
+    path: str  # the database file
+    schema_name: str  # the schema holding the table in that database ("main")
+    table_name: str
+
+
+@runtime_checkable
+class DatabaseTableReader(SourceReader, Protocol):
+    """A reader of a table in a database file that a SQL engine may attach (optional).
+
+    `database_table(columns)` describes the table when an engine reading it gets exactly this
+    reader's schema, and None otherwise; an engine that cannot attach files of its `format`
+    reads through `read` instead. As with `native_files`, given `columns` it first raises the
+    `DataError` that `read(columns)` would meet; given None it reads nothing."""
+
+    def database_table(self, columns: Sequence[str] | None) -> DatabaseTable | None: ...
+
+
 @runtime_checkable
 class EngineTableReader(SourceReader, Protocol):
     """A reader of a table that an engine reads where it is (optional).
@@ -130,6 +251,12 @@ def native_files(reader: SourceReader, columns: Sequence[str] | None) -> NativeF
     """The files behind `reader` that a SQL engine may read itself, or None (see
     `NativeFilesReader`)."""
     return reader.native_files(columns) if isinstance(reader, NativeFilesReader) else None
+
+
+def database_table(reader: SourceReader, columns: Sequence[str] | None) -> DatabaseTable | None:
+    """The database table behind `reader` that a SQL engine may attach, or None (see
+    `DatabaseTableReader`)."""
+    return reader.database_table(columns) if isinstance(reader, DatabaseTableReader) else None
 
 
 def engine_table(reader: SourceReader, engine: str) -> str | None:
@@ -275,6 +402,11 @@ class PluginReader:
         with calling_plugin(self.provenance, self._doing("the files")):
             files = native_files(self.reader, columns)
         return None if files is None else self._checked(files, NativeFiles, "native_files")
+
+    def database_table(self, columns: Sequence[str] | None) -> DatabaseTable | None:
+        with calling_plugin(self.provenance, self._doing("the database table")):
+            table = database_table(self.reader, columns)
+        return None if table is None else self._checked(table, DatabaseTable, "database_table")
 
     def engine_table(self, engine: str) -> str | None:
         with calling_plugin(self.provenance, self._doing(f"the table {engine} reads")):

@@ -2,9 +2,9 @@
 
 DuckDB reads the Parquet and CSV files behind the built-in connectors itself (`read_parquet`,
 `read_csv` with the connector's column types, declared ones included, so both engines see the
-same types); any other
-source is read through its connector (column projection and time-range pushdown included)
-and registered with DuckDB as an Arrow table, without a copy.
+same types), and attaches a DuckDB database file read-only to read a table of it in place
+(`database_table`); any other source is read through its connector (column projection and
+time-range pushdown included) and registered with DuckDB as an Arrow table, without a copy.
 """
 
 from __future__ import annotations
@@ -24,7 +24,13 @@ from metricsmith.execute.sql.runner import plan_timelines, run_plan
 from metricsmith.execute.sql.sources import Relation, table_relation
 from metricsmith.plan.nodes import Plan
 from metricsmith.plan.timeline import Timelines
-from metricsmith.plugins.connector import NativeFiles, engine_table, native_files
+from metricsmith.plugins.connector import (
+    DatabaseTable,
+    NativeFiles,
+    database_table,
+    engine_table,
+    native_files,
+)
 
 _names = itertools.count()
 #: DuckDB joins on inequalities by sorting (a merge join) unless a side has fewer rows than
@@ -52,11 +58,14 @@ def _engine(connection) -> Iterator[DuckDBEngine]:
 
     own = connection is None
     connection = duckdb.connect() if own else connection
+    engine = DuckDBEngine(connection)
     try:
-        yield DuckDBEngine(connection)
+        yield engine
     finally:
         if own:
             connection.close()
+        else:
+            engine.detach()
 
 
 @contextlib.contextmanager
@@ -77,6 +86,8 @@ class DuckDBEngine:
         self.connection = connection
         # The SQL reads instants as UTC (see dialects.py).
         connection.execute("SET TimeZone = 'UTC'")
+        #: The database files this engine attached, by path, with the name of each.
+        self._attached: dict[str, str] = {}
 
     def relations(self, plan: Plan, project: CheckedProject) -> Mapping[str, Relation]:
         relations = {}
@@ -85,6 +96,10 @@ class DuckDBEngine:
             table_name = engine_table(info.reader, "duckdb")
             if table_name is not None:
                 relations[read.source] = table_relation(table_name, info.schema)
+                continue
+            attached = database_table(info.reader, read.columns)
+            if attached is not None and attached.format == "duckdb":
+                relations[read.source] = Relation(self._attach(attached, read.source), info.schema)
                 continue
             files = native_files(info.reader, read.columns)
             if files is not None:
@@ -95,6 +110,36 @@ class DuckDBEngine:
             self.connection.register(name, table)
             relations[read.source] = table_relation(name, table.schema)
         return relations
+
+    def _attach(self, table: DatabaseTable, source: str) -> exp.Table:
+        """The table, in its database file attached read-only (once per file and query)."""
+        import duckdb
+
+        if table.path not in self._attached:
+            name = f"metricsmith_database_{next(_names)}"
+            attach = exp.Attach(
+                this=exp.alias_(string(table.path), name),
+                exists=False,
+                expressions=[exp.AttachOption(this=exp.var("READ_ONLY"))],
+            )
+            try:
+                self.connection.execute(self.dialect.sql(attach))
+            except duckdb.Error as error:  # changed since the check: locked, replaced, removed
+                raise DataError(
+                    f"DuckDB could not attach the database file: {error}",
+                    source=source,
+                    location=table.path,
+                ) from error
+            self._attached[table.path] = name
+        return exp.table_(
+            table.table_name, db=table.schema_name, catalog=self._attached[table.path], quoted=True
+        )
+
+    def detach(self) -> None:
+        """Detach the database files attached for the query, from a caller's connection."""
+        for name in self._attached.values():
+            self.connection.execute(self.dialect.sql(exp.Detach(this=exp.to_identifier(name))))
+        self._attached.clear()
 
     def fetch(self, query: exp.Expression, sources: str) -> pa.Table:
         import duckdb
