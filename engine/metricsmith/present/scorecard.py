@@ -1,0 +1,155 @@
+"""A scorecard as its readers see it: what every view of one (the HTML report, the Markdown
+digest, the spreadsheet, the notebook) is made from.
+
+`Project.scorecard(name, ...)` runs a scorecard declared in the definitions and returns a
+`ScorecardView`: its metrics with their labels, units, formats and targets, its sections, the
+charts it asks for, and the values of every period with the comparisons it declares. The views
+only lay it out; none of them computes a number (docs/reports.md).
+
+Status: a value meets its target (`green`), misses it by at most `AMBER_TOLERANCE` of the
+target's size (`amber`: close, worth a look), or misses it by more (`red`); a value without a
+target, or a missing value, has no status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from enum import StrEnum
+
+import pyarrow as pa
+from attrs import field, frozen
+
+from metricsmith.model.decl import MetricDecl
+from metricsmith.model.time import Grain
+from metricsmith.present.values import (
+    describe_target,
+    format_metric_value,
+    meets_target,
+    target_goal,
+)
+
+#: How far short of its target a value may fall and still be amber, as a share of the target
+#: (of 1 when the target is 0): 10% under a target of 30 NPS is 27.
+AMBER_TOLERANCE = 0.10
+
+
+class Status(StrEnum):
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+
+class Comparison(StrEnum):
+    """What a scorecard compares each period with."""
+
+    PREVIOUS = "previous"  # the period before
+    SAME_PERIOD_LAST_YEAR = "same_period_last_year"
+
+
+class ChartKind(StrEnum):
+    TREND = "trend"  # one line per metric over the periods (every metric has one)
+    WATERFALL = "waterfall"  # a bridge: a start, signed movements, an end (the MRR bridge)
+    STACKED = "stacked"  # shares that add up, stacked per period (the health mix)
+    HEATMAP = "heatmap"  # a metric by cohort and age (a retention triangle)
+
+
+@frozen
+class MetricView:
+    """A metric as a scorecard shows it: its declaration's label, description, unit, format,
+    direction and target (`present/values.py` formats its values from the same)."""
+
+    decl: MetricDecl
+
+    @property
+    def name(self) -> str:
+        return self.decl.name.name
+
+    @property
+    def label(self) -> str:
+        return self.decl.label or self.decl.name.name
+
+    def formatted(self, value: object) -> str:
+        """The value as the metric's format shows it (`72.4%`, `1,204.50`, `–` for none)."""
+        return format_metric_value(value, self.decl)
+
+    def target_text(self) -> str | None:
+        """The target in the metric's format (`≥ 40`), None without one."""
+        return describe_target(self.decl)
+
+    def status(self, value: object) -> Status | None:
+        """The value's status against the target (see the module's docstring)."""
+        verdict = meets_target(value, self.decl)
+        goal = target_goal(self.decl)
+        if verdict is None or goal is None:
+            return None
+        if verdict:
+            return Status.GREEN
+        threshold = goal[1]
+        slack = AMBER_TOLERANCE * (abs(threshold) or 1.0)
+        return Status.AMBER if abs(float(value) - threshold) <= slack else Status.RED  # type: ignore[arg-type]
+
+
+@frozen
+class ChartSpec:
+    """A chart a scorecard asks for beyond each metric's trend.
+
+    WATERFALL: `metrics` are the bridge's steps in order, each with its sign (+1 or -1); the
+    first is the start and `total` the end (`starting_mrr`, +new_mrr, ..., -churned_mrr, total
+    `mrr`). STACKED: `metrics` are the shares stacked per period. HEATMAP: one metric in
+    `metrics`, its values in `cells`, a table with the row dimension (`rows`, a cohort), the
+    column (`columns`, an age) and the metric."""
+
+    kind: ChartKind
+    title: str
+    metrics: tuple[tuple[str, int], ...]
+    total: str | None = None
+    rows: str | None = None
+    columns: str | None = None
+    cells: pa.Table | None = field(default=None, eq=False)
+
+
+@frozen
+class Section:
+    """A themed group of the scorecard's metrics, shown together."""
+
+    title: str
+    metrics: tuple[str, ...]
+    charts: tuple[ChartSpec, ...] = ()
+
+
+@frozen
+class ScorecardView:
+    """A scorecard's computed contents.
+
+    `values` has the period column (named after the grain), then the `by` columns, then per
+    metric its column and one column per comparison, named `<metric>:<comparison>`
+    (`nps:previous`), holding the compared period's value (null when that period is outside
+    the data). `periods` are the period starts shown, oldest first; `current` is the latest."""
+
+    name: str
+    title: str
+    grain: Grain
+    by: tuple[str, ...]
+    comparisons: tuple[Comparison, ...]
+    metrics: tuple[MetricView, ...]
+    sections: tuple[Section, ...]
+    periods: tuple[dt.date | dt.datetime, ...]
+    values: pa.Table = field(eq=False)
+    description: str | None = None
+
+    @property
+    def current(self) -> dt.date | dt.datetime | None:
+        return self.periods[-1] if self.periods else None
+
+    def metric(self, name: str) -> MetricView:
+        return next(m for m in self.metrics if m.name == name)
+
+    def column(self, metric: str, comparison: Comparison | None = None) -> str:
+        """The column of `values` holding a metric, or its comparison."""
+        return metric if comparison is None else f"{metric}:{comparison}"
+
+
+def comparison_columns(metrics: Sequence[str], comparisons: Sequence[Comparison]) -> list[str]:
+    """Every value column of a scorecard's `values`, in order."""
+    return [c for m in metrics for c in (m, *(f"{m}:{k}" for k in comparisons))]
