@@ -15,6 +15,7 @@ session turns read-only before any query runs (`read_only`).
 from __future__ import annotations
 
 import contextlib
+import re
 import urllib.parse
 from collections.abc import Iterator
 
@@ -27,6 +28,8 @@ _SETTINGS = ("host", "port", "database", "user", "sslmode", "application_name", 
 _AUTHENTICATION = ("28P01", "28000")
 _UNDEFINED_TABLE = "42P01"
 _CANCELLED = ("57014",)
+#: Where the server's message starts in a driver's error text.
+_SERVER_ERROR = re.compile(r"\bERROR:\s+")
 
 
 def connection_label(connection: Connection | None) -> str:
@@ -101,23 +104,29 @@ def read_only(conn) -> None:
         cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
 
 
-def connection_error(error: Exception, connection: Connection | None, purpose: str) -> DataError:
-    """The driver's error as one line naming the connection, its secrets redacted."""
+def connection_error(
+    error: Exception, connection: Connection | None, purpose: str, *, source: str | None = None
+) -> DataError:
+    """The driver's error as one line naming the connection, its secrets redacted, as a data
+    error of `source` (the sources being read; default: the connection)."""
     text = str(error).strip()
     if connection is not None:
         text = connection.redact(text)
     state = getattr(error, "sqlstate", None) or ""
     label = connection_label(connection)
+    where = {"source": source or (connection.name if connection is not None else "(postgres)")}
     if state in _AUTHENTICATION or "password authentication failed" in text:
         return DataError(
             f"{label} refused the login while {purpose}",
             hint="check the user and the password's variable or file (`metricsmith "
             "connections --test` tries it)",
+            **where,
         )
     if state in _CANCELLED:
         return DataError(
             f"{label}: the statement was cancelled while {purpose} (statement_timeout or Ctrl-C)",
             hint="raise `statement_timeout` in the connection's settings for longer queries",
+            **where,
         )
     if (
         "could not connect" in text
@@ -127,8 +136,18 @@ def connection_error(error: Exception, connection: Connection | None, purpose: s
         return DataError(
             f"cannot reach {label} while {purpose}: {_first_line(text)}",
             hint="check host and port, and that the server accepts connections from here",
+            **where,
         )
-    return DataError(f"{label} failed while {purpose}: {_first_line(text)}")
+    return DataError(f"{label} failed while {purpose}: {_first_line(text)}", **where)
+
+
+def server_message(error: Exception, connection: Connection | None) -> str:
+    """The server's own sentence from a driver's error (ADBC puts its status and the step
+    that failed before it), secrets redacted."""
+    text = str(error).strip()
+    if connection is not None:
+        text = connection.redact(text)
+    return _first_line(_SERVER_ERROR.split(text, maxsplit=1)[-1])
 
 
 def is_undefined_table(error: Exception) -> bool:

@@ -343,7 +343,8 @@ class Postgres(SqlDialect):
     def instant_from_micros(self, micros: exp.Expression) -> exp.Expression:
         epoch = self.cast(string("1970-01-01 00:00:00+00"), "instant")
         step = exp.Mul(
-            this=micros, expression=exp.Interval(this=string("1"), unit=exp.var("MICROSECOND"))
+            this=paren(micros),
+            expression=exp.Interval(this=string("1"), unit=exp.var("MICROSECOND")),
         )
         return exp.Add(this=epoch, expression=exp.Paren(this=step))
 
