@@ -43,6 +43,11 @@ class PostgresSqlEngine:
         self.connection = connection
         self._names = names
         self._read_only = False
+        with conn.cursor() as cursor:
+            # A query of many metrics is one statement of hundreds of CTEs, whose estimated
+            # cost is far above `jit_above_cost`: compiling it took 11 of the 12 seconds a
+            # query of the sample project's 130 metrics took, and running it 0.5.
+            cursor.execute("SET jit = off")
 
     @property
     def label(self) -> str:
