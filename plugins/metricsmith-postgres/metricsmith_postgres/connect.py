@@ -124,7 +124,8 @@ def connection_error(
         )
     if state in _CANCELLED:
         return DataError(
-            f"{label}: the statement was cancelled while {purpose} (statement_timeout or Ctrl-C)",
+            f"{label}: the statement was cancelled while {purpose} (it ran longer than the "
+            "statement_timeout, or someone cancelled it)",
             hint="raise `statement_timeout` in the connection's settings for longer queries",
             **where,
         )
@@ -148,6 +149,12 @@ def server_message(error: Exception, connection: Connection | None) -> str:
     if connection is not None:
         text = connection.redact(text)
     return _first_line(_SERVER_ERROR.split(text, maxsplit=1)[-1])
+
+
+def is_interrupted(error: Exception) -> bool:
+    """Whether the statement was cancelled at this process's request (Ctrl-C: ADBC's driver
+    cancels the statement it is waiting for), not by the statement timeout."""
+    return getattr(error, "sqlstate", None) in _CANCELLED and "user request" in str(error)
 
 
 def is_undefined_table(error: Exception) -> bool:

@@ -22,7 +22,12 @@ from metricsmith.plugins.connections import Connection
 from metricsmith.plugins.connector import engine_table
 from sqlglot import exp
 
-from metricsmith_postgres.connect import connection_error, read_only, server_message
+from metricsmith_postgres.connect import (
+    connection_error,
+    is_interrupted,
+    read_only,
+    server_message,
+)
 from metricsmith_postgres.engine import TABLE_LABEL
 
 #: SQLSTATE classes: 22 the data (a value that does not convert, an overflow), 42 the SQL
@@ -97,11 +102,15 @@ class PostgresSqlEngine:
             cursor.execute(sql)
             return decimals(cursor.fetch_arrow_table())
         except KeyboardInterrupt:
-            # The driver cancels a statement it is waiting for on Ctrl-C; one interrupted
-            # between two of its calls is cancelled here.
+            # Interrupted between two of the driver's calls (or outside the main thread,
+            # where the driver does not watch for Ctrl-C): the statement is cancelled here.
             cursor.adbc_cancel()
             raise
         except dbapi.Error as error:
+            if is_interrupted(error):
+                # On Ctrl-C the driver cancels the statement it waits for, and the server's
+                # refusal to finish it is the error raised: Ctrl-C stops the query.
+                raise KeyboardInterrupt from None
             raise self._failure(error, sql, sources) from error
         finally:
             cursor.close()
