@@ -11,8 +11,9 @@ Conventions every dialect follows:
 * An *instant* (the language's timestamp) is the dialect's zoned timestamp type; a *local*
   date-time (wall-clock time in the calendar's zone) is its naive timestamp type.
 * A duration is a BIGINT number of microseconds, which every engine adds and compares exactly.
-* The runners open sessions in UTC (DuckDB `TimeZone`, Spark `spark.sql.session.timeZone`);
-  SQL rendered for other engines assumes the same of the session that runs it.
+* The runners open sessions in UTC (DuckDB `TimeZone`, Spark `spark.sql.session.timeZone`,
+  PostgreSQL `SET TIME ZONE`); SQL rendered for other engines assumes the same of the session
+  that runs it.
 """
 
 from __future__ import annotations
@@ -334,6 +335,7 @@ class Spark(SqlDialect):
 
 class Postgres(SqlDialect):
     name = "postgres"
+    runnable = True  # by the `postgres` engine of the metricsmith-postgres distribution
     _types: ClassVar[dict[str, str]] = {**SqlDialect._types, "double": "DOUBLE PRECISION"}
 
     def epoch_micros(self, instant: exp.Expression) -> exp.Expression:
