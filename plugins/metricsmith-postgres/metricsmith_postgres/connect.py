@@ -77,15 +77,18 @@ def uri(connection: Connection | None) -> str:
 
 
 @contextlib.contextmanager
-def session(connection: Connection | None, *, purpose: str) -> Iterator[object]:
+def session(
+    connection: Connection | None, *, purpose: str, source: str | None = None
+) -> Iterator[object]:
     """An ADBC connection to the server, in UTC, with the statement timeout set; closed after.
-    `purpose` says what it is for, in messages ("reading source `events`")."""
+    `purpose` says what it is for, in messages ("reading source `events`"), and `source` which
+    sources failing to connect fails to read (default: the connection)."""
     import adbc_driver_postgresql.dbapi as dbapi
 
     try:
         conn = dbapi.connect(uri(connection), autocommit=True)
     except dbapi.Error as error:
-        raise connection_error(error, connection, purpose) from None
+        raise connection_error(error, connection, purpose, source=source) from None
     try:
         timeout = DEFAULT_STATEMENT_TIMEOUT
         if connection is not None:

@@ -49,7 +49,7 @@ class PostgresEngine:
     ) -> pa.Table:
         from metricsmith.execute.sql.runner import run_plan
 
-        with _running(project, options) as engine:
+        with _running(plan, project, options) as engine:
             return run_plan(plan, project, engine)
 
     def periods(
@@ -57,7 +57,7 @@ class PostgresEngine:
     ) -> Timelines:
         from metricsmith.execute.sql.runner import plan_timelines
 
-        with _running(project, options) as engine:
+        with _running(plan, project, options) as engine:
             return plan_timelines(plan, project, engine)
 
 
@@ -83,7 +83,9 @@ def engine_connection(project: CheckedProject, options: Mapping[str, object]) ->
 
 
 @contextlib.contextmanager
-def _running(project: CheckedProject, options: Mapping[str, object]) -> Iterator[object]:
+def _running(
+    plan: Plan, project: CheckedProject, options: Mapping[str, object]
+) -> Iterator[object]:
     if importlib.util.find_spec("adbc_driver_postgresql") is None:
         raise QueryError(
             "the postgres engine needs the `adbc-driver-postgresql` package, which is not "
@@ -94,7 +96,8 @@ def _running(project: CheckedProject, options: Mapping[str, object]) -> Iterator
     from metricsmith_postgres.running import PostgresSqlEngine
 
     connection = engine_connection(project, options)
-    with session(connection, purpose="running a query") as conn:
+    sources = ", ".join(read.source for read in plan.reads) or None
+    with session(connection, purpose="running a query", source=sources) as conn:
         yield PostgresSqlEngine(conn, connection, _names)
 
 

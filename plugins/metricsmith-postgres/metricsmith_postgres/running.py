@@ -7,8 +7,7 @@ and the session turns read-only before the first query runs.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -31,8 +30,8 @@ from metricsmith_postgres.connect import (
 from metricsmith_postgres.engine import TABLE_LABEL
 
 #: SQLSTATE classes: 22 the data (a value that does not convert, an overflow), 42 the SQL
-#: (a syntax error, an unknown function or column) but for a missing table, which is the
-#: user's (`is_undefined_table`).
+#: (a syntax error, an unknown function) but for a table or column missing from the database,
+#: which is the user's.
 _DATA = "22"
 _SQL = "42"
 _UNDEFINED = ("42P01", "42703")
@@ -43,7 +42,7 @@ class PostgresSqlEngine:
 
     dialect = DIALECTS["postgres"]
 
-    def __init__(self, conn: object, connection: Connection | None, names: itertools.count) -> None:
+    def __init__(self, conn: object, connection: Connection | None, names: Iterator[int]) -> None:
         self.conn = conn
         self.connection = connection
         self._names = names
@@ -68,7 +67,9 @@ class PostgresSqlEngine:
                 relations[read.source] = table_relation(table_name, info.schema)
                 continue
             table = info.reader.read(list(read.columns), read.time_range)
-            name = f"metricsmith_{read.source}_{next(self._names)}".lower()
+            # The number first: PostgreSQL cuts names at 63 bytes. Lower case, as the driver
+            # may write it unquoted.
+            name = f"metricsmith_{next(self._names)}_{read.source}".lower()
             self._upload(name, table, read.source)
             relations[read.source] = table_relation(name, table.schema)
         return relations
