@@ -1,28 +1,40 @@
--- The revenue scorecard written by hand for PostgreSQL, as a careful analyst would write it:
--- revenue.sql (DuckDB) translated, over the tables the benchmark loads (revenue_accounts,
--- revenue_subscriptions). The session runs in UTC. Parameters: $range_start and $range_end,
--- the half-open range [start, end) of whole months (timestamptz); $by_segment, whether cells
--- are per account segment (otherwise one cell per month, the segment column then holds a
--- placeholder the caller drops). The meaning of each number is that of revenue.sql.
+-- The revenue scorecard written by hand for PostgreSQL, as a careful analyst would write it
+-- (revenue.sql is the DuckDB original). The tables are in the schema $schema of the server;
+-- the session runs in UTC. Parameters: $range_start and $range_end, the half-open range
+-- [start, end) of whole months, as TIMESTAMPTZ literals; $by_segment, whether cells are per
+-- account segment (otherwise one cell per month, the segment column then holds a placeholder
+-- the caller drops). PostgreSQL divides integers as integers: ratios are computed in double
+-- precision.
+--
+-- The meaning, from docs/time-intelligence.md:
+-- * MRR is read at each month end e: a subscription is in force iff
+--   started_at < e and (ended_at is null or ended_at >= e). The start of a month is the end of
+--   the previous one.
+-- * An account exists from its sign-up (signed_up_at < e). Every subscription starts at or
+--   after its account's sign-up, so an account's MRR is 0 at every month end before it exists
+--   and its first month compares with 0.
+-- * An account "paid before" a month when its MRR was positive at some earlier month end.
 WITH
 accounts AS (
     SELECT
         account_id,
-        CASE WHEN CAST($by_segment AS boolean) THEN segment ELSE '(all)' END AS segment,
+        CASE WHEN $by_segment THEN segment ELSE '(all)' END AS segment,
         signed_up_at
-    FROM revenue_accounts
+    FROM $schema.accounts
 ),
 subscriptions AS (
     SELECT account_id, mrr, started_at, coalesce(ended_at, 'infinity') AS ended_at
-    FROM revenue_subscriptions
+    FROM $schema.subscriptions
 ),
 -- Every month end from the first one a subscription can be in force at through the end of
--- the range, each with the month it ends.
+-- the range: "paid before" looks back over all of them, and the range's first month needs
+-- the month end before it. Each month end comes with the month it ends, computed here once
+-- rather than per account.
 month_ends AS (
-    SELECT month_end, CAST(month_end - INTERVAL '1 month' AS date) AS month
+    SELECT month_end, CAST(month_end - INTERVAL '1 month' AS DATE) AS month
     FROM generate_series(
         (SELECT date_trunc('month', min(started_at)) + INTERVAL '1 month' FROM subscriptions),
-        CAST($range_end AS timestamptz),
+        $range_end,
         INTERVAL '1 month'
     ) AS months (month_end)
 ),
@@ -89,30 +101,28 @@ cells AS (
 ),
 -- Every month of the range for every segment, so a cell without data still gets a row.
 spine AS (
-    SELECT CAST(months.month_start AS date) AS month, segments.segment
+    SELECT CAST(months.month_start AS DATE) AS month, segments.segment
     FROM generate_series(
-        CAST($range_start AS timestamptz),
-        CAST($range_end AS timestamptz) - INTERVAL '1 month',
-        INTERVAL '1 month'
+        $range_start, $range_end - INTERVAL '1 microsecond', INTERVAL '1 month'
     ) AS months (month_start)
     CROSS JOIN (SELECT DISTINCT segment FROM accounts) AS segments
 )
 SELECT
     spine.month,
     spine.segment AS "accounts.segment",
-    CAST(coalesce(cells.mrr, 0) AS double precision) AS mrr,
-    CAST(coalesce(cells.starting_mrr, 0) AS double precision) AS starting_mrr,
-    CAST(coalesce(cells.new_mrr, 0) AS double precision) AS new_mrr,
-    CAST(coalesce(cells.reactivation_mrr, 0) AS double precision) AS reactivation_mrr,
-    CAST(coalesce(cells.expansion_mrr, 0) AS double precision) AS expansion_mrr,
-    CAST(coalesce(cells.contraction_mrr, 0) AS double precision) AS contraction_mrr,
-    CAST(coalesce(cells.churned_mrr, 0) AS double precision) AS churned_mrr,
+    coalesce(cells.mrr, 0) AS mrr,
+    coalesce(cells.starting_mrr, 0) AS starting_mrr,
+    coalesce(cells.new_mrr, 0) AS new_mrr,
+    coalesce(cells.reactivation_mrr, 0) AS reactivation_mrr,
+    coalesce(cells.expansion_mrr, 0) AS expansion_mrr,
+    coalesce(cells.contraction_mrr, 0) AS contraction_mrr,
+    coalesce(cells.churned_mrr, 0) AS churned_mrr,
     coalesce(cells.customers_at_start, 0) AS customers_at_start,
     coalesce(cells.churned_customers, 0) AS churned_customers,
-    CAST(cells.churned_customers AS double precision)
+    CAST(cells.churned_customers AS DOUBLE PRECISION)
         / NULLIF(cells.customers_at_start, 0) AS churn_rate,
-    CAST(cells.starting_mrr + cells.expansion_mrr - cells.contraction_mrr - cells.churned_mrr
-        AS double precision) / NULLIF(cells.starting_mrr, 0) AS ndr
+    (cells.starting_mrr + cells.expansion_mrr - cells.contraction_mrr - cells.churned_mrr)
+        / NULLIF(cells.starting_mrr, 0) AS ndr
 FROM spine
 LEFT JOIN cells USING (month, segment)
 ORDER BY spine.month, spine.segment

@@ -12,7 +12,6 @@ it checks the other two at smoke sizes and is far too slow for the full size.
 
     python benchmarks/run_revenue.py                       # 200,000 accounts, by segment
     python benchmarks/run_revenue.py --engines metricsmith-spark,duckdb
-    python benchmarks/run_revenue.py --engines metricsmith-postgres,postgres,duckdb
     python benchmarks/run_revenue.py --accounts 2000 --engines duckdb,reference
     python benchmarks/run_revenue.py --total --json revenue.json
 
@@ -32,7 +31,6 @@ import sys
 from pathlib import Path
 
 import attrs
-import postgres_runner
 import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import add_spec_arguments, spec_from_arguments
@@ -73,7 +71,7 @@ def run_metricsmith(by_segment: bool, engine: str = "arrow") -> pa.Table:
     # Imported here so the hand-written engines can be timed without the package installed.
     import metricsmith
 
-    project = metricsmith.load_project(str(_definitions(engine)))
+    project = metricsmith.load_project(str(SCORECARD))
     return project.query(
         list(METRICS),
         by=[SEGMENT] if by_segment else [],
@@ -94,35 +92,11 @@ def run_reference(by_segment: bool) -> pa.Table:
     return revenue_scorecard(DATA_DIR, RANGE_START, RANGE_END, by_segment)
 
 
-def _definitions(engine: str) -> Path:
-    """The scorecard's definitions; for the postgres engine, reading the tables loaded into
-    the server (benchmarks/postgres_runner.py), so that the rows never leave it."""
-    if engine != "postgres":
-        return SCORECARD
-    _load_into_postgres()
-    return postgres_runner.postgres_project(SCORECARD, "revenue")
-
-
-def _load_into_postgres() -> None:
-    postgres_runner.load_tables(DATA_DIR, "revenue", ("accounts", "subscriptions"))
-
-
-def run_postgres(by_segment: bool) -> pa.Table:
-    """The scorecard as hand-written PostgreSQL (revenue_postgres.sql), on the same tables as
-    the postgres engine."""
-    _load_into_postgres()
-    params = {"range_start": RANGE_START, "range_end": RANGE_END, "by_segment": by_segment}
-    table = postgres_runner.run_sql_file("revenue_postgres.sql", params)
-    return table if by_segment else table.drop_columns([SEGMENT])
-
-
 ENGINES = {
     "metricsmith": run_metricsmith,
     "metricsmith-duckdb": functools.partial(run_metricsmith, engine="duckdb"),
     "metricsmith-spark": functools.partial(run_metricsmith, engine="spark"),
-    "metricsmith-postgres": functools.partial(run_metricsmith, engine="postgres"),
     "duckdb": run_duckdb,
-    "postgres": run_postgres,
     "reference": run_reference,
 }
 DEFAULT_ENGINES = ("metricsmith", "metricsmith-duckdb", "duckdb")

@@ -10,7 +10,6 @@ compared), the engines take turns for --repeats rounds and the best wall time of
     python benchmarks/run_scorecard.py --events 200000 --tickets 50000       # smoke size
     python benchmarks/run_scorecard.py --engines duckdb,polars --json results.json
     python benchmarks/run_scorecard.py --engines metricsmith-duckdb,metricsmith-spark,duckdb
-    python benchmarks/run_scorecard.py --engines metricsmith-postgres,postgres,duckdb
 
 Exit status: 0 when every engine gave the same answer, 1 when answers differ, 2 when an engine
 failed to run.
@@ -25,12 +24,11 @@ import sys
 from pathlib import Path
 
 import attrs
-import postgres_runner
 import pyarrow as pa
 import scorecard_duckdb
 import scorecard_polars
 from datasets import add_spec_arguments, spec_from_arguments
-from generate import DATA_DIR, DataSpec, ensure_data
+from generate import DataSpec, ensure_data
 from harness import EXACT, RELATIVE, AnswerShape, add_run_arguments, run_and_report
 from rich.console import Console
 
@@ -57,7 +55,7 @@ def run_metricsmith(start: dt.datetime, end: dt.datetime, engine: str = "arrow")
     # Imported here so the hand-written engines can be timed without the package installed.
     import metricsmith
 
-    project = metricsmith.load_project(str(_definitions(engine)))
+    project = metricsmith.load_project(str(SCORECARD))
     return project.query(
         list(SHAPE.metrics),
         by=["accounts.segment"],
@@ -68,39 +66,15 @@ def run_metricsmith(start: dt.datetime, end: dt.datetime, engine: str = "arrow")
     )
 
 
-def _definitions(engine: str) -> Path:
-    """The scorecard's definitions; for the postgres engine, reading the tables loaded into
-    the server (benchmarks/postgres_runner.py), so that the rows never leave it."""
-    if engine != "postgres":
-        return SCORECARD
-    _load_into_postgres()
-    return postgres_runner.postgres_project(SCORECARD, "scorecard")
-
-
-def _load_into_postgres() -> None:
-    postgres_runner.load_tables(DATA_DIR, "scorecard", ("accounts", "events", "tickets"))
-
-
-def run_postgres(start: dt.datetime, end: dt.datetime) -> pa.Table:
-    """The scorecard as hand-written PostgreSQL (scorecard_postgres.sql), on the same tables
-    as the postgres engine."""
-    _load_into_postgres()
-    params = {"range_start": start, "range_end": end}
-    return postgres_runner.run_sql_file("scorecard_postgres.sql", params)
-
-
 ENGINES = {
     "metricsmith": run_metricsmith,
     "metricsmith-duckdb": functools.partial(run_metricsmith, engine="duckdb"),
     "metricsmith-spark": functools.partial(run_metricsmith, engine="spark"),
-    "metricsmith-postgres": functools.partial(run_metricsmith, engine="postgres"),
     "duckdb": scorecard_duckdb.run_scorecard,
     "polars": scorecard_polars.run_scorecard,
-    "postgres": run_postgres,
 }
-# Spark's local session takes seconds to start and to run, and PostgreSQL needs a server:
-# only when asked for.
-DEFAULT_ENGINES = [e for e in ENGINES if "spark" not in e and "postgres" not in e]
+# Spark's local session takes seconds to start and to run: only when asked for.
+DEFAULT_ENGINES = [e for e in ENGINES if e != "metricsmith-spark"]
 
 
 def main() -> int:

@@ -1,12 +1,14 @@
 """What every test suite shares: the engines a test runs on, their known gaps, and the run's
-one Spark session (docs/testing.md, "One test body, every engine").
+one Spark session and PostgreSQL server (docs/testing.md, "One test body, every engine").
 
 A test that takes the `engine` fixture runs once per engine: `engine` is the name to pass to
 `Project.query(..., engine=engine)`, and the test asserts its expected values on each. It runs
 on Arrow and DuckDB; a module, class or test marked `@pytest.mark.engines("arrow", "duckdb",
-"spark")` chooses its own engines (Spark answers a query in about half a second, so the suites
-that need it opt in). `--engines duckdb` (comma-separated) keeps only some engines; the
-parameters are named after the engines, so `-k duckdb` selects one too.
+"spark", "postgres")` chooses its own engines (Spark answers a query in about half a second, so
+the suites that need it opt in; the postgres engine runs on the run's throwaway server, and its
+tests carry the `postgres` marker as Spark's carry `spark`). `--engines duckdb`
+(comma-separated) keeps only some engines; the parameters are named after the engines, so
+`-k duckdb` selects one too.
 
 `@pytest.mark.notimpl(["spark"], raises=QueryError, reason="...")` records a known gap: on those
 engines the test is a strict expected failure (it must fail, with `raises` if given), so the
@@ -27,7 +29,7 @@ from postgres_server import (
     stop_server,
 )
 
-ENGINES = ("arrow", "duckdb", "spark")
+ENGINES = ("arrow", "duckdb", "spark", "postgres")
 #: The engines a test taking `engine` runs on unless an `engines` mark says otherwise.
 DEFAULT_ENGINES = ("arrow", "duckdb")
 
@@ -66,13 +68,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     assert not unknown, f"{metafunc.definition.nodeid}: unknown engines {sorted(unknown)}"
     wanted = _selected(metafunc.config)
     params = [
-        pytest.param(name, marks=[pytest.mark.spark] if name == "spark" else [], id=name)
+        pytest.param(name, marks=_ENGINE_MARKS.get(name, []), id=name)
         for name in names
         if name in wanted
     ]
     # Module scope: a module's tests run engine by engine, and a module-scoped fixture may
     # query on `engine` once for all the module's tests on that engine.
     metafunc.parametrize("engine", params, indirect=True, scope="module")
+
+
+#: The engines whose tests carry a marker of their own (`-m "not spark"` deselects them).
+_ENGINE_MARKS = {"spark": [pytest.mark.spark], "postgres": [pytest.mark.postgres]}
 
 
 def _parametrizes_engine(definition: pytest.Function) -> bool:
@@ -101,10 +107,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="module")
 def engine(request: pytest.FixtureRequest) -> str:
-    """The engine this run of the test queries: "arrow", "duckdb" or "spark"."""
+    """The engine this run of the test queries: "arrow", "duckdb", "spark" or "postgres"."""
     if request.param == "spark":
         # `engine="spark"` runs on the Spark session active in the process: this run's one.
         request.getfixturevalue("spark_session")
+    if request.param == "postgres":
+        # `engine="postgres"` without a connection reaches the server of libpq's environment,
+        # which the throwaway server sets for the run.
+        request.getfixturevalue("postgres_server")
     return request.param
 
 

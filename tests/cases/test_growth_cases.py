@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 from case_support import TIMESTAMP, at, load_case, stamps, whole_table
 
-pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
+pytestmark = pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
 
 
 def growth_project(**tables: pa.Table):

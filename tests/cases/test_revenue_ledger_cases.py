@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 from case_support import TIMESTAMP, at, load_case, stamps
 
-pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
+pytestmark = pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
 
 # One published row per month; April has growth but nothing lost, May has no movements at all.
 MOVEMENTS_BY_MONTH = {

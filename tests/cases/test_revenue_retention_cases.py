@@ -8,7 +8,7 @@ import pytest
 from library_case_support import MID_JANUARY, book, changing, group, january
 from library_support import account, by_period, column, library_project, subscription, table, utc
 
-pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
+pytestmark = pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
 
 
 def test_annual_plans_count_a_twelfth_of_their_amount(engine: str) -> None:

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 from case_support import TIMESTAMP, at, load_case, stamps, whole_table
 
-pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
+pytestmark = pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
 
 FCR_METRICS = [
     "first_contact_resolution",

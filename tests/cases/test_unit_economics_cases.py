@@ -9,7 +9,7 @@ import pytest
 from library_case_support import MID_JANUARY, book, group, january
 from library_support import account, library_project, subscription, table, utc
 
-pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
+pytestmark = pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
 
 
 def costs(**amounts: float):

@@ -7,7 +7,7 @@ from case_support import load_case, survey, whole_table
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
+pytestmark = pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
 
 NPS_METRICS = ["nps", "nps_from_points", "nps_responses", "promoters", "passives", "detractors"]
 

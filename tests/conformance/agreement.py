@@ -58,9 +58,13 @@ def differences(reference: pa.Table, other: pa.Table, limit: int = 5) -> list[st
 
 
 def arrow_and_duckdb_differences(
-    text: str, tables: dict[str, pa.Table], metrics: list[str], **query: object
+    text: str,
+    tables: dict[str, pa.Table],
+    metrics: list[str],
+    engine: str = "duckdb",
+    **query: object,
 ) -> list[str]:
-    """The differences between the Arrow executor's and DuckDB's answers to a query of a
+    """The differences between the Arrow executor's and `engine`'s answers to a query of a
     project written out in a scratch folder: `text` its definitions, `tables` its sources'
     rows (the differential tests' random projects)."""
     import tempfile
@@ -72,7 +76,7 @@ def arrow_and_duckdb_differences(
         path = Path(folder) / "random.metrics"
         path.write_text(text)
         project = metricsmith.load_project(path, tables=tables)
-        return engine_differences(project, metrics, "duckdb", **query)
+        return engine_differences(project, metrics, engine, **query)
 
 
 def engine_differences(

@@ -1,4 +1,5 @@
-"""Random metric formulas over random tables: the Arrow executor and DuckDB agree.
+"""Random metric formulas over random tables: the Arrow executor agrees with DuckDB and with
+PostgreSQL.
 
 Formulas combine aggregates (each with an optional condition), row arithmetic, functions,
 comparisons with nulls, metric arithmetic including division by zero, windows, offsets (nested
@@ -11,9 +12,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pyarrow as pa
+import pytest
 from agreement import arrow_and_duckdb_differences
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+#: Each SQL engine's answer is compared with the Arrow executor's.
+pytestmark = pytest.mark.engines("duckdb", "postgres")
 
 INSTANT = pa.timestamp("us", tz="UTC")
 START = dt.datetime(2024, 3, 20, tzinfo=dt.UTC)  # the European spring change is inside
@@ -176,7 +181,7 @@ def cases(draw) -> tuple[dict, list[str]]:
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=rows, case=cases())
-def test_random_formulas_agree(data, case):
+def test_random_formulas_agree(engine, data, case):
     query, formulas = case
     names = [f"m{i}" for i in range(len(formulas))]
     text = (
@@ -189,6 +194,7 @@ def test_random_formulas_agree(data, case):
         text,
         {"events": _table(data)},
         names,
+        engine,
         by=query["by"],
         grain=query["grain"],
         start=start,

@@ -1,5 +1,5 @@
 """Random subscription histories: per-account formulas over state and all-time windows agree
-on the Arrow executor and DuckDB.
+on the Arrow executor, DuckDB and PostgreSQL.
 
 The accounts sign up at random times (or never), the subscriptions start before or inside
 the range, end anywhere after (or never), name accounts that exist, that do not, or none.
@@ -14,9 +14,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pyarrow as pa
+import pytest
 from agreement import arrow_and_duckdb_differences
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+
+#: Each SQL engine's answer is compared with the Arrow executor's.
+pytestmark = pytest.mark.engines("duckdb", "postgres")
 
 INSTANT = pa.timestamp("us", tz="UTC")
 ORIGIN = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
@@ -128,7 +132,7 @@ def _tables(account_rows: list[dict], subscription_rows: list[dict]) -> dict[str
     shapes=st.lists(st.sampled_from(SHAPES), min_size=1, max_size=2, unique=True),
 )
 def test_per_account_state_and_all_time_counts_agree(
-    account_rows, subscription_rows, query, counted, shapes
+    engine, account_rows, subscription_rows, query, counted, shapes
 ):
     names = [f"m{i}" for i in range(len(shapes))]
     text = (
@@ -145,6 +149,6 @@ def test_per_account_state_and_all_time_counts_agree(
     tables = _tables(account_rows, subscription_rows)
     window = {"grain": grain, "start": start, "end": end}
     problems = arrow_and_duckdb_differences(
-        text, tables, names, by=query["by"], where=query["where"], **window
+        text, tables, names, engine, by=query["by"], where=query["where"], **window
     )
     assert not problems, text + "\n" + "\n".join(problems)

@@ -13,7 +13,7 @@ import pytest
 from agreement import differences
 from metricsmith.errors import ArithmeticOverflow
 
-pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
+pytestmark = pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
 D = decimal.Decimal
 LANGUAGE_DECIMAL = pa.decimal128(38, 9)
 

@@ -1,5 +1,5 @@
 """Every metric of the sample project (its own and the customer-success library it includes)
-gives the same table on the Arrow executor, DuckDB and Spark.
+gives the same table on the Arrow executor, DuckDB, PostgreSQL and Spark.
 
 Each scenario plans the query once and runs that one plan on every engine, all the metrics the
 scenario can ask for together (one query per engine): per-entity iteration, cohorts and ages,
@@ -99,6 +99,8 @@ def answers(scenario: str, engine: str) -> pa.Table:
         return execute_plan(plan, project)
     if engine == "duckdb":
         return execute_plan_duckdb(plan, project)
+    if engine == "postgres":  # on the server of libpq's environment (`postgres_server`)
+        return sample().engines["postgres"].execute(plan, project, {})
     raise ValueError(engine)
 
 
@@ -131,6 +133,12 @@ def test_the_scenarios_have_data_and_ask_for_most_metrics():
 @pytest.mark.parametrize(("scenario", "metric"), _cases())
 def test_duckdb_agrees(scenario, metric):
     _agree(answers(scenario, "arrow"), answers(scenario, "duckdb"), scenario, metric)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("scenario", "metric"), _cases())
+def test_postgres_agrees(postgres_server, scenario, metric):
+    _agree(answers(scenario, "arrow"), answers(scenario, "postgres"), scenario, metric)
 
 
 #: The scenarios Spark runs on every test run. Spark answers a query of a hundred metrics in

@@ -10,7 +10,7 @@ import pytest
 from execute_helpers import rows, stamps, utc
 from metricsmith.errors import QueryError
 
-pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
+pytestmark = pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
 
 D = dt.date
 COHORT = "cohort(accounts.signed_up_at, month)"

@@ -10,7 +10,7 @@ from execute_helpers import rows, stamps, utc
 from metricsmith.errors import DataError
 from metricsmith.execute.arrow.instants import instants
 
-pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
+pytestmark = pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
 
 DEFINITIONS = """
 calendar { timezone "Europe/Berlin" week_start monday }

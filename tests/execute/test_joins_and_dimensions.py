@@ -9,7 +9,7 @@ import pytest
 from execute_helpers import rows, stamps, utc
 from metricsmith.errors import DataError
 
-pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
+pytestmark = pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
 
 DEFINITIONS = """
 source accounts from csv("accounts.csv") {

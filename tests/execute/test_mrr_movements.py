@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 from execute_helpers import stamps, utc
 
-pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
+pytestmark = pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
 
 DEFINITIONS = """
 source accounts from csv("accounts.csv") {

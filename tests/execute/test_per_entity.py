@@ -11,7 +11,7 @@ import pytest
 from execute_helpers import rows, stamps, utc
 from metricsmith.errors import ProjectError, QueryError
 
-pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
+pytestmark = pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
 
 D = dt.date
 

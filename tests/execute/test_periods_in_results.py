@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 from execute_helpers import TIMESTAMP, rows, stamps, utc
 
-pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
+pytestmark = pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
 
 D = dt.date
 

@@ -197,3 +197,21 @@ def test_a_plugin_aggregate_counting_rows_where_a_condition_holds(tmp_path):
     for engine in ("arrow", "duckdb"):
         rows = project.query(["all_rows", "big"], engine=engine).to_pylist()
         assert rows == [{"all_rows": 3, "big": 2}], engine
+
+
+def test_postgres_multiplies_a_whole_sum_of_microseconds_into_an_interval():
+    # Found on a real server: `epoch + (a + b * INTERVAL '1 MICROSECOND')` adds a bigint to an
+    # interval, which PostgreSQL refuses.
+    micros = exp.Add(this=exp.column("a"), expression=exp.column("b"))
+    sql = DIALECTS["postgres"].sql(DIALECTS["postgres"].instant_from_micros(micros))
+    assert "(a + b) * INTERVAL '1 MICROSECOND'" in sql
+
+
+def test_sqlstate_22003_is_an_arithmetic_overflow():
+    from metricsmith.execute.sql.errors import is_overflow
+
+    class DriverError(Exception):
+        sqlstate = "22003"
+
+    assert is_overflow(DriverError("bigint out of range"))
+    assert not is_overflow(type("Other", (Exception,), {"sqlstate": "22P02"})("bad text"))

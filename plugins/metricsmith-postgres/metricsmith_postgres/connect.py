@@ -30,6 +30,8 @@ _UNDEFINED_TABLE = "42P01"
 _CANCELLED = ("57014",)
 #: How ADBC begins a message: its status code and the library (`IO: [libpq] `).
 _DRIVER_PREFIX = re.compile(r"^[A-Z_]+: (\[libpq\] )?")
+#: Where the server's message starts in a driver's error text.
+_SERVER_ERROR = re.compile(r"\bERROR:\s+")
 
 
 def connection_label(connection: Connection | None) -> str:
@@ -140,6 +142,7 @@ def connection_error(
             f"{label} refused the login while {purpose}",
             hint="check the user and the password's variable or file (`metricsmith "
             "connections --test` tries it)",
+            **where,
         )
     if state in _CANCELLED:
         why = "a cancel request"
@@ -151,6 +154,7 @@ def connection_error(
         return error_line(
             f"{label}: the statement was cancelled by {why} while {purpose}",
             hint="raise `statement_timeout` in the connection's settings for longer queries",
+            **where,
         )
     if (
         "could not connect" in text
@@ -161,6 +165,7 @@ def connection_error(
         return error_line(
             f"cannot reach {label} while {purpose}: {_first_line(text)}",
             hint="check host and port, and that the server accepts connections from here",
+            **where,
         )
     return error_line(f"{label} failed while {purpose}: {_first_line(text)}")
 
@@ -170,6 +175,21 @@ def _redacted(text: str, connection: Connection) -> str:
     for secret in connection.secrets.values():
         text = text.replace(urllib.parse.quote(secret.reveal(), safe=""), "***")
     return connection.redact(text)
+
+
+def server_message(error: Exception, connection: Connection | None) -> str:
+    """The server's own sentence from a driver's error (ADBC puts its status and the step
+    that failed before it), secrets redacted."""
+    text = str(error).strip()
+    if connection is not None:
+        text = _redacted(text, connection)
+    return _first_line(_SERVER_ERROR.split(text, maxsplit=1)[-1])
+
+
+def is_interrupted(error: Exception) -> bool:
+    """Whether the statement was cancelled at this process's request (Ctrl-C: ADBC's driver
+    cancels the statement it is waiting for), not by the statement timeout."""
+    return getattr(error, "sqlstate", None) in _CANCELLED and "user request" in str(error)
 
 
 def is_undefined_table(error: Exception) -> bool:

@@ -36,6 +36,7 @@ from metricsmith_postgres.columns import (
 )
 from metricsmith_postgres.connect import (
     connection_error,
+    is_interrupted,
     connection_label,
     read_only,
     session,
@@ -257,7 +258,7 @@ def reading(
             read_only(conn)
             yield conn
     except dbapi.Error as error:
-        if _interrupted(error):
+        if is_interrupted(error):
             raise KeyboardInterrupt from None
         raise connection_error(
             error, connection, doing, source=source_name, location=where
@@ -275,12 +276,6 @@ def _fetch(conn, sql: str, parameters: tuple[object, ...]) -> pa.Table:
         except KeyboardInterrupt:
             cursor.adbc_cancel()
             raise
-
-
-def _interrupted(error: Exception) -> bool:
-    """Whether the server cancelled the statement at the client's request (Ctrl-C), as
-    opposed to its statement timeout."""
-    return getattr(error, "sqlstate", None) == "57014" and "user request" in str(error)
 
 
 def _resolved(conn, table: str, connection: Connection | None, source_name: str) -> tuple[str, str]:

@@ -65,39 +65,46 @@ WITH spine AS (
     l1_spine.period AS period,
     "subscriptions"."account_id" AS entity,
     CAST(SUM("subscriptions"."mrr") AS DOUBLE PRECISION) AS a0
-  FROM src_subscriptions AS "subscriptions"
-  JOIN l1_spine
-    ON l1_spine.period >= CASE
-      WHEN "subscriptions"."started_at" < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "subscriptions"."started_at" < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 0
-        ELSE 1
-      END
-      WHEN "subscriptions"."started_at" >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 2
-        ELSE 3
-      END
-    END
-    AND l1_spine.period <= COALESCE(
+  FROM (
+    SELECT
+      "subscriptions".*,
       CASE
-        WHEN "subscriptions"."ended_at" < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+        WHEN "subscriptions"."started_at" < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
         THEN CASE
-          WHEN "subscriptions"."ended_at" < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
+          WHEN "subscriptions"."started_at" < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
           THEN 0
           ELSE 1
         END
-        WHEN "subscriptions"."ended_at" >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+        WHEN "subscriptions"."started_at" >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
         THEN CASE
-          WHEN "subscriptions"."ended_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+          WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
           THEN 2
           ELSE 3
         END
-      END - 1,
-      2
-    )
+      END AS "metricsmith_row_0",
+      COALESCE(
+        CASE
+          WHEN "subscriptions"."ended_at" < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "subscriptions"."ended_at" < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN 0
+            ELSE 1
+          END
+          WHEN "subscriptions"."ended_at" >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "subscriptions"."ended_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+            THEN 2
+            ELSE 3
+          END
+        END - 1,
+        2
+      ) AS "metricsmith_row_1"
+    FROM src_subscriptions AS "subscriptions"
+    OFFSET 0
+  ) AS "subscriptions"
+  JOIN l1_spine
+    ON l1_spine.period >= "subscriptions"."metricsmith_row_0"
+    AND l1_spine.period <= "subscriptions"."metricsmith_row_1"
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
     AND NOT "subscriptions"."account_id" IS NULL

@@ -57,23 +57,30 @@ WITH spine AS (
   SELECT
     spine.period AS period,
     CAST(SUM("subscriptions"."mrr") AS DOUBLE PRECISION) AS a2
-  FROM src_subscriptions AS "subscriptions"
-  JOIN spine
-    ON spine.period >= CASE
-      WHEN "subscriptions"."started_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN 0
-      WHEN "subscriptions"."started_at" >= CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN 1
-    END
-    AND spine.period <= COALESCE(
+  FROM (
+    SELECT
+      "subscriptions".*,
       CASE
-        WHEN "subscriptions"."ended_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
+        WHEN "subscriptions"."started_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
         THEN 0
-        WHEN "subscriptions"."ended_at" >= CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
+        WHEN "subscriptions"."started_at" >= CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
         THEN 1
-      END - 1,
-      0
-    )
+      END AS "metricsmith_row_0",
+      COALESCE(
+        CASE
+          WHEN "subscriptions"."ended_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN 0
+          WHEN "subscriptions"."ended_at" >= CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN 1
+        END - 1,
+        0
+      ) AS "metricsmith_row_1"
+    FROM src_subscriptions AS "subscriptions"
+    OFFSET 0
+  ) AS "subscriptions"
+  JOIN spine
+    ON spine.period >= "subscriptions"."metricsmith_row_0"
+    AND spine.period <= "subscriptions"."metricsmith_row_1"
   LEFT JOIN src_accounts AS "accounts"
     ON "subscriptions"."account_id" = "accounts"."account_id"
   WHERE

@@ -61,55 +61,62 @@ WITH spine AS (
   SELECT
     spine.period AS period,
     CAST(SUM("subscriptions"."mrr") AS DOUBLE PRECISION) AS a0
-  FROM src_subscriptions AS "subscriptions"
-  JOIN spine
-    ON spine.period >= CASE
-      WHEN "subscriptions"."started_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "subscriptions"."started_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."started_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 0
-          ELSE 1
-        END
-        ELSE 2
-      END
-      WHEN "subscriptions"."started_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."started_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 3
-          ELSE 4
-        END
-        ELSE 5
-      END
-    END
-    AND spine.period <= COALESCE(
+  FROM (
+    SELECT
+      "subscriptions".*,
       CASE
-        WHEN "subscriptions"."ended_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
+        WHEN "subscriptions"."started_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
         THEN CASE
-          WHEN "subscriptions"."ended_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
+          WHEN "subscriptions"."started_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
           THEN CASE
-            WHEN "subscriptions"."ended_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
+            WHEN "subscriptions"."started_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
             THEN 0
             ELSE 1
           END
           ELSE 2
         END
-        WHEN "subscriptions"."ended_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
+        WHEN "subscriptions"."started_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
         THEN CASE
-          WHEN "subscriptions"."ended_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+          WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
           THEN CASE
-            WHEN "subscriptions"."ended_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
+            WHEN "subscriptions"."started_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
             THEN 3
             ELSE 4
           END
           ELSE 5
         END
-      END - 1,
-      4
-    )
+      END AS "metricsmith_row_0",
+      COALESCE(
+        CASE
+          WHEN "subscriptions"."ended_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "subscriptions"."ended_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "subscriptions"."ended_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN 0
+              ELSE 1
+            END
+            ELSE 2
+          END
+          WHEN "subscriptions"."ended_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "subscriptions"."ended_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "subscriptions"."ended_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN 3
+              ELSE 4
+            END
+            ELSE 5
+          END
+        END - 1,
+        4
+      ) AS "metricsmith_row_1"
+    FROM src_subscriptions AS "subscriptions"
+    OFFSET 0
+  ) AS "subscriptions"
+  JOIN spine
+    ON spine.period >= "subscriptions"."metricsmith_row_0"
+    AND spine.period <= "subscriptions"."metricsmith_row_1"
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
   GROUP BY

@@ -100,47 +100,54 @@ WITH spine AS (
         ) THEN 1 ELSE 0 END
       END
     ) AS BIGINT) AS a2
-  FROM src_subscriptions AS "subscriptions"
-  JOIN l1_spine
-    ON l1_spine.period >= CASE
-      WHEN "subscriptions"."started_at" < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "subscriptions"."started_at" < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."started_at" < CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 0
-          ELSE 1
-        END
-        ELSE 2
-      END
-      WHEN "subscriptions"."started_at" >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 3
-        ELSE 4
-      END
-    END
-    AND l1_spine.period <= COALESCE(
+  FROM (
+    SELECT
+      "subscriptions".*,
       CASE
-        WHEN "subscriptions"."ended_at" < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+        WHEN "subscriptions"."started_at" < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
         THEN CASE
-          WHEN "subscriptions"."ended_at" < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
+          WHEN "subscriptions"."started_at" < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
           THEN CASE
-            WHEN "subscriptions"."ended_at" < CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
+            WHEN "subscriptions"."started_at" < CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
             THEN 0
             ELSE 1
           END
           ELSE 2
         END
-        WHEN "subscriptions"."ended_at" >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+        WHEN "subscriptions"."started_at" >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
         THEN CASE
-          WHEN "subscriptions"."ended_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+          WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
           THEN 3
           ELSE 4
         END
-      END - 1,
-      3
-    )
+      END AS "metricsmith_row_0",
+      COALESCE(
+        CASE
+          WHEN "subscriptions"."ended_at" < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "subscriptions"."ended_at" < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "subscriptions"."ended_at" < CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN 0
+              ELSE 1
+            END
+            ELSE 2
+          END
+          WHEN "subscriptions"."ended_at" >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "subscriptions"."ended_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+            THEN 3
+            ELSE 4
+          END
+        END - 1,
+        3
+      ) AS "metricsmith_row_1"
+    FROM src_subscriptions AS "subscriptions"
+    OFFSET 0
+  ) AS "subscriptions"
+  JOIN l1_spine
+    ON l1_spine.period >= "subscriptions"."metricsmith_row_0"
+    AND l1_spine.period <= "subscriptions"."metricsmith_row_1"
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
     AND NOT "subscriptions"."account_id" IS NULL
@@ -910,55 +917,62 @@ WITH spine AS (
   SELECT
     spine.period AS period,
     CAST(SUM("subscriptions"."mrr") AS DOUBLE PRECISION) AS a0
-  FROM src_subscriptions AS "subscriptions"
-  JOIN spine
-    ON spine.period >= CASE
-      WHEN "subscriptions"."started_at" < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "subscriptions"."started_at" < CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."started_at" < CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 0
-          ELSE 1
-        END
-        ELSE 2
-      END
-      WHEN "subscriptions"."started_at" >= CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."started_at" < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 3
-          ELSE 4
-        END
-        ELSE 5
-      END
-    END
-    AND spine.period <= COALESCE(
+  FROM (
+    SELECT
+      "subscriptions".*,
       CASE
-        WHEN "subscriptions"."ended_at" < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
+        WHEN "subscriptions"."started_at" < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
         THEN CASE
-          WHEN "subscriptions"."ended_at" < CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
+          WHEN "subscriptions"."started_at" < CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
           THEN CASE
-            WHEN "subscriptions"."ended_at" < CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMPTZ)
+            WHEN "subscriptions"."started_at" < CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMPTZ)
             THEN 0
             ELSE 1
           END
           ELSE 2
         END
-        WHEN "subscriptions"."ended_at" >= CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
+        WHEN "subscriptions"."started_at" >= CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
         THEN CASE
-          WHEN "subscriptions"."ended_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+          WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
           THEN CASE
-            WHEN "subscriptions"."ended_at" < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+            WHEN "subscriptions"."started_at" < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
             THEN 3
             ELSE 4
           END
           ELSE 5
         END
-      END - 1,
-      4
-    )
+      END AS "metricsmith_row_0",
+      COALESCE(
+        CASE
+          WHEN "subscriptions"."ended_at" < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "subscriptions"."ended_at" < CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "subscriptions"."ended_at" < CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN 0
+              ELSE 1
+            END
+            ELSE 2
+          END
+          WHEN "subscriptions"."ended_at" >= CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "subscriptions"."ended_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "subscriptions"."ended_at" < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN 3
+              ELSE 4
+            END
+            ELSE 5
+          END
+        END - 1,
+        4
+      ) AS "metricsmith_row_1"
+    FROM src_subscriptions AS "subscriptions"
+    OFFSET 0
+  ) AS "subscriptions"
+  JOIN spine
+    ON spine.period >= "subscriptions"."metricsmith_row_0"
+    AND spine.period <= "subscriptions"."metricsmith_row_1"
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
   GROUP BY

@@ -57,47 +57,54 @@ WITH spine AS (
     COUNT(
       DISTINCT CASE WHEN "subscriptions"."mrr" > 0 THEN "subscriptions"."account_id" END
     ) AS a1
-  FROM src_subscriptions AS "subscriptions"
-  JOIN spine
-    ON spine.period >= CASE
-      WHEN "subscriptions"."started_at" < CAST('2024-09-30 22:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "subscriptions"."started_at" < CAST('2024-06-30 22:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 0
-          ELSE 1
-        END
-        ELSE 2
-      END
-      WHEN "subscriptions"."started_at" >= CAST('2024-09-30 22:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "subscriptions"."started_at" < CAST('2024-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 3
-        ELSE 4
-      END
-    END
-    AND spine.period <= COALESCE(
+  FROM (
+    SELECT
+      "subscriptions".*,
       CASE
-        WHEN "subscriptions"."ended_at" < CAST('2024-09-30 22:00:00+00:00' AS TIMESTAMPTZ)
+        WHEN "subscriptions"."started_at" < CAST('2024-09-30 22:00:00+00:00' AS TIMESTAMPTZ)
         THEN CASE
-          WHEN "subscriptions"."ended_at" < CAST('2024-06-30 22:00:00+00:00' AS TIMESTAMPTZ)
+          WHEN "subscriptions"."started_at" < CAST('2024-06-30 22:00:00+00:00' AS TIMESTAMPTZ)
           THEN CASE
-            WHEN "subscriptions"."ended_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+            WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
             THEN 0
             ELSE 1
           END
           ELSE 2
         END
-        WHEN "subscriptions"."ended_at" >= CAST('2024-09-30 22:00:00+00:00' AS TIMESTAMPTZ)
+        WHEN "subscriptions"."started_at" >= CAST('2024-09-30 22:00:00+00:00' AS TIMESTAMPTZ)
         THEN CASE
-          WHEN "subscriptions"."ended_at" < CAST('2024-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
+          WHEN "subscriptions"."started_at" < CAST('2024-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
           THEN 3
           ELSE 4
         END
-      END - 1,
-      3
-    )
+      END AS "metricsmith_row_0",
+      COALESCE(
+        CASE
+          WHEN "subscriptions"."ended_at" < CAST('2024-09-30 22:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "subscriptions"."ended_at" < CAST('2024-06-30 22:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "subscriptions"."ended_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+              THEN 0
+              ELSE 1
+            END
+            ELSE 2
+          END
+          WHEN "subscriptions"."ended_at" >= CAST('2024-09-30 22:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "subscriptions"."ended_at" < CAST('2024-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN 3
+            ELSE 4
+          END
+        END - 1,
+        3
+      ) AS "metricsmith_row_1"
+    FROM src_subscriptions AS "subscriptions"
+    OFFSET 0
+  ) AS "subscriptions"
+  JOIN spine
+    ON spine.period >= "subscriptions"."metricsmith_row_0"
+    AND spine.period <= "subscriptions"."metricsmith_row_1"
   LEFT JOIN src_accounts AS "accounts"
     ON "subscriptions"."account_id" = "accounts"."account_id"
   WHERE

@@ -28,11 +28,15 @@ _SPARK_OVERFLOW = frozenset(
     {"ARITHMETIC_OVERFLOW", "NUMERIC_VALUE_OUT_OF_RANGE", "CAST_OVERFLOW", "DECIMAL_PRECISION"}
 )
 
+_OUT_OF_RANGE = "22003"
+
 
 def is_overflow(error: BaseException | None) -> bool:
     """Whether an engine's error says a computed value overflowed its type."""
     if error is None:
         return False
+    if getattr(error, "sqlstate", None) == _OUT_OF_RANGE:
+        return True
     if "duckdb" in type(error).__module__:
         kind = type(error).__name__
         text = str(error)

@@ -357,7 +357,14 @@ class ScanCompiler:
             case StateTime(start=valid_from, end=valid_to) if scan.window and self.spine.grain:
                 condition = self.in_force_in_window(valid_from, valid_to)
             case StateTime(start=valid_from, end=valid_to) if not self.spine.ends().joined:
-                condition = self.in_force_at_positions(valid_from, valid_to)
+                first, last = self.positions_in_force(valid_from, valid_to)
+                if self.dialect.join_filters_per_pair:
+                    query, (first, last) = self._per_row(query, first, last)
+                period = self._spine(PERIOD)
+                condition = exp.and_(
+                    exp.GTE(this=period, expression=first),
+                    exp.LTE(this=period.copy(), expression=last),
+                )
             case StateTime(start=valid_from, end=valid_to):
                 condition = exp.and_(
                     exp.LT(this=self.time_value(valid_from), expression=end),
@@ -369,21 +376,42 @@ class ScanCompiler:
                 assert_never(scan.time)
         return query.join(exp.to_table(self.spine.name), on=condition, copy=False)
 
-    def in_force_at_positions(self, valid_from: str, valid_to: str) -> exp.Expr:
-        """In force at a period end: after the ends before its start (`start < end`) and at
-        most up to the last end at or before its end (`to is null or to >= end`), as period
-        numbers (positions.py). Comparing numbers the row works out once, rather than two
-        instants per row and period, makes DuckDB's join 1.6x faster."""
+    def positions_in_force(self, valid_from: str, valid_to: str) -> tuple[exp.Expr, exp.Expr]:
+        """The first and last period a row is in force at the end of: after the ends before
+        its start (`start < end`) and at most up to the last end at or before its end (`to is
+        null or to >= end`), as period numbers (positions.py). Comparing numbers the row works
+        out once, rather than two instants per row and period, makes DuckDB's join 1.6x
+        faster."""
         assert self.spine is not None
         ends = self.spine.ends().instants
         start, stop = self.time_value(valid_from), self.time_value(valid_to)
         first = position(start, ends, self.dialect)
         last_end = exp.Sub(this=position(stop, ends, self.dialect), expression=number(1))
-        last = exp.Coalesce(this=last_end, expressions=[number(len(ends) - 1)])
-        period = self._spine(PERIOD)
-        return exp.and_(
-            exp.GTE(this=period, expression=first), exp.LTE(this=period.copy(), expression=last)
+        return first, exp.Coalesce(this=last_end, expressions=[number(len(ends) - 1)])
+
+    def _per_row(
+        self, query: exp.Select, *values: exp.Expr
+    ) -> tuple[exp.Select, tuple[exp.Expr, ...]]:
+        """`query` reading its root through a subquery that works `values` out once per row,
+        and references to them: for dialects that evaluate a join's filter for every pair of
+        rows (`SqlDialect.join_filters_per_pair`)."""
+        alias = self.aliases[()]
+        names = [f"{PER_ROW}{index}" for index in range(len(values))]
+        rows = exp.select(
+            exp.Column(this=exp.Star(), table=exp.to_identifier(alias, quoted=True)),
+            *(
+                exp.alias_(value, name, quoted=True)
+                for name, value in zip(names, values, strict=True)
+            ),
+        ).from_(query.args["from_"].this)
+        # OFFSET 0 keeps PostgreSQL from pulling the subquery up into the join, which would
+        # put the values back into the join's filter.
+        rows = rows.offset(0, copy=False)
+        root = exp.Subquery(
+            this=rows, alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True))
         )
+        query.set("from_", exp.From(this=root))
+        return query, tuple(exp.column(name, table=alias, quoted=True) for name in names)
 
     def window_start(self) -> exp.Expression:
         assert self.scan.window is not None and self.spine is not None
@@ -497,6 +525,8 @@ class ScanCompiler:
 _FIRST, _LAST = "range_first", "range_last"
 #: The column a state row's last period end (at or before its end) is computed in.
 LAST_END = "metricsmith_last_end"
+#: Values a row's subquery works out once (`ScanCompiler._per_row`), numbered.
+PER_ROW = "metricsmith_row_"
 
 
 def _time_column(name: str) -> str:
