@@ -4,9 +4,10 @@ queries written by hand for PostgreSQL (scorecard_postgres.sql, revenue_postgres
 The generated Parquet files (run_scorecard.py's and run_revenue.py's) are loaded once into
 tables of a schema `metricsmith_bench` of the server; then, in the same run, metricsmith's
 postgres engine reads those tables in place (the benchmark's definitions, with each
-`parquet(...)` source read from the loaded table by the postgres connector instead) and the hand-written query reads
-the same tables. As in the other runners, one warm-up run per engine provides the answers
-compared, then the engines take turns for --repeats rounds; best and median times count.
+`parquet(...)` source read from the loaded table by the postgres connector instead) and the
+hand-written query reads the same tables. As in the other runners, one warm-up run per engine
+provides the answers compared, then the engines take turns for --repeats rounds; best and
+median times count.
 
 The server is libpq's environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD) when
 PGHOST is set, else a throwaway one started with the test suite's helper (tests/

@@ -142,7 +142,6 @@ def connection_error(
             f"{label} refused the login while {purpose}",
             hint="check the user and the password's variable or file (`metricsmith "
             "connections --test` tries it)",
-            **where,
         )
     if state in _CANCELLED:
         why = "a cancel request"
@@ -154,7 +153,6 @@ def connection_error(
         return error_line(
             f"{label}: the statement was cancelled by {why} while {purpose}",
             hint="raise `statement_timeout` in the connection's settings for longer queries",
-            **where,
         )
     if (
         "could not connect" in text
@@ -165,7 +163,6 @@ def connection_error(
         return error_line(
             f"cannot reach {label} while {purpose}: {_first_line(text)}",
             hint="check host and port, and that the server accepts connections from here",
-            **where,
         )
     return error_line(f"{label} failed while {purpose}: {_first_line(text)}")
 

@@ -36,8 +36,8 @@ from metricsmith_postgres.columns import (
 )
 from metricsmith_postgres.connect import (
     connection_error,
-    is_interrupted,
     connection_label,
+    is_interrupted,
     read_only,
     session,
 )
