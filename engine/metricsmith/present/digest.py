@@ -69,7 +69,9 @@ def metric_line(view: ScorecardView, metric: MetricView, row: Row) -> str:
     parts = [f"- {mark} **{_escape(metric.label)}** {metric.formatted(value)}"]
     for comparison in view.comparisons:
         compared = row.get(view.column(metric.name, comparison))
-        parts.append(f"{change(metric, value, compared)} vs {_compared(comparison, view.grain)}")
+        parts.append(
+            f"{change(metric, value, compared)} vs {compared_name(comparison, view.grain)}"
+        )
     target = metric.target_text()
     if status is not None:
         parts.append(f"{STATUS_MARKS[status][1]} ({target})")
@@ -122,7 +124,8 @@ def _groups(view: ScorecardView) -> Iterator[tuple[str | None, Sequence[str]]]:
         yield None, rest
 
 
-def _compared(comparison: Comparison, grain: Grain) -> str:
+def compared_name(comparison: Comparison, grain: Grain) -> str:
+    """The compared period as a reader says it: `last week`, `a year ago`."""
     return _PREVIOUS[grain] if comparison is Comparison.PREVIOUS else _A_YEAR_AGO
 
 
