@@ -181,3 +181,12 @@ def test_the_workbook_is_written_atomically(
         write_xlsx(weekly_view(), str(path))
     assert path.read_bytes() == b"the old file"
     assert [p.name for p in tmp_path.iterdir()] == ["weekly.xlsx"]
+
+
+def test_values_a_cell_cannot_hold_are_written_as_text(tmp_path: Path) -> None:
+    table = pa.table({"segment": ["bad\x01byte", None], "tags": [["a", "b"], []], "n": [1, 2]})
+    path = tmp_path / "odd.xlsx"
+    XLSX.write(table, str(path))
+    sheet = openpyxl.load_workbook(path).active
+    assert [c.value for c in sheet["A"][1:]] == ["badbyte", None]
+    assert [c.value for c in sheet["B"][1:]] == ["['a', 'b']", "[]"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,10 @@ DURATION = "[h]:mm:ss"
 WHOLE_NUMBER = "#,##0"
 DECIMAL_NUMBER = "#,##0.00"
 _WIDEST_COLUMN = 60
+#: What a cell holds as it is; anything else is written as its text.
+_CELL_TYPES = (str, bool, int, float, Decimal, dt.date, dt.time, dt.timedelta)
+#: The characters an .xlsx worksheet cannot hold (XML 1.0 forbids them).
+_ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def require_openpyxl() -> None:
@@ -92,7 +97,7 @@ def write_header(sheet: Worksheet, headings: Sequence[str], frozen_columns: int 
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    sheet.append(list(headings))
+    sheet.append([cell_text(h) for h in headings])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = f"{get_column_letter(frozen_columns + 1)}2"
@@ -100,10 +105,19 @@ def write_header(sheet: Worksheet, headings: Sequence[str], frozen_columns: int 
 
 def key_value(value: object) -> object:
     """A period start or a dimension's value for its cell: a timestamp as Excel keeps one,
-    without a time zone (its wall-clock time; openpyxl refuses zoned ones)."""
+    without a time zone (its wall-clock time; openpyxl refuses zoned ones); text without the
+    control characters a worksheet cannot hold; anything a cell cannot hold (a list, bytes)
+    as its text."""
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         return value.replace(tzinfo=None)
-    return value
+    if value is None or isinstance(value, _CELL_TYPES):
+        return cell_text(value) if isinstance(value, str) else value
+    return cell_text(str(value))
+
+
+def cell_text(text: str) -> str:
+    """Text a worksheet can hold: control characters (other than tab and line breaks) dropped."""
+    return _ILLEGAL_CHARACTERS.sub("", text)
 
 
 def metric_value(value: object, format_: str | None, unit: str | None) -> object:
@@ -113,7 +127,7 @@ def metric_value(value: object, format_: str | None, unit: str | None) -> object
         return dt.timedelta(seconds=float(value) * seconds)
     if isinstance(value, float) and value != value:  # NaN: an empty cell, as a null
         return None
-    return value
+    return key_value(value)
 
 
 def number_format(format_: str | None, value: object) -> str:

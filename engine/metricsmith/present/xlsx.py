@@ -12,6 +12,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from metricsmith.builtin.xlsx import (
+    cell_text,
     fit_widths,
     key_value,
     metric_value,
@@ -118,7 +119,7 @@ def _summary_row(
     status = metric.status(value)
     unit = decl.unit if decl.format != "percent" else None
     cells: list[Any] = [key_value(row[b]) for b in view.by]
-    cells += [heading(metric.label, unit), metric_value(value, decl.format, decl.unit)]
+    cells += [cell_text(heading(metric.label, unit)), metric_value(value, decl.format, decl.unit)]
     cells += [metric.target_text(), STATUS_MARKS[status][1] if status else None]
     for comparison in view.comparisons:
         compared = row.get(view.column(metric.name, comparison))
