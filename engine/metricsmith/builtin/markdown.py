@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from metricsmith.plugins.formats import OutputFormat, ResultColumn, ResultView, atomic_output
 
-#: A coloured circle people scan, as the scorecard digest uses (present/digest.py).
+#: A coloured circle people scan by status, as the scorecard digest shows it too
+#: (present/digest.py).
 STATUS_MARKS = {"green": "🟢", "amber": "🟡", "red": "🔴"}
 
 

@@ -19,15 +19,16 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
+from metricsmith.builtin.markdown import STATUS_MARKS as MARKS
 from metricsmith.model.time import Grain
 from metricsmith.present.scorecard import Comparison, MetricView, ScorecardView, Status
-from metricsmith.present.values import MISSING, format_period
+from metricsmith.present.values import MISSING, format_cell, format_period
 
 #: A coloured circle to scan the left edge by, and the words that say the same.
 STATUS_MARKS = {
-    Status.GREEN: ("🟢", "on target"),
-    Status.AMBER: ("🟡", "near target"),
-    Status.RED: ("🔴", "off target"),
+    Status.GREEN: (MARKS[Status.GREEN], "on target"),
+    Status.AMBER: (MARKS[Status.AMBER], "near target"),
+    Status.RED: (MARKS[Status.RED], "off target"),
 }
 #: A line without a status keeps its label where the others have theirs.
 NO_STATUS = "⚪"
@@ -52,7 +53,9 @@ def render_digest(view: ScorecardView) -> str:
     blocks = [[f"**{_escape(view.title)}** · {period_name(view.current, view.grain)}"]]
     current = _current_rows(view)
     for row in current:
-        group = [f"**{_escape(' · '.join(_key(row[b]) for b in view.by))}**"] if view.by else []
+        group = (
+            [f"**{_escape(' · '.join(format_cell(row[b]) for b in view.by))}**"] if view.by else []
+        )
         for index, (title, names) in enumerate(_groups(view)):
             heading = (group if index == 0 else []) + ([f"_{_escape(title)}_"] if title else [])
             blocks.append(heading + [metric_line(view, view.metric(n), row) for n in names])
@@ -129,8 +132,8 @@ def compared_name(comparison: Comparison, grain: Grain) -> str:
     return _PREVIOUS[grain] if comparison is Comparison.PREVIOUS else _A_YEAR_AGO
 
 
-def _key(value: object) -> str:
-    return MISSING if value is None else str(value)
+def _group_name(view: ScorecardView, row: Row) -> str:
+    return " · ".join(format_cell(row[by]) for by in view.by)
 
 
 def _missing(value: object) -> bool:
