@@ -38,6 +38,7 @@ from metricsmith.plugins.provenance import Provenance
 from metricsmith.present.contracts import contracts_table
 from metricsmith.present.contracts import summary as contracts_summary
 from metricsmith.present.output import STDOUT, suffix_of, write_output
+from metricsmith.present.result_view import result_view
 from metricsmith.present.tables import (
     dimensions_table,
     listing,
@@ -130,8 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument(
         "--format",
         metavar="NAME",
-        help="table (the default), or an output format: csv, json, parquet, or one a plugin "
-        "adds (see `metricsmith plugins`); with --output the file's suffix picks it",
+        help="table (the default), or an output format: csv, json, parquet, markdown, xlsx, "
+        "or one a plugin adds (see `metricsmith plugins`); with --output the file's suffix "
+        "picks it",
     )
     query.add_argument(
         "--output",
@@ -312,16 +314,20 @@ def _query(args: argparse.Namespace) -> int:
             table = project.query(args.metrics, **request)
     _print_warnings(project.warnings)  # data warnings among them
     _show_other_warnings(caught)
+    metrics = [project.metrics[name] for name in args.metrics]
     if output_format is None:
-        metrics = [project.metrics[name] for name in args.metrics]
         _console(sys.stdout).print(result_table(table, metrics, project.dimensions))
-    elif args.output is not None:
+        return EXIT_OK
+    # Only a format that shows labels and statuses needs every value formatted.
+    takes_view = output_format.write_view is not None
+    view = result_view(table, metrics, project.dimensions) if takes_view else None
+    if args.output is not None:
         with _terminate_by_unwinding():
-            write_output(output_format, table, args.output)
+            write_output(output_format, table, args.output, view)
         if args.output != STDOUT:
             _say(sys.stderr, f"wrote {_count(table.num_rows, 'row')} to {args.output}")
     else:
-        write_output(output_format, table, STDOUT)
+        write_output(output_format, table, STDOUT, view)
     return EXIT_OK
 
 

@@ -169,7 +169,10 @@ def test_output_to_a_missing_folder_is_a_user_error(project, tmp_path, capsys):
     ("extra", "message"),
     [
         (["--format", "parquet"], "--output"),
-        (["--format", "xml"], "unknown format 'xml'; choose table, csv, json, parquet"),
+        (
+            ["--format", "xml"],
+            "unknown format 'xml'; choose table, csv, json, markdown, parquet, xlsx",
+        ),
         (["--output", "result.txt"], "cannot tell the format"),
         (["--format", "table", "--output", "result.csv"], "the table is for the terminal"),
     ],

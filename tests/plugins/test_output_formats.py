@@ -32,9 +32,9 @@ RESULT = pa.table(
 
 def test_builtin_formats_are_registered_through_the_hook() -> None:
     formats = metricsmith_output_formats()
-    assert [f.name for f in formats] == ["csv", "json", "parquet"]
+    assert [f.name for f in formats] == ["csv", "json", "parquet", "markdown", "xlsx"]
     assert all(isinstance(f, OutputFormat) and f.description for f in formats)
-    assert [f.extension for f in formats] == ["csv", "json", "parquet"]
+    assert [f.extension for f in formats] == ["csv", "json", "parquet", "md", "xlsx"]
 
 
 def test_parquet_round_trip_keeps_every_type(tmp_path: Path) -> None:

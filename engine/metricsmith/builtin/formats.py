@@ -1,4 +1,5 @@
-"""The built-in output formats: csv, json and parquet, registered like any plugin's.
+"""The built-in output formats: csv, json, parquet, markdown (builtin/markdown.py) and xlsx
+(builtin/xlsx.py), registered like any plugin's.
 
 JSON is one array of records, one record per line. Dates and timestamps are ISO 8601 strings
 (timestamps with a time zone carry their offset), decimals are JSON numbers written with
@@ -19,6 +20,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from metricsmith.builtin.markdown import MARKDOWN
+from metricsmith.builtin.xlsx import XLSX
 from metricsmith.plugins.formats import OutputFormat, atomic_output
 from metricsmith.plugins.hookspecs import hookimpl
 
@@ -103,4 +106,4 @@ PARQUET = format_from_stream_writer(
 
 @hookimpl
 def metricsmith_output_formats() -> list[OutputFormat]:
-    return [CSV, JSON, PARQUET]
+    return [CSV, JSON, PARQUET, MARKDOWN, XLSX]

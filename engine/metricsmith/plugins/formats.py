@@ -2,6 +2,12 @@
 
 Formats are registered through the `metricsmith_output_formats` hook. `write` must never leave a
 half-written file behind, so formats write through `atomic_output`.
+
+A format that shows a result to people (a spreadsheet with number formats and status colours, a
+Markdown table) needs more than the bare table: what each column means and how each value
+reads. It may take a `ResultView` too (`write_view`, `render_view`), which the command line
+builds from the project's definitions; the bare `write` and `render` remain for callers that
+only have a table.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from collections.abc import Callable, Iterator
 import pyarrow as pa
 from attrs import field, frozen
 
+from metricsmith.model.time import GRAINS
 from metricsmith.plugins.provenance import Provenance
 
 #: A temporary file is named `.<target>.<host>.<pid>.<random>.metricsmith.tmp` in the target's
@@ -31,8 +38,79 @@ _TEMPORARY = re.compile(
 #: A temporary file unchanged for this long is stale even when its process cannot be checked
 #: (it was written from another machine sharing the folder).
 STALE_AFTER_SECONDS = 24 * 3600
+#: The units whose numbers a metric of `format duration` counts, in seconds each.
+SECONDS_PER_UNIT = {
+    "second": 1,
+    "seconds": 1,
+    "minute": 60,
+    "minutes": 60,
+    "hour": 3600,
+    "hours": 3600,
+    "day": 86400,
+    "days": 86400,
+}
 #: How much of the target's name a temporary name repeats (names are limited to 255 bytes).
 _BASE_CHARACTERS = 100
+
+
+@frozen
+class ResultColumn:
+    """A column of a result as people read it."""
+
+    #: The column's name in the table.
+    name: str
+    #: Its heading: a metric's or dimension's label, else its name.
+    label: str
+    #: Each value as the terminal shows it (`72.4%`, `2024-03`, `–` for none).
+    texts: tuple[str, ...]
+    #: The period column's grain (`"month"`); None for any other column.
+    grain: str | None = None
+    #: Whether the column holds a metric; its unit, `format` (number, integer, percent,
+    #: currency, duration) and target as text (`≥ 40`) follow.
+    metric: bool = False
+    unit: str | None = None
+    format: str | None = None
+    target: str | None = None
+    #: A metric with a target: each value's status, "green", "amber", "red", or None for a
+    #: missing value. Empty without a target.
+    statuses: tuple[str | None, ...] = ()
+
+    @property
+    def heading(self) -> str:
+        """The label with the unit and the target: `CSAT (points, target ≥ 4)` (a percent's
+        unit goes without saying)."""
+        return heading(self.label, self.unit if self.format != "percent" else None, self.target)
+
+
+def heading(label: str, unit: str | None = None, target: str | None = None) -> str:
+    """A column's heading: the label, then the unit and the target in brackets when known."""
+    details = ", ".join(part for part in (unit, target and f"target {target}") if part)
+    return f"{label} ({details})" if details else label
+
+
+@frozen
+class ResultView:
+    """A result table with what its columns mean, one `ResultColumn` per table column."""
+
+    table: pa.Table = field(eq=False)
+    columns: tuple[ResultColumn, ...]
+
+    @classmethod
+    def bare(cls, table: pa.Table) -> ResultView:
+        """What can be said of a table alone: its column names, its values as text, and a
+        first column named after a grain (`month`) taken for the periods, as a result has it."""
+        return cls(
+            table,
+            tuple(
+                ResultColumn(
+                    name,
+                    name,
+                    tuple("–" if v is None else str(v) for v in table.column(name).to_pylist()),
+                    grain=name if index == 0 and name in GRAINS else None,
+                )
+                for index, name in enumerate(table.column_names)
+            ),
+        )
 
 
 @frozen
@@ -51,6 +129,10 @@ class OutputFormat:
     render: Callable[[pa.Table], bytes]
     #: A binary format is only written to files, never printed to a terminal.
     binary: bool = False
+    #: Optional, for a format that shows a result to people: `write` and `render` given the
+    #: `ResultView` of the table, used instead of them when both are set and the caller has one.
+    write_view: Callable[[ResultView, str], None] | None = field(default=None, kw_only=True)
+    render_view: Callable[[ResultView], bytes] | None = field(default=None, kw_only=True)
     #: Set by the registry: the plugin that registered the format, named when it fails.
     provenance: Provenance | None = field(default=None, eq=False, kw_only=True)
 

@@ -7,6 +7,9 @@
   file would destroy it.
 - `-`, and a path naming one of this process's open descriptors (`/dev/stdout`, `/dev/fd/3`),
   is written through that descriptor.
+
+Given the result's `ResultView`, a format that shows results to people (`write_view`,
+`render_view`) is handed the view instead of the bare table.
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import pyarrow as pa
 
-from metricsmith.plugins.formats import OutputFormat
+from metricsmith.plugins.formats import OutputFormat, ResultView
 from metricsmith.plugins.provenance import calling_plugin, from_a_plugin
 
 #: `--output -` writes to standard output.
@@ -29,18 +32,33 @@ _STANDARD = {STDOUT: _STDOUT_DESCRIPTOR, "/dev/stdout": _STDOUT_DESCRIPTOR, "/de
 _MAX_LINKS = 40
 
 
-def write_output(output_format: OutputFormat, table: pa.Table, path: str) -> None:
-    """Write `table` in `output_format` to `path` (see the module's docstring)."""
+def write_output(
+    output_format: OutputFormat, table: pa.Table, path: str, view: ResultView | None = None
+) -> None:
+    """Write `table` (whose view is `view`, when known) in `output_format` to `path` (see the
+    module's docstring)."""
+    write, render = _writers(output_format, table, view)
     descriptor = own_descriptor(path)
     if descriptor == _STDOUT_DESCRIPTOR:
-        write_stdout(_rendered(output_format, table))
+        write_stdout(_rendered(output_format, render))
     elif descriptor is not None:
-        _write_all(descriptor, _rendered(output_format, table), path)
+        _write_all(descriptor, _rendered(output_format, render), path)
     elif _is_special(path):
-        _write_stream(path, _rendered(output_format, table))
+        _write_stream(path, _rendered(output_format, render))
     else:
         with calling_plugin(output_format.provenance, f"while writing {path}"):
-            output_format.write(table, path)
+            write(path)
+
+
+def _writers(
+    output_format: OutputFormat, table: pa.Table, view: ResultView | None
+) -> tuple[Callable[[str], None], Callable[[], bytes]]:
+    """How to write the result to a path, and render its bytes: from the view when the format
+    takes one and there is one, else from the table."""
+    write_view, render_view = output_format.write_view, output_format.render_view
+    if view is not None and write_view is not None and render_view is not None:
+        return (lambda path: write_view(view, path)), (lambda: render_view(view))
+    return (lambda path: output_format.write(table, path)), (lambda: output_format.render(table))
 
 
 def own_descriptor(path: str) -> int | None:
@@ -84,9 +102,9 @@ def write_stdout(data: bytes) -> None:
         binary.flush()
 
 
-def _rendered(output_format: OutputFormat, table: pa.Table) -> bytes:
+def _rendered(output_format: OutputFormat, render: Callable[[], bytes]) -> bytes:
     with calling_plugin(output_format.provenance, "while rendering the result"):
-        data = output_format.render(table)
+        data = render()
     if not isinstance(data, bytes | bytearray) and from_a_plugin(output_format.provenance):
         raise output_format.provenance.failure(
             f"returned {type(data).__name__} from `render`, not bytes"

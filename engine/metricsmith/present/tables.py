@@ -11,13 +11,11 @@ from rich.text import Text
 
 from metricsmith.check.checked import DimensionInfo, MetricInfo, SourceInfo
 from metricsmith.model.decl import MetricDecl
-from metricsmith.model.time import GRAINS, Grain
+from metricsmith.present.result_view import key_texts
 from metricsmith.present.values import (
     MISSING,
     describe_target,
-    format_cell,
     format_metric_value,
-    format_period,
     meets_target,
 )
 
@@ -44,11 +42,7 @@ def result_table(
     for index, name in enumerate(table.column_names[:n_keys]):
         dimension = dimensions.get(name)
         out.add_column((dimension.decl.label or name) if dimension else name)
-        values = table.column(index).to_pylist()
-        if index == 0 and name in GRAINS:
-            columns.append([format_period(v, Grain(name)) for v in values])
-        else:
-            columns.append([format_cell(v) for v in values])
+        columns.append(list(key_texts(table, index)))
     for index, metric in enumerate(metrics, start=n_keys):
         out.add_column(_metric_header(metric.decl), justify="right")
         values = table.column(index).to_pylist()

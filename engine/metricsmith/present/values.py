@@ -9,19 +9,9 @@ from typing import assert_never
 
 from metricsmith.model.decl import MetricDecl
 from metricsmith.model.time import Grain
+from metricsmith.plugins.formats import SECONDS_PER_UNIT
 
 MISSING = "–"  # an en dash: a null value, which is not the same as zero
-
-_SECONDS_PER_UNIT = {
-    "second": 1,
-    "seconds": 1,
-    "minute": 60,
-    "minutes": 60,
-    "hour": 3600,
-    "hours": 3600,
-    "day": 86400,
-    "days": 86400,
-}
 
 
 def format_metric_value(value: object, metric: MetricDecl) -> str:
@@ -42,8 +32,8 @@ def format_metric_value(value: object, metric: MetricDecl) -> str:
             return f"{number:,.2f}"
         case "integer":
             return f"{round(number):,}"
-        case "duration" if (unit := (metric.unit or "").lower()) in _SECONDS_PER_UNIT:
-            return format_duration(number * _SECONDS_PER_UNIT[unit])
+        case "duration" if (unit := (metric.unit or "").lower()) in SECONDS_PER_UNIT:
+            return format_duration(number * SECONDS_PER_UNIT[unit])
     if isinstance(value, int):
         return f"{value:,}"
     return format_number(number)
