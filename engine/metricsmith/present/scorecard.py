@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from enum import StrEnum
 
 import pyarrow as pa
 from attrs import field, frozen
 
-from metricsmith.model.decl import MetricDecl
+from metricsmith.model.decl import ChartKind, Comparison, MetricDecl
 from metricsmith.model.time import Grain
 from metricsmith.present.values import (
     describe_target,
@@ -38,20 +37,6 @@ class Status(StrEnum):
     GREEN = "green"
     AMBER = "amber"
     RED = "red"
-
-
-class Comparison(StrEnum):
-    """What a scorecard compares each period with."""
-
-    PREVIOUS = "previous"  # the period before
-    SAME_PERIOD_LAST_YEAR = "same_period_last_year"
-
-
-class ChartKind(StrEnum):
-    TREND = "trend"  # one line per metric over the periods (every metric has one)
-    WATERFALL = "waterfall"  # a bridge: a start, signed movements, an end (the MRR bridge)
-    STACKED = "stacked"  # shares that add up, stacked per period (the health mix)
-    HEATMAP = "heatmap"  # a metric by cohort and age (a retention triangle)
 
 
 @frozen
