@@ -9,6 +9,7 @@ import attrs
 
 from metricsmith.check.bind import Binder, entity_catalog, root_of_row_formula
 from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
+from metricsmith.check.scorecards import check_scorecards
 from metricsmith.check.links import LinkGraph
 from metricsmith.check.paths import UNCONFINED, PathPolicy
 from metricsmith.check.rules.calendar import check_calendar
@@ -203,6 +204,27 @@ def check_project(
             decl=decl, source=None, type=formula.type, formula=formula
         )
 
+    def check_row(formula: e.Expr) -> None:
+        root = root_of_row_formula(formula, shapes)
+        if root is not None:
+            binder.bind_row(formula, root)
+            return
+        found.append(
+            Diagnostic(
+                code="no-source",
+                message=f"`{formula.span.text}` reads no source",
+                span=formula.span,
+                hint="name a column with its source, e.g. `accounts.segment`",
+            )
+        )
+
+    scorecards, problems = check_scorecards(
+        [x for x in decls if isinstance(x, d.ScorecardDecl)],
+        metric_decls,
+        dimension_decls,
+        check_row,
+    )
+    found += problems
     found += binder.diagnostics
     errors = [x for x in found if x.severity == "error"]
     if errors:
@@ -230,6 +252,7 @@ def check_project(
         dimensions=dimension_infos,
         functions=functions,
         connections=connections,
+        scorecards=scorecards,
     )
 
 
