@@ -14,7 +14,13 @@ from pathlib import Path
 import pyarrow as pa
 
 from metricsmith.builtin.connectors import InMemoryReader
-from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
+from metricsmith.check.checked import (
+    CheckedProject,
+    DimensionInfo,
+    MetricInfo,
+    ScorecardInfo,
+    SourceInfo,
+)
 from metricsmith.check.paths import (
     UNCONFINED,
     PathPolicy,
@@ -320,6 +326,10 @@ class Project:
     def dimensions(self) -> dict[str, DimensionInfo]:
         return self.checked.dimensions
 
+    @property
+    def scorecards(self) -> Mapping[str, ScorecardInfo]:
+        return self.checked.scorecards
+
     def query(
         self,
         metrics: Sequence[str],
@@ -364,9 +374,9 @@ class Project:
         with, and each heat map's cells. The periods shown end before `end` (a period that
         `end` falls inside is not shown); without `end` they end with the latest period of
         the data, which may still be under way. On `engine` as `query` runs."""
-        info = self.checked.scorecards.get(name)
+        info = self.scorecards.get(name)
         if info is None:
-            hint = did_you_mean(name, self.checked.scorecards) or (
+            hint = did_you_mean(name, self.scorecards) or (
                 "`metricsmith list` shows the scorecards"
             )
             raise QueryError(f"unknown scorecard `{name}`", hint=hint)
