@@ -9,7 +9,6 @@ import attrs
 
 from metricsmith.check.bind import Binder, entity_catalog, root_of_row_formula
 from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
-from metricsmith.check.scorecards import check_scorecards
 from metricsmith.check.links import LinkGraph
 from metricsmith.check.paths import UNCONFINED, PathPolicy
 from metricsmith.check.rules.calendar import check_calendar
@@ -20,6 +19,7 @@ from metricsmith.check.rules.metric_clauses import check_metric_clauses
 from metricsmith.check.rules.nesting import too_deep
 from metricsmith.check.rules.per_entity import unattributable_aggregates
 from metricsmith.check.rules.year_back import year_offsets_in_short_periods
+from metricsmith.check.scorecards import check_scorecards
 from metricsmith.check.sources import (
     check_derived_roles,
     check_structure,

@@ -78,12 +78,16 @@ class _Checker:
 
     def info(self) -> ScorecardInfo:
         sections = tuple(self.section(s) for s in self.decl.sections)
-        if not any(s.metrics or s.charts for s in sections):
+        written = self.decl.sections
+        if not any(s.metrics for s in written) and all(
+            c.kind.name.lower() == ChartKind.HEATMAP for s in written for c in s.charts
+        ):
             self.problem(
                 "bad-scorecard",
-                f"scorecard `{self.decl.name.name}` shows no metric",
+                f"scorecard `{self.decl.name.name}` lists no metric",
                 self.decl.name.span,
-                "list its metrics: `metrics nps, csat`, in a `section` or directly",
+                "list its metrics, in a `section` or outside one: `metrics nps, csat`; a heat "
+                "map alone is not a scorecard",
             )
         grain = self.grain()
         return ScorecardInfo(
@@ -184,7 +188,7 @@ class _Checker:
         if chart is None:
             self.problem(
                 "bad-chart",
-                f"the {kind} chart `{decl.title}` is not written as one",
+                f"chart `{decl.title}` does not have the shape of a {kind} chart",
                 decl.span,
                 CHART_FORMS[ChartKind(kind)],
             )

@@ -47,8 +47,9 @@ def scorecard_table(view: ScorecardView) -> Table:
             if not section.metrics:
                 continue
             out.add_section()
-            heading_row = [*(format_cell(v) for v in key), Text(section.title, style="bold")]
-            out.add_row(*heading_row, *[""] * (3 + len(view.comparisons) + 1))
+            slice_cells = [format_cell(v) for v in key]
+            title = Text(section.title, style="bold")
+            out.add_row(*slice_cells, title, *[""] * (3 + len(view.comparisons) + 1))
             for name in section.metrics:
                 metric = view.metric(name)
                 value = now[name] if now else None
