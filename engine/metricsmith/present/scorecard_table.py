@@ -89,8 +89,10 @@ def _change(metric: MetricView, value: object, earlier: object) -> Text | str:
     the other."""
     if not (_is_number(value) and _is_number(earlier)):
         return MISSING
-    now, then = float(value), float(earlier)  # type: ignore[arg-type]
-    difference = now - then
+    then = float(earlier)  # type: ignore[arg-type]
+    # Counts stay whole: 18 tickets after 31 is 13 fewer, not 13.00.
+    whole = isinstance(value, int) and isinstance(earlier, int)
+    difference = value - earlier if whole else float(value) - then  # type: ignore[operator,arg-type]
     if math.isclose(difference, 0.0, abs_tol=1e-12):
         return FLAT
     arrow = UP if difference > 0 else DOWN
