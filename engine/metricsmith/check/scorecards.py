@@ -195,6 +195,7 @@ class _Checker:
             return None
         names = [*chart.metrics, *([(chart.total, 1)] if chart.total else [])]
         spans = {n.name: n.span for n in _names_in(decl)}
+        # A list, not a generator: every unknown name is reported, not just the first.
         if not all([self.metric(Ident(name=name, span=spans[name])) for name, _ in names]):
             return None
         if chart.kind is not ChartKind.HEATMAP:

@@ -371,7 +371,7 @@ class Lower(Transformer_NonRecursive):
                 fields[key] = value
         title = self.text(label) if label is not None else None
         if loose:
-            sections.insert(0, self.section(title or str(name), loose, self.span(meta)))
+            sections.insert(0, self.build_section(title or str(name), loose, self.span(meta)))
         return d.ScorecardDecl(
             name=self.ident(name),
             label=title,
@@ -412,10 +412,10 @@ class Lower(Transformer_NonRecursive):
 
     def sc_section(self, meta, children):
         title, *items = children
-        section = self.section(self.text(title), items, self.span(meta))
+        section = self.build_section(self.text(title), items, self.span(meta))
         return ("section", section, self.span(meta))
 
-    def section(self, title: str, items: list[Any], span: Span) -> d.SectionDecl:
+    def build_section(self, title: str, items: list[Any], span: Span) -> d.SectionDecl:
         metrics = tuple(m for key, value, _ in items if key == "metrics" for m in value)
         charts = tuple(value for key, value, _ in items if key == "chart")
         return d.SectionDecl(title=title, metrics=metrics, charts=charts, span=span)

@@ -20,6 +20,8 @@ from enum import StrEnum
 import pyarrow as pa
 from attrs import field, frozen
 
+# Comparisons and chart kinds are words of the language (model/decl.py, where the checker
+# reads them too); a view imports them from here with the rest of the contract.
 from metricsmith.model.decl import ChartKind, Comparison, MetricDecl
 from metricsmith.model.time import Grain
 from metricsmith.present.values import (
