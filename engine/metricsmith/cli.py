@@ -339,6 +339,7 @@ def _check(args: argparse.Namespace) -> int:
             _count(len(project.sources), "source"),
             _count(len(project.metrics), "metric"),
             _count(len(project.dimensions), "dimension"),
+            *([_count(len(project.scorecards), "scorecard")] if project.scorecards else []),
         ]
     )
     warnings = len(project.warnings) + len(problems)

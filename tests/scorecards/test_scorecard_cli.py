@@ -66,3 +66,10 @@ def test_another_view_is_one_entry_in_the_formats(sales, capsys, tmp_path, monke
     target = tmp_path / "names.txt"
     assert main(["scorecard", str(sales), "monthly", "--format", "names", "-o", str(target)]) == 0
     assert target.read_text(encoding="utf-8") == "revenue deals_won lost\n"
+
+
+def test_check_counts_the_scorecards(sales, capsys):
+    assert main(["check", str(sales)]) == 0
+    assert capsys.readouterr().out.startswith(
+        f"{sales}: 1 file, 2 sources, 4 metrics, 0 dimensions, 2 scorecards; no problems found"
+    )

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import metricsmith
 import pytest
-from conftest import SCORECARD, SOURCES, write_project
 from metricsmith import ProjectError
 from metricsmith.dsl.parser import parse_source
 from metricsmith.model import decl as d
 from metricsmith.model.decl import ChartKind, Comparison
 from metricsmith.model.span import SourceFile
 from metricsmith.model.time import Grain
+from sales_project import SCORECARD, SOURCES, write_project
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "metric_defs" / "sample"
