@@ -12,6 +12,9 @@ from metricsmith import QueryError
 from metricsmith.model.decl import ChartKind, Comparison
 from metricsmith.present.scorecard import Status
 
+# A scorecard is made of ordinary queries: it runs wherever they do.
+pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
+
 JAN, FEB, MAR = dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 3, 1)
 
 
