@@ -14,7 +14,13 @@ from pathlib import Path
 import pyarrow as pa
 
 from metricsmith.builtin.connectors import InMemoryReader
-from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
+from metricsmith.check.checked import (
+    CheckedProject,
+    DimensionInfo,
+    MetricInfo,
+    ScorecardInfo,
+    SourceInfo,
+)
 from metricsmith.check.paths import (
     UNCONFINED,
     PathPolicy,
@@ -31,10 +37,12 @@ from metricsmith.dsl.parser import parse_expression, parse_file
 from metricsmith.errors import DataError, DataWarning, Diagnostic, ProjectError, QueryError
 from metricsmith.model import expr as e
 from metricsmith.model.contracts import Contract, ContractResult, Verification
-from metricsmith.model.decl import IncludeDecl, Module, ProjectDecl
+from metricsmith.model.decl import ChartKind, IncludeDecl, Module, ProjectDecl
 from metricsmith.model.time import GRAINS
 from metricsmith.plugins.connections import Connection, load_connections
 from metricsmith.plugins.engine import Engine
+from metricsmith.present.scorecard import MetricView, ScorecardView
+from metricsmith.present.scorecard_values import ScorecardWindow, scorecard_view
 from metricsmith.registry import build_registry, get_registry
 
 #: What a query does when the data breaks a contract of a source it reads
@@ -318,6 +326,10 @@ class Project:
     def dimensions(self) -> dict[str, DimensionInfo]:
         return self.checked.dimensions
 
+    @property
+    def scorecards(self) -> Mapping[str, ScorecardInfo]:
+        return self.checked.scorecards
+
     def query(
         self,
         metrics: Sequence[str],
@@ -336,9 +348,6 @@ class Project:
         default: the project's metricsmith.toml, else "arrow"). `spark_session` runs Spark
         queries in the caller's own session. A range of more than `max_periods` periods is
         refused (QueryError) before any is computed; None lifts the limit."""
-        from metricsmith.execute.engines import execute
-        from metricsmith.plan import plan_query
-
         query = self.build_query(
             metrics,
             by=by,
@@ -348,6 +357,68 @@ class Project:
             where=where,
             max_periods=max_periods,
         )
+        return self._run(query, engine, spark_session)
+
+    def scorecard(
+        self,
+        name: str,
+        *,
+        end: DateLike = None,
+        periods: int | None = None,
+        engine: str | None = None,
+        spark_session: object | None = None,
+        max_periods: int | None = DEFAULT_MAX_PERIODS,
+    ) -> ScorecardView:
+        """Run the scorecard `name` declared in the definitions: its metrics over its latest
+        `periods` periods (default: the declaration's), each with the periods it is compared
+        with, and each heat map's cells. The periods shown end before `end` (a period that
+        `end` falls inside is not shown); without `end` they end with the latest period of
+        the data, which may still be under way. On `engine` as `query` runs."""
+        info = self.scorecards.get(name)
+        if info is None:
+            hint = did_you_mean(name, self.scorecards) or (
+                "`metricsmith list` shows the scorecards"
+            )
+            raise QueryError(f"unknown scorecard `{name}`", hint=hint)
+        if periods is not None and periods < 1:
+            raise QueryError(f"a scorecard shows at least one period, not {periods}")
+        window = ScorecardWindow.of(info, self.checked.calendar, periods or info.periods)
+        zone = zoneinfo.ZoneInfo(self.checked.calendar.timezone)
+        stop = window.boundary(parse_instant(end, zone, "end"))
+        query = Query(
+            metrics=info.metrics,
+            by=info.by,
+            grain=info.grain,
+            start=window.first_computed(stop),
+            end=stop,
+            max_periods=max_periods,
+        )
+        computed = self._run(check_query(self.checked, query), engine, spark_session)
+        shown = window.shown(stop, computed.column(info.grain).to_pylist())
+        cells = {}
+        for chart in info.charts if shown else ():
+            if chart.kind is ChartKind.HEATMAP:
+                cohorts = Query(
+                    metrics=tuple(m for m, _ in chart.metrics),
+                    by=chart.by,
+                    grain=info.grain,
+                    start=window.start_of(shown[0]),
+                    end=window.end_of(shown[-1]),
+                    max_periods=max_periods,
+                )
+                checked = check_query(self.checked, cohorts)
+                cells[chart.title] = self._run(checked, engine, spark_session)
+        names = [*info.metrics, *(m for c in info.charts for m, _ in c.metrics)]
+        views = {n: MetricView(self.metrics[n].decl) for n in names}
+        return scorecard_view(info, views, computed, shown, cells)
+
+    def _run(
+        self, query: CheckedQuery, engine: str | None, spark_session: object | None
+    ) -> pa.Table:
+        """A checked query's answer on `engine`, with the data's warnings recorded."""
+        from metricsmith.execute.engines import execute
+        from metricsmith.plan import plan_query
+
         call = {"spark": {"session": spark_session}} if spark_session is not None else {}
         settings = self._engine_settings().choose(self.engines, engine, call)
         plan = plan_query(self.checked, query)

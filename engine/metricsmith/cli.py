@@ -15,6 +15,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -33,25 +34,37 @@ from metricsmith.errors import (
 from metricsmith.execute.sql.names import DIALECT_NAMES
 from metricsmith.model.time import GRAINS
 from metricsmith.plugins.connections import Connection
-from metricsmith.plugins.formats import OutputFormat
+from metricsmith.plugins.formats import OutputFormat, atomic_output
 from metricsmith.plugins.provenance import Provenance
 from metricsmith.present.contracts import contracts_table
 from metricsmith.present.contracts import summary as contracts_summary
+from metricsmith.present.digest import render_digest
 from metricsmith.present.output import STDOUT, suffix_of, write_output
 from metricsmith.present.result_view import result_view
+from metricsmith.present.scorecard import ScorecardView
+from metricsmith.present.scorecard_table import scorecard_table
 from metricsmith.present.tables import (
     dimensions_table,
     listing,
     metrics_table,
     result_table,
+    scorecards_table,
     sources_table,
 )
+from metricsmith.present.xlsx import render_xlsx
 from metricsmith.registry import get_registry
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_TERMINATED = 128 + signal.SIGTERM
 TABLE = "table"  # the terminal rendering; every other format comes from the plugin registry
 TRACEBACK_VARIABLE = "METRICSMITH_TRACEBACK"
+#: The views `metricsmith scorecard --format NAME` writes besides the terminal table: each
+#: turns a scorecard's view into text (to stdout or --output) or bytes (to --output only).
+#: A new view of a scorecard is one entry here.
+SCORECARD_FORMATS: dict[str, Callable[[ScorecardView], str | bytes]] = {
+    "markdown": render_digest,
+    "xlsx": render_xlsx,
+}
 
 
 class UsageError(Exception):
@@ -162,12 +175,50 @@ def build_parser() -> argparse.ArgumentParser:
 
     list_ = commands.add_parser(
         "list",
-        help="list a project's metrics, sources and dimensions",
+        help="list a project's metrics, sources, dimensions and scorecards",
         description="List a project's metrics (with labels, units, directions and targets), "
-        "its sources and its dimensions.",
+        "its sources, its dimensions and its scorecards.",
     )
     _add_project_argument(list_)
     list_.set_defaults(run=_list)
+
+    scorecard = commands.add_parser(
+        "scorecard",
+        help="show a saved scorecard",
+        description="Run a scorecard the definitions declare and show its latest period: "
+        "each metric's value, target and status, its change against each comparison, and "
+        "its trend over the periods shown.",
+        epilog="example: metricsmith scorecard metric_defs/sample monthly_cs --end 2025-01",
+    )
+    _add_project_argument(scorecard)
+    scorecard.add_argument("name", metavar="NAME", help="the scorecard (`list` shows them)")
+    scorecard.add_argument(
+        "--end",
+        metavar="DATE",
+        help="show the periods before DATE (2024, 2024-03 or 2024-03-15; a period DATE falls "
+        "inside is not shown); default: up to the latest period of the data",
+    )
+    scorecard.add_argument(
+        "--periods",
+        type=_positive_int,
+        metavar="N",
+        help="how many periods to show (default: the scorecard's `periods`)",
+    )
+    scorecard.add_argument(
+        "--engine",
+        help="where to compute: arrow (embedded), duckdb, spark or an engine a plugin adds "
+        "(default: the project's metricsmith.toml, else arrow)",
+    )
+    scorecard.add_argument(
+        "--format",
+        default=TABLE,
+        choices=[TABLE, *SCORECARD_FORMATS],
+        help="table (the default, for the terminal) or another view of the scorecard",
+    )
+    scorecard.add_argument(
+        "--output", "-o", metavar="FILE", help="write a --format other than table to FILE"
+    )
+    scorecard.set_defaults(run=_scorecard)
 
     test = commands.add_parser(
         "test",
@@ -295,6 +346,7 @@ def _check(args: argparse.Namespace) -> int:
             _count(len(project.sources), "source"),
             _count(len(project.metrics), "metric"),
             _count(len(project.dimensions), "dimension"),
+            *([_count(len(project.scorecards), "scorecard")] if project.scorecards else []),
         ]
     )
     warnings = len(project.warnings) + len(problems)
@@ -346,9 +398,36 @@ def _list(args: argparse.Namespace) -> int:
             ("Metrics", len(project.metrics), metrics_table(project.metrics)),
             ("Sources", len(project.sources), sources_table(project.sources)),
             ("Dimensions", len(project.dimensions), dimensions_table(project.dimensions)),
+            ("Scorecards", len(project.scorecards), scorecards_table(project.scorecards)),
         ]
     )
     _print_warnings(project.warnings)
+    return EXIT_OK
+
+
+def _scorecard(args: argparse.Namespace) -> int:
+    if args.format == TABLE and args.output is not None:
+        raise UsageError(f"the table is for the terminal; to write {args.output} choose --format")
+    render = SCORECARD_FORMATS.get(args.format)
+    with _progress("loading project") as progress:
+        project = _load(args)
+        progress(f"computing {args.name}")
+        view = project.scorecard(
+            args.name, end=args.end, periods=args.periods, engine=_engine(args.engine)
+        )
+    _print_warnings(project.warnings)
+    if render is None:
+        _console(sys.stdout).print(scorecard_table(view))
+        return EXIT_OK
+    shown = render(view)
+    if args.output is None and isinstance(shown, bytes):
+        raise UsageError(f"{args.format} is a binary format; write it to a file with --output")
+    if args.output is None:
+        sys.stdout.write(shown)  # type: ignore[arg-type]
+    else:
+        data = shown if isinstance(shown, bytes) else shown.encode("utf-8")
+        with atomic_output(args.output) as temporary:
+            Path(temporary).write_bytes(data)
     return EXIT_OK
 
 
@@ -451,11 +530,17 @@ def _origin(item: object) -> str:
     return f"metricsmith {__version__}"
 
 
+def _engine(name: str | None) -> str | None:
+    """The engine asked for, checked against those installed."""
+    engines = get_registry().engines
+    if name is not None and name not in engines:
+        raise UsageError(f"unknown engine {name!r}; choose {_choices(engines)}")
+    return name
+
+
 def _query_request(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments of `Project.query` and `Project.explain`."""
-    engines = get_registry().engines
-    if args.engine is not None and args.engine not in engines:
-        raise UsageError(f"unknown engine {args.engine!r}; choose {_choices(engines)}")
+    _engine(args.engine)
     return {
         "by": tuple(args.by or ()),
         "grain": args.grain,

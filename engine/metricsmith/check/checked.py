@@ -9,7 +9,16 @@ from attrs import field, frozen
 
 from metricsmith.model.bound import BColumn, BExpr
 from metricsmith.model.contracts import Contract
-from metricsmith.model.decl import DimensionDecl, MetricDecl, SourceDecl
+from metricsmith.model.decl import (
+    ChartKind,
+    Comparison,
+    DimensionDecl,
+    MetricDecl,
+    ScorecardDecl,
+    SourceDecl,
+)
+from metricsmith.model.expr import Expr
+from metricsmith.model.time import Grain
 from metricsmith.model.types import Type
 from metricsmith.plugins.connections import Connection
 from metricsmith.plugins.connector import SourceReader
@@ -106,6 +115,64 @@ class DimensionInfo:
 
 
 @frozen(kw_only=True)
+class ChartInfo:
+    """A scorecard's chart, checked: its metrics with their signs (see `ChartDecl`), a
+    waterfall's `total`, a heat map's rows and columns (label, formula) as a query's `by`."""
+
+    kind: ChartKind
+    title: str
+    metrics: tuple[tuple[str, int], ...]
+    total: str | None = None
+    by: tuple[tuple[str, Expr], ...] = ()
+
+
+@frozen(kw_only=True)
+class SectionInfo:
+    title: str
+    metrics: tuple[str, ...]
+    charts: tuple[ChartInfo, ...]
+
+
+@frozen(kw_only=True)
+class ScorecardInfo:
+    """A scorecard, checked: every name it uses exists and every chart has its kind's shape.
+    `by` pairs each dimension's label as written with its formula, as a query's `by`."""
+
+    decl: ScorecardDecl
+    grain: Grain
+    periods: int
+    comparisons: tuple[Comparison, ...]
+    by: tuple[tuple[str, Expr], ...]
+    sections: tuple[SectionInfo, ...]
+
+    @property
+    def name(self) -> str:
+        return self.decl.name.name
+
+    @property
+    def title(self) -> str:
+        return self.decl.label or self.name
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """The metrics computed per period, in order of appearance: those the sections list,
+        then those their charts draw (a heat map's metric has its own query)."""
+        listed = [m for s in self.sections for m in s.metrics]
+        charted = [
+            name
+            for s in self.sections
+            for c in s.charts
+            if c.kind is not ChartKind.HEATMAP
+            for name in (*(m for m, _ in c.metrics), *([c.total] if c.total else []))
+        ]
+        return tuple(dict.fromkeys([*listed, *charted]))
+
+    @property
+    def charts(self) -> tuple[ChartInfo, ...]:
+        return tuple(c for s in self.sections for c in s.charts)
+
+
+@frozen(kw_only=True)
 class CheckedProject:
     calendar: Calendar
     sources: dict[str, SourceInfo]
@@ -116,3 +183,5 @@ class CheckedProject:
     functions: FunctionTable
     #: The named connections the project's sources and engines may use (plugins/connections.py).
     connections: Mapping[str, Connection] = field(factory=dict)
+    #: The saved scorecards by name (`scorecard` declarations).
+    scorecards: Mapping[str, ScorecardInfo] = field(factory=dict)

@@ -19,6 +19,7 @@ from metricsmith.check.rules.metric_clauses import check_metric_clauses
 from metricsmith.check.rules.nesting import too_deep
 from metricsmith.check.rules.per_entity import unattributable_aggregates
 from metricsmith.check.rules.year_back import year_offsets_in_short_periods
+from metricsmith.check.scorecards import check_scorecards
 from metricsmith.check.sources import (
     check_derived_roles,
     check_structure,
@@ -203,6 +204,27 @@ def check_project(
             decl=decl, source=None, type=formula.type, formula=formula
         )
 
+    def check_row(formula: e.Expr) -> None:
+        root = root_of_row_formula(formula, shapes)
+        if root is not None:
+            binder.bind_row(formula, root)
+            return
+        found.append(
+            Diagnostic(
+                code="no-source",
+                message=f"`{formula.span.text}` reads no source",
+                span=formula.span,
+                hint="name a column with its source, e.g. `accounts.segment`",
+            )
+        )
+
+    scorecards, problems = check_scorecards(
+        [x for x in decls if isinstance(x, d.ScorecardDecl)],
+        metric_decls,
+        dimension_decls,
+        check_row,
+    )
+    found += problems
     found += binder.diagnostics
     errors = [x for x in found if x.severity == "error"]
     if errors:
@@ -230,6 +252,7 @@ def check_project(
         dimensions=dimension_infos,
         functions=functions,
         connections=connections,
+        scorecards=scorecards,
     )
 
 

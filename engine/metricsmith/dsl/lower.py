@@ -36,6 +36,7 @@ MAX_DURATION = dt.timedelta(days=366 * MAX_YEARS)
 MAX_WINDOW = {"day": 366 * MAX_YEARS, "week": 53 * MAX_YEARS, "month": 12 * MAX_YEARS}
 MAX_WINDOW |= {"quarter": 4 * MAX_YEARS, "year": MAX_YEARS}
 MAX_OFFSET = 10_000  # periods
+MAX_SCORECARD_PERIODS = 1_000  # shown; each is computed, with those compared with
 STRING_ESCAPES = r"escapes are \" \\ \n \t \xHH \uHHHH and \UHHHHHHHH"
 
 
@@ -349,6 +350,90 @@ class Lower(Transformer_NonRecursive):
             expr=self.formula(formula),
             span=self.span(meta),
         )
+
+    # ---- scorecards -------------------------------------------------------------------
+    def scorecard(self, meta, children):
+        name, label, *items = children
+        # One value type per clause (lark's children are untyped); see the sc_* methods.
+        fields: dict[str, Any] = {}
+        loose: list[Any] = []  # metrics and charts written outside any section
+        sections = []
+        for key, value, span in items:
+            if key == "section":
+                sections.append(value)
+            elif key in ("metrics", "chart"):
+                loose.append((key, value, span))
+            elif key in fields:
+                self.problem(
+                    "duplicate-clause", f"scorecard `{name}` sets `{key}` twice", span, "keep one"
+                )
+            else:
+                fields[key] = value
+        title = self.text(label) if label is not None else None
+        if loose:
+            sections.insert(0, self.build_section(title or str(name), loose, self.span(meta)))
+        return d.ScorecardDecl(
+            name=self.ident(name),
+            label=title,
+            description=fields.get("description"),
+            grain=fields.get("grain"),
+            periods=fields.get("periods"),
+            comparisons=fields.get("compare", ()),
+            by=fields.get("by", ()),
+            sections=tuple(sections),
+            span=self.span(meta),
+        )
+
+    def scorecard_item(self, meta, children):
+        return children[0]
+
+    def sc_description(self, meta, children):
+        return ("description", self.text(children[0]), self.span(meta))
+
+    def sc_grain(self, meta, children):
+        return ("grain", self.ident(children[0]), self.span(meta))
+
+    def sc_periods(self, meta, children):
+        count = bounded_int(children[0], MAX_SCORECARD_PERIODS)
+        if not count:
+            self.problem(
+                "out-of-range",
+                f"a scorecard shows from 1 to {MAX_SCORECARD_PERIODS:,} periods, not {children[0]}",
+                self.tspan(children[0]),
+                "show fewer periods; `metricsmith query` computes any range",
+            )
+        return ("periods", count or None, self.span(meta))
+
+    def sc_compare(self, meta, children):
+        return ("compare", tuple(self.ident(t) for t in children), self.span(meta))
+
+    def sc_by(self, meta, children):
+        return ("by", children[0], self.span(meta))
+
+    def sc_section(self, meta, children):
+        title, *items = children
+        section = self.build_section(self.text(title), items, self.span(meta))
+        return ("section", section, self.span(meta))
+
+    def build_section(self, title: str, items: list[Any], span: Span) -> d.SectionDecl:
+        metrics = tuple(m for key, value, _ in items if key == "metrics" for m in value)
+        charts = tuple(value for key, value, _ in items if key == "chart")
+        return d.SectionDecl(title=title, metrics=metrics, charts=charts, span=span)
+
+    def sc_metrics(self, meta, children):
+        return ("metrics", tuple(self.ident(t) for t in children), self.span(meta))
+
+    def sc_chart(self, meta, children):
+        kind, title, formulas, total, by = children
+        chart = d.ChartDecl(
+            kind=self.ident(kind),
+            title=self.text(title),
+            formulas=formulas,
+            total=self.ident(total) if total is not None else None,
+            by=by or (),
+            span=self.span(meta),
+        )
+        return ("chart", chart, self.span(meta))
 
     # ---- expressions ------------------------------------------------------------------
     def or_(self, meta, children):

@@ -52,8 +52,13 @@ FAMILIES = (
         {"SECOND", "SECONDS", "MINUTE", "MINUTES", "HOUR", "HOURS", "DAY", "DAYS", "WEEK", "WEEKS"},
     ),
     (
-        "a new declaration (calendar, source, metric, dimension)",
-        {"CALENDAR", "SOURCE", "METRIC", "DIMENSION", "PROJECT"},
+        "a scorecard clause (description, grain, periods, compare, by, section)",
+        {"DESCRIPTION", "GRAIN", "PERIODS", "COMPARE", "BY", "SECTION"},
+    ),
+    ("a section's contents (metrics, chart)", {"METRICS", "CHART"}),
+    (
+        "a new declaration (calendar, source, metric, dimension, scorecard)",
+        {"CALENDAR", "SOURCE", "METRIC", "DIMENSION", "PROJECT", "SCORECARD"},
     ),
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Union
 
 from attrs import frozen
@@ -181,6 +182,66 @@ class ProjectDecl:
     span: Span
 
 
+class Comparison(StrEnum):
+    """What a scorecard compares each period with."""
+
+    PREVIOUS = "previous"  # the period before
+    SAME_PERIOD_LAST_YEAR = "same_period_last_year"
+
+
+class ChartKind(StrEnum):
+    TREND = "trend"  # one line per metric over the periods (every metric has one)
+    WATERFALL = "waterfall"  # a bridge: a start, signed movements, an end (the MRR bridge)
+    STACKED = "stacked"  # shares that add up, stacked per period (the health mix)
+    HEATMAP = "heatmap"  # a metric by cohort and age (a retention triangle)
+
+
+#: The charts a scorecard declares (every metric has its trend without asking).
+DECLARED_CHARTS = (ChartKind.WATERFALL, ChartKind.STACKED, ChartKind.HEATMAP)
+
+
+@frozen(kw_only=True)
+class ChartDecl:
+    """`chart waterfall "MRR bridge" = starting_mrr + new_mrr - churned_mrr -> mrr`, as
+    written: its kind, title, the formulas after `=`, the name after `->` and the dimensions
+    after `by` (`by cohort(...), age`); the checker reads them by kind (check/scorecards.py)."""
+
+    kind: Ident
+    title: str
+    formulas: tuple[Expr, ...]
+    total: Ident | None
+    by: tuple[Expr, ...]
+    span: Span
+
+
+@frozen(kw_only=True)
+class SectionDecl:
+    """`section "Revenue" { metrics mrr, ndr  chart ... }`: a themed group of a scorecard."""
+
+    title: str
+    metrics: tuple[Ident, ...]
+    charts: tuple[ChartDecl, ...]
+    span: Span
+
+
+@frozen(kw_only=True)
+class ScorecardDecl:
+    """`scorecard monthly_cs "Monthly customer success" { ... }` as written: metrics reviewed
+    every `grain` (None: not written), the latest `periods` of them shown, compared with
+    `comparisons`, optionally sliced `by` row dimensions. Metrics and charts written outside
+    any section form a first section titled after the scorecard."""
+
+    name: Ident
+    label: str | None
+    description: str | None
+    grain: Ident | None
+    periods: int | None
+    comparisons: tuple[Ident, ...]
+    by: tuple[Expr, ...]
+    sections: tuple[SectionDecl, ...]
+    span: Span
+
+
 @frozen(kw_only=True)
 class UnparsedDecl:
     """A declaration whose text did not parse (the syntax error is reported): its kind and
@@ -193,7 +254,14 @@ class UnparsedDecl:
 
 
 Decl = Union[  # noqa: UP007
-    CalendarDecl, SourceDecl, MetricDecl, DimensionDecl, IncludeDecl, ProjectDecl, UnparsedDecl
+    CalendarDecl,
+    SourceDecl,
+    MetricDecl,
+    DimensionDecl,
+    IncludeDecl,
+    ProjectDecl,
+    ScorecardDecl,
+    UnparsedDecl,
 ]
 
 

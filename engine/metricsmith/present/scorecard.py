@@ -20,7 +20,9 @@ from enum import StrEnum
 import pyarrow as pa
 from attrs import field, frozen
 
-from metricsmith.model.decl import MetricDecl
+# Comparisons and chart kinds are words of the language (model/decl.py, where the checker
+# reads them too); a view imports them from here with the rest of the contract.
+from metricsmith.model.decl import ChartKind, Comparison, MetricDecl
 from metricsmith.model.time import Grain
 from metricsmith.present.values import (
     describe_target,
@@ -38,20 +40,6 @@ class Status(StrEnum):
     GREEN = "green"
     AMBER = "amber"
     RED = "red"
-
-
-class Comparison(StrEnum):
-    """What a scorecard compares each period with."""
-
-    PREVIOUS = "previous"  # the period before
-    SAME_PERIOD_LAST_YEAR = "same_period_last_year"
-
-
-class ChartKind(StrEnum):
-    TREND = "trend"  # one line per metric over the periods (every metric has one)
-    WATERFALL = "waterfall"  # a bridge: a start, signed movements, an end (the MRR bridge)
-    STACKED = "stacked"  # shares that add up, stacked per period (the health mix)
-    HEATMAP = "heatmap"  # a metric by cohort and age (a retention triangle)
 
 
 @frozen
@@ -125,7 +113,13 @@ class ScorecardView:
     `values` has the period column (named after the grain), then the `by` columns, then per
     metric its column and one column per comparison, named `<metric>:<comparison>`
     (`nps:previous`), holding the compared period's value (null when that period is outside
-    the data). `periods` are the period starts shown, oldest first; `current` is the latest."""
+    the data). `periods` are the period starts shown, oldest first; `current` is the latest.
+
+    `metrics` are every metric with a column in `values`: those the sections list, then those
+    only their charts draw (a waterfall's steps); each section names the ones it shows as rows.
+    `chart_metrics` are the metrics only a heat map shows, from its own `cells`: their labels
+    and formats, without a column in `values`. With `by`, `values` has one row per period and
+    slice, and a comparison reads the same slice's earlier period."""
 
     name: str
     title: str
@@ -137,13 +131,14 @@ class ScorecardView:
     periods: tuple[dt.date | dt.datetime, ...]
     values: pa.Table = field(eq=False)
     description: str | None = None
+    chart_metrics: tuple[MetricView, ...] = ()
 
     @property
     def current(self) -> dt.date | dt.datetime | None:
         return self.periods[-1] if self.periods else None
 
     def metric(self, name: str) -> MetricView:
-        return next(m for m in self.metrics if m.name == name)
+        return next(m for m in (*self.metrics, *self.chart_metrics) if m.name == name)
 
     def column(self, metric: str, comparison: Comparison | None = None) -> str:
         """The column of `values` holding a metric, or its comparison."""

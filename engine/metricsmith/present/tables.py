@@ -9,7 +9,7 @@ import pyarrow as pa
 from rich.table import Table
 from rich.text import Text
 
-from metricsmith.check.checked import DimensionInfo, MetricInfo, SourceInfo
+from metricsmith.check.checked import DimensionInfo, MetricInfo, ScorecardInfo, SourceInfo
 from metricsmith.model.decl import MetricDecl
 from metricsmith.present.result_view import key_texts
 from metricsmith.present.values import (
@@ -114,6 +114,22 @@ def dimensions_table(dimensions: Mapping[str, DimensionInfo]) -> Table:
         (
             (name, _or_dash(info.decl.label), info.source, str(info.type))
             for name, info in sorted(dimensions.items())
+        ),
+    )
+
+
+def scorecards_table(scorecards: Mapping[str, ScorecardInfo]) -> Table:
+    return listing(
+        ("scorecard", "title", "grain", "metrics", "description"),
+        (
+            (
+                name,
+                info.title,
+                info.grain,
+                str(len(info.metrics)),
+                _or_dash(info.decl.description),
+            )
+            for name, info in sorted(scorecards.items())
         ),
     )
 

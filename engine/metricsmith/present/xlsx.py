@@ -20,6 +20,7 @@ from metricsmith.builtin.xlsx import (
     number_format,
     paint,
     save,
+    workbook_bytes,
     write_header,
     write_result,
 )
@@ -37,6 +38,11 @@ def write_xlsx(view: ScorecardView, path: str) -> None:
     """Write the scorecard's workbook to `path`, atomically. Needs openpyxl
     (`metricsmith[xlsx]`); without it, a QueryError says so."""
     save(scorecard_workbook(view), path)
+
+
+def render_xlsx(view: ScorecardView) -> bytes:
+    """The scorecard's workbook as the bytes of an .xlsx file (see `write_xlsx`)."""
+    return workbook_bytes(scorecard_workbook(view))
 
 
 def scorecard_workbook(view: ScorecardView) -> Workbook:

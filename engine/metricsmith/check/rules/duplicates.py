@@ -1,15 +1,26 @@
-"""Rule: a name is defined once per kind (metrics and dimensions share one namespace)."""
+"""Rule: a name is defined once per kind (metrics and dimensions share one namespace;
+sources and scorecards have their own)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from metricsmith.errors import Diagnostic
-from metricsmith.model.decl import Decl, DimensionDecl, MetricDecl, SourceDecl
+from metricsmith.model.decl import Decl, DimensionDecl, MetricDecl, ScorecardDecl, SourceDecl
 
-Named = SourceDecl | MetricDecl | DimensionDecl
-KIND = {SourceDecl: "source", MetricDecl: "metric", DimensionDecl: "dimension"}
-NAMESPACE = {SourceDecl: "sources", MetricDecl: "values", DimensionDecl: "values"}
+Named = SourceDecl | MetricDecl | DimensionDecl | ScorecardDecl
+KIND = {
+    SourceDecl: "source",
+    MetricDecl: "metric",
+    DimensionDecl: "dimension",
+    ScorecardDecl: "scorecard",
+}
+NAMESPACE = {
+    SourceDecl: "sources",
+    MetricDecl: "values",
+    DimensionDecl: "values",
+    ScorecardDecl: "scorecards",
+}
 
 
 def duplicate_names(decls: Sequence[Decl]) -> list[Diagnostic]:
