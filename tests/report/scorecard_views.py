@@ -205,3 +205,46 @@ def large_view(metric_count: int = 20, periods: int = 36) -> ScorecardView:
         periods=base.periods,
         values=values_table(list(decls), shown, base.comparisons),
     )
+
+
+def segmented_view() -> ScorecardView:
+    """Two metrics by segment over four months, with gaps: the Enterprise segment has no
+    value in the latest month, and nothing before the data to compare with."""
+    decls = declarations()
+    shown = months(4)
+
+    def mrr(segment: str, i: int) -> float | None:
+        return None if (segment == "Enterprise" and i == 3) else 50_000.0 + 1_000 * i
+
+    def nps(segment: str, i: int) -> int:
+        return 30 + i if segment == "SMB" else 45 - i
+
+    rows = [
+        {
+            "month": month,
+            "segment": segment,
+            "mrr": mrr(segment, i),
+            "mrr:previous": None if i == 0 else mrr(segment, i - 1),
+            "nps": nps(segment, i),
+            "nps:previous": None if i == 0 else nps(segment, i - 1),
+        }
+        for i, month in enumerate(shown)
+        for segment in ("SMB", "Enterprise")
+    ]
+    return ScorecardView(
+        name="by_segment",
+        title="MRR and NPS by segment",
+        grain=Grain.MONTH,
+        by=("segment",),
+        comparisons=(Comparison.PREVIOUS,),
+        metrics=(MetricView(decls["mrr"]), MetricView(decls["nps"])),
+        sections=(
+            Section(
+                "By segment",
+                ("mrr", "nps"),
+                (ChartSpec(ChartKind.TREND, "MRR and NPS", (("mrr", 1), ("nps", 1))),),
+            ),
+        ),
+        periods=tuple(shown),
+        values=pa.Table.from_pylist(rows),
+    )

@@ -22,7 +22,8 @@ from metricsmith.present.values import MISSING
 #: How a status reads, in words: a colour alone would be lost on a grey printer and to a
 #: colour-blind reader.
 STATUS_WORDS = {Status.GREEN: "On target", Status.AMBER: "Close", Status.RED: "Off target"}
-NO_STATUS = "No target"
+NO_TARGET = "No target"
+NO_VALUE = "No value"
 
 
 class Tone(StrEnum):
@@ -50,7 +51,9 @@ class MetricRow:
 
     @property
     def status_text(self) -> str:
-        return STATUS_WORDS[self.status] if self.status else NO_STATUS
+        if self.status is not None:
+            return STATUS_WORDS[self.status]
+        return NO_TARGET if self.metric.target_text() is None else NO_VALUE
 
 
 def comparison_label(comparison: Comparison, grain: Grain) -> str:

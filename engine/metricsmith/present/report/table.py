@@ -61,7 +61,12 @@ def section_table(view: ScorecardView, rows: Sequence[MetricRow], table_id: str)
     table = (
         gt.GT(frame, id=table_id)
         .fmt_markdown(columns="metric")
-        .fmt_nanoplot(
+        .cols_label(labels)
+        .cols_align("right", columns=["value", "target", *changes])
+        .tab_options(table_width="100%", table_font_size="14px", column_labels_font_weight="bold")
+    )
+    if view.periods:
+        table = table.fmt_nanoplot(
             columns="trend",
             plot_type="line",
             options=gt.nanoplot_options(
@@ -70,15 +75,14 @@ def section_table(view: ScorecardView, rows: Sequence[MetricRow], table_id: str)
                 data_area_fill_color="#ddf4ff",
             ),
         )
-        .cols_label(labels)
-        .cols_align("right", columns=["value", "target", *changes])
-        .tab_options(table_width="100%", table_font_size="14px", column_labels_font_weight="bold")
-    )
+    else:  # a line through no points is no chart
+        table = table.cols_hide("trend")
     if not view.by:
         table = table.cols_hide("group")
-    # Numbers and statuses stay on one line; the metric's column takes what is left.
+    # Numbers and statuses stay on one line; the metric's column takes what is left. (The
+    # semicolon ends the rule: great_tables appends the colour styles right after it.)
     table = table.tab_style(
-        gt.style.css("white-space: nowrap"),
+        gt.style.css("white-space: nowrap;"),
         gt.loc.body(columns=["value", "target", "status", *changes]),
     )
     # One style per colour, over all the rows it applies to: fewer passes over the table.
