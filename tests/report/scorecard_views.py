@@ -183,10 +183,11 @@ def monthly_view(periods: int = 13) -> ScorecardView:
 
 
 def large_view(metric_count: int = 20, periods: int = 36) -> ScorecardView:
-    """A scorecard of `metric_count` metrics over `periods` months, in two sections, with
-    the three kinds of chart: the size the issue's time limit speaks of."""
+    """A scorecard of `metric_count` rows over `periods` months, in four sections, with the
+    three kinds of chart: the size the issue's time limit speaks of."""
     base = monthly_view(periods)
-    extra = [f"metric_{i}" for i in range(metric_count - len(base.metrics))]
+    rows = sum(len(s.metrics) for s in base.sections)
+    extra = [f"metric_{i}" for i in range(metric_count - rows)]
     text = DEFINITIONS + "".join(
         f'metric {n} "Made-up metric {i}" = 1\n  format number\n  higher is better\n'
         f"  target >= 1200\n"
