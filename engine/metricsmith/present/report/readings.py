@@ -99,23 +99,25 @@ def period_key(period: dt.date | dt.datetime) -> dt.date:
 
 def change(metric: MetricView, value: Any, compared: Any) -> Change:
     """The change from `compared` to `value` in the metric's format: a percentage's change
-    in points (pp), any other's with its relative change too."""
+    in points (pp), any other's with its relative change too. A change too small to show in
+    the format (`0.0 pp`) reads as none: an arrow there would point at nothing."""
     if _missing(value) or _missing(compared):
         return Change(MISSING, Tone.NEUTRAL)
     difference = value - compared
-    sign = _sign(difference)
-    arrow = {1: "▲", -1: "▼", 0: "="}[sign]
     size = metric.formatted(abs(difference))
     if metric.decl.format == "percent":
         size = size.removesuffix("%") + " pp"
-    text = f"{arrow} {'+-'[sign < 0] if sign else ''}{size}"
+    sign = _sign(difference) if any(c in "123456789" for c in size) else 0
+    if sign == 0:
+        return Change(f"= {size}", Tone.NEUTRAL)
+    text = f"{'▲' if sign > 0 else '▼'} {'+' if sign > 0 else '-'}{size}"
     if metric.decl.format != "percent" and _is_number(compared) and compared != 0:
         text += f" ({float(difference) / abs(float(compared)):+.1%})"
     return Change(text, _tone(sign, metric.decl.direction))
 
 
 def _tone(sign: int, direction: str | None) -> Tone:
-    if sign == 0 or direction not in ("higher", "lower"):
+    if direction not in ("higher", "lower"):
         return Tone.NEUTRAL
     return Tone.GOOD if (sign > 0) == (direction == "higher") else Tone.BAD
 
