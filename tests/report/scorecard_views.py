@@ -50,7 +50,7 @@ metric critical_share "Critical accounts" = 1
   lower is better
   target <= 0.1
 metric nps "NPS" = 1
-  description "Promoters minus detractors, of 100 answers. <b>Not</b> *markup*."
+  description "Promoters minus detractors, per 100 answers."
   higher is better
   target >= 40
 metric first_response "Time to first response" = 1

@@ -13,7 +13,7 @@ from metricsmith.errors import QueryError
 from metricsmith.present.report import render_report
 from metricsmith.present.report.readings import STATUS_WORDS, metric_rows
 from metricsmith.present.report.table import STATUS_COLOURS, TONE_COLOURS
-from metricsmith.present.scorecard import Status
+from metricsmith.present.scorecard import MetricView, Status
 from page_reading import read_page
 from scorecard_views import large_view, monthly_view, segmented_view
 
@@ -124,11 +124,16 @@ def test_the_page_fetches_nothing(monthly):
     assert "Content-Security-Policy" in html and "default-src 'none'" in html
 
 
-def test_text_from_the_definitions_is_shown_as_text_never_as_markup(monthly):
-    _, html = monthly
-    nps = next(r for r in read_page(html).body_rows if r[0].text.startswith("NPS"))
-    assert nps[0].text == "NPS Promoters minus detractors, of 100 answers. <b>Not</b> *markup*."
-    assert "<b>Not</b>" not in html
+def test_text_from_the_definitions_is_shown_as_text_never_as_markup():
+    view = monthly_view()
+    written = "<b>Not</b> *markup*, [a link](x) or <script>alert(1)</script>."
+    nps = attrs.evolve(view.metric("nps").decl, label="NPS <i>", description=written)
+    metrics = tuple(MetricView(nps) if m.name == "nps" else m for m in view.metrics)
+    html = render_report(attrs.evolve(view, metrics=metrics, title="Q&A <b>"))
+    row = next(r for r in read_page(html).body_rows if r[0].text.startswith("NPS"))
+    assert row[0].text == f"NPS <i> {written}"
+    assert read_page(html).headings["h1"] == ["Q&A <b>"]
+    assert "<b>Not</b>" not in html and "<script>" not in html and "<i>" not in html
 
 
 def test_print_and_phone_layouts_are_in_the_stylesheet(monthly):
@@ -147,9 +152,9 @@ def test_groups_of_by_columns_get_a_row_each_and_a_chart_panel_each():
          "≥ 120,000.00", "Off target"],
         ["MRR Monthly recurring revenue at the end of the month.", "Enterprise", "–",
          "≥ 120,000.00", "No value"],
-        ["NPS Promoters minus detractors, of 100 answers. <b>Not</b> *markup*.", "SMB", "33",
+        ["NPS Promoters minus detractors, per 100 answers.", "SMB", "33",
          "≥ 40", "Off target"],
-        ["NPS Promoters minus detractors, of 100 answers. <b>Not</b> *markup*.", "Enterprise",
+        ["NPS Promoters minus detractors, per 100 answers.", "Enterprise",
          "42", "≥ 40", "On target"],
     ]  # fmt: skip
     (trend,) = page.images

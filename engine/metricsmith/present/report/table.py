@@ -81,9 +81,10 @@ def section_table(view: ScorecardView, rows: Sequence[MetricRow], table_id: str)
         table = table.cols_hide("group")
     # Numbers and statuses stay on one line; the metric's column takes what is left. (The
     # semicolon ends the rule: great_tables appends the colour styles right after it.)
+    one_line = ["value", "target", "status", *changes]
+    table = table.tab_style(gt.style.css("white-space: nowrap;"), gt.loc.body(columns=one_line))
     table = table.tab_style(
-        gt.style.css("white-space: nowrap;"),
-        gt.loc.body(columns=["value", "target", "status", *changes]),
+        gt.style.css("white-space: nowrap;"), gt.loc.column_labels(columns=one_line)
     )
     # One style per colour, over all the rows it applies to: fewer passes over the table.
     for status, (text, fill) in STATUS_COLOURS.items():
