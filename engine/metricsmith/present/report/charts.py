@@ -11,7 +11,12 @@ from typing import Any, Literal
 import altair as alt
 import vl_convert
 
-from metricsmith.present.report.readings import period_key, period_series, plotted
+from metricsmith.present.report.readings import (
+    group_name,
+    period_key,
+    period_series,
+    plotted,
+)
 from metricsmith.present.scorecard import ChartKind, ChartSpec, ScorecardView
 from metricsmith.present.values import format_cell, format_period
 
@@ -91,7 +96,7 @@ def _step(
     metric = view.metric(name)
     shown = metric.formatted(value)
     return {
-        "group": _group_name(group),
+        "group": group_name(group),
         "step": metric.label,
         "start": start,
         "end": end,
@@ -121,7 +126,7 @@ def _over_periods(
     labels = [view.metric(n).label for n in names]
     points = [
         {
-            "group": _group_name(group),
+            "group": group_name(group),
             "period": periods[position],
             "metric": labels[index],
             "order": index if stack else position,
@@ -200,10 +205,6 @@ def _faceted(view: ScorecardView, chart: Any, width: int) -> Any:
     return chart.properties(width=width // 2, height=HEIGHT // 2).facet(
         facet=alt.Facet("group:N", title=None), columns=2
     )
-
-
-def _group_name(group: tuple[Any, ...]) -> str:
-    return " · ".join(format_cell(v) for v in group)
 
 
 _CHARTS = {

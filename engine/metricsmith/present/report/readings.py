@@ -17,7 +17,7 @@ from attrs import frozen
 
 from metricsmith.model.time import Grain
 from metricsmith.present.scorecard import Comparison, MetricView, ScorecardView, Status
-from metricsmith.present.values import MISSING
+from metricsmith.present.values import MISSING, format_cell
 
 #: How a status reads, in words: a colour alone would be lost on a grey printer and to a
 #: colour-blind reader.
@@ -54,6 +54,11 @@ class MetricRow:
         if self.status is not None:
             return STATUS_WORDS[self.status]
         return NO_TARGET if self.metric.target_text() is None else NO_VALUE
+
+
+def group_name(group: tuple[Any, ...]) -> str:
+    """A group of the `by` columns' values as a reader names it: `EMEA · Enterprise`."""
+    return " · ".join(format_cell(v) for v in group)
 
 
 def comparison_label(comparison: Comparison, grain: Grain) -> str:

@@ -14,9 +14,10 @@ from metricsmith.present.report.readings import (
     MetricRow,
     Tone,
     comparison_label,
+    group_name,
 )
 from metricsmith.present.scorecard import ScorecardView, Status
-from metricsmith.present.values import MISSING, format_cell, format_period
+from metricsmith.present.values import MISSING, format_number, format_period
 
 #: Text and background colours of a status, and the colour of a change's tone: dark enough on
 #: white to read when printed in grey as well.
@@ -50,7 +51,7 @@ def section_table(view: ScorecardView, rows: Sequence[MetricRow], table_id: str)
     frame = pl.DataFrame(
         {
             "metric": [_metric_cell(r) for r in rows],
-            "group": [" · ".join(format_cell(v) for v in r.group) for r in rows],
+            "group": [group_name(r.group) for r in rows],
             "value": [r.metric.formatted(r.value) for r in rows],
             "target": [r.metric.target_text() or MISSING for r in rows],
             "status": [r.status_text for r in rows],
@@ -73,6 +74,11 @@ def section_table(view: ScorecardView, rows: Sequence[MetricRow], table_id: str)
                 show_data_points=False,
                 data_line_stroke_color="#0969da",
                 data_area_fill_color="#ddf4ff",
+                # The values a reader sees on hovering, as the terminal shows numbers:
+                # great_tables' own compact format builds a table per value, which takes
+                # most of a large report's time.
+                y_val_fmt_fn=format_number,
+                y_axis_fmt_fn=format_number,
             ),
         )
     else:  # a line through no points is no chart
