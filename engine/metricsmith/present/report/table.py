@@ -17,7 +17,7 @@ from metricsmith.present.report.readings import (
     group_name,
 )
 from metricsmith.present.scorecard import ScorecardView, Status
-from metricsmith.present.values import MISSING, format_number, format_period
+from metricsmith.present.values import MISSING, format_cell, format_period
 
 #: Text and background colours of a status, and the colour of a change's tone: dark enough on
 #: white to read when printed in grey as well.
@@ -74,11 +74,11 @@ def section_table(view: ScorecardView, rows: Sequence[MetricRow], table_id: str)
                 show_data_points=False,
                 data_line_stroke_color="#0969da",
                 data_area_fill_color="#ddf4ff",
-                # The values a reader sees on hovering, as the terminal shows numbers:
-                # great_tables' own compact format builds a table per value, which takes
-                # most of a large report's time.
-                y_val_fmt_fn=format_number,
-                y_axis_fmt_fn=format_number,
+                # The values a reader sees on hovering, as the terminal shows numbers (a gap
+                # as a dash): great_tables' own compact format builds a table per value,
+                # which takes most of a large report's time.
+                y_val_fmt_fn=format_cell,
+                y_axis_fmt_fn=format_cell,
             ),
         )
     else:  # a line through no points is no chart
