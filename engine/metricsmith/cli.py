@@ -40,6 +40,7 @@ from metricsmith.present.contracts import contracts_table
 from metricsmith.present.contracts import summary as contracts_summary
 from metricsmith.present.digest import render_digest
 from metricsmith.present.output import STDOUT, suffix_of, write_output
+from metricsmith.present.report import render_report
 from metricsmith.present.result_view import result_view
 from metricsmith.present.scorecard import ScorecardView
 from metricsmith.present.scorecard_table import scorecard_table
@@ -64,6 +65,7 @@ TRACEBACK_VARIABLE = "METRICSMITH_TRACEBACK"
 SCORECARD_FORMATS: dict[str, Callable[[ScorecardView], str | bytes]] = {
     "markdown": render_digest,
     "xlsx": render_xlsx,
+    "html": render_report,
 }
 
 
@@ -256,6 +258,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     connections.set_defaults(run=_connections)
 
+    report = commands.add_parser(
+        "report",
+        help="write a scorecard as one self-contained HTML page",
+        description="Compute a scorecard the definitions declare and write it as one HTML "
+        "file that needs nothing else to open (no network, fonts or scripts): per metric its "
+        "value, target and status, changes and trend, with the scorecard's sections and "
+        "charts (docs/reports.md). Needs the report extra: pip install 'metricsmith[report]'.",
+        epilog="example: metricsmith report metric_defs/sample monthly -o report.html",
+    )
+    _add_project_argument(report)
+    report.add_argument("scorecard", metavar="SCORECARD", help="the scorecard's name")
+    report.add_argument(
+        "--output", "-o", metavar="FILE", required=True, help="the HTML file to write (atomically)"
+    )
+    report.add_argument(
+        "--end",
+        metavar="DATE",
+        help="show the periods before this date: 2024, 2024-03 or 2024-03-15 (default: the "
+        "latest in the data)",
+    )
+    report.add_argument(
+        "--periods", type=_positive_int, metavar="N", help="how many periods to show"
+    )
+    report.add_argument(
+        "--engine",
+        help="where to compute: arrow (embedded), duckdb, spark or an engine a plugin adds "
+        "(default: the project's metricsmith.toml, else arrow)",
+    )
+    report.set_defaults(run=_report)
+
     plugins = commands.add_parser(
         "plugins",
         help="show loaded plugins and what they provide",
@@ -408,27 +440,47 @@ def _list(args: argparse.Namespace) -> int:
 def _scorecard(args: argparse.Namespace) -> int:
     if args.format == TABLE and args.output is not None:
         raise UsageError(f"the table is for the terminal; to write {args.output} choose --format")
-    render = SCORECARD_FORMATS.get(args.format)
-    with _progress("loading project") as progress:
-        project = _load(args)
-        progress(f"computing {args.name}")
-        view = project.scorecard(
-            args.name, end=args.end, periods=args.periods, engine=_engine(args.engine)
-        )
-    _print_warnings(project.warnings)
-    if render is None:
+    view = _computed_scorecard(args, args.name)
+    if args.format == TABLE:
         _console(sys.stdout).print(scorecard_table(view))
         return EXIT_OK
-    shown = render(view)
+    shown = SCORECARD_FORMATS[args.format](view)
     if args.output is None and isinstance(shown, bytes):
         raise UsageError(f"{args.format} is a binary format; write it to a file with --output")
     if args.output is None:
-        sys.stdout.write(shown)  # type: ignore[arg-type]
+        sys.stdout.write(shown if isinstance(shown, str) else "")
     else:
-        data = shown if isinstance(shown, bytes) else shown.encode("utf-8")
-        with atomic_output(args.output) as temporary:
-            Path(temporary).write_bytes(data)
+        _write_file(args.output, shown)
+        _say(sys.stderr, f"wrote the {args.format} of the scorecard {args.name} to {args.output}")
     return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    view = _computed_scorecard(args, args.scorecard)
+    _write_file(args.output, render_report(view))
+    _say(sys.stderr, f"wrote the report of {_count(len(view.metrics), 'metric')} to {args.output}")
+    return EXIT_OK
+
+
+def _computed_scorecard(args: argparse.Namespace, name: str) -> ScorecardView:
+    """The scorecard `name` computed as the options ask, its warnings shown on stderr."""
+    engine = _engine(args.engine)
+    with _progress("loading project") as progress:
+        project = _load(args)
+        progress(f"computing the scorecard {name}")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            view = project.scorecard(name, end=args.end, periods=args.periods, engine=engine)
+    _print_warnings(project.warnings)  # data warnings among them
+    _show_other_warnings(caught)
+    return view
+
+
+def _write_file(path: str, content: str | bytes) -> None:
+    """Write a view to `path` atomically (a SIGTERM unwinds the write like Ctrl-C)."""
+    data = content if isinstance(content, bytes) else content.encode("utf-8")
+    with _terminate_by_unwinding(), atomic_output(path) as temporary:
+        Path(temporary).write_bytes(data)
 
 
 def _test(args: argparse.Namespace) -> int:
