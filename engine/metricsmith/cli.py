@@ -458,7 +458,7 @@ def _scorecard(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     view = _computed_scorecard(args, args.scorecard)
     _write_file(args.output, render_report(view))
-    _say(sys.stderr, f"wrote the report of {_count(len(view.metrics), 'metric')} to {args.output}")
+    _say(sys.stderr, f"wrote the report of {_count(len(view.shown), 'metric')} to {args.output}")
     return EXIT_OK
 
 

@@ -56,7 +56,7 @@ def metric_views(*names: str) -> tuple[MetricView, ...]:
 
 
 def weekly_view() -> ScorecardView:
-    """Six metrics in two sections and one outside them, every status and kind of change,
+    """Six metrics in three sections, every status and kind of change,
     compared with the week before and the same week a year earlier."""
     names = ("nps", "csat", "fcr", "first_response", "tickets", "mrr")
     # per metric: (value, previous week, same week last year) for each of the three weeks
@@ -87,6 +87,7 @@ def weekly_view() -> ScorecardView:
         sections=(
             Section("Customer voice", ("nps", "csat")),
             Section("Support", ("fcr", "first_response", "tickets")),
+            Section("Revenue", ("mrr",)),
         ),
         periods=WEEKS,
         values=pa.table(columns),

@@ -35,7 +35,7 @@ def test_report_writes_the_page_and_says_so(asked, tmp_path, capsys):
     page = target.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "Monthly customer success" in page
     out, err = capsys.readouterr()
-    assert out == "" and err == f"wrote the report of 11 metrics to {target}\n"
+    assert out == "" and err == f"wrote the report of 10 metrics to {target}\n"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary file left
 
 

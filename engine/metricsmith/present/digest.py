@@ -117,14 +117,12 @@ def _current_rows(view: ScorecardView) -> list[Row]:
 
 
 def _groups(view: ScorecardView) -> Iterator[tuple[str | None, Sequence[str]]]:
-    """The metrics by section, in the scorecard's order; those in no section last, untitled."""
-    placed: set[str] = set()
+    """The metrics shown, by section in the scorecard's order (untitled without sections);
+    a metric only a chart reads has no line."""
+    if not view.sections:
+        yield None, [m.name for m in view.metrics]
     for section in view.sections:
-        placed.update(section.metrics)
         yield section.title, section.metrics
-    rest = [m.name for m in view.metrics if m.name not in placed]
-    if rest:
-        yield None, rest
 
 
 def compared_name(comparison: Comparison, grain: Grain) -> str:

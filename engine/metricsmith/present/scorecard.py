@@ -137,6 +137,15 @@ class ScorecardView:
     def current(self) -> dt.date | dt.datetime | None:
         return self.periods[-1] if self.periods else None
 
+    @property
+    def shown(self) -> tuple[MetricView, ...]:
+        """The metrics shown as rows: those the sections name, in their order (a metric only
+        a chart reads, such as a waterfall's step, has a column but no row)."""
+        if not self.sections:
+            return self.metrics
+        names = dict.fromkeys(name for section in self.sections for name in section.metrics)
+        return tuple(self.metric(name) for name in names)
+
     def metric(self, name: str) -> MetricView:
         return next(m for m in (*self.metrics, *self.chart_metrics) if m.name == name)
 

@@ -112,7 +112,7 @@ def _write_summary(sheet: Worksheet, view: ScorecardView) -> None:
     period = str(view.grain)
     current = [row for row in view.values.to_pylist() if row[period] == view.current]
     for row in current:
-        for metric in view.metrics:
+        for metric in view.shown:
             _summary_row(sheet, view, metric, row)
     fit_widths(sheet)
 
