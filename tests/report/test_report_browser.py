@@ -33,7 +33,6 @@ SWITCHES = [
 DESKTOP = {"width": 1200, "height": 900}
 PHONE = {"width": 390, "height": 844}
 #: Set to a path to keep the desktop screenshot (docs/images/report.png is made so).
-SCREENSHOT_VARIABLE = "METRICSMITH_REPORT_SCREENSHOT"
 
 
 def _unavailable(reason: str) -> None:
@@ -126,8 +125,6 @@ def test_the_report_loads_offline_and_shows_every_metric(browser, report):
     screenshot = visit.page.screenshot(full_page=True)
     colours, inked = _pixels_vary(screenshot)
     assert colours > 100 and inked > 0.2, (colours, inked)  # text, tables and charts drawn
-    if target := os.environ.get(SCREENSHOT_VARIABLE):
-        Path(target).write_bytes(visit.page.screenshot(full_page=True, scale="css"))
     visit.page.close()
 
 
