@@ -32,7 +32,6 @@ SWITCHES = [
 ]
 DESKTOP = {"width": 1200, "height": 900}
 PHONE = {"width": 390, "height": 844}
-#: Set to a path to keep the desktop screenshot (docs/images/report.png is made so).
 
 
 def _unavailable(reason: str) -> None:
