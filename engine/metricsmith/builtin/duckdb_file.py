@@ -20,6 +20,7 @@ from sqlglot import exp
 
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import DataError
+from metricsmith.plugins.arguments import CallArguments
 from metricsmith.plugins.connector import (
     Connector,
     DatabaseTable,
@@ -81,20 +82,11 @@ def _arguments(
 ) -> tuple[str, str]:
     """The path and the table named by `duckdb("file", "schema.table")` or by
     `duckdb("file", table="schema.table")`."""
-    unknown = sorted(set(options) - {"table"})
-    if unknown:
-        raise DataError(
-            f"duckdb() has no option `{unknown[0]}`; it accepts table",
-            source=source_name,
-            hint=_USAGE,
-        )
+    call = CallArguments("duckdb", _USAGE, source_name)
+    call.known_options(options, ("table",))
     given = [*args, *options.values()]
     if len(given) != 2 or not all(isinstance(value, str) for value in given):
-        raise DataError(
-            "duckdb() takes the database file and the table's name",
-            source=source_name,
-            hint=_USAGE,
-        )
+        raise call.error("takes the database file and the table's name")
     path, table = (str(value) for value in given)
     if not table or table.count(".") > 1 or "" in table.split("."):
         raise DataError(
