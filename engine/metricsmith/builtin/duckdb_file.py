@@ -86,7 +86,7 @@ def _arguments(
     call.known_options(options, ("table",))
     given = [*args, *options.values()]
     if len(given) != 2 or not all(isinstance(value, str) for value in given):
-        raise call.error("takes the database file and the table's name")
+        raise call.refusal("takes the database file and the table's name")
     path, table = (str(value) for value in given)
     if not table or table.count(".") > 1 or "" in table.split("."):
         raise DataError(

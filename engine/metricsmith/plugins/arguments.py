@@ -22,14 +22,14 @@ class CallArguments:
     usage: str
     source_name: str
 
-    def error(self, message: str) -> DataError:
+    def refusal(self, message: str) -> DataError:
         """`<connector>() <message>`, with the usage as its hint."""
         return DataError(f"{self.connector}() {message}", source=self.source_name, hint=self.usage)
 
     def one_text(self, args: Sequence[object], described: str = "one path argument") -> str:
         """The only positional argument, which must be text: `takes <described>, got N`."""
         if len(args) != 1 or not isinstance(args[0], str):
-            raise self.error(f"takes {described}, got {len(args)}")
+            raise self.refusal(f"takes {described}, got {len(args)}")
         return args[0]
 
     def known_options(self, options: Mapping[str, object], accepted: Sequence[str]) -> None:
@@ -37,12 +37,12 @@ class CallArguments:
         unknown = sorted(set(options) - set(accepted))
         if unknown:
             names = ", ".join(accepted[:-1]) + " and " if len(accepted) > 1 else ""
-            raise self.error(f"has no option `{unknown[0]}`; it accepts {names}{accepted[-1]}")
+            raise self.refusal(f"has no option `{unknown[0]}`; it accepts {names}{accepted[-1]}")
 
     def one_text_option(self, options: Mapping[str, object], names: Sequence[str]) -> str:
         """The name of the only option given (after `known_options(options, names)`), which
         must be text: `needs exactly one of table="..." or query="..."`."""
         if len(options) != 1 or not isinstance(next(iter(options.values())), str):
             choices = " or ".join(f'{name}="..."' for name in names)
-            raise self.error(f"needs exactly one of {choices}")
+            raise self.refusal(f"needs exactly one of {choices}")
         return next(iter(options))

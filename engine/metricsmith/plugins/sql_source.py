@@ -79,10 +79,10 @@ def relation_of_call(
     call = CallArguments(connector, usage, source_name)
     call.known_options(options, ("table", "query"))
     if len(args) != 1 or len(options) != 1:
-        raise call.error("takes the name of a connection and exactly one of table= or query=")
+        raise call.refusal("takes the name of a connection and exactly one of table= or query=")
     ((kind, value),) = options.items()
     if not isinstance(value, str):
-        raise call.error(f"needs {kind}= as text")
+        raise call.refusal(f"needs {kind}= as text")
     if kind == "table":
         relation = table_relation(
             value, dialect, source_name=source_name, default_parts=default_parts

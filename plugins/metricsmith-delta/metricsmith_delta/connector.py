@@ -49,7 +49,7 @@ class DeltaConnector:
         call.known_options(options, ("version",))
         version = options.get("version")
         if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-            raise call.error("option `version` must be a whole number")
+            raise call.refusal("option `version` must be a whole number")
         path = os.path.normpath(os.path.join(base_dir, os.path.expanduser(given)))
         if not os.path.isdir(path):
             raise DataError(

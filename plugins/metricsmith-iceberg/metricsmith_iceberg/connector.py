@@ -49,7 +49,7 @@ class IcebergConnector:
         call.known_options(options, ("catalog",))
         catalog = options.get("catalog")
         if catalog is not None and not isinstance(catalog, str):
-            raise call.error("option `catalog` must be a catalog's name")
+            raise call.refusal("option `catalog` must be a catalog's name")
         try:
             import pyiceberg  # noqa: F401
         except ImportError as missing:

@@ -86,7 +86,7 @@ class PostgresConnector:
     ) -> PostgresReader:
         call = CallArguments(self.name, _USAGE, source_name)
         if len(args) > 1:
-            raise call.error(f"takes at most one argument, the connection, got {len(args)}")
+            raise call.refusal(f"takes at most one argument, the connection, got {len(args)}")
         call.known_options(options, ("table", "query"))
         call.one_text_option(options, ("table", "query"))
         table = options.get("table")
