@@ -5,6 +5,7 @@ hint, since the fix is always to write the call as the usage says."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 
 from attrs import frozen
@@ -38,6 +39,20 @@ class CallArguments:
         if unknown:
             names = ", ".join(accepted[:-1]) + " and " if len(accepted) > 1 else ""
             raise self.refusal(f"has no option `{unknown[0]}`; it accepts {names}{accepted[-1]}")
+
+    def local_path(self, given: str, base_dir: str, what: str, *, folder: bool = False) -> str:
+        """The path `given` resolved against `base_dir` (the definition file's folder, after
+        expanding `~`), which must be a file (a folder with `folder`): `<what> not found`."""
+        path = os.path.normpath(os.path.join(base_dir, os.path.expanduser(given)))
+        if not (os.path.isdir(path) if folder else os.path.isfile(path)):
+            raise DataError(
+                f"{what} not found: `{given}`",
+                source=self.source_name,
+                location=path,
+                hint="relative paths are resolved against the definition file's folder, "
+                + base_dir,
+            )
+        return path
 
     def one_text_option(self, options: Mapping[str, object], names: Sequence[str]) -> str:
         """The name of the only option given (after `known_options(options, names)`), which

@@ -11,7 +11,6 @@ requested columns are read.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
@@ -50,15 +49,7 @@ class DeltaConnector:
         version = options.get("version")
         if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
             raise call.refusal("option `version` must be a whole number")
-        path = os.path.normpath(os.path.join(base_dir, os.path.expanduser(given)))
-        if not os.path.isdir(path):
-            raise DataError(
-                f"table folder not found: `{given}`",
-                source=source_name,
-                location=path,
-                hint="relative paths are resolved against the definition file's folder, "
-                + base_dir,
-            )
+        path = call.local_path(given, base_dir, "table folder", folder=True)
         return DeltaReader(path, version, source_name)
 
 

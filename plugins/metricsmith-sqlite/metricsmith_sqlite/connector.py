@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import os
 import pathlib
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
@@ -49,15 +48,7 @@ class SqliteConnector:
         given = call.one_text(args)
         call.known_options(options, ("table", "query"))
         call.one_text_option(options, ("table", "query"))
-        path = os.path.normpath(os.path.join(base_dir, os.path.expanduser(given)))
-        if not os.path.isfile(path):
-            raise DataError(
-                f"database file not found: `{given}`",
-                source=source_name,
-                location=path,
-                hint="relative paths are resolved against the definition file's folder, "
-                + base_dir,
-            )
+        path = call.local_path(given, base_dir, "database file")
         table = options.get("table")
         if isinstance(table, str):
             reader = SqliteReader(
