@@ -41,13 +41,9 @@ _SECRET_FIELDS = ("private_key", "private_key_id", "client_secret", "refresh_tok
 def driver_options(connection: Connection) -> dict[str, str]:
     """The ADBC driver's database options for `connection`: the credentials included, so never
     show them. Unknown settings and credentials that are no JSON key are refused."""
-    unknown = sorted(set(connection.settings) - set(SETTINGS))
-    if unknown:
-        raise QueryError(
-            f"{label(connection)} has no setting `{unknown[0]}`",
-            hint=f"a bigquery connection accepts {', '.join(SETTINGS)}, and the secret "
-            "credentials (credentials_file: a service account's JSON key)",
-        )
+    connection.refuse_unknown_settings(
+        SETTINGS, secrets="the secret credentials (credentials_file: a service account's JSON key)"
+    )
     project = connection.setting("project_id")
     if project is None:
         raise QueryError(

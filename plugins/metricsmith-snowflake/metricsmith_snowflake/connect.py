@@ -57,13 +57,9 @@ _DRIVER_SETTING = {
 def driver_options(connection: Connection) -> dict[str, str]:
     """The ADBC driver's database options for `connection`: its secrets included, so never show
     them. Unknown settings, an unknown authenticator or a missing secret are refused."""
-    unknown = sorted(set(connection.settings) - set(SETTINGS))
-    if unknown:
-        raise QueryError(
-            f"{label(connection)} has no setting `{unknown[0]}`",
-            hint=f"a snowflake connection accepts {', '.join(SETTINGS)}, and the secrets "
-            f"{', '.join(SECRETS)} (each as <name>_env or <name>_file)",
-        )
+    connection.refuse_unknown_settings(
+        SETTINGS, secrets=f"the secrets {', '.join(SECRETS)} (each as <name>_env or <name>_file)"
+    )
     if connection.setting("account") is None:
         raise QueryError(
             f"{label(connection)} has no `account`",
