@@ -9,7 +9,6 @@ Needs `pip install -e plugins/metricsmith-bigquery`; the tests skip when it is n
 from __future__ import annotations
 
 import datetime as dt
-import importlib.metadata
 import json
 from pathlib import Path
 
@@ -19,18 +18,13 @@ from fake_warehouse import FakeWarehouse
 from metricsmith.errors import DataError, QueryError
 from metricsmith.plugins.connections import Connection, Secret, load_connections
 from metricsmith.plugins.connector import Connector, SourceReader, TimeRange
-from metricsmith.registry import SELECTION_VARIABLE, build_registry
+from plugin_testing import assert_discovered, registered_connector, require_plugin
 
-try:
-    importlib.metadata.distribution("metricsmith-bigquery")
-    import adbc_driver_bigquery.dbapi as bigquery_dbapi
-    import adbc_driver_manager.dbapi as adbc
-    from adbc_driver_manager import AdbcStatusCode
-except (importlib.metadata.PackageNotFoundError, ImportError):
-    pytest.skip(
-        "metricsmith-bigquery is not installed (pip install -e plugins/metricsmith-bigquery)",
-        allow_module_level=True,
-    )
+require_plugin("metricsmith-bigquery", "adbc_driver_bigquery")
+
+import adbc_driver_bigquery.dbapi as bigquery_dbapi  # noqa: E402
+import adbc_driver_manager.dbapi as adbc  # noqa: E402
+from adbc_driver_manager import AdbcStatusCode  # noqa: E402
 
 UTC = dt.UTC
 #: A planted secret inside a service account's JSON key: it must never appear in a message.
@@ -80,10 +74,7 @@ def connection(**settings: object) -> Connection:
 
 @pytest.fixture
 def bigquery(monkeypatch: pytest.MonkeyPatch) -> Connector:
-    monkeypatch.delenv(SELECTION_VARIABLE, raising=False)
-    registry = build_registry()
-    assert "bigquery" in registry.connectors, registry.problems
-    return registry.connectors["bigquery"]
+    return registered_connector(monkeypatch, "bigquery")
 
 
 @pytest.fixture
@@ -100,11 +91,7 @@ def open_source(bigquery: Connector, given: Connection | None = None, **options)
 
 
 def test_discovered_through_the_entry_point(bigquery: Connector) -> None:
-    registry = build_registry()
-    [info] = [p for p in registry.plugins if p.name == "bigquery"]
-    version = importlib.metadata.version("metricsmith-bigquery")
-    assert info.location.startswith(f"metricsmith-bigquery {version} (")
-    assert registry.problems == []
+    assert_discovered("bigquery", "metricsmith-bigquery")
 
 
 # ---- the SQL it sends ---------------------------------------------------------------------

@@ -7,65 +7,32 @@ Needs `pip install -e plugins/metricsmith-delta`; the tests skip when it is not 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.metadata
 from pathlib import Path
 
 import metricsmith
 import pyarrow as pa
 import pytest
 from metricsmith.errors import DataError, ProjectError
+from plugin_testing import ORDERS, load, require_plugin, rows, unreadable_source_problem
 
-try:
-    importlib.metadata.distribution("metricsmith-delta")
-except importlib.metadata.PackageNotFoundError:
-    pytest.skip(
-        "metricsmith-delta is not installed (pip install -e plugins/metricsmith-delta)",
-        allow_module_level=True,
-    )
+require_plugin("metricsmith-delta")
 
 # After the skip: deltalake comes with the plugin.
-from deltalake import write_deltalake
-from deltalake.fs import DeltaStorageHandler
+from deltalake import write_deltalake  # noqa: E402
+from deltalake.fs import DeltaStorageHandler  # noqa: E402
 
 pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
 
-
-def utc(*fields: int) -> dt.datetime:
-    return dt.datetime(*fields, tzinfo=dt.UTC)
-
-
-PLACED = [utc(2024, 1, 10, 9), utc(2024, 1, 31, 23, 30), utc(2024, 2, 1, 0, 30)]
-PLACED += [utc(2024, 2, 14, 12), utc(2024, 3, 2, 8), None]
-ORDERS = pa.table(
-    {
-        "id": pa.array([1, 2, 3, 4, 5, 6], pa.int64()),
-        "placed_at": pa.array(PLACED, pa.timestamp("us", tz="UTC")),
-        "amount": [100.0, 50.0, 20.0, 30.0, 40.0, 5.0],
-        "region": ["eu", "us", "eu", "us", "eu", "eu"],
-        # As Spark jobs partition event tables: by the month of the event's time.
-        "placed_month": ["2024-01", "2024-01", "2024-02", "2024-02", "2024-03", None],
-    }
+# As Spark jobs partition event tables: by the month of the event's time.
+ORDERS = ORDERS.append_column(
+    "placed_month", pa.array(["2024-01", "2024-01", "2024-02", "2024-02", "2024-03", None])
 )
-METRICS = """
-metric revenue = sum(orders.amount)
-metric orders_placed = count(orders)
-metric eu_revenue = sum(orders.amount where region == "eu")
-"""
 
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     write_deltalake(tmp_path / "lake" / "orders", ORDERS, partition_by=["placed_month"])
     return tmp_path
-
-
-def load(folder: Path, source: str, metrics: str = METRICS) -> metricsmith.Project:
-    (folder / "defs.metrics").write_text(source + "\n" + metrics)
-    return metricsmith.load_project(folder / "defs.metrics")
-
-
-def rows(table: pa.Table) -> list[tuple]:
-    return [tuple(row.values()) for row in table.to_pylist()]
 
 
 @pytest.fixture
@@ -161,13 +128,7 @@ def test_projection_and_counting_rows(folder: Path) -> None:
 def test_a_table_that_cannot_be_opened_is_one_line_naming_the_source(
     folder: Path, call: str, message: str
 ) -> None:
-    with pytest.raises(ProjectError) as raised:
-        load(folder, f"source orders from {call} {{ }}", "metric n = count(orders)")
-    [problem] = raised.value.diagnostics
-    assert problem.code == "source-unreadable"
-    assert "source `orders`" in problem.message
-    assert message in problem.message
-    assert "\n" not in problem.message
+    unreadable_source_problem(folder, call, message)
 
 
 def test_a_declared_column_of_another_type(folder: Path, engine: str) -> None:

@@ -8,49 +8,22 @@ Needs `pip install -e plugins/metricsmith-iceberg`; the tests skip when it is no
 from __future__ import annotations
 
 import datetime as dt
-import importlib.metadata
 from pathlib import Path
 
 import metricsmith
-import pyarrow as pa
 import pytest
 from metricsmith.errors import ProjectError
+from plugin_testing import ORDERS, load, require_plugin, rows, unreadable_source_problem
 
-try:
-    importlib.metadata.distribution("metricsmith-iceberg")
-except importlib.metadata.PackageNotFoundError:
-    pytest.skip(
-        "metricsmith-iceberg is not installed (pip install -e plugins/metricsmith-iceberg)",
-        allow_module_level=True,
-    )
+require_plugin("metricsmith-iceberg")
 
 # After the skip: pyiceberg comes with the plugin.
-from pyiceberg.catalog.sql import SqlCatalog
-from pyiceberg.table import DataScan
-from pyiceberg.transforms import MonthTransform
+from pyiceberg.catalog.sql import SqlCatalog  # noqa: E402
+from pyiceberg.table import DataScan  # noqa: E402
+from pyiceberg.transforms import MonthTransform  # noqa: E402
 
 pytestmark = pytest.mark.engines("arrow", "duckdb", "spark")
 
-
-def utc(*fields: int) -> dt.datetime:
-    return dt.datetime(*fields, tzinfo=dt.UTC)
-
-
-PLACED = [utc(2024, 1, 10, 9), utc(2024, 1, 31, 23, 30), utc(2024, 2, 1, 0, 30)]
-PLACED += [utc(2024, 2, 14, 12), utc(2024, 3, 2, 8), None]
-ORDERS = pa.table(
-    {
-        "id": pa.array([1, 2, 3, 4, 5, 6], pa.int64()),
-        "placed_at": pa.array(PLACED, pa.timestamp("us", tz="UTC")),
-        "amount": [100.0, 50.0, 20.0, 30.0, 40.0, 5.0],
-        "region": ["eu", "us", "eu", "us", "eu", "eu"],
-    }
-)
-METRICS = """
-metric revenue = sum(orders.amount)
-metric orders_placed = count(orders)
-metric eu_revenue = sum(orders.amount where region == "eu")
-"""
 SOURCE = 'source orders from iceberg("shop.orders", catalog="lake") { time placed_at }'
 
 
@@ -72,15 +45,6 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def load(folder: Path, source: str = SOURCE, metrics: str = METRICS) -> metricsmith.Project:
-    (folder / "defs.metrics").write_text(source + "\n" + metrics)
-    return metricsmith.load_project(folder / "defs.metrics")
-
-
-def rows(table: pa.Table) -> list[tuple]:
-    return [tuple(row.values()) for row in table.to_pylist()]
-
-
 @pytest.fixture
 def planned(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many data files each scan planned to read."""
@@ -97,7 +61,7 @@ def planned(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def test_a_catalog_table_answers_on_every_engine(folder: Path, engine: str) -> None:
-    answer = load(folder).query(
+    answer = load(folder, SOURCE).query(
         ["revenue", "orders_placed", "eu_revenue"],
         grain="month",
         start="2024-01",
@@ -113,7 +77,7 @@ def test_a_catalog_table_answers_on_every_engine(folder: Path, engine: str) -> N
 def test_a_query_for_one_month_plans_only_that_months_files(
     folder: Path, engine: str, planned: list[int]
 ) -> None:
-    project = load(folder)
+    project = load(folder, SOURCE)
     answer = project.query(
         ["revenue"], grain="month", start="2024-02", end="2024-03", engine=engine
     )
@@ -141,14 +105,14 @@ def test_a_table_folder_without_a_catalog(folder: Path, engine: str) -> None:
 
 
 def test_projection_and_counting_rows(folder: Path) -> None:
-    reader = load(folder).checked.sources["orders"].reader
+    reader = load(folder, SOURCE).checked.sources["orders"].reader
     assert reader.read(["amount", "id"]).column_names == ["amount", "id"]
     assert reader.read([]).num_rows == 6
 
 
 def test_reading_leaves_the_catalog_untouched(folder: Path) -> None:
     before = (folder / "catalog.db").read_bytes()
-    load(folder).query(["revenue"])
+    load(folder, SOURCE).query(["revenue"])
     assert (folder / "catalog.db").read_bytes() == before
 
 
@@ -173,13 +137,7 @@ def test_reading_leaves_the_catalog_untouched(folder: Path) -> None:
 def test_a_table_that_cannot_be_opened_is_one_line_naming_the_source(
     folder: Path, call: str, message: str, hint: str
 ) -> None:
-    with pytest.raises(ProjectError) as raised:
-        load(folder, f"source orders from {call} {{ }}", "metric n = count(orders)")
-    [problem] = raised.value.diagnostics
-    assert problem.code == "source-unreadable"
-    assert "source `orders`" in problem.message
-    assert message in problem.message
-    assert "\n" not in problem.message
+    problem = unreadable_source_problem(folder, call, message)
     assert hint in (problem.hint or "")
 
 

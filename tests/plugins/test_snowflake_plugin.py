@@ -8,7 +8,6 @@ Needs `pip install -e plugins/metricsmith-snowflake`; the tests skip when it is 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.metadata
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,18 +17,13 @@ from fake_warehouse import FakeWarehouse
 from metricsmith.errors import DataError, MetricsmithError, ProjectError, QueryError
 from metricsmith.plugins.connections import Connection, Secret
 from metricsmith.plugins.connector import Connector, SourceReader, TimeRange
-from metricsmith.registry import SELECTION_VARIABLE, build_registry
+from plugin_testing import assert_discovered, registered_connector, require_plugin
 
-try:
-    importlib.metadata.distribution("metricsmith-snowflake")
-    import adbc_driver_manager.dbapi as adbc
-    import adbc_driver_snowflake.dbapi as snowflake_dbapi
-    from adbc_driver_manager import AdbcStatusCode
-except (importlib.metadata.PackageNotFoundError, ImportError):
-    pytest.skip(
-        "metricsmith-snowflake is not installed (pip install -e plugins/metricsmith-snowflake)",
-        allow_module_level=True,
-    )
+require_plugin("metricsmith-snowflake", "adbc_driver_snowflake")
+
+import adbc_driver_manager.dbapi as adbc  # noqa: E402
+import adbc_driver_snowflake.dbapi as snowflake_dbapi  # noqa: E402
+from adbc_driver_manager import AdbcStatusCode  # noqa: E402
 
 IO = AdbcStatusCode.IO
 #: A planted secret: it must never appear in a message, a repr or explain output.
@@ -81,10 +75,7 @@ def connection(**settings: object) -> Connection:
 
 @pytest.fixture
 def snowflake(monkeypatch: pytest.MonkeyPatch) -> Connector:
-    monkeypatch.delenv(SELECTION_VARIABLE, raising=False)
-    registry = build_registry()
-    assert "snowflake" in registry.connectors, registry.problems
-    return registry.connectors["snowflake"]
+    return registered_connector(monkeypatch, "snowflake")
 
 
 @pytest.fixture
@@ -102,11 +93,7 @@ def open_source(snowflake: Connector, **options: object) -> SourceReader:
 
 
 def test_discovered_through_the_entry_point(snowflake: Connector) -> None:
-    registry = build_registry()
-    [info] = [p for p in registry.plugins if p.name == "snowflake"]
-    version = importlib.metadata.version("metricsmith-snowflake")
-    assert info.location.startswith(f"metricsmith-snowflake {version} (")
-    assert registry.problems == []
+    assert_discovered("snowflake", "metricsmith-snowflake")
 
 
 # ---- the SQL it sends ---------------------------------------------------------------------

@@ -16,14 +16,9 @@ import pytest
 from metricsmith.errors import DataError
 from metricsmith.plugins.connector import Connector, SourceReader
 from metricsmith.registry import SELECTION_VARIABLE, Registry, build_registry
+from plugin_testing import require_plugin
 
-try:
-    importlib.metadata.distribution("metricsmith-sqlite")
-except importlib.metadata.PackageNotFoundError:
-    pytest.skip(
-        "metricsmith-sqlite is not installed (pip install -e plugins/metricsmith-sqlite)",
-        allow_module_level=True,
-    )
+require_plugin("metricsmith-sqlite")
 
 ORDERS = """
 CREATE TABLE orders (

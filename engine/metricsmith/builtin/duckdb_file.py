@@ -11,7 +11,6 @@ the time column (`time_bounds`). Needs the duckdb package, the `duckdb` extra.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator, Mapping, Sequence
 
 import pyarrow as pa
@@ -20,6 +19,7 @@ from sqlglot import exp
 
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import DataError
+from metricsmith.plugins.arguments import CallArguments
 from metricsmith.plugins.connector import (
     Connector,
     DatabaseTable,
@@ -61,45 +61,28 @@ class DuckDBFileConnector:
         base_dir: str,
         source_name: str,
     ) -> SourceReader:
-        path, table = _arguments(args, options, source_name)
-        location = os.path.normpath(os.path.join(base_dir, os.path.expanduser(path)))
-        if not os.path.isfile(location):
-            raise DataError(
-                f"database file not found: `{path}`",
-                source=source_name,
-                location=location,
-                hint="relative paths are resolved against the definition file's folder, "
-                + base_dir,
-            )
+        call = CallArguments(self.name, _USAGE, source_name)
+        path, table = _arguments(args, options, call)
+        location = call.local_path(path, base_dir, "database file")
         schema_name, _, table_name = table.rpartition(".")
         reader = DuckDBFileReader(location, schema_name or "main", table_name, source_name)
         return reader.found()
 
 
 def _arguments(
-    args: Sequence[object], options: Mapping[str, object], source_name: str
+    args: Sequence[object], options: Mapping[str, object], call: CallArguments
 ) -> tuple[str, str]:
     """The path and the table named by `duckdb("file", "schema.table")` or by
     `duckdb("file", table="schema.table")`."""
-    unknown = sorted(set(options) - {"table"})
-    if unknown:
-        raise DataError(
-            f"duckdb() has no option `{unknown[0]}`; it accepts table",
-            source=source_name,
-            hint=_USAGE,
-        )
+    call.known_options(options, ("table",))
     given = [*args, *options.values()]
     if len(given) != 2 or not all(isinstance(value, str) for value in given):
-        raise DataError(
-            "duckdb() takes the database file and the table's name",
-            source=source_name,
-            hint=_USAGE,
-        )
+        raise call.refusal("takes the database file and the table's name")
     path, table = (str(value) for value in given)
     if not table or table.count(".") > 1 or "" in table.split("."):
         raise DataError(
             f"`{table}` is not a table name",
-            source=source_name,
+            source=call.source_name,
             hint="name a table or view of the file as table or schema.table",
         )
     return path, table

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from attrs import field, frozen
@@ -100,6 +100,16 @@ class Connection:
                 hint=f"set it, or change `{name}_env`/`{name}_file` in {self.origin}",
             )
         return self.secrets.get(name)
+
+    def refuse_unknown_settings(self, accepted: Sequence[str], *, secrets: str) -> None:
+        """A QueryError naming the first setting (alphabetically) not in `accepted`, and what
+        the connector accepts: the settings, then `secrets` (how its secrets are given)."""
+        unknown = sorted(set(self.settings) - set(accepted))
+        if unknown:
+            raise QueryError(
+                f"connection `{self.name}` has no setting `{unknown[0]}`",
+                hint=f"a {self.type} connection accepts {', '.join(accepted)}, and {secrets}",
+            )
 
     def redact(self, text: str) -> str:
         """`text` with every secret's value replaced by `***` (for a driver's message, which

@@ -33,6 +33,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from metricsmith.errors import DataError
+from metricsmith.plugins.arguments import CallArguments
 from metricsmith.plugins.connector import TimeRange
 
 #: The alias of a query source inside the statements sent.
@@ -75,17 +76,13 @@ def relation_of_call(
         f'write {connector}("connection", table="name") or '
         f'{connector}("connection", query="select ...")'
     )
-    unknown = sorted(set(options) - {"table", "query"})
-    if len(args) != 1 or unknown or len(options) != 1:
-        problem = (
-            f"has no option `{unknown[0]}`; it accepts table and query"
-            if unknown
-            else "takes the name of a connection and exactly one of table= or query="
-        )
-        raise DataError(f"{connector}() {problem}", source=source_name, hint=usage)
+    call = CallArguments(connector, usage, source_name)
+    call.known_options(options, ("table", "query"))
+    if len(args) != 1 or len(options) != 1:
+        raise call.refusal("takes the name of a connection and exactly one of table= or query=")
     ((kind, value),) = options.items()
     if not isinstance(value, str):
-        raise DataError(f"{connector}() needs {kind}= as text", source=source_name, hint=usage)
+        raise call.refusal(f"needs {kind}= as text")
     if kind == "table":
         relation = table_relation(
             value, dialect, source_name=source_name, default_parts=default_parts

@@ -15,17 +15,12 @@ credentials granted only BigQuery Data Viewer and Job User make BigQuery enforce
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
-import pyarrow as pa
 from metricsmith.errors import DataError, QueryError
 from metricsmith.plugins.connections import Connection
-
-if TYPE_CHECKING:
-    from metricsmith.plugins.sql_source import Fetch
+from metricsmith.plugins.warehouse import AdbcDriver, DriverMessage, driver_error
+from metricsmith.plugins.warehouse import connection_label as label
 
 DEFAULT_STATEMENT_TIMEOUT = 600
 SETTINGS = ("project_id", "dataset", "location", "statement_timeout", "maximum_bytes_billed")
@@ -41,28 +36,14 @@ _CREDENTIAL_TYPES = (
 )
 #: The fields of a JSON key that are secrets.
 _SECRET_FIELDS = ("private_key", "private_key_id", "client_secret", "refresh_token")
-#: BigQuery's messages worth their own sentence.
-_LOGIN_REFUSED = ("invalid_grant", "unauthenticated", "could not find default credentials")
-_DENIED = ("access denied", "permission", "403")
-_TIMED_OUT = ("job timed out", "timeout", "deadline exceeded")
-_UNREACHABLE = ("no such host", "dial tcp", "i/o timeout", "connection refused")
-_NOT_FOUND = ("not found: table", "not found: dataset", "notfound")
-
-
-def label(connection: Connection) -> str:
-    return f"connection `{connection.name}`"
 
 
 def driver_options(connection: Connection) -> dict[str, str]:
     """The ADBC driver's database options for `connection`: the credentials included, so never
     show them. Unknown settings and credentials that are no JSON key are refused."""
-    unknown = sorted(set(connection.settings) - set(SETTINGS))
-    if unknown:
-        raise QueryError(
-            f"{label(connection)} has no setting `{unknown[0]}`",
-            hint=f"a bigquery connection accepts {', '.join(SETTINGS)}, and the secret "
-            "credentials (credentials_file: a service account's JSON key)",
-        )
+    connection.refuse_unknown_settings(
+        SETTINGS, secrets="the secret credentials (credentials_file: a service account's JSON key)"
+    )
     project = connection.setting("project_id")
     if project is None:
         raise QueryError(
@@ -141,82 +122,52 @@ def _redacted(connection: Connection, text: str) -> str:
     return text
 
 
-@contextlib.contextmanager
-def session(connection: Connection, *, source: str, purpose: str) -> Iterator[object]:
-    """An ADBC connection to BigQuery, closed after; `purpose` says what it is for."""
-    import adbc_driver_bigquery.dbapi as dbapi
-
-    options = driver_options(connection)
-    try:
-        conn = dbapi.connect(db_kwargs=options)
-    except dbapi.Error as error:
-        raise connection_error(error, connection, source=source, purpose=purpose) from None
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
-def fetcher(connection: Connection, source: str) -> Fetch:
-    """Runs one statement for the source `source` as a query job with the connection's limits."""
-    import adbc_driver_bigquery.dbapi as dbapi
-
-    limits = statement_options(connection)
-
-    def fetch(sql: str, purpose: str) -> pa.Table:
-        with session(connection, source=source, purpose=purpose) as conn:
-            try:
-                with conn.cursor() as cursor:
-                    cursor.adbc_statement.set_options(**limits)
-                    cursor.execute(sql)
-                    return cursor.fetch_arrow_table()
-            except dbapi.Error as error:
-                raise connection_error(error, connection, source=source, purpose=purpose) from None
-
-    return fetch
-
-
 def connection_error(
     error: Exception, connection: Connection, *, source: str, purpose: str
 ) -> DataError:
     """The driver's error as one line naming the connection, its credentials redacted."""
-    text = _redacted(connection, str(error).strip())
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "(no message)")
-    where = f"{label(connection)} (project {connection.setting('project_id')})"
+    return driver_error(
+        _redacted(connection, str(error).strip()),
+        where=f"{label(connection)} (project {connection.setting('project_id')})",
+        purpose=purpose,
+        source=source,
+        known=_KNOWN_ERRORS,
+    )
 
-    def found(markers: tuple[str, ...]) -> bool:
-        return any(marker in text.lower() for marker in markers)
 
-    if found(_LOGIN_REFUSED):
-        return DataError(
-            f"{where} refused the credentials while {purpose}",
-            source=source,
-            hint="check the credentials file (or run `gcloud auth application-default login`); "
-            "`metricsmith connections --test` tries it",
-        )
-    if found(_NOT_FOUND):
-        return DataError(
-            f"{where} has no such table or dataset: {first}",
-            source=source,
-            hint="check the name (project.dataset.table), the connection's dataset and location",
-        )
-    if found(_DENIED):
-        return DataError(
-            f"{where}: access denied while {purpose}: {first}",
-            source=source,
-            hint="the credentials need BigQuery Data Viewer on the data and Job User on the "
-            "project",
-        )
-    if found(_TIMED_OUT):
-        return DataError(
-            f"{where}: the job was stopped while {purpose} (statement_timeout)",
-            source=source,
-            hint="raise `statement_timeout` (seconds) in the connection's settings",
-        )
-    if found(_UNREACHABLE):
-        return DataError(
-            f"cannot reach {where} while {purpose}: {first}",
-            source=source,
-            hint="check that this machine reaches Google Cloud",
-        )
-    return DataError(f"{where} failed while {purpose}: {first}", source=source)
+#: BigQuery's messages worth their own sentence.
+_KNOWN_ERRORS = (
+    DriverMessage(
+        ("invalid_grant", "unauthenticated", "could not find default credentials"),
+        "{where} refused the credentials while {purpose}",
+        hint="check the credentials file (or run `gcloud auth application-default login`); "
+        "`metricsmith connections --test` tries it",
+    ),
+    DriverMessage(
+        ("not found: table", "not found: dataset", "notfound"),
+        "{where} has no such table or dataset: {first}",
+        hint="check the name (project.dataset.table), the connection's dataset and location",
+    ),
+    DriverMessage(
+        ("access denied", "permission", "403"),
+        "{where}: access denied while {purpose}: {first}",
+        hint="the credentials need BigQuery Data Viewer on the data and Job User on the project",
+    ),
+    DriverMessage(
+        ("job timed out", "timeout", "deadline exceeded"),
+        "{where}: the job was stopped while {purpose} (statement_timeout)",
+        hint="raise `statement_timeout` (seconds) in the connection's settings",
+    ),
+    DriverMessage(
+        ("no such host", "dial tcp", "i/o timeout", "connection refused"),
+        "cannot reach {where} while {purpose}: {first}",
+        hint="check that this machine reaches Google Cloud",
+    ),
+)
+
+DRIVER = AdbcDriver(
+    "adbc_driver_bigquery.dbapi",
+    driver_options,
+    connection_error,
+    statement_options=statement_options,
+)

@@ -11,12 +11,12 @@ requested columns are read.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 from attrs import frozen
 from metricsmith.errors import DataError
+from metricsmith.plugins.arguments import CallArguments
 from metricsmith.plugins.connector import TimeRange, require_columns, time_filter
 
 _USAGE = 'write delta("path/to/table") or delta("path/to/table", version=3)'
@@ -43,26 +43,13 @@ class DeltaConnector:
         base_dir: str,
         source_name: str,
     ) -> DeltaReader:
-        def usage_error(message: str) -> DataError:
-            return DataError(f"delta() {message}", source=source_name, hint=_USAGE)
-
-        if len(args) != 1 or not isinstance(args[0], str):
-            raise usage_error(f"takes one path argument, got {len(args)}")
-        unknown = sorted(set(options) - {"version"})
-        if unknown:
-            raise usage_error(f"has no option `{unknown[0]}`; it accepts version")
+        call = CallArguments(self.name, _USAGE, source_name)
+        given = call.one_text(args)
+        call.known_options(options, ("version",))
         version = options.get("version")
         if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-            raise usage_error("option `version` must be a whole number")
-        path = os.path.normpath(os.path.join(base_dir, os.path.expanduser(args[0])))
-        if not os.path.isdir(path):
-            raise DataError(
-                f"table folder not found: `{args[0]}`",
-                source=source_name,
-                location=path,
-                hint="relative paths are resolved against the definition file's folder, "
-                + base_dir,
-            )
+            raise call.refusal("option `version` must be a whole number")
+        path = call.local_path(given, base_dir, "table folder", folder=True)
         return DeltaReader(path, version, source_name)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 import pyarrow as pa
 from attrs import frozen
 from metricsmith.errors import DataError
+from metricsmith.plugins.arguments import CallArguments
 from metricsmith.plugins.connector import TimeRange, require_columns, time_bounds
 
 from metricsmith_iceberg.tables import from_catalog, from_folder
@@ -43,18 +44,12 @@ class IcebergConnector:
         base_dir: str,
         source_name: str,
     ) -> IcebergReader:
-        def usage_error(message: str) -> DataError:
-            return DataError(f"iceberg() {message}", source=source_name, hint=_USAGE)
-
-        if len(args) != 1 or not isinstance(args[0], str):
-            raise usage_error(f"takes one argument, the table or its folder, got {len(args)}")
-        unknown = sorted(set(options) - {"catalog"})
-        if unknown:
-            raise usage_error(f"has no option `{unknown[0]}`; it accepts catalog")
+        call = CallArguments(self.name, _USAGE, source_name)
+        name = call.one_text(args, "one argument, the table or its folder")
+        call.known_options(options, ("catalog",))
         catalog = options.get("catalog")
         if catalog is not None and not isinstance(catalog, str):
-            raise usage_error("option `catalog` must be a catalog's name")
-        name = args[0]
+            raise call.refusal("option `catalog` must be a catalog's name")
         try:
             import pyiceberg  # noqa: F401
         except ImportError as missing:

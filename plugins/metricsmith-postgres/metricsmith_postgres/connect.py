@@ -47,13 +47,7 @@ def uri(connection: Connection | None) -> str:
     """The libpq URI of the connection (the password included: never show it)."""
     if connection is None:
         return "postgresql://"
-    unknown = sorted(set(connection.settings) - set(_SETTINGS))
-    if unknown:
-        raise QueryError(
-            f"{connection_label(connection)} has no setting `{unknown[0]}`",
-            hint=f"a postgres connection accepts {', '.join(_SETTINGS)}, and password_env or "
-            "password_file",
-        )
+    connection.refuse_unknown_settings(_SETTINGS, secrets="password_env or password_file")
     quote = urllib.parse.quote
     user = connection.setting("user")
     password = connection.secret("password")

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 import pyarrow as pa
 from attrs import frozen
 from metricsmith.errors import DataError
+from metricsmith.plugins.arguments import CallArguments
 from metricsmith.plugins.connections import Connection
 from metricsmith.plugins.connector import TimeRange
 
@@ -83,16 +84,11 @@ class PostgresConnector:
         source_name: str,
         connection: Connection | None = None,
     ) -> PostgresReader:
-        def usage_error(message: str) -> DataError:
-            return DataError(f"postgres() {message}", source=source_name, hint=_USAGE)
-
+        call = CallArguments(self.name, _USAGE, source_name)
         if len(args) > 1:
-            raise usage_error(f"takes at most one argument, the connection, got {len(args)}")
-        unknown = sorted(set(options) - {"table", "query"})
-        if unknown:
-            raise usage_error(f"has no option `{unknown[0]}`; it accepts table and query")
-        if len(options) != 1 or not isinstance(next(iter(options.values())), str):
-            raise usage_error('needs exactly one of table="..." or query="..."')
+            raise call.refusal(f"takes at most one argument, the connection, got {len(args)}")
+        call.known_options(options, ("table", "query"))
+        call.one_text_option(options, ("table", "query"))
         table = options.get("table")
         with reading(connection, source_name, "reading the schema") as conn:
             if isinstance(table, str):

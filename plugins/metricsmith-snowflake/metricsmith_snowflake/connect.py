@@ -14,16 +14,10 @@ warehouse enforce it too.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
-
-import pyarrow as pa
 from metricsmith.errors import DataError, QueryError
 from metricsmith.plugins.connections import Connection
-
-if TYPE_CHECKING:
-    from metricsmith.plugins.sql_source import Fetch
+from metricsmith.plugins.warehouse import AdbcDriver, DriverMessage, driver_error
+from metricsmith.plugins.warehouse import connection_label as label
 
 DEFAULT_STATEMENT_TIMEOUT = 600
 SETTINGS = (
@@ -58,27 +52,14 @@ _DRIVER_SETTING = {
     "schema": _OPTION + "schema",
     "role": _OPTION + "role",
 }
-#: Snowflake's messages worth their own sentence (its error codes appear in the text).
-_LOGIN_REFUSED = ("390100", "390144", "Incorrect username or password", "JWT token is invalid")
-_TIMED_OUT = ("000630", "reached its statement or warehouse timeout")
-_UNREACHABLE = ("no such host", "dial tcp", "i/o timeout", "connection refused", "260008")
-_NO_OBJECT = ("002003", "does not exist or not authorized")
-
-
-def label(connection: Connection) -> str:
-    return f"connection `{connection.name}`"
 
 
 def driver_options(connection: Connection) -> dict[str, str]:
     """The ADBC driver's database options for `connection`: its secrets included, so never show
     them. Unknown settings, an unknown authenticator or a missing secret are refused."""
-    unknown = sorted(set(connection.settings) - set(SETTINGS))
-    if unknown:
-        raise QueryError(
-            f"{label(connection)} has no setting `{unknown[0]}`",
-            hint=f"a snowflake connection accepts {', '.join(SETTINGS)}, and the secrets "
-            f"{', '.join(SECRETS)} (each as <name>_env or <name>_file)",
-        )
+    connection.refuse_unknown_settings(
+        SETTINGS, secrets=f"the secrets {', '.join(SECRETS)} (each as <name>_env or <name>_file)"
+    )
     if connection.setting("account") is None:
         raise QueryError(
             f"{label(connection)} has no `account`",
@@ -143,73 +124,43 @@ def _authenticator(connection: Connection) -> tuple[str, str | None]:
     return found
 
 
-@contextlib.contextmanager
-def session(connection: Connection, *, source: str, purpose: str) -> Iterator[object]:
-    """An ADBC connection to Snowflake, closed after; `purpose` says what it is for."""
-    import adbc_driver_snowflake.dbapi as dbapi
-
-    options = driver_options(connection)
-    try:
-        conn = dbapi.connect(db_kwargs=options)
-    except dbapi.Error as error:
-        raise connection_error(error, connection, source=source, purpose=purpose) from None
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
-def fetcher(connection: Connection, source: str) -> Fetch:
-    """Runs one statement for the source `source` in a session of its own."""
-    import adbc_driver_snowflake.dbapi as dbapi
-
-    def fetch(sql: str, purpose: str) -> pa.Table:
-        with session(connection, source=source, purpose=purpose) as conn:
-            try:
-                with conn.cursor() as cursor:
-                    cursor.execute(sql)
-                    return cursor.fetch_arrow_table()
-            except dbapi.Error as error:
-                raise connection_error(error, connection, source=source, purpose=purpose) from None
-
-    return fetch
-
-
 def connection_error(
     error: Exception, connection: Connection, *, source: str, purpose: str
 ) -> DataError:
     """The driver's error as one line naming the connection, its secrets redacted."""
-    text = connection.redact(str(error).strip())
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "(no message)")
-    where = f"{label(connection)} (account {connection.setting('account')})"
+    return driver_error(
+        connection.redact(str(error).strip()),
+        where=f"{label(connection)} (account {connection.setting('account')})",
+        purpose=purpose,
+        source=source,
+        known=_KNOWN_ERRORS,
+    )
 
-    def found(markers: tuple[str, ...]) -> bool:
-        return any(marker.lower() in text.lower() for marker in markers)
 
-    if found(_LOGIN_REFUSED):
-        return DataError(
-            f"{where} refused the login while {purpose}",
-            source=source,
-            hint="check the user, the authenticator and the secret's variable or file "
-            "(`metricsmith connections --test` tries it)",
-        )
-    if found(_TIMED_OUT):
-        return DataError(
-            f"{where}: the statement was cancelled while {purpose} (statement_timeout)",
-            source=source,
-            hint="raise `statement_timeout` (seconds) in the connection's settings",
-        )
-    if found(_UNREACHABLE):
-        return DataError(
-            f"cannot reach {where} while {purpose}: {first}",
-            source=source,
-            hint="check `account` and that this machine reaches Snowflake",
-        )
-    if found(_NO_OBJECT):
-        return DataError(
-            f"{where} has no such table or view, or the role may not read it: {first}",
-            source=source,
-            hint="check the name (unquoted parts are upper case on Snowflake), the database "
-            "and schema settings, and the role's grants",
-        )
-    return DataError(f"{where} failed while {purpose}: {first}", source=source)
+#: Snowflake's messages worth their own sentence (its error codes appear in the text).
+_KNOWN_ERRORS = (
+    DriverMessage(
+        ("390100", "390144", "Incorrect username or password", "JWT token is invalid"),
+        "{where} refused the login while {purpose}",
+        hint="check the user, the authenticator and the secret's variable or file "
+        "(`metricsmith connections --test` tries it)",
+    ),
+    DriverMessage(
+        ("000630", "reached its statement or warehouse timeout"),
+        "{where}: the statement was cancelled while {purpose} (statement_timeout)",
+        hint="raise `statement_timeout` (seconds) in the connection's settings",
+    ),
+    DriverMessage(
+        ("no such host", "dial tcp", "i/o timeout", "connection refused", "260008"),
+        "cannot reach {where} while {purpose}: {first}",
+        hint="check `account` and that this machine reaches Snowflake",
+    ),
+    DriverMessage(
+        ("002003", "does not exist or not authorized"),
+        "{where} has no such table or view, or the role may not read it: {first}",
+        hint="check the name (unquoted parts are upper case on Snowflake), the database "
+        "and schema settings, and the role's grants",
+    ),
+)
+
+DRIVER = AdbcDriver("adbc_driver_snowflake.dbapi", driver_options, connection_error)

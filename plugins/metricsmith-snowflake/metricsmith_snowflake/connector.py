@@ -8,62 +8,32 @@ schema from a `LIMIT 0` statement, the rows with only the columns and the time r
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
 import pyarrow as pa
 from attrs import frozen
-from metricsmith.errors import DataError
 from metricsmith.plugins.connections import Connection
-from metricsmith.plugins.connector import SourceReader
+from metricsmith.plugins.warehouse import AdbcDriver, WarehouseConnector
 
-from metricsmith_snowflake.connect import fetcher, label
-
-DIALECT = "snowflake"
+from metricsmith_snowflake.connect import DRIVER, label
 
 
 @frozen
-class SnowflakeConnector:
+class SnowflakeConnector(WarehouseConnector):
     name: str = "snowflake"
     description: str = (
         'A table or a query of Snowflake through a named connection: snowflake("warehouse", '
         'table="db.schema.table") or query="select ..."'
     )
-    #: No file is read: nothing to confine.
-    path_arguments: tuple[int | str, ...] = ()
-    #: The first argument names the connection (docs/connectors.md).
-    connection_argument: int | str = 0
+    dialect: ClassVar[str] = "snowflake"
+    driver: ClassVar[AdbcDriver] = DRIVER
+    example_connection: ClassVar[str] = "warehouse"
 
-    def open(
-        self,
-        args: Sequence[object],
-        options: Mapping[str, object],
-        *,
-        base_dir: str,
-        source_name: str,
-        connection: Connection | None = None,
-    ) -> SourceReader:
-        from metricsmith.plugins.sql_source import SqlSourceReader, relation_of_call
-
-        if connection is None:
-            raise DataError(
-                "snowflake() needs the name of a connection as its first argument",
-                source=source_name,
-                hint='write snowflake("warehouse", table="...") with [connections.warehouse] '
-                'type = "snowflake" in metricsmith.toml (docs/connectors.md)',
-            )
-        relation, location = relation_of_call(
-            self.name, args, options, dialect=DIALECT, source_name=source_name
-        )
-        return SqlSourceReader(
-            relation,
-            fetcher(connection, source_name),
-            source_name=source_name,
-            location=location,
-            normalise=integers_as_int64,
-        )
+    def normalise(self, table: pa.Table) -> pa.Table:
+        return integers_as_int64(table)
 
     def test_connection(self, connection: Connection) -> str:
-        fetch = fetcher(connection, connection.name)
+        fetch = DRIVER.fetcher(connection, connection.name)
         reached = fetch(
             "SELECT CURRENT_ACCOUNT() AS account, CURRENT_USER() AS user_name, "
             "CURRENT_ROLE() AS role, CURRENT_WAREHOUSE() AS warehouse",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import os
 import pathlib
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
@@ -18,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 import pyarrow as pa
 from attrs import frozen
 from metricsmith.errors import DataError
+from metricsmith.plugins.arguments import CallArguments
 from metricsmith.plugins.connector import TimeRange
 
 from metricsmith_sqlite.columns import ValueMismatch, kind_of, to_arrow
@@ -44,25 +44,11 @@ class SqliteConnector:
         base_dir: str,
         source_name: str,
     ) -> SqliteReader:
-        def usage_error(message: str) -> DataError:
-            return DataError(f"sqlite() {message}", source=source_name, hint=_USAGE)
-
-        if len(args) != 1 or not isinstance(args[0], str):
-            raise usage_error(f"takes one path argument, got {len(args)}")
-        unknown = sorted(set(options) - {"table", "query"})
-        if unknown:
-            raise usage_error(f"has no option `{unknown[0]}`; it accepts table and query")
-        if len(options) != 1 or not isinstance(next(iter(options.values())), str):
-            raise usage_error('needs exactly one of table="..." or query="..."')
-        path = os.path.normpath(os.path.join(base_dir, os.path.expanduser(args[0])))
-        if not os.path.isfile(path):
-            raise DataError(
-                f"database file not found: `{args[0]}`",
-                source=source_name,
-                location=path,
-                hint="relative paths are resolved against the definition file's folder, "
-                + base_dir,
-            )
+        call = CallArguments(self.name, _USAGE, source_name)
+        given = call.one_text(args)
+        call.known_options(options, ("table", "query"))
+        call.one_text_option(options, ("table", "query"))
+        path = call.local_path(given, base_dir, "database file")
         table = options.get("table")
         if isinstance(table, str):
             reader = SqliteReader(
