@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from attrs import evolve
 
 from metricsmith.present.scorecard import MetricView, Status
+from metricsmith.present.values import heading_details
 
 if TYPE_CHECKING:
     from metricsmith.present.result import QueryResult
@@ -49,9 +50,7 @@ def result_html(result: QueryResult) -> str:
 
 def _metric_heading(metric: MetricView) -> str:
     """The label, and under it the unit and target: `CSAT` / `points (1-5), target ≥ 4`."""
-    unit = metric.decl.unit if metric.decl.format != "percent" else None
-    target = metric.target_text()
-    details = ", ".join(part for part in (unit, target and f"target {target}") if part)
+    details = heading_details(metric.decl)
     title = f' title="{escape(metric.decl.description)}"' if metric.decl.description else ""
     under = f'<br><small style="font-weight:normal">{escape(details)}</small>' if details else ""
     return _heading(f"<span{title}>{escape(metric.label)}</span>{under}", align="right")
