@@ -1,4 +1,5 @@
-"""The Python API: load a project, query it, get Arrow tables back."""
+"""The Python API: load a project, query it, get Arrow tables back (a `QueryResult`: the
+answer's Arrow table, which shows itself in a notebook; present/result.py)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ from metricsmith.model.decl import ChartKind, IncludeDecl, Module, ProjectDecl
 from metricsmith.model.time import GRAINS
 from metricsmith.plugins.connections import Connection, load_connections
 from metricsmith.plugins.engine import Engine
+from metricsmith.plugins.progress import Progress, no_progress
+from metricsmith.present.progress import reporting
+from metricsmith.present.result import QueryResult
 from metricsmith.present.scorecard import MetricView, ScorecardView
 from metricsmith.present.scorecard_values import ScorecardWindow, scorecard_view
 from metricsmith.registry import build_registry, get_registry
@@ -61,17 +65,20 @@ def discover(path: Path) -> list[Path]:
 
 def load_project(
     path: str | Path,
-    tables: Mapping[str, pa.Table] | None = None,
+    tables: Mapping[str, object] | None = None,
     *,
     plugins: Sequence[object] = (),
     confine: bool = False,
     data_roots: Sequence[str | os.PathLike[str]] = (),
     trusted: bool = True,
+    progress: bool | Progress = False,
 ) -> Project:
     """Parse and check a project (a `.metrics` file or a folder of them).
 
-    `tables` binds sources to in-memory Arrow tables instead of their connectors. Raises
-    ProjectError carrying every diagnostic when the definitions have problems.
+    `tables` binds sources to tables in memory instead of their connectors: Arrow tables,
+    pandas or polars DataFrames, or anything speaking the Arrow stream protocol
+    (`__arrow_c_stream__`). Raises ProjectError carrying every diagnostic when the
+    definitions have problems.
 
     `plugins` are modules or objects with hook implementations (docs/plugins.md), registered
     for this project after the built-in and installed plugins; one that cannot be registered
@@ -83,8 +90,24 @@ def load_project(
     come from someone who should not read every file this process can (the users of a server):
     their paths are confined, and data roots they declare cannot widen what the caller allows.
     A `metricsmith serve` is to load with `trusted=False`; METRICSMITH_CONFINE in the
-    environment makes every load untrusted."""
-    root = Path(path)
+    environment makes every load untrusted.
+
+    `progress=True` shows what is being done (reading, opening each source, checking) on a
+    terminal or in a notebook; a callable receives each phase instead (present/progress.py).
+    """
+    with reporting(progress, "reading the definitions") as report:
+        return _load(Path(path), tables, plugins, confine, data_roots, trusted, report)
+
+
+def _load(
+    root: Path,
+    tables: Mapping[str, object] | None,
+    plugins: Sequence[object],
+    confine: bool,
+    data_roots: Sequence[str | os.PathLike[str]],
+    trusted: bool,
+    progress: Progress,
+) -> Project:
     if not root.exists():
         raise ProjectError(
             [
@@ -119,6 +142,7 @@ def load_project(
     registry = build_registry(plugins, strict=True) if plugins else get_registry()
     modules, problems, policy = read_modules(files, registry.libraries, policy)
     found += problems
+    progress(f"checking {len(modules)} definition file{'' if len(modules) == 1 else 's'}")
     # Syntax errors do not stop the checking of what parsed: one run shows every problem.
     checked = check_project(
         modules,
@@ -130,6 +154,7 @@ def load_project(
             root if root.is_dir() else root.parent, trusted=policy.trusted
         ),
         read_problems=found,
+        progress=progress,
     )
     return Project(
         root, checked, [Path(m.path) for m in modules], paths=policy, engines=registry.engines
@@ -147,12 +172,49 @@ def project_connections(path: str | Path, *, trusted: bool = True) -> dict[str, 
     return load_connections(folder, trusted=policy.trusted)
 
 
-def _in_memory(tables: Mapping[str, pa.Table]) -> dict[str, InMemoryReader]:
+def _in_memory(tables: Mapping[str, object]) -> dict[str, InMemoryReader]:
     """Readers of the tables bound to sources by name."""
     return {
-        name: InMemoryReader(table, location=f"in-memory table for `{name}`")
+        name: InMemoryReader(_arrow_table(name, table), location=f"in-memory table for `{name}`")
         for name, table in tables.items()
     }
+
+
+def _arrow_table(name: str, table: object) -> pa.Table:
+    """A table given for a source as an Arrow table: pandas and polars frames, and anything
+    speaking the Arrow stream protocol, are converted; anything else is a DataError naming the
+    source. Text and binary columns in Arrow's view layouts (polars exports its text so) are
+    read as plain ones, which every engine's kernels take."""
+    arrow = _converted(name, table)
+    plain = pa.schema(
+        [field.with_type(_VIEWS.get(field.type, field.type)) for field in arrow.schema]
+    )
+    return arrow if plain == arrow.schema else arrow.cast(plain)
+
+
+_VIEWS = {pa.string_view(): pa.string(), pa.binary_view(): pa.binary()}
+
+
+def _converted(name: str, table: object) -> pa.Table:
+    if isinstance(table, pa.Table):
+        return table
+    if hasattr(table, "__arrow_c_stream__") or type(table).__module__.startswith("pandas"):
+        try:
+            return pa.table(table)
+        except (pa.ArrowException, TypeError, ValueError) as problem:
+            raise DataError(
+                f"the {type(table).__name__} given for `{name}` cannot be read as an Arrow "
+                f"table: {problem}",
+                source=name,
+                hint="give each column one type (a pandas `object` column mixing text and "
+                "numbers cannot be converted), or convert it to a pyarrow.Table yourself",
+            ) from None
+    raise DataError(
+        f"the {type(table).__name__} given for `{name}` is not a table",
+        source=name,
+        hint="give a pyarrow.Table, a pandas or polars DataFrame, or an object with "
+        "__arrow_c_stream__",
+    )
 
 
 def read_modules(
@@ -342,22 +404,35 @@ class Project:
         engine: str | None = None,
         spark_session: object | None = None,
         max_periods: int | None = DEFAULT_MAX_PERIODS,
-    ) -> pa.Table:
+        progress: bool | Progress = False,
+    ) -> QueryResult:
         """Compute `metrics` per period of `grain` in [start, end), sliced by `by`, on
         `engine` ("arrow", "duckdb", "spark" or one in `self.engines` that a plugin adds;
         default: the project's metricsmith.toml, else "arrow"). `spark_session` runs Spark
         queries in the caller's own session. A range of more than `max_periods` periods is
-        refused (QueryError) before any is computed; None lifts the limit."""
-        query = self.build_query(
-            metrics,
-            by=by,
-            grain=grain,
-            start=start,
-            end=end,
-            where=where,
-            max_periods=max_periods,
+        refused (QueryError) before any is computed; None lifts the limit. `progress` as for
+        `load_project`.
+
+        The answer is a `QueryResult`: the Arrow table for code (its methods, `len`, `==`,
+        `__arrow_c_stream__`; `to_arrow()` for the `pyarrow.Table` itself), a labelled
+        table with targets in a notebook, and `chart()`."""
+        with reporting(progress, "planning") as report:
+            query = self.build_query(
+                metrics,
+                by=by,
+                grain=grain,
+                start=start,
+                end=end,
+                where=where,
+                max_periods=max_periods,
+            )
+            answer = self._run(query, engine, spark_session, report)
+        names = [metrics] if isinstance(metrics, str) else list(metrics)
+        return QueryResult(
+            answer,
+            tuple(MetricView(self.metrics[name].decl) for name in names),
+            {name: info.decl.label for name, info in self.dimensions.items() if info.decl.label},
         )
-        return self._run(query, engine, spark_session)
 
     def scorecard(
         self,
@@ -413,19 +488,24 @@ class Project:
         return scorecard_view(info, views, computed, shown, cells)
 
     def _run(
-        self, query: CheckedQuery, engine: str | None, spark_session: object | None
+        self,
+        query: CheckedQuery,
+        engine: str | None,
+        spark_session: object | None,
+        progress: Progress = no_progress,
     ) -> pa.Table:
-        """A checked query's answer on `engine`, with the data's warnings recorded."""
+        """A checked query's answer on `engine`, with the data's warnings recorded; the
+        phases of the work reported to `progress`."""
         from metricsmith.execute.engines import execute
         from metricsmith.plan import plan_query
 
         call = {"spark": {"session": spark_session}} if spark_session is not None else {}
         settings = self._engine_settings().choose(self.engines, engine, call)
         plan = plan_query(self.checked, query)
-        self._enforce_contracts(read.source for read in plan.reads)
+        self._enforce_contracts((read.source for read in plan.reads), progress)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
-            answer = execute(plan, self.checked, settings, self.engines)
+            answer = execute(plan, self.checked, settings, self.engines, progress)
         # Data warnings join the definitions' and contracts' in `warnings`, one place to read
         # them, and are issued again under the caller's filters (`-W error` rejects the data).
         data = [w.message for w in caught if isinstance(w.message, DataWarning)]
@@ -464,7 +544,7 @@ class Project:
             self._verdicts.update((r.contract, r) for r in verify_contracts(self.checked, pending))
         return [self._verdicts[c] for c in contracts]
 
-    def _enforce_contracts(self, sources: Iterable[str]) -> None:
+    def _enforce_contracts(self, sources: Iterable[str], progress: Progress = no_progress) -> None:
         """Check the written contracts of the sources a query reads, as the project's
         `[contracts] on_violation` asks: warn (the default), fail the query, or not at all."""
         # Untrusted definitions do not get to turn their own contracts off.
@@ -472,6 +552,8 @@ class Project:
         if policy == "off":
             return
         contracts = [c for s in dict.fromkeys(sources) for c in self.sources[s].contracts]
+        if any(c.declared and c not in self._verdicts for c in contracts):
+            progress("checking the data contracts")
         broken = [r for r in self._verify([c for c in contracts if c.declared]) if not r.passed]
         violated = [r for r in broken if r.error is None]
         if violated and policy == "error":

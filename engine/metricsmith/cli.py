@@ -35,11 +35,13 @@ from metricsmith.execute.sql.names import DIALECT_NAMES
 from metricsmith.model.time import GRAINS
 from metricsmith.plugins.connections import Connection
 from metricsmith.plugins.formats import OutputFormat, atomic_output
+from metricsmith.plugins.progress import Progress, no_progress
 from metricsmith.plugins.provenance import Provenance
 from metricsmith.present.contracts import contracts_table
 from metricsmith.present.contracts import summary as contracts_summary
 from metricsmith.present.digest import render_digest
 from metricsmith.present.output import STDOUT, suffix_of, write_output
+from metricsmith.present.progress import reporting
 from metricsmith.present.report import render_report
 from metricsmith.present.result_view import result_view
 from metricsmith.present.scorecard import ScorecardView
@@ -156,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write to FILE: a file atomically, a device or FIFO as a stream, - to stdout",
     )
+    _add_quiet_argument(query)
     query.set_defaults(run=_query)
 
     explain = commands.add_parser(
@@ -220,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     scorecard.add_argument(
         "--output", "-o", metavar="FILE", help="write a --format other than table to FILE"
     )
+    _add_quiet_argument(scorecard)
     scorecard.set_defaults(run=_scorecard)
 
     test = commands.add_parser(
@@ -238,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="only the contracts of this source (repeatable)",
     )
+    _add_quiet_argument(test)
     test.set_defaults(run=_test)
 
     connections = commands.add_parser(
@@ -286,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to compute: arrow (embedded), duckdb, spark or an engine a plugin adds "
         "(default: the project's metricsmith.toml, else arrow)",
     )
+    _add_quiet_argument(report)
     report.set_defaults(run=_report)
 
     plugins = commands.add_parser(
@@ -318,9 +324,20 @@ def _add_project_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _load(args: argparse.Namespace) -> Project:
+def _add_quiet_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="show no progress on the terminal (none is shown when stderr is not a terminal)",
+    )
+
+
+def _load(args: argparse.Namespace, progress: Progress = no_progress) -> Project:
     """The project named on the command line, with its path options."""
-    return load_project(args.path, confine=args.confine, data_roots=args.data_roots or ())
+    return load_project(
+        args.path, confine=args.confine, data_roots=args.data_roots or (), progress=progress
+    )
 
 
 def _add_query_arguments(parser: argparse.ArgumentParser) -> None:
@@ -390,12 +407,12 @@ def _check(args: argparse.Namespace) -> int:
 def _query(args: argparse.Namespace) -> int:
     request = _query_request(args)
     output_format = _output_format(args.format, args.output)
-    with _progress("loading project") as progress:
-        project = _load(args)
-        progress(f"computing {', '.join(args.metrics)}")
+    with reporting(not args.quiet, "loading project") as progress:
+        project = _load(args, progress)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
-            table = project.query(args.metrics, **request)
+            result = project.query(args.metrics, **request, progress=progress)
+    table = result.to_arrow()
     _print_warnings(project.warnings)  # data warnings among them
     _show_other_warnings(caught)
     metrics = [project.metrics[name] for name in args.metrics]
@@ -465,8 +482,8 @@ def _report(args: argparse.Namespace) -> int:
 def _computed_scorecard(args: argparse.Namespace, name: str) -> ScorecardView:
     """The scorecard `name` computed as the options ask, its warnings shown on stderr."""
     engine = _engine(args.engine)
-    with _progress("loading project") as progress:
-        project = _load(args)
+    with reporting(not args.quiet, "loading project") as progress:
+        project = _load(args, progress)
         progress(f"computing the scorecard {name}")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
@@ -484,9 +501,9 @@ def _write_file(path: str, content: str | bytes) -> None:
 
 
 def _test(args: argparse.Namespace) -> int:
-    with _progress("loading project") as progress:
-        project = load_project(args.path)
-        progress("checking the data")
+    with reporting(not args.quiet, "loading project") as progress:
+        project = load_project(args.path, progress=progress)
+        progress("checking the data contracts")
         results = project.test(args.source)
     _print_warnings(project.warnings)
     if results:
@@ -666,17 +683,6 @@ def _terminate_by_unwinding() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
-
-
-@contextmanager
-def _progress(message: str) -> Iterator[Callable[[str], None]]:
-    """A spinner on stderr while something slow runs, only when a person is watching."""
-    console = _console(sys.stderr)
-    if not console.is_terminal:
-        yield lambda _message: None
-        return
-    with console.status(message) as status:
-        yield status.update
 
 
 def _console(stream: TextIO) -> Console:

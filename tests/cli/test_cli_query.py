@@ -27,9 +27,11 @@ def table_row(output: str, first_cell: str) -> list[str]:
 
 
 def expected_table(project: Path):
-    return metricsmith.load_project(project).query(
+    # Compared with tables read back: `table.equals(other)` takes a pyarrow.Table only.
+    result = metricsmith.load_project(project).query(
         METRICS, grain="month", start="2024-01", end="2024-04"
     )
+    return result.to_arrow()
 
 
 # ---- the terminal table ------------------------------------------------------------------

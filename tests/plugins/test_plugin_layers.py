@@ -145,11 +145,11 @@ def test_an_engine_from_a_plugin_is_chosen_by_name(folder, echo) -> None:
     without = set(get_registry().engines)
     assert {"arrow", "duckdb", "spark"} <= without
     assert set(project.engines) == without | {"echo"}
-    engine.answer = project.query(["clamped"], engine="arrow")
+    engine.answer = project.query(["clamped"], engine="arrow").to_arrow()
     (folder / "metricsmith.toml").write_text(
         '[engine]\ndefault = "echo"\n[echo]\ngreeting = "hi"\n'
     )
-    assert project.query(["clamped"]) is engine.answer
+    assert project.query(["clamped"]).to_arrow() is engine.answer
     [(plan, checked, options)] = engine.calls
     assert checked is project.checked and [m.name for m in plan.metrics] == ["clamped"]
     assert options == {"greeting": "hi"}

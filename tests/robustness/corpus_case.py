@@ -98,7 +98,8 @@ class CorpusCase:
         for engine in self.engines:
             options = {"spark_session": spark_session} if engine == "spark" else {}
             try:
-                answers[engine] = project.query(engine=engine, **self.spec["query"], **options)
+                query = project.query(engine=engine, **self.spec["query"], **options)
+                answers[engine] = query.to_arrow()
             except MetricsmithError as problem:
                 answers[engine] = problem
         self._answers(answers)

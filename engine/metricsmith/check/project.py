@@ -35,6 +35,7 @@ from metricsmith.model.types import Type
 from metricsmith.plugins.connections import Connection
 from metricsmith.plugins.connector import Connector, SourceReader
 from metricsmith.plugins.functions import FunctionTable
+from metricsmith.plugins.progress import Progress, no_progress
 
 _Named = TypeVar("_Named", d.SourceDecl, d.MetricDecl, d.DimensionDecl)
 
@@ -78,12 +79,15 @@ def check_project(
     paths: PathPolicy = UNCONFINED,
     connections: Mapping[str, Connection] | None = None,
     read_problems: Sequence[Diagnostic] = (),
+    progress: Progress = no_progress,
 ) -> CheckedProject:
     """Resolve and type every declaration with the `connectors` and `functions` the plugins
     provide; raise ProjectError listing every problem, with `read_problems` (syntax errors and
     the like, found reading the files). `tables` are readers bound to sources by name in place
     of their connectors (the API's in-memory tables). Sources name only the files `paths`
-    admits, and `connections` are those their connectors may name (plugins/connections.py)."""
+    admits, and `connections` are those their connectors may name (plugins/connections.py).
+    Opening each source is reported to `progress` (a slow database or a large folder of files
+    takes a while)."""
     tables = dict(tables or {})
     connections = dict(connections or {})
     decls = [decl for module in modules for decl in module.decls]
@@ -114,6 +118,7 @@ def check_project(
         if decl is stand_ins.sources.get(name):
             reader, problems = None, []  # every column exists, of unknown type
         else:
+            progress(f"opening source {name}")
             reader, problems = open_reader(decl, connectors, tables, paths, connections)
         found += problems
         schema = reader.schema() if reader is not None else None

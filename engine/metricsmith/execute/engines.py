@@ -29,6 +29,7 @@ from metricsmith.execute.sql.render import render_sql
 from metricsmith.plan.nodes import Plan
 from metricsmith.plan.timeline import Timelines, needs_extents
 from metricsmith.plugins.engine import Engine, PeriodFinder
+from metricsmith.plugins.progress import Progress, no_progress
 
 SETTINGS_FILE = "metricsmith.toml"
 DEFAULT_ENGINE = "arrow"
@@ -100,11 +101,20 @@ def _table(data: Mapping[str, object], name: str, path: Path) -> Mapping[str, ob
 
 
 def execute(
-    plan: Plan, project: CheckedProject, settings: EngineSettings, engines: Mapping[str, Engine]
+    plan: Plan,
+    project: CheckedProject,
+    settings: EngineSettings,
+    engines: Mapping[str, Engine],
+    progress: Progress = no_progress,
 ) -> pa.Table:
-    """The plan's answer on the chosen engine, after warning about suspect data it reads."""
+    """The plan's answer on the chosen engine, after warning about suspect data it reads.
+    The engine's run is one phase for `progress`: an engine is a plugin's code, and its
+    contract stays as it is (plugins/engine.py)."""
     engine = engines[settings.engine]
+    reads = ", ".join(dict.fromkeys(read.source for read in plan.reads))
+    progress(f"running on {settings.engine}" + (f": reading {reads}" if reads else ""))
     answer = engine.execute(plan, project, settings.options_of(settings.engine))
+    progress("checking the data read")
     warn_about_data(plan, project)
     return answer
 

@@ -16,6 +16,7 @@ from metricsmith.present.values import (
     MISSING,
     describe_target,
     format_metric_value,
+    heading_details,
     meets_target,
 )
 
@@ -55,9 +56,7 @@ def result_table(
 def _metric_header(metric: MetricDecl) -> Text:
     """The label, and under it the unit and the target: `CSAT` / `points (1-5), target ≥ 4`."""
     header = Text(metric.label or metric.name.name)
-    unit = metric.unit if metric.format != "percent" else None
-    target = describe_target(metric)
-    details = ", ".join(part for part in (unit, target and f"target {target}") if part)
+    details = heading_details(metric)
     if details:
         header.append(f"\n{details}", style="dim")
     return header

@@ -126,5 +126,13 @@ def describe_target(metric: MetricDecl) -> str | None:
     return f"{symbol} {format_metric_value(shown, metric)}"
 
 
+def heading_details(metric: MetricDecl) -> str:
+    """What a column heading says under a metric's label: its unit (a percentage's is the `%`
+    on its values) and its target, `points (1-5), target ≥ 4`; empty for neither."""
+    unit = metric.unit if metric.format != "percent" else None
+    target = describe_target(metric)
+    return ", ".join(part for part in (unit, target and f"target {target}") if part)
+
+
 def _is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
