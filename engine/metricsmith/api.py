@@ -21,7 +21,7 @@ from metricsmith.check.checked import (
     ScorecardInfo,
     SourceInfo,
 )
-from metricsmith.check.libraries import is_library_name, library_target
+from metricsmith.check.libraries import is_library_name, library_target, origin
 from metricsmith.check.paths import (
     UNCONFINED,
     PathPolicy,
@@ -133,7 +133,12 @@ def load_project(
         read_problems=found,
     )
     return Project(
-        root, checked, [Path(m.path) for m in modules], paths=policy, engines=registry.engines
+        root,
+        checked,
+        [Path(m.path) for m in modules],
+        paths=policy,
+        engines=registry.engines,
+        libraries=registry.libraries,
     )
 
 
@@ -318,10 +323,13 @@ class Project:
         *,
         engines: Mapping[str, Engine],
         paths: PathPolicy = UNCONFINED,
+        libraries: Sequence[str] = (),
     ):
         self.path = path
         self.checked = checked
         self.files = tuple(files)
+        #: The folders of the metric libraries (KPI packs) it could include.
+        self.libraries = tuple(libraries)
         #: Where the project may read (confined or not, and to which folders).
         self.paths = paths
         #: The engines its queries may run on, by name (those of the plugins it was loaded with).
@@ -335,6 +343,15 @@ class Project:
     @property
     def metrics(self) -> dict[str, MetricInfo]:
         return self.checked.metrics
+
+    @property
+    def metric_origins(self) -> dict[str, str]:
+        """Where each metric is defined: `library.theme` (`customer_success.revenue`) for a
+        pack's, else the file's path relative to the project."""
+        return {
+            name: origin(info.decl.span.path, self.libraries, self.path)
+            for name, info in self.metrics.items()
+        }
 
     @property
     def sources(self) -> dict[str, SourceInfo]:

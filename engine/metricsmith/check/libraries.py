@@ -8,7 +8,7 @@ reads).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from metricsmith.check.paths import is_definition_file
@@ -54,3 +54,17 @@ def library_target(target: str, span: Span, libraries: Mapping[str, Path]) -> Pa
             hint=(f"{suggestion} " if suggestion else "") + f"its themes: {', '.join(available)}",
         )
     return folder / f"{theme}.metrics"
+
+
+def origin(path: str, libraries: Sequence[str], project: Path) -> str:
+    """Where a definition comes from: `library.theme` for a library's file, else its file's
+    path relative to the project (`metricsmith list`)."""
+    file = Path(path).resolve()
+    for folder in libraries:
+        if file.parent == Path(folder).resolve():
+            return f"{Path(folder).name}.{file.stem}"
+    root = project.resolve()
+    try:
+        return str(file.relative_to(root if root.is_dir() else root.parent))
+    except ValueError:  # an included file outside the project's folder
+        return path
