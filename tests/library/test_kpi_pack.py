@@ -164,3 +164,25 @@ def test_list_shows_where_each_metric_comes_from(tmp_path: Path, capsys) -> None
     assert origin("mrr") == "customer_success.revenue"
     assert origin("paying_customers") == "customer_success.retention"
     assert origin("big_accounts") == "own.metrics"
+
+
+def test_an_unquoted_name_is_always_the_pack_never_a_path(tmp_path: Path) -> None:
+    """A folder beside the file with the pack's name is what a quoted include reads; the
+    unquoted name still means the installed pack."""
+    (tmp_path / "customer_success").mkdir()
+    (tmp_path / "customer_success" / "revenue.metrics").write_text("metric local_one = 1\n")
+    (tmp_path / "quoted.metrics").write_text('include "customer_success"\n')
+    assert set(metricsmith.load_project(tmp_path / "quoted.metrics").metrics) == {"local_one"}
+    (tmp_path / "unquoted.metrics").write_text(REVENUE_SOURCES)
+    empty = {name: table(name) for name in ("accounts", "subscriptions", "renewals")}
+    project = metricsmith.load_project(tmp_path / "unquoted.metrics", tables=empty)
+    assert "mrr" in project.metrics and "local_one" not in project.metrics
+
+
+def test_a_confined_project_may_include_a_theme_by_name(tmp_path: Path) -> None:
+    folder = write_project(tmp_path / "p", REVENUE_SOURCES)
+    (folder / "data").mkdir()
+    for name in ("accounts", "subscriptions", "renewals"):
+        (folder / "data" / f"{name}.csv").write_text(",".join(SHAPES[name]) + "\n")
+    project = metricsmith.load_project(folder, confine=True)
+    assert project.metric_origins["mrr"] == "customer_success.revenue"
