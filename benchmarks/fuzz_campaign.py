@@ -44,10 +44,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import attrs
+from metricsmith_customer_success import LIBRARY as PACK
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "metric_defs" / "sample"
-LIBRARY = ROOT / "metric_defs" / "customer_success"
+LIBRARY = PACK
 ROWS_PER_FILE = 150
 AGREEMENT = ROOT / "tests" / "conformance"  # agreement.py: when two answers are the same
 if str(AGREEMENT) not in sys.path:
@@ -67,7 +68,11 @@ def make_workspace(folder: Path) -> Path:
     project = folder / SAMPLE.name
     (project / "data").mkdir(parents=True)
     for file in SAMPLE.glob("*.metrics"):
-        shutil.copy(file, project / file.name)
+        # The copy of the pack beside the project, which cases may rewrite, not the installed one.
+        text = file.read_text().replace(
+            'include "customer_success"', 'include "../customer_success"'
+        )
+        (project / file.name).write_text(text)
     for file in sorted((SAMPLE / "data").glob("*.csv")):
         header, *rows = file.read_bytes().splitlines(keepends=True)
         step = max(1, math.ceil(len(rows) / ROWS_PER_FILE))

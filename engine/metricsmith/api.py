@@ -22,6 +22,7 @@ from metricsmith.check.checked import (
     ScorecardInfo,
     SourceInfo,
 )
+from metricsmith.check.libraries import is_library_name, library_target, origin
 from metricsmith.check.paths import (
     UNCONFINED,
     PathPolicy,
@@ -157,7 +158,12 @@ def _load(
         progress=progress,
     )
     return Project(
-        root, checked, [Path(m.path) for m in modules], paths=policy, engines=registry.engines
+        root,
+        checked,
+        [Path(m.path) for m in modules],
+        paths=policy,
+        engines=registry.engines,
+        libraries=registry.libraries,
     )
 
 
@@ -308,15 +314,26 @@ def _included_project(decl: ProjectDecl) -> Diagnostic:
 def _include_files(
     include: IncludeDecl, file: Path, libraries: Mapping[str, Path], policy: PathPolicy
 ) -> tuple[list[Path], list[Diagnostic]]:
-    """The definition files an include brings in, or why it brings none. The path is checked
-    before the target is looked at, so nothing outside a confined project is read or probed."""
-    refused = check_path(include.target, str(file.parent), include.target_span, policy)
-    if refused is not None:
-        return [], [refused]
-    target = _include_target(include, file, libraries)
+    """The definition files an include brings in, or why it brings none. A path is checked
+    before the target is looked at, so nothing outside a confined project is read or probed;
+    a library's name is no path (plugins are trusted)."""
+    if include.library:
+        found = library_target(include.target, include.target_span, libraries)
+        if isinstance(found, Diagnostic):
+            return [], [found]
+        target: Path | None = found
+    else:
+        refused = check_path(include.target, str(file.parent), include.target_span, policy)
+        if refused is not None:
+            return [], [refused]
+        target, problem = _include_target(include, file, libraries)
+        if problem is not None:
+            return [], [problem]
     if target is None:
-        hint = "a path relative to this file, or a library: " + (
-            ", ".join(sorted(libraries)) or "(no plugin ships one)"
+        suggestion = did_you_mean(include.target, libraries)
+        hint = (f"{suggestion} " if suggestion else "") + (
+            "a path relative to this file, or a library: "
+            + (", ".join(sorted(libraries)) or "(no plugin ships one)")
         )
         return [], [
             Diagnostic(
@@ -341,14 +358,20 @@ def _include_files(
     return [target], []
 
 
-def _include_target(include: IncludeDecl, file: Path, libraries: Mapping[str, Path]) -> Path | None:
+def _include_target(
+    include: IncludeDecl, file: Path, libraries: Mapping[str, Path]
+) -> tuple[Path | None, Diagnostic | None]:
+    """A quoted include: a path relative to the file first, else a library (or theme)."""
     local = file.parent / include.target
     try:
         if local.exists():
-            return local
+            return local, None
     except OSError:  # a name the file system refuses, e.g. too long: nothing is there
         pass
-    return libraries.get(include.target)
+    if not is_library_name(include.target, libraries):
+        return None, None
+    found = library_target(include.target, include.target_span, libraries)
+    return (None, found) if isinstance(found, Diagnostic) else (found, None)
 
 
 class Project:
@@ -362,10 +385,13 @@ class Project:
         *,
         engines: Mapping[str, Engine],
         paths: PathPolicy = UNCONFINED,
+        libraries: Sequence[str] = (),
     ):
         self.path = path
         self.checked = checked
         self.files = tuple(files)
+        #: The folders of the metric libraries (KPI packs) it could include.
+        self.libraries = tuple(libraries)
         #: Where the project may read (confined or not, and to which folders).
         self.paths = paths
         #: The engines its queries may run on, by name (those of the plugins it was loaded with).
@@ -379,6 +405,15 @@ class Project:
     @property
     def metrics(self) -> dict[str, MetricInfo]:
         return self.checked.metrics
+
+    @property
+    def metric_origins(self) -> dict[str, str]:
+        """Where each metric is defined: `library.theme` (`customer_success.revenue`) for a
+        pack's, else the file's path relative to the project."""
+        return {
+            name: origin(info.decl.span.path, self.libraries, self.path)
+            for name, info in self.metrics.items()
+        }
 
     @property
     def sources(self) -> dict[str, SourceInfo]:

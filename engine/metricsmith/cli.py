@@ -444,7 +444,11 @@ def _list(args: argparse.Namespace) -> int:
     project = _load(args)
     _print_sections(
         [
-            ("Metrics", len(project.metrics), metrics_table(project.metrics)),
+            (
+                "Metrics",
+                len(project.metrics),
+                metrics_table(project.metrics, project.metric_origins),
+            ),
             ("Sources", len(project.sources), sources_table(project.sources)),
             ("Dimensions", len(project.dimensions), dimensions_table(project.dimensions)),
             ("Scorecards", len(project.scorecards), scorecards_table(project.scorecards)),
@@ -572,6 +576,11 @@ def _plugins(args: argparse.Namespace) -> int:
             "Engines",
             ("engine", "from", "description"),
             [(n, _origin(e), e.description) for n, e in sorted(registry.engines.items())],
+        ),
+        (
+            "Metric libraries",
+            ("library", "from", "themes"),
+            [(p.name, p.provenance.origin, ", ".join(p.themes)) for p in registry.packs],
         ),
         (
             "Output formats",

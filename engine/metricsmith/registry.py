@@ -20,6 +20,7 @@ import inspect
 import os
 import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
 import attrs
@@ -36,6 +37,7 @@ from metricsmith.builtin import (
     functions,
     spark_table,
 )
+from metricsmith.check.libraries import themes
 from metricsmith.errors import PluginError
 from metricsmith.plugins import hookspecs
 from metricsmith.plugins.connector import Connector, PluginConnector
@@ -89,6 +91,23 @@ class PluginInfo:
         )
 
 
+@frozen
+class MetricLibrary:
+    """A folder of `.metrics` files a plugin ships (a KPI pack), as `metricsmith plugins`
+    lists it: included by its folder's name, each file one theme."""
+
+    folder: str
+    provenance: Provenance
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.folder)
+
+    @property
+    def themes(self) -> tuple[str, ...]:
+        return themes(Path(self.folder))
+
+
 @frozen(eq=False)
 class Registry:
     """Everything the loaded plugins provide, by name."""
@@ -104,6 +123,8 @@ class Registry:
     problems: list[str]
     #: The engines queries run on, by name.
     engines: dict[str, Engine] = attrs.field(factory=dict)
+    #: The metric libraries (`libraries`) with the plugin each comes from.
+    packs: list[MetricLibrary] = attrs.field(factory=list)
 
     @property
     def functions(self) -> FunctionTable:
@@ -261,7 +282,7 @@ def build_registry(extra_plugins: Sequence[object] = (), *, strict: bool = False
     found_aggregates = named.collect(_AGGREGATES)
     found_formats = named.collect(_FORMATS)
     found_engines = named.collect(_ENGINES)
-    libraries = _libraries(manager, named.order, problems)
+    packs = _libraries(manager, named.order, by_name, problems)
     failed = [message for name in direct for message in problems.of(name)]
     if strict and failed:
         raise PluginError("\n".join(failed))
@@ -269,11 +290,12 @@ def build_registry(extra_plugins: Sequence[object] = (), *, strict: bool = False
         connectors=found_connectors,
         scalar_functions=found_scalars,
         aggregate_functions=found_aggregates,
-        libraries=libraries,
+        libraries=[pack.folder for pack in packs],
         formats=found_formats,
         plugins=plugins,
         problems=problems.messages,
         engines=found_engines,
+        packs=packs,
     )
 
 
@@ -395,9 +417,12 @@ def _items(
 
 
 def _libraries(
-    manager: pluggy.PluginManager, order: Sequence[str], problems: _Problems
-) -> list[str]:
-    folders: list[str] = []
+    manager: pluggy.PluginManager,
+    order: Sequence[str],
+    by_name: Mapping[str, PluginInfo],
+    problems: _Problems,
+) -> list[MetricLibrary]:
+    packs: list[MetricLibrary] = []
     for plugin_name, item in _items(manager, _LIBRARIES_HOOK, _FOLDER_TYPES, order, problems):
         folder = os.fspath(item)
         if not (os.path.isabs(folder) and os.path.isdir(folder)):
@@ -406,9 +431,12 @@ def _libraries(
                 f"plugin `{plugin_name}` (hook {_LIBRARIES_HOOK}): `{folder}` is not an "
                 "existing folder given by an absolute path; it is ignored",
             )
-        elif folder not in folders:
-            folders.append(folder)
-    return folders
+        elif folder not in [pack.folder for pack in packs]:
+            provenance = by_name[plugin_name].provenance(
+                "metric library", os.path.basename(folder), _LIBRARIES_HOOK
+            )
+            packs.append(MetricLibrary(folder, provenance))
+    return packs
 
 
 def _selected_entry_points(problems: _Problems) -> list[importlib.metadata.EntryPoint]:

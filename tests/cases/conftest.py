@@ -1,5 +1,5 @@
 """The published revenue, retention and unit-economics cases run the customer-success library
-(metric_defs/customer_success) on tiny tables built with the documented source shapes of
+(the installed customer-success pack) on tiny tables built with the documented source shapes of
 tests/library/library_support.py, so that folder is importable from here too."""
 
 from __future__ import annotations

@@ -67,9 +67,14 @@ def test_customer_churn_counts_only_the_customers_at_the_start(engine: str) -> N
         group("lost", 10, 100, ended_at=MID_JANUARY),
         group("new", 5, 100, started_at=utc(2024, 1, 5)),
     )
-    row = january(project, "customer_churn_rate", "customer_churn_rate_with_new", engine=engine)
-    assert row["customer_churn_rate"] == pytest.approx(0.10)
-    assert row["customer_churn_rate_with_new"] == pytest.approx(10 / 105)
+    row = january(
+        project,
+        "customer_churn_rate_incl_free",
+        "customer_churn_rate_incl_free_with_new",
+        engine=engine,
+    )
+    assert row["customer_churn_rate_incl_free"] == pytest.approx(0.10)
+    assert row["customer_churn_rate_incl_free_with_new"] == pytest.approx(10 / 105)
 
 
 def test_customer_churn_and_revenue_churn_differ(engine: str) -> None:
@@ -82,10 +87,14 @@ def test_customer_churn_and_revenue_churn_differ(engine: str) -> None:
         group("large_lost", 1, 1000, ended_at=MID_JANUARY),
     )
     row = january(
-        project, "customer_churn_rate", "revenue_churn_rate", "starting_mrr", engine=engine
+        project,
+        "customer_churn_rate_incl_free",
+        "revenue_churn_rate",
+        "starting_mrr",
+        engine=engine,
     )
     assert row["starting_mrr"] == pytest.approx(55_000)
-    assert row["customer_churn_rate"] == pytest.approx(0.10)
+    assert row["customer_churn_rate_incl_free"] == pytest.approx(0.10)
     assert row["revenue_churn_rate"] == pytest.approx(1_900 / 55_000)
     assert round(100 * row["revenue_churn_rate"], 2) == 3.45
 

@@ -1,6 +1,6 @@
 """Helpers for the library tests: the documented source shapes as Arrow schemas, tiny tables
 built from a few rows, and a project over tests/library/defs/sources.metrics (which includes
-metric_defs/customer_success) with every source bound to an in-memory table."""
+the installed customer_success pack by name) with every source bound to an in-memory table."""
 
 from __future__ import annotations
 

@@ -141,7 +141,7 @@ def scorecard(year: int, month: int) -> dict[str, float | int | None]:
         "acquired_customers": counts["acquired"],
         "churned_customers": counts["lost"],
         "retained_customers": counts["retained"],
-        "customer_churn_rate": ratio(counts["lost"], totals["starting_customers"]),
+        "customer_churn_rate_incl_free": ratio(counts["lost"], totals["starting_customers"]),
         "logo_retention": ratio(counts["retained"], totals["starting_customers"]),
         "paid_customer_churn_rate": ratio(counts["paying_lost"], starting_paying),
         "gross_mrr_churn_rate": ratio(lost_mrr, starting),

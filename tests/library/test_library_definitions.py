@@ -10,9 +10,10 @@ import pytest
 from library_support import SHAPES, library_project
 from metricsmith.dsl.parser import parse_file
 from metricsmith.model.decl import CalendarDecl, MetricDecl, SourceDecl
+from metricsmith_customer_success import LIBRARY as PACK
 
 ROOT = Path(__file__).resolve().parents[2]
-LIBRARY = ROOT / "metric_defs" / "customer_success"
+LIBRARY = PACK
 DOCS = ROOT / "docs" / "library"
 THEMES = (
     "voice_of_customer",

@@ -105,12 +105,21 @@ def test_a_downgrade_to_a_free_plan_is_churned_mrr_but_still_a_customer(engine: 
         project,
         "2024-01",
         "2024-05",
-        [*MOVEMENTS, "customer_churn_rate", "paid_customer_churn_rate", "acquired_customers"],
+        [
+            *MOVEMENTS,
+            "customer_churn_rate_incl_free",
+            "paid_customer_churn_rate",
+            "acquired_customers",
+        ],
         engine=engine,
     )
     assert (jan["mrr"], jan["churned_mrr"], jan["paying_customers"]) == (100, 0, 1)
     assert (feb["mrr"], feb["churned_mrr"], feb["churned_paying_customers"]) == (0, 100, 1)
-    assert (feb["customers"], feb["churned_customers"], feb["customer_churn_rate"]) == (1, 0, 0)
+    assert (feb["customers"], feb["churned_customers"], feb["customer_churn_rate_incl_free"]) == (
+        1,
+        0,
+        0,
+    )
     assert feb["paid_customer_churn_rate"] == pytest.approx(1.0)
     assert (mar["mrr"], mar["customers"], mar["paying_customers"]) == (0, 1, 0)
     assert (apr["reactivation_mrr"], apr["new_mrr"], apr["acquired_customers"]) == (100, 0, 0)

@@ -47,16 +47,16 @@ def test_customer_counts(story, engine: str) -> None:
 
 def test_churn_and_retention_rates(story, engine: str) -> None:
     metrics = [
-        "customer_churn_rate",
-        "customer_churn_rate_with_new",
+        "customer_churn_rate_incl_free",
+        "customer_churn_rate_incl_free_with_new",
         "paid_customer_churn_rate",
         "logo_retention",
         "retention_rate",
     ]
     rows = by_period(story, metrics, **JAN_TO_MAR, engine=engine)
     # Bases at the starts: customers 4, 5, 4; paying 3, 4, 3; acquired 1, 0, 1.
-    assert column(rows, "customer_churn_rate") == pytest.approx([0, 1 / 5, 0])
-    assert column(rows, "customer_churn_rate_with_new") == pytest.approx([0, 1 / 5, 0])
+    assert column(rows, "customer_churn_rate_incl_free") == pytest.approx([0, 1 / 5, 0])
+    assert column(rows, "customer_churn_rate_incl_free_with_new") == pytest.approx([0, 1 / 5, 0])
     assert column(rows, "paid_customer_churn_rate") == pytest.approx([0, 1 / 4, 0])
     assert column(rows, "logo_retention") == pytest.approx([1, 4 / 5, 1])
     # (customers at the end - acquired) / customers at the start: (5-1)/4, (4-0)/5, (5-1)/4.
@@ -76,13 +76,13 @@ def test_daily_summed_churn_rate(story, engine: str) -> None:
     # day's is 0 (the base is the customers at the end of the day before).
     row = one_row(
         story,
-        ["customer_churn_rate_daily_summed"],
+        ["customer_churn_rate_incl_free_daily_summed"],
         grain="month",
         start="2024-02",
         end="2024-03",
         engine=engine,
     )
-    assert row["customer_churn_rate_daily_summed"] == pytest.approx(1 / 5)
+    assert row["customer_churn_rate_incl_free_daily_summed"] == pytest.approx(1 / 5)
 
 
 def test_twelve_month_dollar_retention(engine: str) -> None:

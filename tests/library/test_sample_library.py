@@ -50,7 +50,7 @@ SCORECARD = (
     "acquired_customers",
     "churned_customers",
     "retained_customers",
-    "customer_churn_rate",
+    "customer_churn_rate_incl_free",
     "logo_retention",
     "paid_customer_churn_rate",
     "gross_mrr_churn_rate",
@@ -72,7 +72,7 @@ def pinned_month(money: dict[str, float], counts: dict[str, int]) -> dict[str, f
         **money,
         "net_new_mrr": money["mrr"] - start,
         **{name: counts[name] for name in counts if not name.startswith("starting")},
-        "customer_churn_rate": counts["churned_customers"] / counts["starting_customers"],
+        "customer_churn_rate_incl_free": counts["churned_customers"] / counts["starting_customers"],
         "logo_retention": counts["retained_customers"] / counts["starting_customers"],
         "paid_customer_churn_rate": counts["paying_lost"] / counts["starting_paying"],
         "gross_mrr_churn_rate": lost / start,
@@ -321,5 +321,12 @@ def test_the_pinned_scorecard(sample, month: dt.date, engine: str) -> None:
 def test_the_readme_scorecard_runs_on_the_sample(sample) -> None:
     """Every library metric the README's revenue scorecard names exists in the sample."""
     readme = (SAMPLE_DIR / "README.md").read_text()
-    for name in ("mrr", "new_mrr", "churned_mrr", "ndr", "customer_churn_rate", "quick_ratio"):
+    for name in (
+        "mrr",
+        "new_mrr",
+        "churned_mrr",
+        "ndr",
+        "customer_churn_rate_incl_free",
+        "quick_ratio",
+    ):
         assert name in readme and name in sample.metrics

@@ -28,8 +28,8 @@ METRICS = [
     "tickets_per_account",
     "avg_first_response_hours",
     "median_first_response_hours",
-    "avg_resolution_hours",
-    "median_resolution_hours",
+    "avg_resolution_hours_of_resolved",
+    "median_resolution_hours_of_resolved",
     "first_contact_resolution",
     "first_contact_resolution_all_cases",
 ]
@@ -71,9 +71,9 @@ def test_response_and_resolution_times(months) -> None:
     assert jan["median_first_response_hours"] == pytest.approx(1.5)
     assert feb["avg_first_response_hours"] is None
     # Resolved in January: t1 (4 h) and t2 (24 h); in February: t5 (8 h).
-    assert jan["avg_resolution_hours"] == pytest.approx(14)
-    assert jan["median_resolution_hours"] == pytest.approx(14)
-    assert feb["avg_resolution_hours"] == pytest.approx(8)
+    assert jan["avg_resolution_hours_of_resolved"] == pytest.approx(14)
+    assert jan["median_resolution_hours_of_resolved"] == pytest.approx(14)
+    assert feb["avg_resolution_hours_of_resolved"] == pytest.approx(8)
 
 
 def test_first_contact_resolution_in_both_forms(months) -> None:

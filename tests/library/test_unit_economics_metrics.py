@@ -64,9 +64,11 @@ def project():
 
 
 def test_revenue_per_customer(project, engine: str) -> None:
-    row = one_row(project, ["arpa", "arpu", "recurring_revenue"], **JANUARY, engine=engine)
+    row = one_row(
+        project, ["arpa", "mrr_per_active_user", "recurring_revenue"], **JANUARY, engine=engine
+    )
     assert row["arpa"] == pytest.approx(600 / 4)
-    assert row["arpu"] == pytest.approx(600 / 3)
+    assert row["mrr_per_active_user"] == pytest.approx(600 / 3)
     assert row["recurring_revenue"] == pytest.approx(600)
 
 

@@ -461,12 +461,12 @@ def first_response_hours(d: SampleData, c: Cell) -> list[float | None]:
 
 
 @metric
-def avg_resolution_hours(d: SampleData, c: Cell) -> Value:
+def avg_resolution_hours_of_resolved(d: SampleData, c: Cell) -> Value:
     return mean(resolution_hours(d, c))
 
 
 @metric
-def median_resolution_hours(d: SampleData, c: Cell) -> Value:
+def median_resolution_hours_of_resolved(d: SampleData, c: Cell) -> Value:
     return quantile(resolution_hours(d, c), 0.5)
 
 

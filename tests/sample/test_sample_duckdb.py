@@ -44,7 +44,7 @@ CROSS_CHECKS: dict[str, tuple[str, str]] = {
         "resolved",
         "count(ticket_id) filter (where contacts = 1) / nullif(count(ticket_id), 0)",
     ),
-    "median_resolution_hours": (
+    "median_resolution_hours_of_resolved": (
         "resolved",
         "quantile_cont((epoch(resolved_at) - epoch(opened_at)) / 3600, 0.5)",
     ),

@@ -145,6 +145,15 @@ class Lower(Transformer_NonRecursive):
             target=target, span=self.span(meta), target_span=self.tspan(children[0])
         )
 
+    def include_library(self, meta, children):
+        first, last = children[0], children[-1]
+        return d.IncludeDecl(
+            target=".".join(str(token) for token in children),
+            span=self.span(meta),
+            target_span=Span(self.file, first.line, first.column, last.end_line, last.end_column),
+            library=True,
+        )
+
     def project(self, meta, items):
         roots = tuple(root for kind, value in items if kind == "data_roots" for root in value)
         return d.ProjectDecl(

@@ -164,12 +164,15 @@ class DimensionDecl:
 @frozen(kw_only=True)
 class IncludeDecl:
     """`include "../library"`: more definition files (a path relative to this file, or the
-    name of a metric library a plugin ships)."""
+    name of a metric library a plugin ships); `include customer_success.revenue` names a
+    library, or one theme of it, and never a path."""
 
     target: str
     span: Span
-    #: Where the quoted target is written, for problems with the path itself.
+    #: Where the target is written, for problems with the path or the name itself.
     target_span: Span
+    #: Written unquoted: the name of a library (and theme), not a path.
+    library: bool = False
 
 
 @frozen(kw_only=True)

@@ -72,12 +72,14 @@ def _metric_cell(value: object, metric: MetricDecl) -> Text | str:
     return Text(f"{shown} {glyph}", style=colour)
 
 
-def metrics_table(metrics: Mapping[str, MetricInfo]) -> Table:
+def metrics_table(metrics: Mapping[str, MetricInfo], origins: Mapping[str, str]) -> Table:
+    """The metrics, each with where it comes from (`origins`: a pack's theme or a file)."""
     return listing(
-        ("metric", "label", "type", "unit", "better", "target", "description"),
+        ("metric", "from", "label", "type", "unit", "better", "target", "description"),
         (
             (
                 name,
+                origins.get(name, "–"),
                 _or_dash(info.decl.label),
                 info.decl.format or str(info.type),
                 _or_dash(info.decl.unit),
