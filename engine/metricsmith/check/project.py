@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TypeVar
 
 import attrs
 
+from metricsmith.check.availability import unavailable_metrics, unavailable_problem
 from metricsmith.check.bind import Binder, entity_catalog, root_of_row_formula
 from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
 from metricsmith.check.links import LinkGraph
@@ -46,6 +47,8 @@ class LazyMetrics:
     is part of a cycle: its type is unknown here and the cycle rule reports it."""
 
     decls: Mapping[str, d.MetricDecl]
+    #: The included library metrics: bound leniently (`Binder.lenient_for`).
+    library: frozenset[str] = frozenset()
     binder: Binder | None = None
     formulas: dict[str, BExpr] = attrs.field(factory=dict)
     _binding: set[str] = attrs.field(factory=set)
@@ -64,7 +67,10 @@ class LazyMetrics:
         if name not in self.formulas:
             assert self.binder is not None
             self._binding.add(name)
+            outer = self.binder.lenient_for
+            self.binder.lenient_for = name if name in self.library else None
             self.formulas[name] = self.binder.bind_metric(self.decls[name].formula)
+            self.binder.lenient_for = outer
             self._binding.discard(name)
         return self.formulas[name]
 
@@ -78,12 +84,15 @@ def check_project(
     paths: PathPolicy = UNCONFINED,
     connections: Mapping[str, Connection] | None = None,
     read_problems: Sequence[Diagnostic] = (),
+    library_files: Collection[str] = frozenset(),
 ) -> CheckedProject:
     """Resolve and type every declaration with the `connectors` and `functions` the plugins
     provide; raise ProjectError listing every problem, with `read_problems` (syntax errors and
     the like, found reading the files). `tables` are readers bound to sources by name in place
     of their connectors (the API's in-memory tables). Sources name only the files `paths`
-    admits, and `connections` are those their connectors may name (plugins/connections.py)."""
+    admits, and `connections` are those their connectors may name (plugins/connections.py).
+    Metrics declared in `library_files` (included libraries) that read what the project does
+    not declare are unavailable rather than wrong (check/availability.py)."""
     tables = dict(tables or {})
     connections = dict(connections or {})
     decls = [decl for module in modules for decl in module.decls]
@@ -137,7 +146,10 @@ def check_project(
         metric_decls, dimension_decls, derived_decls
     )
     found += problems
-    metrics = LazyMetrics(metric_decls)
+    metrics = LazyMetrics(
+        metric_decls,
+        library=frozenset(n for n, x in metric_decls.items() if x.span.path in library_files),
+    )
     graph = LinkGraph(links)
     binder = Binder(
         sources=shapes,
@@ -169,13 +181,22 @@ def check_project(
         contracts[name], problems = source_contracts(decl, binder, key_types, columns)
         found += problems
 
+    for name in metric_decls:
+        metrics.formula(name)
+    unavailable = unavailable_metrics(
+        {name: metric_decls[name] for name in metrics.library}, metrics.formulas, binder.missing
+    )
+    for name in metrics.library - unavailable.keys():
+        found += binder.deferred.get(name, [])
+    found += _uses_of_unavailable(metric_decls, metrics, unavailable, source_decls)
     metric_infos = {}
     for name, decl in metric_decls.items():
-        formula = metrics.formula(name)
-        metric_infos[name] = MetricInfo(decl=decl, formula=formula, type=formula.type)
         found += check_metric_clauses(decl)
-    formulas = {name: metrics.formula(name) for name in metric_decls}
-    found += metric_cycles(formulas)
+        if name not in unavailable:
+            formula = metrics.formula(name)
+            metric_infos[name] = MetricInfo(decl=decl, formula=formula, type=formula.type)
+    found += metric_cycles({name: metrics.formula(name) for name in metric_decls})
+    formulas = {name: info.formula for name, info in metric_infos.items()}
     found += unattributable_aggregates(formulas, metrics.formula, binder.entities)
     found += year_offsets_in_short_periods(formulas, metrics.formula)
 
@@ -253,7 +274,25 @@ def check_project(
         functions=functions,
         connections=connections,
         scorecards=scorecards,
+        unavailable=unavailable,
     )
+
+
+def _uses_of_unavailable(metric_decls, metrics: LazyMetrics, unavailable, sources):
+    """A project's own metric using an unavailable library metric is an error: the project
+    asks for it."""
+    return [
+        attrs.evolve(
+            unavailable_problem(unavailable[node.name], sources),
+            message=f"`{name}` uses `{node.name}`: "
+            + unavailable_problem(unavailable[node.name], sources).message,
+            span=node.span,
+        )
+        for name in metric_decls
+        if name not in metrics.library
+        for node in bwalk(metrics.formula(name))
+        if isinstance(node, BMetric) and node.name in unavailable
+    ]
 
 
 @attrs.frozen
