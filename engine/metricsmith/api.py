@@ -14,6 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from metricsmith.builtin.connectors import InMemoryReader
+from metricsmith.check.availability import availability_notes
 from metricsmith.check.checked import (
     CheckedProject,
     DimensionInfo,
@@ -22,7 +23,6 @@ from metricsmith.check.checked import (
     SourceInfo,
     Unavailable,
 )
-from metricsmith.check.availability import availability_notes
 from metricsmith.check.paths import (
     UNCONFINED,
     PathPolicy,

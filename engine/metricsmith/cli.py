@@ -51,6 +51,7 @@ from metricsmith.present.tables import (
     result_table,
     scorecards_table,
     sources_table,
+    unavailable_table,
 )
 from metricsmith.present.xlsx import render_xlsx
 from metricsmith.registry import get_registry
@@ -384,6 +385,8 @@ def _check(args: argparse.Namespace) -> int:
     warnings = len(project.warnings) + len(problems)
     verdict = _count(warnings, "warning") if warnings else "no problems found"
     _say(sys.stdout, f"{args.path}: {counts}; {verdict}")
+    for note in project.notes:  # information, not problems: the exit status stays 0
+        _say(sys.stdout, note.render())
     return EXIT_OK
 
 
@@ -428,6 +431,11 @@ def _list(args: argparse.Namespace) -> int:
     _print_sections(
         [
             ("Metrics", len(project.metrics), metrics_table(project.metrics)),
+            *(
+                [("Unavailable", len(project.unavailable), unavailable_table(project.unavailable))]
+                if project.unavailable
+                else []
+            ),
             ("Sources", len(project.sources), sources_table(project.sources)),
             ("Dimensions", len(project.dimensions), dimensions_table(project.dimensions)),
             ("Scorecards", len(project.scorecards), scorecards_table(project.scorecards)),

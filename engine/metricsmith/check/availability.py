@@ -8,6 +8,7 @@ information, per library theme; querying one is an error naming what to declare.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -42,7 +43,9 @@ def unavailable_metrics(
         visit(name)
     return {
         name: Unavailable(
-            decl=library[name], needs=tuple(sorted(own, key=lambda x: x.order)), through=tuple(dict.fromkeys(through))
+            decl=library[name],
+            needs=tuple(sorted(own, key=lambda x: x.order)),
+            through=tuple(dict.fromkeys(through)),
         )
         for name, (own, through) in needs.items()
         if own
@@ -93,9 +96,6 @@ def _input_label(need: Need, declared: set[str]) -> str:
 def unavailable_problem(item: Unavailable, declared: Iterable[str]) -> Diagnostic:
     """Why a library metric cannot be computed, at its declaration, naming what to declare."""
     declared = set(declared)
-    what = [f"metric `{item.name}`"]
-    if item.through:
-        what.append(f"uses {', '.join(f'`{m}`' for m in item.through)}, which")
     sources: dict[str, list[str]] = {}
     columns, entities = [], []
     for need in item.needs:
@@ -108,23 +108,68 @@ def unavailable_problem(item: Unavailable, declared: Iterable[str]) -> Diagnosti
             if need.column:
                 read.append(need.column)
     lacking = [f"source `{s}`" for s in sources] + columns + [f"entity `{x}`" for x in entities]
-    todo = [
-        f"declare a source named {source}"
-        + (f" with columns {', '.join(read)}" if read else "")
-        for source, read in sources.items()
-    ]
+    folder = Path(item.decl.span.path).parent
+    todo = []
+    for source, read in sources.items():
+        documented = documented_columns(folder, source)
+        shape = list(dict.fromkeys([*documented, *read])) if documented else read
+        todo.append(
+            f"declare a source named {source}"
+            + (f" with columns {', '.join(shape)}" if shape else "")
+        )
     todo += [f"add column {c}" for c in columns]
     todo += [f"declare an entity `{x}` (e.g. `entity {x}_id as {x}`)" for x in entities]
-    readme = Path(item.decl.span.path).parent / "README.md"
+    readme = folder / "README.md"
     shape = (
-        f"; the library's documentation ({readme.parent.name}/README.md) describes each shape"
+        f" (the library's documentation, {folder.name}/README.md, describes each source)"
         if readme.is_file()
         else ""
     )
     return Diagnostic(
         code="unavailable-metric",
-        message=f"{' '.join(what)} needs {', '.join(lacking)}, which the project does not "
-        "declare",
+        message=f"metric `{item.name}` is unavailable: the project does not declare "
+        + ", ".join(lacking)
+        + (f" (read by {', '.join(f'`{m}`' for m in item.through)})" if item.through else ""),
         span=item.decl.name.span,
         hint="; ".join(todo) + shape,
     )
+
+
+_LINK = re.compile(r"\]\(([^)#]+\.md)(?:#[^)]*)?\)")
+_CELL_NAME = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
+
+
+def documented_columns(library: Path, source: str) -> list[str]:
+    """The columns a library's documentation gives `source`: in its README or the Markdown
+    pages the README links to, the table under a heading naming the source in backquotes
+    (`### `tickets` — ...`), first cells, without those marked *optional*. Empty when no
+    page documents it."""
+    readme = library / "README.md"
+    pages = [readme]
+    try:
+        pages += [(library / link).resolve() for link in _LINK.findall(readme.read_text("utf-8"))]
+    except OSError:
+        return []
+    for page in pages:
+        try:
+            lines = page.read_text("utf-8").splitlines()
+        except OSError:
+            continue
+        columns = _table_under(lines, f"`{source}`")
+        if columns:
+            return columns
+    return []
+
+
+def _table_under(lines: list[str], title: str) -> list[str]:
+    columns: list[str] = []
+    inside = False
+    for line in lines:
+        if line.startswith("#"):
+            if inside:
+                break
+            inside = title in line.split("—")[0]
+        elif inside and line.startswith("|") and "*optional*" not in line:
+            first = line.split("|")[1]
+            columns += [name for name in _CELL_NAME.findall(first) if name != "column"]
+    return columns

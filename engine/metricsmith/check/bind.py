@@ -298,9 +298,7 @@ class Binder:
             candidates = [*self.sources[source].physical, *self.derived_decls.get(source, {})]
             hint = did_you_mean(column, candidates)
             if not self._lacks(Need(source=source, column=column)):
-                self.error(
-                    "unknown-name", f"`{source}` has no column `{column}`", node.span, hint
-                )
+                self.error("unknown-name", f"`{source}` has no column `{column}`", node.span, hint)
             return self.unknown(node)
         return self._column(source, path, column, node.span)
 
@@ -706,7 +704,6 @@ class Binder:
             f"name a column with its source, e.g. `{fn.name}(tickets.contacts)`",
         )
         return None, False
-
 
     def _absent_root(self, first: e.Expr) -> str | None:
         """The undeclared source a library metric's aggregate reads: `count(tickets)`, or the

@@ -104,6 +104,11 @@ class Need:
     column: str | None = None
     entity: str | None = None
 
+    def describe(self) -> str:
+        if self.entity is not None:
+            return f"entity `{self.entity}`"
+        return f"`{self.source}.{self.column}`" if self.column else f"source `{self.source}`"
+
     @property
     def order(self) -> tuple[str, str, str]:
         return (self.source, self.column or "", self.entity or "")

@@ -202,6 +202,8 @@ def check_project(
 
     dimension_infos = {}
     for name, decl in dimension_decls.items():
+        if decl.span.path in library_files and _lacks_inputs(binder, decl, shapes, unavailable):
+            continue  # an included dimension the project cannot compute, as its metrics
         root = root_of_row_formula(decl.expr, shapes)
         if root is not None:
             bound = binder.bind_row(decl.expr, root)
@@ -282,17 +284,30 @@ def _uses_of_unavailable(metric_decls, metrics: LazyMetrics, unavailable, source
     """A project's own metric using an unavailable library metric is an error: the project
     asks for it."""
     return [
-        attrs.evolve(
-            unavailable_problem(unavailable[node.name], sources),
-            message=f"`{name}` uses `{node.name}`: "
-            + unavailable_problem(unavailable[node.name], sources).message,
-            span=node.span,
-        )
+        attrs.evolve(unavailable_problem(unavailable[node.name], sources), span=node.span)
         for name in metric_decls
         if name not in metrics.library
         for node in bwalk(metrics.formula(name))
         if isinstance(node, BMetric) and node.name in unavailable
     ]
+
+
+def _lacks_inputs(binder: Binder, decl: d.DimensionDecl, sources, unavailable) -> bool:
+    """Whether an included dimension reads a source the project does not declare, or what
+    an unavailable metric lacks (its formula bound leniently, as a library metric's)."""
+    heads = {n.parts[0] for n in e.walk(decl.expr) if isinstance(n, e.Name) and len(n.parts) > 1}
+    if heads - sources.keys():
+        return True
+    if root_of_row_formula(decl.expr, sources) is not None:
+        return False
+    key = f"dimension {decl.name.name}"
+    binder.lenient_for = key
+    formula = binder.bind_metric(decl.expr)
+    binder.lenient_for = None
+    binder.deferred.pop(key, None)  # reported when bound again, if it is available
+    return key in binder.missing or any(
+        isinstance(n, BMetric) and n.name in unavailable for n in bwalk(formula)
+    )
 
 
 @attrs.frozen
