@@ -12,9 +12,9 @@ from pathlib import Path
 
 import metricsmith
 import pytest
+from library_support import DEFS, SAME_ROWS, SHAPES, table
 from metricsmith.cli import main
 from metricsmith.errors import ProjectError, QueryError, UnavailableMetric
-from library_support import DEFS, SAME_ROWS, SHAPES, table
 from revenue_oracle import DATA_DIR, scorecard
 
 LIBRARY = Path(__file__).resolve().parents[2] / "metric_defs" / "customer_success"

@@ -120,7 +120,7 @@ def unavailable_problem(item: Unavailable, declared: Iterable[str]) -> Diagnosti
     todo += [f"add column {c}" for c in columns]
     todo += [f"declare an entity `{x}` (e.g. `entity {x}_id as {x}`)" for x in entities]
     readme = folder / "README.md"
-    shape = (
+    documentation = (
         f" (the library's documentation, {folder.name}/README.md, describes each source)"
         if readme.is_file()
         else ""
@@ -131,7 +131,7 @@ def unavailable_problem(item: Unavailable, declared: Iterable[str]) -> Diagnosti
         + ", ".join(lacking)
         + (f" (read by {', '.join(f'`{m}`' for m in item.through)})" if item.through else ""),
         span=item.decl.name.span,
-        hint="; ".join(todo) + shape,
+        hint="; ".join(todo) + documentation,
     )
 
 
