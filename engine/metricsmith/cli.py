@@ -30,6 +30,7 @@ from metricsmith.errors import (
     MetricsmithError,
     PluginFailure,
     ProjectError,
+    UnavailableMetric,
 )
 from metricsmith.execute.sql.names import DIALECT_NAMES
 from metricsmith.model.time import GRAINS
@@ -90,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as problem:
         _say(sys.stderr, f"metricsmith {args.command}: error: {problem}")
         return EXIT_USAGE
-    except ProjectError as problem:
+    except (ProjectError, UnavailableMetric) as problem:  # positioned: they say `error[...]`
         _say(sys.stderr, str(problem))
         return EXIT_ERROR
     except MetricsmithError as problem:

@@ -210,3 +210,22 @@ def test_cli_list_marks_unavailable_metrics(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Unavailable (" in out
     assert "nps_survey" in out
+
+
+def test_a_projects_scorecard_listing_an_unavailable_metric_is_an_error(tmp_path):
+    own = SOURCES + '\nscorecard board "Board" {\n  section "Voice" { metrics mrr, nps }\n}\n'
+    with pytest.raises(ProjectError) as raised:
+        metricsmith.load_project(_project(tmp_path, own))
+    (problem,) = raised.value.diagnostics
+    assert (problem.code, problem.span.text, problem.span.line) == ("unavailable-metric", "nps", 23)
+
+
+def test_cli_query_of_an_unavailable_metric_is_a_positioned_error(tmp_path, capsys):
+    path = str(_project(tmp_path))
+    assert main(["query", path, "tickets_per_account", "--grain", "month"]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "support.metrics:18:8: error[unavailable-metric]: metric `tickets_per_account` is " in err
+    )
+    assert "(read by `tickets_opened`)" in err
+    assert "= help: declare a source named tickets with columns account_id, opened_at" in err

@@ -188,7 +188,11 @@ def check_project(
     )
     for name in metrics.library - unavailable.keys():
         found += binder.deferred.get(name, [])
-    found += _uses_of_unavailable(metric_decls, metrics, unavailable, source_decls)
+    found += _uses_of_unavailable(
+        [metrics.formula(n) for n in metric_decls if n not in metrics.library],
+        unavailable,
+        source_decls,
+    )
     metric_infos = {}
     for name, decl in metric_decls.items():
         found += check_metric_clauses(decl)
@@ -223,6 +227,7 @@ def check_project(
                 )
             )
             continue
+        found += _uses_of_unavailable([formula], unavailable, source_decls)
         dimension_infos[name] = DimensionInfo(
             decl=decl, source=None, type=formula.type, formula=formula
         )
@@ -248,6 +253,14 @@ def check_project(
         check_row,
     )
     found += problems
+    found += [
+        attrs.evolve(unavailable_problem(unavailable[metric.name], source_decls), span=metric.span)
+        for scorecard in decls
+        if isinstance(scorecard, d.ScorecardDecl) and scorecard.span.path not in library_files
+        for section in scorecard.sections
+        for metric in section.metrics
+        if metric.name in unavailable
+    ]
     found += binder.diagnostics
     errors = [x for x in found if x.severity == "error"]
     if errors:
@@ -280,14 +293,13 @@ def check_project(
     )
 
 
-def _uses_of_unavailable(metric_decls, metrics: LazyMetrics, unavailable, sources):
-    """A project's own metric using an unavailable library metric is an error: the project
-    asks for it."""
+def _uses_of_unavailable(formulas: Sequence[BExpr], unavailable, sources) -> list[Diagnostic]:
+    """The project's own formulas using an unavailable library metric: an error at the use,
+    as the project asks for it."""
     return [
         attrs.evolve(unavailable_problem(unavailable[node.name], sources), span=node.span)
-        for name in metric_decls
-        if name not in metrics.library
-        for node in bwalk(metrics.formula(name))
+        for formula in formulas
+        for node in bwalk(formula)
         if isinstance(node, BMetric) and node.name in unavailable
     ]
 
