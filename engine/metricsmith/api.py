@@ -15,12 +15,14 @@ from pathlib import Path
 import pyarrow as pa
 
 from metricsmith.builtin.connectors import InMemoryReader
+from metricsmith.check.availability import availability_notes
 from metricsmith.check.checked import (
     CheckedProject,
     DimensionInfo,
     MetricInfo,
     ScorecardInfo,
     SourceInfo,
+    Unavailable,
 )
 from metricsmith.check.libraries import is_library_name, library_target, origin
 from metricsmith.check.paths import (
@@ -156,6 +158,9 @@ def _load(
         ),
         read_problems=found,
         progress=progress,
+        # Files reached through an `include` (by path or by name) are libraries: their metrics
+        # need only the inputs of those queried (docs/language.md, "Including a library").
+        library_files=_included(modules, files),
     )
     return Project(
         root,
@@ -276,6 +281,12 @@ def _parse_new(files: Sequence[Path], seen: set[Path]) -> tuple[list[Module], li
         found += problems
         modules.append(module)
     return modules, found
+
+
+def _included(modules: Sequence[Module], own: Sequence[Path]) -> frozenset[str]:
+    """The paths of the modules that are not the project's own files."""
+    mine = {file.resolve() for file in own}
+    return frozenset(m.path for m in modules if Path(m.path).resolve() not in mine)
 
 
 def _includes(module: Module) -> list[IncludeDecl]:
@@ -422,6 +433,17 @@ class Project:
     @property
     def dimensions(self) -> dict[str, DimensionInfo]:
         return self.checked.dimensions
+
+    @property
+    def unavailable(self) -> Mapping[str, Unavailable]:
+        """Included library metrics the project lacks the inputs of (check/availability.py)."""
+        return self.checked.unavailable
+
+    @property
+    def notes(self) -> list[Diagnostic]:
+        """Information about the project, not problems: per library theme, what it needs
+        for the metrics that are unavailable."""
+        return availability_notes(self.checked.unavailable, self.checked.sources)
 
     @property
     def scorecards(self) -> Mapping[str, ScorecardInfo]:

@@ -30,6 +30,7 @@ from metricsmith.errors import (
     MetricsmithError,
     PluginFailure,
     ProjectError,
+    UnavailableMetric,
 )
 from metricsmith.execute.sql.names import DIALECT_NAMES
 from metricsmith.model.time import GRAINS
@@ -53,6 +54,7 @@ from metricsmith.present.tables import (
     result_table,
     scorecards_table,
     sources_table,
+    unavailable_table,
 )
 from metricsmith.present.xlsx import render_xlsx
 from metricsmith.registry import get_registry
@@ -91,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as problem:
         _say(sys.stderr, f"metricsmith {args.command}: error: {problem}")
         return EXIT_USAGE
-    except ProjectError as problem:
+    except (ProjectError, UnavailableMetric) as problem:  # positioned: they say `error[...]`
         _say(sys.stderr, str(problem))
         return EXIT_ERROR
     except MetricsmithError as problem:
@@ -401,6 +403,8 @@ def _check(args: argparse.Namespace) -> int:
     warnings = len(project.warnings) + len(problems)
     verdict = _count(warnings, "warning") if warnings else "no problems found"
     _say(sys.stdout, f"{args.path}: {counts}; {verdict}")
+    for note in project.notes:  # information, not problems: the exit status stays 0
+        _say(sys.stdout, note.render())
     return EXIT_OK
 
 
@@ -448,6 +452,11 @@ def _list(args: argparse.Namespace) -> int:
                 "Metrics",
                 len(project.metrics),
                 metrics_table(project.metrics, project.metric_origins),
+            ),
+            *(
+                [("Unavailable", len(project.unavailable), unavailable_table(project.unavailable))]
+                if project.unavailable
+                else []
             ),
             ("Sources", len(project.sources), sources_table(project.sources)),
             ("Dimensions", len(project.dimensions), dimensions_table(project.dimensions)),

@@ -76,6 +76,16 @@ class QueryError(MetricsmithError):
         super().__init__(message + (f"\n  = help: {hint}" if hint else ""))
 
 
+class UnavailableMetric(QueryError):
+    """A query asks for an included library metric whose inputs the project does not
+    declare; `diagnostic` points at its declaration and says what to declare."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        self.diagnostic = diagnostic
+        self.hint = diagnostic.hint
+        Exception.__init__(self, diagnostic.render())
+
+
 class DataError(MetricsmithError):
     """Data read from a source is missing or malformed; names the source, column and row."""
 

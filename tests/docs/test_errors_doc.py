@@ -29,6 +29,8 @@ DESCRIBED_ONLY = {
     "unconfinable-connector",
     "bad-path",
     "plugin-failure",
+    "library-needs",
+    "unavailable-metric",
 }
 #: Calls whose first argument is a diagnostic code, besides `Diagnostic(code=...)`.
 EMITTERS = {"error", "problem", "_problem"}

@@ -18,7 +18,7 @@ from typing import Protocol, assert_never
 import attrs
 
 from metricsmith.check import typing_rules
-from metricsmith.check.checked import CheckedProject, MetricInfo
+from metricsmith.check.checked import CheckedProject, MetricInfo, Need
 from metricsmith.check.entities import EntityCatalog
 from metricsmith.check.links import LinkGraph
 from metricsmith.check.literals import literal_problem
@@ -83,12 +83,35 @@ class Binder:
     aggregates: Mapping[str, AggregateFunction]
     entities: EntityCatalog
     diagnostics: list[Diagnostic] = attrs.field(factory=list)
+    #: The included library metric being bound, if any (see `LazyMetrics`): while it is set,
+    #: what the formula reads but the project does not declare is recorded in `missing`
+    #: instead of reported, and problems go to `deferred`, reported only if the metric turns
+    #: out to be available (the others are follow-ons of the missing input).
+    lenient_for: str | None = None
+    missing: dict[str, set[Need]] = attrs.field(factory=dict)
+    deferred: dict[str, list[Diagnostic]] = attrs.field(factory=dict)
     _derived: dict[tuple[str, str], b.BExpr] = attrs.field(factory=dict)
     _deriving: set[tuple[str, str]] = attrs.field(factory=set)
 
     # ---- reporting --------------------------------------------------------------------
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
-        self.diagnostics.append(Diagnostic(code=code, message=message, span=span, hint=hint))
+        found = Diagnostic(code=code, message=message, span=span, hint=hint)
+        if self.lenient_for is not None:
+            self.deferred.setdefault(self.lenient_for, []).append(found)
+        else:
+            self.diagnostics.append(found)
+
+    def _lacks(self, need: Need) -> bool:
+        """Record that the library metric being bound needs `need`; False outside one (the
+        caller then reports the problem as usual)."""
+        if self.lenient_for is None:
+            return False
+        self.missing.setdefault(self.lenient_for, set()).add(need)
+        return True
+
+    def _absent(self, source: str) -> bool:
+        """Whether `source` is undeclared and read by the library metric being bound."""
+        return self.lenient_for is not None and source not in self.sources
 
     def unknown(self, node: e.Expr) -> b.BLiteral:
         return b.BLiteral(value=None, type=UNKNOWN, span=node.span)
@@ -225,6 +248,9 @@ class Binder:
 
     def _bare_column(self, node: e.Name, root: str) -> b.BExpr:
         column = node.parts[0]
+        if self._absent(root):
+            self._lacks(Need(source=root, column=column))
+            return self.unknown(node)
         if self._has_column(root, column):
             return self._column(root, (), column, node.span)
         if column in self.dimensions:
@@ -236,10 +262,16 @@ class Binder:
                 f"`{column}` is a metric; inside an aggregate over `{root}`, names are columns "
                 f"of `{root}`"
             )
-        self.error("unknown-name", f"`{root}` has no column `{column}`", node.span, hint)
+        if not self._lacks(Need(source=root, column=column)):
+            self.error("unknown-name", f"`{root}` has no column `{column}`", node.span, hint)
         return self.unknown(node)
 
     def _qualified_column(self, node: e.Name, root: str, source: str, column: str) -> b.BExpr:
+        if self._absent(source):
+            self._lacks(Need(source=source, column=column))
+            return self.unknown(node)
+        if self._absent(root):  # a declared source's column, read from rows of an absent one
+            return self.unknown(node)
         if source not in self.sources:
             hint = did_you_mean(source, self.sources)
             self.error("unknown-name", f"unknown source `{source}`", node.span, hint)
@@ -265,7 +297,8 @@ class Binder:
         if not self._has_column(source, column):
             candidates = [*self.sources[source].physical, *self.derived_decls.get(source, {})]
             hint = did_you_mean(column, candidates)
-            self.error("unknown-name", f"`{source}` has no column `{column}`", node.span, hint)
+            if not self._lacks(Need(source=source, column=column)):
+                self.error("unknown-name", f"`{source}` has no column `{column}`", node.span, hint)
             return self.unknown(node)
         return self._column(source, path, column, node.span)
 
@@ -416,6 +449,8 @@ class Binder:
         per = node.per
         assert per is not None
         entity = self.entities.resolve(per.target)
+        if entity is None and self._lacks(Need(entity=per.target)):
+            return self.unknown(node)
         if entity is None:
             hint = did_you_mean(per.target, self.entities.names()) or (
                 "iterate over a source with a key (`per account` for `accounts`), an "
@@ -645,6 +680,10 @@ class Binder:
                 f"for example: {fn.name}({first.parts[0]}.<column>)",
             )
             return None, False
+        absent = self._absent_root(first)
+        if absent is not None:
+            self._lacks(Need(source=absent))
+            return absent, fn.counts_rows and isinstance(first, e.Name) and len(first.parts) == 1
         root = _first_source_name(first, self.sources)
         if root is not None:
             return root, False
@@ -665,6 +704,22 @@ class Binder:
             f"name a column with its source, e.g. `{fn.name}(tickets.contacts)`",
         )
         return None, False
+
+    def _absent_root(self, first: e.Expr) -> str | None:
+        """The undeclared source a library metric's aggregate reads: `count(tickets)`, or the
+        head of the argument's first qualified name (`sum(payments.amount)`)."""
+        if self.lenient_for is None:
+            return None
+        for sub in e.walk(first):
+            if isinstance(sub, e.Name) and (len(sub.parts) >= 2 or sub is first):
+                head = sub.parts[0]  # the source the aggregate reads, as `root_of_row_formula`
+                known = self.metrics.type_of(head) is not None or head in self.dimensions
+                if head in self.sources or known:
+                    return None
+                if not any(self._has_column(s, head) for s in self.sources):
+                    return head
+                return None
+        return None
 
 
 def _constant_value(node: b.BExpr) -> object:

@@ -95,6 +95,41 @@ class MetricInfo:
 
 
 @frozen(kw_only=True)
+class Need:
+    """An input an included library metric reads that the project does not declare: a source
+    (`column` None: the source itself, e.g. `count(tickets)`), a column of a source, or an
+    entity to iterate over (`per user`)."""
+
+    source: str = ""
+    column: str | None = None
+    entity: str | None = None
+
+    def describe(self) -> str:
+        if self.entity is not None:
+            return f"entity `{self.entity}`"
+        return f"`{self.source}.{self.column}`" if self.column else f"source `{self.source}`"
+
+    @property
+    def order(self) -> tuple[str, str, str]:
+        return (self.source, self.column or "", self.entity or "")
+
+
+@frozen(kw_only=True)
+class Unavailable:
+    """An included library metric that cannot be computed with the project's sources:
+    `needs` is everything it lacks, its own and that of the metrics it uses; `through` names
+    those metrics (empty when it lacks an input itself)."""
+
+    decl: MetricDecl
+    needs: tuple[Need, ...]
+    through: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.decl.name.name
+
+
+@frozen(kw_only=True)
 class DimensionInfo:
     """A named dimension. A row dimension reads the rows of `source` (its root); an entity
     dimension (`source` None) is a metric-level `formula` evaluated for each entity of a
@@ -185,3 +220,6 @@ class CheckedProject:
     connections: Mapping[str, Connection] = field(factory=dict)
     #: The saved scorecards by name (`scorecard` declarations).
     scorecards: Mapping[str, ScorecardInfo] = field(factory=dict)
+    #: Included library metrics whose inputs the project does not declare, by name; they are
+    #: not in `metrics` (docs/language.md, "Including a library").
+    unavailable: Mapping[str, Unavailable] = field(factory=dict)

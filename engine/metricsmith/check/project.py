@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TypeVar
 
 import attrs
 
+from metricsmith.check.availability import unavailable_metrics, unavailable_problem
 from metricsmith.check.bind import Binder, entity_catalog, root_of_row_formula
 from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
 from metricsmith.check.links import LinkGraph
@@ -47,6 +48,8 @@ class LazyMetrics:
     is part of a cycle: its type is unknown here and the cycle rule reports it."""
 
     decls: Mapping[str, d.MetricDecl]
+    #: The included library metrics: bound leniently (`Binder.lenient_for`).
+    library: frozenset[str] = frozenset()
     binder: Binder | None = None
     formulas: dict[str, BExpr] = attrs.field(factory=dict)
     _binding: set[str] = attrs.field(factory=set)
@@ -65,7 +68,10 @@ class LazyMetrics:
         if name not in self.formulas:
             assert self.binder is not None
             self._binding.add(name)
+            outer = self.binder.lenient_for
+            self.binder.lenient_for = name if name in self.library else None
             self.formulas[name] = self.binder.bind_metric(self.decls[name].formula)
+            self.binder.lenient_for = outer
             self._binding.discard(name)
         return self.formulas[name]
 
@@ -80,6 +86,7 @@ def check_project(
     connections: Mapping[str, Connection] | None = None,
     read_problems: Sequence[Diagnostic] = (),
     progress: Progress = no_progress,
+    library_files: Collection[str] = frozenset(),
 ) -> CheckedProject:
     """Resolve and type every declaration with the `connectors` and `functions` the plugins
     provide; raise ProjectError listing every problem, with `read_problems` (syntax errors and
@@ -87,7 +94,10 @@ def check_project(
     of their connectors (the API's in-memory tables). Sources name only the files `paths`
     admits, and `connections` are those their connectors may name (plugins/connections.py).
     Opening each source is reported to `progress` (a slow database or a large folder of files
-    takes a while)."""
+    takes a while).
+
+    Metrics declared in `library_files` (included libraries) that read what the project does
+    not declare are unavailable rather than wrong (check/availability.py)."""
     tables = dict(tables or {})
     connections = dict(connections or {})
     decls = [decl for module in modules for decl in module.decls]
@@ -142,7 +152,10 @@ def check_project(
         metric_decls, dimension_decls, derived_decls
     )
     found += problems
-    metrics = LazyMetrics(metric_decls)
+    metrics = LazyMetrics(
+        metric_decls,
+        library=frozenset(n for n, x in metric_decls.items() if x.span.path in library_files),
+    )
     graph = LinkGraph(links)
     binder = Binder(
         sources=shapes,
@@ -174,18 +187,33 @@ def check_project(
         contracts[name], problems = source_contracts(decl, binder, key_types, columns)
         found += problems
 
+    for name in metric_decls:
+        metrics.formula(name)
+    unavailable = unavailable_metrics(
+        {name: metric_decls[name] for name in metrics.library}, metrics.formulas, binder.missing
+    )
+    for name in metrics.library - unavailable.keys():
+        found += binder.deferred.get(name, [])
+    found += _uses_of_unavailable(
+        [metrics.formula(n) for n in metric_decls if n not in metrics.library],
+        unavailable,
+        source_decls,
+    )
     metric_infos = {}
     for name, decl in metric_decls.items():
-        formula = metrics.formula(name)
-        metric_infos[name] = MetricInfo(decl=decl, formula=formula, type=formula.type)
         found += check_metric_clauses(decl)
-    formulas = {name: metrics.formula(name) for name in metric_decls}
-    found += metric_cycles(formulas)
+        if name not in unavailable:
+            formula = metrics.formula(name)
+            metric_infos[name] = MetricInfo(decl=decl, formula=formula, type=formula.type)
+    found += metric_cycles({name: metrics.formula(name) for name in metric_decls})
+    formulas = {name: info.formula for name, info in metric_infos.items()}
     found += unattributable_aggregates(formulas, metrics.formula, binder.entities)
     found += year_offsets_in_short_periods(formulas, metrics.formula)
 
     dimension_infos = {}
     for name, decl in dimension_decls.items():
+        if decl.span.path in library_files and _lacks_inputs(binder, decl, shapes, unavailable):
+            continue  # an included dimension the project cannot compute, as its metrics
         root = root_of_row_formula(decl.expr, shapes)
         if root is not None:
             bound = binder.bind_row(decl.expr, root)
@@ -205,6 +233,7 @@ def check_project(
                 )
             )
             continue
+        found += _uses_of_unavailable([formula], unavailable, source_decls)
         dimension_infos[name] = DimensionInfo(
             decl=decl, source=None, type=formula.type, formula=formula
         )
@@ -230,6 +259,14 @@ def check_project(
         check_row,
     )
     found += problems
+    found += [
+        attrs.evolve(unavailable_problem(unavailable[metric.name], source_decls), span=metric.span)
+        for scorecard in decls
+        if isinstance(scorecard, d.ScorecardDecl) and scorecard.span.path not in library_files
+        for section in scorecard.sections
+        for metric in section.metrics
+        if metric.name in unavailable
+    ]
     found += binder.diagnostics
     errors = [x for x in found if x.severity == "error"]
     if errors:
@@ -258,6 +295,36 @@ def check_project(
         functions=functions,
         connections=connections,
         scorecards=scorecards,
+        unavailable=unavailable,
+    )
+
+
+def _uses_of_unavailable(formulas: Sequence[BExpr], unavailable, sources) -> list[Diagnostic]:
+    """The project's own formulas using an unavailable library metric: an error at the use,
+    as the project asks for it."""
+    return [
+        attrs.evolve(unavailable_problem(unavailable[node.name], sources), span=node.span)
+        for formula in formulas
+        for node in bwalk(formula)
+        if isinstance(node, BMetric) and node.name in unavailable
+    ]
+
+
+def _lacks_inputs(binder: Binder, decl: d.DimensionDecl, sources, unavailable) -> bool:
+    """Whether an included dimension reads a source the project does not declare, or what
+    an unavailable metric lacks (its formula bound leniently, as a library metric's)."""
+    heads = {n.parts[0] for n in e.walk(decl.expr) if isinstance(n, e.Name) and len(n.parts) > 1}
+    if heads - sources.keys():
+        return True
+    if root_of_row_formula(decl.expr, sources) is not None:
+        return False
+    key = f"dimension {decl.name.name}"
+    binder.lenient_for = key
+    formula = binder.bind_metric(decl.expr)
+    binder.lenient_for = None
+    binder.deferred.pop(key, None)  # reported when bound again, if it is available
+    return key in binder.missing or any(
+        isinstance(n, BMetric) and n.name in unavailable for n in bwalk(formula)
     )
 
 

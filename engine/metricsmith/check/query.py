@@ -16,11 +16,12 @@ from collections.abc import Mapping
 
 from attrs import frozen
 
+from metricsmith.check.availability import unavailable_problem
 from metricsmith.check.bind import Binder, binder_for
 from metricsmith.check.checked import CheckedProject
 from metricsmith.check.entities import EntityCatalog
 from metricsmith.check.suggest import did_you_mean
-from metricsmith.errors import InternalError, QueryError
+from metricsmith.errors import InternalError, QueryError, UnavailableMetric
 from metricsmith.model import bound as b
 from metricsmith.model import expr as e
 from metricsmith.model.time import GRAINS, Grain
@@ -166,6 +167,9 @@ def _check_request(project: CheckedProject, query: Query) -> None:
     if not query.metrics:
         raise QueryError("the query names no metric", hint="name at least one metric")
     for name in query.metrics:
+        if name in project.unavailable:
+            problem = unavailable_problem(project.unavailable[name], project.sources)
+            raise UnavailableMetric(problem)
         if name not in project.metrics:
             hint = did_you_mean(name, project.metrics) or "`metricsmith list` shows the metrics"
             raise QueryError(f"unknown metric `{name}`", hint=hint)

@@ -9,7 +9,13 @@ import pyarrow as pa
 from rich.table import Table
 from rich.text import Text
 
-from metricsmith.check.checked import DimensionInfo, MetricInfo, ScorecardInfo, SourceInfo
+from metricsmith.check.checked import (
+    DimensionInfo,
+    MetricInfo,
+    ScorecardInfo,
+    SourceInfo,
+    Unavailable,
+)
 from metricsmith.model.decl import MetricDecl
 from metricsmith.present.result_view import key_texts
 from metricsmith.present.values import (
@@ -88,6 +94,21 @@ def metrics_table(metrics: Mapping[str, MetricInfo], origins: Mapping[str, str])
                 _or_dash(info.decl.description),
             )
             for name, info in sorted(metrics.items())
+        ),
+    )
+
+
+def unavailable_table(unavailable: Mapping[str, Unavailable]) -> Table:
+    """The included library metrics the project lacks the inputs of, and what each needs."""
+    return listing(
+        ("metric", "label", "needs"),
+        (
+            (
+                name,
+                _or_dash(item.decl.label),
+                ", ".join(need.describe() for need in item.needs),
+            )
+            for name, item in sorted(unavailable.items())
         ),
     )
 
