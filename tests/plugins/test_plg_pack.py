@@ -178,11 +178,13 @@ def test_viral_coefficient_is_invites_per_sign_up_times_conversion(project, engi
     assert [feb[m] for m in metrics] == [1, 0, 0.0, 0.0]
 
 
+@pytest.mark.engines("arrow", "duckdb", "postgres")
 def test_business_days_between_counts_weekdays_up_to_the_end(project, engine: str) -> None:
     (row,) = project.query(["business_days", "fewest_business_days"], engine=engine).to_pylist()
     assert row == {"business_days": 6, "fewest_business_days": -4}
 
 
+@pytest.mark.engines("arrow", "duckdb", "postgres")
 def test_business_days_between_agrees_with_numpy_on_every_weekday(tmp_path, engine) -> None:
     starts = np.datetime64("2024-01-01") + np.repeat(np.arange(14), 15)
     ends = np.datetime64("2024-01-01") + np.tile(np.arange(-3, 27, 2), 14)

@@ -118,15 +118,26 @@ def _business_days_between(start: Datum, end: Datum) -> Datum:
     return counted if lengths else counted[0]
 
 
+_A_MONDAY = "1970-01-05"
+
+
 def _business_days_sql(dialect: str, start: exp.Expression, end: exp.Expression) -> exp.Expression:
     """5 per whole week, plus the weekdays among the remaining 0 to 6 days: those before
     Saturday in the first week and those from Monday on after it wraps."""
-    if dialect != "duckdb":
-        raise NotImplementedError("its SQL is written and tested for DuckDB only")
+    if dialect not in ("duckdb", "postgres"):
+        raise NotImplementedError("its SQL is written and tested for DuckDB and PostgreSQL only")
     low = exp.Least(this=start.copy(), expressions=[end.copy()])
     high = exp.Greatest(this=start.copy(), expressions=[end.copy()])
     days = exp.DateDiff(this=high, expression=low.copy(), unit=exp.var("DAY"))
-    weekday = exp.paren(exp.Sub(this=exp.DayOfWeekIso(this=low), expression=exp.Literal.number(1)))
+    # 0 for Monday to 6 for Sunday, counted from a Monday (dialects disagree on weekday
+    # functions); SQL's % keeps the sign of dates before it, hence the + 7.
+    monday = exp.cast(exp.Literal.string(_A_MONDAY), "DATE")
+    since_monday = exp.DateDiff(this=low, expression=monday, unit=exp.var("DAY"))
+    week = exp.Literal.number(7)
+    shifted = exp.paren(
+        exp.Add(this=exp.Mod(this=since_monday, expression=week), expression=week.copy())
+    )
+    weekday = exp.paren(exp.Mod(this=shifted, expression=week.copy()))
     rest = exp.Add(
         this=weekday.copy(),
         expression=exp.Mod(this=exp.paren(days.copy()), expression=exp.Literal.number(7)),
