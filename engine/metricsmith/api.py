@@ -11,6 +11,7 @@ import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import attrs
 import pyarrow as pa
 
 from metricsmith.builtin.connectors import InMemoryReader
@@ -181,6 +182,9 @@ def read_modules(
         targets, problems = _include_files(include, Path(module.path), by_name, may_include)
         found += problems
         included, problems = _parse_new(targets, seen)
+        if included:  # only then was the target admitted, and may be looked at
+            namespace = module.namespace or _namespace(include, Path(module.path))
+            included = [attrs.evolve(m, namespace=namespace) for m in included]
         found += problems + [_included_project(x) for m in included for x in _settings(m)]
         modules += included
         pending += [(x, m) for m in included for x in _includes(m)]
@@ -277,6 +281,15 @@ def _include_files(
             )
         ]
     return [target], []
+
+
+def _namespace(include: IncludeDecl, file: Path) -> str:
+    """The namespace of what a project file includes: the library's name, or the name of the
+    included folder (of a file's folder). Files they include in turn share it."""
+    local = (file.parent / include.target).resolve()
+    if local.is_file():
+        return local.parent.name
+    return local.name if local.exists() else include.target
 
 
 def _include_target(include: IncludeDecl, file: Path, libraries: Mapping[str, Path]) -> Path | None:
@@ -549,7 +562,7 @@ class Project:
                 dimensions.append((item, self._dimension_formula(item)))
         tz = zoneinfo.ZoneInfo(self.checked.calendar.timezone)
         query = Query(
-            metrics=tuple(metrics),
+            metrics=tuple(self.checked.metric_key(name) for name in metrics),
             by=tuple(dimensions),
             grain=grain,
             start=parse_instant(start, tz, "start"),

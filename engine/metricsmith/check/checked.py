@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import pyarrow as pa
 from attrs import field, frozen
 
+from metricsmith.errors import Diagnostic
 from metricsmith.model.bound import BColumn, BExpr
 from metricsmith.model.contracts import Contract
 from metricsmith.model.decl import (
@@ -88,6 +89,11 @@ class MetricInfo:
     decl: MetricDecl
     formula: BExpr
     type: Type
+    #: The library's namespace for an included metric (`customer_success`), None for the
+    #: project's own.
+    origin: str | None = None
+    #: What the project's `override` changed (clauses, and "formula"); empty when nothing.
+    overrides: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -185,3 +191,11 @@ class CheckedProject:
     connections: Mapping[str, Connection] = field(factory=dict)
     #: The saved scorecards by name (`scorecard` declarations).
     scorecards: Mapping[str, ScorecardInfo] = field(factory=dict)
+    #: Qualified names (`customer_success.nps`) and the key in `metrics` each names.
+    aliases: Mapping[str, str] = field(factory=dict)
+    #: What checking noted without finding a problem (an override), as info diagnostics.
+    notes: tuple[Diagnostic, ...] = ()
+
+    def metric_key(self, name: str) -> str:
+        """The key in `metrics` of a metric as a query names it, qualified or not."""
+        return self.aliases.get(name, name)

@@ -10,6 +10,7 @@ import attrs
 from metricsmith.check.bind import Binder, entity_catalog, root_of_row_formula
 from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
 from metricsmith.check.links import LinkGraph
+from metricsmith.check.overrides import apply_overrides, type_mismatch
 from metricsmith.check.paths import UNCONFINED, PathPolicy
 from metricsmith.check.rules.calendar import check_calendar
 from metricsmith.check.rules.contracts import source_contracts
@@ -46,6 +47,8 @@ class LazyMetrics:
     is part of a cycle: its type is unknown here and the cycle rule reports it."""
 
     decls: Mapping[str, d.MetricDecl]
+    #: Qualified names (`customer_success.nps`) and the metric each names.
+    aliases: Mapping[str, str] = attrs.field(factory=dict)
     binder: Binder | None = None
     formulas: dict[str, BExpr] = attrs.field(factory=dict)
     _binding: set[str] = attrs.field(factory=set)
@@ -59,6 +62,9 @@ class LazyMetrics:
 
     def names(self) -> list[str]:
         return list(self.decls)
+
+    def resolve(self, name: str) -> str:
+        return self.aliases.get(name, name)
 
     def formula(self, name: str) -> BExpr:
         if name not in self.formulas:
@@ -87,7 +93,8 @@ def check_project(
     tables = dict(tables or {})
     connections = dict(connections or {})
     decls = [decl for module in modules for decl in module.decls]
-    found: list[Diagnostic] = [*read_problems, *duplicate_names(decls)]
+    namespaces = {module.path: module.namespace for module in modules if module.namespace}
+    found: list[Diagnostic] = [*read_problems, *duplicate_names(decls, namespaces)]
 
     calendar, problems = check_calendar([x for x in decls if isinstance(x, d.CalendarDecl)])
     found += problems
@@ -108,6 +115,13 @@ def check_project(
         if name not in metric_decls
     }
     found += _unknown_tables(tables, source_decls)
+    overridden = apply_overrides(
+        metric_decls,
+        [x for x in decls if isinstance(x, d.OverrideDecl)],
+        namespaces,
+    )
+    metric_decls = overridden.metrics
+    found += overridden.problems
 
     opened = {}
     for name, decl in source_decls.items():
@@ -137,7 +151,7 @@ def check_project(
         metric_decls, dimension_decls, derived_decls
     )
     found += problems
-    metrics = LazyMetrics(metric_decls)
+    metrics = LazyMetrics(metric_decls, overridden.aliases)
     graph = LinkGraph(links)
     binder = Binder(
         sources=shapes,
@@ -172,8 +186,18 @@ def check_project(
     metric_infos = {}
     for name, decl in metric_decls.items():
         formula = metrics.formula(name)
-        metric_infos[name] = MetricInfo(decl=decl, formula=formula, type=formula.type)
+        metric_infos[name] = MetricInfo(
+            decl=decl,
+            formula=formula,
+            type=formula.type,
+            origin=overridden.origins.get(name),
+            overrides=overridden.changes.get(name, ()),
+        )
         found += check_metric_clauses(decl)
+        if "formula" in metric_infos[name].overrides:
+            original = metrics.formula(f"{overridden.origins[name]}.{name}")
+            mismatch = type_mismatch(name, decl, formula.type, original.type)
+            found += [mismatch] if mismatch is not None else []
     formulas = {name: metrics.formula(name) for name in metric_decls}
     found += metric_cycles(formulas)
     found += unattributable_aggregates(formulas, metrics.formula, binder.entities)
@@ -253,6 +277,8 @@ def check_project(
         functions=functions,
         connections=connections,
         scorecards=scorecards,
+        aliases=overridden.aliases,
+        notes=tuple(x for x in _in_source_order(found) if x.severity == "info"),
     )
 
 
