@@ -57,10 +57,10 @@ def apply_overrides(
     for override in overrides:
         name = override.name.name
         problem = _refusal(override, metrics, origins, seen)
+        seen.setdefault(name, override)
         if problem is not None:
             problems.append(problem)
             continue
-        seen[name] = override
         original = metrics[name]
         qualified = f"{origins[name]}.{name}"
         merged[qualified] = original
@@ -87,6 +87,13 @@ def _refusal(
 ) -> Diagnostic | None:
     name = override.name.name
     span = override.name.span
+    if name in seen:
+        return Diagnostic(
+            code="duplicate-override",
+            message=f"`{name}` is already overridden at {seen[name].name.span}",
+            span=span,
+            hint="write every change in one `override`",
+        )
     if name not in metrics:
         hint = did_you_mean(name, origins) or "`metricsmith list` shows the included metrics"
         return Diagnostic(
@@ -102,13 +109,6 @@ def _refusal(
             "only an included library's metric is overridden",
             span=span,
             hint=f"change `metric {name}` itself",
-        )
-    if name in seen:
-        return Diagnostic(
-            code="duplicate-override",
-            message=f"`{name}` is already overridden at {seen[name].name.span}",
-            span=span,
-            hint="write every change in one `override`",
         )
     return None
 
@@ -135,7 +135,7 @@ def type_mismatch(name: str, override: MetricDecl, new: Type, old: Type) -> Diag
         return None
     return Diagnostic(
         code="override-type",
-        message=f"the override of `{name}` is a {new} value, but the library's is a {old}",
+        message=f"the override of `{name}` is of type {new}; the library's is {old}",
         span=override.formula.span,
-        hint=f"an override keeps the metric's type: metrics using `{name}` expect a {old}",
+        hint=f"an override keeps the metric's type: metrics using `{name}` expect {old}",
     )

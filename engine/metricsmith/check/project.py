@@ -10,7 +10,7 @@ import attrs
 from metricsmith.check.bind import Binder, entity_catalog, root_of_row_formula
 from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
 from metricsmith.check.links import LinkGraph
-from metricsmith.check.overrides import apply_overrides, type_mismatch
+from metricsmith.check.overrides import Overridden, apply_overrides, type_mismatch
 from metricsmith.check.paths import UNCONFINED, PathPolicy
 from metricsmith.check.rules.calendar import check_calendar
 from metricsmith.check.rules.contracts import source_contracts
@@ -31,7 +31,7 @@ from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import Diagnostic, ProjectError
 from metricsmith.model import decl as d
 from metricsmith.model import expr as e
-from metricsmith.model.bound import BAggregate, BExpr, BMetric, BPer, bwalk
+from metricsmith.model.bound import BAggregate, BExpr, BLiteral, BMetric, BPer, bwalk
 from metricsmith.model.types import Type
 from metricsmith.plugins.connections import Connection
 from metricsmith.plugins.connector import Connector, SourceReader
@@ -183,6 +183,7 @@ def check_project(
         contracts[name], problems = source_contracts(decl, binder, key_types, columns)
         found += problems
 
+    found += _overriding_types(metrics, overridden)
     metric_infos = {}
     for name, decl in metric_decls.items():
         formula = metrics.formula(name)
@@ -194,10 +195,6 @@ def check_project(
             overrides=overridden.changes.get(name, ()),
         )
         found += check_metric_clauses(decl)
-        if "formula" in metric_infos[name].overrides:
-            original = metrics.formula(f"{overridden.origins[name]}.{name}")
-            mismatch = type_mismatch(name, decl, formula.type, original.type)
-            found += [mismatch] if mismatch is not None else []
     formulas = {name: metrics.formula(name) for name in metric_decls}
     found += metric_cycles(formulas)
     found += unattributable_aggregates(formulas, metrics.formula, binder.entities)
@@ -280,6 +277,23 @@ def check_project(
         aliases=overridden.aliases,
         notes=tuple(x for x in _in_source_order(found) if x.severity == "info"),
     )
+
+
+def _overriding_types(metrics: LazyMetrics, overridden: Overridden) -> list[Diagnostic]:
+    """An overriding formula whose type is not the library's is refused, and stands in as a
+    formula of unknown type, so the metrics using its name report nothing more. Done before
+    they are bound, which would read its type."""
+    found = []
+    for name, changes in overridden.changes.items():
+        if "formula" not in changes:
+            continue
+        qualified = f"{overridden.origins[name]}.{name}"
+        new, old = metrics.formula(name), metrics.formula(qualified)
+        mismatch = type_mismatch(name, metrics.decls[name], new.type, old.type)
+        if mismatch is not None:
+            found.append(mismatch)
+            metrics.formulas[name] = BLiteral(value=None, type=Type.UNKNOWN, span=new.span)
+    return found
 
 
 @attrs.frozen

@@ -75,10 +75,11 @@ def _metric_cell(value: object, metric: MetricDecl) -> Text | str:
 
 def metrics_table(metrics: Mapping[str, MetricInfo]) -> Table:
     return listing(
-        ("metric", "label", "type", "unit", "better", "target", "description"),
+        ("metric", "from", "label", "type", "unit", "better", "target", "description"),
         (
             (
                 name,
+                _origin(info),
                 _or_dash(info.decl.label),
                 info.decl.format or str(info.type),
                 _or_dash(info.decl.unit),
@@ -89,6 +90,16 @@ def metrics_table(metrics: Mapping[str, MetricInfo]) -> Table:
             for name, info in sorted(metrics.items())
         ),
     )
+
+
+def _origin(info: MetricInfo) -> str:
+    """Where a metric comes from: the project (–) or a library, and what the project's
+    `override` changed."""
+    if info.origin is None:
+        return "–"
+    if info.overrides:
+        return f"{info.origin}, overridden: {', '.join(info.overrides)}"
+    return info.origin
 
 
 def sources_table(sources: Mapping[str, SourceInfo]) -> Table:
