@@ -16,6 +16,13 @@ from metricsmith.cli import main
 from metricsmith.errors import ProjectError
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The first example of docs/language.md's "override" section.
+LANGUAGE_EXAMPLE = (
+    (ROOT / "docs" / "language.md")
+    .read_text(encoding="utf-8")
+    .split("## override: adapting an included metric")[1]
+    .split("```")[1]
+)
 LIBRARY = """\
 metric opened "Tickets opened" = count(tickets)
   description "Tickets opened in the period."
@@ -40,7 +47,11 @@ source tickets from csv("tickets.csv") {
   entity account_id -> accounts
 }
 """
-ACCOUNTS = "account_id,plan,signed_up_at\na1,free,2023-12-01T00:00:00Z\na2,pro,2023-12-15T00:00:00Z\n"
+ACCOUNTS = """\
+account_id,plan,signed_up_at
+a1,free,2023-12-01T00:00:00Z
+a2,pro,2023-12-15T00:00:00Z
+"""
 TICKETS = """\
 ticket_id,account_id,opened_at,channel
 t1,a1,2024-01-03T09:00:00Z,email
@@ -166,7 +177,7 @@ def test_overriding_the_projects_own_metric_is_refused(tmp_path):
 
 
 def test_overriding_twice_is_refused_where_the_second_is_written(tmp_path):
-    company = "override opened target <= 2\noverride opened label \"Tickets\"\n"
+    company = 'override opened target <= 2\noverride opened label "Tickets"\n'
     (found,) = problems(write_project(tmp_path, company))
     assert "company.metrics:2:10: error[duplicate-override]" in found
     assert "already overridden at" in found and "company.metrics:1:10" in found
@@ -205,10 +216,35 @@ def company_project(tmp_path_factory) -> Path:
     text = text.replace('include "../customer_success"', f'include "{Path(library).as_posix()}"')
     text = text.replace('csv("data/', f'csv("{(sample / "data").as_posix()}/')
     (folder / "sources.metrics").write_text(text, encoding="utf-8")
-    (folder / "goals.metrics").write_text(
-        'override nps target >= 40  label "NPS (company goal)"\n', encoding="utf-8"
+    (folder / "goals.metrics").write_text(LANGUAGE_EXAMPLE, encoding="utf-8")
+    # What the library's daily-summed churn rate is, built on the overridden churn rate.
+    (folder / "check.metrics").write_text(
+        "metric expected_daily = sum(per day: paid_customer_churn_rate)\n", encoding="utf-8"
     )
     return folder
+
+
+def test_the_language_pages_example_overrides_nps_and_churn(company_project):
+    assert "override nps" in LANGUAGE_EXAMPLE
+    project = load_project(company_project)
+    nps = project.metrics["nps"]
+    assert (nps.decl.label, nps.decl.target.value, nps.overrides) == (
+        "NPS (company goal)",
+        40,
+        ("label", "target"),
+    )
+    names = [
+        "customer_churn_rate",
+        "paid_customer_churn_rate",
+        "customer_success.customer_churn_rate",
+        "customer_churn_rate_daily_summed",
+        "expected_daily",
+    ]
+    table = project.query(names, grain="quarter", start="2024-01-01", end="2025-01-01")
+    ours, paid, library, daily, expected = (table.column(n).to_pylist() for n in names)
+    assert ours == paid and ours != library
+    # The library's metric built on `customer_churn_rate` sees the project's version.
+    assert daily == expected
 
 
 def test_a_company_overriding_nps_target_sees_it_in_the_table(company_project, capsys):
