@@ -253,3 +253,19 @@ def test_a_company_overriding_nps_target_sees_it_in_the_table(company_project, c
     out = capsys.readouterr().out
     assert "NPS (company goal)" in out and "target ≥ 40" in out
     assert "Net Promoter Score" in out and "target ≥ 30" in out
+
+
+def test_a_scorecard_and_explain_show_the_project_version(tmp_path):
+    company = """\
+override opened = count(tickets where channel == "email")  target <= 2
+
+scorecard review { grain month  periods 2  metrics opened, email_share }
+"""
+    project = load_project(write_project(tmp_path, company))
+    view = project.scorecard("review", end="2024-03-01")
+    (opened,) = (m for m in view.metrics if m.name == "opened")
+    assert opened.target_text() == "≤ 2"
+    assert view.values.column("opened").to_pylist() == [2, 1]
+    assert view.values.column("email_share").to_pylist() == [1.0, 1.0]
+    assert 'channel == "email"' in project.explain(["opened"], grain="month")
+    assert 'channel == "email"' not in project.explain(["kpis.opened"], grain="month")
