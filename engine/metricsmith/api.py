@@ -284,12 +284,13 @@ def _include_files(
 
 
 def _namespace(include: IncludeDecl, file: Path) -> str:
-    """The namespace of what a project file includes: the library's name, or the name of the
-    included folder (of a file's folder). Files they include in turn share it."""
+    """The namespace of what a project file includes: the library's name (a theme of it,
+    `customer_success.revenue`, is in the library's), or the name of the included folder (of
+    a file's folder). Files they include in turn share it."""
     local = (file.parent / include.target).resolve()
     if local.is_file():
         return local.parent.name
-    return local.name if local.exists() else include.target
+    return local.name if local.exists() else include.target.split(".")[0]
 
 
 def _include_target(include: IncludeDecl, file: Path, libraries: Mapping[str, Path]) -> Path | None:
