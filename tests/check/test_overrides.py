@@ -8,12 +8,14 @@ declares the sources. Tickets: January 3 (2 by email), February 2 (1 by email).
 from __future__ import annotations
 
 import os
+import types
 from pathlib import Path
 
 import pytest
 from metricsmith import load_project
 from metricsmith.cli import main
 from metricsmith.errors import ProjectError
+from metricsmith.plugins.hookspecs import hookimpl
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The first example of docs/language.md's "override" section.
@@ -200,6 +202,19 @@ def test_a_file_included_by_path_takes_its_folders_name(tmp_path):
     project = write_project(tmp_path, "")
     (project / "sources.metrics").write_text('include "../kpis/tickets.metrics"\n' + SOURCES)
     assert load_project(project).metrics["opened"].origin == "kpis"
+
+
+def test_a_library_included_by_name_takes_its_name(tmp_path):
+    project = write_project(tmp_path, "override opened target <= 2\n")
+    (tmp_path / "kpis").rename(tmp_path / "pack")
+    (project / "sources.metrics").write_text('include "pack"\n' + SOURCES)
+    shipped = str(tmp_path / "pack")
+    plugin = types.SimpleNamespace(
+        __name__="pack_plugin", metricsmith_metric_libraries=hookimpl(lambda: [shipped])
+    )
+    loaded = load_project(project, plugins=[plugin])
+    assert loaded.metrics["opened"].origin == "pack"
+    assert loaded.query(["pack.opened"], **RANGE).column("pack.opened").to_pylist() == [3, 2]
 
 
 # ---- the customer-success library ------------------------------------------------------------
