@@ -12,6 +12,7 @@ import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import attrs
 import pyarrow as pa
 
 from metricsmith.builtin.connectors import InMemoryReader
@@ -254,6 +255,9 @@ def read_modules(
         targets, problems = _include_files(include, Path(module.path), by_name, may_include)
         found += problems
         included, problems = _parse_new(targets, seen)
+        if included:  # only then was the target admitted, and may be looked at
+            namespace = module.namespace or _namespace(include, Path(module.path))
+            included = [attrs.evolve(m, namespace=namespace) for m in included]
         found += problems + [_included_project(x) for m in included for x in _settings(m)]
         modules += included
         pending += [(x, m) for m in included for x in _includes(m)]
@@ -369,6 +373,18 @@ def _include_files(
     return [target], []
 
 
+def _namespace(include: IncludeDecl, file: Path) -> str:
+    """The namespace of what a project file includes: the library's name (a theme of it,
+    `customer_success.revenue`, is in the library's), or the name of the included folder (of
+    a file's folder). Files they include in turn share it."""
+    if include.library:
+        return include.target.split(".")[0]
+    local = (file.parent / include.target).resolve()
+    if local.is_file():
+        return local.parent.name
+    return local.name if local.exists() else include.target.split(".")[0]
+
+
 def _include_target(
     include: IncludeDecl, file: Path, libraries: Mapping[str, Path]
 ) -> tuple[Path | None, Diagnostic | None]:
@@ -421,10 +437,14 @@ class Project:
     def metric_origins(self) -> dict[str, str]:
         """Where each metric is defined: `library.theme` (`customer_success.revenue`) for a
         pack's, else the file's path relative to the project."""
-        return {
-            name: origin(info.decl.span.path, self.libraries, self.path)
-            for name, info in self.metrics.items()
-        }
+        return {name: self._origin(name, info) for name, info in self.metrics.items()}
+
+    def _origin(self, name: str, info: MetricInfo) -> str:
+        # An overridden metric comes from where the library defines it (its original keeps
+        # the qualified name).
+        if info.overrides and info.origin is not None:
+            info = self.metrics.get(f"{info.origin}.{name}", info)
+        return origin(info.decl.span.path, self.libraries, self.path)
 
     @property
     def sources(self) -> dict[str, SourceInfo]:
@@ -688,7 +708,7 @@ class Project:
                 dimensions.append((item, self._dimension_formula(item)))
         tz = zoneinfo.ZoneInfo(self.checked.calendar.timezone)
         query = Query(
-            metrics=tuple(metrics),
+            metrics=tuple(self.checked.metric_key(name) for name in metrics),
             by=tuple(dimensions),
             grain=grain,
             start=parse_instant(start, tz, "start"),

@@ -400,6 +400,7 @@ def _check(args: argparse.Namespace) -> int:
             *([_count(len(project.scorecards), "scorecard")] if project.scorecards else []),
         ]
     )
+    _print_warnings(project.checked.notes)  # information, such as what was overridden
     warnings = len(project.warnings) + len(problems)
     verdict = _count(warnings, "warning") if warnings else "no problems found"
     _say(sys.stdout, f"{args.path}: {counts}; {verdict}")
@@ -419,7 +420,7 @@ def _query(args: argparse.Namespace) -> int:
     table = result.to_arrow()
     _print_warnings(project.warnings)  # data warnings among them
     _show_other_warnings(caught)
-    metrics = [project.metrics[name] for name in args.metrics]
+    metrics = [project.metrics[project.checked.metric_key(name)] for name in args.metrics]
     if output_format is None:
         _console(sys.stdout).print(result_table(table, metrics, project.dimensions))
         return EXIT_OK

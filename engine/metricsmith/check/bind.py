@@ -47,6 +47,10 @@ class MetricLookup(Protocol):
 
     def names(self) -> list[str]: ...
 
+    def resolve(self, name: str) -> str:
+        """The metric a (possibly qualified) name refers to."""
+        ...
+
 
 class SourceShape(Protocol):
     """What the binder needs to know about a source."""
@@ -204,8 +208,9 @@ class Binder:
         return self.unknown(node)
 
     def _metric_name(self, node: e.Name) -> b.BExpr:
-        name = node.dotted
-        metric_type = self.metrics.type_of(name) if len(node.parts) == 1 else None
+        # Dotted names are only metrics when qualified by a library (`customer_success.nps`).
+        name = self.metrics.resolve(node.dotted)
+        metric_type = self.metrics.type_of(name)
         if metric_type is not None:
             return b.BMetric(name=name, type=metric_type, span=node.span)
         if len(node.parts) == 1 and name in self.sources:
@@ -746,6 +751,10 @@ class CheckedMetrics:
     """MetricLookup over the metrics of a checked project."""
 
     infos: Mapping[str, MetricInfo]
+    aliases: Mapping[str, str] = attrs.field(factory=dict)
+
+    def resolve(self, name: str) -> str:
+        return self.aliases.get(name, name)
 
     def type_of(self, name: str) -> Type | None:
         info = self.infos.get(name)
@@ -766,7 +775,7 @@ def binder_for(project: CheckedProject) -> Binder:
             for name, info in project.sources.items()
         },
         graph=graph,
-        metrics=CheckedMetrics(project.metrics),
+        metrics=CheckedMetrics(project.metrics, project.aliases),
         dimensions={name: info.decl for name, info in project.dimensions.items()},
         scalars=project.functions.scalars,
         aggregates=project.functions.aggregates,

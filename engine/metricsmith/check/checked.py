@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import pyarrow as pa
 from attrs import field, frozen
 
+from metricsmith.errors import Diagnostic
 from metricsmith.model.bound import BColumn, BExpr
 from metricsmith.model.contracts import Contract
 from metricsmith.model.decl import (
@@ -88,6 +89,11 @@ class MetricInfo:
     decl: MetricDecl
     formula: BExpr
     type: Type
+    #: The library's namespace for an included metric (`customer_success`), None for the
+    #: project's own.
+    origin: str | None = None
+    #: What the project's `override` changed (clauses, and "formula"); empty when nothing.
+    overrides: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -223,3 +229,11 @@ class CheckedProject:
     #: Included library metrics whose inputs the project does not declare, by name; they are
     #: not in `metrics` (docs/language.md, "Including a library").
     unavailable: Mapping[str, Unavailable] = field(factory=dict)
+    #: Qualified names (`customer_success.nps`) and the key in `metrics` each names.
+    aliases: Mapping[str, str] = field(factory=dict)
+    #: What checking noted without finding a problem (an override), as info diagnostics.
+    notes: tuple[Diagnostic, ...] = ()
+
+    def metric_key(self, name: str) -> str:
+        """The key in `metrics` of a metric as a query names it, qualified or not."""
+        return self.aliases.get(name, name)

@@ -8,6 +8,7 @@ reads).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -64,7 +65,5 @@ def origin(path: str, libraries: Sequence[str], project: Path) -> str:
         if file.parent == Path(folder).resolve():
             return f"{Path(folder).name}.{file.stem}"
     root = project.resolve()
-    try:
-        return str(file.relative_to(root if root.is_dir() else root.parent))
-    except ValueError:  # an included file outside the project's folder
-        return path
+    # An included file outside the project's folder reads `../shared/kpis.metrics`.
+    return os.path.relpath(file, root if root.is_dir() else root.parent)

@@ -11,6 +11,7 @@ from metricsmith.check.availability import unavailable_metrics, unavailable_prob
 from metricsmith.check.bind import Binder, entity_catalog, root_of_row_formula
 from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
 from metricsmith.check.links import LinkGraph
+from metricsmith.check.overrides import Overridden, apply_overrides, type_mismatch
 from metricsmith.check.paths import UNCONFINED, PathPolicy
 from metricsmith.check.rules.calendar import check_calendar
 from metricsmith.check.rules.contracts import source_contracts
@@ -31,7 +32,7 @@ from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import Diagnostic, ProjectError
 from metricsmith.model import decl as d
 from metricsmith.model import expr as e
-from metricsmith.model.bound import BAggregate, BExpr, BMetric, BPer, bwalk
+from metricsmith.model.bound import BAggregate, BExpr, BLiteral, BMetric, BPer, bwalk
 from metricsmith.model.types import Type
 from metricsmith.plugins.connections import Connection
 from metricsmith.plugins.connector import Connector, SourceReader
@@ -48,6 +49,8 @@ class LazyMetrics:
     is part of a cycle: its type is unknown here and the cycle rule reports it."""
 
     decls: Mapping[str, d.MetricDecl]
+    #: Qualified names (`customer_success.nps`) and the metric each names.
+    aliases: Mapping[str, str] = attrs.field(factory=dict)
     #: The included library metrics: bound leniently (`Binder.lenient_for`).
     library: frozenset[str] = frozenset()
     binder: Binder | None = None
@@ -63,6 +66,9 @@ class LazyMetrics:
 
     def names(self) -> list[str]:
         return list(self.decls)
+
+    def resolve(self, name: str) -> str:
+        return self.aliases.get(name, name)
 
     def formula(self, name: str) -> BExpr:
         if name not in self.formulas:
@@ -101,7 +107,8 @@ def check_project(
     tables = dict(tables or {})
     connections = dict(connections or {})
     decls = [decl for module in modules for decl in module.decls]
-    found: list[Diagnostic] = [*read_problems, *duplicate_names(decls)]
+    namespaces = {module.path: module.namespace for module in modules if module.namespace}
+    found: list[Diagnostic] = [*read_problems, *duplicate_names(decls, namespaces)]
 
     calendar, problems = check_calendar([x for x in decls if isinstance(x, d.CalendarDecl)])
     found += problems
@@ -122,6 +129,13 @@ def check_project(
         if name not in metric_decls
     }
     found += _unknown_tables(tables, source_decls)
+    overridden = apply_overrides(
+        metric_decls,
+        [x for x in decls if isinstance(x, d.OverrideDecl)],
+        namespaces,
+    )
+    metric_decls = overridden.metrics
+    found += overridden.problems
 
     opened = {}
     for name, decl in source_decls.items():
@@ -154,6 +168,7 @@ def check_project(
     found += problems
     metrics = LazyMetrics(
         metric_decls,
+        overridden.aliases,
         library=frozenset(n for n, x in metric_decls.items() if x.span.path in library_files),
     )
     graph = LinkGraph(links)
@@ -187,6 +202,8 @@ def check_project(
         contracts[name], problems = source_contracts(decl, binder, key_types, columns)
         found += problems
 
+    # An overriding formula's type is checked before the metrics using it are bound.
+    found += _overriding_types(metrics, overridden)
     for name in metric_decls:
         metrics.formula(name)
     unavailable = unavailable_metrics(
@@ -204,7 +221,13 @@ def check_project(
         found += check_metric_clauses(decl)
         if name not in unavailable:
             formula = metrics.formula(name)
-            metric_infos[name] = MetricInfo(decl=decl, formula=formula, type=formula.type)
+            metric_infos[name] = MetricInfo(
+                decl=decl,
+                formula=formula,
+                type=formula.type,
+                origin=overridden.origins.get(name),
+                overrides=overridden.changes.get(name, ()),
+            )
     found += metric_cycles({name: metrics.formula(name) for name in metric_decls})
     formulas = {name: info.formula for name, info in metric_infos.items()}
     found += unattributable_aggregates(formulas, metrics.formula, binder.entities)
@@ -296,6 +319,8 @@ def check_project(
         connections=connections,
         scorecards=scorecards,
         unavailable=unavailable,
+        aliases=overridden.aliases,
+        notes=tuple(x for x in _in_source_order(found) if x.severity == "info"),
     )
 
 
@@ -326,6 +351,23 @@ def _lacks_inputs(binder: Binder, decl: d.DimensionDecl, sources, unavailable) -
     return key in binder.missing or any(
         isinstance(n, BMetric) and n.name in unavailable for n in bwalk(formula)
     )
+
+
+def _overriding_types(metrics: LazyMetrics, overridden: Overridden) -> list[Diagnostic]:
+    """An overriding formula whose type is not the library's is refused, and stands in as a
+    formula of unknown type, so the metrics using its name report nothing more. Done before
+    they are bound, which would read its type."""
+    found = []
+    for name, changes in overridden.changes.items():
+        if "formula" not in changes:
+            continue
+        qualified = f"{overridden.origins[name]}.{name}"
+        new, old = metrics.formula(name), metrics.formula(qualified)
+        mismatch = type_mismatch(name, metrics.decls[name], new.type, old.type)
+        if mismatch is not None:
+            found.append(mismatch)
+            metrics.formulas[name] = BLiteral(value=None, type=Type.UNKNOWN, span=new.span)
+    return found
 
 
 @attrs.frozen

@@ -287,6 +287,26 @@ class Lower(Transformer_NonRecursive):
 
     def metric(self, meta, children):
         name, label, formula, *items = children
+        fields = self.metric_clauses(name, label, items, meta)
+        return d.MetricDecl(
+            name=self.ident(name),
+            formula=self.formula(formula),
+            span=self.span(meta),
+            **fields,
+        )
+
+    def override(self, meta, children):
+        name, label, formula, *items = children
+        fields = self.metric_clauses(name, label, items, meta)
+        return d.OverrideDecl(
+            name=self.ident(name),
+            formula=self.formula(formula) if formula is not None else None,
+            span=self.span(meta),
+            **fields,
+        )
+
+    def metric_clauses(self, name: Token, label: Token | None, items, meta) -> dict[str, Any]:
+        """A metric's (or an override's) clauses by field, each None when not written."""
         # One value type per clause (lark's children are untyped); see the m_* methods.
         fields: dict[str, Any] = {}
         for key, value, span in items:
@@ -307,17 +327,14 @@ class Lower(Transformer_NonRecursive):
         if target is not None and not target.op and direction is not None:
             # A bare `target 40` means "at least" or "at most" by the metric's direction.
             target = attrs.evolve(target, op="<=" if direction == "lower" else ">=")
-        return d.MetricDecl(
-            name=self.ident(name),
-            label=self.text(label) if label is not None else fields.get("label"),
-            formula=self.formula(formula),
-            description=fields.get("description"),
-            unit=fields.get("unit"),
-            format=fields.get("format"),
-            direction=direction,
-            target=target,
-            span=self.span(meta),
-        )
+        return {
+            "label": self.text(label) if label is not None else fields.get("label"),
+            "description": fields.get("description"),
+            "unit": fields.get("unit"),
+            "format": fields.get("format"),
+            "direction": direction,
+            "target": target,
+        }
 
     def m_description(self, meta, children):
         return ("description", self.text(children[0]), self.span(meta))

@@ -57,8 +57,8 @@ FAMILIES = (
     ),
     ("a section's contents (metrics, chart)", {"METRICS", "CHART"}),
     (
-        "a new declaration (calendar, source, metric, dimension, scorecard)",
-        {"CALENDAR", "SOURCE", "METRIC", "DIMENSION", "PROJECT", "SCORECARD"},
+        "a new declaration (calendar, source, metric, override, dimension, scorecard)",
+        {"CALENDAR", "SOURCE", "METRIC", "OVERRIDE", "DIMENSION", "PROJECT", "SCORECARD"},
     ),
 )
 

@@ -152,6 +152,23 @@ class MetricDecl:
 
 
 @frozen(kw_only=True)
+class OverrideDecl:
+    """`override nps target >= 40  label "NPS (our goal)"`: a project's changes to a metric it
+    includes (from a library). Each clause left None keeps the library's; a `formula` replaces
+    the library's formula under the same name (docs/language.md, "override")."""
+
+    name: Ident
+    label: str | None
+    formula: Expr | None
+    description: str | None
+    unit: str | None
+    format: str | None
+    direction: str | None
+    target: Target | None
+    span: Span
+
+
+@frozen(kw_only=True)
 class DimensionDecl:
     """`dimension size_band = case ... end`: a named row-level expression to slice by."""
 
@@ -260,6 +277,7 @@ Decl = Union[  # noqa: UP007
     CalendarDecl,
     SourceDecl,
     MetricDecl,
+    OverrideDecl,
     DimensionDecl,
     IncludeDecl,
     ProjectDecl,
@@ -274,3 +292,6 @@ class Module:
 
     path: str
     decls: tuple[Decl, ...]
+    #: The library an included file belongs to (`customer_success`), None for the project's
+    #: own files: its metrics can be named `customer_success.nps` and overridden.
+    namespace: str | None = None

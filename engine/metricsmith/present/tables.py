@@ -85,7 +85,7 @@ def metrics_table(metrics: Mapping[str, MetricInfo], origins: Mapping[str, str])
         (
             (
                 name,
-                origins.get(name, "–"),
+                _origin(origins.get(name, "–"), info),
                 _or_dash(info.decl.label),
                 info.decl.format or str(info.type),
                 _or_dash(info.decl.unit),
@@ -111,6 +111,14 @@ def unavailable_table(unavailable: Mapping[str, Unavailable]) -> Table:
             for name, item in sorted(unavailable.items())
         ),
     )
+
+
+def _origin(where: str, info: MetricInfo) -> str:
+    """Where a metric comes from (a pack's theme or a file), and what the project's `override`
+    changed."""
+    if info.overrides:
+        return f"{where}, overridden: {', '.join(info.overrides)}"
+    return where
 
 
 def sources_table(sources: Mapping[str, SourceInfo]) -> Table:

@@ -3,7 +3,7 @@ sources and scorecards have their own)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from metricsmith.errors import Diagnostic
 from metricsmith.model.decl import Decl, DimensionDecl, MetricDecl, ScorecardDecl, SourceDecl
@@ -23,7 +23,9 @@ NAMESPACE = {
 }
 
 
-def duplicate_names(decls: Sequence[Decl]) -> list[Diagnostic]:
+def duplicate_names(decls: Sequence[Decl], included: Collection[str] = ()) -> list[Diagnostic]:
+    """Every name defined twice. `included` are the paths of included (library) files: a
+    project metric named as one of theirs is told how to override it instead."""
     first: dict[tuple[str, str], Named] = {}
     found = []
     for decl in decls:
@@ -42,7 +44,14 @@ def duplicate_names(decls: Sequence[Decl]) -> list[Diagnostic]:
                     f"{KIND[type(earlier)]} at {earlier.name.span}"
                 ),
                 span=decl.name.span,
-                hint="names are global across the project's files; rename one of them",
+                hint="names are global across the project's files; rename one of them"
+                + (
+                    f", or change the included one with `override {decl.name.name} ...`"
+                    if isinstance(decl, MetricDecl)
+                    and isinstance(earlier, MetricDecl)
+                    and (decl.span.path in included) != (earlier.span.path in included)
+                    else ""
+                ),
             )
         )
     return found
