@@ -217,6 +217,17 @@ def test_a_projects_scorecard_listing_an_unavailable_metric_is_an_error(tmp_path
     assert (problem.code, problem.span.text, problem.span.line) == ("unavailable-metric", "nps", 23)
 
 
+def test_a_projects_scorecard_charting_an_unavailable_metric_is_an_error(tmp_path):
+    own = SOURCES + (
+        '\nscorecard board "Board" {\n  section "Mix" {\n    metrics mrr\n'
+        '    chart stacked "Voice" = nps, mrr\n  }\n}\n'
+    )
+    with pytest.raises(ProjectError) as raised:
+        metricsmith.load_project(_project(tmp_path, own))
+    (problem,) = raised.value.diagnostics
+    assert (problem.code, problem.span.text, problem.span.line) == ("unavailable-metric", "nps", 25)
+
+
 def test_cli_query_of_an_unavailable_metric_is_a_positioned_error(tmp_path, capsys):
     path = str(_project(tmp_path))
     assert main(["query", path, "tickets_per_account", "--grain", "month"]) == 1

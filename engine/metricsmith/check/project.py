@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 import attrs
@@ -33,6 +33,7 @@ from metricsmith.errors import Diagnostic, ProjectError
 from metricsmith.model import decl as d
 from metricsmith.model import expr as e
 from metricsmith.model.bound import BAggregate, BExpr, BLiteral, BMetric, BPer, bwalk
+from metricsmith.model.span import Span
 from metricsmith.model.types import Type
 from metricsmith.plugins.connections import Connection
 from metricsmith.plugins.connector import Connector, SourceReader
@@ -283,12 +284,11 @@ def check_project(
     )
     found += problems
     found += [
-        attrs.evolve(unavailable_problem(unavailable[metric.name], source_decls), span=metric.span)
+        attrs.evolve(unavailable_problem(unavailable[name], source_decls), span=span)
         for scorecard in decls
         if isinstance(scorecard, d.ScorecardDecl) and scorecard.span.path not in library_files
-        for section in scorecard.sections
-        for metric in section.metrics
-        if metric.name in unavailable
+        for name, span in _metrics_named(scorecard)
+        if name in unavailable
     ]
     found += binder.diagnostics
     errors = [x for x in found if x.severity == "error"]
@@ -322,6 +322,19 @@ def check_project(
         aliases=overridden.aliases,
         notes=tuple(x for x in _in_source_order(found) if x.severity == "info"),
     )
+
+
+def _metrics_named(scorecard: d.ScorecardDecl) -> Iterator[tuple[str, Span]]:
+    """Every metric name a scorecard writes, in its sections and in their charts, with its
+    position: the project asks for each."""
+    for section in scorecard.sections:
+        yield from ((metric.name, metric.span) for metric in section.metrics)
+        for chart in section.charts:
+            for formula in chart.formulas:
+                names = (n for n in e.walk(formula) if isinstance(n, e.Name))
+                yield from ((n.parts[0], n.span) for n in names if len(n.parts) == 1)
+            if chart.total is not None:
+                yield chart.total.name, chart.total.span
 
 
 def _uses_of_unavailable(formulas: Sequence[BExpr], unavailable, sources) -> list[Diagnostic]:
