@@ -507,7 +507,7 @@ class Project:
         names = [metrics] if isinstance(metrics, str) else list(metrics)
         return QueryResult(
             answer,
-            tuple(MetricView(self.metrics[name].decl) for name in names),
+            tuple(MetricView(self.metrics[self.checked.metric_key(name)].decl) for name in names),
             {name: info.decl.label for name, info in self.dimensions.items() if info.decl.label},
         )
 
