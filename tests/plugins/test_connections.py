@@ -277,3 +277,12 @@ def test_metricsmith_connections_of_an_untrusted_project_reads_only_the_profiles
     out = capsys.readouterr().out
     assert "Connections (1)" in out and "warehouse" not in out
     assert "mine: error: no connector `fakedb` is installed" in out
+
+
+def test_a_settings_file_that_is_not_utf8_is_one_clear_line(tmp_path, capsys):
+    (tmp_path / "p.metrics").write_text("metric one = 1\n", encoding="utf-8")
+    (tmp_path / "metricsmith.toml").write_bytes(b"\xff\xfe[connections.wh]\n")
+    assert main(["check", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "metricsmith.toml: byte 0 is not UTF-8 text (0xff)" in err
+    assert "save the file as UTF-8" in err and "internal error" not in err

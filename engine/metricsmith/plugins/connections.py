@@ -152,7 +152,12 @@ def load_connections(project_folder: Path | None, *, trusted: bool = True) -> di
 def _connections_in(path: Path) -> dict[str, Connection]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
+        raise QueryError(
+            f"{path}: byte {error.start} is not UTF-8 text (0x{error.object[error.start]:02x})",
+            hint="save the file as UTF-8, as TOML requires",
+        ) from None
+    except tomllib.TOMLDecodeError as error:
         raise QueryError(f"{path}: {error}", hint="fix the TOML syntax") from None
     table = data.get("connections", {})
     if not isinstance(table, dict):
