@@ -387,8 +387,9 @@ SCALAR_FUNCTIONS: tuple[ScalarFunction, ...] = (
         2,
         _date_trunc_signature,
         _date_trunc,
-        'The first local day of the "day", "week", "month", "quarter" or "year" containing '
-        "the value, as a date; weeks start on the calendar's week_start.",
+        'The first local day of the "day", "week", "month", "quarter", "year", '
+        '"fiscal_quarter" or "fiscal_year" containing the value, as a date; weeks start on '
+        "the calendar's week_start, fiscal years in its fiscal_year_start.",
         'date_trunc("month", signed_up_at)',
     ),
     _scalar(

@@ -32,7 +32,7 @@ class Grain(StrEnum):
 
     @property
     def fiscal(self) -> bool:
-        return self in (Grain.FISCAL_QUARTER, Grain.FISCAL_YEAR)
+        return self in FISCAL_GRAINS
 
     def finer_or_equal(self, than: Grain) -> bool:
         """Whether periods of this grain can split periods of `than`: the same grain, or a
@@ -56,6 +56,8 @@ _LENGTH = {
 
 #: Every grain; their spellings, for membership tests on text.
 GRAINS: tuple[Grain, ...] = tuple(Grain)
+#: The grains cut by the calendar's fiscal year.
+FISCAL_GRAINS: tuple[Grain, ...] = (Grain.FISCAL_QUARTER, Grain.FISCAL_YEAR)
 #: The grains `per <grain>` iterates over inside a period: all but the years.
 SUB_PERIODS: tuple[Grain, ...] = tuple(g for g in GRAINS if _LENGTH[g] < _LENGTH[Grain.YEAR])
 

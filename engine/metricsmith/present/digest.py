@@ -40,6 +40,8 @@ _PREVIOUS = {
     Grain.MONTH: "last month",
     Grain.QUARTER: "last quarter",
     Grain.YEAR: "last year",
+    Grain.FISCAL_QUARTER: "last fiscal quarter",
+    Grain.FISCAL_YEAR: "last fiscal year",
 }
 _A_YEAR_AGO = "a year ago"
 #: A value shown as a bare number (`1,204`, `4.25`), whose change keeps its decimals.
