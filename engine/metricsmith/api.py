@@ -509,6 +509,7 @@ class Project:
             answer,
             tuple(MetricView(self.metrics[self.checked.metric_key(name)].decl) for name in names),
             {name: info.decl.label for name, info in self.dimensions.items() if info.decl.label},
+            self.checked.calendar.rules,
         )
 
     def scorecard(
@@ -562,7 +563,7 @@ class Project:
                 cells[chart.title] = self._run(checked, engine, spark_session)
         names = [*info.metrics, *(m for c in info.charts for m, _ in c.metrics)]
         views = {n: MetricView(self.metrics[n].decl) for n in names}
-        return scorecard_view(info, views, computed, shown, cells)
+        return scorecard_view(info, views, computed, shown, cells, self.checked.calendar.rules)
 
     def _run(
         self,

@@ -421,12 +421,13 @@ def _query(args: argparse.Namespace) -> int:
     _print_warnings(project.warnings)  # data warnings among them
     _show_other_warnings(caught)
     metrics = [project.metrics[project.checked.metric_key(name)] for name in args.metrics]
+    calendar = project.checked.calendar.rules  # names fiscal periods
     if output_format is None:
-        _console(sys.stdout).print(result_table(table, metrics, project.dimensions))
+        _console(sys.stdout).print(result_table(table, metrics, project.dimensions, calendar))
         return EXIT_OK
     # Only a format that shows labels and statuses needs every value formatted.
     takes_view = output_format.write_view is not None
-    view = result_view(table, metrics, project.dimensions) if takes_view else None
+    view = result_view(table, metrics, project.dimensions, calendar) if takes_view else None
     if args.output is not None:
         with _terminate_by_unwinding():
             write_output(output_format, table, args.output, view)

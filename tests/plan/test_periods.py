@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from metricsmith.check.query import DEFAULT_MAX_PERIODS
 from metricsmith.errors import QueryError
+from metricsmith.model.time import CalendarRules
 from metricsmith.plan.periods import (
     count_periods,
     epoch_micros,
@@ -24,7 +25,7 @@ from metricsmith.plan.periods import (
 
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"
-MONDAY, SUNDAY = 0, 6
+MONDAY, SUNDAY = CalendarRules(week_start=0), CalendarRules(week_start=6)
 
 
 def local(zone: str, *fields: int) -> dt.datetime:
@@ -39,7 +40,8 @@ def local(zone: str, *fields: int) -> dt.datetime:
         (dt.date(2024, 5, 15), "week", SUNDAY, dt.date(2024, 5, 12)),
         (dt.date(2024, 5, 12), "week", SUNDAY, dt.date(2024, 5, 12)),  # a Sunday itself
         (dt.date(2024, 5, 12), "week", MONDAY, dt.date(2024, 5, 6)),
-        (dt.date(2024, 5, 15), "week", 2, dt.date(2024, 5, 15)),  # weeks start Wednesday
+        # weeks start Wednesday
+        (dt.date(2024, 5, 15), "week", CalendarRules(week_start=2), dt.date(2024, 5, 15)),
         (dt.date(2024, 5, 15), "month", MONDAY, dt.date(2024, 5, 1)),
         (dt.date(2024, 5, 15), "quarter", MONDAY, dt.date(2024, 4, 1)),
         (dt.date(2024, 12, 31), "quarter", MONDAY, dt.date(2024, 10, 1)),

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from metricsmith.check.typing_rules import unify
 from metricsmith.errors import QueryError
-from metricsmith.model.time import GRAINS
+from metricsmith.model.time import GRAINS, Grain
 from metricsmith.model.types import Type
 from metricsmith.plugins.functions import (
     NOT_CONSTANT,
@@ -168,10 +168,27 @@ def _truncate_dates(days: Datum, unit: str) -> Datum:
         return _shift_days(monday, shift)
     if unit in ("month", "quarter", "year"):
         return pc.floor_temporal(days, unit=unit)
+    if unit in (Grain.FISCAL_QUARTER, Grain.FISCAL_YEAR):
+        return _fiscal_start(days, 3 if unit == Grain.FISCAL_QUARTER else 12)
     raise QueryError(
         f"`date_trunc` does not know the unit {unit!r}",
-        hint='use "day", "week", "month", "quarter" or "year"',
+        hint=f"use one of {', '.join(map(repr, GRAINS))}",
     )
+
+
+def _fiscal_start(days: Datum, length: int) -> Datum:
+    """The first day of the fiscal period of `length` months containing each date: its
+    month's first day moved back by the months since the period began (Arrow adds no months
+    to dates, so each step back is the first day of the month before the day before)."""
+    fiscal_start = CALENDAR.get().fiscal_start
+    # Months since the period began: (month - fiscal start) mod length, kept non-negative.
+    shifted = pc.add(pc.month(days), 12 - fiscal_start)
+    into = pc.subtract(shifted, pc.multiply(pc.divide(shifted, length), length))
+    start = step = pc.floor_temporal(days, unit="month")
+    for back in range(1, length):
+        step = pc.floor_temporal(_shift_days(step, -1), unit="month")
+        start = pc.if_else(pc.equal(into, back), step, start)
+    return start
 
 
 def _shift_days(days: Datum, count: int) -> Datum:
@@ -186,7 +203,7 @@ def _date_trunc(unit: Datum, value: Datum) -> Datum:
 def _cohort_signature(types: Sequence[Type]) -> Type | str:
     value, grain = types
     if grain not in (T.STRING, T.UNKNOWN):
-        return f"the grain of `cohort` must be day, week, month, quarter or year, not {grain}"
+        return f"the grain of `cohort` must be one of {', '.join(GRAINS)}, not {grain}"
     return _accepts("cohort", {T.DATE, T.TIMESTAMP}, T.DATE)([value])
 
 
@@ -195,7 +212,7 @@ def _cohort(value: Datum, grain: Datum) -> Datum:
     if unit not in GRAINS:
         raise QueryError(
             f"`cohort` does not know the grain {unit!r}",
-            hint="use day, week, month, quarter or year, e.g. cohort(signed_up_at, month)",
+            hint=f"use one of {', '.join(GRAINS)}, e.g. cohort(signed_up_at, month)",
         )
     return _truncate_dates(local_dates(value), unit)
 
@@ -370,8 +387,9 @@ SCALAR_FUNCTIONS: tuple[ScalarFunction, ...] = (
         2,
         _date_trunc_signature,
         _date_trunc,
-        'The first local day of the "day", "week", "month", "quarter" or "year" containing '
-        "the value, as a date; weeks start on the calendar's week_start.",
+        'The first local day of the "day", "week", "month", "quarter", "year", '
+        '"fiscal_quarter" or "fiscal_year" containing the value, as a date; weeks start on '
+        "the calendar's week_start, fiscal years in its fiscal_year_start.",
         'date_trunc("month", signed_up_at)',
     ),
     _scalar(

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from metricsmith.errors import QueryError
+from metricsmith.model.time import FISCAL_GRAINS
 from metricsmith.plugins.formats import (
     SECONDS_PER_UNIT,
     OutputFormat,
@@ -48,6 +49,9 @@ PERIOD_FORMATS = {
     "month": "yyyy-mm",
     "quarter": "yyyy-mm",
     "year": "yyyy",
+    # No date format names a fiscal period: its cell holds the name (FY2025 Q1) as text.
+    "fiscal_quarter": "@",
+    "fiscal_year": "@",
 }
 #: A metric's `format` as an Excel number format.
 METRIC_FORMATS = {"percent": "0.0%", "currency": "#,##0.00", "integer": "#,##0"}
@@ -166,14 +170,18 @@ def write_result(sheet: Worksheet, view: ResultView) -> None:
     write_header(sheet, [c.heading for c in view.columns], frozen)
     values = [view.table.column(c.name).to_pylist() for c in view.columns]
     for row in range(view.table.num_rows):
-        sheet.append([_cell_value(c, v[row]) for c, v in zip(view.columns, values, strict=True)])
+        sheet.append([_cell_value(c, v, row) for c, v in zip(view.columns, values, strict=True)])
         for index, column in enumerate(view.columns, start=1):
             _style(sheet.cell(row=row + 2, column=index), column, row)
     fit_widths(sheet)
 
 
-def _cell_value(column: ResultColumn, value: object) -> object:
-    return metric_value(value, column.format, column.unit) if column.metric else key_value(value)
+def _cell_value(column: ResultColumn, values: list, row: int) -> object:
+    if column.metric:
+        return metric_value(values[row], column.format, column.unit)
+    if column.grain in FISCAL_GRAINS:
+        return column.texts[row]
+    return key_value(values[row])
 
 
 def _style(cell: Any, column: ResultColumn, row: int) -> None:

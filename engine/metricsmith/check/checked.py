@@ -19,7 +19,7 @@ from metricsmith.model.decl import (
     SourceDecl,
 )
 from metricsmith.model.expr import Expr
-from metricsmith.model.time import Grain
+from metricsmith.model.time import MONTHS, CalendarRules, FiscalLabel, Grain
 from metricsmith.model.types import Type
 from metricsmith.plugins.connections import Connection
 from metricsmith.plugins.connector import SourceReader
@@ -32,11 +32,22 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 class Calendar:
     timezone: str = "UTC"
     week_start: str = "monday"
+    fiscal_year_start: str = "january"
+    fiscal_year_label: FiscalLabel = FiscalLabel.ENDING
 
     @property
     def week_start_index(self) -> int:
         """0 for Monday ... 6 for Sunday, as `datetime.weekday()` counts."""
         return WEEKDAYS.index(self.week_start)
+
+    @property
+    def rules(self) -> CalendarRules:
+        """How the calendar cuts and names periods (plan/periods.py)."""
+        return CalendarRules(
+            week_start=self.week_start_index,
+            fiscal_start=MONTHS.index(self.fiscal_year_start) + 1,
+            fiscal_label=self.fiscal_year_label,
+        )
 
 
 @frozen(kw_only=True)

@@ -20,6 +20,10 @@ from metricsmith.check.rules.duplicates import duplicate_names
 from metricsmith.check.rules.metric_clauses import check_metric_clauses
 from metricsmith.check.rules.nesting import too_deep
 from metricsmith.check.rules.per_entity import unattributable_aggregates
+from metricsmith.check.rules.sub_periods import (
+    scorecard_periods_that_do_not_split,
+    sub_periods_that_do_not_split,
+)
 from metricsmith.check.rules.year_back import year_offsets_in_short_periods
 from metricsmith.check.scorecards import check_scorecards
 from metricsmith.check.sources import (
@@ -233,6 +237,7 @@ def check_project(
     formulas = {name: info.formula for name, info in metric_infos.items()}
     found += unattributable_aggregates(formulas, metrics.formula, binder.entities)
     found += year_offsets_in_short_periods(formulas, metrics.formula)
+    found += sub_periods_that_do_not_split(formulas, metrics.formula)
 
     dimension_infos = {}
     for name, decl in dimension_decls.items():
@@ -283,6 +288,7 @@ def check_project(
         check_row,
     )
     found += problems
+    found += scorecard_periods_that_do_not_split(scorecards, formulas, metrics.formula)
     found += [
         attrs.evolve(unavailable_problem(unavailable[name], source_decls), span=span)
         for scorecard in decls

@@ -35,6 +35,7 @@ MAX_YEARS = 1_000  # the longest duration or window
 MAX_DURATION = dt.timedelta(days=366 * MAX_YEARS)
 MAX_WINDOW = {"day": 366 * MAX_YEARS, "week": 53 * MAX_YEARS, "month": 12 * MAX_YEARS}
 MAX_WINDOW |= {"quarter": 4 * MAX_YEARS, "year": MAX_YEARS}
+MAX_WINDOW |= {"fiscal_quarter": 4 * MAX_YEARS, "fiscal_year": MAX_YEARS}
 MAX_OFFSET = 10_000  # periods
 MAX_SCORECARD_PERIODS = 1_000  # shown; each is computed, with those compared with
 STRING_ESCAPES = r"escapes are \" \\ \n \t \xHH \uHHHH and \UHHHHHHHH"
@@ -134,6 +135,8 @@ class Lower(Transformer_NonRecursive):
             timezone=settings.get("timezone", "UTC"),
             week_start=settings.get("week_start", "monday"),
             span=self.span(meta),
+            fiscal_year_start=settings.get("fiscal_year_start"),
+            fiscal_year_label=settings.get("fiscal_year_label"),
         )
 
     def include(self, meta, children):
@@ -177,6 +180,12 @@ class Lower(Transformer_NonRecursive):
 
     def cal_week_start(self, meta, children):
         return ("week_start", str(children[0]).lower())
+
+    def cal_fiscal_year_start(self, meta, children):
+        return ("fiscal_year_start", self.ident(children[0]))
+
+    def cal_fiscal_year_label(self, meta, children):
+        return ("fiscal_year_label", self.ident(children[0]))
 
     def source(self, meta, children):
         name, connector, *items = children
@@ -548,7 +557,7 @@ class Lower(Transformer_NonRecursive):
                 "unknown-unit",
                 f"unknown period `{token}` in a window",
                 self.tspan(token),
-                "use days, weeks, months, quarters or years",
+                "use days, weeks, months, quarters, years, fiscal_quarters or fiscal_years",
             )
             return None
         return Grain(unit)

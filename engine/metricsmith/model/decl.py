@@ -25,6 +25,10 @@ class CalendarDecl:
     timezone: str
     week_start: str  # "monday" .. "sunday"
     span: Span
+    # Fiscal calendars: the month fiscal years start in (`april`) and whether a fiscal year
+    # is named by the year it ends or starts in; None when not written.
+    fiscal_year_start: Ident | None = None
+    fiscal_year_label: Ident | None = None
 
 
 @frozen(kw_only=True)

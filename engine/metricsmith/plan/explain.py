@@ -41,6 +41,8 @@ def _headline(plan: Plan) -> str:
     by = f" by {', '.join(dimensions)}" if dimensions else ""
     grain = f" per {plan.grain}" if plan.grain else ""
     zone = f"calendar {calendar.timezone}, weeks start {calendar.week_start}"
+    if calendar.fiscal_year_start != "january":
+        zone += f", fiscal years start {calendar.fiscal_year_start}"
     lines = [f"query {', '.join(m.name for m in plan.metrics)}{grain}{by}"]
     lines.append(f"  {_range(plan)}; {zone}")
     if plan.top.extension:

@@ -195,9 +195,13 @@ class LevelPlanner:
 
     def _check_sub_periods(self, sub: Grain, grain: Grain | None, who: str) -> None:
         if grain is not None and not sub.finer_or_equal(grain):
+            why = (
+                f"a {sub} is longer than a {grain}"
+                if grain.finer_or_equal(sub)
+                else f"a {sub} and a {grain} are as long but start in other months"
+            )
             raise QueryError(
-                f"{who} iterates `per {sub}` inside each {grain}, but a {sub} is "
-                f"longer than a {grain}",
+                f"{who} iterates `per {sub}` inside each {grain}, but {why}",
                 hint=f"query with a grain of at least a {sub}",
             )
         if grain is None and (self.query.start is None or self.query.end is None):
@@ -330,7 +334,7 @@ class LevelPlanner:
                         window.count,
                         window.unit,
                         calendar.timezone,
-                        calendar.week_start_index,
+                        calendar.rules,
                     )
                 if readable is None or not (low or end):
                     return None
@@ -391,9 +395,7 @@ class _Periods:
         if self.boundary is None or self.grain is None:
             return self.boundary
         calendar = self.calendar
-        return extended_start(
-            self.boundary, self.grain, back, calendar.timezone, calendar.week_start_index
-        )
+        return extended_start(self.boundary, self.grain, back, calendar.timezone, calendar.rules)
 
 
 def _require_reads(level: Level, entity: b.Entity) -> None:

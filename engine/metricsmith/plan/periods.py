@@ -3,6 +3,10 @@
 Periods are half-open, `[s, e)`, and start at local midnight in the calendar's time zone, so
 their length in UTC varies over daylight-saving changes. Everything here works on Python dates
 and zoneinfo; executors turn the resulting instants into arrays once per query.
+
+Months, quarters and years are counted in months since the year 0; a fiscal quarter or year is
+a quarter or year whose count is shifted by the months between January and the fiscal year's
+first month (`CalendarRules.month_shift`), so both share the same arithmetic.
 """
 
 from __future__ import annotations
@@ -12,28 +16,30 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from metricsmith.errors import QueryError
+from metricsmith.model.time import CalendarRules, Grain
 
-#: How many periods of a grain make a calendar year; days and weeks do not divide years.
-PERIODS_PER_YEAR = {"month": 12, "quarter": 4, "year": 1}
-_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+#: How many periods of a grain make a year; days and weeks do not divide years.
+PERIODS_PER_YEAR = {"month": 12, "quarter": 4, "year": 1, "fiscal_quarter": 4, "fiscal_year": 1}
+_MONTHS = {"month": 1, "quarter": 3, "year": 12, "fiscal_quarter": 3, "fiscal_year": 12}
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
 
 
-def floor_to_period(day: dt.date, grain: str, week_start: int) -> dt.date:
-    """The first day of the period containing `day` (`week_start`: 0 = Monday)."""
+def floor_to_period(day: dt.date, grain: str, rules: CalendarRules) -> dt.date:
+    """The first day of the period containing `day`."""
     if grain == "day":
         return day
     if grain == "week":
-        return day - dt.timedelta(days=(day.weekday() - week_start) % 7)
-    if grain == "month":
-        return day.replace(day=1)
-    if grain == "quarter":
-        return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-    if grain == "year":
-        return dt.date(day.year, 1, 1)
-    raise ValueError(f"unknown grain {grain!r}")
+        return day - dt.timedelta(days=(day.weekday() - rules.week_start) % 7)
+    if grain not in _MONTHS:
+        raise ValueError(f"unknown grain {grain!r}")
+    shift = rules.month_shift(Grain(grain))
+    index = day.year * 12 + day.month - 1 - shift
+    index = index - index % _MONTHS[grain] + shift
+    if index < 12:  # a fiscal year starting before the year 1
+        raise _outside_calendar(f"the {grain} containing {day}")
+    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def next_period(start: dt.date, grain: str) -> dt.date:
@@ -93,12 +99,12 @@ def from_epoch_micros(micros: int) -> dt.datetime:
 
 
 def period_starts(
-    start: dt.datetime, end: dt.datetime, grain: str, timezone: str, week_start: int
+    start: dt.datetime, end: dt.datetime, grain: str, timezone: str, rules: CalendarRules
 ) -> list[dt.date]:
     """The first local day of every period overlapping `[start, end)`, in order. The first
     one may begin before `start` when the range does not start on a period boundary."""
     days = []
-    day = floor_to_period(local_date(start, timezone), grain, week_start)
+    day = floor_to_period(local_date(start, timezone), grain, rules)
     end = end.astimezone(dt.UTC)
     while local_midnight(day, timezone) < end:
         days.append(day)
@@ -107,13 +113,13 @@ def period_starts(
 
 
 def count_periods(
-    start: dt.datetime, end: dt.datetime, grain: str, timezone: str, week_start: int
+    start: dt.datetime, end: dt.datetime, grain: str, timezone: str, rules: CalendarRules
 ) -> int:
     """How many periods `period_starts` would list, by arithmetic instead of by listing."""
     if start >= end:
         return 0
-    first = floor_to_period(local_date(start, timezone), grain, week_start)
-    last = floor_to_period(local_date(end - _MICROSECOND, timezone), grain, week_start)
+    first = floor_to_period(local_date(start, timezone), grain, rules)
+    last = floor_to_period(local_date(end - _MICROSECOND, timezone), grain, rules)
     if grain in ("day", "week"):
         return (last - first).days // (7 if grain == "week" else 1) + 1
     months = (last.year - first.year) * 12 + last.month - first.month
@@ -126,12 +132,12 @@ def require_at_most(
     end: dt.datetime,
     grain: str,
     timezone: str,
-    week_start: int,
+    rules: CalendarRules,
 ) -> None:
     """Refuse a range of more than `limit` periods (None: no limit) before listing them."""
     if limit is None:
         return
-    count = count_periods(start, end, grain, timezone, week_start)
+    count = count_periods(start, end, grain, timezone, rules)
     if count > limit:
         raise QueryError(
             f"the range from {local_date(start, timezone)} up to {local_date(end, timezone)} has "
@@ -142,30 +148,30 @@ def require_at_most(
 
 
 def widen_to_periods(
-    first: dt.datetime, last: dt.datetime, grain: str, timezone: str, week_start: int
+    first: dt.datetime, last: dt.datetime, grain: str, timezone: str, rules: CalendarRules
 ) -> tuple[dt.datetime, dt.datetime]:
     """The range `[start, end)` of whole periods containing the instants `first` and `last`."""
-    start_day = floor_to_period(local_date(first, timezone), grain, week_start)
-    end_day = next_period(floor_to_period(local_date(last, timezone), grain, week_start), grain)
+    start_day = floor_to_period(local_date(first, timezone), grain, rules)
+    end_day = next_period(floor_to_period(local_date(last, timezone), grain, rules), grain)
     return local_midnight(start_day, timezone), local_midnight(end_day, timezone)
 
 
 def starts_before(
-    boundary: dt.datetime, grain: str, count: int, timezone: str, week_start: int
+    boundary: dt.datetime, grain: str, count: int, timezone: str, rules: CalendarRules
 ) -> list[dt.date]:
     """The first local days of the `count` periods that end at `boundary`, oldest first. When
     `boundary` is not a period boundary the last of them is cut short there."""
     if count <= 0:
         return []
-    last = floor_to_period(local_date(boundary - _MICROSECOND, timezone), grain, week_start)
+    last = floor_to_period(local_date(boundary - _MICROSECOND, timezone), grain, rules)
     return [_step(last, grain, -back) for back in range(count - 1, -1, -1)]
 
 
 def extended_start(
-    boundary: dt.datetime, grain: str, count: int, timezone: str, week_start: int
+    boundary: dt.datetime, grain: str, count: int, timezone: str, rules: CalendarRules
 ) -> dt.datetime:
     """The instant `count` periods before `boundary` (see `starts_before`)."""
-    days = starts_before(boundary, grain, count, timezone, week_start)
+    days = starts_before(boundary, grain, count, timezone, rules)
     return local_midnight(days[0], timezone) if days else boundary
 
 
@@ -175,7 +181,7 @@ def window_start(
     count: int | None,
     unit: str | None,
     timezone: str,
-    week_start: int,
+    rules: CalendarRules,
 ) -> dt.datetime | None:
     """Where a window ending at `end` starts (None: at the beginning of time). `last N` units
     go back N local calendar units (days keep the wall-clock time across daylight-saving
@@ -186,7 +192,7 @@ def window_start(
     assert unit is not None
     if kind == "to_date":
         last_day = local_date(end - _MICROSECOND, timezone)
-        return local_midnight(floor_to_period(last_day, unit, week_start), timezone)
+        return local_midnight(floor_to_period(last_day, unit, rules), timezone)
     assert count is not None
     zone = ZoneInfo(timezone)
     wall = end.astimezone(zone).replace(tzinfo=None)
@@ -207,13 +213,13 @@ def window_starts_at(
     count: int | None,
     unit: str | None,
     timezone: str,
-    week_start: int,
+    rules: CalendarRules,
 ) -> list[int | None]:
     """Where the window ending at each of `ends` (µs since the epoch) starts, in µs (None: at
     the beginning of time)."""
     starts: list[int | None] = []
     for end in ends:
-        start = window_start(from_epoch_micros(int(end)), kind, count, unit, timezone, week_start)
+        start = window_start(from_epoch_micros(int(end)), kind, count, unit, timezone, rules)
         starts.append(None if start is None else epoch_micros(start))
     return starts
 

@@ -110,14 +110,14 @@ def build_timeline(plan: Plan, extents: Iterable[tuple[int, int]]) -> Timeline:
             from_epoch_micros(last),
             plan.grain,
             calendar.timezone,
-            calendar.week_start_index,
+            calendar.rules,
         )
         start, end = start or widened[0], end or widened[1]
     if epoch_micros(start) >= epoch_micros(end):
         return _no_periods(plan.grain, as_of)
-    zone, week_start = calendar.timezone, calendar.week_start_index
-    require_at_most(plan.max_periods, start, end, plan.grain, zone, week_start)
-    labels = period_starts(start, end, plan.grain, calendar.timezone, calendar.week_start_index)
+    zone, rules = calendar.timezone, calendar.rules
+    require_at_most(plan.max_periods, start, end, plan.grain, zone, rules)
+    labels = period_starts(start, end, plan.grain, calendar.timezone, calendar.rules)
     inner = [epoch_micros(local_midnight(day, calendar.timezone)) for day in labels[1:]]
     bounds = np.array([epoch_micros(start), *inner, epoch_micros(end)], dtype=np.int64)
     return Timeline(
@@ -140,7 +140,7 @@ def extend(timeline: Timeline, count: int, calendar: Calendar) -> Timeline:
         return timeline
     assert timeline.grain is not None
     first = from_epoch_micros(int(timeline.bounds[0]))
-    days = starts_before(first, timeline.grain, count, calendar.timezone, calendar.week_start_index)
+    days = starts_before(first, timeline.grain, count, calendar.timezone, calendar.rules)
     before = [epoch_micros(local_midnight(day, calendar.timezone)) for day in days]
     labels = None if timeline.labels is None else (*days, *timeline.labels)
     bounds = np.concatenate([np.array(before, dtype=np.int64), timeline.bounds])
@@ -162,9 +162,9 @@ def subdivide(timeline: Timeline, grain: Grain, calendar: Calendar) -> Timeline:
         return evolve(timeline, grain=grain, labels=None)
     start = from_epoch_micros(int(timeline.bounds[0]))
     end = from_epoch_micros(int(timeline.bounds[-1]))
-    zone, week_start = calendar.timezone, calendar.week_start_index
-    require_at_most(timeline.max_periods, start, end, grain, zone, week_start)
-    days = period_starts(start, end, grain, zone, week_start)
+    zone, rules = calendar.timezone, calendar.rules
+    require_at_most(timeline.max_periods, start, end, grain, zone, rules)
+    days = period_starts(start, end, grain, zone, rules)
     inner = [epoch_micros(local_midnight(day, calendar.timezone)) for day in days[1:]]
     bounds = np.union1d(timeline.bounds, np.array(inner, dtype=np.int64))
     return Timeline(
@@ -199,7 +199,7 @@ def grain_boundaries_before(timeline: Timeline, earliest: int, calendar: Calenda
         from_epoch_micros(first),
         timeline.grain,
         calendar.timezone,
-        calendar.week_start_index,
+        calendar.rules,
     )
     ends = [epoch_micros(local_midnight(day, calendar.timezone)) for day in days[1:]]
     return np.array([*ends, first], dtype=np.int64)
@@ -290,7 +290,7 @@ def _resolve(
                 window.count,
                 window.unit,
                 calendar.timezone,
-                calendar.week_start_index,
+                calendar.rules,
             )
         )
         for window in windows

@@ -25,6 +25,7 @@ Datum: TypeAlias = pa.Array | pa.ChunkedArray | pa.Scalar
 class EvaluationCalendar:
     timezone: str = "UTC"
     week_start: int = 0  # 0 = Monday ... 6 = Sunday
+    fiscal_start: int = 1  # the month fiscal years start in: 1 = January ... 12 = December
 
 
 # EvaluationCalendar is frozen, so one shared default instance is safe.
@@ -35,9 +36,9 @@ CALENDAR: ContextVar[EvaluationCalendar] = ContextVar(
 
 
 @contextlib.contextmanager
-def calendar_scope(timezone: str, week_start: int) -> Iterator[None]:
+def calendar_scope(timezone: str, week_start: int, fiscal_start: int) -> Iterator[None]:
     """Evaluate functions in this calendar (the executor wraps each query in it)."""
-    token = CALENDAR.set(EvaluationCalendar(timezone, week_start))
+    token = CALENDAR.set(EvaluationCalendar(timezone, week_start, fiscal_start))
     try:
         yield
     finally:

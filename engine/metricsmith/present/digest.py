@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from metricsmith.builtin.markdown import STATUS_MARKS as MARKS
-from metricsmith.model.time import Grain
+from metricsmith.model.time import DEFAULT_RULES, CalendarRules, Grain
 from metricsmith.present.scorecard import Comparison, MetricView, ScorecardView, Status
 from metricsmith.present.values import MISSING, format_cell, format_period
 
@@ -40,6 +40,8 @@ _PREVIOUS = {
     Grain.MONTH: "last month",
     Grain.QUARTER: "last quarter",
     Grain.YEAR: "last year",
+    Grain.FISCAL_QUARTER: "last fiscal quarter",
+    Grain.FISCAL_YEAR: "last fiscal year",
 }
 _A_YEAR_AGO = "a year ago"
 #: A value shown as a bare number (`1,204`, `4.25`), whose change keeps its decimals.
@@ -50,7 +52,9 @@ Row = dict[str, Any]
 
 def render_digest(view: ScorecardView) -> str:
     """The scorecard's current period as Markdown (see the module's docstring)."""
-    blocks = [[f"**{_escape(view.title)}** · {period_name(view.current, view.grain)}"]]
+    blocks = [
+        [f"**{_escape(view.title)}** · {period_name(view.current, view.grain, view.calendar)}"]
+    ]
     current = _current_rows(view)
     for row in current:
         group = (
@@ -101,11 +105,13 @@ def change(metric: MetricView, value: object, compared: object) -> str:
     return f"{UP} +{magnitude}" if delta > 0 else f"{DOWN} -{magnitude}"
 
 
-def period_name(start: dt.date | None, grain: Grain) -> str:
+def period_name(
+    start: dt.date | None, grain: Grain, calendar: CalendarRules = DEFAULT_RULES
+) -> str:
     """The period as a message names it: `week of 2024-03-04`, `2024-03`, `2024 Q1`."""
     if start is None:
         return "no periods"
-    name = format_period(start, grain)
+    name = format_period(start, grain, calendar)
     return f"week of {name}" if grain is Grain.WEEK else name
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from attrs import field, frozen
 
-from metricsmith.model.time import GRAINS, Grain
+from metricsmith.model.time import DEFAULT_RULES, GRAINS, CalendarRules, Grain
 from metricsmith.present.scorecard import MetricView
 from metricsmith.present.values import format_cell, format_period
 
@@ -41,6 +41,8 @@ class QueryResult:
     metrics: tuple[MetricView, ...]
     #: Labels of the key columns that are named dimensions (`accounts.segment` → `Segment`).
     labels: Mapping[str, str] = field(factory=dict)
+    #: How the project's calendar names fiscal periods (`FY2025 Q1`).
+    calendar: CalendarRules = DEFAULT_RULES
 
     def __attrs_post_init__(self) -> None:
         if self.table.num_columns < len(self.metrics):
@@ -132,7 +134,7 @@ class QueryResult:
         values = self.table.column(key).to_pylist()
         grain = self.grain
         if grain is not None and key == self.keys[0]:
-            return [format_period(v, grain) for v in values]
+            return [format_period(v, grain, self.calendar) for v in values]
         return [format_cell(v) for v in values]
 
     def _repr_html_(self) -> str:

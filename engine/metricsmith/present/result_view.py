@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import pyarrow as pa
 
 from metricsmith.check.checked import DimensionInfo, MetricInfo
-from metricsmith.model.time import GRAINS, Grain
+from metricsmith.model.time import DEFAULT_RULES, GRAINS, CalendarRules, Grain
 from metricsmith.plugins.formats import ResultColumn, ResultView
 from metricsmith.present.scorecard import MetricView
 from metricsmith.present.values import describe_target, format_cell, format_period
@@ -19,39 +19,40 @@ def result_view(
     table: pa.Table,
     metrics: Sequence[MetricInfo],
     dimensions: Mapping[str, DimensionInfo] | None = None,
+    calendar: CalendarRules = DEFAULT_RULES,
 ) -> ResultView:
     """The view of a result as the API returns it: the period column, the `by` columns, then
-    one column per metric of `metrics`."""
+    one column per metric of `metrics`; fiscal periods named as `calendar` names them."""
     n_keys = table.num_columns - len(metrics)
     if n_keys < 0:
         raise ValueError(
             f"a result with {table.num_columns} columns cannot hold {len(metrics)} metrics"
         )
     dimensions = dimensions or {}
-    columns = [_key_column(table, index, dimensions) for index in range(n_keys)]
+    columns = [_key_column(table, index, dimensions, calendar) for index in range(n_keys)]
     for index, metric in enumerate(metrics, start=n_keys):
         columns.append(_metric_column(table.column_names[index], table.column(index), metric))
     return ResultView(table, tuple(columns))
 
 
-def key_texts(table: pa.Table, index: int) -> list[str]:
+def key_texts(table: pa.Table, index: int, calendar: CalendarRules) -> list[str]:
     """A key column's values as text: the first column, named after a grain, as periods."""
     name = table.column_names[index]
     values = table.column(index).to_pylist()
     if index == 0 and name in GRAINS:
-        return [format_period(v, Grain(name)) for v in values]
+        return [format_period(v, Grain(name), calendar) for v in values]
     return [format_cell(v) for v in values]
 
 
 def _key_column(
-    table: pa.Table, index: int, dimensions: Mapping[str, DimensionInfo]
+    table: pa.Table, index: int, dimensions: Mapping[str, DimensionInfo], calendar: CalendarRules
 ) -> ResultColumn:
     name = table.column_names[index]
     dimension = dimensions.get(name)
     return ResultColumn(
         name,
         (dimension.decl.label or name) if dimension else name,
-        tuple(key_texts(table, index)),
+        tuple(key_texts(table, index, calendar)),
         grain=name if index == 0 and name in GRAINS else None,
     )
 

@@ -23,7 +23,7 @@ from attrs import field, frozen
 # Comparisons and chart kinds are words of the language (model/decl.py, where the checker
 # reads them too); a view imports them from here with the rest of the contract.
 from metricsmith.model.decl import ChartKind, Comparison, MetricDecl
-from metricsmith.model.time import Grain
+from metricsmith.model.time import DEFAULT_RULES, CalendarRules, Grain
 from metricsmith.present.values import (
     describe_target,
     format_metric_value,
@@ -132,6 +132,8 @@ class ScorecardView:
     values: pa.Table = field(eq=False)
     description: str | None = None
     chart_metrics: tuple[MetricView, ...] = ()
+    #: How the project's calendar names fiscal periods (`FY2025 Q1`).
+    calendar: CalendarRules = DEFAULT_RULES
 
     @property
     def current(self) -> dt.date | dt.datetime | None:

@@ -28,7 +28,7 @@ def scorecard_table(view: ScorecardView) -> Table:
     """The scorecard's current period, a row per metric its sections list, grouped by section
     (and by slice, with `by`)."""
     current = view.current
-    heading = f"{view.title} · {format_period(current, view.grain)}"
+    heading = f"{view.title} · {format_period(current, view.grain, view.calendar)}"
     out = Table(title=heading, title_style="bold", show_edge=False, header_style="bold")
     for label in view.by:
         out.add_column(label)

@@ -17,7 +17,7 @@ from attrs import frozen
 
 from metricsmith.check.checked import Calendar, ScorecardInfo
 from metricsmith.model.decl import ChartKind, Comparison
-from metricsmith.model.time import Grain
+from metricsmith.model.time import CalendarRules, Grain
 from metricsmith.plan.periods import (
     PERIODS_PER_YEAR,
     extended_start,
@@ -47,12 +47,12 @@ class ScorecardWindow:
     count: int
     back: int
     timezone: str
-    week_start: int
+    rules: CalendarRules
 
     @classmethod
     def of(cls, info: ScorecardInfo, calendar: Calendar, count: int) -> ScorecardWindow:
         back = lookback(info.grain, info.comparisons)
-        return cls(info.grain, count, back, calendar.timezone, calendar.week_start_index)
+        return cls(info.grain, count, back, calendar.timezone, calendar.rules)
 
     def boundary(self, end: dt.datetime | None) -> dt.datetime | None:
         """Where the periods shown end: the start of the period `end` falls in (None: where
@@ -60,7 +60,7 @@ class ScorecardWindow:
         if end is None:
             return None
         return self.start_of(
-            floor_to_period(local_date(end, self.timezone), self.grain, self.week_start)
+            floor_to_period(local_date(end, self.timezone), self.grain, self.rules)
         )
 
     def first_computed(self, boundary: dt.datetime | None) -> dt.datetime | None:
@@ -69,7 +69,7 @@ class ScorecardWindow:
         if boundary is None:
             return None
         total = self.count + self.back
-        return extended_start(boundary, self.grain, total, self.timezone, self.week_start)
+        return extended_start(boundary, self.grain, total, self.timezone, self.rules)
 
     def shown(
         self, boundary: dt.datetime | None, computed: Sequence[Period | None]
@@ -78,9 +78,7 @@ class ScorecardWindow:
         boundary, or without one the latest `count` of those computed."""
         if boundary is None:
             return tuple(sorted({p for p in computed if p is not None})[-self.count :])
-        return tuple(
-            starts_before(boundary, self.grain, self.count, self.timezone, self.week_start)
-        )
+        return tuple(starts_before(boundary, self.grain, self.count, self.timezone, self.rules))
 
     def start_of(self, period: Period) -> dt.datetime:
         return local_midnight(period, self.timezone)
@@ -109,6 +107,7 @@ def scorecard_view(
     computed: pa.Table,
     shown: Sequence[Period],
     cells: Mapping[str, pa.Table],
+    calendar: CalendarRules,
 ) -> ScorecardView:
     """The view of a scorecard from `computed` (a query's answer: the period, the `by`
     columns, the metrics, over the periods `shown` and those before them they are compared
@@ -117,6 +116,7 @@ def scorecard_view(
         name=info.name,
         title=info.title,
         grain=info.grain,
+        calendar=calendar,
         by=tuple(label for label, _ in info.by),
         comparisons=info.comparisons,
         metrics=tuple(metrics[name] for name in info.metrics),

@@ -17,6 +17,7 @@ from metricsmith.check.checked import (
     Unavailable,
 )
 from metricsmith.model.decl import MetricDecl
+from metricsmith.model.time import DEFAULT_RULES, CalendarRules
 from metricsmith.present.result_view import key_texts
 from metricsmith.present.values import (
     MISSING,
@@ -34,10 +35,12 @@ def result_table(
     table: pa.Table,
     metrics: Sequence[MetricInfo],
     dimensions: Mapping[str, DimensionInfo] | None = None,
+    calendar: CalendarRules = DEFAULT_RULES,
 ) -> Table:
     """A query result as the API returns it (the period column named after its grain, the
     `by` columns, then one column per metric) with periods named, values in each metric's
-    format and targets marked. Columns of named `dimensions` are headed by their labels."""
+    format and targets marked. Columns of named `dimensions` are headed by their labels; fiscal
+    periods are named as `calendar` names them."""
     n_keys = table.num_columns - len(metrics)
     if n_keys < 0:
         raise ValueError(
@@ -49,7 +52,7 @@ def result_table(
     for index, name in enumerate(table.column_names[:n_keys]):
         dimension = dimensions.get(name)
         out.add_column((dimension.decl.label or name) if dimension else name)
-        columns.append(list(key_texts(table, index)))
+        columns.append(list(key_texts(table, index, calendar)))
     for index, metric in enumerate(metrics, start=n_keys):
         out.add_column(_metric_header(metric.decl), justify="right")
         values = table.column(index).to_pylist()

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import assert_never
 
 from metricsmith.model.decl import MetricDecl
-from metricsmith.model.time import Grain
+from metricsmith.model.time import DEFAULT_RULES, CalendarRules, Grain
 from metricsmith.plugins.formats import SECONDS_PER_UNIT
 
 MISSING = "–"  # an en dash: a null value, which is not the same as zero
@@ -73,8 +73,11 @@ def format_cell(value: object) -> str:
     return str(value)
 
 
-def format_period(start: dt.date | None, grain: Grain) -> str:
-    """A period by its first day, written the way people name it: 2024-03, 2024 Q1, 2024."""
+def format_period(
+    start: dt.date | None, grain: Grain, calendar: CalendarRules = DEFAULT_RULES
+) -> str:
+    """A period by its first day, written the way people name it: 2024-03, 2024 Q1, 2024, and
+    fiscal periods by the calendar's naming of fiscal years: FY2025 Q1, FY2025."""
     if start is None:
         return MISSING
     match grain:
@@ -86,6 +89,10 @@ def format_period(start: dt.date | None, grain: Grain) -> str:
             return f"{start.year} Q{(start.month - 1) // 3 + 1}"
         case Grain.YEAR:
             return str(start.year)
+        case Grain.FISCAL_QUARTER:
+            return f"FY{calendar.fiscal_year(start)} Q{calendar.fiscal_quarter(start)}"
+        case Grain.FISCAL_YEAR:
+            return f"FY{calendar.fiscal_year(start)}"
         case _:
             assert_never(grain)
 

@@ -63,7 +63,7 @@ def values_view(view: ScorecardView) -> ResultView:
         ResultColumn(
             name,
             name,
-            tuple(key_texts(table, index)),
+            tuple(key_texts(table, index, view.calendar)),
             grain=str(view.grain) if index == 0 else None,
         )
         for index, name in enumerate(table.column_names[: 1 + len(view.by)])
@@ -104,7 +104,11 @@ def _status(metric: MetricView, value: object) -> str | None:
 def _write_summary(sheet: Worksheet, view: ScorecardView) -> None:
     """One row per metric (per group, with `by`) of the current period."""
     compared = [compared_name(c, view.grain) for c in view.comparisons]
-    headings = [*view.by, "Metric", f"Current ({period_name(view.current, view.grain)})"]
+    headings = [
+        *view.by,
+        "Metric",
+        f"Current ({period_name(view.current, view.grain, view.calendar)})",
+    ]
     headings += ["Target", "Status"]
     for name in compared:
         headings += [name[0].upper() + name[1:], f"Change vs {name}"]

@@ -1,4 +1,4 @@
-"""Rule: at most one calendar, with a real time zone and week start."""
+"""Rule: at most one calendar, with a real time zone, week start and fiscal year."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from metricsmith.check.checked import WEEKDAYS, Calendar
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import Diagnostic
-from metricsmith.model.decl import CalendarDecl
+from metricsmith.model.decl import CalendarDecl, Ident
+from metricsmith.model.time import MONTHS, FiscalLabel
 
 
 def check_calendar(decls: Sequence[CalendarDecl]) -> tuple[Calendar, list[Diagnostic]]:
@@ -49,4 +50,33 @@ def check_calendar(decls: Sequence[CalendarDecl]) -> tuple[Calendar, list[Diagno
             )
         )
         week_start = "monday"
-    return Calendar(timezone=timezone, week_start=week_start), found
+    fiscal_start = _choice(decl.fiscal_year_start, MONTHS, "a month", found)
+    label = _choice(decl.fiscal_year_label, tuple(FiscalLabel), "a fiscal year label", found)
+    calendar = Calendar(
+        timezone=timezone,
+        week_start=week_start,
+        fiscal_year_start=fiscal_start or "january",
+        fiscal_year_label=FiscalLabel(label or FiscalLabel.ENDING),
+    )
+    return calendar, found
+
+
+def _choice(
+    word: Ident | None, choices: Sequence[str], what: str, found: list[Diagnostic]
+) -> str | None:
+    """The word, in lower case, if it is one of the choices; None when it is not written or
+    not one of them (then with a problem at the word)."""
+    if word is None:
+        return None
+    name = word.name.lower()
+    if name in choices:
+        return name
+    found.append(
+        Diagnostic(
+            code="bad-calendar",
+            message=f"`{word.name}` is not {what}",
+            span=word.span,
+            hint=did_you_mean(name, choices) or f"use one of {', '.join(choices)}",
+        )
+    )
+    return None

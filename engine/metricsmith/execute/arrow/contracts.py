@@ -36,7 +36,7 @@ def verify_contracts(
 ) -> list[ContractResult]:
     """Each contract checked against all the rows of its source, in the order given."""
     calendar = project.calendar
-    with calendar_scope(calendar.timezone, calendar.week_start_index):
+    with calendar_scope(calendar.timezone, calendar.week_start_index, calendar.rules.fiscal_start):
         tables, unreadable = _read(project, _columns_needed(project, contracts))
         sources = Sources(project, tables, project.functions.scalars, calendar.timezone)
         results = []

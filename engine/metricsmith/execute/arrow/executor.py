@@ -56,7 +56,7 @@ def execute_plan(
     `age`, a row per (cohort, age) and no period column."""
     functions = project.functions
     calendar = plan.calendar
-    with calendar_scope(calendar.timezone, calendar.week_start_index):
+    with calendar_scope(calendar.timezone, calendar.week_start_index, calendar.rules.fiscal_start):
         tables = {}
         for read in plan.reads:
             tables[read.source] = read_source(read, project.sources[read.source], calendar.timezone)

@@ -173,6 +173,12 @@ class SqlDialect:
         """The first day of the month, quarter or year containing a date."""
         return self.cast(exp.DateTrunc(this=day, unit=exp.var(unit.upper())), "date")
 
+    def add_months(self, day: exp.Expression, count: int) -> exp.Expression:
+        """The date `count` months later; the first of a month stays the first (every
+        dialect's date-add clamps only days past a month's end)."""
+        added = exp.DateAdd(this=day, expression=number(count), unit=exp.var("MONTH"))
+        return self.cast(added, "date")
+
     def iso_weekday(self, value: exp.Expression) -> exp.Expression:
         """1 for Monday ... 7 for Sunday, of a date or local date-time."""
         return self.extract("ISODOW", value)

@@ -24,6 +24,7 @@ from metricsmith.errors import InternalError
 from metricsmith.execute.sql.dialects import SqlDialect, number, paren, string
 from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.model import bound as b
+from metricsmith.model.time import CalendarRules
 from metricsmith.model.types import Type
 
 MICROS_PER_DAY = 86_400_000_000
@@ -58,15 +59,15 @@ class ExpressionCompiler:
         self,
         dialect: SqlDialect,
         timezone: str,
-        week_start: int,
+        rules: CalendarRules,
         leaf: Leaf,
         functions,
         offset: Offset | None = None,
     ):
         self.dialect = dialect
         self.timezone = timezone
-        #: 0 for Monday ... 6 for Sunday.
-        self.week_start = week_start
+        #: Where weeks and fiscal years start.
+        self.rules = rules
         self.leaf = leaf
         self.functions = functions
         self.offset = offset

@@ -22,7 +22,7 @@ from metricsmith.execute.sql.expressions import ExpressionCompiler
 from metricsmith.execute.sql.names import COHORT_PERIOD, LevelNames
 from metricsmith.execute.sql.spine import PERIOD
 from metricsmith.model import bound as b
-from metricsmith.model.time import Grain
+from metricsmith.model.time import CalendarRules, Grain
 from metricsmith.model.types import Type
 from metricsmith.plan.offsets import offset_shift
 
@@ -50,7 +50,7 @@ class FormulaContext:
     grain: Grain | None
     dialect: SqlDialect
     timezone: str
-    week_start: int
+    rules: CalendarRules
     functions: object
 
 
@@ -97,7 +97,7 @@ def _compiler(
     return ExpressionCompiler(
         context.dialect,
         context.timezone,
-        context.week_start,
+        context.rules,
         leaf,
         context.functions,
         offset,

@@ -162,7 +162,7 @@ class LevelCompiler:
             grain=level_spine.grain,
             dialect=dialect,
             timezone=plan.calendar.timezone,
-            week_start=plan.calendar.week_start_index,
+            rules=plan.calendar.rules,
             functions=compilation.functions,
         )
         self.ctes += formula_ctes(names, formulas, context)

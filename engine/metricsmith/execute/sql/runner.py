@@ -118,7 +118,7 @@ def _require_unique_key(
     rows = ExpressionCompiler(
         compilation.dialect,
         plan.calendar.timezone,
-        plan.calendar.week_start_index,
+        plan.calendar.rules,
         _own_column,
         compilation.functions,
     )

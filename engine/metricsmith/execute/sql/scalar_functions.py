@@ -22,7 +22,7 @@ from metricsmith.execute.sql.expressions import ExpressionCompiler
 from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.plugin_sql import plugin_sql
 from metricsmith.model import bound as b
-from metricsmith.model.time import GRAINS
+from metricsmith.model.time import GRAINS, Grain
 from metricsmith.model.types import Type
 from metricsmith.plugins.functions import ScalarFunction
 
@@ -70,22 +70,31 @@ def _date(compiler, node, args):
 
 
 def truncate_to(compiler: ExpressionCompiler, unit: str, day: exp.Expression) -> exp.Expression:
-    """The first day of the day/week/month/quarter/year containing a local date; weeks start
-    on the calendar's week start."""
+    """The first day of the period of a grain containing a local date; weeks start on the
+    calendar's week start, fiscal quarters and years in its fiscal year's first month."""
     dialect = compiler.dialect
     if unit == "day":
         return day
     if unit == "week":
         # Days since the week began: (ISO weekday - 1 - week start) mod 7, kept non-negative.
         since_monday = exp.Sub(this=dialect.iso_weekday(day), expression=number(1))
-        shifted = exp.Add(this=since_monday, expression=number(7 - compiler.week_start))
+        shifted = exp.Add(this=since_monday, expression=number(7 - compiler.rules.week_start))
         into_week = exp.Mod(this=paren(shifted), expression=number(7))
         return dialect.add_days(day, exp.Neg(this=paren(into_week)))
     if unit in ("month", "quarter", "year"):
         return dialect.truncate_date(unit, day)
+    if unit in (Grain.FISCAL_QUARTER, Grain.FISCAL_YEAR):
+        # The calendar quarter or year of the date moved back by the fiscal year's shift,
+        # moved forward again (plan/periods.py counts the same way).
+        shift = compiler.rules.month_shift(Grain(unit))
+        calendar_unit = "quarter" if unit == Grain.FISCAL_QUARTER else "year"
+        if shift == 0:
+            return dialect.truncate_date(calendar_unit, day)
+        start = dialect.truncate_date(calendar_unit, dialect.add_months(day, -shift))
+        return dialect.add_months(start, shift)
     raise QueryError(
         f"`date_trunc` does not know the unit {unit!r}",
-        hint='use "day", "week", "month", "quarter" or "year"',
+        hint=f"use one of {', '.join(map(repr, GRAINS))}",
     )
 
 
@@ -99,7 +108,7 @@ def _cohort(compiler, node, args):
     if grain not in GRAINS:
         raise QueryError(
             f"`cohort` does not know the grain {grain!r}",
-            hint="use day, week, month, quarter or year, e.g. cohort(signed_up_at, month)",
+            hint=f"use one of {', '.join(GRAINS)}, e.g. cohort(signed_up_at, month)",
         )
     return truncate_to(compiler, grain, _local_date(compiler, args[0], node.args[0].type))
 

@@ -74,7 +74,7 @@ class ScanCompiler:
         self.rows = ExpressionCompiler(
             self.dialect,
             plan.calendar.timezone,
-            plan.calendar.week_start_index,
+            plan.calendar.rules,
             self.column,
             compilation.functions,
         )

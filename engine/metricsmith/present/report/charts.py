@@ -121,7 +121,7 @@ def _over_periods(
 ) -> Any:
     """The spec's metrics by period, per group: stacked in the spec's order, or as lines
     drawn through the periods in theirs."""
-    periods = [format_period(p, view.grain) for p in view.periods]
+    periods = [format_period(p, view.grain, view.calendar) for p in view.periods]
     names = [name for name, _ in spec.metrics]
     labels = [view.metric(n).label for n in names]
     points = [
@@ -194,7 +194,7 @@ def _heatmap(view: ScorecardView, spec: ChartSpec) -> alt.TopLevelMixin:
 def _heading(view: ScorecardView, value: Any) -> str:
     """A cohort as a period of the scorecard's grain (2025-01), anything else as it is."""
     if isinstance(value, dt.date):
-        return format_period(period_key(value), view.grain)
+        return format_period(period_key(value), view.grain, view.calendar)
     return format_cell(value)
 
 

@@ -24,7 +24,7 @@ def render_report(view: ScorecardView) -> str:
     sections = view.sections or (Section("Metrics", tuple(m.name for m in view.metrics)),)
     return _template().render(
         view=view,
-        period=format_period(view.current, view.grain) if view.current else None,
+        period=format_period(view.current, view.grain, view.calendar) if view.current else None,
         comparisons=[comparison_label(c, view.grain) for c in view.comparisons],
         sections=[
             {

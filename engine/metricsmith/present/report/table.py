@@ -39,7 +39,9 @@ def section_table(view: ScorecardView, rows: Sequence[MetricRow], table_id: str)
     labels: dict[str, Any] = {
         "metric": "Metric",
         "group": " · ".join(view.by),
-        "value": format_period(view.current, view.grain) if view.current else "Value",
+        "value": format_period(view.current, view.grain, view.calendar)
+        if view.current
+        else "Value",
         "target": "Target",
         "status": "Status",
         "trend": _trend_label(view),
@@ -131,5 +133,7 @@ def _literal(text: str) -> str:
 def _trend_label(view: ScorecardView) -> str:
     if not view.periods:
         return "Trend"
-    first, last = (format_period(p, view.grain) for p in (view.periods[0], view.periods[-1]))
+    first, last = (
+        format_period(p, view.grain, view.calendar) for p in (view.periods[0], view.periods[-1])
+    )
     return f"Trend {first} – {last}"
