@@ -7,7 +7,7 @@ from typing import Union
 
 from attrs import frozen
 
-from metricsmith.model.expr import Expr, Literal
+from metricsmith.model.expr import Expr, Literal, Parameter
 from metricsmith.model.span import Span
 from metricsmith.model.types import Type
 
@@ -17,6 +17,18 @@ class Ident:
     """A name together with where it was written."""
 
     name: str
+    span: Span
+
+
+@frozen(kw_only=True)
+class ParameterDecl:
+    """`parameter window: duration = 30 days`: a named value of a declared type that a query
+    may set (`--param window=14d`), written `$window` in formulas. `default` is the formula
+    as written; the checker requires a constant of the type."""
+
+    name: Ident
+    type_name: Ident
+    default: Expr
     span: Span
 
 
@@ -136,6 +148,9 @@ class Target:
     op: str  # ">=", "<=", ">", "<", "==" or ""
     value: float
     span: Span
+    #: `target >= $goal`: the parameter setting the value per query; `value` holds its
+    #: default once checked (check/project.py), and a query's value when one sets it.
+    parameter: Parameter | None = None
 
 
 @frozen(kw_only=True)
@@ -282,6 +297,7 @@ Decl = Union[  # noqa: UP007
     IncludeDecl,
     ProjectDecl,
     ScorecardDecl,
+    ParameterDecl,
     UnparsedDecl,
 ]
 

@@ -57,6 +57,8 @@ class _Formatter:
                 return (f"{source}.{column}" if path else column), _ATOM
             case b.BMetric(name=name):
                 return name, _ATOM
+            case b.BParameter(name=name):
+                return f"${name}", _ATOM
             case b.BUnary(op="not", operand=operand):
                 return f"not {self._wrapped(operand, 3)}", 3
             case b.BUnary(op=op, operand=operand):

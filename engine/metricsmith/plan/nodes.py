@@ -300,6 +300,9 @@ class Plan:
     max_periods: int | None = DEFAULT_MAX_PERIODS
     #: The Arrow type of each of `dimensions` in the answer (plan/schema.py).
     dimension_types: tuple[pa.DataType, ...] = ()
+    #: The value of every declared parameter for this query, by name: what each `BParameter`
+    #: of the formulas stands for (the SQL engines bind it to a placeholder).
+    parameters: tuple[tuple[str, object], ...] = ()
 
     @property
     def scans(self) -> tuple[SourceScan, ...]:

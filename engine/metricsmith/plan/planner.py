@@ -44,4 +44,5 @@ def plan_query(
         metrics=query.metrics,
         max_periods=query.max_periods,
         dimension_types=dimension_types(project, top, query.labels),
+        parameters=tuple(query.parameters.items()),
     )

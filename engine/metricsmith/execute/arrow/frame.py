@@ -37,11 +37,18 @@ class Sources:
         tables: Mapping[str, pa.Table],
         functions: Mapping[str, ScalarFunction],
         timezone: str,
+        parameters: Mapping[str, object] | None = None,
     ):
         self.project = project
         self.tables = tables
         self.functions = functions
         self.timezone = timezone
+        #: The query's parameter values; the declared defaults outside a query (contracts).
+        self.parameters = (
+            {name: info.default for name, info in project.parameters.items()}
+            if parameters is None
+            else parameters
+        )
         self._frames: dict[str, RowFrame] = {}
         self._linked: dict[str, RowFrame] = {}
 
@@ -117,7 +124,7 @@ class RowFrame(Evaluator):
     """Evaluates row formulas over the rows of `table`, which belong to `source`."""
 
     def __init__(self, source: str, table: pa.Table, sources: Sources):
-        super().__init__(sources.functions, sources.timezone, origin=source)
+        super().__init__(sources.functions, sources.timezone, source, sources.parameters)
         self.source = source
         self.table = table
         self.sources = sources
