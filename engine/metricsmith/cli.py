@@ -225,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     scorecard.add_argument(
         "--output", "-o", metavar="FILE", help="write a --format other than table to FILE"
     )
+    _add_param_argument(scorecard)
     _add_quiet_argument(scorecard)
     scorecard.set_defaults(run=_scorecard)
 
@@ -293,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to compute: arrow (embedded), duckdb, spark or an engine a plugin adds "
         "(default: the project's metricsmith.toml, else arrow)",
     )
+    _add_param_argument(report)
     _add_quiet_argument(report)
     report.set_defaults(run=_report)
 
@@ -380,6 +382,36 @@ def _add_query_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"refuse a range of more than N periods (default: {DEFAULT_MAX_PERIODS:,})",
     )
+    _add_param_argument(parser)
+
+
+def _add_param_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--param",
+        action="append",
+        type=_parameter_setting,
+        dest="params",
+        metavar="NAME=VALUE",
+        help="set a parameter the definitions declare, e.g. --param window=14d or "
+        "--param plan=pro (repeatable; the others keep their defaults)",
+    )
+
+
+def _parameter_setting(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, such as window=14d, not {text!r}")
+    return name.strip(), value
+
+
+def _params(args: argparse.Namespace) -> dict[str, str]:
+    """The --param settings by name; each parameter set once."""
+    settings: dict[str, str] = {}
+    for name, value in args.params or ():
+        if name in settings:
+            raise UsageError(f"--param {name} is given twice; give each parameter once")
+        settings[name] = value
+    return settings
 
 
 # ---- commands ----------------------------------------------------------------------------
@@ -501,7 +533,9 @@ def _computed_scorecard(args: argparse.Namespace, name: str) -> ScorecardView:
         progress(f"computing the scorecard {name}")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
-            view = project.scorecard(name, end=args.end, periods=args.periods, engine=engine)
+            view = project.scorecard(
+                name, end=args.end, periods=args.periods, engine=engine, params=_params(args)
+            )
     _print_warnings(project.warnings)  # data warnings among them
     _show_other_warnings(caught)
     return view
@@ -637,6 +671,7 @@ def _query_request(args: argparse.Namespace) -> dict[str, Any]:
         "where": tuple(args.where or ()),
         "engine": args.engine,
         "max_periods": args.max_periods,
+        "params": _params(args),
     }
 
 

@@ -68,6 +68,17 @@ def sql_value(value: object, type_: Type, timezone: str) -> object:
     return value
 
 
-def listed(values: Mapping[str, object]) -> str:
-    """The values as SQL comments, one a line, for SQL shown rather than run."""
-    return "".join(f"-- {name} = {value!r}\n" for name, value in values.items())
+def listed(
+    query: exp.Expression, values: Mapping[str, object], types: Mapping[str, Type], timezone: str
+) -> str:
+    """The values of the parameters `query` reads as SQL comments, one a line, for SQL shown
+    rather than run: each as given, and as the driver binds it when it differs."""
+    lines = []
+    for name, bound in bound_values(query, values, types, timezone).items():
+        given = values[name]
+        shown = str(given) if isinstance(given, dt.timedelta | dt.date) else repr(given)
+        as_bound = "" if bound == given else f" (bound as {bound!r})"
+        lines.append(f"-- {name}: {types[name]} = {shown}{as_bound}\n")
+    if not lines:
+        return ""
+    return "-- parameters, bound as values when the query runs:\n" + "".join(lines)
