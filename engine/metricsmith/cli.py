@@ -18,6 +18,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TextIO
 
+import attrs
 from rich.console import Console
 from rich.table import Table
 
@@ -452,7 +453,11 @@ def _query(args: argparse.Namespace) -> int:
     table = result.to_arrow()
     _print_warnings(project.warnings)  # data warnings among them
     _show_other_warnings(caught)
-    metrics = [project.metrics[project.checked.metric_key(name)] for name in args.metrics]
+    # Each metric as the answer shows it: a target set by a parameter has the query's value.
+    metrics = [
+        attrs.evolve(project.metrics[project.checked.metric_key(name)], decl=view.decl)
+        for name, view in zip(args.metrics, result.metrics, strict=True)
+    ]
     if output_format is None:
         _console(sys.stdout).print(result_table(table, metrics, project.dimensions))
         return EXIT_OK
