@@ -11,7 +11,8 @@ import pyarrow as pa
 import pytest
 from execute_helpers import stamps, utc
 
-pytestmark = pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
+#: Spark answers one query of every kind of parameter (its queries are slow to start).
+pytestmark = pytest.mark.engines("arrow", "duckdb", "postgres")
 
 INJECTION = "x' or 1=1 --"
 
@@ -104,6 +105,7 @@ def test_the_defaults_hold_when_a_query_sets_no_parameter(project, engine):
     }
 
 
+@pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
 def test_a_query_sets_every_kind_of_parameter(project, engine):
     params = {
         "plan": INJECTION,
@@ -139,7 +141,7 @@ def test_a_string_with_a_quote_and_sql_is_a_plain_value_in_a_where(project, engi
         grain="month",
         start="2024-01-01",
         end="2024-04-01",
-        where=["plan == $plan or plan == \"x' or 1=1\""],
+        where=['plan == $plan or plan == "x\' or 1=1"'],
         params={"plan": INJECTION, "min_seats": 1},
         engine=engine,
     )

@@ -22,7 +22,7 @@ from metricsmith.check.checked import CheckedProject, MetricInfo, Need
 from metricsmith.check.entities import EntityCatalog
 from metricsmith.check.links import LinkGraph
 from metricsmith.check.literals import literal_problem
-from metricsmith.check.parameters import ParameterInfo, window_problem
+from metricsmith.check.parameters import ParameterInfo, a_type, window_problem
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import Diagnostic, PluginFailure
 from metricsmith.model import bound as b
@@ -208,7 +208,7 @@ class Binder:
         when a use needs one type (`expected`: a window's length), that it is of another."""
         info = self.parameters.get(node.name)
         if info is None:
-            hint = did_you_mean(node.name, self.parameters) or (
+            hint = did_you_mean(f"${node.name}", [f"${name}" for name in self.parameters]) or (
                 f"declare it: `parameter {node.name}: <type> = <default>`"
             )
             self.error("unknown-parameter", f"unknown parameter `${node.name}`", node.span, hint)
@@ -216,7 +216,7 @@ class Binder:
         if expected is not None and info.type not in (expected, UNKNOWN):
             self.error(
                 "parameter-type",
-                f"`${node.name}` is {info.type}, but {expected} is needed here",
+                f"`${node.name}` is {a_type(info.type)}, but {a_type(expected)} is needed here",
                 node.span,
                 f"declare a parameter of type {expected} for this",
             )

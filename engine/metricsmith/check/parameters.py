@@ -100,13 +100,13 @@ def _default(decl: ParameterDecl, type_: Type) -> tuple[object, Diagnostic | Non
     if value is not None:
         return value, None
     described = (
-        f"`{written.span.text}` is {written.type}"
+        f"`{written.span.text}` is {a_type(written.type)}"
         if isinstance(written, e.Literal) and written.type is not Type.NULL
         else f"`{written.span.text}` is not a constant"
     )
     return None, Diagnostic(
         code="parameter-type",
-        message=f"parameter `${decl.name.name}` is {_a(type_)}, but its default {described}",
+        message=f"parameter `${decl.name.name}` is {a_type(type_)}, but its default {described}",
         span=written.span,
         hint=f"write a default of type {type_}: {EXAMPLES[type_]}",
     )
@@ -126,7 +126,8 @@ def _constant(node: e.Expr, type_: Type) -> object | None:
     return None
 
 
-def _a(type_: Type) -> str:
+def a_type(type_: Type) -> str:
+    """`a string`, `an integer`: a type in a sentence."""
     word = str(type_)
     return f"an {word}" if word[0] in "aeiou" else f"a {word}"
 
@@ -164,7 +165,7 @@ def parameter_value(info: ParameterInfo, value: object) -> object:
     if converted is None:
         shown = repr(value) if not isinstance(value, str) else f"`{value}`"
         raise QueryError(
-            f"parameter `{info.name}` is {_a(info.type)}: {shown} is not one",
+            f"parameter `{info.name}` is {a_type(info.type)}: {shown} is not one",
             hint=f"give {EXAMPLES[info.type]}",
         )
     return converted

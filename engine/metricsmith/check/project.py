@@ -12,7 +12,7 @@ from metricsmith.check.bind import Binder, entity_catalog, root_of_row_formula
 from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
 from metricsmith.check.links import LinkGraph
 from metricsmith.check.overrides import Overridden, apply_overrides, type_mismatch
-from metricsmith.check.parameters import check_parameters, with_target
+from metricsmith.check.parameters import a_type, check_parameters, with_target
 from metricsmith.check.paths import UNCONFINED, PathPolicy
 from metricsmith.check.rules.calendar import check_calendar
 from metricsmith.check.rules.contracts import source_contracts
@@ -342,7 +342,7 @@ def _target_parameter(decl: d.MetricDecl, binder: Binder) -> d.MetricDecl:
     if not info.type.is_numeric:
         binder.error(
             "parameter-type",
-            f"`${info.name}` is {info.type}, but a target is a number",
+            f"`${info.name}` is {a_type(info.type)}, but a target is a number",
             target.parameter.span,
             "declare the parameter as an int, float or decimal",
         )
