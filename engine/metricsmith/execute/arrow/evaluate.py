@@ -35,7 +35,7 @@ class Evaluator:
         functions: Mapping[str, ScalarFunction],
         timezone: str,
         origin: str,
-        parameters: Mapping[str, object],
+        parameters: Mapping[str, b.BLiteral],
     ):
         self.functions = functions
         self.timezone = timezone
@@ -69,9 +69,8 @@ class Evaluator:
         match node:
             case b.BLiteral():
                 return literal(node, self.timezone)
-            case b.BParameter(name=name, type=type_):
-                value = b.BLiteral(value=self.parameters[name], type=type_)
-                return literal(value, self.timezone)
+            case b.BParameter(name=name):
+                return literal(self.parameters[name], self.timezone)
             case b.BColumn() | b.BAggregate():
                 return self.leaf(node)
             case b.BUnary(op="not", operand=operand):

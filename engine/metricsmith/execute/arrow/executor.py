@@ -64,7 +64,7 @@ def execute_plan(
                 stats.reads.append(read)
                 stats.rows_read[read.source] = tables[read.source].num_rows
         sources = Sources(
-            project, tables, functions.scalars, calendar.timezone, dict(plan.parameters)
+            project, tables, functions.scalars, calendar.timezone, plan.parameter_values()
         )
         cohort = None if plan.cohort_dimension is None else plan.dimensions[plan.cohort_dimension]
         runner = LevelRunner(sources, calendar, functions.scalars, functions.aggregates, cohort)

@@ -37,7 +37,7 @@ class Sources:
         tables: Mapping[str, pa.Table],
         functions: Mapping[str, ScalarFunction],
         timezone: str,
-        parameters: Mapping[str, object] | None = None,
+        parameters: Mapping[str, b.BLiteral] | None = None,
     ):
         self.project = project
         self.tables = tables
@@ -45,7 +45,10 @@ class Sources:
         self.timezone = timezone
         #: The query's parameter values; the declared defaults outside a query (contracts).
         self.parameters = (
-            {name: info.default for name, info in project.parameters.items()}
+            {
+                name: b.BLiteral(value=info.default, type=info.type)
+                for name, info in project.parameters.items()
+            }
             if parameters is None
             else parameters
         )

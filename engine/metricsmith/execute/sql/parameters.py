@@ -18,8 +18,9 @@ from sqlglot import exp
 
 from metricsmith.execute.sql.dialects import SqlDialect
 from metricsmith.execute.sql.kinds import kind_of
-from metricsmith.model.bound import BParameter
+from metricsmith.model.bound import BLiteral, BParameter
 from metricsmith.model.types import Type
+from metricsmith.plan.formatting import format_expr
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
@@ -42,18 +43,16 @@ def placeholders(query: exp.Expression) -> list[str]:
 
 
 def bound_values(
-    query: exp.Expression,
-    values: Mapping[str, object],
-    types: Mapping[str, Type],
-    timezone: str,
+    query: exp.Expression, values: Mapping[str, BLiteral], timezone: str
 ) -> dict[str, object]:
-    """The value of each parameter `query` reads, as the driver binds it: `values` are the
-    plan's (`Plan.parameters`), `types` the declared types."""
-    return {name: sql_value(values[name], types[name], timezone) for name in placeholders(query)}
+    """The value of each parameter `query` reads, as the driver binds it; `values` are the
+    plan's (`Plan.parameter_values`)."""
+    return {name: sql_value(values[name], timezone) for name in placeholders(query)}
 
 
-def sql_value(value: object, type_: Type, timezone: str) -> object:
+def sql_value(literal: BLiteral, timezone: str) -> object:
     """A parameter's value as bound to its placeholder (see `placeholder`)."""
+    value, type_ = literal.value, literal.type
     if type_ is Type.DURATION:
         assert isinstance(value, dt.timedelta)
         return value // _MICROSECOND
@@ -68,17 +67,15 @@ def sql_value(value: object, type_: Type, timezone: str) -> object:
     return value
 
 
-def listed(
-    query: exp.Expression, values: Mapping[str, object], types: Mapping[str, Type], timezone: str
-) -> str:
+def listed(query: exp.Expression, values: Mapping[str, BLiteral], timezone: str) -> str:
     """The values of the parameters `query` reads as SQL comments, one a line, for SQL shown
-    rather than run: each as given, and as the driver binds it when it differs."""
+    rather than run: each as the language writes it, and as the driver binds it when that
+    differs."""
     lines = []
-    for name, bound in bound_values(query, values, types, timezone).items():
-        given = values[name]
-        shown = str(given) if isinstance(given, dt.timedelta | dt.date) else repr(given)
-        as_bound = "" if bound == given else f" (bound as {bound!r})"
-        lines.append(f"-- {name}: {types[name]} = {shown}{as_bound}\n")
+    for name, bound in bound_values(query, values, timezone).items():
+        literal = values[name]
+        as_bound = "" if bound == literal.value else f" (bound as {bound!r})"
+        lines.append(f"-- {name}: {literal.type} = {format_expr(literal)}{as_bound}\n")
     if not lines:
         return ""
     return "-- parameters, bound as values when the query runs:\n" + "".join(lines)

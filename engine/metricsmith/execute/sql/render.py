@@ -49,8 +49,7 @@ def render_sql(
         timelines = timelines_from_extents(plan, [])
     compilation = compilation_for(target, project, reading_relations(plan, project, target))
     query = compile_plan(plan, timelines, compilation)
-    types = {name: info.type for name, info in project.parameters.items()}
-    values = listed(query, dict(plan.parameters), types, plan.calendar.timezone)
+    values = listed(query, plan.parameter_values(), plan.calendar.timezone)
     return values + target.sql(query, pretty=True, copy=False)
 
 

@@ -111,8 +111,7 @@ def _fetch(
     sources: str | None = None,
 ) -> pa.Table:
     """`query` run on `engine`, with the values of the parameters it reads bound."""
-    types = {name: info.type for name, info in compilation.project.parameters.items()}
-    values = bound_values(query, dict(plan.parameters), types, plan.calendar.timezone)
+    values = bound_values(query, plan.parameter_values(), plan.calendar.timezone)
     return engine.fetch(query, sources or _sources(plan), values)
 
 
