@@ -476,7 +476,7 @@ class Binder:
         count, parameter = node.count, None
         if isinstance(count, e.Parameter):
             info = self.parameter(count, Type.INTEGER)
-            if info is None:
+            if info is None or info.type is UNKNOWN:
                 return self.unknown(node)
             if node.unit is None:  # an unknown unit, reported where it is written
                 return self.unknown(node)

@@ -12,7 +12,7 @@ from metricsmith.check.bind import Binder, entity_catalog, root_of_row_formula
 from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
 from metricsmith.check.links import LinkGraph
 from metricsmith.check.overrides import Overridden, apply_overrides, type_mismatch
-from metricsmith.check.parameters import a_type, check_parameters, with_target
+from metricsmith.check.parameters import ParameterInfo, a_type, check_parameters, with_target
 from metricsmith.check.paths import UNCONFINED, PathPolicy
 from metricsmith.check.rules.calendar import check_calendar
 from metricsmith.check.rules.contracts import source_contracts
@@ -119,6 +119,7 @@ def check_project(
 
     # Declarations that did not parse stand in for themselves, unless a real one has the name.
     stand_ins = _stand_ins([x for x in decls if isinstance(x, d.UnparsedDecl)])
+    parameters = stand_ins.parameters | parameters
     source_decls = stand_ins.sources | _first_of_each(
         [x for x in decls if isinstance(x, d.SourceDecl)]
     )
@@ -337,7 +338,7 @@ def _target_parameter(decl: d.MetricDecl, binder: Binder) -> d.MetricDecl:
     if target is None or target.parameter is None:
         return decl
     info = binder.parameter(target.parameter)
-    if info is None:
+    if info is None or info.type is Type.UNKNOWN:
         return decl
     if not info.type.is_numeric:
         binder.error(
@@ -422,6 +423,7 @@ class _StandIns:
     sources: dict[str, d.SourceDecl] = attrs.field(factory=dict)
     metrics: dict[str, d.MetricDecl] = attrs.field(factory=dict)
     dimensions: dict[str, d.DimensionDecl] = attrs.field(factory=dict)
+    parameters: dict[str, ParameterInfo] = attrs.field(factory=dict)
 
 
 def _stand_ins(unparsed: Sequence[d.UnparsedDecl]) -> _StandIns:
@@ -447,6 +449,11 @@ def _stand_ins(unparsed: Sequence[d.UnparsedDecl]) -> _StandIns:
         elif u.kind == "dimension":
             dimension = d.DimensionDecl(name=u.name, label=None, expr=unknown, span=u.span)
             found.dimensions.setdefault(u.name.name, dimension)
+        elif u.kind == "parameter":
+            parameter = ParameterInfo(
+                name=u.name.name, type=Type.UNKNOWN, default=None, span=u.name.span
+            )
+            found.parameters.setdefault(u.name.name, parameter)
         else:
             connector = d.ConnectorCall(name=u.name, args=(), options=(), span=u.span)
             key = d.Ident(name="", span=u.span)

@@ -283,7 +283,7 @@ class UnparsedDecl:
     name, read from its first two words, so that the rest of the project is checked knowing the
     name exists instead of reporting every use of it as unknown."""
 
-    kind: str  # "source", "metric" or "dimension"
+    kind: str  # "source", "metric", "dimension" or "parameter"
     name: Ident
     span: Span
 
