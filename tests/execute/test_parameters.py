@@ -42,6 +42,8 @@ metric before_cutoff = count(tickets where opened_at < $cutoff)
 metric scaled = sum(tickets.price) * $rate
 metric with_fee = count(tickets) * $fee
 metric rolling = count(tickets) over last $days days
+
+dimension size = if(tickets.seats >= $min_seats, "big", "small")
 """
 
 METRICS = [
@@ -146,3 +148,19 @@ def test_a_string_with_a_quote_and_sql_is_a_plain_value_in_a_where(project, engi
         engine=engine,
     )
     assert table["big"].to_pylist() == [0, 1, 0]
+
+
+@pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
+def test_a_dimension_reading_a_parameter_slices_by_the_query_value(project, engine):
+    # The same placeholder in the select list and the GROUP BY is one value.
+    table = project.query(
+        ["paid_tickets"],
+        by=["size"],
+        start="2024-01-01",
+        end="2024-04-01",
+        engine=engine,
+        params={"min_seats": 3},
+    )
+    # 3 seats or more: tickets 1 (paid), 3 (paid), 5 are big; 2, 4 (paid) are small
+    found = zip(table["size"].to_pylist(), table["paid_tickets"].to_pylist(), strict=True)
+    assert sorted(found) == [("big", 2), ("small", 1)]
