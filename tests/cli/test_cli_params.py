@@ -174,3 +174,17 @@ def test_api_result_and_scorecard_show_the_target_the_query_set(project):
     card = loaded.scorecard("monthly", end="2024-03", params={"goal": 0.7})
     assert "70.0%" in str(card.metrics[0].target_text())
     assert "$goal = 0.8" in loaded.explain(["quick_share"], params={"goal": 0.8})
+
+
+def test_a_where_filter_reads_parameters_and_names_an_unknown_one(project, capsys):
+    where = ["--where", "contacts >= $contacts"]
+    assert _query(project, "tickets_opened", *where, "--param", "contacts=3") == 0
+    out = capsys.readouterr().out
+    assert table_row(out, "2024-01")[1:] == ["1"]  # t3 (3 contacts)
+    assert table_row(out, "2024-02")[1:] == ["1"]  # t5 (4)
+    assert _query(project, "tickets_opened", "--where", "contacts >= $contact") == 1
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "error: unknown parameter `$contact` in `contacts >= $contact`",
+        "  = help: did you mean `$contacts`?",
+    ]

@@ -122,6 +122,7 @@ class CheckedQuery:
 def check_query(project: CheckedProject, query: Query) -> CheckedQuery:
     """The query bound against the project; raises QueryError for a query it cannot answer."""
     _check_request(project, query)
+    _check_parameters_named(project, [*query.filters, *(formula for _, formula in query.by)])
     values = query_values(project.parameters, query.parameters)
     binder = binder_for(project)
     expander = _MetricExpander(project, values)
@@ -202,6 +203,20 @@ def _check_request(project: CheckedProject, query: Query) -> None:
             f"the result would have two columns named `{repeated[0]}`",
             hint="ask for each metric and dimension once",
         )
+
+
+def _check_parameters_named(project: CheckedProject, formulas: list[e.Expr]) -> None:
+    """A query's own formulas (`--where`, `--by`) name declared parameters only: one that is
+    not declared is wrong at every source, not a source's problem."""
+    for formula in formulas:
+        for node in e.walk(formula):
+            if isinstance(node, e.Parameter) and node.name not in project.parameters:
+                names = [f"${name}" for name in project.parameters]
+                raise QueryError(
+                    f"unknown parameter `${node.name}` in `{formula.span.text}`",
+                    hint=did_you_mean(f"${node.name}", names)
+                    or "declare it with `parameter <name>: <type> = <default>`",
+                )
 
 
 def _check_age(query: Query, cohorts: list[str]) -> None:
