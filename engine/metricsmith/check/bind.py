@@ -476,9 +476,9 @@ class Binder:
         count, parameter = node.count, None
         if isinstance(count, e.Parameter):
             info = self.parameter(count, Type.INTEGER)
-            if info is None or info.type is UNKNOWN:
-                return self.unknown(node)
-            if node.unit is None:  # an unknown unit, reported where it is written
+            # An unknown unit is reported where it is written, a parameter that did not
+            # parse where its declaration is.
+            if info is None or info.type is UNKNOWN or node.unit is None:
                 return self.unknown(node)
             problem = window_problem(info.name, info.default, node.unit)
             if problem is not None:
