@@ -52,6 +52,7 @@ from metricsmith.present.tables import (
     dimensions_table,
     listing,
     metrics_table,
+    parameters_table,
     result_table,
     scorecards_table,
     sources_table,
@@ -499,6 +500,11 @@ def _list(args: argparse.Namespace) -> int:
             ("Sources", len(project.sources), sources_table(project.sources)),
             ("Dimensions", len(project.dimensions), dimensions_table(project.dimensions)),
             ("Scorecards", len(project.scorecards), scorecards_table(project.scorecards)),
+            *(
+                [("Parameters", len(parameters), parameters_table(parameters))]
+                if (parameters := project.checked.parameters)
+                else []
+            ),
         ]
     )
     _print_warnings(project.warnings)

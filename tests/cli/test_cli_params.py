@@ -188,3 +188,15 @@ def test_a_where_filter_reads_parameters_and_names_an_unknown_one(project, capsy
         "error: unknown parameter `$contact` in `contacts >= $contact`",
         "  = help: did you mean `$contacts`?",
     ]
+
+
+def test_list_shows_the_parameters_with_their_types_and_defaults(project, capsys):
+    assert main(["list", str(project)]) == 0
+    out = capsys.readouterr().out
+    listed = out.split("Parameters (4)\n", 1)[1].splitlines()
+    assert [line.split() for line in listed[1:]] == [
+        ["$contacts", "integer", "1"],
+        ["$goal", "float", "0.5"],
+        ["$segment", "string", '"SMB"'],
+        ["$window", "duration", "7", "days"],
+    ]
