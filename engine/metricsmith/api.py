@@ -26,6 +26,7 @@ from metricsmith.check.checked import (
     Unavailable,
 )
 from metricsmith.check.libraries import is_library_name, library_target, origin
+from metricsmith.check.parameters import with_target
 from metricsmith.check.paths import (
     UNCONFINED,
     PathPolicy,
@@ -482,13 +483,16 @@ class Project:
         spark_session: object | None = None,
         max_periods: int | None = DEFAULT_MAX_PERIODS,
         progress: bool | Progress = False,
+        params: Mapping[str, object] | None = None,
     ) -> QueryResult:
         """Compute `metrics` per period of `grain` in [start, end), sliced by `by`, on
         `engine` ("arrow", "duckdb", "spark" or one in `self.engines` that a plugin adds;
         default: the project's metricsmith.toml, else "arrow"). `spark_session` runs Spark
         queries in the caller's own session. A range of more than `max_periods` periods is
         refused (QueryError) before any is computed; None lifts the limit. `progress` as for
-        `load_project`.
+        `load_project`. `params` sets declared parameters by name (`{"window":
+        timedelta(days=14), "plan": "pro"}`; text such as `"14d"` is read as on the command
+        line); the others keep their defaults.
 
         The answer is a `QueryResult`: the Arrow table for code (its methods, `len`, `==`,
         `__arrow_c_stream__`; `to_arrow()` for the `pyarrow.Table` itself), a labelled
@@ -502,12 +506,13 @@ class Project:
                 end=end,
                 where=where,
                 max_periods=max_periods,
+                params=params,
             )
             answer = self._run(query, engine, spark_session, report)
         names = [metrics] if isinstance(metrics, str) else list(metrics)
         return QueryResult(
             answer,
-            tuple(MetricView(self.metrics[self.checked.metric_key(name)].decl) for name in names),
+            tuple(self._view(self.checked.metric_key(name), query) for name in names),
             {name: info.decl.label for name, info in self.dimensions.items() if info.decl.label},
             self.checked.calendar.rules,
         )
@@ -521,12 +526,14 @@ class Project:
         engine: str | None = None,
         spark_session: object | None = None,
         max_periods: int | None = DEFAULT_MAX_PERIODS,
+        params: Mapping[str, object] | None = None,
     ) -> ScorecardView:
         """Run the scorecard `name` declared in the definitions: its metrics over its latest
         `periods` periods (default: the declaration's), each with the periods it is compared
         with, and each heat map's cells. The periods shown end before `end` (a period that
         `end` falls inside is not shown); without `end` they end with the latest period of
-        the data, which may still be under way. On `engine` as `query` runs."""
+        the data, which may still be under way. On `engine` as `query` runs, with `params`
+        as `query` takes them."""
         info = self.scorecards.get(name)
         if info is None:
             hint = did_you_mean(name, self.scorecards) or (
@@ -545,8 +552,10 @@ class Project:
             start=window.first_computed(stop),
             end=stop,
             max_periods=max_periods,
+            parameters=params or {},
         )
-        computed = self._run(check_query(self.checked, query), engine, spark_session)
+        checked_query = check_query(self.checked, query)
+        computed = self._run(checked_query, engine, spark_session)
         shown = window.shown(stop, computed.column(info.grain).to_pylist())
         cells = {}
         for chart in info.charts if shown else ():
@@ -558,12 +567,18 @@ class Project:
                     start=window.start_of(shown[0]),
                     end=window.end_of(shown[-1]),
                     max_periods=max_periods,
+                    parameters=params or {},
                 )
                 checked = check_query(self.checked, cohorts)
                 cells[chart.title] = self._run(checked, engine, spark_session)
         names = [*info.metrics, *(m for c in info.charts for m, _ in c.metrics)]
-        views = {n: MetricView(self.metrics[n].decl) for n in names}
+        views = {n: self._view(n, checked_query) for n in names}
         return scorecard_view(info, views, computed, shown, cells, self.checked.calendar.rules)
+
+    def _view(self, name: str, query: CheckedQuery) -> MetricView:
+        """How metric `name` is shown in the answer to `query`: a target set by a parameter
+        shows the query's value."""
+        return MetricView(with_target(self.metrics[name].decl, query.parameters))
 
     def _run(
         self,
@@ -653,9 +668,11 @@ class Project:
         sql: bool = False,
         dialect: str | None = None,
         max_periods: int | None = DEFAULT_MAX_PERIODS,
+        params: Mapping[str, object] | None = None,
     ) -> str:
         """The plan for a query, as text: scans, fused aggregates, joins, pushdown. With `sql`
-        (or a `dialect`), the SQL the plan compiles to instead, formatted."""
+        (or a `dialect`), the SQL the plan compiles to instead, formatted: parameters (`params`,
+        as `query` takes them) are placeholders there, their values listed above the SQL."""
         from metricsmith.execute.engines import explain_sql
         from metricsmith.plan import explain, plan_query
 
@@ -667,6 +684,7 @@ class Project:
             end=end,
             where=where,
             max_periods=max_periods,
+            params=params,
         )
         plan = plan_query(self.checked, query)
         if not (sql or dialect):
@@ -694,6 +712,7 @@ class Project:
         end: DateLike,
         where: Sequence[str],
         max_periods: int | None = DEFAULT_MAX_PERIODS,
+        params: Mapping[str, object] | None = None,
     ) -> CheckedQuery:
         """The query the strings ask for (a grain among `by` is the grain), checked against
         the project (check/query.py)."""
@@ -716,6 +735,7 @@ class Project:
             end=parse_instant(end, tz, "end"),
             filters=tuple(parse_expression(text, origin="--where") for text in where),
             max_periods=max_periods,
+            parameters=params or {},
         )
         return check_query(self.checked, query)
 

@@ -18,6 +18,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TextIO
 
+import attrs
 from rich.console import Console
 from rich.table import Table
 
@@ -51,6 +52,7 @@ from metricsmith.present.tables import (
     dimensions_table,
     listing,
     metrics_table,
+    parameters_table,
     result_table,
     scorecards_table,
     sources_table,
@@ -225,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     scorecard.add_argument(
         "--output", "-o", metavar="FILE", help="write a --format other than table to FILE"
     )
+    _add_param_argument(scorecard)
     _add_quiet_argument(scorecard)
     scorecard.set_defaults(run=_scorecard)
 
@@ -293,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to compute: arrow (embedded), duckdb, spark or an engine a plugin adds "
         "(default: the project's metricsmith.toml, else arrow)",
     )
+    _add_param_argument(report)
     _add_quiet_argument(report)
     report.set_defaults(run=_report)
 
@@ -380,6 +384,36 @@ def _add_query_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"refuse a range of more than N periods (default: {DEFAULT_MAX_PERIODS:,})",
     )
+    _add_param_argument(parser)
+
+
+def _add_param_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--param",
+        action="append",
+        type=_parameter_setting,
+        dest="params",
+        metavar="NAME=VALUE",
+        help="set a parameter the definitions declare, e.g. --param window=14d or "
+        "--param plan=pro (repeatable; the others keep their defaults)",
+    )
+
+
+def _parameter_setting(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, such as window=14d, not {text!r}")
+    return name.strip(), value
+
+
+def _params(args: argparse.Namespace) -> dict[str, str]:
+    """The --param settings by name; each parameter set once."""
+    settings: dict[str, str] = {}
+    for name, value in args.params or ():
+        if name in settings:
+            raise UsageError(f"--param {name} is given twice; give each parameter once")
+        settings[name] = value
+    return settings
 
 
 # ---- commands ----------------------------------------------------------------------------
@@ -420,7 +454,11 @@ def _query(args: argparse.Namespace) -> int:
     table = result.to_arrow()
     _print_warnings(project.warnings)  # data warnings among them
     _show_other_warnings(caught)
-    metrics = [project.metrics[project.checked.metric_key(name)] for name in args.metrics]
+    # Each metric as the answer shows it: a target set by a parameter has the query's value.
+    metrics = [
+        attrs.evolve(project.metrics[project.checked.metric_key(name)], decl=view.decl)
+        for name, view in zip(args.metrics, result.metrics, strict=True)
+    ]
     calendar = project.checked.calendar.rules  # names fiscal periods
     if output_format is None:
         _console(sys.stdout).print(result_table(table, metrics, project.dimensions, calendar))
@@ -463,6 +501,11 @@ def _list(args: argparse.Namespace) -> int:
             ("Sources", len(project.sources), sources_table(project.sources)),
             ("Dimensions", len(project.dimensions), dimensions_table(project.dimensions)),
             ("Scorecards", len(project.scorecards), scorecards_table(project.scorecards)),
+            *(
+                [("Parameters", len(parameters), parameters_table(parameters))]
+                if (parameters := project.checked.parameters)
+                else []
+            ),
         ]
     )
     _print_warnings(project.warnings)
@@ -502,7 +545,9 @@ def _computed_scorecard(args: argparse.Namespace, name: str) -> ScorecardView:
         progress(f"computing the scorecard {name}")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
-            view = project.scorecard(name, end=args.end, periods=args.periods, engine=engine)
+            view = project.scorecard(
+                name, end=args.end, periods=args.periods, engine=engine, params=_params(args)
+            )
     _print_warnings(project.warnings)  # data warnings among them
     _show_other_warnings(caught)
     return view
@@ -638,6 +683,7 @@ def _query_request(args: argparse.Namespace) -> dict[str, Any]:
         "where": tuple(args.where or ()),
         "engine": args.engine,
         "max_periods": args.max_periods,
+        "params": _params(args),
     }
 
 

@@ -22,6 +22,7 @@ from metricsmith.check.checked import CheckedProject, MetricInfo, Need
 from metricsmith.check.entities import EntityCatalog
 from metricsmith.check.links import LinkGraph
 from metricsmith.check.literals import literal_problem
+from metricsmith.check.parameters import ParameterInfo, a_type, window_problem
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import Diagnostic, PluginFailure
 from metricsmith.model import bound as b
@@ -87,6 +88,8 @@ class Binder:
     aggregates: Mapping[str, AggregateFunction]
     entities: EntityCatalog
     diagnostics: list[Diagnostic] = attrs.field(factory=list)
+    #: The declared parameters (`$name` in formulas), by name.
+    parameters: Mapping[str, ParameterInfo] = attrs.field(factory=dict)
     #: The included library metric being bound, if any (see `LazyMetrics`): while it is set,
     #: what the formula reads but the project does not declare is recorded in `missing`
     #: instead of reported, and problems go to `deferred`, reported only if the metric turns
@@ -164,6 +167,8 @@ class Binder:
                 return self._literal(node, value, type_)
             case e.Name():
                 return self._name(node, root)
+            case e.Parameter():
+                return self._parameter(node)
             case e.Unary(op=op, operand=operand):
                 return self._unary(node, op, self._bind(operand, root))
             case e.Binary(op=op, left=left, right=right):
@@ -190,6 +195,33 @@ class Binder:
             self.error("number-range", message, node.span, hint=hint)
             return self.unknown(node)
         return b.BLiteral(value=value, type=type_, span=node.span)
+
+    # ---- parameters -------------------------------------------------------------------
+    def _parameter(self, node: e.Parameter) -> b.BExpr:
+        info = self.parameter(node)
+        if info is None:
+            return self.unknown(node)
+        return b.BParameter(name=info.name, type=info.type, span=node.span)
+
+    def parameter(self, node: e.Parameter, expected: Type | None = None) -> ParameterInfo | None:
+        """The declaration `$name` refers to, or None after reporting that there is none or,
+        when a use needs one type (`expected`: a window's length), that it is of another."""
+        info = self.parameters.get(node.name)
+        if info is None:
+            hint = did_you_mean(f"${node.name}", [f"${name}" for name in self.parameters]) or (
+                f"declare it: `parameter {node.name}: <type> = <default>`"
+            )
+            self.error("unknown-parameter", f"unknown parameter `${node.name}`", node.span, hint)
+            return None
+        if expected is not None and info.type not in (expected, UNKNOWN):
+            self.error(
+                "parameter-type",
+                f"`${node.name}` is {a_type(info.type)}, but {a_type(expected)} is needed here",
+                node.span,
+                f"declare a parameter of type {expected} for this",
+            )
+            return None
+        return info
 
     # ---- names ------------------------------------------------------------------------
     def _name(self, node: e.Name, root: str | None) -> b.BExpr:
@@ -441,12 +473,27 @@ class Binder:
                 "use week, month, quarter or year to date",
             )
             return self.unknown(node)
+        count, parameter = node.count, None
+        if isinstance(count, e.Parameter):
+            info = self.parameter(count, Type.INTEGER)
+            # An unknown unit is reported where it is written, a parameter that did not
+            # parse where its declaration is.
+            if info is None or info.type is UNKNOWN or node.unit is None:
+                return self.unknown(node)
+            problem = window_problem(info.name, info.default, node.unit)
+            if problem is not None:
+                self.error("out-of-range", problem[0], count.span, problem[1])
+                return self.unknown(node)
+            # The default stands until a query's value replaces it (check/query.py).
+            assert isinstance(info.default, int)
+            count, parameter = info.default, info.name
         return b.BWindow(
             operand=operand,
             kind=node.kind,
-            count=node.count,
+            count=count,
             unit=node.unit,
             type=operand.type,
+            count_parameter=parameter,
             span=node.span,
         )
 
@@ -779,6 +826,7 @@ def binder_for(project: CheckedProject) -> Binder:
         dimensions={name: info.decl for name, info in project.dimensions.items()},
         scalars=project.functions.scalars,
         aggregates=project.functions.aggregates,
+        parameters=project.parameters,
         entities=entity_catalog(
             {name: info.decl for name, info in project.sources.items()},
             lambda source, column: project.sources[source].value_of(column),

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import pyarrow as pa
 from attrs import field, frozen
 
+from metricsmith.check.parameters import ParameterInfo
 from metricsmith.errors import Diagnostic
 from metricsmith.model.bound import BColumn, BExpr
 from metricsmith.model.contracts import Contract
@@ -244,6 +245,8 @@ class CheckedProject:
     aliases: Mapping[str, str] = field(factory=dict)
     #: What checking noted without finding a problem (an override), as info diagnostics.
     notes: tuple[Diagnostic, ...] = ()
+    #: The declared parameters by name (`parameter window: duration = 30 days`).
+    parameters: Mapping[str, ParameterInfo] = field(factory=dict)
 
     def metric_key(self, name: str) -> str:
         """The key in `metrics` of a metric as a query names it, qualified or not."""

@@ -12,6 +12,7 @@ from metricsmith.check.bind import Binder, entity_catalog, root_of_row_formula
 from metricsmith.check.checked import CheckedProject, DimensionInfo, MetricInfo, SourceInfo
 from metricsmith.check.links import LinkGraph
 from metricsmith.check.overrides import Overridden, apply_overrides, type_mismatch
+from metricsmith.check.parameters import ParameterInfo, a_type, check_parameters, with_target
 from metricsmith.check.paths import UNCONFINED, PathPolicy
 from metricsmith.check.rules.calendar import check_calendar
 from metricsmith.check.rules.contracts import source_contracts
@@ -117,9 +118,12 @@ def check_project(
 
     calendar, problems = check_calendar([x for x in decls if isinstance(x, d.CalendarDecl)])
     found += problems
+    parameters, problems = check_parameters([x for x in decls if isinstance(x, d.ParameterDecl)])
+    found += problems
 
     # Declarations that did not parse stand in for themselves, unless a real one has the name.
     stand_ins = _stand_ins([x for x in decls if isinstance(x, d.UnparsedDecl)])
+    parameters = stand_ins.parameters | parameters
     source_decls = stand_ins.sources | _first_of_each(
         [x for x in decls if isinstance(x, d.SourceDecl)]
     )
@@ -185,6 +189,7 @@ def check_project(
         dimensions=dimension_decls,
         scalars=functions.scalars,
         aggregates=functions.aggregates,
+        parameters=parameters,
         # Derived keys and identifiers are bound by the binder itself, when first needed.
         entities=entity_catalog(
             source_decls, lambda source, column: binder.column_value(source, column), graph
@@ -224,10 +229,11 @@ def check_project(
     metric_infos = {}
     for name, decl in metric_decls.items():
         found += check_metric_clauses(decl)
+        presented = _target_parameter(decl, binder)
         if name not in unavailable:
             formula = metrics.formula(name)
             metric_infos[name] = MetricInfo(
-                decl=decl,
+                decl=presented,
                 formula=formula,
                 type=formula.type,
                 origin=overridden.origins.get(name),
@@ -327,7 +333,28 @@ def check_project(
         unavailable=unavailable,
         aliases=overridden.aliases,
         notes=tuple(x for x in _in_source_order(found) if x.severity == "info"),
+        parameters=parameters,
     )
+
+
+def _target_parameter(decl: d.MetricDecl, binder: Binder) -> d.MetricDecl:
+    """A metric whose target is a parameter (`target >= $goal`), with the parameter's default
+    as the target's value (a query setting the parameter replaces it: `with_target`)."""
+    target = decl.target
+    if target is None or target.parameter is None:
+        return decl
+    info = binder.parameter(target.parameter)
+    if info is None or info.type is Type.UNKNOWN:
+        return decl
+    if not info.type.is_numeric:
+        binder.error(
+            "parameter-type",
+            f"`${info.name}` is {a_type(info.type)}, but a target is a number",
+            target.parameter.span,
+            "declare the parameter as an int, float or decimal",
+        )
+        return decl
+    return with_target(decl, {info.name: info.default})
 
 
 def _metrics_named(scorecard: d.ScorecardDecl) -> Iterator[tuple[str, Span]]:
@@ -402,6 +429,7 @@ class _StandIns:
     sources: dict[str, d.SourceDecl] = attrs.field(factory=dict)
     metrics: dict[str, d.MetricDecl] = attrs.field(factory=dict)
     dimensions: dict[str, d.DimensionDecl] = attrs.field(factory=dict)
+    parameters: dict[str, ParameterInfo] = attrs.field(factory=dict)
 
 
 def _stand_ins(unparsed: Sequence[d.UnparsedDecl]) -> _StandIns:
@@ -427,6 +455,11 @@ def _stand_ins(unparsed: Sequence[d.UnparsedDecl]) -> _StandIns:
         elif u.kind == "dimension":
             dimension = d.DimensionDecl(name=u.name, label=None, expr=unknown, span=u.span)
             found.dimensions.setdefault(u.name.name, dimension)
+        elif u.kind == "parameter":
+            parameter = ParameterInfo(
+                name=u.name.name, type=Type.UNKNOWN, default=None, span=u.name.span
+            )
+            found.parameters.setdefault(u.name.name, parameter)
         else:
             connector = d.ConnectorCall(name=u.name, args=(), options=(), span=u.span)
             key = d.Ident(name="", span=u.span)

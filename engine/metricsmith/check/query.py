@@ -14,12 +14,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+import attrs
 from attrs import frozen
 
 from metricsmith.check.availability import unavailable_problem
 from metricsmith.check.bind import Binder, binder_for
 from metricsmith.check.checked import CheckedProject
 from metricsmith.check.entities import EntityCatalog
+from metricsmith.check.parameters import query_values, window_length
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import InternalError, QueryError, UnavailableMetric
 from metricsmith.model import bound as b
@@ -53,6 +55,8 @@ class Query:
     filters: tuple[e.Expr, ...] = ()
     #: A range of more periods is refused before any is computed (None: no limit).
     max_periods: int | None = DEFAULT_MAX_PERIODS
+    #: Values of declared parameters by name: text as written (`14d`) or Python values.
+    parameters: Mapping[str, object] = attrs.field(factory=dict)
 
 
 @frozen(kw_only=True)
@@ -111,13 +115,17 @@ class CheckedQuery:
     end: dt.datetime | None
     max_periods: int | None
     entities: EntityCatalog
+    #: Every declared parameter's value for this query (the query's, else the default).
+    parameters: Mapping[str, object] = attrs.field(factory=dict)
 
 
 def check_query(project: CheckedProject, query: Query) -> CheckedQuery:
     """The query bound against the project; raises QueryError for a query it cannot answer."""
     _check_request(project, query)
+    _check_parameters_named(project, [*query.filters, *(formula for _, formula in query.by)])
+    values = query_values(project.parameters, query.parameters)
     binder = binder_for(project)
-    expander = _MetricExpander(project)
+    expander = _MetricExpander(project, values)
     metrics = tuple(
         BoundMetric(name=name, formula=expander.expand(name), type=project.metrics[name].type)
         for name in query.metrics
@@ -160,6 +168,7 @@ def check_query(project: CheckedProject, query: Query) -> CheckedQuery:
         end=query.end,
         max_periods=query.max_periods,
         entities=binder.entities,
+        parameters=values,
     )
 
 
@@ -196,6 +205,20 @@ def _check_request(project: CheckedProject, query: Query) -> None:
         )
 
 
+def _check_parameters_named(project: CheckedProject, formulas: list[e.Expr]) -> None:
+    """A query's own formulas (`--where`, `--by`) name declared parameters only: one that is
+    not declared is wrong at every source, not a source's problem."""
+    for formula in formulas:
+        for node in e.walk(formula):
+            if isinstance(node, e.Parameter) and node.name not in project.parameters:
+                names = [f"${name}" for name in project.parameters]
+                raise QueryError(
+                    f"unknown parameter `${node.name}` in `{formula.span.text}`",
+                    hint=did_you_mean(f"${node.name}", names)
+                    or "declare it with `parameter <name>: <type> = <default>`",
+                )
+
+
 def _check_age(query: Query, cohorts: list[str]) -> None:
     if query.grain is None:
         raise QueryError(
@@ -216,10 +239,13 @@ def _is_cohort(formula: e.Expr) -> bool:
 
 class _MetricExpander:
     """Replaces references to other metrics by their formulas (the checker has ruled out
-    cycles), remembering each expansion."""
+    cycles), remembering each expansion, and sets the length of each window whose length is a
+    parameter to the query's value: the length decides the periods a window reads, so the plan
+    is made with the value itself (docs/language.md, "Parameters")."""
 
-    def __init__(self, project: CheckedProject):
+    def __init__(self, project: CheckedProject, parameters: Mapping[str, object]):
         self.project = project
+        self.parameters = parameters
         self.done: dict[str, b.BExpr] = {}
         self.active: set[str] = set()
 
@@ -236,9 +262,19 @@ class _MetricExpander:
 
     def formula(self, node: b.BExpr) -> b.BExpr:
         def replace(sub: b.BExpr) -> b.BExpr:
-            return self.expand(sub.name) if isinstance(sub, b.BMetric) else sub
+            if isinstance(sub, b.BMetric):
+                return self.expand(sub.name)
+            if isinstance(sub, b.BWindow) and sub.count_parameter is not None:
+                return self._window_length(sub)
+            return sub
 
         return b.bmap(node, replace)
+
+    def _window_length(self, window: b.BWindow) -> b.BWindow:
+        name = window.count_parameter
+        assert name is not None and window.unit is not None
+        count = window_length(name, self.parameters[name], window.unit)
+        return attrs.evolve(window, count=count, count_parameter=None)
 
 
 # ---- row formulas, at every source ----------------------------------------------------------

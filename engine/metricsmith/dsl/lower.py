@@ -371,11 +371,30 @@ class Lower(Transformer_NonRecursive):
         target = d.Target(op=str(op) if op is not None else "", value=value, span=self.span(meta))
         return ("target", target, self.span(meta))
 
+    def m_target_param(self, meta, children):
+        op, token = children
+        target = d.Target(
+            op=str(op) if op is not None else "",
+            value=0.0,  # the parameter's default, once checked
+            span=self.span(meta),
+            parameter=self.parameter_ref(None, [token]),
+        )
+        return ("target", target, self.span(meta))
+
     def signed_number(self, meta, children):
         return float(children[0])
 
     def negative_number(self, meta, children):
         return -float(children[0])
+
+    def parameter(self, meta, children):
+        name, type_name, default = children
+        return d.ParameterDecl(
+            name=self.ident(name),
+            type_name=self.ident(type_name),
+            default=self.formula(default),
+            span=self.span(meta),
+        )
 
     def dimension(self, meta, children):
         name, label, formula = children
@@ -543,6 +562,11 @@ class Lower(Transformer_NonRecursive):
             )
         return (WindowKind.LAST, 1 if length is None else length, unit)
 
+    def w_last_param(self, meta, children):
+        token, unit = children
+        # The length is the parameter's value, checked against the window limits per query.
+        return (WindowKind.LAST, self.parameter_ref(None, [token]), self.window_unit(unit))
+
     def w_to_date(self, meta, children):
         return (WindowKind.TO_DATE, None, self.window_unit(children[0]))
 
@@ -561,6 +585,10 @@ class Lower(Transformer_NonRecursive):
             )
             return None
         return Grain(unit)
+
+    def parameter_ref(self, meta, children):
+        (token,) = children
+        return e.Parameter(name=str(token)[1:], span=self.tspan(token))
 
     def name(self, meta, children):
         return e.Name(parts=tuple(str(c) for c in children), span=self.span(meta))

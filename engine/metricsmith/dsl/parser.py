@@ -37,11 +37,15 @@ TERMINAL_WORDS = {
     "STRING": 'a "string"',
     "DATE": "a date such as @2024-01-31",
     "TIMESTAMP": "a timestamp such as @2024-01-31T09:00:00Z",
+    "PARAM": "a parameter such as $window",
     "$END": "the end of the file",
 }
 # Families of terminals that are named once, as a family, when the parser would take any of them.
 FAMILIES = (
-    ("a value", {"NAME", "NUMBER", "STRING", "DATE", "TIMESTAMP", "TRUE", "FALSE", "NULL", "CASE"}),
+    (
+        "a value",
+        {"NAME", "NUMBER", "STRING", "DATE", "TIMESTAMP", "TRUE", "FALSE", "NULL", "CASE", "PARAM"},
+    ),
     ("an operator", {"COMP_OP", "ADD_OP", "MUL_OP", "AND", "OR", "IS", "IN"}),
     (
         "a metric clause (description, label, unit, format, higher/lower is better, target)",
@@ -57,8 +61,17 @@ FAMILIES = (
     ),
     ("a section's contents (metrics, chart)", {"METRICS", "CHART"}),
     (
-        "a new declaration (calendar, source, metric, override, dimension, scorecard)",
-        {"CALENDAR", "SOURCE", "METRIC", "OVERRIDE", "DIMENSION", "PROJECT", "SCORECARD"},
+        "a new declaration (calendar, source, metric, override, dimension, scorecard, parameter)",
+        {
+            "CALENDAR",
+            "SOURCE",
+            "METRIC",
+            "OVERRIDE",
+            "DIMENSION",
+            "PROJECT",
+            "SCORECARD",
+            "PARAMETER",
+        },
     ),
 )
 

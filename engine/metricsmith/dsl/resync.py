@@ -17,7 +17,7 @@ from attrs import frozen
 from metricsmith.model.decl import Ident, UnparsedDecl
 from metricsmith.model.span import SourceFile, Span
 
-_NAMED = re.compile(r"(source|metric|dimension)\s+([A-Za-z_][A-Za-z0-9_]*)")
+_NAMED = re.compile(r"(source|metric|dimension|parameter)\s+([A-Za-z_][A-Za-z0-9_]*)")
 
 
 @frozen

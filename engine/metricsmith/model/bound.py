@@ -30,6 +30,17 @@ class BLiteral:
 
 
 @frozen(kw_only=True)
+class BParameter:
+    """A declared parameter's value (`$plan`), of its declared type: the plan carries the
+    query's values (`Plan.parameters`), the Arrow engine reads them and the SQL engines bind
+    them to a placeholder."""
+
+    name: str
+    type: Type
+    span: Span = _span
+
+
+@frozen(kw_only=True)
 class BColumn:
     """A physical column. `path` is the chain of link columns followed from the aggregate's
     root source to reach `source` (empty when the column belongs to the root itself)."""
@@ -169,6 +180,9 @@ class BWindow:
     count: int | None
     unit: Grain | None
     type: Type
+    #: The parameter setting `count` per query (`over last $days days`); `count` holds its
+    #: default until the query's value replaces it (check/query.py), before planning.
+    count_parameter: str | None = None
     span: Span = _span
 
 
@@ -189,6 +203,7 @@ class BPer:
 
 BExpr = Union[  # noqa: UP007
     BLiteral,
+    BParameter,
     BColumn,
     BUnary,
     BBinary,
@@ -221,7 +236,7 @@ def bchildren(node: BExpr) -> tuple[BExpr, ...]:
             return args
         case BAggregate(arg=arg, where=where):
             return tuple(e for e in (arg, where) if e is not None)
-        case BLiteral() | BColumn() | BMetric():
+        case BLiteral() | BParameter() | BColumn() | BMetric():
             return ()
         case _:
             assert_never(node)

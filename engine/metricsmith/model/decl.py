@@ -7,7 +7,7 @@ from typing import Union
 
 from attrs import frozen
 
-from metricsmith.model.expr import Expr, Literal
+from metricsmith.model.expr import Expr, Literal, Parameter
 from metricsmith.model.span import Span
 from metricsmith.model.types import Type
 
@@ -17,6 +17,18 @@ class Ident:
     """A name together with where it was written."""
 
     name: str
+    span: Span
+
+
+@frozen(kw_only=True)
+class ParameterDecl:
+    """`parameter window: duration = 30 days`: a named value of a declared type that a query
+    may set (`--param window=14d`), written `$window` in formulas. `default` is the formula
+    as written; the checker requires a constant of the type."""
+
+    name: Ident
+    type_name: Ident
+    default: Expr
     span: Span
 
 
@@ -140,6 +152,9 @@ class Target:
     op: str  # ">=", "<=", ">", "<", "==" or ""
     value: float
     span: Span
+    #: `target >= $goal`: the parameter setting the value per query; `value` holds its
+    #: default once checked (check/project.py), and a query's value when one sets it.
+    parameter: Parameter | None = None
 
 
 @frozen(kw_only=True)
@@ -272,7 +287,7 @@ class UnparsedDecl:
     name, read from its first two words, so that the rest of the project is checked knowing the
     name exists instead of reporting every use of it as unknown."""
 
-    kind: str  # "source", "metric" or "dimension"
+    kind: str  # "source", "metric", "dimension" or "parameter"
     name: Ident
     span: Span
 
@@ -286,6 +301,7 @@ Decl = Union[  # noqa: UP007
     IncludeDecl,
     ProjectDecl,
     ScorecardDecl,
+    ParameterDecl,
     UnparsedDecl,
 ]
 

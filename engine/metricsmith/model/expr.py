@@ -37,6 +37,15 @@ class Name:
 
 
 @frozen(kw_only=True)
+class Parameter:
+    """`$window`: the value of a declared parameter, set per query (its default otherwise).
+    A node of its own, typed by its declaration, never text put into the formula."""
+
+    name: str
+    span: Span
+
+
+@frozen(kw_only=True)
 class Unary:
     op: str  # "-" or "not"
     operand: Expr
@@ -106,16 +115,19 @@ class Offset:
 
 @frozen(kw_only=True)
 class Window:
-    """`expr over last N unit`, `expr over month to date`, `expr over all time`."""
+    """`expr over last N unit`, `expr over month to date`, `expr over all time`; N may be a
+    parameter (`over last $days days`)."""
 
     operand: Expr
     kind: WindowKind
-    count: int | None
+    count: int | Parameter | None
     unit: Grain | None
     span: Span
 
 
-Expr = Union[Literal, Name, Unary, Binary, IsNull, InList, Case, Call, Offset, Window]  # noqa: UP007
+Expr = Union[  # noqa: UP007
+    Literal, Name, Parameter, Unary, Binary, IsNull, InList, Case, Call, Offset, Window
+]
 
 
 def children(node: Expr) -> tuple[Expr, ...]:
@@ -133,7 +145,7 @@ def children(node: Expr) -> tuple[Expr, ...]:
         case Call(args=args, where=where, per=per):
             extra = [e for e in (per.body if per else None, where) if e is not None]
             return (*args, *extra)
-        case Literal() | Name():
+        case Literal() | Name() | Parameter():
             return ()
         case _:
             assert_never(node)

@@ -45,6 +45,9 @@ def _headline(plan: Plan) -> str:
         zone += f", fiscal years start {calendar.fiscal_year_start}"
     lines = [f"query {', '.join(m.name for m in plan.metrics)}{grain}{by}"]
     lines.append(f"  {_range(plan)}; {zone}")
+    if plan.parameters:
+        values = ", ".join(f"${name} = {format_expr(value)}" for name, value in plan.parameters)
+        lines.append(f"  parameters: {values}")
     if plan.top.extension:
         lines.append(
             f"  also computes the {_periods(plan.top.extension, plan.grain)} before the range, "

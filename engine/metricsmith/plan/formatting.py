@@ -57,6 +57,8 @@ class _Formatter:
                 return (f"{source}.{column}" if path else column), _ATOM
             case b.BMetric(name=name):
                 return name, _ATOM
+            case b.BParameter(name=name):
+                return f"${name}", _ATOM
             case b.BUnary(op="not", operand=operand):
                 return f"not {self._wrapped(operand, 3)}", 3
             case b.BUnary(op=op, operand=operand):
@@ -127,5 +129,20 @@ def _literal(value: object, type_: Type) -> str:
     if isinstance(value, dt.datetime | dt.date):
         return "@" + value.isoformat()
     if isinstance(value, dt.timedelta):
-        return f"{value.total_seconds():g} seconds"
+        return _duration(value)
     return repr(value) if isinstance(value, float) else str(value)
+
+
+#: The units a duration is written in, largest first.
+_DURATION_UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60))
+
+
+def _duration(value: dt.timedelta) -> str:
+    """`30 days`, `36 hours`, `90 seconds`: in the largest unit that counts it whole."""
+    seconds = value.total_seconds()
+    for unit, size in _DURATION_UNITS:
+        if seconds and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}{'' if abs(count) == 1 else 's'}"
+    whole = int(seconds) if seconds == int(seconds) else seconds
+    return f"{whole} second{'' if whole in (1, -1) else 's'}"

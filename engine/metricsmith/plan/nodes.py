@@ -20,7 +20,15 @@ from attrs import frozen
 
 from metricsmith.check.checked import Calendar
 from metricsmith.check.query import AGE, DEFAULT_MAX_PERIODS, BoundMetric
-from metricsmith.model.bound import BAggregate, BExpr, BPer, BWindow, Entity, EntityKind
+from metricsmith.model.bound import (
+    BAggregate,
+    BExpr,
+    BLiteral,
+    BPer,
+    BWindow,
+    Entity,
+    EntityKind,
+)
 from metricsmith.model.time import Grain, WindowKind
 from metricsmith.model.types import arrow_type
 from metricsmith.plugins.connector import TimeRange
@@ -300,11 +308,18 @@ class Plan:
     max_periods: int | None = DEFAULT_MAX_PERIODS
     #: The Arrow type of each of `dimensions` in the answer (plan/schema.py).
     dimension_types: tuple[pa.DataType, ...] = ()
+    #: The value of every declared parameter for this query, by name: what each `BParameter`
+    #: of the formulas stands for (the SQL engines bind it to a placeholder).
+    parameters: tuple[tuple[str, BLiteral], ...] = ()
 
     @property
     def scans(self) -> tuple[SourceScan, ...]:
         """The grouped passes of the query's own level."""
         return self.top.scans
+
+    def parameter_values(self) -> dict[str, BLiteral]:
+        """The value of each parameter, by name."""
+        return dict(self.parameters)
 
     def aggregate_columns(self) -> dict[BExpr, str]:
         """Which cell column holds each leaf of the metric formulas."""

@@ -8,6 +8,7 @@ import datetime as dt
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.check.query import CheckedQuery
+from metricsmith.model.bound import BLiteral
 from metricsmith.plan.levels import LevelPlanner
 from metricsmith.plan.nodes import CohortAxis, Plan
 from metricsmith.plan.physical import annotate
@@ -44,4 +45,8 @@ def plan_query(
         metrics=query.metrics,
         max_periods=query.max_periods,
         dimension_types=dimension_types(project, top, query.labels),
+        parameters=tuple(
+            (name, BLiteral(value=value, type=project.parameters[name].type))
+            for name, value in query.parameters.items()
+        ),
     )

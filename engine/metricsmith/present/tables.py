@@ -16,8 +16,11 @@ from metricsmith.check.checked import (
     SourceInfo,
     Unavailable,
 )
+from metricsmith.check.parameters import ParameterInfo
+from metricsmith.model.bound import BLiteral
 from metricsmith.model.decl import MetricDecl
 from metricsmith.model.time import DEFAULT_RULES, CalendarRules
+from metricsmith.plan.formatting import format_expr
 from metricsmith.present.result_view import key_texts
 from metricsmith.present.values import (
     MISSING,
@@ -163,6 +166,17 @@ def scorecards_table(scorecards: Mapping[str, ScorecardInfo]) -> Table:
                 _or_dash(info.decl.description),
             )
             for name, info in sorted(scorecards.items())
+        ),
+    )
+
+
+def parameters_table(parameters: Mapping[str, ParameterInfo]) -> Table:
+    """The declared parameters: each as formulas read it, its type and its default."""
+    return listing(
+        ("parameter", "type", "default"),
+        (
+            (f"${name}", str(info.type), format_expr(BLiteral(value=info.default, type=info.type)))
+            for name, info in sorted(parameters.items())
         ),
     )
 

@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import DataError, InternalError
 from metricsmith.execute.sql.dialects import DIALECTS
+from metricsmith.execute.sql.runner import NO_VALUES
 from metricsmith.execute.sql.sources import Relation, table_relation
 from metricsmith.model.types import DECIMAL_DIGITS, DECIMAL_PLACES
 from metricsmith.plan.nodes import Plan
@@ -91,16 +92,20 @@ class PostgresSqlEngine:
                 error, self.connection, f"uploading source `{source}` into a temporary table"
             ) from None
 
-    def fetch(self, query: exp.Expression, sources: str) -> pa.Table:
+    def fetch(
+        self, query: exp.Expression, sources: str, parameters: Mapping[str, object] = NO_VALUES
+    ) -> pa.Table:
         import adbc_driver_postgresql.dbapi as dbapi
 
         if not self._read_only:
             read_only(self.conn)
             self._read_only = True
+        query, values = positional(query, parameters)
         sql = self.dialect.sql(query, copy=False)
         cursor = self.conn.cursor()
         try:
-            cursor.execute(sql)
+            # The driver binds the values to `$1`, `$2`...: they never become SQL text.
+            cursor.execute(sql, parameters=values or None)
             return decimals(cursor.fetch_arrow_table())
         except KeyboardInterrupt:
             # Interrupted between two of the driver's calls (or outside the main thread,
@@ -130,6 +135,24 @@ class PostgresSqlEngine:
                 f"\n{sql}"
             )
         return connection_error(error, self.connection, f"reading {sources}", source=sources)
+
+
+def positional(
+    query: exp.Expression, parameters: Mapping[str, object]
+) -> tuple[exp.Expression, list[object]]:
+    """The query with its named placeholders numbered (`$1`, `$2`: PostgreSQL's own), and the
+    values in that order; a placeholder read twice has one number."""
+    names = list(dict.fromkeys(node.name for node in query.find_all(exp.Placeholder)))
+    if not names:
+        return query, []
+    numbers = {name: index for index, name in enumerate(names, start=1)}
+
+    def numbered(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Placeholder):
+            return exp.Parameter(this=exp.Literal.number(numbers[node.name]))
+        return node
+
+    return query.transform(numbered, copy=False), [parameters[name] for name in names]
 
 
 _DECIMAL = pa.decimal128(DECIMAL_DIGITS, DECIMAL_PLACES)

@@ -30,11 +30,19 @@ Leaf = b.BColumn | b.BAggregate | b.BWindow | b.BPer
 class Evaluator:
     """Evaluates formulas; subclasses say what a column or an aggregate stands for."""
 
-    def __init__(self, functions: Mapping[str, ScalarFunction], timezone: str, origin: str):
+    def __init__(
+        self,
+        functions: Mapping[str, ScalarFunction],
+        timezone: str,
+        origin: str,
+        parameters: Mapping[str, b.BLiteral],
+    ):
         self.functions = functions
         self.timezone = timezone
         #: Named as the source of data errors raised while evaluating.
         self.origin = origin
+        #: The value of each parameter (`Plan.parameters`).
+        self.parameters = parameters
         self._cache: dict[b.BExpr, Datum] = {}
 
     def evaluate(self, node: b.BExpr) -> Datum:
@@ -61,6 +69,8 @@ class Evaluator:
         match node:
             case b.BLiteral():
                 return literal(node, self.timezone)
+            case b.BParameter(name=name):
+                return literal(self.parameters[name], self.timezone)
             case b.BColumn() | b.BAggregate():
                 return self.leaf(node)
             case b.BUnary(op="not", operand=operand):

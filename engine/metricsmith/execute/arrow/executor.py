@@ -63,7 +63,9 @@ def execute_plan(
             if stats is not None:
                 stats.reads.append(read)
                 stats.rows_read[read.source] = tables[read.source].num_rows
-        sources = Sources(project, tables, functions.scalars, calendar.timezone)
+        sources = Sources(
+            project, tables, functions.scalars, calendar.timezone, plan.parameter_values()
+        )
         cohort = None if plan.cohort_dimension is None else plan.dimensions[plan.cohort_dimension]
         runner = LevelRunner(sources, calendar, functions.scalars, functions.aggregates, cohort)
         timelines = _timelines(plan, runner.times)

@@ -37,11 +37,21 @@ class Sources:
         tables: Mapping[str, pa.Table],
         functions: Mapping[str, ScalarFunction],
         timezone: str,
+        parameters: Mapping[str, b.BLiteral] | None = None,
     ):
         self.project = project
         self.tables = tables
         self.functions = functions
         self.timezone = timezone
+        #: The query's parameter values; the declared defaults outside a query (contracts).
+        self.parameters = (
+            {
+                name: b.BLiteral(value=info.default, type=info.type)
+                for name, info in project.parameters.items()
+            }
+            if parameters is None
+            else parameters
+        )
         self._frames: dict[str, RowFrame] = {}
         self._linked: dict[str, RowFrame] = {}
 
@@ -117,7 +127,7 @@ class RowFrame(Evaluator):
     """Evaluates row formulas over the rows of `table`, which belong to `source`."""
 
     def __init__(self, source: str, table: pa.Table, sources: Sources):
-        super().__init__(sources.functions, sources.timezone, origin=source)
+        super().__init__(sources.functions, sources.timezone, source, sources.parameters)
         self.source = source
         self.table = table
         self.sources = sources

@@ -96,6 +96,7 @@ class LevelRunner:
             functions=self.scalars,
             timezone=self.calendar.timezone,
             origin="the cells",
+            parameters=self.sources.parameters,
         )
 
     # ---- child levels -------------------------------------------------------------------

@@ -24,7 +24,7 @@ class CellSubset(Evaluator):
     """The formulas of a level (`level`) at `cells` (cell numbers, -1 for none)."""
 
     def __init__(self, level: LevelCells, cells: np.ndarray):
-        super().__init__(level.functions, level.timezone, level.origin)
+        super().__init__(level.functions, level.timezone, level.origin, level.parameters)
         self.level = level
         self.cells = cells
         self._indices = pa.array(cells, mask=cells < 0)

@@ -20,7 +20,7 @@ from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import DataError, InternalError
 from metricsmith.execute.sql.dialects import DIALECTS, string
 from metricsmith.execute.sql.kinds import duckdb_type_name
-from metricsmith.execute.sql.runner import plan_timelines, run_plan
+from metricsmith.execute.sql.runner import NO_VALUES, plan_timelines, run_plan
 from metricsmith.execute.sql.sources import Relation, table_relation
 from metricsmith.plan.nodes import Plan
 from metricsmith.plan.timeline import Timelines
@@ -141,13 +141,16 @@ class DuckDBEngine:
             self.connection.execute(self.dialect.sql(exp.Detach(this=exp.to_identifier(name))))
         self._attached.clear()
 
-    def fetch(self, query: exp.Expression, sources: str) -> pa.Table:
+    def fetch(
+        self, query: exp.Expression, sources: str, parameters: Mapping[str, object] = NO_VALUES
+    ) -> pa.Table:
         import duckdb
 
         sql = self.dialect.sql(query, copy=False)
         try:
             with _setting(self.connection, "nested_loop_join_threshold", _NESTED_LOOP_ROWS):
-                result = self.connection.sql(sql)
+                # Placeholders are `$name`: DuckDB binds the values by name.
+                result = self.connection.sql(sql, params=dict(parameters) or None)
                 if hasattr(result, "to_arrow_table"):
                     return result.to_arrow_table()
                 return result.arrow()

@@ -23,6 +23,7 @@ from sqlglot import exp
 from metricsmith.errors import InternalError
 from metricsmith.execute.sql.dialects import SqlDialect, number, paren, string
 from metricsmith.execute.sql.kinds import kind_of
+from metricsmith.execute.sql.parameters import placeholder
 from metricsmith.model import bound as b
 from metricsmith.model.time import CalendarRules
 from metricsmith.model.types import Type
@@ -76,6 +77,8 @@ class ExpressionCompiler:
         match node:
             case b.BLiteral():
                 return self.literal(node)
+            case b.BParameter():
+                return placeholder(node, self.dialect)
             case b.BColumn() | b.BAggregate() | b.BWindow() | b.BPer():
                 return self.leaf(node)
             case b.BOffset() if self.offset is not None:

@@ -16,6 +16,7 @@ from metricsmith.errors import QueryError
 from metricsmith.execute.sql.compiler import compile_plan
 from metricsmith.execute.sql.dialects import DIALECTS, SqlDialect
 from metricsmith.execute.sql.duckdb_engine import duckdb_reader
+from metricsmith.execute.sql.parameters import listed
 from metricsmith.execute.sql.periods import timelines_from_extents
 from metricsmith.execute.sql.runner import compilation_for
 from metricsmith.execute.sql.sources import Relation, table_relation
@@ -47,7 +48,9 @@ def render_sql(
             )
         timelines = timelines_from_extents(plan, [])
     compilation = compilation_for(target, project, reading_relations(plan, project, target))
-    return target.sql(compile_plan(plan, timelines, compilation), pretty=True, copy=False)
+    query = compile_plan(plan, timelines, compilation)
+    values = listed(query, plan.parameter_values(), plan.calendar.timezone)
+    return values + target.sql(query, pretty=True, copy=False)
 
 
 def reading_relations(

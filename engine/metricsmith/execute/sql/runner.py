@@ -9,6 +9,7 @@ open), runs the query and gives the answer the plan's result schema (`Plan.resul
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Protocol
 
 import pyarrow as pa
@@ -23,11 +24,15 @@ from metricsmith.execute.sql.dialects import SqlDialect, number
 from metricsmith.execute.sql.errors import is_overflow
 from metricsmith.execute.sql.expressions import ExpressionCompiler
 from metricsmith.execute.sql.names import source_cte
+from metricsmith.execute.sql.parameters import bound_values
 from metricsmith.execute.sql.periods import extents_query, timelines_from_extents
 from metricsmith.execute.sql.sources import Relation, text_timestamps, zoned_text
 from metricsmith.model.bound import BColumn, BExpr
 from metricsmith.plan.nodes import Plan, SourceRead
 from metricsmith.plan.timeline import Timelines, needs_extents
+
+#: A query without placeholders binds no values.
+NO_VALUES: Mapping[str, object] = MappingProxyType({})
 
 
 class SqlEngine(Protocol):
@@ -37,8 +42,12 @@ class SqlEngine(Protocol):
         """How the engine reads each source the plan reads."""
         ...
 
-    def fetch(self, query: exp.Expression, sources: str) -> pa.Table:
-        """Run a query; `sources` names the sources it reads, for data errors."""
+    def fetch(
+        self, query: exp.Expression, sources: str, parameters: Mapping[str, object] = NO_VALUES
+    ) -> pa.Table:
+        """Run a query; `sources` names the sources it reads, for data errors. `parameters`
+        are the values of the query's placeholders by name (execute/sql/parameters.py), to
+        bind as values, never to write into the SQL text."""
         ...
 
 
@@ -69,7 +78,7 @@ def _run_plan(plan: Plan, project: CheckedProject, engine: SqlEngine) -> pa.Tabl
         _require_one_kind_of_text_timestamp(read, compilation, engine)
     timelines = find_timelines(plan, compilation, engine)
     try:
-        answer = engine.fetch(compile_plan(plan, timelines, compilation), _sources(plan))
+        answer = _fetch(engine, compile_plan(plan, timelines, compilation), plan, compilation)
     except DataError as error:
         if not is_overflow(error.__cause__):
             raise
@@ -90,8 +99,20 @@ def find_timelines(plan: Plan, compilation: Compilation, engine: SqlEngine) -> T
     rows: list[tuple] = []
     query = extents_query(plan, compilation) if needs_extents(plan) else None
     if query is not None:
-        rows = [tuple(row.values()) for row in engine.fetch(query, _sources(plan)).to_pylist()]
+        rows = [tuple(row.values()) for row in _fetch(engine, query, plan, compilation).to_pylist()]
     return timelines_from_extents(plan, rows)
+
+
+def _fetch(
+    engine: SqlEngine,
+    query: exp.Expression,
+    plan: Plan,
+    compilation: Compilation,
+    sources: str | None = None,
+) -> pa.Table:
+    """`query` run on `engine`, with the values of the parameters it reads bound."""
+    values = bound_values(query, plan.parameter_values(), plan.calendar.timezone)
+    return engine.fetch(query, sources or _sources(plan), values)
 
 
 def _sources(plan: Plan) -> str:
@@ -133,7 +154,7 @@ def _require_unique_key(
     )
     for name, body in source_ctes(plan, compilation, {source}):
         query = query.with_(name, as_=body, copy=False)
-    repeated = engine.fetch(query, source)
+    repeated = _fetch(engine, query, plan, compilation, source)
     if repeated.num_rows:
         value = repeated.column(0)[0].as_py()
         raise DataError(

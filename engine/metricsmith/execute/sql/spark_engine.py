@@ -24,7 +24,7 @@ from metricsmith.errors import DataError, InternalError
 from metricsmith.execute.spark_session import DEFAULT_SPARK, SparkOptions, spark_session
 from metricsmith.execute.sql.dialects import DIALECTS
 from metricsmith.execute.sql.kinds import spark_type_name
-from metricsmith.execute.sql.runner import plan_timelines, run_plan
+from metricsmith.execute.sql.runner import NO_VALUES, plan_timelines, run_plan
 from metricsmith.execute.sql.sources import Relation, table_relation
 from metricsmith.plan.nodes import Plan
 from metricsmith.plan.timeline import Timelines
@@ -126,13 +126,16 @@ class SparkEngine:
         table = info.reader.read(list(read.columns), read.time_range)
         return self.session.createDataFrame(table), table.schema
 
-    def fetch(self, query: exp.Expression, sources: str) -> pa.Table:
+    def fetch(
+        self, query: exp.Expression, sources: str, parameters: Mapping[str, object] = NO_VALUES
+    ) -> pa.Table:
         from py4j.protocol import Py4JJavaError
         from pyspark.errors import AnalysisException, PySparkException
 
         sql = self.dialect.sql(query, copy=False)
         try:
-            frame = self.session.sql(sql)
+            # Placeholders are `:name`: Spark binds the values by name (`args`).
+            frame = self.session.sql(sql, args=dict(parameters) or None)
             return frame.toArrow() if hasattr(frame, "toArrow") else frame._collect_as_arrow()
         except AnalysisException as error:
             first_line = str(error).splitlines()[0]
