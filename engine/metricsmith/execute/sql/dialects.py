@@ -194,7 +194,10 @@ class SqlDialect:
         `present` holds, with the largest (smallest) pair (order, value); pairs compare as
         structs do, the value breaking ties of the order."""
         if not self.filter_clause:
-            raise self.unsupported("last, first, max_by and min_by", "not yet compiled here")
+            raise self.unsupported(
+                "an aggregate picking one row (last, first, max_by or min_by)",
+                "metricsmith has no form for it in this dialect yet",
+            )
         pair = exp.Struct(
             expressions=[
                 exp.PropertyEQ(this=exp.to_identifier("o"), expression=order),
