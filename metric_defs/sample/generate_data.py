@@ -16,8 +16,9 @@ For the customer-success library, accounts also subscribe and change their subsc
 (subscriptions, renewals, payments), reach onboarding milestones, refer other companies, and
 rate the effort of resolved tickets (CES); logins open sessions; the company records its costs.
 Those eight files draw from the same generator after the first six, which therefore stayed
-byte-identical when they were added, and weekly seat snapshots (a snapshot table) after them. Timestamps are UTC with a trailing `Z`; an empty field is
-a missing value.
+byte-identical when they were added; the weekly seat snapshots (a snapshot table: each
+subscribed account's licensed seats) draw after all of them. Timestamps are UTC with a trailing
+`Z`, snapshot dates are dates; an empty field is a missing value.
 """
 
 from __future__ import annotations
