@@ -120,7 +120,8 @@ class AggregateFunction:
     sql: SqlForm | None = field(default=None, kw_only=True)
     #: Set for an aggregate that returns its value at one row (`last`, `max_by`). Its
     #: `grouped` then receives a struct array with fields `value` and `order` (null where the
-    #: aggregate's `where` does not hold), and its `params` are 0.
+    #: aggregate's `where` does not hold), and `params` must be 0; the SQL engines compile the
+    #: pick themselves (`sql` is not used).
     ordering: Ordering | None = field(default=None, kw_only=True)
     #: Whether the aggregate is the total of each row's weight, and which weight (None: it is
     #: not, e.g. an average or a maximum). Engines add only integer totals so.
