@@ -16,8 +16,9 @@ For the customer-success library, accounts also subscribe and change their subsc
 (subscriptions, renewals, payments), reach onboarding milestones, refer other companies, and
 rate the effort of resolved tickets (CES); logins open sessions; the company records its costs.
 Those eight files draw from the same generator after the first six, which therefore stayed
-byte-identical when they were added. Timestamps are UTC with a trailing `Z`; an empty field is
-a missing value.
+byte-identical when they were added; the weekly seat snapshots (a snapshot table: each
+subscribed account's licensed seats) draw after all of them. Timestamps are UTC with a trailing
+`Z`, snapshot dates are dates; an empty field is a missing value.
 """
 
 from __future__ import annotations
@@ -615,6 +616,38 @@ def make_ces(rng: random.Random, tickets: Sequence[dict]) -> list[dict[str, obje
     return responses
 
 
+def make_seat_snapshots(
+    rng: random.Random, users: Sequence[dict], subscriptions: Sequence[dict]
+) -> list[dict[str, object]]:
+    """A weekly snapshot (Mondays) of each subscribed account's licensed seats, from its first
+    subscription to the end of its last: a seat per user created by then plus a few spare ones.
+    The snapshot job misses some weeks, and now and then records no seat count."""
+    spans: dict[str, tuple[dt.datetime, dt.datetime]] = {}
+    for row in subscriptions:
+        ended = row["ended_at"] or DATA_END
+        first, last = spans.get(row["account_id"], (row["started_at"], ended))
+        spans[row["account_id"]] = (min(first, row["started_at"]), max(last, ended))
+    joined: dict[str, list[dt.datetime]] = {}
+    for user in users:
+        joined.setdefault(user["account_id"], []).append(user["created_at"])
+    snapshots = []
+    for account_id in sorted(spans):
+        first, last = spans[account_id]
+        spare = rng.randint(1, 3)
+        day = first.date() + dt.timedelta(days=-first.weekday() % 7)
+        while day < last.date():
+            seen = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+            if rng.random() >= 0.08:
+                seats = spare + sum(1 for created in joined.get(account_id, ()) if created < seen)
+                seats_text = None if rng.random() < 0.02 else seats
+                snapshots.append(
+                    {"snapshot_date": day, "account_id": account_id, "seats": seats_text}
+                )
+            day += dt.timedelta(days=7)
+    snapshots.sort(key=lambda row: (row["snapshot_date"], row["account_id"]))
+    return snapshots
+
+
 def write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, object]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
@@ -669,7 +702,12 @@ def generate(out_dir: Path) -> None:
         ("response_id", "ticket_id", "account_id", "responded_at", "score"),
         csat,
     )
-    write_revenue_and_more(out_dir, rng, accounts, events, tickets)
+    subscriptions = write_revenue_and_more(out_dir, rng, accounts, events, tickets)
+    write_csv(
+        out_dir / "seat_snapshots.csv",
+        ("snapshot_date", "account_id", "seats"),
+        make_seat_snapshots(rng, users, subscriptions),
+    )
 
 
 def write_revenue_and_more(
@@ -678,8 +716,9 @@ def write_revenue_and_more(
     accounts: Sequence[dict],
     events: Sequence[dict],
     tickets: Sequence[dict],
-) -> None:
-    """The files the customer-success library needs beyond the first six (drawn after them)."""
+) -> list[dict[str, object]]:
+    """The files the customer-success library needs beyond the first six (drawn after them);
+    returns the subscriptions."""
     subscriptions, renewals = make_subscriptions(rng, accounts)
     write_csv(
         out_dir / "subscriptions.csv",
@@ -735,6 +774,7 @@ def write_revenue_and_more(
         ("response_id", "ticket_id", "account_id", "responded_at", "score"),
         make_ces(rng, tickets),
     )
+    return subscriptions
 
 
 if __name__ == "__main__":

@@ -54,4 +54,7 @@ FUNCTIONS = {
     "lowest": "min(rows.s)",
     "timed": "count(rows where at + 2 hours > due)",
     "durations": "max(rows.at - rows.due)",
+    # (1.25, "Refund please") and (-2.5, "hello") have both: the text at the larger x.
+    "at_largest": "max_by(rows.s, rows.x)",
+    "at_smallest": "min_by(rows.due, rows.n)",
 }

@@ -87,12 +87,18 @@ def aggregates(draw) -> str:
                 "median",
                 "stddev",
                 "percentile",
+                "last",
+                "first",
+                "max_by",
+                "min_by",
             ]
         )
     )
     if function == "count_rows":
         return f"count(events{where})"
     value = draw(row_values())
+    if function in ("max_by", "min_by"):
+        return f"{function}({value}, {draw(row_values())}{where})"
     if function == "percentile":
         return f"percentile({value}, {draw(st.sampled_from([0.1, 0.5, 0.9]))}{where})"
     return f"{function}({value}{where})"

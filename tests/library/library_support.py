@@ -45,6 +45,11 @@ SHAPES: dict[str, dict[str, pa.DataType]] = {
         "started_at": TIMESTAMP,
         "ended_at": TIMESTAMP,
     },
+    "seat_snapshots": {
+        "account_id": pa.string(),
+        "snapshot_date": pa.date32(),
+        "seats": pa.int64(),
+    },
     "milestones": {
         "account_id": pa.string(),
         "milestone": pa.string(),

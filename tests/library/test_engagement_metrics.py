@@ -126,3 +126,28 @@ def test_time_in_app(project, engine: str) -> None:
     )
     assert row["time_in_app_minutes"] == pytest.approx((30 + 60 + 15) / 2)  # u1 and u2
     assert row["avg_session_minutes"] == pytest.approx(105 / 3)
+
+
+def test_seats_are_each_accounts_last_snapshot_in_the_period(project, engine: str) -> None:
+    # docs/library/engagement.md, "Seats": A's last April snapshot is 12 (the 22nd); B's only
+    # one, 5 (the 8th), counts though B has none after; C's null of the 15th is skipped: 3.
+    snapshots = [
+        ("a", dt.date(2024, 4, 1), 10),
+        ("a", dt.date(2024, 4, 22), 12),
+        ("b", dt.date(2024, 4, 8), 5),
+        ("c", dt.date(2024, 4, 8), 3),
+        ("c", dt.date(2024, 4, 15), None),
+    ]
+    seats = library_project(
+        accounts=table("accounts", [{"account_id": a, "signed_up_at": utc(2024)} for a in "abc"]),
+        events=table("events", april_events()),
+        seat_snapshots=table(
+            "seat_snapshots",
+            [{"account_id": a, "snapshot_date": d, "seats": n} for a, d, n in snapshots],
+        ),
+    )
+    row = one_row(
+        seats, ["licensed_seats", "seat_utilization"], grain="month", **APRIL, engine=engine
+    )
+    assert row["licensed_seats"] == 12 + 5 + 3
+    assert row["seat_utilization"] == pytest.approx(4 / 20)  # u1-u4 active in April

@@ -93,7 +93,7 @@ def test_include_by_name_brings_every_theme() -> None:
     project = library_project()  # tests/library/defs: include "customer_success"
     origins = project.metric_origins
     assert {origin.split(".")[1] for origin in origins.values()} == set(THEMES)
-    assert len(project.metrics) == 118
+    assert len(project.metrics) == 120
 
 
 def test_include_one_theme_brings_the_themes_it_reads(tmp_path: Path) -> None:

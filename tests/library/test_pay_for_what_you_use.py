@@ -189,6 +189,24 @@ def test_a_project_missing_only_milestones(tmp_path):
     ]
 
 
+def test_the_seat_metrics_are_optional(tmp_path):
+    """Without the `seat_snapshots` snapshot table only the two seat metrics are unavailable;
+    the rest of the engagement theme works."""
+    text = re.sub(
+        r"source seat_snapshots .*?\n}\n", "", DEFS.read_text(encoding="utf-8"), flags=re.S
+    )
+    assert "seat_snapshots" not in text
+    tables = {name: table(name) for name in SHAPES if name != "seat_snapshots"}
+    tables |= {alias: tables[original] for alias, original in SAME_ROWS.items()}
+    loaded = metricsmith.load_project(_project(tmp_path, text), tables=tables)
+    assert sorted(loaded.unavailable) == ["licensed_seats", "seat_utilization"]
+    assert [n.message for n in loaded.notes] == [
+        "customer_success/engagement: needs source `seat_snapshots` (for 2 metrics)"
+    ]
+    with pytest.raises(UnavailableMetric, match="does not declare source `seat_snapshots`"):
+        loaded.query(["seat_utilization"])
+
+
 def test_declaring_the_source_makes_its_metrics_available(tmp_path):
     loaded = metricsmith.load_project(_project(tmp_path, SOURCES + MILESTONES))
     assert "activation_rate" in loaded.metrics

@@ -73,6 +73,8 @@ PINNED: dict[str, tuple[float | int, float | int, float | int]] = {
     "exports": (362, 12, 66),
     "meeting_users": (398, 30, 84),
     "meeting_adoption": (398 / 614, 30 / 100, 84 / 133),
+    # each account's last seat count in the cell, summed, over the accounts with one
+    "seats_per_customer": (1048 / 191, 245 / 50, 198 / 25),
     # growth.metrics
     "signups": (184, 19, 25),
     "paid_signups": (133, 10, 25),

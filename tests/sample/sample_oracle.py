@@ -78,6 +78,13 @@ class NpsResponse:
 
 
 @dataclass(frozen=True)
+class SeatSnapshot:
+    account: Account
+    taken_at: dt.datetime  # the snapshot date's midnight in the calendar's zone, UTC
+    seats: int | None
+
+
+@dataclass(frozen=True)
 class CsatResponse:
     ticket: Ticket  # the account is the ticket's: csat_survey -> tickets -> accounts
     responded_at: dt.datetime
@@ -147,6 +154,7 @@ class SampleData:
     tickets: dict[str, Ticket]
     nps: list[NpsResponse]
     csat: list[CsatResponse]
+    seats: list[SeatSnapshot]
 
     @functools.cached_property
     def signups(self) -> Timeline[Account]:
@@ -171,6 +179,10 @@ class SampleData:
     @functools.cached_property
     def nps_times(self) -> Timeline[NpsResponse]:
         return Timeline(self.nps, lambda r: r.responded_at, lambda r: r.account)
+
+    @functools.cached_property
+    def seat_times(self) -> Timeline[SeatSnapshot]:
+        return Timeline(self.seats, lambda s: s.taken_at, lambda s: s.account)
 
     @functools.cached_property
     def csat_times(self) -> Timeline[CsatResponse]:
@@ -232,6 +244,14 @@ def sample_data() -> SampleData:
                 tickets[row["ticket_id"]], parse_time(row["responded_at"]), parse_int(row["score"])
             )
             for row in read_csv("csat_responses")
+        ],
+        seats=[
+            SeatSnapshot(
+                accounts[row["account_id"]],
+                dt.datetime.fromisoformat(row["snapshot_date"]).replace(tzinfo=dt.UTC),
+                parse_int(row["seats"]),
+            )
+            for row in read_csv("seat_snapshots")
         ],
     )
 
@@ -546,6 +566,19 @@ def meeting_users(d: SampleData, c: Cell) -> Value:
 @metric
 def meeting_adoption(d: SampleData, c: Cell) -> Value:
     return ratio(meeting_users(d, c), active_users(d, c))
+
+
+@metric
+def seats_per_customer(d: SampleData, c: Cell) -> Value:
+    """Each account's last seat count in the cell (snapshots without one skipped), averaged."""
+    latest: dict[str, tuple[dt.datetime, int]] = {}
+    for snapshot in d.seat_times.within(c):
+        if snapshot.seats is None:
+            continue
+        account = snapshot.account.account_id
+        if account not in latest or snapshot.taken_at >= latest[account][0]:
+            latest[account] = (snapshot.taken_at, snapshot.seats)
+    return mean(seats for _, seats in latest.values())
 
 
 # growth.metrics

@@ -42,6 +42,7 @@ metric mrr = sum(subscriptions.mrr)
 metric arpa = mrr / count_distinct(subscriptions.account_id)
 metric median_hours = median(tickets.resolution_hours)
 metric banded = count(tickets where bucket(contacts, 2, "one", "more") == "one")
+metric last_contacts = last(tickets.contacts)
 """
 PORTABLE = ["opened", "fcr", "hours", "weekend", "monthly", "labelled", "mrr", "arpa", "banded"]
 
@@ -96,6 +97,26 @@ def test_an_exact_median_is_refused_where_there_is_none(project, dialect, reason
 def test_an_exact_median_where_there_is_one(project, dialect):
     sql = project.explain(["median_hours"], dialect=dialect)
     assert any(name in sql.upper() for name in ("QUANTILE_CONT", "PERCENTILE"))
+
+
+@pytest.mark.parametrize("dialect", ["bigquery", "snowflake"])
+def test_picking_one_row_is_refused_without_a_filter_clause(project, dialect):
+    with pytest.raises(UnsupportedConstruct) as refused:
+        project.explain(["last_contacts"], dialect=dialect)
+    message = str(refused.value)
+    assert f"to {dialect} SQL" in message and "last, first, max_by or min_by" in message
+
+
+@pytest.mark.parametrize(
+    ("dialect", "form"),
+    [("duckdb", "ARG_MAX"), ("spark", "MAX_BY"), ("trino", "MAX_BY"), ("postgres", "ARRAY_AGG")],
+)
+def test_picking_one_row_where_there_is_a_form(project, dialect, form):
+    sql = project.explain(
+        ["last_contacts"], grain="month", start="2024-01", end="2024-03", dialect=dialect
+    )
+    assert form in sql
+    assert isinstance(sqlglot.parse_one(sql, read=dialect), exp.Select)
 
 
 DECIMALS = """

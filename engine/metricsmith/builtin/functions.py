@@ -30,6 +30,10 @@ from metricsmith.plugins.functions import (
     NOT_CONSTANT,
     Additive,
     AggregateFunction,
+    GroupedImpl,
+    OrderedBy,
+    Ordering,
+    Pick,
     ScalarFunction,
 )
 from metricsmith.plugins.values import CALENDAR, Datum, align_temporal, holds, local_dates
@@ -614,6 +618,46 @@ def _count_distinct(
     return pa.array(np.bincount(pairs[first] // cardinality, minlength=n).astype(np.int64))
 
 
+def _picking(pick: Pick) -> GroupedImpl:
+    """The grouped implementation of an ordered aggregate (`Ordering`): in each group, the
+    value of the row with the largest (smallest) (order, value) pair, rows with a null in
+    either left out."""
+    descending = "descending" if pick == Pick.LARGEST else "ascending"
+
+    def picked(values: pa.Array, groups: np.ndarray, n: int, params: Sequence[float]) -> pa.Array:
+        value, order = pc.struct_field(values, "value"), pc.struct_field(values, "order")
+        rows = np.flatnonzero(_valid_mask(value) & _valid_mask(order))
+        taken = pa.array(rows, type=pa.int64())
+        candidates = pa.table(
+            {"group": groups[rows], "order": order.take(taken), "value": value.take(taken)}
+        )
+        keys = [("group", "ascending"), ("order", descending), ("value", descending)]
+        ranked = pc.sort_indices(candidates, sort_keys=keys).to_numpy(zero_copy_only=False)
+        ranked_groups = groups[rows][ranked]
+        # The first candidate of each group in this order is the group's pick.
+        first = np.ones(len(ranked), dtype=bool)
+        first[1:] = ranked_groups[1:] != ranked_groups[:-1]
+        position = np.full(n, -1, dtype=np.int64)
+        position[ranked_groups[first]] = rows[ranked[first]]
+        return value.take(pa.array(position, mask=position < 0))
+
+    return picked
+
+
+def _ordered(name: str, pick: Pick, by: OrderedBy, doc: str, example: str) -> AggregateFunction:
+    return _aggregate(
+        name,
+        _aggregate_signature(name, ORDERED, lambda t: t),
+        doc,
+        example,
+        grouped=_picking(pick),
+        ordering=Ordering(pick=pick, by=by),
+    )
+
+
+_TIES = "Rows with a null value or time are skipped; among rows at the same time, the "
+
+
 def _aggregate(name, signature, doc, example, **options) -> AggregateFunction:
     return AggregateFunction(name=name, signature=signature, doc=doc, example=example, **options)
 
@@ -694,6 +738,42 @@ AGGREGATE_FUNCTIONS: tuple[AggregateFunction, ...] = (
         "than two values.",
         "stddev(orders.amount)",
         grouped=_stddev,
+    ),
+    _ordered(
+        "last",
+        Pick.LARGEST,
+        OrderedBy.TIME,
+        "The value at the latest time (the source's `time` column) in the period. "
+        + _TIES
+        + "largest value. Null when there are none.",
+        "last(seat_snapshots.seats)",
+    ),
+    _ordered(
+        "first",
+        Pick.SMALLEST,
+        OrderedBy.TIME,
+        "The value at the earliest time (the source's `time` column) in the period. "
+        + _TIES
+        + "smallest value. Null when there are none.",
+        "first(seat_snapshots.seats)",
+    ),
+    _ordered(
+        "max_by",
+        Pick.LARGEST,
+        OrderedBy.ARGUMENT,
+        "`max_by(x, y)`: the value of x at the row where y is largest. Rows where x or y is "
+        "null are skipped; among rows with the same y, the largest x. Null when there are "
+        "none.",
+        "max_by(seat_snapshots.plan, seat_snapshots.seats)",
+    ),
+    _ordered(
+        "min_by",
+        Pick.SMALLEST,
+        OrderedBy.ARGUMENT,
+        "`min_by(x, y)`: the value of x at the row where y is smallest. Rows where x or y is "
+        "null are skipped; among rows with the same y, the smallest x. Null when there are "
+        "none.",
+        "min_by(seat_snapshots.plan, seat_snapshots.seats)",
     ),
 )
 

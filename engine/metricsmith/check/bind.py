@@ -31,7 +31,13 @@ from metricsmith.model.decl import DimensionDecl, SourceDecl
 from metricsmith.model.span import NO_SPAN, Span
 from metricsmith.model.time import GRAINS, Grain, WindowKind
 from metricsmith.model.types import Type
-from metricsmith.plugins.functions import NOT_CONSTANT, AggregateFunction, ScalarFunction
+from metricsmith.plugins.functions import (
+    NOT_CONSTANT,
+    AggregateFunction,
+    OrderedBy,
+    Pick,
+    ScalarFunction,
+)
 from metricsmith.plugins.provenance import calling_plugin, from_a_plugin
 
 UNKNOWN = Type.UNKNOWN
@@ -61,6 +67,9 @@ class SourceShape(Protocol):
 
     @property
     def physical(self) -> Mapping[str, Type]: ...
+
+    @property
+    def time(self) -> str | None: ...
 
 
 def _first_source_name(node: e.Expr, sources: Mapping[str, object]) -> str | None:
@@ -510,6 +519,15 @@ class Binder:
             )
             self.error("unknown-name", f"unknown entity `{per.target}`", per.span, hint)
             return self.unknown(node)
+        if fn.ordering is not None:
+            self.error(
+                "bad-call",
+                f"`{fn.name}` picks one row of a source, not one of the values per {per.target}",
+                node.span,
+                f"take each {per.target}'s value with `{fn.name}` inside the formula and combine "
+                f"them, e.g. `sum(per {per.target}: {fn.name}(<source>.<column>))`",
+            )
+            return self.unknown(node)
         if node.args:
             self.error(
                 "bad-call",
@@ -675,15 +693,19 @@ class Binder:
             )
             return self.unknown(node)
         first, *params = node.args
-        if len(params) != fn.params:
+        # `max_by(x, y)`: the second argument is the row formula ordering the rows.
+        written_order = fn.ordering is not None and fn.ordering.by == OrderedBy.ARGUMENT
+        extra = fn.params + written_order
+        if len(params) != extra:
             self.error(
                 "bad-call",
-                f"`{fn.name}` takes {1 + fn.params} argument{'s' if fn.params else ''}, "
+                f"`{fn.name}` takes {1 + extra} argument{'s' if extra else ''}, "
                 f"not {len(node.args)}",
                 node.span,
                 f"for example: {fn.example}",
             )
             return self.unknown(node)
+        by = params.pop(0) if written_order else None
         values = []
         for param in params:
             if (
@@ -700,6 +722,11 @@ class Binder:
             return self.unknown(node)
         arg = None if counts_rows else self.bind_row(first, root)
         where = self._condition(node.where, root) if node.where is not None else None
+        order = None
+        if fn.ordering is not None:
+            order = self.bind_row(by, root) if by is not None else self._time_order(node, fn, root)
+            if order is None:
+                return self.unknown(node)
         if arg is not None and arg.type == UNKNOWN:
             result: Type | str = UNKNOWN
         else:
@@ -715,8 +742,31 @@ class Binder:
             params=tuple(values),
             where=where,
             type=result,
+            order=order,
+            order_written=by is not None,
             span=node.span,
         )
+
+    def _time_order(self, node: e.Call, fn: AggregateFunction, root: str) -> b.BExpr | None:
+        """What orders the rows of `last` and `first`: the time column of the source they
+        read (None, reported, when it has none)."""
+        if self._absent(root):
+            return self.unknown(node)
+        time = self.sources[root].time
+        if time is None:
+            largest = fn.ordering is not None and fn.ordering.pick == Pick.LARGEST
+            extreme = "latest" if largest else "earliest"
+            self.error(
+                "no-time",
+                f"`{node.name}` takes the value at the {extreme} time, but "
+                f"source `{root}` has no time column",
+                node.span,
+                f"declare the column that orders its rows in source `{root}`: "
+                f"`time <column>`; or order by a column of your choice: "
+                f"`max_by({node.args[0].span.text}, <column>)`",
+            )
+            return None
+        return self.column_value(root, time)
 
     def _aggregate_root(
         self, node: e.Call, first: e.Expr, fn: AggregateFunction

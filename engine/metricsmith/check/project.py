@@ -166,7 +166,10 @@ def check_project(
         links[name], problems = check_structure(decl, physical, derived_names, keys)
         found += problems
 
-    shapes = {name: _Shape(name, physical) for name, (_, _, _, physical, _) in opened.items()}
+    shapes = {
+        name: _Shape(name, physical, decl.time.name if decl.time else None)
+        for name, (decl, _, _, physical, _) in opened.items()
+    }
     derived_decls = {
         name: {c.name.name: c.expr for c in decl.columns if c.expr is not None}
         for name, decl in source_decls.items()
@@ -420,6 +423,7 @@ def _overriding_types(metrics: LazyMetrics, overridden: Overridden) -> list[Diag
 class _Shape:
     name: str
     physical: dict[str, Type]
+    time: str | None
 
 
 @attrs.frozen

@@ -108,7 +108,10 @@ class BCall:
 class BAggregate:
     """An aggregate over the rows of `source` (the root). `arg` is the row expression to
     aggregate (None for `count(source)`), `params` constant extra arguments such as a
-    percentile's fraction, and `where` the row filter."""
+    percentile's fraction, and `where` the row filter. An ordered aggregate (`last`, `max_by`,
+    see `AggregateFunction.ordering`) returns `arg` at the row where `order` is largest (or
+    smallest): the source's time column for `last` and `first`, the second argument, as
+    `order_written` says, for `max_by` and `min_by`."""
 
     function: str
     source: str
@@ -116,6 +119,8 @@ class BAggregate:
     params: tuple[float, ...]
     where: BExpr | None
     type: Type
+    order: BExpr | None = None
+    order_written: bool = False
     span: Span = _span
 
 
@@ -234,8 +239,8 @@ def bchildren(node: BExpr) -> tuple[BExpr, ...]:
             return (*flat, default) if default is not None else tuple(flat)
         case BCall(args=args):
             return args
-        case BAggregate(arg=arg, where=where):
-            return tuple(e for e in (arg, where) if e is not None)
+        case BAggregate(arg=arg, where=where, order=order):
+            return tuple(e for e in (arg, where, order) if e is not None)
         case BLiteral() | BParameter() | BColumn() | BMetric():
             return ()
         case _:

@@ -109,6 +109,8 @@ class _Formatter:
     def _aggregate(self, node: b.BAggregate) -> str:
         inner = node.source if node.arg is None else self._qualified(node.arg, node.source)
         params = "".join(f", {p:g}" for p in node.params)
+        if node.order is not None and node.order_written:
+            params = f", {self._qualified(node.order, node.source)}{params}"
         where = f" where {self.text(node.where)}" if node.where is not None else ""
         return f"{node.function}({inner}{params}{where})"
 

@@ -66,6 +66,32 @@ class Additive(StrEnum):
     VALUE = "value"
 
 
+class Pick(StrEnum):
+    """Which row an ordered aggregate takes its value from: the one ordered last or first."""
+
+    LARGEST = "largest"
+    SMALLEST = "smallest"
+
+
+class OrderedBy(StrEnum):
+    """What orders the rows of an ordered aggregate."""
+
+    #: The source's `time` column (`last`, `first`).
+    TIME = "time"
+    #: The call's second argument, a row formula (`max_by(x, y)`).
+    ARGUMENT = "argument"
+
+
+@frozen
+class Ordering:
+    """An aggregate that returns its value at one row: the row whose (order, value) pair is
+    the largest (or smallest), among the rows where both are not null. Comparing the value
+    after the order breaks ties between rows of equal order the same way on every engine."""
+
+    pick: Pick
+    by: OrderedBy
+
+
 #: A grouped implementation: (values, each row's group id in 0..n-1 as int64, in row order, n
 #: groups, params) -> n results, one per group id.
 GroupedImpl = Callable[[pa.Array, np.ndarray, int, Sequence[float]], pa.Array]
@@ -92,6 +118,11 @@ class AggregateFunction:
     #: How the SQL engines compile a call: `sql(dialect, value, *params)`, the value already
     #: null where the aggregate's `where` does not hold (see `SqlForm`).
     sql: SqlForm | None = field(default=None, kw_only=True)
+    #: Set for an aggregate that returns its value at one row (`last`, `max_by`). Its
+    #: `grouped` then receives a struct array with fields `value` and `order` (null where the
+    #: aggregate's `where` does not hold), and `params` must be 0; the SQL engines compile the
+    #: pick themselves (`sql` is not used).
+    ordering: Ordering | None = field(default=None, kw_only=True)
     #: Whether the aggregate is the total of each row's weight, and which weight (None: it is
     #: not, e.g. an average or a maximum). Engines add only integer totals so.
     additive: Additive | None = field(default=None, kw_only=True)

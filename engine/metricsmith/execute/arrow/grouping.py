@@ -180,6 +180,10 @@ def _values(frame: RowFrame, aggregate: BAggregate) -> pa.Array:
         if aggregate.arg is None
         else as_array(frame.evaluate(aggregate.arg), count)
     )
+    if aggregate.order is not None:
+        # An ordered aggregate reads each row's value with what orders it (`Ordering`).
+        order = as_array(frame.evaluate(aggregate.order), count)
+        values = pa.StructArray.from_arrays([values, order], names=["value", "order"])
     condition = (
         None if aggregate.where is None else as_array(frame.evaluate(aggregate.where), count)
     )

@@ -19,7 +19,7 @@ from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.plugin_sql import plugin_sql
 from metricsmith.model import bound as b
 from metricsmith.model.types import Type
-from metricsmith.plugins.functions import AggregateFunction
+from metricsmith.plugins.functions import AggregateFunction, Ordering, Pick
 
 
 def _masked(value: exp.Expression, condition: exp.Expression | None) -> exp.Expression:
@@ -51,7 +51,13 @@ class AggregateCompiler:
         node: b.BAggregate | b.BPer,
         value: exp.Expression | None,
         condition: exp.Expression | None,
+        order: exp.Expression | None = None,
     ) -> exp.Expression:
+        """`order` is the compiled `BAggregate.order` of an ordered aggregate."""
+        function = self.registered.get(node.function)
+        if function is not None and function.ordering is not None:
+            assert value is not None and order is not None, "an ordered aggregate has both"
+            return self._picked(function.ordering, value, order, condition)
         builder = self._builders.get(node.function)
         if builder is not None:
             return builder(node, value, condition)
@@ -59,7 +65,7 @@ class AggregateCompiler:
             # A row count (`f(source where ...)`) reads 1 for each row it counts, as `count`.
             value = number(1)
         return plugin_sql(
-            self.registered.get(node.function),
+            function,
             f"the aggregate `{node.function}`",
             self.dialect.name,
             None if value is None else _masked(value, condition),
@@ -123,6 +129,15 @@ class AggregateCompiler:
                 hint="for the 90th percentile write percentile(x, 0.9)",
             )
         return self._quantile(value, condition, fraction)
+
+    def _picked(self, ordering: Ordering, value, order, condition):
+        # The rows where value and order are both present (and the condition holds).
+        present: list[exp.Expr] = [
+            exp.Not(this=exp.Is(this=e.copy(), expression=exp.Null())) for e in (value, order)
+        ]
+        if condition is not None:
+            present.append(exp.Paren(this=condition))
+        return self.dialect.picked(value, order, ordering.pick == Pick.LARGEST, exp.and_(*present))
 
     def _stddev(self, node, value, condition):
         as_double = self.dialect.cast(value, "double")

@@ -193,6 +193,28 @@ class SqlDialect:
         continuous = exp.PercentileCont(this=number(fraction))
         return exp.WithinGroup(this=continuous, expression=order)
 
+    def picked(
+        self, value: exp.Expression, order: exp.Expression, largest: bool, present: exp.Expr
+    ) -> exp.Expression:
+        """An ordered aggregate (`last`, `max_by`): `value` at the row, among those where
+        `present` holds, with the largest (smallest) pair (order, value); pairs compare as
+        structs do, the value breaking ties of the order."""
+        if not self.filter_clause:
+            raise self.unsupported(
+                "an aggregate picking one row (last, first, max_by or min_by)",
+                "metricsmith has no form for it in this dialect yet",
+            )
+        pair = exp.Struct(
+            expressions=[
+                exp.PropertyEQ(this=exp.to_identifier("o"), expression=order),
+                exp.PropertyEQ(this=exp.to_identifier("v"), expression=value.copy()),
+            ]
+        )
+        function = exp.ArgMax if largest else exp.ArgMin
+        return exp.Filter(
+            this=function(this=value, expression=pair), expression=exp.Where(this=present)
+        )
+
     def contains(self, text: exp.Expression, part: exp.Expression) -> exp.Expression:
         position = exp.StrPosition(this=text, substr=part)
         return exp.GT(this=position, expression=number(0))
@@ -365,6 +387,16 @@ class Postgres(SqlDialect):
 
     def days_between(self, start: exp.Expression, end: exp.Expression) -> exp.Expression:
         return self.cast(exp.Sub(this=end, expression=start), "bigint")
+
+    def picked(
+        self, value: exp.Expression, order: exp.Expression, largest: bool, present: exp.Expr
+    ) -> exp.Expression:
+        # No arg_max: the first element of the values ordered by (order, value).
+        keys = [exp.Ordered(this=e.copy(), desc=largest) for e in (order, value)]
+        ordered = exp.ArrayAgg(this=exp.Order(this=value, expressions=keys))
+        gathered = exp.Filter(this=ordered, expression=exp.Where(this=present))
+        # sqlglot counts from 0 and writes Postgres's 1.
+        return exp.Bracket(this=exp.Paren(this=gathered), expressions=[number(0)])
 
     def add_days(self, day: exp.Expression, count: exp.Expression) -> exp.Expression:
         # DATE + INTEGER is a date; there is no DATE + BIGINT.

@@ -97,7 +97,9 @@ class ScanCompiler:
             node = fused.aggregate
             value = self.rows.compile(node.arg) if node.arg is not None else None
             condition = self.rows.compile(node.where) if node.where is not None else None
-            outputs.append(exp.alias_(aggregates.compile(node, value, condition), fused.name))
+            order = self.rows.compile(node.order) if node.order is not None else None
+            compiled = aggregates.compile(node, value, condition, order)
+            outputs.append(exp.alias_(compiled, fused.name))
         for fused, kind in firsts:
             outputs.append(exp.alias_(self._at_first(fused.aggregate, kind), fused.name))
         root = self.root_with_last_end() if self._reads_state_in_window() else self.root()
