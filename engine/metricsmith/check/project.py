@@ -28,6 +28,7 @@ from metricsmith.check.sources import (
     column_types,
     open_reader,
 )
+from metricsmith.check.targets import check_target
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import Diagnostic, ProjectError
 from metricsmith.model import decl as d
@@ -222,8 +223,11 @@ def check_project(
         found += check_metric_clauses(decl)
         if name not in unavailable:
             formula = metrics.formula(name)
+            checked_target = check_target(decl, formula.type, binder.bind_metric)
+            found += checked_target.problems
             metric_infos[name] = MetricInfo(
-                decl=decl,
+                decl=checked_target.decl,
+                goal=checked_target.goal,
                 formula=formula,
                 type=formula.type,
                 origin=overridden.origins.get(name),

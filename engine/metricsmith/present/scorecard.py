@@ -6,16 +6,16 @@ digest, the spreadsheet, the notebook) is made from.
 charts it asks for, and the values of every period with the comparisons it declares. The views
 only lay it out; none of them computes a number (docs/reports.md).
 
-Status: a value meets its target (`green`), misses it by at most `AMBER_TOLERANCE` of the
-target's size (`amber`: close, worth a look), or misses it by more (`red`); a value without a
-target, or a missing value, has no status.
+Status: green, amber or red against the metric's target and its `warn` band, as
+model/targets.py defines it for every view; a value without a target, or a missing value, has
+no status. A target read from the data has its value per period (and slice) in the column
+`<metric>:target` of `values`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from enum import StrEnum
 
 import pyarrow as pa
 from attrs import field, frozen
@@ -24,22 +24,9 @@ from attrs import field, frozen
 # reads them too); a view imports them from here with the rest of the contract.
 from metricsmith.model.decl import ChartKind, Comparison, MetricDecl
 from metricsmith.model.time import Grain
-from metricsmith.present.values import (
-    describe_target,
-    format_metric_value,
-    meets_target,
-    target_goal,
-)
-
-#: How far short of its target a value may fall and still be amber, as a share of the target
-#: (of 1 when the target is 0): 10% under a target of 30 NPS is 27.
-AMBER_TOLERANCE = 0.10
-
-
-class Status(StrEnum):
-    GREEN = "green"
-    AMBER = "amber"
-    RED = "red"
+# The status is the model's (model/targets.py); the views import it from here as above.
+from metricsmith.model.targets import Status, status, target_column
+from metricsmith.present.values import describe_target, format_metric_value
 
 
 @frozen
@@ -65,17 +52,20 @@ class MetricView:
         """The target in the metric's format (`≥ 40`), None without one."""
         return describe_target(self.decl)
 
-    def status(self, value: object) -> Status | None:
-        """The value's status against the target (see the module's docstring)."""
-        verdict = meets_target(value, self.decl)
-        goal = target_goal(self.decl)
-        if verdict is None or goal is None:
-            return None
-        if verdict:
-            return Status.GREEN
-        threshold = goal[1]
-        slack = AMBER_TOLERANCE * (abs(threshold) or 1.0)
-        return Status.AMBER if abs(float(value) - threshold) <= slack else Status.RED  # type: ignore[arg-type]
+    def status(self, value: object, goal: object = None) -> Status | None:
+        """The value's status against the target (model/targets.py); `goal` is the target's
+        value in the value's period and slice when the target is read from the data."""
+        return status(value, self.decl.target, goal)
+
+    @property
+    def varies(self) -> bool:
+        """Whether the target is read from the data, so has a value per period and slice."""
+        return self.decl.target is not None and self.decl.target.goal is not None
+
+    def goal_column(self) -> str:
+        """The column of a result (or of a scorecard's `values`) holding the target's value
+        per period and slice, when it `varies`."""
+        return target_column(self.name)
 
 
 @frozen
