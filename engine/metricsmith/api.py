@@ -555,6 +555,8 @@ class Project:
             start=window.first_computed(stop),
             end=stop,
             max_periods=max_periods,
+            # Targets read from the data are computed beside their metrics, for the statuses.
+            targets=True,
         )
         computed = self._run(check_query(self.checked, query), engine, spark_session)
         shown = window.shown(stop, computed.column(info.grain).to_pylist())

@@ -28,8 +28,8 @@ from metricsmith.check.sources import (
     column_types,
     open_reader,
 )
-from metricsmith.check.targets import check_target
 from metricsmith.check.suggest import did_you_mean
+from metricsmith.check.targets import check_target
 from metricsmith.errors import Diagnostic, ProjectError
 from metricsmith.model import decl as d
 from metricsmith.model import expr as e

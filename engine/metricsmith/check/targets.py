@@ -128,9 +128,7 @@ def _in_unit(target: Target, decl: MetricDecl, metric_type: Type, problems: list
     def convert(value: float | None) -> float | None:
         return None if value is None else value / seconds
 
-    return attrs.evolve(
-        target, value=convert(target.value), high=convert(target.high), written=""
-    )
+    return attrs.evolve(target, value=convert(target.value), high=convert(target.high), written="")
 
 
 def _band_problems(target: Target, warn: Target) -> list[Diagnostic]:

@@ -15,7 +15,7 @@ no status. A target read from the data has its value per period (and slice) in t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 from attrs import field, frozen
@@ -23,9 +23,10 @@ from attrs import field, frozen
 # Comparisons and chart kinds are words of the language (model/decl.py, where the checker
 # reads them too); a view imports them from here with the rest of the contract.
 from metricsmith.model.decl import ChartKind, Comparison, MetricDecl
-from metricsmith.model.time import Grain
+
 # The status is the model's (model/targets.py); the views import it from here as above.
 from metricsmith.model.targets import Status, status, target_column
+from metricsmith.model.time import Grain
 from metricsmith.present.values import describe_target, format_metric_value
 
 
@@ -48,24 +49,21 @@ class MetricView:
         """The value as the metric's format shows it (`72.4%`, `1,204.50`, `–` for none)."""
         return format_metric_value(value, self.decl)
 
-    def target_text(self) -> str | None:
-        """The target in the metric's format (`≥ 40`), None without one."""
-        return describe_target(self.decl)
+    def target_text(self, row: Mapping[str, object] | None = None) -> str | None:
+        """The target in the metric's format (`≥ 40`), None without one; a target read from
+        the data as its value in `row` (of `values`), when given."""
+        goal = row.get(target_column(self.name)) if row is not None else None
+        return describe_target(self.decl, goal)
 
     def status(self, value: object, goal: object = None) -> Status | None:
         """The value's status against the target (model/targets.py); `goal` is the target's
         value in the value's period and slice when the target is read from the data."""
         return status(value, self.decl.target, goal)
 
-    @property
-    def varies(self) -> bool:
-        """Whether the target is read from the data, so has a value per period and slice."""
-        return self.decl.target is not None and self.decl.target.goal is not None
-
-    def goal_column(self) -> str:
-        """The column of a result (or of a scorecard's `values`) holding the target's value
-        per period and slice, when it `varies`."""
-        return target_column(self.name)
+    def status_in(self, row: Mapping[str, object]) -> Status | None:
+        """The status of the metric's value in a row of a scorecard's `values` (or of a
+        result), against the row's own target when the target is read from the data."""
+        return self.status(row.get(self.name), row.get(target_column(self.name)))
 
 
 @frozen
@@ -104,6 +102,9 @@ class ScorecardView:
     metric its column and one column per comparison, named `<metric>:<comparison>`
     (`nps:previous`), holding the compared period's value (null when that period is outside
     the data). `periods` are the period starts shown, oldest first; `current` is the latest.
+
+    A metric whose target is read from the data has that target per period (and slice) in
+    the column `<metric>:target`, after its own.
 
     `metrics` are every metric with a column in `values`: those the sections list, then those
     only their charts draw (a waterfall's steps); each section names the ones it shows as rows.

@@ -7,6 +7,8 @@ import math
 from decimal import Decimal
 from typing import assert_never
 
+import attrs
+
 from metricsmith.model.decl import MetricDecl, Target
 from metricsmith.model.time import Grain
 from metricsmith.plugins.formats import SECONDS_PER_UNIT
@@ -90,12 +92,15 @@ def format_period(start: dt.date | None, grain: Grain) -> str:
             assert_never(grain)
 
 
-def describe_target(metric: MetricDecl) -> str | None:
+def describe_target(metric: MetricDecl, goal: object = None) -> str | None:
     """`≥ 40`, `≥ 70.0%`, `60 – 80`, `≥ 40 (warn ≥ 30)`, `≥ max(goals.nps_goal)`: the target
-    in the metric's own format; None without one."""
+    in the metric's own format; None without one. A target read from the data reads as its
+    formula, or as its value `goal` in one period and slice when given (`≥ 45`)."""
     target = metric.target
     if target is None or not target.op:
         return None
+    if target.goal is not None and not _is_missing(goal):
+        target = attrs.evolve(target, goal=None, value=float(goal))  # type: ignore[arg-type]
     text = _band(target, metric)
     return f"{text} (warn {_band(target.warn, metric)})" if target.warn is not None else text
 
@@ -104,7 +109,8 @@ def _band(target: Target, metric: MetricDecl) -> str:
     if target.goal is not None:
         return f"{_SYMBOLS.get(target.op, target.op)} {target.goal.span.text}"
     if target.op == "between":
-        return f"{_threshold(target.value, target, metric)} – {_threshold(target.high, target, metric)}"
+        low, high = (_threshold(v, target, metric) for v in (target.value, target.high))
+        return f"{low} – {high}"
     return f"{_SYMBOLS.get(target.op, target.op)} {_threshold(target.value, target, metric)}"
 
 

@@ -7,9 +7,9 @@ import functools
 from importlib import resources
 from typing import Any
 
+from metricsmith.model.targets import AMBER_TOLERANCE
 from metricsmith.present.report.readings import STATUS_WORDS, comparison_label, metric_rows
 from metricsmith.present.report.requirements import require_report_packages
-from metricsmith.model.targets import AMBER_TOLERANCE
 from metricsmith.present.scorecard import ScorecardView, Section, Status
 from metricsmith.present.values import format_period
 

@@ -83,7 +83,8 @@ def metric_rows(view: ScorecardView, metrics: Sequence[str]) -> list[MetricRow]:
                 for c in view.comparisons
             )
             trend = tuple(plotted(by_period.get(period_key(p), {}).get(name)) for p in view.periods)
-            rows.append(MetricRow(metric, group, value, metric.status(value), changes, trend))
+            status = metric.status_in(current) if current else None
+            rows.append(MetricRow(metric, group, value, status, changes, trend))
     return rows
 
 
