@@ -194,13 +194,13 @@ def _goals(
                     problem = Diagnostic(
                         code="target-not-sliceable",
                         message=f"the target of `{name}` reads `{source}`, which cannot be "
-                        f"{row.what}:\n{detail}",
+                        f"{row.what}",
                         span=target.goal.span,
                         hint=hint
                         or f"give `{source}` a link to what the query slices by, or ask for "
                         f"`{name}` without its status",
                     )
-                    raise QueryError(problem.render())
+                    raise QueryError(f"{problem.render()}\n\n{detail}")
         found.append(BoundMetric(name=target_column(name), formula=formula, type=formula.type))
     return tuple(found)
 
