@@ -43,7 +43,7 @@ def check_target(
     problems: list[Diagnostic] = []
     if metric_type not in (Type.UNKNOWN, Type.DURATION) and not metric_type.is_numeric:
         problems.append(
-            _problem(
+            _bad_target(
                 f"metric `{name}` is {metric_type}; a target compares numbers",
                 target.span,
                 "remove the target, or give one to a metric counting or measuring something",
@@ -56,7 +56,7 @@ def check_target(
         warn = _in_unit(warn, decl, metric_type, problems)
         if warn.goal is not None:
             problems.append(
-                _problem(
+                _bad_target(
                     "a `warn` band is a constant, not read from the data",
                     warn.span,
                     "write a number, e.g. `warn >= 30`",
@@ -70,7 +70,7 @@ def check_target(
         goal = bind(target.goal)
         if goal.type not in (Type.UNKNOWN, Type.DURATION) and not goal.type.is_numeric:
             problems.append(
-                _problem(
+                _bad_target(
                     f"the target of `{name}` is {goal.type}, not a number",
                     target.goal.span,
                     "read a number from the goals, e.g. `max(goals.nps_goal)`",
@@ -87,7 +87,7 @@ def _in_unit(target: Target, decl: MetricDecl, metric_type: Type, problems: list
         assert target.value is not None and target.high is not None
         if target.value > target.high:
             problems.append(
-                _problem(
+                _bad_target(
                     "a target range runs from its low end to its high end",
                     target.span,
                     f"write `between {_number(target.high)} and {_number(target.value)}`",
@@ -95,7 +95,7 @@ def _in_unit(target: Target, decl: MetricDecl, metric_type: Type, problems: list
             )
     if target.written == "percent" and decl.format != "percent":
         problems.append(
-            _problem(
+            _bad_target(
                 f"`{name}` is not a percentage (`format percent`); its target is written as one",
                 target.span,
                 "write the target as a plain number in the metric's terms",
@@ -104,7 +104,7 @@ def _in_unit(target: Target, decl: MetricDecl, metric_type: Type, problems: list
     if target.written != "duration":
         if metric_type == Type.DURATION and target.goal is None:
             problems.append(
-                _problem(
+                _bad_target(
                     f"`{name}` is a duration; its target is a number",
                     target.span,
                     "write the target as a duration, e.g. `target <= 4 hours`",
@@ -116,7 +116,7 @@ def _in_unit(target: Target, decl: MetricDecl, metric_type: Type, problems: list
     seconds = SECONDS_PER_UNIT.get((decl.unit or "").lower())
     if seconds is None:
         problems.append(
-            _problem(
+            _bad_target(
                 f"`{name}` does not count time (its unit is "
                 f"{f'`{decl.unit}`' if decl.unit else 'not given'}); its target is a duration",
                 target.span,
@@ -138,7 +138,7 @@ def _band_problems(target: Target, warn: Target) -> list[Diagnostic]:
     fits = warn.op in family or (op == "==" and warn.op == "between")
     if not fits:
         return [
-            _problem(
+            _bad_target(
                 f"the warn band `{_text(warn)}` does not go with the target `{_text(target)}`",
                 warn.span,
                 f"write the band as the target is written, e.g. `warn {_example(target)}`",
@@ -156,7 +156,7 @@ def _band_problems(target: Target, warn: Target) -> list[Diagnostic]:
     if not wrong:
         return []
     return [
-        _problem(
+        _bad_target(
             f"the warn band `{_text(warn)}` is on the wrong side of the target `{_text(target)}`: "
             "amber lies between meeting the target (green) and missing it by far (red)",
             warn.span,
@@ -189,5 +189,5 @@ def _number(value: float | None) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def _problem(message: str, span, hint: str) -> Diagnostic:
+def _bad_target(message: str, span, hint: str) -> Diagnostic:
     return Diagnostic(code="bad-target", message=message, span=span, hint=hint)
