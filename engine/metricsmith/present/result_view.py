@@ -28,22 +28,22 @@ def result_view(
     n_keys = key_count(table, len(metrics))
     dimensions = dimensions or {}
     columns = [_key_column(table, index, dimensions) for index in range(n_keys)]
-    views = {}
+    targets, statuses = {}, {}
     for index, metric in enumerate(metrics, start=n_keys):
         name = table.column_names[index]
         goals = goal_values(table, name)
         columns.append(_metric_column(name, table.column(index), metric, goals))
-        views[target_column(name)] = metric
+        targets[target_column(name)] = statuses[status_column_name(name)] = metric
     for index in range(n_keys + len(metrics), table.num_columns):
         name = table.column_names[index]
         values = table.column(index).to_pylist()
-        if name in views:  # a target read from the data, in its metric's format
-            view = MetricView(views[name].decl)
+        if name in targets:  # a target read from the data, in its metric's format
+            view = MetricView(targets[name].decl)
             texts = tuple(view.formatted(v) for v in values)
             columns.append(ResultColumn(name, f"{view.label} target", texts, metric=True))
         else:
-            texts = tuple(status_text(v) for v in values)
-            columns.append(ResultColumn(name, name, texts))
+            label = f"{MetricView(statuses[name].decl).label} status"
+            columns.append(ResultColumn(name, label, tuple(status_text(v) for v in values)))
     return ResultView(table, tuple(columns))
 
 
