@@ -14,6 +14,7 @@ import pyarrow as pa
 import pytest
 from metricsmith import load_project
 from metricsmith.errors import QueryError
+from metricsmith.present.digest import render_digest
 
 pytestmark = pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
 
@@ -45,6 +46,8 @@ metric score "Score" = avg(responses.score)
 
 metric answers "Answers" = count(responses)
   target between 2 and 3 warn between 1 and 4
+
+scorecard review { grain month  periods 2  by segments.segment  metrics score, answers }
 """
 UTC = dt.UTC
 
@@ -145,3 +148,26 @@ def test_a_goal_that_cannot_be_sliced_as_its_metric_is_refused_at_the_target(pro
     assert "target-not-sliceable" in message
     assert "the target of `score` reads `goals`, which cannot be sliced by" in message
     assert "targets.metrics:" in message and "max(goals.goal)" in message
+
+
+@pytest.mark.engines("arrow", "duckdb")
+def test_a_scorecard_judges_each_row_against_its_own_goal(project, engine):
+    view = project.scorecard("review", end="2024-03", engine=engine)
+    score = view.metric("score")
+    got = sorted(
+        (
+            str(row["month"])[:7],
+            row["segments.segment"],
+            score.target_text(row),
+            score.status_in(row),
+        )
+        for row in view.values.to_pylist()
+    )
+    assert got == [
+        ("2024-01", "Enterprise", "≥ 8 (warn ≥ 5)", "green"),  # 9 >= 8
+        ("2024-01", "SMB", "≥ 7 (warn ≥ 5)", "green"),  # 7 >= 7
+        ("2024-02", "Enterprise", "≥ 8 (warn ≥ 5)", "amber"),  # 7: short of 8, not of 5
+        ("2024-02", "SMB", "≥ 6 (warn ≥ 5)", "red"),  # 4 < 5
+    ]
+    digest = render_digest(view)  # February, SMB: 4 against its goal of 6
+    assert "🔴 **Score** 4" in digest and "off target (≥ 6 (warn ≥ 5))" in digest

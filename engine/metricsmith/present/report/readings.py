@@ -48,12 +48,14 @@ class MetricRow:
     status: Status | None
     changes: tuple[Change, ...]  # one per comparison of the scorecard, in its order
     trend: tuple[float | None, ...]  # one per period of the scorecard, oldest first
+    #: The target in the metric's format, a target read from the data as its value here.
+    target: str | None = None
 
     @property
     def status_text(self) -> str:
         if self.status is not None:
             return STATUS_WORDS[self.status]
-        return NO_TARGET if self.metric.target_text() is None else NO_VALUE
+        return NO_TARGET if self.target is None else NO_VALUE
 
 
 def group_name(group: tuple[Any, ...]) -> str:
@@ -84,7 +86,8 @@ def metric_rows(view: ScorecardView, metrics: Sequence[str]) -> list[MetricRow]:
             )
             trend = tuple(plotted(by_period.get(period_key(p), {}).get(name)) for p in view.periods)
             status = metric.status_in(current) if current else None
-            rows.append(MetricRow(metric, group, value, status, changes, trend))
+            target = metric.target_text(current)
+            rows.append(MetricRow(metric, group, value, status, changes, trend, target))
     return rows
 
 
