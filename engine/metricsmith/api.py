@@ -44,6 +44,7 @@ from metricsmith.errors import DataError, DataWarning, Diagnostic, ProjectError,
 from metricsmith.model import expr as e
 from metricsmith.model.contracts import Contract, ContractResult, Verification
 from metricsmith.model.decl import ChartKind, IncludeDecl, Module, ProjectDecl
+from metricsmith.model.targets import with_statuses
 from metricsmith.model.time import GRAINS
 from metricsmith.plugins.connections import Connection, load_connections
 from metricsmith.plugins.engine import Engine
@@ -484,6 +485,7 @@ class Project:
         max_periods: int | None = DEFAULT_MAX_PERIODS,
         progress: bool | Progress = False,
         params: Mapping[str, object] | None = None,
+        status: bool = False,
     ) -> QueryResult:
         """Compute `metrics` per period of `grain` in [start, end), sliced by `by`, on
         `engine` ("arrow", "duckdb", "spark" or one in `self.engines` that a plugin adds;
@@ -496,7 +498,12 @@ class Project:
 
         The answer is a `QueryResult`: the Arrow table for code (its methods, `len`, `==`,
         `__arrow_c_stream__`; `to_arrow()` for the `pyarrow.Table` itself), a labelled
-        table with targets in a notebook, and `chart()`."""
+        table with targets in a notebook, and `chart()`.
+
+        With `status`, the answer ends with each metric's `<metric>:status` column ("green",
+        "amber", "red", null without a target or a value; model/targets.py), after its
+        `<metric>:target` when the target is read from the data (computed per period and
+        slice like the metric)."""
         with reporting(progress, "planning") as report:
             query = self.build_query(
                 metrics,
@@ -507,9 +514,13 @@ class Project:
                 where=where,
                 max_periods=max_periods,
                 params=params,
+                targets=status,
             )
             answer = self._run(query, engine, spark_session, report)
         names = [metrics] if isinstance(metrics, str) else list(metrics)
+        if status:
+            keys = [self.checked.metric_key(name) for name in names]
+            answer = with_statuses(answer, [(k, self.metrics[k].decl.target) for k in keys])
         return QueryResult(
             answer,
             tuple(self._view(self.checked.metric_key(name), query) for name in names),
@@ -553,6 +564,8 @@ class Project:
             end=stop,
             max_periods=max_periods,
             parameters=params or {},
+            # Targets read from the data are computed beside their metrics, for the statuses.
+            targets=True,
         )
         checked_query = check_query(self.checked, query)
         computed = self._run(checked_query, engine, spark_session)
@@ -713,6 +726,7 @@ class Project:
         where: Sequence[str],
         max_periods: int | None = DEFAULT_MAX_PERIODS,
         params: Mapping[str, object] | None = None,
+        targets: bool = False,
     ) -> CheckedQuery:
         """The query the strings ask for (a grain among `by` is the grain), checked against
         the project (check/query.py)."""
@@ -736,6 +750,7 @@ class Project:
             filters=tuple(parse_expression(text, origin="--where") for text in where),
             max_periods=max_periods,
             parameters=params or {},
+            targets=targets,
         )
         return check_query(self.checked, query)
 

@@ -162,6 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write to FILE: a file atomically, a device or FIFO as a stream, - to stdout",
     )
+    query.add_argument(
+        "--status",
+        action="store_true",
+        help="add each metric's status against its target: a METRIC:status column (green, "
+        "amber, red or empty), after METRIC:target when the target is read from the data",
+    )
     _add_quiet_argument(query)
     query.set_defaults(run=_query)
 
@@ -450,7 +456,7 @@ def _query(args: argparse.Namespace) -> int:
         project = _load(args, progress)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
-            result = project.query(args.metrics, **request, progress=progress)
+            result = project.query(args.metrics, **request, progress=progress, status=args.status)
     table = result.to_arrow()
     _print_warnings(project.warnings)  # data warnings among them
     _show_other_warnings(caught)

@@ -73,11 +73,13 @@ def test_a_target_set_by_a_param_shows_the_query_value(project, capsys):
     assert _query(project, "quick_share", "--param", "goal=0.6") == 0
     out = capsys.readouterr().out
     assert "target ≥ 60.0%" in out
-    assert table_row(out, "2024-01")[1:] == ["66.7% ✓"]  # 2 of 3 quick
+    assert table_row(out, "2024-01")[1:] == ["66.7% 🟢"]  # 2 of 3 quick
     assert _query(project, "quick_share", "--param", "goal=0.7") == 0
     out = capsys.readouterr().out
     assert "target ≥ 70.0%" in out
-    assert table_row(out, "2024-01")[1:] == ["66.7% ✗"]
+    # 66.7% misses 70% by 3.3 points, within the amber band of a target without `warn`
+    # (10% of 70% = 7 points): amber.
+    assert table_row(out, "2024-01")[1:] == ["66.7% 🟡"]
 
 
 def test_a_string_param_with_sql_in_it_is_a_value(project, capsys):

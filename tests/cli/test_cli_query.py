@@ -43,8 +43,8 @@ def test_table_shows_labels_targets_and_formatted_values(project, capsys):
     assert "Tickets opened" in out
     assert "First-contact resolution" in out
     assert "target ≥ 50.0%" in out
-    assert table_row(out, "2024-01")[1:] == ["3", "66.7% ✓"]
-    assert table_row(out, "2024-02")[1:] == ["2", "0.0% ✗"]
+    assert table_row(out, "2024-01")[1:] == ["3", "66.7% 🟢"]
+    assert table_row(out, "2024-02")[1:] == ["2", "0.0% 🔴"]
     assert table_row(out, "2024-03")[1:] == ["0", "–"]  # no tickets: a null share, not 0%
     assert err == ""  # no spinner and no escape codes when nobody watches a terminal
     assert "\x1b[" not in out
@@ -56,8 +56,8 @@ def test_table_by_a_column_of_a_linked_source(project, capsys):
     assert "accounts.segment" in out
     rows = [line for line in out.splitlines() if line.strip().startswith("2024-01")]
     assert sorted(" ".join(line.split()) for line in rows) == [
-        "2024-01 │ Enterprise │ 1 │ 0.0% ✗",
-        "2024-01 │ SMB │ 2 │ 100.0% ✓",
+        "2024-01 │ Enterprise │ 1 │ 0.0% 🔴",
+        "2024-01 │ SMB │ 2 │ 100.0% 🟢",
     ]
 
 

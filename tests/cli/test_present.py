@@ -14,6 +14,7 @@ from metricsmith.model.bound import BLiteral
 from metricsmith.model.decl import Ident, MetricDecl, Target
 from metricsmith.model.expr import Literal
 from metricsmith.model.span import NO_SPAN, SourceFile
+from metricsmith.model.targets import Status, status
 from metricsmith.model.time import Grain
 from metricsmith.model.types import Type
 from metricsmith.present.tables import result_table
@@ -24,7 +25,6 @@ from metricsmith.present.values import (
     format_metric_value,
     format_number,
     format_period,
-    meets_target,
 )
 from rich.console import Console
 
@@ -126,7 +126,9 @@ def parsed_metric(clauses: str):
     ],
 )
 def test_values_are_judged_against_the_target(decl, value, verdict):
-    assert meets_target(value, decl) is verdict
+    # The target met is green; missed, amber or red (model/targets.py); no status otherwise.
+    judged = status(value, decl.target)
+    assert (judged if judged is None else judged is Status.GREEN) is verdict
 
 
 def test_targets_read_in_the_metric_format():
@@ -161,7 +163,7 @@ def test_result_table_headers_cells_and_marks():
     text = render(result_table(table, infos))
     assert "Net Promoter Score" in text and "target ≥ 30" in text
     lines = [" ".join(line.split()) for line in text.splitlines()]
-    assert "2024-01 │ EMEA │ 42.00 ✓ │ 50.0%" in lines
+    assert "2024-01 │ EMEA │ 42.00 🟢 │ 50.0%" in lines
     assert "2024-02 │ – │ – │ 25.0%" in lines
 
 

@@ -34,6 +34,8 @@ DESCRIBED_ONLY = {
     # An override needs a metric from an included file: tests/dsl/test_overrides.py.
     "overridden",
     "override-type",
+    # A query's error, asking for statuses: tests/targets/test_target_status.py.
+    "target-not-sliceable",
 }
 #: Calls whose first argument is a diagnostic code, besides `Diagnostic(code=...)`.
 EMITTERS = {"error", "problem", "_problem"}

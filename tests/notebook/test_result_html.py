@@ -59,9 +59,9 @@ def test_values_are_formatted_and_marked_with_their_status(project: Project) -> 
     result = project.query(METRICS, grain="month", start="2024-01", end="2024-05")
     body = _cells(result._repr_html_())[1:]
     assert body == [
-        [("2024-01", None), ("3", None), ("1.67 ✓", "green")],
-        [("2024-02", None), ("2", None), ("3.00 ✗", "red")],
-        [("2024-03", None), ("3", None), ("2.67 ≈", "amber")],
+        [("2024-01", None), ("3", None), ("1.67 🟢", "green")],
+        [("2024-02", None), ("2", None), ("3.00 🔴", "red")],
+        [("2024-03", None), ("3", None), ("2.67 🟡", "amber")],
         [("2024-04", None), ("0", None), ("–", None)],
     ]
 

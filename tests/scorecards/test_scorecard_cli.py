@@ -27,12 +27,12 @@ def test_the_table_shows_the_current_period(sales, capsys, engine):
     revenue = next(line for line in out.splitlines() if "Revenue" in line)
     cells = [cell.strip() for cell in revenue.split("│")]
     # value, target, status, change against February (150), against March 2023 (300), trend
-    assert cells[1:6] == ["400.00", "≥ 120.00", "✓", "▲ +250.00 (+166.7%)", "▲ +100.00 (+33.3%)"]
+    assert cells[1:6] == ["400.00", "≥ 120.00", "🟢", "▲ +250.00 (+166.7%)", "▲ +100.00 (+33.3%)"]
     deals = next(line for line in out.splitlines() if "Deals won" in line)
     assert [cell.strip() for cell in deals.split("│")][1:6] == [
         "1",
         "≥ 2",
-        "✗",
+        "🔴",
         "▼ -1 (-50.0%)",
         "=",
     ]

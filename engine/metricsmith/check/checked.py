@@ -106,6 +106,9 @@ class MetricInfo:
     origin: str | None = None
     #: What the project's `override` changed (clauses, and "formula"); empty when nothing.
     overrides: tuple[str, ...] = ()
+    #: A target read from the data (`target >= max(goals.nps_goal)`), bound as a metric's
+    #: formula; None for a constant target or none.
+    goal: BExpr | None = None
 
     @property
     def name(self) -> str:

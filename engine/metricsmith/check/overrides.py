@@ -16,6 +16,7 @@ import attrs
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import Diagnostic
 from metricsmith.model.decl import MetricDecl, OverrideDecl
+from metricsmith.model.targets import directed
 from metricsmith.model.types import Type
 
 #: The clauses an override may change, as fields of both declarations.
@@ -110,6 +111,13 @@ def _refusal(
             span=span,
             hint=f"change `metric {name}` itself",
         )
+    if override.target is None and override.warn is not None and metrics[name].target is None:
+        return Diagnostic(
+            code="band-without-target",
+            message=f"`override {name}` sets a `warn` band, and `{name}` has no target",
+            span=override.warn.span,
+            hint="add the target the band is around, e.g. `target >= 40 warn >= 30`",
+        )
     return None
 
 
@@ -119,9 +127,12 @@ def _merge(original: MetricDecl, override: OverrideDecl) -> tuple[MetricDecl, tu
     changed = {c: getattr(override, c) for c in CLAUSES if getattr(override, c) is not None}
     target = changed.get("target")
     direction = changed.get("direction", original.direction)
-    if target is not None and not target.op and direction is not None:
+    if target is None and override.warn is not None and original.target is not None:
+        # A band alone goes around the library's target.
+        target = changed["target"] = attrs.evolve(original.target, warn=override.warn)
+    if target is not None:
         # A bare target follows the direction, the library's when the override sets none.
-        changed["target"] = attrs.evolve(target, op="<=" if direction == "lower" else ">=")
+        changed["target"] = directed(target, direction)
     if override.formula is not None:
         changed["formula"] = override.formula
     merged = attrs.evolve(original, span=override.span, **changed)

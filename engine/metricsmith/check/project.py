@@ -34,6 +34,7 @@ from metricsmith.check.sources import (
     open_reader,
 )
 from metricsmith.check.suggest import did_you_mean
+from metricsmith.check.targets import check_target
 from metricsmith.errors import Diagnostic, ProjectError
 from metricsmith.model import decl as d
 from metricsmith.model import expr as e
@@ -235,8 +236,11 @@ def check_project(
         presented = _target_parameter(decl, binder)
         if name not in unavailable:
             formula = metrics.formula(name)
+            checked_target = check_target(presented, formula.type, binder.bind_metric)
+            found += checked_target.problems
             metric_infos[name] = MetricInfo(
-                decl=presented,
+                decl=checked_target.decl,
+                goal=checked_target.goal,
                 formula=formula,
                 type=formula.type,
                 origin=overridden.origins.get(name),

@@ -23,9 +23,10 @@ from metricsmith.check.checked import CheckedProject
 from metricsmith.check.entities import EntityCatalog
 from metricsmith.check.parameters import query_values, window_length
 from metricsmith.check.suggest import did_you_mean
-from metricsmith.errors import InternalError, QueryError, UnavailableMetric
+from metricsmith.errors import Diagnostic, InternalError, QueryError, UnavailableMetric
 from metricsmith.model import bound as b
 from metricsmith.model import expr as e
+from metricsmith.model.targets import target_column
 from metricsmith.model.time import GRAINS, Grain
 from metricsmith.model.types import Type
 
@@ -57,6 +58,9 @@ class Query:
     max_periods: int | None = DEFAULT_MAX_PERIODS
     #: Values of declared parameters by name: text as written (`14d`) or Python values.
     parameters: Mapping[str, object] = attrs.field(factory=dict)
+    #: Compute, beside each metric whose target is read from the data, that target per period
+    #: and slice: a metric named `<metric>:target` after the requested ones.
+    targets: bool = False
 
 
 @frozen(kw_only=True)
@@ -155,6 +159,9 @@ def check_query(project: CheckedProject, query: Query) -> CheckedQuery:
     cohort_label = cohorts[0] if len(cohorts) == 1 else None
     if age is not None:
         _check_age(query, cohorts)
+    filters = tuple(_filter(binder, project, formula) for formula in query.filters)
+    if query.targets:
+        metrics += _goals(project, expander, query.metrics, (*rows, *filters))
     return CheckedQuery(
         metrics=metrics,
         labels=tuple(labels),
@@ -162,7 +169,7 @@ def check_query(project: CheckedProject, query: Query) -> CheckedQuery:
         entity_dimensions=tuple(per_entity),
         cohort_label=cohort_label,
         age=age,
-        filters=tuple(_filter(binder, project, formula) for formula in query.filters),
+        filters=filters,
         grain=None if query.grain is None else Grain(query.grain),
         start=query.start,
         end=query.end,
@@ -170,6 +177,41 @@ def check_query(project: CheckedProject, query: Query) -> CheckedQuery:
         entities=binder.entities,
         parameters=values,
     )
+
+
+def _goals(
+    project: CheckedProject,
+    expander: _MetricExpander,
+    names: tuple[str, ...],
+    slicing: tuple[RowFormula, ...],
+) -> tuple[BoundMetric, ...]:
+    """The targets read from the data of the metrics `names`, each a metric `<name>:target`
+    computed like the metric itself, per period and slice. A goal must be sliced and filtered
+    as its metric is: one that cannot is refused at the target, before any data is read."""
+    found = []
+    for name in names:
+        info = project.metrics[name]
+        target = info.decl.target
+        if info.goal is None or target is None or target.goal is None:
+            continue
+        formula = expander.formula(info.goal)
+        read = dict.fromkeys(n.source for n in b.bwalk(formula) if isinstance(n, b.BAggregate))
+        for row in slicing:
+            for source in read:
+                if source not in row.bound:
+                    detail, hint = row.problems[source]
+                    problem = Diagnostic(
+                        code="target-not-sliceable",
+                        message=f"the target of `{name}` reads `{source}`, which cannot be "
+                        f"{row.what}",
+                        span=target.goal.span,
+                        hint=hint
+                        or f"give `{source}` a link to what the query slices by, or ask for "
+                        f"`{name}` without its status",
+                    )
+                    raise QueryError(f"{problem.render()}\n\n{detail}")
+        found.append(BoundMetric(name=target_column(name), formula=formula, type=formula.type))
+    return tuple(found)
 
 
 def _check_request(project: CheckedProject, query: Query) -> None:

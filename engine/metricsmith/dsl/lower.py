@@ -16,6 +16,7 @@ from metricsmith.errors import Diagnostic
 from metricsmith.model import decl as d
 from metricsmith.model import expr as e
 from metricsmith.model.span import SourceFile, Span
+from metricsmith.model.targets import directed
 from metricsmith.model.time import GRAINS, Grain, WindowKind
 from metricsmith.model.types import TYPE_NAMES, Type
 
@@ -306,7 +307,7 @@ class Lower(Transformer_NonRecursive):
 
     def override(self, meta, children):
         name, label, formula, *items = children
-        fields = self.metric_clauses(name, label, items, meta)
+        fields = self.metric_clauses(name, label, items, meta, override=True)
         return d.OverrideDecl(
             name=self.ident(name),
             formula=self.formula(formula) if formula is not None else None,
@@ -314,7 +315,9 @@ class Lower(Transformer_NonRecursive):
             **fields,
         )
 
-    def metric_clauses(self, name: Token, label: Token | None, items, meta) -> dict[str, Any]:
+    def metric_clauses(
+        self, name: Token, label: Token | None, items, meta, *, override: bool = False
+    ) -> dict[str, Any]:
         """A metric's (or an override's) clauses by field, each None when not written."""
         # One value type per clause (lark's children are untyped); see the m_* methods.
         fields: dict[str, Any] = {}
@@ -333,9 +336,17 @@ class Lower(Transformer_NonRecursive):
             )
         target = fields.get("target")
         direction = fields.get("direction")
-        if target is not None and not target.op and direction is not None:
-            # A bare `target 40` means "at least" or "at most" by the metric's direction.
-            target = attrs.evolve(target, op="<=" if direction == "lower" else ">=")
+        warn = fields.get("warn")
+        if target is not None:
+            target = directed(attrs.evolve(target, warn=warn), direction)
+            warn = None
+        elif warn is not None and not override:
+            self.problem(
+                "band-without-target",
+                f"metric `{name}` has a `warn` band but no target",
+                warn.span,
+                "add the target the band is around, e.g. `target >= 40 warn >= 30`",
+            )
         return {
             "label": self.text(label) if label is not None else fields.get("label"),
             "description": fields.get("description"),
@@ -343,6 +354,8 @@ class Lower(Transformer_NonRecursive):
             "format": fields.get("format"),
             "direction": direction,
             "target": target,
+            # An override's band alone widens the library's target (check/overrides.py).
+            **({"warn": warn} if override else {}),
         }
 
     def m_description(self, meta, children):
@@ -368,24 +381,65 @@ class Lower(Transformer_NonRecursive):
 
     def m_target(self, meta, children):
         op, value = children
-        target = d.Target(op=str(op) if op is not None else "", value=value, span=self.span(meta))
-        return ("target", target, self.span(meta))
+        return ("target", self.target(meta, str(op or ""), value, None), self.span(meta))
 
-    def m_target_param(self, meta, children):
-        op, token = children
-        target = d.Target(
-            op=str(op) if op is not None else "",
-            value=0.0,  # the parameter's default, once checked
+    def m_target_range(self, meta, children):
+        low, high = children
+        return ("target", self.target(meta, "between", low, high), self.span(meta))
+
+    def m_warn(self, meta, children):
+        op, value = children
+        return ("warn", self.target(meta, str(op or ""), value, None), self.span(meta))
+
+    def m_warn_range(self, meta, children):
+        low, high = children
+        return ("warn", self.target(meta, "between", low, high), self.span(meta))
+
+    def target(self, meta, op: str, value, high) -> d.Target:
+        """A target (or a warn band) from its values, each `(number, formula, written)` as
+        `target_value` reads it; a range is of numbers, written alike."""
+        number, goal, written = value
+        if high is not None and (goal is not None or high[1] is not None):
+            self.problem(
+                "bad-target",
+                "a target range is between two numbers, not formulas",
+                self.span(meta),
+                "write `target between 60 and 80`, or compare with a formula: `target >= ...`",
+            )
+            number, goal = None, None
+        elif high is not None and high[2] != written:
+            self.problem(
+                "bad-target",
+                "the two ends of a target range are written alike (both numbers, both "
+                "percentages or both durations)",
+                self.span(meta),
+                "write both ends the same way, e.g. `between 60% and 80%`",
+            )
+        if isinstance(goal, e.Parameter) and high is None:
+            # `target >= $goal`: a constant the query sets, its default until checked
+            # (check/parameters.py, `with_target`), not a formula computed per row.
+            return d.Target(op=op, value=0.0, parameter=goal, span=self.span(meta))
+        return d.Target(
+            op=op,
+            value=number,
+            high=high[0] if high is not None else None,
+            goal=goal,
+            written=written,
             span=self.span(meta),
-            parameter=self.parameter_ref(None, [token]),
         )
-        return ("target", target, self.span(meta))
 
-    def signed_number(self, meta, children):
-        return float(children[0])
+    def target_value(self, meta, children):
+        """A number as written (a duration in seconds), or a formula read from the data."""
+        (node,) = children
+        if isinstance(node, e.Literal) and node.type in (Type.INTEGER, Type.FLOAT):
+            return (float(node.value), None, "")  # type: ignore[arg-type]
+        if isinstance(node, e.Literal) and node.type == Type.DURATION:
+            seconds = node.value.total_seconds() if node.value is not None else None  # type: ignore[attr-defined]
+            return (seconds, None, "duration")
+        return (None, self.formula(node), "")
 
-    def negative_number(self, meta, children):
-        return -float(children[0])
+    def t_percent(self, meta, children):
+        return (float(children[0]) / 100, None, "percent")
 
     def parameter(self, meta, children):
         name, type_name, default = children

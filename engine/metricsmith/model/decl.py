@@ -147,11 +147,23 @@ class SourceDecl:
 class Target:
     """`target >= 40`: the value a metric should reach, compared with `op`. A bare
     `target 40` takes its comparison from the metric's direction (`>=` when higher is better,
-    `<=` when lower); without a direction `op` stays empty and the checker reports it."""
+    `<=` when lower); without a direction `op` stays empty and the checker reports it.
 
-    op: str  # ">=", "<=", ">", "<", "==" or ""
-    value: float
+    `target between 60 and 80` is a range (`op` "between", `value` its low end, `high` its
+    high end). `warn` is the amber band, itself a target without a band of its own
+    (`target >= 40 warn >= 30`: green from 40, amber from 30, red below; model/targets.py).
+    `goal` is a target read from the data (`target >= max(goals.nps_goal)`): a metric-level
+    formula computed per period and slice beside the metric, `value` then None."""
+
+    op: str  # ">=", "<=", ">", "<", "==", "between" or ""
+    value: float | None
     span: Span
+    high: float | None = None
+    goal: Expr | None = None
+    #: How the numbers were written: "" (plain), "percent" (`80%`, stored as 0.8) or
+    #: "duration" (`4 hours`, stored in seconds until the checker puts it in the metric's unit).
+    written: str = ""
+    warn: Target | None = None
     #: `target >= $goal`: the parameter setting the value per query; `value` holds its
     #: default once checked (check/project.py), and a query's value when one sets it.
     parameter: Parameter | None = None
@@ -185,6 +197,8 @@ class OverrideDecl:
     direction: str | None
     target: Target | None
     span: Span
+    #: `override nps warn >= 25` alone: an amber band around the library's own target.
+    warn: Target | None = None
 
 
 @frozen(kw_only=True)

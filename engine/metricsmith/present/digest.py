@@ -71,7 +71,7 @@ def render_digest(view: ScorecardView) -> str:
 def metric_line(view: ScorecardView, metric: MetricView, row: Row) -> str:
     """`- 🟢 **NPS** 42 · ▲ +3 vs last week · on target (≥ 30)`."""
     value = row.get(metric.name)
-    status = metric.status(value)
+    status = metric.status_in(row)
     mark = STATUS_MARKS[status][0] if status else NO_STATUS
     parts = [f"- {mark} **{_escape(metric.label)}** {metric.formatted(value)}"]
     for comparison in view.comparisons:
@@ -79,7 +79,7 @@ def metric_line(view: ScorecardView, metric: MetricView, row: Row) -> str:
         parts.append(
             f"{change(metric, value, compared)} vs {compared_name(comparison, view.grain)}"
         )
-    target = metric.target_text()
+    target = metric.target_text(row)
     if status is not None:
         parts.append(f"{STATUS_MARKS[status][1]} ({target})")
     elif target is not None:

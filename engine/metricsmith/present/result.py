@@ -23,6 +23,7 @@ import pyarrow as pa
 from attrs import field, frozen
 
 from metricsmith.model.time import DEFAULT_RULES, GRAINS, CalendarRules, Grain
+from metricsmith.present.result_view import goal_values, key_count
 from metricsmith.present.scorecard import MetricView
 from metricsmith.present.values import format_cell, format_period
 
@@ -34,8 +35,8 @@ if TYPE_CHECKING:
 @frozen(eq=False, repr=False)
 class QueryResult:
     """The answer to a query (the period column named after the grain, the `by` columns,
-    then one column per metric), with the views of its metrics and the labels of its named
-    dimensions."""
+    one column per metric, then any status columns asked for), with the views of its metrics
+    and the labels of its named dimensions."""
 
     table: pa.Table
     metrics: tuple[MetricView, ...]
@@ -45,11 +46,7 @@ class QueryResult:
     calendar: CalendarRules = DEFAULT_RULES
 
     def __attrs_post_init__(self) -> None:
-        if self.table.num_columns < len(self.metrics):
-            raise ValueError(
-                f"a result with {self.table.num_columns} columns cannot hold "
-                f"{len(self.metrics)} metrics"
-            )
+        key_count(self.table, len(self.metrics))  # raises for too few columns
 
     # ---- the Arrow table, for code ------------------------------------------------------
 
@@ -117,7 +114,13 @@ class QueryResult:
     @property
     def keys(self) -> list[str]:
         """The period and `by` columns, in order."""
-        return self.table.column_names[: self.table.num_columns - len(self.metrics)]
+        return self.table.column_names[: key_count(self.table, len(self.metrics))]
+
+    def goals(self, index: int) -> list[object] | None:
+        """The target of the `index`th metric when it is read from the data, per row, if the
+        result holds it (`status=True`)."""
+        name = self.table.column_names[len(self.keys) + index]
+        return goal_values(self.table, name)
 
     @property
     def grain(self) -> Grain | None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from attrs import evolve
 
+from metricsmith.builtin.markdown import STATUS_MARKS
 from metricsmith.present.scorecard import MetricView, Status
 from metricsmith.present.values import heading_details
 
@@ -24,9 +25,9 @@ if TYPE_CHECKING:
 MAX_ROWS = 60
 #: The background, the glyph and the words (a tooltip) of each status.
 STATUS_STYLES = {
-    Status.GREEN: ("#d8f0dc", "✓", "on target"),
-    Status.AMBER: ("#fbecc5", "≈", "close to target"),
-    Status.RED: ("#f7d4d2", "✗", "off target"),
+    Status.GREEN: ("#d8f0dc", STATUS_MARKS["green"], "on target"),
+    Status.AMBER: ("#fbecc5", STATUS_MARKS["amber"], "close to target"),
+    Status.RED: ("#f7d4d2", STATUS_MARKS["red"], "off target"),
 }
 _CELL = "padding:2px 8px;border-bottom:1px solid #ddd"
 
@@ -35,7 +36,14 @@ def result_html(result: QueryResult) -> str:
     view = evolve(result, table=result.table.slice(0, MAX_ROWS))
     shown = view.table
     columns = [[_cell(text) for text in view.key_texts(key)] for key in view.keys] + [
-        [_value_cell(value, metric) for value in shown.column(index).to_pylist()]
+        [
+            _value_cell(value, metric, goal)
+            for value, goal in zip(
+                shown.column(index).to_pylist(),
+                view.goals(index - len(view.keys)) or [None] * shown.num_rows,
+                strict=True,
+            )
+        ]
         for index, metric in enumerate(view.metrics, start=len(view.keys))
     ]
     headings = [_heading(escape(view.heading(key))) for key in view.keys]
@@ -56,9 +64,9 @@ def _metric_heading(metric: MetricView) -> str:
     return _heading(f"<span{title}>{escape(metric.label)}</span>{under}", align="right")
 
 
-def _value_cell(value: object, metric: MetricView) -> str:
+def _value_cell(value: object, metric: MetricView, goal: object) -> str:
     text = escape(metric.formatted(value))
-    status = metric.status(value)
+    status = metric.status(value, goal)
     if status is None:
         return _cell(text, align="right", escaped=True)
     background, glyph, words = STATUS_STYLES[status]

@@ -8,11 +8,13 @@ from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 
+from metricsmith.builtin.markdown import STATUS_MARKS
 from metricsmith.check.checked import DimensionInfo, MetricInfo
+from metricsmith.model.targets import status_column_name, target_column
 from metricsmith.model.time import DEFAULT_RULES, GRAINS, CalendarRules, Grain
 from metricsmith.plugins.formats import ResultColumn, ResultView
 from metricsmith.present.scorecard import MetricView
-from metricsmith.present.values import describe_target, format_cell, format_period
+from metricsmith.present.values import MISSING, describe_target, format_cell, format_period
 
 
 def result_view(
@@ -21,18 +23,53 @@ def result_view(
     dimensions: Mapping[str, DimensionInfo] | None = None,
     calendar: CalendarRules = DEFAULT_RULES,
 ) -> ResultView:
-    """The view of a result as the API returns it: the period column, the `by` columns, then
-    one column per metric of `metrics`; fiscal periods named as `calendar` names them."""
-    n_keys = table.num_columns - len(metrics)
-    if n_keys < 0:
-        raise ValueError(
-            f"a result with {table.num_columns} columns cannot hold {len(metrics)} metrics"
-        )
+    """The view of a result as the API returns it: the period column, the `by` columns, one
+    column per metric of `metrics`, then the status columns asked for (`<metric>:target`,
+    `<metric>:status`); fiscal periods named as `calendar` names them."""
+    n_keys = key_count(table, len(metrics))
     dimensions = dimensions or {}
     columns = [_key_column(table, index, dimensions, calendar) for index in range(n_keys)]
+    targets, statuses = {}, {}
     for index, metric in enumerate(metrics, start=n_keys):
-        columns.append(_metric_column(table.column_names[index], table.column(index), metric))
+        name = table.column_names[index]
+        goals = goal_values(table, name)
+        columns.append(_metric_column(name, table.column(index), metric, goals))
+        targets[target_column(name)] = statuses[status_column_name(name)] = metric
+    for index in range(n_keys + len(metrics), table.num_columns):
+        name = table.column_names[index]
+        values = table.column(index).to_pylist()
+        if name in targets:  # a target read from the data, in its metric's format
+            view = MetricView(targets[name].decl)
+            texts = tuple(view.formatted(v) for v in values)
+            columns.append(ResultColumn(name, f"{view.label} target", texts, metric=True))
+        else:
+            label = f"{MetricView(statuses[name].decl).label} status"
+            columns.append(ResultColumn(name, label, tuple(status_text(v) for v in values)))
     return ResultView(table, tuple(columns))
+
+
+def key_count(table: pa.Table, metrics: int) -> int:
+    """How many key columns (the period, the `by` columns) lead a result of `metrics`
+    metrics: all but the metrics and the status columns asked for after them (named after
+    a column of the result: `nps:status`)."""
+    names = table.column_names
+    companions = {c for name in names for c in (target_column(name), status_column_name(name))}
+    n_keys = table.num_columns - metrics - sum(1 for name in names if name in companions)
+    if n_keys < 0:
+        raise ValueError(f"a result with {table.num_columns} columns cannot hold {metrics} metrics")
+    return n_keys
+
+
+def goal_values(table: pa.Table, metric: str) -> list[object] | None:
+    """The metric's target per row when the result holds it (a target read from the data,
+    asked for with the status), else None."""
+    name = target_column(metric)
+    return table.column(name).to_pylist() if name in table.column_names else None
+
+
+def status_text(word: object) -> str:
+    """A status as a reader sees it: `🟢 green`; a dash for none."""
+    return f"{STATUS_MARKS[str(word)]} {word}" if word is not None else MISSING
 
 
 def key_texts(table: pa.Table, index: int, calendar: CalendarRules) -> list[str]:
@@ -57,11 +94,14 @@ def _key_column(
     )
 
 
-def _metric_column(name: str, column: pa.ChunkedArray, metric: MetricInfo) -> ResultColumn:
+def _metric_column(
+    name: str, column: pa.ChunkedArray, metric: MetricInfo, goals: list[object] | None
+) -> ResultColumn:
     view = MetricView(metric.decl)
     values = column.to_pylist()
     target = describe_target(metric.decl)
-    statuses = tuple(_status_name(view, v) for v in values) if target else ()
+    goals = goals or [None] * len(values)
+    statuses = tuple(_status_name(view, v, g) for v, g in zip(values, goals, strict=True))
     return ResultColumn(
         name,
         view.label,
@@ -70,10 +110,10 @@ def _metric_column(name: str, column: pa.ChunkedArray, metric: MetricInfo) -> Re
         unit=metric.decl.unit,
         format=metric.decl.format,
         target=target,
-        statuses=statuses,
+        statuses=statuses if target else (),
     )
 
 
-def _status_name(view: MetricView, value: object) -> str | None:
-    status = view.status(value)
+def _status_name(view: MetricView, value: object, goal: object) -> str | None:
+    status = view.status(value, goal)
     return None if status is None else str(status)

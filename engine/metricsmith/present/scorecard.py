@@ -6,16 +6,16 @@ digest, the spreadsheet, the notebook) is made from.
 charts it asks for, and the values of every period with the comparisons it declares. The views
 only lay it out; none of them computes a number (docs/reports.md).
 
-Status: a value meets its target (`green`), misses it by at most `AMBER_TOLERANCE` of the
-target's size (`amber`: close, worth a look), or misses it by more (`red`); a value without a
-target, or a missing value, has no status.
+Status: green, amber or red against the metric's target and its `warn` band, as
+model/targets.py defines it for every view; a value without a target, or a missing value, has
+no status. A target read from the data has its value per period (and slice) in the column
+`<metric>:target` of `values`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from enum import StrEnum
+from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 from attrs import field, frozen
@@ -23,23 +23,11 @@ from attrs import field, frozen
 # Comparisons and chart kinds are words of the language (model/decl.py, where the checker
 # reads them too); a view imports them from here with the rest of the contract.
 from metricsmith.model.decl import ChartKind, Comparison, MetricDecl
+
+# The status is the model's (model/targets.py); the views import it from here as above.
+from metricsmith.model.targets import Status, status, target_column
 from metricsmith.model.time import DEFAULT_RULES, CalendarRules, Grain
-from metricsmith.present.values import (
-    describe_target,
-    format_metric_value,
-    meets_target,
-    target_goal,
-)
-
-#: How far short of its target a value may fall and still be amber, as a share of the target
-#: (of 1 when the target is 0): 10% under a target of 30 NPS is 27.
-AMBER_TOLERANCE = 0.10
-
-
-class Status(StrEnum):
-    GREEN = "green"
-    AMBER = "amber"
-    RED = "red"
+from metricsmith.present.values import describe_target, format_metric_value
 
 
 @frozen
@@ -61,21 +49,21 @@ class MetricView:
         """The value as the metric's format shows it (`72.4%`, `1,204.50`, `–` for none)."""
         return format_metric_value(value, self.decl)
 
-    def target_text(self) -> str | None:
-        """The target in the metric's format (`≥ 40`), None without one."""
-        return describe_target(self.decl)
+    def target_text(self, row: Mapping[str, object] | None = None) -> str | None:
+        """The target in the metric's format (`≥ 40`), None without one; a target read from
+        the data as its value in `row` (of `values`), when given."""
+        goal = row.get(target_column(self.name)) if row is not None else None
+        return describe_target(self.decl, goal)
 
-    def status(self, value: object) -> Status | None:
-        """The value's status against the target (see the module's docstring)."""
-        verdict = meets_target(value, self.decl)
-        goal = target_goal(self.decl)
-        if verdict is None or goal is None:
-            return None
-        if verdict:
-            return Status.GREEN
-        threshold = goal[1]
-        slack = AMBER_TOLERANCE * (abs(threshold) or 1.0)
-        return Status.AMBER if abs(float(value) - threshold) <= slack else Status.RED  # type: ignore[arg-type]
+    def status(self, value: object, goal: object = None) -> Status | None:
+        """The value's status against the target (model/targets.py); `goal` is the target's
+        value in the value's period and slice when the target is read from the data."""
+        return status(value, self.decl.target, goal)
+
+    def status_in(self, row: Mapping[str, object]) -> Status | None:
+        """The status of the metric's value in a row of a scorecard's `values` (or of a
+        result), against the row's own target when the target is read from the data."""
+        return self.status(row.get(self.name), row.get(target_column(self.name)))
 
 
 @frozen
@@ -114,6 +102,9 @@ class ScorecardView:
     metric its column and one column per comparison, named `<metric>:<comparison>`
     (`nps:previous`), holding the compared period's value (null when that period is outside
     the data). `periods` are the period starts shown, oldest first; `current` is the latest.
+
+    A metric whose target is read from the data has that target per period (and slice) in
+    the column `<metric>:target`, after its own.
 
     `metrics` are every metric with a column in `values`: those the sections list, then those
     only their charts draw (a waterfall's steps); each section names the ones it shows as rows.

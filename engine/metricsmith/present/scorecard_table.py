@@ -10,12 +10,12 @@ from decimal import Decimal
 from rich.table import Table
 from rich.text import Text
 
+from metricsmith.builtin.markdown import STATUS_MARKS
 from metricsmith.model.decl import Comparison
 from metricsmith.present.scorecard import MetricView, ScorecardView, Status
-from metricsmith.present.tables import OFF_TARGET, ON_TARGET
+from metricsmith.present.tables import STATUS_COLOURS
 from metricsmith.present.values import MISSING, format_cell, format_period
 
-STATUS_MARKS = {Status.GREEN: ON_TARGET, Status.AMBER: ("≈", "yellow"), Status.RED: OFF_TARGET}
 COMPARISON_HEADERS = {
     Comparison.PREVIOUS: "vs previous",
     Comparison.SAME_PERIOD_LAST_YEAR: "vs last year",
@@ -57,8 +57,8 @@ def scorecard_table(view: ScorecardView) -> Table:
                     *[""] * len(key),
                     f"  {metric.label}",
                     metric.formatted(value),
-                    metric.target_text() or "",
-                    _status(metric.status(value)),
+                    metric.target_text(now) or "",
+                    _status(metric.status_in(now) if now else None),
                     *(
                         _change(metric, value, now[f"{name}:{c}"] if now else None)
                         for c in view.comparisons
@@ -79,8 +79,7 @@ def _slice_of(view: ScorecardView, row: dict[str, object]) -> tuple[object, ...]
 def _status(status: Status | None) -> Text | str:
     if status is None:
         return ""
-    glyph, colour = STATUS_MARKS[status]
-    return Text(glyph, style=colour)
+    return Text(STATUS_MARKS[status], style=STATUS_COLOURS[status])
 
 
 def _change(metric: MetricView, value: object, earlier: object) -> Text | str:

@@ -17,6 +17,7 @@ from attrs import frozen
 
 from metricsmith.check.checked import Calendar, ScorecardInfo
 from metricsmith.model.decl import ChartKind, Comparison
+from metricsmith.model.targets import target_column
 from metricsmith.model.time import CalendarRules, Grain
 from metricsmith.plan.periods import (
     PERIODS_PER_YEAR,
@@ -153,8 +154,8 @@ def scorecard_view(
 
 
 def compared_values(info: ScorecardInfo, computed: pa.Table, shown: Sequence[Period]) -> pa.Table:
-    """The rows of the periods `shown`, each metric followed by its comparisons' columns
-    (`ScorecardView.values`)."""
+    """The rows of the periods `shown`, each metric followed by its target when that is read
+    from the data (`<metric>:target`) and its comparisons' columns (`ScorecardView.values`)."""
     keys = [info.grain, *(label for label, _ in info.by)]
     rows = computed.select(keys).to_pylist()
     columns = {name: computed.column(name).to_pylist() for name in info.metrics}
@@ -167,6 +168,11 @@ def compared_values(info: ScorecardInfo, computed: pa.Table, shown: Sequence[Per
         values = columns[name]
         out[name] = [values[n] for n in kept]
         fields.append(computed.schema.field(name))
+        goal = target_column(name)
+        if goal in computed.column_names:  # a target read from the data, per period and slice
+            goals = computed.column(goal).to_pylist()
+            out[goal] = [goals[n] for n in kept]
+            fields.append(computed.schema.field(goal))
         for comparison in info.comparisons:
             column = f"{name}:{comparison}"
             out[column] = []

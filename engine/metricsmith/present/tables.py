@@ -9,6 +9,7 @@ import pyarrow as pa
 from rich.table import Table
 from rich.text import Text
 
+from metricsmith.builtin.markdown import STATUS_MARKS
 from metricsmith.check.checked import (
     DimensionInfo,
     MetricInfo,
@@ -19,19 +20,15 @@ from metricsmith.check.checked import (
 from metricsmith.check.parameters import ParameterInfo
 from metricsmith.model.bound import BLiteral
 from metricsmith.model.decl import MetricDecl
+from metricsmith.model.targets import status_column_name
 from metricsmith.model.time import DEFAULT_RULES, CalendarRules
 from metricsmith.plan.formatting import format_expr
-from metricsmith.present.result_view import key_texts
-from metricsmith.present.values import (
-    MISSING,
-    describe_target,
-    format_metric_value,
-    heading_details,
-    meets_target,
-)
+from metricsmith.plugins.formats import ResultColumn
+from metricsmith.present.result_view import key_count, result_view
+from metricsmith.present.values import MISSING, describe_target, heading_details
 
-ON_TARGET = ("✓", "green")
-OFF_TARGET = ("✗", "red")
+#: The colour of each status's mark in the terminal (the marks are the Markdown's circles).
+STATUS_COLOURS = {"green": "green", "amber": "yellow", "red": "red"}
 
 
 def result_table(
@@ -41,28 +38,50 @@ def result_table(
     calendar: CalendarRules = DEFAULT_RULES,
 ) -> Table:
     """A query result as the API returns it (the period column named after its grain, the
-    `by` columns, then one column per metric) with periods named, values in each metric's
-    format and targets marked. Columns of named `dimensions` are headed by their labels; fiscal
-    periods are named as `calendar` names them."""
-    n_keys = table.num_columns - len(metrics)
-    if n_keys < 0:
-        raise ValueError(
-            f"a result with {table.num_columns} columns cannot hold {len(metrics)} metrics"
-        )
+    `by` columns, one column per metric, then any status columns asked for) with periods
+    named, values in each metric's format and their statuses marked (🟢 🟡 🔴). Columns of
+    named `dimensions` are headed by their labels; fiscal periods are named as `calendar`
+    names them."""
+    view = result_view(table, metrics, dimensions, calendar)
     out = Table(show_edge=False, header_style="bold")
     columns: list[list[Text | str]] = []
-    dimensions = dimensions or {}
-    for index, name in enumerate(table.column_names[:n_keys]):
-        dimension = dimensions.get(name)
-        out.add_column((dimension.decl.label or name) if dimension else name)
-        columns.append(list(key_texts(table, index, calendar)))
-    for index, metric in enumerate(metrics, start=n_keys):
-        out.add_column(_metric_header(metric.decl), justify="right")
-        values = table.column(index).to_pylist()
-        columns.append([_metric_cell(v, metric.decl) for v in values])
+    n_keys = key_count(table, len(metrics))
+    infos = {index: metric for index, metric in enumerate(metrics, start=n_keys)}
+    status_columns = {status_column_name(name) for name in table.column_names}
+    for index, column in enumerate(view.columns):
+        info = infos.get(index)
+        if info is not None:
+            out.add_column(_metric_header(info.decl), justify="right")
+            columns.append(
+                [_marked(text, status, column) for text, status in _with_statuses(column)]
+            )
+        elif column.name in status_columns:
+            out.add_column(column.heading)
+            words = table.column(column.name).to_pylist()
+            columns.append(
+                [_marked(t, w, column) for t, w in zip(column.texts, words, strict=True)]
+            )
+        else:
+            out.add_column(column.heading, justify="right" if column.metric else "left")
+            columns.append(list(column.texts))
     for row in zip(*columns, strict=True):
         out.add_row(*row)
     return out
+
+
+def _with_statuses(column: ResultColumn) -> list[tuple[str, str | None]]:
+    statuses = column.statuses or (None,) * len(column.texts)
+    return list(zip(column.texts, statuses, strict=True))
+
+
+def _marked(text: str, status: str | None, column: ResultColumn) -> Text | str:
+    """A value with its status's mark, coloured; a value without one keeps its column's
+    alignment (a metric with a target)."""
+    if status is None:
+        return f"{text}  " if column.target else text
+    if not column.metric:  # a status column: the mark and the word are its text already
+        return Text(text, style=STATUS_COLOURS[status])
+    return Text(f"{text} {STATUS_MARKS[status]}", style=STATUS_COLOURS[status])
 
 
 def _metric_header(metric: MetricDecl) -> Text:
@@ -72,16 +91,6 @@ def _metric_header(metric: MetricDecl) -> Text:
     if details:
         header.append(f"\n{details}", style="dim")
     return header
-
-
-def _metric_cell(value: object, metric: MetricDecl) -> Text | str:
-    shown = format_metric_value(value, metric)
-    verdict = meets_target(value, metric)
-    if verdict is None:
-        # keep dashes in line with the marked values of a column that has a target
-        return f"{shown}  " if metric.target is not None else shown
-    glyph, colour = ON_TARGET if verdict else OFF_TARGET
-    return Text(f"{shown} {glyph}", style=colour)
 
 
 def metrics_table(metrics: Mapping[str, MetricInfo], origins: Mapping[str, str]) -> Table:

@@ -7,7 +7,9 @@ import math
 from decimal import Decimal
 from typing import assert_never
 
-from metricsmith.model.decl import MetricDecl
+import attrs
+
+from metricsmith.model.decl import MetricDecl, Target
 from metricsmith.model.time import DEFAULT_RULES, CalendarRules, Grain
 from metricsmith.plugins.formats import SECONDS_PER_UNIT
 
@@ -97,40 +99,38 @@ def format_period(
             assert_never(grain)
 
 
-def target_goal(metric: MetricDecl) -> tuple[str, float] | None:
-    """The comparison and value a target asks for (a bare `target 40` already has the
-    metric's direction as its comparison)."""
+def describe_target(metric: MetricDecl, goal: object = None) -> str | None:
+    """`≥ 40`, `≥ 70.0%`, `60 – 80`, `≥ 40 (warn ≥ 30)`, `≥ max(goals.nps_goal)`: the target
+    in the metric's own format; None without one. A target read from the data reads as its
+    formula, or as its value `goal` in one period and slice when given (`≥ 45`)."""
     target = metric.target
     if target is None or not target.op:
         return None
-    return target.op, target.value
+    if target.goal is not None and not _is_missing(goal):
+        target = attrs.evolve(target, goal=None, value=float(goal))  # type: ignore[arg-type]
+    text = _band(target, metric)
+    return f"{text} (warn {_band(target.warn, metric)})" if target.warn is not None else text
 
 
-def meets_target(value: object, metric: MetricDecl) -> bool | None:
-    """Whether a value reaches the metric's target; None when there is no target or no value."""
-    goal = target_goal(metric)
-    if goal is None or _is_missing(value) or not isinstance(value, int | float | Decimal):
-        return None
-    op, threshold = goal
-    number = float(value)
-    return {
-        ">=": number >= threshold,
-        ">": number > threshold,
-        "<=": number <= threshold,
-        "<": number < threshold,
-        "==": math.isclose(number, threshold),
-    }[op]
+def _band(target: Target, metric: MetricDecl) -> str:
+    if target.goal is not None:
+        return f"{_SYMBOLS.get(target.op, target.op)} {target.goal.span.text}"
+    if target.op == "between":
+        low, high = (_threshold(v, target, metric) for v in (target.value, target.high))
+        return f"{low} – {high}"
+    return f"{_SYMBOLS.get(target.op, target.op)} {_threshold(target.value, target, metric)}"
 
 
-def describe_target(metric: MetricDecl) -> str | None:
-    """`≥ 40`, `≥ 70.0%`: the target written in the metric's own format."""
-    goal = target_goal(metric)
-    if goal is None:
-        return None
-    op, threshold = goal
-    symbol = {">=": "≥", "<=": "≤", "==": "="}.get(op, op)
-    shown: float | int = int(threshold) if float(threshold).is_integer() else threshold
-    return f"{symbol} {format_metric_value(shown, metric)}"
+_SYMBOLS = {">=": "≥", "<=": "≤", "==": "="}
+
+
+def _threshold(value: float | None, target: Target, metric: MetricDecl) -> str:
+    if value is None:
+        return MISSING
+    if target.written == "duration":
+        return format_duration(value)  # a duration-typed metric's target, in seconds
+    shown: float | int = int(value) if float(value).is_integer() else value
+    return format_metric_value(shown, metric)
 
 
 def heading_details(metric: MetricDecl) -> str:

@@ -26,8 +26,8 @@ from metricsmith.builtin.xlsx import (
 )
 from metricsmith.plugins.formats import ResultColumn, ResultView, heading
 from metricsmith.present.digest import STATUS_MARKS, compared_name, period_name
-from metricsmith.present.result_view import key_texts
-from metricsmith.present.scorecard import MetricView, ScorecardView
+from metricsmith.present.result_view import goal_values, key_texts
+from metricsmith.present.scorecard import MetricView, ScorecardView, Status
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -70,7 +70,10 @@ def values_view(view: ScorecardView) -> ResultView:
     ]
     for metric in view.metrics:
         values = table.column(metric.name).to_pylist()
-        columns.append(_metric_column(metric, metric.name, metric.label, values, status=True))
+        goals = goal_values(table, metric.name)
+        columns.append(
+            _metric_column(metric, metric.name, metric.label, values, status=True, goals=goals)
+        )
         for comparison in view.comparisons:
             name = view.column(metric.name, comparison)
             label = f"{metric.label}, {compared_name(comparison, view.grain)}"
@@ -80,10 +83,21 @@ def values_view(view: ScorecardView) -> ResultView:
 
 
 def _metric_column(
-    metric: MetricView, name: str, label: str, values: list[Any], *, status: bool
+    metric: MetricView,
+    name: str,
+    label: str,
+    values: list[Any],
+    *,
+    status: bool,
+    goals: list[Any] | None = None,
 ) -> ResultColumn:
     target = metric.target_text() if status else None
-    statuses = tuple(_status(metric, v) for v in values) if target else ()
+    goals = goals or [None] * len(values)
+    statuses = (
+        tuple(_status(metric.status(v, g)) for v, g in zip(values, goals, strict=True))
+        if target
+        else ()
+    )
     return ResultColumn(
         name,
         label,
@@ -96,8 +110,7 @@ def _metric_column(
     )
 
 
-def _status(metric: MetricView, value: object) -> str | None:
-    status = metric.status(value)
+def _status(status: Status | None) -> str | None:
     return None if status is None else str(status)
 
 
@@ -126,11 +139,11 @@ def _summary_row(
 ) -> None:
     decl = metric.decl
     value = row.get(metric.name)
-    status = metric.status(value)
+    status = metric.status_in(row)
     unit = decl.unit if decl.format != "percent" else None
     cells: list[Any] = [key_value(row[b]) for b in view.by]
     cells += [cell_text(heading(metric.label, unit)), metric_value(value, decl.format, decl.unit)]
-    cells += [metric.target_text(), STATUS_MARKS[status][1] if status else None]
+    cells += [metric.target_text(row), STATUS_MARKS[status][1] if status else None]
     for comparison in view.comparisons:
         compared = row.get(view.column(metric.name, comparison))
         cells += [metric_value(compared, decl.format, decl.unit), _change(value, compared)]

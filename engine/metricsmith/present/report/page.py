@@ -7,9 +7,10 @@ import functools
 from importlib import resources
 from typing import Any
 
+from metricsmith.model.targets import AMBER_TOLERANCE
 from metricsmith.present.report.readings import STATUS_WORDS, comparison_label, metric_rows
 from metricsmith.present.report.requirements import require_report_packages
-from metricsmith.present.scorecard import AMBER_TOLERANCE, ScorecardView, Section, Status
+from metricsmith.present.scorecard import ScorecardView, Section, Status
 from metricsmith.present.values import format_period
 
 
@@ -41,7 +42,8 @@ def render_report(view: ScorecardView) -> str:
         ],
         statuses={
             STATUS_WORDS[Status.GREEN]: "meets its target",
-            STATUS_WORDS[Status.AMBER]: f"misses it by at most {AMBER_TOLERANCE:.0%}",
+            STATUS_WORDS[Status.AMBER]: "misses it, within its warn band (without one, by "
+            f"at most {AMBER_TOLERANCE:.0%} of the target)",
             STATUS_WORDS[Status.RED]: "misses it by more",
         },
     )

@@ -48,12 +48,14 @@ class MetricRow:
     status: Status | None
     changes: tuple[Change, ...]  # one per comparison of the scorecard, in its order
     trend: tuple[float | None, ...]  # one per period of the scorecard, oldest first
+    #: The target in the metric's format, a target read from the data as its value here.
+    target: str | None = None
 
     @property
     def status_text(self) -> str:
         if self.status is not None:
             return STATUS_WORDS[self.status]
-        return NO_TARGET if self.metric.target_text() is None else NO_VALUE
+        return NO_TARGET if self.target is None else NO_VALUE
 
 
 def group_name(group: tuple[Any, ...]) -> str:
@@ -83,7 +85,9 @@ def metric_rows(view: ScorecardView, metrics: Sequence[str]) -> list[MetricRow]:
                 for c in view.comparisons
             )
             trend = tuple(plotted(by_period.get(period_key(p), {}).get(name)) for p in view.periods)
-            rows.append(MetricRow(metric, group, value, metric.status(value), changes, trend))
+            status = metric.status_in(current) if current else None
+            target = metric.target_text(current)
+            rows.append(MetricRow(metric, group, value, status, changes, trend, target))
     return rows
 
 

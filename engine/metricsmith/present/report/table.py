@@ -55,7 +55,7 @@ def section_table(view: ScorecardView, rows: Sequence[MetricRow], table_id: str)
             "metric": [_metric_cell(r) for r in rows],
             "group": [group_name(r.group) for r in rows],
             "value": [r.metric.formatted(r.value) for r in rows],
-            "target": [r.metric.target_text() or MISSING for r in rows],
+            "target": [r.target or MISSING for r in rows],
             "status": [r.status_text for r in rows],
             **{col: [r.changes[i].text for r in rows] for i, col in enumerate(changes)},
             "trend": pl.Series([list(r.trend) for r in rows], dtype=pl.List(pl.Float64)),
