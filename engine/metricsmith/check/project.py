@@ -181,6 +181,7 @@ def check_project(
         dimensions=dimension_decls,
         scalars=functions.scalars,
         aggregates=functions.aggregates,
+        source_decls=source_decls,
         # Derived keys and identifiers are bound by the binder itself, when first needed.
         entities=entity_catalog(
             source_decls, lambda source, column: binder.column_value(source, column), graph
@@ -309,6 +310,7 @@ def check_project(
             derived=derived[name],
             links=links[name],
             contracts=contracts[name],
+            placements=binder.placements.get(name, {}),
         )
     return CheckedProject(
         calendar=calendar,

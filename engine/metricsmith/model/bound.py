@@ -8,6 +8,7 @@ computed once.
 
 from __future__ import annotations
 
+import datetime as dt
 import typing
 from collections.abc import Callable, Iterator
 from enum import StrEnum
@@ -97,7 +98,14 @@ class BCall:
 class BAggregate:
     """An aggregate over the rows of `source` (the root). `arg` is the row expression to
     aggregate (None for `count(source)`), `params` constant extra arguments such as a
-    percentile's fraction, and `where` the row filter."""
+    percentile's fraction, and `where` the row filter.
+
+    `time` names the column of the root that places its rows in periods instead of the
+    source's `time` (`count(events) at signup_at`, and conversions, which place a conversion
+    at its base event's time; `SourceInfo.value_of` reads it). `settles`: the value of a
+    period is final only that long after the period's end (a conversion window), so a period
+    more recent than that is immature and its value null (docs/language.md, "Conversions and
+    attribution windows")."""
 
     function: str
     source: str
@@ -105,6 +113,8 @@ class BAggregate:
     params: tuple[float, ...]
     where: BExpr | None
     type: Type
+    time: str | None = None
+    settles: dt.timedelta | None = None
     span: Span = _span
 
 

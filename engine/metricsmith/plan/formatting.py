@@ -108,7 +108,8 @@ class _Formatter:
         inner = node.source if node.arg is None else self._qualified(node.arg, node.source)
         params = "".join(f", {p:g}" for p in node.params)
         where = f" where {self.text(node.where)}" if node.where is not None else ""
-        return f"{node.function}({inner}{params}{where})"
+        placed = f" at {node.time}" if node.time is not None else ""
+        return f"{node.function}({inner}{params}{where}){placed}"
 
     def _qualified(self, arg: b.BExpr, root: str) -> str:
         """A bare root column reads `root.column`, as the author wrote it."""
@@ -127,5 +128,15 @@ def _literal(value: object, type_: Type) -> str:
     if isinstance(value, dt.datetime | dt.date):
         return "@" + value.isoformat()
     if isinstance(value, dt.timedelta):
-        return f"{value.total_seconds():g} seconds"
+        return _duration(value)
     return repr(value) if isinstance(value, float) else str(value)
+
+
+def _duration(value: dt.timedelta) -> str:
+    """In the largest unit that divides it whole, as it is usually written (`30 days`)."""
+    seconds = value.total_seconds()
+    for unit, length in (("week", 604_800), ("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds and seconds % length == 0:
+            count = seconds // length
+            return f"{count:g} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds:g} seconds"
