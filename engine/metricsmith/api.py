@@ -482,13 +482,16 @@ class Project:
         spark_session: object | None = None,
         max_periods: int | None = DEFAULT_MAX_PERIODS,
         progress: bool | Progress = False,
+        as_of: DateLike = None,
     ) -> QueryResult:
         """Compute `metrics` per period of `grain` in [start, end), sliced by `by`, on
         `engine` ("arrow", "duckdb", "spark" or one in `self.engines` that a plugin adds;
         default: the project's metricsmith.toml, else "arrow"). `spark_session` runs Spark
         queries in the caller's own session. A range of more than `max_periods` periods is
         refused (QueryError) before any is computed; None lifts the limit. `progress` as for
-        `load_project`.
+        `load_project`. `as_of` is the instant the data is known up to (default: now): state
+        sources are read at it when the range has no end, and a conversion's periods whose
+        window has not closed by it are null.
 
         The answer is a `QueryResult`: the Arrow table for code (its methods, `len`, `==`,
         `__arrow_c_stream__`; `to_arrow()` for the `pyarrow.Table` itself), a labelled
@@ -503,7 +506,7 @@ class Project:
                 where=where,
                 max_periods=max_periods,
             )
-            answer = self._run(query, engine, spark_session, report)
+            answer = self._run(query, engine, spark_session, report, self._as_of(as_of))
         names = [metrics] if isinstance(metrics, str) else list(metrics)
         return QueryResult(
             answer,
@@ -570,15 +573,16 @@ class Project:
         engine: str | None,
         spark_session: object | None,
         progress: Progress = no_progress,
+        as_of: dt.datetime | None = None,
     ) -> pa.Table:
         """A checked query's answer on `engine`, with the data's warnings recorded; the
-        phases of the work reported to `progress`."""
+        phases of the work reported to `progress`; `as_of` as for `query`."""
         from metricsmith.execute.engines import execute
         from metricsmith.plan import plan_query
 
         call = {"spark": {"session": spark_session}} if spark_session is not None else {}
         settings = self._engine_settings().choose(self.engines, engine, call)
-        plan = plan_query(self.checked, query)
+        plan = plan_query(self.checked, query, as_of=as_of)
         self._enforce_contracts((read.source for read in plan.reads), progress)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
@@ -652,9 +656,11 @@ class Project:
         sql: bool = False,
         dialect: str | None = None,
         max_periods: int | None = DEFAULT_MAX_PERIODS,
+        as_of: DateLike = None,
     ) -> str:
         """The plan for a query, as text: scans, fused aggregates, joins, pushdown. With `sql`
-        (or a `dialect`), the SQL the plan compiles to instead, formatted."""
+        (or a `dialect`), the SQL the plan compiles to instead, formatted. `as_of` as for
+        `query`."""
         from metricsmith.execute.engines import explain_sql
         from metricsmith.plan import explain, plan_query
 
@@ -667,11 +673,15 @@ class Project:
             where=where,
             max_periods=max_periods,
         )
-        plan = plan_query(self.checked, query)
+        plan = plan_query(self.checked, query, as_of=self._as_of(as_of))
         if not (sql or dialect):
             return explain(plan)
         settings = self._engine_settings().choose(self.engines, engine)
         return explain_sql(plan, self.checked, settings, self.engines, dialect)
+
+    def _as_of(self, as_of: DateLike) -> dt.datetime | None:
+        zone = zoneinfo.ZoneInfo(self.checked.calendar.timezone)
+        return parse_instant(as_of, zone, "as_of")
 
     def _engine_settings(self):
         """The project's metricsmith.toml, unless the definitions are untrusted: their

@@ -128,11 +128,11 @@ def _literal(value: object, type_: Type) -> str:
     if isinstance(value, dt.datetime | dt.date):
         return "@" + value.isoformat()
     if isinstance(value, dt.timedelta):
-        return _duration(value)
+        return format_duration(value)
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def _duration(value: dt.timedelta) -> str:
+def format_duration(value: dt.timedelta) -> str:
     """In the largest unit that divides it whole, as it is usually written (`30 days`)."""
     seconds = value.total_seconds()
     for unit, length in (("week", 604_800), ("day", 86_400), ("hour", 3_600), ("minute", 60)):

@@ -20,7 +20,7 @@ from attrs import frozen
 
 from metricsmith.check.checked import Calendar
 from metricsmith.check.query import AGE, DEFAULT_MAX_PERIODS, BoundMetric
-from metricsmith.model.bound import BAggregate, BExpr, BPer, BWindow, Entity, EntityKind
+from metricsmith.model.bound import BAggregate, BExpr, BPer, BWindow, Entity, EntityKind, bwalk
 from metricsmith.model.time import Grain, WindowKind
 from metricsmith.model.types import arrow_type
 from metricsmith.plugins.connector import TimeRange
@@ -305,6 +305,21 @@ class Plan:
     def scans(self) -> tuple[SourceScan, ...]:
         """The grouped passes of the query's own level."""
         return self.top.scans
+
+    def settling(self) -> dict[str, dt.timedelta]:
+        """The metrics whose value of a period is final only some time after the period's end
+        (they read a conversion), with that time: the longest window they read. Their
+        periods more recent than that before `as_of` are null (execute/data/settling.py)."""
+        found = {}
+        for metric in self.metrics:
+            windows = [
+                node.settles
+                for node in bwalk(metric.formula)
+                if isinstance(node, BAggregate) and node.settles is not None
+            ]
+            if windows:
+                found[metric.name] = max(windows)
+        return found
 
     def aggregate_columns(self) -> dict[BExpr, str]:
         """Which cell column holds each leaf of the metric formulas."""
