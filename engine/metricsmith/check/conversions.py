@@ -103,6 +103,7 @@ def bind_conversion(binder: Binder, node: e.Conversion, root: str | None) -> b.B
             "bad-conversion",
             f"`{node.function}` counts rows of sources; it cannot be used in a row formula",
             node.span,
+            "define the conversion as a metric of its own and use it at metric level",
         )
         return binder.unknown(node)
     if node.function not in CONVERSION_FUNCTIONS:
