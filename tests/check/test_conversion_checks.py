@@ -24,6 +24,9 @@ source contracts from csv("subs.csv") {
   entity account_id -> accounts
   valid from paid_at to paid_at
 }
+source loose_contracts from csv("subs.csv") {
+  entity account_id -> accounts
+}
 source plans from csv("subs.csv") {
   key channel
 }
@@ -93,9 +96,9 @@ CASES = {
         "plans",
     ),
     "a conversion source without a time": (
-        "conversions(accounts -> contracts within 30 days)",
+        "conversions(accounts -> loose_contracts within 30 days)",
         "bad-conversion",
-        "contracts",
+        "loose_contracts",
     ),
     "a column for a source": (
         "conversions(accounts.signed_up_at -> subs within 1 day)",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from metricsmith.check.checked import Need
 from metricsmith.model import bound as b
 from metricsmith.model import expr as e
 from metricsmith.model.span import Span
@@ -191,12 +192,14 @@ def _base(binder: Binder, node: e.Expr) -> tuple[str, str, str] | None:
 
 
 def _target(binder: Binder, node: e.Expr) -> tuple[str, str] | None:
-    """The conversion source and its time."""
+    """The conversion source and its time: its `time`, or when each row of a state source
+    starts (a subscription converts when it starts)."""
     source = _source(binder, node, "conversion")
     if source is None:
         return None
     decl = binder.source_decls[source]
-    if decl.time is None or decl.validity is not None:
+    time = decl.validity.start if decl.validity is not None else decl.time
+    if time is None:
         binder.error(
             "bad-conversion",
             f"`{source}` has no `time`: a conversion's window is measured from the base "
@@ -205,14 +208,19 @@ def _target(binder: Binder, node: e.Expr) -> tuple[str, str] | None:
             f"declare `time <column>` in source `{source}`",
         )
         return None
-    if binder.column_value(source, decl.time.name).type not in TIMES:
+    if binder.column_value(source, time.name).type not in TIMES:
         return None  # reported at the source's `time`
-    return source, decl.time.name
+    return source, time.name
 
 
 def _source(binder: Binder, node: e.Expr, side: str) -> str | None:
-    if isinstance(node, e.Name) and len(node.parts) == 1 and node.parts[0] in binder.sources:
-        return node.parts[0]
+    if isinstance(node, e.Name) and len(node.parts) == 1:
+        name = node.parts[0]
+        if name in binder.sources:
+            return name
+        if binder._absent(name):  # a library metric the project lacks the source of
+            binder._lacks(Need(source=name))
+            return None
     binder.error(
         "bad-conversion",
         f"a conversion's {side} is a source, not `{node.span.text}`",
