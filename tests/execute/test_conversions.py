@@ -38,7 +38,12 @@ source paid_by_signup from csv("subscriptions.csv") {
   column signup_at = accounts.signed_up_at
   time signup_at
 }
+source contracts from csv("contracts.csv") {
+  entity account_id -> accounts
+  valid from started_at to ended_at
+}
 metric signups = count(accounts)
+metric contracted = conversions(accounts -> contracts within 2 weeks)
 metric paid = count(subscriptions)
 metric paid_at_signup = count(subscriptions) at accounts.signed_up_at
 metric paid_linked = count(paid_by_signup)
@@ -78,6 +83,15 @@ SUBSCRIPTIONS = pa.table(
     }
 )
 
+#: A state source: a contract converts when it starts.
+CONTRACTS = pa.table(
+    {
+        "account_id": ["a1", "a3", "a4"],
+        "started_at": stamps(utc(2024, 2, 14, 10), utc(2024, 2, 16), utc(2024, 2, 11)),
+        "ended_at": stamps(utc(2024, 2, 20), None, None),
+    }
+)
+
 
 @pytest.fixture
 def project(define):
@@ -86,6 +100,7 @@ def project(define):
         accounts=ACCOUNTS,
         subscriptions=SUBSCRIPTIONS,
         paid_by_signup=SUBSCRIPTIONS,
+        contracts=CONTRACTS,
     )
 
 
@@ -110,6 +125,14 @@ def test_rows_placed_by_a_linked_time_fall_in_the_sign_up_month(project, engine)
     # Every payment at its account's sign-up: January a1 (2) + a2 (1), February a3 (1) +
     # a4 (2), March a6 (1). Not a conversion: no window, nothing immature.
     assert rows(table) == [(D(2024, 1, 1), 3, 3), (D(2024, 2, 1), 3, 3), (D(2024, 3, 1), 1, 1)]
+
+
+def test_a_state_source_converts_when_a_row_starts(project, engine):
+    table = project.query(["contracted"], **Q1, as_of=AS_OF, engine=engine)
+    # Within 2 weeks: a1 (Jan 31 10:00 to Feb 14 10:00, exactly 14 days, ended since: still
+    # a conversion) for January; a4 (1 day) but not a3 (15 days) for February. March's two
+    # weeks close on April 15th, as of which it is mature: a6 has no contract, 0.
+    assert rows(table) == [(D(2024, 1, 1), 1), (D(2024, 2, 1), 1), (D(2024, 3, 1), 0)]
 
 
 @pytest.mark.engines("arrow", "duckdb")
