@@ -486,6 +486,7 @@ class Project:
         progress: bool | Progress = False,
         params: Mapping[str, object] | None = None,
         status: bool = False,
+        as_of: DateLike = None,
     ) -> QueryResult:
         """Compute `metrics` per period of `grain` in [start, end), sliced by `by`, on
         `engine` ("arrow", "duckdb", "spark" or one in `self.engines` that a plugin adds;
@@ -494,7 +495,9 @@ class Project:
         refused (QueryError) before any is computed; None lifts the limit. `progress` as for
         `load_project`. `params` sets declared parameters by name (`{"window":
         timedelta(days=14), "plan": "pro"}`; text such as `"14d"` is read as on the command
-        line); the others keep their defaults.
+        line); the others keep their defaults. `as_of` is the instant the data is known up to
+        (default: now): state sources are read at it when the range has no end, and a
+        conversion's periods whose window has not closed by it are null.
 
         The answer is a `QueryResult`: the Arrow table for code (its methods, `len`, `==`,
         `__arrow_c_stream__`; `to_arrow()` for the `pyarrow.Table` itself), a labelled
@@ -516,7 +519,7 @@ class Project:
                 params=params,
                 targets=status,
             )
-            answer = self._run(query, engine, spark_session, report)
+            answer = self._run(query, engine, spark_session, report, self._as_of(as_of))
         names = [metrics] if isinstance(metrics, str) else list(metrics)
         if status:
             keys = [self.checked.metric_key(name) for name in names]
@@ -599,15 +602,16 @@ class Project:
         engine: str | None,
         spark_session: object | None,
         progress: Progress = no_progress,
+        as_of: dt.datetime | None = None,
     ) -> pa.Table:
         """A checked query's answer on `engine`, with the data's warnings recorded; the
-        phases of the work reported to `progress`."""
+        phases of the work reported to `progress`; `as_of` as for `query`."""
         from metricsmith.execute.engines import execute
         from metricsmith.plan import plan_query
 
         call = {"spark": {"session": spark_session}} if spark_session is not None else {}
         settings = self._engine_settings().choose(self.engines, engine, call)
-        plan = plan_query(self.checked, query)
+        plan = plan_query(self.checked, query, as_of=as_of)
         self._enforce_contracts((read.source for read in plan.reads), progress)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
@@ -682,10 +686,12 @@ class Project:
         dialect: str | None = None,
         max_periods: int | None = DEFAULT_MAX_PERIODS,
         params: Mapping[str, object] | None = None,
+        as_of: DateLike = None,
     ) -> str:
         """The plan for a query, as text: scans, fused aggregates, joins, pushdown. With `sql`
         (or a `dialect`), the SQL the plan compiles to instead, formatted: parameters (`params`,
-        as `query` takes them) are placeholders there, their values listed above the SQL."""
+        as `query` takes them) are placeholders there, their values listed above the SQL.
+        `as_of` as for `query`."""
         from metricsmith.execute.engines import explain_sql
         from metricsmith.plan import explain, plan_query
 
@@ -699,11 +705,15 @@ class Project:
             max_periods=max_periods,
             params=params,
         )
-        plan = plan_query(self.checked, query)
+        plan = plan_query(self.checked, query, as_of=self._as_of(as_of))
         if not (sql or dialect):
             return explain(plan)
         settings = self._engine_settings().choose(self.engines, engine)
         return explain_sql(plan, self.checked, settings, self.engines, dialect)
+
+    def _as_of(self, as_of: DateLike) -> dt.datetime | None:
+        zone = zoneinfo.ZoneInfo(self.checked.calendar.timezone)
+        return parse_instant(as_of, zone, "as_of")
 
     def _engine_settings(self):
         """The project's metricsmith.toml, unless the definitions are untrusted: their

@@ -55,17 +55,18 @@ def project():
     )
 
 
-def test_free_to_paid_conversion_is_judged_at_the_period_end(project, engine: str) -> None:
+def test_free_to_paid_conversion_is_credited_to_the_sign_up_month(project, engine: str) -> None:
     metrics = ["signups", "free_signups", "free_to_paid_conversions_30d", "free_to_paid_rate_30d"]
     jan, feb = by_period(
         project, metrics, grain="month", start="2024-01", end="2024-03", engine=engine
     )
-    # January's free sign-ups: a1, a2, a3, a5. By January's end only a1 pays (within 30
-    # days); a3 pays on Feb 10, after that end; a2 pays after 36 days.
-    assert (jan["signups"], jan["free_signups"], jan["free_to_paid_conversions_30d"]) == (5, 4, 1)
-    assert jan["free_to_paid_rate_30d"] == pytest.approx(1 / 4)
+    # January's free sign-ups: a1, a2, a3, a5. a1 pays after 17 days and a3 after 16 (on
+    # Feb 10, after January's end, but credited to its sign-up month: issue 13 — the value
+    # read at January's end, 1 / 4, was wrong); a2 pays after 36 days, a5 never: 2 / 4.
+    assert (jan["signups"], jan["free_signups"], jan["free_to_paid_conversions_30d"]) == (5, 4, 2)
+    assert jan["free_to_paid_rate_30d"] == pytest.approx(2 / 4)
     assert (feb["free_signups"], feb["free_to_paid_conversions_30d"]) == (1, 0)
-    # Read at the end of the first quarter, a3's conversion is in: a1 and a3 of five.
+    # The first quarter holds every free sign-up: a1 and a3 of five, as before.
     quarter = one_row(
         project, metrics, grain="quarter", start="2024-01", end="2024-04", engine=engine
     )

@@ -43,7 +43,9 @@ def test_report_passes_its_options_to_the_scorecard(asked, tmp_path):
     target = tmp_path / "report.html"
     arguments = ["--end", "2025-07", "--periods", "6", "--engine", "duckdb"]
     assert main(["report", str(PROJECT), "monthly_cs", "-o", str(target), *arguments]) == 0
-    assert asked == [("monthly_cs", {"end": "2025-07", "periods": 6, "engine": "duckdb", "params": {}})]
+    assert asked == [
+        ("monthly_cs", {"end": "2025-07", "periods": 6, "engine": "duckdb", "params": {}})
+    ]
 
 
 def test_report_replaces_an_older_report_whole(asked, tmp_path):

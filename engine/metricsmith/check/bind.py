@@ -19,6 +19,7 @@ import attrs
 
 from metricsmith.check import typing_rules
 from metricsmith.check.checked import CheckedProject, MetricInfo, Need
+from metricsmith.check.conversions import bind_at, bind_conversion
 from metricsmith.check.entities import EntityCatalog
 from metricsmith.check.links import LinkGraph
 from metricsmith.check.literals import literal_problem
@@ -96,9 +97,13 @@ class Binder:
     scalars: Mapping[str, ScalarFunction]
     aggregates: Mapping[str, AggregateFunction]
     entities: EntityCatalog
+    #: The declared sources (their key and time roles), for conversions and `at`.
+    source_decls: Mapping[str, SourceDecl] = attrs.field(factory=dict)
     diagnostics: list[Diagnostic] = attrs.field(factory=list)
     #: The declared parameters (`$name` in formulas), by name.
     parameters: Mapping[str, ParameterInfo] = attrs.field(factory=dict)
+    #: The linked time columns aggregates place rows by, per source (`SourceInfo.placements`).
+    placements: dict[str, dict[str, b.BExpr]] = attrs.field(factory=dict)
     #: The included library metric being bound, if any (see `LazyMetrics`): while it is set,
     #: what the formula reads but the project does not declare is recorded in `missing`
     #: instead of reported, and problems go to `deferred`, reported only if the metric turns
@@ -194,6 +199,10 @@ class Binder:
                 return self._offset(node, root)
             case e.Window():
                 return self._window(node, root)
+            case e.At():
+                return bind_at(self, node, root)
+            case e.Conversion():
+                return bind_conversion(self, node, root)
             case _:
                 assert_never(node)
 
@@ -877,6 +886,7 @@ def binder_for(project: CheckedProject) -> Binder:
         scalars=project.functions.scalars,
         aggregates=project.functions.aggregates,
         parameters=project.parameters,
+        source_decls={name: info.decl for name, info in project.sources.items()},
         entities=entity_catalog(
             {name: info.decl for name, info in project.sources.items()},
             lambda source, column: project.sources[source].value_of(column),

@@ -69,6 +69,9 @@ class SourceInfo:
     derived: dict[str, BExpr]
     links: dict[str, str]
     contracts: tuple[Contract, ...] = ()
+    #: Columns reached through the links that aggregates place rows by (`count(x) at
+    #: accounts.signed_up_at`, conversions), named as written, with their formulas.
+    placements: dict[str, BExpr] = field(factory=dict)
 
     @property
     def name(self) -> str:
@@ -93,7 +96,9 @@ class SourceInfo:
         (`column opened = opened_at` + `time opened`) is read."""
         if column in self.physical:
             return BColumn(source=self.name, path=(), column=column, type=self.physical[column])
-        return self.derived[column]
+        if column in self.derived:
+            return self.derived[column]
+        return self.placements[column]
 
 
 @frozen(kw_only=True)

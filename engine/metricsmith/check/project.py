@@ -194,6 +194,7 @@ def check_project(
         scalars=functions.scalars,
         aggregates=functions.aggregates,
         parameters=parameters,
+        source_decls=source_decls,
         # Derived keys and identifiers are bound by the binder itself, when first needed.
         entities=entity_catalog(
             source_decls, lambda source, column: binder.column_value(source, column), graph
@@ -328,6 +329,7 @@ def check_project(
             derived=derived[name],
             links=links[name],
             contracts=contracts[name],
+            placements=binder.placements.get(name, {}),
         )
     return CheckedProject(
         calendar=calendar,

@@ -600,6 +600,10 @@ class Lower(Transformer_NonRecursive):
         operand, (kind, count, unit) = children
         return e.Window(operand=operand, kind=kind, count=count, unit=unit, span=self.span(meta))
 
+    def placed_at(self, meta, children):
+        operand, column = children
+        return e.At(operand=operand, column=column, span=self.span(meta))
+
     def w_last(self, meta, children):
         count, token = children
         unit = self.window_unit(token)
@@ -649,6 +653,8 @@ class Lower(Transformer_NonRecursive):
 
     def call(self, meta, children):
         name, body = children
+        if isinstance(body, _ConversionBody):
+            return body.conversion(str(name).lower(), self.span(meta), self.tspan(name))
         args, where, per = body if body is not None else ((), None, None)
         return e.Call(
             name=str(name).lower(),
@@ -667,6 +673,22 @@ class Lower(Transformer_NonRecursive):
         target, body, where = children
         per = e.Per(target=str(target), body=body, span=self.span(meta))
         return ((), where, per)
+
+    def call_conversion(self, meta, children):
+        bases, base_where, every, target, target_where, within = children
+        if len(bases) > 1:
+            self.problem(
+                "bad-conversion",
+                "a conversion starts from one source",
+                bases[1].span,
+                "write `conversions(<base source> -> <conversion source> within 30 days)`",
+            )
+        return _ConversionBody(
+            bases[0], base_where, every is not None, target, target_where, within
+        )
+
+    def conversion_every(self, meta, children):
+        return True
 
     def case(self, meta, children):
         *whens, default = children
@@ -739,3 +761,28 @@ class Lower(Transformer_NonRecursive):
                 "write timestamps as @YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]",
             )
             return self.literal_node(meta, None, Type.TIMESTAMP)
+
+
+@attrs.frozen
+class _ConversionBody:
+    """The inside of `name(base -> target within <duration>)`, until `call` knows the name."""
+
+    base: e.Expr
+    base_where: e.Expr | None
+    every: bool
+    target: e.Expr
+    target_where: e.Expr | None
+    within: e.Expr
+
+    def conversion(self, function: str, span: Span, name_span: Span) -> e.Conversion:
+        return e.Conversion(
+            function=function,
+            base=self.base,
+            base_where=self.base_where,
+            target=self.target,
+            target_where=self.target_where,
+            within=self.within,
+            every=self.every,
+            span=span,
+            name_span=name_span,
+        )

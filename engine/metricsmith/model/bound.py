@@ -8,6 +8,7 @@ computed once.
 
 from __future__ import annotations
 
+import datetime as dt
 import typing
 from collections.abc import Callable, Iterator
 from enum import StrEnum
@@ -111,7 +112,14 @@ class BAggregate:
     percentile's fraction, and `where` the row filter. An ordered aggregate (`last`, `max_by`,
     see `AggregateFunction.ordering`) returns `arg` at the row where `order` is largest (or
     smallest): the source's time column for `last` and `first`, the second argument, as
-    `order_written` says, for `max_by` and `min_by`."""
+    `order_written` says, for `max_by` and `min_by`.
+
+    `time` names the column of the root that places its rows in periods instead of the
+    source's `time` (`count(events) at signup_at`, and conversions, which place a conversion
+    at its base event's time; `SourceInfo.value_of` reads it). `settles`: the value of a
+    period is final only that long after the period's end (a conversion window), so a period
+    more recent than that is immature and its value null (docs/language.md, "Conversions and
+    attribution windows")."""
 
     function: str
     source: str
@@ -121,6 +129,8 @@ class BAggregate:
     type: Type
     order: BExpr | None = None
     order_written: bool = False
+    time: str | None = None
+    settles: dt.timedelta | None = None
     span: Span = _span
 
 

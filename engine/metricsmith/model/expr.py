@@ -125,8 +125,49 @@ class Window:
     span: Span
 
 
+@frozen(kw_only=True)
+class At:
+    """`aggregate at <column>`: the aggregate's rows placed in periods by `column` (a column
+    of its source, or one reached through its links) instead of the source's `time`."""
+
+    operand: Expr
+    column: Name
+    span: Span
+
+
+@frozen(kw_only=True)
+class Conversion:
+    """`conversions(base [where c] -> [all] target [where c] within <duration>)` (and
+    `conversion_rate(...)`): the rows of `target` that follow a row of `base` of the same
+    entity within the window, credited to the base row's period (docs/language.md,
+    "Conversions and attribution windows"). `every`: all of them, not just each base row's
+    first conversion."""
+
+    function: str
+    base: Expr
+    base_where: Expr | None
+    target: Expr
+    target_where: Expr | None
+    within: Expr
+    every: bool
+    span: Span
+    name_span: Span
+
+
 Expr = Union[  # noqa: UP007
-    Literal, Name, Parameter, Unary, Binary, IsNull, InList, Case, Call, Offset, Window
+    Literal,
+    Name,
+    Parameter,
+    Unary,
+    Binary,
+    IsNull,
+    InList,
+    Case,
+    Call,
+    Offset,
+    Window,
+    At,
+    Conversion,
 ]
 
 
@@ -145,6 +186,11 @@ def children(node: Expr) -> tuple[Expr, ...]:
         case Call(args=args, where=where, per=per):
             extra = [e for e in (per.body if per else None, where) if e is not None]
             return (*args, *extra)
+        # The names of sources and columns these place rows by are not formulas.
+        case At(operand=operand):
+            return (operand,)
+        case Conversion(base_where=base_where, target_where=target_where, within=within):
+            return tuple(e for e in (base_where, target_where, within) if e is not None)
         case Literal() | Name() | Parameter():
             return ()
         case _:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import assert_never
 
-from metricsmith.plan.formatting import format_expr
+from metricsmith.plan.formatting import format_duration, format_expr
 from metricsmith.plan.nodes import (
     EventTime,
     Level,
@@ -30,7 +30,18 @@ def explain(plan: Plan) -> str:
     names = plan.top.leaf_columns()
     lines += ["", "metrics (per cell, from the aggregates above):"]
     lines += [f"  {m.name} = {format_expr(m.formula, names)}" for m in plan.metrics]
+    lines += _settling(plan)
     return "\n".join(lines)
+
+
+def _settling(plan: Plan) -> list[str]:
+    """Which metrics are null in the periods too recent for their conversion window."""
+    as_of = plan.as_of.isoformat(timespec="seconds")
+    return [
+        f"  {name} is null (immature) in a period ending less than {format_duration(window)} "
+        f"before {as_of} (as of): its conversion window has not closed"
+        for name, window in plan.settling().items()
+    ]
 
 
 def _headline(plan: Plan) -> str:

@@ -112,7 +112,8 @@ class _Formatter:
         if node.order is not None and node.order_written:
             params = f", {self._qualified(node.order, node.source)}{params}"
         where = f" where {self.text(node.where)}" if node.where is not None else ""
-        return f"{node.function}({inner}{params}{where})"
+        placed = f" at {node.time}" if node.time is not None else ""
+        return f"{node.function}({inner}{params}{where}){placed}"
 
     def _qualified(self, arg: b.BExpr, root: str) -> str:
         """A bare root column reads `root.column`, as the author wrote it."""
@@ -131,7 +132,7 @@ def _literal(value: object, type_: Type) -> str:
     if isinstance(value, dt.datetime | dt.date):
         return "@" + value.isoformat()
     if isinstance(value, dt.timedelta):
-        return _duration(value)
+        return format_duration(value)
     return repr(value) if isinstance(value, float) else str(value)
 
 
@@ -139,8 +140,9 @@ def _literal(value: object, type_: Type) -> str:
 _DURATION_UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60))
 
 
-def _duration(value: dt.timedelta) -> str:
-    """`30 days`, `36 hours`, `90 seconds`: in the largest unit that counts it whole."""
+def format_duration(value: dt.timedelta) -> str:
+    """`30 days`, `36 hours`, `90 seconds`: in the largest unit that counts it whole (explain
+    shows windows and parameter values so)."""
     seconds = value.total_seconds()
     for unit, size in _DURATION_UNITS:
         if seconds and seconds % size == 0:

@@ -219,13 +219,14 @@ class LevelPlanner:
         entity: b.Entity | None,
         periods: _Periods,
     ) -> tuple[SourceScan, ...]:
-        groups: dict[tuple[str, WindowSpec | None], list[b.BAggregate | b.BWindow]] = {}
+        groups: dict[tuple[str, WindowSpec | None, str | None], list[b.BAggregate | b.BWindow]] = {}
         for leaf in leaves:
             aggregate = leaf.operand if isinstance(leaf, b.BWindow) else leaf
             window = WindowSpec.of(leaf) if isinstance(leaf, b.BWindow) else None
-            groups.setdefault((aggregate.source, window), []).append(leaf)
+            # Aggregates placed by another time column (`at`) get a pass of their own.
+            groups.setdefault((aggregate.source, window, aggregate.time), []).append(leaf)
         scans = []
-        for (root, window), group in groups.items():
+        for (root, window, placed_by), group in groups.items():
             who = leaves[group[0]]
             subject = f"{who} aggregates rows of `{root}`"
             if entity is None and self.query.entity_dimensions:
@@ -242,7 +243,7 @@ class LevelPlanner:
                 )
                 for leaf in group
             )
-            time = self._time_axis(root, who, grain, window)
+            time = self._time_axis(root, who, grain, window, placed_by)
             keys = [*dimensions, *filters, *([entity_column] if entity_column else [])]
             keys += time_values(self.project, root, time)
             scans.append(
@@ -290,9 +291,16 @@ class LevelPlanner:
         return column
 
     def _time_axis(
-        self, root: str, who: str, grain: Grain | None, window: WindowSpec | None
+        self,
+        root: str,
+        who: str,
+        grain: Grain | None,
+        window: WindowSpec | None,
+        placed_by: str | None,
     ) -> TimeAxis | None:
         info = self.project.sources[root]
+        if placed_by is not None:
+            return EventTime(placed_by)
         if info.validity is not None:
             return StateTime(*info.validity)
         if info.time is not None:

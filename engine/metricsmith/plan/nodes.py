@@ -28,6 +28,7 @@ from metricsmith.model.bound import (
     BWindow,
     Entity,
     EntityKind,
+    bwalk,
 )
 from metricsmith.model.time import Grain, WindowKind
 from metricsmith.model.types import arrow_type
@@ -320,6 +321,21 @@ class Plan:
     def parameter_values(self) -> dict[str, BLiteral]:
         """The value of each parameter, by name."""
         return dict(self.parameters)
+
+    def settling(self) -> dict[str, dt.timedelta]:
+        """The metrics whose value of a period is final only some time after the period's end
+        (they read a conversion), with that time: the longest window they read. Their
+        periods more recent than that before `as_of` are null (execute/data/settling.py)."""
+        found = {}
+        for metric in self.metrics:
+            windows = [
+                node.settles
+                for node in bwalk(metric.formula)
+                if isinstance(node, BAggregate) and node.settles is not None
+            ]
+            if windows:
+                found[metric.name] = max(windows)
+        return found
 
     def aggregate_columns(self) -> dict[BExpr, str]:
         """Which cell column holds each leaf of the metric formulas."""

@@ -24,6 +24,7 @@ from metricsmith.execute.arrow.placement import TimeColumns
 from metricsmith.execute.arrow.values import as_array
 from metricsmith.execute.data.conform import conform
 from metricsmith.execute.data.reading import read_source
+from metricsmith.execute.data.settling import settle
 from metricsmith.model.types import Type, arrow_type
 from metricsmith.plan.nodes import Plan, SourceRead
 from metricsmith.plan.periods import epoch_micros
@@ -80,8 +81,10 @@ def execute_plan(
                 values[metric.name] = _typed(result, metric.type, calendar.timezone)
         skipped = timelines.skipped
         if plan.cohort_axis is not None:
-            return conform(_by_age(plan, grid, output.count, skipped, values), plan)
-        return conform(_by_period(plan, grid, output, skipped, values), plan)
+            answer = conform(_by_age(plan, grid, output.count, skipped, values), plan)
+        else:
+            answer = conform(_by_period(plan, grid, output, skipped, values), plan)
+        return settle(answer, plan, output)
 
 
 @contextlib.contextmanager

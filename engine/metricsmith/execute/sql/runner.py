@@ -18,6 +18,7 @@ from sqlglot import exp
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import ArithmeticOverflow, DataError
 from metricsmith.execute.data.conform import conform
+from metricsmith.execute.data.settling import settle
 from metricsmith.execute.sql.compiler import Compilation, compile_plan, source_ctes
 from metricsmith.execute.sql.diagnosis import arrow_diagnosis
 from metricsmith.execute.sql.dialects import SqlDialect, number
@@ -86,7 +87,7 @@ def _run_plan(plan: Plan, project: CheckedProject, engine: SqlEngine) -> pa.Tabl
         metrics = [metric.name for metric in plan.metrics]
         sources = [read.source for read in plan.reads]
         raise ArithmeticOverflow(metrics, sources=sources) from error
-    return conform(answer, plan)
+    return settle(conform(answer, plan), plan, timelines.output)
 
 
 def plan_timelines(plan: Plan, project: CheckedProject, engine: SqlEngine) -> Timelines:

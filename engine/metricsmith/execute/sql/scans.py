@@ -532,8 +532,9 @@ PER_ROW = "metricsmith_row_"
 
 
 def _time_column(name: str) -> str:
-    """The column a root's time read through links is computed in."""
-    return f"metricsmith_time_{name}"
+    """The column a root's time read through links is computed in (a time placed `at` a
+    linked column is named `source.column`)."""
+    return f"metricsmith_time_{name.replace('.', '__')}"
 
 
 def _open_or_from(stop: exp.Expression, end: exp.Expression) -> exp.Expression:
