@@ -36,8 +36,9 @@ CALENDAR: ContextVar[EvaluationCalendar] = ContextVar(
 
 
 @contextlib.contextmanager
-def calendar_scope(timezone: str, week_start: int, fiscal_start: int) -> Iterator[None]:
-    """Evaluate functions in this calendar (the executor wraps each query in it)."""
+def calendar_scope(timezone: str, week_start: int, fiscal_start: int = 1) -> Iterator[None]:
+    """Evaluate functions in this calendar (the executor wraps each query in it); fiscal
+    years are calendar years unless `fiscal_start` says otherwise."""
     token = CALENDAR.set(EvaluationCalendar(timezone, week_start, fiscal_start))
     try:
         yield
