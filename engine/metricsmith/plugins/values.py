@@ -37,8 +37,9 @@ CALENDAR: ContextVar[EvaluationCalendar] = ContextVar(
 
 @contextlib.contextmanager
 def calendar_scope(timezone: str, week_start: int, fiscal_start: int = 1) -> Iterator[None]:
-    """Evaluate functions in this calendar (the executor wraps each query in it); fiscal
-    years are calendar years unless `fiscal_start` says otherwise."""
+    """Evaluate functions in this calendar (the executor wraps each query in it). Fiscal years
+    start in January unless told otherwise, so plugins written before fiscal calendars keep
+    working."""
     token = CALENDAR.set(EvaluationCalendar(timezone, week_start, fiscal_start))
     try:
         yield
