@@ -128,6 +128,7 @@ WINDOWS = {
         "over month to date",
         "over week to date",
         "over year to date",
+        "over fiscal_quarter to date",
         "over all time",
     ],
     "accounts": ["over all time", "over last 3 months"],
@@ -179,6 +180,7 @@ class QueryShape:
     where: tuple[str, ...]
     timezone: str
     week_start: str
+    fiscal_year_start: str = "january"
 
     @property
     def cohort(self) -> bool:
@@ -190,11 +192,12 @@ class QueryShape:
 
     @property
     def yearly(self) -> bool:
-        return self.grain in ("month", "quarter", "year")
+        return self.grain in ("month", "quarter", "year", "fiscal_quarter")
 
     @property
     def sub_periods(self) -> list[str]:
         finer = {"week": ["day"], "month": ["day", "week"], "quarter": ["week", "month"]}
+        finer["fiscal_quarter"] = ["week", "month"]
         return finer.get(self.grain or "", [])
 
 
@@ -223,12 +226,13 @@ RANGES = {
     "week": [("2024-02-05", "2024-04-01"), ("2024-03-06", "2024-04-17")],
     "month": [("2024-01", "2024-06"), ("2024-02-15", "2024-05-10"), (None, None)],
     "quarter": [("2024-01", "2025-01"), (None, "2024-10")],
+    "fiscal_quarter": [("2023-11", "2024-11"), (None, None)],
 }
 
 
 @st.composite
 def query_shapes(draw) -> QueryShape:
-    grain = draw(st.sampled_from([None, "day", "week", "month", "quarter"]))
+    grain = draw(st.sampled_from([None, "day", "week", "month", "quarter", "fiscal_quarter"]))
     start, end = draw(st.sampled_from(RANGES[grain]))
     by = draw(st.sampled_from(BY))
     if grain in ("month", "week") and draw(st.integers(0, 4)) == 0:
@@ -243,6 +247,7 @@ def query_shapes(draw) -> QueryShape:
         where=draw(st.sampled_from(FILTERS)),
         timezone=draw(st.sampled_from(TIMEZONES)),
         week_start=draw(st.sampled_from(["monday", "sunday"])),
+        fiscal_year_start=draw(st.sampled_from(["january", "february", "april", "november"])),
     )
 
 
@@ -407,7 +412,8 @@ def project_text(
     query: QueryShape, metrics: dict[str, str], money: str, connector: str = "csv"
 ) -> str:
     return (
-        f'calendar {{ timezone "{query.timezone}" week_start {query.week_start} }}\n'
+        f'calendar {{ timezone "{query.timezone}" week_start {query.week_start} '
+        f"fiscal_year_start {query.fiscal_year_start} }}\n"
         + SOURCES.format(
             code="\n  column code: string",
             money=money,
