@@ -32,6 +32,7 @@ def test_the_sample_keeps_its_contracts(capsys):
     assert code == 0
     assert "expect started_at >= accounts.signed_up_at" in out
     assert "✗" not in out
+    assert "expect seats >= 0" in out  # the seat snapshots'
     assert out.rstrip().endswith("contracts: 22 hold, 0 broken")
 
 

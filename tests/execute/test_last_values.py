@@ -188,3 +188,20 @@ def test_max_by_takes_two_arguments(define):
     text = DEFINITIONS + "metric odd = max_by(seat_snapshots.plan)\n"
     with pytest.raises(ProjectError, match="`max_by` takes 2 arguments, not 1"):
         define(text, accounts=ACCOUNTS, seat_snapshots=SNAPSHOTS)
+
+
+def test_last_placed_by_another_time_keeps_its_order(define, engine):
+    # `at` places each snapshot in its account's sign-up month; `last` still takes the latest
+    # snapshot by the snapshots' own day among them. Account 1 (June 2023): 5 Mar 2024, 20.
+    # Account 2 (July): 20 Jan has no seat count, 10 Jan ties 5 and 7, the larger: 7. Account 3
+    # (August): 25 Feb, 4. Account 99 has no sign-up, so no period.
+    project = define(
+        DEFINITIONS
+        + "metric seats_by_signup = last(seat_snapshots.seats) at accounts.signed_up_at\n",
+        accounts=ACCOUNTS,
+        seat_snapshots=SNAPSHOTS,
+    )
+    table = project.query(
+        ["seats_by_signup"], grain="month", start="2023-06", end="2023-09", engine=engine
+    )
+    assert rows(table) == [(D(2023, 6, 1), 20), (D(2023, 7, 1), 7), (D(2023, 8, 1), 4)]

@@ -18,6 +18,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+import attrs
+
 from metricsmith.check.checked import Need
 from metricsmith.model import bound as b
 from metricsmith.model import expr as e
@@ -63,17 +65,9 @@ def bind_at(binder: Binder, node: e.At, root: str | None) -> b.BExpr:
     time = placement(binder, operand.source, node.column.parts, node.column.span)
     if time is None:
         return binder.unknown(node)
-    return b.BAggregate(
-        function=operand.function,
-        source=operand.source,
-        arg=operand.arg,
-        params=operand.params,
-        where=operand.where,
-        type=operand.type,
-        time=time,
-        settles=operand.settles,
-        span=node.span,
-    )
+    # Everything else of the aggregate stays, its ordering too: `last(x) at col` is the
+    # latest value by the source's own time, among the rows `col` places in the period.
+    return attrs.evolve(operand, time=time, span=node.span)
 
 
 def placement(binder: Binder, root: str, parts: tuple[str, ...], span: Span) -> str | None:
