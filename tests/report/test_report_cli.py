@@ -31,7 +31,7 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, object]]
 def test_report_writes_the_page_and_says_so(asked, tmp_path, capsys):
     target = tmp_path / "report.html"
     assert main(["report", str(PROJECT), "monthly_cs", "-o", str(target)]) == 0
-    assert asked == [("monthly_cs", {"end": None, "periods": None, "engine": None})]
+    assert asked == [("monthly_cs", {"end": None, "periods": None, "engine": None, "params": {}})]
     page = target.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "Monthly customer success" in page
     out, err = capsys.readouterr()
@@ -41,9 +41,10 @@ def test_report_writes_the_page_and_says_so(asked, tmp_path, capsys):
 
 def test_report_passes_its_options_to_the_scorecard(asked, tmp_path):
     target = tmp_path / "report.html"
-    arguments = ["--end", "2025-07", "--periods", "6", "--engine", "duckdb"]
+    arguments = ["--end", "2025-07", "--periods", "6", "--engine", "duckdb", "--param", "n=3"]
     assert main(["report", str(PROJECT), "monthly_cs", "-o", str(target), *arguments]) == 0
-    assert asked == [("monthly_cs", {"end": "2025-07", "periods": 6, "engine": "duckdb"})]
+    options = {"end": "2025-07", "periods": 6, "engine": "duckdb", "params": {"n": "3"}}
+    assert asked == [("monthly_cs", options)]
 
 
 def test_report_replaces_an_older_report_whole(asked, tmp_path):
