@@ -41,10 +41,11 @@ def test_report_writes_the_page_and_says_so(asked, tmp_path, capsys):
 
 def test_report_passes_its_options_to_the_scorecard(asked, tmp_path):
     target = tmp_path / "report.html"
-    arguments = ["--end", "2025-07", "--periods", "6", "--engine", "duckdb", "--param", "n=3"]
+    arguments = ["--end", "2025-07", "--periods", "6", "--engine", "duckdb"]
     assert main(["report", str(PROJECT), "monthly_cs", "-o", str(target), *arguments]) == 0
-    options = {"end": "2025-07", "periods": 6, "engine": "duckdb", "params": {"n": "3"}}
-    assert asked == [("monthly_cs", options)]
+    assert asked == [
+        ("monthly_cs", {"end": "2025-07", "periods": 6, "engine": "duckdb", "params": {}})
+    ]
 
 
 def test_report_replaces_an_older_report_whole(asked, tmp_path):
