@@ -134,8 +134,9 @@ def _in_unit(target: Target, decl: MetricDecl, metric_type: Type, problems: list
 def _band_problems(target: Target, warn: Target) -> list[Diagnostic]:
     """A band on the wrong side of its target, or of another kind."""
     op = target.op
-    family = AT_LEAST if op in AT_LEAST else AT_MOST if op in AT_MOST else (op,)
-    fits = warn.op in family or (op == "==" and warn.op == "between")
+    # Around an exact target (`== 100`) only a range is a band.
+    family = AT_LEAST if op in AT_LEAST else AT_MOST if op in AT_MOST else ("between",)
+    fits = warn.op in family
     if not fits:
         return [
             _bad_target(
