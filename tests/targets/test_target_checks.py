@@ -136,6 +136,16 @@ metric email_share = count(tickets where channel == "email") / count(tickets)
         ),
         ("higher is better warn >= 30", "has a `warn` band but no target", "warn >= 30"),
         (
+            "target == 100 warn == 90",
+            "the warn band `== 90` does not go with the target `== 100`",
+            "warn == 90",
+        ),
+        (
+            "target == 100 warn between 101 and 110",
+            "the warn band `between 101 and 110` is on the wrong side",
+            "warn between 101 and 110",
+        ),
+        (
             "target >= 40%",
             "`m` is not a percentage (`format percent`); its target is written as one",
             "target >= 40%",

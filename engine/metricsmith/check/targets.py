@@ -17,7 +17,7 @@ import attrs
 from metricsmith.errors import Diagnostic
 from metricsmith.model import expr as e
 from metricsmith.model.bound import BExpr
-from metricsmith.model.decl import MetricDecl, Target
+from metricsmith.model.decl import MetricDecl, Target, Written
 from metricsmith.model.targets import AT_LEAST, AT_MOST
 from metricsmith.model.types import Type
 from metricsmith.plugins.formats import SECONDS_PER_UNIT
@@ -93,7 +93,7 @@ def _in_unit(target: Target, decl: MetricDecl, metric_type: Type, problems: list
                     f"write `between {_number(target.high)} and {_number(target.value)}`",
                 )
             )
-    if target.written == "percent" and decl.format != "percent":
+    if target.written is Written.PERCENT and decl.format != "percent":
         problems.append(
             _bad_target(
                 f"`{name}` is not a percentage (`format percent`); its target is written as one",
@@ -101,7 +101,7 @@ def _in_unit(target: Target, decl: MetricDecl, metric_type: Type, problems: list
                 "write the target as a plain number in the metric's terms",
             )
         )
-    if target.written != "duration":
+    if target.written is not Written.DURATION:
         if metric_type == Type.DURATION and target.goal is None:
             problems.append(
                 _bad_target(
@@ -128,14 +128,17 @@ def _in_unit(target: Target, decl: MetricDecl, metric_type: Type, problems: list
     def convert(value: float | None) -> float | None:
         return None if value is None else value / seconds
 
-    return attrs.evolve(target, value=convert(target.value), high=convert(target.high), written="")
+    return attrs.evolve(
+        target, value=convert(target.value), high=convert(target.high), written=Written.NUMBER
+    )
 
 
 def _band_problems(target: Target, warn: Target) -> list[Diagnostic]:
     """A band on the wrong side of its target, or of another kind."""
     op = target.op
-    family = AT_LEAST if op in AT_LEAST else AT_MOST if op in AT_MOST else (op,)
-    fits = warn.op in family or (op == "==" and warn.op == "between")
+    # Around an exact target (`== 100`) only a range is a band.
+    family = AT_LEAST if op in AT_LEAST else AT_MOST if op in AT_MOST else ("between",)
+    fits = warn.op in family
     if not fits:
         return [
             _bad_target(

@@ -432,14 +432,14 @@ class Lower(Transformer_NonRecursive):
         """A number as written (a duration in seconds), or a formula read from the data."""
         (node,) = children
         if isinstance(node, e.Literal) and node.type in (Type.INTEGER, Type.FLOAT):
-            return (float(node.value), None, "")  # type: ignore[arg-type]
+            return (float(node.value), None, d.Written.NUMBER)  # type: ignore[arg-type]
         if isinstance(node, e.Literal) and node.type == Type.DURATION:
             seconds = node.value.total_seconds() if node.value is not None else None  # type: ignore[attr-defined]
-            return (seconds, None, "duration")
-        return (None, self.formula(node), "")
+            return (seconds, None, d.Written.DURATION)
+        return (None, self.formula(node), d.Written.NUMBER)
 
     def t_percent(self, meta, children):
-        return (float(children[0]) / 100, None, "percent")
+        return (float(children[0]) / 100, None, d.Written.PERCENT)
 
     def parameter(self, meta, children):
         name, type_name, default = children

@@ -143,6 +143,15 @@ class SourceDecl:
         return os.path.dirname(os.path.abspath(self.span.path))
 
 
+class Written(StrEnum):
+    """How a target's numbers were written: plain, as a percentage (`80%`, kept as 0.8), or as
+    a duration (`4 hours`, kept in seconds until the checker puts it in the metric's unit)."""
+
+    NUMBER = "number"
+    PERCENT = "percent"
+    DURATION = "duration"
+
+
 @frozen(kw_only=True)
 class Target:
     """`target >= 40`: the value a metric should reach, compared with `op`. A bare
@@ -160,9 +169,7 @@ class Target:
     span: Span
     high: float | None = None
     goal: Expr | None = None
-    #: How the numbers were written: "" (plain), "percent" (`80%`, stored as 0.8) or
-    #: "duration" (`4 hours`, stored in seconds until the checker puts it in the metric's unit).
-    written: str = ""
+    written: Written = Written.NUMBER
     warn: Target | None = None
     #: `target >= $goal`: the parameter setting the value per query; `value` holds its
     #: default once checked (check/project.py), and a query's value when one sets it.

@@ -9,7 +9,7 @@ from typing import assert_never
 
 import attrs
 
-from metricsmith.model.decl import MetricDecl, Target
+from metricsmith.model.decl import MetricDecl, Target, Written
 from metricsmith.model.time import DEFAULT_RULES, CalendarRules, Grain
 from metricsmith.plugins.formats import SECONDS_PER_UNIT
 
@@ -127,7 +127,7 @@ _SYMBOLS = {">=": "≥", "<=": "≤", "==": "="}
 def _threshold(value: float | None, target: Target, metric: MetricDecl) -> str:
     if value is None:
         return MISSING
-    if target.written == "duration":
+    if target.written is Written.DURATION:
         return format_duration(value)  # a duration-typed metric's target, in seconds
     shown: float | int = int(value) if float(value).is_integer() else value
     return format_metric_value(shown, metric)
