@@ -33,7 +33,7 @@ def test_the_sample_keeps_its_contracts(capsys):
     assert "expect started_at >= accounts.signed_up_at" in out
     assert "✗" not in out
     assert "expect seats >= 0" in out  # the seat snapshots'
-    assert out.rstrip().endswith("contracts: 22 hold, 0 broken")
+    assert out.rstrip().endswith("contracts: 23 hold, 0 broken")
 
 
 def test_broken_contracts_exit_1_and_show_their_rows(capsys, define, tmp_path):
