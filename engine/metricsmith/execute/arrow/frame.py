@@ -44,10 +44,23 @@ class Sources:
         self.timezone = timezone
         self._frames: dict[str, RowFrame] = {}
         self._linked: dict[str, RowFrame] = {}
+        self._batch: RowFrame | None = None
+
+    def with_batch(self, source: str, batch: pa.Table) -> Sources:
+        """These sources with `batch`, some rows of `source`, in place of `source`'s rows:
+        the frames of the other sources (and what was evaluated over them) are shared, so a
+        link is looked up once for all the batches."""
+        batched = Sources(self.project, self.tables, self.functions, self.timezone)
+        batched._frames = self._frames
+        batched._linked = self._linked
+        batched._batch = RowFrame(source, batch, batched)
+        return batched
 
     def frame(self, source: str) -> RowFrame:
         """Every row read of `source` (one frame per query, so what a formula evaluates to
         is shared by every grouped pass over the source)."""
+        if self._batch is not None and self._batch.source == source:
+            return self._batch
         if source not in self._frames:
             self._frames[source] = RowFrame(source, self.tables[source], self)
         return self._frames[source]

@@ -23,6 +23,7 @@ from metricsmith.execute.arrow.grouping import (
     ScanCells,
     group_cells,
     group_members,
+    placed_rows,
     range_totals,
 )
 from metricsmith.execute.arrow.members import Members, load_members
@@ -188,10 +189,7 @@ class LevelRunner:
 
     # ---- shared -------------------------------------------------------------------------
     def _placed(self, scan: SourceScan, placer: Placer) -> PlacedRows:
-        frame = self.sources.frame(scan.source)
-        placement = placer.place(scan, frame.num_rows)
-        placed = PlacedRows(frame, placement.rows, placement.periods)
-        return placed.keep(all_true(frame, scan.filters)) if scan.filters else placed
+        return placed_rows(scan, placer, self.sources.frame(scan.source))
 
     def _empty_values(self, level: Level) -> dict[str, int | float | None]:
         empty = {
