@@ -21,8 +21,8 @@ from metricsmith.builtin.read_errors import (
 from metricsmith.errors import DataError
 from metricsmith.plugins.connector import NativeFiles, TimeRange, require_columns, time_filter
 
-#: How many rows `read_batches` gives at most at a time.
-BATCH_ROWS = 1 << 20
+#: Scan options reading a file's columns as they are needed.
+_UNBUFFERED = ds.ParquetFragmentScanOptions(pre_buffer=False)
 #: What pyarrow raises for unreadable data (ArrowException) or files (OSError).
 READ_FAILURES = (pa.ArrowException, OSError)
 
@@ -111,11 +111,7 @@ class DatasetReader:
         self, columns: list[str], row_filter: ds.Expression | None
     ) -> Iterator[pa.RecordBatch]:
         try:
-            # Batches of about a million rows: few enough that the per-batch work in Python
-            # does not count, small enough that a batch is a small part of a large source.
-            yield from self.dataset.to_batches(
-                columns=columns, filter=row_filter, batch_size=BATCH_ROWS, batch_readahead=1
-            )
+            yield from self._scanned(columns, row_filter)
         except READ_FAILURES as failure:
             raise read_failure(
                 failure,
@@ -125,6 +121,26 @@ class DatasetReader:
                 explain=self._explain,
                 declared=self.parsed,
             ) from failure
+
+    def _scanned(
+        self, columns: list[str], row_filter: ds.Expression | None
+    ) -> Iterator[pa.RecordBatch]:
+        dataset = self.dataset
+        if isinstance(dataset, ds.InMemoryDataset):
+            yield from dataset.to_batches(columns=columns, filter=row_filter)
+            return
+        # A Parquet row group at a time, read when it is wanted: a scanner of the whole
+        # dataset reads ahead of a slow consumer and would hold most of the file.
+        for fragment in dataset.get_fragments(filter=row_filter):
+            for row_group in fragment.split_by_row_group(row_filter):
+                table = row_group.to_table(
+                    schema=dataset.schema,
+                    columns=columns,
+                    filter=row_filter,
+                    fragment_scan_options=_UNBUFFERED,
+                )
+                yield from table.to_batches()
+                del table
 
     def _require_valid_json_text(self, table: pa.Table, *, filtered: bool) -> None:
         """pyarrow's JSON reader does not check that strings are UTF-8 (its CSV reader does)."""

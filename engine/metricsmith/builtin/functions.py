@@ -619,6 +619,7 @@ AGGREGATE_FUNCTIONS: tuple[AggregateFunction, ...] = (
         "count_distinct(events.user_id)",
         empty=0,
         grouped=_count_distinct,
+        ignores_repeats=True,
     ),
     _aggregate(
         "sum",

@@ -54,8 +54,13 @@ class LevelRunner:
         self.times = TimeColumns(sources, calendar.timezone)
         self._member_rows: dict[tuple[str, b.BExpr, str], np.ndarray] = {}
 
-    def run(self, resolved: LevelTimeline) -> LevelGrid:
+    def run(
+        self, resolved: LevelTimeline, streamed: Mapping[int, ScanCells] | None = None
+    ) -> LevelGrid:
+        """The level's grid; `streamed` holds the groups of some of its scans (by position),
+        already computed over sources read in batches (streaming.py)."""
         level, timeline = resolved.level, resolved.timeline
+        streamed = streamed or {}
         placer = Placer(resolved, self.calendar, self.times)
         keys = key_labels(level)
         children: list[ScanCells] = []
@@ -72,8 +77,10 @@ class LevelRunner:
             members = load_members(level.members, self.sources, self.times, timeline)
             return self._member_grid(level, timeline, placer, members, children, empty)
         scans = [
-            group_cells(scan, self._placed(scan, placer), timeline.count, self.aggregates)
-            for scan in level.scans
+            streamed[i]
+            if i in streamed
+            else group_cells(scan, self._placed(scan, placer), timeline.count, self.aggregates)
+            for i, scan in enumerate(level.scans)
         ]
         grid = build_grid(
             [*scans, *children], timeline.count, len(keys), empty, len(scans), without_rows
