@@ -16,6 +16,7 @@ import math
 import os
 import platform
 import statistics
+import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
@@ -109,6 +110,17 @@ def run_engines(
             runs[engine].append(_timed(engine, run)[0])
     results = [EngineResult(e, first_runs[e], tuple(runs[e])) for e in runners]
     return results, answers
+
+
+def peak_memory(command: Sequence[str]) -> float:
+    """The peak resident memory (MB) of `command` run in a fresh process: what one end-to-end
+    run costs, interpreter and libraries included, apart from any other run's memory."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise RuntimeError(f"{' '.join(command)} exited with {process.returncode}")
+    return usage.ru_maxrss / 1024  # Linux counts kilobytes
 
 
 def _cells(shape: AnswerShape, table: pa.Table) -> dict[tuple[object, ...], dict[str, object]]:

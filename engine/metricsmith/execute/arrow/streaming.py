@@ -121,7 +121,7 @@ class _ScanState:
             if request.function.ignores_repeats:
                 values, ids = _distinct_pairs(values, ids)
             kept.values.append(values)
-            kept.groups.append(ids + offset)
+            kept.groups.append((ids + offset).astype(np.int32))
 
     @property
     def nbytes(self) -> int:
@@ -147,8 +147,11 @@ class _ScanState:
                 np.add.at(totals, number, np.concatenate(kept.counts))
                 aggregates[request.name] = pa.array(totals)
                 continue
+            # Each batch's share is let go as soon as it is copied.
             values = Input(concatenate(kept.values), None)
+            kept.values.clear()
             groups = number[np.concatenate(kept.groups)]
+            kept.groups.clear()
             whole = Request(request.name, request.function, values, request.params, request.node)
             aggregates.update(aggregate_groups([whole], groups, count, self.scan.source))
         taken = pa.array(first)
