@@ -196,5 +196,7 @@ def stream_scans(
         if budget is not None:
             kept = sum(state.nbytes for state in states)
             if kept + batch.nbytes > budget:
-                raise over_budget(source, kept + batch.nbytes, budget, "the values kept")
+                raise over_budget(
+                    source, kept + batch.nbytes, budget, "a batch and the values kept"
+                )
     return [state.cells(period_count) for state in states]
