@@ -113,14 +113,20 @@ def run_engines(
 
 
 def peak_memory(command: Sequence[str]) -> float:
-    """The peak resident memory (MB) of `command` run in a fresh process: what one end-to-end
-    run costs, interpreter and libraries included, apart from any other run's memory."""
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        raise RuntimeError(f"{' '.join(command)} exited with {process.returncode}")
-    return usage.ru_maxrss / 1024  # Linux counts kilobytes
+    """The peak resident memory (MB) of `command`, a fresh process that ends by printing
+    `own_peak_memory()` on its last line: what one end-to-end run costs, interpreter and
+    libraries included. (The child's own count: Linux carries the peak of the forking parent
+    into a child's rusage.)"""
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    return float(done.stdout.split()[-1])
+
+
+def own_peak_memory() -> float:
+    """This process's peak resident memory in MB (VmHWM: since it started its program)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise OSError("no VmHWM in /proc/self/status (peak memory is measured on Linux)")
 
 
 def _cells(shape: AnswerShape, table: pa.Table) -> dict[tuple[object, ...], dict[str, object]]:

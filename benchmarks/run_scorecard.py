@@ -35,6 +35,7 @@ from harness import (
     RELATIVE,
     AnswerShape,
     add_run_arguments,
+    own_peak_memory,
     peak_memory,
     run_and_report,
 )
@@ -126,6 +127,7 @@ def main() -> int:
     spec = spec_from_arguments(DataSpec, args)
     if args.once:  # one run in this (fresh) process, for --memory
         ENGINES[args.once](RANGE_START, RANGE_END)
+        print(own_peak_memory())
         return 0
     if ensure_data(spec):
         console.print(f"generated data for {spec}")
