@@ -93,7 +93,10 @@ class _Kept:
 
 
 class _ScanState:
-    """The batches' groups and kept values of one scan."""
+    """The batches' groups and kept values of one scan. Whenever what is kept has doubled
+    since the last merge, the batches so far are merged into one (their groups numbered by
+    key, repeated distinct pairs dropped), so a distinct count keeps about one pair per
+    (group, value) however many batches repeat it, at a cost linear in the rows overall."""
 
     def __init__(self, scan: SourceScan, functions: Mapping[str, AggregateFunction]):
         self.scan = scan
@@ -101,6 +104,7 @@ class _ScanState:
         self.periods: list[np.ndarray] = []
         self.dimensions: list[tuple[pa.Array, ...]] = []
         self.kept: list[_Kept] = []
+        self._merged_size = 0
 
     def add(self, placer: Placer, sources: Sources, period_count: int) -> None:
         scan = self.scan
@@ -122,13 +126,22 @@ class _ScanState:
                 values, ids = _distinct_pairs(values, ids)
             kept.values.append(values)
             kept.groups.append((ids + offset).astype(np.int32))
+        if self._size() > 2 * self._merged_size:
+            self._merge(period_count)
+            self._merged_size = self._size()
+
+    def _size(self) -> int:
+        """How many groups and values are kept."""
+        groups = sum(len(p) for p in self.periods)
+        return groups + sum(len(v) for kept in self.kept for v in kept.values)
 
     @property
     def nbytes(self) -> int:
         return sum(k.nbytes for k in self.kept) + sum(p.nbytes for p in self.periods)
 
-    def cells(self, period_count: int) -> ScanCells:
-        """The groups of all batches, numbered by their keys, and every aggregate of them."""
+    def _merge(self, period_count: int) -> None:
+        """The batches so far as one: their groups numbered by their keys, each aggregate's
+        counts added up and values put together in row order (each distinct pair once)."""
         periods = np.concatenate(self.periods)
         dimensions = [concatenate(list(keys)) for keys in zip(*self.dimensions, strict=True)]
         keys = [(periods, period_count)]
@@ -139,27 +152,39 @@ class _ScanState:
         ids, _ = group_ids(keys, len(periods))
         _, first, number = np.unique(ids, return_index=True, return_inverse=True)
         count, number = len(first), number.ravel()
+        for kept in self.kept:
+            if kept.counts:
+                totals = np.zeros(count, dtype=np.int64)
+                np.add.at(totals, number, np.concatenate(kept.counts))
+                kept.counts[:] = [totals]
+                continue
+            values = concatenate(kept.values)
+            kept.values.clear()  # each batch's share let go as soon as it is copied
+            groups = number[np.concatenate(kept.groups)]
+            kept.groups.clear()
+            if kept.request.function.ignores_repeats:
+                values, groups = _distinct_pairs(values, groups)
+            kept.values.append(values)
+            kept.groups.append(groups.astype(np.int32))
+        taken = pa.array(first)
+        self.periods[:] = [periods[first]]
+        self.dimensions[:] = [tuple(values.take(taken) for values in dimensions)]
+
+    def cells(self, period_count: int) -> ScanCells:
+        """The groups of all batches, numbered by their keys, and every aggregate of them."""
+        self._merge(period_count)
+        (periods,), (dimensions,) = self.periods, self.dimensions
         aggregates = {}
         for kept in self.kept:
             request = kept.request
             if kept.counts:
-                totals = np.zeros(count, dtype=np.int64)
-                np.add.at(totals, number, np.concatenate(kept.counts))
-                aggregates[request.name] = pa.array(totals)
+                aggregates[request.name] = pa.array(kept.counts[0])
                 continue
-            # Each batch's share is let go as soon as it is copied.
-            values = Input(concatenate(kept.values), None)
-            kept.values.clear()
-            groups = number[np.concatenate(kept.groups)]
-            kept.groups.clear()
+            values = Input(kept.values[0], None)
+            groups = kept.groups[0].astype(np.int64)  # what aggregate functions are given
             whole = Request(request.name, request.function, values, request.params, request.node)
-            aggregates.update(aggregate_groups([whole], groups, count, self.scan.source))
-        taken = pa.array(first)
-        return ScanCells(
-            periods=periods[first],
-            dimensions=tuple(values.take(taken) for values in dimensions),
-            aggregates=aggregates,
-        )
+            aggregates.update(aggregate_groups([whole], groups, len(periods), self.scan.source))
+        return ScanCells(periods=periods, dimensions=dimensions, aggregates=aggregates)
 
 
 def _distinct_pairs(values: pa.Array, groups: np.ndarray) -> tuple[pa.Array, np.ndarray]:
