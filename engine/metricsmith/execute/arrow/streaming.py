@@ -3,10 +3,10 @@
 Each batch is placed and grouped as a whole source would be (grouping.py); what a batch leaves
 behind is small: its groups' keys, the partial counts of its counting aggregates, and for every
 other aggregate the values it reads (only the distinct (group, value) pairs, for an aggregate
-that ignores repeats, such as a distinct count). When the last batch is done, the groups of
-all batches are numbered by their keys and each aggregate is computed once over the values
-kept, in row order, exactly as over the whole source: the answers are the same to the bit
-(a float sum adds the same values in the same order).
+that ignores repeats, such as a distinct count). As what is kept grows, and when the last
+batch is done, the batches' groups are numbered by their keys and merged; each aggregate is
+then computed once over the values kept, in row order, exactly as over the whole source: the
+answers are the same to the bit (a float sum adds the same values in the same order).
 
 What is kept is counted against a memory budget (`METRICSMITH_ARROW_MEMORY`, see
 docs/engines.md): a query that would keep more is refused with a message naming the source
