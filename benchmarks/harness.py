@@ -16,6 +16,7 @@ import math
 import os
 import platform
 import statistics
+import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
@@ -109,6 +110,23 @@ def run_engines(
             runs[engine].append(_timed(engine, run)[0])
     results = [EngineResult(e, first_runs[e], tuple(runs[e])) for e in runners]
     return results, answers
+
+
+def peak_memory(command: Sequence[str]) -> float:
+    """The peak resident memory (MB) of `command`, a fresh process that ends by printing
+    `own_peak_memory()` on its last line: what one end-to-end run costs, interpreter and
+    libraries included. (The child's own count: Linux carries the peak of the forking parent
+    into a child's rusage.)"""
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    return float(done.stdout.split()[-1])
+
+
+def own_peak_memory() -> float:
+    """This process's peak resident memory in MB (VmHWM: since it started its program)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise OSError("no VmHWM in /proc/self/status (peak memory is measured on Linux)")
 
 
 def _cells(shape: AnswerShape, table: pa.Table) -> dict[tuple[object, ...], dict[str, object]]:

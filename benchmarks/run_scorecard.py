@@ -25,11 +25,20 @@ from pathlib import Path
 
 import attrs
 import pyarrow as pa
+import pyarrow.parquet as pq
 import scorecard_duckdb
 import scorecard_polars
 from datasets import add_spec_arguments, spec_from_arguments
 from generate import DataSpec, ensure_data
-from harness import EXACT, RELATIVE, AnswerShape, add_run_arguments, run_and_report
+from harness import (
+    EXACT,
+    RELATIVE,
+    AnswerShape,
+    add_run_arguments,
+    own_peak_memory,
+    peak_memory,
+    run_and_report,
+)
 from rich.console import Console
 
 SCORECARD = Path(__file__).resolve().parent / "scorecard.metrics"
@@ -77,18 +86,53 @@ ENGINES = {
 DEFAULT_ENGINES = [e for e in ENGINES if e != "metricsmith-spark"]
 
 
+# The columns the scorecard reads (scorecard.metrics): what peak memory is compared with.
+COLUMNS_READ = {
+    "events.parquet": ["account_id", "user_id", "occurred_at"],
+    "tickets.parquet": ["account_id", "opened_at", "resolved_at", "contacts", "nps_score"],
+    "accounts.parquet": ["account_id", "segment"],
+}
+
+
+def report_memory(console: Console, spec: DataSpec, engines: list[str], arguments: list[str]):
+    """Each engine's peak resident memory over one run in a fresh process, against the
+    in-memory size of the columns the scorecard reads."""
+    folder = SCORECARD.parent / "data"
+    read = sum(
+        pq.read_table(folder / name, columns=columns).nbytes
+        for name, columns in COLUMNS_READ.items()
+    )
+    console.print(f"columns read: {read / 2**20:,.0f} MB in memory (one run, fresh process):")
+    for engine in engines:
+        command = [sys.executable, __file__, *arguments, "--once", engine]
+        peak = peak_memory(command)
+        console.print(f"  {engine:<20} peak {peak:8,.0f} MB = {peak / (read / 2**20):.2f}× read")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_spec_arguments(parser, DataSpec)
     add_run_arguments(parser, list(ENGINES), default=DEFAULT_ENGINES)
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="first measure each engine's peak memory in a fresh process",
+    )
+    parser.add_argument("--once", choices=list(ENGINES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     console = Console()
 
     spec = spec_from_arguments(DataSpec, args)
+    if args.once:  # one run in this (fresh) process, for --memory
+        ENGINES[args.once](RANGE_START, RANGE_END)
+        print(own_peak_memory())
+        return 0
     if ensure_data(spec):
         console.print(f"generated data for {spec}")
+    if args.memory:
+        report_memory(console, spec, args.engines, sys.argv[1:])
     return run_and_report(
         console,
         title=f"Scorecard: {spec.events:,} events, {spec.tickets:,} tickets, "

@@ -6,7 +6,7 @@ its time range a dataset filter, which Parquet uses to skip row groups and files
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -21,6 +21,8 @@ from metricsmith.builtin.read_errors import (
 from metricsmith.errors import DataError
 from metricsmith.plugins.connector import NativeFiles, TimeRange, require_columns, time_filter
 
+#: Scan options reading a file's columns as they are needed.
+_UNBUFFERED = ds.ParquetFragmentScanOptions(pre_buffer=False)
 #: What pyarrow raises for unreadable data (ArrowException) or files (OSError).
 READ_FAILURES = (pa.ArrowException, OSError)
 
@@ -87,6 +89,58 @@ class DatasetReader:
         if isinstance(getattr(self.dataset, "format", None), ds.JsonFileFormat):
             self._require_valid_json_text(table, filtered=row_filter is not None)
         return self._retype(table)
+
+    def read_batches(
+        self, columns: Sequence[str], time_range: TimeRange | None = None
+    ) -> Iterator[pa.RecordBatch] | None:
+        """The rows `read` gives, a batch at a time: for Parquet files and Arrow tables in
+        memory whose types need no retyping (the other formats check what they read whole)."""
+        dataset = self.dataset
+        in_memory = isinstance(dataset, ds.InMemoryDataset)
+        parquet = isinstance(getattr(dataset, "format", None), ds.ParquetFileFormat)
+        if self._retyped or not (in_memory or parquet):
+            return None
+        wanted = list(dict.fromkeys(columns))
+        self.require([*wanted, *([time_range.column] if time_range else ())])
+        row_filter = None
+        if time_range is not None:
+            row_filter = time_filter(dataset.schema.field(time_range.column), time_range)
+        return self._batches(wanted, row_filter)
+
+    def _batches(
+        self, columns: list[str], row_filter: ds.Expression | None
+    ) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from self._scanned(columns, row_filter)
+        except READ_FAILURES as failure:
+            raise read_failure(
+                failure,
+                source_name=self.source_name,
+                location=self._failing_file(failure) or self.location,
+                schema=self.dataset.schema,
+                explain=self._explain,
+                declared=self.parsed,
+            ) from failure
+
+    def _scanned(
+        self, columns: list[str], row_filter: ds.Expression | None
+    ) -> Iterator[pa.RecordBatch]:
+        dataset = self.dataset
+        if isinstance(dataset, ds.InMemoryDataset):
+            yield from dataset.to_batches(columns=columns, filter=row_filter)
+            return
+        # A Parquet row group at a time, read when it is wanted: a scanner of the whole
+        # dataset reads ahead of a slow consumer and would hold most of the file.
+        for fragment in dataset.get_fragments(filter=row_filter):
+            for row_group in fragment.split_by_row_group(row_filter):
+                table = row_group.to_table(
+                    schema=dataset.schema,
+                    columns=columns,
+                    filter=row_filter,
+                    fragment_scan_options=_UNBUFFERED,
+                )
+                yield from table.to_batches()
+                del table
 
     def _require_valid_json_text(self, table: pa.Table, *, filtered: bool) -> None:
         """pyarrow's JSON reader does not check that strings are UTF-8 (its CSV reader does)."""

@@ -542,19 +542,43 @@ def _stddev(values: pa.Array, groups: np.ndarray, n: int, params: Sequence[float
 def _quantile(values: pa.Array, groups: np.ndarray, n: int, fraction: float) -> pa.Array:
     """Exact quantiles with linear interpolation between the two nearest ranks."""
     floats, groups = _float_values(values, groups)
-    order = np.lexsort((floats, groups))
-    floats = floats[order]
     counts = np.bincount(groups, minlength=n)
     present = counts > 0
+    if len(floats) == 0:
+        return _float_result(np.zeros(n), present)
     starts = np.cumsum(counts) - counts
     rank = (counts - 1) * fraction
     below = np.floor(rank).astype(np.int64)
     above = np.ceil(rank).astype(np.int64)
-    if len(floats) == 0:
-        return _float_result(np.zeros(n), present)
-    low = floats[np.where(present, starts + below, 0)]
-    high = floats[np.where(present, starts + above, 0)]
+    ordered = _ranked_in_groups(floats, groups, counts, starts, below, above)
+    low = ordered[np.where(present, starts + below, 0)]
+    high = ordered[np.where(present, starts + above, 0)]
     return _float_result(low + (rank - below) * (high - low), present)
+
+
+# Up to this many groups, each group's ranks are found by a partition of its own values.
+_PARTITIONED_GROUPS = 4096
+
+
+def _ranked_in_groups(
+    floats: np.ndarray,
+    groups: np.ndarray,
+    counts: np.ndarray,
+    starts: np.ndarray,
+    below: np.ndarray,
+    above: np.ndarray,
+) -> np.ndarray:
+    """The values laid out group by group (group g at starts[g]...), each group's values at
+    its ranks `below` and `above` where they would be were the group sorted. With few
+    groups, a stable sort by group (a radix sort for small group ids) and a partition per
+    group do it in linear time; with many, a sort by (group, value)."""
+    if len(counts) > _PARTITIONED_GROUPS:
+        return floats[np.lexsort((floats, groups))]
+    ordered = floats[np.argsort(groups.astype(np.uint16), kind="stable")]
+    for group in np.flatnonzero(counts):
+        start = starts[group]
+        ordered[start : start + counts[group]].partition((below[group], above[group]))
+    return ordered
 
 
 def _median(values: pa.Array, groups: np.ndarray, n: int, params: Sequence[float]) -> pa.Array:
@@ -681,6 +705,7 @@ AGGREGATE_FUNCTIONS: tuple[AggregateFunction, ...] = (
         "count_distinct(events.user_id)",
         empty=0,
         grouped=_count_distinct,
+        ignores_repeats=True,
     ),
     _aggregate(
         "sum",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
@@ -180,6 +180,20 @@ class TypedSourceReader(SourceReader, Protocol):
     def with_column_types(self, types: Mapping[str, pa.DataType]) -> SourceReader: ...
 
 
+@runtime_checkable
+class BatchSourceReader(SourceReader, Protocol):
+    """A reader that can give its rows in record batches (optional).
+
+    `read_batches(columns, time_range)` yields the rows `read(columns, time_range)` returns,
+    in the same order, a batch at a time, or returns None when it cannot for this source
+    (then the engine calls `read`). The Arrow engine aggregates a large source batch by batch
+    instead of holding it whole; a reader raises the same errors as `read` would."""
+
+    def read_batches(
+        self, columns: Sequence[str], time_range: TimeRange | None = None
+    ) -> Iterator[pa.RecordBatch] | None: ...
+
+
 @frozen
 class NativeFiles:
     """Files a SQL engine can read itself (see `NativeFilesReader`), with how to read them."""
@@ -245,6 +259,15 @@ class EngineTableReader(SourceReader, Protocol):
     def engine_table(self, engine: str) -> str | None: ...
 
     def read_by_engines_only(self) -> bool: ...
+
+
+def read_batches(
+    reader: SourceReader, columns: Sequence[str], time_range: TimeRange | None
+) -> Iterator[pa.RecordBatch] | None:
+    """The rows of `reader` in record batches, or None (see `BatchSourceReader`)."""
+    if not isinstance(reader, BatchSourceReader):
+        return None
+    return reader.read_batches(columns, time_range)
 
 
 def native_files(reader: SourceReader, columns: Sequence[str] | None) -> NativeFiles | None:
@@ -397,6 +420,20 @@ class PluginReader:
         with calling_plugin(self.provenance, self._doing("the declared column types")):
             typed = self.reader.with_column_types(types)
         return evolve(self, reader=self._checked(typed, SourceReader, "with_column_types"))
+
+    def read_batches(
+        self, columns: Sequence[str], time_range: TimeRange | None = None
+    ) -> Iterator[pa.RecordBatch] | None:
+        with calling_plugin(self.provenance, self._doing("the rows")):
+            batches = read_batches(self.reader, columns, time_range)
+        if batches is None:
+            return None
+        return self._checked_batches(batches)
+
+    def _checked_batches(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        with calling_plugin(self.provenance, self._doing("the rows")):
+            for batch in batches:
+                yield self._checked(batch, pa.RecordBatch, "read_batches")
 
     def native_files(self, columns: Sequence[str] | None) -> NativeFiles | None:
         with calling_plugin(self.provenance, self._doing("the files")):

@@ -126,6 +126,9 @@ class AggregateFunction:
     #: Whether the aggregate is the total of each row's weight, and which weight (None: it is
     #: not, e.g. an average or a maximum). Engines add only integer totals so.
     additive: Additive | None = field(default=None, kw_only=True)
+    #: Whether the result depends only on which values each group has, not on how often
+    #: (a distinct count): an engine may drop repeated values and nulls before computing it.
+    ignores_repeats: bool = field(default=False, kw_only=True)
     #: Set by the registry: the plugin that registered the function, named when it fails.
     provenance: Provenance | None = field(default=None, eq=False, kw_only=True)
 

@@ -17,18 +17,21 @@ from metricsmith.check.query import AGE, BoundMetric
 from metricsmith.errors import ArithmeticOverflow
 from metricsmith.execute.arrow.frame import Sources
 from metricsmith.execute.arrow.grid import LevelGrid, cohort_periods
+from metricsmith.execute.arrow.grouping import ScanCells
 from metricsmith.execute.arrow.instants import extent
 from metricsmith.execute.arrow.levels import LevelRunner
 from metricsmith.execute.arrow.operators import is_overflow, language_decimal
-from metricsmith.execute.arrow.placement import TimeColumns
+from metricsmith.execute.arrow.placement import Placer, TimeColumns
+from metricsmith.execute.arrow.streaming import memory_budget, over_budget, stream_scans
 from metricsmith.execute.arrow.values import as_array
 from metricsmith.execute.data.conform import conform
-from metricsmith.execute.data.reading import read_source
+from metricsmith.execute.data.reading import read_source, read_source_batches
 from metricsmith.execute.data.settling import settle
 from metricsmith.model.types import Type, arrow_type
 from metricsmith.plan.nodes import Plan, SourceRead
 from metricsmith.plan.periods import epoch_micros
 from metricsmith.plan.timeline import (
+    LevelTimeline,
     Timeline,
     Timelines,
     needs_extents,
@@ -58,11 +61,23 @@ def execute_plan(
     functions = project.functions
     calendar = plan.calendar
     with calendar_scope(calendar.timezone, calendar.week_start_index, calendar.rules.fiscal_start):
-        tables = {}
+        budget = memory_budget()
+        tables, batches = {}, {}
+        streamable = _streamable(plan, project)
         for read in plan.reads:
-            tables[read.source] = read_source(read, project.sources[read.source], calendar.timezone)
+            info = project.sources[read.source]
             if stats is not None:
                 stats.reads.append(read)
+            if read.source in streamable:
+                stream = read_source_batches(read, info, calendar.timezone)
+                if stream is not None:
+                    batches[read.source] = _counted(stream, read.source, stats)
+                    continue
+            tables[read.source] = read_source(read, info, calendar.timezone)
+            if budget is not None and tables[read.source].nbytes > budget:
+                needed = tables[read.source].nbytes
+                raise over_budget(read.source, needed, budget, "its columns")
+            if stats is not None:
                 stats.rows_read[read.source] = tables[read.source].num_rows
         sources = Sources(
             project, tables, functions.scalars, calendar.timezone, plan.parameter_values()
@@ -72,7 +87,8 @@ def execute_plan(
         timelines = _timelines(plan, runner.times)
         output = timelines.output
         with _overflow_named(plan, plan.metrics):  # an aggregate's, for all its metrics
-            grid = runner.run(timelines.top)
+            streamed = _streamed(plan, timelines.top, batches, runner, budget)
+            grid = runner.run(timelines.top, streamed)
         cells = runner.cells(grid)
         values = {}
         for metric in plan.metrics:
@@ -85,6 +101,49 @@ def execute_plan(
         else:
             answer = conform(_by_period(plan, grid, output, skipped, values), plan)
         return settle(answer, plan, output)
+
+
+def _streamable(plan: Plan, project: CheckedProject) -> set[str]:
+    """The sources read in batches: those only the query's own level reads (not a `per`
+    level, not as the entities of one, not through a link), when the periods do not depend
+    on the data."""
+    top = plan.top
+    if needs_extents(plan) or top.children or top.members is not None:
+        return set()
+    linked = {
+        target for read in plan.reads for target in project.sources[read.source].links.values()
+    }
+    return {scan.source for scan in top.scans} - linked
+
+
+def _counted(
+    batches: Iterator[pa.Table], source: str, stats: ExecutionStats | None
+) -> Iterator[pa.Table]:
+    for batch in batches:
+        if stats is not None:
+            stats.rows_read[source] = stats.rows_read.get(source, 0) + batch.num_rows
+        yield batch
+
+
+def _streamed(
+    plan: Plan,
+    top: LevelTimeline,
+    batches: dict[str, Iterator[pa.Table]],
+    runner: LevelRunner,
+    budget: int | None,
+) -> dict[int, ScanCells]:
+    """The groups of the query's level's scans over sources read in batches, by position."""
+    placer = Placer(top, plan.calendar, runner.times)
+    streamed: dict[int, ScanCells] = {}
+    for source, stream in batches.items():
+        positions = [i for i, scan in enumerate(plan.top.scans) if scan.source == source]
+        scans = [plan.top.scans[i] for i in positions]
+        count = top.timeline.count
+        found = stream_scans(
+            source, scans, stream, placer, runner.sources, count, runner.aggregates, budget
+        )
+        streamed.update(zip(positions, found, strict=True))
+    return streamed
 
 
 @contextlib.contextmanager

@@ -54,16 +54,35 @@ class Sources:
         )
         self._frames: dict[str, RowFrame] = {}
         self._linked: dict[str, RowFrame] = {}
+        self._batch: RowFrame | None = None
+        self._whole = self  # the sources a batch's belong to
+
+    def with_batch(self, source: str, batch: pa.Table) -> Sources:
+        """These sources with `batch`, some rows of `source`, in place of `source`'s rows:
+        the frames of the other sources (and what was evaluated over them) are shared, so a
+        link is looked up once for all the batches."""
+        batched = Sources(self.project, self.tables, self.functions, self.timezone)
+        batched._whole = self
+        # The batch's frame follows links through these sources (a source read in batches is
+        # not linked to), and no cycle keeps the batch alive once it is done.
+        batched._batch = RowFrame(source, batch, self)
+        return batched
 
     def frame(self, source: str) -> RowFrame:
         """Every row read of `source` (one frame per query, so what a formula evaluates to
         is shared by every grouped pass over the source)."""
+        if self._batch is not None:
+            # The other sources' frames are the whole query's: nothing evaluated over them
+            # keeps a batch alive.
+            return self._batch if source == self._batch.source else self._whole.frame(source)
         if source not in self._frames:
             self._frames[source] = RowFrame(source, self.tables[source], self)
         return self._frames[source]
 
     def linked(self, source: str) -> RowFrame:
         """The frame link lookups land in: every row of `source` plus one all-null row."""
+        if self._batch is not None:
+            return self._whole.linked(source)
         if source not in self._linked:
             key = self.project.sources[source].key
             assert key is not None, "the checker only accepts links to sources with a key"

@@ -28,8 +28,8 @@ from metricsmith.execute.arrow.aggregation import (
     aggregate_groups,
     where_true,
 )
-from metricsmith.execute.arrow.frame import RowFrame
-from metricsmith.execute.arrow.placement import Ranges
+from metricsmith.execute.arrow.frame import RowFrame, all_true
+from metricsmith.execute.arrow.placement import Placer, Ranges
 from metricsmith.execute.arrow.values import as_array, true_array
 from metricsmith.model.bound import BAggregate
 from metricsmith.plan.nodes import SourceScan
@@ -74,14 +74,20 @@ class PlacedRows:
         return per_source_row if self.rows is None else per_source_row[self.rows]
 
 
-def group_cells(
-    scan: SourceScan,
-    placed: PlacedRows,
-    period_count: int,
-    functions: Mapping[str, AggregateFunction],
-) -> ScanCells:
-    """Group by period, the scan's dimensions and (at an identifier level) its entity; one
-    result per group that has rows."""
+@frozen
+class KeyedGroups:
+    """The groups of a grouped pass that have rows: `ids` gives each placed row's group
+    (0..count-1), `periods` and `dimensions` each group's period and key values."""
+
+    placed: PlacedRows
+    ids: np.ndarray
+    count: int
+    periods: np.ndarray
+    dimensions: tuple[pa.Array, ...]
+
+
+def keyed_groups(scan: SourceScan, placed: PlacedRows, period_count: int) -> KeyedGroups:
+    """Group by period, the scan's dimensions and (at an identifier level) its entity."""
     frame = placed.frame
     nodes = [*scan.dimensions, *([scan.entity] if scan.entity is not None else [])]
     encoded = [frame.codes(node) for node in nodes]
@@ -97,15 +103,34 @@ def group_cells(
     representative = np.empty(group_count, dtype=np.int64)
     representative[groups] = np.arange(len(groups))
     rows = representative[present]
-    results = aggregate_groups(_requests(scan, placed, functions), groups, group_count, scan.source)
-    taken = pa.array(present)
-    return ScanCells(
+    dense = representative  # reused: the number of each group with rows
+    dense[present] = np.arange(len(present))
+    return KeyedGroups(
+        placed=placed,
+        ids=dense[groups],
+        count=len(present),
         periods=placed.periods[rows],
         dimensions=tuple(
             decode(codes[rows], dictionary)
             for (codes, _), (_, dictionary) in zip(keys[1:], encoded, strict=True)
         ),
-        aggregates={name: values.take(taken) for name, values in results.items()},
+    )
+
+
+def group_cells(
+    scan: SourceScan,
+    placed: PlacedRows,
+    period_count: int,
+    functions: Mapping[str, AggregateFunction],
+) -> ScanCells:
+    """Group by period, the scan's dimensions and (at an identifier level) its entity; one
+    result per group that has rows."""
+    groups = keyed_groups(scan, placed, period_count)
+    requests = scan_requests(scan, groups.placed, functions)
+    return ScanCells(
+        periods=groups.periods,
+        dimensions=groups.dimensions,
+        aggregates=aggregate_groups(requests, groups.ids, groups.count, scan.source),
     )
 
 
@@ -121,7 +146,7 @@ def group_members(
     none); one result per (period, entity), null where the entity has no values."""
     placed = placed.keep(member_of_row >= 0)
     groups = placed.periods * member_count + placed.read(member_of_row)
-    requests = _requests(scan, placed, functions)
+    requests = scan_requests(scan, placed, functions)
     return aggregate_groups(requests, groups, period_count * member_count, scan.source)
 
 
@@ -157,7 +182,7 @@ def range_totals(
     return totals
 
 
-def _requests(
+def scan_requests(
     scan: SourceScan, placed: PlacedRows, functions: Mapping[str, AggregateFunction]
 ) -> list[Request]:
     return [
@@ -188,6 +213,13 @@ def _values(frame: RowFrame, aggregate: BAggregate) -> pa.Array:
         None if aggregate.where is None else as_array(frame.evaluate(aggregate.where), count)
     )
     return where_true(values, condition)
+
+
+def placed_rows(scan: SourceScan, placer: Placer, frame: RowFrame) -> PlacedRows:
+    """The rows of `frame` the scan reads, placed in the periods of `placer`'s level."""
+    placement = placer.place(scan, frame.num_rows)
+    placed = PlacedRows(frame, placement.rows, placement.periods)
+    return placed.keep(all_true(frame, scan.filters)) if scan.filters else placed
 
 
 def group_ids(keys: list[tuple[np.ndarray, int]], row_count: int) -> tuple[np.ndarray, int]:

@@ -23,6 +23,7 @@ from metricsmith.execute.arrow.grouping import (
     ScanCells,
     group_cells,
     group_members,
+    placed_rows,
     range_totals,
 )
 from metricsmith.execute.arrow.members import Members, load_members
@@ -53,8 +54,13 @@ class LevelRunner:
         self.times = TimeColumns(sources, calendar.timezone)
         self._member_rows: dict[tuple[str, b.BExpr, str], np.ndarray] = {}
 
-    def run(self, resolved: LevelTimeline) -> LevelGrid:
+    def run(
+        self, resolved: LevelTimeline, streamed: Mapping[int, ScanCells] | None = None
+    ) -> LevelGrid:
+        """The level's grid; `streamed` holds the groups of some of its scans (by position),
+        already computed over sources read in batches (streaming.py)."""
         level, timeline = resolved.level, resolved.timeline
+        streamed = streamed or {}
         placer = Placer(resolved, self.calendar, self.times)
         keys = key_labels(level)
         children: list[ScanCells] = []
@@ -71,8 +77,10 @@ class LevelRunner:
             members = load_members(level.members, self.sources, self.times, timeline)
             return self._member_grid(level, timeline, placer, members, children, empty)
         scans = [
-            group_cells(scan, self._placed(scan, placer), timeline.count, self.aggregates)
-            for scan in level.scans
+            streamed[i]
+            if i in streamed
+            else group_cells(scan, self._placed(scan, placer), timeline.count, self.aggregates)
+            for i, scan in enumerate(level.scans)
         ]
         grid = build_grid(
             [*scans, *children], timeline.count, len(keys), empty, len(scans), without_rows
@@ -189,10 +197,7 @@ class LevelRunner:
 
     # ---- shared -------------------------------------------------------------------------
     def _placed(self, scan: SourceScan, placer: Placer) -> PlacedRows:
-        frame = self.sources.frame(scan.source)
-        placement = placer.place(scan, frame.num_rows)
-        placed = PlacedRows(frame, placement.rows, placement.periods)
-        return placed.keep(all_true(frame, scan.filters)) if scan.filters else placed
+        return placed_rows(scan, placer, self.sources.frame(scan.source))
 
     def _empty_values(self, level: Level) -> dict[str, int | float | None]:
         empty = {

@@ -57,6 +57,13 @@ class Placer:
         self.times = times
         self._window_starts: dict[WindowSpec, np.ndarray] = {}
 
+    def over(self, sources: Sources) -> Placer:
+        """This placer for the rows of `sources` (a batch of a source read in batches); the
+        window starts are shared."""
+        placer = Placer(self.resolved, self.calendar, TimeColumns(sources, self.times.timezone))
+        placer._window_starts = self._window_starts
+        return placer
+
     def place(self, scan: SourceScan, row_count: int) -> Placement:
         """Each placed row: its source row and its period."""
         ranges = self.ranges(scan)

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -19,7 +19,7 @@ from metricsmith.check.checked import SourceInfo
 from metricsmith.errors import DataError
 from metricsmith.model.types import Type, arrow_type
 from metricsmith.plan.nodes import SourceRead
-from metricsmith.plugins.connector import MIXED_ZONES_HINT, ZONE_OFFSET
+from metricsmith.plugins.connector import MIXED_ZONES_HINT, ZONE_OFFSET, read_batches
 
 Cast = Callable[[pa.Array], pa.Array]
 
@@ -28,9 +28,51 @@ def read_source(read: SourceRead, info: SourceInfo, timezone: str) -> pa.Table:
     try:
         table = info.reader.read(list(read.columns), read.time_range)
     except (pa.ArrowException, OSError) as error:
-        raise DataError(
-            f"could not read the data: {error}", source=read.source, location=info.reader.location
-        ) from error
+        raise _unreadable(read, info, error) from error
+    return _normalised(table, read, info, timezone)
+
+
+def read_source_batches(
+    read: SourceRead, info: SourceInfo, timezone: str
+) -> Iterator[pa.Table] | None:
+    """The table `read_source` gives, in batches (at least one, maybe empty), or None when
+    the source's reader does not read in batches."""
+    try:
+        batches = read_batches(info.reader, list(read.columns), read.time_range)
+    except (pa.ArrowException, OSError) as error:
+        raise _unreadable(read, info, error) from error
+    return None if batches is None else _normalised_batches(batches, read, info, timezone)
+
+
+def _normalised_batches(
+    batches: Iterator[pa.RecordBatch], read: SourceRead, info: SourceInfo, timezone: str
+) -> Iterator[pa.Table]:
+    given = False
+    try:
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            try:
+                yield _normalised(pa.Table.from_batches([batch]), read, info, timezone)
+            except DataError:
+                # A value that does not convert: read whole, for the error to count its row
+                # in the whole source.
+                read_source(read, info, timezone)
+                raise
+            given = True
+    except (pa.ArrowException, OSError) as error:
+        raise _unreadable(read, info, error) from error
+    if not given:  # an empty source still has its columns' types
+        yield read_source(read, info, timezone)
+
+
+def _unreadable(read: SourceRead, info: SourceInfo, error: Exception) -> DataError:
+    return DataError(
+        f"could not read the data: {error}", source=read.source, location=info.reader.location
+    )
+
+
+def _normalised(table: pa.Table, read: SourceRead, info: SourceInfo, timezone: str) -> pa.Table:
     missing = [c for c in read.columns if c not in table.column_names]
     if missing:
         raise DataError(

@@ -1,0 +1,227 @@
+"""Grouped passes over a source read in batches, so the source is never held whole.
+
+Each batch is placed and grouped as a whole source would be (grouping.py); what a batch leaves
+behind is small: its groups' keys, the partial counts of its counting aggregates, and for every
+other aggregate the values it reads (only the distinct (group, value) pairs, for an aggregate
+that ignores repeats, such as a distinct count). As what is kept grows, and when the last
+batch is done, the batches' groups are numbered by their keys and merged; each aggregate is
+then computed once over the values kept, in row order, exactly as over the whole source: the
+answers are the same to the bit (a float sum adds the same values in the same order).
+
+What is kept is counted against a memory budget (`METRICSMITH_ARROW_MEMORY`, see
+docs/engines.md): a query that would keep more is refused with a message naming the source
+before memory runs out.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from attrs import define, field
+
+from metricsmith.errors import QueryError
+from metricsmith.execute.arrow.aggregation import Input, Request, aggregate_groups
+from metricsmith.execute.arrow.cells import concatenate
+from metricsmith.execute.arrow.frame import Sources
+from metricsmith.execute.arrow.grouping import (
+    ScanCells,
+    group_ids,
+    keyed_groups,
+    placed_rows,
+    scan_requests,
+)
+from metricsmith.execute.arrow.placement import Placer
+from metricsmith.plan.nodes import SourceScan
+from metricsmith.plugins.functions import Additive, AggregateFunction
+
+#: The environment variable holding the Arrow engine's memory budget ("8GB", "512MB").
+MEMORY_VARIABLE = "METRICSMITH_ARROW_MEMORY"
+_UNITS = {"": 1, "B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
+
+
+def memory_budget() -> int | None:
+    """The most bytes the Arrow engine may hold of a source's rows and what it keeps of them
+    (None: no limit)."""
+    setting = os.environ.get(MEMORY_VARIABLE, "").strip()
+    if not setting:
+        return None
+    found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?B?)", setting.upper())
+    if found is None:
+        raise QueryError(
+            f"{MEMORY_VARIABLE}={setting!r} is not an amount of memory",
+            hint=f"write it as 8GB, 512MB or a number of bytes, or unset {MEMORY_VARIABLE}",
+        )
+    number, unit = found.groups()
+    return int(float(number) * _UNITS[unit if unit.endswith("B") or not unit else unit + "B"])
+
+
+def over_budget(source: str, needed: int, budget: int, what: str) -> QueryError:
+    return QueryError(
+        f"the arrow engine would hold more than {_size(budget)} of source `{source}` in memory "
+        f"({what}: {_size(needed)} so far)",
+        hint=f"narrow the query (a shorter range, fewer dimensions), raise {MEMORY_VARIABLE} "
+        "(docs/engines.md), or run it on the duckdb engine, which spills to disk",
+    )
+
+
+def _size(count: int) -> str:
+    for unit in ("TB", "GB", "MB", "KB"):
+        if count >= _UNITS[unit]:
+            return f"{count / _UNITS[unit]:.1f} {unit}"
+    return f"{count} bytes"
+
+
+@define
+class _Kept:
+    """What the batches leave of one aggregate: partial counts per batch group (`counts`),
+    or the values read and their batch groups."""
+
+    request: Request
+    counts: list[np.ndarray] = field(factory=list)
+    values: list[pa.Array] = field(factory=list)
+    groups: list[np.ndarray] = field(factory=list)
+
+    @property
+    def nbytes(self) -> int:
+        arrays = [*self.counts, *self.groups]
+        return sum(a.nbytes for a in arrays) + sum(v.nbytes for v in self.values)
+
+
+class _ScanState:
+    """The batches' groups and kept values of one scan. Whenever what is kept has doubled
+    since the last merge, the batches so far are merged into one (their groups numbered by
+    key, repeated distinct pairs dropped), so a distinct count keeps about one pair per
+    (group, value) however many batches repeat it, at a cost linear in the rows overall."""
+
+    def __init__(self, scan: SourceScan, functions: Mapping[str, AggregateFunction]):
+        self.scan = scan
+        self.functions = functions
+        self.periods: list[np.ndarray] = []
+        self.dimensions: list[tuple[pa.Array, ...]] = []
+        self.kept: list[_Kept] = []
+        self._merged_size = 0
+
+    def add(self, placer: Placer, sources: Sources, period_count: int) -> None:
+        scan = self.scan
+        placed = placed_rows(scan, placer, sources.frame(scan.source))
+        groups = keyed_groups(scan, placed, period_count)
+        offset = sum(len(p) for p in self.periods)
+        self.periods.append(groups.periods)
+        self.dimensions.append(groups.dimensions)
+        requests = scan_requests(scan, groups.placed, self.functions)
+        if not self.kept:
+            self.kept = [_Kept(request) for request in requests]
+        for kept, request in zip(self.kept, requests, strict=True):
+            if request.function.additive is Additive.COUNT:
+                counted = aggregate_groups([request], groups.ids, groups.count, scan.source)
+                kept.counts.append(counted[request.name].to_numpy())
+                continue
+            values, ids = request.input.gathered(), groups.ids
+            if request.function.ignores_repeats:
+                values, ids = _distinct_pairs(values, ids)
+            kept.values.append(values)
+            kept.groups.append((ids + offset).astype(np.int32))
+        if self._size() > 2 * self._merged_size:
+            self._merge(period_count)
+            self._merged_size = self._size()
+
+    def _size(self) -> int:
+        """How many groups and values are kept."""
+        groups = sum(len(p) for p in self.periods)
+        return groups + sum(len(v) for kept in self.kept for v in kept.values)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(k.nbytes for k in self.kept) + sum(p.nbytes for p in self.periods)
+
+    def _merge(self, period_count: int) -> None:
+        """The batches so far as one: their groups numbered by their keys, each aggregate's
+        counts added up and values put together in row order (each distinct pair once)."""
+        periods = np.concatenate(self.periods)
+        dimensions = [concatenate(list(keys)) for keys in zip(*self.dimensions, strict=True)]
+        keys = [(periods, period_count)]
+        for values in dimensions:
+            encoded = pc.dictionary_encode(values)
+            codes = pc.fill_null(encoded.indices, len(encoded.dictionary))
+            keys.append((codes.to_numpy(zero_copy_only=False), len(encoded.dictionary) + 1))
+        ids, _ = group_ids(keys, len(periods))
+        _, first, number = np.unique(ids, return_index=True, return_inverse=True)
+        count, number = len(first), number.ravel()
+        for kept in self.kept:
+            if kept.counts:
+                totals = np.zeros(count, dtype=np.int64)
+                np.add.at(totals, number, np.concatenate(kept.counts))
+                kept.counts[:] = [totals]
+                continue
+            values = concatenate(kept.values)
+            kept.values.clear()  # each batch's share let go as soon as it is copied
+            groups = number[np.concatenate(kept.groups)]
+            kept.groups.clear()
+            if kept.request.function.ignores_repeats:
+                values, groups = _distinct_pairs(values, groups)
+            kept.values.append(values)
+            kept.groups.append(groups.astype(np.int32))
+        taken = pa.array(first)
+        self.periods[:] = [periods[first]]
+        self.dimensions[:] = [tuple(values.take(taken) for values in dimensions)]
+
+    def cells(self, period_count: int) -> ScanCells:
+        """The groups of all batches, numbered by their keys, and every aggregate of them."""
+        self._merge(period_count)
+        (periods,), (dimensions,) = self.periods, self.dimensions
+        aggregates = {}
+        for kept in self.kept:
+            request = kept.request
+            if kept.counts:
+                aggregates[request.name] = pa.array(kept.counts[0])
+                continue
+            values = Input(kept.values[0], None)
+            groups = kept.groups[0].astype(np.int64)  # what aggregate functions are given
+            whole = Request(request.name, request.function, values, request.params, request.node)
+            aggregates.update(aggregate_groups([whole], groups, len(periods), self.scan.source))
+        return ScanCells(periods=periods, dimensions=dimensions, aggregates=aggregates)
+
+
+def _distinct_pairs(values: pa.Array, groups: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """The distinct (group, value) pairs with a value, found by hashing (no sort): each value
+    becomes its dictionary code, each pair one integer."""
+    encoded = pc.dictionary_encode(values)
+    valid = encoded.indices.is_valid().to_numpy(zero_copy_only=False)
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    width = int(groups.max(initial=0)) + 1
+    pairs = codes[valid].astype(np.int64) * width + groups[valid]
+    distinct = pc.unique(pa.array(pairs)).to_numpy()
+    return encoded.dictionary.take(pa.array(distinct // width)), distinct % width
+
+
+def stream_scans(
+    source: str,
+    scans: Sequence[SourceScan],
+    batches: Iterable[pa.Table],
+    placer: Placer,
+    sources: Sources,
+    period_count: int,
+    functions: Mapping[str, AggregateFunction],
+    budget: int | None,
+) -> list[ScanCells]:
+    """The groups of each scan of `source` (all in the level `placer` places rows in), its
+    rows read batch by batch."""
+    states = [_ScanState(scan, functions) for scan in scans]
+    for batch in batches:
+        batched = sources.with_batch(source, batch)
+        batch_placer = placer.over(batched)
+        for state in states:
+            state.add(batch_placer, batched, period_count)
+        del batched, batch_placer
+        if budget is not None:
+            kept = sum(state.nbytes for state in states)
+            if kept + batch.nbytes > budget:
+                raise over_budget(
+                    source, kept + batch.nbytes, budget, "a batch and the values kept"
+                )
+    return [state.cells(period_count) for state in states]

@@ -1,0 +1,135 @@
+"""The Arrow engine reads a large source in batches (execute/arrow/streaming.py): the answers
+are the same to the bit as over the source read whole, and a memory budget refuses a query
+that would hold more."""
+
+# Arrow only: streaming is how the Arrow executor reads; the SQL engines read in place.
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from execute_helpers import TIMESTAMP, project_from_text
+from metricsmith.errors import QueryError
+from metricsmith.execute.arrow.streaming import MEMORY_VARIABLE, memory_budget
+
+SOURCES = """
+calendar { timezone "UTC" }
+source accounts from parquet("accounts.parquet") {
+  key account_id
+}
+source events from parquet("events.parquet") {
+  entity account_id -> accounts
+  time at
+}
+"""
+METRICS = """
+metric event_count = count(events)
+metric big_events = count(events where amount > 50)
+metric users = count_distinct(events.user_id)
+metric kinds = count_distinct(events.kind)
+metric total = sum(events.amount)
+metric units = sum(events.units)
+metric mean = avg(events.amount where kind != "c")
+metric middle = median(events.amount)
+metric p90 = percentile(events.amount, 0.9)
+metric spread = stddev(events.amount)
+metric first_kind = min(events.kind)
+metric latest = max(events.at)
+"""
+NAMES = [
+    "event_count",
+    "big_events",
+    "users",
+    "kinds",
+    "total",
+    "units",
+    "mean",
+    "middle",
+    "p90",
+    "spread",
+    "first_kind",
+    "latest",
+]
+ROWS = 3000
+
+
+def _data() -> tuple[pa.Table, pa.Table]:
+    random = np.random.default_rng(7)
+    accounts = pa.table(
+        {"account_id": np.arange(40), "segment": random.choice(["smb", "mid", None], 40)}
+    )
+    start = np.datetime64("2024-01-01T00:00:00", "us").astype(np.int64)
+    year = 366 * 24 * 3600 * 10**6
+    amounts = random.gamma(2.0, 30.0, ROWS)
+    events = pa.table(
+        {
+            # Some events name no account, some lie outside the range.
+            "account_id": random.integers(0, 45, ROWS),
+            "user_id": random.integers(0, 300, ROWS),
+            "kind": random.choice(["a", "b", "c", "d"], ROWS),
+            "amount": pa.array(amounts, mask=random.random(ROWS) < 0.1),
+            "units": random.integers(-5, 1000, ROWS),
+            "at": pa.array(start + random.integers(-year // 12, year, ROWS), TIMESTAMP),
+        }
+    )
+    return accounts, events
+
+
+def _project(folder, row_group_size: int):
+    accounts, events = _data()
+    pq.write_table(accounts, folder / "accounts.parquet")
+    # Small row groups: the events are read in many batches.
+    pq.write_table(events, folder / "events.parquet", row_group_size=row_group_size)
+    return project_from_text(folder, SOURCES + METRICS, {})
+
+
+def _query(project, **range_):
+    return project.query(NAMES, by=["accounts.segment"], grain="month", **range_)
+
+
+def test_many_batches_give_the_answer_of_one(tmp_path):
+    (tmp_path / "many").mkdir()
+    (tmp_path / "one").mkdir()
+    many = _query(_project(tmp_path / "many", 97), start="2024-01-01", end="2025-01-01")
+    one = _query(_project(tmp_path / "one", ROWS), start="2024-01-01", end="2025-01-01")
+    assert many.num_rows == 12 * 3
+    assert many.equals(one)
+
+
+def test_streamed_answer_is_that_of_the_whole_source(tmp_path):
+    """Without a range the periods come from the data, so the source is read whole: over the
+    same periods, the answers agree to the bit."""
+    project = _project(tmp_path, 97)
+    streamed = _query(project, start="2023-12-01", end="2025-01-01")
+    whole = _query(project)
+    assert whole.column("month")[0].as_py().isoformat() == "2023-12-01"
+    assert streamed.num_rows == whole.num_rows
+    assert streamed.equals(whole)
+
+
+def test_budget_refuses_a_query_that_would_hold_more(tmp_path, monkeypatch):
+    project = _project(tmp_path, 97)
+    monkeypatch.setenv(MEMORY_VARIABLE, "2KB")
+    with pytest.raises(QueryError) as raised:
+        _query(project, start="2024-01-01", end="2025-01-01")
+    message = str(raised.value)
+    assert "source `events`" in message
+    assert "2.0 KB" in message
+    assert MEMORY_VARIABLE in message
+
+
+@pytest.mark.parametrize(
+    ("setting", "budget"),
+    [("", None), ("512MB", 512 << 20), ("1.5 GB", int(1.5 * (1 << 30))), ("4096", 4096)],
+)
+def test_budget_setting(monkeypatch, setting, budget):
+    monkeypatch.setenv(MEMORY_VARIABLE, setting)
+    assert memory_budget() == budget
+
+
+def test_budget_setting_that_is_no_amount_is_refused(monkeypatch):
+    monkeypatch.setenv(MEMORY_VARIABLE, "lots")
+    with pytest.raises(QueryError, match="not an amount of memory"):
+        memory_budget()
