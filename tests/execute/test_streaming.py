@@ -37,6 +37,10 @@ metric p90 = percentile(events.amount, 0.9)
 metric spread = stddev(events.amount)
 metric first_kind = min(events.kind)
 metric latest = max(events.at)
+parameter floor: float = 50.0
+metric above_floor = count(events where amount > $floor)
+metric last_units = last(events.units)
+metric kind_at_most = max_by(events.kind, events.amount)
 """
 NAMES = [
     "event_count",
@@ -51,6 +55,9 @@ NAMES = [
     "spread",
     "first_kind",
     "latest",
+    "above_floor",
+    "last_units",
+    "kind_at_most",
 ]
 ROWS = 3000
 
@@ -133,3 +140,16 @@ def test_budget_setting_that_is_no_amount_is_refused(monkeypatch):
     monkeypatch.setenv(MEMORY_VARIABLE, "lots")
     with pytest.raises(QueryError, match="not an amount of memory"):
         memory_budget()
+
+
+def test_streamed_ordered_aggregates_and_parameters_agree_with_duckdb(tmp_path):
+    """The aggregates that pick one row (`last`, `max_by`) and a filter reading a parameter
+    give, streamed in many batches, what DuckDB gives reading the file whole."""
+    project = _project(tmp_path, 97)
+    names = ["above_floor", "last_units", "kind_at_most"]
+    options = {"by": ["accounts.segment"], "grain": "month", "start": "2024-01-01"}
+    options |= {"end": "2025-01-01", "params": {"floor": 80.0}}
+    streamed = project.query(names, engine="arrow", **options).to_arrow()
+    whole = project.query(names, engine="duckdb", **options).to_arrow()
+    assert streamed.num_rows == 12 * 3
+    assert streamed.to_pylist() == whole.to_pylist()
