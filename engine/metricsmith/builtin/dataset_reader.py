@@ -78,14 +78,7 @@ class DatasetReader:
         except READ_FAILURES as failure:
             if "invalid UTF8" in str(failure):
                 self._require_utf8(_text_columns(self.dataset.schema))
-            raise read_failure(
-                failure,
-                source_name=self.source_name,
-                location=self._failing_file(failure) or self.location,
-                schema=self.dataset.schema,
-                explain=self._explain,
-                declared=self.parsed,
-            ) from failure
+            raise self._read_failure(failure) from failure
         if isinstance(getattr(self.dataset, "format", None), ds.JsonFileFormat):
             self._require_valid_json_text(table, filtered=row_filter is not None)
         return self._retype(table)
@@ -107,20 +100,24 @@ class DatasetReader:
             row_filter = time_filter(dataset.schema.field(time_range.column), time_range)
         return self._batches(wanted, row_filter)
 
+    def _read_failure(self, failure: Exception) -> Exception:
+        """The data error a failed read becomes, naming the source and the failing file."""
+        return read_failure(
+            failure,
+            source_name=self.source_name,
+            location=self._failing_file(failure) or self.location,
+            schema=self.dataset.schema,
+            explain=self._explain,
+            declared=self.parsed,
+        )
+
     def _batches(
         self, columns: list[str], row_filter: ds.Expression | None
     ) -> Iterator[pa.RecordBatch]:
         try:
             yield from self._scanned(columns, row_filter)
         except READ_FAILURES as failure:
-            raise read_failure(
-                failure,
-                source_name=self.source_name,
-                location=self._failing_file(failure) or self.location,
-                schema=self.dataset.schema,
-                explain=self._explain,
-                declared=self.parsed,
-            ) from failure
+            raise self._read_failure(failure) from failure
 
     def _scanned(
         self, columns: list[str], row_filter: ds.Expression | None

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 
 from metricsmith.check.checked import ScorecardInfo
+from metricsmith.check.rules.reach import reached
 from metricsmith.errors import Diagnostic
 from metricsmith.model.bound import BExpr, BMetric, BPer, EntityKind, bchildren, bwalk
 from metricsmith.model.time import Grain
@@ -60,28 +61,17 @@ def _over_periods(node: BExpr) -> bool:
     return isinstance(node, BPer) and node.entity.kind is EntityKind.PERIOD
 
 
+def _period_per(node: BExpr) -> BPer | None:
+    return node if isinstance(node, BPer) and _over_periods(node) else None
+
+
 def _periods_below(
     roots: Iterable[BExpr], formula_of: Callable[[str], BExpr]
 ) -> list[tuple[BPer, BMetric | None]]:
     """The `per <period>` nearest below the roots (not below another one), through metric
     references too, each with the reference it was reached through (None when written in
     the roots themselves)."""
-    seen: set[str] = set()
-    found: list[tuple[BPer, BMetric | None]] = []
-    stack: list[tuple[BExpr, BMetric | None]] = [(root, None) for root in roots]
-    while stack:
-        node, via = stack.pop()
-        if _over_periods(node):
-            assert isinstance(node, BPer)
-            found.append((node, via))
-            continue
-        if isinstance(node, BMetric):
-            if node.name not in seen:
-                seen.add(node.name)
-                stack.append((formula_of(node.name), via or node))
-            continue
-        stack.extend((child, via) for child in bchildren(node))
-    return found
+    return reached(roots, formula_of, _period_per, below_matches=False)
 
 
 def _why(outer: Grain, sub: Grain) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from metricsmith.check.rules.reach import reached
 from metricsmith.errors import Diagnostic
 from metricsmith.model.bound import (
     BExpr,
@@ -44,20 +45,11 @@ def _year_offsets_inside(
 ) -> list[tuple[BOffset, BMetric | None]]:
     """Each year offset under `per`, through metric references too, with the reference it
     was reached through (None when written in the `per` itself)."""
-    seen: set[str] = set()
-    found: list[tuple[BOffset, BMetric | None]] = []
-    stack: list[tuple[BExpr, BMetric | None]] = [(child, None) for child in bchildren(per)]
-    while stack:
-        node, via = stack.pop()
-        if isinstance(node, BOffset) and node.unit is OffsetUnit.YEAR:
-            found.append((node, via))
-        if isinstance(node, BMetric):
-            if node.name not in seen:
-                seen.add(node.name)
-                stack.append((formula_of(node.name), via or node))
-            continue
-        stack.extend((child, via) for child in bchildren(node))
-    return found
+    return reached(bchildren(per), formula_of, _year_offset, below_matches=True)
+
+
+def _year_offset(node: BExpr) -> BOffset | None:
+    return node if isinstance(node, BOffset) and node.unit is OffsetUnit.YEAR else None
 
 
 def _problem(per: BPer, offset: BOffset, via: BMetric | None) -> Diagnostic:
