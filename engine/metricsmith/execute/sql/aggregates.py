@@ -116,6 +116,8 @@ class AggregateCompiler:
 
     def _quantile(self, value, condition, fraction: float):
         as_double = self.dialect.cast(value, "double")
+        if not self.dialect.quantile_takes_filter:
+            return self.dialect.quantile(_masked(as_double, condition), fraction)
         return self._filtered(self.dialect.quantile(as_double, fraction), as_double, condition)
 
     def _median(self, node, value, condition):

@@ -1,6 +1,7 @@
 """Running plans on Apache Spark.
 
-The session is the one the caller passes, or else the process's (execute/spark_session.py).
+The session is the one the caller passes, or else the process's (execute/spark_session.py):
+a local one, or a Spark Connect session of a remote server, which this module uses alike.
 
 Parquet and CSV files behind the built-in connectors are read by Spark itself (CSV with the
 connector's column types); a source whose reader names a table for Spark (`engine_table`, as
@@ -21,7 +22,12 @@ from sqlglot import exp
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import DataError, InternalError
-from metricsmith.execute.spark_session import DEFAULT_SPARK, SparkOptions, spark_session
+from metricsmith.execute.spark_session import (
+    DEFAULT_SPARK,
+    SparkOptions,
+    redact_remote,
+    spark_session,
+)
 from metricsmith.execute.sql.dialects import DIALECTS
 from metricsmith.execute.sql.kinds import spark_type_name
 from metricsmith.execute.sql.runner import NO_VALUES, plan_timelines, run_plan
@@ -138,13 +144,13 @@ class SparkEngine:
             frame = self.session.sql(sql, args=dict(parameters) or None)
             return frame.toArrow() if hasattr(frame, "toArrow") else frame._collect_as_arrow()
         except AnalysisException as error:
-            first_line = str(error).splitlines()[0]
+            first_line = redact_remote(str(error)).splitlines()[0]
             raise InternalError(f"Spark rejected the generated SQL: {first_line}\n{sql}") from error
         except (PySparkException, Py4JJavaError) as error:
             # A job failing on the data: a value that does not convert (a native CSV read in
             # FAILFAST mode fails in the JVM, uncaptured by pyspark); the runner's diagnosis
             # then names the source, column and row.
-            first_line = str(error).strip().splitlines()[0]
+            first_line = redact_remote(str(error)).strip().splitlines()[0]
             raise DataError(
                 f"Spark could not compute the query: {first_line}", source=sources
             ) from error
