@@ -87,11 +87,9 @@ def ranking_of(
             raise QueryError("`--order-by` has an empty name", hint="write `mrr` or `-mrr`")
     for name in groups:
         if name not in by:
-            hint = did_you_mean(name, by) or (
-                f"`--per` groups by `--by` columns; add `--by {name}`"
-                if by
-                else f"add `--by {name}` to group by it"
-            )
+            add = f"add `--by {name}` to group by it"
+            close = did_you_mean(name, by)
+            hint = f"{close} Or {add}" if close else add
             raise QueryError(f"`--per` names `{name}`, which is not a `--by` column", hint=hint)
     if groups and limit is None:
         raise QueryError(
