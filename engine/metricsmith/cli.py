@@ -723,16 +723,14 @@ def _query_request(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _positive_int(text: str) -> int:
+def _positive_int(text: str, what: str = "periods") -> int:
     if not text.isdigit() or int(text) == 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number of periods, not {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a whole number of {what}, not {text!r}")
     return int(text)
 
 
 def _row_count(text: str) -> int:
-    if not text.isdigit() or int(text) == 0:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number of rows, not {text!r}")
-    return int(text)
+    return _positive_int(text, "rows")
 
 
 def _output_format(name: str | None, output: str | None) -> OutputFormat | None:
