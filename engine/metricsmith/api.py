@@ -38,6 +38,7 @@ from metricsmith.check.paths import (
 )
 from metricsmith.check.project import check_project
 from metricsmith.check.query import DEFAULT_MAX_PERIODS, CheckedQuery, Query, check_query
+from metricsmith.check.ranking import check_columns, ranked, ranking_of
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.dsl.parser import parse_expression, parse_file
 from metricsmith.errors import DataError, DataWarning, Diagnostic, ProjectError, QueryError
@@ -487,6 +488,9 @@ class Project:
         params: Mapping[str, object] | None = None,
         status: bool = False,
         as_of: DateLike = None,
+        order_by: Sequence[str] | str = (),
+        limit: int | None = None,
+        per: Sequence[str] | str = (),
     ) -> QueryResult:
         """Compute `metrics` per period of `grain` in [start, end), sliced by `by`, on
         `engine` ("arrow", "duckdb", "spark" or one in `self.engines` that a plugin adds;
@@ -506,7 +510,14 @@ class Project:
         With `status`, the answer ends with each metric's `<metric>:status` column ("green",
         "amber", "red", null without a target or a value; model/targets.py), after its
         `<metric>:target` when the target is read from the data (computed per period and
-        slice like the metric)."""
+        slice like the metric).
+
+        `order_by` ranks the answer by columns of it (`["-mrr", "accounts.name"]`; `-mrr` or
+        `mrr:desc` is descending), `limit` keeps its first rows, `per` (columns of `by`) its
+        first `limit` rows of each group; with a grain, within each period unless `order_by`
+        names the period. Ties fall to the other columns, nulls last (check/ranking.py)."""
+        names = [metrics] if isinstance(metrics, str) else list(metrics)
+        ranking = ranking_of(order_by, limit, per, [b for b in by if b not in GRAINS])
         with reporting(progress, "planning") as report:
             query = self.build_query(
                 metrics,
@@ -519,11 +530,13 @@ class Project:
                 params=params,
                 targets=status,
             )
+            # A misspelt order-by name costs nothing: refused before the query runs.
+            check_columns(ranking, _columns(query, by, names, status))
             answer = self._run(query, engine, spark_session, report, self._as_of(as_of))
-        names = [metrics] if isinstance(metrics, str) else list(metrics)
         if status:
             keys = [self.checked.metric_key(name) for name in names]
             answer = with_statuses(answer, [(k, self.metrics[k].decl.target) for k in keys])
+        answer = ranked(answer, ranking, query.grain)
         return QueryResult(
             answer,
             tuple(self._view(self.checked.metric_key(name), query) for name in names),
@@ -768,6 +781,16 @@ class Project:
         if item in self.dimensions:
             return self.dimensions[item].decl.expr
         return parse_expression(item, origin="--by")
+
+
+def _columns(
+    query: CheckedQuery, by: Sequence[str], metrics: Sequence[str], status: bool
+) -> list[str]:
+    """The columns the answer to `query` can have: its period, its slices, its metrics and,
+    with statuses, their targets and statuses."""
+    companions = [f"{m}:{kind}" for m in metrics for kind in ("target", "status")]
+    period = [query.grain] if query.grain else []
+    return [*period, *(b for b in by if b not in GRAINS), *metrics, *(companions if status else ())]
 
 
 def contract_policy(project_path: Path) -> str:

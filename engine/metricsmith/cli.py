@@ -168,6 +168,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="add each metric's status against its target: a METRIC:status column (green, "
         "amber, red or empty), after METRIC:target when the target is read from the data",
     )
+    # Ranked lists (check/ranking.py): the order of the answer and its first rows.
+    query.add_argument(
+        "--order-by",
+        action="append",
+        metavar="COLUMN",
+        help="rank by a column of the answer (a metric, a --by column, the period); "
+        "COLUMN:desc (or --order-by=-COLUMN) for descending; repeat for more keys; ties by "
+        "the other columns, nulls last",
+    )
+    query.add_argument(
+        "--limit",
+        type=_row_count,
+        metavar="N",
+        help="keep the first N rows (of each --per group; with a grain, of each period)",
+    )
+    query.add_argument(
+        "--per",
+        action="append",
+        metavar="COLUMN",
+        help="with --limit, keep the first N rows of each group of this --by column; repeat "
+        "for more",
+    )
     _add_quiet_argument(query)
     query.set_defaults(run=_query)
 
@@ -456,7 +478,15 @@ def _query(args: argparse.Namespace) -> int:
         project = _load(args, progress)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
-            result = project.query(args.metrics, **request, progress=progress, status=args.status)
+            result = project.query(
+                args.metrics,
+                **request,
+                progress=progress,
+                status=args.status,
+                order_by=tuple(args.order_by or ()),
+                limit=args.limit,
+                per=tuple(args.per or ()),
+            )
     table = result.to_arrow()
     _print_warnings(project.warnings)  # data warnings among them
     _show_other_warnings(caught)
@@ -693,10 +723,14 @@ def _query_request(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _positive_int(text: str) -> int:
+def _positive_int(text: str, what: str = "periods") -> int:
     if not text.isdigit() or int(text) == 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number of periods, not {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a whole number of {what}, not {text!r}")
     return int(text)
+
+
+def _row_count(text: str) -> int:
+    return _positive_int(text, "rows")
 
 
 def _output_format(name: str | None, output: str | None) -> OutputFormat | None:
