@@ -38,10 +38,10 @@ from metricsmith.check.paths import (
 )
 from metricsmith.check.project import check_project
 from metricsmith.check.query import DEFAULT_MAX_PERIODS, CheckedQuery, Query, check_query
-from metricsmith.check.ranking import check_columns, ranked, ranking_of
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.dsl.parser import parse_expression, parse_file
 from metricsmith.errors import DataError, DataWarning, Diagnostic, ProjectError, QueryError
+from metricsmith.execute.ranking import check_columns, ranked, ranking_of
 from metricsmith.model import expr as e
 from metricsmith.model.contracts import Contract, ContractResult, Verification
 from metricsmith.model.decl import ChartKind, IncludeDecl, Module, ProjectDecl
@@ -515,7 +515,7 @@ class Project:
         `order_by` ranks the answer by columns of it (`["-mrr", "accounts.name"]`; `-mrr` or
         `mrr:desc` is descending), `limit` keeps its first rows, `per` (columns of `by`) its
         first `limit` rows of each group; with a grain, within each period unless `order_by`
-        names the period. Ties fall to the other columns, nulls last (check/ranking.py)."""
+        names the period. Ties fall to the other columns, nulls last (execute/ranking.py)."""
         names = [metrics] if isinstance(metrics, str) else list(metrics)
         ranking = ranking_of(order_by, limit, per, [b for b in by if b not in GRAINS])
         with reporting(progress, "planning") as report:

@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="add each metric's status against its target: a METRIC:status column (green, "
         "amber, red or empty), after METRIC:target when the target is read from the data",
     )
-    # Ranked lists (check/ranking.py): the order of the answer and its first rows.
+    # Ranked lists (execute/ranking.py): the order of the answer and its first rows.
     query.add_argument(
         "--order-by",
         action="append",

@@ -1,4 +1,4 @@
-"""The ranking step on an answer's Arrow table (check/ranking.py), without an engine: the keys
+"""The ranking step on an answer's Arrow table (execute/ranking.py), without an engine: the keys
 as written, groups with empty values, limits past the rows, an empty answer."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
-from metricsmith.check.ranking import OrderKey, Ranking, ranked, ranking_of
+from metricsmith.execute.ranking import OrderKey, Ranking, ranked, ranking_of
 
 ANSWER = pa.table(
     {
