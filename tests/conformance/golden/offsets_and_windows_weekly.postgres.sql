@@ -65,49 +65,29 @@ WITH spine AS (
     SELECT
       "subscriptions".*,
       CASE
-        WHEN "subscriptions"."started_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."started_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN CASE
-            WHEN "subscriptions"."started_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
-            THEN 0
-            ELSE 1
-          END
-          ELSE 2
-        END
-        WHEN "subscriptions"."started_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-          THEN CASE
-            WHEN "subscriptions"."started_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
-            THEN 3
-            ELSE 4
-          END
-          ELSE 5
-        END
+        WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 0
+        THEN LEAST(
+          CAST(DIV(
+            CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
+            7
+          ) AS BIGINT) + 1,
+          5
+        )
+        WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) < 0
+        THEN 0
       END AS "metricsmith_row_0",
       COALESCE(
         CASE
-          WHEN "subscriptions"."ended_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN CASE
-            WHEN "subscriptions"."ended_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
-            THEN CASE
-              WHEN "subscriptions"."ended_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
-              THEN 0
-              ELSE 1
-            END
-            ELSE 2
-          END
-          WHEN "subscriptions"."ended_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN CASE
-            WHEN "subscriptions"."ended_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-            THEN CASE
-              WHEN "subscriptions"."ended_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
-              THEN 3
-              ELSE 4
-            END
-            ELSE 5
-          END
+          WHEN CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 0
+          THEN LEAST(
+            CAST(DIV(
+              CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
+              7
+            ) AS BIGINT) + 1,
+            5
+          )
+          WHEN CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) < 0
+          THEN 0
         END - 1,
         4
       ) AS "metricsmith_row_1"
@@ -124,48 +104,28 @@ WITH spine AS (
 ), scan_1_rows AS (
   SELECT
     CASE
-      WHEN "tickets"."opened_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "tickets"."opened_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "tickets"."opened_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 0
-          ELSE 1
-        END
-        ELSE 2
-      END
-      WHEN "tickets"."opened_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "tickets"."opened_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "tickets"."opened_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 3
-          ELSE 4
-        END
-        ELSE 5
-      END
+      WHEN CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 0
+      THEN LEAST(
+        CAST(DIV(
+          CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
+          7
+        ) AS BIGINT) + 1,
+        5
+      )
+      WHEN CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) < 0
+      THEN 0
     END AS first_period,
     CASE
-      WHEN "tickets"."opened_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "tickets"."opened_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "tickets"."opened_at" < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 0
-          ELSE 1
-        END
-        ELSE 2
-      END
-      WHEN "tickets"."opened_at" >= CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "tickets"."opened_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "tickets"."opened_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 3
-          ELSE 4
-        END
-        ELSE 5
-      END
+      WHEN CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-02-26' AS DATE) AS BIGINT) >= 0
+      THEN LEAST(
+        CAST(DIV(
+          CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-02-26' AS DATE) AS BIGINT),
+          7
+        ) AS BIGINT) + 1,
+        5
+      )
+      WHEN CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-02-26' AS DATE) AS BIGINT) < 0
+      THEN 0
     END - 1 AS last_period,
     1 AS a1
   FROM src_tickets AS "tickets"
@@ -196,72 +156,42 @@ WITH spine AS (
 ), scan_2_rows AS (
   SELECT
     CASE
-      WHEN "subscriptions"."started_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "subscriptions"."started_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."started_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 0
-          ELSE 1
-        END
-        ELSE 2
-      END
-      WHEN "subscriptions"."started_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."started_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 3
-          ELSE 4
-        END
-        ELSE 5
-      END
+      WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 0
+      THEN LEAST(
+        CAST(DIV(
+          CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
+          7
+        ) AS BIGINT) + 1,
+        5
+      )
+      WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) < 0
+      THEN 0
     END AS first_period,
     CASE
       WHEN "subscriptions"."ended_at" IS NULL
       OR "subscriptions"."metricsmith_last_end" > "subscriptions"."started_at"
       OR CASE
-        WHEN "subscriptions"."ended_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."ended_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN CASE
-            WHEN "subscriptions"."ended_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
-            THEN 0
-            ELSE 1
-          END
-          ELSE 2
-        END
-        WHEN "subscriptions"."ended_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."ended_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-          THEN CASE
-            WHEN "subscriptions"."ended_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
-            THEN 3
-            ELSE 4
-          END
-          ELSE 5
-        END
+        WHEN CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 0
+        THEN LEAST(
+          CAST(DIV(
+            CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
+            7
+          ) AS BIGINT) + 1,
+          5
+        )
+        WHEN CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) < 0
+        THEN 0
       END > CASE
-        WHEN "subscriptions"."started_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."started_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN CASE
-            WHEN "subscriptions"."started_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
-            THEN 0
-            ELSE 1
-          END
-          ELSE 2
-        END
-        WHEN "subscriptions"."started_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-          THEN CASE
-            WHEN "subscriptions"."started_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
-            THEN 3
-            ELSE 4
-          END
-          ELSE 5
-        END
+        WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 0
+        THEN LEAST(
+          CAST(DIV(
+            CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
+            7
+          ) AS BIGINT) + 1,
+          5
+        )
+        WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) < 0
+        THEN 0
       END
       THEN 4
       ELSE -1

@@ -64,49 +64,51 @@ WITH spine AS (
   FROM src_subscriptions AS "subscriptions"
   JOIN spine
     ON spine.period >= CASE
-      WHEN "subscriptions"."started_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "subscriptions"."started_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."started_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 0
-          ELSE 1
-        END
-        ELSE 2
-      END
-      WHEN "subscriptions"."started_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."started_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 3
-          ELSE 4
-        END
-        ELSE 5
-      END
+      WHEN CAST(DATEDIFF(
+        DAY,
+        CAST('2024-03-04' AS DATE),
+        CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."started_at") AS TIMESTAMPNTZ) AS DATE)
+      ) AS BIGINT) >= 0
+      THEN LEAST(
+        CAST(CAST(TRUNC(
+          CAST(DATEDIFF(
+            DAY,
+            CAST('2024-03-04' AS DATE),
+            CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."started_at") AS TIMESTAMPNTZ) AS DATE)
+          ) AS BIGINT) / 7
+        ) AS BIGINT) AS BIGINT) + 1,
+        5
+      )
+      WHEN CAST(DATEDIFF(
+        DAY,
+        CAST('2024-03-04' AS DATE),
+        CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."started_at") AS TIMESTAMPNTZ) AS DATE)
+      ) AS BIGINT) < 0
+      THEN 0
     END
     AND spine.period <= COALESCE(
       CASE
-        WHEN "subscriptions"."ended_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."ended_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN CASE
-            WHEN "subscriptions"."ended_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
-            THEN 0
-            ELSE 1
-          END
-          ELSE 2
-        END
-        WHEN "subscriptions"."ended_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."ended_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-          THEN CASE
-            WHEN "subscriptions"."ended_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
-            THEN 3
-            ELSE 4
-          END
-          ELSE 5
-        END
+        WHEN CAST(DATEDIFF(
+          DAY,
+          CAST('2024-03-04' AS DATE),
+          CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
+        ) AS BIGINT) >= 0
+        THEN LEAST(
+          CAST(CAST(TRUNC(
+            CAST(DATEDIFF(
+              DAY,
+              CAST('2024-03-04' AS DATE),
+              CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
+            ) AS BIGINT) / 7
+          ) AS BIGINT) AS BIGINT) + 1,
+          5
+        )
+        WHEN CAST(DATEDIFF(
+          DAY,
+          CAST('2024-03-04' AS DATE),
+          CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
+        ) AS BIGINT) < 0
+        THEN 0
       END - 1,
       4
     )
@@ -117,48 +119,50 @@ WITH spine AS (
 ), scan_1_rows AS (
   SELECT
     CASE
-      WHEN "tickets"."opened_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "tickets"."opened_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "tickets"."opened_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 0
-          ELSE 1
-        END
-        ELSE 2
-      END
-      WHEN "tickets"."opened_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "tickets"."opened_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "tickets"."opened_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 3
-          ELSE 4
-        END
-        ELSE 5
-      END
+      WHEN CAST(DATEDIFF(
+        DAY,
+        CAST('2024-03-04' AS DATE),
+        CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "tickets"."opened_at") AS TIMESTAMPNTZ) AS DATE)
+      ) AS BIGINT) >= 0
+      THEN LEAST(
+        CAST(CAST(TRUNC(
+          CAST(DATEDIFF(
+            DAY,
+            CAST('2024-03-04' AS DATE),
+            CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "tickets"."opened_at") AS TIMESTAMPNTZ) AS DATE)
+          ) AS BIGINT) / 7
+        ) AS BIGINT) AS BIGINT) + 1,
+        5
+      )
+      WHEN CAST(DATEDIFF(
+        DAY,
+        CAST('2024-03-04' AS DATE),
+        CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "tickets"."opened_at") AS TIMESTAMPNTZ) AS DATE)
+      ) AS BIGINT) < 0
+      THEN 0
     END AS first_period,
     CASE
-      WHEN "tickets"."opened_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "tickets"."opened_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "tickets"."opened_at" < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 0
-          ELSE 1
-        END
-        ELSE 2
-      END
-      WHEN "tickets"."opened_at" >= CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "tickets"."opened_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "tickets"."opened_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 3
-          ELSE 4
-        END
-        ELSE 5
-      END
+      WHEN CAST(DATEDIFF(
+        DAY,
+        CAST('2024-02-26' AS DATE),
+        CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "tickets"."opened_at") AS TIMESTAMPNTZ) AS DATE)
+      ) AS BIGINT) >= 0
+      THEN LEAST(
+        CAST(CAST(TRUNC(
+          CAST(DATEDIFF(
+            DAY,
+            CAST('2024-02-26' AS DATE),
+            CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "tickets"."opened_at") AS TIMESTAMPNTZ) AS DATE)
+          ) AS BIGINT) / 7
+        ) AS BIGINT) AS BIGINT) + 1,
+        5
+      )
+      WHEN CAST(DATEDIFF(
+        DAY,
+        CAST('2024-02-26' AS DATE),
+        CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "tickets"."opened_at") AS TIMESTAMPNTZ) AS DATE)
+      ) AS BIGINT) < 0
+      THEN 0
     END - 1 AS last_period,
     1 AS a1
   FROM src_tickets AS "tickets"
@@ -189,72 +193,75 @@ WITH spine AS (
 ), scan_2_rows AS (
   SELECT
     CASE
-      WHEN "subscriptions"."started_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "subscriptions"."started_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."started_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 0
-          ELSE 1
-        END
-        ELSE 2
-      END
-      WHEN "subscriptions"."started_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."started_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 3
-          ELSE 4
-        END
-        ELSE 5
-      END
+      WHEN CAST(DATEDIFF(
+        DAY,
+        CAST('2024-03-04' AS DATE),
+        CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."started_at") AS TIMESTAMPNTZ) AS DATE)
+      ) AS BIGINT) >= 0
+      THEN LEAST(
+        CAST(CAST(TRUNC(
+          CAST(DATEDIFF(
+            DAY,
+            CAST('2024-03-04' AS DATE),
+            CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."started_at") AS TIMESTAMPNTZ) AS DATE)
+          ) AS BIGINT) / 7
+        ) AS BIGINT) AS BIGINT) + 1,
+        5
+      )
+      WHEN CAST(DATEDIFF(
+        DAY,
+        CAST('2024-03-04' AS DATE),
+        CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."started_at") AS TIMESTAMPNTZ) AS DATE)
+      ) AS BIGINT) < 0
+      THEN 0
     END AS first_period,
     CASE
       WHEN "subscriptions"."ended_at" IS NULL
       OR "subscriptions"."metricsmith_last_end" > "subscriptions"."started_at"
       OR CASE
-        WHEN "subscriptions"."ended_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."ended_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN CASE
-            WHEN "subscriptions"."ended_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
-            THEN 0
-            ELSE 1
-          END
-          ELSE 2
-        END
-        WHEN "subscriptions"."ended_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."ended_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-          THEN CASE
-            WHEN "subscriptions"."ended_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
-            THEN 3
-            ELSE 4
-          END
-          ELSE 5
-        END
+        WHEN CAST(DATEDIFF(
+          DAY,
+          CAST('2024-03-04' AS DATE),
+          CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
+        ) AS BIGINT) >= 0
+        THEN LEAST(
+          CAST(CAST(TRUNC(
+            CAST(DATEDIFF(
+              DAY,
+              CAST('2024-03-04' AS DATE),
+              CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
+            ) AS BIGINT) / 7
+          ) AS BIGINT) AS BIGINT) + 1,
+          5
+        )
+        WHEN CAST(DATEDIFF(
+          DAY,
+          CAST('2024-03-04' AS DATE),
+          CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."ended_at") AS TIMESTAMPNTZ) AS DATE)
+        ) AS BIGINT) < 0
+        THEN 0
       END > CASE
-        WHEN "subscriptions"."started_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."started_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN CASE
-            WHEN "subscriptions"."started_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
-            THEN 0
-            ELSE 1
-          END
-          ELSE 2
-        END
-        WHEN "subscriptions"."started_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-          THEN CASE
-            WHEN "subscriptions"."started_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
-            THEN 3
-            ELSE 4
-          END
-          ELSE 5
-        END
+        WHEN CAST(DATEDIFF(
+          DAY,
+          CAST('2024-03-04' AS DATE),
+          CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."started_at") AS TIMESTAMPNTZ) AS DATE)
+        ) AS BIGINT) >= 0
+        THEN LEAST(
+          CAST(CAST(TRUNC(
+            CAST(DATEDIFF(
+              DAY,
+              CAST('2024-03-04' AS DATE),
+              CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."started_at") AS TIMESTAMPNTZ) AS DATE)
+            ) AS BIGINT) / 7
+          ) AS BIGINT) AS BIGINT) + 1,
+          5
+        )
+        WHEN CAST(DATEDIFF(
+          DAY,
+          CAST('2024-03-04' AS DATE),
+          CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "subscriptions"."started_at") AS TIMESTAMPNTZ) AS DATE)
+        ) AS BIGINT) < 0
+        THEN 0
       END
       THEN 4
       ELSE -1

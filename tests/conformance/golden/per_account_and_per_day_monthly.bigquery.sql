@@ -872,17 +872,54 @@ WITH spine AS (
   ]) AS l2_spine
 ), l2_scan_0 AS (
   SELECT
-    l2_spine.period AS period,
+    CASE
+      WHEN CAST(DATE_DIFF(
+        CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
+        CAST('2024-01-02' AS DATE),
+        DAY
+      ) AS INT64) >= 0
+      THEN LEAST(
+        CAST(DATE_DIFF(
+          CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
+          CAST('2024-01-02' AS DATE),
+          DAY
+        ) AS INT64) + 1,
+        90
+      )
+      WHEN CAST(DATE_DIFF(
+        CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
+        CAST('2024-01-02' AS DATE),
+        DAY
+      ) AS INT64) < 0
+      THEN 0
+    END AS period,
     COUNT(*) AS a3
   FROM src_tickets AS `tickets`
-  JOIN l2_spine
-    ON `tickets`.`opened_at` >= l2_spine.period_start
-    AND `tickets`.`opened_at` < l2_spine.period_end
   WHERE
     `tickets`.`opened_at` >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP)
     AND `tickets`.`opened_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
   GROUP BY
-    l2_spine.period
+    CASE
+      WHEN CAST(DATE_DIFF(
+        CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
+        CAST('2024-01-02' AS DATE),
+        DAY
+      ) AS INT64) >= 0
+      THEN LEAST(
+        CAST(DATE_DIFF(
+          CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
+          CAST('2024-01-02' AS DATE),
+          DAY
+        ) AS INT64) + 1,
+        90
+      )
+      WHEN CAST(DATE_DIFF(
+        CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
+        CAST('2024-01-02' AS DATE),
+        DAY
+      ) AS INT64) < 0
+      THEN 0
+    END
 ), l2_cells AS (
   SELECT
     l2_spine.period,

@@ -877,17 +877,54 @@ WITH spine AS (
     )) AS l2_spine(period, period_start, period_end, parent_period)
 ), l2_scan_0 AS (
   SELECT
-    l2_spine.period AS period,
+    CASE
+      WHEN CAST(DATEDIFF(
+        DAY,
+        CAST('2024-01-02' AS DATE),
+        CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "tickets"."opened_at") AS TIMESTAMPNTZ) AS DATE)
+      ) AS BIGINT) >= 0
+      THEN LEAST(
+        CAST(DATEDIFF(
+          DAY,
+          CAST('2024-01-02' AS DATE),
+          CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "tickets"."opened_at") AS TIMESTAMPNTZ) AS DATE)
+        ) AS BIGINT) + 1,
+        90
+      )
+      WHEN CAST(DATEDIFF(
+        DAY,
+        CAST('2024-01-02' AS DATE),
+        CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "tickets"."opened_at") AS TIMESTAMPNTZ) AS DATE)
+      ) AS BIGINT) < 0
+      THEN 0
+    END AS period,
     COUNT(*) AS a3
   FROM src_tickets AS "tickets"
-  JOIN l2_spine
-    ON "tickets"."opened_at" >= l2_spine.period_start
-    AND "tickets"."opened_at" < l2_spine.period_end
   WHERE
     "tickets"."opened_at" >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
     AND "tickets"."opened_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
   GROUP BY
-    l2_spine.period
+    CASE
+      WHEN CAST(DATEDIFF(
+        DAY,
+        CAST('2024-01-02' AS DATE),
+        CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "tickets"."opened_at") AS TIMESTAMPNTZ) AS DATE)
+      ) AS BIGINT) >= 0
+      THEN LEAST(
+        CAST(DATEDIFF(
+          DAY,
+          CAST('2024-01-02' AS DATE),
+          CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "tickets"."opened_at") AS TIMESTAMPNTZ) AS DATE)
+        ) AS BIGINT) + 1,
+        90
+      )
+      WHEN CAST(DATEDIFF(
+        DAY,
+        CAST('2024-01-02' AS DATE),
+        CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "tickets"."opened_at") AS TIMESTAMPNTZ) AS DATE)
+      ) AS BIGINT) < 0
+      THEN 0
+    END
 ), l2_cells AS (
   SELECT
     l2_spine.period,

@@ -52,7 +52,9 @@ class Compilation:
 def compile_plan(plan: Plan, timelines: Timelines, compilation: Compilation) -> exp.Select:
     """The query answering `plan` over the periods resolved for its levels."""
     names = LevelNames(0)
-    top_spine = LevelSpine(names.spine, timelines.top, labels=plan.grain is not None)
+    top_spine = LevelSpine(
+        names.spine, timelines.top, labels=plan.grain is not None, timezone=plan.calendar.timezone
+    )
     formulas = [
         Formula(final.metric_column(index), metric.formula, metric.type)
         for index, metric in enumerate(plan.metrics)

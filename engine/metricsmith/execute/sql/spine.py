@@ -15,7 +15,7 @@ from attrs import frozen
 from sqlglot import exp
 
 from metricsmith.execute.sql.dialects import SqlDialect, number, values
-from metricsmith.execute.sql.positions import Boundaries
+from metricsmith.execute.sql.positions import Boundaries, LocalDays
 from metricsmith.model.time import Grain
 from metricsmith.plan.nodes import WindowSpec
 from metricsmith.plan.periods import from_epoch_micros
@@ -35,11 +35,13 @@ class LevelSpine:
     """The periods of one level as the plan resolved them (`resolved`): `name` is its CTE,
     `labels` whether rows carry a label. A column per window of the level's scans (in the
     order of `resolved.windows`) holds where it starts at each period end, and below the top
-    a column the parent period of each period."""
+    a column the parent period of each period. `timezone` is the calendar's: where local
+    days begin."""
 
     name: str
     resolved: LevelTimeline
     labels: bool
+    timezone: str
 
     @property
     def timeline(self) -> Timeline:
@@ -71,11 +73,11 @@ class LevelSpine:
         """The boundaries between periods, for finding the one period an instant is in."""
         assert self.timeline.bounds is not None, "a level without periods has no boundaries"
         inner = tuple(int(bound) for bound in self.timeline.bounds[1:-1])
-        return Boundaries(inner, f"{self.name}_inner")
+        return self._boundaries(inner, f"{self.name}_inner")
 
     def ends(self) -> Boundaries:
         """The period ends, for placing rows among them (positions.py)."""
-        return Boundaries(tuple(int(end) for end in self.timeline.ends), f"{self.name}_ends")
+        return self._boundaries(tuple(int(end) for end in self.timeline.ends), f"{self.name}_ends")
 
     def starts(self, window: WindowSpec) -> Boundaries:
         """Where a window (not an all-time one) starts at each period end."""
@@ -83,7 +85,11 @@ class LevelSpine:
         window_starts = self.window_starts[index]
         starts = [s for s in window_starts if s is not None]
         assert len(starts) == len(window_starts), "an all-time window has no starts"
-        return Boundaries(tuple(int(s) for s in starts), f"{self.name}_{window_column(index)}s")
+        instants = tuple(int(s) for s in starts)
+        return self._boundaries(instants, f"{self.name}_{window_column(index)}s")
+
+    def _boundaries(self, instants: tuple[int, ...], lookup: str) -> Boundaries:
+        return Boundaries(instants, lookup, LocalDays.of(instants, self.timezone))
 
 
 def spine(level: LevelSpine, dialect: SqlDialect) -> exp.Select:
