@@ -132,11 +132,13 @@ def main() -> int:
     if args.only_run:
         _run_alone(args.only_run)
         return 0
-    if ensure_engagement_data(spec):
-        console.print(f"generated data for {spec}")
-    if args.sql_lines:
+    if args.sql_lines:  # needs the files' schemas only: any size will do
+        if not (DATA_DIR / "events.parquet").exists():
+            ensure_engagement_data(spec)
         console.print(f"generated SQL lines: {sql_lines()}")
         return 0
+    if ensure_engagement_data(spec):
+        console.print(f"generated data for {spec}")
     rows = pq.read_metadata(DATA_DIR / "events.parquet").num_rows
     status = run_and_report(
         console,

@@ -1,14 +1,10 @@
 WITH spine AS (
   SELECT
     period,
-    period_start,
-    period_end
+    TIMESTAMP_MICROS(period_start) AS period_start,
+    TIMESTAMP_MICROS(period_end) AS period_end
   FROM UNNEST([
-    STRUCT(
-      0 AS period,
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMP) AS period_end
-    )
+    STRUCT(0 AS period, 1709247600000000 AS period_start, 1710457200000000 AS period_end)
   ]) AS spine
 ), src_tickets AS (
   SELECT

@@ -1,14 +1,10 @@
 WITH spine AS (
   SELECT
     period,
-    period_start,
-    period_end
+    TO_TIMESTAMP_TZ(period_start, 6) AS period_start,
+    TO_TIMESTAMP_TZ(period_end, 6) AS period_end
   FROM (VALUES
-    (
-      0,
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
-    )) AS spine(period, period_start, period_end)
+    (0, 1709247600000000, 1710457200000000)) AS spine(period, period_start, period_end)
 ), src_tickets AS (
   SELECT
     "opened_at",

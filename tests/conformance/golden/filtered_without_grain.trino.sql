@@ -1,14 +1,10 @@
 WITH spine AS (
   SELECT
     period,
-    period_start,
-    period_end
+    FROM_UNIXTIME_NANOS(period_start * 1000) AS period_start,
+    FROM_UNIXTIME_NANOS(period_end * 1000) AS period_end
   FROM (VALUES
-    (
-      0,
-      CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-14 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-    )) AS spine(period, period_start, period_end)
+    (0, 1709247600000000, 1710457200000000)) AS spine(period, period_start, period_end)
 ), src_tickets AS (
   SELECT
     "opened_at",

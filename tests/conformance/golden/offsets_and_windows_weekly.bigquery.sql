@@ -2,50 +2,50 @@ WITH spine AS (
   SELECT
     period,
     label,
-    period_start,
-    period_end,
-    window_0_start,
-    window_1_start
+    TIMESTAMP_MICROS(period_start) AS period_start,
+    TIMESTAMP_MICROS(period_end) AS period_end,
+    TIMESTAMP_MICROS(window_0_start) AS window_0_start,
+    TIMESTAMP_MICROS(window_1_start) AS window_1_start
   FROM UNNEST([
     STRUCT(
       0 AS period,
       CAST('2024-02-26' AS DATE) AS label,
-      CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP) AS period_end,
-      CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP) AS window_0_start,
-      CAST(NULL AS TIMESTAMP) AS window_1_start
+      1708902000000000 AS period_start,
+      1709506800000000 AS period_end,
+      1708902000000000 AS window_0_start,
+      CAST(NULL AS INT64) AS window_1_start
     ),
     STRUCT(
       1 AS period,
       CAST('2024-03-04' AS DATE) AS label,
-      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP) AS period_end,
-      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP) AS window_0_start,
-      CAST(NULL AS TIMESTAMP) AS window_1_start
+      1709506800000000 AS period_start,
+      1710111600000000 AS period_end,
+      1709506800000000 AS window_0_start,
+      CAST(NULL AS INT64) AS window_1_start
     ),
     STRUCT(
       2 AS period,
       CAST('2024-03-11' AS DATE) AS label,
-      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP) AS period_end,
-      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP) AS window_0_start,
-      CAST(NULL AS TIMESTAMP) AS window_1_start
+      1710111600000000 AS period_start,
+      1710716400000000 AS period_end,
+      1710111600000000 AS window_0_start,
+      CAST(NULL AS INT64) AS window_1_start
     ),
     STRUCT(
       3 AS period,
       CAST('2024-03-18' AS DATE) AS label,
-      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP) AS period_end,
-      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP) AS window_0_start,
-      CAST(NULL AS TIMESTAMP) AS window_1_start
+      1710716400000000 AS period_start,
+      1711321200000000 AS period_end,
+      1710716400000000 AS window_0_start,
+      CAST(NULL AS INT64) AS window_1_start
     ),
     STRUCT(
       4 AS period,
       CAST('2024-03-25' AS DATE) AS label,
-      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP) AS period_end,
-      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP) AS window_0_start,
-      CAST(NULL AS TIMESTAMP) AS window_1_start
+      1711321200000000 AS period_start,
+      1711922400000000 AS period_end,
+      1711321200000000 AS window_0_start,
+      CAST(NULL AS INT64) AS window_1_start
     )
   ]) AS spine
 ), src_subscriptions AS (
@@ -69,24 +69,22 @@ WITH spine AS (
         CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
         CAST('2024-03-04' AS DATE),
         DAY
-      ) AS INT64) >= 0
-      THEN LEAST(
-        CAST(DIV(
-          CAST(DATE_DIFF(
-            CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
-            CAST('2024-03-04' AS DATE),
-            DAY
-          ) AS INT64),
-          7
-        ) AS INT64) + 1,
-        5
-      )
+      ) AS INT64) < 0
+      THEN 0
       WHEN CAST(DATE_DIFF(
         CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
         CAST('2024-03-04' AS DATE),
         DAY
-      ) AS INT64) < 0
-      THEN 0
+      ) AS INT64) >= 28
+      THEN 5
+      ELSE CAST(DIV(
+        CAST(DATE_DIFF(
+          CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
+          CAST('2024-03-04' AS DATE),
+          DAY
+        ) AS INT64),
+        7
+      ) AS INT64) + 1
     END
     AND spine.period <= COALESCE(
       CASE
@@ -94,24 +92,22 @@ WITH spine AS (
           CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE),
           CAST('2024-03-04' AS DATE),
           DAY
-        ) AS INT64) >= 0
-        THEN LEAST(
-          CAST(DIV(
-            CAST(DATE_DIFF(
-              CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE),
-              CAST('2024-03-04' AS DATE),
-              DAY
-            ) AS INT64),
-            7
-          ) AS INT64) + 1,
-          5
-        )
+        ) AS INT64) < 0
+        THEN 0
         WHEN CAST(DATE_DIFF(
           CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE),
           CAST('2024-03-04' AS DATE),
           DAY
-        ) AS INT64) < 0
-        THEN 0
+        ) AS INT64) >= 28
+        THEN 5
+        ELSE CAST(DIV(
+          CAST(DATE_DIFF(
+            CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE),
+            CAST('2024-03-04' AS DATE),
+            DAY
+          ) AS INT64),
+          7
+        ) AS INT64) + 1
       END - 1,
       4
     )
@@ -126,48 +122,44 @@ WITH spine AS (
         CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
         CAST('2024-03-04' AS DATE),
         DAY
-      ) AS INT64) >= 0
-      THEN LEAST(
-        CAST(DIV(
-          CAST(DATE_DIFF(
-            CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
-            CAST('2024-03-04' AS DATE),
-            DAY
-          ) AS INT64),
-          7
-        ) AS INT64) + 1,
-        5
-      )
+      ) AS INT64) < 0
+      THEN 0
       WHEN CAST(DATE_DIFF(
         CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
         CAST('2024-03-04' AS DATE),
         DAY
-      ) AS INT64) < 0
-      THEN 0
+      ) AS INT64) >= 28
+      THEN 5
+      ELSE CAST(DIV(
+        CAST(DATE_DIFF(
+          CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
+          CAST('2024-03-04' AS DATE),
+          DAY
+        ) AS INT64),
+        7
+      ) AS INT64) + 1
     END AS first_period,
     CASE
       WHEN CAST(DATE_DIFF(
         CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
         CAST('2024-02-26' AS DATE),
         DAY
-      ) AS INT64) >= 0
-      THEN LEAST(
-        CAST(DIV(
-          CAST(DATE_DIFF(
-            CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
-            CAST('2024-02-26' AS DATE),
-            DAY
-          ) AS INT64),
-          7
-        ) AS INT64) + 1,
-        5
-      )
+      ) AS INT64) < 0
+      THEN 0
       WHEN CAST(DATE_DIFF(
         CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
         CAST('2024-02-26' AS DATE),
         DAY
-      ) AS INT64) < 0
-      THEN 0
+      ) AS INT64) >= 28
+      THEN 5
+      ELSE CAST(DIV(
+        CAST(DATE_DIFF(
+          CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
+          CAST('2024-02-26' AS DATE),
+          DAY
+        ) AS INT64),
+        7
+      ) AS INT64) + 1
     END - 1 AS last_period,
     1 AS a1
   FROM src_tickets AS `tickets`
@@ -202,24 +194,22 @@ WITH spine AS (
         CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
         CAST('2024-03-04' AS DATE),
         DAY
-      ) AS INT64) >= 0
-      THEN LEAST(
-        CAST(DIV(
-          CAST(DATE_DIFF(
-            CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
-            CAST('2024-03-04' AS DATE),
-            DAY
-          ) AS INT64),
-          7
-        ) AS INT64) + 1,
-        5
-      )
+      ) AS INT64) < 0
+      THEN 0
       WHEN CAST(DATE_DIFF(
         CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
         CAST('2024-03-04' AS DATE),
         DAY
-      ) AS INT64) < 0
-      THEN 0
+      ) AS INT64) >= 28
+      THEN 5
+      ELSE CAST(DIV(
+        CAST(DATE_DIFF(
+          CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
+          CAST('2024-03-04' AS DATE),
+          DAY
+        ) AS INT64),
+        7
+      ) AS INT64) + 1
     END AS first_period,
     CASE
       WHEN `subscriptions`.`ended_at` IS NULL
@@ -229,47 +219,43 @@ WITH spine AS (
           CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE),
           CAST('2024-03-04' AS DATE),
           DAY
-        ) AS INT64) >= 0
-        THEN LEAST(
-          CAST(DIV(
-            CAST(DATE_DIFF(
-              CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE),
-              CAST('2024-03-04' AS DATE),
-              DAY
-            ) AS INT64),
-            7
-          ) AS INT64) + 1,
-          5
-        )
+        ) AS INT64) < 0
+        THEN 0
         WHEN CAST(DATE_DIFF(
           CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE),
           CAST('2024-03-04' AS DATE),
           DAY
-        ) AS INT64) < 0
-        THEN 0
+        ) AS INT64) >= 28
+        THEN 5
+        ELSE CAST(DIV(
+          CAST(DATE_DIFF(
+            CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE),
+            CAST('2024-03-04' AS DATE),
+            DAY
+          ) AS INT64),
+          7
+        ) AS INT64) + 1
       END > CASE
         WHEN CAST(DATE_DIFF(
           CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
           CAST('2024-03-04' AS DATE),
           DAY
-        ) AS INT64) >= 0
-        THEN LEAST(
-          CAST(DIV(
-            CAST(DATE_DIFF(
-              CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
-              CAST('2024-03-04' AS DATE),
-              DAY
-            ) AS INT64),
-            7
-          ) AS INT64) + 1,
-          5
-        )
+        ) AS INT64) < 0
+        THEN 0
         WHEN CAST(DATE_DIFF(
           CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
           CAST('2024-03-04' AS DATE),
           DAY
-        ) AS INT64) < 0
-        THEN 0
+        ) AS INT64) >= 28
+        THEN 5
+        ELSE CAST(DIV(
+          CAST(DATE_DIFF(
+            CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
+            CAST('2024-03-04' AS DATE),
+            DAY
+          ) AS INT64),
+          7
+        ) AS INT64) + 1
       END
       THEN 4
       ELSE -1

@@ -2,58 +2,66 @@ WITH spine AS (
   SELECT
     period,
     label,
-    period_start,
-    period_end,
-    window_0_start,
-    window_1_start
+    CAST('1970-01-01 00:00:00+00' AS TIMESTAMPTZ) + (
+      period_start * INTERVAL '1 MICROSECOND'
+    ) AS period_start,
+    CAST('1970-01-01 00:00:00+00' AS TIMESTAMPTZ) + (
+      period_end * INTERVAL '1 MICROSECOND'
+    ) AS period_end,
+    CAST('1970-01-01 00:00:00+00' AS TIMESTAMPTZ) + (
+      window_0_start * INTERVAL '1 MICROSECOND'
+    ) AS window_0_start,
+    CAST('1970-01-01 00:00:00+00' AS TIMESTAMPTZ) + (
+      window_1_start * INTERVAL '1 MICROSECOND'
+    ) AS window_1_start
   FROM (VALUES
     (
       0,
       CAST('2024-02-26' AS DATE),
-      CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST(NULL AS TIMESTAMPTZ)
+      1708902000000000,
+      1709506800000000,
+      1708902000000000,
+      CAST(NULL AS BIGINT)
     ),
     (
       1,
       CAST('2024-03-04' AS DATE),
-      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST(NULL AS TIMESTAMPTZ)
+      1709506800000000,
+      1710111600000000,
+      1709506800000000,
+      CAST(NULL AS BIGINT)
     ),
     (
       2,
       CAST('2024-03-11' AS DATE),
-      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST(NULL AS TIMESTAMPTZ)
+      1710111600000000,
+      1710716400000000,
+      1710111600000000,
+      CAST(NULL AS BIGINT)
     ),
     (
       3,
       CAST('2024-03-18' AS DATE),
-      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST(NULL AS TIMESTAMPTZ)
+      1710716400000000,
+      1711321200000000,
+      1710716400000000,
+      CAST(NULL AS BIGINT)
     ),
     (
       4,
       CAST('2024-03-25' AS DATE),
-      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST(NULL AS TIMESTAMPTZ)
+      1711321200000000,
+      1711922400000000,
+      1711321200000000,
+      CAST(NULL AS BIGINT)
     )) AS spine(period, label, period_start, period_end, window_0_start, window_1_start)
-), src_subscriptions AS (
+), src_subscriptions AS NOT MATERIALIZED (
   SELECT
     "started_at",
     "ended_at",
     NULLIF("mrr", CAST('NaN' AS DOUBLE PRECISION)) AS "mrr"
   FROM subscriptions
-), src_tickets AS (
+), src_tickets AS NOT MATERIALIZED (
   SELECT
     "opened_at"
   FROM tickets
@@ -65,29 +73,25 @@ WITH spine AS (
     SELECT
       "subscriptions".*,
       CASE
-        WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 0
-        THEN LEAST(
-          CAST(DIV(
-            CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
-            7
-          ) AS BIGINT) + 1,
-          5
-        )
         WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) < 0
         THEN 0
+        WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 28
+        THEN 5
+        ELSE CAST(DIV(
+          CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
+          7
+        ) AS BIGINT) + 1
       END AS "metricsmith_row_0",
       COALESCE(
         CASE
-          WHEN CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 0
-          THEN LEAST(
-            CAST(DIV(
-              CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
-              7
-            ) AS BIGINT) + 1,
-            5
-          )
           WHEN CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) < 0
           THEN 0
+          WHEN CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 28
+          THEN 5
+          ELSE CAST(DIV(
+            CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
+            7
+          ) AS BIGINT) + 1
         END - 1,
         4
       ) AS "metricsmith_row_1"
@@ -104,28 +108,24 @@ WITH spine AS (
 ), scan_1_rows AS (
   SELECT
     CASE
-      WHEN CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 0
-      THEN LEAST(
-        CAST(DIV(
-          CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
-          7
-        ) AS BIGINT) + 1,
-        5
-      )
       WHEN CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) < 0
       THEN 0
+      WHEN CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 28
+      THEN 5
+      ELSE CAST(DIV(
+        CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
+        7
+      ) AS BIGINT) + 1
     END AS first_period,
     CASE
-      WHEN CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-02-26' AS DATE) AS BIGINT) >= 0
-      THEN LEAST(
-        CAST(DIV(
-          CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-02-26' AS DATE) AS BIGINT),
-          7
-        ) AS BIGINT) + 1,
-        5
-      )
       WHEN CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-02-26' AS DATE) AS BIGINT) < 0
       THEN 0
+      WHEN CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-02-26' AS DATE) AS BIGINT) >= 28
+      THEN 5
+      ELSE CAST(DIV(
+        CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-02-26' AS DATE) AS BIGINT),
+        7
+      ) AS BIGINT) + 1
     END - 1 AS last_period,
     1 AS a1
   FROM src_tickets AS "tickets"
@@ -156,42 +156,36 @@ WITH spine AS (
 ), scan_2_rows AS (
   SELECT
     CASE
-      WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 0
-      THEN LEAST(
-        CAST(DIV(
-          CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
-          7
-        ) AS BIGINT) + 1,
-        5
-      )
       WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) < 0
       THEN 0
+      WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 28
+      THEN 5
+      ELSE CAST(DIV(
+        CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
+        7
+      ) AS BIGINT) + 1
     END AS first_period,
     CASE
       WHEN "subscriptions"."ended_at" IS NULL
       OR "subscriptions"."metricsmith_last_end" > "subscriptions"."started_at"
       OR CASE
-        WHEN CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 0
-        THEN LEAST(
-          CAST(DIV(
-            CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
-            7
-          ) AS BIGINT) + 1,
-          5
-        )
         WHEN CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) < 0
         THEN 0
+        WHEN CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 28
+        THEN 5
+        ELSE CAST(DIV(
+          CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
+          7
+        ) AS BIGINT) + 1
       END > CASE
-        WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 0
-        THEN LEAST(
-          CAST(DIV(
-            CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
-            7
-          ) AS BIGINT) + 1,
-          5
-        )
         WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) < 0
         THEN 0
+        WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 28
+        THEN 5
+        ELSE CAST(DIV(
+          CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
+          7
+        ) AS BIGINT) + 1
       END
       THEN 4
       ELSE -1

@@ -2,50 +2,50 @@ WITH spine AS (
   SELECT
     period,
     label,
-    period_start,
-    period_end,
-    window_0_start,
-    window_1_start
+    FROM_UNIXTIME_NANOS(period_start * 1000) AS period_start,
+    FROM_UNIXTIME_NANOS(period_end * 1000) AS period_end,
+    FROM_UNIXTIME_NANOS(window_0_start * 1000) AS window_0_start,
+    FROM_UNIXTIME_NANOS(window_1_start * 1000) AS window_1_start
   FROM (VALUES
     (
       0,
       CAST('2024-02-26' AS DATE),
-      CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-03 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST(NULL AS TIMESTAMP(6) WITH TIME ZONE)
+      1708902000000000,
+      1709506800000000,
+      1708902000000000,
+      CAST(NULL AS BIGINT)
     ),
     (
       1,
       CAST('2024-03-04' AS DATE),
-      CAST('2024-03-03 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-10 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-03 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST(NULL AS TIMESTAMP(6) WITH TIME ZONE)
+      1709506800000000,
+      1710111600000000,
+      1709506800000000,
+      CAST(NULL AS BIGINT)
     ),
     (
       2,
       CAST('2024-03-11' AS DATE),
-      CAST('2024-03-10 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-10 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST(NULL AS TIMESTAMP(6) WITH TIME ZONE)
+      1710111600000000,
+      1710716400000000,
+      1710111600000000,
+      CAST(NULL AS BIGINT)
     ),
     (
       3,
       CAST('2024-03-18' AS DATE),
-      CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-24 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST(NULL AS TIMESTAMP(6) WITH TIME ZONE)
+      1710716400000000,
+      1711321200000000,
+      1710716400000000,
+      CAST(NULL AS BIGINT)
     ),
     (
       4,
       CAST('2024-03-25' AS DATE),
-      CAST('2024-03-24 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-24 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST(NULL AS TIMESTAMP(6) WITH TIME ZONE)
+      1711321200000000,
+      1711922400000000,
+      1711321200000000,
+      CAST(NULL AS BIGINT)
     )) AS spine(period, label, period_start, period_end, window_0_start, window_1_start)
 ), src_subscriptions AS (
   SELECT
@@ -68,23 +68,21 @@ WITH spine AS (
         'DAY',
         CAST('2024-03-04' AS DATE),
         CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) >= 0
-      THEN LEAST(
-        CAST(CAST(TRUNCATE(
-          CAST(CAST(DATE_DIFF(
-            'DAY',
-            CAST('2024-03-04' AS DATE),
-            CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-          ) AS BIGINT) AS DOUBLE) / 7
-        ) AS BIGINT) AS BIGINT) + 1,
-        5
-      )
+      ) AS BIGINT) < 0
+      THEN 0
       WHEN CAST(DATE_DIFF(
         'DAY',
         CAST('2024-03-04' AS DATE),
         CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) < 0
-      THEN 0
+      ) AS BIGINT) >= 28
+      THEN 5
+      ELSE CAST(CAST(TRUNCATE(
+        CAST(CAST(DATE_DIFF(
+          'DAY',
+          CAST('2024-03-04' AS DATE),
+          CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
+        ) AS BIGINT) AS DOUBLE) / 7
+      ) AS BIGINT) AS BIGINT) + 1
     END
     AND spine.period <= COALESCE(
       CASE
@@ -92,23 +90,21 @@ WITH spine AS (
           'DAY',
           CAST('2024-03-04' AS DATE),
           CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-        ) AS BIGINT) >= 0
-        THEN LEAST(
-          CAST(CAST(TRUNCATE(
-            CAST(CAST(DATE_DIFF(
-              'DAY',
-              CAST('2024-03-04' AS DATE),
-              CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-            ) AS BIGINT) AS DOUBLE) / 7
-          ) AS BIGINT) AS BIGINT) + 1,
-          5
-        )
+        ) AS BIGINT) < 0
+        THEN 0
         WHEN CAST(DATE_DIFF(
           'DAY',
           CAST('2024-03-04' AS DATE),
           CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-        ) AS BIGINT) < 0
-        THEN 0
+        ) AS BIGINT) >= 28
+        THEN 5
+        ELSE CAST(CAST(TRUNCATE(
+          CAST(CAST(DATE_DIFF(
+            'DAY',
+            CAST('2024-03-04' AS DATE),
+            CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
+          ) AS BIGINT) AS DOUBLE) / 7
+        ) AS BIGINT) AS BIGINT) + 1
       END - 1,
       4
     )
@@ -123,46 +119,42 @@ WITH spine AS (
         'DAY',
         CAST('2024-03-04' AS DATE),
         CAST(CAST(AT_TIMEZONE("tickets"."opened_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) >= 0
-      THEN LEAST(
-        CAST(CAST(TRUNCATE(
-          CAST(CAST(DATE_DIFF(
-            'DAY',
-            CAST('2024-03-04' AS DATE),
-            CAST(CAST(AT_TIMEZONE("tickets"."opened_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-          ) AS BIGINT) AS DOUBLE) / 7
-        ) AS BIGINT) AS BIGINT) + 1,
-        5
-      )
+      ) AS BIGINT) < 0
+      THEN 0
       WHEN CAST(DATE_DIFF(
         'DAY',
         CAST('2024-03-04' AS DATE),
         CAST(CAST(AT_TIMEZONE("tickets"."opened_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) < 0
-      THEN 0
+      ) AS BIGINT) >= 28
+      THEN 5
+      ELSE CAST(CAST(TRUNCATE(
+        CAST(CAST(DATE_DIFF(
+          'DAY',
+          CAST('2024-03-04' AS DATE),
+          CAST(CAST(AT_TIMEZONE("tickets"."opened_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
+        ) AS BIGINT) AS DOUBLE) / 7
+      ) AS BIGINT) AS BIGINT) + 1
     END AS first_period,
     CASE
       WHEN CAST(DATE_DIFF(
         'DAY',
         CAST('2024-02-26' AS DATE),
         CAST(CAST(AT_TIMEZONE("tickets"."opened_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) >= 0
-      THEN LEAST(
-        CAST(CAST(TRUNCATE(
-          CAST(CAST(DATE_DIFF(
-            'DAY',
-            CAST('2024-02-26' AS DATE),
-            CAST(CAST(AT_TIMEZONE("tickets"."opened_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-          ) AS BIGINT) AS DOUBLE) / 7
-        ) AS BIGINT) AS BIGINT) + 1,
-        5
-      )
+      ) AS BIGINT) < 0
+      THEN 0
       WHEN CAST(DATE_DIFF(
         'DAY',
         CAST('2024-02-26' AS DATE),
         CAST(CAST(AT_TIMEZONE("tickets"."opened_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) < 0
-      THEN 0
+      ) AS BIGINT) >= 28
+      THEN 5
+      ELSE CAST(CAST(TRUNCATE(
+        CAST(CAST(DATE_DIFF(
+          'DAY',
+          CAST('2024-02-26' AS DATE),
+          CAST(CAST(AT_TIMEZONE("tickets"."opened_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
+        ) AS BIGINT) AS DOUBLE) / 7
+      ) AS BIGINT) AS BIGINT) + 1
     END - 1 AS last_period,
     1 AS a1
   FROM src_tickets AS "tickets"
@@ -197,23 +189,21 @@ WITH spine AS (
         'DAY',
         CAST('2024-03-04' AS DATE),
         CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) >= 0
-      THEN LEAST(
-        CAST(CAST(TRUNCATE(
-          CAST(CAST(DATE_DIFF(
-            'DAY',
-            CAST('2024-03-04' AS DATE),
-            CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-          ) AS BIGINT) AS DOUBLE) / 7
-        ) AS BIGINT) AS BIGINT) + 1,
-        5
-      )
+      ) AS BIGINT) < 0
+      THEN 0
       WHEN CAST(DATE_DIFF(
         'DAY',
         CAST('2024-03-04' AS DATE),
         CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) < 0
-      THEN 0
+      ) AS BIGINT) >= 28
+      THEN 5
+      ELSE CAST(CAST(TRUNCATE(
+        CAST(CAST(DATE_DIFF(
+          'DAY',
+          CAST('2024-03-04' AS DATE),
+          CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
+        ) AS BIGINT) AS DOUBLE) / 7
+      ) AS BIGINT) AS BIGINT) + 1
     END AS first_period,
     CASE
       WHEN "subscriptions"."ended_at" IS NULL
@@ -223,45 +213,41 @@ WITH spine AS (
           'DAY',
           CAST('2024-03-04' AS DATE),
           CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-        ) AS BIGINT) >= 0
-        THEN LEAST(
-          CAST(CAST(TRUNCATE(
-            CAST(CAST(DATE_DIFF(
-              'DAY',
-              CAST('2024-03-04' AS DATE),
-              CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-            ) AS BIGINT) AS DOUBLE) / 7
-          ) AS BIGINT) AS BIGINT) + 1,
-          5
-        )
+        ) AS BIGINT) < 0
+        THEN 0
         WHEN CAST(DATE_DIFF(
           'DAY',
           CAST('2024-03-04' AS DATE),
           CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-        ) AS BIGINT) < 0
-        THEN 0
+        ) AS BIGINT) >= 28
+        THEN 5
+        ELSE CAST(CAST(TRUNCATE(
+          CAST(CAST(DATE_DIFF(
+            'DAY',
+            CAST('2024-03-04' AS DATE),
+            CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
+          ) AS BIGINT) AS DOUBLE) / 7
+        ) AS BIGINT) AS BIGINT) + 1
       END > CASE
         WHEN CAST(DATE_DIFF(
           'DAY',
           CAST('2024-03-04' AS DATE),
           CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-        ) AS BIGINT) >= 0
-        THEN LEAST(
-          CAST(CAST(TRUNCATE(
-            CAST(CAST(DATE_DIFF(
-              'DAY',
-              CAST('2024-03-04' AS DATE),
-              CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-            ) AS BIGINT) AS DOUBLE) / 7
-          ) AS BIGINT) AS BIGINT) + 1,
-          5
-        )
+        ) AS BIGINT) < 0
+        THEN 0
         WHEN CAST(DATE_DIFF(
           'DAY',
           CAST('2024-03-04' AS DATE),
           CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-        ) AS BIGINT) < 0
-        THEN 0
+        ) AS BIGINT) >= 28
+        THEN 5
+        ELSE CAST(CAST(TRUNCATE(
+          CAST(CAST(DATE_DIFF(
+            'DAY',
+            CAST('2024-03-04' AS DATE),
+            CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
+          ) AS BIGINT) AS DOUBLE) / 7
+        ) AS BIGINT) AS BIGINT) + 1
       END
       THEN 4
       ELSE -1

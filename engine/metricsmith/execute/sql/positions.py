@@ -66,24 +66,21 @@ class LocalDays:
         return cls(days[0], min(steps, default=1), timezone)
 
     def position(self, instant: exp.Expression, count: int, dialect: SqlDialect) -> exp.Expression:
-        """How many of the `count` boundaries are at or before the instant: the local days
-        since the first, over the step, plus one, between 0 and `count` (null stays null)."""
+        """How many of the `count` boundaries are at or before the instant: none before the
+        first day, all from the last day on, else the local days since the first over the
+        step, plus one. A null instant matches no test and gives null."""
         days = dialect.days_between(
             dialect.date_literal(self.first), dialect.local_date(instant, self.timezone)
         )
         steps: exp.Expression = days.copy()
         if self.step != 1:
             steps = dialect.cast(exp.IntDiv(this=steps, expression=number(self.step)), "bigint")
-        after = exp.Add(this=steps, expression=number(1))
-        # Both tests spelled out, so a null instant (null days) matches neither.
+        last_day = (count - 1) * self.step
         return (
             exp.Case()
-            .when(
-                exp.GTE(this=days.copy(), expression=number(0)),
-                exp.Least(this=after, expressions=[number(count)]),
-                copy=False,
-            )
-            .when(exp.LT(this=days, expression=number(0)), number(0), copy=False)
+            .when(exp.LT(this=days.copy(), expression=number(0)), number(0), copy=False)
+            .when(exp.GTE(this=days, expression=number(last_day)), number(count), copy=False)
+            .else_(exp.Add(this=steps, expression=number(1)), copy=False)
         )
 
 

@@ -18,7 +18,6 @@ from metricsmith.execute.sql.dialects import SqlDialect, number, values
 from metricsmith.execute.sql.positions import Boundaries, LocalDays
 from metricsmith.model.time import Grain
 from metricsmith.plan.nodes import WindowSpec
-from metricsmith.plan.periods import from_epoch_micros
 from metricsmith.plan.timeline import LevelTimeline, Timeline
 
 SPINE = "spine"
@@ -103,7 +102,15 @@ def spine(level: LevelSpine, dialect: SqlDialect) -> exp.Select:
     if empty:  # VALUES needs a row: take a typed one and keep none of it
         rows = [_row(None, level, dialect)]
     table = values(rows, level.name, columns)
-    query = exp.select(*columns).from_(table)
+    # The instants are inlined as µs since the epoch and turned into instants once per
+    # period: a row of numbers prints on one line, where literals take one line each (a
+    # per-day spine of three years was 6,500 of the engagement scorecard's 9,000 lines).
+    instants = {PERIOD_START, PERIOD_END, *(window_column(i) for i in range(len(level.windows)))}
+    outputs = [
+        exp.alias_(dialect.instant_from_micros(exp.column(c)), c) if c in instants else c
+        for c in columns
+    ]
+    query = exp.select(*outputs).from_(table)
     return query.where(exp.false()) if empty else query
 
 
@@ -111,9 +118,7 @@ def _row(period: int | None, level: LevelSpine, dialect: SqlDialect) -> tuple[ex
     timeline = level.timeline
 
     def instant(micros: int | None) -> exp.Expression:
-        if micros is None:
-            return dialect.cast(exp.Null(), "instant")
-        return dialect.instant_literal(from_epoch_micros(int(micros)))
+        return dialect.cast(exp.Null(), "bigint") if micros is None else number(int(micros))
 
     def parent() -> list[exp.Expression]:
         if level.parents is None:
