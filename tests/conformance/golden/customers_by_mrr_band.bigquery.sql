@@ -104,8 +104,8 @@ WITH spine AS (
     `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
     AND NOT `subscriptions`.`account_id` IS NULL
   GROUP BY
-    l1_spine.period,
-    `subscriptions`.`account_id`
+    1,
+    2
 ), l1_members AS (
   SELECT
     `accounts`.`account_id` AS entity,

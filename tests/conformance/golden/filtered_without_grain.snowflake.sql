@@ -51,7 +51,7 @@ WITH spine AS (
     AND "tickets"."opened_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
     AND "accounts"."segment" IN ('smb', 'mid')
   GROUP BY
-    CASE WHEN NOT "tickets"."opened_at" IS NULL THEN 0 END
+    1
 ), scan_1 AS (
   SELECT
     spine.period AS period,
@@ -79,7 +79,7 @@ WITH spine AS (
     "subscriptions"."started_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
     AND "accounts"."segment" IN ('smb', 'mid')
   GROUP BY
-    spine.period
+    1
 ), cells AS (
   SELECT
     spine.period,

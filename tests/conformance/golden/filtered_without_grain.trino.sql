@@ -48,7 +48,7 @@ WITH spine AS (
     AND "tickets"."opened_at" < CAST('2024-03-14 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
     AND "accounts"."segment" IN ('smb', 'mid')
   GROUP BY
-    CASE WHEN NOT "tickets"."opened_at" IS NULL THEN 0 END
+    1
 ), scan_1 AS (
   SELECT
     spine.period AS period,
@@ -76,7 +76,7 @@ WITH spine AS (
     "subscriptions"."started_at" < CAST('2024-03-14 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
     AND "accounts"."segment" IN ('smb', 'mid')
   GROUP BY
-    spine.period
+    1
 ), cells AS (
   SELECT
     spine.period,

@@ -65,101 +65,88 @@ WITH spine AS (
   FROM src_subscriptions AS `subscriptions`
   JOIN spine
     ON spine.period >= CASE
-      WHEN CAST(DATE_DIFF(
-        CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
-        CAST('2024-03-04' AS DATE),
-        DAY
-      ) AS INT64) < 0
-      THEN 0
-      WHEN CAST(DATE_DIFF(
-        CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
-        CAST('2024-03-04' AS DATE),
-        DAY
-      ) AS INT64) >= 28
-      THEN 5
-      ELSE CAST(DIV(
-        CAST(DATE_DIFF(
-          CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
-          CAST('2024-03-04' AS DATE),
-          DAY
-        ) AS INT64),
-        7
-      ) AS INT64) + 1
+      WHEN `subscriptions`.`started_at` < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN `subscriptions`.`started_at` < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`started_at` < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP)
+          THEN 0
+          ELSE 1
+        END
+        ELSE 2
+      END
+      WHEN `subscriptions`.`started_at` >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`started_at` < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP)
+          THEN 3
+          ELSE 4
+        END
+        ELSE 5
+      END
     END
     AND spine.period <= COALESCE(
       CASE
-        WHEN CAST(DATE_DIFF(
-          CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE),
-          CAST('2024-03-04' AS DATE),
-          DAY
-        ) AS INT64) < 0
-        THEN 0
-        WHEN CAST(DATE_DIFF(
-          CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE),
-          CAST('2024-03-04' AS DATE),
-          DAY
-        ) AS INT64) >= 28
-        THEN 5
-        ELSE CAST(DIV(
-          CAST(DATE_DIFF(
-            CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE),
-            CAST('2024-03-04' AS DATE),
-            DAY
-          ) AS INT64),
-          7
-        ) AS INT64) + 1
+        WHEN `subscriptions`.`ended_at` < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`ended_at` < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP)
+          THEN CASE
+            WHEN `subscriptions`.`ended_at` < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP)
+            THEN 0
+            ELSE 1
+          END
+          ELSE 2
+        END
+        WHEN `subscriptions`.`ended_at` >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`ended_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+          THEN CASE
+            WHEN `subscriptions`.`ended_at` < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP)
+            THEN 3
+            ELSE 4
+          END
+          ELSE 5
+        END
       END - 1,
       4
     )
   WHERE
     `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
   GROUP BY
-    spine.period
+    1
 ), scan_1_rows AS (
   SELECT
     CASE
-      WHEN CAST(DATE_DIFF(
-        CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
-        CAST('2024-03-04' AS DATE),
-        DAY
-      ) AS INT64) < 0
-      THEN 0
-      WHEN CAST(DATE_DIFF(
-        CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
-        CAST('2024-03-04' AS DATE),
-        DAY
-      ) AS INT64) >= 28
-      THEN 5
-      ELSE CAST(DIV(
-        CAST(DATE_DIFF(
-          CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
-          CAST('2024-03-04' AS DATE),
-          DAY
-        ) AS INT64),
-        7
-      ) AS INT64) + 1
+      WHEN `tickets`.`opened_at` < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN `tickets`.`opened_at` < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `tickets`.`opened_at` < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP)
+          THEN 0
+          ELSE 1
+        END
+        ELSE 2
+      END
+      WHEN `tickets`.`opened_at` >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN `tickets`.`opened_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `tickets`.`opened_at` < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP)
+          THEN 3
+          ELSE 4
+        END
+        ELSE 5
+      END
     END AS first_period,
     CASE
-      WHEN CAST(DATE_DIFF(
-        CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
-        CAST('2024-02-26' AS DATE),
-        DAY
-      ) AS INT64) < 0
+      WHEN `tickets`.`opened_at` < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
       THEN 0
-      WHEN CAST(DATE_DIFF(
-        CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
-        CAST('2024-02-26' AS DATE),
-        DAY
-      ) AS INT64) >= 28
+      WHEN `tickets`.`opened_at` >= CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP)
       THEN 5
-      ELSE CAST(DIV(
-        CAST(DATE_DIFF(
-          CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
-          CAST('2024-02-26' AS DATE),
-          DAY
-        ) AS INT64),
-        7
-      ) AS INT64) + 1
+      ELSE CAST(DIV((
+        UNIX_MICROS(`tickets`.`opened_at`) - 1708902000000000
+      ), 604800000000) AS INT64) + 1
     END - 1 AS last_period,
     1 AS a1
   FROM src_tickets AS `tickets`
@@ -190,72 +177,72 @@ WITH spine AS (
 ), scan_2_rows AS (
   SELECT
     CASE
-      WHEN CAST(DATE_DIFF(
-        CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
-        CAST('2024-03-04' AS DATE),
-        DAY
-      ) AS INT64) < 0
-      THEN 0
-      WHEN CAST(DATE_DIFF(
-        CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
-        CAST('2024-03-04' AS DATE),
-        DAY
-      ) AS INT64) >= 28
-      THEN 5
-      ELSE CAST(DIV(
-        CAST(DATE_DIFF(
-          CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
-          CAST('2024-03-04' AS DATE),
-          DAY
-        ) AS INT64),
-        7
-      ) AS INT64) + 1
+      WHEN `subscriptions`.`started_at` < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN `subscriptions`.`started_at` < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`started_at` < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP)
+          THEN 0
+          ELSE 1
+        END
+        ELSE 2
+      END
+      WHEN `subscriptions`.`started_at` >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`started_at` < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP)
+          THEN 3
+          ELSE 4
+        END
+        ELSE 5
+      END
     END AS first_period,
     CASE
       WHEN `subscriptions`.`ended_at` IS NULL
       OR `subscriptions`.`metricsmith_last_end` > `subscriptions`.`started_at`
       OR CASE
-        WHEN CAST(DATE_DIFF(
-          CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE),
-          CAST('2024-03-04' AS DATE),
-          DAY
-        ) AS INT64) < 0
-        THEN 0
-        WHEN CAST(DATE_DIFF(
-          CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE),
-          CAST('2024-03-04' AS DATE),
-          DAY
-        ) AS INT64) >= 28
-        THEN 5
-        ELSE CAST(DIV(
-          CAST(DATE_DIFF(
-            CAST(DATETIME(`subscriptions`.`ended_at`, 'Europe/Berlin') AS DATE),
-            CAST('2024-03-04' AS DATE),
-            DAY
-          ) AS INT64),
-          7
-        ) AS INT64) + 1
+        WHEN `subscriptions`.`ended_at` < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`ended_at` < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP)
+          THEN CASE
+            WHEN `subscriptions`.`ended_at` < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP)
+            THEN 0
+            ELSE 1
+          END
+          ELSE 2
+        END
+        WHEN `subscriptions`.`ended_at` >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`ended_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+          THEN CASE
+            WHEN `subscriptions`.`ended_at` < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP)
+            THEN 3
+            ELSE 4
+          END
+          ELSE 5
+        END
       END > CASE
-        WHEN CAST(DATE_DIFF(
-          CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
-          CAST('2024-03-04' AS DATE),
-          DAY
-        ) AS INT64) < 0
-        THEN 0
-        WHEN CAST(DATE_DIFF(
-          CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
-          CAST('2024-03-04' AS DATE),
-          DAY
-        ) AS INT64) >= 28
-        THEN 5
-        ELSE CAST(DIV(
-          CAST(DATE_DIFF(
-            CAST(DATETIME(`subscriptions`.`started_at`, 'Europe/Berlin') AS DATE),
-            CAST('2024-03-04' AS DATE),
-            DAY
-          ) AS INT64),
-          7
-        ) AS INT64) + 1
+        WHEN `subscriptions`.`started_at` < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`started_at` < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP)
+          THEN CASE
+            WHEN `subscriptions`.`started_at` < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP)
+            THEN 0
+            ELSE 1
+          END
+          ELSE 2
+        END
+        WHEN `subscriptions`.`started_at` >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+          THEN CASE
+            WHEN `subscriptions`.`started_at` < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP)
+            THEN 3
+            ELSE 4
+          END
+          ELSE 5
+        END
       END
       THEN 4
       ELSE -1

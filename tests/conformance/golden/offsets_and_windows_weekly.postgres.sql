@@ -73,25 +73,49 @@ WITH spine AS (
     SELECT
       "subscriptions".*,
       CASE
-        WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) < 0
-        THEN 0
-        WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 28
-        THEN 5
-        ELSE CAST(DIV(
-          CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
-          7
-        ) AS BIGINT) + 1
+        WHEN "subscriptions"."started_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "subscriptions"."started_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "subscriptions"."started_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN 0
+            ELSE 1
+          END
+          ELSE 2
+        END
+        WHEN "subscriptions"."started_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "subscriptions"."started_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN 3
+            ELSE 4
+          END
+          ELSE 5
+        END
       END AS "metricsmith_row_0",
       COALESCE(
         CASE
-          WHEN CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) < 0
-          THEN 0
-          WHEN CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 28
-          THEN 5
-          ELSE CAST(DIV(
-            CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
-            7
-          ) AS BIGINT) + 1
+          WHEN "subscriptions"."ended_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "subscriptions"."ended_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "subscriptions"."ended_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN 0
+              ELSE 1
+            END
+            ELSE 2
+          END
+          WHEN "subscriptions"."ended_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "subscriptions"."ended_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+            THEN CASE
+              WHEN "subscriptions"."ended_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
+              THEN 3
+              ELSE 4
+            END
+            ELSE 5
+          END
         END - 1,
         4
       ) AS "metricsmith_row_1"
@@ -104,27 +128,41 @@ WITH spine AS (
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
   GROUP BY
-    spine.period
+    1
 ), scan_1_rows AS (
   SELECT
     CASE
-      WHEN CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) < 0
-      THEN 0
-      WHEN CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 28
-      THEN 5
-      ELSE CAST(DIV(
-        CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
-        7
-      ) AS BIGINT) + 1
+      WHEN "tickets"."opened_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CASE
+        WHEN "tickets"."opened_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "tickets"."opened_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN 0
+          ELSE 1
+        END
+        ELSE 2
+      END
+      WHEN "tickets"."opened_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CASE
+        WHEN "tickets"."opened_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "tickets"."opened_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN 3
+          ELSE 4
+        END
+        ELSE 5
+      END
     END AS first_period,
     CASE
-      WHEN CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-02-26' AS DATE) AS BIGINT) < 0
+      WHEN "tickets"."opened_at" < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
       THEN 0
-      WHEN CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-02-26' AS DATE) AS BIGINT) >= 28
+      WHEN "tickets"."opened_at" >= CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
       THEN 5
       ELSE CAST(DIV(
-        CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-02-26' AS DATE) AS BIGINT),
-        7
+        (
+          CAST(EXTRACT(EPOCH FROM "tickets"."opened_at") * 1000000 AS BIGINT) - 1708902000000000
+        ),
+        604800000000
       ) AS BIGINT) + 1
     END - 1 AS last_period,
     1 AS a1
@@ -156,36 +194,72 @@ WITH spine AS (
 ), scan_2_rows AS (
   SELECT
     CASE
-      WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) < 0
-      THEN 0
-      WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 28
-      THEN 5
-      ELSE CAST(DIV(
-        CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
-        7
-      ) AS BIGINT) + 1
+      WHEN "subscriptions"."started_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CASE
+        WHEN "subscriptions"."started_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "subscriptions"."started_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN 0
+          ELSE 1
+        END
+        ELSE 2
+      END
+      WHEN "subscriptions"."started_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CASE
+        WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "subscriptions"."started_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN 3
+          ELSE 4
+        END
+        ELSE 5
+      END
     END AS first_period,
     CASE
       WHEN "subscriptions"."ended_at" IS NULL
       OR "subscriptions"."metricsmith_last_end" > "subscriptions"."started_at"
       OR CASE
-        WHEN CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) < 0
-        THEN 0
-        WHEN CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 28
-        THEN 5
-        ELSE CAST(DIV(
-          CAST(CAST(CAST("subscriptions"."ended_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
-          7
-        ) AS BIGINT) + 1
+        WHEN "subscriptions"."ended_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "subscriptions"."ended_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "subscriptions"."ended_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN 0
+            ELSE 1
+          END
+          ELSE 2
+        END
+        WHEN "subscriptions"."ended_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "subscriptions"."ended_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "subscriptions"."ended_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN 3
+            ELSE 4
+          END
+          ELSE 5
+        END
       END > CASE
-        WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) < 0
-        THEN 0
-        WHEN CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT) >= 28
-        THEN 5
-        ELSE CAST(DIV(
-          CAST(CAST(CAST("subscriptions"."started_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-03-04' AS DATE) AS BIGINT),
-          7
-        ) AS BIGINT) + 1
+        WHEN "subscriptions"."started_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "subscriptions"."started_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "subscriptions"."started_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN 0
+            ELSE 1
+          END
+          ELSE 2
+        END
+        WHEN "subscriptions"."started_at" >= CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
+        THEN CASE
+          WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+          THEN CASE
+            WHEN "subscriptions"."started_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
+            THEN 3
+            ELSE 4
+          END
+          ELSE 5
+        END
       END
       THEN 4
       ELSE -1

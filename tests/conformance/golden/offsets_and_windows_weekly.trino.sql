@@ -64,96 +64,89 @@ WITH spine AS (
   FROM src_subscriptions AS "subscriptions"
   JOIN spine
     ON spine.period >= CASE
-      WHEN CAST(DATE_DIFF(
-        'DAY',
-        CAST('2024-03-04' AS DATE),
-        CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) < 0
-      THEN 0
-      WHEN CAST(DATE_DIFF(
-        'DAY',
-        CAST('2024-03-04' AS DATE),
-        CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) >= 28
-      THEN 5
-      ELSE CAST(CAST(TRUNCATE(
-        CAST(CAST(DATE_DIFF(
-          'DAY',
-          CAST('2024-03-04' AS DATE),
-          CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-        ) AS BIGINT) AS DOUBLE) / 7
-      ) AS BIGINT) AS BIGINT) + 1
+      WHEN "subscriptions"."started_at" < CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+      THEN CASE
+        WHEN "subscriptions"."started_at" < CAST('2024-03-10 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        THEN CASE
+          WHEN "subscriptions"."started_at" < CAST('2024-03-03 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+          THEN 0
+          ELSE 1
+        END
+        ELSE 2
+      END
+      WHEN "subscriptions"."started_at" >= CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+      THEN CASE
+        WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        THEN CASE
+          WHEN "subscriptions"."started_at" < CAST('2024-03-24 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+          THEN 3
+          ELSE 4
+        END
+        ELSE 5
+      END
     END
     AND spine.period <= COALESCE(
       CASE
-        WHEN CAST(DATE_DIFF(
-          'DAY',
-          CAST('2024-03-04' AS DATE),
-          CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-        ) AS BIGINT) < 0
-        THEN 0
-        WHEN CAST(DATE_DIFF(
-          'DAY',
-          CAST('2024-03-04' AS DATE),
-          CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-        ) AS BIGINT) >= 28
-        THEN 5
-        ELSE CAST(CAST(TRUNCATE(
-          CAST(CAST(DATE_DIFF(
-            'DAY',
-            CAST('2024-03-04' AS DATE),
-            CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-          ) AS BIGINT) AS DOUBLE) / 7
-        ) AS BIGINT) AS BIGINT) + 1
+        WHEN "subscriptions"."ended_at" < CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        THEN CASE
+          WHEN "subscriptions"."ended_at" < CAST('2024-03-10 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+          THEN CASE
+            WHEN "subscriptions"."ended_at" < CAST('2024-03-03 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+            THEN 0
+            ELSE 1
+          END
+          ELSE 2
+        END
+        WHEN "subscriptions"."ended_at" >= CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        THEN CASE
+          WHEN "subscriptions"."ended_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+          THEN CASE
+            WHEN "subscriptions"."ended_at" < CAST('2024-03-24 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+            THEN 3
+            ELSE 4
+          END
+          ELSE 5
+        END
       END - 1,
       4
     )
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
   GROUP BY
-    spine.period
+    1
 ), scan_1_rows AS (
   SELECT
     CASE
-      WHEN CAST(DATE_DIFF(
-        'DAY',
-        CAST('2024-03-04' AS DATE),
-        CAST(CAST(AT_TIMEZONE("tickets"."opened_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) < 0
-      THEN 0
-      WHEN CAST(DATE_DIFF(
-        'DAY',
-        CAST('2024-03-04' AS DATE),
-        CAST(CAST(AT_TIMEZONE("tickets"."opened_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) >= 28
-      THEN 5
-      ELSE CAST(CAST(TRUNCATE(
-        CAST(CAST(DATE_DIFF(
-          'DAY',
-          CAST('2024-03-04' AS DATE),
-          CAST(CAST(AT_TIMEZONE("tickets"."opened_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-        ) AS BIGINT) AS DOUBLE) / 7
-      ) AS BIGINT) AS BIGINT) + 1
+      WHEN "tickets"."opened_at" < CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+      THEN CASE
+        WHEN "tickets"."opened_at" < CAST('2024-03-10 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        THEN CASE
+          WHEN "tickets"."opened_at" < CAST('2024-03-03 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+          THEN 0
+          ELSE 1
+        END
+        ELSE 2
+      END
+      WHEN "tickets"."opened_at" >= CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+      THEN CASE
+        WHEN "tickets"."opened_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        THEN CASE
+          WHEN "tickets"."opened_at" < CAST('2024-03-24 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+          THEN 3
+          ELSE 4
+        END
+        ELSE 5
+      END
     END AS first_period,
     CASE
-      WHEN CAST(DATE_DIFF(
-        'DAY',
-        CAST('2024-02-26' AS DATE),
-        CAST(CAST(AT_TIMEZONE("tickets"."opened_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) < 0
+      WHEN "tickets"."opened_at" < CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
       THEN 0
-      WHEN CAST(DATE_DIFF(
-        'DAY',
-        CAST('2024-02-26' AS DATE),
-        CAST(CAST(AT_TIMEZONE("tickets"."opened_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) >= 28
+      WHEN "tickets"."opened_at" >= CAST('2024-03-24 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
       THEN 5
       ELSE CAST(CAST(TRUNCATE(
-        CAST(CAST(DATE_DIFF(
-          'DAY',
-          CAST('2024-02-26' AS DATE),
-          CAST(CAST(AT_TIMEZONE("tickets"."opened_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-        ) AS BIGINT) AS DOUBLE) / 7
+        CAST((
+          CAST(ROUND(TO_UNIXTIME("tickets"."opened_at") * 1000000) AS BIGINT) - 1708902000000000
+        ) AS DOUBLE) / 604800000000
       ) AS BIGINT) AS BIGINT) + 1
     END - 1 AS last_period,
     1 AS a1
@@ -185,69 +178,72 @@ WITH spine AS (
 ), scan_2_rows AS (
   SELECT
     CASE
-      WHEN CAST(DATE_DIFF(
-        'DAY',
-        CAST('2024-03-04' AS DATE),
-        CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) < 0
-      THEN 0
-      WHEN CAST(DATE_DIFF(
-        'DAY',
-        CAST('2024-03-04' AS DATE),
-        CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) >= 28
-      THEN 5
-      ELSE CAST(CAST(TRUNCATE(
-        CAST(CAST(DATE_DIFF(
-          'DAY',
-          CAST('2024-03-04' AS DATE),
-          CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-        ) AS BIGINT) AS DOUBLE) / 7
-      ) AS BIGINT) AS BIGINT) + 1
+      WHEN "subscriptions"."started_at" < CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+      THEN CASE
+        WHEN "subscriptions"."started_at" < CAST('2024-03-10 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        THEN CASE
+          WHEN "subscriptions"."started_at" < CAST('2024-03-03 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+          THEN 0
+          ELSE 1
+        END
+        ELSE 2
+      END
+      WHEN "subscriptions"."started_at" >= CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+      THEN CASE
+        WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        THEN CASE
+          WHEN "subscriptions"."started_at" < CAST('2024-03-24 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+          THEN 3
+          ELSE 4
+        END
+        ELSE 5
+      END
     END AS first_period,
     CASE
       WHEN "subscriptions"."ended_at" IS NULL
       OR "subscriptions"."metricsmith_last_end" > "subscriptions"."started_at"
       OR CASE
-        WHEN CAST(DATE_DIFF(
-          'DAY',
-          CAST('2024-03-04' AS DATE),
-          CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-        ) AS BIGINT) < 0
-        THEN 0
-        WHEN CAST(DATE_DIFF(
-          'DAY',
-          CAST('2024-03-04' AS DATE),
-          CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-        ) AS BIGINT) >= 28
-        THEN 5
-        ELSE CAST(CAST(TRUNCATE(
-          CAST(CAST(DATE_DIFF(
-            'DAY',
-            CAST('2024-03-04' AS DATE),
-            CAST(CAST(AT_TIMEZONE("subscriptions"."ended_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-          ) AS BIGINT) AS DOUBLE) / 7
-        ) AS BIGINT) AS BIGINT) + 1
+        WHEN "subscriptions"."ended_at" < CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        THEN CASE
+          WHEN "subscriptions"."ended_at" < CAST('2024-03-10 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+          THEN CASE
+            WHEN "subscriptions"."ended_at" < CAST('2024-03-03 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+            THEN 0
+            ELSE 1
+          END
+          ELSE 2
+        END
+        WHEN "subscriptions"."ended_at" >= CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        THEN CASE
+          WHEN "subscriptions"."ended_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+          THEN CASE
+            WHEN "subscriptions"."ended_at" < CAST('2024-03-24 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+            THEN 3
+            ELSE 4
+          END
+          ELSE 5
+        END
       END > CASE
-        WHEN CAST(DATE_DIFF(
-          'DAY',
-          CAST('2024-03-04' AS DATE),
-          CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-        ) AS BIGINT) < 0
-        THEN 0
-        WHEN CAST(DATE_DIFF(
-          'DAY',
-          CAST('2024-03-04' AS DATE),
-          CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-        ) AS BIGINT) >= 28
-        THEN 5
-        ELSE CAST(CAST(TRUNCATE(
-          CAST(CAST(DATE_DIFF(
-            'DAY',
-            CAST('2024-03-04' AS DATE),
-            CAST(CAST(AT_TIMEZONE("subscriptions"."started_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-          ) AS BIGINT) AS DOUBLE) / 7
-        ) AS BIGINT) AS BIGINT) + 1
+        WHEN "subscriptions"."started_at" < CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        THEN CASE
+          WHEN "subscriptions"."started_at" < CAST('2024-03-10 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+          THEN CASE
+            WHEN "subscriptions"."started_at" < CAST('2024-03-03 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+            THEN 0
+            ELSE 1
+          END
+          ELSE 2
+        END
+        WHEN "subscriptions"."started_at" >= CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        THEN CASE
+          WHEN "subscriptions"."started_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+          THEN CASE
+            WHEN "subscriptions"."started_at" < CAST('2024-03-24 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+            THEN 3
+            ELSE 4
+          END
+          ELSE 5
+        END
       END
       THEN 4
       ELSE -1

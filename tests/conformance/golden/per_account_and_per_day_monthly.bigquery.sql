@@ -147,8 +147,8 @@ WITH spine AS (
     `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
     AND NOT `subscriptions`.`account_id` IS NULL
   GROUP BY
-    l1_spine.period,
-    `subscriptions`.`account_id`
+    1,
+    2
 ), l1_scan_0_openings AS (
   SELECT
     `subscriptions`.`account_id` AS entity,
@@ -178,7 +178,7 @@ WITH spine AS (
       END > `subscriptions`.`started_at`
     )
   GROUP BY
-    `subscriptions`.`account_id`
+    1
 ), l1_first_changes AS (
   SELECT
     entity,
@@ -873,23 +873,13 @@ WITH spine AS (
 ), l2_scan_0 AS (
   SELECT
     CASE
-      WHEN CAST(DATE_DIFF(
-        CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
-        CAST('2024-01-02' AS DATE),
-        DAY
-      ) AS INT64) < 0
+      WHEN `tickets`.`opened_at` < CAST('2024-01-01 23:00:00+00:00' AS TIMESTAMP)
       THEN 0
-      WHEN CAST(DATE_DIFF(
-        CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
-        CAST('2024-01-02' AS DATE),
-        DAY
-      ) AS INT64) >= 89
+      WHEN `tickets`.`opened_at` >= CAST('2024-03-30 23:00:00+00:00' AS TIMESTAMP)
       THEN 90
-      ELSE CAST(DATE_DIFF(
-        CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
-        CAST('2024-01-02' AS DATE),
-        DAY
-      ) AS INT64) + 1
+      ELSE CAST(DIV((
+        UNIX_MICROS(`tickets`.`opened_at`) - 1704150000000000
+      ), 86400000000) AS INT64) + 1
     END AS period,
     COUNT(*) AS a3
   FROM src_tickets AS `tickets`
@@ -897,25 +887,7 @@ WITH spine AS (
     `tickets`.`opened_at` >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP)
     AND `tickets`.`opened_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
   GROUP BY
-    CASE
-      WHEN CAST(DATE_DIFF(
-        CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
-        CAST('2024-01-02' AS DATE),
-        DAY
-      ) AS INT64) < 0
-      THEN 0
-      WHEN CAST(DATE_DIFF(
-        CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
-        CAST('2024-01-02' AS DATE),
-        DAY
-      ) AS INT64) >= 89
-      THEN 90
-      ELSE CAST(DATE_DIFF(
-        CAST(DATETIME(`tickets`.`opened_at`, 'Europe/Berlin') AS DATE),
-        CAST('2024-01-02' AS DATE),
-        DAY
-      ) AS INT64) + 1
-    END
+    1
 ), l2_cells AS (
   SELECT
     l2_spine.period,
@@ -995,7 +967,7 @@ WITH spine AS (
   WHERE
     `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
   GROUP BY
-    spine.period
+    1
 ), cells AS (
   SELECT
     spine.period,

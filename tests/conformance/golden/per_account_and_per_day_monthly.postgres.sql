@@ -113,8 +113,8 @@ WITH spine AS (
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
     AND NOT "subscriptions"."account_id" IS NULL
   GROUP BY
-    l1_spine.period,
-    "subscriptions"."account_id"
+    1,
+    2
 ), l1_scan_0_openings AS (
   SELECT
     "subscriptions"."account_id" AS entity,
@@ -144,7 +144,7 @@ WITH spine AS (
       END > "subscriptions"."started_at"
     )
   GROUP BY
-    "subscriptions"."account_id"
+    1
 ), l1_first_changes AS (
   SELECT
     entity,
@@ -390,11 +390,16 @@ WITH spine AS (
 ), l2_scan_0 AS (
   SELECT
     CASE
-      WHEN CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-01-02' AS DATE) AS BIGINT) < 0
+      WHEN "tickets"."opened_at" < CAST('2024-01-01 23:00:00+00:00' AS TIMESTAMPTZ)
       THEN 0
-      WHEN CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-01-02' AS DATE) AS BIGINT) >= 89
+      WHEN "tickets"."opened_at" >= CAST('2024-03-30 23:00:00+00:00' AS TIMESTAMPTZ)
       THEN 90
-      ELSE CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-01-02' AS DATE) AS BIGINT) + 1
+      ELSE CAST(DIV(
+        (
+          CAST(EXTRACT(EPOCH FROM "tickets"."opened_at") * 1000000 AS BIGINT) - 1704150000000000
+        ),
+        86400000000
+      ) AS BIGINT) + 1
     END AS period,
     COUNT(*) AS a3
   FROM src_tickets AS "tickets"
@@ -402,13 +407,7 @@ WITH spine AS (
     "tickets"."opened_at" >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
     AND "tickets"."opened_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
   GROUP BY
-    CASE
-      WHEN CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-01-02' AS DATE) AS BIGINT) < 0
-      THEN 0
-      WHEN CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-01-02' AS DATE) AS BIGINT) >= 89
-      THEN 90
-      ELSE CAST(CAST(CAST("tickets"."opened_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE) - CAST('2024-01-02' AS DATE) AS BIGINT) + 1
-    END
+    1
 ), l2_cells AS (
   SELECT
     l2_spine.period,
@@ -495,7 +494,7 @@ WITH spine AS (
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
   GROUP BY
-    spine.period
+    1
 ), cells AS (
   SELECT
     spine.period,

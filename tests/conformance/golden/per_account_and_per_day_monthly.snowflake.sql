@@ -96,8 +96,8 @@ WITH spine AS (
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
     AND NOT "subscriptions"."account_id" IS NULL
   GROUP BY
-    l1_spine.period,
-    "subscriptions"."account_id"
+    1,
+    2
 ), l1_scan_0_openings AS (
   SELECT
     "subscriptions"."account_id" AS entity,
@@ -135,7 +135,7 @@ WITH spine AS (
       END > "subscriptions"."started_at"
     )
   GROUP BY
-    "subscriptions"."account_id"
+    1
 ), l1_first_changes AS (
   SELECT
     entity,
@@ -374,23 +374,15 @@ WITH spine AS (
 ), l2_scan_0 AS (
   SELECT
     CASE
-      WHEN CAST(DATEDIFF(
-        DAY,
-        CAST('2024-01-02' AS DATE),
-        CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "tickets"."opened_at") AS TIMESTAMPNTZ) AS DATE)
-      ) AS BIGINT) < 0
+      WHEN "tickets"."opened_at" < CAST('2024-01-01 23:00:00+00:00' AS TIMESTAMPTZ)
       THEN 0
-      WHEN CAST(DATEDIFF(
-        DAY,
-        CAST('2024-01-02' AS DATE),
-        CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "tickets"."opened_at") AS TIMESTAMPNTZ) AS DATE)
-      ) AS BIGINT) >= 89
+      WHEN "tickets"."opened_at" >= CAST('2024-03-30 23:00:00+00:00' AS TIMESTAMPTZ)
       THEN 90
-      ELSE CAST(DATEDIFF(
-        DAY,
-        CAST('2024-01-02' AS DATE),
-        CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "tickets"."opened_at") AS TIMESTAMPNTZ) AS DATE)
-      ) AS BIGINT) + 1
+      ELSE CAST(CAST(TRUNC(
+        (
+          DATE_PART(EPOCH_MICROSECOND, "tickets"."opened_at") - 1704150000000000
+        ) / 86400000000
+      ) AS BIGINT) AS BIGINT) + 1
     END AS period,
     COUNT(*) AS a3
   FROM src_tickets AS "tickets"
@@ -398,25 +390,7 @@ WITH spine AS (
     "tickets"."opened_at" >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
     AND "tickets"."opened_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
   GROUP BY
-    CASE
-      WHEN CAST(DATEDIFF(
-        DAY,
-        CAST('2024-01-02' AS DATE),
-        CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "tickets"."opened_at") AS TIMESTAMPNTZ) AS DATE)
-      ) AS BIGINT) < 0
-      THEN 0
-      WHEN CAST(DATEDIFF(
-        DAY,
-        CAST('2024-01-02' AS DATE),
-        CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "tickets"."opened_at") AS TIMESTAMPNTZ) AS DATE)
-      ) AS BIGINT) >= 89
-      THEN 90
-      ELSE CAST(DATEDIFF(
-        DAY,
-        CAST('2024-01-02' AS DATE),
-        CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "tickets"."opened_at") AS TIMESTAMPNTZ) AS DATE)
-      ) AS BIGINT) + 1
-    END
+    1
 ), l2_cells AS (
   SELECT
     l2_spine.period,
@@ -496,7 +470,7 @@ WITH spine AS (
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
   GROUP BY
-    spine.period
+    1
 ), cells AS (
   SELECT
     spine.period,

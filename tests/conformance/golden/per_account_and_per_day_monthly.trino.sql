@@ -96,8 +96,8 @@ WITH spine AS (
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
     AND NOT "subscriptions"."account_id" IS NULL
   GROUP BY
-    l1_spine.period,
-    "subscriptions"."account_id"
+    1,
+    2
 ), l1_scan_0_openings AS (
   SELECT
     "subscriptions"."account_id" AS entity,
@@ -133,7 +133,7 @@ WITH spine AS (
       END > "subscriptions"."started_at"
     )
   GROUP BY
-    "subscriptions"."account_id"
+    1
 ), l1_first_changes AS (
   SELECT
     entity,
@@ -375,23 +375,15 @@ WITH spine AS (
 ), l2_scan_0 AS (
   SELECT
     CASE
-      WHEN CAST(DATE_DIFF(
-        'DAY',
-        CAST('2024-01-02' AS DATE),
-        CAST(CAST(AT_TIMEZONE("tickets"."opened_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) < 0
+      WHEN "tickets"."opened_at" < CAST('2024-01-01 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
       THEN 0
-      WHEN CAST(DATE_DIFF(
-        'DAY',
-        CAST('2024-01-02' AS DATE),
-        CAST(CAST(AT_TIMEZONE("tickets"."opened_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) >= 89
+      WHEN "tickets"."opened_at" >= CAST('2024-03-30 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
       THEN 90
-      ELSE CAST(DATE_DIFF(
-        'DAY',
-        CAST('2024-01-02' AS DATE),
-        CAST(CAST(AT_TIMEZONE("tickets"."opened_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) + 1
+      ELSE CAST(CAST(TRUNCATE(
+        CAST((
+          CAST(ROUND(TO_UNIXTIME("tickets"."opened_at") * 1000000) AS BIGINT) - 1704150000000000
+        ) AS DOUBLE) / 86400000000
+      ) AS BIGINT) AS BIGINT) + 1
     END AS period,
     COUNT(*) AS a3
   FROM src_tickets AS "tickets"
@@ -399,25 +391,7 @@ WITH spine AS (
     "tickets"."opened_at" >= CAST('2023-12-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
     AND "tickets"."opened_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
   GROUP BY
-    CASE
-      WHEN CAST(DATE_DIFF(
-        'DAY',
-        CAST('2024-01-02' AS DATE),
-        CAST(CAST(AT_TIMEZONE("tickets"."opened_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) < 0
-      THEN 0
-      WHEN CAST(DATE_DIFF(
-        'DAY',
-        CAST('2024-01-02' AS DATE),
-        CAST(CAST(AT_TIMEZONE("tickets"."opened_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) >= 89
-      THEN 90
-      ELSE CAST(DATE_DIFF(
-        'DAY',
-        CAST('2024-01-02' AS DATE),
-        CAST(CAST(AT_TIMEZONE("tickets"."opened_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS BIGINT) + 1
-    END
+    1
 ), l2_cells AS (
   SELECT
     l2_spine.period,
@@ -497,7 +471,7 @@ WITH spine AS (
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
   GROUP BY
-    spine.period
+    1
 ), cells AS (
   SELECT
     spine.period,

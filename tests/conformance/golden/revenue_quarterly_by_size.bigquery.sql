@@ -104,16 +104,8 @@ WITH spine AS (
   WHERE
     `subscriptions`.`started_at` < CAST('2024-12-31 23:00:00+00:00' AS TIMESTAMP)
   GROUP BY
-    spine.period,
-    CASE
-      WHEN CAST(`accounts`.`employees` AS FLOAT64) IS NULL
-      THEN NULL
-      WHEN CAST(`accounts`.`employees` AS FLOAT64) < 50.0
-      THEN 'SMB'
-      WHEN CAST(`accounts`.`employees` AS FLOAT64) < 500.0
-      THEN 'Mid-market'
-      ELSE 'Enterprise'
-    END
+    1,
+    2
 ), combos AS (
   SELECT DISTINCT
     d0

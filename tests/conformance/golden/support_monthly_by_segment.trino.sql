@@ -67,17 +67,8 @@ WITH spine AS (
     "tickets"."opened_at" >= CAST('2023-12-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
     AND "tickets"."opened_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
   GROUP BY
-    CASE
-      WHEN "tickets"."opened_at" < CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-      THEN CASE
-        WHEN "tickets"."opened_at" < CAST('2024-01-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-        THEN 0
-        ELSE 1
-      END
-      WHEN "tickets"."opened_at" >= CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-      THEN 2
-    END,
-    "accounts"."segment"
+    1,
+    2
 ), combos AS (
   SELECT DISTINCT
     d0

@@ -9,10 +9,13 @@ A tree's SQL grows with the boundaries and is repeated at every use, though, so 
 limit the position comes from joining a lookup table, one CTE per level and set of
 boundaries.
 
-Boundaries that are the first instants of local days a fixed number of days apart (daily and
-weekly periods, windows of days: `LocalDays`) need neither: the position is arithmetic on the
-instant's local date, so a per-day level over years places rows without a range join (DuckDB:
-the range join was 410 s of 486 s on 89.5M events) and without a tree of CASEs in the SQL.
+Boundaries evenly spaced (days and weeks in UTC: `Evenly`) need neither: the position is
+integer arithmetic on the instant. Too many for a tree, boundaries that begin local days a
+fixed number of days apart or the firsts of months a fixed number of months apart
+(`LocalDays`: days and weeks across clock changes, months over years) are placed by arithmetic
+on the instant's local date. Either way a per-day level over years places rows without a range
+join (DuckDB: the range join was 410 s of 486 s on 89.5M events) and without a tree of CASEs
+in the SQL.
 """
 
 from __future__ import annotations
@@ -36,52 +39,105 @@ _LATEST = dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
 
 
 @frozen
+class Evenly:
+    """Boundaries `step` µs apart from `first`: days and weeks in UTC or any zone without a
+    clock change among them. Placing an instant is integer arithmetic on it, with no time
+    zone (DuckDB: 10M events placed among 35 month ends by a tree in 0.9 s, by their local
+    date in 5.2 s)."""
+
+    first: int
+    step: int
+
+    @classmethod
+    def of(cls, instants: tuple[int, ...]) -> Evenly | None:
+        steps = {later - earlier for earlier, later in itertools.pairwise(instants)}
+        if len(steps) != 1 or min(steps) <= 0:
+            return None
+        return cls(instants[0], min(steps))
+
+    def position(self, instant: exp.Expression, count: int, dialect: SqlDialect) -> exp.Expression:
+        """None before the first boundary, all from the last on, else the steps since the
+        first (a non-negative difference: integer division is the floor), plus one. A null
+        instant matches no test and gives null."""
+
+        def at(micros: int) -> exp.Expression:
+            return dialect.instant_literal(from_epoch_micros(micros))
+
+        last = self.first + (count - 1) * self.step
+        since = exp.Paren(
+            this=exp.Sub(this=dialect.epoch_micros(instant.copy()), expression=number(self.first))
+        )
+        steps = dialect.cast(exp.IntDiv(this=since, expression=number(self.step)), "bigint")
+        return (
+            exp.Case()
+            .when(exp.LT(this=instant.copy(), expression=at(self.first)), number(0), copy=False)
+            .when(exp.GTE(this=instant.copy(), expression=at(last)), number(count), copy=False)
+            .else_(exp.Add(this=steps, expression=number(1)), copy=False)
+        )
+
+
+@frozen
 class LocalDays:
-    """Boundaries that begin the local days `first`, `first + step` days, ... in `timezone`:
-    an instant is at or after one exactly when its local date is on or after that day."""
+    """Boundaries that begin the local days `first`, `first + step` units, ... in `timezone`,
+    the unit a day or (from the first of a month) a month: an instant is at or after one
+    exactly when its local date is on or after that day."""
 
     first: dt.date
     step: int
     timezone: str
+    months: bool = False
 
     @classmethod
     @functools.cache
     def of(cls, instants: tuple[int, ...], timezone: str) -> LocalDays | None:
-        """The days `instants` begin, when there are more than `_FEW` (a tree of a few is
-        shorter), each begins a local day, they are equally many days apart, a week at most
-        (daily and weekly periods and windows; months' boundaries read better as a tree), and
-        local dates do not go back across them (a clock turned back over midnight would put
-        instants after a boundary on the day before); otherwise None."""
-        if len(instants) <= _FEW:
-            return None
+        """The days `instants` begin, when each begins a local day, they are equally many
+        days apart (a week at most: days and weeks) or equally many months apart from the
+        first of a month (months, quarters, years), and local dates do not go back across
+        them (a clock turned back over midnight would put instants after a boundary on the
+        day before); otherwise None."""
         days = [local_date(from_epoch_micros(int(t)), timezone) for t in instants]
-        steps = {(later - earlier).days for earlier, later in itertools.pairwise(days)}
-        if len(steps) > 1 or not 1 <= min(steps, default=1) <= _WEEK:
-            return None
         for instant, day in zip(instants, days, strict=True):
             if epoch_micros(local_midnight(day, timezone)) != instant or not _days_forward(
                 int(instant), day, timezone
             ):
                 return None
-        return cls(days[0], min(steps, default=1), timezone)
+        steps = {(later - earlier).days for earlier, later in itertools.pairwise(days)}
+        if len(steps) == 1 and 1 <= min(steps) <= _WEEK:
+            return cls(days[0], min(steps), timezone)
+        months = {_month(later) - _month(earlier) for earlier, later in itertools.pairwise(days)}
+        if len(months) == 1 and min(months) >= 1 and all(day.day == 1 for day in days):
+            return cls(days[0], min(months), timezone, months=True)
+        return None
 
     def position(self, instant: exp.Expression, count: int, dialect: SqlDialect) -> exp.Expression:
         """How many of the `count` boundaries are at or before the instant: none before the
-        first day, all from the last day on, else the local days since the first over the
-        step, plus one. A null instant matches no test and gives null."""
-        days = dialect.days_between(
-            dialect.date_literal(self.first), dialect.local_date(instant, self.timezone)
-        )
-        steps: exp.Expression = days.copy()
+        first day, all from the last day on, else the local days (months) since the first
+        over the step, plus one. A null instant matches no test and gives null."""
+        local = dialect.local_date(instant, self.timezone)
+        if self.months:
+            month = exp.Add(
+                this=exp.Mul(this=dialect.extract("year", local), expression=number(12)),
+                expression=dialect.extract("month", local.copy()),
+            )
+            first = number(self.first.year * 12 + self.first.month)
+            units: exp.Expression = exp.Paren(this=exp.Sub(this=month, expression=first))
+        else:
+            units = dialect.days_between(dialect.date_literal(self.first), local)
+        steps: exp.Expression = units.copy()
         if self.step != 1:
             steps = dialect.cast(exp.IntDiv(this=steps, expression=number(self.step)), "bigint")
-        last_day = (count - 1) * self.step
+        last = (count - 1) * self.step
         return (
             exp.Case()
-            .when(exp.LT(this=days.copy(), expression=number(0)), number(0), copy=False)
-            .when(exp.GTE(this=days, expression=number(last_day)), number(count), copy=False)
+            .when(exp.LT(this=units.copy(), expression=number(0)), number(0), copy=False)
+            .when(exp.GTE(this=units, expression=number(last)), number(count), copy=False)
             .else_(exp.Add(this=steps, expression=number(1)), copy=False)
         )
+
+
+def _month(day: dt.date) -> int:
+    """Months since year 0: consecutive months are consecutive numbers."""
+    return day.year * 12 + day.month - 1
 
 
 _WEEK = 7
@@ -98,19 +154,31 @@ def _days_forward(instant: int, day: dt.date, timezone: str) -> bool:
     )
 
 
+def arithmetic(instants: tuple[int, ...], timezone: str) -> Evenly | LocalDays | None:
+    """How arithmetic places instants among `instants`, where it beats the alternative:
+    evenly spaced boundaries, more than a few (a tree of a few is as short); boundaries of
+    local days or months too many for a tree, rather than a range join (converting to local
+    dates is slower than a tree's comparisons)."""
+    if len(instants) <= _FEW:
+        return None
+    if evenly := Evenly.of(instants):
+        return evenly
+    return LocalDays.of(instants, timezone) if len(instants) > TREE_LIMIT else None
+
+
 @frozen
 class Boundaries:
     """Non-decreasing instants (µs; equal ones give empty intervals) and the name of the CTE
-    holding them as a lookup table when there are more than a tree takes and they are not
-    `days` that arithmetic places."""
+    holding them as a lookup table when there are more than a tree takes and `arithmetic`
+    does not place them."""
 
     instants: tuple[int, ...]
     lookup: str
-    days: LocalDays | None = None
+    arithmetic: Evenly | LocalDays | None = None
 
     @property
     def joined(self) -> bool:
-        return self.days is None and len(self.instants) > TREE_LIMIT
+        return self.arithmetic is None and len(self.instants) > TREE_LIMIT
 
     def table(self, dialect: SqlDialect) -> exp.Select:
         """The lookup table: an instant in `[lo, hi)` has that position."""
@@ -148,10 +216,10 @@ def locate(
 
 
 def placed(instant: exp.Expression, boundaries: Boundaries, dialect: SqlDialect) -> exp.Expression:
-    """The position of boundaries that need no join: from the local date, or a CASE tree."""
+    """The position of boundaries that need no join: by arithmetic, or a CASE tree."""
     assert not boundaries.joined, "a lookup's positions come from joining it (`locate`)"
-    if boundaries.days is not None:
-        return boundaries.days.position(instant, len(boundaries.instants), dialect)
+    if boundaries.arithmetic is not None:
+        return boundaries.arithmetic.position(instant, len(boundaries.instants), dialect)
     return position(instant, boundaries.instants, dialect)
 
 

@@ -104,7 +104,7 @@ class ScanCompiler:
         # Periods first: engines keep a LEFT JOIN where it is written, and placing the rows
         # before following links lets the range filter shrink them first (DuckDB: 1.35x).
         query = self._linked_and_filtered(self.placed(exp.select(*outputs).from_(root)), keys)
-        return query.group_by(period.copy(), *(k.copy() for _, k in keys), copy=False)
+        return query.group_by(*_ordinals(1 + len(keys)), copy=False)
 
     def ranged_rows(self, periods: int, weights: Sequence[Additive]) -> exp.Select:
         """Each row with the range of the level's `periods` it counts in (ranges.py) and, for
@@ -186,7 +186,7 @@ class ScanCompiler:
         ]
         query = self._linked_and_filtered(exp.select(*outputs).from_(self.root()), keys)
         query = query.where(exp.and_(*earlier), copy=False)
-        return query.group_by(*(k.copy() for _, k in keys), copy=False)
+        return query.group_by(*_ordinals(len(keys)), copy=False)
 
     def _weight(self, node: b.BAggregate, kind: Additive) -> exp.Expr:
         """What one row adds to an additive aggregate of weight `kind`: 1 or 0 for a count,
@@ -527,6 +527,12 @@ _FIRST, _LAST = "range_first", "range_last"
 LAST_END = "metricsmith_last_end"
 #: Values a row's subquery works out once (`ScanCompiler._per_row`), numbered.
 PER_ROW = "metricsmith_row_"
+
+
+def _ordinals(count: int) -> list[exp.Expression]:
+    """The first `count` output columns, by position: a pass groups on the columns it
+    outputs first, and repeating their formulas (a period's CASE tree) would double them."""
+    return [number(position) for position in range(1, count + 1)]
 
 
 def _time_column(name: str) -> str:

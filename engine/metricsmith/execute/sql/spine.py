@@ -15,7 +15,7 @@ from attrs import frozen
 from sqlglot import exp
 
 from metricsmith.execute.sql.dialects import SqlDialect, number, values
-from metricsmith.execute.sql.positions import Boundaries, LocalDays
+from metricsmith.execute.sql.positions import Boundaries, arithmetic
 from metricsmith.model.time import Grain
 from metricsmith.plan.nodes import WindowSpec
 from metricsmith.plan.timeline import LevelTimeline, Timeline
@@ -88,7 +88,7 @@ class LevelSpine:
         return self._boundaries(instants, f"{self.name}_{window_column(index)}s")
 
     def _boundaries(self, instants: tuple[int, ...], lookup: str) -> Boundaries:
-        return Boundaries(instants, lookup, LocalDays.of(instants, self.timezone))
+        return Boundaries(instants, lookup, arithmetic(instants, self.timezone))
 
 
 def spine(level: LevelSpine, dialect: SqlDialect) -> exp.Select:
