@@ -100,9 +100,14 @@ def sql_lines() -> dict[str, int]:
 
 
 def _run_alone(engine: str) -> None:
-    """One run, then this process's peak resident memory (ru_maxrss: kilobytes on Linux)."""
+    """One run, then this process's peak resident memory. VmHWM is this program's own (on
+    Linux, ru_maxrss carries over from the parent a child was forked from, here the runner's
+    whole benchmark); ru_maxrss (kilobytes on Linux) where /proc is missing."""
     ENGINES[engine]()
-    kilobytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    status = Path("/proc/self/status")
+    lines = status.read_text().splitlines() if status.exists() else []
+    peak = [int(line.split()[1]) for line in lines if line.startswith("VmHWM:")]
+    kilobytes = peak[0] if peak else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"engine": engine, "peak_gb": kilobytes / 1e6}))
 
 

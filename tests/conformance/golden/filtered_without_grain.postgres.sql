@@ -48,9 +48,28 @@ WITH spine AS (
   LEFT JOIN src_accounts AS "accounts"
     ON "tickets"."account_id" = "accounts"."account_id"
   WHERE
-    "tickets"."opened_at" >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
-    AND "tickets"."opened_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
-    AND "accounts"."segment" IN ('smb', 'mid')
+    (
+      "tickets"."opened_at" >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+      AND "tickets"."opened_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
+      AND "accounts"."segment" IN ('smb', 'mid')
+    )
+    AND (
+      (
+        (
+          "tickets"."contacts" = 1
+        )
+        AND (
+          NOT (
+            "tickets"."resolved_at" IS NULL
+          )
+        )
+      )
+      OR (
+        NOT (
+          "tickets"."resolved_at" IS NULL
+        )
+      )
+    )
   GROUP BY
     1
 ), scan_1 AS (

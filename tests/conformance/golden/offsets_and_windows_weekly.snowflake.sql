@@ -295,6 +295,9 @@ WITH spine AS (
   ) AS "subscriptions"
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+    AND (
+      "subscriptions"."mrr" > 0
+    )
 ), scan_2 AS (
   SELECT
     period,

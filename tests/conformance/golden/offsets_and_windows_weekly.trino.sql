@@ -293,6 +293,9 @@ WITH spine AS (
   ) AS "subscriptions"
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+    AND (
+      "subscriptions"."mrr" > 0
+    )
 ), scan_2 AS (
   SELECT
     period,

@@ -104,6 +104,8 @@ class ScanCompiler:
         # Periods first: engines keep a LEFT JOIN where it is written, and placing the rows
         # before following links lets the range filter shrink them first (DuckDB: 1.35x).
         query = self._linked_and_filtered(self.placed(exp.select(*outputs).from_(root)), keys)
+        if not firsts:
+            query = self._only_counted(query, keys)
         return query.group_by(*_ordinals(1 + len(keys)), copy=False)
 
     def ranged_rows(self, periods: int, weights: Sequence[Additive]) -> exp.Select:
@@ -144,7 +146,21 @@ class ScanCompiler:
             exp.alias_(self._weight(f.aggregate, kind), f.name)
             for f, kind in zip(scan.aggregates, weights, strict=True)
         ]
-        return self._linked_and_filtered(query.select(*outputs, copy=False), keys)
+        query = self._linked_and_filtered(query.select(*outputs, copy=False), keys)
+        return self._only_counted(query, keys)
+
+    def _only_counted(
+        self, query: exp.Select, keys: list[tuple[str, exp.Expression]]
+    ) -> exp.Select:
+        """Without group keys, the rows no aggregate's `where` keeps left out before they are
+        placed and grouped: they add nothing to any cell, and a period without rows gets
+        each aggregate's value over nothing anyway (with keys, a row a `where` drops still
+        makes its dimension values or entity a unit of the level, so it stays)."""
+        conditions = [f.aggregate.where for f in self.scan.aggregates]
+        if keys or not conditions or any(c is None for c in conditions):
+            return query
+        kept = exp.or_(*(exp.Paren(this=self.rows.compile(c)) for c in conditions if c))
+        return query.where(kept, copy=False)
 
     def _at_first(self, node: b.BAggregate, kind: Additive) -> exp.Expression:
         """A row's weight in the first period it is in force at: the level's first period,
