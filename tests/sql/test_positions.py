@@ -1,6 +1,6 @@
 """Positions among period boundaries (positions.py) are `numpy.searchsorted(...,
-side="right")`, as a CASE tree for a few boundaries and as a lookup join for many, on DuckDB
-and in every dialect's SQL."""
+side="right")`, as a CASE tree for a few boundaries, as arithmetic on local dates for local
+days, and as a lookup join for many others, on DuckDB and in every dialect's SQL."""
 
 from __future__ import annotations
 
@@ -13,23 +13,36 @@ import sqlglot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from metricsmith.execute.sql import DIALECTS
-from metricsmith.execute.sql.positions import TREE_LIMIT, Boundaries, locate, position
-from metricsmith.plan.periods import epoch_micros, from_epoch_micros
+from metricsmith.execute.sql.positions import (
+    TREE_LIMIT,
+    Boundaries,
+    Evenly,
+    LocalDays,
+    arithmetic,
+    locate,
+    position,
+)
+from metricsmith.plan.periods import epoch_micros, from_epoch_micros, local_midnight
 from sqlglot import exp
 
 _DAY = 86_400_000_000
 _BASE = epoch_micros(dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
 
 
-def _positions(boundaries: list[int], instants: list[int | None]) -> list[int | None]:
-    """The positions DuckDB computes for the instants (µs), one query for all of them."""
+def _positions(
+    boundaries: list[int],
+    instants: list[int | None],
+    placing: Evenly | LocalDays | None = None,
+) -> list[int | None]:
+    """The positions DuckDB computes for the instants (µs), one query for all of them; with
+    `placing`, by that arithmetic."""
     dialect = DIALECTS["duckdb"]
     rows = [
         (dialect.instant_literal(from_epoch_micros(t)) if t is not None else exp.Null(),)
         for t in instants
     ] or [(exp.Null(),)]
     found = exp.select().from_(exp.values(rows, alias="instants", columns=["t"]))
-    ends = Boundaries(tuple(boundaries), "ends")
+    ends = Boundaries(tuple(boundaries), "ends", placing)
     found, place = locate(found, exp.column("t", table="instants"), ends, "placed", dialect)
     query = found.select(exp.alias_(place, "p")).order_by(exp.column("t", table="instants"))
     if ends.joined:
@@ -61,6 +74,104 @@ def test_many_boundaries_are_a_lookup_join_with_the_same_positions() -> None:
     assert Boundaries(tuple(boundaries), "ends").joined
     instants = [_BASE - 1, _BASE, _BASE + 5 * _DAY + 1, boundaries[-1], boundaries[-1] + 1]
     assert _positions(boundaries, instants) == [0, 1, 6, len(boundaries), len(boundaries)]
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    st.sampled_from(
+        ["UTC", "America/New_York", "Europe/Berlin", "America/Santiago", "Asia/Beirut"]
+    ),
+    st.dates(dt.date(2021, 1, 1), dt.date(2024, 12, 1)),
+    st.integers(5, 60),
+    st.sampled_from([1, 7]),
+)
+def test_local_days_are_placed_by_arithmetic_as_searchsorted(
+    timezone: str, first: dt.date, count: int, step: int
+) -> None:
+    # Local midnights, daily or weekly, across clock changes (Santiago's and Beirut's happen
+    # at midnight): the arithmetic on local dates must count exactly the boundaries passed.
+    days = [first + dt.timedelta(days=step * i) for i in range(count)]
+    boundaries = [epoch_micros(local_midnight(day, timezone)) for day in days]
+    placing = LocalDays.of(tuple(boundaries), timezone)
+    assert placing == LocalDays(first, step, timezone)
+    hour = 3_600_000_000
+    shifts = (-hour - 1, -1, 0, 1, hour, 23 * hour)
+    instants: list[int | None] = [b + shift for b in boundaries for shift in shifts]
+    instants += [None, boundaries[0] - 400 * _DAY, boundaries[-1] + 400 * _DAY]
+    ends = np.array(boundaries, dtype=np.int64)
+    expected = [None if t is None else int(np.searchsorted(ends, t, "right")) for t in instants]
+    order = sorted(range(len(instants)), key=lambda i: (instants[i] is None, instants[i] or 0))
+    assert _positions(boundaries, instants, placing) == [expected[i] for i in order]
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    st.sampled_from(["UTC", "America/New_York", "America/Santiago"]),
+    st.dates(dt.date(2021, 1, 1), dt.date(2024, 12, 1)),
+    st.integers(5, 40),
+    st.sampled_from([1, 3, 12]),
+)
+def test_firsts_of_months_are_placed_by_arithmetic_as_searchsorted(
+    timezone: str, day: dt.date, count: int, step: int
+) -> None:
+    # Months, quarters and years: the local month number since the first boundary's.
+    first = day.replace(day=1)
+    months = [first.year * 12 + first.month - 1 + step * i for i in range(count)]
+    days = [dt.date(m // 12, m % 12 + 1, 1) for m in months]
+    boundaries = [epoch_micros(local_midnight(d, timezone)) for d in days]
+    placing = LocalDays.of(tuple(boundaries), timezone)
+    assert placing == LocalDays(first, step, timezone, True)
+    shifts = (-_DAY, -1, 0, 1, 20 * _DAY)
+    instants: list[int | None] = [b + shift for b in boundaries for shift in shifts]
+    instants += [None, boundaries[0] - 800 * _DAY, boundaries[-1] + 800 * _DAY]
+    ends = np.array(boundaries, dtype=np.int64)
+    expected = [None if t is None else int(np.searchsorted(ends, t, "right")) for t in instants]
+    order = sorted(range(len(instants)), key=lambda i: (instants[i] is None, instants[i] or 0))
+    assert _positions(boundaries, instants, placing) == [expected[i] for i in order]
+
+
+def test_boundaries_that_are_not_local_days_apart_are_not_placed_by_arithmetic() -> None:
+    tenth = [epoch_micros(local_midnight(dt.date(2024, m, 10), "UTC")) for m in range(1, 9)]
+    assert LocalDays.of(tuple(tenth), "UTC") is None  # months, but not from their firsts
+    noon = [_BASE + d * _DAY + _DAY // 2 for d in range(8)]
+    assert LocalDays.of(tuple(noon), "UTC") is None  # not the start of a day
+    utc_days = tuple(_BASE + d * _DAY for d in range(8))
+    assert LocalDays.of(utc_days, "America/New_York") is None  # UTC's days, not New York's
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    st.integers(-3000, 3000),
+    st.integers(5, 80),
+    st.sampled_from([_DAY, 7 * _DAY, 3_600_000_000, 1]),
+)
+def test_evenly_spaced_boundaries_are_placed_by_integer_arithmetic(
+    first_day: int, count: int, step: int
+) -> None:
+    # Before and after 1970 too: the division only ever sees non-negative differences.
+    boundaries = [_BASE + first_day * _DAY + i * step for i in range(count)]
+    placing = Evenly.of(tuple(boundaries))
+    assert placing == Evenly(boundaries[0], step)
+    instants: list[int | None] = [b + shift for b in boundaries for shift in (-1, 0, 1)]
+    instants += [None, boundaries[0] - 50 * _DAY, boundaries[-1] + 50 * _DAY]
+    ends = np.array(boundaries, dtype=np.int64)
+    expected = [None if t is None else int(np.searchsorted(ends, t, "right")) for t in instants]
+    order = sorted(range(len(instants)), key=lambda i: (instants[i] is None, instants[i] or 0))
+    assert _positions(boundaries, instants, placing) == [expected[i] for i in order]
+
+
+def test_arithmetic_is_chosen_where_it_beats_a_tree_or_a_join() -> None:
+    utc_days = tuple(_BASE + d * _DAY for d in range(8))
+    assert arithmetic(utc_days[:4], "UTC") is None  # a few: a tree is as short
+    assert arithmetic(utc_days, "America/New_York") == Evenly(_BASE, _DAY)  # any instants
+    months = tuple(epoch_micros(local_midnight(dt.date(2024, m, 1), "UTC")) for m in range(1, 13))
+    assert arithmetic(months, "UTC") is None  # a tree compares faster than local dates
+    many = [dt.date(2000 + m // 12, m % 12 + 1, 1) for m in range(TREE_LIMIT + 1)]
+    instants = tuple(epoch_micros(local_midnight(day, "UTC")) for day in many)
+    assert arithmetic(instants, "UTC") == LocalDays(many[0], 1, "UTC", True)  # not a join
+    berlin = [dt.date(2024, 1, 1) + dt.timedelta(days=d) for d in range(TREE_LIMIT + 100)]
+    instants = tuple(epoch_micros(local_midnight(day, "Europe/Berlin")) for day in berlin)
+    assert arithmetic(instants, "Europe/Berlin") == LocalDays(berlin[0], 1, "Europe/Berlin")
 
 
 def test_equal_boundaries_give_empty_intervals() -> None:

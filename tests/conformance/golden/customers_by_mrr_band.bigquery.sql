@@ -2,26 +2,26 @@ WITH spine AS (
   SELECT
     period,
     label,
-    period_start,
-    period_end
+    TIMESTAMP_MICROS(period_start) AS period_start,
+    TIMESTAMP_MICROS(period_end) AS period_end
   FROM UNNEST([
     STRUCT(
       0 AS period,
       CAST('2024-01-01' AS DATE) AS label,
-      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS period_end
+      1704063600000000 AS period_start,
+      1706742000000000 AS period_end
     ),
     STRUCT(
       1 AS period,
       CAST('2024-02-01' AS DATE) AS label,
-      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_end
+      1706742000000000 AS period_start,
+      1709247600000000 AS period_end
     ),
     STRUCT(
       2 AS period,
       CAST('2024-03-01' AS DATE) AS label,
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP) AS period_end
+      1709247600000000 AS period_start,
+      1711922400000000 AS period_end
     )
   ]) AS spine
 ), src_subscriptions AS (
@@ -39,26 +39,26 @@ WITH spine AS (
 ), l1_spine AS (
   SELECT
     period,
-    period_start,
-    period_end,
+    TIMESTAMP_MICROS(period_start) AS period_start,
+    TIMESTAMP_MICROS(period_end) AS period_end,
     parent_period
   FROM UNNEST([
     STRUCT(
       0 AS period,
-      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1704063600000000 AS period_start,
+      1706742000000000 AS period_end,
       0 AS parent_period
     ),
     STRUCT(
       1 AS period,
-      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1706742000000000 AS period_start,
+      1709247600000000 AS period_end,
       1 AS parent_period
     ),
     STRUCT(
       2 AS period,
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1709247600000000 AS period_start,
+      1711922400000000 AS period_end,
       2 AS parent_period
     )
   ]) AS l1_spine
@@ -104,8 +104,8 @@ WITH spine AS (
     `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
     AND NOT `subscriptions`.`account_id` IS NULL
   GROUP BY
-    l1_spine.period,
-    `subscriptions`.`account_id`
+    1,
+    2
 ), l1_members AS (
   SELECT
     `accounts`.`account_id` AS entity,

@@ -2,27 +2,12 @@ WITH spine AS (
   SELECT
     period,
     label,
-    period_start,
-    period_end
+    FROM_UNIXTIME_NANOS(period_start * 1000) AS period_start,
+    FROM_UNIXTIME_NANOS(period_end * 1000) AS period_end
   FROM (VALUES
-    (
-      0,
-      CAST('2024-01-01' AS DATE),
-      CAST('2023-12-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-01-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-    ),
-    (
-      1,
-      CAST('2024-02-01' AS DATE),
-      CAST('2024-01-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-    ),
-    (
-      2,
-      CAST('2024-03-01' AS DATE),
-      CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-    )) AS spine(period, label, period_start, period_end)
+    (0, CAST('2024-01-01' AS DATE), 1704063600000000, 1706742000000000),
+    (1, CAST('2024-02-01' AS DATE), 1706742000000000, 1709247600000000),
+    (2, CAST('2024-03-01' AS DATE), 1709247600000000, 1711922400000000)) AS spine(period, label, period_start, period_end)
 ), src_subscriptions AS (
   SELECT
     "started_at",
@@ -38,28 +23,13 @@ WITH spine AS (
 ), l1_spine AS (
   SELECT
     period,
-    period_start,
-    period_end,
+    FROM_UNIXTIME_NANOS(period_start * 1000) AS period_start,
+    FROM_UNIXTIME_NANOS(period_end * 1000) AS period_end,
     parent_period
   FROM (VALUES
-    (
-      0,
-      CAST('2023-12-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-01-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      0
-    ),
-    (
-      1,
-      CAST('2024-01-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      1
-    ),
-    (
-      2,
-      CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      2
-    )) AS l1_spine(period, period_start, period_end, parent_period)
+    (0, 1704063600000000, 1706742000000000, 0),
+    (1, 1706742000000000, 1709247600000000, 1),
+    (2, 1709247600000000, 1711922400000000, 2)) AS l1_spine(period, period_start, period_end, parent_period)
 ), l1_scan_0 AS (
   SELECT
     l1_spine.period AS period,
@@ -102,8 +72,8 @@ WITH spine AS (
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
     AND NOT "subscriptions"."account_id" IS NULL
   GROUP BY
-    l1_spine.period,
-    "subscriptions"."account_id"
+    1,
+    2
 ), l1_members AS (
   SELECT
     "accounts"."account_id" AS entity,

@@ -1,14 +1,10 @@
 WITH spine AS (
   SELECT
     period,
-    period_start,
-    period_end
+    TIMESTAMP_MICROS(period_start) AS period_start,
+    TIMESTAMP_MICROS(period_end) AS period_end
   FROM UNNEST([
-    STRUCT(
-      0 AS period,
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMP) AS period_end
-    )
+    STRUCT(0 AS period, 1709247600000000 AS period_start, 1710457200000000 AS period_end)
   ]) AS spine
 ), src_tickets AS (
   SELECT
@@ -52,11 +48,30 @@ WITH spine AS (
   LEFT JOIN src_accounts AS `accounts`
     ON `tickets`.`account_id` = `accounts`.`account_id`
   WHERE
-    `tickets`.`opened_at` >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
-    AND `tickets`.`opened_at` < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMP)
-    AND `accounts`.`segment` IN ('smb', 'mid')
+    (
+      `tickets`.`opened_at` >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+      AND `tickets`.`opened_at` < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMP)
+      AND `accounts`.`segment` IN ('smb', 'mid')
+    )
+    AND (
+      (
+        (
+          `tickets`.`contacts` = 1
+        )
+        AND (
+          NOT (
+            `tickets`.`resolved_at` IS NULL
+          )
+        )
+      )
+      OR (
+        NOT (
+          `tickets`.`resolved_at` IS NULL
+        )
+      )
+    )
   GROUP BY
-    CASE WHEN NOT `tickets`.`opened_at` IS NULL THEN 0 END
+    1
 ), scan_1 AS (
   SELECT
     spine.period AS period,
@@ -84,7 +99,7 @@ WITH spine AS (
     `subscriptions`.`started_at` < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMP)
     AND `accounts`.`segment` IN ('smb', 'mid')
   GROUP BY
-    spine.period
+    1
 ), cells AS (
   SELECT
     spine.period,

@@ -1,27 +1,27 @@
 WITH spine AS (
   SELECT
     period,
-    period_start,
-    period_end
+    CAST('1970-01-01 00:00:00+00' AS TIMESTAMPTZ) + (
+      period_start * INTERVAL '1 MICROSECOND'
+    ) AS period_start,
+    CAST('1970-01-01 00:00:00+00' AS TIMESTAMPTZ) + (
+      period_end * INTERVAL '1 MICROSECOND'
+    ) AS period_end
   FROM (VALUES
-    (
-      0,
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
-    )) AS spine(period, period_start, period_end)
-), src_tickets AS (
+    (0, 1709247600000000, 1710457200000000)) AS spine(period, period_start, period_end)
+), src_tickets AS NOT MATERIALIZED (
   SELECT
     "opened_at",
     "account_id",
     "contacts",
     "resolved_at"
   FROM tickets
-), src_accounts AS (
+), src_accounts AS NOT MATERIALIZED (
   SELECT
     "account_id",
     "segment"
   FROM accounts
-), src_subscriptions AS (
+), src_subscriptions AS NOT MATERIALIZED (
   SELECT
     "started_at",
     "ended_at",
@@ -48,11 +48,30 @@ WITH spine AS (
   LEFT JOIN src_accounts AS "accounts"
     ON "tickets"."account_id" = "accounts"."account_id"
   WHERE
-    "tickets"."opened_at" >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
-    AND "tickets"."opened_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
-    AND "accounts"."segment" IN ('smb', 'mid')
+    (
+      "tickets"."opened_at" >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+      AND "tickets"."opened_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
+      AND "accounts"."segment" IN ('smb', 'mid')
+    )
+    AND (
+      (
+        (
+          "tickets"."contacts" = 1
+        )
+        AND (
+          NOT (
+            "tickets"."resolved_at" IS NULL
+          )
+        )
+      )
+      OR (
+        NOT (
+          "tickets"."resolved_at" IS NULL
+        )
+      )
+    )
   GROUP BY
-    CASE WHEN NOT "tickets"."opened_at" IS NULL THEN 0 END
+    1
 ), scan_1 AS (
   SELECT
     spine.period AS period,
@@ -87,7 +106,7 @@ WITH spine AS (
     "subscriptions"."started_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
     AND "accounts"."segment" IN ('smb', 'mid')
   GROUP BY
-    spine.period
+    1
 ), cells AS (
   SELECT
     spine.period,

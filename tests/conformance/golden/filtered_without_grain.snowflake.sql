@@ -1,14 +1,10 @@
 WITH spine AS (
   SELECT
     period,
-    period_start,
-    period_end
+    TO_TIMESTAMP_TZ(period_start, 6) AS period_start,
+    TO_TIMESTAMP_TZ(period_end, 6) AS period_end
   FROM (VALUES
-    (
-      0,
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
-    )) AS spine(period, period_start, period_end)
+    (0, 1709247600000000, 1710457200000000)) AS spine(period, period_start, period_end)
 ), src_tickets AS (
   SELECT
     "opened_at",
@@ -51,11 +47,30 @@ WITH spine AS (
   LEFT JOIN src_accounts AS "accounts"
     ON "tickets"."account_id" = "accounts"."account_id"
   WHERE
-    "tickets"."opened_at" >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
-    AND "tickets"."opened_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
-    AND "accounts"."segment" IN ('smb', 'mid')
+    (
+      "tickets"."opened_at" >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+      AND "tickets"."opened_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
+      AND "accounts"."segment" IN ('smb', 'mid')
+    )
+    AND (
+      (
+        (
+          "tickets"."contacts" = 1
+        )
+        AND (
+          NOT (
+            "tickets"."resolved_at" IS NULL
+          )
+        )
+      )
+      OR (
+        NOT (
+          "tickets"."resolved_at" IS NULL
+        )
+      )
+    )
   GROUP BY
-    CASE WHEN NOT "tickets"."opened_at" IS NULL THEN 0 END
+    1
 ), scan_1 AS (
   SELECT
     spine.period AS period,
@@ -83,7 +98,7 @@ WITH spine AS (
     "subscriptions"."started_at" < CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMPTZ)
     AND "accounts"."segment" IN ('smb', 'mid')
   GROUP BY
-    spine.period
+    1
 ), cells AS (
   SELECT
     spine.period,

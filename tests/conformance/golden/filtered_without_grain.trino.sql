@@ -1,14 +1,10 @@
 WITH spine AS (
   SELECT
     period,
-    period_start,
-    period_end
+    FROM_UNIXTIME_NANOS(period_start * 1000) AS period_start,
+    FROM_UNIXTIME_NANOS(period_end * 1000) AS period_end
   FROM (VALUES
-    (
-      0,
-      CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-14 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-    )) AS spine(period, period_start, period_end)
+    (0, 1709247600000000, 1710457200000000)) AS spine(period, period_start, period_end)
 ), src_tickets AS (
   SELECT
     "opened_at",
@@ -48,11 +44,30 @@ WITH spine AS (
   LEFT JOIN src_accounts AS "accounts"
     ON "tickets"."account_id" = "accounts"."account_id"
   WHERE
-    "tickets"."opened_at" >= CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-    AND "tickets"."opened_at" < CAST('2024-03-14 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-    AND "accounts"."segment" IN ('smb', 'mid')
+    (
+      "tickets"."opened_at" >= CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+      AND "tickets"."opened_at" < CAST('2024-03-14 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+      AND "accounts"."segment" IN ('smb', 'mid')
+    )
+    AND (
+      (
+        (
+          "tickets"."contacts" = 1
+        )
+        AND (
+          NOT (
+            "tickets"."resolved_at" IS NULL
+          )
+        )
+      )
+      OR (
+        NOT (
+          "tickets"."resolved_at" IS NULL
+        )
+      )
+    )
   GROUP BY
-    CASE WHEN NOT "tickets"."opened_at" IS NULL THEN 0 END
+    1
 ), scan_1 AS (
   SELECT
     spine.period AS period,
@@ -80,7 +95,7 @@ WITH spine AS (
     "subscriptions"."started_at" < CAST('2024-03-14 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
     AND "accounts"."segment" IN ('smb', 'mid')
   GROUP BY
-    spine.period
+    1
 ), cells AS (
   SELECT
     spine.period,

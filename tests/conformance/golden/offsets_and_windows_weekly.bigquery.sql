@@ -2,50 +2,50 @@ WITH spine AS (
   SELECT
     period,
     label,
-    period_start,
-    period_end,
-    window_0_start,
-    window_1_start
+    TIMESTAMP_MICROS(period_start) AS period_start,
+    TIMESTAMP_MICROS(period_end) AS period_end,
+    TIMESTAMP_MICROS(window_0_start) AS window_0_start,
+    TIMESTAMP_MICROS(window_1_start) AS window_1_start
   FROM UNNEST([
     STRUCT(
       0 AS period,
       CAST('2024-02-26' AS DATE) AS label,
-      CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP) AS period_end,
-      CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP) AS window_0_start,
-      CAST(NULL AS TIMESTAMP) AS window_1_start
+      1708902000000000 AS period_start,
+      1709506800000000 AS period_end,
+      1708902000000000 AS window_0_start,
+      CAST(NULL AS INT64) AS window_1_start
     ),
     STRUCT(
       1 AS period,
       CAST('2024-03-04' AS DATE) AS label,
-      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP) AS period_end,
-      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP) AS window_0_start,
-      CAST(NULL AS TIMESTAMP) AS window_1_start
+      1709506800000000 AS period_start,
+      1710111600000000 AS period_end,
+      1709506800000000 AS window_0_start,
+      CAST(NULL AS INT64) AS window_1_start
     ),
     STRUCT(
       2 AS period,
       CAST('2024-03-11' AS DATE) AS label,
-      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP) AS period_end,
-      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP) AS window_0_start,
-      CAST(NULL AS TIMESTAMP) AS window_1_start
+      1710111600000000 AS period_start,
+      1710716400000000 AS period_end,
+      1710111600000000 AS window_0_start,
+      CAST(NULL AS INT64) AS window_1_start
     ),
     STRUCT(
       3 AS period,
       CAST('2024-03-18' AS DATE) AS label,
-      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP) AS period_end,
-      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP) AS window_0_start,
-      CAST(NULL AS TIMESTAMP) AS window_1_start
+      1710716400000000 AS period_start,
+      1711321200000000 AS period_end,
+      1710716400000000 AS window_0_start,
+      CAST(NULL AS INT64) AS window_1_start
     ),
     STRUCT(
       4 AS period,
       CAST('2024-03-25' AS DATE) AS label,
-      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP) AS period_end,
-      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP) AS window_0_start,
-      CAST(NULL AS TIMESTAMP) AS window_1_start
+      1711321200000000 AS period_start,
+      1711922400000000 AS period_end,
+      1711321200000000 AS window_0_start,
+      CAST(NULL AS INT64) AS window_1_start
     )
   ]) AS spine
 ), src_subscriptions AS (
@@ -114,7 +114,7 @@ WITH spine AS (
   WHERE
     `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
   GROUP BY
-    spine.period
+    1
 ), scan_1_rows AS (
   SELECT
     CASE
@@ -140,26 +140,13 @@ WITH spine AS (
       END
     END AS first_period,
     CASE
-      WHEN `tickets`.`opened_at` < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP)
-      THEN CASE
-        WHEN `tickets`.`opened_at` < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP)
-        THEN CASE
-          WHEN `tickets`.`opened_at` < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
-          THEN 0
-          ELSE 1
-        END
-        ELSE 2
-      END
-      WHEN `tickets`.`opened_at` >= CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP)
-      THEN CASE
-        WHEN `tickets`.`opened_at` < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP)
-        THEN CASE
-          WHEN `tickets`.`opened_at` < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP)
-          THEN 3
-          ELSE 4
-        END
-        ELSE 5
-      END
+      WHEN `tickets`.`opened_at` < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP)
+      THEN 0
+      WHEN `tickets`.`opened_at` >= CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP)
+      THEN 5
+      ELSE CAST(DIV((
+        UNIX_MICROS(`tickets`.`opened_at`) - 1708902000000000
+      ), 604800000000) AS INT64) + 1
     END - 1 AS last_period,
     1 AS a1
   FROM src_tickets AS `tickets`
@@ -301,6 +288,9 @@ WITH spine AS (
   ) AS `subscriptions`
   WHERE
     `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+    AND (
+      `subscriptions`.`mrr` > 0
+    )
 ), scan_2 AS (
   SELECT
     period,

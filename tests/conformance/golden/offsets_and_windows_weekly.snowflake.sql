@@ -2,50 +2,50 @@ WITH spine AS (
   SELECT
     period,
     label,
-    period_start,
-    period_end,
-    window_0_start,
-    window_1_start
+    TO_TIMESTAMP_TZ(period_start, 6) AS period_start,
+    TO_TIMESTAMP_TZ(period_end, 6) AS period_end,
+    TO_TIMESTAMP_TZ(window_0_start, 6) AS window_0_start,
+    TO_TIMESTAMP_TZ(window_1_start, 6) AS window_1_start
   FROM (VALUES
     (
       0,
       CAST('2024-02-26' AS DATE),
-      CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST(NULL AS TIMESTAMPTZ)
+      1708902000000000,
+      1709506800000000,
+      1708902000000000,
+      CAST(NULL AS BIGINT)
     ),
     (
       1,
       CAST('2024-03-04' AS DATE),
-      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST(NULL AS TIMESTAMPTZ)
+      1709506800000000,
+      1710111600000000,
+      1709506800000000,
+      CAST(NULL AS BIGINT)
     ),
     (
       2,
       CAST('2024-03-11' AS DATE),
-      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST(NULL AS TIMESTAMPTZ)
+      1710111600000000,
+      1710716400000000,
+      1710111600000000,
+      CAST(NULL AS BIGINT)
     ),
     (
       3,
       CAST('2024-03-18' AS DATE),
-      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST(NULL AS TIMESTAMPTZ)
+      1710716400000000,
+      1711321200000000,
+      1710716400000000,
+      CAST(NULL AS BIGINT)
     ),
     (
       4,
       CAST('2024-03-25' AS DATE),
-      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST(NULL AS TIMESTAMPTZ)
+      1711321200000000,
+      1711922400000000,
+      1711321200000000,
+      CAST(NULL AS BIGINT)
     )) AS spine(period, label, period_start, period_end, window_0_start, window_1_start)
 ), src_subscriptions AS (
   SELECT
@@ -113,7 +113,7 @@ WITH spine AS (
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
   GROUP BY
-    spine.period
+    1
 ), scan_1_rows AS (
   SELECT
     CASE
@@ -139,26 +139,15 @@ WITH spine AS (
       END
     END AS first_period,
     CASE
-      WHEN "tickets"."opened_at" < CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "tickets"."opened_at" < CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "tickets"."opened_at" < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 0
-          ELSE 1
-        END
-        ELSE 2
-      END
-      WHEN "tickets"."opened_at" >= CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "tickets"."opened_at" < CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN "tickets"."opened_at" < CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 3
-          ELSE 4
-        END
-        ELSE 5
-      END
+      WHEN "tickets"."opened_at" < CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
+      THEN 0
+      WHEN "tickets"."opened_at" >= CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMPTZ)
+      THEN 5
+      ELSE CAST(CAST(TRUNC(
+        (
+          DATE_PART(EPOCH_MICROSECOND, "tickets"."opened_at") - 1708902000000000
+        ) / 604800000000
+      ) AS BIGINT) AS BIGINT) + 1
     END - 1 AS last_period,
     1 AS a1
   FROM src_tickets AS "tickets"
@@ -306,6 +295,9 @@ WITH spine AS (
   ) AS "subscriptions"
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+    AND (
+      "subscriptions"."mrr" > 0
+    )
 ), scan_2 AS (
   SELECT
     period,

@@ -2,50 +2,50 @@ WITH spine AS (
   SELECT
     period,
     label,
-    period_start,
-    period_end,
-    window_0_start,
-    window_1_start
+    FROM_UNIXTIME_NANOS(period_start * 1000) AS period_start,
+    FROM_UNIXTIME_NANOS(period_end * 1000) AS period_end,
+    FROM_UNIXTIME_NANOS(window_0_start * 1000) AS window_0_start,
+    FROM_UNIXTIME_NANOS(window_1_start * 1000) AS window_1_start
   FROM (VALUES
     (
       0,
       CAST('2024-02-26' AS DATE),
-      CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-03 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST(NULL AS TIMESTAMP(6) WITH TIME ZONE)
+      1708902000000000,
+      1709506800000000,
+      1708902000000000,
+      CAST(NULL AS BIGINT)
     ),
     (
       1,
       CAST('2024-03-04' AS DATE),
-      CAST('2024-03-03 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-10 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-03 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST(NULL AS TIMESTAMP(6) WITH TIME ZONE)
+      1709506800000000,
+      1710111600000000,
+      1709506800000000,
+      CAST(NULL AS BIGINT)
     ),
     (
       2,
       CAST('2024-03-11' AS DATE),
-      CAST('2024-03-10 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-10 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST(NULL AS TIMESTAMP(6) WITH TIME ZONE)
+      1710111600000000,
+      1710716400000000,
+      1710111600000000,
+      CAST(NULL AS BIGINT)
     ),
     (
       3,
       CAST('2024-03-18' AS DATE),
-      CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-24 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST(NULL AS TIMESTAMP(6) WITH TIME ZONE)
+      1710716400000000,
+      1711321200000000,
+      1710716400000000,
+      CAST(NULL AS BIGINT)
     ),
     (
       4,
       CAST('2024-03-25' AS DATE),
-      CAST('2024-03-24 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-24 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST(NULL AS TIMESTAMP(6) WITH TIME ZONE)
+      1711321200000000,
+      1711922400000000,
+      1711321200000000,
+      CAST(NULL AS BIGINT)
     )) AS spine(period, label, period_start, period_end, window_0_start, window_1_start)
 ), src_subscriptions AS (
   SELECT
@@ -113,7 +113,7 @@ WITH spine AS (
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
   GROUP BY
-    spine.period
+    1
 ), scan_1_rows AS (
   SELECT
     CASE
@@ -139,26 +139,15 @@ WITH spine AS (
       END
     END AS first_period,
     CASE
-      WHEN "tickets"."opened_at" < CAST('2024-03-10 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-      THEN CASE
-        WHEN "tickets"."opened_at" < CAST('2024-03-03 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-        THEN CASE
-          WHEN "tickets"."opened_at" < CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-          THEN 0
-          ELSE 1
-        END
-        ELSE 2
-      END
-      WHEN "tickets"."opened_at" >= CAST('2024-03-10 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-      THEN CASE
-        WHEN "tickets"."opened_at" < CAST('2024-03-24 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-        THEN CASE
-          WHEN "tickets"."opened_at" < CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-          THEN 3
-          ELSE 4
-        END
-        ELSE 5
-      END
+      WHEN "tickets"."opened_at" < CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+      THEN 0
+      WHEN "tickets"."opened_at" >= CAST('2024-03-24 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+      THEN 5
+      ELSE CAST(CAST(TRUNCATE(
+        CAST((
+          CAST(ROUND(TO_UNIXTIME("tickets"."opened_at") * 1000000) AS BIGINT) - 1708902000000000
+        ) AS DOUBLE) / 604800000000
+      ) AS BIGINT) AS BIGINT) + 1
     END - 1 AS last_period,
     1 AS a1
   FROM src_tickets AS "tickets"
@@ -304,6 +293,9 @@ WITH spine AS (
   ) AS "subscriptions"
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+    AND (
+      "subscriptions"."mrr" > 0
+    )
 ), scan_2 AS (
   SELECT
     period,

@@ -2,38 +2,38 @@ WITH spine AS (
   SELECT
     period,
     label,
-    period_start,
-    period_end
+    TIMESTAMP_MICROS(period_start) AS period_start,
+    TIMESTAMP_MICROS(period_end) AS period_end
   FROM UNNEST([
     STRUCT(
       0 AS period,
       CAST('2023-11-01' AS DATE) AS label,
-      CAST('2023-10-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMP) AS period_end
+      1698793200000000 AS period_start,
+      1701385200000000 AS period_end
     ),
     STRUCT(
       1 AS period,
       CAST('2023-12-01' AS DATE) AS label,
-      CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP) AS period_end
+      1701385200000000 AS period_start,
+      1704063600000000 AS period_end
     ),
     STRUCT(
       2 AS period,
       CAST('2024-01-01' AS DATE) AS label,
-      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS period_end
+      1704063600000000 AS period_start,
+      1706742000000000 AS period_end
     ),
     STRUCT(
       3 AS period,
       CAST('2024-02-01' AS DATE) AS label,
-      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_end
+      1706742000000000 AS period_start,
+      1709247600000000 AS period_end
     ),
     STRUCT(
       4 AS period,
       CAST('2024-03-01' AS DATE) AS label,
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP) AS period_end
+      1709247600000000 AS period_start,
+      1711922400000000 AS period_end
     )
   ]) AS spine
 ), src_subscriptions AS (
@@ -55,37 +55,37 @@ WITH spine AS (
 ), l1_spine AS (
   SELECT
     period,
-    period_start,
-    period_end,
-    window_0_start,
+    TIMESTAMP_MICROS(period_start) AS period_start,
+    TIMESTAMP_MICROS(period_end) AS period_end,
+    TIMESTAMP_MICROS(window_0_start) AS window_0_start,
     parent_period
   FROM UNNEST([
     STRUCT(
       0 AS period,
-      CAST('2023-11-30 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP) AS period_end,
-      CAST(NULL AS TIMESTAMP) AS window_0_start,
+      1701385200000000 AS period_start,
+      1704063600000000 AS period_end,
+      CAST(NULL AS INT64) AS window_0_start,
       1 AS parent_period
     ),
     STRUCT(
       1 AS period,
-      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS period_end,
-      CAST(NULL AS TIMESTAMP) AS window_0_start,
+      1704063600000000 AS period_start,
+      1706742000000000 AS period_end,
+      CAST(NULL AS INT64) AS window_0_start,
       2 AS parent_period
     ),
     STRUCT(
       2 AS period,
-      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_end,
-      CAST(NULL AS TIMESTAMP) AS window_0_start,
+      1706742000000000 AS period_start,
+      1709247600000000 AS period_end,
+      CAST(NULL AS INT64) AS window_0_start,
       3 AS parent_period
     ),
     STRUCT(
       3 AS period,
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP) AS period_end,
-      CAST(NULL AS TIMESTAMP) AS window_0_start,
+      1709247600000000 AS period_start,
+      1711922400000000 AS period_end,
+      CAST(NULL AS INT64) AS window_0_start,
       4 AS parent_period
     )
   ]) AS l1_spine
@@ -147,8 +147,8 @@ WITH spine AS (
     `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
     AND NOT `subscriptions`.`account_id` IS NULL
   GROUP BY
-    l1_spine.period,
-    `subscriptions`.`account_id`
+    1,
+    2
 ), l1_scan_0_openings AS (
   SELECT
     `subscriptions`.`account_id` AS entity,
@@ -178,7 +178,7 @@ WITH spine AS (
       END > `subscriptions`.`started_at`
     )
   GROUP BY
-    `subscriptions`.`account_id`
+    1
 ), l1_first_changes AS (
   SELECT
     entity,
@@ -319,570 +319,575 @@ WITH spine AS (
 ), l2_spine AS (
   SELECT
     period,
-    period_start,
-    period_end,
+    TIMESTAMP_MICROS(period_start) AS period_start,
+    TIMESTAMP_MICROS(period_end) AS period_end,
     parent_period
   FROM UNNEST([
     STRUCT(
       0 AS period,
-      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-01 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1704063600000000 AS period_start,
+      1704150000000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       1 AS period,
-      CAST('2024-01-01 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-02 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1704150000000000 AS period_start,
+      1704236400000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       2 AS period,
-      CAST('2024-01-02 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-03 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1704236400000000 AS period_start,
+      1704322800000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       3 AS period,
-      CAST('2024-01-03 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-04 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1704322800000000 AS period_start,
+      1704409200000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       4 AS period,
-      CAST('2024-01-04 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-05 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1704409200000000 AS period_start,
+      1704495600000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       5 AS period,
-      CAST('2024-01-05 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-06 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1704495600000000 AS period_start,
+      1704582000000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       6 AS period,
-      CAST('2024-01-06 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-07 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1704582000000000 AS period_start,
+      1704668400000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       7 AS period,
-      CAST('2024-01-07 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-08 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1704668400000000 AS period_start,
+      1704754800000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       8 AS period,
-      CAST('2024-01-08 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-09 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1704754800000000 AS period_start,
+      1704841200000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       9 AS period,
-      CAST('2024-01-09 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-10 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1704841200000000 AS period_start,
+      1704927600000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       10 AS period,
-      CAST('2024-01-10 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-11 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1704927600000000 AS period_start,
+      1705014000000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       11 AS period,
-      CAST('2024-01-11 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-12 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1705014000000000 AS period_start,
+      1705100400000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       12 AS period,
-      CAST('2024-01-12 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-13 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1705100400000000 AS period_start,
+      1705186800000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       13 AS period,
-      CAST('2024-01-13 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-14 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1705186800000000 AS period_start,
+      1705273200000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       14 AS period,
-      CAST('2024-01-14 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-15 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1705273200000000 AS period_start,
+      1705359600000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       15 AS period,
-      CAST('2024-01-15 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-16 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1705359600000000 AS period_start,
+      1705446000000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       16 AS period,
-      CAST('2024-01-16 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-17 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1705446000000000 AS period_start,
+      1705532400000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       17 AS period,
-      CAST('2024-01-17 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-18 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1705532400000000 AS period_start,
+      1705618800000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       18 AS period,
-      CAST('2024-01-18 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-19 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1705618800000000 AS period_start,
+      1705705200000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       19 AS period,
-      CAST('2024-01-19 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-20 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1705705200000000 AS period_start,
+      1705791600000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       20 AS period,
-      CAST('2024-01-20 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-21 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1705791600000000 AS period_start,
+      1705878000000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       21 AS period,
-      CAST('2024-01-21 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-22 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1705878000000000 AS period_start,
+      1705964400000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       22 AS period,
-      CAST('2024-01-22 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-23 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1705964400000000 AS period_start,
+      1706050800000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       23 AS period,
-      CAST('2024-01-23 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-24 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1706050800000000 AS period_start,
+      1706137200000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       24 AS period,
-      CAST('2024-01-24 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-25 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1706137200000000 AS period_start,
+      1706223600000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       25 AS period,
-      CAST('2024-01-25 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-26 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1706223600000000 AS period_start,
+      1706310000000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       26 AS period,
-      CAST('2024-01-26 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-27 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1706310000000000 AS period_start,
+      1706396400000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       27 AS period,
-      CAST('2024-01-27 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-28 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1706396400000000 AS period_start,
+      1706482800000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       28 AS period,
-      CAST('2024-01-28 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-29 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1706482800000000 AS period_start,
+      1706569200000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       29 AS period,
-      CAST('2024-01-29 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-30 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1706569200000000 AS period_start,
+      1706655600000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       30 AS period,
-      CAST('2024-01-30 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1706655600000000 AS period_start,
+      1706742000000000 AS period_end,
       2 AS parent_period
     ),
     STRUCT(
       31 AS period,
-      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-01 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1706742000000000 AS period_start,
+      1706828400000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       32 AS period,
-      CAST('2024-02-01 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-02 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1706828400000000 AS period_start,
+      1706914800000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       33 AS period,
-      CAST('2024-02-02 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-03 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1706914800000000 AS period_start,
+      1707001200000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       34 AS period,
-      CAST('2024-02-03 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-04 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1707001200000000 AS period_start,
+      1707087600000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       35 AS period,
-      CAST('2024-02-04 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-05 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1707087600000000 AS period_start,
+      1707174000000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       36 AS period,
-      CAST('2024-02-05 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-06 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1707174000000000 AS period_start,
+      1707260400000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       37 AS period,
-      CAST('2024-02-06 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-07 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1707260400000000 AS period_start,
+      1707346800000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       38 AS period,
-      CAST('2024-02-07 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-08 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1707346800000000 AS period_start,
+      1707433200000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       39 AS period,
-      CAST('2024-02-08 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-09 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1707433200000000 AS period_start,
+      1707519600000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       40 AS period,
-      CAST('2024-02-09 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-10 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1707519600000000 AS period_start,
+      1707606000000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       41 AS period,
-      CAST('2024-02-10 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-11 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1707606000000000 AS period_start,
+      1707692400000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       42 AS period,
-      CAST('2024-02-11 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-12 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1707692400000000 AS period_start,
+      1707778800000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       43 AS period,
-      CAST('2024-02-12 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-13 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1707778800000000 AS period_start,
+      1707865200000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       44 AS period,
-      CAST('2024-02-13 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-14 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1707865200000000 AS period_start,
+      1707951600000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       45 AS period,
-      CAST('2024-02-14 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-15 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1707951600000000 AS period_start,
+      1708038000000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       46 AS period,
-      CAST('2024-02-15 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-16 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1708038000000000 AS period_start,
+      1708124400000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       47 AS period,
-      CAST('2024-02-16 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-17 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1708124400000000 AS period_start,
+      1708210800000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       48 AS period,
-      CAST('2024-02-17 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-18 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1708210800000000 AS period_start,
+      1708297200000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       49 AS period,
-      CAST('2024-02-18 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-19 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1708297200000000 AS period_start,
+      1708383600000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       50 AS period,
-      CAST('2024-02-19 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-20 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1708383600000000 AS period_start,
+      1708470000000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       51 AS period,
-      CAST('2024-02-20 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-21 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1708470000000000 AS period_start,
+      1708556400000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       52 AS period,
-      CAST('2024-02-21 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-22 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1708556400000000 AS period_start,
+      1708642800000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       53 AS period,
-      CAST('2024-02-22 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-23 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1708642800000000 AS period_start,
+      1708729200000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       54 AS period,
-      CAST('2024-02-23 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-24 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1708729200000000 AS period_start,
+      1708815600000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       55 AS period,
-      CAST('2024-02-24 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1708815600000000 AS period_start,
+      1708902000000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       56 AS period,
-      CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-26 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1708902000000000 AS period_start,
+      1708988400000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       57 AS period,
-      CAST('2024-02-26 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-27 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1708988400000000 AS period_start,
+      1709074800000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       58 AS period,
-      CAST('2024-02-27 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-28 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1709074800000000 AS period_start,
+      1709161200000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       59 AS period,
-      CAST('2024-02-28 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1709161200000000 AS period_start,
+      1709247600000000 AS period_end,
       3 AS parent_period
     ),
     STRUCT(
       60 AS period,
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-01 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1709247600000000 AS period_start,
+      1709334000000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       61 AS period,
-      CAST('2024-03-01 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-02 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1709334000000000 AS period_start,
+      1709420400000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       62 AS period,
-      CAST('2024-03-02 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1709420400000000 AS period_start,
+      1709506800000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       63 AS period,
-      CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-04 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1709506800000000 AS period_start,
+      1709593200000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       64 AS period,
-      CAST('2024-03-04 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-05 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1709593200000000 AS period_start,
+      1709679600000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       65 AS period,
-      CAST('2024-03-05 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-06 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1709679600000000 AS period_start,
+      1709766000000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       66 AS period,
-      CAST('2024-03-06 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-07 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1709766000000000 AS period_start,
+      1709852400000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       67 AS period,
-      CAST('2024-03-07 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-08 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1709852400000000 AS period_start,
+      1709938800000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       68 AS period,
-      CAST('2024-03-08 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-09 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1709938800000000 AS period_start,
+      1710025200000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       69 AS period,
-      CAST('2024-03-09 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1710025200000000 AS period_start,
+      1710111600000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       70 AS period,
-      CAST('2024-03-10 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-11 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1710111600000000 AS period_start,
+      1710198000000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       71 AS period,
-      CAST('2024-03-11 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-12 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1710198000000000 AS period_start,
+      1710284400000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       72 AS period,
-      CAST('2024-03-12 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-13 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1710284400000000 AS period_start,
+      1710370800000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       73 AS period,
-      CAST('2024-03-13 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1710370800000000 AS period_start,
+      1710457200000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       74 AS period,
-      CAST('2024-03-14 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-15 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1710457200000000 AS period_start,
+      1710543600000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       75 AS period,
-      CAST('2024-03-15 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-16 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1710543600000000 AS period_start,
+      1710630000000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       76 AS period,
-      CAST('2024-03-16 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1710630000000000 AS period_start,
+      1710716400000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       77 AS period,
-      CAST('2024-03-17 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-18 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1710716400000000 AS period_start,
+      1710802800000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       78 AS period,
-      CAST('2024-03-18 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-19 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1710802800000000 AS period_start,
+      1710889200000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       79 AS period,
-      CAST('2024-03-19 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-20 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1710889200000000 AS period_start,
+      1710975600000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       80 AS period,
-      CAST('2024-03-20 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-21 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1710975600000000 AS period_start,
+      1711062000000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       81 AS period,
-      CAST('2024-03-21 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-22 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1711062000000000 AS period_start,
+      1711148400000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       82 AS period,
-      CAST('2024-03-22 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-23 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1711148400000000 AS period_start,
+      1711234800000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       83 AS period,
-      CAST('2024-03-23 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1711234800000000 AS period_start,
+      1711321200000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       84 AS period,
-      CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-25 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1711321200000000 AS period_start,
+      1711407600000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       85 AS period,
-      CAST('2024-03-25 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-26 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1711407600000000 AS period_start,
+      1711494000000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       86 AS period,
-      CAST('2024-03-26 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-27 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1711494000000000 AS period_start,
+      1711580400000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       87 AS period,
-      CAST('2024-03-27 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-28 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1711580400000000 AS period_start,
+      1711666800000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       88 AS period,
-      CAST('2024-03-28 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-29 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1711666800000000 AS period_start,
+      1711753200000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       89 AS period,
-      CAST('2024-03-29 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-30 23:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1711753200000000 AS period_start,
+      1711839600000000 AS period_end,
       4 AS parent_period
     ),
     STRUCT(
       90 AS period,
-      CAST('2024-03-30 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP) AS period_end,
+      1711839600000000 AS period_start,
+      1711922400000000 AS period_end,
       4 AS parent_period
     )
   ]) AS l2_spine
 ), l2_scan_0 AS (
   SELECT
-    l2_spine.period AS period,
+    CASE
+      WHEN `tickets`.`opened_at` < CAST('2024-01-01 23:00:00+00:00' AS TIMESTAMP)
+      THEN 0
+      WHEN `tickets`.`opened_at` >= CAST('2024-03-30 23:00:00+00:00' AS TIMESTAMP)
+      THEN 90
+      ELSE CAST(DIV((
+        UNIX_MICROS(`tickets`.`opened_at`) - 1704150000000000
+      ), 86400000000) AS INT64) + 1
+    END AS period,
     COUNT(*) AS a3
   FROM src_tickets AS `tickets`
-  JOIN l2_spine
-    ON `tickets`.`opened_at` >= l2_spine.period_start
-    AND `tickets`.`opened_at` < l2_spine.period_end
   WHERE
     `tickets`.`opened_at` >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP)
     AND `tickets`.`opened_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
   GROUP BY
-    l2_spine.period
+    1
 ), l2_cells AS (
   SELECT
     l2_spine.period,
@@ -962,7 +967,7 @@ WITH spine AS (
   WHERE
     `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
   GROUP BY
-    spine.period
+    1
 ), cells AS (
   SELECT
     spine.period,

@@ -2,32 +2,32 @@ WITH spine AS (
   SELECT
     period,
     label,
-    period_start,
-    period_end
+    TIMESTAMP_MICROS(period_start) AS period_start,
+    TIMESTAMP_MICROS(period_end) AS period_end
   FROM UNNEST([
     STRUCT(
       0 AS period,
       CAST('2024-01-01' AS DATE) AS label,
-      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP) AS period_end
+      1704063600000000 AS period_start,
+      1711922400000000 AS period_end
     ),
     STRUCT(
       1 AS period,
       CAST('2024-04-01' AS DATE) AS label,
-      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-06-30 22:00:00+00:00' AS TIMESTAMP) AS period_end
+      1711922400000000 AS period_start,
+      1719784800000000 AS period_end
     ),
     STRUCT(
       2 AS period,
       CAST('2024-07-01' AS DATE) AS label,
-      CAST('2024-06-30 22:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-09-30 22:00:00+00:00' AS TIMESTAMP) AS period_end
+      1719784800000000 AS period_start,
+      1727733600000000 AS period_end
     ),
     STRUCT(
       3 AS period,
       CAST('2024-10-01' AS DATE) AS label,
-      CAST('2024-09-30 22:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-12-31 23:00:00+00:00' AS TIMESTAMP) AS period_end
+      1727733600000000 AS period_start,
+      1735686000000000 AS period_end
     )
   ]) AS spine
 ), src_subscriptions AS (
@@ -104,16 +104,8 @@ WITH spine AS (
   WHERE
     `subscriptions`.`started_at` < CAST('2024-12-31 23:00:00+00:00' AS TIMESTAMP)
   GROUP BY
-    spine.period,
-    CASE
-      WHEN CAST(`accounts`.`employees` AS FLOAT64) IS NULL
-      THEN NULL
-      WHEN CAST(`accounts`.`employees` AS FLOAT64) < 50.0
-      THEN 'SMB'
-      WHEN CAST(`accounts`.`employees` AS FLOAT64) < 500.0
-      THEN 'Mid-market'
-      ELSE 'Enterprise'
-    END
+    1,
+    2
 ), combos AS (
   SELECT DISTINCT
     d0

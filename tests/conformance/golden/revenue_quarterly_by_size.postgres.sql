@@ -2,41 +2,25 @@ WITH spine AS (
   SELECT
     period,
     label,
-    period_start,
-    period_end
+    CAST('1970-01-01 00:00:00+00' AS TIMESTAMPTZ) + (
+      period_start * INTERVAL '1 MICROSECOND'
+    ) AS period_start,
+    CAST('1970-01-01 00:00:00+00' AS TIMESTAMPTZ) + (
+      period_end * INTERVAL '1 MICROSECOND'
+    ) AS period_end
   FROM (VALUES
-    (
-      0,
-      CAST('2024-01-01' AS DATE),
-      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-    ),
-    (
-      1,
-      CAST('2024-04-01' AS DATE),
-      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-06-30 22:00:00+00:00' AS TIMESTAMPTZ)
-    ),
-    (
-      2,
-      CAST('2024-07-01' AS DATE),
-      CAST('2024-06-30 22:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-09-30 22:00:00+00:00' AS TIMESTAMPTZ)
-    ),
-    (
-      3,
-      CAST('2024-10-01' AS DATE),
-      CAST('2024-09-30 22:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
-    )) AS spine(period, label, period_start, period_end)
-), src_subscriptions AS (
+    (0, CAST('2024-01-01' AS DATE), 1704063600000000, 1711922400000000),
+    (1, CAST('2024-04-01' AS DATE), 1711922400000000, 1719784800000000),
+    (2, CAST('2024-07-01' AS DATE), 1719784800000000, 1727733600000000),
+    (3, CAST('2024-10-01' AS DATE), 1727733600000000, 1735686000000000)) AS spine(period, label, period_start, period_end)
+), src_subscriptions AS NOT MATERIALIZED (
   SELECT
     "started_at",
     "ended_at",
     "account_id",
     NULLIF("mrr", CAST('NaN' AS DOUBLE PRECISION)) AS "mrr"
   FROM subscriptions
-), src_accounts AS (
+), src_accounts AS NOT MATERIALIZED (
   SELECT
     "account_id",
     "employees"
@@ -110,16 +94,8 @@ WITH spine AS (
   WHERE
     "subscriptions"."started_at" < CAST('2024-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
   GROUP BY
-    spine.period,
-    CASE
-      WHEN CAST("accounts"."employees" AS DOUBLE PRECISION) IS NULL
-      THEN NULL
-      WHEN CAST("accounts"."employees" AS DOUBLE PRECISION) < 50.0
-      THEN 'SMB'
-      WHEN CAST("accounts"."employees" AS DOUBLE PRECISION) < 500.0
-      THEN 'Mid-market'
-      ELSE 'Enterprise'
-    END
+    1,
+    2
 ), combos AS (
   SELECT DISTINCT
     d0

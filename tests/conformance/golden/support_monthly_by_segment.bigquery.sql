@@ -2,26 +2,26 @@ WITH spine AS (
   SELECT
     period,
     label,
-    period_start,
-    period_end
+    TIMESTAMP_MICROS(period_start) AS period_start,
+    TIMESTAMP_MICROS(period_end) AS period_end
   FROM UNNEST([
     STRUCT(
       0 AS period,
       CAST('2024-01-01' AS DATE) AS label,
-      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS period_end
+      1704063600000000 AS period_start,
+      1706742000000000 AS period_end
     ),
     STRUCT(
       1 AS period,
       CAST('2024-02-01' AS DATE) AS label,
-      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_end
+      1706742000000000 AS period_start,
+      1709247600000000 AS period_end
     ),
     STRUCT(
       2 AS period,
       CAST('2024-03-01' AS DATE) AS label,
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP) AS period_start,
-      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP) AS period_end
+      1709247600000000 AS period_start,
+      1711922400000000 AS period_end
     )
   ]) AS spine
 ), src_tickets AS (
@@ -87,17 +87,8 @@ WITH spine AS (
     `tickets`.`opened_at` >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP)
     AND `tickets`.`opened_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
   GROUP BY
-    CASE
-      WHEN `tickets`.`opened_at` < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
-      THEN CASE
-        WHEN `tickets`.`opened_at` < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP)
-        THEN 0
-        ELSE 1
-      END
-      WHEN `tickets`.`opened_at` >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
-      THEN 2
-    END,
-    `accounts`.`segment`
+    1,
+    2
 ), combos AS (
   SELECT DISTINCT
     d0

@@ -2,28 +2,17 @@ WITH spine AS (
   SELECT
     period,
     label,
-    period_start,
-    period_end
+    CAST('1970-01-01 00:00:00+00' AS TIMESTAMPTZ) + (
+      period_start * INTERVAL '1 MICROSECOND'
+    ) AS period_start,
+    CAST('1970-01-01 00:00:00+00' AS TIMESTAMPTZ) + (
+      period_end * INTERVAL '1 MICROSECOND'
+    ) AS period_end
   FROM (VALUES
-    (
-      0,
-      CAST('2024-01-01' AS DATE),
-      CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
-    ),
-    (
-      1,
-      CAST('2024-02-01' AS DATE),
-      CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
-    ),
-    (
-      2,
-      CAST('2024-03-01' AS DATE),
-      CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ),
-      CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
-    )) AS spine(period, label, period_start, period_end)
-), src_tickets AS (
+    (0, CAST('2024-01-01' AS DATE), 1704063600000000, 1706742000000000),
+    (1, CAST('2024-02-01' AS DATE), 1706742000000000, 1709247600000000),
+    (2, CAST('2024-03-01' AS DATE), 1709247600000000, 1711922400000000)) AS spine(period, label, period_start, period_end)
+), src_tickets AS NOT MATERIALIZED (
   SELECT
     "opened_at",
     "account_id",
@@ -31,7 +20,7 @@ WITH spine AS (
     "contacts",
     "resolved_at"
   FROM tickets
-), src_accounts AS (
+), src_accounts AS NOT MATERIALIZED (
   SELECT
     "account_id",
     "segment"
@@ -82,17 +71,8 @@ WITH spine AS (
     "tickets"."opened_at" >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
     AND "tickets"."opened_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
   GROUP BY
-    CASE
-      WHEN "tickets"."opened_at" < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN CASE
-        WHEN "tickets"."opened_at" < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 0
-        ELSE 1
-      END
-      WHEN "tickets"."opened_at" >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
-      THEN 2
-    END,
-    "accounts"."segment"
+    1,
+    2
 ), combos AS (
   SELECT DISTINCT
     d0

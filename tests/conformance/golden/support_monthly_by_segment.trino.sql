@@ -2,27 +2,12 @@ WITH spine AS (
   SELECT
     period,
     label,
-    period_start,
-    period_end
+    FROM_UNIXTIME_NANOS(period_start * 1000) AS period_start,
+    FROM_UNIXTIME_NANOS(period_end * 1000) AS period_end
   FROM (VALUES
-    (
-      0,
-      CAST('2024-01-01' AS DATE),
-      CAST('2023-12-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-01-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-    ),
-    (
-      1,
-      CAST('2024-02-01' AS DATE),
-      CAST('2024-01-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-    ),
-    (
-      2,
-      CAST('2024-03-01' AS DATE),
-      CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE),
-      CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-    )) AS spine(period, label, period_start, period_end)
+    (0, CAST('2024-01-01' AS DATE), 1704063600000000, 1706742000000000),
+    (1, CAST('2024-02-01' AS DATE), 1706742000000000, 1709247600000000),
+    (2, CAST('2024-03-01' AS DATE), 1709247600000000, 1711922400000000)) AS spine(period, label, period_start, period_end)
 ), src_tickets AS (
   SELECT
     "opened_at",
@@ -82,17 +67,8 @@ WITH spine AS (
     "tickets"."opened_at" >= CAST('2023-12-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
     AND "tickets"."opened_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
   GROUP BY
-    CASE
-      WHEN "tickets"."opened_at" < CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-      THEN CASE
-        WHEN "tickets"."opened_at" < CAST('2024-01-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-        THEN 0
-        ELSE 1
-      END
-      WHEN "tickets"."opened_at" >= CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-      THEN 2
-    END,
-    "accounts"."segment"
+    1,
+    2
 ), combos AS (
   SELECT DISTINCT
     d0

@@ -93,6 +93,9 @@ class SqlDialect:
     #: Whether the engine evaluates a join's filter, the parts reading one side only included,
     #: for every pair of rows: the compiler then works a row's part out in a subquery first.
     join_filters_per_pair: bool = False
+    #: Whether a CTE may be marked `NOT MATERIALIZED`: for engines that otherwise materialise
+    #: one read more than once.
+    not_materialized: bool = False
     _types: ClassVar[dict[str, str]] = {
         "bigint": "BIGINT",
         "double": "DOUBLE",
@@ -250,6 +253,7 @@ class SqlDialect:
 class DuckDB(SqlDialect):
     name = "duckdb"
     runnable = True
+    not_materialized = True
     _types: ClassVar[dict[str, str]] = {**SqlDialect._types, "text": "VARCHAR"}
 
     def local_datetime(self, instant: exp.Expression, timezone: str) -> exp.Expression:
@@ -414,6 +418,7 @@ class Postgres(SqlDialect):
     # trees) for each of the 54M pairs; once per row, the revenue benchmark's query took
     # 21.1 s instead of 26.3.
     join_filters_per_pair = True
+    not_materialized = True
     _types: ClassVar[dict[str, str]] = {**SqlDialect._types, "double": "DOUBLE PRECISION"}
 
     def epoch_micros(self, instant: exp.Expression) -> exp.Expression:

@@ -235,7 +235,9 @@ class LevelCompiler:
         the parent's cells."""
         level = child.level
         names = LevelNames(next(self._numbers))
-        child_spine = LevelSpine(names.spine, resolved, labels=False)
+        child_spine = LevelSpine(
+            names.spine, resolved, labels=False, timezone=self.plan.calendar.timezone
+        )
         formulas = []
         for aggregate in child.aggregates:
             per = aggregate.per

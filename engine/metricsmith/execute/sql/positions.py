@@ -6,13 +6,22 @@ Up to `TREE_LIMIT` boundaries the position is a balanced CASE over them: log2(n)
 per row and no join. A lookup table joined on `lo <= t < hi` makes engines sort every row
 against it (a range join); on the revenue benchmark that was 1.0 s of DuckDB's 5.3 s of work.
 A tree's SQL grows with the boundaries and is repeated at every use, though, so beyond the
-limit (daily periods over months) the position comes from joining a lookup table, one CTE
-per level and set of boundaries.
+limit the position comes from joining a lookup table, one CTE per level and set of
+boundaries.
+
+Boundaries evenly spaced (days and weeks in UTC: `Evenly`) need neither: the position is
+integer arithmetic on the instant. Too many for a tree, boundaries that begin local days a
+fixed number of days apart or the firsts of months a fixed number of months apart
+(`LocalDays`: days and weeks across clock changes, months over years) are placed by arithmetic
+on the instant's local date. Either way a per-day level over years places rows without a range
+join (DuckDB: the range join was 410 s of 486 s on 89.5M events) and without a tree of CASEs
+in the SQL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 from collections.abc import Sequence
 
@@ -20,7 +29,7 @@ from attrs import frozen
 from sqlglot import exp
 
 from metricsmith.execute.sql.dialects import SqlDialect, number, values
-from metricsmith.plan.periods import epoch_micros, from_epoch_micros
+from metricsmith.plan.periods import epoch_micros, from_epoch_micros, local_date, local_midnight
 
 TREE_LIMIT = 64
 LO, HI, POSITION = "lo", "hi", "position"
@@ -30,16 +39,146 @@ _LATEST = dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
 
 
 @frozen
+class Evenly:
+    """Boundaries `step` µs apart from `first`: days and weeks in UTC or any zone without a
+    clock change among them. Placing an instant is integer arithmetic on it, with no time
+    zone (DuckDB: 10M events placed among 35 month ends by a tree in 0.9 s, by their local
+    date in 5.2 s)."""
+
+    first: int
+    step: int
+
+    @classmethod
+    def of(cls, instants: tuple[int, ...]) -> Evenly | None:
+        steps = {later - earlier for earlier, later in itertools.pairwise(instants)}
+        if len(steps) != 1 or min(steps) <= 0:
+            return None
+        return cls(instants[0], min(steps))
+
+    def position(self, instant: exp.Expression, count: int, dialect: SqlDialect) -> exp.Expression:
+        """None before the first boundary, all from the last on, else the steps since the
+        first (a non-negative difference: integer division is the floor), plus one. A null
+        instant matches no test and gives null."""
+
+        def at(micros: int) -> exp.Expression:
+            return dialect.instant_literal(from_epoch_micros(micros))
+
+        last = self.first + (count - 1) * self.step
+        since = exp.Paren(
+            this=exp.Sub(this=dialect.epoch_micros(instant.copy()), expression=number(self.first))
+        )
+        steps = dialect.cast(exp.IntDiv(this=since, expression=number(self.step)), "bigint")
+        return (
+            exp.Case()
+            .when(exp.LT(this=instant.copy(), expression=at(self.first)), number(0), copy=False)
+            .when(exp.GTE(this=instant.copy(), expression=at(last)), number(count), copy=False)
+            .else_(exp.Add(this=steps, expression=number(1)), copy=False)
+        )
+
+
+@frozen
+class LocalDays:
+    """Boundaries that begin the local days `first`, `first + step` units, ... in `timezone`,
+    the unit a day or (from the first of a month) a month: an instant is at or after one
+    exactly when its local date is on or after that day."""
+
+    first: dt.date
+    step: int
+    timezone: str
+    months: bool = False
+
+    @classmethod
+    @functools.cache
+    def of(cls, instants: tuple[int, ...], timezone: str) -> LocalDays | None:
+        """The days `instants` begin, when each begins a local day, they are equally many
+        days apart (a week at most: days and weeks) or equally many months apart from the
+        first of a month (months, quarters, years), and local dates do not go back across
+        them (a clock turned back over midnight would put instants after a boundary on the
+        day before); otherwise None."""
+        days = [local_date(from_epoch_micros(int(t)), timezone) for t in instants]
+        for instant, day in zip(instants, days, strict=True):
+            if epoch_micros(local_midnight(day, timezone)) != instant or not _days_forward(
+                int(instant), day, timezone
+            ):
+                return None
+        steps = {(later - earlier).days for earlier, later in itertools.pairwise(days)}
+        if len(steps) == 1 and 1 <= min(steps) <= _WEEK:
+            return cls(days[0], min(steps), timezone)
+        months = {_month(later) - _month(earlier) for earlier, later in itertools.pairwise(days)}
+        if len(months) == 1 and min(months) >= 1 and all(day.day == 1 for day in days):
+            return cls(days[0], min(months), timezone, months=True)
+        return None
+
+    def position(self, instant: exp.Expression, count: int, dialect: SqlDialect) -> exp.Expression:
+        """How many of the `count` boundaries are at or before the instant: none before the
+        first day, all from the last day on, else the local days (months) since the first
+        over the step, plus one. A null instant matches no test and gives null."""
+        local = dialect.local_date(instant, self.timezone)
+        if self.months:
+            month = exp.Add(
+                this=exp.Mul(this=dialect.extract("year", local), expression=number(12)),
+                expression=dialect.extract("month", local.copy()),
+            )
+            first = number(self.first.year * 12 + self.first.month)
+            units: exp.Expression = exp.Paren(this=exp.Sub(this=month, expression=first))
+        else:
+            units = dialect.days_between(dialect.date_literal(self.first), local)
+        steps: exp.Expression = units.copy()
+        if self.step != 1:
+            steps = dialect.cast(exp.IntDiv(this=steps, expression=number(self.step)), "bigint")
+        last = (count - 1) * self.step
+        return (
+            exp.Case()
+            .when(exp.LT(this=units.copy(), expression=number(0)), number(0), copy=False)
+            .when(exp.GTE(this=units, expression=number(last)), number(count), copy=False)
+            .else_(exp.Add(this=steps, expression=number(1)), copy=False)
+        )
+
+
+def _month(day: dt.date) -> int:
+    """Months since year 0: consecutive months are consecutive numbers."""
+    return day.year * 12 + day.month - 1
+
+
+_WEEK = 7
+_FEW = 4
+
+
+def _days_forward(instant: int, day: dt.date, timezone: str) -> bool:
+    """Whether local dates stay on or after `day` for the hours after `instant` (its start),
+    where a clock turned back over midnight would show the day before again."""
+    hour = 3_600_000_000
+    return all(
+        local_date(from_epoch_micros(instant + hours * hour), timezone) >= day
+        for hours in range(0, 4)
+    )
+
+
+def arithmetic(instants: tuple[int, ...], timezone: str) -> Evenly | LocalDays | None:
+    """How arithmetic places instants among `instants`, where it beats the alternative:
+    evenly spaced boundaries, more than a few (a tree of a few is as short); boundaries of
+    local days or months too many for a tree, rather than a range join (converting to local
+    dates is slower than a tree's comparisons)."""
+    if len(instants) <= _FEW:
+        return None
+    if evenly := Evenly.of(instants):
+        return evenly
+    return LocalDays.of(instants, timezone) if len(instants) > TREE_LIMIT else None
+
+
+@frozen
 class Boundaries:
     """Non-decreasing instants (µs; equal ones give empty intervals) and the name of the CTE
-    holding them as a lookup table when there are more than a tree takes."""
+    holding them as a lookup table when there are more than a tree takes and `arithmetic`
+    does not place them."""
 
     instants: tuple[int, ...]
     lookup: str
+    arithmetic: Evenly | LocalDays | None = None
 
     @property
     def joined(self) -> bool:
-        return len(self.instants) > TREE_LIMIT
+        return self.arithmetic is None and len(self.instants) > TREE_LIMIT
 
     def table(self, dialect: SqlDialect) -> exp.Select:
         """The lookup table: an instant in `[lo, hi)` has that position."""
@@ -63,10 +202,10 @@ def locate(
     alias: str,
     dialect: SqlDialect,
 ) -> tuple[exp.Select, exp.Expression]:
-    """The instant's position, and the query with what computing it needs: nothing for a
-    tree, a LEFT JOIN of the lookup table under `alias` otherwise."""
+    """The instant's position, and the query with what computing it needs: nothing for
+    local days or a tree, a LEFT JOIN of the lookup table under `alias` otherwise."""
     if not boundaries.joined:
-        return query, position(instant, boundaries.instants, dialect)
+        return query, placed(instant, boundaries, dialect)
     holds = exp.and_(
         exp.LTE(this=exp.column(LO, table=alias), expression=instant.copy()),
         exp.GT(this=exp.column(HI, table=alias), expression=instant.copy()),
@@ -74,6 +213,14 @@ def locate(
     table = exp.alias_(exp.to_table(boundaries.lookup), alias, table=True)
     joined = query.join(table, on=holds, join_type="left", copy=False)
     return joined, exp.column(POSITION, table=alias)
+
+
+def placed(instant: exp.Expression, boundaries: Boundaries, dialect: SqlDialect) -> exp.Expression:
+    """The position of boundaries that need no join: by arithmetic, or a CASE tree."""
+    assert not boundaries.joined, "a lookup's positions come from joining it (`locate`)"
+    if boundaries.arithmetic is not None:
+        return boundaries.arithmetic.position(instant, len(boundaries.instants), dialect)
+    return position(instant, boundaries.instants, dialect)
 
 
 def position(

@@ -24,7 +24,7 @@ from metricsmith.execute.sql.dialects import number, paren
 from metricsmith.execute.sql.expressions import ExpressionCompiler
 from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.names import ENTITY, dimension_column, source_cte
-from metricsmith.execute.sql.positions import locate, position
+from metricsmith.execute.sql.positions import locate, placed
 from metricsmith.execute.sql.scalar_functions import truncate_to
 from metricsmith.execute.sql.spine import PERIOD, PERIOD_END, PERIOD_START, LevelSpine
 from metricsmith.model import bound as b
@@ -106,7 +106,9 @@ class ScanCompiler:
         # Periods first: engines keep a LEFT JOIN where it is written, and placing the rows
         # before following links lets the range filter shrink them first (DuckDB: 1.35x).
         query = self._linked_and_filtered(self.placed(exp.select(*outputs).from_(root)), keys)
-        return query.group_by(period.copy(), *(k.copy() for _, k in keys), copy=False)
+        if not firsts:
+            query = self._only_counted(query, keys)
+        return query.group_by(*_ordinals(1 + len(keys)), copy=False)
 
     def ranged_rows(self, periods: int, weights: Sequence[Additive]) -> exp.Select:
         """Each row with the range of the level's `periods` it counts in (ranges.py) and, for
@@ -146,7 +148,21 @@ class ScanCompiler:
             exp.alias_(self._weight(f.aggregate, kind), f.name)
             for f, kind in zip(scan.aggregates, weights, strict=True)
         ]
-        return self._linked_and_filtered(query.select(*outputs, copy=False), keys)
+        query = self._linked_and_filtered(query.select(*outputs, copy=False), keys)
+        return self._only_counted(query, keys)
+
+    def _only_counted(
+        self, query: exp.Select, keys: list[tuple[str, exp.Expression]]
+    ) -> exp.Select:
+        """Without group keys, the rows no aggregate's `where` keeps left out before they are
+        placed and grouped: they add nothing to any cell, and a period without rows gets
+        each aggregate's value over nothing anyway (with keys, a row a `where` drops still
+        makes its dimension values or entity a unit of the level, so it stays)."""
+        conditions = [f.aggregate.where for f in self.scan.aggregates]
+        if keys or not conditions or any(c is None for c in conditions):
+            return query
+        kept = exp.or_(*(exp.Paren(this=self.rows.compile(c)) for c in conditions if c))
+        return query.where(kept, copy=False)
 
     def _at_first(self, node: b.BAggregate, kind: Additive) -> exp.Expression:
         """A row's weight in the first period it is in force at: the level's first period,
@@ -188,7 +204,7 @@ class ScanCompiler:
         ]
         query = self._linked_and_filtered(exp.select(*outputs).from_(self.root()), keys)
         query = query.where(exp.and_(*earlier), copy=False)
-        return query.group_by(*(k.copy() for _, k in keys), copy=False)
+        return query.group_by(*_ordinals(len(keys)), copy=False)
 
     def _weight(self, node: b.BAggregate, kind: Additive) -> exp.Expr:
         """What one row adds to an additive aggregate of weight `kind`: 1 or 0 for a count,
@@ -319,7 +335,8 @@ class ScanCompiler:
 
     def _counts_once(self) -> bool:
         """Whether each row counts in at most one period, found without a join: an event
-        without a window, in a level with periods few enough for a CASE tree."""
+        without a window, in a level whose periods are local days apart or few enough for a
+        CASE tree."""
         assert self.spine is not None, "placing rows needs the level's periods"
         timeline = self.spine.timeline
         return (
@@ -336,8 +353,7 @@ class ScanCompiler:
         if not self._counts_once():
             return self._spine(PERIOD)
         assert isinstance(self.scan.time, EventTime) and self.spine is not None
-        inner = self.spine.inner().instants
-        return position(self.time_value(self.scan.time.column), inner, self.dialect)
+        return placed(self.time_value(self.scan.time.column), self.spine.inner(), self.dialect)
 
     def placed(self, query: exp.Select) -> exp.Select:
         """The rows joined to the periods they count in (an event counting in one period
@@ -385,11 +401,11 @@ class ScanCompiler:
         out once, rather than two instants per row and period, makes DuckDB's join 1.6x
         faster."""
         assert self.spine is not None
-        ends = self.spine.ends().instants
+        ends = self.spine.ends()
         start, stop = self.time_value(valid_from), self.time_value(valid_to)
-        first = position(start, ends, self.dialect)
-        last_end = exp.Sub(this=position(stop, ends, self.dialect), expression=number(1))
-        return first, exp.Coalesce(this=last_end, expressions=[number(len(ends) - 1)])
+        first = placed(start, ends, self.dialect)
+        last_end = exp.Sub(this=placed(stop, ends, self.dialect), expression=number(1))
+        return first, exp.Coalesce(this=last_end, expressions=[number(len(ends.instants) - 1)])
 
     def _per_row(
         self, query: exp.Select, *values: exp.Expr
@@ -529,6 +545,12 @@ _FIRST, _LAST = "range_first", "range_last"
 LAST_END = "metricsmith_last_end"
 #: Values a row's subquery works out once (`ScanCompiler._per_row`), numbered.
 PER_ROW = "metricsmith_row_"
+
+
+def _ordinals(count: int) -> list[exp.Expression]:
+    """The first `count` output columns, by position: a pass groups on the columns it
+    outputs first, and repeating their formulas (a period's CASE tree) would double them."""
+    return [number(position) for position in range(1, count + 1)]
 
 
 def _time_column(name: str) -> str:
