@@ -72,7 +72,7 @@ def execute_plan(
         timelines = _timelines(plan, runner.times)
         output = timelines.output
         with _overflow_named(plan, plan.metrics):  # an aggregate's, for all its metrics
-            grid = runner.run(timelines.top, plan.cohorts)
+            grid = runner.run(timelines.top)
         cells = runner.cells(grid)
         values = {}
         for metric in plan.metrics:

@@ -8,8 +8,7 @@ whole column by whole periods, and a per-entity level over a source with a key i
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 import pyarrow as pa
@@ -54,8 +53,7 @@ class LevelRunner:
         self.times = TimeColumns(sources, calendar.timezone)
         self._member_rows: dict[tuple[str, b.BExpr, str], np.ndarray] = {}
 
-    def run(self, resolved: LevelTimeline, cohorts: Sequence[dt.date] = ()) -> LevelGrid:
-        """`cohorts`: the cohorts of the range, for the query's own level (`Plan.cohorts`)."""
+    def run(self, resolved: LevelTimeline) -> LevelGrid:
         level, timeline = resolved.level, resolved.timeline
         placer = Placer(resolved, self.calendar, self.times)
         keys = key_labels(level)
@@ -76,18 +74,8 @@ class LevelRunner:
             group_cells(scan, self._placed(scan, placer), timeline.count, self.aggregates)
             for scan in level.scans
         ]
-        cohort_keys = None
-        if cohorts and self.cohort_label in level.labels:
-            position = level.labels.index(self.cohort_label)
-            cohort_keys = position, pa.array(cohorts, pa.date32())
         grid = build_grid(
-            [*scans, *children],
-            timeline.count,
-            len(keys),
-            empty,
-            len(scans),
-            without_rows,
-            cohort_keys,
+            [*scans, *children], timeline.count, len(keys), empty, len(scans), without_rows
         )
         return LevelGrid(
             level=level,
