@@ -395,6 +395,13 @@ def _add_query_arguments(parser: argparse.ArgumentParser) -> None:
         "--to", dest="end", metavar="DATE", help="end of the range, exclusive (same forms)"
     )
     parser.add_argument(
+        "--as-of",
+        dest="as_of",
+        metavar="DATE",
+        help="the instant the data is known up to (same forms; default: now): conversion "
+        "periods whose window has not closed by then are empty",
+    )
+    parser.add_argument(
         "--where",
         action="append",
         metavar="EXPR",
@@ -716,6 +723,7 @@ def _query_request(args: argparse.Namespace) -> dict[str, Any]:
         "grain": args.grain,
         "start": args.start,
         "end": args.end,
+        "as_of": args.as_of,
         "where": tuple(args.where or ()),
         "engine": args.engine,
         "max_periods": args.max_periods,

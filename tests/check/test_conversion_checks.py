@@ -9,6 +9,8 @@ import pytest
 from metricsmith import ProjectError, load_project
 
 SOURCES = """
+parameter days: int = 30
+parameter window: duration = 30 days
 source accounts from csv("accounts.csv") {
   key account_id
   time signed_up_at
@@ -80,6 +82,16 @@ CASES = {
         "bad-conversion",
         "0 days",
     ),
+    "a window set by a parameter that is no duration": (
+        "conversions(accounts -> subs within $days)",
+        "parameter-type",
+        "$days",
+    ),
+    "a window set by an unknown parameter": (
+        "conversions(accounts -> subs within $windw)",
+        "unknown-parameter",
+        "$windw",
+    ),
     "sources without the shared entity": (
         "conversions(accounts -> loose within 30 days)",
         "bad-conversion",
@@ -131,3 +143,7 @@ def test_a_conversion_written_wrong_is_a_positioned_problem(tmp_path, case):
 def test_a_base_timed_by_a_column_that_is_no_time_is_reported_at_its_time(tmp_path):
     # `time channel` names a string: reported once, at the source, not again here.
     assert diagnostics(tmp_path, "conversions(typed -> subs within 30 days)") == []
+
+
+def test_a_window_set_by_a_duration_parameter_is_fine(tmp_path):
+    assert diagnostics(tmp_path, "conversions(accounts -> subs within $window)") == []

@@ -259,3 +259,18 @@ def test_the_days_a_per_day_iterates_count_too(project, capsys, engine):
     assert main([*args, "--from", "2000", "--to", "2025", "--max-periods", "9000"]) == 1
     assert "9,132 days; a query computes at most 9,000 periods" in capsys.readouterr().err
     assert main([*args, "--from", "2000", "--to", "2025", "--max-periods", "9132"]) == 0
+
+
+def test_as_of_decides_which_conversion_periods_are_immature(project, capsys):
+    (project / "conversions.metrics").write_text(
+        "metric ticketed = conversions(accounts -> tickets within 60 days)\n"
+    )
+    december = ["ticketed", "--grain", "month", "--from", "2023-12", "--to", "2024-01"]
+    # a1 (signed up Dec 1) opens t1 after 33 days, a2 (Dec 15) t3 after 36: both within 60
+    # days. December's window closes 60 days after its end (Jan 1): on March 1st, 2024.
+    assert main(["query", str(project), *december, "--as-of", "2024-03-01"]) == 0
+    assert table_row(capsys.readouterr().out, "2023-12")[1:] == ["2"]
+    assert main(["query", str(project), *december, "--as-of", "2024-02-15"]) == 0
+    assert table_row(capsys.readouterr().out, "2023-12")[1:] == ["–"]  # immature: no value
+    assert main(["explain", str(project), *december, "--as-of", "2024-02-15"]) == 0
+    assert "before 2024-02-15T00:00:00+00:00 (as of)" in capsys.readouterr().out

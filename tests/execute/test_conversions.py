@@ -25,6 +25,7 @@ AS_OF = "2024-04-15"
 
 DEFINITIONS = """
 calendar { timezone "UTC" week_start monday }
+parameter window: duration = 30 days
 source accounts from csv("accounts.csv") {
   key account_id
   time signed_up_at
@@ -51,6 +52,7 @@ metric converted = conversions(accounts -> subscriptions within 30 days)
 metric conversions_all = conversions(accounts -> all subscriptions within 30 days)
 metric free_to_paid = conversion_rate(accounts -> subscriptions within 30 days)
 metric paid_by_ads = conversions(accounts -> subscriptions where channel == "ads" within 30 days)
+metric converted_in_window = conversions(accounts -> subscriptions within $window)
 metric converted_smb = conversions(accounts where segment == "smb" -> subscriptions within 30 days)
 """
 ACCOUNTS = pa.table(
@@ -205,3 +207,30 @@ def test_explain_says_which_periods_are_immature(project):
         "free_to_paid is null (immature) in a period ending less than 30 days before "
         "2024-04-15T00:00:00+00:00 (as of): its conversion window has not closed"
     ) in text
+
+
+@pytest.mark.engines("arrow", "duckdb")
+def test_a_window_set_by_a_parameter(project, engine):
+    # The default, 30 days: the same as `converted` (2, 1, and March immature).
+    table = project.query(["converted_in_window"], **Q1, as_of=AS_OF, engine=engine)
+    assert rows(table) == [(D(2024, 1, 1), 2), (D(2024, 2, 1), 1), (D(2024, 3, 1), None)]
+    # 29 days: a2 (day 30) no longer converts, a1 (day 29) still does; a4 (day 2) does.
+    # March's window closes on April 30th, still after the 15th: immature.
+    table = project.query(
+        ["converted_in_window"], **Q1, as_of=AS_OF, params={"window": "29d"}, engine=engine
+    )
+    assert rows(table) == [(D(2024, 1, 1), 1), (D(2024, 2, 1), 1), (D(2024, 3, 1), None)]
+    # 31 days takes in a3 (day 31): February 2. And 10 days: only a4 (day 2) and a6 (day 5);
+    # March's window closes on April 10th, before the 15th: mature, 1.
+    table = project.query(
+        ["converted_in_window"],
+        **Q1,
+        as_of=AS_OF,
+        params={"window": dt.timedelta(days=31)},
+        engine=engine,
+    )
+    assert rows(table)[:2] == [(D(2024, 1, 1), 2), (D(2024, 2, 1), 2)]
+    table = project.query(
+        ["converted_in_window"], **Q1, as_of=AS_OF, params={"window": "10d"}, engine=engine
+    )
+    assert rows(table) == [(D(2024, 1, 1), 0), (D(2024, 2, 1), 1), (D(2024, 3, 1), 1)]

@@ -116,6 +116,7 @@ def bind_conversion(binder: Binder, node: e.Conversion, root: str | None) -> b.B
     if base is None or target is None or window is None:
         return binder.unknown(node)
     base_source, key, base_time = base
+    length, settles, parameter = window
     target_source, target_time = target
     path = binder.graph.path(target_source, base_source)
     if path is None or not path:
@@ -133,7 +134,7 @@ def bind_conversion(binder: Binder, node: e.Conversion, root: str | None) -> b.B
     conditions = [
         _condition(binder, node.target_where, target_source),
         _rebased(_condition(binder, node.base_where, base_source), path),
-        *_within(started, converted, window, span),
+        *_within(started, converted, length, span),
     ]
     where = _all(conditions, span)
     time = placement(binder, target_source, (base_source, base_time), node.base.span)
@@ -148,7 +149,8 @@ def bind_conversion(binder: Binder, node: e.Conversion, root: str | None) -> b.B
         where=where,
         type=Type.INTEGER,
         time=time,
-        settles=window,
+        settles=settles,
+        settles_parameter=parameter,
         span=span,
     )
     if node.function == "conversions":
@@ -224,18 +226,38 @@ def _source(binder: Binder, node: e.Expr, side: str) -> str | None:
     return None
 
 
-def _window(binder: Binder, node: e.Expr) -> dt.timedelta | None:
+def _window(
+    binder: Binder, node: e.Expr
+) -> tuple[b.BLiteral | b.BParameter, dt.timedelta, str | None] | None:
+    """The window's length as the conversion's condition reads it, its value, and the
+    parameter setting it, if one does (`within $window`: the value is its default until the
+    query's replaces it)."""
+    if isinstance(node, e.Parameter):
+        info = binder.parameter(node, Type.DURATION)
+        if info is None or not isinstance(info.default, dt.timedelta):
+            return None  # reported here, or at the declaration's default
+        if info.default <= dt.timedelta(0):
+            binder.error(
+                "bad-conversion",
+                f"a conversion window is a positive duration: `${info.name}` defaults to "
+                f"{info.default}",
+                node.span,
+                f"give `{info.name}` a positive default, e.g. `= 30 days`",
+            )
+            return None
+        length = b.BParameter(name=info.name, type=Type.DURATION, span=node.span)
+        return length, info.default, info.name
     value = node.value if isinstance(node, e.Literal) else None
     if isinstance(node, e.Literal) and node.type == Type.DURATION:
         if isinstance(value, dt.timedelta) and value > dt.timedelta(0):
-            return value
+            return b.BLiteral(value=value, type=Type.DURATION, span=node.span), value, None
         if value is None:
             return None  # reported where it was read
     binder.error(
         "bad-conversion",
         f"a conversion window is a positive duration, not `{node.span.text}`",
         node.span,
-        "write `within 30 days` (seconds to weeks)",
+        "write `within 30 days` (seconds to weeks) or `within $window` (a duration parameter)",
     )
     return None
 
@@ -249,11 +271,10 @@ def _rebased(node: b.BExpr | None, path: tuple[str, ...]) -> b.BExpr | None:
 
 
 def _within(
-    started: b.BExpr, converted: b.BExpr, window: dt.timedelta, span: Span
+    started: b.BExpr, converted: b.BExpr, length: b.BExpr, span: Span
 ) -> tuple[b.BExpr, b.BExpr]:
-    """`started <= converted <= started + window`: at or after the base row, and no later
+    """`started <= converted <= started + length`: at or after the base row, and no later
     than the window's length after it."""
-    length = b.BLiteral(value=window, type=Type.DURATION, span=span)
     closes = b.BBinary(op="+", left=started, right=length, type=Type.TIMESTAMP, span=span)
     return (
         b.BBinary(op=">=", left=converted, right=started, type=Type.BOOLEAN, span=span),

@@ -181,6 +181,18 @@ def window_length(name: str, value: object, unit: Grain) -> int:
     return value
 
 
+def conversion_window(name: str, value: object) -> dt.timedelta:
+    """A parameter's value as the length of a conversion window (`within $window`): a
+    positive duration, else a QueryError."""
+    if isinstance(value, dt.timedelta) and value > dt.timedelta(0):
+        return value
+    raise QueryError(
+        f"parameter `{name}` sets a conversion window's length to {value}; a window is a "
+        "positive duration",
+        f"give `{name}` a positive duration, e.g. 30d",
+    )
+
+
 def window_problem(name: str, value: object, unit: Grain) -> tuple[str, str] | None:
     """Why a parameter's value cannot be the length of a window counted in `unit`, and what
     to do (None: it can)."""

@@ -21,7 +21,7 @@ from metricsmith.check.availability import unavailable_problem
 from metricsmith.check.bind import Binder, binder_for
 from metricsmith.check.checked import CheckedProject
 from metricsmith.check.entities import EntityCatalog
-from metricsmith.check.parameters import query_values, window_length
+from metricsmith.check.parameters import conversion_window, query_values, window_length
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import Diagnostic, InternalError, QueryError, UnavailableMetric
 from metricsmith.model import bound as b
@@ -308,6 +308,8 @@ class _MetricExpander:
                 return self.expand(sub.name)
             if isinstance(sub, b.BWindow) and sub.count_parameter is not None:
                 return self._window_length(sub)
+            if isinstance(sub, b.BAggregate) and sub.settles_parameter is not None:
+                return self._conversion_window(sub)
             return sub
 
         return b.bmap(node, replace)
@@ -317,6 +319,20 @@ class _MetricExpander:
         assert name is not None and window.unit is not None
         count = window_length(name, self.parameters[name], window.unit)
         return attrs.evolve(window, count=count, count_parameter=None)
+
+    def _conversion_window(self, aggregate: b.BAggregate) -> b.BAggregate:
+        """A conversion with the query's window length (`within $window`), in its condition
+        and in how long its periods take to settle (immature ones are null)."""
+        name = aggregate.settles_parameter
+        assert name is not None and aggregate.where is not None
+        length = conversion_window(name, self.parameters[name])
+        value = b.BLiteral(value=length, type=Type.DURATION, span=aggregate.span)
+
+        def set_length(sub: b.BExpr) -> b.BExpr:
+            return value if isinstance(sub, b.BParameter) and sub.name == name else sub
+
+        where = b.bmap(aggregate.where, set_length)
+        return attrs.evolve(aggregate, where=where, settles=length, settles_parameter=None)
 
 
 # ---- row formulas, at every source ----------------------------------------------------------

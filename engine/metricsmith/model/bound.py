@@ -119,7 +119,9 @@ class BAggregate:
     at its base event's time; `SourceInfo.value_of` reads it). `settles`: the value of a
     period is final only that long after the period's end (a conversion window), so a period
     more recent than that is immature and its value null (docs/language.md, "Conversions and
-    attribution windows")."""
+    attribution windows"). `settles_parameter`: the parameter setting that window's length
+    (`within $window`); `settles` holds its default until the query's value replaces it, in
+    `settles` and in `where` (check/query.py), before planning."""
 
     function: str
     source: str
@@ -131,6 +133,7 @@ class BAggregate:
     order_written: bool = False
     time: str | None = None
     settles: dt.timedelta | None = None
+    settles_parameter: str | None = None
     span: Span = _span
 
 
