@@ -31,10 +31,13 @@ metric accounts_total = count(per account)
 metric retention = customers / cohort_start(customers)
 metric mrr = sum(subscriptions.mrr)
 metric revenue_retention = sum(per account: mrr) / cohort_start(sum(per account: mrr))
+metric signups = count(accounts)
+metric early_share = count(accounts where signed_up_at < @2024-01-15T00:00:00Z) / signups
 """
 ACCOUNTS = pa.table(
     {
         "account_id": [0, 1, 2, 3, 4],
+        "region": ["eu", "us", "eu", "us", "eu"],
         "signed_up_at": stamps(
             utc(2023, 12, 10), utc(2024, 1, 5), utc(2024, 1, 20), utc(2024, 2, 10), utc(2024, 3, 1)
         ),
@@ -85,29 +88,38 @@ def test_revenue_retention_per_account(project, engine):
 
 def test_ages_first_sorts_by_age(project, engine):
     table = project.query(["customers"], by=["age", "signup_month"], **Q1, engine=engine)
+    # Every cohort of the range, March's too, though none of its accounts is a customer.
     assert [(age, cohort.month) for age, cohort, _ in rows(table)] == [
         (0, 1),
         (0, 2),
+        (0, 3),
         (1, 1),
         (1, 2),
+        (1, 3),
         (2, 1),
         (2, 2),
+        (2, 3),
     ]
 
 
 def test_cohort_start_by_calendar_period(project, engine):
     table = project.query(["customers", "retention"], by=["signup_month"], **Q1, engine=engine)
-    # The December cohort's own period is before the range: not computed, so null.
+    # The December cohort's own period is before the range: not computed, so null. The
+    # March cohort (account 4, a customer at no month end) is a cohort of the range: 0
+    # customers in every period, and 0 / 0 at its own period, null.
     assert rows(table) == [
         (D(2024, 1, 1), D(2023, 12, 1), 1, None),
         (D(2024, 1, 1), D(2024, 1, 1), 2, 1.0),
         (D(2024, 1, 1), D(2024, 2, 1), 0, 0.0),  # read against February, its own period
+        (D(2024, 1, 1), D(2024, 3, 1), 0, None),
         (D(2024, 2, 1), D(2023, 12, 1), 1, None),
         (D(2024, 2, 1), D(2024, 1, 1), 1, 0.5),
         (D(2024, 2, 1), D(2024, 2, 1), 1, 1.0),
+        (D(2024, 2, 1), D(2024, 3, 1), 0, None),
         (D(2024, 3, 1), D(2023, 12, 1), 1, None),
         (D(2024, 3, 1), D(2024, 1, 1), 1, 0.5),
         (D(2024, 3, 1), D(2024, 2, 1), 1, 1.0),
+        (D(2024, 3, 1), D(2024, 3, 1), 0, None),
     ]
 
 
@@ -120,13 +132,18 @@ def test_the_cohort_function_uses_the_calendar(project, engine):
         engine=engine,
     )
     # Weeks start on Sunday in this calendar: January 5, 2024 was a Friday.
-    assert rows(table) == [
+    found = rows(table)
+    assert [(week, n) for week, n in found if n] == [
         (D(2023, 12, 10), 1),
         (D(2023, 12, 31), 1),
         (D(2024, 1, 14), 1),
         (D(2024, 2, 4), 1),
         (D(2024, 2, 25), 1),
     ]
+    # Every week of 2024 is a cohort of the range, from Sunday, December 31st, 2023 to
+    # Sunday, December 29th, 2024: 364 / 7 + 1 = 53 weeks, and the December 10th one.
+    assert len(found) == 53 + 1
+    assert {n for week, n in found if week >= D(2024, 3, 3)} == {0}
 
 
 @pytest.mark.parametrize(
@@ -145,3 +162,49 @@ def test_ages_need_a_grain_and_one_cohort(project, by, query, message, engine):
 def test_cohort_start_needs_a_cohort(project, engine):
     with pytest.raises(QueryError, match=r"`retention` uses `cohort_start\(customers\)`"):
         project.query(["retention"], **Q1, engine=engine)
+
+
+EMPTY_MONTHS = {"start": "2024-01", "end": "2024-06"}
+
+
+def test_every_cohort_of_the_range_has_a_row(project, engine):
+    # No grain: one row per cohort of January to May, April and May without sign-ups.
+    table = project.query(["signups", "early_share"], by=[COHORT], **EMPTY_MONTHS, engine=engine)
+    assert rows(table) == [
+        (D(2024, 1, 1), 2, 1 / 2),  # accounts 1 (January 5th, early) and 2 (the 20th)
+        (D(2024, 2, 1), 1, 0 / 1),  # account 3
+        (D(2024, 3, 1), 1, 0 / 1),  # account 4
+        (D(2024, 4, 1), 0, None),  # nobody signs up: 0, and 0 / 0 is null
+        (D(2024, 5, 1), 0, None),
+    ]
+
+
+def test_empty_cohorts_with_every_value_seen_of_another_dimension(project, engine):
+    table = project.query(
+        ["signups"], by=[COHORT, "accounts.region"], **EMPTY_MONTHS, engine=engine
+    )
+    # Accounts 1 (us) and 2 (eu) in January, 3 (us) in February, 4 (eu) in March.
+    assert rows(table) == [
+        (D(2024, 1, 1), "eu", 1),
+        (D(2024, 1, 1), "us", 1),
+        (D(2024, 2, 1), "eu", 0),
+        (D(2024, 2, 1), "us", 1),
+        (D(2024, 3, 1), "eu", 1),
+        (D(2024, 3, 1), "us", 0),
+        (D(2024, 4, 1), "eu", 0),
+        (D(2024, 4, 1), "us", 0),
+        (D(2024, 5, 1), "eu", 0),
+        (D(2024, 5, 1), "us", 0),
+    ]
+
+
+def test_an_empty_cohort_in_a_triangle_is_0_at_the_ages_it_reached(project, engine):
+    table = project.query(
+        ["signups"], by=[COHORT, "age"], grain="month", **EMPTY_MONTHS, engine=engine
+    )
+    triangle = {(cohort.month, age): n for cohort, age, n in rows(table)}
+    # Sign-ups count in the cohort's own month only (age 0): 2, 1, 1, then 0 for April and
+    # May, which nobody signed up in. Later ages count 0, up to May; beyond, null.
+    assert [triangle[4, age] for age in range(5)] == [0, 0, None, None, None]
+    assert [triangle[5, age] for age in range(5)] == [0, None, None, None, None]
+    assert [triangle[1, age] for age in range(5)] == [2, 0, 0, 0, 0]

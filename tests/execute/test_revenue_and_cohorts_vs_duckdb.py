@@ -237,7 +237,8 @@ cells AS (
             WHERE m.cohort = c.cohort AND v.at >= p.s AND v.at < p.e) AS active,
         (SELECT count(*) FROM members m
             WHERE m.cohort = c.cohort AND m.signed_up_at < p.e) AS accounts_total
-    FROM (SELECT DISTINCT cohort FROM members) c
+    -- Every cohort of the range, those without a member too (counts 0, ratios null).
+    FROM (SELECT label AS cohort FROM periods) c
     JOIN periods own ON own.label = c.cohort
     JOIN periods p ON p.number >= own.number
 )

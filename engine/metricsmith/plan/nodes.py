@@ -312,6 +312,10 @@ class Plan:
     #: The value of every declared parameter for this query, by name: what each `BParameter`
     #: of the formulas stands for (the SQL engines bind it to a placeholder).
     parameters: tuple[tuple[str, BLiteral], ...] = ()
+    #: The first day of every period of the cohort dimension's grain overlapping the range:
+    #: each is a cohort of the query's own level even without rows (docs/time-intelligence.md,
+    #: "Cohorts"); none when the range is read from the data.
+    cohorts: tuple[dt.date, ...] = ()
 
     @property
     def scans(self) -> tuple[SourceScan, ...]:

@@ -8,9 +8,11 @@ import datetime as dt
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.check.query import CheckedQuery
+from metricsmith.model import bound as b
 from metricsmith.model.bound import BLiteral
 from metricsmith.plan.levels import LevelPlanner
 from metricsmith.plan.nodes import CohortAxis, Plan
+from metricsmith.plan.periods import period_starts
 from metricsmith.plan.physical import annotate
 from metricsmith.plan.reads import plan_reads
 from metricsmith.plan.schema import dimension_types
@@ -49,4 +51,29 @@ def plan_query(
             (name, BLiteral(value=value, type=project.parameters[name].type))
             for name, value in query.parameters.items()
         ),
+        cohorts=_range_cohorts(project, query),
+    )
+
+
+def _range_cohorts(project: CheckedProject, query: CheckedQuery) -> tuple[dt.date, ...]:
+    """The cohorts of the query's range: the periods of the cohort dimension's grain
+    (`cohort(time, grain)`) overlapping it, which have a row each even when no entity starts
+    in them."""
+    if query.cohort_label is None or query.start is None or query.end is None:
+        return ()
+    (row,) = (row for row in query.row_dimensions if row.label == query.cohort_label)
+    grains = {
+        node.args[1].value
+        for formula in row.bound.values()
+        for node in b.bwalk(formula)
+        if isinstance(node, b.BCall)
+        and node.function == "cohort"
+        and isinstance(node.args[1], b.BLiteral)
+    }
+    if len(grains) != 1:
+        return ()
+    (grain,) = grains
+    calendar = project.calendar
+    return tuple(
+        period_starts(query.start, query.end, str(grain), calendar.timezone, calendar.rules)
     )

@@ -133,7 +133,9 @@ def scorecard_view(
                         total=chart.total,
                         rows=chart.by[0][0] if chart.by else None,
                         columns=chart.by[1][0] if chart.by else None,
-                        cells=cells.get(chart.title) if chart.kind is ChartKind.HEATMAP else None,
+                        cells=_from_first_cohort(cells.get(chart.title), chart.by[0][0])
+                        if chart.kind is ChartKind.HEATMAP and chart.by
+                        else None,
                     )
                     for chart in section.charts
                 ),
@@ -182,3 +184,23 @@ def compared_values(info: ScorecardInfo, computed: pa.Table, shown: Sequence[Per
                 out[column].append(None if earlier is None else values[earlier])
             fields.append(computed.schema.field(name).with_name(column))
     return pa.table(out, schema=pa.schema(fields))
+
+
+def _from_first_cohort(cells: pa.Table | None, cohort: str) -> pa.Table | None:
+    """A heat map's cells from the first cohort with a value on: the answer has a row for
+    every cohort of the range (docs/time-intelligence.md, "Cohorts"), and the rows of the
+    cohorts before the data begins (every value null or zero) would only push the triangle
+    down the page. An empty cohort after the first is shown: that nobody signed up is news."""
+    if cells is None or cells.num_rows == 0:
+        return cells
+    values = [name for name in cells.column_names if name not in (cohort, "age")]
+    with_data = [
+        row[cohort]
+        for row in cells.to_pylist()
+        if row[cohort] is not None and any(row[v] not in (None, 0) for v in values)
+    ]
+    if not with_data:
+        return cells
+    first = min(with_data)
+    keep = [c is None or c >= first for c in cells.column(cohort).to_pylist()]
+    return cells.filter(pa.array(keep))

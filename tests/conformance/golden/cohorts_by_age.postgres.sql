@@ -166,9 +166,22 @@ WITH spine AS (
     l1_results.parent_period,
     l1_results.d0
 ), combos AS (
-  SELECT DISTINCT
+  SELECT
     d0
   FROM l1_per
+  UNION
+  SELECT
+    range_cohorts.d0
+  FROM (
+    SELECT
+      CAST('2024-01-01' AS DATE) AS d0
+    UNION ALL
+    SELECT
+      CAST('2024-02-01' AS DATE) AS d0
+    UNION ALL
+    SELECT
+      CAST('2024-03-01' AS DATE) AS d0
+  ) AS range_cohorts
 ), cells AS (
   SELECT
     spine.period,

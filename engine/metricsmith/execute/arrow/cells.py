@@ -40,14 +40,20 @@ def build_grid(
     empty_values: Mapping[str, object],
     presence: int = 0,
     without_rows: Mapping[int, ScanCells] | None = None,
+    cohorts: tuple[int, pa.Array] | None = None,
 ) -> Grid:
     """`empty_values` gives, for each column, its value over no rows; `presence` says how
     many of the first passes mark cells present. A pass without keys (when there are keys)
     holds one value per period for every unit. `without_rows` gives, for some passes (by
     position), a pass without keys whose values a cell that pass has no group for takes in
-    its period (`PerLevel.without_rows`)."""
+    its period (`PerLevel.without_rows`). `cohorts` (the position of the cohort key, and
+    the cohorts of the range: `Plan.cohorts`) adds every one of those cohorts with every
+    combination of the other keys the passes saw."""
     keyed = [cells for cells in passes if len(cells.dimensions) == key_count]
     combinations, pass_combination = _combinations(keyed, key_count)
+    if cohorts is not None and key_count:
+        extra = _with_cohorts(combinations, *cohorts)
+        combinations, pass_combination = _combinations(keyed, key_count, extra)
     width = len(combinations[0]) if key_count else 1
     size = period_count * width
     columns: dict[str, pa.Array] = {}
@@ -91,16 +97,31 @@ def _period_values(cells: ScanCells, period_count: int, width: int) -> dict[str,
     return {name: values.take(indices) for name, values in cells.aggregates.items()}
 
 
+def _with_cohorts(
+    combinations: tuple[pa.Array, ...], position: int, cohorts: pa.Array
+) -> tuple[pa.Array, ...]:
+    """Every cohort with every combination of the other keys in `combinations` (with each
+    cohort alone when the cohort is the only key)."""
+    if len(combinations) == 1:
+        return (cohorts,)
+    seen = len(combinations[0])
+    rows = pa.array(np.repeat(np.arange(seen), len(cohorts)))
+    columns = [column.take(rows) for column in combinations]
+    columns[position] = cohorts.take(pa.array(np.tile(np.arange(len(cohorts)), seen)))
+    return tuple(columns)
+
+
 def _combinations(
-    passes: Sequence[ScanCells], key_count: int
+    passes: Sequence[ScanCells], key_count: int, extra: tuple[pa.Array, ...] = ()
 ) -> tuple[tuple[pa.Array, ...], list[np.ndarray]]:
-    """The distinct key combinations over all passes, sorted (one array per key), and for
-    each pass the combination number of each of its groups."""
+    """The distinct key combinations over all passes and the `extra` ones, sorted (one array
+    per key), and for each pass the combination number of each of its groups."""
     if key_count == 0:
         return (), [np.zeros(len(cells.periods), dtype=np.int64) for cells in passes]
-    if not passes:
+    sets = [cells.dimensions for cells in passes] + ([extra] if extra else [])
+    if not sets:
         return tuple(pa.array([], pa.null()) for _ in range(key_count)), []
-    columns = [concatenate([cells.dimensions[i] for cells in passes]) for i in range(key_count)]
+    columns = [concatenate([keys[i] for keys in sets]) for i in range(key_count)]
     composite = np.zeros(len(columns[0]), dtype=np.int64)
     for column in columns:
         encoded = pc.dictionary_encode(column)

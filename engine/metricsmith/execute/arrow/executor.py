@@ -88,7 +88,7 @@ def execute_plan(
         output = timelines.output
         with _overflow_named(plan, plan.metrics):  # an aggregate's, for all its metrics
             streamed = _streamed(plan, timelines.top, batches, runner, budget)
-            grid = runner.run(timelines.top, streamed)
+            grid = runner.run(timelines.top, streamed, plan.cohorts)
         cells = runner.cells(grid)
         values = {}
         for metric in plan.metrics:

@@ -8,7 +8,8 @@ whole column by whole periods, and a per-entity level over a source with a key i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -55,10 +56,14 @@ class LevelRunner:
         self._member_rows: dict[tuple[str, b.BExpr, str], np.ndarray] = {}
 
     def run(
-        self, resolved: LevelTimeline, streamed: Mapping[int, ScanCells] | None = None
+        self,
+        resolved: LevelTimeline,
+        streamed: Mapping[int, ScanCells] | None = None,
+        cohorts: Sequence[dt.date] = (),
     ) -> LevelGrid:
         """The level's grid; `streamed` holds the groups of some of its scans (by position),
-        already computed over sources read in batches (streaming.py)."""
+        already computed over sources read in batches (streaming.py); `cohorts`: the cohorts
+        of the range, for the query's own level (`Plan.cohorts`)."""
         level, timeline = resolved.level, resolved.timeline
         streamed = streamed or {}
         placer = Placer(resolved, self.calendar, self.times)
@@ -82,8 +87,18 @@ class LevelRunner:
             else group_cells(scan, self._placed(scan, placer), timeline.count, self.aggregates)
             for i, scan in enumerate(level.scans)
         ]
+        cohort_keys = None
+        if cohorts and self.cohort_label in level.labels:
+            position = level.labels.index(self.cohort_label)
+            cohort_keys = position, pa.array(cohorts, pa.date32())
         grid = build_grid(
-            [*scans, *children], timeline.count, len(keys), empty, len(scans), without_rows
+            [*scans, *children],
+            timeline.count,
+            len(keys),
+            empty,
+            len(scans),
+            without_rows,
+            cohort_keys,
         )
         return LevelGrid(
             level=level,

@@ -13,6 +13,7 @@ says which of its periods each cell's cohort falls in.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from attrs import frozen
@@ -63,14 +64,48 @@ def key_columns(level: Level) -> list[str]:
     return [*names, ENTITY] if level.entity is not None else names
 
 
-def combinations(level: Level, parts: Sequence[Part]) -> exp.Expression:
+@frozen
+class RangeCohorts:
+    """The cohorts of the query's range (`Plan.cohorts`) at the level whose dimension
+    `column` is the cohort: each is a unit, with every combination of the other keys seen."""
+
+    column: str
+    days: tuple[dt.date, ...]
+    dialect: SqlDialect
+
+
+def combinations(
+    level: Level, parts: Sequence[Part], cohorts: RangeCohorts | None = None
+) -> exp.Expression:
     keys = key_columns(level)
     selects = [exp.select(*keys).from_(part.table) for part in parts if part.keyed]
     if not selects:  # no part, no combination
-        return exp.select(*[exp.alias_(exp.Null(), key) for key in keys]).where(exp.false())
+        selects = [exp.select(*[exp.alias_(exp.Null(), key) for key in keys]).where(exp.false())]
+    if cohorts is not None:
+        selects.append(_with_cohorts(keys, union(selects, distinct=True), cohorts))
     if len(selects) == 1:
         return selects[0].distinct()
     return union(selects, distinct=True)
+
+
+def _with_cohorts(
+    keys: list[str], seen: exp.Select | exp.Union, cohorts: RangeCohorts
+) -> exp.Select:
+    """Every cohort of the range with every combination of the other keys in `seen` (each
+    cohort alone when it is the only key)."""
+    days = [
+        exp.select(exp.alias_(cohorts.dialect.date_literal(day), cohorts.column))
+        for day in cohorts.days
+    ]
+    listed = union(days, distinct=False).subquery("range_cohorts")
+    columns = [
+        exp.column(key, table="range_cohorts" if key == cohorts.column else "seen_units")
+        for key in keys
+    ]
+    query = exp.select(*columns).from_(listed)
+    if len(keys) == 1:
+        return query
+    return query.join(seen.subquery("seen_units"), join_type="cross")
 
 
 @frozen

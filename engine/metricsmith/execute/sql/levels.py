@@ -34,7 +34,14 @@ from sqlglot import exp
 
 from metricsmith.execute.sql import ranges
 from metricsmith.execute.sql.aggregates import AggregateCompiler
-from metricsmith.execute.sql.cells import CohortPeriod, Part, cells, combinations, key_columns
+from metricsmith.execute.sql.cells import (
+    CohortPeriod,
+    Part,
+    RangeCohorts,
+    cells,
+    combinations,
+    key_columns,
+)
 from metricsmith.execute.sql.combine import (
     body_column,
     entity_dimension_column,
@@ -43,6 +50,7 @@ from metricsmith.execute.sql.combine import (
     shared_by_units,
     where_column,
 )
+from metricsmith.execute.sql.dialects import SqlDialect
 from metricsmith.execute.sql.formulas import Formula, FormulaContext, formula_ctes
 from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.members import Pruning, first_changes, members_select
@@ -128,7 +136,8 @@ class LevelCompiler:
         parts = [*scan_parts, *parts]
         keys = key_columns(level)
         if level.members is None and keys:
-            self.ctes.append((names.combos, combinations(level, parts)))
+            ranged = self._range_cohorts(level, dialect)
+            self.ctes.append((names.combos, combinations(level, parts, ranged)))
         cohort = None
         if cohort_period or level.reads_cohort_start:
             assert self.cohort_label is not None, "the planner requires a cohort"
@@ -264,6 +273,14 @@ class LevelCompiler:
             keyed=not shared_by_units(child, parent),
             without_rows=without_rows,
         )
+
+    def _range_cohorts(self, level: Level, dialect: SqlDialect) -> RangeCohorts | None:
+        """The cohorts of the range, units of the query's own level (`Plan.cohorts`)."""
+        if not self.plan.cohorts or level is not self.plan.top:
+            return None
+        assert self.cohort_label is not None, "the planner lists cohorts for a cohort"
+        column = dimension_column(level.labels.index(self.cohort_label))
+        return RangeCohorts(column, self.plan.cohorts, dialect)
 
     def _entity_kind(self, level: Level) -> str | None:
         """The SQL kind of the keys of a level's members: scans' entity values are cast to
