@@ -49,3 +49,41 @@ def test_the_environment_variable_names_the_server(monkeypatch):
     monkeypatch.setenv("METRICSMITH_SPARK_REMOTE", f"sc://127.0.0.1:{_closed_port()}")
     with pytest.raises(QueryError, match="cannot reach"):
         spark_session(SparkOptions())
+
+
+def test_a_connect_session_closes_its_channel_before_the_clients_exit_hook(monkeypatch):
+    """The client's own exit hook asks the server to clean up and retries for minutes when
+    the server has gone (a stopped cluster; the tests' server): the process would not exit.
+    metricsmith's hook, registered after the client's and so run before it, closes the
+    channel, which the client's hook then takes as done."""
+    from metricsmith.execute import spark_session as sessions
+
+    calls: list[str] = []
+
+    class Client:
+        def close(self) -> None:
+            calls.append("closed")
+
+    class Session:
+        client = Client()
+
+    class Builder:
+        def remote(self, url: str) -> Builder:
+            return self
+
+        def create(self) -> Session:
+            calls.append("created")  # the client registers its exit hook here
+            return Session()
+
+    connect = pytest.importorskip("pyspark.sql.connect.session")
+    monkeypatch.setattr(connect.SparkSession, "builder", Builder())
+    monkeypatch.setattr(sessions, "_check_reachable", lambda *args: None)
+    monkeypatch.setattr(sessions, "_remote_sessions", {})
+    hooks: list[tuple[object, tuple[object, ...]]] = []
+    monkeypatch.setattr(sessions.atexit, "register", lambda f, *a: hooks.append((f, a)))
+    session = sessions._connect_session("sc://127.0.0.1:15002")
+    assert calls == ["created"] and len(hooks) == 1
+    hook, arguments = hooks[0]
+    assert arguments == (session,)
+    hook(*arguments)
+    assert calls == ["created", "closed"]

@@ -13,6 +13,8 @@ A Spark Connect URL may carry a token (`sc://host:15002/;token=...`): it is show
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import re
 import socket
@@ -110,8 +112,18 @@ def _connect_session(remote: str):
                 hint="pip install 'metricsmith[spark-connect]'",
             ) from None
         session = ConnectSession.builder.remote(remote).create()
+        # Registered after the client's own exit hook, so it runs first: the client's hook
+        # sends a clean-up request, and it retries for minutes when the server has gone away
+        # by then (a cluster stopped, a test's server shut down), keeping the process from
+        # exiting. Nothing of ours lives on the server, so closing the channel is enough.
+        atexit.register(_close_channel, session)
         _remote_sessions[remote] = session
         return session
+
+
+def _close_channel(session) -> None:
+    with contextlib.suppress(Exception):
+        session.client.close()
 
 
 def _server_address(remote: str) -> tuple[str, int]:
