@@ -384,7 +384,9 @@ def _add_query_arguments(parser: argparse.ArgumentParser) -> None:
         help="slice by a named dimension or a source.column (repeatable); a grain name "
         "(--by month) is the same as --grain",
     )
-    parser.add_argument("--grain", choices=GRAINS, help="split the range into periods")
+    parser.add_argument(
+        "--grain", choices=[str(g) for g in GRAINS], help="split the range into periods"
+    )
     parser.add_argument(
         "--from",
         dest="start",
@@ -733,7 +735,7 @@ def _query_request(args: argparse.Namespace) -> dict[str, Any]:
 
 def _positive_int(text: str, what: str = "periods") -> int:
     if not text.isdigit() or int(text) == 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number of {what}, not {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a whole number of {what} above 0, not {text!r}")
     return int(text)
 
 

@@ -202,3 +202,11 @@ def test_list_shows_the_parameters_with_their_types_and_defaults(project, capsys
         ["$segment", "string", '"SMB"'],
         ["$window", "duration", "7", "days"],
     ]
+
+
+def test_a_value_that_is_not_utf8_is_one_error_naming_the_parameter(project, capsys):
+    # The command line hands on the byte 0xff as a lone surrogate: refused, shown as \xff.
+    assert _query(project, "late_starters", "--param", "window=1\udcffd") == 1
+    err = capsys.readouterr().err
+    assert "parameter `window`: `1\\xffd` is not UTF-8 text" in err
+    assert "internal error" not in err

@@ -77,3 +77,11 @@ def _exit_code(argv: list[str]) -> int:
         return main(argv)
     except SystemExit as exit_:  # argparse refuses a malformed option by exiting
         return int(exit_.code or 0)
+
+
+def test_a_misspelt_grain_lists_the_grains_by_name(project, capsys):
+    argv = ["query", str(project), "tickets_opened", "--grain", "fiscal_quartr", *RANGE]
+    assert _exit_code(argv) == 2
+    err = capsys.readouterr().err
+    assert "choose from 'day', 'week', 'month', 'quarter', 'year', 'fiscal_quarter'" in err
+    assert "Grain." not in err

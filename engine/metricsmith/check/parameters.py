@@ -157,6 +157,14 @@ def query_values(
 def parameter_value(info: ParameterInfo, value: object) -> object:
     """`value` as a value of the parameter's type: text is read as written on the command line
     (`14d`, `2024-01-31`, `true`); a Python value must already be of the type."""
+    if isinstance(value, str) and not _is_utf8(value):
+        # The command line hands on bytes that are not UTF-8 as lone surrogates; no engine
+        # can read them, and no data holds them.
+        readable = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise QueryError(
+            f"parameter `{info.name}`: `{readable}` is not UTF-8 text",
+            hint="give the value as UTF-8 text",
+        )
     converted = (
         _parsed(info.type, value.strip())
         if isinstance(value, str) and info.type is not Type.STRING
@@ -215,6 +223,14 @@ def with_target(decl: MetricDecl, values: Mapping[str, object]) -> MetricDecl:
     value = values[target.parameter.name]
     assert isinstance(value, int | float | Decimal), "a target's parameter is a number"
     return attrs.evolve(decl, target=attrs.evolve(target, value=float(value)))
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _python_value(type_: Type, value: object) -> object | None:
