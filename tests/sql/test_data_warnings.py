@@ -8,6 +8,8 @@ import warnings
 from pathlib import Path
 
 import metricsmith
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from metricsmith.cli import main
 from metricsmith.errors import DataWarning
@@ -118,3 +120,22 @@ def test_the_cli_prints_data_warnings_on_stderr(project, capsys):
     assert "data warning in source `accounts`" in err
     assert "2 rows have no key" in err
     assert "data warning" not in out
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_source_read_in_batches_counts_rows_across_them(tmp_path, engine):
+    """A Parquet source is checked a row group at a time: the counts add up over the groups
+    and the first row is counted from the start of the file, not of its group."""
+    # 5 row groups of 4 rows; ids null at rows 10 and 19 (1-based), in groups 3 and 5.
+    ids = [None if row in (10, 19) else row for row in range(1, 21)]
+    pq.write_table(
+        pa.table({"id": pa.array(ids, pa.int64())}), tmp_path / "a.parquet", row_group_size=4
+    )
+    (tmp_path / "p.metrics").write_text(
+        'source accounts from parquet("a.parquet") { key id }\nmetric accounts = count(accounts)\n'
+    )
+    project = metricsmith.load_project(tmp_path / "p.metrics")
+    with pytest.warns(DataWarning) as recorded:
+        project.query(["accounts"], grain=None, engine=engine)
+    (warning,) = [w.message for w in recorded]
+    assert (warning.column, warning.count, warning.row) == ("id", 2, 10)

@@ -6,8 +6,10 @@ state row whose validity ends before it starts is in force in no period; a row w
 them stops a query, and none should pass unnoticed: each becomes one `DataWarning` per source
 and column, with the number of rows and the first of them. The rows are read the way the
 Arrow engine reads them (only the columns concerned, every row, no time range), so the counts
-and the row do not depend on the engine that computes the answer. Sources only a SQL engine
-can read (a reader's `read_by_engines_only`, as of Spark catalog tables) are not checked.
+and the row do not depend on the engine that computes the answer; a reader that reads in
+batches is read a batch at a time, so the check holds one batch of those columns in memory,
+not the whole source. Sources only a SQL engine can read (a reader's `read_by_engines_only`,
+as of Spark catalog tables) are not checked.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from collections.abc import Iterator
 import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
-from attrs import frozen
+from attrs import define, field, frozen
 
 from metricsmith.check.checked import CheckedProject, SourceInfo
 from metricsmith.errors import DataWarning
-from metricsmith.execute.data.reading import read_source
+from metricsmith.execute.data.reading import read_source, read_source_batches
 from metricsmith.model.bound import BBinary, BCall, BColumn, BExpr, bwalk
 from metricsmith.model.types import Type
 from metricsmith.plan.nodes import Plan, SourceRead
@@ -64,12 +66,47 @@ def data_warnings(plan: Plan, project: CheckedProject) -> list[DataWarning]:
         if not columns:
             continue
         whole = attrs.evolve(read, columns=tuple(dict.fromkeys(columns)), time_range=None)
-        table = read_source(whole, info, plan.calendar.timezone)
-        if key is not None:
-            found += _null_keys(table, key, read.source, info.reader.location)
-        for order in orders:
-            found += _out_of_order(table, order, read.source, info.reader.location)
+        null_keys = _Tally()
+        reversed_ = {order: _Tally() for order in orders}
+        for table in _batches(whole, info, plan.calendar.timezone):
+            if key is not None:
+                null_keys.add(pc.is_null(table[key]), table)
+            for order, tally in reversed_.items():
+                earlier, later = table[order.earlier], table[order.later]
+                tally.add(pc.fill_null(pc.less(later, earlier), False), table)
+        location = info.reader.location
+        if key is not None and null_keys.count:
+            found.append(_null_keys(null_keys, key, read.source, location))
+        for order, tally in reversed_.items():
+            if tally.count:
+                found.append(_out_of_order(tally, order, read.source, location))
     return found
+
+
+def _batches(read: SourceRead, info: SourceInfo, timezone: str) -> Iterator[pa.Table]:
+    batches = read_source_batches(read, info, timezone)
+    return batches if batches is not None else iter([read_source(read, info, timezone)])
+
+
+@define
+class _Tally:
+    """The rows of a source, read in batches, for which a check holds: how many, and the
+    first of them (1-based, in the whole source) with its values, for the message."""
+
+    count: int = 0
+    first: int = 0
+    first_values: dict[str, object] = field(factory=dict)
+    #: Rows of the batches seen before the current one.
+    seen: int = 0
+
+    def add(self, mask: pa.ChunkedArray, batch: pa.Table) -> None:
+        count = pc.sum(mask).as_py() or 0
+        if count and not self.count:
+            index = pc.index(mask, True).as_py()
+            self.first = self.seen + index + 1
+            self.first_values = {name: batch[name][index] for name in batch.column_names}
+        self.count += count
+        self.seen += batch.num_rows
 
 
 def _orders(plan: Plan, read: SourceRead, info: SourceInfo) -> list[_Order]:
@@ -124,54 +161,31 @@ def _own_times(source: str, *columns: BColumn) -> bool:
     )
 
 
-def _null_keys(table: pa.Table, key: str, source: str, location: str) -> list[DataWarning]:
-    missing = pc.is_null(table[key])
-    count = _count(missing)
-    if not count:
-        return []
-    row = _first(missing)
-    return [
-        DataWarning(
-            f"{_rows(count)} no key (the first is row {row})",
-            source=source,
-            column=key,
-            count=count,
-            row=row,
-            location=location,
-            hint="links and `per` cannot reach a row without a key; fill the key or leave "
-            "such rows out of the data",
-        )
-    ]
+def _null_keys(tally: _Tally, key: str, source: str, location: str) -> DataWarning:
+    return DataWarning(
+        f"{_rows(tally.count)} no key (the first is row {tally.first})",
+        source=source,
+        column=key,
+        count=tally.count,
+        row=tally.first,
+        location=location,
+        hint="links and `per` cannot reach a row without a key; fill the key or leave "
+        "such rows out of the data",
+    )
 
 
-def _out_of_order(table: pa.Table, order: _Order, source: str, location: str) -> list[DataWarning]:
-    earlier, later = table[order.earlier], table[order.later]
-    reversed_ = pc.fill_null(pc.less(later, earlier), False)
-    count = _count(reversed_)
-    if not count:
-        return []
-    row = _first(reversed_)
-    return [
-        DataWarning(
-            f"{_rows(count)} `{order.later}` before `{order.earlier}` (the first is row "
-            f"{row}: {earlier[row - 1]} to {later[row - 1]})",
-            source=source,
-            column=order.later,
-            count=count,
-            row=row,
-            location=location,
-            hint=f"{order.consequence}; fix the times, or leave such rows out of the data",
-        )
-    ]
-
-
-def _count(mask: pa.ChunkedArray) -> int:
-    return pc.sum(mask).as_py() or 0
-
-
-def _first(mask: pa.ChunkedArray) -> int:
-    """The 1-based row of the first true value."""
-    return pc.index(mask, True).as_py() + 1
+def _out_of_order(tally: _Tally, order: _Order, source: str, location: str) -> DataWarning:
+    earlier, later = tally.first_values[order.earlier], tally.first_values[order.later]
+    return DataWarning(
+        f"{_rows(tally.count)} `{order.later}` before `{order.earlier}` (the first is row "
+        f"{tally.first}: {earlier} to {later})",
+        source=source,
+        column=order.later,
+        count=tally.count,
+        row=tally.first,
+        location=location,
+        hint=f"{order.consequence}; fix the times, or leave such rows out of the data",
+    )
 
 
 def _rows(count: int) -> str:
