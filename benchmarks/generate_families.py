@@ -21,7 +21,7 @@ accounts, each row at a uniform instant between its account's sign-up and the en
 Deterministic (seeded NumPy, one random stream per table) and cached like the other
 benchmarks' data, in benchmarks/data/families/.
 
-    python benchmarks/generate_families.py                     # 50,000 accounts
+    python benchmarks/generate_families.py                     # 200,000 accounts, 10M events
     python benchmarks/generate_families.py --accounts 2000     # a smoke size
 """
 
@@ -77,10 +77,10 @@ class FamiliesSpec:
     """The parameters that fully determine the generated files."""
 
     seed: int = size_field(20230301, "random seed")
-    accounts: int = size_field(50_000, "accounts")
-    events: int = size_field(3_000_000, "product events")
-    tickets: int = size_field(500_000, "support tickets")
-    surveys: int = size_field(200_000, "answers per survey (NPS, CSAT and CES each)")
+    accounts: int = size_field(200_000, "accounts")
+    events: int = size_field(10_000_000, "product events")
+    tickets: int = size_field(2_000_000, "support tickets")
+    surveys: int = size_field(800_000, "answers per survey (NPS, CSAT and CES each)")
 
 
 def _rng(spec: FamiliesSpec, table: str) -> np.random.Generator:

@@ -11,7 +11,7 @@ engine provides the answers compared cell for cell, then the engines take turns 
 rounds; the best and the median wall time count. With --memory each engine then runs each
 family once more alone in a fresh process, for its peak memory.
 
-    python benchmarks/run_families.py                          # 50,000 accounts, best of 3
+    python benchmarks/run_families.py                          # 200,000 accounts, best of 3
     python benchmarks/run_families.py --repeats 5 --memory --json families.json
     python benchmarks/run_families.py --accounts 2000 --events 100000 --tickets 20000 \\
         --surveys 10000 --repeats 1                            # a smoke run
