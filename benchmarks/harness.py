@@ -269,25 +269,32 @@ def results_table(title: str, results: Sequence[EngineResult]) -> Table:
     return table
 
 
+def comma_list(choices: Sequence[str], what: str) -> Callable[[str], list[str]]:
+    """An argparse type: a comma-separated list of some of `choices` (`what` names them in the
+    error, e.g. "engine(s)")."""
+
+    def chosen_list(text: str) -> list[str]:
+        chosen = [c.strip() for c in text.split(",") if c.strip()]
+        unknown = [c for c in chosen if c not in choices]
+        if unknown or not chosen:
+            raise argparse.ArgumentTypeError(
+                f"unknown {what} {', '.join(unknown) or '(none given)'}; "
+                f"choose from {', '.join(choices)}"
+            )
+        return chosen
+
+    return chosen_list
+
+
 def add_run_arguments(
     parser: argparse.ArgumentParser, engines: Sequence[str], default: Sequence[str]
 ) -> None:
     """--repeats, --engines (from `engines`, `default` when not given) and --json."""
 
-    def engine_list(text: str) -> list[str]:
-        chosen = [e.strip() for e in text.split(",") if e.strip()]
-        unknown = [e for e in chosen if e not in engines]
-        if unknown or not chosen:
-            raise argparse.ArgumentTypeError(
-                f"unknown engine(s) {', '.join(unknown) or '(none given)'}; "
-                f"choose from {', '.join(engines)}"
-            )
-        return chosen
-
     parser.add_argument("--repeats", type=int, default=3, help="timed rounds (best counts)")
     parser.add_argument(
         "--engines",
-        type=engine_list,
+        type=comma_list(engines, "engine(s)"),
         default=list(default),
         help=f"comma-separated, from {','.join(engines)} (default: {','.join(default)})",
     )

@@ -44,10 +44,13 @@ from harness import (
     EngineFailed,
     EngineResult,
     Runner,
+    Tolerance,
     add_run_arguments,
     all_differences,
+    comma_list,
     own_peak_memory,
     peak_memory,
+    ratios,
     record,
     results_table,
     run_engines,
@@ -75,7 +78,7 @@ class Family:
     `sql`, a file in benchmarks/, and `polars`, a function of the range in families_polars."""
 
     name: str
-    metrics: Mapping[str, object] = field(hash=False)  # name -> harness.Tolerance
+    metrics: Mapping[str, Tolerance] = field(hash=False)
     by: tuple[str, ...]
     period: tuple[dt.datetime, dt.datetime]
     sql: str
@@ -208,15 +211,6 @@ def runner(family: Family, engine: str) -> Runner:
     raise ValueError(f"unknown engine {engine}")
 
 
-def _ratio(results: list[EngineResult], mine: str, theirs: str) -> str:
-    times = {r.engine: r for r in results}
-    if mine not in times or theirs not in times:
-        return "—"
-    best = times[mine].best / times[theirs].best
-    median = times[mine].median / times[theirs].median
-    return f"{best:.2f}× ({median:.2f}×)"
-
-
 def summary_table(
     rows: Mapping[str, list[EngineResult]], peaks: Mapping[tuple[str, str], float]
 ) -> Table:
@@ -241,8 +235,12 @@ def summary_table(
             table.add_column(f"{engine} peak (MB)", justify="right")
     for name, results in rows.items():
         best = {r.engine: f"{r.best:.3f}" for r in results}
+        by_best, by_median = ratios(results), ratios(results, medians=True)
         cells = [name, *(best.get(e, "—") for e in engines)]
-        cells += [_ratio(results, mine, theirs) for mine, theirs in pairs]
+        cells += [
+            f"{by_best[pair]:.2f}× ({by_median[pair]:.2f}×)" if pair in by_best else "—"
+            for pair in (f"{mine}/{theirs}" for mine, theirs in pairs)
+        ]
         if peaks:
             cells += [f"{peaks[name, e]:.0f}" if (name, e) in peaks else "—" for e in engines]
         table.add_row(*cells)
@@ -266,17 +264,6 @@ def _memory(
     return peaks
 
 
-def _family_list(text: str) -> list[str]:
-    chosen = [f.strip() for f in text.split(",") if f.strip()]
-    unknown = [f for f in chosen if f not in FAMILIES]
-    if unknown or not chosen:
-        raise argparse.ArgumentTypeError(
-            f"unknown famil(ies) {', '.join(unknown) or '(none given)'}; "
-            f"choose from {', '.join(FAMILIES)}"
-        )
-    return chosen
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -285,7 +272,7 @@ def main() -> int:
     add_run_arguments(parser, ENGINES, default=ENGINES)
     parser.add_argument(
         "--families",
-        type=_family_list,
+        type=comma_list(list(FAMILIES), "famil(ies)"),
         default=list(FAMILIES),
         help=f"comma-separated, from {','.join(FAMILIES)} (default: all)",
     )
