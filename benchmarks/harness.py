@@ -301,26 +301,36 @@ def add_run_arguments(
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results here")
 
 
-def run_and_report(
+@frozen
+class Measurement:
+    """One benchmark's timings and the ways its engines' answers disagree (none: they agree)."""
+
+    results: tuple[EngineResult, ...]
+    problems: tuple[str, ...]
+
+    @property
+    def status(self) -> int:
+        """The exit status it calls for: 0 when every answer agreed, 1 when not."""
+        return 1 if self.problems else 0
+
+
+def measure(
     console: Console,
     *,
     title: str,
     shape: AnswerShape,
     runners: Mapping[str, Runner],
     repeats: int,
-    data: Mapping[str, object],
-    json_path: Path | None,
     checks: Sequence[AnswerCheck] = (),
-) -> int:
-    """Time the engines, compare their answers, print the outcome; the process exit status:
-    0 when every engine gave the same (and well-formed) answer, 1 when not, 2 when an engine
-    failed to run."""
+) -> Measurement | None:
+    """Time the engines, compare their answers and print both; None, after saying which
+    engine failed, when one failed to run."""
     try:
         results, answers = run_engines(runners, repeats)
     except EngineFailed as failure:
         console.print(str(failure), style="bold red", markup=False, highlight=False)
         console.print("(--engines selects which engines run)")
-        return 2
+        return None
 
     problems = all_differences(shape, answers)
     problems += [p for check in checks for name, t in answers.items() for p in check(name, t)]
@@ -335,7 +345,29 @@ def run_and_report(
             f"[green]answers agree[/] across {', '.join(answers)}: "
             f"{cells} cells × {len(shape.metrics)} metrics"
         )
+    return Measurement(tuple(results), tuple(problems))
+
+
+def run_and_report(
+    console: Console,
+    *,
+    title: str,
+    shape: AnswerShape,
+    runners: Mapping[str, Runner],
+    repeats: int,
+    data: Mapping[str, object],
+    json_path: Path | None,
+    checks: Sequence[AnswerCheck] = (),
+) -> int:
+    """Time the engines, compare their answers, print the outcome; the process exit status:
+    0 when every engine gave the same (and well-formed) answer, 1 when not, 2 when an engine
+    failed to run."""
+    measured = measure(
+        console, title=title, shape=shape, runners=runners, repeats=repeats, checks=checks
+    )
+    if measured is None:
+        return 2
     if json_path:
-        write_json(json_path, record(data, repeats, results, problems))
+        write_json(json_path, record(data, repeats, measured.results, measured.problems))
         console.print(f"results written to {json_path}")
-    return 1 if problems else 0
+    return measured.status

@@ -41,19 +41,16 @@ from harness import (
     EXACT,
     RELATIVE,
     AnswerShape,
-    EngineFailed,
     EngineResult,
     Runner,
     Tolerance,
     add_run_arguments,
-    all_differences,
     comma_list,
+    measure,
     own_peak_memory,
     peak_memory,
     ratios,
     record,
-    results_table,
-    run_engines,
     write_json,
 )
 from rich.console import Console
@@ -293,28 +290,22 @@ def main() -> int:
     records = {}
     for name in args.families:
         family = FAMILIES[name]
-        runners = {engine: runner(family, engine) for engine in args.engines}
-        try:
-            results, answers = run_engines(runners, args.repeats)
-        except EngineFailed as failure:
-            console.print(f"{name}: {failure}", style="bold red", markup=False, highlight=False)
+        console.rule(name)
+        measured = measure(
+            console,
+            title=f"{name}, best of {args.repeats}",
+            shape=family.shape,
+            runners={engine: runner(family, engine) for engine in args.engines},
+            repeats=args.repeats,
+        )
+        if measured is None:
             status = 2
             continue
-        problems = all_differences(family.shape, answers)
-        rows[name] = results
-        records[name] = record(attrs.asdict(spec), args.repeats, results, problems)
-        console.print(results_table(f"{name}, best of {args.repeats}", results))
-        if problems:
-            status = max(status, 1)
-            console.print(f"[bold red]{name}: answers differ ({len(problems)}):[/]")
-            for problem in problems[:10]:
-                console.print(f"  {problem}", markup=False)
-        else:
-            cells = next(iter(answers.values())).num_rows
-            console.print(
-                f"[green]{name}: answers agree[/] across {', '.join(answers)}: "
-                f"{cells} cells × {len(family.metrics)} metrics"
-            )
+        status = max(status, measured.status)
+        rows[name] = list(measured.results)
+        records[name] = record(
+            attrs.asdict(spec), args.repeats, measured.results, measured.problems
+        )
     peaks = _memory(list(rows), args.engines, spec, console) if args.memory else {}
     console.print(summary_table(rows, peaks))
     if args.json:
