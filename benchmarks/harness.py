@@ -269,29 +269,83 @@ def results_table(title: str, results: Sequence[EngineResult]) -> Table:
     return table
 
 
+def comma_list(choices: Sequence[str], what: str) -> Callable[[str], list[str]]:
+    """An argparse type: a comma-separated list of some of `choices` (`what` names them in the
+    error, e.g. "engine(s)")."""
+
+    def chosen_list(text: str) -> list[str]:
+        chosen = [c.strip() for c in text.split(",") if c.strip()]
+        unknown = [c for c in chosen if c not in choices]
+        if unknown or not chosen:
+            raise argparse.ArgumentTypeError(
+                f"unknown {what} {', '.join(unknown) or '(none given)'}; "
+                f"choose from {', '.join(choices)}"
+            )
+        return chosen
+
+    return chosen_list
+
+
 def add_run_arguments(
     parser: argparse.ArgumentParser, engines: Sequence[str], default: Sequence[str]
 ) -> None:
     """--repeats, --engines (from `engines`, `default` when not given) and --json."""
 
-    def engine_list(text: str) -> list[str]:
-        chosen = [e.strip() for e in text.split(",") if e.strip()]
-        unknown = [e for e in chosen if e not in engines]
-        if unknown or not chosen:
-            raise argparse.ArgumentTypeError(
-                f"unknown engine(s) {', '.join(unknown) or '(none given)'}; "
-                f"choose from {', '.join(engines)}"
-            )
-        return chosen
-
     parser.add_argument("--repeats", type=int, default=3, help="timed rounds (best counts)")
     parser.add_argument(
         "--engines",
-        type=engine_list,
+        type=comma_list(engines, "engine(s)"),
         default=list(default),
         help=f"comma-separated, from {','.join(engines)} (default: {','.join(default)})",
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results here")
+
+
+@frozen
+class Measurement:
+    """One benchmark's timings and the ways its engines' answers disagree (none: they agree)."""
+
+    results: tuple[EngineResult, ...]
+    problems: tuple[str, ...]
+
+    @property
+    def status(self) -> int:
+        """The exit status it calls for: 0 when every answer agreed, 1 when not."""
+        return 1 if self.problems else 0
+
+
+def measure(
+    console: Console,
+    *,
+    title: str,
+    shape: AnswerShape,
+    runners: Mapping[str, Runner],
+    repeats: int,
+    checks: Sequence[AnswerCheck] = (),
+) -> Measurement | None:
+    """Time the engines, compare their answers and print both; None, after saying which
+    engine failed, when one failed to run."""
+    try:
+        results, answers = run_engines(runners, repeats)
+    except EngineFailed as failure:
+        console.print(str(failure), style="bold red", markup=False, highlight=False)
+        console.print("(--engines selects which engines run)")
+        return None
+
+    problems = all_differences(shape, answers)
+    problems += [p for check in checks for name, t in answers.items() for p in check(name, t)]
+    console.print(results_table(title, results))
+    if problems:
+        console.print(f"[bold red]answers differ ({len(problems)} difference(s)):[/]")
+        for problem in problems[:MAX_DIFFERENCES_SHOWN]:
+            console.print(f"  {problem}", markup=False)
+    else:
+        cells = next(iter(answers.values())).num_rows
+        console.print(
+            f"[green]answers agree[/] across {', '.join(answers)}: "
+            f"{cells} cells × {len(shape.metrics)} metrics"
+        )
+    return Measurement(tuple(results), tuple(problems))
 
 
 def run_and_report(
@@ -308,27 +362,12 @@ def run_and_report(
     """Time the engines, compare their answers, print the outcome; the process exit status:
     0 when every engine gave the same (and well-formed) answer, 1 when not, 2 when an engine
     failed to run."""
-    try:
-        results, answers = run_engines(runners, repeats)
-    except EngineFailed as failure:
-        console.print(str(failure), style="bold red", markup=False, highlight=False)
-        console.print("(--engines selects which engines run)")
+    measured = measure(
+        console, title=title, shape=shape, runners=runners, repeats=repeats, checks=checks
+    )
+    if measured is None:
         return 2
-
-    problems = all_differences(shape, answers)
-    problems += [p for check in checks for name, t in answers.items() for p in check(name, t)]
-    console.print(results_table(title, results))
-    if problems:
-        console.print(f"[bold red]answers differ ({len(problems)} difference(s)):[/]")
-        for problem in problems[:MAX_DIFFERENCES_SHOWN]:
-            console.print(f"  {problem}", markup=False)
-    else:
-        cells = next(iter(answers.values())).num_rows
-        console.print(
-            f"[green]answers agree[/] across {', '.join(answers)}: "
-            f"{cells} cells × {len(shape.metrics)} metrics"
-        )
     if json_path:
-        write_json(json_path, record(data, repeats, results, problems))
+        write_json(json_path, record(data, repeats, measured.results, measured.problems))
         console.print(f"results written to {json_path}")
-    return 1 if problems else 0
+    return measured.status
