@@ -40,7 +40,6 @@ from generate_engagement import EngagementSpec, ensure_engagement_data
 from generate_revenue import RevenueSpec, ensure_revenue_data
 from harness import EngineFailed, EngineResult, run_engines
 from rich.console import Console
-from rich.table import Table
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -89,7 +88,8 @@ class Shape:
             end=self.end,
             engine="auto",
         )
-        return next((line for line in text.splitlines() if line.startswith("engine:")), "")
+        lines = (line.strip() for line in text.splitlines())
+        return next((line for line in lines if line.startswith("engine:")), "")
 
 
 def _engagement(arguments: argparse.Namespace) -> None:
@@ -268,21 +268,27 @@ def _agree(left: pa.Table, right: pa.Table) -> str | None:
 
 
 def _run_shape(
-    console: Console, shape: Shape, engines: Sequence[str], repeats: int
-) -> tuple[list[EngineResult], list[str], str]:
+    shape: Shape, engines: Sequence[str], repeats: int
+) -> tuple[list[EngineResult], list[str], str, str]:
+    """The shape's timings, the problems with its answers, auto's choice (explain's line),
+    and whether arrow's and duckdb's answers are the same to the bit."""
     runners = {engine: (lambda engine=engine: shape.run(engine)) for engine in engines}
     results, answers = run_engines(runners, repeats)
     problems = []
     choice = shape.explain_choice() if "auto" in engines else ""
     if "auto" in answers:
-        chosen = choice.split("→")[1].split()[0] if "→" in choice else ""
-        if chosen in answers and not answers["auto"].equals(answers[chosen]):
-            problems.append(f"auto's answer is not {chosen}'s")
+        chosen = choice.split("→ ")[1].split()[0] if "→ " in choice else ""
+        if chosen not in answers:
+            problems.append(f"auto chose {chosen or '(nothing)'}, not timed here")
+        elif not answers["auto"].equals(answers[chosen]):
+            problems.append(f"auto's answer is not {chosen}'s, bit for bit")
+    same = ""
     if "arrow" in answers and "duckdb" in answers:
         difference = _agree(answers["arrow"], answers["duckdb"])
         if difference:
             problems.append(f"arrow and duckdb differ: {difference}")
-    return results, problems, choice
+        same = "to the bit" if answers["arrow"].equals(answers["duckdb"]) else "within 1e-9"
+    return results, problems, choice, same
 
 
 def _load() -> str:
@@ -307,16 +313,17 @@ def main() -> int:
     arguments = parser.parse_args()
     console = Console()
     engines = [e for e in arguments.engines.split(",") if e]
-    table = Table(title=f"best (median) seconds, {arguments.repeats} rounds in turns")
-    for column in ("shape", *engines, "arrow ÷ duckdb", "auto chose", "load"):
-        table.add_column(column)
+    rows = [
+        f"| shape | {' | '.join(engines)} | arrow ÷ duckdb | arrow = duckdb | auto chose | load |",
+        "|---" * (len(engines) + 5) + "|",
+    ]
     status = 0
     for name in arguments.shapes.split(","):
         shape = SHAPES[name]
         shape.prepare(arguments)
         load = _load()
         try:
-            results, problems, choice = _run_shape(console, shape, engines, arguments.repeats)
+            results, problems, choice, same = _run_shape(shape, engines, arguments.repeats)
         except EngineFailed as failure:
             console.print(f"{name}: {failure}", style="bold red", markup=False)
             status = 2
@@ -329,12 +336,21 @@ def main() -> int:
                 f"{times['arrow'].best / times['duckdb'].best:.2f}× "
                 f"({times['arrow'].median / times['duckdb'].median:.2f}×)"
             )
-        table.add_row(name, *cells, ratio, choice.removeprefix("engine: "), f"{load}–{_load()}")
-        console.print(f"{name} ({shape.what}): {', '.join(cells)} {ratio}", markup=False)
+        chose = choice.removeprefix("engine: auto → ")
+        rows.append(
+            f"| {name}: {shape.what} | {' | '.join(cells)} | {ratio} | {same} | {chose} "
+            f"| {load}–{_load()} |"
+        )
+        console.print(rows[-1], markup=False, highlight=False, soft_wrap=True)
         for problem in problems:
             console.print(f"  {problem}", style="bold red", markup=False)
             status = max(status, 1)
-    console.print(table)
+    console.print(
+        f"\nbest (median) seconds of {arguments.repeats} rounds in turns after a warm-up:",
+        markup=False,
+    )
+    for row in rows:
+        console.print(row, markup=False, highlight=False, soft_wrap=True)
     return status
 
 
