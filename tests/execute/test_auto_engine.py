@@ -17,7 +17,13 @@ import pyarrow.compute as pc
 import pytest
 from execute_helpers import stamps, utc
 from metricsmith.builtin import engines as builtin_engines
-from metricsmith.execute.choosing import SMALL_BYTES, SourceFacts, choose, preferred_engine
+from metricsmith.execute.choosing import (
+    SMALL_BYTES,
+    Choice,
+    SourceFacts,
+    choose,
+    preferred_engine,
+)
 from metricsmith.plan import plan_query
 from metricsmith.plugins.functions import ScalarFunction
 from metricsmith.plugins.hookspecs import hookimpl
@@ -222,6 +228,11 @@ def test_the_rule_is_a_function_of_the_plan_and_the_sources(project):
     assert preferred_engine(plan, small, aggregates).engine == "arrow"
     big = SourceFacts(homes={}, file_bytes=SMALL_BYTES + 1)
     assert preferred_engine(plan, big, aggregates).engine == "duckdb"
+    # A source only one engine reads decides, whatever the others and the size.
+    spark = SourceFacts(homes={"events": "spark"}, file_bytes=0, exclusive=frozenset({"events"}))
+    assert preferred_engine(plan, spark, aggregates) == Choice(
+        "spark", "`events` is a table only spark reads"
+    )
 
 
 def test_auto_is_a_default_and_no_engine_s_name(tmp_path, project):

@@ -19,7 +19,7 @@ from attrs import frozen
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.plan.nodes import EventTime, Level, Plan, StateTime
-from metricsmith.plugins.connector import native_files
+from metricsmith.plugins.connector import native_files, read_by_engines_only
 from metricsmith.plugins.engine import AUTO, Engine, InPlaceReader, Installable
 from metricsmith.plugins.functions import AggregateFunction
 
@@ -36,11 +36,13 @@ SMALL_BYTES = 5_000_000
 @frozen
 class SourceFacts:
     """What the rule knows of a plan's sources beyond the plan: the engine reading each in
-    place (a table of its database or catalog; absent: none does), and the bytes of their
-    files in all (None when some source is not a file: a table in memory, a database)."""
+    place (a table of its database or catalog; absent: none does), the bytes of their files
+    in all (None when some source is not a file: a table in memory, a database), and which
+    sources no other engine can read (a `spark_table`)."""
 
     homes: Mapping[str, str]
     file_bytes: int | None
+    exclusive: frozenset[str] = frozenset()
 
 
 @frozen
@@ -59,6 +61,10 @@ def preferred_engine(
 ) -> Choice:
     """The engine the plan's shape runs fastest on, by the measured rules, first match wins.
     `functions` are the aggregates the plan's were typed with (what says a distinct count)."""
+    for read in plan.reads:
+        if read.source in facts.exclusive and read.source in facts.homes:
+            only = facts.homes[read.source]
+            return Choice(only, f"`{read.source}` is a table only {only} reads")
     homes = {facts.homes.get(read.source) for read in plan.reads}
     home = homes.pop() if len(homes) == 1 else None
     if home is not None:
@@ -127,10 +133,12 @@ def source_facts(
 ) -> SourceFacts:
     """Where the plan's sources live and how big their files are, asked of their readers
     (nothing is read: a file's size is the file system's)."""
-    homes = {}
+    homes, exclusive = {}, set()
     sizes: list[int] | None = []
     for read in plan.reads:
         reader = project.sources[read.source].reader
+        if read_by_engines_only(reader):
+            exclusive.add(read.source)
         for name, engine in engines.items():
             if isinstance(engine, InPlaceReader) and engine.reads_in_place(
                 reader, options.get(name, {})
@@ -143,4 +151,5 @@ def source_facts(
             sizes += [os.path.getsize(path) for path in files.files]
         else:
             sizes = None  # in memory, in a database, or not on this machine: size unknown
-    return SourceFacts(homes=homes, file_bytes=None if sizes is None else sum(sizes))
+    total = None if sizes is None else sum(sizes)
+    return SourceFacts(homes=homes, file_bytes=total, exclusive=frozenset(exclusive))

@@ -123,7 +123,7 @@ def execute(
         )
     else:
         choice = choose(plan, project, engines, settings.options)
-        progress(f"running on {choice.engine} ({choice.describe()}){reading}")
+        progress(f"running on {choice.engine}, chosen by auto: {choice.reason}{reading}")
         try:
             answer = engines[choice.engine].execute(
                 plan, project, settings.options_of(choice.engine)
@@ -161,6 +161,7 @@ def chosen(
 
 
 def refused(refusal: UnsupportedConstruct) -> str:
+    """Why `auto` did not use the engine whose compiler raised `refusal`."""
     return f"{refusal.dialect} SQL cannot express {refusal.construct} ({refusal.reason})"
 
 
