@@ -493,8 +493,9 @@ class Project:
         per: Sequence[str] | str = (),
     ) -> QueryResult:
         """Compute `metrics` per period of `grain` in [start, end), sliced by `by`, on
-        `engine` ("arrow", "duckdb", "spark" or one in `self.engines` that a plugin adds;
-        default: the project's metricsmith.toml, else "arrow"). `spark_session` runs Spark
+        `engine` ("arrow", "duckdb", "spark", one in `self.engines` that a plugin adds, or
+        "auto": the one the plan's shape suits, docs/engines.md; default: the project's
+        metricsmith.toml, else "arrow"). `spark_session` runs Spark
         queries in the caller's own session. A range of more than `max_periods` periods is
         refused (QueryError) before any is computed; None lifts the limit. `progress` as for
         `load_project`. `params` sets declared parameters by name (`{"window":
@@ -704,7 +705,8 @@ class Project:
         """The plan for a query, as text: scans, fused aggregates, joins, pushdown. With `sql`
         (or a `dialect`), the SQL the plan compiles to instead, formatted: parameters (`params`,
         as `query` takes them) are placeholders there, their values listed above the SQL.
-        `as_of` as for `query`."""
+        `as_of` as for `query`. With `engine="auto"` (or a project defaulting to it), a line
+        says which engine the query would run on and why."""
         from metricsmith.execute.engines import chosen, explain_sql
         from metricsmith.plan import explain, plan_query
 
