@@ -14,8 +14,9 @@ Each shape is one query over the benchmarks' own data sets, small enough to run 
 * the sample project (`metric_defs/sample`, CSV files of a few thousand rows): small data.
 
 Every engine's answer is compared with the others': `auto` must equal the engine it chose
-exactly (`pyarrow.Table.equals`), and arrow and duckdb must agree cell for cell (counts
-exactly, other numbers within 1e-9 relative).
+cell for cell (it is reported when they agree within 1e-9 but not to the bit: DuckDB's float
+averages over tables in memory vary in their last bit between runs), and arrow and duckdb must
+agree cell for cell (counts exactly, other numbers within 1e-9 relative).
 
     python benchmarks/run_auto.py                       # every shape, best of 3
     python benchmarks/run_auto.py --shapes per-day,scorecard --repeats 5
@@ -268,7 +269,7 @@ def _agree(left: pa.Table, right: pa.Table) -> str | None:
 
 
 def _run_shape(
-    shape: Shape, engines: Sequence[str], repeats: int
+    console: Console, shape: Shape, engines: Sequence[str], repeats: int
 ) -> tuple[list[EngineResult], list[str], str, str]:
     """The shape's timings, the problems with its answers, auto's choice (explain's line),
     and whether arrow's and duckdb's answers are the same to the bit."""
@@ -280,8 +281,12 @@ def _run_shape(
         chosen = choice.split("→ ")[1].split()[0] if "→ " in choice else ""
         if chosen not in answers:
             problems.append(f"auto chose {chosen or '(nothing)'}, not timed here")
+        elif _agree(answers["auto"], answers[chosen]):
+            problems.append(f"auto's answer is not {chosen}'s")
         elif not answers["auto"].equals(answers[chosen]):
-            problems.append(f"auto's answer is not {chosen}'s, bit for bit")
+            # DuckDB's float averages over tables in memory vary in their last bit from run to
+            # run (its threads add in another order): auto is as reproducible as its engine.
+            console.print(f"  {shape.name}: auto and {chosen} agree within 1e-9, not to the bit")
     same = ""
     if "arrow" in answers and "duckdb" in answers:
         difference = _agree(answers["arrow"], answers["duckdb"])
@@ -323,7 +328,7 @@ def main() -> int:
         shape.prepare(arguments)
         load = _load()
         try:
-            results, problems, choice, same = _run_shape(shape, engines, arguments.repeats)
+            results, problems, choice, same = _run_shape(console, shape, engines, arguments.repeats)
         except EngineFailed as failure:
             console.print(f"{name}: {failure}", style="bold red", markup=False)
             status = 2
