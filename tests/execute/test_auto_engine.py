@@ -289,3 +289,25 @@ def test_an_open_range_is_probed_with_one_period(project):
 def test_unknown_engines_list_auto(project):
     with pytest.raises(metricsmith.QueryError, match=r"use one of .*auto"):
         _query(project, "active_users", "quick")
+
+
+class _CatalogTable:
+    """A reader of a Spark catalog table (as `spark_table` gives): only Spark reads it."""
+
+    location = "spark table `db.events`"
+    schema = EVENTS.schema
+
+    def read(self, columns, time_range=None):
+        raise AssertionError("only Spark reads it")
+
+    def engine_table(self, engine: str) -> str | None:
+        return "db.events" if engine == "spark" else None
+
+    def read_by_engines_only(self) -> bool:
+        return True
+
+
+def test_spark_reads_its_catalog_tables_in_place():
+    spark = builtin_engines.SparkEngine()
+    assert spark.reads_in_place(_CatalogTable(), {})
+    assert not spark.reads_in_place(object(), {})
