@@ -48,7 +48,7 @@ from metricsmith.model.decl import ChartKind, IncludeDecl, Module, ProjectDecl
 from metricsmith.model.targets import with_statuses
 from metricsmith.model.time import GRAINS
 from metricsmith.plugins.connections import Connection, load_connections
-from metricsmith.plugins.engine import Engine
+from metricsmith.plugins.engine import AUTO, Engine
 from metricsmith.plugins.progress import Progress, no_progress
 from metricsmith.present.progress import reporting
 from metricsmith.present.result import QueryResult
@@ -493,8 +493,9 @@ class Project:
         per: Sequence[str] | str = (),
     ) -> QueryResult:
         """Compute `metrics` per period of `grain` in [start, end), sliced by `by`, on
-        `engine` ("arrow", "duckdb", "spark" or one in `self.engines` that a plugin adds;
-        default: the project's metricsmith.toml, else "arrow"). `spark_session` runs Spark
+        `engine` ("arrow", "duckdb", "spark", one in `self.engines` that a plugin adds, or
+        "auto": the one the plan's shape suits, docs/engines.md; default: the project's
+        metricsmith.toml, else "arrow"). `spark_session` runs Spark
         queries in the caller's own session. A range of more than `max_periods` periods is
         refused (QueryError) before any is computed; None lifts the limit. `progress` as for
         `load_project`. `params` sets declared parameters by name (`{"window":
@@ -704,8 +705,9 @@ class Project:
         """The plan for a query, as text: scans, fused aggregates, joins, pushdown. With `sql`
         (or a `dialect`), the SQL the plan compiles to instead, formatted: parameters (`params`,
         as `query` takes them) are placeholders there, their values listed above the SQL.
-        `as_of` as for `query`."""
-        from metricsmith.execute.engines import explain_sql
+        `as_of` as for `query`. With `engine="auto"` (or a project defaulting to it), a line
+        says which engine the query would run on and why."""
+        from metricsmith.execute.engines import chosen, explain_sql
         from metricsmith.plan import explain, plan_query
 
         query = self.build_query(
@@ -719,10 +721,15 @@ class Project:
             params=params,
         )
         plan = plan_query(self.checked, query, as_of=self._as_of(as_of))
-        if not (sql or dialect):
-            return explain(plan)
         settings = self._engine_settings().choose(self.engines, engine)
-        return explain_sql(plan, self.checked, settings, self.engines, dialect)
+        choice = None
+        if settings.engine == AUTO:
+            choice = chosen(plan, self.checked, settings, self.engines)
+            settings = attrs.evolve(settings, engine=choice.engine)
+        if not (sql or dialect):
+            return explain(plan, None if choice is None else choice.describe())
+        text = explain_sql(plan, self.checked, settings, self.engines, dialect)
+        return text if choice is None else f"-- {choice.describe()}\n{text}"
 
     def _as_of(self, as_of: DateLike) -> dt.datetime | None:
         zone = zoneinfo.ZoneInfo(self.checked.calendar.timezone)

@@ -36,6 +36,7 @@ from metricsmith.errors import (
 from metricsmith.execute.sql.names import DIALECT_NAMES
 from metricsmith.model.time import GRAINS
 from metricsmith.plugins.connections import Connection
+from metricsmith.plugins.engine import AUTO
 from metricsmith.plugins.formats import OutputFormat, atomic_output
 from metricsmith.plugins.progress import Progress, no_progress
 from metricsmith.plugins.provenance import Provenance
@@ -65,6 +66,11 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 1
 EXIT_TERMINATED = 128 + signal.SIGTERM
 TABLE = "table"  # the terminal rendering; every other format comes from the plugin registry
 TRACEBACK_VARIABLE = "METRICSMITH_TRACEBACK"
+ENGINE_HELP = (
+    "where to compute: arrow (embedded), duckdb, spark, an engine a plugin adds, or auto "
+    "(chosen per query from its plan; explain says which and why) "
+    "(default: the project's metricsmith.toml, else arrow)"
+)
 #: The views `metricsmith scorecard --format NAME` writes besides the terminal table: each
 #: turns a scorecard's view into text (to stdout or --output) or bytes (to --output only).
 #: A new view of a scorecard is one entry here.
@@ -243,8 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scorecard.add_argument(
         "--engine",
-        help="where to compute: arrow (embedded), duckdb, spark or an engine a plugin adds "
-        "(default: the project's metricsmith.toml, else arrow)",
+        help=ENGINE_HELP,
     )
     scorecard.add_argument(
         "--format",
@@ -321,8 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--engine",
-        help="where to compute: arrow (embedded), duckdb, spark or an engine a plugin adds "
-        "(default: the project's metricsmith.toml, else arrow)",
+        help=ENGINE_HELP,
     )
     _add_param_argument(report)
     _add_quiet_argument(report)
@@ -411,8 +415,7 @@ def _add_query_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--engine",
-        help="where to compute: arrow (embedded), duckdb, spark or an engine a plugin adds "
-        "(default: the project's metricsmith.toml, else arrow)",
+        help=ENGINE_HELP,
     )
     parser.add_argument(
         "--max-periods",
@@ -710,10 +713,10 @@ def _origin(item: object) -> str:
 
 
 def _engine(name: str | None) -> str | None:
-    """The engine asked for, checked against those installed."""
+    """The engine asked for, checked against those installed (or `auto`)."""
     engines = get_registry().engines
-    if name is not None and name not in engines:
-        raise UsageError(f"unknown engine {name!r}; choose {_choices(engines)}")
+    if name is not None and name not in engines and name != AUTO:
+        raise UsageError(f"unknown engine {name!r}; choose {_choices([*engines, AUTO])}")
     return name
 
 

@@ -41,7 +41,7 @@ from metricsmith.check.libraries import themes
 from metricsmith.errors import PluginError
 from metricsmith.plugins import hookspecs
 from metricsmith.plugins.connector import Connector, PluginConnector
-from metricsmith.plugins.engine import Engine, PluginEngine
+from metricsmith.plugins.engine import AUTO, Engine, PluginEngine
 from metricsmith.plugins.formats import OutputFormat
 from metricsmith.plugins.functions import AggregateFunction, FunctionTable, ScalarFunction
 from metricsmith.plugins.provenance import Provenance
@@ -361,7 +361,10 @@ class _Problems:
 
 def _broken_contract(item: object) -> str | None:
     """What makes an item unusable, found before it is ever called: an aggregate must name a
-    pyarrow hash aggregation that exists, or compute its groups itself."""
+    pyarrow hash aggregation that exists, or compute its groups itself; no engine may be
+    called `auto`, which chooses among them (execute/choosing.py)."""
+    if isinstance(item, Engine) and item.name == AUTO:
+        return f"`{AUTO}` is not an engine's name: it asks metricsmith to choose one"
     if not isinstance(item, AggregateFunction):
         return None
     if item.hash_name is None:

@@ -581,3 +581,26 @@ def test_a_project_with_a_missing_password_is_reported_at_the_source(project, mo
     with pytest.raises(ProjectError) as caught:
         metricsmith.load_project(project)
     assert "needs its password from environment variable WAREHOUSE_PASSWORD" in str(caught.value)
+
+
+def test_auto_runs_a_query_of_postgres_tables_inside_the_server(project):
+    # Both sources are tables of the postgres engine's connection: auto runs the query there
+    # (docs/engines.md, "Choosing automatically"), with the answer of every other engine.
+    with (project / "metricsmith.toml").open("a", encoding="utf-8") as settings:
+        settings.write('[postgres]\nconnection = "warehouse"\n')
+    loaded = metricsmith.load_project(project)
+    request = {"by": ["accounts.segment"], "start": "2024-01", "end": "2024-04"}
+    text = loaded.explain(["tickets_opened"], engine="auto", **request)
+    assert "engine: auto → postgres (every source it reads is a table postgres reads in place)" in (
+        text
+    )
+    auto = loaded.query(["tickets_opened", "ticket_value"], engine="auto", **request)
+    for engine in ("postgres", "arrow", "duckdb"):
+        assert auto.equals(
+            loaded.query(["tickets_opened", "ticket_value"], engine=engine, **request)
+        )
+    # SMB: tickets 2 and 3 (10.50 + 4.25); Enterprise: 4 and 5 (7.00 + 1.25).
+    assert sorted(auto.to_pylist(), key=lambda row: row["accounts.segment"]) == [
+        {"accounts.segment": "Enterprise", "tickets_opened": 2, "ticket_value": Decimal("8.25")},
+        {"accounts.segment": "SMB", "tickets_opened": 2, "ticket_value": Decimal("14.75")},
+    ]

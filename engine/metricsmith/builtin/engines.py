@@ -18,6 +18,7 @@ from attrs import frozen
 from metricsmith.errors import QueryError
 from metricsmith.execute.arrow.executor import execute_plan
 from metricsmith.execute.spark_session import SparkOptions
+from metricsmith.plugins.connector import SourceReader, engine_table
 from metricsmith.plugins.engine import Engine
 from metricsmith.plugins.hookspecs import hookimpl
 
@@ -48,6 +49,9 @@ class DuckDBEngine:
     dialect: str | None = "duckdb"
     settings: tuple[str, ...] = ()
 
+    def unavailable(self) -> str | None:
+        return _missing(self.name, "duckdb")
+
     def execute(
         self, plan: Plan, project: CheckedProject, options: Mapping[str, object]
     ) -> pa.Table:
@@ -69,6 +73,13 @@ class SparkEngine:
     description: str = "Apache Spark (a local session, Spark Connect or the caller's own)"
     dialect: str | None = "spark"
     settings: tuple[str, ...] = ("remote", "master")
+
+    def unavailable(self) -> str | None:
+        return _missing(self.name, "pyspark")
+
+    def reads_in_place(self, reader: SourceReader, options: Mapping[str, object]) -> bool:
+        """A table of the Spark catalog (`spark_table`)."""
+        return engine_table(reader, self.name) is not None
 
     def execute(
         self, plan: Plan, project: CheckedProject, options: Mapping[str, object]
@@ -98,11 +109,16 @@ def spark_options(options: Mapping[str, object]) -> SparkOptions:
 def _require_installed(engine: str, package: str) -> None:
     """A QueryError saying what to install when the engine's package is missing (the extra
     of metricsmith's own package is named after the engine)."""
+    missing = _missing(engine, package)
+    if missing is not None:
+        raise QueryError(missing, hint=f"pip install 'metricsmith[{engine}]'")
+
+
+def _missing(engine: str, package: str) -> str | None:
+    """Why the engine cannot run here when its package is not installed, else None."""
     if importlib.util.find_spec(package) is None:
-        raise QueryError(
-            f"the {engine} engine needs the `{package}` package, which is not installed",
-            hint=f"pip install 'metricsmith[{engine}]'",
-        )
+        return f"the {engine} engine needs the `{package}` package, which is not installed"
+    return None
 
 
 BUILTIN_ENGINES: tuple[Engine, ...] = (ArrowEngine(), DuckDBEngine(), SparkEngine())

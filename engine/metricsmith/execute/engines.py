@@ -6,7 +6,7 @@ The choice comes, first to last, from the call (`--engine`, `engine=`), the proj
 
     # metricsmith.toml, next to the .metrics files
     [engine]
-    default = "duckdb"            # arrow | duckdb | spark | an engine a plugin adds
+    default = "duckdb"            # arrow | duckdb | spark | auto | an engine a plugin adds
 
     [spark]
     remote = "sc://spark.internal:15002"    # Spark Connect; omit for a local session
@@ -24,11 +24,13 @@ from attrs import evolve, field, frozen
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import QueryError
+from metricsmith.execute.choosing import FALLBACK, Choice, choose, fallback
 from metricsmith.execute.data_warnings import warn_about_data
+from metricsmith.execute.sql.errors import UnsupportedConstruct
 from metricsmith.execute.sql.render import render_sql
 from metricsmith.plan.nodes import Plan
-from metricsmith.plan.timeline import Timelines, needs_extents
-from metricsmith.plugins.engine import Engine, PeriodFinder
+from metricsmith.plan.timeline import Timelines, needs_extents, resolve_timelines
+from metricsmith.plugins.engine import AUTO, Engine, PeriodFinder
 from metricsmith.plugins.progress import Progress, no_progress
 
 SETTINGS_FILE = "metricsmith.toml"
@@ -63,8 +65,10 @@ class EngineSettings:
 
 
 def require_engine(name: str, engines: Mapping[str, Engine]) -> str:
-    if name not in engines:
-        raise QueryError(f"unknown engine `{name}`", hint=f"use one of {', '.join(engines)}")
+    if name not in engines and name != AUTO:
+        raise QueryError(
+            f"unknown engine `{name}`", hint=f"use one of {', '.join([*engines, AUTO])}"
+        )
     return name
 
 
@@ -110,13 +114,55 @@ def execute(
     """The plan's answer on the chosen engine, after warning about suspect data it reads.
     The engine's run is one phase for `progress`: an engine is a plugin's code, and its
     contract stays as it is (plugins/engine.py)."""
-    engine = engines[settings.engine]
     reads = ", ".join(dict.fromkeys(read.source for read in plan.reads))
-    progress(f"running on {settings.engine}" + (f": reading {reads}" if reads else ""))
-    answer = engine.execute(plan, project, settings.options_of(settings.engine))
+    reading = f": reading {reads}" if reads else ""
+    if settings.engine != AUTO:
+        progress(f"running on {settings.engine}{reading}")
+        answer = engines[settings.engine].execute(
+            plan, project, settings.options_of(settings.engine)
+        )
+    else:
+        choice = choose(plan, project, engines, settings.options)
+        progress(f"running on {choice.engine}, chosen by auto: {choice.reason}{reading}")
+        try:
+            answer = engines[choice.engine].execute(
+                plan, project, settings.options_of(choice.engine)
+            )
+        except UnsupportedConstruct as refusal:
+            # Refused while compiling, before any SQL ran: the engine that computes every
+            # construct answers instead.
+            if choice.engine == FALLBACK:
+                raise
+            progress(f"running on {FALLBACK}: {fallback(choice, refused(refusal)).reason}")
+            answer = engines[FALLBACK].execute(plan, project, settings.options_of(FALLBACK))
     progress("checking the data read")
     warn_about_data(plan, project)
     return answer
+
+
+def chosen(
+    plan: Plan, project: CheckedProject, settings: EngineSettings, engines: Mapping[str, Engine]
+) -> Choice:
+    """The engine `auto` runs the plan on, as `execute` would, without running it: the rule's
+    choice, or `arrow` when the chosen engine's dialect refuses a construct of the plan
+    (which its compiler says without reading any data)."""
+    choice = choose(plan, project, engines, settings.options)
+    dialect = engines[choice.engine].dialect
+    if choice.engine == FALLBACK or dialect is None:
+        return choice
+    # An open range takes its periods from the data; any one period compiles every construct.
+    now = int(plan.as_of.timestamp() * 1_000_000)
+    timelines = resolve_timelines(plan, [(now, now)]) if needs_extents(plan) else None
+    try:
+        render_sql(plan, project, dialect, timelines)
+    except UnsupportedConstruct as refusal:
+        return fallback(choice, refused(refusal))
+    return choice
+
+
+def refused(refusal: UnsupportedConstruct) -> str:
+    """Why `auto` did not use the engine whose compiler raised `refusal`."""
+    return f"{refusal.dialect} SQL cannot express {refusal.construct} ({refusal.reason})"
 
 
 def explain_sql(

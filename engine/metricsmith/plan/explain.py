@@ -22,9 +22,14 @@ from metricsmith.plugins.connector import TimeRange
 _INDENT = "  "
 
 
-def explain(plan: Plan) -> str:
+def explain(plan: Plan, engine: str | None = None) -> str:
+    """The plan as text; `engine`, a line saying where it runs (`auto`'s choice), follows
+    the headline."""
     targets = {join.source for level in plan.top.walk() for s in level.scans for join in s.joins}
-    lines = [_headline(plan), "", f"reads ({len(plan.reads)}, each source once):"]
+    lines = [_headline(plan)]
+    if engine is not None:
+        lines.append(f"  {engine}")
+    lines += ["", f"reads ({len(plan.reads)}, each source once):"]
     lines += [f"  {_read(read, read.source in targets)}" for read in plan.reads]
     lines += _level_body(plan.top, "")
     names = plan.top.leaf_columns()

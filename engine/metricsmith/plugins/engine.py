@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     from metricsmith.check.checked import CheckedProject
     from metricsmith.plan.nodes import Plan
     from metricsmith.plan.timeline import Timelines
+    from metricsmith.plugins.connector import SourceReader
+
+#: Not an engine: `--engine auto` and `engine="auto"` choose one per query from its plan
+#: (execute/choosing.py); no engine may take the name.
+AUTO = "auto"
 
 
 @runtime_checkable
@@ -70,6 +75,28 @@ class PeriodFinder(Protocol):
     ) -> Timelines: ...
 
 
+@runtime_checkable
+class Installable(Protocol):
+    """An engine that may be registered without the packages it needs (optional): `auto`
+    (execute/choosing.py) asks it before choosing it, and passes it over when it says why
+    it cannot run here."""
+
+    def unavailable(self) -> str | None:
+        """Why the engine cannot run in this process (a package not installed), or None."""
+        ...
+
+
+@runtime_checkable
+class InPlaceReader(Protocol):
+    """An engine that reads some sources where their rows are (optional): a table of its
+    database or catalog. `auto` runs a query whose every source is such a table on it, so the
+    rows do not leave the database."""
+
+    def reads_in_place(self, reader: SourceReader, options: Mapping[str, object]) -> bool:
+        """Whether this engine, with `options`, reads `reader`'s rows in place."""
+        ...
+
+
 @frozen
 class PluginEngine:
     """A plugin's engine as the registry hands it out: its code runs through `calling_plugin`,
@@ -105,6 +132,18 @@ class PluginEngine:
                 f"returned {type(answer).__name__} from `execute`, not a pyarrow.Table"
             )
         return answer
+
+    def unavailable(self) -> str | None:
+        if not isinstance(self.engine, Installable):
+            return None
+        with calling_plugin(self.provenance, "while saying whether it can run"):
+            return self.engine.unavailable()
+
+    def reads_in_place(self, reader: SourceReader, options: Mapping[str, object]) -> bool:
+        if not isinstance(self.engine, InPlaceReader):
+            return False
+        with calling_plugin(self.provenance, "while saying where it reads a source"):
+            return bool(self.engine.reads_in_place(reader, options))
 
     def periods(
         self, plan: Plan, project: CheckedProject, options: Mapping[str, object]

@@ -26,6 +26,7 @@ import pyarrow as pa
 from attrs import frozen
 from metricsmith.errors import QueryError
 from metricsmith.plugins.connections import Connection
+from metricsmith.plugins.connector import SourceReader, engine_table
 
 if TYPE_CHECKING:
     from metricsmith.check.checked import CheckedProject
@@ -43,6 +44,20 @@ class PostgresEngine:
     description: str = "PostgreSQL: the plan compiled to one SQL query run inside the database"
     dialect: str | None = "postgres"
     settings: tuple[str, ...] = ("connection",)
+
+    def unavailable(self) -> str | None:
+        if importlib.util.find_spec("adbc_driver_postgresql") is None:
+            return (
+                "the postgres engine needs the `adbc-driver-postgresql` package, which is not "
+                "installed"
+            )
+        return None
+
+    def reads_in_place(self, reader: SourceReader, options: Mapping[str, object]) -> bool:
+        """A table of the server the engine's connection (`[postgres] connection`) reaches."""
+        connection = options.get("connection")
+        label = TABLE_LABEL + ("" if connection is None else str(connection))
+        return engine_table(reader, label) is not None
 
     def execute(
         self, plan: Plan, project: CheckedProject, options: Mapping[str, object]
@@ -86,12 +101,9 @@ def engine_connection(project: CheckedProject, options: Mapping[str, object]) ->
 def _running(
     plan: Plan, project: CheckedProject, options: Mapping[str, object]
 ) -> Iterator[object]:
-    if importlib.util.find_spec("adbc_driver_postgresql") is None:
-        raise QueryError(
-            "the postgres engine needs the `adbc-driver-postgresql` package, which is not "
-            "installed",
-            hint="pip install 'metricsmith[postgres]'",
-        )
+    missing = PostgresEngine().unavailable()
+    if missing is not None:
+        raise QueryError(missing, hint="pip install 'metricsmith[postgres]'")
     from metricsmith_postgres.connect import session
     from metricsmith_postgres.running import PostgresSqlEngine
 
