@@ -84,7 +84,9 @@ class LevelRunner:
         scans = [
             streamed[i]
             if i in streamed
-            else group_cells(scan, self._placed(scan, placer), timeline.count, self.aggregates)
+            else group_cells(
+                scan, placer, self.sources.frame(scan.source), timeline.count, self.aggregates
+            )
             for i, scan in enumerate(level.scans)
         ]
         cohort_keys = None

@@ -64,19 +64,6 @@ class Placer:
         placer._window_starts = self._window_starts
         return placer
 
-    def place(self, scan: SourceScan, row_count: int) -> Placement:
-        """Each placed row: its source row and its period."""
-        ranges = self.ranges(scan)
-        if ranges is None:
-            return Placement(rows=None, periods=np.zeros(row_count, dtype=np.int64))
-        if isinstance(scan.time, EventTime) and scan.window is None:
-            # Each event lands in at most one period: no need to spread its range.
-            kept = ranges.last >= 0
-            if kept.all():
-                return Placement(rows=None, periods=ranges.first)
-            return Placement(rows=np.flatnonzero(kept), periods=ranges.first[kept])
-        return spread(ranges)
-
     def ranges(self, scan: SourceScan) -> Ranges | None:
         """The periods each row counts in; None when every row counts once, in the only
         period (no time axis, or an event source in a query without grain or range)."""
@@ -170,10 +157,30 @@ def _states(
     return Ranges(first, np.where(has_start, last, -1))
 
 
+def place(ranges: Ranges | None, row_count: int, keep: np.ndarray | None = None) -> Placement:
+    """The rows marked in `keep` (all: None) placed in their `ranges` (None: every row once,
+    in the only period)."""
+    if ranges is None:
+        if keep is None:
+            return Placement(rows=None, periods=np.zeros(row_count, dtype=np.int64))
+        rows = np.flatnonzero(keep)
+        return Placement(rows=rows, periods=np.zeros(len(rows), dtype=np.int64))
+    if keep is not None:
+        ranges = Ranges(ranges.first, np.where(keep, ranges.last, -1))
+    return spread(ranges)
+
+
 def spread(ranges: Ranges) -> Placement:
     """Row i repeated for each period in [first[i], last[i]]."""
     first = ranges.first
     counts = np.maximum(ranges.last - first + 1, 0)
+    if counts.max(initial=0) <= 1:
+        # Each row lands in at most one period (an event without a window, a window no
+        # longer than the periods are apart): its first, nothing to repeat.
+        if counts.all():
+            return Placement(rows=None, periods=first)
+        rows = np.flatnonzero(counts)
+        return Placement(rows=rows, periods=first[rows])
     rows = np.repeat(np.arange(len(counts)), counts)
     offsets = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
     return Placement(rows=rows, periods=np.repeat(first, counts) + offsets)

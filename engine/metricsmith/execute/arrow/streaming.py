@@ -31,8 +31,7 @@ from metricsmith.execute.arrow.frame import Sources
 from metricsmith.execute.arrow.grouping import (
     ScanCells,
     group_ids,
-    keyed_groups,
-    placed_rows,
+    scan_groups,
     scan_requests,
 )
 from metricsmith.execute.arrow.placement import Placer
@@ -108,8 +107,7 @@ class _ScanState:
 
     def add(self, placer: Placer, sources: Sources, period_count: int) -> None:
         scan = self.scan
-        placed = placed_rows(scan, placer, sources.frame(scan.source))
-        groups = keyed_groups(scan, placed, period_count)
+        groups = scan_groups(scan, placer, sources.frame(scan.source), period_count)
         offset = sum(len(p) for p in self.periods)
         self.periods.append(groups.periods)
         self.dimensions.append(groups.dimensions)
