@@ -176,6 +176,11 @@ class RowFrame(Evaluator):
         value = followed.frame.evaluate(_past_link(node))
         return value if isinstance(value, pa.Scalar) else pc.take(value, followed.rows)
 
+    def linked_rows(self, link: str) -> np.ndarray:
+        """For each row, the row of the source `link` leads to that it names (that source's
+        row count: none)."""
+        return self._follow(link).positions
+
     def _follow(self, link: str) -> _Link:
         if link not in self._links:
             target = self.sources.project.sources[self.source].links[link]
