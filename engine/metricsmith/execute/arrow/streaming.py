@@ -209,15 +209,18 @@ def _distinct_integer_pairs(
         return present, np.zeros(0, dtype=np.int64)
     low, high = (s.as_py() for s in pc.min_max(present).values())
     width = int(groups.max(initial=0)) + 1
-    span = high - low + 1
-    if high >= _PAIR_LIMIT or low <= -_PAIR_LIMIT or span * width >= _PAIR_LIMIT:
+    # The value's offset in the low bits, the group above them (shifts, not divisions).
+    bits = (high - low).bit_length()
+    if high >= _PAIR_LIMIT or low <= -_PAIR_LIMIT or width << bits >= _PAIR_LIMIT:
         return None
-    pairs = groups[valid] * span + (present.to_numpy().astype(np.int64) - low)
+    pairs = groups[valid] << bits
+    pairs |= present.to_numpy().astype(np.int64) - low
     pairs.sort(kind="stable")
     first = np.ones(len(pairs), dtype=bool)
     first[1:] = pairs[1:] != pairs[:-1]
     distinct = pairs[first]
-    return pa.array(distinct % span + low).cast(values.type), distinct // span
+    offsets = distinct & ((1 << bits) - 1)
+    return pa.array(offsets + low).cast(values.type), distinct >> bits
 
 
 def _distinct_hashed_pairs(values: pa.Array, groups: np.ndarray) -> tuple[pa.Array, np.ndarray]:
