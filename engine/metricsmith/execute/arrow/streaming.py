@@ -213,14 +213,19 @@ def _distinct_integer_pairs(
     bits = (high - low).bit_length()
     if high >= _PAIR_LIMIT or low <= -_PAIR_LIMIT or width << bits >= _PAIR_LIMIT:
         return None
-    pairs = groups[valid] << bits
-    pairs |= present.to_numpy().astype(np.int64) - low
+    # In place where it can be: this runs over everything kept when the batches merge.
+    pairs = (groups if present is values else groups[valid]) << bits
+    pairs += present.to_numpy().astype(np.int64, copy=False)
+    pairs -= low
     pairs.sort(kind="stable")
     first = np.ones(len(pairs), dtype=bool)
-    first[1:] = pairs[1:] != pairs[:-1]
+    np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
     distinct = pairs[first]
-    offsets = distinct & ((1 << bits) - 1)
-    return pa.array(offsets + low).cast(values.type), distinct >> bits
+    del pairs, first
+    distinct_groups = distinct >> bits
+    distinct &= (1 << bits) - 1
+    distinct += low
+    return pa.array(distinct).cast(values.type), distinct_groups
 
 
 def _distinct_hashed_pairs(values: pa.Array, groups: np.ndarray) -> tuple[pa.Array, np.ndarray]:
