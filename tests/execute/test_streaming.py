@@ -153,3 +153,43 @@ def test_streamed_ordered_aggregates_and_parameters_agree_with_duckdb(tmp_path):
     whole = project.query(names, engine="duckdb", **options).to_arrow()
     assert streamed.num_rows == 12 * 3
     assert streamed.to_pylist() == whole.to_pylist()
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "type_"),
+    [
+        (0, 300, pa.int64()),  # ids: pairs as integers
+        (-(2**31), 2**31 - 1, pa.int32()),  # negative and 32-bit
+        (-(2**62), 2**62, pa.int64()),  # too wide for one integer per pair: hashed
+    ],
+)
+def test_streamed_distinct_integers_agree_with_duckdb(tmp_path, low, high, type_):
+    """A distinct count of integers (nulls among them) streamed in many batches gives the
+    counts DuckDB gives reading the file whole, however wide the integers."""
+    random = np.random.default_rng(5)
+    count = 2000
+    # Few distinct values, each repeated across batches and months.
+    pool = random.integers(low, high, 40)
+    values = pa.array(random.choice(pool, count), type_, mask=random.random(count) < 0.1)
+    start = np.datetime64("2024-01-01T00:00:00", "us").astype(np.int64)
+    year = 366 * 24 * 3600 * 10**6
+    events = pa.table(
+        {
+            "thing": values,
+            "kind": random.choice(["a", "b", None], count),
+            "at": pa.array(np.sort(start + random.integers(0, year, count)), TIMESTAMP),
+        }
+    )
+    pq.write_table(events, tmp_path / "events.parquet", row_group_size=61)
+    text = """
+calendar { timezone "UTC" }
+source events from parquet("events.parquet") { time at }
+metric things = count_distinct(events.thing)
+metric a_things = count_distinct(events.thing where kind == "a")
+"""
+    project = project_from_text(tmp_path, text, {})
+    options = {"by": ["events.kind"], "grain": "month", "start": "2024-01-01", "end": "2025-01-01"}
+    streamed = project.query(["things", "a_things"], engine="arrow", **options).to_arrow()
+    whole = project.query(["things", "a_things"], engine="duckdb", **options).to_arrow()
+    assert streamed.num_rows == 12 * 3
+    assert streamed.to_pylist() == whole.to_pylist()

@@ -636,7 +636,9 @@ def _count_distinct(
         seen = np.zeros(n * cardinality, dtype=bool)
         seen[pairs] = True
         return pa.array(seen.reshape(n, cardinality).sum(axis=1, dtype=np.int64))
-    pairs.sort()
+    # Rows mostly come in time order, so the pairs in runs of ascending periods: a merge
+    # sort of the runs (timsort) takes about half the time of a quicksort there.
+    pairs.sort(kind="stable")
     first = np.ones(len(pairs), dtype=bool)
     first[1:] = pairs[1:] != pairs[:-1]
     return pa.array(np.bincount(pairs[first] // cardinality, minlength=n).astype(np.int64))

@@ -70,11 +70,24 @@ def build_grid(
             present[cell] = True
         elif cells.seen is not None:
             present[cell[cells.seen[rows]]] = True
+        twin = (without_rows or {}).get(number)
+        if twin is None:
+            numeric = {
+                name: _scattered(values, cell, rows, size, empty_values[name])
+                for name, values in cells.aggregates.items()
+                if _is_number(values.type)
+            }
+            columns.update(numeric)
+            if len(numeric) == len(cells.aggregates):
+                continue
         position = np.full(size, -1, dtype=np.int64)
         position[cell] = rows
         indices = pa.array(position, mask=position < 0)
-        taken = {name: values.take(indices) for name, values in cells.aggregates.items()}
-        twin = (without_rows or {}).get(number)
+        taken = {
+            name: values.take(indices)
+            for name, values in cells.aggregates.items()
+            if twin is not None or not _is_number(values.type)
+        }
         if twin is not None:
             missing = pa.array(position < 0)
             by_period = _period_values(twin, period_count, width)
@@ -86,6 +99,28 @@ def build_grid(
         for name, values in taken.items():
             columns[name] = fill_empty(values, empty_values[name])
     return Grid(units=combinations, unit_count=width, columns=columns, present=present)
+
+
+def _is_number(type_: pa.DataType) -> bool:
+    return pa.types.is_integer(type_) or pa.types.is_floating(type_)
+
+
+def _scattered(
+    values: pa.Array, cell: np.ndarray, rows: np.ndarray, size: int, empty: object
+) -> pa.Array:
+    """A pass's numbers (`values[rows]`) at their cells, `empty` in every other cell and for
+    a null value (a null where `empty` is None): what taking them by position and filling
+    the empty cells gives, written straight into numpy arrays."""
+    valid = values.is_valid().to_numpy(zero_copy_only=False)
+    numbers = (values if values.null_count == 0 else pc.fill_null(values, 0)).to_numpy()
+    dense = np.zeros(size, dtype=numbers.dtype)
+    dense[cell] = numbers[rows]
+    has_value = np.zeros(size, dtype=bool)
+    has_value[cell] = valid[rows]
+    if empty is None:
+        return pa.array(dense, type=values.type, mask=~has_value)
+    dense[~has_value] = pa.scalar(empty).cast(values.type).as_py()
+    return pa.array(dense, type=values.type)
 
 
 def _period_values(cells: ScanCells, period_count: int, width: int) -> dict[str, pa.Array]:

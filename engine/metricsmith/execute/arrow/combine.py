@@ -42,17 +42,19 @@ def combine(
     """The child's `per` aggregates, one value per parent cell it has cells for, keyed like
     the parent's units. The child's formulas are evaluated at the cells in an iteration only."""
     units = grid.unit_count
-    cell_period = np.repeat(to_parent, units)
-    eligible = cell_period >= 0
     # Below an entity, sub-periods keep the parent's entity: its set was applied there.
     if grid.in_set is not None and not child.over_periods:
-        eligible &= grid.in_set
-    rows = np.flatnonzero(eligible)
+        rows = np.flatnonzero(grid.in_set)
+        rows = rows[to_parent[rows // units] >= 0]
+    else:
+        periods = np.flatnonzero(to_parent >= 0)
+        rows = (periods[:, None] * units + np.arange(units)).ravel()
+    row_period = to_parent[rows // units]
     count = len(rows)
     at_rows = CellSubset(cells, rows)
     kept = [grid.keys.index(key) for key in parent_keys if key in grid.keys]
     unit_code, unit_cardinality = _unit_codes([grid.units[i] for i in kept], units)
-    keys = [(cell_period[rows], parent_count), (unit_code[rows % units], unit_cardinality)]
+    keys = [(row_period, parent_count), (unit_code[rows % units], unit_cardinality)]
     evaluated = {}
     for label, formula in child.entity_dimensions:
         evaluated[label] = as_array(at_rows.evaluate(formula), count)
@@ -85,7 +87,7 @@ def combine(
         seen = np.bincount(groups, weights=grid.in_set[rows], minlength=group_count) > 0
         seen = seen[present]
     return ScanCells(
-        periods=cell_period[cell],
+        periods=row_period[first],
         # A child without the parent's keys (sub-periods that read nothing below an
         # identifier) has the same values for every unit of the parent.
         dimensions=tuple(

@@ -103,6 +103,10 @@ class Sources:
         return pc.fill_null(found, len(keys)) if found.null_count else found
 
 
+# Fewer values than this are looked up among keys by hashing (a table would not pay).
+_TABLE_FROM_VALUES = 1 << 16
+
+
 def all_true(frame: RowFrame, conditions: Sequence[b.BExpr]) -> np.ndarray:
     """Rows where every condition is true (null counts as false)."""
     keep = np.ones(frame.num_rows, dtype=bool)
@@ -128,8 +132,36 @@ def positions_of(
                 column=column,
             ) from error
     # A null value names nothing, even if some key is (wrongly) null.
-    found = pc.index_in(values, value_set=keys, skip_nulls=True)
+    found = _positions_in_table(values, keys)
+    if found is None:
+        found = pc.index_in(values, value_set=keys, skip_nulls=True)
     return found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
+
+
+def _positions_in_table(values: pa.Array | pa.ChunkedArray, keys: pa.Array) -> pa.Array | None:
+    """`pc.index_in` of many integer values among integer keys of a compact range, looked up
+    in a table with a slot per integer of the range instead of a hash table: each value one
+    subtraction and one read. None when that does not apply."""
+    if not pa.types.is_signed_integer(keys.type) or len(values) < _TABLE_FROM_VALUES:
+        return None
+    valid_keys = keys.is_valid().to_numpy(zero_copy_only=False)
+    numbers = pc.fill_null(keys, 0).to_numpy().astype(np.int64)
+    if not valid_keys.any():
+        return None
+    low, high = int(numbers[valid_keys].min()), int(numbers[valid_keys].max())
+    if high - low > 4 * len(keys) + _TABLE_FROM_VALUES:
+        return None
+    table = np.full(high - low + 1, -1, dtype=np.int32)
+    positions = np.flatnonzero(valid_keys).astype(np.int32)
+    # Assigned last to first: a key repeated (wrongly) is found at its first position.
+    table[numbers[positions][::-1] - low] = positions[::-1]
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    wanted = pc.fill_null(values, low).to_numpy().astype(np.int64)
+    inside = values.is_valid().to_numpy(zero_copy_only=False) & (wanted >= low) & (wanted <= high)
+    found = np.full(len(wanted), -1, dtype=np.int32)
+    found[inside] = table[wanted[inside] - low]
+    return pa.array(found, mask=found < 0)
 
 
 @frozen
@@ -175,6 +207,11 @@ class RowFrame(Evaluator):
         followed = self._follow(link)
         value = followed.frame.evaluate(_past_link(node))
         return value if isinstance(value, pa.Scalar) else pc.take(value, followed.rows)
+
+    def linked_rows(self, link: str) -> np.ndarray:
+        """For each row, the row of the source `link` leads to that it names (that source's
+        row count: none)."""
+        return self._follow(link).positions
 
     def _follow(self, link: str) -> _Link:
         if link not in self._links:

@@ -29,15 +29,18 @@ from metricsmith.execute.arrow.aggregation import (
     where_true,
 )
 from metricsmith.execute.arrow.frame import RowFrame, all_true
-from metricsmith.execute.arrow.placement import Placer, Ranges
+from metricsmith.execute.arrow.placement import Placer, Ranges, place, spread
 from metricsmith.execute.arrow.values import as_array, true_array
 from metricsmith.model.bound import BAggregate
 from metricsmith.plan.nodes import SourceScan
 from metricsmith.plugins.functions import Additive, AggregateFunction
+from metricsmith.plugins.values import holds
 
 # Group ids stay a plain combination of the key codes while the number of possible groups is
 # at most this (or a few times the number of rows); beyond it they are renumbered densely.
 _DENSE_GROUPS = 1 << 22
+# Numbers below this are far from overflowing int64 when combined.
+_EXACT_INT64 = 1 << 62
 
 
 @frozen
@@ -85,9 +88,95 @@ class KeyedGroups:
     periods: np.ndarray
     dimensions: tuple[pa.Array, ...]
 
+    def reading(self, read: np.ndarray) -> KeyedGroups:
+        """The same groups, the aggregates reading only the source rows marked in `read`."""
+        marked = self.placed.read(read)
+        placed = self.placed
+        rows = np.flatnonzero(marked) if placed.rows is None else placed.rows[marked]
+        reading = PlacedRows(placed.frame, rows, placed.periods[marked])
+        return attrs.evolve(self, placed=reading, ids=self.ids[marked])
 
-def keyed_groups(scan: SourceScan, placed: PlacedRows, period_count: int) -> KeyedGroups:
-    """Group by period, the scan's dimensions and (at an identifier level) its entity."""
+
+def scan_groups(
+    scan: SourceScan, placer: Placer, frame: RowFrame, period_count: int
+) -> KeyedGroups:
+    """The groups of the scan's rows in `frame`, placed in `placer`'s periods. When every
+    aggregate has a `where`, the aggregates read only the rows one of them holds at; the
+    groups only the other rows fall in are still there, with the aggregates' values over
+    nothing, as when every row is read. Where rows repeat in several periods (windows, state
+    rows), only the rows read are repeated: the groups come from each distinct (keys, periods)
+    once (`_present_rows`)."""
+    keep = all_true(frame, scan.filters) if scan.filters else None
+    read = _read_rows(scan, frame)
+    ranges = placer.ranges(scan)
+    if read is None or ranges is None or (ranges.last - ranges.first).max(initial=0) <= 0:
+        groups = keyed_groups(scan, _placed(frame, ranges, keep), period_count)
+        return groups if read is None else groups.reading(read)
+    placed = _placed(frame, ranges, read if keep is None else keep & read)
+    present = _present_rows(scan, frame, ranges, keep)
+    return keyed_groups(scan, placed, period_count, present)
+
+
+def _placed(frame: RowFrame, ranges: Ranges | None, keep: np.ndarray | None) -> PlacedRows:
+    placement = place(ranges, frame.num_rows, keep)
+    return PlacedRows(frame, placement.rows, placement.periods)
+
+
+def _read_rows(scan: SourceScan, frame: RowFrame) -> np.ndarray | None:
+    """The source rows some aggregate of the scan reads, when every aggregate has a `where`
+    (None: every row is read)."""
+    conditions = [fused.aggregate.where for fused in scan.aggregates]
+    if not conditions or None in conditions:
+        return None
+    read = np.zeros(frame.num_rows, dtype=bool)
+    for condition in conditions:
+        assert condition is not None
+        values = as_array(frame.evaluate(condition), frame.num_rows)
+        read |= holds(values).to_numpy(zero_copy_only=False)
+    return read
+
+
+def _present_rows(
+    scan: SourceScan, frame: RowFrame, ranges: Ranges, keep: np.ndarray | None
+) -> PlacedRows | None:
+    """Placed rows that put every group of the rows marked in `keep` in place, from few rows:
+    none without keys (a period without a group takes the value over nothing all the same);
+    one row per key combination at a level without an entity (only the combinations count
+    there: every period has a cell for each); at an identifier level, whose cells are the
+    entities present in each period, one row per distinct (keys, periods)."""
+    nodes = [*scan.dimensions, *([scan.entity] if scan.entity is not None else [])]
+    if not nodes:
+        return None
+    in_range = ranges.last >= ranges.first
+    rows = np.flatnonzero(in_range if keep is None else in_range & keep)
+    keys = [(codes[rows], len(dictionary) + 1) for codes, dictionary in map(frame.codes, nodes)]
+    combination, combinations = group_ids(keys, len(rows))
+    first, last = ranges.first[rows], ranges.last[rows]
+    if scan.entity is not None:
+        periods = int(last.max(initial=0)) + 1
+        if combinations * periods * periods < _EXACT_INT64:
+            combination = (combination * periods + first) * periods + (last - first)
+        else:  # too many to number: every row stands for itself
+            combination = np.arange(len(rows))
+    encoded = pc.dictionary_encode(pa.array(combination)).indices.to_numpy()
+    representative = np.empty(int(encoded.max(initial=-1)) + 1, dtype=np.int64)
+    representative[encoded] = np.arange(len(rows))
+    if scan.entity is None:
+        return PlacedRows(frame, rows[representative], first[representative])
+    placement = spread(Ranges(first[representative], last[representative]))
+    chosen = representative if placement.rows is None else representative[placement.rows]
+    return PlacedRows(frame, rows[chosen], placement.periods)
+
+
+def keyed_groups(
+    scan: SourceScan,
+    placed: PlacedRows,
+    period_count: int,
+    present: PlacedRows | None = None,
+) -> KeyedGroups:
+    """Group by period, the scan's dimensions and (at an identifier level) its entity; the
+    groups of the rows `present` places are there too, whether `placed` has rows for them or
+    not."""
     frame = placed.frame
     nodes = [*scan.dimensions, *([scan.entity] if scan.entity is not None else [])]
     encoded = [frame.codes(node) for node in nodes]
@@ -95,21 +184,24 @@ def keyed_groups(scan: SourceScan, placed: PlacedRows, period_count: int) -> Key
         # A row naming no entity belongs to none.
         codes, dictionary = encoded[-1]
         placed = placed.keep(codes < len(dictionary))
-    keys = [(placed.periods, period_count)]
-    keys += [(placed.read(codes), len(dictionary) + 1) for codes, dictionary in encoded]
-    groups, group_count = group_ids(keys, len(placed.periods))
-    present = np.flatnonzero(np.bincount(groups, minlength=group_count))
+        present = None if present is None else present.keep(codes < len(dictionary))
+    every = placed if present is None else _joined(present, placed)
+    keys = [(every.periods, period_count)]
+    keys += [(every.read(codes), len(dictionary) + 1) for codes, dictionary in encoded]
+    groups, group_count = group_ids(keys, len(every.periods))
+    present_groups = np.flatnonzero(np.bincount(groups, minlength=group_count))
     # Any row of a group shows the group's key codes.
     representative = np.empty(group_count, dtype=np.int64)
     representative[groups] = np.arange(len(groups))
-    rows = representative[present]
+    rows = representative[present_groups]
     dense = representative  # reused: the number of each group with rows
-    dense[present] = np.arange(len(present))
+    dense[present_groups] = np.arange(len(present_groups))
+    ids = dense[groups]
     return KeyedGroups(
         placed=placed,
-        ids=dense[groups],
-        count=len(present),
-        periods=placed.periods[rows],
+        ids=ids if present is None else ids[len(present.periods) :],
+        count=len(present_groups),
+        periods=every.periods[rows],
         dimensions=tuple(
             decode(codes[rows], dictionary)
             for (codes, _), (_, dictionary) in zip(keys[1:], encoded, strict=True)
@@ -117,15 +209,29 @@ def keyed_groups(scan: SourceScan, placed: PlacedRows, period_count: int) -> Key
     )
 
 
+def _joined(first: PlacedRows, second: PlacedRows) -> PlacedRows:
+    """The rows of both placements (of the same frame), `first`'s first."""
+
+    def rows(placed: PlacedRows) -> np.ndarray:
+        return np.arange(len(placed.periods)) if placed.rows is None else placed.rows
+
+    return PlacedRows(
+        first.frame,
+        np.concatenate([rows(first), rows(second)]),
+        np.concatenate([first.periods, second.periods]),
+    )
+
+
 def group_cells(
     scan: SourceScan,
-    placed: PlacedRows,
+    placer: Placer,
+    frame: RowFrame,
     period_count: int,
     functions: Mapping[str, AggregateFunction],
 ) -> ScanCells:
     """Group by period, the scan's dimensions and (at an identifier level) its entity; one
     result per group that has rows."""
-    groups = keyed_groups(scan, placed, period_count)
+    groups = scan_groups(scan, placer, frame, period_count)
     requests = scan_requests(scan, groups.placed, functions)
     return ScanCells(
         periods=groups.periods,
@@ -216,10 +322,13 @@ def _values(frame: RowFrame, aggregate: BAggregate) -> pa.Array:
 
 
 def placed_rows(scan: SourceScan, placer: Placer, frame: RowFrame) -> PlacedRows:
-    """The rows of `frame` the scan reads, placed in the periods of `placer`'s level."""
-    placement = placer.place(scan, frame.num_rows)
-    placed = PlacedRows(frame, placement.rows, placement.periods)
-    return placed.keep(all_true(frame, scan.filters)) if scan.filters else placed
+    """The rows of `frame` the scan reads, placed in the periods of `placer`'s level (when
+    every aggregate has a `where`, only the rows one of them holds at)."""
+    keep = all_true(frame, scan.filters) if scan.filters else None
+    read = _read_rows(scan, frame)
+    if read is not None:
+        keep = read if keep is None else keep & read
+    return _placed(frame, placer.ranges(scan), keep)
 
 
 def group_ids(keys: list[tuple[np.ndarray, int]], row_count: int) -> tuple[np.ndarray, int]:

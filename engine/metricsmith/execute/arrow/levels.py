@@ -84,7 +84,9 @@ class LevelRunner:
         scans = [
             streamed[i]
             if i in streamed
-            else group_cells(scan, self._placed(scan, placer), timeline.count, self.aggregates)
+            else group_cells(
+                scan, placer, self.sources.frame(scan.source), timeline.count, self.aggregates
+            )
             for i, scan in enumerate(level.scans)
         ]
         cohort_keys = None
@@ -205,9 +207,23 @@ class LevelRunner:
         # Every level iterating over a source's entities reads the same rows of it.
         key = (scan.source, scan.entity, members.source)
         if key not in self._member_rows:
-            values = self.sources.frame(scan.source).evaluate(scan.entity)
-            column = format_expr(scan.entity)
-            self._member_rows[key] = members.positions(values, scan.source, column)
+            frame = self.sources.frame(scan.source)
+            entity = scan.entity
+            info = self.sources.project.sources
+            if (
+                isinstance(entity, b.BColumn)
+                and not entity.path
+                and info[scan.source].links.get(entity.column) == members.source
+                and info[members.source].key == members.key
+            ):
+                # The entity is a link to the members' source: its rows there, looked up
+                # once for the link and the members both.
+                rows = frame.linked_rows(entity.column)
+                self._member_rows[key] = np.where(rows < members.count, rows, -1)
+            else:
+                values = frame.evaluate(entity)
+                column = format_expr(entity)
+                self._member_rows[key] = members.positions(values, scan.source, column)
         return self._member_rows[key]
 
     # ---- shared -------------------------------------------------------------------------

@@ -26,6 +26,9 @@ from metricsmith.plan.nodes import EventTime, SourceScan, StateTime, WindowSpec
 from metricsmith.plan.timeline import LevelTimeline, grain_boundaries_before
 
 _BEGINNING = np.iinfo(np.int64).min
+_DAY = 86_400_000_000  # µs
+# Fewer times than this are placed by binary search alone (the table would not pay).
+_TABLE_FROM_TIMES = 4096
 
 
 @frozen
@@ -63,19 +66,6 @@ class Placer:
         placer = Placer(self.resolved, self.calendar, TimeColumns(sources, self.times.timezone))
         placer._window_starts = self._window_starts
         return placer
-
-    def place(self, scan: SourceScan, row_count: int) -> Placement:
-        """Each placed row: its source row and its period."""
-        ranges = self.ranges(scan)
-        if ranges is None:
-            return Placement(rows=None, periods=np.zeros(row_count, dtype=np.int64))
-        if isinstance(scan.time, EventTime) and scan.window is None:
-            # Each event lands in at most one period: no need to spread its range.
-            kept = ranges.last >= 0
-            if kept.all():
-                return Placement(rows=None, periods=ranges.first)
-            return Placement(rows=np.flatnonzero(kept), periods=ranges.first[kept])
-        return spread(ranges)
 
     def ranges(self, scan: SourceScan) -> Ranges | None:
         """The periods each row counts in; None when every row counts once, in the only
@@ -132,8 +122,8 @@ class Placer:
             earliest = int(start[has_start].min()) if has_start.any() else 0
         before = grain_boundaries_before(self.timeline, earliest, self.calendar)
         axis = np.concatenate([before, self.timeline.ends])
-        first = np.searchsorted(axis, start, side="right")
-        last = np.where(has_end, np.searchsorted(axis, end, side="right") - 1, len(axis) - 1)
+        first = at_or_before(axis, start)
+        last = np.where(has_end, at_or_before(axis, end) - 1, len(axis) - 1)
         in_force = has_start & (first <= last)
         window_first = np.searchsorted(axis, window_starts, side="right")
         period_first = np.maximum(first - len(before), 0)
@@ -141,8 +131,27 @@ class Placer:
         return Ranges(period_first, np.where(in_force, period_last, -1))
 
 
+def at_or_before(bounds: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """For each time, how many of the sorted `bounds` are at or before it
+    (`np.searchsorted(bounds, times, side="right")`). When the bounds all lie whole days
+    apart (periods of a day or longer in a zone without daylight saving, such as UTC), no
+    bound falls inside a day after the first bound, so each time's answer is that of its day:
+    one division and a lookup in a table of days instead of a binary search per time."""
+    if len(bounds) < 2 or len(times) < _TABLE_FROM_TIMES:
+        return np.searchsorted(bounds, times, side="right")
+    first, last = int(bounds[0]), int(bounds[-1])
+    days = (last - first) // _DAY
+    if days > len(times) or np.any((bounds - first) % _DAY):
+        return np.searchsorted(bounds, times, side="right")
+    day_starts = first + np.arange(days + 1, dtype=np.int64) * _DAY
+    table = np.searchsorted(bounds, day_starts, side="right")
+    # Clipped first, so the subtraction cannot overflow; before the first bound: none.
+    day = (np.clip(times, first, last) - first) // _DAY
+    return np.where(times < first, 0, table[day])
+
+
 def _events(times: np.ndarray, valid: np.ndarray, bounds: np.ndarray) -> Ranges:
-    periods = np.searchsorted(bounds, times, side="right") - 1
+    periods = at_or_before(bounds, times) - 1
     keep = valid & (periods >= 0) & (periods < len(bounds) - 1)
     return Ranges(np.where(keep, periods, 0), np.where(keep, periods, -1))
 
@@ -152,8 +161,8 @@ def _windowed_events(
 ) -> Ranges:
     """An event at t counts at each period end e with window start <= t < e: from the first
     period ending after t to the last whose window starts at or before t."""
-    first = np.searchsorted(ends, times, side="right")
-    last = np.searchsorted(window_starts, times, side="right") - 1
+    first = at_or_before(ends, times)
+    last = at_or_before(window_starts, times) - 1
     return Ranges(first, np.where(valid, last, -1))
 
 
@@ -163,17 +172,35 @@ def _states(
     """A state row is in force at the end e of a period when start < e <= end (or the end is
     null)."""
     (start, has_start), (end, has_end) = starts, ends
-    first = np.searchsorted(period_ends, start, side="right")
-    last = np.where(
-        has_end, np.searchsorted(period_ends, end, side="right") - 1, len(period_ends) - 1
-    )
+    first = at_or_before(period_ends, start)
+    last = np.where(has_end, at_or_before(period_ends, end) - 1, len(period_ends) - 1)
     return Ranges(first, np.where(has_start, last, -1))
+
+
+def place(ranges: Ranges | None, row_count: int, keep: np.ndarray | None = None) -> Placement:
+    """The rows marked in `keep` (all: None) placed in their `ranges` (None: every row once,
+    in the only period)."""
+    if ranges is None:
+        if keep is None:
+            return Placement(rows=None, periods=np.zeros(row_count, dtype=np.int64))
+        rows = np.flatnonzero(keep)
+        return Placement(rows=rows, periods=np.zeros(len(rows), dtype=np.int64))
+    if keep is not None:
+        ranges = Ranges(ranges.first, np.where(keep, ranges.last, -1))
+    return spread(ranges)
 
 
 def spread(ranges: Ranges) -> Placement:
     """Row i repeated for each period in [first[i], last[i]]."""
     first = ranges.first
     counts = np.maximum(ranges.last - first + 1, 0)
+    if counts.max(initial=0) <= 1:
+        # Each row lands in at most one period (an event without a window, a window no
+        # longer than the periods are apart): its first, nothing to repeat.
+        if counts.all():
+            return Placement(rows=None, periods=first)
+        rows = np.flatnonzero(counts)
+        return Placement(rows=rows, periods=first[rows])
     rows = np.repeat(np.arange(len(counts)), counts)
     offsets = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
     return Placement(rows=rows, periods=np.repeat(first, counts) + offsets)

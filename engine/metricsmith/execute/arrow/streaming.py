@@ -31,8 +31,7 @@ from metricsmith.execute.arrow.frame import Sources
 from metricsmith.execute.arrow.grouping import (
     ScanCells,
     group_ids,
-    keyed_groups,
-    placed_rows,
+    scan_groups,
     scan_requests,
 )
 from metricsmith.execute.arrow.placement import Placer
@@ -41,6 +40,8 @@ from metricsmith.plugins.functions import Additive, AggregateFunction
 
 #: The environment variable holding the Arrow engine's memory budget ("8GB", "512MB").
 MEMORY_VARIABLE = "METRICSMITH_ARROW_MEMORY"
+# Integers up to this (in size) combine into one int64 pair code without overflowing.
+_PAIR_LIMIT = 1 << 62
 _UNITS = {"": 1, "B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
 
 
@@ -108,8 +109,7 @@ class _ScanState:
 
     def add(self, placer: Placer, sources: Sources, period_count: int) -> None:
         scan = self.scan
-        placed = placed_rows(scan, placer, sources.frame(scan.source))
-        groups = keyed_groups(scan, placed, period_count)
+        groups = scan_groups(scan, placer, sources.frame(scan.source), period_count)
         offset = sum(len(p) for p in self.periods)
         self.periods.append(groups.periods)
         self.dimensions.append(groups.dimensions)
@@ -188,6 +188,47 @@ class _ScanState:
 
 
 def _distinct_pairs(values: pa.Array, groups: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """The distinct (group, value) pairs with a value (in no particular order: only which
+    pairs there are counts)."""
+    if pa.types.is_integer(values.type):
+        found = _distinct_integer_pairs(values, groups)
+        if found is not None:
+            return found
+    return _distinct_hashed_pairs(values, groups)
+
+
+def _distinct_integer_pairs(
+    values: pa.Array, groups: np.ndarray
+) -> tuple[pa.Array, np.ndarray] | None:
+    """Integers (ids, mostly) and their groups as one integer per pair, sorted and each kept
+    once: no dictionary to build, and the pairs kept so far stay in sorted runs, which the
+    merge sort of the next merge takes in one pass. None when the pairs would not fit."""
+    valid = values.is_valid().to_numpy(zero_copy_only=False)
+    present = values if values.null_count == 0 else values.filter(pa.array(valid))
+    if len(present) == 0:
+        return present, np.zeros(0, dtype=np.int64)
+    low, high = (s.as_py() for s in pc.min_max(present).values())
+    width = int(groups.max(initial=0)) + 1
+    # The value's offset in the low bits, the group above them (shifts, not divisions).
+    bits = (high - low).bit_length()
+    if high >= _PAIR_LIMIT or low <= -_PAIR_LIMIT or width << bits >= _PAIR_LIMIT:
+        return None
+    # In place where it can be: this runs over everything kept when the batches merge.
+    pairs = (groups if present is values else groups[valid]) << bits
+    pairs += present.to_numpy().astype(np.int64, copy=False)
+    pairs -= low
+    pairs.sort(kind="stable")
+    first = np.ones(len(pairs), dtype=bool)
+    np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
+    distinct = pairs[first]
+    del pairs, first
+    distinct_groups = distinct >> bits
+    distinct &= (1 << bits) - 1
+    distinct += low
+    return pa.array(distinct).cast(values.type), distinct_groups
+
+
+def _distinct_hashed_pairs(values: pa.Array, groups: np.ndarray) -> tuple[pa.Array, np.ndarray]:
     """The distinct (group, value) pairs with a value, found by hashing (no sort): each value
     becomes its dictionary code, each pair one integer."""
     encoded = pc.dictionary_encode(values)

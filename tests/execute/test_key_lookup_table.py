@@ -1,0 +1,30 @@
+"""Looking integer values up among integer keys by a table (execute/arrow/frame.py) finds
+what a hash lookup finds: the first position of an equal key, none for a null value."""
+
+# Arrow only: how the Arrow engine follows links and finds entities.
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from metricsmith.execute.arrow.frame import positions_of
+
+
+@pytest.mark.parametrize("type_", [pa.int8(), pa.int32(), pa.int64()])
+@pytest.mark.parametrize("repeated_keys", [False, True])
+def test_same_as_hash_lookup(type_, repeated_keys):
+    random = np.random.default_rng(9)
+    low, high = (-128, 127) if type_ == pa.int8() else (-500, 4000)
+    candidates = np.arange(low, high + 1)
+    keys = pa.array(
+        random.choice(candidates, 200, replace=repeated_keys), type_, mask=random.random(200) < 0.05
+    )
+    count = 100_000  # enough values for the table
+    values = pa.array(random.integers(low, high + 1, count), type_, mask=random.random(count) < 0.1)
+    found = positions_of(values, keys, "events", "account_id")
+    assert found.equals(pc.index_in(values, value_set=keys, skip_nulls=True))
+    # Chunked values (a column read in several batches) too.
+    chunked = pa.chunked_array([values.slice(0, 70_000), values.slice(70_000)])
+    assert positions_of(chunked, keys, "events", "account_id").equals(found)
