@@ -178,7 +178,7 @@ WITH spine AS (
       END
       ELSE 4
     END AS exists_from,
-    LEAST(
+    LEAST_IGNORE_NULLS(
       CASE
         WHEN COALESCE(NOT "accounts"."signed_up_at" IS NULL, FALSE)
         THEN CASE
