@@ -93,6 +93,13 @@ class SqlDialect:
     #: Whether the engine evaluates a join's filter, the parts reading one side only included,
     #: for every pair of rows: the compiler then works a row's part out in a subquery first.
     join_filters_per_pair: bool = False
+    #: Whether a UTC instant's local date is cheap enough to place rows among up to 64 local
+    #: midnights by it rather than by a tree of comparisons (positions.py), which is far
+    #: longer SQL: on DuckDB it takes 1.5 times the tree's time, a few hundredths of a second
+    #: per million rows; on PostgreSQL 2.5 times (1.5M rows among 35 month ends: 0.55 s
+    #: against 0.21 s), on Spark 2-4 times (6M rows: 3.4 s against 0.9 s). Unmeasured
+    #: dialects keep the tree.
+    cheap_utc_local_dates: bool = False
     #: Whether a CTE may be marked `NOT MATERIALIZED`: for engines that otherwise materialise
     #: one read more than once.
     not_materialized: bool = False
@@ -261,6 +268,7 @@ class DuckDB(SqlDialect):
     name = "duckdb"
     runnable = True
     not_materialized = True
+    cheap_utc_local_dates = True
     _types: ClassVar[dict[str, str]] = {**SqlDialect._types, "text": "VARCHAR"}
 
     def local_datetime(self, instant: exp.Expression, timezone: str) -> exp.Expression:
