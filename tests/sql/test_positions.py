@@ -20,6 +20,7 @@ from metricsmith.execute.sql.positions import (
     LocalDays,
     arithmetic,
     locate,
+    placed,
     position,
 )
 from metricsmith.plan.periods import epoch_micros, from_epoch_micros, local_midnight
@@ -164,14 +165,32 @@ def test_arithmetic_is_chosen_where_it_beats_a_tree_or_a_join() -> None:
     utc_days = tuple(_BASE + d * _DAY for d in range(8))
     assert arithmetic(utc_days[:4], "UTC") is None  # a few: a tree is as short
     assert arithmetic(utc_days, "America/New_York") == Evenly(_BASE, _DAY)  # any instants
-    months = tuple(epoch_micros(local_midnight(dt.date(2024, m, 1), "UTC")) for m in range(1, 13))
-    assert arithmetic(months, "UTC") is None  # a tree compares faster than local dates
+    firsts = [dt.date(2024, m, 1) for m in range(1, 13)]
+    months = tuple(epoch_micros(local_midnight(day, "UTC")) for day in firsts)
+    # In UTC a local date is arithmetic on the instant, about as fast as a tree's comparisons
+    # and far shorter; with clock changes converting is slower than a tree.
+    assert arithmetic(months, "UTC") == LocalDays(firsts[0], 1, "UTC", True)
+    berlin_months = tuple(epoch_micros(local_midnight(day, "Europe/Berlin")) for day in firsts)
+    assert arithmetic(berlin_months, "Europe/Berlin") is None
     many = [dt.date(2000 + m // 12, m % 12 + 1, 1) for m in range(TREE_LIMIT + 1)]
     instants = tuple(epoch_micros(local_midnight(day, "UTC")) for day in many)
     assert arithmetic(instants, "UTC") == LocalDays(many[0], 1, "UTC", True)  # not a join
     berlin = [dt.date(2024, 1, 1) + dt.timedelta(days=d) for d in range(TREE_LIMIT + 100)]
     instants = tuple(epoch_micros(local_midnight(day, "Europe/Berlin")) for day in berlin)
     assert arithmetic(instants, "Europe/Berlin") == LocalDays(berlin[0], 1, "Europe/Berlin")
+
+
+@pytest.mark.parametrize(("dialect", "cases"), [("duckdb", 1), ("postgres", 12), ("spark", 12)])
+def test_utc_months_are_local_date_arithmetic_only_where_it_is_cheap(
+    dialect: str, cases: int
+) -> None:
+    # DuckDB computes a UTC local date without a time zone library; PostgreSQL and Spark
+    # compare faster than they extract a month (dialects.py, `cheap_utc_local_dates`).
+    firsts = [dt.date(2024, m, 1) for m in range(1, 13)]
+    months = tuple(epoch_micros(local_midnight(day, "UTC")) for day in firsts)
+    boundaries = Boundaries(months, "ends", arithmetic(months, "UTC"))
+    placed_at = placed(exp.column("t"), boundaries, DIALECTS[dialect])
+    assert len(list(placed_at.find_all(exp.Case))) == cases
 
 
 def test_equal_boundaries_give_empty_intervals() -> None:

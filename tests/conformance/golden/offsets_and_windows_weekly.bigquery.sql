@@ -145,8 +145,8 @@ WITH spine AS (
       WHEN `tickets`.`opened_at` >= CAST('2024-03-24 23:00:00+00:00' AS TIMESTAMP)
       THEN 5
       ELSE CAST(DIV((
-        UNIX_MICROS(`tickets`.`opened_at`) - 1708902000000000
-      ), 604800000000) AS INT64) + 1
+        UNIX_MICROS(`tickets`.`opened_at`) - 1708297200000000
+      ), 604800000000) AS INT64)
     END - 1 AS last_period,
     1 AS a1
   FROM src_tickets AS `tickets`

@@ -160,10 +160,10 @@ WITH spine AS (
       THEN 5
       ELSE CAST(DIV(
         (
-          CAST(EXTRACT(EPOCH FROM "tickets"."opened_at") * 1000000 AS BIGINT) - 1708902000000000
+          CAST(EXTRACT(EPOCH FROM "tickets"."opened_at") * 1000000 AS BIGINT) - 1708297200000000
         ),
         604800000000
-      ) AS BIGINT) + 1
+      ) AS BIGINT)
     END - 1 AS last_period,
     1 AS a1
   FROM src_tickets AS "tickets"

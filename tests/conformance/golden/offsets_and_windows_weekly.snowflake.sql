@@ -145,9 +145,9 @@ WITH spine AS (
       THEN 5
       ELSE CAST(CAST(TRUNC(
         (
-          DATE_PART(EPOCH_MICROSECOND, "tickets"."opened_at") - 1708902000000000
+          DATE_PART(EPOCH_MICROSECOND, "tickets"."opened_at") - 1708297200000000
         ) / 604800000000
-      ) AS BIGINT) AS BIGINT) + 1
+      ) AS BIGINT) AS BIGINT)
     END - 1 AS last_period,
     1 AS a1
   FROM src_tickets AS "tickets"

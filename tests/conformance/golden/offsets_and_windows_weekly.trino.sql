@@ -145,9 +145,9 @@ WITH spine AS (
       THEN 5
       ELSE CAST(CAST(TRUNCATE(
         CAST((
-          CAST(ROUND(TO_UNIXTIME("tickets"."opened_at") * 1000000) AS BIGINT) - 1708902000000000
+          CAST(ROUND(TO_UNIXTIME("tickets"."opened_at") * 1000000) AS BIGINT) - 1708297200000000
         ) AS DOUBLE) / 604800000000
-      ) AS BIGINT) AS BIGINT) + 1
+      ) AS BIGINT) AS BIGINT)
     END - 1 AS last_period,
     1 AS a1
   FROM src_tickets AS "tickets"

@@ -93,6 +93,13 @@ class SqlDialect:
     #: Whether the engine evaluates a join's filter, the parts reading one side only included,
     #: for every pair of rows: the compiler then works a row's part out in a subquery first.
     join_filters_per_pair: bool = False
+    #: Whether a UTC instant's local date is cheap enough to place rows among up to 64 local
+    #: midnights by it rather than by a tree of comparisons (positions.py), which is far
+    #: longer SQL: on DuckDB it takes 1.5 times the tree's time, a few hundredths of a second
+    #: per million rows; on PostgreSQL 2.5 times (1.5M rows among 35 month ends: 0.55 s
+    #: against 0.21 s), on Spark 2-4 times (6M rows: 3.4 s against 0.9 s). Unmeasured
+    #: dialects keep the tree.
+    cheap_utc_local_dates: bool = False
     #: Whether a CTE may be marked `NOT MATERIALIZED`: for engines that otherwise materialise
     #: one read more than once.
     not_materialized: bool = False
@@ -179,10 +186,11 @@ class SqlDialect:
         """The first day of the month, quarter or year containing a date."""
         return self.cast(exp.DateTrunc(this=day, unit=exp.var(unit.upper())), "date")
 
-    def add_months(self, day: exp.Expression, count: int) -> exp.Expression:
+    def add_months(self, day: exp.Expression, count: int | exp.Expression) -> exp.Expression:
         """The date `count` months later; the first of a month stays the first (every
         dialect's date-add clamps only days past a month's end)."""
-        added = exp.DateAdd(this=day, expression=number(count), unit=exp.var("MONTH"))
+        months = number(count) if isinstance(count, int) else count
+        added = exp.DateAdd(this=day, expression=months, unit=exp.var("MONTH"))
         return self.cast(added, "date")
 
     def iso_weekday(self, value: exp.Expression) -> exp.Expression:
@@ -191,6 +199,12 @@ class SqlDialect:
 
     def extract(self, field: str, value: exp.Expression) -> exp.Expression:
         return self.cast(exp.Extract(this=exp.var(field.upper()), expression=value), "bigint")
+
+    # ---- tables -------------------------------------------------------------------------
+    def numbers(self, count: int, column: str) -> exp.Expression:
+        """A table (for FROM) of one column, `column`, holding 0 to `count - 1`."""
+        series = exp.GenerateSeries(start=number(0), end=number(count - 1))
+        return exp.Unnest(expressions=[series], alias=_table_alias(_NUMBERS, column))
 
     # ---- functions ------------------------------------------------------------------------
     def quantile(self, value: exp.Expression, fraction: float) -> exp.Expression:
@@ -254,11 +268,14 @@ class DuckDB(SqlDialect):
     name = "duckdb"
     runnable = True
     not_materialized = True
+    cheap_utc_local_dates = True
     _types: ClassVar[dict[str, str]] = {**SqlDialect._types, "text": "VARCHAR"}
 
     def local_datetime(self, instant: exp.Expression, timezone: str) -> exp.Expression:
-        if timezone == "UTC":  # the session is in UTC: a plain cast, much cheaper than ICU
-            return self.cast(instant, "local")
+        if timezone == "UTC":
+            # The instant's microseconds as a naive timestamp: casting a TIMESTAMPTZ goes
+            # through ICU even in a UTC session (9M month numbers in 1.6 s against 0.19 s).
+            return call("make_timestamp", self.epoch_micros(instant))
         return call("timezone", string(timezone), instant)
 
     def instant_from_local(self, local: exp.Expression, timezone: str) -> exp.Expression:
@@ -436,6 +453,11 @@ class Postgres(SqlDialect):
     def days_between(self, start: exp.Expression, end: exp.Expression) -> exp.Expression:
         return self.cast(exp.Sub(this=end, expression=start), "bigint")
 
+    def numbers(self, count: int, column: str) -> exp.Expression:
+        # generate_series is a table here, not an array to unnest.
+        series = exp.GenerateSeries(start=number(0), end=number(count - 1))
+        return exp.Table(this=series, alias=_table_alias(_NUMBERS, column))
+
     def picked(
         self, value: exp.Expression, order: exp.Expression, largest: bool, present: exp.Expr
     ) -> exp.Expression:
@@ -581,6 +603,13 @@ class Snowflake(SqlDialect):
 
     def round_even(self, value: exp.Expression) -> exp.Expression:
         return call("ROUND", value, number(0), string("HALF_TO_EVEN"))
+
+
+_NUMBERS = "numbers"
+
+
+def _table_alias(table: str, column: str) -> exp.TableAlias:
+    return exp.TableAlias(this=exp.to_identifier(table), columns=[exp.to_identifier(column)])
 
 
 def _arithmetic(op: str, left: exp.Expression, right: exp.Expression) -> exp.Expr:

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import attrs
+import numpy as np
 from sqlglot import exp
 
 from metricsmith.execute.sql import ranges
@@ -109,7 +110,7 @@ class LevelCompiler:
         self.ctes.append((names.spine, spine(level_spine, dialect)))
         functions = compilation.aggregate_functions
         parts = [
-            self._child(child, level, resolved)
+            self._child(child, level, resolved, level_spine.timeline.bounds)
             for child, resolved in zip(level.children, level_spine.resolved.children, strict=True)
         ]
         scan_parts = []
@@ -239,13 +240,23 @@ class LevelCompiler:
             self._lookups.add(boundaries.lookup)
             self.ctes.append((boundaries.lookup, boundaries.table(self.compilation.dialect)))
 
-    def _child(self, child: PerLevel, parent: Level, resolved: LevelTimeline) -> Part:
+    def _child(
+        self,
+        child: PerLevel,
+        parent: Level,
+        resolved: LevelTimeline,
+        parent_bounds: np.ndarray | None,
+    ) -> Part:
         """Compiles a child level and the combination of its `per` aggregates, as a part of
-        the parent's cells."""
+        the parent's cells. `parent_bounds`: where the parent's periods are."""
         level = child.level
         names = LevelNames(next(self._numbers))
         child_spine = LevelSpine(
-            names.spine, resolved, labels=False, timezone=self.plan.calendar.timezone
+            names.spine,
+            resolved,
+            labels=False,
+            timezone=self.plan.calendar.timezone,
+            parent_bounds=parent_bounds,
         )
         formulas = []
         for aggregate in child.aggregates:
@@ -265,7 +276,8 @@ class LevelCompiler:
         without_rows = None
         if child.without_rows is not None:
             assert resolved.without_rows is not None, "resolved with the child"
-            without_rows = self._child(child.without_rows, parent, resolved.without_rows).table
+            twin = resolved.without_rows
+            without_rows = self._child(child.without_rows, parent, twin, parent_bounds).table
         return Part(
             names.per,
             values,

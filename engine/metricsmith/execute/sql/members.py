@@ -107,7 +107,9 @@ def _keep_from(exists_from: exp.Expression, pruning: Pruning, periods: int) -> e
         return earliest
     first = exp.column(FIRST_CHANGE, table=pruning.first_changes)
     changed = exp.Coalesce(this=first, expressions=[number(periods)])
-    return exp.Least(this=earliest, expressions=[changed])
+    # Neither side is null (`exists_from` is a number of periods in every case): nulls need
+    # no test, which sqlglot otherwise writes around LEAST for DuckDB.
+    return exp.Least(this=earliest, expressions=[changed], ignore_nulls=True)
 
 
 def opening_column(name: str) -> str:

@@ -1,4 +1,4 @@
-"""A level's spine: one row per period it computes, computed in Python and inlined as VALUES.
+"""A level's spine: one row per period it computes.
 
 Each row holds the period's number, its label (first local day, at the query's own level with
 a grain), its `[start, end)` as UTC instants, where each window of the level starts at its end,
@@ -6,18 +6,28 @@ and below the top the number of the parent period containing it (null for the pe
 computes only for its own offsets). The boundaries come from zoneinfo (`plan/periods.py`), so
 they are DST-correct in every dialect. Without a grain or range there is one period with no
 start whose end is the plan's "now".
+
+Where every column follows a rule of the period number (local days or months apart,
+progressions.py) the spine is a generated series of numbers with a formula per column: three
+years of days is a few lines, not 1,100 rows. Otherwise (a few periods, or boundaries no rule
+gives, such as a midnight a clock change skips) its rows are listed as VALUES.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
 from attrs import frozen
 from sqlglot import exp
 
 from metricsmith.execute.sql.dialects import SqlDialect, number, values
-from metricsmith.execute.sql.positions import Boundaries, arithmetic
+from metricsmith.execute.sql.positions import Boundaries, Evenly, LocalDays, arithmetic, placed
+from metricsmith.execute.sql.progressions import Progression, Value, fit_dates, fit_instants
 from metricsmith.model.time import Grain
 from metricsmith.plan.nodes import WindowSpec
+from metricsmith.plan.periods import from_epoch_micros
 from metricsmith.plan.timeline import LevelTimeline, Timeline
 
 SPINE = "spine"
@@ -41,6 +51,8 @@ class LevelSpine:
     resolved: LevelTimeline
     labels: bool
     timezone: str
+    #: The parent level's period bounds (µs), below the top: where the parent periods are.
+    parent_bounds: np.ndarray | None = None
 
     @property
     def timeline(self) -> Timeline:
@@ -92,10 +104,146 @@ class LevelSpine:
 
 
 def spine(level: LevelSpine, dialect: SqlDialect) -> exp.Select:
-    columns = [PERIOD, *([LABEL] if level.labels else []), PERIOD_START, PERIOD_END]
+    """The level's periods: computed from the period number where every column follows a
+    rule (`_generated`), else listed."""
+    generated = _generated(level, dialect)
+    return generated if generated is not None else _listed(level, dialect)
+
+
+#: Up to this many periods the spine is listed even when it follows rules: as short, and
+#: plainer to read.
+_LISTED = 8
+
+
+def _generated(level: LevelSpine, dialect: SqlDialect) -> exp.Select | None:
+    """The spine as a series of period numbers, each column a formula of the number
+    (progressions.py), or None where a column follows no rule. A child's parent period is
+    the position of its start among the parent's bounds, worked out on the spine's rows."""
+    timeline = level.timeline
+    if timeline.bounds is None or timeline.count <= _LISTED:
+        return None
+    zone = level.timezone
+    bounds = [int(b) for b in timeline.bounds]
+    rules: dict[str, Progression | None] = {}
+    if level.labels:
+        assert timeline.labels is not None, "rows carry labels only where periods have them"
+        rules[LABEL] = fit_dates(timeline.labels)
+    rules[PERIOD_START] = fit_instants(bounds[:-1], zone)
+    rules[PERIOD_END] = fit_instants(bounds[1:], zone)
+    no_start = set()
+    for index, starts in enumerate(level.window_starts):
+        if all(start is None for start in starts):
+            no_start.add(window_column(index))  # an all-time window has no start
+        else:
+            instants = [int(s) if s is not None else None for s in starts]
+            fitted = None
+            if None not in instants:
+                fitted = fit_instants(instants, zone, like=rules[PERIOD_END])  # type: ignore[arg-type]
+            rules[window_column(index)] = fitted
+    parent = None if level.parents is None else _parent_period(level, dialect)
+    if any(rule is None for rule in rules.values()) or (
+        level.parents is not None and parent is None
+    ):
+        return None
+    period = exp.column(PERIOD)
+    outputs: list[exp.Expr] = [period]
+    for name in _columns(level):
+        if name in no_start:
+            outputs.append(exp.alias_(dialect.cast(exp.Null(), "instant"), name))
+        elif name in rules:
+            rule = rules[name]
+            assert rule is not None
+            literal = _date_literal(dialect) if name == LABEL else _instant_literal(dialect)
+            outputs.append(exp.alias_(rule.sql(period, dialect, literal), name))
+    query = exp.select(*outputs).from_(dialect.numbers(timeline.count, PERIOD))
+    if parent is None:
+        return query
+    if PERIOD_START not in {c.name for c in parent.find_all(exp.Column)}:
+        return query.select(exp.alias_(parent, PARENT_PERIOD), copy=False)
+    # The parent period reads the start computed above: a query over that one.
+    names = [name for name in _columns(level) if name != PARENT_PERIOD]
+    return exp.select(PERIOD, *names, exp.alias_(parent, PARENT_PERIOD)).from_(
+        query.subquery(_PERIODS)
+    )
+
+
+_PERIODS = "periods"
+
+
+def _parent_period(level: LevelSpine, dialect: SqlDialect) -> exp.Expression | None:
+    """The parent period of each period (below the top): its own number less the periods
+    before the parent's first where the level has the parent's periods (and its own offsets
+    before them), else the position of its start (`period_start`) among the parent's bounds,
+    null outside them. None where neither gives the plan's parents."""
+    parents, parent_bounds = level.parents, level.parent_bounds
+    assert parents is not None, "only a level below the top has parent periods"
+    bounds = level.timeline.bounds
+    if parent_bounds is None or bounds is None or len(parent_bounds) < 2:
+        return None
+    parent_count = len(parent_bounds) - 1
+    numbers = np.arange(len(parents))
+    before = int(np.argmax(parents >= 0)) if (parents >= 0).any() else 0
+    shifted = numbers - before
+    inside = (shifted >= 0) & (shifted < parent_count)
+    period = exp.column(PERIOD)
+    if np.array_equal(np.where(inside, shifted, -1), parents):
+        number_ = exp.Sub(this=period, expression=number(before)) if before else period
+        if inside.all():
+            return number_
+        within = exp.and_(
+            exp.GTE(this=period.copy(), expression=number(before)),
+            exp.LT(this=period.copy(), expression=number(before + parent_count)),
+        )
+        return exp.Case().when(within, number_, copy=False)
+    found = np.searchsorted(parent_bounds, bounds[:-1], side="right") - 1
+    if not np.array_equal(np.where(found < parent_count, found, -1), parents):
+        return None  # not the parent's bounds after all: list the spine
+    inner = tuple(int(b) for b in parent_bounds[1:-1])
+    rule = Evenly.of(inner) or LocalDays.of(inner, level.timezone)
+    start = exp.column(PERIOD_START)
+    if rule is not None:
+        position = rule.index(start, dialect)
+    elif len(inner) <= _LISTED:
+        position = placed(start, Boundaries(inner, "", None), dialect)
+    else:
+        return None
+    first, last = (
+        dialect.instant_literal(from_epoch_micros(int(b))) for b in parent_bounds[[0, -1]]
+    )
+    within = exp.and_(
+        exp.GTE(this=start.copy(), expression=first), exp.LT(this=start.copy(), expression=last)
+    )
+    return exp.Case().when(within, position, copy=False)
+
+
+def _columns(level: LevelSpine) -> list[str]:
+    """The spine's columns after its period number, in order."""
+    columns = [*([LABEL] if level.labels else []), PERIOD_START, PERIOD_END]
     columns += [window_column(i) for i in range(len(level.windows))]
-    if level.parents is not None:
-        columns.append(PARENT_PERIOD)
+    return [*columns, PARENT_PERIOD] if level.parents is not None else columns
+
+
+def _instant_literal(dialect: SqlDialect) -> Callable[[Value], exp.Expr]:
+    def literal(value: Value) -> exp.Expr:
+        if value is None:
+            return dialect.cast(exp.Null(), "instant")
+        assert isinstance(value, int)
+        return dialect.instant_literal(from_epoch_micros(value))
+
+    return literal
+
+
+def _date_literal(dialect: SqlDialect) -> Callable[[Value], exp.Expr]:
+    def literal(value: Value) -> exp.Expr:
+        assert isinstance(value, dt.date)
+        return dialect.date_literal(value)
+
+    return literal
+
+
+def _listed(level: LevelSpine, dialect: SqlDialect) -> exp.Select:
+    """The spine as a VALUES table of its periods, one row each."""
+    columns = [PERIOD, *_columns(level)]
     count = level.timeline.count
     rows = [_row(period, level, dialect) for period in range(count)]
     empty = not rows
@@ -103,8 +251,7 @@ def spine(level: LevelSpine, dialect: SqlDialect) -> exp.Select:
         rows = [_row(None, level, dialect)]
     table = values(rows, level.name, columns)
     # The instants are inlined as µs since the epoch and turned into instants once per
-    # period: a row of numbers prints on one line, where literals take one line each (a
-    # per-day spine of three years was 6,500 of the engagement scorecard's 9,000 lines).
+    # period: a row of numbers prints on one line, where literals take one line each.
     instants = {PERIOD_START, PERIOD_END, *(window_column(i) for i in range(len(level.windows)))}
     outputs = [
         exp.alias_(dialect.instant_from_micros(exp.column(c)), c) if c in instants else c
