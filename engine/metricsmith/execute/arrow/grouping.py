@@ -98,17 +98,23 @@ class KeyedGroups:
 
 
 def scan_groups(
-    scan: SourceScan, placer: Placer, frame: RowFrame, period_count: int
+    scan: SourceScan,
+    placer: Placer,
+    frame: RowFrame,
+    period_count: int,
+    functions: Mapping[str, AggregateFunction],
 ) -> KeyedGroups:
     """The groups of the scan's rows in `frame`, placed in `placer`'s periods. When every
     aggregate has a `where`, the aggregates read only the rows one of them holds at; the
     groups only the other rows fall in are still there, with the aggregates' values over
     nothing, as when every row is read. Where rows repeat in several periods (windows, state
     rows), only the rows read are repeated: the groups come from each distinct (keys, periods)
-    once (`_present_rows`)."""
+    once (`_present_rows`); and when every row's periods run to the same last one (an
+    all-time window) and every aggregate ignores repeats, only each value's earliest rows
+    are read (`_earliest_rows`)."""
     keep = all_true(frame, scan.filters) if scan.filters else None
-    read = _read_rows(scan, frame)
     ranges = placer.ranges(scan)
+    read = _read_rows(scan, frame, ranges, keep, functions)
     if read is None or ranges is None or (ranges.last - ranges.first).max(initial=0) <= 0:
         groups = keyed_groups(scan, _placed(frame, ranges, keep), period_count)
         return groups if read is None else groups.reading(read)
@@ -122,9 +128,21 @@ def _placed(frame: RowFrame, ranges: Ranges | None, keep: np.ndarray | None) -> 
     return PlacedRows(frame, placement.rows, placement.periods)
 
 
-def _read_rows(scan: SourceScan, frame: RowFrame) -> np.ndarray | None:
-    """The source rows some aggregate of the scan reads, when every aggregate has a `where`
-    (None: every row is read)."""
+def _read_rows(
+    scan: SourceScan,
+    frame: RowFrame,
+    ranges: Ranges | None,
+    keep: np.ndarray | None,
+    functions: Mapping[str, AggregateFunction],
+) -> np.ndarray | None:
+    """The source rows the aggregates of the scan need to read (None: every row): each
+    value's earliest rows when `_earliest_rows` applies, else the rows some aggregate's
+    `where` holds at when every aggregate has one."""
+    earliest = None if ranges is None else _earliest_rows(scan, frame, ranges, keep, functions)
+    return earliest if earliest is not None else _rows_some_where_holds(scan, frame)
+
+
+def _rows_some_where_holds(scan: SourceScan, frame: RowFrame) -> np.ndarray | None:
     conditions = [fused.aggregate.where for fused in scan.aggregates]
     if not conditions or None in conditions:
         return None
@@ -134,6 +152,50 @@ def _read_rows(scan: SourceScan, frame: RowFrame) -> np.ndarray | None:
         values = as_array(frame.evaluate(condition), frame.num_rows)
         read |= holds(values).to_numpy(zero_copy_only=False)
     return read
+
+
+def _earliest_rows(
+    scan: SourceScan,
+    frame: RowFrame,
+    ranges: Ranges,
+    keep: np.ndarray | None,
+    functions: Mapping[str, AggregateFunction],
+) -> np.ndarray | None:
+    """The rows that are, for some aggregate, the earliest of their (keys, value): those whose
+    first period is the smallest among the rows with the same keys and the same value where
+    the aggregate's `where` holds. None unless every aggregate ignores repeats (a distinct
+    count) and every row's periods end at the same one. Then a value's later rows count in
+    periods its earliest rows already count in, which an aggregate ignoring repeats cannot
+    tell apart: reading the earliest rows alone gives the same values. An all-time window
+    spreads each event over every later period (10M events made 55.7M placed rows in the
+    families benchmark's health score, where 0.6M (account, user) pairs exist)."""
+    if not all(functions[f.aggregate.function].ignores_repeats for f in scan.aggregates):
+        return None
+    in_range = ranges.last >= ranges.first
+    lasts = ranges.last[in_range]
+    if len(lasts) == 0 or (lasts != lasts[0]).any() or not (ranges.last > ranges.first).any():
+        return None
+    candidates = in_range if keep is None else in_range & keep
+    nodes = [*scan.dimensions, *([scan.entity] if scan.entity is not None else [])]
+    encoded = [frame.codes(node) for node in nodes]
+    earliest = np.zeros(frame.num_rows, dtype=bool)
+    for fused in scan.aggregates:
+        aggregate = fused.aggregate
+        if aggregate.arg is None:
+            return None  # a count of rows that ignores repeats: not one of ours to reason on
+        values, dictionary = frame.codes(aggregate.arg)
+        reads = candidates & (values < len(dictionary))  # nulls are ignored too
+        if aggregate.where is not None:
+            condition = as_array(frame.evaluate(aggregate.where), frame.num_rows)
+            reads &= holds(condition).to_numpy(zero_copy_only=False)
+        rows = np.flatnonzero(reads)
+        keys = [(codes[rows], len(known) + 1) for codes, known in encoded]
+        pair, pairs = group_ids([*keys, (values[rows], len(dictionary))], len(rows))
+        first = ranges.first[rows]
+        smallest = np.full(pairs, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(smallest, pair, first)
+        earliest[rows[first == smallest[pair]]] = True
+    return earliest
 
 
 def _present_rows(
@@ -231,7 +293,7 @@ def group_cells(
 ) -> ScanCells:
     """Group by period, the scan's dimensions and (at an identifier level) its entity; one
     result per group that has rows."""
-    groups = scan_groups(scan, placer, frame, period_count)
+    groups = scan_groups(scan, placer, frame, period_count, functions)
     requests = scan_requests(scan, groups.placed, functions)
     return ScanCells(
         periods=groups.periods,
@@ -321,14 +383,17 @@ def _values(frame: RowFrame, aggregate: BAggregate) -> pa.Array:
     return where_true(values, condition)
 
 
-def placed_rows(scan: SourceScan, placer: Placer, frame: RowFrame) -> PlacedRows:
-    """The rows of `frame` the scan reads, placed in the periods of `placer`'s level (when
-    every aggregate has a `where`, only the rows one of them holds at)."""
+def placed_rows(
+    scan: SourceScan, placer: Placer, frame: RowFrame, functions: Mapping[str, AggregateFunction]
+) -> PlacedRows:
+    """The rows of `frame` the scan reads (`_read_rows`), placed in the periods of `placer`'s
+    level."""
     keep = all_true(frame, scan.filters) if scan.filters else None
-    read = _read_rows(scan, frame)
+    ranges = placer.ranges(scan)
+    read = _read_rows(scan, frame, ranges, keep, functions)
     if read is not None:
         keep = read if keep is None else keep & read
-    return _placed(frame, placer.ranges(scan), keep)
+    return _placed(frame, ranges, keep)
 
 
 def group_ids(keys: list[tuple[np.ndarray, int]], row_count: int) -> tuple[np.ndarray, int]:

@@ -228,7 +228,7 @@ class LevelRunner:
 
     # ---- shared -------------------------------------------------------------------------
     def _placed(self, scan: SourceScan, placer: Placer) -> PlacedRows:
-        return placed_rows(scan, placer, self.sources.frame(scan.source))
+        return placed_rows(scan, placer, self.sources.frame(scan.source), self.aggregates)
 
     def _empty_values(self, level: Level) -> dict[str, int | float | None]:
         empty = {

@@ -109,7 +109,7 @@ class _ScanState:
 
     def add(self, placer: Placer, sources: Sources, period_count: int) -> None:
         scan = self.scan
-        groups = scan_groups(scan, placer, sources.frame(scan.source), period_count)
+        groups = scan_groups(scan, placer, sources.frame(scan.source), period_count, self.functions)
         offset = sum(len(p) for p in self.periods)
         self.periods.append(groups.periods)
         self.dimensions.append(groups.dimensions)
