@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from sqlglot import exp
@@ -29,7 +29,11 @@ from sqlglot import exp
 from metricsmith.errors import InternalError
 from metricsmith.execute.sql.errors import UnsupportedConstruct
 from metricsmith.execute.sql.names import DIALECT_NAMES
-from metricsmith.model.types import DECIMAL_DIGITS, DECIMAL_PLACES
+from metricsmith.model.types import DECIMAL_DIGITS, DECIMAL_PLACES, Type
+
+#: A bucket of a distinct count's values, and what counts the distinct values of a bucket
+#: where a condition (or None) holds (`SqlDialect.distinct_buckets`).
+Buckets = tuple[exp.Expression, Callable[[exp.Expression | None], exp.Expression]]
 
 #: Names of the value kinds the compiler casts to (see `SqlDialect.type`).
 KINDS = ("bigint", "double", "decimal", "text", "boolean", "date", "instant", "local")
@@ -198,6 +202,12 @@ class SqlDialect:
         order = exp.Order(expressions=[exp.Ordered(this=value)])
         continuous = exp.PercentileCont(this=number(fraction))
         return exp.WithinGroup(this=continuous, expression=order)
+
+    def distinct_buckets(self, value: exp.Expression, type_: Type) -> Buckets | None:
+        """How a distinct count of `value` (of the language's `type_`) is split into buckets
+        counted in a first grouped pass, then summed (distinct_passes.py); None for the
+        dialect's `COUNT(DISTINCT ...)` in a single pass."""
+        return None
 
     def picked(
         self, value: exp.Expression, order: exp.Expression, largest: bool, present: exp.Expr
@@ -390,6 +400,23 @@ class Spark(SqlDialect):
         in_order = exp.Array(expressions=[call("array_sort", call("collect_list", value))])
         lambda_ = exp.Lambda(this=interpolated, expressions=[values.copy()])
         return call("element_at", call("transform", in_order, lambda_), number(1))
+
+    def distinct_buckets(self, value: exp.Expression, type_: Type) -> Buckets | None:
+        # An integer's bucket holds 32,768 consecutive values, counted as a bitmap of their
+        # positions: the pass by bucket shuffles one row (and a 4 KB bitmap) per key and
+        # bucket where COUNT(DISTINCT) shuffles one per key and value; exact for every BIGINT.
+        if type_ != Type.INTEGER:
+            return None
+
+        def counted(condition: exp.Expression | None) -> exp.Expression:
+            bitmap: exp.Expression = call(
+                "bitmap_construct_agg", call("bitmap_bit_position", value.copy())
+            )
+            if condition is not None:
+                bitmap = exp.Filter(this=bitmap, expression=exp.Where(this=condition.copy()))
+            return call("bitmap_count", bitmap)
+
+        return call("bitmap_bucket_number", value.copy()), counted
 
     def contains(self, text: exp.Expression, part: exp.Expression) -> exp.Expression:
         return exp.GT(this=call("instr", text, part), expression=number(0))
