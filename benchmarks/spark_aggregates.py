@@ -6,7 +6,8 @@ scorecard's events (generate.py), in one local Spark session, in turns, answers 
     python benchmarks/spark_aggregates.py distinct-pair            # two distinct counts at once
 
 Forms of `count_distinct(events.user_id)` (`distinct`; `distinct-text` counts the ids written
-as text, where the bitmaps do not apply):
+as text, where the bitmaps do not apply; `distinct-sparse` the ids times 1,000,003, so that no
+two share a bitmap bucket, as with hashed or time-based ids):
   count-distinct   COUNT(DISTINCT user_id)             (what Spark plans as two aggregations)
   two-level        GROUP BY keys, user_id, then COUNT(user_id) by keys
   collect-set      size(collect_set(user_id))
@@ -58,6 +59,8 @@ def _median_of_sorted(values: str) -> str:
 
 
 EXPORTED = "e.name = 'report_exported'"
+#: The ids spread thin, as hashed or time-based ids are: each in a bitmap bucket of its own.
+SPARSE = "e.user_id * 1000003"
 
 
 def _distinct(key: str, user: str) -> dict[str, str]:
@@ -73,11 +76,10 @@ def _distinct(key: str, user: str) -> dict[str, str]:
     }
 
 
-def _bitmaps(key: str, filters: dict[str, str | None]) -> str:
+def _bitmaps(key: str, filters: dict[str, str | None], user: str = "e.user_id") -> str:
     """Per (keys, bucket) a bitmap of the users' bit positions for each of `filters` (a
     name and the rows it counts), counted, then the counts summed by keys: a bucket's
     positions are its own, so the bitmaps of different buckets are never ORed."""
-    user = "e.user_id"
     built = ", ".join(
         f"bitmap_count(bitmap_construct_agg(bitmap_bit_position({user}))"
         + (f" FILTER (WHERE {where})" if where else "")
@@ -103,6 +105,10 @@ def queries(key: str) -> dict[str, dict[str, str]]:
             "bitmap": _bitmaps(key, {"value": None}),
         },
         "distinct-text": _distinct(key, "CAST(e.user_id AS STRING)"),
+        "distinct-sparse": {
+            **_distinct(key, SPARSE),
+            "bitmap": _bitmaps(key, {"value": None}, SPARSE),
+        },
         "distinct-pair": {
             "count-distinct": pair.format(
                 "COUNT(DISTINCT e.user_id)", f"COUNT(DISTINCT {exported})"
@@ -134,6 +140,9 @@ def main() -> int:
     parser.add_argument(
         "--by", choices=list(KEYS), default="segment", help="the group besides month"
     )
+    parser.add_argument(
+        "--first", type=int, metavar="N", help="only the events numbered below N (a quicker run)"
+    )
     add_spec_arguments(parser, DataSpec)
     forms = list(
         dict.fromkeys(form for by_aggregate in queries("").values() for form in by_aggregate)
@@ -148,8 +157,11 @@ def main() -> int:
     from metricsmith.execute.spark_session import spark_session
 
     session = spark_session()
-    for table in ("events", "accounts"):
-        session.read.parquet(str(DATA / f"{table}.parquet")).createOrReplaceTempView(table)
+    events = session.read.parquet(str(DATA / "events.parquet"))
+    if args.first is not None:
+        events = events.where(f"event_id < {args.first}")
+    events.createOrReplaceTempView("events")
+    session.read.parquet(str(DATA / "accounts.parquet")).createOrReplaceTempView("accounts")
     forms = queries(KEYS[args.by])[args.aggregate]
     chosen = {form: sql for form, sql in forms.items() if form in args.engines}
     tolerance = RELATIVE if args.aggregate == "median" else EXACT
@@ -158,14 +170,20 @@ def main() -> int:
         metrics["exported"] = EXACT
     return run_and_report(
         console,
-        title=f"Spark: {args.aggregate} by month and {args.by}, {spec.events:,} events, "
+        title=f"Spark: {args.aggregate} by month and {args.by}, "
+        f"{min(spec.events, args.first or spec.events):,} events, "
         f"best of {args.repeats}",
         shape=AnswerShape(keys=("month", "unit"), metrics=metrics),
         runners={
             form: (lambda sql=sql: session.sql(sql).toArrow()) for form, sql in chosen.items()
         },
         repeats=args.repeats,
-        data={"events": spec.events, "aggregate": args.aggregate, "by": args.by},
+        data={
+            "events": spec.events,
+            "first": args.first,
+            "aggregate": args.aggregate,
+            "by": args.by,
+        },
         json_path=args.json,
     )
 
