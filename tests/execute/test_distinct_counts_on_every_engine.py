@@ -1,7 +1,7 @@
 """Exact distinct counts agree on every engine: `where`, nulls, empty periods and integers
 anywhere in the BIGINT range.
 
-Spark counts a scan's distinct integers in two grouped passes, by bitmap bucket first
+Spark counts a scan's distinct integers in two grouped passes, by bucket of 64 values first
 (distinct_passes.py, `Spark.distinct_buckets`), with the scan's counts, sums, minimums and
 maximums carried through both passes; these cases pin that form, and the single pass it
 falls back to, to hand-computed values."""
@@ -26,8 +26,9 @@ metric kinds = count_distinct(t.kind)
 metric middle = median(t.x)
 """
 SMALLEST, LARGEST = -(2**63), 2**63 - 1
-# Bitmap buckets hold 32,768 values: 1 and 32768 share one, 32769 starts the next; 0, -1 and
-# -32767 share bucket 0, -32768 is in bucket -1.
+# Spark's buckets hold 64 values (`id >> 6`): 1 is in bucket 0 with 0; 32768 starts bucket
+# 512, 32769 is beside it; -1 is the last of bucket -1, -32768 the first of bucket -512; the
+# smallest and largest BIGINTs have bits 0 and 63 of their masks.
 IDS = [1, 32768, 32769, 1, -1, 0, -32768, 2**62, None, None, SMALLEST, SMALLEST, LARGEST]
 KINDS = ["a", "b", "a", "b", "a", "b", "a", "b", "a", "a", "b", "b", "a"]
 TABLE = pa.table(
@@ -88,9 +89,9 @@ def test_a_scan_with_other_distinct_values_or_a_median(define, engine):
 def test_which_form_spark_is_given(define):
     project = define(DEFINITIONS, t=TABLE)
     bucketed = project.explain(["users", "users_a", "rows"], **QUERY, dialect="spark")
-    assert "BITMAP_CONSTRUCT_AGG" in bucketed and "DISTINCT" not in bucketed
+    assert "BIT_OR" in bucketed and "DISTINCT" not in bucketed
     # Text values, and a median beside the distinct count: one pass with COUNT(DISTINCT).
     for names in (["kinds"], ["users", "middle"]):
         single = project.explain(names, **QUERY, dialect="spark")
-        assert "COUNT(DISTINCT" in single and "BITMAP" not in single
-    assert "BITMAP" not in project.explain(["users"], **QUERY, dialect="duckdb")
+        assert "COUNT(DISTINCT" in single and "BIT_OR" not in single
+    assert "BIT_OR" not in project.explain(["users"], **QUERY, dialect="duckdb")
