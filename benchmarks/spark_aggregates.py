@@ -14,6 +14,7 @@ two share a bitmap bucket, as with hashed or time-based ids):
   bitmap           GROUP BY keys, bitmap_bucket_number(user_id) building each bucket's bitmap
                    of bit positions (bitmap_construct_agg) and counting it (bitmap_count),
                    then summing the counts by keys: exact, for integers only
+  masks            the same with 64 values to a bucket, `bit_or` of 64-bit masks, `bit_count`
 `distinct-pair` counts all users and those who exported a report in one pass, the shape of
 a scan holding two distinct counts (Spark's plan for several DISTINCTs repeats each row once
 per distinct argument, its Expand); its two-level form groups by keys and user, with a flag
@@ -94,6 +95,18 @@ def _bitmaps(key: str, filters: dict[str, str | None], user: str = "e.user_id") 
     )
 
 
+def _masks(key: str, user: str = "e.user_id") -> str:
+    """Per (keys, user >> 6) a 64-bit mask of the users present (`bit_or`), its bits counted,
+    then the counts summed by keys: exact for every BIGINT, as `user` is `(user >> 6) * 64 +
+    (user & 63)`; a fixed-width state, so Spark's hash aggregation takes it."""
+    bit = f"shiftleft(CAST(1 AS BIGINT), CAST({user} & 63 AS INT))"
+    return (
+        "SELECT month, unit, CAST(SUM(value) AS BIGINT) AS value FROM ("
+        f"SELECT {MONTH} AS month, {key} AS unit, shiftright({user}, 6) AS bucket, "
+        f"bit_count(bit_or({bit})) AS value {FROM} GROUP BY 1, 2, 3) GROUP BY 1, 2"
+    )
+
+
 def queries(key: str) -> dict[str, dict[str, str]]:
     grouped = f"SELECT {MONTH} AS month, {key} AS unit, {{}} AS value {FROM} GROUP BY 1, 2"
     pair = grouped.replace("AS value", "AS value, {} AS exported")
@@ -103,11 +116,13 @@ def queries(key: str) -> dict[str, dict[str, str]]:
         "distinct": {
             **_distinct(key, "e.user_id"),
             "bitmap": _bitmaps(key, {"value": None}),
+            "masks": _masks(key),
         },
         "distinct-text": _distinct(key, "CAST(e.user_id AS STRING)"),
         "distinct-sparse": {
             **_distinct(key, SPARSE),
             "bitmap": _bitmaps(key, {"value": None}, SPARSE),
+            "masks": _masks(key, SPARSE),
         },
         "distinct-pair": {
             "count-distinct": pair.format(

@@ -406,8 +406,8 @@ class Spark(SqlDialect):
         # of a 64-bit mask (`bit_or` of `1 << (value & 63)`, then `bit_count`): exact for every
         # BIGINT, a fixed-width state Spark's hash aggregation keeps, and where values are
         # dense a 64th of the rows COUNT(DISTINCT) shuffles. Spark's own bitmaps (32,768
-        # values, 4 KB a bucket) were as fast for dense ids but 7.6x slower for ids spread
-        # thin, one to a bucket (benchmarks/README.md, "distinct counts in buckets").
+        # values, 4 KB a bucket) were as fast for dense ids but 8x slower for ids spread thin,
+        # one to a bucket (benchmarks/README.md, "Spark: distinct counts in buckets").
         if type_ != Type.INTEGER:
             return None
 
