@@ -8,9 +8,10 @@ other aggregates are computed in the same two passes when they can be (`count`, 
 `max`: the second pass aggregates the first's results); a scan holding any other aggregate,
 or distinct counts of different values, keeps its single pass with `COUNT(DISTINCT ...)`.
 
-Why (benchmarks/README.md, "Spark's aggregates"): Spark plans `COUNT(DISTINCT x)` as a first
-aggregation by (keys, x), shuffling one row per distinct (keys, x) pair, and a scan with
-distinct counts under different filters repeats each row once per count (its Expand). With
+Why (benchmarks/README.md, "Spark: distinct counts in buckets"): Spark plans
+`COUNT(DISTINCT x)` as a first aggregation by (keys, x), shuffling one row per distinct
+(keys, x) pair, and a scan with distinct counts under different filters repeats each row once
+per count (its Expand). With
 integer values a bucket holds 64 consecutive values as the bits of a mask: where values are
 dense the first pass shuffles a 64th of the rows, where they are spread thin about as many as
 `COUNT(DISTINCT)`, and the filtered counts of one value share the pass.
