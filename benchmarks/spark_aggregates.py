@@ -3,11 +3,22 @@ scorecard's events (generate.py), in one local Spark session, in turns, answers 
 
     python benchmarks/spark_aggregates.py distinct                 # by month and segment
     python benchmarks/spark_aggregates.py median --by account      # 100k accounts: many groups
+    python benchmarks/spark_aggregates.py distinct-pair            # two distinct counts at once
 
-Forms of `count_distinct(events.user_id)`:
+Forms of `count_distinct(events.user_id)` (`distinct`; `distinct-text` counts the ids written
+as text, where the bitmaps do not apply; `distinct-sparse` the ids times 1,000,003, so that no
+two share a bitmap bucket, as with hashed or time-based ids):
   count-distinct   COUNT(DISTINCT user_id)             (what Spark plans as two aggregations)
   two-level        GROUP BY keys, user_id, then COUNT(user_id) by keys
   collect-set      size(collect_set(user_id))
+  bitmap           GROUP BY keys, bitmap_bucket_number(user_id) building each bucket's bitmap
+                   of bit positions (bitmap_construct_agg) and counting it (bitmap_count),
+                   then summing the counts by keys: exact, for integers only
+  masks            the same with 64 values to a bucket, `bit_or` of 64-bit masks, `bit_count`
+`distinct-pair` counts all users and those who exported a report in one pass, the shape of
+a scan holding two distinct counts (Spark's plan for several DISTINCTs repeats each row once
+per distinct argument, its Expand); its two-level form groups by keys and user, with a flag
+per user for the filtered count.
 Forms of `median(events.duration_seconds)`:
   percentile       percentile(x, 0.5)                   (a hash map of value counts per group)
   sorted-list      the interpolation over array_sort(collect_list(x))   (what metricsmith emits)
@@ -48,18 +59,86 @@ def _median_of_sorted(values: str) -> str:
     return f"element_at(transform(array(array_sort(collect_list({values}))), v -> {body}), 1)"
 
 
+EXPORTED = "e.name = 'report_exported'"
+#: The ids spread thin, as hashed or time-based ids are: each in a bitmap bucket of its own.
+SPARSE = "e.user_id * 1000003"
+
+
+def _distinct(key: str, user: str) -> dict[str, str]:
+    grouped = f"SELECT {MONTH} AS month, {key} AS unit, {{}} AS value {FROM} GROUP BY 1, 2"
+    return {
+        "count-distinct": grouped.format(f"COUNT(DISTINCT {user})"),
+        "two-level": (
+            "SELECT month, unit, COUNT(user) AS value FROM ("
+            f"SELECT {MONTH} AS month, {key} AS unit, {user} AS user {FROM} GROUP BY 1, 2, 3"
+            ") GROUP BY 1, 2"
+        ),
+        "collect-set": grouped.format(f"CAST(size(collect_set({user})) AS BIGINT)"),
+    }
+
+
+def _bitmaps(key: str, filters: dict[str, str | None], user: str = "e.user_id") -> str:
+    """Per (keys, bucket) a bitmap of the users' bit positions for each of `filters` (a
+    name and the rows it counts), counted, then the counts summed by keys: a bucket's
+    positions are its own, so the bitmaps of different buckets are never ORed."""
+    built = ", ".join(
+        f"bitmap_count(bitmap_construct_agg(bitmap_bit_position({user}))"
+        + (f" FILTER (WHERE {where})" if where else "")
+        + f") AS {name}"
+        for name, where in filters.items()
+    )
+    counted = ", ".join(f"CAST(SUM({name}) AS BIGINT) AS {name}" for name in filters)
+    return (
+        f"SELECT month, unit, {counted} FROM ("
+        f"SELECT {MONTH} AS month, {key} AS unit, bitmap_bucket_number({user}) AS bucket, "
+        f"{built} {FROM} GROUP BY 1, 2, 3) GROUP BY 1, 2"
+    )
+
+
+def _masks(key: str, user: str = "e.user_id") -> str:
+    """Per (keys, user >> 6) a 64-bit mask of the users present (`bit_or`), its bits counted,
+    then the counts summed by keys: exact for every BIGINT, as `user` is `(user >> 6) * 64 +
+    (user & 63)`; a fixed-width state, so Spark's hash aggregation takes it."""
+    bit = f"shiftleft(CAST(1 AS BIGINT), CAST({user} & 63 AS INT))"
+    return (
+        "SELECT month, unit, CAST(SUM(value) AS BIGINT) AS value FROM ("
+        f"SELECT {MONTH} AS month, {key} AS unit, shiftright({user}, 6) AS bucket, "
+        f"bit_count(bit_or({bit})) AS value {FROM} GROUP BY 1, 2, 3) GROUP BY 1, 2"
+    )
+
+
 def queries(key: str) -> dict[str, dict[str, str]]:
     grouped = f"SELECT {MONTH} AS month, {key} AS unit, {{}} AS value {FROM} GROUP BY 1, 2"
+    pair = grouped.replace("AS value", "AS value, {} AS exported")
     x = "CAST(e.duration_seconds AS DOUBLE)"
+    exported = f"CASE WHEN {EXPORTED} THEN e.user_id END"
     return {
         "distinct": {
-            "count-distinct": grouped.format("COUNT(DISTINCT e.user_id)"),
+            **_distinct(key, "e.user_id"),
+            "bitmap": _bitmaps(key, {"value": None}),
+            "masks": _masks(key),
+        },
+        "distinct-text": _distinct(key, "CAST(e.user_id AS STRING)"),
+        "distinct-sparse": {
+            **_distinct(key, SPARSE),
+            "bitmap": _bitmaps(key, {"value": None}, SPARSE),
+            "masks": _masks(key, SPARSE),
+        },
+        "distinct-pair": {
+            "count-distinct": pair.format(
+                "COUNT(DISTINCT e.user_id)", f"COUNT(DISTINCT {exported})"
+            ),
             "two-level": (
-                "SELECT month, unit, COUNT(user_id) AS value FROM ("
-                f"SELECT {MONTH} AS month, {key} AS unit, e.user_id {FROM} GROUP BY 1, 2, 3"
+                "SELECT month, unit, COUNT(user) AS value, COUNT(exported) AS exported FROM ("
+                f"SELECT {MONTH} AS month, {key} AS unit, e.user_id AS user, "
+                f"MAX(CASE WHEN {EXPORTED} THEN 1 END) AS exported {FROM} GROUP BY 1, 2, 3"
                 ") GROUP BY 1, 2"
             ),
-            "collect-set": grouped.format("CAST(size(collect_set(e.user_id)) AS BIGINT)"),
+            "collect-set": pair.format(
+                "CAST(size(collect_set(e.user_id)) AS BIGINT)",
+                f"CAST(size(collect_set({exported})) AS BIGINT)",
+            ),
+            "bitmap": _bitmaps(key, {"value": None, "exported": EXPORTED}),
         },
         "median": {
             "percentile": grouped.format(f"percentile({x}, 0.5)"),
@@ -72,12 +151,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("aggregate", choices=["distinct", "median"])
+    parser.add_argument("aggregate", choices=list(queries("")))
     parser.add_argument(
         "--by", choices=list(KEYS), default="segment", help="the group besides month"
     )
+    parser.add_argument(
+        "--first", type=int, metavar="N", help="only the events numbered below N (a quicker run)"
+    )
     add_spec_arguments(parser, DataSpec)
-    forms = [form for by_aggregate in queries("").values() for form in by_aggregate]
+    forms = list(
+        dict.fromkeys(form for by_aggregate in queries("").values() for form in by_aggregate)
+    )
     add_run_arguments(parser, forms, default=forms)
     args = parser.parse_args()
     console = Console()
@@ -88,21 +172,33 @@ def main() -> int:
     from metricsmith.execute.spark_session import spark_session
 
     session = spark_session()
-    for table in ("events", "accounts"):
-        session.read.parquet(str(DATA / f"{table}.parquet")).createOrReplaceTempView(table)
+    events = session.read.parquet(str(DATA / "events.parquet"))
+    if args.first is not None:
+        events = events.where(f"event_id < {args.first}")
+    events.createOrReplaceTempView("events")
+    session.read.parquet(str(DATA / "accounts.parquet")).createOrReplaceTempView("accounts")
     forms = queries(KEYS[args.by])[args.aggregate]
     chosen = {form: sql for form, sql in forms.items() if form in args.engines}
-    tolerance = EXACT if args.aggregate == "distinct" else RELATIVE
+    tolerance = RELATIVE if args.aggregate == "median" else EXACT
+    metrics = {"value": tolerance}
+    if args.aggregate == "distinct-pair":
+        metrics["exported"] = EXACT
     return run_and_report(
         console,
-        title=f"Spark: {args.aggregate} by month and {args.by}, {spec.events:,} events, "
+        title=f"Spark: {args.aggregate} by month and {args.by}, "
+        f"{min(spec.events, args.first or spec.events):,} events, "
         f"best of {args.repeats}",
-        shape=AnswerShape(keys=("month", "unit"), metrics={"value": tolerance}),
+        shape=AnswerShape(keys=("month", "unit"), metrics=metrics),
         runners={
             form: (lambda sql=sql: session.sql(sql).toArrow()) for form, sql in chosen.items()
         },
         repeats=args.repeats,
-        data={"events": spec.events, "aggregate": args.aggregate, "by": args.by},
+        data={
+            "events": spec.events,
+            "first": args.first,
+            "aggregate": args.aggregate,
+            "by": args.by,
+        },
         json_path=args.json,
     )
 

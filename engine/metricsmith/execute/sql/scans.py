@@ -21,6 +21,7 @@ from metricsmith.check.checked import CheckedProject
 from metricsmith.execute.sql import ranges
 from metricsmith.execute.sql.aggregates import AggregateCompiler
 from metricsmith.execute.sql.dialects import number, paren
+from metricsmith.execute.sql.distinct_passes import BUCKET, CompiledAggregate, two_passes
 from metricsmith.execute.sql.expressions import ExpressionCompiler
 from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.names import ENTITY, dimension_column, source_cte
@@ -93,13 +94,20 @@ class ScanCompiler:
         keys = self.grouping_keys()
         aggregates = AggregateCompiler(self.dialect, self.compilation.aggregate_functions)
         outputs = [exp.alias_(period, PERIOD), *(exp.alias_(k, n) for n, k in keys)]
+        compiled = []
         for fused in scan.aggregates:
             node = fused.aggregate
             value = self.rows.compile(node.arg) if node.arg is not None else None
             condition = self.rows.compile(node.where) if node.where is not None else None
             order = self.rows.compile(node.order) if node.order is not None else None
-            compiled = aggregates.compile(node, value, condition, order)
-            outputs.append(exp.alias_(compiled, fused.name))
+            single = aggregates.compile(node, value, condition, order)
+            compiled.append(CompiledAggregate(fused.name, node, value, condition, single))
+        passes = None if firsts else two_passes(self.dialect, compiled)
+        if passes is None:
+            outputs += [exp.alias_(c.single, c.name) for c in compiled]
+        else:  # grouped by bucket too, then by cell (distinct_passes.py)
+            outputs.append(exp.alias_(passes.bucket, BUCKET))
+            outputs += [exp.alias_(value, name) for name, value in passes.first]
         for fused, kind in firsts:
             outputs.append(exp.alias_(self._at_first(fused.aggregate, kind), fused.name))
         root = self.root_with_last_end() if self._reads_state_in_window() else self.root()
@@ -108,7 +116,8 @@ class ScanCompiler:
         query = self._linked_and_filtered(self.placed(exp.select(*outputs).from_(root)), keys)
         if not firsts:
             query = self._only_counted(query, keys)
-        return query.group_by(*_ordinals(1 + len(keys)), copy=False)
+        grouped = query.group_by(*_ordinals(1 + len(keys) + (passes is not None)), copy=False)
+        return grouped if passes is None else passes.wrapped(grouped, [PERIOD, *dict(keys)])
 
     def ranged_rows(self, periods: int, weights: Sequence[Additive]) -> exp.Select:
         """Each row with the range of the level's `periods` it counts in (ranges.py) and, for
