@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from metricsmith.execute.arrow.frame import positions_of
+from metricsmith.execute.arrow.frame import KeyTable, positions_of
 
 
 @pytest.mark.parametrize("type_", [pa.int8(), pa.int32(), pa.int64()])
@@ -28,3 +28,16 @@ def test_same_as_hash_lookup(type_, repeated_keys):
     # Chunked values (a column read in several batches) too.
     chunked = pa.chunked_array([values.slice(0, 70_000), values.slice(70_000)])
     assert positions_of(chunked, keys, "events", "account_id").equals(found)
+
+
+def test_a_table_kept_for_several_lookups_finds_what_a_hash_finds():
+    """A link followed in every batch of a source keeps one table (`Sources` builds it once
+    per linked source): a few values, outside the keys' range or null, are found as a hash
+    lookup finds them."""
+    keys = pa.array([10, 12, None, 11, 12, 40], pa.int64())
+    table = KeyTable.of(keys)
+    assert table is not None
+    for values in ([12, 9, None, 40, 41, 10], [11], []):
+        batch = pa.array(values, pa.int64())
+        expected = pc.index_in(batch, value_set=keys, skip_nulls=True)
+        assert positions_of(batch, keys, "events", "account_id", table).equals(expected)

@@ -54,6 +54,7 @@ class Sources:
         )
         self._frames: dict[str, RowFrame] = {}
         self._linked: dict[str, RowFrame] = {}
+        self._key_tables: dict[str, KeyTable | None] = {}
         self._batch: RowFrame | None = None
         self._whole = self  # the sources a batch's belong to
 
@@ -99,7 +100,9 @@ class Sources:
         key = self.project.sources[target].key
         assert key is not None, "the checker only accepts links to sources with a key"
         keys = self.frame(target).named(key)
-        found = positions_of(values, keys, source, link)
+        if target not in self._key_tables:
+            self._key_tables[target] = KeyTable.of(keys) if len(keys) else None
+        found = positions_of(values, keys, source, link, self._key_tables[target])
         return pc.fill_null(found, len(keys)) if found.null_count else found
 
 
@@ -117,9 +120,14 @@ def all_true(frame: RowFrame, conditions: Sequence[b.BExpr]) -> np.ndarray:
 
 
 def positions_of(
-    values: pa.Array | pa.ChunkedArray, keys: pa.Array, source: str, column: str
+    values: pa.Array | pa.ChunkedArray,
+    keys: pa.Array,
+    source: str,
+    column: str,
+    table: KeyTable | None = None,
 ) -> pa.Array:
-    """For each value (of `source.column`), the position of the equal key (null: none)."""
+    """For each value (of `source.column`), the position of the equal key (null: none).
+    `table`: the keys' `KeyTable`, when the caller keeps it for several lookups."""
     if pa.types.is_null(keys.type):  # no key at all (an empty file): nothing is named
         return pa.nulls(len(values), pa.int32())
     if values.type != keys.type:
@@ -131,37 +139,57 @@ def positions_of(
                 source=source,
                 column=column,
             ) from error
+    if table is None and len(values) >= _TABLE_FROM_VALUES:
+        table = KeyTable.of(keys)
     # A null value names nothing, even if some key is (wrongly) null.
-    found = _positions_in_table(values, keys)
+    found = table.find(values) if table is not None else None
     if found is None:
         found = pc.index_in(values, value_set=keys, skip_nulls=True)
     return found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
 
 
-def _positions_in_table(values: pa.Array | pa.ChunkedArray, keys: pa.Array) -> pa.Array | None:
-    """`pc.index_in` of many integer values among integer keys of a compact range, looked up
-    in a table with a slot per integer of the range instead of a hash table: each value one
-    subtraction and one read. None when that does not apply."""
-    if not pa.types.is_signed_integer(keys.type) or len(values) < _TABLE_FROM_VALUES:
-        return None
-    valid_keys = keys.is_valid().to_numpy(zero_copy_only=False)
-    numbers = pc.fill_null(keys, 0).to_numpy().astype(np.int64)
-    if not valid_keys.any():
-        return None
-    low, high = int(numbers[valid_keys].min()), int(numbers[valid_keys].max())
-    if high - low > 4 * len(keys) + _TABLE_FROM_VALUES:
-        return None
-    table = np.full(high - low + 1, -1, dtype=np.int32)
-    positions = np.flatnonzero(valid_keys).astype(np.int32)
-    # Assigned last to first: a key repeated (wrongly) is found at its first position.
-    table[numbers[positions][::-1] - low] = positions[::-1]
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    wanted = pc.fill_null(values, low).to_numpy().astype(np.int64)
-    inside = values.is_valid().to_numpy(zero_copy_only=False) & (wanted >= low) & (wanted <= high)
-    found = np.full(len(wanted), -1, dtype=np.int32)
-    found[inside] = table[wanted[inside] - low]
-    return pa.array(found, mask=found < 0)
+@frozen(eq=False)
+class KeyTable:
+    """Integer keys of a compact range as a table with a slot per integer of the range
+    (the key's position, -1 for none), so finding a value is one subtraction and one read
+    instead of a hash lookup. Built once per linked source and query: a source read in
+    batches looks its links up in every batch."""
+
+    low: int
+    slots: np.ndarray
+
+    @classmethod
+    def of(cls, keys: pa.Array) -> KeyTable | None:
+        """The table of `keys`; None unless they are integers spread over a compact range."""
+        if not pa.types.is_signed_integer(keys.type):
+            return None
+        valid_keys = keys.is_valid().to_numpy(zero_copy_only=False)
+        numbers = pc.fill_null(keys, 0).to_numpy().astype(np.int64)
+        if not valid_keys.any():
+            return None
+        low, high = int(numbers[valid_keys].min()), int(numbers[valid_keys].max())
+        if high - low > 4 * len(keys) + _TABLE_FROM_VALUES:
+            return None
+        slots = np.full(high - low + 1, -1, dtype=np.int32)
+        positions = np.flatnonzero(valid_keys).astype(np.int32)
+        # Assigned last to first: a key repeated (wrongly) is found at its first position.
+        slots[numbers[positions][::-1] - low] = positions[::-1]
+        return cls(low, slots)
+
+    def find(self, values: pa.Array | pa.ChunkedArray) -> pa.Array | None:
+        """Each value's key position (null: none); None for values that are not integers."""
+        if not pa.types.is_integer(values.type):
+            return None
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        low, high = self.low, self.low + len(self.slots) - 1
+        wanted = pc.fill_null(values, low).to_numpy().astype(np.int64)
+        inside = (
+            values.is_valid().to_numpy(zero_copy_only=False) & (wanted >= low) & (wanted <= high)
+        )
+        found = np.full(len(wanted), -1, dtype=np.int32)
+        found[inside] = self.slots[wanted[inside] - low]
+        return pa.array(found, mask=found < 0)
 
 
 @frozen
