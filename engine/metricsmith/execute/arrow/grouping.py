@@ -32,6 +32,7 @@ from metricsmith.execute.arrow.frame import RowFrame, all_true
 from metricsmith.execute.arrow.placement import Placer, Ranges, place, spread
 from metricsmith.execute.arrow.values import as_array, true_array
 from metricsmith.model.bound import BAggregate
+from metricsmith.model.time import WindowKind
 from metricsmith.plan.nodes import SourceScan
 from metricsmith.plugins.functions import Additive, AggregateFunction
 from metricsmith.plugins.values import holds
@@ -168,7 +169,11 @@ def _earliest_rows(
     periods its earliest rows already count in, which an aggregate ignoring repeats cannot
     tell apart: reading the earliest rows alone gives the same values. An all-time window
     spreads each event over every later period (10M events made 55.7M placed rows in the
-    families benchmark's health score, where 0.6M (account, user) pairs exist)."""
+    families benchmark's health score, where 0.6M (account, user) pairs exist). Only passes
+    over an all-time window are looked at; that every row's periods end at the same one is
+    still checked on the rows."""
+    if scan.window is None or scan.window.kind is not WindowKind.ALL_TIME:
+        return None  # (checked first: no pass over the rows for the passes this is not for)
     if not all(functions[f.aggregate.function].ignores_repeats for f in scan.aggregates):
         return None
     in_range = ranges.last >= ranges.first

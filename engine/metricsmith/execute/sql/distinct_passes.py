@@ -11,10 +11,10 @@ or distinct counts of different values, keeps its single pass with `COUNT(DISTIN
 Why (benchmarks/README.md, "Spark: distinct counts in buckets"): Spark plans
 `COUNT(DISTINCT x)` as a first aggregation by (keys, x), shuffling one row per distinct
 (keys, x) pair, and a scan with distinct counts under different filters repeats each row once
-per count (its Expand). With
-integer values a bucket holds 64 consecutive values as the bits of a mask: where values are
-dense the first pass shuffles a 64th of the rows, where they are spread thin about as many as
-`COUNT(DISTINCT)`, and the filtered counts of one value share the pass.
+per count (its Expand). With integer values a bucket holds 64 consecutive values as the bits
+of a mask: where values are dense the first pass shuffles a 64th of the rows, where they are
+spread thin about as many as `COUNT(DISTINCT)`, and the filtered counts of one value share the
+pass.
 """
 
 from __future__ import annotations
