@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import metricsmith
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from execute_helpers import TIMESTAMP, project_from_text, rows, stamps, utc
+from metricsmith.errors import DataError
 
 SOURCES = """
 calendar { timezone "UTC" }
@@ -149,3 +151,30 @@ def test_users_ever_active_by_month(define):
     # January: u0, u1 (2; a: 2). February: + u2 (3; a: 3). March: + u3 (4; u3's only event
     # is kind b, so a: 3).
     assert rows(result) == [(D(2024, 1, 1), 2, 2), (D(2024, 2, 1), 3, 3), (D(2024, 3, 1), 4, 3)]
+
+
+DISTINCT_EVER = """
+source e from csv("e.csv") {
+  time at
+  column user: integer
+}
+metric ever = count_distinct(e.user) over all time
+"""
+
+
+@pytest.mark.parametrize("engine", ["arrow", "duckdb", "auto"])
+def test_an_empty_source_and_an_odd_byte_as_a_stranger_meets_them(tmp_path, engine):
+    """An all-time distinct count over a file with a header only is 0 in every period on
+    every engine; a value that is not an integer (two bytes that are not UTF-8) is a data
+    error naming the source, column and row, whichever engine `auto` picks."""
+    (tmp_path / "p.metrics").write_text(DISTINCT_EVER)
+    (tmp_path / "e.csv").write_text("user,at\n")
+    project = metricsmith.load_project(tmp_path / "p.metrics")
+    span = {"grain": "month", "start": "2024-01-01", "end": "2024-03-01", "engine": engine}
+    result = project.query(["ever"], **span)
+    assert rows(result) == [(dt.date(2024, 1, 1), 0), (dt.date(2024, 2, 1), 0)]
+    (tmp_path / "e.csv").write_bytes(b"user,at\n1,2024-01-05\n\xff\xfe,2024-02-01\n")
+    project = metricsmith.load_project(tmp_path / "p.metrics")
+    with pytest.raises(DataError) as raised:
+        project.query(["ever"], **span)
+    assert (raised.value.source, raised.value.column, raised.value.row) == ("e", "user", 2)
