@@ -31,6 +31,7 @@ metric accounts_total = count(per account)
 metric retention = customers / cohort_start(customers)
 metric mrr = sum(subscriptions.mrr)
 metric revenue_retention = sum(per account: mrr) / cohort_start(sum(per account: mrr))
+metric paying_retention = sum(per account: mrr where cohort_start(mrr) > 0) / cohort_start(mrr)
 metric signups = count(accounts)
 metric early_share = count(accounts where signed_up_at < @2024-01-15T00:00:00Z) / signups
 """
@@ -106,11 +107,13 @@ def test_cohort_start_by_calendar_period(project, engine):
     table = project.query(["customers", "retention"], by=["signup_month"], **Q1, engine=engine)
     # The December cohort's own period is before the range: not computed, so null. The
     # March cohort (account 4, a customer at no month end) is a cohort of the range: 0
-    # customers in every period, and 0 / 0 at its own period, null.
+    # customers in every period, and 0 / 0 at its own period, null. In January the
+    # February cohort has not started (age -1): its start is null, not February's 1, so
+    # its retention is null rather than 0 / 1.
     assert rows(table) == [
         (D(2024, 1, 1), D(2023, 12, 1), 1, None),
         (D(2024, 1, 1), D(2024, 1, 1), 2, 1.0),
-        (D(2024, 1, 1), D(2024, 2, 1), 0, 0.0),  # read against February, its own period
+        (D(2024, 1, 1), D(2024, 2, 1), 0, None),
         (D(2024, 1, 1), D(2024, 3, 1), 0, None),
         (D(2024, 2, 1), D(2023, 12, 1), 1, None),
         (D(2024, 2, 1), D(2024, 1, 1), 1, 0.5),
@@ -120,6 +123,28 @@ def test_cohort_start_by_calendar_period(project, engine):
         (D(2024, 3, 1), D(2024, 1, 1), 1, 0.5),
         (D(2024, 3, 1), D(2024, 2, 1), 1, 1.0),
         (D(2024, 3, 1), D(2024, 3, 1), 0, None),
+    ]
+
+
+def test_a_cohort_has_no_start_in_the_periods_before_it(project, engine):
+    # `cohort_start` read per account as well as per cohort. MRR at the month ends: January
+    # 100 (account 1) + 50 (account 2), February 100 + 0 and 40 (account 3), March the same.
+    # The January cohort keeps 100 of its 150; the February cohort is null in January, when
+    # it had not started, not 0 / 40; March's only account pays nothing at its start: 0 / 0.
+    table = project.query(["paying_retention"], by=["signup_month"], **Q1, engine=engine)
+    assert rows(table) == [
+        (D(2024, 1, 1), D(2023, 12, 1), None),
+        (D(2024, 1, 1), D(2024, 1, 1), 1.0),
+        (D(2024, 1, 1), D(2024, 2, 1), None),
+        (D(2024, 1, 1), D(2024, 3, 1), None),
+        (D(2024, 2, 1), D(2023, 12, 1), None),
+        (D(2024, 2, 1), D(2024, 1, 1), pytest.approx(100 / 150)),
+        (D(2024, 2, 1), D(2024, 2, 1), 1.0),
+        (D(2024, 2, 1), D(2024, 3, 1), None),
+        (D(2024, 3, 1), D(2023, 12, 1), None),
+        (D(2024, 3, 1), D(2024, 1, 1), pytest.approx(100 / 150)),
+        (D(2024, 3, 1), D(2024, 2, 1), 1.0),
+        (D(2024, 3, 1), D(2024, 3, 1), None),
     ]
 
 

@@ -119,7 +119,10 @@ WITH spine AS (
 ), l1_offsets_1 AS (
   SELECT
     l1_cells.*,
-    MAX(CASE WHEN l1_cells.period = l1_cells.cohort_period THEN l1_cells.a0 END) OVER (PARTITION BY l1_cells.entity) AS o0
+    CASE
+      WHEN l1_cells.period >= l1_cells.cohort_period
+      THEN MAX(CASE WHEN l1_cells.period = l1_cells.cohort_period THEN l1_cells.a0 END) OVER (PARTITION BY l1_cells.entity)
+    END AS o0
   FROM l1_cells
 ), l1_results AS (
   SELECT

@@ -95,16 +95,19 @@ class LevelCells(Evaluator):
         return pa.concat_arrays([pa.nulls(shift, value.type), value.slice(0, size - shift)])
 
     def cohort_cells(self) -> pa.Array:
-        """For each cell, the cell of the same unit in its cohort's period (null when that
-        period is not computed)."""
+        """For each cell, the cell of the same unit in its cohort's period: null when that
+        period is not computed, and in the periods before it, where the cohort has not
+        started yet (a negative age)."""
         if self._cohort_cells is None:
             grid = self.grid
             assert self.cohort_label is not None, "the planner requires a cohort"
             first = cohort_periods(grid, self.cohort_label, self.timezone)
             count = grid.timeline.count
             units = np.arange(grid.unit_count)
-            known = np.tile(first >= 0, count)
-            cells = np.tile(np.maximum(first, 0) * grid.unit_count + units, count)
+            periods = np.repeat(np.arange(count), grid.unit_count)
+            starts = np.tile(first, count)
+            known = (starts >= 0) & (periods >= starts)
+            cells = np.maximum(starts, 0) * grid.unit_count + np.tile(units, count)
             self._cohort_cells = pa.array(cells, mask=~known)
         return self._cohort_cells
 

@@ -5,9 +5,9 @@ leaf computed from ranges (ranges.py), whose column holds changes: its value is 
 total along the unit's periods. An offset `m[-k]` is LAG(m, k) over the cells of the same unit
 in period order (the cells are dense, so k rows back is k periods back) — of a running total,
 the total up to k periods back; `cohort_start(m)` is the value of the unit's cell in its
-cohort's period. All are window functions, and SQL does not nest window functions: an offset
-of a formula that holds window functions itself (`growth(m)[-1]`) is computed one stage
-later, each stage a CTE over the previous one.
+cohort's period (null before it). All are window functions, and SQL does not nest window
+functions: an offset of a formula that holds window functions itself (`growth(m)[-1]`) is
+computed one stage later, each stage a CTE over the previous one.
 """
 
 from __future__ import annotations
@@ -117,9 +117,14 @@ def _window(
         return exp.Case().when(exp.GTE(this=period, expression=number(shift)), total)
     value = compiler.compile(node.operand)
     if node.unit == "cohort":
-        at_start = exp.EQ(this=period, expression=exp.column(COHORT_PERIOD, table=table))
-        spread = exp.Max(this=exp.Case().when(at_start, value))
-        return exp.Window(this=spread, partition_by=partition)
+        # Null before the cohort's own period (a negative age): the cohort has not started.
+        cohort_period = exp.column(COHORT_PERIOD, table=table)
+        at_start = exp.EQ(this=period, expression=cohort_period)
+        spread = exp.Window(
+            this=exp.Max(this=exp.Case().when(at_start, value)), partition_by=partition
+        )
+        started = exp.GTE(this=period, expression=cohort_period.copy())
+        return exp.Case().when(started, spread)
     shift = offset_shift(node, context.grain, "")
     order = exp.Order(expressions=[exp.Ordered(this=period)])
     lag = exp.Lag(this=value, offset=number(shift))
