@@ -488,13 +488,16 @@ def _query(args: argparse.Namespace) -> int:
     output_format = _output_format(args.format, args.output)
     with reporting(not args.quiet, "loading project") as progress:
         project = _load(args, progress)
+        # The terminal marks every value against its target. A target read from the data is
+        # computed beside its metric for that, and shown as a column only when asked for.
+        hidden_goals = output_format is None and not args.status and _reads_goals(project, args)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
             result = project.query(
                 args.metrics,
                 **request,
                 progress=progress,
-                status=args.status,
+                status=args.status or hidden_goals,
                 order_by=tuple(args.order_by or ()),
                 limit=args.limit,
                 per=tuple(args.per or ()),
@@ -509,7 +512,10 @@ def _query(args: argparse.Namespace) -> int:
     ]
     calendar = project.checked.calendar.rules  # names fiscal periods
     if output_format is None:
-        _console(sys.stdout).print(result_table(table, metrics, project.dimensions, calendar))
+        shown = result_table(
+            table, metrics, project.dimensions, calendar, companions=not hidden_goals
+        )
+        _console(sys.stdout).print(shown)
         return EXIT_OK
     # Only a format that shows labels and statuses needs every value formatted.
     takes_view = output_format.write_view is not None
@@ -522,6 +528,12 @@ def _query(args: argparse.Namespace) -> int:
     else:
         write_output(output_format, table, STDOUT, view)
     return EXIT_OK
+
+
+def _reads_goals(project: Project, args: argparse.Namespace) -> bool:
+    """Whether a metric asked for has a target read from the data (`target >= avg(goals.x)`)."""
+    decls = [project.metrics.get(project.checked.metric_key(name)) for name in args.metrics]
+    return any(d is not None and d.decl.target is not None and d.decl.target.goal for d in decls)
 
 
 def _explain(args: argparse.Namespace) -> int:

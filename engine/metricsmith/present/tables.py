@@ -36,12 +36,14 @@ def result_table(
     metrics: Sequence[MetricInfo],
     dimensions: Mapping[str, DimensionInfo] | None = None,
     calendar: CalendarRules = DEFAULT_RULES,
+    companions: bool = True,
 ) -> Table:
     """A query result as the API returns it (the period column named after its grain, the
     `by` columns, one column per metric, then any status columns asked for) with periods
     named, values in each metric's format and their statuses marked (🟢 🟡 🔴). Columns of
     named `dimensions` are headed by their labels; fiscal periods are named as `calendar`
-    names them."""
+    names them. Without `companions` the target and status columns only mark the values and
+    are not shown themselves."""
     view = result_view(table, metrics, dimensions, calendar)
     out = Table(show_edge=False, header_style="bold")
     columns: list[list[Text | str]] = []
@@ -50,6 +52,8 @@ def result_table(
     status_columns = {status_column_name(name) for name in table.column_names}
     for index, column in enumerate(view.columns):
         info = infos.get(index)
+        if not companions and index >= n_keys + len(metrics):
+            continue
         if info is not None:
             out.add_column(_metric_header(info.decl), justify="right")
             columns.append(
