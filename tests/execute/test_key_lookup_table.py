@@ -41,3 +41,20 @@ def test_a_table_kept_for_several_lookups_finds_what_a_hash_finds():
         batch = pa.array(values, pa.int64())
         expected = pc.index_in(batch, value_set=keys, skip_nulls=True)
         assert positions_of(batch, keys, "events", "account_id", table).equals(expected)
+
+
+@pytest.mark.parametrize("type_", [pa.int32(), pa.int64()])
+def test_values_all_in_the_keys_range_without_nulls_are_found_as_a_hash_finds_them(type_):
+    """The common case takes one gather from the table: values without nulls, all between
+    the smallest and the largest key, some of them naming no key."""
+    random = np.random.default_rng(11)
+    keys = pa.array(random.choice(np.arange(0, 3000), 1000, replace=False), type_)
+    values = pa.array(random.integers(0, 3000, 100_000), type_)
+    keys_range = pc.min_max(keys)
+    inside = pc.and_(
+        pc.greater_equal(values, keys_range["min"]), pc.less_equal(values, keys_range["max"])
+    )
+    values = values.filter(inside)
+    found = positions_of(values, keys, "events", "account_id")
+    assert found.null_count > 0  # values naming no key are among them
+    assert found.equals(pc.index_in(values, value_set=keys, skip_nulls=True))

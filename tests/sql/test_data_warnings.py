@@ -4,6 +4,7 @@ issued through Python's `warnings` and printed on stderr by the CLI."""
 
 from __future__ import annotations
 
+import datetime as dt
 import warnings
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from metricsmith.cli import main
 from metricsmith.errors import DataWarning
+from metricsmith.execute import data_warnings
 
 ENGINES = ("arrow", "duckdb")
 
@@ -139,3 +141,55 @@ def test_a_source_read_in_batches_counts_rows_across_them(tmp_path, engine):
         project.query(["accounts"], grain=None, engine=engine)
     (warning,) = [w.message for w in recorded]
     assert (warning.column, warning.count, warning.row) == ("id", 2, 10)
+
+
+TWO_TIMELINES = """
+source tickets from parquet("t.parquet") { time opened {declared} }
+source resolved_tickets from parquet("t.parquet") { time resolved {declared} }
+metric response = avg(hours_between(tickets.opened, tickets.answered))
+metric resolution = avg(hours_between(tickets.opened, tickets.resolved))
+metric resolved_in = avg(hours_between(resolved_tickets.opened, resolved_tickets.resolved))
+"""
+
+
+@pytest.mark.parametrize("declared", ["", "column contacts: integer"])
+def test_sources_over_one_file_are_checked_in_one_read_each_warned_about(
+    tmp_path, monkeypatch, declared
+):
+    """Two sources over one file (a table by two timelines) with the same declared types are
+    read once for the checks of both, and each source still gets its own warnings; with
+    different declared types, each is read for itself."""
+    at = [dt.datetime(2024, 1, d, 10, tzinfo=dt.UTC) for d in range(1, 5)]
+    hour = dt.timedelta(hours=1)
+    pq.write_table(
+        pa.table(
+            {
+                "opened": at,
+                # Answered before opened at rows 2 and 4; resolved before opened at row 3.
+                "answered": [at[0] + hour, at[1] - hour, at[2] + hour, at[3] - hour],
+                "resolved": [at[0] + 2 * hour, at[1] + hour, at[2] - hour, None],
+                "contacts": [1, 2, 1, 1],
+            }
+        ),
+        tmp_path / "t.parquet",
+        row_group_size=2,
+    )
+    text = TWO_TIMELINES.replace("{declared}", declared, 1).replace("{declared}", "")
+    (tmp_path / "p.metrics").write_text(text)
+    reads = []
+    original = data_warnings._batches
+    monkeypatch.setattr(
+        data_warnings, "_batches", lambda read, *rest: reads.append(read) or original(read, *rest)
+    )
+    project = metricsmith.load_project(tmp_path / "p.metrics")
+    with pytest.warns(DataWarning) as recorded:
+        project.query(["response", "resolution", "resolved_in"], grain=None)
+    found = sorted(
+        (w.message.source, w.message.column, w.message.count, w.message.row) for w in recorded
+    )
+    assert found == [
+        ("resolved_tickets", "resolved", 1, 3),
+        ("tickets", "answered", 2, 2),
+        ("tickets", "resolved", 1, 3),
+    ]
+    assert len(reads) == (2 if declared else 1)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 from attrs import frozen
-from sqlglot import exp
 
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.errors import DataError
@@ -29,6 +29,11 @@ from metricsmith.plugins.connector import (
     time_bounds,
 )
 from metricsmith.plugins.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    # sqlglot is imported when a DuckDB file is read (as duckdb is), not by every process that
+    # registers this connector: loading a project that reads none pays for neither.
+    from sqlglot import exp
 
 _USAGE = 'write it as duckdb("warehouse.duckdb", "schema.table")'
 _INSTALL_HINT = "install DuckDB support: pip install 'metricsmith[duckdb]'"
@@ -119,12 +124,16 @@ class DuckDBFileReader:
         return DuckDBFileReader(self.path, *spelled[wanted.lower()], self.source_name)
 
     def schema(self) -> pa.Schema:
+        from sqlglot import exp
+
         with self._connection() as connection:
             return self._arrow(connection, exp.select("*").from_(self._table()).limit(0)).schema
 
     def read(
         self, columns: Sequence[str] | None = None, time_range: TimeRange | None = None
     ) -> pa.Table:
+        from sqlglot import exp
+
         schema = self.schema()
         wanted = schema.names if columns is None else list(dict.fromkeys(columns))
         self._require([*wanted, *([time_range.column] if time_range else [])], schema)
@@ -146,6 +155,8 @@ class DuckDBFileReader:
         return DatabaseTable("duckdb", self.path, self.schema_name, self.table_name)
 
     def _table(self) -> exp.Table:
+        from sqlglot import exp
+
         return exp.table_(self.table_name, db=self.schema_name, quoted=True)
 
     def _require(self, columns: Sequence[str], schema: pa.Schema) -> None:
@@ -203,6 +214,8 @@ def _time_condition(
 ) -> tuple[exp.Expr | None, list[object]]:
     """A WHERE keeping at least the rows of the time range (and those whose time is null),
     with its parameters; None when the time column cannot be compared with the range."""
+    from sqlglot import exp
+
     if time_range is None:
         return None, []
     bounds = time_bounds(schema.field(time_range.column).type, time_range)

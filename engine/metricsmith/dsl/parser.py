@@ -268,14 +268,29 @@ def _lower_if_parses(
 
 
 def parse_file(path: str | Path) -> tuple[Module, list[Diagnostic]]:
-    data = Path(path).read_bytes()
-    source, problem = decode_source(str(path), data)
+    """Parse one definition file. The file is read every time; only parsing its bytes again is
+    spared (`_parsed_bytes`), so an edited file is always parsed afresh."""
+    module, problems = _parsed_bytes(str(path), Path(path).read_bytes())
+    return module, list(problems)
+
+
+# Parsing is a pure function of a file's path and bytes, and its results are frozen, so a
+# process that loads a project again (a notebook, a server, a benchmark; a library included by
+# several projects) reuses them. Keyed by the bytes themselves, never by a modification time,
+# so it cannot be stale; bounded, so a long-lived process holds at most this many files.
+_PARSED_FILES_KEPT = 256
+
+
+@functools.lru_cache(maxsize=_PARSED_FILES_KEPT)
+def _parsed_bytes(path: str, data: bytes) -> tuple[Module, tuple[Diagnostic, ...]]:
+    source, problem = decode_source(path, data)
     if problem is None:
-        return parse_source(source)
+        module, problems = parse_source(source)
+        return module, tuple(problems)
     # Its names are read from what can be read, so other files' uses of them are not errors.
-    readable = SourceFile(str(path), data.decode("utf-8", errors="replace"))
+    readable = SourceFile(path, data.decode("utf-8", errors="replace"))
     decls = tuple(unparsed(readable, 0, len(readable.text), _declaration_start()))
-    return Module(path=str(path), decls=decls), [problem]
+    return Module(path=path, decls=decls), (problem,)
 
 
 def decode_source(path: str, data: bytes) -> tuple[SourceFile, Diagnostic | None]:

@@ -28,7 +28,7 @@ from metricsmith.execute.data.reading import read_source, read_source_batches
 from metricsmith.model.bound import BBinary, BCall, BColumn, BExpr, bwalk
 from metricsmith.model.types import Type
 from metricsmith.plan.nodes import Plan, SourceRead
-from metricsmith.plugins.connector import read_by_engines_only
+from metricsmith.plugins.connector import native_files, read_by_engines_only
 
 _TIMES = (Type.TIMESTAMP, Type.DATE)
 _BETWEEN = ("hours_between", "days_between")
@@ -51,39 +51,95 @@ def warn_about_data(plan: Plan, project: CheckedProject) -> None:
 
 
 def data_warnings(plan: Plan, project: CheckedProject) -> list[DataWarning]:
-    found = []
-    for read in plan.reads:
-        info = project.sources[read.source]
-        if read_by_engines_only(info.reader):  # only the engine reads it
-            continue
-        key = info.decl.key.name if info.decl.key is not None else None
-        # Every read of a keyed source checks its key, whether or not the query reads it: a
-        # row without one is counted but no link or `per` reaches it. (A derived key is not
-        # read from the data.)
-        key = key if key in info.physical else None
-        orders = _orders(plan, read, info)
-        columns = [*([key] if key else []), *(c for o in orders for c in (o.earlier, o.later))]
-        if not columns:
-            continue
-        whole = attrs.evolve(read, columns=tuple(dict.fromkeys(columns)), time_range=None)
-        null_keys = _Tally()
-        reversed_ = {order: _Tally() for order in orders}
-        for table in _batches(whole, info, plan.calendar.timezone):
-            if key is not None:
-                null_keys.add(pc.is_null(table[key]), table)
-            for order, tally in reversed_.items():
-                earlier, later = table[order.earlier], table[order.later]
-                tally.add(pc.fill_null(pc.less(later, earlier), False), table)
-        location = info.reader.location
-        if key is not None and null_keys.count:
-            found.append(_null_keys(null_keys, key, read.source, location))
-        for order, tally in reversed_.items():
-            if tally.count:
-                found.append(_out_of_order(tally, order, read.source, location))
-    return found
+    checks = [c for r in plan.reads if (c := _checks(plan, r, project.sources[r.source]))]
+    data = [_data_of(check) for check in checks]
+    tallies: dict[tuple[object, _Test], _Tally] = {}
+    for rows, group in _by_data(checks, data).items():
+        first = group[0]
+        columns = tuple(dict.fromkeys(c for check in group for c in check.read.columns))
+        found = {test: _Tally() for check in group for test in check.tests()}
+        for table in _batches(attrs.evolve(first.read, columns=columns), first.info, plan):
+            for test, tally in found.items():
+                tally.add(_failing(test, table), table)
+        tallies.update({(rows, test): tally for test, tally in found.items()})
+    warned = []
+    for check, rows in zip(checks, data, strict=True):
+        source, location = check.read.source, check.info.reader.location
+        if check.key is not None and (nulls := tallies[rows, check.key]).count:
+            warned.append(_null_keys(nulls, check.key, source, location))
+        for order in check.orders:
+            if (reversed_ := tallies[rows, (order.earlier, order.later)]).count:
+                warned.append(_out_of_order(reversed_, order, source, location))
+    return warned
 
 
-def _batches(read: SourceRead, info: SourceInfo, timezone: str) -> Iterator[pa.Table]:
+#: What is checked of each row: a key column (null in no row), or two time columns (the
+#: first not after the second).
+_Test = str | tuple[str, str]
+
+
+@frozen
+class _Checks:
+    """What is checked of one read of a source: its key (null in no row) and the orders of
+    pairs of its time columns; `read` reads just those columns, every row."""
+
+    read: SourceRead
+    info: SourceInfo
+    key: str | None
+    orders: tuple[_Order, ...]
+
+    def tests(self) -> list[_Test]:
+        """The key column, and the pairs of columns of each order."""
+        return [*([self.key] if self.key else []), *((o.earlier, o.later) for o in self.orders)]
+
+
+def _checks(plan: Plan, read: SourceRead, info: SourceInfo) -> _Checks | None:
+    if read_by_engines_only(info.reader):  # only the engine reads it
+        return None
+    key = info.decl.key.name if info.decl.key is not None else None
+    # Every read of a keyed source checks its key, whether or not the query reads it: a row
+    # without one is counted but no link or `per` reaches it. (A derived key is not read from
+    # the data.)
+    key = key if key in info.physical else None
+    orders = _orders(plan, read, info)
+    columns = [*([key] if key else []), *(c for o in orders for c in (o.earlier, o.later))]
+    if not columns:
+        return None
+    whole = attrs.evolve(read, columns=tuple(dict.fromkeys(columns)), time_range=None)
+    return _Checks(whole, info, key, tuple(orders))
+
+
+def _by_data(checks: list[_Checks], data: list[object]) -> dict[object, list[_Checks]]:
+    """The checks grouped by the rows they read (`data`, in the order of their first read):
+    sources declared over the same files, with the same declared types, are read once for
+    all of their checks (a table read by two time columns is two sources of one file)."""
+    groups: dict[object, list[_Checks]] = {}
+    for check, rows in zip(checks, data, strict=True):
+        groups.setdefault(rows, []).append(check)
+    return groups
+
+
+def _data_of(check: _Checks) -> object:
+    """What identifies the rows a check reads: the files and their schema, as a SQL engine
+    would read them, and the types declared over them; or, for a reader of something else,
+    the read itself."""
+    files = native_files(check.info.reader, None)
+    if files is None:
+        return check.read.source
+    return (files, tuple(sorted((c, t.value) for c, t in check.info.declared.items())))
+
+
+def _failing(test: _Test, table: pa.Table) -> pa.ChunkedArray:
+    """For each row, whether it fails the test: a null key, or a pair's later time before
+    its earlier one."""
+    if isinstance(test, str):
+        return pc.is_null(table[test])
+    earlier, later = test
+    return pc.fill_null(pc.less(table[later], table[earlier]), False)
+
+
+def _batches(read: SourceRead, info: SourceInfo, plan: Plan) -> Iterator[pa.Table]:
+    timezone = plan.calendar.timezone
     batches = read_source_batches(read, info, timezone)
     return batches if batches is not None else iter([read_source(read, info, timezone)])
 

@@ -27,7 +27,6 @@ from metricsmith.errors import QueryError
 from metricsmith.execute.choosing import FALLBACK, Choice, choose, fallback
 from metricsmith.execute.data_warnings import warn_about_data
 from metricsmith.execute.sql.errors import UnsupportedConstruct
-from metricsmith.execute.sql.render import render_sql
 from metricsmith.plan.nodes import Plan
 from metricsmith.plan.timeline import Timelines, needs_extents, resolve_timelines
 from metricsmith.plugins.engine import AUTO, Engine, PeriodFinder
@@ -146,6 +145,8 @@ def chosen(
     """The engine `auto` runs the plan on, as `execute` would, without running it: the rule's
     choice, or `arrow` when the chosen engine's dialect refuses a construct of the plan
     (which its compiler says without reading any data)."""
+    from metricsmith.execute.sql.render import render_sql  # sqlglot: only for SQL engines
+
     choice = choose(plan, project, engines, settings.options)
     dialect = engines[choice.engine].dialect
     if choice.engine == FALLBACK or dialect is None:
@@ -175,6 +176,8 @@ def explain_sql(
     """The plan's SQL, formatted, in `dialect` (default: the chosen engine's, or DuckDB's for
     an engine that runs no SQL). An open range is resolved on the chosen engine first, when it
     can find periods (`PeriodFinder`)."""
+    from metricsmith.execute.sql.render import render_sql  # sqlglot: only for SQL engines
+
     engine = engines[settings.engine]
     target = dialect or engine.dialect or DEFAULT_DIALECT
     timelines: Timelines | None = None

@@ -183,12 +183,18 @@ class KeyTable:
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
         low, high = self.low, self.low + len(self.slots) - 1
-        wanted = pc.fill_null(values, low).to_numpy().astype(np.int64)
-        inside = (
-            values.is_valid().to_numpy(zero_copy_only=False) & (wanted >= low) & (wanted <= high)
-        )
-        found = np.full(len(wanted), -1, dtype=np.int32)
-        found[inside] = self.slots[wanted[inside] - low]
+        wanted = pc.fill_null(values, low).to_numpy().astype(np.int64, copy=False)
+        if values.null_count == 0 and len(wanted) and low <= wanted.min() and wanted.max() <= high:
+            # Every value names a slot (the usual case): one gather, no masks.
+            found = self.slots[wanted - low]
+        else:
+            inside = (
+                values.is_valid().to_numpy(zero_copy_only=False)
+                & (wanted >= low)
+                & (wanted <= high)
+            )
+            found = np.full(len(wanted), -1, dtype=np.int32)
+            found[inside] = self.slots[wanted[inside] - low]
         return pa.array(found, mask=found < 0)
 
 

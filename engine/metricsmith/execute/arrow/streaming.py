@@ -80,17 +80,38 @@ def _size(count: int) -> str:
 @define
 class _Kept:
     """What the batches leave of one aggregate: partial counts per batch group (`counts`),
-    or the values read and their batch groups."""
+    or the values read in chunks, each value with its group as a chunk-local number
+    (`groups`) and each chunk's numbers mapped to the groups' current numbers (`maps`). A
+    merge renumbers the groups by rewriting the maps, which are as long as a chunk has
+    groups, not the rows' numbers: the values an aggregate keeps whole (an average, a median)
+    are then copied once, at the end, however often the batches merge."""
 
     request: Request
     counts: list[np.ndarray] = field(factory=list)
     values: list[pa.Array] = field(factory=list)
     groups: list[np.ndarray] = field(factory=list)
+    maps: list[np.ndarray] = field(factory=list)
 
     @property
     def nbytes(self) -> int:
-        arrays = [*self.counts, *self.groups]
+        arrays = [*self.counts, *self.groups, *self.maps]
         return sum(a.nbytes for a in arrays) + sum(v.nbytes for v in self.values)
+
+    def add(self, values: pa.Array, groups: np.ndarray, numbers: np.ndarray) -> None:
+        """A chunk of values, their groups' chunk-local numbers and those groups' numbers."""
+        self.values.append(values)
+        self.groups.append(groups.astype(np.int32))
+        self.maps.append(numbers)
+
+    def numbered(self) -> tuple[pa.Array, np.ndarray]:
+        """Every value kept, in row order, and its group's current number; let go of the
+        chunks."""
+        values = concatenate(self.values)
+        groups = np.concatenate([m[g] for m, g in zip(self.maps, self.groups, strict=True)])
+        self.values.clear()
+        self.groups.clear()
+        self.maps.clear()
+        return values, groups
 
 
 class _ScanState:
@@ -124,8 +145,7 @@ class _ScanState:
             values, ids = request.input.gathered(), groups.ids
             if request.function.ignores_repeats:
                 values, ids = _distinct_pairs(values, ids)
-            kept.values.append(values)
-            kept.groups.append((ids + offset).astype(np.int32))
+            kept.add(values, ids, np.arange(offset, offset + len(groups.periods)))
         if self._size() > 2 * self._merged_size:
             self._merge(period_count)
             self._merged_size = self._size()
@@ -158,14 +178,13 @@ class _ScanState:
                 np.add.at(totals, number, np.concatenate(kept.counts))
                 kept.counts[:] = [totals]
                 continue
-            values = concatenate(kept.values)
-            kept.values.clear()  # each batch's share let go as soon as it is copied
-            groups = number[np.concatenate(kept.groups)]
-            kept.groups.clear()
-            if kept.request.function.ignores_repeats:
-                values, groups = _distinct_pairs(values, groups)
-            kept.values.append(values)
-            kept.groups.append(groups.astype(np.int32))
+            if not kept.request.function.ignores_repeats:
+                kept.maps[:] = [number[numbers] for numbers in kept.maps]
+                continue
+            # Repeated pairs are dropped as the batches merge, so what is kept stays small.
+            values, groups = kept.numbered()
+            values, groups = _distinct_pairs(values, number[groups])
+            kept.add(values, groups, np.arange(count))
         taken = pa.array(first)
         self.periods[:] = [periods[first]]
         self.dimensions[:] = [tuple(values.take(taken) for values in dimensions)]
@@ -180,8 +199,9 @@ class _ScanState:
             if kept.counts:
                 aggregates[request.name] = pa.array(kept.counts[0])
                 continue
-            values = Input(kept.values[0], None)
-            groups = kept.groups[0].astype(np.int64)  # what aggregate functions are given
+            kept_values, kept_groups = kept.numbered()
+            values = Input(kept_values, None)
+            groups = kept_groups.astype(np.int64)  # what aggregate functions are given
             whole = Request(request.name, request.function, values, request.params, request.node)
             aggregates.update(aggregate_groups([whole], groups, len(periods), self.scan.source))
         return ScanCells(periods=periods, dimensions=dimensions, aggregates=aggregates)
