@@ -116,11 +116,20 @@ WITH spine AS (
   LEFT JOIN l1_spine AS cohort_spine
     ON cohort_spine.period_start <= CAST(CONVERT_TIMEZONE('Europe/Berlin', 'UTC', CAST(l1_members.d0 AS TIMESTAMPNTZ)) AS TIMESTAMPTZ)
     AND cohort_spine.period_end > CAST(CONVERT_TIMEZONE('Europe/Berlin', 'UTC', CAST(l1_members.d0 AS TIMESTAMPNTZ)) AS TIMESTAMPTZ)
+), l1_starts_1 AS (
+  SELECT
+    l1_cells.entity,
+    l1_cells.a0 AS o0
+  FROM l1_cells
+  WHERE
+    l1_cells.period = l1_cells.cohort_period
 ), l1_offsets_1 AS (
   SELECT
     l1_cells.*,
-    MAX(CASE WHEN l1_cells.period = l1_cells.cohort_period THEN l1_cells.a0 END) OVER (PARTITION BY l1_cells.entity) AS o0
+    l1_starts_1.o0
   FROM l1_cells
+  LEFT JOIN l1_starts_1
+    ON l1_cells.entity = l1_starts_1.entity
 ), l1_results AS (
   SELECT
     l1_offsets_1.period,

@@ -168,6 +168,7 @@ class LevelCompiler:
             running=frozenset(name for part in parts for name in part.running),
             # A member's dimensions follow from the member: its cells are told apart by it.
             keys=tuple(keys) if level.members is None else (ENTITY,),
+            nullable_keys=level.members is None,
             leaves=level.leaf_columns(),
             grain=level_spine.grain,
             dialect=dialect,
