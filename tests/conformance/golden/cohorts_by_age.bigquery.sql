@@ -129,6 +129,8 @@ WITH spine AS (
       ELSE 3
     END AS exists_from
   FROM src_accounts AS `accounts`
+  WHERE
+    CAST(DATE_TRUNC(CAST(DATETIME(`accounts`.`signed_up_at`, 'Europe/Berlin') AS DATE), MONTH) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
 ), l1_cells AS (
   SELECT
     l1_spine.period,

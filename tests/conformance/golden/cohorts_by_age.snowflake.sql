@@ -100,6 +100,11 @@ WITH spine AS (
       ELSE 3
     END AS exists_from
   FROM src_accounts AS "accounts"
+  WHERE
+    CAST(DATE_TRUNC(
+      'MONTH',
+      CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "accounts"."signed_up_at") AS TIMESTAMPNTZ) AS DATE)
+    ) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
 ), l1_cells AS (
   SELECT
     l1_spine.period,

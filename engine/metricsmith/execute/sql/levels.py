@@ -64,7 +64,7 @@ from metricsmith.execute.sql.names import (
     dimension_column,
 )
 from metricsmith.execute.sql.positions import Boundaries
-from metricsmith.execute.sql.scans import ScanCompiler
+from metricsmith.execute.sql.scans import ScanCompiler, ShownCohorts
 from metricsmith.execute.sql.spine import LABEL, PARENT_PERIOD, PERIOD, LevelSpine, spine
 from metricsmith.plan.nodes import Level, Pass, PerLevel, Plan, ScanPhysical, SourceScan
 from metricsmith.plan.timeline import LevelTimeline
@@ -115,15 +115,22 @@ class LevelCompiler:
         ]
         scan_parts = []
         entity_kind = self._entity_kind(level)
+        shown = self._shown_cohorts(level)
+        # At a level over members the scans group by entity alone: the members are dropped.
+        rows_shown = shown if level.members is None else None
         for index, (scan, physical) in enumerate(zip(level.scans, level.physical, strict=True)):
             if physical.pass_ == Pass.COUNTED:
                 continue  # counted in its sibling's pass
             if physical.counts is not None:
                 counted = level.scans[physical.counts], level.physical[physical.counts]
-                part = self._shared(scan, counted, index, names, level_spine, entity_kind)
+                part = self._shared(
+                    scan, counted, index, names, level_spine, entity_kind, rows_shown
+                )
                 scan_parts.append(part)
                 continue
-            scanner = ScanCompiler(plan, scan, self.reads, compilation, level_spine, entity_kind)
+            scanner = ScanCompiler(
+                plan, scan, self.reads, compilation, level_spine, entity_kind, rows_shown
+            )
             if physical.pass_ == Pass.RANGED:
                 assert physical.weights is not None, "a ranged pass is additive"
                 self.ctes += self._ranged(scanner, physical.weights, index, names, level_spine)
@@ -154,7 +161,7 @@ class LevelCompiler:
                 pruning = Pruning(reach=level.extension, first_changes=first)
             self._lookup(level_spine.ends())
             body = members_select(
-                plan, level.members, self.reads, compilation, level_spine, pruning, parts
+                plan, level.members, self.reads, compilation, level_spine, pruning, parts, shown
             )
             self.ctes.append((names.members, body))
         body = cells(level, names, level_spine, parts, cohort, pruned=pruning is not None)
@@ -210,6 +217,7 @@ class LevelCompiler:
         names: LevelNames,
         level_spine: LevelSpine,
         entity_kind: str | None,
+        shown: ShownCohorts | None,
     ) -> Part:
         """A state scan's pass that also gives the changes of an all-time window's counts
         over the same rows (`counted`, with how it is computed; ranges.py), with the
@@ -225,6 +233,7 @@ class LevelCompiler:
             self.compilation,
             level_spine,
             entity_kind,
+            shown,
         )
         table, openings = names.scan(index), names.openings(index)
         self.ctes.append((table, scanner.select(firsts=firsts)))
@@ -294,6 +303,15 @@ class LevelCompiler:
         assert self.cohort_label is not None, "the planner lists cohorts for a cohort"
         column = dimension_column(level.labels.index(self.cohort_label))
         return RangeCohorts(column, self.plan.cohorts, dialect)
+
+    def _shown_cohorts(self, level: Level) -> ShownCohorts | None:
+        """The only cohorts whose rows and members matter at `level`: with ages, those of
+        the range, where the level is keyed by the cohort (scans.py `ShownCohorts`)."""
+        plan = self.plan
+        if plan.cohort_axis is None or not plan.cohorts or self.cohort_label not in level.labels:
+            return None
+        index = level.labels.index(self.cohort_label)
+        return ShownCohorts(index, plan.cohorts[0], plan.cohorts[-1])
 
     def _entity_kind(self, level: Level) -> str | None:
         """The SQL kind of the keys of a level's members: scans' entity values are cast to
