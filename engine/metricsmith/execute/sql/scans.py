@@ -64,7 +64,7 @@ class ShownCohorts:
     first: dt.date
     last: dt.date
 
-    def keeps(self, dimensions: Sequence[exp.Expression], dialect: SqlDialect) -> exp.Expr:
+    def keeps(self, dimensions: Sequence[exp.Expression], dialect: SqlDialect) -> exp.Expression:
         """The condition keeping the rows of a shown cohort, given their dimensions."""
         low, high = dialect.date_literal(self.first), dialect.date_literal(self.last)
         return exp.Between(this=dimensions[self.index].copy(), low=low, high=high)
