@@ -31,6 +31,8 @@ metric accounts_total = count(per account)
 metric retention = customers / cohort_start(customers)
 metric mrr = sum(subscriptions.mrr)
 metric revenue_retention = sum(per account: mrr) / cohort_start(sum(per account: mrr))
+metric logo_retention = count(per account where customers > 0 and cohort_start(customers) > 0)
+    / cohort_start(customers)
 metric signups = count(accounts)
 metric early_share = count(accounts where signed_up_at < @2024-01-15T00:00:00Z) / signups
 """
@@ -77,6 +79,20 @@ def test_a_retention_triangle_leaves_too_young_cells_null(project, engine):
         (D(2024, 3, 1), 0, 1, 0, None),
         (D(2024, 3, 1), 1, None, None, None),
         (D(2024, 3, 1), 2, None, None, None),
+    ]
+
+
+def test_cohort_start_of_each_account(project, engine):
+    # Each account's `cohort_start(customers)` is whether it was a customer at the end of its
+    # sign-up month. Account 0 (a December 2023 cohort, outside the range) is a customer all
+    # along and counts in no cohort shown. January: accounts 1 and 2 at age 0 (2 / 2), then
+    # only account 1 (account 2 ended on February 15th): 1 / 2, 1 / 2. February: account 3,
+    # 1 / 1 twice. March: account 4 was never a customer at a month end: 0 / 0, null.
+    table = project.query(["logo_retention"], by=[COHORT, "age"], **Q1, engine=engine)
+    assert [value for _, _, value in rows(table)] == [
+        *(2 / 2, 1 / 2, 1 / 2),
+        *(1 / 1, 1 / 1, None),
+        *(None, None, None),
     ]
 
 

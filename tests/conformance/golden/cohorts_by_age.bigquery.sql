@@ -103,6 +103,13 @@ WITH spine AS (
   WHERE
     `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
     AND NOT `subscriptions`.`account_id` IS NULL
+    AND `subscriptions`.`account_id` IN (
+      SELECT
+        `accounts`.`account_id`
+      FROM src_accounts AS `accounts`
+      WHERE
+        CAST(DATE_TRUNC(CAST(DATETIME(`accounts`.`signed_up_at`, 'Europe/Berlin') AS DATE), MONTH) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
+    )
   GROUP BY
     1,
     2

@@ -26,7 +26,7 @@ read.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -54,7 +54,12 @@ from metricsmith.execute.sql.combine import (
 from metricsmith.execute.sql.dialects import SqlDialect
 from metricsmith.execute.sql.formulas import Formula, FormulaContext, formula_ctes
 from metricsmith.execute.sql.kinds import kind_of
-from metricsmith.execute.sql.members import Pruning, first_changes, members_select
+from metricsmith.execute.sql.members import (
+    Pruning,
+    first_changes,
+    members_select,
+    shown_members,
+)
 from metricsmith.execute.sql.names import (
     COHORT_PERIOD,
     ENTITY,
@@ -116,21 +121,33 @@ class LevelCompiler:
         scan_parts = []
         entity_kind = self._entity_kind(level)
         shown = self._shown_cohorts(level)
-        # At a level over members the scans group by entity alone: the members are dropped.
-        rows_shown = shown if level.members is None else None
+        # At a level over members the scans group by entity alone: they keep the rows of the
+        # shown cohorts' members instead.
+        rows_shown, members_shown = shown, None
+        if shown is not None and level.members is not None:
+            rows_shown = None
+            members_shown = shown_members(plan, level.members, self.reads, compilation, shown)
+
+        def scanner_of(scan: SourceScan) -> ScanCompiler:
+            return ScanCompiler(
+                plan,
+                scan,
+                self.reads,
+                compilation,
+                level_spine,
+                entity_kind,
+                rows_shown,
+                members_shown,
+            )
+
         for index, (scan, physical) in enumerate(zip(level.scans, level.physical, strict=True)):
             if physical.pass_ == Pass.COUNTED:
                 continue  # counted in its sibling's pass
             if physical.counts is not None:
                 counted = level.scans[physical.counts], level.physical[physical.counts]
-                part = self._shared(
-                    scan, counted, index, names, level_spine, entity_kind, rows_shown
-                )
-                scan_parts.append(part)
+                scan_parts.append(self._shared(scan, counted, index, names, scanner_of))
                 continue
-            scanner = ScanCompiler(
-                plan, scan, self.reads, compilation, level_spine, entity_kind, rows_shown
-            )
+            scanner = scanner_of(scan)
             if physical.pass_ == Pass.RANGED:
                 assert physical.weights is not None, "a ranged pass is additive"
                 self.ctes += self._ranged(scanner, physical.weights, index, names, level_spine)
@@ -215,26 +232,16 @@ class LevelCompiler:
         counted: tuple[SourceScan, ScanPhysical],
         index: int,
         names: LevelNames,
-        level_spine: LevelSpine,
-        entity_kind: str | None,
-        shown: ShownCohorts | None,
+        scanner_of: Callable[[SourceScan], ScanCompiler],
     ) -> Part:
         """A state scan's pass that also gives the changes of an all-time window's counts
         over the same rows (`counted`, with how it is computed; ranges.py), with the
-        members' openings."""
+        members' openings. `scanner_of` compiles a scan of the level."""
         counted_scan, counted_physical = counted
         assert counted_physical.weights is not None, "a counted pass is additive"
         firsts = tuple(zip(counted_scan.aggregates, counted_physical.weights, strict=True))
         joins = scan.joins + tuple(j for j in counted_scan.joins if j not in scan.joins)
-        scanner = ScanCompiler(
-            self.plan,
-            attrs.evolve(scan, joins=joins),
-            self.reads,
-            self.compilation,
-            level_spine,
-            entity_kind,
-            shown,
-        )
+        scanner = scanner_of(attrs.evolve(scan, joins=joins))
         table, openings = names.scan(index), names.openings(index)
         self.ctes.append((table, scanner.select(firsts=firsts)))
         self.ctes.append((openings, scanner.openings(firsts)))

@@ -89,6 +89,26 @@ def members_select(
     return query
 
 
+def shown_members(
+    plan: Plan,
+    members: EntityMembers,
+    reads: Mapping[str, SourceRead],
+    compilation: Compilation,
+    shown: ShownCohorts,
+) -> exp.Select:
+    """The keys of the members of the `shown` cohorts: the level's scans keep only their
+    rows, before placing them (the scans of a level over members group by entity alone,
+    so they cannot test the cohort themselves)."""
+    scanner = ScanCompiler(plan, members.as_scan(), reads, compilation)
+    key = scanner.rows.compile(compilation.project.sources[members.source].value_of(members.key))
+    dimensions = [scanner.rows.compile(d) for d in members.dimensions]
+    query = exp.select(key).from_(scanner.root())
+    for join in members.joins:
+        joined, on = scanner.joined(join), scanner.join_condition(join)
+        query = query.join(joined, on=on, join_type="left", copy=False)
+    return query.where(shown.keeps(dimensions, compilation.dialect), copy=False)
+
+
 @frozen
 class Pruning:
     """Which cells of a level over members can matter: those from `reach` periods before

@@ -83,15 +83,18 @@ class ScanCompiler:
         spine: LevelSpine | None = None,
         entity_kind: str | None = None,
         shown: ShownCohorts | None = None,
+        shown_members: exp.Select | None = None,
     ):
         """`spine` (the level's periods) is needed to place rows; extents queries read time
         columns only. `entity_kind` is the kind of the key a per-entity level's entities
         have: the scan's entity values are cast to it when they differ. `shown`: the only
-        cohorts whose rows matter."""
+        cohorts whose rows matter; `shown_members`, at a level over members, the query of
+        the only entities whose rows matter (members.py `shown_members`)."""
         self.plan = plan
         self.spine = spine
         self.entity_kind = entity_kind
         self.shown = shown
+        self.shown_members = shown_members
         self.scan = scan
         self.read = reads[scan.source]
         self.compilation = compilation
@@ -289,6 +292,11 @@ class ScanCompiler:
         if self.scan.entity is not None:  # a row naming no entity belongs to none
             entity = keys[-1][1]
             conditions.append(exp.Not(this=exp.Is(this=entity, expression=exp.Null())))
+            if self.shown_members is not None:
+                kept = exp.In(
+                    this=entity.copy(), query=exp.Subquery(this=self.shown_members.copy())
+                )
+                conditions.append(kept)
         return query.where(exp.and_(*conditions), copy=False) if conditions else query
 
     def entity_value(self, node: b.BExpr) -> exp.Expression:
