@@ -96,6 +96,31 @@ def test_cohort_start_of_each_account(project, engine):
     ]
 
 
+def test_a_value_seen_only_in_an_earlier_cohort_has_rows_in_every_cohort(define, engine):
+    # Account 0, the only one in apac, signed up in December 2023, outside the range: apac
+    # still has a row in each cohort of the range, like every region seen.
+    region = ["apac", *ACCOUNTS.column("region").to_pylist()[1:]]
+    accounts = ACCOUNTS.set_column(1, "region", pa.array(region))
+    project = define(DEFINITIONS, accounts=accounts, subscriptions=SUBSCRIPTIONS)
+    table = project.query(["customers"], by=[COHORT, "accounts.region", "age"], **Q1, engine=engine)
+    # Customers at the month ends: January accounts 1 (us) and 2 (eu, ended February 15th),
+    # February and March accounts 1 and 3 (us, the February cohort); account 4 (eu, March)
+    # never. A cohort's ages beyond March are null.
+    assert [(c.month, region, age, n) for c, region, age, n in rows(table)] == [
+        *((1, "apac", age, 0) for age in range(3)),
+        *((1, "eu", 0, 1), (1, "eu", 1, 0), (1, "eu", 2, 0)),
+        *((1, "us", age, 1) for age in range(3)),
+        *((2, "apac", 0, 0), (2, "apac", 1, 0), (2, "apac", 2, None)),
+        *((2, "eu", 0, 0), (2, "eu", 1, 0), (2, "eu", 2, None)),
+        *((2, "us", 0, 1), (2, "us", 1, 1), (2, "us", 2, None)),
+        *(
+            (3, region, age, 0 if age == 0 else None)
+            for region in ("apac", "eu", "us")
+            for age in range(3)
+        ),
+    ]
+
+
 def test_revenue_retention_per_account(project, engine):
     table = project.query(["revenue_retention"], by=["signup_month", "age"], **Q1, engine=engine)
     # The March cohort pays nothing at age 0: its retention is 0 / 0, null.
