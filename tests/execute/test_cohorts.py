@@ -32,6 +32,8 @@ metric retention = customers / cohort_start(customers)
 metric mrr = sum(subscriptions.mrr)
 metric revenue_retention = sum(per account: mrr) / cohort_start(sum(per account: mrr))
 metric paying_retention = sum(per account: mrr where cohort_start(mrr) > 0) / cohort_start(mrr)
+metric logo_retention = count(per account where customers > 0 and cohort_start(customers) > 0)
+    / cohort_start(customers)
 metric signups = count(accounts)
 metric early_share = count(accounts where signed_up_at < @2024-01-15T00:00:00Z) / signups
 """
@@ -78,6 +80,45 @@ def test_a_retention_triangle_leaves_too_young_cells_null(project, engine):
         (D(2024, 3, 1), 0, 1, 0, None),
         (D(2024, 3, 1), 1, None, None, None),
         (D(2024, 3, 1), 2, None, None, None),
+    ]
+
+
+def test_cohort_start_of_each_account(project, engine):
+    # Each account's `cohort_start(customers)` is whether it was a customer at the end of its
+    # sign-up month. Account 0 (a December 2023 cohort, outside the range) is a customer all
+    # along and counts in no cohort shown. January: accounts 1 and 2 at age 0 (2 / 2), then
+    # only account 1 (account 2 ended on February 15th): 1 / 2, 1 / 2. February: account 3,
+    # 1 / 1 twice. March: account 4 was never a customer at a month end: 0 / 0, null.
+    table = project.query(["logo_retention"], by=[COHORT, "age"], **Q1, engine=engine)
+    assert [value for _, _, value in rows(table)] == [
+        *(2 / 2, 1 / 2, 1 / 2),
+        *(1 / 1, 1 / 1, None),
+        *(None, None, None),
+    ]
+
+
+def test_a_value_seen_only_in_an_earlier_cohort_has_rows_in_every_cohort(define, engine):
+    # Account 0, the only one in apac, signed up in December 2023, outside the range: apac
+    # still has a row in each cohort of the range, like every region seen.
+    region = ["apac", *ACCOUNTS.column("region").to_pylist()[1:]]
+    accounts = ACCOUNTS.set_column(1, "region", pa.array(region))
+    project = define(DEFINITIONS, accounts=accounts, subscriptions=SUBSCRIPTIONS)
+    table = project.query(["customers"], by=[COHORT, "accounts.region", "age"], **Q1, engine=engine)
+    # Customers at the month ends: January accounts 1 (us) and 2 (eu, ended February 15th),
+    # February and March accounts 1 and 3 (us, the February cohort); account 4 (eu, March)
+    # never. A cohort's ages beyond March are null.
+    assert [(c.month, region, age, n) for c, region, age, n in rows(table)] == [
+        *((1, "apac", age, 0) for age in range(3)),
+        *((1, "eu", 0, 1), (1, "eu", 1, 0), (1, "eu", 2, 0)),
+        *((1, "us", age, 1) for age in range(3)),
+        *((2, "apac", 0, 0), (2, "apac", 1, 0), (2, "apac", 2, None)),
+        *((2, "eu", 0, 0), (2, "eu", 1, 0), (2, "eu", 2, None)),
+        *((2, "us", 0, 1), (2, "us", 1, 1), (2, "us", 2, None)),
+        *(
+            (3, region, age, 0 if age == 0 else None)
+            for region in ("apac", "eu", "us")
+            for age in range(3)
+        ),
     ]
 
 

@@ -103,6 +103,13 @@ WITH spine AS (
   WHERE
     `subscriptions`.`started_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
     AND NOT `subscriptions`.`account_id` IS NULL
+    AND `subscriptions`.`account_id` IN (
+      SELECT
+        `accounts`.`account_id`
+      FROM src_accounts AS `accounts`
+      WHERE
+        CAST(DATE_TRUNC(CAST(DATETIME(`accounts`.`signed_up_at`, 'Europe/Berlin') AS DATE), MONTH) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
+    )
   GROUP BY
     1,
     2
@@ -129,6 +136,8 @@ WITH spine AS (
       ELSE 3
     END AS exists_from
   FROM src_accounts AS `accounts`
+  WHERE
+    CAST(DATE_TRUNC(CAST(DATETIME(`accounts`.`signed_up_at`, 'Europe/Berlin') AS DATE), MONTH) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
 ), l1_cells AS (
   SELECT
     l1_spine.period,
@@ -145,14 +154,20 @@ WITH spine AS (
   LEFT JOIN l1_spine AS cohort_spine
     ON cohort_spine.period_start <= TIMESTAMP(CAST(l1_members.d0 AS DATETIME), 'Europe/Berlin')
     AND cohort_spine.period_end > TIMESTAMP(CAST(l1_members.d0 AS DATETIME), 'Europe/Berlin')
+), l1_starts_1 AS (
+  SELECT
+    l1_cells.entity,
+    l1_cells.a0 AS o0
+  FROM l1_cells
+  WHERE
+    l1_cells.period = l1_cells.cohort_period
 ), l1_offsets_1 AS (
   SELECT
     l1_cells.*,
-    CASE
-      WHEN l1_cells.period >= l1_cells.cohort_period
-      THEN MAX(CASE WHEN l1_cells.period = l1_cells.cohort_period THEN l1_cells.a0 END) OVER (PARTITION BY l1_cells.entity)
-    END AS o0
+    CASE WHEN l1_cells.period >= l1_cells.cohort_period THEN l1_starts_1.o0 END AS o0
   FROM l1_cells
+  LEFT JOIN l1_starts_1
+    ON l1_cells.entity = l1_starts_1.entity
 ), l1_results AS (
   SELECT
     l1_offsets_1.period,

@@ -86,6 +86,16 @@ WITH spine AS (
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
     AND NOT "subscriptions"."account_id" IS NULL
+    AND "subscriptions"."account_id" IN (
+      SELECT
+        "accounts"."account_id"
+      FROM src_accounts AS "accounts"
+      WHERE
+        CAST(DATE_TRUNC(
+          'MONTH',
+          CAST(CAST("accounts"."signed_up_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE)
+        ) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
+    )
   GROUP BY
     1,
     2
@@ -115,6 +125,11 @@ WITH spine AS (
       ELSE 3
     END AS exists_from
   FROM src_accounts AS "accounts"
+  WHERE
+    CAST(DATE_TRUNC(
+      'MONTH',
+      CAST(CAST("accounts"."signed_up_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE)
+    ) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
 ), l1_cells AS (
   SELECT
     l1_spine.period,
@@ -131,14 +146,20 @@ WITH spine AS (
   LEFT JOIN l1_spine AS cohort_spine
     ON cohort_spine.period_start <= CAST(l1_members.d0 AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin'
     AND cohort_spine.period_end > CAST(l1_members.d0 AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin'
+), l1_starts_1 AS (
+  SELECT
+    l1_cells.entity,
+    l1_cells.a0 AS o0
+  FROM l1_cells
+  WHERE
+    l1_cells.period = l1_cells.cohort_period
 ), l1_offsets_1 AS (
   SELECT
     l1_cells.*,
-    CASE
-      WHEN l1_cells.period >= l1_cells.cohort_period
-      THEN MAX(CASE WHEN l1_cells.period = l1_cells.cohort_period THEN l1_cells.a0 END) OVER (PARTITION BY l1_cells.entity)
-    END AS o0
+    CASE WHEN l1_cells.period >= l1_cells.cohort_period THEN l1_starts_1.o0 END AS o0
   FROM l1_cells
+  LEFT JOIN l1_starts_1
+    ON l1_cells.entity = l1_starts_1.entity
 ), l1_results AS (
   SELECT
     l1_offsets_1.period,

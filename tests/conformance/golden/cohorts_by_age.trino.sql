@@ -71,6 +71,16 @@ WITH spine AS (
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
     AND NOT "subscriptions"."account_id" IS NULL
+    AND "subscriptions"."account_id" IN (
+      SELECT
+        "accounts"."account_id"
+      FROM src_accounts AS "accounts"
+      WHERE
+        CAST(DATE_TRUNC(
+          'MONTH',
+          CAST(CAST(AT_TIMEZONE("accounts"."signed_up_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
+        ) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
+    )
   GROUP BY
     1,
     2
@@ -100,6 +110,11 @@ WITH spine AS (
       ELSE 3
     END AS exists_from
   FROM src_accounts AS "accounts"
+  WHERE
+    CAST(DATE_TRUNC(
+      'MONTH',
+      CAST(CAST(AT_TIMEZONE("accounts"."signed_up_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
+    ) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
 ), l1_cells AS (
   SELECT
     l1_spine.period,
@@ -116,14 +131,20 @@ WITH spine AS (
   LEFT JOIN l1_spine AS cohort_spine
     ON cohort_spine.period_start <= WITH_TIMEZONE(CAST(l1_members.d0 AS TIMESTAMP(6)), 'Europe/Berlin')
     AND cohort_spine.period_end > WITH_TIMEZONE(CAST(l1_members.d0 AS TIMESTAMP(6)), 'Europe/Berlin')
+), l1_starts_1 AS (
+  SELECT
+    l1_cells.entity,
+    l1_cells.a0 AS o0
+  FROM l1_cells
+  WHERE
+    l1_cells.period = l1_cells.cohort_period
 ), l1_offsets_1 AS (
   SELECT
     l1_cells.*,
-    CASE
-      WHEN l1_cells.period >= l1_cells.cohort_period
-      THEN MAX(CASE WHEN l1_cells.period = l1_cells.cohort_period THEN l1_cells.a0 END) OVER (PARTITION BY l1_cells.entity)
-    END AS o0
+    CASE WHEN l1_cells.period >= l1_cells.cohort_period THEN l1_starts_1.o0 END AS o0
   FROM l1_cells
+  LEFT JOIN l1_starts_1
+    ON l1_cells.entity = l1_starts_1.entity
 ), l1_results AS (
   SELECT
     l1_offsets_1.period,

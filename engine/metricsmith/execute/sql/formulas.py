@@ -4,10 +4,15 @@ A leaf (an aggregate, a windowed aggregate, a `per` aggregate) is its cell colum
 leaf computed from ranges (ranges.py), whose column holds changes: its value is their running
 total along the unit's periods. An offset `m[-k]` is LAG(m, k) over the cells of the same unit
 in period order (the cells are dense, so k rows back is k periods back) — of a running total,
-the total up to k periods back; `cohort_start(m)` is the value of the unit's cell in its
-cohort's period (null before it). All are window functions, and SQL does not nest window
+the total up to k periods back. Both are window functions, and SQL does not nest window
 functions: an offset of a formula that holds window functions itself (`growth(m)[-1]`) is
 computed one stage later, each stage a CTE over the previous one.
+
+`cohort_start(m)` is the value of the unit's cell in its cohort's period (null before it),
+computed in the same stages but as a lookup rather than a window: the stage's cells in their
+cohort's period, one row per unit, joined back to every cell of the unit. A window
+partitioned by unit spreading that one value sorts or partitions every cell (DuckDB, the
+customer-success cohorts on one thread: 1.44 s of 5.0 s for 2.4M cells; the join 0.1 s).
 """
 
 from __future__ import annotations
@@ -46,6 +51,9 @@ class FormulaContext:
     #: The leaf columns holding changes whose running totals are the values.
     running: frozenset[str]
     keys: tuple[str, ...]
+    #: Whether a key can be null (false at a level over members, whose key is the entity:
+    #: a unit's cells are then found by plain equality, as its parts are, cells.py).
+    nullable_keys: bool
     leaves: dict[b.BExpr, str]
     grain: Grain | None
     dialect: SqlDialect
@@ -65,13 +73,21 @@ def formula_ctes(
     source = names.cells
     for depth in range(1, max(offsets.values(), default=0) + 1):
         compiler = _compiler(context, columns, source)
+        found = [node for node, at in offsets.items() if at == depth]
+        starts = [node for node in found if _is_cohort_start(node)]
         computed = [
             exp.alias_(_window(node, compiler, context, source), columns[node])
-            for node, found in offsets.items()
-            if found == depth
+            for node in found
+            if node not in starts
         ]
         every = exp.Column(this=exp.Star(), table=exp.to_identifier(source))
-        ctes.append((names.stage(depth), exp.select(every, *computed).from_(source)))
+        stage = exp.select(every, *computed).from_(source)
+        if starts:
+            table = names.starts(depth)
+            ctes.append((table, _starts(starts, compiler, columns, context, source)))
+            stage = stage.select(*(_started(columns[n], source, table) for n in starts))
+            stage = stage.join(table, on=_same_unit(context, source, table), join_type="left")
+        ctes.append((names.stage(depth), stage))
         source = names.stage(depth)
     compiler = _compiler(context, columns, source)
     outputs: list[exp.Expr] = [exp.column(name, table=source) for name in context.carried]
@@ -104,6 +120,49 @@ def _compiler(
     )
 
 
+def _is_cohort_start(node: b.BExpr) -> bool:
+    return isinstance(node, b.BOffset) and node.unit == "cohort"
+
+
+def _starts(
+    nodes: Sequence[b.BExpr],
+    compiler: ExpressionCompiler,
+    columns: dict[b.BExpr, str],
+    context: FormulaContext,
+    table: str,
+) -> exp.Select:
+    """Each unit's cell in its cohort's period (at most one: a unit has one cell a period),
+    with the values `cohort_start(...)` of `nodes` read there."""
+    outputs: list[exp.Expr] = [exp.column(key, table=table) for key in context.keys]
+    for node in nodes:
+        assert isinstance(node, b.BOffset)
+        outputs.append(exp.alias_(compiler.compile(node.operand), columns[node]))
+    at_start = exp.EQ(
+        this=exp.column(PERIOD, table=table), expression=exp.column(COHORT_PERIOD, table=table)
+    )
+    return exp.select(*outputs).from_(table).where(at_start)
+
+
+def _started(column: str, cells: str, starts: str) -> exp.Expression:
+    """The cohort's start read in a cell: null before the cohort's own period (a negative
+    age), where the cohort has not started."""
+    started = exp.GTE(
+        this=exp.column(PERIOD, table=cells), expression=exp.column(COHORT_PERIOD, table=cells)
+    )
+    value = exp.Case().when(started, exp.column(column, table=starts))
+    return exp.alias_(value, column)
+
+
+def _same_unit(context: FormulaContext, cells: str, starts: str) -> exp.Expr:
+    """The cells of `cells` and the row of `starts` of the same unit."""
+    equal = exp.NullSafeEQ if context.nullable_keys else exp.EQ
+    same = [
+        equal(this=exp.column(key, table=cells), expression=exp.column(key, table=starts))
+        for key in context.keys
+    ]
+    return exp.and_(*same) if same else exp.true()
+
+
 def _window(
     node: b.BExpr, compiler: ExpressionCompiler, context: FormulaContext, table: str
 ) -> exp.Expression:
@@ -116,15 +175,6 @@ def _window(
         total = _running(node.operand, shift, partition, period, context, table)
         return exp.Case().when(exp.GTE(this=period, expression=number(shift)), total)
     value = compiler.compile(node.operand)
-    if node.unit == "cohort":
-        # Null before the cohort's own period (a negative age): the cohort has not started.
-        cohort_period = exp.column(COHORT_PERIOD, table=table)
-        at_start = exp.EQ(this=period, expression=cohort_period)
-        spread = exp.Window(
-            this=exp.Max(this=exp.Case().when(at_start, value)), partition_by=partition
-        )
-        started = exp.GTE(this=period, expression=cohort_period.copy())
-        return exp.Case().when(started, spread)
     shift = offset_shift(node, context.grain, "")
     order = exp.Order(expressions=[exp.Ordered(this=period)])
     lag = exp.Lag(this=value, offset=number(shift))

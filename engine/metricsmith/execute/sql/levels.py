@@ -26,7 +26,7 @@ read.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -54,7 +54,12 @@ from metricsmith.execute.sql.combine import (
 from metricsmith.execute.sql.dialects import SqlDialect
 from metricsmith.execute.sql.formulas import Formula, FormulaContext, formula_ctes
 from metricsmith.execute.sql.kinds import kind_of
-from metricsmith.execute.sql.members import Pruning, first_changes, members_select
+from metricsmith.execute.sql.members import (
+    Pruning,
+    first_changes,
+    members_select,
+    shown_members,
+)
 from metricsmith.execute.sql.names import (
     COHORT_PERIOD,
     ENTITY,
@@ -64,7 +69,7 @@ from metricsmith.execute.sql.names import (
     dimension_column,
 )
 from metricsmith.execute.sql.positions import Boundaries
-from metricsmith.execute.sql.scans import ScanCompiler
+from metricsmith.execute.sql.scans import ScanCompiler, ShownCohorts
 from metricsmith.execute.sql.spine import LABEL, PARENT_PERIOD, PERIOD, LevelSpine, spine
 from metricsmith.plan.nodes import Level, Pass, PerLevel, Plan, ScanPhysical, SourceScan
 from metricsmith.plan.timeline import LevelTimeline
@@ -115,15 +120,34 @@ class LevelCompiler:
         ]
         scan_parts = []
         entity_kind = self._entity_kind(level)
+        shown = self._shown_cohorts(level)
+        # At a level over members the scans group by entity alone: they keep the rows of the
+        # shown cohorts' members instead.
+        rows_shown, members_shown = shown, None
+        if shown is not None and level.members is not None:
+            rows_shown = None
+            members_shown = shown_members(plan, level.members, self.reads, compilation, shown)
+
+        def scanner_of(scan: SourceScan) -> ScanCompiler:
+            return ScanCompiler(
+                plan,
+                scan,
+                self.reads,
+                compilation,
+                level_spine,
+                entity_kind,
+                rows_shown,
+                members_shown,
+            )
+
         for index, (scan, physical) in enumerate(zip(level.scans, level.physical, strict=True)):
             if physical.pass_ == Pass.COUNTED:
                 continue  # counted in its sibling's pass
             if physical.counts is not None:
                 counted = level.scans[physical.counts], level.physical[physical.counts]
-                part = self._shared(scan, counted, index, names, level_spine, entity_kind)
-                scan_parts.append(part)
+                scan_parts.append(self._shared(scan, counted, index, names, scanner_of))
                 continue
-            scanner = ScanCompiler(plan, scan, self.reads, compilation, level_spine, entity_kind)
+            scanner = scanner_of(scan)
             if physical.pass_ == Pass.RANGED:
                 assert physical.weights is not None, "a ranged pass is additive"
                 self.ctes += self._ranged(scanner, physical.weights, index, names, level_spine)
@@ -154,7 +178,7 @@ class LevelCompiler:
                 pruning = Pruning(reach=level.extension, first_changes=first)
             self._lookup(level_spine.ends())
             body = members_select(
-                plan, level.members, self.reads, compilation, level_spine, pruning, parts
+                plan, level.members, self.reads, compilation, level_spine, pruning, parts, shown
             )
             self.ctes.append((names.members, body))
         body = cells(level, names, level_spine, parts, cohort, pruned=pruning is not None)
@@ -168,6 +192,7 @@ class LevelCompiler:
             running=frozenset(name for part in parts for name in part.running),
             # A member's dimensions follow from the member: its cells are told apart by it.
             keys=tuple(keys) if level.members is None else (ENTITY,),
+            nullable_keys=level.members is None,
             leaves=level.leaf_columns(),
             grain=level_spine.grain,
             dialect=dialect,
@@ -207,24 +232,16 @@ class LevelCompiler:
         counted: tuple[SourceScan, ScanPhysical],
         index: int,
         names: LevelNames,
-        level_spine: LevelSpine,
-        entity_kind: str | None,
+        scanner_of: Callable[[SourceScan], ScanCompiler],
     ) -> Part:
         """A state scan's pass that also gives the changes of an all-time window's counts
         over the same rows (`counted`, with how it is computed; ranges.py), with the
-        members' openings."""
+        members' openings. `scanner_of` compiles a scan of the level."""
         counted_scan, counted_physical = counted
         assert counted_physical.weights is not None, "a counted pass is additive"
         firsts = tuple(zip(counted_scan.aggregates, counted_physical.weights, strict=True))
         joins = scan.joins + tuple(j for j in counted_scan.joins if j not in scan.joins)
-        scanner = ScanCompiler(
-            self.plan,
-            attrs.evolve(scan, joins=joins),
-            self.reads,
-            self.compilation,
-            level_spine,
-            entity_kind,
-        )
+        scanner = scanner_of(attrs.evolve(scan, joins=joins))
         table, openings = names.scan(index), names.openings(index)
         self.ctes.append((table, scanner.select(firsts=firsts)))
         self.ctes.append((openings, scanner.openings(firsts)))
@@ -293,6 +310,21 @@ class LevelCompiler:
         assert self.cohort_label is not None, "the planner lists cohorts for a cohort"
         column = dimension_column(level.labels.index(self.cohort_label))
         return RangeCohorts(column, self.plan.cohorts, dialect)
+
+    def _shown_cohorts(self, level: Level) -> ShownCohorts | None:
+        """The only cohorts whose rows and members matter at `level`: with ages, those of
+        the range, where the level is keyed by the cohort (scans.py `ShownCohorts`). Only
+        when the cohort is the query's one dimension: every cohort of the range has a row
+        for each value of another dimension seen in any cohort's rows (cells.py
+        `combinations`), those of other cohorts included."""
+        plan = self.plan
+        alone = plan.dimensions == (self.cohort_label,)
+        if plan.cohort_axis is None or not plan.cohorts or not alone:
+            return None
+        if self.cohort_label not in level.labels:
+            return None
+        index = level.labels.index(self.cohort_label)
+        return ShownCohorts(index, plan.cohorts[0], plan.cohorts[-1])
 
     def _entity_kind(self, level: Level) -> str | None:
         """The SQL kind of the keys of a level's members: scans' entity values are cast to

@@ -20,7 +20,7 @@ from sqlglot import exp
 from metricsmith.execute.sql.dialects import number
 from metricsmith.execute.sql.names import ENTITY, dimension_column
 from metricsmith.execute.sql.positions import locate
-from metricsmith.execute.sql.scans import ScanCompiler
+from metricsmith.execute.sql.scans import ScanCompiler, ShownCohorts
 from metricsmith.execute.sql.spine import PERIOD, LevelSpine
 from metricsmith.execute.sql.unions import union
 from metricsmith.plan.nodes import EntityMembers, Plan, SourceRead
@@ -41,19 +41,18 @@ def members_select(
     spine: LevelSpine,
     pruning: Pruning | None,
     parts: Sequence[Part],
+    shown: ShownCohorts | None = None,
 ) -> exp.Select:
     """The members of a level with periods `spine`. With `pruning`, each member also says
     from which period on its cells can matter. Each of the `parts` with openings adds the
-    member's openings (0 without a row)."""
+    member's openings (0 without a row). With `shown`, only the members of those cohorts."""
     # The members' rows are read like a scan's: the same aliases, links and row formulas.
     scanner = ScanCompiler(plan, members.as_scan(), reads, compilation)
     query = exp.select().from_(scanner.root())
     key = scanner.rows.compile(compilation.project.sources[members.source].value_of(members.key))
     outputs = [exp.alias_(key, ENTITY)]
-    outputs += [
-        exp.alias_(scanner.rows.compile(d), dimension_column(i))
-        for i, d in enumerate(members.dimensions)
-    ]
+    dimensions = [scanner.rows.compile(d) for d in members.dimensions]
+    outputs += [exp.alias_(d, dimension_column(i)) for i, d in enumerate(dimensions)]
     passes = [scanner.rows.compile(f) for f in members.filters]
     first: exp.Expression = number(0)
     if members.time is not None:
@@ -85,7 +84,29 @@ def members_select(
     for join in members.joins:
         joined, on = scanner.joined(join), scanner.join_condition(join)
         query = query.join(joined, on=on, join_type="left", copy=False)
+    if shown is not None:
+        query = query.where(shown.keeps(dimensions, compilation.dialect), copy=False)
     return query
+
+
+def shown_members(
+    plan: Plan,
+    members: EntityMembers,
+    reads: Mapping[str, SourceRead],
+    compilation: Compilation,
+    shown: ShownCohorts,
+) -> exp.Select:
+    """The keys of the members of the `shown` cohorts: the level's scans keep only their
+    rows, before placing them (the scans of a level over members group by entity alone,
+    so they cannot test the cohort themselves)."""
+    scanner = ScanCompiler(plan, members.as_scan(), reads, compilation)
+    key = scanner.rows.compile(compilation.project.sources[members.source].value_of(members.key))
+    dimensions = [scanner.rows.compile(d) for d in members.dimensions]
+    query = exp.select(key).from_(scanner.root())
+    for join in members.joins:
+        joined, on = scanner.joined(join), scanner.join_condition(join)
+        query = query.join(joined, on=on, join_type="left", copy=False)
+    return query.where(shown.keeps(dimensions, compilation.dialect), copy=False)
 
 
 @frozen

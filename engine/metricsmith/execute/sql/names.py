@@ -69,6 +69,11 @@ class LevelNames:
         """The cells with the offsets nested `depth` deep computed."""
         return f"{self.prefix}offsets_{depth}"
 
+    def starts(self, depth: int) -> str:
+        """Per unit, the values `cohort_start(...)` reads at stage `depth`: those of the
+        unit's cell in its cohort's period."""
+        return f"{self.prefix}starts_{depth}"
+
     @property
     def results(self) -> str:
         return f"{self.prefix}results"
