@@ -143,7 +143,7 @@ def _starts(
     return exp.select(*outputs).from_(table).where(at_start)
 
 
-def _started(column: str, cells: str, starts: str) -> exp.Expression:
+def _started(column: str, cells: str, starts: str) -> exp.Expr:
     """The cohort's start read in a cell: null before the cohort's own period (a negative
     age), where the cohort has not started."""
     started = exp.GTE(
