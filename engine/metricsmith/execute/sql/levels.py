@@ -64,6 +64,7 @@ from metricsmith.execute.sql.names import (
     dimension_column,
 )
 from metricsmith.execute.sql.positions import Boundaries
+from metricsmith.execute.sql.rollups import find_rollups, rollup_select
 from metricsmith.execute.sql.scans import ScanCompiler
 from metricsmith.execute.sql.spine import LABEL, PARENT_PERIOD, PERIOD, LevelSpine, spine
 from metricsmith.plan.nodes import Level, Pass, PerLevel, Plan, ScanPhysical, SourceScan
@@ -98,32 +99,51 @@ class LevelCompiler:
         formulas: Sequence[Formula],
         cohort_period: bool = False,
         pruned: bool = False,
+        rolled_up: frozenset[int] = frozenset(),
     ) -> None:
         """Adds the level's CTEs, ending with `names.results`: the period (with its label at
         the top, the parent period below it), the keys, the entity set and cohort period
         where the level has them, and a column per formula. `cohort_period` asks for the
         cohort period even when no formula reads a cohort's start (ages do). `pruned`: whether
-        a level over members computes only the cells that can matter (`PerLevel.prunes`)."""
+        a level over members computes only the cells that can matter (`PerLevel.prunes`).
+        `rolled_up`: the scans (by index) the parent rolls up, which keep the rows naming
+        no entity (rollups.py)."""
         compilation = self.compilation
         plan = self.plan
         dialect = compilation.dialect
         self.ctes.append((names.spine, spine(level_spine, dialect)))
         functions = compilation.aggregate_functions
-        parts = [
-            self._child(child, level, resolved, level_spine.timeline.bounds)
-            for child, resolved in zip(level.children, level_spine.resolved.children, strict=True)
-        ]
+        rollups = find_rollups(level, level_spine.resolved, functions)
+        children = []
+        for number, (child, resolved) in enumerate(
+            zip(level.children, level_spine.resolved.children, strict=True)
+        ):
+            rolled = frozenset(r.child_scan for r in rollups.values() if r.child == number)
+            bounds = level_spine.timeline.bounds
+            children.append(self._child(child, level, resolved, bounds, rolled))
+        parts = [part for part, _ in children]
         scan_parts = []
         entity_kind = self._entity_kind(level)
         for index, (scan, physical) in enumerate(zip(level.scans, level.physical, strict=True)):
             if physical.pass_ == Pass.COUNTED:
                 continue  # counted in its sibling's pass
+            keeps = index in rolled_up
             if physical.counts is not None:
                 counted = level.scans[physical.counts], level.physical[physical.counts]
-                part = self._shared(scan, counted, index, names, level_spine, entity_kind)
+                part = self._shared(scan, counted, index, names, level_spine, entity_kind, keeps)
                 scan_parts.append(part)
                 continue
-            scanner = ScanCompiler(plan, scan, self.reads, compilation, level_spine, entity_kind)
+            empty = tuple((f.name, functions[f.aggregate.function].empty) for f in scan.aggregates)
+            if index in rollups:
+                rollup = rollups[index]
+                child_names = children[rollup.child][1]
+                body = rollup_select(rollup, scan, child_names, dialect)
+                self.ctes.append((names.scan(index), body))
+                scan_parts.append(Part(names.scan(index), empty, present=True))
+                continue
+            scanner = ScanCompiler(
+                plan, scan, self.reads, compilation, level_spine, entity_kind, keeps
+            )
             if physical.pass_ == Pass.RANGED:
                 assert physical.weights is not None, "a ranged pass is additive"
                 self.ctes += self._ranged(scanner, physical.weights, index, names, level_spine)
@@ -132,7 +152,6 @@ class LevelCompiler:
                 scan_parts.append(Part(names.scan(index), values, present=True, running=running))
                 continue
             self.ctes.append((names.scan(index), scanner.select()))
-            empty = tuple((f.name, functions[f.aggregate.function].empty) for f in scan.aggregates)
             scan_parts.append(Part(names.scan(index), empty, present=True))
         parts = [*scan_parts, *parts]
         keys = key_columns(level)
@@ -209,10 +228,11 @@ class LevelCompiler:
         names: LevelNames,
         level_spine: LevelSpine,
         entity_kind: str | None,
+        keeps_unnamed: bool,
     ) -> Part:
         """A state scan's pass that also gives the changes of an all-time window's counts
         over the same rows (`counted`, with how it is computed; ranges.py), with the
-        members' openings."""
+        members' openings; `keeps_unnamed` as for `ScanCompiler`."""
         counted_scan, counted_physical = counted
         assert counted_physical.weights is not None, "a counted pass is additive"
         firsts = tuple(zip(counted_scan.aggregates, counted_physical.weights, strict=True))
@@ -224,6 +244,7 @@ class LevelCompiler:
             self.compilation,
             level_spine,
             entity_kind,
+            keeps_unnamed,
         )
         table, openings = names.scan(index), names.openings(index)
         self.ctes.append((table, scanner.select(firsts=firsts)))
@@ -246,9 +267,11 @@ class LevelCompiler:
         parent: Level,
         resolved: LevelTimeline,
         parent_bounds: np.ndarray | None,
-    ) -> Part:
+        rolled_up: frozenset[int] = frozenset(),
+    ) -> tuple[Part, LevelNames]:
         """Compiles a child level and the combination of its `per` aggregates, as a part of
-        the parent's cells. `parent_bounds`: where the parent's periods are."""
+        the parent's cells, with the child's names. `parent_bounds`: where the parent's
+        periods are; `rolled_up`: the child's scans the parent rolls up."""
         level = child.level
         names = LevelNames(next(self._numbers))
         child_spine = LevelSpine(
@@ -267,7 +290,7 @@ class LevelCompiler:
                 formulas.append(Formula(where_column(aggregate.name), per.where, per.where.type))
         for index, (_, formula) in enumerate(child.entity_dimensions):
             formulas.append(Formula(entity_dimension_column(index), formula, formula.type))
-        self.level(level, child_spine, names, formulas, pruned=child.prunes)
+        self.level(level, child_spine, names, formulas, pruned=child.prunes, rolled_up=rolled_up)
         compilation = self.compilation
         aggregates = AggregateCompiler(compilation.dialect, compilation.aggregate_functions)
         self.ctes.append((names.per, per_select(child, names, parent, aggregates)))
@@ -277,14 +300,15 @@ class LevelCompiler:
         if child.without_rows is not None:
             assert resolved.without_rows is not None, "resolved with the child"
             twin = resolved.without_rows
-            without_rows = self._child(child.without_rows, parent, twin, parent_bounds).table
-        return Part(
+            without_rows = self._child(child.without_rows, parent, twin, parent_bounds)[0].table
+        part = Part(
             names.per,
             values,
             seen=seen,
             keyed=not shared_by_units(child, parent),
             without_rows=without_rows,
         )
+        return part, names
 
     def _range_cohorts(self, level: Level, dialect: SqlDialect) -> RangeCohorts | None:
         """The cohorts of the range, units of the query's own level (`Plan.cohorts`)."""

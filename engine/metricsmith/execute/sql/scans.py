@@ -60,11 +60,15 @@ class ScanCompiler:
         compilation: Compilation,
         spine: LevelSpine | None = None,
         entity_kind: str | None = None,
+        keeps_unnamed: bool = False,
     ):
         """`spine` (the level's periods) is needed to place rows; extents queries read time
         columns only. `entity_kind` is the kind of the key a per-entity level's entities
-        have: the scan's entity values are cast to it when they differ."""
+        have: the scan's entity values are cast to it when they differ. `keeps_unnamed`
+        keeps the rows naming no entity, as a group no member matches, for a parent level
+        that rolls the pass up (rollups.py)."""
         self.plan = plan
+        self.keeps_unnamed = keeps_unnamed
         self.spine = spine
         self.entity_kind = entity_kind
         self.scan = scan
@@ -255,7 +259,8 @@ class ScanCompiler:
                 self.joined(join), on=self.join_condition(join), join_type="left", copy=False
             )
         conditions = [*self.pushdown(), *(self.rows.compile(f) for f in self.scan.filters)]
-        if self.scan.entity is not None:  # a row naming no entity belongs to none
+        if self.scan.entity is not None and not self.keeps_unnamed:
+            # A row naming no entity belongs to none.
             entity = keys[-1][1]
             conditions.append(exp.Not(this=exp.Is(this=entity, expression=exp.Null())))
         return query.where(exp.and_(*conditions), copy=False) if conditions else query
