@@ -118,7 +118,9 @@ class LevelCompiler:
         for number, (child, resolved) in enumerate(
             zip(level.children, level_spine.resolved.children, strict=True)
         ):
-            rolled = frozenset(r.child_scan for r in rollups.values() if r.child == number)
+            rolled = frozenset(
+                r.child_scan for r in rollups.values() if r.child == number and r.keeps_unnamed
+            )
             bounds = level_spine.timeline.bounds
             children.append(self._child(child, level, resolved, bounds, rolled))
         parts = [part for part, _ in children]
@@ -167,7 +169,9 @@ class LevelCompiler:
         if level.members is not None:
             if pruned:
                 first = None
-                if any(part.running for part in parts):
+                # A running total never changes before its member exists when no row is
+                # placed before then (a verified contract): no first changes to look for.
+                if any(part.running for part in parts) and not level.members.rows_after_time:
                     first = names.first_changes
                     self.ctes.append((first, first_changes(parts)))
                 pruning = Pruning(reach=level.extension, first_changes=first)

@@ -11,6 +11,8 @@ is needed: the child's pass then keeps the rows naming no entity (a group of the
 no member matches), and a group whose entity is no member, or names none, is rolled up with
 null dimensions, as a row whose link finds no row is sliced in the parent's own pass.
 Saves the parent's pass over the rows (DuckDB, revenue scorecard: 2.34 -> 2.09 s of CPU).
+When a verified contract says every row names a member (`SourceScan.entity_complete`), the
+child's pass drops nothing and the groups join their members as they are.
 """
 
 from __future__ import annotations
@@ -43,6 +45,14 @@ class Rollup:
     sources: tuple[str, ...]
     dimensions: tuple[int, ...]
     earlier: int = 0
+    #: Every row of the child's pass names a member (`SourceScan.entity_complete`): its
+    #: groups are the members' alone, joined to them as they are.
+    complete: bool = False
+
+    @property
+    def keeps_unnamed(self) -> bool:
+        """Whether the child's pass must keep the rows naming no entity for the roll-up."""
+        return not self.complete
 
 
 def find_rollups(
@@ -103,7 +113,15 @@ def _from_child(
             continue
         sources = _columns_of(scan.aggregates, twin.aggregates, functions)
         if sources is not None:
-            return Rollup(index, child_index, position, sources, tuple(dimensions), earlier)
+            return Rollup(
+                index,
+                child_index,
+                position,
+                sources,
+                tuple(dimensions),
+                earlier,
+                complete=twin.entity_complete,
+            )
     return None
 
 
@@ -181,7 +199,8 @@ def rollup_select(
             this=exp.column(ENTITY, table=child.members),
             expression=exp.column(ENTITY, table=table),
         )
-        query = query.join(child.members, on=same, join_type="left", copy=False)
+        joined = "inner" if rollup.complete else "left"
+        query = query.join(child.members, on=same, join_type=joined, copy=False)
     if rollup.earlier:  # periods the parent does not compute
         before = exp.GTE(this=exp.column(PERIOD, table=table), expression=number(rollup.earlier))
         query = query.where(before, copy=False)
