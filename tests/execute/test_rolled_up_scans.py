@@ -6,6 +6,7 @@ still count, under a null segment, as the Arrow engine counts them."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pyarrow as pa
 import pytest
@@ -100,3 +101,36 @@ def test_the_total_counts_rows_without_an_account(define, engine):
         (42.0, 4, 2, 0.0),
         (35.0, 3, 2, 0.0),
     ]
+
+
+@pytest.mark.engines("arrow", "duckdb", "postgres")
+def test_a_rolled_up_decimal_sum_keeps_its_cents(define, engine):
+    project = define(
+        DEFINITIONS,
+        accounts=pa.table(
+            {"account_id": [1], "segment": ["smb"], "signed_up_at": stamps(utc(2023, 12, 1))}
+        ),
+        subscriptions=pa.table(
+            {
+                "account_id": pa.array([1, 1, None], pa.int64()),
+                "mrr": pa.array(
+                    [Decimal("0.10"), Decimal("0.20"), Decimal("0.01")], pa.decimal128(10, 2)
+                ),
+                "started_at": stamps(utc(2024, 1, 5), utc(2024, 1, 6), utc(2024, 1, 7)),
+                "ended_at": stamps(None, None, None),
+            }
+        ),
+    )
+    answer = project.query(
+        METRICS,
+        by=["accounts.segment"],
+        grain="month",
+        start="2024-01",
+        end="2024-02",
+        engine=engine,
+    )
+    # 0.10 + 0.20 exactly (no float's 0.30000000000000004), and the 0.01 naming no account.
+    assert {row["accounts.segment"]: row["mrr"] for row in answer.to_pylist()} == {
+        "smb": Decimal("0.30"),
+        None: Decimal("0.01"),
+    }

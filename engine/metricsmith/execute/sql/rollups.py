@@ -28,6 +28,7 @@ from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.names import ENTITY, LevelNames, dimension_column
 from metricsmith.execute.sql.spine import PERIOD
 from metricsmith.model import bound as b
+from metricsmith.model.types import Type
 from metricsmith.plan.nodes import FusedAggregate, Level, Pass, ScanPhysical, SourceScan
 from metricsmith.plan.timeline import LevelTimeline
 from metricsmith.plugins.functions import AggregateFunction
@@ -190,7 +191,8 @@ def rollup_select(
     for fused, column in zip(scan.aggregates, rollup.sources, strict=True):
         total: exp.Expr = exp.Sum(this=exp.column(column, table=table))
         kind = kind_of(fused.aggregate.type)
-        if kind is not None:
+        # Typed as the parent's own pass would type it: a decimal keeps the sum's precision.
+        if kind is not None and fused.aggregate.type != Type.DECIMAL:
             total = dialect.cast(total, kind)
         outputs.append(exp.alias_(total, fused.name))
     query = exp.select(*outputs).from_(table)
