@@ -43,18 +43,28 @@ def relying_on_facts(plan: Plan, project: CheckedProject, facts: Verification) -
 def _level(
     level: Level, project: CheckedProject, facts: Verification, found: list[Reliance]
 ) -> Level:
-    children = tuple(_child(child, project, facts, found) for child in level.children)
+    children = tuple(_child(child, level, project, facts, found) for child in level.children)
     return attrs.evolve(level, children=children)
 
 
 def _child(
-    child: PerLevel, project: CheckedProject, facts: Verification, found: list[Reliance]
+    child: PerLevel,
+    parent: Level,
+    project: CheckedProject,
+    facts: Verification,
+    found: list[Reliance],
 ) -> PerLevel:
     level = _level(child.level, project, facts, found)
     members = level.members
     if members is None or not level.scans:
         return attrs.evolve(child, level=level)
-    scans = tuple(_complete(scan, members.source, project, facts, found) for scan in level.scans)
+    # Completeness matters where the parent totals the same source (a roll-up of the
+    # child's pass, execute/sql/rollups.py): only there is it asked about and relied on.
+    totalled = {scan.source for scan in parent.scans if scan.entity is None}
+    scans = tuple(
+        _complete(scan, members.source, project, facts, found) if scan.source in totalled else scan
+        for scan in level.scans
+    )
     level = attrs.evolve(level, scans=scans)
     after = [_after_time(s, members.source, members.time, project, facts) for s in scans]
     if members.time is not None and all(after):
