@@ -25,9 +25,11 @@ from metricsmith.model.contracts import Contract, ContractKind, Verification, co
 from metricsmith.plan.nodes import (
     EventTime,
     Level,
+    Pass,
     PerLevel,
     Plan,
     Reliance,
+    ScanPhysical,
     SourceScan,
     StateTime,
 )
@@ -66,11 +68,20 @@ def _child(
         for scan in level.scans
     )
     level = attrs.evolve(level, scans=scans)
+    if not (child.prunes and any(_running(p) for p in level.physical)):
+        # Only a level computing the cells that can matter, with running totals, looks for
+        # where those first change (execute/sql/members.py): nothing to skip otherwise.
+        return attrs.evolve(child, level=level)
     after = [_after_time(s, members.source, members.time, project, facts) for s in scans]
     if members.time is not None and all(after):
         found += [Reliance(c, "cells before a member exists are empty") for c in after if c]
         level = attrs.evolve(level, members=attrs.evolve(members, rows_after_time=True))
     return attrs.evolve(child, level=level)
+
+
+def _running(physical: ScanPhysical) -> bool:
+    """Whether a scan's pass gives running totals (ranged, or counting a sibling's)."""
+    return physical.pass_ == Pass.RANGED or physical.counts is not None
 
 
 def _entity_link(scan: SourceScan, target: str, project: CheckedProject) -> str | None:
