@@ -18,7 +18,9 @@ it checks the other two at smoke sizes and is far too slow for the full size.
 
 `duckdb-general` is revenue_general.sql: the same definitions without revenue.sql's
 assumptions about the data (every subscription starts after its account's sign-up and names
-an existing account).
+an existing account). `metricsmith-duckdb-contracts` runs revenue_contracts.metrics, which
+declares those assumptions as data contracts: metricsmith verifies them on the data, then
+its plan relies on them.
 
 Every answer must also satisfy the MRR bridge in every cell:
 mrr = starting_mrr + new + reactivation + expansion - contraction - churned (to the cent).
@@ -46,6 +48,8 @@ from revenue_reference import revenue_scorecard
 from rich.console import Console
 
 SCORECARD = Path(__file__).resolve().parent / "revenue.metrics"
+# The same scorecard with the data contracts that justify revenue.sql's assumptions declared.
+WITH_CONTRACTS = SCORECARD.with_name("revenue_contracts.metrics")
 MONEY = (
     "mrr",
     "starting_mrr",
@@ -70,13 +74,17 @@ GAINS = ("new_mrr", "reactivation_mrr", "expansion_mrr")
 LOSSES = ("contraction_mrr", "churned_mrr")
 
 
-def run_metricsmith(by_segment: bool, engine: str = "arrow") -> pa.Table:
+def run_metricsmith(
+    by_segment: bool, engine: str = "arrow", definitions: Path = SCORECARD
+) -> pa.Table:
     """The scorecard through metricsmith on one of its engines: the embedded Arrow executor,
-    or the SQL it compiles to, run by DuckDB or by a local Spark session."""
+    or the SQL it compiles to, run by DuckDB or by a local Spark session. `definitions`:
+    revenue.metrics, or revenue_contracts.metrics, whose contracts are verified on the data
+    (part of the time) before the plan relies on them."""
     # Imported here so the hand-written engines can be timed without the package installed.
     import metricsmith
 
-    project = metricsmith.load_project(str(SCORECARD))
+    project = metricsmith.load_project(str(definitions))
     return project.query(
         list(METRICS),
         by=[SEGMENT] if by_segment else [],
@@ -103,6 +111,9 @@ ENGINES = {
     "metricsmith": run_metricsmith,
     "metricsmith-duckdb": functools.partial(run_metricsmith, engine="duckdb"),
     "metricsmith-spark": functools.partial(run_metricsmith, engine="spark"),
+    "metricsmith-duckdb-contracts": functools.partial(
+        run_metricsmith, engine="duckdb", definitions=WITH_CONTRACTS
+    ),
     "duckdb": run_duckdb,
     "duckdb-general": functools.partial(run_duckdb, query="revenue_general.sql"),
     "reference": run_reference,

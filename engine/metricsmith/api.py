@@ -625,7 +625,7 @@ class Project:
 
         call = {"spark": {"session": spark_session}} if spark_session is not None else {}
         settings = self._engine_settings().choose(self.engines, engine, call)
-        plan = plan_query(self.checked, query, as_of=as_of)
+        plan = plan_query(self.checked, query, as_of=as_of, facts=self.verification())
         self._enforce_contracts((read.source for read in plan.reads), progress)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
@@ -720,7 +720,7 @@ class Project:
             max_periods=max_periods,
             params=params,
         )
-        plan = plan_query(self.checked, query, as_of=self._as_of(as_of))
+        plan = plan_query(self.checked, query, as_of=self._as_of(as_of), facts=self.verification())
         settings = self._engine_settings().choose(self.engines, engine)
         choice = None
         if settings.engine == AUTO:

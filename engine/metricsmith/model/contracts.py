@@ -116,7 +116,12 @@ class Verification:
         """Whether every row of `source` names an existing row of `target` through `column`:
         the values are keys of `target` and are present (no nulls). This is what lets a join
         along the link drop unmatched rows without changing any answer."""
-        member = (
+        return bool(self.complete_link(source, column, target))
+
+    def complete_link(self, source: str, column: str, target: str) -> tuple[Contract, ...]:
+        """The contracts that make the link complete (`link_complete`), verified to hold: one
+        saying its values are keys of `target`, one that they are present; none unless both."""
+        member = self._first(
             c
             for c in self.contracts
             if c.source == source
@@ -124,23 +129,28 @@ class Verification:
             and c.target == target
             and c.values[0][0] == column
         )
-        present = (
+        if member is None:
+            return ()
+        present = self._first(
             c
             for c in self.contracts
             if c.source == source
             and c.condition is not None
-            and any(_requires(part, column) for part in _conjuncts(c.condition))
+            and any(_requires(part, column) for part in conjuncts(c.condition))
         )
-        return self._any(member) and self._any(present)
+        return () if present is None else (member, present)
 
     def _any(self, candidates: Iterable[Contract]) -> bool:
-        return any(self.holds(c) for c in candidates)
+        return self._first(candidates) is not None
+
+    def _first(self, candidates: Iterable[Contract]) -> Contract | None:
+        return next((c for c in candidates if self.holds(c)), None)
 
 
-def _conjuncts(condition: BExpr) -> list[BExpr]:
+def conjuncts(condition: BExpr) -> list[BExpr]:
     """`a and b and c` as [a, b, c]: each part holds on every row when the whole does."""
     if isinstance(condition, BBinary) and condition.op == "and":
-        return [*_conjuncts(condition.left), *_conjuncts(condition.right)]
+        return [*conjuncts(condition.left), *conjuncts(condition.right)]
     return [condition]
 
 

@@ -36,6 +36,9 @@ def explain(plan: Plan, engine: str | None = None) -> str:
     lines += ["", "metrics (per cell, from the aggregates above):"]
     lines += [f"  {m.name} = {format_expr(m.formula, names)}" for m in plan.metrics]
     lines += _settling(plan)
+    if plan.relies_on:
+        lines += ["", "relies on (contracts verified to hold on the data):"]
+        lines += [f"  {reliance.describe()}" for reliance in plan.relies_on]
     return "\n".join(lines)
 
 

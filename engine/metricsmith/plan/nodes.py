@@ -30,6 +30,7 @@ from metricsmith.model.bound import (
     EntityKind,
     bwalk,
 )
+from metricsmith.model.contracts import Contract
 from metricsmith.model.time import Grain, WindowKind
 from metricsmith.model.types import arrow_type
 from metricsmith.plugins.connector import TimeRange
@@ -124,6 +125,8 @@ class SourceScan:
     aggregates: tuple[FusedAggregate, ...]
     entity: BExpr | None = None
     window: WindowSpec | None = None
+    #: Every row names one of the level's members: a verified complete link (`Plan.relies_on`).
+    entity_complete: bool = False
 
 
 @frozen(kw_only=True)
@@ -138,6 +141,9 @@ class EntityMembers:
     dimensions: tuple[BExpr, ...]
     filters: tuple[BExpr, ...]
     joins: tuple[Join, ...]
+    #: No row of the level's scans is placed before its member exists (from its `time`), so
+    #: a member's cells before then are over no rows: verified contracts (`Plan.relies_on`).
+    rows_after_time: bool = False
 
     def as_scan(self) -> SourceScan:
         """The members' rows as a pass without aggregates: the same source, links, row
@@ -288,6 +294,18 @@ class CohortAxis:
     age: int
 
 
+@frozen
+class Reliance:
+    """A contract verified to hold on the data that a plan takes a shortcut by, and what the
+    shortcut is (plan/reliance.py)."""
+
+    contract: Contract
+    use: str
+
+    def describe(self) -> str:
+        return f"{self.contract.source}: {self.contract.text} (verified; {self.use})"
+
+
 @frozen(kw_only=True)
 class Plan:
     calendar: Calendar
@@ -316,6 +334,8 @@ class Plan:
     #: each is a cohort of the query's own level even without rows (docs/time-intelligence.md,
     #: "Cohorts"); none when the range is read from the data.
     cohorts: tuple[dt.date, ...] = ()
+    #: The verified contracts the plan takes a shortcut by (plan/reliance.py).
+    relies_on: tuple[Reliance, ...] = ()
 
     @property
     def scans(self) -> tuple[SourceScan, ...]:

@@ -10,26 +10,33 @@ from metricsmith.check.checked import CheckedProject
 from metricsmith.check.query import CheckedQuery
 from metricsmith.model import bound as b
 from metricsmith.model.bound import BLiteral
+from metricsmith.model.contracts import Verification
 from metricsmith.plan.levels import LevelPlanner
 from metricsmith.plan.nodes import CohortAxis, Plan
 from metricsmith.plan.periods import period_starts
 from metricsmith.plan.physical import annotate
 from metricsmith.plan.reads import plan_reads
+from metricsmith.plan.reliance import relying_on_facts
 from metricsmith.plan.schema import dimension_types
 
 
 def plan_query(
-    project: CheckedProject, query: CheckedQuery, *, as_of: dt.datetime | None = None
+    project: CheckedProject,
+    query: CheckedQuery,
+    *,
+    as_of: dt.datetime | None = None,
+    facts: Verification | None = None,
 ) -> Plan:
     """The plan answering `query` (check/query.py); raises QueryError when a grouped pass
     needs something the project cannot give it. `as_of` is "now" for state sources when the
-    range has no end (default: the current time)."""
+    range has no end (default: the current time). With `facts`, the plan takes the shortcuts
+    that contracts verified to hold on the data allow (plan/reliance.py)."""
     planner = LevelPlanner(project, query)
     top = planner.top([(f"metric `{metric.name}`", metric.formula) for metric in query.metrics])
     formulas = [metric.formula for metric in query.metrics]
     top = annotate(top, formulas, project.functions.aggregates)
     cohort = None if query.cohort_label is None else query.labels.index(query.cohort_label)
-    return Plan(
+    plan = Plan(
         calendar=project.calendar,
         grain=query.grain,
         start=query.start,
@@ -53,6 +60,7 @@ def plan_query(
         ),
         cohorts=_range_cohorts(project, query),
     )
+    return plan if facts is None else relying_on_facts(plan, project, facts)
 
 
 def _range_cohorts(project: CheckedProject, query: CheckedQuery) -> tuple[dt.date, ...]:

@@ -69,6 +69,7 @@ from metricsmith.execute.sql.names import (
     dimension_column,
 )
 from metricsmith.execute.sql.positions import Boundaries
+from metricsmith.execute.sql.rollups import find_rollups, rollup_select
 from metricsmith.execute.sql.scans import ScanCompiler, ShownCohorts
 from metricsmith.execute.sql.spine import LABEL, PARENT_PERIOD, PERIOD, LevelSpine, spine
 from metricsmith.plan.nodes import Level, Pass, PerLevel, Plan, ScanPhysical, SourceScan
@@ -103,21 +104,31 @@ class LevelCompiler:
         formulas: Sequence[Formula],
         cohort_period: bool = False,
         pruned: bool = False,
+        rolled_up: frozenset[int] = frozenset(),
     ) -> None:
         """Adds the level's CTEs, ending with `names.results`: the period (with its label at
         the top, the parent period below it), the keys, the entity set and cohort period
         where the level has them, and a column per formula. `cohort_period` asks for the
         cohort period even when no formula reads a cohort's start (ages do). `pruned`: whether
-        a level over members computes only the cells that can matter (`PerLevel.prunes`)."""
+        a level over members computes only the cells that can matter (`PerLevel.prunes`).
+        `rolled_up`: the scans (by index) the parent rolls up, which keep the rows naming
+        no entity (rollups.py)."""
         compilation = self.compilation
         plan = self.plan
         dialect = compilation.dialect
         self.ctes.append((names.spine, spine(level_spine, dialect)))
         functions = compilation.aggregate_functions
-        parts = [
-            self._child(child, level, resolved, level_spine.timeline.bounds)
-            for child, resolved in zip(level.children, level_spine.resolved.children, strict=True)
-        ]
+        rollups = find_rollups(level, level_spine.resolved, functions)
+        children = []
+        for number, (child, resolved) in enumerate(
+            zip(level.children, level_spine.resolved.children, strict=True)
+        ):
+            rolled = frozenset(
+                r.child_scan for r in rollups.values() if r.child == number and r.keeps_unnamed
+            )
+            bounds = level_spine.timeline.bounds
+            children.append(self._child(child, level, resolved, bounds, rolled))
+        parts = [part for part, _ in children]
         scan_parts = []
         entity_kind = self._entity_kind(level)
         shown = self._shown_cohorts(level)
@@ -128,7 +139,7 @@ class LevelCompiler:
             rows_shown = None
             members_shown = shown_members(plan, level.members, self.reads, compilation, shown)
 
-        def scanner_of(scan: SourceScan) -> ScanCompiler:
+        def scanner_of(scan: SourceScan, keeps_unnamed: bool) -> ScanCompiler:
             return ScanCompiler(
                 plan,
                 scan,
@@ -138,16 +149,27 @@ class LevelCompiler:
                 entity_kind,
                 rows_shown,
                 members_shown,
+                keeps_unnamed,
             )
 
         for index, (scan, physical) in enumerate(zip(level.scans, level.physical, strict=True)):
             if physical.pass_ == Pass.COUNTED:
                 continue  # counted in its sibling's pass
+            keeps = index in rolled_up
             if physical.counts is not None:
                 counted = level.scans[physical.counts], level.physical[physical.counts]
-                scan_parts.append(self._shared(scan, counted, index, names, scanner_of))
+                part = self._shared(scan, counted, index, names, scanner_of, keeps)
+                scan_parts.append(part)
                 continue
-            scanner = scanner_of(scan)
+            empty = tuple((f.name, functions[f.aggregate.function].empty) for f in scan.aggregates)
+            if index in rollups:
+                rollup = rollups[index]
+                child_names = children[rollup.child][1]
+                body = rollup_select(rollup, scan, child_names, dialect)
+                self.ctes.append((names.scan(index), body))
+                scan_parts.append(Part(names.scan(index), empty, present=True))
+                continue
+            scanner = scanner_of(scan, keeps)
             if physical.pass_ == Pass.RANGED:
                 assert physical.weights is not None, "a ranged pass is additive"
                 self.ctes += self._ranged(scanner, physical.weights, index, names, level_spine)
@@ -156,7 +178,6 @@ class LevelCompiler:
                 scan_parts.append(Part(names.scan(index), values, present=True, running=running))
                 continue
             self.ctes.append((names.scan(index), scanner.select()))
-            empty = tuple((f.name, functions[f.aggregate.function].empty) for f in scan.aggregates)
             scan_parts.append(Part(names.scan(index), empty, present=True))
         parts = [*scan_parts, *parts]
         keys = key_columns(level)
@@ -172,7 +193,9 @@ class LevelCompiler:
         if level.members is not None:
             if pruned:
                 first = None
-                if any(part.running for part in parts):
+                # A running total never changes before its member exists when no row is
+                # placed before then (a verified contract): no first changes to look for.
+                if any(part.running for part in parts) and not level.members.rows_after_time:
                     first = names.first_changes
                     self.ctes.append((first, first_changes(parts)))
                 pruning = Pruning(reach=level.extension, first_changes=first)
@@ -232,16 +255,18 @@ class LevelCompiler:
         counted: tuple[SourceScan, ScanPhysical],
         index: int,
         names: LevelNames,
-        scanner_of: Callable[[SourceScan], ScanCompiler],
+        scanner_of: Callable[[SourceScan, bool], ScanCompiler],
+        keeps_unnamed: bool,
     ) -> Part:
         """A state scan's pass that also gives the changes of an all-time window's counts
         over the same rows (`counted`, with how it is computed; ranges.py), with the
-        members' openings. `scanner_of` compiles a scan of the level."""
+        members' openings. `scanner_of` compiles a scan of the level; `keeps_unnamed` as
+        for `ScanCompiler`."""
         counted_scan, counted_physical = counted
         assert counted_physical.weights is not None, "a counted pass is additive"
         firsts = tuple(zip(counted_scan.aggregates, counted_physical.weights, strict=True))
         joins = scan.joins + tuple(j for j in counted_scan.joins if j not in scan.joins)
-        scanner = scanner_of(attrs.evolve(scan, joins=joins))
+        scanner = scanner_of(attrs.evolve(scan, joins=joins), keeps_unnamed)
         table, openings = names.scan(index), names.openings(index)
         self.ctes.append((table, scanner.select(firsts=firsts)))
         self.ctes.append((openings, scanner.openings(firsts)))
@@ -263,9 +288,11 @@ class LevelCompiler:
         parent: Level,
         resolved: LevelTimeline,
         parent_bounds: np.ndarray | None,
-    ) -> Part:
+        rolled_up: frozenset[int] = frozenset(),
+    ) -> tuple[Part, LevelNames]:
         """Compiles a child level and the combination of its `per` aggregates, as a part of
-        the parent's cells. `parent_bounds`: where the parent's periods are."""
+        the parent's cells, with the child's names. `parent_bounds`: where the parent's
+        periods are; `rolled_up`: the child's scans the parent rolls up."""
         level = child.level
         names = LevelNames(next(self._numbers))
         child_spine = LevelSpine(
@@ -284,7 +311,7 @@ class LevelCompiler:
                 formulas.append(Formula(where_column(aggregate.name), per.where, per.where.type))
         for index, (_, formula) in enumerate(child.entity_dimensions):
             formulas.append(Formula(entity_dimension_column(index), formula, formula.type))
-        self.level(level, child_spine, names, formulas, pruned=child.prunes)
+        self.level(level, child_spine, names, formulas, pruned=child.prunes, rolled_up=rolled_up)
         compilation = self.compilation
         aggregates = AggregateCompiler(compilation.dialect, compilation.aggregate_functions)
         self.ctes.append((names.per, per_select(child, names, parent, aggregates)))
@@ -294,14 +321,15 @@ class LevelCompiler:
         if child.without_rows is not None:
             assert resolved.without_rows is not None, "resolved with the child"
             twin = resolved.without_rows
-            without_rows = self._child(child.without_rows, parent, twin, parent_bounds).table
-        return Part(
+            without_rows = self._child(child.without_rows, parent, twin, parent_bounds)[0].table
+        part = Part(
             names.per,
             values,
             seen=seen,
             keyed=not shared_by_units(child, parent),
             without_rows=without_rows,
         )
+        return part, names
 
     def _range_cohorts(self, level: Level, dialect: SqlDialect) -> RangeCohorts | None:
         """The cohorts of the range, units of the query's own level (`Plan.cohorts`)."""

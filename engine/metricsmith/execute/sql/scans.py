@@ -84,13 +84,17 @@ class ScanCompiler:
         entity_kind: str | None = None,
         shown: ShownCohorts | None = None,
         shown_members: exp.Select | None = None,
+        keeps_unnamed: bool = False,
     ):
         """`spine` (the level's periods) is needed to place rows; extents queries read time
         columns only. `entity_kind` is the kind of the key a per-entity level's entities
         have: the scan's entity values are cast to it when they differ. `shown`: the only
         cohorts whose rows matter; `shown_members`, at a level over members, the query of
-        the only entities whose rows matter (members.py `shown_members`)."""
+        the only entities whose rows matter (members.py `shown_members`). `keeps_unnamed`
+        keeps the rows naming no entity, as a group no member matches, for a parent level
+        that rolls the pass up (rollups.py)."""
         self.plan = plan
+        self.keeps_unnamed = keeps_unnamed
         self.spine = spine
         self.entity_kind = entity_kind
         self.shown = shown
@@ -289,9 +293,10 @@ class ScanCompiler:
         if self.shown is not None:
             dimensions = [value for _, value in keys[: len(self.scan.dimensions)]]
             conditions.append(self.shown.keeps(dimensions, self.dialect))
-        if self.scan.entity is not None:  # a row naming no entity belongs to none
+        if self.scan.entity is not None:
             entity = keys[-1][1]
-            conditions.append(exp.Not(this=exp.Is(this=entity, expression=exp.Null())))
+            if not self.keeps_unnamed:  # a row naming no entity belongs to none
+                conditions.append(exp.Not(this=exp.Is(this=entity, expression=exp.Null())))
             if self.shown_members is not None:
                 kept = exp.In(
                     this=entity.copy(), query=exp.Subquery(this=self.shown_members.copy())

@@ -1,0 +1,157 @@
+"""A plan takes a shortcut only by a declared contract verified to hold on the data
+(plan/reliance.py, docs/contracts.md "What the planner uses"): with the contracts the same
+query gives the same answer on every engine, and a broken contract keeps the plan that needs
+no assumption, so it changes no number."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+from execute_helpers import stamps, utc
+
+CONTRACTS = """
+  expect account_id is not null
+  expect account_id in accounts
+  expect started_at >= accounts.signed_up_at
+"""
+DEFINITIONS = """
+source accounts from csv("accounts.csv") {
+  key account_id
+  time signed_up_at
+}
+source subscriptions from csv("subscriptions.csv") {
+  entity account_id -> accounts
+  valid from started_at to ended_at
+  %s
+}
+metric mrr = sum(subscriptions.mrr)
+metric starting_mrr = mrr[-1]
+metric paid_before = count(subscriptions where mrr > 0) over all time
+metric new = sum(per account: mrr where mrr[-1] == 0 and mrr > 0 and paid_before[-1] == 0)
+metric reactivation = sum(per account: mrr where mrr[-1] == 0 and mrr > 0 and paid_before[-1] > 0)
+metric churned = sum(per account: mrr[-1] where mrr[-1] > 0 and mrr == 0)
+"""
+METRICS = ["mrr", "starting_mrr", "new", "reactivation", "churned"]
+JANUARY_TO_APRIL = {"grain": "month", "start": "2024-01", "end": "2024-05"}
+ACCOUNTS = pa.table(
+    {
+        "account_id": [1, 2],
+        "segment": ["smb", "enterprise"],
+        "signed_up_at": stamps(utc(2023, 12, 1), utc(2024, 2, 10)),
+    }
+)
+# (account, mrr, started, ended): the smb account pays 10 from January 5 to March 1 and 15
+# from April 10; the enterprise account 20 from February 15, after its sign-up on the 10th.
+CLEAN = [
+    (1, 10.0, utc(2024, 1, 5), utc(2024, 3, 1)),
+    (1, 15.0, utc(2024, 4, 10), None),
+    (2, 20.0, utc(2024, 2, 15), None),
+]
+# Breaking two contracts: the enterprise account paid 5 before it signed up (in force at the
+# ends of November and December), and a subscription names no account.
+BROKEN = [*CLEAN, (2, 5.0, utc(2023, 11, 15), utc(2024, 1, 1)), (None, 7.0, utc(2024, 1, 1), None)]
+
+
+def project(define, subscriptions, contracts: bool):
+    table = pa.table(
+        {
+            "account_id": pa.array([s[0] for s in subscriptions], pa.int64()),
+            "mrr": pa.array([s[1] for s in subscriptions]),
+            "started_at": stamps(*(s[2] for s in subscriptions)),
+            "ended_at": stamps(*(s[3] for s in subscriptions)),
+        }
+    )
+    text = DEFINITIONS % (CONTRACTS if contracts else "")
+    return define(text, accounts=ACCOUNTS, subscriptions=table)
+
+
+def by_segment(project, engine: str) -> dict[str | None, dict[str, list]]:
+    answer = project.query(METRICS, by=["accounts.segment"], **JANUARY_TO_APRIL, engine=engine)
+    rows = answer.to_pylist()
+    segments = dict.fromkeys(row["accounts.segment"] for row in rows)
+    return {
+        segment: {m: [r[m] for r in rows if r["accounts.segment"] == segment] for m in METRICS}
+        for segment in segments
+    }
+
+
+# Month ends Feb 1, Mar 1, Apr 1, May 1 (in force: started < end <= ended). smb: 10 at the
+# ends of January and February, nothing at March's (a churn of 10), 15 at April's: paid at an
+# earlier month end, so a reactivation. enterprise: 20 from February's end, new in February.
+SMB = {
+    "mrr": [10, 10, 0, 15],
+    "starting_mrr": [0, 10, 10, 0],
+    "new": [10, 0, 0, 0],
+    "reactivation": [0, 0, 0, 15],
+    "churned": [0, 0, 10, 0],
+}
+CLEAN_ENTERPRISE = {
+    "mrr": [0, 20, 20, 20],
+    "starting_mrr": [0, 0, 20, 20],
+    "new": [0, 20, 0, 0],
+    "reactivation": [0, 0, 0, 0],
+    "churned": [0, 0, 0, 0],
+}
+
+
+@pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
+def test_verified_contracts_give_the_same_answer(define, engine):
+    without = by_segment(project(define, CLEAN, contracts=False), engine)
+    relying = by_segment(project(define, CLEAN, contracts=True), engine)
+    assert relying == without == {"enterprise": CLEAN_ENTERPRISE, "smb": SMB}
+
+
+@pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
+def test_a_broken_contract_changes_no_number(define, engine):
+    without = by_segment(project(define, BROKEN, contracts=False), engine)
+    declared = by_segment(project(define, BROKEN, contracts=True), engine)
+    # enterprise: the 5 in force at December's end is January's starting MRR (the account
+    # does not exist yet, so no churn), and it was paying at an earlier month end, so its 20
+    # in February is a reactivation, not new business. The 7 naming no account counts under
+    # a null segment from January's end on.
+    assert (
+        declared
+        == without
+        == {
+            "enterprise": {
+                "mrr": [0, 20, 20, 20],
+                "starting_mrr": [5, 0, 20, 20],
+                "new": [0, 0, 0, 0],
+                "reactivation": [0, 20, 0, 0],
+                "churned": [0, 0, 0, 0],
+            },
+            "smb": SMB,
+            None: {
+                "mrr": [7, 7, 7, 7],
+                "starting_mrr": [0, 7, 7, 7],
+                "new": [0, 0, 0, 0],
+                "reactivation": [0, 0, 0, 0],
+                "churned": [0, 0, 0, 0],
+            },
+        }
+    )
+
+
+def test_the_plan_says_which_verified_contracts_it_relies_on(define):
+    query = {"by": ["accounts.segment"], **JANUARY_TO_APRIL}
+    relying = project(define, CLEAN, contracts=True).explain(METRICS, **query)
+    assert "relies on (contracts verified to hold on the data):" in relying
+    assert "subscriptions: expect account_id in accounts (verified; every row names a member)" in (
+        relying
+    )
+    assert "subscriptions: expect started_at >= accounts.signed_up_at (verified; cells before" in (
+        relying
+    )
+    # Broken: the not-null and the sign-up contracts fail, so the plan relies on nothing.
+    assert "relies on" not in project(define, BROKEN, contracts=True).explain(METRICS, **query)
+    assert "relies on" not in project(define, CLEAN, contracts=False).explain(METRICS, **query)
+
+
+def test_the_sql_relying_on_contracts_skips_what_they_make_needless(define):
+    query = {"by": ["accounts.segment"], **JANUARY_TO_APRIL, "engine": "duckdb", "sql": True}
+    relying = project(define, CLEAN, contracts=True).explain(METRICS, **query)
+    general = project(define, BROKEN, contracts=True).explain(METRICS, **query)
+    # The first change of a running total is looked for only when a row may come before
+    # its account; the roll-up joins the accounts as they are only when every row names one.
+    assert "first_changes" in general and "first_changes" not in relying
+    assert "INNER JOIN l1_members" in relying and "LEFT JOIN l1_members" in general
