@@ -4,6 +4,9 @@
 - a distinct count of the rows' own entity (`count_distinct(plans.account_id)` per account)
   is a count of the rows naming the entity in each period, capped at 1, taken from the rows'
   period ranges instead of repeating every row in its periods and sorting the pairs;
+- a distinct count per entity of another value (`count_distinct(events.user_id)` per
+  account, over a window) counts the (entity, value) pairs of each period in a bitmap, where
+  the general way sorts every placed (group, value) pair;
 - by `age`, the members of a cohort outside the range are left out of the entity set: they
   only add to cells of cohorts that the answer has no row for.
 
@@ -45,6 +48,10 @@ metric customers = count_distinct(plans.account_id)
 metric paying = count_distinct(plans.account_id where mrr > 0)
 metric active = count_distinct(events.account_id) over last 30 days
 metric active_ever = count_distinct(events.account_id) over all time
+metric usage = avg(per account: coalesce(count_distinct(events.user_id) over last 30 days
+                                         / count_distinct(events.user_id) over all time, 0))
+metric a_users = sum(per account: count_distinct(events.user_id where kind == "a") over last 10 days
+                                  + 10 * customers)
 metric customer_accounts = count(per account where customers > 0)
 metric paying_and_active = count(per account where paying > 0 and active > 0)
 metric ever_and_paying = sum(per account: active_ever + paying)
@@ -52,7 +59,7 @@ metric kept = count(per account where customers > 0 and cohort_start(customers) 
     / cohort_start(customers)
 metric kept_paying = sum(per account: paying where cohort_start(paying) > 0)
 """
-PER_ACCOUNT = ["customer_accounts", "paying_and_active", "ever_and_paying"]
+PER_ACCOUNT = ["customer_accounts", "paying_and_active", "ever_and_paying", "usage", "a_users"]
 COHORT = "cohort(accounts.signed_up_at, month)"
 ROWS = 3000
 
@@ -78,6 +85,9 @@ def _tables() -> dict[str, pa.Table]:
         {
             # Some name no account, some are empty.
             "account_id": pa.array(random.integers(0, 44, ROWS), mask=random.random(ROWS) < 0.03),
+            # Users mostly of one account, some of several.
+            "user_id": pa.array(random.integers(0, 120, ROWS), mask=random.random(ROWS) < 0.05),
+            "kind": pa.array(random.choice(["a", "b"], ROWS), pa.string()),
             "at": pa.array(at, TIMESTAMP, mask=random.random(ROWS) < 0.01),
         }
     )
@@ -124,12 +134,15 @@ QUERIES = [
 
 
 @pytest.mark.parametrize("options", QUERIES)
-def test_a_distinct_count_of_the_own_entity_answers_as_the_pairs_do(project, options, monkeypatch):
+def test_distinct_counts_per_entity_answer_as_the_sorted_pairs_do(project, options, monkeypatch):
     span = {"start": "2024-01-01", "end": "2024-06-01", "engine": "arrow"}
     fast = project.query(PER_ACCOUNT, **options, **span).to_arrow()
     monkeypatch.setattr(levels, "_counts_own_entity", lambda scan: False)
+    by_pairs = project.query(PER_ACCOUNT, **options, **span).to_arrow()
+    monkeypatch.setattr(levels, "member_distinct_counts", lambda *arguments: {})
     general = project.query(PER_ACCOUNT, **options, **span).to_arrow()
     assert fast.equals(general)
+    assert by_pairs.equals(general)
     assert fast.num_rows > 0
 
 

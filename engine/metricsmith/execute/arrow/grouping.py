@@ -31,7 +31,7 @@ from metricsmith.execute.arrow.aggregation import (
 from metricsmith.execute.arrow.frame import RowFrame, all_true
 from metricsmith.execute.arrow.placement import Placer, Ranges, place, spread
 from metricsmith.execute.arrow.values import as_array, true_array
-from metricsmith.model.bound import BAggregate
+from metricsmith.model.bound import BAggregate, BExpr
 from metricsmith.model.time import WindowKind
 from metricsmith.plan.nodes import SourceScan
 from metricsmith.plugins.functions import Additive, AggregateFunction
@@ -181,8 +181,7 @@ def _earliest_rows(
     if len(lasts) == 0 or (lasts != lasts[0]).any() or not (ranges.last > ranges.first).any():
         return None
     candidates = in_range if keep is None else in_range & keep
-    nodes = [*scan.dimensions, *([scan.entity] if scan.entity is not None else [])]
-    encoded = [frame.codes(node) for node in nodes]
+    nodes = (*scan.dimensions, *([scan.entity] if scan.entity is not None else []))
     earliest = np.zeros(frame.num_rows, dtype=bool)
     for fused in scan.aggregates:
         aggregate = fused.aggregate
@@ -194,10 +193,20 @@ def _earliest_rows(
             condition = as_array(frame.evaluate(aggregate.where), frame.num_rows)
             reads &= holds(condition).to_numpy(zero_copy_only=False)
         rows = np.flatnonzero(reads)
-        keys = [(codes[rows], len(known) + 1) for codes, known in encoded]
-        pair, pairs = group_ids([*keys, (values[rows], len(dictionary))], len(rows))
-        earliest[rows[_one_earliest(pair, pairs, ranges.first[rows])]] = True
+        pair, pairs = combined_codes(frame, (*nodes, aggregate.arg))
+        earliest[rows[_one_earliest(pair[rows], pairs, ranges.first[rows])]] = True
     return earliest
+
+
+def combined_codes(frame: RowFrame, nodes: tuple[BExpr, ...]) -> tuple[np.ndarray, int]:
+    """One id per row of `frame` for the combination of the formulas' values (equal
+    combinations, equal ids; null is a value of its own) and how many ids there can be.
+    Computed once per frame: the passes of a level over the same rows with the same entity
+    and distinct value (a 30-day and an all-time count of users per account) share it."""
+    if nodes not in frame.combined:
+        keys = [(codes, len(dictionary) + 1) for codes, dictionary in map(frame.codes, nodes)]
+        frame.combined[nodes] = group_ids(keys, frame.num_rows)
+    return frame.combined[nodes]
 
 
 def _one_earliest(pair: np.ndarray, pairs: int, first: np.ndarray) -> np.ndarray:
@@ -339,6 +348,45 @@ def group_members(
     groups = placed.periods * member_count + placed.read(member_of_row)
     requests = scan_requests(scan, placed, functions)
     return aggregate_groups(requests, groups, period_count * member_count, scan.source)
+
+
+def member_distinct_counts(
+    scan: SourceScan,
+    placed: PlacedRows,
+    member_of_row: np.ndarray,
+    period_count: int,
+    member_count: int,
+) -> dict[str, pa.Array]:
+    """The scan's distinct counts (`count_distinct`) per (period, entity), where
+    `member_of_row` gives each source row's entity (-1: none). All the rows of an (entity,
+    value) pair name the same entity, so a value counts in a (period, entity) cell once per
+    pair: a bitmap of (period, pair) marks the placed rows, and the marks are counted per
+    cell, where the general way sorts every placed (group, value) pair. A distinct count
+    with too many (period, pair) cells for a bitmap is left out (computed as any other)."""
+    entity = scan.entity
+    placed = placed.keep(member_of_row >= 0)
+    limit = max(_DENSE_GROUPS, 4 * len(placed.periods))
+    results = {}
+    for fused in scan.aggregates:
+        aggregate = fused.aggregate
+        if entity is None or aggregate.function != "count_distinct" or aggregate.arg is None:
+            continue
+        pair_of_row, pairs = combined_codes(placed.frame, (entity, aggregate.arg))
+        if period_count * pairs > limit:
+            continue
+        valid = Input(_values(placed.frame, aggregate), None).valid()
+        counted = placed.read(valid)
+        rows = np.flatnonzero(counted) if placed.rows is None else placed.rows[counted]
+        marks = placed.periods[counted] * pairs + pair_of_row[rows]
+        seen = np.zeros(period_count * pairs, dtype=bool)
+        seen[marks] = True
+        cells = np.flatnonzero(seen)
+        member_of_pair = np.full(pairs, -1, dtype=np.int64)
+        member_of_pair[pair_of_row] = member_of_row
+        groups = cells // pairs * member_count + member_of_pair[cells % pairs]
+        counts = np.bincount(groups, minlength=period_count * member_count)
+        results[fused.name] = pa.array(counts.astype(np.int64))
+    return results
 
 
 def range_totals(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
+import attrs
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -25,6 +26,7 @@ from metricsmith.execute.arrow.grouping import (
     ScanCells,
     group_cells,
     group_members,
+    member_distinct_counts,
     placed_rows,
     range_totals,
 )
@@ -223,7 +225,12 @@ class LevelRunner:
             if totals is not None:
                 return totals
         placed = self._placed(scan, placer)
-        return group_members(scan, placed, rows, periods, count, self.aggregates)
+        distinct = member_distinct_counts(scan, placed, rows, periods, count)
+        others = tuple(f for f in scan.aggregates if f.name not in distinct)
+        if not others:
+            return distinct
+        rest = attrs.evolve(scan, aggregates=others)
+        return {**distinct, **group_members(rest, placed, rows, periods, count, self.aggregates)}
 
     def _members_of_rows(self, scan: SourceScan, members: Members) -> np.ndarray:
         assert scan.entity is not None
