@@ -286,8 +286,8 @@ def _offset_codes(values: pa.Array) -> tuple[np.ndarray, pa.Array] | None:
     if not fits or values.null_count == len(values):
         return None
     low, high = (int(s.as_py()) for s in pc.min_max(values).values())
-    if high - low > max(4 * len(values), 1 << 20):
-        return None
+    if high - low >= max(len(values), 1 << 16):
+        return None  # sparse: the dictionary would hold mostly integers of no row
     offsets = pc.fill_null(values, low).to_numpy(zero_copy_only=False).astype(np.int64) - low
     if values.null_count:
         # A null's code is one past the dictionary, as with dictionary_encode.
