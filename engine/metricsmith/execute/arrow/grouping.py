@@ -104,8 +104,10 @@ def scan_groups(
     frame: RowFrame,
     period_count: int,
     functions: Mapping[str, AggregateFunction],
+    only: np.ndarray | None = None,
 ) -> KeyedGroups:
-    """The groups of the scan's rows in `frame`, placed in `placer`'s periods. When every
+    """The groups of the scan's rows in `frame` (those marked in `only`, when given, as if
+    the query filtered the others out), placed in `placer`'s periods. When every
     aggregate has a `where`, the aggregates read only the rows one of them holds at; the
     groups only the other rows fall in are still there, with the aggregates' values over
     nothing, as when every row is read. Where rows repeat in several periods (windows, state
@@ -114,6 +116,8 @@ def scan_groups(
     all-time window) and every aggregate ignores repeats, only one earliest row of each
     value is read (`_earliest_rows`)."""
     keep = all_true(frame, scan.filters) if scan.filters else None
+    if only is not None:
+        keep = only if keep is None else keep & only
     ranges = placer.ranges(scan)
     read = _read_rows(scan, frame, ranges, keep, functions)
     if read is None or ranges is None or (ranges.last - ranges.first).max(initial=0) <= 0:
@@ -322,10 +326,11 @@ def group_cells(
     frame: RowFrame,
     period_count: int,
     functions: Mapping[str, AggregateFunction],
+    only: np.ndarray | None = None,
 ) -> ScanCells:
     """Group by period, the scan's dimensions and (at an identifier level) its entity; one
-    result per group that has rows."""
-    groups = scan_groups(scan, placer, frame, period_count, functions)
+    result per group that has rows (of the rows marked in `only`, when given)."""
+    groups = scan_groups(scan, placer, frame, period_count, functions, only)
     requests = scan_requests(scan, groups.placed, functions)
     return ScanCells(
         periods=groups.periods,

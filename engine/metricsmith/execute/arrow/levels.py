@@ -32,6 +32,7 @@ from metricsmith.execute.arrow.grouping import (
 )
 from metricsmith.execute.arrow.members import Members, load_members
 from metricsmith.execute.arrow.placement import Placer, TimeColumns
+from metricsmith.execute.arrow.values import as_array
 from metricsmith.model import bound as b
 from metricsmith.plan.formatting import format_expr
 from metricsmith.plan.nodes import Level, PerLevel, ScanPhysical, SourceScan
@@ -101,7 +102,12 @@ class LevelRunner:
             streamed[i]
             if i in streamed
             else group_cells(
-                scan, placer, self.sources.frame(scan.source), timeline.count, self.aggregates
+                scan,
+                placer,
+                self.sources.frame(scan.source),
+                timeline.count,
+                self.aggregates,
+                self._rows_of_cohorts(level, scan, cohorts),
             )
             for i, scan in enumerate(level.scans)
         ]
@@ -231,6 +237,23 @@ class LevelRunner:
             return distinct
         rest = attrs.evolve(scan, aggregates=others)
         return {**distinct, **group_members(rest, placed, rows, periods, count, self.aggregates)}
+
+    def _rows_of_cohorts(
+        self, level: Level, scan: SourceScan, cohorts: Sequence[dt.date]
+    ) -> np.ndarray | None:
+        """By age, which rows of a scan of the query's own level are of the range's cohorts
+        (None: every row counts): the others only add to cells no row of the answer shows."""
+        if not (self.by_age and cohorts and self.cohort_label in level.labels):
+            return None
+        if len(scan.dimensions) != len(level.labels):
+            return None  # (dimensions of the entities below: not the rows' to tell apart)
+        frame = self.sources.frame(scan.source)
+        node = scan.dimensions[level.labels.index(self.cohort_label)]
+        values = as_array(frame.evaluate(node), frame.num_rows)
+        wanted = pa.array(cohorts, pa.date32())
+        if values.type != wanted.type:
+            return None
+        return pc.is_in(values, value_set=wanted).to_numpy(zero_copy_only=False)
 
     def _members_of_rows(self, scan: SourceScan, members: Members) -> np.ndarray:
         assert scan.entity is not None
