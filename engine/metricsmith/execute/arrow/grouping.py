@@ -417,7 +417,16 @@ def range_totals(
     totals = {}
     for kind, fused in zip(weights, scan.aggregates, strict=True):
         values = Input(_values(frame, fused.aggregate), None)
-        weight = (values.valid() if kind == Additive.COUNT else values.numbers())[placed]
+        if kind == Additive.COUNT:
+            # Counts in integers: no float weights to round back.
+            counted = values.valid()[placed]
+            change = np.bincount(starts[counted], minlength=cells) - np.bincount(
+                stops[counted], minlength=cells
+            )
+            running = np.cumsum(change.reshape(period_count + 1, member_count), axis=0)
+            totals[fused.name] = pa.array(running[:period_count].ravel())
+            continue
+        weight = values.numbers()[placed]
         if np.abs(weight).sum(dtype=np.float64) >= EXACT_FLOAT_INTEGERS:
             return None
         change = np.bincount(starts, weight, cells) - np.bincount(stops, weight, cells)
