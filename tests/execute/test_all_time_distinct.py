@@ -178,3 +178,18 @@ def test_an_empty_source_and_an_odd_byte_as_a_stranger_meets_them(tmp_path, engi
     with pytest.raises(DataError) as raised:
         project.query(["ever"], **span)
     assert (raised.value.source, raised.value.column, raised.value.row) == ("e", "user", 2)
+
+
+@pytest.mark.parametrize("span", [13, 10**7])  # the bitmap of first periods, and without it
+def test_one_earliest_row_per_pair(span):
+    """`_one_earliest` keeps exactly one row of each pair, one whose first period is the
+    pair's smallest; the ids need not all be present."""
+    from metricsmith.execute.arrow.grouping import _one_earliest
+
+    random = np.random.default_rng(3)
+    pair = random.integers(0, 400, 5000) * 2  # odd ids never occur
+    first = random.integers(0, span, 5000)
+    chosen = _one_earliest(pair, 800, first)
+    assert sorted(pair[chosen].tolist()) == sorted(set(pair.tolist()))
+    smallest = {p: first[pair == p].min() for p in set(pair.tolist())}
+    assert all(first[c] == smallest[pair[c]] for c in chosen)

@@ -83,7 +83,10 @@ def execute_plan(
             project, tables, functions.scalars, calendar.timezone, plan.parameter_values()
         )
         cohort = None if plan.cohort_dimension is None else plan.dimensions[plan.cohort_dimension]
-        runner = LevelRunner(sources, calendar, functions.scalars, functions.aggregates, cohort)
+        by_age = plan.cohort_axis is not None
+        runner = LevelRunner(
+            sources, calendar, functions.scalars, functions.aggregates, cohort, by_age
+        )
         timelines = _timelines(plan, runner.times)
         output = timelines.output
         with _overflow_named(plan, plan.metrics):  # an aggregate's, for all its metrics

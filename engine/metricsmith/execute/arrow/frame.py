@@ -218,6 +218,10 @@ class RowFrame(Evaluator):
         self.sources = sources
         self._links: dict[str, _Link] = {}
         self._codes: dict[b.BExpr, tuple[np.ndarray, pa.Array]] = {}
+        #: One id per row for combinations of formulas, with how many ids there can be,
+        #: kept for every pass over this frame grouping by the same ones (grouping.py,
+        #: `combined_codes`).
+        self.combined: dict[tuple[b.BExpr, ...], tuple[np.ndarray, int]] = {}
 
     @property
     def num_rows(self) -> int:
@@ -264,12 +268,38 @@ class RowFrame(Evaluator):
                 codes, dictionary = followed.frame.codes(_past_link(node))
                 result = codes[followed.positions], dictionary
             else:
-                encoded = pc.dictionary_encode(as_array(self.evaluate(node), self.num_rows))
-                dictionary = encoded.dictionary
-                indices = pc.fill_null(encoded.indices, len(dictionary))
-                result = indices.to_numpy(zero_copy_only=False), dictionary
+                values = as_array(self.evaluate(node), self.num_rows)
+                result = _offset_codes(values) or _encoded_codes(values)
             self._codes[node] = result
         return self._codes[node]
+
+
+def _encoded_codes(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    encoded = pc.dictionary_encode(values)
+    dictionary = encoded.dictionary
+    indices = pc.fill_null(encoded.indices, len(dictionary))
+    return indices.to_numpy(zero_copy_only=False), dictionary
+
+
+def _offset_codes(values: pa.Array) -> tuple[np.ndarray, pa.Array] | None:
+    """Codes of integers over a compact range without hashing them: each value's offset from
+    the smallest, and every integer of the range as the dictionary (some perhaps in no row).
+    None for other values."""
+    kind = values.type
+    fits = pa.types.is_signed_integer(kind) or (
+        pa.types.is_unsigned_integer(kind) and kind.bit_width <= 32
+    )
+    if not fits or values.null_count == len(values):
+        return None
+    low, high = (int(s.as_py()) for s in pc.min_max(values).values())
+    if high - low >= max(len(values), 1 << 16):
+        return None  # sparse: the dictionary would hold mostly integers of no row
+    offsets = pc.fill_null(values, low).to_numpy(zero_copy_only=False).astype(np.int64) - low
+    if values.null_count:
+        # A null's code is one past the dictionary, as with dictionary_encode.
+        offsets[~values.is_valid().to_numpy(zero_copy_only=False)] = high - low + 1
+    dictionary = pa.array(np.arange(low, high + 1), pa.int64()).cast(values.type)
+    return offsets, dictionary
 
 
 def _shared_link(node: b.BExpr) -> str | None:

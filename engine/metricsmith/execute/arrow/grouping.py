@@ -31,7 +31,7 @@ from metricsmith.execute.arrow.aggregation import (
 from metricsmith.execute.arrow.frame import RowFrame, all_true
 from metricsmith.execute.arrow.placement import Placer, Ranges, place, spread
 from metricsmith.execute.arrow.values import as_array, true_array
-from metricsmith.model.bound import BAggregate
+from metricsmith.model.bound import BAggregate, BExpr
 from metricsmith.model.time import WindowKind
 from metricsmith.plan.nodes import SourceScan
 from metricsmith.plugins.functions import Additive, AggregateFunction
@@ -104,16 +104,20 @@ def scan_groups(
     frame: RowFrame,
     period_count: int,
     functions: Mapping[str, AggregateFunction],
+    only: np.ndarray | None = None,
 ) -> KeyedGroups:
-    """The groups of the scan's rows in `frame`, placed in `placer`'s periods. When every
+    """The groups of the scan's rows in `frame` (those marked in `only`, when given, as if
+    the query filtered the others out), placed in `placer`'s periods. When every
     aggregate has a `where`, the aggregates read only the rows one of them holds at; the
     groups only the other rows fall in are still there, with the aggregates' values over
     nothing, as when every row is read. Where rows repeat in several periods (windows, state
     rows), only the rows read are repeated: the groups come from each distinct (keys, periods)
     once (`_present_rows`); and when every row's periods run to the same last one (an
-    all-time window) and every aggregate ignores repeats, only each value's earliest rows
-    are read (`_earliest_rows`)."""
+    all-time window) and every aggregate ignores repeats, only one earliest row of each
+    value is read (`_earliest_rows`)."""
     keep = all_true(frame, scan.filters) if scan.filters else None
+    if only is not None:
+        keep = only if keep is None else keep & only
     ranges = placer.ranges(scan)
     read = _read_rows(scan, frame, ranges, keep, functions)
     if read is None or ranges is None or (ranges.last - ranges.first).max(initial=0) <= 0:
@@ -162,9 +166,9 @@ def _earliest_rows(
     keep: np.ndarray | None,
     functions: Mapping[str, AggregateFunction],
 ) -> np.ndarray | None:
-    """The rows that are, for some aggregate, the earliest of their (keys, value): those whose
-    first period is the smallest among the rows with the same keys and the same value where
-    the aggregate's `where` holds. None unless every aggregate ignores repeats (a distinct
+    """For each aggregate, one earliest row of each (keys, value): one whose first period is
+    the smallest among the rows with the same keys and the same value where the aggregate's
+    `where` holds. None unless every aggregate ignores repeats (a distinct
     count) and every row's periods end at the same one. Then a value's later rows count in
     periods its earliest rows already count in, which an aggregate ignoring repeats cannot
     tell apart: reading the earliest rows alone gives the same values. An all-time window
@@ -181,8 +185,7 @@ def _earliest_rows(
     if len(lasts) == 0 or (lasts != lasts[0]).any() or not (ranges.last > ranges.first).any():
         return None
     candidates = in_range if keep is None else in_range & keep
-    nodes = [*scan.dimensions, *([scan.entity] if scan.entity is not None else [])]
-    encoded = [frame.codes(node) for node in nodes]
+    nodes = (*scan.dimensions, *([scan.entity] if scan.entity is not None else []))
     earliest = np.zeros(frame.num_rows, dtype=bool)
     for fused in scan.aggregates:
         aggregate = fused.aggregate
@@ -194,13 +197,41 @@ def _earliest_rows(
             condition = as_array(frame.evaluate(aggregate.where), frame.num_rows)
             reads &= holds(condition).to_numpy(zero_copy_only=False)
         rows = np.flatnonzero(reads)
-        keys = [(codes[rows], len(known) + 1) for codes, known in encoded]
-        pair, pairs = group_ids([*keys, (values[rows], len(dictionary))], len(rows))
-        first = ranges.first[rows]
+        pair, pairs = combined_codes(frame, (*nodes, aggregate.arg))
+        earliest[rows[_one_earliest(pair[rows], pairs, ranges.first[rows])]] = True
+    return earliest
+
+
+def combined_codes(frame: RowFrame, nodes: tuple[BExpr, ...]) -> tuple[np.ndarray, int]:
+    """One id per row of `frame` for the combination of the formulas' values (equal
+    combinations, equal ids; null is a value of its own) and how many ids there can be.
+    Computed once per frame: the passes of a level over the same rows with the same entity
+    and distinct value (a 30-day and an all-time count of users per account) share it."""
+    if nodes not in frame.combined:
+        keys = [(codes, len(dictionary) + 1) for codes, dictionary in map(frame.codes, nodes)]
+        frame.combined[nodes] = group_ids(keys, frame.num_rows)
+    return frame.combined[nodes]
+
+
+def _one_earliest(pair: np.ndarray, pairs: int, first: np.ndarray) -> np.ndarray:
+    """One position per pair id present in `pair`: a row whose first period is the pair's
+    smallest. Any one of them will do: a pair's rows have the same keys and value, and those
+    of the same first period the same periods. (Before 2024, every event of a pair in the
+    families benchmark has first period 0: keeping all of them placed 25M rows, one each
+    0.6M pairs times their periods.)"""
+    first = first - first.min(initial=0)
+    span = int(first.max(initial=0)) + 1
+    if pairs * span <= max(_DENSE_GROUPS, 4 * len(pair)):
+        # Which first periods each pair has, as a bitmap: no ufunc.at, which is slow.
+        has = np.bincount(pair * span + first, minlength=pairs * span).reshape(pairs, span) > 0
+        smallest = has.argmax(axis=1)
+    else:
         smallest = np.full(pairs, np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(smallest, pair, first)
-        earliest[rows[first == smallest[pair]]] = True
-    return earliest
+    at_smallest = np.flatnonzero(first == smallest[pair])
+    chosen = np.full(pairs, -1, dtype=np.int64)
+    chosen[pair[at_smallest]] = at_smallest  # of repeated ids, whichever is written
+    return chosen[chosen >= 0]
 
 
 def _present_rows(
@@ -295,10 +326,11 @@ def group_cells(
     frame: RowFrame,
     period_count: int,
     functions: Mapping[str, AggregateFunction],
+    only: np.ndarray | None = None,
 ) -> ScanCells:
     """Group by period, the scan's dimensions and (at an identifier level) its entity; one
-    result per group that has rows."""
-    groups = scan_groups(scan, placer, frame, period_count, functions)
+    result per group that has rows (of the rows marked in `only`, when given)."""
+    groups = scan_groups(scan, placer, frame, period_count, functions, only)
     requests = scan_requests(scan, groups.placed, functions)
     return ScanCells(
         periods=groups.periods,
@@ -321,6 +353,45 @@ def group_members(
     groups = placed.periods * member_count + placed.read(member_of_row)
     requests = scan_requests(scan, placed, functions)
     return aggregate_groups(requests, groups, period_count * member_count, scan.source)
+
+
+def member_distinct_counts(
+    scan: SourceScan,
+    placed: PlacedRows,
+    member_of_row: np.ndarray,
+    period_count: int,
+    member_count: int,
+) -> dict[str, pa.Array]:
+    """The scan's distinct counts (`count_distinct`) per (period, entity), where
+    `member_of_row` gives each source row's entity (-1: none). All the rows of an (entity,
+    value) pair name the same entity, so a value counts in a (period, entity) cell once per
+    pair: a bitmap of (period, pair) marks the placed rows, and the marks are counted per
+    cell, where the general way sorts every placed (group, value) pair. A distinct count
+    with too many (period, pair) cells for a bitmap is left out (computed as any other)."""
+    entity = scan.entity
+    placed = placed.keep(member_of_row >= 0)
+    limit = max(_DENSE_GROUPS, 4 * len(placed.periods))
+    results = {}
+    for fused in scan.aggregates:
+        aggregate = fused.aggregate
+        if entity is None or aggregate.function != "count_distinct" or aggregate.arg is None:
+            continue
+        pair_of_row, pairs = combined_codes(placed.frame, (entity, aggregate.arg))
+        if period_count * pairs > limit:
+            continue
+        valid = Input(_values(placed.frame, aggregate), None).valid()
+        counted = placed.read(valid)
+        rows = np.flatnonzero(counted) if placed.rows is None else placed.rows[counted]
+        marks = placed.periods[counted] * pairs + pair_of_row[rows]
+        seen = np.zeros(period_count * pairs, dtype=bool)
+        seen[marks] = True
+        cells = np.flatnonzero(seen)
+        member_of_pair = np.full(pairs, -1, dtype=np.int64)
+        member_of_pair[pair_of_row] = member_of_row
+        groups = cells // pairs * member_count + member_of_pair[cells % pairs]
+        counts = np.bincount(groups, minlength=period_count * member_count)
+        results[fused.name] = pa.array(counts.astype(np.int64))
+    return results
 
 
 def range_totals(
@@ -346,7 +417,16 @@ def range_totals(
     totals = {}
     for kind, fused in zip(weights, scan.aggregates, strict=True):
         values = Input(_values(frame, fused.aggregate), None)
-        weight = (values.valid() if kind == Additive.COUNT else values.numbers())[placed]
+        if kind == Additive.COUNT:
+            # Counts in integers: no float weights to round back.
+            counted = values.valid()[placed]
+            change = np.bincount(starts[counted], minlength=cells) - np.bincount(
+                stops[counted], minlength=cells
+            )
+            running = np.cumsum(change.reshape(period_count + 1, member_count), axis=0)
+            totals[fused.name] = pa.array(running[:period_count].ravel())
+            continue
+        weight = values.numbers()[placed]
         if np.abs(weight).sum(dtype=np.float64) >= EXACT_FLOAT_INTEGERS:
             return None
         change = np.bincount(starts, weight, cells) - np.bincount(stops, weight, cells)

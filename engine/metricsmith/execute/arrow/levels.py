@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
+import attrs
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from metricsmith.check.checked import Calendar
 from metricsmith.execute.arrow.cells import build_grid, fill_empty
@@ -24,16 +26,18 @@ from metricsmith.execute.arrow.grouping import (
     ScanCells,
     group_cells,
     group_members,
+    member_distinct_counts,
     placed_rows,
     range_totals,
 )
 from metricsmith.execute.arrow.members import Members, load_members
 from metricsmith.execute.arrow.placement import Placer, TimeColumns
+from metricsmith.execute.arrow.values import as_array
 from metricsmith.model import bound as b
 from metricsmith.plan.formatting import format_expr
 from metricsmith.plan.nodes import Level, PerLevel, ScanPhysical, SourceScan
 from metricsmith.plan.timeline import LevelTimeline, Timeline
-from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
+from metricsmith.plugins.functions import Additive, AggregateFunction, ScalarFunction
 
 
 class LevelRunner:
@@ -46,12 +50,16 @@ class LevelRunner:
         scalars: Mapping[str, ScalarFunction],
         aggregates: Mapping[str, AggregateFunction],
         cohort_label: str | None,
+        by_age: bool = False,
     ):
+        """`by_age`: the query asks for `age`, so its answer has rows for the range's cohorts
+        only (`Plan.cohort_axis`)."""
         self.sources = sources
         self.calendar = calendar
         self.scalars = scalars
         self.aggregates = aggregates
         self.cohort_label = cohort_label
+        self.by_age = by_age
         self.times = TimeColumns(sources, calendar.timezone)
         self._member_rows: dict[tuple[str, b.BExpr, str], np.ndarray] = {}
 
@@ -60,10 +68,12 @@ class LevelRunner:
         resolved: LevelTimeline,
         streamed: Mapping[int, ScanCells] | None = None,
         cohorts: Sequence[dt.date] = (),
+        of_cohorts: Sequence[dt.date] = (),
     ) -> LevelGrid:
         """The level's grid; `streamed` holds the groups of some of its scans (by position),
         already computed over sources read in batches (streaming.py); `cohorts`: the cohorts
-        of the range, for the query's own level (`Plan.cohorts`)."""
+        of the range, for the query's own level (`Plan.cohorts`); `of_cohorts` (a child of
+        the query's level, by age): the only cohorts whose members count."""
         level, timeline = resolved.level, resolved.timeline
         streamed = streamed or {}
         placer = Placer(resolved, self.calendar, self.times)
@@ -75,17 +85,29 @@ class LevelRunner:
                 assert periods.without_rows is not None, "resolved with the child"
                 twin = self._child(child.without_rows, keys, timeline, periods.without_rows)
                 without_rows[len(level.scans) + len(children)] = twin
-            children.append(self._child(child, keys, timeline, periods))
+            # By age, the answer's rows are the range's cohorts: a member of another cohort
+            # only adds to parent cells that no row shows.
+            only = cohorts if self.by_age else ()
+            children.append(self._child(child, keys, timeline, periods, only))
         empty = self._empty_values(level)
         if level.members is not None:
             assert not without_rows, "a level over members has a cell for every member"
             members = load_members(level.members, self.sources, self.times, timeline)
+            if of_cohorts and self.cohort_label in level.labels:
+                position = level.labels.index(self.cohort_label)
+                cohorts_kept = pa.array(of_cohorts, pa.date32())
+                members = members.of_cohorts(position, cohorts_kept, timeline.count)
             return self._member_grid(level, timeline, placer, members, children, empty)
         scans = [
             streamed[i]
             if i in streamed
             else group_cells(
-                scan, placer, self.sources.frame(scan.source), timeline.count, self.aggregates
+                scan,
+                placer,
+                self.sources.frame(scan.source),
+                timeline.count,
+                self.aggregates,
+                self._rows_of_cohorts(level, scan, cohorts),
             )
             for i, scan in enumerate(level.scans)
         ]
@@ -131,8 +153,9 @@ class LevelRunner:
         parent_keys: tuple[str, ...],
         parent: Timeline,
         resolved: LevelTimeline,
+        of_cohorts: Sequence[dt.date] = (),
     ) -> ScanCells:
-        grid = self.run(resolved)
+        grid = self.run(resolved, of_cohorts=of_cohorts)
         assert resolved.parents is not None, "a child level has parent periods"
         return combine(
             child,
@@ -193,14 +216,44 @@ class LevelRunner:
         rows = self._members_of_rows(scan, members)
         frame = self.sources.frame(scan.source)
         count, weights = members.count, physical.weights
+        # A distinct count of the rows' own entity is 1 in a (period, entity) cell with a
+        # row naming it and 0 without: a count of those rows, capped at 1, which comes from
+        # the rows' period ranges as any count does (no row repeated, no pairs sorted).
+        presence = weights is None and _counts_own_entity(scan)
+        if presence:
+            weights = tuple(Additive.COUNT for _ in scan.aggregates)
         ranges = None if weights is None else placer.ranges(scan)
         if weights is not None and ranges is not None:
             keep = all_true(frame, scan.filters)
             totals = range_totals(scan, weights, frame, ranges, keep, rows, periods, count)
+            if totals is not None and presence:
+                return {name: pc.min_element_wise(n, 1) for name, n in totals.items()}
             if totals is not None:
                 return totals
         placed = self._placed(scan, placer)
-        return group_members(scan, placed, rows, periods, count, self.aggregates)
+        distinct = member_distinct_counts(scan, placed, rows, periods, count)
+        others = tuple(f for f in scan.aggregates if f.name not in distinct)
+        if not others:
+            return distinct
+        rest = attrs.evolve(scan, aggregates=others)
+        return {**distinct, **group_members(rest, placed, rows, periods, count, self.aggregates)}
+
+    def _rows_of_cohorts(
+        self, level: Level, scan: SourceScan, cohorts: Sequence[dt.date]
+    ) -> np.ndarray | None:
+        """By age, which rows of a scan of the query's own level are of the range's cohorts
+        (None: every row counts): the others only add to cells no row of the answer shows."""
+        if not (self.by_age and cohorts and self.cohort_label in level.labels):
+            return None
+        if len(scan.dimensions) != len(level.labels):
+            return None  # (dimensions of the entities below: not the rows' to tell apart)
+        frame = self.sources.frame(scan.source)
+        node = scan.dimensions[level.labels.index(self.cohort_label)]
+        values = as_array(frame.evaluate(node), frame.num_rows)
+        wanted = pa.array(cohorts, pa.date32())
+        if values.type != wanted.type:
+            return None
+        return pc.is_in(values, value_set=wanted).to_numpy(zero_copy_only=False)
 
     def _members_of_rows(self, scan: SourceScan, members: Members) -> np.ndarray:
         assert scan.entity is not None
@@ -239,3 +292,13 @@ class LevelRunner:
         for child in level.children:
             empty.update((a.name, self.aggregates[a.per.function].empty) for a in child.aggregates)
         return empty
+
+
+def _counts_own_entity(scan: SourceScan) -> bool:
+    """Whether every aggregate of the scan is a distinct count of the entity its rows are
+    grouped by (`count_distinct(subscriptions.account_id)` per account), with or without a
+    `where`."""
+    return scan.entity is not None and all(
+        fused.aggregate.function == "count_distinct" and fused.aggregate.arg == scan.entity
+        for fused in scan.aggregates
+    )

@@ -9,8 +9,10 @@ entity) cell is one comparison.
 
 from __future__ import annotations
 
+import attrs
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from attrs import frozen
 
 from metricsmith.execute.arrow.frame import Sources, all_true, positions_of
@@ -40,6 +42,17 @@ class Members:
         """Whether each (period, entity) cell, period-major, holds an entity of the set."""
         periods = np.arange(period_count)[:, None]
         return (periods >= self.exists_from[None, :]).ravel()
+
+    def of_cohorts(self, position: int, cohorts: pa.Array, period_count: int) -> Members:
+        """The same entities, those whose cohort (the dimension at `position`, a date) is not
+        one of `cohorts` never in the entity set (existing from `period_count` on). Their
+        cells are still computed (the grid keeps a unit per row of the source, in order), but
+        no parent cell reads them."""
+        dimension = self.dimensions[position]
+        if dimension.type != cohorts.type:
+            return self  # not a cohort of dates: nothing to tell apart safely
+        kept = pc.is_in(dimension, value_set=cohorts).to_numpy(zero_copy_only=False)
+        return attrs.evolve(self, exists_from=np.where(kept, self.exists_from, period_count))
 
     def positions(self, values: pa.Array | pa.ChunkedArray, source: str, column: str):
         """The entity each value names (-1: none)."""

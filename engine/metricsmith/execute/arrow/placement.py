@@ -59,6 +59,8 @@ class Placer:
         self.calendar = calendar
         self.times = times
         self._window_starts: dict[WindowSpec, np.ndarray] = {}
+        # The period ending after each event (source, time column): shared by its windows.
+        self._periods_after: dict[tuple[str, str], np.ndarray] = {}
 
     def over(self, sources: Sources) -> Placer:
         """This placer for the rows of `sources` (a batch of a source read in batches); the
@@ -75,8 +77,15 @@ class Placer:
             case EventTime(column=column):
                 times, valid = self.times(scan.source, column)
                 if scan.window is not None:
-                    starts = self.window_starts(scan.window)
-                    return _windowed_events(times, valid, timeline.ends, starts)
+                    # An event at t counts at each period end e with window start <= t < e:
+                    # from the first period ending after t to the last whose window starts
+                    # at or before t.
+                    key = (scan.source, column)
+                    if key not in self._periods_after:
+                        self._periods_after[key] = at_or_before(timeline.ends, times)
+                    first = self._periods_after[key]
+                    last = at_or_before(self.window_starts(scan.window), times) - 1
+                    return Ranges(first, np.where(valid, last, -1))
                 if timeline.bounds is not None:
                     return _events(times, valid, timeline.bounds)
             case StateTime(start=start, end=end):
@@ -140,6 +149,9 @@ def at_or_before(bounds: np.ndarray, times: np.ndarray) -> np.ndarray:
     if len(bounds) < 2 or len(times) < _TABLE_FROM_TIMES:
         return np.searchsorted(bounds, times, side="right")
     first, last = int(bounds[0]), int(bounds[-1])
+    if first == last:
+        # One bound repeated (the starts of all-time windows): all of them or none.
+        return np.where(times >= first, len(bounds), 0)
     days = (last - first) // _DAY
     if days > len(times) or np.any((bounds - first) % _DAY):
         return np.searchsorted(bounds, times, side="right")
@@ -154,16 +166,6 @@ def _events(times: np.ndarray, valid: np.ndarray, bounds: np.ndarray) -> Ranges:
     periods = at_or_before(bounds, times) - 1
     keep = valid & (periods >= 0) & (periods < len(bounds) - 1)
     return Ranges(np.where(keep, periods, 0), np.where(keep, periods, -1))
-
-
-def _windowed_events(
-    times: np.ndarray, valid: np.ndarray, ends: np.ndarray, window_starts: np.ndarray
-) -> Ranges:
-    """An event at t counts at each period end e with window start <= t < e: from the first
-    period ending after t to the last whose window starts at or before t."""
-    first = at_or_before(ends, times)
-    last = at_or_before(window_starts, times) - 1
-    return Ranges(first, np.where(valid, last, -1))
 
 
 def _states(
