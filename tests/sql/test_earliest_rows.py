@@ -1,9 +1,9 @@
 """A distinct count over an all-time window reads only the earliest row of each combination of
 the columns its pass reads, in SQL as on Arrow (execute/sql/scans.py, `earliest_rows`): a
 later row counts in periods the earliest one already counts in. Where those rows are one per
-(keys, value), at a per-entity level, the count is computed from each row's range of periods
-(`distinct_as_counts`, ranges.py). The answers are checked by hand on every engine, and
-against reading every row on the SQL engines (a pass that also counts rows reads them all)."""
+(keys, value), at a per-entity level, the distinct count is a count of them
+(`counts_earliest_rows`). The answers are checked by hand on every engine, and against
+reading every row on the SQL engines (a pass that also counts rows reads them all)."""
 
 from __future__ import annotations
 
@@ -95,14 +95,14 @@ def test_users_ever_per_account(define, engine):
     ]
 
 
-def test_the_sql_reads_the_earliest_rows_and_ranges_the_per_account_counts(define):
+def test_the_sql_reads_the_earliest_rows_and_counts_them_per_account(define):
     project = define(TEXT, **_tables())
     by_segment = project.explain(
         ["users_ever"], by=["accounts.segment"], dialect="duckdb", **MONTHS
     )
-    assert 'MIN("events"."at")' in by_segment and "_rows AS" not in by_segment
+    assert 'MIN("events"."at")' in by_segment and "COUNT(DISTINCT" in by_segment
     per_account = project.explain(["users_per_account"], dialect="duckdb", **MONTHS)
-    assert 'MIN("events"."at")' in per_account and "l1_scan_0_rows AS" in per_account
+    assert 'MIN("events"."at")' in per_account
     assert "COUNT(DISTINCT" not in per_account
     twin = project.explain(["users_per_account_twin"], dialect="duckdb", **MONTHS)
     assert "MIN(" not in twin  # a count reads every row

@@ -90,8 +90,7 @@ def _level_physical(
     """How each of the level's scans is computed, in order."""
     weights = [_weights(scan, functions) for scan in level.scans]
     ranged = [
-        w is not None and rangeable(level, scan)
-        for scan, w in zip(level.scans, weights, strict=True)
+        _ranged(level, scan, w is not None) for scan, w in zip(level.scans, weights, strict=True)
     ]
     counted: dict[int, int] = {}  # counted scan -> the sibling whose pass counts it
     if level.members is not None:
@@ -126,15 +125,13 @@ def _weights(
     return None if None in weights else weights  # type: ignore[return-value]
 
 
-def rangeable(level: Level, scan: SourceScan) -> bool:
-    """Whether a windowed pass could be computed from its rows' ranges were its aggregates
-    additive: at a level with periods (a grain) whose cells do not depend on which rows each
-    period saw (not a per-entity level whose entities are the identifiers the rows name); a
-    state source's only over an all-time window. (The SQL engines also range distinct counts
-    they reduce to counts, execute/sql/scans.py.)"""
+def _ranged(level: Level, scan: SourceScan, additive: bool) -> bool:
+    """A windowed pass of additive aggregates, at a level with periods (a grain) whose cells
+    do not depend on which rows each period saw (not a per-entity level whose entities are the
+    identifiers the rows name); a state source's only over an all-time window."""
     window = scan.window
     identifiers = level.entity is not None and level.members is None
-    if window is None or identifiers or level.grain is None:
+    if window is None or identifiers or level.grain is None or not additive:
         return False
     if isinstance(scan.time, StateTime) and window.kind != "all_time":
         return False

@@ -67,7 +67,6 @@ from metricsmith.execute.sql.positions import Boundaries
 from metricsmith.execute.sql.scans import ScanCompiler
 from metricsmith.execute.sql.spine import LABEL, PARENT_PERIOD, PERIOD, LevelSpine, spine
 from metricsmith.plan.nodes import Level, Pass, PerLevel, Plan, ScanPhysical, SourceScan
-from metricsmith.plan.physical import rangeable
 from metricsmith.plan.timeline import LevelTimeline
 from metricsmith.plugins.functions import Additive
 
@@ -125,11 +124,9 @@ class LevelCompiler:
                 scan_parts.append(part)
                 continue
             scanner = ScanCompiler(plan, scan, self.reads, compilation, level_spine, entity_kind)
-            weights = physical.weights if physical.pass_ == Pass.RANGED else None
-            if physical.pass_ == Pass.PLAIN and rangeable(level, scan):
-                weights = scanner.distinct_as_counts()  # distinct counts of earliest rows
-            if weights is not None:
-                self.ctes += self._ranged(scanner, weights, index, names, level_spine)
+            if physical.pass_ == Pass.RANGED:
+                assert physical.weights is not None, "a ranged pass is additive"
+                self.ctes += self._ranged(scanner, physical.weights, index, names, level_spine)
                 values = tuple((f.name, None) for f in scan.aggregates)
                 running = tuple(name for name, _ in values)
                 scan_parts.append(Part(names.scan(index), values, present=True, running=running))
