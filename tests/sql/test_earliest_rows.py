@@ -149,3 +149,14 @@ def test_the_earliest_rows_answer_as_every_row(define, engine, options):
         .column("users_per_account")
         .equals(twin.to_arrow().column("users_per_account_twin"))
     )
+
+
+def test_a_derived_time_column(define, engine):
+    """The time read through a derived column (`column happened = at`): all users, whatever
+    the account: January u1 (from December) and u3, February + u2, March the same (u4 comes
+    in April): 2, 3, 3."""
+    text = TEXT.replace("  time at\n", "  column happened = at\n  time happened\n")
+    project = define(text, **_tables())
+    result = project.query(["users_ever"], engine=engine, **MONTHS)
+    D = dt.date
+    assert rows(result) == [(D(2024, 1, 1), 2), (D(2024, 2, 1), 3), (D(2024, 3, 1), 3)]

@@ -288,9 +288,11 @@ class ScanCompiler:
         assert isinstance(scan.time, EventTime)
         alias = self.aliases[()]
         time = self.compilation.project.sources[scan.source].value_of(scan.time.column)
+        assert isinstance(time, b.BColumn)  # `_earliest_columns`: a column of the root's own
+        # Named as the root's column, which the time (a derived one too) is read from.
         rows = exp.select(
             *(exp.column(name, table=alias, quoted=True) for name in read),
-            exp.alias_(exp.Min(this=self.rows.compile(time)), scan.time.column, quoted=True),
+            exp.alias_(exp.Min(this=self.rows.compile(time)), time.column, quoted=True),
         ).from_(_aliased(source_cte(scan.source), alias))
         time_range = self.read.time_range
         if time_range is not None:  # rows outside the read's range are not the earliest
