@@ -58,7 +58,7 @@ def _engine(connection) -> Iterator[DuckDBEngine]:
 
     own = connection is None
     connection = duckdb.connect() if own else connection
-    engine = DuckDBEngine(connection)
+    engine = DuckDBEngine(connection, own=own)
     try:
         yield engine
     finally:
@@ -82,10 +82,15 @@ def _setting(connection, name: str, value: object) -> Iterator[None]:
 class DuckDBEngine:
     dialect = DIALECTS["duckdb"]
 
-    def __init__(self, connection):
+    def __init__(self, connection, *, own: bool = False):
+        """`own`: the connection is the engine's alone, so its settings need not be
+        restored after each query (a caller's are, `_setting`)."""
         self.connection = connection
+        self._own = own
         # The SQL reads instants as UTC (see dialects.py).
         connection.execute("SET TimeZone = 'UTC'")
+        if own:  # once, rather than read, set and restored around each query it runs
+            connection.execute(f"SET nested_loop_join_threshold = {_NESTED_LOOP_ROWS}")
         #: The database files this engine attached, by path, with the name of each.
         self._attached: dict[str, str] = {}
 
@@ -148,7 +153,12 @@ class DuckDBEngine:
 
         sql = self.dialect.sql(query, copy=False)
         try:
-            with _setting(self.connection, "nested_loop_join_threshold", _NESTED_LOOP_ROWS):
+            settings = (
+                contextlib.nullcontext()
+                if self._own
+                else _setting(self.connection, "nested_loop_join_threshold", _NESTED_LOOP_ROWS)
+            )
+            with settings:
                 # Placeholders are `$name`: DuckDB binds the values by name.
                 result = self.connection.sql(sql, params=dict(parameters) or None)
                 if hasattr(result, "to_arrow_table"):

@@ -31,6 +31,7 @@ from metricsmith.execute.sql.positions import locate, placed
 from metricsmith.execute.sql.scalar_functions import truncate_to
 from metricsmith.execute.sql.spine import PERIOD, PERIOD_END, PERIOD_START, LevelSpine
 from metricsmith.model import bound as b
+from metricsmith.model.time import WindowKind
 from metricsmith.model.types import Type
 from metricsmith.plan.binding import columns_of
 from metricsmith.plan.nodes import (
@@ -127,8 +128,9 @@ class ScanCompiler:
         aggregates = AggregateCompiler(self.dialect, self.compilation.aggregate_functions)
         outputs = [exp.alias_(period, PERIOD), *(exp.alias_(k, n) for n, k in keys)]
         compiled = []
+        counts = self.counts_earliest_rows()
         for fused in scan.aggregates:
-            node = fused.aggregate
+            node = attrs.evolve(fused.aggregate, function="count") if counts else fused.aggregate
             value = self.rows.compile(node.arg) if node.arg is not None else None
             condition = self.rows.compile(node.where) if node.where is not None else None
             order = self.rows.compile(node.order) if node.order is not None else None
@@ -145,7 +147,11 @@ class ScanCompiler:
             outputs += [exp.alias_(value, name) for name, value in passes.first]
         for fused, kind in firsts:
             outputs.append(exp.alias_(self._at_first(fused.aggregate, kind), fused.name))
-        root = self.root_with_last_end() if self._reads_state_in_window() else self.root()
+        root: exp.Expr
+        if self._reads_state_in_window():
+            root = self.root_with_last_end()
+        else:
+            root = self.earliest_rows() or self.root()
         # Periods first: engines keep a LEFT JOIN where it is written, and placing the rows
         # before following links lets the range filter shrink them first (DuckDB: 1.35x).
         query = self._linked_and_filtered(self.placed(exp.select(*outputs).from_(root)), keys)
@@ -314,6 +320,94 @@ class ScanCompiler:
     def _spine(self, column: str) -> exp.Column:
         assert self.spine is not None, "placing rows needs the level's periods"
         return self.spine.column(column)
+
+    def earliest_rows(self) -> exp.Expr | None:
+        """The root's rows reduced to the earliest of each combination of the other columns
+        the pass reads (`_earliest_columns`), or None where that could change a value."""
+        read = self._earliest_columns()
+        if read is None:
+            return None
+        scan = self.scan
+        assert isinstance(scan.time, EventTime)
+        alias = self.aliases[()]
+        time = self.compilation.project.sources[scan.source].value_of(scan.time.column)
+        assert isinstance(time, b.BColumn)  # `_earliest_columns`: a column of the root's own
+        # Named as the root's column, which the time (a derived one too) is read from.
+        rows = exp.select(
+            *(exp.column(name, table=alias, quoted=True) for name in read),
+            exp.alias_(exp.Min(this=self.rows.compile(time)), time.column, quoted=True),
+        ).from_(_aliased(source_cte(scan.source), alias))
+        time_range = self.read.time_range
+        if time_range is not None:  # rows outside the read's range are not the earliest
+            time_value = self.time_value(time_range.column)
+            within = self._within(time_value, time_range.start, time_range.end)
+            rows = rows.where(*within, copy=False) if within else rows
+        rows = rows.group_by(*_ordinals(len(read)), copy=False)
+        return exp.Subquery(
+            this=rows, alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True))
+        )
+
+    def _earliest_columns(self) -> list[str] | None:
+        """The root columns the pass reads besides its time, when reading only the earliest
+        row of each combination of them gives the same values: an event scan over an
+        all-time window whose aggregates all ignore repeats (distinct counts); None
+        otherwise. A later row of a combination counts in periods its earliest row already
+        counts in (every row's periods run to the last), with the same keys, values,
+        conditions and links, which such aggregates cannot tell apart; the Arrow engine reads
+        the same rows (execute/arrow/grouping.py). An all-time window places each event at
+        every later period end: the families benchmark's health score placed its 10M events
+        57M times, where 0.6M (account, user) pairs exist."""
+        scan = self.scan
+        window, time = scan.window, scan.time
+        if window is None or window.kind is not WindowKind.ALL_TIME:
+            return None
+        if not isinstance(time, EventTime) or self._linked_times():
+            return None
+        functions = self.compilation.aggregate_functions
+        if not all(
+            functions[f.aggregate.function].ignores_repeats and f.aggregate.arg is not None
+            for f in scan.aggregates
+        ):
+            return None
+        time_column = self.compilation.project.sources[scan.source].value_of(time.column)
+        read = sorted({c.column for c in columns_of(self._read_nodes()) if not c.path})
+        if not isinstance(time_column, b.BColumn) or not read or time_column.column in read:
+            return None
+        return read
+
+    def counts_earliest_rows(self) -> bool:
+        """Whether the earliest rows (`earliest_rows`) are one per distinct (keys, counted
+        value): every column they are told apart by is a key or the one column every
+        aggregate counts the distinct values of. Each cell then holds each value once, so a
+        distinct count is a count (`per account: count_distinct(events.user_id) over all
+        time`: DuckDB groups 4.6M (period, account, user) rows less)."""
+        read = self._earliest_columns()
+        if read is None:
+            return False
+        scan = self.scan
+        if scan.entity is not None and self.entity_value(scan.entity) != self.rows.compile(
+            scan.entity
+        ):
+            return False  # a cast entity may merge values
+        keys = [*scan.dimensions, *([scan.entity] if scan.entity is not None else [])]
+        args = {fused.aggregate.arg for fused in scan.aggregates}
+        plain = [*keys, *args]
+        if len(args) != 1 or not all(isinstance(n, b.BColumn) and not n.path for n in plain):
+            return False
+        return set(read) <= {n.column for n in plain if isinstance(n, b.BColumn)}
+
+    def _read_nodes(self) -> list[b.BExpr]:
+        """Every row formula the pass reads: keys, aggregates, filters and the links it
+        follows from the root."""
+        scan = self.scan
+        nodes = [*scan.dimensions, *scan.filters]
+        nodes += [scan.entity] if scan.entity is not None else []
+        for fused in scan.aggregates:
+            node = fused.aggregate
+            nodes += [n for n in (node.arg, node.where, node.order) if n is not None]
+        info = self.compilation.project.sources[scan.source]
+        nodes += [info.value_of(join.path[0]) for join in scan.joins if len(join.path) == 1]
+        return nodes
 
     # ---- joins ----
     def root(self) -> exp.Expr:
