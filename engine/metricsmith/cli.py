@@ -26,11 +26,13 @@ from metricsmith import __version__
 from metricsmith.api import Project, load_project, project_connections
 from metricsmith.check.query import DEFAULT_MAX_PERIODS
 from metricsmith.errors import (
+    DataError,
     DataWarning,
     Diagnostic,
     MetricsmithError,
     PluginFailure,
     ProjectError,
+    QueryError,
     UnavailableMetric,
 )
 from metricsmith.execute.sql.names import DIALECT_NAMES
@@ -46,6 +48,7 @@ from metricsmith.present.digest import render_digest
 from metricsmith.present.output import STDOUT, suffix_of, write_output
 from metricsmith.present.progress import reporting
 from metricsmith.present.report import render_report
+from metricsmith.present.result import QueryResult
 from metricsmith.present.result_view import result_view
 from metricsmith.present.scorecard import ScorecardView
 from metricsmith.present.scorecard_table import scorecard_table
@@ -493,15 +496,29 @@ def _query(args: argparse.Namespace) -> int:
         hidden_goals = output_format is None and not args.status and _reads_goals(project, args)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
-            result = project.query(
-                args.metrics,
-                **request,
-                progress=progress,
-                status=args.status or hidden_goals,
-                order_by=tuple(args.order_by or ()),
-                limit=args.limit,
-                per=tuple(args.per or ()),
-            )
+
+            def answer(status: bool) -> QueryResult:
+                return project.query(
+                    args.metrics,
+                    **request,
+                    progress=progress,
+                    status=status,
+                    order_by=tuple(args.order_by or ()),
+                    limit=args.limit,
+                    per=tuple(args.per or ()),
+                )
+
+            try:
+                result = answer(args.status or hidden_goals)
+            except (QueryError, DataError) as problem:
+                if not hidden_goals:
+                    raise
+                # Goals nobody asked for never cost the answer: one that cannot be sliced as
+                # the query is, or unreadable data, leaves the values unmarked.
+                result = answer(False)
+                hidden_goals = False
+                reason = str(problem).splitlines()[0]
+                _say(sys.stderr, f"note: targets read from the data are not marked: {reason}")
     table = result.to_arrow()
     _print_warnings(project.warnings)  # data warnings among them
     _show_other_warnings(caught)

@@ -56,3 +56,22 @@ def test_with_status_the_goals_and_statuses_are_columns(project, capsys):
     assert main(["query", str(project), "quick_share", *RANGE, "--status"]) == 0
     out = capsys.readouterr().out
     assert table_row(out, "2024-02")[1:] == ["0.0% 🔴", "10.0%", "🔴 red"]
+
+
+def test_goals_that_cannot_be_sliced_as_asked_leave_the_values_unmarked(project, capsys):
+    # The goals have no link to accounts: the answer by segment stands, without marks.
+    assert main(["query", str(project), "quick_share", *RANGE, "--by", "accounts.segment"]) == 0
+    out, err = capsys.readouterr()
+    rows = [[c.strip() for c in line.split("│")] for line in out.splitlines() if "│" in line]
+    # January: Enterprise t3 (3 contacts), SMB t1 and t2 (1 each).
+    assert rows[:2] == [["2024-01", "Enterprise", "0.0%"], ["2024-01", "SMB", "100.0%"]]
+    assert "targets read from the data are not marked" in err
+    assert "`goals`, which cannot be sliced by `accounts.segment`" in err
+
+
+def test_unreadable_goals_leave_the_values_unmarked(project, capsys):
+    (project / "goals.csv").write_bytes(b"month,goal\n2024-01-01T00:00:00Z,0.\xff6\n")
+    assert main(["query", str(project), "quick_share", *RANGE]) == 0
+    out, err = capsys.readouterr()
+    assert table_row(out, "2024-01")[1:] == ["66.7%"]
+    assert "not marked: data error in source `goals`" in err and "column `goal`, row 1" in err
