@@ -155,3 +155,34 @@ def test_the_sql_relying_on_contracts_skips_what_they_make_needless(define):
     # its account; the roll-up joins the accounts as they are only when every row names one.
     assert "first_changes" in general and "first_changes" not in relying
     assert "INNER JOIN l1_members" in relying and "LEFT JOIN l1_members" in general
+
+
+@pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
+def test_a_member_without_a_time_is_not_dropped_by_a_contract_it_passes(define, engine):
+    # A condition that is null passes (as SQL's CHECK): with the enterprise account's sign-up
+    # unknown, `started_at >= accounts.signed_up_at` holds on every row, yet that account
+    # never "exists" at a period end, so its rows tell nothing about when it starts.
+    accounts = ACCOUNTS.set_column(
+        2, "signed_up_at", stamps(utc(2023, 12, 1), None)
+    )
+    subscriptions = pa.table(
+        {
+            "account_id": pa.array([s[0] for s in CLEAN], pa.int64()),
+            "mrr": pa.array([s[1] for s in CLEAN]),
+            "started_at": stamps(*(s[2] for s in CLEAN)),
+            "ended_at": stamps(*(s[3] for s in CLEAN)),
+        }
+    )
+    answers = [
+        by_segment(
+            define(
+                DEFINITIONS % (CONTRACTS if contracts else ""),
+                accounts=accounts,
+                subscriptions=subscriptions,
+            ),
+            engine,
+        )
+        for contracts in (False, True)
+    ]
+    assert answers[0] == answers[1]
+    assert answers[0]["smb"] == SMB
