@@ -48,6 +48,7 @@ from metricsmith.model.decl import ChartKind, IncludeDecl, Module, ProjectDecl
 from metricsmith.model.targets import with_statuses
 from metricsmith.model.time import GRAINS
 from metricsmith.plugins.connections import Connection, load_connections
+from metricsmith.plugins.connector import native_files
 from metricsmith.plugins.engine import AUTO, Engine
 from metricsmith.plugins.progress import Progress, no_progress
 from metricsmith.present.progress import reporting
@@ -429,8 +430,10 @@ class Project:
         #: What loading and the queries so far warned about: definitions and contracts
         #: (positioned diagnostics) and the data (`DataWarning`s); each has `render()`.
         self.warnings: tuple[Diagnostic | DataWarning, ...] = ()
-        # Verdicts on the data as loaded: each contract is checked at most once per project.
+        # Verdicts on the data as it is: each contract is checked at most once per version of
+        # the data (`_data_version`), so a plan never relies on a verdict on replaced files.
         self._verdicts: dict[Contract, ContractResult] = {}
+        self._verdicts_version: tuple[object, ...] | None = None
 
     @property
     def metrics(self) -> dict[str, MetricInfo]:
@@ -625,7 +628,7 @@ class Project:
 
         call = {"spark": {"session": spark_session}} if spark_session is not None else {}
         settings = self._engine_settings().choose(self.engines, engine, call)
-        plan = plan_query(self.checked, query, as_of=as_of, facts=self.verification())
+        plan = plan_query(self.checked, query, as_of=as_of, facts=self._planning_facts())
         self._enforce_contracts((read.source for read in plan.reads), progress)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
@@ -660,9 +663,38 @@ class Project:
         it verifies the contracts stating it against the data first (once per project)."""
         return Verification(tuple(self.contracts()), self._verify)
 
+    def _planning_facts(self) -> Verification | None:
+        """What a plan may rely on: the verified contracts, when every source's data has a
+        version to tell a change by; data that can change unseen (a database's table) gets
+        the plan that relies on nothing."""
+        return self.verification() if self._data_version() is not None else None
+
+    def _data_version(self) -> tuple[object, ...] | None:
+        """What identifies the project's data as it is now: each source's files with their
+        sizes and modification times, or the table held in memory (which does not change);
+        None when a source's data has neither (a database's table)."""
+        version: list[object] = []
+        for name, info in sorted(self.checked.sources.items()):
+            if isinstance(info.reader, InMemoryReader):
+                version.append((name, id(info.reader)))
+                continue
+            files = native_files(info.reader, None)
+            if files is None:
+                return None
+            try:
+                stats = [os.stat(path) for path in files.files]
+            except OSError:  # gone: the query's own read says so
+                return None
+            version.append((name, *((s.st_size, s.st_mtime_ns) for s in stats)))
+        return tuple(version)
+
     def _verify(self, contracts: Sequence[Contract]) -> list[ContractResult]:
         from metricsmith.execute.arrow.contracts import verify_contracts
 
+        version = self._data_version()
+        if version is not None and version != self._verdicts_version:
+            self._verdicts.clear()  # files were replaced since: their verdicts are stale
+            self._verdicts_version = version
         pending = [c for c in dict.fromkeys(contracts) if c not in self._verdicts]
         if pending:
             self._verdicts.update((r.contract, r) for r in verify_contracts(self.checked, pending))
@@ -720,7 +752,9 @@ class Project:
             max_periods=max_periods,
             params=params,
         )
-        plan = plan_query(self.checked, query, as_of=self._as_of(as_of), facts=self.verification())
+        plan = plan_query(
+            self.checked, query, as_of=self._as_of(as_of), facts=self._planning_facts()
+        )
         settings = self._engine_settings().choose(self.engines, engine)
         choice = None
         if settings.engine == AUTO:
