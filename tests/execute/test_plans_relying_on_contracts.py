@@ -162,9 +162,7 @@ def test_a_member_without_a_time_is_not_dropped_by_a_contract_it_passes(define, 
     # A condition that is null passes (as SQL's CHECK): with the enterprise account's sign-up
     # unknown, `started_at >= accounts.signed_up_at` holds on every row, yet that account
     # never "exists" at a period end, so its rows tell nothing about when it starts.
-    accounts = ACCOUNTS.set_column(
-        2, "signed_up_at", stamps(utc(2023, 12, 1), None)
-    )
+    accounts = ACCOUNTS.set_column(2, "signed_up_at", stamps(utc(2023, 12, 1), None))
     subscriptions = pa.table(
         {
             "account_id": pa.array([s[0] for s in CLEAN], pa.int64()),
