@@ -122,6 +122,31 @@ def test_a_value_seen_only_in_an_earlier_cohort_has_rows_in_every_cohort(define,
     ]
 
 
+def test_an_earlier_cohorts_value_has_rows_for_a_count_over_accounts(define, engine):
+    # As above, for a count over the accounts themselves (count(per account)): apac, seen
+    # only in the December cohort, is 0 in each cohort of the range at the ages it reached.
+    region = ["apac", *ACCOUNTS.column("region").to_pylist()[1:]]
+    accounts = ACCOUNTS.set_column(1, "region", pa.array(region))
+    project = define(DEFINITIONS, accounts=accounts, subscriptions=SUBSCRIPTIONS)
+    table = project.query(
+        ["accounts_total"], by=[COHORT, "accounts.region", "age"], **Q1, engine=engine
+    )
+    # January: accounts 1 (us) and 2 (eu); February: 3 (us); March: 4 (eu).
+    assert [(c.month, region, age, n) for c, region, age, n in rows(table)] == [
+        *((1, "apac", age, 0) for age in range(3)),
+        *((1, "eu", age, 1) for age in range(3)),
+        *((1, "us", age, 1) for age in range(3)),
+        *((2, "apac", 0, 0), (2, "apac", 1, 0), (2, "apac", 2, None)),
+        *((2, "eu", 0, 0), (2, "eu", 1, 0), (2, "eu", 2, None)),
+        *((2, "us", 0, 1), (2, "us", 1, 1), (2, "us", 2, None)),
+        *(
+            (3, region, age, (1 if region == "eu" else 0) if age == 0 else None)
+            for region in ("apac", "eu", "us")
+            for age in range(3)
+        ),
+    ]
+
+
 def test_revenue_retention_per_account(project, engine):
     table = project.query(["revenue_retention"], by=["signup_month", "age"], **Q1, engine=engine)
     # The March cohort pays nothing at age 0: its retention is 0 / 0, null.

@@ -361,6 +361,16 @@ class Plan:
                 found[metric.name] = max(windows)
         return found
 
+    @property
+    def range_cohorts_only(self) -> bool:
+        """Whether only the rows and members of the range's cohorts can reach the answer: by
+        age, with the cohort the query's one dimension. With another dimension every cohort
+        of the range has a row for each of its values seen in any cohort's rows, earlier
+        cohorts' included, so those rows still matter."""
+        if self.cohort_axis is None or self.cohort_dimension is None or not self.cohorts:
+            return False
+        return len(self.dimensions) == 1
+
     def aggregate_columns(self) -> dict[BExpr, str]:
         """Which cell column holds each leaf of the metric formulas."""
         return self.top.leaf_columns()

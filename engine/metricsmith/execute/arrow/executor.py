@@ -83,7 +83,7 @@ def execute_plan(
             project, tables, functions.scalars, calendar.timezone, plan.parameter_values()
         )
         cohort = None if plan.cohort_dimension is None else plan.dimensions[plan.cohort_dimension]
-        by_age = plan.cohort_axis is not None
+        by_age = plan.range_cohorts_only
         runner = LevelRunner(
             sources, calendar, functions.scalars, functions.aggregates, cohort, by_age
         )

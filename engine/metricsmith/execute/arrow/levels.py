@@ -52,8 +52,8 @@ class LevelRunner:
         cohort_label: str | None,
         by_age: bool = False,
     ):
-        """`by_age`: the query asks for `age`, so its answer has rows for the range's cohorts
-        only (`Plan.cohort_axis`)."""
+        """`by_age`: only the rows and members of the range's cohorts can reach the answer
+        (`Plan.range_cohorts_only`)."""
         self.sources = sources
         self.calendar = calendar
         self.scalars = scalars

@@ -340,16 +340,11 @@ class LevelCompiler:
         return RangeCohorts(column, self.plan.cohorts, dialect)
 
     def _shown_cohorts(self, level: Level) -> ShownCohorts | None:
-        """The only cohorts whose rows and members matter at `level`: with ages, those of
-        the range, where the level is keyed by the cohort (scans.py `ShownCohorts`). Only
-        when the cohort is the query's one dimension: every cohort of the range has a row
-        for each value of another dimension seen in any cohort's rows (cells.py
-        `combinations`), those of other cohorts included."""
+        """The only cohorts whose rows and members matter at `level`: those of the range
+        (`Plan.range_cohorts_only`), where the level is keyed by the cohort (scans.py
+        `ShownCohorts`)."""
         plan = self.plan
-        alone = plan.dimensions == (self.cohort_label,)
-        if plan.cohort_axis is None or not plan.cohorts or not alone:
-            return None
-        if self.cohort_label not in level.labels:
+        if not plan.range_cohorts_only or self.cohort_label not in level.labels:
             return None
         index = level.labels.index(self.cohort_label)
         return ShownCohorts(index, plan.cohorts[0], plan.cohorts[-1])
