@@ -134,6 +134,7 @@ def _starts(
     """Each unit's cell in its cohort's period (at most one: a unit has one cell a period),
     with the values `cohort_start(...)` of `nodes` read there."""
     outputs: list[exp.Expr] = [exp.column(key, table=table) for key in context.keys]
+    outputs.append(exp.column(COHORT_PERIOD, table=table))
     for node in nodes:
         assert isinstance(node, b.BOffset)
         outputs.append(exp.alias_(compiler.compile(node.operand), columns[node]))
@@ -154,13 +155,16 @@ def _started(column: str, cells: str, starts: str) -> exp.Expr:
 
 
 def _same_unit(context: FormulaContext, cells: str, starts: str) -> exp.Expr:
-    """The cells of `cells` and the row of `starts` of the same unit."""
+    """The cells of `cells` and the row of `starts` of the same unit. The cohort period is
+    one per unit, and a plain equality beside the null-safe key tests lets PostgreSQL hash
+    the join instead of comparing every cell with every start (a nested loop)."""
     equal = exp.NullSafeEQ if context.nullable_keys else exp.EQ
     same = [
         equal(this=exp.column(key, table=cells), expression=exp.column(key, table=starts))
         for key in context.keys
     ]
-    return exp.and_(*same) if same else exp.true()
+    period = exp.column(COHORT_PERIOD, table=cells), exp.column(COHORT_PERIOD, table=starts)
+    return exp.and_(exp.EQ(this=period[0], expression=period[1]), *same)
 
 
 def _window(
