@@ -666,7 +666,10 @@ class Project:
     def _planning_facts(self) -> Verification | None:
         """What a plan may rely on: the verified contracts, when every source's data has a
         version to tell a change by; data that can change unseen (a database's table) gets
-        the plan that relies on nothing."""
+        the plan that relies on nothing, as does a project whose contracts are `"off"`
+        (not looked at: no data is read to verify them)."""
+        if self.paths.trusted and contract_policy(self.path) == "off":
+            return None
         return self.verification() if self._data_version() is not None else None
 
     def _data_version(self) -> tuple[object, ...] | None:

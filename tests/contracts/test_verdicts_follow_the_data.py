@@ -43,3 +43,9 @@ def test_a_replaced_file_is_verified_again_before_a_plan_relies_on_it(define, tm
     answer = project.query(["mrr"], **QUERY).to_pylist()
     # a9's 5 is under no plan from January's end on: a null plan, as without the contract.
     assert [r["mrr"] for r in answer if r["accounts.plan"] is None] == [5.0, 5.0, 5.0]
+
+
+def test_contracts_turned_off_are_not_relied_on(define, tmp_path):
+    (tmp_path / "metricsmith.toml").write_text('[contracts]\non_violation = "off"\n')
+    project = define(DEFINITIONS, subscriptions=CLEAN)
+    assert "relies on" not in project.explain(["mrr", "accounts_paying"], **QUERY)
