@@ -4,7 +4,6 @@ answer's Arrow table, which shows itself in a notebook; present/result.py)."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import re
 import tomllib
@@ -43,6 +42,7 @@ from metricsmith.check.query import DEFAULT_MAX_PERIODS, CheckedQuery, Query, ch
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.dsl.parser import parse_expression, parse_file
 from metricsmith.errors import DataError, DataWarning, Diagnostic, ProjectError, QueryError
+from metricsmith.execute.data.versions import files_version
 from metricsmith.execute.ranking import check_columns, ranked, ranking_of
 from metricsmith.model import expr as e
 from metricsmith.model.contracts import Contract, ContractResult, Verification
@@ -50,7 +50,6 @@ from metricsmith.model.decl import ChartKind, IncludeDecl, Module, ProjectDecl
 from metricsmith.model.targets import with_statuses
 from metricsmith.model.time import GRAINS
 from metricsmith.plugins.connections import Connection, load_connections
-from metricsmith.plugins.connector import native_files
 from metricsmith.plugins.engine import AUTO, Engine
 from metricsmith.plugins.progress import Progress, no_progress
 from metricsmith.present.progress import reporting
@@ -258,31 +257,11 @@ def _file_versions(checked: CheckedProject) -> tuple[object, ...] | None:
     otherwise."""
     version: list[object] = []
     for name, info in sorted(checked.sources.items()):
-        location = info.reader.location
-        files = native_files(info.reader, None)
-        if files is None or files.files != (location,):
+        files = files_version(info.reader)
+        if files is None or [path for path, *_ in files] != [info.reader.location]:
             return None
-        try:
-            version.append((name, location, file_version(location)))
-        except OSError:
-            return None
+        version.append((name, files))
     return tuple(version)
-
-
-#: Files up to this size are told apart by their bytes as well: a small file rewritten within
-#: the file system's clock tick (a test, a script) can keep its size and modification time.
-_HASHED_FILE_BYTES = 1 << 20
-
-
-def file_version(path: str) -> tuple[object, ...]:
-    """What tells a data file's versions apart: its size and modification time, and for a
-    small file a digest of its bytes. Raises OSError when it cannot be read."""
-    stat = os.stat(path)
-    if stat.st_size > _HASHED_FILE_BYTES:
-        return (stat.st_size, stat.st_mtime_ns)
-    with open(path, "rb") as file:
-        digest = hashlib.blake2b(file.read(), digest_size=16).digest()
-    return (stat.st_size, stat.st_mtime_ns, digest)
 
 
 def project_connections(path: str | Path, *, trusted: bool = True) -> dict[str, Connection]:
@@ -806,13 +785,10 @@ class Project:
             if isinstance(info.reader, InMemoryReader):
                 version.append((name, id(info.reader)))
                 continue
-            files = native_files(info.reader, None)
+            files = files_version(info.reader)
             if files is None:
                 return None
-            try:
-                version.append((name, *(file_version(path) for path in files.files)))
-            except OSError:  # gone: the query's own read says so
-                return None
+            version.append((name, files))
         return tuple(version)
 
     def _verify(self, contracts: Sequence[Contract]) -> list[ContractResult]:
