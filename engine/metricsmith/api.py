@@ -258,7 +258,7 @@ def _file_versions(checked: CheckedProject) -> tuple[object, ...] | None:
     version: list[object] = []
     for name, info in sorted(checked.sources.items()):
         files = files_version(info.reader)
-        if files is None or [path for path, *_ in files] != [info.reader.location]:
+        if files is None or [file[0] for file in files] != [info.reader.location]:
             return None
         version.append((name, files))
     return tuple(version)

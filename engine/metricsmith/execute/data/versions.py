@@ -24,8 +24,8 @@ def file_version(path: str) -> tuple[object, ...]:
     return (stat.st_size, stat.st_mtime_ns, digest)
 
 
-def files_version(reader: SourceReader) -> tuple[object, ...] | None:
-    """The version of each file a reader reads (`file_version`), or None when its data is not
+def files_version(reader: SourceReader) -> tuple[tuple[object, ...], ...] | None:
+    """Each file a reader reads with its version (`file_version`), or None when its data is not
     files an engine reads itself (a database's table can change unseen) or a file is gone."""
     files = native_files(reader, None)
     if files is None:

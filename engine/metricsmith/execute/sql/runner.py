@@ -136,7 +136,7 @@ def _linked_keys(plan: Plan) -> dict[str, str]:
 
 #: The key checks passed in this process, by the query's SQL (which names the files and the
 #: key's formula) and the version of the files; the oldest first, a few hundred at most.
-_UNIQUE_KEYS: dict[tuple[str, tuple[object, ...]], None] = {}
+_UNIQUE_KEYS: dict[tuple[str, tuple[tuple[object, ...], ...]], None] = {}
 _UNIQUE_KEYS_KEPT = 256
 
 
@@ -167,7 +167,7 @@ def _require_unique_key(
     # (A query with parameters is not kept: its text alone does not say what it read.)
     files = files_version(compilation.project.sources[source].reader)
     fixed = files is not None and not placeholders(query)
-    verdict = (compilation.dialect.sql(query), files) if fixed else None
+    verdict = (compilation.dialect.sql(query), files) if fixed and files is not None else None
     if verdict in _UNIQUE_KEYS:
         return
     repeated = _fetch(engine, query, plan, compilation, source)
