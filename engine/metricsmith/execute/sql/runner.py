@@ -136,7 +136,8 @@ def _linked_keys(plan: Plan) -> dict[str, str]:
 
 #: The key checks passed in this process, by the query's SQL (which names the files and the
 #: key's formula) and the version of the files; the oldest first, a few hundred at most.
-_UNIQUE_KEYS: dict[tuple[str, tuple[tuple[object, ...], ...]], None] = {}
+_KeyVerdict = tuple[str, tuple[tuple[object, ...], ...]]
+_UNIQUE_KEYS: dict[_KeyVerdict, None] = {}
 _UNIQUE_KEYS_KEPT = 256
 
 
@@ -166,8 +167,9 @@ def _require_unique_key(
     # per version of the files in a process (a notebook, a server, a benchmark).
     # (A query with parameters is not kept: its text alone does not say what it read.)
     files = files_version(compilation.project.sources[source].reader)
-    fixed = files is not None and not placeholders(query)
-    verdict = (compilation.dialect.sql(query), files) if fixed and files is not None else None
+    verdict: _KeyVerdict | None = None
+    if files is not None and not placeholders(query):
+        verdict = (compilation.dialect.sql(query), files)
     if verdict in _UNIQUE_KEYS:
         return
     repeated = _fetch(engine, query, plan, compilation, source)
