@@ -134,9 +134,10 @@ def _linked_keys(plan: Plan) -> dict[str, str]:
     return keys
 
 
+# A key check's SQL and the versions of the files it read.
+_KeyVerdict = tuple[str, tuple[tuple[object, ...], ...]]
 #: The key checks passed in this process, by the query's SQL (which names the files and the
 #: key's formula) and the version of the files; the oldest first, a few hundred at most.
-_KeyVerdict = tuple[str, tuple[tuple[object, ...], ...]]
 _UNIQUE_KEYS: dict[_KeyVerdict, None] = {}
 _UNIQUE_KEYS_KEPT = 256
 
