@@ -42,7 +42,7 @@ from metricsmith.check.query import DEFAULT_MAX_PERIODS, CheckedQuery, Query, ch
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.dsl.parser import parse_expression, parse_file
 from metricsmith.errors import DataError, DataWarning, Diagnostic, ProjectError, QueryError
-from metricsmith.execute.data.versions import files_version
+from metricsmith.execute.data.versions import files_version, remember
 from metricsmith.execute.ranking import check_columns, ranked, ranking_of
 from metricsmith.model import expr as e
 from metricsmith.model.contracts import Contract, ContractResult, Verification
@@ -245,10 +245,9 @@ def _keep_checked(
     files = _file_versions(checked)
     if files is None:  # data that can change unseen: checked afresh each time
         return
-    _CHECKED.pop(root.resolve(), None)
-    _CHECKED[root.resolve()] = _CheckedLoad(inputs, checked, files, verdicts)
-    while len(_CHECKED) > _CHECKED_KEPT:
-        del _CHECKED[next(iter(_CHECKED))]
+    remember(
+        _CHECKED, root.resolve(), _CheckedLoad(inputs, checked, files, verdicts), _CHECKED_KEPT
+    )
 
 
 def _file_versions(checked: CheckedProject) -> tuple[object, ...] | None:

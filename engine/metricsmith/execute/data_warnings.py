@@ -25,7 +25,7 @@ from attrs import define, field, frozen
 from metricsmith.check.checked import CheckedProject, SourceInfo
 from metricsmith.errors import DataWarning
 from metricsmith.execute.data.reading import read_source, read_source_batches
-from metricsmith.execute.data.versions import files_version
+from metricsmith.execute.data.versions import files_version, remember
 from metricsmith.model.bound import BBinary, BCall, BColumn, BExpr, bwalk
 from metricsmith.model.types import Type
 from metricsmith.plan.nodes import Plan, SourceRead
@@ -97,9 +97,7 @@ def _tallied(
         for test, tally in found.items():
             tally.add(_failing(test, table), table)
     if kept is not None:
-        _TALLIES[kept] = found
-        while len(_TALLIES) > _TALLIES_KEPT:
-            del _TALLIES[next(iter(_TALLIES))]
+        remember(_TALLIES, kept, found, _TALLIES_KEPT)
     return found
 
 

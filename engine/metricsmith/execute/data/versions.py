@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+from typing import TypeVar
 
 from metricsmith.plugins.connector import SourceReader, native_files
 
 #: Files up to this size are told apart by their bytes as well: a small file rewritten within
 #: the file system's clock tick (a test, a script) can keep its size and modification time.
 _HASHED_FILE_BYTES = 1 << 20
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def file_version(path: str) -> tuple[object, ...]:
@@ -34,3 +38,12 @@ def files_version(reader: SourceReader) -> tuple[tuple[object, ...], ...] | None
         return tuple((path, *file_version(path)) for path in files.files)
     except OSError:  # gone: the read itself says so
         return None
+
+
+def remember(cache: dict[K, V], key: K, value: V, most: int) -> None:
+    """Keep `value` in a process's cache of verdicts on versions of the data, the most recent
+    last, dropping the oldest beyond `most` (a long-lived process keeps a few)."""
+    cache.pop(key, None)
+    cache[key] = value
+    while len(cache) > most:
+        cache.pop(next(iter(cache)), None)  # (another thread may have dropped it already)

@@ -19,7 +19,7 @@ from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import ArithmeticOverflow, DataError
 from metricsmith.execute.data.conform import conform
 from metricsmith.execute.data.settling import settle
-from metricsmith.execute.data.versions import files_version
+from metricsmith.execute.data.versions import files_version, remember
 from metricsmith.execute.sql.compiler import Compilation, compile_plan, source_ctes
 from metricsmith.execute.sql.diagnosis import arrow_diagnosis
 from metricsmith.execute.sql.dialects import SqlDialect, number
@@ -176,9 +176,7 @@ def _require_unique_key(
     repeated = _fetch(engine, query, plan, compilation, source)
     if not repeated.num_rows:
         if verdict is not None:
-            _UNIQUE_KEYS[verdict] = None
-            while len(_UNIQUE_KEYS) > _UNIQUE_KEYS_KEPT:
-                del _UNIQUE_KEYS[next(iter(_UNIQUE_KEYS))]
+            remember(_UNIQUE_KEYS, verdict, None, _UNIQUE_KEYS_KEPT)
     else:
         value = repeated.column(0)[0].as_py()
         raise DataError(
