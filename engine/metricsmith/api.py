@@ -251,8 +251,8 @@ def _keep_checked(
 
 
 def _file_versions(checked: CheckedProject) -> tuple[object, ...] | None:
-    """The size and modification time of each source's file, when every source reads one
-    plain file (a folder or a pattern can gain files unseen, a database changes unseen); None
+    """The version of each source's file (`files_version`), when every source reads one plain
+    file (a folder or a pattern can gain files unseen, a database changes unseen); None
     otherwise."""
     version: list[object] = []
     for name, info in sorted(checked.sources.items()):
