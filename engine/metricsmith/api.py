@@ -14,6 +14,7 @@ from pathlib import Path
 
 import attrs
 import pyarrow as pa
+from attrs import define, field, frozen
 
 from metricsmith.builtin.connectors import InMemoryReader
 from metricsmith.check.availability import availability_notes
@@ -41,6 +42,7 @@ from metricsmith.check.query import DEFAULT_MAX_PERIODS, CheckedQuery, Query, ch
 from metricsmith.check.suggest import did_you_mean
 from metricsmith.dsl.parser import parse_expression, parse_file
 from metricsmith.errors import DataError, DataWarning, Diagnostic, ProjectError, QueryError
+from metricsmith.execute.data.versions import files_version, remember
 from metricsmith.execute.ranking import check_columns, ranked, ranking_of
 from metricsmith.model import expr as e
 from metricsmith.model.contracts import Contract, ContractResult, Verification
@@ -48,14 +50,13 @@ from metricsmith.model.decl import ChartKind, IncludeDecl, Module, ProjectDecl
 from metricsmith.model.targets import with_statuses
 from metricsmith.model.time import GRAINS
 from metricsmith.plugins.connections import Connection, load_connections
-from metricsmith.plugins.connector import native_files
 from metricsmith.plugins.engine import AUTO, Engine
 from metricsmith.plugins.progress import Progress, no_progress
 from metricsmith.present.progress import reporting
 from metricsmith.present.result import QueryResult
 from metricsmith.present.scorecard import MetricView, ScorecardView
 from metricsmith.present.scorecard_values import ScorecardWindow, scorecard_view
-from metricsmith.registry import build_registry, get_registry
+from metricsmith.registry import Registry, build_registry, get_registry
 
 #: What a query does when the data breaks a contract of a source it reads
 #: (`[contracts] on_violation` in metricsmith.toml).
@@ -151,22 +152,32 @@ def _load(
     modules, problems, policy = read_modules(files, registry.libraries, policy)
     found += problems
     progress(f"checking {len(modules)} definition file{'' if len(modules) == 1 else 's'}")
-    # Syntax errors do not stop the checking of what parsed: one run shows every problem.
-    checked = check_project(
-        modules,
-        connectors=registry.connectors,
-        functions=registry.functions,
-        tables=_in_memory(tables or {}),
-        paths=policy,
-        connections=load_connections(
-            root if root.is_dir() else root.parent, trusted=policy.trusted
-        ),
-        read_problems=found,
-        progress=progress,
-        # Files reached through an `include` (by path or by name) are libraries: their metrics
-        # need only the inputs of those queried (docs/language.md, "Including a library").
-        library_files=_included(modules, files),
-    )
+    connections = load_connections(root if root.is_dir() else root.parent, trusted=policy.trusted)
+    # Files reached through an `include` (by path or by name) are libraries: their metrics
+    # need only the inputs of those queried (docs/language.md, "Including a library").
+    library_files = _included(modules, files)
+    inputs = _CheckInputs(modules, registry, policy, connections, library_files, tuple(found))
+    # Only definitions over files of their own can be checked once for several loads: a
+    # table passed in memory or a plugin of the call's own makes a project of its own.
+    earlier = None if tables or plugins else _checked_before(root, inputs)
+    if earlier is not None:
+        checked, verdicts = earlier.checked, earlier.verdicts
+    else:
+        # Syntax errors do not stop the checking of what parsed: one run shows every problem.
+        checked = check_project(
+            modules,
+            connectors=registry.connectors,
+            functions=registry.functions,
+            tables=_in_memory(tables or {}),
+            paths=policy,
+            connections=connections,
+            read_problems=found,
+            progress=progress,
+            library_files=library_files,
+        )
+        verdicts = Verdicts()
+        if not tables and not plugins:
+            _keep_checked(root, inputs, checked, verdicts)
     return Project(
         root,
         checked,
@@ -174,7 +185,82 @@ def _load(
         paths=policy,
         engines=registry.engines,
         libraries=registry.libraries,
+        verdicts=verdicts,
     )
+
+
+@frozen(eq=False)
+class _CheckInputs:
+    """All that checking a project reads besides its data's schemas: the parsed files (the
+    same objects while the files' bytes are the same: dsl/parser.py keeps them), the plugins'
+    registry, the path policy, the connections, which files are libraries and what reading
+    the files found. Equal inputs over the same data check to the same project."""
+
+    modules: Sequence[Module]
+    registry: Registry
+    policy: PathPolicy
+    connections: Mapping[str, Connection]
+    library_files: frozenset[str]
+    found: tuple[Diagnostic, ...]
+
+    def same(self, other: _CheckInputs) -> bool:
+        # Parsed modules compare by their declarations, which are the parser's cached objects
+        # (an included file's module is re-made with its namespace, its declarations are not).
+        return (
+            self.registry is other.registry
+            and list(self.modules) == list(other.modules)
+            and (self.policy, self.connections, self.library_files, self.found)
+            == (other.policy, other.connections, other.library_files, other.found)
+        )
+
+
+@frozen(eq=False)
+class _CheckedLoad:
+    """A project checked earlier in this process: what it was checked from, the version of
+    the data files whose schemas checking read, and the contract verdicts on that data."""
+
+    inputs: _CheckInputs
+    checked: CheckedProject
+    files: tuple[object, ...]
+    verdicts: Verdicts
+
+
+#: Projects checked in this process by folder or file, the most recent last: a process that
+#: loads a project again (a notebook, a server, a benchmark) checks it again only when its
+#: definitions or data files changed; bounded, so a long-lived process keeps a few.
+_CHECKED: dict[Path, _CheckedLoad] = {}
+_CHECKED_KEPT = 16
+
+
+def _checked_before(root: Path, inputs: _CheckInputs) -> _CheckedLoad | None:
+    earlier = _CHECKED.get(root.resolve())
+    if earlier is None or not earlier.inputs.same(inputs):
+        return None
+    return earlier if _file_versions(earlier.checked) == earlier.files else None
+
+
+def _keep_checked(
+    root: Path, inputs: _CheckInputs, checked: CheckedProject, verdicts: Verdicts
+) -> None:
+    files = _file_versions(checked)
+    if files is None:  # data that can change unseen: checked afresh each time
+        return
+    remember(
+        _CHECKED, root.resolve(), _CheckedLoad(inputs, checked, files, verdicts), _CHECKED_KEPT
+    )
+
+
+def _file_versions(checked: CheckedProject) -> tuple[object, ...] | None:
+    """The version of each source's file (`files_version`), when every source reads one plain
+    file (a folder or a pattern can gain files unseen, a database changes unseen); None
+    otherwise."""
+    version: list[object] = []
+    for name, info in sorted(checked.sources.items()):
+        files = files_version(info.reader)
+        if files is None or [file[0] for file in files] != [info.reader.location]:
+            return None
+        version.append((name, files))
+    return tuple(version)
 
 
 def project_connections(path: str | Path, *, trusted: bool = True) -> dict[str, Connection]:
@@ -405,6 +491,22 @@ def _include_target(
     return (None, found) if isinstance(found, Diagnostic) else (found, None)
 
 
+@define
+class Verdicts:
+    """The contract verdicts on one version of a project's data (`Project._data_version`):
+    those on an older version are dropped once the data is seen to have changed."""
+
+    version: tuple[object, ...] | None = None
+    results: dict[Contract, ContractResult] = field(factory=dict)
+
+    def on(self, version: tuple[object, ...] | None) -> dict[Contract, ContractResult]:
+        """The verdicts on the data as it is now (`version`: None when it has none)."""
+        if version is not None and version != self.version:
+            self.results.clear()  # files were replaced since: their verdicts are stale
+            self.version = version
+        return self.results
+
+
 class Project:
     """A checked project, ready to answer queries."""
 
@@ -417,6 +519,7 @@ class Project:
         engines: Mapping[str, Engine],
         paths: PathPolicy = UNCONFINED,
         libraries: Sequence[str] = (),
+        verdicts: Verdicts | None = None,
     ):
         self.path = path
         self.checked = checked
@@ -432,8 +535,8 @@ class Project:
         self.warnings: tuple[Diagnostic | DataWarning, ...] = ()
         # Verdicts on the data as it is: each contract is checked at most once per version of
         # the data (`_data_version`), so a plan never relies on a verdict on replaced files.
-        self._verdicts: dict[Contract, ContractResult] = {}
-        self._verdicts_version: tuple[object, ...] | None = None
+        # Shared with the loads of the same definitions in this process (`_CHECKED`).
+        self._verdicts = Verdicts() if verdicts is None else verdicts
 
     @property
     def metrics(self) -> dict[str, MetricInfo]:
@@ -681,27 +784,29 @@ class Project:
             if isinstance(info.reader, InMemoryReader):
                 version.append((name, id(info.reader)))
                 continue
-            files = native_files(info.reader, None)
+            files = files_version(info.reader)
             if files is None:
                 return None
-            try:
-                stats = [os.stat(path) for path in files.files]
-            except OSError:  # gone: the query's own read says so
-                return None
-            version.append((name, *((s.st_size, s.st_mtime_ns) for s in stats)))
+            version.append((name, files))
         return tuple(version)
 
     def _verify(self, contracts: Sequence[Contract]) -> list[ContractResult]:
         from metricsmith.execute.arrow.contracts import verify_contracts
 
-        version = self._data_version()
-        if version is not None and version != self._verdicts_version:
-            self._verdicts.clear()  # files were replaced since: their verdicts are stale
-            self._verdicts_version = version
-        pending = [c for c in dict.fromkeys(contracts) if c not in self._verdicts]
+        known = self._verdicts.on(self._data_version())
+        pending = [c for c in dict.fromkeys(contracts) if c not in known]
+        # The written contracts of the same sources are verified with them, in the same read
+        # of the data: a query checks all of them once it reads the source, and the planner
+        # asks about one fact at a time.
+        pending += [
+            c
+            for s in dict.fromkeys(c.source for c in pending)
+            for c in self.sources[s].contracts
+            if c.declared and c not in known and c not in pending
+        ]
         if pending:
-            self._verdicts.update((r.contract, r) for r in verify_contracts(self.checked, pending))
-        return [self._verdicts[c] for c in contracts]
+            known.update((r.contract, r) for r in verify_contracts(self.checked, pending))
+        return [known[c] for c in contracts]
 
     def _enforce_contracts(self, sources: Iterable[str], progress: Progress = no_progress) -> None:
         """Check the written contracts of the sources a query reads, as the project's
@@ -711,7 +816,7 @@ class Project:
         if policy == "off":
             return
         contracts = [c for s in dict.fromkeys(sources) for c in self.sources[s].contracts]
-        if any(c.declared and c not in self._verdicts for c in contracts):
+        if any(c.declared and c not in self._verdicts.results for c in contracts):
             progress("checking the data contracts")
         broken = [r for r in self._verify([c for c in contracts if c.declared]) if not r.passed]
         violated = [r for r in broken if r.error is None]

@@ -193,3 +193,25 @@ def test_sources_over_one_file_are_checked_in_one_read_each_warned_about(
         ("tickets", "resolved", 1, 3),
     ]
     assert len(reads) == (2 if declared else 1)
+
+
+def test_unchanged_files_are_not_read_again_for_the_warnings(project, monkeypatch):
+    """A process querying the same files again counts from what it read the first time, and
+    reads them again once they change (execute/data_warnings.py, `_TALLIES`)."""
+    reads: list[str] = []
+    batches = data_warnings.read_source_batches
+
+    def counting(read, info, timezone):
+        reads.append(read.source)
+        return batches(read, info, timezone)
+
+    monkeypatch.setattr(data_warnings, "read_source_batches", counting)
+    first = sorted((w.source, w.count) for w in _query(project, "arrow"))
+    again = sorted((w.source, w.count) for w in _query(project, "arrow"))
+    assert first == again == [("accounts", 2), ("subscriptions", 1)]
+    assert sorted(reads) == ["accounts", "subscriptions"]  # events has nothing to check
+    # The same size: one key filled in.
+    (project.parent / "accounts.csv").write_text("id,segment\n1,a\n2,b\n3,a\n,a\n")
+    changed = sorted((w.source, w.count) for w in _query(project, "arrow"))
+    assert changed == [("accounts", 1), ("subscriptions", 1)]
+    assert sorted(reads) == ["accounts", "accounts", "subscriptions"]

@@ -25,6 +25,7 @@ from attrs import define, field, frozen
 from metricsmith.check.checked import CheckedProject, SourceInfo
 from metricsmith.errors import DataWarning
 from metricsmith.execute.data.reading import read_source, read_source_batches
+from metricsmith.execute.data.versions import files_version, remember
 from metricsmith.model.bound import BBinary, BCall, BColumn, BExpr, bwalk
 from metricsmith.model.types import Type
 from metricsmith.plan.nodes import Plan, SourceRead
@@ -55,12 +56,9 @@ def data_warnings(plan: Plan, project: CheckedProject) -> list[DataWarning]:
     data = [_data_of(check) for check in checks]
     tallies: dict[tuple[object, _Test], _Tally] = {}
     for rows, group in _by_data(checks, data).items():
-        first = group[0]
         columns = tuple(dict.fromkeys(c for check in group for c in check.read.columns))
-        found = {test: _Tally() for check in group for test in check.tests()}
-        for table in _batches(attrs.evolve(first.read, columns=columns), first.info, plan):
-            for test, tally in found.items():
-                tally.add(_failing(test, table), table)
+        tests = tuple(dict.fromkeys(test for check in group for test in check.tests()))
+        found = _tallied(attrs.evolve(group[0].read, columns=columns), group[0].info, tests, plan)
         tallies.update({(rows, test): tally for test, tally in found.items()})
     warned = []
     for check, rows in zip(checks, data, strict=True):
@@ -76,6 +74,31 @@ def data_warnings(plan: Plan, project: CheckedProject) -> list[DataWarning]:
 #: What is checked of each row: a key column (null in no row), or two time columns (the
 #: first not after the second).
 _Test = str | tuple[str, str]
+
+#: The tallies of files read before in this process, by what was read (the files' versions
+#: included): a query over unchanged files does not read them again for its warnings. The
+#: oldest first, a few hundred at most.
+_TALLIES: dict[tuple[object, ...], dict[_Test, _Tally]] = {}
+_TALLIES_KEPT = 256
+
+
+def _tallied(
+    read: SourceRead, info: SourceInfo, tests: tuple[_Test, ...], plan: Plan
+) -> dict[_Test, _Tally]:
+    """Each test's tally over every row of `read`."""
+    files = files_version(info.reader)
+    declared = tuple(sorted((c, t.value) for c, t in info.declared.items()))
+    timezone = plan.calendar.timezone
+    kept = None if files is None else (files, declared, read.columns, tests, timezone)
+    if kept in _TALLIES:
+        return _TALLIES[kept]
+    found = {test: _Tally() for test in tests}
+    for table in _batches(read, info, plan):
+        for test, tally in found.items():
+            tally.add(_failing(test, table), table)
+    if kept is not None:
+        remember(_TALLIES, kept, found, _TALLIES_KEPT)
+    return found
 
 
 @frozen

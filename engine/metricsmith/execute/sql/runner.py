@@ -19,13 +19,14 @@ from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import ArithmeticOverflow, DataError
 from metricsmith.execute.data.conform import conform
 from metricsmith.execute.data.settling import settle
+from metricsmith.execute.data.versions import files_version, remember
 from metricsmith.execute.sql.compiler import Compilation, compile_plan, source_ctes
 from metricsmith.execute.sql.diagnosis import arrow_diagnosis
 from metricsmith.execute.sql.dialects import SqlDialect, number
 from metricsmith.execute.sql.errors import is_overflow
 from metricsmith.execute.sql.expressions import ExpressionCompiler
 from metricsmith.execute.sql.names import source_cte
-from metricsmith.execute.sql.parameters import bound_values
+from metricsmith.execute.sql.parameters import bound_values, placeholders
 from metricsmith.execute.sql.periods import extents_query, timelines_from_extents
 from metricsmith.execute.sql.sources import Relation, text_timestamps, zoned_text
 from metricsmith.model.bound import BColumn, BExpr
@@ -133,6 +134,14 @@ def _linked_keys(plan: Plan) -> dict[str, str]:
     return keys
 
 
+# A key check's SQL and the versions of the files it read.
+_KeyVerdict = tuple[str, tuple[tuple[object, ...], ...]]
+#: The key checks passed in this process, by the query's SQL (which names the files and the
+#: key's formula) and the version of the files; the oldest first, a few hundred at most.
+_UNIQUE_KEYS: dict[_KeyVerdict, None] = {}
+_UNIQUE_KEYS_KEPT = 256
+
+
 def _require_unique_key(
     source: str, key: str, plan: Plan, compilation: Compilation, engine: SqlEngine
 ) -> None:
@@ -155,8 +164,20 @@ def _require_unique_key(
     )
     for name, body in source_ctes(plan, compilation, {source}):
         query = query.with_(name, as_=body, copy=False)
+    # A key found unique in files that have not changed since is unique still: checked once
+    # per version of the files in a process (a notebook, a server, a benchmark).
+    # (A query with parameters is not kept: its text alone does not say what it read.)
+    files = files_version(compilation.project.sources[source].reader)
+    verdict: _KeyVerdict | None = None
+    if files is not None and not placeholders(query):
+        verdict = (compilation.dialect.sql(query), files)
+    if verdict in _UNIQUE_KEYS:
+        return
     repeated = _fetch(engine, query, plan, compilation, source)
-    if repeated.num_rows:
+    if not repeated.num_rows:
+        if verdict is not None:
+            remember(_UNIQUE_KEYS, verdict, None, _UNIQUE_KEYS_KEPT)
+    else:
         value = repeated.column(0)[0].as_py()
         raise DataError(
             f"key value {value!r} appears more than once; a key must name one row",
