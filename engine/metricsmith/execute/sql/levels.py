@@ -52,7 +52,7 @@ from metricsmith.execute.sql.combine import (
     where_column,
 )
 from metricsmith.execute.sql.dialects import SqlDialect
-from metricsmith.execute.sql.formulas import Formula, FormulaContext, formula_ctes
+from metricsmith.execute.sql.formulas import Formula, FormulaContext, formula_ctes, lags
 from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.members import (
     Pruning,
@@ -118,7 +118,7 @@ class LevelCompiler:
         dialect = compilation.dialect
         self.ctes.append((names.spine, spine(level_spine, dialect)))
         functions = compilation.aggregate_functions
-        rollups = find_rollups(level, level_spine.resolved, functions)
+        rollups = find_rollups(level, level_spine.resolved, functions, self._entity_kind)
         children = []
         for number, (child, resolved) in enumerate(
             zip(level.children, level_spine.resolved.children, strict=True)
@@ -204,7 +204,11 @@ class LevelCompiler:
                 plan, level.members, self.reads, compilation, level_spine, pruning, parts, shown
             )
             self.ctes.append((names.members, body))
-        body = cells(level, names, level_spine, parts, cohort, pruned=pruning is not None)
+        lagged = {}
+        if level.members is not None:
+            lagged = lags(formulas, level.leaf_columns(), parts, level_spine.grain)
+        pruned = pruning is not None
+        body = cells(level, names, level_spine, parts, cohort, pruned, tuple(lagged.values()))
         self.ctes.append((names.cells, body))
         carried = [PERIOD, *([LABEL] if level_spine.labels else [])]
         carried += [PARENT_PERIOD] if level_spine.parents is not None else []
@@ -222,6 +226,7 @@ class LevelCompiler:
             timezone=plan.calendar.timezone,
             rules=plan.calendar.rules,
             functions=compilation.functions,
+            lagged={node: lag.column for node, lag in lagged.items()},
         )
         self.ctes += formula_ctes(names, formulas, context)
 

@@ -6,7 +6,9 @@ subscriptions each place every subscription in its months: the child's pass grou
 (month, account), the parent's by (month, segment). When the child's pass computes the same
 aggregate over the same rows, placed in the same periods, the parent's values are its values
 added up by the segment of each account: an additive aggregate over rows is the total of its
-value over any partition of them (`AggregateFunction.additive`). No assumption about the data
+value over any partition of them (`AggregateFunction.additive`), and a distinct count of the
+child's entity (`count_distinct(subscriptions.account_id)` by segment beside a per-account
+level) is the number of the child's groups counting their entity. No assumption about the data
 is needed: the child's pass then keeps the rows naming no entity (a group of their own, that
 no member matches), and a group whose entity is no member, or names none, is rolled up with
 null dimensions, as a row whose link finds no row is sliced in the parent's own pass.
@@ -17,7 +19,7 @@ child's pass drops nothing and the groups join their members as they are.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from attrs import frozen
@@ -60,15 +62,19 @@ def find_rollups(
     level: Level,
     resolved: LevelTimeline,
     functions: Mapping[str, AggregateFunction],
+    entity_kind: Callable[[Level], str | None],
 ) -> dict[int, Rollup]:
-    """The parent's scans (by index) that one of its per-entity children's passes gives."""
+    """The parent's scans (by index) that one of its per-entity children's passes gives.
+    `entity_kind`: the SQL kind a level's passes group their entities as."""
     found = {}
     for index, (scan, physical) in enumerate(zip(level.scans, level.physical, strict=True)):
         if not _plain(physical) or scan.entity is not None or scan.filters:
             continue
         for position, child in enumerate(level.children):
             periods = resolved.children[position]
-            rollup = _from_child(index, scan, position, child.level, periods, resolved, functions)
+            rollup = _from_child(
+                index, scan, position, child.level, periods, resolved, functions, entity_kind
+            )
             if rollup is not None and child.without_rows is None:
                 found[index] = rollup
                 break
@@ -87,6 +93,7 @@ def _from_child(
     periods: LevelTimeline,
     parent: LevelTimeline,
     functions: Mapping[str, AggregateFunction],
+    entity_kind: Callable[[Level], str | None],
 ) -> Rollup | None:
     members = child.members
     earlier = _earlier_periods(periods, parent)
@@ -112,7 +119,11 @@ def _from_child(
             continue
         if any(_first_link(d) != entity.column for d in scan.dimensions):
             continue
-        sources = _columns_of(scan.aggregates, twin.aggregates, functions)
+        # The child's groups are its entities' values only when grouping does not cast them.
+        grouped_as_is = kind_of(entity.type) == entity_kind(child)
+        sources = _columns_of(
+            scan.aggregates, twin.aggregates, functions, entity if grouped_as_is else None
+        )
         if sources is not None:
             return Rollup(
                 index,
@@ -159,13 +170,19 @@ def _columns_of(
     wanted: Sequence[FusedAggregate],
     computed: Sequence[FusedAggregate],
     functions: Mapping[str, AggregateFunction],
+    entity: b.BColumn | None,
 ) -> tuple[str, ...] | None:
-    """The child's column holding each wanted aggregate, when every one is additive and
-    computed there (None otherwise)."""
+    """The child's column holding each wanted aggregate, when every one is computed there
+    and additive, or a distinct count of the `entity` the child groups on: 1 or 0 in each of
+    its groups, adding up to the count of distinct entities (None otherwise)."""
     by_aggregate = {f.aggregate: f.name for f in computed if f.leaf == f.aggregate}
     columns = []
     for fused in wanted:
-        if fused.leaf != fused.aggregate or functions[fused.aggregate.function].additive is None:
+        aggregate = fused.aggregate
+        distinct = aggregate.function == "count_distinct"
+        distinct_entity = entity is not None and distinct and aggregate.arg == entity
+        additive = functions[aggregate.function].additive is not None or distinct_entity
+        if fused.leaf != aggregate or not additive:
             return None
         column = by_aggregate.get(fused.aggregate)
         if column is None:
