@@ -14,13 +14,19 @@ no member matches), and a group whose entity is no member, or names none, is rol
 null dimensions, as a row whose link finds no row is sliced in the parent's own pass.
 Saves the parent's pass over the rows (DuckDB, revenue scorecard: 2.34 -> 2.09 s of CPU).
 When a verified contract says every row names a member (`SourceScan.entity_complete`), the
-child's pass drops nothing and the groups join their members as they are.
+child's pass drops nothing and the groups join their members as they are; when contracts
+also say no row is placed before its member exists and every member's time is known
+(`EntityMembers.rows_after_time`, `time_known`), every
+group of the child's pass is in a cell the child's `per` aggregates read, so the parent's
+values are added up there, in the same GROUP BY, with no join of the pass to the members
+(`from_cells`; DuckDB, the revenue scorecard with its contracts: 2.35 -> 1.90 s CPU).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+import attrs
 import numpy as np
 from attrs import frozen
 from sqlglot import exp
@@ -51,6 +57,9 @@ class Rollup:
     #: Every row of the child's pass names a member (`SourceScan.entity_complete`): its
     #: groups are the members' alone, joined to them as they are.
     complete: bool = False
+    #: Every group of the child's pass is in a cell its `per` aggregates read (`complete`,
+    #: and no row placed before its member exists): added up with them (combine.py).
+    from_cells: bool = False
 
     @property
     def keeps_unnamed(self) -> bool:
@@ -76,9 +85,26 @@ def find_rollups(
                 index, scan, position, child.level, periods, resolved, functions, entity_kind
             )
             if rollup is not None and child.without_rows is None:
-                found[index] = rollup
+                in_cells = rollup.complete and _in_cells(rollup, level, child.level)
+                found[index] = attrs.evolve(rollup, from_cells=in_cells)
                 break
     return found
+
+
+def _in_cells(rollup: Rollup, parent: Level, child: Level) -> bool:
+    """Whether the child's `per` GROUP BY can add up the parent's values: every member
+    exists from a known time and no row is placed before it (so every row is in a cell of
+    the entity set, which the GROUP BY reads), and it finds each of the parent's dimensions,
+    by label, in the member's dimension the roll-up reads."""
+    labels = child.labels
+    aligned = all(
+        parent.labels[i] in labels and labels.index(parent.labels[i]) == j
+        for i, j in enumerate(rollup.dimensions)
+    )
+    members = child.members
+    if members is None or parent.entity is not None:
+        return False
+    return members.rows_after_time and members.time_known and aligned
 
 
 def _plain(physical: ScanPhysical) -> bool:
@@ -206,12 +232,8 @@ def rollup_select(
         for i, j in enumerate(rollup.dimensions)
     ]
     for fused, column in zip(scan.aggregates, rollup.sources, strict=True):
-        total: exp.Expr = exp.Sum(this=exp.column(column, table=table))
-        kind = kind_of(fused.aggregate.type)
-        # Typed as the parent's own pass would type it: a decimal keeps the sum's precision.
-        if kind is not None and fused.aggregate.type != Type.DECIMAL:
-            total = dialect.cast(total, kind)
-        outputs.append(exp.alias_(total, fused.name))
+        summed = total(fused, exp.column(column, table=table), dialect)
+        outputs.append(exp.alias_(summed, fused.name))
     query = exp.select(*outputs).from_(table)
     if rollup.dimensions:
         same = exp.EQ(
@@ -225,3 +247,26 @@ def rollup_select(
         query = query.where(before, copy=False)
     keys = [number(n) for n in range(1, 2 + len(rollup.dimensions))]
     return query.group_by(*keys, copy=False)
+
+
+def total(fused: FusedAggregate, value: exp.Expr, dialect: SqlDialect) -> exp.Expr:
+    """The parent's aggregate `fused` as the sum of the child's `value`, typed as the
+    parent's own pass would type it: a decimal keeps the sum's precision."""
+    summed: exp.Expr = exp.Sum(this=value)
+    kind = kind_of(fused.aggregate.type)
+    if kind is not None and fused.aggregate.type != Type.DECIMAL:
+        summed = dialect.cast(summed, kind)
+    return summed
+
+
+def cell_sums(
+    rollups: Mapping[int, Rollup], child: int, scans: Sequence[SourceScan]
+) -> tuple[tuple[str, FusedAggregate], ...]:
+    """The parent's aggregates that child `child`'s `per` GROUP BY adds up (`from_cells`),
+    each with the child's cell column it sums."""
+    return tuple(
+        (column, fused)
+        for index, rollup in rollups.items()
+        if rollup.child == child and rollup.from_cells
+        for fused, column in zip(scans[index].aggregates, rollup.sources, strict=True)
+    )
