@@ -184,3 +184,53 @@ def test_a_member_without_a_time_is_not_dropped_by_a_contract_it_passes(define, 
     ]
     assert answers[0] == answers[1]
     assert answers[0]["smb"] == SMB
+
+
+# Sign-ups known as well: every subscription is then in a cell of its account's entity set,
+# so MRR by segment is added up with the per-account movements (execute/sql/rollups.py
+# `from_cells`) instead of by a pass of its own.
+KNOWN_SIGN_UPS = DEFINITIONS.replace(
+    "  time signed_up_at\n", "  time signed_up_at\n  expect signed_up_at is not null\n", 1
+)
+
+
+def with_known_sign_ups(define, accounts: pa.Table) -> object:
+    table = pa.table(
+        {
+            "account_id": pa.array([s[0] for s in CLEAN], pa.int64()),
+            "mrr": pa.array([s[1] for s in CLEAN]),
+            "started_at": stamps(*(s[2] for s in CLEAN)),
+            "ended_at": stamps(*(s[3] for s in CLEAN)),
+        }
+    )
+    return define(KNOWN_SIGN_UPS % CONTRACTS, accounts=accounts, subscriptions=table)
+
+
+@pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
+def test_known_sign_ups_give_the_same_answer(define, engine):
+    answer = by_segment(with_known_sign_ups(define, ACCOUNTS), engine)
+    assert answer == {"enterprise": CLEAN_ENTERPRISE, "smb": SMB}
+
+
+@pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
+def test_an_unknown_sign_up_breaks_the_contract_and_changes_no_number(define, engine):
+    # The enterprise account's sign-up unknown: it never exists, so it has no cell, yet its
+    # 20 counts in MRR by segment from February's end (as without any contract).
+    accounts = ACCOUNTS.set_column(2, "signed_up_at", stamps(utc(2023, 12, 1), None))
+    answer = by_segment(with_known_sign_ups(define, accounts), engine)
+    assert answer["enterprise"]["mrr"] == [0, 20, 20, 20]
+    assert answer["smb"] == SMB
+
+
+def test_the_sql_with_known_sign_ups_adds_mrr_up_over_the_cells(define):
+    query = {"by": ["accounts.segment"], **JANUARY_TO_APRIL, "sql": True, "engine": "duckdb"}
+    relying = with_known_sign_ups(define, ACCOUNTS).explain(METRICS, **query)
+    unknown = ACCOUNTS.set_column(2, "signed_up_at", stamps(utc(2023, 12, 1), None))
+    general = with_known_sign_ups(define, unknown).explain(METRICS, **query)
+    # No pass of the query's own level: MRR is a column of the per-account GROUP BY.
+    assert ", scan_0 AS (" not in relying and "SUM(l1_results." in relying
+    assert ", scan_0 AS (" in general
+    plan = with_known_sign_ups(define, ACCOUNTS).explain(
+        METRICS, by=["accounts.segment"], **JANUARY_TO_APRIL
+    )
+    assert "accounts: expect signed_up_at is not null (verified; every member exists" in plan

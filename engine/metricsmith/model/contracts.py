@@ -131,14 +131,20 @@ class Verification:
         )
         if member is None:
             return ()
-        present = self._first(
+        present = self.present(source, column)
+        return (member, *present) if present else ()
+
+    def present(self, source: str, column: str) -> tuple[Contract, ...]:
+        """The contract saying `column` of `source` is never null, verified to hold (none
+        when no contract says so)."""
+        found = self._first(
             c
             for c in self.contracts
             if c.source == source
             and c.condition is not None
             and any(_requires(part, column) for part in conjuncts(c.condition))
         )
-        return () if present is None else (member, present)
+        return () if found is None else (found,)
 
     def _any(self, candidates: Iterable[Contract]) -> bool:
         return self._first(candidates) is not None

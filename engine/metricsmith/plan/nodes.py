@@ -144,6 +144,9 @@ class EntityMembers:
     #: No row of the level's scans is placed before its member exists (from its `time`), so
     #: a member's cells before then are over no rows: verified contracts (`Plan.relies_on`).
     rows_after_time: bool = False
+    #: Every member has its `time` (a verified contract), so exists from a known period:
+    #: with `rows_after_time`, every row is in a cell of its member's entity set.
+    time_known: bool = False
 
     def as_scan(self) -> SourceScan:
         """The members' rows as a pass without aggregates: the same source, links, row

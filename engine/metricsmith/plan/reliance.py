@@ -13,6 +13,9 @@ it relied on (`Plan.relies_on`, shown by `explain`), and the engines read the pl
 - **Rows after their member exists** (`expect started_at >= accounts.signed_up_at`, on the
   time a scan places its rows by): nothing of a member is in force, or happens, before the
   member exists, so its cells before then are empty (`EntityMembers.rows_after_time`).
+- **Members' times known** (`expect signed_up_at is not null` on the members' source), with
+  the two above: every row is in a cell of its member's entity set
+  (`EntityMembers.time_known`).
 """
 
 from __future__ import annotations
@@ -75,7 +78,15 @@ def _child(
     after = [_after_time(s, members.source, members.time, project, facts) for s in scans]
     if members.time is not None and all(after):
         found += [Reliance(c, "cells before a member exists are empty") for c in after if c]
-        level = attrs.evolve(level, members=attrs.evolve(members, rows_after_time=True))
+        # With complete links too, the parent's totals can be added up over the member's
+        # cells (execute/sql/rollups.py), if no member lacks the time it exists from.
+        known = facts.present(members.source, members.time)
+        if any(scan.entity_complete for scan in scans):
+            found += [Reliance(c, "every member exists from a known time") for c in known]
+        else:
+            known = ()
+        members = attrs.evolve(members, rows_after_time=True, time_known=bool(known))
+        level = attrs.evolve(level, members=members)
     return attrs.evolve(child, level=level)
 
 

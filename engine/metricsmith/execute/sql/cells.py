@@ -9,6 +9,11 @@ counts and sums, null otherwise), or for a child with `without_rows` (plan/nodes
 that level's value in the cell's period. At a per-entity level each cell also says whether its
 entity is in the cell's entity set (`in_set`), and a level reading values at a cohort's start
 says which of its periods each cell's cohort falls in.
+
+At a level over members, a leaf read some periods back (`customers[-1]`) is read from its part
+joined a second time at the earlier period (`Lagged`), rather than by a window over the cells:
+a `LAG` partitioned by member sorts every cell (DuckDB, the customer-success retention on one
+thread: 2.0 s of 4.5 s for 2.7M cells), where the join is a hash lookup like the part's own.
 """
 
 from __future__ import annotations
@@ -56,6 +61,23 @@ class Part:
     #: The CTE (one row per period) whose values a cell this part has no row for takes: a
     #: child's `without_rows` (plan/nodes.py `PerLevel`).
     without_rows: str | None = None
+
+
+@frozen
+class Lagged:
+    """The cell column `column`: the value `value` of part `table` (over nothing: `empty`)
+    `shift` periods before the cell, for the member of the cell, null where the member has
+    no cell then (before the level's first period, or its first kept one)."""
+
+    column: str
+    table: str
+    value: str
+    empty: int | float | None
+    shift: int
+
+    @property
+    def alias(self) -> str:
+        return f"{self.table}_back_{self.shift}"
 
 
 def key_columns(level: Level) -> list[str]:
@@ -125,10 +147,11 @@ def cells(
     parts: Sequence[Part],
     cohort: CohortPeriod | None,
     pruned: bool = False,
+    lagged: Sequence[Lagged] = (),
 ) -> exp.Select:
     """`pruned` (levels over members only) leaves out the cells that cannot matter, before
     anything is joined to them: those before the period each member keeps cells from
-    (members.py)."""
+    (members.py). `lagged` (levels over members only): the earlier values to read."""
     keys = key_columns(level)
     units = names.members if level.members is not None else names.combos
     outputs: list[exp.Expr] = [spine.column(PERIOD)]
@@ -162,6 +185,9 @@ def cells(
         for part in parts
         if part.without_rows is not None
     ]
+    for alias, held, shift in dict.fromkeys((lag.alias, lag.table, lag.shift) for lag in lagged):
+        again = exp.alias_(exp.to_table(held), alias, table=True)
+        query_joins.append((again, _earlier_cell(alias, shift, units, spine)))
     if cohort is not None and spine.timeline.bounds is not None:
         query_joins.append(_cohort_join(cohort, units, spine))
     for part in parts:
@@ -176,6 +202,7 @@ def cells(
             if part.openings is not None and name in part.running:
                 value = _with_opening(value, name, units, spine)
             outputs.append(exp.alias_(value, name))
+    outputs += [_earlier_value(lag, units, spine, pruned) for lag in lagged]
     query = exp.select(*outputs).from_(spine.name)
     if pruned:
         kept = exp.GTE(this=spine.column(PERIOD), expression=exp.column(KEEP_FROM, table=units))
@@ -185,6 +212,28 @@ def cells(
     for table, condition in query_joins:
         query = query.join(table, on=condition, join_type="left", copy=False)
     return query
+
+
+def _earlier_cell(alias: str, shift: int, units: str, spine: LevelSpine) -> exp.Expr:
+    """The part's row of the cell's member `shift` periods before the cell."""
+    earlier = exp.Sub(this=spine.column(PERIOD), expression=number(shift))
+    return exp.and_(
+        exp.EQ(this=exp.column(PERIOD, table=alias), expression=earlier),
+        exp.EQ(this=exp.column(ENTITY, table=alias), expression=exp.column(ENTITY, table=units)),
+    )
+
+
+def _earlier_value(lag: Lagged, units: str, spine: LevelSpine, pruned: bool) -> exp.Expr:
+    """The value `shift` periods back where the member has a cell then, as `LAG` over its
+    cells would read it; null where it has none."""
+    earlier = exp.Sub(this=spine.column(PERIOD), expression=number(lag.shift))
+    exists = [exp.GTE(this=earlier, expression=number(0))]
+    if pruned:
+        exists.append(exp.GTE(this=earlier.copy(), expression=exp.column(KEEP_FROM, table=units)))
+    value: exp.Expr = exp.column(lag.value, table=lag.alias)
+    if lag.empty is not None:
+        value = exp.Coalesce(this=value, expressions=[number(lag.empty)])
+    return exp.alias_(exp.Case().when(exp.and_(*exists), value), lag.column)
 
 
 def _with_opening(changes: exp.Expr, name: str, units: str, spine: LevelSpine) -> exp.Expression:

@@ -12,7 +12,7 @@ gets the value over nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlglot import exp
 
@@ -41,10 +41,15 @@ def entity_dimension_column(index: int) -> str:
 
 
 def per_select(
-    child: PerLevel, names: LevelNames, parent: Level, aggregates: AggregateCompiler
+    child: PerLevel,
+    names: LevelNames,
+    parent: Level,
+    aggregates: AggregateCompiler,
+    totals: Sequence[tuple[str, exp.Expr]] = (),
 ) -> exp.Select:
     """The `per` aggregates of `child` (whose CTEs `names` names), one row per parent cell,
-    or one per parent period when the child has none of the parent's keys (`shared_by_units`)."""
+    or one per parent period when the child has none of the parent's keys (`shared_by_units`);
+    with `totals`, named aggregates of the parent's own over the same cells (rollups.py)."""
     results = names.results
     evaluated = {label: i for i, (label, _) in enumerate(child.entity_dimensions)}
     keys: list[exp.Expression] = []
@@ -69,6 +74,7 @@ def per_select(
         value = None if per.body is None else exp.column(body_column(aggregate.name))
         condition = None if per.where is None else exp.column(where_column(aggregate.name))
         outputs.append(exp.alias_(aggregates.compile(per, value, condition), aggregate.name))
+    outputs += [exp.alias_(value, name) for name, value in totals]
     if child.finds_entities:
         in_set = exp.Case().when(exp.column(IN_SET, table=results), number(1)).else_(number(0))
         outputs.append(exp.alias_(exp.Max(this=in_set), SEEN))

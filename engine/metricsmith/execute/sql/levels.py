@@ -52,7 +52,7 @@ from metricsmith.execute.sql.combine import (
     where_column,
 )
 from metricsmith.execute.sql.dialects import SqlDialect
-from metricsmith.execute.sql.formulas import Formula, FormulaContext, formula_ctes
+from metricsmith.execute.sql.formulas import Formula, FormulaContext, formula_ctes, lags
 from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.members import (
     Pruning,
@@ -69,10 +69,18 @@ from metricsmith.execute.sql.names import (
     dimension_column,
 )
 from metricsmith.execute.sql.positions import Boundaries
-from metricsmith.execute.sql.rollups import find_rollups, rollup_select
+from metricsmith.execute.sql.rollups import cell_sums, find_rollups, rollup_select, total
 from metricsmith.execute.sql.scans import ScanCompiler, ShownCohorts
 from metricsmith.execute.sql.spine import LABEL, PARENT_PERIOD, PERIOD, LevelSpine, spine
-from metricsmith.plan.nodes import Level, Pass, PerLevel, Plan, ScanPhysical, SourceScan
+from metricsmith.plan.nodes import (
+    FusedAggregate,
+    Level,
+    Pass,
+    PerLevel,
+    Plan,
+    ScanPhysical,
+    SourceScan,
+)
 from metricsmith.plan.timeline import LevelTimeline
 from metricsmith.plugins.functions import Additive
 
@@ -105,6 +113,7 @@ class LevelCompiler:
         cohort_period: bool = False,
         pruned: bool = False,
         rolled_up: frozenset[int] = frozenset(),
+        kept: tuple[str, ...] = (),
     ) -> None:
         """Adds the level's CTEs, ending with `names.results`: the period (with its label at
         the top, the parent period below it), the keys, the entity set and cohort period
@@ -112,13 +121,14 @@ class LevelCompiler:
         cohort period even when no formula reads a cohort's start (ages do). `pruned`: whether
         a level over members computes only the cells that can matter (`PerLevel.prunes`).
         `rolled_up`: the scans (by index) the parent rolls up, which keep the rows naming
-        no entity (rollups.py)."""
+        no entity (rollups.py); `kept`: cell columns the results keep for the parent to add
+        up (rollups.py `from_cells`)."""
         compilation = self.compilation
         plan = self.plan
         dialect = compilation.dialect
         self.ctes.append((names.spine, spine(level_spine, dialect)))
         functions = compilation.aggregate_functions
-        rollups = find_rollups(level, level_spine.resolved, functions)
+        rollups = find_rollups(level, level_spine.resolved, functions, self._entity_kind)
         children = []
         for number, (child, resolved) in enumerate(
             zip(level.children, level_spine.resolved.children, strict=True)
@@ -127,7 +137,8 @@ class LevelCompiler:
                 r.child_scan for r in rollups.values() if r.child == number and r.keeps_unnamed
             )
             bounds = level_spine.timeline.bounds
-            children.append(self._child(child, level, resolved, bounds, rolled))
+            sums = cell_sums(rollups, number, level.scans)
+            children.append(self._child(child, level, resolved, bounds, rolled, sums))
         parts = [part for part, _ in children]
         scan_parts = []
         entity_kind = self._entity_kind(level)
@@ -162,6 +173,8 @@ class LevelCompiler:
                 scan_parts.append(part)
                 continue
             empty = tuple((f.name, functions[f.aggregate.function].empty) for f in scan.aggregates)
+            if index in rollups and rollups[index].from_cells:
+                continue  # added up with the child's `per` aggregates
             if index in rollups:
                 rollup = rollups[index]
                 child_names = children[rollup.child][1]
@@ -204,12 +217,17 @@ class LevelCompiler:
                 plan, level.members, self.reads, compilation, level_spine, pruning, parts, shown
             )
             self.ctes.append((names.members, body))
-        body = cells(level, names, level_spine, parts, cohort, pruned=pruning is not None)
+        lagged = {}
+        if level.members is not None:
+            lagged = lags(formulas, level.leaf_columns(), parts, level_spine.grain)
+        pruned = pruning is not None
+        body = cells(level, names, level_spine, parts, cohort, pruned, tuple(lagged.values()))
         self.ctes.append((names.cells, body))
         carried = [PERIOD, *([LABEL] if level_spine.labels else [])]
         carried += [PARENT_PERIOD] if level_spine.parents is not None else []
         carried += [*keys, *([IN_SET] if level.entity is not None else [])]
         carried += [COHORT_PERIOD] if cohort is not None else []
+        carried += kept
         context = FormulaContext(
             carried=tuple(carried),
             running=frozenset(name for part in parts for name in part.running),
@@ -222,6 +240,7 @@ class LevelCompiler:
             timezone=plan.calendar.timezone,
             rules=plan.calendar.rules,
             functions=compilation.functions,
+            lagged={node: lag.column for node, lag in lagged.items()},
         )
         self.ctes += formula_ctes(names, formulas, context)
 
@@ -289,10 +308,12 @@ class LevelCompiler:
         resolved: LevelTimeline,
         parent_bounds: np.ndarray | None,
         rolled_up: frozenset[int] = frozenset(),
+        sums: Sequence[tuple[str, FusedAggregate]] = (),
     ) -> tuple[Part, LevelNames]:
         """Compiles a child level and the combination of its `per` aggregates, as a part of
         the parent's cells, with the child's names. `parent_bounds`: where the parent's
-        periods are; `rolled_up`: the child's scans the parent rolls up."""
+        periods are; `rolled_up`: the child's scans the parent rolls up; `sums`: the parent's
+        aggregates its `per` GROUP BY adds up, each from a cell column (rollups.py)."""
         level = child.level
         names = LevelNames(next(self._numbers))
         child_spine = LevelSpine(
@@ -311,12 +332,21 @@ class LevelCompiler:
                 formulas.append(Formula(where_column(aggregate.name), per.where, per.where.type))
         for index, (_, formula) in enumerate(child.entity_dimensions):
             formulas.append(Formula(entity_dimension_column(index), formula, formula.type))
-        self.level(level, child_spine, names, formulas, pruned=child.prunes, rolled_up=rolled_up)
+        kept = tuple(column for column, _ in sums)
+        pruned, rolled = child.prunes, rolled_up
+        self.level(level, child_spine, names, formulas, pruned=pruned, rolled_up=rolled, kept=kept)
         compilation = self.compilation
-        aggregates = AggregateCompiler(compilation.dialect, compilation.aggregate_functions)
-        self.ctes.append((names.per, per_select(child, names, parent, aggregates)))
+        dialect = compilation.dialect
+        functions = compilation.aggregate_functions
+        aggregates = AggregateCompiler(dialect, functions)
+        totals = [
+            (fused.name, total(fused, exp.column(column, table=names.results), dialect))
+            for column, fused in sums
+        ]
+        self.ctes.append((names.per, per_select(child, names, parent, aggregates, totals)))
         seen = SEEN if child.finds_entities else None
-        values = per_values(child, compilation.aggregate_functions)
+        values = per_values(child, functions)
+        values += tuple((f.name, functions[f.aggregate.function].empty) for _, f in sums)
         without_rows = None
         if child.without_rows is not None:
             assert resolved.without_rows is not None, "resolved with the child"

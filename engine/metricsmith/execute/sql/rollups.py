@@ -6,19 +6,27 @@ subscriptions each place every subscription in its months: the child's pass grou
 (month, account), the parent's by (month, segment). When the child's pass computes the same
 aggregate over the same rows, placed in the same periods, the parent's values are its values
 added up by the segment of each account: an additive aggregate over rows is the total of its
-value over any partition of them (`AggregateFunction.additive`). No assumption about the data
+value over any partition of them (`AggregateFunction.additive`), and a distinct count of the
+child's entity (`count_distinct(subscriptions.account_id)` by segment beside a per-account
+level) is the number of the child's groups counting their entity. No assumption about the data
 is needed: the child's pass then keeps the rows naming no entity (a group of their own, that
 no member matches), and a group whose entity is no member, or names none, is rolled up with
 null dimensions, as a row whose link finds no row is sliced in the parent's own pass.
 Saves the parent's pass over the rows (DuckDB, revenue scorecard: 2.34 -> 2.09 s of CPU).
 When a verified contract says every row names a member (`SourceScan.entity_complete`), the
-child's pass drops nothing and the groups join their members as they are.
+child's pass drops nothing and the groups join their members as they are; when contracts
+also say no row is placed before its member exists and every member's time is known
+(`EntityMembers.rows_after_time`, `time_known`), every
+group of the child's pass is in a cell the child's `per` aggregates read, so the parent's
+values are added up there, in the same GROUP BY, with no join of the pass to the members
+(`from_cells`; DuckDB, the revenue scorecard with its contracts: 2.35 -> 1.90 s CPU).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
+import attrs
 import numpy as np
 from attrs import frozen
 from sqlglot import exp
@@ -49,6 +57,9 @@ class Rollup:
     #: Every row of the child's pass names a member (`SourceScan.entity_complete`): its
     #: groups are the members' alone, joined to them as they are.
     complete: bool = False
+    #: Every group of the child's pass is in a cell its `per` aggregates read (`complete`,
+    #: and no row placed before its member exists): added up with them (combine.py).
+    from_cells: bool = False
 
     @property
     def keeps_unnamed(self) -> bool:
@@ -60,19 +71,40 @@ def find_rollups(
     level: Level,
     resolved: LevelTimeline,
     functions: Mapping[str, AggregateFunction],
+    entity_kind: Callable[[Level], str | None],
 ) -> dict[int, Rollup]:
-    """The parent's scans (by index) that one of its per-entity children's passes gives."""
+    """The parent's scans (by index) that one of its per-entity children's passes gives.
+    `entity_kind`: the SQL kind a level's passes group their entities as."""
     found = {}
     for index, (scan, physical) in enumerate(zip(level.scans, level.physical, strict=True)):
         if not _plain(physical) or scan.entity is not None or scan.filters:
             continue
         for position, child in enumerate(level.children):
             periods = resolved.children[position]
-            rollup = _from_child(index, scan, position, child.level, periods, resolved, functions)
+            rollup = _from_child(
+                index, scan, position, child.level, periods, resolved, functions, entity_kind
+            )
             if rollup is not None and child.without_rows is None:
-                found[index] = rollup
+                in_cells = rollup.complete and _in_cells(rollup, level, child.level)
+                found[index] = attrs.evolve(rollup, from_cells=in_cells)
                 break
     return found
+
+
+def _in_cells(rollup: Rollup, parent: Level, child: Level) -> bool:
+    """Whether the child's `per` GROUP BY can add up the parent's values: every member
+    exists from a known time and no row is placed before it (so every row is in a cell of
+    the entity set, which the GROUP BY reads), and it finds each of the parent's dimensions,
+    by label, in the member's dimension the roll-up reads."""
+    labels = child.labels
+    aligned = all(
+        parent.labels[i] in labels and labels.index(parent.labels[i]) == j
+        for i, j in enumerate(rollup.dimensions)
+    )
+    members = child.members
+    if members is None or parent.entity is not None:
+        return False
+    return members.rows_after_time and members.time_known and aligned
 
 
 def _plain(physical: ScanPhysical) -> bool:
@@ -87,6 +119,7 @@ def _from_child(
     periods: LevelTimeline,
     parent: LevelTimeline,
     functions: Mapping[str, AggregateFunction],
+    entity_kind: Callable[[Level], str | None],
 ) -> Rollup | None:
     members = child.members
     earlier = _earlier_periods(periods, parent)
@@ -112,7 +145,11 @@ def _from_child(
             continue
         if any(_first_link(d) != entity.column for d in scan.dimensions):
             continue
-        sources = _columns_of(scan.aggregates, twin.aggregates, functions)
+        # The child's groups are its entities' values only when grouping does not cast them.
+        grouped_as_is = kind_of(entity.type) == entity_kind(child)
+        sources = _columns_of(
+            scan.aggregates, twin.aggregates, functions, entity if grouped_as_is else None
+        )
         if sources is not None:
             return Rollup(
                 index,
@@ -159,13 +196,19 @@ def _columns_of(
     wanted: Sequence[FusedAggregate],
     computed: Sequence[FusedAggregate],
     functions: Mapping[str, AggregateFunction],
+    entity: b.BColumn | None,
 ) -> tuple[str, ...] | None:
-    """The child's column holding each wanted aggregate, when every one is additive and
-    computed there (None otherwise)."""
+    """The child's column holding each wanted aggregate, when every one is computed there
+    and additive, or a distinct count of the `entity` the child groups on: 1 or 0 in each of
+    its groups, adding up to the count of distinct entities (None otherwise)."""
     by_aggregate = {f.aggregate: f.name for f in computed if f.leaf == f.aggregate}
     columns = []
     for fused in wanted:
-        if fused.leaf != fused.aggregate or functions[fused.aggregate.function].additive is None:
+        aggregate = fused.aggregate
+        distinct = aggregate.function == "count_distinct"
+        distinct_entity = entity is not None and distinct and aggregate.arg == entity
+        additive = functions[aggregate.function].additive is not None or distinct_entity
+        if fused.leaf != aggregate or not additive:
             return None
         column = by_aggregate.get(fused.aggregate)
         if column is None:
@@ -189,12 +232,8 @@ def rollup_select(
         for i, j in enumerate(rollup.dimensions)
     ]
     for fused, column in zip(scan.aggregates, rollup.sources, strict=True):
-        total: exp.Expr = exp.Sum(this=exp.column(column, table=table))
-        kind = kind_of(fused.aggregate.type)
-        # Typed as the parent's own pass would type it: a decimal keeps the sum's precision.
-        if kind is not None and fused.aggregate.type != Type.DECIMAL:
-            total = dialect.cast(total, kind)
-        outputs.append(exp.alias_(total, fused.name))
+        summed = total(fused, exp.column(column, table=table), dialect)
+        outputs.append(exp.alias_(summed, fused.name))
     query = exp.select(*outputs).from_(table)
     if rollup.dimensions:
         same = exp.EQ(
@@ -208,3 +247,26 @@ def rollup_select(
         query = query.where(before, copy=False)
     keys = [number(n) for n in range(1, 2 + len(rollup.dimensions))]
     return query.group_by(*keys, copy=False)
+
+
+def total(fused: FusedAggregate, value: exp.Expr, dialect: SqlDialect) -> exp.Expr:
+    """The parent's aggregate `fused` as the sum of the child's `value`, typed as the
+    parent's own pass would type it: a decimal keeps the sum's precision."""
+    summed: exp.Expr = exp.Sum(this=value)
+    kind = kind_of(fused.aggregate.type)
+    if kind is not None and fused.aggregate.type != Type.DECIMAL:
+        summed = dialect.cast(summed, kind)
+    return summed
+
+
+def cell_sums(
+    rollups: Mapping[int, Rollup], child: int, scans: Sequence[SourceScan]
+) -> tuple[tuple[str, FusedAggregate], ...]:
+    """The parent's aggregates that child `child`'s `per` GROUP BY adds up (`from_cells`),
+    each with the child's cell column it sums."""
+    return tuple(
+        (column, fused)
+        for index, rollup in rollups.items()
+        if rollup.child == child and rollup.from_cells
+        for fused, column in zip(scans[index].aggregates, rollup.sources, strict=True)
+    )
