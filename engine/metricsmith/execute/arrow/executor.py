@@ -22,7 +22,12 @@ from metricsmith.execute.arrow.instants import extent
 from metricsmith.execute.arrow.levels import LevelRunner
 from metricsmith.execute.arrow.operators import is_overflow, language_decimal
 from metricsmith.execute.arrow.placement import Placer, TimeColumns
-from metricsmith.execute.arrow.streaming import memory_budget, over_budget, stream_scans
+from metricsmith.execute.arrow.streaming import (
+    memory_budget,
+    over_budget,
+    scan_threads,
+    stream_scans,
+)
 from metricsmith.execute.arrow.values import as_array
 from metricsmith.execute.data.conform import conform
 from metricsmith.execute.data.reading import read_source, read_source_batches
@@ -61,7 +66,7 @@ def execute_plan(
     functions = project.functions
     calendar = plan.calendar
     with calendar_scope(calendar.timezone, calendar.week_start_index, calendar.rules.fiscal_start):
-        budget = memory_budget()
+        budget, threads = memory_budget(), scan_threads()
         tables, batches = {}, {}
         streamable = _streamable(plan, project)
         for read in plan.reads:
@@ -90,7 +95,7 @@ def execute_plan(
         timelines = _timelines(plan, runner.times)
         output = timelines.output
         with _overflow_named(plan, plan.metrics):  # an aggregate's, for all its metrics
-            streamed = _streamed(plan, timelines.top, batches, runner, budget)
+            streamed = _streamed(plan, timelines.top, batches, runner, budget, threads)
             grid = runner.run(timelines.top, streamed, plan.cohorts)
         cells = runner.cells(grid)
         values = {}
@@ -134,6 +139,7 @@ def _streamed(
     batches: dict[str, Iterator[pa.Table]],
     runner: LevelRunner,
     budget: int | None,
+    threads: int,
 ) -> dict[int, ScanCells]:
     """The groups of the query's level's scans over sources read in batches, by position."""
     placer = Placer(top, plan.calendar, runner.times)
@@ -143,7 +149,7 @@ def _streamed(
         scans = [plan.top.scans[i] for i in positions]
         count = top.timeline.count
         found = stream_scans(
-            source, scans, stream, placer, runner.sources, count, runner.aggregates, budget
+            source, scans, stream, placer, runner.sources, count, runner.aggregates, budget, threads
         )
         streamed.update(zip(positions, found, strict=True))
     return streamed
