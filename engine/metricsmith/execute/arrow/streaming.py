@@ -52,6 +52,8 @@ _PAIR_LIMIT = 1 << 62
 THREADS_VARIABLE = "METRICSMITH_ARROW_THREADS"
 # The most threads by default: each holds a batch, and more rarely pays on a few cores.
 _MOST_THREADS = 4
+#: One batch read: each source's rows of it (several sources when read once together).
+Batch = Mapping[str, pa.Table]
 _UNITS = {"": 1, "B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
 
 
@@ -86,9 +88,11 @@ def scan_threads() -> int:
     return int(setting)
 
 
-def over_budget(source: str, needed: int, budget: int, what: str) -> QueryError:
+def over_budget(source: str | Sequence[str], needed: int, budget: int, what: str) -> QueryError:
+    names = [source] if isinstance(source, str) else list(source)
+    named = ("source " if len(names) == 1 else "sources ") + " and ".join(f"`{n}`" for n in names)
     return QueryError(
-        f"the arrow engine would hold more than {_size(budget)} of source `{source}` in memory "
+        f"the arrow engine would hold more than {_size(budget)} of {named} in memory "
         f"({what}: {_size(needed)} so far)",
         hint=f"narrow the query (a shorter range, fewer dimensions), raise {MEMORY_VARIABLE} "
         "(docs/engines.md), or run it on the duckdb engine, which spills to disk",
@@ -318,9 +322,8 @@ def _distinct_hashed_pairs(values: pa.Array, groups: np.ndarray) -> tuple[pa.Arr
 
 
 def stream_scans(
-    source: str,
     scans: Sequence[SourceScan],
-    batches: Iterable[pa.Table],
+    batches: Iterable[Batch],
     placer: Placer,
     sources: Sources,
     period_count: int,
@@ -328,31 +331,39 @@ def stream_scans(
     budget: int | None,
     threads: int = 1,
 ) -> list[ScanCells]:
-    """The groups of each scan of `source` (all in the level `placer` places rows in), its
-    rows read batch by batch. With several `threads`, batches are grouped side by side while
-    the next is read (at most `threads` + 1 batches held); what they leave is folded in the
-    order they were read, so the answers are the one thread's to the bit."""
+    """The groups of each scan (all in the level `placer` places rows in), their sources'
+    rows read batch by batch: a batch holds rows of one source, or of each of several sources
+    read once together (sources over the same data). With several `threads`, batches are
+    grouped side by side while the next is read (at most `threads` + 1 batches held); what
+    they leave is folded in the order they were read, so the answers are the one thread's to
+    the bit."""
     states = [_ScanState(scan, functions) for scan in scans]
+    named = list(dict.fromkeys(scan.source for scan in scans))
 
-    def read(batch: pa.Table) -> list[_BatchPart]:
-        batched = sources.with_batch(source, batch)
-        batch_placer = placer.over(batched)
-        return [state.read(batch_placer, batched, period_count) for state in states]
+    def read(batch: Batch) -> dict[int, _BatchPart]:
+        parts = {}
+        for source, rows in batch.items():
+            batched = sources.with_batch(source, rows)
+            batch_placer = placer.over(batched)
+            for i, state in enumerate(states):
+                if state.scan.source == source:
+                    parts[i] = state.read(batch_placer, batched, period_count)
+        return parts
 
-    def fold(parts: list[_BatchPart], held: int, count: int) -> None:
-        for state, part in zip(states, parts, strict=True):
-            state.fold(part, period_count)
+    def fold(parts: dict[int, _BatchPart], held: int, count: int) -> None:
+        for i, part in parts.items():
+            states[i].fold(part, period_count)
         del parts
         if budget is not None:
             needed = sum(state.nbytes for state in states) + held
             if needed > budget:
                 what = "a batch" if count == 1 else f"{count} batches"
-                raise over_budget(source, needed, budget, f"{what} and the values kept")
+                raise over_budget(named, needed, budget, f"{what} and the values kept")
 
     batches = iter(batches)
     if threads <= 1:
         for batch in batches:
-            fold(read(batch), batch.nbytes, 1)
+            fold(read(batch), _nbytes(batch), 1)
     else:
         _stream_side_by_side(batches, read, fold, threads)
     if threads <= 1 or len(states) <= 1:
@@ -361,10 +372,14 @@ def stream_scans(
         return list(pool.map(lambda state: state.cells(period_count), states))
 
 
+def _nbytes(batch: Batch) -> int:
+    return sum(rows.nbytes for rows in batch.values())
+
+
 def _stream_side_by_side(
-    batches: Iterator[pa.Table],
-    read: Callable[[pa.Table], list[_BatchPart]],
-    fold: Callable[[list[_BatchPart], int, int], None],
+    batches: Iterator[Batch],
+    read: Callable[[Batch], dict[int, _BatchPart]],
+    fold: Callable[[dict[int, _BatchPart], int, int], None],
     threads: int,
 ) -> None:
     """`read` over the batches on `threads` threads (the bulk of it is NumPy and Arrow
@@ -376,12 +391,12 @@ def _stream_side_by_side(
     first = next(batches, None)
     if first is None:
         return
-    fold(read(first), first.nbytes, 1)
+    fold(read(first), _nbytes(first), 1)
     del first
-    pending: deque[tuple[pa.Table, Future[list[_BatchPart]]]] = deque()
+    pending: deque[tuple[Batch, Future[dict[int, _BatchPart]]]] = deque()
 
     def fold_oldest() -> None:
-        held = sum(batch.nbytes for batch, _ in pending)
+        held = sum(_nbytes(batch) for batch, _ in pending)
         count = len(pending)
         _, future = pending.popleft()
         fold(future.result(), held, count)
