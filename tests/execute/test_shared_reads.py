@@ -74,16 +74,19 @@ def reads(monkeypatch):
     """The tickets' files the batch reader opens, one entry per read (the accounts' key is
     checked in batches too)."""
     opened: list[str] = []
-    read_batches = reading.read_batches
+    for name in ("read_batches", "read_batches_in_any"):
+        monkeypatch.setattr(reading, name, _counting(getattr(reading, name), opened))
+    return opened
 
-    def counted(reader, columns, time_range):
+
+def _counting(read, opened: list[str]):
+    def counted(reader, columns, time_ranges):
         name = reader.location.rsplit("/", 1)[-1]
         if name != "accounts.parquet":
             opened.append(name)
-        return read_batches(reader, columns, time_range)
+        return read(reader, columns, time_ranges)
 
-    monkeypatch.setattr(reading, "read_batches", counted)
-    return opened
+    return counted
 
 
 @pytest.mark.parametrize("threads", ["1", "2"])
@@ -124,3 +127,34 @@ def test_sources_declaring_other_types_are_read_apart(tmp_path, reads):
     project = project_from_text(tmp_path, text, {})
     project.query(["opened", "resolved"], grain="month", start="2024-01-01", end="2025-01-01")
     assert reads == ["tickets.parquet", "tickets.parquet"]
+
+
+def test_sources_over_one_file_in_other_ranges_read_what_either_needs(tmp_path, reads):
+    """Ranges on two time columns: the file is read once, keeping the rows in either range;
+    each source's cells are those of its own read."""
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    options = {"grain": "month", "start": "2024-03-01", "end": "2024-06-01"}
+    shared = _project(tmp_path / "one", "tickets").query(NAMES, **options).to_arrow()
+    separate = _project(tmp_path / "two", "copy").query(NAMES, **options).to_arrow()
+    assert reads == ["tickets.parquet", "tickets.parquet", "copy.parquet"]
+    assert shared.num_rows == 3
+    assert shared.equals(separate)
+
+
+def test_sources_over_one_file_read_whole_each_read_themselves(tmp_path):
+    """A file read whole (CSV is checked whole, not in batches): each source reads it."""
+    _write(tmp_path)
+    pq.read_table(tmp_path / "tickets.parquet").to_pandas().to_csv(
+        tmp_path / "tickets.csv", index=False
+    )
+    text = DEFINITIONS.replace("RESOLVED", "tickets")
+    text = text.replace('parquet("tickets.parquet")', 'csv("tickets.csv")')
+    project = project_from_text(tmp_path, text, {})
+    options = {"grain": "month", "start": "2024-01-01", "end": "2025-01-01"}
+    answer = project.query(["opened", "resolved"], **options).to_arrow()
+    opened = pq.read_table(tmp_path / "tickets.parquet").column("opened_at").to_numpy()
+    # Tickets opened in 2024, by month: 12 months summing to those opened in the year.
+    in_year = (opened >= np.datetime64("2024-01-01")) & (opened < np.datetime64("2025-01-01"))
+    assert sum(answer.column("opened").to_pylist()) == int(in_year.sum())
+    assert answer.num_rows == 12

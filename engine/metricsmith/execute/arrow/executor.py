@@ -86,6 +86,10 @@ def execute_plan(
                 if group is None:  # read with an earlier source over the same data
                     continue
                 stream = _batches(group, project, calendar.timezone)
+                if stream is None and len(group) > 1:  # not together: each as if alone
+                    together.update((other.source, [other]) for other in group[1:])
+                    group = [read]
+                    stream = _batches(group, project, calendar.timezone)
                 if stream is not None:
                     streams.append(({r.source for r in group}, _counted(stream, stats)))
                     continue

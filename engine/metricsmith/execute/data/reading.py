@@ -24,6 +24,7 @@ from metricsmith.plugins.connector import (
     MIXED_ZONES_HINT,
     ZONE_OFFSET,
     read_batches,
+    read_batches_in_any,
     time_filter,
 )
 
@@ -97,15 +98,19 @@ def read_shared_batches(
     """The batches `read_source_batches` gives each of several sources over the same data
     (`same_data`), read and decoded once: the columns of them all, then each source's rows
     of each batch as its own read gives them (cut to its time range, its columns typed), in
-    the same order. None when the reader does not read in batches."""
+    the same order. None when the reader cannot read them together in batches."""
     (first, info), *_ = reads
     columns = list(dict.fromkeys(c for read, _ in reads for c in _needed(read)))
-    ranges = {read.time_range for read, _ in reads}
-    # One range for all: the reader cuts to it. Several: every row is read, and each
-    # source's rows are cut to its range here, with the reader's own filter.
-    shared = ranges.pop() if len(ranges) == 1 else None
+    ranges = list(dict.fromkeys(read.time_range for read, _ in reads))
+    # One range for all: the reader cuts to it. Several: the reader keeps the rows in any of
+    # them (every row, when one source needs every row), and each source's rows are cut to
+    # its own range here, with the filter a reader cuts with.
+    shared = ranges[0] if len(ranges) == 1 else None
     try:
-        batches = read_batches(info.reader, columns, shared)
+        if shared is not None or None in ranges:
+            batches = read_batches(info.reader, columns, shared)
+        else:
+            batches = read_batches_in_any(info.reader, columns, [r for r in ranges if r])
     except (pa.ArrowException, OSError) as error:
         raise _unreadable(first, info, error) from error
     if batches is None:
