@@ -248,3 +248,26 @@ metric a_things = count_distinct(events.thing where kind == "a")
     whole = project.query(["things", "a_things"], engine="duckdb", **options).to_arrow()
     assert streamed.num_rows == 12 * 3
     assert streamed.to_pylist() == whole.to_pylist()
+
+
+def test_batches_on_threads_see_the_query_calendar(tmp_path, monkeypatch):
+    """The threads evaluate formulas in the query's calendar (a context variable a new thread
+    does not inherit): weeks starting on Sunday in New York, as on one thread."""
+    _, events = _data()
+    pq.write_table(events, tmp_path / "events.parquet", row_group_size=97)
+    text = """
+calendar { timezone "America/New_York"  week_start sunday }
+source events from parquet("events.parquet") { time at }
+dimension week_of = date_trunc("week", events.at)
+metric event_count = count(events)
+metric sunday_events = count(events where date_trunc("week", at) == date_trunc("day", at))
+"""
+    project = project_from_text(tmp_path, text, {})
+    options = {"by": ["week_of"], "grain": "month", "start": "2024-01-01", "end": "2025-01-01"}
+    answers = {}
+    for setting in ("1", "3"):
+        monkeypatch.setenv(THREADS_VARIABLE, setting)
+        answers[setting] = project.query(["event_count", "sunday_events"], **options).to_arrow()
+    # Every week_of is a Sunday (weekday 6): the calendar's, not the default Monday.
+    assert {day.weekday() for day in answers["3"].column("week_of").to_pylist()} == {6}
+    assert answers["1"].equals(answers["3"])

@@ -19,11 +19,13 @@ before memory runs out.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -52,6 +54,8 @@ _PAIR_LIMIT = 1 << 62
 THREADS_VARIABLE = "METRICSMITH_ARROW_THREADS"
 # The most threads by default: each holds a batch, and more rarely pays on a few cores.
 _MOST_THREADS = 4
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 #: One batch read: each source's rows of it (several sources when read once together).
 Batch = Mapping[str, pa.Table]
 _UNITS = {"": 1, "B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
@@ -369,7 +373,15 @@ def stream_scans(
     if threads <= 1 or len(states) <= 1:
         return [state.cells(period_count) for state in states]
     with ThreadPoolExecutor(min(threads, len(states))) as pool:
-        return list(pool.map(lambda state: state.cells(period_count), states))
+        return list(pool.map(_in_context(lambda state: state.cells(period_count)), states))
+
+
+def _in_context(work: Callable[[_T], _R]) -> Callable[[_T], _R]:
+    """`work` run in a copy of the caller's context, each call in its own copy: a thread of a
+    pool starts without the caller's context variables, and functions read the query's
+    calendar from one (`metricsmith.plugins.values.CALENDAR`)."""
+    context = contextvars.copy_context()
+    return lambda item: context.copy().run(work, item)
 
 
 def _nbytes(batch: Batch) -> int:
@@ -412,7 +424,7 @@ def _stream_side_by_side(
                     while pending:  # what one thread would have met first
                         fold_oldest()
                     raise
-                pending.append((batch, pool.submit(read, batch)))
+                pending.append((batch, pool.submit(_in_context(read), batch)))
                 del batch
                 if len(pending) > threads:
                     fold_oldest()
