@@ -357,7 +357,6 @@ def stream_scans(
     def fold(parts: dict[int, _BatchPart], held: int, count: int) -> None:
         for i, part in parts.items():
             states[i].fold(part, period_count)
-        del parts
         if budget is not None:
             needed = sum(state.nbytes for state in states) + held
             if needed > budget:
