@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import gc
 import json
 import math
@@ -28,6 +29,28 @@ from rich.console import Console
 from rich.table import Table
 
 Runner = Callable[[], pa.Table]
+#: How many threads the Arrow engine groups a source's batches on (docs/engines.md, Threads).
+ARROW_THREADS = "METRICSMITH_ARROW_THREADS"
+
+
+def on_one_thread(run: Callable[..., pa.Table]) -> Callable[..., pa.Table]:
+    """`run` with the Arrow engine on one thread (the `metricsmith-1thread` engines)."""
+
+    @functools.wraps(run)
+    def one_thread(*args: object, **kwargs: object) -> pa.Table:
+        before = os.environ.get(ARROW_THREADS)
+        os.environ[ARROW_THREADS] = "1"
+        try:
+            return run(*args, **kwargs)
+        finally:
+            if before is None:
+                del os.environ[ARROW_THREADS]
+            else:
+                os.environ[ARROW_THREADS] = before
+
+    return one_thread
+
+
 # Extra checks on one engine's answer (e.g. an identity between its columns): problem lines.
 AnswerCheck = Callable[[str, pa.Table], list[str]]
 MAX_DIFFERENCES_SHOWN = 10

@@ -35,7 +35,7 @@ from datasets import add_spec_arguments, spec_from_arguments
 from duckdb_runner import run_sql_file
 from engagement_polars import run_engagement
 from generate_engagement import DATA_DIR, EngagementSpec, ensure_engagement_data
-from harness import EXACT, RELATIVE, AnswerShape, add_run_arguments, run_and_report
+from harness import EXACT, RELATIVE, AnswerShape, add_run_arguments, on_one_thread, run_and_report
 from rich.console import Console
 
 SCORECARD = Path(__file__).resolve().parent / "engagement.metrics"
@@ -82,6 +82,7 @@ def run_polars() -> pa.Table:
 
 ENGINES = {
     "metricsmith": run_metricsmith,
+    "metricsmith-1thread": on_one_thread(run_metricsmith),
     "metricsmith-duckdb": functools.partial(run_metricsmith, engine="duckdb"),
     "metricsmith-spark": functools.partial(run_metricsmith, engine="spark"),
     "duckdb": run_duckdb,

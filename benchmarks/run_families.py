@@ -47,6 +47,7 @@ from harness import (
     add_run_arguments,
     comma_list,
     measure,
+    on_one_thread,
     own_peak_memory,
     peak_memory,
     ratios,
@@ -173,7 +174,9 @@ FAMILIES = {
         ),
     )
 }
-ENGINES = ("metricsmith", "metricsmith-duckdb", "duckdb", "polars")
+ENGINES = ("metricsmith", "metricsmith-1thread", "metricsmith-duckdb", "duckdb", "polars")
+# By default, all but the Arrow engine on one thread (a comparison of the engine with itself).
+DEFAULT_ENGINES = tuple(e for e in ENGINES if e != "metricsmith-1thread")
 
 
 def _metricsmith(family: Family, engine: str) -> pa.Table:
@@ -198,6 +201,8 @@ def runner(family: Family, engine: str) -> Runner:
     match engine:
         case "metricsmith":
             return functools.partial(_metricsmith, family, "arrow")
+        case "metricsmith-1thread":
+            return functools.partial(on_one_thread(_metricsmith), family, "arrow")
         case "metricsmith-duckdb":
             return functools.partial(_metricsmith, family, "duckdb")
         case "duckdb":
@@ -266,7 +271,7 @@ def main() -> int:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_spec_arguments(parser, FamiliesSpec)
-    add_run_arguments(parser, ENGINES, default=ENGINES)
+    add_run_arguments(parser, ENGINES, default=DEFAULT_ENGINES)
     parser.add_argument(
         "--families",
         type=comma_list(list(FAMILIES), "famil(ies)"),

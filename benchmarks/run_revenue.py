@@ -43,7 +43,15 @@ import pyarrow.parquet as pq
 from datasets import add_spec_arguments, spec_from_arguments
 from duckdb_runner import run_sql_file
 from generate_revenue import DATA_DIR, RevenueSpec, ensure_revenue_data
-from harness import CENTS, EXACT, RELATIVE, AnswerShape, add_run_arguments, run_and_report
+from harness import (
+    CENTS,
+    EXACT,
+    RELATIVE,
+    AnswerShape,
+    add_run_arguments,
+    on_one_thread,
+    run_and_report,
+)
 from revenue_reference import revenue_scorecard
 from rich.console import Console
 
@@ -109,6 +117,7 @@ def run_reference(by_segment: bool) -> pa.Table:
 
 ENGINES = {
     "metricsmith": run_metricsmith,
+    "metricsmith-1thread": on_one_thread(run_metricsmith),
     "metricsmith-duckdb": functools.partial(run_metricsmith, engine="duckdb"),
     "metricsmith-spark": functools.partial(run_metricsmith, engine="spark"),
     "metricsmith-duckdb-contracts": functools.partial(

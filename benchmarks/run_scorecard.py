@@ -35,6 +35,7 @@ from harness import (
     RELATIVE,
     AnswerShape,
     add_run_arguments,
+    on_one_thread,
     own_peak_memory,
     peak_memory,
     run_and_report,
@@ -77,13 +78,15 @@ def run_metricsmith(start: dt.datetime, end: dt.datetime, engine: str = "arrow")
 
 ENGINES = {
     "metricsmith": run_metricsmith,
+    "metricsmith-1thread": on_one_thread(run_metricsmith),
     "metricsmith-duckdb": functools.partial(run_metricsmith, engine="duckdb"),
     "metricsmith-spark": functools.partial(run_metricsmith, engine="spark"),
     "duckdb": scorecard_duckdb.run_scorecard,
     "polars": scorecard_polars.run_scorecard,
 }
-# Spark's local session takes seconds to start and to run: only when asked for.
-DEFAULT_ENGINES = [e for e in ENGINES if e != "metricsmith-spark"]
+# Spark's local session takes seconds to start and to run, and the Arrow engine on one thread
+# compares the engine with itself: only when asked for.
+DEFAULT_ENGINES = [e for e in ENGINES if e not in ("metricsmith-spark", "metricsmith-1thread")]
 
 
 # The columns the scorecard reads (scorecard.metrics): what peak memory is compared with.

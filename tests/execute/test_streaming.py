@@ -12,7 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 from execute_helpers import TIMESTAMP, project_from_text
 from metricsmith.errors import QueryError
-from metricsmith.execute.arrow.streaming import MEMORY_VARIABLE, memory_budget
+from metricsmith.execute.arrow.streaming import (
+    MEMORY_VARIABLE,
+    THREADS_VARIABLE,
+    memory_budget,
+    scan_threads,
+)
 
 SOURCES = """
 calendar { timezone "UTC" }
@@ -116,8 +121,10 @@ def test_streamed_answer_is_that_of_the_whole_source(tmp_path):
     assert streamed.equals(whole)
 
 
-def test_budget_refuses_a_query_that_would_hold_more(tmp_path, monkeypatch):
+@pytest.mark.parametrize("threads", ["1", "3"])
+def test_budget_refuses_a_query_that_would_hold_more(tmp_path, monkeypatch, threads):
     project = _project(tmp_path, 97)
+    monkeypatch.setenv(THREADS_VARIABLE, threads)
     monkeypatch.setenv(MEMORY_VARIABLE, "2KB")
     with pytest.raises(QueryError) as raised:
         _query(project, start="2024-01-01", end="2025-01-01")
@@ -140,6 +147,54 @@ def test_budget_setting_that_is_no_amount_is_refused(monkeypatch):
     monkeypatch.setenv(MEMORY_VARIABLE, "lots")
     with pytest.raises(QueryError, match="not an amount of memory"):
         memory_budget()
+
+
+@pytest.mark.parametrize("threads", ["2", "3"])
+def test_batches_on_threads_give_the_answer_of_one_thread(tmp_path, monkeypatch, threads):
+    """Batches grouped side by side are folded in the order they were read: every answer
+    (float sums, averages and spreads, medians and percentiles, distinct counts, the first
+    and last rows) is the one thread's, to the bit."""
+    project = _project(tmp_path, 53)  # about 57 batches
+    answers = {}
+    for setting in ("1", threads):
+        monkeypatch.setenv(THREADS_VARIABLE, setting)
+        answers[setting] = _query(project, start="2024-01-01", end="2025-01-01").to_arrow()
+    assert answers["1"].num_rows == 12 * 3
+    assert answers["1"].equals(answers[threads])
+
+
+def test_budget_with_threads_counts_every_batch_held(tmp_path, monkeypatch):
+    """Threads hold the batches not yet folded: a budget one thread keeps to can be too
+    small for three, and the refusal says how many batches it counted."""
+    project = _project(tmp_path, 97)
+    # A count keeps little: what is held is mostly the batches (97 rows of 2 columns, 1.5 KB
+    # each). One thread holds one batch and its counts (2.5 KB at most); three hold four.
+    options = {"by": ["accounts.segment"], "grain": "month"}
+    options |= {"start": "2024-01-01", "end": "2025-01-01"}
+    monkeypatch.setenv(MEMORY_VARIABLE, "4KB")
+    monkeypatch.setenv(THREADS_VARIABLE, "1")
+    project.query(["event_count"], **options)
+    monkeypatch.setenv(THREADS_VARIABLE, "3")
+    with pytest.raises(QueryError, match=r"\(4 batches and the values kept"):
+        project.query(["event_count"], **options)
+
+
+@pytest.mark.parametrize(("setting", "threads"), [("1", 1), ("3", 3), (" 2 ", 2)])
+def test_threads_setting(monkeypatch, setting, threads):
+    monkeypatch.setenv(THREADS_VARIABLE, setting)
+    assert scan_threads() == threads
+
+
+def test_threads_by_default_are_the_cores_up_to_a_few(monkeypatch):
+    monkeypatch.delenv(THREADS_VARIABLE, raising=False)
+    assert 1 <= scan_threads() <= 4
+
+
+@pytest.mark.parametrize("setting", ["0", "two", "-1", "1.5"])
+def test_threads_setting_that_is_no_number_is_refused(monkeypatch, setting):
+    monkeypatch.setenv(THREADS_VARIABLE, setting)
+    with pytest.raises(QueryError, match="not a number of threads"):
+        scan_threads()
 
 
 def test_streamed_ordered_aggregates_and_parameters_agree_with_duckdb(tmp_path):
@@ -193,3 +248,26 @@ metric a_things = count_distinct(events.thing where kind == "a")
     whole = project.query(["things", "a_things"], engine="duckdb", **options).to_arrow()
     assert streamed.num_rows == 12 * 3
     assert streamed.to_pylist() == whole.to_pylist()
+
+
+def test_batches_on_threads_see_the_query_calendar(tmp_path, monkeypatch):
+    """The threads evaluate formulas in the query's calendar (a context variable a new thread
+    does not inherit): weeks starting on Sunday in New York, as on one thread."""
+    _, events = _data()
+    pq.write_table(events, tmp_path / "events.parquet", row_group_size=97)
+    text = """
+calendar { timezone "America/New_York"  week_start sunday }
+source events from parquet("events.parquet") { time at }
+dimension week_of = date_trunc("week", events.at)
+metric event_count = count(events)
+metric sunday_events = count(events where date_trunc("week", at) == date_trunc("day", at))
+"""
+    project = project_from_text(tmp_path, text, {})
+    options = {"by": ["week_of"], "grain": "month", "start": "2024-01-01", "end": "2025-01-01"}
+    answers = {}
+    for setting in ("1", "3"):
+        monkeypatch.setenv(THREADS_VARIABLE, setting)
+        answers[setting] = project.query(["event_count", "sunday_events"], **options).to_arrow()
+    # Every week_of is a Sunday (weekday 6): the calendar's, not the default Monday.
+    assert {day.weekday() for day in answers["3"].column("week_of").to_pylist()} == {6}
+    assert answers["1"].equals(answers["3"])

@@ -6,6 +6,8 @@ its time range a dataset filter, which Parquet uses to skip row groups and files
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import pyarrow as pa
@@ -88,16 +90,24 @@ class DatasetReader:
     ) -> Iterator[pa.RecordBatch] | None:
         """The rows `read` gives, a batch at a time: for Parquet files and Arrow tables in
         memory whose types need no retyping (the other formats check what they read whole)."""
+        return self.read_batches_in_any(columns, [] if time_range is None else [time_range])
+
+    def read_batches_in_any(
+        self, columns: Sequence[str], time_ranges: Sequence[TimeRange]
+    ) -> Iterator[pa.RecordBatch] | None:
+        """The rows in any of `time_ranges` (every row: none given), a batch at a time, with
+        one filter: Parquet skips the row groups none of the ranges reaches."""
         dataset = self.dataset
         in_memory = isinstance(dataset, ds.InMemoryDataset)
         parquet = isinstance(getattr(dataset, "format", None), ds.ParquetFileFormat)
         if self._retyped or not (in_memory or parquet):
             return None
         wanted = list(dict.fromkeys(columns))
-        self.require([*wanted, *([time_range.column] if time_range else ())])
+        self.require([*wanted, *(time_range.column for time_range in time_ranges)])
+        filters = [time_filter(dataset.schema.field(r.column), r) for r in time_ranges]
         row_filter = None
-        if time_range is not None:
-            row_filter = time_filter(dataset.schema.field(time_range.column), time_range)
+        if filters and all(f is not None for f in filters):  # else a range keeps every row
+            row_filter = functools.reduce(operator.or_, filters)
         return self._batches(wanted, row_filter)
 
     def _read_failure(self, failure: Exception) -> Exception:

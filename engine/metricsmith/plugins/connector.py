@@ -194,6 +194,22 @@ class BatchSourceReader(SourceReader, Protocol):
     ) -> Iterator[pa.RecordBatch] | None: ...
 
 
+@runtime_checkable
+class AnyRangeBatchSourceReader(BatchSourceReader, Protocol):
+    """A batch reader that can keep the rows in any of several time ranges at once (optional).
+
+    `read_batches_in_any(columns, time_ranges)` yields, in record batches and in the source's
+    order, at least every row that `read_batches(columns, r)` gives for some range `r` of
+    `time_ranges` (ranges on different time columns), or returns None when it cannot. The
+    Arrow engine reads sources declared over the same data with their own time columns
+    (tickets by opening and by resolution) once this way, and cuts each source's rows to its
+    own range itself."""
+
+    def read_batches_in_any(
+        self, columns: Sequence[str], time_ranges: Sequence[TimeRange]
+    ) -> Iterator[pa.RecordBatch] | None: ...
+
+
 @frozen
 class NativeFiles:
     """Files a SQL engine can read itself (see `NativeFilesReader`), with how to read them."""
@@ -268,6 +284,16 @@ def read_batches(
     if not isinstance(reader, BatchSourceReader):
         return None
     return reader.read_batches(columns, time_range)
+
+
+def read_batches_in_any(
+    reader: SourceReader, columns: Sequence[str], time_ranges: Sequence[TimeRange]
+) -> Iterator[pa.RecordBatch] | None:
+    """The rows of `reader` in any of `time_ranges`, in record batches, or None (see
+    `AnyRangeBatchSourceReader`)."""
+    if not isinstance(reader, AnyRangeBatchSourceReader):
+        return None
+    return reader.read_batches_in_any(columns, time_ranges)
 
 
 def native_files(reader: SourceReader, columns: Sequence[str] | None) -> NativeFiles | None:

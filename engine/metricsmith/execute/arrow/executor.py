@@ -4,7 +4,7 @@ source and window at each level), then evaluate the metrics over the query's cel
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from functools import partial
 
 import numpy as np
@@ -22,10 +22,21 @@ from metricsmith.execute.arrow.instants import extent
 from metricsmith.execute.arrow.levels import LevelRunner
 from metricsmith.execute.arrow.operators import is_overflow, language_decimal
 from metricsmith.execute.arrow.placement import Placer, TimeColumns
-from metricsmith.execute.arrow.streaming import memory_budget, over_budget, stream_scans
+from metricsmith.execute.arrow.streaming import (
+    Batch,
+    memory_budget,
+    over_budget,
+    scan_threads,
+    stream_scans,
+)
 from metricsmith.execute.arrow.values import as_array
 from metricsmith.execute.data.conform import conform
-from metricsmith.execute.data.reading import read_source, read_source_batches
+from metricsmith.execute.data.reading import (
+    read_shared_batches,
+    read_source,
+    read_source_batches,
+    same_data,
+)
 from metricsmith.execute.data.settling import settle
 from metricsmith.model.types import Type, arrow_type
 from metricsmith.plan.nodes import Plan, SourceRead
@@ -61,17 +72,26 @@ def execute_plan(
     functions = project.functions
     calendar = plan.calendar
     with calendar_scope(calendar.timezone, calendar.week_start_index, calendar.rules.fiscal_start):
-        budget = memory_budget()
-        tables, batches = {}, {}
+        budget, threads = memory_budget(), scan_threads()
+        tables: dict[str, pa.Table] = {}
+        streams: list[tuple[set[str], Iterator[Batch]]] = []
         streamable = _streamable(plan, project)
+        together = _read_together(plan, project, streamable)
         for read in plan.reads:
             info = project.sources[read.source]
             if stats is not None:
                 stats.reads.append(read)
             if read.source in streamable:
-                stream = read_source_batches(read, info, calendar.timezone)
+                group = together.pop(read.source, None)
+                if group is None:  # read with an earlier source over the same data
+                    continue
+                stream = _batches(group, project, calendar.timezone)
+                if stream is None and len(group) > 1:  # not together: each as if alone
+                    together.update((other.source, [other]) for other in group[1:])
+                    group = [read]
+                    stream = _batches(group, project, calendar.timezone)
                 if stream is not None:
-                    batches[read.source] = _counted(stream, read.source, stats)
+                    streams.append(({r.source for r in group}, _counted(stream, stats)))
                     continue
             tables[read.source] = read_source(read, info, calendar.timezone)
             if budget is not None and tables[read.source].nbytes > budget:
@@ -90,7 +110,7 @@ def execute_plan(
         timelines = _timelines(plan, runner.times)
         output = timelines.output
         with _overflow_named(plan, plan.metrics):  # an aggregate's, for all its metrics
-            streamed = _streamed(plan, timelines.top, batches, runner, budget)
+            streamed = _streamed(plan, timelines.top, streams, runner, budget, threads)
             grid = runner.run(timelines.top, streamed, plan.cohorts)
         cells = runner.cells(grid)
         values = {}
@@ -119,31 +139,57 @@ def _streamable(plan: Plan, project: CheckedProject) -> set[str]:
     return {scan.source for scan in top.scans} - linked
 
 
-def _counted(
-    batches: Iterator[pa.Table], source: str, stats: ExecutionStats | None
-) -> Iterator[pa.Table]:
+def _read_together(
+    plan: Plan, project: CheckedProject, streamable: set[str]
+) -> dict[str, list[SourceRead]]:
+    """The sources read in batches, each with the reads of the sources over the same data
+    (`same_data`: one file declared as two sources with their own time columns), which are
+    read once, with it: under the first of them; the others map to nothing."""
+    groups: dict[Hashable, list[SourceRead]] = {}
+    for read in plan.reads:
+        if read.source in streamable:
+            groups.setdefault(same_data(project.sources[read.source]), []).append(read)
+    return {group[0].source: group for group in groups.values()}
+
+
+def _batches(
+    group: list[SourceRead], project: CheckedProject, timezone: str
+) -> Iterator[Batch] | None:
+    """The batches of the sources of `group`, read once; None when their reader does not
+    read in batches."""
+    if len(group) > 1:
+        reads = [(read, project.sources[read.source]) for read in group]
+        return read_shared_batches(reads, timezone)
+    (read,) = group
+    stream = read_source_batches(read, project.sources[read.source], timezone)
+    return None if stream is None else ({read.source: batch} for batch in stream)
+
+
+def _counted(batches: Iterator[Batch], stats: ExecutionStats | None) -> Iterator[Batch]:
     for batch in batches:
         if stats is not None:
-            stats.rows_read[source] = stats.rows_read.get(source, 0) + batch.num_rows
+            for source, rows in batch.items():
+                stats.rows_read[source] = stats.rows_read.get(source, 0) + rows.num_rows
         yield batch
 
 
 def _streamed(
     plan: Plan,
     top: LevelTimeline,
-    batches: dict[str, Iterator[pa.Table]],
+    streams: list[tuple[set[str], Iterator[Batch]]],
     runner: LevelRunner,
     budget: int | None,
+    threads: int,
 ) -> dict[int, ScanCells]:
     """The groups of the query's level's scans over sources read in batches, by position."""
     placer = Placer(top, plan.calendar, runner.times)
     streamed: dict[int, ScanCells] = {}
-    for source, stream in batches.items():
-        positions = [i for i, scan in enumerate(plan.top.scans) if scan.source == source]
+    for names, stream in streams:
+        positions = [i for i, scan in enumerate(plan.top.scans) if scan.source in names]
         scans = [plan.top.scans[i] for i in positions]
         count = top.timeline.count
         found = stream_scans(
-            source, scans, stream, placer, runner.sources, count, runner.aggregates, budget
+            scans, stream, placer, runner.sources, count, runner.aggregates, budget, threads
         )
         streamed.update(zip(positions, found, strict=True))
     return streamed

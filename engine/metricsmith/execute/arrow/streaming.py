@@ -8,6 +8,10 @@ batch is done, the batches' groups are numbered by their keys and merged; each a
 then computed once over the values kept, in row order, exactly as over the whole source: the
 answers are the same to the bit (a float sum adds the same values in the same order).
 
+Batches are grouped on a few threads at once (`METRICSMITH_ARROW_THREADS`), while the next is
+read; what each leaves is folded in the order the batches were read, so the answers do not
+depend on the threads.
+
 What is kept is counted against a memory budget (`METRICSMITH_ARROW_MEMORY`, see
 docs/engines.md): a query that would keep more is refused with a message naming the source
 before memory runs out.
@@ -15,14 +19,18 @@ before memory runs out.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from attrs import define, field
+from attrs import define, field, frozen
 
 from metricsmith.errors import QueryError
 from metricsmith.execute.arrow.aggregation import Input, Request, aggregate_groups
@@ -42,6 +50,14 @@ from metricsmith.plugins.functions import Additive, AggregateFunction
 MEMORY_VARIABLE = "METRICSMITH_ARROW_MEMORY"
 # Integers up to this (in size) combine into one int64 pair code without overflowing.
 _PAIR_LIMIT = 1 << 62
+#: The environment variable holding how many threads group a source's batches ("1": one).
+THREADS_VARIABLE = "METRICSMITH_ARROW_THREADS"
+# The most threads by default: each holds a batch, and more rarely pays on a few cores.
+_MOST_THREADS = 4
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+#: One batch read: each source's rows of it (several sources when read once together).
+Batch = Mapping[str, pa.Table]
 _UNITS = {"": 1, "B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
 
 
@@ -61,9 +77,26 @@ def memory_budget() -> int | None:
     return int(float(number) * _UNITS[unit if unit.endswith("B") or not unit else unit + "B"])
 
 
-def over_budget(source: str, needed: int, budget: int, what: str) -> QueryError:
+def scan_threads() -> int:
+    """How many threads group the batches of a source read in batches: the setting, else the
+    cores this process may use (at most a few)."""
+    setting = os.environ.get(THREADS_VARIABLE, "").strip()
+    if not setting:
+        cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+        return max(1, min(len(cores) if cores else os.cpu_count() or 1, _MOST_THREADS))
+    if not setting.isdigit() or int(setting) < 1:
+        raise QueryError(
+            f"{THREADS_VARIABLE}={setting!r} is not a number of threads",
+            hint=f"write a whole number from 1 (one thread) up, or unset {THREADS_VARIABLE}",
+        )
+    return int(setting)
+
+
+def over_budget(source: str | Sequence[str], needed: int, budget: int, what: str) -> QueryError:
+    names = [source] if isinstance(source, str) else list(source)
+    named = ("source " if len(names) == 1 else "sources ") + " and ".join(f"`{n}`" for n in names)
     return QueryError(
-        f"the arrow engine would hold more than {_size(budget)} of source `{source}` in memory "
+        f"the arrow engine would hold more than {_size(budget)} of {named} in memory "
         f"({what}: {_size(needed)} so far)",
         hint=f"narrow the query (a shorter range, fewer dimensions), raise {MEMORY_VARIABLE} "
         "(docs/engines.md), or run it on the duckdb engine, which spills to disk",
@@ -114,6 +147,23 @@ class _Kept:
         return values, groups
 
 
+@frozen(eq=False)
+class _BatchPart:
+    """What one batch leaves of one scan before it is folded into what is kept: its groups'
+    keys and, per aggregate, partial counts or (values, their groups' batch-local numbers)."""
+
+    periods: np.ndarray
+    dimensions: tuple[pa.Array, ...]
+    requests: Sequence[Request]
+    parts: Sequence[np.ndarray | tuple[pa.Array, np.ndarray]]
+
+    @property
+    def nbytes(self) -> int:
+        arrays = [p if isinstance(p, np.ndarray) else p[1] for p in self.parts]
+        values = [p[0] for p in self.parts if not isinstance(p, np.ndarray)]
+        return self.periods.nbytes + sum(a.nbytes for a in [*arrays, *values])
+
+
 class _ScanState:
     """The batches' groups and kept values of one scan. Whenever what is kept has doubled
     since the last merge, the batches so far are merged into one (their groups numbered by
@@ -128,24 +178,39 @@ class _ScanState:
         self.kept: list[_Kept] = []
         self._merged_size = 0
 
-    def add(self, placer: Placer, sources: Sources, period_count: int) -> None:
+    def read(self, placer: Placer, sources: Sources, period_count: int) -> _BatchPart:
+        """What one batch leaves of this scan: its groups and, per aggregate, its partial
+        counts or the values it reads (each distinct pair once, for an aggregate that ignores
+        repeats). Depends on the batch alone, so batches are read side by side."""
         scan = self.scan
         groups = scan_groups(scan, placer, sources.frame(scan.source), period_count, self.functions)
-        offset = sum(len(p) for p in self.periods)
-        self.periods.append(groups.periods)
-        self.dimensions.append(groups.dimensions)
         requests = scan_requests(scan, groups.placed, self.functions)
-        if not self.kept:
-            self.kept = [_Kept(request) for request in requests]
-        for kept, request in zip(self.kept, requests, strict=True):
+        parts: list[np.ndarray | tuple[pa.Array, np.ndarray]] = []
+        for request in requests:
             if request.function.additive is Additive.COUNT:
                 counted = aggregate_groups([request], groups.ids, groups.count, scan.source)
-                kept.counts.append(counted[request.name].to_numpy())
+                parts.append(counted[request.name].to_numpy())
                 continue
             values, ids = request.input.gathered(), groups.ids
             if request.function.ignores_repeats:
                 values, ids = _distinct_pairs(values, ids)
-            kept.add(values, ids, np.arange(offset, offset + len(groups.periods)))
+            parts.append((values, ids))
+        return _BatchPart(groups.periods, groups.dimensions, requests, parts)
+
+    def fold(self, part: _BatchPart, period_count: int) -> None:
+        """A batch's part into what is kept (batches are folded in the order they are read,
+        so the values kept stay in row order)."""
+        offset = sum(len(p) for p in self.periods)
+        self.periods.append(part.periods)
+        self.dimensions.append(part.dimensions)
+        if not self.kept:
+            self.kept = [_Kept(request) for request in part.requests]
+        numbers = np.arange(offset, offset + len(part.periods))
+        for kept, found in zip(self.kept, part.parts, strict=True):
+            if isinstance(found, np.ndarray):
+                kept.counts.append(found)
+            else:
+                kept.add(*found, numbers)
         if self._size() > 2 * self._merged_size:
             self._merge(period_count)
             self._merged_size = self._size()
@@ -261,28 +326,109 @@ def _distinct_hashed_pairs(values: pa.Array, groups: np.ndarray) -> tuple[pa.Arr
 
 
 def stream_scans(
-    source: str,
     scans: Sequence[SourceScan],
-    batches: Iterable[pa.Table],
+    batches: Iterable[Batch],
     placer: Placer,
     sources: Sources,
     period_count: int,
     functions: Mapping[str, AggregateFunction],
     budget: int | None,
+    threads: int = 1,
 ) -> list[ScanCells]:
-    """The groups of each scan of `source` (all in the level `placer` places rows in), its
-    rows read batch by batch."""
+    """The groups of each scan (all in the level `placer` places rows in), their sources'
+    rows read batch by batch: a batch holds rows of one source, or of each of several sources
+    read once together (sources over the same data). With several `threads`, batches are
+    grouped side by side while the next is read (at most `threads` + 1 batches held); what
+    they leave is folded in the order they were read, so the answers are the one thread's to
+    the bit."""
     states = [_ScanState(scan, functions) for scan in scans]
-    for batch in batches:
-        batched = sources.with_batch(source, batch)
-        batch_placer = placer.over(batched)
-        for state in states:
-            state.add(batch_placer, batched, period_count)
-        del batched, batch_placer
+    named = list(dict.fromkeys(scan.source for scan in scans))
+
+    def read(batch: Batch) -> dict[int, _BatchPart]:
+        parts = {}
+        for source, rows in batch.items():
+            batched = sources.with_batch(source, rows)
+            batch_placer = placer.over(batched)
+            for i, state in enumerate(states):
+                if state.scan.source == source:
+                    parts[i] = state.read(batch_placer, batched, period_count)
+        return parts
+
+    def fold(parts: dict[int, _BatchPart], held: int, count: int) -> None:
+        for i, part in parts.items():
+            states[i].fold(part, period_count)
         if budget is not None:
-            kept = sum(state.nbytes for state in states)
-            if kept + batch.nbytes > budget:
-                raise over_budget(
-                    source, kept + batch.nbytes, budget, "a batch and the values kept"
-                )
-    return [state.cells(period_count) for state in states]
+            needed = sum(state.nbytes for state in states) + held
+            if needed > budget:
+                what = "a batch" if count == 1 else f"{count} batches"
+                raise over_budget(named, needed, budget, f"{what} and the values kept")
+
+    batches = iter(batches)
+    if threads <= 1:
+        for batch in batches:
+            fold(read(batch), _nbytes(batch), 1)
+    else:
+        _stream_side_by_side(batches, read, fold, threads)
+    if threads <= 1 or len(states) <= 1:
+        return [state.cells(period_count) for state in states]
+    with ThreadPoolExecutor(min(threads, len(states))) as pool:
+        return list(pool.map(_in_context(lambda state: state.cells(period_count)), states))
+
+
+def _in_context(work: Callable[[_T], _R]) -> Callable[[_T], _R]:
+    """`work` run in a copy of the caller's context, each call in its own copy: a thread of a
+    pool starts without the caller's context variables, and functions read the query's
+    calendar from one (`metricsmith.plugins.values.CALENDAR`)."""
+    context = contextvars.copy_context()
+    return lambda item: context.copy().run(work, item)
+
+
+def _nbytes(batch: Batch) -> int:
+    return sum(rows.nbytes for rows in batch.values())
+
+
+def _stream_side_by_side(
+    batches: Iterator[Batch],
+    read: Callable[[Batch], dict[int, _BatchPart]],
+    fold: Callable[[dict[int, _BatchPart], int, int], None],
+    threads: int,
+) -> None:
+    """`read` over the batches on `threads` threads (the bulk of it is NumPy and Arrow
+    kernels, which let go of the GIL), each batch's parts `fold`ed in order, with the bytes
+    of the batches read and not yet folded. The first batch is read alone: what every batch
+    shares (a linked source's frame, its key table, window starts) is then built once, not
+    raced for. An error is raised where one thread meets it: a batch that fails to read
+    after earlier ones are folded, a batch's own error when it is folded."""
+    first = next(batches, None)
+    if first is None:
+        return
+    fold(read(first), _nbytes(first), 1)
+    del first
+    pending: deque[tuple[Batch, Future[dict[int, _BatchPart]]]] = deque()
+
+    def fold_oldest() -> None:
+        held = sum(_nbytes(batch) for batch, _ in pending)
+        count = len(pending)
+        _, future = pending.popleft()
+        fold(future.result(), held, count)
+
+    with ThreadPoolExecutor(threads) as pool:
+        try:
+            while True:
+                try:
+                    batch = next(batches)
+                except StopIteration:
+                    break
+                except BaseException:
+                    while pending:  # what one thread would have met first
+                        fold_oldest()
+                    raise
+                pending.append((batch, pool.submit(_in_context(read), batch)))
+                del batch
+                if len(pending) > threads:
+                    fold_oldest()
+            while pending:
+                fold_oldest()
+        finally:
+            for _, future in pending:
+                future.cancel()

@@ -10,16 +10,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
 from metricsmith.check.checked import SourceInfo
 from metricsmith.errors import DataError
 from metricsmith.model.types import Type, arrow_type
 from metricsmith.plan.nodes import SourceRead
-from metricsmith.plugins.connector import MIXED_ZONES_HINT, ZONE_OFFSET, read_batches
+from metricsmith.plugins.connector import (
+    MIXED_ZONES_HINT,
+    ZONE_OFFSET,
+    read_batches,
+    read_batches_in_any,
+    time_filter,
+)
 
 Cast = Callable[[pa.Array], pa.Array]
 
@@ -64,6 +71,95 @@ def _normalised_batches(
         raise _unreadable(read, info, error) from error
     if not given:  # an empty source still has its columns' types
         yield read_source(read, info, timezone)
+
+
+def same_data(info: SourceInfo) -> Hashable:
+    """What makes two sources' reads the same read: the connector, its arguments (relative
+    paths resolved from the same folder), the reader's kind and location (an in-memory table
+    bound to a source by name has its own), the declared column types and the schema.
+    Sources alike in these (two timelines over one file) are read once together
+    (`read_shared_batches`)."""
+    call = info.decl.connector
+    return (
+        type(info.reader),
+        info.reader.location,
+        call.name.name,
+        tuple((arg.value, arg.type) for arg in call.args),
+        tuple((name, arg.value, arg.type) for name, arg in call.options),
+        info.decl.base_dir,
+        tuple(sorted(info.declared.items())),
+        info.schema,
+    )
+
+
+def read_shared_batches(
+    reads: Sequence[tuple[SourceRead, SourceInfo]], timezone: str
+) -> Iterator[dict[str, pa.Table]] | None:
+    """The batches `read_source_batches` gives each of several sources over the same data
+    (`same_data`), read and decoded once: the columns of them all, then each source's rows
+    of each batch as its own read gives them (cut to its time range, its columns typed), in
+    the same order. None when the reader cannot read them together in batches."""
+    (first, info), *_ = reads
+    columns = list(dict.fromkeys(c for read, _ in reads for c in _needed(read)))
+    ranges = list(dict.fromkeys(read.time_range for read, _ in reads))
+    # One range for all: the reader cuts to it. Several: the reader keeps the rows in any of
+    # them (every row, when one source needs every row), and each source's rows are cut to
+    # its own range here, with the filter a reader cuts with.
+    shared = ranges[0] if len(ranges) == 1 else None
+    try:
+        if shared is not None or None in ranges:
+            batches = read_batches(info.reader, columns, shared)
+        else:
+            batches = read_batches_in_any(info.reader, columns, [r for r in ranges if r])
+    except (pa.ArrowException, OSError) as error:
+        raise _unreadable(first, info, error) from error
+    if batches is None:
+        return None
+    schema = info.reader.schema()
+    cuts = {
+        read.source: None
+        if read.time_range is None or read.time_range == shared
+        else time_filter(schema.field(read.time_range.column), read.time_range)
+        for read, _ in reads
+    }
+    return _shared_batches(batches, reads, cuts, timezone)
+
+
+def _needed(read: SourceRead) -> tuple[str, ...]:
+    return (*read.columns, *([read.time_range.column] if read.time_range else ()))
+
+
+def _shared_batches(
+    batches: Iterator[pa.RecordBatch],
+    reads: Sequence[tuple[SourceRead, SourceInfo]],
+    cuts: dict[str, ds.Expression | None],
+    timezone: str,
+) -> Iterator[dict[str, pa.Table]]:
+    given: set[str] = set()
+    (first, info), *_ = reads
+    try:
+        for batch in batches:
+            table = pa.Table.from_batches([batch])
+            rows = {}
+            for read, source_info in reads:
+                cut = cuts[read.source]
+                own = table if cut is None else table.filter(cut)
+                if own.num_rows == 0:
+                    continue
+                try:
+                    rows[read.source] = _normalised(own, read, source_info, timezone)
+                except DataError:
+                    # As `_normalised_batches`: the error counts its row in the whole source.
+                    read_source(read, source_info, timezone)
+                    raise
+                given.add(read.source)
+            if rows:
+                yield rows
+    except (pa.ArrowException, OSError) as error:
+        raise _unreadable(first, info, error) from error
+    for read, source_info in reads:
+        if read.source not in given:  # an empty source still has its columns' types
+            yield {read.source: read_source(read, source_info, timezone)}
 
 
 def _unreadable(read: SourceRead, info: SourceInfo, error: Exception) -> DataError:
