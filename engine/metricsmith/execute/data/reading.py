@@ -182,7 +182,28 @@ def _normalised(table: pa.Table, read: SourceRead, info: SourceInfo, timezone: s
         values = _normalise(table[name], name, read, info, timezone)
         if values is not table[name]:
             table = table.set_column(index, name, values)
-    return table
+    return _within(table, read, timezone)
+
+
+def _within(table: pa.Table, read: SourceRead, timezone: str) -> pa.Table:
+    """The rows inside the read's time range (`start <= time < end`; a row without a time is
+    in none), as the SQL engines keep them. A reader's cut is only a hint and may keep more
+    (CSV text, a row group's neighbours, rows without a time): a row kept outside the range
+    would be grouped in a period before the range that no metric of its source reads, and
+    its dimension values would give the answer rows the SQL engines do not have."""
+    time_range = read.time_range
+    if time_range is None or time_range.column not in table.column_names:
+        return table
+    values = table[time_range.column]
+    if pa.types.is_date(values.type):
+        values = _in_zone(pc.cast(values, pa.timestamp("us")), timezone)
+    if not pa.types.is_timestamp(values.type):
+        return table
+    inside = pc.is_valid(values)
+    for bound, compare in ((time_range.start, pc.greater_equal), (time_range.end, pc.less)):
+        if bound is not None:
+            inside = pc.and_kleene(inside, compare(values, pa.scalar(bound, values.type)))
+    return table if pc.all(inside).as_py() else table.filter(inside)
 
 
 def _normalise(
