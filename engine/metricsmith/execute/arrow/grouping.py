@@ -121,14 +121,16 @@ def scan_groups(
     ranges = placer.ranges(scan)
     read = _read_rows(scan, frame, ranges, keep, functions)
     if read is None or ranges is None or (ranges.last - ranges.first).max(initial=0) <= 0:
-        groups = keyed_groups(scan, _placed(frame, ranges, keep), period_count)
+        groups = keyed_groups(scan, placed_rows(frame, ranges, keep), period_count)
         return groups if read is None else groups.reading(read)
-    placed = _placed(frame, ranges, read if keep is None else keep & read)
+    placed = placed_rows(frame, ranges, read if keep is None else keep & read)
     present = _present_rows(scan, frame, ranges, keep)
     return keyed_groups(scan, placed, period_count, present)
 
 
-def _placed(frame: RowFrame, ranges: Ranges | None, keep: np.ndarray | None) -> PlacedRows:
+def placed_rows(frame: RowFrame, ranges: Ranges | None, keep: np.ndarray | None) -> PlacedRows:
+    """The rows of `frame` marked in `keep` (None: all) placed in their `ranges` of
+    periods."""
     placement = place(ranges, frame.num_rows, keep)
     return PlacedRows(frame, placement.rows, placement.periods)
 
@@ -204,13 +206,45 @@ def _earliest_rows(
 
 def combined_codes(frame: RowFrame, nodes: tuple[BExpr, ...]) -> tuple[np.ndarray, int]:
     """One id per row of `frame` for the combination of the formulas' values (equal
-    combinations, equal ids; null is a value of its own) and how many ids there can be.
-    Computed once per frame: the passes of a level over the same rows with the same entity
-    and distinct value (a 30-day and an all-time count of users per account) share it."""
+    combinations, equal ids; null is a value of its own) and how many ids there can be, never
+    more than one past the rows (bitmaps over the ids are sized by it). Computed once per
+    frame: the passes of a level over the same rows with the same entity and distinct value
+    (a 30-day and an all-time count of users per account) share it."""
     if nodes not in frame.combined:
         keys = [(codes, len(dictionary) + 1) for codes, dictionary in map(frame.codes, nodes)]
-        frame.combined[nodes] = group_ids(keys, frame.num_rows)
+        frame.combined[nodes] = _last_determines(keys) or _present_ids(
+            *group_ids(keys, frame.num_rows)
+        )
     return frame.combined[nodes]
+
+
+def _last_determines(keys: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, int] | None:
+    """The last key's codes as the ids when they tell the combinations apart alone: when
+    each of its codes comes with one code of every other key (a user of one account only,
+    user ids unique across accounts). No combination is numbered then (numbering 10M
+    (account, user) pairs by hashing took 0.6 s in the families benchmark's health score;
+    this check, two passes over the codes per key). None otherwise."""
+    *others, (last, cardinality) = keys
+    if not others or cardinality > len(last) + 1:
+        return None
+    for codes, _ in others:
+        # Each last code's row written last: every row agrees with it only if none differs.
+        owner = np.empty(cardinality, dtype=codes.dtype)
+        owner[last] = codes
+        if not np.array_equal(owner[last], codes):
+            return None
+    return last.astype(np.int64, copy=False), cardinality
+
+
+def _present_ids(ids: np.ndarray, count: int) -> tuple[np.ndarray, int]:
+    """The same ids numbered densely when more ids could exist than there are rows (keys of
+    wide ranges, few combinations present): the ids present, in order, from a bitmap."""
+    if count <= len(ids) + 1:
+        return ids, count
+    present = np.zeros(count, dtype=bool)
+    present[ids] = True
+    number = np.cumsum(present) - 1
+    return number[ids], int(number[-1]) + 1
 
 
 def _one_earliest(pair: np.ndarray, pairs: int, first: np.ndarray) -> np.ndarray:
@@ -357,37 +391,53 @@ def group_members(
 
 def member_distinct_counts(
     scan: SourceScan,
-    placed: PlacedRows,
+    frame: RowFrame,
+    ranges: Ranges | None,
+    keep: np.ndarray | None,
     member_of_row: np.ndarray,
     period_count: int,
     member_count: int,
 ) -> dict[str, pa.Array]:
-    """The scan's distinct counts (`count_distinct`) per (period, entity), where
-    `member_of_row` gives each source row's entity (-1: none). All the rows of an (entity,
-    value) pair name the same entity, so a value counts in a (period, entity) cell once per
-    pair: a bitmap of (period, pair) marks the placed rows, and the marks are counted per
-    cell, where the general way sorts every placed (group, value) pair. A distinct count
-    with too many (period, pair) cells for a bitmap is left out (computed as any other)."""
+    """The scan's distinct counts (`count_distinct`) per (period, entity) over the rows of
+    `frame` marked in `keep` (None: all) in their `ranges` of periods, where `member_of_row`
+    gives each source row's entity (-1: none). All the rows of an (entity, value) pair name
+    the same entity, so a value counts in a (period, entity) cell once per pair: a (period,
+    pair) cell is marked when a row of the pair counts in the period, and the marks are
+    counted per cell, where the general way sorts every placed (group, value) pair. The
+    marks come from the rows' period ranges, as `range_totals` counts rows: no row is
+    repeated in its periods. A distinct count with too many (period, pair) cells for a
+    bitmap is left out (computed as any other)."""
     entity = scan.entity
-    placed = placed.keep(member_of_row >= 0)
-    limit = max(_DENSE_GROUPS, 4 * len(placed.periods))
+    if entity is None:
+        return {}
+    counted = member_of_row >= 0
+    if keep is not None:
+        counted &= keep
+    if ranges is not None:
+        counted &= ranges.last >= ranges.first
     results = {}
     for fused in scan.aggregates:
         aggregate = fused.aggregate
-        if entity is None or aggregate.function != "count_distinct" or aggregate.arg is None:
+        if aggregate.function != "count_distinct" or aggregate.arg is None:
             continue
-        pair_of_row, pairs = combined_codes(placed.frame, (entity, aggregate.arg))
-        if period_count * pairs > limit:
+        pair_of_row, pairs = combined_codes(frame, (entity, aggregate.arg))
+        rows = np.flatnonzero(counted & Input(_values(frame, aggregate), None).valid())
+        if ranges is None:  # every row once, in the only period
+            first = last = np.zeros(len(rows), dtype=np.int64)
+        else:
+            first, last = ranges.first[rows], ranges.last[rows]
+        placed = int((last - first).sum()) + len(rows)
+        if period_count * pairs > max(_DENSE_GROUPS, 4 * placed):
             continue
-        valid = Input(_values(placed.frame, aggregate), None).valid()
-        counted = placed.read(valid)
-        rows = np.flatnonzero(counted) if placed.rows is None else placed.rows[counted]
-        marks = placed.periods[counted] * pairs + pair_of_row[rows]
-        seen = np.zeros(period_count * pairs, dtype=bool)
-        seen[marks] = True
-        cells = np.flatnonzero(seen)
+        pair = pair_of_row[rows]
+        # How many of each pair's rows count in each period: one more where a row's periods
+        # start, one fewer after they end, summed along the periods.
+        starts = np.bincount(first * pairs + pair, minlength=(period_count + 1) * pairs)
+        starts -= np.bincount((last + 1) * pairs + pair, minlength=(period_count + 1) * pairs)
+        rows_in = np.cumsum(starts.reshape(period_count + 1, pairs)[:period_count], axis=0)
+        cells = np.flatnonzero(rows_in)
         member_of_pair = np.full(pairs, -1, dtype=np.int64)
-        member_of_pair[pair_of_row] = member_of_row
+        member_of_pair[pair] = member_of_row[rows]
         groups = cells // pairs * member_count + member_of_pair[cells % pairs]
         counts = np.bincount(groups, minlength=period_count * member_count)
         results[fused.name] = pa.array(counts.astype(np.int64))
@@ -468,17 +518,19 @@ def _values(frame: RowFrame, aggregate: BAggregate) -> pa.Array:
     return where_true(values, condition)
 
 
-def placed_rows(
-    scan: SourceScan, placer: Placer, frame: RowFrame, functions: Mapping[str, AggregateFunction]
-) -> PlacedRows:
-    """The rows of `frame` the scan reads (`_read_rows`), placed in the periods of `placer`'s
-    level."""
+def rows_read(
+    scan: SourceScan,
+    frame: RowFrame,
+    ranges: Ranges | None,
+    functions: Mapping[str, AggregateFunction],
+) -> np.ndarray | None:
+    """The rows of `frame` the scan reads (None: all): those its filters keep, and of those
+    only the ones its aggregates need (`_read_rows`)."""
     keep = all_true(frame, scan.filters) if scan.filters else None
-    ranges = placer.ranges(scan)
     read = _read_rows(scan, frame, ranges, keep, functions)
     if read is not None:
         keep = read if keep is None else keep & read
-    return _placed(frame, ranges, keep)
+    return keep
 
 
 def group_ids(keys: list[tuple[np.ndarray, int]], row_count: int) -> tuple[np.ndarray, int]:

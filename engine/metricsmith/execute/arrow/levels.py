@@ -22,13 +22,13 @@ from metricsmith.execute.arrow.combine import combine
 from metricsmith.execute.arrow.frame import Sources, all_true
 from metricsmith.execute.arrow.grid import LevelCells, LevelGrid, key_labels
 from metricsmith.execute.arrow.grouping import (
-    PlacedRows,
     ScanCells,
     group_cells,
     group_members,
     member_distinct_counts,
     placed_rows,
     range_totals,
+    rows_read,
 )
 from metricsmith.execute.arrow.members import Members, load_members
 from metricsmith.execute.arrow.placement import Placer, TimeColumns
@@ -222,7 +222,7 @@ class LevelRunner:
         presence = weights is None and _counts_own_entity(scan)
         if presence:
             weights = tuple(Additive.COUNT for _ in scan.aggregates)
-        ranges = None if weights is None else placer.ranges(scan)
+        ranges = placer.ranges(scan)
         if weights is not None and ranges is not None:
             keep = all_true(frame, scan.filters)
             totals = range_totals(scan, weights, frame, ranges, keep, rows, periods, count)
@@ -230,12 +230,13 @@ class LevelRunner:
                 return {name: pc.min_element_wise(n, 1) for name, n in totals.items()}
             if totals is not None:
                 return totals
-        placed = self._placed(scan, placer)
-        distinct = member_distinct_counts(scan, placed, rows, periods, count)
+        read = rows_read(scan, frame, ranges, self.aggregates)
+        distinct = member_distinct_counts(scan, frame, ranges, read, rows, periods, count)
         others = tuple(f for f in scan.aggregates if f.name not in distinct)
         if not others:
             return distinct
         rest = attrs.evolve(scan, aggregates=others)
+        placed = placed_rows(frame, ranges, read)
         return {**distinct, **group_members(rest, placed, rows, periods, count, self.aggregates)}
 
     def _rows_of_cohorts(
@@ -280,9 +281,6 @@ class LevelRunner:
         return self._member_rows[key]
 
     # ---- shared -------------------------------------------------------------------------
-    def _placed(self, scan: SourceScan, placer: Placer) -> PlacedRows:
-        return placed_rows(scan, placer, self.sources.frame(scan.source), self.aggregates)
-
     def _empty_values(self, level: Level) -> dict[str, int | float | None]:
         empty = {
             f.name: self.aggregates[f.aggregate.function].empty
