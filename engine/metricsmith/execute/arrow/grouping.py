@@ -13,7 +13,7 @@ which lays the results out densely, one value per (period, entity).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import attrs
 import numpy as np
@@ -42,6 +42,8 @@ from metricsmith.plugins.values import holds
 _DENSE_GROUPS = 1 << 22
 # Numbers below this are far from overflowing int64 when combined.
 _EXACT_INT64 = 1 << 62
+# Rows read at once where a pass over a whole source needs no more.
+_SLICE = 1 << 20
 
 
 @frozen
@@ -198,9 +200,8 @@ def _earliest_rows(
         if aggregate.where is not None:
             condition = as_array(frame.evaluate(aggregate.where), frame.num_rows)
             reads &= holds(condition).to_numpy(zero_copy_only=False)
-        rows = np.flatnonzero(reads)
         pair, pairs = combined_codes(frame, (*nodes, aggregate.arg))
-        earliest[rows[_one_earliest(pair[rows], pairs, ranges.first[rows])]] = True
+        earliest[_one_earliest(pair, pairs, ranges.first, reads)] = True
     return earliest
 
 
@@ -231,8 +232,10 @@ def _last_determines(keys: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, in
         # Each last code's row written last: every row agrees with it only if none differs.
         owner = np.empty(cardinality, dtype=codes.dtype)
         owner[last] = codes
-        if not np.array_equal(owner[last], codes):
-            return None
+        for start in range(0, len(last), _SLICE):
+            part = slice(start, start + _SLICE)
+            if not np.array_equal(owner[last[part]], codes[part]):
+                return None
     return last.astype(np.int64, copy=False), cardinality
 
 
@@ -247,24 +250,34 @@ def _present_ids(ids: np.ndarray, count: int) -> tuple[np.ndarray, int]:
     return number[ids], int(number[-1]) + 1
 
 
-def _one_earliest(pair: np.ndarray, pairs: int, first: np.ndarray) -> np.ndarray:
-    """One position per pair id present in `pair`: a row whose first period is the pair's
-    smallest. Any one of them will do: a pair's rows have the same keys and value, and those
-    of the same first period the same periods. (Before 2024, every event of a pair in the
-    families benchmark has first period 0: keeping all of them placed 25M rows, one each
-    0.6M pairs times their periods.)"""
-    first = first - first.min(initial=0)
-    span = int(first.max(initial=0)) + 1
-    if pairs * span <= max(_DENSE_GROUPS, 4 * len(pair)):
+def _one_earliest(pair: np.ndarray, pairs: int, first: np.ndarray, reads: np.ndarray) -> np.ndarray:
+    """Of the rows marked in `reads`, one per pair id present in `pair`: a row whose first
+    period is the pair's smallest. Any one of them will do: a pair's rows have the same keys
+    and value, and those of the same first period the same periods. (Before 2024, every
+    event of a pair in the families benchmark has first period 0: keeping all of them placed
+    25M rows, one each 0.6M pairs times their periods.) The rows are read a slice at a time,
+    so no temporary is as large as the source."""
+    low = int(np.min(first, where=reads, initial=np.iinfo(np.int64).max)) if reads.any() else 0
+    span = int(np.max(first, where=reads, initial=low)) - low + 1
+
+    def slices() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        for rows in _slices(reads):
+            yield rows, pair[rows], first[rows] - low
+
+    if pairs * span <= max(_DENSE_GROUPS, 4 * int(np.count_nonzero(reads))):
         # Which first periods each pair has, as a bitmap: no ufunc.at, which is slow.
-        has = np.bincount(pair * span + first, minlength=pairs * span).reshape(pairs, span) > 0
-        smallest = has.argmax(axis=1)
+        has = np.zeros(pairs * span, dtype=bool)
+        for _, ids, firsts in slices():
+            has[ids * span + firsts] = True
+        smallest = has.reshape(pairs, span).argmax(axis=1)
     else:
         smallest = np.full(pairs, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(smallest, pair, first)
-    at_smallest = np.flatnonzero(first == smallest[pair])
+        for _, ids, firsts in slices():
+            np.minimum.at(smallest, ids, firsts)
     chosen = np.full(pairs, -1, dtype=np.int64)
-    chosen[pair[at_smallest]] = at_smallest  # of repeated ids, whichever is written
+    for rows, ids, firsts in slices():
+        at_smallest = firsts == smallest[ids]
+        chosen[ids[at_smallest]] = rows[at_smallest]  # of repeated ids, whichever is written
     return chosen[chosen >= 0]
 
 
@@ -404,9 +417,9 @@ def member_distinct_counts(
     the same entity, so a value counts in a (period, entity) cell once per pair: a (period,
     pair) cell is marked when a row of the pair counts in the period, and the marks are
     counted per cell, where the general way sorts every placed (group, value) pair. The
-    marks come from the rows' period ranges, as `range_totals` counts rows: no row is
-    repeated in its periods. A distinct count with too many (period, pair) cells for a
-    bitmap is left out (computed as any other)."""
+    marks come from the rows' period ranges (`_marked_periods`): no row is placed. A
+    distinct count with too many (period, pair) cells for a bitmap is left out (computed as
+    any other)."""
     entity = scan.entity
     if entity is None:
         return {}
@@ -421,27 +434,44 @@ def member_distinct_counts(
         if aggregate.function != "count_distinct" or aggregate.arg is None:
             continue
         pair_of_row, pairs = combined_codes(frame, (entity, aggregate.arg))
-        rows = np.flatnonzero(counted & Input(_values(frame, aggregate), None).valid())
+        reads = counted & Input(_values(frame, aggregate), None).valid()
         if ranges is None:  # every row once, in the only period
-            first = last = np.zeros(len(rows), dtype=np.int64)
+            first = last = np.zeros(frame.num_rows, dtype=np.int64)
         else:
-            first, last = ranges.first[rows], ranges.last[rows]
-        placed = int((last - first).sum()) + len(rows)
+            first, last = ranges.first, ranges.last
+        placed = sum(int((last[rows] - first[rows]).sum()) + len(rows) for rows in _slices(reads))
         if period_count * pairs > max(_DENSE_GROUPS, 4 * placed):
             continue
-        pair = pair_of_row[rows]
-        # How many of each pair's rows count in each period: one more where a row's periods
-        # start, one fewer after they end, summed along the periods.
-        starts = np.bincount(first * pairs + pair, minlength=(period_count + 1) * pairs)
-        starts -= np.bincount((last + 1) * pairs + pair, minlength=(period_count + 1) * pairs)
-        rows_in = np.cumsum(starts.reshape(period_count + 1, pairs)[:period_count], axis=0)
-        cells = np.flatnonzero(rows_in)
+        marked = np.zeros(period_count * pairs, dtype=bool)
         member_of_pair = np.full(pairs, -1, dtype=np.int64)
-        member_of_pair[pair] = member_of_row[rows]
+        for rows in _slices(reads):
+            pair = pair_of_row[rows]
+            _mark_periods(marked, first[rows] * pairs + pair, last[rows] - first[rows], pairs)
+            member_of_pair[pair] = member_of_row[rows]
+        cells = np.flatnonzero(marked)
         groups = cells // pairs * member_count + member_of_pair[cells % pairs]
         counts = np.bincount(groups, minlength=period_count * member_count)
         results[fused.name] = pa.array(counts.astype(np.int64))
     return results
+
+
+def _mark_periods(marked: np.ndarray, cell: np.ndarray, left: np.ndarray, width: int) -> None:
+    """Marks, in a bitmap of periods of `width` cells each, each `cell` (in a row's first
+    period) and the same place in the `left` periods after it: each row's whole range of
+    periods, one step per period with only the rows still in force, so the work is the
+    placed rows' and the memory the rows' (a 30-day window over month ends puts most events
+    in one period, some in two)."""
+    while len(cell):
+        marked[cell] = True
+        more = left > 0
+        cell, left = cell[more] + width, left[more] - 1
+
+
+def _slices(mask: np.ndarray) -> Iterator[np.ndarray]:
+    """The positions marked in `mask`, a slice of the rows at a time: a pass over a whole
+    source whose temporaries stay small."""
+    for start in range(0, len(mask), _SLICE):
+        yield np.flatnonzero(mask[start : start + _SLICE]) + start
 
 
 def range_totals(

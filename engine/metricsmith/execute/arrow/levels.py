@@ -30,7 +30,7 @@ from metricsmith.execute.arrow.grouping import (
     range_totals,
     rows_read,
 )
-from metricsmith.execute.arrow.members import Members, load_members
+from metricsmith.execute.arrow.members import Members, entity_numbers, load_members
 from metricsmith.execute.arrow.placement import Placer, TimeColumns
 from metricsmith.execute.arrow.values import as_array
 from metricsmith.model import bound as b
@@ -273,7 +273,7 @@ class LevelRunner:
                 # The entity is a link to the members' source: its rows there, looked up
                 # once for the link and the members both.
                 rows = frame.linked_rows(entity.column)
-                self._member_rows[key] = np.where(rows < members.count, rows, -1)
+                self._member_rows[key] = entity_numbers(rows, rows < members.count)
             else:
                 values = frame.evaluate(entity)
                 column = format_expr(entity)

@@ -29,6 +29,8 @@ _BEGINNING = np.iinfo(np.int64).min
 _DAY = 86_400_000_000  # µs
 # Fewer times than this are placed by binary search alone (the table would not pay).
 _TABLE_FROM_TIMES = 4096
+# Times looked up in the table at once.
+_SLICE = 1 << 20
 
 
 @frozen
@@ -84,8 +86,10 @@ class Placer:
                     if key not in self._periods_after:
                         self._periods_after[key] = at_or_before(timeline.ends, times)
                     first = self._periods_after[key]
-                    last = at_or_before(self.window_starts(scan.window), times) - 1
-                    return Ranges(first, np.where(valid, last, -1))
+                    last = at_or_before(self.window_starts(scan.window), times)
+                    last -= 1  # (in place: a new array, as large as the source)
+                    last[~valid] = -1
+                    return Ranges(first, last)
                 if timeline.bounds is not None:
                     return _events(times, valid, timeline.bounds)
             case StateTime(start=start, end=end):
@@ -157,9 +161,14 @@ def at_or_before(bounds: np.ndarray, times: np.ndarray) -> np.ndarray:
         return np.searchsorted(bounds, times, side="right")
     day_starts = first + np.arange(days + 1, dtype=np.int64) * _DAY
     table = np.searchsorted(bounds, day_starts, side="right")
-    # Clipped first, so the subtraction cannot overflow; before the first bound: none.
-    day = (np.clip(times, first, last) - first) // _DAY
-    return np.where(times < first, 0, table[day])
+    # Slice by slice, so the temporaries stay small (over 10M times, four of 80 MB at once).
+    found = np.empty(len(times), dtype=table.dtype)
+    for start in range(0, len(times), _SLICE):
+        part = times[start : start + _SLICE]
+        # Clipped first, so the subtraction cannot overflow; before the first bound: none.
+        day = (np.clip(part, first, last) - first) // _DAY
+        found[start : start + _SLICE] = np.where(part < first, 0, table[day])
+    return found
 
 
 def _events(times: np.ndarray, valid: np.ndarray, bounds: np.ndarray) -> Ranges:
