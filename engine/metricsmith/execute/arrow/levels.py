@@ -30,9 +30,13 @@ from metricsmith.execute.arrow.grouping import (
     range_totals,
     rows_read,
 )
-from metricsmith.execute.arrow.members import Members, entity_numbers, load_members
+from metricsmith.execute.arrow.members import (
+    Members,
+    entity_numbers,
+    in_cohorts,
+    load_members,
+)
 from metricsmith.execute.arrow.placement import Placer, TimeColumns
-from metricsmith.execute.arrow.values import as_array
 from metricsmith.model import bound as b
 from metricsmith.plan.formatting import format_expr
 from metricsmith.plan.nodes import Level, PerLevel, ScanPhysical, SourceScan
@@ -95,8 +99,7 @@ class LevelRunner:
             members = load_members(level.members, self.sources, self.times, timeline)
             if of_cohorts and self.cohort_label in level.labels:
                 position = level.labels.index(self.cohort_label)
-                cohorts_kept = pa.array(of_cohorts, pa.date32())
-                members = members.of_cohorts(position, cohorts_kept, timeline.count)
+                members = members.of_cohorts(position, of_cohorts, timeline.count)
             return self._member_grid(level, timeline, placer, members, children, empty)
         scans = [
             streamed[i]
@@ -250,11 +253,11 @@ class LevelRunner:
             return None  # (dimensions of the entities below: not the rows' to tell apart)
         frame = self.sources.frame(scan.source)
         node = scan.dimensions[level.labels.index(self.cohort_label)]
-        values = as_array(frame.evaluate(node), frame.num_rows)
-        wanted = pa.array(cohorts, pa.date32())
-        if values.type != wanted.type:
-            return None
-        return pc.is_in(values, value_set=wanted).to_numpy(zero_copy_only=False)
+        # The pass codes its dimensions anyway; a cohort read through a link is coded over
+        # the linked source's rows (the accounts, not every subscription).
+        codes, dictionary = frame.codes(node)
+        kept = in_cohorts(dictionary, cohorts)
+        return None if kept is None else np.append(kept, False)[codes]  # null: none
 
     def _members_of_rows(self, scan: SourceScan, members: Members) -> np.ndarray:
         assert scan.entity is not None
