@@ -40,8 +40,6 @@ from metricsmith.plugins.values import holds
 # Group ids stay a plain combination of the key codes while the number of possible groups is
 # at most this (or a few times the number of rows); beyond it they are renumbered densely.
 _DENSE_GROUPS = 1 << 22
-# Numbers below this are far from overflowing int64 when combined.
-_EXACT_INT64 = 1 << 62
 # Rows read at once where a pass over a whole source needs no more.
 _SLICE = 1 << 20
 
@@ -213,9 +211,8 @@ def combined_codes(frame: RowFrame, nodes: tuple[BExpr, ...]) -> tuple[np.ndarra
     (a 30-day and an all-time count of users per account) share it."""
     if nodes not in frame.combined:
         keys = [(codes, len(dictionary) + 1) for codes, dictionary in map(frame.codes, nodes)]
-        frame.combined[nodes] = _last_determines(keys) or _present_ids(
-            *group_ids(keys, frame.num_rows)
-        )
+        ids = _last_determines(keys) or group_ids(keys, frame.num_rows)
+        frame.combined[nodes] = _present_ids(*ids)
     return frame.combined[nodes]
 
 
@@ -226,7 +223,7 @@ def _last_determines(keys: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, in
     (account, user) pairs by hashing took 0.6 s in the families benchmark's health score;
     this check, two passes over the codes per key). None otherwise."""
     *others, (last, cardinality) = keys
-    if not others or cardinality > len(last) + 1:
+    if not others:
         return None
     for codes, _ in others:
         # Each last code's row written last: every row agrees with it only if none differs.
@@ -295,17 +292,15 @@ def _present_rows(
     in_range = ranges.last >= ranges.first
     rows = np.flatnonzero(in_range if keep is None else in_range & keep)
     keys = [(codes[rows], len(dictionary) + 1) for codes, dictionary in map(frame.codes, nodes)]
-    combination, combinations = group_ids(keys, len(rows))
     first, last = ranges.first[rows], ranges.last[rows]
     if scan.entity is not None:
         periods = int(last.max(initial=0)) + 1
-        if combinations * periods * periods < _EXACT_INT64:
-            combination = (combination * periods + first) * periods + (last - first)
-        else:  # too many to number: every row stands for itself
-            combination = np.arange(len(rows))
-    encoded = pc.dictionary_encode(pa.array(combination)).indices.to_numpy()
-    representative = np.empty(int(encoded.max(initial=-1)) + 1, dtype=np.int64)
-    representative[encoded] = np.arange(len(rows))
+        keys += [(first, periods), (last - first, periods)]
+    combination, combinations = group_ids(keys, len(rows))
+    # One row of each combination present: the last written of its rows.
+    representative = np.full(combinations, -1, dtype=np.int64)
+    representative[combination] = np.arange(len(rows))
+    representative = representative[representative >= 0]
     if scan.entity is None:
         return PlacedRows(frame, rows[representative], first[representative])
     placement = spread(Ranges(first[representative], last[representative]))
