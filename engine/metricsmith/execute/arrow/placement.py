@@ -13,6 +13,7 @@ period in it (numpy repeat and cumulative sums, no loop over rows or periods):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import assert_never
 
 import numpy as np
@@ -97,7 +98,10 @@ class Placer:
                 end_times = self.times(scan.source, end)
                 if scan.window is not None:
                     return self._windowed_states(start_times, end_times, scan.window)
-                return _states(start_times, end_times, timeline.ends)
+                return self.times.state_ranges(
+                    (scan.source, start, end, timeline.ends.tobytes()),
+                    lambda: _states(start_times, end_times, timeline.ends),
+                )
             case None:
                 return None
             case _:
@@ -219,12 +223,23 @@ def spread(ranges: Ranges) -> Placement:
 
 class TimeColumns:
     """The instants of the time columns of the sources read, read or derived (each converted
-    once per query)."""
+    once per query), and the periods of state rows (`state_ranges`)."""
 
     def __init__(self, sources: Sources, timezone: str):
         self.sources = sources
         self.timezone = timezone
         self._instants: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._ranges: dict[tuple[str, str, str, bytes], Ranges] = {}
+
+    def state_ranges(
+        self, key: tuple[str, str, str, bytes], compute: Callable[[], Ranges]
+    ) -> Ranges:
+        """The periods of a state source's rows at some period ends, computed once per query:
+        the levels of a query over the same periods place the same rows (a cohort query's
+        per-account level and its own both read the subscriptions at each month end)."""
+        if key not in self._ranges:
+            self._ranges[key] = compute()
+        return self._ranges[key]
 
     def __call__(self, source: str, column: str) -> tuple[np.ndarray, np.ndarray]:
         key = (source, column)
