@@ -181,15 +181,19 @@ def test_an_empty_source_and_an_odd_byte_as_a_stranger_meets_them(tmp_path, engi
 
 
 @pytest.mark.parametrize("span", [13, 10**7])  # the bitmap of first periods, and without it
-def test_one_earliest_row_per_pair(span):
-    """`_one_earliest` keeps exactly one row of each pair, one whose first period is the
-    pair's smallest; the ids need not all be present."""
-    from metricsmith.execute.arrow.grouping import _one_earliest
+@pytest.mark.parametrize("slice_rows", [1 << 20, 700])  # the rows at once, and in slices
+def test_one_earliest_row_per_pair(span, slice_rows, monkeypatch):
+    """`_one_earliest` keeps exactly one of the rows read of each pair, one whose first
+    period is the pair's smallest among them; the ids need not all be present."""
+    from metricsmith.execute.arrow import grouping
 
+    monkeypatch.setattr(grouping, "_SLICE", slice_rows)
     random = np.random.default_rng(3)
     pair = random.integers(0, 400, 5000) * 2  # odd ids never occur
     first = random.integers(0, span, 5000)
-    chosen = _one_earliest(pair, 800, first)
-    assert sorted(pair[chosen].tolist()) == sorted(set(pair.tolist()))
-    smallest = {p: first[pair == p].min() for p in set(pair.tolist())}
+    reads = random.random(5000) < 0.8
+    chosen = grouping._one_earliest(pair, 800, first, reads)
+    assert reads[chosen].all()
+    assert sorted(pair[chosen].tolist()) == sorted(set(pair[reads].tolist()))
+    smallest = {p: first[(pair == p) & reads].min() for p in set(pair[reads].tolist())}
     assert all(first[c] == smallest[pair[c]] for c in chosen)

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from execute_helpers import TIMESTAMP, project_from_text, rows, stamps, utc
-from metricsmith.execute.arrow import levels
+from metricsmith.execute.arrow import combine, levels
 from metricsmith.execute.arrow.members import Members
 
 SOURCES = """
@@ -60,6 +60,9 @@ metric kept = count(per account where customers > 0 and cohort_start(customers) 
     / cohort_start(customers)
 metric kept_paying = sum(per account: paying where cohort_start(paying) > 0)
 metric recent_plans = count(plans) over last 60 days
+metric grew = count(per account where customers > 0 and paying > paying[-1])
+dimension band = bucket(customers + paying + usage_of_account, 1, "low", 2, "mid", "high")
+metric usage_of_account = coalesce(count_distinct(events.user_id) over last 30 days, 0) / 4
 """
 PER_ACCOUNT = ["customer_accounts", "paying_and_active", "ever_and_paying", "usage", "a_users"]
 COHORT = "cohort(accounts.signed_up_at, month)"
@@ -158,6 +161,26 @@ def test_by_age_the_members_of_other_cohorts_change_no_cell(project, start, monk
     every = project.query(query[0], by=list(query[1]), **span).to_arrow()
     assert kept.equals(every)
     assert kept.num_rows > 0
+
+
+@pytest.mark.parametrize(
+    ("metrics", "by"),
+    [
+        (["customer_accounts", "usage", "grew", "a_users"], ["band"]),
+        (["kept", "kept_paying", "customer_accounts"], [COHORT, "age"]),
+    ],
+)
+def test_combining_cells_in_slices_answers_as_all_at_once(project, metrics, by, monkeypatch):
+    """A child level's formulas are evaluated a slice of cells at a time when combined
+    (combine.py, `_at_cells`): per-entity dimensions, offsets, `cohort_start` and `where`
+    read the same values in slices of 7 cells as over every cell at once."""
+    span = {"grain": "month", "start": "2024-01-01", "end": "2024-06-01", "engine": "arrow"}
+    monkeypatch.setattr(combine, "_CELLS_AT_ONCE", 7)
+    sliced = project.query(metrics, by=by, **span).to_arrow()
+    monkeypatch.setattr(combine, "_CELLS_AT_ONCE", 1 << 40)
+    at_once = project.query(metrics, by=by, **span).to_arrow()
+    assert sliced.equals(at_once)
+    assert sliced.num_rows > 0
 
 
 def test_customers_per_account_hand_computed(define):

@@ -29,6 +29,9 @@ from metricsmith.plan.nodes import PerLevel
 from metricsmith.plugins.functions import AggregateFunction
 from metricsmith.plugins.values import holds
 
+# Cells whose formulas are evaluated at once when combining a child level.
+_CELLS_AT_ONCE = 1 << 18
+
 
 def combine(
     child: PerLevel,
@@ -51,13 +54,11 @@ def combine(
         rows = (periods[:, None] * units + np.arange(units)).ravel()
     row_period = to_parent[rows // units]
     count = len(rows)
-    at_rows = CellSubset(cells, rows)
+    evaluated, read = _at_cells(child, cells, rows)
     kept = [grid.keys.index(key) for key in parent_keys if key in grid.keys]
     unit_code, unit_cardinality = _unit_codes([grid.units[i] for i in kept], units)
     keys = [(row_period, parent_count), (unit_code[rows % units], unit_cardinality)]
-    evaluated = {}
-    for label, formula in child.entity_dimensions:
-        evaluated[label] = as_array(at_rows.evaluate(formula), count)
+    for label, _ in child.entity_dimensions:
         codes = pc.dictionary_encode(evaluated[label])
         cardinality = len(codes.dictionary) + 1
         keys.append((int64_numpy(codes.indices, null_as=cardinality - 1), cardinality))
@@ -65,12 +66,11 @@ def combine(
     results = {}
     for aggregate in child.aggregates:
         per = aggregate.per
-        selected = _selected(per, at_rows, count)
-        values = true_array(count) if per.body is None else at_rows.evaluate(per.body)
+        selected, values = read[aggregate.name]
         request = Request(
             name=aggregate.name,
             function=functions[per.function],
-            input=Input(as_array(values, count), selected),
+            input=Input(values, selected),
             params=per.params,
             node=per,
         )
@@ -100,6 +100,37 @@ def combine(
         aggregates={name: values.take(pa.array(present)) for name, values in results.items()},
         seen=seen,
     )
+
+
+def _at_cells(
+    child: PerLevel, cells: LevelCells, rows: np.ndarray
+) -> tuple[dict[str, pa.Array], dict[str, tuple[np.ndarray, pa.Array]]]:
+    """The child's formulas at the cells `rows`: each per-entity dimension's values, and for
+    each `per` aggregate the positions (in `rows`) of the cells it reads and its values.
+    Evaluated a slice of the cells at a time: an evaluation keeps every intermediate value
+    of a formula (the health score's, over 2M cells, about 300 MB at once); the formulas
+    are row-level, so each cell's value is the same whichever cells are evaluated with it."""
+    dimensions: dict[str, list[pa.Array]] = {label: [] for label, _ in child.entity_dimensions}
+    selected: dict[str, list[np.ndarray]] = {a.name: [] for a in child.aggregates}
+    values: dict[str, list[pa.Array]] = {a.name: [] for a in child.aggregates}
+    for start in range(0, len(rows), _CELLS_AT_ONCE) if len(rows) else [0]:
+        part = rows[start : start + _CELLS_AT_ONCE]
+        at_part = CellSubset(cells, part)
+        for label, formula in child.entity_dimensions:
+            dimensions[label].append(as_array(at_part.evaluate(formula), len(part)))
+        for aggregate in child.aggregates:
+            per = aggregate.per
+            selected[aggregate.name].append(_selected(per, at_part, len(part)) + start)
+            if per.body is not None:
+                values[aggregate.name].append(as_array(at_part.evaluate(per.body), len(part)))
+    read = {
+        a.name: (
+            np.concatenate(selected[a.name]),
+            true_array(len(rows)) if a.per.body is None else pa.concat_arrays(values[a.name]),
+        )
+        for a in child.aggregates
+    }
+    return {label: pa.concat_arrays(parts) for label, parts in dimensions.items()}, read
 
 
 def _selected(per: BPer, cells: CellSubset, count: int) -> np.ndarray:

@@ -65,6 +65,7 @@ class LevelCells(Evaluator):
         self.columns = columns
         self.cohort_label = cohort_label
         self._cohort_cells: pa.Array | None = None
+        self._cohort_periods: np.ndarray | None = None
 
     def leaf(self, node: Leaf) -> Datum:
         name = self.columns.get(node)
@@ -99,17 +100,22 @@ class LevelCells(Evaluator):
         period is not computed, and in the periods before it, where the cohort has not
         started yet (a negative age)."""
         if self._cohort_cells is None:
-            grid = self.grid
-            assert self.cohort_label is not None, "the planner requires a cohort"
-            first = cohort_periods(grid, self.cohort_label, self.timezone)
-            count = grid.timeline.count
-            units = np.arange(grid.unit_count)
-            periods = np.repeat(np.arange(count), grid.unit_count)
-            starts = np.tile(first, count)
-            known = (starts >= 0) & (periods >= starts)
-            cells = np.maximum(starts, 0) * grid.unit_count + np.tile(units, count)
-            self._cohort_cells = pa.array(cells, mask=~known)
+            read = self.cohort_cells_at(np.arange(self.grid.size))
+            self._cohort_cells = pa.array(read, mask=read < 0)
         return self._cohort_cells
+
+    def cohort_cells_at(self, cells: np.ndarray) -> np.ndarray:
+        """`cohort_cells` at some cells only (-1: none; -1 for null): combining a child level
+        reads its cohort's start at the cells in an iteration only, a fraction of the grid
+        (the per-account level of a cohort query has a cell per account and month)."""
+        if self._cohort_periods is None:
+            assert self.cohort_label is not None, "the planner requires a cohort"
+            self._cohort_periods = cohort_periods(self.grid, self.cohort_label, self.timezone)
+        units = self.grid.unit_count
+        unit = cells % units
+        start = self._cohort_periods[unit]
+        known = (cells >= 0) & (start >= 0) & (cells // units >= start)
+        return np.where(known, start * units + unit, -1)
 
 
 def cohort_periods(grid: LevelGrid, label: str, timezone: str) -> np.ndarray:

@@ -13,7 +13,7 @@ which lays the results out densely, one value per (period, entity).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import attrs
 import numpy as np
@@ -40,8 +40,8 @@ from metricsmith.plugins.values import holds
 # Group ids stay a plain combination of the key codes while the number of possible groups is
 # at most this (or a few times the number of rows); beyond it they are renumbered densely.
 _DENSE_GROUPS = 1 << 22
-# Numbers below this are far from overflowing int64 when combined.
-_EXACT_INT64 = 1 << 62
+# Rows read at once where a pass over a whole source needs no more.
+_SLICE = 1 << 20
 
 
 @frozen
@@ -121,14 +121,16 @@ def scan_groups(
     ranges = placer.ranges(scan)
     read = _read_rows(scan, frame, ranges, keep, functions)
     if read is None or ranges is None or (ranges.last - ranges.first).max(initial=0) <= 0:
-        groups = keyed_groups(scan, _placed(frame, ranges, keep), period_count)
+        groups = keyed_groups(scan, placed_rows(frame, ranges, keep), period_count)
         return groups if read is None else groups.reading(read)
-    placed = _placed(frame, ranges, read if keep is None else keep & read)
+    placed = placed_rows(frame, ranges, read if keep is None else keep & read)
     present = _present_rows(scan, frame, ranges, keep)
     return keyed_groups(scan, placed, period_count, present)
 
 
-def _placed(frame: RowFrame, ranges: Ranges | None, keep: np.ndarray | None) -> PlacedRows:
+def placed_rows(frame: RowFrame, ranges: Ranges | None, keep: np.ndarray | None) -> PlacedRows:
+    """The rows of `frame` marked in `keep` (None: all) placed in their `ranges` of
+    periods."""
     placement = place(ranges, frame.num_rows, keep)
     return PlacedRows(frame, placement.rows, placement.periods)
 
@@ -196,41 +198,83 @@ def _earliest_rows(
         if aggregate.where is not None:
             condition = as_array(frame.evaluate(aggregate.where), frame.num_rows)
             reads &= holds(condition).to_numpy(zero_copy_only=False)
-        rows = np.flatnonzero(reads)
         pair, pairs = combined_codes(frame, (*nodes, aggregate.arg))
-        earliest[rows[_one_earliest(pair[rows], pairs, ranges.first[rows])]] = True
+        earliest[_one_earliest(pair, pairs, ranges.first, reads)] = True
     return earliest
 
 
 def combined_codes(frame: RowFrame, nodes: tuple[BExpr, ...]) -> tuple[np.ndarray, int]:
     """One id per row of `frame` for the combination of the formulas' values (equal
-    combinations, equal ids; null is a value of its own) and how many ids there can be.
-    Computed once per frame: the passes of a level over the same rows with the same entity
-    and distinct value (a 30-day and an all-time count of users per account) share it."""
+    combinations, equal ids; null is a value of its own) and how many ids there can be, never
+    more than one past the rows (bitmaps over the ids are sized by it). Computed once per
+    frame: the passes of a level over the same rows with the same entity and distinct value
+    (a 30-day and an all-time count of users per account) share it."""
     if nodes not in frame.combined:
         keys = [(codes, len(dictionary) + 1) for codes, dictionary in map(frame.codes, nodes)]
-        frame.combined[nodes] = group_ids(keys, frame.num_rows)
+        ids = _last_determines(keys) or group_ids(keys, frame.num_rows)
+        frame.combined[nodes] = _present_ids(*ids)
     return frame.combined[nodes]
 
 
-def _one_earliest(pair: np.ndarray, pairs: int, first: np.ndarray) -> np.ndarray:
-    """One position per pair id present in `pair`: a row whose first period is the pair's
-    smallest. Any one of them will do: a pair's rows have the same keys and value, and those
-    of the same first period the same periods. (Before 2024, every event of a pair in the
-    families benchmark has first period 0: keeping all of them placed 25M rows, one each
-    0.6M pairs times their periods.)"""
-    first = first - first.min(initial=0)
-    span = int(first.max(initial=0)) + 1
-    if pairs * span <= max(_DENSE_GROUPS, 4 * len(pair)):
+def _last_determines(keys: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, int] | None:
+    """The last key's codes as the ids when they tell the combinations apart alone: when
+    each of its codes comes with one code of every other key (a user of one account only,
+    user ids unique across accounts). No combination is numbered then (numbering 10M
+    (account, user) pairs by hashing took 0.6 s in the families benchmark's health score;
+    this check, two passes over the codes per key). None otherwise."""
+    *others, (last, cardinality) = keys
+    if not others:
+        return None
+    for codes, _ in others:
+        # Each last code's row written last: every row agrees with it only if none differs.
+        owner = np.empty(cardinality, dtype=codes.dtype)
+        owner[last] = codes
+        for start in range(0, len(last), _SLICE):
+            part = slice(start, start + _SLICE)
+            if not np.array_equal(owner[last[part]], codes[part]):
+                return None
+    return last.astype(np.int64, copy=False), cardinality
+
+
+def _present_ids(ids: np.ndarray, count: int) -> tuple[np.ndarray, int]:
+    """The same ids numbered densely when more ids could exist than there are rows (keys of
+    wide ranges, few combinations present): the ids present, in order, from a bitmap."""
+    if count <= len(ids) + 1:
+        return ids, count
+    present = np.zeros(count, dtype=bool)
+    present[ids] = True
+    number = np.cumsum(present) - 1
+    return number[ids], int(number[-1]) + 1
+
+
+def _one_earliest(pair: np.ndarray, pairs: int, first: np.ndarray, reads: np.ndarray) -> np.ndarray:
+    """Of the rows marked in `reads`, one per pair id present in `pair`: a row whose first
+    period is the pair's smallest. Any one of them will do: a pair's rows have the same keys
+    and value, and those of the same first period the same periods. (Before 2024, every
+    event of a pair in the families benchmark has first period 0: keeping all of them placed
+    25M rows, one each 0.6M pairs times their periods.) The rows are read a slice at a time,
+    so no temporary is as large as the source."""
+    low = int(np.min(first, where=reads, initial=np.iinfo(np.int64).max)) if reads.any() else 0
+    span = int(np.max(first, where=reads, initial=low)) - low + 1
+
+    def slices() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        for rows in _slices(reads):
+            yield rows, pair[rows], first[rows] - low
+
+    if pairs * span <= max(_DENSE_GROUPS, 4 * int(np.count_nonzero(reads))):
         # Which first periods each pair has, as a bitmap: no ufunc.at, which is slow.
-        has = np.bincount(pair * span + first, minlength=pairs * span).reshape(pairs, span) > 0
-        smallest = has.argmax(axis=1)
+        has = np.zeros(pairs * span, dtype=bool)
+        for _, ids, firsts in slices():
+            has[ids * span + firsts] = True
+        smallest = has.reshape(pairs, span).argmax(axis=1)
     else:
         smallest = np.full(pairs, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(smallest, pair, first)
-    at_smallest = np.flatnonzero(first == smallest[pair])
+        for _, ids, firsts in slices():
+            np.minimum.at(smallest, ids, firsts)
     chosen = np.full(pairs, -1, dtype=np.int64)
-    chosen[pair[at_smallest]] = at_smallest  # of repeated ids, whichever is written
+    for rows, ids, firsts in slices():
+        at_smallest = firsts == smallest[ids]
+        chosen[ids[at_smallest]] = rows[at_smallest]  # of repeated ids, whichever is written
     return chosen[chosen >= 0]
 
 
@@ -248,17 +292,15 @@ def _present_rows(
     in_range = ranges.last >= ranges.first
     rows = np.flatnonzero(in_range if keep is None else in_range & keep)
     keys = [(codes[rows], len(dictionary) + 1) for codes, dictionary in map(frame.codes, nodes)]
-    combination, combinations = group_ids(keys, len(rows))
     first, last = ranges.first[rows], ranges.last[rows]
     if scan.entity is not None:
         periods = int(last.max(initial=0)) + 1
-        if combinations * periods * periods < _EXACT_INT64:
-            combination = (combination * periods + first) * periods + (last - first)
-        else:  # too many to number: every row stands for itself
-            combination = np.arange(len(rows))
-    encoded = pc.dictionary_encode(pa.array(combination)).indices.to_numpy()
-    representative = np.empty(int(encoded.max(initial=-1)) + 1, dtype=np.int64)
-    representative[encoded] = np.arange(len(rows))
+        keys += [(first, periods), (last - first, periods)]
+    combination, combinations = group_ids(keys, len(rows))
+    # One row of each combination present: the last written of its rows.
+    representative = np.full(combinations, -1, dtype=np.int64)
+    representative[combination] = np.arange(len(rows))
+    representative = representative[representative >= 0]
     if scan.entity is None:
         return PlacedRows(frame, rows[representative], first[representative])
     placement = spread(Ranges(first[representative], last[representative]))
@@ -357,41 +399,74 @@ def group_members(
 
 def member_distinct_counts(
     scan: SourceScan,
-    placed: PlacedRows,
+    frame: RowFrame,
+    ranges: Ranges | None,
+    keep: np.ndarray | None,
     member_of_row: np.ndarray,
     period_count: int,
     member_count: int,
 ) -> dict[str, pa.Array]:
-    """The scan's distinct counts (`count_distinct`) per (period, entity), where
-    `member_of_row` gives each source row's entity (-1: none). All the rows of an (entity,
-    value) pair name the same entity, so a value counts in a (period, entity) cell once per
-    pair: a bitmap of (period, pair) marks the placed rows, and the marks are counted per
-    cell, where the general way sorts every placed (group, value) pair. A distinct count
-    with too many (period, pair) cells for a bitmap is left out (computed as any other)."""
+    """The scan's distinct counts (`count_distinct`) per (period, entity) over the rows of
+    `frame` marked in `keep` (None: all) in their `ranges` of periods, where `member_of_row`
+    gives each source row's entity (-1: none). All the rows of an (entity, value) pair name
+    the same entity, so a value counts in a (period, entity) cell once per pair: a (period,
+    pair) cell is marked when a row of the pair counts in the period, and the marks are
+    counted per cell, where the general way sorts every placed (group, value) pair. The
+    marks come from the rows' period ranges (`_marked_periods`): no row is placed. A
+    distinct count with too many (period, pair) cells for a bitmap is left out (computed as
+    any other)."""
     entity = scan.entity
-    placed = placed.keep(member_of_row >= 0)
-    limit = max(_DENSE_GROUPS, 4 * len(placed.periods))
+    if entity is None:
+        return {}
+    counted = member_of_row >= 0
+    if keep is not None:
+        counted &= keep
+    if ranges is not None:
+        counted &= ranges.last >= ranges.first
     results = {}
     for fused in scan.aggregates:
         aggregate = fused.aggregate
-        if entity is None or aggregate.function != "count_distinct" or aggregate.arg is None:
+        if aggregate.function != "count_distinct" or aggregate.arg is None:
             continue
-        pair_of_row, pairs = combined_codes(placed.frame, (entity, aggregate.arg))
-        if period_count * pairs > limit:
+        pair_of_row, pairs = combined_codes(frame, (entity, aggregate.arg))
+        reads = counted & Input(_values(frame, aggregate), None).valid()
+        if ranges is None:  # every row once, in the only period
+            first = last = np.zeros(frame.num_rows, dtype=np.int64)
+        else:
+            first, last = ranges.first, ranges.last
+        placed = sum(int((last[rows] - first[rows]).sum()) + len(rows) for rows in _slices(reads))
+        if period_count * pairs > max(_DENSE_GROUPS, 4 * placed):
             continue
-        valid = Input(_values(placed.frame, aggregate), None).valid()
-        counted = placed.read(valid)
-        rows = np.flatnonzero(counted) if placed.rows is None else placed.rows[counted]
-        marks = placed.periods[counted] * pairs + pair_of_row[rows]
-        seen = np.zeros(period_count * pairs, dtype=bool)
-        seen[marks] = True
-        cells = np.flatnonzero(seen)
+        marked = np.zeros(period_count * pairs, dtype=bool)
         member_of_pair = np.full(pairs, -1, dtype=np.int64)
-        member_of_pair[pair_of_row] = member_of_row
+        for rows in _slices(reads):
+            pair = pair_of_row[rows]
+            _mark_periods(marked, first[rows] * pairs + pair, last[rows] - first[rows], pairs)
+            member_of_pair[pair] = member_of_row[rows]
+        cells = np.flatnonzero(marked)
         groups = cells // pairs * member_count + member_of_pair[cells % pairs]
         counts = np.bincount(groups, minlength=period_count * member_count)
         results[fused.name] = pa.array(counts.astype(np.int64))
     return results
+
+
+def _mark_periods(marked: np.ndarray, cell: np.ndarray, left: np.ndarray, width: int) -> None:
+    """Marks, in a bitmap of periods of `width` cells each, each `cell` (in a row's first
+    period) and the same place in the `left` periods after it: each row's whole range of
+    periods, one step per period with only the rows still in force, so the work is the
+    placed rows' and the memory the rows' (a 30-day window over month ends puts most events
+    in one period, some in two)."""
+    while len(cell):
+        marked[cell] = True
+        more = left > 0
+        cell, left = cell[more] + width, left[more] - 1
+
+
+def _slices(mask: np.ndarray) -> Iterator[np.ndarray]:
+    """The positions marked in `mask`, a slice of the rows at a time: a pass over a whole
+    source whose temporaries stay small."""
+    for start in range(0, len(mask), _SLICE):
+        yield np.flatnonzero(mask[start : start + _SLICE]) + start
 
 
 def range_totals(
@@ -468,17 +543,19 @@ def _values(frame: RowFrame, aggregate: BAggregate) -> pa.Array:
     return where_true(values, condition)
 
 
-def placed_rows(
-    scan: SourceScan, placer: Placer, frame: RowFrame, functions: Mapping[str, AggregateFunction]
-) -> PlacedRows:
-    """The rows of `frame` the scan reads (`_read_rows`), placed in the periods of `placer`'s
-    level."""
+def rows_read(
+    scan: SourceScan,
+    frame: RowFrame,
+    ranges: Ranges | None,
+    functions: Mapping[str, AggregateFunction],
+) -> np.ndarray | None:
+    """The rows of `frame` the scan reads (None: all): those its filters keep, and of those
+    only the ones its aggregates need (`_read_rows`)."""
     keep = all_true(frame, scan.filters) if scan.filters else None
-    ranges = placer.ranges(scan)
     read = _read_rows(scan, frame, ranges, keep, functions)
     if read is not None:
         keep = read if keep is None else keep & read
-    return _placed(frame, ranges, keep)
+    return keep
 
 
 def group_ids(keys: list[tuple[np.ndarray, int]], row_count: int) -> tuple[np.ndarray, int]:

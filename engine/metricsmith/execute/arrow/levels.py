@@ -22,17 +22,21 @@ from metricsmith.execute.arrow.combine import combine
 from metricsmith.execute.arrow.frame import Sources, all_true
 from metricsmith.execute.arrow.grid import LevelCells, LevelGrid, key_labels
 from metricsmith.execute.arrow.grouping import (
-    PlacedRows,
     ScanCells,
     group_cells,
     group_members,
     member_distinct_counts,
     placed_rows,
     range_totals,
+    rows_read,
 )
-from metricsmith.execute.arrow.members import Members, load_members
+from metricsmith.execute.arrow.members import (
+    Members,
+    entity_numbers,
+    in_cohorts,
+    load_members,
+)
 from metricsmith.execute.arrow.placement import Placer, TimeColumns
-from metricsmith.execute.arrow.values import as_array
 from metricsmith.model import bound as b
 from metricsmith.plan.formatting import format_expr
 from metricsmith.plan.nodes import Level, PerLevel, ScanPhysical, SourceScan
@@ -95,8 +99,7 @@ class LevelRunner:
             members = load_members(level.members, self.sources, self.times, timeline)
             if of_cohorts and self.cohort_label in level.labels:
                 position = level.labels.index(self.cohort_label)
-                cohorts_kept = pa.array(of_cohorts, pa.date32())
-                members = members.of_cohorts(position, cohorts_kept, timeline.count)
+                members = members.of_cohorts(position, of_cohorts, timeline.count)
             return self._member_grid(level, timeline, placer, members, children, empty)
         scans = [
             streamed[i]
@@ -222,7 +225,7 @@ class LevelRunner:
         presence = weights is None and _counts_own_entity(scan)
         if presence:
             weights = tuple(Additive.COUNT for _ in scan.aggregates)
-        ranges = None if weights is None else placer.ranges(scan)
+        ranges = placer.ranges(scan)
         if weights is not None and ranges is not None:
             keep = all_true(frame, scan.filters)
             totals = range_totals(scan, weights, frame, ranges, keep, rows, periods, count)
@@ -230,12 +233,13 @@ class LevelRunner:
                 return {name: pc.min_element_wise(n, 1) for name, n in totals.items()}
             if totals is not None:
                 return totals
-        placed = self._placed(scan, placer)
-        distinct = member_distinct_counts(scan, placed, rows, periods, count)
+        read = rows_read(scan, frame, ranges, self.aggregates)
+        distinct = member_distinct_counts(scan, frame, ranges, read, rows, periods, count)
         others = tuple(f for f in scan.aggregates if f.name not in distinct)
         if not others:
             return distinct
         rest = attrs.evolve(scan, aggregates=others)
+        placed = placed_rows(frame, ranges, read)
         return {**distinct, **group_members(rest, placed, rows, periods, count, self.aggregates)}
 
     def _rows_of_cohorts(
@@ -249,11 +253,11 @@ class LevelRunner:
             return None  # (dimensions of the entities below: not the rows' to tell apart)
         frame = self.sources.frame(scan.source)
         node = scan.dimensions[level.labels.index(self.cohort_label)]
-        values = as_array(frame.evaluate(node), frame.num_rows)
-        wanted = pa.array(cohorts, pa.date32())
-        if values.type != wanted.type:
-            return None
-        return pc.is_in(values, value_set=wanted).to_numpy(zero_copy_only=False)
+        # The pass codes its dimensions anyway; a cohort read through a link is coded over
+        # the linked source's rows (the accounts, not every subscription).
+        codes, dictionary = frame.codes(node)
+        kept = in_cohorts(dictionary, cohorts)
+        return None if kept is None else np.append(kept, False)[codes]  # null: none
 
     def _members_of_rows(self, scan: SourceScan, members: Members) -> np.ndarray:
         assert scan.entity is not None
@@ -272,7 +276,7 @@ class LevelRunner:
                 # The entity is a link to the members' source: its rows there, looked up
                 # once for the link and the members both.
                 rows = frame.linked_rows(entity.column)
-                self._member_rows[key] = np.where(rows < members.count, rows, -1)
+                self._member_rows[key] = entity_numbers(rows, rows < members.count)
             else:
                 values = frame.evaluate(entity)
                 column = format_expr(entity)
@@ -280,9 +284,6 @@ class LevelRunner:
         return self._member_rows[key]
 
     # ---- shared -------------------------------------------------------------------------
-    def _placed(self, scan: SourceScan, placer: Placer) -> PlacedRows:
-        return placed_rows(scan, placer, self.sources.frame(scan.source), self.aggregates)
-
     def _empty_values(self, level: Level) -> dict[str, int | float | None]:
         empty = {
             f.name: self.aggregates[f.aggregate.function].empty

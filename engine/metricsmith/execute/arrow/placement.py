@@ -13,6 +13,7 @@ period in it (numpy repeat and cumulative sums, no loop over rows or periods):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import assert_never
 
 import numpy as np
@@ -29,6 +30,8 @@ _BEGINNING = np.iinfo(np.int64).min
 _DAY = 86_400_000_000  # µs
 # Fewer times than this are placed by binary search alone (the table would not pay).
 _TABLE_FROM_TIMES = 4096
+# Times looked up in the table at once.
+_SLICE = 1 << 20
 
 
 @frozen
@@ -84,8 +87,10 @@ class Placer:
                     if key not in self._periods_after:
                         self._periods_after[key] = at_or_before(timeline.ends, times)
                     first = self._periods_after[key]
-                    last = at_or_before(self.window_starts(scan.window), times) - 1
-                    return Ranges(first, np.where(valid, last, -1))
+                    last = at_or_before(self.window_starts(scan.window), times)
+                    last -= 1  # (in place: a new array, as large as the source)
+                    last[~valid] = -1
+                    return Ranges(first, last)
                 if timeline.bounds is not None:
                     return _events(times, valid, timeline.bounds)
             case StateTime(start=start, end=end):
@@ -93,7 +98,10 @@ class Placer:
                 end_times = self.times(scan.source, end)
                 if scan.window is not None:
                     return self._windowed_states(start_times, end_times, scan.window)
-                return _states(start_times, end_times, timeline.ends)
+                return self.times.state_ranges(
+                    (scan.source, start, end, timeline.ends.tobytes()),
+                    lambda: _states(start_times, end_times, timeline.ends),
+                )
             case None:
                 return None
             case _:
@@ -157,9 +165,14 @@ def at_or_before(bounds: np.ndarray, times: np.ndarray) -> np.ndarray:
         return np.searchsorted(bounds, times, side="right")
     day_starts = first + np.arange(days + 1, dtype=np.int64) * _DAY
     table = np.searchsorted(bounds, day_starts, side="right")
-    # Clipped first, so the subtraction cannot overflow; before the first bound: none.
-    day = (np.clip(times, first, last) - first) // _DAY
-    return np.where(times < first, 0, table[day])
+    # Slice by slice, so the temporaries stay small (over 10M times, four of 80 MB at once).
+    found = np.empty(len(times), dtype=table.dtype)
+    for start in range(0, len(times), _SLICE):
+        part = times[start : start + _SLICE]
+        # Clipped first, so the subtraction cannot overflow; before the first bound: none.
+        day = (np.clip(part, first, last) - first) // _DAY
+        found[start : start + _SLICE] = np.where(part < first, 0, table[day])
+    return found
 
 
 def _events(times: np.ndarray, valid: np.ndarray, bounds: np.ndarray) -> Ranges:
@@ -210,12 +223,23 @@ def spread(ranges: Ranges) -> Placement:
 
 class TimeColumns:
     """The instants of the time columns of the sources read, read or derived (each converted
-    once per query)."""
+    once per query), and the periods of state rows (`state_ranges`)."""
 
     def __init__(self, sources: Sources, timezone: str):
         self.sources = sources
         self.timezone = timezone
         self._instants: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._ranges: dict[tuple[str, str, str, bytes], Ranges] = {}
+
+    def state_ranges(
+        self, key: tuple[str, str, str, bytes], compute: Callable[[], Ranges]
+    ) -> Ranges:
+        """The periods of a state source's rows at some period ends, computed once per query:
+        the levels of a query over the same periods place the same rows (a cohort query's
+        per-account level and its own both read the subscriptions at each month end)."""
+        if key not in self._ranges:
+            self._ranges[key] = compute()
+        return self._ranges[key]
 
     def __call__(self, source: str, column: str) -> tuple[np.ndarray, np.ndarray]:
         key = (source, column)

@@ -15,7 +15,6 @@ import pyarrow as pa
 from metricsmith.execute.arrow.evaluate import Evaluator, Leaf
 from metricsmith.execute.arrow.grid import LevelCells
 from metricsmith.execute.arrow.values import Datum
-from metricsmith.execute.data.arrays import int64_numpy
 from metricsmith.model import bound as b
 from metricsmith.plan.offsets import offset_shift
 
@@ -49,8 +48,7 @@ class CellSubset(Evaluator):
         if node not in self._shifted:
             grid = self.level.grid
             if node.unit == "cohort":
-                cohort = self.level.cohort_cells()
-                read = int64_numpy(cohort.take(self._indices), null_as=-1)
+                read = self.level.cohort_cells_at(self.cells)
             else:
                 back = offset_shift(node, grid.timeline.grain, "") * grid.unit_count
                 read = np.where(self.cells >= back, self.cells - back, -1)
