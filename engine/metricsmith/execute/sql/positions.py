@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from attrs import frozen
 from sqlglot import exp
 
+from metricsmith.execute.sql import trees
 from metricsmith.execute.sql.dialects import SqlDialect, number, values
 from metricsmith.plan.periods import epoch_micros, from_epoch_micros, local_date, local_midnight
 
@@ -237,8 +238,7 @@ def locate(
         exp.LTE(this=exp.column(LO, table=alias), expression=instant.copy()),
         exp.GT(this=exp.column(HI, table=alias), expression=instant.copy()),
     )
-    table = exp.alias_(exp.to_table(boundaries.lookup), alias, table=True)
-    joined = query.join(table, on=holds, join_type="left", copy=False)
+    joined = trees.join(query, trees.table(boundaries.lookup, alias), holds, "left")
     return joined, exp.column(POSITION, table=alias)
 
 

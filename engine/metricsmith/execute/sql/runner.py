@@ -19,6 +19,7 @@ from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import ArithmeticOverflow, DataError
 from metricsmith.execute.data.conform import conform
 from metricsmith.execute.data.settling import settle
+from metricsmith.execute.sql import trees
 from metricsmith.execute.sql.compiler import Compilation, compile_plan, source_ctes
 from metricsmith.execute.sql.diagnosis import arrow_diagnosis
 from metricsmith.execute.sql.dialects import SqlDialect, number
@@ -154,7 +155,7 @@ def _require_unique_key(
         .limit(1)
     )
     for name, body in source_ctes(plan, compilation, {source}):
-        query = query.with_(name, as_=body, copy=False)
+        query = trees.with_cte(query, name, body)
     repeated = _fetch(engine, query, plan, compilation, source)
     if repeated.num_rows:
         value = repeated.column(0)[0].as_py()

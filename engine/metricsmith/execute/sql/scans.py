@@ -20,7 +20,7 @@ from attrs import frozen
 from sqlglot import exp
 
 from metricsmith.check.checked import CheckedProject
-from metricsmith.execute.sql import ranges
+from metricsmith.execute.sql import ranges, trees
 from metricsmith.execute.sql.aggregates import AggregateCompiler
 from metricsmith.execute.sql.dialects import SqlDialect, number, paren
 from metricsmith.execute.sql.distinct_passes import BUCKET, CompiledAggregate, two_passes
@@ -154,7 +154,9 @@ class ScanCompiler:
             root = self.earliest_rows() or self.root()
         # Periods first: engines keep a LEFT JOIN where it is written, and placing the rows
         # before following links lets the range filter shrink them first (DuckDB: 1.35x).
-        query = self._linked_and_filtered(self.placed(exp.select(*outputs).from_(root)), keys)
+        query = self._linked_and_filtered(
+            self.placed(exp.select(*outputs, copy=False).from_(root, copy=False)), keys
+        )
         if not firsts:
             query = self._only_counted(query, keys)
         grouped = query.group_by(*_ordinals(1 + len(keys) + (passes is not None)), copy=False)
@@ -170,7 +172,7 @@ class ScanCompiler:
         match scan.time:
             case EventTime(column=column):
                 time = self.time_value(column)
-                query = exp.select().from_(self.root())
+                query = exp.select().from_(self.root(), copy=False)
                 query, first = locate(query, time, spine.ends(), _FIRST, dialect)
                 last: exp.Expression = number(periods - 1)
                 if scan.window.kind != "all_time":
@@ -178,7 +180,7 @@ class ScanCompiler:
                     last = exp.Sub(this=start, expression=number(1))
             case StateTime(start=valid_from, end=valid_to):
                 start, stop = self.time_value(valid_from), self.time_value(valid_to)
-                query = exp.select().from_(self.root_with_last_end(before_first=True))
+                query = exp.select().from_(self.root_with_last_end(before_first=True), copy=False)
                 query, first = locate(query, start, spine.ends(), _FIRST, dialect)
                 query, after = locate(query, stop, spine.ends(), _LAST, dialect)
                 last_end = exp.column(LAST_END, table=self.aliases[()], quoted=True)
@@ -252,8 +254,10 @@ class ScanCompiler:
             )
             for f, kind in counted
         ]
-        query = self._linked_and_filtered(exp.select(*outputs).from_(self.root()), keys)
-        query = query.where(exp.and_(*earlier), copy=False)
+        query = self._linked_and_filtered(
+            exp.select(*outputs, copy=False).from_(self.root(), copy=False), keys
+        )
+        query = query.where(exp.and_(*earlier, copy=False), copy=False)
         return query.group_by(*_ordinals(len(keys)), copy=False)
 
     def _weight(self, node: b.BAggregate, kind: Additive) -> exp.Expr:
@@ -292,9 +296,7 @@ class ScanCompiler:
         """The rows with their links joined, the read's time range and the query's filters
         applied, and rows naming no entity dropped."""
         for join in self.scan.joins:
-            query = query.join(
-                self.joined(join), on=self.join_condition(join), join_type="left", copy=False
-            )
+            query = trees.join(query, self.joined(join), self.join_condition(join), "left")
         conditions = [*self.pushdown(), *(self.rows.compile(f) for f in self.scan.filters)]
         if self.shown is not None:
             dimensions = [value for _, value in keys[: len(self.scan.dimensions)]]
@@ -308,7 +310,7 @@ class ScanCompiler:
                     this=entity.copy(), query=exp.Subquery(this=self.shown_members.copy())
                 )
                 conditions.append(kept)
-        return query.where(exp.and_(*conditions), copy=False) if conditions else query
+        return query.where(exp.and_(*conditions, copy=False), copy=False) if conditions else query
 
     def entity_value(self, node: b.BExpr) -> exp.Expression:
         """Which entity a row belongs to, as the level's entities are typed."""
@@ -336,7 +338,7 @@ class ScanCompiler:
         rows = exp.select(
             *(exp.column(name, table=alias, quoted=True) for name in read),
             exp.alias_(exp.Min(this=self.rows.compile(time)), time.column, quoted=True),
-        ).from_(_aliased(source_cte(scan.source), alias))
+        ).from_(_aliased(source_cte(scan.source), alias), copy=False)
         time_range = self.read.time_range
         if time_range is not None:  # rows outside the read's range are not the earliest
             time_value = self.time_value(time_range.column)
@@ -425,10 +427,10 @@ class ScanCompiler:
                 exp.alias_(self.rows.compile(formula), _time_column(name), quoted=True)
                 for name, formula in linked.items()
             ),
-        ).from_(table)
+        ).from_(table, copy=False)
         for join in self._time_joins(linked.values()):
             on = self.join_condition(join)
-            rows = rows.join(self.joined(join), on=on, join_type="left", copy=False)
+            rows = trees.join(rows, self.joined(join), on, "left")
         return exp.Subquery(
             this=rows, alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True))
         )
@@ -518,6 +520,7 @@ class ScanCompiler:
                 condition = exp.and_(
                     exp.GTE(this=time, expression=self._spine(PERIOD_START)),
                     exp.LT(this=time.copy(), expression=end),
+                    copy=False,
                 )
             case StateTime(start=valid_from, end=valid_to) if scan.window and self.spine.grain:
                 condition = self.in_force_in_window(valid_from, valid_to)
@@ -529,6 +532,7 @@ class ScanCompiler:
                 condition = exp.and_(
                     exp.GTE(this=period, expression=first),
                     exp.LTE(this=period.copy(), expression=last),
+                    copy=False,
                 )
             case StateTime(start=valid_from, end=valid_to):
                 condition = exp.and_(
@@ -536,10 +540,10 @@ class ScanCompiler:
                     _open_or_from(self.time_value(valid_to), end),
                 )
             case EventTime() | None:  # one period, every row
-                return query.join(exp.to_table(self.spine.name), join_type="cross", copy=False)
+                return trees.join(query, trees.table(self.spine.name), kind="cross")
             case _:
                 assert_never(scan.time)
-        return query.join(exp.to_table(self.spine.name), on=condition, copy=False)
+        return trees.join(query, trees.table(self.spine.name), condition)
 
     def positions_in_force(self, valid_from: str, valid_to: str) -> tuple[exp.Expr, exp.Expr]:
         """The first and last period a row is in force at the end of: after the ends before
@@ -634,7 +638,7 @@ class ScanCompiler:
         rows = exp.select(
             exp.Column(this=exp.Star(), table=exp.to_identifier(alias, quoted=True)),
             exp.alias_(last, LAST_END, quoted=True),
-        ).from_(self.root())
+        ).from_(self.root(), copy=False)
         return exp.Subquery(
             this=rows, alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True))
         )
@@ -734,7 +738,7 @@ def _open_or_from(stop: exp.Expression, end: exp.Expression) -> exp.Expression:
 
 
 def _aliased(table: str, alias: str) -> exp.Expr:
-    return exp.alias_(exp.to_table(table), exp.to_identifier(alias, quoted=True), table=True)
+    return trees.table(table, alias, quoted=True)
 
 
 def _aliases(scan: SourceScan) -> dict[tuple[str, ...], str]:
