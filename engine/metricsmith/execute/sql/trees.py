@@ -27,8 +27,8 @@ def table(name: str, alias: str | None = None, *, quoted: bool | None = None) ->
 
 def join(
     query: exp.Select,
-    joined: exp.Expression,
-    on: exp.Expression | None = None,
+    joined: exp.Expr,
+    on: exp.Expr | None = None,
     kind: JoinKind = "inner",
 ) -> exp.Select:
     """`query` with `joined` joined (in place): `on` the condition of an inner or left join."""
@@ -42,18 +42,8 @@ def join(
     return query.join(node, copy=False)
 
 
-def alias(value: exp.Expression, name: str) -> exp.Alias:
-    """`value AS name` (`name` quoted only where it must be)."""
-    return exp.Alias(this=value, alias=exp.to_identifier(name))
-
-
-def select(*outputs: exp.Expression) -> exp.Select:
-    """A select of `outputs`, placed as they are."""
-    return exp.select(*outputs, copy=False)
-
-
 def with_cte(
-    query: exp.Select, name: str, body: exp.Expression, materialized: bool | None = None
+    query: exp.Select, name: str, body: exp.Expr, materialized: bool | None = None
 ) -> exp.Select:
     """`query` with the CTE `name AS (body)` added to its WITH clause (in place)."""
     alias_ = exp.TableAlias(this=exp.to_identifier(name))
