@@ -97,13 +97,13 @@ def shown_members(
     compilation: Compilation,
     shown: ShownCohorts,
 ) -> exp.Select:
-    """The keys of the members of the `shown` cohorts: the level's scans keep only their
-    rows, before placing them (the scans of a level over members group by entity alone,
-    so they cannot test the cohort themselves)."""
+    """The keys (`entity`) of the members of the `shown` cohorts, one CTE for every scan of
+    the level: the scans keep only their rows, before placing them (the scans of a level
+    over members group by entity alone, so they cannot test the cohort themselves)."""
     scanner = ScanCompiler(plan, members.as_scan(), reads, compilation)
     key = scanner.rows.compile(compilation.project.sources[members.source].value_of(members.key))
     dimensions = [scanner.rows.compile(d) for d in members.dimensions]
-    query = exp.select(key, copy=False).from_(scanner.root(), copy=False)
+    query = exp.select(exp.alias_(key, ENTITY), copy=False).from_(scanner.root(), copy=False)
     for join in members.joins:
         joined, on = scanner.joined(join), scanner.join_condition(join)
         query = trees.join(query, joined, on, "left")

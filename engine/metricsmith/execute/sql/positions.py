@@ -118,8 +118,7 @@ class LocalDays:
         before the last, untested: the local days (months) since the step before the first
         over the step (a non-negative number: integer division is the floor)."""
         if self.months:
-            months = _month(self.first) - self.step
-            before = dt.date(months // 12, months % 12 + 1, 1)
+            before = _first_of_month(_month(self.first) - self.step)
         else:
             before = self.first - dt.timedelta(days=self.step)
         units = self._units(instant, before, dialect)
@@ -135,7 +134,8 @@ class LocalDays:
                 this=exp.Mul(this=dialect.extract("year", local), expression=number(12)),
                 expression=dialect.extract("month", local.copy()),
             )
-            first = number(day.year * 12 + day.month)
+            # `year * 12 + month` is one more than `_month`'s count for the same day.
+            first = number(_month(day) + 1)
             return exp.Paren(this=exp.Sub(this=month, expression=first))
         return dialect.days_between(dialect.date_literal(day), local)
 
@@ -162,6 +162,11 @@ def _clamped(
 def _month(day: dt.date) -> int:
     """Months since year 0: consecutive months are consecutive numbers."""
     return day.year * 12 + day.month - 1
+
+
+def _first_of_month(month: int) -> dt.date:
+    """The first day of a month counted as `_month` counts it."""
+    return dt.date(month // 12, month % 12 + 1, 1)
 
 
 _WEEK = 7

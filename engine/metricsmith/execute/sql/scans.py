@@ -12,6 +12,7 @@ window holds a period end (of the query's grain) it is in force at.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, assert_never
 
@@ -84,13 +85,13 @@ class ScanCompiler:
         spine: LevelSpine | None = None,
         entity_kind: str | None = None,
         shown: ShownCohorts | None = None,
-        shown_members: exp.Select | None = None,
+        shown_members: str | None = None,
         keeps_unnamed: bool = False,
     ):
         """`spine` (the level's periods) is needed to place rows; extents queries read time
         columns only. `entity_kind` is the kind of the key a per-entity level's entities
         have: the scan's entity values are cast to it when they differ. `shown`: the only
-        cohorts whose rows matter; `shown_members`, at a level over members, the query of
+        cohorts whose rows matter; `shown_members`, at a level over members, the CTE of
         the only entities whose rows matter (members.py `shown_members`). `keeps_unnamed`
         keeps the rows naming no entity, as a group no member matches, for a parent level
         that rolls the pass up (rollups.py)."""
@@ -306,9 +307,10 @@ class ScanCompiler:
             if not self.keeps_unnamed:  # a row naming no entity belongs to none
                 conditions.append(exp.Not(this=exp.Is(this=entity, expression=exp.Null())))
             if self.shown_members is not None:
-                kept = exp.In(
-                    this=entity.copy(), query=exp.Subquery(this=self.shown_members.copy())
+                members = exp.select(exp.column(ENTITY), copy=False).from_(
+                    trees.table(self.shown_members), copy=False
                 )
+                kept = exp.In(this=entity.copy(), query=exp.Subquery(this=members))
                 conditions.append(kept)
         return query.where(exp.and_(*conditions, copy=False), copy=False) if conditions else query
 
@@ -326,7 +328,7 @@ class ScanCompiler:
     def earliest_rows(self) -> exp.Expr | None:
         """The root's rows reduced to the earliest of each combination of the other columns
         the pass reads (`_earliest_columns`), or None where that could change a value."""
-        read = self._earliest_columns()
+        read = self._earliest_columns
         if read is None:
             return None
         scan = self.scan
@@ -349,6 +351,7 @@ class ScanCompiler:
             this=rows, alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True))
         )
 
+    @functools.cached_property
     def _earliest_columns(self) -> list[str] | None:
         """The root columns the pass reads besides its time, when reading only the earliest
         row of each combination of them gives the same values: an event scan over an
@@ -383,7 +386,7 @@ class ScanCompiler:
         aggregate counts the distinct values of. Each cell then holds each value once, so a
         distinct count is a count (`per account: count_distinct(events.user_id) over all
         time`: DuckDB groups 4.6M (period, account, user) rows less)."""
-        read = self._earliest_columns()
+        read = self._earliest_columns
         if read is None:
             return False
         scan = self.scan
