@@ -145,7 +145,7 @@ def chosen(
     """The engine `auto` runs the plan on, as `execute` would, without running it: the rule's
     choice, or `arrow` when the chosen engine's dialect refuses a construct of the plan
     (which its compiler says without reading any data)."""
-    from metricsmith.execute.sql.render import render_sql  # sqlglot: only for SQL engines
+    from metricsmith.execute.sql.render import compile_sql  # sqlglot: only for SQL engines
 
     choice = choose(plan, project, engines, settings.options)
     dialect = engines[choice.engine].dialect
@@ -154,8 +154,8 @@ def chosen(
     # An open range takes its periods from the data; any one period compiles every construct.
     now = int(plan.as_of.timestamp() * 1_000_000)
     timelines = resolve_timelines(plan, [(now, now)]) if needs_extents(plan) else None
-    try:
-        render_sql(plan, project, dialect, timelines)
+    try:  # compiled, not formatted: explain --sql formats the query it shows (explain_sql)
+        compile_sql(plan, project, dialect, timelines)
     except UnsupportedConstruct as refusal:
         return fallback(choice, refused(refusal))
     return choice

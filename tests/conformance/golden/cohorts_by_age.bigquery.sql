@@ -62,6 +62,12 @@ WITH spine AS (
       2 AS parent_period
     )
   ]) AS l1_spine
+), l1_shown_members AS (
+  SELECT
+    `accounts`.`account_id` AS entity
+  FROM src_accounts AS `accounts`
+  WHERE
+    CAST(DATE_TRUNC(CAST(DATETIME(`accounts`.`signed_up_at`, 'Europe/Berlin') AS DATE), MONTH) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
 ), l1_scan_0 AS (
   SELECT
     l1_spine.period AS period,
@@ -105,10 +111,8 @@ WITH spine AS (
     AND NOT `subscriptions`.`account_id` IS NULL
     AND `subscriptions`.`account_id` IN (
       SELECT
-        `accounts`.`account_id`
-      FROM src_accounts AS `accounts`
-      WHERE
-        CAST(DATE_TRUNC(CAST(DATETIME(`accounts`.`signed_up_at`, 'Europe/Berlin') AS DATE), MONTH) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
+        entity
+      FROM l1_shown_members
     )
   GROUP BY
     1,

@@ -30,6 +30,15 @@ WITH spine AS (
     (0, 1704063600000000, 1706742000000000, 0),
     (1, 1706742000000000, 1709247600000000, 1),
     (2, 1709247600000000, 1711922400000000, 2)) AS l1_spine(period, period_start, period_end, parent_period)
+), l1_shown_members AS (
+  SELECT
+    "accounts"."account_id" AS entity
+  FROM src_accounts AS "accounts"
+  WHERE
+    CAST(DATE_TRUNC(
+      'MONTH',
+      CAST(CAST(AT_TIMEZONE("accounts"."signed_up_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
+    ) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
 ), l1_scan_0 AS (
   SELECT
     l1_spine.period AS period,
@@ -73,13 +82,8 @@ WITH spine AS (
     AND NOT "subscriptions"."account_id" IS NULL
     AND "subscriptions"."account_id" IN (
       SELECT
-        "accounts"."account_id"
-      FROM src_accounts AS "accounts"
-      WHERE
-        CAST(DATE_TRUNC(
-          'MONTH',
-          CAST(CAST(AT_TIMEZONE("accounts"."signed_up_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-        ) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
+        entity
+      FROM l1_shown_members
     )
   GROUP BY
     1,

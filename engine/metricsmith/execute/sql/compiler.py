@@ -17,7 +17,7 @@ from attrs import frozen
 from sqlglot import exp
 
 from metricsmith.check.checked import CheckedProject
-from metricsmith.execute.sql import final
+from metricsmith.execute.sql import final, trees
 from metricsmith.execute.sql.dialects import SqlDialect
 from metricsmith.execute.sql.formulas import Formula
 from metricsmith.execute.sql.levels import LevelCompiler
@@ -77,7 +77,7 @@ def compile_plan(plan: Plan, timelines: Timelines, compilation: Compilation) -> 
     inlined = {name for name, _ in sources} if compilation.dialect.not_materialized else set()
     for name, body in ctes:
         materialized = False if name in inlined else None
-        query = query.with_(name, as_=body, materialized=materialized, copy=False)
+        query = trees.with_cte(query, name, body, materialized)
     return query
 
 

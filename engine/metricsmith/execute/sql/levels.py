@@ -148,7 +148,10 @@ class LevelCompiler:
         rows_shown, members_shown = shown, None
         if shown is not None and level.members is not None:
             rows_shown = None
-            members_shown = shown_members(plan, level.members, self.reads, compilation, shown)
+            members_shown = names.shown_members
+            self.ctes.append(
+                (members_shown, shown_members(plan, level.members, self.reads, compilation, shown))
+            )
 
         def scanner_of(scan: SourceScan, keeps_unnamed: bool) -> ScanCompiler:
             return ScanCompiler(

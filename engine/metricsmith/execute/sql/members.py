@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from attrs import frozen
 from sqlglot import exp
 
+from metricsmith.execute.sql import trees
 from metricsmith.execute.sql.dialects import number
 from metricsmith.execute.sql.names import ENTITY, dimension_column
 from metricsmith.execute.sql.positions import locate
@@ -48,7 +49,7 @@ def members_select(
     member's openings (0 without a row). With `shown`, only the members of those cohorts."""
     # The members' rows are read like a scan's: the same aliases, links and row formulas.
     scanner = ScanCompiler(plan, members.as_scan(), reads, compilation)
-    query = exp.select().from_(scanner.root())
+    query = exp.select().from_(scanner.root(), copy=False)
     key = scanner.rows.compile(compilation.project.sources[members.source].value_of(members.key))
     outputs = [exp.alias_(key, ENTITY)]
     dimensions = [scanner.rows.compile(d) for d in members.dimensions]
@@ -80,10 +81,10 @@ def members_select(
         tables.append(pruning.first_changes)
     for table in tables:
         same = exp.EQ(this=exp.column(ENTITY, table=table), expression=key.copy())
-        query = query.join(table, on=same, join_type="left", copy=False)
+        query = trees.join(query, trees.table(table), same, "left")
     for join in members.joins:
         joined, on = scanner.joined(join), scanner.join_condition(join)
-        query = query.join(joined, on=on, join_type="left", copy=False)
+        query = trees.join(query, joined, on, "left")
     if shown is not None:
         query = query.where(shown.keeps(dimensions, compilation.dialect), copy=False)
     return query
@@ -96,16 +97,16 @@ def shown_members(
     compilation: Compilation,
     shown: ShownCohorts,
 ) -> exp.Select:
-    """The keys of the members of the `shown` cohorts: the level's scans keep only their
-    rows, before placing them (the scans of a level over members group by entity alone,
-    so they cannot test the cohort themselves)."""
+    """The keys (`entity`) of the members of the `shown` cohorts, one CTE for every scan of
+    the level: the scans keep only their rows, before placing them (the scans of a level
+    over members group by entity alone, so they cannot test the cohort themselves)."""
     scanner = ScanCompiler(plan, members.as_scan(), reads, compilation)
     key = scanner.rows.compile(compilation.project.sources[members.source].value_of(members.key))
     dimensions = [scanner.rows.compile(d) for d in members.dimensions]
-    query = exp.select(key).from_(scanner.root())
+    query = exp.select(exp.alias_(key, ENTITY), copy=False).from_(scanner.root(), copy=False)
     for join in members.joins:
         joined, on = scanner.joined(join), scanner.join_condition(join)
-        query = query.join(joined, on=on, join_type="left", copy=False)
+        query = trees.join(query, joined, on, "left")
     return query.where(shown.keeps(dimensions, compilation.dialect), copy=False)
 
 

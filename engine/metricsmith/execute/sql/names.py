@@ -53,6 +53,11 @@ class LevelNames:
         return f"{self.prefix}members"
 
     @property
+    def shown_members(self) -> str:
+        """The keys of the shown cohorts' members, which the level's scans keep."""
+        return f"{self.prefix}shown_members"
+
+    @property
     def first_changes(self) -> str:
         """Where each member's running totals first change."""
         return f"{self.prefix}first_changes"

@@ -13,6 +13,7 @@ from typing import assert_never
 
 from sqlglot import exp
 
+from metricsmith.execute.sql import trees
 from metricsmith.execute.sql.compiler import Compilation, source_ctes
 from metricsmith.execute.sql.scans import ScanCompiler
 from metricsmith.execute.sql.unions import union
@@ -66,7 +67,7 @@ def extents_query(plan: Plan, compilation: Compilation) -> exp.Select | None:
     read = {scan.source for scan in timed_scans(plan)}
     read |= {join.source for scan in timed_scans(plan) for join in scan.joins}
     for name, body in source_ctes(plan, compilation, read):
-        query = query.with_(name, as_=body, copy=False)
+        query = trees.with_cte(query, name, body)
     return query
 
 

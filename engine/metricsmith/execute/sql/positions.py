@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from attrs import frozen
 from sqlglot import exp
 
+from metricsmith.execute.sql import trees
 from metricsmith.execute.sql.dialects import SqlDialect, number, values
 from metricsmith.plan.periods import epoch_micros, from_epoch_micros, local_date, local_midnight
 
@@ -117,8 +118,7 @@ class LocalDays:
         before the last, untested: the local days (months) since the step before the first
         over the step (a non-negative number: integer division is the floor)."""
         if self.months:
-            months = _month(self.first) - self.step
-            before = dt.date(months // 12, months % 12 + 1, 1)
+            before = _first_of_month(_month(self.first) - self.step)
         else:
             before = self.first - dt.timedelta(days=self.step)
         units = self._units(instant, before, dialect)
@@ -134,7 +134,8 @@ class LocalDays:
                 this=exp.Mul(this=dialect.extract("year", local), expression=number(12)),
                 expression=dialect.extract("month", local.copy()),
             )
-            first = number(day.year * 12 + day.month)
+            # `year * 12 + month` is one more than `_month`'s count for the same day.
+            first = number(_month(day) + 1)
             return exp.Paren(this=exp.Sub(this=month, expression=first))
         return dialect.days_between(dialect.date_literal(day), local)
 
@@ -161,6 +162,11 @@ def _clamped(
 def _month(day: dt.date) -> int:
     """Months since year 0: consecutive months are consecutive numbers."""
     return day.year * 12 + day.month - 1
+
+
+def _first_of_month(month: int) -> dt.date:
+    """The first day of a month counted as `_month` counts it."""
+    return dt.date(month // 12, month % 12 + 1, 1)
 
 
 _WEEK = 7
@@ -237,8 +243,7 @@ def locate(
         exp.LTE(this=exp.column(LO, table=alias), expression=instant.copy()),
         exp.GT(this=exp.column(HI, table=alias), expression=instant.copy()),
     )
-    table = exp.alias_(exp.to_table(boundaries.lookup), alias, table=True)
-    joined = query.join(table, on=holds, join_type="left", copy=False)
+    joined = trees.join(query, trees.table(boundaries.lookup, alias), holds, "left")
     return joined, exp.column(POSITION, table=alias)
 
 

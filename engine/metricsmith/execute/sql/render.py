@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sqlglot import exp
+
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import QueryError
 from metricsmith.execute.sql.compiler import compile_plan
@@ -39,6 +41,18 @@ def render_sql(
     """The plan's query in `dialect`, formatted. `timelines` gives the periods when the range
     is open (they come from the data); a closed range needs none."""
     target = dialect_named(dialect)
+    query = compile_sql(plan, project, dialect, timelines)
+    values = listed(query, plan.parameter_values(), plan.calendar.timezone)
+    return values + target.sql(query, pretty=True, copy=False)
+
+
+def compile_sql(
+    plan: Plan, project: CheckedProject, dialect: str, timelines: Timelines | None = None
+) -> exp.Select:
+    """The plan's query in `dialect`, as `render_sql` formats it, without the formatting: a
+    construct the dialect cannot express raises `UnsupportedConstruct` here already (what
+    `auto` asks before choosing an engine)."""
+    target = dialect_named(dialect)
     if timelines is None:
         if needs_extents(plan):
             raise QueryError(
@@ -48,9 +62,7 @@ def render_sql(
             )
         timelines = timelines_from_extents(plan, [])
     compilation = compilation_for(target, project, reading_relations(plan, project, target))
-    query = compile_plan(plan, timelines, compilation)
-    values = listed(query, plan.parameter_values(), plan.calendar.timezone)
-    return values + target.sql(query, pretty=True, copy=False)
+    return compile_plan(plan, timelines, compilation)
 
 
 def reading_relations(

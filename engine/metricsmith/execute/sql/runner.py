@@ -20,6 +20,7 @@ from metricsmith.errors import ArithmeticOverflow, DataError
 from metricsmith.execute.data.conform import conform
 from metricsmith.execute.data.settling import settle
 from metricsmith.execute.data.versions import files_version, remember
+from metricsmith.execute.sql import trees
 from metricsmith.execute.sql.compiler import Compilation, compile_plan, source_ctes
 from metricsmith.execute.sql.diagnosis import arrow_diagnosis
 from metricsmith.execute.sql.dialects import SqlDialect, number
@@ -163,7 +164,7 @@ def _require_unique_key(
         .limit(1)
     )
     for name, body in source_ctes(plan, compilation, {source}):
-        query = query.with_(name, as_=body, copy=False)
+        query = trees.with_cte(query, name, body)
     # A key found unique in files that have not changed since is unique still: checked once
     # per version of the files in a process (a notebook, a server, a benchmark).
     # (A query with parameters is not kept: its text alone does not say what it read.)

@@ -12,6 +12,7 @@ window holds a period end (of the query's grain) it is in force at.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, assert_never
 
@@ -20,7 +21,7 @@ from attrs import frozen
 from sqlglot import exp
 
 from metricsmith.check.checked import CheckedProject
-from metricsmith.execute.sql import ranges
+from metricsmith.execute.sql import ranges, trees
 from metricsmith.execute.sql.aggregates import AggregateCompiler
 from metricsmith.execute.sql.dialects import SqlDialect, number, paren
 from metricsmith.execute.sql.distinct_passes import BUCKET, CompiledAggregate, two_passes
@@ -84,13 +85,13 @@ class ScanCompiler:
         spine: LevelSpine | None = None,
         entity_kind: str | None = None,
         shown: ShownCohorts | None = None,
-        shown_members: exp.Select | None = None,
+        shown_members: str | None = None,
         keeps_unnamed: bool = False,
     ):
         """`spine` (the level's periods) is needed to place rows; extents queries read time
         columns only. `entity_kind` is the kind of the key a per-entity level's entities
         have: the scan's entity values are cast to it when they differ. `shown`: the only
-        cohorts whose rows matter; `shown_members`, at a level over members, the query of
+        cohorts whose rows matter; `shown_members`, at a level over members, the CTE of
         the only entities whose rows matter (members.py `shown_members`). `keeps_unnamed`
         keeps the rows naming no entity, as a group no member matches, for a parent level
         that rolls the pass up (rollups.py)."""
@@ -154,7 +155,9 @@ class ScanCompiler:
             root = self.earliest_rows() or self.root()
         # Periods first: engines keep a LEFT JOIN where it is written, and placing the rows
         # before following links lets the range filter shrink them first (DuckDB: 1.35x).
-        query = self._linked_and_filtered(self.placed(exp.select(*outputs).from_(root)), keys)
+        query = self._linked_and_filtered(
+            self.placed(exp.select(*outputs, copy=False).from_(root, copy=False)), keys
+        )
         if not firsts:
             query = self._only_counted(query, keys)
         grouped = query.group_by(*_ordinals(1 + len(keys) + (passes is not None)), copy=False)
@@ -170,7 +173,7 @@ class ScanCompiler:
         match scan.time:
             case EventTime(column=column):
                 time = self.time_value(column)
-                query = exp.select().from_(self.root())
+                query = exp.select().from_(self.root(), copy=False)
                 query, first = locate(query, time, spine.ends(), _FIRST, dialect)
                 last: exp.Expression = number(periods - 1)
                 if scan.window.kind != "all_time":
@@ -178,7 +181,7 @@ class ScanCompiler:
                     last = exp.Sub(this=start, expression=number(1))
             case StateTime(start=valid_from, end=valid_to):
                 start, stop = self.time_value(valid_from), self.time_value(valid_to)
-                query = exp.select().from_(self.root_with_last_end(before_first=True))
+                query = exp.select().from_(self.root_with_last_end(before_first=True), copy=False)
                 query, first = locate(query, start, spine.ends(), _FIRST, dialect)
                 query, after = locate(query, stop, spine.ends(), _LAST, dialect)
                 last_end = exp.column(LAST_END, table=self.aliases[()], quoted=True)
@@ -252,8 +255,10 @@ class ScanCompiler:
             )
             for f, kind in counted
         ]
-        query = self._linked_and_filtered(exp.select(*outputs).from_(self.root()), keys)
-        query = query.where(exp.and_(*earlier), copy=False)
+        query = self._linked_and_filtered(
+            exp.select(*outputs, copy=False).from_(self.root(), copy=False), keys
+        )
+        query = query.where(exp.and_(*earlier, copy=False), copy=False)
         return query.group_by(*_ordinals(len(keys)), copy=False)
 
     def _weight(self, node: b.BAggregate, kind: Additive) -> exp.Expr:
@@ -292,9 +297,7 @@ class ScanCompiler:
         """The rows with their links joined, the read's time range and the query's filters
         applied, and rows naming no entity dropped."""
         for join in self.scan.joins:
-            query = query.join(
-                self.joined(join), on=self.join_condition(join), join_type="left", copy=False
-            )
+            query = trees.join(query, self.joined(join), self.join_condition(join), "left")
         conditions = [*self.pushdown(), *(self.rows.compile(f) for f in self.scan.filters)]
         if self.shown is not None:
             dimensions = [value for _, value in keys[: len(self.scan.dimensions)]]
@@ -304,11 +307,12 @@ class ScanCompiler:
             if not self.keeps_unnamed:  # a row naming no entity belongs to none
                 conditions.append(exp.Not(this=exp.Is(this=entity, expression=exp.Null())))
             if self.shown_members is not None:
-                kept = exp.In(
-                    this=entity.copy(), query=exp.Subquery(this=self.shown_members.copy())
+                members = exp.select(exp.column(ENTITY), copy=False).from_(
+                    trees.table(self.shown_members), copy=False
                 )
+                kept = exp.In(this=entity.copy(), query=exp.Subquery(this=members))
                 conditions.append(kept)
-        return query.where(exp.and_(*conditions), copy=False) if conditions else query
+        return query.where(exp.and_(*conditions, copy=False), copy=False) if conditions else query
 
     def entity_value(self, node: b.BExpr) -> exp.Expression:
         """Which entity a row belongs to, as the level's entities are typed."""
@@ -324,7 +328,7 @@ class ScanCompiler:
     def earliest_rows(self) -> exp.Expr | None:
         """The root's rows reduced to the earliest of each combination of the other columns
         the pass reads (`_earliest_columns`), or None where that could change a value."""
-        read = self._earliest_columns()
+        read = self._earliest_columns
         if read is None:
             return None
         scan = self.scan
@@ -336,7 +340,7 @@ class ScanCompiler:
         rows = exp.select(
             *(exp.column(name, table=alias, quoted=True) for name in read),
             exp.alias_(exp.Min(this=self.rows.compile(time)), time.column, quoted=True),
-        ).from_(_aliased(source_cte(scan.source), alias))
+        ).from_(_aliased(source_cte(scan.source), alias), copy=False)
         time_range = self.read.time_range
         if time_range is not None:  # rows outside the read's range are not the earliest
             time_value = self.time_value(time_range.column)
@@ -347,6 +351,7 @@ class ScanCompiler:
             this=rows, alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True))
         )
 
+    @functools.cached_property
     def _earliest_columns(self) -> list[str] | None:
         """The root columns the pass reads besides its time, when reading only the earliest
         row of each combination of them gives the same values: an event scan over an
@@ -381,7 +386,7 @@ class ScanCompiler:
         aggregate counts the distinct values of. Each cell then holds each value once, so a
         distinct count is a count (`per account: count_distinct(events.user_id) over all
         time`: DuckDB groups 4.6M (period, account, user) rows less)."""
-        read = self._earliest_columns()
+        read = self._earliest_columns
         if read is None:
             return False
         scan = self.scan
@@ -425,10 +430,10 @@ class ScanCompiler:
                 exp.alias_(self.rows.compile(formula), _time_column(name), quoted=True)
                 for name, formula in linked.items()
             ),
-        ).from_(table)
+        ).from_(table, copy=False)
         for join in self._time_joins(linked.values()):
             on = self.join_condition(join)
-            rows = rows.join(self.joined(join), on=on, join_type="left", copy=False)
+            rows = trees.join(rows, self.joined(join), on, "left")
         return exp.Subquery(
             this=rows, alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True))
         )
@@ -518,6 +523,7 @@ class ScanCompiler:
                 condition = exp.and_(
                     exp.GTE(this=time, expression=self._spine(PERIOD_START)),
                     exp.LT(this=time.copy(), expression=end),
+                    copy=False,
                 )
             case StateTime(start=valid_from, end=valid_to) if scan.window and self.spine.grain:
                 condition = self.in_force_in_window(valid_from, valid_to)
@@ -529,6 +535,7 @@ class ScanCompiler:
                 condition = exp.and_(
                     exp.GTE(this=period, expression=first),
                     exp.LTE(this=period.copy(), expression=last),
+                    copy=False,
                 )
             case StateTime(start=valid_from, end=valid_to):
                 condition = exp.and_(
@@ -536,10 +543,10 @@ class ScanCompiler:
                     _open_or_from(self.time_value(valid_to), end),
                 )
             case EventTime() | None:  # one period, every row
-                return query.join(exp.to_table(self.spine.name), join_type="cross", copy=False)
+                return trees.join(query, trees.table(self.spine.name), kind="cross")
             case _:
                 assert_never(scan.time)
-        return query.join(exp.to_table(self.spine.name), on=condition, copy=False)
+        return trees.join(query, trees.table(self.spine.name), condition)
 
     def positions_in_force(self, valid_from: str, valid_to: str) -> tuple[exp.Expr, exp.Expr]:
         """The first and last period a row is in force at the end of: after the ends before
@@ -634,7 +641,7 @@ class ScanCompiler:
         rows = exp.select(
             exp.Column(this=exp.Star(), table=exp.to_identifier(alias, quoted=True)),
             exp.alias_(last, LAST_END, quoted=True),
-        ).from_(self.root())
+        ).from_(self.root(), copy=False)
         return exp.Subquery(
             this=rows, alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True))
         )
@@ -734,7 +741,7 @@ def _open_or_from(stop: exp.Expression, end: exp.Expression) -> exp.Expression:
 
 
 def _aliased(table: str, alias: str) -> exp.Expr:
-    return exp.alias_(exp.to_table(table), exp.to_identifier(alias, quoted=True), table=True)
+    return trees.table(table, alias, quoted=True)
 
 
 def _aliases(scan: SourceScan) -> dict[tuple[str, ...], str]:

@@ -155,7 +155,9 @@ def _generated(level: LevelSpine, dialect: SqlDialect) -> exp.Select | None:
             assert rule is not None
             literal = _date_literal(dialect) if name == LABEL else _instant_literal(dialect)
             outputs.append(exp.alias_(rule.sql(period, dialect, literal), name))
-    query = exp.select(*outputs).from_(dialect.numbers(timeline.count, PERIOD))
+    query = exp.select(*outputs, copy=False).from_(
+        dialect.numbers(timeline.count, PERIOD), copy=False
+    )
     if parent is None:
         return query
     if PERIOD_START not in {c.name for c in parent.find_all(exp.Column)}:
