@@ -11,7 +11,11 @@ child's entity (`count_distinct(subscriptions.account_id)` by segment beside a p
 level) is the number of the child's groups counting their entity. No assumption about the data
 is needed: the child's pass then keeps the rows naming no entity (a group of their own, that
 no member matches), and a group whose entity is no member, or names none, is rolled up with
-null dimensions, as a row whose link finds no row is sliced in the parent's own pass.
+null dimensions, as a row whose link finds no row is sliced in the parent's own pass. That
+holds only for a dimension that is a column of the members itself: a formula over their
+columns (`case when accounts.employees < 50 then "small" else "large" end`) need not be null
+where the link finds no row, so with one the parent keeps its own pass, unless a verified
+contract says every row names a member.
 Saves the parent's pass over the rows (DuckDB, revenue scorecard: 2.34 -> 2.09 s of CPU).
 When a verified contract says every row names a member (`SourceScan.entity_complete`), the
 child's pass drops nothing and the groups join their members as they are; when contracts
@@ -145,6 +149,8 @@ def _from_child(
             continue
         if any(_first_link(d) != entity.column for d in scan.dimensions):
             continue
+        if not twin.entity_complete and not all(isinstance(d, b.BColumn) for d in scan.dimensions):
+            continue  # a row naming no member has this dimension, not null (docstring)
         # The child's groups are its entities' values only when grouping does not cast them.
         grouped_as_is = kind_of(entity.type) == entity_kind(child)
         sources = _columns_of(
