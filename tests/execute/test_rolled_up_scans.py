@@ -134,3 +134,46 @@ def test_a_rolled_up_decimal_sum_keeps_its_cents(define, engine):
         "smb": Decimal("0.30"),
         None: Decimal("0.01"),
     }
+
+
+COHORT = "cohort(accounts.signed_up_at, month)"
+
+
+def test_a_cohort_dimension_rolls_up_with_rows_without_an_account(define, engine):
+    """The cohort is a call over the account's column, null where a row names no account or
+    one that does not exist, as a plain column is: the SQL engines roll the per-account pass
+    up by it (execute/sql/rollups.py `_null_unlinked`), and those rows still count under a
+    null cohort."""
+    answer = project(define).query(
+        METRICS, by=[COHORT], grain="month", start="2024-01", end="2024-04", engine=engine
+    )
+    dec, feb = dt.date(2023, 12, 1), dt.date(2024, 2, 1)
+    jan, mar = dt.date(2024, 1, 1), dt.date(2024, 3, 1)
+    # The segment test's cells with the smb account (signed up 2023-12-01) under its cohort
+    # December 2023, the enterprise account (2024-02-10) under February 2024, and the rows
+    # naming no account (7) or account 9 (5) under a null cohort. The range's cohorts
+    # without accounts (January and March 2024) have a row in every month, of nothing.
+    got = {
+        (row["month"], row[COHORT]): tuple(row[m] for m in METRICS) for row in answer.to_pylist()
+    }
+    assert got == {
+        (jan, feb): (20.0, 1, 0, 0.0),
+        (jan, dec): (10.0, 1, 1, 10.0),
+        (jan, None): (7.0, 1, 0, 0.0),
+        (feb, feb): (20.0, 1, 1, 0.0),
+        (feb, dec): (10.0, 1, 1, 0.0),
+        (feb, None): (12.0, 2, 0, 0.0),
+        (mar, feb): (20.0, 1, 1, 0.0),
+        (mar, dec): (10.0, 1, 1, 0.0),
+        (mar, None): (5.0, 1, 0, 0.0),
+        **{(month, empty): (0.0, 0, 0, 0.0) for month in (jan, feb, mar) for empty in (jan, mar)},
+    }
+
+
+@pytest.mark.engines("duckdb")
+def test_the_cohort_pass_is_rolled_up_not_read_again(define, engine):
+    sql = project(define).explain(
+        METRICS, by=[COHORT], grain="month", start="2024-01", end="2024-04", sql=True
+    )
+    # One pass over the subscriptions (the per-account level's); the cohorts' is its roll-up.
+    assert sql.count("FROM src_subscriptions") == 1

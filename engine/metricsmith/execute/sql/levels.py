@@ -128,7 +128,8 @@ class LevelCompiler:
         dialect = compilation.dialect
         self.ctes.append((names.spine, spine(level_spine, dialect)))
         functions = compilation.aggregate_functions
-        rollups = find_rollups(level, level_spine.resolved, functions, self._entity_kind)
+        scalars = compilation.scalar_functions
+        rollups = find_rollups(level, level_spine.resolved, functions, self._entity_kind, scalars)
         children = []
         for number, (child, resolved) in enumerate(
             zip(level.children, level_spine.resolved.children, strict=True)

@@ -12,10 +12,12 @@ level) is the number of the child's groups counting their entity. No assumption 
 is needed: the child's pass then keeps the rows naming no entity (a group of their own, that
 no member matches), and a group whose entity is no member, or names none, is rolled up with
 null dimensions, as a row whose link finds no row is sliced in the parent's own pass. That
-holds only for a dimension that is a column of the members itself: a formula over their
-columns (`case when accounts.employees < 50 then "small" else "large" end`) need not be null
-where the link finds no row, so with one the parent keeps its own pass, unless a verified
-contract says every row names a member.
+holds only for a dimension that is null where the link finds no row: a column of the members
+itself, or a call of functions that give null for a null argument over one
+(`cohort(accounts.signed_up_at, month)`, `ScalarFunction.propagates_nulls`); another formula
+over their columns (`case when accounts.employees < 50 then "small" else "large" end`) need
+not be, so with one the parent keeps its own pass, unless a verified contract says every row
+names a member.
 Saves the parent's pass over the rows (DuckDB, revenue scorecard: 2.34 -> 2.09 s of CPU).
 When a verified contract says every row names a member (`SourceScan.entity_complete`), the
 child's pass drops nothing and the groups join their members as they are; when contracts
@@ -43,7 +45,7 @@ from metricsmith.model import bound as b
 from metricsmith.model.types import Type
 from metricsmith.plan.nodes import FusedAggregate, Level, Pass, ScanPhysical, SourceScan
 from metricsmith.plan.timeline import LevelTimeline
-from metricsmith.plugins.functions import AggregateFunction
+from metricsmith.plugins.functions import AggregateFunction, ScalarFunction
 
 
 @frozen
@@ -76,9 +78,11 @@ def find_rollups(
     resolved: LevelTimeline,
     functions: Mapping[str, AggregateFunction],
     entity_kind: Callable[[Level], str | None],
+    scalars: Mapping[str, ScalarFunction],
 ) -> dict[int, Rollup]:
     """The parent's scans (by index) that one of its per-entity children's passes gives.
-    `entity_kind`: the SQL kind a level's passes group their entities as."""
+    `entity_kind`: the SQL kind a level's passes group their entities as; `scalars`: the
+    scalar functions a dimension may call."""
     found = {}
     for index, (scan, physical) in enumerate(zip(level.scans, level.physical, strict=True)):
         if not _plain(physical) or scan.entity is not None or scan.filters:
@@ -86,7 +90,15 @@ def find_rollups(
         for position, child in enumerate(level.children):
             periods = resolved.children[position]
             rollup = _from_child(
-                index, scan, position, child.level, periods, resolved, functions, entity_kind
+                index,
+                scan,
+                position,
+                child.level,
+                periods,
+                resolved,
+                functions,
+                entity_kind,
+                scalars,
             )
             if rollup is not None and child.without_rows is None:
                 in_cells = rollup.complete and _in_cells(rollup, level, child.level)
@@ -124,6 +136,7 @@ def _from_child(
     parent: LevelTimeline,
     functions: Mapping[str, AggregateFunction],
     entity_kind: Callable[[Level], str | None],
+    scalars: Mapping[str, ScalarFunction],
 ) -> Rollup | None:
     members = child.members
     earlier = _earlier_periods(periods, parent)
@@ -149,7 +162,9 @@ def _from_child(
             continue
         if any(_first_link(d) != entity.column for d in scan.dimensions):
             continue
-        if not twin.entity_complete and not all(isinstance(d, b.BColumn) for d in scan.dimensions):
+        if not twin.entity_complete and not all(
+            _null_unlinked(d, scalars) for d in scan.dimensions
+        ):
             continue  # a row naming no member has this dimension, not null (docstring)
         # The child's groups are its entities' values only when grouping does not cast them.
         grouped_as_is = kind_of(entity.type) == entity_kind(child)
@@ -190,6 +205,18 @@ def _earlier_periods(child: LevelTimeline, parent: LevelTimeline) -> int | None:
     if earlier < 0 or not np.array_equal(mine.bounds[earlier:], theirs.bounds):
         return None
     return earlier
+
+
+def _null_unlinked(node: b.BExpr, scalars: Mapping[str, ScalarFunction]) -> bool:
+    """Whether a dimension read through a link is null for a row whose link finds no row
+    (every column read through it null): a column, or a call giving null for a null argument
+    with such an argument."""
+    match node:
+        case b.BColumn():
+            return True
+        case b.BCall(function=name, args=args) if scalars[name].propagates_nulls:
+            return any(_null_unlinked(arg, scalars) for arg in args)
+    return False
 
 
 def _first_link(node: b.BExpr) -> str | None:
