@@ -1,7 +1,8 @@
 """Customers by segment beside the per-account retention counts: the SQL engines count the
 customers from the per-account pass (a distinct count of the account the pass groups by is
 the number of its groups counting one, execute/sql/rollups.py) and read `customers[-1]` by
-joining that pass again a month earlier instead of a window (execute/sql/cells.py `Lagged`).
+joining that pass to itself a month (or two) earlier instead of a window (execute/sql/cells.py
+`Lagged`).
 Rows naming no account or a missing one, and an account whose first kept month is before its
 sign-up, must give what the Arrow engine gives."""
 
@@ -27,6 +28,9 @@ source subscriptions from csv("subscriptions.csv") {
 metric customers = count_distinct(subscriptions.account_id)
 metric acquired = count(per account where customers[-1] == 0 and customers > 0)
 metric churned = count(per account where customers[-1] > 0 and customers == 0)
+metric won_back = count(
+  per account where customers[-2] > 0 and customers[-1] == 0 and customers > 0
+)
 """
 METRICS = ["customers", "acquired", "churned"]
 
@@ -105,3 +109,29 @@ def test_customers_and_movements_in_total(define, engine):
         (2, 0, 2),
         (3, 1, 0),
     ]
+
+
+def test_two_offsets_of_one_count(define, engine):
+    # customers[-1] and customers[-2] read from one pass joined to itself at both shifts.
+    answer = project(define).query(
+        [*METRICS, "won_back"],
+        by=["accounts.segment"],
+        grain="month",
+        start="2024-01",
+        end="2024-04",
+        engine=engine,
+    )
+    # Customers per month end (Nov, Dec, Jan, Feb, Mar): account 1 (smb) 0, 0, 1, 0, 1: a
+    # customer two months back, not last month, again now in March; 2 (enterprise) -, -, 1,
+    # 0, 0; 3 (smb) 0, 0, 1, 1, 1. won_back: (March, smb) 1, every other cell 0. acquired and
+    # churned as in the first test.
+    won_back = {
+        (row["month"], row["accounts.segment"]): row["won_back"] for row in answer.to_pylist()
+    }
+    assert won_back.pop((dt.date(2024, 3, 1), "smb")) == 1
+    assert len(won_back) == 8
+    assert set(won_back.values()) == {0}
+    acquired = {
+        (row["month"], row["accounts.segment"]): row["acquired"] for row in answer.to_pylist()
+    }
+    assert sum(acquired.values()) == 3  # January 1 and 3, March 1

@@ -11,9 +11,13 @@ entity is in the cell's entity set (`in_set`), and a level reading values at a c
 says which of its periods each cell's cohort falls in.
 
 At a level over members, a leaf read some periods back (`customers[-1]`) is read from its part
-joined a second time at the earlier period (`Lagged`), rather than by a window over the cells:
-a `LAG` partitioned by member sorts every cell (DuckDB, the customer-success retention on one
+joined to itself at the earlier period (`Lagged`), rather than by a window over the cells: a
+`LAG` partitioned by member sorts every cell (DuckDB, the customer-success retention on one
 thread: 2.0 s of 4.5 s for 2.7M cells), where the join is a hash lookup like the part's own.
+The part and its earlier rows are one FULL JOIN of the part's own rows (`_with_earlier`), which
+the cells then join once: DuckDB builds the hash table of a cells' LEFT JOIN on the cells (it
+underestimates them), so a second join of the cells to the part held a second table of every
+cell (retention: 2.5M cells, peak memory 720 MB against 590 MB with the part joined to itself).
 """
 
 from __future__ import annotations
@@ -178,16 +182,13 @@ def cells(
     if cohort is not None:
         outputs.append(exp.alias_(_cohort_period(cohort, units, spine), COHORT_PERIOD))
     query_joins: list[tuple[exp.Expr, exp.Expr]] = [
-        (exp.to_table(part.table), _same_cell(part, units, spine, level)) for part in parts
+        (_with_earlier(part, lagged), _same_cell(part, units, spine, level)) for part in parts
     ]
     query_joins += [
         (exp.to_table(part.without_rows), _same_period(part.without_rows, spine))
         for part in parts
         if part.without_rows is not None
     ]
-    for alias, held, shift in dict.fromkeys((lag.alias, lag.table, lag.shift) for lag in lagged):
-        again = exp.alias_(exp.to_table(held), alias, table=True)
-        query_joins.append((again, _earlier_cell(alias, shift, units, spine)))
     if cohort is not None and spine.timeline.bounds is not None:
         query_joins.append(_cohort_join(cohort, units, spine))
     for part in parts:
@@ -214,13 +215,50 @@ def cells(
     return query
 
 
-def _earlier_cell(alias: str, shift: int, units: str, spine: LevelSpine) -> exp.Expr:
-    """The part's row of the cell's member `shift` periods before the cell."""
-    earlier = exp.Sub(this=spine.column(PERIOD), expression=number(shift))
-    return exp.and_(
-        exp.EQ(this=exp.column(PERIOD, table=alias), expression=earlier),
-        exp.EQ(this=exp.column(ENTITY, table=alias), expression=exp.column(ENTITY, table=units)),
-    )
+def _with_earlier(part: Part, lagged: Sequence[Lagged]) -> exp.Expr:
+    """The part's table, or where values are read from it some periods back, the part FULL
+    JOINed to itself `shift` periods earlier (alias `<table>_back_<shift>`) for each shift,
+    named as the part: a row for each (period, member) that has a row then or `shift`
+    periods before, with the part's columns (null where it has no row in the period) and
+    each earlier value as the cell column (`Lagged.column`, null where none)."""
+    table = exp.to_table(part.table)
+    reads = [lag for lag in lagged if lag.table == part.table]
+    if not reads:
+        return table
+    now = "now_rows"
+    aliases = {lag.alias: lag.shift for lag in reads}
+    # A row's period and member as each side would name them: its own, or the earlier row's
+    # moved forward by the shift.
+    periods: list[exp.Expr] = [exp.column(PERIOD, table=now)]
+    entities: list[exp.Expr] = [exp.column(ENTITY, table=now)]
+    query = exp.select().from_(exp.alias_(table.copy(), now, table=True))
+    for alias, shift in aliases.items():
+        moved = exp.Add(this=exp.column(PERIOD, table=alias), expression=number(shift))
+        on = exp.and_(
+            exp.EQ(this=moved, expression=_first(periods)),
+            exp.EQ(this=exp.column(ENTITY, table=alias), expression=_first(entities)),
+        )
+        query = query.join(exp.alias_(table.copy(), alias, table=True), on=on, join_type="full")
+        periods.append(moved.copy())
+        entities.append(exp.column(ENTITY, table=alias))
+    columns = [name for name, _ in part.values] + ([part.seen] if part.seen else [])
+    outputs: list[exp.Expr] = [
+        exp.alias_(_first(periods), PERIOD),
+        exp.alias_(_first(entities), ENTITY),
+        *(exp.alias_(exp.column(name, table=now), name) for name in columns),
+        *(
+            exp.alias_(exp.column(lag.value, table=lag.alias), lag.column)
+            for lag in dict.fromkeys(reads)
+        ),
+    ]
+    return query.select(*outputs).subquery(part.table)
+
+
+def _first(values: list[exp.Expr]) -> exp.Expr:
+    """The first of `values` that is not null (the value itself when there is one)."""
+    if len(values) == 1:
+        return values[0].copy()
+    return exp.Coalesce(this=values[0].copy(), expressions=[v.copy() for v in values[1:]])
 
 
 def _earlier_value(lag: Lagged, units: str, spine: LevelSpine, pruned: bool) -> exp.Expr:
@@ -230,7 +268,7 @@ def _earlier_value(lag: Lagged, units: str, spine: LevelSpine, pruned: bool) -> 
     exists = [exp.GTE(this=earlier, expression=number(0))]
     if pruned:
         exists.append(exp.GTE(this=earlier.copy(), expression=exp.column(KEEP_FROM, table=units)))
-    value: exp.Expr = exp.column(lag.value, table=lag.alias)
+    value: exp.Expr = exp.column(lag.column, table=lag.table)
     if lag.empty is not None:
         value = exp.Coalesce(this=value, expressions=[number(lag.empty)])
     return exp.alias_(exp.Case().when(exp.and_(*exists), value), lag.column)
