@@ -504,9 +504,14 @@ ORDERED = {*NUMBERS, T.STRING, T.DATE, T.TIMESTAMP, T.DURATION, T.BOOLEAN}
 
 # ---- grouped implementations (numpy, all groups at once) ----------------------------------
 def _float_values(values: pa.Array, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The non-null values as float64 with their group ids."""
-    valid = _valid_mask(values)
+    """The non-null values as float64 with their group ids (read-only when there is no
+    null: the callers only read them)."""
     floats = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+    if values.null_count == 0:
+        # No mask to apply: indexing by an all-true mask would copy both arrays (a tenth of
+        # the families benchmark's support query).
+        return floats, groups
+    valid = _valid_mask(values)
     return floats[valid], groups[valid]
 
 
