@@ -201,7 +201,14 @@ def _parent_period(level: LevelSpine, dialect: SqlDialect) -> exp.Expression | N
     if not np.array_equal(np.where(found < parent_count, found, -1), parents):
         return None  # not the parent's bounds after all: list the spine
     inner = tuple(int(b) for b in parent_bounds[1:-1])
-    rule = Evenly.of(inner) or LocalDays.of(inner, level.timezone)
+    # A rule read off the inner bounds alone carries on past them, so it must fit the first
+    # and last parent periods too: quarters of 91, 91 and 92 days put a week starting in the
+    # third under a fourth quarter.
+    whole = tuple(int(b) for b in parent_bounds)
+    zone = level.timezone
+    rule = (Evenly.of(inner) if Evenly.of(whole) else None) or (
+        LocalDays.of(inner, zone) if LocalDays.of(whole, zone) else None
+    )
     start = exp.column(PERIOD_START)
     if rule is not None:
         position = rule.index(start, dialect)
