@@ -251,13 +251,23 @@ def _keep_checked(
 
 
 def _file_versions(checked: CheckedProject) -> tuple[object, ...] | None:
-    """The version of each source's file (`files_version`), when every source reads one plain
-    file (a folder or a pattern can gain files unseen, a database changes unseen); None
-    otherwise."""
+    """The version of each source's file, when every source reads one plain file (a folder
+    or a pattern can gain files unseen, a database changes unseen); None otherwise."""
+    return _data_version(checked, one_file_each=True)
+
+
+def _data_version(checked: CheckedProject, *, one_file_each: bool) -> tuple[object, ...] | None:
+    """What identifies a project's data as it is now: each source's files with their versions
+    (`files_version`), or the table held in memory (which does not change); None when a
+    source's data has neither (a database's table) or, with `one_file_each`, when a source
+    reads anything but the one file it names."""
     version: list[object] = []
     for name, info in sorted(checked.sources.items()):
+        if isinstance(info.reader, InMemoryReader) and not one_file_each:
+            version.append((name, id(info.reader)))
+            continue
         files = files_version(info.reader)
-        if files is None or [file[0] for file in files] != [info.reader.location]:
+        if files is None or (one_file_each and [f[0] for f in files] != [info.reader.location]):
             return None
         version.append((name, files))
     return tuple(version)
@@ -776,19 +786,9 @@ class Project:
         return self.verification() if self._data_version() is not None else None
 
     def _data_version(self) -> tuple[object, ...] | None:
-        """What identifies the project's data as it is now: each source's files with their
-        sizes and modification times, or the table held in memory (which does not change);
-        None when a source's data has neither (a database's table)."""
-        version: list[object] = []
-        for name, info in sorted(self.checked.sources.items()):
-            if isinstance(info.reader, InMemoryReader):
-                version.append((name, id(info.reader)))
-                continue
-            files = files_version(info.reader)
-            if files is None:
-                return None
-            version.append((name, files))
-        return tuple(version)
+        """The project's data as it is now (`_data_version`): contract verdicts are kept per
+        version."""
+        return _data_version(self.checked, one_file_each=False)
 
     def _verify(self, contracts: Sequence[Contract]) -> list[ContractResult]:
         from metricsmith.execute.arrow.contracts import verify_contracts
