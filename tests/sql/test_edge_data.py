@@ -383,6 +383,28 @@ def test_a_local_time_after_the_first_megabyte_of_zoned_times(tmp_path):
         assert "it has no zone offset and the column's first time" in str(error)
 
 
+def test_a_value_that_is_no_time_at_all_is_not_blamed_on_zone_offsets(tmp_path):
+    """A column of times with offsets holding `not-a-date` is a bad value, not a column
+    mixing times with and without offsets: the message says so, declared or inferred."""
+    lines = ["at"] + [f"2024-01-{1 + i % 28:02d}T10:00:00Z" for i in range(60_000)]
+    lines.insert(55_000, "not-a-date")  # data row 55,000
+    (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
+    inferred = 'source t from csv("t.csv") { time at }\nmetric n = count(t)\n'
+    declared = (
+        'source t from csv("t.csv") {\n time at\n column at: timestamp\n}\nmetric n = count(t)\n'
+    )
+    for text, engines in ((inferred, ("arrow",)), (declared, ENGINES)):
+        (tmp_path / "p.metrics").write_text(text)
+        project = metricsmith.load_project(tmp_path / "p.metrics")
+        for engine in engines:
+            with pytest.raises(DataError) as caught:
+                project.query(["n"], grain="month", engine=engine)
+            error = caught.value
+            assert (error.source, error.column, error.row) == ("t", "at", 55_000), engine
+            assert "cannot read 'not-a-date' as timestamp" in str(error), engine
+            assert "zone offset" not in str(error), engine
+
+
 @pytest.mark.parametrize("declared", ["", "\n  column x: float"])
 def test_nan_in_a_float_column_is_a_missing_value_on_every_engine(tmp_path, declared):
     """Engines order NaN differently (DuckDB above every number, IEEE comparisons never

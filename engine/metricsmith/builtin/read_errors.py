@@ -18,7 +18,7 @@ import pyarrow.json as pa_json
 from attrs import frozen
 
 from metricsmith.errors import DataError
-from metricsmith.plugins.connector import MIXED_ZONES_HINT, ZONE_OFFSET
+from metricsmith.plugins.connector import MIXED_ZONES_HINT, ZONE_OFFSET, written_as_time
 
 
 @frozen
@@ -76,7 +76,7 @@ def explain_csv(
     failed = _failed_conversion(text)
     if failed is not None:
         target, value = failed
-        if "tz=" in target and not ZONE_OFFSET.search(value):
+        if "tz=" in target and written_as_time(value) and not ZONE_OFFSET.search(value):
             return ErrorDetail(
                 f"cannot read {value!r} as timestamp: it has no zone offset and the "
                 "column's first times have one",

@@ -139,6 +139,18 @@ def require_columns(
 #: A text timestamp that ends in a zone offset (Z, +02:00, -0500) names an instant; one without
 #: is a wall-clock time in the calendar's zone.
 ZONE_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+
+
+def written_as_time(value: str) -> bool:
+    """Whether a text is a date or a date and time (with or without a zone offset): a value
+    that is not cannot be blamed on a column mixing times with and without offsets."""
+    try:
+        dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return False
+    return True
+
+
 #: The hint of the data error for a column mixing both.
 MIXED_ZONES_HINT = (
     "write every time of the column the same way: all with a zone offset (Z, +02:00) or all "

@@ -26,6 +26,7 @@ from metricsmith.plugins.connector import (
     read_batches,
     read_batches_in_any,
     time_filter,
+    written_as_time,
 )
 
 Cast = Callable[[pa.Array], pa.Array]
@@ -281,7 +282,7 @@ def _why_not(value: object, first: pa.Array, declared: Type) -> tuple[str, str |
     if not isinstance(first_value, str):
         return "", None
     zoned, first_zoned = bool(ZONE_OFFSET.search(value)), bool(ZONE_OFFSET.search(first_value))
-    if zoned == first_zoned:
+    if zoned == first_zoned or not written_as_time(value):
         return "", "write times as 2024-03-01 10:00:00 (local) or 2024-03-01T10:00:00Z"
     has, first_has = ("has a", "none") if zoned else ("has no", "one")
     return (
