@@ -10,7 +10,8 @@ from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-from harness import EngineResult, ratios, results_table
+import pyarrow as pa
+from harness import EngineResult, ratios, results_table, run_engines
 
 RESULTS = [
     EngineResult("metricsmith-duckdb", first_run=2.0, runs=(1.2, 1.5, 1.4)),
@@ -36,3 +37,22 @@ def test_the_table_shows_both_ratios():
     text = console.export_text()
     assert "1.50× (1.47×)" in text
     assert "0.950" in text
+
+
+def test_each_round_starts_one_engine_further_along():
+    """An engine run right after another pays for what that one left behind: every engine
+    takes each place in the order in turn (after one warm-up each, in the given order)."""
+    calls: list[str] = []
+
+    def runner(name: str):
+        def run() -> pa.Table:
+            calls.append(name)
+            return pa.table({"n": [1]})
+
+        return run
+
+    results, answers = run_engines({e: runner(e) for e in ("a", "b", "c")}, repeats=4)
+    assert calls == list("abc" + "abc" + "bca" + "cab" + "abc")
+    assert [r.engine for r in results] == ["a", "b", "c"]
+    assert all(len(r.runs) == 4 for r in results)
+    assert set(answers) == {"a", "b", "c"}
