@@ -113,6 +113,11 @@ def spec_from_arguments(spec_class: type[Spec], args: argparse.Namespace) -> Spe
     return spec_class(**{f.name: getattr(args, f.name) for f in attrs.fields(spec_class)})
 
 
+def spec_flags(spec: object) -> list[str]:
+    """The flags that give `spec` back through `add_spec_arguments` (for a child process)."""
+    return [f"--{f.name}={getattr(spec, f.name)}" for f in attrs.fields(type(spec))]
+
+
 def generate_main(dataset: Dataset, spec_class: type, directory: Path, description: str) -> None:
     """The command line of a generator: size flags, --force, one line saying what happened."""
     parser = argparse.ArgumentParser(description=description)

@@ -31,7 +31,7 @@ from pathlib import Path
 import attrs
 import pyarrow as pa
 import pyarrow.parquet as pq
-from datasets import add_spec_arguments, spec_from_arguments
+from datasets import add_spec_arguments, spec_flags, spec_from_arguments
 from duckdb_runner import run_sql_file
 from engagement_polars import run_engagement
 from generate_engagement import DATA_DIR, EngagementSpec, ensure_engagement_data
@@ -157,10 +157,7 @@ def main() -> int:
         json_path=args.json,
     )
     if args.memory:
-        sizes = [
-            f"--{field.name}={getattr(spec, field.name)}" for field in attrs.fields(EngagementSpec)
-        ]
-        _memory(args.engines, sizes, console)
+        _memory(args.engines, spec_flags(spec), console)
     return status
 
 

@@ -34,7 +34,7 @@ import attrs
 import families_polars
 import pyarrow as pa
 from attrs import field, frozen
-from datasets import add_spec_arguments, spec_from_arguments
+from datasets import add_spec_arguments, spec_flags, spec_from_arguments
 from duckdb_runner import run_sql_file
 from generate_families import FamiliesSpec, ensure_families_data
 from harness import (
@@ -249,10 +249,6 @@ def summary_table(
     return table
 
 
-def _size_flags(spec: FamiliesSpec) -> list[str]:
-    return [f"--{f.name}={getattr(spec, f.name)}" for f in attrs.fields(FamiliesSpec)]
-
-
 def _memory(
     families: list[str], engines: list[str], spec: FamiliesSpec, console: Console
 ) -> dict[tuple[str, str], float]:
@@ -260,7 +256,7 @@ def _memory(
     peaks = {}
     for family in families:
         for engine in engines:
-            child = [sys.executable, __file__, *_size_flags(spec), "--only-run", family, engine]
+            child = [sys.executable, __file__, *spec_flags(spec), "--only-run", family, engine]
             peaks[family, engine] = peak_memory(child)
             console.print(f"peak memory of {engine} on {family}: {peaks[family, engine]:.0f} MB")
     return peaks

@@ -5,7 +5,8 @@ customers at the start, churned customers, churn rate and net dollar retention, 
 February 2022 to December 2024 (optionally by account segment), from the same Parquet files
 (revenue.metrics, revenue.sql), in the same process, end to end. As in run_scorecard.py, one
 warm-up run per engine provides the answers compared, then the engines take turns for
---repeats rounds and the best wall time of each counts.
+--repeats rounds and the best wall time of each counts. With --memory each engine first runs
+once alone in a fresh process, for its peak memory.
 
 A third engine, `reference`, computes the same in plain Python straight from the definitions;
 it checks the other two at smoke sizes and is far too slow for the full size.
@@ -15,6 +16,7 @@ it checks the other two at smoke sizes and is far too slow for the full size.
     python benchmarks/run_revenue.py --accounts 2000 --engines duckdb,reference
     python benchmarks/run_revenue.py --total --json revenue.json
     python benchmarks/run_revenue.py --engines metricsmith-duckdb,duckdb,duckdb-general
+    python benchmarks/run_revenue.py --memory              # also each engine's peak memory
 
 `duckdb-general` is revenue_general.sql: the same definitions without revenue.sql's
 assumptions about the data (every subscription starts after its account's sign-up and names
@@ -40,7 +42,7 @@ from pathlib import Path
 import attrs
 import pyarrow as pa
 import pyarrow.parquet as pq
-from datasets import add_spec_arguments, spec_from_arguments
+from datasets import add_spec_arguments, spec_flags, spec_from_arguments
 from duckdb_runner import run_sql_file
 from generate_revenue import DATA_DIR, RevenueSpec, ensure_revenue_data
 from harness import (
@@ -50,6 +52,8 @@ from harness import (
     AnswerShape,
     add_run_arguments,
     on_one_thread,
+    own_peak_memory,
+    peak_memory,
     run_and_report,
 )
 from revenue_reference import revenue_scorecard
@@ -150,13 +154,28 @@ def main() -> int:
     parser.add_argument(
         "--total", action="store_true", help="one cell per month instead of one per segment"
     )
+    parser.add_argument("--memory", action="store_true", help="also each engine's peak memory")
+    parser.add_argument("--only-run", choices=list(ENGINES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     console = Console()
 
     spec = spec_from_arguments(RevenueSpec, args)
+    by_segment = not args.total
+    if args.only_run:  # one run in this (fresh) process, then its peak memory
+        ENGINES[args.only_run](by_segment)
+        print(own_peak_memory())
+        return 0
     if ensure_revenue_data(spec):
         console.print(f"generated data for {spec}")
-    by_segment = not args.total
+    peaks = {}
+    if args.memory:
+        total = ["--total"] if args.total else []
+        for engine in args.engines:
+            child = [sys.executable, __file__, *spec_flags(spec), *total, "--only-run", engine]
+            peaks[engine] = peak_memory(child)
+            console.print(
+                f"peak memory of {engine} alone, in a fresh process: {peaks[engine]:.0f} MB"
+            )
     rows = pq.read_metadata(DATA_DIR / "subscriptions.parquet").num_rows
     slicing = "by segment" if by_segment else "in total"
     return run_and_report(
@@ -166,7 +185,12 @@ def main() -> int:
         shape=AnswerShape(keys=("month", SEGMENT) if by_segment else ("month",), metrics=METRICS),
         runners={e: functools.partial(ENGINES[e], by_segment) for e in args.engines},
         repeats=args.repeats,
-        data={**attrs.asdict(spec), "subscriptions": rows, "by_segment": by_segment},
+        data={
+            **attrs.asdict(spec),
+            "subscriptions": rows,
+            "by_segment": by_segment,
+            "peak_memory_mb": peaks,
+        },
         json_path=args.json,
         checks=(bridge_breaks,),
     )
