@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from metricsmith.check.typing_rules import unify
 from metricsmith.errors import QueryError
+from metricsmith.model.rounding import WHOLE_FROM, digits_problem, float_scale
 from metricsmith.model.time import GRAINS, Grain
 from metricsmith.model.types import Type
 from metricsmith.plugins.functions import (
@@ -137,9 +138,27 @@ def _starts_with(text: Datum, prefix: Datum) -> Datum:
 
 
 def _round(value: Datum, digits: Datum | None = None) -> Datum:
-    places = 0 if digits is None else _constant(digits, "round", "number of digits")
-    # Halves round away from zero, as in SQL.
-    return pc.round(value, ndigits=int(places), round_mode="half_towards_infinity")
+    # The checker has made sure the digits are a constant within range (_round_constants).
+    places = int(0 if digits is None else _constant(digits, "round", "number of digits"))
+    if pa.types.is_floating(value.type):
+        return _round_float(value, places)
+    # Integers and decimals exactly, halves away from zero, as in SQL.
+    return pc.round(value, ndigits=places, round_mode="half_towards_infinity")
+
+
+def _round_float(value: Datum, digits: int) -> Datum:
+    """As model/rounding.py says, in the steps the SQL dialects take: exact ones (the
+    fraction of |scaled| and its floor are exact in binary), so the result is the same
+    double on every engine."""
+    scale = float_scale(digits)
+    scaled = pc.multiply(value, scale) if digits > 0 else pc.divide(value, scale)
+    size = pc.abs(scaled)
+    whole = pc.floor(size)
+    half_or_more = pc.greater_equal(pc.subtract(size, whole), 0.5)
+    magnitude = pc.add(whole, pc.cast(half_or_more, pa.float64()))
+    rounded = pc.if_else(pc.less(scaled, 0), pc.negate(magnitude), magnitude)
+    result = pc.divide(rounded, scale) if digits > 0 else pc.multiply(rounded, scale)
+    return pc.if_else(pc.greater_equal(size, WHOLE_FROM), value, result)
 
 
 _MICROS_PER_HOUR = 3_600_000_000
@@ -236,6 +255,16 @@ def _bucket_signature(types: Sequence[Type]) -> Type | str:
     if any(label not in (T.STRING, T.UNKNOWN) for label in labels):
         return "the labels of `bucket` must be strings"
     return T.STRING
+
+
+def _round_constants(arguments: Sequence[object]) -> str | None:
+    if len(arguments) < 2:
+        return None
+    digits = arguments[1]
+    if digits is NOT_CONSTANT or digits is None:
+        return "the digits of `round` must be a constant integer, such as 2 or -3"
+    assert isinstance(digits, int)  # (the signature accepted integers only)
+    return digits_problem(digits)
 
 
 def _bucket_constants(arguments: Sequence[object]) -> str | None:
@@ -364,6 +393,7 @@ SCALAR_FUNCTIONS: tuple[ScalarFunction, ...] = (
         "Rounds to a constant number of decimal digits (0 when omitted; negative rounds to "
         "tens, hundreds...); halves round away from zero. The type stays the same.",
         "round(avg_score, 1)",
+        _round_constants,
     ),
     _scalar(
         "hours_between",

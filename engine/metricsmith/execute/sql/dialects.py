@@ -29,6 +29,7 @@ from sqlglot import exp
 from metricsmith.errors import InternalError
 from metricsmith.execute.sql.errors import UnsupportedConstruct
 from metricsmith.execute.sql.names import DIALECT_NAMES
+from metricsmith.model.rounding import WHOLE_FROM, float_scale
 from metricsmith.model.types import DECIMAL_DIGITS, DECIMAL_PLACES, Type
 
 #: A bucket of a distinct count's values, and what counts the distinct values of a bucket
@@ -257,6 +258,28 @@ class SqlDialect:
     def round(self, value: exp.Expression, digits: int) -> exp.Expression:
         """Rounds half away from zero."""
         return exp.Round(this=value, decimals=number(digits))
+
+    def round_float(self, value: exp.Expression, digits: int) -> exp.Expression:
+        """A double rounded as model/rounding.py says, in exact steps every engine takes
+        alike (the fraction of |scaled| and its floor are exact in binary): the dialects' own
+        ROUND of a double differ at halves."""
+        scale = self.cast(number(float_scale(digits)), "double")
+        scaled = _arithmetic("*" if digits > 0 else "/", value, scale)
+        size = exp.Abs(this=scaled)
+        whole = exp.Floor(this=size.copy())
+        fraction = exp.Sub(this=size.copy(), expression=whole.copy())
+        half_or_more = exp.GTE(this=paren(fraction), expression=number(0.5))
+        magnitude = exp.Add(
+            this=whole, expression=exp.If(this=half_or_more, true=number(1), false=number(0))
+        )
+        rounded = exp.If(
+            this=exp.LT(this=scaled.copy(), expression=number(0)),
+            true=exp.Neg(this=paren(magnitude)),
+            false=magnitude.copy(),
+        )
+        back = _arithmetic("/" if digits > 0 else "*", rounded, scale.copy())
+        too_large = exp.GTE(this=size.copy(), expression=self.cast(number(WHOLE_FROM), "double"))
+        return exp.Case(ifs=[exp.If(this=too_large, true=value.copy())], default=back)
 
     def round_even(self, value: exp.Expression) -> exp.Expression:
         """Rounds to a whole number, halves to even (how durations are scaled). Dialects

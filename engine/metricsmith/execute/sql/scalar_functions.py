@@ -179,6 +179,8 @@ def _starts_with(compiler, node, args):
 
 def _round(compiler, node, args):
     digits = int(_constant(node, 1, "number of digits")) if len(args) > 1 else 0
+    if node.type == Type.FLOAT:
+        return compiler.typed(compiler.dialect.round_float(args[0], digits), node.type)
     return compiler.typed(compiler.dialect.round(args[0], digits), node.type)
 
 
