@@ -97,6 +97,8 @@ class LevelCompiler:
         self.compilation = compilation
         self.reads = {read.source: read for read in plan.reads}
         self.ctes: list[tuple[str, exp.Expression]] = []
+        #: The CTEs of the levels' members, which some engines materialise (dialects.py).
+        self.members: set[str] = set()
         self._numbers = itertools.count(1)
         #: The lookup tables already among the CTEs.
         self._lookups: set[str] = set()
@@ -221,6 +223,7 @@ class LevelCompiler:
                 plan, level.members, self.reads, compilation, level_spine, pruning, parts, shown
             )
             self.ctes.append((names.members, body))
+            self.members.add(names.members)
         lagged = {}
         if level.members is not None:
             lagged = lags(formulas, level.leaf_columns(), parts, level_spine.grain)
