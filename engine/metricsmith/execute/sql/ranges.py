@@ -22,7 +22,7 @@ window at month ends holds each row at one or two) is not passed by ranges: its 
 joined to the periods they count in, as a windowed pass of other aggregates is (scans.py
 `placed`). That is no more rows than the changes, and the cells need no running total: where
 nothing else needs one, the level sorts no cells for a window function (DuckDB, the
-customer-success health on one thread: 5.5–6.3 s → 4.6–5.1 s of CPU).
+customer-success health on one thread: 5.5–6.5 s → 4.5–5.2 s of CPU).
 
 A scan `COUNTED` in a sibling's pass at a level over members: its rows in force at some
 period end of the level are in force at the first one after their start, so their change is
