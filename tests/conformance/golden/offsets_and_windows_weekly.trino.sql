@@ -114,67 +114,19 @@ WITH spine AS (
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
   GROUP BY
     1
-), scan_1_rows AS (
+), scan_1 AS (
   SELECT
-    CASE
-      WHEN "tickets"."opened_at" < CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-      THEN CASE
-        WHEN "tickets"."opened_at" < CAST('2024-03-10 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-        THEN CASE
-          WHEN "tickets"."opened_at" < CAST('2024-03-03 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-          THEN 0
-          ELSE 1
-        END
-        ELSE 2
-      END
-      WHEN "tickets"."opened_at" >= CAST('2024-03-17 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-      THEN CASE
-        WHEN "tickets"."opened_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-        THEN CASE
-          WHEN "tickets"."opened_at" < CAST('2024-03-24 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-          THEN 3
-          ELSE 4
-        END
-        ELSE 5
-      END
-    END AS first_period,
-    CASE
-      WHEN "tickets"."opened_at" < CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-      THEN 0
-      WHEN "tickets"."opened_at" >= CAST('2024-03-24 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-      THEN 5
-      ELSE CAST(CAST(TRUNCATE(
-        CAST((
-          CAST(ROUND(TO_UNIXTIME("tickets"."opened_at") * 1000000) AS BIGINT) - 1708297200000000
-        ) AS DOUBLE) / 604800000000
-      ) AS BIGINT) AS BIGINT)
-    END - 1 AS last_period,
-    1 AS a1
+    spine.period AS period,
+    COUNT(*) AS a1
   FROM src_tickets AS "tickets"
+  JOIN spine
+    ON "tickets"."opened_at" < spine.period_end
+    AND "tickets"."opened_at" >= spine.window_0_start
   WHERE
     "tickets"."opened_at" >= CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
     AND "tickets"."opened_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-), scan_1 AS (
-  SELECT
-    period,
-    CAST(SUM(a1) AS BIGINT) AS a1
-  FROM (
-    SELECT
-      first_period AS period,
-      a1
-    FROM scan_1_rows
-    WHERE
-      first_period <= last_period
-    UNION ALL
-    SELECT
-      last_period + 1 AS period,
-      -a1 AS a1
-    FROM scan_1_rows
-    WHERE
-      first_period <= last_period AND last_period + 1 < 5
-  ) AS changes
   GROUP BY
-    period
+    1
 ), scan_2_rows AS (
   SELECT
     CASE
@@ -315,7 +267,7 @@ WITH spine AS (
     spine.period,
     spine.label,
     COALESCE(scan_0.a0, 0) AS a0,
-    scan_1.a1 AS a1,
+    COALESCE(scan_1.a1, 0) AS a1,
     scan_2.a2 AS a2
   FROM spine
   LEFT JOIN scan_0
@@ -329,21 +281,17 @@ WITH spine AS (
     cells.*,
     LAG(cells.a0, 1) OVER (ORDER BY cells.period) AS o0,
     CAST(COALESCE(
-      SUM(cells.a1) OVER (ORDER BY cells.period ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-      0
-    ) AS BIGINT) AS o1,
-    CAST(COALESCE(
       SUM(cells.a2) OVER (ORDER BY cells.period ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
       0
-    ) AS BIGINT) AS o2
+    ) AS BIGINT) AS o1
   FROM cells
 ), results AS (
   SELECT
     offsets_1.period,
     offsets_1.label,
     CAST(CAST(offsets_1.a0 AS DOUBLE) - CAST(offsets_1.o0 AS DOUBLE) AS DOUBLE) AS m0,
-    CAST(offsets_1.o1 AS BIGINT) AS m1,
-    CAST(offsets_1.o2 AS BIGINT) AS m2
+    CAST(offsets_1.a1 AS BIGINT) AS m1,
+    CAST(offsets_1.o1 AS BIGINT) AS m2
   FROM offsets_1
 )
 SELECT

@@ -72,6 +72,7 @@ from metricsmith.execute.sql.positions import Boundaries
 from metricsmith.execute.sql.rollups import cell_sums, find_rollups, rollup_select, total
 from metricsmith.execute.sql.scans import ScanCompiler, ShownCohorts
 from metricsmith.execute.sql.spine import LABEL, PARENT_PERIOD, PERIOD, LevelSpine, spine
+from metricsmith.model.time import WindowKind
 from metricsmith.plan.nodes import (
     FusedAggregate,
     Level,
@@ -189,7 +190,7 @@ class LevelCompiler:
                 scan_parts.append(Part(names.scan(index), empty, present=True))
                 continue
             scanner = scanner_of(scan, keeps)
-            if physical.pass_ == Pass.RANGED:
+            if physical.pass_ == Pass.RANGED and not self._placed(scan, level_spine):
                 assert physical.weights is not None, "a ranged pass is additive"
                 self.ctes += self._ranged(scanner, physical.weights, index, names, level_spine)
                 values = tuple((f.name, None) for f in scan.aggregates)
@@ -274,6 +275,14 @@ class LevelCompiler:
         ends_early = window.kind != "all_time"
         changes = ranges.deltas(rows, keys, weights, periods, dialect, stops=ends_early)
         return [(rows, scanner.ranged_rows(periods, additive)), (names.scan(index), changes)]
+
+    @staticmethod
+    def _placed(scan: SourceScan, level_spine: LevelSpine) -> bool:
+        """Whether a ranged pass's rows are placed in their periods instead (ranges.py)."""
+        window = scan.window
+        if window is None or window.kind is WindowKind.ALL_TIME:
+            return False
+        return ranges.few_periods(level_spine, window)
 
     def _shared(
         self,

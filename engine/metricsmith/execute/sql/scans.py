@@ -589,28 +589,31 @@ class ScanCompiler:
         assert self.scan.window is not None and self.spine is not None
         return self.spine.window_start(self.scan.window)
 
+    def _all_time(self) -> bool:
+        """Whether the scan's window has no start (its spine column is null at every period;
+        any other window's is null at none)."""
+        assert self.scan.window is not None
+        return self.scan.window.kind is WindowKind.ALL_TIME
+
     def in_window(self, time: exp.Expression) -> exp.Expr:
-        """`window start <= time < end` (an all-time window has no start)."""
-        begins = self.window_start()
-        after_start = exp.or_(
-            exp.Is(this=begins, expression=exp.Null()), exp.GTE(this=time, expression=begins)
-        )
-        end = self._spine(PERIOD_END)
-        return exp.and_(exp.LT(this=time, expression=end), exp.Paren(this=after_start))
+        """`window start <= time < end` (an all-time window has no start). Two plain
+        comparisons, without an `IS NULL OR` for the start, which a join can use as they are."""
+        before_end = exp.LT(this=time, expression=self._spine(PERIOD_END))
+        if self._all_time():
+            return before_end
+        after_start = exp.GTE(this=time.copy(), expression=self.window_start())
+        return exp.and_(before_end, after_start, copy=False)
 
     def in_force_in_window(self, valid_from: str, valid_to: str) -> exp.Expr:
         """In force at some period end in `(window start, end]`: in force at the end itself,
         or ended earlier but after both its start and the window's start were passed by a
         period end — the last period end at or before its end, `last_end_by(to)`."""
         start, stop = self.time_value(valid_from), self.time_value(valid_to)
-        begins = self.window_start()
         last = exp.column(LAST_END, table=self.aliases[()], quoted=True)
-        after_window_start = exp.or_(
-            exp.Is(this=begins, expression=exp.Null()), exp.GT(this=last, expression=begins)
-        )
-        ended_inside = exp.and_(
-            exp.GT(this=last, expression=start), exp.Paren(this=after_window_start)
-        )
+        ended_inside: exp.Expr = exp.GT(this=last, expression=start)
+        if not self._all_time():
+            after_window_start = exp.GT(this=last.copy(), expression=self.window_start())
+            ended_inside = exp.and_(ended_inside, after_window_start, copy=False)
         end = self._spine(PERIOD_END)
         in_force = exp.or_(_open_or_from(stop, end), exp.Paren(this=ended_inside))
         return exp.and_(exp.LT(this=start, expression=end), exp.Paren(this=in_force))
