@@ -32,6 +32,7 @@ metric late = count(per account where customers > 0 and cohort_start(customers) 
 metric not_started = count(per account where cohort_start(customers) == 0)
 metric kept = count(per account where 0 < customers and cohort_start(customers) > 0)
 metric active = count(per account where customers > 0)
+metric retention = kept / cohort_start(customers)
 """
 ACCOUNTS = pa.table(
     {
@@ -75,6 +76,25 @@ def test_counts_over_accounts_by_cohort_and_age(project, engine):
         (D(2024, 2, 1), 1, 0, 1),
         (D(2024, 2, 1), 2, None, None),
         (D(2024, 3, 1), 0, 0, 0),
+        (D(2024, 3, 1), 1, None, None),
+        (D(2024, 3, 1), 2, None, None),
+    ]
+
+
+def test_customers_by_cohort_added_up_from_the_accounts(project, engine):
+    # The cohorts' customers are added up from the accounts' (the same cells on the SQL
+    # engines): January's cohort 1 (account 1), then 2 (1 and 2); February's 1 (account 5)
+    # twice; March's none. retention = kept / the customers at the start: 1 / 1 wherever
+    # the cohort has a start; March's 0 / 0 is null.
+    table = project.query(["customers", "retention"], by=[COHORT, "age"], **RANGE, engine=engine)
+    assert rows(table) == [
+        (D(2024, 1, 1), 0, 1, 1.0),
+        (D(2024, 1, 1), 1, 2, 1.0),
+        (D(2024, 1, 1), 2, 2, 1.0),
+        (D(2024, 2, 1), 0, 1, 1.0),
+        (D(2024, 2, 1), 1, 1, 1.0),
+        (D(2024, 2, 1), 2, None, None),
+        (D(2024, 3, 1), 0, 0, None),
         (D(2024, 3, 1), 1, None, None),
         (D(2024, 3, 1), 2, None, None),
     ]

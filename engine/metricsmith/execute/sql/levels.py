@@ -71,7 +71,7 @@ from metricsmith.execute.sql.names import (
 from metricsmith.execute.sql.positions import Boundaries
 from metricsmith.execute.sql.rollups import cell_sums, find_rollups, rollup_select, total
 from metricsmith.execute.sql.scans import ScanCompiler, ShownCohorts
-from metricsmith.execute.sql.sparse import Absent, rows_only
+from metricsmith.execute.sql.sparse import Absent, cells_add_up, rows_only
 from metricsmith.execute.sql.spine import LABEL, PARENT_PERIOD, PERIOD, LevelSpine, spine
 from metricsmith.plan.nodes import (
     FusedAggregate,
@@ -101,6 +101,10 @@ class LevelCompiler:
         self._numbers = itertools.count(1)
         #: The lookup tables already among the CTEs.
         self._lookups: set[str] = set()
+        #: The sparse levels (by their cells' CTE) with their cells' values where there is
+        #: no cell, and the levels whose passes keep the shown cohorts' members' rows only.
+        self._sparse: dict[str, Absent] = {}
+        self._shown_only: set[str] = set()
         self.cohort_label = (
             None if plan.cohort_dimension is None else plan.dimensions[plan.cohort_dimension]
         )
@@ -153,6 +157,7 @@ class LevelCompiler:
         if shown is not None and level.members is not None:
             rows_shown = None
             members_shown = names.shown_members
+            self._shown_only.add(names.cells)
             self.ctes.append(
                 (members_shown, shown_members(plan, level.members, self.reads, compilation, shown))
             )
@@ -185,7 +190,12 @@ class LevelCompiler:
             if index in rollups:
                 rollup = rollups[index]
                 child_names = children[rollup.child][1]
-                body = rollup_select(rollup, scan, child_names, dialect)
+                cells_absent = self._sparse.get(child_names.cells)
+                shown_only = child_names.cells in self._shown_only
+                over_cells = cells_absent is not None and cells_add_up(
+                    rollup, scan, cells_absent, shown_only, functions
+                )
+                body = rollup_select(rollup, scan, child_names, dialect, over_cells)
                 self.ctes.append((names.scan(index), body))
                 scan_parts.append(Part(names.scan(index), empty, present=True))
                 continue
@@ -238,6 +248,8 @@ class LevelCompiler:
             lagged = lags(formulas, level.leaf_columns(), parts, level_spine.grain)
         pruned = pruning is not None
         sparse = absent is not None
+        if absent is not None:
+            self._sparse[names.cells] = absent
         lagged_values = tuple(lagged.values())
         body = cells(level, names, level_spine, parts, cohort, pruned, lagged_values, sparse)
         self.ctes.append((names.cells, body))

@@ -30,8 +30,9 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping
 
+from metricsmith.execute.sql.rollups import Rollup
 from metricsmith.model import bound as b
-from metricsmith.plan.nodes import Level, Pass, PerLevel, Plan
+from metricsmith.plan.nodes import Level, Pass, PerLevel, Plan, SourceScan
 from metricsmith.plugins.functions import AggregateFunction
 
 #: A cell column's value where the level has no cell (the aggregate's value over nothing).
@@ -125,3 +126,30 @@ def _reads_cells_kept(formula: b.BExpr, empties: Mapping[b.BExpr, object]) -> bo
     if isinstance(formula, b.BOffset):
         return formula.unit == "cohort" and formula.operand in empties
     return all(_reads_cells_kept(node, empties) for node in b.bchildren(formula))
+
+
+def cells_add_up(
+    rollup: Rollup,
+    scan: SourceScan,
+    absent: Absent,
+    shown_only: bool,
+    functions: Mapping[str, AggregateFunction],
+) -> bool:
+    """Whether the parent's pass `scan`, rolled up from a sparse child's pass (rollups.py),
+    can be added up over the child's cells: they are the pass's groups joined to their
+    members, so the join need not be made again (the cohorts: 511,588 groups joined to
+    111,059 accounts read once more). Only when every group of the pass names a member —
+    every row does (`Rollup.complete`) or the pass keeps the shown cohorts' members' rows
+    only (`shown_only`) — and a cell's value, the group's or its value over nothing where
+    the group's is null, adds up to the same total as the group's: over nothing null, or 0
+    for the parent's aggregate as well (a total of nulls is the parent's value over
+    nothing, 0)."""
+    if not (rollup.complete or shown_only):
+        return False
+    for fused, column in zip(scan.aggregates, rollup.sources, strict=True):
+        empty = absent[column]
+        if empty is not None and not (
+            empty == 0 and functions[fused.aggregate.function].empty == 0
+        ):
+            return False
+    return True
