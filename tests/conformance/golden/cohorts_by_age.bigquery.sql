@@ -119,29 +119,47 @@ WITH spine AS (
     2
 ), l1_members AS (
   SELECT
-    `accounts`.`account_id` AS entity,
-    CAST(DATE_TRUNC(CAST(DATETIME(`accounts`.`signed_up_at`, 'Europe/Berlin') AS DATE), MONTH) AS DATE) AS d0,
+    members.*,
     CASE
-      WHEN COALESCE(NOT `accounts`.`signed_up_at` IS NULL, FALSE)
+      WHEN TIMESTAMP(CAST(members.d0 AS DATETIME), 'Europe/Berlin') >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP)
+      AND TIMESTAMP(CAST(members.d0 AS DATETIME), 'Europe/Berlin') < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
       THEN CASE
-        WHEN `accounts`.`signed_up_at` < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+        WHEN TIMESTAMP(CAST(members.d0 AS DATETIME), 'Europe/Berlin') < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
         THEN CASE
-          WHEN `accounts`.`signed_up_at` < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP)
+          WHEN TIMESTAMP(CAST(members.d0 AS DATETIME), 'Europe/Berlin') < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP)
           THEN 0
           ELSE 1
         END
-        WHEN `accounts`.`signed_up_at` >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
-        THEN CASE
-          WHEN `accounts`.`signed_up_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
-          THEN 2
-          ELSE 3
-        END
+        WHEN TIMESTAMP(CAST(members.d0 AS DATETIME), 'Europe/Berlin') >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+        THEN 2
       END
-      ELSE 3
-    END AS exists_from
-  FROM src_accounts AS `accounts`
-  WHERE
-    CAST(DATE_TRUNC(CAST(DATETIME(`accounts`.`signed_up_at`, 'Europe/Berlin') AS DATE), MONTH) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
+    END AS cohort_period
+  FROM (
+    SELECT
+      `accounts`.`account_id` AS entity,
+      CAST(DATE_TRUNC(CAST(DATETIME(`accounts`.`signed_up_at`, 'Europe/Berlin') AS DATE), MONTH) AS DATE) AS d0,
+      CASE
+        WHEN COALESCE(NOT `accounts`.`signed_up_at` IS NULL, FALSE)
+        THEN CASE
+          WHEN `accounts`.`signed_up_at` < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+          THEN CASE
+            WHEN `accounts`.`signed_up_at` < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP)
+            THEN 0
+            ELSE 1
+          END
+          WHEN `accounts`.`signed_up_at` >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+          THEN CASE
+            WHEN `accounts`.`signed_up_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+            THEN 2
+            ELSE 3
+          END
+        END
+        ELSE 3
+      END AS exists_from
+    FROM src_accounts AS `accounts`
+    WHERE
+      CAST(DATE_TRUNC(CAST(DATETIME(`accounts`.`signed_up_at`, 'Europe/Berlin') AS DATE), MONTH) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
+  ) AS members
 ), l1_cells AS (
   SELECT
     l1_spine.period,
@@ -149,15 +167,12 @@ WITH spine AS (
     l1_members.d0,
     l1_members.entity,
     l1_spine.period >= l1_members.exists_from AS in_set,
-    cohort_spine.period AS cohort_period,
+    l1_members.cohort_period AS cohort_period,
     COALESCE(l1_scan_0.a0, 0) AS a0
   FROM l1_spine
   CROSS JOIN l1_members
   LEFT JOIN l1_scan_0
     ON l1_scan_0.period = l1_spine.period AND l1_scan_0.entity = l1_members.entity
-  LEFT JOIN l1_spine AS cohort_spine
-    ON cohort_spine.period_start <= TIMESTAMP(CAST(l1_members.d0 AS DATETIME), 'Europe/Berlin')
-    AND cohort_spine.period_end > TIMESTAMP(CAST(l1_members.d0 AS DATETIME), 'Europe/Berlin')
 ), l1_starts_1 AS (
   SELECT
     l1_cells.entity,
@@ -223,16 +238,26 @@ WITH spine AS (
     spine.period,
     spine.label,
     combos.d0,
-    cohort_spine.period AS cohort_period,
+    CASE
+      WHEN TIMESTAMP(CAST(combos.d0 AS DATETIME), 'Europe/Berlin') >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP)
+      AND TIMESTAMP(CAST(combos.d0 AS DATETIME), 'Europe/Berlin') < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+      THEN CASE
+        WHEN TIMESTAMP(CAST(combos.d0 AS DATETIME), 'Europe/Berlin') < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+        THEN CASE
+          WHEN TIMESTAMP(CAST(combos.d0 AS DATETIME), 'Europe/Berlin') < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP)
+          THEN 0
+          ELSE 1
+        END
+        WHEN TIMESTAMP(CAST(combos.d0 AS DATETIME), 'Europe/Berlin') >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+        THEN 2
+      END
+    END AS cohort_period,
     COALESCE(l1_per.p0, 0) AS p0,
     COALESCE(l1_per.p1, 0) AS p1
   FROM spine
   CROSS JOIN combos
   LEFT JOIN l1_per
     ON l1_per.period = spine.period AND l1_per.d0 IS NOT DISTINCT FROM combos.d0
-  LEFT JOIN spine AS cohort_spine
-    ON cohort_spine.period_start <= TIMESTAMP(CAST(combos.d0 AS DATETIME), 'Europe/Berlin')
-    AND cohort_spine.period_end > TIMESTAMP(CAST(combos.d0 AS DATETIME), 'Europe/Berlin')
 ), results AS (
   SELECT
     cells.period,

@@ -29,7 +29,12 @@ from attrs import frozen
 from sqlglot import exp
 
 from metricsmith.execute.sql.dialects import SqlDialect, number
-from metricsmith.execute.sql.members import EXISTS_FROM, KEEP_FROM, opening_column
+from metricsmith.execute.sql.members import (
+    EXISTS_FROM,
+    KEEP_FROM,
+    cohort_period_of,
+    opening_column,
+)
 from metricsmith.execute.sql.names import COHORT_PERIOD, ENTITY, IN_SET, LevelNames
 from metricsmith.execute.sql.names import dimension_column as dimension
 from metricsmith.execute.sql.spine import (
@@ -152,10 +157,13 @@ def cells(
     cohort: CohortPeriod | None,
     pruned: bool = False,
     lagged: Sequence[Lagged] = (),
+    sparse: bool = False,
 ) -> exp.Select:
     """`pruned` (levels over members only) leaves out the cells that cannot matter, before
     anything is joined to them: those before the period each member keeps cells from
-    (members.py). `lagged` (levels over members only): the earlier values to read."""
+    (members.py). `lagged` (levels over members only): the earlier values to read.
+    `sparse` (a level over members with one part, sparse.py): only the cells the part has
+    a row for, its rows joined to their periods and members instead of a grid."""
     keys = key_columns(level)
     units = names.members if level.members is not None else names.combos
     outputs: list[exp.Expr] = [spine.column(PERIOD)]
@@ -180,16 +188,19 @@ def cells(
         ]
         outputs.append(exp.alias_(exp.or_(*seen) if seen else exp.false(), IN_SET))
     if cohort is not None:
-        outputs.append(exp.alias_(_cohort_period(cohort, units, spine), COHORT_PERIOD))
+        period = _cohort_period(cohort, units, spine, level.members is not None)
+        outputs.append(exp.alias_(period, COHORT_PERIOD))
     query_joins: list[tuple[exp.Expr, exp.Expr]] = [
-        (_with_earlier(part, lagged), _same_cell(part, units, spine, level)) for part in parts
+        (_with_earlier(part, lagged), _same_cell(part, units, spine, level))
+        for part in parts
+        if not sparse
     ]
     query_joins += [
         (exp.to_table(part.without_rows), _same_period(part.without_rows, spine))
         for part in parts
         if part.without_rows is not None
     ]
-    if cohort is not None and spine.timeline.bounds is not None:
+    if cohort is not None and spine.timeline.bounds is not None and spine.inner().joined:
         query_joins.append(_cohort_join(cohort, units, spine))
     for part in parts:
         for name, empty in part.values:
@@ -204,11 +215,17 @@ def cells(
                 value = _with_opening(value, name, units, spine)
             outputs.append(exp.alias_(value, name))
     outputs += [_earlier_value(lag, units, spine, pruned) for lag in lagged]
-    query = exp.select(*outputs).from_(spine.name)
+    if sparse:
+        (part,) = parts
+        query = exp.select(*outputs).from_(part.table)
+        query = query.join(spine.name, on=_same_period(part.table, spine), copy=False)
+        query = query.join(units, on=_same_member(part.table, units), copy=False)
+    else:
+        query = exp.select(*outputs).from_(spine.name)
     if pruned:
         kept = exp.GTE(this=spine.column(PERIOD), expression=exp.column(KEEP_FROM, table=units))
         query = query.join(units, on=kept, copy=False)
-    elif keys:
+    elif keys and not sparse:
         query = query.join(units, join_type="cross", copy=False)
     for table, condition in query_joins:
         query = query.join(table, on=condition, join_type="left", copy=False)
@@ -286,6 +303,10 @@ def _same_period(table: str, spine: LevelSpine) -> exp.Expr:
     return exp.EQ(this=exp.column(PERIOD, table=table), expression=spine.column(PERIOD))
 
 
+def _same_member(table: str, units: str) -> exp.Expr:
+    return exp.EQ(this=exp.column(ENTITY, table=table), expression=exp.column(ENTITY, table=units))
+
+
 def _same_cell(part: Part, units: str, spine: LevelSpine, level: Level) -> exp.Expr:
     period = _same_period(part.table, spine)
     if not part.keyed:
@@ -293,10 +314,7 @@ def _same_cell(part: Part, units: str, spine: LevelSpine, level: Level) -> exp.E
     table = part.table
     if level.members is not None:
         # Every part of a level over members is grouped by entity alone.
-        entity = exp.EQ(
-            this=exp.column(ENTITY, table=table), expression=exp.column(ENTITY, table=units)
-        )
-        return exp.and_(period, entity)
+        return exp.and_(period, _same_member(table, units))
     same = [
         exp.NullSafeEQ(this=exp.column(key, table=table), expression=exp.column(key, table=units))
         for key in key_columns(level)
@@ -307,13 +325,19 @@ def _same_cell(part: Part, units: str, spine: LevelSpine, level: Level) -> exp.E
 COHORT_SPINE = "cohort_spine"
 
 
-def _cohort_period(cohort: CohortPeriod, units: str, spine: LevelSpine) -> exp.Expr:
+def _cohort_period(cohort: CohortPeriod, units: str, spine: LevelSpine, members: bool) -> exp.Expr:
     """The number of the spine's period holding the start of each unit's cohort (null when
-    no period of the level does)."""
+    no period of the level does): computed per member where the units are members
+    (members.py `cohort_period_of`), else here, or where there are too many bounds to place
+    it, read from the spine joined at the period holding it (`_cohort_join`)."""
+    if spine.timeline.bounds is not None and spine.inner().joined:
+        return exp.column(PERIOD, table=COHORT_SPINE)
+    if members:
+        return exp.column(COHORT_PERIOD, table=units)
     date = exp.column(cohort.column, table=units)
-    if spine.timeline.bounds is None:  # one period, every row: every cohort is in it
-        return exp.Case().when(exp.Not(this=exp.Is(this=date, expression=exp.Null())), number(0))
-    return exp.column(PERIOD, table=COHORT_SPINE)
+    period = cohort_period_of(date, spine, cohort.dialect, cohort.timezone)
+    assert period is not None, "placed without a join"
+    return period
 
 
 def _cohort_join(cohort: CohortPeriod, units: str, spine: LevelSpine) -> tuple[exp.Expr, exp.Expr]:

@@ -65,6 +65,9 @@ class FormulaContext:
     functions: object
     #: The offsets the cells hold as columns (`lags`).
     lagged: Mapping[b.BExpr, str] = field(factory=dict)
+    #: At a level computing only the cells its pass has a row for (sparse.py), each leaf
+    #: column's value where there is no cell; None at a level with every cell.
+    absent: Mapping[str, int | float | None] | None = None
 
 
 def lags(
@@ -132,7 +135,8 @@ def formula_ctes(
         if starts:
             table = names.starts(depth)
             ctes.append((table, _starts(starts, compiler, columns, context, source)))
-            stage = stage.select(*(_started(columns[n], source, table) for n in starts))
+            started = [_started(n, columns[n], source, table, context) for n in starts]
+            stage = stage.select(*started)
             stage = stage.join(table, on=_same_unit(context, source, table), join_type="left")
         ctes.append((names.stage(depth), stage))
         source = names.stage(depth)
@@ -191,14 +195,23 @@ def _starts(
     return exp.select(*outputs).from_(table).where(at_start)
 
 
-def _started(column: str, cells: str, starts: str) -> exp.Expr:
+def _started(
+    node: b.BExpr, column: str, cells: str, starts: str, context: FormulaContext
+) -> exp.Expr:
     """The cohort's start read in a cell: null before the cohort's own period (a negative
-    age), where the cohort has not started."""
+    age), where the cohort has not started. At a sparse level (`FormulaContext.absent`)
+    a unit without a cell in its cohort's period reads the leaf's value there (`node` is
+    `cohort_start` of a leaf: sparse.py)."""
     started = exp.GTE(
         this=exp.column(PERIOD, table=cells), expression=exp.column(COHORT_PERIOD, table=cells)
     )
-    value = exp.Case().when(started, exp.column(column, table=starts))
-    return exp.alias_(value, column)
+    value: exp.Expr = exp.column(column, table=starts)
+    if context.absent is not None:
+        assert isinstance(node, b.BOffset), "a cohort's start is an offset"
+        empty = context.absent[context.leaves[node.operand]]
+        if empty is not None:
+            value = exp.Coalesce(this=value, expressions=[number(empty)])
+    return exp.alias_(exp.Case().when(started, value), column)
 
 
 def _same_unit(context: FormulaContext, cells: str, starts: str) -> exp.Expr:

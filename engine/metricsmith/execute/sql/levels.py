@@ -71,6 +71,7 @@ from metricsmith.execute.sql.names import (
 from metricsmith.execute.sql.positions import Boundaries
 from metricsmith.execute.sql.rollups import cell_sums, find_rollups, rollup_select, total
 from metricsmith.execute.sql.scans import ScanCompiler, ShownCohorts
+from metricsmith.execute.sql.sparse import Absent, cells_add_up, rows_only
 from metricsmith.execute.sql.spine import LABEL, PARENT_PERIOD, PERIOD, LevelSpine, spine
 from metricsmith.model.time import WindowKind
 from metricsmith.plan.nodes import (
@@ -103,6 +104,10 @@ class LevelCompiler:
         self._numbers = itertools.count(1)
         #: The lookup tables already among the CTEs.
         self._lookups: set[str] = set()
+        #: The sparse levels (by their cells' CTE) with their cells' values where there is
+        #: no cell, and the levels whose passes keep the shown cohorts' members' rows only.
+        self._sparse: dict[str, Absent] = {}
+        self._shown_only: set[str] = set()
         self.cohort_label = (
             None if plan.cohort_dimension is None else plan.dimensions[plan.cohort_dimension]
         )
@@ -117,6 +122,7 @@ class LevelCompiler:
         pruned: bool = False,
         rolled_up: frozenset[int] = frozenset(),
         kept: tuple[str, ...] = (),
+        absent: Absent | None = None,
     ) -> None:
         """Adds the level's CTEs, ending with `names.results`: the period (with its label at
         the top, the parent period below it), the keys, the entity set and cohort period
@@ -125,7 +131,8 @@ class LevelCompiler:
         a level over members computes only the cells that can matter (`PerLevel.prunes`).
         `rolled_up`: the scans (by index) the parent rolls up, which keep the rows naming
         no entity (rollups.py); `kept`: cell columns the results keep for the parent to add
-        up (rollups.py `from_cells`)."""
+        up (rollups.py `from_cells`); `absent`: where a level over members computes only
+        the cells its pass has a row for (sparse.py), each cell column's value elsewhere."""
         compilation = self.compilation
         plan = self.plan
         dialect = compilation.dialect
@@ -153,6 +160,7 @@ class LevelCompiler:
         if shown is not None and level.members is not None:
             rows_shown = None
             members_shown = names.shown_members
+            self._shown_only.add(names.cells)
             self.ctes.append(
                 (members_shown, shown_members(plan, level.members, self.reads, compilation, shown))
             )
@@ -185,7 +193,12 @@ class LevelCompiler:
             if index in rollups:
                 rollup = rollups[index]
                 child_names = children[rollup.child][1]
-                body = rollup_select(rollup, scan, child_names, dialect)
+                cells_absent = self._sparse.get(child_names.cells)
+                shown_only = child_names.cells in self._shown_only
+                over_cells = cells_absent is not None and cells_add_up(
+                    rollup, scan, cells_absent, shown_only, functions
+                )
+                body = rollup_select(rollup, scan, child_names, dialect, over_cells)
                 self.ctes.append((names.scan(index), body))
                 scan_parts.append(Part(names.scan(index), empty, present=True))
                 continue
@@ -211,7 +224,7 @@ class LevelCompiler:
             cohort = CohortPeriod(column, dialect, plan.calendar.timezone)
         pruning = None
         if level.members is not None:
-            if pruned:
+            if pruned and absent is None:  # a sparse level has no cells to prune
                 first = None
                 # A running total never changes before its member exists when no row is
                 # placed before then (a verified contract): no first changes to look for.
@@ -220,8 +233,17 @@ class LevelCompiler:
                     self.ctes.append((first, first_changes(parts)))
                 pruning = Pruning(reach=level.extension, first_changes=first)
             self._lookup(level_spine.ends())
+            cohort_index = None if cohort is None else level.labels.index(self.cohort_label)
             body = members_select(
-                plan, level.members, self.reads, compilation, level_spine, pruning, parts, shown
+                plan,
+                level.members,
+                self.reads,
+                compilation,
+                level_spine,
+                pruning,
+                parts,
+                shown,
+                cohort_index,
             )
             self.ctes.append((names.members, body))
             self.members.add(names.members)
@@ -229,7 +251,11 @@ class LevelCompiler:
         if level.members is not None:
             lagged = lags(formulas, level.leaf_columns(), parts, level_spine.grain)
         pruned = pruning is not None
-        body = cells(level, names, level_spine, parts, cohort, pruned, tuple(lagged.values()))
+        sparse = absent is not None
+        if absent is not None:
+            self._sparse[names.cells] = absent
+        lagged_values = tuple(lagged.values())
+        body = cells(level, names, level_spine, parts, cohort, pruned, lagged_values, sparse)
         self.ctes.append((names.cells, body))
         carried = [PERIOD, *([LABEL] if level_spine.labels else [])]
         carried += [PARENT_PERIOD] if level_spine.parents is not None else []
@@ -249,6 +275,7 @@ class LevelCompiler:
             rules=plan.calendar.rules,
             functions=compilation.functions,
             lagged={node: lag.column for node, lag in lagged.items()},
+            absent=absent,
         )
         self.ctes += formula_ctes(names, formulas, context)
 
@@ -349,11 +376,21 @@ class LevelCompiler:
         for index, (_, formula) in enumerate(child.entity_dimensions):
             formulas.append(Formula(entity_dimension_column(index), formula, formula.type))
         kept = tuple(column for column, _ in sums)
-        pruned, rolled = child.prunes, rolled_up
-        self.level(level, child_spine, names, formulas, pruned=pruned, rolled_up=rolled, kept=kept)
         compilation = self.compilation
-        dialect = compilation.dialect
         functions = compilation.aggregate_functions
+        absent = rows_only(child, parent, self.plan, functions, bool(sums))
+        pruned, rolled = child.prunes, rolled_up
+        self.level(
+            level,
+            child_spine,
+            names,
+            formulas,
+            pruned=pruned,
+            rolled_up=rolled,
+            kept=kept,
+            absent=absent,
+        )
+        dialect = compilation.dialect
         aggregates = AggregateCompiler(dialect, functions)
         totals = [
             (fused.name, total(fused, exp.column(column, table=names.results), dialect))

@@ -18,13 +18,14 @@ from attrs import frozen
 from sqlglot import exp
 
 from metricsmith.execute.sql import trees
-from metricsmith.execute.sql.dialects import number
-from metricsmith.execute.sql.names import ENTITY, dimension_column
-from metricsmith.execute.sql.positions import locate
+from metricsmith.execute.sql.dialects import SqlDialect, number
+from metricsmith.execute.sql.names import COHORT_PERIOD, ENTITY, dimension_column
+from metricsmith.execute.sql.positions import locate, placed
 from metricsmith.execute.sql.scans import ScanCompiler, ShownCohorts
 from metricsmith.execute.sql.spine import PERIOD, LevelSpine
 from metricsmith.execute.sql.unions import union
 from metricsmith.plan.nodes import EntityMembers, Plan, SourceRead
+from metricsmith.plan.periods import from_epoch_micros
 
 if TYPE_CHECKING:
     from metricsmith.execute.sql.cells import Part
@@ -43,10 +44,13 @@ def members_select(
     pruning: Pruning | None,
     parts: Sequence[Part],
     shown: ShownCohorts | None = None,
+    cohort: int | None = None,
 ) -> exp.Select:
     """The members of a level with periods `spine`. With `pruning`, each member also says
     from which period on its cells can matter. Each of the `parts` with openings adds the
-    member's openings (0 without a row). With `shown`, only the members of those cohorts."""
+    member's openings (0 without a row). With `shown`, only the members of those cohorts.
+    With `cohort` (the index of the cohort among the dimensions), the period its cohort
+    starts in (`cohort_period_of`), where no join is needed to find it."""
     # The members' rows are read like a scan's: the same aliases, links and row formulas.
     scanner = ScanCompiler(plan, members.as_scan(), reads, compilation)
     query = exp.select().from_(scanner.root(), copy=False)
@@ -87,7 +91,20 @@ def members_select(
         query = trees.join(query, joined, on, "left")
     if shown is not None:
         query = query.where(shown.keeps(dimensions, compilation.dialect), copy=False)
-    return query
+    if cohort is None:
+        return query
+    # Over the members' own columns, so the SQL names the cohort rather than repeating
+    # the expression computing it at every comparison.
+    date = exp.column(dimension_column(cohort), table=_MEMBERS)
+    dialect, zone = compilation.dialect, plan.calendar.timezone
+    period = cohort_period_of(date, spine, dialect, zone)
+    if period is None:
+        return query
+    every = exp.Column(this=exp.Star(), table=exp.to_identifier(_MEMBERS))
+    return exp.select(every, exp.alias_(period, COHORT_PERIOD)).from_(query.subquery(_MEMBERS))
+
+
+_MEMBERS = "members"
 
 
 def shown_members(
@@ -108,6 +125,29 @@ def shown_members(
         joined, on = scanner.joined(join), scanner.join_condition(join)
         query = trees.join(query, joined, on, "left")
     return query.where(shown.keeps(dimensions, compilation.dialect), copy=False)
+
+
+def cohort_period_of(
+    date: exp.Expression, spine: LevelSpine, dialect: SqlDialect, timezone: str
+) -> exp.Expression | None:
+    """The number of the spine's period holding the start of the day `date` (a cohort's),
+    null when no period does: placed among the periods' inner bounds like a row's time
+    (positions.py: arithmetic on month numbers, or a CASE tree). None where the bounds are
+    too many for that (the cells join the spine instead, cells.py). Per member rather than
+    per cell, and no range join: the cohorts' range join to the spine ran for each of
+    511,588 cells (DuckDB, one thread: 0.52 -> 0.43 s CPU without it, 0.40 s per member)."""
+    bounds = spine.timeline.bounds
+    if bounds is None:  # one period, every row: every cohort is in it
+        return exp.Case().when(exp.Not(this=exp.Is(this=date, expression=exp.Null())), number(0))
+    inner = spine.inner()
+    if inner.joined:
+        return None
+    start = dialect.midnight(date, timezone)
+    first, last = (dialect.instant_literal(from_epoch_micros(int(b))) for b in bounds[[0, -1]])
+    within = exp.and_(
+        exp.GTE(this=start.copy(), expression=first), exp.LT(this=start.copy(), expression=last)
+    )
+    return exp.Case().when(within, placed(start, inner, dialect), copy=False)
 
 
 @frozen

@@ -251,24 +251,31 @@ def _columns_of(
 
 
 def rollup_select(
-    rollup: Rollup, scan: SourceScan, child: LevelNames, dialect: SqlDialect
+    rollup: Rollup,
+    scan: SourceScan,
+    child: LevelNames,
+    dialect: SqlDialect,
+    over_cells: bool = False,
 ) -> exp.Select:
     """The parent's pass from the child's: each group of the child's pass with its member's
-    dimensions (null where no member matches), added up per period and dimensions."""
-    table = child.scan(rollup.child_scan)
+    dimensions (null where no member matches), added up per period and dimensions. With
+    `over_cells`, from the child's cells instead, which are the pass's groups joined to
+    their members already (execute/sql/sparse.py `cells_add_up`)."""
+    table = child.cells if over_cells else child.scan(rollup.child_scan)
+    members = table if over_cells else child.members
     period: exp.Expr = exp.column(PERIOD, table=table)
     if rollup.earlier:
         period = exp.Sub(this=period, expression=number(rollup.earlier))
     outputs: list[exp.Expr] = [exp.alias_(period, PERIOD)]
     outputs += [
-        exp.alias_(exp.column(dimension_column(j), table=child.members), dimension_column(i))
+        exp.alias_(exp.column(dimension_column(j), table=members), dimension_column(i))
         for i, j in enumerate(rollup.dimensions)
     ]
     for fused, column in zip(scan.aggregates, rollup.sources, strict=True):
         summed = total(fused, exp.column(column, table=table), dialect)
         outputs.append(exp.alias_(summed, fused.name))
     query = exp.select(*outputs).from_(table)
-    if rollup.dimensions:
+    if rollup.dimensions and not over_cells:
         same = exp.EQ(
             this=exp.column(ENTITY, table=child.members),
             expression=exp.column(ENTITY, table=table),
