@@ -664,19 +664,19 @@ def _count_distinct(
         values = pc.drop_null(values)
         groups = groups[valid]
     if len(values) == 0:
-        return pa.array(np.zeros(n, dtype=np.int64))
+        return pa.array(np.zeros(n, dtype=np.int64), pa.int64())
     codes, cardinality = _value_codes(values)
     pairs = groups * cardinality + codes
     if n * cardinality <= _BITMAP_LIMIT:
         seen = np.zeros(n * cardinality, dtype=bool)
         seen[pairs] = True
-        return pa.array(seen.reshape(n, cardinality).sum(axis=1, dtype=np.int64))
+        return pa.array(seen.reshape(n, cardinality).sum(axis=1, dtype=np.int64), pa.int64())
     # Rows mostly come in time order, so the pairs in runs of ascending periods: a merge
     # sort of the runs (timsort) takes about half the time of a quicksort there.
     pairs.sort(kind="stable")
     first = np.ones(len(pairs), dtype=bool)
     first[1:] = pairs[1:] != pairs[:-1]
-    return pa.array(np.bincount(pairs[first] // cardinality, minlength=n).astype(np.int64))
+    return pa.array(np.bincount(pairs[first] // cardinality, minlength=n), pa.int64())
 
 
 def _picking(pick: Pick) -> GroupedImpl:

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from typing import TypeAlias
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from attrs import frozen
@@ -58,7 +59,32 @@ def local_timestamps(values: Datum) -> Datum:
 
 def local_dates(values: Datum) -> Datum:
     """The local calendar date of timestamps (already in the calendar's zone) or dates."""
+    if isinstance(values, pa.ChunkedArray) and _whole_days_apart(values.type):
+        return pa.chunked_array([_utc_dates(c) for c in values.chunks], pa.date32())
+    if isinstance(values, pa.Array) and _whole_days_apart(values.type):
+        return _utc_dates(values)
     return pc.cast(values, pa.date32())
+
+
+# Ticks per day of each timestamp unit.
+_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
+
+
+def _whole_days_apart(kind: pa.DataType) -> bool:
+    """Whether the timestamps' days begin every whole day since the epoch: in UTC or as wall
+    clock time (no zone)."""
+    return pa.types.is_timestamp(kind) and kind.tz in (None, "UTC", "Etc/UTC", "+00:00")
+
+
+def _utc_dates(values: pa.Array) -> pa.Array:
+    """`pc.cast(values, pa.date32())` for timestamps whose days are whole days since the epoch,
+    by one floor division: the cast looks every instant up in its zone (4 ms over 200k
+    sign-ups, twice a cohort query, against well under 1 ms)."""
+    ticks = pc.cast(values, pa.int64())
+    numbers = pc.fill_null(ticks, 0) if ticks.null_count else ticks
+    days = np.floor_divide(numbers.to_numpy(), _PER_DAY[values.type.unit]).astype(np.int32)
+    nulls = None if ticks.null_count == 0 else pc.is_null(ticks).to_numpy(zero_copy_only=False)
+    return pa.array(days, pa.int32(), mask=nulls).view(pa.date32())
 
 
 def align_temporal(values: Sequence[Datum]) -> list[Datum]:

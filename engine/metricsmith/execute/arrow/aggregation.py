@@ -19,6 +19,7 @@ from attrs import frozen
 
 from metricsmith.errors import ArithmeticOverflow, DataError
 from metricsmith.execute.arrow.operators import is_overflow
+from metricsmith.execute.arrow.values import numbers_array
 from metricsmith.model.bound import BExpr
 from metricsmith.plan.formatting import format_expr
 from metricsmith.plugins.functions import AggregateFunction
@@ -42,7 +43,7 @@ class Input:
     def gathered(self) -> pa.Array:
         if self.rows is None:
             return self.values
-        return self.values.take(pa.array(self.rows))
+        return self.values.take(numbers_array(self.rows))
 
     def valid(self) -> np.ndarray:
         if self.values.null_count == 0:
@@ -136,7 +137,7 @@ def _numpy_aggregate(request: Request, groups: np.ndarray, n: int) -> pa.Array |
     dtype = request.input.values.type
     if kind == "count":
         valid = request.input.valid()
-        return pa.array(np.bincount(groups[valid], minlength=n).astype(np.int64))
+        return numbers_array(np.bincount(groups[valid], minlength=n).astype(np.int64))
     numeric = pa.types.is_integer(dtype) or pa.types.is_floating(dtype)
     if kind != "sum" or not numeric:
         return None
@@ -158,7 +159,7 @@ def _hash_aggregates(
     for request in requests:
         columns[request.name] = _hashable(request.input.gathered(), request.function.hash_name)
     grouped = (
-        pa.table({"__group": pa.array(groups), **columns})
+        pa.table({"__group": numbers_array(groups), **columns})
         .group_by("__group")
         .aggregate([(r.name, r.function.hash_name) for r in requests])
     )

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from attrs import frozen
 
 from metricsmith.execute.arrow.grouping import ScanCells
+from metricsmith.execute.arrow.values import numbers_array
 from metricsmith.execute.data.arrays import int64_numpy
 
 
@@ -140,9 +141,9 @@ def _with_cohorts(
     if len(combinations) == 1:
         return (cohorts,)
     seen = len(combinations[0])
-    rows = pa.array(np.repeat(np.arange(seen), len(cohorts)))
+    rows = numbers_array(np.repeat(np.arange(seen), len(cohorts)))
     columns = [column.take(rows) for column in combinations]
-    columns[position] = cohorts.take(pa.array(np.tile(np.arange(len(cohorts)), seen)))
+    columns[position] = cohorts.take(numbers_array(np.tile(np.arange(len(cohorts)), seen)))
     return tuple(columns)
 
 
@@ -163,7 +164,7 @@ def _combinations(
         size = len(encoded.dictionary) + 1
         composite = composite * size + int64_numpy(encoded.indices, null_as=size - 1)
     distinct, first_row, number = np.unique(composite, return_index=True, return_inverse=True)
-    table = pa.table({str(i): c.take(pa.array(first_row)) for i, c in enumerate(columns)})
+    table = pa.table({str(i): c.take(numbers_array(first_row)) for i, c in enumerate(columns)})
     order = pc.sort_indices(table, sort_keys=[(str(i), "ascending") for i in range(len(columns))])
     rank = np.empty(len(distinct), dtype=np.int64)
     rank[order.to_numpy()] = np.arange(len(distinct))

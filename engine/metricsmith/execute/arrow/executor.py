@@ -29,7 +29,7 @@ from metricsmith.execute.arrow.streaming import (
     scan_threads,
     stream_scans,
 )
-from metricsmith.execute.arrow.values import as_array
+from metricsmith.execute.arrow.values import as_array, numbers_array
 from metricsmith.execute.data.conform import conform
 from metricsmith.execute.data.reading import (
     read_shared_batches,
@@ -238,8 +238,8 @@ def _by_period(
     columns: dict[str, pa.Array] = {}
     if plan.grain is not None:
         labels = pa.array(output.labels or [], type=pa.date32())
-        columns[plan.grain] = labels.take(pa.array(np.repeat(np.arange(output.count), units)))
-    tiled = pa.array(np.tile(np.arange(units), output.count))
+        columns[plan.grain] = labels.take(numbers_array(np.repeat(np.arange(output.count), units)))
+    tiled = numbers_array(np.tile(np.arange(units), output.count))
     for label, unit in zip(plan.dimensions, grid.units, strict=True):
         columns[label] = unit.take(tiled)
     first = skipped * units
@@ -264,9 +264,9 @@ def _by_age(
     reached = period < skipped + periods
     cell = pa.array(np.where(reached, period, 0) * units + unit, mask=~reached)
     dimensions = [
-        (label, grid.units[i].take(pa.array(unit))) for i, label in enumerate(plan.dimensions)
+        (label, grid.units[i].take(numbers_array(unit))) for i, label in enumerate(plan.dimensions)
     ]
-    dimensions.insert(axis.age, (AGE, pa.array(age)))
+    dimensions.insert(axis.age, (AGE, numbers_array(age)))
     table = pa.table({**dict(dimensions), **{n: v.take(cell) for n, v in values.items()}})
     if axis.age == len(plan.dimensions):
         return table

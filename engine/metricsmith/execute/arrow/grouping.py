@@ -30,7 +30,7 @@ from metricsmith.execute.arrow.aggregation import (
 )
 from metricsmith.execute.arrow.frame import RowFrame, all_true
 from metricsmith.execute.arrow.placement import Placer, Ranges, place, spread
-from metricsmith.execute.arrow.values import as_array, true_array
+from metricsmith.execute.arrow.values import as_array, numbers_array, true_array
 from metricsmith.model.bound import BAggregate, BExpr
 from metricsmith.model.time import WindowKind
 from metricsmith.plan.nodes import SourceScan
@@ -450,7 +450,7 @@ def member_distinct_counts(
         cells = np.flatnonzero(marked)
         groups = cells // pairs * member_count + member_of_pair[cells % pairs]
         counts = np.bincount(groups, minlength=period_count * member_count)
-        results[fused.name] = pa.array(counts.astype(np.int64))
+        results[fused.name] = numbers_array(counts.astype(np.int64))
     return results
 
 
@@ -482,13 +482,17 @@ def range_totals(
     member_of_row: np.ndarray,
     period_count: int,
     member_count: int,
+    capped: bool = False,
 ) -> dict[str, pa.Array] | None:
     """The scan's additive aggregates (`weights`, plan/physical.py) per (period, entity)
     straight from each row's period range — its weight added where the range starts and taken
     away after it ends, then running totals along the periods — so no row is repeated (a row
     in force for years adds two numbers, not one per period). None when its totals could
-    exceed the integers float64 holds exactly."""
-    placed = keep & (member_of_row >= 0) & (ranges.last >= ranges.first)
+    exceed the integers float64 holds exactly. `capped`: the counts at most 1 (whether a
+    (period, entity) has a row)."""
+    # Positions, not a mask: a mask is read again for each array it selects from (three
+    # gathers over 1.5M subscriptions took 17 ms by mask, 5 ms by position).
+    placed = np.flatnonzero(keep & (member_of_row >= 0) & (ranges.last >= ranges.first))
     members = member_of_row[placed]
     cells = (period_count + 1) * member_count
     starts = ranges.first[placed] * member_count + members
@@ -499,18 +503,22 @@ def range_totals(
         if kind == Additive.COUNT:
             # Counts in integers: no float weights to round back.
             counted = values.valid()[placed]
-            change = np.bincount(starts[counted], minlength=cells) - np.bincount(
-                stops[counted], minlength=cells
-            )
-            running = np.cumsum(change.reshape(period_count + 1, member_count), axis=0)
-            totals[fused.name] = pa.array(running[:period_count].ravel())
+            every = counted.all()
+            change = np.bincount(starts if every else starts[counted], minlength=cells)
+            change -= np.bincount(stops if every else stops[counted], minlength=cells)
+            # In place: each array here is as large as the cells (2.6M for 200k accounts).
+            running = change.reshape(period_count + 1, member_count)
+            np.cumsum(running, axis=0, out=running)
+            if capped:
+                np.minimum(running, 1, out=running)
+            totals[fused.name] = numbers_array(running[:period_count].ravel())
             continue
         weight = values.numbers()[placed]
         if np.abs(weight).sum(dtype=np.float64) >= EXACT_FLOAT_INTEGERS:
             return None
         change = np.bincount(starts, weight, cells) - np.bincount(stops, weight, cells)
         running = np.cumsum(change.reshape(period_count + 1, member_count), axis=0)
-        totals[fused.name] = pa.array(np.rint(running[:period_count].ravel()).astype(np.int64))
+        totals[fused.name] = numbers_array(np.rint(running[:period_count].ravel()).astype(np.int64))
     return totals
 
 
@@ -580,7 +588,7 @@ def group_ids(keys: list[tuple[np.ndarray, int]], row_count: int) -> tuple[np.nd
 
 
 def _renumber(groups: np.ndarray) -> tuple[np.ndarray, int]:
-    encoded = pc.dictionary_encode(pa.array(groups))
+    encoded = pc.dictionary_encode(numbers_array(groups))
     return encoded.indices.to_numpy().astype(np.int64), len(encoded.dictionary)
 
 

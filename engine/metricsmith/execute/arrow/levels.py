@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 import attrs
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from metricsmith.check.checked import Calendar
 from metricsmith.execute.arrow.cells import build_grid, fill_empty
@@ -32,7 +31,6 @@ from metricsmith.execute.arrow.grouping import (
 )
 from metricsmith.execute.arrow.members import (
     Members,
-    entity_numbers,
     in_cohorts,
     load_members,
 )
@@ -99,7 +97,7 @@ class LevelRunner:
             members = load_members(level.members, self.sources, self.times, timeline)
             if of_cohorts and self.cohort_label in level.labels:
                 position = level.labels.index(self.cohort_label)
-                members = members.of_cohorts(position, of_cohorts, timeline.count)
+                members = members.of_cohorts(position, of_cohorts)
             return self._member_grid(level, timeline, placer, members, children, empty)
         scans = [
             streamed[i]
@@ -228,9 +226,9 @@ class LevelRunner:
         ranges = placer.ranges(scan)
         if weights is not None and ranges is not None:
             keep = all_true(frame, scan.filters)
-            totals = range_totals(scan, weights, frame, ranges, keep, rows, periods, count)
-            if totals is not None and presence:
-                return {name: pc.min_element_wise(n, 1) for name, n in totals.items()}
+            totals = range_totals(
+                scan, weights, frame, ranges, keep, rows, periods, count, capped=presence
+            )
             if totals is not None:
                 return totals
         read = rows_read(scan, frame, ranges, self.aggregates)
@@ -261,26 +259,27 @@ class LevelRunner:
 
     def _members_of_rows(self, scan: SourceScan, members: Members) -> np.ndarray:
         assert scan.entity is not None
-        # Every level iterating over a source's entities reads the same rows of it.
-        key = (scan.source, scan.entity, members.source)
-        if key not in self._member_rows:
-            frame = self.sources.frame(scan.source)
-            entity = scan.entity
-            info = self.sources.project.sources
-            if (
-                isinstance(entity, b.BColumn)
-                and not entity.path
-                and info[scan.source].links.get(entity.column) == members.source
-                and info[members.source].key == members.key
-            ):
-                # The entity is a link to the members' source: its rows there, looked up
-                # once for the link and the members both.
-                rows = frame.linked_rows(entity.column)
-                self._member_rows[key] = entity_numbers(rows, rows < members.count)
-            else:
-                values = frame.evaluate(entity)
-                column = format_expr(entity)
-                self._member_rows[key] = members.positions(values, scan.source, column)
+        frame = self.sources.frame(scan.source)
+        entity = scan.entity
+        info = self.sources.project.sources
+        if (
+            isinstance(entity, b.BColumn)
+            and not entity.path
+            and info[scan.source].links.get(entity.column) == members.source
+            and info[members.source].key == members.key
+        ):
+            # The entity is a link to the members' source: its rows there, looked up once
+            # for the link (the frame keeps them) and the members both.
+            rows = frame.linked_rows(entity.column)
+            return members.of_source_rows(rows, self.sources.frame(members.source).num_rows)
+        # Every level iterating over all of a source's entities reads the same rows of it.
+        key = (scan.source, entity, members.source)
+        if members.rows is not None or key not in self._member_rows:
+            values = frame.evaluate(entity)
+            numbers = members.positions(values, scan.source, format_expr(entity))
+            if members.rows is not None:
+                return numbers  # (some of the entities: numbered among them)
+            self._member_rows[key] = numbers
         return self._member_rows[key]
 
     # ---- shared -------------------------------------------------------------------------

@@ -29,13 +29,15 @@ from metricsmith.plan.timeline import Timeline
 @frozen
 class Members:
     """`keys` identify the entities; `dimensions` hold each one's row-dimension values;
-    `exists_from` the first period each exists in (the period count: never)."""
+    `exists_from` the first period each exists in (the period count: never); `rows` the
+    source row of each (None: every row of the source, in order)."""
 
     source: str
     key: str
     keys: pa.Array
     dimensions: tuple[pa.Array, ...]
     exists_from: np.ndarray
+    rows: np.ndarray | None = None
 
     @property
     def count(self) -> int:
@@ -46,15 +48,32 @@ class Members:
         periods = np.arange(period_count)[:, None]
         return (periods >= self.exists_from[None, :]).ravel()
 
-    def of_cohorts(self, position: int, cohorts: Sequence[dt.date], period_count: int) -> Members:
-        """The same entities, those whose cohort (the dimension at `position`, a date) is not
-        one of `cohorts` never in the entity set (existing from `period_count` on). Their
-        cells are still computed (the grid keeps a unit per row of the source, in order), but
-        no parent cell reads them."""
+    def of_cohorts(self, position: int, cohorts: Sequence[dt.date]) -> Members:
+        """Only the entities whose cohort (the dimension at `position`, a date) is one of
+        `cohorts`: the others are in no entity set, so no parent cell reads a cell of theirs,
+        and leaving them out leaves out their cells and rows (by age, a year's cohorts are
+        about half of 200k accounts)."""
         kept = in_cohorts(self.dimensions[position], cohorts)
-        if kept is None:
+        if kept is None or kept.all():
             return self
-        return attrs.evolve(self, exists_from=np.where(kept, self.exists_from, period_count))
+        rows = np.flatnonzero(kept)
+        taken = pa.array(rows, pa.int64())
+        return attrs.evolve(
+            self,
+            keys=self.keys.take(taken),
+            dimensions=tuple(d.take(taken) for d in self.dimensions),
+            exists_from=self.exists_from[rows],
+            rows=rows if self.rows is None else self.rows[rows],
+        )
+
+    def of_source_rows(self, rows: np.ndarray, row_count: int) -> np.ndarray:
+        """The entity at each of the source's rows in `rows` (`row_count`, the source's
+        rows, or more: none), -1 for none."""
+        if self.rows is None:
+            return entity_numbers(rows, rows < self.count)
+        number = np.full(row_count + 1, -1, dtype=np.int32)
+        number[self.rows] = np.arange(self.count, dtype=np.int32)
+        return number[np.minimum(rows, row_count)]
 
     def positions(self, values: pa.Array | pa.ChunkedArray, source: str, column: str):
         """The entity each value names (-1: none)."""

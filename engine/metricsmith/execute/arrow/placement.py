@@ -193,8 +193,12 @@ def _states(
     null)."""
     (start, has_start), (end, has_end) = starts, ends
     first = at_or_before(period_ends, start)
-    last = np.where(has_end, at_or_before(period_ends, end) - 1, len(period_ends) - 1)
-    return Ranges(first, np.where(has_start, last, -1))
+    # In place: the arrays are as long as the source (1.5M subscriptions).
+    last = at_or_before(period_ends, end)
+    last -= 1
+    last[~has_end] = len(period_ends) - 1
+    last[~has_start] = -1
+    return Ranges(first, last)
 
 
 def place(ranges: Ranges | None, row_count: int, keep: np.ndarray | None = None) -> Placement:
@@ -205,25 +209,35 @@ def place(ranges: Ranges | None, row_count: int, keep: np.ndarray | None = None)
             return Placement(rows=None, periods=np.zeros(row_count, dtype=np.int64))
         rows = np.flatnonzero(keep)
         return Placement(rows=rows, periods=np.zeros(len(rows), dtype=np.int64))
-    if keep is not None:
-        ranges = Ranges(ranges.first, np.where(keep, ranges.last, -1))
-    return spread(ranges)
+    return spread(ranges, keep)
 
 
-def spread(ranges: Ranges) -> Placement:
-    """Row i repeated for each period in [first[i], last[i]]."""
+def spread(ranges: Ranges, keep: np.ndarray | None = None) -> Placement:
+    """Row i (of those marked in `keep`; all: None) repeated for each period in
+    [first[i], last[i]]."""
     first = ranges.first
-    counts = np.maximum(ranges.last - first + 1, 0)
+    counts = ranges.last - first
+    counts += 1
+    placed = counts > 0
+    if keep is not None:
+        placed &= keep
+    if placed.all():
+        rows = None
+    else:
+        # Only the rows placed at all (a third of the subscriptions in a year's month ends):
+        # the repeats below pass over them alone.
+        rows = np.flatnonzero(placed)
+        counts = counts[rows]
+    starts = first if rows is None else first[rows]
     if counts.max(initial=0) <= 1:
         # Each row lands in at most one period (an event without a window, a window no
         # longer than the periods are apart): its first, nothing to repeat.
-        if counts.all():
-            return Placement(rows=None, periods=first)
-        rows = np.flatnonzero(counts)
-        return Placement(rows=rows, periods=first[rows])
-    rows = np.repeat(np.arange(len(counts)), counts)
-    offsets = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
-    return Placement(rows=rows, periods=np.repeat(first, counts) + offsets)
+        return Placement(rows=rows, periods=starts)
+    repeated = np.repeat(np.arange(len(counts)) if rows is None else rows, counts)
+    # Each placed row's period: its first, plus its position among its row's repeats.
+    periods = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+    periods += np.arange(len(periods))
+    return Placement(rows=repeated, periods=periods)
 
 
 class TimeColumns:

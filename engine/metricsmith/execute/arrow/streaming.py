@@ -43,6 +43,7 @@ from metricsmith.execute.arrow.grouping import (
     scan_requests,
 )
 from metricsmith.execute.arrow.placement import Placer
+from metricsmith.execute.arrow.values import numbers_array
 from metricsmith.plan.nodes import SourceScan
 from metricsmith.plugins.functions import Additive, AggregateFunction
 
@@ -250,7 +251,7 @@ class _ScanState:
             values, groups = kept.numbered()
             values, groups = _distinct_pairs(values, number[groups])
             kept.add(values, groups, np.arange(count))
-        taken = pa.array(first)
+        taken = numbers_array(first)
         self.periods[:] = [periods[first]]
         self.dimensions[:] = [tuple(values.take(taken) for values in dimensions)]
 
@@ -321,8 +322,8 @@ def _distinct_hashed_pairs(values: pa.Array, groups: np.ndarray) -> tuple[pa.Arr
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     width = int(groups.max(initial=0)) + 1
     pairs = codes[valid].astype(np.int64) * width + groups[valid]
-    distinct = pc.unique(pa.array(pairs)).to_numpy()
-    return encoded.dictionary.take(pa.array(distinct // width)), distinct % width
+    distinct = pc.unique(numbers_array(pairs)).to_numpy()
+    return encoded.dictionary.take(numbers_array(distinct // width)), distinct % width
 
 
 def stream_scans(

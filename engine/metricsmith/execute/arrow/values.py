@@ -33,5 +33,12 @@ def as_array(value: Datum, length: int) -> pa.Array:
     return value
 
 
+def numbers_array(values: np.ndarray) -> pa.Array:
+    """Numpy numbers as an Arrow array, zero-copy, with the type spelled out: pyarrow 26
+    scans an int64 array whose type it has to infer (23 ms over the 2.6M cells of a
+    per-account level, for a conversion that is otherwise free)."""
+    return pa.array(values, type=pa.from_numpy_dtype(values.dtype))
+
+
 def true_array(length: int) -> pa.Array:
     return pa.array(np.ones(length, dtype=bool))
