@@ -5,6 +5,7 @@ and a query that fails leaves the next one a fresh connection."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 
 import metricsmith
@@ -96,4 +97,18 @@ def test_a_failed_query_leaves_the_next_one_a_fresh_connection(tmp_path, connect
     assert answer.to_pylist() == [
         {"month": answer["month"][0].as_py(), "accounts.segment": "smb", "opened": 1}
     ]
+    assert len(connections) == 2
+
+
+def test_each_thread_keeps_a_connection_of_its_own(tmp_path, connections):
+    (tmp_path / "p.metrics").write_text(DEFINITIONS)
+    pq.write_table(_tickets([10, 20]), tmp_path / "tickets.parquet")
+    project = metricsmith.load_project(tmp_path)
+
+    def opened() -> int:
+        return project.query(["opened"], **QUERY)["opened"].to_pylist()[0]
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as other:
+        assert [opened(), other.submit(opened).result(), opened()] == [2, 2, 2]
+        assert other.submit(opened).result() == 2
     assert len(connections) == 2
