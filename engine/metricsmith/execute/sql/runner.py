@@ -114,8 +114,10 @@ def _fetch(
     sources: str | None = None,
 ) -> pa.Table:
     """`query` run on `engine`, with the values of the parameters it reads bound."""
-    values = bound_values(query, plan.parameter_values(), plan.calendar.timezone)
-    return engine.fetch(query, sources or _sources(plan), values)
+    values = plan.parameter_values()
+    # A query reads only the plan's parameters: without any, its tree is not searched.
+    bound = bound_values(query, values, plan.calendar.timezone) if values else NO_VALUES
+    return engine.fetch(query, sources or _sources(plan), bound)
 
 
 def _sources(plan: Plan) -> str:
@@ -170,7 +172,7 @@ def _require_unique_key(
     # (A query with parameters is not kept: its text alone does not say what it read.)
     files = files_version(compilation.project.sources[source].reader)
     verdict: _KeyVerdict | None = None
-    if files is not None and not placeholders(query):
+    if files is not None and not (plan.parameter_values() and placeholders(query)):
         verdict = (compilation.dialect.sql(query), files)
     if verdict in _UNIQUE_KEYS:
         return

@@ -1,0 +1,114 @@
+"""DuckDB queries in one thread share one connection, kept from the first (execute/sql/
+duckdb_engine.py, `_kept_connection`): it keeps nothing of a query's data for the next one (a
+file rewritten between two queries is read afresh, the tables a query registered are gone),
+and a query that fails leaves the next one a fresh connection."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+
+import metricsmith
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from metricsmith.errors import DataError
+
+pytest.importorskip("duckdb")
+import duckdb
+import metricsmith.execute.sql.duckdb_engine as duckdb_engine
+
+DEFINITIONS = """\
+source tickets from parquet("tickets.parquet") {
+  time opened_at
+  column minutes: int
+}
+metric opened = count(tickets)
+metric minutes = sum(tickets.minutes)
+"""
+QUERY = {"grain": "month", "start": "2024-01-01", "end": "2024-02-01", "engine": "duckdb"}
+
+
+def _tickets(minutes: list[int]) -> pa.Table:
+    opened = pa.array([f"2024-01-0{day}T00:00:00Z" for day in range(1, len(minutes) + 1)]).cast(
+        pa.timestamp("us", tz="UTC")
+    )
+    return pa.table({"opened_at": opened, "minutes": pa.array(minutes, pa.int64())})
+
+
+@pytest.fixture
+def connections(monkeypatch) -> list[object]:
+    """The connections DuckDB opens, from a fresh start of this thread's kept one."""
+    duckdb_engine._drop_kept_connection()
+    opened: list[object] = []
+    connect = duckdb.connect
+
+    def recording(*args, **kwargs):
+        opened.append(connection := connect(*args, **kwargs))
+        return connection
+
+    monkeypatch.setattr(duckdb, "connect", recording)
+    return opened
+
+
+def test_a_file_rewritten_between_two_queries_is_read_again(tmp_path, connections):
+    (tmp_path / "p.metrics").write_text(DEFINITIONS)
+    path = tmp_path / "tickets.parquet"
+    pq.write_table(_tickets([10, 20]), path)
+
+    def minutes() -> list[int]:
+        return metricsmith.load_project(tmp_path).query(["minutes"], **QUERY)["minutes"]
+
+    assert minutes().to_pylist() == [30]  # 10 + 20
+    before = path.stat()
+    # The same size and modification time, other values: nothing but the bytes tell them apart.
+    pq.write_table(_tickets([11, 21]), path)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    assert minutes().to_pylist() == [32]  # 11 + 21
+    assert len(connections) == 1
+
+
+def test_a_query_leaves_no_table_registered(tmp_path, connections):
+    (tmp_path / "p.metrics").write_text(DEFINITIONS)
+    tables = {"tickets": _tickets([10, 20, 30])}
+    project = metricsmith.load_project(tmp_path, tables=tables)
+    assert project.query(["opened"], **QUERY)["opened"].to_pylist() == [3]
+    assert project.query(["opened"], **QUERY)["opened"].to_pylist() == [3]
+    [connection] = connections
+    assert connection.execute("SHOW TABLES").fetchall() == []
+
+
+def test_a_failed_query_leaves_the_next_one_a_fresh_connection(tmp_path, connections):
+    linked = DEFINITIONS.replace(
+        "time opened_at", "entity account_id -> accounts\n  time opened_at"
+    )
+    (tmp_path / "p.metrics").write_text(
+        linked + 'source accounts from csv("accounts.csv") {\n  key account_id\n}\n'
+    )
+    tickets = _tickets([10]).append_column("account_id", pa.array(["a1"]))
+    pq.write_table(tickets, tmp_path / "tickets.parquet")
+    (tmp_path / "accounts.csv").write_text("account_id,segment\na1,smb\na1,enterprise\n")
+    by_segment = {**QUERY, "by": ["accounts.segment"]}
+    with pytest.raises(DataError, match="appears more than once"):
+        metricsmith.load_project(tmp_path).query(["opened"], **by_segment)
+    (tmp_path / "accounts.csv").write_text("account_id,segment\na1,smb\na2,enterprise\n")
+    answer = metricsmith.load_project(tmp_path).query(["opened"], **by_segment)
+    assert answer.to_pylist() == [
+        {"month": answer["month"][0].as_py(), "accounts.segment": "smb", "opened": 1}
+    ]
+    assert len(connections) == 2
+
+
+def test_each_thread_keeps_a_connection_of_its_own(tmp_path, connections):
+    (tmp_path / "p.metrics").write_text(DEFINITIONS)
+    pq.write_table(_tickets([10, 20]), tmp_path / "tickets.parquet")
+    project = metricsmith.load_project(tmp_path)
+
+    def opened() -> int:
+        return project.query(["opened"], **QUERY)["opened"].to_pylist()[0]
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as other:
+        assert [opened(), other.submit(opened).result(), opened()] == [2, 2, 2]
+        assert other.submit(opened).result() == 2
+    assert len(connections) == 2
