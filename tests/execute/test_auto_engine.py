@@ -112,7 +112,7 @@ def _engine_line(project: metricsmith.Project, metric: str) -> str:
 # (metric, the engine auto picks, the reason's words, its value in January)
 RULES = [
     # u1, u2, u3
-    ("active_users", "duckdb", "a distinct count over the event rows of `events`", 3),
+    ("active_users", "duckdb", "only distinct counts, over the event rows of `events`", 3),
     # u1 has 3 events, u2 and u3 one each
     ("busy_users", "duckdb", "a level over entities reads event rows", 1),
     # a1 (100) is paying at Jan 31; a2's subscription ended Jan 15; a3 pays 0
@@ -137,11 +137,24 @@ def test_each_rule_picks_its_engine_and_the_answers_are_identical(
     assert auto.schema == _query(project, metric, expected).schema
 
 
+def test_distinct_counts_beside_other_aggregates_run_on_arrow(project):
+    # The scorecard's shape: a distinct count with a count of the same rows.
+    text = project.explain(
+        ["active_users", "events_tracked"],
+        grain="month",
+        start="2024-01",
+        end="2024-02",
+        engine="auto",
+    )
+    assert "engine: auto → arrow (no shape that runs faster on duckdb" in text
+    assert "distinct counts beside other aggregates" in text
+
+
 def test_a_construct_duckdb_refuses_runs_on_arrow(project):
     # thrice(n) = 3, 6, 9, 12, 15: every event but u1's first has thrice(n) > 3, so u1, u2
     # and u3 count.
     line = _engine_line(project, "odd_users")
-    assert line.startswith("engine: auto → arrow (a distinct count over the event rows")
+    assert line.startswith("engine: auto → arrow (only distinct counts, over the event rows")
     assert "which suits duckdb, but duckdb SQL cannot express the function `thrice`" in line
     answer = _query(project, "odd_users", "auto")
     assert answer.column("odd_users").to_pylist() == [3]
@@ -153,7 +166,7 @@ def test_duckdb_not_installed_falls_back_to_arrow(project, monkeypatch):
     monkeypatch.setattr(builtin_engines, "_missing", lambda engine, package: missing)
     line = _engine_line(project, "active_users")
     assert line == (
-        "engine: auto → arrow (a distinct count over the event rows of `events`, which suits "
+        "engine: auto → arrow (only distinct counts, over the event rows of `events`, which suits "
         f"duckdb, but {missing})"
     )
     assert _query(project, "active_users", "auto").equals(_query(project, "active_users", "arrow"))
@@ -275,14 +288,14 @@ def test_explain_sql_names_the_choice(project):
     text = project.explain(
         ["active_users"], grain="month", start="2024-01", end="2024-02", engine="auto", sql=True
     )
-    assert text.startswith("-- engine: auto → duckdb (a distinct count")
+    assert text.startswith("-- engine: auto → duckdb (only distinct counts")
     assert "COUNT(DISTINCT" in text.upper()
 
 
 def test_an_open_range_is_probed_with_one_period(project):
     # No range: the periods come from the data, which explaining does not read.
     text = project.explain(["odd_users"], grain="month", engine="auto")
-    assert "engine: auto → arrow (a distinct count" in text
+    assert "engine: auto → arrow (only distinct counts" in text
     assert "cannot express the function `thrice`" in text
 
 

@@ -77,11 +77,19 @@ def preferred_engine(
         return Choice("arrow", "a level over entities reads a state source (MRR movements)")
     if any(isinstance(s.time, EventTime) for level in levels for s in level.scans):
         return Choice("duckdb", "a level over entities reads event rows")
-    for scan in plan.top.scans:
-        distinct = [a for a in scan.aggregates if _ignores_repeats(a.aggregate.function, functions)]
-        if distinct and isinstance(scan.time, EventTime):
-            return Choice("duckdb", f"a distinct count over the event rows of `{scan.source}`")
-    return Choice("arrow", "no shape that runs faster on duckdb: counts, sums, per-day levels")
+    # Distinct counts alone: beside other aggregates (the scorecard's counts, shares and
+    # median), the Arrow engine's threaded scans win the whole query (0.63-0.75x).
+    aggregates = [a.aggregate.function for scan in plan.top.scans for a in scan.aggregates]
+    if aggregates and all(_ignores_repeats(name, functions) for name in aggregates):
+        for scan in plan.top.scans:
+            if isinstance(scan.time, EventTime):
+                source = scan.source
+                return Choice("duckdb", f"only distinct counts, over the event rows of `{source}`")
+    return Choice(
+        "arrow",
+        "no shape that runs faster on duckdb: counts, sums, per-day levels, distinct counts "
+        "beside other aggregates",
+    )
 
 
 def _size(count: int) -> str:
