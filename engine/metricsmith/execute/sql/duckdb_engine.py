@@ -22,7 +22,7 @@ from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import DataError, InternalError
 from metricsmith.execute.sql.dialects import DIALECTS, string
 from metricsmith.execute.sql.kinds import duckdb_type_name
-from metricsmith.execute.sql.runner import NO_VALUES, plan_timelines, run_plan
+from metricsmith.execute.sql.runner import NO_VALUES, SqlText, plan_timelines, run_plan
 from metricsmith.execute.sql.sources import Relation, table_relation
 from metricsmith.plan.nodes import Plan
 from metricsmith.plan.timeline import Timelines
@@ -207,9 +207,16 @@ class DuckDBEngine:
     def fetch(
         self, query: exp.Expression, sources: str, parameters: Mapping[str, object] = NO_VALUES
     ) -> pa.Table:
+        return self._run(self.dialect.sql(query, copy=False), sources, parameters)
+
+    def fetch_text(
+        self, query: SqlText, sources: str, parameters: Mapping[str, object] = NO_VALUES
+    ) -> pa.Table:
+        return self._run(query.text, sources, parameters)
+
+    def _run(self, sql: str, sources: str, parameters: Mapping[str, object]) -> pa.Table:
         import duckdb
 
-        sql = self.dialect.sql(query, copy=False)
         try:
             settings = (
                 contextlib.nullcontext()

@@ -10,7 +10,7 @@ travel in the form the language computes them in SQL: durations and instants as 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -47,7 +47,14 @@ def bound_values(
 ) -> dict[str, object]:
     """The value of each parameter `query` reads, as the driver binds it; `values` are the
     plan's (`Plan.parameter_values`)."""
-    return {name: sql_value(values[name], timezone) for name in placeholders(query)}
+    return values_of(placeholders(query), values, timezone)
+
+
+def values_of(
+    names: Iterable[str], values: Mapping[str, BLiteral], timezone: str
+) -> dict[str, object]:
+    """The value of each of the parameters `names`, as the driver binds it (`bound_values`)."""
+    return {name: sql_value(values[name], timezone) for name in names}
 
 
 def sql_value(literal: BLiteral, timezone: str) -> object:

@@ -8,11 +8,14 @@ open), runs the query and gives the answer the plan's result schema (`Plan.resul
 
 from __future__ import annotations
 
+import datetime as dt
+import weakref
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
+from attrs import evolve, frozen
 from sqlglot import exp
 
 from metricsmith.check.checked import CheckedProject
@@ -27,12 +30,14 @@ from metricsmith.execute.sql.dialects import SqlDialect, number
 from metricsmith.execute.sql.errors import is_overflow
 from metricsmith.execute.sql.expressions import ExpressionCompiler
 from metricsmith.execute.sql.names import source_cte
-from metricsmith.execute.sql.parameters import bound_values, placeholders
+from metricsmith.execute.sql.parameters import bound_values, placeholders, values_of
 from metricsmith.execute.sql.periods import extents_query, timelines_from_extents
 from metricsmith.execute.sql.sources import Relation, text_timestamps, zoned_text
 from metricsmith.model.bound import BColumn, BExpr
 from metricsmith.plan.nodes import Plan, SourceRead
 from metricsmith.plan.timeline import Timelines, needs_extents
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 #: A query without placeholders binds no values.
 NO_VALUES: Mapping[str, object] = MappingProxyType({})
@@ -51,6 +56,27 @@ class SqlEngine(Protocol):
         """Run a query; `sources` names the sources it reads, for data errors. `parameters`
         are the values of the query's placeholders by name (execute/sql/parameters.py), to
         bind as values, never to write into the SQL text."""
+        ...
+
+
+@frozen
+class SqlText:
+    """A query written out in an engine's dialect, and the parameters it reads in the order
+    they first appear (`placeholders`)."""
+
+    text: str
+    parameters: tuple[str, ...]
+
+
+@runtime_checkable
+class TextEngine(SqlEngine, Protocol):
+    """An engine that also runs a query given as text: the runner keeps a plan's text and
+    runs it again without compiling the plan (`_query_text`)."""
+
+    def fetch_text(
+        self, query: SqlText, sources: str, parameters: Mapping[str, object] = NO_VALUES
+    ) -> pa.Table:
+        """`fetch`, for a query already written out in the engine's dialect."""
         ...
 
 
@@ -79,9 +105,14 @@ def _run_plan(plan: Plan, project: CheckedProject, engine: SqlEngine) -> pa.Tabl
         _require_unique_key(source, key, plan, compilation, engine)
     for read in plan.reads:
         _require_one_kind_of_text_timestamp(read, compilation, engine)
-    timelines = find_timelines(plan, compilation, engine)
+    extents = _extents(plan, compilation, engine)
+    timelines = timelines_from_extents(plan, extents)
     try:
-        answer = _fetch(engine, compile_plan(plan, timelines, compilation), plan, compilation)
+        if isinstance(engine, TextEngine):
+            text = _query_text(plan, extents, timelines, compilation)
+            answer = engine.fetch_text(text, _sources(plan), _text_values(text, plan))
+        else:
+            answer = _fetch(engine, compile_plan(plan, timelines, compilation), plan, compilation)
     except DataError as error:
         if not is_overflow(error.__cause__):
             raise
@@ -99,11 +130,68 @@ def plan_timelines(plan: Plan, project: CheckedProject, engine: SqlEngine) -> Ti
 
 
 def find_timelines(plan: Plan, compilation: Compilation, engine: SqlEngine) -> Timelines:
-    rows: list[tuple] = []
+    return timelines_from_extents(plan, _extents(plan, compilation, engine))
+
+
+def _extents(plan: Plan, compilation: Compilation, engine: SqlEngine) -> list[tuple]:
+    """The first and last instants of the rows the periods are read from, when the range is
+    open (`needs_extents`); none otherwise."""
     query = extents_query(plan, compilation) if needs_extents(plan) else None
-    if query is not None:
-        rows = [tuple(row.values()) for row in _fetch(engine, query, plan, compilation).to_pylist()]
-    return timelines_from_extents(plan, rows)
+    if query is None:
+        return []
+    return [tuple(row.values()) for row in _fetch(engine, query, plan, compilation).to_pylist()]
+
+
+# What a plan's query is compiled from besides the checked project: the plan, the extents its
+# periods were resolved from, the dialect and how the engine reaches each source.
+_TextKey = tuple[int, str, str, str, tuple[tuple[str, str, pa.Schema], ...]]
+#: Queries compiled in this process, by `_TextKey`, with the checked project each was compiled
+#: for (weakly: a project given tables in memory is not kept alive by its queries' texts) and
+#: its plan; the most recent last, a few dozen at most.
+_TEXTS: dict[_TextKey, tuple[weakref.ref[CheckedProject], Plan, SqlText]] = {}
+_TEXTS_KEPT = 64
+
+
+def _query_text(
+    plan: Plan, extents: list[tuple], timelines: Timelines, compilation: Compilation
+) -> SqlText:
+    """The plan's query as text, compiled once for the same plan, extents, source relations and
+    checked project: a project loaded again is the same checked object only while its
+    definitions and data files are unchanged (api.py), and a query reads its data afresh each
+    time, so the text is all that is kept. The key is written out (`repr`) rather than
+    compared by value, where 0.0 equals -0.0 and Decimal('1.0') equals Decimal('1.00'); the
+    plan is compared as well, as a `repr` may show only an object's address."""
+    project, dialect = compilation.project, compilation.dialect
+    relations = tuple(
+        (name, dialect.sql(relation.table), relation.schema)
+        for name, relation in sorted(compilation.relations.items())
+    )
+    keyed = _without_now(plan)
+    key = (id(project), dialect.name, repr(keyed), repr(extents), relations)
+    kept = _TEXTS.get(key)
+    # (An address is reused once its project is gone: the weak reference then says None.)
+    if kept is not None and kept[0]() is project and kept[1] == keyed:
+        return kept[2]
+    query = compile_plan(plan, timelines, compilation)
+    text = SqlText(dialect.sql(query, copy=False), tuple(placeholders(query)))
+    remember(_TEXTS, key, (weakref.ref(project), keyed, text), _TEXTS_KEPT)
+    return text
+
+
+def _without_now(plan: Plan) -> Plan:
+    """The plan as its query is compiled: a range closed at both ends has every period's end
+    as a bound, and "now" (`Plan.as_of`, a new instant for each query) is read only where an
+    end is open or from the answer (`settle`), so it is left out of what keys the text."""
+    if plan.start is None or plan.end is None:
+        return plan
+    return evolve(plan, as_of=_EPOCH)
+
+
+def _text_values(text: SqlText, plan: Plan) -> Mapping[str, object]:
+    """The values of the parameters a query's text reads, this plan's (as `_fetch` binds)."""
+    if not text.parameters:
+        return NO_VALUES
+    return values_of(text.parameters, plan.parameter_values(), plan.calendar.timezone)
 
 
 def _fetch(
