@@ -37,7 +37,14 @@ from metricsmith.plugins.functions import (
     Pick,
     ScalarFunction,
 )
-from metricsmith.plugins.values import CALENDAR, Datum, align_temporal, holds, local_dates
+from metricsmith.plugins.values import (
+    CALENDAR,
+    Datum,
+    align_temporal,
+    holds,
+    local_dates,
+    per_day,
+)
 
 hookimpl = pluggy.HookimplMarker("metricsmith")
 
@@ -184,6 +191,10 @@ def _truncate_dates(days: Datum, unit: str) -> Datum:
     """Local dates truncated to the first day of their day/week/month/quarter/year."""
     if unit == "day":
         return days
+    return per_day(days, lambda each: _truncate_days(each, unit))
+
+
+def _truncate_days(days: Datum, unit: str) -> Datum:
     if unit == "week":
         # Floor to a Monday after shifting by the calendar's week start, then shift back.
         shift = CALENDAR.get().week_start

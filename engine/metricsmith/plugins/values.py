@@ -9,7 +9,7 @@ and dates meeting timestamps become the instant of their local midnight (docs/pl
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import TypeAlias
 
@@ -85,6 +85,32 @@ def _utc_dates(values: pa.Array) -> pa.Array:
     days = np.floor_divide(numbers.to_numpy(), _PER_DAY[values.type.unit]).astype(np.int32)
     nulls = None if ticks.null_count == 0 else pc.is_null(ticks).to_numpy(zero_copy_only=False)
     return pa.array(days, pa.int32(), mask=nulls).view(pa.date32())
+
+
+# Fewer dates than this are passed to a per-day function directly (a table would not pay).
+_TABLE_FROM_DATES = 1 << 12
+
+
+def per_day(days: Datum, of_days: Callable[[pa.Array], Datum]) -> Datum:
+    """`of_days(days)` for a function of each date alone (a date's month, whether it is one
+    of a few): computed once for every day from the earliest date to the latest and looked up
+    (null stays null). Dates cluster in a few hundred days, so the function runs over those
+    instead of every value: Arrow's `floor_temporal` to months took 5 ms over 200k sign-up
+    dates, twice a cohort query, the lookup 0.5 ms. Dates spread over more days than there
+    are values are passed directly."""
+    if (
+        not isinstance(days, pa.Array | pa.ChunkedArray)
+        or days.type != pa.date32()
+        or len(days) < _TABLE_FROM_DATES
+    ):
+        return of_days(days)
+    numbers = pc.cast(days, pa.int32())
+    earliest, latest = (bound.as_py() for bound in pc.min_max(numbers).values())
+    if earliest is None or latest - earliest >= len(days):
+        return of_days(days)
+    span = pa.array(np.arange(earliest, latest + 1, dtype=np.int32)).view(pa.date32())
+    offsets = pc.subtract(numbers, pa.scalar(earliest, pa.int32()))
+    return pc.take(of_days(span), offsets)
 
 
 def align_temporal(values: Sequence[Datum]) -> list[Datum]:

@@ -19,7 +19,7 @@ from attrs import frozen
 
 from metricsmith.errors import ArithmeticOverflow, DataError
 from metricsmith.execute.arrow.operators import is_overflow
-from metricsmith.execute.arrow.values import numbers_array
+from metricsmith.execute.arrow.values import numbers_array, take_indices
 from metricsmith.model.bound import BExpr
 from metricsmith.plan.formatting import format_expr
 from metricsmith.plugins.functions import AggregateFunction
@@ -166,7 +166,7 @@ def _hash_aggregates(
     # Scatter the groups' results to their ids; ids without rows get null.
     position = np.full(group_count, -1, dtype=np.int64)
     position[grouped["__group"].to_numpy()] = np.arange(grouped.num_rows)
-    order = pa.array(position, mask=position < 0)
+    order = take_indices(position)
     results = {}
     for request in requests:
         kind = request.function.hash_name

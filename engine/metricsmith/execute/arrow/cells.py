@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from attrs import frozen
 
 from metricsmith.execute.arrow.grouping import ScanCells
-from metricsmith.execute.arrow.values import numbers_array
+from metricsmith.execute.arrow.values import numbers_array, take_indices
 from metricsmith.execute.data.arrays import int64_numpy
 
 
@@ -83,7 +83,7 @@ def build_grid(
                 continue
         position = np.full(size, -1, dtype=np.int64)
         position[cell] = rows
-        indices = pa.array(position, mask=position < 0)
+        indices = take_indices(position)
         taken = {
             name: values.take(indices)
             for name, values in cells.aggregates.items()

@@ -20,7 +20,7 @@ from attrs import frozen
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import DataError
 from metricsmith.execute.arrow.evaluate import Evaluator, Leaf
-from metricsmith.execute.arrow.values import Datum, as_array
+from metricsmith.execute.arrow.values import Datum, as_array, take_indices
 from metricsmith.execute.data.keys import require_unique_key
 from metricsmith.model import bound as b
 from metricsmith.plugins.functions import ScalarFunction
@@ -195,7 +195,7 @@ class KeyTable:
             )
             found = np.full(len(wanted), -1, dtype=np.int32)
             found[inside] = self.slots[wanted[inside] - low]
-        return pa.array(found, mask=found < 0)
+        return take_indices(found)
 
 
 @frozen

@@ -15,7 +15,7 @@ from attrs import frozen
 
 from metricsmith.execute.arrow.evaluate import Evaluator, Leaf
 from metricsmith.execute.arrow.instants import date_instants
-from metricsmith.execute.arrow.values import Datum, as_array
+from metricsmith.execute.arrow.values import Datum, as_array, take_indices
 from metricsmith.execute.data.arrays import int64_numpy, valid_numpy
 from metricsmith.model import bound as b
 from metricsmith.plan.nodes import Level
@@ -102,7 +102,7 @@ class LevelCells(Evaluator):
         started yet (a negative age)."""
         if self._cohort_cells is None:
             read = self.cohort_cells_at(np.arange(self.grid.size))
-            self._cohort_cells = pa.array(read, mask=read < 0)
+            self._cohort_cells = take_indices(read)
         return self._cohort_cells
 
     def cohort_cells_at(self, cells: np.ndarray) -> np.ndarray:

@@ -35,6 +35,7 @@ from metricsmith.execute.arrow.members import (
     load_members,
 )
 from metricsmith.execute.arrow.placement import Placer, TimeColumns
+from metricsmith.execute.arrow.values import take_indices
 from metricsmith.model import bound as b
 from metricsmith.plan.formatting import format_expr
 from metricsmith.plan.nodes import Level, PerLevel, ScanPhysical, SourceScan
@@ -189,7 +190,7 @@ class LevelRunner:
             cell = cells.periods * count + entity
             position = np.full(periods * count, -1, dtype=np.int64)
             position[cell[entity >= 0]] = np.flatnonzero(entity >= 0)
-            indices = pa.array(position, mask=position < 0)
+            indices = take_indices(position)
             for name, values in cells.aggregates.items():
                 columns[name] = fill_empty(values.take(indices), empty[name])
         return LevelGrid(

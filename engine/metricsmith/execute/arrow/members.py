@@ -24,6 +24,7 @@ from metricsmith.execute.arrow.values import as_array
 from metricsmith.execute.data.keys import require_unique_key
 from metricsmith.plan.nodes import EntityMembers
 from metricsmith.plan.timeline import Timeline
+from metricsmith.plugins.values import holds, per_day
 
 
 @frozen
@@ -97,7 +98,8 @@ def in_cohorts(values: pa.Array, cohorts: Sequence[dt.date]) -> np.ndarray | Non
     wanted = pa.array(cohorts, pa.date32())
     if values.type != wanted.type:
         return None
-    return pc.is_in(values, value_set=wanted).to_numpy(zero_copy_only=False)
+    found = per_day(values, lambda days: pc.is_in(days, value_set=wanted))
+    return holds(found).to_numpy(zero_copy_only=False)
 
 
 def load_members(

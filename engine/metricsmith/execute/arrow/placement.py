@@ -176,7 +176,9 @@ def at_or_before(bounds: np.ndarray, times: np.ndarray) -> np.ndarray:
         day = np.clip(times[start : start + _SLICE], origin, last)
         day -= origin
         day //= _DAY
-        np.take(table, day, out=found[start : start + _SLICE])
+        # `clip` (the days are clipped already): with an `out`, the default mode writes
+        # through a buffer and checks every index (1.6 ms per 1M times, against 0.7).
+        np.take(table, day, out=found[start : start + _SLICE], mode="clip")
     return found
 
 

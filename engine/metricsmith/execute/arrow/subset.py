@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from metricsmith.execute.arrow.evaluate import Evaluator, Leaf
 from metricsmith.execute.arrow.grid import LevelCells
-from metricsmith.execute.arrow.values import Datum
+from metricsmith.execute.arrow.values import Datum, take_indices
 from metricsmith.model import bound as b
 from metricsmith.plan.offsets import offset_shift
 
@@ -26,7 +26,7 @@ class CellSubset(Evaluator):
         super().__init__(level.functions, level.timezone, level.origin, level.parameters)
         self.level = level
         self.cells = cells
-        self._indices = pa.array(cells, mask=cells < 0)
+        self._indices = take_indices(cells)
         self._shifted: dict[b.BOffset, CellSubset] = {}
 
     def leaf(self, node: Leaf) -> Datum:
