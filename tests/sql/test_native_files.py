@@ -63,6 +63,20 @@ def test_hive_partitioned_parquet_folders(tmp_path):
     assert rows(by_partition) == [(1, 2), (2, 2)]
 
 
+@pytest.mark.parametrize("connector", ['parquet("events")', 'parquet("events/*.parquet")'])
+def test_a_plain_folder_of_parquet_files(tmp_path, connector):
+    """Folders that name no partition: pyarrow reports a hive partitioning over every column
+    there, and DuckDB refused each as "not a partition" until only the columns some folder is
+    named after counted (found while testing the kept SQL text)."""
+    (tmp_path / "events").mkdir()
+    for month in (1, 2):
+        part = EVENTS.filter(pa.compute.equal(pa.compute.month(EVENTS["at"]), month))
+        pq.write_table(part, tmp_path / "events" / f"part-{month}.parquet")
+    project = _project(tmp_path, connector)
+    assert native_files(project.sources["events"].reader, None).partitions.names == []
+    _check(project, native=True)
+
+
 def test_csv_with_a_delimiter_and_no_header(tmp_path):
     text = "2024-01-03T09:00:00Z;a;3\n2024-01-09T00:00:00Z;b;\n"
     text += "2024-02-01T12:00:00Z;a;5\n2024-02-02T00:00:00Z;;1\n"

@@ -25,6 +25,7 @@ from metricsmith.builtin.dataset_reader import (
     READ_FAILURES,
     DatasetReader,
     InMemoryReader,
+    hive_partitions,
     read_failure,
 )
 from metricsmith.builtin.read_errors import (
@@ -135,7 +136,7 @@ class _Opening:
         if inferred is not None:
             schema = _with_types(inferred.schema, types)
             if isinstance(inferred.partitioning, ds.HivePartitioning):
-                partition_fields = _with_types(inferred.partitioning.schema, types)
+                partition_fields = _with_types(hive_partitions(inferred), types)
                 partitioning = ds.partitioning(partition_fields, flavor="hive")
         partitions = _partition_names(inferred) if inferred is not None else []
         in_files = {name: dtype for name, dtype in types.items() if name not in partitions}
@@ -203,8 +204,7 @@ class _Opening:
 
 def _partition_names(dataset: ds.Dataset) -> list[str]:
     """The columns taken from `key=value` folder names (text, whatever the file format)."""
-    partitioning = dataset.partitioning
-    return partitioning.schema.names if isinstance(partitioning, ds.HivePartitioning) else []
+    return hive_partitions(dataset).names
 
 
 def _with_types(schema: pa.Schema, types: Mapping[str, pa.DataType]) -> pa.Schema:

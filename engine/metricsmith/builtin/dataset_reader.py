@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import PurePath
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -203,10 +204,7 @@ class DatasetReader:
         dataset = self.dataset
         if not isinstance(dataset, ds.FileSystemDataset) or self.schema() != dataset.schema:
             return None
-        partitioning = dataset.partitioning
-        partitions = (
-            partitioning.schema if isinstance(partitioning, ds.HivePartitioning) else pa.schema([])
-        )
+        partitions = hive_partitions(dataset)
         file_schema = pa.schema([f for f in dataset.schema if f.name not in partitions.names])
         files = tuple(dataset.files)
         file_format = dataset.format
@@ -286,3 +284,20 @@ class InMemoryReader(DatasetReader):
 
     def native_files(self, columns: Sequence[str] | None) -> NativeFiles | None:
         return None  # the rows are in this process: an engine is handed them as Arrow data
+
+
+def hive_partitions(dataset: ds.Dataset) -> pa.Schema:
+    """The columns a dataset takes from `key=value` folder names. pyarrow reports a hive
+    partitioning over every column of a plain folder of files, whose folders name none (DuckDB
+    then refused every column as "not a partition"): a column counts only where some file's
+    folder is named after it."""
+    partitioning = dataset.partitioning
+    if not isinstance(partitioning, ds.HivePartitioning):
+        return pa.schema([])
+    named = {
+        folder.split("=", 1)[0]
+        for path in getattr(dataset, "files", ())
+        for folder in PurePath(path).parent.parts
+        if "=" in folder
+    }
+    return pa.schema([f for f in partitioning.schema if f.name in named])
