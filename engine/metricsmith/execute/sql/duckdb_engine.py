@@ -92,7 +92,10 @@ def _kept_connection():
         # Files are read afresh by every query, as by a fresh connection: a cache checked by
         # modification time could miss a file rewritten within the clock's tick. (DuckDB does
         # not cache local files by default; this says so whatever the default becomes.)
-        kept.execute("SET enable_external_file_cache = false")
+        # A DuckDB older than the setting (the package asks for 1.0 or later) has no such
+        # cache to turn off.
+        with contextlib.suppress(duckdb.CatalogException):
+            kept.execute("SET enable_external_file_cache = false")
         _kept.connection, _kept.pid = kept, os.getpid()
     return kept
 
