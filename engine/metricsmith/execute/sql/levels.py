@@ -239,9 +239,11 @@ class LevelCompiler:
                     first = names.first_changes
                     self.ctes.append((first, first_changes(parts)))
                 # Offsets before a member exists read the value over nothing (a verified
-                # contract): its cells can start where it exists (formulas.py).
+                # contract): its cells can start where it exists (formulas.py). Of the
+                # level's own scans only: the contract says nothing of a child level's rows.
                 if level.members.rows_after_time:
-                    before_first = reads_before_first(formulas, level.leaf_columns(), parts)
+                    leaves = level.leaf_columns()
+                    before_first = reads_before_first(formulas, leaves, scan_parts)
                 reach = 0 if before_first is not None else level.extension
                 pruning = Pruning(reach=reach, first_changes=first)
             self._lookup(level_spine.ends())
