@@ -52,8 +52,8 @@ CLEAN = [
 BROKEN = [*CLEAN, (2, 5.0, utc(2023, 11, 15), utc(2024, 1, 1)), (None, 7.0, utc(2024, 1, 1), None)]
 
 
-def project(define, subscriptions, contracts: bool):
-    table = pa.table(
+def subscriptions_table(subscriptions) -> pa.Table:
+    return pa.table(
         {
             "account_id": pa.array([s[0] for s in subscriptions], pa.int64()),
             "mrr": pa.array([s[1] for s in subscriptions]),
@@ -61,8 +61,11 @@ def project(define, subscriptions, contracts: bool):
             "ended_at": stamps(*(s[3] for s in subscriptions)),
         }
     )
+
+
+def project(define, subscriptions, contracts: bool):
     text = DEFINITIONS % (CONTRACTS if contracts else "")
-    return define(text, accounts=ACCOUNTS, subscriptions=table)
+    return define(text, accounts=ACCOUNTS, subscriptions=subscriptions_table(subscriptions))
 
 
 def by_segment(project, engine: str) -> dict[str | None, dict[str, list]]:
@@ -155,6 +158,10 @@ def test_the_sql_relying_on_contracts_skips_what_they_make_needless(define):
     # its account; the roll-up joins the accounts as they are only when every row names one.
     assert "first_changes" in general and "first_changes" not in relying
     assert "INNER JOIN l1_members" in relying and "LEFT JOIN l1_members" in general
+    # The accounts' cells start where they exist, not the offset's one month before (so
+    # `mrr[-1]` before an account's first cell is 0, its value over no rows).
+    assert "END AS keep_from" in relying and "END - 1,\n" in general
+    assert "THEN COALESCE(\n        LAG(l1_cells.a1, 1)" in relying
 
 
 @pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
@@ -195,14 +202,7 @@ KNOWN_SIGN_UPS = DEFINITIONS.replace(
 
 
 def with_known_sign_ups(define, accounts: pa.Table) -> object:
-    table = pa.table(
-        {
-            "account_id": pa.array([s[0] for s in CLEAN], pa.int64()),
-            "mrr": pa.array([s[1] for s in CLEAN]),
-            "started_at": stamps(*(s[2] for s in CLEAN)),
-            "ended_at": stamps(*(s[3] for s in CLEAN)),
-        }
-    )
+    table = subscriptions_table(CLEAN)
     return define(KNOWN_SIGN_UPS % CONTRACTS, accounts=accounts, subscriptions=table)
 
 
@@ -234,3 +234,34 @@ def test_the_sql_with_known_sign_ups_adds_mrr_up_over_the_cells(define):
         METRICS, by=["accounts.segment"], **JANUARY_TO_APRIL
     )
     assert "accounts: expect signed_up_at is not null (verified; every member exists" in plan
+
+
+# Paying now and nothing two month ends before: an offset reaching before an account exists.
+TWO_BACK = "metric paying_again = count(per account where mrr[-2] == 0 and mrr > 0)\n"
+
+
+@pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
+def test_an_offset_before_a_member_exists_reads_its_value_over_no_rows(define, engine):
+    # The accounts' cells start at their sign-up where the contracts hold (no "- 1" before
+    # it), so `mrr[-2]` before an account's first cell is its value over no rows: 0.
+    # smb (signed up December 1): January 10 and November 0 -> 1; February 10, December
+    # 0 -> 1; March 0 -> 0; April 15, February 10 -> 0. enterprise (signed up February
+    # 10, exists from February): February 20, December 0 (before it exists) -> 1; March
+    # 20, January 0 -> 1; April 20, February 20 -> 0.
+    answers = []
+    for contracts in (False, True):
+        text = TWO_BACK + KNOWN_SIGN_UPS % (CONTRACTS if contracts else "")
+        answers.append(
+            define(text, accounts=ACCOUNTS, subscriptions=subscriptions_table(CLEAN))
+            .query(["paying_again"], by=["accounts.segment"], **JANUARY_TO_APRIL, engine=engine)
+            .to_pylist()
+        )
+    rows = {(r["accounts.segment"], str(r["month"])[:7]): r["paying_again"] for r in answers[1]}
+    assert answers[0] == answers[1]
+    assert [rows["smb", m] for m in ("2024-01", "2024-02", "2024-03", "2024-04")] == [1, 1, 0, 0]
+    assert [rows["enterprise", m] for m in ("2024-01", "2024-02", "2024-03", "2024-04")] == [
+        0,
+        1,
+        1,
+        0,
+    ]

@@ -144,7 +144,7 @@ WITH spine AS (
         END
       END
       ELSE 3
-    END - 0 AS keep_from
+    END AS keep_from
   FROM src_accounts AS `accounts`
 ), l1_cells AS (
   SELECT

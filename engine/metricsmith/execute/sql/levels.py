@@ -52,7 +52,13 @@ from metricsmith.execute.sql.combine import (
     where_column,
 )
 from metricsmith.execute.sql.dialects import SqlDialect
-from metricsmith.execute.sql.formulas import Formula, FormulaContext, formula_ctes, lags
+from metricsmith.execute.sql.formulas import (
+    Formula,
+    FormulaContext,
+    formula_ctes,
+    lags,
+    reads_before_first,
+)
 from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.members import (
     Pruning,
@@ -223,6 +229,7 @@ class LevelCompiler:
             column = dimension_column(level.labels.index(self.cohort_label))
             cohort = CohortPeriod(column, dialect, plan.calendar.timezone)
         pruning = None
+        before_first = None
         if level.members is not None:
             if pruned and absent is None:  # a sparse level has no cells to prune
                 first = None
@@ -231,7 +238,14 @@ class LevelCompiler:
                 if any(part.running for part in parts) and not level.members.rows_after_time:
                     first = names.first_changes
                     self.ctes.append((first, first_changes(parts)))
-                pruning = Pruning(reach=level.extension, first_changes=first)
+                # Offsets before a member exists read the value over nothing (a verified
+                # contract): its cells can start where it exists (formulas.py). Of the
+                # level's own scans only: the contract says nothing of a child level's rows.
+                if level.members.rows_after_time:
+                    leaves = level.leaf_columns()
+                    before_first = reads_before_first(formulas, leaves, scan_parts)
+                reach = 0 if before_first is not None else level.extension
+                pruning = Pruning(reach=reach, first_changes=first)
             self._lookup(level_spine.ends())
             cohort_index = None if cohort is None else level.labels.index(self.cohort_label)
             body = members_select(
@@ -255,7 +269,17 @@ class LevelCompiler:
         if absent is not None:
             self._sparse[names.cells] = absent
         lagged_values = tuple(lagged.values())
-        body = cells(level, names, level_spine, parts, cohort, pruned, lagged_values, sparse)
+        body = cells(
+            level,
+            names,
+            level_spine,
+            parts,
+            cohort,
+            pruned,
+            lagged_values,
+            sparse,
+            before_first is not None,
+        )
         self.ctes.append((names.cells, body))
         carried = [PERIOD, *([LABEL] if level_spine.labels else [])]
         carried += [PARENT_PERIOD] if level_spine.parents is not None else []
@@ -276,6 +300,7 @@ class LevelCompiler:
             functions=compilation.functions,
             lagged={node: lag.column for node, lag in lagged.items()},
             absent=absent,
+            before_first=before_first,
         )
         self.ctes += formula_ctes(names, formulas, context)
 

@@ -164,7 +164,9 @@ FIRST_CHANGE = "first_change"
 
 
 def _keep_from(exists_from: exp.Expression, pruning: Pruning, periods: int) -> exp.Expression:
-    earliest = exp.Sub(this=exists_from.copy(), expression=number(pruning.reach))
+    earliest = exists_from.copy()
+    if pruning.reach:
+        earliest = exp.Sub(this=earliest, expression=number(pruning.reach))
     if pruning.first_changes is None:
         return earliest
     first = exp.column(FIRST_CHANGE, table=pruning.first_changes)
