@@ -77,14 +77,11 @@ WITH spine AS (
       END - 1,
       2
     )
+  JOIN l1_shown_members
+    ON "subscriptions"."account_id" = l1_shown_members.entity
   WHERE
     "subscriptions"."started_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
     AND NOT "subscriptions"."account_id" IS NULL
-    AND "subscriptions"."account_id" IN (
-      SELECT
-        entity
-      FROM l1_shown_members
-    )
   GROUP BY
     1,
     2

@@ -307,11 +307,12 @@ class ScanCompiler:
             if not self.keeps_unnamed:  # a row naming no entity belongs to none
                 conditions.append(exp.Not(this=exp.Is(this=entity, expression=exp.Null())))
             if self.shown_members is not None:
-                members = exp.select(exp.column(ENTITY), copy=False).from_(
-                    trees.table(self.shown_members), copy=False
-                )
-                kept = exp.In(this=entity.copy(), query=exp.Subquery(this=members))
-                conditions.append(kept)
+                # An inner join rather than `IN (SELECT ...)`: the members' keys are checked
+                # unique before a query runs (runner.py), so no row is repeated, and DuckDB's
+                # semi-join cost the cohorts family a tenth of its CPU more than this join.
+                shown = exp.column(ENTITY, table=self.shown_members)
+                on = exp.EQ(this=entity.copy(), expression=shown)
+                query = trees.join(query, trees.table(self.shown_members), on)
         return query.where(exp.and_(*conditions, copy=False), copy=False) if conditions else query
 
     def entity_value(self, node: b.BExpr) -> exp.Expression:
