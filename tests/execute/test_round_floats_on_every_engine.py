@@ -8,7 +8,9 @@ property test: `round(avg(accounts.revenue), 2)` of 0.01 and 12.50 was 6.26 on A
 
 from __future__ import annotations
 
+import metricsmith
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from execute_helpers import stamps, utc
 from metricsmith.errors import ProjectError
@@ -67,3 +69,27 @@ def test_digits_no_engine_can_round_to_are_refused_by_check(define, formula, pro
     (found,) = [d for d in caught.value.diagnostics if problem in d.message]
     assert found.code == "bad-call"
     assert (found.span.line, found.span.column) == (6, formula.index("round") + 12)
+
+
+def test_rounding_rows_of_a_glob_of_parquet_files_agrees(tmp_path):
+    """Tried as a stranger would: a glob of Parquet parts (no partition folders), a float
+    rounded per row inside an aggregate and after it, on the engines that read the files
+    themselves."""
+    (tmp_path / "events").mkdir()
+    parts = pa.table({"at": stamps(utc(2024, 1, 5), utc(2024, 2, 5)), "y": [2.675, -0.125]})
+    pq.write_table(parts.slice(0, 0), tmp_path / "events" / "empty-part.parquet")
+    pq.write_table(parts, tmp_path / "events" / "part-1.parquet")
+    (tmp_path / "p.metrics").write_text(
+        'source events from parquet("events/*.parquet") { time at }\n'
+        "metric m = round(sum(events.y), 2)\n"
+        "metric k = sum(round(events.y, 1))\n"
+    )
+    project = metricsmith.load_project(tmp_path / "p.metrics")
+    # 2.675 * 100 is 267.5 in double precision: 268, so 2.68; 26.75: 27, so 2.7.
+    # -0.125 * 100 = -12.5: -13, so -0.13; -1.25: -1, so -0.1 (halves away from zero).
+    expected = [{"m": 2.68, "k": 2.7}, {"m": -0.13, "k": -0.1}]
+    for engine in ("arrow", "duckdb"):
+        table = project.query(
+            ["m", "k"], grain="month", start="2024-01", end="2024-03", engine=engine
+        )
+        assert table.select(["m", "k"]).to_pylist() == expected, engine
