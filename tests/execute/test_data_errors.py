@@ -93,3 +93,16 @@ def test_dates_as_time_column_are_fine(define, engine):
     text = 'source t from csv("t.csv") { time at }\nmetric n = count(t)'
     project = define(text, t=pa.table({"at": [dt.date(2024, 1, 1), dt.date(2024, 2, 1)]}))
     assert rows(project.query(["n"], grain="year", engine=engine)) == [(dt.date(2024, 1, 1), 2)]
+
+
+def test_an_unreadable_time_is_read_only_by_queries_that_place_rows_in_time(define, engine):
+    # Like any column a query does not use: a count over all time reads no time, so every
+    # engine counts the row; a grain or a range reads it, so every engine reports it.
+    text = DEFINITIONS.replace("  time at\n", "  time at\n  column at: timestamp\n")
+    times = pa.array(["2024-01-05 10:00:00", "not-a-date", "2024-02-01 09:00:00"])
+    project = define(text, t=table([10, 5, 7], closed=("2024-01-01T10:00:00Z",) * 3, times=times))
+    assert rows(project.query(["n", "total"], engine=engine)) == [(3, 22)]
+    for query in ({"grain": "month"}, {"start": "2024-01-01"}):
+        with pytest.raises(DataError) as caught:
+            project.query(["n"], engine=engine, **query)
+        assert (caught.value.column, caught.value.row) == ("at", 2)

@@ -146,6 +146,13 @@ def test_without_a_range_or_grain_every_row_counts(define, engine):
     assert rows(project.query(["n"], engine=engine)) == [(2,)]
 
 
+def test_a_count_that_reads_no_column_of_an_in_memory_table(define, engine):
+    # Neither a time to place the rows nor a value: only the number of rows is read.
+    text = 'source t from csv("t.csv") { column x: integer }\nmetric n = count(t)'
+    project = define(text, t=pa.table({"x": [1, 2, 3]}))
+    assert rows(project.query(["n"], engine=engine)) == [(3,)]
+
+
 def test_with_only_a_start_the_end_comes_from_the_data(define, engine):
     times = stamps(utc(2024, 1, 20), utc(2024, 3, 2))
     project = events_project(define, "UTC", times)

@@ -48,12 +48,20 @@ def test_metric_references_are_expanded_onto_the_scans_aggregates(project):
 
 
 def test_one_read_per_source_with_the_needed_columns(project):
-    result = plan(project, [*TICKET_METRICS, "csat"], by=["accounts.segment"])
+    result = plan(project, [*TICKET_METRICS, "csat"], by=["accounts.segment"], grain="month")
     reads = {read.source: read for read in result.reads}
     assert set(reads) == {"tickets", "accounts", "csat"}
     assert set(reads["tickets"].columns) == {"opened_at", "resolved_at", "account_id", "ticket_id"}
     assert set(reads["accounts"].columns) == {"account_id", "segment"}
     assert set(reads["csat"].columns) == {"answered_at", "ticket_id", "score"}
+
+
+def test_a_query_over_all_time_reads_no_event_time_it_does_not_use(project):
+    result = plan(project, [*TICKET_METRICS, "csat"])
+    reads = {read.source: read for read in result.reads}
+    # `opened_at` is read for the formulas that use it, not to place the tickets.
+    assert set(reads["tickets"].columns) == {"opened_at", "resolved_at"}
+    assert set(reads["csat"].columns) == {"score"}
 
 
 def test_time_ranges_are_pushed_down_in_utc(project):

@@ -301,8 +301,24 @@ def test_file_in_another_format_is_a_data_error(tmp_path: Path) -> None:
     with pytest.raises(DataError) as caught:
         open_source(connectors.PARQUET, "e.parquet", tmp_path)
     assert caught.value.location == str(tmp_path / "e.parquet")
-    assert "Parquet magic bytes not found" in str(caught.value)
+    assert "not a whole Parquet file (Parquet magic bytes not found" in str(caught.value)
     assert "Error creating dataset" not in str(caught.value)
+    assert "`csv(...)`" in caught.value.hint
+
+
+@pytest.mark.parametrize(
+    ("connector", "name"), [(connectors.PARQUET, "Parquet"), (connectors.ARROW, "Arrow")]
+)
+def test_an_empty_file_in_a_folder_is_named_and_the_hint_says_to_write_it_again(
+    tmp_path: Path, connector, name: str
+) -> None:
+    (tmp_path / "events").mkdir()
+    (tmp_path / "events" / "part-0").write_bytes(b"")
+    with pytest.raises(DataError) as caught:
+        open_source(connector, "events", tmp_path)
+    assert caught.value.location == str(tmp_path / "events" / "part-0")
+    assert f"not a whole {name} file" in str(caught.value)
+    assert "write it again" in caught.value.hint
 
 
 # ---- jsonl -----------------------------------------------------------------------------------

@@ -232,7 +232,7 @@ def test_times_with_and_without_zones_in_one_column_say_so_in_plain_words(tmp_pa
         'source t from csv("t.csv") {\n time at\n column at: timestamp\n}\nmetric n = count(t)\n',
     )
     with pytest.raises(DataError) as caught:
-        project.query(["n"], grain=None, engine=engine)
+        project.query(["n"], grain="month", engine=engine)
     error = caught.value
     assert (error.source, error.column, error.row) == ("t", "at", 2)
     assert "it has no zone offset and the column's first time" in str(error)
@@ -365,7 +365,7 @@ def test_a_local_time_after_the_first_megabyte_of_zoned_times(tmp_path):
         'source t from csv("t.csv") { time at }\nmetric n = count(t)\n',
     )
     with pytest.raises(DataError) as caught:
-        project.query(["n"], grain=None, engine="arrow")
+        project.query(["n"], grain="month", engine="arrow")
     error = caught.value
     assert (error.source, error.column, error.row) == ("t", "at", 55_000)
     assert "'2024-01-05 10:00:00' as timestamp: it has no zone offset" in str(error)
@@ -377,7 +377,7 @@ def test_a_local_time_after_the_first_megabyte_of_zoned_times(tmp_path):
     declared = metricsmith.load_project(tmp_path / "p.metrics")
     for engine in ENGINES:
         with pytest.raises(DataError) as caught:
-            declared.query(["n"], grain=None, engine=engine)
+            declared.query(["n"], grain="month", engine=engine)
         error = caught.value
         assert (error.source, error.column, error.row) == ("t", "at", 55_000)
         assert "it has no zone offset and the column's first time" in str(error)

@@ -33,6 +33,7 @@ from metricsmith.builtin.read_errors import (
     explain_csv,
     explain_generic,
     explain_json,
+    explain_stored,
     file_named_in,
     undecodable_header,
 )
@@ -333,6 +334,7 @@ PARQUET = FileConnector(
     "parquet",
     "Parquet files, with column projection and time-range pushdown",
     lambda settings, types: ds.ParquetFileFormat(),
+    explain=lambda settings: explain_stored("Parquet"),
 )
 JSONL = FileConnector(
     "jsonl",
@@ -346,6 +348,7 @@ ARROW = FileConnector(
     "arrow",
     "Arrow IPC files (Feather v2)",
     lambda settings, types: ds.IpcFileFormat(),
+    explain=lambda settings: explain_stored("Arrow"),
 )
 
 

@@ -57,6 +57,32 @@ def explain_generic(message: str, file: str | None, schema: pa.Schema | None) ->
     return ErrorDetail(core_message(message))
 
 
+#: What pyarrow says of a file that is not a whole Parquet or Arrow file.
+_NOT_A_WHOLE_FILE = re.compile(
+    r"file size is 0 bytes|magic bytes not found|File is too small|Not an Arrow file", re.I
+)
+
+
+def explain_stored(format_name: str) -> Explainer:
+    """The explainer for a format that stores its types (Parquet, Arrow IPC): what goes wrong
+    in such a file is mostly the file itself, empty, cut short or in another format."""
+
+    def explain(message: str, file: str | None, schema: pa.Schema | None) -> ErrorDetail:
+        core = core_message(message)
+        if not _NOT_A_WHOLE_FILE.search(core):
+            return ErrorDetail(core)
+        return ErrorDetail(
+            f"not a whole {format_name} file ({core.rstrip('.')})",
+            hint=(
+                "an empty or cut-short file was not written to the end: write it again; "
+                "a file in another format is read with its own connector "
+                "(`csv(...)`, `jsonl(...)`, `parquet(...)`, `arrow(...)`)"
+            ),
+        )
+
+    return explain
+
+
 def explain_csv(
     message: str, file: str | None, schema: pa.Schema | None, *, header: bool = True
 ) -> ErrorDetail:

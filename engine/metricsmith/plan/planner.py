@@ -49,7 +49,12 @@ def plan_query(
             if query.age is None or cohort is None
             else CohortAxis(cohort=cohort, age=query.age)
         ),
-        reads=plan_reads(project, top, planner.time_needs),
+        reads=plan_reads(
+            project,
+            top,
+            planner.time_needs,
+            one_period=query.grain is None and query.start is None and query.end is None,
+        ),
         top=top,
         metrics=query.metrics,
         max_periods=query.max_periods,

@@ -14,10 +14,15 @@ from metricsmith.plugins.connector import TimeRange
 
 
 def plan_reads(
-    project: CheckedProject, top: Level, needs: Sequence[tuple[str, TimeRange | None]]
+    project: CheckedProject,
+    top: Level,
+    needs: Sequence[tuple[str, TimeRange | None]],
+    *,
+    one_period: bool,
 ) -> tuple[SourceRead, ...]:
     """`needs` lists, for each grouped pass and entity set, the rows of its source it reads
-    (None: all of them)."""
+    (None: all of them). `one_period`: the query has neither grain nor range, so an event
+    outside a window counts in its only period whatever its time (the time is not read)."""
     columns: dict[str, dict[str, None]] = {}
     join_targets: set[str] = set()
 
@@ -43,7 +48,8 @@ def plan_reads(
 
     for level in top.walk():
         for scan in level.scans:
-            times = time_values(project, scan.source, scan.time)
+            timeless = one_period and isinstance(scan.time, EventTime) and scan.window is None
+            times = [] if timeless else time_values(project, scan.source, scan.time)
             need_own(scan.source, times)
             keys = [*scan.dimensions, *scan.filters, *([scan.entity] if scan.entity else [])]
             aggregates = [f.aggregate for f in scan.aggregates]

@@ -78,21 +78,22 @@ class Placer:
         timeline = self.timeline
         match scan.time:
             case EventTime(column=column):
+                if scan.window is None:
+                    if timeline.bounds is None:
+                        return None  # the time is not read (plan/reads.py `one_period`)
+                    return _events(*self.times(scan.source, column), timeline.bounds)
                 times, valid = self.times(scan.source, column)
-                if scan.window is not None:
-                    # An event at t counts at each period end e with window start <= t < e:
-                    # from the first period ending after t to the last whose window starts
-                    # at or before t.
-                    key = (scan.source, column)
-                    if key not in self._periods_after:
-                        self._periods_after[key] = at_or_before(timeline.ends, times)
-                    first = self._periods_after[key]
-                    last = at_or_before(self.window_starts(scan.window), times)
-                    last -= 1  # (in place: a new array, as large as the source)
-                    last[~valid] = -1
-                    return Ranges(first, last)
-                if timeline.bounds is not None:
-                    return _events(times, valid, timeline.bounds)
+                # An event at t counts at each period end e with window start <= t < e:
+                # from the first period ending after t to the last whose window starts
+                # at or before t.
+                key = (scan.source, column)
+                if key not in self._periods_after:
+                    self._periods_after[key] = at_or_before(timeline.ends, times)
+                first = self._periods_after[key]
+                last = at_or_before(self.window_starts(scan.window), times)
+                last -= 1  # (in place: a new array, as large as the source)
+                last[~valid] = -1
+                return Ranges(first, last)
             case StateTime(start=start, end=end):
                 start_times = self.times(scan.source, start)
                 end_times = self.times(scan.source, end)

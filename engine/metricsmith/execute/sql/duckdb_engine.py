@@ -165,6 +165,8 @@ class DuckDBEngine:
                 relations[read.source] = Relation(duckdb_reader(files), info.schema)
                 continue
             table = info.reader.read(list(read.columns), read.time_range)
+            if table.num_columns == 0:  # only its rows are counted: DuckDB wants a column
+                table = pa.table({"row": pa.nulls(table.num_rows, pa.bool_())})
             name = f"metricsmith_{read.source}_{next(_names)}"
             self.connection.register(name, table)
             self._registered.append(name)
