@@ -138,7 +138,7 @@ def test_a_query_gives_duckdb_memory_back_when_the_process_grew_more_than_a_litt
     """DuckDB keeps a query's memory for the next one, which takes it again faster: kept while
     the process has grown by no more than `_MEMORY_KEPT` since the memory was last given back."""
     monkeypatch.setattr(duckdb_engine._kept, "resident", since, raising=False)
-    monkeypatch.setattr(duckdb_engine, "_resident_bytes", lambda: now)
+    monkeypatch.setattr(duckdb_engine, "resident_bytes", lambda: now)
     connection = _Recording()
     duckdb_engine._give_back_memory(connection)
     assert bool(connection.statements) == given_back
@@ -149,5 +149,5 @@ def test_a_query_gives_duckdb_memory_back_when_the_process_grew_more_than_a_litt
 def test_the_process_size_is_known_on_linux():
     if not os.path.exists("/proc/self/statm"):
         pytest.skip("only Linux says the resident memory in a file")
-    resident = duckdb_engine._resident_bytes()
+    resident = duckdb_engine.resident_bytes()
     assert resident is not None and resident > 0

@@ -97,7 +97,7 @@ def _kept_connection():
         with contextlib.suppress(duckdb.CatalogException):
             kept.execute("SET enable_external_file_cache = false")
         _kept.connection, _kept.pid = kept, os.getpid()
-        _kept.resident = _resident_bytes()
+        _kept.resident = resident_bytes()
     return kept
 
 
@@ -111,12 +111,10 @@ _MEMORY_KEPT = 64 * 2**20
 def _give_back_memory(connection) -> None:
     """DuckDB keeps the memory of a query's buffers for its next query (480 MB after the
     retention family's, in a process that may run no other): a limit below it makes DuckDB
-    give the memory back, as closing the connection did. Done when the process has grown by
-    more than `_MEMORY_KEPT` since the last time, or always where its size is not known."""
+    give the memory back, as closing the connection did, unless little (`keeps_memory`)."""
     import duckdb
 
-    resident, since = _resident_bytes(), getattr(_kept, "resident", None)
-    if resident is not None and since is not None and resident - since <= _MEMORY_KEPT:
+    if keeps_memory(getattr(_kept, "resident", None)):
         return
     try:
         connection.execute("SET memory_limit = '1MB'")
@@ -124,10 +122,18 @@ def _give_back_memory(connection) -> None:
     except duckdb.Error:  # something is held still: closing the connection frees it all
         _drop_kept_connection()
         return
-    _kept.resident = _resident_bytes()
+    _kept.resident = resident_bytes()
 
 
-def _resident_bytes() -> int | None:
+def keeps_memory(since: int | None) -> bool:
+    """Whether DuckDB may keep the memory its last query left for the next one: the process
+    has grown by no more than `_MEMORY_KEPT` since `since`, its resident memory (`resident_
+    bytes`) when DuckDB last gave its memory back. Never where the size is not known."""
+    resident = resident_bytes()
+    return resident is not None and since is not None and resident - since <= _MEMORY_KEPT
+
+
+def resident_bytes() -> int | None:
     """The resident memory of the process where the system says it in a file (Linux); None
     elsewhere."""
     try:
