@@ -368,9 +368,10 @@ def _parse_new(files: Sequence[Path], seen: set[Path]) -> tuple[list[Module], li
     """Parse the files not parsed yet."""
     modules, found = [], []
     for file in files:
-        if file.resolve() in seen:
+        resolved = file.resolve()
+        if resolved in seen:
             continue
-        seen.add(file.resolve())
+        seen.add(resolved)
         try:
             module, problems = parse_file(file)
         except OSError as err:  # unreadable: permissions, a folder named *.metrics, ...

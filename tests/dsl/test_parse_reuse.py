@@ -50,3 +50,18 @@ def test_a_project_loaded_twice_answers_the_same(tmp_path):
     path.write_text(SOURCE + "metric n = count(accounts)\n", encoding="utf-8")
     answers = [load_project(path).query(["n"]).to_pylist() for _ in range(2)]
     assert answers[0] == answers[1] == [{"n": 2}]
+
+
+def test_a_query_formula_is_parsed_once_and_a_bad_one_fails_every_time():
+    from metricsmith.dsl.parser import parse_expression
+    from metricsmith.errors import QueryError
+
+    formula = "lower(accounts.segment)"
+    assert parse_expression(formula, origin="--by") is parse_expression(formula, origin="--by")
+    for _ in range(2):
+        try:
+            parse_expression("lower(accounts.segment", origin="--by")
+        except QueryError as error:
+            assert "--by" in str(error)
+        else:
+            raise AssertionError("a formula missing its parenthesis parsed")

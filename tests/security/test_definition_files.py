@@ -41,6 +41,24 @@ def test_a_project_folder_skips_such_links(project: Path) -> None:
     assert [f.name for f in load_project(project).files] == ["defs.metrics"]
 
 
+def test_a_metrics_link_to_a_metrics_link_to_another_kind_of_file_is_not_read(
+    project: Path,
+) -> None:
+    (project / "sneaky.metrics").symlink_to(project / ".env")
+    (project / "sneakier.metrics").symlink_to(project / "sneaky.metrics")
+    write(project, 'metric one = 1\ninclude "sneakier.metrics"\n')
+    [problem] = problems(project)
+    assert problem.code == "include-not-metrics"
+
+
+def test_a_metrics_file_in_a_linked_folder_is_read(project: Path) -> None:
+    (project / "real").mkdir()
+    (project / "real" / "more.metrics").write_text("metric two = 2\n")
+    (project / "linked").symlink_to(project / "real")
+    write(project, 'metric one = 1\ninclude "linked/more.metrics"\n')
+    assert sorted(load_project(project).metrics) == ["one", "two"]
+
+
 def test_a_project_given_as_another_kind_of_file_is_refused(project: Path, capsys) -> None:
     [problem] = problems(project / ".env")
     assert problem.code == "no-project"

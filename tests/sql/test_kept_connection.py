@@ -112,3 +112,42 @@ def test_each_thread_keeps_a_connection_of_its_own(tmp_path, connections):
         assert [opened(), other.submit(opened).result(), opened()] == [2, 2, 2]
         assert other.submit(opened).result() == 2
     assert len(connections) == 2
+
+
+class _Recording:
+    """A connection that records the statements run on it."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def execute(self, statement: str) -> None:
+        self.statements.append(statement)
+
+
+@pytest.mark.parametrize(
+    ("since", "now", "given_back"),
+    [
+        (100 * 2**20, 100 * 2**20 + duckdb_engine._MEMORY_KEPT, False),  # a small query's
+        (100 * 2**20, 101 * 2**20 + duckdb_engine._MEMORY_KEPT, True),  # a big one's
+        (None, 100 * 2**20, True),  # the size unknown: always
+    ],
+)
+def test_a_query_gives_duckdb_memory_back_when_the_process_grew_more_than_a_little(
+    monkeypatch, since, now, given_back
+):
+    """DuckDB keeps a query's memory for the next one, which takes it again faster: kept while
+    the process has grown by no more than `_MEMORY_KEPT` since the memory was last given back."""
+    monkeypatch.setattr(duckdb_engine._kept, "resident", since, raising=False)
+    monkeypatch.setattr(duckdb_engine, "resident_bytes", lambda: now)
+    connection = _Recording()
+    duckdb_engine._give_back_memory(connection)
+    assert bool(connection.statements) == given_back
+    # Given back, the process's size then is where the next growth counts from.
+    assert duckdb_engine._kept.resident == (now if given_back else since)
+
+
+def test_the_process_size_is_known_on_linux():
+    if not os.path.exists("/proc/self/statm"):
+        pytest.skip("only Linux says the resident memory in a file")
+    resident = duckdb_engine.resident_bytes()
+    assert resident is not None and resident > 0

@@ -52,3 +52,39 @@ def test_a_key_is_checked_once_per_version_of_its_files(tmp_path, monkeypatch):
     (tmp_path / "accounts.csv").write_text(ACCOUNTS.replace("a2", "a1"))
     with pytest.raises(DataError, match="key value 'a1' appears more than once"):
         opened_by_segment()
+
+
+def test_a_key_checked_before_is_found_without_building_its_query(tmp_path, monkeypatch):
+    """The check's SQL is kept with the checked project: a query over unchanged definitions and
+    files builds no key check at all, while edited definitions build it (and run it) again."""
+    import metricsmith.execute.sql.runner as runner
+
+    (tmp_path / "p.metrics").write_text(DEFINITIONS)
+    # Unique as written, not in lower case.
+    (tmp_path / "accounts.csv").write_text(ACCOUNTS.replace("a2", "A1"))
+    (tmp_path / "tickets.csv").write_text(TICKETS)
+    built: list[str] = []
+    key_query = runner._key_query
+
+    def counting(source, key, plan, compilation):
+        built.append(source)
+        return key_query(source, key, plan, compilation)
+
+    monkeypatch.setattr(runner, "_key_query", counting)
+
+    def opened_by_segment() -> int:
+        project = metricsmith.load_project(tmp_path)
+        answer = project.query(["opened"], by=["accounts.segment"], engine="duckdb")
+        return len(answer)
+
+    assert opened_by_segment() == 2
+    assert built  # checked, once
+    built.clear()
+    assert opened_by_segment() == 2
+    assert built == []
+    # An edited key formula over the same files: the edited definitions' key is checked.
+    lowered = "column account_id: string\n  column code = lower(account_id)"
+    edited = DEFINITIONS.replace("key account_id", "key code")
+    (tmp_path / "p.metrics").write_text(edited.replace("column account_id: string", lowered))
+    with pytest.raises(DataError, match="key value 'a1' appears more than once"):
+        opened_by_segment()

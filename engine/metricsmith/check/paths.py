@@ -267,8 +267,10 @@ def is_definition_file(path: str | os.PathLike[str]) -> bool:
     """A regular file named `*.metrics`, reached through no link to a file named otherwise:
     the only kind of file whose text metricsmith parses, and so may show in a message."""
     text = os.fspath(path)
+    # Only a link as the last part can change the name the path ends with (resolving every
+    # part costs a system call each: a project loaded again checks dozens of files).
     return (
         text.endswith(".metrics")
-        and os.path.realpath(text).endswith(".metrics")
+        and (not os.path.islink(text) or os.path.realpath(text).endswith(".metrics"))
         and os.path.isfile(text)
     )

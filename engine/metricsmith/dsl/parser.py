@@ -323,6 +323,9 @@ def decode_source(path: str, data: bytes) -> tuple[SourceFile, Diagnostic | None
     return shown, Diagnostic(code="encoding", message=what, span=span, hint=SAVE_AS_UTF8)
 
 
+# A query's formulas (`--by`, `--where`) are parsed once for the same text, as files are: a
+# process asking the same query again (a dashboard, a benchmark) does not parse them again.
+@functools.lru_cache(maxsize=_PARSED_FILES_KEPT)
 def parse_expression(text: str, origin: str = "<query>") -> Expr:
     """Parse a formula given outside a file (a query's `--where`); raises QueryError."""
     source = SourceFile(origin, text)

@@ -232,11 +232,65 @@ _KeyVerdict = tuple[str, tuple[tuple[object, ...], ...]]
 _UNIQUE_KEYS: dict[_KeyVerdict, None] = {}
 _UNIQUE_KEYS_KEPT = 256
 
+# What a key check's SQL is built from besides the checked project: the dialect, the source
+# and its key, the plan's read of it and calendar, and how the engine reaches the source.
+_KeyTextKey = tuple[int, str, str, str, str, str, tuple[str, pa.Schema]]
+#: Key checks' SQL built in this process, by `_KeyTextKey`, with the checked project each was
+#: built for (weakly, as `_TEXTS`) and whether it reads a parameter; a few hundred at most.
+_KEY_TEXTS: dict[_KeyTextKey, tuple[weakref.ref[CheckedProject], str, bool]] = {}
+
 
 def _require_unique_key(
     source: str, key: str, plan: Plan, compilation: Compilation, engine: SqlEngine
 ) -> None:
     """The first key value (read or derived) that names more than one row, as a data error."""
+    # A key found unique in files that have not changed since is unique still: checked once
+    # per version of the files in a process (a notebook, a server, a benchmark).
+    # (A query with parameters is not kept: its text alone does not say what it read.)
+    files = files_version(compilation.project.sources[source].reader)
+    verdict: _KeyVerdict | None = None
+    if files is not None:
+        text, reads_parameters = _key_text(source, key, plan, compilation)
+        if not (plan.parameter_values() and reads_parameters):
+            verdict = (text, files)
+    if verdict in _UNIQUE_KEYS:
+        return
+    repeated = _fetch(engine, _key_query(source, key, plan, compilation), plan, compilation, source)
+    if not repeated.num_rows:
+        if verdict is not None:
+            remember(_UNIQUE_KEYS, verdict, None, _UNIQUE_KEYS_KEPT)
+    else:
+        value = repeated.column(0)[0].as_py()
+        raise DataError(
+            f"key value {value!r} appears more than once; a key must name one row",
+            source=source,
+            column=key,
+        )
+
+
+def _key_text(source: str, key: str, plan: Plan, compilation: Compilation) -> tuple[str, bool]:
+    """A key check's SQL and whether it reads a parameter, built once for the same checked
+    project (see `_query_text`), so that a check passed before is found without building its
+    query again."""
+    project, dialect = compilation.project, compilation.dialect
+    relation = compilation.relations[source]
+    reads = repr([read for read in plan.reads if read.source == source])
+    table = (dialect.sql(relation.table), relation.schema)
+    text_key = (id(project), dialect.name, source, key, reads, repr(plan.calendar), table)
+    kept = _KEY_TEXTS.get(text_key)
+    # (An address is reused once its project is gone: the weak reference then says None.)
+    if kept is not None and kept[0]() is project:
+        return kept[1], kept[2]
+    query = _key_query(source, key, plan, compilation)
+    text, reads_parameters = dialect.sql(query), bool(placeholders(query))
+    remember(
+        _KEY_TEXTS, text_key, (weakref.ref(project), text, reads_parameters), _UNIQUE_KEYS_KEPT
+    )
+    return text, reads_parameters
+
+
+def _key_query(source: str, key: str, plan: Plan, compilation: Compilation) -> exp.Select:
+    """The query of the key values of `source` that name more than one row (the first)."""
     rows = ExpressionCompiler(
         compilation.dialect,
         plan.calendar.timezone,
@@ -255,26 +309,7 @@ def _require_unique_key(
     )
     for name, body in source_ctes(plan, compilation, {source}):
         query = trees.with_cte(query, name, body)
-    # A key found unique in files that have not changed since is unique still: checked once
-    # per version of the files in a process (a notebook, a server, a benchmark).
-    # (A query with parameters is not kept: its text alone does not say what it read.)
-    files = files_version(compilation.project.sources[source].reader)
-    verdict: _KeyVerdict | None = None
-    if files is not None and not (plan.parameter_values() and placeholders(query)):
-        verdict = (compilation.dialect.sql(query), files)
-    if verdict in _UNIQUE_KEYS:
-        return
-    repeated = _fetch(engine, query, plan, compilation, source)
-    if not repeated.num_rows:
-        if verdict is not None:
-            remember(_UNIQUE_KEYS, verdict, None, _UNIQUE_KEYS_KEPT)
-    else:
-        value = repeated.column(0)[0].as_py()
-        raise DataError(
-            f"key value {value!r} appears more than once; a key must name one row",
-            source=source,
-            column=key,
-        )
+    return query
 
 
 def _own_column(node: BExpr) -> exp.Expression:
