@@ -103,3 +103,58 @@ def test_health_mix_by_band(project, engine: str) -> None:
         "Average": 1,
         "Poor": 1,
     }
+
+
+@pytest.fixture(scope="module")
+def mix_project():
+    """g1 a customer (Good, 85, both months); n1 never a customer and without rows (45:
+    Average); n2 a customer until February with six tickets in March (25: Poor at the end of
+    March, 45: Average at the end of April)."""
+    accounts = [account(name, utc(2023, 12, 1)) for name in ("g1", "n1", "n2")]
+    subscriptions = [
+        subscription("g1", 100, utc(2023, 12, 1)),
+        subscription("n2", 80, utc(2023, 12, 1), utc(2024, 2, 15)),
+    ]
+    events = [("g1", "x1", utc(2024, 3, 5)), ("g1", "x1", utc(2024, 4, 5))]
+    tickets = [("n2", utc(2024, 3, day)) for day in (3, 6, 9, 12, 15, 18)]
+    return library_project(
+        accounts=table("accounts", accounts),
+        subscriptions=table("subscriptions", subscriptions),
+        events=table(
+            "events",
+            [{"account_id": a, "user_id": u, "occurred_at": at} for a, u, at in events],
+        ),
+        tickets=table("tickets", [{"account_id": a, "opened_at": at} for a, at in tickets]),
+    )
+
+
+@pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
+def test_bands_of_accounts_that_are_not_customers(mix_project, engine: str) -> None:
+    # Every account of a month is scored, customer or not: a band only accounts that are not
+    # customers land in, in any month of the range, is a row of every month with no customer
+    # and no average. So the SQL keeps every account's cells, not only the customers'.
+    rows = by_period(
+        mix_project,
+        ["customer_accounts", "avg_health_score"],
+        by=["health_band"],
+        grain="month",
+        start="2024-03",
+        end="2024-05",
+        engine=engine,
+    )
+    mix = {
+        (row["month"].month, row["health_band"]): (
+            row["customer_accounts"],
+            row["avg_health_score"],
+        )
+        for row in rows
+    }
+    assert mix == {
+        (month, band): value
+        for month in (3, 4)
+        for band, value in {
+            "Good": (1, pytest.approx(85.0)),
+            "Average": (0, None),
+            "Poor": (0, None),
+        }.items()
+    }
