@@ -6,7 +6,8 @@ to the bit as the general way does, on random tables (whole and in 500-row row g
   periods) (`_present_rows`), not from every row repeated in its periods;
 - (entity, value) pairs are numbered by the value alone when each value comes with one
   entity (`_last_determines`), and densely when more ids could exist than rows
-  (`_present_ids`): the same partition of the rows as numbering the combinations."""
+  (`_present_ids`): the same partition of the rows as numbering the combinations;
+- running totals down the periods go a row at a time over many entities (`_run_down`)."""
 
 # Arrow only: how the Arrow engine groups rows; the SQL engines are compared in the
 # conformance and differential suites.
@@ -131,3 +132,16 @@ def test_ids_of_wide_keys_are_renumbered_to_the_rows():
     ids, count = grouping._present_ids(*grouping.group_ids([(a, 300), (b, 300)], 20))
     assert count <= 20
     assert _same_partition(ids, [a, b])
+
+
+@pytest.mark.parametrize("width", [7, grouping._WIDE_ROWS + 3])
+@pytest.mark.parametrize("dtype", [np.int64, np.float64])
+def test_running_totals_down_the_periods_are_numpys_to_the_bit(width, dtype):
+    """Running totals down the periods of (period x entity) cells (`range_totals`), a row at
+    a time over many entities: the same additions in the same order as numpy's cumulative
+    sum, so the same numbers to the bit (floats too)."""
+    random = np.random.default_rng(11)
+    change = random.normal(0, 1e6, (13, width)).astype(dtype)
+    expected = np.cumsum(change, axis=0)
+    grouping._run_down(change)
+    assert change.tobytes() == expected.tobytes()

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from execute_helpers import TIMESTAMP, project_from_text
 from metricsmith.errors import QueryError
+from metricsmith.execute.arrow import streaming
 from metricsmith.execute.arrow.streaming import (
     MEMORY_VARIABLE,
     THREADS_VARIABLE,
@@ -119,6 +120,29 @@ def test_streamed_answer_is_that_of_the_whole_source(tmp_path):
     assert whole.column("month")[0].as_py().isoformat() == "2023-12-01"
     assert streamed.num_rows == whole.num_rows
     assert streamed.equals(whole)
+
+
+def test_aggregates_of_the_same_values_keep_them_once(tmp_path, monkeypatch):
+    """The median, a percentile and the spread of the same amounts keep the amounts once
+    (they are put together in row order once, not once each), and still give the answers of
+    the source read in one batch; a count and an average with a `where` keep their own."""
+    (tmp_path / "many").mkdir()
+    (tmp_path / "one").mkdir()
+    names = ["middle", "p90", "spread", "mean", "event_count"]
+    ranged = {"by": ["accounts.segment"], "grain": "month"}
+    ranged |= {"start": "2024-01-01", "end": "2025-01-01"}
+    one = _project(tmp_path / "one", ROWS).query(names, **ranged)
+    numbered = []
+    put_together = streaming._Kept.numbered
+
+    def counted(kept):
+        numbered.append(kept.request.name)
+        return put_together(kept)
+
+    monkeypatch.setattr(streaming._Kept, "numbered", counted)
+    many = _project(tmp_path / "many", 97).query(names, **ranged)
+    assert len(numbered) == 2  # the amounts, and the amounts where kind != "c"
+    assert many.equals(one)
 
 
 @pytest.mark.parametrize("threads", ["1", "3"])

@@ -508,7 +508,7 @@ def range_totals(
             change -= np.bincount(stops if every else stops[counted], minlength=cells)
             # In place: each array here is as large as the cells (2.6M for 200k accounts).
             running = change.reshape(period_count + 1, member_count)
-            np.cumsum(running, axis=0, out=running)
+            _run_down(running)
             if capped:
                 np.minimum(running, 1, out=running)
             totals[fused.name] = numbers_array(running[:period_count].ravel())
@@ -517,9 +517,25 @@ def range_totals(
         if np.abs(weight).sum(dtype=np.float64) >= EXACT_FLOAT_INTEGERS:
             return None
         change = np.bincount(starts, weight, cells) - np.bincount(stops, weight, cells)
-        running = np.cumsum(change.reshape(period_count + 1, member_count), axis=0)
+        running = change.reshape(period_count + 1, member_count)
+        _run_down(running)
         totals[fused.name] = numbers_array(np.rint(running[:period_count].ravel()).astype(np.int64))
     return totals
+
+
+# From this many entities, running totals go down the periods a whole row at a time.
+_WIDE_ROWS = 1 << 12
+
+
+def _run_down(cells: np.ndarray) -> None:
+    """Running totals down the rows (periods) of `cells`, in place. Over wide rows, one
+    row at a time: numpy's cumulative sum down the first axis of a C-ordered array steps
+    across the rows value by value (2 ms over 13 month ends of 111k accounts, against 0.4)."""
+    if cells.shape[1] < _WIDE_ROWS:
+        np.cumsum(cells, axis=0, out=cells)
+        return
+    for period in range(1, len(cells)):
+        np.add(cells[period], cells[period - 1], out=cells[period])
 
 
 def scan_requests(

@@ -151,18 +151,38 @@ class _Kept:
 @frozen(eq=False)
 class _BatchPart:
     """What one batch leaves of one scan before it is folded into what is kept: its groups'
-    keys and, per aggregate, partial counts or (values, their groups' batch-local numbers)."""
+    keys and, per aggregate, partial counts or (values, their groups' batch-local numbers);
+    None for an aggregate reading the values an earlier one keeps (`_kept_by`)."""
 
     periods: np.ndarray
     dimensions: tuple[pa.Array, ...]
     requests: Sequence[Request]
-    parts: Sequence[np.ndarray | tuple[pa.Array, np.ndarray]]
+    parts: Sequence[np.ndarray | tuple[pa.Array, np.ndarray] | None]
 
     @property
     def nbytes(self) -> int:
-        arrays = [p if isinstance(p, np.ndarray) else p[1] for p in self.parts]
-        values = [p[0] for p in self.parts if not isinstance(p, np.ndarray)]
+        found = [p for p in self.parts if p is not None]
+        arrays = [p if isinstance(p, np.ndarray) else p[1] for p in found]
+        values = [p[0] for p in found if not isinstance(p, np.ndarray)]
         return self.periods.nbytes + sum(a.nbytes for a in [*arrays, *values])
+
+
+def _kept_by(scan: SourceScan, functions: Mapping[str, AggregateFunction]) -> list[int]:
+    """For each aggregate of the scan, the first aggregate keeping the values it reads: an
+    aggregate of the same values (argument, `where` and order) as an earlier one that does
+    not count, and ignores repeats as it does, reads what that one keeps (the average and
+    the median of the same hours keep them once, and are merged once)."""
+    first: dict[object, int] = {}
+    kept_by = []
+    for position, fused in enumerate(scan.aggregates):
+        aggregate = fused.aggregate
+        function = functions[aggregate.function]
+        if function.additive is Additive.COUNT:
+            kept_by.append(position)
+            continue
+        reads = (aggregate.arg, aggregate.where, aggregate.order, function.ignores_repeats)
+        kept_by.append(first.setdefault(reads, position))
+    return kept_by
 
 
 class _ScanState:
@@ -176,8 +196,14 @@ class _ScanState:
         self.functions = functions
         self.periods: list[np.ndarray] = []
         self.dimensions: list[tuple[pa.Array, ...]] = []
-        self.kept: list[_Kept] = []
+        self.requests: Sequence[Request] = []  # (as the first batch made them)
+        self.kept: list[_Kept] = []  # per aggregate; several may share one
+        self._kept_by = _kept_by(scan, functions)
         self._merged_size = 0
+
+    @property
+    def _distinct_kept(self) -> list[_Kept]:
+        return [kept for i, kept in enumerate(self.kept) if self._kept_by[i] == i]
 
     def read(self, placer: Placer, sources: Sources, period_count: int) -> _BatchPart:
         """What one batch leaves of this scan: its groups and, per aggregate, its partial
@@ -186,8 +212,11 @@ class _ScanState:
         scan = self.scan
         groups = scan_groups(scan, placer, sources.frame(scan.source), period_count, self.functions)
         requests = scan_requests(scan, groups.placed, self.functions)
-        parts: list[np.ndarray | tuple[pa.Array, np.ndarray]] = []
-        for request in requests:
+        parts: list[np.ndarray | tuple[pa.Array, np.ndarray] | None] = []
+        for position, request in enumerate(requests):
+            if self._kept_by[position] != position:
+                parts.append(None)
+                continue
             if request.function.additive is Additive.COUNT:
                 counted = aggregate_groups([request], groups.ids, groups.count, scan.source)
                 parts.append(counted[request.name].to_numpy())
@@ -205,9 +234,14 @@ class _ScanState:
         self.periods.append(part.periods)
         self.dimensions.append(part.dimensions)
         if not self.kept:
-            self.kept = [_Kept(request) for request in part.requests]
+            self.requests = part.requests
+            for position, request in enumerate(part.requests):
+                first = self._kept_by[position]
+                self.kept.append(_Kept(request) if first == position else self.kept[first])
         numbers = np.arange(offset, offset + len(part.periods))
         for kept, found in zip(self.kept, part.parts, strict=True):
+            if found is None:
+                continue
             if isinstance(found, np.ndarray):
                 kept.counts.append(found)
             else:
@@ -219,11 +253,11 @@ class _ScanState:
     def _size(self) -> int:
         """How many groups and values are kept."""
         groups = sum(len(p) for p in self.periods)
-        return groups + sum(len(v) for kept in self.kept for v in kept.values)
+        return groups + sum(len(v) for kept in self._distinct_kept for v in kept.values)
 
     @property
     def nbytes(self) -> int:
-        return sum(k.nbytes for k in self.kept) + sum(p.nbytes for p in self.periods)
+        return sum(k.nbytes for k in self._distinct_kept) + sum(p.nbytes for p in self.periods)
 
     def _merge(self, period_count: int) -> None:
         """The batches so far as one: their groups numbered by their keys, each aggregate's
@@ -238,7 +272,7 @@ class _ScanState:
         ids, _ = group_ids(keys, len(periods))
         _, first, number = np.unique(ids, return_index=True, return_inverse=True)
         count, number = len(first), number.ravel()
-        for kept in self.kept:
+        for kept in self._distinct_kept:
             if kept.counts:
                 totals = np.zeros(count, dtype=np.int64)
                 np.add.at(totals, number, np.concatenate(kept.counts))
@@ -260,14 +294,16 @@ class _ScanState:
         self._merge(period_count)
         (periods,), (dimensions,) = self.periods, self.dimensions
         aggregates = {}
-        for kept in self.kept:
-            request = kept.request
+        numbered: dict[int, tuple[Input, np.ndarray]] = {}
+        for request, kept, first in zip(self.requests, self.kept, self._kept_by, strict=True):
             if kept.counts:
                 aggregates[request.name] = pa.array(kept.counts[0])
                 continue
-            kept_values, kept_groups = kept.numbered()
-            values = Input(kept_values, None)
-            groups = kept_groups.astype(np.int64)  # what aggregate functions are given
+            if first not in numbered:
+                kept_values, kept_groups = kept.numbered()
+                # (int64: what aggregate functions are given)
+                numbered[first] = Input(kept_values, None), kept_groups.astype(np.int64)
+            values, groups = numbered[first]
             whole = Request(request.name, request.function, values, request.params, request.node)
             aggregates.update(aggregate_groups([whole], groups, len(periods), self.scan.source))
         return ScanCells(periods=periods, dimensions=dimensions, aggregates=aggregates)
