@@ -112,3 +112,48 @@ def test_a_count_over_accounts_by_month(project, engine):
     # No dimension: the customers among the accounts signed up by each month end, January
     # account 1, February and March 1, 2 and 5.
     assert rows(table) == [(D(2024, 1, 1), 1), (D(2024, 2, 1), 3), (D(2024, 3, 1), 3)]
+
+
+# Sign-ups either side of the range's first and last local midnights and of a month's, in a
+# zone whose clocks change within the range: the shown cohorts' members are kept by a range
+# of the sign-up time (scans.py `ShownCohorts.keeps`) and each cohort's period is found from
+# its first day (members.py `cohort_period_of`), as the month of the local sign-up day would.
+BERLIN_ACCOUNTS = pa.table(
+    {
+        "account_id": [1, 2, 3, 4, 5, 6],
+        "signed_up_at": stamps(
+            utc(2023, 12, 31, 23),  # 2024-01-01 00:00 in Berlin: January
+            utc(2023, 12, 31, 22, 59, 59),  # 2023-12-31 in Berlin: December, not shown
+            utc(2024, 2, 29, 22, 59, 59),  # 2024-02-29 23:59:59 in Berlin: February
+            utc(2024, 2, 29, 23),  # 2024-03-01 00:00 in Berlin: March
+            utc(2024, 3, 31, 21, 59, 59),  # 2024-03-31 23:59:59 in Berlin (summer time): March
+            utc(2024, 3, 31, 22),  # 2024-04-01 00:00 in Berlin: April, not shown
+        ),
+    }
+)
+BERLIN_SUBSCRIPTIONS = pa.table(
+    {
+        "account_id": [1, 2, 3, 4, 5, 6],
+        "started_at": BERLIN_ACCOUNTS["signed_up_at"].combine_chunks(),
+        "ended_at": stamps(*[None] * 6),
+    }
+)
+
+
+def test_the_shown_cohorts_end_at_local_midnights(define, engine):
+    definitions = DEFINITIONS.replace('timezone "UTC"', 'timezone "Europe/Berlin"')
+    project = define(definitions, accounts=BERLIN_ACCOUNTS, subscriptions=BERLIN_SUBSCRIPTIONS)
+    table = project.query(["customers", "kept"], by=[COHORT, "age"], **RANGE, engine=engine)
+    # Each account is a customer from its sign-up on, so at every month end from its
+    # cohort's: January account 1, February 3, March 4 and 5.
+    assert rows(table) == [
+        (D(2024, 1, 1), 0, 1, 1),
+        (D(2024, 1, 1), 1, 1, 1),
+        (D(2024, 1, 1), 2, 1, 1),
+        (D(2024, 2, 1), 0, 1, 1),
+        (D(2024, 2, 1), 1, 1, 1),
+        (D(2024, 2, 1), 2, None, None),
+        (D(2024, 3, 1), 0, 2, 2),
+        (D(2024, 3, 1), 1, None, None),
+        (D(2024, 3, 1), 2, None, None),
+    ]

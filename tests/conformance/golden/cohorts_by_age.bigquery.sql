@@ -67,7 +67,8 @@ WITH spine AS (
     `accounts`.`account_id` AS entity
   FROM src_accounts AS `accounts`
   WHERE
-    CAST(DATE_TRUNC(CAST(DATETIME(`accounts`.`signed_up_at`, 'Europe/Berlin') AS DATE), MONTH) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
+    `accounts`.`signed_up_at` >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP)
+    AND `accounts`.`signed_up_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
 ), l1_scan_0 AS (
   SELECT
     l1_spine.period AS period,
@@ -118,17 +119,16 @@ WITH spine AS (
   SELECT
     members.*,
     CASE
-      WHEN TIMESTAMP(CAST(members.d0 AS DATETIME), 'Europe/Berlin') >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP)
-      AND TIMESTAMP(CAST(members.d0 AS DATETIME), 'Europe/Berlin') < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+      WHEN members.d0 >= CAST('2024-01-01' AS DATE)
+      AND members.d0 < CAST('2024-04-01' AS DATE)
       THEN CASE
-        WHEN TIMESTAMP(CAST(members.d0 AS DATETIME), 'Europe/Berlin') < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
-        THEN CASE
-          WHEN TIMESTAMP(CAST(members.d0 AS DATETIME), 'Europe/Berlin') < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP)
-          THEN 0
-          ELSE 1
-        END
-        WHEN TIMESTAMP(CAST(members.d0 AS DATETIME), 'Europe/Berlin') >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+        WHEN members.d0 < CAST('2024-02-01' AS DATE)
+        THEN 0
+        WHEN members.d0 >= CAST('2024-03-01' AS DATE)
         THEN 2
+        ELSE (
+          CAST(EXTRACT(YEAR FROM members.d0) AS INT64) * 12 + CAST(EXTRACT(MONTH FROM members.d0) AS INT64) - 24289
+        )
       END
     END AS cohort_period
   FROM (
@@ -155,7 +155,8 @@ WITH spine AS (
       END AS exists_from
     FROM src_accounts AS `accounts`
     WHERE
-      CAST(DATE_TRUNC(CAST(DATETIME(`accounts`.`signed_up_at`, 'Europe/Berlin') AS DATE), MONTH) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
+      `accounts`.`signed_up_at` >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP)
+      AND `accounts`.`signed_up_at` < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
   ) AS members
 ), l1_cells AS (
   SELECT
@@ -236,17 +237,16 @@ WITH spine AS (
     spine.label,
     combos.d0,
     CASE
-      WHEN TIMESTAMP(CAST(combos.d0 AS DATETIME), 'Europe/Berlin') >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMP)
-      AND TIMESTAMP(CAST(combos.d0 AS DATETIME), 'Europe/Berlin') < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMP)
+      WHEN combos.d0 >= CAST('2024-01-01' AS DATE)
+      AND combos.d0 < CAST('2024-04-01' AS DATE)
       THEN CASE
-        WHEN TIMESTAMP(CAST(combos.d0 AS DATETIME), 'Europe/Berlin') < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
-        THEN CASE
-          WHEN TIMESTAMP(CAST(combos.d0 AS DATETIME), 'Europe/Berlin') < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMP)
-          THEN 0
-          ELSE 1
-        END
-        WHEN TIMESTAMP(CAST(combos.d0 AS DATETIME), 'Europe/Berlin') >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMP)
+        WHEN combos.d0 < CAST('2024-02-01' AS DATE)
+        THEN 0
+        WHEN combos.d0 >= CAST('2024-03-01' AS DATE)
         THEN 2
+        ELSE (
+          CAST(EXTRACT(YEAR FROM combos.d0) AS INT64) * 12 + CAST(EXTRACT(MONTH FROM combos.d0) AS INT64) - 24289
+        )
       END
     END AS cohort_period,
     COALESCE(l1_per.p0, 0) AS p0,

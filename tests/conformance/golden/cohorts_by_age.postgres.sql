@@ -43,10 +43,8 @@ WITH spine AS (
     "accounts"."account_id" AS entity
   FROM src_accounts AS "accounts"
   WHERE
-    CAST(DATE_TRUNC(
-      'MONTH',
-      CAST(CAST("accounts"."signed_up_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE)
-    ) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
+    "accounts"."signed_up_at" >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
+    AND "accounts"."signed_up_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
 ), l1_scan_0 AS (
   SELECT
     l1_spine.period AS period,
@@ -104,17 +102,16 @@ WITH spine AS (
   SELECT
     members.*,
     CASE
-      WHEN CAST(members.d0 AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin' >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
-      AND CAST(members.d0 AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin' < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+      WHEN members.d0 >= CAST('2024-01-01' AS DATE)
+      AND members.d0 < CAST('2024-04-01' AS DATE)
       THEN CASE
-        WHEN CAST(members.d0 AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin' < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN CAST(members.d0 AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin' < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 0
-          ELSE 1
-        END
-        WHEN CAST(members.d0 AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin' >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+        WHEN members.d0 < CAST('2024-02-01' AS DATE)
+        THEN 0
+        WHEN members.d0 >= CAST('2024-03-01' AS DATE)
         THEN 2
+        ELSE (
+          CAST(EXTRACT(YEAR FROM members.d0) AS BIGINT) * 12 + CAST(EXTRACT(MONTH FROM members.d0) AS BIGINT) - 24289
+        )
       END
     END AS cohort_period
   FROM (
@@ -144,10 +141,8 @@ WITH spine AS (
       END AS exists_from
     FROM src_accounts AS "accounts"
     WHERE
-      CAST(DATE_TRUNC(
-        'MONTH',
-        CAST(CAST("accounts"."signed_up_at" AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE)
-      ) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
+      "accounts"."signed_up_at" >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
+      AND "accounts"."signed_up_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
   ) AS members
 ), l1_cells AS (
   SELECT
@@ -230,17 +225,16 @@ WITH spine AS (
     spine.label,
     combos.d0,
     CASE
-      WHEN CAST(combos.d0 AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin' >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
-      AND CAST(combos.d0 AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin' < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+      WHEN combos.d0 >= CAST('2024-01-01' AS DATE)
+      AND combos.d0 < CAST('2024-04-01' AS DATE)
       THEN CASE
-        WHEN CAST(combos.d0 AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin' < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN CAST(combos.d0 AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin' < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 0
-          ELSE 1
-        END
-        WHEN CAST(combos.d0 AS TIMESTAMP) AT TIME ZONE 'Europe/Berlin' >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+        WHEN combos.d0 < CAST('2024-02-01' AS DATE)
+        THEN 0
+        WHEN combos.d0 >= CAST('2024-03-01' AS DATE)
         THEN 2
+        ELSE (
+          CAST(EXTRACT(YEAR FROM combos.d0) AS BIGINT) * 12 + CAST(EXTRACT(MONTH FROM combos.d0) AS BIGINT) - 24289
+        )
       END
     END AS cohort_period,
     COALESCE(l1_per.p0, 0) AS p0,

@@ -35,10 +35,8 @@ WITH spine AS (
     "accounts"."account_id" AS entity
   FROM src_accounts AS "accounts"
   WHERE
-    CAST(DATE_TRUNC(
-      'MONTH',
-      CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "accounts"."signed_up_at") AS TIMESTAMPNTZ) AS DATE)
-    ) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
+    "accounts"."signed_up_at" >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
+    AND "accounts"."signed_up_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
 ), l1_scan_0 AS (
   SELECT
     l1_spine.period AS period,
@@ -89,17 +87,16 @@ WITH spine AS (
   SELECT
     members.*,
     CASE
-      WHEN CAST(CONVERT_TIMEZONE('Europe/Berlin', 'UTC', CAST(members.d0 AS TIMESTAMPNTZ)) AS TIMESTAMPTZ) >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
-      AND CAST(CONVERT_TIMEZONE('Europe/Berlin', 'UTC', CAST(members.d0 AS TIMESTAMPNTZ)) AS TIMESTAMPTZ) < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+      WHEN members.d0 >= CAST('2024-01-01' AS DATE)
+      AND members.d0 < CAST('2024-04-01' AS DATE)
       THEN CASE
-        WHEN CAST(CONVERT_TIMEZONE('Europe/Berlin', 'UTC', CAST(members.d0 AS TIMESTAMPNTZ)) AS TIMESTAMPTZ) < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN CAST(CONVERT_TIMEZONE('Europe/Berlin', 'UTC', CAST(members.d0 AS TIMESTAMPNTZ)) AS TIMESTAMPTZ) < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 0
-          ELSE 1
-        END
-        WHEN CAST(CONVERT_TIMEZONE('Europe/Berlin', 'UTC', CAST(members.d0 AS TIMESTAMPNTZ)) AS TIMESTAMPTZ) >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+        WHEN members.d0 < CAST('2024-02-01' AS DATE)
+        THEN 0
+        WHEN members.d0 >= CAST('2024-03-01' AS DATE)
         THEN 2
+        ELSE (
+          CAST(DATE_PART(YEAR, members.d0) AS BIGINT) * 12 + CAST(DATE_PART(MONTH, members.d0) AS BIGINT) - 24289
+        )
       END
     END AS cohort_period
   FROM (
@@ -129,10 +126,8 @@ WITH spine AS (
       END AS exists_from
     FROM src_accounts AS "accounts"
     WHERE
-      CAST(DATE_TRUNC(
-        'MONTH',
-        CAST(CAST(CONVERT_TIMEZONE('Europe/Berlin', "accounts"."signed_up_at") AS TIMESTAMPNTZ) AS DATE)
-      ) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
+      "accounts"."signed_up_at" >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
+      AND "accounts"."signed_up_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
   ) AS members
 ), l1_cells AS (
   SELECT
@@ -213,17 +208,16 @@ WITH spine AS (
     spine.label,
     combos.d0,
     CASE
-      WHEN CAST(CONVERT_TIMEZONE('Europe/Berlin', 'UTC', CAST(combos.d0 AS TIMESTAMPNTZ)) AS TIMESTAMPTZ) >= CAST('2023-12-31 23:00:00+00:00' AS TIMESTAMPTZ)
-      AND CAST(CONVERT_TIMEZONE('Europe/Berlin', 'UTC', CAST(combos.d0 AS TIMESTAMPNTZ)) AS TIMESTAMPTZ) < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
+      WHEN combos.d0 >= CAST('2024-01-01' AS DATE)
+      AND combos.d0 < CAST('2024-04-01' AS DATE)
       THEN CASE
-        WHEN CAST(CONVERT_TIMEZONE('Europe/Berlin', 'UTC', CAST(combos.d0 AS TIMESTAMPNTZ)) AS TIMESTAMPTZ) < CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
-        THEN CASE
-          WHEN CAST(CONVERT_TIMEZONE('Europe/Berlin', 'UTC', CAST(combos.d0 AS TIMESTAMPNTZ)) AS TIMESTAMPTZ) < CAST('2024-01-31 23:00:00+00:00' AS TIMESTAMPTZ)
-          THEN 0
-          ELSE 1
-        END
-        WHEN CAST(CONVERT_TIMEZONE('Europe/Berlin', 'UTC', CAST(combos.d0 AS TIMESTAMPNTZ)) AS TIMESTAMPTZ) >= CAST('2024-02-29 23:00:00+00:00' AS TIMESTAMPTZ)
+        WHEN combos.d0 < CAST('2024-02-01' AS DATE)
+        THEN 0
+        WHEN combos.d0 >= CAST('2024-03-01' AS DATE)
         THEN 2
+        ELSE (
+          CAST(DATE_PART(YEAR, combos.d0) AS BIGINT) * 12 + CAST(DATE_PART(MONTH, combos.d0) AS BIGINT) - 24289
+        )
       END
     END AS cohort_period,
     COALESCE(l1_per.p0, 0) AS p0,

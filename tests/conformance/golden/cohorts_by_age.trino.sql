@@ -35,10 +35,8 @@ WITH spine AS (
     "accounts"."account_id" AS entity
   FROM src_accounts AS "accounts"
   WHERE
-    CAST(DATE_TRUNC(
-      'MONTH',
-      CAST(CAST(AT_TIMEZONE("accounts"."signed_up_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-    ) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
+    "accounts"."signed_up_at" >= CAST('2023-12-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+    AND "accounts"."signed_up_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
 ), l1_scan_0 AS (
   SELECT
     l1_spine.period AS period,
@@ -89,17 +87,16 @@ WITH spine AS (
   SELECT
     members.*,
     CASE
-      WHEN WITH_TIMEZONE(CAST(members.d0 AS TIMESTAMP(6)), 'Europe/Berlin') >= CAST('2023-12-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-      AND WITH_TIMEZONE(CAST(members.d0 AS TIMESTAMP(6)), 'Europe/Berlin') < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+      WHEN members.d0 >= CAST('2024-01-01' AS DATE)
+      AND members.d0 < CAST('2024-04-01' AS DATE)
       THEN CASE
-        WHEN WITH_TIMEZONE(CAST(members.d0 AS TIMESTAMP(6)), 'Europe/Berlin') < CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-        THEN CASE
-          WHEN WITH_TIMEZONE(CAST(members.d0 AS TIMESTAMP(6)), 'Europe/Berlin') < CAST('2024-01-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-          THEN 0
-          ELSE 1
-        END
-        WHEN WITH_TIMEZONE(CAST(members.d0 AS TIMESTAMP(6)), 'Europe/Berlin') >= CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        WHEN members.d0 < CAST('2024-02-01' AS DATE)
+        THEN 0
+        WHEN members.d0 >= CAST('2024-03-01' AS DATE)
         THEN 2
+        ELSE (
+          CAST(EXTRACT(YEAR FROM members.d0) AS BIGINT) * 12 + CAST(EXTRACT(MONTH FROM members.d0) AS BIGINT) - 24289
+        )
       END
     END AS cohort_period
   FROM (
@@ -129,10 +126,8 @@ WITH spine AS (
       END AS exists_from
     FROM src_accounts AS "accounts"
     WHERE
-      CAST(DATE_TRUNC(
-        'MONTH',
-        CAST(CAST(AT_TIMEZONE("accounts"."signed_up_at", 'Europe/Berlin') AS TIMESTAMP(6)) AS DATE)
-      ) AS DATE) BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-01' AS DATE)
+      "accounts"."signed_up_at" >= CAST('2023-12-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+      AND "accounts"."signed_up_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
   ) AS members
 ), l1_cells AS (
   SELECT
@@ -215,17 +210,16 @@ WITH spine AS (
     spine.label,
     combos.d0,
     CASE
-      WHEN WITH_TIMEZONE(CAST(combos.d0 AS TIMESTAMP(6)), 'Europe/Berlin') >= CAST('2023-12-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-      AND WITH_TIMEZONE(CAST(combos.d0 AS TIMESTAMP(6)), 'Europe/Berlin') < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+      WHEN combos.d0 >= CAST('2024-01-01' AS DATE)
+      AND combos.d0 < CAST('2024-04-01' AS DATE)
       THEN CASE
-        WHEN WITH_TIMEZONE(CAST(combos.d0 AS TIMESTAMP(6)), 'Europe/Berlin') < CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-        THEN CASE
-          WHEN WITH_TIMEZONE(CAST(combos.d0 AS TIMESTAMP(6)), 'Europe/Berlin') < CAST('2024-01-31 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
-          THEN 0
-          ELSE 1
-        END
-        WHEN WITH_TIMEZONE(CAST(combos.d0 AS TIMESTAMP(6)), 'Europe/Berlin') >= CAST('2024-02-29 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+        WHEN combos.d0 < CAST('2024-02-01' AS DATE)
+        THEN 0
+        WHEN combos.d0 >= CAST('2024-03-01' AS DATE)
         THEN 2
+        ELSE (
+          CAST(EXTRACT(YEAR FROM combos.d0) AS BIGINT) * 12 + CAST(EXTRACT(MONTH FROM combos.d0) AS BIGINT) - 24289
+        )
       END
     END AS cohort_period,
     COALESCE(l1_per.p0, 0) AS p0,

@@ -117,18 +117,21 @@ class LocalDays:
         """The position of an instant no earlier than a step before the first boundary and
         before the last, untested: the local days (months) since the step before the first
         over the step (a non-negative number: integer division is the floor)."""
+        return self.day_index(dialect.local_date(instant, self.timezone), dialect)
+
+    def day_index(self, local: exp.Expression, dialect: SqlDialect) -> exp.Expression:
+        """`index` of the instant a local date begins, from the date: no time zone."""
         if self.months:
             before = _first_of_month(_month(self.first) - self.step)
         else:
             before = self.first - dt.timedelta(days=self.step)
-        units = self._units(instant, before, dialect)
+        units = self._units(local, before, dialect)
         if self.step == 1:
             return units
         return dialect.cast(exp.IntDiv(this=units, expression=number(self.step)), "bigint")
 
-    def _units(self, instant: exp.Expression, day: dt.date, dialect: SqlDialect) -> exp.Expression:
-        """The local days (months) from `day` to the instant's local date."""
-        local = dialect.local_date(instant, self.timezone)
+    def _units(self, local: exp.Expression, day: dt.date, dialect: SqlDialect) -> exp.Expression:
+        """The days (months) from `day` to the local date `local`."""
         if self.months:
             month = exp.Add(
                 this=exp.Mul(this=dialect.extract("year", local), expression=number(12)),

@@ -32,7 +32,7 @@ from metricsmith.execute.sql.positions import locate, placed
 from metricsmith.execute.sql.scalar_functions import truncate_to
 from metricsmith.execute.sql.spine import PERIOD, PERIOD_END, PERIOD_START, LevelSpine
 from metricsmith.model import bound as b
-from metricsmith.model.time import WindowKind
+from metricsmith.model.time import GRAINS, WindowKind
 from metricsmith.model.types import Type
 from metricsmith.plan.binding import columns_of
 from metricsmith.plan.nodes import (
@@ -44,7 +44,7 @@ from metricsmith.plan.nodes import (
     SourceScan,
     StateTime,
 )
-from metricsmith.plan.periods import from_epoch_micros
+from metricsmith.plan.periods import from_epoch_micros, local_midnight, next_period
 from metricsmith.plan.reads import time_names
 from metricsmith.plugins.functions import Additive
 
@@ -66,10 +66,39 @@ class ShownCohorts:
     first: dt.date
     last: dt.date
 
-    def keeps(self, dimensions: Sequence[exp.Expression], dialect: SqlDialect) -> exp.Expression:
-        """The condition keeping the rows of a shown cohort, given their dimensions."""
-        low, high = dialect.date_literal(self.first), dialect.date_literal(self.last)
-        return exp.Between(this=dimensions[self.index].copy(), low=low, high=high)
+    def keeps(self, dimensions: Sequence[b.BExpr], rows: ExpressionCompiler) -> exp.Expression:
+        """The condition keeping the rows of a shown cohort, given their (bound) dimensions.
+        The cohort of an instant is a range of the instant, `start <= t < end`, from the
+        first shown cohort's first local midnight to the next cohort's: a bare column
+        compared with constants, which DuckDB tests inside its Parquet scan, rather than
+        the cohort's day worked out for every row and then compared (the customer-success
+        cohorts: 200,000 accounts read, twice)."""
+        dimension = dimensions[self.index]
+        cohort = _cohort_of(dimension)
+        dialect = rows.dialect
+        if cohort is None:
+            low, high = dialect.date_literal(self.first), dialect.date_literal(self.last)
+            return exp.Between(this=rows.compile(dimension), low=low, high=high)
+        time, grain = cohort
+        low = dialect.instant_literal(local_midnight(self.first, rows.timezone))
+        end = next_period(self.last, grain)
+        high = dialect.instant_literal(local_midnight(end, rows.timezone))
+        value = rows.compile(time)
+        return exp.And(
+            this=exp.GTE(this=value, expression=low),
+            expression=exp.LT(this=value.copy(), expression=high),
+        )
+
+
+def _cohort_of(dimension: b.BExpr) -> tuple[b.BExpr, str] | None:
+    """The instant a cohort dimension truncates and the grain (`cohort(t, grain)`), else
+    None (an unknown grain is reported where the dimension is compiled)."""
+    if not isinstance(dimension, b.BCall) or dimension.function != "cohort":
+        return None
+    time, grain = dimension.args[0], dimension.args[1]
+    if time.type != Type.TIMESTAMP or not isinstance(grain, b.BLiteral):
+        return None
+    return (time, str(grain.value)) if grain.value in GRAINS else None
 
 
 class ScanCompiler:
@@ -300,8 +329,7 @@ class ScanCompiler:
             query = trees.join(query, self.joined(join), self.join_condition(join), "left")
         conditions = [*self.pushdown(), *(self.rows.compile(f) for f in self.scan.filters)]
         if self.shown is not None:
-            dimensions = [value for _, value in keys[: len(self.scan.dimensions)]]
-            conditions.append(self.shown.keeps(dimensions, self.dialect))
+            conditions.append(self.shown.keeps(self.scan.dimensions, self.rows))
         if self.scan.entity is not None:
             entity = keys[-1][1]
             if not self.keeps_unnamed:  # a row naming no entity belongs to none
