@@ -159,9 +159,12 @@ def test_the_sql_relying_on_contracts_skips_what_they_make_needless(define):
     assert "first_changes" in general and "first_changes" not in relying
     assert "INNER JOIN l1_members" in relying and "LEFT JOIN l1_members" in general
     # The accounts' cells start where they exist, not the offset's one month before (so
-    # `mrr[-1]` before an account's first cell is 0, its value over no rows).
-    assert "END AS keep_from" in relying and "END - 1,\n" in general
-    assert "THEN COALESCE(\n        LAG(l1_cells.a1, 1)" in relying
+    # `mrr[-1]` before an account's first cell is 0, its value over no rows); without the
+    # contracts, where they exist or their first row is placed, whichever comes first.
+    assert "END AS keep_from" in relying and "LEAST(" not in relying
+    assert "END,\n      COALESCE(l1_first_changes.first_change, " in general
+    for sql in (relying, general):
+        assert "THEN COALESCE(\n        LAG(l1_cells.a1, 1)" in sql
 
 
 @pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
@@ -265,3 +268,30 @@ def test_an_offset_before_a_member_exists_reads_its_value_over_no_rows(define, e
         1,
         0,
     ]
+
+
+@pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
+def test_without_contracts_an_offset_before_a_members_first_row_reads_its_value_over_no_rows(
+    define, engine
+):
+    # No contracts, and the enterprise account paid 5 before it signed up: its cells start
+    # at that first row (November 2023, two months before the range), the smb account's
+    # where it exists (December), and `mrr[-2]` before an account's first cell is 0, its
+    # value over no rows. smb: January 10, November 0 -> 1; February 10, December 0 -> 1;
+    # March 0 -> 0; April 15, February 10 -> 0. enterprise (exists from February):
+    # February 20, December 5 -> 0; March 20, January 0 -> 1; April 20, February 20 -> 0.
+    text = TWO_BACK + DEFINITIONS % ""
+    defined = define(text, accounts=ACCOUNTS, subscriptions=subscriptions_table(BROKEN))
+    metrics = ["paying_again", "starting_mrr", "reactivation"]
+    query = {"by": ["accounts.segment"], **JANUARY_TO_APRIL}
+    answer = defined.query(metrics, **query, engine=engine).to_pylist()
+    assert answer == defined.query(metrics, **query, engine="arrow").to_pylist()
+    rows = {(r["accounts.segment"], str(r["month"])[:7]): r["paying_again"] for r in answer}
+    months = ("2024-01", "2024-02", "2024-03", "2024-04")
+    assert [rows["smb", m] for m in months] == [1, 1, 0, 0]
+    assert [rows["enterprise", m] for m in months] == [0, 0, 1, 0]
+    sql = defined.explain(metrics, **query, engine="duckdb", sql=True)
+    # Not the offset's two months before each account exists: no "- 2" before the first
+    # change, and LAG reads 0 before the first cell.
+    assert "END,\n      COALESCE(l1_first_changes.first_change, " in sql
+    assert "THEN COALESCE(\n        LAG(l1_cells.a1, 2)" in sql

@@ -198,7 +198,7 @@ WITH spine AS (
           END
         END
         ELSE 4
-      END - 1,
+      END,
       COALESCE(l1_first_changes.first_change, 4)
     ) AS keep_from,
     COALESCE(l1_scan_0_openings.a2, 0) AS opening_a2
@@ -223,7 +223,13 @@ WITH spine AS (
 ), l1_offsets_1 AS (
   SELECT
     l1_cells.*,
-    LAG(l1_cells.a1, 1) OVER (PARTITION BY l1_cells.entity ORDER BY l1_cells.period) AS o0,
+    CASE
+      WHEN l1_cells.period >= 1
+      THEN COALESCE(
+        LAG(l1_cells.a1, 1) OVER (PARTITION BY l1_cells.entity ORDER BY l1_cells.period),
+        0
+      )
+    END AS o0,
     CASE
       WHEN l1_cells.period >= 1
       THEN CAST(COALESCE(

@@ -238,12 +238,17 @@ class LevelCompiler:
                 if any(part.running for part in parts) and not level.members.rows_after_time:
                     first = names.first_changes
                     self.ctes.append((first, first_changes(parts)))
-                # Offsets before a member exists read the value over nothing (a verified
-                # contract): its cells can start where it exists (formulas.py). Of the
-                # level's own scans only: the contract says nothing of a child level's rows.
+                # An offset reaching before a member's first cell reads the value over
+                # nothing where no row of the part it reads is placed before that cell, so
+                # the cells can start where the member exists (formulas.py): by a verified
+                # contract, the level's own scans (it says nothing of a child level's rows);
+                # else the parts whose first changes the cells start at or before.
+                leaves = level.leaf_columns()
                 if level.members.rows_after_time:
-                    leaves = level.leaf_columns()
                     before_first = reads_before_first(formulas, leaves, scan_parts)
+                elif first is not None:
+                    changing = [part for part in scan_parts if part.running]
+                    before_first = reads_before_first(formulas, leaves, changing)
                 reach = 0 if before_first is not None else level.extension
                 pruning = Pruning(reach=reach, first_changes=first)
             self._lookup(level_spine.ends())
