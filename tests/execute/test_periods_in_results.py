@@ -170,6 +170,29 @@ def test_no_data_and_no_range_gives_no_periods(define, engine):
     assert table.column_names == ["month", "n", "mean"]
 
 
+def test_no_times_and_only_an_end_give_no_periods_to_count_states_before(define, engine):
+    # An all-time count of a state source at a per-account level counts the rows that
+    # opened before the first period: with no period at all there is none.
+    text = """
+source accounts from csv("accounts.csv") { key account_id }
+source subscriptions from csv("subscriptions.csv") {
+  entity account_id -> accounts
+  valid from started_at to ended_at
+}
+metric opened = sum(per account: count(subscriptions) + count(subscriptions) over all time)
+"""
+    never = pa.array([], TIMESTAMP)
+    project = define(
+        text,
+        accounts=pa.table({"account_id": ["a0", "a1"]}),
+        subscriptions=pa.table(
+            {"account_id": pa.array([], pa.string()), "started_at": never, "ended_at": never}
+        ),
+    )
+    table = project.query(["opened"], grain="quarter", end="2024-10", engine=engine)
+    assert (table.num_rows, table.column_names) == (0, ["quarter", "opened"])
+
+
 def test_naive_timestamps_are_wall_clock_time_in_the_calendar_zone(define, engine):
     naive = pa.array(
         [dt.datetime(2024, 3, 31, 0, 30), dt.datetime(2024, 3, 30, 23, 30)], pa.timestamp("us")

@@ -268,14 +268,17 @@ class ScanCompiler:
         assert isinstance(time, StateTime)
         start, stop = self.time_value(time.start), self.time_value(time.end)
         bounds = spine.timeline.bounds
-        first_start, first_end = (
-            self.dialect.instant_literal(from_epoch_micros(int(b))) for b in bounds[:2]
-        )
-        earlier = [
-            exp.LT(this=start, expression=first_start),
-            exp.LT(this=stop, expression=first_end),
-            exp.GT(this=self.last_end_by(stop.copy()), expression=start.copy()),
-        ]
+        if len(bounds) < 2:  # no period (the data has no time in the range): no first one
+            earlier: list[exp.Expression] = [exp.false()]
+        else:
+            first_start, first_end = (
+                self.dialect.instant_literal(from_epoch_micros(int(b))) for b in bounds[:2]
+            )
+            earlier = [
+                exp.LT(this=start, expression=first_start),
+                exp.LT(this=stop, expression=first_end),
+                exp.GT(this=self.last_end_by(stop.copy()), expression=start.copy()),
+            ]
         keys = self.grouping_keys()
         outputs = [exp.alias_(k, n) for n, k in keys]
         outputs += [
