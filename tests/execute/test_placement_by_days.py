@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from metricsmith.execute.arrow import placement
 from metricsmith.execute.arrow.placement import at_or_before
 
 DAY = 86_400_000_000
@@ -28,7 +29,10 @@ def _bounds(random: np.random.Generator, kind: str) -> np.ndarray:
 
 
 @pytest.mark.parametrize("kind", ["days", "daylight saving", "all-time window", "repeated"])
-def test_same_as_binary_search(kind):
+@pytest.mark.parametrize("slice_size", [None, 1_000])
+def test_same_as_binary_search(kind, slice_size, monkeypatch):
+    if slice_size is not None:  # many slices through one buffer, the last one shorter
+        monkeypatch.setattr(placement, "_SLICE", slice_size)
     random = np.random.default_rng(3)
     bounds = _bounds(random, kind)
     low = int(bounds[1]) - 30 * DAY

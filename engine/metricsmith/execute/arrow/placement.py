@@ -171,10 +171,15 @@ def at_or_before(bounds: np.ndarray, times: np.ndarray) -> np.ndarray:
     table = np.concatenate([[0], np.searchsorted(bounds, day_starts, side="right")])
     origin = first - _DAY
     # Slice by slice, so the temporaries stay small (over 10M times, four of 80 MB at once),
-    # and in place: four passes over each slice, not six.
+    # and in place: four passes over each slice, not six. One buffer for every slice's days:
+    # a new array per slice costs the pages of fresh memory each time (over 1.5M times, 6 ms
+    # a call against 2).
     found = np.empty(len(times), dtype=table.dtype)
+    days_buffer = np.empty(min(len(times), _SLICE), dtype=np.int64)
     for start in range(0, len(times), _SLICE):
-        day = np.clip(times[start : start + _SLICE], origin, last)
+        part = times[start : start + _SLICE]
+        day = days_buffer[: len(part)]
+        np.clip(part, origin, last, out=day)
         day -= origin
         day //= _DAY
         # `clip` (the days are clipped already): with an `out`, the default mode writes
