@@ -784,17 +784,28 @@ class Project:
         (not looked at: no data is read to verify them)."""
         if self.paths.trusted and contract_policy(self.path) == "off":
             return None
-        return self.verification() if self._data_version() is not None else None
+        # The data's version is taken once per query, not again for each fact the planner
+        # asks about: telling it reads every file's size and time (and a small file's bytes).
+        version = self._data_version()
+        if version is None:
+            return None
+        return Verification(
+            tuple(self.contracts()), lambda contracts: self._verify(contracts, version)
+        )
 
     def _data_version(self) -> tuple[object, ...] | None:
         """The project's data as it is now (`_data_version`): contract verdicts are kept per
         version."""
         return _data_version(self.checked, one_file_each=False)
 
-    def _verify(self, contracts: Sequence[Contract]) -> list[ContractResult]:
+    def _verify(
+        self, contracts: Sequence[Contract], version: tuple[object, ...] | None = None
+    ) -> list[ContractResult]:
+        """The verdicts on `contracts`, verified against the data of `version` (the data's
+        version as it is now when None) unless known already."""
         from metricsmith.execute.arrow.contracts import verify_contracts
 
-        known = self._verdicts.on(self._data_version())
+        known = self._verdicts.on(self._data_version() if version is None else version)
         pending = [c for c in dict.fromkeys(contracts) if c not in known]
         # The written contracts of the same sources are verified with them, in the same read
         # of the data: a query checks all of them once it reads the source, and the planner
