@@ -21,7 +21,7 @@ import datetime as dt
 import difflib
 import functools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Protocol, TypeGuard, TypeVar, runtime_checkable
 
 import pyarrow as pa
@@ -293,13 +293,14 @@ class EngineTableReader(SourceReader, Protocol):
 Offered = TypeVar("Offered", bound=SourceReader)
 
 
-def offers(reader: SourceReader, protocol: type[Offered]) -> TypeGuard[Offered]:
+def offers(reader: SourceReader, protocol: Callable[..., Offered]) -> TypeGuard[Offered]:
     """Whether `reader` has the optional methods of `protocol` (one of the protocols above
     extending SourceReader), as `isinstance` decides it for a SourceReader: each present and
     not None (a method set to None is not offered). Asked of the instance every time, never
     kept per type: a reader wrapping another (or forwarding with `__getattr__`) offers what
     the one it wraps offers. Cheaper than `isinstance`, which walks the protocol's classes on
-    every call, and readers are asked many times per query."""
+    every call, and readers are asked many times per query. (`protocol` is typed as a
+    callable making an `Offered`: mypy takes no protocol where a `type[...]` is expected.)"""
     return all(getattr(reader, name, None) is not None for name in _optional_methods(protocol))
 
 
