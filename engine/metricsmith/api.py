@@ -742,8 +742,11 @@ class Project:
 
         call = {"spark": {"session": spark_session}} if spark_session is not None else {}
         settings = self._engine_settings().choose(self.engines, engine, call)
-        plan = plan_query(self.checked, query, as_of=as_of, facts=self._planning_facts())
-        self._enforce_contracts((read.source for read in plan.reads), progress)
+        policy, version = self._contracts_now()
+        plan = plan_query(
+            self.checked, query, as_of=as_of, facts=self._planning_facts(policy, version)
+        )
+        self._enforce_contracts((read.source for read in plan.reads), policy, version, progress)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
             answer = execute(plan, self.checked, settings, self.engines, progress)
@@ -770,31 +773,50 @@ class Project:
     def test(self, sources: Sequence[str] | None = None) -> list[ContractResult]:
         """Check the data contracts (of every source, or of `sources`) against all the rows
         of the data; one result per contract, with failing-row counts and up to 5 examples."""
-        return self._verify(self.contracts(sources))
+        return self._verify(self.contracts(sources), self._data_version())
 
     def verification(self) -> Verification:
         """What a plan may rely on: asked about a fact (`unique`, `link_complete`, `holds`),
         it verifies the contracts stating it against the data first (once per project)."""
-        return Verification(tuple(self.contracts()), self._verify)
+        return Verification(
+            tuple(self.contracts()), lambda contracts: self._verify(contracts, self._data_version())
+        )
 
-    def _planning_facts(self) -> Verification | None:
-        """What a plan may rely on: the verified contracts, when every source's data has a
-        version to tell a change by; data that can change unseen (a database's table) gets
-        the plan that relies on nothing, as does a project whose contracts are `"off"`
-        (not looked at: no data is read to verify them)."""
-        if self.paths.trusted and contract_policy(self.path) == "off":
+    def _contracts_now(self) -> tuple[str, tuple[object, ...] | None]:
+        """The contracts' policy (`[contracts] on_violation`; "warn" for untrusted definitions,
+        which do not get to turn their own contracts off) and, unless it is "off", the data's
+        version (`_data_version`). Taken once per query, for the planner's facts and the
+        contracts' check alike: telling the version reads every data file's size and time
+        (and a small file's bytes), and the policy the settings file."""
+        policy = contract_policy(self.path) if self.paths.trusted else "warn"
+        return policy, None if policy == "off" else self._data_version()
+
+    def _planning_facts(
+        self, policy: str, version: tuple[object, ...] | None
+    ) -> Verification | None:
+        """What a plan may rely on: the contracts verified against the data of `version`,
+        when every source's data has a version to tell a change by; data that can change
+        unseen (a database's table) gets the plan that relies on nothing, as does a project
+        whose contracts are `"off"` (not looked at: no data is read to verify them)."""
+        if policy == "off" or version is None:
             return None
-        return self.verification() if self._data_version() is not None else None
+        return Verification(
+            tuple(self.contracts()), lambda contracts: self._verify(contracts, version)
+        )
 
     def _data_version(self) -> tuple[object, ...] | None:
         """The project's data as it is now (`_data_version`): contract verdicts are kept per
         version."""
         return _data_version(self.checked, one_file_each=False)
 
-    def _verify(self, contracts: Sequence[Contract]) -> list[ContractResult]:
+    def _verify(
+        self, contracts: Sequence[Contract], version: tuple[object, ...] | None
+    ) -> list[ContractResult]:
+        """The verdicts on `contracts`, verified against the data of `version` (None: it has
+        none) unless known already."""
         from metricsmith.execute.arrow.contracts import verify_contracts
 
-        known = self._verdicts.on(self._data_version())
+        known = self._verdicts.on(version)
         pending = [c for c in dict.fromkeys(contracts) if c not in known]
         # The written contracts of the same sources are verified with them, in the same read
         # of the data: a query checks all of them once it reads the source, and the planner
@@ -809,17 +831,23 @@ class Project:
             known.update((r.contract, r) for r in verify_contracts(self.checked, pending))
         return [known[c] for c in contracts]
 
-    def _enforce_contracts(self, sources: Iterable[str], progress: Progress = no_progress) -> None:
-        """Check the written contracts of the sources a query reads, as the project's
-        `[contracts] on_violation` asks: warn (the default), fail the query, or not at all."""
-        # Untrusted definitions do not get to turn their own contracts off.
-        policy = contract_policy(self.path) if self.paths.trusted else "warn"
+    def _enforce_contracts(
+        self,
+        sources: Iterable[str],
+        policy: str,
+        version: tuple[object, ...] | None,
+        progress: Progress = no_progress,
+    ) -> None:
+        """Check the written contracts of the sources a query reads, on the data of `version`,
+        as `policy` (`_contracts_now`) asks: warn (the default), fail the query, or not at
+        all."""
         if policy == "off":
             return
         contracts = [c for s in dict.fromkeys(sources) for c in self.sources[s].contracts]
         if any(c.declared and c not in self._verdicts.results for c in contracts):
             progress("checking the data contracts")
-        broken = [r for r in self._verify([c for c in contracts if c.declared]) if not r.passed]
+        declared = [c for c in contracts if c.declared]
+        broken = [r for r in self._verify(declared, version) if not r.passed]
         violated = [r for r in broken if r.error is None]
         if violated and policy == "error":
             raise contract_error(violated[0])
@@ -862,7 +890,10 @@ class Project:
             params=params,
         )
         plan = plan_query(
-            self.checked, query, as_of=self._as_of(as_of), facts=self._planning_facts()
+            self.checked,
+            query,
+            as_of=self._as_of(as_of),
+            facts=self._planning_facts(*self._contracts_now()),
         )
         settings = self._engine_settings().choose(self.engines, engine)
         choice = None

@@ -8,6 +8,7 @@ import datetime as dt
 from collections import Counter
 
 import metricsmith
+import metricsmith.api as api
 import metricsmith.execute.arrow.contracts as verifying
 import pyarrow as pa
 import pytest
@@ -78,6 +79,29 @@ def test_a_sources_contracts_are_verified_in_one_read_one_failing(define, reads)
         "expect amount >= 0": False,
     }
     assert reads == {"subscriptions": 1, "accounts": 1}
+
+
+def test_a_query_tells_the_datas_version_once(define, tmp_path, monkeypatch):
+    # The planner's facts and the contracts' check rely on the same version of the data, taken
+    # once per query (each source's files' sizes and times); a replaced file is seen by the
+    # next query.
+    project = define(DEFINITIONS, subscriptions=NEGATIVE)
+    told: Counter[str] = Counter()
+    version = api.files_version
+
+    def counting(reader):
+        told[reader.location.rsplit("/", 1)[-1]] += 1
+        return version(reader)
+
+    monkeypatch.setattr(api, "files_version", counting)
+    project.query(["mrr"], **QUERY)
+    assert told == {"accounts.csv": 1, "subscriptions.csv": 1}
+    assert broken(project) == ["expect amount >= 0"]
+    (tmp_path / "subscriptions.csv").write_text(CLEAN, encoding="utf-8")
+    project.warnings = ()
+    project.query(["mrr"], **QUERY)
+    assert told == {"accounts.csv": 2, "subscriptions.csv": 2}
+    assert broken(project) == []
 
 
 def test_a_project_loaded_again_reuses_its_checking_and_verdicts(define, tmp_path, reads):

@@ -45,16 +45,19 @@ def library_target(target: str, span: Span, libraries: Mapping[str, Path]) -> Pa
         )
     if not theme:
         return folder
+    # The theme's file, found by its exact name among the folder's as `themes` finds them,
+    # without checking every theme's (a project loaded again includes several themes).
+    file = f"{theme}.metrics"
+    if file in os.listdir(folder) and is_definition_file(folder / file):
+        return folder / file
     available = themes(folder)
-    if theme not in available:
-        suggestion = did_you_mean(theme, available)
-        return Diagnostic(
-            code="bad-include",
-            message=f"the `{name}` library has no theme `{theme}`",
-            span=span,
-            hint=(f"{suggestion} " if suggestion else "") + f"its themes: {', '.join(available)}",
-        )
-    return folder / f"{theme}.metrics"
+    suggestion = did_you_mean(theme, available)
+    return Diagnostic(
+        code="bad-include",
+        message=f"the `{name}` library has no theme `{theme}`",
+        span=span,
+        hint=(f"{suggestion} " if suggestion else "") + f"its themes: {', '.join(available)}",
+    )
 
 
 def origin(path: str, libraries: Sequence[str], project: Path) -> str:

@@ -16,7 +16,7 @@ from metricsmith.model.decl import EntityIdentity, Ident, SourceDecl
 from metricsmith.model.time import SUB_PERIODS
 from metricsmith.model.types import ARROW_FOR_TYPE, Type, type_of_arrow
 from metricsmith.plugins.connections import Connection
-from metricsmith.plugins.connector import Connector, SourceReader, TypedSourceReader
+from metricsmith.plugins.connector import Connector, SourceReader, TypedSourceReader, offers
 
 
 class UnreadableColumns(dict):
@@ -89,7 +89,7 @@ def _with_declared_types(reader: SourceReader, decl: SourceDecl) -> SourceReader
     offset is local time is the engine's decision (execute/data/reading.py), made the same
     way on every engine, and a column mixing both is refused on every engine. Other declared
     columns (and durations) are cast after reading."""
-    if not isinstance(reader, TypedSourceReader):
+    if not offers(reader, TypedSourceReader):
         return reader
     types = {
         column.name.name: pa.string()

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Protocol, TypeGuard, TypeVar, runtime_checkable
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -289,11 +290,37 @@ class EngineTableReader(SourceReader, Protocol):
     def read_by_engines_only(self) -> bool: ...
 
 
+Offered = TypeVar("Offered", bound=SourceReader)
+
+
+def offers(reader: SourceReader, protocol: Callable[..., Offered]) -> TypeGuard[Offered]:
+    """Whether `reader` has the optional methods of `protocol` (one of the protocols above
+    extending SourceReader), as `isinstance` decides it for a SourceReader: each present and
+    not None (a method set to None is not offered). Asked of the instance every time, never
+    kept per type: a reader wrapping another (or forwarding with `__getattr__`) offers what
+    the one it wraps offers. Cheaper than `isinstance`, which walks the protocol's classes on
+    every call, and readers are asked many times per query. (`protocol` is typed as a
+    callable making an `Offered`: mypy takes no protocol where a `type[...]` is expected.)"""
+    return all(getattr(reader, name, None) is not None for name in _optional_methods(protocol))
+
+
+@functools.cache
+def _optional_methods(protocol: type) -> tuple[str, ...]:
+    """The methods `protocol` adds to SourceReader's."""
+    return tuple(
+        name
+        for base in protocol.__mro__
+        if SourceReader in base.__mro__[1:]
+        for name, value in vars(base).items()
+        if callable(value) and not name.startswith("_")
+    )
+
+
 def read_batches(
     reader: SourceReader, columns: Sequence[str], time_range: TimeRange | None
 ) -> Iterator[pa.RecordBatch] | None:
     """The rows of `reader` in record batches, or None (see `BatchSourceReader`)."""
-    if not isinstance(reader, BatchSourceReader):
+    if not offers(reader, BatchSourceReader):
         return None
     return reader.read_batches(columns, time_range)
 
@@ -303,7 +330,7 @@ def read_batches_in_any(
 ) -> Iterator[pa.RecordBatch] | None:
     """The rows of `reader` in any of `time_ranges`, in record batches, or None (see
     `AnyRangeBatchSourceReader`)."""
-    if not isinstance(reader, AnyRangeBatchSourceReader):
+    if not offers(reader, AnyRangeBatchSourceReader):
         return None
     return reader.read_batches_in_any(columns, time_ranges)
 
@@ -311,23 +338,23 @@ def read_batches_in_any(
 def native_files(reader: SourceReader, columns: Sequence[str] | None) -> NativeFiles | None:
     """The files behind `reader` that a SQL engine may read itself, or None (see
     `NativeFilesReader`)."""
-    return reader.native_files(columns) if isinstance(reader, NativeFilesReader) else None
+    return reader.native_files(columns) if offers(reader, NativeFilesReader) else None
 
 
 def database_table(reader: SourceReader, columns: Sequence[str] | None) -> DatabaseTable | None:
     """The database table behind `reader` that a SQL engine may attach, or None (see
     `DatabaseTableReader`)."""
-    return reader.database_table(columns) if isinstance(reader, DatabaseTableReader) else None
+    return reader.database_table(columns) if offers(reader, DatabaseTableReader) else None
 
 
 def engine_table(reader: SourceReader, engine: str) -> str | None:
     """The table through which `engine` reaches the reader's rows in place, or None."""
-    return reader.engine_table(engine) if isinstance(reader, EngineTableReader) else None
+    return reader.engine_table(engine) if offers(reader, EngineTableReader) else None
 
 
 def read_by_engines_only(reader: SourceReader) -> bool:
     """Whether only an engine reading a table in place reaches the reader's rows."""
-    return isinstance(reader, EngineTableReader) and reader.read_by_engines_only()
+    return offers(reader, EngineTableReader) and reader.read_by_engines_only()
 
 
 @runtime_checkable
@@ -453,7 +480,7 @@ class PluginReader:
     # The optional methods, run as the plugin's code when its reader has them: a reader a
     # plugin returns is wrapped, so what it offers must show through.
     def with_column_types(self, types: Mapping[str, pa.DataType]) -> SourceReader:
-        if not isinstance(self.reader, TypedSourceReader):
+        if not offers(self.reader, TypedSourceReader):
             return self
         with calling_plugin(self.provenance, self._doing("the declared column types")):
             typed = self.reader.with_column_types(types)
