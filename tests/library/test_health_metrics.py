@@ -42,19 +42,26 @@ def project():
     tickets += [("h3", utc(2024, 3, day)) for day in (3, 8, 12, 16, 20, 31)]
     tickets.append(("h1", utc(2024, 2, 20)))  # before h1's 30-day window
     nps = [("h1", utc(2024, 2, 15), 9), ("h3", utc(2024, 2, 1), 2), ("h2", utc(2023, 12, 20), 10)]
-    return library_project(
-        accounts=table("accounts", accounts),
-        subscriptions=table("subscriptions", subscriptions),
-        events=table(
+    return health_project(accounts, subscriptions, events, tickets, nps)
+
+
+def health_project(accounts, subscriptions, events, tickets, nps=None):
+    """The library project over these rows: events (account, user, time), tickets (account,
+    time) and NPS answers (account, time, score; without them, no NPS source)."""
+    tables = {
+        "accounts": table("accounts", accounts),
+        "subscriptions": table("subscriptions", subscriptions),
+        "events": table(
             "events",
             [{"account_id": a, "user_id": u, "occurred_at": at} for a, u, at in events],
         ),
-        tickets=table("tickets", [{"account_id": a, "opened_at": at} for a, at in tickets]),
-        nps_survey=table(
-            "nps_survey",
-            [{"account_id": a, "responded_at": at, "score": s} for a, at, s in nps],
-        ),
-    )
+        "tickets": table("tickets", [{"account_id": a, "opened_at": at} for a, at in tickets]),
+    }
+    if nps is not None:
+        tables["nps_survey"] = table(
+            "nps_survey", [{"account_id": a, "responded_at": at, "score": s} for a, at, s in nps]
+        )
+    return library_project(**tables)
 
 
 def test_components_and_score_per_account(project, engine: str) -> None:
@@ -117,15 +124,7 @@ def mix_project():
     ]
     events = [("g1", "x1", utc(2024, 3, 5)), ("g1", "x1", utc(2024, 4, 5))]
     tickets = [("n2", utc(2024, 3, day)) for day in (3, 6, 9, 12, 15, 18)]
-    return library_project(
-        accounts=table("accounts", accounts),
-        subscriptions=table("subscriptions", subscriptions),
-        events=table(
-            "events",
-            [{"account_id": a, "user_id": u, "occurred_at": at} for a, u, at in events],
-        ),
-        tickets=table("tickets", [{"account_id": a, "opened_at": at} for a, at in tickets]),
-    )
+    return health_project(accounts, subscriptions, events, tickets)
 
 
 @pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
