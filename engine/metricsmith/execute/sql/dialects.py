@@ -197,6 +197,14 @@ class SqlDialect:
     def add_micros(self, instant: exp.Expression, micros: exp.Expression) -> exp.Expression:
         return self.instant_from_micros(exp.Add(this=self.epoch_micros(instant), expression=micros))
 
+    def whole_micros(self, nanos: exp.Expression, zoned: bool) -> exp.Expression:
+        """A column of nanosecond timestamps (an instant when `zoned`, else a wall-clock time)
+        in microseconds, the digits below a microsecond dropped toward zero as the Arrow
+        engine drops them (execute/data/reading.py), where a cast would round them into
+        the next microsecond, and so maybe the next period. As it is here: the dialect's
+        reader gives microseconds already."""
+        return nanos
+
     # ---- calendar dates -------------------------------------------------------------------
     def days_between(self, start: exp.Expression, end: exp.Expression) -> exp.Expression:
         """Whole days from the date `start` to the date `end`, as BIGINT."""
@@ -344,6 +352,12 @@ class DuckDB(SqlDialect):
 
     def instant_from_micros(self, micros: exp.Expression) -> exp.Expression:
         return self.cast(call("make_timestamp", micros), "instant")
+
+    def whole_micros(self, nanos: exp.Expression, zoned: bool) -> exp.Expression:
+        # DuckDB reads them as TIMESTAMP_NS and TIMESTAMPTZ_NS, which no microsecond function
+        # takes and a cast rounds; `//` truncates toward zero, as the Arrow engine does.
+        micros = exp.IntDiv(this=call("epoch_ns", nanos), expression=number(1000))
+        return self.instant_from_micros(micros) if zoned else call("make_timestamp", micros)
 
     def add_micros(self, instant: exp.Expression, micros: exp.Expression) -> exp.Expression:
         return exp.Add(this=instant, expression=call("to_microseconds", micros))

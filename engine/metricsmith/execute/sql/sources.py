@@ -74,7 +74,7 @@ def normalised(
 
 
 def _column_value(
-    column: exp.Column,
+    column: exp.Expression,
     dtype: pa.DataType,
     declared: Type | None,
     dialect: SqlDialect,
@@ -82,6 +82,8 @@ def _column_value(
 ) -> exp.Expression:
     if pa.types.is_dictionary(dtype):
         dtype = dtype.value_type
+    if pa.types.is_timestamp(dtype) and dtype.unit == "ns":
+        column = dialect.whole_micros(column, zoned=dtype.tz is not None)
     physical = type_of_arrow(dtype)
     if physical == Type.NULL and declared is None:
         # No value to infer a type from (an empty file): every engine reads nulls.
@@ -122,7 +124,7 @@ def text_timestamps(info: SourceInfo, relation: Relation, columns: tuple[str, ..
 
 
 def _declared_timestamp(
-    column: exp.Column, dtype: pa.DataType, dialect: SqlDialect, timezone: str
+    column: exp.Expression, dtype: pa.DataType, dialect: SqlDialect, timezone: str
 ) -> exp.Expression:
     """A column declared `timestamp` that does not hold instants, read as every engine casts
     it (execute/data/reading.py)."""

@@ -18,6 +18,7 @@ import os
 from collections.abc import Iterator, Mapping
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlglot import exp
 
 from metricsmith.check.checked import CheckedProject
@@ -110,6 +111,8 @@ class SparkEngine:
             return None
         reader = self.session.read
         if files.format == "parquet":
+            if any(_nanoseconds(field.type) for field in files.file_schema):
+                return None  # Spark refuses them (PARQUET_TYPE_ILLEGAL): read through Arrow
             if len(files.partitions):
                 reader = reader.option("basePath", _partition_base(files))
             return reader.parquet(*files.files), pa.schema([*files.file_schema, *files.partitions])
@@ -129,7 +132,7 @@ class SparkEngine:
         return frame, files.file_schema
 
     def _from_arrow(self, info, read):
-        table = info.reader.read(list(read.columns), read.time_range)
+        table = _in_microseconds(info.reader.read(list(read.columns), read.time_range))
         return self.session.createDataFrame(table), table.schema
 
     def fetch(
@@ -154,6 +157,21 @@ class SparkEngine:
             raise DataError(
                 f"Spark could not compute the query: {first_line}", source=sources
             ) from error
+
+
+def _nanoseconds(dtype: pa.DataType) -> bool:
+    return pa.types.is_timestamp(dtype) and dtype.unit == "ns"
+
+
+def _in_microseconds(table: pa.Table) -> pa.Table:
+    """The table with nanosecond timestamps in microseconds, the digits below a microsecond
+    dropped toward zero as the Arrow engine drops them (execute/data/reading.py): Spark
+    holds no nanoseconds."""
+    for index, field in enumerate(table.schema):
+        if _nanoseconds(field.type):
+            micros = pc.cast(table.column(index), pa.timestamp("us", field.type.tz), safe=False)
+            table = table.set_column(index, field.name, micros)
+    return table
 
 
 def _partition_base(files: NativeFiles) -> str:
