@@ -41,6 +41,7 @@ from metricsmith.plugins.values import (
     CALENDAR,
     Datum,
     align_temporal,
+    as_float,
     holds,
     local_dates,
     per_day,
@@ -298,7 +299,7 @@ def _bucket(value: Datum, *bands: Datum) -> Datum:
     thresholds = [band.as_py() for band in bands[0:-1:2]]
     labels = [band.as_py() for band in (*bands[1:-1:2], bands[-1])]
     values = pa.repeat(value, 1) if isinstance(value, pa.Scalar) else value
-    numbers = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+    numbers = as_float(values).to_numpy(zero_copy_only=False)
     band = np.searchsorted(np.array(thresholds, dtype=np.float64), numbers, side="right")
     missing = pc.is_null(values).to_numpy(zero_copy_only=False)
     banded = pa.array(labels, pa.string()).take(pa.array(band, mask=missing))
@@ -547,7 +548,7 @@ ORDERED = {*NUMBERS, T.STRING, T.DATE, T.TIMESTAMP, T.DURATION, T.BOOLEAN}
 def _float_values(values: pa.Array, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The non-null values as float64 with their group ids (read-only when there is no
     null: the callers only read them)."""
-    floats = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+    floats = as_float(values).to_numpy(zero_copy_only=False)
     if values.null_count == 0:
         # No mask to apply: indexing by an all-true mask would copy both arrays (a tenth of
         # the families benchmark's support query).

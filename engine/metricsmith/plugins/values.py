@@ -124,6 +124,12 @@ def align_temporal(values: Sequence[Datum]) -> list[Datum]:
     return [v.cast(target) if pa.types.is_null(v.type) else v for v in values]
 
 
+def as_float(values: Datum) -> Datum:
+    """The numbers as doubles: an integer of more than 53 bits rounded to the nearest double,
+    as the SQL engines convert it (pyarrow's checked cast refuses it)."""
+    return pc.cast(values, pa.float64(), safe=False)
+
+
 def holds(condition: Datum) -> Datum:
     """Where a condition is true: a null condition (one without a type too) is not, as in
     SQL's CASE."""

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from metricsmith.errors import InternalError
 from metricsmith.execute.arrow.values import Datum
 from metricsmith.model.types import ARROW_FOR_TYPE, DECIMAL_PLACES, Type
-from metricsmith.plugins.values import local_timestamps
+from metricsmith.plugins.values import as_float, local_timestamps
 
 COMPARISONS = {
     "==": pc.equal,
@@ -81,8 +81,8 @@ def _comparable(left: Datum, right: Datum) -> tuple[Datum, Datum]:
     kinds = {_kind(left.type), _kind(right.type)}
     if kinds == {"date", "timestamp"}:
         return local_timestamps(left), local_timestamps(right)
-    if kinds == {"decimal", "float"}:
-        return pc.cast(left, pa.float64()), pc.cast(right, pa.float64())
+    if kinds in ({"integer", "float"}, {"decimal", "float"}):
+        return as_float(left), as_float(right)  # as the SQL engines compare them
     return left, right
 
 
@@ -121,7 +121,7 @@ def _nonzero(value: Datum) -> Datum:
 
 
 def _float(op: str, left: Datum, right: Datum) -> Datum:
-    left, right = pc.cast(left, pa.float64()), pc.cast(right, pa.float64())
+    left, right = as_float(left), as_float(right)
     if op == "/":
         return pc.divide(left, _nonzero(right))
     return _CHECKED[op](left, right)
@@ -192,5 +192,5 @@ def _micros(duration: Datum) -> Datum:
 
 
 def _scaled_duration(duration: Datum, factor: Datum, operation) -> Datum:
-    scaled = operation(pc.cast(_micros(duration), pa.float64()), pc.cast(factor, pa.float64()))
+    scaled = operation(as_float(_micros(duration)), as_float(factor))
     return pc.cast(pc.cast(pc.round(scaled), pa.int64()), pa.duration("us"))
