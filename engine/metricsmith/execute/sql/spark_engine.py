@@ -127,6 +127,9 @@ class SparkEngine:
             schema=ddl,
             header=files.header,
             sep=files.delimiter,
+            # A quote inside a quoted field is written twice (`"q""uote"`), as the Arrow
+            # engine and DuckDB read it; Spark's default escape is a backslash.
+            escape='"',
             mode="FAILFAST",
         )
         return frame, files.file_schema
