@@ -130,6 +130,9 @@ class SparkEngine:
             # A quote inside a quoted field is written twice (`"q""uote"`), as the Arrow
             # engine and DuckDB read it; Spark's default escape is a backslash.
             escape='"',
+            # A quoted field may hold a line break; without this Spark splits the row there
+            # (each file is then read by one task).
+            multiLine=True,
             mode="FAILFAST",
         )
         return frame, files.file_schema
