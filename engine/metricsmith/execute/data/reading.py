@@ -227,10 +227,16 @@ def _normalise(
     return values
 
 
+def in_microseconds(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Timestamps in microseconds, as every engine computes with them: sub-microsecond
+    digits are dropped (toward zero); seconds and milliseconds widen exactly."""
+    if values.type.unit == "us":
+        return values
+    return pc.cast(values, pa.timestamp("us", tz=values.type.tz), safe=False)
+
+
 def _in_zone(values: pa.ChunkedArray, timezone: str) -> pa.ChunkedArray:
-    if values.type.unit != "us":
-        # Sub-microsecond digits are dropped; seconds and milliseconds widen exactly.
-        values = pc.cast(values, pa.timestamp("us", tz=values.type.tz), safe=False)
+    values = in_microseconds(values)
     if values.type.tz is None:
         return pc.assume_timezone(values, timezone, ambiguous="earliest", nonexistent="latest")
     return pc.cast(values, pa.timestamp("us", tz=timezone))

@@ -249,13 +249,15 @@ def _require_unique_key(
     # (A query with parameters is not kept: its text alone does not say what it read.)
     files = files_version(compilation.project.sources[source].reader)
     verdict: _KeyVerdict | None = None
+    query = None
     if files is not None:
-        text, reads_parameters = _key_text(source, key, plan, compilation)
+        text, reads_parameters, query = _key_text(source, key, plan, compilation)
         if not (plan.parameter_values() and reads_parameters):
             verdict = (text, files)
     if verdict in _UNIQUE_KEYS:
         return
-    repeated = _fetch(engine, _key_query(source, key, plan, compilation), plan, compilation, source)
+    query = query or _key_query(source, key, plan, compilation)
+    repeated = _fetch(engine, query, plan, compilation, source)
     if not repeated.num_rows:
         if verdict is not None:
             remember(_UNIQUE_KEYS, verdict, None, _UNIQUE_KEYS_KEPT)
@@ -268,10 +270,12 @@ def _require_unique_key(
         )
 
 
-def _key_text(source: str, key: str, plan: Plan, compilation: Compilation) -> tuple[str, bool]:
+def _key_text(
+    source: str, key: str, plan: Plan, compilation: Compilation
+) -> tuple[str, bool, exp.Select | None]:
     """A key check's SQL and whether it reads a parameter, built once for the same checked
     project (see `_query_text`), so that a check passed before is found without building its
-    query again."""
+    query again; with the query when it was built now (None: the text was kept)."""
     project, dialect = compilation.project, compilation.dialect
     relation = compilation.relations[source]
     reads = repr([read for read in plan.reads if read.source == source])
@@ -280,13 +284,13 @@ def _key_text(source: str, key: str, plan: Plan, compilation: Compilation) -> tu
     kept = _KEY_TEXTS.get(text_key)
     # (An address is reused once its project is gone: the weak reference then says None.)
     if kept is not None and kept[0]() is project:
-        return kept[1], kept[2]
+        return kept[1], kept[2], None
     query = _key_query(source, key, plan, compilation)
     text, reads_parameters = dialect.sql(query), bool(placeholders(query))
     remember(
         _KEY_TEXTS, text_key, (weakref.ref(project), text, reads_parameters), _UNIQUE_KEYS_KEPT
     )
-    return text, reads_parameters
+    return text, reads_parameters, query
 
 
 def _key_query(source: str, key: str, plan: Plan, compilation: Compilation) -> exp.Select:

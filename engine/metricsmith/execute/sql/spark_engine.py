@@ -18,11 +18,11 @@ import os
 from collections.abc import Iterator, Mapping
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from sqlglot import exp
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.errors import DataError, InternalError
+from metricsmith.execute.data.reading import in_microseconds
 from metricsmith.execute.spark_session import (
     DEFAULT_SPARK,
     SparkOptions,
@@ -127,6 +127,12 @@ class SparkEngine:
             schema=ddl,
             header=files.header,
             sep=files.delimiter,
+            # A quote inside a quoted field is written twice (`"q""uote"`), as the Arrow
+            # engine and DuckDB read it; Spark's default escape is a backslash.
+            escape='"',
+            # A quoted field may hold a line break; without this Spark splits the row there
+            # (each file is then read by one task).
+            multiLine=True,
             mode="FAILFAST",
         )
         return frame, files.file_schema
@@ -164,13 +170,11 @@ def _nanoseconds(dtype: pa.DataType) -> bool:
 
 
 def _in_microseconds(table: pa.Table) -> pa.Table:
-    """The table with nanosecond timestamps in microseconds, the digits below a microsecond
-    dropped toward zero as the Arrow engine drops them (execute/data/reading.py): Spark
-    holds no nanoseconds."""
+    """The table with nanosecond timestamps in microseconds, as the Arrow engine reads them
+    (`in_microseconds`): Spark holds no nanoseconds."""
     for index, field in enumerate(table.schema):
         if _nanoseconds(field.type):
-            micros = pc.cast(table.column(index), pa.timestamp("us", field.type.tz), safe=False)
-            table = table.set_column(index, field.name, micros)
+            table = table.set_column(index, field.name, in_microseconds(table.column(index)))
     return table
 
 
