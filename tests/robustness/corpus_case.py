@@ -4,7 +4,8 @@ query or a command line, and the outcome a correct metricsmith gives.
 ```toml
 summary = "what goes wrong, in a sentence"
 xfail = "issue 10: …, fixed on branch data-read"  # only while the fix has not merged
-engines = ["arrow", "duckdb"]                     # the default; "spark" marks the case spark
+engines = ["arrow", "duckdb"]                     # the default; "spark" marks the case spark,
+                                                  # "postgres" runs on the run's server
 
 [files]                       # written into a scratch folder, the project
 "project.metrics" = "…"

@@ -13,6 +13,8 @@ from corpus_case import CorpusCase
 
 def _param(case: CorpusCase) -> pytest.param:
     marks = [pytest.mark.spark] if "spark" in case.engines else []
+    if "postgres" in case.engines:
+        marks.append(pytest.mark.postgres)
     if "xfail" in case.spec:
         marks.append(pytest.mark.xfail(strict=True, reason=case.spec["xfail"]))
     return pytest.param(case, marks=marks, id=case.name)
@@ -21,6 +23,9 @@ def _param(case: CorpusCase) -> pytest.param:
 @pytest.mark.parametrize("case", [_param(case) for case in CorpusCase.all()])
 def test_corpus_case(case: CorpusCase, tmp_path, request):
     session = request.getfixturevalue("spark_session") if "spark" in case.engines else None
+    if "postgres" in case.engines:
+        # `engine="postgres"` reaches the server of libpq's environment: the run's one.
+        request.getfixturevalue("postgres_server")
     case.run(tmp_path, spark_session=session)
 
 

@@ -62,3 +62,21 @@ def test_many_accepted_projects_agree_on_arrow_and_duckdb(case, tmp_path_factory
 def test_accepted_projects_agree_on_arrow_and_spark(case, tmp_path_factory, spark_session):
     folder = tmp_path_factory.mktemp("case")
     _check_agreement(case, folder, engine="spark", spark_session=spark_session)
+
+
+@pytest.mark.postgres
+@settings(max_examples=12, **SETTINGS)
+@given(case=cases())
+def test_accepted_projects_agree_on_arrow_and_postgres(case, tmp_path_factory, postgres_server):
+    _check_agreement(case, tmp_path_factory.mktemp("case"), engine="postgres")
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("METRICSMITH_SLOW"), reason="set METRICSMITH_SLOW=1")
+@settings(max_examples=600, **SETTINGS)
+@given(case=cases())
+def test_many_accepted_projects_agree_on_arrow_and_postgres(
+    case, tmp_path_factory, postgres_server
+):
+    _check_agreement(case, tmp_path_factory.mktemp("case"), engine="postgres")

@@ -164,7 +164,7 @@ class LevelPlanner:
             child = PerLevel(
                 level=level, reach=back, aggregates=aggregates, entity_dimensions=dimensions
             )
-            if child.finds_entities:
+            if child.finds_entities or _units_of_combinations(child):
                 child = evolve(child, without_rows=self._without_rows(child, start, who))
             children.append(child)
         return tuple(children)
@@ -172,8 +172,8 @@ class LevelPlanner:
     def _without_rows(
         self, child: PerLevel, start: dt.datetime | None, who: str
     ) -> PerLevel | None:
-        """Sub-periods below an identifier iterate over every unit of the parent's cell, those
-        their own rows do not name included (docs/time-intelligence.md, Nesting): the child as
+        """Sub-periods iterate over every unit of the parent's cell, those their own rows do
+        not name included (docs/time-intelligence.md, Sub-periods and Nesting): the child as
         such a unit evaluates it, reading nothing, so with one value per period for every unit
         (plan/no_rows.py). Its aggregates fill the parent's columns where the child has none.
         None when that value still differs from unit to unit (it reads the start of each
@@ -451,3 +451,12 @@ def _physical(project: CheckedProject, source: str, column: str) -> str | None:
 
 def _utc(instant: dt.datetime | None) -> dt.datetime | None:
     return instant.astimezone(dt.UTC) if instant is not None else None
+
+
+def _units_of_combinations(child: PerLevel) -> bool:
+    """Whether a sub-period child's units are the combinations of dimensions its own rows
+    show (no members): a combination the parent's cell has, through other aggregates, and
+    the child's rows never show is iterated over every sub-period all the same
+    (`avg(per day: count(tickets))` by segment is 0, not null, for a segment without
+    tickets)."""
+    return child.over_periods and child.level.members is None and bool(child.level.labels)

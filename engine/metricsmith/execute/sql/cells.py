@@ -106,12 +106,20 @@ class RangeCohorts:
 
 
 def combinations(
-    level: Level, parts: Sequence[Part], cohorts: RangeCohorts | None = None
+    level: Level,
+    parts: Sequence[Part],
+    nulls: Sequence[exp.Expression],
+    cohorts: RangeCohorts | None = None,
 ) -> exp.Expression:
+    """Every combination of the level's keys some part has. `nulls` holds a null of each
+    key's type, for a level without parts: its empty set of combinations keeps the keys'
+    types, which a parent's union with other parts needs (PostgreSQL reads a bare NULL as
+    text, and refuses to unite it with a boolean)."""
     keys = key_columns(level)
     selects = [exp.select(*keys).from_(part.table) for part in parts if part.keyed]
     if not selects:  # no part, no combination
-        selects = [exp.select(*[exp.alias_(exp.Null(), key) for key in keys]).where(exp.false())]
+        nulls_as_keys = [exp.alias_(null, key) for null, key in zip(nulls, keys, strict=True)]
+        selects = [exp.select(*nulls_as_keys).where(exp.false())]
     if cohorts is not None:
         selects.append(_with_cohorts(keys, union(selects, distinct=True), cohorts))
     if len(selects) == 1:

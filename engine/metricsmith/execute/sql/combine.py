@@ -87,9 +87,11 @@ def per_select(
 
 
 def shared_by_units(child: PerLevel, parent: Level) -> bool:
-    """Whether a child's values are the same for every unit of its parent: sub-periods that
-    read nothing below an identifier are planned without the parent's keys (plan/levels.py)."""
-    return parent.entity is not None and child.level.entity is None
+    """Whether a child's values are the same for every unit of its parent: a child planned
+    without the parent's keys (plan/levels.py): sub-periods that read nothing below an
+    identifier, and a child's twin as a unit without rows (`PerLevel.without_rows`)."""
+    keyed_parent = bool(parent.labels) or parent.entity is not None
+    return keyed_parent and child.level.entity is None and not child.level.labels
 
 
 def per_values(

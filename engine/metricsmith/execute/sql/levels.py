@@ -80,6 +80,7 @@ from metricsmith.execute.sql.scans import ScanCompiler, ShownCohorts
 from metricsmith.execute.sql.sparse import Absent, cells_add_up, rows_only
 from metricsmith.execute.sql.spine import LABEL, PARENT_PERIOD, PERIOD, LevelSpine, spine
 from metricsmith.model.time import WindowKind
+from metricsmith.model.types import type_of_arrow
 from metricsmith.plan.nodes import (
     FusedAggregate,
     Level,
@@ -222,7 +223,8 @@ class LevelCompiler:
         keys = key_columns(level)
         if level.members is None and keys:
             ranged = self._range_cohorts(level, dialect)
-            self.ctes.append((names.combos, combinations(level, parts, ranged)))
+            nulls = self._typed_nulls(level, dialect)
+            self.ctes.append((names.combos, combinations(level, parts, nulls, ranged)))
         cohort = None
         if cohort_period or level.reads_cohort_start:
             assert self.cohort_label is not None, "the planner requires a cohort"
@@ -443,6 +445,19 @@ class LevelCompiler:
             without_rows=without_rows,
         )
         return part, names
+
+    def _typed_nulls(self, level: Level, dialect: SqlDialect) -> list[exp.Expression]:
+        """A null of the answer's type for each key of a level without members (its
+        dimensions: the plan's `dimension_types`), bare where the type has no SQL kind."""
+        plan = self.plan
+        types = dict(zip(plan.dimensions, plan.dimension_types, strict=True))
+        nulls: list[exp.Expression] = []
+        for label in level.labels:
+            kind = kind_of(type_of_arrow(types[label]))
+            nulls.append(dialect.cast(exp.Null(), kind) if kind else exp.Null())
+        if level.entity is not None:
+            nulls.append(exp.Null())
+        return nulls
 
     def _range_cohorts(self, level: Level, dialect: SqlDialect) -> RangeCohorts | None:
         """The cohorts of the range, units of the query's own level (`Plan.cohorts`)."""
