@@ -149,13 +149,14 @@ def _load(
         data_roots=data_roots,
     )
     registry = build_registry(plugins, strict=True) if plugins else get_registry()
-    modules, problems, policy = read_modules(files, registry.libraries, policy)
+    real = _RealPaths()
+    modules, problems, policy = read_modules(files, registry.libraries, policy, real)
     found += problems
     progress(f"checking {len(modules)} definition file{'' if len(modules) == 1 else 's'}")
     connections = load_connections(root if root.is_dir() else root.parent, trusted=policy.trusted)
     # Files reached through an `include` (by path or by name) are libraries: their metrics
     # need only the inputs of those queried (docs/language.md, "Including a library").
-    library_files = _included(modules, files)
+    library_files = _included(modules, files, real)
     inputs = _CheckInputs(modules, registry, policy, connections, library_files, tuple(found))
     # Only definitions over files of their own can be checked once for several loads: a
     # table passed in memory or a plugin of the call's own makes a project of its own.
@@ -329,23 +330,38 @@ def _converted(name: str, table: object) -> pa.Table:
     )
 
 
+class _RealPaths(dict[str, str]):
+    """The path each definition file of one load opens (`resolve`: every link followed), by
+    the path it was found at, resolved once: the confinement check, parsing each file once
+    and telling the project's own files from the included ones all ask, and resolving costs
+    a system call per folder on the way (a load used to resolve each file four times)."""
+
+    def __missing__(self, path: str) -> str:
+        self[path] = found = resolve(path)
+        return found
+
+
 def read_modules(
-    files: Sequence[Path], libraries: Sequence[str], policy: PathPolicy = UNCONFINED
+    files: Sequence[Path],
+    libraries: Sequence[str],
+    policy: PathPolicy,
+    real: _RealPaths,
 ) -> tuple[list[Module], list[Diagnostic], PathPolicy]:
     """Parse the project's files and, transitively, every file they include (once each).
 
     The project's own files come first: a `project` declaration among them completes the
-    path policy, which every include must then satisfy. Returns the policy too."""
+    path policy, which every include must then satisfy. Returns the policy too. `real`
+    keeps the files' resolved paths for the rest of the load."""
     by_name = {Path(folder).name: Path(folder) for folder in libraries}
-    seen: set[Path] = set()
-    files, found = _within(files, policy)
-    modules, problems = _parse_new(files, seen)
+    seen: set[str] = set()
+    files, found = _within(files, policy, real)
+    modules, problems = _parse_new(files, seen, real)
     found += problems
     settings = [x for module in modules for x in module.decls if isinstance(x, ProjectDecl)]
     policy, problems = with_project_settings(policy, settings)
     found += problems
     # A project confining itself holds its own files to it too.
-    kept, problems = _within([Path(m.path) for m in modules], policy)
+    kept, problems = _within([Path(m.path) for m in modules], policy, real)
     found += problems
     modules = [m for m in modules if Path(m.path) in kept]
     may_include = policy.widened(libraries)
@@ -354,7 +370,7 @@ def read_modules(
         include, module = pending.pop(0)
         targets, problems = _include_files(include, Path(module.path), by_name, may_include)
         found += problems
-        included, problems = _parse_new(targets, seen)
+        included, problems = _parse_new(targets, seen, real)
         if included:  # only then was the target admitted, and may be looked at
             namespace = module.namespace or _namespace(include, Path(module.path))
             included = [attrs.evolve(m, namespace=namespace) for m in included]
@@ -364,11 +380,13 @@ def read_modules(
     return modules, found, policy
 
 
-def _parse_new(files: Sequence[Path], seen: set[Path]) -> tuple[list[Module], list[Diagnostic]]:
+def _parse_new(
+    files: Sequence[Path], seen: set[str], real: _RealPaths
+) -> tuple[list[Module], list[Diagnostic]]:
     """Parse the files not parsed yet."""
     modules, found = [], []
     for file in files:
-        resolved = file.resolve()
+        resolved = real[os.fspath(file)]
         if resolved in seen:
             continue
         seen.add(resolved)
@@ -388,10 +406,10 @@ def _parse_new(files: Sequence[Path], seen: set[Path]) -> tuple[list[Module], li
     return modules, found
 
 
-def _included(modules: Sequence[Module], own: Sequence[Path]) -> frozenset[str]:
+def _included(modules: Sequence[Module], own: Sequence[Path], real: _RealPaths) -> frozenset[str]:
     """The paths of the modules that are not the project's own files."""
-    mine = {file.resolve() for file in own}
-    return frozenset(m.path for m in modules if Path(m.path).resolve() not in mine)
+    mine = {real[os.fspath(file)] for file in own}
+    return frozenset(m.path for m in modules if real[os.fspath(m.path)] not in mine)
 
 
 def _includes(module: Module) -> list[IncludeDecl]:
@@ -402,10 +420,12 @@ def _settings(module: Module) -> list[ProjectDecl]:
     return [x for x in module.decls if isinstance(x, ProjectDecl)]
 
 
-def _within(files: Sequence[Path], policy: PathPolicy) -> tuple[list[Path], list[Diagnostic]]:
+def _within(
+    files: Sequence[Path], policy: PathPolicy, real: _RealPaths
+) -> tuple[list[Path], list[Diagnostic]]:
     """The project's own files that the policy admits, and a problem for each other one (a
     link leading out of the project)."""
-    kept = [file for file in files if policy.admits(resolve(str(file)))]
+    kept = [file for file in files if policy.admits(real[os.fspath(file)])]
     return kept, [
         Diagnostic(
             code="path-outside-project",

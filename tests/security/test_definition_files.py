@@ -4,8 +4,10 @@ project includes only files inside its folders."""
 
 from __future__ import annotations
 
+import collections
 from pathlib import Path
 
+import metricsmith.api as api
 import pytest
 from metricsmith.api import load_project
 from metricsmith.cli import main
@@ -112,3 +114,26 @@ def test_libraries_shipped_by_plugins_may_be_included(project: Path, outside):
     )
     write(project, 'include "outside"\n')
     assert "outside_metric" in load_project(project, confine=True, plugins=[plugin]).metrics
+
+
+def test_a_load_resolves_each_definition_file_once(project: Path, monkeypatch) -> None:
+    """The confinement check, parsing each file once and telling the included files from the
+    project's own all need a file's resolved path; resolving follows every link on the way
+    (a system call per folder), so a load resolves each file once (api.py, `_RealPaths`)."""
+    (project / "lib").mkdir()
+    write(project / "lib", "metric shared = 2\n", "shared.metrics")
+    write(project, 'include "lib/shared.metrics"\nmetric one = 1\n')
+    write(project, 'include "lib/shared.metrics"\nmetric two = 2\n', "more.metrics")
+    asked: collections.Counter[str] = collections.Counter()
+    resolve = api.resolve
+
+    def counting(written: str, base_dir: str = ".") -> str:
+        asked[written] += 1
+        return resolve(written, base_dir)
+
+    monkeypatch.setattr(api, "resolve", counting)
+    loaded = load_project(project, confine=True)
+    assert sorted(loaded.metrics) == ["one", "shared", "two"]
+    definition_files = [path for path in asked if path.endswith(".metrics")]
+    assert len(definition_files) == 3
+    assert all(asked[path] == 1 for path in definition_files)

@@ -1,7 +1,8 @@
 """DuckDB queries in one thread share one connection, kept from the first (execute/sql/
 duckdb_engine.py, `_kept_connection`): it keeps nothing of a query's data for the next one (a
 file rewritten between two queries is read afresh, the tables a query registered are gone),
-and a query that fails leaves the next one a fresh connection."""
+and a query that fails leaves the next one a fresh connection. It keeps the relation of each
+query text it ran, which reads the files afresh each time it runs."""
 
 from __future__ import annotations
 
@@ -69,6 +70,49 @@ def test_a_file_rewritten_between_two_queries_is_read_again(tmp_path, connection
     assert len(connections) == 1
 
 
+def _kept_relations() -> list[object]:
+    return list(duckdb_engine._kept.relations.values())
+
+
+def test_a_repeated_query_runs_its_kept_relation(tmp_path, connections):
+    (tmp_path / "p.metrics").write_text(DEFINITIONS)
+    pq.write_table(_tickets([10, 20]), tmp_path / "tickets.parquet")
+    answers = [
+        metricsmith.load_project(tmp_path).query(["minutes"], **QUERY)["minutes"].to_pylist()
+        for _ in range(3)
+    ]
+    assert answers == [[30]] * 3
+    [relation] = _kept_relations()
+    assert relation.type == "QUERY_RELATION"  # runs its text afresh, not rows held
+
+
+def test_the_kept_relation_reads_a_file_rewritten_with_other_columns(tmp_path, connections):
+    """The project is not loaded again, so the text and its relation stay the same; what the
+    relation read when it was made (the file's columns, their order and types) is read again
+    each time it runs."""
+    (tmp_path / "p.metrics").write_text(DEFINITIONS)
+    path = tmp_path / "tickets.parquet"
+    pq.write_table(_tickets([10, 20]), path)
+    project = metricsmith.load_project(tmp_path)
+
+    def minutes(engine: str = "duckdb") -> list[int]:
+        return project.query(["minutes"], **{**QUERY, "engine": engine})["minutes"].to_pylist()
+
+    assert minutes() == [30]
+    [kept] = _kept_relations()
+    tickets = _tickets([1, 2, 4])
+    rewritten = pa.table(
+        {
+            "note": pa.array(["a", "b", "c"]),
+            "minutes": tickets["minutes"].cast(pa.int32()),
+            "opened_at": tickets["opened_at"],
+        }
+    )
+    pq.write_table(rewritten, path)
+    assert minutes() == minutes("arrow") == [7]  # 1 + 2 + 4
+    assert _kept_relations() == [kept]
+
+
 def test_a_query_leaves_no_table_registered(tmp_path, connections):
     (tmp_path / "p.metrics").write_text(DEFINITIONS)
     tables = {"tickets": _tickets([10, 20, 30])}
@@ -77,6 +121,8 @@ def test_a_query_leaves_no_table_registered(tmp_path, connections):
     assert project.query(["opened"], **QUERY)["opened"].to_pylist() == [3]
     [connection] = connections
     assert connection.execute("SHOW TABLES").fetchall() == []
+    # Its text names the table registered for it, which the next query registers anew.
+    assert _kept_relations() == []
 
 
 def test_a_failed_query_leaves_the_next_one_a_fresh_connection(tmp_path, connections):
