@@ -30,6 +30,7 @@ source events from csv("events.csv") {
 source tickets from csv("tickets.csv") {
   time at
   entity account_id -> accounts
+  entity user_id as user
   column at: timestamp
 }
 metric events = count(events)
@@ -38,6 +39,9 @@ metric daily_tickets = avg(per day: count(tickets))
 metric quiet_days = count(per day where count(tickets) == 0)
 metric busiest_week = max(per week: sum(per day: count(tickets)))
 metric account_daily = avg(per account: avg(per day: count(events)))
+metric raisers = sum(per day: count(per account where count(tickets) > 0))
+metric active_accounts = max(per week: count(per account where count(events) > 0))
+metric user_days = sum(per day: count(per user: count(tickets) over last 7 days))
 """
 FEBRUARY = dt.date(2024, 2, 1)
 METRICS = ["events", "weeks", "daily_tickets", "quiet_days", "busiest_week", "account_daily"]
@@ -52,7 +56,7 @@ def project(tmp_path):
     (tmp_path / "events.csv").write_text(
         "at,account_id\n2024-02-03T10:00:00Z,a0\n2024-02-04T10:00:00Z,a1\n"
     )
-    (tmp_path / "tickets.csv").write_text("at,account_id\n2024-02-03T10:00:00Z,a0\n")
+    (tmp_path / "tickets.csv").write_text("at,account_id,user_id\n2024-02-03T10:00:00Z,a0,u7\n")
     return metricsmith.load_project(tmp_path / "p.metrics")
 
 
@@ -95,3 +99,20 @@ def test_a_boolean_dimension_no_level_of_sub_periods_reads(project, engine):
         [(FEBRUARY, True, 1, 5), (FEBRUARY, None, 1, 5)],
         key=str,
     )
+
+
+def test_iterations_over_entities_inside_the_sub_periods(project, engine):
+    # For a segment without tickets, every day's ticket raisers are none: 0 each day (the
+    # users are found in rows: planning the iteration over them for a unit without rows
+    # failed, "reads no source").
+    metrics = ["events", "raisers", "active_accounts", "user_days"]
+    answer = project.query(
+        metrics,
+        grain="month",
+        start="2024-02",
+        end="2024-03",
+        by=["accounts.segment"],
+        engine=engine,
+    )
+    # u7's ticket of February 3 is in the last 7 days of February 3 to 9: 7 user-days.
+    assert rows(answer) == [(FEBRUARY, "ent", 1, 0, 1, 0), (FEBRUARY, "smb", 1, 1, 1, 7)]

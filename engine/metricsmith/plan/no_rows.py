@@ -1,11 +1,14 @@
-"""A formula's value for a unit no row names: what a sub-period level below an identifier gives
-each of its parent's units its own rows do not name (plan/levels.py, `PerLevel.without_rows`).
+"""A formula's value for a unit no row names: what a sub-period level gives each of its
+parent's units its own rows do not name (plan/levels.py, `PerLevel.without_rows`), below an
+identifier or below the query's own level, where a combination of dimensions may come from
+other metrics' rows alone.
 
-Such a unit is still iterated over every sub-period (docs/time-intelligence.md, Nesting), and
-in each every aggregate it reads is the aggregate's value over no rows (0 for counts and sums,
-null otherwise). So its formulas are the level's with each aggregate, windowed or not and at
-any depth, replaced by that value; they read nothing, so the planner computes them once per
-sub-period for every such unit.
+Such a unit is still iterated over every sub-period (docs/time-intelligence.md, Sub-periods
+and Nesting), and in each every aggregate it reads is the aggregate's value over no rows (0
+for counts and sums, null otherwise), and every iteration over entities is over none. So its
+formulas are the level's with each aggregate and iteration over entities, windowed or not and
+at any depth, replaced by that value; they read nothing, so the planner computes them once
+per sub-period for every such unit.
 """
 
 from __future__ import annotations
@@ -24,6 +27,11 @@ def without_rows(per: b.BPer, functions: Mapping[str, AggregateFunction]) -> b.B
     def empty(node: b.BExpr) -> b.BExpr:
         # Bottom-up: a window's aggregate is already its value over no rows, the window's.
         if isinstance(node, b.BAggregate):
+            value = functions[node.function].empty
+            return b.BLiteral(value=value, type=node.type, span=node.span)
+        if isinstance(node, b.BPer) and node.entity.kind is not b.EntityKind.PERIOD:
+            # No row names an entity of such a unit, and none is a member of it (a member
+            # would show its combination in the child's cells): the aggregate of no entities.
             value = functions[node.function].empty
             return b.BLiteral(value=value, type=node.type, span=node.span)
         if isinstance(node, b.BWindow):
