@@ -116,3 +116,18 @@ def test_iterations_over_entities_inside_the_sub_periods(project, engine):
     )
     # u7's ticket of February 3 is in the last 7 days of February 3 to 9: 7 user-days.
     assert rows(answer) == [(FEBRUARY, "ent", 1, 0, 1, 0), (FEBRUARY, "smb", 1, 1, 1, 7)]
+
+
+def test_a_dimension_no_metric_reads_keeps_its_type(project, engine):
+    # The weeks read no source, so nothing shows a combination: no row, and the dimension
+    # still has its type (it was null).
+    answer = project.query(
+        ["weeks"],
+        grain="month",
+        start="2024-02",
+        end="2024-03",
+        by=["accounts.big"],
+        engine=engine,
+    )
+    assert answer.num_rows == 0
+    assert answer.schema.field("accounts.big").type == "bool"

@@ -58,7 +58,7 @@ def plan_query(
         top=top,
         metrics=query.metrics,
         max_periods=query.max_periods,
-        dimension_types=dimension_types(project, top, query.labels),
+        dimension_types=dimension_types(project, top, query),
         parameters=tuple(
             (name, BLiteral(value=value, type=project.parameters[name].type))
             for name, value in query.parameters.items()

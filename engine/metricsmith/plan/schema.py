@@ -10,19 +10,28 @@ from __future__ import annotations
 import pyarrow as pa
 
 from metricsmith.check.checked import CheckedProject
+from metricsmith.check.query import CheckedQuery
 from metricsmith.model import bound as b
 from metricsmith.model.types import arrow_type
 from metricsmith.plan.nodes import Level
 
 
 def dimension_types(
-    project: CheckedProject, top: Level, labels: tuple[str, ...]
+    project: CheckedProject, top: Level, query: CheckedQuery
 ) -> tuple[pa.DataType, ...]:
-    """The type of each dimension (`labels`, in order) of the query whose levels are `top`."""
+    """The type of each dimension (`query.labels`, in order) of the query whose levels are
+    `top`."""
     timezone = project.calendar.timezone
-    return tuple(
-        _dimension_type(*_dimension_formula(top, label), project, timezone) for label in labels
-    )
+    bound = {row.label: next(iter(row.bound.items()), None) for row in query.row_dimensions}
+    types = []
+    for label in query.labels:
+        node, root = _dimension_formula(top, label)
+        if node is None and bound.get(label) is not None:
+            # No level evaluates it (its metrics read no source: the answer has no row):
+            # the type it has over the first source it can be read at.
+            root, node = bound[label]
+        types.append(_dimension_type(node, root, project, timezone))
+    return tuple(types)
 
 
 def _dimension_formula(top: Level, label: str) -> tuple[b.BExpr | None, str]:
