@@ -163,8 +163,11 @@ def test_the_sql_relying_on_contracts_skips_what_they_make_needless(define):
     # contracts, where they exist or their first row is placed, whichever comes first.
     assert "END AS keep_from" in relying and "LEAST(" not in relying
     assert "END,\n      COALESCE(l1_first_changes.first_change, " in general
+    # (`mrr[-1]` is the cells' join to the rows a period earlier, no window: `paid_before`
+    # is only compared with 0, a lookup of each account's first paid period.)
     for sql in (relying, general):
-        assert "THEN COALESCE(\n        LAG(l1_cells.a1, 1)" in sql
+        read = "CASE WHEN l1_spine.period - 1 >= 0 THEN COALESCE(l1_scan_0.a1_back_1, 0) END"
+        assert read in sql and "l1_offsets_1" not in sql
 
 
 @pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
@@ -292,6 +295,6 @@ def test_without_contracts_an_offset_before_a_members_first_row_reads_its_value_
     assert [rows["enterprise", m] for m in months] == [0, 0, 1, 0]
     sql = defined.explain(metrics, **query, engine="duckdb", sql=True)
     # Not the offset's two months before each account exists: no "- 2" before the first
-    # change, and LAG reads 0 before the first cell.
+    # change, and the rows two months earlier read 0 before the first cell.
     assert "END,\n      COALESCE(l1_first_changes.first_change, " in sql
-    assert "THEN COALESCE(\n        LAG(l1_cells.a1, 2)" in sql
+    assert "CASE WHEN l1_spine.period - 2 >= 0 THEN COALESCE(l1_scan_0.a1_back_2, 0) END" in sql

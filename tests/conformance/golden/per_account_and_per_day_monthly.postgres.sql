@@ -145,6 +145,13 @@ WITH spine AS (
     )
   GROUP BY
     1
+), l1_scan_0_first_counts AS (
+  SELECT
+    entity,
+    MIN(CASE WHEN a2 > 0 THEN period END) AS first_a2
+  FROM l1_scan_0
+  GROUP BY
+    entity
 ), l1_first_changes AS (
   SELECT
     entity,
@@ -212,10 +219,13 @@ WITH spine AS (
       END,
       COALESCE(l1_first_changes.first_change, 4)
     ) AS keep_from,
-    COALESCE(l1_scan_0_openings.a2, 0) AS opening_a2
+    COALESCE(l1_scan_0_openings.a2, 0) AS opening_a2,
+    CASE WHEN l1_scan_0_openings.a2 > 0 THEN 0 ELSE l1_scan_0_first_counts.first_a2 END AS first_a2
   FROM src_accounts AS "accounts"
   LEFT JOIN l1_scan_0_openings
     ON l1_scan_0_openings.entity = "accounts"."account_id"
+  LEFT JOIN l1_scan_0_first_counts
+    ON l1_scan_0_first_counts.entity = "accounts"."account_id"
   LEFT JOIN l1_first_changes
     ON l1_first_changes.entity = "accounts"."account_id"
 ), l1_cells AS (
@@ -225,58 +235,52 @@ WITH spine AS (
     l1_members.entity,
     l1_spine.period >= l1_members.exists_from AS in_set,
     COALESCE(l1_scan_0.a1, 0) AS a1,
-    COALESCE(l1_scan_0.a2, 0) + CASE WHEN l1_spine.period = 0 THEN l1_members.opening_a2 ELSE 0 END AS a2
+    COALESCE(l1_scan_0.a2, 0) + CASE WHEN l1_spine.period = 0 THEN l1_members.opening_a2 ELSE 0 END AS a2,
+    CASE WHEN l1_spine.period - 1 >= 0 THEN COALESCE(l1_scan_0.a1_back_1, 0) END AS a1_back_1,
+    CASE
+      WHEN l1_spine.period - 1 >= 0
+      THEN CASE WHEN l1_members.first_a2 <= l1_spine.period - 1 THEN 1 ELSE 0 END
+    END AS a2_counted_1_back
   FROM l1_spine
   JOIN l1_members
     ON l1_spine.period >= l1_members.keep_from
-  LEFT JOIN l1_scan_0
+  LEFT JOIN (
+    SELECT
+      COALESCE(now_rows.period, l1_scan_0_back_1.period + 1) AS period,
+      COALESCE(now_rows.entity, l1_scan_0_back_1.entity) AS entity,
+      now_rows.a1 AS a1,
+      now_rows.a2 AS a2,
+      l1_scan_0_back_1.a1 AS a1_back_1
+    FROM l1_scan_0 AS now_rows
+    FULL JOIN l1_scan_0 AS l1_scan_0_back_1
+      ON l1_scan_0_back_1.period + 1 = now_rows.period
+      AND l1_scan_0_back_1.entity = now_rows.entity
+  ) AS l1_scan_0
     ON l1_scan_0.period = l1_spine.period AND l1_scan_0.entity = l1_members.entity
-), l1_offsets_1 AS (
-  SELECT
-    l1_cells.*,
-    CASE
-      WHEN l1_cells.period >= 1
-      THEN COALESCE(
-        LAG(l1_cells.a1, 1) OVER (PARTITION BY l1_cells.entity ORDER BY l1_cells.period),
-        0
-      )
-    END AS o0,
-    CASE
-      WHEN l1_cells.period >= 1
-      THEN CAST(COALESCE(
-        SUM(l1_cells.a2) OVER (
-          PARTITION BY l1_cells.entity
-          ORDER BY l1_cells.period
-          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-        ) - COALESCE(l1_cells.a2, 0),
-        0
-      ) AS BIGINT)
-    END AS o1
-  FROM l1_cells
 ), l1_results AS (
   SELECT
-    l1_offsets_1.period,
-    l1_offsets_1.parent_period,
-    l1_offsets_1.entity,
-    l1_offsets_1.in_set,
-    CAST(l1_offsets_1.a1 > 0 AS BOOLEAN) AS p0_where,
-    CAST(CAST(l1_offsets_1.a1 AS DOUBLE PRECISION) - CAST(l1_offsets_1.o0 AS DOUBLE PRECISION) AS DOUBLE PRECISION) AS p1_body,
+    l1_cells.period,
+    l1_cells.parent_period,
+    l1_cells.entity,
+    l1_cells.in_set,
+    CAST(l1_cells.a1 > 0 AS BOOLEAN) AS p0_where,
+    CAST(CAST(l1_cells.a1 AS DOUBLE PRECISION) - CAST(l1_cells.a1_back_1 AS DOUBLE PRECISION) AS DOUBLE PRECISION) AS p1_body,
     CAST((
-      l1_offsets_1.o0 > 0
+      l1_cells.a1_back_1 > 0
     ) AND (
-      l1_offsets_1.a1 > l1_offsets_1.o0
+      l1_cells.a1 > l1_cells.a1_back_1
     ) AS BOOLEAN) AS p1_where,
     CAST((
       (
-        l1_offsets_1.a1 > 0
+        l1_cells.a1 > 0
       ) AND (
-        l1_offsets_1.o0 = 0
+        l1_cells.a1_back_1 = 0
       )
     )
     AND (
-      l1_offsets_1.o1 > 0
+      l1_cells.a2_counted_1_back > 0
     ) AS BOOLEAN) AS p2_where
-  FROM l1_offsets_1
+  FROM l1_cells
 ), l1_per AS (
   SELECT
     l1_results.parent_period AS period,

@@ -70,6 +70,9 @@ class Part:
     #: The CTE (one row per period) whose values a cell this part has no row for takes: a
     #: child's `without_rows` (plan/nodes.py `PerLevel`).
     without_rows: str | None = None
+    #: The running columns that count rows over all time: their changes are never negative,
+    #: so their total is above 0 from the first change above 0 on (`Counted`).
+    counts: tuple[str, ...] = ()
 
 
 @frozen
@@ -87,6 +90,26 @@ class Lagged:
     @property
     def alias(self) -> str:
         return f"{self.table}_back_{self.shift}"
+
+
+@frozen
+class Counted:
+    """The cell column `column`, for a level over members: 1 where the running count `value`
+    of part `table` was above 0 `shift` periods before the cell, else 0; null before the
+    level's first period. The count's only use is a comparison with 0 (formulas.py
+    `counted_tests`), which this answers as the count would: a count over all time never
+    falls, so it is above 0 from the member's first change above 0 on (its opening, or the
+    part's first row with one; the members' column `first`, members.py) — no running total,
+    no window over the cells."""
+
+    column: str
+    table: str
+    value: str
+    shift: int
+
+    @property
+    def first(self) -> str:
+        return f"first_{self.value}"
 
 
 def key_columns(level: Level) -> list[str]:
@@ -167,6 +190,7 @@ def cells(
     lagged: Sequence[Lagged] = (),
     sparse: bool = False,
     before_first: bool = False,
+    counted: Sequence[Counted] = (),
 ) -> exp.Select:
     """`pruned` (levels over members only) leaves out the cells that cannot matter, before
     anything is joined to them: those before the period each member keeps cells from
@@ -175,7 +199,8 @@ def cells(
     a row for, its rows joined to their periods and members instead of a grid.
     `before_first` (with `pruned`): each member's cells start where it can first hold
     rows (formulas.py `reads_before_first`), so a `lagged` value before them is the
-    part's value over nothing rather than unknown."""
+    part's value over nothing rather than unknown. `counted` (levels over members only):
+    the zero tests of running counts to answer."""
     keys = key_columns(level)
     units = names.members if level.members is not None else names.combos
     outputs: list[exp.Expr] = [spine.column(PERIOD)]
@@ -228,6 +253,7 @@ def cells(
             outputs.append(exp.alias_(value, name))
     cut = pruned and not before_first
     outputs += [_earlier_value(lag, units, spine, cut) for lag in lagged]
+    outputs += [_counted_before(test, units, spine) for test in counted]
     if sparse:
         (part,) = parts
         query = exp.select(*outputs).from_(part.table)
@@ -303,6 +329,16 @@ def _earlier_value(lag: Lagged, units: str, spine: LevelSpine, pruned: bool) -> 
     if lag.empty is not None:
         value = exp.Coalesce(this=value, expressions=[number(lag.empty)])
     return exp.alias_(exp.Case().when(exp.and_(*exists), value), lag.column)
+
+
+def _counted_before(test: Counted, units: str, spine: LevelSpine) -> exp.Expr:
+    """`Counted`'s column: whether the member's first change above 0 came `shift` periods
+    before the cell or earlier (null where the member has none: 0)."""
+    earlier = exp.Sub(this=spine.column(PERIOD), expression=number(test.shift))
+    first = exp.column(test.first, table=units)
+    above = exp.Case().when(exp.LTE(this=first, expression=earlier), number(1)).else_(number(0))
+    reached = exp.GTE(this=earlier.copy(), expression=number(0))
+    return exp.alias_(exp.Case().when(reached, above), test.column)
 
 
 def _with_opening(changes: exp.Expr, name: str, units: str, spine: LevelSpine) -> exp.Expression:

@@ -55,6 +55,7 @@ from metricsmith.execute.sql.dialects import SqlDialect
 from metricsmith.execute.sql.formulas import (
     Formula,
     FormulaContext,
+    counted_tests,
     formula_ctes,
     lags,
     reads_before_first,
@@ -63,6 +64,8 @@ from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.members import (
     Pruning,
     first_changes,
+    first_counts,
+    first_counts_table,
     members_select,
     shown_members,
 )
@@ -215,7 +218,10 @@ class LevelCompiler:
                 self.ctes += self._ranged(scanner, physical.weights, index, names, level_spine)
                 values = tuple((f.name, None) for f in scan.aggregates)
                 running = tuple(name for name, _ in values)
-                scan_parts.append(Part(names.scan(index), values, present=True, running=running))
+                all_time = scan.window is not None and scan.window.kind == WindowKind.ALL_TIME
+                counts = _counts(running, physical.weights) if all_time else ()
+                part = Part(names.scan(index), values, present=True, running=running, counts=counts)
+                scan_parts.append(part)
                 continue
             self.ctes.append((names.scan(index), scanner.select()))
             scan_parts.append(Part(names.scan(index), empty, present=True))
@@ -232,7 +238,15 @@ class LevelCompiler:
             cohort = CohortPeriod(column, dialect, plan.calendar.timezone)
         pruning = None
         before_first = None
+        zero_tests = {}
         if level.members is not None:
+            zero_tests = counted_tests(formulas, level.leaf_columns(), parts, level_spine.grain)
+            # Per part, each count once, however many periods back it is tested.
+            tested: dict[str, dict[str, None]] = {}
+            for test in zero_tests.values():
+                tested.setdefault(test.table, {})[test.value] = None
+            for table, columns in tested.items():
+                self.ctes.append((first_counts_table(table), first_counts(table, list(columns))))
             if pruned and absent is None:  # a sparse level has no cells to prune
                 first = None
                 # A running total never changes before its member exists when no row is
@@ -265,12 +279,13 @@ class LevelCompiler:
                 parts,
                 shown,
                 cohort_index,
+                tuple(zero_tests.values()),
             )
             self.ctes.append((names.members, body))
             self.members.add(names.members)
         lagged = {}
         if level.members is not None:
-            lagged = lags(formulas, level.leaf_columns(), parts, level_spine.grain)
+            lagged = lags(formulas, level.leaf_columns(), parts, level_spine.grain, zero_tests)
         pruned = pruning is not None
         sparse = absent is not None
         if absent is not None:
@@ -286,6 +301,7 @@ class LevelCompiler:
             lagged_values,
             sparse,
             before_first is not None,
+            tuple(zero_tests.values()),
         )
         self.ctes.append((names.cells, body))
         carried = [PERIOD, *([LABEL] if level_spine.labels else [])]
@@ -305,7 +321,10 @@ class LevelCompiler:
             timezone=plan.calendar.timezone,
             rules=plan.calendar.rules,
             functions=compilation.functions,
-            lagged={node: lag.column for node, lag in lagged.items()},
+            lagged={
+                **{node: lag.column for node, lag in lagged.items()},
+                **{node: test.column for node, test in zero_tests.items()},
+            },
             absent=absent,
             before_first=before_first,
         )
@@ -368,7 +387,10 @@ class LevelCompiler:
         values = [(f.name, functions[f.aggregate.function].empty) for f in scan.aggregates]
         running = tuple(fused.name for fused in counted_scan.aggregates)
         values += [(name, None) for name in running]
-        return Part(table, tuple(values), present=True, running=running, openings=openings)
+        counts = _counts(running, counted_physical.weights)
+        return Part(
+            table, tuple(values), present=True, running=running, openings=openings, counts=counts
+        )
 
     def _lookup(self, boundaries: Boundaries) -> None:
         """Adds the lookup table of boundaries too many for a CASE tree, once per level."""
@@ -488,3 +510,9 @@ class LevelCompiler:
 
 def kind_of_column(compilation: Compilation, source: str, column: str) -> str | None:
     return kind_of(compilation.project.sources[source].value_of(column).type)
+
+
+def _counts(running: Sequence[str], weights: Sequence[Additive] | None) -> tuple[str, ...]:
+    """The running columns of a pass over all time that count rows (cells.py `Part.counts`)."""
+    assert weights is not None, "a running pass is additive"
+    return tuple(name for name, w in zip(running, weights, strict=True) if w == Additive.COUNT)

@@ -28,7 +28,7 @@ from metricsmith.plan.nodes import EntityMembers, Plan, SourceRead
 from metricsmith.plan.periods import epoch_micros, from_epoch_micros, local_date, local_midnight
 
 if TYPE_CHECKING:
-    from metricsmith.execute.sql.cells import Part
+    from metricsmith.execute.sql.cells import Counted, Part
     from metricsmith.execute.sql.compiler import Compilation
 
 EXISTS_FROM, KEEP_FROM = "exists_from", "keep_from"
@@ -45,12 +45,15 @@ def members_select(
     parts: Sequence[Part],
     shown: ShownCohorts | None = None,
     cohort: int | None = None,
+    counted: Sequence[Counted] = (),
 ) -> exp.Select:
     """The members of a level with periods `spine`. With `pruning`, each member also says
     from which period on its cells can matter. Each of the `parts` with openings adds the
     member's openings (0 without a row). With `shown`, only the members of those cohorts.
     With `cohort` (the index of the cohort among the dimensions), the period its cohort
-    starts in (`cohort_period_of`), where no join is needed to find it."""
+    starts in (`cohort_period_of`), where no join is needed to find it. For each of the
+    `counted` running counts, the first period the member's count is above 0 (`Counted`;
+    the CTEs `first_counts` of their parts joined)."""
     # The members' rows are read like a scan's: the same aliases, links and row formulas.
     scanner = ScanCompiler(plan, members.as_scan(), reads, compilation)
     query = exp.select().from_(scanner.root(), copy=False)
@@ -79,8 +82,13 @@ def members_select(
                 this=exp.column(name, table=part.openings), expressions=[number(0)]
             )
             outputs.append(exp.alias_(opening, opening_column(name)))
+    openings = {part.table: part.openings for part in parts}
+    # One column per count, however many periods back the formulas test it.
+    for test in {(test.table, test.value): test for test in counted}.values():
+        outputs.append(exp.alias_(_first_count(test, openings[test.table]), test.first))
     query = query.select(*outputs, copy=False)
     tables = [part.openings for part in parts if part.openings is not None]
+    tables += list(dict.fromkeys(first_counts_table(test.table) for test in counted))
     if pruning is not None and pruning.first_changes is not None:
         tables.append(pruning.first_changes)
     for table in tables:
@@ -233,3 +241,35 @@ def first_changes(parts: Sequence[Part]) -> exp.Select:
     )
     first = exp.alias_(exp.Min(this=exp.column(PERIOD)), FIRST_CHANGE)
     return exp.select(ENTITY, first).from_(changes).group_by(exp.column(ENTITY))
+
+
+def first_counts_table(part: str) -> str:
+    """The CTE of where each member's running counts held by `part` first change above 0."""
+    return f"{part}_first_counts"
+
+
+def first_counts(part: str, columns: Sequence[str]) -> exp.Select:
+    """Per member with a row in `part`, the first period each of its running count `columns`
+    changes above 0 (null where it never does)."""
+    firsts = [
+        exp.alias_(
+            exp.Min(
+                this=exp.Case().when(
+                    exp.GT(this=exp.column(name), expression=number(0)), exp.column(PERIOD)
+                )
+            ),
+            f"first_{name}",
+        )
+        for name in columns
+    ]
+    return exp.select(ENTITY, *firsts).from_(part).group_by(exp.column(ENTITY))
+
+
+def _first_count(test: Counted, openings: str | None) -> exp.Expression:
+    """The first period the member's count is above 0: the level's first where its opening
+    is, else where its part's changes first are."""
+    first = exp.column(test.first, table=first_counts_table(test.table))
+    if openings is None:
+        return first
+    opened = exp.GT(this=exp.column(test.value, table=openings), expression=number(0))
+    return exp.Case().when(opened, number(0)).else_(first)
