@@ -22,14 +22,14 @@ def dimension_types(
     """The type of each dimension (`query.labels`, in order) of the query whose levels are
     `top`."""
     timezone = project.calendar.timezone
-    bound = {row.label: next(iter(row.bound.items()), None) for row in query.row_dimensions}
+    bound = {row.label: row.bound for row in query.row_dimensions}
     types = []
     for label in query.labels:
         node, root = _dimension_formula(top, label)
-        if node is None and bound.get(label) is not None:
+        if node is None and bound.get(label):
             # No level evaluates it (its metrics read no source: the answer has no row):
             # the type it has over the first source it can be read at.
-            root, node = bound[label]
+            root, node = next(iter(bound[label].items()))
         types.append(_dimension_type(node, root, project, timezone))
     return tuple(types)
 
