@@ -74,11 +74,11 @@ def compile_plan(plan: Plan, timelines: Timelines, compilation: Compilation) -> 
     # would materialise a CTE read more than once (DuckDB, PostgreSQL) are told to inline it,
     # so each scan streams the table with its own filters (DuckDB: the events of the
     # engagement scorecard were materialised for three consumers, 5.9 GB).
+    # So are the members' rows that their grouped members read twice (levels.py).
     dialect = compilation.dialect
-    inlined = {name for name, _ in sources} if dialect.not_materialized else set()
-    kept = levels.members if dialect.materialized_members else set()
+    inlined = {name for name, _ in sources} | levels.member_rows
     for name, body in ctes:
-        materialized = False if name in inlined else (True if name in kept else None)
+        materialized = False if dialect.not_materialized and name in inlined else None
         query = trees.with_cte(query, name, body, materialized)
     return query
 

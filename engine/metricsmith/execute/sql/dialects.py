@@ -119,13 +119,15 @@ class SqlDialect:
     #: Whether a CTE may be marked `NOT MATERIALIZED`: for engines that otherwise materialise
     #: one read more than once.
     not_materialized: bool = False
-    #: Whether a level's members (one row per member, few next to its cells) are materialised
-    #: even when read once. DuckDB splits a Parquet scan among its threads by row groups: the
-    #: 200,000 accounts of the revenue benchmark are one row group, and with the members
-    #: inlined, the pipeline from that scan through the (member, period) grid, its join to
-    #: the per-member pass and the window's sink ran on one thread of two (the scorecard
-    #: relying on contracts: 0.58-0.66 of the CPU on one thread, 0.53-0.54 materialised).
-    materialized_members: bool = False
+    #: Whether a level's members (one row per member, few next to its cells) are grouped
+    #: before the cells read them (members.py `grouped_members`), for an engine that runs a
+    #: grouping's output on all its threads but streams its input on as few as it is read
+    #: with. DuckDB splits a Parquet scan among its threads by row groups, and the families'
+    #: and the revenue benchmark's 200,000 accounts are one row group: streamed from that
+    #: scan, the (member, period) grid and every join it probes ran on one thread of two
+    #: (health: 0.55-0.63 of the query's CPU on one thread, 0.49-0.52 grouped). DuckDB 2.0
+    #: streams a CTE read once even when it is `MATERIALIZED`.
+    grouped_members: bool = False
     _types: ClassVar[dict[str, str]] = {
         "bigint": "BIGINT",
         "double": "DOUBLE",
@@ -327,7 +329,7 @@ class DuckDB(SqlDialect):
     name = "duckdb"
     runnable = True
     not_materialized = True
-    materialized_members = True
+    grouped_members = True
     cheap_utc_local_dates = True
     # Comparing instants in the join took 7-10% less CPU than working out period numbers per
     # row on the families' cohorts and retention (warm, in turns), 3% less on revenue, the
