@@ -119,15 +119,17 @@ class SqlDialect:
     #: Whether a CTE may be marked `NOT MATERIALIZED`: for engines that otherwise materialise
     #: one read more than once.
     not_materialized: bool = False
-    #: Whether a level's members (one row per member, few next to its cells) are grouped
-    #: before the cells read them (members.py `grouped_members`), for an engine that runs a
-    #: grouping's output on all its threads but streams its input on as few as it is read
-    #: with. DuckDB splits a Parquet scan among its threads by row groups, and the families'
-    #: and the revenue benchmark's 200,000 accounts are one row group: streamed from that
-    #: scan, the (member, period) grid and every join it probes ran on one thread of two
-    #: (health: 0.55-0.63 of the query's CPU on one thread, 0.49-0.52 grouped). DuckDB 2.0
-    #: streams a CTE read once even when it is `MATERIALIZED`.
-    grouped_members: bool = False
+    #: Whether a level's members (one row per member, few next to its cells) are materialised
+    #: even when read once. DuckDB splits a Parquet scan among its threads by row groups: the
+    #: 200,000 accounts of the revenue and families benchmarks are one row group, and with the
+    #: members streamed, the pipeline from that scan through the (member, period) grid and
+    #: every join it probes ran on one thread of two (the revenue scorecard relying on
+    #: contracts: 0.58-0.66 of the CPU on one thread, 0.53-0.54 materialised; health
+    #: 0.52-0.63, 0.49-0.53). Members read more than once are marked `MATERIALIZED` (DuckDB
+    #: 2.0 streams one of a CTE's readers otherwise: retention 0.64-0.72 on one thread against
+    #: 0.52-0.56); members read once are grouped instead (members.py `grouped_members`), as
+    #: DuckDB 2.0 streams a CTE with one reader even when it is marked.
+    materialized_members: bool = False
     _types: ClassVar[dict[str, str]] = {
         "bigint": "BIGINT",
         "double": "DOUBLE",
@@ -329,7 +331,7 @@ class DuckDB(SqlDialect):
     name = "duckdb"
     runnable = True
     not_materialized = True
-    grouped_members = True
+    materialized_members = True
     cheap_utc_local_dates = True
     # Comparing instants in the join took 7-10% less CPU than working out period numbers per
     # row on the families' cohorts and retention (warm, in turns), 3% less on revenue, the

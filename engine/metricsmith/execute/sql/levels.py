@@ -10,7 +10,7 @@ For each level, children first (their results are combined into this level's cel
     <l>scan_<i>_openings what an all-time window's counts shared with <l>scan_<i> add in the
                         first period, per member (ranges.py, scans.py)
     <l>first_changes    where each member's running totals first change (members.py)
-    <l>member_rows      on engines that group them, the members' rows (members.py)
+    <l>member_rows      where the members are grouped, their rows (members.py)
     <l>members          the entities of a `per` over a source with a key (members.py)
     <l>combos           the units of a level without members (cells.py)
     <l>cells            periods x units, every part's values (cells.py)
@@ -64,7 +64,6 @@ from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.members import (
     Pruning,
     first_changes,
-    grouped_members,
     members_select,
     shown_members,
 )
@@ -107,9 +106,9 @@ class LevelCompiler:
         self.compilation = compilation
         self.reads = {read.source: read for read in plan.reads}
         self.ctes: list[tuple[str, exp.Expression]] = []
-        #: The CTEs of the members' rows read by their grouped members, which engines that
-        #: would materialise a CTE read twice are told to inline (dialects.py).
-        self.member_rows: set[str] = set()
+        #: The CTEs of the levels' members, which some engines materialise, with the name
+        #: of their rows' CTE where they are grouped (compiler.py, dialects.py).
+        self.members: dict[str, str] = {}
         self._numbers = itertools.count(1)
         #: The lookup tables already among the CTEs.
         self._lookups: set[str] = set()
@@ -256,7 +255,7 @@ class LevelCompiler:
                 pruning = Pruning(reach=reach, first_changes=first)
             self._lookup(level_spine.ends())
             cohort_index = None if cohort is None else level.labels.index(self.cohort_label)
-            rows = members_select(
+            body = members_select(
                 plan,
                 level.members,
                 self.reads,
@@ -267,12 +266,8 @@ class LevelCompiler:
                 shown,
                 cohort_index,
             )
-            if compilation.dialect.grouped_members:
-                self.ctes.append((names.member_rows, rows))
-                self.member_rows.add(names.member_rows)
-                self.ctes.append((names.members, grouped_members(names.member_rows)))
-            else:
-                self.ctes.append((names.members, rows))
+            self.ctes.append((names.members, body))
+            self.members[names.members] = names.member_rows
         lagged = {}
         if level.members is not None:
             lagged = lags(formulas, level.leaf_columns(), parts, level_spine.grain)

@@ -108,8 +108,10 @@ _MEMBERS = "members"
 
 
 def grouped_members(rows: str) -> exp.Select | exp.Union:
-    """The members read from their rows' CTE `rows`, grouped, as some engines need to spread
-    the cells' work over their threads (dialects.py `grouped_members`). A key names one row
+    """The members read from their rows' CTE `rows`, grouped, which some engines need to
+    spread the cells' work over their threads (dialects.py `materialized_members`): a
+    grouping's output is read on every thread, where a CTE read once is streamed from its
+    scan (on DuckDB, one thread per Parquet row group). A key names one row
     (checked before the query runs, runner.py), so the members with a key are their distinct
     rows; those without one are each a member of their own, and are kept as they are."""
     entity = exp.column(ENTITY)
