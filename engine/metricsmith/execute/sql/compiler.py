@@ -11,6 +11,7 @@ The query computes the plan (plan/nodes.py) over the periods resolved for it
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 
 from attrs import frozen
@@ -21,6 +22,7 @@ from metricsmith.execute.sql import final, trees
 from metricsmith.execute.sql.dialects import SqlDialect
 from metricsmith.execute.sql.formulas import Formula
 from metricsmith.execute.sql.levels import LevelCompiler
+from metricsmith.execute.sql.members import grouped_members
 from metricsmith.execute.sql.names import LevelNames, source_cte
 from metricsmith.execute.sql.scalar_functions import ScalarFunctions
 from metricsmith.execute.sql.sources import Relation, normalised
@@ -74,13 +76,30 @@ def compile_plan(plan: Plan, timelines: Timelines, compilation: Compilation) -> 
     # would materialise a CTE read more than once (DuckDB, PostgreSQL) are told to inline it,
     # so each scan streams the table with its own filters (DuckDB: the events of the
     # engagement scorecard were materialised for three consumers, 5.9 GB).
+    # A level's members are the other way round where the dialect says so: materialised,
+    # and grouped where they are read once, their rows' CTE then inlined (dialects.py).
     dialect = compilation.dialect
     inlined = {name for name, _ in sources} if dialect.not_materialized else set()
-    kept = levels.members if dialect.materialized_members else set()
+    kept: set[str] = set()
+    grouped: dict[str, str] = {}
+    if dialect.materialized_members:
+        readers = _readers([query, *(body for _, body in ctes)])
+        grouped = {name: rows for name, rows in levels.members.items() if readers[name] == 1}
+        kept = set(levels.members) - set(grouped)
+        inlined |= set(grouped.values()) if dialect.not_materialized else set()
     for name, body in ctes:
+        if name in grouped:
+            rows = grouped[name]
+            query = trees.with_cte(query, rows, body, False if rows in inlined else None)
+            body = grouped_members(rows)
         materialized = False if name in inlined else (True if name in kept else None)
         query = trees.with_cte(query, name, body, materialized)
     return query
+
+
+def _readers(queries: list[exp.Expression]) -> Counter[str]:
+    """How many times each table name is read in `queries`."""
+    return Counter(table.name for query in queries for table in query.find_all(exp.Table))
 
 
 def source_ctes(

@@ -121,10 +121,14 @@ class SqlDialect:
     not_materialized: bool = False
     #: Whether a level's members (one row per member, few next to its cells) are materialised
     #: even when read once. DuckDB splits a Parquet scan among its threads by row groups: the
-    #: 200,000 accounts of the revenue benchmark are one row group, and with the members
-    #: inlined, the pipeline from that scan through the (member, period) grid, its join to
-    #: the per-member pass and the window's sink ran on one thread of two (the scorecard
-    #: relying on contracts: 0.58-0.66 of the CPU on one thread, 0.53-0.54 materialised).
+    #: 200,000 accounts of the revenue and families benchmarks are one row group, and with the
+    #: members streamed, the pipeline from that scan through the (member, period) grid and
+    #: every join it probes ran on one thread of two (the revenue scorecard relying on
+    #: contracts: 0.58-0.66 of the CPU on one thread, 0.53-0.54 materialised; health
+    #: 0.52-0.63, 0.49-0.53). Members read more than once are marked `MATERIALIZED` (DuckDB
+    #: 2.0 streams one of a CTE's readers otherwise: retention 0.64-0.72 on one thread against
+    #: 0.52-0.56); members read once are grouped instead (members.py `grouped_members`), as
+    #: DuckDB 2.0 streams a CTE with one reader even when it is marked.
     materialized_members: bool = False
     _types: ClassVar[dict[str, str]] = {
         "bigint": "BIGINT",

@@ -10,6 +10,7 @@ For each level, children first (their results are combined into this level's cel
     <l>scan_<i>_openings what an all-time window's counts shared with <l>scan_<i> add in the
                         first period, per member (ranges.py, scans.py)
     <l>first_changes    where each member's running totals first change (members.py)
+    <l>member_rows      where the members are grouped, their rows (members.py)
     <l>members          the entities of a `per` over a source with a key (members.py)
     <l>combos           the units of a level without members (cells.py)
     <l>cells            periods x units, every part's values (cells.py)
@@ -109,8 +110,9 @@ class LevelCompiler:
         self.compilation = compilation
         self.reads = {read.source: read for read in plan.reads}
         self.ctes: list[tuple[str, exp.Expression]] = []
-        #: The CTEs of the levels' members, which some engines materialise (dialects.py).
-        self.members: set[str] = set()
+        #: The CTEs of the levels' members, which some engines materialise, with the name
+        #: of their rows' CTE where they are grouped (compiler.py, dialects.py).
+        self.members: dict[str, str] = {}
         self._numbers = itertools.count(1)
         #: The lookup tables already among the CTEs.
         self._lookups: set[str] = set()
@@ -282,7 +284,7 @@ class LevelCompiler:
                 tuple(zero_tests.values()),
             )
             self.ctes.append((names.members, body))
-            self.members.add(names.members)
+            self.members[names.members] = names.member_rows
         lagged = {}
         if level.members is not None:
             lagged = lags(formulas, level.leaf_columns(), parts, level_spine.grain, zero_tests)

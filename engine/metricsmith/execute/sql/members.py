@@ -115,6 +115,21 @@ def members_select(
 _MEMBERS = "members"
 
 
+def grouped_members(rows: str) -> exp.Select | exp.Union:
+    """The members read from their rows' CTE `rows`, grouped, which some engines need to
+    spread the cells' work over their threads (dialects.py `materialized_members`): a
+    grouping's output is read on every thread, where a CTE read once is streamed from its
+    scan (on DuckDB, one thread per Parquet row group). A key names one row
+    (checked before the query runs, runner.py), so the members with a key are their distinct
+    rows; those without one are each a member of their own, and are kept as they are."""
+    entity = exp.column(ENTITY)
+    keyed = (
+        exp.select("*").from_(rows).where(exp.Not(this=exp.Is(this=entity, expression=exp.Null())))
+    )
+    unkeyed = exp.select("*").from_(rows).where(exp.Is(this=entity.copy(), expression=exp.Null()))
+    return union([keyed.distinct(copy=False), unkeyed], distinct=False)
+
+
 def shown_members(
     plan: Plan,
     members: EntityMembers,

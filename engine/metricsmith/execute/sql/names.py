@@ -53,6 +53,11 @@ class LevelNames:
         return f"{self.prefix}members"
 
     @property
+    def member_rows(self) -> str:
+        """The members' rows before they are grouped (members.py `grouped_members`)."""
+        return f"{self.prefix}member_rows"
+
+    @property
     def shown_members(self) -> str:
         """The keys of the shown cohorts' members, which the level's scans keep."""
         return f"{self.prefix}shown_members"
