@@ -8,8 +8,9 @@ its heap beyond twice the threshold, and a query frees more than that at once: e
 takes its arrays' pages anew, a page fault per page, each page zeroed by the system. With
 blocks up to 32 MB (glibc's largest mmap threshold on 64 bits) served from the heap, and at
 most 64 MB left free at its top (as much as the DuckDB engine keeps for its next query), a
-query reuses what the previous one freed: about a sixth of the cohorts family's main-thread
-CPU time on the Arrow engine (benchmarks/README.md). Larger blocks are mapped as before.
+query reuses what the previous one freed: half the page faults of the cohorts family's query
+on the Arrow engine, up to a fifth of its main-thread CPU time (benchmarks/README.md).
+Larger blocks are mapped as before.
 """
 
 from __future__ import annotations
