@@ -18,6 +18,7 @@ from metricsmith.errors import ArithmeticOverflow
 from metricsmith.execute.arrow.frame import Sources
 from metricsmith.execute.arrow.grid import LevelGrid, cohort_periods
 from metricsmith.execute.arrow.grouping import ScanCells
+from metricsmith.execute.arrow.heap import keep_freed_memory
 from metricsmith.execute.arrow.instants import extent
 from metricsmith.execute.arrow.levels import LevelRunner
 from metricsmith.execute.arrow.operators import is_overflow, language_decimal
@@ -71,6 +72,7 @@ def execute_plan(
     `age`, a row per (cohort, age) and no period column."""
     functions = project.functions
     calendar = plan.calendar
+    keep_freed_memory()  # a query's temporaries reuse the pages the last one freed
     with calendar_scope(calendar.timezone, calendar.week_start_index, calendar.rules.fiscal_start):
         budget, threads = memory_budget(), scan_threads()
         tables: dict[str, pa.Table] = {}
