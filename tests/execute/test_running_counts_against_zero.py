@@ -11,14 +11,10 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 from execute_helpers import stamps, utc
+from test_plans_relying_on_contracts import CONTRACTS
 
 pytestmark = pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
 
-CONTRACTS = """
-  expect account_id is not null
-  expect account_id in accounts
-  expect started_at >= accounts.signed_up_at
-"""
 DEFINITIONS = """
 source accounts from csv("accounts.csv") {
   key account_id
