@@ -32,6 +32,14 @@ metric reactivation = sum(per account: mrr where mrr[-1] == 0 and mrr > 0 and pa
 metric churned = sum(per account: mrr[-1] where mrr[-1] > 0 and mrr == 0)
 """
 METRICS = ["mrr", "starting_mrr", "new", "reactivation", "churned"]
+# Where the member grid of the SQL without contracts starts: its account's first change, from
+# the grouping of the pass that also finds its first paid period, else (openings) the first.
+FIRST_CHANGE = """COALESCE(
+        CASE
+          WHEN NOT l1_scan_0_openings.entity IS NULL
+          THEN 0
+          ELSE l1_scan_0_first_counts.first_change
+        END,"""
 JANUARY_TO_APRIL = {"grain": "month", "start": "2024-01", "end": "2024-05"}
 ACCOUNTS = pa.table(
     {
@@ -156,13 +164,15 @@ def test_the_sql_relying_on_contracts_skips_what_they_make_needless(define):
     general = project(define, BROKEN, contracts=True).explain(METRICS, **query)
     # The first change of a running total is looked for only when a row may come before
     # its account; the roll-up joins the accounts as they are only when every row names one.
-    assert "first_changes" in general and "first_changes" not in relying
+    assert "first_change" in general and "first_change" not in relying
     assert "INNER JOIN l1_members" in relying and "LEFT JOIN l1_members" in general
     # The accounts' cells start where they exist, not the offset's one month before (so
     # `mrr[-1]` before an account's first cell is 0, its value over no rows); without the
-    # contracts, where they exist or their first row is placed, whichever comes first.
+    # contracts, where they exist or their first row is placed, whichever comes first (its
+    # period found by the grouping that finds the first paid period, or the level's first
+    # for an account with openings).
     assert "END AS keep_from" in relying and "LEAST(" not in relying
-    assert "END,\n      COALESCE(l1_first_changes.first_change, " in general
+    assert FIRST_CHANGE in general
     # (`mrr[-1]` is the cells' join to the rows a period earlier, no window: `paid_before`
     # is only compared with 0, a lookup of each account's first paid period.)
     for sql in (relying, general):
@@ -296,5 +306,38 @@ def test_without_contracts_an_offset_before_a_members_first_row_reads_its_value_
     sql = defined.explain(metrics, **query, engine="duckdb", sql=True)
     # Not the offset's two months before each account exists: no "- 2" before the first
     # change, and the rows two months earlier read 0 before the first cell.
-    assert "END,\n      COALESCE(l1_first_changes.first_change, " in sql
+    assert FIRST_CHANGE in sql
     assert "CASE WHEN l1_spine.period - 2 >= 0 THEN COALESCE(l1_scan_0.a1_back_2, 0) END" in sql
+
+
+@pytest.mark.engines("arrow", "duckdb", "spark", "postgres")
+def test_without_contracts_the_first_change_comes_with_the_first_paid_period(define, engine):
+    # The SQL finds each account's first change (where its cells start) in the grouping that
+    # finds its first paid period. Accounts signed up in March 2024: "openings" paid 8 at the
+    # end of October 2023 only (before the level's first period: an opening), so its 30 from
+    # March 10 is a reactivation; "free" has a subscription of 0 from January (a change,
+    # never paid) and pays 12 from March 15: new in March; "none" has no subscription.
+    accounts = pa.table(
+        {
+            "account_id": [3, 4, 5],
+            "segment": ["openings", "free", "none"],
+            "signed_up_at": stamps(utc(2024, 3, 5), utc(2024, 3, 1), utc(2024, 3, 2)),
+        }
+    )
+    rows = [
+        (3, 8.0, utc(2023, 10, 15), utc(2023, 11, 15)),
+        (3, 30.0, utc(2024, 3, 10), None),
+        (4, 0.0, utc(2024, 1, 10), None),
+        (4, 12.0, utc(2024, 3, 15), None),
+    ]
+    defined = define(DEFINITIONS % "", accounts=accounts, subscriptions=subscriptions_table(rows))
+    query = {"by": ["accounts.segment"], **JANUARY_TO_APRIL}
+    answer = defined.query(METRICS, **query, engine=engine).to_pylist()
+    assert answer == defined.query(METRICS, **query, engine="arrow").to_pylist()
+    cells = {(r["accounts.segment"], str(r["month"])[:7]): r for r in answer}
+    assert cells["openings", "2024-03"]["reactivation"] == 30
+    assert cells["free", "2024-03"]["new"] == 12
+    assert all(cells["none", month]["mrr"] == 0 for month in ("2024-01", "2024-04"))
+    sql = defined.explain(METRICS, **query, engine="duckdb", sql=True)
+    assert FIRST_CHANGE in sql and "MIN(period) AS first_change" in sql
+    assert "first_changes" not in sql

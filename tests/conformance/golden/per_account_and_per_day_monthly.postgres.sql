@@ -148,25 +148,9 @@ WITH spine AS (
 ), l1_scan_0_first_counts AS (
   SELECT
     entity,
+    MIN(period) AS first_change,
     MIN(CASE WHEN a2 > 0 THEN period END) AS first_a2
   FROM l1_scan_0
-  GROUP BY
-    entity
-), l1_first_changes AS (
-  SELECT
-    entity,
-    MIN(period) AS first_change
-  FROM (
-    SELECT
-      entity,
-      period
-    FROM l1_scan_0
-    UNION ALL
-    SELECT
-      entity,
-      0 AS period
-    FROM l1_scan_0_openings
-  ) AS changes
   GROUP BY
     entity
 ), l1_members AS (
@@ -217,7 +201,14 @@ WITH spine AS (
         END
         ELSE 4
       END,
-      COALESCE(l1_first_changes.first_change, 4)
+      COALESCE(
+        CASE
+          WHEN NOT l1_scan_0_openings.entity IS NULL
+          THEN 0
+          ELSE l1_scan_0_first_counts.first_change
+        END,
+        4
+      )
     ) AS keep_from,
     COALESCE(l1_scan_0_openings.a2, 0) AS opening_a2,
     CASE WHEN l1_scan_0_openings.a2 > 0 THEN 0 ELSE l1_scan_0_first_counts.first_a2 END AS first_a2
@@ -226,8 +217,6 @@ WITH spine AS (
     ON l1_scan_0_openings.entity = "accounts"."account_id"
   LEFT JOIN l1_scan_0_first_counts
     ON l1_scan_0_first_counts.entity = "accounts"."account_id"
-  LEFT JOIN l1_first_changes
-    ON l1_first_changes.entity = "accounts"."account_id"
 ), l1_cells AS (
   SELECT
     l1_spine.period,

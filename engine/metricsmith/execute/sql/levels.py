@@ -247,13 +247,26 @@ class LevelCompiler:
             tested: dict[str, dict[str, None]] = {}
             for test in zero_tests.values():
                 tested.setdefault(test.table, {})[test.value] = None
+            # A running total never changes before its member exists when no row is placed
+            # before then (a verified contract): no first changes to look for.
+            looks = pruned and absent is None and not level.members.rows_after_time
+            looks = looks and any(part.running for part in parts)
+            # Where one part holds every change and counts tested, the grouping that finds
+            # where its counts first rise finds where it first changes too: one grouping of
+            # the part by member, not two.
+            changes = [part for part in parts if part.running or part.openings is not None]
+            alone = changes[0] if looks and len(changes) == 1 else None
+            if alone is not None and alone.table not in tested:
+                alone = None
             for table, columns in tested.items():
-                self.ctes.append((first_counts_table(table), first_counts(table, list(columns))))
+                change = alone is not None and alone.table == table
+                body = first_counts(table, list(columns), change=change)
+                self.ctes.append((first_counts_table(table), body))
             if pruned and absent is None:  # a sparse level has no cells to prune
                 first = None
-                # A running total never changes before its member exists when no row is
-                # placed before then (a verified contract): no first changes to look for.
-                if any(part.running for part in parts) and not level.members.rows_after_time:
+                if alone is not None:
+                    first = first_counts_table(alone.table)
+                elif looks:
                     first = names.first_changes
                     self.ctes.append((first, first_changes(parts)))
                 # An offset reaching before a member's first cell reads the value over
@@ -268,7 +281,8 @@ class LevelCompiler:
                     changing = [part for part in scan_parts if part.running]
                     before_first = reads_before_first(formulas, leaves, changing)
                 reach = 0 if before_first is not None else level.extension
-                pruning = Pruning(reach=reach, first_changes=first)
+                opened = alone.openings if alone is not None else None
+                pruning = Pruning(reach=reach, first_changes=first, opened=opened)
             self._lookup(level_spine.ends())
             cohort_index = None if cohort is None else level.labels.index(self.cohort_label)
             body = members_select(

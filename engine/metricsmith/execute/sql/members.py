@@ -88,10 +88,10 @@ def members_select(
         outputs.append(exp.alias_(_first_count(test, openings[test.table]), test.first))
     query = query.select(*outputs, copy=False)
     tables = [part.openings for part in parts if part.openings is not None]
-    tables += list(dict.fromkeys(first_counts_table(test.table) for test in counted))
+    tables += [first_counts_table(test.table) for test in counted]
     if pruning is not None and pruning.first_changes is not None:
-        tables.append(pruning.first_changes)
-    for table in tables:
+        tables.append(pruning.first_changes)  # or one of the first counts (`Pruning.opened`)
+    for table in dict.fromkeys(tables):
         same = exp.EQ(this=exp.column(ENTITY, table=table), expression=key.copy())
         query = trees.join(query, trees.table(table), same, "left")
     for join in members.joins:
@@ -220,6 +220,9 @@ class Pruning:
 
     reach: int
     first_changes: str | None
+    #: Where `first_changes` is one part's first counts (`first_counts` with `change`), that
+    #: part's openings: a member with a row there first changes in the level's first period.
+    opened: str | None = None
 
 
 FIRST_CHANGE = "first_change"
@@ -231,7 +234,12 @@ def _keep_from(exists_from: exp.Expression, pruning: Pruning, periods: int) -> e
         earliest = exp.Sub(this=earliest, expression=number(pruning.reach))
     if pruning.first_changes is None:
         return earliest
-    first = exp.column(FIRST_CHANGE, table=pruning.first_changes)
+    first: exp.Expression = exp.column(FIRST_CHANGE, table=pruning.first_changes)
+    if pruning.opened is not None:
+        opened = exp.Not(
+            this=exp.Is(this=exp.column(ENTITY, table=pruning.opened), expression=exp.Null())
+        )
+        first = exp.Case().when(opened, number(0)).else_(first)
     changed = exp.Coalesce(this=first, expressions=[number(periods)])
     # Neither side is null (`exists_from` is a number of periods in every case): nulls need
     # no test, which sqlglot otherwise writes around LEAST for DuckDB.
@@ -263,10 +271,12 @@ def first_counts_table(part: str) -> str:
     return f"{part}_first_counts"
 
 
-def first_counts(part: str, columns: Sequence[str]) -> exp.Select:
+def first_counts(part: str, columns: Sequence[str], change: bool = False) -> exp.Select:
     """Per member with a row in `part`, the first period each of its running count `columns`
-    changes above 0 (null where it never does)."""
-    firsts = [
+    changes above 0 (null where it never does); with `change`, also the first period any of
+    its running columns changes in (`first_change`, as `first_changes` over this part)."""
+    firsts = [exp.alias_(exp.Min(this=exp.column(PERIOD)), FIRST_CHANGE)] if change else []
+    firsts += [
         exp.alias_(
             exp.Min(
                 this=exp.Case().when(
