@@ -35,7 +35,13 @@ from metricsmith.execute.sql.members import (
     cohort_period_of,
     opening_column,
 )
-from metricsmith.execute.sql.names import COHORT_PERIOD, ENTITY, IN_SET, LevelNames
+from metricsmith.execute.sql.names import (
+    COHORT_PERIOD,
+    ENTITY,
+    IN_SET,
+    LevelNames,
+    first_count_column,
+)
 from metricsmith.execute.sql.names import dimension_column as dimension
 from metricsmith.execute.sql.spine import (
     LABEL,
@@ -109,7 +115,7 @@ class Counted:
 
     @property
     def first(self) -> str:
-        return f"first_{self.value}"
+        return first_count_column(self.value)
 
 
 def key_columns(level: Level) -> list[str]:

@@ -27,7 +27,7 @@ read.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -38,6 +38,7 @@ from metricsmith.execute.sql import ranges
 from metricsmith.execute.sql.aggregates import AggregateCompiler
 from metricsmith.execute.sql.cells import (
     CohortPeriod,
+    Counted,
     Part,
     RangeCohorts,
     cells,
@@ -243,25 +244,11 @@ class LevelCompiler:
         zero_tests = {}
         if level.members is not None:
             zero_tests = counted_tests(formulas, level.leaf_columns(), parts, level_spine.grain)
-            # Per part, each count once, however many periods back it is tested.
-            tested: dict[str, dict[str, None]] = {}
-            for test in zero_tests.values():
-                tested.setdefault(test.table, {})[test.value] = None
             # A running total never changes before its member exists when no row is placed
             # before then (a verified contract): no first changes to look for.
             looks = pruned and absent is None and not level.members.rows_after_time
             looks = looks and any(part.running for part in parts)
-            # Where one part holds every change and counts tested, the grouping that finds
-            # where its counts first rise finds where it first changes too: one grouping of
-            # the part by member, not two.
-            changes = [part for part in parts if part.running or part.openings is not None]
-            alone = changes[0] if looks and len(changes) == 1 else None
-            if alone is not None and alone.table not in tested:
-                alone = None
-            for table, columns in tested.items():
-                change = alone is not None and alone.table == table
-                body = first_counts(table, list(columns), change=change)
-                self.ctes.append((first_counts_table(table), body))
+            alone = self._first_counts(zero_tests.values(), parts, looks)
             if pruned and absent is None:  # a sparse level has no cells to prune
                 first = None
                 if alone is not None:
@@ -483,6 +470,28 @@ class LevelCompiler:
             without_rows=without_rows,
         )
         return part, names
+
+    def _first_counts(
+        self, tests: Iterable[Counted], parts: Sequence[Part], looks: bool
+    ) -> Part | None:
+        """Adds, per part whose running counts `tests` compare with 0, the grouping finding
+        where each member's counts first rise (each count once, however many periods back it
+        is tested). Returns that part when it alone holds every change and the level `looks`
+        for first changes: its grouping finds where each member first changes too, one
+        grouping of the part by member instead of two."""
+        tested: dict[str, dict[str, None]] = {}
+        for test in tests:
+            tested.setdefault(test.table, {})[test.value] = None
+        changes = [part for part in parts if part.running or part.openings is not None]
+        alone = changes[0] if looks and len(changes) == 1 else None
+        if alone is not None and alone.table not in tested:
+            alone = None
+        for table, columns in tested.items():
+            change = alone is not None and alone.table == table
+            self.ctes.append(
+                (first_counts_table(table), first_counts(table, list(columns), change))
+            )
+        return alone
 
     def _typed_nulls(self, level: Level, dialect: SqlDialect) -> list[exp.Expression]:
         """A null of the answer's type for each key of a level without members (its

@@ -19,7 +19,12 @@ from sqlglot import exp
 
 from metricsmith.execute.sql import trees
 from metricsmith.execute.sql.dialects import SqlDialect, number
-from metricsmith.execute.sql.names import COHORT_PERIOD, ENTITY, dimension_column
+from metricsmith.execute.sql.names import (
+    COHORT_PERIOD,
+    ENTITY,
+    dimension_column,
+    first_count_column,
+)
 from metricsmith.execute.sql.positions import LocalDays, locate, placed
 from metricsmith.execute.sql.scans import ScanCompiler, ShownCohorts
 from metricsmith.execute.sql.spine import PERIOD, LevelSpine
@@ -283,7 +288,7 @@ def first_counts(part: str, columns: Sequence[str], change: bool = False) -> exp
                     exp.GT(this=exp.column(name), expression=number(0)), exp.column(PERIOD)
                 )
             ),
-            f"first_{name}",
+            first_count_column(name),
         )
         for name in columns
     ]

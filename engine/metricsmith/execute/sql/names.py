@@ -26,6 +26,11 @@ def dimension_column(index: int) -> str:
     return f"d{index}"
 
 
+def first_count_column(count: str) -> str:
+    """The member's column holding the first period its running count `count` is above 0."""
+    return f"first_{count}"
+
+
 class LevelNames:
     """The common table expressions of one level: the query's own level has plain names
     (`spine`, `scan_0`, `cells`, `results`), the levels below it numbered prefixes."""
