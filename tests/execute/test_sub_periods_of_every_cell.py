@@ -131,3 +131,19 @@ def test_a_dimension_no_metric_reads_keeps_its_type(project, engine):
     )
     assert answer.num_rows == 0
     assert answer.schema.field("accounts.big").type == "bool"
+
+
+def test_a_source_without_rows_leaves_every_day_quiet(project, engine):
+    # Tried as a new user would: the tickets file has its header and no row yet, so no
+    # segment's days read a ticket, and each is quiet.
+    (project.path.parent / "tickets.csv").write_text("at,account_id,user_id\n")
+    fresh = metricsmith.load_project(project.path)
+    answer = fresh.query(
+        ["events", "daily_tickets", "quiet_days"],
+        grain="month",
+        start="2024-02",
+        end="2024-03",
+        by=["accounts.segment"],
+        engine=engine,
+    )
+    assert rows(answer) == [(FEBRUARY, "ent", 1, 0.0, 29), (FEBRUARY, "smb", 1, 0.0, 29)]
