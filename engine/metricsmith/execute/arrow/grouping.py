@@ -28,10 +28,10 @@ from metricsmith.execute.arrow.aggregation import (
     aggregate_groups,
     where_true,
 )
-from metricsmith.execute.arrow.frame import RowFrame, all_true
+from metricsmith.execute.arrow.frame import RowFrame, all_true, past_link, shared_link
 from metricsmith.execute.arrow.placement import Placer, Ranges, place, spread
 from metricsmith.execute.arrow.values import as_array, numbers_array, true_array
-from metricsmith.model.bound import BAggregate, BExpr
+from metricsmith.model.bound import BAggregate, BColumn, BExpr
 from metricsmith.model.time import WindowKind
 from metricsmith.plan.nodes import SourceScan
 from metricsmith.plugins.functions import Additive, AggregateFunction
@@ -452,6 +452,134 @@ def member_distinct_counts(
         counts = np.bincount(groups, minlength=period_count * member_count)
         results[fused.name] = numbers_array(counts.astype(np.int64))
     return results
+
+
+@frozen
+class KeptCodes:
+    """Only the rows whose value of `node` has a code (`RowFrame.codes`) marked in `kept`
+    (one entry per code, the null code's last) count, as if the query filtered the others
+    out."""
+
+    node: BExpr
+    kept: np.ndarray
+
+    def rows(self, frame: RowFrame) -> np.ndarray:
+        """Which rows of `frame` count."""
+        return self.kept[frame.codes(self.node)[0]]
+
+
+def linked_distinct_cells(
+    scan: SourceScan,
+    placer: Placer,
+    frame: RowFrame,
+    period_count: int,
+    only: KeptCodes | None = None,
+) -> ScanCells | None:
+    """`group_cells` of a pass whose aggregates are all the distinct count of one link
+    column (`count_distinct(subscriptions.account_id)`) and whose dimensions all lie behind
+    that link (`cohort(accounts.signed_up_at, month)`), at a level without an entity. A
+    value names one row of the linked source (its key is unique), and that row's values are
+    the dimensions of every row naming it: a group's count is the number of linked rows
+    some counted row names in the period. So the (period, linked row) pairs are marked from
+    the rows' period ranges and counted per group: no row is repeated in its periods and no
+    (group, value) pair sorted or marked in a bitmap per group (the cohorts family's
+    `customers` by cohort: 156 groups x 200k values). A group has rows exactly when it has a
+    count. None (the general way) for other passes, when the values and keys differ in type
+    (equal once cast, distinct as values), when a counted row names no linked row (null and
+    unknown values all land on the null row), and when the pairs are too many for a bitmap."""
+    link = _counted_link(scan, frame)
+    if link is None:
+        return None
+    linked = frame.behind(link)
+    named_rows = linked.num_rows - 1  # (the null row last)
+    row_of = frame.linked_rows(link)
+    ranges = placer.ranges(scan)
+    counted = np.ones(frame.num_rows, dtype=bool) if ranges is None else ranges.last >= ranges.first
+    if scan.filters:
+        counted &= all_true(frame, scan.filters)
+    # Which linked rows count (None: all), the null row's entry last.
+    linked_kept = None if only is None else only.kept[linked.codes(past_link(only.node))[0]]
+    if linked_kept is None:
+        if (counted & (row_of >= named_rows)).any():
+            return None
+    elif linked_kept[named_rows]:
+        return None
+    else:  # (the rows naming no linked row are left out with the null row)
+        counted &= linked_kept[row_of]
+    rows = np.flatnonzero(counted)
+    if ranges is None:
+        first = np.zeros(len(rows), dtype=np.int64)
+        left = first
+    else:
+        first = ranges.first[rows]
+        left = ranges.last[rows] - first
+    if period_count * named_rows > max(_DENSE_GROUPS, 4 * (int(left.sum()) + len(rows))):
+        return None
+    marked = np.zeros(period_count * named_rows, dtype=bool)
+    _mark_periods(marked, first * named_rows + row_of[rows], left, named_rows)
+    # Each linked row's combination of dimension values as one code: a group is a (period,
+    # code), so the marks are counted a period at a time, each mark's code read where it is.
+    encoded = [linked.codes(past_link(dimension)) for dimension in scan.dimensions]
+    unit, units = (
+        group_ids([(codes, len(dictionary) + 1) for codes, dictionary in encoded], linked.num_rows)
+        if encoded
+        else (np.zeros(linked.num_rows, dtype=np.int64), 1)
+    )
+    counts = np.zeros(period_count * units, dtype=np.int64)  # (period * units + code)
+    for number, marks in enumerate(marked.reshape(period_count, named_rows)):
+        counts[number * units : (number + 1) * units] = np.bincount(
+            unit[np.flatnonzero(marks)], minlength=units
+        )
+    present = np.flatnonzero(counts)
+    period, code = np.divmod(present, units)
+    # Any linked row of a code shows the code's dimension values.
+    representative = np.empty(units, dtype=np.int64)
+    representative[unit] = np.arange(len(unit))
+    row = representative[code]
+    values = numbers_array(counts[present])
+    return ScanCells(
+        periods=period,
+        dimensions=tuple(decode(codes[row], dictionary) for codes, dictionary in encoded),
+        aggregates={fused.name: values for fused in scan.aggregates},
+    )
+
+
+def _counted_link(scan: SourceScan, frame: RowFrame) -> str | None:
+    """The link column every aggregate of the scan counts the distinct values of, without a
+    `where`, when the scan has dimensions, every one behind that link, and the link's values
+    have its key's type; None otherwise."""
+    args = {fused.aggregate.arg for fused in scan.aggregates}
+    if (
+        scan.entity is not None
+        or len(args) != 1
+        or any(
+            fused.aggregate.function != "count_distinct" or fused.aggregate.where is not None
+            for fused in scan.aggregates
+        )
+    ):
+        return None
+    (arg,) = args
+    info = frame.sources.project.sources
+    if not isinstance(arg, BColumn) or arg.path:
+        return None
+    target = info[frame.source].links.get(arg.column)
+    # Without a dimension behind it, the link is not followed, and its source perhaps not
+    # read.
+    if target is None or not scan.dimensions:
+        return None
+    if any(shared_link(d) != arg.column for d in scan.dimensions):
+        return None
+    key = info[target].key
+    assert key is not None, "the checker only accepts links to sources with a key"
+    kind = _type_of(frame, arg.column)
+    # Integers and text compare as they are counted: equal exactly when the same value.
+    plain = pa.types.is_integer(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    return arg.column if plain and kind == _type_of(frame.behind(arg.column), key) else None
+
+
+def _type_of(frame: RowFrame, column: str) -> pa.DataType:
+    """The type of a column `RowFrame.named` gives, without combining its chunks."""
+    return frame.evaluate(frame.sources.project.sources[frame.source].value_of(column)).type
 
 
 def _mark_periods(marked: np.ndarray, cell: np.ndarray, left: np.ndarray, width: int) -> None:

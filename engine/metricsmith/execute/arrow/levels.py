@@ -21,9 +21,11 @@ from metricsmith.execute.arrow.combine import combine
 from metricsmith.execute.arrow.frame import Sources, all_true
 from metricsmith.execute.arrow.grid import LevelCells, LevelGrid, key_labels
 from metricsmith.execute.arrow.grouping import (
+    KeptCodes,
     ScanCells,
     group_cells,
     group_members,
+    linked_distinct_cells,
     member_distinct_counts,
     placed_rows,
     range_totals,
@@ -101,16 +103,7 @@ class LevelRunner:
                 members = members.of_cohorts(position, of_cohorts)
             return self._member_grid(level, timeline, placer, members, children, empty)
         scans = [
-            streamed[i]
-            if i in streamed
-            else group_cells(
-                scan,
-                placer,
-                self.sources.frame(scan.source),
-                timeline.count,
-                self.aggregates,
-                self._rows_of_cohorts(level, scan, cohorts),
-            )
+            streamed[i] if i in streamed else self._scan(level, scan, placer, cohorts)
             for i, scan in enumerate(level.scans)
         ]
         cohort_keys = None
@@ -241,22 +234,34 @@ class LevelRunner:
         placed = placed_rows(frame, ranges, read)
         return {**distinct, **group_members(rest, placed, rows, periods, count, self.aggregates)}
 
-    def _rows_of_cohorts(
+    def _scan(
+        self, level: Level, scan: SourceScan, placer: Placer, cohorts: Sequence[dt.date]
+    ) -> ScanCells:
+        """The groups of a scan of a level without members."""
+        frame = self.sources.frame(scan.source)
+        count = placer.timeline.count
+        only = self._of_cohorts(level, scan, cohorts)
+        linked = linked_distinct_cells(scan, placer, frame, count, only)
+        if linked is not None:
+            return linked
+        rows = None if only is None else only.rows(frame)
+        return group_cells(scan, placer, frame, count, self.aggregates, rows)
+
+    def _of_cohorts(
         self, level: Level, scan: SourceScan, cohorts: Sequence[dt.date]
-    ) -> np.ndarray | None:
-        """By age, which rows of a scan of the query's own level are of the range's cohorts
-        (None: every row counts): the others only add to cells no row of the answer shows."""
+    ) -> KeptCodes | None:
+        """By age, which rows of a scan of the query's own level count: those of the range's
+        cohorts (None: every row counts); the others only add to cells no row of the answer
+        shows."""
         if not (self.by_age and cohorts and self.cohort_label in level.labels):
             return None
         if len(scan.dimensions) != len(level.labels):
             return None  # (dimensions of the entities below: not the rows' to tell apart)
-        frame = self.sources.frame(scan.source)
         node = scan.dimensions[level.labels.index(self.cohort_label)]
-        # The pass codes its dimensions anyway; a cohort read through a link is coded over
-        # the linked source's rows (the accounts, not every subscription).
-        codes, dictionary = frame.codes(node)
-        kept = in_cohorts(dictionary, cohorts)
-        return None if kept is None else np.append(kept, False)[codes]  # null: none
+        # Told apart by the cohorts' codes: a cohort read through a link is coded over the
+        # linked source's rows (the accounts, not every subscription).
+        kept = in_cohorts(self.sources.frame(scan.source).dictionary(node), cohorts)
+        return None if kept is None else KeptCodes(node, np.append(kept, False))  # null: none
 
     def _members_of_rows(self, scan: SourceScan, members: Members) -> np.ndarray:
         assert scan.entity is not None
