@@ -147,14 +147,14 @@ def named(tmp_path, request):
 
 @pytest.fixture(params=[ROWS, 500], ids=["whole", "row-groups"])
 def unnamed(tmp_path, request):
-    """Some rows name no account: only by age (whose rows of no cohort count nowhere) does
-    the shortcut apply."""
+    """Some rows name no account: the shortcut applies only where such rows count nowhere
+    (by age, they are of no cohort of the range; a filter they fail)."""
     return _project(tmp_path, False, request.param)
 
 
 @pytest.fixture
 def taken(monkeypatch):
-    """How many passes the shortcut answered."""
+    """Whether the shortcut answered each pass it was asked for, in order."""
     answered = []
 
     def counted(*arguments):

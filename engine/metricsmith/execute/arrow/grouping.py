@@ -497,7 +497,8 @@ def linked_distinct_cells(
     counted = np.ones(frame.num_rows, dtype=bool) if ranges is None else ranges.last >= ranges.first
     if scan.filters:
         counted &= all_true(frame, scan.filters)
-    # Which linked rows count (None: all), the null row's entry last.
+    # Which linked rows count (None: all), the null row's entry last (`only` tells rows apart
+    # by one of the dimensions, so by a formula behind the link too).
     linked_kept = None if only is None else only.kept[linked.codes(past_link(only.node))[0]]
     if linked_kept is None:
         if (counted & (row_of >= named_rows)).any():
