@@ -1,10 +1,11 @@
 """A shortcut of the Arrow engine's grouped passes (execute/arrow/grouping.py,
 `linked_distinct_cells`): the distinct count of a link column by dimensions behind that link
 (`count_distinct(plans.account_id)` by `cohort(accounts.signed_up_at, month)`) counts the
-linked rows each period's rows name, marked from the rows' period ranges, instead of placing
-every row in its periods and counting (group, value) pairs. It answers to the bit as the
-general way does, and stands aside where a value could name no linked row or differ from
-the key it names.
+linked rows each period's rows name — read from a per-account level's presence of the same
+rows when one found it, else marked from the rows' period ranges — instead of placing every
+row in its periods and counting (group, value) pairs. It answers to the bit as the general
+way does, and stands aside where a value could name no linked row or differ from the key it
+names.
 
 Each case is compared with the general way on random tables, whole and in 500-row row
 groups, and a hand-computed case is checked."""
@@ -185,6 +186,21 @@ QUERIES = [
 ]
 
 
+@pytest.fixture
+def shared(monkeypatch):
+    """Whether each pass the shortcut answered read a per-account level's presence."""
+    read = []
+
+    def presence(*arguments):
+        found = shared_presence(*arguments)
+        read.append(found is not None)
+        return found
+
+    shared_presence = grouping._shared_presence
+    monkeypatch.setattr(grouping, "_shared_presence", presence)
+    return read
+
+
 def _general(project, metrics, options, monkeypatch) -> pa.Table:
     with monkeypatch.context() as patched:
         patched.setattr(levels, "linked_distinct_cells", lambda *arguments: None)
@@ -242,6 +258,26 @@ def test_other_aggregates_in_the_pass_take_the_general_way(named, metrics, taken
     same pass: not the shortcut's."""
     named.query(metrics, grain="month", by=[COHORT], **SPAN)
     assert taken == [False]
+
+
+@pytest.mark.parametrize(
+    ("metrics", "options", "read"),
+    [
+        # The per-account `customers` places the same plans at the same month ends: read.
+        (["customers", "kept"], {"grain": "month", "by": [COHORT, "age"]}, True),
+        (["customers", "customer_accounts"], {"grain": "month", "by": ["accounts.segment"]}, True),
+        # Nothing per account counts the plans: marked here.
+        (["customers", "active_accounts"], {"grain": "month", "by": ["accounts.segment"]}, False),
+        # Events over a window: each level finds its own periods.
+        (["active", "active_accounts"], {"grain": "month", "by": ["accounts.segment"]}, False),
+    ],
+)
+def test_a_per_account_presence_of_the_same_rows_is_read_not_marked_again(
+    named, metrics, options, read, shared, monkeypatch
+):
+    fast = named.query(metrics, **options, **SPAN).to_arrow()
+    assert shared == [read]
+    assert fast.equals(_general(named, metrics, options, monkeypatch))
 
 
 def test_a_pass_without_dimensions_takes_the_general_way(named, taken):

@@ -468,25 +468,43 @@ class KeptCodes:
         return self.kept[frame.codes(self.node)[0]]
 
 
+@frozen(eq=False)
+class LinkPresence:
+    """The linked rows that the rows of `source` name through `link` in each period, as a
+    per-entity level's pass found them: `counts[p, i]` is 1 when a row of the source that
+    its `filters` keep names the entity at linked row `rows[i]` in period p of its `ranges`,
+    else 0 (`range_totals`, capped)."""
+
+    source: str
+    link: str
+    ranges: Ranges
+    filters: tuple[BExpr, ...]
+    rows: np.ndarray
+    counts: np.ndarray
+
+
 def linked_distinct_cells(
     scan: SourceScan,
     placer: Placer,
     frame: RowFrame,
     period_count: int,
     only: KeptCodes | None = None,
+    found: Sequence[LinkPresence] = (),
 ) -> ScanCells | None:
     """`group_cells` of a pass whose aggregates are all the distinct count of one link
     column (`count_distinct(subscriptions.account_id)`) and whose dimensions all lie behind
     that link (`cohort(accounts.signed_up_at, month)`), at a level without an entity. A
     value names one row of the linked source (its key is unique), and that row's values are
     the dimensions of every row naming it: a group's count is the number of linked rows
-    some counted row names in the period. So the (period, linked row) pairs are marked from
-    the rows' period ranges and counted per group: no row is repeated in its periods and no
-    (group, value) pair sorted or marked in a bitmap per group (the cohorts family's
-    `customers` by cohort: 156 groups x 200k values). A group has rows exactly when it has a
-    count. None (the general way) for other passes, when the values and keys differ in type
-    (equal once cast, distinct as values), when a counted row names no linked row (null and
-    unknown values all land on the null row), and when the pairs are too many for a bitmap."""
+    some counted row names in the period. So the linked rows present in each period are
+    counted per group: no row is repeated in its periods and no (group, value) pair sorted
+    or marked in a bitmap per group (the cohorts family's `customers` by cohort: 156 groups
+    x 200k values). They are taken from a per-entity level's pass over the same rows when
+    one has `found` them (a cohort query's per-account `customers`), else marked from the
+    rows' period ranges. A group has rows exactly when it has a count. None (the general
+    way) for other passes, when the values and keys differ in type (equal once cast,
+    distinct as values), when a counted row names no linked row (null and unknown values
+    all land on the null row), and when the pairs are too many for a bitmap."""
     link = _counted_link(scan, frame)
     if link is None:
         return None
@@ -494,19 +512,98 @@ def linked_distinct_cells(
     named_rows = linked.num_rows - 1  # (the null row last)
     row_of = frame.linked_rows(link)
     ranges = placer.ranges(scan)
-    counted = np.ones(frame.num_rows, dtype=bool) if ranges is None else ranges.last >= ranges.first
-    if scan.filters:
-        counted &= all_true(frame, scan.filters)
     # Which linked rows count (None: all), the null row's entry last (`only` tells rows apart
     # by one of the dimensions, so by a formula behind the link too).
     linked_kept = None if only is None else only.kept[linked.codes(past_link(only.node))[0]]
+    if linked_kept is not None and linked_kept[named_rows]:
+        return None
+    counted = None
     if linked_kept is None:
+        counted = _in_range(scan, frame, ranges)
         if (counted & (row_of >= named_rows)).any():
             return None
-    elif linked_kept[named_rows]:
-        return None
-    else:  # (the rows naming no linked row are left out with the null row)
-        counted &= linked_kept[row_of]
+    # Each linked row's combination of dimension values as one code: a group is a (period,
+    # code), so the linked rows present are counted a period at a time by their codes.
+    encoded = [linked.codes(past_link(dimension)) for dimension in scan.dimensions]
+    unit, units = (
+        group_ids([(codes, len(dictionary) + 1) for codes, dictionary in encoded], linked.num_rows)
+        if encoded
+        else (np.zeros(linked.num_rows, dtype=np.int64), 1)
+    )
+    kept_rows = np.ones(named_rows, dtype=bool) if linked_kept is None else linked_kept[:-1]
+    shared = _shared_presence(found, scan, frame, link, ranges, period_count, kept_rows)
+    if shared is not None:
+        code_of = unit[shared.rows]
+        present = [code_of[np.flatnonzero(marks)] for marks in shared.counts != 0]
+    else:
+        if linked_kept is not None:  # (with the null row, the rows naming none are left out)
+            counted = _in_range(scan, frame, ranges) & linked_kept[row_of]
+        assert counted is not None
+        marked = _marked(counted, row_of, ranges, period_count, named_rows)
+        if marked is None:
+            return None
+        present = [unit[np.flatnonzero(marks)] for marks in marked]
+    counts = np.zeros(period_count * units, dtype=np.int64)  # (period * units + code)
+    for number, in_period in enumerate(present):
+        counts[number * units : (number + 1) * units] = np.bincount(in_period, minlength=units)
+    present_groups = np.flatnonzero(counts)
+    period, code = np.divmod(present_groups, units)
+    # Any linked row of a code shows the code's dimension values.
+    representative = np.empty(units, dtype=np.int64)
+    representative[unit] = np.arange(len(unit))
+    row = representative[code]
+    values = numbers_array(counts[present_groups])
+    return ScanCells(
+        periods=period,
+        dimensions=tuple(decode(codes[row], dictionary) for codes, dictionary in encoded),
+        aggregates={fused.name: values for fused in scan.aggregates},
+    )
+
+
+def _in_range(scan: SourceScan, frame: RowFrame, ranges: Ranges | None) -> np.ndarray:
+    """The rows of `frame` in some period that the scan's filters keep."""
+    counted = np.ones(frame.num_rows, dtype=bool) if ranges is None else ranges.last >= ranges.first
+    if scan.filters:
+        counted &= all_true(frame, scan.filters)
+    return counted
+
+
+def _shared_presence(
+    found: Sequence[LinkPresence],
+    scan: SourceScan,
+    frame: RowFrame,
+    link: str,
+    ranges: Ranges | None,
+    period_count: int,
+    kept_rows: np.ndarray,
+) -> LinkPresence | None:
+    """What a per-entity level found of the same rows: the same source, link, filters and
+    period ranges (the same ranges: the periods of state rows at the same period ends are
+    placed once per query), over the same linked rows."""
+    for presence in found:
+        if (
+            presence.source == frame.source
+            and presence.link == link
+            and presence.ranges is ranges
+            and presence.filters == tuple(scan.filters)
+            and len(presence.counts) == period_count
+        ):
+            entities = np.zeros(len(kept_rows), dtype=bool)
+            entities[presence.rows] = True
+            if np.array_equal(entities, kept_rows):
+                return presence
+    return None
+
+
+def _marked(
+    counted: np.ndarray,
+    row_of: np.ndarray,
+    ranges: Ranges | None,
+    period_count: int,
+    named_rows: int,
+) -> np.ndarray | None:
+    """A (period, linked row) bitmap, one row per period, marked where a `counted` row names
+    the linked row in the period; None when the pairs are too many for one."""
     rows = np.flatnonzero(counted)
     if ranges is None:
         first = np.zeros(len(rows), dtype=np.int64)
@@ -518,31 +615,7 @@ def linked_distinct_cells(
         return None
     marked = np.zeros(period_count * named_rows, dtype=bool)
     _mark_periods(marked, first * named_rows + row_of[rows], left, named_rows)
-    # Each linked row's combination of dimension values as one code: a group is a (period,
-    # code), so the marks are counted a period at a time, each mark's code read where it is.
-    encoded = [linked.codes(past_link(dimension)) for dimension in scan.dimensions]
-    unit, units = (
-        group_ids([(codes, len(dictionary) + 1) for codes, dictionary in encoded], linked.num_rows)
-        if encoded
-        else (np.zeros(linked.num_rows, dtype=np.int64), 1)
-    )
-    counts = np.zeros(period_count * units, dtype=np.int64)  # (period * units + code)
-    for number, marks in enumerate(marked.reshape(period_count, named_rows)):
-        counts[number * units : (number + 1) * units] = np.bincount(
-            unit[np.flatnonzero(marks)], minlength=units
-        )
-    present = np.flatnonzero(counts)
-    period, code = np.divmod(present, units)
-    # Any linked row of a code shows the code's dimension values.
-    representative = np.empty(units, dtype=np.int64)
-    representative[unit] = np.arange(len(unit))
-    row = representative[code]
-    values = numbers_array(counts[present])
-    return ScanCells(
-        periods=period,
-        dimensions=tuple(decode(codes[row], dictionary) for codes, dictionary in encoded),
-        aggregates={fused.name: values for fused in scan.aggregates},
-    )
+    return marked.reshape(period_count, named_rows)
 
 
 def _counted_link(scan: SourceScan, frame: RowFrame) -> str | None:
