@@ -126,11 +126,15 @@ class LevelPlanner:
         labels: tuple[str, ...],
         periods: _Periods,
     ) -> tuple[PerLevel, ...]:
-        groups: dict[b.Entity, list[b.BPer]] = {}
+        groups: dict[tuple[b.Entity, frozenset[_Read]], list[b.BPer]] = {}
         for per in pers:
-            groups.setdefault(per.entity, []).append(per)
+            # An identifier's values are those the rows its formula reads name, in the cell
+            # (docs/time-intelligence.md, Entities): `per user` aggregates reading other rows
+            # iterate other users, so they share a level only when they read the same rows.
+            reads = _rows_read(per) if per.entity.kind is b.EntityKind.IDENTIFIER else frozenset()
+            groups.setdefault((per.entity, reads), []).append(per)
         children = []
-        for target, group in groups.items():
+        for (target, _), group in groups.items():
             who = pers[group[0]]
             formulas = [
                 (pers[per], formula)
@@ -497,6 +501,32 @@ def _reads(formulas: Sequence[Formula]) -> bool:
         for _, formula in formulas
         for node in b.bwalk(formula)
     )
+
+
+#: The rows an aggregate reads in a cell: its source, window and time column.
+_Read = tuple[str, WindowSpec | None, str | None]
+
+
+def _rows_read(per: b.BPer) -> frozenset[_Read]:
+    """The rows a `per` aggregate's body and condition read in a cell, at any depth (an
+    offset reads the value another cell's rows give: the rows of the cell still name the
+    entities, docs/time-intelligence.md, Per-entity iteration)."""
+    found: set[_Read] = set()
+
+    def walk(node: b.BExpr) -> None:
+        if isinstance(node, b.BWindow):
+            aggregate = node.operand
+            found.add((aggregate.source, WindowSpec.of(node), aggregate.time))
+        elif isinstance(node, b.BAggregate):
+            found.add((node.source, None, node.time))
+        else:
+            for child in b.bchildren(node):
+                walk(child)
+
+    for formula in (per.body, per.where):
+        if formula is not None:
+            walk(formula)
+    return frozenset(found)
 
 
 def _level_nodes(node: b.BExpr) -> Iterator[b.BExpr]:
