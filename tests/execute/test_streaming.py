@@ -6,13 +6,15 @@ that would hold more."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from execute_helpers import TIMESTAMP, project_from_text
-from metricsmith.errors import QueryError
-from metricsmith.execute.arrow import streaming
+from metricsmith.errors import DataError, QueryError
+from metricsmith.execute.arrow import executor, streaming
 from metricsmith.execute.arrow.streaming import (
     MEMORY_VARIABLE,
     THREADS_VARIABLE,
@@ -295,3 +297,54 @@ metric sunday_events = count(events where date_trunc("week", at) == date_trunc("
     # Every week_of is a Sunday (weekday 6): the calendar's, not the default Monday.
     assert {day.weekday() for day in answers["3"].column("week_of").to_pylist()} == {6}
     assert answers["1"].equals(answers["3"])
+
+
+@pytest.mark.parametrize(("threads", "beside"), [("1", False), ("2", True)])
+def test_sources_read_whole_are_read_beside_the_first_batch(tmp_path, monkeypatch, threads, beside):
+    """With threads to spare, the accounts (read whole, linked to) are read on another thread
+    while the first batch of the events is read: the two files are decoded side by side, and
+    the answer is the one thread's."""
+    project = _project(tmp_path, 97)
+    readers = []
+    read_whole = executor.read_source
+
+    def recorded(read, info, timezone):
+        readers.append((read.source, threading.get_ident()))
+        return read_whole(read, info, timezone)
+
+    monkeypatch.setattr(executor, "read_source", recorded)
+    monkeypatch.setenv(THREADS_VARIABLE, threads)
+    answer = _query(project, start="2024-01-01", end="2025-01-01").to_arrow()
+    assert [source for source, _ in readers] == ["accounts"]
+    assert (readers[0][1] != threading.get_ident()) == beside
+    monkeypatch.setenv(THREADS_VARIABLE, "1")
+    assert answer.equals(_query(project, start="2024-01-01", end="2025-01-01").to_arrow())
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+@pytest.mark.parametrize(
+    ("bad_accounts", "bad_events", "failing"),
+    [(True, True, "accounts"), (True, False, "accounts"), (False, True, "events")],
+)
+def test_a_source_read_whole_fails_first_as_on_one_thread(
+    tmp_path, monkeypatch, threads, bad_accounts, bad_events, failing
+):
+    """The data errors of the sources read whole come before the first batch's, as when
+    they were read before any batch: the same error on threads as on one."""
+    accounts, events = _data()
+    # Text declared as integers: "smb" and "a" (the events' kinds) are not.
+    segments = ["smb" if bad_accounts else "2", *["1"] * 39]
+    accounts = accounts.set_column(1, "segment", pa.array(segments))
+    if not bad_events:
+        events = events.set_column(2, "kind", pa.array(["7"] * ROWS))
+    pq.write_table(accounts, tmp_path / "accounts.parquet")
+    pq.write_table(events, tmp_path / "events.parquet", row_group_size=97)
+    declared = SOURCES.replace("key account_id", "key account_id\n  column segment: integer")
+    declared = declared.replace("time at", "time at\n  column kind: integer")
+    project = project_from_text(
+        tmp_path, declared + "metric kinds = count_distinct(events.kind)", {}
+    )
+    monkeypatch.setenv(THREADS_VARIABLE, threads)
+    with pytest.raises(DataError) as raised:
+        project.query(["kinds"], by=["accounts.segment"], start="2024-01-01", end="2025-01-01")
+    assert raised.value.source == failing
