@@ -211,17 +211,17 @@ def cells(
     keys = key_columns(level)
     units = names.members if level.members is not None else names.combos
     own = sparse and _own_periods(spine, parts, lagged, counted)
-    period = exp.column(PERIOD, table=parts[0].table) if own else spine.column(PERIOD)
-    outputs: list[exp.Expr] = [period]
+    at = exp.column(PERIOD, table=parts[0].table) if own else spine.column(PERIOD)
+    outputs: list[exp.Expr] = [at]
     if spine.labels:
         outputs.append(spine.column(LABEL))
     if own:
-        outputs.append(exp.alias_(period.copy(), PARENT_PERIOD))
+        outputs.append(exp.alias_(at.copy(), PARENT_PERIOD))
     elif spine.parents is not None:
         outputs.append(spine.column(PARENT_PERIOD))
     outputs += [exp.column(key, table=units) for key in keys]
     if level.members is not None:
-        exists = exp.GTE(this=period.copy(), expression=exp.column(EXISTS_FROM, table=units))
+        exists = exp.GTE(this=at.copy(), expression=exp.column(EXISTS_FROM, table=units))
         outputs.append(exp.alias_(exists, IN_SET))
     elif level.entity is not None:
         seen: list[exp.Expr] = [

@@ -78,9 +78,15 @@ def per_select(
     for aggregate in child.aggregates:
         per = aggregate.per
         value = None if per.body is None else exp.column(body_column(aggregate.name))
-        condition = None if per.where is None else exp.column(where_column(aggregate.name))
+        condition: exp.Expression | None = None
+        if per.where is not None:
+            condition = exp.column(where_column(aggregate.name))
         if in_set and every_cell:
-            condition = in_set_column if condition is None else exp.and_(in_set_column, condition)
+            condition = (
+                in_set_column
+                if condition is None
+                else exp.And(this=in_set_column, expression=condition)
+            )
         outputs.append(exp.alias_(aggregates.compile(per, value, condition), aggregate.name))
     outputs += [exp.alias_(value, name) for name, value in totals]
     if child.finds_entities:

@@ -169,8 +169,7 @@ class LevelCompiler:
             if elsewhere is not None:
                 rollups = self._over_sparse_cells(rollups, number, child, level, elsewhere)
                 sums = cell_sums(rollups, number, level.scans)
-            part = self._child(child, level, resolved, bounds, rolled, sums, elsewhere)
-            children.append(part)
+            children.append(self._child(child, level, resolved, bounds, rolled, sums, elsewhere))
         parts = [part for part, _ in children]
         scan_parts = []
         entity_kind = self._entity_kind(level)
@@ -211,7 +210,8 @@ class LevelCompiler:
             if index in rollups and rollups[index].from_cells:
                 continue  # added up with the child's `per` aggregates
             if index in rollups:
-                body = rollup_select(rollups[index], scan, children[rollups[index].child][1], dialect)
+                rollup = rollups[index]
+                body = rollup_select(rollup, scan, children[rollup.child][1], dialect)
                 self.ctes.append((names.scan(index), body))
                 scan_parts.append(Part(names.scan(index), empty, present=True))
                 continue
@@ -456,8 +456,8 @@ class LevelCompiler:
         # A sparse child's cells are its pass's groups, some of them (rows placed before their
         # member exists) outside the entity set, which the totals add up too.
         every_cell = absent is not None and bool(totals)
-        per = per_select(child, names, parent, aggregates, totals, every_cell)
-        self.ctes.append((names.per, per))
+        combined = per_select(child, names, parent, aggregates, totals, every_cell)
+        self.ctes.append((names.per, combined))
         seen = SEEN if child.finds_entities else None
         values = per_values(child, functions)
         values += tuple((f.name, functions[f.aggregate.function].empty) for _, f in sums)
