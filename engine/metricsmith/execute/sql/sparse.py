@@ -149,11 +149,11 @@ def cells_add_up(
     can be added up over the child's cells, in its `per` GROUP BY: they are the pass's groups
     joined to their members, so neither that join (the cohorts: 511,588 groups joined to
     111,059 accounts read once more) nor a grouping of its own is needed. Only when every
-    group of the pass names a member — every row does (`Rollup.complete`) or the pass keeps the shown cohorts' members' rows
-    only (`shown_only`) — and a cell's value, the group's or its value over nothing where
-    the group's is null, adds up to the same total as the group's: over nothing null, or 0
-    for the parent's aggregate as well (a total of nulls is the parent's value over
-    nothing, 0)."""
+    group of the pass names a member — every row does (`Rollup.complete`) or the pass keeps
+    the shown cohorts' members' rows only (`shown_only`) — and a cell's value, the group's
+    or its value over nothing where the group's is null, adds up to the same total as the
+    group's: over nothing null, or 0 for the parent's aggregate as well (a total of nulls is
+    the parent's value over nothing, 0)."""
     if not (rollup.complete or shown_only):
         return False
     for fused, column in zip(scan.aggregates, rollup.sources, strict=True):
