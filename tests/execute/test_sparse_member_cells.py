@@ -157,3 +157,60 @@ def test_the_shown_cohorts_end_at_local_midnights(define, engine):
         (D(2024, 3, 1), 1, None, None),
         (D(2024, 3, 1), 2, None, None),
     ]
+
+
+# Subscriptions in force before their account signs up, and cohorts by another time than the
+# sign-up: a cohort then has cells at which an account is a customer but not yet a member of
+# the iteration. The cohorts' customers, added up in the accounts' `per` GROUP BY over those
+# cells (levels.py `_over_sparse_cells`), count them; the `per` aggregates do not.
+TRIAL_DEFINITIONS = DEFINITIONS.replace(
+    "  time signed_up_at\n}", "  time signed_up_at\n  column trial_at: timestamp\n}"
+)
+TRIAL_ACCOUNTS = pa.table(
+    {
+        "account_id": [1, 2, 3],
+        "signed_up_at": stamps(utc(2024, 1, 5), utc(2024, 2, 10), utc(2024, 3, 3)),
+        "trial_at": stamps(utc(2024, 1, 2), utc(2024, 1, 20), utc(2024, 2, 1)),
+    }
+)
+TRIAL_SUBSCRIPTIONS = pa.table(
+    {
+        # Account 2's starts before its sign-up (in force at January's end); 3's only at
+        # February's end, before its sign-up in March; 99 is no account.
+        "account_id": [1, 2, 3, 99],
+        "started_at": stamps(utc(2024, 1, 5), utc(2024, 1, 25), utc(2024, 2, 5), utc(2024, 1, 1)),
+        "ended_at": stamps(None, None, utc(2024, 3, 20), None),
+    }
+)
+
+
+@pytest.fixture
+def trial_project(define):
+    return define(TRIAL_DEFINITIONS, accounts=TRIAL_ACCOUNTS, subscriptions=TRIAL_SUBSCRIPTIONS)
+
+
+def test_customers_before_their_sign_up_by_another_cohort(trial_project, engine):
+    by = ["cohort(accounts.trial_at, month)", "age"]
+    table = trial_project.query(["customers", "kept"], by=by, **RANGE, engine=engine)
+    # Customers at the month ends by trial cohort: January's 1 and 2 at every month end;
+    # February's account 3 at February's only. kept (customers now and at the cohort's start,
+    # among the accounts signed up by then): January's 1, then 1 and 2; February's none
+    # (account 3 is a customer only before its sign-up).
+    assert rows(table) == [
+        (D(2024, 1, 1), 0, 2, 1),
+        (D(2024, 1, 1), 1, 2, 2),
+        (D(2024, 1, 1), 2, 2, 2),
+        (D(2024, 2, 1), 0, 1, 0),
+        (D(2024, 2, 1), 1, 0, 0),
+        (D(2024, 2, 1), 2, None, None),
+        (D(2024, 3, 1), 0, 0, 0),
+        (D(2024, 3, 1), 1, None, None),
+        (D(2024, 3, 1), 2, None, None),
+    ]
+
+
+def test_customers_before_their_sign_up_by_month(trial_project, engine):
+    table = trial_project.query(["customers", "active"], **RANGE, engine=engine)
+    # customers counts account 99 and the accounts not yet signed up; active only the
+    # accounts signed up by the month end (1; then 1 and 2).
+    assert rows(table) == [(D(2024, 1, 1), 3, 1), (D(2024, 2, 1), 4, 2), (D(2024, 3, 1), 3, 2)]

@@ -46,10 +46,13 @@ def per_select(
     parent: Level,
     aggregates: AggregateCompiler,
     totals: Sequence[tuple[str, exp.Expr]] = (),
+    every_cell: bool = False,
 ) -> exp.Select:
     """The `per` aggregates of `child` (whose CTEs `names` names), one row per parent cell,
     or one per parent period when the child has none of the parent's keys (`shared_by_units`);
-    with `totals`, named aggregates of the parent's own over the same cells (rollups.py)."""
+    with `totals`, named aggregates of the parent's own over the same cells (rollups.py), over
+    `every_cell` of the child where some are outside the entity set (the `per` aggregates
+    then select theirs in it)."""
     results = names.results
     evaluated = {label: i for i, (label, _) in enumerate(child.entity_dimensions)}
     keys: list[exp.Expression] = []
@@ -69,19 +72,29 @@ def per_select(
     parent_names = [] if shared else [dimension_column(i) for i in range(len(parent.labels))]
     parent_names += [ENTITY] if parent.entity is not None and not shared else []
     outputs += [exp.alias_(key, name) for key, name in zip(keys, parent_names, strict=True)]
+    # Below an entity, sub-periods keep the parent's entity: its set was applied there.
+    in_set = child.level.entity is not None and not child.over_periods
+    in_set_column = exp.column(IN_SET, table=results)
     for aggregate in child.aggregates:
         per = aggregate.per
         value = None if per.body is None else exp.column(body_column(aggregate.name))
-        condition = None if per.where is None else exp.column(where_column(aggregate.name))
+        condition: exp.Expression | None = None
+        if per.where is not None:
+            condition = exp.column(where_column(aggregate.name))
+        if in_set and every_cell:
+            condition = (
+                in_set_column
+                if condition is None
+                else exp.And(this=in_set_column, expression=condition)
+            )
         outputs.append(exp.alias_(aggregates.compile(per, value, condition), aggregate.name))
     outputs += [exp.alias_(value, name) for name, value in totals]
     if child.finds_entities:
-        in_set = exp.Case().when(exp.column(IN_SET, table=results), number(1)).else_(number(0))
-        outputs.append(exp.alias_(exp.Max(this=in_set), SEEN))
+        found = exp.Case().when(in_set_column, number(1)).else_(number(0))
+        outputs.append(exp.alias_(exp.Max(this=found), SEEN))
     conditions: list[exp.Expr] = [exp.Not(this=exp.Is(this=period, expression=exp.Null()))]
-    # Below an entity, sub-periods keep the parent's entity: its set was applied there.
-    if child.level.entity is not None and not child.over_periods:
-        conditions.append(exp.column(IN_SET, table=results))
+    if in_set and not every_cell:
+        conditions.append(in_set_column)
     query = exp.select(*outputs).from_(results).where(exp.and_(*conditions))
     return query.group_by(period, *keys)
 

@@ -27,7 +27,7 @@ read.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -80,7 +80,14 @@ from metricsmith.execute.sql.names import (
     dimension_column,
 )
 from metricsmith.execute.sql.positions import Boundaries
-from metricsmith.execute.sql.rollups import cell_sums, find_rollups, rollup_select, total
+from metricsmith.execute.sql.rollups import (
+    Rollup,
+    aligned,
+    cell_sums,
+    find_rollups,
+    rollup_select,
+    total,
+)
 from metricsmith.execute.sql.scans import ScanCompiler, ShownCohorts
 from metricsmith.execute.sql.sparse import Absent, cells_add_up, rows_only
 from metricsmith.execute.sql.spine import LABEL, PARENT_PERIOD, PERIOD, LevelSpine, spine
@@ -117,10 +124,6 @@ class LevelCompiler:
         self._numbers = itertools.count(1)
         #: The lookup tables already among the CTEs.
         self._lookups: set[str] = set()
-        #: The sparse levels (by their cells' CTE) with their cells' values where there is
-        #: no cell, and the levels whose passes keep the shown cohorts' members' rows only.
-        self._sparse: dict[str, Absent] = {}
-        self._shown_only: set[str] = set()
         self.cohort_label = (
             None if plan.cohort_dimension is None else plan.dimensions[plan.cohort_dimension]
         )
@@ -162,7 +165,11 @@ class LevelCompiler:
             )
             bounds = level_spine.timeline.bounds
             sums = cell_sums(rollups, number, level.scans)
-            children.append(self._child(child, level, resolved, bounds, rolled, sums))
+            elsewhere = rows_only(child, level, plan, functions, bool(sums))
+            if elsewhere is not None:
+                rollups = self._over_sparse_cells(rollups, number, child, level, elsewhere)
+                sums = cell_sums(rollups, number, level.scans)
+            children.append(self._child(child, level, resolved, bounds, rolled, sums, elsewhere))
         parts = [part for part, _ in children]
         scan_parts = []
         entity_kind = self._entity_kind(level)
@@ -173,7 +180,6 @@ class LevelCompiler:
         if shown is not None and level.members is not None:
             rows_shown = None
             members_shown = names.shown_members
-            self._shown_only.add(names.cells)
             self.ctes.append(
                 (members_shown, shown_members(plan, level.members, self.reads, compilation, shown))
             )
@@ -205,13 +211,7 @@ class LevelCompiler:
                 continue  # added up with the child's `per` aggregates
             if index in rollups:
                 rollup = rollups[index]
-                child_names = children[rollup.child][1]
-                cells_absent = self._sparse.get(child_names.cells)
-                shown_only = child_names.cells in self._shown_only
-                over_cells = cells_absent is not None and cells_add_up(
-                    rollup, scan, cells_absent, shown_only, functions
-                )
-                body = rollup_select(rollup, scan, child_names, dialect, over_cells)
+                body = rollup_select(rollup, scan, children[rollup.child][1], dialect)
                 self.ctes.append((names.scan(index), body))
                 scan_parts.append(Part(names.scan(index), empty, present=True))
                 continue
@@ -291,8 +291,6 @@ class LevelCompiler:
             lagged = lags(formulas, level.leaf_columns(), parts, level_spine.grain, zero_tests)
         pruned = pruning is not None
         sparse = absent is not None
-        if absent is not None:
-            self._sparse[names.cells] = absent
         lagged_values = tuple(lagged.values())
         body = cells(
             level,
@@ -409,11 +407,14 @@ class LevelCompiler:
         parent_bounds: np.ndarray | None,
         rolled_up: frozenset[int] = frozenset(),
         sums: Sequence[tuple[str, FusedAggregate]] = (),
+        absent: Absent | None = None,
     ) -> tuple[Part, LevelNames]:
         """Compiles a child level and the combination of its `per` aggregates, as a part of
         the parent's cells, with the child's names. `parent_bounds`: where the parent's
         periods are; `rolled_up`: the child's scans the parent rolls up; `sums`: the parent's
-        aggregates its `per` GROUP BY adds up, each from a cell column (rollups.py)."""
+        aggregates its `per` GROUP BY adds up, each from a cell column (rollups.py);
+        `absent`: where the child computes only the cells its pass has a row for (sparse.py),
+        each cell column's value elsewhere."""
         level = child.level
         names = LevelNames(next(self._numbers))
         child_spine = LevelSpine(
@@ -435,7 +436,6 @@ class LevelCompiler:
         kept = tuple(column for column, _ in sums)
         compilation = self.compilation
         functions = compilation.aggregate_functions
-        absent = rows_only(child, parent, self.plan, functions, bool(sums))
         pruned, rolled = child.prunes, rolled_up
         self.level(
             level,
@@ -453,7 +453,11 @@ class LevelCompiler:
             (fused.name, total(fused, exp.column(column, table=names.results), dialect))
             for column, fused in sums
         ]
-        self.ctes.append((names.per, per_select(child, names, parent, aggregates, totals)))
+        # A sparse child's cells are its pass's groups, some of them (rows placed before their
+        # member exists) outside the entity set, which the totals add up too.
+        every_cell = absent is not None and bool(totals)
+        combined = per_select(child, names, parent, aggregates, totals, every_cell)
+        self.ctes.append((names.per, combined))
         seen = SEEN if child.finds_entities else None
         values = per_values(child, functions)
         values += tuple((f.name, functions[f.aggregate.function].empty) for _, f in sums)
@@ -470,6 +474,31 @@ class LevelCompiler:
             without_rows=without_rows,
         )
         return part, names
+
+    def _over_sparse_cells(
+        self,
+        rollups: Mapping[int, Rollup],
+        child: int,
+        per: PerLevel,
+        parent: Level,
+        absent: Absent,
+    ) -> dict[int, Rollup]:
+        """`rollups`, with those from child `child`'s pass that its sparse cells (`absent`)
+        add up (sparse.py `cells_add_up`) added up in its `per` GROUP BY (`from_cells`): the
+        cells are the pass's groups joined to their members already, and the GROUP BY
+        groups them by the same periods and dimensions, so neither the join nor a second
+        grouping of the cells is made again."""
+        shown_only = self._shown_cohorts(per.level) is not None
+        functions = self.compilation.aggregate_functions
+        scans = parent.scans
+        return {
+            index: attrs.evolve(rollup, from_cells=True)
+            if rollup.child == child
+            and aligned(rollup, parent, per.level)
+            and cells_add_up(rollup, scans[index], absent, shown_only, functions)
+            else rollup
+            for index, rollup in rollups.items()
+        }
 
     def _first_counts(
         self, tests: Iterable[Counted], parts: Sequence[Part], looks: bool

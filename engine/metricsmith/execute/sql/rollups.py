@@ -63,8 +63,10 @@ class Rollup:
     #: Every row of the child's pass names a member (`SourceScan.entity_complete`): its
     #: groups are the members' alone, joined to them as they are.
     complete: bool = False
-    #: Every group of the child's pass is in a cell its `per` aggregates read (`complete`,
-    #: and no row placed before its member exists): added up with them (combine.py).
+    #: Added up with the child's `per` aggregates, in their GROUP BY (combine.py): every
+    #: group of the child's pass is in a cell they read (`complete`, and no row placed
+    #: before its member exists), or the child's cells are its pass's groups (sparse.py
+    #: `cells_add_up`).
     from_cells: bool = False
 
     @property
@@ -110,17 +112,22 @@ def find_rollups(
 def _in_cells(rollup: Rollup, parent: Level, child: Level) -> bool:
     """Whether the child's `per` GROUP BY can add up the parent's values: every member
     exists from a known time and no row is placed before it (so every row is in a cell of
-    the entity set, which the GROUP BY reads), and it finds each of the parent's dimensions,
-    by label, in the member's dimension the roll-up reads."""
-    labels = child.labels
-    aligned = all(
-        parent.labels[i] in labels and labels.index(parent.labels[i]) == j
-        for i, j in enumerate(rollup.dimensions)
-    )
+    the entity set, which the GROUP BY reads), and it finds each of the parent's dimensions
+    (`aligned`)."""
     members = child.members
     if members is None or parent.entity is not None:
         return False
-    return members.rows_after_time and members.time_known and aligned
+    return members.rows_after_time and members.time_known and aligned(rollup, parent, child)
+
+
+def aligned(rollup: Rollup, parent: Level, child: Level) -> bool:
+    """Whether the child's `per` GROUP BY finds each of the parent's dimensions, by label,
+    in the member's dimension the roll-up reads."""
+    labels = child.labels
+    return all(
+        parent.labels[i] in labels and labels.index(parent.labels[i]) == j
+        for i, j in enumerate(rollup.dimensions)
+    )
 
 
 def _plain(physical: ScanPhysical) -> bool:
@@ -255,14 +262,10 @@ def rollup_select(
     scan: SourceScan,
     child: LevelNames,
     dialect: SqlDialect,
-    over_cells: bool = False,
 ) -> exp.Select:
     """The parent's pass from the child's: each group of the child's pass with its member's
-    dimensions (null where no member matches), added up per period and dimensions. With
-    `over_cells`, from the child's cells instead, which are the pass's groups joined to
-    their members already (execute/sql/sparse.py `cells_add_up`)."""
-    table = child.cells if over_cells else child.scan(rollup.child_scan)
-    members = table if over_cells else child.members
+    dimensions (null where no member matches), added up per period and dimensions."""
+    table, members = child.scan(rollup.child_scan), child.members
     period: exp.Expr = exp.column(PERIOD, table=table)
     if rollup.earlier:
         period = exp.Sub(this=period, expression=number(rollup.earlier))
@@ -275,7 +278,7 @@ def rollup_select(
         summed = total(fused, exp.column(column, table=table), dialect)
         outputs.append(exp.alias_(summed, fused.name))
     query = exp.select(*outputs).from_(table)
-    if rollup.dimensions and not over_cells:
+    if rollup.dimensions:
         same = exp.EQ(
             this=exp.column(ENTITY, table=child.members),
             expression=exp.column(ENTITY, table=table),

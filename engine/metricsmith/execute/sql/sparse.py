@@ -24,7 +24,15 @@ What the fewer cells must not change, and so where this applies:
   parent has no keys, or it is the query's own level showing the range's cohorts only,
   each listed whatever the rows (`Plan.range_cohorts_only`; the child keeps the members of
   those cohorts only); no per-entity dimension (evaluated in cells) is grouped on, and no
-  parent aggregate is added up over the cells (rollups.py `from_cells`).
+  parent aggregate is added up over the cells by a verified contract (rollups.py
+  `_in_cells`).
+
+The cells are the pass's rows, placed in the level's periods already: where each period is its
+own parent period they need no join to the spine (cells.py `_own_periods`; the cohorts: 511,588
+cells joined to 12 months), and the parent's aggregates rolled up from the pass are added up in
+the `per` GROUP BY over them (`cells_add_up`; levels.py `_over_sparse_cells`), counting the
+cells outside the entity set (rows placed before their member exists) that the `per`
+aggregates leave out (combine.py `every_cell`).
 """
 
 from __future__ import annotations
@@ -60,7 +68,7 @@ def rows_only(
 ) -> Absent | None:
     """The absent values of the child's leaf columns when the child needs only the cells
     its pass has a row for (see the module), else None. `sums`: whether the parent adds up
-    aggregates of its own over the child's cells."""
+    aggregates of its own over the child's cells by a verified contract."""
     level = child.level
     if level.members is None or child.over_periods or child.entity_dimensions or sums:
         return None
@@ -138,14 +146,14 @@ def cells_add_up(
     functions: Mapping[str, AggregateFunction],
 ) -> bool:
     """Whether the parent's pass `scan`, rolled up from a sparse child's pass (rollups.py),
-    can be added up over the child's cells: they are the pass's groups joined to their
-    members, so the join need not be made again (the cohorts: 511,588 groups joined to
-    111,059 accounts read once more). Only when every group of the pass names a member —
-    every row does (`Rollup.complete`) or the pass keeps the shown cohorts' members' rows
-    only (`shown_only`) — and a cell's value, the group's or its value over nothing where
-    the group's is null, adds up to the same total as the group's: over nothing null, or 0
-    for the parent's aggregate as well (a total of nulls is the parent's value over
-    nothing, 0)."""
+    can be added up over the child's cells, in its `per` GROUP BY: they are the pass's groups
+    joined to their members, so neither that join (the cohorts: 511,588 groups joined to
+    111,059 accounts read once more) nor a grouping of its own is needed. Only when every
+    group of the pass names a member — every row does (`Rollup.complete`) or the pass keeps
+    the shown cohorts' members' rows only (`shown_only`) — and a cell's value, the group's
+    or its value over nothing where the group's is null, adds up to the same total as the
+    group's: over nothing null, or 0 for the parent's aggregate as well (a total of nulls is
+    the parent's value over nothing, 0)."""
     if not (rollup.complete or shown_only):
         return False
     for fused, column in zip(scan.aggregates, rollup.sources, strict=True):
