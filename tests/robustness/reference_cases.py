@@ -1,0 +1,202 @@
+"""Random projects of the reference oracle's subset (reference.py): valid_projects.py's
+sources, dimension and data, with metrics drawn as trees of reference nodes, so that each
+case carries both its project text and, through the nodes, its meaning.
+
+Only CSV data: the readers (Parquet's inferred types) are the differential tests' concern.
+Ranges are given in full (or left out without a grain): where the data supplies a range's
+end, the docs leave open which rows supply it.
+"""
+
+from __future__ import annotations
+
+from attrs import frozen
+from hypothesis import strategies as st
+from reference import (
+    CONDITIONS,
+    NUMBERS,
+    OTHERS,
+    Aggregate,
+    Arithmetic,
+    Condition,
+    Function,
+    FUNCTIONS,
+    Metric,
+    Node,
+    Offset,
+    Reference,
+    SubPeriods,
+    walk,
+)
+from valid_projects import BY, FILTERS, TIMEZONES, Case, QueryShape, data_sets, project_text
+
+RANGES: dict[str | None, list[tuple[str | None, str | None]]] = {
+    None: [(None, None), ("2024-02-01", "2024-04-01"), ("2024-03-10", "2024-05-01")],
+    "day": [("2024-03-25", "2024-04-08"), ("2024-02-27", "2024-03-03")],
+    "week": [("2024-02-05", "2024-04-01"), ("2024-03-06", "2024-04-17")],
+    "month": [("2024-01", "2024-06"), ("2024-02-15", "2024-05-10")],
+    "quarter": [("2024-01", "2025-01"), ("2023-11-15", "2024-08")],
+}
+SUB_PERIODS = {"week": ["day"], "month": ["day", "week"], "quarter": ["week", "month"]}
+WINDOWS = {
+    "events": [
+        "over last 7 days",
+        "over last 2 weeks",
+        "over last 1 months",
+        "over month to date",
+        "over week to date",
+        "over year to date",
+        "over all time",
+    ],
+    "accounts": ["over all time", "over last 3 months"],
+}
+AGGREGATES = ["count", "sum", "avg", "min", "max", "count_distinct"]
+
+
+@st.composite
+def query_shapes(draw) -> QueryShape:
+    grain = draw(st.sampled_from(list(RANGES)))
+    start, end = draw(st.sampled_from(RANGES[grain]))
+    return QueryShape(
+        grain=grain,
+        start=start,
+        end=end,
+        by=draw(st.sampled_from(BY)),
+        where=draw(st.sampled_from(FILTERS)),
+        timezone=draw(st.sampled_from(TIMEZONES)),
+        week_start=draw(st.sampled_from(["monday", "sunday"])),
+    )
+
+
+@st.composite
+def conditions(draw, source: str, depth: int = 0) -> Condition:
+    kind = draw(st.sampled_from(["one", "one", "and", "or", "not"] if depth < 2 else ["one"]))
+    if kind == "one":
+        return Condition("one", source, draw(st.sampled_from(sorted(CONDITIONS[source]))))
+    count = 1 if kind == "not" else 2
+    parts = tuple(draw(conditions(source, depth + 1)) for _ in range(count))
+    return Condition(kind, source, parts=parts)
+
+
+@st.composite
+def aggregates(draw, query: QueryShape, numeric: bool = True) -> Aggregate:
+    source = draw(st.sampled_from(["events", "events", "accounts"]))
+    function = draw(st.sampled_from([*AGGREGATES, "rows"]))
+    where = draw(conditions(source)) if draw(st.booleans()) else None
+    window = None
+    if query.start is not None and draw(st.integers(0, 3)) == 0:
+        window = draw(st.sampled_from(WINDOWS[source]))
+    if function == "rows":
+        return Aggregate("count", source, None, where, window)
+    choices = sorted(NUMBERS[source])
+    if not numeric and function in ("min", "max", "count_distinct", "count"):
+        choices += sorted(OTHERS[source])
+    return Aggregate(function, source, draw(st.sampled_from(choices)), where, window)
+
+
+@frozen
+class Scope:
+    """What a formula may use where it is written: the metrics before it (with what each
+    holds, directly or through the metrics it names), and the sub-period it is inside."""
+
+    earlier: dict[str, set[str]]  # name: "per" if it iterates, "offset" if it reads back
+    period: str | None = None  # the sub-period's grain inside `per`
+    depth: int = 0
+
+    def offsets(self) -> bool:
+        # Only days are placed before a sub-period (the day before); the weeks and months
+        # of a period are cut at its edges, and the docs do not say what precedes a cut one.
+        return self.period in (None, "day")
+
+    def metrics(self) -> list[str]:
+        """An iteration cannot hold another; an offset only where it is placed."""
+        refused = {"per"} if self.period else set()
+        refused |= set() if self.offsets() else {"offset"}
+        return sorted(n for n, holds in self.earlier.items() if not holds & refused)
+
+    def deeper(self, period: str | None = None) -> Scope:
+        return Scope(self.earlier, period or self.period, self.depth + 1)
+
+
+@st.composite
+def formulas(draw, query: QueryShape, scope: Scope) -> Node:
+    kinds = ["aggregate", "aggregate", "aggregate"]
+    if scope.depth < 3:
+        kinds += ["arithmetic", "arithmetic", "function"]
+        offsets = query.grain is not None and scope.offsets()
+        if scope.metrics():
+            kinds += ["metric", "metric"] + (["offset", "comparison"] if offsets else [])
+        if scope.depth < 2 and scope.period is None and query.grain in SUB_PERIODS:
+            kinds += ["sub_periods", "sub_periods"]
+    kind = draw(st.sampled_from(kinds))
+    deeper = scope.deeper()
+    if kind == "aggregate":
+        return draw(aggregates(query))
+    if kind == "arithmetic":
+        operator = draw(st.sampled_from(["+", "-", "*", "/"]))
+        return Arithmetic(operator, draw(formulas(query, deeper)), draw(formulas(query, deeper)))
+    if kind == "function":
+        return Function(draw(st.sampled_from(sorted(FUNCTIONS))), draw(formulas(query, deeper)))
+    if kind == "sub_periods":
+        grain = draw(st.sampled_from(SUB_PERIODS[query.grain or ""]))
+        inside = scope.deeper(grain)
+        combine = draw(st.sampled_from(["count", "sum", "avg", "min", "max"]))
+        test = draw(formulas(query, inside)) if draw(st.booleans()) else None
+        body = None if combine == "count" else draw(formulas(query, inside))
+        return SubPeriods(combine, grain, body, test, draw(st.integers(0, 2)))
+    name = draw(st.sampled_from(scope.metrics()))
+    if kind == "metric":
+        return Metric(name)
+    if kind == "offset":
+        return Offset(name, draw(st.integers(1, 3)))
+    return Offset(name, 1, draw(st.sampled_from(["previous", "change", "growth"])))
+
+
+@st.composite
+def metric_sets(draw, query: QueryShape) -> dict[str, Node]:
+    """One to four metrics, each free to use the ones before it, and sometimes `whole`, an
+    aggregate of values that are not numbers."""
+    metrics: dict[str, Node] = {}
+    holds: dict[str, set[str]] = {}
+    for index in range(draw(st.integers(1, 4))):
+        formula = draw(formulas(query, Scope(dict(holds))))
+        metrics[f"m{index}"] = formula
+        holds[f"m{index}"] = set()
+        for node in walk(formula):
+            if isinstance(node, SubPeriods):
+                holds[f"m{index}"].add("per")
+            if isinstance(node, Offset):
+                holds[f"m{index}"].add("offset")
+            if isinstance(node, Metric | Offset):
+                holds[f"m{index}"] |= holds[node.name]
+    if draw(st.booleans()):
+        metrics["whole"] = draw(aggregates(query, numeric=False))
+    return metrics
+
+
+@frozen
+class ReferenceCase:
+    case: Case  # the project, its data and its query, as valid_projects.py writes them
+    nodes: dict[str, Node]
+
+    def reference(self) -> Reference:
+        q = self.case.query
+        return Reference(
+            self.case.data,
+            self.nodes,
+            timezone=q.timezone,
+            week_start=q.week_start,
+            grain=q.grain,
+            start=q.start,
+            end=q.end,
+            by=q.by,
+            where=q.where,
+        )
+
+
+@st.composite
+def cases(draw) -> ReferenceCase:
+    query = draw(query_shapes())
+    nodes = draw(metric_sets(query))
+    metrics = {name: node.text() for name, node in nodes.items()}
+    text = project_text(query, metrics, "decimal")
+    return ReferenceCase(Case(query, metrics, text, draw(data_sets())), nodes)
