@@ -10,6 +10,7 @@ end, the docs leave open which rows supply it.
 from __future__ import annotations
 
 from attrs import frozen
+from hypothesis import assume
 from hypothesis import strategies as st
 from reference import (
     CONDITIONS,
@@ -193,10 +194,20 @@ class ReferenceCase:
         )
 
 
+def window_only_sources(nodes: dict[str, Node]) -> set[str]:
+    """The sources the metrics read only through windows. Sliced, the engines take their
+    dimension values from the rows in the windows, the docs from the rows in the range:
+    corpus/window_only_source_slices_by_its_rows_in_the_range.toml, left out until settled."""
+    aggregates = [n for f in nodes.values() for n in walk(f) if isinstance(n, Aggregate)]
+    windowed = {a.source for a in aggregates if a.window}
+    return windowed - {a.source for a in aggregates if not a.window}
+
+
 @st.composite
 def cases(draw) -> ReferenceCase:
     query = draw(query_shapes())
     nodes = draw(metric_sets(query))
+    assume(not (query.by and window_only_sources(nodes)))
     metrics = {name: node.text() for name, node in nodes.items()}
     text = project_text(query, metrics, "decimal")
     return ReferenceCase(Case(query, metrics, text, draw(data_sets())), nodes)
