@@ -692,24 +692,31 @@ class Reference:
 
     # -- the answer --
 
+    def first_reads(self) -> dict[str, dt.datetime | None]:
+        """For each source the metrics read, the earliest instant they read of it: the range's
+        start, or earlier for an offset or a window (None: from the first row)."""
+        self.read = {}
+        for formula in self.metrics.values():
+            for span in self.periods:
+                self.value(formula, span, ANY)
+        first = {}
+        for source, reads in self.read.items():
+            lows = [low for low, _ in reads]
+            first[source] = None if None in lows else min([self._midnight(self.start), *lows])
+        return first
+
     def _combinations(self) -> list[tuple]:
         """Every value (combination) the `by` columns take in the rows the query reads: each
         read source's rows in the range, and earlier ones for a source whose earlier periods
         a metric reads (an offset, a window). Without `by`, the one empty combination."""
         if not self.by:
             return [()]
-        self.read = {}
-        for formula in self.metrics.values():
-            for span in self.periods:
-                self.value(formula, span, ANY)
-        range_low, range_high = self._midnight(self.start), self._midnight(self.end)
+        high = self._midnight(self.end)
         seen = set()
-        for source, reads in self.read.items():
-            lows = [low for low, _ in reads]
-            low = None if None in lows else min([range_low, *lows], key=_instant_key)
+        for source, low in self.first_reads().items():
             for row in self.sources[source]:
                 if self.start is not None:
-                    if row.time is None or row.time >= range_high:  # type: ignore[operator]
+                    if row.time is None or row.time >= high:  # type: ignore[operator]
                         continue
                     if low is not None and row.time < low:
                         continue
@@ -729,7 +736,3 @@ class Reference:
             for span in self.periods
             for combination in combinations
         ]
-
-
-def _instant_key(moment: dt.datetime | None) -> dt.datetime:
-    return moment or dt.datetime.min.replace(tzinfo=dt.UTC)
