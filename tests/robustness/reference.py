@@ -478,7 +478,9 @@ class Offset(Node):
     comparison: str | None = None
 
     def text(self) -> str:
-        return f"{self.comparison}({self.name})" if self.comparison else f"{self.name}[-{self.back}]"
+        if self.comparison:
+            return f"{self.comparison}({self.name})"
+        return f"{self.name}[-{self.back}]"
 
 
 @frozen
@@ -670,12 +672,11 @@ class Reference:
             after = advance(label, node.grain, 1)
             sub = Span(label, max(label, span.start), min(after, span.end), node.grain)
             label = after
-            # The first pass (ANY) reads what the formula reads, whatever the test says.
-            if node.test is not None and combination is not ANY:
-                if compare(">", self.value(node.test, sub, combination), node.threshold) is not True:
+            if node.test is not None:
+                test = self.value(node.test, sub, combination)
+                # The first pass (ANY) reads what the formula reads, whatever the test says.
+                if combination is not ANY and compare(">", test, node.threshold) is not True:
                     continue
-            if node.test is not None and combination is ANY:
-                self.value(node.test, sub, combination)
             passing += 1
             if node.body is not None:
                 values.append(self.value(node.body, sub, combination))
