@@ -189,6 +189,17 @@ NUMBERS: dict[str, dict[str, Callable[[Row], Value]]] = {
         "accounts.revenue / 2": lambda r: arithmetic("/", r["revenue"], 2),
         "month(accounts.signed_up_at)": lambda r: call(lambda t: t.month, r.local("signed_up_at")),
     },
+    "subscriptions": {
+        "subscriptions.mrr": lambda r: r["mrr"],
+        "subscriptions.seats": lambda r: r["seats"],
+        "subscriptions.mrr * seats": lambda r: arithmetic("*", r["mrr"], r["seats"]),
+        "coalesce(subscriptions.mrr, 0) + 1": lambda r: arithmetic(
+            "+", 0 if r["mrr"] is None else r["mrr"], 1
+        ),
+        "subscriptions.seats + accounts.employees": lambda r: arithmetic(
+            "+", r["seats"], r.linked("employees")
+        ),
+    },
 }
 # Values that are not numbers, for min, max and count_distinct.
 OTHERS: dict[str, dict[str, Callable[[Row], Value]]] = {
@@ -200,6 +211,10 @@ OTHERS: dict[str, dict[str, Callable[[Row], Value]]] = {
     "accounts": {
         "accounts.segment": lambda r: r["segment"],
         "accounts.seg_label": lambda r: "NONE" if r["segment"] is None else r["segment"].upper(),
+    },
+    "subscriptions": {
+        "subscriptions.started_at": lambda r: r["started_at"],
+        "subscriptions.account_id": lambda r: r["account_id"],
     },
 }
 CONDITIONS: dict[str, dict[str, Callable[[Row], bool | None]]] = {
@@ -229,6 +244,12 @@ CONDITIONS: dict[str, dict[str, Callable[[Row], bool | None]]] = {
         "revenue >= 10": lambda r: compare(">=", r["revenue"], 10),
         'seg_label != "NONE"': lambda r: r["segment"] is not None,
         'size == "large"': lambda r: size(r) == "large",
+    },
+    "subscriptions": {
+        "mrr > 0": lambda r: compare(">", r["mrr"], 0),
+        "seats >= 2": lambda r: compare(">=", r["seats"], 2),
+        "mrr is null": lambda r: r["mrr"] is None,
+        'accounts.segment == "smb"': lambda r: compare("==", r.linked("segment"), "smb"),
     },
 }
 # The query's `where` filters and `by` columns, over a row of either source.
@@ -300,7 +321,26 @@ def read_sources(data: dict[str, str], zone: ZoneInfo) -> dict[str, list[Row]]:
         time = columns["signed_up_at"]
         assert time is None or isinstance(time, dt.datetime)
         signups.append(Row(columns, columns, time, zone))
-    return {"events": events, "accounts": signups}
+    subscriptions = []
+    for record in _records(data["subscriptions.csv"]):
+        columns = {
+            "account_id": record["account_id"],
+            "mrr": _typed(record["mrr"], Decimal),
+            "seats": _typed(record["seats"], int),
+            "started_at": instant(record["started_at"], zone),
+            "ended_at": instant(record["ended_at"], zone),
+        }
+        account = accounts.get(record["account_id"]) if record["account_id"] else None
+        subscriptions.append(Row(columns, account, None, zone))
+    return {"events": events, "accounts": signups, "subscriptions": subscriptions}
+
+
+def in_force(row: Row, moment: dt.datetime) -> bool:
+    """A row of a state source is in force at an instant t when it started before t and had
+    not ended by then (time-intelligence.md, State sources)."""
+    started, ended = row["started_at"], row["ended_at"]
+    assert isinstance(started, dt.datetime) and (ended is None or isinstance(ended, dt.datetime))
+    return started < moment and (ended is None or ended >= moment)
 
 
 # ---- periods -------------------------------------------------------------------------------
@@ -508,6 +548,7 @@ def walk(node: Node) -> Iterable[Node]:
 
 # ---- the oracle ---------------------------------------------------------------------------
 
+STATES = {"subscriptions"}  # sources read as of each period's end
 ANY = None  # the combination of a cell that is not sliced by it (a first pass over all rows)
 
 
@@ -544,6 +585,7 @@ class Reference:
         }
         self.periods = self._periods()
         self.read: dict[str, list[tuple[dt.datetime | None, dt.datetime | None]]] = {}
+        self.states_seen: set[tuple] = set()  # the combinations of state rows the query reads
 
     # -- periods, ranges and the time spine (language.md) --
 
@@ -612,6 +654,8 @@ class Reference:
         return period_start(last_day, words[1], self.week_start), end
 
     def _rows(self, aggregate: Aggregate, span: Span, combination: tuple | None) -> list[Row]:
+        if aggregate.source in STATES:
+            return self._states(aggregate, span, combination)
         first, last = self._window(aggregate, span)
         low, high = self._midnight(first), self._midnight(last)
         self.read.setdefault(aggregate.source, []).append((low, high))
@@ -628,6 +672,19 @@ class Reference:
                 continue
             picked.append(row)
         return picked
+
+    def _states(self, aggregate: Aggregate, span: Span, combination: tuple | None) -> list[Row]:
+        """A state source is read as of the period's end (windows over one are not in the
+        subset); the first pass notes the combinations of the rows it finds in force."""
+        assert aggregate.window is None and span.end is not None
+        end = self._midnight(span.end)
+        assert end is not None
+        self.read.setdefault(aggregate.source, []).append((self._midnight(span.start), end))
+        picked = [r for r in self.sources[aggregate.source] if in_force(r, end)]
+        if combination is ANY:
+            self.states_seen.update(map(self._combination, picked))
+            return picked
+        return [r for r in picked if self._combination(r) == combination]
 
     def _combination(self, row: Row) -> tuple:
         return tuple(DIMENSIONS[name](row) for name in self.by)
@@ -696,7 +753,7 @@ class Reference:
     def first_reads(self) -> dict[str, dt.datetime | None]:
         """For each source the metrics read, the earliest instant they read of it: the range's
         start, or earlier for an offset or a window (None: from the first row)."""
-        self.read = {}
+        self.read, self.states_seen = {}, set()
         for formula in self.metrics.values():
             for span in self.periods:
                 self.value(formula, span, ANY)
@@ -715,6 +772,9 @@ class Reference:
         high = self._midnight(self.end)
         seen = set()
         for source, low in self.first_reads().items():
+            if source in STATES:
+                seen |= self.states_seen  # the rows in force at the ends of the periods read
+                continue
             for row in self.sources[source]:
                 if self.start is not None:
                     if row.time is None or row.time >= high:  # type: ignore[operator]
