@@ -524,11 +524,12 @@ class Offset(Node):
 
 
 @frozen
-class SubPeriods(Node):
-    """`combine(per grain[: body] [where test > threshold])`."""
+class Per(Node):
+    """`combine(per over[: body] [where test > threshold])`, over sub-periods (`day`,
+    `week`, `month`) or the users (`user`, the identifier entity of events)."""
 
     combine: str  # count, sum, avg, min, max
-    grain: str
+    over: str
     body: Node | None
     test: Node | None = None
     threshold: int = 0
@@ -536,7 +537,7 @@ class SubPeriods(Node):
     def text(self) -> str:
         body = f": {self.body.text()}" if self.body else ""
         where = f" where {self.test.text()} > {self.threshold}" if self.test else ""
-        return f"{self.combine}(per {self.grain}{body}{where})"
+        return f"{self.combine}(per {self.over}{body}{where})"
 
 
 def walk(node: Node) -> Iterable[Node]:
@@ -550,6 +551,15 @@ def walk(node: Node) -> Iterable[Node]:
 
 STATES = {"subscriptions"}  # sources read as of each period's end
 ANY = None  # the combination of a cell that is not sliced by it (a first pass over all rows)
+
+
+@frozen
+class Cell:
+    """Where a formula is evaluated besides its period: the `by` values (ANY in the first
+    pass) and, under `per user`, the user whose rows the aggregates are restricted to."""
+
+    combination: tuple | None
+    user: str | None = None
 
 
 class Reference:
@@ -586,6 +596,10 @@ class Reference:
         self.periods = self._periods()
         self.read: dict[str, list[tuple[dt.datetime | None, dt.datetime | None]]] = {}
         self.states_seen: set[tuple] = set()  # the combinations of state rows the query reads
+        # While above zero, every part of a formula is evaluated whatever its conditions say:
+        # the first pass and the search for a cell's users read what the formulas read.
+        self.everything = 0
+        self.naming: set[Value] | None = None  # the users the rows read so far name
 
     # -- periods, ranges and the time spine (language.md) --
 
@@ -653,9 +667,9 @@ class Reference:
         last_day = end - dt.timedelta(days=1)
         return period_start(last_day, words[1], self.week_start), end
 
-    def _rows(self, aggregate: Aggregate, span: Span, combination: tuple | None) -> list[Row]:
+    def _rows(self, aggregate: Aggregate, span: Span, cell: Cell) -> list[Row]:
         if aggregate.source in STATES:
-            return self._states(aggregate, span, combination)
+            return self._states(aggregate, span, cell)
         first, last = self._window(aggregate, span)
         low, high = self._midnight(first), self._midnight(last)
         self.read.setdefault(aggregate.source, []).append((low, high))
@@ -668,12 +682,13 @@ class Reference:
                     continue
                 if (low is not None and row.time < low) or (high is not None and row.time >= high):
                     continue
-            if combination is not ANY and self._combination(row) != combination:
-                continue
-            picked.append(row)
+            if self._keeps(row, cell):
+                picked.append(row)
+        if self.naming is not None and aggregate.source == "events":
+            self.naming.update(row["user_id"] for row in picked)
         return picked
 
-    def _states(self, aggregate: Aggregate, span: Span, combination: tuple | None) -> list[Row]:
+    def _states(self, aggregate: Aggregate, span: Span, cell: Cell) -> list[Row]:
         """A state source is read as of the period's end (windows over one are not in the
         subset); the first pass notes the combinations of the rows it finds in force."""
         assert aggregate.window is None and span.end is not None
@@ -681,62 +696,91 @@ class Reference:
         assert end is not None
         self.read.setdefault(aggregate.source, []).append((self._midnight(span.start), end))
         picked = [r for r in self.sources[aggregate.source] if in_force(r, end)]
-        if combination is ANY:
+        if cell.combination is ANY:
             self.states_seen.update(map(self._combination, picked))
-            return picked
-        return [r for r in picked if self._combination(r) == combination]
+        return [r for r in picked if self._keeps(r, cell)]
 
     def _combination(self, row: Row) -> tuple:
         return tuple(DIMENSIONS[name](row) for name in self.by)
 
+    def _keeps(self, row: Row, cell: Cell) -> bool:
+        if cell.combination is not ANY and self._combination(row) != cell.combination:
+            return False
+        return cell.user is None or row["user_id"] == cell.user
+
     # -- values --
 
-    def value(self, node: Node, span: Span, combination: tuple | None) -> Value:
+    def value(self, node: Node, span: Span, cell: Cell) -> Value:
         if isinstance(node, Aggregate):
-            return node.evaluate(self._rows(node, span, combination))
+            return node.evaluate(self._rows(node, span, cell))
         if isinstance(node, Metric):
-            return self.value(self.metrics[node.name], span, combination)
+            return self.value(self.metrics[node.name], span, cell)
         if isinstance(node, Arithmetic):
-            left = self.value(node.left, span, combination)
-            return arithmetic(node.operator, left, self.value(node.right, span, combination))
+            left = self.value(node.left, span, cell)
+            return arithmetic(node.operator, left, self.value(node.right, span, cell))
         if isinstance(node, Function):
-            return FUNCTIONS[node.shape](self.value(node.inner, span, combination))
+            return FUNCTIONS[node.shape](self.value(node.inner, span, cell))
         if isinstance(node, Offset):
-            return self._offset(node, span, combination)
-        assert isinstance(node, SubPeriods)
-        return self._sub_periods(node, span, combination)
+            return self._offset(node, span, cell)
+        assert isinstance(node, Per)
+        return self._per(node, span, cell)
 
-    def _offset(self, node: Offset, span: Span, combination: tuple | None) -> Value:
+    def _offset(self, node: Offset, span: Span, cell: Cell) -> Value:
         """`m[-k]` is m k periods earlier, every other coordinate unchanged; previous,
         change and growth are m[-1], m - m[-1] and m / m[-1] - 1 (null when m[-1] is 0)."""
         formula = self.metrics[node.name]
-        earlier = self.value(formula, self._shifted(span, node.back), combination)
+        earlier = self.value(formula, self._shifted(span, node.back), cell)
         if node.comparison in (None, "previous"):
             return earlier
-        now = self.value(formula, span, combination)
+        now = self.value(formula, span, cell)
         if node.comparison == "change":
             return arithmetic("-", now, earlier)
         assert node.comparison == "growth"
         return arithmetic("-", arithmetic("/", now, earlier), 1)
 
-    def _sub_periods(self, node: SubPeriods, span: Span, combination: tuple | None) -> Value:
-        """The formula once per sub-period of the cell's period, quiet ones included, in
-        every cell (time-intelligence.md, Sub-periods); a week is cut at the period's edges."""
+    def _sub_periods(self, grain: str, span: Span) -> list[Span]:
+        """The sub-periods of a period, quiet ones included, in every cell
+        (time-intelligence.md, Sub-periods); a week is cut at the period's edges."""
         assert span.start is not None and span.end is not None
-        values, passing = [], 0
-        label = period_start(span.start, node.grain, self.week_start)
+        spans = []
+        label = period_start(span.start, grain, self.week_start)
         while label < span.end:
-            after = advance(label, node.grain, 1)
-            sub = Span(label, max(label, span.start), min(after, span.end), node.grain)
+            after = advance(label, grain, 1)
+            spans.append(Span(label, max(label, span.start), min(after, span.end), grain))
             label = after
+        return spans
+
+    def _users(self, node: Per, span: Span, cell: Cell) -> list[str]:
+        """The users of a cell: the identifiers named by the rows its formula reads in the
+        period, at any depth, windows included (time-intelligence.md, Entities, Nesting);
+        a row without one names nobody."""
+        outer, self.naming = self.naming, set()
+        self.everything += 1
+        for part in (node.body, node.test):
+            if part is not None:
+                self.value(part, span, cell)
+        self.everything -= 1
+        users, self.naming = self.naming, outer
+        if outer is not None:
+            outer |= users
+        return sorted(u for u in users if isinstance(u, str))
+
+    def _per(self, node: Per, span: Span, cell: Cell) -> Value:
+        """The formula once per unit — sub-period or user — combined by the aggregate; `count`
+        counts the units whose condition holds."""
+        if node.over == "user":
+            units = [(span, Cell(cell.combination, u)) for u in self._users(node, span, cell)]
+        else:
+            units = [(sub, cell) for sub in self._sub_periods(node.over, span)]
+        values, passing = [], 0
+        for unit_span, unit_cell in units:
             if node.test is not None:
-                test = self.value(node.test, sub, combination)
-                # The first pass (ANY) reads what the formula reads, whatever the test says.
-                if combination is not ANY and compare(">", test, node.threshold) is not True:
+                test = self.value(node.test, unit_span, unit_cell)
+                if not self.everything and compare(">", test, node.threshold) is not True:
                     continue
             passing += 1
             if node.body is not None:
-                values.append(self.value(node.body, sub, combination))
+                values.append(self.value(node.body, unit_span, unit_cell))
         if node.combine == "count":
             return passing
         present = [v for v in values if v is not None]
@@ -754,9 +798,11 @@ class Reference:
         """For each source the metrics read, the earliest instant they read of it: the range's
         start, or earlier for an offset or a window (None: from the first row)."""
         self.read, self.states_seen = {}, set()
+        self.everything += 1
         for formula in self.metrics.values():
             for span in self.periods:
-                self.value(formula, span, ANY)
+                self.value(formula, span, Cell(ANY))
+        self.everything -= 1
         first = {}
         for source, reads in self.read.items():
             lows = [low for low, _ in reads]
@@ -792,7 +838,7 @@ class Reference:
             (
                 *labels(span),
                 *combination,
-                *(self.value(f, span, combination) for f in self.metrics.values()),
+                *(self.value(f, span, Cell(combination)) for f in self.metrics.values()),
             )
             for span in self.periods
             for combination in combinations

@@ -24,8 +24,8 @@ from reference import (
     Metric,
     Node,
     Offset,
+    Per,
     Reference,
-    SubPeriods,
     walk,
 )
 from valid_projects import (
@@ -88,10 +88,12 @@ def conditions(draw, source: str, depth: int = 0) -> Condition:
 
 
 @st.composite
-def aggregates(draw, query: QueryShape, numeric: bool = True) -> Aggregate:
+def aggregates(draw, query: QueryShape, numeric: bool = True, users: bool = False) -> Aggregate:
+    """An aggregate; inside `per user` over events, the one source that names users."""
     # A state source without a range is read now, which the data cannot pin down.
     states = ["subscriptions"] if query.start is not None else []
-    source = draw(st.sampled_from(["events", "events", "accounts", *states]))
+    sources = ["events"] if users else ["events", "events", "accounts", *states]
+    source = draw(st.sampled_from(sources))
     function = draw(st.sampled_from([*AGGREGATES, "rows"]))
     where = draw(conditions(source)) if draw(st.booleans()) else None
     window = None
@@ -108,25 +110,31 @@ def aggregates(draw, query: QueryShape, numeric: bool = True) -> Aggregate:
 @frozen
 class Scope:
     """What a formula may use where it is written: the metrics before it (with what each
-    holds, directly or through the metrics it names), and the sub-period it is inside."""
+    holds, directly or through the metrics it names), and the iterations it is inside."""
 
-    earlier: dict[str, set[str]]  # name: "per" if it iterates, "offset" if it reads back
-    period: str | None = None  # the sub-period's grain inside `per`
+    # name: the sources it aggregates, "per" if it iterates, "offset" if it reads back
+    earlier: dict[str, set[str]]
+    period: str | None = None  # the sub-period's grain inside `per day`, `per week`, …
+    user: bool = False  # inside `per user`
     depth: int = 0
 
     def offsets(self) -> bool:
         # Only days are placed before a sub-period (the day before); the weeks and months
         # of a period are cut at its edges, and the docs do not say what precedes a cut one.
-        return self.period in (None, "day")
+        # Under `per user`, the docs do not say whether the users an offset's rows name
+        # belong to the cell.
+        return self.period in (None, "day") and not self.user
 
     def metrics(self) -> list[str]:
-        """An iteration cannot hold another; an offset only where it is placed."""
-        refused = {"per"} if self.period else set()
+        """An iteration cannot hold another; an offset only where it is placed; under `per
+        user`, only metrics over events."""
+        refused = {"per"} if self.period or self.user else set()
         refused |= set() if self.offsets() else {"offset"}
+        refused |= {"accounts", "subscriptions"} if self.user else set()
         return sorted(n for n, holds in self.earlier.items() if not holds & refused)
 
-    def deeper(self, period: str | None = None) -> Scope:
-        return Scope(self.earlier, period or self.period, self.depth + 1)
+    def deeper(self, period: str | None = None, user: bool = False) -> Scope:
+        return Scope(self.earlier, period or self.period, user or self.user, self.depth + 1)
 
 
 @st.composite
@@ -139,22 +147,28 @@ def formulas(draw, query: QueryShape, scope: Scope) -> Node:
             kinds += ["metric", "metric"] + (["offset", "comparison"] if offsets else [])
         if scope.depth < 2 and scope.period is None and query.grain in SUB_PERIODS:
             kinds += ["sub_periods", "sub_periods"]
+        if scope.depth < 2 and not scope.user:  # also inside a sub-period
+            kinds += ["per_user"]
     kind = draw(st.sampled_from(kinds))
     deeper = scope.deeper()
     if kind == "aggregate":
-        return draw(aggregates(query))
+        return draw(aggregates(query, users=scope.user))
     if kind == "arithmetic":
         operator = draw(st.sampled_from(["+", "-", "*", "/"]))
         return Arithmetic(operator, draw(formulas(query, deeper)), draw(formulas(query, deeper)))
     if kind == "function":
         return Function(draw(st.sampled_from(sorted(FUNCTIONS))), draw(formulas(query, deeper)))
-    if kind == "sub_periods":
-        grain = draw(st.sampled_from(SUB_PERIODS[query.grain or ""]))
-        inside = scope.deeper(grain)
+    if kind in ("sub_periods", "per_user"):
+        over = "user"
+        if kind == "sub_periods":
+            over = draw(st.sampled_from(SUB_PERIODS[query.grain or ""]))
+        inside = scope.deeper(None if over == "user" else over, over == "user")
         combine = draw(st.sampled_from(["count", "sum", "avg", "min", "max"]))
-        test = draw(formulas(query, inside)) if draw(st.booleans()) else None
+        # Users are found in the rows the formula reads: `count(per user)` needs a condition.
+        tested = draw(st.booleans()) or (combine == "count" and over == "user")
+        test = draw(formulas(query, inside)) if tested else None
         body = None if combine == "count" else draw(formulas(query, inside))
-        return SubPeriods(combine, grain, body, test, draw(st.integers(0, 2)))
+        return Per(combine, over, body, test, draw(st.integers(0, 2)))
     name = draw(st.sampled_from(scope.metrics()))
     if kind == "metric":
         return Metric(name)
@@ -174,7 +188,9 @@ def metric_sets(draw, query: QueryShape) -> dict[str, Node]:
         metrics[f"m{index}"] = formula
         holds[f"m{index}"] = set()
         for node in walk(formula):
-            if isinstance(node, SubPeriods):
+            if isinstance(node, Aggregate):
+                holds[f"m{index}"].add(node.source)
+            if isinstance(node, Per):
                 holds[f"m{index}"].add("per")
             if isinstance(node, Offset):
                 holds[f"m{index}"].add("offset")
