@@ -164,8 +164,9 @@ def formulas(draw, query: QueryShape, scope: Scope) -> Node:
             over = draw(st.sampled_from(SUB_PERIODS[query.grain or ""]))
         inside = scope.deeper(None if over == "user" else over, over == "user")
         combine = draw(st.sampled_from(["count", "sum", "avg", "min", "max"]))
-        # Users are found in the rows the formula reads: `count(per user)` needs a condition.
-        tested = draw(st.booleans()) or (combine == "count" and over == "user")
+        # Users are found in the rows the formula reads, so under `per user` (and for its
+        # own count) a count of units needs a condition, which reads rows.
+        tested = draw(st.booleans()) or (combine == "count" and (over == "user" or scope.user))
         test = draw(formulas(query, inside)) if tested else None
         body = None if combine == "count" else draw(formulas(query, inside))
         return Per(combine, over, body, test, draw(st.integers(0, 2)))
