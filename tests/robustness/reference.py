@@ -112,7 +112,7 @@ def member(value: Value, choices: Iterable[Value]) -> bool | None:
     return None if None in choices else False
 
 
-def negate(value: bool | None) -> bool | None:
+def negate(value: Value) -> bool | None:
     return None if value is None else not value
 
 
@@ -155,6 +155,12 @@ def size(row: Row) -> Value:
 def late(row: Row) -> Value:
     """`column late = hour(at) >= 12` of events."""
     return compare(">=", call(lambda t: t.hour, row.local("at")), 12)
+
+
+def seg_label(row: Row) -> Value:
+    """`column seg_label = coalesce(upper(segment), "NONE")` of accounts."""
+    label = call(str.upper, row["segment"])
+    return "NONE" if label is None else label
 
 
 def big(row: Row) -> Value:
@@ -210,14 +216,14 @@ OTHERS: dict[str, dict[str, Callable[[Row], Value]]] = {
     },
     "accounts": {
         "accounts.segment": lambda r: r["segment"],
-        "accounts.seg_label": lambda r: "NONE" if r["segment"] is None else r["segment"].upper(),
+        "accounts.seg_label": lambda r: seg_label(r),
     },
     "subscriptions": {
         "subscriptions.started_at": lambda r: r["started_at"],
         "subscriptions.account_id": lambda r: r["account_id"],
     },
 }
-CONDITIONS: dict[str, dict[str, Callable[[Row], bool | None]]] = {
+CONDITIONS: dict[str, dict[str, Callable[[Row], Value]]] = {
     "events": {
         "x > 1": lambda r: compare(">", r["x"], 1),
         "x <= 0": lambda r: compare("<=", r["x"], 0),
@@ -242,7 +248,7 @@ CONDITIONS: dict[str, dict[str, Callable[[Row], bool | None]]] = {
         'segment == "ent"': lambda r: compare("==", r["segment"], "ent"),
         "employees is null": lambda r: r["employees"] is None,
         "revenue >= 10": lambda r: compare(">=", r["revenue"], 10),
-        'seg_label != "NONE"': lambda r: r["segment"] is not None,
+        'seg_label != "NONE"': lambda r: compare("!=", seg_label(r), "NONE"),
         'size == "large"': lambda r: size(r) == "large",
     },
     "subscriptions": {
@@ -253,7 +259,7 @@ CONDITIONS: dict[str, dict[str, Callable[[Row], bool | None]]] = {
     },
 }
 # The query's `where` filters and `by` columns, over a row of either source.
-FILTERS: dict[str, Callable[[Row], bool | None]] = {
+FILTERS: dict[str, Callable[[Row], Value]] = {
     'accounts.segment == "smb"': lambda r: compare("==", r.linked("segment"), "smb"),
     "accounts.employees > 10": lambda r: compare(">", r.linked("employees"), 10),
     'size == "small"': lambda r: size(r) == "small",
@@ -418,7 +424,7 @@ class Condition(Node):
             return f"not ({self.parts[0].text()})"
         return f"({self.parts[0].text()}) {self.kind} ({self.parts[1].text()})"
 
-    def holds(self, row: Row) -> bool | None:
+    def holds(self, row: Row) -> Value:
         """Three-valued: false and null is false, true or null is true."""
         if self.kind == "one":
             return CONDITIONS[self.source][self.leaf](row)
@@ -609,7 +615,7 @@ class Reference:
         if self.grain is None:
             return [Span(None, self.start, self.end)]
         assert self.start is not None and self.end is not None
-        spans = []
+        spans: list[Span] = []
         label = period_start(self.start, self.grain, self.week_start)
         while label < self.end:
             after = advance(label, self.grain, 1)
@@ -742,7 +748,7 @@ class Reference:
         """The sub-periods of a period, quiet ones included, in every cell
         (time-intelligence.md, Sub-periods); a week is cut at the period's edges."""
         assert span.start is not None and span.end is not None
-        spans = []
+        spans: list[Span] = []
         label = period_start(span.start, grain, self.week_start)
         while label < span.end:
             after = advance(label, grain, 1)
@@ -806,7 +812,8 @@ class Reference:
         first = {}
         for source, reads in self.read.items():
             lows = [low for low, _ in reads]
-            first[source] = None if None in lows else min([self._midnight(self.start), *lows])
+            known = [m for m in [self._midnight(self.start), *lows] if m is not None]
+            first[source] = None if None in lows else min(known)
         return first
 
     def _combinations(self) -> list[tuple]:

@@ -7,6 +7,7 @@ this test can.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import metricsmith
 import pytest
@@ -14,7 +15,7 @@ from agreement import same_value
 from hypothesis import HealthCheck, given, note, settings
 from reference_cases import ReferenceCase, cases
 
-SETTINGS = {
+SETTINGS: dict[str, Any] = {
     "deadline": None,
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 }

@@ -220,7 +220,7 @@ FILTERS = [
     ("accounts.employees > 10",),
     ('size == "small"',),
 ]
-RANGES = {
+RANGES: dict[str | None, list[tuple[str | None, str | None]]] = {
     None: [(None, None), ("2024-02-01", "2024-04-01"), ("2024-03-10", None)],
     "day": [("2024-03-25", "2024-04-08"), ("2024-02-27", "2024-03-03")],
     "week": [("2024-02-05", "2024-04-01"), ("2024-03-06", "2024-04-17")],
