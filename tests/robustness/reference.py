@@ -14,12 +14,14 @@ formulas and conditions are a fixed table of texts with their meaning as Python 
 so nothing is parsed.
 
 The subset: sources `events` and `accounts` (through the link, for conditions and
-dimensions; a link to an account that does not exist reads nulls); count / sum / avg / min /
-max / count_distinct with `where`; grains day, week, month, quarter and none, over ranges
-given in full (or no range without a grain); `by` over `accounts.segment`, `accounts.big` and
-the dimension `size`; the query's `where`; metric arithmetic, functions and references;
-`per day` / `per week` sub-periods with `where`; offsets and previous / change / growth; the
-windows `over last N days|weeks|months`, `over week|month|year to date`, `over all time`.
+dimensions; a link to an account that does not exist reads nulls) and the state source
+`subscriptions`; count / sum / avg / min / max / count_distinct with `where`; grains day,
+week, month, quarter and none, over ranges given in full (or no range without a grain);
+`by` over `accounts.segment`, `accounts.big` and the dimension `size`; the query's `where`;
+metric arithmetic, functions and references; `per day` / `per week` / `per month` and
+`per user`, with `where`, nested either way; offsets and previous / change / growth; the
+windows `over last N days|weeks|months`, `over week|month|year to date`, `over all time` on
+event sources.
 """
 
 from __future__ import annotations
@@ -37,16 +39,11 @@ from zoneinfo import ZoneInfo
 from attrs import frozen
 
 Value = object  # int, float, Decimal, str, bool, datetime, or None (null)
-GRAINS = ("day", "week", "month", "quarter", "year")
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 EXACT = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_UP)  # no digits lost before 9 places
 NINE_PLACES = Decimal("1e-9")
 
 # ---- values: docs/language.md, "Numbers: decimals and overflow" and "Nulls" ---------------
-
-
-def _exact(value: Value) -> bool:
-    return isinstance(value, int | Decimal) and not isinstance(value, bool)
 
 
 def _decimal_result(value: Decimal) -> Decimal:
@@ -600,7 +597,8 @@ class Reference:
             for source, rows in read_sources(data, self.zone).items()
         }
         self.periods = self._periods()
-        self.read: dict[str, list[tuple[dt.datetime | None, dt.datetime | None]]] = {}
+        # Each source's first instant read by each aggregate (None: from its first row).
+        self.read: dict[str, list[dt.datetime | None]] = {}
         self.states_seen: set[tuple] = set()  # the combinations of state rows the query reads
         # While above zero, every part of a formula is evaluated whatever its conditions say:
         # the first pass and the search for a cell's users read what the formulas read.
@@ -678,7 +676,7 @@ class Reference:
             return self._states(aggregate, span, cell)
         first, last = self._window(aggregate, span)
         low, high = self._midnight(first), self._midnight(last)
-        self.read.setdefault(aggregate.source, []).append((low, high))
+        self.read.setdefault(aggregate.source, []).append(low)
         picked = []
         for row in self.sources[aggregate.source]:
             if self.start is not None or self.grain is not None:
@@ -700,7 +698,7 @@ class Reference:
         assert aggregate.window is None and span.end is not None
         end = self._midnight(span.end)
         assert end is not None
-        self.read.setdefault(aggregate.source, []).append((self._midnight(span.start), end))
+        self.read.setdefault(aggregate.source, []).append(self._midnight(span.start))
         picked = [r for r in self.sources[aggregate.source] if in_force(r, end)]
         if cell.combination is ANY:
             self.states_seen.update(map(self._combination, picked))
@@ -810,8 +808,7 @@ class Reference:
                 self.value(formula, span, Cell(ANY))
         self.everything -= 1
         first = {}
-        for source, reads in self.read.items():
-            lows = [low for low, _ in reads]
+        for source, lows in self.read.items():
             known = [m for m in [self._midnight(self.start), *lows] if m is not None]
             first[source] = None if None in lows else min(known)
         return first
