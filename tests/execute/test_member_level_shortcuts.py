@@ -157,7 +157,7 @@ def test_by_age_the_members_of_other_cohorts_change_no_cell(project, start, monk
     query = (["kept", "kept_paying", "customer_accounts", "recent_plans"], [COHORT, "age"])
     kept = project.query(query[0], by=list(query[1]), **span).to_arrow()
     monkeypatch.setattr(Members, "of_cohorts", lambda self, *arguments: self)
-    monkeypatch.setattr(levels.LevelRunner, "_rows_of_cohorts", lambda self, *arguments: None)
+    monkeypatch.setattr(levels.LevelRunner, "_of_cohorts", lambda self, *arguments: None)
     every = project.query(query[0], by=list(query[1]), **span).to_arrow()
     assert kept.equals(every)
     assert kept.num_rows > 0

@@ -92,7 +92,8 @@ def test_an_offset_of_a_windowed_metric_reaches_further_back(project, engine):
     assert rows(table) == [(D(2024, 3, 16), 1), (D(2024, 3, 17), 1)]
     text = project.explain(["weekly_before"], grain="day", start="2024-03-16", end="2024-03-18")
     assert "also computes the 1 day before the range, which offsets read" in text
-    assert "rows with at in [2024-03-08 00:00:00+00:00, 2024-03-18 00:00:00+00:00)" in text
+    # From where the week ending on 16 March 00:00, the first one read, starts.
+    assert "rows with at in [2024-03-09 00:00:00+00:00, 2024-03-18 00:00:00+00:00)" in text
 
 
 def test_offsets_keep_the_other_coordinates(project, engine):

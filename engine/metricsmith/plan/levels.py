@@ -20,6 +20,7 @@ from metricsmith.check.query import CheckedQuery
 from metricsmith.errors import QueryError
 from metricsmith.model import bound as b
 from metricsmith.model.time import Grain
+from metricsmith.model.types import Type
 from metricsmith.plan.binding import joins_for
 from metricsmith.plan.no_rows import without_rows
 from metricsmith.plan.nodes import (
@@ -35,8 +36,15 @@ from metricsmith.plan.nodes import (
     WindowSpec,
 )
 from metricsmith.plan.offsets import node_text, reach
-from metricsmith.plan.periods import extended_start, window_start
-from metricsmith.plan.reads import time_values
+from metricsmith.plan.periods import (
+    extended_start,
+    floor_to_period,
+    local_date,
+    local_midnight,
+    next_period,
+    window_start,
+)
+from metricsmith.plan.reads import OwnRows, time_values
 from metricsmith.plugins.connector import TimeRange
 
 #: A formula and what it belongs to as messages name it: "metric `mrr`", "dimension `band`".
@@ -46,7 +54,7 @@ Formula = tuple[str, b.BExpr]
 class LevelPlanner:
     """Plans the level tree of one query, numbering aggregates `a0, a1, ...` and `per`
     aggregates `p0, p1, ...` across levels, and collecting the time range each grouped pass
-    needs of its source (`time_needs`, for pushdown)."""
+    needs of its source (`time_needs`, for pushdown; `own_rows`, where a pass needs fewer)."""
 
     def __init__(self, project: CheckedProject, query: CheckedQuery):
         self.project = project
@@ -55,6 +63,9 @@ class LevelPlanner:
         self._aggregate_names = (f"a{i}" for i in itertools.count())
         self._per_names = (f"p{i}" for i in itertools.count())
         self.time_needs: list[tuple[str, TimeRange | None]] = []
+        #: The rows of its source that count for a pass of a level with periods before the
+        #: pass's first (plan/reads.py `kept_to_own_rows`).
+        self.own_rows: dict[SourceScan, OwnRows] = {}
 
     def top(self, formulas: Sequence[Formula]) -> Level:
         query = self.query
@@ -90,7 +101,7 @@ class LevelPlanner:
             members = self._members(entity, who)
         return Level(
             grain=grain,
-            extension=max(reaches.values(), default=0),
+            extension=periods.extension,
             entity=entity,
             members=members,
             labels=labels,
@@ -115,11 +126,15 @@ class LevelPlanner:
         labels: tuple[str, ...],
         periods: _Periods,
     ) -> tuple[PerLevel, ...]:
-        groups: dict[b.Entity, list[b.BPer]] = {}
+        groups: dict[tuple[b.Entity, frozenset[_Read]], list[b.BPer]] = {}
         for per in pers:
-            groups.setdefault(per.entity, []).append(per)
+            # An identifier's values are those the rows its formula reads name, in the cell
+            # (docs/time-intelligence.md, Entities): `per user` aggregates reading other rows
+            # iterate other users, so they share a level only when they read the same rows.
+            reads = _rows_read(per) if per.entity.kind is b.EntityKind.IDENTIFIER else frozenset()
+            groups.setdefault((per.entity, reads), []).append(per)
         children = []
-        for target, group in groups.items():
+        for (target, _), group in groups.items():
             who = pers[group[0]]
             formulas = [
                 (pers[per], formula)
@@ -246,22 +261,29 @@ class LevelPlanner:
             time = self._time_axis(root, who, grain, window, placed_by)
             keys = [*dimensions, *filters, *([entity_column] if entity_column else [])]
             keys += time_values(self.project, root, time)
-            scans.append(
-                SourceScan(
-                    source=root,
-                    time=time,
-                    dimensions=dimensions,
-                    filters=filters,
-                    joins=joins_for(
-                        self.project, root, [*keys, *(f.aggregate for f in aggregates)]
-                    ),
-                    aggregates=aggregates,
-                    entity=entity_column,
-                    window=window,
-                )
+            scan = SourceScan(
+                source=root,
+                time=time,
+                dimensions=dimensions,
+                filters=filters,
+                joins=joins_for(self.project, root, [*keys, *(f.aggregate for f in aggregates)]),
+                aggregates=aggregates,
+                entity=entity_column,
+                window=window,
             )
-            start = periods.start(periods.back(group))
-            self.time_needs.append((root, self._scan_range(root, time, window, start)))
+            scans.append(scan)
+            back = periods.back(group)
+            first_end = periods.first_end(back, self.query.end)
+            rows = self._scan_range(root, time, window, periods.start(back), first_end)
+            self.time_needs.append((root, rows))
+            if back < periods.extension and entity is None:
+                # The level has periods before the pass's first (offsets of other leaves
+                # read them): rows the read gives that count only there would be placed
+                # there, and give the level's units (combinations of dimensions) theirs. A
+                # per-entity level's units are its entities, whatever rows it places.
+                own = self._own_rows(root, time, window, rows, first_end)
+                if own is not None:
+                    self.own_rows[scan] = own
         return tuple(scans)
 
     def _dimensions(self, root: str, subject: str, who: str) -> tuple[b.BExpr, ...]:
@@ -326,23 +348,30 @@ class LevelPlanner:
         time: TimeAxis | None,
         window: WindowSpec | None,
         start: dt.datetime | None,
+        first_end: dt.datetime | None,
     ) -> TimeRange | None:
         """The rows of `root` a pass needs, as a range of a column the reader can filter
-        (a physical one: a derived time is computed after reading)."""
+        (a physical one: a derived time is computed after reading). `start` is where the
+        pass's first period starts, `first_end` where it ends."""
         end = _utc(self.query.end)
         match time:
             case EventTime(column=column):
                 readable = _physical(self.project, root, column)
                 low = start
-                if start is not None and window is not None:
+                if window is not None:
+                    # The earliest window is the first period's; later ones start no earlier.
                     calendar = self.calendar
-                    low = window_start(
-                        start,
-                        window.kind,
-                        window.count,
-                        window.unit,
-                        calendar.timezone,
-                        calendar.rules,
+                    low = (
+                        None
+                        if first_end is None
+                        else window_start(
+                            first_end,
+                            window.kind,
+                            window.count,
+                            window.unit,
+                            calendar.timezone,
+                            calendar.rules,
+                        )
                     )
                 if readable is None or not (low or end):
                     return None
@@ -357,6 +386,34 @@ class LevelPlanner:
                 return None
             case _:
                 assert_never(time)
+
+    def _own_rows(
+        self,
+        root: str,
+        time: TimeAxis | None,
+        window: WindowSpec | None,
+        rows: TimeRange | None,
+        first_end: dt.datetime | None,
+    ) -> OwnRows | None:
+        """The rows of `root` that count in some period from the pass's first on, when the
+        read may give others: events from its first window's start (`rows`), state rows
+        still in force at its first period's end (docs/language.md, State sources). None
+        when every row the read gives counts there or in no period."""
+        match time:
+            case EventTime() if rows is not None and rows.start is not None:
+                column = self.project.sources[root].value_of(rows.column)
+                return OwnRows(rows, _compare(">=", column, rows.start))
+            case StateTime(end=valid_to) if window is None and first_end is not None:
+                ended = self.project.sources[root].value_of(valid_to)
+                in_force = _compare(">=", ended, first_end)
+                still = b.BBinary(
+                    op="or",
+                    left=b.BIsNull(operand=ended, negated=False),
+                    right=in_force,
+                    type=Type.BOOLEAN,
+                )
+                return OwnRows(None, still)
+        return None
 
     # ---- the entities of a key source ---------------------------------------------------
     def _members(self, entity: b.Entity, who: str) -> EntityMembers:
@@ -396,8 +453,24 @@ class _Periods:
         self.boundary = boundary
         self.reaches = reaches
 
+    def first_end(self, back: int, end: dt.datetime | None) -> dt.datetime | None:
+        """Where the period `back` periods before `boundary` ends: at the next boundary of
+        the grain, or at the range's `end` if sooner (the only period without a grain)."""
+        start = self.start(back)
+        if self.grain is None or start is None:
+            return _utc(end)
+        timezone, rules = self.calendar.timezone, self.calendar.rules
+        first = floor_to_period(local_date(start, timezone), self.grain, rules)
+        following = local_midnight(next_period(first, self.grain), timezone).astimezone(dt.UTC)
+        return following if end is None else min(following, _utc(end) or following)
+
     def back(self, leaves: Sequence[b.BExpr]) -> int:
         return max(self.reaches.get(leaf, 0) for leaf in leaves)
+
+    @property
+    def extension(self) -> int:
+        """How many periods before `boundary` the level has."""
+        return max(self.reaches.values(), default=0)
 
     def start(self, back: int) -> dt.datetime | None:
         if self.boundary is None or self.grain is None:
@@ -430,6 +503,32 @@ def _reads(formulas: Sequence[Formula]) -> bool:
     )
 
 
+#: The rows an aggregate reads in a cell: its source, window and time column.
+_Read = tuple[str, WindowSpec | None, str | None]
+
+
+def _rows_read(per: b.BPer) -> frozenset[_Read]:
+    """The rows a `per` aggregate's body and condition read in a cell, at any depth (an
+    offset reads the value another cell's rows give: the rows of the cell still name the
+    entities, docs/time-intelligence.md, Per-entity iteration)."""
+    found: set[_Read] = set()
+
+    def walk(node: b.BExpr) -> None:
+        if isinstance(node, b.BWindow):
+            aggregate = node.operand
+            found.add((aggregate.source, WindowSpec.of(node), aggregate.time))
+        elif isinstance(node, b.BAggregate):
+            found.add((node.source, None, node.time))
+        else:
+            for child in b.bchildren(node):
+                walk(child)
+
+    for formula in (per.body, per.where):
+        if formula is not None:
+            walk(formula)
+    return frozenset(found)
+
+
 def _level_nodes(node: b.BExpr) -> Iterator[b.BExpr]:
     """The nodes of a formula evaluated at its own level: not inside a `per` aggregate's body
     (another level) nor inside a leaf."""
@@ -447,6 +546,12 @@ def _physical(project: CheckedProject, source: str, column: str) -> str | None:
     if isinstance(value, b.BColumn) and not value.path:
         return value.column
     return None
+
+
+def _compare(op: str, value: b.BExpr, instant: dt.datetime) -> b.BExpr:
+    return b.BBinary(
+        op=op, left=value, right=b.BLiteral(value=instant, type=Type.TIMESTAMP), type=Type.BOOLEAN
+    )
 
 
 def _utc(instant: dt.datetime | None) -> dt.datetime | None:

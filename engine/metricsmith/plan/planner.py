@@ -15,7 +15,7 @@ from metricsmith.plan.levels import LevelPlanner
 from metricsmith.plan.nodes import CohortAxis, Plan
 from metricsmith.plan.periods import period_starts
 from metricsmith.plan.physical import annotate
-from metricsmith.plan.reads import plan_reads
+from metricsmith.plan.reads import kept_to_own_rows, plan_reads
 from metricsmith.plan.reliance import relying_on_facts
 from metricsmith.plan.schema import dimension_types
 
@@ -33,6 +33,13 @@ def plan_query(
     that contracts verified to hold on the data allow (plan/reliance.py)."""
     planner = LevelPlanner(project, query)
     top = planner.top([(f"metric `{metric.name}`", metric.formula) for metric in query.metrics])
+    reads = plan_reads(
+        project,
+        top,
+        planner.time_needs,
+        one_period=query.grain is None and query.start is None and query.end is None,
+    )
+    top = kept_to_own_rows(top, reads, planner.own_rows)
     formulas = [metric.formula for metric in query.metrics]
     top = annotate(top, formulas, project.functions.aggregates)
     cohort = None if query.cohort_label is None else query.labels.index(query.cohort_label)
@@ -49,12 +56,7 @@ def plan_query(
             if query.age is None or cohort is None
             else CohortAxis(cohort=cohort, age=query.age)
         ),
-        reads=plan_reads(
-            project,
-            top,
-            planner.time_needs,
-            one_period=query.grain is None and query.start is None and query.end is None,
-        ),
+        reads=reads,
         top=top,
         metrics=query.metrics,
         max_periods=query.max_periods,

@@ -1,15 +1,27 @@
 """One read per source: the columns every grouped pass, join and entity set needs, and the
-time range the reader may restrict rows to."""
+time range the reader may restrict rows to; and the passes given a filter where their read
+gives them rows they must not place."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import assert_never
+
+from attrs import evolve, frozen
 
 from metricsmith.check.checked import CheckedProject
 from metricsmith.model import bound as b
 from metricsmith.plan.binding import columns_of
-from metricsmith.plan.nodes import EventTime, Join, Level, SourceRead, StateTime, TimeAxis
+from metricsmith.plan.nodes import (
+    EventTime,
+    Join,
+    Level,
+    PerLevel,
+    SourceRead,
+    SourceScan,
+    StateTime,
+    TimeAxis,
+)
 from metricsmith.plugins.connector import TimeRange
 
 
@@ -105,3 +117,54 @@ def _union(ranges: list[TimeRange | None]) -> TimeRange | None:
     if start is None and end is None:
         return None
     return TimeRange(known[0].column, start, end)
+
+
+@frozen
+class OwnRows:
+    """What keeps a pass to the rows that count in its periods, where its read may give it
+    more (plan/levels.py `_own_rows`): `keep`, a row formula over its source, needless when
+    the read's range starts no earlier than `enough` (None: always needed)."""
+
+    enough: TimeRange | None
+    keep: b.BExpr
+
+
+def kept_to_own_rows(
+    top: Level, reads: Sequence[SourceRead], own_rows: Mapping[SourceScan, OwnRows]
+) -> Level:
+    """The level tree with the passes in `own_rows` filtered to their own rows where their
+    reads give them more: a link target is read whole, a source read by several passes in
+    the union of their ranges, and a state source from its first row. Such a pass belongs to
+    a level whose offsets read periods before the pass's first; a row counting only there
+    would give the answer its dimension values, which only the rows the metrics read may do
+    (docs/language.md, Periods, ranges and the time spine)."""
+    given = {read.source: read.time_range for read in reads}
+
+    def scan(pass_: SourceScan) -> SourceScan:
+        own = own_rows.get(pass_)
+        if own is None or _starts_as_late(given.get(pass_.source), own.enough):
+            return pass_
+        return evolve(pass_, filters=(*pass_.filters, own.keep))
+
+    def level(node: Level) -> Level:
+        return evolve(
+            node,
+            scans=tuple(scan(s) for s in node.scans),
+            children=tuple(child(c) for c in node.children),
+        )
+
+    def child(node: PerLevel) -> PerLevel:
+        twin = node.without_rows
+        return evolve(
+            node, level=level(node.level), without_rows=None if twin is None else child(twin)
+        )
+
+    return level(top)
+
+
+def _starts_as_late(read: TimeRange | None, own: TimeRange | None) -> bool:
+    """Whether the read gives no row before `own` starts (a row after it ends is in no period
+    of the level)."""
+    if read is None or own is None or read.column != own.column or read.start is None:
+        return False
+    return own.start is None or read.start >= own.start

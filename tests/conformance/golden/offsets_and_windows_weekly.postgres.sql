@@ -138,7 +138,7 @@ WITH spine AS (
     ON "tickets"."opened_at" < spine.period_end
     AND "tickets"."opened_at" >= spine.window_0_start
   WHERE
-    "tickets"."opened_at" >= CAST('2024-02-25 23:00:00+00:00' AS TIMESTAMPTZ)
+    "tickets"."opened_at" >= CAST('2024-03-03 23:00:00+00:00' AS TIMESTAMPTZ)
     AND "tickets"."opened_at" < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)
   GROUP BY
     1

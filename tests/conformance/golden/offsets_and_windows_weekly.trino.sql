@@ -123,7 +123,7 @@ WITH spine AS (
     ON "tickets"."opened_at" < spine.period_end
     AND "tickets"."opened_at" >= spine.window_0_start
   WHERE
-    "tickets"."opened_at" >= CAST('2024-02-25 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
+    "tickets"."opened_at" >= CAST('2024-03-03 23:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
     AND "tickets"."opened_at" < CAST('2024-03-31 22:00:00.000000 UTC' AS TIMESTAMP(6) WITH TIME ZONE)
   GROUP BY
     1

@@ -239,17 +239,22 @@ class RowFrame(Evaluator):
         return as_array(value, self.num_rows)
 
     def _compute(self, node: b.BExpr) -> Datum:
-        link = _shared_link(node)
+        link = shared_link(node)
         if link is None:
             return super()._compute(node)
         followed = self._follow(link)
-        value = followed.frame.evaluate(_past_link(node))
+        value = followed.frame.evaluate(past_link(node))
         return value if isinstance(value, pa.Scalar) else pc.take(value, followed.rows)
 
     def linked_rows(self, link: str) -> np.ndarray:
         """For each row, the row of the source `link` leads to that it names (that source's
         row count: none)."""
         return self._follow(link).positions
+
+    def behind(self, link: str) -> RowFrame:
+        """The frame `link` leads to: every row of the linked source, then the null row that
+        rows naming none point at (`linked_rows`)."""
+        return self._follow(link).frame
 
     def _follow(self, link: str) -> _Link:
         if link not in self._links:
@@ -262,16 +267,24 @@ class RowFrame(Evaluator):
         """Integer codes for the formula's values (equal values, equal codes; null gets
         `len(dictionary)`) and the dictionary of distinct non-null values."""
         if node not in self._codes:
-            link = _shared_link(node)
+            link = shared_link(node)
             if link is not None:
                 followed = self._follow(link)
-                codes, dictionary = followed.frame.codes(_past_link(node))
+                codes, dictionary = followed.frame.codes(past_link(node))
                 result = codes[followed.positions], dictionary
             else:
                 values = as_array(self.evaluate(node), self.num_rows)
                 result = _offset_codes(values) or _encoded_codes(values)
             self._codes[node] = result
         return self._codes[node]
+
+    def dictionary(self, node: b.BExpr) -> pa.Array:
+        """The dictionary of `codes`; of a formula behind a link, found over the linked
+        source's rows alone (no code looked up for each row of this one)."""
+        link = shared_link(node)
+        if link is None or node in self._codes:
+            return self.codes(node)[1]
+        return self.behind(link).codes(past_link(node))[1]
 
 
 def _encoded_codes(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
@@ -312,13 +325,13 @@ def _filled(values: pa.Array, fill: int) -> np.ndarray:
     return values.to_numpy(zero_copy_only=False)
 
 
-def _shared_link(node: b.BExpr) -> str | None:
+def shared_link(node: b.BExpr) -> str | None:
     """The first link every column of the formula lies behind, if they all share one."""
     links = {c.path[0] if c.path else None for c in b.bwalk(node) if isinstance(c, b.BColumn)}
     return links.pop() if len(links) == 1 else None
 
 
-def _past_link(node: b.BExpr) -> b.BExpr:
+def past_link(node: b.BExpr) -> b.BExpr:
     """The formula as seen from the linked source (every column's path one link shorter)."""
 
     def shorten(sub: b.BExpr) -> b.BExpr:

@@ -28,10 +28,10 @@ from metricsmith.execute.arrow.aggregation import (
     aggregate_groups,
     where_true,
 )
-from metricsmith.execute.arrow.frame import RowFrame, all_true
+from metricsmith.execute.arrow.frame import RowFrame, all_true, past_link, shared_link
 from metricsmith.execute.arrow.placement import Placer, Ranges, place, spread
 from metricsmith.execute.arrow.values import as_array, numbers_array, true_array
-from metricsmith.model.bound import BAggregate, BExpr
+from metricsmith.model.bound import BAggregate, BColumn, BExpr
 from metricsmith.model.time import WindowKind
 from metricsmith.plan.nodes import SourceScan
 from metricsmith.plugins.functions import Additive, AggregateFunction
@@ -452,6 +452,208 @@ def member_distinct_counts(
         counts = np.bincount(groups, minlength=period_count * member_count)
         results[fused.name] = numbers_array(counts.astype(np.int64))
     return results
+
+
+@frozen
+class KeptCodes:
+    """Only the rows whose value of `node` has a code (`RowFrame.codes`) marked in `kept`
+    (one entry per code, the null code's last) count, as if the query filtered the others
+    out."""
+
+    node: BExpr
+    kept: np.ndarray
+
+    def rows(self, frame: RowFrame) -> np.ndarray:
+        """Which rows of `frame` count."""
+        return self.kept[frame.codes(self.node)[0]]
+
+
+@frozen(eq=False)
+class LinkPresence:
+    """The linked rows that the rows of `source` name through `link` in each period, as a
+    per-entity level's pass found them: `counts[p, i]` is 1 when a row of the source that
+    its `filters` keep names the entity at linked row `rows[i]` in period p of its `ranges`,
+    else 0 (`range_totals`, capped)."""
+
+    source: str
+    link: str
+    ranges: Ranges
+    filters: tuple[BExpr, ...]
+    rows: np.ndarray
+    counts: np.ndarray
+
+
+def linked_distinct_cells(
+    scan: SourceScan,
+    placer: Placer,
+    frame: RowFrame,
+    period_count: int,
+    only: KeptCodes | None = None,
+    found: Sequence[LinkPresence] = (),
+) -> ScanCells | None:
+    """`group_cells` of a pass whose aggregates are all the distinct count of one link
+    column (`count_distinct(subscriptions.account_id)`) and whose dimensions all lie behind
+    that link (`cohort(accounts.signed_up_at, month)`), at a level without an entity. A
+    value names one row of the linked source (its key is unique), and that row's values are
+    the dimensions of every row naming it: a group's count is the number of linked rows
+    some counted row names in the period. So the linked rows present in each period are
+    counted per group: no row is repeated in its periods and no (group, value) pair sorted
+    or marked in a bitmap per group (the cohorts family's `customers` by cohort: 156 groups
+    x 200k values). They are taken from a per-entity level's pass over the same rows when
+    one has `found` them (a cohort query's per-account `customers`), else marked from the
+    rows' period ranges. A group has rows exactly when it has a count. None (the general
+    way) for other passes, when the values and keys differ in type (equal once cast,
+    distinct as values), when a counted row names no linked row (null and unknown values
+    all land on the null row), and when the pairs are too many for a bitmap."""
+    link = _counted_link(scan, frame)
+    if link is None:
+        return None
+    linked = frame.behind(link)
+    named_rows = linked.num_rows - 1  # (the null row last)
+    row_of = frame.linked_rows(link)
+    ranges = placer.ranges(scan)
+    # Which linked rows count (None: all), the null row's entry last (`only` tells rows apart
+    # by one of the dimensions, so by a formula behind the link too).
+    linked_kept = None if only is None else only.kept[linked.codes(past_link(only.node))[0]]
+    if linked_kept is not None and linked_kept[named_rows]:
+        return None
+    counted = None
+    if linked_kept is None:
+        counted = _in_range(scan, frame, ranges)
+        if (counted & (row_of >= named_rows)).any():
+            return None
+    # Each linked row's combination of dimension values as one code: a group is a (period,
+    # code), so the linked rows present are counted a period at a time by their codes.
+    encoded = [linked.codes(past_link(dimension)) for dimension in scan.dimensions]
+    unit, units = (
+        group_ids([(codes, len(dictionary) + 1) for codes, dictionary in encoded], linked.num_rows)
+        if encoded
+        else (np.zeros(linked.num_rows, dtype=np.int64), 1)
+    )
+    kept_rows = np.ones(named_rows, dtype=bool) if linked_kept is None else linked_kept[:-1]
+    shared = _shared_presence(found, scan, frame, link, ranges, period_count, kept_rows)
+    if shared is not None:
+        code_of = unit[shared.rows]
+        present = [code_of[np.flatnonzero(marks)] for marks in shared.counts != 0]
+    else:
+        if linked_kept is not None:  # (with the null row, the rows naming none are left out)
+            counted = _in_range(scan, frame, ranges) & linked_kept[row_of]
+        assert counted is not None
+        marked = _marked(counted, row_of, ranges, period_count, named_rows)
+        if marked is None:
+            return None
+        present = [unit[np.flatnonzero(marks)] for marks in marked]
+    counts = np.zeros(period_count * units, dtype=np.int64)  # (period * units + code)
+    for number, in_period in enumerate(present):
+        counts[number * units : (number + 1) * units] = np.bincount(in_period, minlength=units)
+    present_groups = np.flatnonzero(counts)
+    period, code = np.divmod(present_groups, units)
+    # Any linked row of a code shows the code's dimension values.
+    representative = np.empty(units, dtype=np.int64)
+    representative[unit] = np.arange(len(unit))
+    row = representative[code]
+    values = numbers_array(counts[present_groups])
+    return ScanCells(
+        periods=period,
+        dimensions=tuple(decode(codes[row], dictionary) for codes, dictionary in encoded),
+        aggregates={fused.name: values for fused in scan.aggregates},
+    )
+
+
+def _in_range(scan: SourceScan, frame: RowFrame, ranges: Ranges | None) -> np.ndarray:
+    """The rows of `frame` in some period that the scan's filters keep."""
+    counted = np.ones(frame.num_rows, dtype=bool) if ranges is None else ranges.last >= ranges.first
+    if scan.filters:
+        counted &= all_true(frame, scan.filters)
+    return counted
+
+
+def _shared_presence(
+    found: Sequence[LinkPresence],
+    scan: SourceScan,
+    frame: RowFrame,
+    link: str,
+    ranges: Ranges | None,
+    period_count: int,
+    kept_rows: np.ndarray,
+) -> LinkPresence | None:
+    """What a per-entity level found of the same rows: the same source, link, filters and
+    period ranges (the same ranges: the periods of state rows at the same period ends are
+    placed once per query), over the same linked rows."""
+    for presence in found:
+        if (
+            presence.source == frame.source
+            and presence.link == link
+            and presence.ranges is ranges
+            and presence.filters == tuple(scan.filters)
+            and len(presence.counts) == period_count
+        ):
+            entities = np.zeros(len(kept_rows), dtype=bool)
+            entities[presence.rows] = True
+            if np.array_equal(entities, kept_rows):
+                return presence
+    return None
+
+
+def _marked(
+    counted: np.ndarray,
+    row_of: np.ndarray,
+    ranges: Ranges | None,
+    period_count: int,
+    named_rows: int,
+) -> np.ndarray | None:
+    """A (period, linked row) bitmap, one row per period, marked where a `counted` row names
+    the linked row in the period; None when the pairs are too many for one."""
+    rows = np.flatnonzero(counted)
+    if ranges is None:
+        first = np.zeros(len(rows), dtype=np.int64)
+        left = first
+    else:
+        first = ranges.first[rows]
+        left = ranges.last[rows] - first
+    if period_count * named_rows > max(_DENSE_GROUPS, 4 * (int(left.sum()) + len(rows))):
+        return None
+    marked = np.zeros(period_count * named_rows, dtype=bool)
+    _mark_periods(marked, first * named_rows + row_of[rows], left, named_rows)
+    return marked.reshape(period_count, named_rows)
+
+
+def _counted_link(scan: SourceScan, frame: RowFrame) -> str | None:
+    """The link column every aggregate of the scan counts the distinct values of, without a
+    `where`, when the scan has dimensions, every one behind that link, and the link's values
+    have its key's type; None otherwise."""
+    args = {fused.aggregate.arg for fused in scan.aggregates}
+    if (
+        scan.entity is not None
+        or len(args) != 1
+        or any(
+            fused.aggregate.function != "count_distinct" or fused.aggregate.where is not None
+            for fused in scan.aggregates
+        )
+    ):
+        return None
+    (arg,) = args
+    info = frame.sources.project.sources
+    if not isinstance(arg, BColumn) or arg.path:
+        return None
+    target = info[frame.source].links.get(arg.column)
+    # Without a dimension behind it, the link is not followed, and its source perhaps not
+    # read.
+    if target is None or not scan.dimensions:
+        return None
+    if any(shared_link(d) != arg.column for d in scan.dimensions):
+        return None
+    key = info[target].key
+    assert key is not None, "the checker only accepts links to sources with a key"
+    kind = _type_of(frame, arg.column)
+    # Integers and text compare as they are counted: equal exactly when the same value.
+    plain = pa.types.is_integer(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    return arg.column if plain and kind == _type_of(frame.behind(arg.column), key) else None
+
+
+def _type_of(frame: RowFrame, column: str) -> pa.DataType:
+    """The type of a column `RowFrame.named` gives, without combining its chunks."""
+    return frame.evaluate(frame.sources.project.sources[frame.source].value_of(column)).type
 
 
 def _mark_periods(marked: np.ndarray, cell: np.ndarray, left: np.ndarray, width: int) -> None:

@@ -21,9 +21,12 @@ from metricsmith.execute.arrow.combine import combine
 from metricsmith.execute.arrow.frame import Sources, all_true
 from metricsmith.execute.arrow.grid import LevelCells, LevelGrid, key_labels
 from metricsmith.execute.arrow.grouping import (
+    KeptCodes,
+    LinkPresence,
     ScanCells,
     group_cells,
     group_members,
+    linked_distinct_cells,
     member_distinct_counts,
     placed_rows,
     range_totals,
@@ -34,7 +37,7 @@ from metricsmith.execute.arrow.members import (
     in_cohorts,
     load_members,
 )
-from metricsmith.execute.arrow.placement import Placer, TimeColumns
+from metricsmith.execute.arrow.placement import Placer, Ranges, TimeColumns
 from metricsmith.execute.arrow.values import take_indices
 from metricsmith.model import bound as b
 from metricsmith.plan.formatting import format_expr
@@ -65,6 +68,9 @@ class LevelRunner:
         self.by_age = by_age
         self.times = TimeColumns(sources, calendar.timezone)
         self._member_rows: dict[tuple[str, b.BExpr, str], np.ndarray] = {}
+        #: What the per-entity levels' passes found of which linked rows are named in each
+        #: period (`_keep_presence`).
+        self._presence: list[LinkPresence] = []
 
     def run(
         self,
@@ -101,18 +107,10 @@ class LevelRunner:
                 members = members.of_cohorts(position, of_cohorts)
             return self._member_grid(level, timeline, placer, members, children, empty)
         scans = [
-            streamed[i]
-            if i in streamed
-            else group_cells(
-                scan,
-                placer,
-                self.sources.frame(scan.source),
-                timeline.count,
-                self.aggregates,
-                self._rows_of_cohorts(level, scan, cohorts),
-            )
+            streamed[i] if i in streamed else self._scan(level, scan, placer, cohorts)
             for i, scan in enumerate(level.scans)
         ]
+        self._presence.clear()  # (read by these scans alone: not kept through the query)
         cohort_keys = None
         if cohorts and self.cohort_label in level.labels:
             position = level.labels.index(self.cohort_label)
@@ -231,6 +229,8 @@ class LevelRunner:
                 scan, weights, frame, ranges, keep, rows, periods, count, capped=presence
             )
             if totals is not None:
+                if presence:
+                    self._keep_presence(scan, ranges, members, totals, periods)
                 return totals
         read = rows_read(scan, frame, ranges, self.aggregates)
         distinct = member_distinct_counts(scan, frame, ranges, read, rows, periods, count)
@@ -241,26 +241,64 @@ class LevelRunner:
         placed = placed_rows(frame, ranges, read)
         return {**distinct, **group_members(rest, placed, rows, periods, count, self.aggregates)}
 
-    def _rows_of_cohorts(
+    def _scan(
+        self, level: Level, scan: SourceScan, placer: Placer, cohorts: Sequence[dt.date]
+    ) -> ScanCells:
+        """The groups of a scan of a level without members."""
+        frame = self.sources.frame(scan.source)
+        count = placer.timeline.count
+        only = self._of_cohorts(level, scan, cohorts)
+        linked = linked_distinct_cells(scan, placer, frame, count, only, self._presence)
+        if linked is not None:
+            return linked
+        rows = None if only is None else only.rows(frame)
+        return group_cells(scan, placer, frame, count, self.aggregates, rows)
+
+    def _keep_presence(
+        self,
+        scan: SourceScan,
+        ranges: Ranges,
+        members: Members,
+        totals: Mapping[str, pa.Array],
+        periods: int,
+    ) -> None:
+        """Keeps the (period, entity) presence a pass counting the rows' own entity found,
+        when its entity is a link to the members and no aggregate has a `where` (each then
+        counts the same rows): a distinct count of that link by what lies behind it at the
+        level above reads it instead of marking the rows again (`linked_distinct_cells`)."""
+        link = self._entity_link(scan, members)
+        if link is None or any(f.aggregate.where is not None for f in scan.aggregates):
+            return
+        counts = next(iter(totals.values())).to_numpy(zero_copy_only=False)
+        rows = np.arange(members.count) if members.rows is None else members.rows
+        found = LinkPresence(
+            scan.source,
+            link,
+            ranges,
+            tuple(scan.filters),
+            rows,
+            counts.reshape(periods, members.count),
+        )
+        self._presence.append(found)
+
+    def _of_cohorts(
         self, level: Level, scan: SourceScan, cohorts: Sequence[dt.date]
-    ) -> np.ndarray | None:
-        """By age, which rows of a scan of the query's own level are of the range's cohorts
-        (None: every row counts): the others only add to cells no row of the answer shows."""
+    ) -> KeptCodes | None:
+        """By age, which rows of a scan of the query's own level count: those of the range's
+        cohorts (None: every row counts); the others only add to cells no row of the answer
+        shows."""
         if not (self.by_age and cohorts and self.cohort_label in level.labels):
             return None
         if len(scan.dimensions) != len(level.labels):
             return None  # (dimensions of the entities below: not the rows' to tell apart)
-        frame = self.sources.frame(scan.source)
         node = scan.dimensions[level.labels.index(self.cohort_label)]
-        # The pass codes its dimensions anyway; a cohort read through a link is coded over
-        # the linked source's rows (the accounts, not every subscription).
-        codes, dictionary = frame.codes(node)
-        kept = in_cohorts(dictionary, cohorts)
-        return None if kept is None else np.append(kept, False)[codes]  # null: none
+        # Told apart by the cohorts' codes: a cohort read through a link is coded over the
+        # linked source's rows (the accounts, not every subscription).
+        kept = in_cohorts(self.sources.frame(scan.source).dictionary(node), cohorts)
+        return None if kept is None else KeptCodes(node, np.append(kept, False))  # null: none
 
-    def _members_of_rows(self, scan: SourceScan, members: Members) -> np.ndarray:
-        assert scan.entity is not None
-        frame = self.sources.frame(scan.source)
+    def _entity_link(self, scan: SourceScan, members: Members) -> str | None:
+        """The scan's entity when it is a link to the members' source (by its key)."""
         entity = scan.entity
         info = self.sources.project.sources
         if (
@@ -269,9 +307,18 @@ class LevelRunner:
             and info[scan.source].links.get(entity.column) == members.source
             and info[members.source].key == members.key
         ):
+            return entity.column
+        return None
+
+    def _members_of_rows(self, scan: SourceScan, members: Members) -> np.ndarray:
+        assert scan.entity is not None
+        frame = self.sources.frame(scan.source)
+        entity = scan.entity
+        link = self._entity_link(scan, members)
+        if link is not None:
             # The entity is a link to the members' source: its rows there, looked up once
             # for the link (the frame keeps them) and the members both.
-            rows = frame.linked_rows(entity.column)
+            rows = frame.linked_rows(link)
             return members.of_source_rows(rows, self.sources.frame(members.source).num_rows)
         # Every level iterating over all of a source's entities reads the same rows of it.
         key = (scan.source, entity, members.source)
