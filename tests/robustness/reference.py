@@ -597,9 +597,7 @@ class Reference:
             for source, rows in read_sources(data, self.zone).items()
         }
         self.periods = self._periods()
-        # Each source's first instant read by each aggregate (None: from its first row).
-        self.read: dict[str, list[dt.datetime | None]] = {}
-        self.states_seen: set[tuple] = set()  # the combinations of state rows the query reads
+        self.seen: set[tuple] = set()  # the combinations of the rows the metrics read
         # While above zero, every part of a formula is evaluated whatever its conditions say:
         # the first pass and the search for a cell's users read what the formulas read.
         self.everything = 0
@@ -676,7 +674,6 @@ class Reference:
             return self._states(aggregate, span, cell)
         first, last = self._window(aggregate, span)
         low, high = self._midnight(first), self._midnight(last)
-        self.read.setdefault(aggregate.source, []).append(low)
         picked = []
         for row in self.sources[aggregate.source]:
             if self.start is not None or self.grain is not None:
@@ -688,8 +685,7 @@ class Reference:
                     continue
             if self._keeps(row, cell):
                 picked.append(row)
-        if self.naming is not None and aggregate.source == "events":
-            self.naming.update(row["user_id"] for row in picked)
+        self._note(aggregate, picked, cell)
         return picked
 
     def _states(self, aggregate: Aggregate, span: Span, cell: Cell) -> list[Row]:
@@ -698,11 +694,19 @@ class Reference:
         assert aggregate.window is None and span.end is not None
         end = self._midnight(span.end)
         assert end is not None
-        self.read.setdefault(aggregate.source, []).append(self._midnight(span.start))
         picked = [r for r in self.sources[aggregate.source] if in_force(r, end)]
-        if cell.combination is ANY:
-            self.states_seen.update(map(self._combination, picked))
-        return [r for r in picked if self._keeps(r, cell)]
+        picked = [r for r in picked if self._keeps(r, cell)]
+        self._note(aggregate, picked, cell)
+        return picked
+
+    def _note(self, aggregate: Aggregate, rows: list[Row], cell: Cell) -> None:
+        """What the rows an aggregate reads tell the first pass: the users they name while
+        a cell's users are looked for, else the combinations of `by` values they show."""
+        if self.naming is not None:
+            if aggregate.source == "events":
+                self.naming.update(row["user_id"] for row in rows)
+        elif cell.combination is ANY:
+            self.seen.update(map(self._combination, rows))
 
     def _combination(self, row: Row) -> tuple:
         return tuple(DIMENSIONS[name](row) for name in self.by)
@@ -798,41 +802,21 @@ class Reference:
 
     # -- the answer --
 
-    def first_reads(self) -> dict[str, dt.datetime | None]:
-        """For each source the metrics read, the earliest instant they read of it: the range's
-        start, or earlier for an offset or a window (None: from the first row)."""
-        self.read, self.states_seen = {}, set()
+    def _combinations(self) -> list[tuple]:
+        """Every value (combination) the `by` columns take in the rows the metrics read
+        (language.md, the time spine): a plain aggregate's rows in the range, a window's in
+        the windows, a state source's in force at a period's end, and an offset's in the
+        earlier periods it reaches; a row no metric reads (a row without a user under `per
+        user`) gives no row. Without `by`, the one empty combination."""
+        if not self.by:
+            return [()]
+        self.seen = set()
         self.everything += 1
         for formula in self.metrics.values():
             for span in self.periods:
                 self.value(formula, span, Cell(ANY))
         self.everything -= 1
-        first = {}
-        for source, lows in self.read.items():
-            known = [m for m in [self._midnight(self.start), *lows] if m is not None]
-            first[source] = None if None in lows else min(known)
-        return first
-
-    def _combinations(self) -> list[tuple]:
-        """Every value (combination) the `by` columns take in the rows the query reads: each
-        read source's rows in the range, and earlier ones for a source whose earlier periods
-        a metric reads (an offset, a window). Without `by`, the one empty combination."""
-        if not self.by:
-            return [()]
-        high = self._midnight(self.end)
-        seen = set()
-        for source, low in self.first_reads().items():
-            if source in STATES:
-                seen |= self.states_seen  # the rows in force at the ends of the periods read
-                continue
-            for row in self.sources[source]:
-                if self.start is not None:
-                    if row.time is None or row.time >= high:  # type: ignore[operator]
-                        continue
-                    if low is not None and row.time < low:
-                        continue
-                seen.add(self._combination(row))
-        return sorted(seen, key=lambda values: [(v is None, v) for v in values])
+        return sorted(self.seen, key=lambda values: [(v is None, v) for v in values])
 
     def rows(self) -> list[tuple]:
         combinations = self._combinations()

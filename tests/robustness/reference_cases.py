@@ -9,10 +9,7 @@ end, the docs leave open which rows supply it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from attrs import frozen
-from hypothesis import assume
 from hypothesis import strategies as st
 from reference import (
     CONDITIONS,
@@ -224,68 +221,14 @@ class ReferenceCase:
         )
 
 
-def window_only_sources(nodes: dict[str, Node]) -> set[str]:
-    """The sources the metrics read only through windows. Sliced, the engines take their
-    dimension values from the rows in the windows, the docs from the rows in the range:
-    corpus/window_only_source_slices_by_its_rows_in_the_range.toml, left out until settled."""
-    aggregates = [n for f in nodes.values() for n in walk(f) if isinstance(n, Aggregate)]
-    windowed = {a.source for a in aggregates if a.window}
-    return windowed - {a.source for a in aggregates if not a.window}
-
-
-def per_user(node: Node) -> bool:
-    return isinstance(node, Per) and node.over == "user"
-
-
-def walk_metrics(node: Node, metrics: dict[str, Node]) -> Iterable[Node]:
-    """The nodes of a formula and of the metrics it names, as the engines inline them."""
-    for part in walk(node):
-        yield part
-        if isinstance(part, Metric | Offset):
-            yield from walk_metrics(metrics[part.name], metrics)
-
-
-def events_outside_users(node: Node) -> bool:
-    """Whether the formula reads events in a plain aggregate that no `per user` holds: only
-    then do the engines see the rows without a user."""
-    if per_user(node):
-        return False
-    if isinstance(node, Aggregate):
-        return node.source == "events" and node.window is None
-    children = (getattr(node, n, None) for n in ("left", "right", "inner", "body", "test"))
-    return any(events_outside_users(c) for c in children if isinstance(c, Node))
-
-
 @st.composite
 def cases(draw) -> ReferenceCase:
     query = draw(query_shapes())
     nodes = draw(metric_sets(query))
-    assume(not (query.by and window_only_sources(nodes)))
-    # The engines give every `per user` of a query the users all of them read:
-    # corpus/per_user_counts_users_only_another_metric_reads.toml, left out until fixed.
-    users = {n for f in nodes.values() for n in walk(f) if per_user(n)}
-    assume(len(users) <= 1)
-    # Sliced, the engines take no dimension values from rows without a user when only
-    # `per user` reads them (in the range, or before it through a window):
-    # corpus/per_user_slices_by_rows_without_a_user.toml.
-    outside = any(map(events_outside_users, nodes.values()))
-    windowed = any(
-        isinstance(n, Aggregate) and n.window for u in users for n in walk_metrics(u, nodes)
-    )
-    assume(not (query.by and users and (windowed or not outside)))
     metrics = {name: node.text() for name, node in nodes.items()}
     text = project_text(query, metrics, "decimal")
     # Half the cases have their times where the queries' ranges are (December to May), so
     # that cells hold rows; the others valid_projects.py's wider spread.
     dense = data_sets(times=st.integers(-90 * DAY, 90 * DAY), most_events=40)
     data = draw(st.one_of(data_sets(), dense))
-    case = ReferenceCase(Case(query, metrics, text, data), nodes)
-    # Sliced, the engines take every source's dimension values from the earliest instant
-    # any source is read from, the docs from each source's own; and a window is read at
-    # every period an offset computes, also where no metric asks for its value:
-    # corpus/offset_of_one_source_slices_another_by_earlier_rows.toml, left out until fixed.
-    assume(not (query.by and len(set(case.reference().first_reads().values())) > 1))
-    parts = [n for f in nodes.values() for n in walk(f)]
-    offsets = any(isinstance(n, Offset) for n in parts)
-    assume(not (query.by and offsets and any(isinstance(n, Aggregate) and n.window for n in parts)))
-    return case
+    return ReferenceCase(Case(query, metrics, text, data), nodes)
