@@ -220,7 +220,7 @@ FILTERS = [
     ("accounts.employees > 10",),
     ('size == "small"',),
 ]
-RANGES = {
+RANGES: dict[str | None, list[tuple[str | None, str | None]]] = {
     None: [(None, None), ("2024-02-01", "2024-04-01"), ("2024-03-10", None)],
     "day": [("2024-03-25", "2024-04-08"), ("2024-02-27", "2024-03-03")],
     "week": [("2024-02-05", "2024-04-01"), ("2024-03-06", "2024-04-17")],
@@ -457,49 +457,59 @@ def _csv(header: list[str], rows: list[list[object]]) -> str:
 
 times = st.integers(-150 * DAY, 140 * DAY)  # October 2023 to July 2024, the queries' ranges
 decimals = st.sampled_from(["12.50", "-3.10", "0.01", "1600.00", "2100.00", "7", None])
-accounts_rows = st.lists(
-    st.tuples(
-        st.sampled_from(["smb", "smb", "ent", "SMB", None]),
-        maybe(st.integers(1, 900)),
-        decimals,
-        maybe(times),
-        st.sampled_from(["00012", "0007", "42", None]),
-    ),
-    min_size=2,
-    max_size=6,
-)
-event_rows = st.lists(
-    st.tuples(
-        maybe(times),
-        st.sampled_from(["a0", "a1", "a2", "a7", None]),
-        st.sampled_from(["u1", "u2", "U3", None]),
-        maybe(st.integers(-3, 6)),
-        maybe(st.sampled_from([0.0, 0.5, 1.25, -2.0, 3.0])),
-        decimals,
-    ),
-    min_size=3,
-    max_size=30,
-)
-subscription_rows = st.lists(
-    st.tuples(
-        st.sampled_from(["a0", "a1", "a2", "a7", None]),
-        maybe(st.sampled_from([-5, 0, 10, 25])),
-        st.integers(0, 3),
-        times,
-        maybe(st.integers(0, 150 * DAY)),
-    ),
-    min_size=1,
-    max_size=10,
-)
+
+
+def accounts_rows(times: st.SearchStrategy[int]) -> st.SearchStrategy[list]:
+    return st.lists(
+        st.tuples(
+            st.sampled_from(["smb", "smb", "ent", "SMB", None]),
+            maybe(st.integers(1, 900)),
+            decimals,
+            maybe(times),
+            st.sampled_from(["00012", "0007", "42", None]),
+        ),
+        min_size=2,
+        max_size=6,
+    )
+
+
+def event_rows(times: st.SearchStrategy[int], most: int = 30) -> st.SearchStrategy[list]:
+    return st.lists(
+        st.tuples(
+            maybe(times),
+            st.sampled_from(["a0", "a1", "a2", "a7", None]),
+            st.sampled_from(["u1", "u2", "U3", None]),
+            maybe(st.integers(-3, 6)),
+            maybe(st.sampled_from([0.0, 0.5, 1.25, -2.0, 3.0])),
+            decimals,
+        ),
+        min_size=3,
+        max_size=most,
+    )
+
+
+def subscription_rows(times: st.SearchStrategy[int]) -> st.SearchStrategy[list]:
+    return st.lists(
+        st.tuples(
+            st.sampled_from(["a0", "a1", "a2", "a7", None]),
+            maybe(st.sampled_from([-5, 0, 10, 25])),
+            st.integers(0, 3),
+            times,
+            maybe(st.integers(0, 150 * DAY)),
+        ),
+        min_size=1,
+        max_size=10,
+    )
 
 
 @st.composite
-def data_sets(draw) -> dict[str, str]:
-    """CSV text for the three sources, their times written in one of the ZONE_STYLES."""
+def data_sets(draw, times: st.SearchStrategy[int] = times, most_events: int = 30) -> dict[str, str]:
+    """CSV text for the three sources, their times (seconds from ORIGIN) written in one of
+    the ZONE_STYLES."""
     style = draw(st.sampled_from(ZONE_STYLES))
-    accounts = draw(accounts_rows)
-    events = draw(event_rows)
-    subscriptions = draw(subscription_rows)
+    accounts = draw(accounts_rows(times))
+    events = draw(event_rows(times, most_events))
+    subscriptions = draw(subscription_rows(times))
     if draw(st.integers(0, 5)) == 0:
         events = []  # a header and no rows
     if draw(st.integers(0, 5)) == 0:
