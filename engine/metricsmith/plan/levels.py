@@ -454,13 +454,16 @@ class _Periods:
         self.reaches = reaches
 
     def first_end(self, back: int, end: dt.datetime | None) -> dt.datetime | None:
-        """Where the period `back` periods before `boundary` ends: at the next boundary of
-        the grain, or at the range's `end` if sooner (the only period without a grain)."""
-        start = self.start(back)
-        if self.grain is None or start is None:
+        """Where the period `back` periods before `boundary` ends: where the one after it
+        starts (`boundary` itself for the period just before, the rest of its calendar period
+        when `boundary` cuts one), and the period at `boundary` at the grain's next boundary,
+        or at the range's `end` if sooner (the only period without a grain)."""
+        if self.grain is None or self.boundary is None:
             return _utc(end)
+        if back > 0:
+            return _utc(self.start(back - 1))
         timezone, rules = self.calendar.timezone, self.calendar.rules
-        first = floor_to_period(local_date(start, timezone), self.grain, rules)
+        first = floor_to_period(local_date(self.boundary, timezone), self.grain, rules)
         following = local_midnight(next_period(first, self.grain), timezone).astimezone(dt.UTC)
         return following if end is None else min(following, _utc(end) or following)
 
