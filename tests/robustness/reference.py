@@ -628,11 +628,13 @@ class Reference:
             return self.periods[index]
         first = self.periods[0]
         assert first.label is not None and first.grain is not None
+        steps = index  # whole calendar periods back from the first one's
         if first.start != first.label:
             if index == -1:
                 return Span(first.label, first.label, first.start, first.grain, -1)
-            index += 1
-        label = advance(first.label, first.grain, index)
+            steps += 1
+        label = advance(first.label, first.grain, steps)
+        # Its index stays its place in the query's periods, for offsets read from it.
         return Span(label, label, advance(label, first.grain, 1), first.grain, index)
 
     def _shifted(self, span: Span, back: int) -> Span:
