@@ -126,7 +126,7 @@ class LevelPlanner:
         labels: tuple[str, ...],
         periods: _Periods,
     ) -> tuple[PerLevel, ...]:
-        groups: dict[tuple[b.Entity, frozenset[_Read]], list[b.BPer]] = {}
+        groups: dict[tuple[b.Entity, frozenset[_Pass]], list[b.BPer]] = {}
         for per in pers:
             # An identifier's values are those the rows its formula reads name, in the cell
             # (docs/time-intelligence.md, Entities): `per user` aggregates reading other rows
@@ -234,12 +234,9 @@ class LevelPlanner:
         entity: b.Entity | None,
         periods: _Periods,
     ) -> tuple[SourceScan, ...]:
-        groups: dict[tuple[str, WindowSpec | None, str | None], list[b.BAggregate | b.BWindow]] = {}
+        groups: dict[_Pass, list[b.BAggregate | b.BWindow]] = {}
         for leaf in leaves:
-            aggregate = leaf.operand if isinstance(leaf, b.BWindow) else leaf
-            window = WindowSpec.of(leaf) if isinstance(leaf, b.BWindow) else None
-            # Aggregates placed by another time column (`at`) get a pass of their own.
-            groups.setdefault((aggregate.source, window, aggregate.time), []).append(leaf)
+            groups.setdefault(_pass_of(leaf), []).append(leaf)
         scans = []
         for (root, window, placed_by), group in groups.items():
             who = leaves[group[0]]
@@ -465,7 +462,7 @@ class _Periods:
         timezone, rules = self.calendar.timezone, self.calendar.rules
         first = floor_to_period(local_date(self.boundary, timezone), self.grain, rules)
         following = local_midnight(next_period(first, self.grain), timezone).astimezone(dt.UTC)
-        return following if end is None else min(following, _utc(end) or following)
+        return following if end is None else min(following, end.astimezone(dt.UTC))
 
     def back(self, leaves: Sequence[b.BExpr]) -> int:
         return max(self.reaches.get(leaf, 0) for leaf in leaves)
@@ -506,22 +503,26 @@ def _reads(formulas: Sequence[Formula]) -> bool:
     )
 
 
-#: The rows an aggregate reads in a cell: its source, window and time column.
-_Read = tuple[str, WindowSpec | None, str | None]
+#: The grouped pass a leaf is computed in, and so the rows it reads in a cell: its source,
+#: window and time column (aggregates placed by another time column, `at`, get their own).
+_Pass = tuple[str, WindowSpec | None, str | None]
 
 
-def _rows_read(per: b.BPer) -> frozenset[_Read]:
-    """The rows a `per` aggregate's body and condition read in a cell, at any depth (an
+def _pass_of(leaf: b.BAggregate | b.BWindow) -> _Pass:
+    aggregate = leaf.operand if isinstance(leaf, b.BWindow) else leaf
+    window = WindowSpec.of(leaf) if isinstance(leaf, b.BWindow) else None
+    return aggregate.source, window, aggregate.time
+
+
+def _rows_read(per: b.BPer) -> frozenset[_Pass]:
+    """The passes a `per` aggregate's body and condition read in a cell, at any depth (an
     offset reads the value another cell's rows give: the rows of the cell still name the
     entities, docs/time-intelligence.md, Per-entity iteration)."""
-    found: set[_Read] = set()
+    found: set[_Pass] = set()
 
     def walk(node: b.BExpr) -> None:
-        if isinstance(node, b.BWindow):
-            aggregate = node.operand
-            found.add((aggregate.source, WindowSpec.of(node), aggregate.time))
-        elif isinstance(node, b.BAggregate):
-            found.add((node.source, None, node.time))
+        if isinstance(node, b.BAggregate | b.BWindow):
+            found.add(_pass_of(node))
         else:
             for child in b.bchildren(node):
                 walk(child)
