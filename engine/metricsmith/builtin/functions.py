@@ -13,6 +13,7 @@ loops over rows or groups in Python.
 
 from __future__ import annotations
 
+import decimal
 import itertools
 from collections.abc import Sequence
 from typing import Any, cast
@@ -39,12 +40,15 @@ from metricsmith.plugins.functions import (
 )
 from metricsmith.plugins.values import (
     CALENDAR,
+    EXACT_INTEGER,
     Datum,
+    align_numbers,
     align_temporal,
     as_float,
     holds,
     local_dates,
     per_day,
+    unscaled_integers,
 )
 
 hookimpl = pluggy.HookimplMarker("metricsmith")
@@ -129,12 +133,12 @@ def _constant(value: Datum, function: str, what: str) -> Any:
 
 
 def _if(condition: Datum, when_true: Datum, when_false: Datum) -> Datum:
-    when_true, when_false = align_temporal([when_true, when_false])
+    when_true, when_false = align_numbers(align_temporal([when_true, when_false]))
     return pc.if_else(holds(condition), when_true, when_false)
 
 
 def _coalesce(*values: Datum) -> Datum:
-    return pc.coalesce(*align_temporal(values))
+    return pc.coalesce(*align_numbers(align_temporal(values)))
 
 
 def _contains(text: Datum, part: Datum) -> Datum:
@@ -568,11 +572,40 @@ def _float_result(numbers: np.ndarray, present: np.ndarray) -> pa.Array:
 
 
 def _avg(values: pa.Array, groups: np.ndarray, n: int, params: Sequence[float]) -> pa.Array:
+    if pa.types.is_decimal(values.type):
+        return _decimal_avg(values, groups, n)
     floats, groups = _float_values(values, groups)
     counts = np.bincount(groups, minlength=n)
     sums = np.bincount(groups, weights=floats, minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         return _float_result(sums / counts, counts > 0)
+
+
+def _decimal_avg(values: pa.Array, groups: np.ndarray, n: int) -> pa.Array:
+    """The mean of decimals as the SQL engines compute it: the exact sum divided by the count,
+    rounded once to a double. Summing them as doubles was a last digit off (the mean of 3.3,
+    0.3 and 0.1 was 1.2333333333333332), enough to turn `avg(x) > 0.15` around. The sum's
+    unscaled integer over count × 10**scale is one correctly rounded division while both
+    are exact doubles; a larger group's mean is computed with Python's decimals."""
+    counts = np.bincount(groups[_valid_mask(values)], minlength=n)
+    wide = pa.decimal256(76, values.type.scale)  # no sum of 38 digits overflows it
+    summed = (
+        pa.table({"group": pa.array(groups, pa.int64()), "value": pc.cast(values, wide)})
+        .group_by("group")
+        .aggregate([("value", "sum")])
+    )
+    position = np.full(n, -1, dtype=np.int64)
+    position[summed["group"].to_numpy()] = np.arange(summed.num_rows)
+    sums = summed["value_sum"].combine_chunks().take(pa.array(position, mask=position < 0))
+    low, exact = unscaled_integers(sums) or (np.zeros(n, np.int64), np.zeros(n, bool))
+    divisors = counts * 10**values.type.scale
+    exact &= (counts > 0) & (divisors <= EXACT_INTEGER)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = low.astype(np.float64) / divisors
+    with decimal.localcontext(prec=80):
+        for group in np.flatnonzero(~exact & (counts > 0)):
+            means[group] = float(sums[group].as_py() / counts[group])
+    return _float_result(means, counts > 0)
 
 
 def _stddev(values: pa.Array, groups: np.ndarray, n: int, params: Sequence[float]) -> pa.Array:

@@ -124,10 +124,69 @@ def align_temporal(values: Sequence[Datum]) -> list[Datum]:
     return [v.cast(target) if pa.types.is_null(v.type) else v for v in values]
 
 
+def align_numbers(values: Sequence[Datum]) -> list[Datum]:
+    """When decimals meet doubles (in `if`, `coalesce`...), the decimals become the nearest
+    doubles (`as_float`), as the SQL engines convert them."""
+    if not any(pa.types.is_floating(v.type) for v in values):
+        return list(values)
+    return [as_float(v) if pa.types.is_decimal(v.type) else v for v in values]
+
+
 def as_float(values: Datum) -> Datum:
     """The numbers as doubles: an integer of more than 53 bits rounded to the nearest double,
-    as the SQL engines convert it (pyarrow's checked cast refuses it)."""
+    as the SQL engines convert it (pyarrow's checked cast refuses it), and a decimal its
+    nearest double (`_decimal_as_float`)."""
+    if pa.types.is_decimal(values.type):
+        if isinstance(values, pa.Scalar):
+            return pa.scalar(float(values.as_py()) if values.is_valid else None, pa.float64())
+        if isinstance(values, pa.ChunkedArray):
+            return pa.chunked_array(map(_decimal_as_float, values.chunks), pa.float64())
+        return _decimal_as_float(values)
     return pc.cast(values, pa.float64(), safe=False)
+
+
+#: The integers a double holds exactly, and the powers of ten it holds exactly (10**22).
+EXACT_INTEGER, _EXACT_POWERS = 2**53, 22
+
+
+def unscaled_integers(values: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """A decimal array's unscaled integers as int64 and where they are exact doubles (at most
+    53 bits, and a slot not null), or None when the scale's power of ten is not an exact
+    double. A decimal is little-endian 64-bit words, the low one first: the value fits the
+    low word when every other word is its sign."""
+    scale, words_per_value = values.type.scale, values.type.bit_width // 64
+    if not 0 <= scale <= _EXACT_POWERS:
+        return None
+    words = np.frombuffer(values.buffers()[1], dtype="<i8")
+    start = words_per_value * values.offset
+    words = words[start : start + words_per_value * len(values)].reshape(-1, words_per_value)
+    low = words[:, 0]
+    exact = (low >= -EXACT_INTEGER) & (low <= EXACT_INTEGER)
+    for word in range(1, words_per_value):
+        exact &= words[:, word] == (low >> 63)
+    if values.null_count:
+        exact &= pc.is_valid(values).to_numpy(zero_copy_only=False)
+    return low, exact
+
+
+def _decimal_as_float(values: pa.Array) -> pa.Array:
+    """Each decimal's nearest double. pyarrow's cast multiplies by a power of ten's inverse,
+    itself inexact, so 3.3 became 3.3000000000000003 and `amount == quoted` failed where the
+    SQL engines found it true. The unscaled integer divided by the power of ten is correctly
+    rounded when both are exact doubles (IEEE division rounds the exact quotient once), as
+    DuckDB converts; a value beyond 53 bits goes through Python's exact conversion."""
+    unscaled = unscaled_integers(values) if len(values) else None
+    if unscaled is None:
+        return pa.array([None if v is None else float(v) for v in values.to_pylist()], pa.float64())
+    low, exact = unscaled
+    floats = low.astype(np.float64) / 10.0**values.type.scale
+    if not exact.all():
+        beyond = np.flatnonzero(~exact)
+        floats[beyond] = [
+            np.nan if v is None else float(v) for v in values.take(beyond).to_pylist()
+        ]
+    mask = pc.is_null(values).to_numpy(zero_copy_only=False) if values.null_count else None
+    return pa.array(floats, pa.float64(), mask=mask)
 
 
 def holds(condition: Datum) -> Datum:

@@ -20,7 +20,7 @@ from metricsmith.model.types import Type, arrow_type
 from metricsmith.plan.formatting import format_expr
 from metricsmith.plugins.functions import ScalarFunction
 from metricsmith.plugins.provenance import calling_plugin, checked_values
-from metricsmith.plugins.values import align_temporal, holds
+from metricsmith.plugins.values import align_numbers, align_temporal, holds
 
 #: The nodes an evaluator reads from what it evaluates over rather than computes: columns and
 #: aggregates, and at a level the windows and `per` aggregates computed for its cells.
@@ -126,7 +126,7 @@ class Evaluator:
     def _case(self, node: b.BCase) -> Datum:
         branches = [self.evaluate(value) for _, value in node.whens]
         default = self.evaluate(node.default) if node.default is not None else pa.scalar(None)
-        *branches, default = align_temporal([*branches, default])
+        *branches, default = align_numbers(align_temporal([*branches, default]))
         result = default
         # A condition that is null does not choose its branch.
         for (condition, _), value in zip(reversed(node.whens), reversed(branches), strict=True):
