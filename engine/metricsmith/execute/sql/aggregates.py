@@ -57,6 +57,11 @@ class AggregateCompiler:
         function = self.registered.get(node.function)
         if function is not None and function.ordering is not None:
             assert value is not None and order is not None, "an ordered aggregate has both"
+            assert isinstance(node, b.BAggregate) and node.arg is not None and node.order
+            if node.arg.type == Type.STRING:  # the value breaks ties of the order
+                value = self.dialect.binary_text(value)
+            if node.order.type == Type.STRING:
+                order = self.dialect.binary_text(order)
             return self._picked(function.ordering, value, order, condition)
         builder = self._builders.get(node.function)
         if builder is not None:
@@ -112,6 +117,8 @@ class AggregateCompiler:
         if node.type == Type.BOOLEAN and self.dialect.name == "postgres":
             # Postgres orders booleans but has no min/max for them.
             function = exp.LogicalAnd if node.function == "min" else exp.LogicalOr
+        if node.type == Type.STRING:
+            value = self.dialect.binary_text(value)
         return self._filtered(function(this=value), value, condition)
 
     def _quantile(self, value, condition, fraction: float):

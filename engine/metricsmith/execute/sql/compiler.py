@@ -68,10 +68,10 @@ def compile_plan(plan: Plan, timelines: Timelines, compilation: Compilation) -> 
     ctes = [levels.ctes[0], *sources, *levels.ctes[1:]]
     skipped = timelines.skipped
     if plan.cohort_axis is not None:
-        age_ctes, query = final.by_age(plan, skipped, timelines.output.count)
+        age_ctes, query = final.by_age(plan, skipped, timelines.output.count, compilation.dialect)
         ctes += age_ctes
     else:
-        query = final.by_period(plan, skipped)
+        query = final.by_period(plan, skipped, compilation.dialect)
     # A source's read is a projection of its table, read by every scan of it: engines that
     # would materialise a CTE read more than once (DuckDB, PostgreSQL) are told to inline it,
     # so each scan streams the table with its own filters (DuckDB: the events of the

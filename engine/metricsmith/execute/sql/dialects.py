@@ -248,6 +248,12 @@ class SqlDialect:
         continuous = exp.PercentileCont(this=number(fraction))
         return exp.WithinGroup(this=continuous, expression=order)
 
+    def binary_text(self, text: exp.Expression) -> exp.Expression:
+        """Text to be ordered (`<`, `min`, `max_by`, the answer's rows) as the Arrow engine
+        orders UTF-8: by its bytes, which is code point order. The other engines do so
+        unless told otherwise; see Postgres."""
+        return text
+
     def distinct_buckets(self, value: exp.Expression, type_: Type) -> Buckets | None:
         """How a distinct count of `value` (of the language's `type_`) is split into buckets
         counted in a first grouped pass, then summed (distinct_passes.py); None for the
@@ -554,6 +560,13 @@ class Postgres(SqlDialect):
     join_filters_per_pair = True
     not_materialized = True
     _types: ClassVar[dict[str, str]] = {**SqlDialect._types, "double": "DOUBLE PRECISION"}
+
+    def binary_text(self, text: exp.Expression) -> exp.Expression:
+        # A database's default collation orders text by its locale: in en_US.UTF-8 or an ICU
+        # locale "apple" < "Banana" and "Banana" > "b", so `name > "b"`, `max(name)` and the
+        # answer's order differed from every other engine. "C" orders bytes, in every
+        # PostgreSQL. (Equality needs nothing: a database's collation is deterministic.)
+        return exp.Collate(this=paren(text), expression=exp.Identifier(this="C", quoted=True))
 
     def epoch_micros(self, instant: exp.Expression) -> exp.Expression:
         seconds = exp.Extract(this=exp.var("EPOCH"), expression=instant)

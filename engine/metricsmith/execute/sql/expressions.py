@@ -37,6 +37,7 @@ _COMPARISONS: dict[str, type[exp.Expression]] = {
     ">": exp.GT,
     ">=": exp.GTE,
 }
+_ORDERINGS = frozenset({"<", "<=", ">", ">="})
 _ARITHMETIC: dict[str, type[exp.Expression]] = {
     "+": exp.Add,
     "-": exp.Sub,
@@ -147,6 +148,8 @@ class ExpressionCompiler:
             return connector(this=paren(self.compile(left)), expression=paren(self.compile(right)))
         if node.op in _COMPARISONS:
             sql_left, sql_right = self.comparable(left, right, kinds)
+            if node.op in _ORDERINGS and kinds == (Type.STRING, Type.STRING):
+                sql_left, sql_right = (self.dialect.binary_text(s) for s in (sql_left, sql_right))
             return _COMPARISONS[node.op](this=paren(sql_left), expression=paren(sql_right))
         if kinds[0] in _NUMERIC and kinds[1] in _NUMERIC:
             return self.numeric(node.op, left, right, kinds)

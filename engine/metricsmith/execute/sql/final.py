@@ -5,10 +5,11 @@ ages of a cohort, a row per (cohort, age).
 
 from __future__ import annotations
 
+import pyarrow as pa
 from sqlglot import exp
 
 from metricsmith.check.query import AGE
-from metricsmith.execute.sql.dialects import number
+from metricsmith.execute.sql.dialects import SqlDialect, number
 from metricsmith.execute.sql.names import COHORT_PERIOD, dimension_column
 from metricsmith.execute.sql.spine import LABEL, PERIOD
 from metricsmith.execute.sql.unions import union
@@ -22,7 +23,7 @@ def metric_column(index: int) -> str:
     return f"m{index}"
 
 
-def by_period(plan: Plan, skipped: int) -> exp.Select:
+def by_period(plan: Plan, skipped: int, dialect: SqlDialect) -> exp.Select:
     """The query's own periods (after the `skipped` ones computed for offsets), sorted."""
     names = [dimension_column(i) for i in range(len(plan.dimensions))]
     outputs = []
@@ -32,7 +33,10 @@ def by_period(plan: Plan, skipped: int) -> exp.Select:
         outputs.append(exp.alias_(exp.column(name, table=RESULTS), label, quoted=True))
     outputs += _metrics(plan, RESULTS)
     order = [exp.Ordered(this=exp.column(PERIOD, table=RESULTS), nulls_first=False)]
-    order += [exp.Ordered(this=exp.column(n, table=RESULTS), nulls_first=False) for n in names]
+    order += [
+        exp.Ordered(this=_sorted(exp.column(n, table=RESULTS), t, dialect), nulls_first=False)
+        for n, t in zip(names, plan.dimension_types, strict=True)
+    ]
     query = exp.select(*outputs).from_(RESULTS)
     if skipped:
         query = query.where(
@@ -42,7 +46,7 @@ def by_period(plan: Plan, skipped: int) -> exp.Select:
 
 
 def by_age(
-    plan: Plan, skipped: int, periods: int
+    plan: Plan, skipped: int, periods: int, dialect: SqlDialect
 ) -> tuple[list[tuple[str, exp.Expression]], exp.Select]:
     """A row per (cohort, age 0..periods-1) for every cohort whose own period is among the
     query's `periods` (after the `skipped` ones); a cell whose period lies beyond the range is
@@ -81,10 +85,15 @@ def by_age(
         (label, exp.column(name, table=COHORTS))
         for name, label in zip(names, plan.dimensions, strict=True)
     ]
+    keys = [
+        _sorted(value, type_, dialect)
+        for (_, value), type_ in zip(dimensions, plan.dimension_types, strict=True)
+    ]
     dimensions.insert(axis.age, (AGE, exp.column(AGE, table=AGES)))
+    keys.insert(axis.age, exp.column(AGE, table=AGES))
     outputs = [exp.alias_(value, label, quoted=True) for label, value in dimensions]
     outputs += _metrics(plan, RESULTS)
-    order = [exp.Ordered(this=value, nulls_first=False) for _, value in dimensions]
+    order = [exp.Ordered(this=key, nulls_first=False) for key in keys]
     query = (
         exp.select(*outputs)
         .from_(COHORTS)
@@ -93,6 +102,13 @@ def by_age(
         .order_by(*order)
     )
     return ctes, query
+
+
+def _sorted(value: exp.Expression, type_: pa.DataType, dialect: SqlDialect) -> exp.Expression:
+    """A dimension's value as the answer is sorted by: text by its bytes on every engine
+    (`SqlDialect.binary_text`)."""
+    text = pa.types.is_string(type_) or pa.types.is_large_string(type_)
+    return dialect.binary_text(value) if text else value
 
 
 def _metrics(plan: Plan, table: str) -> list[exp.Expr]:
