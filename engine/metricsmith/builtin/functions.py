@@ -45,6 +45,7 @@ from metricsmith.plugins.values import (
     align_numbers,
     align_temporal,
     as_float,
+    dictionary_encode,
     holds,
     local_dates,
     per_day,
@@ -691,7 +692,7 @@ def _value_codes(values: pa.Array) -> tuple[np.ndarray, int]:
         low, high = (s.as_py() for s in pc.min_max(numbers).values())
         if high - low < max(4 * len(values), 1 << 20):
             return numbers.to_numpy(zero_copy_only=False) - low, high - low + 1
-    encoded = pc.dictionary_encode(values)
+    encoded = dictionary_encode(values)
     return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), len(encoded.dictionary)
 
 

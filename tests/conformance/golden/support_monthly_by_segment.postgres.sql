@@ -116,4 +116,4 @@ SELECT
 FROM results
 ORDER BY
   results.period,
-  results.d0
+  results.d0 COLLATE "C"

@@ -20,6 +20,7 @@ from attrs import frozen
 from metricsmith.execute.arrow.grouping import ScanCells
 from metricsmith.execute.arrow.values import numbers_array, take_indices
 from metricsmith.execute.data.arrays import int64_numpy
+from metricsmith.plugins.values import dictionary_encode
 
 
 @frozen
@@ -160,7 +161,7 @@ def _combinations(
     columns = [concatenate([keys[i] for keys in sets]) for i in range(key_count)]
     composite = np.zeros(len(columns[0]), dtype=np.int64)
     for column in columns:
-        encoded = pc.dictionary_encode(column)
+        encoded = dictionary_encode(column)
         size = len(encoded.dictionary) + 1
         composite = composite * size + int64_numpy(encoded.indices, null_as=size - 1)
     distinct, first_row, number = np.unique(composite, return_index=True, return_inverse=True)

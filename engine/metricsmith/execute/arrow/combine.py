@@ -16,7 +16,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from metricsmith.execute.arrow.aggregation import Input, Request, aggregate_groups
 from metricsmith.execute.arrow.grid import LevelCells, LevelGrid
@@ -27,7 +26,7 @@ from metricsmith.execute.data.arrays import int64_numpy
 from metricsmith.model.bound import BPer
 from metricsmith.plan.nodes import PerLevel
 from metricsmith.plugins.functions import AggregateFunction
-from metricsmith.plugins.values import holds
+from metricsmith.plugins.values import dictionary_encode, holds
 
 # Cells whose formulas are evaluated at once when combining a child level.
 _CELLS_AT_ONCE = 1 << 18
@@ -59,7 +58,7 @@ def combine(
     unit_code, unit_cardinality = _unit_codes([grid.units[i] for i in kept], units)
     keys = [(row_period, parent_count), (unit_code[rows % units], unit_cardinality)]
     for label, _ in child.entity_dimensions:
-        codes = pc.dictionary_encode(evaluated[label])
+        codes = dictionary_encode(evaluated[label])
         cardinality = len(codes.dictionary) + 1
         keys.append((int64_numpy(codes.indices, null_as=cardinality - 1), cardinality))
     groups, group_count = group_ids(keys, count)
@@ -150,7 +149,7 @@ def _unit_codes(columns: list[pa.Array], units: int) -> tuple[np.ndarray, int]:
     composite = np.zeros(units, dtype=np.int64)
     possible = 1
     for column in columns:
-        encoded = pc.dictionary_encode(column)
+        encoded = dictionary_encode(column)
         size = len(encoded.dictionary) + 1
         composite = composite * size + int64_numpy(encoded.indices, null_as=size - 1)
         possible *= size

@@ -24,7 +24,7 @@ from metricsmith.execute.arrow.values import Datum, as_array, take_indices
 from metricsmith.execute.data.keys import require_unique_key
 from metricsmith.model import bound as b
 from metricsmith.plugins.functions import ScalarFunction
-from metricsmith.plugins.values import holds
+from metricsmith.plugins.values import dictionary_encode, holds
 
 
 class Sources:
@@ -288,7 +288,7 @@ class RowFrame(Evaluator):
 
 
 def _encoded_codes(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
-    encoded = pc.dictionary_encode(values)
+    encoded = dictionary_encode(values)
     dictionary = encoded.dictionary
     indices = pc.fill_null(encoded.indices, len(dictionary))
     return indices.to_numpy(zero_copy_only=False), dictionary

@@ -46,6 +46,7 @@ from metricsmith.execute.arrow.placement import Placer
 from metricsmith.execute.arrow.values import numbers_array
 from metricsmith.plan.nodes import SourceScan
 from metricsmith.plugins.functions import Additive, AggregateFunction
+from metricsmith.plugins.values import dictionary_encode
 
 #: The environment variable holding the Arrow engine's memory budget ("8GB", "512MB").
 MEMORY_VARIABLE = "METRICSMITH_ARROW_MEMORY"
@@ -266,7 +267,7 @@ class _ScanState:
         dimensions = [concatenate(list(keys)) for keys in zip(*self.dimensions, strict=True)]
         keys = [(periods, period_count)]
         for values in dimensions:
-            encoded = pc.dictionary_encode(values)
+            encoded = dictionary_encode(values)
             codes = pc.fill_null(encoded.indices, len(encoded.dictionary))
             keys.append((codes.to_numpy(zero_copy_only=False), len(encoded.dictionary) + 1))
         ids, _ = group_ids(keys, len(periods))
@@ -353,7 +354,7 @@ def _distinct_integer_pairs(
 def _distinct_hashed_pairs(values: pa.Array, groups: np.ndarray) -> tuple[pa.Array, np.ndarray]:
     """The distinct (group, value) pairs with a value, found by hashing (no sort): each value
     becomes its dictionary code, each pair one integer."""
-    encoded = pc.dictionary_encode(values)
+    encoded = dictionary_encode(values)
     valid = encoded.indices.is_valid().to_numpy(zero_copy_only=False)
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     width = int(groups.max(initial=0)) + 1

@@ -4,12 +4,14 @@ Engines return their own types (DuckDB timestamps in UTC, Spark's non-nullable f
 durations as microseconds, a column of nulls typed as anything); the answer is cast column by
 column to the schema: dates for periods, the calendar's zone on timestamps, the language type
 of each metric (a decimal with the language's 38 digits and 9 places, which the engine has
-already rounded to).
+already rounded to). A float zero is 0.0, never -0.0: the engines' `min` of the two zeros
+picks either, and the language does not tell them apart.
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from metricsmith.plan.nodes import Plan
 
@@ -18,10 +20,16 @@ def conform(table: pa.Table, plan: Plan) -> pa.Table:
     """The answer (its columns in the schema's order) with exactly the plan's result schema."""
     schema = plan.result_schema()
     columns = [
-        _cast(column.combine_chunks(), field.type)
+        _without_negative_zero(_cast(column.combine_chunks(), field.type))
         for column, field in zip(table.columns, schema, strict=True)
     ]
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _without_negative_zero(values: pa.Array) -> pa.Array:
+    if not pa.types.is_floating(values.type):
+        return values
+    return pc.add(values, pa.scalar(0.0, values.type))  # -0.0 + 0.0 is 0.0; the rest as it is
 
 
 def _cast(values: pa.Array, target: pa.DataType) -> pa.Array:
