@@ -214,3 +214,33 @@ def test_customers_before_their_sign_up_by_month(trial_project, engine):
     # customers counts account 99 and the accounts not yet signed up; active only the
     # accounts signed up by the month end (1; then 1 and 2).
     assert rows(table) == [(D(2024, 1, 1), 3, 1), (D(2024, 2, 1), 4, 2), (D(2024, 3, 1), 3, 2)]
+
+
+# Where the accounts' counts select only accounts with a start (`cohort_start(customers) > 0`)
+# and the cohorts' customers are read at their start alone, an account without a row at its
+# cohort's period (January's 2) adds nothing: the cells are joined to their starts by an inner
+# join (sparse.py `started_only`), with the same answers.
+def test_retention_alone_by_cohort_and_age(project, engine):
+    table = project.query(["retention"], by=[COHORT, "age"], **RANGE, engine=engine)
+    assert [r for _, _, r in rows(table)] == [1.0, 1.0, 1.0, 1.0, 1.0, None, None, None, None]
+
+
+def test_retention_alone_by_another_cohort(trial_project, engine):
+    by = ["cohort(accounts.trial_at, month)", "age"]
+    table = trial_project.query(["retention"], by=by, **RANGE, engine=engine)
+    # kept (as above) over the customers at the cohort's start, accounts not yet signed up
+    # among them: January's 1 / 2, then 2 / 2; February's 0 / 1 (account 3, a customer before
+    # its sign-up); March's 0 / 0.
+    assert [r for _, _, r in rows(table)] == [0.5, 1.0, 1.0, 0.0, 0.0, None, None, None, None]
+
+
+def test_only_started_cells_where_nothing_else_is_read(project):
+    def starts_join(metrics: list[str]) -> str:
+        sql = project.explain(metrics, by=[COHORT, "age"], **RANGE, dialect="duckdb")
+        return next(line.strip() for line in sql.splitlines() if "JOIN l1_starts_1" in line)
+
+    assert starts_join(["retention"]) == "INNER JOIN l1_starts_1"
+    assert starts_join(["kept"]) == "INNER JOIN l1_starts_1"
+    # The cohorts' customers read at every age; a count of accounts without a start.
+    assert starts_join(["customers", "retention"]) == "LEFT JOIN l1_starts_1"
+    assert starts_join(["late"]) == "LEFT JOIN l1_starts_1"

@@ -156,8 +156,7 @@ WITH spine AS (
     CASE WHEN l1_cells.period >= l1_cells.cohort_period THEN l1_starts_1.o0 END AS o0
   FROM l1_cells
   LEFT JOIN l1_starts_1
-    ON l1_cells.cohort_period = l1_starts_1.cohort_period
-    AND l1_cells.entity = l1_starts_1.entity
+    ON l1_cells.entity = l1_starts_1.entity
 ), l1_results AS (
   SELECT
     l1_offsets_1.period,

@@ -73,6 +73,9 @@ class FormulaContext:
     #: At a level computing only the cells its pass has a row for (sparse.py), each leaf
     #: column's value where there is no cell; None at a level with every cell.
     absent: Mapping[str, int | float | None] | None = None
+    #: At such a level, whether a cell whose unit has no cell in its cohort's period is
+    #: left out where the cohort's start is read (sparse.py `started_only`).
+    only_started: bool = False
     #: At a level over members whose cells start at each member's first period that can
     #: hold rows (`reads_before_first`), each leaf column's value over nothing: an offset
     #: reaching before a member's first cell reads it (None: the cells reach back far enough).
@@ -243,7 +246,8 @@ def formula_ctes(
             ctes.append((table, _starts(starts, compiler, columns, context, source)))
             started = [_started(n, columns[n], source, table, context) for n in starts]
             stage = stage.select(*started)
-            stage = stage.join(table, on=_same_unit(context, source, table), join_type="left")
+            join = "inner" if context.only_started else "left"
+            stage = stage.join(table, on=_same_unit(context, source, table), join_type=join)
         ctes.append((names.stage(depth), stage))
         source = names.stage(depth)
     compiler = _compiler(context, columns, source)
@@ -307,12 +311,13 @@ def _started(
     """The cohort's start read in a cell: null before the cohort's own period (a negative
     age), where the cohort has not started. At a sparse level (`FormulaContext.absent`)
     a unit without a cell in its cohort's period reads the leaf's value there (`node` is
-    `cohort_start` of a leaf: sparse.py)."""
+    `cohort_start` of a leaf: sparse.py), unless such a unit's cells are left out
+    (`FormulaContext.only_started`)."""
     started = exp.GTE(
         this=exp.column(PERIOD, table=cells), expression=exp.column(COHORT_PERIOD, table=cells)
     )
     value: exp.Expr = exp.column(column, table=starts)
-    if context.absent is not None:
+    if context.absent is not None and not context.only_started:
         assert isinstance(node, b.BOffset), "a cohort's start is an offset"
         empty = context.absent[context.leaves[node.operand]]
         if empty is not None:
@@ -322,11 +327,15 @@ def _started(
 
 def _same_unit(context: FormulaContext, cells: str, starts: str) -> exp.Expr:
     """The cells of `cells` and the row of `starts` of the same unit. The cohort period is
-    one per unit, and a plain equality beside the null-safe key tests lets PostgreSQL hash
-    the join instead of comparing every cell with every start (a nested loop)."""
-    equal = exp.NullSafeEQ if context.nullable_keys else exp.EQ
+    one per unit: beside null-safe key tests, a plain equality of it lets PostgreSQL hash
+    the join instead of comparing every cell with every start (a nested loop). A member's
+    key is never null and is compared alone, which lets DuckDB look an integer key up in
+    an array for an inner join (sparse.py) rather than hash two columns."""
+    if not context.nullable_keys:
+        (key,) = context.keys
+        return exp.EQ(this=exp.column(key, table=cells), expression=exp.column(key, table=starts))
     same = [
-        equal(this=exp.column(key, table=cells), expression=exp.column(key, table=starts))
+        exp.NullSafeEQ(this=exp.column(key, table=cells), expression=exp.column(key, table=starts))
         for key in context.keys
     ]
     period = exp.column(COHORT_PERIOD, table=cells), exp.column(COHORT_PERIOD, table=starts)

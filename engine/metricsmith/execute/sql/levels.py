@@ -89,7 +89,7 @@ from metricsmith.execute.sql.rollups import (
     total,
 )
 from metricsmith.execute.sql.scans import ScanCompiler, ShownCohorts
-from metricsmith.execute.sql.sparse import Absent, cells_add_up, rows_only
+from metricsmith.execute.sql.sparse import Absent, cells_add_up, rows_only, started_only
 from metricsmith.execute.sql.spine import LABEL, PARENT_PERIOD, PERIOD, LevelSpine, spine
 from metricsmith.model.time import WindowKind
 from metricsmith.model.types import type_of_arrow
@@ -139,6 +139,7 @@ class LevelCompiler:
         rolled_up: frozenset[int] = frozenset(),
         kept: tuple[str, ...] = (),
         absent: Absent | None = None,
+        only_started: bool = False,
     ) -> None:
         """Adds the level's CTEs, ending with `names.results`: the period (with its label at
         the top, the parent period below it), the keys, the entity set and cohort period
@@ -148,7 +149,9 @@ class LevelCompiler:
         `rolled_up`: the scans (by index) the parent rolls up, which keep the rows naming
         no entity (rollups.py); `kept`: cell columns the results keep for the parent to add
         up (rollups.py `from_cells`); `absent`: where a level over members computes only
-        the cells its pass has a row for (sparse.py), each cell column's value elsewhere."""
+        the cells its pass has a row for (sparse.py), each cell column's value elsewhere;
+        `only_started`: whether those cells read their cohort's start only where they have
+        one (sparse.py `started_only`)."""
         compilation = self.compilation
         plan = self.plan
         dialect = compilation.dialect
@@ -166,10 +169,17 @@ class LevelCompiler:
             bounds = level_spine.timeline.bounds
             sums = cell_sums(rollups, number, level.scans)
             elsewhere = rows_only(child, level, plan, functions, bool(sums))
+            started = False
             if elsewhere is not None:
                 rollups = self._over_sparse_cells(rollups, number, child, level, elsewhere)
                 sums = cell_sums(rollups, number, level.scans)
-            children.append(self._child(child, level, resolved, bounds, rolled, sums, elsewhere))
+                totals = [fused for _, fused in sums]
+                nodes = [formula.node for formula in formulas]
+                parents = resolved.parents
+                started = started_only(child, functions, totals, nodes, kept, parents)
+            children.append(
+                self._child(child, level, resolved, bounds, rolled, sums, elsewhere, started)
+            )
         parts = [part for part, _ in children]
         scan_parts = []
         entity_kind = self._entity_kind(level)
@@ -327,6 +337,7 @@ class LevelCompiler:
                 **{node: test.column for node, test in zero_tests.items()},
             },
             absent=absent,
+            only_started=only_started,
             before_first=before_first,
         )
         self.ctes += formula_ctes(names, formulas, context)
@@ -408,13 +419,14 @@ class LevelCompiler:
         rolled_up: frozenset[int] = frozenset(),
         sums: Sequence[tuple[str, FusedAggregate]] = (),
         absent: Absent | None = None,
+        only_started: bool = False,
     ) -> tuple[Part, LevelNames]:
         """Compiles a child level and the combination of its `per` aggregates, as a part of
         the parent's cells, with the child's names. `parent_bounds`: where the parent's
         periods are; `rolled_up`: the child's scans the parent rolls up; `sums`: the parent's
         aggregates its `per` GROUP BY adds up, each from a cell column (rollups.py);
         `absent`: where the child computes only the cells its pass has a row for (sparse.py),
-        each cell column's value elsewhere."""
+        each cell column's value elsewhere; `only_started` as for `level`."""
         level = child.level
         names = LevelNames(next(self._numbers))
         child_spine = LevelSpine(
@@ -446,6 +458,7 @@ class LevelCompiler:
             rolled_up=rolled,
             kept=kept,
             absent=absent,
+            only_started=only_started,
         )
         dialect = compilation.dialect
         aggregates = AggregateCompiler(dialect, functions)

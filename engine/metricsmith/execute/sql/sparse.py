@@ -33,16 +33,26 @@ cells joined to 12 months), and the parent's aggregates rolled up from the pass 
 the `per` GROUP BY over them (`cells_add_up`; levels.py `_over_sparse_cells`), counting the
 cells outside the entity set (rows placed before their member exists) that the `per`
 aggregates leave out (combine.py `every_cell`).
+
+A member without a cell in its cohort's period reads `cohort_start` of a leaf as the leaf's
+value over nothing. Where every `per` aggregate's `where` fails there too, and the totals
+added up over the cells are read at their cohort's start alone (where every cell is its own
+start), such a member's cells add nothing: the cells are joined to their starts by an inner
+join (`started_only`, formulas.py). DuckDB hashes that join on the member's key alone into
+an array, as the hand-written cohorts query's join of the same rows (511,588 cells against
+85,967 starts: 9 ms of operator time on one thread as a left join, 3 ms as an inner one).
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
 
 from metricsmith.execute.sql.rollups import Rollup
 from metricsmith.model import bound as b
-from metricsmith.plan.nodes import Level, Pass, PerLevel, Plan, SourceScan
+from metricsmith.plan.nodes import FusedAggregate, Level, Pass, PerLevel, Plan, SourceScan
 from metricsmith.plugins.functions import AggregateFunction
 
 #: A cell column's value where the level has no cell (the aggregate's value over nothing).
@@ -163,3 +173,61 @@ def cells_add_up(
         ):
             return False
     return True
+
+
+def started_only(
+    child: PerLevel,
+    functions: Mapping[str, AggregateFunction],
+    totals: Sequence[FusedAggregate],
+    parent_formulas: Sequence[b.BExpr],
+    kept: Sequence[str],
+    parents: np.ndarray | None,
+) -> bool:
+    """Whether a sparse child's cells (`rows_only`) can leave out, where they read their
+    cohort's start, the members without a cell in their cohort's period (see the module):
+    every `per` aggregate's `where` is false or null where each `cohort_start` of a leaf in
+    it is the leaf's value over nothing (or null, before the cohort's period), and the
+    parent's `totals` added up over the cells (`cells_add_up`) are read only where every
+    cell added has its start: by `cohort_start` alone in the parent's formulas, not `kept`
+    for the parent's own parent, with the child's periods the parent's one for one (a
+    parent cell in its cohort's period adds up the child's cells in theirs)."""
+    if child.finds_entities:
+        return False
+    scan = child.level.scans[0]
+    empties: dict[b.BExpr, object] = {
+        f.leaf: functions[f.aggregate.function].empty for f in scan.aggregates
+    }
+    for aggregate in child.aggregates:
+        where = aggregate.per.where
+        if where is None or not never_in_empty(where, _cohort_starts(where, empties)):
+            return False
+    if not totals:
+        return True
+    if parents is None or not np.array_equal(parents, np.arange(len(parents))):
+        return False
+    if any(fused.name in kept for fused in totals):
+        return False
+    summed: set[b.BExpr] = {fused.leaf for fused in totals}
+    return all(_read_at_start(formula, summed) for formula in parent_formulas)
+
+
+def _cohort_starts(formula: b.BExpr, empties: Mapping[b.BExpr, object]) -> dict[b.BExpr, object]:
+    """The `cohort_start` offsets of leaves of `empties` in `formula`, each with its leaf's
+    value over nothing."""
+    if isinstance(formula, b.BOffset) and formula.unit == "cohort" and formula.operand in empties:
+        return {formula: empties[formula.operand]}
+    found: dict[b.BExpr, object] = {}
+    for node in b.bchildren(formula):
+        found.update(_cohort_starts(node, empties))
+    return found
+
+
+def _read_at_start(formula: b.BExpr, leaves: set[b.BExpr]) -> bool:
+    """Whether a formula reads `leaves` only as `cohort_start` of one of them."""
+    if isinstance(formula, b.BOffset) and formula.unit == "cohort" and formula.operand in leaves:
+        return True
+    if formula in leaves:
+        return False
+    if isinstance(formula, b.BPer | b.BAggregate | b.BWindow):
+        return True  # another leaf: what is inside it is read at another level
+    return all(_read_at_start(node, leaves) for node in b.bchildren(formula))
