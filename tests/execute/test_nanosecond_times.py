@@ -50,3 +50,29 @@ def test_nanoseconds_are_cut_to_the_microsecond_on_every_engine(tmp_path, engine
         ]
     years = project.query(["s"], grain="year", start="1969", end="1971", engine=engine)
     assert rows(years) == [(dt.date(1969, 1, 1), 0), (dt.date(1970, 1, 1), 100)]
+
+
+@pytest.mark.parametrize(
+    ("written", "offset"),
+    [("2024-01-31T22:59:59.9999999", "Z"), ("2024-01-31 23:59:59.999999999", "")],
+)
+def test_text_times_with_more_than_six_digits_are_cut_to_the_microsecond(
+    tmp_path, engine, written, offset
+):
+    # .NET writes 7 fractional digits: the Arrow engine refused them ("cannot read ... as
+    # timestamp") where DuckDB and Spark read them. Both are 23:59:59.999999 in Berlin on
+    # January 31st (the first an instant, the second a wall-clock time), so in January.
+    (tmp_path / "t.csv").write_text(
+        f"at,v\n{written}{offset},1\n2024-01-10T12:00:00.1234567{offset},10\n"
+    )
+    (tmp_path / "p.metrics").write_text(
+        'calendar { timezone "Europe/Berlin" }\n'
+        'source t from csv("t.csv") { time at\n column at: timestamp\n column v: int }\n'
+        "metric s = sum(t.v)\nmetric last_time = max(t.at)\n"
+    )
+    project = metricsmith.load_project(tmp_path / "p.metrics")
+    months = project.query(
+        ["s", "last_time"], grain="month", start="2024-01", end="2024-03", engine=engine
+    )
+    last = dt.datetime(2024, 1, 31, 23, 59, 59, 999999, tzinfo=BERLIN)
+    assert rows(months) == [(dt.date(2024, 1, 1), 11, last), (dt.date(2024, 2, 1), 0, None)]

@@ -315,20 +315,33 @@ def _timestamp_cast(values: pa.ChunkedArray, timezone: str) -> Cast:
         return _plain_cast(pa.timestamp("us", tz="UTC"))
     sample = pc.drop_null(values).slice(0, 1)
     try:
-        pc.cast(sample, pa.timestamp("us", tz="UTC"))
+        _text_times(sample, "UTC")
     except pa.ArrowException:
         return _local(timezone)
-    return _plain_cast(pa.timestamp("us", tz="UTC"))
+    return lambda chunk: _text_times(chunk, "UTC")
+
+
+def _text_times(chunk: pa.Array, zone: str | None) -> pa.Array:
+    """Text times in microseconds. Up to 6 fractional digits read as they are; 7 to 9 (.NET
+    writes 7, `2024-01-31T23:59:59.9999999Z`) read in nanoseconds, their last digits dropped
+    toward zero, as DuckDB and Spark read them (in nanoseconds only, since those end in
+    2262: the common case stays in microseconds)."""
+    try:
+        return pc.cast(chunk, pa.timestamp("us", tz=zone))
+    except pa.ArrowInvalid:
+        finer = pc.cast(chunk, pa.timestamp("ns", tz=zone))
+    return pc.cast(finer, pa.timestamp("us", tz=zone), safe=False)
 
 
 def _local(timezone: str) -> Cast:
     """Wall-clock times (or dates, at midnight) in the calendar's zone, as instants."""
-    return lambda chunk: pc.assume_timezone(
-        pc.cast(chunk, pa.timestamp("us")),
-        timezone,
-        ambiguous="earliest",
-        nonexistent="latest",
-    )
+
+    def cast(chunk: pa.Array) -> pa.Array:
+        text = pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)
+        local = _text_times(chunk, None) if text else pc.cast(chunk, pa.timestamp("us"))
+        return pc.assume_timezone(local, timezone, ambiguous="earliest", nonexistent="latest")
+
+    return cast
 
 
 def _first_failure(column: pa.Array, cast: Cast) -> int:

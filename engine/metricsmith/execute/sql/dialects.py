@@ -175,6 +175,11 @@ class SqlDialect:
         """An instant from ISO text that carries a zone offset."""
         return self.cast(text, "instant")
 
+    def microsecond_text(self, text: exp.Expression) -> exp.Expression:
+        """Time text whose cast drops the digits below a microsecond (toward zero), as the
+        Arrow engine reads them (execute/data/reading.py): DuckDB's and Spark's casts do."""
+        return text
+
     # ---- time zones -----------------------------------------------------------------------
     def local_datetime(self, instant: exp.Expression, timezone: str) -> exp.Expression:
         """The wall-clock time of an instant in `timezone`."""
@@ -567,6 +572,11 @@ class Postgres(SqlDialect):
         # answer's order differed from every other engine. "C" orders bytes, in every
         # PostgreSQL. (Equality needs nothing: a database's collation is deterministic.)
         return exp.Collate(this=paren(text), expression=exp.Identifier(this="C", quoted=True))
+
+    def microsecond_text(self, text: exp.Expression) -> exp.Expression:
+        # PostgreSQL rounds a seventh digit: .9999999 (as .NET writes times) became the next
+        # second, a time at a month's end the next month.
+        return call("regexp_replace", text, string(r"(\.[0-9]{6})[0-9]+"), string(r"\1"))
 
     def epoch_micros(self, instant: exp.Expression) -> exp.Expression:
         seconds = exp.Extract(this=exp.var("EPOCH"), expression=instant)

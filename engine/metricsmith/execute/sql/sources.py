@@ -130,6 +130,7 @@ def _declared_timestamp(
     it (execute/data/reading.py)."""
     if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
         zoned = zoned_text(column)
+        column = dialect.microsecond_text(column)
         local = dialect.instant_from_local(dialect.cast(column, "local"), timezone)
         return exp.Case().when(zoned, dialect.instant_from_text(column)).else_(local)
     if pa.types.is_integer(dtype):  # microseconds since the epoch
