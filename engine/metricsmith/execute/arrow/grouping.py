@@ -260,7 +260,7 @@ def _one_earliest(pair: np.ndarray, pairs: int, first: np.ndarray, reads: np.nda
     event of a pair in the families benchmark has first period 0: keeping all of them placed
     25M rows, one each 0.6M pairs times their periods.) The rows are read a slice at a time,
     so no temporary is as large as the source."""
-    low = int(np.min(first, where=reads, initial=np.iinfo(np.int64).max)) if reads.any() else 0
+    low = int(np.min(first, where=reads, initial=np.iinfo(first.dtype).max)) if reads.any() else 0
     span = int(np.max(first, where=reads, initial=low)) - low + 1
 
     def slices() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -348,7 +348,7 @@ def keyed_groups(
         placed=placed,
         ids=ids if present is None else ids[len(present.periods) :],
         count=len(present_groups),
-        periods=every.periods[rows],
+        periods=_widened(every.periods[rows]),
         dimensions=tuple(
             decode(codes[rows], dictionary)
             for (codes, _), (_, dictionary) in zip(keys[1:], encoded, strict=True)
@@ -399,7 +399,7 @@ def group_members(
     """Group by (period, entity) where `member_of_row` gives each source row's entity (-1:
     none); one result per (period, entity), null where the entity has no values."""
     placed = placed.keep(member_of_row >= 0)
-    groups = placed.periods * member_count + placed.read(member_of_row)
+    groups = _widened(placed.periods) * member_count + placed.read(member_of_row)
     requests = scan_requests(scan, placed, functions)
     return aggregate_groups(requests, groups, period_count * member_count, scan.source)
 
@@ -448,7 +448,8 @@ def member_distinct_counts(
         member_of_pair = np.full(pairs, -1, dtype=np.int64)
         for rows in _slices(reads):
             pair = pair_of_row[rows]
-            _mark_periods(marked, first[rows] * pairs + pair, last[rows] - first[rows], pairs)
+            cell = _widened(first[rows]) * pairs + pair
+            _mark_periods(marked, cell, last[rows] - first[rows], pairs)
             member_of_pair[pair] = member_of_row[rows]
         results[fused.name] = numbers_array(
             _marks_per_member(marked, member_of_pair, period_count, member_count)
@@ -635,7 +636,7 @@ def _marked(
     if period_count * named_rows > max(_DENSE_GROUPS, 4 * (int(left.sum()) + len(rows))):
         return None
     marked = np.zeros(period_count * named_rows, dtype=bool)
-    _mark_periods(marked, first * named_rows + row_of[rows], left, named_rows)
+    _mark_periods(marked, _widened(first) * named_rows + row_of[rows], left, named_rows)
     return marked.reshape(period_count, named_rows)
 
 
@@ -689,6 +690,13 @@ def _mark_periods(marked: np.ndarray, cell: np.ndarray, left: np.ndarray, width:
         cell, left = cell[more] + width, left[more] - 1
 
 
+def _widened(periods: np.ndarray) -> np.ndarray:
+    """Period numbers as int64 (32-bit ones copied): what is multiplied by a count of
+    entities, pairs or cells, whose product may not fit 32 bits (a per-day level over
+    millions of accounts)."""
+    return periods.astype(np.int64, copy=False)
+
+
 def _slices(mask: np.ndarray) -> Iterator[np.ndarray]:
     """The positions marked in `mask`, a slice of the rows at a time: a pass over a whole
     source whose temporaries stay small."""
@@ -718,8 +726,8 @@ def range_totals(
     placed = np.flatnonzero(keep & (member_of_row >= 0) & (ranges.last >= ranges.first))
     members = member_of_row[placed]
     cells = (period_count + 1) * member_count
-    starts = ranges.first[placed] * member_count + members
-    stops = (ranges.last[placed] + 1) * member_count + members
+    starts = _widened(ranges.first[placed]) * member_count + members
+    stops = (_widened(ranges.last[placed]) + 1) * member_count + members
     totals = {}
     for kind, fused in zip(weights, scan.aggregates, strict=True):
         values = Input(_values(frame, fused.aggregate), None)
