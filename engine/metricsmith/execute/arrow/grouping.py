@@ -462,8 +462,8 @@ def _marks_per_member(
 ) -> np.ndarray:
     """The marks of a (period, pair) bitmap counted per (period, entity), where
     `member_of_pair` gives each pair's entity. A few periods at a time, about a slice of marks:
-    an all-time count marks each pair in every period from its first (the health score's
-    7.8M marked cells made six 62 MB temporaries at once)."""
+    an all-time count marks each pair in every period from its first (counted at once, the
+    health score's bitmap of 7.8M cells made several 62 MB temporaries)."""
     pairs = max(len(member_of_pair), 1)
     counts = np.empty(period_count * member_count, dtype=np.int64)
     step = max(1, _SLICE // pairs)
