@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 from metricsmith.builtin.functions import _avg, _median, _percentile, _stddev
+from metricsmith.execute.arrow import frame as frame_module
 from metricsmith.execute.arrow.frame import _offset_codes
 
 AGGREGATES = {
@@ -48,11 +49,16 @@ def test_values_without_nulls_answer_as_with_nulls_added(name, groups_count):
         pa.chunked_array([[1, 2], [None, 9]], pa.int32()),
     ],
 )
-def test_offset_codes_decode_to_their_values(values):
+@pytest.mark.parametrize("narrow_up_to", [None, 3])
+def test_offset_codes_decode_to_their_values(values, narrow_up_to, monkeypatch):
+    # 32-bit codes when the null's code fits; int64 past that (forced here by a small limit:
+    # a range wider than 32 bits needs more than 2**31 values).
+    if narrow_up_to is not None:
+        monkeypatch.setattr(frame_module, "_NARROW_CODES", narrow_up_to)
     result = _offset_codes(values)
     assert result is not None
     codes, dictionary = result
-    assert codes.dtype == np.int64
+    assert codes.dtype == (np.int32 if narrow_up_to is None else np.int64)
     # A null's code is one past the dictionary, as with dictionary_encode.
     null_code = len(dictionary)
     is_null = codes == null_code

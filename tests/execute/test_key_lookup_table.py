@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from metricsmith.execute.arrow import frame as frame_module
 from metricsmith.execute.arrow.frame import KeyTable, positions_of
 
 
@@ -58,3 +59,24 @@ def test_values_all_in_the_keys_range_without_nulls_are_found_as_a_hash_finds_th
     found = positions_of(values, keys, "events", "account_id")
     assert found.null_count > 0  # values naming no key are among them
     assert found.equals(pc.index_in(values, value_set=keys, skip_nulls=True))
+
+
+def test_values_read_a_slice_at_a_time_are_found_as_a_hash_finds_them(monkeypatch):
+    """The table reads the values chunk by chunk and a slice of each at a time (no combined
+    copy): slices without nulls inside the keys' range (one gather) beside slices with nulls
+    or values outside it, in chunks of lengths that are no multiple of the slice."""
+    monkeypatch.setattr(frame_module, "_SLICE", 7_000)
+    random = np.random.default_rng(12)
+    keys = pa.array(random.choice(np.arange(-50, 3000), 1000, replace=False), pa.int64())
+    inside = random.integers(-50, 3000, 30_000)
+    outside = random.integers(-500, 4000, 30_000)
+    chunks = [
+        pa.array(inside[:15_500], pa.int64()),
+        pa.array(outside[:20_001], pa.int64(), mask=random.random(20_001) < 0.1),
+        pa.array([], pa.int64()),
+        pa.array(inside[15_500:], pa.int64()),
+    ]
+    values = pa.chunked_array(chunks)
+    found = positions_of(values, keys, "events", "account_id")
+    expected = pc.index_in(values.combine_chunks(), value_set=keys, skip_nulls=True)
+    assert found.equals(expected)

@@ -30,9 +30,12 @@ def _bounds(random: np.random.Generator, kind: str) -> np.ndarray:
 
 @pytest.mark.parametrize("kind", ["days", "daylight saving", "all-time window", "repeated"])
 @pytest.mark.parametrize("slice_size", [None, 1_000])
-def test_same_as_binary_search(kind, slice_size, monkeypatch):
+@pytest.mark.parametrize("narrow", [True, False])
+def test_same_as_binary_search(kind, slice_size, narrow, monkeypatch):
     if slice_size is not None:  # many slices through one buffer, the last one shorter
         monkeypatch.setattr(placement, "_SLICE", slice_size)
+    if not narrow:  # more bounds than 32 bits count (forced: a small limit)
+        monkeypatch.setattr(placement, "_NARROW_PERIODS", 3)
     random = np.random.default_rng(3)
     bounds = _bounds(random, kind)
     low = int(bounds[1]) - 30 * DAY
@@ -46,4 +49,7 @@ def test_same_as_binary_search(kind, slice_size, monkeypatch):
         ]
     ).astype(np.int64)
     expected = np.searchsorted(bounds, times, side="right")
-    assert np.array_equal(at_or_before(bounds, times), expected)
+    found = at_or_before(bounds, times)
+    assert np.array_equal(found, expected)
+    if not narrow:
+        assert found.dtype == np.int64

@@ -37,7 +37,8 @@ _SLICE = 1 << 20
 @frozen
 class Ranges:
     """For each source row, the periods `[first, last]` it counts in (none when last < first);
-    `first` is never negative."""
+    `first` is never negative. Period numbers may be 32-bit (`period_type`): a product of a
+    period and a count of entities or pairs is widened to int64 first."""
 
     first: np.ndarray
     last: np.ndarray
@@ -149,6 +150,16 @@ class Placer:
         return Ranges(period_first, np.where(in_force, period_last, -1))
 
 
+def period_type(bounds: int) -> type[np.signedinteger]:
+    """The integers counts of `bounds` period boundaries are kept in: 32-bit while they fit
+    (half the memory of int64: over 10M events, 40 MB less per array), else int64."""
+    return np.int32 if bounds <= _NARROW_PERIODS else np.int64
+
+
+# The most boundaries counted in 32 bits (a module name, so a test can make it small).
+_NARROW_PERIODS = np.iinfo(np.int32).max - 1
+
+
 def at_or_before(bounds: np.ndarray, times: np.ndarray) -> np.ndarray:
     """For each time, how many of the sorted `bounds` are at or before it
     (`np.searchsorted(bounds, times, side="right")`). When the bounds all lie whole days
@@ -160,7 +171,8 @@ def at_or_before(bounds: np.ndarray, times: np.ndarray) -> np.ndarray:
     first, last = int(bounds[0]), int(bounds[-1])
     if first == last:
         # One bound repeated (the starts of all-time windows): all of them or none.
-        return np.where(times >= first, len(bounds), 0)
+        kind = period_type(len(bounds))
+        return np.where(times >= first, kind(len(bounds)), kind(0))
     days = (last - first) // _DAY
     if days > len(times) or np.any((bounds - first) % _DAY):
         return np.searchsorted(bounds, times, side="right")
@@ -169,6 +181,7 @@ def at_or_before(bounds: np.ndarray, times: np.ndarray) -> np.ndarray:
     # d + 1 for day d from the first bound: one clip bounds both ends and, done first, keeps
     # the subtraction from overflowing.
     table = np.concatenate([[0], np.searchsorted(bounds, day_starts, side="right")])
+    table = table.astype(period_type(len(bounds)))
     origin = first - _DAY
     # Slice by slice, so the temporaries stay small (over 10M times, four of 80 MB at once),
     # and in place: four passes over each slice, not six. One buffer for every slice's days:
