@@ -354,3 +354,24 @@ def test_a_callers_connection_keeps_its_settings(tickets):
         setting = "SELECT current_setting('nested_loop_join_threshold')"
         assert connection.execute(setting).fetchone()[0] == 7
     assert answer.column("opened").to_pylist() == [2, 0, 2]
+
+
+def test_a_callers_connection_compares_text_by_its_bytes(define):
+    # A connection set to compare text without case found "Chat" = "chat" (one row of the
+    # answer for both) and sorted "chat" before "EMAIL"; the query compares and sorts by
+    # bytes, capitals first, and the connection's setting is restored.
+    import duckdb
+    from metricsmith.execute.sql.duckdb_engine import execute_plan_duckdb
+    from metricsmith.plan.planner import plan_query
+
+    channels = pa.array(["chat", "Chat", "EMAIL", "chat", None])
+    project = define(SOURCES + METRICS, tickets=TICKETS.set_column(4, "channel", channels),
+                     accounts=ACCOUNTS, regions=REGIONS)  # fmt: skip
+    options = {"by": ("tickets.channel",), "where": (), "grain": None, "start": None, "end": None}
+    plan = plan_query(project.checked, project.build_query(["opened"], **options))
+    with duckdb.connect() as connection:
+        connection.execute("SET default_collation = 'nocase'")
+        answer = execute_plan_duckdb(plan, project.checked, connection=connection)
+        setting = "SELECT current_setting('default_collation')"
+        assert connection.execute(setting).fetchone()[0] == "nocase"
+    assert rows(answer) == [("Chat", 1), ("EMAIL", 1), ("chat", 2), (None, 1)]

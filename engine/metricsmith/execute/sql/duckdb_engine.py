@@ -157,14 +157,29 @@ def _drop_kept_connection() -> None:
 
 
 @contextlib.contextmanager
-def _setting(connection, name: str, value: object) -> Iterator[None]:
-    """A DuckDB setting for the duration of a query, the connection's own restored after."""
-    previous = connection.execute(f"SELECT current_setting('{name}')").fetchone()[0]
-    connection.execute(f"SET {name} = {value}")
+def _settings(connection, settings: Mapping[str, object]) -> Iterator[None]:
+    """DuckDB settings for the duration of a query, the connection's own restored after."""
+    previous = {
+        name: connection.execute(f"SELECT current_setting('{name}')").fetchone()[0]
+        for name in settings
+    }
+    for name, value in settings.items():
+        connection.execute(f"SET {name} = {_setting_value(value)}")
     try:
         yield
     finally:
-        connection.execute(f"SET {name} = {previous}")
+        for name, value in previous.items():
+            connection.execute(f"SET {name} = {_setting_value(value)}")
+
+
+def _setting_value(value: object) -> str:
+    return "'" + value.replace("'", "''") + "'" if isinstance(value, str) else str(value)
+
+
+#: What a query sets on a caller's connection (the engine's own has them from the start): the
+#: join threshold above, and text compared and sorted by its bytes as on every engine (a
+#: connection with `default_collation = 'nocase'` found "a" = "A" and sorted "a" before "B").
+_PER_QUERY = {"nested_loop_join_threshold": _NESTED_LOOP_ROWS, "default_collation": ""}
 
 
 class DuckDBEngine:
@@ -260,9 +275,7 @@ class DuckDBEngine:
 
         try:
             settings = (
-                contextlib.nullcontext()
-                if self._own
-                else _setting(self.connection, "nested_loop_join_threshold", _NESTED_LOOP_ROWS)
+                contextlib.nullcontext() if self._own else _settings(self.connection, _PER_QUERY)
             )
             with settings:
                 result = self._relation(sql, parameters)
