@@ -97,6 +97,9 @@ def session(
             timeout = str(connection.setting("statement_timeout", timeout))
         with conn.cursor() as cursor:
             cursor.execute("SET TIME ZONE 'UTC'")
+            # The generated SQL writes a backslash as itself ('\1' in a regexp replacement):
+            # a database still set off (the default before 9.1) reads it as an escape.
+            cursor.execute("SET standard_conforming_strings = on")
             cursor.execute(f"SET statement_timeout = {_quoted(timeout)}")
         yield conn
     finally:
