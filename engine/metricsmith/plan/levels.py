@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import assert_never
 
 from attrs import evolve
@@ -80,9 +80,12 @@ class LevelPlanner:
         labels: tuple[str, ...],
         boundary: dt.datetime | None,
         who: str,
+        later: Mapping[b.BExpr, dt.datetime] | None = None,
     ) -> Level:
         """`boundary`: where the first period the parent reads starts (the range's start at
-        the top), None when unbounded; `who` names what iterates, in messages."""
+        the top), None when unbounded; `who` names what iterates, in messages; `later`: the
+        leaves the parent reads from a later period than `boundary`, with where that starts
+        (`_children`)."""
         leaves: dict[b.BAggregate | b.BWindow, str] = {}
         pers: dict[b.BPer, str] = {}
         reaches: dict[b.BExpr, int] = {}
@@ -105,7 +108,7 @@ class LevelPlanner:
             entity=entity,
             members=members,
             labels=labels,
-            scans=self._scans(leaves, grain, entity, periods),
+            scans=self._scans(leaves, grain, entity, periods, later or {}),
             children=self._children(pers, grain, entity, labels, periods),
         )
 
@@ -172,7 +175,10 @@ class LevelPlanner:
             formulas += [(f"dimension `{label}`", formula) for label, formula in dimensions]
             back = periods.back(group)
             start = periods.start(back)
-            level = self._level(formulas, child_grain, child_entity, child_labels, start, who)
+            later = _read_later(group, periods, back)
+            level = self._level(
+                formulas, child_grain, child_entity, child_labels, start, who, later
+            )
             if target.kind is b.EntityKind.IDENTIFIER:
                 _require_reads(level, target)
             aggregates = tuple(PerAggregate(name=next(self._per_names), per=per) for per in group)
@@ -233,7 +239,9 @@ class LevelPlanner:
         grain: Grain | None,
         entity: b.Entity | None,
         periods: _Periods,
+        later: Mapping[b.BExpr, dt.datetime],
     ) -> tuple[SourceScan, ...]:
+        """`later` as for `_level`."""
         groups: dict[_Pass, list[b.BAggregate | b.BWindow]] = {}
         for leaf in leaves:
             groups.setdefault(_pass_of(leaf), []).append(leaf)
@@ -273,12 +281,21 @@ class LevelPlanner:
             first_end = periods.first_end(back, self.query.end)
             rows = self._scan_range(root, time, window, periods.start(back), first_end)
             self.time_needs.append((root, rows))
-            if back < periods.extension and entity is None:
+            # Where the parent reads every leaf of the pass from a later period than the
+            # level's first (a sub-period level whose parent reads another `per` of it with
+            # an offset), the pass's periods start from there.
+            starts = [later.get(leaf) for leaf in group]
+            own_periods = periods
+            if entity is None and None not in starts:
+                own_periods = periods.from_boundary(min(s for s in starts if s is not None))
+            if entity is None and (back < periods.extension or own_periods is not periods):
                 # The level has periods before the pass's first (offsets of other leaves
                 # read them): rows the read gives that count only there would be placed
                 # there, and give the level's units (combinations of dimensions) theirs. A
                 # per-entity level's units are its entities, whatever rows it places.
-                own = self._own_rows(root, time, window, rows, first_end)
+                own_end = own_periods.first_end(back, self.query.end)
+                own_rows = self._scan_range(root, time, window, own_periods.start(back), own_end)
+                own = self._own_rows(root, time, window, own_rows, own_end)
                 if own is not None:
                     self.own_rows[scan] = own
         return tuple(scans)
@@ -445,6 +462,7 @@ class _Periods:
         boundary: dt.datetime | None,
         reaches: dict[b.BExpr, int],
     ):
+        self.planner = planner
         self.calendar = planner.calendar
         self.grain = grain
         self.boundary = boundary
@@ -463,6 +481,10 @@ class _Periods:
         first = floor_to_period(local_date(self.boundary, timezone), self.grain, rules)
         following = local_midnight(next_period(first, self.grain), timezone).astimezone(dt.UTC)
         return following if end is None else min(following, end.astimezone(dt.UTC))
+
+    def from_boundary(self, boundary: dt.datetime) -> _Periods:
+        """The same periods as read from a later `boundary`."""
+        return _Periods(self.planner, self.grain, boundary, self.reaches)
 
     def back(self, leaves: Sequence[b.BExpr]) -> int:
         return max(self.reaches.get(leaf, 0) for leaf in leaves)
@@ -531,6 +553,27 @@ def _rows_read(per: b.BPer) -> frozenset[_Pass]:
         if formula is not None:
             walk(formula)
     return frozenset(found)
+
+
+def _read_later(
+    group: Sequence[b.BPer], periods: _Periods, back: int
+) -> dict[b.BExpr, dt.datetime]:
+    """The leaves of the `per` aggregates of `group` that the parent reads from a later
+    period than the group's first (`back` periods before the parent's boundary), each with
+    where the earliest such period starts: a leaf of several of them from the earliest."""
+    earliest: dict[b.BExpr, int] = {}
+    for per in group:
+        reach = periods.reaches.get(per, 0)
+        for formula in (per.body, per.where):
+            for node in _level_nodes(formula) if formula is not None else ():
+                if isinstance(node, b.BAggregate | b.BWindow):
+                    earliest[node] = max(earliest.get(node, 0), reach)
+    later = {}
+    for leaf, reach in earliest.items():
+        start = periods.start(reach)
+        if reach < back and start is not None:
+            later[leaf] = start
+    return later
 
 
 def _level_nodes(node: b.BExpr) -> Iterator[b.BExpr]:
