@@ -244,3 +244,68 @@ def test_only_started_cells_where_nothing_else_is_read(project):
     # The cohorts' customers read at every age; a count of accounts without a start.
     assert starts_join(["customers", "retention"]) == "LEFT JOIN l1_starts_1"
     assert starts_join(["late"]) == "LEFT JOIN l1_starts_1"
+
+
+# The accounts' pass joins the shown cohorts' accounts and groups by their cohort and whether
+# each exists by the period's end as well (scans.py `CarriedMembers`): the cells are its
+# groups as they are, with no join to the accounts. Cohorts by another time than the sign-up
+# (cells before an account exists) and no cohort at all are above; by another dimension of
+# the accounts beside the cohort, the level keeps every account's cells (no sparse cells),
+# with the same answers on every engine.
+PLAN_DEFINITIONS = TRIAL_DEFINITIONS.replace(
+    "  column trial_at: timestamp\n", "  column trial_at: timestamp\n  column plan: string\n"
+)
+PLAN_ACCOUNTS = TRIAL_ACCOUNTS.append_column("plan", pa.array(["pro", "basic", "pro"]))
+
+
+@pytest.fixture
+def plan_project(define):
+    return define(PLAN_DEFINITIONS, accounts=PLAN_ACCOUNTS, subscriptions=TRIAL_SUBSCRIPTIONS)
+
+
+def test_counts_by_cohort_and_another_dimension(plan_project, engine):
+    by = ["cohort(accounts.trial_at, month)", "accounts.plan", "age"]
+    table = plan_project.query(["kept", "active"], by=by, **RANGE, engine=engine)
+    # As in `test_customers_before_their_sign_up_by_another_cohort`, by plan as well, each
+    # shown cohort with every plan: January's accounts 1 (pro) and 2 (basic, signed up in
+    # February), February's 3 (pro, a customer only before its sign-up in March).
+    assert rows(table) == [
+        (D(2024, 1, 1), "basic", 0, 0, 0),
+        (D(2024, 1, 1), "basic", 1, 1, 1),
+        (D(2024, 1, 1), "basic", 2, 1, 1),
+        (D(2024, 1, 1), "pro", 0, 1, 1),
+        (D(2024, 1, 1), "pro", 1, 1, 1),
+        (D(2024, 1, 1), "pro", 2, 1, 1),
+        (D(2024, 2, 1), "basic", 0, 0, 0),
+        (D(2024, 2, 1), "basic", 1, 0, 0),
+        (D(2024, 2, 1), "basic", 2, None, None),
+        (D(2024, 2, 1), "pro", 0, 0, 0),
+        (D(2024, 2, 1), "pro", 1, 0, 0),
+        (D(2024, 2, 1), "pro", 2, None, None),
+        (D(2024, 3, 1), "basic", 0, 0, 0),
+        (D(2024, 3, 1), "basic", 1, None, None),
+        (D(2024, 3, 1), "basic", 2, None, None),
+        (D(2024, 3, 1), "pro", 0, 0, 0),
+        (D(2024, 3, 1), "pro", 1, None, None),
+        (D(2024, 3, 1), "pro", 2, None, None),
+    ]
+
+
+def test_the_pass_carries_its_members_where_the_cells_alone_read_it(trial_project):
+    def sql(metrics: list[str], by: list[str]) -> str:
+        return trial_project.explain(metrics, by=by, **RANGE, dialect="duckdb")
+
+    def cells(text: str) -> str:
+        return text[text.index("l1_cells AS (") : text.index("l1_starts_1 AS (")]
+
+    by_age = ["cohort(accounts.trial_at, month)", "age"]
+    shapes = [(["kept"], by_age), (["customers", "kept"], by_age), (["active"], [])]
+    for metrics, by in shapes:
+        text = sql(metrics, by)
+        assert 'JOIN l1_members\n    ON "subscriptions"."account_id" = l1_members.entity' in text
+        assert "l1_shown_members" not in text
+    assert "JOIN l1_members" not in cells(sql(["kept"], by_age))
+    # customers counts the rows of no account (99), rolled up from the accounts' pass: the
+    # pass keeps every row, and its cells join the accounts.
+    text = sql(["customers", "active"], [])
+    assert "l1_cells" in text and "JOIN l1_members\n    ON l1_scan_0.entity" in text

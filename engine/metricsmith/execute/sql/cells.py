@@ -198,6 +198,7 @@ def cells(
     sparse: bool = False,
     before_first: bool = False,
     counted: Sequence[Counted] = (),
+    carried: bool = False,
 ) -> exp.Select:
     """`pruned` (levels over members only) leaves out the cells that cannot matter, before
     anything is joined to them: those before the period each member keeps cells from
@@ -207,9 +208,13 @@ def cells(
     `before_first` (with `pruned`): each member's cells start where it can first hold
     rows (formulas.py `reads_before_first`), so a `lagged` value before them is the
     part's value over nothing rather than unknown. `counted` (levels over members only):
-    the zero tests of running counts to answer."""
+    the zero tests of running counts to answer. `carried` (with `sparse`): the part's rows
+    carry their members' dimensions and entity-set test (scans.py `CarriedMembers`), so the
+    cells read them there, with no join to the members."""
     keys = key_columns(level)
     units = names.members if level.members is not None else names.combos
+    if carried:
+        units = parts[0].table
     own = sparse and _own_periods(spine, parts, lagged, counted)
     at = exp.column(PERIOD, table=parts[0].table) if own else spine.column(PERIOD)
     outputs: list[exp.Expr] = [at]
@@ -220,7 +225,9 @@ def cells(
     elif spine.parents is not None:
         outputs.append(spine.column(PARENT_PERIOD))
     outputs += [exp.column(key, table=units) for key in keys]
-    if level.members is not None:
+    if carried:
+        outputs.append(exp.column(IN_SET, table=units))
+    elif level.members is not None:
         exists = exp.GTE(this=at.copy(), expression=exp.column(EXISTS_FROM, table=units))
         outputs.append(exp.alias_(exists, IN_SET))
     elif level.entity is not None:
@@ -236,7 +243,8 @@ def cells(
         ]
         outputs.append(exp.alias_(exp.or_(*seen) if seen else exp.false(), IN_SET))
     if cohort is not None:
-        period = _cohort_period(cohort, units, spine, level.members is not None)
+        # Carried, a member's cohort period is computed from the cohort's day in its cells.
+        period = _cohort_period(cohort, units, spine, level.members is not None and not carried)
         outputs.append(exp.alias_(period, COHORT_PERIOD))
     query_joins: list[tuple[exp.Expr, exp.Expr]] = [
         (_with_earlier(part, lagged), _same_cell(part, units, spine, level))
@@ -270,7 +278,8 @@ def cells(
         query = exp.select(*outputs).from_(part.table)
         if not own:
             query = query.join(spine.name, on=_same_period(part.table, spine), copy=False)
-        query = query.join(units, on=_same_member(part.table, units), copy=False)
+        if not carried:
+            query = query.join(units, on=_same_member(part.table, units), copy=False)
     else:
         query = exp.select(*outputs).from_(spine.name)
     if pruned:

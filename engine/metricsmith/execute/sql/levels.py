@@ -64,6 +64,7 @@ from metricsmith.execute.sql.formulas import (
 )
 from metricsmith.execute.sql.kinds import kind_of
 from metricsmith.execute.sql.members import (
+    EXISTS_FROM,
     Pruning,
     first_changes,
     first_counts,
@@ -88,7 +89,7 @@ from metricsmith.execute.sql.rollups import (
     rollup_select,
     total,
 )
-from metricsmith.execute.sql.scans import ScanCompiler, ShownCohorts
+from metricsmith.execute.sql.scans import CarriedMembers, ScanCompiler, ShownCohorts
 from metricsmith.execute.sql.sparse import Absent, cells_add_up, rows_only, started_only
 from metricsmith.execute.sql.spine import LABEL, PARENT_PERIOD, PERIOD, LevelSpine, spine
 from metricsmith.model.time import WindowKind
@@ -140,6 +141,7 @@ class LevelCompiler:
         kept: tuple[str, ...] = (),
         absent: Absent | None = None,
         only_started: bool = False,
+        members_carried: bool = False,
     ) -> None:
         """Adds the level's CTEs, ending with `names.results`: the period (with its label at
         the top, the parent period below it), the keys, the entity set and cohort period
@@ -151,7 +153,8 @@ class LevelCompiler:
         up (rollups.py `from_cells`); `absent`: where a level over members computes only
         the cells its pass has a row for (sparse.py), each cell column's value elsewhere;
         `only_started`: whether those cells read their cohort's start only where they have
-        one (sparse.py `started_only`)."""
+        one (sparse.py `started_only`); `members_carried`: whether those cells' pass carries
+        their members (scans.py `CarriedMembers`)."""
         compilation = self.compilation
         plan = self.plan
         dialect = compilation.dialect
@@ -169,7 +172,7 @@ class LevelCompiler:
             bounds = level_spine.timeline.bounds
             sums = cell_sums(rollups, number, level.scans)
             elsewhere = rows_only(child, level, plan, functions, bool(sums))
-            started = False
+            started = carries = False
             if elsewhere is not None:
                 rollups = self._over_sparse_cells(rollups, number, child, level, elsewhere)
                 sums = cell_sums(rollups, number, level.scans)
@@ -177,22 +180,32 @@ class LevelCompiler:
                 nodes = [formula.node for formula in formulas]
                 parents = resolved.parents
                 started = started_only(child, functions, totals, nodes, kept, parents)
+                # The child's pass keeps its members' rows only where the parent reads it
+                # through the cells alone (rollup_select adds up the rows of no member too).
+                carries = all(r.from_cells for r in rollups.values() if r.child == number)
             children.append(
-                self._child(child, level, resolved, bounds, rolled, sums, elsewhere, started)
+                self._child(
+                    child, level, resolved, bounds, rolled, sums, elsewhere, started, carries
+                )
             )
         parts = [part for part, _ in children]
         scan_parts = []
         entity_kind = self._entity_kind(level)
         shown = self._shown_cohorts(level)
         # At a level over members the scans group by entity alone: they keep the rows of the
-        # shown cohorts' members instead.
+        # shown cohorts' members instead, by a join to those members, or to the members
+        # (of those cohorts only) where the pass carries them.
         rows_shown, members_shown = shown, None
+        members = None
+        if members_carried:
+            dimensions = tuple(dimension_column(i) for i in range(len(level.labels)))
+            members = CarriedMembers(names.members, dimensions, EXISTS_FROM)
         if shown is not None and level.members is not None:
             rows_shown = None
-            members_shown = names.shown_members
-            self.ctes.append(
-                (members_shown, shown_members(plan, level.members, self.reads, compilation, shown))
-            )
+            if members is None:
+                members_shown = names.shown_members
+                body = shown_members(plan, level.members, self.reads, compilation, shown)
+                self.ctes.append((members_shown, body))
 
         def scanner_of(scan: SourceScan, keeps_unnamed: bool) -> ScanCompiler:
             return ScanCompiler(
@@ -205,8 +218,10 @@ class LevelCompiler:
                 rows_shown,
                 members_shown,
                 keeps_unnamed,
+                members,
             )
 
+        held: list[tuple[str, exp.Expression]] = []
         for index, (scan, physical) in enumerate(zip(level.scans, level.physical, strict=True)):
             if physical.pass_ == Pass.COUNTED:
                 continue  # counted in its sibling's pass
@@ -236,7 +251,10 @@ class LevelCompiler:
                 part = Part(names.scan(index), values, present=True, running=running, counts=counts)
                 scan_parts.append(part)
                 continue
-            self.ctes.append((names.scan(index), scanner.select()))
+            if members is not None:  # after the members it reads
+                held.append((names.scan(index), scanner.select()))
+            else:
+                self.ctes.append((names.scan(index), scanner.select()))
             scan_parts.append(Part(names.scan(index), empty, present=True))
         parts = [*scan_parts, *parts]
         keys = key_columns(level)
@@ -296,6 +314,7 @@ class LevelCompiler:
             )
             self.ctes.append((names.members, body))
             self.members[names.members] = names.member_rows
+            self.ctes += held
         lagged = {}
         if level.members is not None:
             lagged = lags(formulas, level.leaf_columns(), parts, level_spine.grain, zero_tests)
@@ -313,6 +332,7 @@ class LevelCompiler:
             sparse,
             before_first is not None,
             tuple(zero_tests.values()),
+            members_carried,
         )
         self.ctes.append((names.cells, body))
         carried = [PERIOD, *([LABEL] if level_spine.labels else [])]
@@ -420,13 +440,15 @@ class LevelCompiler:
         sums: Sequence[tuple[str, FusedAggregate]] = (),
         absent: Absent | None = None,
         only_started: bool = False,
+        members_carried: bool = False,
     ) -> tuple[Part, LevelNames]:
         """Compiles a child level and the combination of its `per` aggregates, as a part of
         the parent's cells, with the child's names. `parent_bounds`: where the parent's
         periods are; `rolled_up`: the child's scans the parent rolls up; `sums`: the parent's
         aggregates its `per` GROUP BY adds up, each from a cell column (rollups.py);
         `absent`: where the child computes only the cells its pass has a row for (sparse.py),
-        each cell column's value elsewhere; `only_started` as for `level`."""
+        each cell column's value elsewhere; `only_started` and `members_carried` as for
+        `level`."""
         level = child.level
         names = LevelNames(next(self._numbers))
         child_spine = LevelSpine(
@@ -459,6 +481,7 @@ class LevelCompiler:
             kept=kept,
             absent=absent,
             only_started=only_started,
+            members_carried=members_carried,
         )
         dialect = compilation.dialect
         aggregates = AggregateCompiler(dialect, functions)

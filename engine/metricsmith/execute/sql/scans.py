@@ -27,7 +27,7 @@ from metricsmith.execute.sql.dialects import SqlDialect, number, paren
 from metricsmith.execute.sql.distinct_passes import BUCKET, CompiledAggregate, two_passes
 from metricsmith.execute.sql.expressions import ExpressionCompiler
 from metricsmith.execute.sql.kinds import kind_of
-from metricsmith.execute.sql.names import ENTITY, dimension_column, source_cte
+from metricsmith.execute.sql.names import ENTITY, IN_SET, dimension_column, source_cte
 from metricsmith.execute.sql.positions import locate, placed
 from metricsmith.execute.sql.scalar_functions import truncate_to
 from metricsmith.execute.sql.spine import PERIOD, PERIOD_END, PERIOD_START, LevelSpine
@@ -101,6 +101,31 @@ def _cohort_of(dimension: b.BExpr) -> tuple[b.BExpr, str] | None:
     return (time, str(grain.value)) if grain.value in GRAINS else None
 
 
+@frozen
+class CarriedMembers:
+    """At a sparse level over members (sparse.py), the members' CTE `table` joined to the
+    pass's rows on the entity, its `dimensions` and the entity-set test (the period against
+    its `exists_from` column) grouped on beside the entity. A member's dimensions follow
+    from its key, so the groups are the same, and the cells are the groups as they are,
+    with no join to the members again: the cohorts' 511,588 groups, on whose side DuckDB
+    built that join's hash table rather than the 111,059 members'. The join drops the rows
+    of no member, as the cells' join did: only where the parent reads the pass through the
+    cells alone (levels.py)."""
+
+    table: str
+    dimensions: tuple[str, ...]
+    exists_from: str
+
+    def columns(self, period: exp.Expression) -> list[tuple[str, exp.Expression]]:
+        """The columns grouped on beside the pass's keys, named, with their values."""
+        columns: list[tuple[str, exp.Expression]] = [
+            (name, exp.column(name, table=self.table)) for name in self.dimensions
+        ]
+        exists = exp.column(self.exists_from, table=self.table)
+        columns.append((IN_SET, exp.GTE(this=period.copy(), expression=exists)))
+        return columns
+
+
 class ScanCompiler:
     """The grouped pass of one scan: rows placed in periods, links joined, filters applied,
     every aggregate of the scan in one GROUP BY."""
@@ -116,6 +141,7 @@ class ScanCompiler:
         shown: ShownCohorts | None = None,
         shown_members: str | None = None,
         keeps_unnamed: bool = False,
+        members: CarriedMembers | None = None,
     ):
         """`spine` (the level's periods) is needed to place rows; extents queries read time
         columns only. `entity_kind` is the kind of the key a per-entity level's entities
@@ -123,8 +149,12 @@ class ScanCompiler:
         cohorts whose rows matter; `shown_members`, at a level over members, the CTE of
         the only entities whose rows matter (members.py `shown_members`). `keeps_unnamed`
         keeps the rows naming no entity, as a group no member matches, for a parent level
-        that rolls the pass up (rollups.py)."""
+        that rolls the pass up (rollups.py). `members`: the members joined to the rows and
+        grouped on (`CarriedMembers`), in place of `shown_members`."""
+        assert members is None or shown_members is None, "the members keep the shown rows"
+        assert members is None or not scan.dimensions, "grouped by entity alone"
         self.plan = plan
+        self.members = members
         self.keeps_unnamed = keeps_unnamed
         self.spine = spine
         self.entity_kind = entity_kind
@@ -155,8 +185,9 @@ class ScanCompiler:
         scan = self.scan
         period = self.period()
         keys = self.grouping_keys()
+        carried = [] if self.members is None else self.members.columns(period)
         aggregates = AggregateCompiler(self.dialect, self.compilation.aggregate_functions)
-        outputs = [exp.alias_(period, PERIOD), *(exp.alias_(k, n) for n, k in keys)]
+        outputs = [exp.alias_(period, PERIOD), *(exp.alias_(k, n) for n, k in [*keys, *carried])]
         compiled = []
         counts = self.counts_earliest_rows()
         for fused in scan.aggregates:
@@ -189,8 +220,10 @@ class ScanCompiler:
         )
         if not firsts:
             query = self._only_counted(query, keys)
-        grouped = query.group_by(*_ordinals(1 + len(keys) + (passes is not None)), copy=False)
-        return grouped if passes is None else passes.wrapped(grouped, [PERIOD, *dict(keys)])
+        columns = len(keys) + len(carried) + (passes is not None)
+        grouped = query.group_by(*_ordinals(1 + columns), copy=False)
+        names = [PERIOD, *dict(keys), *dict(carried)]
+        return grouped if passes is None else passes.wrapped(grouped, names)
 
     def ranged_rows(self, periods: int, weights: Sequence[Additive]) -> exp.Select:
         """Each row with the range of the level's `periods` it counts in (ranges.py) and, for
@@ -337,13 +370,13 @@ class ScanCompiler:
             entity = keys[-1][1]
             if not self.keeps_unnamed:  # a row naming no entity belongs to none
                 conditions.append(exp.Not(this=exp.Is(this=entity, expression=exp.Null())))
-            if self.shown_members is not None:
+            members = self.shown_members if self.members is None else self.members.table
+            if members is not None:
                 # An inner join rather than `IN (SELECT ...)`: the members' keys are checked
                 # unique before a query runs (runner.py), so no row is repeated, and DuckDB's
                 # semi-join cost the cohorts family a tenth of its CPU more than this join.
-                shown = exp.column(ENTITY, table=self.shown_members)
-                on = exp.EQ(this=entity.copy(), expression=shown)
-                query = trees.join(query, trees.table(self.shown_members), on)
+                on = exp.EQ(this=entity.copy(), expression=exp.column(ENTITY, table=members))
+                query = trees.join(query, trees.table(members), on)
         return query.where(exp.and_(*conditions, copy=False), copy=False) if conditions else query
 
     def entity_value(self, node: b.BExpr) -> exp.Expression:

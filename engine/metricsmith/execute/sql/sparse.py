@@ -32,7 +32,10 @@ own parent period they need no join to the spine (cells.py `_own_periods`; the c
 cells joined to 12 months), and the parent's aggregates rolled up from the pass are added up in
 the `per` GROUP BY over them (`cells_add_up`; levels.py `_over_sparse_cells`), counting the
 cells outside the entity set (rows placed before their member exists) that the `per`
-aggregates leave out (combine.py `every_cell`).
+aggregates leave out (combine.py `every_cell`). Where the parent reads the pass through the
+cells alone, the pass joins the members itself and groups by their dimensions and entity-set
+test as well (scans.py `CarriedMembers`), so the cells are its groups with no join to the
+members (the cohorts: DuckDB built that join's hash table on the 511,588 groups).
 
 A member without a cell in its cohort's period reads `cohort_start` of a leaf as the leaf's
 value over nothing. Where every `per` aggregate's `where` fails there too, and the totals
