@@ -34,6 +34,7 @@ import math
 import operator
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from attrs import frozen
@@ -435,16 +436,22 @@ class Condition(Node):
 
 @frozen
 class Aggregate(Node):
-    function: str  # count, sum, avg, min, max, count_distinct
+    """An aggregate of language.md's table: count, sum, avg, min, max, count_distinct,
+    median, percentile (`parameter` the fraction), stddev, last, first, and max_by / min_by
+    (`parameter` the row formula ordering the rows)."""
+
+    function: str
     source: str
     value: str | None  # a row formula of NUMBERS or OTHERS; None: `count(source)`
     where: Condition | None = None
     window: str | None = None  # "over last 7 days", …
+    parameter: str | None = None
 
     def text(self) -> str:
         where = f" where {self.where.text()}" if self.where else ""
         window = f" {self.window}" if self.window else ""
-        return f"{self.function}({self.value or self.source}{where}){window}"
+        parameter = f", {self.parameter}" if self.parameter else ""
+        return f"{self.function}({self.value or self.source}{parameter}{where}){window}"
 
     def evaluate(self, rows: list[Row]) -> Value:
         """docs/language.md, Aggregates: nulls skipped; over no value count and sum are 0,
@@ -453,6 +460,8 @@ class Aggregate(Node):
         if self.value is None:
             return len(picked)
         formula = {**NUMBERS[self.source], **OTHERS[self.source]}[self.value]
+        if self.function in ("last", "first", "max_by", "min_by"):
+            return self._pick(formula, picked)
         values = [v for v in map(formula, picked) if v is not None]
         if self.function == "count":
             return len(values)
@@ -464,7 +473,46 @@ class Aggregate(Node):
             return None
         if self.function == "avg":
             return float(total(values)) / len(values)  # type: ignore[arg-type]
+        if self.function in ("median", "percentile", "stddev"):
+            return spread(self.function, values, self.parameter)  # type: ignore[arg-type]
         return {"min": min, "max": max}[self.function](values)  # type: ignore[type-var]
+
+    def _pick(self, formula: Callable[[Row], Value], rows: list[Row]) -> Value:
+        """The value at the latest (`last`) or earliest (`first`) time, or where the ordering
+        formula is largest (`max_by`) or smallest (`min_by`); rows whose value or order is
+        null are skipped; ties are broken by the value, the largest for `last` and `max_by`,
+        the smallest for the others (language.md, Last and first values)."""
+        if self.function in ("last", "first"):
+            order: Callable[[Row], Value] = lambda r: r.time  # noqa: E731
+        else:
+            assert self.parameter is not None
+            order = NUMBERS[self.source][f"{self.source}.{self.parameter}"]
+        pairs = [(order(r), formula(r)) for r in rows]
+        pairs = [(o, v) for o, v in pairs if o is not None and v is not None]
+        if not pairs:
+            return None
+        largest = self.function in ("last", "max_by")
+        return (max if largest else min)(pairs)[1]  # type: ignore[type-var]
+
+
+def spread(function: str, values: list[int | float | Decimal], fraction: str | None) -> Value:
+    """`median`, `percentile(x, f)` and `stddev` of the non-null values, floats computed from
+    the exact values (language.md, Aggregates): the median is the middle value, or the mean
+    of the two middle ones; a percentile interpolates linearly between the two values
+    nearest its place f * (n - 1) in the sorted values (the median is f = 0.5); the standard
+    deviation is the sample one, null with one value."""
+    exact = [Fraction(v) for v in values]  # Fraction takes ints, floats and decimals exactly
+    if function == "stddev":
+        if len(exact) < 2:
+            return None
+        mean = sum(exact) / len(exact)
+        return math.sqrt(sum((v - mean) ** 2 for v in exact) / (len(exact) - 1))
+    ordered = sorted(exact)
+    place = Fraction(fraction or "0.5") * (len(ordered) - 1)
+    below = math.floor(place)
+    above = min(below + 1, len(ordered) - 1)
+    low, high = ordered[below], ordered[above]
+    return float(low + (high - low) * (place - below))
 
 
 def total(values: list[Value]) -> Value:
@@ -529,7 +577,8 @@ class Offset(Node):
 @frozen
 class Per(Node):
     """`combine(per over[: body] [where test > threshold])`, over sub-periods (`day`,
-    `week`, `month`) or the users (`user`, the identifier entity of events)."""
+    `week`, `month`), the users (`user`, the identifier entity of events) or the accounts
+    (`account`, the entity with the key source `accounts`)."""
 
     combine: str  # count, sum, avg, min, max
     over: str
@@ -559,10 +608,12 @@ ANY = None  # the combination of a cell that is not sliced by it (a first pass o
 @frozen
 class Cell:
     """Where a formula is evaluated besides its period: the `by` values (ANY in the first
-    pass) and, under `per user`, the user whose rows the aggregates are restricted to."""
+    pass) and, under `per user` or `per account`, the user or account whose rows the
+    aggregates are restricted to."""
 
     combination: tuple | None
     user: str | None = None
+    account: str | None = None
 
 
 class Reference:
@@ -716,6 +767,10 @@ class Reference:
     def _keeps(self, row: Row, cell: Cell) -> bool:
         if cell.combination is not ANY and self._combination(row) != cell.combination:
             return False
+        # An account's rows: its own row of `accounts`, and the rows linking to it (a row
+        # whose link is empty or names no account belongs to none).
+        if cell.account is not None and row["account_id"] != cell.account:
+            return False
         return cell.user is None or row["user_id"] == cell.user
 
     # -- values --
@@ -775,11 +830,28 @@ class Reference:
             outer |= users
         return sorted(u for u in users if isinstance(u, str))
 
+    def _accounts(self, span: Span, cell: Cell) -> list[str]:
+        """The entity set of `per account` in a cell: the rows of the key source `accounts`
+        (the query's filters applied) that match the cell's dimensions and exist by the end
+        e of the period, `signed_up_at < e`; a row with a null time never exists
+        (time-intelligence.md, Per-entity iteration: Entities, Fine points). Without a range
+        the period has no end: every account with a time."""
+        end = self._midnight(span.end)
+        return sorted(
+            str(row["account_id"])
+            for row in self.sources["accounts"]
+            if row.time is not None
+            and (end is None or row.time < end)
+            and (cell.combination is ANY or self._combination(row) == cell.combination)
+        )
+
     def _per(self, node: Per, span: Span, cell: Cell) -> Value:
-        """The formula once per unit — sub-period or user — combined by the aggregate; `count`
-        counts the units whose condition holds."""
+        """The formula once per unit — sub-period, user or account — combined by the
+        aggregate; `count` counts the units whose condition holds."""
         if node.over == "user":
             units = [(span, Cell(cell.combination, u)) for u in self._users(node, span, cell)]
+        elif node.over == "account":
+            units = [(span, Cell(cell.combination, account=a)) for a in self._accounts(span, cell)]
         else:
             units = [(sub, cell) for sub in self._sub_periods(node.over, span)]
         values, passing = [], 0

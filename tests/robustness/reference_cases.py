@@ -58,7 +58,11 @@ WINDOWS = {
     ],
     "accounts": ["over all time", "over last 3 months"],
 }
-AGGREGATES = ["count", "sum", "avg", "min", "max", "count_distinct"]
+AGGREGATES = ["count", "sum", "avg", "min", "max", "count_distinct", "median", "stddev"]
+# `last` and `first` need the source's time; `max_by` / `min_by` order by one of its columns.
+PICKS = {"events": ["last", "first", "max_by", "min_by"], "accounts": ["last", "first"]}
+ORDERS = {"events": ["x", "y", "amount"], "accounts": ["employees", "revenue"]}
+FRACTIONS = ["0.0", "0.25", "0.5", "0.9", "1.0"]
 
 
 @st.composite
@@ -93,7 +97,7 @@ def aggregates(draw, query: QueryShape, numeric: bool = True, users: bool = Fals
     states = ["subscriptions"] if query.start is not None else []
     sources = ["events"] if users else ["events", "events", "accounts", *states]
     source = draw(st.sampled_from(sources))
-    function = draw(st.sampled_from([*AGGREGATES, "rows"]))
+    function = draw(st.sampled_from([*AGGREGATES, "percentile", *PICKS.get(source, []), "rows"]))
     where = draw(conditions(source)) if draw(st.booleans()) else None
     window = None
     if query.start is not None and source in WINDOWS and draw(st.integers(0, 3)) == 0:
@@ -101,9 +105,21 @@ def aggregates(draw, query: QueryShape, numeric: bool = True, users: bool = Fals
     if function == "rows":
         return Aggregate("count", source, None, where, window)
     choices = sorted(NUMBERS[source])
-    if not numeric and function in ("min", "max", "count_distinct", "count"):
+    if not numeric and function in (
+        "min",
+        "max",
+        "count_distinct",
+        "count",
+        *PICKS.get(source, []),
+    ):
         choices += sorted(OTHERS[source])
-    return Aggregate(function, source, draw(st.sampled_from(choices)), where, window)
+    parameter = None
+    if function == "percentile":
+        parameter = draw(st.sampled_from(FRACTIONS))
+    if function in ("max_by", "min_by"):
+        parameter = draw(st.sampled_from(ORDERS[source]))
+    value = draw(st.sampled_from(choices))
+    return Aggregate(function, source, value, where, window, parameter)
 
 
 @frozen
@@ -114,26 +130,31 @@ class Scope:
     # name: the sources it aggregates, "per" if it iterates, "offset" if it reads back
     earlier: dict[str, set[str]]
     period: str | None = None  # the sub-period's grain inside `per day`, `per week`, …
-    user: bool = False  # inside `per user`
+    entity: str | None = None  # "user" or "account" inside `per user` or `per account`
     depth: int = 0
+
+    @property
+    def user(self) -> bool:
+        return self.entity == "user"
 
     def offsets(self) -> bool:
         # Only days are placed before a sub-period (the day before); the weeks and months
         # of a period are cut at its edges, and the docs do not say what precedes a cut one.
         # Under `per user`, the docs do not say whether the users an offset's rows name
-        # belong to the cell.
+        # belong to the cell. Under `per account` the entity set is the key source's, so an
+        # offset is each account's value in the earlier period (time-intelligence.md).
         return self.period in (None, "day") and not self.user
 
     def metrics(self) -> list[str]:
         """An iteration cannot hold another; an offset only where it is placed; under `per
         user`, only metrics over events."""
-        refused = {"per"} if self.period or self.user else set()
+        refused = {"per"} if self.period or self.entity else set()
         refused |= set() if self.offsets() else {"offset"}
         refused |= {"accounts", "subscriptions"} if self.user else set()
         return sorted(n for n, holds in self.earlier.items() if not holds & refused)
 
-    def deeper(self, period: str | None = None, user: bool = False) -> Scope:
-        return Scope(self.earlier, period or self.period, user or self.user, self.depth + 1)
+    def deeper(self, period: str | None = None, entity: str | None = None) -> Scope:
+        return Scope(self.earlier, period or self.period, entity or self.entity, self.depth + 1)
 
 
 @st.composite
@@ -146,8 +167,9 @@ def formulas(draw, query: QueryShape, scope: Scope) -> Node:
             kinds += ["metric", "metric"] + (["offset", "comparison"] if offsets else [])
         if scope.depth < 2 and scope.period is None and query.grain in SUB_PERIODS:
             kinds += ["sub_periods", "sub_periods"]
-        if scope.depth < 2 and not scope.user:  # also inside a sub-period
-            kinds += ["per_user"]
+        if scope.depth < 2 and not scope.entity:  # also inside a sub-period
+            # One per-entity iteration inside another is refused.
+            kinds += ["per_user", "per_account"]
     kind = draw(st.sampled_from(kinds))
     deeper = scope.deeper()
     if kind == "aggregate":
@@ -157,11 +179,13 @@ def formulas(draw, query: QueryShape, scope: Scope) -> Node:
         return Arithmetic(operator, draw(formulas(query, deeper)), draw(formulas(query, deeper)))
     if kind == "function":
         return Function(draw(st.sampled_from(sorted(FUNCTIONS))), draw(formulas(query, deeper)))
-    if kind in ("sub_periods", "per_user"):
-        over = "user"
+    if kind in ("sub_periods", "per_user", "per_account"):
+        over = kind.removeprefix("per_")
         if kind == "sub_periods":
             over = draw(st.sampled_from(SUB_PERIODS[query.grain or ""]))
-        inside = scope.deeper(None if over == "user" else over, over == "user")
+            inside = scope.deeper(period=over)
+        else:
+            inside = scope.deeper(entity=over)
         combine = draw(st.sampled_from(["count", "sum", "avg", "min", "max"]))
         # Users are found in the rows the formula reads, so under `per user` (and for its
         # own count) a count of units needs a condition, which reads rows.
@@ -198,6 +222,16 @@ def metric_sets(draw, query: QueryShape) -> dict[str, Node]:
                 holds[f"m{index}"] |= holds[node.name]
     if draw(st.booleans()):
         metrics["whole"] = draw(aggregates(query, numeric=False))
+    accounts = any(
+        isinstance(n, Per) and n.over == "account" for f in metrics.values() for n in walk(f)
+    )
+    if accounts and query.by:
+        # The time spine lists the values of the rows the metrics read, and the docs do not
+        # say whether the entity set of `per account` (rows of `accounts`) is such rows. Every
+        # account of any cell's set signed up before the last period's end, so this metric
+        # reads them all and the question does not arise.
+        window = "over all time" if query.start is not None else None
+        metrics["accounts_seen"] = Aggregate("count", "accounts", None, None, window)
     return metrics
 
 
