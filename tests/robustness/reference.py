@@ -580,7 +580,7 @@ class Per(Node):
     `week`, `month`), the users (`user`, the identifier entity of events) or the accounts
     (`account`, the entity with the key source `accounts`)."""
 
-    combine: str  # count, sum, avg, min, max
+    combine: str  # count, sum, avg, min, max, median, stddev
     over: str
     body: Node | None
     test: Node | None = None
@@ -633,8 +633,7 @@ class Reference:
         by: tuple[str, ...] = (),
         where: tuple[str, ...] = (),
     ) -> None:
-        assert (start is None) == (end is None), "ranges are given in full"
-        assert grain is None or start is not None, "a grain needs a range"
+        assert grain is not None or (start is None) == (end is None), "a grain or a full range"
         self.zone = ZoneInfo(timezone)
         self.week_start = week_start
         self.metrics = metrics
@@ -647,6 +646,8 @@ class Reference:
             source: [r for r in rows if all(FILTERS[f](r) is True for f in where)]
             for source, rows in read_sources(data, self.zone).items()
         }
+        if grain is not None and (start is None or end is None):
+            self._open_range()
         self.periods = self._periods()
         self.seen: set[tuple] = set()  # the combinations of the rows the metrics read
         # While above zero, every part of a formula is evaluated whatever its conditions say:
@@ -656,12 +657,45 @@ class Reference:
 
     # -- periods, ranges and the time spine (language.md) --
 
+    def _open_range(self) -> None:
+        """Without `--from` or `--to`, the data supplies the range's missing ends: the first
+        day of the period holding the earliest row the query reads, the end of the period
+        holding the latest (language.md, Periods, ranges and the time spine). In the subset
+        the metrics read plain aggregates over event sources, every row of them (no `where`,
+        window, offset or state source, for which the docs do not say which rows count),
+        and a row without a time is in no period. No row, or an end not after the start:
+        no periods."""
+        sources = set()
+        for formula in self.metrics.values():
+            for node in walk(formula):
+                if isinstance(node, Aggregate):
+                    assert node.source not in STATES and not node.where and not node.window
+                    sources.add(node.source)
+                assert not isinstance(node, Offset) and not (
+                    isinstance(node, Per) and node.over == "account"
+                ), "which rows an open range reads for these is not in the subset"
+        days = [
+            row.time.astimezone(self.zone).date()
+            for source in sorted(sources)
+            for row in self.sources[source]
+            if row.time is not None
+        ]
+        assert self.grain is not None
+        if not days:
+            self.start = self.end = None
+            return
+        if self.start is None:
+            self.start = period_start(min(days), self.grain, self.week_start)
+        if self.end is None:
+            self.end = advance(period_start(max(days), self.grain, self.week_start), self.grain, 1)
+
     def _periods(self) -> list[Span]:
         """The range split by the grain into half-open periods, the first and last clipped
         to the range; without a grain the range (or all time) is one period."""
         if self.grain is None:
             return [Span(None, self.start, self.end)]
-        assert self.start is not None and self.end is not None
+        if self.start is None or self.end is None or self.end <= self.start:
+            return []  # an open range the data supplies no end for, or none after the start
         spans: list[Span] = []
         label = period_start(self.start, self.grain, self.week_start)
         while label < self.end:
@@ -872,6 +906,8 @@ class Reference:
             return None
         if node.combine == "avg":
             return float(total(present)) / len(present)  # type: ignore[arg-type]
+        if node.combine in ("median", "stddev"):  # of the units' values, as over rows
+            return spread(node.combine, present, None)  # type: ignore[arg-type]
         return {"min": min, "max": max}[node.combine](present)  # type: ignore[type-var]
 
     # -- the answer --

@@ -65,16 +65,32 @@ ORDERS = {"events": ["x", "y", "amount"], "accounts": ["employees", "revenue"]}
 FRACTIONS = ["0.0", "0.25", "0.5", "0.9", "1.0"]
 
 
+# Row formulas that read the link to accounts: a link target is read whole, and the docs do
+# not say whether its rows supply an open range's ends.
+LINKED = {"events.acct_size", "events.x * accounts.employees"}
+
+
+def open_range(query: QueryShape) -> bool:
+    """A grain without `--from` or `--to` (or both): the data supplies the missing ends. The
+    docs say which rows supply them only for a query that reads every row of its sources:
+    such a query has plain aggregates over `events` (no `where`, window, offset, state source,
+    link or `per account`) and neither `by` nor a filter (reference.Reference._open_range)."""
+    return query.grain is not None and (query.start is None or query.end is None)
+
+
 @st.composite
 def query_shapes(draw) -> QueryShape:
     grain = draw(st.sampled_from(list(RANGES)))
     start, end = draw(st.sampled_from(RANGES[grain]))
+    if grain is not None and draw(st.integers(0, 4)) == 0:
+        start, end = draw(st.sampled_from([(None, None), (start, None), (None, end)]))
+    sliced = grain is None or (start is not None and end is not None)
     return QueryShape(
         grain=grain,
         start=start,
         end=end,
-        by=draw(st.sampled_from(BY)),
-        where=draw(st.sampled_from(FILTERS)),
+        by=draw(st.sampled_from(BY)) if sliced else (),
+        where=draw(st.sampled_from(FILTERS)) if sliced else (),
         timezone=draw(st.sampled_from(TIMEZONES)),
         week_start=draw(st.sampled_from(["monday", "sunday"])),
     )
@@ -95,16 +111,21 @@ def aggregates(draw, query: QueryShape, numeric: bool = True, users: bool = Fals
     """An aggregate; inside `per user` over events, the one source that names users."""
     # A state source without a range is read now, which the data cannot pin down.
     states = ["subscriptions"] if query.start is not None else []
-    sources = ["events"] if users else ["events", "events", "accounts", *states]
+    sources = (
+        ["events"] if users or open_range(query) else ["events", "events", "accounts", *states]
+    )
     source = draw(st.sampled_from(sources))
     function = draw(st.sampled_from([*AGGREGATES, "percentile", *PICKS.get(source, []), "rows"]))
-    where = draw(conditions(source)) if draw(st.booleans()) else None
+    where = draw(conditions(source)) if draw(st.booleans()) and not open_range(query) else None
     window = None
-    if query.start is not None and source in WINDOWS and draw(st.integers(0, 3)) == 0:
+    windows = query.start is not None and not open_range(query)
+    if windows and source in WINDOWS and draw(st.integers(0, 3)) == 0:
         window = draw(st.sampled_from(WINDOWS[source]))
     if function == "rows":
         return Aggregate("count", source, None, where, window)
     choices = sorted(NUMBERS[source])
+    if open_range(query):
+        choices = [c for c in choices if c not in LINKED]
     if not numeric and function in (
         "min",
         "max",
@@ -162,14 +183,14 @@ def formulas(draw, query: QueryShape, scope: Scope) -> Node:
     kinds = ["aggregate", "aggregate", "aggregate"]
     if scope.depth < 3:
         kinds += ["arithmetic", "arithmetic", "function"]
-        offsets = query.grain is not None and scope.offsets()
+        offsets = query.grain is not None and scope.offsets() and not open_range(query)
         if scope.metrics():
             kinds += ["metric", "metric"] + (["offset", "comparison"] if offsets else [])
         if scope.depth < 2 and scope.period is None and query.grain in SUB_PERIODS:
             kinds += ["sub_periods", "sub_periods"]
         if scope.depth < 2 and not scope.entity:  # also inside a sub-period
             # One per-entity iteration inside another is refused.
-            kinds += ["per_user", "per_account"]
+            kinds += ["per_user"] + ([] if open_range(query) else ["per_account"])
     kind = draw(st.sampled_from(kinds))
     deeper = scope.deeper()
     if kind == "aggregate":
@@ -186,7 +207,7 @@ def formulas(draw, query: QueryShape, scope: Scope) -> Node:
             inside = scope.deeper(period=over)
         else:
             inside = scope.deeper(entity=over)
-        combine = draw(st.sampled_from(["count", "sum", "avg", "min", "max"]))
+        combine = draw(st.sampled_from(["count", "sum", "avg", "min", "max", "median", "stddev"]))
         # Users are found in the rows the formula reads, so under `per user` (and for its
         # own count) a count of units needs a condition, which reads rows.
         tested = draw(st.booleans()) or (combine == "count" and (over == "user" or scope.user))
