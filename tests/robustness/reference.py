@@ -725,10 +725,12 @@ class Reference:
     def _shifted(self, span: Span, back: int) -> Span:
         if span.grain == self.grain and span.index is not None:
             return self._period_at(span.index - back)
-        assert span.grain == "day", "offsets inside `per week` or `per month` are not in the subset"
-        assert span.start is not None
-        day = span.start - dt.timedelta(days=back)
-        return Span(day, day, day + dt.timedelta(days=1), "day")
+        # A sub-period: the calendar day or month `back` grains earlier. Weeks are cut at a
+        # month's edges, and the docs do not say what precedes a cut one: not in the subset.
+        assert span.grain in ("day", "month") and span.label is not None
+        assert span.start == span.label and span.end == advance(span.label, span.grain, 1)
+        label = advance(span.label, span.grain, -back)
+        return Span(label, label, advance(label, span.grain, 1), span.grain)
 
     def _midnight(self, day: dt.date | None) -> dt.datetime | None:
         if day is None:
@@ -776,15 +778,33 @@ class Reference:
         return picked
 
     def _states(self, aggregate: Aggregate, span: Span, cell: Cell) -> list[Row]:
-        """A state source is read as of the period's end (windows over one are not in the
-        subset); the first pass notes the combinations of the rows it finds in force."""
-        assert aggregate.window is None and span.end is not None
+        """A state source is read as of the period's end, or over all time its rows in force
+        at any period end up to it; the first pass notes the combinations of those rows."""
+        assert span.end is not None
         end = self._midnight(span.end)
         assert end is not None
-        picked = [r for r in self.sources[aggregate.source] if in_force(r, end)]
+        if aggregate.window is None:
+            picked = [r for r in self.sources[aggregate.source] if in_force(r, end)]
+        else:
+            picked = [r for r in self.sources[aggregate.source] if self._ever(r, span, end)]
         picked = [r for r in picked if self._keeps(r, cell)]
         self._note(aggregate, picked, cell)
         return picked
+
+    def _ever(self, row: Row, span: Span, end: dt.datetime) -> bool:
+        """`over all time` on a state source: whether the row was in force at some period
+        end at the query grain up to `end` (time-intelligence.md, Windows). The period ends
+        are the calendar periods' (local midnights), the end of the period before a clipped
+        first one (the range's start, Fine points) and the current period's end. A row in
+        force at any of them is in force at the first after its start, which is tested."""
+        assert self.grain is not None and span.grain == self.grain, "at the query grain"
+        started = row["started_at"]
+        assert isinstance(started, dt.datetime)
+        local = started.astimezone(self.zone).date()
+        following = advance(period_start(local, self.grain, self.week_start), self.grain, 1)
+        candidates = [self._midnight(following), self._midnight(self.start), end]
+        first = min(t for t in candidates if t is not None and t > started)
+        return first <= end and in_force(row, first)
 
     def _note(self, aggregate: Aggregate, rows: list[Row], cell: Cell) -> None:
         """What the rows an aggregate reads tell the first pass: the users they name while
@@ -828,7 +848,11 @@ class Reference:
         """`m[-k]` is m k periods earlier, every other coordinate unchanged; previous,
         change and growth are m[-1], m - m[-1] and m / m[-1] - 1 (null when m[-1] is 0)."""
         formula = self.metrics[node.name]
+        # Under `per user`, an offset takes each user's value in the earlier period; its rows
+        # there name no user of the cell (time-intelligence.md, Entities).
+        naming, self.naming = self.naming, None if self.naming is None else set()
         earlier = self.value(formula, self._shifted(span, node.back), cell)
+        self.naming = naming
         if node.comparison in (None, "previous"):
             return earlier
         now = self.value(formula, span, cell)

@@ -25,6 +25,8 @@ from reference import (
     Offset,
     Per,
     Reference,
+    parse_bound,
+    period_start,
     walk,
 )
 from valid_projects import (
@@ -57,6 +59,10 @@ WINDOWS = {
         "over all time",
     ],
     "accounts": ["over all time", "over last 3 months"],
+    # At the query grain only (see aggregates). A row in force at a period end on the window's
+    # first instant: the docs say the window holds the ends "inside" it, which they leave
+    # open there, so `over last N …` on a state source is not in the subset.
+    "subscriptions": ["over all time"],
 }
 AGGREGATES = ["count", "sum", "avg", "min", "max", "count_distinct", "median", "stddev"]
 # `last` and `first` need the source's time; `max_by` / `min_by` order by one of its columns.
@@ -76,6 +82,14 @@ def open_range(query: QueryShape) -> bool:
     such a query has plain aggregates over `events` (no `where`, window, offset, state source,
     link or `per account`) and neither `by` nor a filter (reference.Reference._open_range)."""
     return query.grain is not None and (query.start is None or query.end is None)
+
+
+def whole_range(query: QueryShape) -> bool:
+    """Whether the query's range starts and ends on its grain's period boundaries."""
+    if query.grain is None or query.start is None or query.end is None:
+        return False
+    start, end = parse_bound(query.start), parse_bound(query.end)
+    return all(period_start(d, query.grain, query.week_start) == d for d in (start, end))
 
 
 @st.composite
@@ -107,8 +121,13 @@ def conditions(draw, source: str, depth: int = 0) -> Condition:
 
 
 @st.composite
-def aggregates(draw, query: QueryShape, numeric: bool = True, users: bool = False) -> Aggregate:
-    """An aggregate; inside `per user` over events, the one source that names users."""
+def aggregates(
+    draw, query: QueryShape, numeric: bool = True, users: bool = False, period: bool = False
+) -> Aggregate:
+    """An aggregate; inside `per user` over events, the one source that names users. A
+    window over a state source counts the rows in force at period ends at the query grain;
+    inside a sub-period (`period`) the docs do not say which ends, so it has none there, nor
+    without a grain (where it is the snapshot at the range's end, a plain aggregate)."""
     # A state source without a range is read now, which the data cannot pin down.
     states = ["subscriptions"] if query.start is not None else []
     sources = (
@@ -119,6 +138,8 @@ def aggregates(draw, query: QueryShape, numeric: bool = True, users: bool = Fals
     where = draw(conditions(source)) if draw(st.booleans()) and not open_range(query) else None
     window = None
     windows = query.start is not None and not open_range(query)
+    if source == "subscriptions" and (period or query.grain is None):
+        windows = False
     if windows and source in WINDOWS and draw(st.integers(0, 3)) == 0:
         window = draw(st.sampled_from(WINDOWS[source]))
     if function == "rows":
@@ -153,29 +174,32 @@ class Scope:
     period: str | None = None  # the sub-period's grain inside `per day`, `per week`, …
     entity: str | None = None  # "user" or "account" inside `per user` or `per account`
     depth: int = 0
+    whole: bool = False  # the query's range starts and ends on its grain's boundaries
 
     @property
     def user(self) -> bool:
         return self.entity == "user"
 
     def offsets(self) -> bool:
-        # Only days are placed before a sub-period (the day before); the weeks and months
-        # of a period are cut at its edges, and the docs do not say what precedes a cut one.
-        # Under `per user`, the docs do not say whether the users an offset's rows name
-        # belong to the cell. Under `per account` the entity set is the key source's, so an
-        # offset is each account's value in the earlier period (time-intelligence.md).
-        return self.period in (None, "day") and not self.user
+        # Before a day is the day before, before a month of a whole range's quarter the
+        # month before; weeks (and the months of a clipped quarter) are cut at the period's
+        # edges, and the docs do not say what precedes a cut one. Under `per user` and
+        # `per account` an offset is each entity's value in the earlier period, adding no
+        # entity (time-intelligence.md, Entities).
+        return self.period in (None, "day") or (self.period == "month" and self.whole)
 
     def metrics(self) -> list[str]:
         """An iteration cannot hold another; an offset only where it is placed; under `per
         user`, only metrics over events."""
         refused = {"per"} if self.period or self.entity else set()
+        refused |= {"state window"} if self.period else set()
         refused |= set() if self.offsets() else {"offset"}
         refused |= {"accounts", "subscriptions"} if self.user else set()
         return sorted(n for n, holds in self.earlier.items() if not holds & refused)
 
     def deeper(self, period: str | None = None, entity: str | None = None) -> Scope:
-        return Scope(self.earlier, period or self.period, entity or self.entity, self.depth + 1)
+        period, entity = period or self.period, entity or self.entity
+        return Scope(self.earlier, period, entity, self.depth + 1, self.whole)
 
 
 @st.composite
@@ -194,7 +218,7 @@ def formulas(draw, query: QueryShape, scope: Scope) -> Node:
     kind = draw(st.sampled_from(kinds))
     deeper = scope.deeper()
     if kind == "aggregate":
-        return draw(aggregates(query, users=scope.user))
+        return draw(aggregates(query, users=scope.user, period=scope.period is not None))
     if kind == "arithmetic":
         operator = draw(st.sampled_from(["+", "-", "*", "/"]))
         return Arithmetic(operator, draw(formulas(query, deeper)), draw(formulas(query, deeper)))
@@ -229,12 +253,14 @@ def metric_sets(draw, query: QueryShape) -> dict[str, Node]:
     metrics: dict[str, Node] = {}
     holds: dict[str, set[str]] = {}
     for index in range(draw(st.integers(1, 4))):
-        formula = draw(formulas(query, Scope(dict(holds))))
+        formula = draw(formulas(query, Scope(dict(holds), whole=whole_range(query))))
         metrics[f"m{index}"] = formula
         holds[f"m{index}"] = set()
         for node in walk(formula):
             if isinstance(node, Aggregate):
                 holds[f"m{index}"].add(node.source)
+                if node.source == "subscriptions" and node.window:
+                    holds[f"m{index}"].add("state window")
             if isinstance(node, Per):
                 holds[f"m{index}"].add("per")
             if isinstance(node, Offset):
