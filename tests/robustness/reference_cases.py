@@ -318,8 +318,12 @@ def cases(draw) -> ReferenceCase:
     nodes = draw(metric_sets(query))
     metrics = {name: node.text() for name, node in nodes.items()}
     text = project_text(query, metrics, "decimal")
-    # Half the cases have their times where the queries' ranges are (December to May), so
-    # that cells hold rows; the others valid_projects.py's wider spread.
+    # Most cases have their times where the queries' ranges are (December to May), so that
+    # cells hold rows; the others valid_projects.py's wider spread.
     dense = data_sets(times=st.integers(-90 * DAY, 90 * DAY), most_events=40)
-    data = draw(st.one_of(data_sets(), dense))
+    # And some with most accounts signed up by then, so that `per account` has accounts.
+    early = data_sets(
+        times=st.integers(-90 * DAY, 90 * DAY), most_events=40, signups=st.integers(-120 * DAY, 0)
+    )
+    data = draw(st.one_of(data_sets(), dense, early))
     return ReferenceCase(Case(query, metrics, text, data), nodes)
