@@ -578,20 +578,46 @@ class Offset(Node):
 
 
 @frozen
+class Compare(Node):
+    """A metric-level comparison with a constant or a formula, `(m[-1]) > 0`, `(m) > (m[-1])`:
+    null when either side is."""
+
+    operator: str
+    left: Node
+    right: Node | int
+
+    def text(self) -> str:
+        right = self.right.text() if isinstance(self.right, Node) else self.right
+        return f"({self.left.text()}) {self.operator} ({right})"
+
+
+@frozen
+class Logic(Node):
+    """`and`, `or`, `not` of metric-level conditions, three-valued (language.md, Nulls)."""
+
+    kind: str  # "and", "or", "not"
+    parts: tuple[Node, ...]
+
+    def text(self) -> str:
+        if self.kind == "not":
+            return f"not ({self.parts[0].text()})"
+        return f"({self.parts[0].text()}) {self.kind} ({self.parts[1].text()})"
+
+
+@frozen
 class Per(Node):
-    """`combine(per over[: body] [where test > threshold])`, over sub-periods (`day`,
-    `week`, `month`), the users (`user`, the identifier entity of events) or the accounts
-    (`account`, the entity with the key source `accounts`)."""
+    """`combine(per over[: body] [where test])`, over sub-periods (`day`, `week`, `month`),
+    the users (`user`, the identifier entity of events) or the accounts (`account`, the
+    entity with the key source `accounts`); the test a Compare or a Logic of them."""
 
     combine: str  # count, count_distinct, sum, avg, min, max, median, stddev
     over: str
     body: Node | None
     test: Node | None = None
-    threshold: int = 0
 
     def text(self) -> str:
         body = f": {self.body.text()}" if self.body else ""
-        where = f" where {self.test.text()} > {self.threshold}" if self.test else ""
+        where = f" where {self.test.text()}" if self.test else ""
         return f"{self.combine}(per {self.over}{body}{where})"
 
 
@@ -600,6 +626,8 @@ def walk(node: Node) -> Iterable[Node]:
     for child in (getattr(node, n, None) for n in ("left", "right", "inner", "body", "test")):
         if isinstance(child, Node):
             yield from walk(child)
+    for part in getattr(node, "parts", ()) if isinstance(node, Logic) else ():
+        yield from walk(part)
 
 
 # ---- the oracle ---------------------------------------------------------------------------
@@ -844,6 +872,24 @@ class Reference:
             return FUNCTIONS[node.shape](self.value(node.inner, span, cell))
         if isinstance(node, Offset):
             return self._offset(node, span, cell)
+        if isinstance(node, Compare):
+            left = self.value(node.left, span, cell)
+            right = node.right
+            if isinstance(right, Node):
+                right = self.value(right, span, cell)
+            if isinstance(left, float) or isinstance(right, float):
+                # A number compared with a float is taken as the nearest double, as an
+                # integer is (language.md, Numbers): Decimal("0.01") == 0.01 there.
+                left, right = (None if v is None else float(v) for v in (left, right))  # type: ignore[arg-type]
+            return compare(node.operator, left, right)
+        if isinstance(node, Logic):
+            # Every part is evaluated (the first pass and the search for users read them all).
+            values = [self.value(part, span, cell) for part in node.parts]
+            if node.kind == "not":
+                return negate(values[0])
+            if node.kind == "and":
+                return False if False in values else None if None in values else True
+            return True if True in values else None if None in values else False
         assert isinstance(node, Per)
         return self._per(node, span, cell)
 
@@ -919,7 +965,7 @@ class Reference:
         for unit_span, unit_cell in units:
             if node.test is not None:
                 test = self.value(node.test, unit_span, unit_cell)
-                if not self.everything and compare(">", test, node.threshold) is not True:
+                if not self.everything and test is not True:
                     continue
             passing += 1
             if node.body is not None:

@@ -18,8 +18,10 @@ from reference import (
     OTHERS,
     Aggregate,
     Arithmetic,
+    Compare,
     Condition,
     Function,
+    Logic,
     Metric,
     Node,
     Offset,
@@ -245,15 +247,31 @@ def formulas(draw, query: QueryShape, scope: Scope) -> Node:
         # Users are found in the rows the formula reads, so under `per user` (and for its
         # own count) a count of units needs a condition, which reads rows.
         tested = draw(st.booleans()) or (combine == "count" and (over == "user" or scope.user))
-        test = draw(formulas(query, inside)) if tested else None
+        test = draw(tests(query, inside)) if tested else None
         body = None if combine == "count" else draw(formulas(query, inside))
-        return Per(combine, over, body, test, draw(st.integers(0, 2)))
+        return Per(combine, over, body, test)
     name = draw(st.sampled_from(scope.metrics()))
     if kind == "metric":
         return Metric(name)
     if kind == "offset":
         return Offset(name, draw(st.integers(1, 3)))
     return Offset(name, 1, draw(st.sampled_from(["previous", "change", "growth"])))
+
+
+@st.composite
+def tests(draw, query: QueryShape, scope: Scope, depth: int = 0) -> Node:
+    """A per's condition: comparisons of formulas with a constant, joined by `and`, `or` and
+    `not` (`count(per account where m[-1] > 0 and m == 0)`)."""
+    kind = draw(
+        st.sampled_from(["one", "one", "one", "and", "or", "not"] if depth < 1 else ["one"])
+    )
+    if kind == "one":
+        operator = draw(st.sampled_from([">", ">", ">=", "<", "<=", "==", "!="]))
+        left = draw(formulas(query, scope))
+        right = draw(st.one_of(st.integers(0, 2), st.integers(0, 2), formulas(query, scope)))
+        return Compare(operator, left, right)
+    parts = tuple(draw(tests(query, scope, depth + 1)) for _ in range(1 if kind == "not" else 2))
+    return Logic(kind, parts)
 
 
 @st.composite
