@@ -495,7 +495,7 @@ class Aggregate(Node):
         if not pairs:
             return None
         largest = self.function in ("last", "max_by")
-        return (max if largest else min)(pairs)[1]  # type: ignore[type-var]
+        return (max if largest else min)(pairs)[1]
 
 
 def spread(function: str, values: list[int | float | Decimal], fraction: str | None) -> Value:
@@ -874,9 +874,9 @@ class Reference:
             return self._offset(node, span, cell)
         if isinstance(node, Compare):
             left = self.value(node.left, span, cell)
-            right = node.right
-            if isinstance(right, Node):
-                right = self.value(right, span, cell)
+            right: Value = node.right
+            if isinstance(node.right, Node):
+                right = self.value(node.right, span, cell)
             if isinstance(left, float) or isinstance(right, float):
                 # A number compared with a float is taken as the nearest double, as an
                 # integer is (language.md, Numbers): Decimal("0.01") == 0.01 there.
