@@ -663,6 +663,7 @@ class Reference:
         end: str | None,
         by: tuple[str, ...] = (),
         where: tuple[str, ...] = (),
+        offsets_name_users: bool = False,
     ) -> None:
         assert grain is not None or (start is None) == (end is None), "a grain or a full range"
         self.zone = ZoneInfo(timezone)
@@ -685,6 +686,9 @@ class Reference:
         # the first pass and the search for a cell's users read what the formulas read.
         self.everything = 0
         self.naming: set[Value] | None = None  # the users the rows read so far name
+        # Whether an offset's aggregates name the users of the cell, as read in the cell's
+        # own period (see _offset): the docs leave it open; ReferenceCase reads both ways.
+        self.offsets_name_users = offsets_name_users
 
     # -- periods, ranges and the time spine (language.md) --
 
@@ -898,7 +902,12 @@ class Reference:
         change and growth are m[-1], m - m[-1] and m / m[-1] - 1 (null when m[-1] is 0)."""
         formula = self.metrics[node.name]
         # Under `per user`, an offset takes each user's value in the earlier period; its rows
-        # there name no user of the cell (time-intelligence.md, Entities).
+        # there name no user of the cell (time-intelligence.md, Entities: "it does not add the
+        # entities of that period"). Whether the offset's aggregates, read in the cell's own
+        # period, name users ("the rows the inner aggregates read for the cell") the docs do
+        # not say: with `offsets_name_users` they do.
+        if self.naming is not None and self.offsets_name_users:
+            self.value(formula, span, cell)
         naming, self.naming = self.naming, None if self.naming is None else set()
         earlier = self.value(formula, self._shifted(span, node.back), cell)
         self.naming = naming

@@ -315,7 +315,7 @@ class ReferenceCase:
     case: Case  # the project, its data and its query, as valid_projects.py writes them
     nodes: dict[str, Node]
 
-    def reference(self) -> Reference:
+    def reference(self, offsets_name_users: bool = False) -> Reference:
         q = self.case.query
         return Reference(
             self.case.data,
@@ -327,7 +327,26 @@ class ReferenceCase:
             end=q.end,
             by=q.by,
             where=q.where,
+            offsets_name_users=offsets_name_users,
         )
+
+    def expected(self) -> list[tuple] | None:
+        """The documented answer, or None where it depends on what the docs leave open:
+        whether an offset inside `per user` names the users its aggregates read in the
+        cell's own period (`count_distinct(per user: m[-1])`). Only cases whose answer is
+        the same either way are checked (the engines say they do: the user with rows this
+        period counts, with the value of the period before)."""
+        answer = self.reference().rows()
+        offsets = any(
+            isinstance(node, Per)
+            and node.over == "user"
+            and any(isinstance(inner, Offset | Metric) for inner in walk(node))
+            for formula in self.nodes.values()
+            for node in walk(formula)
+        )
+        if offsets and self.reference(offsets_name_users=True).rows() != answer:
+            return None
+        return answer
 
 
 @st.composite
