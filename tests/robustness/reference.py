@@ -15,13 +15,16 @@ so nothing is parsed.
 
 The subset: sources `events` and `accounts` (through the link, for conditions and
 dimensions; a link to an account that does not exist reads nulls) and the state source
-`subscriptions`; count / sum / avg / min / max / count_distinct with `where`; grains day,
-week, month, quarter and none, over ranges given in full (or no range without a grain);
-`by` over `accounts.segment`, `accounts.big` and the dimension `size`; the query's `where`;
-metric arithmetic, functions and references; `per day` / `per week` / `per month` and
-`per user`, with `where`, nested either way; offsets and previous / change / growth; the
-windows `over last N days|weeks|months`, `over week|month|year to date`, `over all time` on
-event sources.
+`subscriptions`; count / sum / avg / min / max / count_distinct / median / percentile /
+stddev / last / first / max_by / min_by with `where`; grains day, week, month, quarter and
+none, over ranges given in full (or no range without a grain), or open ranges for queries
+that read every row of `events`; `by` over `accounts.segment`, `accounts.big` and the
+dimension `size`; the query's `where`; metric arithmetic, functions and references; `per
+day` / `per week` / `per month`, `per user` and `per account`, with `where`, nested with the
+sub-periods either way; offsets and previous / change / growth, also inside `per day`, `per
+month`, `per user` and `per account`; the windows `over last N days|weeks|months`, `over
+week|month|year to date`, `over all time` on event sources, and `over all time` on the state
+source. reference_cases.py says, where it leaves a shape out, why.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import math
 import operator
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from attrs import frozen
@@ -435,16 +439,22 @@ class Condition(Node):
 
 @frozen
 class Aggregate(Node):
-    function: str  # count, sum, avg, min, max, count_distinct
+    """An aggregate of language.md's table: count, sum, avg, min, max, count_distinct,
+    median, percentile (`parameter` the fraction), stddev, last, first, and max_by / min_by
+    (`parameter` the row formula ordering the rows)."""
+
+    function: str
     source: str
     value: str | None  # a row formula of NUMBERS or OTHERS; None: `count(source)`
     where: Condition | None = None
     window: str | None = None  # "over last 7 days", …
+    parameter: str | None = None
 
     def text(self) -> str:
         where = f" where {self.where.text()}" if self.where else ""
         window = f" {self.window}" if self.window else ""
-        return f"{self.function}({self.value or self.source}{where}){window}"
+        parameter = f", {self.parameter}" if self.parameter else ""
+        return f"{self.function}({self.value or self.source}{parameter}{where}){window}"
 
     def evaluate(self, rows: list[Row]) -> Value:
         """docs/language.md, Aggregates: nulls skipped; over no value count and sum are 0,
@@ -453,6 +463,8 @@ class Aggregate(Node):
         if self.value is None:
             return len(picked)
         formula = {**NUMBERS[self.source], **OTHERS[self.source]}[self.value]
+        if self.function in ("last", "first", "max_by", "min_by"):
+            return self._pick(formula, picked)
         values = [v for v in map(formula, picked) if v is not None]
         if self.function == "count":
             return len(values)
@@ -464,7 +476,46 @@ class Aggregate(Node):
             return None
         if self.function == "avg":
             return float(total(values)) / len(values)  # type: ignore[arg-type]
+        if self.function in ("median", "percentile", "stddev"):
+            return spread(self.function, values, self.parameter)  # type: ignore[arg-type]
         return {"min": min, "max": max}[self.function](values)  # type: ignore[type-var]
+
+    def _pick(self, formula: Callable[[Row], Value], rows: list[Row]) -> Value:
+        """The value at the latest (`last`) or earliest (`first`) time, or where the ordering
+        formula is largest (`max_by`) or smallest (`min_by`); rows whose value or order is
+        null are skipped; ties are broken by the value, the largest for `last` and `max_by`,
+        the smallest for the others (language.md, Last and first values)."""
+        if self.function in ("last", "first"):
+            order: Callable[[Row], Value] = lambda r: r.time  # noqa: E731
+        else:
+            assert self.parameter is not None
+            order = NUMBERS[self.source][f"{self.source}.{self.parameter}"]
+        pairs = [(order(r), formula(r)) for r in rows]
+        pairs = [(o, v) for o, v in pairs if o is not None and v is not None]
+        if not pairs:
+            return None
+        largest = self.function in ("last", "max_by")
+        return (max if largest else min)(pairs)[1]
+
+
+def spread(function: str, values: list[int | float | Decimal], fraction: str | None) -> Value:
+    """`median`, `percentile(x, f)` and `stddev` of the non-null values, floats computed from
+    the exact values (language.md, Aggregates): the median is the middle value, or the mean
+    of the two middle ones; a percentile interpolates linearly between the two values
+    nearest its place f * (n - 1) in the sorted values (the median is f = 0.5); the standard
+    deviation is the sample one, null with one value."""
+    exact = [Fraction(v) for v in values]  # Fraction takes ints, floats and decimals exactly
+    if function == "stddev":
+        if len(exact) < 2:
+            return None
+        mean = sum(exact) / len(exact)
+        return math.sqrt(sum((v - mean) ** 2 for v in exact) / (len(exact) - 1))
+    ordered = sorted(exact)
+    place = Fraction(fraction or "0.5") * (len(ordered) - 1)
+    below = math.floor(place)
+    above = min(below + 1, len(ordered) - 1)
+    low, high = ordered[below], ordered[above]
+    return float(low + (high - low) * (place - below))
 
 
 def total(values: list[Value]) -> Value:
@@ -527,19 +578,46 @@ class Offset(Node):
 
 
 @frozen
-class Per(Node):
-    """`combine(per over[: body] [where test > threshold])`, over sub-periods (`day`,
-    `week`, `month`) or the users (`user`, the identifier entity of events)."""
+class Compare(Node):
+    """A metric-level comparison with a constant or a formula, `(m[-1]) > 0`, `(m) > (m[-1])`:
+    null when either side is."""
 
-    combine: str  # count, sum, avg, min, max
+    operator: str
+    left: Node
+    right: Node | int
+
+    def text(self) -> str:
+        right = self.right.text() if isinstance(self.right, Node) else self.right
+        return f"({self.left.text()}) {self.operator} ({right})"
+
+
+@frozen
+class Logic(Node):
+    """`and`, `or`, `not` of metric-level conditions, three-valued (language.md, Nulls)."""
+
+    kind: str  # "and", "or", "not"
+    parts: tuple[Node, ...]
+
+    def text(self) -> str:
+        if self.kind == "not":
+            return f"not ({self.parts[0].text()})"
+        return f"({self.parts[0].text()}) {self.kind} ({self.parts[1].text()})"
+
+
+@frozen
+class Per(Node):
+    """`combine(per over[: body] [where test])`, over sub-periods (`day`, `week`, `month`),
+    the users (`user`, the identifier entity of events) or the accounts (`account`, the
+    entity with the key source `accounts`); the test a Compare or a Logic of them."""
+
+    combine: str  # count, count_distinct, sum, avg, min, max, median, stddev
     over: str
     body: Node | None
     test: Node | None = None
-    threshold: int = 0
 
     def text(self) -> str:
         body = f": {self.body.text()}" if self.body else ""
-        where = f" where {self.test.text()} > {self.threshold}" if self.test else ""
+        where = f" where {self.test.text()}" if self.test else ""
         return f"{self.combine}(per {self.over}{body}{where})"
 
 
@@ -548,6 +626,8 @@ def walk(node: Node) -> Iterable[Node]:
     for child in (getattr(node, n, None) for n in ("left", "right", "inner", "body", "test")):
         if isinstance(child, Node):
             yield from walk(child)
+    for part in getattr(node, "parts", ()) if isinstance(node, Logic) else ():
+        yield from walk(part)
 
 
 # ---- the oracle ---------------------------------------------------------------------------
@@ -559,10 +639,12 @@ ANY = None  # the combination of a cell that is not sliced by it (a first pass o
 @frozen
 class Cell:
     """Where a formula is evaluated besides its period: the `by` values (ANY in the first
-    pass) and, under `per user`, the user whose rows the aggregates are restricted to."""
+    pass) and, under `per user` or `per account`, the user or account whose rows the
+    aggregates are restricted to."""
 
     combination: tuple | None
     user: str | None = None
+    account: str | None = None
 
 
 class Reference:
@@ -581,9 +663,9 @@ class Reference:
         end: str | None,
         by: tuple[str, ...] = (),
         where: tuple[str, ...] = (),
+        offsets_name_users: bool = False,
     ) -> None:
-        assert (start is None) == (end is None), "ranges are given in full"
-        assert grain is None or start is not None, "a grain needs a range"
+        assert grain is not None or (start is None) == (end is None), "a grain or a full range"
         self.zone = ZoneInfo(timezone)
         self.week_start = week_start
         self.metrics = metrics
@@ -596,21 +678,59 @@ class Reference:
             source: [r for r in rows if all(FILTERS[f](r) is True for f in where)]
             for source, rows in read_sources(data, self.zone).items()
         }
+        if grain is not None and (start is None or end is None):
+            self._open_range()
         self.periods = self._periods()
         self.seen: set[tuple] = set()  # the combinations of the rows the metrics read
         # While above zero, every part of a formula is evaluated whatever its conditions say:
         # the first pass and the search for a cell's users read what the formulas read.
         self.everything = 0
         self.naming: set[Value] | None = None  # the users the rows read so far name
+        # Whether an offset's aggregates name the users of the cell, as read in the cell's
+        # own period (see _offset): the docs leave it open; ReferenceCase reads both ways.
+        self.offsets_name_users = offsets_name_users
 
     # -- periods, ranges and the time spine (language.md) --
+
+    def _open_range(self) -> None:
+        """Without `--from` or `--to`, the data supplies the range's missing ends: the first
+        day of the period holding the earliest row the query reads, the end of the period
+        holding the latest (language.md, Periods, ranges and the time spine). In the subset
+        the metrics read plain aggregates over event sources, every row of them (no `where`,
+        window, offset or state source, for which the docs do not say which rows count),
+        and a row without a time is in no period. No row, or an end not after the start:
+        no periods."""
+        sources = set()
+        for formula in self.metrics.values():
+            for node in walk(formula):
+                if isinstance(node, Aggregate):
+                    assert node.source not in STATES and not node.where and not node.window
+                    sources.add(node.source)
+                assert not isinstance(node, Offset) and not (
+                    isinstance(node, Per) and node.over == "account"
+                ), "which rows an open range reads for these is not in the subset"
+        days = [
+            row.time.astimezone(self.zone).date()
+            for source in sorted(sources)
+            for row in self.sources[source]
+            if row.time is not None
+        ]
+        assert self.grain is not None
+        if not days:
+            self.start = self.end = None
+            return
+        if self.start is None:
+            self.start = period_start(min(days), self.grain, self.week_start)
+        if self.end is None:
+            self.end = advance(period_start(max(days), self.grain, self.week_start), self.grain, 1)
 
     def _periods(self) -> list[Span]:
         """The range split by the grain into half-open periods, the first and last clipped
         to the range; without a grain the range (or all time) is one period."""
         if self.grain is None:
             return [Span(None, self.start, self.end)]
-        assert self.start is not None and self.end is not None
+        if self.start is None or self.end is None or self.end <= self.start:
+            return []  # an open range the data supplies no end for, or none after the start
         spans: list[Span] = []
         label = period_start(self.start, self.grain, self.week_start)
         while label < self.end:
@@ -640,10 +760,12 @@ class Reference:
     def _shifted(self, span: Span, back: int) -> Span:
         if span.grain == self.grain and span.index is not None:
             return self._period_at(span.index - back)
-        assert span.grain == "day", "offsets inside `per week` or `per month` are not in the subset"
-        assert span.start is not None
-        day = span.start - dt.timedelta(days=back)
-        return Span(day, day, day + dt.timedelta(days=1), "day")
+        # A sub-period: the calendar day or month `back` grains earlier. Weeks are cut at a
+        # month's edges, and the docs do not say what precedes a cut one: not in the subset.
+        assert span.grain in ("day", "month") and span.label is not None
+        assert span.start == span.label and span.end == advance(span.label, span.grain, 1)
+        label = advance(span.label, span.grain, -back)
+        return Span(label, label, advance(label, span.grain, 1), span.grain)
 
     def _midnight(self, day: dt.date | None) -> dt.datetime | None:
         if day is None:
@@ -691,15 +813,33 @@ class Reference:
         return picked
 
     def _states(self, aggregate: Aggregate, span: Span, cell: Cell) -> list[Row]:
-        """A state source is read as of the period's end (windows over one are not in the
-        subset); the first pass notes the combinations of the rows it finds in force."""
-        assert aggregate.window is None and span.end is not None
+        """A state source is read as of the period's end, or over all time its rows in force
+        at any period end up to it; the first pass notes the combinations of those rows."""
+        assert span.end is not None
         end = self._midnight(span.end)
         assert end is not None
-        picked = [r for r in self.sources[aggregate.source] if in_force(r, end)]
+        if aggregate.window is None:
+            picked = [r for r in self.sources[aggregate.source] if in_force(r, end)]
+        else:
+            picked = [r for r in self.sources[aggregate.source] if self._ever(r, span, end)]
         picked = [r for r in picked if self._keeps(r, cell)]
         self._note(aggregate, picked, cell)
         return picked
+
+    def _ever(self, row: Row, span: Span, end: dt.datetime) -> bool:
+        """`over all time` on a state source: whether the row was in force at some period
+        end at the query grain up to `end` (time-intelligence.md, Windows). The period ends
+        are the calendar periods' (local midnights), the end of the period before a clipped
+        first one (the range's start, Fine points) and the current period's end. A row in
+        force at any of them is in force at the first after its start, which is tested."""
+        assert self.grain is not None and span.grain == self.grain, "at the query grain"
+        started = row["started_at"]
+        assert isinstance(started, dt.datetime)
+        local = started.astimezone(self.zone).date()
+        following = advance(period_start(local, self.grain, self.week_start), self.grain, 1)
+        candidates = [self._midnight(following), self._midnight(self.start), end]
+        first = min(t for t in candidates if t is not None and t > started)
+        return first <= end and in_force(row, first)
 
     def _note(self, aggregate: Aggregate, rows: list[Row], cell: Cell) -> None:
         """What the rows an aggregate reads tell the first pass: the users they name while
@@ -715,6 +855,10 @@ class Reference:
 
     def _keeps(self, row: Row, cell: Cell) -> bool:
         if cell.combination is not ANY and self._combination(row) != cell.combination:
+            return False
+        # An account's rows: its own row of `accounts`, and the rows linking to it (a row
+        # whose link is empty or names no account belongs to none).
+        if cell.account is not None and row["account_id"] != cell.account:
             return False
         return cell.user is None or row["user_id"] == cell.user
 
@@ -732,6 +876,24 @@ class Reference:
             return FUNCTIONS[node.shape](self.value(node.inner, span, cell))
         if isinstance(node, Offset):
             return self._offset(node, span, cell)
+        if isinstance(node, Compare):
+            left = self.value(node.left, span, cell)
+            right: Value = node.right
+            if isinstance(node.right, Node):
+                right = self.value(node.right, span, cell)
+            if isinstance(left, float) or isinstance(right, float):
+                # A number compared with a float is taken as the nearest double, as an
+                # integer is (language.md, Numbers): Decimal("0.01") == 0.01 there.
+                left, right = (None if v is None else float(v) for v in (left, right))  # type: ignore[arg-type]
+            return compare(node.operator, left, right)
+        if isinstance(node, Logic):
+            # Every part is evaluated (the first pass and the search for users read them all).
+            values = [self.value(part, span, cell) for part in node.parts]
+            if node.kind == "not":
+                return negate(values[0])
+            if node.kind == "and":
+                return False if False in values else None if None in values else True
+            return True if True in values else None if None in values else False
         assert isinstance(node, Per)
         return self._per(node, span, cell)
 
@@ -739,7 +901,16 @@ class Reference:
         """`m[-k]` is m k periods earlier, every other coordinate unchanged; previous,
         change and growth are m[-1], m - m[-1] and m / m[-1] - 1 (null when m[-1] is 0)."""
         formula = self.metrics[node.name]
+        # Under `per user`, an offset takes each user's value in the earlier period; its rows
+        # there name no user of the cell (time-intelligence.md, Entities: "it does not add the
+        # entities of that period"). Whether the offset's aggregates, read in the cell's own
+        # period, name users ("the rows the inner aggregates read for the cell") the docs do
+        # not say: with `offsets_name_users` they do.
+        if self.naming is not None and self.offsets_name_users:
+            self.value(formula, span, cell)
+        naming, self.naming = self.naming, None if self.naming is None else set()
         earlier = self.value(formula, self._shifted(span, node.back), cell)
+        self.naming = naming
         if node.comparison in (None, "previous"):
             return earlier
         now = self.value(formula, span, cell)
@@ -775,18 +946,35 @@ class Reference:
             outer |= users
         return sorted(u for u in users if isinstance(u, str))
 
+    def _accounts(self, span: Span, cell: Cell) -> list[str]:
+        """The entity set of `per account` in a cell: the rows of the key source `accounts`
+        (the query's filters applied) that match the cell's dimensions and exist by the end
+        e of the period, `signed_up_at < e`; a row with a null time never exists
+        (time-intelligence.md, Per-entity iteration: Entities, Fine points). Without a range
+        the period has no end: every account with a time."""
+        end = self._midnight(span.end)
+        return sorted(
+            str(row["account_id"])
+            for row in self.sources["accounts"]
+            if row.time is not None
+            and (end is None or row.time < end)
+            and (cell.combination is ANY or self._combination(row) == cell.combination)
+        )
+
     def _per(self, node: Per, span: Span, cell: Cell) -> Value:
-        """The formula once per unit — sub-period or user — combined by the aggregate; `count`
-        counts the units whose condition holds."""
+        """The formula once per unit — sub-period, user or account — combined by the
+        aggregate; `count` counts the units whose condition holds."""
         if node.over == "user":
             units = [(span, Cell(cell.combination, u)) for u in self._users(node, span, cell)]
+        elif node.over == "account":
+            units = [(span, Cell(cell.combination, account=a)) for a in self._accounts(span, cell)]
         else:
             units = [(sub, cell) for sub in self._sub_periods(node.over, span)]
         values, passing = [], 0
         for unit_span, unit_cell in units:
             if node.test is not None:
                 test = self.value(node.test, unit_span, unit_cell)
-                if not self.everything and compare(">", test, node.threshold) is not True:
+                if not self.everything and test is not True:
                     continue
             passing += 1
             if node.body is not None:
@@ -794,12 +982,16 @@ class Reference:
         if node.combine == "count":
             return passing
         present = [v for v in values if v is not None]
+        if node.combine == "count_distinct":
+            return len(set(present))
         if node.combine == "sum":
             return total(present)
         if not present:
             return None
         if node.combine == "avg":
             return float(total(present)) / len(present)  # type: ignore[arg-type]
+        if node.combine in ("median", "stddev"):  # of the units' values, as over rows
+            return spread(node.combine, present, None)  # type: ignore[arg-type]
         return {"min": min, "max": max}[node.combine](present)  # type: ignore[type-var]
 
     # -- the answer --

@@ -509,11 +509,16 @@ def subscription_rows(times: st.SearchStrategy[int]) -> st.SearchStrategy[list]:
 
 
 @st.composite
-def data_sets(draw, times: st.SearchStrategy[int] = times, most_events: int = 30) -> dict[str, str]:
+def data_sets(
+    draw,
+    times: st.SearchStrategy[int] = times,
+    most_events: int = 30,
+    signups: st.SearchStrategy[int] | None = None,
+) -> dict[str, str]:
     """CSV text for the three sources, their times (seconds from ORIGIN) written in one of
-    the ZONE_STYLES."""
+    the ZONE_STYLES; the accounts' sign-ups drawn from `signups` when given."""
     style = draw(st.sampled_from(ZONE_STYLES))
-    accounts = draw(accounts_rows(times))
+    accounts = draw(accounts_rows(times if signups is None else signups))
     events = draw(event_rows(times, most_events))
     subscriptions = draw(subscription_rows(times))
     if draw(st.integers(0, 5)) == 0:
