@@ -2,7 +2,8 @@
 project that shows it, with its answer computed by hand from the docs. Every engine shares the
 planner, so each case runs on Arrow and DuckDB; while the bug is open it is a strict expected
 failure, and reference_cases.py leaves its shape out (a comment there names the test) so that
-the oracle keeps checking everything else. The fix removes both.
+the oracle keeps checking everything else. The fix removes both: every case here is fixed
+(plan/levels.py; the first: a sub-period level's passes kept to their own rows, `_read_later`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import metricsmith
-import pytest
 
 SOURCES = """\
 calendar { timezone "UTC" week_start monday }
@@ -35,11 +35,6 @@ def project(folder: Path, metrics: str, accounts: str, events: str) -> metricsmi
     return metricsmith.load_project(folder / "project.metrics")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an offset of a `per day` metric makes another `per day` metric's rows in the "
-    "earlier period give a sliced answer rows",
-)
 def test_offset_of_a_sub_period_metric_gives_no_rows_from_earlier_rows(tmp_path, engine):
     # The only account signed up on 1 March, in the week before the range; there are no
     # events. `by_day_signups` reads the sign-ups of the range's days (none); `last_week`
@@ -49,9 +44,9 @@ def test_offset_of_a_sub_period_metric_gives_no_rows_from_earlier_rows(tmp_path,
     # metric an offset reads (m[-1]) the same in the earlier periods it reaches. A row no
     # metric reads gives the answer no row, even when … an offset of one metric makes the
     # query compute earlier periods that another metric's rows there do not count in." No
-    # metric reads the sign-up, so the answer has no row. The engines give every week a row
+    # metric reads the sign-up, so the answer has no row. The engines gave every week a row
     # for "smb" (last_week 0, by_day_signups 0). With `daily = count(events)` (no `per day`)
-    # or `by_day_signups = count(accounts)`, they give none, as documented.
+    # or `by_day_signups = count(accounts)`, they gave none, as documented.
     metrics = (
         "metric daily = sum(per day: count(events))\n"
         "metric last_week = daily[-1]\n"
