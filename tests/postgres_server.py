@@ -1,5 +1,6 @@
 """A throwaway PostgreSQL server for the tests: a cluster made by initdb in a temporary folder,
-listening on a free loopback port, stopped and deleted when the run ends.
+listening on a free loopback port, stopped and deleted when the run ends. Its databases order
+text by ICU's English collation, as a database made in a locale does.
 
 The server's programs come from the system's PostgreSQL packages (`.ci/run` installs them on
 Debian: `apt-get install postgresql`). Without them the tests that need a server skip locally,
@@ -101,7 +102,13 @@ def start_server(programs: Path) -> PostgresServer:
             "--auth=trust",
             "-E",
             "UTF8",
-            "--no-locale",
+            # Text ordered as a company's database orders it, by a language's rules (ICU's
+            # English: "apple" < "Banana"), not by bytes: the SQL must order text itself
+            # (dialects.py, `Postgres.binary_text`), and every PostgreSQL test checks it.
+            # The other categories stay C.
+            "--locale=C",
+            "--locale-provider=icu",
+            "--icu-locale=en",
             "--no-sync",
         ],
         check=True,
