@@ -180,12 +180,10 @@ def _decimal_as_float(values: pa.Array) -> pa.Array:
         return pa.array([None if v is None else float(v) for v in values.to_pylist()], pa.float64())
     low, exact = unscaled
     floats = low.astype(np.float64) / 10.0**values.type.scale
-    if not exact.all():
-        beyond = np.flatnonzero(~exact)
-        floats[beyond] = [
-            np.nan if v is None else float(v) for v in values.take(beyond).to_pylist()
-        ]
     mask = pc.is_null(values).to_numpy(zero_copy_only=False) if values.null_count else None
+    beyond = np.flatnonzero(~exact if mask is None else ~exact & ~mask)  # nulls need nothing
+    if len(beyond):
+        floats[beyond] = [float(v) for v in values.take(beyond).to_pylist()]
     return pa.array(floats, pa.float64(), mask=mask)
 
 
