@@ -663,7 +663,6 @@ class Reference:
         end: str | None,
         by: tuple[str, ...] = (),
         where: tuple[str, ...] = (),
-        offsets_name_users: bool = False,
     ) -> None:
         assert grain is not None or (start is None) == (end is None), "a grain or a full range"
         self.zone = ZoneInfo(timezone)
@@ -686,16 +685,14 @@ class Reference:
         # the first pass and the search for a cell's users read what the formulas read.
         self.everything = 0
         self.naming: set[Value] | None = None  # the users the rows read so far name
-        # Whether an offset's aggregates name the users of the cell, as read in the cell's
-        # own period (see _offset): the docs leave it open; ReferenceCase reads both ways.
-        self.offsets_name_users = offsets_name_users
 
     # -- periods, ranges and the time spine (language.md) --
 
     def _open_range(self) -> None:
         """Without `--from` or `--to`, the data supplies the range's missing ends: the first
         day of the period holding the earliest row the query reads, the end of the period
-        holding the latest (language.md, Periods, ranges and the time spine). In the subset
+        holding the latest, from the rows inside the range when one end is given (language.md,
+        Periods, ranges and the time spine). In the subset
         the metrics read plain aggregates over event sources, every row of them (no `where`,
         window, offset or state source, for which the docs do not say which rows count),
         and a row without a time is in no period. No row, or an end not after the start:
@@ -709,11 +706,15 @@ class Reference:
                 assert not isinstance(node, Offset) and not (
                     isinstance(node, Per) and node.over == "account"
                 ), "which rows an open range reads for these is not in the subset"
+        # With one bound given, only the rows inside the range supply the other end, even
+        # in its first or last period (a row before `--from` supplies nothing).
         days = [
-            row.time.astimezone(self.zone).date()
+            day
             for source in sorted(sources)
             for row in self.sources[source]
             if row.time is not None
+            for day in [row.time.astimezone(self.zone).date()]
+            if (self.start is None or day >= self.start) and (self.end is None or day < self.end)
         ]
         assert self.grain is not None
         if not days:
@@ -903,10 +904,8 @@ class Reference:
         formula = self.metrics[node.name]
         # Under `per user`, an offset takes each user's value in the earlier period; its rows
         # there name no user of the cell (time-intelligence.md, Entities: "it does not add the
-        # entities of that period"). Whether the offset's aggregates, read in the cell's own
-        # period, name users ("the rows the inner aggregates read for the cell") the docs do
-        # not say: with `offsets_name_users` they do.
-        if self.naming is not None and self.offsets_name_users:
+        # entities of that period"), but its aggregates, read in the cell's own period, do.
+        if self.naming is not None:
             self.value(formula, span, cell)
         naming, self.naming = self.naming, None if self.naming is None else set()
         earlier = self.value(formula, self._shifted(span, node.back), cell)
