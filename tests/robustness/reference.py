@@ -23,8 +23,9 @@ dimension `size`; the query's `where`; metric arithmetic, functions and referenc
 day` / `per week` / `per month`, `per user` and `per account`, with `where`, nested with the
 sub-periods either way; offsets and previous / change / growth, also inside `per day`, `per
 month`, `per user` and `per account`; the windows `over last N days|weeks|months`, `over
-week|month|year to date`, `over all time` on event sources, and `over all time` on the state
-source. reference_cases.py says, where it leaves a shape out, why.
+week|month|year to date`, `over all time` on event sources, and `over all time` and `over
+last N months|weeks` on the state source. reference_cases.py says, where it leaves a shape
+out, why.
 """
 
 from __future__ import annotations
@@ -822,24 +823,28 @@ class Reference:
         if aggregate.window is None:
             picked = [r for r in self.sources[aggregate.source] if in_force(r, end)]
         else:
-            picked = [r for r in self.sources[aggregate.source] if self._ever(r, span, end)]
+            low = self._midnight(self._window(aggregate, span)[0])
+            picked = [r for r in self.sources[aggregate.source] if self._ever(r, span, low, end)]
         picked = [r for r in picked if self._keeps(r, cell)]
         self._note(aggregate, picked, cell)
         return picked
 
-    def _ever(self, row: Row, span: Span, end: dt.datetime) -> bool:
-        """`over all time` on a state source: whether the row was in force at some period
-        end at the query grain up to `end` (time-intelligence.md, Windows). The period ends
-        are the calendar periods' (local midnights), the end of the period before a clipped
-        first one (the range's start, Fine points) and the current period's end. A row in
-        force at any of them is in force at the first after its start, which is tested."""
+    def _ever(self, row: Row, span: Span, low: dt.datetime | None, end: dt.datetime) -> bool:
+        """A window on a state source: whether the row was in force at some period end `t`
+        at the query grain with `low < t <= end` (`low` None: all time; time-intelligence.md,
+        Windows). The period ends are the calendar periods' (local midnights), the end of
+        the period before a clipped first one (the range's start, Fine points) and the
+        current period's end. A row is in force from just after its start to its end: if at
+        any of those ends, then at the first after both its start and `low`, which is
+        tested."""
         assert self.grain is not None and span.grain == self.grain, "at the query grain"
         started = row["started_at"]
         assert isinstance(started, dt.datetime)
-        local = started.astimezone(self.zone).date()
+        after = started if low is None else max(started, low)
+        local = after.astimezone(self.zone).date()
         following = advance(period_start(local, self.grain, self.week_start), self.grain, 1)
         candidates = [self._midnight(following), self._midnight(self.start), end]
-        first = min(t for t in candidates if t is not None and t > started)
+        first = min(t for t in candidates if t is not None and t > after)
         return first <= end and in_force(row, first)
 
     def _note(self, aggregate: Aggregate, rows: list[Row], cell: Cell) -> None:

@@ -64,7 +64,7 @@ WINDOWS = {
     # At the query grain only (see aggregates). A row in force at a period end on the window's
     # first instant: the docs say the window holds the ends "inside" it, which they leave
     # open there, so `over last N …` on a state source is not in the subset.
-    "subscriptions": ["over all time"],
+    "subscriptions": ["over all time", "over last 2 months", "over last 3 weeks"],
 }
 AGGREGATES = ["count", "sum", "avg", "min", "max", "count_distinct", "median", "stddev"]
 # `last` and `first` need the source's time; `max_by` / `min_by` order by one of its columns.
