@@ -192,9 +192,15 @@ def dictionary_encode(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.Chunk
     Arrow hashes a double's bits, so -0.0 and 0.0 (a rounded -0.001, a product with a
     negative) were two values, two rows of a `by` and two in a `count_distinct`, where the SQL
     engines see one."""
-    if pa.types.is_floating(values.type):
-        values = pc.add(values, pa.scalar(0.0, values.type))  # -0.0 + 0.0 is 0.0
-    return pc.dictionary_encode(values)
+    return pc.dictionary_encode(without_negative_zero(values))
+
+
+def without_negative_zero(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Doubles with -0.0 as 0.0 (the language does not tell the two apart); other values as
+    they are."""
+    if not pa.types.is_floating(values.type):
+        return values
+    return pc.add(values, pa.scalar(0.0, values.type))  # -0.0 + 0.0 is 0.0, the rest unchanged
 
 
 def holds(condition: Datum) -> Datum:

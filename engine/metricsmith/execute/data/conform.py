@@ -11,25 +11,19 @@ picks either, and the language does not tell them apart.
 from __future__ import annotations
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from metricsmith.plan.nodes import Plan
+from metricsmith.plugins.values import without_negative_zero
 
 
 def conform(table: pa.Table, plan: Plan) -> pa.Table:
     """The answer (its columns in the schema's order) with exactly the plan's result schema."""
     schema = plan.result_schema()
     columns = [
-        _without_negative_zero(_cast(column.combine_chunks(), field.type))
+        without_negative_zero(_cast(column.combine_chunks(), field.type))
         for column, field in zip(table.columns, schema, strict=True)
     ]
     return pa.Table.from_arrays(columns, schema=schema)
-
-
-def _without_negative_zero(values: pa.Array) -> pa.Array:
-    if not pa.types.is_floating(values.type):
-        return values
-    return pc.add(values, pa.scalar(0.0, values.type))  # -0.0 + 0.0 is 0.0; the rest as it is
 
 
 def _cast(values: pa.Array, target: pa.DataType) -> pa.Array:
